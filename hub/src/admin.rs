@@ -1,0 +1,152 @@
+//! The admin endpoint for the hub's operator: plain HTTP, meant for loopback only.
+//!
+//! - `GET /healthz`: `ok` while the hub serves.
+//! - `GET /status`: JSON with the hub and covenant version, every party's agent link
+//!   state, and refusal counts by reason. It holds no personal data: party names and
+//!   OINs are organisation identifiers.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::state::{HUB_VERSION, Hub};
+
+/// The `/status` document.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatusDocument {
+    pub hub_version: String,
+    pub covenant_version: u32,
+    pub agents: Vec<AgentStatus>,
+    /// Refusals since start, by reason word.
+    pub refusals: std::collections::BTreeMap<String, u64>,
+}
+
+/// One party's agent in `/status`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AgentStatus {
+    pub oin: String,
+    pub name: String,
+    pub kind: String,
+    pub connected: bool,
+    pub link_id: Option<String>,
+    /// Seconds since the Unix epoch when the current link opened or the last closed.
+    pub since_unix: Option<u64>,
+    pub agent_version: String,
+    pub covenant_version: u32,
+    pub links_opened: u64,
+}
+
+fn unix(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The status document for this hub now.
+pub fn status_document(hub: &Hub) -> StatusDocument {
+    StatusDocument {
+        hub_version: HUB_VERSION.to_owned(),
+        covenant_version: hub.covenant_version,
+        agents: hub
+            .agents
+            .snapshot(&hub.parties)
+            .into_iter()
+            .map(|a| AgentStatus {
+                connected: a.connected(),
+                oin: a.party.oin.to_string(),
+                name: a.party.name,
+                kind: a.party.kind.as_str().to_owned(),
+                link_id: a.link_id,
+                since_unix: a.since.map(unix),
+                agent_version: a.agent_version,
+                covenant_version: a.covenant_version,
+                links_opened: a.links_opened,
+            })
+            .collect(),
+        refusals: hub
+            .refusals
+            .counts()
+            .into_iter()
+            .map(|(reason, count)| (reason.as_str().to_owned(), count))
+            .collect(),
+    }
+}
+
+async fn status(State(hub): State<Arc<Hub>>) -> Json<StatusDocument> {
+    Json(status_document(&hub))
+}
+
+/// Serves the admin endpoint on `listener` until `shutdown` completes.
+pub async fn serve(
+    hub: Arc<Hub>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/status", get(status))
+        .with_state(hub);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `hub status` could not get the status from a running hub.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "cannot reach the hub's admin endpoint at {addr}: {source}; is the hub running with admin_listen = \"{addr}\"?"
+    )]
+    Connect {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the admin endpoint at {addr} answered unexpectedly: {detail}")]
+    Response {
+        addr: std::net::SocketAddr,
+        detail: String,
+    },
+}
+
+/// Fetches `/status` from a hub's admin endpoint. A tiny HTTP/1.0 exchange suffices on
+/// loopback and keeps an HTTP client library out of the hub.
+pub async fn fetch_status(addr: std::net::SocketAddr) -> Result<StatusDocument, FetchError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let io = |source| FetchError::Connect { addr, source };
+    let mut stream = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .map_err(|_| io(std::io::ErrorKind::TimedOut.into()))?
+    .map_err(io)?;
+    stream
+        .write_all(b"GET /status HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .map_err(io)?;
+    let mut response = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut response),
+    )
+    .await
+    .map_err(|_| io(std::io::ErrorKind::TimedOut.into()))?
+    .map_err(io)?;
+    let bad = |detail: String| FetchError::Response { addr, detail };
+    let text = String::from_utf8(response).map_err(|_| bad("not UTF-8".into()))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| bad("no HTTP header".into()))?;
+    let status_line = head.lines().next().unwrap_or_default();
+    if !status_line.contains(" 200 ") {
+        return Err(bad(status_line.to_owned()));
+    }
+    serde_json::from_str(body).map_err(|e| bad(format!("not a status document: {e}")))
+}

@@ -1,0 +1,214 @@
+//! The table of node agents and their links: who is connected now, since when, with
+//! which software and covenant version.
+//!
+//! One party has at most one live link. A new link from the same party supersedes the
+//! old one (the usual cause is an agent restarted while its old TCP connection is
+//! still half-open); each link carries a generation number so that the old link's
+//! clean-up cannot mark the new one disconnected.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use tokio::sync::watch;
+
+use crate::identity::Oin;
+use crate::parties::{Party, PartyDirectory};
+
+/// What the table knows of one party's agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentState {
+    pub party: Party,
+    /// The id of the open link; `None` while disconnected.
+    pub link_id: Option<String>,
+    /// When the open link was opened, or the last one closed.
+    pub since: Option<SystemTime>,
+    pub agent_version: String,
+    pub covenant_version: u32,
+    pub last_heartbeat: Option<SystemTime>,
+    pub links_opened: u64,
+}
+
+impl AgentState {
+    fn new(party: Party) -> Self {
+        AgentState {
+            party,
+            link_id: None,
+            since: None,
+            agent_version: String::new(),
+            covenant_version: 0,
+            last_heartbeat: None,
+            links_opened: 0,
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.link_id.is_some()
+    }
+}
+
+/// A registered link: its generation, and the receiver that fires when a newer link
+/// of the same party supersedes it.
+#[derive(Debug)]
+pub struct LinkTicket {
+    pub link_id: String,
+    pub generation: u64,
+    pub superseded: watch::Receiver<bool>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    state: AgentState,
+    generation: u64,
+    supersede: Option<watch::Sender<bool>>,
+}
+
+/// The agents of every party, by OIN.
+#[derive(Debug, Default)]
+pub struct AgentTable {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: BTreeMap<Oin, Entry>,
+    next_generation: u64,
+}
+
+impl AgentTable {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a new link of `party`, superseding any older one.
+    pub fn open(
+        &self,
+        party: &Party,
+        agent_version: &str,
+        covenant_version: u32,
+        now: SystemTime,
+    ) -> LinkTicket {
+        let mut inner = self.lock();
+        inner.next_generation += 1;
+        let generation = inner.next_generation;
+        let link_id = format!("link-{generation}");
+        let (tx, rx) = watch::channel(false);
+        let entry = inner
+            .entries
+            .entry(party.oin.clone())
+            .or_insert_with(|| Entry {
+                state: AgentState::new(party.clone()),
+                generation: 0,
+                supersede: None,
+            });
+        if let Some(old) = entry.supersede.take() {
+            let _ = old.send(true);
+        }
+        entry.generation = generation;
+        entry.supersede = Some(tx);
+        entry.state.party = party.clone();
+        entry.state.link_id = Some(link_id.clone());
+        entry.state.since = Some(now);
+        entry.state.agent_version = agent_version.to_owned();
+        entry.state.covenant_version = covenant_version;
+        entry.state.last_heartbeat = None;
+        entry.state.links_opened += 1;
+        LinkTicket {
+            link_id,
+            generation,
+            superseded: rx,
+        }
+    }
+
+    /// Notes a heartbeat on the link of this generation.
+    pub fn heartbeat(&self, oin: &Oin, generation: u64, now: SystemTime) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.entries.get_mut(oin)
+            && entry.generation == generation
+        {
+            entry.state.last_heartbeat = Some(now);
+        }
+    }
+
+    /// Marks the link of this generation closed; a newer link is left alone.
+    pub fn close(&self, oin: &Oin, generation: u64, now: SystemTime) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.entries.get_mut(oin)
+            && entry.generation == generation
+        {
+            entry.state.link_id = None;
+            entry.state.since = Some(now);
+            entry.supersede = None;
+        }
+    }
+
+    /// The state of every party of the covenant, connected or not, in OIN order.
+    pub fn snapshot(&self, parties: &PartyDirectory) -> Vec<AgentState> {
+        let inner = self.lock();
+        parties
+            .iter()
+            .map(|party| {
+                inner
+                    .entries
+                    .get(&party.oin)
+                    .map(|e| e.state.clone())
+                    .unwrap_or_else(|| AgentState::new(party.clone()))
+            })
+            .collect()
+    }
+
+    /// The state of one party's agent.
+    pub fn get(&self, oin: &Oin) -> Option<AgentState> {
+        self.lock().entries.get(oin).map(|e| e.state.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn party() -> Party {
+        Party {
+            oin: Oin::parse("00000002000000000002").unwrap(),
+            name: "Politie".into(),
+            kind: treiter_policies::vocab::PartyKind::Politie,
+        }
+    }
+
+    #[test]
+    fn a_newer_link_supersedes_and_the_old_close_does_not_disconnect_it() {
+        let table = AgentTable::default();
+        let now = SystemTime::now();
+        let first = table.open(&party(), "0.1.0", 1, now);
+        let second = table.open(&party(), "0.1.1", 1, now);
+        assert!(
+            *first.superseded.borrow(),
+            "the first link must be told to close"
+        );
+        assert!(!*second.superseded.borrow());
+        table.close(&party().oin, first.generation, now);
+        let state = table.get(&party().oin).unwrap();
+        assert_eq!(state.link_id.as_deref(), Some(second.link_id.as_str()));
+        assert_eq!(state.agent_version, "0.1.1");
+        assert_eq!(state.links_opened, 2);
+        table.close(&party().oin, second.generation, now);
+        assert!(!table.get(&party().oin).unwrap().connected());
+    }
+
+    #[test]
+    fn snapshot_lists_every_party_including_never_connected() {
+        let table = AgentTable::default();
+        let other = Party {
+            oin: Oin::parse("00000001000000000001").unwrap(),
+            name: "Gemeente".into(),
+            kind: treiter_policies::vocab::PartyKind::Gemeente,
+        };
+        let dir = PartyDirectory::new([party(), other]);
+        table.open(&party(), "0.1.0", 1, SystemTime::now());
+        let snap = table.snapshot(&dir);
+        assert_eq!(snap.len(), 2);
+        assert!(!snap[0].connected(), "gemeente never connected");
+        assert!(snap[1].connected(), "politie connected");
+    }
+}

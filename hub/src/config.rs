@@ -1,0 +1,252 @@
+//! The hub's one configuration file (TOML).
+//!
+//! Relative paths are resolved against the directory of the file, so a config and its
+//! certificates can move together. Unknown keys are refused: a misspelt setting must
+//! not silently fall back to a default.
+//!
+//! ```toml
+//! listen = "127.0.0.1:7443"          # the mTLS gRPC port agents and clients dial
+//! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz and /status; keep on loopback
+//! covenant = "treiteraanpak.covenant"
+//! persons = "persons.toml"           # the hub's person registry
+//!
+//! [tls]
+//! cert = "hub/hub.pem"
+//! key = "hub/hub.key"
+//! handshake_timeout_seconds = 10
+//!
+//! [[trust_anchor]]
+//! cert = "ca/root.pem"
+//! crl = "ca/root.crl.pem"            # optional, but without it nothing is revoked
+//!
+//! [link]
+//! heartbeat_interval_seconds = 10
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Default seconds between heartbeats on an agent link.
+pub const DEFAULT_HEARTBEAT_INTERVAL_SECONDS: u32 = 10;
+/// Default seconds a client has to finish its TLS handshake.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_SECONDS: u64 = 10;
+/// Default seconds an agent has to send its Hello after opening the link.
+pub const DEFAULT_HELLO_TIMEOUT_SECONDS: u64 = 10;
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    pub listen: SocketAddr,
+    pub admin_listen: Option<SocketAddr>,
+    pub covenant: PathBuf,
+    pub persons: PathBuf,
+    pub tls: TlsSettings,
+    pub link: LinkSettings,
+}
+
+/// Where the hub's TLS identity and its trust anchors are.
+#[derive(Clone, Debug)]
+pub struct TlsSettings {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub trust_anchors: Vec<TrustAnchor>,
+    pub handshake_timeout: Duration,
+}
+
+/// A CA whose certificates the hub accepts, with its revocation list.
+#[derive(Clone, Debug)]
+pub struct TrustAnchor {
+    pub cert: PathBuf,
+    pub crl: Option<PathBuf>,
+}
+
+/// Timing of the agent link.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkSettings {
+    pub heartbeat_interval: Duration,
+    pub hello_timeout: Duration,
+}
+
+impl Default for LinkSettings {
+    fn default() -> Self {
+        LinkSettings {
+            heartbeat_interval: Duration::from_secs(DEFAULT_HEARTBEAT_INTERVAL_SECONDS.into()),
+            hello_timeout: Duration::from_secs(DEFAULT_HELLO_TIMEOUT_SECONDS),
+        }
+    }
+}
+
+/// The configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the hub configuration {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the hub configuration {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: String,
+    admin_listen: Option<String>,
+    covenant: PathBuf,
+    persons: PathBuf,
+    tls: RawTls,
+    #[serde(default)]
+    trust_anchor: Vec<RawAnchor>,
+    #[serde(default)]
+    link: RawLink,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert: PathBuf,
+    key: PathBuf,
+    handshake_timeout_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnchor {
+    cert: PathBuf,
+    crl: Option<PathBuf>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    heartbeat_interval_seconds: Option<u32>,
+    hello_timeout_seconds: Option<u64>,
+}
+
+impl HubConfig {
+    /// Reads and validates the configuration file.
+    pub fn load(path: &Path) -> Result<HubConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses configuration text; relative paths resolve against `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<HubConfig, String> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let listen = parse_addr("listen", &raw.listen)?;
+        let admin_listen = raw
+            .admin_listen
+            .as_deref()
+            .map(|a| parse_addr("admin_listen", a))
+            .transpose()?;
+        if raw.trust_anchor.is_empty() {
+            return Err("no [[trust_anchor]] is configured: the hub must know which CA issues the parties' certificates".into());
+        }
+        let heartbeat = raw
+            .link
+            .heartbeat_interval_seconds
+            .unwrap_or(DEFAULT_HEARTBEAT_INTERVAL_SECONDS);
+        if heartbeat == 0 {
+            return Err("link.heartbeat_interval_seconds must be at least 1".into());
+        }
+        let handshake = raw
+            .tls
+            .handshake_timeout_seconds
+            .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_SECONDS);
+        if handshake == 0 {
+            return Err("tls.handshake_timeout_seconds must be at least 1".into());
+        }
+        Ok(HubConfig {
+            listen,
+            admin_listen,
+            covenant: resolve(raw.covenant),
+            persons: resolve(raw.persons),
+            tls: TlsSettings {
+                cert: resolve(raw.tls.cert),
+                key: resolve(raw.tls.key),
+                trust_anchors: raw
+                    .trust_anchor
+                    .into_iter()
+                    .map(|a| TrustAnchor {
+                        cert: resolve(a.cert),
+                        crl: a.crl.map(resolve),
+                    })
+                    .collect(),
+                handshake_timeout: Duration::from_secs(handshake),
+            },
+            link: LinkSettings {
+                heartbeat_interval: Duration::from_secs(heartbeat.into()),
+                hello_timeout: Duration::from_secs(
+                    raw.link
+                        .hello_timeout_seconds
+                        .unwrap_or(DEFAULT_HELLO_TIMEOUT_SECONDS),
+                ),
+            },
+        })
+    }
+}
+
+fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, String> {
+    value.parse().map_err(|_| {
+        format!("{key} = \"{value}\" is not an address with a port, e.g. \"127.0.0.1:7443\"")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+listen = "127.0.0.1:7443"
+covenant = "c.covenant"
+persons = "persons.toml"
+[tls]
+cert = "hub.pem"
+key = "/abs/hub.key"
+[[trust_anchor]]
+cert = "ca.pem"
+crl = "ca.crl.pem"
+"#;
+
+    #[test]
+    fn resolves_relative_paths_against_the_file_and_applies_defaults() {
+        let config = HubConfig::parse(MINIMAL, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(config.tls.cert, Path::new("/etc/treiter/hub.pem"));
+        assert_eq!(config.tls.key, Path::new("/abs/hub.key"));
+        assert_eq!(
+            config.tls.trust_anchors[0].crl.as_deref(),
+            Some(Path::new("/etc/treiter/ca.crl.pem"))
+        );
+        assert_eq!(config.link.heartbeat_interval, Duration::from_secs(10));
+        assert!(config.admin_listen.is_none());
+    }
+
+    #[test]
+    fn refuses_unknown_keys_bad_addresses_and_no_anchor() {
+        let typo = MINIMAL.replace("listen =", "listne =");
+        let err = HubConfig::parse(&typo, Path::new(".")).unwrap_err();
+        assert!(err.contains("listne"), "{err}");
+        let bad = MINIMAL.replace("127.0.0.1:7443", "localhost");
+        let err = HubConfig::parse(&bad, Path::new(".")).unwrap_err();
+        assert!(err.contains("listen = \"localhost\""), "{err}");
+        let none = MINIMAL.replace(
+            "[[trust_anchor]]\ncert = \"ca.pem\"\ncrl = \"ca.crl.pem\"\n",
+            "",
+        );
+        let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
+        assert!(err.contains("trust_anchor"), "{err}");
+    }
+}

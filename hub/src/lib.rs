@@ -1,0 +1,32 @@
+//! The hub of the Treiteraanpak data exchange.
+//!
+//! Partners' node agents dial out to the hub over mutually authenticated TLS 1.3 and
+//! keep one long-lived stream open; coordinators and privacy officers call it with their
+//! person certificates. Who a caller is comes only from its certificate (the OIN in the
+//! subject `serialNumber`, plus a UID for persons) and the hub's own registries.
+//!
+//! # Layout
+//! - [`config`]: the one TOML configuration file, validated, paths relative to it.
+//! - [`identity`]: the OIN and person id in a client certificate.
+//! - [`parties`]: the parties of the covenant in force, by OIN (article 2.3).
+//! - [`persons`]: the hub's person registry: roles and stadsdelen.
+//! - [`tls`]: the rustls server config (TLS 1.3, CRLs) and the handshaking listener.
+//! - [`refusals`]: refused peers, counted and recorded by reason.
+//! - [`agents`]: the table of agent links.
+//! - [`state`]: the shared [`Hub`](state::Hub) and call authentication.
+//! - [`service`]: the gRPC handlers.
+//! - [`server`]: serving the gRPC API until shutdown.
+//! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`) and its client.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod agents;
+pub mod config;
+pub mod identity;
+pub mod parties;
+pub mod persons;
+pub mod refusals;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod tls;

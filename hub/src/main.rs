@@ -1,0 +1,197 @@
+//! `hub`: run the Treiteraanpak hub, or ask a running one for its status.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use treiter_hub::admin;
+use treiter_hub::config::HubConfig;
+use treiter_hub::state::Hub;
+
+/// The Treiteraanpak hub: checks every share between partners against the covenant.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub until SIGINT or SIGTERM.
+    Serve {
+        /// The hub's configuration file (TOML); see hub/etc/hub.example.toml.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Load and check the configuration, covenant, person registry and certificates,
+    /// then exit: 0 when the hub would start.
+    CheckConfig {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Show which partners' agents are connected to a running hub (via its admin
+    /// endpoint, `admin_listen` in the configuration).
+    Status {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print the status document as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hub: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hub: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { config } => {
+            let config = HubConfig::load(&config)?;
+            let hub = Hub::load(&config)?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            tracing::info!(
+                listen = %config.listen,
+                parties = hub.parties.len(),
+                persons = hub.persons.len(),
+                covenant_version = hub.covenant_version,
+                "hub serving"
+            );
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            if let Some(addr) = config.admin_listen {
+                let admin_listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on admin address {addr}"))?;
+                let mut stop = stop_rx.clone();
+                let hub = hub.clone();
+                tokio::spawn(async move {
+                    let shutdown = async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    };
+                    if let Err(e) = admin::serve(hub, admin_listener, shutdown).await {
+                        tracing::error!(error = %e, "admin endpoint failed");
+                    }
+                });
+                tracing::info!(admin = %addr, "admin endpoint serving /healthz and /status");
+            }
+            let shutdown = async move {
+                wait_for_signal().await;
+                let _ = stop_tx.send(true);
+            };
+            treiter_hub::server::serve(hub, listener, shutdown).await?;
+            tracing::info!("hub stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let config = HubConfig::load(&config)?;
+            let hub = Hub::load(&config)?;
+            println!(
+                "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s)",
+                hub.covenant_version,
+                hub.parties.len(),
+                hub.persons.len(),
+                config.tls.trust_anchors.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { config, json } => {
+            let config = HubConfig::load(&config)?;
+            let addr = config.admin_listen.context(
+                "the configuration has no admin_listen address, so the hub serves no status",
+            )?;
+            let status = admin::fetch_status(addr).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print_status(&status);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_status(status: &admin::StatusDocument) {
+    let connected = status.agents.iter().filter(|a| a.connected).count();
+    println!(
+        "hub {} · covenant version {} · {connected} of {} partner agents connected",
+        status.hub_version,
+        status.covenant_version,
+        status.agents.len()
+    );
+    println!();
+    println!(
+        "{:<22} {:<54} {:<18} {:<10} AGENT",
+        "OIN", "PARTY", "KIND", "STATE"
+    );
+    for agent in &status.agents {
+        let state = if agent.connected {
+            "connected"
+        } else {
+            "offline"
+        };
+        let version = if agent.agent_version.is_empty() {
+            "-".to_owned()
+        } else {
+            agent.agent_version.clone()
+        };
+        println!(
+            "{:<22} {:<54} {:<18} {:<10} {}",
+            agent.oin, agent.name, agent.kind, state, version
+        );
+    }
+    if !status.refusals.is_empty() {
+        println!();
+        println!("refused since start:");
+        for (reason, count) in &status.refusals {
+            println!("  {reason:<36} {count}");
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

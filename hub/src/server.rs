@@ -1,0 +1,37 @@
+//! Runs the hub: the mTLS gRPC listener and, optionally, the admin endpoint.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use treiter_proto::v1::agent_link_server::AgentLinkServer;
+use treiter_proto::v1::hub_status_server::HubStatusServer;
+
+use crate::service::agent_link::AgentLinkService;
+use crate::service::status::StatusService;
+use crate::state::Hub;
+
+/// Serves the gRPC API on `listener` until `shutdown` completes; then closes every agent
+/// link and waits for in-flight calls to finish.
+pub async fn serve(
+    hub: Arc<Hub>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    let incoming = crate::tls::incoming(
+        listener,
+        hub.tls_config.clone(),
+        hub.handshake_timeout,
+        hub.refusals.clone(),
+    );
+    let shutdown_hub = hub.clone();
+    tonic::transport::Server::builder()
+        .add_service(AgentLinkServer::new(AgentLinkService::new(hub.clone())))
+        .add_service(HubStatusServer::new(StatusService::new(hub.clone())))
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing agent links");
+            shutdown_hub.begin_shutdown();
+        })
+        .await
+}

@@ -1,0 +1,253 @@
+//! `AgentLink`: the one long-lived stream each node agent opens to the hub.
+//!
+//! The handler authenticates the agent (organisation certificate of a listed party),
+//! waits for its Hello, answers with a Welcome, registers the link in the agent table
+//! and hands the stream to a task that keeps heartbeats in both directions. A link that
+//! stays silent for three heartbeat intervals is closed; so is one superseded by a newer
+//! link of the same party, and every link when the hub shuts down.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+use treiter_proto::v1::agent_link_server::AgentLink;
+use treiter_proto::v1::{
+    AgentMessage, ConsistencyProof, ConsistencyProofRequest, Heartbeat, Hello, HubMessage,
+    InclusionProof, InclusionProofRequest, Welcome, agent_message, hub_message,
+};
+
+use crate::parties::Party;
+use crate::service::timestamp;
+use crate::state::{HUB_VERSION, Hub};
+
+/// Heartbeat intervals of silence after which a link is considered dead.
+const SILENT_INTERVALS: u32 = 3;
+
+/// Messages the hub may have queued for one agent before a slow reader is cut off.
+const OUTBOUND_QUEUE: usize = 64;
+
+pub struct AgentLinkService {
+    hub: Arc<Hub>,
+}
+
+impl AgentLinkService {
+    pub fn new(hub: Arc<Hub>) -> Self {
+        AgentLinkService { hub }
+    }
+}
+
+type Outbound = mpsc::Sender<Result<HubMessage, Status>>;
+
+fn hub_message(body: hub_message::Body) -> Result<HubMessage, Status> {
+    Ok(HubMessage { body: Some(body) })
+}
+
+#[tonic::async_trait]
+impl AgentLink for AgentLinkService {
+    type LinkStream = ReceiverStream<Result<HubMessage, Status>>;
+
+    async fn link(
+        &self,
+        request: Request<Streaming<AgentMessage>>,
+    ) -> Result<Response<Self::LinkStream>, Status> {
+        let party = self.hub.authenticate_agent(&request)?;
+        let mut inbound = request.into_inner();
+        let hello = receive_hello(&mut inbound, &self.hub, &party).await?;
+        if hello.covenant_version != self.hub.covenant_version {
+            tracing::warn!(
+                oin = %party.oin,
+                agent = hello.covenant_version,
+                hub = self.hub.covenant_version,
+                "agent pre-checks with a different covenant version than the one in force"
+            );
+        }
+        let ticket = self.hub.agents.open(
+            &party,
+            &hello.agent_version,
+            hello.covenant_version,
+            SystemTime::now(),
+        );
+        tracing::info!(
+            oin = %party.oin,
+            party = %party.name,
+            link = %ticket.link_id,
+            agent_version = %hello.agent_version,
+            "agent linked"
+        );
+        let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+        let welcome = Welcome {
+            party: Some(party.to_proto()),
+            hub_version: HUB_VERSION.to_owned(),
+            covenant_version: self.hub.covenant_version,
+            heartbeat_interval_seconds: u32::try_from(self.hub.link.heartbeat_interval.as_secs())
+                .unwrap_or(u32::MAX),
+            link_id: ticket.link_id.clone(),
+        };
+        // The channel is fresh and has room: this cannot fail.
+        let _ = tx
+            .send(hub_message(hub_message::Body::Welcome(welcome)))
+            .await;
+        tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<InclusionProofRequest>,
+    ) -> Result<Response<InclusionProof>, Status> {
+        self.hub.authenticate_agent(&request)?;
+        Err(Status::unimplemented(
+            "the decision log is not available yet on this hub (issue 10)",
+        ))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<ConsistencyProofRequest>,
+    ) -> Result<Response<ConsistencyProof>, Status> {
+        self.hub.authenticate_agent(&request)?;
+        Err(Status::unimplemented(
+            "the decision log is not available yet on this hub (issue 10)",
+        ))
+    }
+}
+
+async fn receive_hello(
+    inbound: &mut Streaming<AgentMessage>,
+    hub: &Hub,
+    party: &Party,
+) -> Result<Hello, Status> {
+    let first = tokio::time::timeout(hub.link.hello_timeout, inbound.message())
+        .await
+        .map_err(|_| {
+            Status::deadline_exceeded(format!(
+                "no Hello within {} s of opening the link",
+                hub.link.hello_timeout.as_secs()
+            ))
+        })??;
+    match first.and_then(|m| m.body) {
+        Some(agent_message::Body::Hello(hello)) => {
+            if hello.agent_version.is_empty() {
+                return Err(Status::invalid_argument(
+                    "Hello.agent_version is empty; the agent must state its version",
+                ));
+            }
+            Ok(hello)
+        }
+        Some(_) => {
+            tracing::warn!(oin = %party.oin, "agent opened a link without Hello");
+            Err(Status::failed_precondition(
+                "the first message on a link must be Hello",
+            ))
+        }
+        None => Err(Status::cancelled("the agent closed the link before Hello")),
+    }
+}
+
+/// Why a link ended, for the log line.
+#[derive(Debug)]
+enum LinkEnd {
+    AgentClosed,
+    Broken(Status),
+    Silent,
+    Superseded,
+    Shutdown,
+    ReaderGone,
+}
+
+async fn run_link(
+    hub: Arc<Hub>,
+    party: Party,
+    mut ticket: crate::agents::LinkTicket,
+    mut inbound: Streaming<AgentMessage>,
+    tx: Outbound,
+) {
+    let interval = hub.link.heartbeat_interval;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    let mut shutdown = hub.shutdown_signal();
+    let mut last_heard = Instant::now();
+    let mut sequence = 0u64;
+    let end = loop {
+        tokio::select! {
+            message = inbound.message() => match message {
+                Ok(Some(message)) => {
+                    last_heard = Instant::now();
+                    handle_message(&hub, &party, &ticket, message);
+                }
+                Ok(None) => break LinkEnd::AgentClosed,
+                Err(status) => break LinkEnd::Broken(status),
+            },
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > interval * SILENT_INTERVALS {
+                    break LinkEnd::Silent;
+                }
+                sequence += 1;
+                let beat = Heartbeat { sequence, sent_at: Some(timestamp(SystemTime::now())) };
+                if tx.send(hub_message(hub_message::Body::Heartbeat(beat))).await.is_err() {
+                    break LinkEnd::ReaderGone;
+                }
+            }
+            _ = ticket.superseded.changed() => break LinkEnd::Superseded,
+            _ = shutdown.changed() => break LinkEnd::Shutdown,
+        }
+    };
+    let closing = match &end {
+        LinkEnd::Superseded => Some(Status::aborted(
+            "this link was superseded by a newer link of the same party",
+        )),
+        LinkEnd::Shutdown => Some(Status::unavailable(
+            "the hub is shutting down; reconnect later",
+        )),
+        LinkEnd::Silent => Some(Status::deadline_exceeded(format!(
+            "no message from the agent for {} heartbeat intervals",
+            SILENT_INTERVALS
+        ))),
+        _ => None,
+    };
+    if let Some(status) = closing {
+        let _ = tx.try_send(Err(status));
+    }
+    hub.agents
+        .close(&party.oin, ticket.generation, SystemTime::now());
+    let why = match &end {
+        LinkEnd::AgentClosed => "the agent closed it".to_owned(),
+        LinkEnd::Broken(status) => format!("it broke: {}", status.message()),
+        LinkEnd::Silent => "the agent fell silent".to_owned(),
+        LinkEnd::Superseded => "a newer link of the same party replaced it".to_owned(),
+        LinkEnd::Shutdown => "the hub is shutting down".to_owned(),
+        LinkEnd::ReaderGone => "the agent stopped reading".to_owned(),
+    };
+    tracing::info!(oin = %party.oin, link = %ticket.link_id, why, "agent link closed");
+}
+
+fn handle_message(
+    hub: &Hub,
+    party: &Party,
+    ticket: &crate::agents::LinkTicket,
+    message: AgentMessage,
+) {
+    match message.body {
+        Some(agent_message::Body::Heartbeat(_)) => {
+            hub.agents
+                .heartbeat(&party.oin, ticket.generation, SystemTime::now());
+        }
+        Some(agent_message::Body::Hello(_)) => {
+            tracing::warn!(oin = %party.oin, link = %ticket.link_id, "agent sent a second Hello; ignored");
+        }
+        Some(agent_message::Body::Answer(answer)) => {
+            // The hub asks no questions yet (issue 5); an answer now is to nothing.
+            tracing::warn!(oin = %party.oin, request = %answer.request_id, "answer to an unknown question; ignored");
+        }
+        Some(agent_message::Body::Ack(ack)) => {
+            tracing::debug!(oin = %party.oin, request = %ack.request_id, "ack");
+        }
+        Some(agent_message::Body::Cosignature(_)) => {
+            tracing::debug!(oin = %party.oin, "cosignature before the log exists; ignored");
+        }
+        None => {
+            tracing::warn!(oin = %party.oin, "empty message on the agent link; ignored");
+        }
+    }
+}

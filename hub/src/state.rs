@@ -1,0 +1,212 @@
+//! The hub's shared state, loaded once from the configuration, and how a call is
+//! authenticated against it.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::sync::watch;
+use tonic::Status;
+
+use crate::agents::AgentTable;
+use crate::config::{HubConfig, LinkSettings};
+use crate::identity::{CertIdentity, CertProfileError, IdentityError};
+use crate::parties::{Party, PartyDirectory};
+use crate::persons::{Person, PersonRegistry, RegistryError};
+use crate::refusals::{Refusal, RefusalReason, Refusals};
+use crate::tls::{self, TlsSetupError};
+
+/// The hub's software version, reported to agents and in status.
+pub const HUB_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The hub could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot read the covenant {path}: {source}")]
+    CovenantRead {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the covenant {path} is not valid; run `covenant check {path}` for the details:\n{report}"
+    )]
+    CovenantInvalid {
+        path: std::path::PathBuf,
+        report: String,
+    },
+    #[error("the covenant {path} lists a party with a malformed OIN: {source}")]
+    CovenantParty {
+        path: std::path::PathBuf,
+        #[source]
+        source: CertProfileError,
+    },
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+}
+
+/// Who is calling, as the hub established it from certificate and registry.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// A party's node agent (organisation certificate).
+    Agent(Party),
+    /// A person acting for a party (person certificate + registry).
+    Person { person: Person, party: Party },
+}
+
+/// Everything the services share.
+#[derive(Debug)]
+pub struct Hub {
+    pub parties: PartyDirectory,
+    pub persons: PersonRegistry,
+    pub covenant_version: u32,
+    pub agents: AgentTable,
+    pub refusals: Arc<Refusals>,
+    pub link: LinkSettings,
+    pub tls_config: Arc<rustls::ServerConfig>,
+    pub handshake_timeout: std::time::Duration,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Hub {
+    /// Loads the covenant, the person registry and the TLS identity named by `config`.
+    pub fn load(config: &HubConfig) -> Result<Arc<Hub>, StartupError> {
+        let (parties, covenant_version) = load_covenant(&config.covenant)?;
+        let persons = PersonRegistry::load(&config.persons, &parties)?;
+        let refusals = Arc::new(Refusals::default());
+        let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
+        let (shutdown, _) = watch::channel(false);
+        Ok(Arc::new(Hub {
+            parties,
+            persons,
+            covenant_version,
+            agents: AgentTable::default(),
+            refusals,
+            link: config.link,
+            tls_config,
+            handshake_timeout: config.tls.handshake_timeout,
+            shutdown,
+        }))
+    }
+
+    /// Resolves the caller of a request, recording and refusing an unacceptable one.
+    pub fn authenticate<T>(&self, request: &tonic::Request<T>) -> Result<Caller, Status> {
+        let identity = tls::peer_identity(request).map_err(|e| self.refuse(None, e))?;
+        let party = self
+            .parties
+            .get(identity.oin())
+            .map_err(|e| self.refuse(Some(&identity), e))?
+            .clone();
+        match identity {
+            CertIdentity::Organisation { .. } => Ok(Caller::Agent(party)),
+            CertIdentity::Person {
+                ref oin,
+                ref person,
+            } => {
+                let person = self
+                    .persons
+                    .resolve(person, oin)
+                    .map_err(|e| self.refuse(Some(&identity), e))?
+                    .clone();
+                Ok(Caller::Person { person, party })
+            }
+        }
+    }
+
+    /// Resolves the caller of an agent-link call: it must be a party's organisation
+    /// certificate.
+    pub fn authenticate_agent<T>(&self, request: &tonic::Request<T>) -> Result<Party, Status> {
+        match self.authenticate(request)? {
+            Caller::Agent(party) => Ok(party),
+            Caller::Person { person, party } => {
+                let identity = CertIdentity::Person {
+                    oin: party.oin.clone(),
+                    person: person.id.clone(),
+                };
+                Err(self.refuse(
+                    Some(&identity),
+                    IdentityError::PersonCertificateOnAgentLink { person: person.id },
+                ))
+            }
+        }
+    }
+
+    fn refuse(&self, identity: Option<&CertIdentity>, error: IdentityError) -> Status {
+        let reason = match error {
+            IdentityError::Certificate(
+                CertProfileError::MissingOin
+                | CertProfileError::SeveralOins { .. }
+                | CertProfileError::MalformedOin { .. },
+            ) => RefusalReason::MalformedOin,
+            IdentityError::Certificate(
+                CertProfileError::Unparseable(_) | CertProfileError::BadPersonId(_),
+            ) => RefusalReason::BadCertificate,
+            IdentityError::NotAParty { .. } => RefusalReason::NotAParty,
+            IdentityError::NoCertificate => RefusalReason::NoCertificate,
+            IdentityError::PersonCertificateOnAgentLink { .. }
+            | IdentityError::OrganisationCertificateForPerson { .. }
+            | IdentityError::UnknownPerson { .. }
+            | IdentityError::PartyMismatch { .. } => RefusalReason::WrongIdentity,
+        };
+        let (oin, person) = match identity {
+            Some(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
+            Some(CertIdentity::Person { oin, person }) => {
+                (Some(oin.to_string()), Some(person.clone()))
+            }
+            None => (None, None),
+        };
+        self.refusals.record(Refusal {
+            at: SystemTime::now(),
+            reason,
+            oin,
+            person,
+        });
+        identity_status(&error)
+    }
+
+    /// A receiver that turns `true` when the hub begins to shut down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Tells every open link to close, so that graceful shutdown does not wait on
+    /// streams that would otherwise live forever.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+/// The gRPC status for an identity refusal: a party the covenant does not list is
+/// PERMISSION_DENIED (authenticated, but not allowed); anything else about the
+/// certificate is UNAUTHENTICATED. The message is the refusal's own text.
+pub fn identity_status(error: &IdentityError) -> Status {
+    match error {
+        IdentityError::NotAParty { .. }
+        | IdentityError::PersonCertificateOnAgentLink { .. }
+        | IdentityError::OrganisationCertificateForPerson { .. } => {
+            Status::permission_denied(error.to_string())
+        }
+        _ => Status::unauthenticated(error.to_string()),
+    }
+}
+
+/// Reads the covenant in force: its parties (article 2.3) and version (article 13.2).
+fn load_covenant(path: &std::path::Path) -> Result<(PartyDirectory, u32), StartupError> {
+    let text = std::fs::read_to_string(path).map_err(|source| StartupError::CovenantRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let covenant = treiter_policies::Covenant::parse(&path.display().to_string(), &text).map_err(
+        |diagnostics| StartupError::CovenantInvalid {
+            path: path.to_path_buf(),
+            report: diagnostics.to_string(),
+        },
+    )?;
+    let parties =
+        PartyDirectory::from_covenant(&covenant).map_err(|source| StartupError::CovenantParty {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok((parties, covenant.version()))
+}

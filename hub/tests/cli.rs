@@ -1,0 +1,102 @@
+//! The `hub` binary's commands, run as a user would run them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use treiter_certs_dev::{Layout, Options};
+
+fn hub(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hub"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run hub")
+}
+
+fn pki(dir: &Path) -> Layout {
+    treiter_certs_dev::generate(
+        &dir.join("pki"),
+        &Options {
+            test_certs: false,
+            now: time::OffsetDateTime::now_utc(),
+            force: false,
+        },
+    )
+    .expect("pki")
+}
+
+fn write_config(dir: &Path, persons: &str) -> std::path::PathBuf {
+    let covenant = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant");
+    let text = format!(
+        r#"listen = "127.0.0.1:1"
+admin_listen = "127.0.0.1:1"
+covenant = "{}"
+persons = "{persons}"
+[tls]
+cert = "pki/hub/hub.pem"
+key = "pki/hub/hub.key"
+[[trust_anchor]]
+cert = "pki/ca/root.pem"
+crl = "pki/ca/root.crl.pem"
+"#,
+        covenant.display()
+    );
+    let path = dir.join("hub.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn check_config_accepts_a_complete_configuration() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let out = hub(&["check-config", "--config", config.to_str().expect("utf-8")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("configuration ok"), "{stdout}");
+    assert!(stdout.contains("7 parties"), "{stdout}");
+}
+
+#[test]
+fn check_config_names_the_missing_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/nobody.toml");
+    let out = hub(&["check-config", "--config", config.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("cannot read the person registry") && stderr.contains("nobody.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_misspelt_setting() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("hub.toml");
+    std::fs::write(&path, "listen = \"127.0.0.1:1\"\ncovnant = \"x\"\n").expect("write");
+    let out = hub(&["check-config", "--config", path.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("covnant"), "{stderr}");
+}
+
+#[test]
+fn status_says_when_no_hub_is_running() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let out = hub(&["status", "--config", config.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("cannot reach the hub's admin endpoint"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,444 @@
+//! The agent's link to the hub: dial out, say Hello, keep heartbeats, answer questions,
+//! and when the link drops, reconnect with exponential backoff and full jitter.
+//!
+//! The link is the agent's only connection: partners' firewalls allow outbound traffic
+//! only, so everything the hub wants from the partner comes down this one stream.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Status, Streaming};
+use treiter_proto::v1::agent_link_client::AgentLinkClient;
+use treiter_proto::v1::{
+    Ack, AgentMessage, Answer, Heartbeat, Hello, HubMessage, Question, Unanswerable, Welcome,
+    agent_message, answer, hub_message,
+};
+
+use crate::backoff::Backoff;
+use crate::config::AgentConfig;
+use crate::tls::{self, AlertSlot, TlsSetupError};
+
+/// The agent's software version, sent in Hello.
+pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Heartbeat intervals of silence from the hub after which the agent drops the link.
+const SILENT_INTERVALS: u32 = 3;
+
+/// Why the hub refused the agent's certificate during TLS, as the alert tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertificateRefusal {
+    /// TLS 1.3 sends the same alert for both; the hub's log says which.
+    ExpiredOrNotYetValid,
+    /// The certificate was not issued by a CA the hub trusts.
+    UnknownCa,
+    /// The certificate is on its CA's revocation list.
+    Revoked,
+    /// The agent sent no certificate.
+    Required,
+    /// Any other alert.
+    Other(String),
+}
+
+impl std::fmt::Display for CertificateRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertificateRefusal::ExpiredOrNotYetValid => f.write_str(
+                "the certificate is expired or not yet valid; check its dates and the clocks, and renew it",
+            ),
+            CertificateRefusal::UnknownCa => f.write_str(
+                "the certificate was not issued by a CA the hub trusts; use the PKIoverheid organisation certificate registered for the covenant",
+            ),
+            CertificateRefusal::Revoked => f.write_str(
+                "the certificate is revoked; request a new organisation certificate",
+            ),
+            CertificateRefusal::Required => f.write_str(
+                "no certificate was sent; set `cert` and `key` in the agent configuration",
+            ),
+            CertificateRefusal::Other(alert) => write!(f, "TLS alert {alert}"),
+        }
+    }
+}
+
+impl CertificateRefusal {
+    fn from_alert(alert: rustls::AlertDescription) -> Self {
+        use rustls::AlertDescription as A;
+        match alert {
+            A::CertificateExpired => CertificateRefusal::ExpiredOrNotYetValid,
+            A::UnknownCA => CertificateRefusal::UnknownCa,
+            A::CertificateRevoked => CertificateRefusal::Revoked,
+            A::CertificateRequired => CertificateRefusal::Required,
+            other => CertificateRefusal::Other(format!("{other:?}")),
+        }
+    }
+}
+
+/// Why a link could not be opened or ended.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The agent's own TLS settings are unusable; retrying will not help.
+    #[error(transparent)]
+    Setup(#[from] TlsSetupError),
+    /// No TCP/TLS connection to the hub (network, firewall, hub down).
+    #[error("cannot reach the hub at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    /// The hub refused the agent's certificate in the TLS handshake.
+    #[error("the hub refused this agent's certificate: {0}")]
+    CertificateRefused(CertificateRefusal),
+    /// The hub accepted TLS but refused the agent (its OIN, or the kind of certificate).
+    #[error("the hub refused this agent ({code:?}): {message}")]
+    Refused { code: Code, message: String },
+    /// The hub ended the link (shutting down, superseded, silence).
+    #[error("the hub closed the link ({code:?}): {message}")]
+    Closed { code: Code, message: String },
+    /// The connection broke.
+    #[error("the link to the hub broke: {detail}")]
+    Lost { detail: String },
+    /// The hub did not speak the protocol as expected.
+    #[error("protocol error on the link: {0}")]
+    Protocol(String),
+}
+
+impl LinkError {
+    /// True when retrying cannot succeed without someone changing a certificate or
+    /// the hub's registry: logged at error level, still retried at the backoff's pace.
+    pub fn needs_attention(&self) -> bool {
+        matches!(
+            self,
+            LinkError::Setup(_) | LinkError::CertificateRefused(_) | LinkError::Refused { .. }
+        )
+    }
+}
+
+/// What the agent's link is doing now; watched by health checks and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// Opening a link (attempt number since the last success).
+    Connecting { attempt: u32 },
+    /// Linked: the hub's Welcome.
+    Connected {
+        link_id: String,
+        party_oin: String,
+        party_name: String,
+        since: SystemTime,
+    },
+    /// Waiting before the next attempt, after this error.
+    Waiting { delay: Duration, error: String },
+    /// Shut down.
+    Stopped,
+}
+
+/// A node agent: its configuration, TLS settings and link status.
+pub struct Agent {
+    config: AgentConfig,
+    tls: Arc<rustls::ClientConfig>,
+    instance_id: String,
+    status: watch::Sender<LinkStatus>,
+}
+
+/// An open link: what the hub said, and both directions of the stream.
+struct OpenLink {
+    welcome: Welcome,
+    outbound: mpsc::Sender<AgentMessage>,
+    inbound: Streaming<HubMessage>,
+}
+
+fn message(body: agent_message::Body) -> AgentMessage {
+    AgentMessage { body: Some(body) }
+}
+
+impl Agent {
+    /// Prepares an agent; fails when its certificate, key or trust anchors are unusable.
+    pub fn new(config: AgentConfig) -> Result<Agent, TlsSetupError> {
+        let tls = Arc::new(tls::client_config(&config)?);
+        let (status, _) = watch::channel(LinkStatus::Connecting { attempt: 0 });
+        let instance_id = format!("{:016x}", rand::random::<u64>());
+        Ok(Agent {
+            config,
+            tls,
+            instance_id,
+            status,
+        })
+    }
+
+    /// Watches the link status.
+    pub fn status(&self) -> watch::Receiver<LinkStatus> {
+        self.status.subscribe()
+    }
+
+    /// Keeps a link to the hub open until `shutdown` completes, reconnecting with
+    /// backoff whenever it drops or cannot be opened.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut backoff = Backoff::new(
+            self.config.link.initial_backoff,
+            self.config.link.max_backoff,
+            StdRng::from_os_rng(),
+        );
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            self.status.send_replace(LinkStatus::Connecting { attempt });
+            let error = tokio::select! {
+                () = &mut shutdown => break,
+                opened = self.open_link() => match opened {
+                    Ok(link) => {
+                        backoff.reset();
+                        attempt = 0;
+                        match self.serve_link(link, &mut shutdown).await {
+                            None => break,
+                            Some(error) => error,
+                        }
+                    }
+                    Err(error) => error,
+                },
+            };
+            let delay = backoff.next_delay();
+            if error.needs_attention() {
+                tracing::error!(%error, retry_in_ms = delay.as_millis() as u64, "link refused");
+            } else {
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "link down");
+            }
+            self.status.send_replace(LinkStatus::Waiting {
+                delay,
+                error: error.to_string(),
+            });
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
+        self.status.send_replace(LinkStatus::Stopped);
+        tracing::info!("agent stopped");
+    }
+
+    /// Opens one link: TCP, TLS, the Link stream, Hello, and the hub's Welcome.
+    pub async fn connect_once(&self) -> Result<Welcome, LinkError> {
+        self.open_link().await.map(|link| link.welcome)
+    }
+
+    async fn open_link(&self) -> Result<OpenLink, LinkError> {
+        let hub = &self.config.hub;
+        let timeout = self.config.link.connect_timeout;
+        let (channel, slot) = tls::channel(hub, self.tls.clone(), timeout)
+            .await
+            .map_err(|e| match e {
+                tls::ChannelError::Setup(e) => LinkError::Setup(e),
+                tls::ChannelError::Connect(detail) => LinkError::Unreachable {
+                    url: hub.url.clone(),
+                    detail,
+                },
+            })?;
+        let mut client = AgentLinkClient::new(channel);
+        let (outbound, rx) = mpsc::channel(64);
+        let hello = Hello {
+            agent_version: AGENT_VERSION.to_owned(),
+            covenant_version: 0,
+            instance_id: self.instance_id.clone(),
+            categories: self.config.categories.clone(),
+            witnessed_tree_size: 0,
+        };
+        // The receiver is alive (held by `rx` until the call takes it): cannot fail.
+        let _ = outbound
+            .send(message(agent_message::Body::Hello(hello)))
+            .await;
+        let response = tokio::time::timeout(timeout, client.link(ReceiverStream::new(rx)))
+            .await
+            .map_err(|_| LinkError::Unreachable {
+                url: hub.url.clone(),
+                detail: format!("no answer to Hello within {} s", timeout.as_secs()),
+            })?
+            .map_err(|status| classify(status, &slot))?;
+        let mut inbound = response.into_inner();
+        let first = tokio::time::timeout(timeout, inbound.message())
+            .await
+            .map_err(|_| LinkError::Protocol("no Welcome after Hello".into()))?
+            .map_err(|status| classify(status, &slot))?;
+        match first.and_then(|m| m.body) {
+            Some(hub_message::Body::Welcome(welcome)) => {
+                let party = welcome.party.clone().unwrap_or_default();
+                tracing::info!(
+                    link = %welcome.link_id,
+                    oin = %party.oin,
+                    party = %party.name,
+                    hub_version = %welcome.hub_version,
+                    covenant_version = welcome.covenant_version,
+                    "linked to the hub"
+                );
+                self.status.send_replace(LinkStatus::Connected {
+                    link_id: welcome.link_id.clone(),
+                    party_oin: party.oin,
+                    party_name: party.name,
+                    since: SystemTime::now(),
+                });
+                Ok(OpenLink {
+                    welcome,
+                    outbound,
+                    inbound,
+                })
+            }
+            Some(_) => Err(LinkError::Protocol(
+                "the hub's first message was not Welcome".into(),
+            )),
+            None => Err(LinkError::Protocol(
+                "the hub closed the link before Welcome".into(),
+            )),
+        }
+    }
+
+    /// Serves an open link until it ends (`Some(why)`) or `shutdown` completes (`None`).
+    async fn serve_link(
+        &self,
+        link: OpenLink,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> Option<LinkError> {
+        let OpenLink {
+            welcome,
+            outbound,
+            mut inbound,
+        } = link;
+        let interval = match welcome.heartbeat_interval_seconds {
+            0 => self.config.link.heartbeat_interval,
+            s => Duration::from_secs(s.into()),
+        };
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        let mut last_heard = Instant::now();
+        let mut sequence = 0u64;
+        loop {
+            tokio::select! {
+                () = shutdown.as_mut() => return None,
+                received = inbound.message() => match received {
+                    Ok(Some(msg)) => {
+                        last_heard = Instant::now();
+                        if let Some(reply) = self.handle(msg) {
+                            for body in reply {
+                                if outbound.send(message(body)).await.is_err() {
+                                    return Some(LinkError::Lost { detail: "outbound stream closed".into() });
+                                }
+                            }
+                        }
+                    }
+                    Ok(None) => return Some(LinkError::Closed {
+                        code: Code::Ok,
+                        message: "the hub ended the stream".into(),
+                    }),
+                    Err(status) => return Some(classify_running(status)),
+                },
+                _ = ticker.tick() => {
+                    if last_heard.elapsed() > interval * SILENT_INTERVALS {
+                        return Some(LinkError::Lost {
+                            detail: format!("nothing heard from the hub for {SILENT_INTERVALS} heartbeat intervals"),
+                        });
+                    }
+                    sequence += 1;
+                    let beat = Heartbeat {
+                        sequence,
+                        sent_at: Some(prost_types::Timestamp::from(SystemTime::now())),
+                    };
+                    if outbound.send(message(agent_message::Body::Heartbeat(beat))).await.is_err() {
+                        return Some(LinkError::Lost { detail: "outbound stream closed".into() });
+                    }
+                }
+            }
+        }
+    }
+
+    /// What to send back for a message from the hub.
+    fn handle(&self, msg: HubMessage) -> Option<Vec<agent_message::Body>> {
+        match msg.body? {
+            hub_message::Body::Heartbeat(_) => None,
+            hub_message::Body::Question(question) => Some(self.answer(question)),
+            hub_message::Body::Welcome(_) => {
+                tracing::warn!("the hub sent a second Welcome; ignored");
+                None
+            }
+            hub_message::Body::Ack(ack) => {
+                tracing::debug!(request = %ack.request_id, "hub acknowledged an answer");
+                None
+            }
+            hub_message::Body::Checkpoint(_) => {
+                // Witnessing arrives with the decision log (issue 10).
+                tracing::debug!("checkpoint received; witnessing is not implemented yet");
+                None
+            }
+        }
+    }
+
+    /// Acknowledges a question and answers it. This agent has no data source yet, so
+    /// every question gets an honest "unanswerable" rather than a made-up answer.
+    fn answer(&self, question: Question) -> Vec<agent_message::Body> {
+        let id = question.request_id;
+        vec![
+            agent_message::Body::Ack(Ack {
+                request_id: id.clone(),
+            }),
+            agent_message::Body::Answer(Answer {
+                request_id: id,
+                kind: Some(answer::Kind::Unanswerable(Unanswerable {
+                    reason: "source-unavailable".into(),
+                    detail: "this agent has no data source configured".into(),
+                })),
+            }),
+        ]
+    }
+}
+
+/// Classifies the failure of the first call on a link.
+fn classify(status: Status, slot: &AlertSlot) -> LinkError {
+    if let Some(alert) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
+        return LinkError::CertificateRefused(CertificateRefusal::from_alert(alert));
+    }
+    match status.code() {
+        Code::Unauthenticated | Code::PermissionDenied => LinkError::Refused {
+            code: status.code(),
+            message: status.message().to_owned(),
+        },
+        Code::Unavailable | Code::Unknown | Code::Cancelled => LinkError::Lost {
+            detail: status_detail(&status),
+        },
+        code => LinkError::Closed {
+            code,
+            message: status.message().to_owned(),
+        },
+    }
+}
+
+/// Classifies the end of a running link.
+fn classify_running(status: Status) -> LinkError {
+    match status.code() {
+        Code::Unknown | Code::Cancelled => LinkError::Lost {
+            detail: status_detail(&status),
+        },
+        code => LinkError::Closed {
+            code,
+            message: status.message().to_owned(),
+        },
+    }
+}
+
+fn status_detail(status: &Status) -> String {
+    use std::error::Error;
+    match status.source() {
+        Some(source) => format!("{}: {}", status.message(), error_chain(source)),
+        None => status.message().to_owned(),
+    }
+}
+
+/// An error and its sources, joined: tonic's useful detail is deep in the chain.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}

@@ -1,0 +1,323 @@
+//! `covenant`: the privacy officer's tool for the encoded covenant.
+//!
+//! Exit codes: 0 success; 1 covenant tests failed, or `fmt --check` found a file not
+//! in canonical form; 2 input error (an unreadable file, a malformed request or test
+//! file); 3 the covenant file is invalid.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use treiter_policies::covtest::{self, Failure};
+use treiter_policies::{Covenant, DecisionRequest, Diagnostics, Requests, diff, explain, fmt};
+
+/// Check, test and query the encoded Convenant Gegevensuitwisseling Treiteraanpak.
+#[derive(Debug, Parser)]
+#[command(name = "covenant", version, about, long_about = None)]
+struct Cli {
+    /// How to show problems in a covenant or test file.
+    #[arg(long, value_enum, global = true, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ErrorFormat {
+    /// The offending text underlined, with help.
+    Human,
+    /// One line per problem: file:line:col: level[code]: message.
+    Plain,
+    /// One JSON object per problem, one per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and validate a covenant file; show every error and warning with its line and column.
+    Check {
+        /// The covenant file, e.g. treiteraanpak.covenant.
+        file: PathBuf,
+    },
+    /// Run covenant tests (.covtest files) against a covenant file.
+    Test {
+        /// The covenant file.
+        file: PathBuf,
+        /// One or more test files.
+        #[arg(required = true)]
+        tests: Vec<PathBuf>,
+    },
+    /// Decide requests (JSON, see DECISION-JSON.md): one object or an array, from a file or '-' for stdin.
+    ///
+    /// Writes one decision per request, as JSON. On any input error nothing is written to
+    /// standard output; each error is printed with its JSON path and the exit status is 2.
+    Decide {
+        /// The covenant file.
+        file: PathBuf,
+        /// The request file, or '-' for standard input.
+        request: String,
+    },
+    /// Explain in plain words how a request is decided: each rule in order, and why each field passes or is stripped.
+    Explain {
+        /// The covenant file.
+        file: PathBuf,
+        /// The request file (one request, or an array), or '-' for standard input.
+        request: String,
+    },
+    /// Show what a new version of the covenant changes, for whom.
+    Diff {
+        /// The covenant in force.
+        old: PathBuf,
+        /// The proposed version.
+        new: PathBuf,
+        /// Past requests (JSON array) to replay under both versions.
+        #[arg(long)]
+        replay: Option<String>,
+    },
+    /// Print a covenant file in canonical form (or check or rewrite it).
+    Fmt {
+        /// The covenant file.
+        file: PathBuf,
+        /// Exit 1 if the file is not in canonical form, instead of printing it.
+        #[arg(long, conflicts_with = "write")]
+        check: bool,
+        /// Rewrite the file in place.
+        #[arg(long)]
+        write: bool,
+    },
+}
+
+/// An outcome that ends the command: the message (if any) is already printed.
+struct Exit(u8);
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_INPUT: u8 = 2;
+const EXIT_INVALID: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit(code)) => ExitCode::from(code),
+    }
+}
+
+fn read(path: &str) -> Result<String, Exit> {
+    let mut text = String::new();
+    let result = if path == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(path).map(|t| text = t)
+    };
+    result.map(|()| text).map_err(|e| {
+        eprintln!("covenant: {path}: {e}");
+        Exit(EXIT_INPUT)
+    })
+}
+
+fn show(d: &Diagnostics, format: ErrorFormat) {
+    match format {
+        ErrorFormat::Plain => eprint!("{}", d.plain()),
+        ErrorFormat::Json => {
+            for p in d.problems() {
+                let v = serde_json::json!({
+                    "file": d.source_name(),
+                    "line": p.line,
+                    "column": p.column,
+                    "level": match p.level { treiter_policies::Level::Error => "error", treiter_policies::Level::Warning => "warning" },
+                    "code": p.code,
+                    "message": p.message,
+                    "help": p.help,
+                });
+                eprintln!("{v}");
+            }
+        }
+        ErrorFormat::Human => {
+            let mut out = String::new();
+            let handler = miette::GraphicalReportHandler::new();
+            for p in d.problems() {
+                out.clear();
+                if handler.render_report(&mut out, p).is_ok() {
+                    eprintln!("{out}");
+                } else {
+                    eprintln!("{}", d.plain());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn load(path: &Path, format: ErrorFormat) -> Result<Covenant, Exit> {
+    let text = read(&path.display().to_string())?;
+    match Covenant::parse(&path.display().to_string(), &text) {
+        Ok(c) => Ok(c),
+        Err(d) => {
+            show(&d, format);
+            eprintln!(
+                "covenant: {} is invalid: {} error(s)",
+                path.display(),
+                d.errors().count()
+            );
+            Err(Exit(EXIT_INVALID))
+        }
+    }
+}
+
+fn requests(source: &str) -> Result<Requests, Exit> {
+    let text = read(source)?;
+    DecisionRequest::parse_json(&text).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{source}: {e}");
+        }
+        Exit(EXIT_INPUT)
+    })
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), Exit> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| {
+        eprintln!("covenant: {e}");
+        Exit(EXIT_INPUT)
+    })?;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`covenant decide ... | head`) is not an error of ours.
+    let _ = writeln!(out, "{text}");
+    Ok(())
+}
+
+fn run(cli: &Cli) -> Result<(), Exit> {
+    let format = cli.error_format;
+    match &cli.command {
+        Command::Check { file } => {
+            let c = load(file, format)?;
+            if !c.warnings().is_empty() {
+                let d = Diagnostics::new(
+                    &file.display().to_string(),
+                    c.source(),
+                    c.warnings().to_vec(),
+                );
+                show(&d, format);
+            }
+            println!(
+                "{}: valid, version {}, {} parties, {} statements, {} warning(s)",
+                file.display(),
+                c.version(),
+                c.parties().len(),
+                c.statements().len(),
+                c.warnings().len()
+            );
+            Ok(())
+        }
+        Command::Test { file, tests } => {
+            let c = load(file, format)?;
+            let (mut passed, mut failed) = (0usize, 0usize);
+            for path in tests {
+                let name = path.display().to_string();
+                let text = read(&name)?;
+                let suite = covtest::parse_tests(&name, &text).map_err(|d| {
+                    show(&d, format);
+                    Exit(EXIT_INPUT)
+                })?;
+                for r in covtest::run(&c, &suite) {
+                    match &r.failure {
+                        None => {
+                            passed += 1;
+                            println!("ok      {name}:{} {}", r.line, r.name);
+                        }
+                        Some(f) => {
+                            failed += 1;
+                            println!("FAILED  {name}:{} {}", r.line, r.name);
+                            match f {
+                                Failure::Invalid(m) => println!("          {m}"),
+                                Failure::Mismatch(ds) => {
+                                    for d in ds {
+                                        println!("          {d}");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            println!("{passed} passed, {failed} failed");
+            if failed > 0 {
+                Err(Exit(EXIT_FAILED))
+            } else {
+                Ok(())
+            }
+        }
+        Command::Decide { file, request } => {
+            let c = load(file, format)?;
+            match requests(request)? {
+                Requests::One(r) => print_json(&c.decide(&r)),
+                Requests::Many(rs) => {
+                    print_json(&rs.iter().map(|r| c.decide(r)).collect::<Vec<_>>())
+                }
+            }
+        }
+        Command::Explain { file, request } => {
+            let c = load(file, format)?;
+            let rs = match requests(request)? {
+                Requests::One(r) => vec![*r],
+                Requests::Many(rs) => rs,
+            };
+            for (i, r) in rs.iter().enumerate() {
+                if rs.len() > 1 {
+                    println!("=== request [{i}] ===");
+                }
+                println!("{}", explain::explain(&c, r));
+            }
+            Ok(())
+        }
+        Command::Diff { old, new, replay } => {
+            let (a, b) = (load(old, format)?, load(new, format)?);
+            let replayed = match replay {
+                None => Vec::new(),
+                Some(src) => match requests(src)? {
+                    Requests::One(r) => vec![*r],
+                    Requests::Many(rs) => rs,
+                },
+            };
+            print!("{}", diff::diff(&a, &b, &replayed));
+            Ok(())
+        }
+        Command::Fmt { file, check, write } => {
+            let name = file.display().to_string();
+            let text = read(&name)?;
+            let formatted = fmt::format(&text).map_err(|errors| {
+                let problems = errors
+                    .into_iter()
+                    .map(|e| {
+                        treiter_policies::Problem::error("covenant::syntax", e.span, e.message)
+                    })
+                    .collect();
+                show(&Diagnostics::new(&name, &text, problems), format);
+                Exit(EXIT_INVALID)
+            })?;
+            if *check {
+                if formatted == text {
+                    return Ok(());
+                }
+                let line = text
+                    .lines()
+                    .zip(formatted.lines())
+                    .position(|(a, b)| a != b)
+                    .map_or(1, |i| i + 1);
+                eprintln!(
+                    "{name}:{line}: not in canonical form (run: covenant fmt --write {name})"
+                );
+                return Err(Exit(EXIT_FAILED));
+            }
+            if *write {
+                std::fs::write(file, formatted).map_err(|e| {
+                    eprintln!("covenant: {name}: {e}");
+                    Exit(EXIT_INPUT)
+                })
+            } else {
+                print!("{formatted}");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The validated covenant: its parties, its statements, and the indexed form the
+//! engine decides with.
+
+use crate::compile::Compiled;
+use crate::decide::{Decision, DecisionRequest};
+use crate::diagnostics::{Diagnostics, Problem};
+use crate::syntax::{Statement, parser};
+use crate::vocab::{PartyKind, Phase};
+use crate::{decide, validate};
+
+/// Problems that a syntax error elsewhere can cause by itself.
+const CASCADES: &[&str] = &[
+    "covenant::category-without-source",
+    "covenant::category-without-recipients",
+    "covenant::category-without-fields",
+    "covenant::paragraph-missing",
+    "covenant::missing",
+    "covenant::emergency",
+    "covenant::dangling-reference",
+    "covenant::unreachable",
+];
+
+/// A party to the covenant (article 2.3, annex A).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    /// Its OIN: 20 digits.
+    pub oin: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: PartyKind,
+}
+
+/// A parsed and validated covenant, compiled for deciding.
+#[derive(Debug, Clone)]
+pub struct Covenant {
+    pub(crate) title: String,
+    pub(crate) parties: Vec<Party>,
+    pub(crate) statements: Vec<Statement>,
+    pub(crate) compiled: Compiled,
+    pub(crate) warnings: Vec<Problem>,
+    /// The text it was parsed from (for showing rules as written).
+    pub(crate) source: String,
+}
+
+impl Covenant {
+    /// Parses and validates a covenant text. On failure, the diagnostics list every
+    /// error (and warning) with its line and column.
+    pub fn parse(source_name: &str, text: &str) -> Result<Covenant, Diagnostics> {
+        let (lines, syntax_errors) = parser::parse(text);
+        let mut problems: Vec<Problem> = syntax_errors
+            .into_iter()
+            .map(|e| {
+                let p = Problem::error("covenant::syntax", e.span, e.message);
+                match e.help {
+                    Some(h) => p.with_help(h),
+                    None => p,
+                }
+            })
+            .collect();
+        let syntax_failed = !problems.is_empty();
+        let validated = validate::validate(lines, &mut problems, text.len());
+        if syntax_failed {
+            // A line that did not parse is missing from the checks of completeness, so
+            // their complaints would be echoes of the syntax error, not news.
+            problems.retain(|p| !CASCADES.contains(&p.code));
+        }
+        let diagnostics = Diagnostics::new(source_name, text, problems);
+        match validated {
+            Some(covenant) if !diagnostics.has_errors() => Ok(Covenant {
+                warnings: diagnostics.problems().to_vec(),
+                source: text.to_owned(),
+                ..covenant
+            }),
+            _ => Err(diagnostics),
+        }
+    }
+
+    /// The covenant's version (article 13.2).
+    pub fn version(&self) -> u32 {
+        self.compiled.version
+    }
+
+    /// The covenant's title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The listed parties, in file order.
+    pub fn parties(&self) -> &[Party] {
+        &self.parties
+    }
+
+    /// The party with this OIN.
+    pub fn party(&self, oin: &str) -> Option<&Party> {
+        self.parties.iter().find(|p| p.oin == oin)
+    }
+
+    /// The statements, in file order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+
+    /// The text the covenant was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Warnings found while validating (the covenant is usable).
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// The indexed form.
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// Decides one share (see [`decide::decide`]).
+    pub fn decide(&self, request: &DecisionRequest) -> Decision {
+        decide::decide(self, request)
+    }
+
+    /// How many months data is kept after a case reaches `phase` (article 9), if the
+    /// covenant says.
+    pub fn retention_months(&self, phase: Phase) -> Option<u32> {
+        self.compiled
+            .retention_terms
+            .iter()
+            .find(|(p, _, _)| *p == phase)
+            .map(|(_, m, _)| *m)
+    }
+
+    /// How many hours an emergency lasts (article 15.3), if the covenant has emergencies.
+    pub fn emergency_hours(&self) -> Option<u32> {
+        self.compiled.emergency.as_ref().map(|e| e.hours)
+    }
+}

@@ -1,0 +1,526 @@
+//! One share decision as JSON (shared/covenant/DECISION-JSON.md): the request, the
+//! decision, and reading requests with an error per offending value, each with its
+//! JSON path (`[3].case.phase`).
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::article::ArticleNo;
+use crate::vocab::{Category, PartyKind, Phase, Purpose, Role, Stadsdeel, SubjectRole};
+
+/// An organisation-identificatienummer: exactly 20 digits (article 2.2).
+///
+/// Kept as a number so that comparing parties never compares strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Oin(pub u128);
+
+impl Oin {
+    /// Parses 20 ASCII digits.
+    pub fn parse(s: &str) -> Option<Oin> {
+        crate::validate::parse_oin(s).map(Oin)
+    }
+}
+
+impl fmt::Display for Oin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:020}", self.0)
+    }
+}
+
+impl Serialize for Oin {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Oin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Oin::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "malformed OIN '{text}': an OIN is exactly 20 digits"
+            ))
+        })
+    }
+}
+
+/// A moment, written as RFC 3339 (`2026-11-23T10:00:00Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Timestamp {
+    /// Parses RFC 3339.
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        OffsetDateTime::parse(s, &Rfc3339).ok().map(Timestamp)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.format(&Rfc3339) {
+            Ok(s) => f.write_str(&s),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(
+                "malformed timestamp (not shown): write RFC 3339, e.g. 2026-11-23T10:00:00Z",
+            )
+        })
+    }
+}
+
+/// A request for one share decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// When the share would take place (emergencies are timed against it).
+    pub at: Timestamp,
+    /// The case.
+    pub case: Case,
+    /// The party providing the data.
+    pub source: Source,
+    /// Who would receive it.
+    pub recipient: Recipient,
+    /// The id of the subject the record is about; one of `case.subjects`.
+    pub subject: String,
+    /// The data category.
+    pub category: Category,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// The names of the fields the source offers (free names).
+    pub fields: Vec<String>,
+}
+
+/// The case a share is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The case id.
+    pub id: String,
+    /// Its stadsdeel.
+    pub stadsdeel: Stadsdeel,
+    /// Its phase.
+    pub phase: Phase,
+    /// Whether it is escalated to city level (article 4.5).
+    pub escalated: bool,
+    /// OINs of the parties in its plan van aanpak (article 5.4).
+    pub participants: Vec<Oin>,
+    /// Its subjects.
+    pub subjects: Vec<Subject>,
+    /// The emergency declared on it, if any (article 15).
+    #[serde(default)]
+    pub emergency: Option<Emergency>,
+}
+
+/// A subject of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// Its id within the case.
+    pub id: String,
+    /// Its role.
+    pub role: SubjectRole,
+    /// Categories for which its consent is recorded and not withdrawn (article 11.3).
+    pub consent: Vec<Category>,
+}
+
+/// An emergency declared on a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emergency {
+    /// The person id of the declarer.
+    pub declared_by: String,
+    /// When it was declared.
+    pub declared_at: Timestamp,
+    /// The written reason (never logged: it may hold personal data).
+    pub reason: String,
+}
+
+/// The party providing the data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Its OIN.
+    pub oin: Oin,
+    /// Its kind, as stated (checked against the covenant, article 2.3).
+    pub kind: PartyKind,
+}
+
+/// Who would receive the data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// Its party's OIN.
+    pub oin: Oin,
+    /// Its party's kind, as stated.
+    pub kind: PartyKind,
+    /// Its role.
+    pub role: Role,
+    /// Its stadsdeel (required for `informatiemakelaar` and `stadsdeelregisseur`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stadsdeel: Option<Stadsdeel>,
+    /// The person id.
+    pub person: String,
+}
+
+/// The outcome of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The share passes, possibly with fields stripped.
+    Permit,
+    /// The share is not permitted.
+    Deny,
+    /// The share carries prohibited content.
+    Reject,
+}
+
+impl Outcome {
+    /// The JSON word.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Permit => "permit",
+            Outcome::Deny => "deny",
+            Outcome::Reject => "reject",
+        }
+    }
+}
+
+/// What a permitted share carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Obligation {
+    /// Keep and delete per article 9.
+    Retention {
+        /// The article.
+        article: ArticleNo,
+    },
+    /// Use only for this purpose (article 3.2).
+    PurposeBinding {
+        /// The purpose.
+        purpose: Purpose,
+        /// The article.
+        article: ArticleNo,
+    },
+    /// An emergency share is reviewed (article 15.2).
+    Review {
+        /// The article.
+        article: ArticleNo,
+    },
+}
+
+/// Whom the hub must notify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    /// Always `privacy-officer`.
+    pub kind: NotifyKind,
+    /// The party whose officer is meant.
+    pub oin: Oin,
+    /// The article requiring it.
+    pub article: ArticleNo,
+}
+
+/// Who is notified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotifyKind {
+    /// The privacy officer of a party.
+    PrivacyOfficer,
+}
+
+/// The decision on one share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Permit, deny or reject.
+    pub outcome: Outcome,
+    /// The fields that pass, sorted.
+    pub passed: Vec<String>,
+    /// The fields stripped, sorted.
+    pub stripped: Vec<String>,
+    /// Every article the decision rests on, in reading order.
+    pub articles: Vec<ArticleNo>,
+    /// Obligations (permit only).
+    pub obligations: Vec<Obligation>,
+    /// Whether this is an emergency share (article 15.5).
+    pub emergency: bool,
+    /// Whom to notify.
+    pub notify: Vec<Notification>,
+    /// The covenant version that decided (article 13.2).
+    pub covenant_version: u32,
+}
+
+/// A request value that is not acceptable, with its JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct InputError {
+    /// `[3].case.phase`, or `.` for the whole document.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Requests as read: one object, or an array of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requests {
+    /// A single object: answered with a single decision.
+    One(Box<DecisionRequest>),
+    /// An array: answered with an array.
+    Many(Vec<DecisionRequest>),
+}
+
+impl DecisionRequest {
+    /// Reads one request or an array of them from JSON text; on failure, every
+    /// error found, each with its path.
+    pub fn parse_json(text: &str) -> Result<Requests, Vec<InputError>> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            vec![InputError {
+                path: ".".into(),
+                message: format!("not JSON: {e}"),
+            }]
+        })?;
+        match value {
+            serde_json::Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut errors = Vec::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    match Self::from_value(item) {
+                        Ok(r) => out.push(r),
+                        Err(es) => errors.extend(es.into_iter().map(|e| InputError {
+                            path: if e.path == "." {
+                                format!("[{i}]")
+                            } else {
+                                format!("[{i}].{}", e.path)
+                            },
+                            message: e.message,
+                        })),
+                    }
+                }
+                if errors.is_empty() {
+                    Ok(Requests::Many(out))
+                } else {
+                    Err(errors)
+                }
+            }
+            other => Self::from_value(other).map(|r| Requests::One(Box::new(r))),
+        }
+    }
+
+    /// Reads one request from a JSON value, and checks it (see [`Self::check`]).
+    pub fn from_value(value: serde_json::Value) -> Result<DecisionRequest, Vec<InputError>> {
+        let request: DecisionRequest = serde_path_to_error::deserialize(value).map_err(|e| {
+            vec![InputError {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            }]
+        })?;
+        let errors = request.check();
+        if errors.is_empty() {
+            Ok(request)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// What the types alone cannot say (messages quote no ids or values, article 12.3): the subject is one of the case's, subject ids
+    /// and field names are unique and not empty, and the roles that work in a
+    /// stadsdeel say which.
+    pub fn check(&self) -> Vec<InputError> {
+        let mut errors = Vec::new();
+        let mut err = |path: String, message: String| errors.push(InputError { path, message });
+        let mut ids = HashSet::new();
+        for (i, s) in self.case.subjects.iter().enumerate() {
+            if s.id.is_empty() {
+                err(
+                    format!("case.subjects[{i}].id"),
+                    "a subject id cannot be empty".into(),
+                );
+            } else if !ids.insert(s.id.as_str()) {
+                err(
+                    format!("case.subjects[{i}].id"),
+                    "this subject id is listed twice".into(),
+                );
+            }
+        }
+        if !self.case.subjects.iter().any(|s| s.id == self.subject) {
+            err(
+                "subject".into(),
+                "not one of the case's subjects (case.subjects[].id)".into(),
+            );
+        }
+        let mut names = HashSet::new();
+        for (i, f) in self.fields.iter().enumerate() {
+            if f.is_empty() {
+                err(
+                    format!("fields[{i}]"),
+                    "a field name cannot be empty".into(),
+                );
+            } else if !names.insert(f.as_str()) {
+                err(
+                    format!("fields[{i}]"),
+                    if crate::vocab::looks_like_a_word(f) {
+                        format!("field '{f}' is listed twice")
+                    } else {
+                        "this field name is listed twice".into()
+                    },
+                );
+            }
+        }
+        if matches!(
+            self.recipient.role,
+            Role::Informatiemakelaar | Role::Stadsdeelregisseur
+        ) && self.recipient.stadsdeel.is_none()
+        {
+            err(
+                "recipient.stadsdeel".into(),
+                format!(
+                    "missing: a {} works in a stadsdeel, say which",
+                    self.recipient.role
+                ),
+            );
+        }
+        if self.recipient.person.is_empty() {
+            err(
+                "recipient.person".into(),
+                "a person id cannot be empty".into(),
+            );
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const EXAMPLE: &str = r#"{
+      "at": "2026-11-23T10:00:00Z",
+      "case": {
+        "id": "C-2026-0042", "stadsdeel": "oost", "phase": "aanpak", "escalated": false,
+        "participants": ["00000004000000000005"],
+        "subjects": [
+          { "id": "S1", "role": "dader", "consent": [] },
+          { "id": "S2", "role": "slachtoffer", "consent": ["slachtofferinformatie"] }
+        ],
+        "emergency": { "declared_by": "p-politie-017", "declared_at": "2026-11-22T22:00:00Z", "reason": "dreiging met wapen" }
+      },
+      "source": { "oin": "00000002000000000002", "kind": "politie" },
+      "recipient": { "oin": "00000001000000000001", "kind": "gemeente", "role": "stadsdeelregisseur", "stadsdeel": "oost", "person": "p-gemeente-004" },
+      "subject": "S1", "category": "politie-incidenten", "purpose": "aanpak",
+      "fields": ["datum", "incidentsoort", "samenvatting", "locatie"]
+    }"#;
+
+    fn errors_of(text: &str) -> Vec<String> {
+        match DecisionRequest::parse_json(text) {
+            Ok(_) => vec![],
+            Err(es) => es.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn reads_the_documented_example() {
+        let Ok(Requests::One(r)) = DecisionRequest::parse_json(EXAMPLE) else {
+            panic!("example does not parse");
+        };
+        assert_eq!(r.case.phase, Phase::Aanpak);
+        assert_eq!(r.source.oin, Oin(2_000_000_000_002));
+        assert_eq!(r.source.oin.to_string(), "00000002000000000002");
+        assert_eq!(r.recipient.stadsdeel, Some(Stadsdeel::Oost));
+        assert!(r.case.emergency.is_some());
+    }
+
+    #[test]
+    fn a_bad_word_is_reported_at_its_path_in_an_array() {
+        let bad = EXAMPLE.replace("\"phase\": \"aanpak\"", "\"phase\": \"gesloten\"");
+        let text = format!("[{EXAMPLE}, {bad}]");
+        let errs = errors_of(&text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        let e = errs.first().unwrap();
+        assert!(
+            e.starts_with("[1].case.phase: unknown phase 'gesloten'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_malformed_oins_and_timestamps_are_errors() {
+        let e = errors_of(&EXAMPLE.replace("\"escalated\"", "\"extra\": 1, \"escalated\""));
+        assert!(
+            e.first().unwrap().contains("unknown field `extra`"),
+            "{e:?}"
+        );
+        let e = errors_of(&EXAMPLE.replace("\"00000002000000000002\"", "\"123\""));
+        assert!(
+            e.first()
+                .unwrap()
+                .starts_with("source.oin: malformed OIN '123'"),
+            "{e:?}"
+        );
+        let e = errors_of(&EXAMPLE.replace("2026-11-22T22:00:00Z", "yesterday"));
+        assert!(
+            e.first()
+                .unwrap()
+                .starts_with("case.emergency.declared_at: malformed timestamp"),
+            "{e:?}"
+        );
+        let e = errors_of(&EXAMPLE.replace("\"00000004000000000005\"", "\"x\""));
+        assert!(
+            e.first()
+                .unwrap()
+                .starts_with("case.participants[0]: malformed OIN"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let text = EXAMPLE
+            .replace("\"subject\": \"S1\"", "\"subject\": \"S9\"")
+            .replace("\"stadsdeel\": \"oost\", \"person\"", "\"person\"")
+            .replace("\"locatie\"]", "\"datum\"]");
+        let e = errors_of(&text);
+        assert_eq!(
+            e,
+            vec![
+                "subject: not one of the case's subjects (case.subjects[].id)",
+                "fields[3]: field 'datum' is listed twice",
+                "recipient.stadsdeel: missing: a stadsdeelregisseur works in a stadsdeel, say which",
+            ]
+        );
+    }
+
+    #[test]
+    fn not_json_is_reported_at_the_root() {
+        let e = errors_of("{ nope");
+        assert!(e.first().unwrap().starts_with(".: not JSON"), "{e:?}");
+    }
+
+    #[test]
+    fn a_null_emergency_is_none() {
+        let text = EXAMPLE.replace(
+            r#"{ "declared_by": "p-politie-017", "declared_at": "2026-11-22T22:00:00Z", "reason": "dreiging met wapen" }"#,
+            "null",
+        );
+        let Ok(Requests::One(r)) = DecisionRequest::parse_json(&text) else {
+            panic!("does not parse")
+        };
+        assert_eq!(r.case.emergency, None);
+    }
+}

@@ -1,0 +1,205 @@
+//! The `covenant` command line: exit codes, standard output and standard error.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_covenant"))
+}
+
+fn encoding() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("treiteraanpak.covenant")
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = bin();
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const REQUEST: &str = r#"{"at":"2026-11-23T10:00:00Z","case":{"id":"C-1","stadsdeel":"oost","phase":"duiding","escalated":false,
+  "participants":[],"subjects":[{"id":"S1","role":"dader","consent":[]}]},
+  "source":{"oin":"00000002000000000002","kind":"politie"},
+  "recipient":{"oin":"00000001000000000001","kind":"gemeente","role":"informatiemakelaar","stadsdeel":"oost","person":"p-1"},
+  "subject":"S1","category":"politie-incidenten","purpose":"duiding","fields":["datum","samenvatting"]}"#;
+
+#[test]
+fn check_accepts_the_encoding() {
+    let out = run(&["check", encoding().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("valid, version 1, 7 parties"));
+}
+
+#[test]
+fn check_reports_line_and_column_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.covenant");
+    let src = std::fs::read_to_string(encoding())
+        .unwrap()
+        .replace("comes from om", "comes from omm");
+    std::fs::write(&bad, src).unwrap();
+    let out = run(
+        &["--error-format", "plain", "check", bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.covenant:72:42: error[covenant::unknown-word]: unknown party kind 'omm'"),
+        "{err}"
+    );
+    let out = run(
+        &["--error-format", "json", "check", bad.to_str().unwrap()],
+        None,
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(text(&out.stderr).lines().next().unwrap()).unwrap();
+    assert_eq!(first["line"], 72);
+    assert_eq!(first["column"], 42);
+}
+
+#[test]
+fn decide_one_and_many() {
+    let out = run(
+        &["decide", encoding().to_str().unwrap(), "-"],
+        Some(REQUEST),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["outcome"], "permit");
+    assert_eq!(d["stripped"], serde_json::json!(["samenvatting"]));
+    assert_eq!(d["articles"], serde_json::json!(["4.2", "6.3", "6.3a"]));
+    let many = format!("[{REQUEST},{REQUEST}]");
+    let out = run(&["decide", encoding().to_str().unwrap(), "-"], Some(&many));
+    let ds: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ds.len(), 2);
+}
+
+#[test]
+fn decide_input_errors_go_to_stderr_with_paths_and_exit_2() {
+    let bad = REQUEST.replace("\"phase\":\"duiding\"", "\"phase\":\"klaar\"");
+    let many = format!("[{REQUEST},{bad}]");
+    let out = run(&["decide", encoding().to_str().unwrap(), "-"], Some(&many));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing on stdout on an input error");
+    assert!(
+        text(&out.stderr).contains("-: [1].case.phase: unknown phase 'klaar'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn test_runs_the_suite_and_fails_on_a_wrong_expectation() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/covenant");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["test".to_owned(), encoding().display().to_string()];
+    args.extend(files);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with("passed, 0 failed")
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let wrong = tmp.path().join("wrong.covtest");
+    std::fs::write(
+        &wrong,
+        "case in oost, phase aanpak\nsubject S1 is dader\n\ntest \"wrong\"\n  share identificatie about S1 for aanpak\n  from gemeente\n  to a stadsdeelregisseur of gemeente in oost\n  fields naam\n  expect deny\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "test",
+            encoding().to_str().unwrap(),
+            wrong.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("expected deny, the decision is permit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("0 passed, 1 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explain_speaks_plainly() {
+    let out = run(
+        &["explain", encoding().to_str().unwrap(), "-"],
+        Some(REQUEST),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("samenvatting  stripped: withheld from this recipient (art. 6.3a)"),
+        "{s}"
+    );
+}
+
+#[test]
+fn fmt_check_accepts_the_encoding_and_diff_of_itself_is_empty() {
+    let out = run(&["fmt", "--check", encoding().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "diff",
+            encoding().to_str().unwrap(),
+            encoding().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("Effect on decisions (0 kinds of share change)"));
+}
+
+#[test]
+fn fmt_check_rejects_a_messy_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let messy = tmp.path().join("m.covenant");
+    let src = std::fs::read_to_string(encoding())
+        .unwrap()
+        .replace("art. 3.3  nothing", "art. 3.3 nothing");
+    std::fs::write(&messy, src).unwrap();
+    let out = run(&["fmt", "--check", messy.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("m.covenant:35: not in canonical form"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,137 @@
+//! The TLS profile of the wire (article 12.1): mutually authenticated TLS 1.3 only,
+//! with the ring provider and HTTP/2 negotiated by ALPN.
+//!
+//! Both ends build their rustls configs from here so they cannot drift apart, and both
+//! load PEM files through here so that every error names the file and says what to do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+
+/// The only protocol version either end accepts.
+pub static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+
+/// ALPN identifier for HTTP/2; without it tonic's client fails with "HTTP/2 was not
+/// negotiated".
+pub const ALPN_H2: &[u8] = b"h2";
+
+/// The crypto provider of the whole tree. The tree is ring-only; building configs with
+/// an explicit provider avoids depending on a process-wide default.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A PEM file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PemError {
+    /// The file could not be read at all.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid PEM.
+    #[error("{path} is not valid PEM: {detail}")]
+    Malformed { path: PathBuf, detail: String },
+    /// The file is PEM but holds nothing of the expected kind.
+    #[error("{path} holds no {expected}; check that the setting points at the right file")]
+    Empty {
+        path: PathBuf,
+        expected: &'static str,
+    },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, PemError> {
+    std::fs::read(path).map_err(|source| PemError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn malformed(path: &Path, err: rustls_pki_types::pem::Error) -> PemError {
+    PemError::Malformed {
+        path: path.to_path_buf(),
+        detail: err.to_string(),
+    }
+}
+
+/// Every certificate in a PEM file, in file order (a leaf first, then its chain).
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PemError> {
+    let bytes = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| malformed(path, e))?;
+    if certs.is_empty() {
+        return Err(PemError::Empty {
+            path: path.to_path_buf(),
+            expected: "CERTIFICATE",
+        });
+    }
+    Ok(certs)
+}
+
+/// The first private key (PKCS#8, PKCS#1 or SEC1) in a PEM file.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, PemError> {
+    let bytes = read(path)?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
+        rustls_pki_types::pem::Error::NoItemsFound => PemError::Empty {
+            path: path.to_path_buf(),
+            expected: "PRIVATE KEY",
+        },
+        other => malformed(path, other),
+    })
+}
+
+/// Every CRL in a PEM file.
+pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, PemError> {
+    let bytes = read(path)?;
+    let crls = CertificateRevocationListDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| malformed(path, e))?;
+    if crls.is_empty() {
+        return Err(PemError::Empty {
+            path: path.to_path_buf(),
+            expected: "X509 CRL",
+        });
+    }
+    Ok(crls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = load_certs(Path::new("/nonexistent/ca.pem")).unwrap_err();
+        assert!(matches!(err, PemError::Read { .. }));
+        assert!(err.to_string().contains("/nonexistent/ca.pem"));
+    }
+
+    #[test]
+    fn file_without_certificates_is_refused_by_kind() {
+        let dir = std::env::temp_dir().join(format!("treiter-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty.pem");
+        std::fs::write(&path, "not pem at all\n").unwrap();
+        assert!(matches!(
+            load_certs(&path),
+            Err(PemError::Empty {
+                expected: "CERTIFICATE",
+                ..
+            })
+        ));
+        assert!(matches!(
+            load_key(&path),
+            Err(PemError::Empty {
+                expected: "PRIVATE KEY",
+                ..
+            })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,222 @@
+//! One test per refused identity (articles 2.2, 2.3, 12.1). Each asserts what the agent
+//! is told (its `LinkError`) and what the hub recorded (its `RefusalReason`): with TLS
+//! 1.3 an expired and a not-yet-valid certificate look the same to the client, so only
+//! the hub's record tells them apart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::Code;
+use treiter_certs_dev::TestCert;
+use treiter_hub::refusals::{Refusal, RefusalReason};
+use treiter_node_agent::link::{Agent, CertificateRefusal, LinkError};
+use treiter_proto::v1::agent_link_client::AgentLinkClient;
+use treiter_proto::v1::{AgentMessage, Hello, agent_message};
+
+use crate::support::{Pki, TestHub, agent_config, wait_until};
+
+const GEMEENTE_OIN: &str = "00000001000000000001";
+
+/// Tries to link with a test certificate; returns the agent's error and the hub's
+/// first refusal record.
+async fn try_link(
+    pki: &Pki,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> (LinkError, Refusal) {
+    let hub = TestHub::start(pki).await;
+    let agent = Agent::new(agent_config(pki, cert, key, hub.addr)).expect("agent config");
+    let error = agent
+        .connect_once()
+        .await
+        .expect_err("the hub must refuse this certificate");
+    let refusals = hub.hub.refusals.clone();
+    assert!(
+        wait_until(Duration::from_secs(5), || !refusals.recent().is_empty()).await,
+        "the hub recorded no refusal"
+    );
+    let recorded = refusals.recent().remove(0);
+    assert!(
+        hub.hub
+            .agents
+            .snapshot(&hub.hub.parties)
+            .iter()
+            .all(|a| !a.connected()),
+        "a refused agent must not be listed as connected"
+    );
+    hub.stop().await;
+    (error, recorded)
+}
+
+async fn try_test_cert(which: TestCert) -> (LinkError, Refusal) {
+    let pki = Pki::new();
+    let (cert, key) = pki.test_cert(which);
+    try_link(&pki, &cert, &key).await
+}
+
+#[tokio::test]
+async fn expired_certificate_is_refused_as_expired() {
+    let (error, refusal) = try_test_cert(TestCert::Expired).await;
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::ExpiredOrNotYetValid)
+        ),
+        "{error}"
+    );
+    assert_eq!(refusal.reason, RefusalReason::Expired);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+}
+
+#[tokio::test]
+async fn not_yet_valid_certificate_is_refused_as_not_yet_valid() {
+    let (error, refusal) = try_test_cert(TestCert::NotYetValid).await;
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::ExpiredOrNotYetValid)
+        ),
+        "{error}"
+    );
+    assert_eq!(refusal.reason, RefusalReason::NotYetValid);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+}
+
+#[tokio::test]
+async fn certificate_of_another_ca_is_refused_as_unknown_ca() {
+    let (error, refusal) = try_test_cert(TestCert::WrongCa).await;
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::UnknownCa)
+        ),
+        "{error}"
+    );
+    assert_eq!(refusal.reason, RefusalReason::UnknownCa);
+}
+
+#[tokio::test]
+async fn revoked_certificate_is_refused_as_revoked() {
+    let (error, refusal) = try_test_cert(TestCert::Revoked).await;
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::Revoked)
+        ),
+        "{error}"
+    );
+    assert_eq!(refusal.reason, RefusalReason::Revoked);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+}
+
+#[tokio::test]
+async fn malformed_oin_is_refused_by_the_hub() {
+    let (error, refusal) = try_test_cert(TestCert::MalformedOin).await;
+    match &error {
+        LinkError::Refused { code, message } => {
+            assert_eq!(*code, Code::Unauthenticated);
+            assert!(
+                message.contains("expected exactly 20 digits, found 5"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal by the hub, got {other}"),
+    }
+    assert_eq!(refusal.reason, RefusalReason::MalformedOin);
+}
+
+#[tokio::test]
+async fn certificate_without_oin_is_refused_by_the_hub() {
+    let (error, refusal) = try_test_cert(TestCert::NoOin).await;
+    match &error {
+        LinkError::Refused { code, message } => {
+            assert_eq!(*code, Code::Unauthenticated);
+            assert!(message.contains("no serialNumber"), "{message}");
+        }
+        other => panic!("expected a refusal by the hub, got {other}"),
+    }
+    assert_eq!(refusal.reason, RefusalReason::MalformedOin);
+}
+
+#[tokio::test]
+async fn oin_that_is_not_a_party_is_refused_under_article_2_3() {
+    let (error, refusal) = try_test_cert(TestCert::UnknownOin).await;
+    match &error {
+        LinkError::Refused { code, message } => {
+            assert_eq!(*code, Code::PermissionDenied);
+            assert!(
+                message.contains(treiter_certs_dev::UNKNOWN_OIN) && message.contains("article 2.3"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal by the hub, got {other}"),
+    }
+    assert_eq!(refusal.reason, RefusalReason::NotAParty);
+    assert_eq!(refusal.oin.as_deref(), Some(treiter_certs_dev::UNKNOWN_OIN));
+}
+
+#[tokio::test]
+async fn person_certificate_cannot_open_an_agent_link() {
+    let pki = Pki::new();
+    let (cert, key) = pki.person("p-gemeente-004");
+    let (error, refusal) = try_link(&pki, &cert, &key).await;
+    match &error {
+        LinkError::Refused { code, message } => {
+            assert_eq!(*code, Code::PermissionDenied);
+            assert!(message.contains("organisation certificate"), "{message}");
+        }
+        other => panic!("expected a refusal by the hub, got {other}"),
+    }
+    assert_eq!(refusal.reason, RefusalReason::WrongIdentity);
+    assert_eq!(refusal.person.as_deref(), Some("p-gemeente-004"));
+}
+
+#[tokio::test]
+async fn client_without_certificate_is_refused() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in treiter_proto::tls::load_certs(&pki.layout.ca_cert()).expect("ca") {
+        roots.add(cert).expect("root");
+    }
+    let mut tls = rustls::ClientConfig::builder_with_provider(treiter_proto::tls::provider())
+        .with_protocol_versions(treiter_proto::tls::PROTOCOL_VERSIONS)
+        .expect("tls 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![treiter_proto::tls::ALPN_H2.to_vec()];
+    let endpoint = treiter_node_agent::config::HubEndpoint {
+        url: format!("https://{}", hub.addr),
+        host: "127.0.0.1".into(),
+        port: hub.addr.port(),
+    };
+    let (channel, alert) =
+        treiter_node_agent::tls::channel(&endpoint, Arc::new(tls), Duration::from_secs(5))
+            .await
+            .expect("TLS 1.3 completes before the server judges the client");
+    let hello = AgentMessage {
+        body: Some(agent_message::Body::Hello(Hello {
+            agent_version: "test".into(),
+            ..Default::default()
+        })),
+    };
+    let status = AgentLinkClient::new(channel)
+        .link(tokio_stream_once(hello))
+        .await
+        .expect_err("no certificate, no link");
+    assert_eq!(status.code(), Code::Unknown, "{status}");
+    assert_eq!(
+        *alert.lock().expect("slot"),
+        Some(rustls::AlertDescription::CertificateRequired)
+    );
+    let refusals = hub.hub.refusals.clone();
+    assert!(wait_until(Duration::from_secs(5), || !refusals.recent().is_empty()).await);
+    assert_eq!(refusals.recent()[0].reason, RefusalReason::NoCertificate);
+    hub.stop().await;
+}
+
+fn tokio_stream_once(
+    message: AgentMessage,
+) -> impl tonic::codegen::tokio_stream::Stream<Item = AgentMessage> {
+    tonic::codegen::tokio_stream::iter([message])
+}

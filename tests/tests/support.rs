@@ -1,0 +1,199 @@
+//! Shared set-up for the end-to-end tests.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use treiter_certs_dev::{Layout, Options, TestCert};
+use treiter_hub::config::HubConfig;
+use treiter_hub::state::Hub;
+use treiter_node_agent::config::AgentConfig;
+
+/// A development PKI in a temporary directory, with the broken test certificates.
+pub struct Pki {
+    pub dir: TempDir,
+    pub layout: Layout,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let layout = treiter_certs_dev::generate(
+            &dir.path().join("pki"),
+            &Options {
+                test_certs: true,
+                now: time::OffsetDateTime::now_utc(),
+                force: false,
+            },
+        )
+        .expect("generate the dev PKI");
+        Pki { dir, layout }
+    }
+
+    /// The organisation certificate and key of a party, by slug.
+    pub fn party(&self, slug: &str) -> (PathBuf, PathBuf) {
+        (self.layout.party_cert(slug), self.layout.party_key(slug))
+    }
+
+    /// A person's certificate and key.
+    pub fn person(&self, id: &str) -> (PathBuf, PathBuf) {
+        (self.layout.person_cert(id), self.layout.person_key(id))
+    }
+
+    /// A broken test certificate and its key.
+    pub fn test_cert(&self, which: TestCert) -> (PathBuf, PathBuf) {
+        (self.layout.test_cert(which), self.layout.test_key(which))
+    }
+}
+
+/// The covenant encoding in the repository.
+pub fn covenant_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant")
+}
+
+/// Hub configuration text for this PKI.
+pub fn hub_config_text(pki: &Pki, listen: SocketAddr, admin: Option<SocketAddr>) -> String {
+    let l = &pki.layout;
+    let admin = admin
+        .map(|a| format!("admin_listen = \"{a}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"listen = "{listen}"
+{admin}covenant = "{covenant}"
+persons = "{persons}"
+
+[tls]
+cert = "{cert}"
+key = "{key}"
+handshake_timeout_seconds = 5
+
+[[trust_anchor]]
+cert = "{ca}"
+crl = "{crl}"
+
+[link]
+heartbeat_interval_seconds = 1
+"#,
+        covenant = covenant_path().display(),
+        persons = l.registry().display(),
+        cert = l.hub_cert().display(),
+        key = l.hub_key().display(),
+        ca = l.ca_cert().display(),
+        crl = l.ca_crl().display(),
+    )
+}
+
+/// A hub running in this process.
+pub struct TestHub {
+    pub hub: Arc<Hub>,
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl TestHub {
+    /// Starts a hub on a free loopback port.
+    pub async fn start(pki: &Pki) -> TestHub {
+        Self::start_on(pki, "127.0.0.1:0".parse().expect("addr")).await
+    }
+
+    /// Starts a hub on `addr` (port 0 for any free port).
+    pub async fn start_on(pki: &Pki, addr: SocketAddr) -> TestHub {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let config = HubConfig::parse(&hub_config_text(pki, addr, None), Path::new("/"))
+            .expect("hub config");
+        let hub = Hub::load(&config).expect("hub loads");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = hub.clone();
+        let task = tokio::spawn(async move {
+            treiter_hub::server::serve(serving, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("hub serves");
+        });
+        TestHub {
+            hub,
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Stops the hub gracefully: agent links are closed with UNAVAILABLE, then the
+    /// server waits for in-flight calls. (An aborted task cannot stand in for a killed
+    /// process here: tonic's connection tasks would outlive it. `restart.rs` kills a
+    /// real hub process for that.)
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the hub stops within 10 s")
+            .expect("hub task");
+    }
+}
+
+/// Agent configuration text for a certificate and key, dialling `hub`.
+pub fn agent_config_text(pki: &Pki, cert: &Path, key: &Path, hub: SocketAddr) -> String {
+    format!(
+        r#"hub_url = "https://{hub}"
+cert = "{cert}"
+key = "{key}"
+trust_anchors = ["{ca}"]
+
+[link]
+initial_backoff_ms = 100
+max_backoff_ms = 1000
+connect_timeout_seconds = 5
+heartbeat_interval_seconds = 1
+"#,
+        cert = cert.display(),
+        key = key.display(),
+        ca = pki.layout.ca_cert().display(),
+    )
+}
+
+/// Agent configuration for a certificate and key, dialling `hub`.
+pub fn agent_config(pki: &Pki, cert: &Path, key: &Path, hub: SocketAddr) -> AgentConfig {
+    AgentConfig::parse(&agent_config_text(pki, cert, key, hub), Path::new("/"))
+        .expect("agent config")
+}
+
+/// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it
+/// held.
+pub async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if condition() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A binary of this workspace, built next to the test binary by `cargo test
+/// --workspace` (target/<profile>/<name>).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds the binaries",
+        path.display()
+    );
+    path
+}
