@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 step "Writing a development PKI to demo-run/pki (dev only)"
 mkdir -p "$run/logs"
-"$bin/certs-dev" init --out "$run/pki" --force
+"$bin/certs-dev" init --out "$run/pki" --force --test-certs
 
 cat > "$run/hub.toml" <<TOML
 listen = "127.0.0.1:$hub_port"
@@ -95,6 +95,42 @@ if [ "$connected" -ne "${#parties[@]}" ]; then
   echo "demo: only $connected of ${#parties[@]} agents linked; see demo-run/logs/" >&2
   exit 1
 fi
+
+step "kill -9 the hub, start it again: the agents come back by themselves"
+kill -9 "${pids[0]}" 2>/dev/null || true
+wait "${pids[0]}" 2>/dev/null || true
+sleep 1
+"$bin/hub" serve --config "$run/hub.toml" >>"$run/logs/hub.log" 2>&1 &
+pids[0]=$!
+back=false
+for _ in $(seq 1 100); do
+  if [ "$("$bin/hub" status --config "$run/hub.toml" --json 2>/dev/null | grep -c '"connected": true')" = "${#parties[@]}" ]; then
+    back=true
+    break
+  fi
+  sleep 0.1
+done
+if ! $back; then
+  echo "demo: the agents did not all come back; see demo-run/logs/" >&2
+  exit 1
+fi
+echo "  all ${#parties[@]} agents linked again"
+
+step "An expired certificate is refused, and the hub says why"
+cat > "$run/agent-expired.toml" <<TOML
+hub_url = "https://localhost:$hub_port"
+cert = "pki/test/expired.pem"
+key = "pki/test/expired.key"
+trust_anchors = ["pki/ca/root.pem"]
+TOML
+"$bin/node-agent" --config "$run/agent-expired.toml" >"$run/logs/agent-expired.log" 2>&1 &
+expired=$!
+sleep 2
+kill "$expired" 2>/dev/null || true
+wait "$expired" 2>/dev/null || true
+echo "  the agent's log says:"
+grep -m1 "refused" "$run/logs/agent-expired.log" | sed 's/^/    /' || true
+"$bin/hub" status --config "$run/hub.toml" | sed -n '/refused since start/,$p'
 
 if $keep; then
   step "Running; press Ctrl-C to stop. Status: target/debug/hub status --config demo-run/hub.toml"

@@ -25,6 +25,8 @@ pub struct AgentState {
     pub since: Option<SystemTime>,
     pub agent_version: String,
     pub covenant_version: u32,
+    /// The agent process's random id from its Hello.
+    pub instance_id: String,
     pub last_heartbeat: Option<SystemTime>,
     pub links_opened: u64,
 }
@@ -37,6 +39,7 @@ impl AgentState {
             since: None,
             agent_version: String::new(),
             covenant_version: 0,
+            instance_id: String::new(),
             last_heartbeat: None,
             links_opened: 0,
         }
@@ -45,6 +48,14 @@ impl AgentState {
     pub fn connected(&self) -> bool {
         self.link_id.is_some()
     }
+}
+
+/// What an agent said about itself in its Hello.
+#[derive(Clone, Copy, Debug)]
+pub struct AgentHello<'a> {
+    pub agent_version: &'a str,
+    pub covenant_version: u32,
+    pub instance_id: &'a str,
 }
 
 /// A registered link: its generation, and the receiver that fires when a newer link
@@ -82,13 +93,7 @@ impl AgentTable {
     }
 
     /// Registers a new link of `party`, superseding any older one.
-    pub fn open(
-        &self,
-        party: &Party,
-        agent_version: &str,
-        covenant_version: u32,
-        now: SystemTime,
-    ) -> LinkTicket {
+    pub fn open(&self, party: &Party, hello: AgentHello<'_>, now: SystemTime) -> LinkTicket {
         let mut inner = self.lock();
         inner.next_generation += 1;
         let generation = inner.next_generation;
@@ -103,6 +108,15 @@ impl AgentTable {
                 supersede: None,
             });
         if let Some(old) = entry.supersede.take() {
+            if entry.state.instance_id != hello.instance_id {
+                // Usually an agent restarted before the hub noticed its old link die;
+                // if it repeats, two agents run with one certificate and take the link
+                // from each other.
+                tracing::warn!(
+                    oin = %party.oin,
+                    "a second agent process of this party linked; the older link is closed (if this repeats, two agents share one certificate)"
+                );
+            }
             let _ = old.send(true);
         }
         entry.generation = generation;
@@ -110,8 +124,9 @@ impl AgentTable {
         entry.state.party = party.clone();
         entry.state.link_id = Some(link_id.clone());
         entry.state.since = Some(now);
-        entry.state.agent_version = agent_version.to_owned();
-        entry.state.covenant_version = covenant_version;
+        entry.state.agent_version = hello.agent_version.to_owned();
+        entry.state.covenant_version = hello.covenant_version;
+        entry.state.instance_id = hello.instance_id.to_owned();
         entry.state.last_heartbeat = None;
         entry.state.links_opened += 1;
         LinkTicket {
@@ -180,8 +195,13 @@ mod tests {
     fn a_newer_link_supersedes_and_the_old_close_does_not_disconnect_it() {
         let table = AgentTable::default();
         let now = SystemTime::now();
-        let first = table.open(&party(), "0.1.0", 1, now);
-        let second = table.open(&party(), "0.1.1", 1, now);
+        let hello = |version, instance| AgentHello {
+            agent_version: version,
+            covenant_version: 1,
+            instance_id: instance,
+        };
+        let first = table.open(&party(), hello("0.1.0", "a"), now);
+        let second = table.open(&party(), hello("0.1.1", "b"), now);
         assert!(
             *first.superseded.borrow(),
             "the first link must be told to close"
@@ -205,7 +225,12 @@ mod tests {
             kind: treiter_policies::vocab::PartyKind::Gemeente,
         };
         let dir = PartyDirectory::new([party(), other]);
-        table.open(&party(), "0.1.0", 1, SystemTime::now());
+        let hello = AgentHello {
+            agent_version: "0.1.0",
+            covenant_version: 1,
+            instance_id: "a",
+        };
+        table.open(&party(), hello, SystemTime::now());
         let snap = table.snapshot(&dir);
         assert_eq!(snap.len(), 2);
         assert!(!snap[0].connected(), "gemeente never connected");

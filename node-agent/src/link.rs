@@ -104,6 +104,18 @@ pub enum LinkError {
 }
 
 impl LinkError {
+    /// True when the hub closed this link because another link of the same party
+    /// replaced it: normal once after a quick restart, a misconfiguration if repeated.
+    pub fn superseded(&self) -> bool {
+        matches!(
+            self,
+            LinkError::Closed {
+                code: Code::Aborted,
+                ..
+            }
+        )
+    }
+
     /// True when retrying cannot succeed without someone changing a certificate or
     /// the hub's registry: logged at error level, still retried at the backoff's pace.
     pub fn needs_attention(&self) -> bool {
@@ -198,7 +210,13 @@ impl Agent {
                 },
             };
             let delay = backoff.next_delay();
-            if error.needs_attention() {
+            if error.superseded() {
+                tracing::error!(
+                    %error,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "another agent with this party's certificate took over the link; run one agent per party"
+                );
+            } else if error.needs_attention() {
                 tracing::error!(%error, retry_in_ms = delay.as_millis() as u64, "link refused");
             } else {
                 tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "link down");

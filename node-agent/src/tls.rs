@@ -7,20 +7,22 @@
 //! reports only as "transport error". [`AlertTap`] sits under hyper and remembers the
 //! alert, so the agent can say *why* it was refused.
 
+use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use hyper_util::rt::TokioIo;
+use http::uri::{Authority, Scheme};
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::AlertDescription;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use tonic::transport::{Channel, Endpoint};
 use treiter_proto::identity::{CertIdentity, CertProfileError, identity_from_cert};
 use treiter_proto::tls::{self as wire_tls, PemError};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -225,38 +227,84 @@ pub enum ChannelError {
     Connect(String),
 }
 
-/// Opens a gRPC channel to the hub over our own TLS (TLS 1.3, the given client
+/// One HTTP/2 connection to the hub, usable by every generated gRPC client.
+///
+/// Deliberately not a tonic `Channel`: a `Channel` reconnects by itself, at once and
+/// without limit, when the hub drops the connection — after a certificate refusal that
+/// meant a burst of doomed handshakes per attempt. Here one attempt is one connection,
+/// and the agent's backoff is the only retry policy.
+#[derive(Clone, Debug)]
+pub struct HubChannel {
+    sender: SendRequest<tonic::body::Body>,
+    authority: Authority,
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for HubChannel {
+    type Response = http::Response<hyper::body::Incoming>;
+    type Error = hyper::Error;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send + 'static>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.sender.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
+        // tonic's generated clients send the path only; HTTP/2 needs scheme and
+        // authority as well.
+        let mut parts = request.uri().clone().into_parts();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(self.authority.clone());
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+        Box::pin(self.sender.send_request(request))
+    }
+}
+
+/// Opens one connection to the hub over our own TLS (TLS 1.3, the given client
 /// identity), and the slot in which a refusal alert from the hub will appear. Used by
 /// the agent link and by any client that calls the hub with a certificate.
 pub async fn channel(
     hub: &HubEndpoint,
     tls: Arc<rustls::ClientConfig>,
     connect_timeout: std::time::Duration,
-) -> Result<(Channel, AlertSlot), ChannelError> {
+) -> Result<(HubChannel, AlertSlot), ChannelError> {
     let authority = if hub.host.contains(':') {
         format!("[{}]:{}", hub.host, hub.port)
     } else {
         format!("{}:{}", hub.host, hub.port)
     };
-    // tonic needs an http:// URI when it does not do TLS itself; TLS is ours.
-    let endpoint = Endpoint::from_shared(format!("http://{authority}"))
-        .map_err(|e| ChannelError::Connect(format!("hub address {authority}: {e}")))?
-        .connect_timeout(connect_timeout);
-    let connector = TlsConnector::from(tls);
+    let authority: Authority = authority
+        .parse()
+        .map_err(|e| ChannelError::Connect(format!("hub address {authority}: {e}")))?;
     let name = server_name(&hub.host)?;
     let slot = AlertSlot::default();
-    let (host, port, tap) = (hub.host.clone(), hub.port, slot.clone());
-    let channel = endpoint
-        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
-            connect(
-                connector.clone(),
-                host.clone(),
-                port,
-                name.clone(),
-                tap.clone(),
-            )
-        }))
+    let io = tokio::time::timeout(
+        connect_timeout,
+        connect(
+            TlsConnector::from(tls),
+            hub.host.clone(),
+            hub.port,
+            name,
+            slot.clone(),
+        ),
+    )
+    .await
+    .map_err(|_| {
+        ChannelError::Connect(format!(
+            "no TCP and TLS connection within {} s",
+            connect_timeout.as_secs()
+        ))
+    })?
+    .map_err(|e| ChannelError::Connect(crate::link::error_chain(&e)))?;
+    let (sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
         .await
         .map_err(|e| ChannelError::Connect(crate::link::error_chain(&e)))?;
-    Ok((channel, slot))
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "connection to the hub ended");
+        }
+    });
+    Ok((HubChannel { sender, authority }, slot))
 }

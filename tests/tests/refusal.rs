@@ -35,6 +35,9 @@ async fn try_link(
         wait_until(Duration::from_secs(5), || !refusals.recent().is_empty()).await,
         "the hub recorded no refusal"
     );
+    // One attempt is one connection: no hidden reconnects behind the agent's backoff.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(refusals.recent().len(), 1, "one attempt, one refusal");
     let recorded = refusals.recent().remove(0);
     assert!(
         hub.hub

@@ -18,6 +18,7 @@ use treiter_proto::v1::{
     InclusionProof, InclusionProofRequest, Welcome, agent_message, hub_message,
 };
 
+use crate::agents::AgentHello;
 use crate::parties::Party;
 use crate::service::timestamp;
 use crate::state::{HUB_VERSION, Hub};
@@ -65,8 +66,11 @@ impl AgentLink for AgentLinkService {
         }
         let ticket = self.hub.agents.open(
             &party,
-            &hello.agent_version,
-            hello.covenant_version,
+            AgentHello {
+                agent_version: &hello.agent_version,
+                covenant_version: hello.covenant_version,
+                instance_id: &hello.instance_id,
+            },
             SystemTime::now(),
         );
         tracing::info!(
