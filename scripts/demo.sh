@@ -45,6 +45,7 @@ listen = "127.0.0.1:$hub_port"
 admin_listen = "127.0.0.1:$admin_port"
 covenant = "$root/policies/treiteraanpak.covenant"
 persons = "pki/persons.toml"
+data_dir = "data"
 
 [tls]
 cert = "pki/hub/hub.pem"

@@ -9,6 +9,7 @@
 //! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz and /status; keep on loopback
 //! covenant = "treiteraanpak.covenant"
 //! persons = "persons.toml"           # the hub's person registry
+//! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled)
 //!
 //! [tls]
 //! cert = "hub/hub.pem"
@@ -21,6 +22,10 @@
 //!
 //! [link]
 //! heartbeat_interval_seconds = 10
+//!
+//! [questions]
+//! answer_deadline_seconds = 5        # how long a case file waits for a partner
+//! queue_expiry_hours = 72            # how long a question waits for an offline agent
 //! ```
 
 use std::net::SocketAddr;
@@ -35,6 +40,10 @@ pub const DEFAULT_HEARTBEAT_INTERVAL_SECONDS: u32 = 10;
 pub const DEFAULT_HANDSHAKE_TIMEOUT_SECONDS: u64 = 10;
 /// Default seconds an agent has to send its Hello after opening the link.
 pub const DEFAULT_HELLO_TIMEOUT_SECONDS: u64 = 10;
+/// Default seconds a case file waits for each partner's answer.
+pub const DEFAULT_ANSWER_DEADLINE_SECONDS: u64 = 5;
+/// Default hours a question stays queued for an offline agent.
+pub const DEFAULT_QUEUE_EXPIRY_HOURS: u64 = 72;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -43,8 +52,28 @@ pub struct HubConfig {
     pub admin_listen: Option<SocketAddr>,
     pub covenant: PathBuf,
     pub persons: PathBuf,
+    pub data_dir: PathBuf,
     pub tls: TlsSettings,
     pub link: LinkSettings,
+    pub questions: QuestionSettings,
+}
+
+/// Timing of questions to agents.
+#[derive(Clone, Copy, Debug)]
+pub struct QuestionSettings {
+    /// How long a case file or bevraging waits for a partner's answer.
+    pub answer_deadline: Duration,
+    /// How long a question waits in the queue of an offline agent.
+    pub queue_expiry: Duration,
+}
+
+impl Default for QuestionSettings {
+    fn default() -> Self {
+        QuestionSettings {
+            answer_deadline: Duration::from_secs(DEFAULT_ANSWER_DEADLINE_SECONDS),
+            queue_expiry: Duration::from_secs(DEFAULT_QUEUE_EXPIRY_HOURS * 3600),
+        }
+    }
 }
 
 /// Where the hub's TLS identity and its trust anchors are.
@@ -99,11 +128,21 @@ struct RawConfig {
     admin_listen: Option<String>,
     covenant: PathBuf,
     persons: PathBuf,
+    data_dir: PathBuf,
     tls: RawTls,
     #[serde(default)]
     trust_anchor: Vec<RawAnchor>,
     #[serde(default)]
     link: RawLink,
+    #[serde(default)]
+    questions: RawQuestions,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestions {
+    answer_deadline_seconds: Option<u64>,
+    queue_expiry_hours: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -169,11 +208,27 @@ impl HubConfig {
         if handshake == 0 {
             return Err("tls.handshake_timeout_seconds must be at least 1".into());
         }
+        let answer_deadline = raw
+            .questions
+            .answer_deadline_seconds
+            .unwrap_or(DEFAULT_ANSWER_DEADLINE_SECONDS);
+        if answer_deadline == 0 {
+            return Err("questions.answer_deadline_seconds must be at least 1".into());
+        }
+        let queue_expiry = raw
+            .questions
+            .queue_expiry_hours
+            .unwrap_or(DEFAULT_QUEUE_EXPIRY_HOURS);
         Ok(HubConfig {
             listen,
             admin_listen,
             covenant: resolve(raw.covenant),
             persons: resolve(raw.persons),
+            data_dir: resolve(raw.data_dir),
+            questions: QuestionSettings {
+                answer_deadline: Duration::from_secs(answer_deadline),
+                queue_expiry: Duration::from_secs(queue_expiry.saturating_mul(3600)),
+            },
             tls: TlsSettings {
                 cert: resolve(raw.tls.cert),
                 key: resolve(raw.tls.key),
@@ -213,6 +268,7 @@ mod tests {
 listen = "127.0.0.1:7443"
 covenant = "c.covenant"
 persons = "persons.toml"
+data_dir = "data"
 [tls]
 cert = "hub.pem"
 key = "/abs/hub.key"
@@ -231,6 +287,8 @@ crl = "ca.crl.pem"
             Some(Path::new("/etc/treiter/ca.crl.pem"))
         );
         assert_eq!(config.link.heartbeat_interval, Duration::from_secs(10));
+        assert_eq!(config.data_dir, Path::new("/etc/treiter/data"));
+        assert_eq!(config.questions.answer_deadline, Duration::from_secs(5));
         assert!(config.admin_listen.is_none());
     }
 

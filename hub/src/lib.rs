@@ -16,6 +16,7 @@
 //! - [`state`]: the shared [`Hub`](state::Hub) and call authentication.
 //! - [`service`]: the gRPC handlers.
 //! - [`server`]: serving the gRPC API until shutdown.
+//! - [`store`]: the durable key-value store behind a trait (sled by default).
 //! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`) and its client.
 #![forbid(unsafe_code)]
 
@@ -29,4 +30,5 @@ pub mod refusals;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod store;
 pub mod tls;

@@ -8,11 +8,12 @@ use tokio::sync::watch;
 use tonic::Status;
 
 use crate::agents::AgentTable;
-use crate::config::{HubConfig, LinkSettings};
+use crate::config::{HubConfig, LinkSettings, QuestionSettings};
 use crate::identity::{CertIdentity, CertProfileError, IdentityError};
 use crate::parties::{Party, PartyDirectory};
 use crate::persons::{Person, PersonRegistry, RegistryError};
 use crate::refusals::{Refusal, RefusalReason, Refusals};
+use crate::store::{SledStore, Store, StoreError};
 use crate::tls::{self, TlsSetupError};
 
 /// The hub's software version, reported to agents and in status.
@@ -44,6 +45,8 @@ pub enum StartupError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Who is calling, as the hub established it from certificate and registry.
@@ -64,6 +67,9 @@ pub struct Hub {
     pub agents: AgentTable,
     pub refusals: Arc<Refusals>,
     pub link: LinkSettings,
+    pub questions: QuestionSettings,
+    /// Durable state: cases, queued questions, case files.
+    pub store: Arc<dyn Store>,
     pub tls_config: Arc<rustls::ServerConfig>,
     pub handshake_timeout: std::time::Duration,
     shutdown: watch::Sender<bool>,
@@ -76,6 +82,7 @@ impl Hub {
         let persons = PersonRegistry::load(&config.persons, &parties)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir)?);
         let (shutdown, _) = watch::channel(false);
         Ok(Arc::new(Hub {
             parties,
@@ -84,6 +91,8 @@ impl Hub {
             agents: AgentTable::default(),
             refusals,
             link: config.link,
+            questions: config.questions,
+            store,
             tls_config,
             handshake_timeout: config.tls.handshake_timeout,
             shutdown,

@@ -32,6 +32,7 @@ fn write_config(dir: &Path, persons: &str) -> std::path::PathBuf {
 admin_listen = "127.0.0.1:1"
 covenant = "{}"
 persons = "{persons}"
+data_dir = "data"
 [tls]
 cert = "pki/hub/hub.pem"
 key = "pki/hub/hub.key"

@@ -143,7 +143,11 @@ async fn agent_processes_reconnect_after_the_hub_process_is_killed() {
     let listen = free_port();
     let admin = free_port();
     let hub_config = dir.join("hub.toml");
-    std::fs::write(&hub_config, hub_config_text(&pki, listen, Some(admin))).expect("write");
+    std::fs::write(
+        &hub_config,
+        hub_config_text(&pki, listen, Some(admin), &dir.join("hub-data")),
+    )
+    .expect("write");
 
     let mut hub = spawn_hub(&hub_config);
     let mut agents = Vec::new();

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -55,8 +56,13 @@ pub fn covenant_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant")
 }
 
-/// Hub configuration text for this PKI.
-pub fn hub_config_text(pki: &Pki, listen: SocketAddr, admin: Option<SocketAddr>) -> String {
+/// Hub configuration text for this PKI, keeping its data in `data_dir`.
+pub fn hub_config_text(
+    pki: &Pki,
+    listen: SocketAddr,
+    admin: Option<SocketAddr>,
+    data_dir: &Path,
+) -> String {
     let l = &pki.layout;
     let admin = admin
         .map(|a| format!("admin_listen = \"{a}\"\n"))
@@ -65,6 +71,7 @@ pub fn hub_config_text(pki: &Pki, listen: SocketAddr, admin: Option<SocketAddr>)
         r#"listen = "{listen}"
 {admin}covenant = "{covenant}"
 persons = "{persons}"
+data_dir = "{data}"
 
 [tls]
 cert = "{cert}"
@@ -80,6 +87,7 @@ heartbeat_interval_seconds = 1
 "#,
         covenant = covenant_path().display(),
         persons = l.registry().display(),
+        data = data_dir.display(),
         cert = l.hub_cert().display(),
         key = l.hub_key().display(),
         ca = l.ca_cert().display(),
@@ -105,7 +113,14 @@ impl TestHub {
     pub async fn start_on(pki: &Pki, addr: SocketAddr) -> TestHub {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let config = HubConfig::parse(&hub_config_text(pki, addr, None), Path::new("/"))
+        // Each in-process hub gets its own data directory: a stopped hub's last tasks
+        // may still hold the store's lock for a moment.
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
+        let data_dir = pki.dir.path().join(format!(
+            "hub-data-{}",
+            STARTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let config = HubConfig::parse(&hub_config_text(pki, addr, None, &data_dir), Path::new("/"))
             .expect("hub config");
         let hub = Hub::load(&config).expect("hub loads");
         let (stop, stopped) = oneshot::channel::<()>();

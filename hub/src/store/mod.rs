@@ -1,0 +1,124 @@
+//! The hub's storage, behind a small trait so the backend can change (design card:
+//! sled as the embedded default).
+//!
+//! The contract that matters is durability: when [`Store::apply`] returns `Ok`, every
+//! write of the batch survives a crash or `kill -9`, and a batch is applied entirely or
+//! not at all. Callers acknowledge nothing (to a coordinator, to an agent) before that.
+//!
+//! Keys live in named keyspaces ([`Space`]), so cases, events, queued questions and
+//! idempotency records cannot collide.
+
+pub mod sled_store;
+
+use std::fmt;
+
+pub use sled_store::SledStore;
+
+/// A keyspace of the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Space {
+    /// Case records, by case id.
+    Cases,
+    /// Case events (the case's own history), by case id + sequence.
+    CaseEvents,
+    /// Counters and other small hub-wide values.
+    Meta,
+    /// Idempotency records of change requests, by person + client request id.
+    Idempotency,
+    /// Questions queued for agents (store-and-forward), by party OIN + request id.
+    Outbox,
+    /// Case files, by case-file id.
+    CaseFiles,
+}
+
+impl Space {
+    /// The one-byte prefix of the space's keys. Never renumber: stored data uses these.
+    const fn prefix(self) -> u8 {
+        match self {
+            Space::Cases => 1,
+            Space::CaseEvents => 2,
+            Space::Meta => 3,
+            Space::Idempotency => 4,
+            Space::Outbox => 5,
+            Space::CaseFiles => 6,
+        }
+    }
+
+    fn key(self, key: &[u8]) -> Vec<u8> {
+        let mut full = Vec::with_capacity(key.len() + 1);
+        full.push(self.prefix());
+        full.extend_from_slice(key);
+        full
+    }
+}
+
+impl fmt::Display for Space {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Space::Cases => "cases",
+            Space::CaseEvents => "case-events",
+            Space::Meta => "meta",
+            Space::Idempotency => "idempotency",
+            Space::Outbox => "outbox",
+            Space::CaseFiles => "case-files",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Writes to apply together.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    ops: Vec<(Space, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `key` in `space` to `value`.
+    pub fn put(&mut self, space: Space, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((space, key.into(), Some(value.into())));
+    }
+
+    /// Removes `key` from `space`.
+    pub fn delete(&mut self, space: Space, key: impl Into<Vec<u8>>) {
+        self.ops.push((space, key.into(), None));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// The store failed. The message names the operation and the keyspace, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {detail}")]
+    Open {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error("store {operation} in {space} failed: {detail}")]
+    Io {
+        operation: &'static str,
+        space: Space,
+        detail: String,
+    },
+    #[error("store flush failed; the last change may not be durable: {0}")]
+    Flush(String),
+}
+
+/// A durable, atomic key-value store.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// The value of `key` in `space`.
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every entry of `space` whose key starts with `prefix`, in key order, keys
+    /// without the space's prefix.
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+
+    /// Applies `batch` atomically and durably: on `Ok`, all of it survives a crash.
+    fn apply(&self, batch: Batch) -> Result<(), StoreError>;
+}
