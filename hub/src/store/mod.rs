@@ -110,6 +110,9 @@ pub enum StoreError {
     Flush(String),
 }
 
+/// One key (without its keyspace prefix) and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// A durable, atomic key-value store.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The value of `key` in `space`.
@@ -117,7 +120,7 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Every entry of `space` whose key starts with `prefix`, in key order, keys
     /// without the space's prefix.
-    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError>;
 
     /// Applies `batch` atomically and durably: on `Ok`, all of it survives a crash.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;

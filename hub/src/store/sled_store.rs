@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{Batch, Space, Store, StoreError};
+use super::{Batch, Entry, Space, Store, StoreError};
 
 /// The sled-backed store: one sled tree, keyspaces as one-byte key prefixes, so that a
 /// batch spanning keyspaces is still one atomic `apply_batch`.
@@ -49,7 +49,7 @@ impl Store for SledStore {
             })
     }
 
-    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
         self.tree
             .scan_prefix(space.key(prefix))
             .map(|entry| {
