@@ -716,8 +716,11 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
                         Some(g) => {
                             rstep(t, tag, FieldSet::EMPTY, g.art, true, || {
                                 format!(
-                                    "{label}{} goes to a {} for {}",
-                                    q.category, r.as_role, q.purpose
+                                    "{label}{} goes to {} {} for {}",
+                                    q.category,
+                                    a_an(r.as_role.as_str()),
+                                    r.as_role,
+                                    q.purpose
                                 )
                             });
                             cited.insert(rules.art);
@@ -730,8 +733,11 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
                         None => {
                             rstep(t, tag, FieldSet::EMPTY, rules.art, false, || {
                                 format!(
-                                    "{label}{} does not go to a {} for {}",
-                                    q.category, r.as_role, q.purpose
+                                    "{label}{} does not go to {} {} for {}",
+                                    q.category,
+                                    a_an(r.as_role.as_str()),
+                                    r.as_role,
+                                    q.purpose
                                 )
                             });
                             failed.insert(rules.art);
@@ -747,13 +753,17 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
                 rstep(t, tag, FieldSet::EMPTY, rules.art, false, || {
                     if near.is_empty() {
                         format!(
-                            "{label}{} does not go to a {role} of kind {}",
-                            q.category, q.recipient_kind
+                            "{label}{} does not go to {} {role} of kind {}",
+                            q.category,
+                            a_an(role.as_str()),
+                            q.recipient_kind
                         )
                     } else {
                         format!(
-                            "{label}{} goes to a {role}, but not for {}",
-                            q.category, q.purpose
+                            "{label}{} goes to {} {role}, but not for {}",
+                            q.category,
+                            a_an(role.as_str()),
+                            q.purpose
                         )
                     }
                 });

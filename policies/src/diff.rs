@@ -84,8 +84,12 @@ pub fn diff(old: &Covenant, new: &Covenant, replay: &[DecisionRequest]) -> Strin
     let changes = grid_changes(old, new);
     let _ = writeln!(
         out,
-        "\nEffect on decisions ({} kinds of share change):",
-        changes.len()
+        "\nEffect on decisions ({}):",
+        if changes.len() == 1 {
+            "1 kind of share changes".to_owned()
+        } else {
+            format!("{} kinds of share change", changes.len())
+        }
     );
     if changes.is_empty() {
         let _ = writeln!(out, "  none: every kind of share is decided as before");
@@ -186,12 +190,17 @@ const SUBJECTS: [(&str, SubjectRole, bool); 4] = [
     ("a melder", SubjectRole::Melder, false),
 ];
 
-fn natural_phase(p: Purpose) -> Phase {
-    match p {
-        Purpose::Registratie => Phase::Registratie,
-        Purpose::Duiding => Phase::Duiding,
-        Purpose::Aanpak | Purpose::Evaluatie => Phase::Aanpak,
-    }
+/// A phase the purpose fits (art. 4.2) under the new covenant, else under the old
+/// one; a purpose that fits none (evaluatie) is tried in the first open phase.
+fn natural_phase(old: &Covenant, new: &Covenant, p: Purpose) -> Phase {
+    let first = |mask: u32| Phase::ALL.iter().copied().find(|ph| mask & ph.bit() != 0);
+    first(new.compiled().fit(p).0)
+        .or_else(|| first(old.compiled().fit(p).0))
+        .or_else(|| {
+            let closed = new.compiled().phase_bars.iter().fold(0, |m, (b, _)| m | b);
+            first(!closed)
+        })
+        .unwrap_or(Phase::Aanpak)
 }
 
 fn first_of_kind(new: &Covenant, old: &Covenant, k: PartyKind) -> Option<Oin> {
@@ -208,7 +217,10 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
     let Some(at) = Timestamp::parse("2026-01-01T12:00:00Z") else {
         return Vec::new();
     };
-    let mut merged: BTreeMap<(String, String), Vec<PartyKind>> = BTreeMap::new();
+    // Kinds of share with the same change are merged: the subjects, emergency or not,
+    // and source kinds they cover are listed once.
+    type Covers = (BTreeSet<&'static str>, BTreeSet<bool>, BTreeSet<PartyKind>);
+    let mut merged: BTreeMap<(String, String), Covers> = BTreeMap::new();
     for &category in Category::ALL {
         let fields: BTreeSet<String> = [old, new]
             .iter()
@@ -241,7 +253,7 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
                                     case: Case {
                                         id: "grid".into(),
                                         stadsdeel: Stadsdeel::Centrum,
-                                        phase: natural_phase(purpose),
+                                        phase: natural_phase(old, new, purpose),
                                         escalated: role == Role::StedelijkRegisseur,
                                         participants: vec![roin],
                                         subjects: vec![Subject {
@@ -280,16 +292,14 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
                                     continue;
                                 }
                                 let what = format!(
-                                    "{category} to {} {role} of {rkind} for {purpose}, about {label}{}",
-                                    a_an(role.as_str()),
-                                    if emergency {
-                                        ", during the recipient's own emergency"
-                                    } else {
-                                        ""
-                                    }
+                                    "{category} to {} {role} of {rkind} for {purpose}",
+                                    a_an(role.as_str())
                                 );
                                 let change = format!("was {}, now {}", summary(&a), summary(&b));
-                                merged.entry((what, change)).or_default().push(skind);
+                                let entry = merged.entry((what, change)).or_default();
+                                entry.0.insert(label);
+                                entry.1.insert(emergency);
+                                entry.2.insert(skind);
                             }
                         }
                     }
@@ -299,7 +309,7 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
     }
     merged
         .into_iter()
-        .map(|((what, change), kinds)| {
+        .map(|((what, change), (subjects, emergency, kinds))| {
             let from = if kinds.len() == PartyKind::ALL.len() {
                 "any party".to_owned()
             } else {
@@ -309,7 +319,22 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            format!("{what}, from {from}: {change}")
+            let about = if subjects.len() == SUBJECTS.len() {
+                "any subject".to_owned()
+            } else {
+                SUBJECTS
+                    .iter()
+                    .map(|(l, _, _)| *l)
+                    .filter(|l| subjects.contains(l))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            };
+            let when = match (emergency.contains(&false), emergency.contains(&true)) {
+                (true, true) => "",
+                (false, true) => ", during the recipient's own emergency",
+                _ => ", without an emergency",
+            };
+            format!("{what}, about {about}{when}, from {from}: {change}")
         })
         .collect()
 }
@@ -345,7 +370,7 @@ mod tests {
         assert!(d.contains("Version: 1 -> 2"), "{d}");
         assert!(d.contains("art. 6.5a  removed:"), "{d}");
         assert!(
-            d.contains("huurgegevens to a partnercontact of politie for aanpak, about a dader, from woningcorporatie: was permit (passing huurstatus; stripping huurachterstand, huurder_sinds, overlastdossier; art. 4.2, 6.5, 6.5a), now deny (art. 6.5)"),
+            d.contains("huurgegevens to a partnercontact of politie for aanpak, about any subject, without an emergency, from woningcorporatie: was permit (passing huurstatus; stripping huurachterstand, huurder_sinds, overlastdossier; art. 4.2, 6.5, 6.5a), now deny (art. 6.5)"),
             "{d}"
         );
     }

@@ -118,30 +118,28 @@ pub fn explain(covenant: &Covenant, r: &DecisionRequest) -> String {
                 "passes".to_owned()
             } else {
                 let id = c.field_ids.get(f.as_str()).copied();
-                let arts: Vec<String> = steps
+                // The field steps of the route taken that failed for this field.
+                let withheld_by: Vec<crate::compile::ArtId> = steps
                     .iter()
                     .filter(|s| !s.held && (s.route == winning || s.route == StepRoute::Common))
                     .filter(|s| match id {
                         Some(id) => s.fields.contains(id),
                         None => s.article == Some(c.art_unlisted),
                     })
-                    .filter_map(|s| s.article.and_then(|a| c.article(a)))
-                    .map(|a| format!("art. {a}"))
+                    .filter_map(|s| s.article)
                     .collect();
                 let why = match id {
                     None => "the covenant lists no such field".to_owned(),
-                    Some(_)
-                        if arts.iter().any(|a| {
-                            Some(a.as_str())
-                                == c.article(c.art_unlisted)
-                                    .map(|x| format!("art. {x}"))
-                                    .as_deref()
-                        }) =>
-                    {
+                    Some(_) if withheld_by.contains(&c.art_unlisted) => {
                         format!("{} does not list it", r.category)
                     }
                     Some(_) => "withheld from this recipient".to_owned(),
                 };
+                let arts: Vec<String> = withheld_by
+                    .iter()
+                    .filter_map(|a| c.article(*a))
+                    .map(|a| format!("art. {a}"))
+                    .collect();
                 format!("stripped: {why} ({})", arts.join(", "))
             };
             let _ = writeln!(out, "  {f:<width$}  {reason}");
@@ -161,6 +159,19 @@ pub fn explain(covenant: &Covenant, r: &DecisionRequest) -> String {
 
     let arts: Vec<String> = d.articles.iter().map(ToString::to_string).collect();
     let _ = writeln!(out, "The decision rests on: art. {}", arts.join(", art. "));
+    // The encoding's lines for those articles, so they can be read next to the covenant.
+    for a in &d.articles {
+        for s in covenant.statements().iter().filter(|s| s.art.no == *a) {
+            if matches!(s.body, crate::syntax::Body::Note { .. }) {
+                continue;
+            }
+            let text = covenant
+                .source()
+                .get(s.span.start..s.span.end)
+                .unwrap_or("");
+            let _ = writeln!(out, "  line {:>3}: {}", s.line, text.trim());
+        }
+    }
     if !d.obligations.is_empty() {
         let obligations: Vec<String> = d
             .obligations
@@ -247,5 +258,32 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("use only for duiding (art. 3.2)"), "{e}");
+        assert!(
+            e.contains("  line  69: art. 6.3a samenvatting of politie-incidenten is shared only with a stadsdeelregisseur or stedelijk-regisseur"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_field_of_another_category_is_named_as_not_listed() {
+        let c = Covenant::parse("t", crate::TREITERAANPAK_COVENANT).unwrap();
+        let text = r#"{"at":"2026-11-23T10:00:00Z","case":{"id":"C-1","stadsdeel":"oost","phase":"aanpak","escalated":false,
+            "participants":[],"subjects":[{"id":"S1","role":"dader","consent":[]}]},
+            "source":{"oin":"00000004000000000004","kind":"woningcorporatie"},
+            "recipient":{"oin":"00000001000000000001","kind":"gemeente","role":"stadsdeelregisseur","stadsdeel":"oost","person":"p-1"},
+            "subject":"S1","category":"identificatie","purpose":"aanpak","fields":["naam","bsn","samenvatting"]}"#;
+        let Ok(crate::Requests::One(r)) = DecisionRequest::parse_json(text) else {
+            panic!()
+        };
+        let e = explain(&c, &r);
+        assert!(
+            e.contains("samenvatting  stripped: identificatie does not list it (art. 8.1)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("bsn           stripped: withheld from this recipient (art. 6.1a)"),
+            "{e}"
+        );
+        assert!(e.contains("naam          passes"), "{e}");
     }
 }

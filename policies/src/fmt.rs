@@ -15,6 +15,8 @@ pub fn format(text: &str) -> Result<String, Vec<SyntaxError>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    // A byte-order mark is dropped: the canonical form is plain UTF-8.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (lexed, _) = lex(text);
     let mut out: Vec<String> = Vec::new();
     let mut lexed = lexed.iter().peekable();

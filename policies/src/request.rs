@@ -290,6 +290,8 @@ impl DecisionRequest {
     /// Reads one request or an array of them from JSON text; on failure, every
     /// error found, each with its path.
     pub fn parse_json(text: &str) -> Result<Requests, Vec<InputError>> {
+        // Files saved by Windows editors may start with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             vec![InputError {
                 path: ".".into(),
@@ -504,6 +506,15 @@ mod tests {
                 "recipient.stadsdeel: missing: a stadsdeelregisseur works in a stadsdeel, say which",
             ]
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let text = format!("\u{feff}{EXAMPLE}");
+        assert!(matches!(
+            DecisionRequest::parse_json(&text),
+            Ok(Requests::One(_))
+        ));
     }
 
     #[test]

@@ -1115,6 +1115,7 @@ fn check_whole(
         listed_annex,
     } = g;
     // Field rules, expanded to every category that lists the field.
+    let mut role_strips: Vec<(Vec<Category>, Mask, Span)> = Vec::new();
     for (cat, field, test, art, span) in strip_specs {
         let targets: Vec<Category> = match cat {
             Some(c1) => vec![c1],
@@ -1134,6 +1135,9 @@ fn check_whole(
                 span,
                 "no category lists this field, so this rule never applies",
             ));
+        }
+        if let StripTest::Roles(m) = test {
+            role_strips.push((targets.clone(), m, span));
         }
         for t in targets {
             if let Some(r) = c.categories.get_mut(t.index()) {
@@ -1481,6 +1485,43 @@ fn check_whole(
         }
         c.emergency = Some(em);
     }
+
+    // A field rule that no recipient of its category can fail never strips anything.
+    for (targets, allowed, span) in role_strips {
+        let reached = targets
+            .iter()
+            .fold(0u32, |m, cat| m | roles_receiving(c, *cat));
+        if reached != 0 && reached & !allowed == 0 {
+            v.problems.push(
+                Problem::warning(
+                    "covenant::unreachable",
+                    span,
+                    "this field rule never strips anything: every role that receives the category may have the field",
+                )
+                .with_help("check the roles it names"),
+            );
+        }
+    }
+}
+
+/// Every role that can receive a category: by its own lines, by receiving what
+/// another role receives (art. 14.1), or by declaring an emergency (art. 15.1).
+fn roles_receiving(c: &Compiled, cat: Category) -> Mask {
+    let Some(rules) = c.categories.get(cat.index()) else {
+        return 0;
+    };
+    let mut m = rules.grants.iter().fold(0, |m, g| m | g.role.bit());
+    for r in &c.as_rules {
+        if has(m, r.as_role.bit()) {
+            m |= r.role.bit();
+        }
+    }
+    if let Some(e) = &c.emergency
+        && has(e.categories, cat.bit())
+    {
+        m = e.declarers.iter().fold(m, |m, d| m | d.role.bit());
+    }
+    m
 }
 
 fn bars_mask(bars: &[(Mask, ArtId)]) -> Mask {

@@ -24,6 +24,14 @@ fn the_encoding_is_valid_without_warnings() {
 }
 
 #[test]
+fn a_covenant_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Covenant>();
+    shared::<treiter_policies::Diagnostics>();
+    shared::<treiter_policies::Decision>();
+}
+
+#[test]
 fn annex_a_is_listed() {
     let c = covenant();
     assert_eq!(c.parties().len(), 7);
@@ -99,4 +107,15 @@ fn the_documented_example_decides_as_documented() {
     let got = serde_json::to_value(c.decide(&r)).unwrap();
     let want: serde_json::Value = serde_json::from_str(EXAMPLE_DECISION).unwrap();
     assert_eq!(got, want);
+}
+
+#[test]
+fn a_file_saved_with_a_byte_order_mark_and_crlf_still_parses() {
+    let windows = format!("\u{feff}{}", TREITERAANPAK_COVENANT.replace('\n', "\r\n"));
+    let c = Covenant::parse("windows.covenant", &windows).unwrap();
+    assert_eq!(c.parties().len(), 7);
+    assert_eq!(
+        treiter_policies::fmt::format(&windows).unwrap(),
+        TREITERAANPAK_COVENANT
+    );
 }

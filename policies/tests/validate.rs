@@ -273,6 +273,25 @@ fn unreachable_rules_are_warnings() {
 }
 
 #[test]
+fn a_field_rule_that_never_strips_is_a_warning() {
+    let text = edit(
+        "art. 6.3a samenvatting of politie-incidenten is shared only with a stadsdeelregisseur or stedelijk-regisseur",
+        "art. 6.3a samenvatting of politie-incidenten is shared only with a stadsdeelregisseur, stedelijk-regisseur, partnercontact or informatiemakelaar",
+    );
+    let c = Covenant::parse("t", &text).unwrap();
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|p| p.code == "covenant::unreachable"
+                && p.line == 69
+                && p.column == 11
+                && p.message.contains("never strips")),
+        "{:#?}",
+        c.warnings()
+    );
+}
+
+#[test]
 fn every_paragraph_must_be_encoded() {
     let d = errors(&edit(
         "art. 10.2 note: the log is tamper-evident for every party\n",

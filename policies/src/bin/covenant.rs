@@ -14,7 +14,12 @@ use treiter_policies::{Covenant, DecisionRequest, Diagnostics, Requests, diff, e
 
 /// Check, test and query the encoded Convenant Gegevensuitwisseling Treiteraanpak.
 #[derive(Debug, Parser)]
-#[command(name = "covenant", version, about, long_about = None)]
+#[command(
+    name = "covenant",
+    version,
+    after_help = "Exit status: 0 success; 1 covenant tests failed, or fmt --check found a difference; \
+2 input error (unreadable file, malformed request or test file); 3 the covenant file is invalid."
+)]
 struct Cli {
     /// How to show problems in a covenant or test file.
     #[arg(long, value_enum, global = true, default_value_t = ErrorFormat::Human)]
@@ -44,7 +49,7 @@ enum Command {
     Test {
         /// The covenant file.
         file: PathBuf,
-        /// One or more test files.
+        /// Test files, or directories whose .covtest files are all run.
         #[arg(required = true)]
         tests: Vec<PathBuf>,
     },
@@ -167,12 +172,35 @@ fn load(path: &Path, format: ErrorFormat) -> Result<Covenant, Exit> {
 
 fn requests(source: &str) -> Result<Requests, Exit> {
     let text = read(source)?;
+    // Each error on its own line, starting with its JSON path (`[3].case.phase: ...`).
     DecisionRequest::parse_json(&text).map_err(|errors| {
         for e in &errors {
-            eprintln!("{source}: {e}");
+            eprintln!("{e}");
         }
         Exit(EXIT_INPUT)
     })
+}
+
+/// The test files named, with each directory replaced by its .covtest files (sorted).
+fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Exit> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(p).map_err(|e| {
+                eprintln!("covenant: {}: {e}", p.display());
+                Exit(EXIT_INPUT)
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "covtest"))
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<(), Exit> {
@@ -199,12 +227,18 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                 );
                 show(&d, format);
             }
+            let notes = c
+                .statements()
+                .iter()
+                .filter(|s| matches!(s.body, treiter_policies::syntax::Body::Note { .. }))
+                .count();
             println!(
-                "{}: valid, version {}, {} parties, {} statements, {} warning(s)",
+                "{}: valid, version {}, {} parties, {} rules and {} notes, {} warning(s)",
                 file.display(),
                 c.version(),
                 c.parties().len(),
-                c.statements().len(),
+                c.statements().len() - notes,
+                notes,
                 c.warnings().len()
             );
             Ok(())
@@ -212,7 +246,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
         Command::Test { file, tests } => {
             let c = load(file, format)?;
             let (mut passed, mut failed) = (0usize, 0usize);
-            for path in tests {
+            for path in &test_files(tests)? {
                 let name = path.display().to_string();
                 let text = read(&name)?;
                 let suite = covtest::parse_tests(&name, &text).map_err(|d| {

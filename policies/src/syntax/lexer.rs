@@ -47,7 +47,7 @@ pub struct LexedLine<'a> {
 impl LexedLine<'_> {
     /// The span of the whole line, without leading and trailing blanks.
     pub fn span(&self) -> Span {
-        let start = self.text.len() - self.text.trim_start().len();
+        let start = self.text.len() - self.text.trim_start_matches(is_blank).len();
         let end = self.text.trim_end().len();
         Span::new(self.offset + start, self.offset + end.max(start))
     }
@@ -66,6 +66,11 @@ pub struct UnclosedQuote {
     pub span: Span,
 }
 
+/// Whitespace, and the byte-order mark that Windows editors put at the start of a file.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
 /// Splits `source` into lexed lines, skipping blank lines and comment lines.
 pub fn lex(source: &str) -> (Vec<LexedLine<'_>>, Vec<UnclosedQuote>) {
     let mut lines = Vec::new();
@@ -73,7 +78,7 @@ pub fn lex(source: &str) -> (Vec<LexedLine<'_>>, Vec<UnclosedQuote>) {
     let mut offset = 0;
     for (i, raw) in source.split('\n').enumerate() {
         let text = raw.strip_suffix('\r').unwrap_or(raw);
-        let trimmed = text.trim_start();
+        let trimmed = text.trim_start_matches(is_blank);
         if !trimmed.is_empty() && !trimmed.starts_with('#') {
             let tokens = lex_line(text, offset, &mut errors);
             lines.push(LexedLine {
@@ -92,7 +97,7 @@ fn lex_line(text: &str, offset: usize, errors: &mut Vec<UnclosedQuote>) -> Vec<T
     let mut tokens = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
-        if c.is_whitespace() {
+        if is_blank(c) {
             chars.next();
             continue;
         }
@@ -128,7 +133,7 @@ fn lex_line(text: &str, offset: usize, errors: &mut Vec<UnclosedQuote>) -> Vec<T
         }
         let mut end = start;
         while let Some(&(i, c2)) = chars.peek() {
-            if c2.is_whitespace() || c2 == ',' || c2 == '"' {
+            if is_blank(c2) || c2 == ',' || c2 == '"' {
                 break;
             }
             end = i + c2.len_utf8();
@@ -213,6 +218,15 @@ mod tests {
         // Spans point into the whole source.
         let span = first.tokens.get(2).unwrap().span;
         assert_eq!(src.get(span.start..span.end), Some("politie-incidenten"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_blank() {
+        let (lines, errors) = lex("\u{feff}covenant \"T\"\n");
+        assert!(errors.is_empty());
+        let first = lines.first().unwrap();
+        assert_eq!(first.tokens.first().unwrap().text, "covenant");
+        assert_eq!(first.tokens.first().unwrap().span, Span::new(3, 11));
     }
 
     #[test]
