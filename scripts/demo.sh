@@ -72,6 +72,7 @@ hub_url = "https://localhost:$hub_port"
 cert = "pki/parties/$slug.pem"
 key = "pki/parties/$slug.key"
 trust_anchors = ["pki/ca/root.pem"]
+covenant = "$root/policies/treiteraanpak.covenant"
 
 [link]
 initial_backoff_ms = 200
@@ -123,6 +124,7 @@ hub_url = "https://localhost:$hub_port"
 cert = "pki/test/expired.pem"
 key = "pki/test/expired.key"
 trust_anchors = ["pki/ca/root.pem"]
+covenant = "$root/policies/treiteraanpak.covenant"
 TOML
 "$bin/node-agent" --config "$run/agent-expired.toml" >"$run/logs/agent-expired.log" 2>&1 &
 expired=$!

@@ -5,12 +5,18 @@
 //! old one (the usual cause is an agent restarted while its old TCP connection is
 //! still half-open); each link carries a generation number so that the old link's
 //! clean-up cannot mark the new one disconnected.
+//!
+//! The table also holds each live link's outbound sender, so that questions can be
+//! pushed down it ([`AgentTable::link`]). The table is a cheap, shared handle: the hub's
+//! question routing keeps a clone.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tonic::Status;
+use treiter_proto::v1::HubMessage;
 
 use crate::identity::Oin;
 use crate::parties::{Party, PartyDirectory};
@@ -58,6 +64,9 @@ pub struct AgentHello<'a> {
     pub instance_id: &'a str,
 }
 
+/// The sending half of a link's outbound stream (what the hub pushes to the agent).
+pub type Outbound = mpsc::Sender<Result<HubMessage, Status>>;
+
 /// A registered link: its generation, and the receiver that fires when a newer link
 /// of the same party supersedes it.
 #[derive(Debug)]
@@ -67,17 +76,64 @@ pub struct LinkTicket {
     pub superseded: watch::Receiver<bool>,
 }
 
+/// A live link, for pushing messages down it.
+///
+/// Hold it only while sending: a clone of the sender keeps the agent's response stream
+/// open. Race every send against [`LinkHandle::gone`], so that a link that ends (or an
+/// agent that stops reading) never holds a sender for long.
+#[derive(Debug)]
+pub struct LinkHandle {
+    pub link_id: String,
+    pub generation: u64,
+    pub sender: Outbound,
+    gone: watch::Receiver<bool>,
+}
+
+impl LinkHandle {
+    /// Completes when this link is superseded or closed.
+    pub async fn gone(&mut self) {
+        link_gone(&mut self.gone).await
+    }
+
+    /// Splits the handle, so that the sender can be dropped while the caller keeps
+    /// watching whether the link is gone.
+    pub fn split(self) -> (Outbound, LinkGone) {
+        (self.sender, LinkGone(self.gone))
+    }
+}
+
+/// Completes when a link is superseded or closed (see [`LinkHandle::split`]).
+#[derive(Debug)]
+pub struct LinkGone(watch::Receiver<bool>);
+
+impl LinkGone {
+    pub async fn gone(&mut self) {
+        link_gone(&mut self.0).await
+    }
+}
+
+async fn link_gone(gone: &mut watch::Receiver<bool>) {
+    // `true` means superseded; a dropped sender means closed (see `close`).
+    while !*gone.borrow_and_update() {
+        if gone.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     state: AgentState,
     generation: u64,
     supersede: Option<watch::Sender<bool>>,
+    /// The live link's outbound sender; `None` while disconnected.
+    outbound: Option<Outbound>,
 }
 
-/// The agents of every party, by OIN.
-#[derive(Debug, Default)]
+/// The agents of every party, by OIN. Clones share one table.
+#[derive(Clone, Debug, Default)]
 pub struct AgentTable {
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
 }
 
 #[derive(Debug, Default)]
@@ -92,7 +148,8 @@ impl AgentTable {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a new link of `party`, superseding any older one.
+    /// Registers a new link of `party`, superseding any older one. Nothing can be pushed
+    /// down it until [`AgentTable::attach`] gives its outbound sender.
     pub fn open(&self, party: &Party, hello: AgentHello<'_>, now: SystemTime) -> LinkTicket {
         let mut inner = self.lock();
         inner.next_generation += 1;
@@ -106,6 +163,7 @@ impl AgentTable {
                 state: AgentState::new(party.clone()),
                 generation: 0,
                 supersede: None,
+                outbound: None,
             });
         if let Some(old) = entry.supersede.take() {
             if entry.state.instance_id != hello.instance_id {
@@ -121,6 +179,7 @@ impl AgentTable {
         }
         entry.generation = generation;
         entry.supersede = Some(tx);
+        entry.outbound = None;
         entry.state.party = party.clone();
         entry.state.link_id = Some(link_id.clone());
         entry.state.since = Some(now);
@@ -133,6 +192,19 @@ impl AgentTable {
             link_id,
             generation,
             superseded: rx,
+        }
+    }
+
+    /// Makes the link of this generation reachable through `outbound`. The link handler
+    /// calls this only after the Welcome is queued, so that nothing (a question) can
+    /// overtake the Welcome.
+    pub fn attach(&self, oin: &Oin, generation: u64, outbound: Outbound) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.entries.get_mut(oin)
+            && entry.generation == generation
+            && entry.supersede.is_some()
+        {
+            entry.outbound = Some(outbound);
         }
     }
 
@@ -154,8 +226,27 @@ impl AgentTable {
         {
             entry.state.link_id = None;
             entry.state.since = Some(now);
+            // Dropping the watch sender tells every `LinkHandle` of this link it is gone.
             entry.supersede = None;
+            entry.outbound = None;
         }
+    }
+
+    /// The live link of `oin`, if its agent is linked now.
+    pub fn link(&self, oin: &Oin) -> Option<LinkHandle> {
+        let inner = self.lock();
+        let entry = inner.entries.get(oin)?;
+        let (Some(supersede), Some(sender), Some(link_id)) =
+            (&entry.supersede, &entry.outbound, &entry.state.link_id)
+        else {
+            return None;
+        };
+        Some(LinkHandle {
+            link_id: link_id.clone(),
+            generation: entry.generation,
+            sender: sender.clone(),
+            gone: supersede.subscribe(),
+        })
     }
 
     /// The state of every party of the covenant, connected or not, in OIN order.
@@ -189,6 +280,43 @@ mod tests {
             name: "Politie".into(),
             kind: treiter_policies::vocab::PartyKind::Politie,
         }
+    }
+
+    fn outbound() -> Outbound {
+        mpsc::channel(1).0
+    }
+
+    #[tokio::test]
+    async fn a_link_handle_is_gone_when_superseded_or_closed() {
+        let table = AgentTable::default();
+        let now = SystemTime::now();
+        let hello = AgentHello {
+            agent_version: "0.1.0",
+            covenant_version: 1,
+            instance_id: "a",
+        };
+        assert!(table.link(&party().oin).is_none(), "never linked");
+        let first = table.open(&party(), hello, now);
+        assert!(table.link(&party().oin).is_none(), "not before attach");
+        table.attach(&party().oin, first.generation, outbound());
+        let mut handle = table.link(&party().oin).expect("linked");
+        assert_eq!(handle.generation, first.generation);
+        let second = table.open(&party(), hello, now);
+        tokio::time::timeout(std::time::Duration::from_secs(1), handle.gone())
+            .await
+            .expect("a superseded link is gone");
+        table.attach(&party().oin, first.generation, outbound());
+        assert!(
+            table.link(&party().oin).is_none(),
+            "a stale attach is ignored"
+        );
+        table.attach(&party().oin, second.generation, outbound());
+        let (_sender, mut gone) = table.link(&party().oin).expect("linked").split();
+        table.close(&party().oin, second.generation, now);
+        tokio::time::timeout(std::time::Duration::from_secs(1), gone.gone())
+            .await
+            .expect("a closed link is gone");
+        assert!(table.link(&party().oin).is_none(), "closed");
     }
 
     #[test]

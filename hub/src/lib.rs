@@ -12,7 +12,13 @@
 //! - [`persons`]: the hub's person registry: roles and stadsdelen.
 //! - [`tls`]: the rustls server config (TLS 1.3, CRLs) and the handshaking listener.
 //! - [`refusals`]: refused peers, counted and recorded by reason.
-//! - [`agents`]: the table of agent links.
+//! - [`agents`]: the table of agent links and their outbound senders.
+//! - [`questions`]: questions to agents: request ids, waiting for answers with a
+//!   deadline, the durable outbox for offline agents, late answers.
+//! - [`fanout`]: asking many parties concurrently with one deadline; partial answers.
+//! - [`clock`]: the hub's clock, which tests can move forward.
+//! - [`casefile`]: cross-partner case files: bevraging, share requests, every record decided.
+//! - [`cases`]: the case registry: phases, subjects, consent, participants, emergencies.
 //! - [`state`]: the shared [`Hub`](state::Hub) and call authentication.
 //! - [`service`]: the gRPC handlers.
 //! - [`server`]: serving the gRPC API until shutdown.
@@ -22,10 +28,15 @@
 
 pub mod admin;
 pub mod agents;
+pub mod casefile;
+pub mod cases;
+pub mod clock;
 pub mod config;
+pub mod fanout;
 pub mod identity;
 pub mod parties;
 pub mod persons;
+pub mod questions;
 pub mod refusals;
 pub mod server;
 pub mod service;

@@ -5,11 +5,17 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use treiter_proto::v1::agent_link_server::AgentLinkServer;
+use treiter_proto::v1::coordinator_server::CoordinatorServer;
 use treiter_proto::v1::hub_status_server::HubStatusServer;
 
 use crate::service::agent_link::AgentLinkService;
+use crate::service::coordinator::CoordinatorService;
 use crate::service::status::StatusService;
 use crate::state::Hub;
+
+/// The largest request a coordinator may send; larger ones get RESOURCE_EXHAUSTED.
+/// Case requests are small (ids, words, short notes); 256 KiB leaves ample room.
+pub const MAX_COORDINATOR_MESSAGE: usize = 256 * 1024;
 
 /// Serves the gRPC API on `listener` until `shutdown` completes; then closes every agent
 /// link and waits for in-flight calls to finish.
@@ -24,10 +30,16 @@ pub async fn serve(
         hub.handshake_timeout,
         hub.refusals.clone(),
     );
+    // Answers to questions queued for offline partners join their case files.
+    tokio::spawn(crate::casefile::run_late_answers(hub.clone()));
     let shutdown_hub = hub.clone();
     tonic::transport::Server::builder()
         .add_service(AgentLinkServer::new(AgentLinkService::new(hub.clone())))
         .add_service(HubStatusServer::new(StatusService::new(hub.clone())))
+        .add_service(
+            CoordinatorServer::new(CoordinatorService::new(hub.clone()))
+                .max_decoding_message_size(MAX_COORDINATOR_MESSAGE),
+        )
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
             tracing::info!("shutting down: closing agent links");

@@ -7,11 +7,15 @@ use std::time::SystemTime;
 use tokio::sync::watch;
 use tonic::Status;
 
+use treiter_policies::vocab::Phase;
+
 use crate::agents::AgentTable;
+use crate::cases::{CasePolicy, CaseRegistry};
 use crate::config::{HubConfig, LinkSettings, QuestionSettings};
 use crate::identity::{CertIdentity, CertProfileError, IdentityError};
 use crate::parties::{Party, PartyDirectory};
 use crate::persons::{Person, PersonRegistry, RegistryError};
+use crate::questions::Questions;
 use crate::refusals::{Refusal, RefusalReason, Refusals};
 use crate::store::{SledStore, Store, StoreError};
 use crate::tls::{self, TlsSetupError};
@@ -70,6 +74,14 @@ pub struct Hub {
     pub questions: QuestionSettings,
     /// Durable state: cases, queued questions, case files.
     pub store: Arc<dyn Store>,
+    /// Questions to agents: sending, waiting for answers, the outbox of offline agents.
+    pub questioner: Questions,
+    /// The covenant in force (article 13.2).
+    pub covenant: Arc<treiter_policies::Covenant>,
+    /// The case registry.
+    pub cases: CaseRegistry,
+    /// The time decisions are taken at.
+    pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
     pub handshake_timeout: std::time::Duration,
     shutdown: watch::Sender<bool>,
@@ -78,21 +90,30 @@ pub struct Hub {
 impl Hub {
     /// Loads the covenant, the person registry and the TLS identity named by `config`.
     pub fn load(config: &HubConfig) -> Result<Arc<Hub>, StartupError> {
-        let (parties, covenant_version) = load_covenant(&config.covenant)?;
+        let (covenant, parties) = load_covenant(&config.covenant)?;
+        let covenant_version = covenant.version();
         let persons = PersonRegistry::load(&config.persons, &parties)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
         let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir)?);
+        // The question routing shares the agent table: it pushes questions down links.
+        let agents = AgentTable::default();
+        let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
+        let cases = CaseRegistry::new(store.clone(), case_policy(&covenant, &config.covenant)?);
         let (shutdown, _) = watch::channel(false);
         Ok(Arc::new(Hub {
             parties,
             persons,
             covenant_version,
-            agents: AgentTable::default(),
+            agents,
             refusals,
             link: config.link,
             questions: config.questions,
             store,
+            questioner,
+            covenant,
+            cases,
+            clock: crate::clock::Clock::default(),
             tls_config,
             handshake_timeout: config.tls.handshake_timeout,
             shutdown,
@@ -200,8 +221,33 @@ pub fn identity_status(error: &IdentityError) -> Status {
     }
 }
 
-/// Reads the covenant in force: its parties (article 2.3) and version (article 13.2).
-fn load_covenant(path: &std::path::Path) -> Result<(PartyDirectory, u32), StartupError> {
+/// The numbers of the covenant the case registry applies; the encoding must state them.
+fn case_policy(
+    covenant: &treiter_policies::Covenant,
+    path: &std::path::Path,
+) -> Result<CasePolicy, StartupError> {
+    let missing = |what: &str| StartupError::CovenantInvalid {
+        path: path.to_path_buf(),
+        report: format!("the encoding does not state {what}"),
+    };
+    let hours = covenant
+        .emergency_hours()
+        .ok_or_else(|| missing("how long an emergency lasts (art. 15.3)"))?;
+    Ok(CasePolicy {
+        emergency: time::Duration::hours(i64::from(hours)),
+        retention_afgesloten_months: covenant
+            .retention_months(Phase::Afgesloten)
+            .ok_or_else(|| missing("the retention after afgesloten (art. 9.1)"))?,
+        retention_buiten_aanpak_months: covenant
+            .retention_months(Phase::BuitenAanpak)
+            .ok_or_else(|| missing("the retention after buiten-aanpak (art. 9.2)"))?,
+    })
+}
+
+/// Reads the covenant in force and its parties (article 2.3).
+fn load_covenant(
+    path: &std::path::Path,
+) -> Result<(Arc<treiter_policies::Covenant>, PartyDirectory), StartupError> {
     let text = std::fs::read_to_string(path).map_err(|source| StartupError::CovenantRead {
         path: path.to_path_buf(),
         source,
@@ -217,5 +263,5 @@ fn load_covenant(path: &std::path::Path) -> Result<(PartyDirectory, u32), Startu
             path: path.to_path_buf(),
             source,
         })?;
-    Ok((parties, covenant.version()))
+    Ok((Arc::new(covenant), parties))
 }

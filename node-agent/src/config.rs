@@ -2,11 +2,17 @@
 //!
 //! Relative paths resolve against the file's directory; unknown keys are refused; every
 //! error names the file and the setting. See `node-agent/etc/node-agent.example.toml`.
+//!
+//! Settings: `hub_url`, `cert`, `key`, `trust_anchors` and `covenant` (required);
+//! `categories` and `[source]` (optional); `[link]` timing (defaults below). Without a
+//! `[source]` the agent still links, but answers every question "source-unavailable";
+//! without `categories` it serves every category folder its source has.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use treiter_policies::Category;
 
 /// Default first reconnect wait (milliseconds).
 pub const DEFAULT_INITIAL_BACKOFF_MS: u64 = 500;
@@ -26,8 +32,26 @@ pub struct AgentConfig {
     pub key: PathBuf,
     pub trust_anchors: Vec<PathBuf>,
     pub link: LinkSettings,
-    /// The categories (article 6) this agent answers for.
-    pub categories: Vec<String>,
+    /// The encoded covenant the agent pre-checks its shares with (article 13.2: its
+    /// version goes into Hello).
+    pub covenant: PathBuf,
+    /// Where the answers come from; `None`: every question is answered
+    /// "source-unavailable".
+    pub source: Option<SourceConfig>,
+    /// The categories (article 6) this agent answers for, when the file lists them;
+    /// `None`: every category folder the source has.
+    pub categories: Option<Vec<Category>>,
+}
+
+/// The configured data source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceConfig {
+    /// A directory with one folder per category and one JSON file per subject
+    /// (see [`crate::sources::json_dir`]).
+    JsonDir {
+        /// The directory.
+        path: PathBuf,
+    },
 }
 
 /// Where the hub is.
@@ -69,10 +93,17 @@ struct RawConfig {
     cert: PathBuf,
     key: PathBuf,
     trust_anchors: Vec<PathBuf>,
-    #[serde(default)]
-    categories: Vec<String>,
+    covenant: PathBuf,
+    categories: Option<Vec<String>>,
+    source: Option<RawSource>,
     #[serde(default)]
     link: RawLink,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum RawSource {
+    JsonDir { path: PathBuf },
 }
 
 #[derive(Default, Deserialize)]
@@ -130,12 +161,40 @@ impl AgentConfig {
         if connect == 0 || heartbeat == 0 {
             return Err("link.connect_timeout_seconds and link.heartbeat_interval_seconds must be at least 1".into());
         }
+        let categories = match raw.categories {
+            None => None,
+            Some(words) => {
+                let mut categories = Vec::with_capacity(words.len());
+                for word in &words {
+                    let category: Category =
+                        word.parse().map_err(|e: treiter_policies::UnknownWord| {
+                            let hint = e
+                                .suggestion
+                                .map(|s| format!(" (did you mean '{s}'?)"))
+                                .unwrap_or_default();
+                            format!("categories: {}{hint}", e.redacted())
+                        })?;
+                    if categories.contains(&category) {
+                        return Err(format!("categories: '{category}' is listed twice"));
+                    }
+                    categories.push(category);
+                }
+                Some(categories)
+            }
+        };
+        let source = raw.source.map(|s| match s {
+            RawSource::JsonDir { path } => SourceConfig::JsonDir {
+                path: resolve(path),
+            },
+        });
         Ok(AgentConfig {
             hub,
             cert: resolve(raw.cert),
             key: resolve(raw.key),
             trust_anchors: raw.trust_anchors.into_iter().map(resolve).collect(),
-            categories: raw.categories,
+            covenant: resolve(raw.covenant),
+            source,
+            categories,
             link: LinkSettings {
                 initial_backoff: Duration::from_millis(initial),
                 max_backoff: Duration::from_millis(max),
@@ -191,6 +250,7 @@ hub_url = "https://127.0.0.1:7443"
 cert = "agent.pem"
 key = "agent.key"
 trust_anchors = ["/etc/pki/root.pem"]
+covenant = "treiteraanpak.covenant"
 "#;
 
     #[test]
@@ -201,6 +261,75 @@ trust_anchors = ["/etc/pki/root.pem"]
         assert_eq!(c.cert, Path::new("/etc/treiter/agent.pem"));
         assert_eq!(c.trust_anchors, [PathBuf::from("/etc/pki/root.pem")]);
         assert_eq!(c.link.max_backoff, Duration::from_secs(30));
+        assert_eq!(c.covenant, Path::new("/etc/treiter/treiteraanpak.covenant"));
+        assert_eq!(c.source, None);
+        assert_eq!(c.categories, None);
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let text = include_str!("../etc/node-agent.example.toml");
+        let c = AgentConfig::parse(text, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(
+            c.source,
+            Some(SourceConfig::JsonDir {
+                path: PathBuf::from("/etc/treiter/export")
+            })
+        );
+        assert_eq!(c.covenant, Path::new("/etc/treiter/treiteraanpak.covenant"));
+    }
+
+    #[test]
+    fn parses_a_source_and_categories() {
+        let text = format!(
+            "{MINIMAL}categories = [\"huurgegevens\", \"overlastmeldingen\"]\n[source]\nkind = \"json-dir\"\npath = \"export\"\n"
+        );
+        let c = AgentConfig::parse(&text, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(
+            c.source,
+            Some(SourceConfig::JsonDir {
+                path: PathBuf::from("/etc/treiter/export")
+            })
+        );
+        assert_eq!(
+            c.categories,
+            Some(vec![Category::Huurgegevens, Category::Overlastmeldingen])
+        );
+    }
+
+    #[test]
+    fn refuses_a_missing_covenant_bad_categories_and_unknown_sources() {
+        let err = AgentConfig::parse(
+            &MINIMAL.replace("covenant = \"treiteraanpak.covenant\"\n", ""),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("missing field `covenant`"), "{err}");
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}categories = [\"huurgegeven\"]\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("unknown category 'huurgegeven'"), "{err}");
+        assert!(err.contains("did you mean 'huurgegevens'"), "{err}");
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}categories = [\"handhaving\", \"handhaving\"]\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("listed twice"), "{err}");
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}[source]\nkind = \"sqlite\"\npath = \"x\"\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("unknown variant `sqlite`"), "{err}");
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}[source]\nkind = \"json-dir\"\npath = \"x\"\nextra = 1\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("unknown field `extra`"), "{err}");
     }
 
     #[test]

@@ -2,18 +2,36 @@
 //!
 //! It dials out to the hub over mutually authenticated TLS 1.3 with the party's
 //! organisation certificate, keeps one long-lived stream open, answers the hub's
-//! questions, and reconnects by itself, with backoff and jitter, when the hub or the
-//! network goes away.
+//! questions from the partner's own data, pre-checks every record it would send with
+//! the covenant engine, and reconnects by itself, with backoff and jitter, when the hub
+//! or the network goes away.
 //!
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
+//! - [`error`]: why an agent cannot start (TLS, covenant, source).
 //! - [`tls`]: the TLS client config, the connector, and the alert tap that tells why
 //!   the hub refused the certificate.
 //! - [`backoff`]: exponential backoff with full jitter.
-//! - [`link`]: the link: Hello, heartbeats, questions, reconnects.
+//! - [`link`]: the link: Hello, heartbeats, acks, reconnects; hands questions to the
+//!   answerer.
+//! - [`answer`]: answering a question without the hub: bevraging, share requests,
+//!   deadlines, and the same answer for a re-delivered request id.
+//! - [`cache`]: the bounded cache of recent answers by request id.
+//! - [`gate`]: the outbound pre-check: a share request and a record as a covenant
+//!   decision request, decided by the same engine as the hub.
+//! - [`sources`]: the `Source` trait and its implementations ([`sources::json_dir`]:
+//!   a directory of JSON files per category, keyed by pseudonym).
 #![forbid(unsafe_code)]
+// Everything the agent reads comes from a partner's files or from the network: a panic
+// would drop the link or skip a pre-check. Tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod answer;
 pub mod backoff;
+pub mod cache;
 pub mod config;
+pub mod error;
+pub mod gate;
 pub mod link;
+pub mod sources;
 pub mod tls;

@@ -10,17 +10,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 use treiter_proto::v1::agent_link_client::AgentLinkClient;
 use treiter_proto::v1::{
-    Ack, AgentMessage, Answer, Heartbeat, Hello, HubMessage, Question, Unanswerable, Welcome,
-    agent_message, answer, hub_message,
+    Ack, AgentMessage, Heartbeat, Hello, HubMessage, Question, Welcome, agent_message, hub_message,
 };
 
+use crate::answer::Answerer;
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::error::SetupError;
+use crate::gate::OwnParty;
 use crate::tls::{self, AlertSlot, TlsSetupError};
 
 /// The agent's software version, sent in Hello.
@@ -28,6 +30,10 @@ pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Heartbeat intervals of silence from the hub after which the agent drops the link.
 const SILENT_INTERVALS: u32 = 3;
+
+/// Questions answered at the same time. Each holds a blocking thread while it reads
+/// the source; more would only contend for the same disk.
+const MAX_CONCURRENT_ANSWERS: usize = 8;
 
 /// Why the hub refused the agent's certificate during TLS, as the alert tells it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,17 +150,22 @@ pub enum LinkStatus {
     Stopped,
 }
 
-/// A node agent: its configuration, TLS settings and link status.
+/// A node agent: its configuration, TLS settings, answerer and link status.
 pub struct Agent {
     config: AgentConfig,
     tls: Arc<rustls::ClientConfig>,
     instance_id: String,
     status: watch::Sender<LinkStatus>,
+    answerer: Arc<Answerer>,
+    /// Bounds the questions answered at once (see [`MAX_CONCURRENT_ANSWERS`]).
+    answering: Arc<Semaphore>,
 }
 
 /// An open link: what the hub said, and both directions of the stream.
 struct OpenLink {
     welcome: Welcome,
+    /// The agent's party as the Welcome names it: the source of every share.
+    own: OwnParty,
     outbound: mpsc::Sender<AgentMessage>,
     inbound: Streaming<HubMessage>,
 }
@@ -164,8 +175,15 @@ fn message(body: agent_message::Body) -> AgentMessage {
 }
 
 impl Agent {
-    /// Prepares an agent; fails when its certificate, key or trust anchors are unusable.
-    pub fn new(config: AgentConfig) -> Result<Agent, TlsSetupError> {
+    /// Prepares an agent; fails when its certificate, key or trust anchors, its
+    /// covenant or its data source are unusable.
+    pub fn new(config: AgentConfig) -> Result<Agent, SetupError> {
+        let answerer = Answerer::from_config(&config)?;
+        Ok(Self::with_answerer(config, answerer)?)
+    }
+
+    /// Prepares an agent that answers with `answerer` (tests supply their own).
+    pub fn with_answerer(config: AgentConfig, answerer: Answerer) -> Result<Agent, TlsSetupError> {
         let tls = Arc::new(tls::client_config(&config)?);
         let (status, _) = watch::channel(LinkStatus::Connecting { attempt: 0 });
         let instance_id = format!("{:016x}", rand::random::<u64>());
@@ -174,7 +192,14 @@ impl Agent {
             tls,
             instance_id,
             status,
+            answerer: Arc::new(answerer),
+            answering: Arc::new(Semaphore::new(MAX_CONCURRENT_ANSWERS)),
         })
+    }
+
+    /// What answers the hub's questions.
+    pub fn answerer(&self) -> &Answerer {
+        &self.answerer
     }
 
     /// Watches the link status.
@@ -255,9 +280,14 @@ impl Agent {
         let (outbound, rx) = mpsc::channel(64);
         let hello = Hello {
             agent_version: AGENT_VERSION.to_owned(),
-            covenant_version: 0,
+            covenant_version: self.answerer.covenant_version(),
             instance_id: self.instance_id.clone(),
-            categories: self.config.categories.clone(),
+            categories: self
+                .answerer
+                .categories()
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
             witnessed_tree_size: 0,
         };
         // The receiver is alive (held by `rx` until the call takes it): cannot fail.
@@ -279,6 +309,18 @@ impl Agent {
         match first.and_then(|m| m.body) {
             Some(hub_message::Body::Welcome(welcome)) => {
                 let party = welcome.party.clone().unwrap_or_default();
+                // The pre-check decides as this party (article 2.3 checks it against
+                // the covenant); without it no share could be checked.
+                let own = OwnParty::from_proto(&party).map_err(|e| {
+                    LinkError::Protocol(format!("the hub's Welcome names no usable party: {e}"))
+                })?;
+                if welcome.covenant_version != self.answerer.covenant_version() {
+                    tracing::warn!(
+                        hub = welcome.covenant_version,
+                        agent = self.answerer.covenant_version(),
+                        "the hub decides with another covenant version than this agent's pre-check; install the covenant in force"
+                    );
+                }
                 tracing::info!(
                     link = %welcome.link_id,
                     oin = %party.oin,
@@ -295,6 +337,7 @@ impl Agent {
                 });
                 Ok(OpenLink {
                     welcome,
+                    own,
                     outbound,
                     inbound,
                 })
@@ -316,6 +359,7 @@ impl Agent {
     ) -> Option<LinkError> {
         let OpenLink {
             welcome,
+            own,
             outbound,
             mut inbound,
         } = link;
@@ -332,12 +376,14 @@ impl Agent {
                 received = inbound.message() => match received {
                     Ok(Some(msg)) => {
                         last_heard = Instant::now();
-                        if let Some(reply) = self.handle(msg) {
-                            for body in reply {
-                                if outbound.send(message(body)).await.is_err() {
-                                    return Some(LinkError::Lost { detail: "outbound stream closed".into() });
-                                }
+                        if let Some(question) = self.handle(msg) {
+                            // Ack first: the hub knows the question arrived even if the
+                            // answer takes a while or the link drops before it.
+                            let ack = agent_message::Body::Ack(Ack { request_id: question.request_id.clone() });
+                            if outbound.send(message(ack)).await.is_err() {
+                                return Some(LinkError::Lost { detail: "outbound stream closed".into() });
                             }
+                            self.spawn_answer(question, own, outbound.clone());
                         }
                     }
                     Ok(None) => return Some(LinkError::Closed {
@@ -365,11 +411,11 @@ impl Agent {
         }
     }
 
-    /// What to send back for a message from the hub.
-    fn handle(&self, msg: HubMessage) -> Option<Vec<agent_message::Body>> {
+    /// Handles a message from the hub; returns the question to answer, if it is one.
+    fn handle(&self, msg: HubMessage) -> Option<Question> {
         match msg.body? {
             hub_message::Body::Heartbeat(_) => None,
-            hub_message::Body::Question(question) => Some(self.answer(question)),
+            hub_message::Body::Question(question) => Some(question),
             hub_message::Body::Welcome(_) => {
                 tracing::warn!("the hub sent a second Welcome; ignored");
                 None
@@ -386,22 +432,42 @@ impl Agent {
         }
     }
 
-    /// Acknowledges a question and answers it. This agent has no data source yet, so
-    /// every question gets an honest "unanswerable" rather than a made-up answer.
-    fn answer(&self, question: Question) -> Vec<agent_message::Body> {
-        let id = question.request_id;
-        vec![
-            agent_message::Body::Ack(Ack {
-                request_id: id.clone(),
-            }),
-            agent_message::Body::Answer(Answer {
-                request_id: id,
-                kind: Some(answer::Kind::Unanswerable(Unanswerable {
-                    reason: "source-unavailable".into(),
-                    detail: "this agent has no data source configured".into(),
-                })),
-            }),
-        ]
+    /// Answers a question on a blocking thread (the source reads files) and sends the
+    /// answer down `outbound`. If the link is gone by then, the answer is dropped here
+    /// but kept by the answerer, so the hub's re-delivery gets it unchanged.
+    fn spawn_answer(
+        &self,
+        question: Question,
+        own: OwnParty,
+        outbound: mpsc::Sender<AgentMessage>,
+    ) {
+        let answerer = self.answerer.clone();
+        let answering = self.answering.clone();
+        tokio::spawn(async move {
+            // The semaphore is never closed, so this only waits.
+            let Ok(_permit) = answering.acquire_owned().await else {
+                return;
+            };
+            let id = question.request_id.clone();
+            let answered = tokio::task::spawn_blocking(move || {
+                answerer.answer(&question, &own, SystemTime::now())
+            })
+            .await;
+            match answered {
+                Ok(answer) => {
+                    if outbound
+                        .send(message(agent_message::Body::Answer(answer)))
+                        .await
+                        .is_err()
+                    {
+                        tracing::warn!(request = %id, "the link closed before the answer was sent; it is kept for re-delivery");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(request = %id, error = %e, "answering the question failed")
+                }
+            }
+        });
     }
 }
 

@@ -18,17 +18,61 @@ fn pki(dir: &Path) -> Layout {
     .expect("pki")
 }
 
+/// The covenant of the workspace.
+fn covenant_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant")
+}
+
 fn config(dir: &Path, cert: &str, key: &str) -> PathBuf {
+    config_with(dir, cert, key, "")
+}
+
+fn config_with(dir: &Path, cert: &str, key: &str, extra: &str) -> PathBuf {
     let path = dir.join("agent.toml");
     std::fs::write(
         &path,
         format!(
-            "hub_url = \"https://127.0.0.1:7443\"\ncert = \"{cert}\"\nkey = \"{key}\"\ntrust_anchors = [\"pki/ca/root.pem\"]\n"
+            "hub_url = \"https://127.0.0.1:7443\"\ncert = \"{cert}\"\nkey = \"{key}\"\ntrust_anchors = [\"pki/ca/root.pem\"]\ncovenant = \"{covenant}\"\n{extra}",
+            covenant = covenant_path().display()
         ),
     )
     .expect("write");
     path
 }
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_node-agent"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run node-agent");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("wait")
+}
+
+/// The key of the known-answer test in treiter_proto::pseudonym: bytes 0x00..0x1f.
+fn key_file(dir: &Path, mode: u32) -> PathBuf {
+    let path = dir.join("pseudonym.key");
+    let hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, format!("{hex}\n")).expect("write key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    let _ = mode;
+    path
+}
+
+const KNOWN_ANSWER: &str = "98f7a6689b1f9ef8bba6c417971a39a0039487d27dfc0078dea223130738e32b";
 
 fn check(config: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_node-agent"))
@@ -97,4 +141,203 @@ fn check_config_refuses_a_key_of_another_certificate() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("cannot be used together"), "{stderr}");
+}
+
+#[test]
+fn check_config_shows_covenant_version_and_source() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    std::fs::create_dir_all(dir.path().join("export/politie-incidenten")).expect("mkdir");
+    let out = check(&config_with(
+        dir.path(),
+        "pki/parties/politie.pem",
+        "pki/parties/politie.key",
+        "[source]\nkind = \"json-dir\"\npath = \"export\"\n",
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("covenant:     version 1"), "{stdout}");
+    assert!(stdout.contains("json-dir"), "{stdout}");
+    assert!(
+        stdout.contains("categories:   politie-incidenten"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_config_without_a_source_says_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let out = check(&config(
+        dir.path(),
+        "pki/parties/om.pem",
+        "pki/parties/om.key",
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("source:       none"), "{stdout}");
+}
+
+#[test]
+fn check_config_refuses_a_source_folder_that_is_not_a_category() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    std::fs::create_dir_all(dir.path().join("export/politie-incident")).expect("mkdir");
+    let out = check(&config_with(
+        dir.path(),
+        "pki/parties/politie.pem",
+        "pki/parties/politie.key",
+        "[source]\nkind = \"json-dir\"\npath = \"export\"\n",
+    ));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("'politie-incident'"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean 'politie-incidenten'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_names_a_missing_covenant() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let path = dir.path().join("agent.toml");
+    std::fs::write(
+        &path,
+        "hub_url = \"https://127.0.0.1:7443\"\ncert = \"pki/parties/om.pem\"\nkey = \"pki/parties/om.key\"\ntrust_anchors = [\"pki/ca/root.pem\"]\ncovenant = \"gone.covenant\"\n",
+    )
+    .expect("write");
+    let out = check(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("cannot read the covenant"), "{stderr}");
+    assert!(stderr.contains("gone.covenant"), "{stderr}");
+}
+
+#[test]
+fn pseudonym_prints_the_known_answer() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = key_file(dir.path(), 0o600);
+    let key = key.to_str().expect("utf-8 path");
+    let out = run(
+        &[
+            "pseudonym",
+            "--key",
+            key,
+            "--name",
+            "José  van der Berg-Smit",
+            "--birth-date",
+            "1985-03-07",
+            "--postcode",
+            "1234 ab",
+            "--house-number",
+            "12-a",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), KNOWN_ANSWER);
+}
+
+#[test]
+fn pseudonym_reads_tab_separated_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = key_file(dir.path(), 0o600);
+    let key = key.to_str().expect("utf-8 path");
+    let out = run(
+        &["pseudonym", "--key", key, "--stdin"],
+        Some("JOSE VAN DER BERG SMIT\t1985-03-07\t1234AB\t12A\nJansen\t1985-02-30\t1234AB\t1\r\n"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines, [KNOWN_ANSWER, ""]);
+    assert!(
+        stderr.contains("line 2: the date of birth is not a real calendar date"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Jansen"), "{stderr}");
+}
+
+#[test]
+fn pseudonym_refuses_a_malformed_component_without_showing_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = key_file(dir.path(), 0o600);
+    let key = key.to_str().expect("utf-8 path");
+    let out = run(
+        &[
+            "pseudonym",
+            "--key",
+            key,
+            "--name",
+            "Jan",
+            "--birth-date",
+            "1985-03-07",
+            "--postcode",
+            "Damrak 1",
+            "--house-number",
+            "1",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("the postcode is not a Dutch postcode"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Damrak"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn pseudonym_refuses_a_key_others_can_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = key_file(dir.path(), 0o644);
+    let key = key.to_str().expect("utf-8 path");
+    let out = run(
+        &[
+            "pseudonym",
+            "--key",
+            key,
+            "--name",
+            "Jan",
+            "--birth-date",
+            "1985-03-07",
+            "--postcode",
+            "1234AB",
+            "--house-number",
+            "1",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("accessible to group or others (mode 0644)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+}
+
+#[test]
+fn config_is_still_required_without_a_subcommand() {
+    let out = run(&[], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("--config"), "{stderr}");
 }

@@ -8,11 +8,15 @@
 //! - [`v1`]: messages, the `*Client` stubs and the `*Server` traits of every service.
 //! - [`identity`]: the certificate profile: the OIN in `serialNumber`, the person id in
 //!   `UID`.
+//! - [`pseudonym`]: the keyed pseudonym of a subject (article 8.4): the normalisation
+//!   of name, date of birth, postcode and house number, and HMAC-SHA-256 under the
+//!   covenant-wide key.
 //! - [`tls`]: the TLS profile (TLS 1.3 only, ring, ALPN `h2`) and PEM loading with
 //!   errors that name the file.
 #![forbid(unsafe_code)]
 
 pub mod identity;
+pub mod pseudonym;
 pub mod tls;
 
 /// `treiter.hub.v1`: the agent link, the coordinator API, the privacy-officer API and

@@ -3,12 +3,18 @@
 //!
 //! # Layout
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
+//! - `casefile`: case files with a real agent per party answering from JSON exports.
+//! - `cases`: the coordinator API's case rules, with person certificates.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
+//! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
 
+mod casefile;
+mod cases;
 mod link;
+mod questions;
 mod refusal;
 mod restart;
 mod status;

@@ -162,6 +162,7 @@ pub fn agent_config_text(pki: &Pki, cert: &Path, key: &Path, hub: SocketAddr) ->
 cert = "{cert}"
 key = "{key}"
 trust_anchors = ["{ca}"]
+covenant = "{covenant}"
 
 [link]
 initial_backoff_ms = 100
@@ -172,6 +173,7 @@ heartbeat_interval_seconds = 1
         cert = cert.display(),
         key = key.display(),
         ca = pki.layout.ca_cert().display(),
+        covenant = covenant_path().display(),
     )
 }
 
@@ -211,4 +213,113 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+impl TestHub {
+    /// Starts a hub on `addr` that keeps its data in `data_dir`, which may hold an
+    /// earlier hub's data (durability across a restart), with `extra_config` appended to
+    /// the configuration text (e.g. a `[questions]` table). A stopped hub's last tasks
+    /// may still hold the store's lock for a moment, so loading is retried for up to
+    /// 10 s.
+    pub async fn start_in(
+        pki: &Pki,
+        addr: SocketAddr,
+        data_dir: &Path,
+        extra_config: &str,
+    ) -> TestHub {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let text = hub_config_text(pki, addr, None, data_dir) + extra_config;
+        let config = HubConfig::parse(&text, Path::new("/")).expect("hub config");
+        let start = Instant::now();
+        let hub = loop {
+            match Hub::load(&config) {
+                Ok(hub) => break hub,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("the hub does not load on {}: {error}", data_dir.display()),
+            }
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = hub.clone();
+        let task = tokio::spawn(async move {
+            treiter_hub::server::serve(serving, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("hub serves");
+        });
+        TestHub {
+            hub,
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+}
+
+/// An agent link that says Hello and keeps heartbeating, but never answers a question:
+/// a partner that is there and slow. Dropping it closes the link.
+pub struct SilentLink {
+    _outbound: tokio::sync::mpsc::Sender<treiter_proto::v1::AgentMessage>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SilentLink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Opens a [`SilentLink`] for the party `slug`.
+pub async fn silent_link(pki: &Pki, slug: &str, hub: SocketAddr) -> SilentLink {
+    use treiter_proto::v1::{AgentMessage, Heartbeat, Hello, agent_message};
+    let (cert, key) = pki.party(slug);
+    let config = agent_config(pki, &cert, &key, hub);
+    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
+    let (channel, _) =
+        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
+            .await
+            .expect("channel");
+    let (outbound, rx) = tokio::sync::mpsc::channel(8);
+    let hello = AgentMessage {
+        body: Some(agent_message::Body::Hello(Hello {
+            agent_version: "silent-test".into(),
+            covenant_version: 1,
+            instance_id: "silent".into(),
+            ..Default::default()
+        })),
+    };
+    outbound.send(hello).await.expect("hello");
+    let mut inbound = treiter_proto::v1::agent_link_client::AgentLinkClient::new(channel)
+        .link(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("link")
+        .into_inner();
+    let beats = outbound.clone();
+    let task = tokio::spawn(async move {
+        let mut sequence = 0;
+        loop {
+            tokio::select! {
+                message = inbound.message() => match message {
+                    Ok(Some(_)) => {} // questions are received and ignored
+                    _ => return,
+                },
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    sequence += 1;
+                    let beat = AgentMessage {
+                        body: Some(agent_message::Body::Heartbeat(Heartbeat { sequence, sent_at: None })),
+                    };
+                    if beats.send(beat).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    SilentLink {
+        _outbound: outbound,
+        task,
+    }
 }

@@ -5,6 +5,11 @@
 //! and hands the stream to a task that keeps heartbeats in both directions. A link that
 //! stays silent for three heartbeat intervals is closed; so is one superseded by a newer
 //! link of the same party, and every link when the hub shuts down.
+//!
+//! After the Welcome the link is attached to the agent table, so questions can be pushed
+//! down it, and the party's queued questions are delivered. Answers and acks coming up
+//! the link go to the hub's question routing ([`crate::questions`]); every answer the
+//! hub took is acknowledged with an Ack.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -14,11 +19,11 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use treiter_proto::v1::agent_link_server::AgentLink;
 use treiter_proto::v1::{
-    AgentMessage, ConsistencyProof, ConsistencyProofRequest, Heartbeat, Hello, HubMessage,
+    Ack, AgentMessage, ConsistencyProof, ConsistencyProofRequest, Heartbeat, Hello, HubMessage,
     InclusionProof, InclusionProofRequest, Welcome, agent_message, hub_message,
 };
 
-use crate::agents::AgentHello;
+use crate::agents::{AgentHello, Outbound};
 use crate::parties::Party;
 use crate::service::timestamp;
 use crate::state::{HUB_VERSION, Hub};
@@ -38,8 +43,6 @@ impl AgentLinkService {
         AgentLinkService { hub }
     }
 }
-
-type Outbound = mpsc::Sender<Result<HubMessage, Status>>;
 
 fn hub_message(body: hub_message::Body) -> Result<HubMessage, Status> {
     Ok(HubMessage { body: Some(body) })
@@ -93,6 +96,13 @@ impl AgentLink for AgentLinkService {
         let _ = tx
             .send(hub_message(hub_message::Body::Welcome(welcome)))
             .await;
+        // Only now may questions use the link: the Welcome is first in line.
+        self.hub
+            .agents
+            .attach(&party.oin, ticket.generation, tx.clone());
+        let questioner = self.hub.questioner.clone();
+        let (oin, generation) = (party.oin.clone(), ticket.generation);
+        tokio::spawn(async move { questioner.deliver_queued(&oin, generation).await });
         tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
@@ -178,7 +188,9 @@ async fn run_link(
             message = inbound.message() => match message {
                 Ok(Some(message)) => {
                     last_heard = Instant::now();
-                    handle_message(&hub, &party, &ticket, message);
+                    if handle_message(&hub, &party, &ticket, message, &tx).await.is_err() {
+                        break LinkEnd::ReaderGone;
+                    }
                 }
                 Ok(None) => break LinkEnd::AgentClosed,
                 Err(status) => break LinkEnd::Broken(status),
@@ -226,12 +238,14 @@ async fn run_link(
     tracing::info!(oin = %party.oin, link = %ticket.link_id, why, "agent link closed");
 }
 
-fn handle_message(
+/// Handles one message from the agent; `Err` when the agent no longer reads the link.
+async fn handle_message(
     hub: &Hub,
     party: &Party,
     ticket: &crate::agents::LinkTicket,
     message: AgentMessage,
-) {
+    tx: &Outbound,
+) -> Result<(), ReaderGone> {
     match message.body {
         Some(agent_message::Body::Heartbeat(_)) => {
             hub.agents
@@ -241,11 +255,17 @@ fn handle_message(
             tracing::warn!(oin = %party.oin, link = %ticket.link_id, "agent sent a second Hello; ignored");
         }
         Some(agent_message::Body::Answer(answer)) => {
-            // The hub asks no questions yet (issue 5); an answer now is to nothing.
-            tracing::warn!(oin = %party.oin, request = %answer.request_id, "answer to an unknown question; ignored");
+            let request_id = answer.request_id.clone();
+            let receipt = hub.questioner.receive_answer(&party.oin, answer).await;
+            if receipt.acknowledge() && !request_id.is_empty() {
+                let ack = Ack { request_id };
+                tx.send(hub_message(hub_message::Body::Ack(ack)))
+                    .await
+                    .map_err(|_| ReaderGone)?;
+            }
         }
         Some(agent_message::Body::Ack(ack)) => {
-            tracing::debug!(oin = %party.oin, request = %ack.request_id, "ack");
+            hub.questioner.receive_ack(&party.oin, &ack.request_id);
         }
         Some(agent_message::Body::Cosignature(_)) => {
             tracing::debug!(oin = %party.oin, "cosignature before the log exists; ignored");
@@ -254,4 +274,8 @@ fn handle_message(
             tracing::warn!(oin = %party.oin, "empty message on the agent link; ignored");
         }
     }
+    Ok(())
 }
+
+/// The agent's end of the link no longer reads.
+struct ReaderGone;

@@ -2,6 +2,7 @@
 //! wire and the hub's own types, and call into the hub.
 
 pub mod agent_link;
+pub mod coordinator;
 pub mod status;
 
 use std::time::SystemTime;

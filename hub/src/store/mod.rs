@@ -27,8 +27,10 @@ pub enum Space {
     Idempotency,
     /// Questions queued for agents (store-and-forward), by party OIN + request id.
     Outbox,
-    /// Case files, by case-file id.
+    /// Case files, by case-file id, with their owner and queued-request indexes.
     CaseFiles,
+    /// Notifications for privacy officers (articles 7, 15.2), by party OIN + sequence.
+    Notifications,
 }
 
 impl Space {
@@ -41,6 +43,7 @@ impl Space {
             Space::Idempotency => 4,
             Space::Outbox => 5,
             Space::CaseFiles => 6,
+            Space::Notifications => 7,
         }
     }
 
@@ -61,6 +64,7 @@ impl fmt::Display for Space {
             Space::Idempotency => "idempotency",
             Space::Outbox => "outbox",
             Space::CaseFiles => "case-files",
+            Space::Notifications => "notifications",
         };
         f.write_str(name)
     }

@@ -1,0 +1,1137 @@
+//! Assembling a case file: relevance, bevraging, share requests, decisions.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tonic::Status;
+use treiter_policies::request::Outcome;
+use treiter_policies::vocab::{Category, Purpose, Role};
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::{answer, question};
+
+use super::decide::{ShareContext, permits, wire_decision};
+use super::files::{self, Notice, QueuedRequest};
+use crate::cases::access::AccessKind;
+use crate::parties::Party;
+use crate::persons::Person;
+use crate::questions::{AskOutcome, LateAnswer};
+use crate::service::coordinator::timestamp;
+use crate::state::Hub;
+
+/// The longest per-partner deadline a request may ask for.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Serialises read-modify-write of stored case files (late answers may arrive for one
+/// file from several partners at once).
+static FILE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+type Events = mpsc::Sender<Result<wire::CaseFileEvent, Status>>;
+
+fn event(e: wire::case_file_event::Event) -> Result<wire::CaseFileEvent, Status> {
+    Ok(wire::CaseFileEvent { event: Some(e) })
+}
+
+fn subject_hex(hex: &str) -> Option<wire::SubjectPseudonym> {
+    Some(wire::SubjectPseudonym {
+        hex: hex.to_owned(),
+    })
+}
+
+/// What was decided for one party and subject before anything was asked.
+struct Plan {
+    party: Party,
+    /// Per subject: the categories the party may provide to the requester.
+    subjects: Vec<(String, Vec<Category>)>,
+    /// Articles of the refusals, for subjects (or a party) with nothing to ask.
+    refused: BTreeSet<String>,
+}
+
+/// Works out, with the engine, what each party could provide: a party is asked about a
+/// subject only for the categories an (empty) share of which would be permitted.
+fn plan(hub: &Hub, ctx: &ShareContext, subjects: &[String], categories: &[Category]) -> Vec<Plan> {
+    hub.parties
+        .iter()
+        .map(|party| {
+            let mut refused = BTreeSet::new();
+            let subjects = subjects
+                .iter()
+                .map(|subject| {
+                    let allowed = categories
+                        .iter()
+                        .copied()
+                        .filter(|c| {
+                            let decision = ctx.decide(party, subject, *c, Vec::new());
+                            if !permits(&decision) {
+                                refused.extend(decision.articles.iter().map(|a| a.to_string()));
+                            }
+                            permits(&decision)
+                        })
+                        .collect::<Vec<_>>();
+                    (subject.clone(), allowed)
+                })
+                .collect();
+            Plan {
+                party: party.clone(),
+                subjects,
+                refused,
+            }
+        })
+        .collect()
+}
+
+/// Decides the records (and the agent's own withheld lines) of one share answer.
+pub fn decide_records(
+    ctx: &ShareContext,
+    file_id: &str,
+    party: &Party,
+    subject: &str,
+    asked: &[Category],
+    answer: &wire::ShareAnswer,
+    late: bool,
+) -> (Vec<wire::CaseFileEntry>, Vec<(String, Notice)>) {
+    let team = crate::cases::access::access(&ctx.requester, &ctx.case, ctx.at)
+        .is_some_and(|a| a.access == AccessKind::CaseTeam);
+    let case_subject = ctx.case.subject(subject);
+    let role = case_subject
+        .map(|s| s.role.as_str().to_owned())
+        .unwrap_or_default();
+    let label = case_subject
+        .filter(|_| team)
+        .map(|s| s.label.clone())
+        .unwrap_or_default();
+    let mut entries = Vec::new();
+    let mut notices = Vec::new();
+    for record in &answer.records {
+        let category = record
+            .category
+            .parse::<Category>()
+            .ok()
+            .filter(|c| asked.contains(c));
+        let about = record.subject.as_ref().map(|s| s.hex.as_str());
+        let Some(category) = category.filter(|_| about == Some(subject)) else {
+            // Never pass on what was not asked for; say so without its content.
+            tracing::warn!(
+                case = %ctx.case.id,
+                party = %party.oin,
+                "a partner sent a record it was not asked for; dropped"
+            );
+            continue;
+        };
+        let mut names: Vec<String> = Vec::new();
+        let offered = record
+            .fields
+            .iter()
+            .map(|f| &f.name)
+            .chain(&record.stripped_at_source);
+        for name in offered {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        let decision = ctx.decide(party, subject, category, names.clone());
+        let fields = decision
+            .passed
+            .iter()
+            .filter_map(|name| record.fields.iter().find(|f| &f.name == name).cloned())
+            .collect();
+        tracing::info!(
+            case = %ctx.case.id,
+            source = %party.oin,
+            recipient = %ctx.requester.id,
+            role = %ctx.role,
+            subject = %subject,
+            category = %category,
+            purpose = %ctx.purpose,
+            outcome = decision.outcome.as_str(),
+            articles = ?decision.articles.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            offered = ?names,
+            stripped = ?decision.stripped,
+            "share decided"
+        );
+        for n in &decision.notify {
+            notices.push((
+                format!("{:020}", n.oin.0),
+                Notice {
+                    article: n.article.to_string(),
+                    case_id: ctx.case.id.clone(),
+                    file_id: file_id.to_owned(),
+                    category: category.as_str().to_owned(),
+                    recipient_person: ctx.requester.id.clone(),
+                    at: ctx.at,
+                },
+            ));
+        }
+        let withheld = decision.outcome != Outcome::Permit;
+        entries.push(wire::CaseFileEntry {
+            source: Some(party.to_proto()),
+            category: category.as_str().to_owned(),
+            subject: subject_hex(subject),
+            subject_role: role.clone(),
+            subject_label: label.clone(),
+            decision: Some(wire_decision(&decision)),
+            fields,
+            decided_by: "hub".into(),
+            provenance: Some(wire::Provenance {
+                source_reference: if withheld {
+                    String::new()
+                } else {
+                    record.source_reference.clone()
+                },
+                recorded_at: if withheld { None } else { record.recorded_at },
+                decided_at: Some(timestamp(ctx.at)),
+                // The tamper-evident decision log arrives with issue 10.
+                log_leaf_index: 0,
+            }),
+            late,
+        });
+    }
+    for withheld in &answer.withheld {
+        // A source that refused a record under article 7 in its own pre-check reported
+        // that refusal; its privacy officer is notified all the same.
+        if let Some(decision) = withheld.decision.as_ref().filter(|d| d.outcome == "reject") {
+            for n in &decision.notify {
+                notices.push((
+                    n.oin.clone(),
+                    Notice {
+                        article: n.article.clone(),
+                        case_id: ctx.case.id.clone(),
+                        file_id: file_id.to_owned(),
+                        category: withheld.category.clone(),
+                        recipient_person: ctx.requester.id.clone(),
+                        at: ctx.at,
+                    },
+                ));
+            }
+        }
+        tracing::info!(
+            case = %ctx.case.id,
+            source = %party.oin,
+            subject = %subject,
+            category = %withheld.category,
+            outcome = withheld.decision.as_ref().map(|d| d.outcome.as_str()).unwrap_or("-"),
+            "share withheld by the source's own pre-check"
+        );
+        entries.push(wire::CaseFileEntry {
+            source: Some(party.to_proto()),
+            category: withheld.category.clone(),
+            subject: subject_hex(subject),
+            subject_role: role.clone(),
+            subject_label: label.clone(),
+            decision: withheld.decision.clone().map(|mut d| {
+                // A withheld line shows no field names to the recipient.
+                d.passed.clear();
+                d.stripped.clear();
+                d
+            }),
+            fields: Vec::new(),
+            decided_by: "source".into(),
+            provenance: Some(wire::Provenance {
+                decided_at: Some(timestamp(ctx.at)),
+                ..Default::default()
+            }),
+            late,
+        });
+    }
+    (entries, notices)
+}
+
+/// The outcome of asking one party about one subject.
+struct SubjectOutcome {
+    result: wire::PartnerSubjectResult,
+    entries: Vec<wire::CaseFileEntry>,
+    notices: Vec<(String, Notice)>,
+    queued: Option<(String, SystemTime, QueuedRequest)>,
+    no_answer_detail: String,
+    answered_at: Option<std::time::Instant>,
+}
+
+fn no_answer(outcome: &AskOutcome) -> (String, String) {
+    match outcome {
+        AskOutcome::Unanswerable { reason, detail } => (reason.clone(), detail.clone()),
+        AskOutcome::NoAnswer { why, .. } => (why.as_reason().to_owned(), String::new()),
+        AskOutcome::Answered(_) => (
+            "protocol".into(),
+            "the answer did not fit the question".into(),
+        ),
+    }
+}
+
+async fn ask_subject(
+    hub: Arc<Hub>,
+    ctx: Arc<ShareContext>,
+    file_id: String,
+    party: Party,
+    subject: String,
+    categories: Vec<Category>,
+    deadline: tokio::time::Instant,
+) -> SubjectOutcome {
+    let mut outcome = SubjectOutcome {
+        result: wire::PartnerSubjectResult {
+            subject: subject_hex(&subject),
+            status: "no-answer".into(),
+            articles: Vec::new(),
+            no_answer_reason: String::new(),
+        },
+        entries: Vec::new(),
+        notices: Vec::new(),
+        queued: None,
+        no_answer_detail: String::new(),
+        answered_at: None,
+    };
+    let remaining = || deadline.saturating_duration_since(tokio::time::Instant::now());
+    let bevraging = question::Kind::Bevraging(wire::Bevraging {
+        subject: subject_hex(&subject),
+    });
+    let asked = hub
+        .questioner
+        .ask(&party.oin, bevraging, remaining(), true)
+        .await;
+    let hit = match &asked {
+        AskOutcome::Answered(wire::Answer {
+            kind: Some(answer::Kind::Bevraging(b)),
+            ..
+        }) => b.hit,
+        AskOutcome::NoAnswer {
+            queued: Some(q), ..
+        } => {
+            outcome.result.status = "offline-queued".into();
+            outcome.queued = Some((
+                q.request_id.as_str().to_owned(),
+                q.until,
+                QueuedRequest {
+                    file_id,
+                    party: party.oin.to_string(),
+                    subject,
+                    kind: "bevraging".into(),
+                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                },
+            ));
+            return outcome;
+        }
+        other => {
+            let (reason, detail) = no_answer(other);
+            outcome.result.no_answer_reason = reason;
+            outcome.no_answer_detail = detail;
+            return outcome;
+        }
+    };
+    outcome.answered_at = Some(std::time::Instant::now());
+    if !hit {
+        outcome.result.status = "no-hit".into();
+        return outcome;
+    }
+    outcome.result.status = "hit".into();
+    share_request(
+        &hub,
+        &ctx,
+        &file_id,
+        &party,
+        &subject,
+        &categories,
+        remaining(),
+        false,
+        &mut outcome,
+    )
+    .await;
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn share_request(
+    hub: &Hub,
+    ctx: &ShareContext,
+    file_id: &str,
+    party: &Party,
+    subject: &str,
+    categories: &[Category],
+    wait: Duration,
+    late: bool,
+    outcome: &mut SubjectOutcome,
+) {
+    let role = ctx
+        .case
+        .subject(subject)
+        .map(|s| s.role.as_str().to_owned())
+        .unwrap_or_default();
+    let request = question::Kind::ShareRequest(wire::ShareRequest {
+        case: Some(ctx.wire_context()),
+        subject: subject_hex(subject),
+        subject_role: role,
+        categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+        purpose: ctx.purpose.as_str().to_owned(),
+        recipient: Some(ctx.wire_recipient()),
+        at: Some(timestamp(ctx.at)),
+    });
+    let asked = hub.questioner.ask(&party.oin, request, wait, true).await;
+    match &asked {
+        AskOutcome::Answered(wire::Answer {
+            kind: Some(answer::Kind::Shares(shares)),
+            ..
+        }) => {
+            let (entries, notices) =
+                decide_records(ctx, file_id, party, subject, categories, shares, late);
+            outcome.result.status = if entries.is_empty() {
+                "no-records"
+            } else {
+                "answered"
+            }
+            .into();
+            outcome.entries = entries;
+            outcome.notices = notices;
+            outcome.answered_at = Some(std::time::Instant::now());
+        }
+        AskOutcome::NoAnswer {
+            queued: Some(q), ..
+        } => {
+            outcome.result.status = "offline-queued".into();
+            outcome.queued = Some((
+                q.request_id.as_str().to_owned(),
+                q.until,
+                QueuedRequest {
+                    file_id: file_id.to_owned(),
+                    party: party.oin.to_string(),
+                    subject: subject.to_owned(),
+                    kind: "shares".into(),
+                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                },
+            ));
+        }
+        other => {
+            let (reason, detail) = no_answer(other);
+            outcome.result.status = "no-answer".into();
+            outcome.result.no_answer_reason = reason;
+            outcome.no_answer_detail = detail;
+        }
+    }
+}
+
+/// A party's status from its subjects and entries, by the precedence of
+/// coordinator.proto's PartnerResult.status.
+fn settle(partner: &mut wire::PartnerResult) {
+    let any = |status: &str| partner.subjects.iter().any(|s| s.status == status);
+    let passed = partner
+        .entries
+        .iter()
+        .any(|e| e.decision.as_ref().is_some_and(|d| d.outcome == "permit"));
+    let status = if passed {
+        "answered"
+    } else if !partner.entries.is_empty() {
+        "withheld"
+    } else if any("no-answer") {
+        "no-answer"
+    } else if any("offline-queued") || any("hit") {
+        "offline-queued"
+    } else if any("no-records") || any("answered") {
+        "no-records"
+    } else if any("no-hit") {
+        "no-hit"
+    } else {
+        "not-asked"
+    };
+    partner.status = status.into();
+    let mut articles: BTreeSet<String> = partner.articles.iter().cloned().collect();
+    if status == "withheld" {
+        for e in &partner.entries {
+            if let Some(d) = &e.decision {
+                articles.extend(d.articles.iter().cloned());
+            }
+        }
+    }
+    if status == "withheld" || status == "not-asked" {
+        partner.articles = articles.into_iter().collect();
+    } else {
+        partner.articles.clear();
+    }
+    if status != "no-answer" {
+        partner.no_answer_reason.clear();
+        partner.no_answer_detail.clear();
+    }
+}
+
+fn summarise(file: &mut wire::CaseFile, started: std::time::Instant) {
+    let count = |s: &str| file.partners.iter().filter(|p| p.status == s).count() as u32;
+    let entries = file.partners.iter().flat_map(|p| p.entries.iter());
+    let permitted: Vec<_> = entries
+        .clone()
+        .filter_map(|e| e.decision.as_ref())
+        .filter(|d| d.outcome == "permit")
+        .collect();
+    file.complete = !file
+        .partners
+        .iter()
+        .flat_map(|p| p.subjects.iter())
+        .any(|s| s.status == "offline-queued" || s.status == "hit");
+    file.summary = Some(wire::CaseFileSummary {
+        case_file_id: file.id.clone(),
+        answered: count("answered"),
+        withheld: count("withheld"),
+        no_answer: count("no-answer"),
+        offline_queued: count("offline-queued"),
+        no_hit: count("no-hit"),
+        not_asked: count("not-asked"),
+        no_records: count("no-records"),
+        entries_passed: permitted.len() as u32,
+        entries_withheld: entries.count() as u32 - permitted.len() as u32,
+        fields_stripped: permitted.iter().map(|d| d.stripped.len() as u32).sum(),
+        emergency_entries: permitted.iter().filter(|d| d.emergency).count() as u32,
+        complete: file.complete,
+        duration_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+    });
+}
+
+fn next_file_id(hub: &Hub, case_id: &str) -> Result<String, Status> {
+    use crate::store::{Batch, Space};
+    let key = format!("casefile-seq/{case_id}");
+    let current = hub
+        .store
+        .get(Space::Meta, key.as_bytes())
+        .map_err(|e| Status::unavailable(e.to_string()))?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0);
+    let next = current + 1;
+    let mut batch = Batch::new();
+    batch.put(Space::Meta, key.into_bytes(), next.to_be_bytes().to_vec());
+    hub.store
+        .apply(batch)
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    Ok(format!("CF-{}-{next:04}", case_id.trim_start_matches("C-")))
+}
+
+fn wire_subjects(ctx: &ShareContext, subjects: &[String], team: bool) -> Vec<wire::Subject> {
+    subjects
+        .iter()
+        .filter_map(|s| ctx.case.subject(s))
+        .map(|s| wire::Subject {
+            subject: subject_hex(&s.pseudonym),
+            role: s.role.as_str().to_owned(),
+            label: if team { s.label.clone() } else { String::new() },
+            added_at: Some(timestamp(s.added_at)),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The requester's context for a case file or bevraging on `case_id`.
+fn context(
+    hub: &Hub,
+    person: &Person,
+    party: &Party,
+    case_id: &str,
+    purpose: Purpose,
+    at: OffsetDateTime,
+) -> Result<(ShareContext, bool), Status> {
+    let (case, acting) = hub.cases.get(person, case_id, at)?;
+    if purpose == Purpose::Evaluatie {
+        return Err(Status::invalid_argument(
+            "purpose evaluatie: no personal data is shared for it, only aggregated figures (art. 3.3)",
+        ));
+    }
+    if crate::cases::model::is_closed(case.phase) {
+        return Err(Status::failed_precondition(format!(
+            "case {} is in phase {}: no new shares take place (art. 4.4)",
+            case.id, case.phase
+        )));
+    }
+    let team = acting.access == AccessKind::CaseTeam;
+    Ok((
+        ShareContext {
+            covenant: hub.covenant.clone(),
+            case,
+            requester: person.clone(),
+            requester_party: party.clone(),
+            role: acting.role,
+            purpose,
+            at,
+        },
+        team,
+    ))
+}
+
+fn deadline_of(hub: &Hub, ms: u32) -> Result<Duration, Status> {
+    match ms {
+        0 => Ok(hub.questions.answer_deadline),
+        ms if Duration::from_millis(ms.into()) > MAX_DEADLINE => {
+            Err(Status::invalid_argument(format!(
+                "deadline_ms is above the maximum of {} ms",
+                MAX_DEADLINE.as_millis()
+            )))
+        }
+        ms => Ok(Duration::from_millis(ms.into())),
+    }
+}
+
+/// Assembles a case file for `person` (see the module doc). With `events`, every step is
+/// also streamed (WatchCaseFile).
+pub async fn request_case_file(
+    hub: &Arc<Hub>,
+    person: &Person,
+    party: &Party,
+    req: &wire::CaseFileRequest,
+    events: Option<Events>,
+) -> Result<wire::CaseFile, Status> {
+    let started = std::time::Instant::now();
+    let at = hub.clock.now();
+    let purpose: Purpose =
+        req.purpose
+            .parse()
+            .map_err(|e: treiter_policies::vocab::UnknownWord| {
+                Status::invalid_argument(format!("purpose: {}", e.redacted()))
+            })?;
+    let (ctx, team) = context(hub, person, party, &req.case_id, purpose, at)?;
+    let subjects: Vec<String> = if req.subjects.is_empty() {
+        ctx.case
+            .subjects
+            .iter()
+            .map(|s| s.pseudonym.clone())
+            .collect()
+    } else {
+        req.subjects
+            .iter()
+            .map(|s| {
+                ctx.case
+                    .subject(&s.hex)
+                    .map(|s| s.pseudonym.clone())
+                    .ok_or_else(|| {
+                        Status::not_found(format!(
+                            "a requested subject is not in case {}",
+                            ctx.case.id
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let categories: Vec<Category> = if req.categories.is_empty() {
+        Category::ALL.to_vec()
+    } else {
+        req.categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.parse()
+                    .map_err(|e: treiter_policies::vocab::UnknownWord| {
+                        Status::invalid_argument(format!("categories[{i}]: {}", e.redacted()))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let wait = deadline_of(hub, req.deadline_ms)?;
+    let file_id = next_file_id(hub, &ctx.case.id)?;
+    let plans = plan(hub, &ctx, &subjects, &categories);
+    let requester = wire::Person {
+        id: person.id.clone(),
+        party: Some(party.to_proto()),
+        roles: vec![ctx.role.as_str().to_owned()],
+        stadsdeel: person
+            .stadsdeel
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+    };
+    let not_asked = |plan: &Plan| wire::PartnerResult {
+        party: Some(plan.party.to_proto()),
+        status: "not-asked".into(),
+        articles: plan.refused.iter().cloned().collect(),
+        subjects: plan
+            .subjects
+            .iter()
+            .map(|(s, _)| wire::PartnerSubjectResult {
+                subject: subject_hex(s),
+                status: "not-asked".into(),
+                ..Default::default()
+            })
+            .collect(),
+        settled_at: Some(timestamp(at)),
+        ..Default::default()
+    };
+    let deadline = tokio::time::Instant::now() + wait;
+    if let Some(events) = &events {
+        let _ = events
+            .send(event(wire::case_file_event::Event::Started(
+                wire::CaseFileStarted {
+                    case_file_id: file_id.clone(),
+                    case_id: ctx.case.id.clone(),
+                    purpose: purpose.as_str().to_owned(),
+                    requester: Some(requester.clone()),
+                    subjects: wire_subjects(&ctx, &subjects, team),
+                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                    asked: plans
+                        .iter()
+                        .filter(|p| p.subjects.iter().any(|(_, c)| !c.is_empty()))
+                        .map(|p| p.party.to_proto())
+                        .collect(),
+                    not_asked: plans
+                        .iter()
+                        .filter(|p| p.subjects.iter().all(|(_, c)| c.is_empty()))
+                        .map(not_asked)
+                        .collect(),
+                    deadline: Some(timestamp(at + wait)),
+                },
+            )))
+            .await;
+    }
+    tracing::info!(
+        case = %ctx.case.id,
+        file = %file_id,
+        requester = %person.id,
+        role = %ctx.role,
+        purpose = %purpose,
+        subjects = subjects.len(),
+        "case file requested"
+    );
+
+    let ctx = Arc::new(ctx);
+    let mut parties = tokio::task::JoinSet::new();
+    let mut results: Vec<Option<wire::PartnerResult>> = Vec::new();
+    let mut remember = Vec::new();
+    let mut notices = Vec::new();
+    for (index, plan) in plans.iter().enumerate() {
+        if plan.subjects.iter().all(|(_, c)| c.is_empty()) {
+            results.push(Some(not_asked(plan)));
+            continue;
+        }
+        results.push(None);
+        let (hub, ctx, file_id, party) = (
+            hub.clone(),
+            ctx.clone(),
+            file_id.clone(),
+            plan.party.clone(),
+        );
+        let subjects = plan.subjects.clone();
+        let refused = plan.refused.clone();
+        parties.spawn(async move {
+            let asked_at = std::time::Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for (i, (subject, categories)) in subjects.iter().enumerate() {
+                if categories.is_empty() {
+                    continue;
+                }
+                let fut = ask_subject(
+                    hub.clone(),
+                    ctx.clone(),
+                    file_id.clone(),
+                    party.clone(),
+                    subject.clone(),
+                    categories.clone(),
+                    deadline,
+                );
+                tasks.spawn(async move { (i, fut.await) });
+            }
+            let mut outcomes: Vec<Option<SubjectOutcome>> = subjects.iter().map(|_| None).collect();
+            while let Some(done) = tasks.join_next().await {
+                if let Ok((i, outcome)) = done
+                    && let Some(slot) = outcomes.get_mut(i)
+                {
+                    *slot = Some(outcome);
+                }
+            }
+            (index, party, subjects, refused, outcomes, asked_at)
+        });
+    }
+    while let Some(done) = parties.join_next().await {
+        let Ok((index, party, subjects, refused, outcomes, asked_at)) = done else {
+            continue;
+        };
+        let mut partner = wire::PartnerResult {
+            party: Some(party.to_proto()),
+            ..Default::default()
+        };
+        let mut last_answer = None;
+        for ((subject, _), outcome) in subjects.iter().zip(outcomes) {
+            let Some(outcome) = outcome else {
+                partner.subjects.push(wire::PartnerSubjectResult {
+                    subject: subject_hex(subject),
+                    status: "not-asked".into(),
+                    articles: refused.iter().cloned().collect(),
+                    ..Default::default()
+                });
+                continue;
+            };
+            if outcome.result.status == "no-answer" && partner.no_answer_reason.is_empty() {
+                partner.no_answer_reason = outcome.result.no_answer_reason.clone();
+                partner.no_answer_detail = outcome.no_answer_detail.clone();
+            }
+            if let Some((request_id, until, queued)) = outcome.queued {
+                partner.queued_until = Some(prost_types::Timestamp::from(until));
+                remember.push((request_id, queued));
+            }
+            last_answer = last_answer.max(outcome.answered_at);
+            partner.subjects.push(outcome.result);
+            partner.entries.extend(outcome.entries);
+            notices.extend(outcome.notices);
+        }
+        partner.latency_ms = last_answer
+            .map(|t| u32::try_from(t.duration_since(asked_at).as_millis()).unwrap_or(u32::MAX))
+            .unwrap_or(0);
+        partner.settled_at = Some(prost_types::Timestamp::from(SystemTime::now()));
+        settle(&mut partner);
+        if let Some(events) = &events {
+            let _ = events
+                .send(event(wire::case_file_event::Event::Partner(
+                    partner.clone(),
+                )))
+                .await;
+        }
+        if let Some(slot) = results.get_mut(index) {
+            *slot = Some(partner);
+        }
+    }
+
+    let mut file = wire::CaseFile {
+        id: file_id,
+        case_id: ctx.case.id.clone(),
+        purpose: purpose.as_str().to_owned(),
+        requester: Some(requester),
+        phase: ctx.case.phase.as_str().to_owned(),
+        under_emergency: ctx
+            .case
+            .active_emergency(at)
+            .is_some_and(|e| e.declared_by.person == person.id),
+        subjects: wire_subjects(&ctx, &subjects, team),
+        categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+        requested_at: Some(timestamp(at)),
+        deadline_ms: u32::try_from(wait.as_millis()).unwrap_or(u32::MAX),
+        settled_at: Some(prost_types::Timestamp::from(SystemTime::now())),
+        complete: false,
+        partners: results.into_iter().flatten().collect(),
+        summary: None,
+        covenant_version: hub.covenant_version,
+    };
+    summarise(&mut file, started);
+    {
+        let _guard = FILE_WRITES.lock().await;
+        files::save(
+            hub.store.as_ref(),
+            &file,
+            &person.id,
+            &remember,
+            &[],
+            &notices,
+        )
+        .map_err(|e| Status::unavailable(format!("{e}; the case file was not stored, retry")))?;
+    }
+    if let Some(events) = &events
+        && let Some(summary) = file.summary.clone()
+    {
+        let _ = events
+            .send(event(wire::case_file_event::Event::Summary(summary)))
+            .await;
+    }
+    Ok(file)
+}
+
+/// Asks every relevant party whether it knows one subject (article 8.4); nothing is
+/// queued for offline partners.
+pub async fn bevraag(
+    hub: &Arc<Hub>,
+    person: &Person,
+    party: &Party,
+    req: &wire::BevraagRequest,
+) -> Result<wire::BevragingResult, Status> {
+    let at = hub.clock.now();
+    let subject = req
+        .subject
+        .as_ref()
+        .map(|s| s.hex.clone())
+        .unwrap_or_default();
+    let (case, _) = hub.cases.get(person, &req.case_id, at)?;
+    let purpose = match case.phase {
+        treiter_policies::vocab::Phase::Melding | treiter_policies::vocab::Phase::Registratie => {
+            Purpose::Registratie
+        }
+        treiter_policies::vocab::Phase::Duiding => Purpose::Duiding,
+        _ => Purpose::Aanpak,
+    };
+    let (ctx, _) = context(hub, person, party, &req.case_id, purpose, at)?;
+    if ctx.case.subject(&subject).is_none() {
+        return Err(Status::not_found(format!(
+            "the subject is not in case {}",
+            ctx.case.id
+        )));
+    }
+    let wait = deadline_of(hub, req.deadline_ms)?;
+    let plans = plan(hub, &ctx, std::slice::from_ref(&subject), Category::ALL);
+    let mut asks = tokio::task::JoinSet::new();
+    let mut partners: Vec<wire::PartnerHit> = Vec::new();
+    for (index, plan) in plans.iter().enumerate() {
+        partners.push(wire::PartnerHit {
+            party: Some(plan.party.to_proto()),
+            result: "not-asked".into(),
+            articles: plan.refused.iter().cloned().collect(),
+            ..Default::default()
+        });
+        if plan.subjects.iter().all(|(_, c)| c.is_empty()) {
+            continue;
+        }
+        let (hub, oin, subject) = (hub.clone(), plan.party.oin.clone(), subject.clone());
+        asks.spawn(async move {
+            let kind = question::Kind::Bevraging(wire::Bevraging {
+                subject: subject_hex(&subject),
+            });
+            (index, hub.questioner.ask(&oin, kind, wait, false).await)
+        });
+    }
+    while let Some(done) = asks.join_next().await {
+        let Ok((index, outcome)) = done else { continue };
+        let Some(partner) = partners.get_mut(index) else {
+            continue;
+        };
+        partner.articles.clear();
+        match &outcome {
+            AskOutcome::Answered(wire::Answer {
+                kind: Some(answer::Kind::Bevraging(b)),
+                ..
+            }) => {
+                partner.result = if b.hit { "hit" } else { "no-hit" }.into();
+                partner.answered_at = Some(prost_types::Timestamp::from(SystemTime::now()));
+            }
+            other => {
+                partner.result = "no-answer".into();
+                partner.no_answer_reason = no_answer(other).0;
+            }
+        }
+    }
+    tracing::info!(case = %ctx.case.id, subject = %subject, requester = %person.id, "bevraging");
+    Ok(wire::BevragingResult {
+        case_id: ctx.case.id.clone(),
+        subject: subject_hex(&subject),
+        purpose: purpose.as_str().to_owned(),
+        partners,
+        asked_at: Some(timestamp(at)),
+        log_leaf_index: 0,
+    })
+}
+
+/// Takes answers to queued questions for as long as the hub runs and joins them to the
+/// case files they belong to, decided against the case as it is when they arrive.
+pub async fn run_late_answers(hub: Arc<Hub>) {
+    let mut late = hub.questioner.late_answers();
+    let mut shutdown = hub.shutdown_signal();
+    loop {
+        let answer = tokio::select! {
+            received = late.recv() => received,
+            _ = shutdown.changed() => return,
+        };
+        match answer {
+            Ok(answer) => {
+                let hub = hub.clone();
+                tokio::spawn(async move {
+                    if let Err(status) = join_late(&hub, answer).await {
+                        tracing::error!(error = %status.message(), "a late answer could not be joined to its case file");
+                    }
+                });
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::error!(
+                    missed,
+                    "late answers were missed; their questions stay queued"
+                );
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
+    let store = hub.store.as_ref();
+    let unavailable = |e: crate::store::StoreError| Status::unavailable(e.to_string());
+    let Some(queued) = files::queued(store, late.request_id.as_str()).map_err(unavailable)? else {
+        return Ok(());
+    };
+    let Some(file) = files::load(store, &queued.file_id).map_err(unavailable)? else {
+        return Ok(());
+    };
+    let owner = files::owner(store, &file.case_id, &file.id)
+        .map_err(unavailable)?
+        .ok_or_else(|| Status::internal("a case file without owner"))?;
+    let party = hub
+        .parties
+        .get(&late.party)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .clone();
+    let requester_party_oin = file
+        .requester
+        .as_ref()
+        .and_then(|r| r.party.as_ref())
+        .map(|p| p.oin.clone())
+        .unwrap_or_default();
+    let requester_party_oin = crate::identity::Oin::parse(&requester_party_oin)
+        .map_err(|e| Status::internal(e.to_string()))?;
+    let requester_party = hub
+        .parties
+        .get(&requester_party_oin)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .clone();
+    let person = hub
+        .persons
+        .resolve(&owner, &requester_party_oin)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .clone();
+    let at = hub.clock.now();
+    let case = hub
+        .cases
+        .load(&file.case_id)?
+        .ok_or_else(|| Status::not_found(format!("case {} is gone", file.case_id)))?;
+    let role: Role = file
+        .requester
+        .as_ref()
+        .and_then(|r| r.roles.first())
+        .and_then(|r| r.parse().ok())
+        .ok_or_else(|| Status::internal("a case file without requester role"))?;
+    let purpose: Purpose = file
+        .purpose
+        .parse()
+        .map_err(|_| Status::internal("a case file without purpose"))?;
+    let ctx = ShareContext {
+        covenant: hub.covenant.clone(),
+        case,
+        requester: person,
+        requester_party,
+        role,
+        purpose,
+        at,
+    };
+    let categories: Vec<Category> = queued
+        .categories
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    let mut outcome = SubjectOutcome {
+        result: wire::PartnerSubjectResult {
+            subject: subject_hex(&queued.subject),
+            status: "no-answer".into(),
+            ..Default::default()
+        },
+        entries: Vec::new(),
+        notices: Vec::new(),
+        queued: None,
+        no_answer_detail: String::new(),
+        answered_at: None,
+    };
+    let closed = crate::cases::model::is_closed(ctx.case.phase);
+    match (&late.answer.kind, queued.kind.as_str()) {
+        (Some(answer::Kind::Bevraging(b)), "bevraging") if b.hit && !closed => {
+            // The partner is back: ask for the records now, under the usual deadline.
+            share_request(
+                hub,
+                &ctx,
+                &file.id,
+                &party,
+                &queued.subject,
+                &categories,
+                hub.questions.answer_deadline,
+                true,
+                &mut outcome,
+            )
+            .await;
+        }
+        (Some(answer::Kind::Bevraging(b)), "bevraging") => {
+            outcome.result.status = if b.hit { "no-records" } else { "no-hit" }.into();
+        }
+        (Some(answer::Kind::Shares(shares)), "shares") if !closed => {
+            let (entries, notices) = decide_records(
+                &ctx,
+                &file.id,
+                &party,
+                &queued.subject,
+                &categories,
+                shares,
+                true,
+            );
+            outcome.result.status = if entries.is_empty() {
+                "no-records"
+            } else {
+                "answered"
+            }
+            .into();
+            outcome.entries = entries;
+            outcome.notices = notices;
+        }
+        (Some(answer::Kind::Unanswerable(u)), _) => {
+            outcome.result.no_answer_reason = u.reason.clone();
+        }
+        _ => {
+            outcome.result.no_answer_reason = "no longer applicable".into();
+        }
+    }
+    let _guard = FILE_WRITES.lock().await;
+    // Re-read under the lock: another late answer may have changed the file meanwhile.
+    let Some(mut file) = files::load(store, &queued.file_id).map_err(unavailable)? else {
+        return Ok(());
+    };
+    let mut remember = Vec::new();
+    if let Some(partner) = file
+        .partners
+        .iter_mut()
+        .find(|p| p.party.as_ref().is_some_and(|p| p.oin == queued.party))
+    {
+        if let Some(slot) = partner
+            .subjects
+            .iter_mut()
+            .find(|s| s.subject.as_ref().is_some_and(|s| s.hex == queued.subject))
+        {
+            *slot = outcome.result.clone();
+        }
+        partner.entries.extend(outcome.entries);
+        partner.late = true;
+        if let Some((request_id, until, next)) = outcome.queued {
+            partner.queued_until = Some(prost_types::Timestamp::from(until));
+            remember.push((request_id, next));
+        }
+        partner.settled_at = Some(prost_types::Timestamp::from(SystemTime::now()));
+        settle(partner);
+    }
+    let duration = file.summary.as_ref().map(|s| s.duration_ms).unwrap_or(0);
+    summarise(&mut file, std::time::Instant::now());
+    if let Some(summary) = &mut file.summary {
+        summary.duration_ms = duration;
+    }
+    files::save(
+        store,
+        &file,
+        &owner,
+        &remember,
+        &[late.request_id.as_str().to_owned()],
+        &outcome.notices,
+    )
+    .map_err(unavailable)?;
+    tracing::info!(file = %file.id, party = %queued.party, "late answer joined its case file");
+    Ok(())
+}
+
+/// A stored case file for its requester, while they still have access to the case.
+pub fn get_case_file(hub: &Hub, person: &Person, id: &str) -> Result<wire::CaseFile, Status> {
+    let file = files::load(hub.store.as_ref(), id)
+        .map_err(|e| Status::unavailable(e.to_string()))?
+        .ok_or_else(|| Status::not_found(format!("no case file {id}")))?;
+    let owner = files::owner(hub.store.as_ref(), &file.case_id, id)
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    if owner.as_deref() != Some(person.id.as_str()) {
+        return Err(Status::not_found(format!("no case file {id} of yours")));
+    }
+    hub.cases.get(person, &file.case_id, hub.clock.now())?;
+    Ok(file)
+}
+
+/// The caller's own case files of one case, newest first, without their entries.
+pub fn list_case_files(
+    hub: &Hub,
+    person: &Person,
+    case_id: &str,
+) -> Result<Vec<wire::CaseFile>, Status> {
+    hub.cases.get(person, case_id, hub.clock.now())?;
+    let ids = files::list(hub.store.as_ref(), case_id, &person.id)
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| files::load(hub.store.as_ref(), id).ok().flatten())
+        .map(|mut f| {
+            for p in &mut f.partners {
+                p.entries.clear();
+            }
+            f
+        })
+        .collect())
+}

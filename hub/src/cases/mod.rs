@@ -1,0 +1,60 @@
+//! Cases (article 1.2): registration, phases, subjects, consent, participants,
+//! escalation and emergencies, each change authorised and durably recorded.
+//!
+//! # Layout
+//! - [`model`]: the stored case and the state rules of its life cycle.
+//! - [`access`]: who may see and change a case.
+//! - [`workdays`]: the 2-working-day contact deadline in Amsterdam time.
+//! - [`registry`]: the registry: authorise, check, change, store.
+
+pub mod access;
+pub mod model;
+pub mod registry;
+pub mod workdays;
+
+pub use registry::{CasePolicy, CaseRegistry, Change, LabelChange, ListFilter};
+
+use crate::store::StoreError;
+
+/// Why a case operation was refused. Messages name the case, the article and what is
+/// needed; they never carry labels, reasons or other free text.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Aborted(String),
+    #[error("{field} {message}")]
+    InvalidArgument {
+        field: &'static str,
+        message: String,
+    },
+    #[error("the case store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("a stored record cannot be read: {0}")]
+    Corrupt(String),
+}
+
+impl From<CaseError> for tonic::Status {
+    fn from(error: CaseError) -> Self {
+        let message = error.to_string();
+        match error {
+            CaseError::PermissionDenied(_) => tonic::Status::permission_denied(message),
+            CaseError::NotFound(_) => tonic::Status::not_found(message),
+            CaseError::FailedPrecondition(_) => tonic::Status::failed_precondition(message),
+            CaseError::AlreadyExists(_) => tonic::Status::already_exists(message),
+            CaseError::Aborted(_) => tonic::Status::aborted(message),
+            CaseError::InvalidArgument { .. } => tonic::Status::invalid_argument(message),
+            CaseError::Store(_) => {
+                tonic::Status::unavailable(format!("{message}; nothing was changed, retry"))
+            }
+            CaseError::Corrupt(_) => tonic::Status::internal(message),
+        }
+    }
+}

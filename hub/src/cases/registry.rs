@@ -1,0 +1,771 @@
+//! The case registry: every change to a case is authorised from the caller's
+//! certificate and the hub's person registry, checked against the case's state, recorded
+//! in the case's history, and durably stored (with its idempotency record, in one
+//! atomic batch) before it is acknowledged.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use treiter_policies::vocab::{Category, PartyKind, Phase, Stadsdeel, SubjectRole};
+
+use super::CaseError;
+use super::access::{Acting, Operation, access, authorise, authorise_create, authorise_emergency};
+use super::model::{
+    ActorRef, Case, CaseEvent, ConsentRecord, Contact, Emergency, Escalation, EventKind,
+    Participant, Subject, is_closed, next_phases,
+};
+use super::workdays::add_working_days;
+use crate::persons::Person;
+use crate::store::{Batch, Space, Store};
+
+/// Working days within which the melder is contacted (article 4.3).
+const CONTACT_WORKING_DAYS: u32 = 2;
+/// Longest free text a coordinator may give as a reason.
+const MAX_REASON: usize = 2000;
+/// Longest label or external reference.
+const MAX_LABEL: usize = 100;
+
+/// The covenant's numbers the registry applies (from the encoding, not from code).
+#[derive(Clone, Copy, Debug)]
+pub struct CasePolicy {
+    /// How long an emergency lasts (article 15.3).
+    pub emergency: Duration,
+    /// Months case data is kept after `afgesloten` (article 9.1).
+    pub retention_afgesloten_months: u32,
+    /// Months case data is kept after `buiten-aanpak` (article 9.2).
+    pub retention_buiten_aanpak_months: u32,
+}
+
+/// Who asks for a change, and the change's idempotency key.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub person: &'a Person,
+    /// The client's id for this intended change (a retry reuses it).
+    pub client_request_id: &'a str,
+    /// A canonical rendering of the request: a repeat with the same id must match it.
+    pub fingerprint: &'a str,
+}
+
+/// Filters for listing cases; `None`/empty matches everything.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub stadsdeel: Option<Stadsdeel>,
+    pub phases: Vec<Phase>,
+    pub contact_overdue_only: bool,
+    pub escalated_only: bool,
+    pub emergency_active_only: bool,
+}
+
+/// How a label changes in an update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabelChange {
+    Keep,
+    Set(String),
+    Clear,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyRecord {
+    fingerprint: String,
+    case_id: String,
+    sequence: u64,
+}
+
+/// The registry of cases.
+#[derive(Debug)]
+pub struct CaseRegistry {
+    store: Arc<dyn Store>,
+    policy: CasePolicy,
+    /// Serialises read-modify-write cycles: one case change at a time is plenty for a
+    /// city's caseload, and it keeps id allocation and idempotency checks race-free.
+    writes: Mutex<()>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> CaseError {
+    CaseError::InvalidArgument {
+        field,
+        message: message.into(),
+    }
+}
+
+fn check_text(
+    field: &'static str,
+    text: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), CaseError> {
+    if required && text.trim().is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    if text.chars().count() > max {
+        return Err(invalid(field, format!("is longer than {max} characters")));
+    }
+    Ok(())
+}
+
+fn check_pseudonym(pseudonym: &str) -> Result<(), CaseError> {
+    if pseudonym.len() == 64
+        && pseudonym
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            "subject.hex",
+            "is not a keyed pseudonym: expected 64 lowercase hex characters (article 8.4)",
+        ))
+    }
+}
+
+fn check_date(field: &'static str, date: &str, now: OffsetDateTime) -> Result<(), CaseError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let parsed = time::Date::parse(date, &format)
+        .map_err(|_| invalid(field, "is not a date of the form YYYY-MM-DD"))?;
+    if parsed > now.date() {
+        return Err(invalid(field, "is in the future"));
+    }
+    Ok(())
+}
+
+fn not_closed(case: &Case) -> Result<(), CaseError> {
+    if is_closed(case.phase) {
+        return Err(CaseError::FailedPrecondition(format!(
+            "case {} is in phase {}: no new shares or changes take place (art. 4.4)",
+            case.id, case.phase
+        )));
+    }
+    Ok(())
+}
+
+fn adding_months(at: OffsetDateTime, months: u32) -> OffsetDateTime {
+    let total = i64::from(at.month() as u8) - 1 + i64::from(months);
+    let year = at.year() + i32::try_from(total / 12).unwrap_or(0);
+    let month = time::Month::try_from(u8::try_from(total % 12 + 1).unwrap_or(1))
+        .unwrap_or(time::Month::January);
+    let day = at.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day)
+        .map(|d| at.replace_date(d))
+        .unwrap_or(at)
+}
+
+impl CaseRegistry {
+    pub fn new(store: Arc<dyn Store>, policy: CasePolicy) -> Self {
+        CaseRegistry {
+            store,
+            policy,
+            writes: Mutex::new(()),
+        }
+    }
+
+    /// When the case's data is deleted (article 9), for a closed case.
+    pub fn retention_until(&self, case: &Case) -> Option<OffsetDateTime> {
+        let since = case.closed_since()?;
+        let months = match case.phase {
+            Phase::Afgesloten => self.policy.retention_afgesloten_months,
+            Phase::BuitenAanpak => self.policy.retention_buiten_aanpak_months,
+            _ => return None,
+        };
+        Some(adding_months(since, months))
+    }
+
+    /// Loads a case without any access check (for the hub's own use).
+    pub fn load(&self, id: &str) -> Result<Option<Case>, CaseError> {
+        match self.store.get(Space::Cases, id.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| CaseError::Corrupt(format!("case {id}: {e}"))),
+        }
+    }
+
+    fn load_existing(&self, id: &str) -> Result<Case, CaseError> {
+        self.load(id)?
+            .ok_or_else(|| CaseError::NotFound(format!("no case {id}")))
+    }
+
+    /// A case as `person` may see it, with how they have access.
+    pub fn get(
+        &self,
+        person: &Person,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, Acting), CaseError> {
+        let case = self.load_existing(id)?;
+        authorise(person, &case, Operation::View, now)?;
+        let acting = access(person, &case, now)
+            .ok_or_else(|| CaseError::PermissionDenied(format!("no access to case {id}")))?;
+        Ok((case, acting))
+    }
+
+    /// The cases `person` has access to, narrowed by `filter`, newest first.
+    pub fn list(
+        &self,
+        person: &Person,
+        filter: &ListFilter,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(Case, Acting)>, CaseError> {
+        if let Some(wanted) = filter.stadsdeel {
+            let bound = person.roles.iter().all(|r| {
+                matches!(
+                    r,
+                    treiter_policies::vocab::Role::Informatiemakelaar
+                        | treiter_policies::vocab::Role::Stadsdeelregisseur
+                )
+            });
+            if bound && person.stadsdeel != Some(wanted) {
+                return Err(CaseError::PermissionDenied(format!(
+                    "listing cases of stadsdeel {wanted} needs the case team of {wanted} (art. 5.3)"
+                )));
+            }
+        }
+        let mut cases = Vec::new();
+        for (key, bytes) in self.store.scan(Space::Cases, b"")? {
+            let case: Case = serde_json::from_slice(&bytes).map_err(|e| {
+                CaseError::Corrupt(format!("case {}: {e}", String::from_utf8_lossy(&key)))
+            })?;
+            let Some(acting) = access(person, &case, now) else {
+                continue;
+            };
+            let keep = filter.stadsdeel.is_none_or(|s| s == case.stadsdeel)
+                && (filter.phases.is_empty() || filter.phases.contains(&case.phase))
+                && (!filter.contact_overdue_only
+                    || case.contact_status(now) == super::model::ContactStatus::Overdue)
+                && (!filter.escalated_only || case.escalated())
+                && (!filter.emergency_active_only || case.active_emergency(now).is_some());
+            if keep {
+                cases.push((case, acting));
+            }
+        }
+        cases.sort_by(|a, b| {
+            b.0.registered_at
+                .cmp(&a.0.registered_at)
+                .then(b.0.id.cmp(&a.0.id))
+        });
+        Ok(cases)
+    }
+
+    fn idempotency_key(change: &Change<'_>) -> Vec<u8> {
+        let mut key = change.person.id.as_bytes().to_vec();
+        key.push(0);
+        key.extend_from_slice(change.client_request_id.as_bytes());
+        key
+    }
+
+    fn fingerprint(change: &Change<'_>) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, change.fingerprint.as_bytes());
+        digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A repeat of an earlier change: its result again, or ALREADY_EXISTS.
+    fn replay(&self, change: &Change<'_>) -> Result<Option<(Case, CaseEvent)>, CaseError> {
+        if change.client_request_id.is_empty() || change.client_request_id.len() > 128 {
+            return Err(invalid(
+                "client_request_id",
+                "is required (a random id per intended change, at most 128 characters)",
+            ));
+        }
+        let Some(bytes) = self
+            .store
+            .get(Space::Idempotency, &Self::idempotency_key(change))?
+        else {
+            return Ok(None);
+        };
+        let record: IdempotencyRecord = serde_json::from_slice(&bytes)
+            .map_err(|e| CaseError::Corrupt(format!("idempotency record: {e}")))?;
+        if record.fingerprint != Self::fingerprint(change) {
+            return Err(CaseError::AlreadyExists(format!(
+                "client_request_id {} was used before for a different request",
+                change.client_request_id
+            )));
+        }
+        let case = self.load_existing(&record.case_id)?;
+        let event = case
+            .history
+            .iter()
+            .find(|e| e.sequence == record.sequence)
+            .cloned()
+            .ok_or_else(|| {
+                CaseError::Corrupt(format!(
+                    "case {} lacks event {}",
+                    record.case_id, record.sequence
+                ))
+            })?;
+        Ok(Some((case, event)))
+    }
+
+    fn save(
+        &self,
+        change: &Change<'_>,
+        case: &Case,
+        event: &CaseEvent,
+        extra: Batch,
+    ) -> Result<(), CaseError> {
+        let mut batch = extra;
+        let bytes = serde_json::to_vec(case).map_err(|e| CaseError::Corrupt(e.to_string()))?;
+        batch.put(Space::Cases, case.id.as_bytes().to_vec(), bytes);
+        let record = IdempotencyRecord {
+            fingerprint: Self::fingerprint(change),
+            case_id: case.id.clone(),
+            sequence: event.sequence,
+        };
+        let record = serde_json::to_vec(&record).map_err(|e| CaseError::Corrupt(e.to_string()))?;
+        batch.put(Space::Idempotency, Self::idempotency_key(change), record);
+        self.store.apply(batch)?;
+        tracing::info!(
+            case = %case.id,
+            event = event.kind.word(),
+            person = %event.actor.person,
+            role = %event.actor.role,
+            "case changed"
+        );
+        Ok(())
+    }
+
+    /// Applies one change to an existing case. `apply` authorises, checks the state,
+    /// changes the case and says what happened.
+    fn mutate(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        now: OffsetDateTime,
+        apply: impl FnOnce(&mut Case) -> Result<(ActorRef, EventKind, String), CaseError>,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        let _guard = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = self.replay(change)? {
+            return Ok(done);
+        }
+        let mut case = self.load_existing(id)?;
+        let (actor, kind, reason) = apply(&mut case)?;
+        let event = case.record(now, &actor, kind, &reason);
+        self.save(change, &case, &event, Batch::new())?;
+        Ok((case, event))
+    }
+
+    /// Registers a new case in phase `melding` (article 4.1) and starts the contact
+    /// deadline (article 4.3).
+    pub fn create(
+        &self,
+        change: &Change<'_>,
+        stadsdeel: Stadsdeel,
+        melding_at: OffsetDateTime,
+        external_reference: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        let _guard = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = self.replay(change)? {
+            return Ok(done);
+        }
+        let actor = authorise_create(change.person, stadsdeel)?;
+        if melding_at > now {
+            return Err(invalid("melding_at", "is in the future"));
+        }
+        check_text("external_reference", external_reference, MAX_LABEL, false)?;
+        let year = now.year();
+        let counter_key = format!("case-seq/{year}");
+        let next = match self.store.get(Space::Meta, counter_key.as_bytes())? {
+            Some(bytes) => {
+                let raw: [u8; 8] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| CaseError::Corrupt(format!("{counter_key} is not a counter")))?;
+                u64::from_be_bytes(raw) + 1
+            }
+            None => 1,
+        };
+        let id = format!("C-{year}-{next:04}");
+        let mut case = Case {
+            id,
+            stadsdeel,
+            phase: Phase::Melding,
+            phase_since: now,
+            melding_at,
+            registered_at: now,
+            registered_by: actor.clone(),
+            external_reference: external_reference.to_owned(),
+            contact_due: add_working_days(now, CONTACT_WORKING_DAYS),
+            contact: None,
+            escalation: None,
+            subjects: Vec::new(),
+            participants: Vec::new(),
+            emergencies: Vec::new(),
+            history: Vec::new(),
+        };
+        let event = case.record(now, &actor, EventKind::CaseCreated, "");
+        let mut batch = Batch::new();
+        batch.put(
+            Space::Meta,
+            counter_key.into_bytes(),
+            next.to_be_bytes().to_vec(),
+        );
+        self.save(change, &case, &event, batch)?;
+        Ok((case, event))
+    }
+
+    /// Moves a case along article 4.1.
+    pub fn move_phase(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        to: Phase,
+        reason: &str,
+        expected: Option<Phase>,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_text("reason", reason, MAX_REASON, true)?;
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::Edit, now)?;
+            if let Some(expected) = expected
+                && expected != case.phase
+            {
+                return Err(CaseError::Aborted(format!(
+                    "case {} is in phase {}, not {expected}: someone moved it first",
+                    case.id, case.phase
+                )));
+            }
+            let allowed = next_phases(case.phase);
+            if !allowed.contains(&to) {
+                let allowed: Vec<&str> = allowed.iter().map(|p| p.as_str()).collect();
+                return Err(CaseError::FailedPrecondition(format!(
+                    "case {} cannot move from {} to {to} (art. 4.1); allowed: {}",
+                    case.id,
+                    case.phase,
+                    if allowed.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        allowed.join(", ")
+                    }
+                )));
+            }
+            let from = case.phase;
+            case.phase = to;
+            case.phase_since = now;
+            Ok((actor, EventKind::PhaseMoved { from, to }, reason.to_owned()))
+        })
+    }
+
+    /// Escalates a case in `aanpak` to city level (articles 4.5, 14).
+    pub fn escalate(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_text("reason", reason, MAX_REASON, true)?;
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::Escalate, now)?;
+            if case.phase != Phase::Aanpak {
+                return Err(CaseError::FailedPrecondition(format!(
+                    "case {} is in phase {}; only a case in aanpak can be escalated (art. 4.5)",
+                    case.id, case.phase
+                )));
+            }
+            if case.escalated() {
+                return Err(CaseError::FailedPrecondition(format!(
+                    "case {} is escalated already (art. 4.5)",
+                    case.id
+                )));
+            }
+            case.escalation = Some(Escalation {
+                at: now,
+                by: actor.clone(),
+                reason: reason.to_owned(),
+            });
+            Ok((actor, EventKind::Escalated, reason.to_owned()))
+        })
+    }
+
+    /// Records the contact with the melder (article 4.3), once.
+    pub fn record_contact(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        contacted_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        if contacted_at > now {
+            return Err(invalid("contacted_at", "is in the future"));
+        }
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::RecordContact, now)?;
+            if case.contact.is_some() {
+                return Err(CaseError::AlreadyExists(format!(
+                    "contact with the melder of case {} is recorded already",
+                    case.id
+                )));
+            }
+            if contacted_at < case.melding_at {
+                return Err(invalid("contacted_at", "is before the melding"));
+            }
+            case.contact = Some(Contact {
+                contacted_at,
+                recorded_at: now,
+                recorded_by: actor.clone(),
+            });
+            Ok((actor, EventKind::ContactRecorded, String::new()))
+        })
+    }
+
+    /// Adds a subject by keyed pseudonym (article 1.3, 8.4).
+    pub fn add_subject(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        pseudonym: &str,
+        role: SubjectRole,
+        label: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_pseudonym(pseudonym)?;
+        check_text("label", label, MAX_LABEL, false)?;
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::Edit, now)?;
+            not_closed(case)?;
+            if case.subject(pseudonym).is_some() {
+                return Err(CaseError::AlreadyExists(format!(
+                    "the subject is in case {} already; change its role with an update",
+                    case.id
+                )));
+            }
+            case.subjects.push(Subject {
+                pseudonym: pseudonym.to_owned(),
+                role,
+                label: label.to_owned(),
+                added_at: now,
+                added_by: actor.clone(),
+                consent_history: Vec::new(),
+            });
+            Ok((
+                actor,
+                EventKind::SubjectAdded {
+                    subject: pseudonym.to_owned(),
+                    role,
+                },
+                String::new(),
+            ))
+        })
+    }
+
+    /// Changes a subject's role and/or label.
+    pub fn update_subject(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        pseudonym: &str,
+        role: Option<SubjectRole>,
+        label: LabelChange,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_pseudonym(pseudonym)?;
+        if let LabelChange::Set(label) = &label {
+            check_text("label", label, MAX_LABEL, true)?;
+        }
+        if role.is_none() && label == LabelChange::Keep {
+            return Err(invalid("role", "the update changes nothing"));
+        }
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::Edit, now)?;
+            not_closed(case)?;
+            let case_id = case.id.clone();
+            let subject = case.subject_mut(pseudonym).ok_or_else(|| {
+                CaseError::NotFound(format!("the subject is not in case {case_id}"))
+            })?;
+            if let Some(role) = role {
+                subject.role = role;
+            }
+            match label {
+                LabelChange::Keep => {}
+                LabelChange::Set(l) => subject.label = l,
+                LabelChange::Clear => subject.label.clear(),
+            }
+            let role = subject.role;
+            Ok((
+                actor,
+                EventKind::SubjectUpdated {
+                    subject: pseudonym.to_owned(),
+                    role,
+                },
+                String::new(),
+            ))
+        })
+    }
+
+    /// Removes a subject added by mistake.
+    pub fn remove_subject(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        pseudonym: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_pseudonym(pseudonym)?;
+        check_text("reason", reason, MAX_REASON, true)?;
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::Edit, now)?;
+            not_closed(case)?;
+            let before = case.subjects.len();
+            case.subjects.retain(|s| s.pseudonym != pseudonym);
+            if case.subjects.len() == before {
+                return Err(CaseError::NotFound(format!(
+                    "the subject is not in case {}",
+                    case.id
+                )));
+            }
+            Ok((
+                actor,
+                EventKind::SubjectRemoved {
+                    subject: pseudonym.to_owned(),
+                },
+                reason.to_owned(),
+            ))
+        })
+    }
+
+    /// Records (`given`) or withdraws consent of a subject for a category (article 11.3).
+    #[allow(clippy::too_many_arguments)]
+    pub fn consent(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        pseudonym: &str,
+        category: Category,
+        given: bool,
+        date: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_pseudonym(pseudonym)?;
+        check_date("date", date, now)?;
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::Edit, now)?;
+            if given {
+                // Withdrawal is allowed in every phase; new consent is not (art. 4.4).
+                not_closed(case)?;
+            }
+            let case_id = case.id.clone();
+            let subject = case.subject_mut(pseudonym).ok_or_else(|| {
+                CaseError::NotFound(format!("the subject is not in case {case_id}"))
+            })?;
+            let in_force = subject.consent_in_force().contains(&category);
+            if given && in_force {
+                return Err(CaseError::AlreadyExists(format!(
+                    "consent for {category} is in force already"
+                )));
+            }
+            if !given && !in_force {
+                return Err(CaseError::FailedPrecondition(format!(
+                    "no consent for {category} is in force, so none can be withdrawn (art. 11.3)"
+                )));
+            }
+            subject.consent_history.push(ConsentRecord {
+                category,
+                given,
+                date: date.to_owned(),
+                recorded_at: now,
+                recorded_by: actor.clone(),
+            });
+            let subject = pseudonym.to_owned();
+            let kind = if given {
+                EventKind::ConsentRecorded { subject, category }
+            } else {
+                EventKind::ConsentWithdrawn { subject, category }
+            };
+            Ok((actor, kind, String::new()))
+        })
+    }
+
+    /// Registers a party (its OIN checked by the caller against the covenant) as
+    /// participant of the plan van aanpak (article 5.4).
+    pub fn add_participant(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        party: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::ManageParticipants, now)?;
+            not_closed(case)?;
+            if case.is_participant(party) {
+                return Err(CaseError::AlreadyExists(format!(
+                    "party {party} participates in case {} already",
+                    case.id
+                )));
+            }
+            case.participants.push(Participant {
+                party: party.to_owned(),
+                added_at: now,
+                added_by: actor.clone(),
+            });
+            Ok((
+                actor,
+                EventKind::ParticipantAdded {
+                    party: party.to_owned(),
+                },
+                String::new(),
+            ))
+        })
+    }
+
+    /// Ends a party's participation (article 5.4).
+    pub fn remove_participant(
+        &self,
+        change: &Change<'_>,
+        id: &str,
+        party: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_text("reason", reason, MAX_REASON, true)?;
+        self.mutate(change, id, now, |case| {
+            let actor = authorise(change.person, case, Operation::ManageParticipants, now)?;
+            let before = case.participants.len();
+            case.participants.retain(|p| p.party != party);
+            if case.participants.len() == before {
+                return Err(CaseError::NotFound(format!(
+                    "party {party} does not participate in case {}",
+                    case.id
+                )));
+            }
+            Ok((
+                actor,
+                EventKind::ParticipantRemoved {
+                    party: party.to_owned(),
+                },
+                reason.to_owned(),
+            ))
+        })
+    }
+
+    /// Declares an emergency (article 15.1) lasting the covenant's emergency period.
+    pub fn declare_emergency(
+        &self,
+        change: &Change<'_>,
+        party_kind: PartyKind,
+        id: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        check_text("reason", reason, MAX_REASON, true)?;
+        let actor = authorise_emergency(change.person, party_kind)?;
+        let duration = self.policy.emergency;
+        self.mutate(change, id, now, |case| {
+            not_closed(case)?;
+            if let Some(active) = case.active_emergency(now) {
+                return Err(CaseError::FailedPrecondition(format!(
+                    "an emergency is active on case {} until {} (art. 15.3); it is not extended or stacked",
+                    case.id, active.expires_at
+                )));
+            }
+            case.emergencies.push(Emergency {
+                declared_by: actor.clone(),
+                declared_at: now,
+                expires_at: now + duration,
+                reason: reason.to_owned(),
+            });
+            Ok((actor, EventKind::EmergencyDeclared, reason.to_owned()))
+        })
+    }
+}

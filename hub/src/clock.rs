@@ -1,0 +1,26 @@
+//! The hub's clock. Decisions depend on time (emergencies last 72 hours, deadlines count
+//! working days), so time comes from here rather than from the system directly, and a
+//! test can move it forward instead of waiting three days.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use time::{Duration, OffsetDateTime};
+
+/// Wall-clock time plus an offset that only tests change.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_seconds: AtomicI64,
+}
+
+impl Clock {
+    /// Now, as the hub decides.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    /// Moves the hub's time forward (tests: "72 hours later").
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds
+            .fetch_add(by.whole_seconds(), Ordering::Relaxed);
+    }
+}

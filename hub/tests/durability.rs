@@ -1,0 +1,109 @@
+//! sled 0.34 is durable only after an explicit flush, so the hub's store flushes before
+//! `apply` returns. This proves it the only convincing way: a child process applies
+//! batches and reports each acknowledged one on stdout; the parent `kill -9`s it
+//! mid-stream, reopens the store, and finds every acknowledged batch, whole.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use treiter_hub::store::{Batch, SledStore, Space, Store};
+
+const CHILD_ENV: &str = "TREITER_DURABILITY_CHILD_DIR";
+/// Batches the child writes at most; the parent kills it long before.
+const MAX_BATCHES: u64 = 100_000;
+
+/// Not a test on its own: the body the child process runs (it returns at once in a
+/// normal test run, where the environment variable is unset).
+#[test]
+fn durability_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let store = SledStore::open(std::path::Path::new(&dir)).expect("open");
+    for i in 0..MAX_BATCHES {
+        let mut batch = Batch::new();
+        // Two keyspaces in one batch: atomicity across them is part of the claim.
+        batch.put(
+            Space::Cases,
+            format!("case-{i:08}").into_bytes(),
+            vec![7u8; 512],
+        );
+        batch.put(
+            Space::Meta,
+            format!("count-{i:08}").into_bytes(),
+            i.to_be_bytes().to_vec(),
+        );
+        store.apply(batch).expect("apply");
+        println!("acknowledged {i}");
+    }
+}
+
+#[test]
+fn acknowledged_batches_survive_kill_9() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut child = Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "durability_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn child");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        // Kill after a different number of acknowledgements each round.
+        let kill_after = 40 + round * 57;
+        let mut last_acknowledged = None;
+        let start = Instant::now();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(n) = line.strip_prefix("acknowledged ") {
+                let n: u64 = n.trim().parse().expect("number");
+                last_acknowledged = Some(n);
+                if n >= kill_after {
+                    break;
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "child too slow");
+        }
+        child.kill().expect("kill -9");
+        child.wait().expect("reap");
+        let last = last_acknowledged.expect("the child acknowledged batches");
+
+        let store = SledStore::open(dir.path()).expect("reopen after kill");
+        for i in 0..=last {
+            assert!(
+                store
+                    .get(Space::Cases, format!("case-{i:08}").as_bytes())
+                    .expect("read")
+                    .is_some(),
+                "round {round}: acknowledged batch {i} lost its case (last acknowledged {last})"
+            );
+            assert_eq!(
+                store
+                    .get(Space::Meta, format!("count-{i:08}").as_bytes())
+                    .expect("read"),
+                Some(i.to_be_bytes().to_vec()),
+                "round {round}: acknowledged batch {i} lost its counter"
+            );
+        }
+        // A batch in flight at the kill is either whole or absent.
+        let next = last + 1;
+        let case = store
+            .get(Space::Cases, format!("case-{next:08}").as_bytes())
+            .expect("read");
+        let count = store
+            .get(Space::Meta, format!("count-{next:08}").as_bytes())
+            .expect("read");
+        assert_eq!(
+            case.is_some(),
+            count.is_some(),
+            "round {round}: batch {next} is torn"
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! A source that is a directory of JSON files: one folder per category, one file per
+//! subject, named by the subject's pseudonym.
+//!
+//! ```text
+//! <dir>/politie-incidenten/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.json
+//! <dir>/huurgegevens/...
+//! ```
+//!
+//! Each file holds a JSON array of records:
+//!
+//! ```json
+//! [
+//!   { "reference": "BVH-2026-001234",
+//!     "recorded_at": "2026-11-01T09:00:00Z",
+//!     "fields": { "datum": "2026-10-30", "incidentsoort": "bedreiging" } }
+//! ]
+//! ```
+//!
+//! - `reference`: the source's own reference (not personal data), 1 to 256 characters.
+//! - `recorded_at`: RFC 3339.
+//! - `fields`: field name to value; a value is text, a number or true/false (sent as
+//!   text); `null` means the field is absent. Field names are free (article 8.1): the
+//!   gate strips the ones the category does not list.
+//!
+//! A missing file means no records. Folder names must be categories of the covenant, so
+//! that a typo ("politie-incident") is an error at start-up rather than a silent
+//! "no hit" for every subject. Files are read at every question, so a new export is
+//! answered from at once; a file is replaced atomically by writing it elsewhere in the
+//! same folder and renaming it.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use treiter_policies::Category;
+use treiter_proto::pseudonym::Pseudonym;
+
+use super::{Source, SourceError, SourceField, SourceRecord};
+
+/// The largest record file read, in bytes. One subject's records in one category are
+/// kilobytes; a bigger file is a mistake, and the answer must fit a gRPC message.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+/// The longest `reference`, in characters.
+pub const MAX_REFERENCE_CHARS: usize = 256;
+/// The longest field name, in characters.
+pub const MAX_FIELD_NAME_CHARS: usize = 128;
+
+/// A directory of JSON files per category, keyed by pseudonym.
+#[derive(Debug)]
+pub struct JsonDirSource {
+    root: PathBuf,
+    /// The category folders found when the source was opened.
+    present: Vec<Category>,
+}
+
+impl JsonDirSource {
+    /// Opens the directory and checks that every folder in it is named after a
+    /// category. Hidden entries (`.name`) and plain files (a README) are ignored.
+    pub fn open(root: &Path) -> Result<JsonDirSource, SourceError> {
+        let dir_err = |source| SourceError::Directory {
+            path: root.to_path_buf(),
+            source,
+        };
+        let mut present = Vec::new();
+        for entry in std::fs::read_dir(root).map_err(dir_err)? {
+            let entry = entry.map_err(dir_err)?;
+            let is_dir = std::fs::metadata(entry.path()).map_err(dir_err)?.is_dir();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !is_dir || name.starts_with('.') {
+                continue;
+            }
+            match name.parse::<Category>() {
+                Ok(category) => present.push(category),
+                Err(unknown) => {
+                    return Err(SourceError::UnknownCategory {
+                        path: root.to_path_buf(),
+                        name,
+                        hint: unknown
+                            .suggestion
+                            .map(|s| format!(" (did you mean '{s}'?)"))
+                            .unwrap_or_default(),
+                        expected: unknown.expected,
+                    });
+                }
+            }
+        }
+        present.sort();
+        Ok(JsonDirSource {
+            root: root.to_path_buf(),
+            present,
+        })
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file that holds `subject`'s records of `category`. The pseudonym is 64 hex
+    /// characters by construction, so it cannot climb out of the folder.
+    pub fn file(&self, category: Category, subject: &Pseudonym) -> PathBuf {
+        self.root
+            .join(category.as_str())
+            .join(format!("{subject}.json"))
+    }
+
+    /// The records in one file; none when it does not exist.
+    fn read_file(
+        &self,
+        category: Category,
+        subject: &Pseudonym,
+    ) -> Result<Vec<SourceRecord>, SourceError> {
+        let path = self.file(category, subject);
+        let read_err = |source| SourceError::Read {
+            path: path.clone(),
+            source,
+        };
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(read_err(e)),
+        };
+        let mut bytes = Vec::new();
+        // Read one byte past the limit to tell "at the limit" from "over it" without
+        // trusting a size the file may change under us.
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(SourceError::TooLarge {
+                path,
+                max: MAX_FILE_BYTES,
+            });
+        }
+        parse_records(&path, category, &bytes)
+    }
+}
+
+impl Source for JsonDirSource {
+    fn describe(&self) -> String {
+        let categories: Vec<&str> = self.present.iter().map(|c| c.as_str()).collect();
+        format!(
+            "json-dir {} (category folders: {})",
+            self.root.display(),
+            if categories.is_empty() {
+                "none".to_owned()
+            } else {
+                categories.join(", ")
+            }
+        )
+    }
+
+    fn categories(&self) -> Vec<Category> {
+        self.present.clone()
+    }
+
+    fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError> {
+        for category in categories {
+            if !self.read_file(*category, subject)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn records(
+        &self,
+        subject: &Pseudonym,
+        categories: &[Category],
+    ) -> Result<Vec<SourceRecord>, SourceError> {
+        let mut out = Vec::new();
+        for category in categories {
+            out.extend(self.read_file(*category, subject)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Parses a record file's content.
+pub fn parse_records(
+    path: &Path,
+    category: Category,
+    bytes: &[u8],
+) -> Result<Vec<SourceRecord>, SourceError> {
+    // Parse to a Value first: serde's messages for a type mismatch quote the value
+    // ("invalid type: string \"Jansen\""), which must not reach a log (article 12.3).
+    // A syntax error's position is enough to find the problem.
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| SourceError::Json {
+        path: path.to_path_buf(),
+        kind: match e.classify() {
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Eof => "end of file",
+            serde_json::error::Category::Data => "data",
+            serde_json::error::Category::Io => "read",
+        },
+        line: e.line(),
+        column: e.column(),
+    })?;
+    let bad = |at: String, problem: &str| SourceError::Record {
+        path: path.to_path_buf(),
+        at,
+        problem: problem.to_owned(),
+    };
+    let Value::Array(items) = value else {
+        return Err(bad(
+            ".".into(),
+            "the file must hold a JSON array of records ([{\"reference\": ..., \"recorded_at\": ..., \"fields\": {...}}])",
+        ));
+    };
+    let mut records = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let Value::Object(mut object) = item else {
+            return Err(bad(format!("[{i}]"), "a record must be a JSON object"));
+        };
+        let reference = match object.remove("reference") {
+            Some(Value::String(s))
+                if !s.trim().is_empty() && s.chars().count() <= MAX_REFERENCE_CHARS =>
+            {
+                s
+            }
+            Some(_) => {
+                return Err(bad(
+                    format!("[{i}].reference"),
+                    "must be text of 1 to 256 characters",
+                ));
+            }
+            None => return Err(bad(format!("[{i}]"), "missing \"reference\"")),
+        };
+        let recorded_at = match object.remove("recorded_at") {
+            Some(Value::String(s)) => OffsetDateTime::parse(&s, &Rfc3339).map_err(|_| {
+                bad(
+                    format!("[{i}].recorded_at"),
+                    "must be an RFC 3339 timestamp, e.g. 2026-11-01T09:00:00Z",
+                )
+            })?,
+            Some(_) => {
+                return Err(bad(
+                    format!("[{i}].recorded_at"),
+                    "must be an RFC 3339 timestamp, e.g. 2026-11-01T09:00:00Z",
+                ));
+            }
+            None => return Err(bad(format!("[{i}]"), "missing \"recorded_at\"")),
+        };
+        let fields = match object.remove("fields") {
+            Some(Value::Object(map)) => {
+                let mut fields = Vec::with_capacity(map.len());
+                for (name, value) in map {
+                    if name.trim().is_empty() || name.chars().count() > MAX_FIELD_NAME_CHARS {
+                        return Err(bad(
+                            format!("[{i}].fields"),
+                            "a field name is empty or longer than 128 characters",
+                        ));
+                    }
+                    let at = || format!("[{i}].fields.{}", shown_name(&name));
+                    let value = match value {
+                        Value::String(s) => s,
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        // An export writes null for "not known": not offered at all.
+                        Value::Null => continue,
+                        Value::Array(_) | Value::Object(_) => {
+                            return Err(bad(
+                                at(),
+                                "a field value must be text, a number or true/false",
+                            ));
+                        }
+                    };
+                    fields.push(SourceField { name, value });
+                }
+                fields
+            }
+            Some(_) => {
+                return Err(bad(
+                    format!("[{i}].fields"),
+                    "must be an object of field names to values",
+                ));
+            }
+            None => return Err(bad(format!("[{i}]"), "missing \"fields\"")),
+        };
+        if let Some(key) = object.keys().next() {
+            return Err(bad(
+                format!("[{i}]"),
+                &format!(
+                    "unknown key {}; a record has only \"reference\", \"recorded_at\" and \"fields\"",
+                    if looks_like_a_name(key) {
+                        format!("\"{key}\"")
+                    } else {
+                        "(not shown)".to_owned()
+                    }
+                ),
+            ));
+        }
+        records.push(SourceRecord {
+            category,
+            reference,
+            recorded_at,
+            fields,
+        });
+    }
+    Ok(records)
+}
+
+/// Whether a key is shaped like a field name (so quoting it cannot reveal a value).
+fn looks_like_a_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A field name for an error message: itself when it looks like one, otherwise a
+/// placeholder (a misplaced value may sit where a name belongs).
+fn shown_name(name: &str) -> String {
+    if looks_like_a_name(name) {
+        name.to_owned()
+    } else {
+        "(name not shown)".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUBJECT: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    fn subject() -> Pseudonym {
+        Pseudonym::parse(SUBJECT).unwrap()
+    }
+
+    fn write(root: &Path, category: &str, subject: &str, text: &str) {
+        std::fs::create_dir_all(root.join(category)).unwrap();
+        std::fs::write(root.join(category).join(format!("{subject}.json")), text).unwrap();
+    }
+
+    fn parse(text: &str) -> Result<Vec<SourceRecord>, SourceError> {
+        parse_records(Path::new("x.json"), Category::Huurgegevens, text.as_bytes())
+    }
+
+    fn problem(text: &str) -> (String, String) {
+        match parse(text) {
+            Err(SourceError::Record { at, problem, .. }) => (at, problem),
+            other => panic!("expected a record error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_records_and_finds_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "huurgegevens",
+            SUBJECT,
+            r#"[{"reference": "R-1", "recorded_at": "2026-11-01T09:00:00Z",
+                 "fields": {"huurstatus": "lopend", "huurachterstand": 2, "overlastdossier": true, "huurder_sinds": null}}]"#,
+        );
+        std::fs::create_dir_all(dir.path().join("handhaving")).unwrap();
+        std::fs::write(dir.path().join("README.txt"), "export of 2026-11-01").unwrap();
+        std::fs::create_dir_all(dir.path().join(".tmp")).unwrap();
+        let source = JsonDirSource::open(dir.path()).unwrap();
+        assert_eq!(
+            source.categories(),
+            [Category::Huurgegevens, Category::Handhaving]
+        );
+        let all = Category::ALL;
+        assert!(source.knows(&subject(), all).unwrap());
+        assert!(!source.knows(&subject(), &[Category::Handhaving]).unwrap());
+        let other = Pseudonym::parse(&"ab".repeat(32)).unwrap();
+        assert!(!source.knows(&other, all).unwrap());
+        let records = source.records(&subject(), all).unwrap();
+        assert_eq!(records.len(), 1);
+        let r = records.first().unwrap();
+        assert_eq!(r.category, Category::Huurgegevens);
+        assert_eq!(r.reference, "R-1");
+        let fields: Vec<(&str, &str)> = r
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("huurachterstand", "2"),
+                ("huurstatus", "lopend"),
+                ("overlastdossier", "true")
+            ]
+        );
+        assert!(!format!("{r:?}").contains("lopend"));
+        assert!(
+            source
+                .records(&subject(), &[Category::Handhaving])
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            source.describe().contains("huurgegevens, handhaving"),
+            "{}",
+            source.describe()
+        );
+    }
+
+    #[test]
+    fn refuses_a_folder_that_is_not_a_category() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("politie-incident")).unwrap();
+        let err = JsonDirSource::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, SourceError::UnknownCategory { name, .. } if name == "politie-incident"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("did you mean 'politie-incidenten'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_missing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = JsonDirSource::open(&dir.path().join("nope")).unwrap_err();
+        assert!(matches!(err, SourceError::Directory { .. }), "{err}");
+    }
+
+    #[test]
+    fn malformed_files_name_the_place_not_the_value() {
+        let err = parse("[{\"reference\": \"Jansen\",").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError::Json {
+                    kind: "end of file",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(problem("{}").0, ".");
+        assert_eq!(
+            problem("[1]"),
+            ("[0]".into(), "a record must be a JSON object".into())
+        );
+        let ok = r#""reference": "R", "recorded_at": "2026-11-01T09:00:00Z""#;
+        assert_eq!(
+            problem(&format!(
+                "[{{{ok}, \"fields\": {{\"naam\": [\"Jansen\"]}}}}]"
+            )),
+            (
+                "[0].fields.naam".into(),
+                "a field value must be text, a number or true/false".into()
+            )
+        );
+        assert_eq!(
+            problem(&format!("[{{{ok}, \"fields\": {{\"Jan Jansen\": {{}}}}}}]")).0,
+            "[0].fields.(name not shown)"
+        );
+        assert_eq!(
+            problem(&format!("[{{{ok}, \"fields\": {{}}, \"extra\": 1}}]")).1,
+            "unknown key \"extra\"; a record has only \"reference\", \"recorded_at\" and \"fields\""
+        );
+        assert_eq!(
+            problem(r#"[{"reference": "R", "recorded_at": "1 nov", "fields": {}}]"#).0,
+            "[0].recorded_at"
+        );
+        assert_eq!(
+            problem(r#"[{"reference": "", "recorded_at": "2026-11-01T09:00:00Z", "fields": {}}]"#)
+                .0,
+            "[0].reference"
+        );
+        assert_eq!(
+            problem(r#"[{"recorded_at": "2026-11-01T09:00:00Z", "fields": {}}]"#).1,
+            "missing \"reference\""
+        );
+        for text in [
+            "[{\"reference\": \"Jansen\", \"recorded_at\": \"Jansen\", \"fields\": {}}]",
+            "[{\"reference\": \"R\", \"recorded_at\": \"2026-11-01T09:00:00Z\", \"fields\": \"Jansen\"}]",
+            "[\"Jansen\"]",
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(!e.contains("Jansen"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_file_is_an_error_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "huurgegevens", SUBJECT, "not json");
+        let source = JsonDirSource::open(dir.path()).unwrap();
+        let err = source
+            .records(&subject(), &[Category::Huurgegevens])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError::Json {
+                    kind: "syntax",
+                    line: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains(SUBJECT),
+            "the error names the file: {err}"
+        );
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = format!("[{}]", " ".repeat(MAX_FILE_BYTES as usize));
+        write(dir.path(), "huurgegevens", SUBJECT, &big);
+        let source = JsonDirSource::open(dir.path()).unwrap();
+        let err = source
+            .records(&subject(), &[Category::Huurgegevens])
+            .unwrap_err();
+        assert!(matches!(err, SourceError::TooLarge { .. }), "{err}");
+    }
+}

@@ -1,0 +1,157 @@
+//! Where the agent's answers come from: a partner's own data, behind one trait so that
+//! a JSON export today and a database tomorrow answer the same way.
+//!
+//! A source is keyed by the subject's pseudonym (article 8.4): the partner keys its
+//! export with `node-agent pseudonym`, and the hub never sends anything else that
+//! identifies a person. A source only reads; what may leave the agent is decided by the
+//! gate ([`crate::gate`]), record by record.
+
+pub mod json_dir;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+use treiter_policies::Category;
+use treiter_proto::pseudonym::Pseudonym;
+
+pub use json_dir::JsonDirSource;
+
+/// One record of one category about one subject, as the source holds it. `Debug`
+/// shows field names only: values are personal data (article 12.3).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourceRecord {
+    /// The category it belongs to.
+    pub category: Category,
+    /// The source's own reference for the record (provenance; not personal data).
+    pub reference: String,
+    /// When the source recorded it.
+    pub recorded_at: OffsetDateTime,
+    /// The fields, by free name (article 8.1), sorted by name.
+    pub fields: Vec<SourceField>,
+}
+
+/// One field of a source record.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourceField {
+    /// The field's name as the source calls it.
+    pub name: String,
+    /// Its value, as text.
+    pub value: String,
+}
+
+impl SourceRecord {
+    /// The names of the fields, in record order.
+    pub fn field_names(&self) -> Vec<String> {
+        self.fields.iter().map(|f| f.name.clone()).collect()
+    }
+}
+
+impl fmt::Debug for SourceRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceRecord")
+            .field("category", &self.category)
+            .field("reference", &self.reference)
+            .field("recorded_at", &self.recorded_at)
+            .field("fields", &self.field_names())
+            .finish()
+    }
+}
+
+impl fmt::Debug for SourceField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourceField {{ name: {:?}, .. }}", self.name)
+    }
+}
+
+/// A source that cannot be opened or read. Messages name the file and the place in
+/// it, never a value from it (article 12.3).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The source's directory cannot be listed.
+    #[error("cannot read the source directory {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A folder of the source is not named after a category of the covenant.
+    #[error(
+        "the source directory {path} has a folder '{name}' that is not a category of the covenant (article 6){hint}; expected folders named {expected}"
+    )]
+    UnknownCategory {
+        /// The source directory.
+        path: PathBuf,
+        /// The folder's name.
+        name: String,
+        /// ", did you mean ..." or nothing.
+        hint: String,
+        /// The category words.
+        expected: String,
+    },
+    /// A record file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record file is too large to be an export of one subject.
+    #[error(
+        "{path} is larger than {max} bytes; one file holds the records of one subject in one category"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max: u64,
+    },
+    /// A record file is not JSON.
+    #[error("{path} is not valid JSON ({kind} error at line {line}, column {column})")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// "syntax", "data" or "end of file".
+        kind: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// A record file is JSON but not an array of records.
+    #[error("{path}: {at}: {problem}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// Where in the file, e.g. `[2].fields`.
+        at: String,
+        /// What is wrong, without the value.
+        problem: String,
+    },
+}
+
+/// A source of records, keyed by pseudonym. Implementations read only; they are called
+/// from a blocking thread, never from the link's event loop.
+pub trait Source: Send + Sync {
+    /// One line for `--check-config` and the start-up log, e.g. `json-dir /srv/export`.
+    fn describe(&self) -> String;
+
+    /// The categories this source holds data for.
+    fn categories(&self) -> Vec<Category>;
+
+    /// Whether the source holds at least one record about `subject` in any of
+    /// `categories` (a bevraging, article 8.4).
+    fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError>;
+
+    /// Every record about `subject` in `categories`. A category without records gives
+    /// nothing, not an error.
+    fn records(
+        &self,
+        subject: &Pseudonym,
+        categories: &[Category],
+    ) -> Result<Vec<SourceRecord>, SourceError>;
+}

@@ -1,0 +1,367 @@
+//! The agent's answering logic, fed questions directly (no hub): a politie agent with a
+//! JSON export in a temporary directory, deciding with the workspace's covenant.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use treiter_node_agent::answer::{Answerer, reason};
+use treiter_node_agent::gate::OwnParty;
+use treiter_node_agent::sources::JsonDirSource;
+use treiter_policies::{Category, Covenant, Oin, PartyKind};
+use treiter_proto::v1::{
+    Answer, Bevraging, CaseContext, CaseSubject, Question, Recipient, ShareAnswer, ShareRequest,
+    SubjectPseudonym, answer, question,
+};
+
+/// A subject the politie export knows (a dader).
+const KNOWN: &str = "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+/// A subject it does not know.
+const UNKNOWN: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+/// A subject whose record carries a `diagnose`.
+const WITH_DIAGNOSE: &str = "b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0";
+
+const POLITIE: &str = "00000002000000000002";
+const GEMEENTE: &str = "00000001000000000001";
+
+fn covenant() -> Covenant {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant");
+    let text = std::fs::read_to_string(path).expect("covenant");
+    Covenant::parse("treiteraanpak.covenant", &text).expect("valid covenant")
+}
+
+fn own() -> OwnParty {
+    OwnParty {
+        oin: Oin::parse(POLITIE).expect("oin"),
+        kind: PartyKind::Politie,
+    }
+}
+
+fn write(root: &Path, category: &str, subject: &str, json: &str) {
+    let dir = root.join(category);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(format!("{subject}.json")), json).expect("write");
+}
+
+/// A politie export: incidents for KNOWN (with a samenvatting) and for WITH_DIAGNOSE
+/// (one record carrying a diagnose, one clean).
+fn export() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "politie-incidenten",
+        KNOWN,
+        r#"[{"reference": "BVH-2026-0001", "recorded_at": "2026-11-01T09:00:00Z",
+             "fields": {"datum": "2026-10-30", "incidentsoort": "bedreiging",
+                        "rol_betrokkene": "verdachte", "locatie": "Javastraat",
+                        "samenvatting": "SECRET-SUMMARY", "interne_notitie": "SECRET-NOTE"}}]"#,
+    );
+    write(
+        dir.path(),
+        "politie-incidenten",
+        WITH_DIAGNOSE,
+        r#"[{"reference": "BVH-2026-0002", "recorded_at": "2026-11-02T09:00:00Z",
+             "fields": {"datum": "2026-11-01", "incidentsoort": "vernieling",
+                        "diagnose": "SECRET-DIAGNOSIS"}},
+            {"reference": "BVH-2026-0003", "recorded_at": "2026-11-03T09:00:00Z",
+             "fields": {"datum": "2026-11-02", "incidentsoort": "overlast"}}]"#,
+    );
+    dir
+}
+
+fn answerer(dir: &Path) -> Answerer {
+    let source = JsonDirSource::open(dir).expect("source");
+    Answerer::new(
+        covenant(),
+        Some(Box::new(source)),
+        vec![Category::PolitieIncidenten],
+    )
+}
+
+fn ts(t: SystemTime) -> prost_types::Timestamp {
+    prost_types::Timestamp::from(t)
+}
+
+fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+fn bevraging(id: &str, subject: &str) -> Question {
+    Question {
+        request_id: id.into(),
+        deadline: Some(ts(now() + Duration::from_secs(60))),
+        kind: Some(question::Kind::Bevraging(Bevraging {
+            subject: Some(SubjectPseudonym {
+                hex: subject.into(),
+            }),
+        })),
+    }
+}
+
+/// A share request from the informatiemakelaar of oost, in duiding.
+fn share_request(id: &str, subject: &str) -> Question {
+    let pseudonym = SubjectPseudonym {
+        hex: subject.into(),
+    };
+    Question {
+        request_id: id.into(),
+        deadline: Some(ts(now() + Duration::from_secs(60))),
+        kind: Some(question::Kind::ShareRequest(ShareRequest {
+            case: Some(CaseContext {
+                id: "C-2026-0042".into(),
+                stadsdeel: "oost".into(),
+                phase: "duiding".into(),
+                escalated: false,
+                participants: vec![],
+                subjects: vec![CaseSubject {
+                    subject: Some(pseudonym.clone()),
+                    role: "dader".into(),
+                    consent: vec![],
+                }],
+                emergency: None,
+            }),
+            subject: Some(pseudonym),
+            subject_role: "dader".into(),
+            categories: vec!["politie-incidenten".into(), "huurgegevens".into()],
+            purpose: "duiding".into(),
+            recipient: Some(Recipient {
+                oin: GEMEENTE.into(),
+                kind: "gemeente".into(),
+                role: "informatiemakelaar".into(),
+                stadsdeel: "oost".into(),
+                person: "p-gemeente-001".into(),
+            }),
+            at: Some(ts(now())),
+        })),
+    }
+}
+
+fn shares(answer: &Answer) -> &ShareAnswer {
+    match &answer.kind {
+        Some(answer::Kind::Shares(s)) => s,
+        other => panic!("expected shares, got {other:?}"),
+    }
+}
+
+fn unanswerable(answer: &Answer) -> (&str, &str) {
+    match &answer.kind {
+        Some(answer::Kind::Unanswerable(u)) => (u.reason.as_str(), u.detail.as_str()),
+        other => panic!("expected unanswerable, got {other:?}"),
+    }
+}
+
+fn hit(answer: &Answer) -> bool {
+    match &answer.kind {
+        Some(answer::Kind::Bevraging(b)) => b.hit,
+        other => panic!("expected a bevraging answer, got {other:?}"),
+    }
+}
+
+#[test]
+fn bevraging_hit_and_no_hit() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let a = agent.answer(&bevraging("q-hit", KNOWN), &own(), now());
+    assert_eq!(a.request_id, "q-hit");
+    assert!(hit(&a));
+    assert!(!hit(&agent.answer(
+        &bevraging("q-miss", UNKNOWN),
+        &own(),
+        now()
+    )));
+}
+
+#[test]
+fn a_category_the_agent_does_not_serve_gives_no_hit_and_no_records() {
+    let dir = export();
+    let source = JsonDirSource::open(dir.path()).expect("source");
+    let agent = Answerer::new(
+        covenant(),
+        Some(Box::new(source)),
+        vec![Category::Huurgegevens],
+    );
+    assert!(!hit(&agent.answer(&bevraging("q", KNOWN), &own(), now())));
+    let a = agent.answer(&share_request("s", KNOWN), &own(), now());
+    let s = shares(&a);
+    assert!(s.records.is_empty() && s.withheld.is_empty(), "{s:?}");
+}
+
+#[test]
+fn an_informatiemakelaar_gets_incidents_without_samenvatting() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let a = agent.answer(&share_request("s-1", KNOWN), &own(), now());
+    let s = shares(&a);
+    assert!(s.withheld.is_empty(), "{:?}", s.withheld);
+    assert_eq!(s.records.len(), 1);
+    let record = s.records.first().expect("one record");
+    assert_eq!(record.category, "politie-incidenten");
+    assert_eq!(record.source_reference, "BVH-2026-0001");
+    assert_eq!(record.subject.as_ref().map(|p| p.hex.as_str()), Some(KNOWN));
+    let names: Vec<&str> = record.fields.iter().map(|f| f.name.as_str()).collect();
+    // Article 6.3a strips samenvatting; 8.1 strips the field the category does not list.
+    assert_eq!(
+        names,
+        ["datum", "incidentsoort", "locatie", "rol_betrokkene"]
+    );
+    // The names (never the values) of what the pre-check stripped travel along, so the
+    // hub's decision and log name them too (article 10.1).
+    assert_eq!(
+        record.stripped_at_source,
+        ["interne_notitie", "samenvatting"]
+    );
+    let text = format!("{a:?}");
+    assert!(!text.contains("SECRET-SUMMARY"), "{text}");
+    assert!(!text.contains("SECRET-NOTE"), "{text}");
+    assert!(text.contains("Javastraat"), "permitted values are sent");
+}
+
+#[test]
+fn a_record_with_a_diagnose_is_withheld_whole_under_article_7_1() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let a = agent.answer(&share_request("s-2", WITH_DIAGNOSE), &own(), now());
+    let s = shares(&a);
+    // The clean record passes; the one with a diagnose does not leave at all.
+    assert_eq!(s.records.len(), 1);
+    assert_eq!(
+        s.records.first().map(|r| r.source_reference.as_str()),
+        Some("BVH-2026-0003")
+    );
+    assert_eq!(s.withheld.len(), 1);
+    let withheld = s.withheld.first().expect("withheld");
+    assert_eq!(withheld.category, "politie-incidenten");
+    let decision = withheld.decision.as_ref().expect("decision");
+    assert_eq!(decision.outcome, "reject");
+    assert_eq!(decision.articles, ["7.1"]);
+    assert!(decision.passed.is_empty());
+    assert_eq!(decision.stripped, ["datum", "diagnose", "incidentsoort"]);
+    assert_eq!(decision.covenant_version, 1);
+    let text = format!("{a:?}");
+    assert!(!text.contains("SECRET-DIAGNOSIS"), "{text}");
+    assert!(!text.contains("BVH-2026-0002"), "{text}");
+    assert!(
+        !text.contains("vernieling"),
+        "no value of the rejected record leaves: {text}"
+    );
+}
+
+#[test]
+fn a_redelivered_request_id_gets_the_identical_answer() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let first = agent.answer(&share_request("s-3", KNOWN), &own(), now());
+    // The export changes and the deadline passes before the hub re-delivers.
+    std::fs::remove_file(
+        dir.path()
+            .join("politie-incidenten")
+            .join(format!("{KNOWN}.json")),
+    )
+    .expect("rm");
+    let later = now() + Duration::from_secs(3600);
+    let again = agent.answer(&share_request("s-3", KNOWN), &own(), later);
+    assert_eq!(first, again);
+    // A new request id is answered afresh.
+    let fresh = agent.answer(&share_request("s-4", KNOWN), &own(), now());
+    assert!(shares(&fresh).records.is_empty());
+    let b1 = agent.answer(&bevraging("b-1", WITH_DIAGNOSE), &own(), now());
+    let b2 = agent.answer(&bevraging("b-1", WITH_DIAGNOSE), &own(), now());
+    assert_eq!(b1, b2);
+}
+
+#[test]
+fn an_expired_question_is_refused() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let mut q = share_request("s-5", KNOWN);
+    q.deadline = Some(ts(now() - Duration::from_secs(1)));
+    let a = agent.answer(&q, &own(), now());
+    assert_eq!(unanswerable(&a).0, reason::EXPIRED);
+    let mut q = bevraging("b-5", KNOWN);
+    q.deadline = Some(ts(now() - Duration::from_secs(1)));
+    assert_eq!(
+        unanswerable(&agent.answer(&q, &own(), now())).0,
+        reason::EXPIRED
+    );
+}
+
+#[test]
+fn without_a_source_every_question_is_source_unavailable() {
+    let agent = Answerer::new(covenant(), None, vec![]);
+    let a = agent.answer(&bevraging("b", KNOWN), &own(), now());
+    assert_eq!(unanswerable(&a).0, reason::SOURCE_UNAVAILABLE);
+    let a = agent.answer(&share_request("s", KNOWN), &own(), now());
+    assert_eq!(unanswerable(&a).0, reason::SOURCE_UNAVAILABLE);
+}
+
+#[test]
+fn a_broken_source_file_is_source_unavailable_without_paths_or_values() {
+    let dir = export();
+    write(
+        dir.path(),
+        "politie-incidenten",
+        KNOWN,
+        "[{\"reference\": \"Jansen\"",
+    );
+    let agent = answerer(dir.path());
+    let a = agent.answer(&bevraging("b", KNOWN), &own(), now());
+    let (reason, detail) = unanswerable(&a);
+    assert_eq!(reason, reason::SOURCE_UNAVAILABLE);
+    assert!(detail.contains("malformed"), "{detail}");
+    assert!(!detail.contains("Jansen"), "{detail}");
+    assert!(
+        !detail.contains(&dir.path().display().to_string()),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_malformed_question_is_refused_naming_the_field() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let a = agent.answer(&bevraging("b", "../../etc/passwd"), &own(), now());
+    let (reason, detail) = unanswerable(&a);
+    assert_eq!(reason, reason::MALFORMED_QUESTION);
+    assert!(
+        detail.starts_with("bevraging.subject: malformed pseudonym"),
+        "{detail}"
+    );
+    let mut q = share_request("s", KNOWN);
+    if let Some(question::Kind::ShareRequest(r)) = q.kind.as_mut() {
+        r.purpose = "nieuwsgierigheid".into();
+    }
+    let a = agent.answer(&q, &own(), now());
+    let (reason, detail) = unanswerable(&a);
+    assert_eq!(reason, reason::MALFORMED_QUESTION);
+    assert!(
+        detail.starts_with("share_request.purpose: unknown purpose"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_share_the_covenant_denies_is_withheld() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    // An informatiemakelaar of another stadsdeel (article 5.3).
+    let mut q = share_request("s-6", KNOWN);
+    if let Some(question::Kind::ShareRequest(r)) = q.kind.as_mut()
+        && let Some(rec) = r.recipient.as_mut()
+    {
+        rec.stadsdeel = "west".into();
+    }
+    let a = agent.answer(&q, &own(), now());
+    let s = shares(&a);
+    assert!(s.records.is_empty());
+    let decision = s
+        .withheld
+        .first()
+        .and_then(|w| w.decision.as_ref())
+        .expect("withheld");
+    assert_eq!(decision.outcome, "deny");
+    assert!(
+        decision.articles.contains(&"5.3".to_owned()),
+        "{:?}",
+        decision.articles
+    );
+    assert!(!format!("{a:?}").contains("Javastraat"));
+}

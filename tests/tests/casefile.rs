@@ -1,0 +1,680 @@
+//! Case files end to end: a real hub, a real agent per Annex A party answering from a
+//! directory of synthetic JSON records, and coordinators with person certificates.
+//! Every assertion is about what the requester receives: which fields pass, which are
+//! stripped, which records are withheld and why, and what each partner's status is.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+use tonic::Code;
+use treiter_certs_dev::PARTIES;
+use treiter_node_agent::config::AgentConfig;
+use treiter_node_agent::link::{Agent, LinkStatus};
+use treiter_node_agent::tls::HubChannel;
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::coordinator_client::CoordinatorClient;
+
+use crate::support::{Pki, TestHub, agent_config, agent_config_text, wait_until};
+
+const IM_OOST: &str = "p-gemeente-001";
+const IM_WEST: &str = "p-gemeente-002";
+const SDR_OOST: &str = "p-gemeente-004";
+const POLITIE_CONTACT: &str = "p-politie-017";
+const DEGRACHT_CONTACT: &str = "p-degracht-010";
+const GGD_OIN: &str = "00000005000000000006";
+const DEGRACHT_OIN: &str = "00000004000000000004";
+
+/// The alleged harasser's and the victim's keyed pseudonyms (synthetic).
+fn dader() -> String {
+    "d0".repeat(32)
+}
+fn slachtoffer() -> String {
+    "5a".repeat(32)
+}
+
+fn record(reference: &str, fields: serde_json::Value) -> serde_json::Value {
+    json!([{ "reference": reference, "recorded_at": "2026-11-01T09:00:00Z", "fields": fields }])
+}
+
+/// Writes each party's synthetic export: `<root>/<slug>/<category>/<pseudonym>.json`.
+fn write_sources(root: &Path) {
+    let d = dader();
+    let v = slachtoffer();
+    let files: Vec<(&str, &str, &str, serde_json::Value)> = vec![
+        (
+            "politie",
+            "politie-incidenten",
+            &d,
+            record(
+                "BVH-0001",
+                json!({
+            "datum": "2026-10-30", "incidentsoort": "bedreiging", "rol_betrokkene": "verdachte",
+            "locatie": "Oost", "samenvatting": "synthetische samenvatting" }),
+            ),
+        ),
+        (
+            "politie",
+            "identificatie",
+            &d,
+            record(
+                "BVH-P-1",
+                json!({
+            "naam": "T. Testdader", "adres": "Teststraat 1", "geboortedatum": "1980-01-01", "bsn": "000000000" }),
+            ),
+        ),
+        (
+            "om",
+            "justitiele-gegevens",
+            &d,
+            record(
+                "OM-77",
+                json!({
+            "lopende_zaak": "ja", "afdoening": "geen", "maatregelen": "contactverbod" }),
+            ),
+        ),
+        (
+            "degracht",
+            "huurgegevens",
+            &d,
+            record(
+                "DG-12",
+                json!({
+            "huurder_sinds": "2015-04-01", "huurstatus": "actief", "overlastdossier": "ja", "huurachterstand": "nee" }),
+            ),
+        ),
+        (
+            "degracht",
+            "overlastmeldingen",
+            &d,
+            record(
+                "DG-M-3",
+                json!({
+            "datum": "2026-10-01", "aard": "geluid", "locatie": "Oost", "omschrijving": "synthetisch",
+            "melder_identiteit": "buurvrouw" }),
+            ),
+        ),
+        (
+            "ggd",
+            "zorgbetrokkenheid",
+            &d,
+            record(
+                "GGD-5",
+                json!({
+            "zorg_betrokken": "ja", "contactpersoon": "team Oost", "diagnose": "synthetisch" }),
+            ),
+        ),
+        (
+            "gemeente",
+            "slachtofferinformatie",
+            &v,
+            record(
+                "GEM-S-9",
+                json!({
+            "impact": "hoog", "behoeften": "rust", "veiligheidsrisico": "middel" }),
+            ),
+        ),
+    ];
+    for (slug, category, subject, value) in files {
+        let dir = root.join(slug).join(category);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join(format!("{subject}.json")), value.to_string()).expect("write");
+    }
+    for party in PARTIES {
+        std::fs::create_dir_all(root.join(party.slug)).expect("mkdir");
+    }
+}
+
+/// The agents of a test, each answering from its party's export.
+struct Partners {
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn config_for(pki: &Pki, hub: &TestHub, slug: &str) -> AgentConfig {
+    let (cert, key) = pki.party(slug);
+    let data = pki.dir.path().join("exports").join(slug);
+    let text = format!(
+        "{}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
+        agent_config_text(pki, &cert, &key, hub.addr),
+        data.display()
+    );
+    AgentConfig::parse(&text, Path::new("/")).expect("agent config")
+}
+
+impl Partners {
+    /// Starts the agents of every party except `except`, and waits until they linked.
+    async fn start(pki: &Pki, hub: &TestHub, except: &[&str]) -> Partners {
+        write_sources(&pki.dir.path().join("exports"));
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+        for party in PARTIES.iter().filter(|p| !except.contains(&p.slug)) {
+            tasks.push(Self::spawn(config_for(pki, hub, party.slug), stopped.clone()).await);
+        }
+        Partners { stop, tasks }
+    }
+
+    async fn spawn(
+        config: AgentConfig,
+        mut stopped: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let agent = Arc::new(Agent::new(config).expect("agent"));
+        let mut status = agent.status();
+        let task = tokio::spawn(async move {
+            agent
+                .run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            status.wait_for(|s| matches!(s, LinkStatus::Connected { .. })),
+        )
+        .await
+        .expect("agent links within 10 s")
+        .expect("agent alive");
+        task
+    }
+
+    async fn add(&mut self, pki: &Pki, hub: &TestHub, slug: &str) {
+        let task = Self::spawn(config_for(pki, hub, slug), self.stop.subscribe()).await;
+        self.tasks.push(task);
+    }
+
+    async fn stop(self) {
+        self.stop.send_replace(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn client(pki: &Pki, hub: &TestHub, person: &str) -> CoordinatorClient<HubChannel> {
+    let (cert, key) = pki.person(person);
+    let config = agent_config(pki, &cert, &key, hub.addr);
+    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
+    let (channel, _) =
+        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
+            .await
+            .expect("channel");
+    CoordinatorClient::new(channel)
+}
+
+fn now_ts() -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp::from(
+        std::time::SystemTime::now() - Duration::from_secs(3600),
+    ))
+}
+
+/// Registers a case in oost with a dader and a slachtoffer, moved to `phase`.
+async fn case_in(c: &mut CoordinatorClient<HubChannel>, phase: &str) -> String {
+    let case = c
+        .create_case(wire::CreateCaseRequest {
+            client_request_id: "create".into(),
+            stadsdeel: "oost".into(),
+            melding_at: now_ts(),
+            external_reference: String::new(),
+        })
+        .await
+        .expect("case")
+        .into_inner()
+        .case
+        .expect("case")
+        .id;
+    for (subject, role) in [(dader(), "dader"), (slachtoffer(), "slachtoffer")] {
+        c.add_subject(wire::AddSubjectRequest {
+            client_request_id: format!("add-{role}"),
+            case_id: case.clone(),
+            subject: Some(wire::SubjectPseudonym { hex: subject }),
+            role: role.into(),
+            label: String::new(),
+        })
+        .await
+        .expect("subject");
+    }
+    for next in ["registratie", "duiding", "aanpak", "afgesloten"] {
+        let current = c
+            .get_case(wire::GetCaseRequest {
+                case_id: case.clone(),
+            })
+            .await
+            .expect("case")
+            .into_inner()
+            .phase;
+        if current == phase {
+            break;
+        }
+        c.move_phase(wire::MovePhaseRequest {
+            client_request_id: format!("move-{next}"),
+            case_id: case.clone(),
+            to_phase: next.into(),
+            reason: "next step".into(),
+            expected_phase: String::new(),
+        })
+        .await
+        .expect("move");
+    }
+    case
+}
+
+async fn case_file(
+    c: &mut CoordinatorClient<HubChannel>,
+    case: &str,
+    purpose: &str,
+    deadline_ms: u32,
+) -> Result<wire::CaseFile, tonic::Status> {
+    c.request_case_file(wire::CaseFileRequest {
+        client_request_id: String::new(),
+        case_id: case.into(),
+        purpose: purpose.into(),
+        subjects: Vec::new(),
+        categories: Vec::new(),
+        deadline_ms,
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+fn partner<'a>(file: &'a wire::CaseFile, slug: &str) -> &'a wire::PartnerResult {
+    let oin = PARTIES.iter().find(|p| p.slug == slug).expect("party").oin;
+    file.partners
+        .iter()
+        .find(|p| p.party.as_ref().is_some_and(|p| p.oin == oin))
+        .expect("every party is listed")
+}
+
+fn entries<'a>(file: &'a wire::CaseFile, category: &str) -> Vec<&'a wire::CaseFileEntry> {
+    file.partners
+        .iter()
+        .flat_map(|p| p.entries.iter())
+        .filter(|e| e.category == category)
+        .collect()
+}
+
+fn outcome(entry: &wire::CaseFileEntry) -> &str {
+    entry
+        .decision
+        .as_ref()
+        .map(|d| d.outcome.as_str())
+        .unwrap_or("")
+}
+
+fn field_names(entry: &wire::CaseFileEntry) -> Vec<&str> {
+    entry.fields.iter().map(|f| f.name.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_case_from_melding_to_afgesloten_gets_what_the_covenant_permits() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &[]).await;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut im, "duiding").await;
+
+    // The informatiemakelaar in duiding: police incidents without samenvatting (6.3a),
+    // no justitiële gegevens (6.4: stadsdeelregisseur, aanpak only).
+    let file = case_file(&mut im, &case, "duiding", 5000)
+        .await
+        .expect("case file");
+    assert_eq!(
+        file.partners.len(),
+        PARTIES.len(),
+        "every party is listed once"
+    );
+    let incidents = entries(&file, "politie-incidenten");
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(outcome(incidents[0]), "permit");
+    assert!(!field_names(incidents[0]).contains(&"samenvatting"));
+    let decision = incidents[0].decision.as_ref().expect("decision");
+    assert_eq!(decision.stripped, ["samenvatting"]);
+    assert!(
+        decision.articles.contains(&"6.3a".to_owned()),
+        "{:?}",
+        decision.articles
+    );
+    assert!(
+        decision
+            .obligations
+            .iter()
+            .any(|o| o.kind == "purpose-binding" && o.purpose == "duiding")
+    );
+    assert_eq!(
+        incidents[0]
+            .provenance
+            .as_ref()
+            .expect("provenance")
+            .source_reference,
+        "BVH-0001"
+    );
+    assert!(entries(&file, "justitiele-gegevens").is_empty());
+    // The OM may provide identificatie (6.1: any source), so it is asked, but only for
+    // that; it holds none, so nothing of its justitiële gegevens is even requested.
+    assert_eq!(partner(&file, "om").status, "no-records");
+    // bsn passes only between gemeente and politie (6.1a): politie -> gemeente keeps it.
+    let identificatie = entries(&file, "identificatie");
+    assert!(field_names(identificatie[0]).contains(&"bsn"));
+    // The melder's identity goes to an informatiemakelaar (8.3).
+    let meldingen = entries(&file, "overlastmeldingen");
+    assert!(field_names(meldingen[0]).contains(&"melder_identiteit"));
+    assert_eq!(partner(&file, "politie").status, "answered");
+    assert!(file.complete);
+
+    // An informatiemakelaar of another stadsdeel gets nothing (5.3).
+    let mut im_west = client(&pki, &hub, IM_WEST).await;
+    let refused = case_file(&mut im_west, &case, "duiding", 5000)
+        .await
+        .expect_err("5.3");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(refused.message().contains("5.3"), "{}", refused.message());
+    // A partnercontact of a party that does not participate gets nothing (5.4).
+    let mut contact = client(&pki, &hub, DEGRACHT_CONTACT).await;
+    let refused = case_file(&mut contact, &case, "aanpak", 5000)
+        .await
+        .expect_err("5.4");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(refused.message().contains("5.4"), "{}", refused.message());
+
+    // The stadsdeelregisseur in aanpak: samenvatting and justitiële gegevens pass.
+    sdr.record_consent(wire::RecordConsentRequest {
+        client_request_id: "consent".into(),
+        case_id: case.clone(),
+        subject: Some(wire::SubjectPseudonym { hex: slachtoffer() }),
+        category: "slachtofferinformatie".into(),
+        date: "2026-11-01".into(),
+    })
+    .await
+    .expect("consent");
+    sdr.move_phase(wire::MovePhaseRequest {
+        client_request_id: "to-aanpak".into(),
+        case_id: case.clone(),
+        to_phase: "aanpak".into(),
+        reason: "joint approach".into(),
+        expected_phase: "duiding".into(),
+    })
+    .await
+    .expect("aanpak");
+    let file = case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect("case file");
+    let incidents = entries(&file, "politie-incidenten");
+    assert!(field_names(incidents[0]).contains(&"samenvatting"));
+    let justitie = entries(&file, "justitiele-gegevens");
+    assert_eq!(justitie.len(), 1);
+    assert_eq!(outcome(justitie[0]), "permit");
+    assert_eq!(field_names(justitie[0]).len(), 3);
+    let victim = entries(&file, "slachtofferinformatie");
+    assert_eq!(outcome(victim[0]), "permit", "consent recorded (6.9)");
+    // The melder's identity is not for... the stadsdeelregisseur may have it too (8.3).
+    // A record carrying `diagnose` is refused whole (7.1) and reported to the GGD's
+    // privacy officer.
+    let care = entries(&file, "zorgbetrokkenheid");
+    assert_eq!(care.len(), 1);
+    assert_eq!(outcome(care[0]), "reject");
+    assert!(
+        care[0].fields.is_empty(),
+        "nothing of a rejected share passes"
+    );
+    assert!(
+        care[0]
+            .decision
+            .as_ref()
+            .expect("d")
+            .articles
+            .contains(&"7.1".to_owned())
+    );
+    assert_eq!(partner(&file, "ggd").status, "withheld");
+    let notices =
+        treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), GGD_OIN).expect("notices");
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.article == "7.1" && n.case_id == case),
+        "{notices:?}"
+    );
+
+    // Consent withdrawn: victim information is withheld from then on (11.3, 6.9).
+    sdr.withdraw_consent(wire::WithdrawConsentRequest {
+        client_request_id: "withdraw".into(),
+        case_id: case.clone(),
+        subject: Some(wire::SubjectPseudonym { hex: slachtoffer() }),
+        category: "slachtofferinformatie".into(),
+        date: "2026-11-20".into(),
+    })
+    .await
+    .expect("withdrawn");
+    let file = case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect("case file");
+    assert!(
+        entries(&file, "slachtofferinformatie")
+            .iter()
+            .all(|e| outcome(e) != "permit"),
+        "no victim information after the withdrawal"
+    );
+    // Without consent in force the hub does not even ask for it: the engine denies an
+    // empty slachtofferinformatie share (6.9), so the gemeente only offers what else it
+    // may, and it holds nothing else about these subjects.
+    assert!(entries(&file, "slachtofferinformatie").is_empty());
+    assert_eq!(partner(&file, "gemeente").status, "no-records");
+
+    // Afgesloten: no new shares (4.4).
+    sdr.move_phase(wire::MovePhaseRequest {
+        client_request_id: "close".into(),
+        case_id: case.clone(),
+        to_phase: "afgesloten".into(),
+        reason: "harassment ended".into(),
+        expected_phase: String::new(),
+    })
+    .await
+    .expect("afgesloten");
+    let closed = case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect_err("4.4");
+    assert_eq!(closed.code(), Code::FailedPrecondition);
+    assert!(closed.message().contains("4.4"), "{}", closed.message());
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn an_emergency_share_passes_within_72_hours_and_not_after() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &[]).await;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+    let mut politie = client(&pki, &hub, POLITIE_CONTACT).await;
+    let case = case_in(&mut im, "duiding").await;
+
+    let before = case_file(&mut politie, &case, "aanpak", 5000)
+        .await
+        .expect_err("no access yet");
+    assert_eq!(before.code(), Code::PermissionDenied);
+    politie
+        .declare_emergency(wire::DeclareEmergencyRequest {
+            client_request_id: "spoed".into(),
+            case_id: case.clone(),
+            reason: "acute dreiging".into(),
+        })
+        .await
+        .expect("declared");
+    let file = case_file(&mut politie, &case, "aanpak", 5000)
+        .await
+        .expect("emergency file");
+    assert!(file.under_emergency);
+    let tenancy = entries(&file, "huurgegevens");
+    assert_eq!(
+        tenancy.len(),
+        1,
+        "huurgegevens as the stadsdeelregisseur receives them (15.1, 15.4)"
+    );
+    let decision = tenancy[0].decision.as_ref().expect("decision");
+    assert_eq!(decision.outcome, "permit");
+    assert!(decision.emergency, "an emergency share (15.5)");
+    assert!(decision.articles.contains(&"15.1".to_owned()));
+    assert!(
+        decision
+            .notify
+            .iter()
+            .any(|n| n.article == "15.2" && n.oin == DEGRACHT_OIN)
+    );
+    assert!(decision.obligations.iter().any(|o| o.kind == "review"));
+    assert!(
+        entries(&file, "zorgbetrokkenheid").is_empty(),
+        "never under an emergency (15.4)"
+    );
+    let notices = treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), DEGRACHT_OIN)
+        .expect("notices");
+    assert!(notices.iter().any(|n| n.article == "15.2"));
+
+    // 72 hours and a minute later the emergency is over (15.3): the declarer has no
+    // access any more, so gets nothing.
+    hub.hub
+        .clock
+        .advance(time::Duration::hours(72) + time::Duration::minutes(1));
+    let after = case_file(&mut politie, &case, "aanpak", 5000)
+        .await
+        .expect_err("expired");
+    assert_eq!(after.code(), Code::PermissionDenied);
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn offline_and_silent_partners_never_hold_up_the_others() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    // The OM's agent is offline; Stichting Lieflijk Wonen's link is open but never
+    // answers.
+    let mut partners = Partners::start(&pki, &hub, &["om", "lieflijkwonen"]).await;
+    let silent = crate::support::silent_link(&pki, "lieflijkwonen", hub.addr).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+
+    let started = std::time::Instant::now();
+    let file = case_file(&mut sdr, &case, "aanpak", 1500)
+        .await
+        .expect("case file");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the deadline bounds the wait"
+    );
+    let quiet = partner(&file, "lieflijkwonen");
+    assert_eq!(quiet.status, "no-answer");
+    assert_eq!(quiet.no_answer_reason, "deadline");
+    assert_eq!(
+        partner(&file, "politie").status,
+        "answered",
+        "others' data arrives"
+    );
+    let om = partner(&file, "om");
+    assert_eq!(om.status, "offline-queued");
+    assert!(om.queued_until.is_some());
+    assert!(!file.complete, "the queued question may still add records");
+
+    // The OM's agent comes back, receives the queued question, and its answer joins the
+    // stored file.
+    partners.add(&pki, &hub, "om").await;
+    let id = file.id.clone();
+    let mut joined = None;
+    for _ in 0..100 {
+        let now = sdr
+            .get_case_file(wire::GetCaseFileRequest {
+                case_file_id: id.clone(),
+            })
+            .await
+            .expect("file")
+            .into_inner();
+        if partner(&now, "om").status == "answered" {
+            joined = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let joined = joined.expect("the queued question was answered after the reconnect");
+    let om = partner(&joined, "om");
+    assert!(om.late);
+    let justitie = entries(&joined, "justitiele-gegevens");
+    assert_eq!(justitie.len(), 1);
+    assert!(justitie[0].late);
+    assert_eq!(outcome(justitie[0]), "permit");
+    drop(silent);
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn bad_case_file_requests_get_specific_statuses() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "duiding").await;
+    let unknown = case_file(&mut sdr, "C-1999-0001", "duiding", 0)
+        .await
+        .expect_err("unknown case");
+    assert_eq!(unknown.code(), Code::NotFound);
+    let evaluatie = case_file(&mut sdr, &case, "evaluatie", 0)
+        .await
+        .expect_err("3.3");
+    assert_eq!(evaluatie.code(), Code::InvalidArgument);
+    assert!(evaluatie.message().contains("3.3"));
+    let word = case_file(&mut sdr, &case, "onderzoek", 0)
+        .await
+        .expect_err("unknown purpose");
+    assert_eq!(word.code(), Code::InvalidArgument);
+    assert!(word.message().contains("purpose"));
+    let long = case_file(&mut sdr, &case, "duiding", 600_000)
+        .await
+        .expect_err("deadline");
+    assert_eq!(long.code(), Code::InvalidArgument);
+    let malformed = sdr
+        .add_subject(wire::AddSubjectRequest {
+            client_request_id: "bad".into(),
+            case_id: case.clone(),
+            subject: Some(wire::SubjectPseudonym {
+                hex: "Jan Jansen".into(),
+            }),
+            role: "dader".into(),
+            label: String::new(),
+        })
+        .await
+        .expect_err("not a pseudonym");
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert!(malformed.message().contains("subject.hex") && !malformed.message().contains("Jansen"));
+    let oversized = sdr
+        .create_case(wire::CreateCaseRequest {
+            client_request_id: "big".into(),
+            stadsdeel: "oost".into(),
+            melding_at: now_ts(),
+            external_reference: "x".repeat(1 << 20),
+        })
+        .await
+        .expect_err("too large");
+    assert_eq!(oversized.code(), Code::OutOfRange);
+    assert!(
+        oversized.message().contains("too large"),
+        "{}",
+        oversized.message()
+    );
+    // Nothing stored was changed by any of these.
+    let after = sdr
+        .get_case(wire::GetCaseRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("case")
+        .into_inner();
+    assert_eq!(after.phase, "duiding");
+    assert_eq!(after.subjects.len(), 2);
+    let listed = sdr
+        .list_cases(wire::ListCasesRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.cases.len(), 1);
+    let _ = wait_until(Duration::from_millis(1), || true).await;
+    hub.stop().await;
+}

@@ -1,0 +1,443 @@
+//! Cases over the coordinator API, with real person certificates: who may register,
+//! see and change a case, the phase order of article 4.1, idempotent retries, what
+//! non-team callers do not see, escalation and emergencies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::Code;
+use treiter_node_agent::tls::HubChannel;
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::coordinator_client::CoordinatorClient;
+
+use crate::support::{Pki, TestHub, agent_config};
+
+const IM_OOST: &str = "p-gemeente-001";
+const IM_WEST: &str = "p-gemeente-002";
+const SDR_OOST: &str = "p-gemeente-004";
+const STEDELIJK: &str = "p-gemeente-005";
+const POLITIE_CONTACT: &str = "p-politie-017";
+const DEGRACHT_CONTACT: &str = "p-degracht-010";
+const PRIVACY_GEMEENTE: &str = "p-gemeente-090";
+const DEGRACHT_OIN: &str = "00000004000000000004";
+
+async fn client(pki: &Pki, hub: &TestHub, person: &str) -> CoordinatorClient<HubChannel> {
+    let (cert, key) = pki.person(person);
+    let config = agent_config(pki, &cert, &key, hub.addr);
+    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
+    let (channel, _) =
+        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
+            .await
+            .expect("channel");
+    CoordinatorClient::new(channel)
+}
+
+fn ts(offset_seconds: i64) -> Option<prost_types::Timestamp> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    Some(prost_types::Timestamp {
+        seconds: now + offset_seconds,
+        nanos: 0,
+    })
+}
+
+fn pseudonym(n: u8) -> Option<wire::SubjectPseudonym> {
+    Some(wire::SubjectPseudonym {
+        hex: format!("{n:02x}").repeat(32),
+    })
+}
+
+async fn create(
+    c: &mut CoordinatorClient<HubChannel>,
+    id: &str,
+    stadsdeel: &str,
+) -> Result<wire::CaseUpdate, tonic::Status> {
+    c.create_case(wire::CreateCaseRequest {
+        client_request_id: id.into(),
+        stadsdeel: stadsdeel.into(),
+        melding_at: ts(-3600),
+        external_reference: "14020-123".into(),
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+async fn move_to(
+    c: &mut CoordinatorClient<HubChannel>,
+    req: &str,
+    case: &str,
+    phase: &str,
+) -> Result<wire::CaseUpdate, tonic::Status> {
+    c.move_phase(wire::MovePhaseRequest {
+        client_request_id: req.into(),
+        case_id: case.into(),
+        to_phase: phase.into(),
+        reason: "assessment done".into(),
+        expected_phase: String::new(),
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn registration_is_for_the_stadsdeel_team_and_phases_follow_article_4_1() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut im_oost = client(&pki, &hub, IM_OOST).await;
+    let mut im_west = client(&pki, &hub, IM_WEST).await;
+
+    let refused = create(&mut im_west, "r1", "oost")
+        .await
+        .expect_err("west may not register in oost");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(
+        refused.message().contains("art. 5.2, 5.3"),
+        "{}",
+        refused.message()
+    );
+
+    let update = create(&mut im_oost, "r1", "oost").await.expect("created");
+    let case = update.case.expect("case");
+    assert!(
+        case.id.starts_with("C-") && case.id.ends_with("-0001"),
+        "{}",
+        case.id
+    );
+    assert_eq!(case.phase, "melding");
+    assert_eq!(case.allowed_next_phases, ["registratie"]);
+    assert_eq!(case.caller_access, "case-team");
+    assert_eq!(case.external_reference, "14020-123");
+    let contact = case.contact.expect("contact deadline");
+    assert_eq!(contact.status, "open");
+    assert!(
+        contact.due_at.expect("due").seconds > ts(24 * 3600).expect("ts").seconds,
+        "two working days ahead"
+    );
+    assert_eq!(update.event.expect("event").kind, "case-created");
+
+    // Retrying the same request returns the same case; reusing the id for another is refused.
+    let again = create(&mut im_oost, "r1", "oost").await.expect("replayed");
+    assert_eq!(again.case.expect("case").id, case.id);
+    let reuse = create(&mut im_oost, "r1", "west")
+        .await
+        .expect_err("id reused");
+    assert_eq!(reuse.code(), Code::AlreadyExists);
+
+    let hidden = im_west
+        .get_case(wire::GetCaseRequest {
+            case_id: case.id.clone(),
+        })
+        .await
+        .expect_err("west has no access");
+    assert_eq!(hidden.code(), Code::PermissionDenied);
+    assert!(
+        hidden.message().contains("art. 5.3"),
+        "{}",
+        hidden.message()
+    );
+
+    let skip = move_to(&mut im_oost, "m0", &case.id, "aanpak")
+        .await
+        .expect_err("no skipping");
+    assert_eq!(skip.code(), Code::FailedPrecondition);
+    assert!(
+        skip.message().contains("art. 4.1") && skip.message().contains("allowed: registratie"),
+        "{}",
+        skip.message()
+    );
+    move_to(&mut im_oost, "m1", &case.id, "registratie")
+        .await
+        .expect("melding -> registratie");
+    let duiding = move_to(&mut im_oost, "m2", &case.id, "duiding")
+        .await
+        .expect("-> duiding");
+    assert_eq!(
+        duiding.case.expect("case").allowed_next_phases,
+        ["aanpak", "buiten-aanpak"]
+    );
+    let stale = im_oost
+        .move_phase(wire::MovePhaseRequest {
+            client_request_id: "m3".into(),
+            case_id: case.id.clone(),
+            to_phase: "aanpak".into(),
+            reason: "joint approach".into(),
+            expected_phase: "registratie".into(),
+        })
+        .await
+        .expect_err("someone moved it first");
+    assert_eq!(stale.code(), Code::Aborted);
+    let closed = move_to(&mut im_oost, "m4", &case.id, "buiten-aanpak")
+        .await
+        .expect("-> buiten-aanpak");
+    let closed = closed.case.expect("case");
+    assert!(closed.allowed_next_phases.is_empty());
+    assert!(
+        closed.retention_until.is_some(),
+        "article 9.2 retention is shown"
+    );
+    let late = im_oost
+        .add_subject(wire::AddSubjectRequest {
+            client_request_id: "s1".into(),
+            case_id: case.id.clone(),
+            subject: pseudonym(1),
+            role: "dader".into(),
+            label: String::new(),
+        })
+        .await
+        .expect_err("no changes after buiten-aanpak");
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(late.message().contains("art. 4.4"), "{}", late.message());
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn participants_see_the_case_without_working_notes_or_consent() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+    let mut contact = client(&pki, &hub, DEGRACHT_CONTACT).await;
+    let case = create(&mut sdr, "c", "oost")
+        .await
+        .expect("created")
+        .case
+        .expect("case")
+        .id;
+
+    sdr.add_subject(wire::AddSubjectRequest {
+        client_request_id: "s".into(),
+        case_id: case.clone(),
+        subject: pseudonym(2),
+        role: "slachtoffer".into(),
+        label: "buurvrouw 2-hoog".into(),
+    })
+    .await
+    .expect("subject added");
+    let consent = sdr
+        .record_consent(wire::RecordConsentRequest {
+            client_request_id: "k".into(),
+            case_id: case.clone(),
+            subject: pseudonym(2),
+            category: "slachtofferinformatie".into(),
+            date: "2026-01-05".into(),
+        })
+        .await
+        .expect("consent")
+        .into_inner();
+    assert_eq!(
+        consent.case.expect("case").subjects[0].consent,
+        ["slachtofferinformatie"]
+    );
+    let future = sdr
+        .record_consent(wire::RecordConsentRequest {
+            client_request_id: "k2".into(),
+            case_id: case.clone(),
+            subject: pseudonym(2),
+            category: "bijzondere-kenmerken".into(),
+            date: "2999-01-01".into(),
+        })
+        .await
+        .expect_err("future date");
+    assert_eq!(future.code(), Code::InvalidArgument);
+
+    let not_yet = contact
+        .get_case(wire::GetCaseRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect_err("not a participant yet");
+    assert_eq!(not_yet.code(), Code::PermissionDenied);
+    let by_im = im
+        .add_participant(wire::AddParticipantRequest {
+            client_request_id: "p".into(),
+            case_id: case.clone(),
+            party_oin: DEGRACHT_OIN.into(),
+        })
+        .await
+        .expect_err("participants are the stadsdeelregisseur's call");
+    assert_eq!(by_im.code(), Code::PermissionDenied);
+    let unknown = sdr
+        .add_participant(wire::AddParticipantRequest {
+            client_request_id: "p0".into(),
+            case_id: case.clone(),
+            party_oin: "00000009000000000009".into(),
+        })
+        .await
+        .expect_err("not a party");
+    assert_eq!(unknown.code(), Code::NotFound);
+    sdr.add_participant(wire::AddParticipantRequest {
+        client_request_id: "p".into(),
+        case_id: case.clone(),
+        party_oin: DEGRACHT_OIN.into(),
+    })
+    .await
+    .expect("participant added");
+
+    let seen = contact
+        .get_case(wire::GetCaseRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("participant sees the case")
+        .into_inner();
+    assert_eq!(seen.caller_access, "participant");
+    assert_eq!(seen.caller_role, "partnercontact");
+    assert_eq!(
+        seen.external_reference, "",
+        "working notes are for the case team"
+    );
+    assert_eq!(seen.subjects[0].label, "");
+    assert!(
+        seen.subjects[0].consent.is_empty(),
+        "consent is for the case team"
+    );
+    assert!(seen.history.iter().all(|e| !e.kind.starts_with("consent")));
+
+    let withdrawn = sdr
+        .withdraw_consent(wire::WithdrawConsentRequest {
+            client_request_id: "w".into(),
+            case_id: case.clone(),
+            subject: pseudonym(2),
+            category: "slachtofferinformatie".into(),
+            date: "2026-02-01".into(),
+        })
+        .await
+        .expect("withdrawn")
+        .into_inner();
+    let subject = &withdrawn.case.expect("case").subjects[0];
+    assert!(subject.consent.is_empty());
+    assert_eq!(subject.consent_history.len(), 2);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn escalation_and_emergency_widen_access_as_articles_14_and_15_say() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+    let mut stedelijk = client(&pki, &hub, STEDELIJK).await;
+    let mut politie = client(&pki, &hub, POLITIE_CONTACT).await;
+    let mut privacy = client(&pki, &hub, PRIVACY_GEMEENTE).await;
+    let case = create(&mut sdr, "c", "oost")
+        .await
+        .expect("created")
+        .case
+        .expect("case")
+        .id;
+
+    let early = sdr
+        .escalate(wire::EscalateRequest {
+            client_request_id: "e0".into(),
+            case_id: case.clone(),
+            reason: "needs city level".into(),
+        })
+        .await
+        .expect_err("only in aanpak");
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    for (i, phase) in ["registratie", "duiding", "aanpak"].iter().enumerate() {
+        move_to(&mut sdr, &format!("m{i}"), &case, phase)
+            .await
+            .expect("move");
+    }
+    let get = |c: &mut CoordinatorClient<HubChannel>| {
+        let case = case.clone();
+        let mut c = c.clone();
+        async move { c.get_case(wire::GetCaseRequest { case_id: case }).await }
+    };
+    assert_eq!(
+        get(&mut stedelijk).await.expect_err("not escalated").code(),
+        Code::PermissionDenied
+    );
+    let by_im = im
+        .escalate(wire::EscalateRequest {
+            client_request_id: "e1".into(),
+            case_id: case.clone(),
+            reason: "x".into(),
+        })
+        .await
+        .expect_err("escalation is the stadsdeelregisseur's");
+    assert_eq!(by_im.code(), Code::PermissionDenied);
+    sdr.escalate(wire::EscalateRequest {
+        client_request_id: "e2".into(),
+        case_id: case.clone(),
+        reason: "needs city level".into(),
+    })
+    .await
+    .expect("escalated");
+    let seen = get(&mut stedelijk)
+        .await
+        .expect("stedelijk-regisseur after escalation")
+        .into_inner();
+    assert_eq!(seen.caller_role, "stedelijk-regisseur");
+    assert_eq!(seen.caller_access, "case-team");
+
+    // The politie partnercontact has no access, but may declare an emergency (art. 15.1).
+    assert_eq!(
+        get(&mut politie).await.expect_err("no access").code(),
+        Code::PermissionDenied
+    );
+    let by_im = im
+        .declare_emergency(wire::DeclareEmergencyRequest {
+            client_request_id: "x".into(),
+            case_id: case.clone(),
+            reason: "acute threat".into(),
+        })
+        .await
+        .expect_err("an informatiemakelaar does not declare emergencies");
+    assert_eq!(by_im.code(), Code::PermissionDenied);
+    assert!(by_im.message().contains("art. 15.1"), "{}", by_im.message());
+    let declared = politie
+        .declare_emergency(wire::DeclareEmergencyRequest {
+            client_request_id: "x".into(),
+            case_id: case.clone(),
+            reason: "acute threat".into(),
+        })
+        .await
+        .expect("declared")
+        .into_inner();
+    let emergency = declared.case.expect("case").emergency.expect("active");
+    assert!(emergency.active);
+    let hours = emergency.expires_at.expect("expiry").seconds
+        - emergency.declared_at.expect("declared").seconds;
+    assert_eq!(hours, 72 * 3600, "article 15.3, from the encoding");
+    let seen = get(&mut politie)
+        .await
+        .expect("declarer has access")
+        .into_inner();
+    assert_eq!(seen.caller_access, "declarer");
+    let again = sdr
+        .declare_emergency(wire::DeclareEmergencyRequest {
+            client_request_id: "y".into(),
+            case_id: case.clone(),
+            reason: "another".into(),
+        })
+        .await
+        .expect_err("not stacked");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    let refused = get(&mut privacy)
+        .await
+        .expect_err("privacy officers receive no case data");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let me = privacy
+        .who_am_i(wire::WhoAmIRequest {})
+        .await
+        .expect("whoami")
+        .into_inner();
+    assert_eq!(me.roles, ["privacy-officer"]);
+
+    let listed = sdr
+        .list_cases(wire::ListCasesRequest {
+            emergency_active_only: true,
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.cases.len(), 1);
+    assert!(listed.cases[0].escalated);
+    hub.stop().await;
+}
