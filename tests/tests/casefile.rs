@@ -678,3 +678,168 @@ async fn bad_case_file_requests_get_specific_statuses() {
     let _ = wait_until(Duration::from_millis(1), || true).await;
     hub.stop().await;
 }
+
+/// A partner without the agent's own pre-check: it answers every bevraging with a hit
+/// and every share request with the records given, whatever they carry.
+async fn careless_partner(
+    pki: &Pki,
+    hub: &TestHub,
+    slug: &str,
+    records: Vec<wire::Record>,
+) -> tokio::task::JoinHandle<()> {
+    use treiter_proto::v1::{
+        AgentMessage, Answer, Hello, agent_message, answer, hub_message, question,
+    };
+    let (cert, key) = pki.party(slug);
+    let config = agent_config(pki, &cert, &key, hub.addr);
+    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
+    let (channel, _) =
+        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
+            .await
+            .expect("channel");
+    let (outbound, rx) = tokio::sync::mpsc::channel(16);
+    outbound
+        .send(AgentMessage {
+            body: Some(agent_message::Body::Hello(Hello {
+                agent_version: "careless-test".into(),
+                covenant_version: 1,
+                instance_id: "careless".into(),
+                ..Default::default()
+            })),
+        })
+        .await
+        .expect("hello");
+    let mut inbound = treiter_proto::v1::agent_link_client::AgentLinkClient::new(channel)
+        .link(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect("link")
+        .into_inner();
+    tokio::spawn(async move {
+        while let Ok(Some(message)) = inbound.message().await {
+            let Some(hub_message::Body::Question(q)) = message.body else {
+                continue;
+            };
+            let kind = match q.kind {
+                Some(question::Kind::Bevraging(_)) => {
+                    answer::Kind::Bevraging(wire::BevragingAnswer { hit: true })
+                }
+                Some(question::Kind::ShareRequest(r)) => answer::Kind::Shares(wire::ShareAnswer {
+                    records: records
+                        .iter()
+                        .filter(|rec| r.categories.contains(&rec.category))
+                        .cloned()
+                        .map(|mut rec| {
+                            rec.subject = r.subject.clone();
+                            rec
+                        })
+                        .collect(),
+                    withheld: Vec::new(),
+                }),
+                None => continue,
+            };
+            let reply = AgentMessage {
+                body: Some(agent_message::Body::Answer(Answer {
+                    request_id: q.request_id,
+                    kind: Some(kind),
+                })),
+            };
+            if outbound.send(reply).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+fn field(name: &str, value: &str) -> wire::Field {
+    wire::Field {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+#[tokio::test]
+async fn the_hub_itself_rejects_prohibited_content_and_strips_unlisted_fields() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let careless = careless_partner(
+        &pki,
+        &hub,
+        "ggd",
+        vec![wire::Record {
+            category: "zorgbetrokkenheid".into(),
+            fields: vec![
+                field("zorg_betrokken", "ja"),
+                field("contactpersoon", "team Oost"),
+                field("diagnose", "synthetisch"),
+            ],
+            source_reference: "GGD-X".into(),
+            ..Default::default()
+        }],
+    )
+    .await;
+    let sloppy = careless_partner(
+        &pki,
+        &hub,
+        "degracht",
+        vec![wire::Record {
+            category: "huurgegevens".into(),
+            fields: vec![
+                field("huurstatus", "actief"),
+                field("huurachterstand", "nee"),
+                field("telefoonnummer", "0600000000"),
+            ],
+            source_reference: "DG-X".into(),
+            ..Default::default()
+        }],
+    )
+    .await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 3000)
+        .await
+        .expect("case file");
+
+    let care = entries(&file, "zorgbetrokkenheid");
+    assert!(!care.is_empty());
+    for entry in care {
+        assert_eq!(entry.decided_by, "hub");
+        assert_eq!(
+            outcome(entry),
+            "reject",
+            "refused as a whole (7.1), not stripped"
+        );
+        assert!(entry.fields.is_empty());
+        let decision = entry.decision.as_ref().expect("decision");
+        assert_eq!(decision.articles, ["7.1"]);
+        assert!(
+            decision
+                .notify
+                .iter()
+                .any(|n| n.oin == GGD_OIN && n.article == "7.1")
+        );
+    }
+    let notices =
+        treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), GGD_OIN).expect("notices");
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.article == "7.1" && n.case_id == case)
+    );
+
+    let tenancy = entries(&file, "huurgegevens");
+    assert!(!tenancy.is_empty());
+    for entry in tenancy {
+        assert_eq!(outcome(entry), "permit");
+        assert_eq!(field_names(entry), ["huurachterstand", "huurstatus"]);
+        let decision = entry.decision.as_ref().expect("decision");
+        assert_eq!(
+            decision.stripped,
+            ["telefoonnummer"],
+            "8.1: not a field of huurgegevens"
+        );
+        assert!(decision.articles.contains(&"8.1".to_owned()));
+    }
+    careless.abort();
+    sloppy.abort();
+    hub.stop().await;
+}
