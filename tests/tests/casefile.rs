@@ -17,7 +17,7 @@ use treiter_node_agent::tls::HubChannel;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
 
-use crate::support::{Pki, TestHub, agent_config, agent_config_text, wait_until};
+use crate::support::{Pki, TestHub, agent_config_text, party_channel, person_channel, wait_until};
 
 const IM_OOST: &str = "p-gemeente-001";
 const IM_WEST: &str = "p-gemeente-002";
@@ -193,13 +193,7 @@ impl Partners {
 }
 
 async fn client(pki: &Pki, hub: &TestHub, person: &str) -> CoordinatorClient<HubChannel> {
-    let (cert, key) = pki.person(person);
-    let config = agent_config(pki, &cert, &key, hub.addr);
-    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-    let (channel, _) =
-        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-            .await
-            .expect("channel");
+    let channel = person_channel(pki, person, hub.addr).await;
     CoordinatorClient::new(channel)
 }
 
@@ -690,13 +684,7 @@ async fn careless_partner(
     use treiter_proto::v1::{
         AgentMessage, Answer, Hello, agent_message, answer, hub_message, question,
     };
-    let (cert, key) = pki.party(slug);
-    let config = agent_config(pki, &cert, &key, hub.addr);
-    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-    let (channel, _) =
-        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-            .await
-            .expect("channel");
+    let channel = party_channel(pki, slug, hub.addr).await;
     let (outbound, rx) = tokio::sync::mpsc::channel(16);
     outbound
         .send(AgentMessage {

@@ -2,15 +2,12 @@
 //! see and change a case, the phase order of article 4.1, idempotent retries, what
 //! non-team callers do not see, escalation and emergencies.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use tonic::Code;
 use treiter_node_agent::tls::HubChannel;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
 
-use crate::support::{Pki, TestHub, agent_config};
+use crate::support::{Pki, TestHub, person_channel};
 
 const IM_OOST: &str = "p-gemeente-001";
 const IM_WEST: &str = "p-gemeente-002";
@@ -22,13 +19,7 @@ const PRIVACY_GEMEENTE: &str = "p-gemeente-090";
 const DEGRACHT_OIN: &str = "00000004000000000004";
 
 async fn client(pki: &Pki, hub: &TestHub, person: &str) -> CoordinatorClient<HubChannel> {
-    let (cert, key) = pki.person(person);
-    let config = agent_config(pki, &cert, &key, hub.addr);
-    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-    let (channel, _) =
-        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-            .await
-            .expect("channel");
+    let channel = person_channel(pki, person, hub.addr).await;
     CoordinatorClient::new(channel)
 }
 

@@ -13,7 +13,7 @@ use treiter_node_agent::link::Agent;
 use treiter_proto::v1::agent_link_client::AgentLinkClient;
 use treiter_proto::v1::{AgentMessage, Heartbeat, Hello, HubMessage, agent_message, hub_message};
 
-use crate::support::{Pki, TestHub, agent_config, wait_until};
+use crate::support::{Pki, TestHub, agent_config, party_channel, wait_until};
 
 /// A hand-driven link: the test decides what the "agent" sends and when.
 struct RawLink {
@@ -27,13 +27,7 @@ async fn raw_link(
     hub: &TestHub,
     first: Option<AgentMessage>,
 ) -> Result<RawLink, tonic::Status> {
-    let (cert, key) = pki.party(slug);
-    let config = agent_config(pki, &cert, &key, hub.addr);
-    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-    let (channel, _) =
-        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-            .await
-            .expect("channel");
+    let channel = party_channel(pki, slug, hub.addr).await;
     let (outbound, rx) = mpsc::channel(8);
     if let Some(first) = first {
         outbound.send(first).await.expect("queue first message");

@@ -6,7 +6,6 @@
 //! and when. They keep heartbeats going in the background so that the hub does not
 //! close a link that is merely waiting.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
@@ -21,7 +20,7 @@ use treiter_proto::v1::{
     SubjectPseudonym, agent_message, answer, hub_message, question,
 };
 
-use crate::support::{Pki, TestHub, agent_config, wait_until};
+use crate::support::{Pki, TestHub, party_channel, wait_until};
 
 /// How long a test waits for something that should happen at once.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -66,13 +65,7 @@ impl Drop for RawAgent {
 impl RawAgent {
     /// Links as `slug`'s agent: Hello, Welcome, then heartbeats every 300 ms.
     async fn link(pki: &Pki, slug: &str, hub: &TestHub) -> RawAgent {
-        let (cert, key) = pki.party(slug);
-        let config = agent_config(pki, &cert, &key, hub.addr);
-        let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-        let (channel, _) =
-            treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-                .await
-                .expect("channel");
+        let channel = party_channel(pki, slug, hub.addr).await;
         let (outbound, rx) = mpsc::channel(16);
         outbound
             .send(AgentMessage {

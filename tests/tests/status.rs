@@ -10,7 +10,7 @@ use treiter_node_agent::link::{Agent, LinkStatus};
 use treiter_proto::v1::GetStatusRequest;
 use treiter_proto::v1::hub_status_client::HubStatusClient;
 
-use crate::support::{Pki, TestHub, agent_config, wait_until};
+use crate::support::{Pki, TestHub, agent_config, person_channel, wait_until};
 
 const POLITIE_OIN: &str = "00000002000000000002";
 
@@ -68,13 +68,7 @@ async fn accepted_agent_is_listed_by_oin() {
     );
 
     // Over gRPC, with a coordinator's person certificate.
-    let (cert, key) = pki.person("p-gemeente-004");
-    let config = agent_config(&pki, &cert, &key, hub.addr);
-    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-    let (channel, _) =
-        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-            .await
-            .expect("channel");
+    let channel = person_channel(&pki, "p-gemeente-004", hub.addr).await;
     let report = HubStatusClient::new(channel)
         .get_status(GetStatusRequest {})
         .await

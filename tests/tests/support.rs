@@ -13,6 +13,7 @@ use treiter_certs_dev::{Layout, Options, TestCert};
 use treiter_hub::config::HubConfig;
 use treiter_hub::state::Hub;
 use treiter_node_agent::config::AgentConfig;
+use treiter_node_agent::tls::HubChannel;
 
 /// A development PKI in a temporary directory, with the broken test certificates.
 pub struct Pki {
@@ -183,6 +184,29 @@ pub fn agent_config(pki: &Pki, cert: &Path, key: &Path, hub: SocketAddr) -> Agen
         .expect("agent config")
 }
 
+/// One connection to the hub with a certificate and key from the dev PKI.
+pub async fn channel_with(pki: &Pki, cert: &Path, key: &Path, hub: SocketAddr) -> HubChannel {
+    let config = agent_config(pki, cert, key, hub);
+    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
+    let (channel, _) =
+        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
+            .await
+            .expect("channel");
+    channel
+}
+
+/// A connection to the hub as party `slug` (its organisation certificate).
+pub async fn party_channel(pki: &Pki, slug: &str, hub: SocketAddr) -> HubChannel {
+    let (cert, key) = pki.party(slug);
+    channel_with(pki, &cert, &key, hub).await
+}
+
+/// A connection to the hub as a person (their person certificate).
+pub async fn person_channel(pki: &Pki, person: &str, hub: SocketAddr) -> HubChannel {
+    let (cert, key) = pki.person(person);
+    channel_with(pki, &cert, &key, hub).await
+}
+
 /// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it
 /// held.
 pub async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
@@ -275,13 +299,7 @@ impl Drop for SilentLink {
 /// Opens a [`SilentLink`] for the party `slug`.
 pub async fn silent_link(pki: &Pki, slug: &str, hub: SocketAddr) -> SilentLink {
     use treiter_proto::v1::{AgentMessage, Heartbeat, Hello, agent_message};
-    let (cert, key) = pki.party(slug);
-    let config = agent_config(pki, &cert, &key, hub);
-    let tls = treiter_node_agent::tls::client_config(&config).expect("tls");
-    let (channel, _) =
-        treiter_node_agent::tls::channel(&config.hub, Arc::new(tls), Duration::from_secs(5))
-            .await
-            .expect("channel");
+    let channel = party_channel(pki, slug, hub).await;
     let (outbound, rx) = tokio::sync::mpsc::channel(8);
     let hello = AgentMessage {
         body: Some(agent_message::Body::Hello(Hello {

@@ -15,7 +15,7 @@ use treiter_proto::v1::coordinator_server::Coordinator;
 
 use crate::cases::access::AccessKind;
 use crate::cases::model::{ActorRef, Case, CaseEvent, EventKind, next_phases};
-use crate::cases::{Change, LabelChange, ListFilter};
+use crate::cases::{CaseRegistry, Change, LabelChange, ListFilter};
 use crate::identity::{IdentityError, Oin};
 use crate::parties::Party;
 use crate::persons::Person;
@@ -243,6 +243,33 @@ impl CoordinatorService {
         }
     }
 
+    /// One case change: authenticate the person, take the request's idempotency key and
+    /// fingerprint, apply the change at the hub's time, and render the result.
+    fn change<R: ChangeRequest>(
+        &self,
+        request: Request<R>,
+        method: &str,
+        apply: impl FnOnce(
+            &CaseRegistry,
+            &Change<'_>,
+            &Party,
+            &R,
+            OffsetDateTime,
+        ) -> Result<(Case, CaseEvent), Status>,
+    ) -> Result<Response<wire::CaseUpdate>, Status> {
+        let (person, party) = self.case_person(&request)?;
+        let req = request.into_inner();
+        let fingerprint = format!("{method}:{req:?}");
+        let change = Change {
+            person: &person,
+            client_request_id: req.client_request_id(),
+            fingerprint: &fingerprint,
+        };
+        let at = self.hub.clock.now();
+        let done = apply(&self.hub.cases, &change, &party, &req, at)?;
+        Ok(self.update(&person, done, at))
+    }
+
     fn update(
         &self,
         person: &Person,
@@ -289,9 +316,35 @@ fn pseudonym(subject: &Option<wire::SubjectPseudonym>) -> &str {
     subject.as_ref().map(|s| s.hex.as_str()).unwrap_or_default()
 }
 
-fn fingerprint<T: std::fmt::Debug>(method: &str, message: &T) -> String {
-    format!("{method}:{message:?}")
+/// A request that changes a case, with its idempotency key.
+trait ChangeRequest: std::fmt::Debug {
+    fn client_request_id(&self) -> &str;
 }
+
+macro_rules! change_requests {
+    ($($t:ident),* $(,)?) => {
+        $(impl ChangeRequest for wire::$t {
+            fn client_request_id(&self) -> &str {
+                &self.client_request_id
+            }
+        })*
+    };
+}
+
+change_requests!(
+    CreateCaseRequest,
+    MovePhaseRequest,
+    EscalateRequest,
+    RecordContactRequest,
+    AddSubjectRequest,
+    UpdateSubjectRequest,
+    RemoveSubjectRequest,
+    RecordConsentRequest,
+    WithdrawConsentRequest,
+    AddParticipantRequest,
+    RemoveParticipantRequest,
+    DeclareEmergencyRequest,
+);
 
 #[tonic::async_trait]
 impl Coordinator for CoordinatorService {
@@ -318,22 +371,11 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<wire::CreateCaseRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let stadsdeel: Stadsdeel = word("stadsdeel", &req.stadsdeel)?;
-        let melding_at = instant("melding_at", req.melding_at)?;
-        let fp = fingerprint("CreateCase", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done =
-            self.hub
-                .cases
-                .create(&change, stadsdeel, melding_at, &req.external_reference, at)?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "CreateCase", |cases, change, _, req, at| {
+            let stadsdeel: Stadsdeel = word("stadsdeel", &req.stadsdeel)?;
+            let melding_at = instant("melding_at", req.melding_at)?;
+            Ok(cases.create(change, stadsdeel, melding_at, &req.external_reference, at)?)
+        })
     }
 
     async fn get_case(
@@ -434,277 +476,172 @@ impl Coordinator for CoordinatorService {
         &self,
         request: Request<wire::MovePhaseRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let to: Phase = word("to_phase", &req.to_phase)?;
-        let expected: Option<Phase> = if req.expected_phase.is_empty() {
-            None
-        } else {
-            Some(word("expected_phase", &req.expected_phase)?)
-        };
-        let fp = fingerprint("MovePhase", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done =
-            self.hub
-                .cases
-                .move_phase(&change, &req.case_id, to, &req.reason, expected, at)?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "MovePhase", |cases, change, _, req, at| {
+            let to: Phase = word("to_phase", &req.to_phase)?;
+            let expected: Option<Phase> = if req.expected_phase.is_empty() {
+                None
+            } else {
+                Some(word("expected_phase", &req.expected_phase)?)
+            };
+            Ok(cases.move_phase(change, &req.case_id, to, &req.reason, expected, at)?)
+        })
     }
 
     async fn escalate(
         &self,
         request: Request<wire::EscalateRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let fp = fingerprint("Escalate", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self
-            .hub
-            .cases
-            .escalate(&change, &req.case_id, &req.reason, at)?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "Escalate", |cases, change, _, req, at| {
+            Ok(cases.escalate(change, &req.case_id, &req.reason, at)?)
+        })
     }
 
     async fn record_contact(
         &self,
         request: Request<wire::RecordContactRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let contacted_at = instant("contacted_at", req.contacted_at)?;
-        let fp = fingerprint("RecordContact", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self
-            .hub
-            .cases
-            .record_contact(&change, &req.case_id, contacted_at, at)?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "RecordContact", |cases, change, _, req, at| {
+            let contacted_at = instant("contacted_at", req.contacted_at)?;
+            Ok(cases.record_contact(change, &req.case_id, contacted_at, at)?)
+        })
     }
 
     async fn add_subject(
         &self,
         request: Request<wire::AddSubjectRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let role: SubjectRole = word("role", &req.role)?;
-        let fp = fingerprint("AddSubject", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self.hub.cases.add_subject(
-            &change,
-            &req.case_id,
-            pseudonym(&req.subject),
-            role,
-            &req.label,
-            at,
-        )?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "AddSubject", |cases, change, _, req, at| {
+            let role: SubjectRole = word("role", &req.role)?;
+            Ok(cases.add_subject(
+                change,
+                &req.case_id,
+                pseudonym(&req.subject),
+                role,
+                &req.label,
+                at,
+            )?)
+        })
     }
 
     async fn update_subject(
         &self,
         request: Request<wire::UpdateSubjectRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let role: Option<SubjectRole> = if req.role.is_empty() {
-            None
-        } else {
-            Some(word("role", &req.role)?)
-        };
-        let label = match (req.clear_label, req.label.is_empty()) {
-            (true, false) => {
-                return Err(Status::invalid_argument(
-                    "label and clear_label cannot both be set",
-                ));
-            }
-            (true, true) => LabelChange::Clear,
-            (false, true) => LabelChange::Keep,
-            (false, false) => LabelChange::Set(req.label.clone()),
-        };
-        let fp = fingerprint("UpdateSubject", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self.hub.cases.update_subject(
-            &change,
-            &req.case_id,
-            pseudonym(&req.subject),
-            role,
-            label,
-            at,
-        )?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "UpdateSubject", |cases, change, _, req, at| {
+            let role: Option<SubjectRole> = if req.role.is_empty() {
+                None
+            } else {
+                Some(word("role", &req.role)?)
+            };
+            let label = match (req.clear_label, req.label.is_empty()) {
+                (true, false) => {
+                    return Err(Status::invalid_argument(
+                        "label and clear_label cannot both be set",
+                    ));
+                }
+                (true, true) => LabelChange::Clear,
+                (false, true) => LabelChange::Keep,
+                (false, false) => LabelChange::Set(req.label.clone()),
+            };
+            Ok(cases.update_subject(
+                change,
+                &req.case_id,
+                pseudonym(&req.subject),
+                role,
+                label,
+                at,
+            )?)
+        })
     }
 
     async fn remove_subject(
         &self,
         request: Request<wire::RemoveSubjectRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let fp = fingerprint("RemoveSubject", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self.hub.cases.remove_subject(
-            &change,
-            &req.case_id,
-            pseudonym(&req.subject),
-            &req.reason,
-            at,
-        )?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "RemoveSubject", |cases, change, _, req, at| {
+            Ok(cases.remove_subject(
+                change,
+                &req.case_id,
+                pseudonym(&req.subject),
+                &req.reason,
+                at,
+            )?)
+        })
     }
 
     async fn record_consent(
         &self,
         request: Request<wire::RecordConsentRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let category: Category = word("category", &req.category)?;
-        let fp = fingerprint("RecordConsent", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self.hub.cases.consent(
-            &change,
-            &req.case_id,
-            pseudonym(&req.subject),
-            category,
-            true,
-            &req.date,
-            at,
-        )?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "RecordConsent", |cases, change, _, req, at| {
+            let category: Category = word("category", &req.category)?;
+            Ok(cases.consent(
+                change,
+                &req.case_id,
+                pseudonym(&req.subject),
+                category,
+                true,
+                &req.date,
+                at,
+            )?)
+        })
     }
 
     async fn withdraw_consent(
         &self,
         request: Request<wire::WithdrawConsentRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let category: Category = word("category", &req.category)?;
-        let fp = fingerprint("WithdrawConsent", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self.hub.cases.consent(
-            &change,
-            &req.case_id,
-            pseudonym(&req.subject),
-            category,
-            false,
-            &req.date,
-            at,
-        )?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "WithdrawConsent", |cases, change, _, req, at| {
+            let category: Category = word("category", &req.category)?;
+            Ok(cases.consent(
+                change,
+                &req.case_id,
+                pseudonym(&req.subject),
+                category,
+                false,
+                &req.date,
+                at,
+            )?)
+        })
     }
 
     async fn add_participant(
         &self,
         request: Request<wire::AddParticipantRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let oin = Oin::parse(&req.party_oin)
-            .map_err(|e| Status::invalid_argument(format!("party_oin: {e}")))?;
-        self.hub
-            .parties
-            .get(&oin)
-            .map_err(|e| Status::not_found(e.to_string()))?;
-        let fp = fingerprint("AddParticipant", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self
-            .hub
-            .cases
-            .add_participant(&change, &req.case_id, oin.as_str(), at)?;
-        Ok(self.update(&person, done, at))
+        let parties = &self.hub.parties;
+        self.change(request, "AddParticipant", |cases, change, _, req, at| {
+            let oin = Oin::parse(&req.party_oin)
+                .map_err(|e| Status::invalid_argument(format!("party_oin: {e}")))?;
+            parties
+                .get(&oin)
+                .map_err(|e| Status::not_found(e.to_string()))?;
+            Ok(cases.add_participant(change, &req.case_id, oin.as_str(), at)?)
+        })
     }
 
     async fn remove_participant(
         &self,
         request: Request<wire::RemoveParticipantRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, _) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let oin = Oin::parse(&req.party_oin)
-            .map_err(|e| Status::invalid_argument(format!("party_oin: {e}")))?;
-        let fp = fingerprint("RemoveParticipant", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done = self.hub.cases.remove_participant(
-            &change,
-            &req.case_id,
-            oin.as_str(),
-            &req.reason,
-            at,
-        )?;
-        Ok(self.update(&person, done, at))
+        self.change(request, "RemoveParticipant", |cases, change, _, req, at| {
+            let oin = Oin::parse(&req.party_oin)
+                .map_err(|e| Status::invalid_argument(format!("party_oin: {e}")))?;
+            Ok(cases.remove_participant(change, &req.case_id, oin.as_str(), &req.reason, at)?)
+        })
     }
 
     async fn declare_emergency(
         &self,
         request: Request<wire::DeclareEmergencyRequest>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
-        let (person, party) = self.case_person(&request)?;
-        let req = request.into_inner();
-        let fp = fingerprint("DeclareEmergency", &req);
-        let change = Change {
-            person: &person,
-            client_request_id: &req.client_request_id,
-            fingerprint: &fp,
-        };
-        let at = self.hub.clock.now();
-        let done =
-            self.hub
-                .cases
-                .declare_emergency(&change, party.kind, &req.case_id, &req.reason, at)?;
-        Ok(self.update(&person, done, at))
+        self.change(
+            request,
+            "DeclareEmergency",
+            |cases, change, party, req, at| {
+                Ok(cases.declare_emergency(change, party.kind, &req.case_id, &req.reason, at)?)
+            },
+        )
     }
 
     async fn bevraag(
