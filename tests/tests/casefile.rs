@@ -831,3 +831,122 @@ async fn the_hub_itself_rejects_prohibited_content_and_strips_unlisted_fields() 
     sloppy.abort();
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn bevraging_reports_hits_and_watching_streams_each_partner() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+    let case = case_in(&mut im, "registratie").await;
+    let stranger = "ab".repeat(32);
+    im.add_subject(wire::AddSubjectRequest {
+        client_request_id: "stranger".into(),
+        case_id: case.clone(),
+        subject: Some(wire::SubjectPseudonym {
+            hex: stranger.clone(),
+        }),
+        role: "melder".into(),
+        label: String::new(),
+    })
+    .await
+    .expect("subject");
+
+    let result = |hits: &wire::BevragingResult, slug: &str| {
+        let oin = PARTIES.iter().find(|p| p.slug == slug).expect("party").oin;
+        hits.partners
+            .iter()
+            .find(|p| p.party.as_ref().is_some_and(|p| p.oin == oin))
+            .map(|p| p.result.clone())
+            .expect("listed")
+    };
+    let hits = im
+        .bevraag(wire::BevraagRequest {
+            case_id: case.clone(),
+            subject: Some(wire::SubjectPseudonym { hex: dader() }),
+            deadline_ms: 3000,
+        })
+        .await
+        .expect("bevraging")
+        .into_inner();
+    assert_eq!(
+        hits.purpose, "registratie",
+        "the purpose that fits the phase (4.2)"
+    );
+    assert_eq!(hits.partners.len(), PARTIES.len());
+    assert_eq!(result(&hits, "politie"), "hit");
+    assert_eq!(result(&hits, "degracht"), "hit");
+    assert_eq!(result(&hits, "lieflijkwonen"), "no-hit");
+    assert_eq!(
+        result(&hits, "om"),
+        "no-answer",
+        "offline, and a bevraging is never queued"
+    );
+    let nobody = im
+        .bevraag(wire::BevraagRequest {
+            case_id: case.clone(),
+            subject: Some(wire::SubjectPseudonym { hex: stranger }),
+            deadline_ms: 3000,
+        })
+        .await
+        .expect("bevraging")
+        .into_inner();
+    assert!(
+        nobody
+            .partners
+            .iter()
+            .all(|p| p.result == "no-hit" || p.result == "not-asked" || p.result == "no-answer"),
+        "nobody knows the stranger"
+    );
+
+    let mut stream = im
+        .watch_case_file(wire::CaseFileRequest {
+            client_request_id: String::new(),
+            case_id: case.clone(),
+            purpose: "registratie".into(),
+            subjects: Vec::new(),
+            categories: Vec::new(),
+            deadline_ms: 2000,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut events = Vec::new();
+    while let Some(event) = stream.message().await.expect("event") {
+        events.push(event.event.expect("event"));
+    }
+    use wire::case_file_event::Event;
+    let Some(Event::Started(started)) = events.first() else {
+        panic!("the first event is CaseFileStarted");
+    };
+    let asked = started.asked.len();
+    assert_eq!(asked + started.not_asked.len(), PARTIES.len());
+    let partner_events = events
+        .iter()
+        .filter(|e| matches!(e, Event::Partner(_)))
+        .count();
+    assert_eq!(partner_events, asked, "one result per asked party");
+    let Some(Event::Summary(summary)) = events.last() else {
+        panic!("the last event is the summary");
+    };
+    assert_eq!(summary.case_file_id, started.case_file_id);
+    assert_eq!(
+        summary.offline_queued, 1,
+        "the OM's questions wait in its queue"
+    );
+
+    // The queue time runs out: the OM is then shown as not answering.
+    hub.hub.clock.advance(time::Duration::hours(73));
+    let later = im
+        .get_case_file(wire::GetCaseFileRequest {
+            case_file_id: started.case_file_id.clone(),
+        })
+        .await
+        .expect("file")
+        .into_inner();
+    let om = partner(&later, "om");
+    assert_eq!(om.status, "no-answer");
+    assert_eq!(om.no_answer_reason, "queue-expired");
+    partners.stop().await;
+    hub.stop().await;
+}

@@ -1111,8 +1111,45 @@ pub fn get_case_file(hub: &Hub, person: &Person, id: &str) -> Result<wire::CaseF
     if owner.as_deref() != Some(person.id.as_str()) {
         return Err(Status::not_found(format!("no case file {id} of yours")));
     }
-    hub.cases.get(person, &file.case_id, hub.clock.now())?;
-    Ok(file)
+    let now = hub.clock.now();
+    hub.cases.get(person, &file.case_id, now)?;
+    Ok(with_expired_queues(file, now))
+}
+
+/// A file as of `now`: questions whose queue time ran out will never be answered, so
+/// their partners show "no-answer" with reason "queue-expired" instead of waiting.
+fn with_expired_queues(mut file: wire::CaseFile, now: OffsetDateTime) -> wire::CaseFile {
+    let now = prost_types::Timestamp {
+        seconds: now.unix_timestamp(),
+        nanos: 0,
+    };
+    let mut changed = false;
+    for partner in &mut file.partners {
+        let expired = partner
+            .queued_until
+            .as_ref()
+            .is_some_and(|until| until.seconds < now.seconds);
+        if !expired {
+            continue;
+        }
+        for subject in &mut partner.subjects {
+            if subject.status == "offline-queued" || subject.status == "hit" {
+                subject.status = "no-answer".into();
+                subject.no_answer_reason = "queue-expired".into();
+                partner.no_answer_reason = "queue-expired".into();
+                changed = true;
+            }
+        }
+        settle(partner);
+    }
+    if changed {
+        let duration = file.summary.as_ref().map(|s| s.duration_ms).unwrap_or(0);
+        summarise(&mut file, std::time::Instant::now());
+        if let Some(summary) = &mut file.summary {
+            summary.duration_ms = duration;
+        }
+    }
+    file
 }
 
 /// The caller's own case files of one case, newest first, without their entries.
