@@ -950,3 +950,86 @@ async fn bevraging_reports_hits_and_watching_streams_each_partner() {
     partners.stop().await;
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_late_answer_kept_before_a_crash_joins_its_case_file_after_the_restart() {
+    use treiter_hub::store::{SledStore, Space, Store};
+    let pki = Pki::new();
+    let data_dir = pki.dir.path().join("replay-hub-data");
+    let loopback = "127.0.0.1:0".parse().expect("addr");
+    let first = TestHub::start_in(&pki, loopback, &data_dir, "").await;
+    let partners = Partners::start(&pki, &first, &["om"]).await;
+    let mut sdr = client(&pki, &first, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 2000)
+        .await
+        .expect("file");
+    assert_eq!(partner(&file, "om").status, "offline-queued");
+    partners.stop().await;
+    first.stop().await;
+
+    // What the hub writes when the OM's answer arrives, just before it would join the
+    // file: the question leaves the outbox and the answer is kept. Then it "crashes".
+    {
+        let store: Arc<dyn Store> = loop {
+            match SledStore::open(&data_dir) {
+                Ok(store) => break Arc::new(store),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let om = treiter_hub::identity::Oin::parse("00000003000000000003").expect("oin");
+        let outbox = treiter_hub::questions::outbox::Outbox::new(store.clone());
+        let (queued, _) = outbox.for_party(&om).expect("outbox");
+        assert_eq!(
+            queued.len(),
+            2,
+            "the OM's bevraging per subject waits in the outbox"
+        );
+        for entry in queued {
+            let request_id = entry.request_id().as_str().to_owned();
+            let answer = wire::Answer {
+                request_id: request_id.clone(),
+                kind: Some(wire::answer::Kind::Bevraging(wire::BevragingAnswer {
+                    hit: false,
+                })),
+            };
+            assert!(outbox.settle(&om, &request_id, &answer).expect("settle"));
+            assert!(
+                store
+                    .get(Space::LateAnswers, request_id.as_bytes())
+                    .expect("read")
+                    .is_some()
+            );
+        }
+    }
+
+    let second = TestHub::start_in(&pki, loopback, &data_dir, "").await;
+    let mut sdr = client(&pki, &second, SDR_OOST).await;
+    let mut joined = None;
+    for _ in 0..100 {
+        let now = sdr
+            .get_case_file(wire::GetCaseFileRequest {
+                case_file_id: file.id.clone(),
+            })
+            .await
+            .expect("file")
+            .into_inner();
+        if partner(&now, "om").status == "no-hit" {
+            joined = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let joined = joined.expect("the kept answer joined its case file after the restart");
+    assert!(partner(&joined, "om").late);
+    assert!(
+        second
+            .hub
+            .store
+            .scan(Space::LateAnswers, b"")
+            .expect("scan")
+            .is_empty(),
+        "forgotten in the same batch that stored the file"
+    );
+    second.stop().await;
+}

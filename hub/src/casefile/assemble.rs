@@ -909,6 +909,12 @@ pub async fn bevraag(
 pub async fn run_late_answers(hub: Arc<Hub>) {
     let mut late = hub.questioner.late_answers();
     let mut shutdown = hub.shutdown_signal();
+    // Answers that arrived before a crash or restart but were not joined yet.
+    for answer in hub.questioner.kept_late_answers() {
+        if let Err(status) = join_late(&hub, answer).await {
+            tracing::error!(error = %status.message(), "a kept late answer could not be joined to its case file");
+        }
+    }
     loop {
         let answer = tokio::select! {
             received = late.recv() => received,
@@ -938,6 +944,8 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
     let store = hub.store.as_ref();
     let unavailable = |e: crate::store::StoreError| Status::unavailable(e.to_string());
     let Some(queued) = files::queued(store, late.request_id.as_str()).map_err(unavailable)? else {
+        // Joined already (a repeat), or asked for no case file: nothing waits for it.
+        files::forget_orphan(store, late.request_id.as_str()).map_err(unavailable)?;
         return Ok(());
     };
     let Some(file) = files::load(store, &queued.file_id).map_err(unavailable)? else {
@@ -1057,6 +1065,13 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
         }
     }
     let _guard = FILE_WRITES.lock().await;
+    // A repeat of this answer may have been joined while this one was being decided.
+    if files::queued(store, late.request_id.as_str())
+        .map_err(unavailable)?
+        .is_none()
+    {
+        return Ok(());
+    }
     // Re-read under the lock: another late answer may have changed the file meanwhile.
     let Some(mut file) = files::load(store, &queued.file_id).map_err(unavailable)? else {
         return Ok(());

@@ -99,6 +99,10 @@ pub fn save(
     notices: &[(String, Notice)],
 ) -> Result<(), StoreError> {
     let mut batch = Batch::new();
+    for request_id in forget {
+        // A late answer is forgotten together with its queued request.
+        crate::questions::outbox::forget_late_answer(&mut batch, request_id);
+    }
     batch.put(Space::CaseFiles, file_key(&file.id), file.encode_to_vec());
     batch.put(
         Space::CaseFiles,
@@ -134,4 +138,11 @@ pub fn notices(store: &dyn Store, party: &str) -> Result<Vec<Notice>, StoreError
         .into_iter()
         .filter_map(|(_, v)| serde_json::from_slice(&v).ok())
         .collect())
+}
+
+/// Forgets a kept late answer that belongs to no case file (any more).
+pub fn forget_orphan(store: &dyn Store, request_id: &str) -> Result<(), StoreError> {
+    let mut batch = Batch::new();
+    crate::questions::outbox::forget_late_answer(&mut batch, request_id);
+    store.apply(batch)
 }

@@ -215,6 +215,25 @@ impl Questions {
             .await
     }
 
+    /// Late answers kept in the store whose reader did not yet forget them (after a
+    /// crash or restart): the reader handles them again, then forgets them.
+    pub fn kept_late_answers(&self) -> Vec<LateAnswer> {
+        match self.inner.outbox.kept_answers() {
+            Ok(kept) => kept
+                .into_iter()
+                .map(|(party, request_id, answer)| LateAnswer {
+                    party,
+                    request_id: RequestId::from_wire(request_id),
+                    answer,
+                })
+                .collect(),
+            Err(error) => {
+                tracing::error!(%error, "cannot read the kept late answers");
+                Vec::new()
+            }
+        }
+    }
+
     /// Answers to queued questions, from now on. Subscribe before asking, and keep
     /// reading: an answer that arrives while nobody subscribes, or while a reader is
     /// [`LATE_ANSWER_CAPACITY`] answers behind, is not taken (its question stays queued
@@ -460,8 +479,8 @@ impl Questions {
             return AnswerReceipt::Kept;
         }
         let outbox = self.inner.outbox.clone();
-        let (party, id) = (from.clone(), request_id.clone());
-        match blocking(move || outbox.take(&party, id.as_str())).await {
+        let (party, id, kept) = (from.clone(), request_id.clone(), answer.clone());
+        match blocking(move || outbox.settle(&party, id.as_str(), &kept)).await {
             Ok(true) => {}
             Ok(false) => return AnswerReceipt::Unknown,
             Err(error) => {
@@ -478,9 +497,10 @@ impl Questions {
             answer,
         };
         if self.inner.late.send(late).is_err() {
-            // The last reader went away between the check and now.
+            // The last reader went away between the check and now; the answer is kept
+            // in the store and handed on again by `kept_late_answers` at the next start.
             tracing::error!(oin = %from, request = %request_id,
-                "the late answer had no reader after all; it is lost");
+                "the late answer had no reader after all; it is kept for the next start");
         }
         AnswerReceipt::Late
     }

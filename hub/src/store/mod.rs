@@ -31,6 +31,9 @@ pub enum Space {
     CaseFiles,
     /// Notifications for privacy officers (articles 7, 15.2), by party OIN + sequence.
     Notifications,
+    /// Answers to queued questions, kept from the moment the question leaves the outbox
+    /// until their reader has stored what it made of them, by request id.
+    LateAnswers,
 }
 
 impl Space {
@@ -44,6 +47,7 @@ impl Space {
             Space::Outbox => 5,
             Space::CaseFiles => 6,
             Space::Notifications => 7,
+            Space::LateAnswers => 8,
         }
     }
 
@@ -65,6 +69,7 @@ impl fmt::Display for Space {
             Space::Outbox => "outbox",
             Space::CaseFiles => "case-files",
             Space::Notifications => "notifications",
+            Space::LateAnswers => "late-answers",
         };
         f.write_str(name)
     }
