@@ -615,6 +615,15 @@ async fn bad_case_file_requests_get_specific_statuses() {
         .expect_err("3.3");
     assert_eq!(evaluatie.code(), Code::InvalidArgument);
     assert!(evaluatie.message().contains("3.3"));
+    let unfit = case_file(&mut sdr, &case, "aanpak", 0)
+        .await
+        .expect_err("aanpak does not fit duiding");
+    assert_eq!(unfit.code(), Code::FailedPrecondition);
+    assert!(
+        unfit.message().contains("art. 4.2") && unfit.message().ends_with("duiding"),
+        "{}",
+        unfit.message()
+    );
     let word = case_file(&mut sdr, &case, "onderzoek", 0)
         .await
         .expect_err("unknown purpose");

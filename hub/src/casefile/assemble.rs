@@ -536,6 +536,26 @@ fn context(
             case.id, case.phase
         )));
     }
+    // Article 4.2, as the encoding states it; the requester's own active emergency sets
+    // it aside for purpose aanpak (article 15.1).
+    let fits = |p: Purpose| hub.covenant.compiled().fit(p).0 & case.phase.bit() != 0;
+    let own_emergency = purpose == Purpose::Aanpak
+        && case
+            .active_emergency(at)
+            .is_some_and(|e| e.declared_by.person == person.id);
+    if !fits(purpose) && !own_emergency {
+        let fitting: Vec<&str> = Purpose::ALL
+            .iter()
+            .filter(|p| fits(**p))
+            .map(|p| p.as_str())
+            .collect();
+        return Err(Status::failed_precondition(format!(
+            "purpose {purpose} does not fit phase {} of case {} (art. 4.2); in this phase: {}",
+            case.phase,
+            case.id,
+            fitting.join(", ")
+        )));
+    }
     let team = acting.access == AccessKind::CaseTeam;
     Ok((
         ShareContext {
