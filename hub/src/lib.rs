@@ -24,6 +24,8 @@
 //! - [`server`]: serving the gRPC API until shutdown.
 //! - [`store`]: the durable key-value store behind a trait (sled by default).
 //! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`) and its client.
+//! - [`log`]: the tamper-evident decision log: Merkle tree, proofs, signed checkpoints,
+//!   durable segment files with group commit, verification.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -34,6 +36,7 @@ pub mod clock;
 pub mod config;
 pub mod fanout;
 pub mod identity;
+pub mod log;
 pub mod parties;
 pub mod persons;
 pub mod questions;

@@ -9,7 +9,7 @@
 //! Logs name request ids, pseudonyms, categories, field names, outcomes and articles,
 //! never a field value (article 12.3).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use time::OffsetDateTime;
@@ -21,10 +21,16 @@ use treiter_proto::v1::{
 };
 
 use crate::cache::{self, AnswerCache};
-use crate::config::{AgentConfig, SourceConfig};
+use crate::config::{AgentConfig, CategorySource, SourceConfig};
 use crate::error::SetupError;
 use crate::gate::{self, Gate, OwnParty, ShareContext};
-use crate::sources::{JsonDirSource, Source, SourceError, SourceRecord};
+use crate::metrics::{CategoryLabels, Metrics, RefusalLabels};
+use crate::receipts::{Event, ReceiptLog};
+use crate::sources::{
+    CategoryPlan, IndexReport, JsonDirSource, RoutedSource, Source, SourceError, SourceRecord,
+    SqliteSource,
+};
+use treiter_proto::pseudonym::PseudonymKey;
 
 /// The stable words of [`Unanswerable::reason`].
 pub mod reason {
@@ -47,6 +53,10 @@ pub struct Answerer {
     /// Recent answers by request id. A std mutex: it is held only to look up or insert,
     /// never across the source read.
     cache: Mutex<AnswerCache>,
+    /// What is counted for `/metrics`.
+    metrics: Arc<Metrics>,
+    /// The receipt log (article 10.3), when configured.
+    receipts: Option<Arc<ReceiptLog>>,
 }
 
 impl std::fmt::Debug for Answerer {
@@ -75,7 +85,56 @@ impl Answerer {
                 cache::DEFAULT_ENTRIES,
                 cache::DEFAULT_BYTES,
             )),
+            metrics: Arc::new(Metrics::new()),
+            receipts: None,
         }
+    }
+
+    /// Writes a receipt for every share answered to `receipts` (article 10.3).
+    pub fn with_receipts(self, receipts: Arc<ReceiptLog>) -> Answerer {
+        Answerer {
+            receipts: Some(receipts),
+            ..self
+        }
+    }
+
+    /// The metrics this answerer counts into (shared with the link and `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The receipt log, if any.
+    pub fn receipts(&self) -> Option<&Arc<ReceiptLog>> {
+        self.receipts.as_ref()
+    }
+
+    /// Rebuilds the sources' in-memory indexes (SQLite pseudonym indexes).
+    pub fn refresh_sources(&self) -> Result<Vec<IndexReport>, SourceError> {
+        let Some(source) = &self.source else {
+            return Ok(Vec::new());
+        };
+        let reports = source.refresh()?;
+        for r in &reports {
+            self.metrics
+                .index_subjects
+                .get_or_create(&CategoryLabels {
+                    category: r.category.as_str().into(),
+                })
+                .set(i64::try_from(r.subjects).unwrap_or(i64::MAX));
+        }
+        Ok(reports)
+    }
+
+    /// What the agent would share for each served category: its source, the mapping,
+    /// the columns that never leave, and the fields the covenant lists for it.
+    pub fn plans(&self) -> Vec<(Category, Option<CategoryPlan>, Vec<String>)> {
+        self.categories
+            .iter()
+            .map(|c| {
+                let plan = self.source.as_ref().and_then(|s| s.plan(*c));
+                (*c, plan, covenant_fields(self.gate.covenant(), *c))
+            })
+            .collect()
     }
 
     /// Replaces the answer cache's bounds (entries, total encoded bytes).
@@ -90,16 +149,91 @@ impl Answerer {
     /// categories are the configured ones, or else every category folder of the source.
     pub fn from_config(config: &AgentConfig) -> Result<Answerer, SetupError> {
         let covenant = load_covenant(&config.covenant)?;
-        let source: Option<Box<dyn Source>> = match &config.source {
+        let default: Option<Box<dyn Source>> = match &config.source {
             None => None,
             Some(SourceConfig::JsonDir { path }) => Some(Box::new(JsonDirSource::open(path)?)),
+        };
+        let key = match &config.pseudonym_key {
+            Some(path) => Some(PseudonymKey::load(path)?),
+            None => None,
+        };
+        let mut routes: Vec<(Category, Box<dyn Source>)> = Vec::new();
+        for (category, chosen) in &config.category_sources {
+            let source: Box<dyn Source> = match chosen {
+                CategorySource::JsonDir { path } => Box::new(JsonDirSource::open(path)?),
+                CategorySource::Sqlite(settings) => {
+                    let listed = covenant_fields(&covenant, *category);
+                    for (column, field) in &settings.fields {
+                        if !listed.contains(field) {
+                            return Err(SetupError::UnknownField {
+                                setting: format!("{}.fields.{column}", settings.setting),
+                                field: field.clone(),
+                                category: *category,
+                                listed: listed.join(", "),
+                            });
+                        }
+                    }
+                    // The configuration refuses a SQLite category without a key.
+                    let Some(key) = &key else {
+                        return Err(SetupError::MissingPseudonymKey {
+                            setting: settings.setting.clone(),
+                        });
+                    };
+                    Box::new(SqliteSource::open(
+                        *category,
+                        settings.clone(),
+                        key.clone(),
+                    )?)
+                }
+            };
+            routes.push((*category, source));
+        }
+        let source: Option<Box<dyn Source>> = if routes.is_empty() {
+            default
+        } else {
+            Some(Box::new(RoutedSource::new(routes, default)))
         };
         let categories = match (&config.categories, &source) {
             (Some(listed), _) => listed.clone(),
             (None, Some(source)) => source.categories(),
             (None, None) => Vec::new(),
         };
-        Ok(Answerer::new(covenant, source, categories))
+        let mut answerer = Answerer::new(covenant, source, categories);
+        if let Some(path) = &config.receipts {
+            answerer = answerer.with_receipts(Arc::new(ReceiptLog::open(path)?));
+        }
+        // Publishes the index sizes the sources built while opening.
+        if let Some(source) = &answerer.source {
+            for category in &answerer.categories {
+                if let Some(CategoryPlan {
+                    subjects: Some(n), ..
+                }) = source.plan(*category)
+                {
+                    answerer
+                        .metrics
+                        .index_subjects
+                        .get_or_create(&CategoryLabels {
+                            category: category.as_str().into(),
+                        })
+                        .set(i64::try_from(n).unwrap_or(i64::MAX));
+                }
+            }
+        }
+        Ok(answerer)
+    }
+
+    /// The covenant the agent decides with.
+    pub fn covenant(&self) -> &Covenant {
+        self.gate.covenant()
+    }
+
+    /// Whether a party of `kind` may provide `category` at all (article 8.2).
+    pub fn may_provide(&self, kind: treiter_policies::PartyKind, category: Category) -> bool {
+        self.gate
+            .covenant()
+            .compiled()
+            .category(category)
+            .is_some_and(|rules| treiter_policies::compile::has(rules.sources, kind.bit()))
     }
 
     /// The covenant version the agent decides with (Hello.covenant_version).
@@ -147,7 +281,69 @@ impl Answerer {
             request_id: id.to_owned(),
             kind: Some(kind),
         };
-        self.lock_cache().insert_or_get(id, answer)
+        // The receipt is on disk before the answer can leave: a share the party cannot
+        // account for is not sent (article 10.3).
+        if let Err(error) = self.write_receipts(&answer, question, now) {
+            tracing::error!(request = %id, %error, "cannot write the receipt log; the answer is not sent");
+            return Answer {
+                request_id: id.to_owned(),
+                kind: Some(unanswerable(
+                    reason::SOURCE_UNAVAILABLE,
+                    "the partner's agent cannot write its receipt log; the partner's agent log has the details".into(),
+                )),
+            };
+        }
+        let kept = self.lock_cache().insert_or_get(id, answer);
+        self.metrics.answered(match &kept.kind {
+            Some(answer::Kind::Bevraging(_)) => "bevraging",
+            Some(answer::Kind::Shares(_)) => "shares",
+            Some(answer::Kind::Unanswerable(_)) | None => "unanswerable",
+        });
+        kept
+    }
+
+    /// Writes the receipts of a freshly computed answer: one per record sent or
+    /// withheld. A bevraging or an unanswerable question shares nothing.
+    fn write_receipts(
+        &self,
+        answer: &Answer,
+        question: &Question,
+        now: SystemTime,
+    ) -> Result<(), crate::receipts::ReceiptError> {
+        let (Some(log), Some(answer::Kind::Shares(shares))) = (&self.receipts, &answer.kind) else {
+            return Ok(());
+        };
+        let subject = match &question.kind {
+            Some(question::Kind::ShareRequest(r)) => r
+                .subject
+                .as_ref()
+                .map(|s| s.hex.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let mut events = Vec::new();
+        for record in &shares.records {
+            events.push(Event::ShareSent {
+                request: answer.request_id.clone(),
+                category: record.category.clone(),
+                subject: subject.clone(),
+                reference: record.source_reference.clone(),
+                fields: record.fields.iter().map(|f| f.name.clone()).collect(),
+                stripped: record.stripped_at_source.clone(),
+            });
+        }
+        for withheld in &shares.withheld {
+            let decision = withheld.decision.clone().unwrap_or_default();
+            events.push(Event::ShareWithheld {
+                request: answer.request_id.clone(),
+                category: withheld.category.clone(),
+                subject: subject.clone(),
+                outcome: decision.outcome,
+                articles: decision.articles,
+                offered: decision.stripped,
+            });
+        }
+        log.append(OffsetDateTime::from(now), events)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, AnswerCache> {
@@ -274,6 +470,12 @@ impl Answerer {
                         articles = ?articles(&decision.articles),
                         "record permitted by the pre-check"
                     );
+                    self.metrics
+                        .shares_sent
+                        .get_or_create(&CategoryLabels {
+                            category: record.category.as_str().into(),
+                        })
+                        .inc();
                     out.records.push(to_wire(
                         &record,
                         &decision.passed,
@@ -306,6 +508,13 @@ impl Answerer {
                             "record denied by the pre-check and withheld"
                         );
                     }
+                    self.metrics
+                        .shares_refused
+                        .get_or_create(&RefusalLabels {
+                            category: record.category.as_str().into(),
+                            outcome: decision.outcome.as_str().into(),
+                        })
+                        .inc();
                     out.withheld.push(WithheldAtSource {
                         category: record.category.as_str().to_owned(),
                         decision: Some(gate::decision_to_proto(&decision, &offered)),
@@ -327,6 +536,20 @@ pub fn load_covenant(path: &std::path::Path) -> Result<Covenant, SetupError> {
         path: path.to_path_buf(),
         report: d.plain(),
     })
+}
+
+/// The field names the covenant lists for `category` (article 6); empty when the
+/// encoding does not have the category.
+pub fn covenant_fields(covenant: &Covenant, category: Category) -> Vec<String> {
+    let compiled = covenant.compiled();
+    match compiled.category(category) {
+        None => Vec::new(),
+        Some(rules) => rules
+            .fields
+            .iter()
+            .filter_map(|id| compiled.fields.get(usize::from(id)).cloned())
+            .collect(),
+    }
 }
 
 fn articles(list: &[treiter_policies::ArticleNo]) -> Vec<String> {
@@ -387,6 +610,11 @@ fn source_failed(id: &str, error: &SourceError) -> answer::Kind {
         SourceError::UnknownCategory { .. } => "the source has a folder that is not a category",
         SourceError::TooLarge { .. } => "a record file is too large",
         SourceError::Json { .. } | SourceError::Record { .. } => "a record file is malformed",
+        SourceError::DatabaseMissing { .. } | SourceError::Sqlite { .. } => {
+            "the partner's database could not be read"
+        }
+        SourceError::Query { .. } => "a configured query of the partner's database is unusable",
+        SourceError::Value { .. } => "a record in the partner's database is malformed",
     };
     unanswerable(
         reason::SOURCE_UNAVAILABLE,

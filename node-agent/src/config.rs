@@ -4,10 +4,19 @@
 //! error names the file and the setting. See `node-agent/etc/node-agent.example.toml`.
 //!
 //! Settings: `hub_url`, `cert`, `key`, `trust_anchors` and `covenant` (required);
-//! `categories` and `[source]` (optional); `[link]` timing (defaults below). Without a
-//! `[source]` the agent still links, but answers every question "source-unavailable";
-//! without `categories` it serves every category folder its source has.
+//! `categories`, `[source]` and `[category.<name>]` tables (optional); `pseudonym_key`
+//! (required once a category reads SQLite); `receipts`; `[link]` timing, `[index]`,
+//! `[health]` and `[log]` (defaults below). Without any source the agent still links,
+//! but answers every question "source-unavailable"; without `categories` it serves
+//! every category its sources have.
+//!
+//! A `[category.<name>]` table chooses that category's source: `kind = "sqlite"` (a
+//! read-only query on a SQLite database, [`crate::sources::sqlite`]) or
+//! `kind = "json-dir"` (a directory of JSON exports). Categories without a table are
+//! served by the `[source]` table, if any.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,6 +32,11 @@ pub const DEFAULT_MAX_BACKOFF_MS: u64 = 30_000;
 pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: u64 = 10;
 /// Default heartbeat interval (seconds) until the hub's Welcome sets its own.
 pub const DEFAULT_HEARTBEAT_INTERVAL_SECONDS: u64 = 10;
+/// Default seconds between checks of the certificate and key files for a renewal.
+pub const DEFAULT_CERTIFICATE_CHECK_SECONDS: u64 = 30;
+/// Default seconds between rebuilds of the SQLite pseudonym indexes: a person entered
+/// in the partner's system is a hit at most this long after.
+pub const DEFAULT_INDEX_REFRESH_SECONDS: u64 = 300;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -39,8 +53,62 @@ pub struct AgentConfig {
     /// "source-unavailable".
     pub source: Option<SourceConfig>,
     /// The categories (article 6) this agent answers for, when the file lists them;
-    /// `None`: every category folder the source has.
+    /// `None`: every category its sources have.
     pub categories: Option<Vec<Category>>,
+    /// Per-category sources (`[category.<name>]`), by category.
+    pub category_sources: Vec<(Category, CategorySource)>,
+    /// The covenant-wide pseudonym key file (article 8.4), to index SQLite sources.
+    pub pseudonym_key: Option<PathBuf>,
+    /// The receipt log (article 10.3): every share sent and every checkpoint seen.
+    pub receipts: Option<PathBuf>,
+    /// How often the SQLite pseudonym indexes are rebuilt.
+    pub index_refresh: Duration,
+    /// The local address of `/healthz` and `/metrics`, if any.
+    pub health_listen: Option<SocketAddr>,
+    /// The log format.
+    pub log_format: LogFormat,
+}
+
+/// How the agent writes its log to standard error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// The source of one category, from its `[category.<name>]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CategorySource {
+    /// A directory with this category's folder of JSON files.
+    JsonDir {
+        /// The directory (holding `<category>/<pseudonym>.json`).
+        path: PathBuf,
+    },
+    /// A read-only query on a SQLite database.
+    Sqlite(SqliteSettings),
+}
+
+/// A category read from SQLite (see [`crate::sources::sqlite`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteSettings {
+    /// The setting's name for messages, e.g. `category.huurgegevens`.
+    pub setting: String,
+    /// The database file; opened read-only.
+    pub database: PathBuf,
+    /// One row per person the category has records about: row key, name, birth
+    /// date, postcode, house number (in that order).
+    pub identity_query: String,
+    /// The records of one person: one parameter, bound to the row key.
+    pub records_query: String,
+    /// The column with the source's own reference of a record.
+    pub reference_column: String,
+    /// The column with the moment the source recorded it.
+    pub recorded_at_column: String,
+    /// Source column to covenant field name; every other column stays in the agent.
+    pub fields: Vec<(String, String)>,
 }
 
 /// The configured data source.
@@ -71,6 +139,9 @@ pub struct LinkSettings {
     pub max_backoff: Duration,
     pub connect_timeout: Duration,
     pub heartbeat_interval: Duration,
+    /// How often the certificate and key files are checked for a renewal; `None`
+    /// (`certificate_check_seconds = 0`): never, a renewal needs a restart.
+    pub certificate_check: Option<Duration>,
 }
 
 /// The configuration file could not be used.
@@ -95,15 +166,41 @@ struct RawConfig {
     trust_anchors: Vec<PathBuf>,
     covenant: PathBuf,
     categories: Option<Vec<String>>,
+    pseudonym_key: Option<PathBuf>,
+    receipts: Option<PathBuf>,
     source: Option<RawSource>,
     #[serde(default)]
+    category: BTreeMap<String, RawCategory>,
+    #[serde(default)]
     link: RawLink,
+    #[serde(default)]
+    index: RawIndex,
+    #[serde(default)]
+    health: RawHealth,
+    #[serde(default)]
+    log: RawLog,
 }
 
 #[derive(Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 enum RawSource {
     JsonDir { path: PathBuf },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+enum RawCategory {
+    JsonDir {
+        path: PathBuf,
+    },
+    Sqlite {
+        database: PathBuf,
+        identity_query: String,
+        records_query: String,
+        reference_column: String,
+        recorded_at_column: String,
+        fields: BTreeMap<String, String>,
+    },
 }
 
 #[derive(Default, Deserialize)]
@@ -113,6 +210,25 @@ struct RawLink {
     max_backoff_ms: Option<u64>,
     connect_timeout_seconds: Option<u64>,
     heartbeat_interval_seconds: Option<u64>,
+    certificate_check_seconds: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndex {
+    refresh_seconds: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    listen: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: Option<String>,
 }
 
 impl AgentConfig {
@@ -166,14 +282,7 @@ impl AgentConfig {
             Some(words) => {
                 let mut categories = Vec::with_capacity(words.len());
                 for word in &words {
-                    let category: Category =
-                        word.parse().map_err(|e: treiter_policies::UnknownWord| {
-                            let hint = e
-                                .suggestion
-                                .map(|s| format!(" (did you mean '{s}'?)"))
-                                .unwrap_or_default();
-                            format!("categories: {}{hint}", e.redacted())
-                        })?;
+                    let category = parse_category("categories", word)?;
                     if categories.contains(&category) {
                         return Err(format!("categories: '{category}' is listed twice"));
                     }
@@ -187,6 +296,117 @@ impl AgentConfig {
                 path: resolve(path),
             },
         });
+        let mut category_sources = Vec::with_capacity(raw.category.len());
+        for (name, table) in raw.category {
+            let category = parse_category(&format!("[category.{name}]"), &name)?;
+            if let Some(listed) = &categories
+                && !listed.contains(&category)
+            {
+                return Err(format!(
+                    "[category.{name}] configures a source for a category that `categories` does not list; add it there or remove the table"
+                ));
+            }
+            let setting = format!("category.{name}");
+            let chosen = match table {
+                RawCategory::JsonDir { path } => CategorySource::JsonDir {
+                    path: resolve(path),
+                },
+                RawCategory::Sqlite {
+                    database,
+                    identity_query,
+                    records_query,
+                    reference_column,
+                    recorded_at_column,
+                    fields,
+                } => {
+                    if fields.is_empty() {
+                        return Err(format!(
+                            "{setting}.fields is empty: map at least one column to a field of '{name}'"
+                        ));
+                    }
+                    for (label, query) in [
+                        ("identity_query", &identity_query),
+                        ("records_query", &records_query),
+                    ] {
+                        if query.trim().is_empty() {
+                            return Err(format!("{setting}.{label} is empty"));
+                        }
+                    }
+                    let mut targets: Vec<&String> = Vec::new();
+                    for (column, field) in &fields {
+                        if targets.contains(&field) {
+                            return Err(format!(
+                                "{setting}.fields maps two columns to the field '{field}'; each field comes from one column"
+                            ));
+                        }
+                        if column == &reference_column || column == &recorded_at_column {
+                            return Err(format!(
+                                "{setting}.fields.{column}: the column is already the reference_column or recorded_at_column"
+                            ));
+                        }
+                        targets.push(field);
+                    }
+                    CategorySource::Sqlite(SqliteSettings {
+                        setting: setting.clone(),
+                        database: resolve(database),
+                        identity_query,
+                        records_query,
+                        reference_column,
+                        recorded_at_column,
+                        fields: fields.into_iter().collect(),
+                    })
+                }
+            };
+            category_sources.push((category, chosen));
+        }
+        let pseudonym_key = raw.pseudonym_key.map(resolve);
+        if pseudonym_key.is_none()
+            && let Some((category, _)) = category_sources
+                .iter()
+                .find(|(_, s)| matches!(s, CategorySource::Sqlite(_)))
+        {
+            return Err(format!(
+                "pseudonym_key is missing: category.{category} reads SQLite, and the agent pseudonymises its records with the covenant's pseudonym key (article 8.4)"
+            ));
+        }
+        let certificate_check = raw
+            .link
+            .certificate_check_seconds
+            .unwrap_or(DEFAULT_CERTIFICATE_CHECK_SECONDS);
+        let index_refresh = raw
+            .index
+            .refresh_seconds
+            .unwrap_or(DEFAULT_INDEX_REFRESH_SECONDS);
+        if index_refresh == 0 {
+            return Err("index.refresh_seconds must be at least 1".into());
+        }
+        let health_listen = match raw.health.listen {
+            None => None,
+            Some(text) => {
+                let addr: SocketAddr = text.parse().map_err(|_| {
+                    format!(
+                        "health.listen = \"{text}\" is not an address with a port, e.g. \"127.0.0.1:9464\""
+                    )
+                })?;
+                // /metrics and /healthz carry no personal data, but they are not meant
+                // for the network: the partner's monitoring scrapes them locally.
+                if !addr.ip().is_loopback() {
+                    return Err(format!(
+                        "health.listen = \"{text}\" is not a loopback address; /healthz and /metrics listen on 127.0.0.1 or ::1 only"
+                    ));
+                }
+                Some(addr)
+            }
+        };
+        let log_format = match raw.log.format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(format!(
+                    "log.format = \"{other}\" is not \"text\" or \"json\""
+                ));
+            }
+        };
         Ok(AgentConfig {
             hub,
             cert: resolve(raw.cert),
@@ -195,14 +415,33 @@ impl AgentConfig {
             covenant: resolve(raw.covenant),
             source,
             categories,
+            category_sources,
+            pseudonym_key,
+            receipts: raw.receipts.map(resolve),
+            index_refresh: Duration::from_secs(index_refresh),
+            health_listen,
+            log_format,
             link: LinkSettings {
                 initial_backoff: Duration::from_millis(initial),
                 max_backoff: Duration::from_millis(max),
                 connect_timeout: Duration::from_secs(connect),
                 heartbeat_interval: Duration::from_secs(heartbeat),
+                certificate_check: (certificate_check > 0)
+                    .then(|| Duration::from_secs(certificate_check)),
             },
         })
     }
+}
+
+/// A category word, or an error naming the setting it came from.
+fn parse_category(setting: &str, word: &str) -> Result<Category, String> {
+    word.parse().map_err(|e: treiter_policies::UnknownWord| {
+        let hint = e
+            .suggestion
+            .map(|s| format!(" (did you mean '{s}'?)"))
+            .unwrap_or_default();
+        format!("{setting}: {}{hint}", e.redacted())
+    })
 }
 
 /// Parses `https://host:port` (IPv6 literals in brackets). Only https: the link is
@@ -330,6 +569,67 @@ covenant = "treiteraanpak.covenant"
         )
         .unwrap_err();
         assert!(err.contains("unknown field `extra`"), "{err}");
+    }
+
+    #[test]
+    fn operations_settings() {
+        let c = AgentConfig::parse(
+            &format!(
+                "{MINIMAL}receipts = \"state/receipts.log\"\n[health]\nlisten = \"127.0.0.1:9464\"\n[log]\nformat = \"json\"\n[link]\ncertificate_check_seconds = 0\n"
+            ),
+            Path::new("/etc/treiter"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.receipts,
+            Some(PathBuf::from("/etc/treiter/state/receipts.log"))
+        );
+        assert_eq!(c.health_listen, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.link.certificate_check, None);
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}[health]\nlisten = \"0.0.0.0:9464\"\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("not a loopback address"), "{err}");
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}[log]\nformat = \"xml\"\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn category_tables_choose_the_source() {
+        let table = "[category.huurgegevens]\nkind = \"sqlite\"\ndatabase = \"wc.sqlite\"\nidentity_query = \"SELECT 1\"\nrecords_query = \"SELECT 1\"\nreference_column = \"r\"\nrecorded_at_column = \"t\"\n[category.huurgegevens.fields]\nstatus = \"huurstatus\"\n";
+        let err = AgentConfig::parse(&format!("{MINIMAL}{table}"), Path::new(".")).unwrap_err();
+        assert!(err.contains("pseudonym_key is missing"), "{err}");
+        let c = AgentConfig::parse(
+            &format!("pseudonym_key = \"k\"\n{MINIMAL}{table}[category.handhaving]\nkind = \"json-dir\"\npath = \"export\"\n"),
+            Path::new("/etc/treiter"),
+        )
+        .unwrap();
+        assert_eq!(c.category_sources.len(), 2);
+        let Some((Category::Huurgegevens, CategorySource::Sqlite(s))) = c.category_sources.get(1)
+        else {
+            panic!("{:?}", c.category_sources);
+        };
+        assert_eq!(s.database, Path::new("/etc/treiter/wc.sqlite"));
+        assert_eq!(s.fields, [("status".to_owned(), "huurstatus".to_owned())]);
+        let err = AgentConfig::parse(
+            &format!("pseudonym_key = \"k\"\n{MINIMAL}categories = [\"handhaving\"]\n{table}"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("`categories` does not list"), "{err}");
+        let err = AgentConfig::parse(
+            &format!("{MINIMAL}[category.huurgegeven]\nkind = \"json-dir\"\npath = \"x\"\n"),
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(err.contains("[category.huurgegeven]"), "{err}");
     }
 
     #[test]

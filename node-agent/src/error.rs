@@ -1,4 +1,5 @@
-//! Why an agent cannot start: its settings, certificates, covenant or source.
+//! Why an agent cannot start: its settings, certificates, covenant, source, pseudonym
+//! key or receipt log.
 
 use std::path::PathBuf;
 
@@ -33,4 +34,31 @@ pub enum SetupError {
     /// The data source cannot be opened.
     #[error("the data source cannot be used: {0}")]
     Source(#[from] SourceError),
+    /// The pseudonym key file is unusable.
+    #[error(transparent)]
+    PseudonymKey(#[from] treiter_proto::pseudonym::KeyError),
+    /// A SQLite category has no pseudonym key (the configuration normally refuses it).
+    #[error("{setting} reads SQLite but pseudonym_key is not set")]
+    MissingPseudonymKey {
+        /// The category's setting.
+        setting: String,
+    },
+    /// A column is mapped to a field the covenant does not list for the category:
+    /// it would always be stripped (article 8.1), so the mapping is a mistake.
+    #[error(
+        "{setting} maps to the field '{field}', which the covenant does not list for '{category}' (article 6); its fields are: {listed}"
+    )]
+    UnknownField {
+        /// The setting, e.g. `category.huurgegevens.fields.status`.
+        setting: String,
+        /// The field name mapped to.
+        field: String,
+        /// The category.
+        category: treiter_policies::Category,
+        /// The category's fields.
+        listed: String,
+    },
+    /// The receipt log cannot be opened.
+    #[error(transparent)]
+    Receipts(#[from] crate::receipts::ReceiptError),
 }

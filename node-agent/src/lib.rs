@@ -20,7 +20,14 @@
 //! - [`gate`]: the outbound pre-check: a share request and a record as a covenant
 //!   decision request, decided by the same engine as the hub.
 //! - [`sources`]: the `Source` trait and its implementations ([`sources::json_dir`]:
-//!   a directory of JSON files per category, keyed by pseudonym).
+//!   a directory of JSON files per category, keyed by pseudonym; [`sources::sqlite`]:
+//!   a read-only query per category with a local pseudonym index;
+//!   [`sources::routed`]: each category to the source its configuration chose).
+//! - [`receipts`]: the durable receipt log of shares sent and checkpoints seen
+//!   (article 10.3).
+//! - [`rotation`]: noticing renewed certificate files and loading them.
+//! - [`metrics`]: what the agent counts; [`health`]: `/healthz` and `/metrics` on a
+//!   local address.
 #![forbid(unsafe_code)]
 // Everything the agent reads comes from a partner's files or from the network: a panic
 // would drop the link or skip a pre-check. Tests may unwrap.
@@ -32,6 +39,10 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod gate;
+pub mod health;
 pub mod link;
+pub mod metrics;
+pub mod receipts;
+pub mod rotation;
 pub mod sources;
 pub mod tls;

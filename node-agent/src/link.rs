@@ -3,9 +3,18 @@
 //!
 //! The link is the agent's only connection: partners' firewalls allow outbound traffic
 //! only, so everything the hub wants from the partner comes down this one stream.
+//!
+//! No acknowledged question loses its answer: every answer waits in the agent's
+//! pending queue until the hub acknowledges it, and is sent again at the start of the
+//! next link when the link broke first (the hub answers a repeated answer with an Ack
+//! and ignores it). When the certificate files are renewed ([`crate::rotation`]), the
+//! link finishes sending what it is answering, waits for the hub's acks (bounded by
+//! [`DRAIN_LIMIT`]), closes, and reconnects at once with the new certificate.
 
+use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::SeedableRng;
@@ -15,7 +24,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status, Streaming};
 use treiter_proto::v1::agent_link_client::AgentLinkClient;
 use treiter_proto::v1::{
-    Ack, AgentMessage, Heartbeat, Hello, HubMessage, Question, Welcome, agent_message, hub_message,
+    Ack, AgentMessage, Answer, Heartbeat, Hello, HubMessage, Question, Welcome, agent_message,
+    hub_message,
 };
 
 use crate::answer::Answerer;
@@ -23,6 +33,9 @@ use crate::backoff::Backoff;
 use crate::config::AgentConfig;
 use crate::error::SetupError;
 use crate::gate::OwnParty;
+use crate::metrics::Metrics;
+use crate::receipts::Event;
+use crate::rotation::{CertWatch, Renewal};
 use crate::tls::{self, AlertSlot, TlsSetupError};
 
 /// The agent's software version, sent in Hello.
@@ -34,6 +47,16 @@ const SILENT_INTERVALS: u32 = 3;
 /// Questions answered at the same time. Each holds a blocking thread while it reads
 /// the source; more would only contend for the same disk.
 const MAX_CONCURRENT_ANSWERS: usize = 8;
+
+/// The longest a link waits, after a certificate renewal, for its answers in progress
+/// to be sent and acknowledged before it reconnects with the new certificate. What is
+/// not acknowledged by then is sent again on the new link.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+
+/// Answers kept for the hub's Ack at most; beyond it the oldest is dropped (with a
+/// warning): a hub that never acknowledges must not make the agent hold personal data
+/// without bound. The hub's outbox delivers an unanswered question again anyway.
+pub const MAX_PENDING_ANSWERS: usize = 4096;
 
 /// Why the hub refused the agent's certificate during TLS, as the alert tells it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +127,10 @@ pub enum LinkError {
     /// The connection broke.
     #[error("the link to the hub broke: {detail}")]
     Lost { detail: String },
+    /// The certificate files were renewed: the agent closed the link to reconnect
+    /// with the new certificate.
+    #[error("the certificate was renewed; reconnecting with the new one")]
+    Renewed,
     /// The hub did not speak the protocol as expected.
     #[error("protocol error on the link: {0}")]
     Protocol(String),
@@ -153,12 +180,68 @@ pub enum LinkStatus {
 /// A node agent: its configuration, TLS settings, answerer and link status.
 pub struct Agent {
     config: AgentConfig,
-    tls: Arc<rustls::ClientConfig>,
+    /// The TLS configuration in use; replaced when the certificate is renewed.
+    tls: RwLock<Arc<rustls::ClientConfig>>,
     instance_id: String,
     status: watch::Sender<LinkStatus>,
     answerer: Arc<Answerer>,
     /// Bounds the questions answered at once (see [`MAX_CONCURRENT_ANSWERS`]).
     answering: Arc<Semaphore>,
+    /// Questions being answered now (acknowledged, answer not yet handed to a link).
+    in_flight: Arc<AtomicUsize>,
+    /// Answers sent or to be sent, not yet acknowledged by the hub, oldest first.
+    pending: Arc<PendingAnswers>,
+}
+
+/// Answers waiting for the hub's Ack. A std mutex: held only to push, remove or copy.
+#[derive(Debug, Default)]
+pub struct PendingAnswers {
+    answers: Mutex<VecDeque<Answer>>,
+}
+
+impl PendingAnswers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Answer>> {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps `answer` until it is acknowledged (once per request id).
+    fn push(&self, answer: Answer, metrics: &Metrics) {
+        let mut answers = self.lock();
+        if answers.iter().any(|a| a.request_id == answer.request_id) {
+            return;
+        }
+        if answers.len() >= MAX_PENDING_ANSWERS
+            && let Some(dropped) = answers.pop_front()
+        {
+            tracing::warn!(request = %dropped.request_id, "too many unacknowledged answers; the oldest is no longer sent again");
+        }
+        answers.push_back(answer);
+        metrics.queue_depth.set(answers.len() as i64);
+    }
+
+    /// Forgets the answer to `request_id`; whether it was pending.
+    fn acknowledge(&self, request_id: &str, metrics: &Metrics) -> bool {
+        let mut answers = self.lock();
+        let before = answers.len();
+        answers.retain(|a| a.request_id != request_id);
+        metrics.queue_depth.set(answers.len() as i64);
+        answers.len() != before
+    }
+
+    /// Copies of the pending answers, oldest first.
+    fn snapshot(&self) -> Vec<Answer> {
+        self.lock().iter().cloned().collect()
+    }
+
+    /// How many answers wait for an Ack.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none waits.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
 }
 
 /// An open link: what the hub said, and both directions of the stream.
@@ -187,14 +270,94 @@ impl Agent {
         let tls = Arc::new(tls::client_config(&config)?);
         let (status, _) = watch::channel(LinkStatus::Connecting { attempt: 0 });
         let instance_id = format!("{:016x}", rand::random::<u64>());
+        if let Ok(own) = tls::own_certificate(&config.cert) {
+            answerer
+                .metrics()
+                .certificate_expiry_seconds
+                .set(own.seconds_left);
+        }
         Ok(Agent {
             config,
-            tls,
+            tls: RwLock::new(tls),
             instance_id,
             status,
             answerer: Arc::new(answerer),
             answering: Arc::new(Semaphore::new(MAX_CONCURRENT_ANSWERS)),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            pending: Arc::new(PendingAnswers::default()),
         })
+    }
+
+    /// The agent's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        self.answerer.metrics()
+    }
+
+    /// The answers waiting for the hub's Ack.
+    pub fn pending(&self) -> &PendingAnswers {
+        &self.pending
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    fn current_tls(&self) -> Arc<rustls::ClientConfig> {
+        self.tls.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Puts a renewed certificate in use for the next connection.
+    fn install(&self, renewal: Renewal) {
+        tracing::info!(
+            oin = %renewal.certificate.oin,
+            not_after = %renewal.certificate.not_after,
+            "renewed certificate loaded; the next connection uses it"
+        );
+        let metrics = self.metrics();
+        metrics.certificate_reloads.inc();
+        metrics
+            .certificate_expiry_seconds
+            .set(renewal.certificate.seconds_left);
+        *self.tls.write().unwrap_or_else(|e| e.into_inner()) = renewal.tls;
+    }
+
+    /// Waits until the certificate files hold a renewed pair that loads, and puts it
+    /// in use; never completes without a watch.
+    async fn next_renewal(&self, watch: &mut Option<CertWatch>) {
+        let Some(watch) = watch else {
+            return std::future::pending().await;
+        };
+        loop {
+            if let Some(renewal) = watch.next_check().await {
+                self.install(renewal);
+                return;
+            }
+            if let Ok(own) = tls::own_certificate(&self.config.cert) {
+                self.metrics()
+                    .certificate_expiry_seconds
+                    .set(own.seconds_left);
+            }
+        }
+    }
+
+    /// Rebuilds the sources' pseudonym indexes every `index.refresh_seconds`, on a
+    /// blocking thread; never completes.
+    async fn refresh_indexes(&self) {
+        let every = self.config.index_refresh;
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let answerer = self.answerer.clone();
+            match tokio::task::spawn_blocking(move || answerer.refresh_sources()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "rebuilding a pseudonym index failed; the previous index stays in use")
+                }
+                Err(error) => tracing::error!(%error, "the index rebuild did not finish"),
+            }
+        }
     }
 
     /// What answers the hub's questions.
@@ -211,22 +374,42 @@ impl Agent {
     /// backoff whenever it drops or cannot be opened.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let refresh = self.refresh_indexes();
+        tokio::pin!(refresh);
+        let links = self.run_links(&mut shutdown);
+        tokio::select! {
+            () = links => {}
+            () = &mut refresh => {}
+        }
+        self.metrics().connected.set(0);
+        self.status.send_replace(LinkStatus::Stopped);
+        tracing::info!("agent stopped");
+    }
+
+    async fn run_links(&self, shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>) {
         let mut backoff = Backoff::new(
             self.config.link.initial_backoff,
             self.config.link.max_backoff,
             StdRng::from_os_rng(),
         );
+        let mut watch = self
+            .config
+            .link
+            .certificate_check
+            .map(|every| CertWatch::new(&self.config, every));
         let mut attempt = 0u32;
         loop {
             attempt = attempt.saturating_add(1);
             self.status.send_replace(LinkStatus::Connecting { attempt });
             let error = tokio::select! {
-                () = &mut shutdown => break,
+                () = shutdown.as_mut() => break,
                 opened = self.open_link() => match opened {
                     Ok(link) => {
                         backoff.reset();
                         attempt = 0;
-                        match self.serve_link(link, &mut shutdown).await {
+                        let ended = self.serve_link(link, shutdown, &mut watch).await;
+                        self.metrics().connected.set(0);
+                        match ended {
                             None => break,
                             Some(error) => error,
                         }
@@ -234,6 +417,11 @@ impl Agent {
                     Err(error) => error,
                 },
             };
+            if matches!(error, LinkError::Renewed) {
+                // Straight back, with the new certificate.
+                tracing::info!("reconnecting with the renewed certificate");
+                continue;
+            }
             let delay = backoff.next_delay();
             if error.superseded() {
                 tracing::error!(
@@ -242,7 +430,13 @@ impl Agent {
                     "another agent with this party's certificate took over the link; run one agent per party"
                 );
             } else if error.needs_attention() {
-                tracing::error!(%error, retry_in_ms = delay.as_millis() as u64, "link refused");
+                // Name the files the operator has to look at (setting `cert`).
+                tracing::error!(
+                    %error,
+                    cert = %self.config.cert.display(),
+                    retry_in_ms = delay.as_millis() as u64,
+                    "link refused"
+                );
             } else {
                 tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "link down");
             }
@@ -251,12 +445,13 @@ impl Agent {
                 error: error.to_string(),
             });
             tokio::select! {
-                () = &mut shutdown => break,
+                () = shutdown.as_mut() => break,
                 () = tokio::time::sleep(delay) => {}
+                // A renewed certificate may be what the hub was waiting for (an
+                // expired one is refused): try it at once.
+                () = self.next_renewal(&mut watch) => backoff.reset(),
             }
         }
-        self.status.send_replace(LinkStatus::Stopped);
-        tracing::info!("agent stopped");
     }
 
     /// Opens one link: TCP, TLS, the Link stream, Hello, and the hub's Welcome.
@@ -267,7 +462,7 @@ impl Agent {
     async fn open_link(&self) -> Result<OpenLink, LinkError> {
         let hub = &self.config.hub;
         let timeout = self.config.link.connect_timeout;
-        let (channel, slot) = tls::channel(hub, self.tls.clone(), timeout)
+        let (channel, slot) = tls::channel(hub, self.current_tls(), timeout)
             .await
             .map_err(|e| match e {
                 tls::ChannelError::Setup(e) => LinkError::Setup(e),
@@ -329,6 +524,10 @@ impl Agent {
                     covenant_version = welcome.covenant_version,
                     "linked to the hub"
                 );
+                let metrics = self.metrics();
+                metrics.connected.set(1);
+                metrics.links_opened.inc();
+                metrics.last_heartbeat_seconds.set(unix_now());
                 self.status.send_replace(LinkStatus::Connected {
                     link_id: welcome.link_id.clone(),
                     party_oin: party.oin,
@@ -356,6 +555,7 @@ impl Agent {
         &self,
         link: OpenLink,
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        watch: &mut Option<CertWatch>,
     ) -> Option<LinkError> {
         let OpenLink {
             welcome,
@@ -367,15 +567,39 @@ impl Agent {
             0 => self.config.link.heartbeat_interval,
             s => Duration::from_secs(s.into()),
         };
+        // Answers the previous link could not deliver (or the hub did not acknowledge)
+        // go first.
+        let unacknowledged = self.pending.snapshot();
+        if !unacknowledged.is_empty() {
+            tracing::info!(
+                count = unacknowledged.len(),
+                "sending the answers the hub has not acknowledged again"
+            );
+        }
+        for answer in unacknowledged {
+            if outbound
+                .send(message(agent_message::Body::Answer(answer)))
+                .await
+                .is_err()
+            {
+                return Some(LinkError::Lost {
+                    detail: "outbound stream closed".into(),
+                });
+            }
+        }
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         let mut last_heard = Instant::now();
         let mut sequence = 0u64;
+        // Set after a certificate renewal: when the link must be closed at the latest.
+        let mut draining: Option<tokio::time::Instant> = None;
+        let mut drain_check = tokio::time::interval(Duration::from_millis(50));
         loop {
             tokio::select! {
                 () = shutdown.as_mut() => return None,
                 received = inbound.message() => match received {
                     Ok(Some(msg)) => {
                         last_heard = Instant::now();
+                        self.metrics().last_heartbeat_seconds.set(unix_now());
                         if let Some(question) = self.handle(msg) {
                             // Ack first: the hub knows the question arrived even if the
                             // answer takes a while or the link drops before it.
@@ -407,6 +631,22 @@ impl Agent {
                         return Some(LinkError::Lost { detail: "outbound stream closed".into() });
                     }
                 }
+                () = self.next_renewal(watch), if draining.is_none() => {
+                    tracing::info!("certificate renewed: finishing the answers in progress before reconnecting");
+                    draining = Some(tokio::time::Instant::now() + DRAIN_LIMIT);
+                }
+                _ = drain_check.tick(), if draining.is_some() => {
+                    let idle = self.in_flight.load(Ordering::SeqCst) == 0 && self.pending.is_empty();
+                    if idle || draining.is_some_and(|limit| tokio::time::Instant::now() >= limit) {
+                        if !idle {
+                            tracing::warn!(
+                                unacknowledged = self.pending.len(),
+                                "answers still unacknowledged after the drain limit; they are sent again on the new link"
+                            );
+                        }
+                        return Some(LinkError::Renewed);
+                    }
+                }
             }
         }
     }
@@ -422,14 +662,43 @@ impl Agent {
             }
             hub_message::Body::Ack(ack) => {
                 tracing::debug!(request = %ack.request_id, "hub acknowledged an answer");
+                if self.pending.acknowledge(&ack.request_id, self.metrics()) {
+                    self.receipt(Event::AnswerAcknowledged {
+                        request: ack.request_id,
+                    });
+                }
                 None
             }
-            hub_message::Body::Checkpoint(_) => {
-                // Witnessing arrives with the decision log (issue 10).
-                tracing::debug!("checkpoint received; witnessing is not implemented yet");
+            hub_message::Body::Checkpoint(checkpoint) => {
+                // Witnessing (verifying and cosigning) arrives with the decision log
+                // (issue 10); the receipt log keeps what was seen, for reconciliation.
+                let tree_size = String::from_utf8_lossy(&checkpoint.note)
+                    .lines()
+                    .nth(1)
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(0);
+                let digest = ring::digest::digest(&ring::digest::SHA256, &checkpoint.note);
+                let note_sha256 = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+                tracing::debug!(tree_size, "checkpoint received");
+                self.receipt(Event::Checkpoint {
+                    tree_size,
+                    note_sha256,
+                });
                 None
             }
         }
+    }
+
+    /// Appends a receipt on a blocking thread (it syncs to disk).
+    fn receipt(&self, event: Event) {
+        let Some(log) = self.answerer.receipts().cloned() else {
+            return;
+        };
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = log.append(time::OffsetDateTime::now_utc(), vec![event]) {
+                tracing::error!(%error, "cannot write the receipt log");
+            }
+        });
     }
 
     /// Answers a question on a blocking thread (the source reads files) and sends the
@@ -443,18 +712,26 @@ impl Agent {
     ) {
         let answerer = self.answerer.clone();
         let answering = self.answering.clone();
+        let pending = self.pending.clone();
+        let in_flight = self.in_flight.clone();
+        in_flight.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
+            // Counted down however this task ends.
+            let _guard = InFlight(in_flight);
             // The semaphore is never closed, so this only waits.
             let Ok(_permit) = answering.acquire_owned().await else {
                 return;
             };
             let id = question.request_id.clone();
+            let metrics = answerer.metrics().clone();
             let answered = tokio::task::spawn_blocking(move || {
                 answerer.answer(&question, &own, SystemTime::now())
             })
             .await;
             match answered {
                 Ok(answer) => {
+                    // Kept until the hub acknowledges it, so a broken link loses nothing.
+                    pending.push(answer.clone(), &metrics);
                     if outbound
                         .send(message(agent_message::Body::Answer(answer)))
                         .await
@@ -469,6 +746,22 @@ impl Agent {
             }
         });
     }
+}
+
+/// Decrements the in-flight count when an answering task ends.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Classifies the failure of the first call on a link.

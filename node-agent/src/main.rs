@@ -3,13 +3,15 @@
 #![forbid(unsafe_code)]
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
-use treiter_node_agent::config::AgentConfig;
+use treiter_node_agent::config::{AgentConfig, LogFormat};
+use treiter_node_agent::health;
 use treiter_node_agent::link::{AGENT_VERSION, Agent};
 use treiter_node_agent::tls;
 use treiter_proto::pseudonym::{Identity, PseudonymKey};
@@ -24,8 +26,7 @@ struct Cli {
     /// The agent's configuration file (TOML); see node-agent/etc/node-agent.example.toml.
     #[arg(long, short, required = true)]
     config: Option<PathBuf>,
-    /// Check the configuration, certificates, covenant and source, print what the agent
-    /// would use, and exit (0 when the agent would start) without contacting the hub.
+    /// The same as the `check-config` command (kept for existing scripts).
     #[arg(long)]
     check_config: bool,
     #[command(subcommand)]
@@ -34,6 +35,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check the configuration, certificates (expiry within 30 days is a warning),
+    /// trust anchors, covenant, pseudonym key and every source (databases opened,
+    /// queries prepared, indexes built), print what the agent would share per
+    /// category, and exit: 0 when the agent would start, 1 otherwise. Does not contact
+    /// the hub.
+    CheckConfig {
+        /// The agent's configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Print the keyed pseudonym (article 8.4) of a person, to key the partner's
     /// exports with. The normalisation is documented in treiter_proto::pseudonym.
     ///
@@ -67,17 +78,38 @@ struct PseudonymArgs {
     stdin: bool,
 }
 
+/// What `main` was asked to do, after parsing the command line.
+enum Mode {
+    Run(PathBuf),
+    Check(PathBuf),
+    Pseudonym(PseudonymArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: log files and journald get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match run(cli) {
+    let mode = match (cli.command, cli.config) {
+        (Some(Command::Pseudonym(args)), _) => Mode::Pseudonym(args),
+        (Some(Command::CheckConfig { config }), _) => Mode::Check(config),
+        (None, Some(config)) if cli.check_config => Mode::Check(config),
+        (None, Some(config)) => Mode::Run(config),
+        (None, None) => {
+            eprintln!("node-agent: --config is required");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match mode {
+        Mode::Pseudonym(args) => {
+            init_logging(LogFormat::Text, "warn");
+            pseudonym(&args)
+        }
+        Mode::Check(path) => {
+            // The checks' own findings go to standard output; only problems are logged.
+            init_logging(LogFormat::Text, "warn");
+            check_config(&path)
+        }
+        Mode::Run(path) => run(&path),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("node-agent: {e:#}");
@@ -86,63 +118,47 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Pseudonym(args)) = cli.command {
-        return pseudonym(&args);
+/// Logs to standard error, as text or JSON lines; `RUST_LOG` overrides the level.
+fn init_logging(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+        // Colours only on a terminal: log files and journald get plain text.
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
     }
-    let Some(config_path) = cli.config else {
-        anyhow::bail!("--config is required");
-    };
-    let config = AgentConfig::load(&config_path)?;
+}
+
+/// Runs the agent until SIGTERM or Ctrl-C.
+fn run(config_path: &Path) -> anyhow::Result<()> {
+    let config = AgentConfig::load(config_path)?;
+    init_logging(config.log_format, "info");
     let own = tls::own_certificate(&config.cert)?;
     if own.seconds_left < 0 {
+        // The agent keeps running: the operator can replace the files, and the agent
+        // picks the renewed certificate up (link.certificate_check_seconds).
         tracing::error!(
+            cert = %config.cert.display(),
             oin = %own.oin,
             not_after = %own.not_after,
-            "this agent's certificate has expired: the hub will refuse it; renew it"
+            "this agent's certificate (setting `cert`) has expired: the hub will refuse it; replace the certificate and key files"
         );
     } else if own.seconds_left < 30 * 24 * 3600 {
-        tracing::warn!(oin = %own.oin, not_after = %own.not_after, "this agent's certificate expires within 30 days");
+        tracing::warn!(cert = %config.cert.display(), oin = %own.oin, not_after = %own.not_after, "this agent's certificate expires within 30 days");
     }
-    let agent = Agent::new(config.clone())?;
-    if cli.check_config {
-        println!("configuration ok");
-        println!("  hub:          {}", config.hub.url);
-        println!("  party (OIN):  {}", own.oin);
-        println!(
-            "  certificate:  valid {} .. {}",
-            own.not_before, own.not_after
-        );
-        println!("  trust anchors: {}", config.trust_anchors.len());
-        println!(
-            "  backoff:      {:?} .. {:?}",
-            config.link.initial_backoff, config.link.max_backoff
-        );
-        let answerer = agent.answerer();
-        println!(
-            "  covenant:     version {} ({})",
-            answerer.covenant_version(),
-            config.covenant.display()
-        );
-        println!(
-            "  source:       {}",
-            answerer
-                .source_description()
-                .unwrap_or_else(|| "none: every question is answered source-unavailable".into())
-        );
-        println!("  categories:   {}", categories(answerer.categories()));
-        let empty = answerer.categories_without_data();
-        if !empty.is_empty() {
-            println!(
-                "  warning:      no folder in the source for {}: they yield nothing",
-                categories(&empty)
-            );
-        }
-        return Ok(());
-    }
+    let agent = Arc::new(Agent::new(config.clone())?);
     let answerer = agent.answerer();
     for category in answerer.categories_without_data() {
-        tracing::warn!(%category, "the source has no folder for this served category; it yields nothing");
+        tracing::warn!(%category, "the source has no data for this served category; it yields nothing");
     }
     tracing::info!(
         version = AGENT_VERSION,
@@ -154,7 +170,203 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         "node agent starting"
     );
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(agent.run(wait_for_signal()));
+    runtime.block_on(async move {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let health = match config.health_listen {
+            None => None,
+            Some(addr) => {
+                let listener = health::bind(addr).await?;
+                tracing::info!(%addr, "serving /healthz and /metrics");
+                let state = health::HealthState {
+                    status: agent.status(),
+                    metrics: agent.metrics().clone(),
+                };
+                let mut stopped = stopped.clone();
+                Some(tokio::spawn(health::serve(listener, state, async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })))
+            }
+        };
+        let signal = async {
+            wait_for_signal().await;
+            tracing::info!("stop signal received; closing the link");
+        };
+        // Graceful: the link loop returns at the signal; answers being computed are
+        // not sent, and the hub delivers their questions again at the next start.
+        agent.run(signal).await;
+        stop.send_replace(true);
+        if let Some(health) = health {
+            let _ = health.await;
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(())
+}
+
+/// `node-agent check-config`: everything the agent checks at start, without the hub,
+/// and what it would share.
+fn check_config(config_path: &Path) -> anyhow::Result<()> {
+    let config = AgentConfig::load(config_path)?;
+    let own = tls::own_certificate(&config.cert)?;
+    if own.seconds_left < 0 {
+        anyhow::bail!(
+            "the certificate {} (setting `cert`) expired on {}: the hub will refuse it; install the renewed certificate and key",
+            config.cert.display(),
+            own.not_after
+        );
+    }
+    let agent = Agent::new(config.clone())?;
+    let answerer = agent.answerer();
+    let mut warnings = Vec::new();
+    let days_left = own.seconds_left / 86_400;
+    if own.seconds_left < 30 * 86_400 {
+        warnings.push(format!(
+            "the certificate {} (setting `cert`) expires in {days_left} days ({}): request its renewal",
+            config.cert.display(),
+            own.not_after
+        ));
+    }
+    println!("configuration ok: {}", config_path.display());
+    println!("  hub:          {}", config.hub.url);
+    println!("  party (OIN):  {}", own.oin);
+    println!(
+        "  certificate:  valid {} .. {} ({days_left} days left)",
+        own.not_before, own.not_after
+    );
+    println!("  trust anchors: {}", config.trust_anchors.len());
+    for anchor in &config.trust_anchors {
+        println!("                 {}", anchor.display());
+    }
+    println!(
+        "  backoff:      {:?} .. {:?}",
+        config.link.initial_backoff, config.link.max_backoff
+    );
+    println!(
+        "  renewal:      {}",
+        match config.link.certificate_check {
+            Some(every) => format!("certificate and key files checked every {every:?}"),
+            None =>
+                "not watched (link.certificate_check_seconds = 0): restart after renewal".into(),
+        }
+    );
+    println!(
+        "  covenant:     version {} ({})",
+        answerer.covenant_version(),
+        config.covenant.display()
+    );
+    if let Some(key) = &config.pseudonym_key {
+        println!("  pseudonym key: {} (loaded)", key.display());
+    }
+    println!(
+        "  receipts:     {}",
+        config.receipts.as_ref().map_or(
+            "none (set `receipts` to keep a receipt log, article 10.3)".into(),
+            |p| p.display().to_string()
+        )
+    );
+    println!(
+        "  health:       {}",
+        config.health_listen.map_or("off".into(), |a| format!(
+            "http://{a}/healthz and http://{a}/metrics"
+        ))
+    );
+    println!(
+        "  source:       {}",
+        answerer
+            .source_description()
+            .unwrap_or_else(|| "none: every question is answered source-unavailable".into())
+    );
+    println!("  categories:   {}", categories(answerer.categories()));
+    let covenant = answerer.covenant();
+    let kind = covenant.party(&own.oin).map(|p| p.kind);
+    if kind.is_none() {
+        warnings.push(format!(
+            "the covenant does not list the party {} (article 2.3): the hub will refuse every share",
+            own.oin
+        ));
+    }
+    println!();
+    println!("what this agent would share, per category (the covenant decides each record again):");
+    for (category, plan, listed) in answerer.plans() {
+        println!("  {category}");
+        let Some(plan) = plan else {
+            println!("    source:     none: yields nothing");
+            warnings.push(format!(
+                "{category} is served but no source has data for it"
+            ));
+            continue;
+        };
+        println!("    source:     {}", plan.source);
+        if let Some(n) = plan.subjects {
+            println!(
+                "    index:      {n} subjects{}",
+                if plan.skipped > 0 {
+                    format!(
+                        " ({} rows left out: identity not normalisable)",
+                        plan.skipped
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if plan.fields.is_empty() {
+            println!(
+                "    sends:      the fields named in the export files, where the covenant lists them"
+            );
+        } else {
+            let sends: Vec<String> = plan
+                .fields
+                .iter()
+                .map(|(column, field)| {
+                    if column == field {
+                        field.clone()
+                    } else {
+                        format!("{field} (column {column})")
+                    }
+                })
+                .collect();
+            println!("    sends:      {}", sends.join(", "));
+            let missing: Vec<&String> = listed
+                .iter()
+                .filter(|f| !plan.fields.iter().any(|(_, mapped)| mapped == *f))
+                .collect();
+            if !missing.is_empty() {
+                println!(
+                    "    not mapped: {} (the covenant lists them; this source does not provide them)",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        if !plan.never_sent.is_empty() {
+            println!(
+                "    never sent: {} (columns of the query that are not mapped)",
+                plan.never_sent.join(", ")
+            );
+        }
+        if let Some(kind) = kind
+            && !answerer.may_provide(kind, category)
+        {
+            warnings.push(format!(
+                "a party of kind {kind} may not provide {category} (article 8.2): the pre-check refuses every record"
+            ));
+        }
+    }
+    for category in answerer.categories_without_data() {
+        warnings.push(format!(
+            "{category} is listed in `categories` but the source has no data for it: it yields nothing"
+        ));
+    }
+    if !warnings.is_empty() {
+        println!();
+        for w in &warnings {
+            println!("warning: {w}");
+        }
+    }
     Ok(())
 }
 

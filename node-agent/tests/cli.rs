@@ -341,3 +341,89 @@ fn config_is_still_required_without_a_subcommand() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("--config"), "{stderr}");
 }
+
+/// The agent as a service: JSON log lines, `/healthz` saying why it is not linked,
+/// `/metrics`, and a clean exit on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn runs_with_json_logs_health_and_metrics_and_stops_on_sigterm() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+    };
+    let (hub, health) = (free(), free());
+    let path = dir.path().join("agent.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "hub_url = \"https://{hub}\"\ncert = \"pki/parties/om.pem\"\nkey = \"pki/parties/om.key\"\ntrust_anchors = [\"pki/ca/root.pem\"]\ncovenant = \"{covenant}\"\n[health]\nlisten = \"{health}\"\n[log]\nformat = \"json\"\n[link]\ninitial_backoff_ms = 100\nmax_backoff_ms = 200\n",
+            covenant = covenant_path().display()
+        ),
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_node-agent"))
+        .arg("--config")
+        .arg(&path)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    let get = |what: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(health).ok()?;
+        s.write_all(
+            format!("GET {what} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let start = std::time::Instant::now();
+    let healthz = loop {
+        if let Some(text) = get("/healthz")
+            && text.contains("not linked")
+        {
+            break text;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no /healthz"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(healthz.starts_with("HTTP/1.1 503"), "{healthz}");
+    assert!(healthz.contains("cannot reach the hub"), "{healthz}");
+    let metrics = get("/metrics").expect("metrics");
+    assert!(metrics.contains("hub_agent_connected 0"), "{metrics}");
+    assert!(
+        metrics.contains("hub_agent_certificate_expiry_seconds"),
+        "{metrics}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let value: serde_json::Value = serde_json::from_str(line).expect("a JSON log line");
+        assert!(value.get("level").is_some(), "{line}");
+    }
+    assert!(stderr.contains("agent stopped"), "{stderr}");
+}

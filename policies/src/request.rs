@@ -308,6 +308,8 @@ impl DecisionRequest {
                         Err(es) => errors.extend(es.into_iter().map(|e| InputError {
                             path: if e.path == "." {
                                 format!("[{i}]")
+                            } else if e.path.starts_with('[') {
+                                format!("[{i}]{}", e.path)
                             } else {
                                 format!("[{i}].{}", e.path)
                             },
@@ -329,7 +331,7 @@ impl DecisionRequest {
     pub fn from_value(value: serde_json::Value) -> Result<DecisionRequest, Vec<InputError>> {
         let request: DecisionRequest = serde_path_to_error::deserialize(value).map_err(|e| {
             vec![InputError {
-                path: e.path().to_string(),
+                path: json_path(e.path()),
                 message: e.inner().to_string(),
             }]
         })?;
@@ -406,6 +408,40 @@ impl DecisionRequest {
         }
         errors
     }
+}
+
+/// A path as `case.subjects[0].id`, `.` for the whole document. A key that is not a
+/// plain word (an unknown key such as `""` or `"x.y"`) is written `["x.y"]`, so that
+/// every path names one place.
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                let plain = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if !plain {
+                    out.push_str(&format!("[{}]", serde_json::Value::from(key.as_str())));
+                } else {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    if out.is_empty() { ".".into() } else { out }
 }
 
 #[cfg(test)]
@@ -505,6 +541,35 @@ mod tests {
                 "fields[3]: field 'datum' is listed twice",
                 "recipient.stadsdeel: missing: a stadsdeelregisseur works in a stadsdeel, say which",
             ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_that_is_not_a_word_is_quoted_in_the_path() {
+        assert_eq!(
+            errors_of(r#"{"": null}"#).first().map(|e| e
+                .split(": ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()),
+            Some(r#"[""]"#.to_owned())
+        );
+        let e = errors_of(&EXAMPLE.replace("\"escalated\"", "\"x.y\": 1, \"escalated\""));
+        assert!(
+            e.first()
+                .unwrap()
+                .starts_with(r#"case["x.y"]: unknown field"#),
+            "{e:?}"
+        );
+        let e = errors_of(&format!(
+            "[{}]",
+            EXAMPLE.replace("\"escalated\"", "\"\": 1, \"escalated\"")
+        ));
+        assert!(
+            e.first()
+                .unwrap()
+                .starts_with(r#"[0].case[""]: unknown field"#),
+            "{e:?}"
         );
     }
 

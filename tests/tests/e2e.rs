@@ -10,7 +10,10 @@
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
 //! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
+//! - `agent_ops`: the agent in operation: SQLite source, network cut and hub restart
+//!   without a lost answer, certificate renewal on disk.
 
+mod agent_ops;
 mod casefile;
 mod cases;
 mod link;

@@ -7,6 +7,8 @@
 //! gate ([`crate::gate`]), record by record.
 
 pub mod json_dir;
+pub mod routed;
+pub mod sqlite;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -16,6 +18,8 @@ use treiter_policies::Category;
 use treiter_proto::pseudonym::Pseudonym;
 
 pub use json_dir::JsonDirSource;
+pub use routed::RoutedSource;
+pub use sqlite::SqliteSource;
 
 /// One record of one category about one subject, as the source holds it. `Debug`
 /// shows field names only: values are personal data (article 12.3).
@@ -132,6 +136,80 @@ pub enum SourceError {
         /// What is wrong, without the value.
         problem: String,
     },
+    /// The SQLite database a setting names does not exist (or is not a file).
+    #[error("{setting}: the SQLite database {path} cannot be used: {why}")]
+    DatabaseMissing {
+        /// The setting, e.g. `category.huurgegevens.database`.
+        setting: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// SQLite refused to open the database or to prepare or run a query.
+    #[error("{setting}: SQLite error on {path}: {detail}")]
+    Sqlite {
+        /// The setting whose database or query failed.
+        setting: String,
+        /// The database.
+        path: PathBuf,
+        /// SQLite's message (names tokens of the query, never row values).
+        detail: String,
+    },
+    /// A configured query is unusable (not read-only, wrong parameters, missing
+    /// column).
+    #[error("{setting} {problem} (database {path})")]
+    Query {
+        /// The setting.
+        setting: String,
+        /// The database.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A value in a row cannot be used; the value is not shown.
+    #[error("{setting}: column '{column}' of {path} {problem} (value not shown)")]
+    Value {
+        /// The query's setting.
+        setting: String,
+        /// The database.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// What a (re)build of a pseudonym index found, for the log and `check-config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexReport {
+    /// The category.
+    pub category: Category,
+    /// Identity rows read.
+    pub rows: usize,
+    /// Distinct pseudonyms indexed.
+    pub subjects: usize,
+    /// Rows left out because their identity could not be normalised.
+    pub skipped: usize,
+    /// Why, by kind, with counts (value-free messages).
+    pub problems: Vec<(String, usize)>,
+}
+
+/// What a source would share for one category, for `check-config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryPlan {
+    /// The source, in one line.
+    pub source: String,
+    /// Source column → covenant field; empty when the source names its fields itself
+    /// (a JSON export).
+    pub fields: Vec<(String, String)>,
+    /// Source columns that never leave the agent.
+    pub never_sent: Vec<String>,
+    /// Subjects in the pseudonym index, or `None` for a source without one.
+    pub subjects: Option<usize>,
+    /// Identity rows left out of the index.
+    pub skipped: usize,
 }
 
 /// A source of records, keyed by pseudonym. Implementations read only; they are called
@@ -154,4 +232,22 @@ pub trait Source: Send + Sync {
         subject: &Pseudonym,
         categories: &[Category],
     ) -> Result<Vec<SourceRecord>, SourceError>;
+
+    /// Rebuilds whatever the source keeps in memory (pseudonym indexes); a source that
+    /// reads its files at every question has nothing to do.
+    fn refresh(&self) -> Result<Vec<IndexReport>, SourceError> {
+        Ok(Vec::new())
+    }
+
+    /// What the source would share for `category`, for `check-config`; `None` when it
+    /// does not serve it.
+    fn plan(&self, category: Category) -> Option<CategoryPlan> {
+        self.categories().contains(&category).then(|| CategoryPlan {
+            source: self.describe(),
+            fields: Vec::new(),
+            never_sent: Vec::new(),
+            subjects: None,
+            skipped: 0,
+        })
+    }
 }

@@ -1,0 +1,314 @@
+//! The hub's log key: an Ed25519 key in a PKCS#8 file, loaded at start-up or generated
+//! into the file on the first start.
+//!
+//! - The file holds one PEM `PRIVATE KEY` block (PKCS#8; raw DER is read too, and so is
+//!   a key made with `openssl genpkey -algorithm ed25519 -out log.key`).
+//! - Its mode must give no access to group or others (`chmod 600`); a readable key
+//!   file is refused at start-up rather than used.
+//! - If the file does not exist, [`LogKey::load_or_generate`] creates it with mode
+//!   0600 (`O_CREAT|O_EXCL`, so an existing key is never overwritten), writes a new
+//!   key, and syncs the file and its directory before the key is used.
+//! - Keep the key file outside the data directory, and back it up: a new key makes a
+//!   new log identity, and witnesses pin the old one.
+//!
+//! From the same key the log derives a second, secret key that authenticates every
+//! stored record (HMAC-SHA-256, see the `store` module): someone who can write the
+//! data directory but cannot read the key file cannot alter a record without
+//! `verify` naming it. The derivation is `SHA-256(Ed25519-sign(key,
+//! "treiter-hub log record key v1"))`: Ed25519 signatures are deterministic, the
+//! message can never be a checkpoint note (it has no newline), and the result does not
+//! depend on how the key file is encoded.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ring::hmac;
+use ring::rand::SystemRandom;
+use ring::signature::Ed25519KeyPair;
+use rustls_pki_types::PrivatePkcs8KeyDer;
+use rustls_pki_types::pem::PemObject as _;
+
+use super::checkpoint::{CheckpointError, NoteSigner, NoteVerifier};
+use super::hash::sha256;
+
+const RECORD_KEY_LABEL: &[u8] = b"treiter-hub log record key v1";
+
+/// The key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read the log key file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the log key file {path} has mode {mode:03o}; it must be readable by the hub's user only: chmod 600 {path}"
+    )]
+    Permissions { path: PathBuf, mode: u32 },
+    #[error("the log key file {path} is not a regular file")]
+    NotAFile { path: PathBuf },
+    #[error("the log key file {path} does not hold an Ed25519 PKCS#8 private key")]
+    NotAKey { path: PathBuf },
+    #[error("cannot create the log key file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot generate a log key: the system random source failed")]
+    Random,
+    #[error("the log's origin cannot be a key name: {0}")]
+    Name(#[from] CheckpointError),
+}
+
+/// Whether the key was read or made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    Loaded,
+    Generated,
+}
+
+/// The log's signing key (named by the log's origin) and the record key derived from it.
+pub struct LogKey {
+    signer: NoteSigner,
+    record_key: hmac::Key,
+}
+
+impl std::fmt::Debug for LogKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LogKey({})", self.signer.verifier())
+    }
+}
+
+impl LogKey {
+    /// A key from a PKCS#8 document (DER).
+    pub fn from_pkcs8(origin: &str, pkcs8_der: &[u8]) -> Result<LogKey, CheckpointError> {
+        let signer = NoteSigner::from_pkcs8(origin, pkcs8_der)?;
+        let derived = sha256(&signer.sign_raw(RECORD_KEY_LABEL));
+        let record_key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_bytes());
+        Ok(LogKey { signer, record_key })
+    }
+
+    /// Reads the key file, checking its mode (module doc).
+    pub fn load(path: &Path, origin: &str) -> Result<LogKey, KeyError> {
+        let read_err = |source| KeyError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(read_err)?;
+        if !meta.is_file() {
+            return Err(KeyError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::Permissions {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+        let bytes = std::fs::read(path).map_err(read_err)?;
+        let der = if bytes.starts_with(b"-----BEGIN") {
+            PrivatePkcs8KeyDer::from_pem_slice(&bytes)
+                .map_err(|_| KeyError::NotAKey {
+                    path: path.to_path_buf(),
+                })?
+                .secret_pkcs8_der()
+                .to_vec()
+        } else {
+            bytes
+        };
+        LogKey::from_pkcs8(origin, &der).map_err(|e| match e {
+            CheckpointError::BadSigningKey(_) => KeyError::NotAKey {
+                path: path.to_path_buf(),
+            },
+            other => KeyError::Name(other),
+        })
+    }
+
+    /// Reads the key file, or creates it with a new key if it does not exist.
+    pub fn load_or_generate(path: &Path, origin: &str) -> Result<(LogKey, KeySource), KeyError> {
+        // Refuse a bad origin before anything is written.
+        NoteVerifier::new(origin, [0u8; 32])?;
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => return Ok((LogKey::load(path, origin)?, KeySource::Loaded)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(KeyError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        let write_err = |source| KeyError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let pkcs8 = generate_pkcs8()?;
+        let mut file = match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(f) => f,
+            // Created meanwhile by another process: use that one.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Ok((LogKey::load(path, origin)?, KeySource::Loaded));
+            }
+            Err(e) => return Err(write_err(e)),
+        };
+        file.write_all(pem(&pkcs8).as_bytes()).map_err(write_err)?;
+        file.sync_all().map_err(write_err)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(write_err)?;
+        }
+        let key = LogKey::from_pkcs8(origin, &pkcs8).map_err(|e| match e {
+            CheckpointError::BadSigningKey(_) => KeyError::NotAKey {
+                path: path.to_path_buf(),
+            },
+            other => KeyError::Name(other),
+        })?;
+        Ok((key, KeySource::Generated))
+    }
+
+    /// The log's origin (its key name).
+    pub fn origin(&self) -> &str {
+        self.signer.name()
+    }
+
+    /// The signer for checkpoints.
+    pub fn signer(&self) -> &NoteSigner {
+        &self.signer
+    }
+
+    /// The public verifier key, for agents and auditors.
+    pub fn verifier(&self) -> &NoteVerifier {
+        self.signer.verifier()
+    }
+
+    /// The authentication tag of a stored record: HMAC-SHA-256 over `parts`.
+    pub(crate) fn record_tag(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.record_key);
+        for p in parts {
+            ctx.update(p);
+        }
+        let tag = ctx.sign();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    /// Whether `tag` is the record tag of `parts`, compared in constant time.
+    pub(crate) fn verify_record_tag(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        hmac::verify(&self.record_key, &parts.concat(), tag).is_ok()
+    }
+}
+
+/// A new Ed25519 key as a PKCS#8 (v2) DER document.
+pub fn generate_pkcs8() -> Result<Vec<u8>, KeyError> {
+    Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map(|d| d.as_ref().to_vec())
+        .map_err(|_| KeyError::Random)
+}
+
+fn pem(der: &[u8]) -> String {
+    let b64 = BASE64.encode(der);
+    let mut out = String::from("-----BEGIN PRIVATE KEY-----\n");
+    let mut rest = b64.as_str();
+    while !rest.is_empty() {
+        let (line, tail) = rest.split_at(rest.len().min(64));
+        out.push_str(line);
+        out.push('\n');
+        rest = tail;
+    }
+    out.push_str("-----END PRIVATE KEY-----\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGIN: &str = "hub.treiteraanpak.example/decision-log";
+
+    #[test]
+    fn first_start_generates_a_private_key_file_and_later_starts_load_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.key");
+        let (key, source) = LogKey::load_or_generate(&path, ORIGIN).unwrap();
+        assert_eq!(source, KeySource::Generated);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{text}");
+        let (again, source) = LogKey::load_or_generate(&path, ORIGIN).unwrap();
+        assert_eq!(source, KeySource::Loaded);
+        assert_eq!(again.verifier(), key.verifier());
+        // The record key is a function of the key, not of the file's encoding.
+        assert_eq!(again.record_tag(&[b"x"]), key.record_tag(&[b"x"]));
+        let der = PrivatePkcs8KeyDer::from_pem_slice(text.as_bytes()).unwrap();
+        let der_path = dir.path().join("log.der");
+        std::fs::write(&der_path, der.secret_pkcs8_der()).unwrap();
+        std::fs::set_permissions(&der_path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let from_der = LogKey::load(&der_path, ORIGIN).unwrap();
+        assert_eq!(from_der.record_tag(&[b"x"]), key.record_tag(&[b"x"]));
+        assert_eq!(key.origin(), ORIGIN);
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.key");
+        LogKey::load_or_generate(&path, ORIGIN).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = LogKey::load_or_generate(&path, ORIGIN).unwrap_err();
+            assert!(
+                matches!(err, KeyError::Permissions { mode: m, .. } if m == mode),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("chmod 600"), "{err}");
+        }
+    }
+
+    #[test]
+    fn other_files_are_not_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.key");
+        std::fs::write(&path, b"not a key").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(
+            LogKey::load(&path, ORIGIN),
+            Err(KeyError::NotAKey { .. })
+        ));
+        assert!(matches!(
+            LogKey::load(dir.path(), ORIGIN),
+            Err(KeyError::NotAFile { .. })
+        ));
+        assert!(matches!(
+            LogKey::load(&dir.path().join("missing"), ORIGIN),
+            Err(KeyError::Read { .. })
+        ));
+        assert!(matches!(
+            LogKey::load_or_generate(&dir.path().join("new.key"), "has space"),
+            Err(KeyError::Name(_))
+        ));
+    }
+
+    #[test]
+    fn different_keys_give_different_record_keys() {
+        let a = LogKey::from_pkcs8(ORIGIN, &generate_pkcs8().unwrap()).unwrap();
+        let b = LogKey::from_pkcs8(ORIGIN, &generate_pkcs8().unwrap()).unwrap();
+        assert_ne!(a.record_tag(&[b"x"]), b.record_tag(&[b"x"]));
+        assert_ne!(a.record_tag(&[b"x"]), a.record_tag(&[b"y"]));
+    }
+}

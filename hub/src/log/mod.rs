@@ -1,0 +1,110 @@
+//! The tamper-evident decision log (articles 10, 11.1, 12.3 and 13.2).
+//!
+//! Every decision on a share and every case change is appended here, durably, before
+//! its result is returned. The log is a Merkle-tree transparency log in the manner of
+//! Certificate Transparency (RFC 6962 / RFC 9162 hashing, SHA-256): the hub signs
+//! checkpoints (tree size + root hash, Ed25519, the C2SP signed-note checkpoint
+//! format); each party's agent witnesses them (a consistency proof from the checkpoint
+//! it holds, then its cosignature) and can ask for an inclusion proof of each entry
+//! about a share it provided or received, without seeing anyone else's entries. A hub
+//! that rewrites or forks its history is caught by the first agent that sees its next
+//! checkpoint; `verify` names the first entry that was changed, removed or reordered.
+//!
+//! # Layout
+//! - [`hash`]: leaf and node hashing (RFC 6962 §2.1), the empty-tree root.
+//! - [`tree`]: the Merkle tree head over the leaf hashes, O(1) amortised appends, roots
+//!   at any earlier size; the compact range (frontier).
+//! - [`proof`]: inclusion and consistency proofs: generation, and verification as free
+//!   functions over hashes (what agents run).
+//! - [`checkpoint`]: signed notes and checkpoints, `open_checkpoint` (parse and verify
+//!   in one), cosigning by witnesses.
+//! - [`key`]: the hub's log key file (PKCS#8, mode 0600, generated on first start).
+//! - [`entry`]: the log entry of article 10.1, which cannot hold personal data, and its
+//!   canonical encoding.
+//! - [`segment`]: the segment file and record format, and the scan that rebuilds the
+//!   tree.
+//! - [`store`]: the [`Log`] handle: group commit with `fdatasync`, failing closed,
+//!   recovery of a torn last write, proofs, checkpoints.
+//! - [`verify`]: `hub log verify`, naming the first bad entry.
+//!
+//! # On-disk format (version 1)
+//! A log directory holds:
+//! - `LOCK`: empty; the running log holds an exclusive `flock` on it.
+//! - `NNNNNNNNNNNNNNNNNNNN.seg` (20 decimal digits: the index of the segment's first
+//!   entry): the segment files, in order. A new one starts when the current one passes
+//!   64 MiB; all but the last are never written again.
+//! - `NNNNNNNNNNNNNNNNNNNN.seg.torn-OFFSET`: the bytes of an incomplete last write that
+//!   open moved aside (kept as evidence, never read back).
+//!
+//! A segment is a 16-byte header — the magic `TRTLOG01` and the first entry index
+//! (u64, big-endian) — followed by records. All integers are big-endian:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 1 | kind: `0x01` entry, `0x02` checkpoint |
+//! | 4 | body length *n* (u32; at most 16 KiB for an entry, 64 KiB for a checkpoint) |
+//! | 8 | seq: the entry's leaf index, or the checkpoint's tree size |
+//! | 32 | tag: HMAC-SHA-256 under the record key of `"treiter-log-record-v1" ‖ kind ‖ n ‖ seq ‖ body` |
+//! | *n* | body: the entry's canonical JSON ([`entry`]), or the signed checkpoint note |
+//!
+//! The leaf hash of an entry is `SHA-256(0x00 ‖ body)`. Entry records appear in index
+//! order with no gaps across all segments. A checkpoint record follows the entries it
+//! covers (signed after a batch, written with it); a cosigned copy of an earlier
+//! checkpoint may follow later. The record key is derived from the log's signing key
+//! ([`key`]), so records cannot be altered without that key, and checkpoints — signed,
+//! and held by the witnesses — cannot be altered at all.
+//!
+//! Opening reads every segment (about 1–2 s per million entries), checks every tag,
+//! sequence number and stored checkpoint, and refuses a log that does not verify. A
+//! damaged end of the last segment is taken for a write a crash cut short only if it is
+//! smaller than one batch (4 MiB) and looks like one (the last record runs past the end
+//! of the file, or the tail has a run of zero bytes where pages were lost); it is then
+//! moved aside and cut off. Anything else fails the open: the operator runs
+//! `hub log verify`.
+//!
+//! # Keys
+//! The hub's log key is an Ed25519 key in a PKCS#8 file (PEM), mode 0600, outside the
+//! data directory; see [`key`] for how it is loaded or generated on the first start.
+//! Its key name is the log's origin (e.g. `hub.treiteraanpak.example/decision-log`),
+//! which agents are configured with, together with its verifier key
+//! ([`checkpoint::NoteVerifier`]'s text form).
+
+// Data read from disk or the network must never panic the hub (STYLE.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod checkpoint;
+pub mod entry;
+pub mod hash;
+pub mod key;
+pub mod proof;
+pub mod segment;
+pub mod store;
+pub mod tree;
+pub mod verify;
+
+pub use checkpoint::{
+    Checkpoint, CheckpointError, NoteSigner, NoteVerifier, OpenedCheckpoint, SignedCheckpoint,
+    WitnessError, open_checkpoint, witness_checkpoint,
+};
+pub use entry::{Entry, EntryError, EntryKind, Event};
+pub use hash::Hash;
+pub use key::{KeyError, KeySource, LogKey};
+pub use proof::{
+    ConsistencyError, InclusionError, ProofError, verify_consistency, verify_inclusion,
+};
+pub use segment::TornTail;
+pub use store::{
+    FaultSwitch, Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode,
+};
+pub use verify::{Finding, Problem, VerifyError, VerifyReport, verify_dir};
+
+#[cfg(test)]
+mod tests;

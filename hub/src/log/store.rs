@@ -1,0 +1,1055 @@
+//! The durable log: append-only segment files, written by one committer thread with
+//! group commit, and the [`Log`] handle the hub uses.
+//!
+//! **Group commit.** [`Log::append`] hands the entry's canonical bytes to the committer
+//! thread and waits. The committer takes every request waiting at that moment (up to
+//! [`LogOptions::max_batch_entries`] and 4 MiB), gives them consecutive indices,
+//! writes their records with one `pwrite`, makes them durable with one `fdatasync`,
+//! and only then adds them to the tree and answers each caller with its index. While
+//! one sync runs, the next batch gathers, so many concurrent decisions share one sync.
+//!
+//! **Fails closed.** If the write or the sync fails, every caller in the batch gets
+//! [`LogError::Write`] or [`LogError::Sync`], no index is used, and the tree does not
+//! change. The committer truncates the segment back to its last durable length and
+//! syncs it before it writes anything else; until that succeeds, every append fails.
+//! When the fault is gone (space freed, disk back) appends resume at the next index,
+//! with no gap. A crash between a failed sync and that repair can leave the failed
+//! batch on disk, so the log then holds decisions whose callers saw an error: the log
+//! can hold more than what took effect, never less.
+//!
+//! **Cancellation.** If the future of an append is dropped after it was handed over,
+//! the entry is still appended; the caller just does not learn its index. A share
+//! whose append did not return `Ok` must not pass.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt as _, FileExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::checkpoint::{
+    Checkpoint, CheckpointError, NoteVerifier, SignedCheckpoint, open_checkpoint,
+};
+use super::entry::{Entry, EntryError};
+use super::hash::{Hash, leaf_hash};
+use super::key::LogKey;
+use super::proof::{self, ProofError};
+use super::segment::{
+    self, HEADER_LEN, KIND_CHECKPOINT, KIND_ENTRY, Limit, Location, MAX_BATCH_BYTES,
+    RECORD_HEADER_LEN, ScanMode, TornTail, read_record, segment_header, segment_name,
+};
+use super::tree::MerkleTree;
+use super::verify::{Finding, Problem, VerifyError, VerifyReport, verify_with};
+
+/// Default for [`LogOptions::max_batch_entries`].
+pub const DEFAULT_MAX_BATCH_ENTRIES: usize = 1024;
+/// Default for [`LogOptions::segment_bytes`]: a new segment file starts after 64 MiB.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest segment size allowed (offsets in a segment are 32-bit).
+const MAX_SEGMENT_BYTES: u64 = 1024 * 1024 * 1024;
+/// The lock file in the log directory.
+const LOCK_FILE: &str = "LOCK";
+
+/// Something the log could not do. Messages name paths, sizes and indices, never
+/// entry contents.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LogError {
+    /// The entry was refused before anything was written.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// Writing failed: nothing of this batch was appended.
+    #[error("cannot write the decision log {path}: {source}; the entry was not appended")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Syncing failed: nothing of this batch was appended.
+    #[error(
+        "cannot make the decision log {path} durable (fdatasync): {source}; the entry was not appended"
+    )]
+    Sync {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Reading failed.
+    #[error("cannot read the decision log {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Another process (or another `Log` in this one) has the directory open.
+    #[error("the decision log in {dir} is already open in another process or handle")]
+    Locked { dir: PathBuf },
+    /// The stored log does not verify; it is not opened (run `hub log verify`).
+    #[error("the decision log does not verify, refusing to open it: {0}")]
+    Tampered(Finding),
+    /// A stored record no longer authenticates.
+    #[error("the record of entry {index} in {path} at byte {offset} does not authenticate")]
+    Corrupt {
+        index: u64,
+        path: PathBuf,
+        offset: u64,
+    },
+    /// No such entry.
+    #[error("entry {index} does not exist; the log has {size} entries")]
+    NoSuchEntry { index: u64, size: u64 },
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// A cosigned checkpoint that this log did not sign.
+    #[error(
+        "the cosigned checkpoint of size {size} does not match this log's tree (the log has {log_size} entries)"
+    )]
+    NotThisLog { size: u64, log_size: u64 },
+    /// A note given as cosigned carries no verified witness signature.
+    #[error("the checkpoint carries no signature of a known witness")]
+    NoCosignature,
+    /// The committer thread is gone (the log was dropped or its thread failed).
+    #[error("the decision log is closed")]
+    Closed,
+}
+
+impl LogError {
+    pub(crate) fn read(path: &Path, e: std::io::Error) -> LogError {
+        LogError::Read {
+            path: path.to_path_buf(),
+            source: Arc::new(e),
+        }
+    }
+    fn write(path: &Path, e: std::io::Error) -> LogError {
+        LogError::Write {
+            path: path.to_path_buf(),
+            source: Arc::new(e),
+        }
+    }
+    fn sync(path: &Path, e: std::io::Error) -> LogError {
+        LogError::Sync {
+            path: path.to_path_buf(),
+            source: Arc::new(e),
+        }
+    }
+}
+
+/// Whether appends wait for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// `fdatasync` every batch before answering (the only mode for a hub).
+    #[default]
+    Fdatasync,
+    /// Never sync: an append returns when the data is in the page cache. Loses
+    /// acknowledged entries on power loss. For benchmarks only.
+    NoSyncBenchmarkOnly,
+}
+
+/// A switch to make the log's writes or syncs fail, for fault-injection tests (a full
+/// or failing disk). Inert unless set.
+#[derive(Debug, Clone, Default)]
+pub struct FaultSwitch(Arc<AtomicU8>);
+
+const FAULT_NONE: u8 = 0;
+const FAULT_WRITE: u8 = 1;
+const FAULT_SYNC: u8 = 2;
+
+impl FaultSwitch {
+    /// A switch in the off position.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Every write fails as on a full disk (ENOSPC).
+    pub fn fail_writes(&self) {
+        self.0.store(FAULT_WRITE, Ordering::SeqCst);
+    }
+    /// Every sync fails as on a failing disk (EIO).
+    pub fn fail_syncs(&self) {
+        self.0.store(FAULT_SYNC, Ordering::SeqCst);
+    }
+    /// Back to normal.
+    pub fn clear(&self) {
+        self.0.store(FAULT_NONE, Ordering::SeqCst);
+    }
+    fn check(&self, which: u8) -> std::io::Result<()> {
+        if self.0.load(Ordering::SeqCst) == which {
+            Err(std::io::Error::new(
+                if which == FAULT_WRITE {
+                    std::io::ErrorKind::StorageFull
+                } else {
+                    std::io::ErrorKind::Other
+                },
+                "injected fault",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// How the log runs.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// The most entries one sync covers; 1 syncs every entry on its own.
+    pub max_batch_entries: usize,
+    /// A new segment file starts once the current one reaches this size.
+    pub segment_bytes: u64,
+    pub sync: SyncMode,
+    pub faults: Option<FaultSwitch>,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            max_batch_entries: DEFAULT_MAX_BATCH_ENTRIES,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            sync: SyncMode::Fdatasync,
+            faults: None,
+        }
+    }
+}
+
+/// What opening found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Entries recovered.
+    pub entries: u64,
+    /// Segment files.
+    pub segments: usize,
+    /// Stored checkpoints, all verified against the recovered tree.
+    pub checkpoints: usize,
+    /// An incomplete last write (a crash before its sync) that was moved aside to
+    /// `<segment>.torn-<offset>` and cut off. It held no acknowledged entry.
+    pub torn_tail: Option<TornTail>,
+}
+
+/// An entry as stored: its index, its canonical bytes (hash them with
+/// [`leaf_hash`] for an inclusion proof) and the decoded entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub index: u64,
+    pub bytes: Vec<u8>,
+    pub entry: Entry,
+}
+
+impl StoredEntry {
+    /// The leaf hash (RFC 6962 §2.1).
+    pub fn leaf_hash(&self) -> Hash {
+        leaf_hash(&self.bytes)
+    }
+}
+
+/// Counters, for metrics and the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogStats {
+    /// Entries appended since open.
+    pub appended: u64,
+    /// Batches written and synced (one sync each).
+    pub batches: u64,
+    /// Batches that failed (their callers got errors).
+    pub failed_batches: u64,
+    /// The most entries in one batch.
+    pub max_batch: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    appended: AtomicU64,
+    batches: AtomicU64,
+    failed_batches: AtomicU64,
+    max_batch: AtomicU64,
+}
+
+/// A segment as readers use it.
+struct SegmentRead {
+    path: PathBuf,
+    file: Arc<File>,
+}
+
+/// The committed state: only the committer changes it, after a sync.
+struct State {
+    tree: MerkleTree,
+    locations: Vec<Location>,
+    segments: Vec<SegmentRead>,
+    /// Durable length of the last segment.
+    last_len: u64,
+    /// The stored checkpoint of the largest size, with its cosignatures.
+    latest: Option<SignedCheckpoint>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    key: LogKey,
+    options: LogOptions,
+    state: RwLock<State>,
+    counters: Counters,
+    /// Held for the life of the log: the directory's flock.
+    _lock: File,
+}
+
+enum Request {
+    Append {
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<u64, LogError>>,
+    },
+    Checkpoint {
+        reply: oneshot::Sender<Result<SignedCheckpoint, LogError>>,
+    },
+    StoreNote {
+        note: SignedCheckpoint,
+        reply: oneshot::Sender<Result<SignedCheckpoint, LogError>>,
+    },
+}
+
+impl Request {
+    fn bytes(&self) -> usize {
+        match self {
+            Request::Append { bytes, .. } => bytes.len() + RECORD_HEADER_LEN,
+            _ => 1024,
+        }
+    }
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    tx: Mutex<Option<mpsc::Sender<Request>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the committer after its current batch; joining it
+        // releases the directory lock before the handle is gone.
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Ok(mut thread) = self.thread.lock()
+            && let Some(t) = thread.take()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The decision log. Cheap to clone; every clone is the same log.
+#[derive(Clone)]
+pub struct Log {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Log({}, {} entries)",
+            self.inner.shared.dir.display(),
+            self.tree_size()
+        )
+    }
+}
+
+fn read_state(shared: &Shared) -> std::sync::RwLockReadGuard<'_, State> {
+    // A panic while holding the lock cannot leave State half-changed (it is changed
+    // by plain pushes after the sync), so a poisoned lock is still good to read.
+    shared.state.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write_state(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, State> {
+    shared.state.write().unwrap_or_else(|p| p.into_inner())
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl Log {
+    /// Opens (or creates) the log in `dir`: takes the directory lock, reads every
+    /// segment, checks every record and stored checkpoint, moves aside a torn last
+    /// write, and starts the committer thread. Blocking; call it at start-up (or in
+    /// `spawn_blocking`). A log that does not verify is not opened
+    /// ([`LogError::Tampered`]).
+    pub fn open(dir: &Path, key: LogKey, options: LogOptions) -> Result<(Log, OpenReport), LogError> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| LogError::write(dir, e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| LogError::write(&lock_path, e))?;
+        if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+            return Err(LogError::Locked {
+                dir: dir.to_path_buf(),
+            });
+        }
+
+        let scan = segment::scan(
+            dir,
+            &key,
+            Limit::None,
+            ScanMode {
+                allow_torn_tail: true,
+                parse_entries: false,
+            },
+        )?;
+        if let Some(finding) = scan.finding {
+            return Err(LogError::Tampered(finding));
+        }
+        if let Some(torn) = &scan.torn {
+            quarantine(dir, torn)?;
+            tracing::warn!(
+                segment = %torn.segment.display(),
+                offset = torn.offset,
+                bytes = torn.bytes,
+                next_index = torn.next_index,
+                "the decision log's last write was incomplete (a crash before its sync); moved aside"
+            );
+        }
+        let checkpoints = scan.checkpoints.len();
+        let mut files = scan.segments;
+        // The segment a torn header made unusable was removed by `quarantine`.
+        files.retain(|s| s.path.exists());
+        if files.is_empty() {
+            let path = dir.join(segment_name(0));
+            create_segment(dir, &path, 0, options.faults.as_ref())?;
+            files.push(segment::SegmentFile {
+                first_index: 0,
+                path,
+                valid_len: HEADER_LEN as u64,
+            });
+        }
+        let mut segments = Vec::with_capacity(files.len());
+        for s in &files {
+            let file = File::open(&s.path).map_err(|e| LogError::read(&s.path, e))?;
+            segments.push(SegmentRead {
+                path: s.path.clone(),
+                file: Arc::new(file),
+            });
+        }
+        let (last_path, last_len, last_first) = match files.last() {
+            Some(s) => (s.path.clone(), s.valid_len, s.first_index),
+            None => return Err(LogError::Closed),
+        };
+        let writer_file = OpenOptions::new()
+            .write(true)
+            .open(&last_path)
+            .map_err(|e| LogError::write(&last_path, e))?;
+        let entries = scan.tree.len();
+        let report = OpenReport {
+            entries,
+            segments: segments.len(),
+            checkpoints,
+            torn_tail: scan.torn.clone(),
+        };
+        let mut options = options;
+        options.max_batch_entries = options.max_batch_entries.max(1);
+        options.segment_bytes = options
+            .segment_bytes
+            .clamp(HEADER_LEN as u64 + 1, MAX_SEGMENT_BYTES);
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            key,
+            options,
+            state: RwLock::new(State {
+                tree: scan.tree,
+                locations: scan.locations,
+                segments,
+                last_len,
+                latest: scan.latest,
+            }),
+            counters: Counters::default(),
+            _lock: lock,
+        });
+        let (tx, rx) = mpsc::channel();
+        let committer = Committer {
+            shared: Arc::clone(&shared),
+            file: writer_file,
+            path: last_path,
+            first_index: last_first,
+            len: last_len,
+            dirty: false,
+        };
+        let thread = std::thread::Builder::new()
+            .name("decision-log".into())
+            .spawn(move || committer.run(rx))
+            .map_err(|e| LogError::write(dir, e))?;
+        let log = Log {
+            inner: Arc::new(Inner {
+                shared,
+                tx: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+            }),
+        };
+        Ok((log, report))
+    }
+
+    fn send(&self, request: Request) -> Result<(), LogError> {
+        let tx = self.inner.tx.lock().map_err(|_| LogError::Closed)?;
+        tx.as_ref()
+            .ok_or(LogError::Closed)?
+            .send(request)
+            .map_err(|_| LogError::Closed)
+    }
+
+    /// Appends an entry; returns its leaf index once it is durable (module doc: group
+    /// commit, fails closed).
+    pub async fn append(&self, entry: Entry) -> Result<u64, LogError> {
+        let bytes = entry.to_canonical()?;
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Append { bytes, reply })?;
+        rx.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// Signs the tree head after every append handed over before this call, stores
+    /// the checkpoint durably, and returns it. If the head has not moved since the
+    /// last stored checkpoint, that one is returned (with its cosignatures).
+    pub async fn checkpoint(&self) -> Result<SignedCheckpoint, LogError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Checkpoint { reply })?;
+        rx.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// Stores the cosignatures of a checkpoint this log signed: `note` must open with
+    /// the log's key plus at least one of `witnesses`, and match the log's tree.
+    /// Returns the stored note. (Which witness keys to trust is the caller's choice.)
+    pub async fn add_cosignatures(
+        &self,
+        note: &[u8],
+        witnesses: &[NoteVerifier],
+    ) -> Result<SignedCheckpoint, LogError> {
+        let shared = &self.inner.shared;
+        let mut verifiers = vec![shared.key.verifier().clone()];
+        verifiers.extend(witnesses.iter().cloned());
+        let opened = open_checkpoint(shared.key.origin(), &verifiers, note)?;
+        if opened.cosigned_by.is_empty() {
+            return Err(LogError::NoCosignature);
+        }
+        let cp = opened.checkpoint();
+        {
+            let st = read_state(shared);
+            if st.tree.root_at(cp.size).ok() != Some(cp.root) {
+                return Err(LogError::NotThisLog {
+                    size: cp.size,
+                    log_size: st.tree.len(),
+                });
+            }
+        }
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::StoreNote {
+            note: opened.note,
+            reply,
+        })?;
+        rx.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// The last stored checkpoint (the largest), with its cosignatures, if any.
+    pub fn latest_checkpoint(&self) -> Option<SignedCheckpoint> {
+        read_state(&self.inner.shared).latest.clone()
+    }
+
+    /// The number of durable entries.
+    pub fn tree_size(&self) -> u64 {
+        read_state(&self.inner.shared).tree.len()
+    }
+
+    /// The root hash over all durable entries.
+    pub fn root(&self) -> Hash {
+        read_state(&self.inner.shared).tree.root()
+    }
+
+    /// The root hash at an earlier size.
+    pub fn root_at(&self, tree_size: u64) -> Result<Hash, LogError> {
+        let st = read_state(&self.inner.shared);
+        st.tree.root_at(tree_size).map_err(|_| {
+            LogError::Proof(ProofError::SizeBeyondLog {
+                tree_size,
+                log_size: st.tree.len(),
+            })
+        })
+    }
+
+    /// The log's origin (its name in checkpoints).
+    pub fn origin(&self) -> &str {
+        self.inner.shared.key.origin()
+    }
+
+    /// The key that verifies the log's checkpoints, for agents and auditors.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.inner.shared.key.verifier().clone()
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `tree_size` entries.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, LogError> {
+        let st = read_state(&self.inner.shared);
+        Ok(proof::inclusion_proof(&st.tree, index, tree_size)?)
+    }
+
+    /// The consistency proof from the tree of `from` entries to the tree of `to`.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LogError> {
+        let st = read_state(&self.inner.shared);
+        Ok(proof::consistency_proof(&st.tree, from, to)?)
+    }
+
+    /// Reads entry `index` (a small blocking read, usually from the page cache),
+    /// checking its record tag.
+    pub fn entry(&self, index: u64) -> Result<StoredEntry, LogError> {
+        let (file, path, offset) = {
+            let st = read_state(&self.inner.shared);
+            let size = st.tree.len();
+            let loc = usize::try_from(index)
+                .ok()
+                .and_then(|i| st.locations.get(i))
+                .copied()
+                .ok_or(LogError::NoSuchEntry { index, size })?;
+            let seg = usize::try_from(loc.segment)
+                .ok()
+                .and_then(|s| st.segments.get(s))
+                .ok_or(LogError::NoSuchEntry { index, size })?;
+            (Arc::clone(&seg.file), seg.path.clone(), u64::from(loc.offset))
+        };
+        let corrupt = || LogError::Corrupt {
+            index,
+            path: path.clone(),
+            offset,
+        };
+        let mut header = [0u8; RECORD_HEADER_LEN];
+        file.read_exact_at(&mut header, offset)
+            .map_err(|e| LogError::read(&path, e))?;
+        let len = header
+            .get(1..5)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(corrupt)?;
+        let len = usize::try_from(len).map_err(|_| corrupt())?;
+        if len > segment::MAX_BODY {
+            return Err(corrupt());
+        }
+        let mut record = vec![0u8; RECORD_HEADER_LEN + len];
+        file.read_exact_at(&mut record, offset)
+            .map_err(|e| LogError::read(&path, e))?;
+        let rec = read_record(&record, 0, &self.inner.shared.key).map_err(|_| corrupt())?;
+        if rec.kind != KIND_ENTRY || rec.seq != index {
+            return Err(corrupt());
+        }
+        let entry = Entry::from_canonical(rec.body)?;
+        Ok(StoredEntry {
+            index,
+            bytes: rec.body.to_vec(),
+            entry,
+        })
+    }
+
+    /// Reads entries `from..to` (clamped to the log), in order.
+    pub fn entries(&self, from: u64, to: u64) -> Result<Vec<StoredEntry>, LogError> {
+        let to = to.min(self.tree_size());
+        (from..to).map(|i| self.entry(i)).collect()
+    }
+
+    /// Verifies the stored log as [`super::verify_dir`] does, up to what this log has
+    /// committed, and also that every stored entry is the one this log appended.
+    /// Blocking: reads every segment.
+    pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
+        let shared = &self.inner.shared;
+        let (limit, size) = {
+            let st = read_state(shared);
+            (
+                Limit::Committed {
+                    segments: st.segments.len(),
+                    last_len: st.last_len,
+                },
+                st.tree.len(),
+            )
+        };
+        // A running log has no torn tail: everything up to `last_len` was synced.
+        let (report, stored) = verify_with(&shared.dir, &shared.key, &[], limit, false)?;
+        let st = read_state(shared);
+        let differs = (0..size.min(stored.len())).find(|&i| stored.leaf(i) != st.tree.leaf(i));
+        let problem = match differs {
+            Some(i) => Some((i, Problem::DiffersFromAppended)),
+            None if stored.len() < size => Some((
+                stored.len(),
+                Problem::MissingSinceAppended { appended: size },
+            )),
+            None => None,
+        };
+        if let Some((index, problem)) = problem {
+            return Err(VerifyError::Tampered(Finding {
+                index,
+                problem,
+                segment: None,
+                offset: None,
+            }));
+        }
+        Ok(report)
+    }
+
+    /// Counters since open.
+    pub fn stats(&self) -> LogStats {
+        let c = &self.inner.shared.counters;
+        LogStats {
+            appended: c.appended.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            failed_batches: c.failed_batches.load(Ordering::Relaxed),
+            max_batch: c.max_batch.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Moves a torn tail aside to `<segment>.torn-<offset>` (synced), then cuts the segment
+/// (or removes it, if even its header was torn).
+fn quarantine(dir: &Path, torn: &TornTail) -> Result<(), LogError> {
+    let data = std::fs::read(&torn.segment).map_err(|e| LogError::read(&torn.segment, e))?;
+    let start = usize::try_from(torn.offset).unwrap_or(usize::MAX);
+    let tail = data.get(start..).unwrap_or_default();
+    let mut name = torn.segment.as_os_str().to_owned();
+    name.push(format!(".torn-{}", torn.offset));
+    let aside = PathBuf::from(name);
+    std::fs::write(&aside, tail).map_err(|e| LogError::write(&aside, e))?;
+    File::open(&aside)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| LogError::sync(&aside, e))?;
+    if torn.offset == 0 {
+        std::fs::remove_file(&torn.segment).map_err(|e| LogError::write(&torn.segment, e))?;
+    } else {
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&torn.segment)
+            .map_err(|e| LogError::write(&torn.segment, e))?;
+        f.set_len(torn.offset)
+            .map_err(|e| LogError::write(&torn.segment, e))?;
+        f.sync_all().map_err(|e| LogError::sync(&torn.segment, e))?;
+    }
+    sync_dir(dir).map_err(|e| LogError::sync(dir, e))
+}
+
+/// Creates a segment file with its header, synced with its directory.
+fn create_segment(
+    dir: &Path,
+    path: &Path,
+    first_index: u64,
+    faults: Option<&FaultSwitch>,
+) -> Result<File, LogError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| LogError::write(path, e))?;
+    let written = faults
+        .map_or(Ok(()), |f| f.check(FAULT_WRITE))
+        .and_then(|()| file.write_all_at(&segment_header(first_index), 0));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(path);
+        return Err(LogError::write(path, e));
+    }
+    let synced = faults
+        .map_or(Ok(()), |f| f.check(FAULT_SYNC))
+        .and_then(|()| file.sync_all())
+        .and_then(|()| sync_dir(dir));
+    if let Err(e) = synced {
+        let _ = std::fs::remove_file(path);
+        return Err(LogError::sync(path, e));
+    }
+    Ok(file)
+}
+
+/// The committer thread's own state: the writable last segment.
+struct Committer {
+    shared: Arc<Shared>,
+    file: File,
+    path: PathBuf,
+    first_index: u64,
+    /// Durable length of `file`.
+    len: u64,
+    /// A failed batch may have left bytes past `len`.
+    dirty: bool,
+}
+
+/// One answer to send once the batch is settled.
+enum Reply {
+    Append(oneshot::Sender<Result<u64, LogError>>, u64),
+    Checkpoint(oneshot::Sender<Result<SignedCheckpoint, LogError>>),
+    StoreNote(oneshot::Sender<Result<SignedCheckpoint, LogError>>, SignedCheckpoint),
+}
+
+impl Reply {
+    fn fail(self, e: &LogError) {
+        match self {
+            Reply::Append(tx, _) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+            Reply::Checkpoint(tx) | Reply::StoreNote(tx, _) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+        }
+    }
+}
+
+impl Committer {
+    fn run(mut self, rx: mpsc::Receiver<Request>) {
+        let max = self.shared.options.max_batch_entries;
+        while let Ok(first) = rx.recv() {
+            let mut bytes = first.bytes();
+            let mut batch = vec![first];
+            while batch.len() < max && bytes < MAX_BATCH_BYTES {
+                match rx.try_recv() {
+                    Ok(r) => {
+                        bytes += r.bytes();
+                        batch.push(r);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+    }
+
+    fn faults(&self) -> Option<&FaultSwitch> {
+        self.shared.options.faults.as_ref()
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        if let Some(f) = self.faults() {
+            f.check(FAULT_SYNC)?;
+        }
+        match self.shared.options.sync {
+            SyncMode::Fdatasync => self.file.sync_data(),
+            SyncMode::NoSyncBenchmarkOnly => Ok(()),
+        }
+    }
+
+    /// Cuts the segment back to its durable length after a failed batch.
+    fn repair(&mut self) -> Result<(), LogError> {
+        self.file
+            .set_len(self.len)
+            .map_err(|e| LogError::write(&self.path, e))?;
+        self.sync().map_err(|e| LogError::sync(&self.path, e))?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Starts a new segment when the current one is full.
+    fn maybe_roll(&mut self, next_index: u64) -> Result<(), LogError> {
+        if self.len < self.shared.options.segment_bytes || next_index == self.first_index {
+            return Ok(());
+        }
+        let dir = self.shared.dir.clone();
+        let path = dir.join(segment_name(next_index));
+        let file = create_segment(&dir, &path, next_index, self.faults())?;
+        let reader = File::open(&path).map_err(|e| LogError::read(&path, e))?;
+        {
+            let mut st = write_state(&self.shared);
+            st.segments.push(SegmentRead {
+                path: path.clone(),
+                file: Arc::new(reader),
+            });
+            st.last_len = HEADER_LEN as u64;
+        }
+        self.file = file;
+        self.path = path;
+        self.first_index = next_index;
+        self.len = HEADER_LEN as u64;
+        Ok(())
+    }
+
+    fn commit(&mut self, batch: Vec<Request>) {
+        let shared = Arc::clone(&self.shared);
+        let key = &shared.key;
+        let (start, mut frontier, latest) = {
+            let st = read_state(&shared);
+            (st.tree.len(), st.tree.compact_range(), st.latest.clone())
+        };
+
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut buf = Vec::new();
+        let mut leaves = Vec::new();
+        let mut locations = Vec::new();
+        let mut wants_checkpoint = Vec::new();
+        let mut notes = Vec::new();
+
+        let prepared = (|| -> Result<(), LogError> {
+            if self.dirty {
+                self.repair()?;
+            }
+            self.maybe_roll(start)?;
+            Ok(())
+        })();
+        if let Err(e) = prepared {
+            self.fail_all(batch, &e);
+            return;
+        }
+        let seg_no = u32::try_from(read_state(&shared).segments.len().saturating_sub(1)).unwrap_or(u32::MAX);
+
+        for request in batch {
+            match request {
+                Request::Append { bytes, reply } => {
+                    let index = start + leaves.len() as u64;
+                    let offset = self.len + buf.len() as u64;
+                    let Ok(offset) = u32::try_from(offset) else {
+                        reply.send(Err(LogError::write(
+                            &self.path,
+                            std::io::Error::other("segment offset beyond 4 GiB"),
+                        )))
+                        .ok();
+                        continue;
+                    };
+                    segment::encode_record(&mut buf, key, KIND_ENTRY, index, &bytes);
+                    let leaf = leaf_hash(&bytes);
+                    frontier.push(leaf);
+                    leaves.push(leaf);
+                    locations.push(Location {
+                        segment: seg_no,
+                        offset,
+                    });
+                    replies.push(Reply::Append(reply, index));
+                }
+                Request::Checkpoint { reply } => wants_checkpoint.push(reply),
+                Request::StoreNote { note, reply } => notes.push((note, reply)),
+            }
+        }
+
+        // The checkpoint after this batch's entries, signed and stored with them.
+        let new_size = start + leaves.len() as u64;
+        let mut new_latest = latest.clone();
+        if !wants_checkpoint.is_empty() {
+            let reuse = latest
+                .as_ref()
+                .filter(|l| l.checkpoint().size == new_size && leaves.is_empty())
+                .cloned();
+            let signed = match reuse {
+                Some(l) => Ok(l),
+                None => SignedCheckpoint::sign(
+                    Checkpoint {
+                        origin: key.origin().to_owned(),
+                        size: new_size,
+                        root: frontier.root(),
+                    },
+                    key.signer(),
+                )
+                .map(|cp| {
+                    segment::encode_record(&mut buf, key, KIND_CHECKPOINT, new_size, &cp.to_bytes());
+                    cp
+                }),
+            };
+            match signed {
+                Ok(cp) => {
+                    new_latest = Some(cp);
+                    for reply in wants_checkpoint {
+                        replies.push(Reply::Checkpoint(reply));
+                    }
+                }
+                Err(e) => {
+                    let e = LogError::Checkpoint(e);
+                    for reply in wants_checkpoint {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+        for (note, reply) in notes {
+            let size = note.checkpoint().size;
+            segment::encode_record(&mut buf, key, KIND_CHECKPOINT, size, &note.to_bytes());
+            let stored = match &mut new_latest {
+                Some(l) if l.checkpoint().size == size => {
+                    let _ = l.merge(&note);
+                    l.clone()
+                }
+                Some(l) if l.checkpoint().size > size => note,
+                _ => {
+                    new_latest = Some(note.clone());
+                    note
+                }
+            };
+            replies.push(Reply::StoreNote(reply, stored));
+        }
+        if buf.is_empty() {
+            // Only reused checkpoints: nothing to write.
+            self.settle(replies, new_latest, leaves, locations);
+            return;
+        }
+
+        // Write and sync; on failure nothing of the batch counts.
+        let written = self
+            .faults()
+            .map_or(Ok(()), |f| f.check(FAULT_WRITE))
+            .and_then(|()| self.file.write_all_at(&buf, self.len))
+            .map_err(|e| LogError::write(&self.path, e))
+            .and_then(|()| self.sync().map_err(|e| LogError::sync(&self.path, e)));
+        if let Err(e) = written {
+            self.dirty = true;
+            // Try to cut the failed bytes off at once; if that fails too, the next
+            // batch tries again before writing.
+            let _ = self.repair();
+            shared.counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "decision log append failed; the batch was not appended");
+            for r in replies {
+                r.fail(&e);
+            }
+            return;
+        }
+        self.len += buf.len() as u64;
+        let n = leaves.len() as u64;
+        shared.counters.batches.fetch_add(1, Ordering::Relaxed);
+        shared.counters.appended.fetch_add(n, Ordering::Relaxed);
+        shared.counters.max_batch.fetch_max(n, Ordering::Relaxed);
+        self.settle(replies, new_latest, leaves, locations);
+    }
+
+    /// Publishes a durable batch and answers its callers.
+    fn settle(
+        &self,
+        replies: Vec<Reply>,
+        latest: Option<SignedCheckpoint>,
+        leaves: Vec<Hash>,
+        locations: Vec<Location>,
+    ) {
+        {
+            let mut st = write_state(&self.shared);
+            for leaf in leaves {
+                st.tree.push(leaf);
+            }
+            st.locations.extend(locations);
+            st.last_len = self.len;
+            st.latest = latest.clone();
+        }
+        for r in replies {
+            match r {
+                Reply::Append(tx, index) => {
+                    let _ = tx.send(Ok(index));
+                }
+                Reply::Checkpoint(tx) => {
+                    let _ = tx.send(latest.clone().ok_or(LogError::Closed));
+                }
+                Reply::StoreNote(tx, note) => {
+                    let _ = tx.send(Ok(note));
+                }
+            }
+        }
+    }
+
+    fn fail_all(&self, batch: Vec<Request>, e: &LogError) {
+        self.shared
+            .counters
+            .failed_batches
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::error!(error = %e, "decision log append failed; the batch was not appended");
+        for request in batch {
+            match request {
+                Request::Append { reply, .. } => {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                Request::Checkpoint { reply } | Request::StoreNote { reply, .. } => {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}

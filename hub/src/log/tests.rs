@@ -1,0 +1,985 @@
+//! Tests of the log as a whole: durability (with `kill -9` and a real full disk),
+//! group commit under concurrency, failing closed, recovery, tampering, witnessing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::checkpoint::tests::signer;
+use super::entry::tests::sample;
+use super::segment::{
+    self, HEADER_LEN, KIND_CHECKPOINT, KIND_ENTRY, encode_record, list_segments, read_record,
+};
+use super::tree::MerkleTree;
+use super::*;
+
+const ORIGIN: &str = "hub.treiteraanpak.example/decision-log";
+
+/// One key, reusable across reopenings (a `LogKey` moves into the log).
+struct TestKey(Vec<u8>);
+
+impl TestKey {
+    fn new() -> Self {
+        TestKey(key::generate_pkcs8().unwrap())
+    }
+    fn key(&self) -> LogKey {
+        LogKey::from_pkcs8(ORIGIN, &self.0).unwrap()
+    }
+}
+
+fn open(dir: &Path, key: &TestKey) -> (Log, OpenReport) {
+    Log::open(dir, key.key(), LogOptions::default()).unwrap()
+}
+
+fn open_with(dir: &Path, key: &TestKey, options: LogOptions) -> Log {
+    Log::open(dir, key.key(), options).unwrap().0
+}
+
+/// Every record on disk: (kind, seq, segment path, start, end).
+fn records(dir: &Path, key: &TestKey) -> Vec<(u8, u64, PathBuf, usize, usize)> {
+    let key = key.key();
+    let mut out = Vec::new();
+    for (_, path) in list_segments(dir).unwrap() {
+        let data = std::fs::read(&path).unwrap();
+        let mut pos = HEADER_LEN;
+        while let Ok(r) = read_record(&data, pos, &key) {
+            out.push((r.kind, r.seq, path.clone(), pos, r.end));
+            pos = r.end;
+        }
+    }
+    out
+}
+
+fn entry_record(dir: &Path, key: &TestKey, index: u64) -> (PathBuf, usize, usize) {
+    records(dir, key)
+        .into_iter()
+        .find(|r| r.0 == KIND_ENTRY && r.1 == index)
+        .map(|(_, _, p, s, e)| (p, s, e))
+        .unwrap()
+}
+
+fn edit(path: &Path, f: impl FnOnce(&mut Vec<u8>)) {
+    let mut data = std::fs::read(path).unwrap();
+    f(&mut data);
+    std::fs::write(path, data).unwrap();
+}
+
+fn tampered(r: Result<VerifyReport, VerifyError>) -> Finding {
+    match r {
+        Err(VerifyError::Tampered(f)) => f,
+        other => panic!("expected a finding, got {other:?}"),
+    }
+}
+
+/// A closed log of `n` entries with a checkpoint after every 5.
+async fn build(dir: &Path, key: &TestKey, n: u64) -> Vec<SignedCheckpoint> {
+    let (log, _) = open(dir, key);
+    let mut cps = Vec::new();
+    for i in 0..n {
+        assert_eq!(log.append(sample(i)).await.unwrap(), i);
+        if (i + 1) % 5 == 0 {
+            cps.push(log.checkpoint().await.unwrap());
+        }
+    }
+    cps
+}
+
+#[tokio::test]
+async fn appends_are_numbered_readable_and_provable() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 0);
+    assert_eq!(log.root(), hash::empty_root());
+    // The empty log can be checkpointed too.
+    let empty = log.checkpoint().await.unwrap();
+    assert_eq!(empty.checkpoint().size, 0);
+
+    for i in 0..40 {
+        assert_eq!(log.append(sample(i)).await.unwrap(), i);
+    }
+    assert_eq!(log.tree_size(), 40);
+    let cp = log.checkpoint().await.unwrap();
+    // What an agent does: open the checkpoint with the hub's key…
+    let opened = open_checkpoint(ORIGIN, &[log.verifier()], &cp.to_bytes()).unwrap();
+    assert_eq!(opened.checkpoint().size, 40);
+    assert_eq!(opened.checkpoint().root, log.root());
+    // …then check its own entries' inclusion, from the bytes it is given.
+    for i in [0, 7, 39] {
+        let stored = log.entry(i).unwrap();
+        assert_eq!(stored.entry, sample(i));
+        let proof = log.inclusion_proof(i, 40).unwrap();
+        assert_eq!(proof.len(), proof::inclusion_proof_len(i, 40));
+        assert_eq!(
+            verify_inclusion(&stored.leaf_hash(), i, 40, &proof, &opened.checkpoint().root),
+            Ok(())
+        );
+        // A forged entry does not verify.
+        let mut forged = stored.bytes.clone();
+        let at = forged.len() - 10;
+        forged[at] ^= 1;
+        assert_eq!(
+            verify_inclusion(
+                &hash::leaf_hash(&forged),
+                i,
+                40,
+                &proof,
+                &opened.checkpoint().root
+            ),
+            Err(InclusionError::RootMismatch {
+                index: i,
+                tree_size: 40
+            })
+        );
+    }
+    // Consistency from an older head.
+    let proof = log.consistency_proof(13, 40).unwrap();
+    assert_eq!(
+        verify_consistency(13, 40, &log.root_at(13).unwrap(), &log.root(), &proof),
+        Ok(())
+    );
+    // No new entries: the same checkpoint comes back, not a new record.
+    assert_eq!(log.checkpoint().await.unwrap(), cp);
+    assert_eq!(log.latest_checkpoint(), Some(cp));
+    assert!(matches!(
+        log.entry(40),
+        Err(LogError::NoSuchEntry { index: 40, size: 40 })
+    ));
+    assert!(matches!(
+        log.inclusion_proof(3, 41),
+        Err(LogError::Proof(ProofError::SizeBeyondLog {
+            tree_size: 41,
+            log_size: 40
+        }))
+    ));
+    assert_eq!(log.entries(38, 100).unwrap().len(), 2);
+    let report = log.verify().unwrap();
+    assert_eq!(report.entries, 40);
+    assert_eq!(report.covered_by_checkpoint, 40);
+}
+
+#[tokio::test]
+async fn reopening_recovers_entries_tree_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let (root, cp) = {
+        let (log, _) = open(dir.path(), &key);
+        for i in 0..25 {
+            log.append(sample(i)).await.unwrap();
+        }
+        let cp = log.checkpoint().await.unwrap();
+        for i in 25..31 {
+            log.append(sample(i)).await.unwrap();
+        }
+        (log.root(), cp)
+    };
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(
+        report,
+        OpenReport {
+            entries: 31,
+            segments: 1,
+            checkpoints: 1,
+            torn_tail: None
+        }
+    );
+    assert_eq!(log.root(), root);
+    assert_eq!(log.latest_checkpoint(), Some(cp));
+    assert_eq!(log.entry(30).unwrap().entry, sample(30));
+    assert_eq!(log.append(sample(31)).await.unwrap(), 31);
+}
+
+#[tokio::test]
+async fn the_directory_is_locked_while_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let (log, _) = open(dir.path(), &key);
+    assert!(matches!(
+        Log::open(dir.path(), key.key(), LogOptions::default()),
+        Err(LogError::Locked { .. })
+    ));
+    let clone = log.clone();
+    drop(log);
+    // A clone keeps it open.
+    assert!(matches!(
+        Log::open(dir.path(), key.key(), LogOptions::default()),
+        Err(LogError::Locked { .. })
+    ));
+    drop(clone);
+    let (_again, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_get_distinct_indices_and_share_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let (log, _) = open(dir.path(), &key);
+    let mut tasks = Vec::new();
+    for t in 0..64u64 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for j in 0..10u64 {
+                let seed = t * 1000 + j;
+                got.push((log.append(sample(seed)).await.unwrap(), seed));
+            }
+            got
+        }));
+    }
+    let mut by_index = BTreeMap::new();
+    for t in tasks {
+        for (index, seed) in t.await.unwrap() {
+            assert!(by_index.insert(index, seed).is_none(), "index {index} twice");
+        }
+    }
+    assert_eq!(by_index.len(), 640);
+    assert_eq!(by_index.keys().copied().collect::<Vec<_>>(), (0..640).collect::<Vec<_>>());
+    // The root equals a sequential recomputation in index order.
+    let sequential = MerkleTree::from_leaves(
+        by_index
+            .values()
+            .map(|seed| sample(*seed).leaf_hash().unwrap()),
+    );
+    assert_eq!(log.root(), sequential.root());
+    for (index, seed) in by_index.iter().step_by(37) {
+        assert_eq!(log.entry(*index).unwrap().entry, sample(*seed));
+    }
+    let stats = log.stats();
+    assert_eq!(stats.appended, 640);
+    assert!(
+        stats.batches < 640 && stats.max_batch > 1,
+        "no group commit happened: {stats:?}"
+    );
+    log.verify().unwrap();
+}
+
+#[tokio::test]
+async fn max_batch_one_syncs_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let log = open_with(
+        dir.path(),
+        &key,
+        LogOptions {
+            max_batch_entries: 1,
+            ..LogOptions::default()
+        },
+    );
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let log = log.clone();
+            tokio::spawn(async move { log.append(sample(i)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(log.stats().batches, 20);
+    assert_eq!(log.stats().max_batch, 1);
+}
+
+#[tokio::test]
+async fn segments_roll_over_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let options = LogOptions {
+        segment_bytes: 4096,
+        ..LogOptions::default()
+    };
+    {
+        let log = open_with(dir.path(), &key, options.clone());
+        for i in 0..60 {
+            log.append(sample(i)).await.unwrap();
+            if i % 9 == 0 {
+                log.checkpoint().await.unwrap();
+            }
+        }
+        assert!(list_segments(dir.path()).unwrap().len() > 5);
+        for i in [0, 17, 59] {
+            assert_eq!(log.entry(i).unwrap().entry, sample(i));
+        }
+        log.verify().unwrap();
+    }
+    let log = open_with(dir.path(), &key, options);
+    assert_eq!(log.tree_size(), 60);
+    assert_eq!(log.entry(33).unwrap().entry, sample(33));
+    // Segment names are the index of their first entry.
+    for (first, path) in list_segments(dir.path()).unwrap() {
+        let data = std::fs::read(&path).unwrap();
+        if data.len() > HEADER_LEN {
+            let r = read_record(&data, HEADER_LEN, &key.key()).unwrap();
+            assert!(r.kind != KIND_ENTRY || r.seq == first);
+        }
+    }
+    verify_dir(dir.path(), &key.key(), &[]).unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_write_or_sync_fails_closed_and_leaves_no_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let faults = FaultSwitch::new();
+    let log = open_with(
+        dir.path(),
+        &key,
+        LogOptions {
+            faults: Some(faults.clone()),
+            ..LogOptions::default()
+        },
+    );
+    for i in 0..3 {
+        log.append(sample(i)).await.unwrap();
+    }
+    let root = log.root();
+
+    faults.fail_writes();
+    let err = log.append(sample(100)).await.unwrap_err();
+    assert!(matches!(err, LogError::Write { .. }), "{err:?}");
+    assert!(err.to_string().contains("the entry was not appended"), "{err}");
+    assert!(matches!(
+        log.checkpoint().await,
+        Err(LogError::Write { .. })
+    ));
+    assert_eq!((log.tree_size(), log.root()), (3, root));
+
+    faults.clear();
+    assert_eq!(log.append(sample(3)).await.unwrap(), 3);
+
+    faults.fail_syncs();
+    let err = log.append(sample(101)).await.unwrap_err();
+    assert!(matches!(err, LogError::Sync { .. }), "{err:?}");
+    assert_eq!(log.tree_size(), 4);
+    faults.clear();
+    assert_eq!(log.append(sample(4)).await.unwrap(), 4);
+    assert_eq!(log.stats().failed_batches, 3);
+    log.verify().unwrap();
+    drop(log);
+
+    // Only acknowledged entries are stored, without a gap.
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 5);
+    assert_eq!(report.torn_tail, None);
+    for i in 0..5 {
+        assert_eq!(log.entry(i).unwrap().entry, sample(i));
+    }
+}
+
+#[tokio::test]
+async fn a_fault_while_starting_a_segment_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let faults = FaultSwitch::new();
+    let log = open_with(
+        dir.path(),
+        &key,
+        LogOptions {
+            segment_bytes: 2048,
+            faults: Some(faults.clone()),
+            ..LogOptions::default()
+        },
+    );
+    let mut i = 0;
+    while list_segments(dir.path()).unwrap().len() == 1 || log.tree_size() < 5 {
+        log.append(sample(i)).await.unwrap();
+        i += 1;
+        if i > 100 {
+            break;
+        }
+    }
+    // Fill the current segment past its size, then make the roll fail.
+    for _ in 0..4 {
+        log.append(sample(i)).await.unwrap();
+        i += 1;
+    }
+    let segments = list_segments(dir.path()).unwrap().len();
+    faults.fail_writes();
+    let mut failed = false;
+    for _ in 0..4 {
+        if log.append(sample(999)).await.is_err() {
+            failed = true;
+        }
+    }
+    assert!(failed);
+    assert_eq!(list_segments(dir.path()).unwrap().len(), segments);
+    assert_eq!(log.tree_size(), i);
+    faults.clear();
+    assert_eq!(log.append(sample(i)).await.unwrap(), i);
+    log.verify().unwrap();
+}
+
+#[tokio::test]
+async fn an_untouched_log_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let cps = build(dir.path(), &key, 30).await;
+    let held: Vec<Vec<u8>> = cps.iter().map(SignedCheckpoint::to_bytes).collect();
+    let report = verify_dir(dir.path(), &key.key(), &held).unwrap();
+    assert_eq!(report.entries, 30);
+    assert_eq!(report.checkpoints, 12);
+    assert_eq!(report.covered_by_checkpoint, 30);
+    assert_eq!(report.torn_tail, None);
+}
+
+#[tokio::test]
+async fn verify_names_a_changed_entry() {
+    for k in [0u64, 12, 29] {
+        let dir = tempfile::tempdir().unwrap();
+        let key = TestKey::new();
+        build(dir.path(), &key, 30).await;
+        let (path, start, end) = entry_record(dir.path(), &key, k);
+        // "permit" -> "permiu" inside the body.
+        edit(&path, |d| {
+            let body = &mut d[start + 45..end];
+            let at = body.windows(6).position(|w| w == b"permit").unwrap();
+            body[at + 5] = b'u';
+        });
+        let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+        assert_eq!((f.index, &f.problem), (k, &Problem::Changed), "{f}");
+        assert_eq!(f.offset, Some(start as u64));
+        assert!(f.to_string().contains(&format!("entry {k} was changed")), "{f}");
+        // The hub refuses to open it.
+        match Log::open(dir.path(), key.key(), LogOptions::default()) {
+            Err(LogError::Tampered(f)) => assert_eq!(f.index, k),
+            other => panic!("opened a tampered log: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn verify_names_a_removed_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 30).await;
+    let (path, start, end) = entry_record(dir.path(), &key, 17);
+    edit(&path, |d| {
+        d.drain(start..end);
+    });
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!((f.index, f.problem.clone()), (17, Problem::Removed { found: 18 }), "{f}");
+    assert!(f.to_string().contains("entry 17 was removed"), "{f}");
+}
+
+#[tokio::test]
+async fn verify_names_reordered_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 30).await;
+    let (path, s1, e1) = entry_record(dir.path(), &key, 11);
+    let (_, s2, e2) = entry_record(dir.path(), &key, 13);
+    assert_eq!(e1 - s1, e2 - s2, "sample entries have one length");
+    edit(&path, |d| {
+        let a = d[s1..e1].to_vec();
+        let b = d[s2..e2].to_vec();
+        d[s1..e1].copy_from_slice(&b);
+        d[s2..e2].copy_from_slice(&a);
+    });
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!((f.index, f.problem.clone()), (11, Problem::Reordered { found: 13 }), "{f}");
+}
+
+#[tokio::test]
+async fn verify_names_a_duplicated_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 12).await;
+    let (path, s1, e1) = entry_record(dir.path(), &key, 6);
+    let (_, s2, e2) = entry_record(dir.path(), &key, 7);
+    edit(&path, |d| {
+        let copy = d[s1..e1].to_vec();
+        d[s2..e2].copy_from_slice(&copy);
+    });
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!((f.index, f.problem.clone()), (7, Problem::Duplicated { found: 6 }), "{f}");
+}
+
+#[tokio::test]
+async fn a_rewrite_with_the_record_key_is_caught_by_the_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let cps = build(dir.path(), &key, 30).await;
+    // Someone with the record key re-encodes entry 12 with other content.
+    let (path, start, end) = entry_record(dir.path(), &key, 12);
+    let mut other = sample(12);
+    if let Event::ShareDecision(d) = &mut other.event {
+        d.outcome = treiter_policies::request::Outcome::Deny;
+        d.fields_stripped = entry::FieldNames::new();
+    }
+    let mut record = Vec::new();
+    encode_record(
+        &mut record,
+        &key.key(),
+        KIND_ENTRY,
+        12,
+        &other.to_canonical().unwrap(),
+    );
+    edit(&path, |d| {
+        d.splice(start..end, record);
+    });
+    // The stored checkpoint of size 15 no longer matches: entries 10..15 are suspect.
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (10, Problem::RootMismatch { checkpoint_size: 15 }),
+        "{f}"
+    );
+    // Even with the stored checkpoints removed too, a witness's checkpoint catches it.
+    let stripped = tempfile::tempdir().unwrap();
+    for (_, p) in list_segments(dir.path()).unwrap() {
+        let data = std::fs::read(&p).unwrap();
+        let mut kept = data[..HEADER_LEN].to_vec();
+        let mut pos = HEADER_LEN;
+        while let Ok(r) = read_record(&data, pos, &key.key()) {
+            if r.kind != KIND_CHECKPOINT {
+                kept.extend_from_slice(&data[pos..r.end]);
+            }
+            pos = r.end;
+        }
+        std::fs::write(stripped.path().join(p.file_name().unwrap()), kept).unwrap();
+    }
+    verify_dir(stripped.path(), &key.key(), &[]).unwrap();
+    let held = cps[3].to_bytes(); // size 20
+    let f = tampered(verify_dir(stripped.path(), &key.key(), &[held]));
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (0, Problem::RootMismatch { checkpoint_size: 20 })
+    );
+}
+
+#[tokio::test]
+async fn a_running_log_names_an_entry_rewritten_with_the_key_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let (log, _) = open(dir.path(), &key);
+    for i in 0..20 {
+        log.append(sample(i)).await.unwrap();
+    }
+    let (path, start, end) = entry_record(dir.path(), &key, 13);
+    let mut record = Vec::new();
+    encode_record(
+        &mut record,
+        &key.key(),
+        KIND_ENTRY,
+        13,
+        &sample(9013).to_canonical().unwrap(),
+    );
+    assert_eq!(record.len(), end - start);
+    edit(&path, |d| d[start..end].copy_from_slice(&record));
+    let f = tampered(log.verify());
+    assert_eq!((f.index, f.problem), (13, Problem::DiffersFromAppended));
+}
+
+#[tokio::test]
+async fn a_running_log_sees_any_changed_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let (log, _) = open(dir.path(), &key);
+    for i in 0..12 {
+        log.append(sample(i)).await.unwrap();
+    }
+    // Even a byte of the length field of the second-to-last entry, which a closed log
+    // could take for a torn write, is named.
+    let (path, start, _) = entry_record(dir.path(), &key, 10);
+    edit(&path, |d| d[start + 2] ^= 0x40);
+    let f = tampered(log.verify());
+    assert_eq!((f.index, f.problem), (10, Problem::Changed));
+}
+
+#[tokio::test]
+async fn entries_cut_from_the_end_are_caught_by_a_held_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let cps = build(dir.path(), &key, 30).await;
+    // Cut the file after entry 21 (its checkpoints of 25 and 30 go with it).
+    let (path, _, end) = entry_record(dir.path(), &key, 21);
+    edit(&path, |d| d.truncate(end));
+    let report = verify_dir(dir.path(), &key.key(), &[]).unwrap();
+    assert_eq!(report.entries, 22);
+    let held = cps.last().unwrap().to_bytes();
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[held]));
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (22, Problem::Missing { checkpoint_size: 30 })
+    );
+    assert!(f.to_string().contains("entries 22 to 29 were removed"), "{f}");
+}
+
+#[tokio::test]
+async fn a_removed_segment_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    {
+        let log = open_with(
+            dir.path(),
+            &key,
+            LogOptions {
+                segment_bytes: 2048,
+                ..LogOptions::default()
+            },
+        );
+        for i in 0..30 {
+            log.append(sample(i)).await.unwrap();
+        }
+    }
+    let segs = list_segments(dir.path()).unwrap();
+    let (first, path) = segs[1].clone();
+    std::fs::remove_file(path).unwrap();
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!(f.index, first);
+    assert!(matches!(f.problem, Problem::BadSegment { .. }), "{f}");
+}
+
+#[tokio::test]
+async fn a_forged_checkpoint_record_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 10).await;
+    // A correctly tagged record holding a checkpoint signed by another key.
+    let impostor = signer(ORIGIN);
+    let forged = SignedCheckpoint::sign(
+        Checkpoint {
+            origin: ORIGIN.into(),
+            size: 10,
+            root: hash::empty_root(),
+        },
+        &impostor,
+    )
+    .unwrap();
+    let mut record = Vec::new();
+    encode_record(&mut record, &key.key(), KIND_CHECKPOINT, 10, &forged.to_bytes());
+    let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
+    edit(&path, |d| d.extend_from_slice(&record));
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!(f.index, 10);
+    assert!(matches!(f.problem, Problem::BadCheckpoint { .. }), "{f}");
+}
+
+#[tokio::test]
+async fn a_torn_last_write_is_moved_aside_and_the_log_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    {
+        let (log, _) = open(dir.path(), &key);
+        for i in 0..10 {
+            log.append(sample(i)).await.unwrap();
+        }
+    }
+    let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    // Half a record, as a crash in the middle of a write leaves it.
+    let mut record = Vec::new();
+    encode_record(
+        &mut record,
+        &key.key(),
+        KIND_ENTRY,
+        10,
+        &sample(10).to_canonical().unwrap(),
+    );
+    edit(&path, |d| d.extend_from_slice(&record[..record.len() / 2]));
+
+    let report = verify_dir(dir.path(), &key.key(), &[]).unwrap();
+    let torn = report.torn_tail.clone().unwrap();
+    assert_eq!((torn.offset, torn.next_index), (len, 10));
+
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 10);
+    assert_eq!(report.torn_tail.as_ref().map(|t| t.bytes), Some(record.len() as u64 / 2));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    let aside = PathBuf::from(format!("{}.torn-{len}", path.display()));
+    assert_eq!(std::fs::read(&aside).unwrap(), record[..record.len() / 2]);
+    assert_eq!(log.append(sample(10)).await.unwrap(), 10);
+    log.verify().unwrap();
+}
+
+#[tokio::test]
+async fn lost_pages_of_an_unsynced_write_count_as_torn() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    {
+        let (log, _) = open(dir.path(), &key);
+        for i in 0..4 {
+            log.append(sample(i)).await.unwrap();
+        }
+    }
+    let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
+    // A complete record whose second page came back as zeros.
+    let mut record = Vec::new();
+    encode_record(
+        &mut record,
+        &key.key(),
+        KIND_ENTRY,
+        4,
+        &sample(4).to_canonical().unwrap(),
+    );
+    for b in &mut record[100..] {
+        *b = 0;
+    }
+    edit(&path, |d| d.extend_from_slice(&record));
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.torn_tail.map(|t| t.next_index), Some(4));
+    assert_eq!(log.tree_size(), 4);
+}
+
+#[tokio::test]
+async fn a_torn_segment_header_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 3).await;
+    let new_seg = dir.path().join(segment::segment_name(3));
+    std::fs::write(&new_seg, &segment::segment_header(3)[..5]).unwrap();
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.torn_tail.map(|t| t.offset), Some(0));
+    assert!(!new_seg.exists());
+    assert_eq!(log.append(sample(3)).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_changed_record_that_does_not_look_torn_is_not_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 10).await;
+    // The last entry of the last segment: a changed byte is not a crash.
+    let (path, start, end) = entry_record(dir.path(), &key, 9);
+    edit(&path, |d| d[end - 3] ^= 1);
+    match Log::open(dir.path(), key.key(), LogOptions::default()) {
+        Err(LogError::Tampered(f)) => assert_eq!((f.index, f.offset), (9, Some(start as u64))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn witnesses_cosign_and_the_log_keeps_their_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let witness = signer("agent.politie.example/witness");
+    {
+        let (log, _) = open(dir.path(), &key);
+        for i in 0..8 {
+            log.append(sample(i)).await.unwrap();
+        }
+        let first = log.checkpoint().await.unwrap();
+        let opened = open_checkpoint(ORIGIN, &[log.verifier()], &first.to_bytes()).unwrap();
+        let cosigned = witness_checkpoint(None, &opened, &[], &witness).unwrap();
+        let stored = log
+            .add_cosignatures(&cosigned.to_bytes(), &[witness.verifier().clone()])
+            .await
+            .unwrap();
+        assert!(stored.is_signed_by(witness.verifier()));
+        assert!(log.latest_checkpoint().unwrap().is_signed_by(witness.verifier()));
+        // A note without a known witness's signature is refused.
+        assert!(matches!(
+            log.add_cosignatures(&first.to_bytes(), &[witness.verifier().clone()])
+                .await,
+            Err(LogError::NoCosignature)
+        ));
+        // The next checkpoint: the witness checks consistency with the one it holds.
+        for i in 8..13 {
+            log.append(sample(i)).await.unwrap();
+        }
+        let next = log.checkpoint().await.unwrap();
+        let opened = open_checkpoint(ORIGIN, &[log.verifier()], &next.to_bytes()).unwrap();
+        let proof = log.consistency_proof(8, 13).unwrap();
+        witness_checkpoint(Some(first.checkpoint()), &opened, &proof, &witness).unwrap();
+    }
+    // Cosignatures survive a restart.
+    let (log, _) = open(dir.path(), &key);
+    let latest = log.latest_checkpoint().unwrap();
+    assert_eq!(latest.checkpoint().size, 13);
+    let cps = records(dir.path(), &key)
+        .into_iter()
+        .filter(|r| r.0 == KIND_CHECKPOINT)
+        .count();
+    assert_eq!(cps, 3);
+    verify_dir(dir.path(), &key.key(), &[]).unwrap();
+}
+
+// --- kill -9 ---------------------------------------------------------------------
+
+const KILL_CHILD_ENV: &str = "TREITER_LOG_KILL_CHILD_DIR";
+const KILL_CHILD_KEY_ENV: &str = "TREITER_LOG_KILL_CHILD_KEY";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Not a test on its own: the body of the child process the kill tests start (it
+/// returns at once in a normal run, where the variable is unset). Eight tasks append
+/// concurrently and print each acknowledged index with the entry's seed.
+#[test]
+fn kill_child() {
+    let Ok(dir) = std::env::var(KILL_CHILD_ENV) else {
+        return;
+    };
+    let key = TestKey(unhex(&std::env::var(KILL_CHILD_KEY_ENV).unwrap()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (log, report) = open(Path::new(&dir), &key);
+        let start = report.entries;
+        let mut tasks = Vec::new();
+        for t in 0..8u64 {
+            let log = log.clone();
+            tasks.push(tokio::spawn(async move {
+                for j in 0.. {
+                    let seed = start * 100 + t + 8 * j;
+                    let index = log.append(sample(seed)).await.unwrap();
+                    println!("ack {index} {seed}");
+                    if j % 50 == 49 {
+                        let cp = log.checkpoint().await.unwrap();
+                        println!("checkpoint {}", cp.checkpoint().size);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+}
+
+#[test]
+fn acknowledged_entries_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let mut acknowledged: BTreeMap<u64, u64> = BTreeMap::new();
+    for round in 0..3u64 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "log::tests::kill_child", "--nocapture", "--test-threads=1"])
+            .env(KILL_CHILD_ENV, dir.path())
+            .env(KILL_CHILD_KEY_ENV, hex(&key.0))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let kill_after = 150 + round * 233;
+        let mut acks = 0;
+        let started = Instant::now();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(rest) = line.strip_prefix("ack ") {
+                let (i, s) = rest.split_once(' ').unwrap();
+                acknowledged.insert(i.parse().unwrap(), s.parse().unwrap());
+                acks += 1;
+                if acks >= kill_after {
+                    break;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "child too slow");
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        // Every acknowledged entry is there, with the content acknowledged, and the
+        // log verifies; a write the kill cut short is moved aside, never counted.
+        let (log, report) = open(dir.path(), &key);
+        for (&index, &seed) in &acknowledged {
+            assert_eq!(
+                log.entry(index).unwrap().entry,
+                sample(seed),
+                "round {round}: acknowledged entry {index} lost or changed"
+            );
+        }
+        assert!(report.entries >= acknowledged.len() as u64);
+        log.verify().unwrap();
+        let cp = log.latest_checkpoint();
+        if let Some(cp) = cp {
+            assert_eq!(log.root_at(cp.checkpoint().size).unwrap(), cp.checkpoint().root);
+        }
+    }
+    verify_dir(dir.path(), &key.key(), &[]).unwrap();
+}
+
+// --- a really full disk -----------------------------------------------------------
+
+const FULL_CHILD_ENV: &str = "TREITER_LOG_FULL_CHILD_DIR";
+
+/// Not a test on its own: started by `a_full_disk_fails_closed_and_recovers` under a
+/// soft file-size limit (`ulimit -S -f`), so writes past it fail with EFBIG as on a
+/// full disk. It appends until an append fails, checks nothing counted, raises the
+/// limit, and appends again.
+#[test]
+fn full_child() {
+    let Ok(dir) = std::env::var(FULL_CHILD_ENV) else {
+        return;
+    };
+    let key = TestKey(unhex(&std::env::var(KILL_CHILD_KEY_ENV).unwrap()));
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(async move {
+        let (log, _) = open(Path::new(&dir), &key);
+        let mut next = 0;
+        let failure = loop {
+            match log.append(sample(next)).await {
+                Ok(i) => {
+                    assert_eq!(i, next);
+                    next += 1;
+                }
+                Err(e) => break e,
+            }
+            assert!(next < 10_000, "the file size limit did not apply");
+        };
+        println!("failed after {next}: {failure}");
+        assert!(matches!(failure, LogError::Write { .. }), "{failure:?}");
+        assert_eq!(log.tree_size(), next);
+        // Still full: still refused, still nothing counted.
+        assert!(log.append(sample(next)).await.is_err());
+        assert_eq!(log.tree_size(), next);
+        // Space again.
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Fsize);
+        rustix::process::setrlimit(
+            rustix::process::Resource::Fsize,
+            rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        )
+        .unwrap();
+        assert_eq!(log.append(sample(next)).await.unwrap(), next);
+        log.verify().unwrap();
+        println!("recovered at {next}");
+    });
+}
+
+#[test]
+fn a_full_disk_fails_closed_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let output = Command::new("sh")
+        .arg("-c")
+        // 64 blocks of 512 bytes; SIGXFSZ ignored so the write fails with EFBIG.
+        .arg("ulimit -S -f 64 && trap '' XFSZ && exec \"$0\" \"$@\"")
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "log::tests::full_child", "--nocapture", "--test-threads=1"])
+        .env(FULL_CHILD_ENV, dir.path())
+        .env(KILL_CHILD_KEY_ENV, hex(&key.0))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let failed_at: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("failed after "))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(stdout.contains(&format!("recovered at {failed_at}")), "{stdout}");
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, failed_at + 1);
+    assert_eq!(report.torn_tail, None);
+    let seeds: HashSet<u64> = (0..=failed_at).collect();
+    for i in 0..=failed_at {
+        assert!(seeds.contains(&i));
+        assert_eq!(log.entry(i).unwrap().entry, sample(i));
+    }
+}

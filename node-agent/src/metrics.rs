@@ -1,0 +1,181 @@
+//! What the agent counts, for `/metrics` (Prometheus text format) and the tests.
+//!
+//! Only collects: every metric name is here, with the `hub_agent_` prefix and its unit
+//! in the name; [`crate::health`] serves the text. No label carries a pseudonym,
+//! a request id or a value: only categories and outcome words.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// The kind of an answer, as a label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AnswerLabels {
+    /// `bevraging`, `shares` or `unanswerable`.
+    pub kind: String,
+}
+
+/// The outcome of the pre-check on a withheld record.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// The category.
+    pub category: String,
+    /// `deny` or `reject`.
+    pub outcome: String,
+}
+
+/// A category, as a label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CategoryLabels {
+    /// The category.
+    pub category: String,
+}
+
+/// The agent's metrics. Clones of the metrics share their values.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// 1 while a link to the hub is open.
+    pub connected: Gauge,
+    /// Unix seconds of the last message heard from the hub (0: never).
+    pub last_heartbeat_seconds: Gauge,
+    /// Links opened since start.
+    pub links_opened: Counter,
+    /// Questions answered, by kind (a re-delivered question answered from the cache
+    /// counts once).
+    pub questions_answered: Family<AnswerLabels, Counter>,
+    /// Records the pre-check withheld, by category and outcome.
+    pub shares_refused: Family<RefusalLabels, Counter>,
+    /// Records sent to the hub, by category.
+    pub shares_sent: Family<CategoryLabels, Counter>,
+    /// Answers waiting for the hub's Ack (they are sent again on the next link).
+    pub queue_depth: Gauge,
+    /// Certificate renewals picked up without a restart.
+    pub certificate_reloads: Counter,
+    /// Seconds until the agent's certificate expires (negative: expired).
+    pub certificate_expiry_seconds: Gauge,
+    /// Subjects in each SQLite category's pseudonym index.
+    pub index_subjects: Family<CategoryLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// Fresh metrics, registered under the `hub_agent_` prefix.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("hub_agent");
+        let m = Metrics {
+            registry: Registry::default(),
+            connected: Gauge::default(),
+            last_heartbeat_seconds: Gauge::default(),
+            links_opened: Counter::default(),
+            questions_answered: Family::default(),
+            shares_refused: Family::default(),
+            shares_sent: Family::default(),
+            queue_depth: Gauge::default(),
+            certificate_reloads: Counter::default(),
+            certificate_expiry_seconds: Gauge::default(),
+            index_subjects: Family::default(),
+        };
+        registry.register(
+            "connected",
+            "1 while the link to the hub is open",
+            m.connected.clone(),
+        );
+        registry.register(
+            "last_heartbeat_seconds",
+            "Unix time of the last message heard from the hub",
+            m.last_heartbeat_seconds.clone(),
+        );
+        registry.register(
+            "links_opened",
+            "Links to the hub opened since start",
+            m.links_opened.clone(),
+        );
+        registry.register(
+            "questions_answered",
+            "Questions answered, by kind of answer",
+            m.questions_answered.clone(),
+        );
+        registry.register(
+            "shares_refused",
+            "Records withheld by the agent's own pre-check, by category and outcome",
+            m.shares_refused.clone(),
+        );
+        registry.register(
+            "shares_sent",
+            "Records sent to the hub, by category",
+            m.shares_sent.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Answers waiting for the hub's acknowledgement",
+            m.queue_depth.clone(),
+        );
+        registry.register(
+            "certificate_reloads",
+            "Certificate renewals picked up without a restart",
+            m.certificate_reloads.clone(),
+        );
+        registry.register(
+            "certificate_expiry_seconds",
+            "Seconds until the agent's certificate expires",
+            m.certificate_expiry_seconds.clone(),
+        );
+        registry.register(
+            "index_subjects",
+            "Subjects in the pseudonym index of a SQLite category",
+            m.index_subjects.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// The metrics in the Prometheus/OpenMetrics text format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+
+    /// Counts one answer of `kind`.
+    pub fn answered(&self, kind: &str) {
+        self.questions_answered
+            .get_or_create(&AnswerLabels { kind: kind.into() })
+            .inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_metric_with_the_prefix() {
+        let m = Metrics::new();
+        m.connected.set(1);
+        m.answered("bevraging");
+        m.shares_refused
+            .get_or_create(&RefusalLabels {
+                category: "zorgbetrokkenheid".into(),
+                outcome: "reject".into(),
+            })
+            .inc();
+        let text = m.render();
+        for name in [
+            "hub_agent_connected 1",
+            "hub_agent_questions_answered_total{kind=\"bevraging\"} 1",
+            "hub_agent_shares_refused_total{category=\"zorgbetrokkenheid\",outcome=\"reject\"} 1",
+            "hub_agent_queue_depth 0",
+            "hub_agent_last_heartbeat_seconds 0",
+        ] {
+            assert!(text.contains(name), "{name} missing in\n{text}");
+        }
+    }
+}
