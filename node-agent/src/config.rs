@@ -122,15 +122,7 @@ pub enum SourceConfig {
     },
 }
 
-/// Where the hub is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HubEndpoint {
-    /// The URL as configured, e.g. `https://hub.example.nl:7443`.
-    pub url: String,
-    /// Host name or IP literal, used for TCP and as the TLS server name.
-    pub host: String,
-    pub port: u16,
-}
+pub use treiter_proto::client::HubEndpoint;
 
 /// Timing of the link to the hub.
 #[derive(Clone, Copy, Debug)]
@@ -447,37 +439,7 @@ fn parse_category(setting: &str, word: &str) -> Result<Category, String> {
 /// Parses `https://host:port` (IPv6 literals in brackets). Only https: the link is
 /// always mutually authenticated TLS (article 12.1).
 fn parse_hub_url(url: &str) -> Result<HubEndpoint, String> {
-    let bad = |why: &str| {
-        format!("hub_url = \"{url}\" {why}; expected e.g. \"https://hub.example.nl:7443\"")
-    };
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| bad("does not start with https://"))?;
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains('/') {
-        return Err(bad("has a path"));
-    }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6
-            .split_once(']')
-            .ok_or_else(|| bad("has an unclosed '['"))?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    let port = port.ok_or_else(|| bad("has no port"))?;
-    let port: u16 = port.parse().map_err(|_| bad("has an invalid port"))?;
-    if host.is_empty() {
-        return Err(bad("has no host"));
-    }
-    Ok(HubEndpoint {
-        url: url.to_owned(),
-        host: host.to_owned(),
-        port,
-    })
+    HubEndpoint::parse(url)
 }
 
 #[cfg(test)]

@@ -465,7 +465,9 @@ impl Agent {
         let (channel, slot) = tls::channel(hub, self.current_tls(), timeout)
             .await
             .map_err(|e| match e {
-                tls::ChannelError::Setup(e) => LinkError::Setup(e),
+                tls::ChannelError::ServerName { host } => {
+                    LinkError::Setup(TlsSetupError::ServerName { host })
+                }
                 tls::ChannelError::Connect(detail) => LinkError::Unreachable {
                     url: hub.url.clone(),
                     detail,
@@ -805,17 +807,4 @@ fn status_detail(status: &Status) -> String {
     }
 }
 
-/// An error and its sources, joined: tonic's useful detail is deep in the chain.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = e.source();
-    }
-    text
-}
+pub use treiter_proto::client::error_chain;

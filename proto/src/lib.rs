@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! - [`v1`]: messages, the `*Client` stubs and the `*Server` traits of every service.
+//! - [`client`]: one mTLS HTTP/2 connection to the hub for any generated client, with
+//!   the alert tap that tells why the hub refused a certificate.
 //! - [`identity`]: the certificate profile: the OIN in `serialNumber`, the person id in
 //!   `UID`.
 //! - [`pseudonym`]: the keyed pseudonym of a subject (article 8.4): the normalisation
@@ -15,6 +17,7 @@
 //!   errors that name the file.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod identity;
 pub mod pseudonym;
 pub mod tls;
