@@ -32,8 +32,8 @@
 //! - [`fmt`]: the canonical layout of a covenant file.
 //! - [`covtest`]: covenant tests in plain text, and their runner.
 //! - `bin/covenant.rs`: the privacy officer's CLI (check, test, decide, explain, diff, fmt).
-//! - `bin/covenant-bench.rs`: decisions per second; `bench-cedar/` (outside the
-//!   workspace) measures the engine against Cedar.
+//! - `bin/covenant-bench.rs`: decisions per second; `benches/decide.rs` (a criterion
+//!   bench of `bench-cedar/`, outside the workspace) measures the engine against Cedar.
 #![forbid(unsafe_code)]
 // Every input here comes from a file, a network peer or a person: a panic would take
 // down the hub or, in an agent's gate, skip a decision. Tests may unwrap.

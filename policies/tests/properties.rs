@@ -272,10 +272,12 @@ fn check_diagnostics(text: &str, d: &Diagnostics) -> Result<(), TestCaseError> {
     let first = &d.problems()[0];
     let at = format!("{}:{}:{}: ", d.source_name(), first.line, first.column);
     prop_assert!(plain.starts_with(&at), "{plain}");
+    prop_assert!(d.to_string().contains(&at), "{d}");
     let mut out = String::new();
-    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .render_report(&mut out, d)
-        .unwrap();
+    let rendered =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut out, d);
+    prop_assert!(rendered.is_ok(), "miette cannot render {}", d.plain());
     Ok(())
 }
 
@@ -349,6 +351,7 @@ proptest! {
             Ok(c) => {
                 for r in &requests {
                     let d = c.decide(r);
+                    prop_assert_eq!(d.covenant_version, c.version());
                     prop_assert_eq!(&d, &c.decide(r));
                     prop_assert_eq!(&d, &decide_traced(&c, r).0);
                     let _ = explain::explain(&c, r);
