@@ -23,8 +23,7 @@
 //! and then **cosigns** it: it adds its own signature line, an ordinary Ed25519 note
 //! signature by the witness's key over the same note text ([`witness_checkpoint`]).
 //! (C2SP's timestamped `cosignature/v1`, type 0x04, would also record when the witness
-//! saw it; the plain form is used here because the hub stores what each witness signed
-//! and when it received it.)
+//! saw it; moving to it changes only the signed message and the key id's type byte.)
 //!
 //! [`open_checkpoint`] is the only way to read a checkpoint: it parses the note and
 //! verifies it completely — the log's own signature is required, every signature by a
@@ -99,12 +98,12 @@ fn check_key_name(name: &str) -> Result<(), CheckpointError> {
         return Err(CheckpointError::BadKeyName("it is empty"));
     }
     if name.chars().any(|c| c.is_whitespace() || c == '+') {
-        return Err(CheckpointError::BadKeyName(
-            "it contains a space or '+'",
-        ));
+        return Err(CheckpointError::BadKeyName("it contains a space or '+'"));
     }
     if name.chars().any(char::is_control) {
-        return Err(CheckpointError::BadKeyName("it contains a control character"));
+        return Err(CheckpointError::BadKeyName(
+            "it contains a control character",
+        ));
     }
     Ok(())
 }
@@ -167,9 +166,9 @@ impl NoteVerifier {
                 "not an Ed25519 key (type 0x01)",
             ));
         }
-        let public: [u8; 32] = public.try_into().map_err(|_| {
-            CheckpointError::BadVerifierKey("an Ed25519 public key is 32 bytes")
-        })?;
+        let public: [u8; 32] = public
+            .try_into()
+            .map_err(|_| CheckpointError::BadVerifierKey("an Ed25519 public key is 32 bytes"))?;
         let v = NoteVerifier::new(name, public)?;
         if v.key_id != id.to_be_bytes() {
             return Err(CheckpointError::BadVerifierKey(
@@ -317,13 +316,13 @@ impl SignedNote {
             return Err(CheckpointError::Malformed("it does not end with a newline"));
         }
         // The text ends at the last blank line; it keeps its own final newline.
-        let split = all
-            .rfind("\n\n")
-            .ok_or(CheckpointError::Malformed("no blank line before the signatures"))?;
+        let split = all.rfind("\n\n").ok_or(CheckpointError::Malformed(
+            "no blank line before the signatures",
+        ))?;
         let (text, rest) = all.split_at(split + 1);
-        let sig_block = rest
-            .strip_prefix('\n')
-            .ok_or(CheckpointError::Malformed("no blank line before the signatures"))?;
+        let sig_block = rest.strip_prefix('\n').ok_or(CheckpointError::Malformed(
+            "no blank line before the signatures",
+        ))?;
         if text.is_empty() || text == "\n" {
             return Err(CheckpointError::Malformed("the note text is empty"));
         }
@@ -402,13 +401,20 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note text: origin, size and base64 root, each on its own line.
     pub fn to_note_text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64())
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        )
     }
 
     fn parse_text(text: &str) -> Result<Checkpoint, CheckpointError> {
         let body = text
             .strip_suffix('\n')
-            .ok_or(CheckpointError::MalformedCheckpoint("the text does not end with a newline"))?;
+            .ok_or(CheckpointError::MalformedCheckpoint(
+                "the text does not end with a newline",
+            ))?;
         let mut lines = body.split('\n');
         let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
         else {
@@ -426,13 +432,13 @@ impl Checkpoint {
             && size.len() <= 20
             && size.bytes().all(|b| b.is_ascii_digit())
             && (size == "0" || !size.starts_with('0'));
-        let size: u64 = size
-            .parse()
-            .ok()
-            .filter(|_| size_ok)
-            .ok_or(CheckpointError::MalformedCheckpoint(
-                "the tree size is not a decimal number without leading zeros",
-            ))?;
+        let size: u64 =
+            size.parse()
+                .ok()
+                .filter(|_| size_ok)
+                .ok_or(CheckpointError::MalformedCheckpoint(
+                    "the tree size is not a decimal number without leading zeros",
+                ))?;
         let root_hash = Hash::from_base64(root)
             .filter(|h| h.to_base64() == root)
             .ok_or(CheckpointError::MalformedCheckpoint(
@@ -756,7 +762,9 @@ pub(crate) mod tests {
         );
         // Signed by another key that claims the log's name.
         let impostor = signer(ORIGIN);
-        let forged = SignedCheckpoint::sign(head(9), &impostor).unwrap().to_text();
+        let forged = SignedCheckpoint::sign(head(9), &impostor)
+            .unwrap()
+            .to_text();
         assert_eq!(
             open_checkpoint(ORIGIN, &vs, forged.as_bytes()),
             Err(CheckpointError::NotSignedByLog {
@@ -814,7 +822,10 @@ pub(crate) mod tests {
             (good.replacen('\u{2014}', "-", 1), "hyphen for em dash"),
             (good.replacen("\n9\n", "\n09\n", 1), "leading zero"),
             (good.replacen("\n9\n", "\n-9\n", 1), "negative"),
-            (good.replacen("\n9\n", "\n99999999999999999999\n", 1), "overflow"),
+            (
+                good.replacen("\n9\n", "\n99999999999999999999\n", 1),
+                "overflow",
+            ),
             (good.replacen('\n', "\r\n", 1), "carriage return"),
             (
                 good.replacen(&sig_line, &format!("{sig_line}\n"), 1),
@@ -876,7 +887,11 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(opened.cosigned_by, ["agent.politie.example/witness"]);
-        assert_eq!(opened.note.signatures().len(), 3, "unknown signatures are kept");
+        assert_eq!(
+            opened.note.signatures().len(),
+            3,
+            "unknown signatures are kept"
+        );
         // A known witness's signature that does not verify rejects the whole note.
         let text = both.to_text();
         let last = text.lines().last().unwrap();
@@ -963,7 +978,9 @@ pub(crate) mod tests {
         let smaller = open_checkpoint(
             ORIGIN,
             &vs,
-            &SignedCheckpoint::sign(at(10, &tree), &log).unwrap().to_bytes(),
+            &SignedCheckpoint::sign(at(10, &tree), &log)
+                .unwrap()
+                .to_bytes(),
         )
         .unwrap();
         assert!(matches!(

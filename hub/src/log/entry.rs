@@ -16,7 +16,8 @@
 //!
 //! **Canonical encoding.** The leaf hash is over the entry's canonical bytes: JSON with
 //! the keys of every object sorted, no whitespace, sets sorted and without duplicates,
-//! absent options and zero counts left out, times as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+//! absent options and zero counts left out, times as `YYYY-MM-DDTHH:MM:SS.mmmZ`, and a
+//! random [`Salt`] that keeps the leaf hash from revealing the entry to other parties.
 //! [`Entry::from_canonical`] refuses bytes that are not exactly the canonical encoding
 //! of what they decode to, so an entry has one encoding and one leaf hash.
 
@@ -178,11 +179,7 @@ impl FieldName {
         if looks_like_a_word(s) {
             Ok(FieldName(s.to_owned()))
         } else {
-            Err(bad(
-                "field name",
-                "expected at most 32 of a-z, '-', '_'",
-                s,
-            ))
+            Err(bad("field name", "expected at most 32 of a-z, '-', '_'", s))
         }
     }
 }
@@ -296,7 +293,10 @@ impl LogTime {
 
 impl fmt::Display for LogTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.to_datetime().and_then(|t| t.format(LOG_TIME_FORMAT).ok()) {
+        match self
+            .to_datetime()
+            .and_then(|t| t.format(LOG_TIME_FORMAT).ok())
+        {
             Some(s) => f.write_str(&s),
             None => write!(f, "@{}ms", self.unix_millis),
         }
@@ -389,16 +389,37 @@ impl ShareDecision {
 #[serde(tag = "what", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CaseChangeKind {
     CaseCreated,
-    PhaseMoved { from: Phase, to: Phase },
+    PhaseMoved {
+        from: Phase,
+        to: Phase,
+    },
     Escalated,
     ContactRecorded,
-    SubjectAdded { subject: Pseudonym, role: SubjectRole },
-    SubjectUpdated { subject: Pseudonym, role: SubjectRole },
-    SubjectRemoved { subject: Pseudonym },
-    ConsentRecorded { subject: Pseudonym, category: Category },
-    ConsentWithdrawn { subject: Pseudonym, category: Category },
-    ParticipantAdded { party: Oin },
-    ParticipantRemoved { party: Oin },
+    SubjectAdded {
+        subject: Pseudonym,
+        role: SubjectRole,
+    },
+    SubjectUpdated {
+        subject: Pseudonym,
+        role: SubjectRole,
+    },
+    SubjectRemoved {
+        subject: Pseudonym,
+    },
+    ConsentRecorded {
+        subject: Pseudonym,
+        category: Category,
+    },
+    ConsentWithdrawn {
+        subject: Pseudonym,
+        category: Category,
+    },
+    ParticipantAdded {
+        party: Oin,
+    },
+    ParticipantRemoved {
+        party: Oin,
+    },
     EmergencyDeclared,
 }
 
@@ -541,10 +562,17 @@ impl Entry {
         }
     }
 
-    /// The canonical bytes (module doc).
-    pub fn to_canonical(&self) -> Result<Vec<u8>, EntryError> {
-        let value = serde_json::to_value(self)
+    /// The canonical bytes of the entry with its salt (module doc): what is stored
+    /// and what the leaf hash is over.
+    pub fn to_canonical(&self, salt: &Salt) -> Result<Vec<u8>, EntryError> {
+        let mut value = serde_json::to_value(self)
             .map_err(|e| EntryError::Unreadable(format!("cannot encode: {}", redact(&e))))?;
+        let serde_json::Value::Object(map) = &mut value else {
+            return Err(EntryError::Unreadable(
+                "cannot encode: not an object".into(),
+            ));
+        };
+        map.insert(SALT_KEY.into(), serde_json::Value::String(salt.to_hex()));
         let mut out = Vec::with_capacity(1024);
         write_canonical(&value, &mut out);
         if out.len() > MAX_ENTRY_BYTES {
@@ -556,26 +584,81 @@ impl Entry {
         Ok(out)
     }
 
-    /// Decodes canonical bytes, refusing any other encoding of the same entry.
-    pub fn from_canonical(bytes: &[u8]) -> Result<Entry, EntryError> {
+    /// Decodes canonical bytes into the entry and its salt, refusing any other
+    /// encoding of the same entry.
+    pub fn from_canonical(bytes: &[u8]) -> Result<(Entry, Salt), EntryError> {
         if bytes.len() > MAX_ENTRY_BYTES {
             return Err(EntryError::TooLarge {
                 size: bytes.len(),
                 max: MAX_ENTRY_BYTES,
             });
         }
-        let entry: Entry =
+        let mut value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| EntryError::Unreadable(redact(&e)))?;
-        if entry.to_canonical()? == bytes {
-            Ok(entry)
+        let salt = match &mut value {
+            serde_json::Value::Object(map) => match map.remove(SALT_KEY) {
+                Some(serde_json::Value::String(hex)) => Salt::from_hex(&hex),
+                _ => None,
+            },
+            _ => None,
+        }
+        .ok_or_else(|| EntryError::Unreadable("no salt of 32 lowercase hex digits".into()))?;
+        let entry: Entry =
+            serde_json::from_value(value).map_err(|e| EntryError::Unreadable(redact(&e)))?;
+        if entry.to_canonical(&salt)? == bytes {
+            Ok((entry, salt))
         } else {
             Err(EntryError::NotCanonical)
         }
     }
 
     /// The leaf hash of the canonical bytes (RFC 6962 §2.1).
-    pub fn leaf_hash(&self) -> Result<Hash, EntryError> {
-        Ok(leaf_hash(&self.to_canonical()?))
+    pub fn leaf_hash(&self, salt: &Salt) -> Result<Hash, EntryError> {
+        Ok(leaf_hash(&self.to_canonical(salt)?))
+    }
+}
+
+/// The key of the salt in an entry's canonical JSON.
+const SALT_KEY: &str = "salt";
+
+/// 16 random bytes stored with each entry (as 32 hex digits under `salt`).
+///
+/// Inclusion proofs show a party the hashes of other parties' entries next to its own.
+/// Without a salt, a party could confirm a guess of a neighbouring entry (who shared
+/// what about whom, and when) by hashing candidates, since entries are made of small
+/// vocabularies and ids. With 128 random bits in every leaf, a leaf hash reveals nothing
+/// (article 10.3). The log draws the salt when it appends the entry.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Salt(pub [u8; 16]);
+
+impl Salt {
+    /// A salt from the system's secure random source.
+    pub fn random(rng: &dyn ring::rand::SecureRandom) -> Result<Salt, EntryError> {
+        let mut b = [0u8; 16];
+        rng.fill(&mut b)
+            .map_err(|_| EntryError::Unreadable("the system random source failed".into()))?;
+        Ok(Salt(b))
+    }
+
+    fn to_hex(self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn from_hex(s: &str) -> Option<Salt> {
+        if s.len() != 32 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (o, i) in out.iter_mut().zip((0..32).step_by(2)) {
+            *o = u8::from_str_radix(s.get(i..i + 2)?, 16).ok()?;
+        }
+        Some(Salt(out))
+    }
+}
+
+impl fmt::Debug for Salt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Salt({})", self.to_hex())
     }
 }
 
@@ -640,6 +723,8 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 pub(crate) mod tests {
     use super::*;
 
+    pub(crate) const SALT: Salt = Salt([0x5a; 16]);
+
     pub(crate) fn oin(s: &str) -> Oin {
         Oin::parse(s).unwrap()
     }
@@ -687,7 +772,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_canonical_form_is_pinned() {
-        let bytes = sample(1).to_canonical().unwrap();
+        let bytes = sample(1).to_canonical(&SALT).unwrap();
         let text = std::str::from_utf8(&bytes).unwrap();
         assert_eq!(
             text,
@@ -700,16 +785,16 @@ pub(crate) mod tests {
                 r#""requester":{"party":"00000001000000000001","person":"p-gemeente-0001","#,
                 r#""role":"stadsdeelregisseur"},"source":"00000002000000000002","#,
                 r#""subject":"abababababababababababababababababababababababababababababababab"},"#,
-                r#""time":"2026-11-18T11:06:40.001Z"}"#
+                r#""salt":"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a","time":"2026-11-18T11:06:40.001Z"}"#
             )
         );
         // The leaf hash is a function of the entry: pinned so that an accidental
         // change of the encoding (which would break every stored proof) shows here.
         assert_eq!(
-            sample(1).leaf_hash().unwrap(),
+            sample(1).leaf_hash(&SALT).unwrap(),
             crate::log::hash::leaf_hash(text.as_bytes())
         );
-        assert_eq!(Entry::from_canonical(&bytes), Ok(sample(1)));
+        assert_eq!(Entry::from_canonical(&bytes), Ok((sample(1), SALT)));
     }
 
     #[test]
@@ -768,13 +853,13 @@ pub(crate) mod tests {
                 event,
             };
             assert_eq!(entry.kind(), kind);
-            let bytes = entry.to_canonical().unwrap();
+            let bytes = entry.to_canonical(&SALT).unwrap();
             let text = String::from_utf8(bytes.clone()).unwrap();
             assert!(
                 text.contains(&format!(r#""kind":"{}""#, kind.as_str())),
                 "{text}"
             );
-            assert_eq!(Entry::from_canonical(&bytes), Ok(entry));
+            assert_eq!(Entry::from_canonical(&bytes), Ok((entry, SALT)));
         }
     }
 
@@ -791,20 +876,29 @@ pub(crate) mod tests {
             assert!(
                 matches!(
                     PersonId::parse(personal),
-                    Err(EntryError::BadValue { what: "person id", .. })
+                    Err(EntryError::BadValue {
+                        what: "person id",
+                        ..
+                    })
                 ),
                 "{personal:?}"
             );
         }
         assert!(matches!(
             CaseId::parse("zaak van Jan Jansen"),
-            Err(EntryError::BadValue { what: "case id", .. })
+            Err(EntryError::BadValue {
+                what: "case id",
+                ..
+            })
         ));
         for not_a_field in ["123456782", "Jan", "jan jansen", "naam=Jan", "bsn1"] {
             assert!(
                 matches!(
                     FieldName::parse(not_a_field),
-                    Err(EntryError::BadValue { what: "field name", .. })
+                    Err(EntryError::BadValue {
+                        what: "field name",
+                        ..
+                    })
                 ),
                 "{not_a_field:?}"
             );
@@ -836,16 +930,16 @@ pub(crate) mod tests {
             d.withheld_field_names = withheld;
             d.outcome = Outcome::Reject;
         }
-        let bytes = entry.to_canonical().unwrap();
+        let bytes = entry.to_canonical(&SALT).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.contains(r#""withheld_field_names":2"#), "{text}");
         assert!(!text.contains("Jansen") && !text.contains("123456782"));
-        assert_eq!(Entry::from_canonical(&bytes), Ok(entry));
+        assert_eq!(Entry::from_canonical(&bytes), Ok((entry, SALT)));
     }
 
     #[test]
     fn extra_keys_and_free_text_are_refused_when_read() {
-        let text = String::from_utf8(sample(3).to_canonical().unwrap()).unwrap();
+        let text = String::from_utf8(sample(3).to_canonical(&SALT).unwrap()).unwrap();
         // An added free-text key anywhere is refused.
         let with_note = text.replacen(
             r#"{"covenant_version":3,"#,
@@ -872,7 +966,7 @@ pub(crate) mod tests {
 
     #[test]
     fn only_the_canonical_encoding_is_accepted() {
-        let text = String::from_utf8(sample(4).to_canonical().unwrap()).unwrap();
+        let text = String::from_utf8(sample(4).to_canonical(&SALT).unwrap()).unwrap();
         let spaced = text.replacen(r#""covenant_version":3"#, r#""covenant_version": 3"#, 1);
         assert_eq!(
             Entry::from_canonical(spaced.as_bytes()),
@@ -904,6 +998,30 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_salt_is_required_and_changes_the_leaf_hash() {
+        let entry = sample(7);
+        let other = Salt([0xa5; 16]);
+        assert_ne!(
+            entry.leaf_hash(&SALT).unwrap(),
+            entry.leaf_hash(&other).unwrap()
+        );
+        let text = String::from_utf8(entry.to_canonical(&SALT).unwrap()).unwrap();
+        let salt_hex = "5a".repeat(16);
+        let unsalted = text.replacen(&format!(r#""salt":"{salt_hex}","#), "", 1);
+        assert!(matches!(
+            Entry::from_canonical(unsalted.as_bytes()),
+            Err(EntryError::Unreadable(_))
+        ));
+        let upper = text.replacen(&salt_hex, &salt_hex.to_uppercase(), 1);
+        assert!(matches!(
+            Entry::from_canonical(upper.as_bytes()),
+            Err(EntryError::Unreadable(_))
+        ));
+        let rng = ring::rand::SystemRandom::new();
+        assert_ne!(Salt::random(&rng).unwrap(), Salt::random(&rng).unwrap());
+    }
+
+    #[test]
     fn times_have_one_form() {
         let t = LogTime::parse("2026-11-23T10:00:00.123Z").unwrap();
         assert_eq!(t.to_string(), "2026-11-23T10:00:00.123Z");
@@ -914,7 +1032,10 @@ pub(crate) mod tests {
             "2026-11-23T10:00:00.123+01:00",
         ] {
             assert!(
-                matches!(LogTime::parse(bad), Err(EntryError::BadValue { what: "time", .. })),
+                matches!(
+                    LogTime::parse(bad),
+                    Err(EntryError::BadValue { what: "time", .. })
+                ),
                 "{bad}"
             );
         }
@@ -945,8 +1066,11 @@ pub(crate) mod tests {
             d.fields_offered = FieldNames::parse_all(many).unwrap();
         }
         assert!(matches!(
-            entry.to_canonical(),
-            Err(EntryError::TooLarge { max: MAX_ENTRY_BYTES, .. })
+            entry.to_canonical(&SALT),
+            Err(EntryError::TooLarge {
+                max: MAX_ENTRY_BYTES,
+                ..
+            })
         ));
     }
 

@@ -35,8 +35,9 @@ impl Hash {
     pub fn to_hex(&self) -> String {
         let mut s = String::with_capacity(2 * HASH_LEN);
         for b in self.0 {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 0x0f)]));
+            // Both nibbles are below 16, so from_digit always has a digit.
+            s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            s.push(char::from_digit(u32::from(b & 0x0f), 16).unwrap_or('0'));
         }
         s
     }
@@ -71,8 +72,6 @@ impl Hash {
         Some(Hash(bytes.try_into().ok()?))
     }
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn hex_value(c: u8) -> Option<u8> {
     match c {

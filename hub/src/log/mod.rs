@@ -45,7 +45,7 @@
 //! | 4 | body length *n* (u32; at most 16 KiB for an entry, 64 KiB for a checkpoint) |
 //! | 8 | seq: the entry's leaf index, or the checkpoint's tree size |
 //! | 32 | tag: HMAC-SHA-256 under the record key of `"treiter-log-record-v1" ‖ kind ‖ n ‖ seq ‖ body` |
-//! | *n* | body: the entry's canonical JSON ([`entry`]), or the signed checkpoint note |
+//! | *n* | body: the entry's canonical JSON with its random salt ([`entry`]), or the signed checkpoint note |
 //!
 //! The leaf hash of an entry is `SHA-256(0x00 ‖ body)`. Entry records appear in index
 //! order with no gaps across all segments. A checkpoint record follows the entries it

@@ -561,8 +561,20 @@ mod tests {
                             | ConsistencyError::DifferentRootsForOneSize { .. })
                     )
                 };
-                assert!(mismatch(verify_consistency(from, to, &flip(&from_root), &to_root, &proof)));
-                assert!(mismatch(verify_consistency(from, to, &from_root, &flip(&to_root), &proof)));
+                assert!(mismatch(verify_consistency(
+                    from,
+                    to,
+                    &flip(&from_root),
+                    &to_root,
+                    &proof
+                )));
+                assert!(mismatch(verify_consistency(
+                    from,
+                    to,
+                    &from_root,
+                    &flip(&to_root),
+                    &proof
+                )));
                 for i in 0..proof.len() {
                     let mut bad = proof.clone();
                     bad[i] = flip(&bad[i]);
@@ -697,7 +709,10 @@ mod tests {
             let proof = consistency_proof(&tree, from, n).unwrap();
             assert!(proof.len() <= 2 * 20 + 1, "{} hashes", proof.len());
             let from_root = tree.root_at(from).unwrap();
-            assert_eq!(verify_consistency(from, n, &from_root, &root, &proof), Ok(()));
+            assert_eq!(
+                verify_consistency(from, n, &from_root, &root, &proof),
+                Ok(())
+            );
         }
     }
 }

@@ -30,8 +30,9 @@ pub(crate) const MAX_BODY: usize = 64 * 1024;
 /// The most bytes one group commit writes.
 pub(crate) const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// The largest damaged tail of the last segment that is taken for a write cut short by
-/// a crash: one batch and one more record.
-pub(crate) const MAX_TORN_TAIL: usize = MAX_BATCH_BYTES + RECORD_HEADER_LEN + MAX_BODY;
+/// a crash: one batch (which may pass [`MAX_BATCH_BYTES`] by its last requests), with
+/// room to spare.
+pub(crate) const MAX_TORN_TAIL: usize = 2 * MAX_BATCH_BYTES;
 /// A run of this many zero bytes never occurs in a record (the kind byte, the tag and
 /// the JSON or note body are never zero for this long) but does where the file system
 /// lost pages of an unsynced write.
@@ -164,8 +165,14 @@ pub(crate) fn read_record<'a>(
         .get(..RECORD_HEADER_LEN)
         .ok_or(RecordProblem::Incomplete)?;
     let kind = *header.first().ok_or(RecordProblem::Incomplete)?;
-    let len = header.get(1..5).and_then(be_u32).ok_or(RecordProblem::Malformed)?;
-    let seq = header.get(5..13).and_then(be_u64).ok_or(RecordProblem::Malformed)?;
+    let len = header
+        .get(1..5)
+        .and_then(be_u32)
+        .ok_or(RecordProblem::Malformed)?;
+    let seq = header
+        .get(5..13)
+        .and_then(be_u64)
+        .ok_or(RecordProblem::Malformed)?;
     let stored_tag = header.get(13..45).ok_or(RecordProblem::Malformed)?;
     let body_len = usize::try_from(len).map_err(|_| RecordProblem::Malformed)?;
     let max = match kind {
@@ -261,13 +268,22 @@ impl Scan {
     /// The largest verified checkpoint size below `size` (0 if none): where a
     /// rewritten stretch ending at `size` can start.
     pub fn good_size_below(&self, size: u64) -> u64 {
-        self.good_sizes.range(..size).next_back().copied().unwrap_or(0)
+        self.good_sizes
+            .range(..size)
+            .next_back()
+            .copied()
+            .unwrap_or(0)
     }
 }
 
 /// Reads every segment in `dir`, rebuilding the tree and checking records and
 /// checkpoints; stops at the first problem, which it records in `finding`.
-pub(crate) fn scan(dir: &Path, key: &LogKey, limit: Limit, mode: ScanMode) -> Result<Scan, LogError> {
+pub(crate) fn scan(
+    dir: &Path,
+    key: &LogKey,
+    limit: Limit,
+    mode: ScanMode,
+) -> Result<Scan, LogError> {
     let mut segs = list_segments(dir)?;
     if let Limit::Committed { segments, .. } = limit {
         segs.truncate(segments);
@@ -355,6 +371,12 @@ pub(crate) fn scan(dir: &Path, key: &LogKey, limit: Limit, mode: ScanMode) -> Re
                             bytes: tail.len() as u64,
                             next_index: index,
                         });
+                    } else if tail.first() == Some(&KIND_CHECKPOINT) {
+                        // A changed checkpoint record: the entries around it may be
+                        // intact, but the log is not as written.
+                        out.finding = Some(at(Problem::BadCheckpoint {
+                            detail: "its record does not authenticate".into(),
+                        }));
                     } else {
                         out.finding = Some(at(Problem::Changed));
                     }

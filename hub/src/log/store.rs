@@ -34,7 +34,7 @@ use tokio::sync::oneshot;
 use super::checkpoint::{
     Checkpoint, CheckpointError, NoteVerifier, SignedCheckpoint, open_checkpoint,
 };
-use super::entry::{Entry, EntryError};
+use super::entry::{Entry, EntryError, Salt};
 use super::hash::{Hash, leaf_hash};
 use super::key::LogKey;
 use super::proof::{self, ProofError};
@@ -228,12 +228,14 @@ pub struct OpenReport {
 }
 
 /// An entry as stored: its index, its canonical bytes (hash them with
-/// [`leaf_hash`] for an inclusion proof) and the decoded entry.
+/// [`leaf_hash`] for an inclusion proof; give them to the party checking one), the
+/// decoded entry and its salt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
     pub index: u64,
     pub bytes: Vec<u8>,
     pub entry: Entry,
+    pub salt: Salt,
 }
 
 impl StoredEntry {
@@ -287,6 +289,8 @@ struct Shared {
     options: LogOptions,
     state: RwLock<State>,
     counters: Counters,
+    /// For the entries' salts.
+    rng: ring::rand::SystemRandom,
     /// Held for the life of the log: the directory's flock.
     _lock: File,
 }
@@ -372,7 +376,11 @@ impl Log {
     /// write, and starts the committer thread. Blocking; call it at start-up (or in
     /// `spawn_blocking`). A log that does not verify is not opened
     /// ([`LogError::Tampered`]).
-    pub fn open(dir: &Path, key: LogKey, options: LogOptions) -> Result<(Log, OpenReport), LogError> {
+    pub fn open(
+        dir: &Path,
+        key: LogKey,
+        options: LogOptions,
+    ) -> Result<(Log, OpenReport), LogError> {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -466,6 +474,7 @@ impl Log {
                 latest: scan.latest,
             }),
             counters: Counters::default(),
+            rng: ring::rand::SystemRandom::new(),
             _lock: lock,
         });
         let (tx, rx) = mpsc::channel();
@@ -502,7 +511,8 @@ impl Log {
     /// Appends an entry; returns its leaf index once it is durable (module doc: group
     /// commit, fails closed).
     pub async fn append(&self, entry: Entry) -> Result<u64, LogError> {
-        let bytes = entry.to_canonical()?;
+        let salt = Salt::random(&self.inner.shared.rng)?;
+        let bytes = entry.to_canonical(&salt)?;
         let (reply, rx) = oneshot::channel();
         self.send(Request::Append { bytes, reply })?;
         rx.await.map_err(|_| LogError::Closed)?
@@ -613,7 +623,11 @@ impl Log {
                 .ok()
                 .and_then(|s| st.segments.get(s))
                 .ok_or(LogError::NoSuchEntry { index, size })?;
-            (Arc::clone(&seg.file), seg.path.clone(), u64::from(loc.offset))
+            (
+                Arc::clone(&seg.file),
+                seg.path.clone(),
+                u64::from(loc.offset),
+            )
         };
         let corrupt = || LogError::Corrupt {
             index,
@@ -639,11 +653,12 @@ impl Log {
         if rec.kind != KIND_ENTRY || rec.seq != index {
             return Err(corrupt());
         }
-        let entry = Entry::from_canonical(rec.body)?;
+        let (entry, salt) = Entry::from_canonical(rec.body)?;
         Ok(StoredEntry {
             index,
             bytes: rec.body.to_vec(),
             entry,
+            salt,
         })
     }
 
@@ -777,7 +792,10 @@ struct Committer {
 enum Reply {
     Append(oneshot::Sender<Result<u64, LogError>>, u64),
     Checkpoint(oneshot::Sender<Result<SignedCheckpoint, LogError>>),
-    StoreNote(oneshot::Sender<Result<SignedCheckpoint, LogError>>, SignedCheckpoint),
+    StoreNote(
+        oneshot::Sender<Result<SignedCheckpoint, LogError>>,
+        SignedCheckpoint,
+    ),
 }
 
 impl Reply {
@@ -886,7 +904,8 @@ impl Committer {
             self.fail_all(batch, &e);
             return;
         }
-        let seg_no = u32::try_from(read_state(&shared).segments.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        let seg_no =
+            u32::try_from(read_state(&shared).segments.len().saturating_sub(1)).unwrap_or(u32::MAX);
 
         for request in batch {
             match request {
@@ -894,11 +913,12 @@ impl Committer {
                     let index = start + leaves.len() as u64;
                     let offset = self.len + buf.len() as u64;
                     let Ok(offset) = u32::try_from(offset) else {
-                        reply.send(Err(LogError::write(
-                            &self.path,
-                            std::io::Error::other("segment offset beyond 4 GiB"),
-                        )))
-                        .ok();
+                        reply
+                            .send(Err(LogError::write(
+                                &self.path,
+                                std::io::Error::other("segment offset beyond 4 GiB"),
+                            )))
+                            .ok();
                         continue;
                     };
                     segment::encode_record(&mut buf, key, KIND_ENTRY, index, &bytes);
@@ -934,9 +954,14 @@ impl Committer {
                     },
                     key.signer(),
                 )
-                .map(|cp| {
-                    segment::encode_record(&mut buf, key, KIND_CHECKPOINT, new_size, &cp.to_bytes());
-                    cp
+                .inspect(|cp| {
+                    segment::encode_record(
+                        &mut buf,
+                        key,
+                        KIND_CHECKPOINT,
+                        new_size,
+                        &cp.to_bytes(),
+                    );
                 }),
             };
             match signed {
@@ -988,7 +1013,10 @@ impl Committer {
             // Try to cut the failed bytes off at once; if that fails too, the next
             // batch tries again before writing.
             let _ = self.repair();
-            shared.counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            shared
+                .counters
+                .failed_batches
+                .fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, "decision log append failed; the batch was not appended");
             for r in replies {
                 r.fail(&e);

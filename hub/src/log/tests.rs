@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::checkpoint::tests::signer;
-use super::entry::tests::sample;
+use super::entry::tests::{SALT, sample};
 use super::segment::{
     self, HEADER_LEN, KIND_CHECKPOINT, KIND_ENTRY, encode_record, list_segments, read_record,
 };
@@ -86,6 +86,12 @@ async fn build(dir: &Path, key: &TestKey, n: u64) -> Vec<SignedCheckpoint> {
     cps
 }
 
+#[test]
+fn the_handle_can_be_shared_between_tasks() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Log>();
+}
+
 #[tokio::test]
 async fn appends_are_numbered_readable_and_provable() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,7 +119,13 @@ async fn appends_are_numbered_readable_and_provable() {
         let proof = log.inclusion_proof(i, 40).unwrap();
         assert_eq!(proof.len(), proof::inclusion_proof_len(i, 40));
         assert_eq!(
-            verify_inclusion(&stored.leaf_hash(), i, 40, &proof, &opened.checkpoint().root),
+            verify_inclusion(
+                &stored.leaf_hash(),
+                i,
+                40,
+                &proof,
+                &opened.checkpoint().root
+            ),
             Ok(())
         );
         // A forged entry does not verify.
@@ -145,7 +157,10 @@ async fn appends_are_numbered_readable_and_provable() {
     assert_eq!(log.latest_checkpoint(), Some(cp));
     assert!(matches!(
         log.entry(40),
-        Err(LogError::NoSuchEntry { index: 40, size: 40 })
+        Err(LogError::NoSuchEntry {
+            index: 40,
+            size: 40
+        })
     ));
     assert!(matches!(
         log.inclusion_proof(3, 41),
@@ -232,21 +247,26 @@ async fn concurrent_appends_get_distinct_indices_and_share_syncs() {
     let mut by_index = BTreeMap::new();
     for t in tasks {
         for (index, seed) in t.await.unwrap() {
-            assert!(by_index.insert(index, seed).is_none(), "index {index} twice");
+            assert!(
+                by_index.insert(index, seed).is_none(),
+                "index {index} twice"
+            );
         }
     }
     assert_eq!(by_index.len(), 640);
-    assert_eq!(by_index.keys().copied().collect::<Vec<_>>(), (0..640).collect::<Vec<_>>());
-    // The root equals a sequential recomputation in index order.
-    let sequential = MerkleTree::from_leaves(
-        by_index
-            .values()
-            .map(|seed| sample(*seed).leaf_hash().unwrap()),
+    assert_eq!(
+        by_index.keys().copied().collect::<Vec<_>>(),
+        (0..640).collect::<Vec<_>>()
     );
-    assert_eq!(log.root(), sequential.root());
-    for (index, seed) in by_index.iter().step_by(37) {
-        assert_eq!(log.entry(*index).unwrap().entry, sample(*seed));
+    // Every index holds the entry its caller was told, and the root equals a
+    // sequential recomputation over the stored entries in index order.
+    let mut sequential = MerkleTree::new();
+    for (index, seed) in &by_index {
+        let stored = log.entry(*index).unwrap();
+        assert_eq!(stored.entry, sample(*seed));
+        sequential.push(stored.entry.leaf_hash(&stored.salt).unwrap());
     }
+    assert_eq!(log.root(), sequential.root());
     let stats = log.stats();
     assert_eq!(stats.appended, 640);
     assert!(
@@ -338,7 +358,10 @@ async fn a_failed_write_or_sync_fails_closed_and_leaves_no_gap() {
     faults.fail_writes();
     let err = log.append(sample(100)).await.unwrap_err();
     assert!(matches!(err, LogError::Write { .. }), "{err:?}");
-    assert!(err.to_string().contains("the entry was not appended"), "{err}");
+    assert!(
+        err.to_string().contains("the entry was not appended"),
+        "{err}"
+    );
     assert!(matches!(
         log.checkpoint().await,
         Err(LogError::Write { .. })
@@ -439,7 +462,10 @@ async fn verify_names_a_changed_entry() {
         let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
         assert_eq!((f.index, &f.problem), (k, &Problem::Changed), "{f}");
         assert_eq!(f.offset, Some(start as u64));
-        assert!(f.to_string().contains(&format!("entry {k} was changed")), "{f}");
+        assert!(
+            f.to_string().contains(&format!("entry {k} was changed")),
+            "{f}"
+        );
         // The hub refuses to open it.
         match Log::open(dir.path(), key.key(), LogOptions::default()) {
             Err(LogError::Tampered(f)) => assert_eq!(f.index, k),
@@ -458,7 +484,11 @@ async fn verify_names_a_removed_entry() {
         d.drain(start..end);
     });
     let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
-    assert_eq!((f.index, f.problem.clone()), (17, Problem::Removed { found: 18 }), "{f}");
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (17, Problem::Removed { found: 18 }),
+        "{f}"
+    );
     assert!(f.to_string().contains("entry 17 was removed"), "{f}");
 }
 
@@ -477,7 +507,11 @@ async fn verify_names_reordered_entries() {
         d[s2..e2].copy_from_slice(&a);
     });
     let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
-    assert_eq!((f.index, f.problem.clone()), (11, Problem::Reordered { found: 13 }), "{f}");
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (11, Problem::Reordered { found: 13 }),
+        "{f}"
+    );
 }
 
 #[tokio::test]
@@ -492,7 +526,11 @@ async fn verify_names_a_duplicated_entry() {
         d[s2..e2].copy_from_slice(&copy);
     });
     let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
-    assert_eq!((f.index, f.problem.clone()), (7, Problem::Duplicated { found: 6 }), "{f}");
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (7, Problem::Duplicated { found: 6 }),
+        "{f}"
+    );
 }
 
 #[tokio::test]
@@ -513,7 +551,7 @@ async fn a_rewrite_with_the_record_key_is_caught_by_the_checkpoints() {
         &key.key(),
         KIND_ENTRY,
         12,
-        &other.to_canonical().unwrap(),
+        &other.to_canonical(&SALT).unwrap(),
     );
     edit(&path, |d| {
         d.splice(start..end, record);
@@ -522,7 +560,12 @@ async fn a_rewrite_with_the_record_key_is_caught_by_the_checkpoints() {
     let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
     assert_eq!(
         (f.index, f.problem.clone()),
-        (10, Problem::RootMismatch { checkpoint_size: 15 }),
+        (
+            10,
+            Problem::RootMismatch {
+                checkpoint_size: 15
+            }
+        ),
         "{f}"
     );
     // Even with the stored checkpoints removed too, a witness's checkpoint catches it.
@@ -544,7 +587,12 @@ async fn a_rewrite_with_the_record_key_is_caught_by_the_checkpoints() {
     let f = tampered(verify_dir(stripped.path(), &key.key(), &[held]));
     assert_eq!(
         (f.index, f.problem.clone()),
-        (0, Problem::RootMismatch { checkpoint_size: 20 })
+        (
+            0,
+            Problem::RootMismatch {
+                checkpoint_size: 20
+            }
+        )
     );
 }
 
@@ -563,7 +611,7 @@ async fn a_running_log_names_an_entry_rewritten_with_the_key_exactly() {
         &key.key(),
         KIND_ENTRY,
         13,
-        &sample(9013).to_canonical().unwrap(),
+        &sample(9013).to_canonical(&SALT).unwrap(),
     );
     assert_eq!(record.len(), end - start);
     edit(&path, |d| d[start..end].copy_from_slice(&record));
@@ -601,9 +649,17 @@ async fn entries_cut_from_the_end_are_caught_by_a_held_checkpoint() {
     let f = tampered(verify_dir(dir.path(), &key.key(), &[held]));
     assert_eq!(
         (f.index, f.problem.clone()),
-        (22, Problem::Missing { checkpoint_size: 30 })
+        (
+            22,
+            Problem::Missing {
+                checkpoint_size: 30
+            }
+        )
     );
-    assert!(f.to_string().contains("entries 22 to 29 were removed"), "{f}");
+    assert!(
+        f.to_string().contains("entries 22 to 29 were removed"),
+        "{f}"
+    );
 }
 
 #[tokio::test]
@@ -648,12 +704,39 @@ async fn a_forged_checkpoint_record_is_refused() {
     )
     .unwrap();
     let mut record = Vec::new();
-    encode_record(&mut record, &key.key(), KIND_CHECKPOINT, 10, &forged.to_bytes());
+    encode_record(
+        &mut record,
+        &key.key(),
+        KIND_CHECKPOINT,
+        10,
+        &forged.to_bytes(),
+    );
     let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
     edit(&path, |d| d.extend_from_slice(&record));
     let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
     assert_eq!(f.index, 10);
     assert!(matches!(f.problem, Problem::BadCheckpoint { .. }), "{f}");
+}
+
+#[tokio::test]
+async fn a_changed_checkpoint_record_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 12).await;
+    let (_, _, path, start, end) = records(dir.path(), &key)
+        .into_iter()
+        .find(|r| r.0 == KIND_CHECKPOINT && r.1 == 5)
+        .unwrap();
+    edit(&path, |d| d[end - 20] ^= 1);
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!(f.index, 5);
+    assert_eq!(f.offset, Some(start as u64));
+    assert!(matches!(f.problem, Problem::BadCheckpoint { .. }), "{f}");
+    assert!(
+        f.to_string()
+            .contains("the stored checkpoint before entry 5 was changed"),
+        "{f}"
+    );
 }
 
 #[tokio::test]
@@ -675,7 +758,7 @@ async fn a_torn_last_write_is_moved_aside_and_the_log_continues() {
         &key.key(),
         KIND_ENTRY,
         10,
-        &sample(10).to_canonical().unwrap(),
+        &sample(10).to_canonical(&SALT).unwrap(),
     );
     edit(&path, |d| d.extend_from_slice(&record[..record.len() / 2]));
 
@@ -685,7 +768,10 @@ async fn a_torn_last_write_is_moved_aside_and_the_log_continues() {
 
     let (log, report) = open(dir.path(), &key);
     assert_eq!(report.entries, 10);
-    assert_eq!(report.torn_tail.as_ref().map(|t| t.bytes), Some(record.len() as u64 / 2));
+    assert_eq!(
+        report.torn_tail.as_ref().map(|t| t.bytes),
+        Some(record.len() as u64 / 2)
+    );
     assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
     let aside = PathBuf::from(format!("{}.torn-{len}", path.display()));
     assert_eq!(std::fs::read(&aside).unwrap(), record[..record.len() / 2]);
@@ -711,7 +797,7 @@ async fn lost_pages_of_an_unsynced_write_count_as_torn() {
         &key.key(),
         KIND_ENTRY,
         4,
-        &sample(4).to_canonical().unwrap(),
+        &sample(4).to_canonical(&SALT).unwrap(),
     );
     for b in &mut record[100..] {
         *b = 0;
@@ -767,7 +853,11 @@ async fn witnesses_cosign_and_the_log_keeps_their_signatures() {
             .await
             .unwrap();
         assert!(stored.is_signed_by(witness.verifier()));
-        assert!(log.latest_checkpoint().unwrap().is_signed_by(witness.verifier()));
+        assert!(
+            log.latest_checkpoint()
+                .unwrap()
+                .is_signed_by(witness.verifier())
+        );
         // A note without a known witness's signature is refused.
         assert!(matches!(
             log.add_cosignatures(&first.to_bytes(), &[witness.verifier().clone()])
@@ -813,19 +903,31 @@ fn unhex(s: &str) -> Vec<u8> {
 
 /// Not a test on its own: the body of the child process the kill tests start (it
 /// returns at once in a normal run, where the variable is unset). Eight tasks append
-/// concurrently and print each acknowledged index with the entry's seed.
+/// concurrently, checkpoint now and then, and print each acknowledged index with the
+/// entry's seed.
 #[test]
 fn kill_child() {
     let Ok(dir) = std::env::var(KILL_CHILD_ENV) else {
         return;
     };
     let key = TestKey(unhex(&std::env::var(KILL_CHILD_KEY_ENV).unwrap()));
+    // libtest has printed "test ... " without a newline: start a fresh line.
+    println!();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
     rt.block_on(async move {
-        let (log, report) = open(Path::new(&dir), &key);
+        // Small segments, so that kills also land around the start of a new one.
+        let (log, report) = Log::open(
+            Path::new(&dir),
+            key.key(),
+            LogOptions {
+                segment_bytes: 64 * 1024,
+                ..LogOptions::default()
+            },
+        )
+        .unwrap();
         let start = report.entries;
         let mut tasks = Vec::new();
         for t in 0..8u64 {
@@ -855,7 +957,12 @@ fn acknowledged_entries_survive_kill_9() {
     let mut acknowledged: BTreeMap<u64, u64> = BTreeMap::new();
     for round in 0..3u64 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "log::tests::kill_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "log::tests::kill_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(KILL_CHILD_ENV, dir.path())
             .env(KILL_CHILD_KEY_ENV, hex(&key.0))
             .stdout(Stdio::piped())
@@ -875,7 +982,10 @@ fn acknowledged_entries_survive_kill_9() {
                     break;
                 }
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "child too slow");
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "child too slow"
+            );
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -894,7 +1004,10 @@ fn acknowledged_entries_survive_kill_9() {
         log.verify().unwrap();
         let cp = log.latest_checkpoint();
         if let Some(cp) = cp {
-            assert_eq!(log.root_at(cp.checkpoint().size).unwrap(), cp.checkpoint().root);
+            assert_eq!(
+                log.root_at(cp.checkpoint().size).unwrap(),
+                cp.checkpoint().root
+            );
         }
     }
     verify_dir(dir.path(), &key.key(), &[]).unwrap();
@@ -914,7 +1027,10 @@ fn full_child() {
         return;
     };
     let key = TestKey(unhex(&std::env::var(KILL_CHILD_KEY_ENV).unwrap()));
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    println!();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let (log, _) = open(Path::new(&dir), &key);
         let mut next = 0;
@@ -932,7 +1048,10 @@ fn full_child() {
         assert!(matches!(failure, LogError::Write { .. }), "{failure:?}");
         assert_eq!(log.tree_size(), next);
         // Still full: still refused, still nothing counted.
-        assert!(log.append(sample(next)).await.is_err());
+        assert!(matches!(
+            log.append(sample(next)).await,
+            Err(LogError::Write { .. })
+        ));
         assert_eq!(log.tree_size(), next);
         // Space again.
         let limit = rustix::process::getrlimit(rustix::process::Resource::Fsize);
@@ -959,21 +1078,32 @@ fn a_full_disk_fails_closed_and_recovers() {
         // 64 blocks of 512 bytes; SIGXFSZ ignored so the write fails with EFBIG.
         .arg("ulimit -S -f 64 && trap '' XFSZ && exec \"$0\" \"$@\"")
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", "log::tests::full_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "log::tests::full_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(FULL_CHILD_ENV, dir.path())
         .env(KILL_CHILD_KEY_ENV, hex(&key.0))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let failed_at: u64 = stdout
         .lines()
         .find_map(|l| l.strip_prefix("failed after "))
         .and_then(|l| l.split(':').next())
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(stdout.contains(&format!("recovered at {failed_at}")), "{stdout}");
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no failure reported: {stdout}"));
+    assert!(
+        stdout.contains(&format!("recovered at {failed_at}")),
+        "{stdout}"
+    );
     let (log, report) = open(dir.path(), &key);
     assert_eq!(report.entries, failed_at + 1);
     assert_eq!(report.torn_tail, None);

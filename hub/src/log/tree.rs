@@ -49,7 +49,7 @@ pub(crate) fn split_point(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
 }
 
-/// MTH(D[start:end]) (RFC 9162 §2.1.1) from the complete subtrees of `tree`. The
+/// `MTH(D[start:end])` (RFC 9162 §2.1.1) from the complete subtrees of `tree`. The
 /// empty range gives the empty-tree hash. O(log n) subtree look-ups when `start` is a
 /// multiple of the largest power of two not above `end - start`, which every range a
 /// root or a proof asks for is.
@@ -74,16 +74,14 @@ fn range_root_nonempty<T: SubtreeHashes + ?Sized>(
     end: u64,
 ) -> Result<Hash, TreeError> {
     let n = end - start;
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         let level = n.trailing_zeros();
         let index = start >> level;
-        return tree
-            .subtree(level, index)
-            .ok_or(TreeError::MissingSubtree {
-                level,
-                index,
-                size: tree.size(),
-            });
+        return tree.subtree(level, index).ok_or(TreeError::MissingSubtree {
+            level,
+            index,
+            size: tree.size(),
+        });
     }
     let k = split_point(n);
     let left = range_root_nonempty(tree, start, start + k)?;
@@ -136,7 +134,7 @@ impl MerkleTree {
         self.leaves.push(leaf);
         let n = self.leaves.len() as u64;
         let width = 1u64 << STORED_FROM_LEVEL;
-        if n % width == 0 {
+        if n.is_multiple_of(width) {
             // The new leaf completes a subtree of height STORED_FROM_LEVEL.
             if let Some(h) = self.subtree_from_leaves(STORED_FROM_LEVEL, n / width - 1) {
                 self.push_upper(0, h);
@@ -184,7 +182,7 @@ impl MerkleTree {
         range_root(self, 0, self.len()).unwrap_or_else(|_| empty_root())
     }
 
-    /// The root hash of the tree as it was at `size` leaves (RFC 9162 MTH(D[0:size])).
+    /// The root hash of the tree as it was at `size` leaves (RFC 9162 `MTH(D[0:size])`).
     pub fn root_at(&self, size: u64) -> Result<Hash, TreeError> {
         range_root(self, 0, size)
     }
@@ -479,7 +477,10 @@ pub(crate) mod tests {
             range.push(leaf);
         }
         let upper: usize = tree.upper.iter().map(Vec::len).sum();
-        assert!(upper as u64 <= n / 8, "{upper} stored upper nodes for {n} leaves");
+        assert!(
+            upper as u64 <= n / 8,
+            "{upper} stored upper nodes for {n} leaves"
+        );
         assert_eq!(tree.root(), range.root());
         // Roots at earlier sizes need only O(log n) work each.
         for size in [1u64, 2, 3, 1000, 65_537, n - 1] {

@@ -70,7 +70,9 @@ impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let k = self.index;
         match &self.problem {
-            Problem::Changed => write!(f, "entry {k} was changed: its record does not authenticate")?,
+            Problem::Changed => {
+                write!(f, "entry {k} was changed: its record does not authenticate")?
+            }
             Problem::Removed { found } => write!(
                 f,
                 "entry {k} was removed: its position holds entry {found}, and entry {k} is nowhere after it"
@@ -79,10 +81,9 @@ impl std::fmt::Display for Finding {
                 f,
                 "entry {k} was reordered: its position holds entry {found}, and entry {k} appears later"
             )?,
-            Problem::Duplicated { found } => write!(
-                f,
-                "entry {k} was replaced by a copy of entry {found}"
-            )?,
+            Problem::Duplicated { found } => {
+                write!(f, "entry {k} was replaced by a copy of entry {found}")?
+            }
             Problem::NotAnEntry => write!(
                 f,
                 "entry {k} authenticates but is not a canonical log entry (software fault or a stolen key)"
@@ -92,7 +93,7 @@ impl std::fmt::Display for Finding {
             }
             Problem::BadCheckpoint { detail } => write!(
                 f,
-                "a stored checkpoint after entry {k} does not open: {detail}"
+                "the stored checkpoint before entry {k} was changed or forged: {detail}"
             )?,
             Problem::Missing { checkpoint_size } => write!(
                 f,
@@ -104,10 +105,9 @@ impl std::fmt::Display for Finding {
                 "the entries from {k} up to {} do not match the signed checkpoint of size {checkpoint_size}: one of them, at or after entry {k}, was rewritten by someone holding the record key",
                 checkpoint_size.saturating_sub(1)
             )?,
-            Problem::DiffersFromAppended => write!(
-                f,
-                "entry {k} differs from the entry this hub appended"
-            )?,
+            Problem::DiffersFromAppended => {
+                write!(f, "entry {k} differs from the entry this hub appended")?
+            }
             Problem::MissingSinceAppended { appended } => write!(
                 f,
                 "entries {k} to {} were removed: this hub appended {appended}",
