@@ -9,7 +9,9 @@
 //! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz and /status; keep on loopback
 //! covenant = "treiteraanpak.covenant"
 //! persons = "persons.toml"           # the hub's person registry
-//! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled)
+//! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled), the decision log
+//! log_key = "/etc/treiter-hub/log.key" # the log's Ed25519 signing key (PKCS#8, 0600);
+//!                                    # created on first start; default: next to data_dir
 //!
 //! [tls]
 //! cert = "hub/hub.pem"
@@ -53,6 +55,9 @@ pub struct HubConfig {
     pub covenant: PathBuf,
     pub persons: PathBuf,
     pub data_dir: PathBuf,
+    /// The decision log's signing key; kept outside `data_dir` so that a copy of the
+    /// data cannot forge checkpoints.
+    pub log_key: PathBuf,
     pub tls: TlsSettings,
     pub link: LinkSettings,
     pub questions: QuestionSettings,
@@ -129,6 +134,7 @@ struct RawConfig {
     covenant: PathBuf,
     persons: PathBuf,
     data_dir: PathBuf,
+    log_key: Option<PathBuf>,
     tls: RawTls,
     #[serde(default)]
     trust_anchor: Vec<RawAnchor>,
@@ -224,6 +230,10 @@ impl HubConfig {
             admin_listen,
             covenant: resolve(raw.covenant),
             persons: resolve(raw.persons),
+            log_key: match raw.log_key {
+                Some(path) => resolve(path),
+                None => default_log_key(&resolve(raw.data_dir.clone())),
+            },
             data_dir: resolve(raw.data_dir),
             questions: QuestionSettings {
                 answer_deadline: Duration::from_secs(answer_deadline),
@@ -252,6 +262,16 @@ impl HubConfig {
             },
         })
     }
+}
+
+/// `<data_dir>.log.key`: next to the data directory, not in it.
+fn default_log_key(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "hub-data".into());
+    name.push(".log.key");
+    data_dir.with_file_name(name)
 }
 
 fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, String> {
@@ -288,6 +308,7 @@ crl = "ca.crl.pem"
         );
         assert_eq!(config.link.heartbeat_interval, Duration::from_secs(10));
         assert_eq!(config.data_dir, Path::new("/etc/treiter/data"));
+        assert_eq!(config.log_key, Path::new("/etc/treiter/data.log.key"));
         assert_eq!(config.questions.answer_deadline, Duration::from_secs(5));
         assert!(config.admin_listen.is_none());
     }

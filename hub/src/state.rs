@@ -51,6 +51,51 @@ pub enum StartupError {
     Tls(#[from] TlsSetupError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the decision log's signing key {path} cannot be used: {source}")]
+    LogKey {
+        path: std::path::PathBuf,
+        #[source]
+        source: crate::log::KeyError,
+    },
+    #[error("the decision log in {path} cannot be opened: {source}")]
+    Log {
+        path: std::path::PathBuf,
+        #[source]
+        source: crate::log::LogError,
+    },
+}
+
+/// The origin line of the hub's checkpoints (the log's name in signed notes).
+pub const LOG_ORIGIN: &str = "treiteraanpak.amsterdam/hub-log";
+
+/// The decision log's directory under the data directory.
+pub fn log_dir(config: &HubConfig) -> std::path::PathBuf {
+    config.data_dir.join("log")
+}
+
+/// Opens the decision log, creating its signing key on first start.
+fn open_log(
+    config: &HubConfig,
+    faults: crate::log::FaultSwitch,
+) -> Result<crate::log::Log, StartupError> {
+    let (key, source) =
+        crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(|source| {
+            StartupError::LogKey {
+                path: config.log_key.clone(),
+                source,
+            }
+        })?;
+    if matches!(source, crate::log::KeySource::Generated) {
+        tracing::warn!(path = %config.log_key.display(), "generated a new decision-log signing key");
+    }
+    let dir = log_dir(config);
+    let options = crate::log::LogOptions {
+        faults: Some(faults),
+        ..crate::log::LogOptions::default()
+    };
+    let (log, _report) = crate::log::Log::open(&dir, key, options)
+        .map_err(|source| StartupError::Log { path: dir, source })?;
+    Ok(log)
 }
 
 /// Who is calling, as the hub established it from certificate and registry.
@@ -78,6 +123,11 @@ pub struct Hub {
     pub questioner: Questions,
     /// The covenant in force (article 13.2).
     pub covenant: Arc<treiter_policies::Covenant>,
+    /// The tamper-evident decision log (article 10).
+    pub log: crate::log::Log,
+    /// Fault injection into the log's writes, for the tests that prove it fails
+    /// closed; reachable from Rust only, never from the network.
+    pub log_faults: crate::log::FaultSwitch,
     /// The case registry.
     pub cases: CaseRegistry,
     /// The time decisions are taken at.
@@ -95,7 +145,9 @@ impl Hub {
         let persons = PersonRegistry::load(&config.persons, &parties)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir)?);
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
+        let log_faults = crate::log::FaultSwitch::default();
+        let log = open_log(config, log_faults.clone())?;
         // The question routing shares the agent table: it pushes questions down links.
         let agents = AgentTable::default();
         let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
@@ -112,6 +164,8 @@ impl Hub {
             store,
             questioner,
             covenant,
+            log,
+            log_faults,
             cases,
             clock: crate::clock::Clock::default(),
             tls_config,

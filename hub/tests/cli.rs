@@ -101,3 +101,54 @@ fn status_says_when_no_hub_is_running() {
         "{stderr}"
     );
 }
+
+#[test]
+fn log_verify_checks_the_decision_log() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let config = config.to_str().expect("utf-8");
+    // Loading the hub creates the log and its signing key next to the data dir.
+    let out = hub(&["check-config", "--config", config]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("data.log.key").exists(),
+        "the key is outside the data dir"
+    );
+    let out = hub(&["log-verify", "--config", config]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("decision log ok: 0 entries"), "{stdout}");
+
+    // Damage a segment: verification must fail and say so.
+    let log_dir = dir.path().join("data/log");
+    let segment = std::fs::read_dir(&log_dir)
+        .expect("log dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "seg"));
+    {
+        let segment = segment.expect("the log has a segment file from its first start");
+        let mut bytes = std::fs::read(&segment).expect("read");
+        if let Some(first) = bytes.get_mut(0) {
+            *first ^= 0xff;
+        }
+        std::fs::write(&segment, bytes).expect("write");
+        let out = hub(&["log-verify", "--config", config]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("does NOT verify"));
+    }
+}

@@ -981,7 +981,7 @@ async fn a_late_answer_kept_before_a_crash_joins_its_case_file_after_the_restart
     // file: the question leaves the outbox and the answer is kept. Then it "crashes".
     {
         let store: Arc<dyn Store> = loop {
-            match SledStore::open(&data_dir) {
+            match SledStore::open(&data_dir.join("state")) {
                 Ok(store) => break Arc::new(store),
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
@@ -1041,4 +1041,90 @@ async fn a_late_answer_kept_before_a_crash_joins_its_case_file_after_the_restart
         "forgotten in the same batch that stored the file"
     );
     second.stop().await;
+}
+
+#[tokio::test]
+async fn every_decision_is_in_the_log_and_a_failing_log_passes_nothing() {
+    use treiter_hub::log::hash::leaf_hash;
+    use treiter_hub::log::proof::verify_inclusion;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &[]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect("case file");
+
+    let log = &hub.hub.log;
+    let checkpoint = log.latest_checkpoint().expect("a checkpoint was signed");
+    let head = checkpoint.checkpoint().clone();
+    let opened = treiter_hub::log::checkpoint::open_checkpoint(
+        &head.origin,
+        &[log.verifier()],
+        &checkpoint.to_bytes(),
+    )
+    .expect("the checkpoint verifies with the hub's key");
+    assert_eq!(opened.checkpoint().size, head.size);
+    let hub_decided: Vec<_> = file
+        .partners
+        .iter()
+        .flat_map(|p| p.entries.iter())
+        .filter(|e| e.decided_by == "hub")
+        .collect();
+    assert!(!hub_decided.is_empty());
+    for entry in hub_decided {
+        let index = entry
+            .provenance
+            .as_ref()
+            .expect("provenance")
+            .log_leaf_index;
+        let stored = log.entry(index).expect("logged");
+        let treiter_hub::log::Event::ShareDecision(logged) = &stored.entry.event else {
+            panic!("entry {index} is not a share decision");
+        };
+        assert_eq!(logged.category.as_str(), entry.category);
+        assert_eq!(logged.case.as_str(), case);
+        let decision = entry.decision.as_ref().expect("decision");
+        assert_eq!(logged.outcome.as_str(), decision.outcome);
+        // Names only: no value of any field is in the log.
+        let text = String::from_utf8_lossy(&stored.bytes);
+        for field in &entry.fields {
+            let token = format!("\"{}\"", field.value);
+            assert!(
+                !text.contains(&token),
+                "the value of {} reached the log: {text}",
+                field.name
+            );
+        }
+        let proof = log.inclusion_proof(index, head.size).expect("proof");
+        verify_inclusion(
+            &leaf_hash(&stored.bytes),
+            index,
+            head.size,
+            &proof,
+            &head.root,
+        )
+        .expect("the entry is included under the signed checkpoint");
+    }
+
+    // The log fails closed: when it cannot write, no case file passes anything.
+    let before = log.tree_size();
+    hub.hub.log_faults.fail_writes();
+    let refused = case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect_err("no durable log entry, no share");
+    assert_eq!(refused.code(), Code::Unavailable);
+    assert!(
+        refused.message().contains("decision log"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(log.tree_size(), before, "a failed append counts nothing");
+    hub.hub.log_faults.clear();
+    case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect("works again once the log can write");
+    partners.stop().await;
+    hub.stop().await;
 }

@@ -91,7 +91,7 @@ pub fn decide_records(
     asked: &[Category],
     answer: &wire::ShareAnswer,
     late: bool,
-) -> (Vec<wire::CaseFileEntry>, Vec<(String, Notice)>) {
+) -> Decided {
     let team = crate::cases::access::access(&ctx.requester, &ctx.case, ctx.at)
         .is_some_and(|a| a.access == AccessKind::CaseTeam);
     let case_subject = ctx.case.subject(subject);
@@ -104,6 +104,7 @@ pub fn decide_records(
         .unwrap_or_default();
     let mut entries = Vec::new();
     let mut notices = Vec::new();
+    let mut log = Vec::new();
     for record in &answer.records {
         let category = record
             .category
@@ -132,6 +133,18 @@ pub fn decide_records(
             }
         }
         let decision = ctx.decide(party, subject, category, names.clone());
+        match super::decide::log_entry(ctx, party, subject, category, &names, &decision) {
+            Ok(entry) => log.push((entries.len(), entry)),
+            Err(error) => {
+                // An entry that cannot be logged cannot pass (article 10.1).
+                return Decided {
+                    entries: Vec::new(),
+                    notices: Vec::new(),
+                    log: Vec::new(),
+                    unloggable: Some(error.to_string()),
+                };
+            }
+        }
         let fields = decision
             .passed
             .iter()
@@ -235,7 +248,42 @@ pub fn decide_records(
             late,
         });
     }
-    (entries, notices)
+    Decided {
+        entries,
+        notices,
+        log,
+        unloggable: None,
+    }
+}
+
+/// The decided records of one answer, and their decision-log entries.
+pub struct Decided {
+    pub entries: Vec<wire::CaseFileEntry>,
+    pub notices: Vec<(String, Notice)>,
+    /// Per hub-decided entry: its position in `entries` and its log entry.
+    pub log: Vec<(usize, crate::log::Entry)>,
+    /// Why a decision could not be turned into a log entry, if one could not.
+    pub unloggable: Option<String>,
+}
+
+/// Appends the decisions to the log, durably, before anything of them may pass; the
+/// entries get their leaf indices. On failure nothing of `decided` may pass (the log
+/// fails closed, article 10).
+async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<(), String> {
+    if let Some(why) = decided.unloggable.take() {
+        return Err(why);
+    }
+    for (position, entry) in std::mem::take(&mut decided.log) {
+        let index = hub.log.append(entry).await.map_err(|e| e.to_string())?;
+        if let Some(provenance) = decided
+            .entries
+            .get_mut(position)
+            .and_then(|e| e.provenance.as_mut())
+        {
+            provenance.log_leaf_index = index;
+        }
+    }
+    Ok(())
 }
 
 /// The outcome of asking one party about one subject.
@@ -246,6 +294,8 @@ struct SubjectOutcome {
     queued: Option<(String, SystemTime, QueuedRequest)>,
     no_answer_detail: String,
     answered_at: Option<std::time::Instant>,
+    /// Set when the decision log refused the decisions: nothing of them may pass.
+    log_failure: Option<String>,
 }
 
 fn no_answer(outcome: &AskOutcome) -> (String, String) {
@@ -280,6 +330,7 @@ async fn ask_subject(
         queued: None,
         no_answer_detail: String::new(),
         answered_at: None,
+        log_failure: None,
     };
     let remaining = || deadline.saturating_duration_since(tokio::time::Instant::now());
     let bevraging = question::Kind::Bevraging(wire::Bevraging {
@@ -371,16 +422,20 @@ async fn share_request(
             kind: Some(answer::Kind::Shares(shares)),
             ..
         }) => {
-            let (entries, notices) =
+            let mut decided =
                 decide_records(ctx, file_id, party, subject, categories, shares, late);
-            outcome.result.status = if entries.is_empty() {
+            if let Err(why) = log_decisions(hub, &mut decided).await {
+                outcome.log_failure = Some(why);
+                return;
+            }
+            outcome.result.status = if decided.entries.is_empty() {
                 "no-records"
             } else {
                 "answered"
             }
             .into();
-            outcome.entries = entries;
-            outcome.notices = notices;
+            outcome.entries = decided.entries;
+            outcome.notices = decided.notices;
             outcome.answered_at = Some(std::time::Instant::now());
         }
         AskOutcome::NoAnswer {
@@ -760,6 +815,13 @@ pub async fn request_case_file(
         };
         let mut last_answer = None;
         for ((subject, _), outcome) in subjects.iter().zip(outcomes) {
+            if let Some(why) = outcome.as_ref().and_then(|o| o.log_failure.as_ref()) {
+                // Fail closed: without a durable log entry no decision may pass.
+                tracing::error!(case = %ctx.case.id, error = %why, "the decision log refused an append; the case file is withheld");
+                return Err(Status::unavailable(format!(
+                    "the decision log could not durably record a decision ({why}); nothing was passed on, retry"
+                )));
+            }
             let Some(outcome) = outcome else {
                 partner.subjects.push(wire::PartnerSubjectResult {
                     subject: subject_hex(subject),
@@ -831,6 +893,11 @@ pub async fn request_case_file(
             &notices,
         )
         .map_err(|e| Status::unavailable(format!("{e}; the case file was not stored, retry")))?;
+    }
+    // Sign a checkpoint over the log as it now stands, so the decisions of this file
+    // are covered by a signed tree head (article 10.2).
+    if let Err(error) = hub.log.checkpoint().await {
+        tracing::error!(%error, "cannot sign a log checkpoint");
     }
     if let Some(events) = &events
         && let Some(summary) = file.summary.clone()
@@ -1037,6 +1104,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
         queued: None,
         no_answer_detail: String::new(),
         answered_at: None,
+        log_failure: None,
     };
     let closed = crate::cases::model::is_closed(ctx.case.phase);
     match (&late.answer.kind, queued.kind.as_str()) {
@@ -1059,7 +1127,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
             outcome.result.status = if b.hit { "no-records" } else { "no-hit" }.into();
         }
         (Some(answer::Kind::Shares(shares)), "shares") if !closed => {
-            let (entries, notices) = decide_records(
+            let mut decided = decide_records(
                 &ctx,
                 &file.id,
                 &party,
@@ -1068,14 +1136,19 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
                 shares,
                 true,
             );
-            outcome.result.status = if entries.is_empty() {
+            log_decisions(hub, &mut decided).await.map_err(|why| {
+                Status::unavailable(format!(
+                    "the decision log could not record the late answer's decisions ({why}); it is kept and retried"
+                ))
+            })?;
+            outcome.result.status = if decided.entries.is_empty() {
                 "no-records"
             } else {
                 "answered"
             }
             .into();
-            outcome.entries = entries;
-            outcome.notices = notices;
+            outcome.entries = decided.entries;
+            outcome.notices = decided.notices;
         }
         (Some(answer::Kind::Unanswerable(u)), _) => {
             outcome.result.no_answer_reason = u.reason.clone();

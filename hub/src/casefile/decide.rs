@@ -208,3 +208,51 @@ pub fn wire_decision(decision: &Decision) -> wire::ShareDecision {
 pub fn permits(decision: &Decision) -> bool {
     decision.outcome == Outcome::Permit
 }
+
+/// The decision-log entry for one decided share (article 10.1): names, never values.
+pub fn log_entry(
+    ctx: &ShareContext,
+    source: &Party,
+    subject: &str,
+    category: Category,
+    offered: &[String],
+    decision: &Decision,
+) -> Result<crate::log::Entry, crate::log::EntryError> {
+    use crate::log::entry::{
+        CaseId, FieldNames, LogTime, Notification, PersonId, Pseudonym, Requester, ShareDecision,
+    };
+    let recipient = engine_oin(ctx.requester_party.oin.as_str());
+    let (fields_offered, withheld_field_names) = FieldNames::from_offered(offered);
+    let (fields_stripped, _) = FieldNames::from_offered(&decision.stripped);
+    Ok(crate::log::Entry {
+        time: LogTime::from_datetime(ctx.at)?,
+        covenant_version: decision.covenant_version,
+        event: crate::log::Event::ShareDecision(ShareDecision {
+            requester: Requester {
+                party: recipient,
+                role: ctx.role,
+                person: PersonId::parse(&ctx.requester.id)?,
+            },
+            source: engine_oin(source.oin.as_str()),
+            recipient,
+            case: CaseId::parse(&ctx.case.id)?,
+            subject: Pseudonym::parse(subject)?,
+            category,
+            purpose: ctx.purpose,
+            fields_offered,
+            fields_stripped,
+            withheld_field_names,
+            outcome: decision.outcome,
+            articles: decision.articles.iter().copied().collect(),
+            emergency: decision.emergency,
+            notifications: decision
+                .notify
+                .iter()
+                .map(|n| Notification {
+                    party: n.oin,
+                    article: n.article,
+                })
+                .collect(),
+        }),
+    })
+}
