@@ -314,6 +314,16 @@ crl = "ca.crl.pem"
     }
 
     #[test]
+    fn the_example_configuration_parses() {
+        let config = HubConfig::parse(
+            include_str!("../etc/hub.example.toml"),
+            Path::new("/etc/treiter"),
+        )
+        .expect("hub/etc/hub.example.toml is valid");
+        assert_eq!(config.log_key, Path::new("/etc/treiter-hub/log.key"));
+    }
+
+    #[test]
     fn refuses_unknown_keys_bad_addresses_and_no_anchor() {
         let typo = MINIMAL.replace("listen =", "listne =");
         let err = HubConfig::parse(&typo, Path::new(".")).unwrap_err();
