@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The demo: builds the binaries, writes a development PKI, starts the hub and one node
-# agent per party of the covenant's Annex A, and shows them connected.
+# agent per party of the covenant's Annex A (each answering from SYNTHETIC sample data),
+# shows them connected and surviving a hub restart, and then walks through a
+# Treiteraanpak case with `hubctl`, as the people involved would: a melding, the
+# informatiemakelaar's registration and bevraging, the case file in duiding and in
+# aanpak, escalation, an emergency, closing the case.
 #
 #   scripts/demo.sh            run the demo, then stop everything and exit
 #   scripts/demo.sh --keep     leave hub and agents running until Ctrl-C
 #
-# Everything it writes goes under demo-run/ (logs in demo-run/logs/).
+# Everything it writes goes under demo-run/ (logs in demo-run/logs/). The node agents'
+# SQLite sample databases are built from node-agent/examples/*.sql by
+# `cargo run -p treiter-node-agent --example samples`. CARGO_TARGET_DIR is honoured;
+# TREITER_DEMO_PORT moves the hub (default 7443; the admin port is the next one).
 set -euo pipefail
 
 keep=false
@@ -18,14 +25,18 @@ esac
 cd "$(dirname "$0")/.."
 root=$(pwd)
 run="$root/demo-run"
-bin="$root/target/debug"
+target=${CARGO_TARGET_DIR:-$root/target}
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+bin="$target/debug"
 hub_port=${TREITER_DEMO_PORT:-7443}
 admin_port=$((hub_port + 1))
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '%s\n' "$*" | fold -s -w 92 | sed 's/^/   /'; }
 
-step "Building hub, node-agent and certs-dev"
-cargo build --locked --quiet -p treiter-hub -p treiter-node-agent -p treiter-certs-dev
+step "Building hub, node-agent, hubctl, certs-dev and the sample databases"
+cargo build --locked --quiet -p treiter-hub -p treiter-node-agent -p treiter-certs-dev -p treiter-hubctl --bins
+cargo build --locked --quiet -p treiter-node-agent --example samples
 
 pids=()
 cleanup() {
@@ -35,9 +46,15 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+# Ctrl-C or a TERM ends the script through `exit`, so the EXIT trap stops everything.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+started=$(date +%s)
 
 step "Writing a development PKI to demo-run/pki (dev only)"
 mkdir -p "$run/logs"
+rm -rf "$run/data" "$run/sources" "$run/profiles" "$run/state" "$run"/agent-*.toml
 "$bin/certs-dev" init --out "$run/pki" --force --test-certs
 
 cat > "$run/hub.toml" <<TOML
@@ -60,6 +77,70 @@ heartbeat_interval_seconds = 5
 TOML
 "$bin/hub" check-config --config "$run/hub.toml"
 
+step "Sample sources with SYNTHETIC people, one per party"
+# The covenant-wide pseudonym key (article 8.4): held by the parties and by hubctl,
+# never by the hub. A fresh random one per demo run.
+old_umask=$(umask)
+umask 077
+{ od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; echo; } > "$run/pseudonym.key"
+umask "$old_umask"
+"$bin/examples/samples" > "$run/logs/samples.log"
+# The SQLite examples of node-agent/examples/, one per party kind: each agent
+# pseudonymises its own rows with the key and answers only with mapped columns.
+sqlite_party() { # kind slug
+  local kind=$1 slug=$2 dir="$run/sources/$2"
+  mkdir -p "$dir" "$run/state/$slug"
+  cp "$root/node-agent/examples/$kind/$kind.sqlite" "$dir/"
+  sed -e "s|^hub_url = .*|hub_url = \"https://localhost:$hub_port\"|" \
+      -e "s|^cert = .*|cert = \"$run/pki/parties/$slug.pem\"|" \
+      -e "s|^key = .*|key = \"$run/pki/parties/$slug.key\"|" \
+      -e "s|^trust_anchors = .*|trust_anchors = [\"$run/pki/ca/root.pem\"]|" \
+      -e "s|^covenant = .*|covenant = \"$root/policies/treiteraanpak.covenant\"|" \
+      -e "s|^pseudonym_key = .*|pseudonym_key = \"$run/pseudonym.key\"|" \
+      -e "s|^receipts = .*|receipts = \"$run/state/$slug/receipts.log\"|" \
+      -e "/^listen = /d" \
+      "$root/node-agent/examples/$kind/node-agent.toml" > "$dir/node-agent.toml"
+}
+sqlite_party gemeente gemeente
+sqlite_party politie politie
+sqlite_party om om
+sqlite_party woningcorporatie degracht
+sqlite_party zorgpartner ggd
+# Two partners export JSON files instead (one folder per category, one file per
+# pseudonym). Zorgcollectief Amstel's export carries a `diagnose` field, which the
+# covenant never lets leave (article 7.1).
+json_party() { # slug
+  local slug=$1
+  mkdir -p "$run/sources/$slug/export"
+  cat > "$run/sources/$slug/node-agent.toml" <<TOML
+hub_url = "https://localhost:$hub_port"
+cert = "$run/pki/parties/$slug.pem"
+key = "$run/pki/parties/$slug.key"
+trust_anchors = ["$run/pki/ca/root.pem"]
+covenant = "$root/policies/treiteraanpak.covenant"
+
+[source]
+kind = "json-dir"
+path = "export"
+
+[link]
+initial_backoff_ms = 200
+max_backoff_ms = 5000
+TOML
+}
+json_party lieflijkwonen
+json_party amstel
+tobias=$("$bin/node-agent" pseudonym --key "$run/pseudonym.key" \
+  --name "Tobias Testdader" --birth-date 1980-01-01 --postcode "1091 AB" --house-number 12)
+mkdir -p "$run/sources/amstel/export/zorgbetrokkenheid"
+cat > "$run/sources/amstel/export/zorgbetrokkenheid/$tobias.json" <<JSON
+[{ "reference": "ZCA-2026-0031", "recorded_at": "2026-10-12T10:00:00Z",
+   "fields": { "zorg_betrokken": "ja", "contactpersoon": "wijkteam Oost",
+               "diagnose": "synthetische diagnose" } }]
+JSON
+say "gemeente, politie, om, degracht, ggd: SQLite databases from node-agent/examples/ (people.sql:" \
+    "Tobias Testdader, Sanne Slachtoffer, ... all invented); lieflijkwonen and amstel: JSON exports."
+
 step "Starting the hub on 127.0.0.1:$hub_port"
 "$bin/hub" serve --config "$run/hub.toml" >"$run/logs/hub.log" 2>&1 &
 pids+=($!)
@@ -67,18 +148,7 @@ pids+=($!)
 parties=(gemeente politie om degracht lieflijkwonen ggd amstel)
 step "Starting ${#parties[@]} node agents, one per party"
 for slug in "${parties[@]}"; do
-  cat > "$run/agent-$slug.toml" <<TOML
-hub_url = "https://localhost:$hub_port"
-cert = "pki/parties/$slug.pem"
-key = "pki/parties/$slug.key"
-trust_anchors = ["pki/ca/root.pem"]
-covenant = "$root/policies/treiteraanpak.covenant"
-
-[link]
-initial_backoff_ms = 200
-max_backoff_ms = 5000
-TOML
-  "$bin/node-agent" --config "$run/agent-$slug.toml" >"$run/logs/agent-$slug.log" 2>&1 &
+  "$bin/node-agent" --config "$run/sources/$slug/node-agent.toml" >"$run/logs/agent-$slug.log" 2>&1 &
   pids+=($!)
   echo "  $slug (log: demo-run/logs/agent-$slug.log)"
 done
@@ -135,9 +205,151 @@ echo "  the agent's log says:"
 grep -m1 "refused" "$run/logs/agent-expired.log" | sed 's/^/    /' || true
 "$bin/hub" status --config "$run/hub.toml" | sed -n '/refused since start/,$p'
 
+# ---------------------------------------------------------------------------------
+# The case, with hubctl. Each person has a profile: the hub's URL, their own person
+# certificate, the CA, and (coordinators) the covenant's pseudonym key.
+
+step "hubctl profiles for the people in this story"
+mkdir -p "$run/profiles"
+profile() { # name person-id [pseudonym key]
+  {
+    echo "hub_url = \"https://localhost:$hub_port\""
+    echo "cert = \"../pki/persons/$2.pem\""
+    echo "key = \"../pki/persons/$2.key\""
+    echo "trust_anchors = [\"../pki/ca/root.pem\"]"
+    if [ "${3:-}" = key ]; then echo "pseudonym_key = \"../pseudonym.key\""; fi
+  } > "$run/profiles/$1.toml"
+}
+profile im p-gemeente-001 key       # informatiemakelaar, stadsdeel oost
+profile sdr p-gemeente-004 key      # stadsdeelregisseur, stadsdeel oost
+profile stedelijk p-gemeente-005    # stedelijk regisseur
+profile politie p-politie-017       # partnercontact of the politie
+sed 's/^/    im.toml: /' "$run/profiles/im.toml"
+
+# The arguments as one would type them: quoted where they hold spaces or symbols.
+quoted() {
+  local out="" a
+  for a in "$@"; do
+    case "$a" in
+      "" | *[!A-Za-z0-9_./:=,+-]*) out+=" \"$a\"" ;;
+      *) out+=" $a" ;;
+    esac
+  done
+  printf '%s' "${out# }"
+}
+# hubctl as PERSON, showing the command and indenting its answer.
+as() {
+  local who=$1; shift
+  printf '\n  \033[2m[%s]$\033[0m hubctl %s\n' "$who" "$(quoted "$@")"
+  HUBCTL_PROFILE="$run/profiles/$who.toml" "$bin/hubctl" "$@" | sed 's/^/    /'
+}
+# The same for a command the hub must refuse: shows the message and the exit code.
+refused() {
+  local who=$1; shift
+  printf '\n  \033[2m[%s]$\033[0m hubctl %s\n' "$who" "$(quoted "$@")"
+  local code=0
+  HUBCTL_PROFILE="$run/profiles/$who.toml" "$bin/hubctl" "$@" >"$run/logs/refused.out" 2>&1 || code=$?
+  sed 's/^/    /' "$run/logs/refused.out"
+  if [ "$code" -eq 0 ]; then
+    echo "demo: expected a refusal" >&2
+    exit 1
+  fi
+  echo "    (exit code $code)"
+}
+# hubctl as PERSON with identifying data on standard input (never echoed).
+as_stdin() {
+  local who=$1 data=$2; shift 2
+  printf '\n  \033[2m[%s]$\033[0m hubctl %s   \033[2m(name, date of birth, address on stdin)\033[0m\n' "$who" "$(quoted "$@")"
+  printf '%s\n' "$data" | HUBCTL_PROFILE="$run/profiles/$who.toml" "$bin/hubctl" "$@" | sed 's/^/    /'
+}
+
+step "1. Melding: a resident of Oost calls 14020 — her neighbour has threatened her for months"
+say "Anna (informatiemakelaar, stadsdeel oost) registers the melding. The hub knows her from her" \
+    "certificate and its own person registry; hubctl sends no role."
+as im whoami
+as im case create --stadsdeel oost --melding-at now-3h --reference 14020-2026-118 | tee "$run/logs/created.out"
+case_id=$(grep -oE 'C-[0-9]{4}-[0-9]{4,}' "$run/logs/created.out" | head -1)
+say "The melder must be contacted within 2 working days (art. 4.3); the list keeps it in view."
+as im case list
+as im case contact "$case_id" --at now-30m
+
+step "2. Registratie: the subjects, pseudonymised on Anna's machine"
+say "hubctl computes each subject's keyed pseudonym locally (art. 8.4); the name, date of birth and" \
+    "address never leave the machine and are not printed."
+as im case move "$case_id" registratie --reason "melding complete, structural harassment suspected"
+as_stdin im $'Sanne Slachtoffer\t1975-05-05\t1091 AB\t14-2' \
+  subject add "$case_id" --role slachtoffer --label "melder, bewoner 14-2" --stdin
+as_stdin im $'Tobias Testdader\t1980-01-01\t1091 AB\t12' \
+  subject add "$case_id" --role dader --label "buurman nr. 12" --stdin
+
+step "3. Bevraging: who knows the subjects? (hit / no hit only, art. 8.4)"
+as im bevraag "$case_id" --subject "buurman nr. 12"
+as im bevraag "$case_id" --subject "melder, bewoner 14-2"
+say "The hub refuses a move that skips a phase, and says which moves are allowed:"
+refused im case move "$case_id" aanpak --reason "skip ahead"
+
+step "4. Duiding: the case file as the informatiemakelaar sees it"
+say "Police incidents reach her without their summary (art. 6.3a); the OM's justitiële gegevens" \
+    "are for the stadsdeelregisseur in aanpak only (art. 6.4), so nothing of them reaches her."
+as im case move "$case_id" duiding --reason "assess with the partners' information"
+as im casefile request "$case_id" --purpose duiding
+
+step "5. Aanpak: the stadsdeelregisseur's richer case file"
+say "Daan (stadsdeelregisseur oost) records the victim's consent for slachtofferinformatie" \
+    "(art. 6.9, 11.3), starts the joint approach and requests the file for aanpak. Zorgcollectief" \
+    "Amstel's record carries a diagnose: it is refused as a whole (art. 7.1) and its privacy" \
+    "officer is notified. The yellow card the stadsdeel gave (handhaving) is in the file."
+as sdr consent record "$case_id" --subject "melder, bewoner 14-2" --category slachtofferinformatie --date today
+as sdr case move "$case_id" aanpak --reason "complex case: joint approach" --expect duiding
+as sdr casefile request "$case_id" --purpose aanpak --watch
+
+step "6. The plan van aanpak: the politie and De Gracht take part"
+as sdr participant add "$case_id" politie
+as sdr participant add "$case_id" "De Gracht"
+say "Gerda (partnercontact of the politie) now sees the case, but may not register one:"
+as politie case list
+refused politie case create --stadsdeel oost --melding-at now
+
+step "7. Escalation to city level (art. 4.5, 14)"
+as sdr case escalate "$case_id" --reason "harassment continues despite the yellow card"
+as stedelijk case list --escalated
+as stedelijk casefile request "$case_id" --purpose aanpak --category politie-incidenten,justitiele-gegevens
+
+step "8. An emergency (spoed, art. 15): an acute threat reported to the police"
+say "The politie's partnercontact declares an emergency with a written reason (no names: the" \
+    "privacy officers who review emergency shares read it). For 72 hours she receives as the" \
+    "stadsdeelregisseur would; every share beyond her own rights is marked and reported."
+as politie emergency "$case_id" --reason "threat with a weapon reported tonight; victim at risk"
+as politie casefile request "$case_id" --purpose aanpak
+
+step "9. The case is closed"
+as sdr case move "$case_id" afgesloten --reason "harasser moved; situation ended"
+as sdr case show "$case_id"
+
+step "10. The decision log"
+say "Every decision on a share above was appended to the hub's tamper-evident decision log" \
+    "before anything passed (the \"log entry\" of each record). \`hub log-verify\` recomputes the" \
+    "Merkle tree and checks every signed checkpoint; it runs on a stopped hub."
 if $keep; then
-  step "Running; press Ctrl-C to stop. Status: target/debug/hub status --config demo-run/hub.toml"
+  say "(--keep: the hub keeps running, so the log is not verified now; stop the hub and run" \
+      "${bin#"$root/"}/hub log-verify --config demo-run/hub.toml)"
+else
+  kill "${pids[0]}" 2>/dev/null || true
+  wait "${pids[0]}" 2>/dev/null || true
+  printf '\n  \033[2m$\033[0m hub log-verify --config demo-run/hub.toml\n'
+  "$bin/hub" log-verify --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
+fi
+
+step "11. NOT YET BUILT: the decision-log summary per party and the inzage overview for the victim"
+say "These are the privacy officers' hubctl commands; they need the hub's PrivacyOfficer service" \
+    "(issue 10), which the hub does not implement yet. Nothing is shown here rather than fake output."
+
+took=$(( $(date +%s) - started ))
+if $keep; then
+  step "Running; press Ctrl-C to stop. Status: ${bin#"$root/"}/hub status --config demo-run/hub.toml"
+  say "hubctl profiles: demo-run/profiles/{im,sdr,stedelijk,politie}.toml, e.g." \
+      "HUBCTL_PROFILE=demo-run/profiles/sdr.toml ${bin#"$root/"}/hubctl case show $case_id"
   wait
 else
-  step "Demo finished: every partner's agent linked to the hub over mutual TLS"
+  step "Demo finished in ${took}s: every partner's agent linked over mutual TLS, and case $case_id went from melding to afgesloten"
 fi

@@ -341,3 +341,172 @@ pub async fn silent_link(pki: &Pki, slug: &str, hub: SocketAddr) -> SilentLink {
         task,
     }
 }
+
+// -------------------------------------------------------------------------------------
+// Agents answering from JSON exports, and the `hubctl` binary (tests/hubctl.rs).
+
+/// Node agents of a test, one per party, each answering from its own folder of JSON
+/// exports: `<exports>/<slug>/<category>/<pseudonym>.json`. Dropping them without
+/// [`JsonAgents::stop`] leaves their tasks to the runtime's shutdown.
+pub struct JsonAgents {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl JsonAgents {
+    /// Starts an agent for every party of the dev PKI except `except`, and waits until
+    /// each has linked to `hub`. Missing export folders are created (empty: no hits).
+    pub async fn start(pki: &Pki, hub: SocketAddr, exports: &Path, except: &[&str]) -> JsonAgents {
+        use treiter_node_agent::link::{Agent, LinkStatus};
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for party in treiter_certs_dev::PARTIES
+            .iter()
+            .filter(|p| !except.contains(&p.slug))
+        {
+            let data = exports.join(party.slug);
+            std::fs::create_dir_all(&data).expect("export folder");
+            let (cert, key) = pki.party(party.slug);
+            let text = format!(
+                "{}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
+                agent_config_text(pki, &cert, &key, hub),
+                data.display()
+            );
+            let config = AgentConfig::parse(&text, Path::new("/")).expect("agent config");
+            let agent = Arc::new(Agent::new(config).expect("agent"));
+            let mut status = agent.status();
+            let mut stopped = stopped.clone();
+            tasks.push(tokio::spawn(async move {
+                agent
+                    .run(async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    })
+                    .await
+            }));
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                status.wait_for(|s| matches!(s, LinkStatus::Connected { .. })),
+            )
+            .await
+            .expect("agent links within 10 s")
+            .expect("agent alive");
+        }
+        JsonAgents { stop, tasks }
+    }
+
+    /// Stops every agent and waits for them.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Writes `records` as the export of party `slug` for one subject and category.
+pub fn write_export(
+    exports: &Path,
+    slug: &str,
+    category: &str,
+    pseudonym: &str,
+    records: &serde_json::Value,
+) {
+    let dir = exports.join(slug).join(category);
+    std::fs::create_dir_all(&dir).expect("export folder");
+    std::fs::write(dir.join(format!("{pseudonym}.json")), records.to_string()).expect("export");
+}
+
+/// Writes a `hubctl` profile for `person` dialling `hub` into the PKI's directory, with
+/// the pseudonym key file if given; returns its path.
+pub fn hubctl_profile(
+    pki: &Pki,
+    hub: SocketAddr,
+    person: &str,
+    pseudonym_key: Option<&Path>,
+) -> PathBuf {
+    let (cert, key) = pki.person(person);
+    hubctl_profile_with(pki, hub, person, &cert, &key, pseudonym_key)
+}
+
+/// A `hubctl` profile named `name` with any certificate and key.
+pub fn hubctl_profile_with(
+    pki: &Pki,
+    hub: SocketAddr,
+    name: &str,
+    cert: &Path,
+    key: &Path,
+    pseudonym_key: Option<&Path>,
+) -> PathBuf {
+    let mut text = format!(
+        "hub_url = \"https://{hub}\"\ncert = \"{}\"\nkey = \"{}\"\ntrust_anchors = [\"{}\"]\n",
+        cert.display(),
+        key.display(),
+        pki.layout.ca_cert().display()
+    );
+    if let Some(k) = pseudonym_key {
+        text.push_str(&format!("pseudonym_key = \"{}\"\n", k.display()));
+    }
+    let path = pki.dir.path().join(format!("hubctl-{name}.toml"));
+    std::fs::write(&path, text).expect("profile");
+    path
+}
+
+/// One run of the `hubctl` binary.
+#[derive(Debug)]
+pub struct HubctlRun {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl HubctlRun {
+    /// The standard output as JSON (after `--json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("hubctl's output is not JSON ({e}): {self:?}"))
+    }
+
+    /// Asserts exit 0 and returns the standard output.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "hubctl failed: {self:?}");
+        &self.stdout
+    }
+
+    /// Asserts the exit code and returns the standard error.
+    pub fn refused(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "hubctl's exit code: {self:?}");
+        &self.stderr
+    }
+}
+
+/// Runs the `hubctl` binary with the profile named by `HUBCTL_PROFILE`, `args` and
+/// `stdin`, on a blocking thread so that the in-process hub keeps serving.
+pub async fn hubctl(profile: &Path, args: &[&str], stdin: Option<&str>) -> HubctlRun {
+    use std::io::Write as _;
+    let exe = workspace_bin("hubctl");
+    let profile = profile.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(exe)
+            .args(&args)
+            .env("HUBCTL_PROFILE", &profile)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("hubctl starts");
+        if let (Some(mut input), Some(text)) = (child.stdin.take(), stdin) {
+            input.write_all(text.as_bytes()).expect("stdin");
+        }
+        let out = child.wait_with_output().expect("hubctl runs");
+        HubctlRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .expect("hubctl task")
+}

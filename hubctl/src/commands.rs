@@ -1,0 +1,853 @@
+//! Carrying out a command: build the request, call the hub, print the answer.
+//!
+//! Every change carries a fresh random `client_request_id`; the one retry after a
+//! transport error (see [`Hub::call`]) sends the same request with the same id, so the
+//! hub makes the change once. Identifying data given to `subject add` is pseudonymised
+//! here, before anything is sent, and is neither sent nor printed.
+
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use treiter_proto::pseudonym::{Identity, Pseudonym, PseudonymKey};
+use treiter_proto::v1 as wire;
+
+use crate::cli::*;
+use crate::error::Error;
+use crate::hub::{CALL_TIMEOUT, Hub, Retry};
+use crate::json;
+use crate::profile::{self, Profile};
+use crate::report::{self, short};
+use crate::when;
+
+/// Where the answer goes, and in which form.
+struct Out<'a> {
+    out: &'a mut dyn Write,
+    json: bool,
+}
+
+impl Out<'_> {
+    fn text(&mut self, text: &str) -> Result<(), Error> {
+        self.out.write_all(text.as_bytes()).map_err(Error::Output)?;
+        self.out.flush().map_err(Error::Output)
+    }
+
+    /// Prints `value` (pretty JSON) with `--json`, else `text()`.
+    fn answer(
+        &mut self,
+        value: impl FnOnce() -> Value,
+        text: impl FnOnce() -> String,
+    ) -> Result<(), Error> {
+        if self.json {
+            let mut s = serde_json::to_string_pretty(&value()).unwrap_or_default();
+            s.push('\n');
+            self.text(&s)
+        } else {
+            self.text(&text())
+        }
+    }
+
+    /// One JSON object on one line (`--watch --json`).
+    fn json_line(&mut self, value: &Value) -> Result<(), Error> {
+        let mut s = value.to_string();
+        s.push('\n');
+        self.text(&s)
+    }
+}
+
+/// A fresh idempotency key: a random UUID (version 4).
+pub fn new_request_id() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+fn usage(e: impl std::fmt::Display) -> Error {
+    Error::Usage(e.to_string())
+}
+
+/// The call time for a request that waits `deadline_ms` for the partners.
+fn fan_out_timeout(deadline_ms: Option<u32>) -> Duration {
+    Duration::from_millis(u64::from(deadline_ms.unwrap_or(30_000))) + CALL_TIMEOUT
+}
+
+/// Runs one command line.
+pub async fn run(
+    cli: Cli,
+    now: OffsetDateTime,
+    out: &mut dyn Write,
+    input: &mut dyn BufRead,
+) -> Result<(), Error> {
+    let profile = Profile::load(&profile::choose(cli.profile.as_deref()))?;
+    let mut out = Out {
+        out,
+        json: cli.json,
+    };
+    // Identifying data is pseudonymised before any connection is made: a key or input
+    // problem stops the command with nothing sent.
+    let local_pseudonym = match &cli.command {
+        Command::Subject(SubjectCommand::Add(a)) => Some(pseudonym_for(a, &profile, input)?),
+        _ => None,
+    };
+    let mut hub = Hub::new(profile)?;
+    match cli.command {
+        Command::Whoami => {
+            let me = hub.whoami().await?;
+            let url = hub.profile().hub.url.clone();
+            out.answer(|| json::person(&me), || report::whoami(&me, &url))
+        }
+        Command::Case(c) => case(&mut hub, &mut out, c, now).await,
+        Command::Subject(c) => subject(&mut hub, &mut out, c, local_pseudonym, now).await,
+        Command::Consent(c) => consent(&mut hub, &mut out, c, now).await,
+        Command::Participant(c) => participant(&mut hub, &mut out, c, now).await,
+        Command::Emergency(a) => {
+            let req = wire::DeclareEmergencyRequest {
+                client_request_id: new_request_id(),
+                case_id: a.case,
+                reason: a.reason,
+            };
+            let u = hub
+                .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+                    let r = req.clone();
+                    async move { c.declare_emergency(r).await }
+                })
+                .await?;
+            out.answer(
+                || json::case_update(&u),
+                || {
+                    format!(
+                        "{}  only you receive under it; every emergency share is reported to the source party's privacy officer for review within 1 working day (art. 15.2)\n",
+                        report::update(&u, now)
+                    )
+                },
+            )
+        }
+        Command::Bevraag(a) => {
+            let subject = resolve_subject(&mut hub, &a.case, &a.subject).await?;
+            let req = wire::BevraagRequest {
+                case_id: a.case,
+                subject: Some(wire::SubjectPseudonym { hex: subject }),
+                deadline_ms: a.deadline_ms.unwrap_or(0),
+            };
+            // Not retried: a second bevraging would ask every partner again.
+            let b = hub
+                .call(Retry::Never, fan_out_timeout(a.deadline_ms), |mut c| {
+                    let r = req.clone();
+                    async move { c.bevraag(r).await }
+                })
+                .await?;
+            out.answer(|| json::bevraging(&b), || report::bevraging(&b))
+        }
+        Command::Casefile(c) => casefile(&mut hub, &mut out, c).await,
+    }
+}
+
+async fn get_case(hub: &mut Hub, case_id: &str) -> Result<wire::Case, Error> {
+    let req = wire::GetCaseRequest {
+        case_id: case_id.to_owned(),
+    };
+    hub.call(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req.clone();
+        async move { c.get_case(r).await }
+    })
+    .await
+}
+
+/// A change to a case: sends `req` (retried once with the same id) and prints the
+/// result, followed by `extra` lines.
+macro_rules! change {
+    ($hub:expr, $out:expr, $now:expr, $method:ident, $req:expr, $extra:expr) => {{
+        let req = $req;
+        let u = $hub
+            .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+                let r = req.clone();
+                async move { c.$method(r).await }
+            })
+            .await?;
+        let extra: String = ($extra)(&u);
+        $out.answer(
+            || json::case_update(&u),
+            || format!("{}{}", report::update(&u, $now), extra),
+        )
+    }};
+}
+
+fn none(_: &wire::CaseUpdate) -> String {
+    String::new()
+}
+
+async fn case(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    c: CaseCommand,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    match c {
+        CaseCommand::Create(a) => {
+            let melding_at = when::parse_time("--melding-at", &a.melding_at, now).map_err(usage)?;
+            change!(
+                hub,
+                out,
+                now,
+                create_case,
+                wire::CreateCaseRequest {
+                    client_request_id: new_request_id(),
+                    stadsdeel: a.stadsdeel,
+                    melding_at: Some(when::to_timestamp(melding_at)),
+                    external_reference: a.reference.unwrap_or_default(),
+                },
+                |u: &wire::CaseUpdate| {
+                    let id = u.case.as_ref().map(|c| c.id.as_str()).unwrap_or("CASE");
+                    format!(
+                        "  next: add its subjects, e.g. `hubctl subject add {id} --role slachtoffer --stdin`\n"
+                    )
+                }
+            )
+        }
+        CaseCommand::List(a) => {
+            let mut cases = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let req = wire::ListCasesRequest {
+                    stadsdeel: a.stadsdeel.clone().unwrap_or_default(),
+                    phases: a.phase.clone(),
+                    contact_overdue_only: a.overdue,
+                    escalated_only: a.escalated,
+                    emergency_active_only: a.emergency,
+                    page_size: 0,
+                    page_token: page_token.clone(),
+                };
+                let page = hub
+                    .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+                        let r = req.clone();
+                        async move { c.list_cases(r).await }
+                    })
+                    .await?;
+                cases.extend(page.cases);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            out.answer(
+                || json::case_list(&cases),
+                || report::case_list(&cases, now),
+            )
+        }
+        CaseCommand::Show(a) => {
+            let c = get_case(hub, &a.case).await?;
+            out.answer(|| json::case(&c), || report::case(&c, now))
+        }
+        CaseCommand::Move(a) => change!(
+            hub,
+            out,
+            now,
+            move_phase,
+            wire::MovePhaseRequest {
+                client_request_id: new_request_id(),
+                case_id: a.case,
+                to_phase: a.phase,
+                reason: a.reason,
+                expected_phase: a.expect.unwrap_or_default(),
+            },
+            none
+        ),
+        CaseCommand::Escalate(a) => change!(
+            hub,
+            out,
+            now,
+            escalate,
+            wire::EscalateRequest {
+                client_request_id: new_request_id(),
+                case_id: a.case,
+                reason: a.reason,
+            },
+            |_: &wire::CaseUpdate| {
+                "  the stedelijk regisseur now has access and may receive what the stadsdeelregisseur may, for aanpak (art. 14.1)\n".to_owned()
+            }
+        ),
+        CaseCommand::Contact(a) => {
+            let at = when::parse_time("--at", &a.at, now).map_err(usage)?;
+            change!(
+                hub,
+                out,
+                now,
+                record_contact,
+                wire::RecordContactRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    contacted_at: Some(when::to_timestamp(at)),
+                },
+                none
+            )
+        }
+    }
+}
+
+/// The pseudonym `subject add` sends: given, or computed here from identifying data
+/// with the profile's pseudonym key.
+fn pseudonym_for(
+    a: &SubjectAddArgs,
+    profile: &Profile,
+    input: &mut dyn BufRead,
+) -> Result<String, Error> {
+    if let Some(p) = &a.pseudonym {
+        return Pseudonym::parse(p)
+            .map(|p| p.to_hex())
+            .map_err(|e| Error::Usage(format!("--pseudonym: {e}")));
+    }
+    let key_path = profile
+        .pseudonym_key
+        .clone()
+        .ok_or_else(|| Error::NoPseudonymKey {
+            profile: profile.path.clone(),
+        })?;
+    let key = PseudonymKey::load(&key_path)?;
+    if a.stdin {
+        let mut line = String::new();
+        input.read_line(&mut line).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read the identifying data from standard input: {e}"
+            ))
+        })?;
+        let fields: Vec<&str> = line.trim_end_matches(['\n', '\r']).split('\t').collect();
+        let [name, birth_date, postcode, house_number] = fields.as_slice() else {
+            return Err(Error::Usage(format!(
+                "--stdin expects one line with four fields separated by tabs (name, date of birth, postcode, house number); it has {} (values not shown)",
+                fields.len()
+            )));
+        };
+        Ok(key
+            .pseudonym(&Identity {
+                name,
+                birth_date,
+                postcode,
+                house_number,
+            })?
+            .to_hex())
+    } else {
+        let (Some(name), Some(birth_date), Some(postcode), Some(house_number)) =
+            (&a.name, &a.birth_date, &a.postcode, &a.house_number)
+        else {
+            return Err(Error::Usage(
+                "give --name, --birth-date, --postcode and --house-number together, or --stdin, or --pseudonym".to_owned(),
+            ));
+        };
+        Ok(key
+            .pseudonym(&Identity {
+                name,
+                birth_date,
+                postcode,
+                house_number,
+            })?
+            .to_hex())
+    }
+}
+
+fn subject_list(case: &wire::Case) -> String {
+    if case.subjects.is_empty() {
+        return "it has none".to_owned();
+    }
+    let items: Vec<String> = case
+        .subjects
+        .iter()
+        .map(|s| {
+            let hex = s.subject.as_ref().map(|p| p.hex.as_str()).unwrap_or("");
+            if s.label.is_empty() {
+                format!("{} {}", short(hex), s.role)
+            } else {
+                format!("{} {} \"{}\"", short(hex), s.role, s.label)
+            }
+        })
+        .collect();
+    format!("its subjects: {}", items.join("; "))
+}
+
+/// A subject named on the command line: a full pseudonym as is; otherwise a unique
+/// start of one (8+ hex characters) or a label, looked up in the case. The text typed
+/// is not repeated in errors: it could be identifying data typed by mistake.
+async fn resolve_subject(hub: &mut Hub, case_id: &str, text: &str) -> Result<String, Error> {
+    if Pseudonym::parse(text).is_ok() {
+        return Ok(text.to_owned());
+    }
+    let case = get_case(hub, case_id).await?;
+    let t = text.trim();
+    let by_prefix = t.len() >= 8 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let found: Vec<&str> = case
+        .subjects
+        .iter()
+        .filter_map(|s| {
+            let hex = s.subject.as_ref().map(|p| p.hex.as_str())?;
+            let hit = if by_prefix {
+                hex.starts_with(t)
+            } else {
+                !s.label.is_empty() && s.label.trim().eq_ignore_ascii_case(t)
+            };
+            hit.then_some(hex)
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(Error::Usage(format!(
+            "no subject of case {case_id} has the pseudonym, pseudonym start (8+ characters) or label given (not repeated here); {}",
+            subject_list(&case)
+        ))),
+        _ => Err(Error::Usage(format!(
+            "several subjects of case {case_id} match; give more of the pseudonym; {}",
+            subject_list(&case)
+        ))),
+    }
+}
+
+async fn subject(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    c: SubjectCommand,
+    local_pseudonym: Option<String>,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    match c {
+        SubjectCommand::Add(a) => {
+            let Some(hex) = local_pseudonym else {
+                return Err(Error::Usage("no subject to add".to_owned()));
+            };
+            let computed = a.pseudonym.is_none();
+            let shown = hex.clone();
+            change!(
+                hub,
+                out,
+                now,
+                add_subject,
+                wire::AddSubjectRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    subject: Some(wire::SubjectPseudonym { hex }),
+                    role: a.role,
+                    label: a.label.unwrap_or_default(),
+                },
+                |_: &wire::CaseUpdate| {
+                    if computed {
+                        format!(
+                            "  pseudonym {shown}\n  computed here with the covenant's key (art. 8.4); the name, date of birth and address were not sent\n"
+                        )
+                    } else {
+                        format!("  pseudonym {shown}\n")
+                    }
+                }
+            )
+        }
+        SubjectCommand::Update(a) => {
+            let hex = resolve_subject(hub, &a.case, &a.subject).await?;
+            change!(
+                hub,
+                out,
+                now,
+                update_subject,
+                wire::UpdateSubjectRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    subject: Some(wire::SubjectPseudonym { hex }),
+                    role: a.role.unwrap_or_default(),
+                    label: a.label.unwrap_or_default(),
+                    clear_label: a.clear_label,
+                },
+                none
+            )
+        }
+        SubjectCommand::Remove(a) => {
+            let hex = resolve_subject(hub, &a.case, &a.subject).await?;
+            change!(
+                hub,
+                out,
+                now,
+                remove_subject,
+                wire::RemoveSubjectRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    subject: Some(wire::SubjectPseudonym { hex }),
+                    reason: a.reason,
+                },
+                none
+            )
+        }
+    }
+}
+
+async fn consent(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    c: ConsentCommand,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    match c {
+        ConsentCommand::Record(a) => {
+            let date = when::parse_date("--date", &a.date, now).map_err(usage)?;
+            let hex = resolve_subject(hub, &a.case, &a.subject).await?;
+            change!(
+                hub,
+                out,
+                now,
+                record_consent,
+                wire::RecordConsentRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    subject: Some(wire::SubjectPseudonym { hex }),
+                    category: a.category,
+                    date,
+                },
+                none
+            )
+        }
+        ConsentCommand::Withdraw(a) => {
+            let date = when::parse_date("--date", &a.date, now).map_err(usage)?;
+            let hex = resolve_subject(hub, &a.case, &a.subject).await?;
+            change!(
+                hub,
+                out,
+                now,
+                withdraw_consent,
+                wire::WithdrawConsentRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    subject: Some(wire::SubjectPseudonym { hex }),
+                    category: a.category,
+                    date,
+                },
+                |_: &wire::CaseUpdate| {
+                    "  from now on, shares that depend on this consent are refused (art. 11.3)\n"
+                        .to_owned()
+                }
+            )
+        }
+    }
+}
+
+/// Letters and digits only, lowercased: "Woonstichting De Gracht" → "woonstichtingdegracht".
+fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Picks the party `text` names among `known`: an exact name, else the only party of
+/// that kind, else the only name containing it.
+pub fn pick_party<'a>(
+    known: &'a [wire::Party],
+    text: &str,
+) -> Result<&'a wire::Party, Vec<&'a wire::Party>> {
+    let q = fold(text);
+    let exact: Vec<_> = known.iter().filter(|p| fold(&p.name) == q).collect();
+    if let [one] = exact.as_slice() {
+        return Ok(one);
+    }
+    let kind: Vec<_> = known.iter().filter(|p| p.kind == text.trim()).collect();
+    if let [one] = kind.as_slice() {
+        return Ok(one);
+    }
+    let part: Vec<_> = if q.is_empty() {
+        Vec::new()
+    } else {
+        known
+            .iter()
+            .filter(|p| fold(&p.name).contains(&q))
+            .collect()
+    };
+    match part.as_slice() {
+        [one] => Ok(one),
+        [] if kind.len() > 1 => Err(kind),
+        _ => Err(part),
+    }
+}
+
+/// The OIN of the party named on the command line.
+async fn resolve_party(
+    hub: &mut Hub,
+    case_id: &str,
+    text: &str,
+) -> Result<(String, String), Error> {
+    let t = text.trim();
+    if t.len() == 20 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok((t.to_owned(), String::new()));
+    }
+    // The names the hub has shown this person: their own party, the case's
+    // participants, and the parties of their case files of the case.
+    let mut known: Vec<wire::Party> = Vec::new();
+    let mut learn = |p: Option<&wire::Party>| {
+        if let Some(p) = p
+            && !known.iter().any(|k| k.oin == p.oin)
+        {
+            known.push(p.clone());
+        }
+    };
+    let me = hub.whoami().await?;
+    learn(me.party.as_ref());
+    let case = get_case(hub, case_id).await?;
+    for p in &case.participants {
+        learn(p.party.as_ref());
+    }
+    let req = wire::ListCaseFilesRequest {
+        case_id: case_id.to_owned(),
+    };
+    let files = hub
+        .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+            let r = req.clone();
+            async move { c.list_case_files(r).await }
+        })
+        .await?;
+    for f in &files.case_files {
+        for p in &f.partners {
+            learn(p.party.as_ref());
+        }
+    }
+    match pick_party(&known, t) {
+        Ok(p) => Ok((p.oin.clone(), p.name.clone())),
+        Err(several) if !several.is_empty() => {
+            let names: Vec<&str> = several.iter().map(|p| p.name.as_str()).collect();
+            Err(Error::Usage(format!(
+                "\"{t}\" matches several parties: {}; give more of the name, or the OIN",
+                names.join("; ")
+            )))
+        }
+        Err(_) => {
+            let names: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
+            Err(Error::Usage(format!(
+                "\"{t}\" is none of the parties the hub has shown you ({}); hubctl learns party names from your own party, the case's participants and your case files of case {case_id} — request a case file first, or give the party's OIN (20 digits)",
+                names.join("; ")
+            )))
+        }
+    }
+}
+
+async fn participant(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    c: ParticipantCommand,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    match c {
+        ParticipantCommand::Add(a) => {
+            let (oin, _) = resolve_party(hub, &a.case, &a.party).await?;
+            change!(
+                hub,
+                out,
+                now,
+                add_participant,
+                wire::AddParticipantRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    party_oin: oin,
+                },
+                |_: &wire::CaseUpdate| {
+                    "  its partnercontacts now have access to the case (art. 5.4)\n".to_owned()
+                }
+            )
+        }
+        ParticipantCommand::Remove(a) => {
+            let (oin, _) = resolve_party(hub, &a.case, &a.party).await?;
+            change!(
+                hub,
+                out,
+                now,
+                remove_participant,
+                wire::RemoveParticipantRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    party_oin: oin,
+                    reason: a.reason,
+                },
+                none
+            )
+        }
+    }
+}
+
+async fn casefile(hub: &mut Hub, out: &mut Out<'_>, c: CasefileCommand) -> Result<(), Error> {
+    match c {
+        CasefileCommand::Request(a) => {
+            let mut subjects = Vec::new();
+            for s in &a.subject {
+                subjects.push(wire::SubjectPseudonym {
+                    hex: resolve_subject(hub, &a.case, s).await?,
+                });
+            }
+            let req = wire::CaseFileRequest {
+                client_request_id: new_request_id(),
+                case_id: a.case.clone(),
+                purpose: a.purpose.clone(),
+                subjects,
+                categories: a.category.clone(),
+                deadline_ms: a.deadline_ms.unwrap_or(0),
+            };
+            let timeout = fan_out_timeout(a.deadline_ms);
+            if a.watch {
+                return watch(hub, out, req, timeout).await;
+            }
+            let file = hub
+                .call(Retry::Once, timeout, |mut c| {
+                    let r = req.clone();
+                    async move { c.request_case_file(r).await }
+                })
+                .await?;
+            out.answer(|| json::case_file(&file), || report::case_file(&file))
+        }
+        CasefileCommand::Show(a) => {
+            let req = wire::GetCaseFileRequest { case_file_id: a.id };
+            let file = hub
+                .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+                    let r = req.clone();
+                    async move { c.get_case_file(r).await }
+                })
+                .await?;
+            out.answer(|| json::case_file(&file), || report::case_file(&file))
+        }
+        CasefileCommand::List(a) => {
+            let req = wire::ListCaseFilesRequest { case_id: a.case };
+            let files = hub
+                .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+                    let r = req.clone();
+                    async move { c.list_case_files(r).await }
+                })
+                .await?;
+            out.answer(
+                || json::case_files(&files.case_files),
+                || report::case_file_list(&files.case_files),
+            )
+        }
+    }
+}
+
+/// `casefile request --watch`: each partner's answer as it arrives.
+async fn watch(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    req: wire::CaseFileRequest,
+    timeout: Duration,
+) -> Result<(), Error> {
+    use wire::case_file_event::Event;
+    let mut stream = hub
+        .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+            let r = req.clone();
+            async move { c.watch_case_file(r).await }
+        })
+        .await?;
+    let url = hub.profile().hub.url.clone();
+    let mut parties: Vec<wire::Party> = Vec::new();
+    loop {
+        let next = tokio::time::timeout(timeout, stream.message()).await;
+        let event = match next {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    url,
+                    seconds: timeout.as_secs(),
+                });
+            }
+            Ok(Err(status)) => {
+                return Err(Error::Hub {
+                    code: status.code(),
+                    message: status.message().to_owned(),
+                    hint: Some(
+                        "what was shown before was durably logged; `hubctl casefile list` finds the file"
+                            .to_owned(),
+                    ),
+                });
+            }
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(Some(event))) => event,
+        };
+        if out.json {
+            out.json_line(&json::case_file_event(&event))?;
+            continue;
+        }
+        let text = match &event.event {
+            Some(Event::Started(s)) => {
+                parties.extend(s.asked.iter().cloned());
+                parties.extend(s.not_asked.iter().filter_map(|p| p.party.clone()));
+                report::watch_started(s)
+            }
+            Some(Event::Bevraging(b)) => report::watch_bevraging(b),
+            Some(Event::Partner(p)) => {
+                let refs: Vec<&wire::Party> = parties.iter().collect();
+                let mut text = String::from("\n");
+                report::partner(p, &refs, &mut text);
+                text
+            }
+            Some(Event::Summary(s)) => report::watch_summary(s),
+            None => String::new(),
+        };
+        out.text(&text)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn party(oin: &str, name: &str, kind: &str) -> wire::Party {
+        wire::Party {
+            oin: oin.into(),
+            name: name.into(),
+            kind: kind.into(),
+        }
+    }
+
+    #[test]
+    fn parties_are_found_by_name_part_or_kind() {
+        let known = [
+            party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
+            party(
+                "00000002000000000002",
+                "Politie Eenheid Amsterdam",
+                "politie",
+            ),
+            party(
+                "00000003000000000003",
+                "Openbaar Ministerie, Arrondissementsparket Amsterdam",
+                "om",
+            ),
+            party(
+                "00000004000000000004",
+                "Woonstichting De Gracht",
+                "woningcorporatie",
+            ),
+            party(
+                "00000004000000000005",
+                "Stichting Lieflijk Wonen",
+                "woningcorporatie",
+            ),
+        ];
+        let oin = |t: &str| pick_party(&known, t).map(|p| p.oin.clone());
+        assert_eq!(oin("politie").unwrap(), "00000002000000000002");
+        assert_eq!(
+            oin("Politie Eenheid Amsterdam").unwrap(),
+            "00000002000000000002"
+        );
+        assert_eq!(oin("om").unwrap(), "00000003000000000003");
+        assert_eq!(oin("De Gracht").unwrap(), "00000004000000000004");
+        assert_eq!(oin("degracht").unwrap(), "00000004000000000004");
+        assert_eq!(oin("lieflijkwonen").unwrap(), "00000004000000000005");
+        // Ambiguous: two woningcorporaties, every party in Amsterdam.
+        assert_eq!(pick_party(&known, "woningcorporatie").unwrap_err().len(), 2);
+        assert_eq!(pick_party(&known, "amsterdam").unwrap_err().len(), 3);
+        assert!(pick_party(&known, "ggd").unwrap_err().is_empty());
+    }
+
+    #[test]
+    fn request_ids_are_fresh_uuids() {
+        let a = new_request_id();
+        let b = new_request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+    }
+}

@@ -1,0 +1,326 @@
+//! The connection to the hub: one mTLS HTTP/2 connection with the person's own
+//! certificate (`treiter_proto::client`), the coordinator stub on it, one retry after a
+//! transport error, and refusals turned into errors that say what to do.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tonic::{Code, Status};
+use treiter_proto::client::{self, AlertSlot, ChannelError, HubChannel};
+use treiter_proto::identity::{CertIdentity, identity_from_der};
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::coordinator_client::CoordinatorClient;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::Error;
+use crate::profile::Profile;
+use crate::report;
+use crate::when;
+
+/// How long opening the TCP + TLS connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an ordinary call may take.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long [`Hub::probe_alert`] listens for a refusal alert.
+const PROBE_LISTEN: Duration = Duration::from_secs(2);
+/// The pause before the one retry after a transport error.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// The coordinator client as hubctl uses it.
+pub type Client = CoordinatorClient<HubChannel>;
+
+/// Whether a call may be sent a second time after a transport error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// A read, or a change carrying its `client_request_id`: the hub does it once.
+    Once,
+    /// A call the hub would carry out again (a bevraging asks the partners again).
+    Never,
+}
+
+/// A connection to the hub, opened on first use and reopened after a transport error.
+pub struct Hub {
+    profile: Profile,
+    tls: Arc<rustls::ClientConfig>,
+    connection: Option<(HubChannel, AlertSlot)>,
+    /// Whether a call has succeeded on the current connection (the hub accepted the
+    /// certificate).
+    proven: bool,
+    /// Set while a refusal is being explained with a WhoAmI call, so that a refused
+    /// WhoAmI is not explained in turn.
+    explaining: bool,
+}
+
+impl Hub {
+    /// Prepares the TLS configuration from the profile's files (nothing is sent yet).
+    pub fn new(profile: Profile) -> Result<Hub, Error> {
+        profile.check_files()?;
+        let tls = client::client_config(&profile.cert, &profile.key, &profile.trust_anchors)
+            .map_err(|source| Error::Tls {
+                profile: profile.path.clone(),
+                source,
+            })?;
+        Ok(Hub {
+            profile,
+            tls: Arc::new(tls),
+            connection: None,
+            proven: false,
+            explaining: false,
+        })
+    }
+
+    /// The profile in use.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    async fn connect(&mut self) -> Result<(Client, AlertSlot), Error> {
+        if let Some((channel, slot)) = &self.connection {
+            return Ok((CoordinatorClient::new(channel.clone()), slot.clone()));
+        }
+        let (channel, slot) = client::channel(&self.profile.hub, self.tls.clone(), CONNECT_TIMEOUT)
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        self.connection = Some((channel.clone(), slot.clone()));
+        self.proven = false;
+        Ok((CoordinatorClient::new(channel), slot))
+    }
+
+    fn unreachable(&self, error: ChannelError) -> Error {
+        Error::Unreachable {
+            url: self.profile.hub.url.clone(),
+            detail: error.to_string(),
+            profile: self.profile.path.clone(),
+        }
+    }
+
+    /// Calls the hub with `call` (given a fresh client each attempt), waiting at most
+    /// `timeout`. A transport error (the connection broke, the hub restarted) or an
+    /// UNAVAILABLE answer is retried once after a pause, on a new connection, when
+    /// `retry` allows: callers pass the SAME request, with the same `client_request_id`,
+    /// so the hub carries the change out once.
+    pub async fn call<T, F, Fut>(
+        &mut self,
+        retry: Retry,
+        timeout: Duration,
+        mut call: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(Client) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        let attempts = if retry == Retry::Once { 2 } else { 1 };
+        let mut last = None;
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            let (stub, slot) = match self.connect().await {
+                Ok(c) => c,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let status = match tokio::time::timeout(timeout, call(stub)).await {
+                Err(_) => {
+                    self.connection = None;
+                    return Err(Error::Timeout {
+                        url: self.profile.hub.url.clone(),
+                        seconds: timeout.as_secs(),
+                    });
+                }
+                Ok(Ok(response)) => {
+                    self.proven = true;
+                    return Ok(response.into_inner());
+                }
+                Ok(Err(status)) => status,
+            };
+            let transport = is_transport(&status);
+            if transport {
+                self.connection = None;
+                // The alert is noted by the connection's reader; give it a moment.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let mut alert = *slot.lock().unwrap_or_else(|e| e.into_inner());
+            if alert.is_none() && transport && !self.proven {
+                // The hub may have refused the certificate with an alert that the broken
+                // write kept us from reading: ask once more, only listening.
+                alert = self.probe_alert().await;
+            }
+            if let Some(alert) = alert {
+                self.connection = None;
+                return Err(Error::CertificateRefused {
+                    url: self.profile.hub.url.clone(),
+                    why: self.refusal_words(alert),
+                });
+            }
+            if transport {
+                last = Some(Error::Broken {
+                    url: self.profile.hub.url.clone(),
+                    detail: transport_detail(&status),
+                });
+                continue;
+            }
+            if status.code() == Code::Unavailable {
+                last = Some(Error::Hub {
+                    code: status.code(),
+                    message: status.message().to_owned(),
+                    hint: Some("nothing was changed; run the command again".to_owned()),
+                });
+                continue;
+            }
+            return Err(self.refused(status).await);
+        }
+        Err(last.unwrap_or_else(|| Error::Unreachable {
+            url: self.profile.hub.url.clone(),
+            detail: "no attempt was made".to_owned(),
+            profile: self.profile.path.clone(),
+        }))
+    }
+
+    /// Opens a TLS connection and only listens, briefly: a hub that refuses the
+    /// certificate sends its alert right after the handshake. Returns the alert, if any.
+    async fn probe_alert(&self) -> Option<rustls::AlertDescription> {
+        use tokio::io::AsyncReadExt as _;
+        let slot = AlertSlot::default();
+        let name = client::server_name(&self.profile.hub.host).ok()?;
+        let connecting = client::connect(
+            tokio_rustls::TlsConnector::from(self.tls.clone()),
+            self.profile.hub.host.clone(),
+            self.profile.hub.port,
+            name,
+            slot.clone(),
+        );
+        if let Ok(Ok(io)) = tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            let mut stream = io.into_inner();
+            let mut byte = [0u8; 1];
+            let _ = tokio::time::timeout(PROBE_LISTEN, stream.read(&mut byte)).await;
+        }
+        *slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Who the hub takes the caller to be.
+    pub async fn whoami(&mut self) -> Result<wire::Person, Error> {
+        self.call(Retry::Once, CALL_TIMEOUT, |mut c| async move {
+            c.who_am_i(wire::WhoAmIRequest {}).await
+        })
+        .await
+    }
+
+    /// A refusal as an error, with what hubctl knows to add: who you are (a refusal
+    /// for role or stadsdeel), or what your certificate says (a person the hub does not
+    /// know).
+    async fn refused(&mut self, status: Status) -> Error {
+        let code = status.code();
+        let message = status.message().to_owned();
+        let hint = match code {
+            Code::PermissionDenied if !self.explaining => {
+                self.explaining = true;
+                let me = Box::pin(self.whoami()).await;
+                self.explaining = false;
+                match me {
+                    Ok(me) => Some(report::you_are(&me)),
+                    Err(_) => self.local_identity(),
+                }
+            }
+            Code::PermissionDenied => None,
+            Code::Unauthenticated => Some(format!(
+                "{}; ask the hub's operator to register this person in the hub's person registry, or use your own person certificate",
+                self.local_identity()
+                    .unwrap_or_else(|| "your certificate names no person".to_owned())
+            )),
+            _ => None,
+        };
+        Error::Hub {
+            code,
+            message,
+            hint,
+        }
+    }
+
+    /// What the profile's certificate itself says: person and party, or that it is an
+    /// organisation certificate.
+    fn local_identity(&self) -> Option<String> {
+        let der = treiter_proto::tls::load_certs(&self.profile.cert)
+            .ok()?
+            .into_iter()
+            .next()?;
+        match identity_from_der(der.as_ref()).ok()? {
+            CertIdentity::Person { oin, person } => Some(format!(
+                "your certificate ({}) is for person {person} of the party with OIN {oin}",
+                self.profile.cert.display()
+            )),
+            CertIdentity::Organisation { oin } => Some(format!(
+                "your certificate ({}) is an organisation certificate of OIN {oin} (a node agent's); hubctl needs your own person certificate",
+                self.profile.cert.display()
+            )),
+        }
+    }
+
+    /// The validity period of the profile's certificate, as text.
+    fn validity(&self) -> Option<String> {
+        let der = treiter_proto::tls::load_certs(&self.profile.cert)
+            .ok()?
+            .into_iter()
+            .next()?;
+        let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
+        let v = cert.validity();
+        let from = OffsetDateTime::from_unix_timestamp(v.not_before.timestamp()).ok()?;
+        let until = OffsetDateTime::from_unix_timestamp(v.not_after.timestamp()).ok()?;
+        Some(format!(
+            "{} is valid from {} until {}",
+            self.profile.cert.display(),
+            when::show(from),
+            when::show(until)
+        ))
+    }
+
+    fn refusal_words(&self, alert: rustls::AlertDescription) -> String {
+        use rustls::AlertDescription as A;
+        let profile = self.profile.path.display();
+        match alert {
+            A::CertificateExpired => format!(
+                "it is expired or not yet valid ({}); renew it and point `cert` and `key` in {profile} at the new files",
+                self.validity()
+                    .unwrap_or_else(|| "its dates cannot be read".to_owned())
+            ),
+            A::UnknownCA => format!(
+                "it was not issued by a CA the hub trusts; use the person certificate issued for the covenant (profile {profile})"
+            ),
+            A::CertificateRevoked => "it is revoked; request a new person certificate".to_owned(),
+            A::CertificateRequired => {
+                format!("no certificate was sent; set `cert` and `key` in {profile}")
+            }
+            other => format!("TLS alert {other:?}"),
+        }
+    }
+}
+
+/// What broke, from the status's message and its sources (without repeats).
+fn transport_detail(status: &Status) -> String {
+    let mut text = status.message().to_owned();
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
+
+/// Whether a status stands for a broken transport rather than the hub's answer.
+fn is_transport(status: &Status) -> bool {
+    use std::error::Error as _;
+    match status.code() {
+        Code::Unknown | Code::Unavailable | Code::Internal | Code::Cancelled => {
+            status.source().is_some()
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,35 @@
+//! `hubctl`: the Treiteraanpak hub from a terminal, for coordinators and partnercontacts,
+//! with the person's own certificate.
+//!
+//! Every command maps to one RPC of the `Coordinator` service
+//! (`proto/treiter/hub/v1/coordinator.proto`). Identity, roles and stadsdeel come from
+//! the certificate and the hub's person registry only; hubctl sends none of them.
+//! Identifying data given to `subject add` is pseudonymised here with the covenant's
+//! key (article 8.4) and never leaves the machine, nor appears in any output.
+//!
+//! # Layout
+//! - [`cli`]: the command line (clap derive), one subcommand per RPC.
+//! - [`profile`]: the profile file: hub URL, certificate, key, trust anchors, pseudonym
+//!   key; unknown keys refused.
+//! - [`hub`]: the mTLS connection, one retry with the same request id after a transport
+//!   error, refusals explained (who you are, why the certificate was refused).
+//! - [`commands`]: builds each request, calls the hub, prints the answer.
+//! - [`report`]: what a person reads: cases, lists, bevragingen, the case file per
+//!   partner.
+//! - [`json`]: `--json`: the wire messages as JSON.
+//! - [`when`]: Amsterdam time for input and output.
+//! - [`error`]: errors that say what to do, and the exit codes.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod hub;
+pub mod json;
+pub mod profile;
+pub mod report;
+pub mod when;
+
+pub use cli::Cli;
+pub use commands::run;
+pub use error::{Error, Exit};

@@ -1,0 +1,344 @@
+//! Times as people in Amsterdam read and write them.
+//!
+//! The hub counts working days in Europe/Amsterdam time (coordinator.proto); hubctl
+//! shows every moment in that zone too, and reads local times typed on the command line
+//! as Amsterdam times. The zone's rule since 1996 is the EU's: CEST (UTC+2) from the
+//! last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC, CET (UTC+1)
+//! otherwise. It is computed here rather than read from a time-zone database, so that
+//! hubctl needs none.
+//!
+//! The current moment always comes in as a parameter.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+
+/// A time argument that cannot be read. Says which forms are accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{what} \"{text}\" is not a time hubctl reads: use \"now\", \"now-2h\" (m, h or d), \"2026-11-20 09:30\" (Amsterdam time), \"2026-11-20\" or RFC 3339 (\"2026-11-20T09:30:00+01:00\")"
+)]
+pub struct BadTime {
+    /// The option, e.g. `--melding-at`.
+    pub what: &'static str,
+    /// What was typed (a time, never personal data).
+    pub text: String,
+}
+
+/// A date argument that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} \"{text}\" is not a date: use \"today\" or YYYY-MM-DD, e.g. \"2026-11-20\"")]
+pub struct BadDate {
+    /// The option, e.g. `--date`.
+    pub what: &'static str,
+    /// What was typed.
+    pub text: String,
+}
+
+/// The last Sunday of `month` in `year`, at 01:00 UTC.
+fn last_sunday_0100_utc(year: i32, month: Month) -> Option<OffsetDateTime> {
+    let days = time::util::days_in_month(month, year);
+    let last = Date::from_calendar_date(year, month, days).ok()?;
+    let back = i64::from(last.weekday().number_days_from_sunday());
+    let sunday = last - Duration::days(back);
+    Some(PrimitiveDateTime::new(sunday, Time::from_hms(1, 0, 0).ok()?).assume_utc())
+}
+
+/// Amsterdam's UTC offset at the instant `at`.
+pub fn amsterdam_offset(at: OffsetDateTime) -> UtcOffset {
+    let utc = at.to_offset(UtcOffset::UTC);
+    let year = utc.year();
+    let summer = match (
+        last_sunday_0100_utc(year, Month::March),
+        last_sunday_0100_utc(year, Month::October),
+    ) {
+        (Some(start), Some(end)) => utc >= start && utc < end,
+        _ => false,
+    };
+    let hours = if summer { 2 } else { 1 };
+    UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC)
+}
+
+/// The instant `at` in Amsterdam time.
+pub fn in_amsterdam(at: OffsetDateTime) -> OffsetDateTime {
+    at.to_offset(amsterdam_offset(at))
+}
+
+/// A local Amsterdam wall-clock time as an instant. In the autumn hour that happens
+/// twice, the summer-time reading is taken; a time in the skipped spring hour is read
+/// as winter time.
+pub fn from_amsterdam(local: PrimitiveDateTime) -> OffsetDateTime {
+    for hours in [2, 1] {
+        if let Ok(offset) = UtcOffset::from_hms(hours, 0, 0) {
+            let candidate = local.assume_offset(offset);
+            if amsterdam_offset(candidate) == offset {
+                return candidate;
+            }
+        }
+    }
+    local.assume_offset(UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC))
+}
+
+/// Reads a time argument (see [`BadTime`] for the forms), relative to `now`.
+pub fn parse_time(
+    what: &'static str,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, BadTime> {
+    let bad = || BadTime {
+        what,
+        text: text.to_owned(),
+    };
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Some(ago) = t.strip_prefix("now-").or_else(|| t.strip_prefix("now -")) {
+        let ago = ago.trim();
+        let (number, unit) = ago.split_at(ago.len().saturating_sub(1));
+        let n: i64 = number.trim().parse().map_err(|_| bad())?;
+        let span = match unit {
+            "m" => Duration::minutes(n),
+            "h" => Duration::hours(n),
+            "d" => Duration::days(n),
+            _ => return Err(bad()),
+        };
+        return Ok(now - span);
+    }
+    if let Ok(at) = OffsetDateTime::parse(t, &Rfc3339) {
+        return Ok(at);
+    }
+    let minutes = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let seconds = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let normalised = t.replacen('T', " ", 1);
+    for format in [minutes, seconds] {
+        if let Ok(local) = PrimitiveDateTime::parse(&normalised, &format) {
+            return Ok(from_amsterdam(local));
+        }
+    }
+    if let Ok(date) = Date::parse(t, format_description!("[year]-[month]-[day]")) {
+        return Ok(from_amsterdam(PrimitiveDateTime::new(date, Time::MIDNIGHT)));
+    }
+    Err(bad())
+}
+
+/// Reads a date argument: `today` (in Amsterdam) or `YYYY-MM-DD`; returns it as
+/// `YYYY-MM-DD`.
+pub fn parse_date(what: &'static str, text: &str, now: OffsetDateTime) -> Result<String, BadDate> {
+    let t = text.trim();
+    let date = if t.eq_ignore_ascii_case("today") {
+        in_amsterdam(now).date()
+    } else {
+        Date::parse(t, format_description!("[year]-[month]-[day]")).map_err(|_| BadDate {
+            what,
+            text: text.to_owned(),
+        })?
+    };
+    Ok(format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
+}
+
+/// An instant from a protobuf timestamp.
+pub fn from_timestamp(ts: &prost_types::Timestamp) -> Option<OffsetDateTime> {
+    let nanos = u32::try_from(ts.nanos).ok()?;
+    OffsetDateTime::from_unix_timestamp(ts.seconds)
+        .ok()?
+        .replace_nanosecond(nanos)
+        .ok()
+}
+
+/// A protobuf timestamp for an instant.
+pub fn to_timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.unix_timestamp(),
+        nanos: i32::try_from(at.nanosecond()).unwrap_or(0),
+    }
+}
+
+fn weekday(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    }
+}
+
+/// An instant as Amsterdam reads it: `Tue 2026-11-24 15:00 CET`.
+pub fn show(at: OffsetDateTime) -> String {
+    let local = in_amsterdam(at);
+    let zone = if local.offset().whole_hours() == 2 {
+        "CEST"
+    } else {
+        "CET"
+    };
+    format!(
+        "{} {:04}-{:02}-{:02} {:02}:{:02} {zone}",
+        weekday(local.weekday()),
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// A protobuf timestamp as [`show`] writes it; "-" when absent.
+pub fn show_ts(ts: Option<&prost_types::Timestamp>) -> String {
+    ts.and_then(from_timestamp)
+        .map(show)
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+/// The distance from `now` to `at` in words: "in 1 d 4 h", "3 h 10 min ago", "now".
+pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let delta = at - now;
+    let future = delta.is_positive();
+    let total = delta.abs().whole_minutes();
+    if total == 0 {
+        return "now".to_owned();
+    }
+    let (days, hours, minutes) = (total / (24 * 60), (total / 60) % 24, total % 60);
+    let text = if days > 0 {
+        if hours > 0 {
+            format!("{days} d {hours} h")
+        } else {
+            format!("{days} d")
+        }
+    } else if hours > 0 {
+        if minutes > 0 {
+            format!("{hours} h {minutes} min")
+        } else {
+            format!("{hours} h")
+        }
+    } else {
+        format!("{minutes} min")
+    };
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// A protobuf timestamp as RFC 3339 UTC text (for `--json`).
+pub fn rfc3339(ts: &prost_types::Timestamp) -> Option<String> {
+    from_timestamp(ts).and_then(|t| t.to_offset(UtcOffset::UTC).format(&Rfc3339).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn amsterdam_switches_on_the_last_sundays_of_march_and_october() {
+        // 2026: 29 March and 25 October.
+        assert_eq!(
+            amsterdam_offset(datetime!(2026-03-29 00:59 UTC)).whole_hours(),
+            1
+        );
+        assert_eq!(
+            amsterdam_offset(datetime!(2026-03-29 01:00 UTC)).whole_hours(),
+            2
+        );
+        assert_eq!(
+            amsterdam_offset(datetime!(2026-10-25 00:59 UTC)).whole_hours(),
+            2
+        );
+        assert_eq!(
+            amsterdam_offset(datetime!(2026-10-25 01:00 UTC)).whole_hours(),
+            1
+        );
+        assert_eq!(
+            show(datetime!(2026-11-24 14:00 UTC)),
+            "Tue 2026-11-24 15:00 CET"
+        );
+        assert_eq!(
+            show(datetime!(2026-07-01 10:30 UTC)),
+            "Wed 2026-07-01 12:30 CEST"
+        );
+    }
+
+    #[test]
+    fn time_arguments() {
+        let now = datetime!(2026-11-20 12:00 UTC);
+        assert_eq!(parse_time("--at", "now", now).unwrap(), now);
+        assert_eq!(
+            parse_time("--at", "now-2h", now).unwrap(),
+            datetime!(2026-11-20 10:00 UTC)
+        );
+        assert_eq!(
+            parse_time("--at", "now-90m", now).unwrap(),
+            datetime!(2026-11-20 10:30 UTC)
+        );
+        assert_eq!(
+            parse_time("--at", "now-1d", now).unwrap(),
+            datetime!(2026-11-19 12:00 UTC)
+        );
+        assert_eq!(
+            parse_time("--at", "2026-11-20 09:30", now).unwrap(),
+            datetime!(2026-11-20 08:30 UTC)
+        );
+        assert_eq!(
+            parse_time("--at", "2026-07-01T09:30", now).unwrap(),
+            datetime!(2026-07-01 07:30 UTC)
+        );
+        assert_eq!(
+            parse_time("--at", "2026-11-20", now).unwrap(),
+            datetime!(2026-11-19 23:00 UTC)
+        );
+        assert_eq!(
+            parse_time("--at", "2026-11-20T09:30:00Z", now).unwrap(),
+            datetime!(2026-11-20 09:30 UTC)
+        );
+        for bad in ["yesterday", "now-2y", "20-11-2026", "now-h", ""] {
+            let err = parse_time("--melding-at", bad, now).unwrap_err();
+            assert!(err.to_string().contains("--melding-at"), "{err}");
+        }
+    }
+
+    #[test]
+    fn date_arguments() {
+        // 23:30 UTC on the 20th is already the 21st in Amsterdam.
+        let now = datetime!(2026-11-20 23:30 UTC);
+        assert_eq!(parse_date("--date", "today", now).unwrap(), "2026-11-21");
+        assert_eq!(
+            parse_date("--date", "2026-11-01", now).unwrap(),
+            "2026-11-01"
+        );
+        assert!(matches!(
+            parse_date("--date", "1-11-2026", now),
+            Err(BadDate { what: "--date", .. })
+        ));
+    }
+
+    #[test]
+    fn relative_times() {
+        let now = datetime!(2026-11-20 12:00 UTC);
+        assert_eq!(relative(datetime!(2026-11-21 16:00 UTC), now), "in 1 d 4 h");
+        assert_eq!(
+            relative(datetime!(2026-11-20 08:50 UTC), now),
+            "3 h 10 min ago"
+        );
+        assert_eq!(relative(datetime!(2026-11-20 12:05 UTC), now), "in 5 min");
+        assert_eq!(relative(now, now), "now");
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        let at = datetime!(2026-11-20 12:00:01.5 UTC);
+        assert_eq!(from_timestamp(&to_timestamp(at)), Some(at));
+        assert_eq!(
+            rfc3339(&to_timestamp(at)).as_deref(),
+            Some("2026-11-20T12:00:01.5Z")
+        );
+    }
+}

@@ -1,0 +1,1045 @@
+//! `hubctl` end to end: the real binary, run as the people of the dev PKI against an
+//! in-process hub, with real agents answering from synthetic JSON exports. Each command
+//! is shown to succeed and to be refused where the covenant says so, with the exit code
+//! for the refusal and a message naming the article and who the caller is.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use treiter_proto::pseudonym::{Identity, PseudonymKey};
+
+use crate::support::{
+    JsonAgents, Pki, TestHub, hubctl, hubctl_profile, hubctl_profile_with, write_export,
+};
+
+const IM_OOST: &str = "p-gemeente-001";
+const IM_WEST: &str = "p-gemeente-002";
+const SDR_OOST: &str = "p-gemeente-004";
+const STEDELIJK: &str = "p-gemeente-005";
+const POLITIE_CONTACT: &str = "p-politie-017";
+
+/// Exit codes of `hubctl --help`.
+const USAGE: i32 = 2;
+const SETUP: i32 = 3;
+const UNREACHABLE: i32 = 4;
+const CERTIFICATE: i32 = 5;
+const PERMISSION_DENIED: i32 = 6;
+const NOT_FOUND: i32 = 7;
+const STATE: i32 = 8;
+const EXISTS: i32 = 9;
+const INVALID: i32 = 10;
+
+/// The test's covenant pseudonym key: 32 bytes of 0x42.
+const KEY_BYTES: [u8; 32] = [0x42; 32];
+
+/// Synthetic identifying data: (name, date of birth, postcode, house number).
+const DADER: [&str; 4] = ["Tobias Testdader", "1980-01-01", "1091 AB", "12"];
+const SLACHTOFFER: [&str; 4] = ["Sanne Slachtoffer", "1975-05-05", "1091 AB", "14-2"];
+
+fn pseudonym_of(who: [&str; 4]) -> String {
+    let key = PseudonymKey::from_bytes(&KEY_BYTES).expect("key");
+    key.pseudonym(&Identity {
+        name: who[0],
+        birth_date: who[1],
+        postcode: who[2],
+        house_number: who[3],
+    })
+    .expect("pseudonym")
+    .to_hex()
+}
+
+/// Writes the key file (mode 600) hubctl's profiles name.
+fn key_file(pki: &Pki) -> PathBuf {
+    let path = pki.dir.path().join("pseudonym.key");
+    let hex: String = KEY_BYTES.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, format!("{hex}\n")).expect("key file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    path
+}
+
+fn records(reference: &str, fields: Value) -> Value {
+    json!([{ "reference": reference, "recorded_at": "2026-11-01T09:00:00Z", "fields": fields }])
+}
+
+/// The partners' synthetic exports about the two subjects.
+fn write_exports(root: &Path) {
+    let d = pseudonym_of(DADER);
+    let v = pseudonym_of(SLACHTOFFER);
+    write_export(
+        root,
+        "politie",
+        "politie-incidenten",
+        &d,
+        &records(
+            "BVH-0001",
+            json!({ "datum": "2026-10-30", "incidentsoort": "bedreiging",
+                    "rol_betrokkene": "verdachte", "locatie": "Oost",
+                    "samenvatting": "synthetische samenvatting" }),
+        ),
+    );
+    write_export(
+        root,
+        "om",
+        "justitiele-gegevens",
+        &d,
+        &records(
+            "OM-77",
+            json!({ "lopende_zaak": "ja", "afdoening": "geen", "maatregelen": "contactverbod" }),
+        ),
+    );
+    write_export(
+        root,
+        "degracht",
+        "huurgegevens",
+        &d,
+        &records(
+            "DG-12",
+            json!({ "huurder_sinds": "2015-04-01", "huurstatus": "actief",
+                    "overlastdossier": "ja", "huurachterstand": "nee" }),
+        ),
+    );
+    write_export(
+        root,
+        "ggd",
+        "zorgbetrokkenheid",
+        &d,
+        &records(
+            "GGD-5",
+            json!({ "zorg_betrokken": "ja", "contactpersoon": "team Oost",
+                    "diagnose": "synthetische diagnose" }),
+        ),
+    );
+    write_export(
+        root,
+        "gemeente",
+        "slachtofferinformatie",
+        &v,
+        &records(
+            "GEM-S-9",
+            json!({ "impact": "hoog", "behoeften": "rust", "veiligheidsrisico": "middel" }),
+        ),
+    );
+}
+
+fn identity_args(who: [&str; 4]) -> Vec<&str> {
+    vec![
+        "--name",
+        who[0],
+        "--birth-date",
+        who[1],
+        "--postcode",
+        who[2],
+        "--house-number",
+        who[3],
+    ]
+}
+
+/// `hubctl --json case create` in oost; returns the case id.
+async fn create_case(profile: &Path) -> String {
+    let run = hubctl(
+        profile,
+        &[
+            "--json",
+            "case",
+            "create",
+            "--stadsdeel",
+            "oost",
+            "--melding-at",
+            "now-1h",
+        ],
+        None,
+    )
+    .await;
+    run.ok();
+    run.json()["case"]["id"]
+        .as_str()
+        .expect("case id")
+        .to_owned()
+}
+
+async fn add(profile: &Path, args: &[&str]) -> String {
+    hubctl(profile, args, None).await.ok().to_owned()
+}
+
+#[tokio::test]
+async fn hubctl_changes_a_case_and_explains_each_refusal() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let key = key_file(&pki);
+    let im = hubctl_profile(&pki, hub.addr, IM_OOST, Some(&key));
+    let im_no_key = hubctl_profile_with(
+        &pki,
+        hub.addr,
+        "im-no-key",
+        &pki.person(IM_OOST).0,
+        &pki.person(IM_OOST).1,
+        None,
+    );
+    let sdr = hubctl_profile(&pki, hub.addr, SDR_OOST, Some(&key));
+    let stedelijk = hubctl_profile(&pki, hub.addr, STEDELIJK, None);
+    let politie = hubctl_profile(&pki, hub.addr, POLITIE_CONTACT, None);
+
+    // whoami: person, party by name, roles and stadsdeel from the hub's registry.
+    let text = add(&im, &["whoami"]).await;
+    assert!(
+        text.contains("You are p-gemeente-001 of Gemeente Amsterdam"),
+        "{text}"
+    );
+    let me = hubctl(&im, &["--json", "whoami"], None).await.json();
+    assert_eq!(me["roles"], json!(["informatiemakelaar"]));
+    assert_eq!(me["stadsdeel"], "oost");
+
+    // case create: only in one's own stadsdeel (art. 5.3), and the refusal says who
+    // the certificate is for.
+    let run = hubctl(
+        &im,
+        &[
+            "case",
+            "create",
+            "--stadsdeel",
+            "west",
+            "--melding-at",
+            "now-1h",
+        ],
+        None,
+    )
+    .await;
+    let err = run.refused(PERMISSION_DENIED);
+    assert!(
+        err.contains("5.3") && err.contains("permission denied"),
+        "{err}"
+    );
+    assert!(
+        err.contains("your certificate is for person p-gemeente-001 of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"),
+        "{err}"
+    );
+    let err = hubctl(
+        &im,
+        &[
+            "case",
+            "create",
+            "--stadsdeel",
+            "oost",
+            "--melding-at",
+            "yesterday",
+        ],
+        None,
+    )
+    .await;
+    assert!(err.refused(USAGE).contains("--melding-at"), "{err:?}");
+    let err = hubctl(
+        &im,
+        &[
+            "case",
+            "create",
+            "--stadsdeel",
+            "oost",
+            "--melding-at",
+            "2099-01-01",
+        ],
+        None,
+    )
+    .await;
+    assert!(err.refused(INVALID).contains("melding_at"), "{err:?}");
+    let case = create_case(&im).await;
+
+    // case list: the 2-working-day contact deadline is in view.
+    let text = add(&im, &["case", "list"]).await;
+    assert!(
+        text.contains(&case) && text.contains("open — contact the melder by"),
+        "{text}"
+    );
+    let listed = hubctl(&im, &["--json", "case", "list", "--phase", "melding"], None)
+        .await
+        .json();
+    assert_eq!(listed["cases"][0]["contact"]["status"], "open");
+    let run = hubctl(&im, &["case", "list", "--stadsdeel", "west"], None).await;
+    assert!(run.refused(PERMISSION_DENIED).contains("5.3"), "{run:?}");
+
+    // case contact, once (art. 4.3).
+    let text = add(&im, &["case", "contact", &case, "--at", "now-10m"]).await;
+    assert!(text.contains("contact with the melder recorded"), "{text}");
+    assert!(text.contains("met — contacted"), "{text}");
+    hubctl(&im, &["case", "contact", &case], None)
+        .await
+        .refused(EXISTS);
+
+    // case move: only along article 4.1.
+    let run = hubctl(
+        &im,
+        &["case", "move", &case, "aanpak", "--reason", "skip"],
+        None,
+    )
+    .await;
+    let err = run.refused(STATE);
+    assert!(
+        err.contains("4.1") && err.contains("allowed: registratie"),
+        "{err}"
+    );
+    let text = add(
+        &im,
+        &["case", "move", &case, "registratie", "--reason", "complete"],
+    )
+    .await;
+    assert!(text.contains("phase melding → registratie"), "{text}");
+
+    // subject add from identifying data: pseudonymised locally, never sent or printed.
+    let mut args = vec![
+        "subject", "add", &case, "--role", "dader", "--label", "buurman",
+    ];
+    args.extend(identity_args(DADER));
+    let run = hubctl(&im, &args, None).await;
+    let text = run.ok();
+    assert!(text.contains(&pseudonym_of(DADER)), "{text}");
+    for secret in ["Tobias", "Testdader", "1091", "1980-01-01"] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{run:?}"
+        );
+    }
+    let victim = pseudonym_of(SLACHTOFFER);
+    let run = hubctl(
+        &im,
+        &[
+            "--json",
+            "subject",
+            "add",
+            &case,
+            "--role",
+            "slachtoffer",
+            "--label",
+            "melder",
+            "--stdin",
+        ],
+        Some("Sanne Slachtoffer\t1975-05-05\t1091 AB\t14-2\n"),
+    )
+    .await;
+    run.ok();
+    assert_eq!(run.json()["event"]["subject"], victim.as_str());
+    assert!(!run.stdout.contains("Sanne"), "{run:?}");
+    // The same subject again: ALREADY_EXISTS.
+    hubctl(
+        &im,
+        &[
+            "subject",
+            "add",
+            &case,
+            "--role",
+            "dader",
+            "--pseudonym",
+            &pseudonym_of(DADER),
+        ],
+        None,
+    )
+    .await
+    .refused(EXISTS);
+    // Identifying data that cannot be normalised: refused here, the value not shown.
+    let mut args = vec!["subject", "add", &case, "--role", "dader"];
+    args.extend(identity_args(["Jan Jansen", "1970-01-01", "99999ZZ", "1"]));
+    let run = hubctl(&im, &args, None).await;
+    let err = run.refused(SETUP);
+    assert!(
+        err.contains("postcode") && !err.contains("99999ZZ"),
+        "{err}"
+    );
+    // Without the pseudonym key in the profile: refused before anything is sent.
+    let mut args = vec!["subject", "add", &case, "--role", "dader"];
+    args.extend(identity_args(DADER));
+    let run = hubctl(&im_no_key, &args, None).await;
+    assert!(run.refused(SETUP).contains("pseudonym_key"), "{run:?}");
+
+    // subject update and remove, naming the subject by label or by the start of its
+    // pseudonym.
+    let neighbour = "ab".repeat(32);
+    add(
+        &im,
+        &[
+            "subject",
+            "add",
+            &case,
+            "--role",
+            "melder",
+            "--pseudonym",
+            &neighbour,
+            "--label",
+            "buurvrouw",
+        ],
+    )
+    .await;
+    let text = add(
+        &im,
+        &[
+            "subject",
+            "update",
+            &case,
+            "buurvrouw",
+            "--label",
+            "buurvrouw 2-hoog",
+        ],
+    )
+    .await;
+    assert!(text.contains("subject updated"), "{text}");
+    let run = hubctl(&im, &["subject", "update", &case, "buurvrouw 2-hoog"], None).await;
+    assert!(run.refused(INVALID).contains("changes nothing"), "{run:?}");
+    let text = add(
+        &im,
+        &[
+            "subject",
+            "remove",
+            &case,
+            "abababab",
+            "--reason",
+            "by mistake",
+        ],
+    )
+    .await;
+    assert!(text.contains("subject removed"), "{text}");
+    hubctl(
+        &im,
+        &["subject", "remove", &case, &neighbour, "--reason", "again"],
+        None,
+    )
+    .await
+    .refused(NOT_FOUND);
+    let run = hubctl(
+        &im,
+        &["subject", "remove", &case, "Jan Jansen", "--reason", "x"],
+        None,
+    )
+    .await;
+    let err = run.refused(USAGE);
+    assert!(
+        !err.contains("Jan Jansen") && err.contains("buurman"),
+        "{err}"
+    );
+
+    // consent record and withdraw (art. 11.3).
+    let consent = |verb: &'static str| {
+        let case = case.clone();
+        let im = im.clone();
+        async move {
+            hubctl(
+                &im,
+                &[
+                    "consent",
+                    verb,
+                    &case,
+                    "--subject",
+                    "melder",
+                    "--category",
+                    "slachtofferinformatie",
+                    "--date",
+                    "today",
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    assert!(
+        consent("record")
+            .await
+            .ok()
+            .contains("consent for slachtofferinformatie recorded")
+    );
+    consent("record").await.refused(EXISTS);
+    assert!(consent("withdraw").await.ok().contains("withdrawn"));
+    consent("withdraw").await.refused(STATE);
+
+    // case show: subjects with labels and consent history, history in words.
+    let text = add(&im, &["case", "show", &case]).await;
+    assert!(
+        text.contains("Subjects (2)") && text.contains("\"buurman\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("consent withdrawn for slachtofferinformatie"),
+        "{text}"
+    );
+    assert!(text.contains("next phases:  duiding"), "{text}");
+    add(
+        &im,
+        &["case", "move", &case, "duiding", "--reason", "assess"],
+    )
+    .await;
+    add(
+        &im,
+        &[
+            "case", "move", &case, "aanpak", "--reason", "approach", "--expect", "duiding",
+        ],
+    )
+    .await;
+    hubctl(
+        &im,
+        &[
+            "case",
+            "move",
+            &case,
+            "afgesloten",
+            "--reason",
+            "x",
+            "--expect",
+            "duiding",
+        ],
+        None,
+    )
+    .await
+    .refused(STATE);
+
+    // participant add / remove: a stadsdeelregisseur's (art. 5.3, 5.4).
+    let run = hubctl(
+        &im,
+        &["participant", "add", &case, "00000002000000000002"],
+        None,
+    )
+    .await;
+    let err = run.refused(PERMISSION_DENIED);
+    assert!(
+        err.contains("5.4") && err.contains("role informatiemakelaar"),
+        "{err}"
+    );
+    let text = add(&sdr, &["participant", "add", &case, "00000002000000000002"]).await;
+    assert!(
+        text.contains("participant Politie Eenheid Amsterdam added"),
+        "{text}"
+    );
+    // By name now that the hub has shown it (a participant of the case).
+    hubctl(&sdr, &["participant", "add", &case, "politie"], None)
+        .await
+        .refused(EXISTS);
+    let run = hubctl(&sdr, &["participant", "add", &case, "ggd"], None).await;
+    assert!(run.refused(USAGE).contains("OIN"), "{run:?}");
+    hubctl(
+        &sdr,
+        &["participant", "add", &case, "00000009000000000009"],
+        None,
+    )
+    .await
+    .refused(NOT_FOUND);
+    let politie_list = add(&politie, &["case", "list"]).await;
+    assert!(
+        politie_list.contains(&case) && politie_list.contains("you: participant"),
+        "{politie_list}"
+    );
+    let text = add(
+        &sdr,
+        &[
+            "participant",
+            "remove",
+            &case,
+            "Politie Eenheid Amsterdam",
+            "--reason",
+            "done",
+        ],
+    )
+    .await;
+    assert!(
+        text.contains("participant Politie Eenheid Amsterdam removed"),
+        "{text}"
+    );
+    hubctl(
+        &sdr,
+        &[
+            "participant",
+            "remove",
+            &case,
+            "00000002000000000002",
+            "--reason",
+            "again",
+        ],
+        None,
+    )
+    .await
+    .refused(NOT_FOUND);
+
+    // escalate: the stadsdeelregisseur's, once, in aanpak (art. 4.5).
+    hubctl(&im, &["case", "escalate", &case, "--reason", "x"], None)
+        .await
+        .refused(PERMISSION_DENIED);
+    let text = add(&sdr, &["case", "escalate", &case, "--reason", "city level"]).await;
+    assert!(text.contains("escalated to city level"), "{text}");
+    let run = hubctl(
+        &sdr,
+        &["case", "escalate", &case, "--reason", "again"],
+        None,
+    )
+    .await;
+    assert!(run.refused(STATE).contains("4.5"), "{run:?}");
+    let text = add(&stedelijk, &["case", "list", "--escalated"]).await;
+    assert!(text.contains(&case) && text.contains("escalated"), "{text}");
+
+    // emergency: a stadsdeelregisseur or the politie's partnercontact (art. 15.1), one at
+    // a time (art. 15.3).
+    let run = hubctl(&im, &["emergency", &case, "--reason", "acute threat"], None).await;
+    assert!(run.refused(PERMISSION_DENIED).contains("15.1"), "{run:?}");
+    let text = add(&politie, &["emergency", &case, "--reason", "acute threat"]).await;
+    assert!(
+        text.contains("emergency declared") && text.contains("emergency active until"),
+        "{text}"
+    );
+    let run = hubctl(&sdr, &["emergency", &case, "--reason", "again"], None).await;
+    assert!(run.refused(STATE).contains("15.3"), "{run:?}");
+    let text = add(&sdr, &["case", "list", "--emergency"]).await;
+    assert!(text.contains("EMERGENCY until"), "{text}");
+
+    // Closed: no more changes to subjects (art. 4.4).
+    let text = add(
+        &sdr,
+        &["case", "move", &case, "afgesloten", "--reason", "ended"],
+    )
+    .await;
+    assert!(text.contains("case data deleted"), "{text}");
+    let run = hubctl(
+        &sdr,
+        &[
+            "subject",
+            "add",
+            &case,
+            "--role",
+            "melder",
+            "--pseudonym",
+            &"cd".repeat(32),
+        ],
+        None,
+    )
+    .await;
+    assert!(run.refused(STATE).contains("4.4"), "{run:?}");
+    hubctl(&im, &["case", "show", "C-2026-9999"], None)
+        .await
+        .refused(NOT_FOUND);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn hubctl_requests_case_files_from_real_agents() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let exports = pki.dir.path().join("exports");
+    write_exports(&exports);
+    let agents = JsonAgents::start(&pki, hub.addr, &exports, &[]).await;
+    let key = key_file(&pki);
+    let im = hubctl_profile(&pki, hub.addr, IM_OOST, Some(&key));
+    let im_west = hubctl_profile(&pki, hub.addr, IM_WEST, None);
+    let sdr = hubctl_profile(&pki, hub.addr, SDR_OOST, Some(&key));
+
+    let case = create_case(&im).await;
+    add(
+        &im,
+        &["case", "move", &case, "registratie", "--reason", "complete"],
+    )
+    .await;
+    for (who, role, label) in [
+        (DADER, "dader", "buurman"),
+        (SLACHTOFFER, "slachtoffer", "melder"),
+    ] {
+        let mut args = vec!["subject", "add", &case, "--role", role, "--label", label];
+        args.extend(identity_args(who));
+        add(&im, &args).await;
+    }
+
+    // bevraag: the partners that know the subject (pseudonyms computed by hubctl match
+    // the partners' own).
+    let text = add(&im, &["bevraag", &case, "--subject", "buurman"]).await;
+    assert!(text.contains("Politie Eenheid Amsterdam"), "{text}");
+    assert!(text.contains("HIT"), "{text}");
+    assert!(
+        !text.contains("00000002000000000002"),
+        "parties by name: {text}"
+    );
+    let hits = hubctl(
+        &im,
+        &["--json", "bevraag", &case, "--subject", "buurman"],
+        None,
+    )
+    .await
+    .json();
+    let result = |name: &str| {
+        hits["partners"]
+            .as_array()
+            .expect("partners")
+            .iter()
+            .find(|p| p["party"]["name"] == name)
+            .map(|p| p["result"].clone())
+            .expect("listed")
+    };
+    assert_eq!(result("Politie Eenheid Amsterdam"), "hit");
+    assert_eq!(result("Stichting Lieflijk Wonen"), "no-hit");
+    hubctl(&im, &["bevraag", &case, "--subject", "nobody"], None)
+        .await
+        .refused(USAGE);
+    let run = hubctl(
+        &im_west,
+        &["bevraag", &case, "--subject", &pseudonym_of(DADER)],
+        None,
+    )
+    .await;
+    assert!(run.refused(PERMISSION_DENIED).contains("5.3"), "{run:?}");
+
+    // The informatiemakelaar in duiding: police incidents without samenvatting (6.3a),
+    // and no justitiële gegevens from the OM (6.4).
+    add(
+        &im,
+        &["case", "move", &case, "duiding", "--reason", "assess"],
+    )
+    .await;
+    let run = hubctl(
+        &im,
+        &["casefile", "request", &case, "--purpose", "duiding"],
+        None,
+    )
+    .await;
+    let text = run.ok();
+    assert!(
+        text.contains("Politie Eenheid Amsterdam — answered"),
+        "{text}"
+    );
+    assert!(text.contains("✓ politie-incidenten"), "{text}");
+    assert!(
+        text.contains("withheld fields: samenvatting (art. 6.3a)"),
+        "{text}"
+    );
+    assert!(!text.contains("synthetische samenvatting"), "{text}");
+    assert!(
+        !text.contains("justitiele-gegevens ·") && !text.contains("contactverbod"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Openbaar Ministerie, Arrondissementsparket Amsterdam — "),
+        "{text}"
+    );
+    assert!(text.contains("reference BVH-0001"), "{text}");
+    assert!(text.contains("use for duiding only (art. 3.2)"), "{text}");
+    assert!(
+        !text.contains("00000003000000000003"),
+        "parties by name: {text}"
+    );
+    let file = hubctl(
+        &im,
+        &[
+            "--json",
+            "casefile",
+            "request",
+            &case,
+            "--purpose",
+            "duiding",
+            "--category",
+            "politie-incidenten,justitiele-gegevens",
+        ],
+        None,
+    )
+    .await
+    .json();
+    let entries: Vec<&Value> = file["partners"]
+        .as_array()
+        .expect("partners")
+        .iter()
+        .flat_map(|p| p["entries"].as_array().expect("entries").iter())
+        .collect();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["category"] != "justitiele-gegevens")
+    );
+    let incident = entries
+        .iter()
+        .find(|e| e["category"] == "politie-incidenten")
+        .expect("incident");
+    assert_eq!(incident["decision"]["stripped"], json!(["samenvatting"]));
+
+    // A purpose that does not fit the phase (art. 4.2); another stadsdeel (art. 5.3).
+    let run = hubctl(
+        &im,
+        &["casefile", "request", &case, "--purpose", "aanpak"],
+        None,
+    )
+    .await;
+    assert!(run.refused(STATE).contains("4.2"), "{run:?}");
+    let run = hubctl(
+        &im_west,
+        &["casefile", "request", &case, "--purpose", "duiding"],
+        None,
+    )
+    .await;
+    let err = run.refused(PERMISSION_DENIED);
+    assert!(
+        err.contains("5.3") && err.contains("stadsdeel west"),
+        "{err}"
+    );
+
+    // The stadsdeelregisseur in aanpak, watching: samenvatting and justitiële gegevens
+    // pass; the GGD's record carrying `diagnose` is withheld whole (7.1).
+    add(
+        &sdr,
+        &[
+            "consent",
+            "record",
+            &case,
+            "--subject",
+            "melder",
+            "--category",
+            "slachtofferinformatie",
+        ],
+    )
+    .await;
+    add(
+        &sdr,
+        &["case", "move", &case, "aanpak", "--reason", "approach"],
+    )
+    .await;
+    let text = add(
+        &sdr,
+        &[
+            "casefile",
+            "request",
+            &case,
+            "--purpose",
+            "aanpak",
+            "--watch",
+        ],
+    )
+    .await;
+    assert!(text.contains("synthetische samenvatting"), "{text}");
+    assert!(text.contains("contactverbod"), "{text}");
+    assert!(
+        text.contains("GGD Amsterdam — withheld — art. 7.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the privacy officer of GGD Amsterdam is notified"),
+        "{text}"
+    );
+    assert!(!text.contains("synthetische diagnose"), "{text}");
+    assert!(
+        text.contains("✓ slachtofferinformatie"),
+        "consent (6.9): {text}"
+    );
+    assert!(
+        text.contains("complete:") || text.contains(" complete: "),
+        "{text}"
+    );
+    let run = hubctl(
+        &sdr,
+        &[
+            "--json",
+            "casefile",
+            "request",
+            &case,
+            "--purpose",
+            "aanpak",
+            "--watch",
+        ],
+        None,
+    )
+    .await;
+    let lines: Vec<Value> = run
+        .ok()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(
+        lines.first().is_some_and(|l| l.get("started").is_some()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.get("summary").is_some()),
+        "{lines:?}"
+    );
+
+    // casefile list and show: the requester's own files.
+    let list = hubctl(&sdr, &["--json", "casefile", "list", &case], None)
+        .await
+        .json();
+    let files = list["case_files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    let id = files[0]["id"].as_str().expect("id").to_owned();
+    let text = add(&sdr, &["casefile", "list", &case]).await;
+    hubctl(&im_west, &["casefile", "list", &case], None)
+        .await
+        .refused(PERMISSION_DENIED);
+    assert!(text.contains(&id), "{text}");
+    let text = add(&sdr, &["casefile", "show", &id]).await;
+    assert!(text.contains(&format!("CASE FILE {id}")), "{text}");
+    assert!(
+        text.contains("GGD Amsterdam — withheld — art. 7.1"),
+        "{text}"
+    );
+    hubctl(&im, &["casefile", "show", &id], None)
+        .await
+        .refused(NOT_FOUND);
+
+    // A party named by name, learnt from the case files.
+    let text = add(&sdr, &["participant", "add", &case, "De Gracht"]).await;
+    assert!(text.contains("Woonstichting De Gracht added"), "{text}");
+
+    agents.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn hubctl_says_why_it_cannot_connect() {
+    use treiter_certs_dev::TestCert;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+
+    // An expired certificate: refused in the TLS handshake, and hubctl says so.
+    let (cert, key) = pki.test_cert(TestCert::Expired);
+    let expired = hubctl_profile_with(&pki, hub.addr, "expired", &cert, &key, None);
+    let run = hubctl(&expired, &["whoami"], None).await;
+    let err = run.refused(CERTIFICATE);
+    assert!(
+        err.contains("refused your certificate") && err.contains("expired or not yet valid"),
+        "{err}"
+    );
+    assert!(err.contains("is valid from"), "{err}");
+
+    // An organisation certificate (a node agent's) is not a person's.
+    let (cert, key) = pki.party("gemeente");
+    let org = hubctl_profile_with(&pki, hub.addr, "org", &cert, &key, None);
+    let run = hubctl(&org, &["case", "list"], None).await;
+    let err = run.refused(PERMISSION_DENIED);
+    assert!(err.contains("organisation certificate"), "{err}");
+
+    // --json: the refusal as JSON on standard error.
+    let im = hubctl_profile(&pki, hub.addr, IM_OOST, None);
+    let run = hubctl(
+        &im,
+        &[
+            "--json",
+            "case",
+            "create",
+            "--stadsdeel",
+            "west",
+            "--melding-at",
+            "now",
+        ],
+        None,
+    )
+    .await;
+    run.refused(PERMISSION_DENIED);
+    let error: Value = serde_json::from_str(run.stderr.trim()).expect("JSON error");
+    assert_eq!(error["error"]["status"], "permission-denied");
+    assert_eq!(error["error"]["exit_code"], PERMISSION_DENIED);
+    assert!(
+        error["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("stadsdeel oost")),
+        "{error}"
+    );
+
+    // The hub is gone: the message names its URL.
+    let addr = hub.addr;
+    hub.stop().await;
+    let run = hubctl(&im, &["whoami"], None).await;
+    let err = run.refused(UNREACHABLE);
+    assert!(err.contains(&format!("https://{addr}")), "{err}");
+}
+
+/// A TCP proxy in front of the hub that cuts its FIRST connection at the moment the hub
+/// has recorded a change to `case` (its history grew beyond `before`), so the client
+/// never sees the answer; later connections pass untouched. Returns its address and
+/// the number of connections it accepted.
+async fn cutting_proxy(
+    hub: std::sync::Arc<treiter_hub::state::Hub>,
+    upstream: std::net::SocketAddr,
+    case: String,
+    before: usize,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let first = count.fetch_add(1, Ordering::SeqCst) == 0;
+            let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                return;
+            };
+            let hub = hub.clone();
+            let case = case.clone();
+            tokio::spawn(async move {
+                if !first {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    return;
+                }
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                });
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let n = match server_read.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let changed = hub
+                        .cases
+                        .load(&case)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|c| c.history.len() > before);
+                    if changed {
+                        // The hub's answer to the change: cut instead of passing it on.
+                        break;
+                    }
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                up.abort();
+            });
+        }
+    });
+    (addr, connections)
+}
+
+#[tokio::test]
+async fn a_change_cut_off_in_transit_is_retried_once_with_the_same_request_id() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let direct = hubctl_profile(&pki, hub.addr, IM_OOST, None);
+    let case = create_case(&direct).await;
+    let before = hub
+        .hub
+        .cases
+        .load(&case)
+        .expect("load")
+        .expect("case")
+        .history
+        .len();
+    let (proxy, connections) = cutting_proxy(hub.hub.clone(), hub.addr, case.clone(), before).await;
+    let (cert, key) = pki.person(IM_OOST);
+    let via_proxy = hubctl_profile_with(&pki, proxy, "im-via-proxy", &cert, &key, None);
+
+    // The first connection carries the request and the hub records the contact, but the
+    // answer never arrives. hubctl sends the same request again on a new connection; had
+    // it chosen a new client_request_id, the hub would refuse a second contact
+    // (ALREADY_EXISTS, exit 9). The same id returns the first call's result.
+    let run = hubctl(&via_proxy, &["case", "contact", &case], None).await;
+    let text = run.ok();
+    assert!(text.contains("contact with the melder recorded"), "{text}");
+    // The request, the retry, and (hubctl checking that the break was no certificate
+    // refusal) possibly a connection that only listens.
+    assert!(
+        connections.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the change was sent again on a new connection"
+    );
+    let after = hub.hub.cases.load(&case).expect("load").expect("case");
+    assert_eq!(
+        after.history.len(),
+        before + 1,
+        "the contact is recorded once"
+    );
+    hub.stop().await;
+}
