@@ -4,14 +4,14 @@
 //! shows every moment in that zone too, and reads local times typed on the command line
 //! as Amsterdam times. The zone's rule since 1996 is the EU's: CEST (UTC+2) from the
 //! last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC, CET (UTC+1)
-//! otherwise. It is computed here rather than read from a time-zone database, so that
-//! hubctl needs none.
+//! otherwise ([`treiter_proto::amsterdam`], shared with the hub).
 //!
 //! The current moment always comes in as a parameter.
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+pub use treiter_proto::amsterdam::{amsterdam_offset, from_amsterdam, in_amsterdam};
 
 /// A time argument that cannot be read. Says which forms are accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,50 +33,6 @@ pub struct BadDate {
     pub what: &'static str,
     /// What was typed.
     pub text: String,
-}
-
-/// The last Sunday of `month` in `year`, at 01:00 UTC.
-fn last_sunday_0100_utc(year: i32, month: Month) -> Option<OffsetDateTime> {
-    let days = time::util::days_in_month(month, year);
-    let last = Date::from_calendar_date(year, month, days).ok()?;
-    let back = i64::from(last.weekday().number_days_from_sunday());
-    let sunday = last - Duration::days(back);
-    Some(PrimitiveDateTime::new(sunday, Time::from_hms(1, 0, 0).ok()?).assume_utc())
-}
-
-/// Amsterdam's UTC offset at the instant `at`.
-pub fn amsterdam_offset(at: OffsetDateTime) -> UtcOffset {
-    let utc = at.to_offset(UtcOffset::UTC);
-    let year = utc.year();
-    let summer = match (
-        last_sunday_0100_utc(year, Month::March),
-        last_sunday_0100_utc(year, Month::October),
-    ) {
-        (Some(start), Some(end)) => utc >= start && utc < end,
-        _ => false,
-    };
-    let hours = if summer { 2 } else { 1 };
-    UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC)
-}
-
-/// The instant `at` in Amsterdam time.
-pub fn in_amsterdam(at: OffsetDateTime) -> OffsetDateTime {
-    at.to_offset(amsterdam_offset(at))
-}
-
-/// A local Amsterdam wall-clock time as an instant. In the autumn hour that happens
-/// twice, the summer-time reading is taken; a time in the skipped spring hour is read
-/// as winter time.
-pub fn from_amsterdam(local: PrimitiveDateTime) -> OffsetDateTime {
-    for hours in [2, 1] {
-        if let Ok(offset) = UtcOffset::from_hms(hours, 0, 0) {
-            let candidate = local.assume_offset(offset);
-            if amsterdam_offset(candidate) == offset {
-                return candidate;
-            }
-        }
-    }
-    local.assume_offset(UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC))
 }
 
 /// Reads a time argument (see [`BadTime`] for the forms), relative to `now`.

@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`v1`]: messages, the `*Client` stubs and the `*Server` traits of every service.
+//! - [`amsterdam`]: Amsterdam time (EU DST rule), in which the API counts working days.
 //! - [`client`]: one mTLS HTTP/2 connection to the hub for any generated client, with
 //!   the alert tap that tells why the hub refused a certificate.
 //! - [`identity`]: the certificate profile: the OIN in `serialNumber`, the person id in
@@ -17,6 +18,7 @@
 //!   errors that name the file.
 #![forbid(unsafe_code)]
 
+pub mod amsterdam;
 pub mod client;
 pub mod identity;
 pub mod pseudonym;

@@ -17,7 +17,7 @@ use treiter_node_agent::tls::HubChannel;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
 
-use crate::support::{Pki, TestHub, agent_config_text, party_channel, person_channel, wait_until};
+use crate::support::{Pki, TestHub, agent_config_text, party_channel, person_channel};
 
 const IM_OOST: &str = "p-gemeente-001";
 const IM_WEST: &str = "p-gemeente-002";
@@ -678,7 +678,6 @@ async fn bad_case_file_requests_get_specific_statuses() {
         .expect("list")
         .into_inner();
     assert_eq!(listed.cases.len(), 1);
-    let _ = wait_until(Duration::from_millis(1), || true).await;
     hub.stop().await;
 }
 

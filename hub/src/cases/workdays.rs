@@ -6,34 +6,11 @@
 //! a Saturday or Sunday, counting starts at the next Monday 00:00 (Saturday 11:00 + 2 →
 //! Wednesday 00:00).
 //!
-//! Amsterdam's offset follows the EU rule (CET, UTC+1; CEST, UTC+2 from the last Sunday
-//! of March 01:00 UTC to the last Sunday of October 01:00 UTC), computed here rather
-//! than from a time-zone database: the rule is fixed by EU directive 2000/84/EC.
+//! Amsterdam's offset follows the EU rule ([`treiter_proto::amsterdam`], shared with the
+//! clients).
 
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
-
-fn last_sunday(year: i32, month: Month) -> Date {
-    let days = month.length(year);
-    // Months have at least 28 days, so this date exists.
-    let last = Date::from_calendar_date(year, month, days).unwrap_or(Date::MIN);
-    let back = last.weekday().number_days_from_sunday();
-    last - Duration::days(i64::from(back))
-}
-
-/// Amsterdam's UTC offset at the instant `at`.
-pub fn amsterdam_offset(at: OffsetDateTime) -> UtcOffset {
-    let utc = at.to_offset(UtcOffset::UTC);
-    let year = utc.year();
-    let one_am = Time::from_hms(1, 0, 0).unwrap_or(Time::MIDNIGHT);
-    let summer_start = PrimitiveDateTime::new(last_sunday(year, Month::March), one_am).assume_utc();
-    let summer_end = PrimitiveDateTime::new(last_sunday(year, Month::October), one_am).assume_utc();
-    let hours = if utc >= summer_start && utc < summer_end {
-        2
-    } else {
-        1
-    };
-    UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC)
-}
+use time::{OffsetDateTime, PrimitiveDateTime, Time, Weekday};
+pub use treiter_proto::amsterdam::{amsterdam_offset, from_amsterdam};
 
 fn is_working_day(day: Weekday) -> bool {
     !matches!(day, Weekday::Saturday | Weekday::Sunday)
@@ -59,20 +36,7 @@ pub fn add_working_days(from: OffsetDateTime, n: u32) -> OffsetDateTime {
             counted += 1;
         }
     }
-    local_to_utc(PrimitiveDateTime::new(date, time))
-}
-
-/// The UTC instant of an Amsterdam local time; in the autumn's repeated hour the first
-/// (summer-time) instant is taken, in the spring's skipped hour the winter offset.
-fn local_to_utc(local: PrimitiveDateTime) -> OffsetDateTime {
-    let summer = UtcOffset::from_hms(2, 0, 0).unwrap_or(UtcOffset::UTC);
-    let winter = UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC);
-    let as_summer = local.assume_offset(summer);
-    if amsterdam_offset(as_summer) == summer {
-        as_summer.to_offset(UtcOffset::UTC)
-    } else {
-        local.assume_offset(winter).to_offset(UtcOffset::UTC)
-    }
+    from_amsterdam(PrimitiveDateTime::new(date, time))
 }
 
 #[cfg(test)]
