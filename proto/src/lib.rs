@@ -14,6 +14,9 @@
 //! - [`pseudonym`]: the keyed pseudonym of a subject (article 8.4): the normalisation
 //!   of name, date of birth, postcode and house number, and HMAC-SHA-256 under the
 //!   covenant-wide key.
+//! - [`translog`]: the transparency log's hashing, Merkle tree, inclusion and
+//!   consistency proofs and signed checkpoints (RFC 9162, C2SP signed notes): the hub
+//!   builds and signs with it, agents and hubctl verify with it.
 //! - [`tls`]: the TLS profile (TLS 1.3 only, ring, ALPN `h2`) and PEM loading with
 //!   errors that name the file.
 #![forbid(unsafe_code)]
@@ -23,6 +26,7 @@ pub mod client;
 pub mod identity;
 pub mod pseudonym;
 pub mod tls;
+pub mod translog;
 
 /// `treiter.hub.v1`: the agent link, the coordinator API, the privacy-officer API and
 /// hub status.

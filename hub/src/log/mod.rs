@@ -11,13 +11,9 @@
 //! checkpoint; `verify` names the first entry that was changed, removed or reordered.
 //!
 //! # Layout
-//! - [`hash`]: leaf and node hashing (RFC 6962 §2.1), the empty-tree root.
-//! - [`tree`]: the Merkle tree head over the leaf hashes, O(1) amortised appends, roots
-//!   at any earlier size; the compact range (frontier).
-//! - [`proof`]: inclusion and consistency proofs: generation, and verification as free
-//!   functions over hashes (what agents run).
-//! - [`checkpoint`]: signed notes and checkpoints, `open_checkpoint` (parse and verify
-//!   in one), cosigning by witnesses.
+//! - [`hash`], [`tree`], [`proof`], [`checkpoint`]: re-exported from
+//!   `treiter_proto::translog` (shared with the node agents, which witness checkpoints
+//!   and verify proofs).
 //! - [`key`]: the hub's log key file (PKCS#8, mode 0600, generated on first start).
 //! - [`entry`]: the log entry of article 10.1, which cannot hold personal data, and its
 //!   canonical encoding.
@@ -80,14 +76,14 @@
     )
 )]
 
-pub mod checkpoint;
+// Hashing, the tree, proofs and checkpoints live in `treiter_proto::translog`, because
+// the node agents verify the hub's checkpoints and proofs with the same code.
+pub use treiter_proto::translog::{checkpoint, hash, proof, tree};
+
 pub mod entry;
-pub mod hash;
 pub mod key;
-pub mod proof;
 pub mod segment;
 pub mod store;
-pub mod tree;
 pub mod verify;
 
 pub use checkpoint::{

@@ -7,15 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::checkpoint::tests::signer;
+use super::checkpoint::NoteSigner;
 use super::entry::tests::{SALT, sample};
 use super::segment::{
     self, HEADER_LEN, KIND_CHECKPOINT, KIND_ENTRY, encode_record, list_segments, read_record,
 };
 use super::tree::MerkleTree;
 use super::*;
+use ring::signature::Ed25519KeyPair;
 
 const ORIGIN: &str = "hub.treiteraanpak.example/decision-log";
+
+fn signer(name: &str) -> NoteSigner {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    NoteSigner::from_pkcs8(name, pkcs8.as_ref()).unwrap()
+}
 
 /// One key, reusable across reopenings (a `LogKey` moves into the log).
 struct TestKey(Vec<u8>);

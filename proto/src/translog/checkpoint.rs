@@ -263,8 +263,9 @@ impl NoteSigner {
         }
     }
 
-    /// Signs arbitrary bytes (key derivation; module `key`).
-    pub(crate) fn sign_raw(&self, data: &[u8]) -> Vec<u8> {
+    /// Signs arbitrary bytes. The hub derives its record key from this (Ed25519
+    /// signatures are deterministic); never sign anything that parses as a note.
+    pub fn sign_raw(&self, data: &[u8]) -> Vec<u8> {
         self.keypair.sign(data).as_ref().to_vec()
     }
 }
@@ -651,9 +652,9 @@ pub fn witness_checkpoint(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::log::hash::leaf_hash;
-    use crate::log::proof::consistency_proof;
-    use crate::log::tree::MerkleTree;
+    use crate::translog::hash::leaf_hash;
+    use crate::translog::proof::consistency_proof;
+    use crate::translog::tree::MerkleTree;
     use ring::rand::SystemRandom;
 
     pub(crate) const ORIGIN: &str = "hub.treiteraanpak.example/decision-log";
@@ -714,7 +715,7 @@ pub(crate) mod tests {
         let empty = Checkpoint {
             origin: ORIGIN.into(),
             size: 0,
-            root: crate::log::hash::empty_root(),
+            root: crate::translog::hash::empty_root(),
         };
         let cp = SignedCheckpoint::sign(empty.clone(), &log).unwrap();
         let opened = open_checkpoint(ORIGIN, &[log.verifier().clone()], &cp.to_bytes()).unwrap();

@@ -366,9 +366,9 @@ pub fn verify_consistency(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::hash::leaf_hash;
-    use crate::log::tree::MerkleTree;
-    use crate::log::tree::tests::{
+    use crate::translog::hash::leaf_hash;
+    use crate::translog::tree::MerkleTree;
+    use crate::translog::tree::tests::{
         RFC6962_LEAF_INPUTS, RFC6962_ROOTS, h, rfc6962_leaves, synthetic_leaves,
     };
 
