@@ -52,7 +52,7 @@ fn unix(at: SystemTime) -> u64 {
 pub fn status_document(hub: &Hub) -> StatusDocument {
     StatusDocument {
         hub_version: HUB_VERSION.to_owned(),
-        covenant_version: hub.covenant_version,
+        covenant_version: hub.covenant.version(),
         agents: hub
             .agents
             .snapshot(&hub.parties)

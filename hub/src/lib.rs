@@ -7,6 +7,8 @@
 //!
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
+//! - [`covenant_in_force`]: the covenant decisions are made with, swapped atomically
+//!   when an approved version takes effect (article 13.2).
 //! - [`identity`]: the OIN and person id in a client certificate.
 //! - [`parties`]: the parties of the covenant in force, by OIN (article 2.3).
 //! - [`persons`]: the hub's person registry: roles and stadsdelen.
@@ -34,6 +36,7 @@ pub mod casefile;
 pub mod cases;
 pub mod clock;
 pub mod config;
+pub mod covenant_in_force;
 pub mod fanout;
 pub mod identity;
 pub mod log;

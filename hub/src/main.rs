@@ -91,7 +91,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 listen = %config.listen,
                 parties = hub.parties.len(),
                 persons = hub.persons.len(),
-                covenant_version = hub.covenant_version,
+                covenant_version = hub.covenant.version(),
                 "hub serving"
             );
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -124,7 +124,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let hub = Hub::load(&config)?;
             println!(
                 "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s)",
-                hub.covenant_version,
+                hub.covenant.version(),
                 hub.parties.len(),
                 hub.persons.len(),
                 config.tls.trust_anchors.len()

@@ -7,15 +7,21 @@ use tokio::net::TcpListener;
 use treiter_proto::v1::agent_link_server::AgentLinkServer;
 use treiter_proto::v1::coordinator_server::CoordinatorServer;
 use treiter_proto::v1::hub_status_server::HubStatusServer;
+use treiter_proto::v1::privacy_officer_server::PrivacyOfficerServer;
 
 use crate::service::agent_link::AgentLinkService;
 use crate::service::coordinator::CoordinatorService;
+use crate::service::privacy_officer::PrivacyOfficerService;
 use crate::service::status::StatusService;
 use crate::state::Hub;
 
 /// The largest request a coordinator may send; larger ones get RESOURCE_EXHAUSTED.
 /// Case requests are small (ids, words, short notes); 256 KiB leaves ample room.
 pub const MAX_COORDINATOR_MESSAGE: usize = 256 * 1024;
+
+/// The largest request a privacy officer may send: a covenant text of at most 1 MiB
+/// plus its description.
+pub const MAX_PRIVACY_OFFICER_MESSAGE: usize = 1024 * 1024 + 64 * 1024;
 
 /// Serves the gRPC API on `listener` until `shutdown` completes; then closes every agent
 /// link and waits for in-flight calls to finish.
@@ -39,6 +45,11 @@ pub async fn serve(
         .add_service(
             CoordinatorServer::new(CoordinatorService::new(hub.clone()))
                 .max_decoding_message_size(MAX_COORDINATOR_MESSAGE),
+        )
+        .add_service(
+            // Covenant proposals carry up to 1 MiB of text (privacy_officer.proto).
+            PrivacyOfficerServer::new(PrivacyOfficerService::new(hub.clone()))
+                .max_decoding_message_size(MAX_PRIVACY_OFFICER_MESSAGE),
         )
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;

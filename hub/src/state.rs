@@ -112,7 +112,6 @@ pub enum Caller {
 pub struct Hub {
     pub parties: PartyDirectory,
     pub persons: PersonRegistry,
-    pub covenant_version: u32,
     pub agents: AgentTable,
     pub refusals: Arc<Refusals>,
     pub link: LinkSettings,
@@ -122,7 +121,7 @@ pub struct Hub {
     /// Questions to agents: sending, waiting for answers, the outbox of offline agents.
     pub questioner: Questions,
     /// The covenant in force (article 13.2).
-    pub covenant: Arc<treiter_policies::Covenant>,
+    pub covenant: crate::covenant_in_force::CovenantInForce,
     /// The tamper-evident decision log (article 10).
     pub log: crate::log::Log,
     /// Fault injection into the log's writes, for the tests that prove it fails
@@ -141,7 +140,6 @@ impl Hub {
     /// Loads the covenant, the person registry and the TLS identity named by `config`.
     pub fn load(config: &HubConfig) -> Result<Arc<Hub>, StartupError> {
         let (covenant, parties) = load_covenant(&config.covenant)?;
-        let covenant_version = covenant.version();
         let persons = PersonRegistry::load(&config.persons, &parties)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
@@ -156,14 +154,13 @@ impl Hub {
         Ok(Arc::new(Hub {
             parties,
             persons,
-            covenant_version,
             agents,
             refusals,
             link: config.link,
             questions: config.questions,
             store,
             questioner,
-            covenant,
+            covenant: crate::covenant_in_force::CovenantInForce::new(covenant),
             log,
             log_faults,
             cases,

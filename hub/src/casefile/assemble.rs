@@ -593,7 +593,7 @@ fn context(
     }
     // Article 4.2, as the encoding states it; the requester's own active emergency sets
     // it aside for purpose aanpak (article 15.1).
-    let fits = |p: Purpose| hub.covenant.compiled().fit(p).0 & case.phase.bit() != 0;
+    let fits = |p: Purpose| hub.covenant.current().compiled().fit(p).0 & case.phase.bit() != 0;
     let own_emergency = purpose == Purpose::Aanpak
         && case
             .active_emergency(at)
@@ -614,7 +614,7 @@ fn context(
     let team = acting.access == AccessKind::CaseTeam;
     Ok((
         ShareContext {
-            covenant: hub.covenant.clone(),
+            covenant: hub.covenant.current(),
             case,
             requester: person.clone(),
             requester_party: party.clone(),
@@ -879,7 +879,7 @@ pub async fn request_case_file(
         complete: false,
         partners: results.into_iter().flatten().collect(),
         summary: None,
-        covenant_version: hub.covenant_version,
+        covenant_version: hub.covenant.version(),
     };
     summarise(&mut file, started);
     {
@@ -1080,7 +1080,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
         .parse()
         .map_err(|_| Status::internal("a case file without purpose"))?;
     let ctx = ShareContext {
-        covenant: hub.covenant.clone(),
+        covenant: hub.covenant.current(),
         case,
         requester: person,
         requester_party,

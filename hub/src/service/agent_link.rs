@@ -59,11 +59,11 @@ impl AgentLink for AgentLinkService {
         let party = self.hub.authenticate_agent(&request)?;
         let mut inbound = request.into_inner();
         let hello = receive_hello(&mut inbound, &self.hub, &party).await?;
-        if hello.covenant_version != self.hub.covenant_version {
+        if hello.covenant_version != self.hub.covenant.version() {
             tracing::warn!(
                 oin = %party.oin,
                 agent = hello.covenant_version,
-                hub = self.hub.covenant_version,
+                hub = self.hub.covenant.version(),
                 "agent pre-checks with a different covenant version than the one in force"
             );
         }
@@ -87,7 +87,7 @@ impl AgentLink for AgentLinkService {
         let welcome = Welcome {
             party: Some(party.to_proto()),
             hub_version: HUB_VERSION.to_owned(),
-            covenant_version: self.hub.covenant_version,
+            covenant_version: self.hub.covenant.version(),
             heartbeat_interval_seconds: u32::try_from(self.hub.link.heartbeat_interval.as_secs())
                 .unwrap_or(u32::MAX),
             link_id: ticket.link_id.clone(),

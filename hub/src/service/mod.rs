@@ -3,6 +3,7 @@
 
 pub mod agent_link;
 pub mod coordinator;
+pub mod privacy_officer;
 pub mod status;
 
 use std::time::SystemTime;

@@ -24,7 +24,7 @@ impl StatusService {
 pub fn report(hub: &Hub) -> StatusReport {
     StatusReport {
         hub_version: HUB_VERSION.to_owned(),
-        covenant_version: hub.covenant_version,
+        covenant_version: hub.covenant.version(),
         agents: hub
             .agents
             .snapshot(&hub.parties)
