@@ -40,6 +40,9 @@ pub struct AgentStatus {
     pub agent_version: String,
     pub covenant_version: u32,
     pub links_opened: u64,
+    /// Seconds since the Unix epoch when the certificate of the current or last link
+    /// expires.
+    pub certificate_not_after_unix: Option<u64>,
 }
 
 fn unix(at: SystemTime) -> u64 {
@@ -67,6 +70,7 @@ pub fn status_document(hub: &Hub) -> StatusDocument {
                 agent_version: a.agent_version,
                 covenant_version: a.covenant_version,
                 links_opened: a.links_opened,
+                certificate_not_after_unix: a.certificate_not_after.map(unix),
             })
             .collect(),
         refusals: hub

@@ -35,6 +35,9 @@ pub struct AgentState {
     pub instance_id: String,
     pub last_heartbeat: Option<SystemTime>,
     pub links_opened: u64,
+    /// When the certificate of the current or last link expires (a rotated certificate
+    /// shows here once the agent reconnects with it).
+    pub certificate_not_after: Option<SystemTime>,
 }
 
 impl AgentState {
@@ -48,6 +51,7 @@ impl AgentState {
             instance_id: String::new(),
             last_heartbeat: None,
             links_opened: 0,
+            certificate_not_after: None,
         }
     }
 
@@ -62,6 +66,8 @@ pub struct AgentHello<'a> {
     pub agent_version: &'a str,
     pub covenant_version: u32,
     pub instance_id: &'a str,
+    /// When the certificate the link was opened with expires.
+    pub certificate_not_after: Option<SystemTime>,
 }
 
 /// The sending half of a link's outbound stream (what the hub pushes to the agent).
@@ -188,6 +194,7 @@ impl AgentTable {
         entry.state.instance_id = hello.instance_id.to_owned();
         entry.state.last_heartbeat = None;
         entry.state.links_opened += 1;
+        entry.state.certificate_not_after = hello.certificate_not_after;
         LinkTicket {
             link_id,
             generation,
@@ -294,6 +301,7 @@ mod tests {
             agent_version: "0.1.0",
             covenant_version: 1,
             instance_id: "a",
+            certificate_not_after: None,
         };
         assert!(table.link(&party().oin).is_none(), "never linked");
         let first = table.open(&party(), hello, now);
@@ -327,6 +335,7 @@ mod tests {
             agent_version: version,
             covenant_version: 1,
             instance_id: instance,
+            certificate_not_after: None,
         };
         let first = table.open(&party(), hello("0.1.0", "a"), now);
         let second = table.open(&party(), hello("0.1.1", "b"), now);
@@ -357,6 +366,7 @@ mod tests {
             agent_version: "0.1.0",
             covenant_version: 1,
             instance_id: "a",
+            certificate_not_after: None,
         };
         table.open(&party(), hello, SystemTime::now());
         let snap = table.snapshot(&dir);

@@ -190,9 +190,13 @@ fn print_status(status: &admin::StatusDocument) {
     );
     println!();
     println!(
-        "{:<22} {:<54} {:<18} {:<10} AGENT",
-        "OIN", "PARTY", "KIND", "STATE"
+        "{:<22} {:<54} {:<18} {:<10} {:<8} CERTIFICATE EXPIRES",
+        "OIN", "PARTY", "KIND", "STATE", "AGENT"
     );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     for agent in &status.agents {
         let state = if agent.connected {
             "connected"
@@ -204,9 +208,13 @@ fn print_status(status: &admin::StatusDocument) {
         } else {
             agent.agent_version.clone()
         };
+        let expires = agent
+            .certificate_not_after_unix
+            .map(|at| expiry_text(at, now))
+            .unwrap_or_else(|| "-".to_owned());
         println!(
-            "{:<22} {:<54} {:<18} {:<10} {}",
-            agent.oin, agent.name, agent.kind, state, version
+            "{:<22} {:<54} {:<18} {:<10} {:<8} {}",
+            agent.oin, agent.name, agent.kind, state, version, expires
         );
     }
     if !status.refusals.is_empty() {
@@ -215,6 +223,23 @@ fn print_status(status: &admin::StatusDocument) {
         for (reason, count) in &status.refusals {
             println!("  {reason:<36} {count}");
         }
+    }
+}
+
+/// A certificate's expiry as a UTC date, flagged when it is within the 30 days in which
+/// `node-agent check-config` warns too.
+fn expiry_text(not_after_unix: u64, now_unix: u64) -> String {
+    let date = i64::try_from(not_after_unix)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|| "?".to_owned());
+    if not_after_unix <= now_unix {
+        format!("{date} (EXPIRED)")
+    } else if not_after_unix - now_unix < 30 * 24 * 3600 {
+        format!("{date} (renew: within 30 days)")
+    } else {
+        date
     }
 }
 

@@ -315,6 +315,17 @@ fn handshake_failed(refusals: &Refusals, peer: &std::net::SocketAddr, error: &st
     }
 }
 
+/// When the accepted peer's certificate expires, for the hub's status (partner IT
+/// renews before it does). `None` if there is no certificate or it cannot be parsed —
+/// which [`peer_identity`] refuses anyway.
+pub fn peer_certificate_not_after<T>(request: &tonic::Request<T>) -> Option<SystemTime> {
+    let certs = request.peer_certs()?;
+    let leaf = certs.first()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+    let seconds = u64::try_from(cert.validity().not_after.timestamp()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(seconds))
+}
+
 /// The identity of an accepted TLS peer, for a tonic request.
 pub fn peer_identity<T>(request: &tonic::Request<T>) -> Result<CertIdentity, IdentityError> {
     let certs = request.peer_certs().ok_or(IdentityError::NoCertificate)?;

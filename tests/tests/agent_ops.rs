@@ -188,6 +188,18 @@ fn connected(hub: &TestHub) -> bool {
         .any(|a| a.party.oin.as_str() == DEGRACHT_OIN && a.connected())
 }
 
+/// The expiry the hub's status reports for De Gracht's agent certificate, as Unix
+/// seconds (the gRPC status report, which `hub status` and hubctl show too).
+fn certificate_expiry(hub: &TestHub) -> Option<i64> {
+    let report = treiter_hub::service::status::report(&hub.hub);
+    report
+        .agents
+        .into_iter()
+        .find(|a| a.party.as_ref().is_some_and(|p| p.oin == DEGRACHT_OIN))
+        .and_then(|a| a.certificate_not_after)
+        .map(|t| t.seconds)
+}
+
 fn links_opened(hub: &TestHub) -> u64 {
     hub.hub
         .agents
@@ -633,6 +645,11 @@ async fn a_certificate_renewed_on_disk_is_used_for_the_next_link_without_losing_
         "the agent links"
     );
     assert_eq!(links_opened(&hub), 1);
+    assert_eq!(
+        certificate_expiry(&hub),
+        Some(old_until.unix_timestamp()),
+        "the hub's status shows the expiry of the certificate the link was opened with"
+    );
     let first = hub
         .hub
         .questioner
@@ -673,6 +690,11 @@ async fn a_certificate_renewed_on_disk_is_used_for_the_next_link_without_losing_
         links_opened(&hub)
     );
     assert_eq!(agent.metrics().certificate_reloads.get(), 1);
+    let renewed = certificate_expiry(&hub).expect("expiry of the renewed certificate");
+    assert!(
+        renewed > time::OffsetDateTime::now_utc().unix_timestamp() + 300 * 86_400,
+        "the hub's status shows the renewed certificate's expiry: {renewed}"
+    );
     assert!(agent.metrics().certificate_expiry_seconds.get() > 300 * 86_400);
     // The question asked during the renewal got its answer: directly, or (if the old
     // link closed first) from the outbox on the new link.

@@ -634,6 +634,7 @@ mod tests {
             agent_version: "test",
             covenant_version: 1,
             instance_id: "i",
+            certificate_not_after: None,
         };
         let ticket = agents.open(party, hello, SystemTime::now());
         agents.attach(&party.oin, ticket.generation, tx);

@@ -57,6 +57,7 @@ impl AgentLink for AgentLinkService {
         request: Request<Streaming<AgentMessage>>,
     ) -> Result<Response<Self::LinkStream>, Status> {
         let party = self.hub.authenticate_agent(&request)?;
+        let certificate_not_after = crate::tls::peer_certificate_not_after(&request);
         let mut inbound = request.into_inner();
         let hello = receive_hello(&mut inbound, &self.hub, &party).await?;
         if hello.covenant_version != self.hub.covenant.version() {
@@ -73,6 +74,7 @@ impl AgentLink for AgentLinkService {
                 agent_version: &hello.agent_version,
                 covenant_version: hello.covenant_version,
                 instance_id: &hello.instance_id,
+                certificate_not_after,
             },
             SystemTime::now(),
         );

@@ -43,6 +43,7 @@ fn agent_to_proto(state: &AgentState) -> WireAgentState {
         covenant_version: state.covenant_version,
         last_heartbeat: state.last_heartbeat.map(timestamp),
         links_opened: state.links_opened,
+        certificate_not_after: state.certificate_not_after.map(timestamp),
     }
 }
 
