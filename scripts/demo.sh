@@ -13,6 +13,10 @@
 # SQLite sample databases are built from node-agent/examples/*.sql by
 # `cargo run -p treiter-node-agent --example samples`. CARGO_TARGET_DIR is honoured;
 # TREITER_DEMO_PORT moves the hub (default 7443; the admin port is the next one).
+#
+# For the automated test of the demo (tests/tests/demo.rs): TREITER_DEMO_DIR puts the
+# run directory elsewhere, TREITER_DEMO_BIN names a directory holding the already built
+# binaries, in which case nothing is built and the committed sample databases are used.
 set -euo pipefail
 
 keep=false
@@ -24,19 +28,22 @@ esac
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
-run="$root/demo-run"
+run=${TREITER_DEMO_DIR:-$root/demo-run}
+shown=${run#"$root/"} # the run directory as the messages show it
 target=${CARGO_TARGET_DIR:-$root/target}
 case "$target" in /*) ;; *) target="$root/$target" ;; esac
-bin="$target/debug"
+bin=${TREITER_DEMO_BIN:-$target/debug}
 hub_port=${TREITER_DEMO_PORT:-7443}
 admin_port=$((hub_port + 1))
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '%s\n' "$*" | fold -s -w 92 | sed 's/^/   /'; }
 
-step "Building hub, node-agent, hubctl, certs-dev and the sample databases"
-cargo build --locked --quiet -p treiter-hub -p treiter-node-agent -p treiter-certs-dev -p treiter-hubctl --bins
-cargo build --locked --quiet -p treiter-node-agent --example samples
+if [ -z "${TREITER_DEMO_BIN:-}" ]; then
+  step "Building hub, node-agent, hubctl, certs-dev and the sample databases"
+  cargo build --locked --quiet -p treiter-hub -p treiter-node-agent -p treiter-certs-dev -p treiter-hubctl --bins
+  cargo build --locked --quiet -p treiter-node-agent --example samples
+fi
 
 pids=()
 cleanup() {
@@ -52,7 +59,7 @@ trap 'exit 143' TERM
 
 started=$(date +%s)
 
-step "Writing a development PKI to demo-run/pki (dev only)"
+step "Writing a development PKI to $shown/pki (dev only)"
 mkdir -p "$run/logs"
 rm -rf "$run/data" "$run/sources" "$run/profiles" "$run/state" "$run"/agent-*.toml
 "$bin/certs-dev" init --out "$run/pki" --force --test-certs
@@ -84,7 +91,9 @@ old_umask=$(umask)
 umask 077
 { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; echo; } > "$run/pseudonym.key"
 umask "$old_umask"
-"$bin/examples/samples" > "$run/logs/samples.log"
+if [ -z "${TREITER_DEMO_BIN:-}" ]; then
+  "$bin/examples/samples" > "$run/logs/samples.log"
+fi
 # The SQLite examples of node-agent/examples/, one per party kind: each agent
 # pseudonymises its own rows with the key and answers only with mapped columns.
 sqlite_party() { # kind slug
@@ -150,7 +159,7 @@ step "Starting ${#parties[@]} node agents, one per party"
 for slug in "${parties[@]}"; do
   "$bin/node-agent" --config "$run/sources/$slug/node-agent.toml" >"$run/logs/agent-$slug.log" 2>&1 &
   pids+=($!)
-  echo "  $slug (log: demo-run/logs/agent-$slug.log)"
+  echo "  $slug (log: $shown/logs/agent-$slug.log)"
 done
 
 step "Waiting for every agent to link"
@@ -164,7 +173,7 @@ done
 "$bin/hub" status --config "$run/hub.toml"
 connected=$("$bin/hub" status --config "$run/hub.toml" --json | grep -c '"connected": true' || true)
 if [ "$connected" -ne "${#parties[@]}" ]; then
-  echo "demo: only $connected of ${#parties[@]} agents linked; see demo-run/logs/" >&2
+  echo "demo: only $connected of ${#parties[@]} agents linked; see $shown/logs/" >&2
   exit 1
 fi
 
@@ -183,7 +192,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 if ! $back; then
-  echo "demo: the agents did not all come back; see demo-run/logs/" >&2
+  echo "demo: the agents did not all come back; see $shown/logs/" >&2
   exit 1
 fi
 echo "  all ${#parties[@]} agents linked again"
@@ -332,11 +341,11 @@ say "Every decision on a share above was appended to the hub's tamper-evident de
     "Merkle tree and checks every signed checkpoint; it runs on a stopped hub."
 if $keep; then
   say "(--keep: the hub keeps running, so the log is not verified now; stop the hub and run" \
-      "${bin#"$root/"}/hub log-verify --config demo-run/hub.toml)"
+      "${bin#"$root/"}/hub log-verify --config $shown/hub.toml)"
 else
   kill "${pids[0]}" 2>/dev/null || true
   wait "${pids[0]}" 2>/dev/null || true
-  printf '\n  \033[2m$\033[0m hub log-verify --config demo-run/hub.toml\n'
+  printf '\n  \033[2m$\033[0m hub log-verify --config %s/hub.toml\n' "$shown"
   "$bin/hub" log-verify --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
 fi
 
@@ -346,9 +355,9 @@ say "These are the privacy officers' hubctl commands; they need the hub's Privac
 
 took=$(( $(date +%s) - started ))
 if $keep; then
-  step "Running; press Ctrl-C to stop. Status: ${bin#"$root/"}/hub status --config demo-run/hub.toml"
-  say "hubctl profiles: demo-run/profiles/{im,sdr,stedelijk,politie}.toml, e.g." \
-      "HUBCTL_PROFILE=demo-run/profiles/sdr.toml ${bin#"$root/"}/hubctl case show $case_id"
+  step "Running; press Ctrl-C to stop. Status: ${bin#"$root/"}/hub status --config $shown/hub.toml"
+  say "hubctl profiles: $shown/profiles/{im,sdr,stedelijk,politie}.toml, e.g." \
+      "HUBCTL_PROFILE=$shown/profiles/sdr.toml ${bin#"$root/"}/hubctl case show $case_id"
   wait
 else
   step "Demo finished in ${took}s: every partner's agent linked over mutual TLS, and case $case_id went from melding to afgesloten"

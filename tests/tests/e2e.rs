@@ -16,6 +16,7 @@
 mod agent_ops;
 mod casefile;
 mod cases;
+mod demo;
 mod hubctl;
 mod link;
 mod questions;
