@@ -31,6 +31,7 @@
 //! - [`explain`]: a decision in plain words.
 //! - [`fmt`]: the canonical layout of a covenant file.
 //! - [`covtest`]: covenant tests in plain text, and their runner.
+//! - [`timing`]: the timing loop the bench binaries share.
 //! - `bin/covenant.rs`: the privacy officer's CLI (check, test, decide, explain, diff, fmt).
 //! - `bin/covenant-bench.rs`: decisions per second; `benches/decide.rs` (a criterion
 //!   bench of `bench-cedar/`, outside the workspace) measures the engine against Cedar.
@@ -58,6 +59,7 @@ pub mod fmt;
 pub mod model;
 pub mod request;
 pub mod syntax;
+pub mod timing;
 pub mod validate;
 pub mod vocab;
 

@@ -45,35 +45,6 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn offsets_follow_the_eu_rule() {
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-01-15 12:00 UTC)).whole_hours(),
-            1
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-07-15 12:00 UTC)).whole_hours(),
-            2
-        );
-        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-03-29 00:59 UTC)).whole_hours(),
-            1
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-03-29 01:00 UTC)).whole_hours(),
-            2
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-10-25 00:59 UTC)).whole_hours(),
-            2
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-10-25 01:00 UTC)).whole_hours(),
-            1
-        );
-    }
-
-    #[test]
     fn weekdays_keep_the_clock_time() {
         // Monday 23 Nov 2026 10:00 local (09:00 UTC) + 2 → Wednesday 10:00 local.
         assert_eq!(

@@ -7,36 +7,10 @@
 //! Run: `cargo run --release --manifest-path policies/bench-cedar/Cargo.toml`
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
+use treiter_policies::timing::median_ns;
 use treiter_policies::decide::{NoTrace, evaluate, resolve};
 use treiter_policies_bench_cedar::{Cedar, SCENARIOS, covenant, engine_verdict, suite_agreement};
-
-/// Median nanoseconds per call of `f`.
-fn median_ns(mut f: impl FnMut()) -> f64 {
-    let mut batch: u32 = 1;
-    loop {
-        let t = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        if t.elapsed() >= Duration::from_millis(5) || batch >= 1 << 24 {
-            break;
-        }
-        batch *= 2;
-    }
-    let mut samples: Vec<f64> = (0..21)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / f64::from(batch)
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 fn main() -> anyhow::Result<()> {
     let covenant = covenant()?;

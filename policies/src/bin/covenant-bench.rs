@@ -11,9 +11,9 @@
 //! Run with `cargo run --release -p treiter-policies --bin covenant-bench`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use treiter_policies::decide::{NoTrace, evaluate, resolve};
+use treiter_policies::timing::median_ns;
 use treiter_policies::{Covenant, DecisionRequest, Requests, TREITERAANPAK_COVENANT};
 
 const SCENARIOS: [(&str, &str); 4] = [
@@ -51,33 +51,6 @@ const SCENARIOS: [(&str, &str); 4] = [
         "subject":"S1","category":"politie-incidenten","purpose":"aanpak","fields":["datum","incidentsoort","locatie","samenvatting"]}"#,
     ),
 ];
-
-/// Median nanoseconds per call of `f`, over `samples` timed batches.
-fn median_ns(mut f: impl FnMut()) -> f64 {
-    // Size a batch to about 5 ms so that timer resolution does not matter.
-    let mut batch: u32 = 1;
-    loop {
-        let t = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        if t.elapsed() >= Duration::from_millis(5) || batch >= 1 << 24 {
-            break;
-        }
-        batch *= 2;
-    }
-    let mut samples: Vec<f64> = (0..21)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / f64::from(batch)
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
-}
 
 fn main() -> anyhow::Result<()> {
     let covenant = Covenant::parse("treiteraanpak.covenant", TREITERAANPAK_COVENANT)
