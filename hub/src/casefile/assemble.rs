@@ -415,6 +415,8 @@ async fn share_request(
         purpose: ctx.purpose.as_str().to_owned(),
         recipient: Some(ctx.wire_recipient()),
         at: Some(timestamp(ctx.at)),
+        // The agent pre-checks only with this version (article 13.2).
+        covenant_version: ctx.covenant.version(),
     });
     let asked = hub.questioner.ask(&party.oin, request, wait, true).await;
     match &asked {
