@@ -4,6 +4,8 @@
 //! # Layout
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
 //! - `casefile`: case files with a real agent per party answering from JSON exports.
+//! - `covenant_versions`: proposing and approving covenant versions (article 13), the
+//!   switch of hub and agents, and the version in force across a restart.
 //! - `cases`: the coordinator API's case rules, with person certificates.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
@@ -16,6 +18,7 @@
 mod agent_ops;
 mod casefile;
 mod cases;
+mod covenant_versions;
 mod hubctl;
 mod link;
 mod questions;
