@@ -526,3 +526,79 @@ async fn the_version_in_force_survives_a_restart_and_a_newer_file_is_refused() {
     let refused = refused.expect("refused within 10 s");
     assert!(refused.contains("hubctl covenant propose"), "{refused}");
 }
+
+#[tokio::test]
+async fn hubctl_proposes_diffs_approves_and_lists_a_version() {
+    use crate::support::{hubctl, hubctl_profile};
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let politie = hubctl_profile(&pki, hub.addr, PO_POLITIE, None);
+    let gemeente = hubctl_profile(&pki, hub.addr, PO_GEMEENTE, None);
+    let v2 = pki.dir.path().join("v2.covenant");
+    std::fs::write(&v2, covenant_text(2, true)).expect("write");
+    let v2_path = v2.display().to_string();
+
+    let run = hubctl(
+        &politie,
+        &[
+            "covenant",
+            "propose",
+            &v2_path,
+            "--description",
+            "art. 6.3: no locatie",
+        ],
+        None,
+    )
+    .await;
+    let out = run.ok();
+    assert!(out.contains("covenant version 2: proposed"), "{out}");
+    assert!(out.contains("Version: 1 -> 2"), "{out}");
+
+    let run = hubctl(&politie, &["covenant", "diff", "2"], None).await;
+    assert!(run.ok().contains("Version: 1 -> 2"), "{run:?}");
+    let run = hubctl(&politie, &["covenant", "list"], None).await;
+    assert!(run.ok().contains("in force: version 1"), "{run:?}");
+
+    // The main refusal: a version not above the highest one, with line:column.
+    let run = hubctl(
+        &politie,
+        &["covenant", "propose", &v2_path, "--description", "again"],
+        None,
+    )
+    .await;
+    let err = run.refused(10);
+    assert!(
+        err.contains(&format!("{v2_path}:"))
+            && err.contains(":9: error[covenant::version-not-increasing]"),
+        "{err}"
+    );
+    // A hash other than the version's is refused (exit 8), interactively declining
+    // sends nothing (exit 2).
+    let wrong = "00".repeat(32);
+    let run = hubctl(
+        &gemeente,
+        &["covenant", "approve", "2", "--sha256", &wrong],
+        None,
+    )
+    .await;
+    run.refused(8);
+    let run = hubctl(&gemeente, &["covenant", "approve", "2"], Some("no\n")).await;
+    run.refused(2);
+
+    // Politie confirms interactively, the gemeente by script: in force.
+    let run = hubctl(&politie, &["covenant", "approve", "2"], Some("yes\n")).await;
+    let out = run.ok();
+    assert!(
+        out.contains("sha256") && out.contains("not in force yet"),
+        "{out}"
+    );
+    let run = hubctl(&gemeente, &["covenant", "approve", "2", "--yes"], None).await;
+    assert!(run.ok().contains("now in force"), "{run:?}");
+    let run = hubctl(&gemeente, &["--json", "covenant", "list"], None).await;
+    assert_eq!(run.json()["in_force"], 2, "{run:?}");
+
+    // A coordinator is refused (exit 6).
+    let im = hubctl_profile(&pki, hub.addr, IM_OOST, None);
+    hubctl(&im, &["covenant", "list"], None).await.refused(6);
+    hub.stop().await;
+}
