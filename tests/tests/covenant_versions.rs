@@ -422,6 +422,44 @@ async fn after_a_switch_the_hub_and_every_agent_decide_with_the_new_version() {
         1
     );
 
+    // The preview of the draft replays that decision: locatie would be stripped. The
+    // politie's officer sees its own share; the summary says what is approximate.
+    let mut politie_officer = officer(&pki, &hub, PO_POLITIE).await;
+    let mut events = politie_officer
+        .preview_covenant_change(wire::PreviewCovenantChangeRequest {
+            proposal: Some(wire::preview_covenant_change_request::Proposal::Text(
+                covenant_text(2, true),
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect("preview")
+        .into_inner();
+    let mut changes = Vec::new();
+    let mut summary = None;
+    while let Some(event) = events.message().await.expect("event") {
+        changes.extend(event.change);
+        summary = summary.or(event.summary);
+    }
+    let summary = summary.expect("a summary last");
+    assert_eq!((summary.from_version, summary.to_version), (1, 2));
+    assert!(summary.fields_changed >= 1, "{summary:?}");
+    assert_eq!(summary.streamed as usize, changes.len());
+    assert!(
+        changes.iter().any(|c| c
+            .after
+            .as_ref()
+            .is_some_and(|d| d.stripped.contains(&"locatie".to_owned()))),
+        "{changes:?}"
+    );
+    assert!(
+        summary
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "replayed-with-current-case-facts"),
+        "{summary:?}"
+    );
+
     // Version 2 no longer lists locatie for politie-incidenten (article 6.3).
     activate(&pki, &hub, &covenant_text(2, true)).await;
     let (after, file) = incident(&mut im, &case).await;

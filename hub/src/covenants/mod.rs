@@ -17,11 +17,13 @@
 //!   switch (parties and case policy cannot: such proposals are refused).
 //! - [`startup`]: which version the hub starts with.
 //! - [`flow`]: propose, approve, list, get.
+//! - [`preview`]: past decisions replayed under a proposal (and what cannot be).
 //! - [`wire`]: versions and diagnostics in their wire form.
 //! - [`agents`]: the CovenantUpdate message to agents.
 
 pub mod agents;
 pub mod flow;
+pub mod preview;
 pub mod record;
 pub mod rules;
 pub mod startup;

@@ -43,17 +43,12 @@ pub async fn approve_covenant_version(
     flow::approve(hub, officer, request).await
 }
 
-/// Not available yet: replaying logged share decisions needs the inputs the engine took
-/// them on, and the log's share-decision entry keeps the case id and subject but not the
-/// case facts (phase, participants, consent, emergency, the recipient's stadsdeel)
-/// that the decision rested on. `covenant diff` (GetCovenantVersion with
-/// `include_diff`) shows the effect on every kind of share meanwhile.
+/// Replays logged share decisions under the proposal; see
+/// [`crate::covenants::preview`] for what the log lets it replay and what not.
 pub async fn preview_covenant_change(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::PreviewCovenantChangeRequest,
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::PreviewCovenantChangeRequest,
 ) -> Result<BoxStream<wire::PreviewEvent>, Status> {
-    Err(Status::unimplemented(
-        "preview_covenant_change is not available yet: the logged share decisions do not hold every case fact the engine decided on; use `hubctl covenant diff VERSION`, which shows the effect on every kind of share",
-    ))
+    crate::covenants::preview::preview(hub, officer, request)
 }
