@@ -146,3 +146,40 @@ pub fn version(record: &VersionRecord, parties: &PartyDirectory) -> wire::Covena
         warnings: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use treiter_policies::{Covenant, TREITERAANPAK_COVENANT};
+
+    #[test]
+    fn an_error_has_its_line_column_end_and_article_and_the_bare_code() {
+        let text = TREITERAANPAK_COVENANT.replacen(
+            "art. 6.3  category politie-incidenten",
+            "art. 6.3  category politie-incidentn",
+            1,
+        );
+        let diagnostics = Covenant::parse("proposal", &text).unwrap_err();
+        let out = super::diagnostics(&diagnostics, &text);
+        let first = out
+            .iter()
+            .find(|d| d.severity == "error")
+            .expect("an error");
+        assert!(!first.code.starts_with("covenant::"), "{first:?}");
+        let line = text
+            .lines()
+            .position(|l| l.contains("politie-incidentn"))
+            .expect("line")
+            + 1;
+        let at = out
+            .iter()
+            .find(|d| d.line as usize == line)
+            .unwrap_or_else(|| panic!("an error on line {line}: {out:?}"));
+        assert_eq!(at.article, "6.3");
+        assert!(at.column >= 1 && at.end_line as usize == line && at.end_column >= at.column);
+        assert!(
+            out.windows(2)
+                .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column))
+        );
+    }
+}
