@@ -149,7 +149,6 @@ pub fn version(record: &VersionRecord, parties: &PartyDirectory) -> wire::Covena
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use treiter_policies::{Covenant, TREITERAANPAK_COVENANT};
 
     #[test]
