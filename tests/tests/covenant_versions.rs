@@ -640,3 +640,60 @@ async fn hubctl_proposes_diffs_approves_and_lists_a_version() {
     hubctl(&im, &["covenant", "list"], None).await.refused(6);
     hub.stop().await;
 }
+
+/// Every step is logged before it is stored: when the decision log cannot write, a
+/// proposal and an approval are UNAVAILABLE and change nothing.
+#[tokio::test]
+async fn without_a_durable_log_entry_nothing_is_proposed_approved_or_switched() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut politie = officer(&pki, &hub, PO_POLITIE).await;
+    let mut gemeente = officer(&pki, &hub, PO_GEMEENTE).await;
+    let text = covenant_text(2, true);
+
+    hub.hub.log_faults.fail_writes();
+    let refused = politie
+        .propose_covenant_version(wire::ProposeCovenantVersionRequest {
+            client_request_id: "p".into(),
+            text: text.clone(),
+            description: String::new(),
+        })
+        .await
+        .expect_err("no log entry, no proposal");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    hub.hub.log_faults.clear();
+    let list = politie
+        .list_covenant_versions(wire::ListCovenantVersionsRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(list.versions.len(), 1, "only the initial version");
+
+    // The retry with the same id is carried out now.
+    assert!(propose(&mut politie, "p", &text).await.accepted);
+    approve(&mut politie, "a-p", 2, sha256(&text))
+        .await
+        .expect("politie approves");
+    hub.hub.log_faults.fail_writes();
+    let refused = approve(&mut gemeente, "a-g", 2, sha256(&text))
+        .await
+        .expect_err("no log entry, no switch");
+    assert_eq!(refused.code(), Code::Unavailable);
+    hub.hub.log_faults.clear();
+    assert_eq!(hub.hub.covenant.version(), 1);
+    let v2 = gemeente
+        .get_covenant_version(wire::GetCovenantVersionRequest {
+            version: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!((v2.status.as_str(), v2.approvals.len()), ("proposed", 1));
+    let done = approve(&mut gemeente, "a-g", 2, sha256(&text))
+        .await
+        .expect("the retry takes effect");
+    assert_eq!(done.status, "in-force");
+    assert_eq!(hub.hub.covenant.version(), 2);
+    hub.stop().await;
+}
