@@ -697,3 +697,86 @@ async fn without_a_durable_log_entry_nothing_is_proposed_approved_or_switched() 
     assert_eq!(hub.hub.covenant.version(), 2);
     hub.stop().await;
 }
+
+/// An agent whose pre-check uses another version than the hub's (here a higher one it
+/// was configured with, which the hub's lower version cannot replace: no downgrade)
+/// answers share requests "covenant-version-mismatch" instead of pre-checking.
+#[tokio::test]
+async fn an_agent_with_another_version_answers_covenant_version_mismatch() {
+    use treiter_node_agent::config::AgentConfig;
+    use treiter_node_agent::link::{Agent, LinkStatus};
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let exports = pki.dir.path().join("exports");
+    let dader = "d0".repeat(32);
+    write_export(
+        &exports,
+        "politie",
+        "politie-incidenten",
+        &dader,
+        &json!([{ "reference": "BVH-0001", "recorded_at": "2026-11-01T09:00:00Z", "fields": {
+            "datum": "2026-10-30", "incidentsoort": "bedreiging" } }]),
+    );
+    let v2 = pki.dir.path().join("agent-v2.covenant");
+    std::fs::write(&v2, covenant_text(2, false)).expect("write");
+    let (cert, key) = pki.party("politie");
+    let text = format!(
+        "{}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
+        crate::support::agent_config_text(&pki, &cert, &key, hub.addr).replace(
+            &crate::support::covenant_path().display().to_string(),
+            &v2.display().to_string()
+        ),
+        exports.join("politie").display()
+    );
+    let config = AgentConfig::parse(&text, Path::new("/")).expect("agent config");
+    let agent = std::sync::Arc::new(Agent::new(config).expect("agent"));
+    assert_eq!(agent.answerer().covenant_version(), 2);
+    let mut status = agent.status();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let running = agent.clone();
+    let task = tokio::spawn(async move {
+        running
+            .run(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| matches!(s, LinkStatus::Connected { .. })),
+    )
+    .await
+    .expect("links within 10 s")
+    .expect("agent alive");
+
+    let mut im = coordinator(&pki, &hub).await;
+    let case = case_in_duiding(&mut im, &dader).await;
+    let file = im
+        .request_case_file(wire::CaseFileRequest {
+            client_request_id: String::new(),
+            case_id: case,
+            purpose: "duiding".into(),
+            subjects: Vec::new(),
+            categories: vec!["politie-incidenten".into()],
+            deadline_ms: 5000,
+        })
+        .await
+        .expect("case file")
+        .into_inner();
+    let politie = file
+        .partners
+        .iter()
+        .find(|p| {
+            p.party
+                .as_ref()
+                .is_some_and(|p| p.oin == "00000002000000000002")
+        })
+        .expect("politie listed");
+    assert_eq!(politie.status, "no-answer", "{politie:?}");
+    assert_eq!(politie.no_answer_reason, "covenant-version-mismatch");
+    // The hub's version 1 does not replace the agent's 2 (no downgrade).
+    assert_eq!(agent.answerer().covenant_version(), 2);
+    stop.send_replace(true);
+    let _ = task.await;
+    hub.stop().await;
+}

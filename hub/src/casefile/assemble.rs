@@ -458,6 +458,10 @@ async fn share_request(
         }
         other => {
             let (reason, detail) = no_answer(other);
+            if reason == "covenant-version-mismatch" {
+                // Article 13.2: the agent missed a switch; it gets the version now.
+                crate::covenants::agents::send_to(hub, &party.oin);
+            }
             outcome.result.status = "no-answer".into();
             outcome.result.no_answer_reason = reason;
             outcome.no_answer_detail = detail;
