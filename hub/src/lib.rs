@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
+//! - [`covenants`]: covenant versions (article 13): proposals, approvals, the switch.
 //! - [`covenant_in_force`]: the covenant decisions are made with, swapped atomically
 //!   when an approved version takes effect (article 13.2).
 //! - [`identity`]: the OIN and person id in a client certificate.
@@ -37,6 +38,7 @@ pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod covenant_in_force;
+pub mod covenants;
 pub mod fanout;
 pub mod identity;
 pub mod log;

@@ -51,6 +51,8 @@ pub enum StartupError {
     Tls(#[from] TlsSetupError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Covenants(#[from] crate::covenants::StartError),
     #[error("the decision log's signing key {path} cannot be used: {source}")]
     LogKey {
         path: std::path::PathBuf,
@@ -139,11 +141,21 @@ pub struct Hub {
 impl Hub {
     /// Loads the covenant, the person registry and the TLS identity named by `config`.
     pub fn load(config: &HubConfig) -> Result<Arc<Hub>, StartupError> {
-        let (covenant, parties) = load_covenant(&config.covenant)?;
+        let configured = load_covenant(&config.covenant)?;
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
+        // The version in force is the store's once the hub has run (article 13.1: an
+        // approved switch survives a restart); the file only seeds the first start.
+        let covenant =
+            crate::covenants::in_force_at_start(store.as_ref(), configured, &config.covenant)?;
+        let parties = PartyDirectory::from_covenant(&covenant).map_err(|source| {
+            StartupError::CovenantParty {
+                path: config.covenant.clone(),
+                source,
+            }
+        })?;
         let persons = PersonRegistry::load(&config.persons, &parties)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
         let log_faults = crate::log::FaultSwitch::default();
         let log = open_log(config, log_faults.clone())?;
         // The question routing shares the agent table: it pushes questions down links.
@@ -295,10 +307,8 @@ fn case_policy(
     })
 }
 
-/// Reads the covenant in force and its parties (article 2.3).
-fn load_covenant(
-    path: &std::path::Path,
-) -> Result<(Arc<treiter_policies::Covenant>, PartyDirectory), StartupError> {
+/// Reads and validates the configured covenant file.
+fn load_covenant(path: &std::path::Path) -> Result<treiter_policies::Covenant, StartupError> {
     let text = std::fs::read_to_string(path).map_err(|source| StartupError::CovenantRead {
         path: path.to_path_buf(),
         source,
@@ -309,10 +319,5 @@ fn load_covenant(
             report: diagnostics.to_string(),
         },
     )?;
-    let parties =
-        PartyDirectory::from_covenant(&covenant).map_err(|source| StartupError::CovenantParty {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok((Arc::new(covenant), parties))
+    Ok(covenant)
 }

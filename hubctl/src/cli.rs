@@ -114,6 +114,10 @@ pub enum Command {
     /// Case files: request the cross-partner case file, show one, list yours.
     #[command(subcommand)]
     Casefile(CasefileCommand),
+    /// For privacy officers: covenant versions (art. 13): list, show, propose, diff,
+    /// approve, preview.
+    #[command(subcommand)]
+    Covenant(crate::covenant::CovenantCommand),
 }
 
 /// `hubctl case ...`.

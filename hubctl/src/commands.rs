@@ -107,6 +107,7 @@ pub async fn run(
             out.answer(|| json::person(&me), || report::whoami(&me, &url))
         }
         Command::Case(c) => case(&mut hub, &mut out, c, now).await,
+        Command::Covenant(c) => crate::covenant::run(&mut hub, out.out, out.json, input, c).await,
         Command::Subject(c) => subject(&mut hub, &mut out, c, local_pseudonym, now).await,
         Command::Consent(c) => consent(&mut hub, &mut out, c, now).await,
         Command::Participant(c) => participant(&mut hub, &mut out, c, now).await,

@@ -76,16 +76,16 @@ impl Hub {
         &self.profile
     }
 
-    async fn connect(&mut self) -> Result<(Client, AlertSlot), Error> {
+    async fn connect(&mut self) -> Result<(HubChannel, AlertSlot), Error> {
         if let Some((channel, slot)) = &self.connection {
-            return Ok((CoordinatorClient::new(channel.clone()), slot.clone()));
+            return Ok((channel.clone(), slot.clone()));
         }
         let (channel, slot) = client::channel(&self.profile.hub, self.tls.clone(), CONNECT_TIMEOUT)
             .await
             .map_err(|e| self.unreachable(e))?;
         self.connection = Some((channel.clone(), slot.clone()));
         self.proven = false;
-        Ok((CoordinatorClient::new(channel), slot))
+        Ok((channel, slot))
     }
 
     fn unreachable(&self, error: ChannelError) -> Error {
@@ -105,10 +105,27 @@ impl Hub {
         &mut self,
         retry: Retry,
         timeout: Duration,
-        mut call: F,
+        call: F,
     ) -> Result<T, Error>
     where
         F: FnMut(Client) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, Status>>,
+    {
+        self.call_on(CoordinatorClient::new, retry, timeout, call)
+            .await
+    }
+
+    /// [`Hub::call`] with another service's stub, made from the channel by `make`
+    /// (e.g. `PrivacyOfficerClient::new`).
+    pub async fn call_on<C, T, F, Fut>(
+        &mut self,
+        make: impl Fn(HubChannel) -> C,
+        retry: Retry,
+        timeout: Duration,
+        mut call: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(C) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, Status>>,
     {
         let attempts = if retry == Retry::Once { 2 } else { 1 };
@@ -118,7 +135,7 @@ impl Hub {
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
             let (stub, slot) = match self.connect().await {
-                Ok(c) => c,
+                Ok((channel, slot)) => (make(channel), slot),
                 Err(e) => {
                     last = Some(e);
                     continue;

@@ -13,6 +13,8 @@
 //!   key; unknown keys refused.
 //! - [`hub`]: the mTLS connection, one retry with the same request id after a transport
 //!   error, refusals explained (who you are, why the certificate was refused).
+//! - [`covenant`]: `hubctl covenant ...` for privacy officers: covenant versions
+//!   (article 13) on the `PrivacyOfficer` service.
 //! - [`commands`]: builds each request, calls the hub, prints the answer.
 //! - [`report`]: what a person reads: cases, lists, bevragingen, the case file per
 //!   partner.
@@ -23,6 +25,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod covenant;
 pub mod error;
 pub mod hub;
 pub mod json;

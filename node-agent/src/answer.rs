@@ -42,6 +42,9 @@ pub mod reason {
     /// vocabulary, a malformed pseudonym or OIN. Not in the proto's list (yet): the
     /// pre-check cannot run on such a question, and guessing would be worse.
     pub const MALFORMED_QUESTION: &str = "malformed-question";
+    /// The share request was asked under another covenant version than the one this
+    /// agent pre-checks with (article 13.2); the hub sends its version in force.
+    pub const COVENANT_VERSION_MISMATCH: &str = "covenant-version-mismatch";
 }
 
 /// Answers questions from a source, through the gate.
@@ -132,7 +135,7 @@ impl Answerer {
             .iter()
             .map(|c| {
                 let plan = self.source.as_ref().and_then(|s| s.plan(*c));
-                (*c, plan, covenant_fields(self.gate.covenant(), *c))
+                (*c, plan, covenant_fields(&self.gate.covenant(), *c))
             })
             .collect()
     }
@@ -148,7 +151,7 @@ impl Answerer {
     /// Loads the covenant and opens the source named by the configuration. The served
     /// categories are the configured ones, or else every category folder of the source.
     pub fn from_config(config: &AgentConfig) -> Result<Answerer, SetupError> {
-        let covenant = load_covenant(&config.covenant)?;
+        let covenant = crate::covenant_update::load_in_force(config)?;
         let default: Option<Box<dyn Source>> = match &config.source {
             None => None,
             Some(SourceConfig::JsonDir { path }) => Some(Box::new(JsonDirSource::open(path)?)),
@@ -222,9 +225,14 @@ impl Answerer {
         Ok(answerer)
     }
 
-    /// The covenant the agent decides with.
-    pub fn covenant(&self) -> &Covenant {
+    /// The covenant the agent decides with now.
+    pub fn covenant(&self) -> Arc<Covenant> {
         self.gate.covenant()
+    }
+
+    /// The gate, whose covenant a CovenantUpdate replaces.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
     }
 
     /// Whether a party of `kind` may provide `category` at all (article 8.2).
@@ -407,10 +415,31 @@ impl Answerer {
                 };
                 self.bevraging(id, &subject)
             }
-            Some(question::Kind::ShareRequest(r)) => match ShareContext::from_request(r, own) {
-                Ok(context) => self.share(id, &context),
-                Err(e) => malformed(id, &e),
-            },
+            Some(question::Kind::ShareRequest(r)) => {
+                // One snapshot for the whole request: a switch meanwhile cannot mix
+                // two versions in one answer.
+                let covenant = self.gate.covenant();
+                if r.covenant_version != covenant.version() {
+                    tracing::warn!(
+                        request = %id,
+                        hub = r.covenant_version,
+                        agent = covenant.version(),
+                        "share request asked under another covenant version; not pre-checked (article 13.2)"
+                    );
+                    return unanswerable(
+                        reason::COVENANT_VERSION_MISMATCH,
+                        format!(
+                            "the hub asked under covenant version {}, this agent pre-checks with version {}; it switches when the hub sends its version in force",
+                            r.covenant_version,
+                            covenant.version()
+                        ),
+                    );
+                }
+                match ShareContext::from_request(r, own) {
+                    Ok(context) => self.share(id, &context, &covenant),
+                    Err(e) => malformed(id, &e),
+                }
+            }
         }
     }
 
@@ -430,7 +459,7 @@ impl Answerer {
 
     /// The records of a share request: each decided by the gate, sent stripped or
     /// withheld. A category the agent does not serve yields nothing.
-    fn share(&self, id: &str, context: &ShareContext) -> answer::Kind {
+    fn share(&self, id: &str, context: &ShareContext, covenant: &Covenant) -> answer::Kind {
         let Some(source) = &self.source else {
             return no_source();
         };
@@ -457,7 +486,7 @@ impl Answerer {
         let mut out = ShareAnswer::default();
         for record in records {
             let offered = record.field_names();
-            let decision = self.gate.decide(context, record.category, &offered);
+            let decision = gate::decide_with(covenant, context, record.category, &offered);
             match decision.outcome {
                 Outcome::Permit => {
                     tracing::info!(

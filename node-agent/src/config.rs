@@ -5,7 +5,8 @@
 //!
 //! Settings: `hub_url`, `cert`, `key`, `trust_anchors` and `covenant` (required);
 //! `categories`, `[source]` and `[category.<name>]` tables (optional); `pseudonym_key`
-//! (required once a category reads SQLite); `receipts`; `[link]` timing, `[index]`,
+//! (required once a category reads SQLite); `receipts`; `covenant_state` (where the
+//! covenant version the hub sent is kept, article 13.2); `[link]` timing, `[index]`,
 //! `[health]` and `[log]` (defaults below). Without any source the agent still links,
 //! but answers every question "source-unavailable"; without `categories` it serves
 //! every category its sources have.
@@ -61,6 +62,10 @@ pub struct AgentConfig {
     pub pseudonym_key: Option<PathBuf>,
     /// The receipt log (article 10.3): every share sent and every checkpoint seen.
     pub receipts: Option<PathBuf>,
+    /// Where the agent keeps the covenant version in force that the hub sent (article
+    /// 13.2), so a restart uses it; `None`: kept in memory only (the hub sends it again
+    /// after the next Welcome).
+    pub covenant_state: Option<PathBuf>,
     /// How often the SQLite pseudonym indexes are rebuilt.
     pub index_refresh: Duration,
     /// The local address of `/healthz` and `/metrics`, if any.
@@ -160,6 +165,7 @@ struct RawConfig {
     categories: Option<Vec<String>>,
     pseudonym_key: Option<PathBuf>,
     receipts: Option<PathBuf>,
+    covenant_state: Option<PathBuf>,
     source: Option<RawSource>,
     #[serde(default)]
     category: BTreeMap<String, RawCategory>,
@@ -410,6 +416,7 @@ impl AgentConfig {
             category_sources,
             pseudonym_key,
             receipts: raw.receipts.map(resolve),
+            covenant_state: raw.covenant_state.map(resolve),
             index_refresh: Duration::from_secs(index_refresh),
             health_listen,
             log_format,

@@ -255,45 +255,72 @@ impl ShareContext {
     }
 }
 
-/// The covenant engine as the agent's gate.
-#[derive(Debug, Clone)]
+/// The covenant engine as the agent's gate. The covenant is replaced whole when the hub
+/// sends a new version in force (article 13.2); a decision takes one snapshot, so it
+/// never mixes two versions.
+#[derive(Debug)]
 pub struct Gate {
-    covenant: Covenant,
+    covenant: std::sync::RwLock<std::sync::Arc<Covenant>>,
 }
 
 impl Gate {
     /// A gate deciding with `covenant`.
     pub fn new(covenant: Covenant) -> Gate {
-        Gate { covenant }
+        Gate {
+            covenant: std::sync::RwLock::new(std::sync::Arc::new(covenant)),
+        }
     }
 
     /// The covenant's version (article 13.2), sent in Hello.
     pub fn covenant_version(&self) -> u32 {
-        self.covenant.version()
+        self.covenant().version()
     }
 
-    /// The covenant.
-    pub fn covenant(&self) -> &Covenant {
-        &self.covenant
+    /// A snapshot of the covenant the gate decides with now.
+    pub fn covenant(&self) -> std::sync::Arc<Covenant> {
+        // A poisoned lock still holds a whole Arc: a panic cannot leave half a swap.
+        self.covenant
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
-    /// Decides one record with the given field names.
+    /// Decides with `covenant` from now on; returns the one it replaces.
+    pub fn replace(&self, covenant: std::sync::Arc<Covenant>) -> std::sync::Arc<Covenant> {
+        let mut slot = self
+            .covenant
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::replace(&mut *slot, covenant)
+    }
+
+    /// Decides one record with the given field names, with the covenant in use now.
     pub fn decide(
         &self,
         context: &ShareContext,
         category: Category,
         fields: &[String],
     ) -> Decision {
-        // Field names must be unique for the engine; a JSON object cannot repeat a
-        // key, but another source might, and a repeated name adds nothing.
-        let mut unique: Vec<String> = Vec::with_capacity(fields.len());
-        for f in fields {
-            if !unique.contains(f) {
-                unique.push(f.clone());
-            }
-        }
-        self.covenant.decide(&context.request(category, unique))
+        decide_with(&self.covenant(), context, category, fields)
     }
+}
+
+/// Decides one record with the given field names under `covenant`.
+pub fn decide_with(
+    covenant: &Covenant,
+    context: &ShareContext,
+    category: Category,
+    fields: &[String],
+) -> Decision {
+    // Field names must be unique for the engine; a JSON object cannot repeat a
+    // key, but another source might, and a repeated name adds nothing.
+    let mut unique: Vec<String> = Vec::with_capacity(fields.len());
+    for f in fields {
+        if !unique.contains(f) {
+            unique.push(f.clone());
+        }
+    }
+    covenant.decide(&context.request(category, unique))
 }
 
 /// The decision as the wire carries it. For a refused record (`deny`/`reject`)
@@ -408,6 +435,7 @@ mod tests {
                 person: "p-gemeente-001".into(),
             }),
             at: Some(ts("2026-11-23T10:00:00Z")),
+            covenant_version: 1,
         }
     }
 

@@ -17,6 +17,8 @@
 //! - [`answer`]: answering a question without the hub: bevraging, share requests,
 //!   deadlines, and the same answer for a re-delivered request id.
 //! - [`cache`]: the bounded cache of recent answers by request id.
+//! - [`covenant_update`]: the covenant version in force as the hub sends it: checked,
+//!   kept, and switched to (article 13.2).
 //! - [`gate`]: the outbound pre-check: a share request and a record as a covenant
 //!   decision request, decided by the same engine as the hub.
 //! - [`sources`]: the `Source` trait and its implementations ([`sources::json_dir`]:
@@ -37,6 +39,7 @@ pub mod answer;
 pub mod backoff;
 pub mod cache;
 pub mod config;
+pub mod covenant_update;
 pub mod error;
 pub mod gate;
 pub mod health;

@@ -671,6 +671,12 @@ impl Agent {
                 }
                 None
             }
+            hub_message::Body::CovenantUpdate(update) => {
+                // Applied here, before the next message is read, so the questions that
+                // follow it are pre-checked with it (article 13.2).
+                self.covenant_update(&update);
+                None
+            }
             hub_message::Body::Checkpoint(checkpoint) => {
                 // Witnessing (verifying and cosigning) arrives with the decision log
                 // (issue 10); the receipt log keeps what was seen, for reconciliation.
@@ -687,6 +693,29 @@ impl Agent {
                     note_sha256,
                 });
                 None
+            }
+        }
+    }
+
+    /// Switches the pre-check to the covenant version the hub has in force.
+    fn covenant_update(&self, update: &treiter_proto::v1::CovenantUpdate) {
+        let state = self.config.covenant_state.as_deref();
+        match crate::covenant_update::apply(self.answerer.gate(), state, update) {
+            Ok(crate::covenant_update::Applied::Switched { from, to }) => {
+                tracing::info!(
+                    from,
+                    to,
+                    "switched to the covenant version in force at the hub (article 13.2)"
+                );
+            }
+            Ok(crate::covenant_update::Applied::Unchanged) => {
+                tracing::debug!(
+                    version = update.version,
+                    "covenant version in force unchanged"
+                );
+            }
+            Err(error) => {
+                tracing::error!(%error, "covenant update from the hub refused; share requests of another version are answered covenant-version-mismatch");
             }
         }
     }

@@ -131,6 +131,7 @@ fn share_request(id: &str, subject: &str) -> Question {
                 person: "p-gemeente-001".into(),
             }),
             at: Some(ts(now())),
+            covenant_version: 1,
         })),
     }
 }
@@ -364,4 +365,38 @@ fn a_share_the_covenant_denies_is_withheld() {
         decision.articles
     );
     assert!(!format!("{a:?}").contains("Javastraat"));
+}
+
+/// Article 13.2: an agent does not pre-check with a version other than the hub's; it
+/// answers "covenant-version-mismatch", and after the hub's CovenantUpdate it answers
+/// under the new version.
+#[test]
+fn a_share_request_of_another_covenant_version_is_not_pre_checked() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let mut question = share_request("s-v2", KNOWN);
+    if let Some(question::Kind::ShareRequest(r)) = &mut question.kind {
+        r.covenant_version = 2;
+    }
+    let a = agent.answer(&question, &own(), now());
+    let (reason, detail) = unanswerable(&a);
+    assert_eq!(reason, "covenant-version-mismatch");
+    assert!(
+        detail.contains("version 2") && detail.contains("version 1"),
+        "{detail}"
+    );
+
+    let text = treiter_policies::TREITERAANPAK_COVENANT.replacen("version 1\n", "version 2\n", 1);
+    let update = treiter_proto::v1::CovenantUpdate {
+        version: 2,
+        text_sha256: ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
+            .as_ref()
+            .to_vec(),
+        text,
+    };
+    treiter_node_agent::covenant_update::apply(agent.gate(), None, &update).expect("applied");
+    assert_eq!(agent.covenant_version(), 2);
+    question.request_id = "s-v2-again".into();
+    let a = agent.answer(&question, &own(), now());
+    assert_eq!(shares(&a).records.len(), 1, "{a:?}");
 }

@@ -164,6 +164,7 @@ fn share_request(id: &str) -> Question {
                 person: "p-gemeente-001".into(),
             }),
             at: Some(ts(SystemTime::now())),
+            covenant_version: 1,
         })),
     }
 }

@@ -4,6 +4,9 @@
 //! # Layout
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
 //! - `casefile`: case files with a real agent per party answering from JSON exports.
+//! - `covenant_versions`: proposing and approving covenant versions (article 13), the
+//!   switch of hub and agents, and the version in force across a restart.
+//! - `demo`: the README's demo script, run to the end.
 //! - `cases`: the coordinator API's case rules, with person certificates.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
@@ -16,6 +19,7 @@
 mod agent_ops;
 mod casefile;
 mod cases;
+mod covenant_versions;
 mod demo;
 mod hubctl;
 mod link;

@@ -415,6 +415,8 @@ async fn share_request(
         purpose: ctx.purpose.as_str().to_owned(),
         recipient: Some(ctx.wire_recipient()),
         at: Some(timestamp(ctx.at)),
+        // The agent pre-checks only with this version (article 13.2).
+        covenant_version: ctx.covenant.version(),
     });
     let asked = hub.questioner.ask(&party.oin, request, wait, true).await;
     match &asked {
@@ -456,6 +458,10 @@ async fn share_request(
         }
         other => {
             let (reason, detail) = no_answer(other);
+            if reason == "covenant-version-mismatch" {
+                // Article 13.2: the agent missed a switch; it gets the version now.
+                crate::covenants::agents::send_to(hub, &party.oin);
+            }
             outcome.result.status = "no-answer".into();
             outcome.result.no_answer_reason = reason;
             outcome.no_answer_detail = detail;

@@ -98,6 +98,12 @@ impl AgentLink for AgentLinkService {
         let _ = tx
             .send(hub_message(hub_message::Body::Welcome(welcome)))
             .await;
+        // Article 13.2: an agent with another version gets the one in force before any
+        // question, so it pre-checks queued questions with it.
+        if hello.covenant_version != self.hub.covenant.version() {
+            let update = crate::covenants::agents::update_message(&self.hub.covenant.current());
+            let _ = tx.send(Ok(update)).await;
+        }
         // Only now may questions use the link: the Welcome is first in line.
         self.hub
             .agents

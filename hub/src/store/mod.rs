@@ -34,6 +34,9 @@ pub enum Space {
     /// Answers to queued questions, kept from the moment the question leaves the outbox
     /// until their reader has stored what it made of them, by request id.
     LateAnswers,
+    /// Versions of the encoded covenant (article 13) and the idempotency records of
+    /// proposals and approvals; see [`crate::covenants::record`].
+    CovenantVersions,
 }
 
 impl Space {
@@ -48,6 +51,7 @@ impl Space {
             Space::CaseFiles => 6,
             Space::Notifications => 7,
             Space::LateAnswers => 8,
+            Space::CovenantVersions => 10,
         }
     }
 
@@ -70,6 +74,7 @@ impl fmt::Display for Space {
             Space::CaseFiles => "case-files",
             Space::Notifications => "notifications",
             Space::LateAnswers => "late-answers",
+            Space::CovenantVersions => "covenant-versions",
         };
         f.write_str(name)
     }

@@ -1,60 +1,54 @@
-//! Covenant versions (article 13): proposals, approvals, switching, previews.
-//!
-//! Scaffolding: each RPC answers UNIMPLEMENTED until its issue-10 work lands here.
+//! Covenant versions (article 13): list, get, propose, approve, preview. The work is in
+//! [`crate::covenants::flow`]; this module is the RPC boundary.
 
 use tonic::Status;
 use treiter_proto::v1 as wire;
 
 use super::BoxStream;
 use super::Officer;
+use crate::covenants::flow;
 use crate::state::Hub;
 
+/// Every privacy officer sees every version: the covenant is common to all parties
+/// (privacy_officer.proto, "covenant-approval: always").
 pub async fn list_covenant_versions(
-    _hub: &Hub,
+    hub: &Hub,
     _officer: &Officer,
-    _request: wire::ListCovenantVersionsRequest,
+    request: wire::ListCovenantVersionsRequest,
 ) -> Result<wire::ListCovenantVersionsResponse, Status> {
-    Err(Status::unimplemented(
-        "list_covenant_versions is not available yet",
-    ))
+    flow::list(hub, &request)
 }
 
 pub async fn get_covenant_version(
-    _hub: &Hub,
+    hub: &Hub,
     _officer: &Officer,
-    _request: wire::GetCovenantVersionRequest,
+    request: wire::GetCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, Status> {
-    Err(Status::unimplemented(
-        "get_covenant_version is not available yet",
-    ))
+    flow::get(hub, &request)
 }
 
 pub async fn propose_covenant_version(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::ProposeCovenantVersionRequest,
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::ProposeCovenantVersionRequest,
 ) -> Result<wire::ProposeCovenantVersionResponse, Status> {
-    Err(Status::unimplemented(
-        "propose_covenant_version is not available yet",
-    ))
+    flow::propose(hub, officer, request).await
 }
 
 pub async fn approve_covenant_version(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::ApproveCovenantVersionRequest,
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::ApproveCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, Status> {
-    Err(Status::unimplemented(
-        "approve_covenant_version is not available yet",
-    ))
+    flow::approve(hub, officer, request).await
 }
 
+/// Replays logged share decisions under the proposal; see
+/// [`crate::covenants::preview`] for what the log lets it replay and what not.
 pub async fn preview_covenant_change(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::PreviewCovenantChangeRequest,
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::PreviewCovenantChangeRequest,
 ) -> Result<BoxStream<wire::PreviewEvent>, Status> {
-    Err(Status::unimplemented(
-        "preview_covenant_change is not available yet",
-    ))
+    crate::covenants::preview::preview(hub, officer, request)
 }

@@ -1,0 +1,454 @@
+//! Proposing and approving versions, and reading them: the work behind the covenant
+//! RPCs of privacy_officer.proto.
+//!
+//! Every change runs under one lock, so two approvals cannot both see "one approval so
+//! far". Its order is the durability rule of the decision log: the covenant-approval
+//! entry is appended (and durable) BEFORE the store changes; when the log cannot take
+//! it the answer is UNAVAILABLE and nothing changed. An approval that completes article
+//! 13.1 appends an "approved" and then an "activated" entry, then writes the version in
+//! force, the superseded ones and the idempotency record in one atomic store batch, and
+//! only then switches [`crate::covenant_in_force`] and tells the agents. Should the hub
+//! stop between the log and the store, the log holds a step the store does not; the
+//! officer's retry appends it again (never the other way round).
+
+use std::sync::Arc;
+
+use tonic::Status;
+use treiter_policies::diagnostics::Diagnostics;
+use treiter_policies::vocab::Role;
+use treiter_policies::{Covenant, diff};
+use treiter_proto::v1 as wire;
+
+use super::record::{
+    self, ActorRecord, ApprovalRecord, IdempotencyRecord, VersionRecord, VersionStatus,
+};
+use super::rules::{self, MAX_DESCRIPTION_CHARS, MAX_TEXT_BYTES};
+use super::startup::now_ms;
+use super::wire as to_wire;
+use crate::log::entry::{ApprovalStep, CovenantApproval, HexHash, LogTime, PersonId, Requester};
+use crate::service::privacy_officer::Officer;
+use crate::state::Hub;
+use crate::store::{Batch, StoreError};
+
+/// Serialises every change to the versions (see the module doc).
+static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The name proposals are parsed under (shown in diagnostics).
+const PROPOSAL: &str = "proposal";
+
+fn store_failed(e: StoreError) -> Status {
+    Status::unavailable(format!(
+        "the hub's store could not record the covenant version: {e}; retry"
+    ))
+}
+
+fn actor(officer: &Officer) -> ActorRecord {
+    ActorRecord {
+        party: officer.party.oin.to_string(),
+        person: officer.person.id.clone(),
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    crate::log::hash::sha256(text.as_bytes()).to_hex()
+}
+
+/// Appends one step to the decision log; UNAVAILABLE when it could not be made durable.
+async fn log_step(
+    hub: &Hub,
+    officer: &Officer,
+    step: ApprovalStep,
+    record: &VersionRecord,
+) -> Result<u64, Status> {
+    let entry = step_entry(hub, officer, step, record)
+        .map_err(|e| Status::internal(format!("cannot form the log entry: {e}")))?;
+    hub.log.append(entry).await.map_err(|e| {
+        Status::unavailable(format!(
+            "the decision log could not durably record the covenant {} step: {e}; nothing was changed; retry",
+            match step {
+                ApprovalStep::Proposed => "proposal",
+                ApprovalStep::Approved => "approval",
+                ApprovalStep::Activated => "activation",
+            }
+        ))
+    })
+}
+
+fn step_entry(
+    hub: &Hub,
+    officer: &Officer,
+    step: ApprovalStep,
+    record: &VersionRecord,
+) -> Result<crate::log::Entry, crate::log::EntryError> {
+    let text_hash = crate::log::hash::Hash::from_hex(&record.sha256)
+        .unwrap_or_else(|| crate::log::hash::sha256(record.text.as_bytes()));
+    Ok(crate::log::Entry {
+        time: LogTime::from_datetime(hub.clock.now())?,
+        // The version in force when the step was taken (article 13.2); an activation
+        // entry therefore names the version it replaces, and `version` the new one.
+        covenant_version: hub.covenant.version(),
+        event: crate::log::Event::CovenantApproval(CovenantApproval {
+            actor: Requester {
+                party: treiter_policies::Oin::parse(officer.party.oin.as_str())
+                    .unwrap_or(treiter_policies::Oin(0)),
+                role: Role::PrivacyOfficer,
+                person: PersonId::parse(&officer.person.id)?,
+            },
+            step,
+            version: record.version,
+            text_hash: HexHash(text_hash),
+        }),
+    })
+}
+
+/// A stored version as the answer shows it, with text and diff when asked.
+fn view(
+    hub: &Hub,
+    record: &VersionRecord,
+    include_text: bool,
+    include_diff: bool,
+) -> wire::CovenantVersion {
+    let mut out = to_wire::version(record, &hub.parties);
+    let in_force = hub.covenant.current();
+    match Covenant::parse(&format!("version {}", record.version), &record.text) {
+        Ok(covenant) => {
+            let warnings = Diagnostics::new(
+                &format!("version {}", record.version),
+                &record.text,
+                covenant.warnings().to_vec(),
+            );
+            out.warnings = to_wire::diagnostics(&warnings, &record.text);
+            if include_diff && record.version != in_force.version() {
+                out.diff = diff::diff(&in_force, &covenant, &[]);
+            }
+        }
+        Err(d) => {
+            // Only valid texts are stored; say so rather than show nothing.
+            tracing::error!(
+                version = record.version,
+                "a stored covenant version does not parse"
+            );
+            out.warnings = to_wire::diagnostics(&d, &record.text);
+        }
+    }
+    if include_text {
+        out.text = record.text.clone();
+    }
+    out
+}
+
+fn not_found(version: u32) -> Status {
+    Status::not_found(format!("there is no covenant version {version}"))
+}
+
+/// ListCovenantVersions.
+pub fn list(
+    hub: &Hub,
+    request: &wire::ListCovenantVersionsRequest,
+) -> Result<wire::ListCovenantVersionsResponse, Status> {
+    let mut wanted = Vec::new();
+    for (i, word) in request.statuses.iter().enumerate() {
+        match (VersionStatus::parse(word), word.as_str()) {
+            (Some(s), _) => wanted.push(s),
+            // Never stored (module record): valid, matches nothing.
+            (None, "approved") => {}
+            (None, _) => {
+                return Err(Status::invalid_argument(format!(
+                    "statuses[{i}]: unknown status {word:?}; one of proposed, approved, in-force, superseded"
+                )));
+            }
+        }
+    }
+    let versions = record::all(hub.store.as_ref()).map_err(store_failed)?;
+    Ok(wire::ListCovenantVersionsResponse {
+        in_force: hub.covenant.version(),
+        versions: versions
+            .iter()
+            .rev()
+            .filter(|v| request.statuses.is_empty() || wanted.contains(&v.status))
+            .map(|v| to_wire::version(v, &hub.parties))
+            .collect(),
+    })
+}
+
+/// GetCovenantVersion.
+pub fn get(
+    hub: &Hub,
+    request: &wire::GetCovenantVersionRequest,
+) -> Result<wire::CovenantVersion, Status> {
+    let version = match request.version {
+        0 => hub.covenant.version(),
+        v => v,
+    };
+    let record = record::get(hub.store.as_ref(), version)
+        .map_err(store_failed)?
+        .ok_or_else(|| not_found(version))?;
+    Ok(view(
+        hub,
+        &record,
+        request.include_text,
+        request.include_diff,
+    ))
+}
+
+/// ProposeCovenantVersion.
+pub async fn propose(
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::ProposeCovenantVersionRequest,
+) -> Result<wire::ProposeCovenantVersionResponse, Status> {
+    if request.client_request_id.is_empty() {
+        return Err(Status::invalid_argument("client_request_id: required"));
+    }
+    if request.text.is_empty() {
+        return Err(Status::invalid_argument("text: empty"));
+    }
+    if request.text.len() > MAX_TEXT_BYTES {
+        return Err(Status::invalid_argument(format!(
+            "text: {} bytes, more than the {MAX_TEXT_BYTES} allowed",
+            request.text.len()
+        )));
+    }
+    let chars = request.description.chars().count();
+    if chars > MAX_DESCRIPTION_CHARS {
+        return Err(Status::invalid_argument(format!(
+            "description: {chars} characters, more than the {MAX_DESCRIPTION_CHARS} allowed"
+        )));
+    }
+    let _changes = CHANGES.lock().await;
+    let store = hub.store.as_ref();
+    let person = officer.person.id.as_str();
+    let fingerprint = sha256_hex(&format!(
+        "propose\0{}\0{}",
+        request.text, request.description
+    ));
+    if let Some(first) =
+        record::request(store, person, &request.client_request_id).map_err(store_failed)?
+    {
+        return if first.operation == "propose" && first.fingerprint == fingerprint {
+            let record = record::get(store, first.version)
+                .map_err(store_failed)?
+                .ok_or_else(|| not_found(first.version))?;
+            let version = view(hub, &record, false, true);
+            Ok(wire::ProposeCovenantVersionResponse {
+                accepted: true,
+                diagnostics: version.warnings.clone(),
+                version: Some(version),
+            })
+        } else {
+            Err(Status::already_exists(
+                "client_request_id was used before for another request",
+            ))
+        };
+    }
+    let text = request.text;
+    let proposed = match Covenant::parse(PROPOSAL, &text) {
+        Ok(c) => c,
+        Err(d) => {
+            return Ok(wire::ProposeCovenantVersionResponse {
+                accepted: false,
+                version: None,
+                diagnostics: to_wire::diagnostics(&d, &text),
+            });
+        }
+    };
+    let in_force = hub.covenant.current();
+    let highest = record::all(store)
+        .map_err(store_failed)?
+        .iter()
+        .map(|v| v.version)
+        .max()
+        .unwrap_or(0)
+        .max(in_force.version());
+    let mut problems = rules::check_proposal(&in_force, &proposed, highest, &text);
+    problems.extend(proposed.warnings().iter().cloned());
+    let diagnostics = Diagnostics::new(PROPOSAL, &text, problems);
+    let wire_diagnostics = to_wire::diagnostics(&diagnostics, &text);
+    if diagnostics.has_errors() {
+        return Ok(wire::ProposeCovenantVersionResponse {
+            accepted: false,
+            version: None,
+            diagnostics: wire_diagnostics,
+        });
+    }
+    let record = VersionRecord {
+        version: proposed.version(),
+        status: VersionStatus::Proposed,
+        sha256: sha256_hex(&text),
+        text,
+        description: request.description,
+        proposed_at_ms: Some(now_ms()),
+        proposed_by: Some(actor(officer)),
+        approvals: Vec::new(),
+        in_force_from_ms: None,
+        superseded_at_ms: None,
+        superseded_by: 0,
+    };
+    log_step(hub, officer, ApprovalStep::Proposed, &record).await?;
+    let mut batch = Batch::new();
+    record::put(&mut batch, &record);
+    record::put_request(
+        &mut batch,
+        person,
+        &request.client_request_id,
+        &IdempotencyRecord {
+            operation: "propose".into(),
+            fingerprint,
+            version: record.version,
+        },
+    );
+    store.apply(batch).map_err(store_failed)?;
+    tracing::info!(
+        version = record.version,
+        party = %officer.party.oin,
+        "covenant version proposed"
+    );
+    Ok(wire::ProposeCovenantVersionResponse {
+        accepted: true,
+        version: Some(view(hub, &record, false, true)),
+        diagnostics: wire_diagnostics,
+    })
+}
+
+/// ApproveCovenantVersion.
+pub async fn approve(
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::ApproveCovenantVersionRequest,
+) -> Result<wire::CovenantVersion, Status> {
+    if request.client_request_id.is_empty() {
+        return Err(Status::invalid_argument("client_request_id: required"));
+    }
+    if request.text_sha256.len() != 32 {
+        return Err(Status::invalid_argument(format!(
+            "text_sha256: {} bytes; a SHA-256 hash has 32",
+            request.text_sha256.len()
+        )));
+    }
+    let sha: String = request
+        .text_sha256
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let _changes = CHANGES.lock().await;
+    let store = hub.store.as_ref();
+    let person = officer.person.id.as_str();
+    let fingerprint = sha256_hex(&format!("approve\0{}\0{sha}", request.version));
+    if let Some(first) =
+        record::request(store, person, &request.client_request_id).map_err(store_failed)?
+    {
+        return if first.operation == "approve" && first.fingerprint == fingerprint {
+            let record = record::get(store, first.version)
+                .map_err(store_failed)?
+                .ok_or_else(|| not_found(first.version))?;
+            Ok(view(hub, &record, false, false))
+        } else {
+            Err(Status::already_exists(
+                "client_request_id was used before for another request",
+            ))
+        };
+    }
+    let mut record = record::get(store, request.version)
+        .map_err(store_failed)?
+        .ok_or_else(|| not_found(request.version))?;
+    if record.sha256 != sha {
+        return Err(Status::failed_precondition(format!(
+            "the text hash {sha} is not that of version {} ({}): the text is not what you reviewed; review it again (`hubctl covenant diff {}`) (art. 13.1)",
+            record.version, record.sha256, record.version
+        )));
+    }
+    let in_force = hub.covenant.current();
+    match record.status {
+        VersionStatus::Superseded => {
+            return Err(Status::failed_precondition(format!(
+                "version {} is superseded: it is no longer above version {} in force and can never take effect (art. 13.2)",
+                record.version,
+                in_force.version()
+            )));
+        }
+        VersionStatus::InForce => {
+            return Err(Status::failed_precondition(format!(
+                "version {} is in force already; nothing is left to approve (art. 13.1)",
+                record.version
+            )));
+        }
+        VersionStatus::Proposed if record.version <= in_force.version() => {
+            return Err(Status::failed_precondition(format!(
+                "version {} is not above version {} in force (art. 13.2)",
+                record.version,
+                in_force.version()
+            )));
+        }
+        VersionStatus::Proposed => {}
+    }
+    let party = officer.party.oin.to_string();
+    if let Some(earlier) = record.approvals.iter().find(|a| a.by.party == party) {
+        return Err(Status::already_exists(format!(
+            "{} approved version {} already (person {}); each party counts once (art. 13.1)",
+            officer.party.name, record.version, earlier.by.person
+        )));
+    }
+    let now = now_ms();
+    record.approvals.push(ApprovalRecord {
+        by: actor(officer),
+        at_ms: now,
+        sha256: sha,
+    });
+    let takes_effect =
+        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties)).is_none();
+    // Parsed before anything is logged: a stored text that no longer parses must not
+    // be logged as activated.
+    let new = if takes_effect {
+        Some(
+            Covenant::parse(&format!("version {}", record.version), &record.text).map_err(
+                |_| Status::internal(format!("stored version {} does not parse", record.version)),
+            )?,
+        )
+    } else {
+        None
+    };
+    log_step(hub, officer, ApprovalStep::Approved, &record).await?;
+    let mut batch = Batch::new();
+    if new.is_some() {
+        log_step(hub, officer, ApprovalStep::Activated, &record).await?;
+        record.status = VersionStatus::InForce;
+        record.in_force_from_ms = Some(now);
+        for mut other in record::all(store).map_err(store_failed)? {
+            let replaced = other.status == VersionStatus::InForce
+                || (other.status == VersionStatus::Proposed && other.version < record.version);
+            if other.version != record.version && replaced {
+                other.status = VersionStatus::Superseded;
+                other.superseded_at_ms = Some(now);
+                other.superseded_by = record.version;
+                record::put(&mut batch, &other);
+            }
+        }
+    }
+    record::put(&mut batch, &record);
+    record::put_request(
+        &mut batch,
+        person,
+        &request.client_request_id,
+        &IdempotencyRecord {
+            operation: "approve".into(),
+            fingerprint,
+            version: record.version,
+        },
+    );
+    store.apply(batch).map_err(store_failed)?;
+    tracing::info!(
+        version = record.version,
+        party = %officer.party.oin,
+        "covenant version approved"
+    );
+    if let Some(new) = new {
+        let old = hub.covenant.replace(Arc::new(new));
+        tracing::info!(
+            from = old.version(),
+            to = record.version,
+            "covenant version in force switched (art. 13.1 met)"
+        );
+        super::agents::broadcast(hub);
+    }
+    Ok(view(hub, &record, false, false))
+}

@@ -1,0 +1,568 @@
+//! `hubctl covenant ...`: covenant versions (article 13) for privacy officers: list,
+//! show, propose, diff, approve, preview. Each maps to one RPC of the `PrivacyOfficer`
+//! service (`proto/treiter/hub/v1/privacy_officer.proto`).
+//!
+//! An approval binds to the SHA-256 of the text (article 13.1): `approve` shows the
+//! version's `covenant diff` and hash and asks for confirmation, and sends exactly the
+//! hash it showed; scripts pass `--sha256 HEX` (the hash they reviewed) or `--yes`.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Subcommand};
+use serde_json::{Value, json};
+use tonic::Code;
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::privacy_officer_client::PrivacyOfficerClient;
+
+use crate::commands::new_request_id;
+use crate::error::Error;
+use crate::hub::{CALL_TIMEOUT, Hub, Retry};
+use crate::report::{party_name, person_words};
+use crate::when;
+
+/// The statuses of `CovenantVersion.status`.
+const STATUSES: [&str; 4] = ["proposed", "approved", "in-force", "superseded"];
+
+/// `hubctl covenant ...`.
+#[derive(Debug, Subcommand)]
+pub enum CovenantCommand {
+    /// The versions of the encoded covenant, newest first, and the one in force.
+    List(ListArgs),
+    /// One version: status, text hash, description, approvals, what article 13.1 still
+    /// needs; with --text, the encoded covenant itself.
+    Show(ShowArgs),
+    /// Propose a new version from a covenant file (the version it declares must be
+    /// higher than every existing one). Prints every error and warning with
+    /// line:column, as `covenant check` does; proposing is not approving.
+    #[command(
+        after_help = "Example:\n  hubctl covenant propose treiteraanpak-v2.covenant --description \"art. 6.3: locatie no longer shared\""
+    )]
+    Propose(ProposeArgs),
+    /// The `covenant diff` of a version against the version in force.
+    Diff(VersionArg),
+    /// Approve a proposed version for your party (art. 13.1): shows the diff and the
+    /// text's SHA-256 and asks for confirmation; the approval binds to that hash.
+    #[command(
+        after_help = "Examples:\n  hubctl covenant approve 2\n  hubctl covenant approve 2 --sha256 3f2a...   (the hash you reviewed)\n  hubctl covenant approve 2 --yes"
+    )]
+    Approve(ApproveArgs),
+    /// What a version (or a draft file) would change in past decisions.
+    Preview(PreviewArgs),
+}
+
+/// `covenant list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only versions with this status (repeat for several).
+    #[arg(long, value_parser = STATUSES)]
+    pub status: Vec<String>,
+}
+
+/// A command naming one version.
+#[derive(Debug, Args)]
+pub struct VersionArg {
+    /// The version number.
+    #[arg(value_name = "VERSION")]
+    pub number: u32,
+}
+
+/// `covenant show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The version number; 0 for the version in force.
+    #[arg(value_name = "VERSION")]
+    pub number: u32,
+    /// Also print the encoded covenant.
+    #[arg(long)]
+    pub text: bool,
+}
+
+/// `covenant propose`.
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// The covenant file.
+    pub file: PathBuf,
+    /// What changes and why, for the approvers (at most 2000 characters, no personal
+    /// data).
+    #[arg(long)]
+    pub description: String,
+}
+
+/// `covenant approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The version to approve.
+    #[arg(value_name = "VERSION")]
+    pub number: u32,
+    /// The SHA-256 (64 hex digits) of the text you reviewed; no question is asked.
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Approve the version's current text without asking (the diff and hash are still
+    /// printed).
+    #[arg(long, conflicts_with = "sha256")]
+    pub yes: bool,
+}
+
+/// `covenant preview`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["number", "file"])))]
+pub struct PreviewArgs {
+    /// A stored version.
+    #[arg(value_name = "VERSION")]
+    pub number: Option<u32>,
+    /// A draft covenant file, not proposed.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_hex(text: &str) -> Result<Vec<u8>, Error> {
+    let text = text.trim();
+    let bad = || Error::Usage(format!("--sha256 {text:?}: expected 64 hex digits"));
+    if text.len() != 64 || !text.is_ascii() {
+        return Err(bad());
+    }
+    (0..32)
+        .map(|i| {
+            text.get(2 * i..2 * i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
+
+fn read_file(path: &PathBuf) -> Result<String, Error> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn write(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    out.write_all(text.as_bytes()).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)
+}
+
+fn pretty(out: &mut dyn Write, value: &Value) -> Result<(), Error> {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
+    s.push('\n');
+    write(out, &s)
+}
+
+fn ts_json(ts: Option<&prost_types::Timestamp>) -> Value {
+    ts.and_then(when::rfc3339)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+fn person_json(p: Option<&wire::Person>) -> Value {
+    match p {
+        None => Value::Null,
+        Some(p) => json!({
+            "id": p.id,
+            "party": p.party.as_ref().map(|p| json!({"oin": p.oin, "name": p.name, "kind": p.kind})),
+        }),
+    }
+}
+
+fn diagnostic_json(d: &wire::CovenantDiagnostic) -> Value {
+    json!({
+        "severity": d.severity, "code": d.code, "message": d.message,
+        "line": d.line, "column": d.column, "end_line": d.end_line, "end_column": d.end_column,
+        "help": d.help, "article": d.article,
+    })
+}
+
+/// A version as JSON.
+pub fn version_json(v: &wire::CovenantVersion) -> Value {
+    json!({
+        "version": v.version,
+        "status": v.status,
+        "text_sha256": hex(&v.text_sha256),
+        "description": v.description,
+        "proposed_at": ts_json(v.proposed_at.as_ref()),
+        "proposed_by": person_json(v.proposed_by.as_ref()),
+        "approvals": v.approvals.iter().map(|a| json!({
+            "approver": person_json(a.approver.as_ref()),
+            "approved_at": ts_json(a.approved_at.as_ref()),
+            "text_sha256": hex(&a.text_sha256),
+        })).collect::<Vec<_>>(),
+        "approvals_missing": v.approvals_missing,
+        "in_force_from": ts_json(v.in_force_from.as_ref()),
+        "superseded_at": ts_json(v.superseded_at.as_ref()),
+        "superseded_by": v.superseded_by,
+        "warnings": v.warnings.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        "text": if v.text.is_empty() { Value::Null } else { Value::String(v.text.clone()) },
+        "diff": if v.diff.is_empty() { Value::Null } else { Value::String(v.diff.clone()) },
+    })
+}
+
+/// One diagnostic as `covenant check` prints it: `FILE:line:col: error[code]: message`.
+pub fn diagnostic_line(source: &str, d: &wire::CovenantDiagnostic) -> String {
+    let mut line = format!(
+        "{source}:{}:{}: {}[covenant::{}]: {}",
+        d.line, d.column, d.severity, d.code, d.message
+    );
+    if !d.article.is_empty() {
+        line.push_str(&format!(" (art. {})", d.article));
+    }
+    if !d.help.is_empty() {
+        line.push_str(&format!(" (help: {})", d.help));
+    }
+    line.push('\n');
+    line
+}
+
+/// A version in words.
+pub fn version_words(v: &wire::CovenantVersion) -> String {
+    let mut s = format!("covenant version {}: {}\n", v.version, v.status);
+    s.push_str(&format!("  text sha256:  {}\n", hex(&v.text_sha256)));
+    if !v.description.is_empty() {
+        s.push_str(&format!("  description:  {}\n", v.description));
+    }
+    match &v.proposed_by {
+        Some(p) => s.push_str(&format!(
+            "  proposed:     {} by {}\n",
+            when::show_ts(v.proposed_at.as_ref()),
+            person_words(Some(p))
+        )),
+        None => s.push_str("  proposed:     - (the version the hub was first started with)\n"),
+    }
+    for a in &v.approvals {
+        s.push_str(&format!(
+            "  approved:     {} by {}\n",
+            when::show_ts(a.approved_at.as_ref()),
+            person_words(a.approver.as_ref())
+        ));
+    }
+    if !v.approvals_missing.is_empty() {
+        s.push_str(&format!("  still needed: {}\n", v.approvals_missing));
+    }
+    if v.in_force_from.is_some() {
+        s.push_str(&format!(
+            "  in force:     from {}\n",
+            when::show_ts(v.in_force_from.as_ref())
+        ));
+    }
+    if v.superseded_by != 0 {
+        s.push_str(&format!(
+            "  superseded:   {} by version {}\n",
+            when::show_ts(v.superseded_at.as_ref()),
+            v.superseded_by
+        ));
+    }
+    for w in &v.warnings {
+        s.push_str(&format!(
+            "  {}",
+            diagnostic_line(&format!("version {}", v.version), w)
+        ));
+    }
+    s
+}
+
+fn list_words(list: &wire::ListCovenantVersionsResponse) -> String {
+    let mut s = format!("in force: version {}\n", list.in_force);
+    for v in &list.versions {
+        let parties: Vec<String> = v
+            .approvals
+            .iter()
+            .map(|a| party_name(a.approver.as_ref().and_then(|p| p.party.as_ref())))
+            .collect();
+        let mut line = format!("  {:>4}  {:<11}", v.version, v.status);
+        if !parties.is_empty() {
+            line.push_str(&format!("  approved by {}", parties.join(", ")));
+        }
+        if !v.approvals_missing.is_empty() {
+            line.push_str(&format!("  ({})", v.approvals_missing));
+        }
+        if !v.description.is_empty() {
+            line.push_str(&format!("\n        {}", v.description));
+        }
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+fn hub_error(status: tonic::Status) -> Error {
+    Error::Hub {
+        code: status.code(),
+        message: status.message().to_owned(),
+        hint: None,
+    }
+}
+
+async fn get(
+    hub: &mut Hub,
+    version: u32,
+    text: bool,
+    diff: bool,
+) -> Result<wire::CovenantVersion, Error> {
+    let req = wire::GetCovenantVersionRequest {
+        version,
+        include_text: text,
+        include_diff: diff,
+    };
+    hub.call_on(
+        PrivacyOfficerClient::new,
+        Retry::Once,
+        CALL_TIMEOUT,
+        |mut c| {
+            let r = req;
+            async move { c.get_covenant_version(r).await }
+        },
+    )
+    .await
+}
+
+/// Runs one `hubctl covenant` command.
+pub async fn run(
+    hub: &mut Hub,
+    out: &mut dyn Write,
+    json: bool,
+    input: &mut dyn BufRead,
+    command: CovenantCommand,
+) -> Result<(), Error> {
+    match command {
+        CovenantCommand::List(a) => {
+            let req = wire::ListCovenantVersionsRequest { statuses: a.status };
+            let list = hub
+                .call_on(
+                    PrivacyOfficerClient::new,
+                    Retry::Once,
+                    CALL_TIMEOUT,
+                    |mut c| {
+                        let r = req.clone();
+                        async move { c.list_covenant_versions(r).await }
+                    },
+                )
+                .await?;
+            if json {
+                pretty(
+                    out,
+                    &json!({
+                        "in_force": list.in_force,
+                        "versions": list.versions.iter().map(version_json).collect::<Vec<_>>(),
+                    }),
+                )
+            } else {
+                write(out, &list_words(&list))
+            }
+        }
+        CovenantCommand::Show(a) => {
+            let v = get(hub, a.number, a.text, false).await?;
+            if json {
+                return pretty(out, &version_json(&v));
+            }
+            let mut s = version_words(&v);
+            if a.text {
+                s.push('\n');
+                s.push_str(&v.text);
+            }
+            write(out, &s)
+        }
+        CovenantCommand::Diff(a) => {
+            let v = get(hub, a.number, false, true).await?;
+            if json {
+                return pretty(out, &version_json(&v));
+            }
+            if v.diff.is_empty() {
+                write(
+                    out,
+                    &format!(
+                        "version {} is the version in force: no difference\n",
+                        v.version
+                    ),
+                )
+            } else {
+                write(out, &v.diff)
+            }
+        }
+        CovenantCommand::Propose(a) => {
+            let text = read_file(&a.file)?;
+            let req = wire::ProposeCovenantVersionRequest {
+                client_request_id: new_request_id(),
+                text,
+                description: a.description,
+            };
+            let answer = hub
+                .call_on(
+                    PrivacyOfficerClient::new,
+                    Retry::Once,
+                    CALL_TIMEOUT,
+                    |mut c| {
+                        let r = req.clone();
+                        async move { c.propose_covenant_version(r).await }
+                    },
+                )
+                .await?;
+            let source = a.file.display().to_string();
+            if json {
+                pretty(
+                    out,
+                    &json!({
+                        "accepted": answer.accepted,
+                        "version": answer.version.as_ref().map(version_json),
+                        "diagnostics": answer.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+                    }),
+                )?;
+            }
+            let lines: String = answer
+                .diagnostics
+                .iter()
+                .map(|d| diagnostic_line(&source, d))
+                .collect();
+            match (&answer.version, answer.accepted) {
+                (Some(v), true) => {
+                    if !json {
+                        write(
+                            out,
+                            &format!(
+                                "{lines}proposed: {}\n{}\nit takes effect once privacy officers of two parties, one a gemeente, approved it (art. 13.1): hubctl covenant approve {}\n",
+                                version_words(v),
+                                v.diff,
+                                v.version
+                            ),
+                        )?;
+                    }
+                    Ok(())
+                }
+                _ => {
+                    let errors = answer
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.severity == "error")
+                        .count();
+                    Err(Error::Hub {
+                        code: Code::InvalidArgument,
+                        message: format!(
+                            "the hub did not accept {source}: {errors} error(s); nothing was stored\n{}",
+                            lines.trim_end()
+                        ),
+                        hint: Some("fix the lines named and propose again; `covenant check` shows the same".into()),
+                    })
+                }
+            }
+        }
+        CovenantCommand::Approve(a) => {
+            let sha = match &a.sha256 {
+                Some(given) => parse_hex(given)?,
+                None => {
+                    let v = get(hub, a.number, false, true).await?;
+                    if !json {
+                        write(
+                            out,
+                            &format!(
+                                "{}\n{}\nApproving binds your party's approval to text sha256 {}\n",
+                                version_words(&v),
+                                v.diff,
+                                hex(&v.text_sha256)
+                            ),
+                        )?;
+                    }
+                    if !a.yes {
+                        write(
+                            out,
+                            &format!("Approve version {} for your party? Type yes: ", v.version),
+                        )?;
+                        let mut answer = String::new();
+                        input.read_line(&mut answer).map_err(Error::Output)?;
+                        if answer.trim() != "yes" {
+                            return Err(Error::Usage(
+                                "not approved: the answer was not \"yes\"; nothing was sent".into(),
+                            ));
+                        }
+                    }
+                    v.text_sha256
+                }
+            };
+            let req = wire::ApproveCovenantVersionRequest {
+                client_request_id: new_request_id(),
+                version: a.number,
+                text_sha256: sha,
+            };
+            let v = hub
+                .call_on(
+                    PrivacyOfficerClient::new,
+                    Retry::Once,
+                    CALL_TIMEOUT,
+                    |mut c| {
+                        let r = req.clone();
+                        async move { c.approve_covenant_version(r).await }
+                    },
+                )
+                .await?;
+            if json {
+                return pretty(out, &version_json(&v));
+            }
+            let effect = if v.status == "in-force" {
+                "version is now in force: the hub and its agents decide with it (art. 13.1, 13.2)"
+                    .to_owned()
+            } else {
+                format!("not in force yet: {}", v.approvals_missing)
+            };
+            write(out, &format!("approved.\n{}{effect}\n", version_words(&v)))
+        }
+        CovenantCommand::Preview(a) => {
+            let proposal = match (a.number, &a.file) {
+                (_, Some(file)) => {
+                    wire::preview_covenant_change_request::Proposal::Text(read_file(file)?)
+                }
+                (Some(v), None) => wire::preview_covenant_change_request::Proposal::Version(v),
+                (None, None) => return Err(Error::Usage("name a VERSION or --file FILE".into())),
+            };
+            let req = wire::PreviewCovenantChangeRequest {
+                proposal: Some(proposal),
+                ..Default::default()
+            };
+            let mut stream = hub
+                .call_on(
+                    PrivacyOfficerClient::new,
+                    Retry::Once,
+                    CALL_TIMEOUT,
+                    |mut c| {
+                        let r = req.clone();
+                        async move { c.preview_covenant_change(r).await }
+                    },
+                )
+                .await?;
+            let mut changes = 0u64;
+            while let Some(event) = stream.message().await.map_err(hub_error)? {
+                if let Some(change) = event.change {
+                    changes += 1;
+                    let line = format!(
+                        "leaf {}: {} {} for {}: {:?}\n",
+                        change.leaf_index,
+                        change.case_id,
+                        change.category,
+                        change.purpose,
+                        change.changed
+                    );
+                    if !json {
+                        write(out, &line)?;
+                    }
+                }
+                if let Some(summary) = event.summary {
+                    let text = format!(
+                        "version {} -> {}: {} replayed, {} unchanged, {} outcome changed, {} fields changed, {} other; {changes} of your party's shown\n",
+                        summary.from_version,
+                        summary.to_version,
+                        summary.replayed,
+                        summary.unchanged,
+                        summary.outcome_changed,
+                        summary.fields_changed,
+                        summary.other_changed
+                    );
+                    if json {
+                        pretty(out, &json!({"summary": text.trim_end()}))?;
+                    } else {
+                        write(out, &text)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
