@@ -5,6 +5,8 @@
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
 //! - `casefile`: case files with a real agent per party answering from JSON exports.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
+//!   notifications.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
@@ -18,6 +20,7 @@ mod casefile;
 mod cases;
 mod hubctl;
 mod link;
+mod officer;
 mod questions;
 mod refusal;
 mod restart;

@@ -34,6 +34,8 @@ pub enum Space {
     /// Answers to queued questions, kept from the moment the question leaves the outbox
     /// until their reader has stored what it made of them, by request id.
     LateAnswers,
+    /// Inzage requests and their overviews (article 11), by inzage id.
+    Inzages,
 }
 
 impl Space {
@@ -48,6 +50,7 @@ impl Space {
             Space::CaseFiles => 6,
             Space::Notifications => 7,
             Space::LateAnswers => 8,
+            Space::Inzages => 9,
         }
     }
 
@@ -70,6 +73,7 @@ impl fmt::Display for Space {
             Space::CaseFiles => "case-files",
             Space::Notifications => "notifications",
             Space::LateAnswers => "late-answers",
+            Space::Inzages => "inzages",
         };
         f.write_str(name)
     }

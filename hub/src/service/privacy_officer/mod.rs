@@ -14,9 +14,11 @@
 
 pub mod covenant;
 pub mod figures;
+mod idempotency;
 pub mod inzage;
 pub mod log_access;
 pub mod notices;
+mod render;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,6 +33,10 @@ use crate::identity::IdentityError;
 use crate::parties::Party;
 use crate::persons::Person;
 use crate::state::{Caller, Hub};
+
+/// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
+/// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
+static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A server stream of `T`, boxed.
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
