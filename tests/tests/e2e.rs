@@ -5,6 +5,7 @@
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
 //! - `casefile`: case files with a real agent per party answering from JSON exports.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
 //! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
 //!   notifications.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
@@ -19,6 +20,7 @@ mod agent_ops;
 mod casefile;
 mod cases;
 mod hubctl;
+mod hubctl_officer;
 mod link;
 mod officer;
 mod questions;

@@ -30,19 +30,34 @@ const PO_GGD: &str = "p-ggd-090";
 
 /// Distinctive synthetic values planted in the partners' records: none of them may
 /// ever appear in the log, an inzage overview or a notification.
-const PLANTED: [&str; 4] = [
+pub(crate) const PLANTED: [&str; 4] = [
     "ZZQ-incident-7781",
     "ZZQ-huur-5524",
     "ZZQ-om-3310",
     "ZZQ-diagnose-9902",
 ];
 
-fn oin(slug: &str) -> &'static str {
+pub(crate) fn oin(slug: &str) -> &'static str {
     PARTIES.iter().find(|p| p.slug == slug).expect("party").oin
 }
 
-fn dader() -> String {
-    "d1".repeat(32)
+/// The test's covenant pseudonym key (as in hubctl.rs): 32 bytes of 0x42.
+pub(crate) const KEY_BYTES: [u8; 32] = [0x42; 32];
+/// The dader's synthetic identifying data: name, date of birth, postcode, house number.
+pub(crate) const DADER: [&str; 4] = ["Tobias Testdader", "1980-01-01", "1091 AB", "12"];
+
+/// The dader's keyed pseudonym, as `hubctl subject add` computes it.
+pub(crate) fn dader() -> String {
+    treiter_proto::pseudonym::PseudonymKey::from_bytes(&KEY_BYTES)
+        .expect("key")
+        .pseudonym(&treiter_proto::pseudonym::Identity {
+            name: DADER[0],
+            birth_date: DADER[1],
+            postcode: DADER[2],
+            house_number: DADER[3],
+        })
+        .expect("pseudonym")
+        .to_hex()
 }
 
 fn slachtoffer() -> String {
@@ -91,15 +106,15 @@ fn write_exports(root: &Path) {
 
 /// A hub with agents for every party but the GGD, whose link offers a record carrying
 /// `diagnose` (so the hub itself rejects it, article 7.1).
-struct World {
-    pki: Pki,
-    hub: TestHub,
+pub(crate) struct World {
+    pub(crate) pki: Pki,
+    pub(crate) hub: TestHub,
     agents: JsonAgents,
     careless: tokio::task::JoinHandle<()>,
 }
 
 impl World {
-    async fn start() -> World {
+    pub(crate) async fn start() -> World {
         let pki = Pki::new();
         let hub = TestHub::start(&pki).await;
         let exports = pki.dir.path().join("exports");
@@ -125,7 +140,7 @@ impl World {
         }
     }
 
-    async fn coordinator(&self, person: &str) -> CoordinatorClient<HubChannel> {
+    pub(crate) async fn coordinator(&self, person: &str) -> CoordinatorClient<HubChannel> {
         CoordinatorClient::new(person_channel(&self.pki, person, self.hub.addr).await)
     }
 
@@ -136,7 +151,7 @@ impl World {
     /// A case in aanpak with a dader and a slachtoffer, and one case file for the
     /// stadsdeelregisseur: shares from politie, OM and De Gracht, and a rejected one
     /// from the GGD. Returns the case id.
-    async fn case_with_shares(&self) -> String {
+    pub(crate) async fn case_with_shares(&self) -> String {
         let mut sdr = self.coordinator(SDR_OOST).await;
         let case = sdr
             .create_case(wire::CreateCaseRequest {
@@ -179,7 +194,11 @@ impl World {
         case
     }
 
-    async fn case_file(&self, c: &mut CoordinatorClient<HubChannel>, case: &str) -> wire::CaseFile {
+    pub(crate) async fn case_file(
+        &self,
+        c: &mut CoordinatorClient<HubChannel>,
+        case: &str,
+    ) -> wire::CaseFile {
         c.request_case_file(wire::CaseFileRequest {
             client_request_id: String::new(),
             case_id: case.into(),
@@ -193,7 +212,7 @@ impl World {
         .into_inner()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.careless.abort();
         self.agents.stop().await;
         self.hub.stop().await;
