@@ -415,3 +415,67 @@ pub fn notifications(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(source: &str, outcome: &str) -> wire::LogEntry {
+        let party = |name: &str| wire::Party {
+            oin: "00000002000000000002".into(),
+            name: name.into(),
+            kind: String::new(),
+        };
+        wire::LogEntry {
+            leaf_index: 7,
+            leaf_hash: vec![0xab; 32],
+            kind: "share-decision".into(),
+            case_id: "C-2026-0001".into(),
+            share_decision: Some(wire::ShareDecisionLog {
+                source: Some(party(source)),
+                recipient: Some(wire::Person {
+                    id: "p-gemeente-004".into(),
+                    party: Some(party("Gemeente Amsterdam")),
+                    roles: vec!["stadsdeelregisseur".into()],
+                    stadsdeel: "oost".into(),
+                }),
+                category: "zorgbetrokkenheid".into(),
+                purpose: "aanpak".into(),
+                fields_offered: vec!["diagnose".into(), "zorg_betrokken".into()],
+                decision: Some(wire::ShareDecision {
+                    outcome: outcome.into(),
+                    articles: vec!["7.1".into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_keeps_one_line_per_entry() {
+        let text = entries_csv(&[share("Openbaar Ministerie, Amsterdam", "reject")]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[1].contains("\"Openbaar Ministerie, Amsterdam\""),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].contains("diagnose;zorg_betrokken"));
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn the_table_names_parties_and_offered_fields_of_a_refused_share() {
+        let text = entries_table(&[share("GGD Amsterdam", "reject")]);
+        assert!(
+            text.contains("GGD Amsterdam → Gemeente Amsterdam (stadsdeelregisseur)"),
+            "{text}"
+        );
+        assert!(text.contains("offered diagnose, zorg_betrokken"), "{text}");
+        assert!(text.contains("art. 7.1"), "{text}");
+        assert_eq!(entries_table(&[]), "no log entries of your party match\n");
+    }
+}

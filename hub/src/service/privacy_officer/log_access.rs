@@ -44,9 +44,16 @@ pub struct Visibility {
 
 impl Visibility {
     pub fn new(officer: &Officer) -> Self {
+        Self::of(
+            render::engine_oin(&officer.party.oin),
+            officer.party.kind == PartyKind::Gemeente,
+        )
+    }
+
+    fn of(party: EngineOin, gemeente: bool) -> Self {
         Visibility {
-            party: render::engine_oin(&officer.party.oin),
-            gemeente: officer.party.kind == PartyKind::Gemeente,
+            party,
+            gemeente,
             share_cases: BTreeSet::new(),
             read_up_to: 0,
         }
@@ -508,4 +515,153 @@ pub async fn get_consistency_proof(
         to_tree_size: to,
         hashes: hashes.iter().map(|h| h.as_bytes().to_vec()).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::entry::tests::{oin, sample, time};
+    use crate::log::entry::{
+        ApprovalStep, CaseChange, CaseId, CovenantApproval, HexHash, PersonId, Requester,
+        RetentionDeletion,
+    };
+    use crate::log::{Hash, LogKey, LogOptions};
+    use treiter_policies::vocab::Role;
+
+    const POLITIE: &str = "00000002000000000002";
+    const DEGRACHT: &str = "00000004000000000004";
+    const GEMEENTE: &str = "00000001000000000001";
+
+    fn actor(party: &str, person: &str) -> Requester {
+        Requester {
+            party: oin(party),
+            role: Role::Partnercontact,
+            person: PersonId::parse(person).unwrap(),
+        }
+    }
+
+    fn entry(event: Event) -> Entry {
+        Entry {
+            time: time(1_795_000_100_000),
+            covenant_version: 3,
+            event,
+        }
+    }
+
+    fn deletion(case: &str) -> Entry {
+        entry(Event::RetentionDeletion(RetentionDeletion {
+            case: CaseId::parse(case).unwrap(),
+            case_ended: time(1_795_000_000_000),
+            article: "9.1".parse().unwrap(),
+        }))
+    }
+
+    /// A log of: 0 a politie → gemeente share in C-2026-0007; 1 De Gracht registers
+    /// politie as a participant; 2 and 3 retention deletions of C-2026-0007 and
+    /// C-2026-0008; 4 a covenant approval by De Gracht.
+    async fn log(dir: &std::path::Path) -> Log {
+        let key = LogKey::from_pkcs8(
+            "hub.example/decision-log",
+            &crate::log::key::generate_pkcs8().unwrap(),
+        )
+        .unwrap();
+        let (log, _) = Log::open(dir, key, LogOptions::default()).unwrap();
+        let entries = [
+            sample(0),
+            entry(Event::CaseChange(CaseChange {
+                actor: actor(DEGRACHT, "p-degracht-010"),
+                case: CaseId::parse("C-2026-0007").unwrap(),
+                change: CaseChangeKind::ParticipantAdded {
+                    party: oin(POLITIE),
+                },
+            })),
+            deletion("C-2026-0007"),
+            deletion("C-2026-0008"),
+            entry(Event::CovenantApproval(CovenantApproval {
+                actor: actor(DEGRACHT, "p-degracht-090"),
+                step: ApprovalStep::Approved,
+                version: 4,
+                text_hash: HexHash(Hash([1; 32])),
+            })),
+        ];
+        for e in entries {
+            log.append(e).await.unwrap();
+        }
+        log
+    }
+
+    fn seen(log: &Log, party: &str, gemeente: bool, from: u64) -> Vec<u64> {
+        let mut v = Visibility::of(oin(party), gemeente);
+        (from..log.tree_size())
+            .filter(|&i| v.sees(log, i, &log.entry(i).unwrap().entry).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_kind_is_seen_by_the_parties_article_10_3_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path()).await;
+        // Politie: its share, the change naming it, the deletion of its share's case,
+        // the covenant approval; not the other case's deletion.
+        assert_eq!(seen(&log, POLITIE, false, 0), [0, 1, 2, 4]);
+        // Reading from the middle still finds the share before the deletion.
+        assert_eq!(seen(&log, POLITIE, false, 2), [2, 4]);
+        // De Gracht: its own change and the approval only.
+        assert_eq!(seen(&log, DEGRACHT, false, 0), [1, 4]);
+        // The gemeente: its share and every deletion.
+        assert_eq!(seen(&log, GEMEENTE, true, 0), [0, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn share_filters_leave_out_other_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log(dir.path()).await;
+        let filters = |r: wire::QueryLogRequest| Filters::parse(&r).unwrap();
+        let matching = |f: &Filters| -> Vec<u64> {
+            (0..log.tree_size())
+                .filter(|&i| f.matches(oin(POLITIE), &log.entry(i).unwrap().entry))
+                .collect()
+        };
+        assert_eq!(matching(&filters(Default::default())), [0, 1, 2, 3, 4]);
+        let provided = filters(wire::QueryLogRequest {
+            direction: "provided".into(),
+            ..Default::default()
+        });
+        assert_eq!(matching(&provided), [0]);
+        let received = filters(wire::QueryLogRequest {
+            direction: "received".into(),
+            ..Default::default()
+        });
+        assert!(matching(&received).is_empty());
+        let kinds = filters(wire::QueryLogRequest {
+            kinds: vec!["retention-deletion".into()],
+            case_id: "C-2026-0008".into(),
+            ..Default::default()
+        });
+        assert_eq!(matching(&kinds), [3]);
+        for bad in [
+            wire::QueryLogRequest {
+                kinds: vec!["gossip".into()],
+                ..Default::default()
+            },
+            wire::QueryLogRequest {
+                outcomes: vec!["maybe".into()],
+                ..Default::default()
+            },
+            wire::QueryLogRequest {
+                subject: Some(wire::SubjectPseudonym {
+                    hex: "Jan Jansen".into(),
+                }),
+                ..Default::default()
+            },
+        ] {
+            let e = Filters::parse(&bad).err().expect("refused");
+            assert_eq!(e.code(), tonic::Code::InvalidArgument);
+            assert!(
+                !e.message().contains("Jan"),
+                "no value echoed: {}",
+                e.message()
+            );
+        }
+    }
 }
