@@ -27,6 +27,7 @@ const PO_GEMEENTE: &str = "p-gemeente-090";
 const PO_POLITIE: &str = "p-politie-090";
 const PO_DEGRACHT: &str = "p-degracht-090";
 const PO_GGD: &str = "p-ggd-090";
+const PO_OM: &str = "p-om-090";
 
 /// Distinctive synthetic values planted in the partners' records: none of them may
 /// ever appear in the log, an inzage overview or a notification.
@@ -833,5 +834,49 @@ async fn rejected_and_emergency_shares_notify_the_source_privacy_officer() {
         .await
         .expect_err("unknown verdict");
     assert_eq!(bad.code(), Code::InvalidArgument);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn evaluation_figures_are_counts_with_small_cells_suppressed() {
+    let world = World::start().await;
+    world.case_with_shares().await;
+    let mut po = world.officer(PO_OM).await;
+    let now = std::time::SystemTime::now();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let figures = po
+        .get_evaluation_figures(wire::EvaluationFiguresRequest {
+            period: Some(wire::Period {
+                from: Some(prost_types::Timestamp::from(now - 2 * day)),
+                until: Some(prost_types::Timestamp::from(now + day)),
+            }),
+        })
+        .await
+        .expect("figures")
+        .into_inner();
+    assert_eq!(figures.min_cell_size, 5);
+    let registered = figures
+        .figures
+        .iter()
+        .find(|f| f.measure == "cases-registered" && f.stadsdeel == "oost")
+        .expect("one case registered in oost");
+    assert!(registered.suppressed, "one case is below the cell size");
+    assert_eq!(registered.count, 0);
+    assert!(
+        figures
+            .figures
+            .iter()
+            .any(|f| f.measure == "share-decisions" && f.category == "zorgbetrokkenheid")
+    );
+    for f in &figures.figures {
+        assert!(f.count == 0 || f.count >= 5, "a small count shown: {f:?}");
+        assert_eq!(f.suppressed, f.count == 0, "{f:?}");
+    }
+    assert!(!format!("{figures:?}").contains(&dader()), "no pseudonyms");
+    let missing = po
+        .get_evaluation_figures(wire::EvaluationFiguresRequest { period: None })
+        .await
+        .expect_err("a period is required");
+    assert_eq!(missing.code(), Code::InvalidArgument);
     world.stop().await;
 }
