@@ -11,6 +11,8 @@
 //! documents), ids `I-<year>-<nnnn>` counted per year under `Space::Meta`
 //! `inzage-seq/<year>`.
 
+use std::sync::Arc;
+
 use prost::Message;
 use time::{Date, Duration};
 use tonic::Status;
@@ -152,7 +154,7 @@ fn of_party(report: &wire::InzageReport, officer: &Officer) -> bool {
 }
 
 pub async fn request_inzage(
-    hub: &Hub,
+    hub: &Arc<Hub>,
     officer: &Officer,
     request: wire::InzageRequest,
 ) -> Result<wire::InzageReport, Status> {
@@ -201,7 +203,13 @@ pub async fn request_inzage(
         });
     }
     let size = hub.log.tree_size();
-    let (cases, items) = overview(hub, &subject, size)?;
+    // Reading the whole log is blocking file I/O: off the async threads.
+    let (cases, items) = {
+        let (hub, subject) = (Arc::clone(hub), subject.clone());
+        tokio::task::spawn_blocking(move || overview(&hub, &subject, size))
+            .await
+            .map_err(|e| Status::internal(format!("the inzage overview failed: {e}")))??
+    };
     let (id, mut batch) = next_id(hub, today.year())?;
     let mut report = wire::InzageReport {
         id: id.clone(),

@@ -10,7 +10,9 @@
 //! - [`notices`]: ListNotifications, AcknowledgeNotification, RecordReview;
 //! - [`covenant`]: ListCovenantVersions, GetCovenantVersion, ProposeCovenantVersion,
 //!   ApproveCovenantVersion, PreviewCovenantChange (article 13);
-//! - [`figures`]: GetEvaluationFigures (article 3.3).
+//! - [`figures`]: GetEvaluationFigures (article 3.3);
+//! - `render`: log entries, parties and persons in wire form (parties by name);
+//! - `idempotency`: `client_request_id` records for the officers' changes.
 
 pub mod covenant;
 pub mod figures;

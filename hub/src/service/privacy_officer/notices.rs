@@ -86,14 +86,36 @@ impl Stored {
 }
 
 /// The id of the notification stored under `key` (without the party's OIN and `/`):
-/// `<time>/<file>/<n>` becomes `<time>.<file>.<n>` (no slashes, so it is one word on
-/// a command line).
+/// `<time, 24 digits>/<file>/<n, 4 digits>` becomes `<time>.<file>.<n>` without the
+/// leading zeros (one word on a command line).
 fn id_of(key_rest: &str) -> String {
-    key_rest.replace('/', ".")
+    let mut parts = key_rest.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(time), Some(file), Some(n)) => {
+            let trim = |s: &str| {
+                let t = s.trim_start_matches('0');
+                if t.is_empty() {
+                    "0".to_owned()
+                } else {
+                    t.to_owned()
+                }
+            };
+            format!("{}.{file}.{}", trim(time), trim(n))
+        }
+        _ => key_rest.replace('/', "."),
+    }
 }
 
-fn key_of(party: &str, id: &str) -> Vec<u8> {
-    format!("{party}/{}", id.replace('.', "/")).into_bytes()
+/// The store key of a notification id; `None` for text that is not one.
+fn key_of(party: &str, id: &str) -> Option<Vec<u8>> {
+    let (time, rest) = id.split_once('.')?;
+    let (file, n) = rest.rsplit_once('.')?;
+    let time: u128 = time.parse().ok()?;
+    let n: u32 = n.parse().ok()?;
+    if file.is_empty() || file.contains('/') {
+        return None;
+    }
+    Some(format!("{party}/{time:024}/{file}/{n:04}").into_bytes())
 }
 
 fn state_key(party: &str, id: &str) -> Vec<u8> {
@@ -147,12 +169,15 @@ fn named(hub: &Hub, party: &str, ids: &[String]) -> Result<Vec<Stored>, Status> 
     }
     let mut out = Vec::new();
     for id in ids {
-        let notice = hub
-            .store
-            .get(Space::Notifications, &key_of(party, id))
-            .map_err(store_error)?
+        let stored = match key_of(party, id) {
+            Some(key) => hub
+                .store
+                .get(Space::Notifications, &key)
+                .map_err(store_error)?,
+            None => None,
+        };
+        let notice = stored
             .and_then(|b| serde_json::from_slice::<Notice>(&b).ok())
-            .filter(|_| !id.contains('/'))
             .ok_or_else(|| {
                 Status::not_found(format!(
                     "notification {id} is not a notification to your party; nothing was changed"
@@ -428,4 +453,23 @@ pub async fn record_review(
             .map(|s| wire_notice(hub, officer, s, now))
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_short_and_lead_back_to_their_key() {
+        let rest = "000001795000000000000000/CF-2026-0001-0002/0003";
+        let id = id_of(rest);
+        assert_eq!(id, "1795000000000000000.CF-2026-0001-0002.3");
+        assert_eq!(
+            key_of("00000005000000000006", &id),
+            Some(format!("00000005000000000006/{rest}").into_bytes())
+        );
+        for bad in ["", "x", "1.2", "a.CF.1", "1./.1", "1.CF.x"] {
+            assert_eq!(key_of("p", bad), None, "{bad}");
+        }
+    }
 }
