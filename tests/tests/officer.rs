@@ -713,6 +713,29 @@ async fn rejected_and_emergency_shares_notify_the_source_privacy_officer() {
         .collect();
     assert_eq!(rejects.len(), 2, "one per subject: {list:?}");
     assert_eq!(list.open, 2);
+    // Pages: one at a time, newest first.
+    let first = ggd
+        .list_notifications(wire::ListNotificationsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("page")
+        .into_inner();
+    assert_eq!(first.notifications.len(), 1);
+    assert!(!first.next_page_token.is_empty());
+    let second = ggd
+        .list_notifications(wire::ListNotificationsRequest {
+            page_size: 1,
+            page_token: first.next_page_token.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("page")
+        .into_inner();
+    assert_eq!(second.notifications.len(), 1);
+    assert_ne!(second.notifications[0].id, first.notifications[0].id);
+    assert!(second.next_page_token.is_empty(), "the last page");
     assert_eq!(
         reject.notification.as_ref().map(|n| n.article.as_str()),
         Some("7.1")
@@ -797,7 +820,41 @@ async fn rejected_and_emergency_shares_notify_the_source_privacy_officer() {
         Some("acute dreiging"),
         "the reviewer reads the written reason"
     );
+    assert_eq!(reviews.overdue, 0);
+    assert!(reviews.notifications.iter().all(|n| !n.overdue));
     let ids: Vec<String> = reviews.notifications.iter().map(|n| n.id.clone()).collect();
+    // Seen is not reviewed: the review stays open.
+    let seen = degracht
+        .acknowledge_notification(wire::AcknowledgeNotificationRequest {
+            client_request_id: "ack-review".into(),
+            notification_ids: ids.clone(),
+        })
+        .await
+        .expect("ack")
+        .into_inner();
+    assert!(
+        seen.notifications
+            .iter()
+            .all(|n| n.status == "acknowledged")
+    );
+    // Four days later (over any weekend) the reviews are past their 1 working day.
+    world.hub.hub.clock.advance(time::Duration::days(4));
+    let late = degracht
+        .list_notifications(wire::ListNotificationsRequest {
+            open_only: true,
+            kinds: vec!["emergency-review".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(
+        late.notifications.len(),
+        ids.len(),
+        "acknowledged reviews stay open"
+    );
+    assert_eq!(late.overdue as usize, ids.len());
+    assert!(late.notifications.iter().all(|n| n.overdue));
     let done = degracht
         .record_review(wire::RecordReviewRequest {
             client_request_id: "review-1".into(),
@@ -812,7 +869,8 @@ async fn rejected_and_emergency_shares_notify_the_source_privacy_officer() {
         assert_eq!(n.status, "reviewed");
         let r = n.review.as_ref().expect("review");
         assert_eq!(r.verdict, "justified");
-        assert!(!r.late);
+        assert!(r.late, "accepted, and marked late");
+        assert!(!n.overdue);
     }
     let twice = degracht
         .record_review(wire::RecordReviewRequest {
