@@ -129,6 +129,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 hub.persons.len(),
                 config.tls.trust_anchors.len()
             );
+            // What privacy officers put in hubctl's `log_verifier` (and agents in their
+            // hub log key): public, safe to hand out.
+            println!("decision log verifier key: {}", hub.log.verifier());
             Ok(ExitCode::SUCCESS)
         }
         Command::LogVerify { config } => {

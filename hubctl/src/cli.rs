@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::error::EXIT_CODES;
+pub use crate::officer_cli::*;
 
 /// The stadsdelen of article 1.5.
 pub const STADSDELEN: [&str; 8] = [
@@ -45,6 +46,11 @@ of article 4.1, record contact and consent, register the parties of the plan van
 declare an emergency, ask who knows a subject (bevraging), and request the
 cross-partner case file as a readable report.
 
+For privacy officers: read your party's decision-log entries (`log entries`), verify
+them against the hub's signed checkpoints (`log verify`), produce a data subject's
+inzage overview (`inzage`, gemeente only), and handle notifications of rejected and
+emergency shares (`notifications`).
+
 The hub decides who may do what from your certificate and its own person registry;
 hubctl sends no role or stadsdeel. A refusal says which article applies and who the
 certificate says you are.
@@ -56,6 +62,7 @@ The profile (TOML) names the hub and your certificate:
     key = \"pki/persons/p-gemeente-001.key\"
     trust_anchors = [\"pki/ca/root.pem\"]
     pseudonym_key = \"pseudonym.key\"      # optional; for `subject add --name ..`
+    log_verifier = \"<origin>+<id>+<key>\"  # optional; for `log verify`
 
 Relative paths resolve against the profile's directory; unknown keys are refused.
 It is read from --profile FILE, else $HUBCTL_PROFILE, else ./hubctl.toml.
@@ -118,6 +125,17 @@ pub enum Command {
     /// approve, preview.
     #[command(subcommand)]
     Covenant(crate::covenant::CovenantCommand),
+    /// For privacy officers: your party's decision-log entries (art. 10.3) and their
+    /// verification against the hub's signed checkpoints (10.2).
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// For the gemeente's privacy officer: a data subject's inzage overview (art. 11).
+    #[command(subcommand)]
+    Inzage(InzageCommand),
+    /// For privacy officers: rejected shares (art. 7) and emergency shares to review
+    /// (art. 15.2) of which your party was the source.
+    #[command(subcommand)]
+    Notifications(NotificationsCommand),
 }
 
 /// `hubctl case ...`.

@@ -22,19 +22,19 @@ use crate::report::{self, short};
 use crate::when;
 
 /// Where the answer goes, and in which form.
-struct Out<'a> {
-    out: &'a mut dyn Write,
-    json: bool,
+pub(crate) struct Out<'a> {
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) json: bool,
 }
 
 impl Out<'_> {
-    fn text(&mut self, text: &str) -> Result<(), Error> {
+    pub(crate) fn text(&mut self, text: &str) -> Result<(), Error> {
         self.out.write_all(text.as_bytes()).map_err(Error::Output)?;
         self.out.flush().map_err(Error::Output)
     }
 
     /// Prints `value` (pretty JSON) with `--json`, else `text()`.
-    fn answer(
+    pub(crate) fn answer(
         &mut self,
         value: impl FnOnce() -> Value,
         text: impl FnOnce() -> String,
@@ -49,7 +49,7 @@ impl Out<'_> {
     }
 
     /// One JSON object on one line (`--watch --json`).
-    fn json_line(&mut self, value: &Value) -> Result<(), Error> {
+    pub(crate) fn json_line(&mut self, value: &Value) -> Result<(), Error> {
         let mut s = value.to_string();
         s.push('\n');
         self.text(&s)
@@ -72,7 +72,7 @@ pub fn new_request_id() -> String {
     )
 }
 
-fn usage(e: impl std::fmt::Display) -> Error {
+pub(crate) fn usage(e: impl std::fmt::Display) -> Error {
     Error::Usage(e.to_string())
 }
 
@@ -97,6 +97,18 @@ pub async fn run(
     // problem stops the command with nothing sent.
     let local_pseudonym = match &cli.command {
         Command::Subject(SubjectCommand::Add(a)) => Some(pseudonym_for(a, &profile, input)?),
+        Command::Inzage(InzageCommand::Request(a)) => Some(local_pseudonym(
+            &LocalSubject {
+                pseudonym: a.pseudonym.as_deref(),
+                name: a.name.as_deref(),
+                birth_date: a.birth_date.as_deref(),
+                postcode: a.postcode.as_deref(),
+                house_number: a.house_number.as_deref(),
+                stdin: a.stdin,
+            },
+            &profile,
+            input,
+        )?),
         _ => None,
     };
     let mut hub = Hub::new(profile)?;
@@ -150,6 +162,13 @@ pub async fn run(
             out.answer(|| json::bevraging(&b), || report::bevraging(&b))
         }
         Command::Casefile(c) => casefile(&mut hub, &mut out, c).await,
+        Command::Log(c) => crate::officer::log(&mut hub, &mut out, c, now).await,
+        Command::Inzage(c) => {
+            crate::officer::inzage(&mut hub, &mut out, c, local_pseudonym, now).await
+        }
+        Command::Notifications(c) => {
+            crate::officer::notifications(&mut hub, &mut out, c, now).await
+        }
     }
 }
 
@@ -302,7 +321,39 @@ fn pseudonym_for(
     profile: &Profile,
     input: &mut dyn BufRead,
 ) -> Result<String, Error> {
-    if let Some(p) = &a.pseudonym {
+    local_pseudonym(
+        &LocalSubject {
+            pseudonym: a.pseudonym.as_deref(),
+            name: a.name.as_deref(),
+            birth_date: a.birth_date.as_deref(),
+            postcode: a.postcode.as_deref(),
+            house_number: a.house_number.as_deref(),
+            stdin: a.stdin,
+        },
+        profile,
+        input,
+    )
+}
+
+/// How a subject was given on the command line: a pseudonym, identifying data, or
+/// identifying data on standard input.
+pub(crate) struct LocalSubject<'a> {
+    pub pseudonym: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub birth_date: Option<&'a str>,
+    pub postcode: Option<&'a str>,
+    pub house_number: Option<&'a str>,
+    pub stdin: bool,
+}
+
+/// The subject's keyed pseudonym, computed here with the covenant's key (article 8.4)
+/// from identifying data that is neither sent nor printed; or the pseudonym as given.
+pub(crate) fn local_pseudonym(
+    a: &LocalSubject<'_>,
+    profile: &Profile,
+    input: &mut dyn BufRead,
+) -> Result<String, Error> {
+    if let Some(p) = a.pseudonym {
         return Pseudonym::parse(p)
             .map(|p| p.to_hex())
             .map_err(|e| Error::Usage(format!("--pseudonym: {e}")));
@@ -338,7 +389,7 @@ fn pseudonym_for(
             .to_hex())
     } else {
         let (Some(name), Some(birth_date), Some(postcode), Some(house_number)) =
-            (&a.name, &a.birth_date, &a.postcode, &a.house_number)
+            (a.name, a.birth_date, a.postcode, a.house_number)
         else {
             return Err(Error::Usage(
                 "give --name, --birth-date, --postcode and --house-number together, or --stdin, or --pseudonym".to_owned(),

@@ -13,7 +13,6 @@ use clap::{ArgGroup, Args, Subcommand};
 use serde_json::{Value, json};
 use tonic::Code;
 use treiter_proto::v1 as wire;
-use treiter_proto::v1::privacy_officer_client::PrivacyOfficerClient;
 
 use crate::commands::new_request_id;
 use crate::error::Error;
@@ -305,8 +304,7 @@ async fn get(
         include_text: text,
         include_diff: diff,
     };
-    hub.call_on(
-        PrivacyOfficerClient::new,
+    hub.call_as::<crate::hub::OfficerClient, _, _, _>(
         Retry::Once,
         CALL_TIMEOUT,
         |mut c| {
@@ -329,8 +327,7 @@ pub async fn run(
         CovenantCommand::List(a) => {
             let req = wire::ListCovenantVersionsRequest { statuses: a.status };
             let list = hub
-                .call_on(
-                    PrivacyOfficerClient::new,
+                .call_as::<crate::hub::OfficerClient, _, _, _>(
                     Retry::Once,
                     CALL_TIMEOUT,
                     |mut c| {
@@ -388,8 +385,7 @@ pub async fn run(
                 description: a.description,
             };
             let answer = hub
-                .call_on(
-                    PrivacyOfficerClient::new,
+                .call_as::<crate::hub::OfficerClient, _, _, _>(
                     Retry::Once,
                     CALL_TIMEOUT,
                     |mut c| {
@@ -484,8 +480,7 @@ pub async fn run(
                 text_sha256: sha,
             };
             let v = hub
-                .call_on(
-                    PrivacyOfficerClient::new,
+                .call_as::<crate::hub::OfficerClient, _, _, _>(
                     Retry::Once,
                     CALL_TIMEOUT,
                     |mut c| {
@@ -518,8 +513,7 @@ pub async fn run(
                 ..Default::default()
             };
             let mut stream = hub
-                .call_on(
-                    PrivacyOfficerClient::new,
+                .call_as::<crate::hub::OfficerClient, _, _, _>(
                     Retry::Once,
                     CALL_TIMEOUT,
                     |mut c| {

@@ -42,6 +42,9 @@ pub enum Exit {
     AlreadyExists = 9,
     /// A value the hub refuses (INVALID_ARGUMENT, OUT_OF_RANGE).
     Invalid = 10,
+    /// `log verify`: the hub's decision log does not verify (a bad signature, a proof
+    /// that fails, a log that does not extend the one verified before).
+    LogNotVerified = 11,
 }
 
 /// The list shown under `hubctl --help`.
@@ -59,7 +62,9 @@ Exit codes:
    7  not found: no such case, subject, party or case file
    8  the case's state does not allow it (the message names the article, e.g. 4.1)
    9  exists already (a subject, a participant, consent in force, contact recorded)
-  10  a value the hub refuses (the message names the field)";
+  10  a value the hub refuses (the message names the field)
+  11  `log verify`: the hub's decision log does NOT verify (tell your privacy officer
+      colleagues and the hub's operator; keep the output)";
 
 /// Everything hubctl reports as an error.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +127,17 @@ pub enum Error {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    /// `log verify` without the hub's log verifier key in the profile.
+    #[error(
+        "`log verify` needs the hub's decision-log verifier key: set `log_verifier` in the profile {profile} to the line the hub's operator gives you (`hub check-config` prints it; the node agents are configured with the same key); nothing was verified"
+    )]
+    NoLogVerifier { profile: PathBuf },
+    /// The state file of `log verify` cannot be read or written.
+    #[error("the log-verify state file {path}: {detail}")]
+    LogState { path: PathBuf, detail: String },
+    /// The hub's decision log failed verification.
+    #[error("the hub's decision log does NOT verify: {0}")]
+    LogNotVerified(String),
 }
 
 fn code_words(code: Code) -> &'static str {
@@ -180,7 +196,10 @@ impl Error {
             | Error::Key(_)
             | Error::NoPseudonymKey { .. }
             | Error::Identity(_)
-            | Error::Output(_) => Exit::Setup,
+            | Error::Output(_)
+            | Error::NoLogVerifier { .. }
+            | Error::LogState { .. } => Exit::Setup,
+            Error::LogNotVerified(_) => Exit::LogNotVerified,
             Error::Usage(_) => Exit::Usage,
             Error::Unreachable { .. } | Error::Broken { .. } | Error::Timeout { .. } => {
                 Exit::Unreachable
@@ -219,6 +238,7 @@ impl Error {
                 ("unreachable", Value::Null, self.to_string(), None)
             }
             Error::Usage(_) => ("usage", Value::Null, self.to_string(), None),
+            Error::LogNotVerified(_) => ("log-not-verified", Value::Null, self.to_string(), None),
             _ => ("setup", Value::Null, self.to_string(), None),
         };
         json!({ "error": {

@@ -12,6 +12,7 @@ use treiter_proto::client::{self, AlertSlot, ChannelError, HubChannel};
 use treiter_proto::identity::{CertIdentity, identity_from_der};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
+use treiter_proto::v1::privacy_officer_client::PrivacyOfficerClient;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::Error;
@@ -30,6 +31,25 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// The coordinator client as hubctl uses it.
 pub type Client = CoordinatorClient<HubChannel>;
+/// The privacy-officer client as hubctl uses it.
+pub type OfficerClient = PrivacyOfficerClient<HubChannel>;
+
+/// A generated client stub over the hub connection.
+pub trait Stub {
+    fn on(channel: HubChannel) -> Self;
+}
+
+impl Stub for Client {
+    fn on(channel: HubChannel) -> Self {
+        CoordinatorClient::new(channel)
+    }
+}
+
+impl Stub for OfficerClient {
+    fn on(channel: HubChannel) -> Self {
+        PrivacyOfficerClient::new(channel)
+    }
+}
 
 /// Whether a call may be sent a second time after a transport error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +71,9 @@ pub struct Hub {
     /// Set while a refusal is being explained with a WhoAmI call, so that a refused
     /// WhoAmI is not explained in turn.
     explaining: bool,
+    /// What the commands being run are for, added to a PERMISSION_DENIED explanation
+    /// (e.g. "the decision log is for privacy officers").
+    refusal_note: Option<&'static str>,
 }
 
 impl Hub {
@@ -68,7 +91,13 @@ impl Hub {
             connection: None,
             proven: false,
             explaining: false,
+            refusal_note: None,
         })
+    }
+
+    /// Adds `note` to the explanation of a PERMISSION_DENIED answer.
+    pub fn explain_refusals_with(&mut self, note: &'static str) {
+        self.refusal_note = Some(note);
     }
 
     /// The profile in use.
@@ -111,21 +140,19 @@ impl Hub {
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, Status>>,
     {
-        self.call_on(CoordinatorClient::new, retry, timeout, call)
-            .await
+        self.call_as(retry, timeout, call).await
     }
 
-    /// [`Hub::call`] with another service's stub, made from the channel by `make`
-    /// (e.g. `PrivacyOfficerClient::new`).
-    pub async fn call_on<C, T, F, Fut>(
+    /// [`Hub::call`] with any service's stub (the privacy-officer service's).
+    pub async fn call_as<S, T, F, Fut>(
         &mut self,
-        make: impl Fn(HubChannel) -> C,
         retry: Retry,
         timeout: Duration,
         mut call: F,
     ) -> Result<T, Error>
     where
-        F: FnMut(C) -> Fut,
+        S: Stub,
+        F: FnMut(S) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, Status>>,
     {
         let attempts = if retry == Retry::Once { 2 } else { 1 };
@@ -135,13 +162,13 @@ impl Hub {
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
             let (stub, slot) = match self.connect().await {
-                Ok((channel, slot)) => (make(channel), slot),
+                Ok(c) => c,
                 Err(e) => {
                     last = Some(e);
                     continue;
                 }
             };
-            let status = match tokio::time::timeout(timeout, call(stub)).await {
+            let status = match tokio::time::timeout(timeout, call(S::on(stub))).await {
                 Err(_) => {
                     self.connection = None;
                     return Err(Error::Timeout {
@@ -238,9 +265,14 @@ impl Hub {
                 self.explaining = true;
                 let me = Box::pin(self.whoami()).await;
                 self.explaining = false;
-                match me {
+                let who = match me {
                     Ok(me) => Some(report::you_are(&me)),
                     Err(_) => self.local_identity(),
+                };
+                match (who, self.refusal_note) {
+                    (Some(who), Some(note)) => Some(format!("{who}; {note}")),
+                    (who, None) => who,
+                    (None, Some(note)) => Some(note.to_owned()),
                 }
             }
             Code::PermissionDenied => None,

@@ -2,7 +2,8 @@
 //! with the person's own certificate.
 //!
 //! Every command maps to one RPC of the `Coordinator` service
-//! (`proto/treiter/hub/v1/coordinator.proto`). Identity, roles and stadsdeel come from
+//! (`proto/treiter/hub/v1/coordinator.proto`), or, for privacy officers, of the
+//! `PrivacyOfficer` service (`privacy_officer.proto`). Identity, roles and stadsdeel come from
 //! the certificate and the hub's person registry only; hubctl sends none of them.
 //! Identifying data given to `subject add` is pseudonymised here with the covenant's
 //! key (article 8.4) and never leaves the machine, nor appears in any output.
@@ -19,6 +20,9 @@
 //! - [`report`]: what a person reads: cases, lists, bevragingen, the case file per
 //!   partner.
 //! - [`json`]: `--json`: the wire messages as JSON.
+//! - [`officer_cli`], [`officer`], [`officer_report`], [`logverify`]: the privacy
+//!   officers' commands (`log`, `inzage`, `notifications`) and what they print; `log
+//!   verify` checks proofs with `treiter_proto::translog`.
 //! - [`when`]: Amsterdam time for input and output.
 //! - [`error`]: errors that say what to do, and the exit codes.
 #![forbid(unsafe_code)]
@@ -29,6 +33,10 @@ pub mod covenant;
 pub mod error;
 pub mod hub;
 pub mod json;
+pub mod logverify;
+pub mod officer;
+pub mod officer_cli;
+pub mod officer_report;
 pub mod profile;
 pub mod report;
 pub mod when;

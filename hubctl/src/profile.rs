@@ -8,7 +8,13 @@
 //! key = "pki/persons/p-gemeente-001.key"        # its private key
 //! trust_anchors = ["pki/ca/root.pem"]           # the CA(s) of the hub's certificate
 //! pseudonym_key = "pseudonym.key"               # optional: for `subject add --name ..`
+//! # optional, for privacy officers' `log verify`: the hub's log verifier key, as the
+//! # hub's operator gives it (`<origin>+<key id>+<base64 key>`)
+//! log_verifier = "treiteraanpak.amsterdam/hub-log+1a2b3c4d+AT..."
 //! ```
+//!
+//! `log verify` remembers the last checkpoint it verified in a state file next to the
+//! profile ([`Profile::log_state_path`]).
 //!
 //! Chosen with `--profile FILE`, else `HUBCTL_PROFILE`, else `./hubctl.toml`. Unknown
 //! keys are refused (a typo must not silently drop a setting); every error names the
@@ -23,7 +29,14 @@ pub const DEFAULT_PROFILE: &str = "hubctl.toml";
 /// The environment variable that names the profile.
 pub const PROFILE_ENV: &str = "HUBCTL_PROFILE";
 /// Every key a profile may hold.
-pub const KEYS: [&str; 5] = ["hub_url", "cert", "key", "trust_anchors", "pseudonym_key"];
+pub const KEYS: [&str; 6] = [
+    "hub_url",
+    "cert",
+    "key",
+    "trust_anchors",
+    "pseudonym_key",
+    "log_verifier",
+];
 
 /// A profile, read and checked; paths are absolute or relative to the working
 /// directory (resolved against the profile's directory).
@@ -41,6 +54,9 @@ pub struct Profile {
     pub trust_anchors: Vec<PathBuf>,
     /// The covenant-wide pseudonym key file (article 8.4), if set.
     pub pseudonym_key: Option<PathBuf>,
+    /// The hub's decision-log verifier key (signed-note text form), if set: what
+    /// `log verify` checks the hub's checkpoints with. Checked when used.
+    pub log_verifier: Option<String>,
 }
 
 /// A profile that cannot be used. Every message names the file, and the key where one
@@ -61,7 +77,7 @@ pub enum ProfileError {
     Syntax { path: PathBuf, detail: String },
     /// A key the profile format does not have.
     #[error(
-        "the profile {path} has an unknown key `{key}`; a profile holds only hub_url, cert, key, trust_anchors and pseudonym_key"
+        "the profile {path} has an unknown key `{key}`; a profile holds only hub_url, cert, key, trust_anchors, pseudonym_key and log_verifier"
     )]
     UnknownKey { path: PathBuf, key: String },
     /// A required key is absent.
@@ -189,6 +205,7 @@ impl Profile {
         }
         let trust_anchors = trust_anchors.iter().map(|a| base.join(a)).collect();
         let pseudonym_key = string("pseudonym_key")?.map(|k| base.join(k));
+        let log_verifier = string("log_verifier")?.map(|v| v.trim().to_owned());
         Ok(Profile {
             path: path.to_path_buf(),
             hub,
@@ -196,7 +213,20 @@ impl Profile {
             key,
             trust_anchors,
             pseudonym_key,
+            log_verifier,
         })
+    }
+
+    /// Where `log verify` keeps the last checkpoint this profile verified: beside the
+    /// profile, named after it (`hubctl.toml` → `hubctl.toml.log-checkpoint`).
+    pub fn log_state_path(&self) -> PathBuf {
+        let mut name = self
+            .path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "hubctl".into());
+        name.push(".log-checkpoint");
+        self.path.with_file_name(name)
     }
 }
 

@@ -683,7 +683,7 @@ async fn bad_case_file_requests_get_specific_statuses() {
 
 /// A partner without the agent's own pre-check: it answers every bevraging with a hit
 /// and every share request with the records given, whatever they carry.
-async fn careless_partner(
+pub(crate) async fn careless_partner(
     pki: &Pki,
     hub: &TestHub,
     slug: &str,
@@ -746,7 +746,7 @@ async fn careless_partner(
     })
 }
 
-fn field(name: &str, value: &str) -> wire::Field {
+pub(crate) fn field(name: &str, value: &str) -> wire::Field {
     wire::Field {
         name: name.into(),
         value: value.into(),

@@ -8,6 +8,9 @@
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
+//! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
+//!   notifications.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
@@ -22,7 +25,9 @@ mod cases;
 mod covenant_versions;
 mod demo;
 mod hubctl;
+mod hubctl_officer;
 mod link;
+mod officer;
 mod questions;
 mod refusal;
 mod restart;

@@ -174,6 +174,8 @@ pub fn decide_records(
                     category: category.as_str().to_owned(),
                     recipient_person: ctx.requester.id.clone(),
                     at: ctx.at,
+                    log_leaf_index: None,
+                    entry_position: Some(entries.len()),
                 },
             ));
         }
@@ -215,6 +217,8 @@ pub fn decide_records(
                         category: withheld.category.clone(),
                         recipient_person: ctx.requester.id.clone(),
                         at: ctx.at,
+                        log_leaf_index: None,
+                        entry_position: None,
                     },
                 ));
             }
@@ -281,6 +285,12 @@ async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<(), String> {
             .and_then(|e| e.provenance.as_mut())
         {
             provenance.log_leaf_index = index;
+        }
+        // The privacy officer's notification points at the entry that caused it.
+        for (_, notice) in &mut decided.notices {
+            if notice.entry_position == Some(position) {
+                notice.log_leaf_index = Some(index);
+            }
         }
     }
     Ok(())

@@ -32,6 +32,15 @@ pub struct Notice {
     pub recipient_person: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The share-decision entry that caused it, once logged; absent for a share the
+    /// source's own agent refused (the hub did not decide it) and for notices stored
+    /// before the log existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_leaf_index: Option<u64>,
+    /// While deciding: the position of the decided entry in its answer, so that the
+    /// leaf index can be filled in once the entry is logged. Not stored.
+    #[serde(skip)]
+    pub entry_position: Option<usize>,
 }
 
 fn file_key(id: &str) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! [`super`]) and the scan that rebuilds the tree from it, used both by
 //! [`super::Log::open`] (which then repairs a torn tail) and by `verify`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::checkpoint::{SignedCheckpoint, open_checkpoint};
@@ -258,6 +258,9 @@ pub(crate) struct Scan {
     pub checkpoints: Vec<CheckpointSummary>,
     /// The stored checkpoint of the largest size, with every signature stored for it.
     pub latest: Option<SignedCheckpoint>,
+    /// Every stored checkpoint by tree size, with every signature stored for it (for
+    /// privacy officers asking for the checkpoint of a given size).
+    pub by_size: BTreeMap<u64, SignedCheckpoint>,
     pub torn: Option<TornTail>,
     pub finding: Option<Finding>,
     /// Sizes of checkpoints that verified.
@@ -478,6 +481,14 @@ fn check_checkpoint(
         size: cp.size,
         root: cp.root,
     });
+    match out.by_size.get_mut(&cp.size) {
+        Some(stored) => {
+            let _ = stored.merge(&opened.note);
+        }
+        None => {
+            out.by_size.insert(cp.size, opened.note.clone());
+        }
+    }
     match &mut out.latest {
         Some(latest) if latest.checkpoint().size == cp.size => {
             // Cosignatures stored later for the same head: keep them all.

@@ -21,6 +21,7 @@
 //! the entry is still appended; the caller just does not learn its index. A share
 //! whose append did not return `Ok` must not pass.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt as _, FileExt as _};
 use std::path::{Path, PathBuf};
@@ -281,6 +282,8 @@ struct State {
     last_len: u64,
     /// The stored checkpoint of the largest size, with its cosignatures.
     latest: Option<SignedCheckpoint>,
+    /// Every stored checkpoint by tree size, with its cosignatures.
+    by_size: BTreeMap<u64, SignedCheckpoint>,
 }
 
 struct Shared {
@@ -472,6 +475,7 @@ impl Log {
                 segments,
                 last_len,
                 latest: scan.latest,
+                by_size: scan.by_size,
             }),
             counters: Counters::default(),
             rng: ring::rand::SystemRandom::new(),
@@ -563,6 +567,12 @@ impl Log {
     /// The last stored checkpoint (the largest), with its cosignatures, if any.
     pub fn latest_checkpoint(&self) -> Option<SignedCheckpoint> {
         read_state(&self.inner.shared).latest.clone()
+    }
+
+    /// The stored checkpoint of `size` entries, with its cosignatures, if one was
+    /// signed for that size.
+    pub fn checkpoint_of_size(&self, size: u64) -> Option<SignedCheckpoint> {
+        read_state(&self.inner.shared).by_size.get(&size).cloned()
     }
 
     /// The number of durable entries.
@@ -1047,6 +1057,20 @@ impl Committer {
             st.locations.extend(locations);
             st.last_len = self.len;
             st.latest = latest.clone();
+            let stored = replies.iter().filter_map(|r| match r {
+                Reply::StoreNote(_, note) => Some(note),
+                _ => None,
+            });
+            for note in latest.iter().chain(stored) {
+                match st.by_size.get_mut(&note.checkpoint().size) {
+                    Some(known) => {
+                        let _ = known.merge(note);
+                    }
+                    None => {
+                        st.by_size.insert(note.checkpoint().size, note.clone());
+                    }
+                }
+            }
         }
         for r in replies {
             match r {

@@ -1119,3 +1119,23 @@ fn a_full_disk_fails_closed_and_recovers() {
         assert_eq!(log.entry(i).unwrap().entry, sample(i));
     }
 }
+
+#[tokio::test]
+async fn every_checkpoint_can_be_found_by_size_also_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let cps = build(dir.path(), &key, 12).await;
+    let (log, _) = open(dir.path(), &key);
+    for cp in &cps {
+        let size = cp.checkpoint().size;
+        assert_eq!(
+            log.checkpoint_of_size(size).as_ref(),
+            Some(cp),
+            "size {size}"
+        );
+    }
+    assert!(log.checkpoint_of_size(7).is_none(), "never signed");
+    log.append(sample(12)).await.unwrap();
+    let newer = log.checkpoint().await.unwrap();
+    assert_eq!(log.checkpoint_of_size(13), Some(newer));
+}

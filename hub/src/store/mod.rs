@@ -37,6 +37,8 @@ pub enum Space {
     /// Versions of the encoded covenant (article 13) and the idempotency records of
     /// proposals and approvals; see [`crate::covenants::record`].
     CovenantVersions,
+    /// Inzage requests and their overviews (article 11), by inzage id.
+    Inzages,
 }
 
 impl Space {
@@ -52,6 +54,7 @@ impl Space {
             Space::Notifications => 7,
             Space::LateAnswers => 8,
             Space::CovenantVersions => 10,
+            Space::Inzages => 9,
         }
     }
 
@@ -75,6 +78,7 @@ impl fmt::Display for Space {
             Space::Notifications => "notifications",
             Space::LateAnswers => "late-answers",
             Space::CovenantVersions => "covenant-versions",
+            Space::Inzages => "inzages",
         };
         f.write_str(name)
     }

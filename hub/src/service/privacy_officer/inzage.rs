@@ -1,33 +1,317 @@
 //! Inzage (article 11): the overview for one subject of what was shared about it.
 //!
-//! Scaffolding: each RPC answers UNIMPLEMENTED until its issue-10 work lands here.
+//! Only a privacy officer of a party of kind `gemeente` may ask (art. 11.1): the hub
+//! produces the overview from the whole log, every party's shares included. It holds
+//! what the log holds: parties, roles, categories, purposes, field names, outcomes and
+//! times. It never holds a field value (the log has none, article 12.3), a person's
+//! name or any free text; the gemeente's own reference is kept with the request but
+//! never logged.
+//!
+//! Reports are stored in `Space::Inzages` under `r/<id>` (prost-encoded, with items and
+//! documents), ids `I-<year>-<nnnn>` counted per year under `Space::Meta`
+//! `inzage-seq/<year>`.
 
+use std::sync::Arc;
+
+use prost::Message;
+use time::{Date, Duration};
 use tonic::Status;
+use treiter_policies::vocab::PartyKind;
+use treiter_proto::amsterdam::in_amsterdam;
 use treiter_proto::v1 as wire;
 
-use super::Officer;
+use super::{Officer, idempotency, render};
+use crate::log::Event;
+use crate::log::entry::CaseChangeKind;
+use crate::service::coordinator::timestamp;
 use crate::state::Hub;
+use crate::store::{Batch, Space};
+
+mod document;
+
+/// Article 11.2: four weeks.
+const ANSWER_WITHIN_DAYS: i64 = 28;
+/// InzageRequest.reference.
+const MAX_REFERENCE_CHARS: usize = 100;
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+
+fn store_error(e: impl std::fmt::Display) -> Status {
+    Status::unavailable(format!("the hub's store failed: {e}; retry"))
+}
+
+fn report_key(id: &str) -> Vec<u8> {
+    format!("r/{id}").into_bytes()
+}
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+fn date_text(d: Date) -> String {
+    d.format(DATE).unwrap_or_default()
+}
+
+/// The overview of one subject from the log's first `size` entries.
+fn overview(
+    hub: &Hub,
+    subject: &str,
+    size: u64,
+) -> Result<(Vec<wire::InzageCase>, Vec<wire::InzageItem>), Status> {
+    let mut cases: Vec<wire::InzageCase> = Vec::new();
+    let mut items = Vec::new();
+    for index in 0..size {
+        let stored = hub.log.entry(index).map_err(|e| {
+            Status::unavailable(format!("the decision log could not be read: {e}; retry"))
+        })?;
+        let at = stored.entry.time.to_datetime().map(timestamp);
+        match &stored.entry.event {
+            Event::ShareDecision(d) if d.subject.as_str() == subject => {
+                items.push(wire::InzageItem {
+                    decided_at: at,
+                    case_id: d.case.as_str().to_owned(),
+                    source: Some(render::party(hub, d.source)),
+                    recipient_party: Some(render::party(hub, d.recipient)),
+                    recipient_role: d.requester.role.as_str().to_owned(),
+                    category: d.category.as_str().to_owned(),
+                    purpose: d.purpose.as_str().to_owned(),
+                    outcome: d.outcome.as_str().to_owned(),
+                    fields_passed: d.fields_passed().iter().map(|f| f.to_string()).collect(),
+                    fields_stripped: d.fields_stripped.iter().map(|f| f.to_string()).collect(),
+                    articles: d.articles.iter().map(|a| a.to_string()).collect(),
+                    emergency: d.emergency,
+                    log_leaf_index: index,
+                });
+            }
+            Event::CaseChange(c) => match &c.change {
+                CaseChangeKind::SubjectAdded { subject: s, role } if s.as_str() == subject => {
+                    cases.push(wire::InzageCase {
+                        case_id: c.case.as_str().to_owned(),
+                        role: role.as_str().to_owned(),
+                        added_at: at,
+                        ..Default::default()
+                    });
+                }
+                CaseChangeKind::SubjectUpdated { subject: s, role } if s.as_str() == subject => {
+                    if let Some(case) = cases
+                        .iter_mut()
+                        .rev()
+                        .find(|k| k.case_id == c.case.as_str())
+                    {
+                        case.role = role.as_str().to_owned();
+                    }
+                }
+                CaseChangeKind::SubjectRemoved { subject: s } if s.as_str() == subject => {
+                    if let Some(case) = cases
+                        .iter_mut()
+                        .rev()
+                        .find(|k| k.case_id == c.case.as_str())
+                    {
+                        case.removed_at = at;
+                    }
+                }
+                _ => {}
+            },
+            Event::RetentionDeletion(r) => {
+                for case in cases.iter_mut().filter(|k| k.case_id == r.case.as_str()) {
+                    case.deleted_at = at;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((cases, items))
+}
+
+fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), Status> {
+    let key = format!("inzage-seq/{year}");
+    let current = hub
+        .store
+        .get(Space::Meta, key.as_bytes())
+        .map_err(store_error)?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0);
+    let next = current + 1;
+    let mut batch = Batch::new();
+    batch.put(Space::Meta, key.into_bytes(), next.to_be_bytes().to_vec());
+    Ok((format!("I-{year}-{next:04}"), batch))
+}
+
+fn load(hub: &Hub, id: &str) -> Result<Option<wire::InzageReport>, Status> {
+    Ok(hub
+        .store
+        .get(Space::Inzages, &report_key(id))
+        .map_err(store_error)?
+        .and_then(|b| wire::InzageReport::decode(b.as_slice()).ok()))
+}
+
+fn of_party(report: &wire::InzageReport, officer: &Officer) -> bool {
+    report
+        .produced_by
+        .as_ref()
+        .and_then(|p| p.party.as_ref())
+        .is_some_and(|p| p.oin == officer.party.oin.to_string())
+}
 
 pub async fn request_inzage(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::InzageRequest,
+    hub: &Arc<Hub>,
+    officer: &Officer,
+    request: wire::InzageRequest,
 ) -> Result<wire::InzageReport, Status> {
-    Err(Status::unimplemented("request_inzage is not available yet"))
+    if officer.party.kind != PartyKind::Gemeente {
+        return Err(Status::permission_denied(format!(
+            "inzage is produced for the gemeente's privacy officer only; {} is of kind {} \
+             (art. 11.1)",
+            officer.party.name,
+            officer.party.kind.as_str()
+        )));
+    }
+    let subject = super::log_access::subject_hex("subject.hex", request.subject.as_ref())?;
+    if subject.is_empty() {
+        return Err(Status::invalid_argument(
+            "subject.hex: the subject's pseudonym is required",
+        ));
+    }
+    let now = hub.clock.now();
+    let today = in_amsterdam(now).date();
+    let received = if request.received_on.is_empty() {
+        today
+    } else {
+        let d = Date::parse(&request.received_on, DATE).map_err(|_| {
+            Status::invalid_argument("received_on: is not a date of the form YYYY-MM-DD")
+        })?;
+        if d > today {
+            return Err(Status::invalid_argument("received_on: is in the future"));
+        }
+        d
+    };
+    let reference_chars = request.reference.chars().count();
+    if reference_chars > MAX_REFERENCE_CHARS {
+        return Err(Status::invalid_argument(format!(
+            "reference: {reference_chars} characters; at most {MAX_REFERENCE_CHARS}"
+        )));
+    }
+    let _writing = super::WRITES.lock().await;
+    let fingerprint = format!(
+        "inzage:{subject}:{}:{}",
+        date_text(received),
+        request.reference
+    );
+    if let Some(id) = idempotency::replay(hub, officer, &request.client_request_id, &fingerprint)? {
+        return load(hub, &id)?.ok_or_else(|| {
+            Status::internal(format!("inzage {id} was recorded but cannot be read"))
+        });
+    }
+    let size = hub.log.tree_size();
+    // Reading the whole log is blocking file I/O: off the async threads.
+    let (cases, items) = {
+        let (hub, subject) = (Arc::clone(hub), subject.clone());
+        tokio::task::spawn_blocking(move || overview(&hub, &subject, size))
+            .await
+            .map_err(|e| Status::internal(format!("the inzage overview failed: {e}")))??
+    };
+    let (id, mut batch) = next_id(hub, today.year())?;
+    let mut report = wire::InzageReport {
+        id: id.clone(),
+        subject: Some(wire::SubjectPseudonym {
+            hex: subject.clone(),
+        }),
+        received_on: date_text(received),
+        due_on: date_text(received + Duration::days(ANSWER_WITHIN_DAYS)),
+        reference: request.reference.clone(),
+        produced_at: Some(timestamp(now)),
+        produced_by: Some(render::officer(officer)),
+        tree_size: size,
+        cases,
+        items,
+        markdown: String::new(),
+        json: String::new(),
+    };
+    report.markdown = document::markdown(&report);
+    report.json = document::json(&report);
+    batch.put(Space::Inzages, report_key(&id), report.encode_to_vec());
+    let (key, value) = idempotency::record(officer, &request.client_request_id, &fingerprint, &id)?;
+    batch.put(Space::Idempotency, key, value);
+    hub.store.apply(batch).map_err(store_error)?;
+    tracing::info!(
+        inzage = %id,
+        party = %officer.party.oin,
+        person = %officer.person.id,
+        items = report.items.len(),
+        "inzage overview produced"
+    );
+    Ok(report)
 }
 
 pub async fn get_inzage(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::GetInzageRequest,
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::GetInzageRequest,
 ) -> Result<wire::InzageReport, Status> {
-    Err(Status::unimplemented("get_inzage is not available yet"))
+    load(hub, &request.inzage_id)?
+        .filter(|r| of_party(r, officer))
+        .ok_or_else(|| {
+            Status::not_found(format!(
+                "inzage {} does not exist for {}",
+                request.inzage_id, officer.party.name
+            ))
+        })
 }
 
 pub async fn list_inzages(
-    _hub: &Hub,
-    _officer: &Officer,
-    _request: wire::ListInzagesRequest,
+    hub: &Hub,
+    officer: &Officer,
+    request: wire::ListInzagesRequest,
 ) -> Result<wire::ListInzagesResponse, Status> {
-    Err(Status::unimplemented("list_inzages is not available yet"))
+    let size = match request.page_size {
+        0 => DEFAULT_PAGE,
+        n => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
+    };
+    let offset = if request.page_token.is_empty() {
+        0
+    } else {
+        request
+            .page_token
+            .parse::<usize>()
+            .map_err(|_| Status::invalid_argument("page_token: not a token this hub gave out"))?
+    };
+    let mut reports: Vec<wire::InzageReport> = hub
+        .store
+        .scan(Space::Inzages, b"r/")
+        .map_err(store_error)?
+        .into_iter()
+        .filter_map(|(_, v)| wire::InzageReport::decode(v.as_slice()).ok())
+        .filter(|r| of_party(r, officer))
+        .collect();
+    // Newest first: by when produced, then id.
+    reports.sort_by(|a, b| {
+        let key = |r: &wire::InzageReport| {
+            (
+                r.produced_at.as_ref().map(|t| (t.seconds, t.nanos)),
+                r.id.clone(),
+            )
+        };
+        key(b).cmp(&key(a))
+    });
+    let next = offset.saturating_add(size);
+    let more = next < reports.len();
+    Ok(wire::ListInzagesResponse {
+        inzages: reports
+            .into_iter()
+            .skip(offset)
+            .take(size)
+            .map(|mut r| {
+                r.cases.clear();
+                r.items.clear();
+                r.markdown.clear();
+                r.json.clear();
+                r
+            })
+            .collect(),
+        next_page_token: if more {
+            next.to_string()
+        } else {
+            String::new()
+        },
+    })
 }

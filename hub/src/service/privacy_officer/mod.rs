@@ -10,13 +10,17 @@
 //! - [`notices`]: ListNotifications, AcknowledgeNotification, RecordReview;
 //! - [`covenant`]: ListCovenantVersions, GetCovenantVersion, ProposeCovenantVersion,
 //!   ApproveCovenantVersion, PreviewCovenantChange (article 13);
-//! - [`figures`]: GetEvaluationFigures (article 3.3).
+//! - [`figures`]: GetEvaluationFigures (article 3.3);
+//! - `render`: log entries, parties and persons in wire form (parties by name);
+//! - `idempotency`: `client_request_id` records for the officers' changes.
 
 pub mod covenant;
 pub mod figures;
+mod idempotency;
 pub mod inzage;
 pub mod log_access;
 pub mod notices;
+mod render;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,6 +35,10 @@ use crate::identity::IdentityError;
 use crate::parties::Party;
 use crate::persons::Person;
 use crate::state::{Caller, Hub};
+
+/// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
+/// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
+static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A server stream of `T`, boxed.
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;

@@ -1,0 +1,86 @@
+//! Idempotent changes by privacy officers (`client_request_id`, as in
+//! coordinator.proto): a repeat of a request returns the first result; the same id
+//! for a different request is ALREADY_EXISTS.
+//!
+//! Records live in `Space::Idempotency` under `officer/<person>\0<client_request_id>`
+//! (the `officer/` prefix keeps them apart from the case registry's records, which
+//! start with a person id), holding a SHA-256 of the request and the id of what the
+//! first request made (an inzage id; empty when the change names its own objects).
+
+use serde::{Deserialize, Serialize};
+use tonic::Status;
+
+use super::Officer;
+use crate::state::Hub;
+use crate::store::Space;
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    fingerprint: String,
+    result: String,
+}
+
+fn key(officer: &Officer, client_request_id: &str) -> Vec<u8> {
+    let mut key = format!("officer/{}", officer.person.id).into_bytes();
+    key.push(0);
+    key.extend_from_slice(client_request_id.as_bytes());
+    key
+}
+
+fn digest(fingerprint: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, fingerprint.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn check_id(client_request_id: &str) -> Result<(), Status> {
+    if client_request_id.is_empty() || client_request_id.len() > 128 {
+        return Err(Status::invalid_argument(
+            "client_request_id: is required (a random id per intended change, at most 128 characters)",
+        ));
+    }
+    Ok(())
+}
+
+/// The result of an earlier request with this id, if there was one; ALREADY_EXISTS
+/// when it was a different request.
+pub fn replay(
+    hub: &Hub,
+    officer: &Officer,
+    client_request_id: &str,
+    fingerprint: &str,
+) -> Result<Option<String>, Status> {
+    check_id(client_request_id)?;
+    let Some(bytes) = hub
+        .store
+        .get(Space::Idempotency, &key(officer, client_request_id))
+        .map_err(|e| Status::unavailable(format!("the hub's store failed: {e}; retry")))?
+    else {
+        return Ok(None);
+    };
+    let record: Record = serde_json::from_slice(&bytes)
+        .map_err(|e| Status::internal(format!("idempotency record unreadable: {e}")))?;
+    if record.fingerprint != digest(fingerprint) {
+        return Err(Status::already_exists(format!(
+            "client_request_id {client_request_id} was used before for a different request"
+        )));
+    }
+    Ok(Some(record.result))
+}
+
+/// The key and value to store with the change.
+pub fn record(
+    officer: &Officer,
+    client_request_id: &str,
+    fingerprint: &str,
+    result: &str,
+) -> Result<(Vec<u8>, Vec<u8>), Status> {
+    let value = serde_json::to_vec(&Record {
+        fingerprint: digest(fingerprint),
+        result: result.to_owned(),
+    })
+    .map_err(|e| Status::internal(format!("idempotency record: {e}")))?;
+    Ok((key(officer, client_request_id), value))
+}
