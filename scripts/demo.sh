@@ -54,8 +54,11 @@ started=$(date +%s)
 
 step "Writing a development PKI to demo-run/pki (dev only)"
 mkdir -p "$run/logs"
-rm -rf "$run/data" "$run/sources" "$run/profiles" "$run/state" "$run"/agent-*.toml
+rm -rf "$run/data" "$run/data.keys" "$run/master.key" "$run/sources" "$run/profiles" "$run/state" "$run"/agent-*.toml
 "$bin/certs-dev" init --out "$run/pki" --force --test-certs
+# The master key that wraps every case key (encryption at rest, article 12.2): 0600,
+# outside the data directory. The per-case keys go to data.keys/, next to data/.
+"$bin/hub" master-key generate --out "$run/master.key"
 
 cat > "$run/hub.toml" <<TOML
 listen = "127.0.0.1:$hub_port"
@@ -63,6 +66,7 @@ admin_listen = "127.0.0.1:$admin_port"
 covenant = "$root/policies/treiteraanpak.covenant"
 persons = "pki/persons.toml"
 data_dir = "data"
+master_key_file = "master.key"
 
 [tls]
 cert = "pki/hub/hub.pem"

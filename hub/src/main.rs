@@ -42,6 +42,11 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Manage the master key that wraps every case key (encryption at rest, art. 12.2).
+    MasterKey {
+        #[command(subcommand)]
+        command: MasterKeyCommand,
+    },
     /// Show which partners' agents are connected to a running hub (via its admin
     /// endpoint, `admin_listen` in the configuration).
     Status {
@@ -50,6 +55,16 @@ enum Command {
         /// Print the status document as JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MasterKeyCommand {
+    /// Write a new random master key (base64, mode 0600) to FILE; never overwrites.
+    /// Keep it outside the data directory and back it up apart from it.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -123,11 +138,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = HubConfig::load(&config)?;
             let hub = Hub::load(&config)?;
             println!(
-                "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s)",
+                "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s); master key and key store {} ok",
                 hub.covenant.version(),
                 hub.parties.len(),
                 hub.persons.len(),
-                config.tls.trust_anchors.len()
+                config.tls.trust_anchors.len(),
+                config.keys_dir.display()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -163,6 +179,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(3))
                 }
             }
+        }
+        Command::MasterKey {
+            command: MasterKeyCommand::Generate { out },
+        } => {
+            treiter_hub::seal::master::generate(&out)?;
+            println!(
+                "wrote a new master key to {} (mode 0600); set master_key_file to it",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { config, json } => {
             let config = HubConfig::load(&config)?;

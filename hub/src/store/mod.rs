@@ -19,7 +19,8 @@ pub use sled_store::SledStore;
 pub enum Space {
     /// Case records, by case id.
     Cases,
-    /// Case events (the case's own history), by case id + sequence.
+    /// Case events (the case's own history), by case id, `/`, sequence: the key must
+    /// begin with the case id and a `/` (the sealing layer takes the case from it).
     CaseEvents,
     /// Counters and other small hub-wide values.
     Meta,
@@ -37,8 +38,38 @@ pub enum Space {
 }
 
 impl Space {
+    /// Whether the space's records may hold personal data and are therefore sealed
+    /// under their case's key ([`crate::seal::SealedStore`]). A new space must decide.
+    pub const fn is_sealed(self) -> bool {
+        match self {
+            Space::Cases
+            | Space::CaseEvents
+            | Space::Idempotency
+            | Space::Outbox
+            | Space::CaseFiles
+            | Space::LateAnswers => true,
+            // Counters; and privacy-officer notices, which hold ids, an article and a
+            // category like the decision log does, and no subject data.
+            Space::Meta | Space::Notifications => false,
+        }
+    }
+
+    /// Every space, for scans over the whole store.
+    pub const ALL: [Space; 8] = [
+        Space::Cases,
+        Space::CaseEvents,
+        Space::Meta,
+        Space::Idempotency,
+        Space::Outbox,
+        Space::CaseFiles,
+        Space::Notifications,
+        Space::LateAnswers,
+    ];
+}
+
+impl Space {
     /// The one-byte prefix of the space's keys. Never renumber: stored data uses these.
-    const fn prefix(self) -> u8 {
+    pub(crate) const fn prefix(self) -> u8 {
         match self {
             Space::Cases => 1,
             Space::CaseEvents => 2,
@@ -99,6 +130,11 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
+
+    /// The writes, in order (for store wrappers such as the sealing one).
+    pub(crate) fn into_ops(self) -> Vec<(Space, Vec<u8>, Option<Vec<u8>>)> {
+        self.ops
+    }
 }
 
 /// The store failed. The message names the operation and the keyspace, never a value.
@@ -117,6 +153,20 @@ pub enum StoreError {
     },
     #[error("store flush failed; the last change may not be durable: {0}")]
     Flush(String),
+    /// A sealed record does not open: damaged, tampered with, copied from another
+    /// record, or sealed under a key the key store does not hold (is `keys_dir` the one
+    /// that belongs to this data directory?).
+    #[error("a record in {space} cannot be opened: {detail}")]
+    Unseal { space: Space, detail: String },
+    /// The record belongs to a case whose key was deleted under the retention rules
+    /// (article 9): it can never be read again.
+    #[error(
+        "a record in {space} belongs to case {case}, deleted under the retention rules (art. 9)"
+    )]
+    Shredded { space: Space, case: String },
+    /// The key store failed (creating, reading or deleting a case key).
+    #[error("{0}")]
+    Keys(String),
 }
 
 /// One key (without its keyspace prefix) and its value.
