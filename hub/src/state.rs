@@ -66,6 +66,13 @@ pub enum StartupError {
         keys_dir: std::path::PathBuf,
         data_dir: std::path::PathBuf,
     },
+    #[error(
+        "keys_dir {keys_dir} is not the key store of the data directory {data_dir}: its records were sealed with keys from another key store (restore the right keys_dir, or point keys_dir at it)"
+    )]
+    KeyStoreMismatch {
+        keys_dir: std::path::PathBuf,
+        data_dir: std::path::PathBuf,
+    },
     #[error("the key store {path} cannot be opened: {source}")]
     KeyStore {
         path: std::path::PathBuf,
@@ -105,6 +112,26 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
         }
     })?;
     let inner: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
+    // The state store remembers its key store, so another key store is refused here.
+    const BOUND_KEY_STORE: &[u8] = b"key-store-id";
+    match inner.get(crate::store::Space::Meta, BOUND_KEY_STORE)? {
+        Some(bound) if bound == keys.id().as_bytes() => {}
+        Some(_) => {
+            return Err(StartupError::KeyStoreMismatch {
+                keys_dir: config.keys_dir.clone(),
+                data_dir: config.data_dir.clone(),
+            });
+        }
+        None => {
+            let mut batch = crate::store::Batch::new();
+            batch.put(
+                crate::store::Space::Meta,
+                BOUND_KEY_STORE.to_vec(),
+                keys.id().as_bytes().to_vec(),
+            );
+            inner.apply(batch)?;
+        }
+    }
     Ok(Arc::new(crate::seal::SealedStore::new(
         inner,
         Arc::new(keys),

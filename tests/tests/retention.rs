@@ -260,3 +260,40 @@ async fn a_sweep_deletes_nothing_while_the_log_refuses_and_deletes_once_it_accep
     hub.hub.log.verify().expect("the log verifies");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_hub_pointed_at_another_key_store_refuses_to_start() {
+    let pki = Pki::new();
+    let data_dir = pki.dir.path().join("bound-hub-data");
+    let loopback = "127.0.0.1:0".parse().expect("addr");
+    let hub = TestHub::start_in(&pki, loopback, &data_dir, "").await;
+    let mut c = client(&pki, &hub).await;
+    case_through(&mut c, "k", &[]).await;
+    hub.stop().await;
+
+    let text = crate::support::hub_config_text(
+        &pki,
+        "127.0.0.1:1".parse().expect("addr"),
+        None,
+        &data_dir,
+    );
+    let mut config = treiter_hub::config::HubConfig::parse(&text, Path::new("/")).expect("config");
+    config.keys_dir = pki.dir.path().join("an-empty-key-store");
+    let error = loop {
+        match treiter_hub::state::open_store(&config) {
+            Err(treiter_hub::state::StartupError::Store(_)) => {
+                // The stopped hub's last tasks may hold the store's lock for a moment.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(error) => break error,
+            Ok(_) => panic!("another key store must be refused"),
+        }
+    };
+    assert!(
+        matches!(
+            error,
+            treiter_hub::state::StartupError::KeyStoreMismatch { .. }
+        ),
+        "{error}"
+    );
+}

@@ -9,6 +9,9 @@
 //!   not a misconfigured key store.
 //! - `master.check`: a known text sealed under the master key, so a wrong master key is
 //!   reported at start instead of as unreadable records later.
+//! - `store.id`: a random id, which the state store records on first start, so a hub
+//!   pointed at another (say, an empty) key store refuses to start instead of sealing
+//!   new records under new keys next to records it cannot open.
 //!
 //! Every write is made durable (file `fsync`, rename, directory `fsync`) before the call
 //! returns: a key must be on disk before anything sealed under it is acknowledged, and a
@@ -30,6 +33,7 @@ const KEY_VERSION: u8 = 1;
 const CHECK_FILE: &str = "master.check";
 const CHECK_TEXT: &[u8] = b"treiter-hub key store";
 const CHECK_AAD: &[u8] = b"treiter-hub master check v1";
+const ID_FILE: &str = "store.id";
 
 /// The key store failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +66,8 @@ pub struct KeyStore {
     dir: PathBuf,
     master: MasterKey,
     rng: SystemRandom,
+    /// This key store's random id (`store.id`).
+    id: String,
     /// Unwrapped keys by owner. The lock also serialises creating and shredding, so a
     /// key is never created for a case that is being shredded.
     cache: Mutex<HashMap<String, [u8; KEY_LEN]>>,
@@ -86,10 +92,11 @@ impl KeyStore {
     /// Opens (or creates) the key store in `dir` and checks that `master` is its master
     /// key.
     pub fn open(dir: &Path, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
-        let store = KeyStore {
+        let mut store = KeyStore {
             dir: dir.to_path_buf(),
             master,
             rng: SystemRandom::new(),
+            id: String::new(),
             cache: Mutex::new(HashMap::new()),
         };
         create_private_dir(dir).map_err(|e| store.io("create", e))?;
@@ -113,7 +120,22 @@ impl KeyStore {
             }
             Err(e) => return Err(store.io("read master.check", e)),
         }
+        store.id = match std::fs::read_to_string(dir.join(ID_FILE)) {
+            Ok(id) => id.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
+                let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                store.write_durably(ID_FILE, id.as_bytes())?;
+                id
+            }
+            Err(e) => return Err(store.io("read store.id", e)),
+        };
         Ok(store)
+    }
+
+    /// This key store's random id; the state store it belongs to records it.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// The directory of the key store.
