@@ -338,7 +338,7 @@ async fn ask_subject(
     });
     let asked = hub
         .questioner
-        .ask(&party.oin, bevraging, remaining(), true)
+        .ask_for_case(&party.oin, bevraging, remaining(), &ctx.case.id)
         .await;
     let hit = match &asked {
         AskOutcome::Answered(wire::Answer {
@@ -416,7 +416,10 @@ async fn share_request(
         recipient: Some(ctx.wire_recipient()),
         at: Some(timestamp(ctx.at)),
     });
-    let asked = hub.questioner.ask(&party.oin, request, wait, true).await;
+    let asked = hub
+        .questioner
+        .ask_for_case(&party.oin, request, wait, &ctx.case.id)
+        .await;
     match &asked {
         AskOutcome::Answered(wire::Answer {
             kind: Some(answer::Kind::Shares(shares)),

@@ -173,6 +173,14 @@ impl Outbox {
         Ok(self.store.apply(batch)?)
     }
 
+    /// Queues `entry`, asked for `case`, durably: the entry (and later its kept answer)
+    /// is sealed under that case's key and deleted with the case (article 9).
+    pub fn put_for_case(&self, entry: &OutboxEntry, case: &str) -> Result<(), OutboxError> {
+        let mut batch = Batch::new();
+        batch.put_for_case(case, Space::Outbox, entry.key(), entry.encode());
+        Ok(self.store.apply(batch)?)
+    }
+
     /// The queued question `request_id` of `party`, if any.
     pub fn get(&self, party: &Oin, request_id: &str) -> Result<Option<OutboxEntry>, OutboxError> {
         let key = key(party, request_id);

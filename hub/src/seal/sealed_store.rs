@@ -16,12 +16,13 @@
 //! - case files: `file/CF-<year>-<n>-<m>` is case `C-<year>-<n>`; `owner/<case>/..`;
 //!   `req/<request>` from the `file_id` in its value;
 //! - idempotency records: the `case_id` in their value;
-//! - queued questions: the case of a share request; late answers: the case of the
-//!   queued request they answer (`req/<request>` in case files).
+//! - queued questions: the case the writer names ([`Batch::put_for_case`]; a bevraging
+//!   carries only a pseudonym), else the case of a share request; late answers: the case
+//!   of the queued question they settle, or of the case file's index of it.
 //!
-//! A queued bevraging (a pseudonym only, no case) and a late answer whose request is not
-//! (yet) in a case file are sealed under the hub-wide `_transit` key: encrypted at rest,
-//! but not shredded with a case. Both are short-lived (queue expiry, joining the file).
+//! A queued question asked for no case, and its late answer, are sealed under the
+//! hub-wide `_transit` key: encrypted at rest, but not shredded with a case. Both are
+//! short-lived (queue expiry, joining the file).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -134,12 +135,26 @@ impl SealedStore {
                 )
             }
             Space::LateAnswers => {
+                // The answer's value is `<party OIN>/<answer>`; the question it settles
+                // (`<party>/<request>` in the outbox, deleted in the same batch) and the
+                // case file's index of it (`req/<request>`) name its case.
+                let mut queued = value
+                    .iter()
+                    .position(|b| *b == b'/')
+                    .and_then(|slash| value.get(..=slash))
+                    .unwrap_or_default()
+                    .to_vec();
+                queued.extend_from_slice(key);
                 let mut request = b"req/".to_vec();
                 request.extend_from_slice(key);
-                let owner = self
-                    .inner
-                    .get(Space::CaseFiles, &request)?
-                    .and_then(|v| owner_of_value(&v).map(|(o, _)| o.to_owned()));
+                let owner = [(Space::Outbox, queued), (Space::CaseFiles, request)]
+                    .into_iter()
+                    .find_map(|(space, key)| {
+                        let raw = self.inner.get(space, &key).ok()??;
+                        owner_of_value(&raw)
+                            .map(|(o, _)| o.to_owned())
+                            .filter(|o| o != TRANSIT)
+                    });
                 Some(owner.unwrap_or_else(|| TRANSIT.to_owned()))
             }
             Space::Meta | Space::Notifications => None,
@@ -159,9 +174,13 @@ impl SealedStore {
         space: Space,
         key: &[u8],
         value: &[u8],
+        case: Option<String>,
         keys: &mut HashMap<String, Key>,
     ) -> Result<Vec<u8>, StoreError> {
-        let owner = self.owner_of(space, key, value)?;
+        let owner = match case {
+            Some(case) => case,
+            None => self.owner_of(space, key, value)?,
+        };
         let owner_len = u8::try_from(owner.len()).map_err(|_| StoreError::Unseal {
             space,
             detail: "the case id is too long".into(),
@@ -278,10 +297,10 @@ impl Store for SealedStore {
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut keys = HashMap::new();
         let mut sealed = Batch::new();
-        for (space, key, value) in batch.into_ops() {
+        for (space, key, value, case) in batch.into_ops() {
             match value {
                 Some(value) if space.is_sealed() => {
-                    let value = self.seal(space, &key, &value, &mut keys)?;
+                    let value = self.seal(space, &key, &value, case, &mut keys)?;
                     sealed.put(space, key, value);
                 }
                 Some(value) => sealed.put(space, key, value),
@@ -414,5 +433,64 @@ mod tests {
             store.get(Space::Cases, b"C-2026-0002").unwrap().unwrap(),
             b"two"
         );
+    }
+
+    #[test]
+    fn queued_questions_and_their_kept_answers_are_sealed_under_their_case() {
+        use crate::questions::outbox::{Outbox, OutboxEntry};
+        use std::time::{Duration, UNIX_EPOCH};
+        use treiter_proto::v1 as wire;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(store(dir.path()));
+        let outbox = Outbox::new(store.clone());
+        let party = crate::identity::Oin::parse("00000002000000000002").unwrap();
+        let entry = |id: &str| OutboxEntry {
+            party: party.clone(),
+            question: wire::Question {
+                request_id: id.into(),
+                deadline: None,
+                kind: Some(wire::question::Kind::Bevraging(wire::Bevraging {
+                    subject: Some(wire::SubjectPseudonym {
+                        hex: "d0".repeat(32),
+                    }),
+                })),
+            },
+            queued_at: UNIX_EPOCH + Duration::from_secs(1),
+            expires_at: UNIX_EPOCH + Duration::from_secs(1_000_000_000_000),
+        };
+        let owner = |space, key: &[u8]| {
+            let raw = store.raw().get(space, key).unwrap().unwrap();
+            owner_of_value(&raw).unwrap().0.to_owned()
+        };
+        outbox.put_for_case(&entry("r1"), "C-2026-0007").unwrap();
+        outbox.put(&entry("r2")).unwrap();
+        assert_eq!(
+            owner(Space::Outbox, b"00000002000000000002/r1"),
+            "C-2026-0007"
+        );
+        assert_eq!(owner(Space::Outbox, b"00000002000000000002/r2"), TRANSIT);
+        assert_eq!(outbox.get(&party, "r1").unwrap().unwrap(), entry("r1"));
+
+        let answer = |id: &str| wire::Answer {
+            request_id: id.into(),
+            kind: Some(wire::answer::Kind::Bevraging(wire::BevragingAnswer {
+                hit: true,
+            })),
+        };
+        assert!(outbox.settle(&party, "r1", &answer("r1")).unwrap());
+        assert!(outbox.settle(&party, "r2", &answer("r2")).unwrap());
+        assert_eq!(owner(Space::LateAnswers, b"r1"), "C-2026-0007");
+        assert_eq!(owner(Space::LateAnswers, b"r2"), TRANSIT);
+        assert_eq!(outbox.kept_answers().unwrap().len(), 2);
+
+        store.keys().shred("C-2026-0007").unwrap();
+        assert_eq!(
+            store.delete_shredded().unwrap().get("C-2026-0007"),
+            Some(&1)
+        );
+        let kept = outbox.kept_answers().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].1, "r2");
     }
 }

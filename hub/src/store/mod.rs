@@ -109,8 +109,12 @@ impl fmt::Display for Space {
 /// Writes to apply together.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
-    ops: Vec<(Space, Vec<u8>, Option<Vec<u8>>)>,
+    ops: Vec<Op>,
 }
+
+/// One write of a batch: keyspace, key, value (`None`: delete), and the case the
+/// record belongs to when the writer knows it and the key and value do not tell.
+pub(crate) type Op = (Space, Vec<u8>, Option<Vec<u8>>, Option<String>);
 
 impl Batch {
     pub fn new() -> Self {
@@ -119,12 +123,26 @@ impl Batch {
 
     /// Sets `key` in `space` to `value`.
     pub fn put(&mut self, space: Space, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.ops.push((space, key.into(), Some(value.into())));
+        self.ops.push((space, key.into(), Some(value.into()), None));
+    }
+
+    /// Sets `key` in `space` to `value`, a record of case `case`: the sealing layer
+    /// seals it under that case's key. For records whose key and value do not name
+    /// their case (a queued bevraging carries only a pseudonym).
+    pub fn put_for_case(
+        &mut self,
+        case: &str,
+        space: Space,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) {
+        self.ops
+            .push((space, key.into(), Some(value.into()), Some(case.to_owned())));
     }
 
     /// Removes `key` from `space`.
     pub fn delete(&mut self, space: Space, key: impl Into<Vec<u8>>) {
-        self.ops.push((space, key.into(), None));
+        self.ops.push((space, key.into(), None, None));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -132,7 +150,7 @@ impl Batch {
     }
 
     /// The writes, in order (for store wrappers such as the sealing one).
-    pub(crate) fn into_ops(self) -> Vec<(Space, Vec<u8>, Option<Vec<u8>>)> {
+    pub(crate) fn into_ops(self) -> Vec<Op> {
         self.ops
     }
 }
