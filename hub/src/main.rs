@@ -42,6 +42,13 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Run one retention sweep now (article 9) on a stopped hub's data, and exit: cases
+    /// past their retention are logged, their keys deleted, their records removed. A
+    /// running hub sweeps by itself every `[retention] sweep_interval_seconds`.
+    RetentionSweep {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Manage the master key that wraps every case key (encryption at rest, art. 12.2).
     MasterKey {
         #[command(subcommand)]
@@ -179,6 +186,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(3))
                 }
             }
+        }
+        Command::RetentionSweep { config } => {
+            let config = HubConfig::load(&config)?;
+            let hub = Hub::load(&config)?;
+            let report = hub.sweep_retention().await?;
+            for deleted in &report.deleted {
+                println!(
+                    "deleted case {} (art. {}), decision-log entry {}",
+                    deleted.case, deleted.article, deleted.log_index
+                );
+            }
+            println!(
+                "retention sweep done: {} case(s) deleted, {} record(s) removed",
+                report.deleted.len(),
+                report.records_deleted
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::MasterKey {
             command: MasterKeyCommand::Generate { out },

@@ -263,3 +263,25 @@ fn check_config_refuses_a_wrong_master_key_clearly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn retention_sweep_runs_once_and_reports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let out = hub(&[
+        "retention-sweep",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("retention sweep done: 0 case(s) deleted"),
+        "{stdout}"
+    );
+}

@@ -1177,3 +1177,61 @@ async fn case_file_values_are_encrypted_at_rest() {
     }
     assert!(files > 0, "the scan read the store's files");
 }
+
+/// Article 9: a case's files, and the questions still queued for it, go with the case
+/// when its retention ends; its decision-log entries stay.
+#[tokio::test]
+async fn case_files_and_queued_questions_are_deleted_with_their_case() {
+    use treiter_hub::store::Space;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    // The OM's agent is offline: its questions wait in the outbox, for this case.
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 3000)
+        .await
+        .expect("case file");
+    assert_eq!(partner(&file, "om").status, "offline-queued");
+    assert!(!hub.hub.questioner.outbox().is_empty().expect("outbox"));
+    sdr.move_phase(wire::MovePhaseRequest {
+        client_request_id: "close".into(),
+        case_id: case.clone(),
+        to_phase: "afgesloten".into(),
+        reason: "done".into(),
+        expected_phase: "aanpak".into(),
+    })
+    .await
+    .expect("afgesloten");
+    let entries_before = hub.hub.log.tree_size();
+
+    hub.hub.clock.advance(time::Duration::days(745));
+    let report = hub.hub.sweep_retention().await.expect("sweep");
+    assert_eq!(report.deleted.len(), 1, "{report:?}");
+    assert_eq!(report.deleted[0].case, case);
+    let gone = sdr
+        .get_case_file(wire::GetCaseFileRequest {
+            case_file_id: file.id.clone(),
+        })
+        .await
+        .expect_err("the case file is gone");
+    assert_eq!(gone.code(), Code::NotFound, "{}", gone.message());
+    for space in [
+        Space::Cases,
+        Space::CaseFiles,
+        Space::Outbox,
+        Space::LateAnswers,
+        Space::Idempotency,
+    ] {
+        assert_eq!(
+            hub.hub.sealed.raw().scan(space, b"").expect("scan"),
+            Vec::new(),
+            "{space} still holds records of the deleted case"
+        );
+    }
+    // The share decisions stay in the log; the deletion is added to them.
+    assert_eq!(hub.hub.log.tree_size(), entries_before + 1);
+    hub.hub.log.verify().expect("the log verifies");
+    partners.stop().await;
+    hub.stop().await;
+}
