@@ -285,3 +285,41 @@ fn retention_sweep_runs_once_and_reports() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_master_key_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let key = std::fs::read_to_string(dir.path().join("master.key")).expect("key");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("master_key_file = \"master.key\"\n", ""),
+    )
+    .expect("write");
+    let run = |env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hub"));
+        command
+            .args(["check-config", "--config", config.to_str().expect("utf-8")])
+            .env("RUST_LOG", "error")
+            .env_remove("TREITER_HUB_MASTER_KEY");
+        if let Some(value) = env {
+            command.env("TREITER_HUB_MASTER_KEY", value);
+        }
+        command.output().expect("run hub")
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no master key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(Some(key.trim()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -25,7 +25,8 @@ use crate::identity::Oin;
 use crate::store::{Batch, Space, Store, StoreError};
 
 const VERSION: u8 = 1;
-const HEADER: usize = 1 + 8 + 8;
+/// The value's header before the question: version, queued_at, expires_at.
+pub(crate) const HEADER: usize = 1 + 8 + 8;
 
 /// The outbox failed.
 #[derive(Debug, thiserror::Error)]

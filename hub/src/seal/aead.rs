@@ -18,6 +18,8 @@ pub enum AeadError {
     Open,
     #[error("the system random generator failed")]
     Random,
+    #[error("the plaintext is too long to seal")]
+    TooLong,
 }
 
 /// A 256-bit AES-GCM key.
@@ -61,7 +63,7 @@ impl Key {
                 Aad::from(aad),
                 &mut body,
             )
-            .map_err(|_| AeadError::Random)?;
+            .map_err(|_| AeadError::TooLong)?;
         out.extend_from_slice(&body);
         Ok(out)
     }

@@ -122,7 +122,7 @@ impl SealedStore {
             },
             Space::Outbox => {
                 let question = value
-                    .get(17..)
+                    .get(crate::questions::outbox::HEADER..)
                     .and_then(|q| treiter_proto::v1::Question::decode(q).ok());
                 Some(
                     match question.and_then(|q| q.kind) {

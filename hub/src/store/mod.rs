@@ -38,36 +38,6 @@ pub enum Space {
 }
 
 impl Space {
-    /// Whether the space's records may hold personal data and are therefore sealed
-    /// under their case's key ([`crate::seal::SealedStore`]). A new space must decide.
-    pub const fn is_sealed(self) -> bool {
-        match self {
-            Space::Cases
-            | Space::CaseEvents
-            | Space::Idempotency
-            | Space::Outbox
-            | Space::CaseFiles
-            | Space::LateAnswers => true,
-            // Counters; and privacy-officer notices, which hold ids, an article and a
-            // category like the decision log does, and no subject data.
-            Space::Meta | Space::Notifications => false,
-        }
-    }
-
-    /// Every space, for scans over the whole store.
-    pub const ALL: [Space; 8] = [
-        Space::Cases,
-        Space::CaseEvents,
-        Space::Meta,
-        Space::Idempotency,
-        Space::Outbox,
-        Space::CaseFiles,
-        Space::Notifications,
-        Space::LateAnswers,
-    ];
-}
-
-impl Space {
     /// The one-byte prefix of the space's keys. Never renumber: stored data uses these.
     pub(crate) const fn prefix(self) -> u8 {
         match self {
@@ -104,6 +74,37 @@ impl fmt::Display for Space {
         };
         f.write_str(name)
     }
+}
+
+impl Space {
+    /// Whether the space's records may hold personal data and are therefore sealed
+    /// under their case's key ([`crate::seal::SealedStore`]). A new space must decide
+    /// here, and be added to [`Space::ALL`] (retention scans the sealed spaces in it).
+    pub const fn is_sealed(self) -> bool {
+        match self {
+            Space::Cases
+            | Space::CaseEvents
+            | Space::Idempotency
+            | Space::Outbox
+            | Space::CaseFiles
+            | Space::LateAnswers => true,
+            // Counters; and privacy-officer notices, which hold ids, an article and a
+            // category like the decision log does, and no subject data.
+            Space::Meta | Space::Notifications => false,
+        }
+    }
+
+    /// Every space, for scans over the whole store.
+    pub const ALL: [Space; 8] = [
+        Space::Cases,
+        Space::CaseEvents,
+        Space::Meta,
+        Space::Idempotency,
+        Space::Outbox,
+        Space::CaseFiles,
+        Space::Notifications,
+        Space::LateAnswers,
+    ];
 }
 
 /// Writes to apply together.
