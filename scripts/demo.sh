@@ -344,6 +344,23 @@ else
   "$bin/hub" log-verify --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
 fi
 
+step "10b. Encryption at rest and retention (articles 12.2, 9)"
+say "Everything the hub stores about the case is sealed under the case's own key, which is" \
+    "kept wrapped under the master key in demo-run/data.keys/, apart from the data. The" \
+    "subject's label is nowhere in the data directory in the clear. The case is deleted 24" \
+    "months after afgesloten: the deletion is logged, then its key is deleted, so no copy" \
+    "of the data can be read again."
+if ! $keep; then
+  printf '\n  \033[2m$\033[0m grep -rc "buurman nr. 12" demo-run/data | grep -v ":0"\n'
+  if grep -rc "buurman nr. 12" "$run/data" | grep -v ":0$"; then
+    echo "   the label is in the clear on disk!" >&2
+    exit 1
+  fi
+  say "(no hits)"
+  printf '\n  \033[2m$\033[0m hub retention-sweep --config demo-run/hub.toml\n'
+  "$bin/hub" retention-sweep --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
+fi
+
 step "11. NOT YET BUILT: the decision-log summary per party and the inzage overview for the victim"
 say "These are the privacy officers' hubctl commands; they need the hub's PrivacyOfficer service" \
     "(issue 10), which the hub does not implement yet. Nothing is shown here rather than fake output."
