@@ -400,4 +400,21 @@ crl = "ca.crl.pem"
         let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
         assert!(err.contains("trust_anchor"), "{err}");
     }
+
+    #[test]
+    fn reads_the_key_settings_and_refuses_a_zero_sweep_interval() {
+        let text = format!(
+            "master_key_file = \"keys/master.key\"\nkeys_dir = \"/srv/keys\"\n{MINIMAL}\n[retention]\nsweep_interval_seconds = 60\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(
+            config.master_key_file.as_deref(),
+            Some(Path::new("/etc/treiter/keys/master.key"))
+        );
+        assert_eq!(config.keys_dir, Path::new("/srv/keys"));
+        assert_eq!(config.retention.sweep_interval, Duration::from_secs(60));
+        let zero = text.replace("= 60", "= 0");
+        let err = HubConfig::parse(&zero, Path::new(".")).unwrap_err();
+        assert!(err.contains("retention.sweep_interval_seconds"), "{err}");
+    }
 }
