@@ -210,6 +210,29 @@ async fn closed_cases_are_deleted_when_their_retention_ends_and_old_copies_stay_
         .verify()
         .expect("the log verifies after the deletions");
     hub.stop().await;
+    // And as an operator checks it, on the stopped hub.
+    let config_file = pki.dir.path().join("retention-hub.toml");
+    std::fs::write(
+        &config_file,
+        crate::support::hub_config_text(
+            &pki,
+            "127.0.0.1:1".parse().expect("addr"),
+            None,
+            &data_dir,
+        ),
+    )
+    .expect("write config");
+    let out = std::process::Command::new(crate::support::workspace_bin("hub"))
+        .args(["log-verify", "--config"])
+        .arg(&config_file)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run hub log-verify");
+    assert!(
+        out.status.success(),
+        "hub log-verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The backup holds the cases' records, but with the key store as it is now they
     // do not open: the keys are gone (crypto-shredding).
