@@ -61,8 +61,11 @@ started=$(date +%s)
 
 step "Writing a development PKI to $shown/pki (dev only)"
 mkdir -p "$run/logs"
-rm -rf "$run/data" "$run/sources" "$run/profiles" "$run/state" "$run"/agent-*.toml
+rm -rf "$run/data" "$run/data.keys" "$run/master.key" "$run/sources" "$run/profiles" "$run/state" "$run"/agent-*.toml
 "$bin/certs-dev" init --out "$run/pki" --force --test-certs
+# The master key that wraps every case key (encryption at rest, article 12.2): 0600,
+# outside the data directory. The per-case keys go to data.keys/, next to data/.
+"$bin/hub" master-key generate --out "$run/master.key"
 
 cat > "$run/hub.toml" <<TOML
 listen = "127.0.0.1:$hub_port"
@@ -70,6 +73,7 @@ admin_listen = "127.0.0.1:$admin_port"
 covenant = "$root/policies/treiteraanpak.covenant"
 persons = "pki/persons.toml"
 data_dir = "data"
+master_key_file = "master.key"
 
 [tls]
 cert = "pki/hub/hub.pem"
@@ -347,6 +351,23 @@ else
   wait "${pids[0]}" 2>/dev/null || true
   printf '\n  \033[2m$\033[0m hub log-verify --config %s/hub.toml\n' "$shown"
   "$bin/hub" log-verify --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
+fi
+
+step "10b. Encryption at rest and retention (articles 12.2, 9)"
+say "Everything the hub stores about the case is sealed under the case's own key, which is" \
+    "kept wrapped under the master key in demo-run/data.keys/, apart from the data. The" \
+    "subject's label is nowhere in the data directory in the clear. The case is deleted 24" \
+    "months after afgesloten: the deletion is logged, then its key is deleted, so no copy" \
+    "of the data can be read again."
+if ! $keep; then
+  printf '\n  \033[2m$\033[0m grep -rc "buurman nr. 12" demo-run/data | grep -v ":0"\n'
+  if grep -rc "buurman nr. 12" "$run/data" | grep -v ":0$"; then
+    echo "   the label is in the clear on disk!" >&2
+    exit 1
+  fi
+  say "(no hits)"
+  printf '\n  \033[2m$\033[0m hub retention-sweep --config demo-run/hub.toml\n'
+  "$bin/hub" retention-sweep --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
 fi
 
 step "11. NOT YET BUILT: the decision-log summary per party and the inzage overview for the victim"

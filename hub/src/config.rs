@@ -12,6 +12,12 @@
 //! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled), the decision log
 //! log_key = "/etc/treiter-hub/log.key" # the log's Ed25519 signing key (PKCS#8, 0600);
 //!                                    # created on first start; default: next to data_dir
+//! master_key_file = "/etc/treiter-hub/master.key" # 32 random bytes (base64), 0600;
+//!                                    # or env TREITER_HUB_MASTER_KEY; never in data_dir
+//! keys_dir = "/var/lib/treiter-hub-keys" # wrapped per-case keys; default: next to data_dir
+//!
+//! [retention]
+//! sweep_interval_seconds = 3600      # how often cases past retention are deleted
 //!
 //! [tls]
 //! cert = "hub/hub.pem"
@@ -46,6 +52,8 @@ pub const DEFAULT_HELLO_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_ANSWER_DEADLINE_SECONDS: u64 = 5;
 /// Default hours a question stays queued for an offline agent.
 pub const DEFAULT_QUEUE_EXPIRY_HOURS: u64 = 72;
+/// Default seconds between retention sweeps (article 9).
+pub const DEFAULT_SWEEP_INTERVAL_SECONDS: u64 = 3600;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -58,9 +66,31 @@ pub struct HubConfig {
     /// The decision log's signing key; kept outside `data_dir` so that a copy of the
     /// data cannot forge checkpoints.
     pub log_key: PathBuf,
+    /// The master key file (0600, outside `data_dir`); `None`: the environment
+    /// variable `TREITER_HUB_MASTER_KEY`.
+    pub master_key_file: Option<PathBuf>,
+    /// The key store: per-case keys wrapped under the master key. Outside `data_dir`,
+    /// backed up separately: deleting a key here is what deletes a case for good.
+    pub keys_dir: PathBuf,
     pub tls: TlsSettings,
     pub link: LinkSettings,
     pub questions: QuestionSettings,
+    pub retention: RetentionSettings,
+}
+
+/// The retention sweeper (article 9).
+#[derive(Clone, Copy, Debug)]
+pub struct RetentionSettings {
+    /// Time between sweeps.
+    pub sweep_interval: Duration,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            sweep_interval: Duration::from_secs(DEFAULT_SWEEP_INTERVAL_SECONDS),
+        }
+    }
 }
 
 /// Timing of questions to agents.
@@ -135,6 +165,8 @@ struct RawConfig {
     persons: PathBuf,
     data_dir: PathBuf,
     log_key: Option<PathBuf>,
+    master_key_file: Option<PathBuf>,
+    keys_dir: Option<PathBuf>,
     tls: RawTls,
     #[serde(default)]
     trust_anchor: Vec<RawAnchor>,
@@ -142,6 +174,14 @@ struct RawConfig {
     link: RawLink,
     #[serde(default)]
     questions: RawQuestions,
+    #[serde(default)]
+    retention: RawRetention,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    sweep_interval_seconds: Option<u64>,
 }
 
 #[derive(Default, Deserialize)]
@@ -225,14 +265,29 @@ impl HubConfig {
             .questions
             .queue_expiry_hours
             .unwrap_or(DEFAULT_QUEUE_EXPIRY_HOURS);
+        let sweep_interval = raw
+            .retention
+            .sweep_interval_seconds
+            .unwrap_or(DEFAULT_SWEEP_INTERVAL_SECONDS);
+        if sweep_interval == 0 {
+            return Err("retention.sweep_interval_seconds must be at least 1".into());
+        }
         Ok(HubConfig {
             listen,
+            master_key_file: raw.master_key_file.map(resolve),
+            keys_dir: match raw.keys_dir {
+                Some(path) => resolve(path),
+                None => next_to(&resolve(raw.data_dir.clone()), ".keys"),
+            },
+            retention: RetentionSettings {
+                sweep_interval: Duration::from_secs(sweep_interval),
+            },
             admin_listen,
             covenant: resolve(raw.covenant),
             persons: resolve(raw.persons),
             log_key: match raw.log_key {
                 Some(path) => resolve(path),
-                None => default_log_key(&resolve(raw.data_dir.clone())),
+                None => next_to(&resolve(raw.data_dir.clone()), ".log.key"),
             },
             data_dir: resolve(raw.data_dir),
             questions: QuestionSettings {
@@ -264,13 +319,13 @@ impl HubConfig {
     }
 }
 
-/// `<data_dir>.log.key`: next to the data directory, not in it.
-fn default_log_key(data_dir: &Path) -> PathBuf {
+/// `<data_dir><suffix>`: next to the data directory, not in it.
+fn next_to(data_dir: &Path, suffix: &str) -> PathBuf {
     let mut name = data_dir
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_else(|| "hub-data".into());
-    name.push(".log.key");
+    name.push(suffix);
     data_dir.with_file_name(name)
 }
 
@@ -309,6 +364,9 @@ crl = "ca.crl.pem"
         assert_eq!(config.link.heartbeat_interval, Duration::from_secs(10));
         assert_eq!(config.data_dir, Path::new("/etc/treiter/data"));
         assert_eq!(config.log_key, Path::new("/etc/treiter/data.log.key"));
+        assert_eq!(config.keys_dir, Path::new("/etc/treiter/data.keys"));
+        assert!(config.master_key_file.is_none());
+        assert_eq!(config.retention.sweep_interval, Duration::from_secs(3600));
         assert_eq!(config.questions.answer_deadline, Duration::from_secs(5));
         assert!(config.admin_listen.is_none());
     }
@@ -321,6 +379,10 @@ crl = "ca.crl.pem"
         )
         .expect("hub/etc/hub.example.toml is valid");
         assert_eq!(config.log_key, Path::new("/etc/treiter-hub/log.key"));
+        assert_eq!(
+            config.master_key_file.as_deref(),
+            Some(Path::new("/etc/treiter-hub/master.key"))
+        );
     }
 
     #[test]
@@ -337,5 +399,22 @@ crl = "ca.crl.pem"
         );
         let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
         assert!(err.contains("trust_anchor"), "{err}");
+    }
+
+    #[test]
+    fn reads_the_key_settings_and_refuses_a_zero_sweep_interval() {
+        let text = format!(
+            "master_key_file = \"keys/master.key\"\nkeys_dir = \"/srv/keys\"\n{MINIMAL}\n[retention]\nsweep_interval_seconds = 60\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(
+            config.master_key_file.as_deref(),
+            Some(Path::new("/etc/treiter/keys/master.key"))
+        );
+        assert_eq!(config.keys_dir, Path::new("/srv/keys"));
+        assert_eq!(config.retention.sweep_interval, Duration::from_secs(60));
+        let zero = text.replace("= 60", "= 0");
+        let err = HubConfig::parse(&zero, Path::new(".")).unwrap_err();
+        assert!(err.contains("retention.sweep_interval_seconds"), "{err}");
     }
 }

@@ -26,6 +26,9 @@
 //! - [`service`]: the gRPC handlers.
 //! - [`server`]: serving the gRPC API until shutdown.
 //! - [`store`]: the durable key-value store behind a trait (sled by default).
+//! - [`seal`]: encryption at rest: the master key, per-case keys in a separate key
+//!   store, and the sealing store wrapper (articles 12.2, 9).
+//! - [`retention`]: the retention sweeper: deleting cases whose time is up (article 9).
 //! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`) and its client.
 //! - [`log`]: the tamper-evident decision log: Merkle tree, proofs, signed checkpoints,
 //!   durable segment files with group commit, verification.
@@ -46,6 +49,8 @@ pub mod parties;
 pub mod persons;
 pub mod questions;
 pub mod refusals;
+pub mod retention;
+pub mod seal;
 pub mod server;
 pub mod service;
 pub mod state;

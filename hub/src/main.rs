@@ -42,6 +42,18 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Run one retention sweep now (article 9) on a stopped hub's data, and exit: cases
+    /// past their retention are logged, their keys deleted, their records removed. A
+    /// running hub sweeps by itself every `[retention] sweep_interval_seconds`.
+    RetentionSweep {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Manage the master key that wraps every case key (encryption at rest, art. 12.2).
+    MasterKey {
+        #[command(subcommand)]
+        command: MasterKeyCommand,
+    },
     /// Show which partners' agents are connected to a running hub (via its admin
     /// endpoint, `admin_listen` in the configuration).
     Status {
@@ -50,6 +62,16 @@ enum Command {
         /// Print the status document as JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MasterKeyCommand {
+    /// Write a new random master key (base64, mode 0600) to FILE; never overwrites.
+    /// Keep it outside the data directory and back it up apart from it.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -123,11 +145,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = HubConfig::load(&config)?;
             let hub = Hub::load(&config)?;
             println!(
-                "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s)",
+                "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s); master key and key store {} ok",
                 hub.covenant.version(),
                 hub.parties.len(),
                 hub.persons.len(),
-                config.tls.trust_anchors.len()
+                config.tls.trust_anchors.len(),
+                config.keys_dir.display()
             );
             // What privacy officers put in hubctl's `log_verifier` (and agents in their
             // hub log key): public, safe to hand out.
@@ -166,6 +189,33 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(3))
                 }
             }
+        }
+        Command::RetentionSweep { config } => {
+            let config = HubConfig::load(&config)?;
+            let hub = Hub::load(&config)?;
+            let report = hub.sweep_retention().await?;
+            for deleted in &report.deleted {
+                println!(
+                    "deleted case {} (art. {}), decision-log entry {}",
+                    deleted.case, deleted.article, deleted.log_index
+                );
+            }
+            println!(
+                "retention sweep done: {} case(s) deleted, {} record(s) removed",
+                report.deleted.len(),
+                report.records_deleted
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::MasterKey {
+            command: MasterKeyCommand::Generate { out },
+        } => {
+            treiter_hub::seal::master::generate(&out)?;
+            println!(
+                "wrote a new master key to {} (mode 0600); set master_key_file to it",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { config, json } => {
             let config = HubConfig::load(&config)?;

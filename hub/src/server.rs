@@ -38,6 +38,8 @@ pub async fn serve(
     );
     // Answers to questions queued for offline partners join their case files.
     tokio::spawn(crate::casefile::run_late_answers(hub.clone()));
+    // Cases whose retention ran out are deleted (article 9).
+    tokio::spawn(crate::retention::run(hub.clone()));
     let shutdown_hub = hub.clone();
     tonic::transport::Server::builder()
         .add_service(AgentLinkServer::new(AgentLinkService::new(hub.clone())))

@@ -59,6 +59,28 @@ pub enum StartupError {
         #[source]
         source: crate::log::KeyError,
     },
+    #[error(transparent)]
+    MasterKey(#[from] crate::seal::MasterKeyError),
+    #[error(
+        "keys_dir {keys_dir} is inside the data directory {data_dir}: keep the key store apart, so that deleting a case key is not undone by a copy of the data"
+    )]
+    KeysInsideDataDir {
+        keys_dir: std::path::PathBuf,
+        data_dir: std::path::PathBuf,
+    },
+    #[error(
+        "keys_dir {keys_dir} is not the key store of the data directory {data_dir}: its records were sealed with keys from another key store (restore the right keys_dir, or point keys_dir at it)"
+    )]
+    KeyStoreMismatch {
+        keys_dir: std::path::PathBuf,
+        data_dir: std::path::PathBuf,
+    },
+    #[error("the key store {path} cannot be opened: {source}")]
+    KeyStore {
+        path: std::path::PathBuf,
+        #[source]
+        source: crate::seal::KeyStoreError,
+    },
     #[error("the decision log in {path} cannot be opened: {source}")]
     Log {
         path: std::path::PathBuf,
@@ -73,6 +95,49 @@ pub const LOG_ORIGIN: &str = "treiteraanpak.amsterdam/hub-log";
 /// The decision log's directory under the data directory.
 pub fn log_dir(config: &HubConfig) -> std::path::PathBuf {
     config.data_dir.join("log")
+}
+
+/// Opens the state store in `data_dir/state`, sealed under the case keys of the key
+/// store in `keys_dir`, with the configured master key.
+pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, StartupError> {
+    let master = crate::seal::MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+    if crate::seal::master::is_inside(&config.keys_dir, &config.data_dir) {
+        return Err(StartupError::KeysInsideDataDir {
+            keys_dir: config.keys_dir.clone(),
+            data_dir: config.data_dir.clone(),
+        });
+    }
+    let keys = crate::seal::KeyStore::open(&config.keys_dir, master).map_err(|source| {
+        StartupError::KeyStore {
+            path: config.keys_dir.clone(),
+            source,
+        }
+    })?;
+    let inner: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
+    // The state store remembers its key store, so another key store is refused here.
+    const BOUND_KEY_STORE: &[u8] = b"key-store-id";
+    match inner.get(crate::store::Space::Meta, BOUND_KEY_STORE)? {
+        Some(bound) if bound == keys.id().as_bytes() => {}
+        Some(_) => {
+            return Err(StartupError::KeyStoreMismatch {
+                keys_dir: config.keys_dir.clone(),
+                data_dir: config.data_dir.clone(),
+            });
+        }
+        None => {
+            let mut batch = crate::store::Batch::new();
+            batch.put(
+                crate::store::Space::Meta,
+                BOUND_KEY_STORE.to_vec(),
+                keys.id().as_bytes().to_vec(),
+            );
+            inner.apply(batch)?;
+        }
+    }
+    Ok(Arc::new(crate::seal::SealedStore::new(
+        inner,
+        Arc::new(keys),
+    )))
 }
 
 /// Opens the decision log, creating its signing key on first start.
@@ -118,8 +183,12 @@ pub struct Hub {
     pub refusals: Arc<Refusals>,
     pub link: LinkSettings,
     pub questions: QuestionSettings,
-    /// Durable state: cases, queued questions, case files.
+    /// Durable state: cases, queued questions, case files; sealed under case keys.
     pub store: Arc<dyn Store>,
+    /// The same store as the sealing layer: the key store and finding a case's records.
+    pub sealed: Arc<crate::seal::SealedStore>,
+    /// The retention sweeper's settings and its one-sweep-at-a-time lock (article 9).
+    pub retention: crate::retention::Retention,
     /// Questions to agents: sending, waiting for answers, the outbox of offline agents.
     pub questioner: Questions,
     /// The covenant in force (article 13.2).
@@ -142,7 +211,8 @@ impl Hub {
     /// Loads the covenant, the person registry and the TLS identity named by `config`.
     pub fn load(config: &HubConfig) -> Result<Arc<Hub>, StartupError> {
         let configured = load_covenant(&config.covenant)?;
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
+        let sealed = open_store(config)?;
+        let store: Arc<dyn Store> = sealed.clone();
         // The version in force is the store's once the hub has run (article 13.1: an
         // approved switch survives a restart); the file only seeds the first start.
         let covenant =
@@ -171,6 +241,8 @@ impl Hub {
             link: config.link,
             questions: config.questions,
             store,
+            sealed,
+            retention: crate::retention::Retention::new(config.retention),
             questioner,
             covenant: crate::covenant_in_force::CovenantInForce::new(covenant),
             log,

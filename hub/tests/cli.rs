@@ -26,6 +26,29 @@ fn pki(dir: &Path) -> Layout {
 }
 
 fn write_config(dir: &Path, persons: &str) -> std::path::PathBuf {
+    write_config_with(dir, persons, "master.key")
+}
+
+/// The configuration with `master_key_file = master_key`; the key is generated with
+/// `hub master-key generate` when absent.
+fn write_config_with(dir: &Path, persons: &str, master_key: &str) -> std::path::PathBuf {
+    let key_path = dir.join(master_key);
+    if !key_path.exists() {
+        if let Some(parent) = key_path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        let out = hub(&[
+            "master-key",
+            "generate",
+            "--out",
+            key_path.to_str().expect("utf-8"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let covenant = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant");
     let text = format!(
         r#"listen = "127.0.0.1:1"
@@ -33,6 +56,7 @@ admin_listen = "127.0.0.1:1"
 covenant = "{}"
 persons = "{persons}"
 data_dir = "data"
+master_key_file = "{master_key}"
 [tls]
 cert = "pki/hub/hub.pem"
 key = "pki/hub/hub.key"
@@ -151,4 +175,151 @@ fn log_verify_checks_the_decision_log() {
         );
         assert!(String::from_utf8_lossy(&out.stderr).contains("does NOT verify"));
     }
+}
+
+#[test]
+fn master_key_generate_writes_an_owner_only_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out_path = dir.path().join("master.key");
+    let path = out_path.to_str().expect("utf-8");
+    let out = hub(&["master-key", "generate", "--out", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out_path)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let first = std::fs::read(&out_path).expect("read");
+    let out = hub(&["master-key", "generate", "--out", path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("never overwritten"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&out_path).expect("read"), first);
+}
+
+#[cfg(unix)]
+#[test]
+fn check_config_refuses_a_master_key_others_can_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let key = dir.path().join("master.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = hub(&["check-config", "--config", config.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains(&format!("chmod 600 {}", key.display())) && stderr.contains("644"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_master_key_inside_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config_with(dir.path(), "pki/persons.toml", "data/master.key");
+    let out = hub(&["check-config", "--config", config.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("is inside the data directory") && stderr.contains("master.key"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_wrong_master_key_clearly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let config = config.to_str().expect("utf-8");
+    let out = hub(&["check-config", "--config", config]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another master key for the same key store.
+    std::fs::remove_file(dir.path().join("master.key")).expect("rm");
+    write_config(dir.path(), "pki/persons.toml");
+    let out = hub(&["check-config", "--config", config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("is not the master key this key store was created with"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn retention_sweep_runs_once_and_reports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let out = hub(&[
+        "retention-sweep",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("retention sweep done: 0 case(s) deleted"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_master_key_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let key = std::fs::read_to_string(dir.path().join("master.key")).expect("key");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("master_key_file = \"master.key\"\n", ""),
+    )
+    .expect("write");
+    let run = |env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hub"));
+        command
+            .args(["check-config", "--config", config.to_str().expect("utf-8")])
+            .env("RUST_LOG", "error")
+            .env_remove("TREITER_HUB_MASTER_KEY");
+        if let Some(value) = env {
+            command.env("TREITER_HUB_MASTER_KEY", value);
+        }
+        command.output().expect("run hub")
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no master key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(Some(key.trim()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -7,9 +7,23 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use treiter_hub::seal::{KeyStore, MasterKey, SealedStore};
 use treiter_hub::store::{Batch, SledStore, Space, Store};
 
 const CHILD_ENV: &str = "TREITER_DURABILITY_CHILD_DIR";
+const SEALED_CHILD_ENV: &str = "TREITER_DURABILITY_SEALED_CHILD_DIR";
+/// The synthetic master key of the sealed child (tests only).
+const TEST_MASTER: [u8; 32] = [0x5e; 32];
+
+/// The sealed store as the hub opens it: state under `dir/state`, keys in `dir/keys`.
+fn sealed(dir: &std::path::Path) -> SealedStore {
+    let inner: Arc<dyn Store> = Arc::new(SledStore::open(&dir.join("state")).expect("open"));
+    let keys =
+        KeyStore::open(&dir.join("keys"), MasterKey::from_bytes(&TEST_MASTER)).expect("key store");
+    SealedStore::new(inner, Arc::new(keys))
+}
 /// Batches the child writes at most; the parent kills it long before.
 const MAX_BATCHES: u64 = 100_000;
 
@@ -97,6 +111,94 @@ fn acknowledged_batches_survive_kill_9() {
         let case = store
             .get(Space::Cases, format!("case-{next:08}").as_bytes())
             .expect("read");
+        let count = store
+            .get(Space::Meta, format!("count-{next:08}").as_bytes())
+            .expect("read");
+        assert_eq!(
+            case.is_some(),
+            count.is_some(),
+            "round {round}: batch {next} is torn"
+        );
+    }
+}
+
+/// The child of the sealed round: every batch is a new case, so every acknowledgement
+/// also covers a freshly created case key in the key store.
+#[test]
+fn durability_sealed_child() {
+    let Ok(dir) = std::env::var(SEALED_CHILD_ENV) else {
+        return;
+    };
+    let store = sealed(std::path::Path::new(&dir));
+    for i in 0..MAX_BATCHES {
+        let mut batch = Batch::new();
+        batch.put(
+            Space::Cases,
+            format!("C-2026-{i:06}").into_bytes(),
+            format!("synthetic case {i}").into_bytes(),
+        );
+        batch.put(
+            Space::Meta,
+            format!("count-{i:08}").into_bytes(),
+            i.to_be_bytes().to_vec(),
+        );
+        store.apply(batch).expect("apply");
+        println!("acknowledged {i}");
+    }
+}
+
+/// A case key must be durable before anything sealed under it is acknowledged: after a
+/// `kill -9`, every acknowledged case still opens.
+#[test]
+fn acknowledged_sealed_batches_and_their_keys_survive_kill_9() {
+    for round in 0..2 {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut child = Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "durability_sealed_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(SEALED_CHILD_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn child");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let kill_after = 20 + round * 33;
+        let mut last_acknowledged = None;
+        let start = Instant::now();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(n) = line.strip_prefix("acknowledged ") {
+                let n: u64 = n.trim().parse().expect("number");
+                last_acknowledged = Some(n);
+                if n >= kill_after {
+                    break;
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "child too slow");
+        }
+        child.kill().expect("kill -9");
+        child.wait().expect("reap");
+        let last = last_acknowledged.expect("the child acknowledged batches");
+
+        let store = sealed(dir.path());
+        for i in 0..=last {
+            assert_eq!(
+                store
+                    .get(Space::Cases, format!("C-2026-{i:06}").as_bytes())
+                    .expect("an acknowledged case opens: its key is durable"),
+                Some(format!("synthetic case {i}").into_bytes()),
+                "round {round}: acknowledged case {i} lost (last acknowledged {last})"
+            );
+        }
+        // A batch in flight at the kill is either whole or absent, and readable if there.
+        let next = last + 1;
+        let case = store
+            .get(Space::Cases, format!("C-2026-{next:06}").as_bytes())
+            .expect("a case in flight is whole or absent");
         let count = store
             .get(Space::Meta, format!("count-{next:08}").as_bytes())
             .expect("read");

@@ -304,14 +304,10 @@ async fn get(
         include_text: text,
         include_diff: diff,
     };
-    hub.call_as::<crate::hub::OfficerClient, _, _, _>(
-        Retry::Once,
-        CALL_TIMEOUT,
-        |mut c| {
-            let r = req;
-            async move { c.get_covenant_version(r).await }
-        },
-    )
+    hub.call_as::<crate::hub::OfficerClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req;
+        async move { c.get_covenant_version(r).await }
+    })
     .await
 }
 

@@ -961,7 +961,7 @@ async fn bevraging_reports_hits_and_watching_streams_each_partner() {
 
 #[tokio::test]
 async fn a_late_answer_kept_before_a_crash_joins_its_case_file_after_the_restart() {
-    use treiter_hub::store::{SledStore, Space, Store};
+    use treiter_hub::store::{Space, Store};
     let pki = Pki::new();
     let data_dir = pki.dir.path().join("replay-hub-data");
     let loopback = "127.0.0.1:0".parse().expect("addr");
@@ -979,12 +979,7 @@ async fn a_late_answer_kept_before_a_crash_joins_its_case_file_after_the_restart
     // What the hub writes when the OM's answer arrives, just before it would join the
     // file: the question leaves the outbox and the answer is kept. Then it "crashes".
     {
-        let store: Arc<dyn Store> = loop {
-            match SledStore::open(&data_dir.join("state")) {
-                Ok(store) => break Arc::new(store),
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        };
+        let store: Arc<dyn Store> = crate::support::open_state_store(&pki, &data_dir).await;
         let om = treiter_hub::identity::Oin::parse("00000003000000000003").expect("oin");
         let outbox = treiter_hub::questions::outbox::Outbox::new(store.clone());
         let (queued, _) = outbox.for_party(&om).expect("outbox");
@@ -1124,6 +1119,119 @@ async fn every_decision_is_in_the_log_and_a_failing_log_passes_nothing() {
     case_file(&mut sdr, &case, "aanpak", 5000)
         .await
         .expect("works again once the log can write");
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// Article 12.2: the values a case file carries are stored sealed under the case's
+/// key, so the data directory holds none of them in the clear (nor does the log).
+#[tokio::test]
+async fn case_file_values_are_encrypted_at_rest() {
+    let pki = Pki::new();
+    let data_dir = pki.dir.path().join("sealed-hub-data");
+    let loopback = "127.0.0.1:0".parse().expect("addr");
+    let hub = TestHub::start_in(&pki, loopback, &data_dir, "").await;
+    let partners = Partners::start(&pki, &hub, &[]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 5000)
+        .await
+        .expect("case file");
+    let values: Vec<&str> = file
+        .partners
+        .iter()
+        .flat_map(|p| p.entries.iter())
+        .flat_map(|e| e.fields.iter())
+        .map(|f| f.value.as_str())
+        .collect();
+    // Distinctive synthetic values from the exports, which the file did pass on.
+    let distinctive = ["synthetische samenvatting", "contactverbod"];
+    for value in distinctive {
+        assert!(
+            values.contains(&value),
+            "{value} is in the file: {values:?}"
+        );
+    }
+    partners.stop().await;
+    hub.stop().await;
+
+    let mut stack = vec![data_dir.clone()];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).expect("read");
+            for value in distinctive {
+                assert!(
+                    !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                    "{value} is in the clear in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(files > 0, "the scan read the store's files");
+}
+
+/// Article 9: a case's files, and the questions still queued for it, go with the case
+/// when its retention ends; its decision-log entries stay.
+#[tokio::test]
+async fn case_files_and_queued_questions_are_deleted_with_their_case() {
+    use treiter_hub::store::Space;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    // The OM's agent is offline: its questions wait in the outbox, for this case.
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 3000)
+        .await
+        .expect("case file");
+    assert_eq!(partner(&file, "om").status, "offline-queued");
+    assert!(!hub.hub.questioner.outbox().is_empty().expect("outbox"));
+    sdr.move_phase(wire::MovePhaseRequest {
+        client_request_id: "close".into(),
+        case_id: case.clone(),
+        to_phase: "afgesloten".into(),
+        reason: "done".into(),
+        expected_phase: "aanpak".into(),
+    })
+    .await
+    .expect("afgesloten");
+    let entries_before = hub.hub.log.tree_size();
+
+    hub.hub.clock.advance(time::Duration::days(745));
+    let report = hub.hub.sweep_retention().await.expect("sweep");
+    assert_eq!(report.deleted.len(), 1, "{report:?}");
+    assert_eq!(report.deleted[0].case, case);
+    let gone = sdr
+        .get_case_file(wire::GetCaseFileRequest {
+            case_file_id: file.id.clone(),
+        })
+        .await
+        .expect_err("the case file is gone");
+    assert_eq!(gone.code(), Code::NotFound, "{}", gone.message());
+    for space in [
+        Space::Cases,
+        Space::CaseFiles,
+        Space::Outbox,
+        Space::LateAnswers,
+        Space::Idempotency,
+    ] {
+        assert_eq!(
+            hub.hub.sealed.raw().scan(space, b"").expect("scan"),
+            Vec::new(),
+            "{space} still holds records of the deleted case"
+        );
+    }
+    // The share decisions stay in the log; the deletion is added to them.
+    assert_eq!(hub.hub.log.tree_size(), entries_before + 1);
+    hub.hub.log.verify().expect("the log verifies");
     partners.stop().await;
     hub.stop().await;
 }

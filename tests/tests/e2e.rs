@@ -16,6 +16,8 @@
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
 //! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
+//! - `retention`: deletion after the retention period by the hub's clock, logged first
+//!   (fail closed); encryption at rest and crypto-shredding of old copies.
 //! - `agent_ops`: the agent in operation: SQLite source, network cut and hub restart
 //!   without a lost answer, certificate renewal on disk.
 
@@ -31,5 +33,6 @@ mod officer;
 mod questions;
 mod refusal;
 mod restart;
+mod retention;
 mod status;
 mod support;

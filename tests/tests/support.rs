@@ -57,7 +57,24 @@ pub fn covenant_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant")
 }
 
-/// Hub configuration text for this PKI, keeping its data in `data_dir`.
+/// The master key file of the hub keeping its data in `data_dir`: next to it (never
+/// in it), as `<data_dir>.master.key`.
+pub fn master_key_path(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".master.key");
+    data_dir.with_file_name(name)
+}
+
+/// The key store of the hub keeping its data in `data_dir` (the configuration's
+/// default, `<data_dir>.keys`).
+pub fn keys_dir_path(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".keys");
+    data_dir.with_file_name(name)
+}
+
+/// Hub configuration text for this PKI, keeping its data in `data_dir`. Creates the
+/// hub's master key ([`master_key_path`]) on first use, so each hub has its own.
 pub fn hub_config_text(
     pki: &Pki,
     listen: SocketAddr,
@@ -65,6 +82,10 @@ pub fn hub_config_text(
     data_dir: &Path,
 ) -> String {
     let l = &pki.layout;
+    let master_key = master_key_path(data_dir);
+    if !master_key.exists() {
+        treiter_hub::seal::master::generate(&master_key).expect("generate a master key");
+    }
     let admin = admin
         .map(|a| format!("admin_listen = \"{a}\"\n"))
         .unwrap_or_default();
@@ -73,6 +94,7 @@ pub fn hub_config_text(
 {admin}covenant = "{covenant}"
 persons = "{persons}"
 data_dir = "{data}"
+master_key_file = "{master_key}"
 
 [tls]
 cert = "{cert}"
@@ -89,11 +111,30 @@ heartbeat_interval_seconds = 1
         covenant = covenant_path().display(),
         persons = l.registry().display(),
         data = data_dir.display(),
+        master_key = master_key.display(),
         cert = l.hub_cert().display(),
         key = l.hub_key().display(),
         ca = l.ca_cert().display(),
         crl = l.ca_crl().display(),
     )
+}
+
+/// The (sealed) state store of a stopped hub that kept its data in `data_dir`, opened
+/// as the hub opens it. Retried for up to 10 s: a stopped hub's last tasks may still
+/// hold the store's lock for a moment.
+pub async fn open_state_store(pki: &Pki, data_dir: &Path) -> Arc<treiter_hub::seal::SealedStore> {
+    let text = hub_config_text(pki, "127.0.0.1:1".parse().expect("addr"), None, data_dir);
+    let config = HubConfig::parse(&text, Path::new("/")).expect("hub config");
+    let start = Instant::now();
+    loop {
+        match treiter_hub::state::open_store(&config) {
+            Ok(store) => return store,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("cannot open the store in {}: {error}", data_dir.display()),
+        }
+    }
 }
 
 /// A hub running in this process.

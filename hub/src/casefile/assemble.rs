@@ -348,7 +348,7 @@ async fn ask_subject(
     });
     let asked = hub
         .questioner
-        .ask(&party.oin, bevraging, remaining(), true)
+        .ask_for_case(&party.oin, bevraging, remaining(), &ctx.case.id)
         .await;
     let hit = match &asked {
         AskOutcome::Answered(wire::Answer {
@@ -428,7 +428,10 @@ async fn share_request(
         // The agent pre-checks only with this version (article 13.2).
         covenant_version: ctx.covenant.version(),
     });
-    let asked = hub.questioner.ask(&party.oin, request, wait, true).await;
+    let asked = hub
+        .questioner
+        .ask_for_case(&party.oin, request, wait, &ctx.case.id)
+        .await;
     match &asked {
         AskOutcome::Answered(wire::Answer {
             kind: Some(answer::Kind::Shares(shares)),

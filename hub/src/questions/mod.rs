@@ -215,6 +215,25 @@ impl Questions {
             .await
     }
 
+    /// As [`Questions::ask`] with queueing, for a question asked for `case`: when
+    /// queued, the question and its late answer are sealed under the case's key and
+    /// deleted with the case (articles 9, 12.2).
+    pub async fn ask_for_case(
+        &self,
+        party: &Oin,
+        question: question::Kind,
+        deadline: Duration,
+        case: &str,
+    ) -> AskOutcome {
+        self.ask_queueing(
+            party,
+            question,
+            Deadline::after(deadline),
+            QueueFor::Case(case),
+        )
+        .await
+    }
+
     /// Late answers kept in the store whose reader did not yet forget them (after a
     /// crash or restart): the reader handles them again, then forgets them.
     pub fn kept_late_answers(&self) -> Vec<LateAnswer> {
@@ -259,6 +278,21 @@ impl Questions {
         kind: question::Kind,
         deadline: Deadline,
         queue_if_offline: bool,
+    ) -> AskOutcome {
+        let queue = if queue_if_offline {
+            QueueFor::NoCase
+        } else {
+            QueueFor::No
+        };
+        self.ask_queueing(party, kind, deadline, queue).await
+    }
+
+    async fn ask_queueing(
+        &self,
+        party: &Oin,
+        kind: question::Kind,
+        deadline: Deadline,
+        queue_if_offline: QueueFor<'_>,
     ) -> AskOutcome {
         let request_id = self.inner.ids.next(SystemTime::now());
         let kind_name = kind_name(&kind);
@@ -327,11 +361,11 @@ impl Questions {
         party: &Oin,
         mut question: Question,
         why: NoAnswerWhy,
-        queue: bool,
+        queue: QueueFor<'_>,
     ) -> AskOutcome {
         let request_id = RequestId::from_wire(question.request_id.clone());
         let kind_name = question.kind.as_ref().map_or("empty", kind_name);
-        if !queue {
+        if matches!(queue, QueueFor::No) {
             tracing::info!(oin = %party, request = %request_id, kind = kind_name,
                 outcome = why.as_reason(), "question not delivered; not queued");
             return AskOutcome::NoAnswer { why, queued: None };
@@ -348,7 +382,16 @@ impl Questions {
         };
         let outbox = self.inner.outbox.clone();
         let write = entry.clone();
-        if let Err(error) = blocking(move || outbox.put(&write)).await {
+        let case = match queue {
+            QueueFor::Case(case) => Some(case.to_owned()),
+            QueueFor::No | QueueFor::NoCase => None,
+        };
+        let written = blocking(move || match case {
+            Some(case) => outbox.put_for_case(&write, &case),
+            None => outbox.put(&write),
+        })
+        .await;
+        if let Err(error) = written {
             tracing::error!(oin = %party, request = %request_id, kind = kind_name, %error,
                 "could not queue the question; it is not delivered");
             return AskOutcome::NoAnswer { why, queued: None };
@@ -521,6 +564,16 @@ impl Questions {
             }
         }
     }
+}
+
+/// Whether, and for which case, a question that cannot reach its agent is queued.
+#[derive(Clone, Copy, Debug)]
+enum QueueFor<'a> {
+    No,
+    /// Queued, sealed under the hub-wide transit key.
+    NoCase,
+    /// Queued, sealed under this case's key.
+    Case(&'a str),
 }
 
 /// Runs blocking store I/O off the async workers.

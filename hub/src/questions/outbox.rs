@@ -25,7 +25,8 @@ use crate::identity::Oin;
 use crate::store::{Batch, Space, Store, StoreError};
 
 const VERSION: u8 = 1;
-const HEADER: usize = 1 + 8 + 8;
+/// The value's header before the question: version, queued_at, expires_at.
+pub(crate) const HEADER: usize = 1 + 8 + 8;
 
 /// The outbox failed.
 #[derive(Debug, thiserror::Error)]
@@ -170,6 +171,14 @@ impl Outbox {
     pub fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
         let mut batch = Batch::new();
         batch.put(Space::Outbox, entry.key(), entry.encode());
+        Ok(self.store.apply(batch)?)
+    }
+
+    /// Queues `entry`, asked for `case`, durably: the entry (and later its kept answer)
+    /// is sealed under that case's key and deleted with the case (article 9).
+    pub fn put_for_case(&self, entry: &OutboxEntry, case: &str) -> Result<(), OutboxError> {
+        let mut batch = Batch::new();
+        batch.put_for_case(case, Space::Outbox, entry.key(), entry.encode());
         Ok(self.store.apply(batch)?)
     }
 

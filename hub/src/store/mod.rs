@@ -19,7 +19,8 @@ pub use sled_store::SledStore;
 pub enum Space {
     /// Case records, by case id.
     Cases,
-    /// Case events (the case's own history), by case id + sequence.
+    /// Case events (the case's own history), by case id, `/`, sequence: the key must
+    /// begin with the case id and a `/` (the sealing layer takes the case from it).
     CaseEvents,
     /// Counters and other small hub-wide values.
     Meta,
@@ -43,7 +44,7 @@ pub enum Space {
 
 impl Space {
     /// The one-byte prefix of the space's keys. Never renumber: stored data uses these.
-    const fn prefix(self) -> u8 {
+    pub(crate) const fn prefix(self) -> u8 {
         match self {
             Space::Cases => 1,
             Space::CaseEvents => 2,
@@ -84,11 +85,50 @@ impl fmt::Display for Space {
     }
 }
 
+impl Space {
+    /// Whether the space's records may hold personal data and are therefore sealed
+    /// under their case's key ([`crate::seal::SealedStore`]). A new space must decide
+    /// here, and be added to [`Space::ALL`] (retention scans the sealed spaces in it).
+    pub const fn is_sealed(self) -> bool {
+        match self {
+            Space::Cases
+            | Space::CaseEvents
+            | Space::Idempotency
+            | Space::Outbox
+            | Space::CaseFiles
+            | Space::LateAnswers
+            | Space::Inzages => true,
+            // Counters; and privacy-officer notices, which hold ids, an article and a
+            // category like the decision log does, and no subject data.
+            // Covenant texts and approvals hold no personal data either.
+            Space::Meta | Space::Notifications | Space::CovenantVersions => false,
+        }
+    }
+
+    /// Every space, for scans over the whole store.
+    pub const ALL: [Space; 10] = [
+        Space::Cases,
+        Space::CaseEvents,
+        Space::Meta,
+        Space::Idempotency,
+        Space::Outbox,
+        Space::CaseFiles,
+        Space::Notifications,
+        Space::LateAnswers,
+        Space::Inzages,
+        Space::CovenantVersions,
+    ];
+}
+
 /// Writes to apply together.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
-    ops: Vec<(Space, Vec<u8>, Option<Vec<u8>>)>,
+    ops: Vec<Op>,
 }
+
+/// One write of a batch: keyspace, key, value (`None`: delete), and the case the
+/// record belongs to when the writer knows it and the key and value do not tell.
+pub(crate) type Op = (Space, Vec<u8>, Option<Vec<u8>>, Option<String>);
 
 impl Batch {
     pub fn new() -> Self {
@@ -97,16 +137,35 @@ impl Batch {
 
     /// Sets `key` in `space` to `value`.
     pub fn put(&mut self, space: Space, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.ops.push((space, key.into(), Some(value.into())));
+        self.ops.push((space, key.into(), Some(value.into()), None));
+    }
+
+    /// Sets `key` in `space` to `value`, a record of case `case`: the sealing layer
+    /// seals it under that case's key. For records whose key and value do not name
+    /// their case (a queued bevraging carries only a pseudonym).
+    pub fn put_for_case(
+        &mut self,
+        case: &str,
+        space: Space,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) {
+        self.ops
+            .push((space, key.into(), Some(value.into()), Some(case.to_owned())));
     }
 
     /// Removes `key` from `space`.
     pub fn delete(&mut self, space: Space, key: impl Into<Vec<u8>>) {
-        self.ops.push((space, key.into(), None));
+        self.ops.push((space, key.into(), None, None));
     }
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// The writes, in order (for store wrappers such as the sealing one).
+    pub(crate) fn into_ops(self) -> Vec<Op> {
+        self.ops
     }
 }
 
@@ -126,6 +185,20 @@ pub enum StoreError {
     },
     #[error("store flush failed; the last change may not be durable: {0}")]
     Flush(String),
+    /// A sealed record does not open: damaged, tampered with, copied from another
+    /// record, or sealed under a key the key store does not hold (is `keys_dir` the one
+    /// that belongs to this data directory?).
+    #[error("a record in {space} cannot be opened: {detail}")]
+    Unseal { space: Space, detail: String },
+    /// The record belongs to a case whose key was deleted under the retention rules
+    /// (article 9): it can never be read again.
+    #[error(
+        "a record in {space} belongs to case {case}, deleted under the retention rules (art. 9)"
+    )]
+    Shredded { space: Space, case: String },
+    /// The key store failed (creating, reading or deleting a case key).
+    #[error("{0}")]
+    Keys(String),
 }
 
 /// One key (without its keyspace prefix) and its value.

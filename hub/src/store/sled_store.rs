@@ -69,7 +69,7 @@ impl Store for SledStore {
             return Ok(());
         };
         let mut sled_batch = sled::Batch::default();
-        for (space, key, value) in batch.ops {
+        for (space, key, value, _case) in batch.ops {
             match value {
                 Some(value) => sled_batch.insert(space.key(&key), value),
                 None => sled_batch.remove(space.key(&key)),

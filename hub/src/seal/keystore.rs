@@ -1,0 +1,352 @@
+//! The key store: each case's data key, wrapped under the master key, in a file of its
+//! own in `keys_dir` (outside the data directory).
+//!
+//! - `<case>.key`: `0x01 | nonce | AES-256-GCM(case key) | tag`, with the case id as
+//!   associated data, so a key file renamed to another case does not open.
+//! - `<case>.shredded`: an empty tombstone, written (durably) before the key file is
+//!   removed: the case was deleted under the retention rules, and its records that are
+//!   still in the state store (a sweep interrupted by a crash) are leftovers to delete,
+//!   not a misconfigured key store.
+//! - `master.check`: a known text sealed under the master key, so a wrong master key is
+//!   reported at start instead of as unreadable records later.
+//! - `store.id`: a random id, which the state store records on first start, so a hub
+//!   pointed at another (say, an empty) key store refuses to start instead of sealing
+//!   new records under new keys next to records it cannot open.
+//!
+//! Every write is made durable (file `fsync`, rename, directory `fsync`) before the call
+//! returns: a key must be on disk before anything sealed under it is acknowledged, and a
+//! deletion must be on disk before the sweep reports it.
+//!
+//! Names beginning with `_` are the hub's own keys (e.g. `_transit`), never case ids.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ring::rand::SystemRandom;
+
+use super::aead::{KEY_LEN, Key, random_key};
+use super::master::MasterKey;
+
+const KEY_VERSION: u8 = 1;
+const CHECK_FILE: &str = "master.check";
+const CHECK_TEXT: &[u8] = b"treiter-hub key store";
+const CHECK_AAD: &[u8] = b"treiter-hub master check v1";
+const ID_FILE: &str = "store.id";
+
+/// The key store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyStoreError {
+    #[error("key store {dir}: {operation} failed: {source}")]
+    Io {
+        dir: PathBuf,
+        operation: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the master key does not open the key store {dir}: it is not the master key this key store was created with"
+    )]
+    WrongMasterKey { dir: PathBuf },
+    #[error("the key of {owner} in {dir} does not open under the master key (damaged or moved)")]
+    Damaged { dir: PathBuf, owner: String },
+    #[error("the key of case {owner} was deleted under the retention rules (art. 9)")]
+    Shredded { owner: String },
+    #[error("{owner:?} cannot name a key (expected letters, digits, '.', '_', '-')")]
+    BadOwner { owner: String },
+    #[error("the system random generator failed")]
+    Random,
+}
+
+/// Case keys on disk, wrapped under the master key, with an in-memory cache of the
+/// unwrapped ones.
+#[derive(Debug)]
+pub struct KeyStore {
+    dir: PathBuf,
+    master: MasterKey,
+    rng: SystemRandom,
+    /// This key store's random id (`store.id`).
+    id: String,
+    /// Unwrapped keys by owner. The lock also serialises creating and shredding, so a
+    /// key is never created for a case that is being shredded.
+    cache: Mutex<HashMap<String, [u8; KEY_LEN]>>,
+}
+
+fn valid_owner(owner: &str) -> bool {
+    !owner.is_empty()
+        && owner.len() <= 64
+        && !owner.starts_with('.')
+        && owner
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn key_aad(owner: &str) -> Vec<u8> {
+    let mut aad = b"treiter-hub case key v1\0".to_vec();
+    aad.extend_from_slice(owner.as_bytes());
+    aad
+}
+
+impl KeyStore {
+    /// Opens (or creates) the key store in `dir` and checks that `master` is its master
+    /// key.
+    pub fn open(dir: &Path, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
+        let mut store = KeyStore {
+            dir: dir.to_path_buf(),
+            master,
+            rng: SystemRandom::new(),
+            id: String::new(),
+            cache: Mutex::new(HashMap::new()),
+        };
+        create_private_dir(dir).map_err(|e| store.io("create", e))?;
+        let check = dir.join(CHECK_FILE);
+        match std::fs::read(&check) {
+            Ok(sealed) => {
+                let opened = store.master.key().open(CHECK_AAD, &sealed);
+                if opened.as_deref() != Ok(CHECK_TEXT) {
+                    return Err(KeyStoreError::WrongMasterKey {
+                        dir: dir.to_path_buf(),
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let sealed = store
+                    .master
+                    .key()
+                    .seal(&store.rng, CHECK_AAD, CHECK_TEXT)
+                    .map_err(|_| KeyStoreError::Random)?;
+                store.write_durably(CHECK_FILE, &sealed)?;
+            }
+            Err(e) => return Err(store.io("read master.check", e)),
+        }
+        store.id = match std::fs::read_to_string(dir.join(ID_FILE)) {
+            Ok(id) => id.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
+                let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                store.write_durably(ID_FILE, id.as_bytes())?;
+                id
+            }
+            Err(e) => return Err(store.io("read store.id", e)),
+        };
+        Ok(store)
+    }
+
+    /// This key store's random id; the state store it belongs to records it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The directory of the key store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn io(&self, operation: &'static str, source: std::io::Error) -> KeyStoreError {
+        KeyStoreError::Io {
+            dir: self.dir.clone(),
+            operation,
+            source,
+        }
+    }
+
+    fn check(owner: &str) -> Result<(), KeyStoreError> {
+        if valid_owner(owner) {
+            Ok(())
+        } else {
+            Err(KeyStoreError::BadOwner {
+                owner: owner.to_owned(),
+            })
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; KEY_LEN]>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `owner`'s key was deleted under the retention rules.
+    pub fn is_shredded(&self, owner: &str) -> Result<bool, KeyStoreError> {
+        Self::check(owner)?;
+        let path = self.dir.join(format!("{owner}.shredded"));
+        match std::fs::metadata(path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(self.io("stat a tombstone", e)),
+        }
+    }
+
+    /// `owner`'s key, if there is one.
+    pub fn get(&self, owner: &str) -> Result<Option<Key>, KeyStoreError> {
+        Self::check(owner)?;
+        let mut cache = self.lock();
+        if let Some(bytes) = cache.get(owner) {
+            return Ok(Some(Key::new(bytes)));
+        }
+        let Some(bytes) = self.read_key(owner)? else {
+            return Ok(None);
+        };
+        cache.insert(owner.to_owned(), bytes);
+        Ok(Some(Key::new(&bytes)))
+    }
+
+    fn read_key(&self, owner: &str) -> Result<Option<[u8; KEY_LEN]>, KeyStoreError> {
+        let wrapped = match std::fs::read(self.dir.join(format!("{owner}.key"))) {
+            Ok(w) => w,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io("read a key", e)),
+        };
+        let damaged = || KeyStoreError::Damaged {
+            dir: self.dir.clone(),
+            owner: owner.to_owned(),
+        };
+        let (version, sealed) = wrapped.split_first().ok_or_else(damaged)?;
+        if *version != KEY_VERSION {
+            return Err(damaged());
+        }
+        let plain = self
+            .master
+            .key()
+            .open(&key_aad(owner), sealed)
+            .map_err(|_| damaged())?;
+        <[u8; KEY_LEN]>::try_from(plain.as_slice())
+            .map(Some)
+            .map_err(|_| damaged())
+    }
+
+    /// `owner`'s key, created (durably, before this returns) if it has none. Refused
+    /// for a shredded case: its id is never brought back to life.
+    pub fn get_or_create(&self, owner: &str) -> Result<Key, KeyStoreError> {
+        Self::check(owner)?;
+        let mut cache = self.lock();
+        if let Some(bytes) = cache.get(owner) {
+            return Ok(Key::new(bytes));
+        }
+        if let Some(bytes) = self.read_key(owner)? {
+            cache.insert(owner.to_owned(), bytes);
+            return Ok(Key::new(&bytes));
+        }
+        if self.is_shredded(owner)? {
+            return Err(KeyStoreError::Shredded {
+                owner: owner.to_owned(),
+            });
+        }
+        let bytes = random_key(&self.rng).map_err(|_| KeyStoreError::Random)?;
+        let mut wrapped = vec![KEY_VERSION];
+        wrapped.extend_from_slice(
+            &self
+                .master
+                .key()
+                .seal(&self.rng, &key_aad(owner), &bytes)
+                .map_err(|_| KeyStoreError::Random)?,
+        );
+        self.write_durably(&format!("{owner}.key"), &wrapped)?;
+        cache.insert(owner.to_owned(), bytes);
+        tracing::info!(case = owner, "created a case key");
+        Ok(Key::new(&bytes))
+    }
+
+    /// Deletes `owner`'s key for good: a tombstone first, then the key file, both
+    /// durable before this returns. Deleting twice is harmless.
+    pub fn shred(&self, owner: &str) -> Result<(), KeyStoreError> {
+        Self::check(owner)?;
+        let mut cache = self.lock();
+        self.write_durably(&format!("{owner}.shredded"), &[])?;
+        match std::fs::remove_file(self.dir.join(format!("{owner}.key"))) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(self.io("delete a key", e)),
+        }
+        sync_dir(&self.dir).map_err(|e| self.io("sync the directory", e))?;
+        cache.remove(owner);
+        Ok(())
+    }
+
+    /// Writes `name` via a temporary file, `fsync`, rename and directory `fsync`.
+    fn write_durably(&self, name: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&tmp)
+            .map_err(|e| self.io("create a key file", e))?;
+        file.write_all(bytes)
+            .map_err(|e| self.io("write a key file", e))?;
+        file.sync_all().map_err(|e| self.io("sync a key file", e))?;
+        drop(file);
+        std::fs::rename(&tmp, self.dir.join(name)).map_err(|e| self.io("rename a key file", e))?;
+        sync_dir(&self.dir).map_err(|e| self.io("sync the directory", e))
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn master(n: u8) -> MasterKey {
+        MasterKey::from_bytes(&[n; KEY_LEN])
+    }
+
+    #[test]
+    fn keys_survive_reopening_and_shredding_is_final() {
+        let dir = tempfile::tempdir().unwrap();
+        let rng = SystemRandom::new();
+        let sealed = {
+            let keys = KeyStore::open(dir.path(), master(1)).unwrap();
+            let key = keys.get_or_create("C-2026-0001").unwrap();
+            key.seal(&rng, b"aad", b"synthetic").unwrap()
+        };
+        let keys = KeyStore::open(dir.path(), master(1)).unwrap();
+        let key = keys.get("C-2026-0001").unwrap().unwrap();
+        assert_eq!(key.open(b"aad", &sealed).unwrap(), b"synthetic");
+        keys.shred("C-2026-0001").unwrap();
+        assert!(keys.get("C-2026-0001").unwrap().is_none());
+        assert!(keys.is_shredded("C-2026-0001").unwrap());
+        assert!(matches!(
+            keys.get_or_create("C-2026-0001"),
+            Err(KeyStoreError::Shredded { .. })
+        ));
+    }
+
+    #[test]
+    fn a_wrong_master_key_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        KeyStore::open(dir.path(), master(1)).unwrap();
+        let err = KeyStore::open(dir.path(), master(2)).unwrap_err();
+        assert!(matches!(err, KeyStoreError::WrongMasterKey { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_key_file_renamed_to_another_case_does_not_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyStore::open(dir.path(), master(1)).unwrap();
+        keys.get_or_create("C-2026-0001").unwrap();
+        std::fs::copy(
+            dir.path().join("C-2026-0001.key"),
+            dir.path().join("C-2026-0002.key"),
+        )
+        .unwrap();
+        assert!(matches!(
+            keys.get("C-2026-0002"),
+            Err(KeyStoreError::Damaged { .. })
+        ));
+        assert!(matches!(
+            keys.get("../etc"),
+            Err(KeyStoreError::BadOwner { .. })
+        ));
+    }
+}
