@@ -4,7 +4,8 @@
 # shows them connected and surviving a hub restart, and then walks through a
 # Treiteraanpak case with `hubctl`, as the people involved would: a melding, the
 # informatiemakelaar's registration and bevraging, the case file in duiding and in
-# aanpak, escalation, an emergency, closing the case.
+# aanpak, escalation, an emergency, closing the case; then the privacy officers read
+# their parties' log entries, verify the log and produce the victim's inzage overview.
 #
 #   scripts/demo.sh            run the demo, then stop everything and exit
 #   scripts/demo.sh --keep     leave hub and agents running until Ctrl-C
@@ -86,7 +87,10 @@ crl = "pki/ca/root.crl.pem"
 [link]
 heartbeat_interval_seconds = 5
 TOML
-"$bin/hub" check-config --config "$run/hub.toml"
+"$bin/hub" check-config --config "$run/hub.toml" | tee "$run/logs/check-config.out"
+# The decision log's public verifier key: privacy officers (hubctl `log verify`) and
+# agents check the hub's signed checkpoints with it, never with a key the hub sends.
+log_verifier=$(sed -n 's/^decision log verifier key: //p' "$run/logs/check-config.out")
 
 step "Sample sources with SYNTHETIC people, one per party"
 # The covenant-wide pseudonym key (article 8.4): held by the parties and by hubctl,
@@ -231,12 +235,16 @@ profile() { # name person-id [pseudonym key]
     echo "key = \"../pki/persons/$2.key\""
     echo "trust_anchors = [\"../pki/ca/root.pem\"]"
     if [ "${3:-}" = key ]; then echo "pseudonym_key = \"../pseudonym.key\""; fi
+    if [ "${4:-}" = verifier ]; then echo "log_verifier = \"$log_verifier\""; fi
   } > "$run/profiles/$1.toml"
 }
 profile im p-gemeente-001 key       # informatiemakelaar, stadsdeel oost
 profile sdr p-gemeente-004 key      # stadsdeelregisseur, stadsdeel oost
 profile stedelijk p-gemeente-005    # stedelijk regisseur
 profile politie p-politie-017       # partnercontact of the politie
+profile po-gemeente p-gemeente-090 key verifier  # the gemeente's privacy officer
+profile po-politie p-politie-090 - verifier      # the politie's privacy officer
+profile po-amstel p-amstel-090 - verifier        # Zorgcollectief Amstel's privacy officer
 sed 's/^/    im.toml: /' "$run/profiles/im.toml"
 
 # The arguments as one would type them: quoted where they hold spaces or symbols.
@@ -339,10 +347,31 @@ step "9. The case is closed"
 as sdr case move "$case_id" afgesloten --reason "harasser moved; situation ended"
 as sdr case show "$case_id"
 
-step "10. The decision log"
-say "Every decision on a share above was appended to the hub's tamper-evident decision log" \
-    "before anything passed (the \"log entry\" of each record). \`hub log-verify\` recomputes the" \
-    "Merkle tree and checks every signed checkpoint; it runs on a stopped hub."
+step "10. The privacy officers: each party's part of the decision log, and the victim's inzage"
+say "Every decision above was appended to the hub's tamper-evident decision log before anything" \
+    "passed. A privacy officer sees the entries of shares their party provided or received, and" \
+    "no others (art. 10.3): subjects by pseudonym, fields by name, never a value. Coordinators" \
+    "cannot read the log at all."
+refused sdr log entries --case "$case_id"
+as po-politie log entries --case "$case_id" --kind share-decision
+say "Zorgcollectief Amstel's privacy officer is told that its record carrying a diagnose was" \
+    "refused (art. 7.1, 7.2), and the politie's reviews the emergency shares (art. 15.2):"
+as po-amstel notifications list
+as po-politie notifications list --kind emergency-review
+say "Each privacy officer can check, with the hub's public verifier key in their own profile," \
+    "that the hub's signed checkpoint is genuine, that each of their entries is in the log, and" \
+    "that the log only grew since they last looked (art. 10.2):"
+as po-politie log verify
+say "The victim asks the gemeente what was shared about her (inzage, art. 11.1). Her identity" \
+    "is pseudonymised on the privacy officer's machine; the hub builds the overview from the" \
+    "whole log, due within 4 weeks (art. 11.2):"
+as_stdin po-gemeente $'Sanne Slachtoffer\t1975-05-05\t1091 AB\t14-2' \
+  inzage request --stdin --reference "inzage-2026-001"
+
+step "11. The decision log verifies as a whole"
+say "\`hub log-verify\` recomputes the whole Merkle tree from the stored entries and checks every" \
+    "signed checkpoint, naming the first entry changed, removed or reordered; it runs on a" \
+    "stopped hub."
 if $keep; then
   say "(--keep: the hub keeps running, so the log is not verified now; stop the hub and run" \
       "${bin#"$root/"}/hub log-verify --config $shown/hub.toml)"
@@ -353,26 +382,22 @@ else
   "$bin/hub" log-verify --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
 fi
 
-step "10b. Encryption at rest and retention (articles 12.2, 9)"
+step "12. Encryption at rest and retention (articles 12.2, 9)"
 say "Everything the hub stores about the case is sealed under the case's own key, which is" \
-    "kept wrapped under the master key in demo-run/data.keys/, apart from the data. The" \
+    "kept wrapped under the master key in $shown/data.keys/, apart from the data. The" \
     "subject's label is nowhere in the data directory in the clear. The case is deleted 24" \
     "months after afgesloten: the deletion is logged, then its key is deleted, so no copy" \
     "of the data can be read again."
 if ! $keep; then
-  printf '\n  \033[2m$\033[0m grep -rc "buurman nr. 12" demo-run/data | grep -v ":0"\n'
+  printf '\n  \033[2m$\033[0m grep -rc "buurman nr. 12" %s/data | grep -v ":0"\n' "$shown"
   if grep -rc "buurman nr. 12" "$run/data" | grep -v ":0$"; then
     echo "   the label is in the clear on disk!" >&2
     exit 1
   fi
   say "(no hits)"
-  printf '\n  \033[2m$\033[0m hub retention-sweep --config demo-run/hub.toml\n'
+  printf '\n  \033[2m$\033[0m hub retention-sweep --config %s/hub.toml\n' "$shown"
   "$bin/hub" retention-sweep --config "$run/hub.toml" 2>&1 | sed 's/^/    /'
 fi
-
-step "11. NOT YET BUILT: the decision-log summary per party and the inzage overview for the victim"
-say "These are the privacy officers' hubctl commands; they need the hub's PrivacyOfficer service" \
-    "(issue 10), which the hub does not implement yet. Nothing is shown here rather than fake output."
 
 took=$(( $(date +%s) - started ))
 if $keep; then

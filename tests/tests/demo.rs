@@ -101,6 +101,12 @@ fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
         "all 7 agents linked again",
         "went from melding to afgesloten",
         "decision log ok:",
+        // The privacy officers' part: a party's log entries, its verification, the
+        // notification of the refused diagnose record, and the victim's inzage.
+        "share-decision",
+        "decision log verified",
+        "reject (art. 7.1)",
+        "Overzicht van gedeelde gegevens",
     ] {
         assert!(
             out.contains(expected),
@@ -114,6 +120,7 @@ fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
         !err.contains("hubctl: "),
         "hubctl reported an error:\n{err}"
     );
+    assert!(!out.contains("NOT YET BUILT"), "{out}");
     // Every process the demo started has stopped: the hub's port is free again.
     let log_text = std::fs::read_to_string(run.path().join("hub.toml")).expect("hub.toml");
     let listen = log_text
