@@ -355,7 +355,7 @@ pub enum ParticipantCommand {
     Remove(ParticipantRemoveArgs),
 }
 
-const PARTY_HELP: &str = "The party: its OIN (20 digits), or its name or a unique part of it (\"politie\", \"De Gracht\"), or its kind when only one party has it (\"om\"). Names are resolved from what the hub has shown you: your own party, the case's participants and your case files of the case; give the OIN for a party not among them.";
+const PARTY_HELP: &str = "The party: its OIN (20 digits), or its name or a unique part of it (\"politie\", \"De Gracht\"), or its kind when only one party has it (\"om\"). Names are those of the covenant's parties (Annex A), which hubctl asks the hub for.";
 
 /// `participant add`.
 #[derive(Debug, Args)]

@@ -623,45 +623,13 @@ pub fn pick_party<'a>(
 }
 
 /// The OIN of the party named on the command line.
-async fn resolve_party(
-    hub: &mut Hub,
-    case_id: &str,
-    text: &str,
-) -> Result<(String, String), Error> {
+async fn resolve_party(hub: &mut Hub, text: &str) -> Result<(String, String), Error> {
     let t = text.trim();
     if t.len() == 20 && t.bytes().all(|b| b.is_ascii_digit()) {
         return Ok((t.to_owned(), String::new()));
     }
-    // The names the hub has shown this person: their own party, the case's
-    // participants, and the parties of their case files of the case.
-    let mut known: Vec<wire::Party> = Vec::new();
-    let mut learn = |p: Option<&wire::Party>| {
-        if let Some(p) = p
-            && !known.iter().any(|k| k.oin == p.oin)
-        {
-            known.push(p.clone());
-        }
-    };
-    let me = hub.whoami().await?;
-    learn(me.party.as_ref());
-    let case = get_case(hub, case_id).await?;
-    for p in &case.participants {
-        learn(p.party.as_ref());
-    }
-    let req = wire::ListCaseFilesRequest {
-        case_id: case_id.to_owned(),
-    };
-    let files = hub
-        .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-            let r = req.clone();
-            async move { c.list_case_files(r).await }
-        })
-        .await?;
-    for f in &files.case_files {
-        for p in &f.partners {
-            learn(p.party.as_ref());
-        }
-    }
+    // The parties of the covenant in force, as the hub lists them (article 2.3).
+    let known = hub.parties().await?;
     match pick_party(&known, t) {
         Ok(p) => Ok((p.oin.clone(), p.name.clone())),
         Err(several) if !several.is_empty() => {
@@ -674,7 +642,7 @@ async fn resolve_party(
         Err(_) => {
             let names: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
             Err(Error::Usage(format!(
-                "\"{t}\" is none of the parties the hub has shown you ({}); hubctl learns party names from your own party, the case's participants and your case files of case {case_id} — request a case file first, or give the party's OIN (20 digits)",
+                "\"{t}\" is none of the parties of the covenant ({}); give part of a name, a kind, or the party's OIN (20 digits)",
                 names.join("; ")
             )))
         }
@@ -689,7 +657,7 @@ async fn participant(
 ) -> Result<(), Error> {
     match c {
         ParticipantCommand::Add(a) => {
-            let (oin, _) = resolve_party(hub, &a.case, &a.party).await?;
+            let (oin, _) = resolve_party(hub, &a.party).await?;
             change!(
                 hub,
                 out,
@@ -706,7 +674,7 @@ async fn participant(
             )
         }
         ParticipantCommand::Remove(a) => {
-            let (oin, _) = resolve_party(hub, &a.case, &a.party).await?;
+            let (oin, _) = resolve_party(hub, &a.party).await?;
             change!(
                 hub,
                 out,

@@ -12,6 +12,7 @@ use treiter_proto::client::{self, AlertSlot, ChannelError, HubChannel};
 use treiter_proto::identity::{CertIdentity, identity_from_der};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
+use treiter_proto::v1::hub_status_client::HubStatusClient;
 use treiter_proto::v1::privacy_officer_client::PrivacyOfficerClient;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -34,6 +35,9 @@ pub type Client = CoordinatorClient<HubChannel>;
 /// The privacy-officer client as hubctl uses it.
 pub type OfficerClient = PrivacyOfficerClient<HubChannel>;
 
+/// The status client: any authenticated person may call it.
+pub type StatusClient = HubStatusClient<HubChannel>;
+
 /// A generated client stub over the hub connection.
 pub trait Stub {
     fn on(channel: HubChannel) -> Self;
@@ -42,6 +46,12 @@ pub trait Stub {
 impl Stub for Client {
     fn on(channel: HubChannel) -> Self {
         CoordinatorClient::new(channel)
+    }
+}
+
+impl Stub for StatusClient {
+    fn on(channel: HubChannel) -> Self {
+        HubStatusClient::new(channel)
     }
 }
 
@@ -244,6 +254,17 @@ impl Hub {
             let _ = tokio::time::timeout(PROBE_LISTEN, stream.read(&mut byte)).await;
         }
         *slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every party of the covenant in force, by name and OIN (the hub's status lists
+    /// each with its link state), so that people can name parties as they know them.
+    pub async fn parties(&mut self) -> Result<Vec<wire::Party>, Error> {
+        let report = self
+            .call_as::<StatusClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| async move {
+                c.get_status(wire::GetStatusRequest {}).await
+            })
+            .await?;
+        Ok(report.agents.into_iter().filter_map(|a| a.party).collect())
     }
 
     /// Who the hub takes the caller to be.

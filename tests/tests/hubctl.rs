@@ -507,12 +507,18 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
         text.contains("participant Politie Eenheid Amsterdam added"),
         "{text}"
     );
-    // By name now that the hub has shown it (a participant of the case).
+    // By name: hubctl knows every party of the covenant from the hub.
     hubctl(&sdr, &["participant", "add", &case, "politie"], None)
         .await
         .refused(EXISTS);
-    let run = hubctl(&sdr, &["participant", "add", &case, "ggd"], None).await;
-    assert!(run.refused(USAGE).contains("OIN"), "{run:?}");
+    let text = add(&sdr, &["participant", "add", &case, "ggd"]).await;
+    assert!(text.contains("added"), "{text}");
+    let run = hubctl(&sdr, &["participant", "add", &case, "Utrecht"], None).await;
+    let err = run.refused(USAGE);
+    assert!(
+        err.contains("none of the parties of the covenant") && err.contains("De Gracht"),
+        "{err}"
+    );
     hubctl(
         &sdr,
         &["participant", "add", &case, "00000009000000000009"],
