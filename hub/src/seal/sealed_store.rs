@@ -165,7 +165,18 @@ impl SealedStore {
                     });
                 Some(owner.unwrap_or_else(|| TRANSIT.to_owned()))
             }
-            Space::Meta | Space::Notifications | Space::CovenantVersions => None,
+            // A notice names its case; a notice's review state (`state/<OIN>/<id>`,
+            // which may hold the reviewer's note) is the case's too: the id is
+            // `<nanos>.<case file id>.<n>`.
+            Space::Notifications => match text.and_then(|k| k.strip_prefix("state/")) {
+                Some(rest) => rest
+                    .rsplit('/')
+                    .next()
+                    .and_then(|id| id.split('.').nth(1))
+                    .and_then(case_of_file),
+                None => json_field(value, "case_id"),
+            },
+            Space::Meta | Space::CovenantVersions => None,
         };
         owner
             .filter(|o| !o.is_empty())
@@ -405,6 +416,26 @@ mod tests {
             "C-2026-0009"
         );
         assert_eq!(owner(Space::LateAnswers, b"unknown", b"x"), TRANSIT);
+        // Privacy officers' notices and their review state go with their case.
+        assert_eq!(
+            owner(
+                Space::Notifications,
+                b"00000001000000000001/17/CF-2026-0042-0003/0",
+                br#"{"case_id":"C-2026-0042"}"#
+            ),
+            "C-2026-0042"
+        );
+        assert_eq!(
+            owner(
+                Space::Notifications,
+                b"state/00000001000000000001/1795.CF-2026-0042-0003.4",
+                b"{}"
+            ),
+            "C-2026-0042"
+        );
+        // An officer's own request belongs to no case; an inzage to none either.
+        assert_eq!(owner(Space::Idempotency, b"officer/p\0r", b"{}"), TRANSIT);
+        assert_eq!(owner(Space::Inzages, b"I-2026-0001", b"{}"), TRANSIT);
         assert!(matches!(
             store.owner_of(Space::Idempotency, b"p\0r", b"{}"),
             Err(StoreError::Unseal { .. })

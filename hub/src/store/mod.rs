@@ -97,11 +97,10 @@ impl Space {
             | Space::Outbox
             | Space::CaseFiles
             | Space::LateAnswers
-            | Space::Inzages => true,
-            // Counters; and privacy-officer notices, which hold ids, an article and a
-            // category like the decision log does, and no subject data.
-            // Covenant texts and approvals hold no personal data either.
-            Space::Meta | Space::Notifications | Space::CovenantVersions => false,
+            | Space::Inzages
+            | Space::Notifications => true,
+            // Counters; covenant texts and approvals, which hold no personal data.
+            Space::Meta | Space::CovenantVersions => false,
         }
     }
 
