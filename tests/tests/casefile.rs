@@ -421,12 +421,28 @@ async fn a_case_from_melding_to_afgesloten_gets_what_the_covenant_permits() {
             .contains(&"7.1".to_owned())
     );
     assert_eq!(partner(&file, "ggd").status, "withheld");
+    // The GGD's own pre-check refused it; the hub logs that refusal all the same
+    // (article 10.1), with the names offered (diagnose among them), never a value.
+    assert_eq!(care[0].decided_by, "source");
+    let index = care[0]
+        .provenance
+        .as_ref()
+        .expect("provenance")
+        .log_leaf_index;
+    let stored = hub.hub.log.entry(index).expect("the refusal is logged");
+    let treiter_hub::log::Event::ShareDecision(logged) = &stored.entry.event else {
+        panic!("entry {index} is not a share decision");
+    };
+    assert_eq!(logged.category.as_str(), "zorgbetrokkenheid");
+    assert_eq!(logged.outcome.as_str(), "reject");
+    assert!(logged.fields_offered.contains("diagnose"), "{logged:?}");
+    assert!(!String::from_utf8_lossy(&stored.bytes).contains("synthetisch"));
     let notices =
         treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), GGD_OIN).expect("notices");
     assert!(
         notices
             .iter()
-            .any(|n| n.article == "7.1" && n.case_id == case),
+            .any(|n| n.article == "7.1" && n.case_id == case && n.log_leaf_index == Some(index)),
         "{notices:?}"
     );
 

@@ -82,6 +82,29 @@ fn plan(hub: &Hub, ctx: &ShareContext, subjects: &[String], categories: &[Catego
         .collect()
 }
 
+/// The category of a line the source withheld, if it was one asked for.
+fn withheld_category(withheld: &wire::WithheldAtSource, asked: &[Category]) -> Option<Category> {
+    withheld
+        .category
+        .parse::<Category>()
+        .ok()
+        .filter(|c| asked.contains(c))
+}
+
+/// The field names the source offered in a withheld line: for a refusal the agent's
+/// decision lists them all under `stripped` (node-agent `gate::decision_to_proto`).
+fn withheld_names(withheld: &wire::WithheldAtSource) -> Vec<String> {
+    let mut names: Vec<String> = withheld
+        .decision
+        .iter()
+        .flat_map(|d| d.passed.iter().chain(&d.stripped))
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Decides the records (and the agent's own withheld lines) of one share answer.
 pub fn decide_records(
     ctx: &ShareContext,
@@ -204,23 +227,54 @@ pub fn decide_records(
         });
     }
     for withheld in &answer.withheld {
-        // A source that refused a record under article 7 in its own pre-check reported
-        // that refusal; its privacy officer is notified all the same.
-        if let Some(decision) = withheld.decision.as_ref().filter(|d| d.outcome == "reject") {
-            for n in &decision.notify {
-                notices.push((
-                    n.oin.clone(),
-                    Notice {
-                        article: n.article.clone(),
-                        case_id: ctx.case.id.clone(),
-                        file_id: file_id.to_owned(),
-                        category: withheld.category.clone(),
-                        recipient_person: ctx.requester.id.clone(),
-                        at: ctx.at,
-                        log_leaf_index: None,
-                        entry_position: None,
-                    },
-                ));
+        // The source's own pre-check refused a record and reported the names it
+        // offered. Article 10.1 wants that refusal in the log like any other: the hub
+        // decides the same offer with the same covenant and logs its decision, and the
+        // privacy officers it names are notified (article 7).
+        let hub_decision = withheld_category(withheld, asked).map(|category| {
+            let names = withheld_names(withheld);
+            let decision = ctx.decide(party, subject, category, names.clone());
+            (category, names, decision)
+        });
+        match hub_decision {
+            Some((category, names, decision)) if decision.outcome != Outcome::Permit => {
+                match super::decide::log_entry(ctx, party, subject, category, &names, &decision) {
+                    Ok(entry) => log.push((entries.len(), entry)),
+                    Err(error) => {
+                        return Decided {
+                            entries: Vec::new(),
+                            notices: Vec::new(),
+                            log: Vec::new(),
+                            unloggable: Some(error.to_string()),
+                        };
+                    }
+                }
+                for n in &decision.notify {
+                    notices.push((
+                        format!("{:020}", n.oin.0),
+                        Notice {
+                            article: n.article.to_string(),
+                            case_id: ctx.case.id.clone(),
+                            file_id: file_id.to_owned(),
+                            category: category.as_str().to_owned(),
+                            recipient_person: ctx.requester.id.clone(),
+                            at: ctx.at,
+                            log_leaf_index: None,
+                            entry_position: Some(entries.len()),
+                        },
+                    ));
+                }
+            }
+            _ => {
+                // The hub would have let it pass (the agent decided under another
+                // covenant version), or the line names a category that was not asked:
+                // nothing passed, so there is no share decision of the hub's to log.
+                tracing::warn!(
+                    case = %ctx.case.id,
+                    source = %party.oin,
+                    category = %withheld.category,
+                    "a record withheld by the source is not one the hub would refuse; not logged"
+                );
             }
         }
         tracing::info!(
