@@ -53,41 +53,42 @@ fn durability_child() {
     }
 }
 
+/// Runs the child test `name` (this binary, with `env` naming its store directory),
+/// reads its "acknowledged N" lines and kills it (SIGKILL) once it acknowledged
+/// `kill_after`; returns the last number it acknowledged.
+fn kill_child_after(name: &str, env: &str, dir: &std::path::Path, kill_after: u64) -> u64 {
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(env, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut last_acknowledged = None;
+    let start = Instant::now();
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(n) = line.strip_prefix("acknowledged ") {
+            let n: u64 = n.trim().parse().expect("number");
+            last_acknowledged = Some(n);
+            if n >= kill_after {
+                break;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "child too slow");
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    last_acknowledged.expect("the child acknowledged batches")
+}
+
 #[test]
 fn acknowledged_batches_survive_kill_9() {
     for round in 0..3 {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut child = Command::new(std::env::current_exe().expect("test binary"))
-            .args([
-                "--exact",
-                "durability_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn child");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
         // Kill after a different number of acknowledgements each round.
-        let kill_after = 40 + round * 57;
-        let mut last_acknowledged = None;
-        let start = Instant::now();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(n) = line.strip_prefix("acknowledged ") {
-                let n: u64 = n.trim().parse().expect("number");
-                last_acknowledged = Some(n);
-                if n >= kill_after {
-                    break;
-                }
-            }
-            assert!(start.elapsed() < Duration::from_secs(60), "child too slow");
-        }
-        child.kill().expect("kill -9");
-        child.wait().expect("reap");
-        let last = last_acknowledged.expect("the child acknowledged batches");
+        let last = kill_child_after("durability_child", CHILD_ENV, dir.path(), 40 + round * 57);
 
         let store = SledStore::open(dir.path()).expect("reopen after kill");
         for i in 0..=last {
@@ -153,36 +154,12 @@ fn durability_sealed_child() {
 fn acknowledged_sealed_batches_and_their_keys_survive_kill_9() {
     for round in 0..2 {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut child = Command::new(std::env::current_exe().expect("test binary"))
-            .args([
-                "--exact",
-                "durability_sealed_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(SEALED_CHILD_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn child");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let kill_after = 20 + round * 33;
-        let mut last_acknowledged = None;
-        let start = Instant::now();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(n) = line.strip_prefix("acknowledged ") {
-                let n: u64 = n.trim().parse().expect("number");
-                last_acknowledged = Some(n);
-                if n >= kill_after {
-                    break;
-                }
-            }
-            assert!(start.elapsed() < Duration::from_secs(60), "child too slow");
-        }
-        child.kill().expect("kill -9");
-        child.wait().expect("reap");
-        let last = last_acknowledged.expect("the child acknowledged batches");
+        let last = kill_child_after(
+            "durability_sealed_child",
+            SEALED_CHILD_ENV,
+            dir.path(),
+            20 + round * 33,
+        );
 
         let store = sealed(dir.path());
         for i in 0..=last {

@@ -82,6 +82,36 @@ fn plan(hub: &Hub, ctx: &ShareContext, subjects: &[String], categories: &[Catego
         .collect()
 }
 
+/// The privacy officers' notices a decision calls for (articles 7, 15.2), keyed by the
+/// notified party's OIN, for the case-file entry at `position`.
+fn notices_for(
+    ctx: &ShareContext,
+    file_id: &str,
+    category: Category,
+    decision: &treiter_policies::Decision,
+    position: usize,
+) -> Vec<(String, Notice)> {
+    decision
+        .notify
+        .iter()
+        .map(|n| {
+            (
+                format!("{:020}", n.oin.0),
+                Notice {
+                    article: n.article.to_string(),
+                    case_id: ctx.case.id.clone(),
+                    file_id: file_id.to_owned(),
+                    category: category.as_str().to_owned(),
+                    recipient_person: ctx.requester.id.clone(),
+                    at: ctx.at,
+                    log_leaf_index: None,
+                    entry_position: Some(position),
+                },
+            )
+        })
+        .collect()
+}
+
 /// The category of a line the source withheld, if it was one asked for.
 fn withheld_category(withheld: &wire::WithheldAtSource, asked: &[Category]) -> Option<Category> {
     withheld
@@ -187,21 +217,13 @@ pub fn decide_records(
             stripped = ?decision.stripped,
             "share decided"
         );
-        for n in &decision.notify {
-            notices.push((
-                format!("{:020}", n.oin.0),
-                Notice {
-                    article: n.article.to_string(),
-                    case_id: ctx.case.id.clone(),
-                    file_id: file_id.to_owned(),
-                    category: category.as_str().to_owned(),
-                    recipient_person: ctx.requester.id.clone(),
-                    at: ctx.at,
-                    log_leaf_index: None,
-                    entry_position: Some(entries.len()),
-                },
-            ));
-        }
+        notices.extend(notices_for(
+            ctx,
+            file_id,
+            category,
+            &decision,
+            entries.len(),
+        ));
         let withheld = decision.outcome != Outcome::Permit;
         entries.push(wire::CaseFileEntry {
             source: Some(party.to_proto()),
@@ -249,21 +271,13 @@ pub fn decide_records(
                         };
                     }
                 }
-                for n in &decision.notify {
-                    notices.push((
-                        format!("{:020}", n.oin.0),
-                        Notice {
-                            article: n.article.to_string(),
-                            case_id: ctx.case.id.clone(),
-                            file_id: file_id.to_owned(),
-                            category: category.as_str().to_owned(),
-                            recipient_person: ctx.requester.id.clone(),
-                            at: ctx.at,
-                            log_leaf_index: None,
-                            entry_position: Some(entries.len()),
-                        },
-                    ));
-                }
+                notices.extend(notices_for(
+                    ctx,
+                    file_id,
+                    category,
+                    &decision,
+                    entries.len(),
+                ));
             }
             _ => {
                 // The hub would have let it pass (the agent decided under another
