@@ -42,6 +42,11 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// The decision log: `hub log verify` is `hub log-verify`.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
     /// Run one retention sweep now (article 9) on a stopped hub's data, and exit: cases
     /// past their retention are logged, their keys deleted, their records removed. A
     /// running hub sweeps by itself every `[retention] sweep_interval_seconds`.
@@ -62,6 +67,16 @@ enum Command {
         /// Print the status document as JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Verify the decision log (as `hub log-verify`): recompute the Merkle tree, check
+    /// every stored checkpoint, name the first entry changed, removed or reordered.
+    Verify {
+        #[arg(long, short)]
+        config: PathBuf,
     },
 }
 
@@ -157,7 +172,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("decision log verifier key: {}", hub.log.verifier());
             Ok(ExitCode::SUCCESS)
         }
-        Command::LogVerify { config } => {
+        Command::LogVerify { config }
+        | Command::Log {
+            command: LogCommand::Verify { config },
+        } => {
             let config = HubConfig::load(&config)?;
             let key =
                 treiter_hub::log::LogKey::load(&config.log_key, treiter_hub::state::LOG_ORIGIN)

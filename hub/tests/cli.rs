@@ -143,7 +143,7 @@ fn log_verify_checks_the_decision_log() {
         dir.path().join("data.log.key").exists(),
         "the key is outside the data dir"
     );
-    let out = hub(&["log-verify", "--config", config]);
+    let out = hub(&["log", "verify", "--config", config]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
