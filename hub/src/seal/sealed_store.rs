@@ -165,7 +165,12 @@ impl SealedStore {
                     });
                 Some(owner.unwrap_or_else(|| TRANSIT.to_owned()))
             }
-            Space::Meta | Space::Notifications | Space::CovenantVersions => None,
+            // `<party OIN>/<case>/<delivery id>`: the case is the second part.
+            Space::Deliveries => text.and_then(|k| k.split('/').nth(1)).map(str::to_owned),
+            Space::Meta
+            | Space::Notifications
+            | Space::CovenantVersions
+            | Space::DeliveryHolders => None,
         };
         owner
             .filter(|o| !o.is_empty())
