@@ -260,13 +260,11 @@ pub async fn receive_ack(store: Arc<dyn Store>, party: Oin, id: String) {
 }
 
 /// One pass: a notice for every holder whose case's term became known; holders of
-/// deleted cases are dropped.
+/// deleted cases are dropped (the case's deliveries went with it: they are sealed
+/// under its key and deleted by the retention sweep).
 pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
     let mut sent = 0;
     for (case_id, party, holder) in holders(hub.store.as_ref())? {
-        if holder.notice_id.is_some() {
-            continue;
-        }
         let case = match hub.cases.load(&case_id) {
             Ok(case) => case,
             Err(error) => {
@@ -280,6 +278,9 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
             hub.store.apply(batch)?;
             continue;
         };
+        if holder.notice_id.is_some() {
+            continue;
+        }
         let Some(until) = hub.cases.retention_until(&case) else {
             continue;
         };

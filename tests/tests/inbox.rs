@@ -181,6 +181,16 @@ async fn a_case_file_reaches_the_gemeente_inbox_and_is_deleted_when_its_retentio
     // The hub's clock moves past the term: the hub deletes its own copy of the case.
     hub.hub.clock.advance(time::Duration::days(25 * 31));
     hub.hub.sweep_retention().await.expect("hub sweep");
+    let store = hub.hub.store.clone();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            store
+                .scan(treiter_hub::store::Space::DeliveryHolders, &[])
+                .is_ok_and(|held| held.is_empty())
+        })
+        .await,
+        "the hub forgets who held the deleted case's data"
+    );
 
     // The agent's sweep at an explicit moment: not a second early, then on time.
     let before = (at - time::Duration::seconds(1))
