@@ -9,7 +9,8 @@
 //!   subject pseudonym and field names. Reading values requires stating the purpose:
 //!   [`Inbox::export`] refuses any other purpose (article 3.2).
 //! - The delete moment is the delivery's `delete_at`, or set later by a
-//!   RetentionNotice once the case's term is known (article 9.1/9.2). [`Inbox::sweep`]
+//!   RetentionNotice once the case's term is known (article 9.1/9.2); the notice's
+//!   moment is kept per case, so a delivery that arrives after it gets it too. [`Inbox::sweep`]
 //!   deletes the shares whose moment has passed; it takes `now`, so tests control the
 //!   clock.
 //! - Every store and deletion is written to the receipt log (`share-received`,
@@ -40,6 +41,10 @@ pub use seal::{InboxKey, SealError};
 const SHARES: &str = "shares";
 /// The file name suffix of a sealed share.
 const SUFFIX: &str = ".share";
+/// The subdirectory holding each case's delete moment once a RetentionNotice set it
+/// (`<case id>`, RFC 3339 text; no personal data), so that a delivery of that case
+/// stored after the notice gets the moment too, whatever order they arrived in.
+const TERMS: &str = "terms";
 
 /// The inbox cannot store, read or delete a share.
 #[derive(Debug, thiserror::Error)]
@@ -266,10 +271,14 @@ impl Inbox {
         check_id("delivery", &delivery.delivery_id)?;
         check_id("case", &delivery.case_id)?;
         let _guard = self.guard();
-        let delete_at = delivery
+        let delete_at = match delivery
             .delete_at
             .as_ref()
-            .and_then(|t| timestamp_text(t.seconds));
+            .and_then(|t| timestamp_text(t.seconds))
+        {
+            Some(at) => Some(at),
+            None => self.term_of(&delivery.case_id)?,
+        };
         let received_at = now.format(&Rfc3339).unwrap_or_default();
         let mut stored = Vec::new();
         let mut events = Vec::new();
@@ -340,6 +349,7 @@ impl Inbox {
             return Ok(0);
         };
         let _guard = self.guard();
+        self.write_term(&notice.case_id, &delete_at)?;
         let mut changed = 0;
         for share in self.read_all()?.0 {
             if share.case == notice.case_id && share.delete_at.as_ref() != Some(&delete_at) {
@@ -366,8 +376,14 @@ impl Inbox {
         for error in &unreadable {
             tracing::error!(%error, "inbox share does not open; left in place");
         }
+        let mut remaining = std::collections::BTreeSet::new();
+        let mut emptied = std::collections::BTreeSet::new();
         for share in shares {
+            if share.delete_at().is_none_or(|at| at > now) {
+                remaining.insert(share.case.clone());
+            }
             if share.delete_at().is_some_and(|at| at <= now) {
+                emptied.insert(share.case.clone());
                 let path = self.path_of(&share.id);
                 std::fs::remove_file(&path).map_err(|source| InboxError::Io {
                     path: path.clone(),
@@ -375,6 +391,11 @@ impl Inbox {
                 })?;
                 report.deleted.push(share.id);
             }
+        }
+        // A case's term is kept while shares of it remain; a delivery that comes after
+        // the last one was deleted has its own delete_at (the hub sets it once known).
+        for case in emptied.difference(&remaining) {
+            let _ = std::fs::remove_file(self.dir.join(TERMS).join(case));
         }
         if !report.deleted.is_empty() {
             sync_dir(&self.shares_dir())?;
@@ -505,6 +526,34 @@ impl Inbox {
             });
         }
         Ok(share)
+    }
+
+    /// The delete moment a RetentionNotice set for `case`, if any.
+    fn term_of(&self, case: &str) -> Result<Option<String>, InboxError> {
+        let path = self.dir.join(TERMS).join(case);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(InboxError::Io { path, source }),
+        }
+    }
+
+    /// Keeps the delete moment of `case` durably (temporary file, fsync, rename).
+    fn write_term(&self, case: &str, delete_at: &str) -> Result<(), InboxError> {
+        let dir = self.dir.join(TERMS);
+        let target = dir.join(case);
+        let temp = dir.join(format!(".{case}.tmp"));
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| InboxError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut file = File::create(&temp).map_err(io(&temp))?;
+        file.write_all(delete_at.as_bytes()).map_err(io(&temp))?;
+        file.sync_all().map_err(io(&temp))?;
+        drop(file);
+        std::fs::rename(&temp, &target).map_err(io(&target))?;
+        sync_dir(&dir)
     }
 
     /// Seals and writes one share atomically: temporary file, fsync, rename, fsync of

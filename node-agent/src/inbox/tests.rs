@@ -282,3 +282,30 @@ fn ids_that_cannot_name_a_file_are_refused() {
         }
     }
 }
+
+#[test]
+fn a_delivery_arriving_after_its_cases_notice_gets_the_term() {
+    let f = fixture();
+    let delete_at = T0 + time::Duration::days(90);
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: delete_at.unix_timestamp(),
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0);
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    f.inbox
+        .receive(&delivery("D-2", "C-2", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(
+        f.inbox.read("D-1.0").unwrap().delete_at.as_deref(),
+        Some("2027-02-21T10:00:00Z")
+    );
+    assert_eq!(f.inbox.read("D-2.0").unwrap().delete_at, None);
+    assert_eq!(f.inbox.sweep(delete_at).unwrap().deleted, ["D-1.0"]);
+}
