@@ -219,3 +219,36 @@ async fn a_case_file_reaches_the_gemeente_inbox_and_is_deleted_when_its_retentio
     partners.stop().await;
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_case_file_completed_while_the_gemeente_agent_was_offline_reaches_it_when_it_links() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["gemeente"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    // The gemeente's agent is offline: its questions are queued, the file waits.
+    let file = case_file(&mut sdr, &case, "aanpak", 2000)
+        .await
+        .expect("case file");
+    assert!(!file.complete, "the gemeente's questions are queued");
+    let config = gemeente_config(&pki, &hub, true);
+    let (stop, agent) = run_agent(&config).await;
+    let inbox = inbox_of(&pki);
+    // It links, answers its queued questions, the file completes, and the delivery
+    // follows on the same link.
+    assert!(
+        wait_until(Duration::from_secs(20), || inbox.len().unwrap_or(0) > 0).await,
+        "the completed file's records reach the inbox"
+    );
+    let listed = inbox.list().expect("list");
+    assert!(
+        listed
+            .iter()
+            .all(|s| s.case == case && s.purpose == "aanpak")
+    );
+    stop.send_replace(true);
+    let _ = agent.await;
+    partners.stop().await;
+    hub.stop().await;
+}
