@@ -18,6 +18,8 @@
 //! - [`agents`]: the table of agent links and their outbound senders.
 //! - [`questions`]: questions to agents: request ids, waiting for answers with a
 //!   deadline, the durable outbox for offline agents, late answers.
+//! - [`deliveries`]: completed case files' records for the recipient party's agent
+//!   (its inbox), and retention notices once the case's term is known.
 //! - [`fanout`]: asking many parties concurrently with one deadline; partial answers.
 //! - [`clock`]: the hub's clock, which tests can move forward.
 //! - [`casefile`]: cross-partner case files: bevraging, share requests, every record decided.
@@ -42,6 +44,7 @@ pub mod clock;
 pub mod config;
 pub mod covenant_in_force;
 pub mod covenants;
+pub mod deliveries;
 pub mod fanout;
 pub mod identity;
 pub mod log;

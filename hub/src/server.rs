@@ -40,6 +40,8 @@ pub async fn serve(
     tokio::spawn(crate::casefile::run_late_answers(hub.clone()));
     // Cases whose retention ran out are deleted (article 9).
     tokio::spawn(crate::retention::run(hub.clone()));
+    // Agents holding delivered case data learn its retention term (article 9).
+    tokio::spawn(crate::deliveries::run(hub.clone()));
     let shutdown_hub = hub.clone();
     tonic::transport::Server::builder()
         .add_service(AgentLinkServer::new(AgentLinkService::new(hub.clone())))

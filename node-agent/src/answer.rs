@@ -60,6 +60,8 @@ pub struct Answerer {
     metrics: Arc<Metrics>,
     /// The receipt log (article 10.3), when configured.
     receipts: Option<Arc<ReceiptLog>>,
+    /// The inbox for delivered case data, when configured.
+    inbox: Option<Arc<crate::inbox::Inbox>>,
 }
 
 impl std::fmt::Debug for Answerer {
@@ -90,7 +92,21 @@ impl Answerer {
             )),
             metrics: Arc::new(Metrics::new()),
             receipts: None,
+            inbox: None,
         }
+    }
+
+    /// Keeps delivered case data in `inbox`.
+    pub fn with_inbox(self, inbox: Arc<crate::inbox::Inbox>) -> Answerer {
+        Answerer {
+            inbox: Some(inbox),
+            ..self
+        }
+    }
+
+    /// The inbox, if any.
+    pub fn inbox(&self) -> Option<&Arc<crate::inbox::Inbox>> {
+        self.inbox.as_ref()
     }
 
     /// Writes a receipt for every share answered to `receipts` (article 10.3).
@@ -204,6 +220,14 @@ impl Answerer {
         let mut answerer = Answerer::new(covenant, source, categories);
         if let Some(path) = &config.receipts {
             answerer = answerer.with_receipts(Arc::new(ReceiptLog::open(path)?));
+        }
+        if let Some(settings) = &config.inbox {
+            let mut inbox = crate::inbox::Inbox::open(&settings.dir, &settings.key_file)?
+                .with_metrics(answerer.metrics.clone());
+            if let Some(receipts) = &answerer.receipts {
+                inbox = inbox.with_receipts(receipts.clone());
+            }
+            answerer = answerer.with_inbox(Arc::new(inbox));
         }
         // Publishes the index sizes the sources built while opening.
         if let Some(source) = &answerer.source {

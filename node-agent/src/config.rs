@@ -7,7 +7,8 @@
 //! `categories`, `[source]` and `[category.<name>]` tables (optional); `pseudonym_key`
 //! (required once a category reads SQLite); `receipts`; `covenant_state` (where the
 //! covenant version the hub sent is kept, article 13.2); `[link]` timing, `[index]`,
-//! `[health]` and `[log]` (defaults below). Without any source the agent still links,
+//! `[health]` and `[log]` (defaults below); `[inbox]` (`dir`, `key_file`,
+//! `sweep_seconds`: where delivered case data is kept, see [`crate::inbox`]). Without any source the agent still links,
 //! but answers every question "source-unavailable"; without `categories` it serves
 //! every category its sources have.
 //!
@@ -38,6 +39,10 @@ pub const DEFAULT_CERTIFICATE_CHECK_SECONDS: u64 = 30;
 /// Default seconds between rebuilds of the SQLite pseudonym indexes: a person entered
 /// in the partner's system is a hit at most this long after.
 pub const DEFAULT_INDEX_REFRESH_SECONDS: u64 = 300;
+
+/// Default seconds between inbox sweeps (deleting received shares whose retention
+/// ended): a share is deleted at most this long after its moment.
+pub const DEFAULT_INBOX_SWEEP_SECONDS: u64 = 3600;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -72,6 +77,20 @@ pub struct AgentConfig {
     pub health_listen: Option<SocketAddr>,
     /// The log format.
     pub log_format: LogFormat,
+    /// The inbox for case data the hub delivers (`[inbox]`); `None`: deliveries are
+    /// not accepted (not acknowledged, so the hub keeps them).
+    pub inbox: Option<InboxSettings>,
+}
+
+/// Where received shares are kept (see [`crate::inbox`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxSettings {
+    /// The directory of sealed shares.
+    pub dir: PathBuf,
+    /// The AES-256-GCM key file (32 bytes, mode 0600; generated if absent).
+    pub key_file: PathBuf,
+    /// How often shares whose retention ended are deleted.
+    pub sweep_interval: Duration,
 }
 
 /// How the agent writes its log to standard error.
@@ -177,6 +196,15 @@ struct RawConfig {
     health: RawHealth,
     #[serde(default)]
     log: RawLog,
+    inbox: Option<RawInbox>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInbox {
+    dir: PathBuf,
+    key_file: PathBuf,
+    sweep_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -405,7 +433,22 @@ impl AgentConfig {
                 ));
             }
         };
+        let inbox = match raw.inbox {
+            None => None,
+            Some(raw) => {
+                let sweep = raw.sweep_seconds.unwrap_or(DEFAULT_INBOX_SWEEP_SECONDS);
+                if sweep == 0 {
+                    return Err("inbox.sweep_seconds must be at least 1".into());
+                }
+                Some(InboxSettings {
+                    dir: resolve(raw.dir),
+                    key_file: resolve(raw.key_file),
+                    sweep_interval: Duration::from_secs(sweep),
+                })
+            }
+        };
         Ok(AgentConfig {
+            inbox,
             hub,
             cert: resolve(raw.cert),
             key: resolve(raw.key),
@@ -599,6 +642,33 @@ covenant = "treiteraanpak.covenant"
         )
         .unwrap_err();
         assert!(err.contains("[category.huurgegeven]"), "{err}");
+    }
+
+    #[test]
+    fn inbox_settings() {
+        assert_eq!(
+            AgentConfig::parse(MINIMAL, Path::new("/etc/treiter"))
+                .unwrap()
+                .inbox,
+            None
+        );
+        let text = format!("{MINIMAL}\n[inbox]\ndir = \"inbox\"\nkey_file = \"inbox.key\"\n");
+        let inbox = AgentConfig::parse(&text, Path::new("/etc/treiter"))
+            .unwrap()
+            .inbox
+            .unwrap();
+        assert_eq!(inbox.dir, Path::new("/etc/treiter/inbox"));
+        assert_eq!(inbox.key_file, Path::new("/etc/treiter/inbox.key"));
+        assert_eq!(
+            inbox.sweep_interval,
+            Duration::from_secs(DEFAULT_INBOX_SWEEP_SECONDS)
+        );
+        let zero = format!("{text}sweep_seconds = 0\n");
+        let error = AgentConfig::parse(&zero, Path::new("/")).unwrap_err();
+        assert!(error.contains("inbox.sweep_seconds"), "{error}");
+        let unknown = format!("{text}purpose = \"aanpak\"\n");
+        let error = AgentConfig::parse(&unknown, Path::new("/")).unwrap_err();
+        assert!(error.contains("purpose"), "{error}");
     }
 
     #[test]

@@ -61,4 +61,7 @@ pub enum SetupError {
     /// The receipt log cannot be opened.
     #[error(transparent)]
     Receipts(#[from] crate::receipts::ReceiptError),
+    /// The inbox directory or its key file is unusable.
+    #[error(transparent)]
+    Inbox(#[from] crate::inbox::InboxError),
 }

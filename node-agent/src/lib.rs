@@ -27,6 +27,8 @@
 //!   [`sources::routed`]: each category to the source its configuration chose).
 //! - [`receipts`]: the durable receipt log of shares sent and checkpoints seen
 //!   (article 10.3).
+//! - [`inbox`]: case data the hub delivered: sealed at rest, tagged with its purpose
+//!   and obligations, deleted when its retention ends.
 //! - [`rotation`]: noticing renewed certificate files and loading them.
 //! - [`metrics`]: what the agent counts; [`health`]: `/healthz` and `/metrics` on a
 //!   local address.
@@ -43,6 +45,7 @@ pub mod covenant_update;
 pub mod error;
 pub mod gate;
 pub mod health;
+pub mod inbox;
 pub mod link;
 pub mod metrics;
 pub mod receipts;

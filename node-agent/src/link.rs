@@ -602,6 +602,7 @@ impl Agent {
                     Ok(Some(msg)) => {
                         last_heard = Instant::now();
                         self.metrics().last_heartbeat_seconds.set(unix_now());
+                        let Some(msg) = crate::inbox::link::intercept(self.answerer.inbox(), msg, &outbound) else { continue };
                         if let Some(question) = self.handle(msg) {
                             // Ack first: the hub knows the question arrived even if the
                             // answer takes a while or the link drops before it.
@@ -657,6 +658,8 @@ impl Agent {
     fn handle(&self, msg: HubMessage) -> Option<Question> {
         match msg.body? {
             hub_message::Body::Heartbeat(_) => None,
+            // Taken by `inbox::link::intercept` before `handle`.
+            hub_message::Body::Delivery(_) | hub_message::Body::RetentionNotice(_) => None,
             hub_message::Body::Question(question) => Some(question),
             hub_message::Body::Welcome(_) => {
                 tracing::warn!("the hub sent a second Welcome; ignored");

@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+mod inbox_cmd;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -53,6 +55,9 @@ enum Command {
     /// tabs, one pseudonym per output line (values on a command line end up in shell
     /// history and process lists; prefer --stdin for real data).
     Pseudonym(PseudonymArgs),
+    /// Read or maintain the inbox of case data the hub delivered.
+    #[command(subcommand)]
+    Inbox(inbox_cmd::InboxCommand),
 }
 
 #[derive(Args)]
@@ -83,12 +88,14 @@ enum Mode {
     Run(PathBuf),
     Check(PathBuf),
     Pseudonym(PseudonymArgs),
+    Inbox(inbox_cmd::InboxCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mode = match (cli.command, cli.config) {
         (Some(Command::Pseudonym(args)), _) => Mode::Pseudonym(args),
+        (Some(Command::Inbox(command)), _) => Mode::Inbox(command),
         (Some(Command::CheckConfig { config }), _) => Mode::Check(config),
         (None, Some(config)) if cli.check_config => Mode::Check(config),
         (None, Some(config)) => Mode::Run(config),
@@ -106,6 +113,10 @@ fn main() -> ExitCode {
             // The checks' own findings go to standard output; only problems are logged.
             init_logging(LogFormat::Text, "warn");
             check_config(&path)
+        }
+        Mode::Inbox(command) => {
+            init_logging(LogFormat::Text, "warn");
+            inbox_cmd::run(&command)
         }
         Mode::Run(path) => run(&path),
     };
@@ -191,6 +202,29 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
             wait_for_signal().await;
             tracing::info!("stop signal received; closing the link");
         };
+        if let (Some(inbox), Some(settings)) = (agent.answerer().inbox(), &config.inbox) {
+            let (inbox, every) = (inbox.clone(), settings.sweep_interval);
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = ticker.tick() => {}
+                        _ = stopped.wait_for(|s| *s) => return,
+                    }
+                    let inbox = inbox.clone();
+                    let now = treiter_node_agent::inbox::now();
+                    match tokio::task::spawn_blocking(move || inbox.sweep(now)).await {
+                        Ok(Ok(report)) if !report.deleted.is_empty() => {
+                            tracing::info!(deleted = report.deleted.len(), "inbox: deleted shares whose retention ended (article 9)");
+                        }
+                        Ok(Ok(_)) => {}
+                        Ok(Err(error)) => tracing::error!(%error, "inbox sweep failed; retried at the next interval"),
+                        Err(error) => tracing::error!(%error, "inbox sweep interrupted"),
+                    }
+                }
+            });
+        }
         // Graceful: the link loop returns at the signal; answers being computed are
         // not sent, and the hub delivers their questions again at the next start.
         agent.run(signal).await;
@@ -263,6 +297,19 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             "none (set `receipts` to keep a receipt log, article 10.3)".into(),
             |p| p.display().to_string()
         )
+    );
+    println!(
+        "  inbox:        {}",
+        match (&config.inbox, answerer.inbox()) {
+            (Some(settings), Some(inbox)) => format!(
+                "{} (key {}, mode 600 checked; {} share(s); swept every {:?})",
+                settings.dir.display(),
+                settings.key_file.display(),
+                inbox.len()?,
+                settings.sweep_interval
+            ),
+            _ => "none: case data the hub delivers is not accepted".into(),
+        }
     );
     println!(
         "  health:       {}",

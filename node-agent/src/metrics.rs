@@ -58,6 +58,10 @@ pub struct Metrics {
     pub certificate_expiry_seconds: Gauge,
     /// Subjects in each SQLite category's pseudonym index.
     pub index_subjects: Family<CategoryLabels, Gauge>,
+    /// Shares held in the inbox now.
+    pub inbox_shares: Gauge,
+    /// Shares the inbox deleted because their retention ended.
+    pub inbox_deleted: Counter,
 }
 
 impl Default for Metrics {
@@ -82,6 +86,8 @@ impl Metrics {
             certificate_reloads: Counter::default(),
             certificate_expiry_seconds: Gauge::default(),
             index_subjects: Family::default(),
+            inbox_shares: Gauge::default(),
+            inbox_deleted: Counter::default(),
         };
         registry.register(
             "connected",
@@ -133,6 +139,16 @@ impl Metrics {
             "Subjects in the pseudonym index of a SQLite category",
             m.index_subjects.clone(),
         );
+        registry.register(
+            "inbox_shares",
+            "Received shares held in the inbox",
+            m.inbox_shares.clone(),
+        );
+        registry.register(
+            "inbox_deleted",
+            "Received shares the inbox deleted because their retention ended",
+            m.inbox_deleted.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -174,6 +190,8 @@ mod tests {
             "hub_agent_shares_refused_total{category=\"zorgbetrokkenheid\",outcome=\"reject\"} 1",
             "hub_agent_queue_depth 0",
             "hub_agent_last_heartbeat_seconds 0",
+            "hub_agent_inbox_shares 0",
+            "hub_agent_inbox_deleted_total 0",
         ] {
             assert!(text.contains(name), "{name} missing in\n{text}");
         }

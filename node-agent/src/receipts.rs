@@ -94,7 +94,8 @@ pub enum Event {
         purpose: String,
         /// Names of its fields.
         fields: Vec<String>,
-        /// When it must be deleted (RFC 3339).
+        /// When it must be deleted (RFC 3339); empty while the case's retention term
+        /// is unknown (a RetentionNotice sets it later, without another receipt).
         delete_at: String,
     },
     /// The inbox deleted a received share.

@@ -19,9 +19,9 @@ use treiter_proto::v1::coordinator_client::CoordinatorClient;
 
 use crate::support::{Pki, TestHub, agent_config_text, party_channel, person_channel};
 
-const IM_OOST: &str = "p-gemeente-001";
+pub(crate) const IM_OOST: &str = "p-gemeente-001";
 const IM_WEST: &str = "p-gemeente-002";
-const SDR_OOST: &str = "p-gemeente-004";
+pub(crate) const SDR_OOST: &str = "p-gemeente-004";
 const POLITIE_CONTACT: &str = "p-politie-017";
 const DEGRACHT_CONTACT: &str = "p-degracht-010";
 const GGD_OIN: &str = "00000005000000000006";
@@ -40,7 +40,7 @@ fn record(reference: &str, fields: serde_json::Value) -> serde_json::Value {
 }
 
 /// Writes each party's synthetic export: `<root>/<slug>/<category>/<pseudonym>.json`.
-fn write_sources(root: &Path) {
+pub(crate) fn write_sources(root: &Path) {
     let d = dader();
     let v = slachtoffer();
     let files: Vec<(&str, &str, &str, serde_json::Value)> = vec![
@@ -128,7 +128,7 @@ fn write_sources(root: &Path) {
 }
 
 /// The agents of a test, each answering from its party's export.
-struct Partners {
+pub(crate) struct Partners {
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -146,7 +146,7 @@ fn config_for(pki: &Pki, hub: &TestHub, slug: &str) -> AgentConfig {
 
 impl Partners {
     /// Starts the agents of every party except `except`, and waits until they linked.
-    async fn start(pki: &Pki, hub: &TestHub, except: &[&str]) -> Partners {
+    pub(crate) async fn start(pki: &Pki, hub: &TestHub, except: &[&str]) -> Partners {
         write_sources(&pki.dir.path().join("exports"));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -156,7 +156,7 @@ impl Partners {
         Partners { stop, tasks }
     }
 
-    async fn spawn(
+    pub(crate) async fn spawn(
         config: AgentConfig,
         mut stopped: watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
@@ -184,7 +184,7 @@ impl Partners {
         self.tasks.push(task);
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.send_replace(true);
         for task in self.tasks {
             let _ = task.await;
@@ -192,7 +192,11 @@ impl Partners {
     }
 }
 
-async fn client(pki: &Pki, hub: &TestHub, person: &str) -> CoordinatorClient<HubChannel> {
+pub(crate) async fn client(
+    pki: &Pki,
+    hub: &TestHub,
+    person: &str,
+) -> CoordinatorClient<HubChannel> {
     let channel = person_channel(pki, person, hub.addr).await;
     CoordinatorClient::new(channel)
 }
@@ -204,7 +208,7 @@ fn now_ts() -> Option<prost_types::Timestamp> {
 }
 
 /// Registers a case in oost with a dader and a slachtoffer, moved to `phase`.
-async fn case_in(c: &mut CoordinatorClient<HubChannel>, phase: &str) -> String {
+pub(crate) async fn case_in(c: &mut CoordinatorClient<HubChannel>, phase: &str) -> String {
     let case = c
         .create_case(wire::CreateCaseRequest {
             client_request_id: "create".into(),
@@ -254,7 +258,7 @@ async fn case_in(c: &mut CoordinatorClient<HubChannel>, phase: &str) -> String {
     case
 }
 
-async fn case_file(
+pub(crate) async fn case_file(
     c: &mut CoordinatorClient<HubChannel>,
     case: &str,
     purpose: &str,

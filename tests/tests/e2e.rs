@@ -8,6 +8,8 @@
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `inbox`: a completed case file reaches the recipient party's agent inbox, is
+//!   re-delivered until stored, gets its retention term, and is deleted on time.
 //! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
 //! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
 //!   notifications.
@@ -28,6 +30,7 @@ mod covenant_versions;
 mod demo;
 mod hubctl;
 mod hubctl_officer;
+mod inbox;
 mod link;
 mod officer;
 mod questions;

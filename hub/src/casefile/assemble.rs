@@ -981,6 +981,8 @@ pub async fn request_case_file(
         )
         .map_err(|e| Status::unavailable(format!("{e}; the case file was not stored, retry")))?;
     }
+    // The recipient party's agent gets the passed records for its inbox.
+    crate::deliveries::on_file_completed(hub, &file);
     // Sign a checkpoint over the log as it now stands, so the decisions of this file
     // are covered by a signed tree head (article 10.2).
     if let Err(error) = hub.log.checkpoint().await {
@@ -1293,6 +1295,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
     )
     .map_err(unavailable)?;
     tracing::info!(file = %file.id, party = %queued.party, "late answer joined its case file");
+    crate::deliveries::on_file_completed(hub, &file);
     Ok(())
 }
 

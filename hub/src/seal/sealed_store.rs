@@ -176,7 +176,9 @@ impl SealedStore {
                     .and_then(case_of_file),
                 None => json_field(value, "case_id"),
             },
-            Space::Meta | Space::CovenantVersions => None,
+            // `<party OIN>/<case>/<delivery id>`: the case is the second part.
+            Space::Deliveries => text.and_then(|k| k.split('/').nth(1)).map(str::to_owned),
+            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders => None,
         };
         owner
             .filter(|o| !o.is_empty())

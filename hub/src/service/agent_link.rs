@@ -111,6 +111,10 @@ impl AgentLink for AgentLinkService {
         let questioner = self.hub.questioner.clone();
         let (oin, generation) = (party.oin.clone(), ticket.generation);
         tokio::spawn(async move { questioner.deliver_queued(&oin, generation).await });
+        tokio::spawn(crate::deliveries::deliver_pending(
+            self.hub.clone(),
+            party.oin.clone(),
+        ));
         tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
@@ -274,6 +278,12 @@ async fn handle_message(
         }
         Some(agent_message::Body::Ack(ack)) => {
             hub.questioner.receive_ack(&party.oin, &ack.request_id);
+            // Or a delivery's or retention notice's id (crate::deliveries).
+            tokio::spawn(crate::deliveries::receive_ack(
+                hub.store.clone(),
+                party.oin.clone(),
+                ack.request_id,
+            ));
         }
         Some(agent_message::Body::Cosignature(_)) => {
             tracing::debug!(oin = %party.oin, "cosignature before the log exists; ignored");

@@ -40,6 +40,12 @@ pub enum Space {
     CovenantVersions,
     /// Inzage requests and their overviews (article 11), by inzage id.
     Inzages,
+    /// Case-file records queued for the recipient party's agent until it acknowledges
+    /// them, by party OIN + case id + delivery id ([`crate::deliveries`]).
+    Deliveries,
+    /// Which parties hold delivered data of a case and the retention notice sent to
+    /// them, by case id + party OIN; ids and a time only.
+    DeliveryHolders,
 }
 
 impl Space {
@@ -56,6 +62,8 @@ impl Space {
             Space::LateAnswers => 8,
             Space::CovenantVersions => 10,
             Space::Inzages => 9,
+            Space::Deliveries => 14,
+            Space::DeliveryHolders => 15,
         }
     }
 
@@ -80,6 +88,8 @@ impl fmt::Display for Space {
             Space::LateAnswers => "late-answers",
             Space::CovenantVersions => "covenant-versions",
             Space::Inzages => "inzages",
+            Space::Deliveries => "deliveries",
+            Space::DeliveryHolders => "delivery-holders",
         };
         f.write_str(name)
     }
@@ -98,14 +108,16 @@ impl Space {
             | Space::CaseFiles
             | Space::LateAnswers
             | Space::Inzages
-            | Space::Notifications => true,
-            // Counters; covenant texts and approvals, which hold no personal data.
-            Space::Meta | Space::CovenantVersions => false,
+            | Space::Notifications
+            | Space::Deliveries => true,
+            // Counters; covenant texts and approvals, which hold no personal data;
+            // delivery holders: a case id, an OIN, a notice id and a time.
+            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders => false,
         }
     }
 
     /// Every space, for scans over the whole store.
-    pub const ALL: [Space; 10] = [
+    pub const ALL: [Space; 12] = [
         Space::Cases,
         Space::CaseEvents,
         Space::Meta,
@@ -116,6 +128,8 @@ impl Space {
         Space::LateAnswers,
         Space::Inzages,
         Space::CovenantVersions,
+        Space::Deliveries,
+        Space::DeliveryHolders,
     ];
 }
 

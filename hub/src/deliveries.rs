@@ -1,0 +1,367 @@
+//! Deliveries: the records a completed case file passed on, sent to the agent of the
+//! recipient's party for its inbox, and the retention notices that follow once the
+//! case's term is known (articles 3.2, 9).
+//!
+//! Store-and-forward like the outbox ([`crate::questions::outbox`]):
+//! - [`Space::Deliveries`], key `<party OIN>/<case>/<delivery id>`, value the
+//!   `Delivery` wire message. Sealed under the case's key (it holds field values), so
+//!   it is deleted with the case. Removed when the agent acknowledges the id.
+//! - [`Space::DeliveryHolders`], key `<case>/<party OIN>`, value JSON [`Holder`]: which
+//!   parties received data of a case, and the retention notice sent to them. Holds ids
+//!   and a time only, no personal data, so it is not sealed.
+//!
+//! Delivered on every attach of the party's agent, and at once when the agent is
+//! linked. [`run`] checks the holders periodically and sends a `RetentionNotice` once
+//! the case registry knows the case's retention term; a holder whose case is gone
+//! (deleted by retention) is dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use treiter_proto::v1::{
+    self as wire, DeliveredShare, Delivery, HubMessage, RetentionNotice, hub_message,
+};
+
+use crate::identity::Oin;
+use crate::state::Hub;
+use crate::store::{Batch, Space, Store, StoreError};
+
+/// How often [`run`] looks for cases whose retention term became known.
+pub const NOTICE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A party holding delivered data of a case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// The retention notice for it, once the term is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_id: Option<String>,
+    /// The notice's delete moment, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_at: Option<i64>,
+    /// True once the agent acknowledged the notice.
+    #[serde(default)]
+    pub acknowledged: bool,
+}
+
+fn delivery_key(party: &str, case: &str, id: &str) -> Vec<u8> {
+    format!("{party}/{case}/{id}").into_bytes()
+}
+
+fn holder_key(case: &str, party: &str) -> Vec<u8> {
+    format!("{case}/{party}").into_bytes()
+}
+
+fn message(body: hub_message::Body) -> HubMessage {
+    HubMessage { body: Some(body) }
+}
+
+/// The delivery of `file` for its requester's party, if it passed any record.
+pub fn delivery_of(file: &wire::CaseFile, delete_at: Option<i64>) -> Option<(Oin, Delivery)> {
+    let party = file
+        .requester
+        .as_ref()
+        .and_then(|p| p.party.as_ref())
+        .and_then(|p| Oin::parse(&p.oin).ok())?;
+    let shares: Vec<DeliveredShare> = file
+        .partners
+        .iter()
+        .flat_map(|p| p.entries.iter())
+        .filter(|e| {
+            e.decision.as_ref().is_some_and(|d| d.outcome == "permit") && !e.fields.is_empty()
+        })
+        .map(|e| DeliveredShare {
+            source_oin: e.source.as_ref().map(|p| p.oin.clone()).unwrap_or_default(),
+            category: e.category.clone(),
+            subject: e.subject.clone(),
+            fields: e.fields.clone(),
+            obligations: e
+                .decision
+                .as_ref()
+                .map(|d| d.obligations.clone())
+                .unwrap_or_default(),
+            log_leaf_index: e.provenance.as_ref().map(|p| p.log_leaf_index).unwrap_or(0),
+        })
+        .collect();
+    if shares.is_empty() {
+        return None;
+    }
+    Some((
+        party,
+        Delivery {
+            delivery_id: format!("D-{}", file.id),
+            case_id: file.case_id.clone(),
+            case_file_id: file.id.clone(),
+            purpose: file.purpose.clone(),
+            shares,
+            delete_at: delete_at.map(|seconds| prost_types::Timestamp { seconds, nanos: 0 }),
+        },
+    ))
+}
+
+/// Queues `delivery` for `party` durably, with the holder record.
+pub fn enqueue(store: &dyn Store, party: &Oin, delivery: &Delivery) -> Result<(), StoreError> {
+    let mut batch = Batch::new();
+    batch.put_for_case(
+        &delivery.case_id,
+        Space::Deliveries,
+        delivery_key(party.as_str(), &delivery.case_id, &delivery.delivery_id),
+        delivery.encode_to_vec(),
+    );
+    let holder = holder_key(&delivery.case_id, party.as_str());
+    if store.get(Space::DeliveryHolders, &holder)?.is_none() {
+        let value = serde_json::to_vec(&Holder::default()).unwrap_or_default();
+        batch.put(Space::DeliveryHolders, holder, value);
+    }
+    store.apply(batch)
+}
+
+/// What `party`'s agent must still acknowledge: deliveries, then retention notices.
+pub fn pending(store: &dyn Store, party: &Oin) -> Result<Vec<HubMessage>, StoreError> {
+    let mut messages = Vec::new();
+    let prefix = format!("{}/", party.as_str());
+    for (_, value) in store.scan(Space::Deliveries, prefix.as_bytes())? {
+        match Delivery::decode(value.as_slice()) {
+            Ok(d) => messages.push(message(hub_message::Body::Delivery(d))),
+            Err(_) => {
+                tracing::error!(oin = %party, "a queued delivery does not decode; left in place")
+            }
+        }
+    }
+    for (case, holder_party, holder) in holders(store)? {
+        if holder_party != party.as_str() || holder.acknowledged {
+            continue;
+        }
+        if let (Some(id), Some(at)) = (holder.notice_id, holder.delete_at) {
+            messages.push(notice_message(id, case, at));
+        }
+    }
+    Ok(messages)
+}
+
+fn notice_message(notice_id: String, case_id: String, delete_at: i64) -> HubMessage {
+    message(hub_message::Body::RetentionNotice(RetentionNotice {
+        notice_id,
+        case_id,
+        delete_at: Some(prost_types::Timestamp {
+            seconds: delete_at,
+            nanos: 0,
+        }),
+    }))
+}
+
+/// Every holder record: case, party OIN, record.
+fn holders(store: &dyn Store) -> Result<Vec<(String, String, Holder)>, StoreError> {
+    let mut all = Vec::new();
+    for (key, value) in store.scan(Space::DeliveryHolders, &[])? {
+        let Ok(key) = String::from_utf8(key) else {
+            continue;
+        };
+        let Some((case, party)) = key.rsplit_once('/') else {
+            continue;
+        };
+        if let Ok(holder) = serde_json::from_slice::<Holder>(&value) {
+            all.push((case.to_owned(), party.to_owned(), holder));
+        }
+    }
+    Ok(all)
+}
+
+/// Settles an Ack from `party`'s agent: a delivery leaves the store, a notice is
+/// marked acknowledged. False when the id is neither (e.g. a question's Ack).
+pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, StoreError> {
+    let prefix = format!("{}/", party.as_str());
+    let suffix = format!("/{id}");
+    for (key, _) in store.scan(Space::Deliveries, prefix.as_bytes())? {
+        if key.ends_with(suffix.as_bytes()) {
+            let mut batch = Batch::new();
+            batch.delete(Space::Deliveries, key);
+            store.apply(batch)?;
+            return Ok(true);
+        }
+    }
+    for (case, holder_party, holder) in holders(store)? {
+        if holder_party == party.as_str() && holder.notice_id.as_deref() == Some(id) {
+            let holder = Holder {
+                acknowledged: true,
+                ..holder
+            };
+            let mut batch = Batch::new();
+            batch.put(
+                Space::DeliveryHolders,
+                holder_key(&case, &holder_party),
+                serde_json::to_vec(&holder).unwrap_or_default(),
+            );
+            store.apply(batch)?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Pushes `message` to `party`'s agent if it is linked now; otherwise it goes with the
+/// next attach.
+fn push(hub: &Hub, party: &Oin, message: HubMessage) {
+    if let Some(link) = hub.agents.link(party) {
+        let (sender, _gone) = link.split();
+        if sender.try_send(Ok(message)).is_err() {
+            tracing::warn!(oin = %party, "cannot queue a delivery on the agent's link; it is sent at the next link");
+        }
+    }
+}
+
+/// Queues and sends the delivery of a completed case file. Failure to queue is
+/// logged: the coordinator's file stands; the recipient's agent just does not get it.
+pub fn on_file_completed(hub: &Hub, file: &wire::CaseFile) {
+    if !file.complete {
+        return;
+    }
+    let delete_at = match hub.cases.load(&file.case_id) {
+        Ok(Some(case)) => hub.cases.retention_until(&case).map(|t| t.unix_timestamp()),
+        _ => None,
+    };
+    let Some((party, delivery)) = delivery_of(file, delete_at) else {
+        return;
+    };
+    if let Err(error) = enqueue(hub.store.as_ref(), &party, &delivery) {
+        tracing::error!(%error, file = %file.id, oin = %party, "cannot queue the delivery of a case file");
+        return;
+    }
+    tracing::info!(file = %file.id, oin = %party, shares = delivery.shares.len(), "case file queued for delivery to the recipient's agent");
+    push(hub, &party, message(hub_message::Body::Delivery(delivery)));
+}
+
+/// Sends `party`'s pending deliveries and notices down its new link.
+pub async fn deliver_pending(hub: Arc<Hub>, party: Oin) {
+    let store = hub.store.clone();
+    let owner = party.clone();
+    let pending = tokio::task::spawn_blocking(move || pending(store.as_ref(), &owner)).await;
+    match pending {
+        Ok(Ok(messages)) => {
+            for message in messages {
+                push(&hub, &party, message);
+            }
+        }
+        Ok(Err(error)) => {
+            tracing::error!(oin = %party, %error, "cannot read the pending deliveries; they wait for the next link")
+        }
+        Err(error) => tracing::error!(%error, "reading the pending deliveries was interrupted"),
+    }
+}
+
+/// Handles an Ack from `party`'s agent on a blocking thread.
+pub async fn receive_ack(store: Arc<dyn Store>, party: Oin, id: String) {
+    let settled =
+        tokio::task::spawn_blocking(move || acknowledge(store.as_ref(), &party, &id)).await;
+    if let Ok(Err(error)) = settled {
+        tracing::error!(%error, "cannot settle an acknowledged delivery; it is sent again");
+    }
+}
+
+/// One pass: a notice for every holder whose case's term became known; holders of
+/// deleted cases are dropped (the case's deliveries went with it: they are sealed
+/// under its key and deleted by the retention sweep).
+pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for (case_id, party, holder) in holders(hub.store.as_ref())? {
+        let case = match hub.cases.load(&case_id) {
+            Ok(case) => case,
+            Err(error) => {
+                tracing::warn!(case = %case_id, %error, "cannot read the case for its retention notice");
+                continue;
+            }
+        };
+        let mut batch = Batch::new();
+        let Some(case) = case else {
+            batch.delete(Space::DeliveryHolders, holder_key(&case_id, &party));
+            hub.store.apply(batch)?;
+            continue;
+        };
+        if holder.notice_id.is_some() {
+            continue;
+        }
+        let Some(until) = hub.cases.retention_until(&case) else {
+            continue;
+        };
+        let delete_at = until.unix_timestamp();
+        let notice_id = format!("N-{case_id}-{delete_at}");
+        let holder = Holder {
+            notice_id: Some(notice_id.clone()),
+            delete_at: Some(delete_at),
+            acknowledged: false,
+        };
+        batch.put(
+            Space::DeliveryHolders,
+            holder_key(&case_id, &party),
+            serde_json::to_vec(&holder).unwrap_or_default(),
+        );
+        hub.store.apply(batch)?;
+        if let Ok(oin) = Oin::parse(&party) {
+            push(hub, &oin, notice_message(notice_id, case_id, delete_at));
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+/// Sends retention notices until the hub shuts down.
+pub async fn run(hub: Arc<Hub>) {
+    let mut shutdown = hub.shutdown_signal();
+    loop {
+        let pass = hub.clone();
+        match tokio::task::spawn_blocking(move || check_notices(&pass)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(sent)) => {
+                tracing::info!(sent, "retention notices sent to agents holding case data")
+            }
+            Ok(Err(error)) => tracing::error!(%error, "retention notice pass failed; retried"),
+            Err(error) => tracing::error!(%error, "retention notice pass interrupted"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(NOTICE_CHECK_INTERVAL) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    fn oin() -> Oin {
+        Oin::parse("00000001000000000009").unwrap()
+    }
+
+    fn delivery(id: &str) -> Delivery {
+        Delivery {
+            delivery_id: id.into(),
+            case_id: "C-2026-0001".into(),
+            case_file_id: "CF-2026-0001-0001".into(),
+            purpose: "aanpak".into(),
+            shares: vec![DeliveredShare::default()],
+            delete_at: None,
+        }
+    }
+
+    #[test]
+    fn a_delivery_is_pending_until_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        enqueue(&store, &oin(), &delivery("D-1")).unwrap();
+        enqueue(&store, &oin(), &delivery("D-2")).unwrap();
+        assert_eq!(pending(&store, &oin()).unwrap().len(), 2);
+        let other = Oin::parse("00000001000000000008").unwrap();
+        assert!(pending(&store, &other).unwrap().is_empty());
+        assert!(!acknowledge(&store, &other, "D-1").unwrap());
+        assert!(acknowledge(&store, &oin(), "D-1").unwrap());
+        assert!(!acknowledge(&store, &oin(), "D-1").unwrap(), "only once");
+        assert_eq!(pending(&store, &oin()).unwrap().len(), 1);
+        assert_eq!(
+            holders(&store).unwrap().len(),
+            1,
+            "one holder per case and party"
+        );
+    }
+}

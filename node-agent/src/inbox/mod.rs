@@ -1,0 +1,625 @@
+//! The inbox: case data the hub delivered to this agent's party, kept encrypted with
+//! its obligations, used only for its purpose, and deleted when its retention ends.
+//!
+//! - Each received share is one file `shares/<id>.share` in the inbox directory,
+//!   sealed with AES-256-GCM under the inbox key ([`seal`], article 12.2). It is
+//!   written atomically (temporary file, fsync, rename, fsync of the directory) before
+//!   the agent acknowledges the delivery, so an acknowledged delivery survives a crash.
+//! - A share is tagged with its purpose, obligations, case, source party, category,
+//!   subject pseudonym and field names. Reading values requires stating the purpose:
+//!   [`Inbox::export`] refuses any other purpose (article 3.2).
+//! - The delete moment is the delivery's `delete_at`, or set later by a
+//!   RetentionNotice once the case's term is known (article 9.1/9.2); the notice's
+//!   moment is kept per case, so a delivery that arrives after it gets it too. [`Inbox::sweep`]
+//!   deletes the shares whose moment has passed; it takes `now`, so tests control the
+//!   clock.
+//! - Every store and deletion is written to the receipt log (`share-received`,
+//!   `share-deleted`) when one is configured; values never are.
+//!
+//! Share ids are `<delivery_id>.<n>`: a delivery received twice (the hub re-sends
+//! until it sees the Ack) is stored once.
+
+pub mod link;
+pub mod seal;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use treiter_proto::v1::{Delivery, RetentionNotice};
+
+use crate::metrics::Metrics;
+use crate::receipts::{Event, ReceiptError, ReceiptLog};
+pub use seal::{InboxKey, SealError};
+
+/// The subdirectory holding the sealed shares.
+const SHARES: &str = "shares";
+/// The file name suffix of a sealed share.
+const SUFFIX: &str = ".share";
+/// The subdirectory holding each case's delete moment once a RetentionNotice set it
+/// (`<case id>`, RFC 3339 text; no personal data), so that a delivery of that case
+/// stored after the notice gets the moment too, whatever order they arrived in.
+const TERMS: &str = "terms";
+
+/// The inbox cannot store, read or delete a share.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// A file or directory of the inbox cannot be used.
+    #[error("the inbox {path} cannot be used: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key is unusable or a share does not open.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The receipt of a store or deletion cannot be written.
+    #[error(transparent)]
+    Receipt(#[from] ReceiptError),
+    /// A share opened but its content is not a share of this format.
+    #[error("share {id} opened but its content is unreadable: {why}")]
+    Corrupt {
+        /// The share's id.
+        id: String,
+        /// Why.
+        why: String,
+    },
+    /// An id from the hub cannot name a file.
+    #[error(
+        "the hub sent a {what} id that is not 1 to 128 of A-Z a-z 0-9 - _ ; refusing to store it"
+    )]
+    BadId {
+        /// `delivery` or `case`.
+        what: &'static str,
+    },
+    /// Values were asked for another purpose than the shares were received for.
+    #[error(
+        "refused: the shares of case {case} were received for {received}, not for {asked}; data received for one purpose may not be used for another (covenant article 3.2)"
+    )]
+    PurposeRefused {
+        /// The case.
+        case: String,
+        /// The purposes the case's shares were received for.
+        received: String,
+        /// The purpose stated.
+        asked: String,
+    },
+}
+
+/// One field of a stored share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredField {
+    /// The field's name.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// One obligation of a stored share, as the hub's decision stated it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredObligation {
+    /// `retention`, `purpose-binding` or `review`.
+    pub kind: String,
+    /// The article it rests on.
+    pub article: String,
+    /// For `purpose-binding`: the purpose.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub purpose: String,
+}
+
+/// A received share as sealed in its file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredShare {
+    /// `<delivery_id>.<n>`.
+    pub id: String,
+    /// The delivery it came in.
+    pub delivery: String,
+    /// The hub's case id.
+    pub case: String,
+    /// The case file it came from.
+    pub case_file: String,
+    /// OIN of the party that provided it.
+    pub source: String,
+    /// The category.
+    pub category: String,
+    /// The subject's pseudonym.
+    pub subject: String,
+    /// The only purpose it may be used for (article 3.2).
+    pub purpose: String,
+    /// The obligations of the decision.
+    pub obligations: Vec<StoredObligation>,
+    /// The fields, with values.
+    pub fields: Vec<StoredField>,
+    /// The decision's leaf index in the hub's log.
+    pub log_leaf_index: u64,
+    /// When it was stored (RFC 3339).
+    pub received_at: String,
+    /// When it must be deleted (RFC 3339); `None` while the case's term is unknown.
+    pub delete_at: Option<String>,
+}
+
+impl StoredShare {
+    /// The share without its values, for listings.
+    pub fn summary(&self) -> ShareSummary {
+        ShareSummary {
+            id: self.id.clone(),
+            case: self.case.clone(),
+            source: self.source.clone(),
+            category: self.category.clone(),
+            purpose: self.purpose.clone(),
+            fields: self.fields.iter().map(|f| f.name.clone()).collect(),
+            delete_at: self.delete_at.clone(),
+        }
+    }
+
+    fn delete_at(&self) -> Option<OffsetDateTime> {
+        self.delete_at
+            .as_deref()
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+    }
+}
+
+/// A share without values: what `node-agent inbox list` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShareSummary {
+    pub id: String,
+    pub case: String,
+    pub source: String,
+    pub category: String,
+    pub purpose: String,
+    pub fields: Vec<String>,
+    pub delete_at: Option<String>,
+}
+
+/// What a sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Ids of the shares deleted because their retention ended.
+    pub deleted: Vec<String>,
+    /// Shares left because they do not open (reported, never deleted silently).
+    pub unreadable: usize,
+}
+
+/// The open inbox.
+#[derive(Debug)]
+pub struct Inbox {
+    dir: PathBuf,
+    key: InboxKey,
+    receipts: Option<Arc<ReceiptLog>>,
+    metrics: Option<Arc<Metrics>>,
+    /// Serialises writers: a sweep and a RetentionNotice must not rewrite the same
+    /// file at once.
+    lock: std::sync::Mutex<()>,
+}
+
+impl Inbox {
+    /// Opens the inbox in `dir` (created if absent) with the key in `key_file`
+    /// (generated if absent, mode 0600 checked).
+    pub fn open(dir: &Path, key_file: &Path) -> Result<Inbox, InboxError> {
+        let key = InboxKey::load_or_create(key_file)?;
+        Self::with_key(dir, key)
+    }
+
+    /// Opens the inbox in `dir` with `key`.
+    pub fn with_key(dir: &Path, key: InboxKey) -> Result<Inbox, InboxError> {
+        let shares = dir.join(SHARES);
+        std::fs::create_dir_all(&shares).map_err(|source| InboxError::Io {
+            path: shares.clone(),
+            source,
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(Inbox {
+            dir: dir.to_path_buf(),
+            key,
+            receipts: None,
+            metrics: None,
+            lock: std::sync::Mutex::new(()),
+        })
+    }
+
+    /// Writes `share-received` and `share-deleted` receipts to `receipts`.
+    pub fn with_receipts(self, receipts: Arc<ReceiptLog>) -> Inbox {
+        Inbox {
+            receipts: Some(receipts),
+            ..self
+        }
+    }
+
+    /// Counts into `metrics`.
+    pub fn with_metrics(self, metrics: Arc<Metrics>) -> Inbox {
+        let inbox = Inbox {
+            metrics: Some(metrics),
+            ..self
+        };
+        inbox.update_size();
+        inbox
+    }
+
+    fn shares_dir(&self) -> PathBuf {
+        self.dir.join(SHARES)
+    }
+
+    fn path_of(&self, id: &str) -> PathBuf {
+        self.shares_dir().join(format!("{id}{SUFFIX}"))
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Stores every share of `delivery` durably (before the caller acknowledges it);
+    /// returns the ids newly stored (none for a repeated delivery).
+    pub fn receive(
+        &self,
+        delivery: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, InboxError> {
+        check_id("delivery", &delivery.delivery_id)?;
+        check_id("case", &delivery.case_id)?;
+        let _guard = self.guard();
+        let delete_at = match delivery
+            .delete_at
+            .as_ref()
+            .and_then(|t| timestamp_text(t.seconds))
+        {
+            Some(at) => Some(at),
+            None => self.term_of(&delivery.case_id)?,
+        };
+        let received_at = now.format(&Rfc3339).unwrap_or_default();
+        let mut stored = Vec::new();
+        let mut events = Vec::new();
+        for (n, share) in delivery.shares.iter().enumerate() {
+            let id = format!("{}.{n}", delivery.delivery_id);
+            if self.path_of(&id).exists() {
+                continue;
+            }
+            let record = StoredShare {
+                id: id.clone(),
+                delivery: delivery.delivery_id.clone(),
+                case: delivery.case_id.clone(),
+                case_file: delivery.case_file_id.clone(),
+                source: share.source_oin.clone(),
+                category: share.category.clone(),
+                subject: share
+                    .subject
+                    .as_ref()
+                    .map(|s| s.hex.clone())
+                    .unwrap_or_default(),
+                purpose: delivery.purpose.clone(),
+                obligations: share
+                    .obligations
+                    .iter()
+                    .map(|o| StoredObligation {
+                        kind: o.kind.clone(),
+                        article: o.article.clone(),
+                        purpose: o.purpose.clone(),
+                    })
+                    .collect(),
+                fields: share
+                    .fields
+                    .iter()
+                    .map(|f| StoredField {
+                        name: f.name.clone(),
+                        value: f.value.clone(),
+                    })
+                    .collect(),
+                log_leaf_index: share.log_leaf_index,
+                received_at: received_at.clone(),
+                delete_at: delete_at.clone(),
+            };
+            self.write(&record)?;
+            events.push(Event::ShareReceived {
+                id: id.clone(),
+                category: record.category.clone(),
+                subject: record.subject.clone(),
+                purpose: record.purpose.clone(),
+                fields: record.fields.iter().map(|f| f.name.clone()).collect(),
+                delete_at: record.delete_at.clone().unwrap_or_default(),
+            });
+            stored.push(id);
+        }
+        self.log(now, events)?;
+        self.update_size();
+        Ok(stored)
+    }
+
+    /// Sets the delete moment of every share of the notice's case; returns how many.
+    /// Applying the same notice twice is harmless.
+    pub fn apply_notice(&self, notice: &RetentionNotice) -> Result<usize, InboxError> {
+        check_id("case", &notice.case_id)?;
+        let Some(delete_at) = notice
+            .delete_at
+            .as_ref()
+            .and_then(|t| timestamp_text(t.seconds))
+        else {
+            return Ok(0);
+        };
+        let _guard = self.guard();
+        self.write_term(&notice.case_id, &delete_at)?;
+        let mut changed = 0;
+        for share in self.read_all()?.0 {
+            if share.case == notice.case_id && share.delete_at.as_ref() != Some(&delete_at) {
+                let share = StoredShare {
+                    delete_at: Some(delete_at.clone()),
+                    ..share
+                };
+                self.write(&share)?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Deletes the shares whose delete moment is at or before `now` and writes a
+    /// `share-deleted` receipt for each.
+    pub fn sweep(&self, now: OffsetDateTime) -> Result<SweepReport, InboxError> {
+        let _guard = self.guard();
+        let (shares, unreadable) = self.read_all()?;
+        let mut report = SweepReport {
+            unreadable: unreadable.len(),
+            ..SweepReport::default()
+        };
+        for error in &unreadable {
+            tracing::error!(%error, "inbox share does not open; left in place");
+        }
+        let mut remaining = std::collections::BTreeSet::new();
+        let mut emptied = std::collections::BTreeSet::new();
+        for share in shares {
+            if share.delete_at().is_none_or(|at| at > now) {
+                remaining.insert(share.case.clone());
+            }
+            if share.delete_at().is_some_and(|at| at <= now) {
+                emptied.insert(share.case.clone());
+                let path = self.path_of(&share.id);
+                std::fs::remove_file(&path).map_err(|source| InboxError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                report.deleted.push(share.id);
+            }
+        }
+        // A case's term is kept while shares of it remain; a delivery that comes after
+        // the last one was deleted has its own delete_at (the hub sets it once known).
+        for case in emptied.difference(&remaining) {
+            let _ = std::fs::remove_file(self.dir.join(TERMS).join(case));
+        }
+        if !report.deleted.is_empty() {
+            sync_dir(&self.shares_dir())?;
+            let events = report
+                .deleted
+                .iter()
+                .map(|id| Event::ShareDeleted {
+                    id: id.clone(),
+                    reason: "retention".into(),
+                })
+                .collect();
+            self.log(now, events)?;
+            if let Some(m) = &self.metrics {
+                m.inbox_deleted.inc_by(report.deleted.len() as u64);
+            }
+        }
+        self.update_size();
+        Ok(report)
+    }
+
+    /// Every share, without values.
+    pub fn list(&self) -> Result<Vec<ShareSummary>, InboxError> {
+        let (shares, unreadable) = self.read_all()?;
+        if let Some(error) = unreadable.into_iter().next() {
+            return Err(error);
+        }
+        Ok(shares.iter().map(StoredShare::summary).collect())
+    }
+
+    /// The shares of `case`, with values, for `purpose`. Refused when any share of the
+    /// case was received for another purpose than the one stated (article 3.2).
+    pub fn export(&self, case: &str, purpose: &str) -> Result<Vec<StoredShare>, InboxError> {
+        let (shares, unreadable) = self.read_all()?;
+        if let Some(error) = unreadable.into_iter().next() {
+            return Err(error);
+        }
+        let of_case: Vec<StoredShare> = shares.into_iter().filter(|s| s.case == case).collect();
+        let mut others: Vec<&str> = of_case
+            .iter()
+            .filter(|s| s.purpose != purpose)
+            .map(|s| s.purpose.as_str())
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        if !others.is_empty() {
+            return Err(InboxError::PurposeRefused {
+                case: case.to_owned(),
+                received: others.join(", "),
+                asked: purpose.to_owned(),
+            });
+        }
+        Ok(of_case)
+    }
+
+    /// The number of shares held.
+    pub fn len(&self) -> Result<usize, InboxError> {
+        Ok(self.share_ids()?.len())
+    }
+
+    /// True when no share is held.
+    pub fn is_empty(&self) -> Result<bool, InboxError> {
+        Ok(self.len()? == 0)
+    }
+
+    fn update_size(&self) {
+        if let (Some(m), Ok(n)) = (&self.metrics, self.len()) {
+            m.inbox_shares.set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+
+    fn log(&self, now: OffsetDateTime, events: Vec<Event>) -> Result<(), InboxError> {
+        if let Some(log) = &self.receipts
+            && !events.is_empty()
+        {
+            log.append(now, events)?;
+        }
+        Ok(())
+    }
+
+    fn share_ids(&self) -> Result<Vec<String>, InboxError> {
+        let dir = self.shares_dir();
+        let io = |source| InboxError::Io {
+            path: dir.clone(),
+            source,
+        };
+        let mut ids = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(SUFFIX)) {
+                ids.push(id.to_owned());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Every share that opens, and the errors of those that do not.
+    fn read_all(&self) -> Result<(Vec<StoredShare>, Vec<InboxError>), InboxError> {
+        let mut shares = Vec::new();
+        let mut unreadable = Vec::new();
+        for id in self.share_ids()? {
+            match self.read(&id) {
+                Ok(share) => shares.push(share),
+                Err(error) => unreadable.push(error),
+            }
+        }
+        Ok((shares, unreadable))
+    }
+
+    /// Opens one share.
+    pub fn read(&self, id: &str) -> Result<StoredShare, InboxError> {
+        let path = self.path_of(id);
+        let sealed = std::fs::read(&path).map_err(|source| InboxError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let plain = self.key.open(id, &sealed)?;
+        let share: StoredShare =
+            serde_json::from_slice(&plain).map_err(|e| InboxError::Corrupt {
+                id: id.to_owned(),
+                why: e.to_string(),
+            })?;
+        if share.id != id {
+            return Err(InboxError::Corrupt {
+                id: id.to_owned(),
+                why: "the content names another id".into(),
+            });
+        }
+        Ok(share)
+    }
+
+    /// The delete moment a RetentionNotice set for `case`, if any.
+    fn term_of(&self, case: &str) -> Result<Option<String>, InboxError> {
+        let path = self.dir.join(TERMS).join(case);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(InboxError::Io { path, source }),
+        }
+    }
+
+    /// Keeps the delete moment of `case` durably (temporary file, fsync, rename).
+    fn write_term(&self, case: &str, delete_at: &str) -> Result<(), InboxError> {
+        let dir = self.dir.join(TERMS);
+        let target = dir.join(case);
+        let temp = dir.join(format!(".{case}.tmp"));
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| InboxError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut file = File::create(&temp).map_err(io(&temp))?;
+        file.write_all(delete_at.as_bytes()).map_err(io(&temp))?;
+        file.sync_all().map_err(io(&temp))?;
+        drop(file);
+        std::fs::rename(&temp, &target).map_err(io(&target))?;
+        sync_dir(&dir)
+    }
+
+    /// Seals and writes one share atomically: temporary file, fsync, rename, fsync of
+    /// the directory. On `Ok` the share survives a crash.
+    fn write(&self, share: &StoredShare) -> Result<(), InboxError> {
+        let plain = serde_json::to_vec(share).map_err(|e| InboxError::Corrupt {
+            id: share.id.clone(),
+            why: e.to_string(),
+        })?;
+        let sealed = self.key.seal(&share.id, &plain)?;
+        let dir = self.shares_dir();
+        let target = self.path_of(&share.id);
+        let temp = dir.join(format!(".{}.tmp", share.id));
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| InboxError::Io { path, source }
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temp).map_err(io(&temp))?;
+        file.write_all(&sealed).map_err(io(&temp))?;
+        file.sync_all().map_err(io(&temp))?;
+        drop(file);
+        std::fs::rename(&temp, &target).map_err(io(&target))?;
+        sync_dir(&dir)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), InboxError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| InboxError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Ids from the hub become file names: only a safe alphabet, bounded length.
+fn check_id(what: &'static str, id: &str) -> Result<(), InboxError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(InboxError::BadId { what })
+    }
+}
+
+fn timestamp_text(seconds: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+}
+
+/// `now` as the inbox's clock type.
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::from(SystemTime::now())
+}
+
+#[cfg(test)]
+mod tests;

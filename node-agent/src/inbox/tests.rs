@@ -1,0 +1,311 @@
+use time::macros::datetime;
+use treiter_proto::v1::{DeliveredShare, Field, Obligation, SubjectPseudonym};
+
+use super::*;
+use crate::receipts;
+
+/// A synthetic value that must never appear in a file of the inbox.
+const SECRET: &str = "Synthetisch-Waarde-7731";
+
+fn delivery(id: &str, case: &str, purpose: &str, delete_at: Option<i64>) -> Delivery {
+    Delivery {
+        delivery_id: id.into(),
+        case_id: case.into(),
+        case_file_id: "CF-1".into(),
+        purpose: purpose.into(),
+        shares: vec![DeliveredShare {
+            source_oin: "00000001000000000001".into(),
+            category: "huurgegevens".into(),
+            subject: Some(SubjectPseudonym {
+                hex: "ab".repeat(32),
+            }),
+            fields: vec![Field {
+                name: "huurachterstand".into(),
+                value: SECRET.into(),
+            }],
+            obligations: vec![Obligation {
+                kind: "purpose-binding".into(),
+                article: "3.2".into(),
+                purpose: purpose.into(),
+            }],
+            log_leaf_index: 7,
+        }],
+        delete_at: delete_at.map(|seconds| prost_types::Timestamp { seconds, nanos: 0 }),
+    }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    inbox: Inbox,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let receipts = Arc::new(ReceiptLog::open(&dir.path().join("receipts.jsonl")).unwrap());
+    let inbox = Inbox::open(&dir.path().join("inbox"), &dir.path().join("inbox.key"))
+        .unwrap()
+        .with_receipts(receipts)
+        .with_metrics(Arc::new(Metrics::new()));
+    Fixture { dir, inbox }
+}
+
+const T0: OffsetDateTime = datetime!(2026-11-23 10:00 UTC);
+
+fn share_file(f: &Fixture, id: &str) -> PathBuf {
+    f.dir
+        .path()
+        .join("inbox")
+        .join(SHARES)
+        .join(format!("{id}{SUFFIX}"))
+}
+
+fn events(f: &Fixture) -> Vec<Event> {
+    let (lines, torn) = receipts::read(&f.dir.path().join("receipts.jsonl")).unwrap();
+    assert_eq!(torn, 0);
+    lines.into_iter().map(|r| r.event).collect()
+}
+
+#[test]
+fn a_share_round_trips_sealed_and_its_value_is_not_on_disk() {
+    let f = fixture();
+    let stored = f
+        .inbox
+        .receive(&delivery("D-1", "C-2026-0001", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(stored, ["D-1.0"]);
+    let raw = std::fs::read(share_file(&f, "D-1.0")).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains(SECRET));
+    assert!(!String::from_utf8_lossy(&raw).contains("huurachterstand"));
+    let share = f.inbox.read("D-1.0").unwrap();
+    assert_eq!(share.fields[0].value, SECRET);
+    assert_eq!(share.purpose, "aanpak");
+    assert_eq!(share.case, "C-2026-0001");
+    assert_eq!(share.log_leaf_index, 7);
+    assert_eq!(share.delete_at, None);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = std::fs::metadata(f.dir.path().join("inbox.key")).unwrap();
+        assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_repeated_delivery_is_stored_once() {
+    let f = fixture();
+    let d = delivery("D-1", "C-1", "aanpak", None);
+    assert_eq!(f.inbox.receive(&d, T0).unwrap().len(), 1);
+    assert!(f.inbox.receive(&d, T0).unwrap().is_empty());
+    assert_eq!(f.inbox.len().unwrap(), 1);
+    let received = events(&f)
+        .iter()
+        .filter(|e| matches!(e, Event::ShareReceived { .. }))
+        .count();
+    assert_eq!(received, 1);
+}
+
+#[test]
+fn a_tampered_share_is_refused() {
+    let f = fixture();
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    let path = share_file(&f, "D-1.0");
+    let mut raw = std::fs::read(&path).unwrap();
+    let last = raw.len() - 1;
+    raw[last] ^= 1;
+    std::fs::write(&path, raw).unwrap();
+    match f.inbox.read("D-1.0") {
+        Err(InboxError::Seal(SealError::Open { id })) => assert_eq!(id, "D-1.0"),
+        other => panic!("expected Open, got {other:?}"),
+    }
+    // A sweep never deletes what it cannot read, and reports it.
+    let report = f.inbox.sweep(T0 + time::Duration::days(10_000)).unwrap();
+    assert_eq!(report.unreadable, 1);
+    assert!(path.exists());
+}
+
+#[test]
+fn a_share_renamed_to_another_id_is_refused() {
+    let f = fixture();
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    std::fs::rename(share_file(&f, "D-1.0"), share_file(&f, "D-2.0")).unwrap();
+    match f.inbox.read("D-2.0") {
+        Err(InboxError::Seal(SealError::Open { .. })) => {}
+        other => panic!("expected Open, got {other:?}"),
+    }
+}
+
+#[test]
+fn another_key_is_refused_clearly() {
+    let f = fixture();
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    let other =
+        Inbox::with_key(&f.dir.path().join("inbox"), InboxKey::from_bytes(&[9; 32])).unwrap();
+    let error = other.read("D-1.0").unwrap_err();
+    assert!(matches!(error, InboxError::Seal(SealError::Open { .. })));
+    assert!(error.to_string().contains("another inbox key"), "{error}");
+}
+
+#[test]
+fn a_key_file_readable_by_others_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("inbox.key");
+    InboxKey::load_or_create(&key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        match InboxKey::load(&key) {
+            Err(SealError::KeyMode { mode, .. }) => assert_eq!(mode, 0o644),
+            other => panic!("expected KeyMode, got {other:?}"),
+        }
+    }
+    std::fs::write(&key, [1u8; 5]).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    match InboxKey::load(&key) {
+        Err(SealError::KeyLength { len, .. }) => assert_eq!(len, 5),
+        other => panic!("expected KeyLength, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_sweep_deletes_on_time_with_an_explicit_clock() {
+    let f = fixture();
+    let delete_at = T0 + time::Duration::days(90);
+    f.inbox
+        .receive(
+            &delivery("D-1", "C-1", "aanpak", Some(delete_at.unix_timestamp())),
+            T0,
+        )
+        .unwrap();
+    let before = f
+        .inbox
+        .sweep(delete_at - time::Duration::seconds(1))
+        .unwrap();
+    assert!(before.deleted.is_empty());
+    assert_eq!(f.inbox.len().unwrap(), 1);
+    let at = f.inbox.sweep(delete_at).unwrap();
+    assert_eq!(at.deleted, ["D-1.0"]);
+    assert!(f.inbox.is_empty().unwrap());
+    assert!(!share_file(&f, "D-1.0").exists());
+    let log = events(&f);
+    assert!(
+        matches!(&log[0], Event::ShareReceived { id, purpose, .. } if id == "D-1.0" && purpose == "aanpak")
+    );
+    assert_eq!(
+        log[1],
+        Event::ShareDeleted {
+            id: "D-1.0".into(),
+            reason: "retention".into()
+        }
+    );
+    let metrics = f.inbox.metrics.as_ref().unwrap();
+    assert_eq!(metrics.inbox_deleted.get(), 1);
+    assert_eq!(metrics.inbox_shares.get(), 0);
+}
+
+#[test]
+fn a_share_without_a_term_is_kept_until_a_retention_notice_sets_one() {
+    let f = fixture();
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    f.inbox
+        .receive(&delivery("D-2", "C-2", "aanpak", None), T0)
+        .unwrap();
+    let far = T0 + time::Duration::days(10_000);
+    assert!(f.inbox.sweep(far).unwrap().deleted.is_empty());
+    let delete_at = T0 + time::Duration::days(730);
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: delete_at.unix_timestamp(),
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 1);
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0, "idempotent");
+    assert_eq!(
+        f.inbox.read("D-1.0").unwrap().delete_at.as_deref(),
+        Some("2028-11-22T10:00:00Z")
+    );
+    assert!(
+        f.inbox
+            .sweep(delete_at - time::Duration::seconds(1))
+            .unwrap()
+            .deleted
+            .is_empty()
+    );
+    assert_eq!(f.inbox.sweep(delete_at).unwrap().deleted, ["D-1.0"]);
+    assert_eq!(f.inbox.len().unwrap(), 1, "case C-2 has no term yet");
+}
+
+#[test]
+fn export_requires_the_purpose_the_shares_were_received_for() {
+    let f = fixture();
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    let shares = f.inbox.export("C-1", "aanpak").unwrap();
+    assert_eq!(shares.len(), 1);
+    assert_eq!(shares[0].fields[0].value, SECRET);
+    match f.inbox.export("C-1", "duiding") {
+        Err(e @ InboxError::PurposeRefused { .. }) => {
+            assert!(e.to_string().contains("article 3.2"), "{e}");
+        }
+        other => panic!("expected PurposeRefused, got {other:?}"),
+    }
+    assert!(f.inbox.export("C-9", "aanpak").unwrap().is_empty());
+    let listed = f.inbox.list().unwrap();
+    assert_eq!(listed[0].fields, ["huurachterstand"]);
+    assert_eq!(listed[0].purpose, "aanpak");
+    assert!(!serde_json::to_string(&listed).unwrap().contains(SECRET));
+}
+
+#[test]
+fn ids_that_cannot_name_a_file_are_refused() {
+    let f = fixture();
+    for bad in ["", "../x", "a/b", "a.b"] {
+        match f.inbox.receive(&delivery(bad, "C-1", "aanpak", None), T0) {
+            Err(InboxError::BadId { what }) => assert_eq!(what, "delivery"),
+            other => panic!("expected BadId for {bad:?}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_delivery_arriving_after_its_cases_notice_gets_the_term() {
+    let f = fixture();
+    let delete_at = T0 + time::Duration::days(90);
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: delete_at.unix_timestamp(),
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0);
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    f.inbox
+        .receive(&delivery("D-2", "C-2", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(
+        f.inbox.read("D-1.0").unwrap().delete_at.as_deref(),
+        Some("2027-02-21T10:00:00Z")
+    );
+    assert_eq!(f.inbox.read("D-2.0").unwrap().delete_at, None);
+    assert_eq!(f.inbox.sweep(delete_at).unwrap().deleted, ["D-1.0"]);
+}
