@@ -17,7 +17,8 @@
 #
 # For the automated test of the demo (tests/tests/demo.rs): TREITER_DEMO_DIR puts the
 # run directory elsewhere, TREITER_DEMO_BIN names a directory holding the already built
-# binaries, in which case nothing is built and the committed sample databases are used.
+# binaries, in which case nothing is built, and TREITER_DEMO_SAMPLES a directory holding
+# the sample databases as <kind>/<kind>.sqlite (the test builds them from the same .sql).
 set -euo pipefail
 
 keep=false
@@ -34,6 +35,7 @@ shown=${run#"$root/"} # the run directory as the messages show it
 target=${CARGO_TARGET_DIR:-$root/target}
 case "$target" in /*) ;; *) target="$root/$target" ;; esac
 bin=${TREITER_DEMO_BIN:-$target/debug}
+samples=${TREITER_DEMO_SAMPLES:-$root/node-agent/examples}
 hub_port=${TREITER_DEMO_PORT:-7443}
 admin_port=$((hub_port + 1))
 
@@ -107,7 +109,7 @@ fi
 sqlite_party() { # kind slug
   local kind=$1 slug=$2 dir="$run/sources/$2"
   mkdir -p "$dir" "$run/state/$slug"
-  cp "$root/node-agent/examples/$kind/$kind.sqlite" "$dir/"
+  cp "$samples/$kind/$kind.sqlite" "$dir/"
   sed -e "s|^hub_url = .*|hub_url = \"https://localhost:$hub_port\"|" \
       -e "s|^cert = .*|cert = \"$run/pki/parties/$slug.pem\"|" \
       -e "s|^key = .*|key = \"$run/pki/parties/$slug.key\"|" \

@@ -26,6 +26,29 @@ fn free_port_pair() -> u16 {
     panic!("no free pair of loopback ports");
 }
 
+/// The partners' SYNTHETIC sample databases, as `cargo run -p treiter-node-agent
+/// --example samples` builds them (people.sql, then each kind's own .sql), written to
+/// `<out>/<kind>/<kind>.sqlite` — the databases are not committed.
+fn build_sample_databases(root: &Path, out: &Path) {
+    let examples = root.join("node-agent/examples");
+    let people = std::fs::read_to_string(examples.join("people.sql")).expect("people.sql");
+    for kind in [
+        "politie",
+        "om",
+        "woningcorporatie",
+        "zorgpartner",
+        "gemeente",
+    ] {
+        let dir = out.join(kind);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let sql = std::fs::read_to_string(examples.join(kind).join(format!("{kind}.sql")))
+            .expect("the kind's .sql");
+        let db = rusqlite::Connection::open(dir.join(format!("{kind}.sqlite"))).expect("open");
+        db.execute_batch(&people).expect("people.sql");
+        db.execute_batch(&sql).expect("kind .sql");
+    }
+}
+
 #[test]
 fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,10 +62,13 @@ fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
     for name in ["node-agent", "hubctl", "certs-dev"] {
         workspace_bin(name);
     }
+    let samples = tempfile::tempdir().expect("samples dir");
+    build_sample_databases(root, samples.path());
     let mut child = Command::new("bash")
         .arg(root.join("scripts/demo.sh"))
         .env("TREITER_DEMO_DIR", run.path())
         .env("TREITER_DEMO_BIN", &bin)
+        .env("TREITER_DEMO_SAMPLES", samples.path())
         .env("TREITER_DEMO_PORT", free_port_pair().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
