@@ -22,6 +22,7 @@
 //!   without a lost answer, certificate renewal on disk.
 
 mod agent_ops;
+mod case_log;
 mod casefile;
 mod cases;
 mod covenant_versions;
