@@ -148,6 +148,22 @@ fn check_text(
     Ok(())
 }
 
+/// The message for an unknown case id. The id is echoed only when it has the shape of
+/// a case id (`C-` then digits and dashes): a caller may have typed a name or a BSN
+/// into the field, and error messages never carry personal data (article 12.3).
+fn not_found(id: &str) -> String {
+    let shaped = id.len() <= 32
+        && id
+            .strip_prefix("C-")
+            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+    if shaped {
+        format!("no case {id}")
+    } else {
+        "no case with that id (a case id has the form C-YYYY-NNNN; the value given is not echoed)"
+            .to_owned()
+    }
+}
+
 fn check_pseudonym(pseudonym: &str) -> Result<(), CaseError> {
     if pseudonym.len() == 64
         && pseudonym
@@ -226,7 +242,7 @@ impl CaseRegistry {
 
     fn load_existing(&self, id: &str) -> Result<Case, CaseError> {
         self.load(id)?
-            .ok_or_else(|| CaseError::NotFound(format!("no case {id}")))
+            .ok_or_else(|| CaseError::NotFound(not_found(id)))
     }
 
     /// A case as `person` may see it, with how they have access.
@@ -836,5 +852,19 @@ impl CaseRegistry {
             });
             Ok((actor, EventKind::EmergencyDeclared, reason.to_owned()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_found;
+
+    #[test]
+    fn an_unknown_case_id_is_echoed_only_when_it_looks_like_one() {
+        assert_eq!(not_found("C-2026-0042"), "no case C-2026-0042");
+        for typed in ["Jan Jansen", "123456782", "Kerkstraat 1", "C-Jan"] {
+            let message = not_found(typed);
+            assert!(!message.contains(typed), "{message}");
+        }
     }
 }
