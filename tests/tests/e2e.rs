@@ -31,6 +31,7 @@ mod hubctl;
 mod hubctl_officer;
 mod link;
 mod officer;
+mod privacy_scan;
 mod questions;
 mod refusal;
 mod restart;
