@@ -432,3 +432,67 @@ async fn escalation_and_emergency_widen_access_as_articles_14_and_15_say() {
     assert!(listed.cases[0].escalated);
     hub.stop().await;
 }
+
+/// Article 10.1: every case change is a `case-change` entry in the decision log,
+/// durable before the change is stored; the update returns the entry's leaf index; an
+/// idempotent retry adds no second entry; and when the log cannot write, nothing is
+/// changed and the caller gets UNAVAILABLE.
+#[tokio::test]
+async fn case_changes_are_logged_before_they_are_stored() {
+    use treiter_hub::log::Event;
+
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let log = &hub.hub.log;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+
+    let before = log.tree_size();
+    let created = create(&mut im, "log-1", "oost").await.expect("create");
+    let case = created.case.as_ref().expect("case").id.clone();
+    let event = created.event.as_ref().expect("event");
+    assert_eq!(log.tree_size(), before + 1, "one entry per change");
+    assert_eq!(event.log_leaf_index, before, "the update names its entry");
+    let stored = log.entry(event.log_leaf_index).expect("entry");
+    match &stored.entry.event {
+        Event::CaseChange(change) => assert_eq!(change.case.as_str(), case),
+        other => panic!("expected a case-change entry, got {other:?}"),
+    }
+    assert_eq!(stored.entry.covenant_version, hub.hub.covenant.version());
+
+    // A retry with the same request id returns the first result, with no new entry.
+    let again = create(&mut im, "log-1", "oost").await.expect("retry");
+    assert_eq!(again.event.as_ref().expect("event").log_leaf_index, before);
+    assert_eq!(log.tree_size(), before + 1, "a retry is not logged twice");
+
+    // The log fails closed: no entry, no change.
+    let size = log.tree_size();
+    hub.hub.log_faults.fail_writes();
+    let refused = move_to(&mut im, "log-2", &case, "registratie")
+        .await
+        .expect_err("no durable entry, no change");
+    assert_eq!(refused.code(), Code::Unavailable);
+    assert!(
+        refused.message().contains("decision log"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(log.tree_size(), size, "a failed append counts nothing");
+    let unchanged = im
+        .get_case(wire::GetCaseRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(unchanged.phase, "melding");
+
+    // The client's retry with the same request id works once the log can write.
+    hub.hub.log_faults.clear();
+    let moved = move_to(&mut im, "log-2", &case, "registratie")
+        .await
+        .expect("works again once the log can write");
+    assert_eq!(moved.case.as_ref().expect("case").phase, "registratie");
+    assert_eq!(moved.event.as_ref().expect("event").log_leaf_index, size);
+    assert_eq!(log.tree_size(), size + 1);
+    hub.stop().await;
+}

@@ -24,6 +24,7 @@
 //!   without a lost answer, certificate renewal on disk.
 
 mod agent_ops;
+mod case_log;
 mod casefile;
 mod cases;
 mod covenant_versions;
@@ -33,6 +34,7 @@ mod hubctl_officer;
 mod inbox;
 mod link;
 mod officer;
+mod privacy_scan;
 mod questions;
 mod refusal;
 mod restart;

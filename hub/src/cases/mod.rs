@@ -5,15 +5,20 @@
 //! - [`model`]: the stored case and the state rules of its life cycle.
 //! - [`access`]: who may see and change a case.
 //! - [`workdays`]: the 2-working-day contact deadline in Amsterdam time.
-//! - [`registry`]: the registry: authorise, check, change, store.
+//! - [`registry`]: the registry: authorise, check, prepare a change, store it.
+//! - [`logged`]: each change as a decision-log entry, logged before it is stored.
 
 pub mod access;
+pub mod logged;
 pub mod model;
 pub mod registry;
 pub mod workdays;
 
-pub use registry::{CasePolicy, CaseRegistry, Change, LabelChange, ListFilter};
+pub use registry::{
+    CasePolicy, CaseRegistry, Change, LabelChange, ListFilter, PendingChange, Prepared,
+};
 
+use crate::log::LogError;
 use crate::store::StoreError;
 
 /// Why a case operation was refused. Messages name the case, the article and what is
@@ -37,6 +42,17 @@ pub enum CaseError {
     },
     #[error("the case store failed: {0}")]
     Store(#[from] StoreError),
+    /// The decision log could not make the change's entry durable (article 10.1), so
+    /// the change was not stored: the log fails closed.
+    #[error(
+        "the decision log could not durably record the change ({change}) to case {case}: {source}"
+    )]
+    LogUnavailable {
+        change: &'static str,
+        case: String,
+        #[source]
+        source: LogError,
+    },
     #[error("a stored record cannot be read: {0}")]
     Corrupt(String),
 }
@@ -51,7 +67,7 @@ impl From<CaseError> for tonic::Status {
             CaseError::AlreadyExists(_) => tonic::Status::already_exists(message),
             CaseError::Aborted(_) => tonic::Status::aborted(message),
             CaseError::InvalidArgument { .. } => tonic::Status::invalid_argument(message),
-            CaseError::Store(_) => {
+            CaseError::Store(_) | CaseError::LogUnavailable { .. } => {
                 tonic::Status::unavailable(format!("{message}; nothing was changed, retry"))
             }
             CaseError::Corrupt(_) => tonic::Status::internal(message),

@@ -223,6 +223,10 @@ pub struct CaseEvent {
     pub kind: EventKind,
     /// The reason given with the change; a working note, case team only.
     pub reason: String,
+    /// The index of the change's `case-change` entry in the decision log (article
+    /// 10.1). `None` only for events stored before changes were logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_leaf_index: Option<u64>,
 }
 
 /// A case (article 1.2).
@@ -300,6 +304,7 @@ impl Case {
             actor: actor.clone(),
             kind,
             reason: reason.to_owned(),
+            log_leaf_index: None,
         };
         self.history.push(event.clone());
         event

@@ -1,9 +1,14 @@
 //! The case registry: every change to a case is authorised from the caller's
 //! certificate and the hub's person registry, checked against the case's state, recorded
-//! in the case's history, and durably stored (with its idempotency record, in one
-//! atomic batch) before it is acknowledged.
+//! in the case's history, logged in the decision log, and durably stored (with its
+//! idempotency record, in one atomic batch) before it is acknowledged.
+//!
+//! A change runs in two phases: the methods here (`create`, `move_phase`, ...) only
+//! *prepare* it — validate, authorise, compute the new case and its event — and return
+//! a [`Prepared`]; [`CaseRegistry::apply`] (in `logged.rs`) appends the change to the
+//! decision log and then commits it to the store. Preparing stores nothing.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -72,14 +77,53 @@ struct IdempotencyRecord {
     sequence: u64,
 }
 
+/// A prepared change: the case as it will be stored, its new event, and what else the
+/// commit writes. Nothing of it is stored yet.
+#[derive(Debug)]
+pub struct PendingChange {
+    pub(super) case: Case,
+    pub(super) event: CaseEvent,
+    idempotency_key: Vec<u8>,
+    fingerprint: String,
+    /// Further writes of the same atomic batch (the case-number counter of a create).
+    extra: Batch,
+}
+
+impl PendingChange {
+    /// The case as it will be stored.
+    pub fn case(&self) -> &Case {
+        &self.case
+    }
+
+    /// The event the change records.
+    pub fn event(&self) -> &CaseEvent {
+        &self.event
+    }
+}
+
+/// What preparing a change gave.
+#[derive(Debug)]
+pub enum Prepared {
+    /// A retry of a change already applied (same person and `client_request_id`, same
+    /// request): its first result, to be returned as is, without a new log entry.
+    Replayed(Box<(Case, CaseEvent)>),
+    /// A new change, to be logged and then committed.
+    Pending(Box<PendingChange>),
+}
+
 /// The registry of cases.
 #[derive(Debug)]
 pub struct CaseRegistry {
     store: Arc<dyn Store>,
     policy: CasePolicy,
-    /// Serialises read-modify-write cycles: one case change at a time is plenty for a
-    /// city's caseload, and it keeps id allocation and idempotency checks race-free.
-    writes: Mutex<()>,
+    /// Serialises whole changes, prepare → log append → commit. It is a tokio mutex
+    /// because it is held across the (async, fsync-bound) log append: two changes of
+    /// one case must not both prepare from the same stored case and then both commit
+    /// (the second would overwrite the first, while the log holds both), and an id
+    /// allocation or idempotency check must not race a commit. One change at a time,
+    /// registry-wide, is plenty for a city's caseload and keeps create's case-number
+    /// counter simple; the log's group commit still batches share decisions.
+    pub(super) changes: tokio::sync::Mutex<()>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> CaseError {
@@ -102,6 +146,22 @@ fn check_text(
         return Err(invalid(field, format!("is longer than {max} characters")));
     }
     Ok(())
+}
+
+/// The message for an unknown case id. The id is echoed only when it has the shape of
+/// a case id (`C-` then digits and dashes): a caller may have typed a name or a BSN
+/// into the field, and error messages never carry personal data (article 12.3).
+fn not_found(id: &str) -> String {
+    let shaped = id.len() <= 32
+        && id
+            .strip_prefix("C-")
+            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+    if shaped {
+        format!("no case {id}")
+    } else {
+        "no case with that id (a case id has the form C-YYYY-NNNN; the value given is not echoed)"
+            .to_owned()
+    }
 }
 
 fn check_pseudonym(pseudonym: &str) -> Result<(), CaseError> {
@@ -155,7 +215,7 @@ impl CaseRegistry {
         CaseRegistry {
             store,
             policy,
-            writes: Mutex::new(()),
+            changes: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -182,7 +242,7 @@ impl CaseRegistry {
 
     fn load_existing(&self, id: &str) -> Result<Case, CaseError> {
         self.load(id)?
-            .ok_or_else(|| CaseError::NotFound(format!("no case {id}")))
+            .ok_or_else(|| CaseError::NotFound(not_found(id)))
     }
 
     /// A case as `person` may see it, with how they have access.
@@ -295,52 +355,79 @@ impl CaseRegistry {
         Ok(Some((case, event)))
     }
 
-    fn save(
+    /// A new change, with the idempotency record its commit writes.
+    fn pending(change: &Change<'_>, case: Case, event: CaseEvent, extra: Batch) -> Prepared {
+        Prepared::Pending(Box::new(PendingChange {
+            case,
+            event,
+            idempotency_key: Self::idempotency_key(change),
+            fingerprint: Self::fingerprint(change),
+            extra,
+        }))
+    }
+
+    /// Stores a prepared change whose log entry is durable at `leaf_index`: the case
+    /// (with the leaf index in its new event) and the idempotency record, in one atomic
+    /// batch. Only [`CaseRegistry::apply`] calls this, holding `changes`.
+    pub(super) fn commit(
         &self,
-        change: &Change<'_>,
-        case: &Case,
-        event: &CaseEvent,
-        extra: Batch,
-    ) -> Result<(), CaseError> {
+        pending: PendingChange,
+        leaf_index: u64,
+    ) -> Result<(Case, CaseEvent), CaseError> {
+        let PendingChange {
+            mut case,
+            mut event,
+            idempotency_key,
+            fingerprint,
+            extra,
+        } = pending;
+        event.log_leaf_index = Some(leaf_index);
+        if let Some(stored) = case
+            .history
+            .iter_mut()
+            .rev()
+            .find(|e| e.sequence == event.sequence)
+        {
+            stored.log_leaf_index = Some(leaf_index);
+        }
         let mut batch = extra;
-        let bytes = serde_json::to_vec(case).map_err(|e| CaseError::Corrupt(e.to_string()))?;
+        let bytes = serde_json::to_vec(&case).map_err(|e| CaseError::Corrupt(e.to_string()))?;
         batch.put(Space::Cases, case.id.as_bytes().to_vec(), bytes);
         let record = IdempotencyRecord {
-            fingerprint: Self::fingerprint(change),
+            fingerprint,
             case_id: case.id.clone(),
             sequence: event.sequence,
         };
         let record = serde_json::to_vec(&record).map_err(|e| CaseError::Corrupt(e.to_string()))?;
-        batch.put(Space::Idempotency, Self::idempotency_key(change), record);
+        batch.put(Space::Idempotency, idempotency_key, record);
         self.store.apply(batch)?;
         tracing::info!(
             case = %case.id,
             event = event.kind.word(),
             person = %event.actor.person,
             role = %event.actor.role,
+            log_leaf_index = leaf_index,
             "case changed"
         );
-        Ok(())
+        Ok((case, event))
     }
 
-    /// Applies one change to an existing case. `apply` authorises, checks the state,
-    /// changes the case and says what happened.
+    /// Prepares one change to an existing case. `apply` authorises, checks the state,
+    /// changes the (loaded, not stored) case and says what happened.
     fn mutate(
         &self,
         change: &Change<'_>,
         id: &str,
         now: OffsetDateTime,
         apply: impl FnOnce(&mut Case) -> Result<(ActorRef, EventKind, String), CaseError>,
-    ) -> Result<(Case, CaseEvent), CaseError> {
-        let _guard = self.writes.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(done) = self.replay(change)? {
-            return Ok(done);
+    ) -> Result<Prepared, CaseError> {
+        if let Some((case, event)) = self.replay(change)? {
+            return Ok(Prepared::Replayed(Box::new((case, event))));
         }
         let mut case = self.load_existing(id)?;
         let (actor, kind, reason) = apply(&mut case)?;
         let event = case.record(now, &actor, kind, &reason);
-        self.save(change, &case, &event, Batch::new())?;
-        Ok((case, event))
+        Ok(Self::pending(change, case, event, Batch::new()))
     }
 
     /// Registers a new case in phase `melding` (article 4.1) and starts the contact
@@ -352,10 +439,9 @@ impl CaseRegistry {
         melding_at: OffsetDateTime,
         external_reference: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
-        let _guard = self.writes.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(done) = self.replay(change)? {
-            return Ok(done);
+    ) -> Result<Prepared, CaseError> {
+        if let Some((case, event)) = self.replay(change)? {
+            return Ok(Prepared::Replayed(Box::new((case, event))));
         }
         let actor = authorise_create(change.person, stadsdeel)?;
         if melding_at > now {
@@ -399,8 +485,7 @@ impl CaseRegistry {
             counter_key.into_bytes(),
             next.to_be_bytes().to_vec(),
         );
-        self.save(change, &case, &event, batch)?;
-        Ok((case, event))
+        Ok(Self::pending(change, case, event, batch))
     }
 
     /// Moves a case along article 4.1.
@@ -412,7 +497,7 @@ impl CaseRegistry {
         reason: &str,
         expected: Option<Phase>,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_text("reason", reason, MAX_REASON, true)?;
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::Edit, now)?;
@@ -452,7 +537,7 @@ impl CaseRegistry {
         id: &str,
         reason: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_text("reason", reason, MAX_REASON, true)?;
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::Escalate, now)?;
@@ -484,7 +569,7 @@ impl CaseRegistry {
         id: &str,
         contacted_at: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         if contacted_at > now {
             return Err(invalid("contacted_at", "is in the future"));
         }
@@ -517,7 +602,7 @@ impl CaseRegistry {
         role: SubjectRole,
         label: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
         check_text("label", label, MAX_LABEL, false)?;
         self.mutate(change, id, now, |case| {
@@ -557,7 +642,7 @@ impl CaseRegistry {
         role: Option<SubjectRole>,
         label: LabelChange,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
         if let LabelChange::Set(label) = &label {
             check_text("label", label, MAX_LABEL, true)?;
@@ -600,7 +685,7 @@ impl CaseRegistry {
         pseudonym: &str,
         reason: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
         check_text("reason", reason, MAX_REASON, true)?;
         self.mutate(change, id, now, |case| {
@@ -635,7 +720,7 @@ impl CaseRegistry {
         given: bool,
         date: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
         check_date("date", date, now)?;
         self.mutate(change, id, now, |case| {
@@ -684,7 +769,7 @@ impl CaseRegistry {
         id: &str,
         party: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::ManageParticipants, now)?;
             not_closed(case)?;
@@ -717,7 +802,7 @@ impl CaseRegistry {
         party: &str,
         reason: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_text("reason", reason, MAX_REASON, true)?;
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::ManageParticipants, now)?;
@@ -747,7 +832,7 @@ impl CaseRegistry {
         id: &str,
         reason: &str,
         now: OffsetDateTime,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<Prepared, CaseError> {
         check_text("reason", reason, MAX_REASON, true)?;
         let actor = authorise_emergency(change.person, party_kind)?;
         let duration = self.policy.emergency;
@@ -767,5 +852,19 @@ impl CaseRegistry {
             });
             Ok((actor, EventKind::EmergencyDeclared, reason.to_owned()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_found;
+
+    #[test]
+    fn an_unknown_case_id_is_echoed_only_when_it_looks_like_one() {
+        assert_eq!(not_found("C-2026-0042"), "no case C-2026-0042");
+        for typed in ["Jan Jansen", "123456782", "Kerkstraat 1", "C-Jan"] {
+            let message = not_found(typed);
+            assert!(!message.contains(typed), "{message}");
+        }
     }
 }

@@ -15,7 +15,7 @@ use treiter_proto::v1::coordinator_server::Coordinator;
 
 use crate::cases::access::AccessKind;
 use crate::cases::model::{ActorRef, Case, CaseEvent, EventKind, next_phases};
-use crate::cases::{CaseRegistry, Change, LabelChange, ListFilter};
+use crate::cases::{CaseRegistry, Change, LabelChange, ListFilter, Prepared};
 use crate::identity::{IdentityError, Oin};
 use crate::parties::Party;
 use crate::persons::Person;
@@ -117,8 +117,8 @@ impl CoordinatorService {
             } else {
                 String::new()
             },
-            // The decision log arrives with issue 10; until then events are not in it.
-            log_leaf_index: 0,
+            // Events stored before case changes were logged have no entry; 0 stands in.
+            log_leaf_index: event.log_leaf_index.unwrap_or(0),
         }
     }
 
@@ -244,18 +244,20 @@ impl CoordinatorService {
     }
 
     /// One case change: authenticate the person, take the request's idempotency key and
-    /// fingerprint, apply the change at the hub's time, and render the result.
-    fn change<R: ChangeRequest>(
+    /// fingerprint, prepare the change at the hub's time, log it in the decision log,
+    /// store it (see [`CaseRegistry::apply`]: UNAVAILABLE, and nothing changed, when the
+    /// log cannot take the entry), and render the result.
+    async fn change<R: ChangeRequest>(
         &self,
         request: Request<R>,
         method: &str,
-        apply: impl FnOnce(
+        prepare: impl FnOnce(
             &CaseRegistry,
             &Change<'_>,
             &Party,
             &R,
             OffsetDateTime,
-        ) -> Result<(Case, CaseEvent), Status>,
+        ) -> Result<Prepared, Status>,
     ) -> Result<Response<wire::CaseUpdate>, Status> {
         let (person, party) = self.case_person(&request)?;
         let req = request.into_inner();
@@ -266,7 +268,13 @@ impl CoordinatorService {
             fingerprint: &fingerprint,
         };
         let at = self.hub.clock.now();
-        let done = apply(&self.hub.cases, &change, &party, &req, at)?;
+        let done = self
+            .hub
+            .cases
+            .apply(&self.hub.log, self.hub.covenant.version(), |cases| {
+                prepare(cases, &change, &party, &req, at)
+            })
+            .await?;
         Ok(self.update(&person, done, at))
     }
 
@@ -376,6 +384,7 @@ impl Coordinator for CoordinatorService {
             let melding_at = instant("melding_at", req.melding_at)?;
             Ok(cases.create(change, stadsdeel, melding_at, &req.external_reference, at)?)
         })
+        .await
     }
 
     async fn get_case(
@@ -485,6 +494,7 @@ impl Coordinator for CoordinatorService {
             };
             Ok(cases.move_phase(change, &req.case_id, to, &req.reason, expected, at)?)
         })
+        .await
     }
 
     async fn escalate(
@@ -494,6 +504,7 @@ impl Coordinator for CoordinatorService {
         self.change(request, "Escalate", |cases, change, _, req, at| {
             Ok(cases.escalate(change, &req.case_id, &req.reason, at)?)
         })
+        .await
     }
 
     async fn record_contact(
@@ -504,6 +515,7 @@ impl Coordinator for CoordinatorService {
             let contacted_at = instant("contacted_at", req.contacted_at)?;
             Ok(cases.record_contact(change, &req.case_id, contacted_at, at)?)
         })
+        .await
     }
 
     async fn add_subject(
@@ -521,6 +533,7 @@ impl Coordinator for CoordinatorService {
                 at,
             )?)
         })
+        .await
     }
 
     async fn update_subject(
@@ -552,6 +565,7 @@ impl Coordinator for CoordinatorService {
                 at,
             )?)
         })
+        .await
     }
 
     async fn remove_subject(
@@ -567,6 +581,7 @@ impl Coordinator for CoordinatorService {
                 at,
             )?)
         })
+        .await
     }
 
     async fn record_consent(
@@ -585,6 +600,7 @@ impl Coordinator for CoordinatorService {
                 at,
             )?)
         })
+        .await
     }
 
     async fn withdraw_consent(
@@ -603,6 +619,7 @@ impl Coordinator for CoordinatorService {
                 at,
             )?)
         })
+        .await
     }
 
     async fn add_participant(
@@ -618,6 +635,7 @@ impl Coordinator for CoordinatorService {
                 .map_err(|e| Status::not_found(e.to_string()))?;
             Ok(cases.add_participant(change, &req.case_id, oin.as_str(), at)?)
         })
+        .await
     }
 
     async fn remove_participant(
@@ -629,6 +647,7 @@ impl Coordinator for CoordinatorService {
                 .map_err(|e| Status::invalid_argument(format!("party_oin: {e}")))?;
             Ok(cases.remove_participant(change, &req.case_id, oin.as_str(), &req.reason, at)?)
         })
+        .await
     }
 
     async fn declare_emergency(
@@ -642,6 +661,7 @@ impl Coordinator for CoordinatorService {
                 Ok(cases.declare_emergency(change, party.kind, &req.case_id, &req.reason, at)?)
             },
         )
+        .await
     }
 
     async fn bevraag(
