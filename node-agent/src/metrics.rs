@@ -58,6 +58,14 @@ pub struct Metrics {
     pub certificate_expiry_seconds: Gauge,
     /// Subjects in each SQLite category's pseudonym index.
     pub index_subjects: Family<CategoryLabels, Gauge>,
+    /// Checkpoints of the hub's log this agent witnessed (verified and cosigned).
+    pub checkpoints_witnessed: Counter,
+    /// Checkpoints this agent refused to cosign (article 10.2): an alert, see
+    /// node-agent/README.md.
+    pub checkpoints_refused: Counter,
+    /// Why the last checkpoint was refused, for `/healthz`; cleared by the next
+    /// checkpoint that verifies. No personal data: sizes and hashes only.
+    pub witness_alert: std::sync::RwLock<Option<String>>,
 }
 
 impl Default for Metrics {
@@ -82,6 +90,9 @@ impl Metrics {
             certificate_reloads: Counter::default(),
             certificate_expiry_seconds: Gauge::default(),
             index_subjects: Family::default(),
+            checkpoints_witnessed: Counter::default(),
+            checkpoints_refused: Counter::default(),
+            witness_alert: std::sync::RwLock::new(None),
         };
         registry.register(
             "connected",
@@ -132,6 +143,16 @@ impl Metrics {
             "index_subjects",
             "Subjects in the pseudonym index of a SQLite category",
             m.index_subjects.clone(),
+        );
+        registry.register(
+            "checkpoints_witnessed",
+            "Checkpoints of the hub's log verified and cosigned",
+            m.checkpoints_witnessed.clone(),
+        );
+        registry.register(
+            "checkpoints_refused",
+            "Checkpoints of the hub's log refused as inconsistent or badly signed (alert)",
+            m.checkpoints_refused.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -36,3 +36,4 @@ mod restart;
 mod retention;
 mod status;
 mod support;
+mod witness;

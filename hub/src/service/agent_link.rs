@@ -104,6 +104,8 @@ impl AgentLink for AgentLinkService {
             let update = crate::covenants::agents::update_message(&self.hub.covenant.current());
             let _ = tx.send(Ok(update)).await;
         }
+        // Article 10.2: the newest checkpoint, with a proof from what the agent holds.
+        crate::witnesses::on_hello(&self.hub, &party, &hello, &tx).await;
         // Only now may questions use the link: the Welcome is first in line.
         self.hub
             .agents
@@ -119,10 +121,14 @@ impl AgentLink for AgentLinkService {
         &self,
         request: Request<InclusionProofRequest>,
     ) -> Result<Response<InclusionProof>, Status> {
-        self.hub.authenticate_agent(&request)?;
-        Err(Status::unimplemented(
-            "the decision log is not available yet on this hub (issue 10)",
-        ))
+        let party = self.hub.authenticate_agent(&request)?;
+        crate::service::privacy_officer::log_access::party_inclusion_proof(
+            &self.hub,
+            &party,
+            request.into_inner(),
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn get_consistency_proof(
@@ -130,9 +136,12 @@ impl AgentLink for AgentLinkService {
         request: Request<ConsistencyProofRequest>,
     ) -> Result<Response<ConsistencyProof>, Status> {
         self.hub.authenticate_agent(&request)?;
-        Err(Status::unimplemented(
-            "the decision log is not available yet on this hub (issue 10)",
-        ))
+        crate::service::privacy_officer::log_access::consistency_proof(
+            &self.hub,
+            request.into_inner(),
+        )
+        .await
+        .map(Response::new)
     }
 }
 
@@ -275,8 +284,8 @@ async fn handle_message(
         Some(agent_message::Body::Ack(ack)) => {
             hub.questioner.receive_ack(&party.oin, &ack.request_id);
         }
-        Some(agent_message::Body::Cosignature(_)) => {
-            tracing::debug!(oin = %party.oin, "cosignature before the log exists; ignored");
+        Some(agent_message::Body::Cosignature(cosignature)) => {
+            crate::witnesses::on_cosignature(hub, party, cosignature).await;
         }
         None => {
             tracing::warn!(oin = %party.oin, "empty message on the agent link; ignored");
