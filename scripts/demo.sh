@@ -86,7 +86,9 @@ crl = "pki/ca/root.crl.pem"
 [link]
 heartbeat_interval_seconds = 5
 TOML
-"$bin/hub" check-config --config "$run/hub.toml"
+"$bin/hub" check-config --config "$run/hub.toml" | tee "$run/logs/hub-check.txt"
+# Every agent witnesses the hub's log checkpoints (article 10.2) with this key.
+log_verifier=$(sed -n 's/^decision log verifier key: //p' "$run/logs/hub-check.txt")
 
 step "Sample sources with SYNTHETIC people, one per party"
 # The covenant-wide pseudonym key (article 8.4): held by the parties and by hubctl,
@@ -111,6 +113,9 @@ sqlite_party() { # kind slug
       -e "s|^covenant = .*|covenant = \"$root/policies/treiteraanpak.covenant\"|" \
       -e "s|^pseudonym_key = .*|pseudonym_key = \"$run/pseudonym.key\"|" \
       -e "s|^receipts = .*|receipts = \"$run/state/$slug/receipts.log\"|" \
+      -e "s|^log_verifier = .*|log_verifier = \"$log_verifier\"|" \
+      -e "s|^key_file = .*|key_file = \"$run/state/$slug/witness.key\"|" \
+      -e "s|^state = .*|state = \"$run/state/$slug/witnessed.checkpoint\"|" \
       -e "/^listen = /d" \
       "$root/node-agent/examples/$kind/node-agent.toml" > "$dir/node-agent.toml"
 }
@@ -124,7 +129,7 @@ sqlite_party zorgpartner ggd
 # covenant never lets leave (article 7.1).
 json_party() { # slug
   local slug=$1
-  mkdir -p "$run/sources/$slug/export"
+  mkdir -p "$run/sources/$slug/export" "$run/state/$slug"
   cat > "$run/sources/$slug/node-agent.toml" <<TOML
 hub_url = "https://localhost:$hub_port"
 cert = "$run/pki/parties/$slug.pem"
@@ -135,6 +140,11 @@ covenant = "$root/policies/treiteraanpak.covenant"
 [source]
 kind = "json-dir"
 path = "export"
+
+[witness]
+log_verifier = "$log_verifier"
+key_file = "$run/state/$slug/witness.key"
+state = "$run/state/$slug/witnessed.checkpoint"
 
 [link]
 initial_backoff_ms = 200

@@ -39,7 +39,16 @@ pub fn open(config: &AgentConfig) -> Result<Option<Witness>, SetupError> {
     let Some(settings) = &config.witness else {
         return Ok(None);
     };
-    let own = crate::tls::own_certificate(&config.cert)?;
+    // The key is named after the OIN. A certificate without a readable OIN cannot link
+    // (the hub refuses it), so there is nothing to witness: say so, do not refuse to
+    // start (the link reports the certificate problem).
+    let own = match crate::tls::own_certificate(&config.cert) {
+        Ok(own) => own,
+        Err(error) => {
+            tracing::warn!(%error, "no OIN in the certificate: not witnessing the hub's log");
+            return Ok(None);
+        }
+    };
     Ok(Some(Witness::open(settings, &own.oin)?))
 }
 
@@ -348,6 +357,9 @@ fn store(path: &Path, note: &SignedCheckpoint) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -396,6 +408,9 @@ fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSet
                 path: path.to_path_buf(),
                 source,
             };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(write_err)?;
+            }
             let der =
                 ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
                     .map_err(|_| write_err(std::io::Error::other("no randomness")))?

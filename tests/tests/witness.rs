@@ -328,5 +328,61 @@ async fn witness_inclusion_proofs_for_own_entries_only() {
         .expect("consistency proof")
         .into_inner();
     assert!(!consistency.hashes.is_empty());
+
+    // `node-agent log-proof` verifies against the checkpoint the agent witnessed.
+    let dir = witness_dir(&pki);
+    let agent = Running::start(&pki, &hub, &dir);
+    let witness = {
+        assert!(
+            wait_until(Duration::from_secs(10), || dir.join("witness.key").exists()).await,
+            "the witness key is generated"
+        );
+        witness_verifier(&dir)
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(&hub, &witness, N)).await,
+        "the agent witnessed the checkpoint of size {N}"
+    );
+    agent.stop().await;
+    let (cert, key) = pki.party("politie");
+    let config = dir.join("agent.toml");
+    std::fs::write(
+        &config,
+        agent_config_text_witnessing(&pki, &cert, &key, hub.addr, &dir),
+    )
+    .expect("write config");
+    let run = |leaf: u64| {
+        let config = config.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new(crate::support::workspace_bin("node-agent"))
+                    .args(["log-proof", "--config"])
+                    .arg(&config)
+                    .args(["--leaf", &leaf.to_string()])
+                    .output()
+                    .expect("node-agent runs")
+            })
+            .await
+            .expect("join")
+        }
+    };
+    let own = run(3).await;
+    let stdout = String::from_utf8_lossy(&own.stdout);
+    assert!(
+        own.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&own.stderr)
+    );
+    assert!(
+        stdout.contains("share-decision") && stdout.contains("C-2026-0007"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("datum, locatie") && stdout.contains("verified"),
+        "{stdout}"
+    );
+    let other = run(4).await;
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("10.3"));
     hub.stop().await;
 }
