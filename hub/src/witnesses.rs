@@ -93,6 +93,16 @@ pub fn broadcast(hub: &Hub, cp: &SignedCheckpoint) {
     }
 }
 
+/// [`on_hello`] in a task of its own.
+pub fn spawn_on_hello(hub: std::sync::Arc<Hub>, party: Party, hello: &Hello, tx: Outbound) {
+    let hello = Hello {
+        witnessed_tree_size: hello.witnessed_tree_size,
+        witness_key: hello.witness_key.clone(),
+        ..Hello::default()
+    };
+    tokio::spawn(async move { on_hello(&hub, &party, &hello, &tx).await });
+}
+
 /// After the Welcome: registers the link and sends the newest checkpoint (signing one
 /// first if entries were appended since the last), with a proof from the size the Hello
 /// says the agent witnessed.

@@ -104,8 +104,6 @@ impl AgentLink for AgentLinkService {
             let update = crate::covenants::agents::update_message(&self.hub.covenant.current());
             let _ = tx.send(Ok(update)).await;
         }
-        // Article 10.2: the newest checkpoint, with a proof from what the agent holds.
-        crate::witnesses::on_hello(&self.hub, &party, &hello, &tx).await;
         // Only now may questions use the link: the Welcome is first in line.
         self.hub
             .agents
@@ -113,6 +111,10 @@ impl AgentLink for AgentLinkService {
         let questioner = self.hub.questioner.clone();
         let (oin, generation) = (party.oin.clone(), ticket.generation);
         tokio::spawn(async move { questioner.deliver_queued(&oin, generation).await });
+        // Article 10.2: the newest checkpoint, with a proof from what the agent holds.
+        // In its own task: signing one waits for the log's disk, which must not delay
+        // the Welcome (the stream is returned only when this call ends).
+        crate::witnesses::spawn_on_hello(self.hub.clone(), party.clone(), &hello, tx.clone());
         tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
