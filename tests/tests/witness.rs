@@ -120,6 +120,33 @@ fn held_size(dir: &Path) -> u64 {
         .expect("size")
 }
 
+/// The agent's `/healthz` answer, served on a free loopback port for one request.
+async fn healthz(agent: &Agent) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = treiter_node_agent::health::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = treiter_node_agent::health::HealthState {
+        status: agent.status(),
+        metrics: agent.metrics().clone(),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(treiter_node_agent::health::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.expect("read");
+    let _ = stop.send(());
+    let _ = server.await;
+    text
+}
+
 fn refused(agent: &Agent) -> bool {
     agent
         .metrics()
@@ -209,6 +236,11 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
     assert!(
         alert.contains("size 10") && alert.contains("holding size 8"),
         "{alert}"
+    );
+    let healthz = healthz(&agent.agent).await;
+    assert!(
+        healthz.starts_with("HTTP/1.1 503") && healthz.contains("degraded: witness alert"),
+        "{healthz}"
     );
     // Not kept, not cosigned; the agent keeps its checkpoint and its link.
     assert_eq!(held_size(&dir), 8);
