@@ -6,6 +6,10 @@
 //! cosignature comes back up the link and is verified with the witness key the agent's
 //! Hello presented, then stored with the checkpoint ([`crate::log::Log::add_cosignatures`]).
 //!
+//! Checkpoints are signed (and so sent) after each case file, after a retention sweep
+//! that deleted cases, when `QueryLog` finds the log grew, and when an agent links
+//! after entries were appended: every caller signs through [`checkpoint`].
+//!
 //! The witness keys are kept in memory only, per linked party: every Hello presents the
 //! key again, and the cosignatures themselves are stored in the log.
 
