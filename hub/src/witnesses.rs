@@ -10,8 +10,11 @@
 //! that deleted cases, when `QueryLog` finds the log grew, and when an agent links
 //! after entries were appended: every caller signs through [`checkpoint`].
 //!
-//! The witness keys are kept in memory only, per linked party: every Hello presents the
-//! key again, and the cosignatures themselves are stored in the log.
+//! The witness key each party presents is pinned in the store (`Space::WitnessKeys`).
+//! A different key from the same party is accepted, with a warning: the link is
+//! authenticated by the party's organisation certificate, and an agent whose state dir
+//! was rebuilt (or whose key was rotated) must be able to witness again; the warning
+//! lets the operator check that the change was intended.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +26,7 @@ use crate::identity::Oin;
 use crate::log::{LogError, NoteVerifier, SignedCheckpoint};
 use crate::parties::Party;
 use crate::state::Hub;
+use crate::store::{Batch, Space};
 
 /// One linked agent, as a witness.
 struct Linked {
@@ -126,6 +130,9 @@ pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) {
             }
         },
     };
+    if key.is_some() {
+        pin_key(hub, party, &hello.witness_key);
+    }
     let cp = match hub.log.latest_checkpoint() {
         Some(cp) if cp.checkpoint().size >= hub.log.tree_size() => Some(cp),
         _ => match checkpoint(hub).await {
@@ -157,6 +164,31 @@ pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) {
             sent_size,
         },
     );
+}
+
+/// Pins `text` as `party`'s witness key; a changed key is logged and replaces the old.
+fn pin_key(hub: &Hub, party: &Party, text: &str) {
+    let oin = party.oin.to_string();
+    match hub.store.get(Space::WitnessKeys, oin.as_bytes()) {
+        Ok(Some(old)) if old == text.as_bytes() => return,
+        Ok(Some(_)) => {
+            tracing::warn!(oin = %party.oin, "the agent presented another witness key than the one pinned for its party; the new key is pinned (check that this was intended)");
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::error!(oin = %party.oin, %error, "cannot read the pinned witness key");
+            return;
+        }
+    }
+    let mut batch = Batch::new();
+    batch.put(
+        Space::WitnessKeys,
+        oin.into_bytes(),
+        text.as_bytes().to_vec(),
+    );
+    if let Err(error) = hub.store.apply(batch) {
+        tracing::error!(oin = %party.oin, %error, "cannot pin the witness key");
+    }
 }
 
 /// A cosignature from `party`'s agent: verified with its presented witness key and

@@ -165,7 +165,9 @@ impl SealedStore {
                     });
                 Some(owner.unwrap_or_else(|| TRANSIT.to_owned()))
             }
-            Space::Meta | Space::Notifications | Space::CovenantVersions => None,
+            Space::Meta | Space::Notifications | Space::CovenantVersions | Space::WitnessKeys => {
+                None
+            }
         };
         owner
             .filter(|o| !o.is_empty())

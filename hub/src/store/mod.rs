@@ -40,6 +40,8 @@ pub enum Space {
     CovenantVersions,
     /// Inzage requests and their overviews (article 11), by inzage id.
     Inzages,
+    /// The witness key each party's agent presented (article 10.2), by party OIN.
+    WitnessKeys,
 }
 
 impl Space {
@@ -56,6 +58,7 @@ impl Space {
             Space::LateAnswers => 8,
             Space::CovenantVersions => 10,
             Space::Inzages => 9,
+            Space::WitnessKeys => 12,
         }
     }
 
@@ -80,6 +83,7 @@ impl fmt::Display for Space {
             Space::LateAnswers => "late-answers",
             Space::CovenantVersions => "covenant-versions",
             Space::Inzages => "inzages",
+            Space::WitnessKeys => "witness-keys",
         };
         f.write_str(name)
     }
@@ -101,12 +105,15 @@ impl Space {
             // Counters; and privacy-officer notices, which hold ids, an article and a
             // category like the decision log does, and no subject data.
             // Covenant texts and approvals hold no personal data either.
-            Space::Meta | Space::Notifications | Space::CovenantVersions => false,
+            // Witness keys are public keys named after an organisation.
+            Space::Meta | Space::Notifications | Space::CovenantVersions | Space::WitnessKeys => {
+                false
+            }
         }
     }
 
     /// Every space, for scans over the whole store.
-    pub const ALL: [Space; 10] = [
+    pub const ALL: [Space; 11] = [
         Space::Cases,
         Space::CaseEvents,
         Space::Meta,
@@ -117,6 +124,7 @@ impl Space {
         Space::LateAnswers,
         Space::Inzages,
         Space::CovenantVersions,
+        Space::WitnessKeys,
     ];
 }
 
