@@ -117,6 +117,9 @@ sqlite_party() { # kind slug
       -e "s|^covenant = .*|covenant = \"$root/policies/treiteraanpak.covenant\"|" \
       -e "s|^pseudonym_key = .*|pseudonym_key = \"$run/pseudonym.key\"|" \
       -e "s|^receipts = .*|receipts = \"$run/state/$slug/receipts.log\"|" \
+      -e "s|^log_verifier = .*|log_verifier = \"$log_verifier\"|" \
+      -e "s|^key_file = .*|key_file = \"$run/state/$slug/witness.key\"|" \
+      -e "s|^state = .*|state = \"$run/state/$slug/witnessed.checkpoint\"|" \
       -e "/^listen = /d" \
       "$root/node-agent/examples/$kind/node-agent.toml" > "$dir/node-agent.toml"
 }
@@ -130,7 +133,7 @@ sqlite_party zorgpartner ggd
 # covenant never lets leave (article 7.1).
 json_party() { # slug
   local slug=$1
-  mkdir -p "$run/sources/$slug/export"
+  mkdir -p "$run/sources/$slug/export" "$run/state/$slug"
   cat > "$run/sources/$slug/node-agent.toml" <<TOML
 hub_url = "https://localhost:$hub_port"
 cert = "$run/pki/parties/$slug.pem"
@@ -141,6 +144,11 @@ covenant = "$root/policies/treiteraanpak.covenant"
 [source]
 kind = "json-dir"
 path = "export"
+
+[witness]
+log_verifier = "$log_verifier"
+key_file = "$run/state/$slug/witness.key"
+state = "$run/state/$slug/witnessed.checkpoint"
 
 [link]
 initial_backoff_ms = 200

@@ -59,3 +59,4 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod witnesses;

@@ -122,7 +122,7 @@ impl Hub {
         let deleted = self.sealed.delete_shredded()?;
         report.records_deleted = deleted.values().sum();
         if !report.deleted.is_empty()
-            && let Err(error) = self.log.checkpoint().await
+            && let Err(error) = crate::witnesses::checkpoint(self).await
         {
             tracing::error!(%error, "cannot sign a log checkpoint after a retention sweep");
         }

@@ -198,6 +198,8 @@ pub struct Hub {
     /// Fault injection into the log's writes, for the tests that prove it fails
     /// closed; reachable from Rust only, never from the network.
     pub log_faults: crate::log::FaultSwitch,
+    /// The linked agents as witnesses of the log's checkpoints (article 10.2).
+    pub witnesses: crate::witnesses::Witnesses,
     /// The case registry.
     pub cases: CaseRegistry,
     /// The time decisions are taken at.
@@ -247,6 +249,7 @@ impl Hub {
             covenant: crate::covenant_in_force::CovenantInForce::new(covenant),
             log,
             log_faults,
+            witnesses: crate::witnesses::Witnesses::default(),
             cases,
             clock: crate::clock::Clock::default(),
             tls_config,

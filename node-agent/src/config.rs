@@ -8,7 +8,9 @@
 //! (required once a category reads SQLite); `receipts`; `covenant_state` (where the
 //! covenant version the hub sent is kept, article 13.2); `[link]` timing, `[index]`,
 //! `[health]` and `[log]` (defaults below); `[inbox]` (`dir`, `key_file`,
-//! `sweep_seconds`: where delivered case data is kept, see [`crate::inbox`]). Without any source the agent still links,
+//! `sweep_seconds`: where delivered case data is kept, see [`crate::inbox`]);
+//! `[witness]` (`log_verifier`, `key_file`, `state`: witnessing the hub's log
+//! checkpoints, article 10.2; absent: no witnessing). Without any source the agent still links,
 //! but answers every question "source-unavailable"; without `categories` it serves
 //! every category its sources have.
 //!
@@ -77,6 +79,9 @@ pub struct AgentConfig {
     pub health_listen: Option<SocketAddr>,
     /// The log format.
     pub log_format: LogFormat,
+    /// `[witness]`: witnessing the hub's log checkpoints (article 10.2); `None`: the
+    /// agent does not witness.
+    pub witness: Option<WitnessSettings>,
     /// The inbox for case data the hub delivers (`[inbox]`); `None`: deliveries are
     /// not accepted (not acknowledged, so the hub keeps them).
     pub inbox: Option<InboxSettings>,
@@ -91,6 +96,25 @@ pub struct InboxSettings {
     pub key_file: PathBuf,
     /// How often shares whose retention ended are deleted.
     pub sweep_interval: Duration,
+}
+
+/// The `[witness]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessSettings {
+    /// The hub log's verifier key, `origin+keyid+base64` (`hub check-config` prints it).
+    pub log_verifier: String,
+    /// The agent's Ed25519 witness key (PKCS#8 PEM, mode 0600; generated if absent).
+    pub key_file: PathBuf,
+    /// Where the last witnessed checkpoint is kept.
+    pub state: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWitness {
+    log_verifier: String,
+    key_file: PathBuf,
+    state: PathBuf,
 }
 
 /// How the agent writes its log to standard error.
@@ -196,6 +220,7 @@ struct RawConfig {
     health: RawHealth,
     #[serde(default)]
     log: RawLog,
+    witness: Option<RawWitness>,
     inbox: Option<RawInbox>,
 }
 
@@ -463,6 +488,11 @@ impl AgentConfig {
             index_refresh: Duration::from_secs(index_refresh),
             health_listen,
             log_format,
+            witness: raw.witness.map(|w| WitnessSettings {
+                log_verifier: w.log_verifier,
+                key_file: resolve(w.key_file),
+                state: resolve(w.state),
+            }),
             link: LinkSettings {
                 initial_backoff: Duration::from_millis(initial),
                 max_backoff: Duration::from_millis(max),

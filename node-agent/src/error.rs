@@ -58,6 +58,9 @@ pub enum SetupError {
         /// The category's fields.
         listed: String,
     },
+    /// The witness key, log verifier or witnessed checkpoint is unusable.
+    #[error(transparent)]
+    Witness(#[from] crate::witness::WitnessSetupError),
     /// The receipt log cannot be opened.
     #[error(transparent)]
     Receipts(#[from] crate::receipts::ReceiptError),

@@ -3,6 +3,8 @@
 //!
 //! - `GET /healthz`: `200 ok: linked to the hub` while the link is open, otherwise
 //!   `503` and the link's state in one line (the error, which names no values).
+//!   A refused log checkpoint (article 10.2) makes it `503 degraded: witness alert: …`
+//!   until a checkpoint verifies again.
 //! - `GET /metrics`: [`crate::metrics::Metrics`] in the Prometheus text format.
 
 use std::convert::Infallible;
@@ -91,7 +93,18 @@ fn respond(state: &HealthState, request: &Request<Incoming>) -> Response<Full<By
     match request.uri().path() {
         "/healthz" => {
             let status = state.status.borrow().clone();
+            let alert = state
+                .metrics
+                .witness_alert
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            // A refused checkpoint outweighs a healthy link: the hub's log is suspect.
             let (code, line) = match status {
+                LinkStatus::Connected { .. } if alert.is_some() => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("degraded: witness alert: {}", alert.unwrap_or_default()),
+                ),
                 LinkStatus::Connected { link_id, .. } => {
                     (StatusCode::OK, format!("ok: linked to the hub ({link_id})"))
                 }

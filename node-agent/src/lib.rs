@@ -9,6 +9,8 @@
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
 //! - [`error`]: why an agent cannot start (TLS, covenant, source).
+//! - [`witness`]: witnessing the hub's log checkpoints (article 10.2): verify, keep,
+//!   cosign; refuse and alert on a forked or rewritten history.
 //! - [`tls`]: the TLS client config, the connector, and the alert tap that tells why
 //!   the hub refused the certificate.
 //! - [`backoff`]: exponential backoff with full jitter.
@@ -52,3 +54,4 @@ pub mod receipts;
 pub mod rotation;
 pub mod sources;
 pub mod tls;
+pub mod witness;

@@ -191,6 +191,8 @@ pub struct Agent {
     in_flight: Arc<AtomicUsize>,
     /// Answers sent or to be sent, not yet acknowledged by the hub, oldest first.
     pending: Arc<PendingAnswers>,
+    /// The witness of the hub's log checkpoints (`[witness]`), if configured.
+    witness: Option<Arc<crate::witness::Witness>>,
 }
 
 /// Answers waiting for the hub's Ack. A std mutex: held only to push, remove or copy.
@@ -262,12 +264,13 @@ impl Agent {
     /// covenant or its data source are unusable.
     pub fn new(config: AgentConfig) -> Result<Agent, SetupError> {
         let answerer = Answerer::from_config(&config)?;
-        Ok(Self::with_answerer(config, answerer)?)
+        Self::with_answerer(config, answerer)
     }
 
     /// Prepares an agent that answers with `answerer` (tests supply their own).
-    pub fn with_answerer(config: AgentConfig, answerer: Answerer) -> Result<Agent, TlsSetupError> {
+    pub fn with_answerer(config: AgentConfig, answerer: Answerer) -> Result<Agent, SetupError> {
         let tls = Arc::new(tls::client_config(&config)?);
+        let witness = crate::witness::open(&config)?.map(Arc::new);
         let (status, _) = watch::channel(LinkStatus::Connecting { attempt: 0 });
         let instance_id = format!("{:016x}", rand::random::<u64>());
         if let Ok(own) = tls::own_certificate(&config.cert) {
@@ -285,6 +288,7 @@ impl Agent {
             answering: Arc::new(Semaphore::new(MAX_CONCURRENT_ANSWERS)),
             in_flight: Arc::new(AtomicUsize::new(0)),
             pending: Arc::new(PendingAnswers::default()),
+            witness,
         })
     }
 
@@ -485,7 +489,12 @@ impl Agent {
                 .iter()
                 .map(|c| c.as_str().to_owned())
                 .collect(),
-            witnessed_tree_size: 0,
+            witnessed_tree_size: self.witness.as_ref().map_or(0, |w| w.held_size()),
+            witness_key: self
+                .witness
+                .as_ref()
+                .map(|w| w.verifier_text())
+                .unwrap_or_default(),
         };
         // The receiver is alive (held by `rx` until the call takes it): cannot fail.
         let _ = outbound
@@ -602,6 +611,14 @@ impl Agent {
                     Ok(Some(msg)) => {
                         last_heard = Instant::now();
                         self.metrics().last_heartbeat_seconds.set(unix_now());
+                        let msg = match msg.body {
+                            Some(hub_message::Body::Checkpoint(checkpoint)) => {
+                                // In order, before the next message: article 10.2.
+                                self.witness_checkpoint(checkpoint, &outbound).await;
+                                continue;
+                            }
+                            body => HubMessage { body },
+                        };
                         let Some(msg) = crate::inbox::link::intercept(self.answerer.inbox(), msg, &outbound) else { continue };
                         if let Some(question) = self.handle(msg) {
                             // Ack first: the hub knows the question arrived even if the
@@ -680,23 +697,36 @@ impl Agent {
                 self.covenant_update(&update);
                 None
             }
-            hub_message::Body::Checkpoint(checkpoint) => {
-                // Witnessing (verifying and cosigning) arrives with the decision log
-                // (issue 10); the receipt log keeps what was seen, for reconciliation.
-                let tree_size = String::from_utf8_lossy(&checkpoint.note)
-                    .lines()
-                    .nth(1)
-                    .and_then(|l| l.trim().parse().ok())
-                    .unwrap_or(0);
-                let digest = ring::digest::digest(&ring::digest::SHA256, &checkpoint.note);
-                let note_sha256 = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-                tracing::debug!(tree_size, "checkpoint received");
-                self.receipt(Event::Checkpoint {
-                    tree_size,
-                    note_sha256,
-                });
-                None
-            }
+            // Witnessed in `serve_link` (it answers with a Cosignature).
+            hub_message::Body::Checkpoint(_) => None,
+        }
+    }
+
+    /// Witnesses a checkpoint ([`crate::witness`]) and sends the cosignature.
+    async fn witness_checkpoint(
+        &self,
+        checkpoint: treiter_proto::v1::Checkpoint,
+        outbound: &mpsc::Sender<AgentMessage>,
+    ) {
+        let witness = self.witness.clone();
+        let metrics = self.metrics().clone();
+        let receipts = self.answerer.receipts().cloned();
+        let done = tokio::task::spawn_blocking(move || {
+            crate::witness::handle(
+                witness.as_deref(),
+                &metrics,
+                receipts.as_deref(),
+                &checkpoint,
+            )
+        })
+        .await;
+        if let Ok(Some(cosignature)) = done
+            && outbound
+                .send(message(agent_message::Body::Cosignature(cosignature)))
+                .await
+                .is_err()
+        {
+            tracing::warn!("the link closed before the cosignature was sent");
         }
     }
 

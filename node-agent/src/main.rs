@@ -58,6 +58,18 @@ enum Command {
     /// Read or maintain the inbox of case data the hub delivered.
     #[command(subcommand)]
     Inbox(inbox_cmd::InboxCommand),
+    /// Fetch the inclusion proof of one decision-log entry about a share this party
+    /// provided or received (article 10.3), verify it against the checkpoint this
+    /// agent witnessed (`[witness] state`), and print the entry's kind, case, category
+    /// and field names. Exit 0 when it verifies, 1 otherwise.
+    LogProof {
+        /// The agent's configuration file (needs a `[witness]` section).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The entry's leaf index in the log.
+        #[arg(long)]
+        leaf: u64,
+    },
 }
 
 #[derive(Args)]
@@ -89,6 +101,7 @@ enum Mode {
     Check(PathBuf),
     Pseudonym(PseudonymArgs),
     Inbox(inbox_cmd::InboxCommand),
+    LogProof(PathBuf, u64),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +110,7 @@ fn main() -> ExitCode {
         (Some(Command::Pseudonym(args)), _) => Mode::Pseudonym(args),
         (Some(Command::Inbox(command)), _) => Mode::Inbox(command),
         (Some(Command::CheckConfig { config }), _) => Mode::Check(config),
+        (Some(Command::LogProof { config, leaf }), _) => Mode::LogProof(config, leaf),
         (None, Some(config)) if cli.check_config => Mode::Check(config),
         (None, Some(config)) => Mode::Run(config),
         (None, None) => {
@@ -119,6 +133,10 @@ fn main() -> ExitCode {
             inbox_cmd::run(&command)
         }
         Mode::Run(path) => run(&path),
+        Mode::LogProof(path, leaf) => {
+            init_logging(LogFormat::Text, "warn");
+            log_proof(&path, leaf)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,6 +165,77 @@ fn init_logging(format: LogFormat, default_level: &str) {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
     }
+}
+
+/// `node-agent log-proof`: fetches and verifies one entry's inclusion proof against
+/// the witnessed checkpoint.
+fn log_proof(config_path: &Path, leaf: u64) -> anyhow::Result<()> {
+    use treiter_proto::translog::{Hash, hash::leaf_hash, verify_inclusion};
+    let config = AgentConfig::load(config_path)?;
+    let witness = treiter_node_agent::witness::open(&config)?.with_context(|| {
+        format!(
+            "{} has no [witness] section: without a witnessed checkpoint a proof proves nothing",
+            config_path.display()
+        )
+    })?;
+    let held = witness.held().context(
+        "this agent has not witnessed a checkpoint yet (witness.state is absent); run the agent first",
+    )?;
+    let head = held.checkpoint().clone();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let proof = runtime.block_on(async {
+        let tls = Arc::new(tls::client_config(&config)?);
+        let (channel, _) = tls::channel(&config.hub, tls, config.link.connect_timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach the hub at {}: {e}", config.hub.url))?;
+        let mut client = treiter_proto::v1::agent_link_client::AgentLinkClient::new(channel);
+        let proof = client
+            .get_inclusion_proof(treiter_proto::v1::InclusionProofRequest {
+                leaf_index: leaf,
+                tree_size: head.size,
+            })
+            .await
+            .map_err(|s| anyhow::anyhow!("the hub refused the proof: {}", s.message()))?;
+        Ok::<_, anyhow::Error>(proof.into_inner())
+    })?;
+    let hashes = proof
+        .hashes
+        .iter()
+        .map(|h| Hash::from_slice(h).context("the proof holds a hash that is not 32 bytes"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let entry: serde_json::Value = serde_json::from_slice(&proof.entry)
+        .context("the hub's entry is not the canonical JSON of a log entry")?;
+    let event = &entry["event"];
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_owned();
+    let names = |v: &serde_json::Value| {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    println!(
+        "entry {leaf} of {} (checkpoint witnessed by this agent)",
+        head.size
+    );
+    println!("  kind:     {}", text(&event["kind"]));
+    println!("  case:     {}", text(&event["case"]));
+    println!("  category: {}", text(&event["category"]));
+    println!("  fields:   {}", names(&event["fields_offered"]));
+    println!("  stripped: {}", names(&event["fields_stripped"]));
+    verify_inclusion(
+        &leaf_hash(&proof.entry),
+        leaf,
+        head.size,
+        &hashes,
+        &head.root,
+    )
+    .map_err(|e| anyhow::anyhow!("NOT verified: {e}"))?;
+    println!("verified: the entry is in the log under the witnessed checkpoint");
+    Ok(())
 }
 
 /// Runs the agent until SIGTERM or Ctrl-C.
@@ -309,6 +398,18 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
                 settings.sweep_interval
             ),
             _ => "none: case data the hub delivers is not accepted".into(),
+        }
+    );
+    println!(
+        "  witness:      {}",
+        match &config.witness {
+            Some(w) => format!(
+                "witnesses the hub's log checkpoints (article 10.2); key {}, holds {}",
+                w.key_file.display(),
+                w.state.display()
+            ),
+            None =>
+                "off: this agent does not witness the hub's log (add a [witness] section)".into(),
         }
     );
     println!(

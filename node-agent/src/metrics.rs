@@ -62,6 +62,14 @@ pub struct Metrics {
     pub inbox_shares: Gauge,
     /// Shares the inbox deleted because their retention ended.
     pub inbox_deleted: Counter,
+    /// Checkpoints of the hub's log this agent witnessed (verified and cosigned).
+    pub checkpoints_witnessed: Counter,
+    /// Checkpoints this agent refused to cosign (article 10.2): an alert, see
+    /// node-agent/README.md.
+    pub checkpoints_refused: Counter,
+    /// Why the last checkpoint was refused, for `/healthz`; cleared by the next
+    /// checkpoint that verifies. No personal data: sizes and hashes only.
+    pub witness_alert: std::sync::RwLock<Option<String>>,
 }
 
 impl Default for Metrics {
@@ -88,6 +96,9 @@ impl Metrics {
             index_subjects: Family::default(),
             inbox_shares: Gauge::default(),
             inbox_deleted: Counter::default(),
+            checkpoints_witnessed: Counter::default(),
+            checkpoints_refused: Counter::default(),
+            witness_alert: std::sync::RwLock::new(None),
         };
         registry.register(
             "connected",
@@ -148,6 +159,16 @@ impl Metrics {
             "inbox_deleted",
             "Received shares the inbox deleted because their retention ended",
             m.inbox_deleted.clone(),
+        );
+        registry.register(
+            "checkpoints_witnessed",
+            "Checkpoints of the hub's log verified and cosigned",
+            m.checkpoints_witnessed.clone(),
+        );
+        registry.register(
+            "checkpoints_refused",
+            "Checkpoints of the hub's log refused as inconsistent or badly signed (alert)",
+            m.checkpoints_refused.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -82,6 +82,23 @@ pub enum Event {
         /// SHA-256 of the note as received, hexadecimal.
         note_sha256: String,
     },
+    /// This agent witnessed (verified, stored and cosigned) a checkpoint.
+    CheckpointWitnessed {
+        /// Its tree size.
+        tree_size: u64,
+        /// Its root hash, base64.
+        root: String,
+    },
+    /// This agent refused a checkpoint (article 10.2): inconsistent with the one it
+    /// holds, or badly signed.
+    CheckpointRefused {
+        /// The tree size it states (0 when the note could not be read).
+        tree_size: u64,
+        /// The tree size of the checkpoint this agent holds.
+        held_size: u64,
+        /// Why, without personal data.
+        reason: String,
+    },
     /// The inbox stored a received share.
     ShareReceived {
         /// The inbox's id of the share.

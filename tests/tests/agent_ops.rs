@@ -223,11 +223,8 @@ async fn a_sqlite_agent_answers_a_bevraging_and_a_case_file_without_unmapped_col
         wait_until(LIMIT, || connected(&hub)).await,
         "the agent links"
     );
-    assert!(
-        http_get(health, "/healthz")
-            .await
-            .starts_with("HTTP/1.1 200")
-    );
+    let healthz = http_get(health, "/healthz").await;
+    assert!(healthz.starts_with("HTTP/1.1 200"), "{healthz}");
 
     let channel = person_channel(&pki, IM_OOST, hub.addr).await;
     let mut im = CoordinatorClient::new(channel);

@@ -41,3 +41,4 @@ mod restart;
 mod retention;
 mod status;
 mod support;
+mod witness;

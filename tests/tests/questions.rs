@@ -112,15 +112,16 @@ impl RawAgent {
         }
     }
 
-    /// The next message from the hub that is not a heartbeat, or `None` if none comes
-    /// within `limit`.
+    /// The next message from the hub that is not a heartbeat or a log checkpoint (the
+    /// hub sends one after the Welcome, article 10.2), or `None` if none comes within
+    /// `limit`.
     async fn next_within(&mut self, limit: Duration) -> Option<hub_message::Body> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             match tokio::time::timeout_at(deadline, self.inbound.message()).await {
                 Err(_) => return None,
                 Ok(Ok(Some(HubMessage {
-                    body: Some(hub_message::Body::Heartbeat(_)),
+                    body: Some(hub_message::Body::Heartbeat(_) | hub_message::Body::Checkpoint(_)),
                 }))) => continue,
                 Ok(Ok(Some(HubMessage { body: Some(body) }))) => return Some(body),
                 Ok(other) => panic!("the hub ended or broke the link: {other:?}"),

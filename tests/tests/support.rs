@@ -73,6 +73,24 @@ pub fn keys_dir_path(data_dir: &Path) -> PathBuf {
     data_dir.with_file_name(name)
 }
 
+/// The decision-log signing key of every hub started with this PKI (in its directory):
+/// one key, so the agents can be configured with its verifier before a hub starts, and
+/// a hub started on a fresh data directory shows another history under the same key.
+pub fn log_key_path(pki: &Pki) -> PathBuf {
+    pki.dir.path().join("hub.log.key")
+}
+
+/// The verifier key text of [`log_key_path`] (created on first use), as `hub
+/// check-config` prints it and agents' `witness.log_verifier` takes it.
+pub fn log_verifier(pki: &Pki) -> String {
+    let (key, _) = treiter_hub::log::LogKey::load_or_generate(
+        &log_key_path(pki),
+        treiter_hub::state::LOG_ORIGIN,
+    )
+    .expect("the hub's log key");
+    key.verifier().to_string()
+}
+
 /// Hub configuration text for this PKI, keeping its data in `data_dir`. Creates the
 /// hub's master key ([`master_key_path`]) on first use, so each hub has its own.
 pub fn hub_config_text(
@@ -82,6 +100,8 @@ pub fn hub_config_text(
     data_dir: &Path,
 ) -> String {
     let l = &pki.layout;
+    // Created here, not by the hub, so a key exists before any agent config is made.
+    log_verifier(pki);
     let master_key = master_key_path(data_dir);
     if !master_key.exists() {
         treiter_hub::seal::master::generate(&master_key).expect("generate a master key");
@@ -95,6 +115,7 @@ pub fn hub_config_text(
 persons = "{persons}"
 data_dir = "{data}"
 master_key_file = "{master_key}"
+log_key = "{log_key}"
 
 [tls]
 cert = "{cert}"
@@ -112,6 +133,7 @@ heartbeat_interval_seconds = 1
         persons = l.registry().display(),
         data = data_dir.display(),
         master_key = master_key.display(),
+        log_key = log_key_path(pki).display(),
         cert = l.hub_cert().display(),
         key = l.hub_key().display(),
         ca = l.ca_cert().display(),
@@ -197,8 +219,42 @@ impl TestHub {
     }
 }
 
-/// Agent configuration text for a certificate and key, dialling `hub`.
+/// A fresh directory for one agent's witness key and witnessed checkpoint.
+pub fn witness_dir(pki: &Pki) -> PathBuf {
+    static AGENTS: AtomicUsize = AtomicUsize::new(0);
+    let dir = pki.dir.path().join(format!(
+        "witness-{}",
+        AGENTS.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("witness dir");
+    dir
+}
+
+/// The `[witness]` table for an agent keeping its witness files in `dir`.
+pub fn witness_section(pki: &Pki, dir: &Path) -> String {
+    format!(
+        "[witness]\nlog_verifier = \"{}\"\nkey_file = \"{}\"\nstate = \"{}\"\n",
+        log_verifier(pki),
+        dir.join("witness.key").display(),
+        dir.join("witnessed.checkpoint").display(),
+    )
+}
+
+/// Agent configuration text for a certificate and key, dialling `hub`. Every agent
+/// witnesses the hub's checkpoints, with its own fresh [`witness_dir`].
 pub fn agent_config_text(pki: &Pki, cert: &Path, key: &Path, hub: SocketAddr) -> String {
+    agent_config_text_witnessing(pki, cert, key, hub, &witness_dir(pki))
+}
+
+/// [`agent_config_text`] with the witness files in `witness`: a restarted agent given
+/// the same directory holds the checkpoint it witnessed before.
+pub fn agent_config_text_witnessing(
+    pki: &Pki,
+    cert: &Path,
+    key: &Path,
+    hub: SocketAddr,
+    witness: &Path,
+) -> String {
     format!(
         r#"hub_url = "https://{hub}"
 cert = "{cert}"
@@ -206,6 +262,7 @@ key = "{key}"
 trust_anchors = ["{ca}"]
 covenant = "{covenant}"
 
+{witness}
 [link]
 initial_backoff_ms = 100
 max_backoff_ms = 1000
@@ -216,6 +273,7 @@ heartbeat_interval_seconds = 1
         key = key.display(),
         ca = pki.layout.ca_cert().display(),
         covenant = covenant_path().display(),
+        witness = witness_section(pki, witness),
     )
 }
 

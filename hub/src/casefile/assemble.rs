@@ -985,7 +985,7 @@ pub async fn request_case_file(
     crate::deliveries::on_file_completed(hub, &file);
     // Sign a checkpoint over the log as it now stands, so the decisions of this file
     // are covered by a signed tree head (article 10.2).
-    if let Err(error) = hub.log.checkpoint().await {
+    if let Err(error) = crate::witnesses::checkpoint(hub).await {
         tracing::error!(%error, "cannot sign a log checkpoint");
     }
     if let Some(events) = &events

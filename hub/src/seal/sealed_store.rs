@@ -178,7 +178,9 @@ impl SealedStore {
             },
             // `<party OIN>/<case>/<delivery id>`: the case is the second part.
             Space::Deliveries => text.and_then(|k| k.split('/').nth(1)).map(str::to_owned),
-            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders => None,
+            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders | Space::WitnessKeys => {
+                None
+            }
         };
         owner
             .filter(|o| !o.is_empty())

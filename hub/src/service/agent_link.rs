@@ -115,6 +115,10 @@ impl AgentLink for AgentLinkService {
             self.hub.clone(),
             party.oin.clone(),
         ));
+        // Article 10.2: the newest checkpoint, with a proof from what the agent holds.
+        // In its own task: signing one waits for the log's disk, which must not delay
+        // the Welcome (the stream is returned only when this call ends).
+        crate::witnesses::spawn_on_hello(self.hub.clone(), party.clone(), &hello, tx.clone());
         tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
@@ -123,10 +127,14 @@ impl AgentLink for AgentLinkService {
         &self,
         request: Request<InclusionProofRequest>,
     ) -> Result<Response<InclusionProof>, Status> {
-        self.hub.authenticate_agent(&request)?;
-        Err(Status::unimplemented(
-            "the decision log is not available yet on this hub (issue 10)",
-        ))
+        let party = self.hub.authenticate_agent(&request)?;
+        crate::service::privacy_officer::log_access::party_inclusion_proof(
+            &self.hub,
+            &party,
+            request.into_inner(),
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn get_consistency_proof(
@@ -134,9 +142,12 @@ impl AgentLink for AgentLinkService {
         request: Request<ConsistencyProofRequest>,
     ) -> Result<Response<ConsistencyProof>, Status> {
         self.hub.authenticate_agent(&request)?;
-        Err(Status::unimplemented(
-            "the decision log is not available yet on this hub (issue 10)",
-        ))
+        crate::service::privacy_officer::log_access::consistency_proof(
+            &self.hub,
+            request.into_inner(),
+        )
+        .await
+        .map(Response::new)
     }
 }
 
@@ -285,8 +296,8 @@ async fn handle_message(
                 ack.request_id,
             ));
         }
-        Some(agent_message::Body::Cosignature(_)) => {
-            tracing::debug!(oin = %party.oin, "cosignature before the log exists; ignored");
+        Some(agent_message::Body::Cosignature(cosignature)) => {
+            crate::witnesses::on_cosignature(hub, party, cosignature).await;
         }
         None => {
             tracing::warn!(oin = %party.oin, "empty message on the agent link; ignored");

@@ -46,6 +46,8 @@ pub enum Space {
     /// Which parties hold delivered data of a case and the retention notice sent to
     /// them, by case id + party OIN; ids and a time only.
     DeliveryHolders,
+    /// The witness key each party's agent presented (article 10.2), by party OIN.
+    WitnessKeys,
 }
 
 impl Space {
@@ -64,6 +66,7 @@ impl Space {
             Space::Inzages => 9,
             Space::Deliveries => 14,
             Space::DeliveryHolders => 15,
+            Space::WitnessKeys => 12,
         }
     }
 
@@ -90,6 +93,7 @@ impl fmt::Display for Space {
             Space::Inzages => "inzages",
             Space::Deliveries => "deliveries",
             Space::DeliveryHolders => "delivery-holders",
+            Space::WitnessKeys => "witness-keys",
         };
         f.write_str(name)
     }
@@ -111,13 +115,16 @@ impl Space {
             | Space::Notifications
             | Space::Deliveries => true,
             // Counters; covenant texts and approvals, which hold no personal data;
-            // delivery holders: a case id, an OIN, a notice id and a time.
-            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders => false,
+            // delivery holders: a case id, an OIN, a notice id and a time; witness keys:
+            // public keys named after an organisation.
+            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders | Space::WitnessKeys => {
+                false
+            }
         }
     }
 
     /// Every space, for scans over the whole store.
-    pub const ALL: [Space; 12] = [
+    pub const ALL: [Space; 13] = [
         Space::Cases,
         Space::CaseEvents,
         Space::Meta,
@@ -130,6 +137,7 @@ impl Space {
         Space::CovenantVersions,
         Space::Deliveries,
         Space::DeliveryHolders,
+        Space::WitnessKeys,
     ];
 }
 

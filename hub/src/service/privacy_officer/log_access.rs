@@ -44,9 +44,14 @@ pub struct Visibility {
 
 impl Visibility {
     pub fn new(officer: &Officer) -> Self {
+        Self::for_party(&officer.party)
+    }
+
+    /// What `party` sees (its privacy officer and its agent see the same).
+    pub fn for_party(party: &crate::parties::Party) -> Self {
         Self::of(
-            render::engine_oin(&officer.party.oin),
-            officer.party.kind == PartyKind::Gemeente,
+            render::engine_oin(&party.oin),
+            party.kind == PartyKind::Gemeente,
         )
     }
 
@@ -317,7 +322,7 @@ fn unavailable(e: impl std::fmt::Display) -> Status {
 pub async fn current_checkpoint(hub: &Hub) -> Result<SignedCheckpoint, Status> {
     match hub.log.latest_checkpoint() {
         Some(cp) if cp.checkpoint().size >= hub.log.tree_size() => Ok(cp),
-        _ => hub.log.checkpoint().await.map_err(|e| {
+        _ => crate::witnesses::checkpoint(hub).await.map_err(|e| {
             Status::unavailable(format!(
                 "the decision log could not sign a checkpoint: {e}; retry"
             ))
@@ -449,6 +454,16 @@ pub async fn get_inclusion_proof(
     officer: &Officer,
     request: wire::InclusionProofRequest,
 ) -> Result<wire::InclusionProof, Status> {
+    party_inclusion_proof(hub, &officer.party, request).await
+}
+
+/// An inclusion proof for `party` (its officer, or its agent over `AgentLink`): only of
+/// an entry the party may see (art. 10.3).
+pub async fn party_inclusion_proof(
+    hub: &Hub,
+    party: &crate::parties::Party,
+    request: wire::InclusionProofRequest,
+) -> Result<wire::InclusionProof, Status> {
     let (index, size) = (request.leaf_index, request.tree_size);
     let latest = latest_size(hub);
     if size > latest {
@@ -464,7 +479,7 @@ pub async fn get_inclusion_proof(
         ));
     }
     let stored = hub.log.entry(index).map_err(unavailable)?;
-    let mut visibility = Visibility::new(officer);
+    let mut visibility = Visibility::for_party(party);
     if !visibility
         .sees(&hub.log, index, &stored.entry)
         .map_err(unavailable)?
@@ -472,7 +487,7 @@ pub async fn get_inclusion_proof(
         return Err(Status::permission_denied(format!(
             "log entry {index} is not about a share {} provided or received; a party \
              obtains only its own entries (art. 10.3)",
-            officer.party.name
+            party.name
         )));
     }
     let hashes = hub
@@ -490,6 +505,15 @@ pub async fn get_inclusion_proof(
 pub async fn get_consistency_proof(
     hub: &Hub,
     _officer: &Officer,
+    request: wire::ConsistencyProofRequest,
+) -> Result<wire::ConsistencyProof, Status> {
+    consistency_proof(hub, request).await
+}
+
+/// A consistency proof between two sizes up to the latest signed checkpoint (anyone
+/// who may see checkpoints may have one).
+pub async fn consistency_proof(
+    hub: &Hub,
     request: wire::ConsistencyProofRequest,
 ) -> Result<wire::ConsistencyProof, Status> {
     let (from, to) = (request.from_tree_size, request.to_tree_size);

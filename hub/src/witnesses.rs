@@ -1,0 +1,227 @@
+//! The agents as witnesses of the decision log (article 10.2).
+//!
+//! Each signed checkpoint goes down every linked agent's stream, with a consistency
+//! proof from the last checkpoint that agent was sent (right after the Welcome: from the
+//! size its Hello says it witnessed). The agent verifies, keeps and cosigns it; the
+//! cosignature comes back up the link and is verified with the witness key the agent's
+//! Hello presented, then stored with the checkpoint ([`crate::log::Log::add_cosignatures`]).
+//!
+//! Checkpoints are signed (and so sent) after each case file, after a retention sweep
+//! that deleted cases, when `QueryLog` finds the log grew, and when an agent links
+//! after entries were appended: every caller signs through [`checkpoint`].
+//!
+//! The witness key each party presents is pinned in the store (`Space::WitnessKeys`).
+//! A different key from the same party is accepted, with a warning: the link is
+//! authenticated by the party's organisation certificate, and an agent whose state dir
+//! was rebuilt (or whose key was rotated) must be able to witness again; the warning
+//! lets the operator check that the change was intended.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use treiter_proto::v1::{Checkpoint, Cosignature, Hello, HubMessage, hub_message};
+
+use crate::agents::Outbound;
+use crate::identity::Oin;
+use crate::log::{LogError, NoteVerifier, SignedCheckpoint};
+use crate::parties::Party;
+use crate::state::Hub;
+use crate::store::{Batch, Space};
+
+/// One linked agent, as a witness.
+struct Linked {
+    /// The link's outbound queue.
+    tx: Outbound,
+    /// The witness key from its Hello; `None`: it does not cosign.
+    key: Option<NoteVerifier>,
+    /// The tree size of the last checkpoint sent down this link (proofs start there).
+    sent_size: u64,
+}
+
+/// The linked agents' witness state. Sends happen under the lock, so checkpoints go
+/// down each link in order and each proof starts where the previous one ended.
+#[derive(Default)]
+pub struct Witnesses {
+    linked: Mutex<HashMap<Oin, Linked>>,
+}
+
+impl std::fmt::Debug for Witnesses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Witnesses")
+    }
+}
+
+impl Witnesses {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Oin, Linked>> {
+        self.linked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The Checkpoint message for `cp` with a proof from `from` (an empty proof when the
+/// log cannot give one, e.g. `from` beyond `cp`: the agent then refuses and alerts, as
+/// it must for a log that shrank).
+fn message(hub: &Hub, cp: &SignedCheckpoint, from: u64) -> HubMessage {
+    let to = cp.checkpoint().size;
+    let proof = if from == 0 || from > to {
+        Vec::new()
+    } else {
+        hub.log.consistency_proof(from, to).unwrap_or_default()
+    };
+    HubMessage {
+        body: Some(hub_message::Body::Checkpoint(Checkpoint {
+            note: cp.to_bytes(),
+            consistency_proof: proof.iter().map(|h| h.as_bytes().to_vec()).collect(),
+            from_tree_size: from,
+        })),
+    }
+}
+
+/// Signs a checkpoint (if the log grew since the last one) and sends it to every linked
+/// agent that has not had it. Use this instead of `hub.log.checkpoint()`.
+pub async fn checkpoint(hub: &Hub) -> Result<SignedCheckpoint, LogError> {
+    let cp = hub.log.checkpoint().await?;
+    broadcast(hub, &cp);
+    Ok(cp)
+}
+
+/// Sends `cp` to every linked agent that was sent a smaller one.
+pub fn broadcast(hub: &Hub, cp: &SignedCheckpoint) {
+    let size = cp.checkpoint().size;
+    let mut linked = hub.witnesses.lock();
+    linked.retain(|_, l| !l.tx.is_closed());
+    for (oin, l) in linked.iter_mut() {
+        if l.sent_size >= size {
+            continue;
+        }
+        if l.tx.try_send(Ok(message(hub, cp, l.sent_size))).is_ok() {
+            l.sent_size = size;
+        } else {
+            tracing::warn!(oin = %oin, tree_size = size, "cannot queue the log checkpoint for this agent; it gets the next one");
+        }
+    }
+}
+
+/// [`on_hello`] in a task of its own.
+pub fn spawn_on_hello(hub: std::sync::Arc<Hub>, party: Party, hello: &Hello, tx: Outbound) {
+    let hello = Hello {
+        witnessed_tree_size: hello.witnessed_tree_size,
+        witness_key: hello.witness_key.clone(),
+        ..Hello::default()
+    };
+    tokio::spawn(async move { on_hello(&hub, &party, &hello, &tx).await });
+}
+
+/// After the Welcome: registers the link and sends the newest checkpoint (signing one
+/// first if entries were appended since the last), with a proof from the size the Hello
+/// says the agent witnessed.
+pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) {
+    let key = match hello.witness_key.as_str() {
+        "" => None,
+        text => match NoteVerifier::parse(text) {
+            // The name must carry the party's OIN: cosignatures are attributed by it.
+            Ok(key) if key.name().contains(&party.oin.to_string()) => Some(key),
+            Ok(_) => {
+                tracing::warn!(oin = %party.oin, "the agent's witness key is not named after its OIN; its cosignatures are ignored");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(oin = %party.oin, %error, "the agent's witness key is not usable; its cosignatures are ignored");
+                None
+            }
+        },
+    };
+    if key.is_some() {
+        pin_key(hub, party, &hello.witness_key);
+    }
+    let cp = match hub.log.latest_checkpoint() {
+        Some(cp) if cp.checkpoint().size >= hub.log.tree_size() => Some(cp),
+        _ => match checkpoint(hub).await {
+            Ok(cp) => Some(cp),
+            Err(error) => {
+                tracing::error!(%error, "cannot sign a log checkpoint for a linking agent");
+                hub.log.latest_checkpoint()
+            }
+        },
+    };
+    let mut linked = hub.witnesses.lock();
+    let mut sent_size = hello.witnessed_tree_size;
+    if let Some(cp) = cp {
+        let size = cp.checkpoint().size;
+        // Sent even when sizes are equal: the agent cosigns it (again) and a log that
+        // changed its root at that size is caught.
+        if tx
+            .try_send(Ok(message(hub, &cp, hello.witnessed_tree_size)))
+            .is_ok()
+        {
+            sent_size = size;
+        }
+    }
+    linked.insert(
+        party.oin.clone(),
+        Linked {
+            tx: tx.clone(),
+            key,
+            sent_size,
+        },
+    );
+}
+
+/// Pins `text` as `party`'s witness key; a changed key is logged and replaces the old.
+fn pin_key(hub: &Hub, party: &Party, text: &str) {
+    let oin = party.oin.to_string();
+    match hub.store.get(Space::WitnessKeys, oin.as_bytes()) {
+        Ok(Some(old)) if old == text.as_bytes() => return,
+        Ok(Some(_)) => {
+            tracing::warn!(oin = %party.oin, "the agent presented another witness key than the one pinned for its party; the new key is pinned (check that this was intended)");
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::error!(oin = %party.oin, %error, "cannot read the pinned witness key");
+            return;
+        }
+    }
+    let mut batch = Batch::new();
+    batch.put(
+        Space::WitnessKeys,
+        oin.into_bytes(),
+        text.as_bytes().to_vec(),
+    );
+    if let Err(error) = hub.store.apply(batch) {
+        tracing::error!(oin = %party.oin, %error, "cannot pin the witness key");
+    }
+}
+
+/// A cosignature from `party`'s agent: verified with its presented witness key and
+/// stored with the checkpoint it signs.
+pub async fn on_cosignature(hub: &Hub, party: &Party, cosignature: Cosignature) {
+    let key = hub
+        .witnesses
+        .lock()
+        .get(&party.oin)
+        .and_then(|l| l.key.clone());
+    let Some(key) = key else {
+        tracing::warn!(oin = %party.oin, "cosignature from an agent that presented no witness key; ignored");
+        return;
+    };
+    let Some(cp) = hub.log.checkpoint_of_size(cosignature.tree_size) else {
+        tracing::warn!(oin = %party.oin, tree_size = cosignature.tree_size, "cosignature of a checkpoint this hub never signed; ignored");
+        return;
+    };
+    let mut note = cp.to_text();
+    note.push_str(&cosignature.signature_line);
+    if !note.ends_with('\n') {
+        note.push('\n');
+    }
+    match hub
+        .log
+        .add_cosignatures(note.as_bytes(), std::slice::from_ref(&key))
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(oin = %party.oin, tree_size = cosignature.tree_size, "stored the agent's cosignature");
+        }
+        Err(error) => {
+            tracing::warn!(oin = %party.oin, tree_size = cosignature.tree_size, %error, "the agent's cosignature does not verify; ignored");
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! Witnessing the hub's decision-log checkpoints (article 10.2).
+//!
+//! The hub pushes each signed checkpoint down the link with a consistency proof from
+//! the checkpoint this agent holds. The agent verifies the hub's signature (with the
+//! configured `log_verifier`), checks the proof, keeps the new checkpoint durably in
+//! the `state` file (temp + fsync + rename), and sends its cosignature, made with its
+//! own witness key (`key_file`, named `<OIN>.witness.treiteraanpak` so the hub and the
+//! privacy officers can tell whose it is).
+//!
+//! A checkpoint that does not verify or is not consistent with the held one (a rewritten
+//! or forked history, a smaller tree, the same size with another root) is refused: not
+//! kept, not cosigned. That is an alert (see node-agent/README.md); the agent keeps its
+//! old checkpoint and keeps running. On first use (no state yet) the first checkpoint
+//! that verifies is trusted.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rustls_pki_types::PrivatePkcs8KeyDer;
+use rustls_pki_types::pem::PemObject as _;
+use treiter_proto::translog::checkpoint::CheckpointError;
+use treiter_proto::translog::{
+    Hash, NoteSigner, NoteVerifier, SignedCheckpoint, WitnessError, open_checkpoint,
+    witness_checkpoint,
+};
+use treiter_proto::v1::{Checkpoint as WireCheckpoint, Cosignature};
+
+use crate::config::{AgentConfig, WitnessSettings};
+use crate::error::SetupError;
+use crate::metrics::Metrics;
+use crate::receipts::{Event, ReceiptLog};
+
+/// The witness the configuration asks for: `None` without a `[witness]` table. The
+/// party's OIN (for the key name) comes from the agent's certificate.
+pub fn open(config: &AgentConfig) -> Result<Option<Witness>, SetupError> {
+    let Some(settings) = &config.witness else {
+        return Ok(None);
+    };
+    // The key is named after the OIN. A certificate without a readable OIN cannot link
+    // (the hub refuses it), so there is nothing to witness: say so, do not refuse to
+    // start (the link reports the certificate problem).
+    let own = match crate::tls::own_certificate(&config.cert) {
+        Ok(own) => own,
+        Err(error) => {
+            tracing::warn!(%error, "no OIN in the certificate: not witnessing the hub's log");
+            return Ok(None);
+        }
+    };
+    Ok(Some(Witness::open(settings, &own.oin)?))
+}
+
+/// What the link does with a checkpoint from the hub: witness it (when configured),
+/// count, log and record the outcome, and return the cosignature to send, if any.
+/// Blocking (the state file and the receipt log are synced).
+pub fn handle(
+    witness: Option<&Witness>,
+    metrics: &Metrics,
+    receipts: Option<&ReceiptLog>,
+    message: &WireCheckpoint,
+) -> Option<Cosignature> {
+    let now = time::OffsetDateTime::now_utc();
+    let receipt = |event: Event| {
+        if let Some(log) = receipts
+            && let Err(error) = log.append(now, vec![event])
+        {
+            tracing::error!(%error, "cannot write the receipt log");
+        }
+    };
+    let Some(witness) = witness else {
+        // Not a witness: the receipt log keeps what was seen, for reconciliation.
+        let digest = ring::digest::digest(&ring::digest::SHA256, &message.note);
+        receipt(Event::Checkpoint {
+            tree_size: stated_size(&message.note),
+            note_sha256: digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+        });
+        return None;
+    };
+    match witness.receive(message) {
+        Ok(cosignature) => {
+            tracing::info!(
+                tree_size = cosignature.tree_size,
+                "witnessed the hub's log checkpoint"
+            );
+            metrics.checkpoints_witnessed.inc();
+            *metrics
+                .witness_alert
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) = None;
+            let root = witness
+                .held()
+                .map(|cp| cp.checkpoint().root.to_base64())
+                .unwrap_or_default();
+            receipt(Event::CheckpointWitnessed {
+                tree_size: cosignature.tree_size,
+                root,
+            });
+            Some(cosignature)
+        }
+        Err(refusal) if refusal.is_alert() => {
+            let held_size = witness.held_size();
+            let tree_size = stated_size(&message.note);
+            tracing::error!(
+                held_size,
+                tree_size,
+                error = %refusal,
+                "ALERT: refused the hub's log checkpoint (article 10.2); not cosigned, keeping the checkpoint held"
+            );
+            metrics.checkpoints_refused.inc();
+            *metrics
+                .witness_alert
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) = Some(format!(
+                "refused the hub's log checkpoint of size {tree_size} (holding size {held_size}): {refusal}"
+            ));
+            receipt(Event::CheckpointRefused {
+                tree_size,
+                held_size,
+                reason: refusal.to_string(),
+            });
+            None
+        }
+        Err(other) => {
+            tracing::warn!(error = %other, "checkpoint not witnessed");
+            None
+        }
+    }
+}
+
+/// The tree size a note states (its second line); 0 when unreadable.
+fn stated_size(note: &[u8]) -> u64 {
+    String::from_utf8_lossy(note)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The witness key's name for a party: its OIN, so cosignatures can be attributed.
+pub fn key_name(oin: &str) -> String {
+    format!("{oin}.witness.treiteraanpak")
+}
+
+/// Why witnessing cannot start. The agent refuses to start with these.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessSetupError {
+    #[error("witness.log_verifier is not a note verifier key (origin+keyid+base64): {0}")]
+    Verifier(CheckpointError),
+    #[error(
+        "the witness key {path} (witness.key_file) is readable by group or others (mode {mode:o}); run `chmod 600 {path}`"
+    )]
+    KeyMode { path: PathBuf, mode: u32 },
+    #[error("cannot read the witness key {path} (witness.key_file): {source}")]
+    KeyRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the witness key {path} (witness.key_file): {source}")]
+    KeyWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the witness key {path} (witness.key_file) is not an Ed25519 PKCS#8 key")]
+    KeyInvalid { path: PathBuf },
+    #[error("the witness key name for OIN {oin} is not usable: {source}")]
+    KeyName {
+        oin: String,
+        #[source]
+        source: CheckpointError,
+    },
+    #[error("cannot read the witnessed checkpoint {path} (witness.state): {source}")]
+    StateRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the witnessed checkpoint {path} (witness.state) does not verify with witness.log_verifier: {source}; restore it from backup, never delete it to silence this"
+    )]
+    StateInvalid {
+        path: PathBuf,
+        #[source]
+        source: CheckpointError,
+    },
+}
+
+/// Why a checkpoint was refused. Messages hold sizes and hashes, never entries.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The note does not open with the hub's log key (bad signature, other log,
+    /// malformed). A hub that signs with an unknown key, or an attacker in between.
+    #[error("the checkpoint does not verify with the hub's log key: {0}")]
+    BadNote(#[source] CheckpointError),
+    /// A proof hash is not 32 bytes.
+    #[error("the consistency proof has a hash of {len} bytes, not 32")]
+    BadProofHash { len: usize },
+    /// The history the hub shows is not an extension of the one this agent holds: a
+    /// rewritten or forked log, or a rollback.
+    #[error(transparent)]
+    Inconsistent(#[from] WitnessError),
+    /// The proof starts from another size than the held checkpoint's; it cannot be
+    /// checked (not an alert: a reconnect sends a proof from the right size).
+    #[error(
+        "the consistency proof starts at tree size {from}, this agent holds size {held}; not checked"
+    )]
+    ProofFromOtherSize { from: u64, held: u64 },
+    /// The new checkpoint could not be kept; it is not cosigned.
+    #[error("cannot keep the checkpoint in {path}: {source}")]
+    Store {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Refusal {
+    /// Whether this refusal is evidence against the hub (an alert), rather than a
+    /// local problem or a proof this agent cannot use.
+    pub fn is_alert(&self) -> bool {
+        matches!(
+            self,
+            Refusal::BadNote(_) | Refusal::Inconsistent(_) | Refusal::BadProofHash { .. }
+        )
+    }
+}
+
+/// The agent's witness: the hub's log key, its own witness key, and the checkpoint it
+/// holds.
+#[derive(Debug)]
+pub struct Witness {
+    log: NoteVerifier,
+    signer: NoteSigner,
+    state: PathBuf,
+    held: Mutex<Option<SignedCheckpoint>>,
+}
+
+impl Witness {
+    /// Loads (or on the first start generates) the witness key and the held checkpoint.
+    pub fn open(settings: &WitnessSettings, oin: &str) -> Result<Witness, WitnessSetupError> {
+        let log =
+            NoteVerifier::parse(&settings.log_verifier).map_err(WitnessSetupError::Verifier)?;
+        let signer = load_or_generate_key(&settings.key_file, oin)?;
+        let held = match std::fs::read(&settings.state) {
+            Ok(bytes) => Some(
+                open_checkpoint(log.name(), std::slice::from_ref(&log), &bytes)
+                    .map_err(|source| WitnessSetupError::StateInvalid {
+                        path: settings.state.clone(),
+                        source,
+                    })?
+                    .note,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(WitnessSetupError::StateRead {
+                    path: settings.state.clone(),
+                    source,
+                });
+            }
+        };
+        Ok(Witness {
+            log,
+            signer,
+            state: settings.state.clone(),
+            held: Mutex::new(held),
+        })
+    }
+
+    /// The witness key in verifier text form, for the Hello.
+    pub fn verifier_text(&self) -> String {
+        self.signer.verifier().to_string()
+    }
+
+    /// The hub log's verifier.
+    pub fn log_verifier(&self) -> &NoteVerifier {
+        &self.log
+    }
+
+    /// The held checkpoint, if any.
+    pub fn held(&self) -> Option<SignedCheckpoint> {
+        self.lock().clone()
+    }
+
+    /// The tree size of the held checkpoint (0: none), for the Hello.
+    pub fn held_size(&self) -> u64 {
+        self.lock().as_ref().map_or(0, |cp| cp.checkpoint().size)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<SignedCheckpoint>> {
+        // Replaced whole, never half-changed: a poisoned lock is still good.
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Verifies, keeps and cosigns a checkpoint from the hub (blocking: it syncs).
+    pub fn receive(&self, message: &WireCheckpoint) -> Result<Cosignature, Refusal> {
+        let opened = open_checkpoint(
+            self.log.name(),
+            std::slice::from_ref(&self.log),
+            &message.note,
+        )
+        .map_err(Refusal::BadNote)?;
+        let proof = message
+            .consistency_proof
+            .iter()
+            .map(|h| Hash::from_slice(h).ok_or(Refusal::BadProofHash { len: h.len() }))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut held = self.lock();
+        if let Some(h) = held.as_ref() {
+            let held_size = h.checkpoint().size;
+            // A proof from another size says nothing about the held checkpoint, except
+            // when it is for the very same head (nothing to prove).
+            let same_head = opened.checkpoint() == h.checkpoint();
+            if message.from_tree_size != held_size && !same_head {
+                return Err(Refusal::ProofFromOtherSize {
+                    from: message.from_tree_size,
+                    held: held_size,
+                });
+            }
+        }
+        let held_head = held.as_ref().map(|h| h.checkpoint().clone());
+        let proof = if held_head.as_ref() == Some(opened.checkpoint()) {
+            Vec::new()
+        } else {
+            proof
+        };
+        let cosigned = witness_checkpoint(held_head.as_ref(), &opened, &proof, &self.signer)?;
+        if held_head.as_ref() != Some(opened.checkpoint()) {
+            store(&self.state, &opened.note).map_err(|source| Refusal::Store {
+                path: self.state.clone(),
+                source,
+            })?;
+            *held = Some(opened.note.clone());
+        }
+        Ok(Cosignature {
+            tree_size: opened.checkpoint().size,
+            signature_line: signature_line(&cosigned, self.signer.name()).unwrap_or_default(),
+        })
+    }
+}
+
+/// The signature line by `name` in a note, with its newline.
+fn signature_line(note: &SignedCheckpoint, name: &str) -> Option<String> {
+    let prefix = format!("\u{2014} {name} ");
+    let text = note.to_text();
+    let (_, sigs) = text.split_once("\n\n")?;
+    sigs.lines()
+        .find(|l| l.starts_with(&prefix))
+        .map(|l| format!("{l}\n"))
+}
+
+/// Writes the note to `path` durably: a temporary file, fsync, rename, fsync of the
+/// directory, so a crash leaves the old checkpoint or the new one, never a torn one.
+fn store(path: &Path, note: &SignedCheckpoint) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(&note.to_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSetupError> {
+    let name = key_name(oin);
+    let invalid = || WitnessSetupError::KeyInvalid {
+        path: path.to_path_buf(),
+    };
+    let der = match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(WitnessSetupError::KeyMode {
+                    path: path.to_path_buf(),
+                    mode,
+                });
+            }
+            let bytes = std::fs::read(path).map_err(|source| WitnessSetupError::KeyRead {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            if bytes.starts_with(b"-----BEGIN") {
+                PrivatePkcs8KeyDer::from_pem_slice(&bytes)
+                    .map_err(|_| invalid())?
+                    .secret_pkcs8_der()
+                    .to_vec()
+            } else {
+                bytes
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let write_err = |source| WitnessSetupError::KeyWrite {
+                path: path.to_path_buf(),
+                source,
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(write_err)?;
+            }
+            let der =
+                ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+                    .map_err(|_| write_err(std::io::Error::other("no randomness")))?
+                    .as_ref()
+                    .to_vec();
+            // create_new: never overwrite a key another process just wrote.
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(write_err)?;
+            file.write_all(&der).map_err(write_err)?;
+            file.sync_all().map_err(write_err)?;
+            tracing::warn!(path = %path.display(), "generated a new witness key");
+            der
+        }
+        Err(source) => {
+            return Err(WitnessSetupError::KeyRead {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    NoteSigner::from_pkcs8(&name, &der).map_err(|e| match e {
+        CheckpointError::BadSigningKey(_) => invalid(),
+        source => WitnessSetupError::KeyName {
+            oin: oin.to_owned(),
+            source,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use treiter_proto::translog::Checkpoint;
+    use treiter_proto::translog::hash::leaf_hash;
+    use treiter_proto::translog::proof::consistency_proof;
+    use treiter_proto::translog::tree::MerkleTree;
+
+    const ORIGIN: &str = "treiteraanpak.test/hub-log";
+
+    fn signer(name: &str) -> NoteSigner {
+        let der = ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .unwrap();
+        NoteSigner::from_pkcs8(name, der.as_ref()).unwrap()
+    }
+
+    fn tree(prefix: &str, n: u64) -> MerkleTree {
+        MerkleTree::from_leaves((0..n).map(|i| leaf_hash(format!("{prefix}{i}").as_bytes())))
+    }
+
+    fn message(log: &NoteSigner, t: &MerkleTree, size: u64, from: u64) -> WireCheckpoint {
+        let cp = Checkpoint {
+            origin: ORIGIN.into(),
+            size,
+            root: t.root_at(size).unwrap(),
+        };
+        let note = SignedCheckpoint::sign(cp, log).unwrap();
+        let proof = if from == 0 || from > size {
+            Vec::new()
+        } else {
+            consistency_proof(t, from, size).unwrap()
+        };
+        WireCheckpoint {
+            note: note.to_bytes(),
+            consistency_proof: proof.iter().map(|h| h.as_bytes().to_vec()).collect(),
+            from_tree_size: from,
+        }
+    }
+
+    fn witness(dir: &Path, log: &NoteSigner) -> Witness {
+        let settings = WitnessSettings {
+            log_verifier: log.verifier().to_string(),
+            key_file: dir.join("witness.key"),
+            state: dir.join("witnessed.checkpoint"),
+        };
+        Witness::open(&settings, "00000001003214345000").unwrap()
+    }
+
+    #[test]
+    fn witness_accepts_a_consistent_checkpoint_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = signer(ORIGIN);
+        let t = tree("a", 40);
+        let w = witness(dir.path(), &log);
+        let first = w.receive(&message(&log, &t, 10, 0)).unwrap();
+        assert_eq!(first.tree_size, 10);
+        let second = w.receive(&message(&log, &t, 40, 10)).unwrap();
+        assert_eq!(second.tree_size, 40);
+        // The cosignature verifies with the witness key the Hello carries.
+        let verifier = NoteVerifier::parse(&w.verifier_text()).unwrap();
+        assert!(verifier.name().starts_with("00000001003214345000"));
+        let mut note = String::from_utf8(message(&log, &t, 40, 10).note).unwrap();
+        note.push_str(&second.signature_line);
+        let opened =
+            open_checkpoint(ORIGIN, &[log.verifier().clone(), verifier], note.as_bytes()).unwrap();
+        assert_eq!(opened.cosigned_by.len(), 1);
+        // Durable: a new process holds size 40.
+        assert_eq!(witness(dir.path(), &log).held_size(), 40);
+        let mode = std::fs::metadata(dir.path().join("witness.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn witness_refuses_a_forked_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = signer(ORIGIN);
+        let w = witness(dir.path(), &log);
+        w.receive(&message(&log, &tree("a", 40), 10, 0)).unwrap();
+        let refused = w
+            .receive(&message(&log, &tree("b", 40), 40, 10))
+            .unwrap_err();
+        assert!(matches!(
+            refused,
+            Refusal::Inconsistent(WitnessError::Inconsistent { .. })
+        ));
+        assert!(refused.is_alert());
+        assert_eq!(w.held_size(), 10);
+    }
+
+    #[test]
+    fn witness_refuses_a_rollback() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = signer(ORIGIN);
+        let t = tree("a", 40);
+        let w = witness(dir.path(), &log);
+        w.receive(&message(&log, &t, 20, 0)).unwrap();
+        let mut smaller = message(&log, &t, 10, 0);
+        smaller.from_tree_size = 20;
+        let refused = w.receive(&smaller).unwrap_err();
+        assert!(matches!(refused, Refusal::Inconsistent(_)), "{refused:?}");
+        assert_eq!(witness(dir.path(), &log).held_size(), 20);
+    }
+
+    #[test]
+    fn witness_refuses_the_same_size_with_another_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = signer(ORIGIN);
+        let w = witness(dir.path(), &log);
+        w.receive(&message(&log, &tree("a", 20), 20, 0)).unwrap();
+        let mut other = message(&log, &tree("b", 20), 20, 0);
+        other.from_tree_size = 20;
+        let refused = w.receive(&other).unwrap_err();
+        assert!(matches!(refused, Refusal::Inconsistent(_)), "{refused:?}");
+        assert!(refused.is_alert());
+    }
+
+    #[test]
+    fn witness_refuses_a_bad_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = signer(ORIGIN);
+        let impostor = signer(ORIGIN);
+        let w = witness(dir.path(), &log);
+        let refused = w
+            .receive(&message(&impostor, &tree("a", 5), 5, 0))
+            .unwrap_err();
+        assert!(matches!(refused, Refusal::BadNote(_)), "{refused:?}");
+        assert_eq!(w.held_size(), 0);
+        assert!(!dir.path().join("witnessed.checkpoint").exists());
+    }
+
+    #[test]
+    fn witness_refuses_a_readable_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = signer(ORIGIN);
+        drop(witness(dir.path(), &log));
+        let key = dir.path().join("witness.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let settings = WitnessSettings {
+            log_verifier: log.verifier().to_string(),
+            key_file: key,
+            state: dir.path().join("witnessed.checkpoint"),
+        };
+        let refused = Witness::open(&settings, "00000001003214345000").unwrap_err();
+        assert!(matches!(
+            refused,
+            WitnessSetupError::KeyMode { mode: 0o644, .. }
+        ));
+    }
+}
