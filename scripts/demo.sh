@@ -118,7 +118,9 @@ sqlite_party() { # kind slug
       -e "s|^pseudonym_key = .*|pseudonym_key = \"$run/pseudonym.key\"|" \
       -e "s|^receipts = .*|receipts = \"$run/state/$slug/receipts.log\"|" \
       -e "s|^log_verifier = .*|log_verifier = \"$log_verifier\"|" \
-      -e "s|^key_file = .*|key_file = \"$run/state/$slug/witness.key\"|" \
+      -e "s|^key_file = \"state/witness.key\"|key_file = \"$run/state/$slug/witness.key\"|" \
+      -e "s|^key_file = \"state/inbox.key\"|key_file = \"$run/state/$slug/inbox.key\"|" \
+      -e "s|^dir = \"state/inbox\"|dir = \"$run/state/$slug/inbox\"|" \
       -e "s|^state = .*|state = \"$run/state/$slug/witnessed.checkpoint\"|" \
       -e "/^listen = /d" \
       "$root/node-agent/examples/$kind/node-agent.toml" > "$dir/node-agent.toml"
@@ -356,6 +358,14 @@ as politie casefile request "$case_id" --purpose aanpak
 step "9. The case is closed"
 as sdr case move "$case_id" afgesloten --reason "harasser moved; situation ended"
 as sdr case show "$case_id"
+
+step "9b. The gemeente's own copy: its node agent's inbox"
+say "What the gemeente's coordinators received was also delivered to the gemeente's own node" \
+    "agent: each share sealed on disk, tagged with its purpose and deleted when the case's" \
+    "retention ends (articles 3.2, 9). Listing it shows no values; exporting needs the purpose."
+printf '\n  \033[2m$\033[0m node-agent inbox list --config %s/sources/gemeente/node-agent.toml\n' "$shown"
+"$bin/node-agent" inbox list --config "$run/sources/gemeente/node-agent.toml" 2>&1 \
+  | sed -n '1,12p' | sed 's/^/    /'
 
 step "10. The privacy officers: each party's part of the decision log, and the victim's inzage"
 say "Every decision above was appended to the hub's tamper-evident decision log before anything" \
