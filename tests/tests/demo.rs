@@ -217,8 +217,8 @@ fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
     assert!(!out.contains("NOT YET BUILT"), "{out}");
     no_personal_data_in_logs(run.path());
     // Every process the demo started has stopped: the hub's port is free again.
-    let log_text = std::fs::read_to_string(run.path().join("hub.toml")).expect("hub.toml");
-    let listen = log_text
+    let hub_toml = std::fs::read_to_string(run.path().join("hub.toml")).expect("hub.toml");
+    let listen = hub_toml
         .lines()
         .find_map(|l| l.strip_prefix("listen = \""))
         .and_then(|l| l.strip_suffix('"'))

@@ -625,21 +625,15 @@ fn summarise(file: &mut wire::CaseFile, started: std::time::Instant) {
 }
 
 fn next_file_id(hub: &Hub, case_id: &str) -> Result<String, Status> {
-    use crate::store::{Batch, Space};
-    let key = format!("casefile-seq/{case_id}");
-    let current = hub
-        .store
-        .get(Space::Meta, key.as_bytes())
-        .map_err(|e| Status::unavailable(e.to_string()))?
-        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0);
-    let next = current + 1;
-    let mut batch = Batch::new();
-    batch.put(Space::Meta, key.into_bytes(), next.to_be_bytes().to_vec());
-    hub.store
-        .apply(batch)
-        .map_err(|e| Status::unavailable(e.to_string()))?;
+    let unavailable = |e: crate::store::StoreError| Status::unavailable(e.to_string());
+    let mut batch = crate::store::Batch::new();
+    let next = crate::store::next_counter(
+        hub.store.as_ref(),
+        &format!("casefile-seq/{case_id}"),
+        &mut batch,
+    )
+    .map_err(unavailable)?;
+    hub.store.apply(batch).map_err(unavailable)?;
     Ok(format!("CF-{}-{next:04}", case_id.trim_start_matches("C-")))
 }
 

@@ -67,6 +67,8 @@ impl From<CaseError> for tonic::Status {
             CaseError::AlreadyExists(_) => tonic::Status::already_exists(message),
             CaseError::Aborted(_) => tonic::Status::aborted(message),
             CaseError::InvalidArgument { .. } => tonic::Status::invalid_argument(message),
+            // A damaged record does not mend itself: retrying cannot help.
+            CaseError::Store(StoreError::Damaged { .. }) => tonic::Status::internal(message),
             CaseError::Store(_) | CaseError::LogUnavailable { .. } => {
                 tonic::Status::unavailable(format!("{message}; nothing was changed, retry"))
             }

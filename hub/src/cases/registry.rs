@@ -449,17 +449,12 @@ impl CaseRegistry {
         }
         check_text("external_reference", external_reference, MAX_LABEL, false)?;
         let year = now.year();
-        let counter_key = format!("case-seq/{year}");
-        let next = match self.store.get(Space::Meta, counter_key.as_bytes())? {
-            Some(bytes) => {
-                let raw: [u8; 8] = bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| CaseError::Corrupt(format!("{counter_key} is not a counter")))?;
-                u64::from_be_bytes(raw) + 1
-            }
-            None => 1,
-        };
+        let mut batch = Batch::new();
+        let next = crate::store::next_counter(
+            self.store.as_ref(),
+            &format!("case-seq/{year}"),
+            &mut batch,
+        )?;
         let id = format!("C-{year}-{next:04}");
         let mut case = Case {
             id,
@@ -479,12 +474,6 @@ impl CaseRegistry {
             history: Vec::new(),
         };
         let event = case.record(now, &actor, EventKind::CaseCreated, "");
-        let mut batch = Batch::new();
-        batch.put(
-            Space::Meta,
-            counter_key.into_bytes(),
-            next.to_be_bytes().to_vec(),
-        );
         Ok(Self::pending(change, case, event, batch))
     }
 

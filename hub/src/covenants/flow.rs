@@ -137,8 +137,22 @@ fn view(
     out
 }
 
-fn not_found(version: u32) -> Status {
+pub(super) fn not_found(version: u32) -> Status {
     Status::not_found(format!("there is no covenant version {version}"))
+}
+
+/// A covenant text the API accepts for parsing: not empty, at most 1 MiB.
+pub(super) fn check_text_size(text: &str) -> Result<(), Status> {
+    if text.is_empty() {
+        return Err(Status::invalid_argument("text: empty"));
+    }
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Status::invalid_argument(format!(
+            "text: {} bytes, more than the {MAX_TEXT_BYTES} allowed",
+            text.len()
+        )));
+    }
+    Ok(())
 }
 
 /// ListCovenantVersions.
@@ -200,15 +214,7 @@ pub async fn propose(
     if request.client_request_id.is_empty() {
         return Err(Status::invalid_argument("client_request_id: required"));
     }
-    if request.text.is_empty() {
-        return Err(Status::invalid_argument("text: empty"));
-    }
-    if request.text.len() > MAX_TEXT_BYTES {
-        return Err(Status::invalid_argument(format!(
-            "text: {} bytes, more than the {MAX_TEXT_BYTES} allowed",
-            request.text.len()
-        )));
-    }
+    check_text_size(&request.text)?;
     let chars = request.description.chars().count();
     if chars > MAX_DESCRIPTION_CHARS {
         return Err(Status::invalid_argument(format!(

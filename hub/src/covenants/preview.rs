@@ -18,7 +18,6 @@ use treiter_policies::Covenant;
 use treiter_proto::v1 as wire;
 
 use super::record;
-use super::rules::MAX_TEXT_BYTES;
 use crate::casefile::decide::{ShareContext, wire_decision};
 use crate::identity::Oin;
 use crate::log::Event;
@@ -86,20 +85,12 @@ pub fn preview(
         Some(Proposal::Version(v)) => {
             let stored = record::get(hub.store.as_ref(), v)
                 .map_err(|e| Status::unavailable(format!("the hub's store: {e}")))?
-                .ok_or_else(|| Status::not_found(format!("there is no covenant version {v}")))?;
+                .ok_or_else(|| super::flow::not_found(v))?;
             Covenant::parse(&format!("version {v}"), &stored.text)
                 .map_err(|_| Status::internal(format!("stored version {v} does not parse")))?
         }
         Some(Proposal::Text(text)) => {
-            if text.is_empty() {
-                return Err(Status::invalid_argument("text: empty"));
-            }
-            if text.len() > MAX_TEXT_BYTES {
-                return Err(Status::invalid_argument(format!(
-                    "text: {} bytes, more than the {MAX_TEXT_BYTES} allowed",
-                    text.len()
-                )));
-            }
+            super::flow::check_text_size(&text)?;
             match Covenant::parse("draft", &text) {
                 Ok(c) => c,
                 Err(d) => {

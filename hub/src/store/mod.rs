@@ -220,6 +220,37 @@ pub enum StoreError {
     /// The key store failed (creating, reading or deleting a case key).
     #[error("{0}")]
     Keys(String),
+    /// A record does not have the form its space requires.
+    #[error("the record {key} in {space} is damaged: {detail}")]
+    Damaged {
+        space: Space,
+        key: String,
+        detail: &'static str,
+    },
+}
+
+/// Takes the next number of the counter `key` in [`Space::Meta`] (1 the first time) and
+/// puts the counter's new value into `batch`: applied together with what the number is
+/// used for, no number is handed out twice. A stored value that is not a counter is an
+/// error, never a silent restart at 1 (which would hand out numbers again).
+pub fn next_counter(store: &dyn Store, key: &str, batch: &mut Batch) -> Result<u64, StoreError> {
+    let next = match store.get(Space::Meta, key.as_bytes())? {
+        None => 1,
+        Some(bytes) => {
+            let raw = <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Damaged {
+                space: Space::Meta,
+                key: key.to_owned(),
+                detail: "not an 8-byte counter",
+            })?;
+            u64::from_be_bytes(raw) + 1
+        }
+    };
+    batch.put(
+        Space::Meta,
+        key.as_bytes().to_vec(),
+        next.to_be_bytes().to_vec(),
+    );
+    Ok(next)
 }
 
 /// One key (without its keyspace prefix) and its value.

@@ -94,6 +94,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counters_count_from_one_only_when_applied_and_refuse_a_damaged_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let mut batch = Batch::new();
+        assert_eq!(
+            crate::store::next_counter(&store, "seq", &mut batch).unwrap(),
+            1
+        );
+        // Not applied: the number is not taken.
+        let mut again = Batch::new();
+        assert_eq!(
+            crate::store::next_counter(&store, "seq", &mut again).unwrap(),
+            1
+        );
+        store.apply(again).unwrap();
+        let mut batch = Batch::new();
+        assert_eq!(
+            crate::store::next_counter(&store, "seq", &mut batch).unwrap(),
+            2
+        );
+        let mut damage = Batch::new();
+        damage.put(Space::Meta, b"seq".to_vec(), b"xyz".to_vec());
+        store.apply(damage).unwrap();
+        assert!(matches!(
+            crate::store::next_counter(&store, "seq", &mut Batch::new()),
+            Err(StoreError::Damaged { .. })
+        ));
+    }
+
+    #[test]
     fn spaces_do_not_collide_and_batches_apply_whole() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();

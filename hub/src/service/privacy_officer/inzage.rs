@@ -123,17 +123,13 @@ fn overview(
 }
 
 fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), Status> {
-    let key = format!("inzage-seq/{year}");
-    let current = hub
-        .store
-        .get(Space::Meta, key.as_bytes())
-        .map_err(store_error)?
-        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0);
-    let next = current + 1;
     let mut batch = Batch::new();
-    batch.put(Space::Meta, key.into_bytes(), next.to_be_bytes().to_vec());
+    let next = crate::store::next_counter(
+        hub.store.as_ref(),
+        &format!("inzage-seq/{year}"),
+        &mut batch,
+    )
+    .map_err(store_error)?;
     Ok((format!("I-{year}-{next:04}"), batch))
 }
 
