@@ -1,6 +1,6 @@
 //! The README's demo command, run end to end as a test: `scripts/demo.sh` with the
 //! binaries `cargo test --workspace` built, in a temporary directory, on free loopback
-//! ports. It walks the whole case of DOMAIN.md (melding to afgesloten) with real
+//! ports. It walks a whole Treiteraanpak case (melding to afgesloten) with real
 //! processes, so a change that breaks the story a new user sees fails here.
 
 use std::io::Read;
