@@ -128,8 +128,12 @@ if $taken; then
     fi
   done
   echo "demo: stop what holds the port (a demo left running with --keep stops with Ctrl-C in its terminal)," >&2
-  echo "      or run the demo on other ports: TREITER_DEMO_PORT=${suggestion:-PORT} scripts/demo.sh" \
-    "(uses ${suggestion:-PORT} for the hub and the next port for its admin endpoint)" >&2
+  if [ -n "$suggestion" ]; then
+    echo "      or run the demo on other ports: TREITER_DEMO_PORT=$suggestion scripts/demo.sh" \
+      "(uses $suggestion and $((suggestion + 1)), both free now)" >&2
+  else
+    echo "      or run the demo on other ports: TREITER_DEMO_PORT=PORT scripts/demo.sh (uses PORT and PORT+1)" >&2
+  fi
   exit 1
 fi
 echo "  free"
