@@ -13,7 +13,9 @@
 # Everything it writes goes under demo-run/ (logs in demo-run/logs/). The node agents'
 # SQLite sample databases are built from node-agent/examples/*.sql by
 # `cargo run -p treiter-node-agent --example samples`. CARGO_TARGET_DIR is honoured;
-# TREITER_DEMO_PORT moves the hub (default 7443; the admin port is the next one).
+# TREITER_DEMO_PORT moves the hub (default 7443; the admin port is the next one). Both
+# ports are checked before anything is built or started. When a step fails, the last
+# line says which step it was and where the logs are.
 #
 # For the automated test of the demo (tests/tests/demo.rs): TREITER_DEMO_DIR puts the
 # run directory elsewhere, TREITER_DEMO_BIN names a directory holding the already built
@@ -37,16 +39,21 @@ case "$target" in /*) ;; *) target="$root/$target" ;; esac
 bin=${TREITER_DEMO_BIN:-$target/debug}
 samples=${TREITER_DEMO_SAMPLES:-$root/node-agent/examples}
 hub_port=${TREITER_DEMO_PORT:-7443}
+case "$hub_port" in
+  '' | *[!0-9]*) echo "demo: TREITER_DEMO_PORT=\"$hub_port\" is not a port number; choose one from 1024 to 65534" >&2; exit 2 ;;
+esac
 admin_port=$((hub_port + 1))
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# The step under way and the line of the command that failed in it, for the last line
+# of a failed run.
+current_step="starting"
+failed_line=""
+step() {
+  current_step="$*"
+  failed_line=""
+  printf '\n\033[1m== %s\033[0m\n' "$*"
+}
 say() { printf '%s\n' "$*" | fold -s -w 92 | sed 's/^/   /'; }
-
-if [ -z "${TREITER_DEMO_BIN:-}" ]; then
-  step "Building hub, node-agent, hubctl, certs-dev and the sample databases"
-  cargo build --locked --quiet -p treiter-hub -p treiter-node-agent -p treiter-certs-dev -p treiter-hubctl --bins
-  cargo build --locked --quiet -p treiter-node-agent --example samples
-fi
 
 pids=()
 cleanup() {
@@ -55,10 +62,89 @@ cleanup() {
     wait "${pids[@]}" 2>/dev/null || true
   fi
 }
-trap cleanup EXIT
+finished=false # set once the story has been told: stopping after that is no failure
+on_exit() {
+  local status=$?
+  cleanup
+  if [ "$status" -ne 0 ] && ! $finished; then
+    local what="FAILED" where=""
+    if [ "$status" -eq 130 ] || [ "$status" -eq 143 ]; then what="stopped"; fi
+    if [ -n "$failed_line" ]; then where="scripts/demo.sh line $failed_line, "; fi
+    printf '\ndemo: %s at step "%s" (%sexit status %s); see the messages above and the logs in %s/logs/\n' \
+      "$what" "$current_step" "$where" "$status" "$run" >&2
+  fi
+}
+# set -E: the ERR trap also sees a command failing inside a function. The first failing
+# line of a step is the one the last line names.
+set -E
+trap 'failed_line=${failed_line:-$LINENO}' ERR
+trap on_exit EXIT
 # Ctrl-C or a TERM ends the script through `exit`, so the EXIT trap stops everything.
 trap 'exit 130' INT
 trap 'exit 143' TERM
+mkdir -p "$run/logs"
+
+# Who listens on TCP port $1 (any address), as "NAME (pid N)", if ss or lsof can tell.
+port_holder() {
+  local who=""
+  if command -v ss >/dev/null 2>&1; then
+    who=$(ss -Hltnp "sport = :$1" 2>/dev/null \
+      | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -1)
+  fi
+  if [ -z "$who" ] && command -v lsof >/dev/null 2>&1; then
+    who=$(lsof -nP -iTCP:"$1" -sTCP:LISTEN -Fpc 2>/dev/null \
+      | awk '/^p/ { pid = substr($0, 2) } /^c/ { print substr($0, 2) " (pid " pid ")"; exit }')
+  fi
+  printf '%s' "$who"
+}
+# Whether something listens on TCP port $1: ss sees listeners on any address (which
+# also block 127.0.0.1); without ss, whether a connection to 127.0.0.1 is accepted.
+port_taken() {
+  if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; then
+    return 0
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+step "Checking that ports $hub_port (hub) and $admin_port (its admin endpoint) are free on 127.0.0.1"
+if [ "$hub_port" -lt 1024 ] || [ "$hub_port" -gt 65534 ]; then
+  echo "demo: TREITER_DEMO_PORT=$hub_port is outside 1024-65534 (the admin port is the next one)" >&2
+  exit 2
+fi
+taken=false
+for port in "$hub_port" "$admin_port"; do
+  if port_taken "$port"; then
+    taken=true
+    holder=$(port_holder "$port")
+    echo "demo: port $port is already in use${holder:+, by $holder}" >&2
+  fi
+done
+if $taken; then
+  suggestion=""
+  for candidate in $(seq $((hub_port + 10)) 10 $((hub_port + 200))); do
+    if [ "$candidate" -le 65534 ] && ! port_taken "$candidate" && ! port_taken $((candidate + 1)); then
+      suggestion=$candidate
+      break
+    fi
+  done
+  echo "demo: stop what holds the port (a demo left running with --keep stops with Ctrl-C in its terminal)," >&2
+  if [ -n "$suggestion" ]; then
+    echo "      or run the demo on other ports: TREITER_DEMO_PORT=$suggestion scripts/demo.sh" \
+      "(uses $suggestion and $((suggestion + 1)), both free now)" >&2
+  else
+    echo "      or run the demo on other ports: TREITER_DEMO_PORT=PORT scripts/demo.sh (uses PORT and PORT+1)" >&2
+  fi
+  exit 1
+fi
+echo "  free"
+
+if [ -z "${TREITER_DEMO_BIN:-}" ]; then
+  step "Building hub, node-agent, hubctl, certs-dev and the sample databases"
+  say "The first build compiles a few hundred crates and takes several minutes; later runs" \
+      "take seconds. Cargo shows its progress below."
+  cargo build --locked -p treiter-hub -p treiter-node-agent -p treiter-certs-dev -p treiter-hubctl --bins
+  cargo build --locked -p treiter-node-agent --example samples
+fi
 
 started=$(date +%s)
 
@@ -424,6 +510,7 @@ if $keep; then
   step "Running; press Ctrl-C to stop. Status: ${bin#"$root/"}/hub status --config $shown/hub.toml"
   say "hubctl profiles: $shown/profiles/{im,sdr,stedelijk,politie}.toml, e.g." \
       "HUBCTL_PROFILE=$shown/profiles/sdr.toml ${bin#"$root/"}/hubctl case show $case_id"
+  finished=true
   wait
 else
   step "Demo finished in ${took}s: every partner's agent linked over mutual TLS, and case $case_id went from melding to afgesloten"

@@ -25,7 +25,7 @@
 //! - [`validate`]: vocabulary, completeness and consistency checks; builds the indexed form.
 //! - [`compile`]: the indexed form (bit sets, article ids).
 //! - [`model`]: the validated [`Covenant`] and its [`Party`]s.
-//! - [`request`]: the JSON request and decision (DECISION-JSON.md), with JSON-path errors.
+//! - [`request`]: the JSON request and decision (docs/DECISION-JSON.md), with JSON-path errors.
 //! - [`decide`]: the decision engine.
 //! - [`diff`]: what a new version changes, for whom.
 //! - [`explain`]: a decision in plain words.

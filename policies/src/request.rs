@@ -1,4 +1,4 @@
-//! One share decision as JSON (shared/covenant/DECISION-JSON.md): the request, the
+//! One share decision as JSON (docs/DECISION-JSON.md): the request, the
 //! decision, and reading requests with an error per offending value, each with its
 //! JSON path (`[3].case.phase`).
 

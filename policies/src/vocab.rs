@@ -1,4 +1,4 @@
-//! The fixed vocabulary of the covenant (the `code font` words of COVENANT.md).
+//! The fixed vocabulary of the covenant (the `code font` words of docs/COVENANT.md).
 //!
 //! These words are fixed because the wire protocol, the hub and the agents use them
 //! too; what the covenant *says* about them lives in the encoding. Each word list is an

@@ -1,6 +1,7 @@
 //! Request and decision fixtures (`tests/cases/NAME.request.json` and
-//! `NAME.decision.json`), exactly as DECISION-JSON.md shapes them; other crates' tests
-//! may reuse them. Each expected decision was checked by hand against COVENANT.md.
+//! `NAME.decision.json`), exactly as docs/DECISION-JSON.md shapes them; other crates'
+//! tests may reuse them. Each expected decision was checked by hand against
+//! docs/COVENANT.md.
 
 use std::path::Path;
 

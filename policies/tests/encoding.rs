@@ -1,5 +1,6 @@
 //! The real encoding: it parses, validates without warnings, lists Annex A, and
-//! decides the documented example exactly as DECISION-JSON.md shows.
+//! decides the documented example exactly as docs/DECISION-JSON.md shows, and encodes
+//! exactly the articles and paragraphs of the covenant text in docs/COVENANT.md.
 
 use treiter_policies::{Covenant, DecisionRequest, PartyKind, Requests, TREITERAANPAK_COVENANT};
 
@@ -51,62 +52,81 @@ fn annex_a_is_listed() {
     assert_eq!(c.emergency_hours(), Some(72));
 }
 
-const EXAMPLE: &str = r#"{
-  "at": "2026-11-23T10:00:00Z",
-  "case": {
-    "id": "C-2026-0042",
-    "stadsdeel": "oost",
-    "phase": "aanpak",
-    "escalated": false,
-    "participants": ["00000004000000000005"],
-    "subjects": [
-      { "id": "S1", "role": "dader", "consent": [] },
-      { "id": "S2", "role": "slachtoffer",
-        "consent": ["slachtofferinformatie"] }
-    ],
-    "emergency": {
-      "declared_by": "p-politie-017",
-      "declared_at": "2026-11-22T22:00:00Z",
-      "reason": "dreiging met wapen"
-    }
-  },
-  "source": { "oin": "00000002000000000002", "kind": "politie" },
-  "recipient": {
-    "oin": "00000001000000000001",
-    "kind": "gemeente",
-    "role": "stadsdeelregisseur",
-    "stadsdeel": "oost",
-    "person": "p-gemeente-004"
-  },
-  "subject": "S1",
-  "category": "politie-incidenten",
-  "purpose": "aanpak",
-  "fields": ["datum", "incidentsoort", "samenvatting", "locatie"]
-}"#;
+/// The covenant's text and its decision format, as the repository carries them for
+/// privacy officers to read next to the encoding.
+const COVENANT_TEXT: &str = include_str!("../../docs/COVENANT.md");
+const DECISION_JSON: &str = include_str!("../../docs/DECISION-JSON.md");
 
-const EXAMPLE_DECISION: &str = r#"{
-  "outcome": "permit",
-  "passed": ["datum", "incidentsoort", "locatie", "samenvatting"],
-  "stripped": [],
-  "articles": ["4.2", "6.3"],
-  "obligations": [
-    { "kind": "retention", "article": "9.1" },
-    { "kind": "purpose-binding", "purpose": "aanpak", "article": "3.2" }
-  ],
-  "emergency": false,
-  "notify": [],
-  "covenant_version": 1
-}"#;
+/// The `n`th fenced ```json block of a markdown text.
+fn json_block(markdown: &str, n: usize) -> &str {
+    let mut blocks = markdown.split("```json\n").skip(1);
+    let block = blocks.nth(n).expect("the json block");
+    block.split("```").next().expect("a closed block")
+}
 
 #[test]
 fn the_documented_example_decides_as_documented() {
     let c = covenant();
-    let Ok(Requests::One(r)) = DecisionRequest::parse_json(EXAMPLE) else {
-        panic!("example does not parse")
+    let Ok(Requests::One(r)) = DecisionRequest::parse_json(json_block(DECISION_JSON, 0)) else {
+        panic!("the request of docs/DECISION-JSON.md does not parse")
     };
     let got = serde_json::to_value(c.decide(&r)).unwrap();
-    let want: serde_json::Value = serde_json::from_str(EXAMPLE_DECISION).unwrap();
+    let want: serde_json::Value = serde_json::from_str(json_block(DECISION_JSON, 1)).unwrap();
     assert_eq!(got, want);
+}
+
+/// The articles of the text (`## Article 6 — Data categories`) and their paragraphs
+/// (lines starting `6.3a `), and the same of the encoding (`article 6 "Data
+/// categories", paragraphs 6.1 to 6.10` and each line's `art. 6.3a`): the encoding
+/// encodes exactly the text the repository carries, title by title, paragraph by
+/// paragraph.
+#[test]
+fn the_encoding_encodes_the_articles_and_paragraphs_of_the_covenant_text() {
+    use std::collections::BTreeSet;
+    let is_paragraph = |word: &str| {
+        let (article, rest) = word.split_once('.').unwrap_or(("", ""));
+        !article.is_empty()
+            && article.bytes().all(|b| b.is_ascii_digit())
+            && rest.starts_with(|c: char| c.is_ascii_digit())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    };
+    let mut text_articles = BTreeSet::new();
+    let mut text_paragraphs = BTreeSet::new();
+    let mut in_articles = false;
+    for line in COVENANT_TEXT.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            in_articles = heading.starts_with("Article ");
+            if let Some((number, title)) = heading
+                .strip_prefix("Article ")
+                .and_then(|h| h.split_once(" — "))
+            {
+                text_articles.insert((number.to_owned(), title.to_owned()));
+            }
+            continue;
+        }
+        let first = line.split_whitespace().next().unwrap_or("");
+        if in_articles && is_paragraph(first) {
+            text_paragraphs.insert(first.to_owned());
+        }
+    }
+    let mut encoded_articles = BTreeSet::new();
+    let mut encoded_paragraphs = BTreeSet::new();
+    for line in TREITERAANPAK_COVENANT.lines() {
+        if let Some(rest) = line.strip_prefix("article ") {
+            let (number, rest) = rest.split_once(' ').expect("article number");
+            let title = rest.split('"').nth(1).expect("article title");
+            encoded_articles.insert((number.to_owned(), title.to_owned()));
+        }
+        if let Some(rest) = line.strip_prefix("art. ") {
+            let paragraph = rest.split_whitespace().next().unwrap_or("");
+            encoded_paragraphs.insert(paragraph.to_owned());
+        }
+    }
+    assert_eq!(text_articles.len(), 15, "{text_articles:?}");
+    assert_eq!(encoded_articles, text_articles);
+    assert_eq!(encoded_paragraphs, text_paragraphs);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! - Random JSON and mutated requests never make the request reader panic; every error
 //!   it reports has a well-formed JSON path.
 //! - Random valid-looking requests never make the engine panic, and every decision
-//!   keeps the covenant's invariants ("Outcomes" in COVENANT.md).
+//!   keeps the covenant's invariants ("Outcomes" in docs/COVENANT.md).
 //!
 //! Seeds are random on every run. A failing case is shrunk to a small one, printed, and
 //! saved in `tests/properties.proptest-regressions`, which later runs replay first

@@ -1,6 +1,6 @@
 //! The README's demo command, run end to end as a test: `scripts/demo.sh` with the
 //! binaries `cargo test --workspace` built, in a temporary directory, on free loopback
-//! ports. It walks the whole case of DOMAIN.md (melding to afgesloten) with real
+//! ports. It walks a whole Treiteraanpak case (melding to afgesloten) with real
 //! processes, so a change that breaks the story a new user sees fails here.
 
 use std::io::Read;
@@ -228,4 +228,133 @@ fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
         TcpListener::bind(&listen).is_ok(),
         "the hub still listens on {listen} after the demo ended"
     );
+}
+
+/// Runs `scripts/demo.sh` with `env`, its standard output and error into one file (in
+/// the order written, as a terminal shows them), and returns its exit status and that
+/// text. Only for runs that fail early: stopped after [`LIMIT`] all the same.
+fn run_demo_into_file(env: &[(&str, &std::ffi::OsStr)]) -> (std::process::ExitStatus, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let out_dir = tempfile::tempdir().expect("output dir");
+    let out_path = out_dir.path().join("demo.out");
+    let out = std::fs::File::create(&out_path).expect("output file");
+    let mut command = Command::new("bash");
+    command
+        .arg(root.join("scripts/demo.sh"))
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("clone"))
+        .stderr(out);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("bash scripts/demo.sh");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the demo did not stop within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(&out_path).expect("read the output");
+    (status, text)
+}
+
+/// The last line that is not empty.
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+#[test]
+fn a_taken_port_stops_the_demo_before_it_starts_and_the_last_line_names_the_step_and_logs() {
+    let run = tempfile::tempdir().expect("run dir");
+    // Something else listens on the hub's port.
+    let held = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    // Nothing is built or run before the check: a directory without binaries will do.
+    let no_binaries = tempfile::tempdir().expect("bin dir");
+    let port_text = port.to_string();
+    let (status, out) = run_demo_into_file(&[
+        ("TREITER_DEMO_DIR", run.path().as_os_str()),
+        ("TREITER_DEMO_BIN", no_binaries.path().as_os_str()),
+        ("TREITER_DEMO_PORT", port_text.as_ref()),
+    ]);
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(&format!("demo: port {port} is already in use")),
+        "{out}"
+    );
+    assert!(out.contains("TREITER_DEMO_PORT="), "{out}");
+    // ss (or lsof) names this test process as the holder, where either is installed.
+    let ss = Command::new("ss")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ss {
+        assert!(
+            out.contains(&format!("pid {}", std::process::id())),
+            "the holder is not named:\n{out}"
+        );
+    }
+    let logs = format!("{}/logs/", run.path().display());
+    let last = last_line(&out);
+    assert!(
+        last.starts_with(&format!(
+            "demo: FAILED at step \"Checking that ports {port} (hub) and {} (its admin endpoint) are free",
+            port + 1
+        )),
+        "the last line does not name the step:\n{out}"
+    );
+    assert!(
+        last.ends_with(&logs),
+        "the last line does not name {logs}:\n{out}"
+    );
+    assert!(
+        !run.path().join("pki").exists(),
+        "the demo went on past the port check"
+    );
+    drop(held);
+}
+
+#[test]
+fn a_failing_binary_makes_the_last_line_name_the_step_its_line_and_the_logs() {
+    let run = tempfile::tempdir().expect("run dir");
+    // certs-dev, the first binary the demo runs, fails as `false` does.
+    let bin = tempfile::tempdir().expect("bin dir");
+    let false_path = ["/bin/false", "/usr/bin/false"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .expect("false(1)");
+    std::os::unix::fs::symlink(false_path, bin.path().join("certs-dev")).expect("symlink");
+    let port_text = free_port_pair().to_string();
+    let (status, out) = run_demo_into_file(&[
+        ("TREITER_DEMO_DIR", run.path().as_os_str()),
+        ("TREITER_DEMO_BIN", bin.path().as_os_str()),
+        ("TREITER_DEMO_PORT", port_text.as_ref()),
+    ]);
+    assert!(!status.success(), "{out}");
+    let last = last_line(&out);
+    let logs = format!("{}/logs/", run.path().display());
+    assert!(
+        last.starts_with(&format!(
+            "demo: FAILED at step \"Writing a development PKI to {}/pki (dev only)\" (scripts/demo.sh line ",
+            run.path().display()
+        )),
+        "the last line does not name the step and its line:\n{out}"
+    );
+    assert!(
+        last.ends_with(&logs),
+        "the last line does not name {logs}:\n{out}"
+    );
+    assert!(run.path().join("logs").is_dir(), "no log directory");
 }

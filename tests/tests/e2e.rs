@@ -7,6 +7,7 @@
 //! - `covenant_versions`: proposing and approving covenant versions (article 13), the
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
+//! - `docs`: every file the READMEs, docs/, comments and `--help` texts name exists.
 //! - `cases`: the coordinator API's case rules, with person certificates.
 //! - `inbox`: a completed case file reaches the recipient party's agent inbox, is
 //!   re-delivered until stored, gets its retention term, and is deleted on time.
@@ -29,6 +30,7 @@ mod casefile;
 mod cases;
 mod covenant_versions;
 mod demo;
+mod docs;
 mod hubctl;
 mod hubctl_officer;
 mod inbox;

@@ -65,7 +65,8 @@
 //! which agents are configured with, together with its verifier key
 //! ([`checkpoint::NoteVerifier`]'s text form).
 
-// Data read from disk or the network must never panic the hub (STYLE.md).
+// Data read from disk or the network must never panic the hub: a damaged log is an
+// error to report, not a crash.
 #![cfg_attr(
     not(test),
     deny(

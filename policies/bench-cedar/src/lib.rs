@@ -205,7 +205,7 @@ pub struct Scenario {
     pub id: &'static str,
     /// What the share is, in words.
     pub name: &'static str,
-    /// The request, in the JSON of DECISION-JSON.md.
+    /// The request, in the JSON of docs/DECISION-JSON.md.
     pub json: &'static str,
 }
 

@@ -17,7 +17,9 @@ use treiter_policies::{Covenant, DecisionRequest, Diagnostics, Requests, diff, e
 #[command(
     name = "covenant",
     version,
-    after_help = "Exit status: 0 success; 1 covenant tests failed, or fmt --check found a difference; \
+    after_help = "The covenant's text, which the encoding policies/treiteraanpak.covenant encodes: \
+docs/COVENANT.md; the JSON of requests and decisions: docs/DECISION-JSON.md.\n\n\
+Exit status: 0 success; 1 covenant tests failed, or fmt --check found a difference; \
 2 input error (unreadable file, malformed request or test file); 3 the covenant file is invalid."
 )]
 struct Cli {
@@ -53,7 +55,7 @@ enum Command {
         #[arg(required = true)]
         tests: Vec<PathBuf>,
     },
-    /// Decide requests (JSON, see DECISION-JSON.md): one object or an array, from a file or '-' for stdin.
+    /// Decide requests (JSON, see docs/DECISION-JSON.md): one object or an array, from a file or '-' for stdin.
     ///
     /// Writes one decision per request, as JSON. On any input error nothing is written to
     /// standard output; each error is printed with its JSON path and the exit status is 2.
