@@ -199,11 +199,19 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(error) => {
+                Err(treiter_hub::log::VerifyError::Tampered(finding)) => {
                     eprintln!(
-                        "hub: the decision log in {} does NOT verify: {error}",
+                        "hub: the decision log in {} does NOT verify: {finding}",
                         dir.display()
                     );
+                    eprintln!(
+                        "hub: change or delete nothing in {}; see hub/README.md, \"When the decision log does not verify\"",
+                        dir.display()
+                    );
+                    Ok(ExitCode::from(3))
+                }
+                Err(treiter_hub::log::VerifyError::Storage(error)) => {
+                    eprintln!("hub: cannot verify the decision log: {error}");
                     Ok(ExitCode::from(3))
                 }
             }

@@ -84,8 +84,21 @@ pub enum StartupError {
     #[error("the decision log in {path} cannot be opened: {source}")]
     Log {
         path: std::path::PathBuf,
-        #[source]
         source: crate::log::LogError,
+    },
+    /// The log was cut, zeroed or changed: the hub will not append to it (article 10.2).
+    #[error(
+        "the decision log in {path} does not verify, so the hub will not start: {finding}\n\
+         What to do: change or delete nothing in {path}, and copy the whole directory aside as evidence. \
+         `hub log verify --config <this config>` repeats this finding. Ask the privacy officers to \
+         check the checkpoints the agents witnessed (`hubctl log verify`). If a backup of the log \
+         directory passes `hub log verify` and reaches at least as far as those checkpoints, restore \
+         it; otherwise the parties decide together how to go on (hub/README.md, \"When the decision \
+         log does not verify\")."
+    )]
+    LogTampered {
+        path: std::path::PathBuf,
+        finding: crate::log::Finding,
     },
 }
 
@@ -160,8 +173,18 @@ fn open_log(
         faults: Some(faults),
         ..crate::log::LogOptions::default()
     };
-    let (log, _report) = crate::log::Log::open(&dir, key, options)
-        .map_err(|source| StartupError::Log { path: dir, source })?;
+    // A torn tail that was set aside is logged by the log itself.
+    let (log, _report) =
+        crate::log::Log::open(&dir, key, options).map_err(|source| match source {
+            crate::log::LogError::Tampered(finding) => StartupError::LogTampered {
+                path: dir.clone(),
+                finding,
+            },
+            source => StartupError::Log {
+                path: dir.clone(),
+                source,
+            },
+        })?;
     Ok(log)
 }
 

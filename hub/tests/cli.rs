@@ -323,3 +323,100 @@ fn the_master_key_can_come_from_the_environment() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A hub's decision log with `n` entries (retention deletions: they need no case) and a
+/// checkpoint after all but the last two, written through the library as the hub does.
+fn write_log(dir: &Path, n: u64) -> std::path::PathBuf {
+    use treiter_hub::log::entry::{CaseId, LogTime, RetentionDeletion};
+    use treiter_hub::log::{Entry, Event, Log, LogKey, LogOptions};
+    let key_path = dir.join("data.log.key");
+    let (key, _) =
+        LogKey::load_or_generate(&key_path, treiter_hub::state::LOG_ORIGIN).expect("log key");
+    let log_dir = dir.join("data/log");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (log, _) = Log::open(&log_dir, key, LogOptions::default()).expect("open log");
+        let ended =
+            LogTime::from_datetime(time::macros::datetime!(2024-01-31 12:00 UTC)).expect("time");
+        for i in 0..n {
+            let entry = Entry {
+                time: ended,
+                covenant_version: 1,
+                event: Event::RetentionDeletion(RetentionDeletion {
+                    case: CaseId::parse(&format!("C-2024-{i:04}")).expect("case id"),
+                    case_ended: ended,
+                    article: "9.1".parse().expect("article"),
+                }),
+            };
+            log.append(entry).await.expect("append");
+            if i + 3 == n {
+                log.checkpoint().await.expect("checkpoint");
+            }
+        }
+    });
+    log_dir
+}
+
+#[test]
+fn a_cut_log_is_named_by_log_verify_and_refused_by_serve() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let config = config.to_str().expect("utf-8");
+    let log_dir = write_log(dir.path(), 12);
+    let out = hub(&["log", "verify", "--config", config]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("decision log ok: 12 entries"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Cut the segment at a record boundary: the last 4 entries, 2 of them checkpointed.
+    let segment = log_dir.join(format!("{:020}.seg", 0));
+    let bytes = std::fs::read(&segment).expect("read");
+    let starts = record_starts(&bytes);
+    std::fs::write(&segment, &bytes[..starts[8]]).expect("write");
+
+    let out = hub(&["log", "verify", "--config", config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("does NOT verify: entries 8 to 11 are missing or damaged"),
+        "{stderr}"
+    );
+
+    let out = hub(&["serve", "--config", config]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("does not verify, so the hub will not start: entries 8 to 11"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("What to do: change or delete nothing"),
+        "{stderr}"
+    );
+    // The refusal left the evidence as it was.
+    assert_eq!(std::fs::read(&segment).expect("read").len(), starts[8]);
+}
+
+/// Where each record of a segment starts (the record format of `hub::log`'s module
+/// doc: kind, u32 body length, u64 seq, 32-byte tag, body).
+fn record_starts(segment: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut pos = 16;
+    while let Some(len) = segment.get(pos + 1..pos + 5) {
+        starts.push(pos);
+        let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
+        pos += 45 + len;
+    }
+    // Entries only: checkpoint records (kind 2) are skipped.
+    starts.into_iter().filter(|&p| segment[p] == 1).collect()
+}

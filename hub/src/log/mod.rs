@@ -19,6 +19,8 @@
 //!   canonical encoding.
 //! - [`segment`]: the segment file and record format, and the scan that rebuilds the
 //!   tree.
+//! - [`head`]: the head record, outside the segments: how far the log reached, so a
+//!   cut or zeroed log is never taken for a crash.
 //! - [`store`]: the [`Log`] handle: group commit with `fdatasync`, failing closed,
 //!   recovery of a torn last write, proofs, checkpoints.
 //! - [`verify`]: `hub log verify`, naming the first bad entry.
@@ -26,6 +28,9 @@
 //! # On-disk format (version 1)
 //! A log directory holds:
 //! - `LOCK`: empty; the running log holds an exclusive `flock` on it.
+//! - `HEAD`: the head record ([`head`]): the entries the log held after its last
+//!   durable batch, and the latest signed and cosigned checkpoints, each as size and
+//!   root, authenticated with the record key. Written before the first segment.
 //! - `NNNNNNNNNNNNNNNNNNNN.seg` (20 decimal digits: the index of the segment's first
 //!   entry): the segment files, in order. A new one starts when the current one passes
 //!   64 MiB; all but the last are never written again.
@@ -50,13 +55,17 @@
 //! ([`key`]), so records cannot be altered without that key, and checkpoints — signed,
 //! and held by the witnesses — cannot be altered at all.
 //!
-//! Opening reads every segment (about 1–2 s per million entries), checks every tag,
-//! sequence number and stored checkpoint, and refuses a log that does not verify. A
-//! damaged end of the last segment is taken for a write a crash cut short only if it is
-//! smaller than one batch (4 MiB) and looks like one (the last record runs past the end
-//! of the file, or the tail has a run of zero bytes where pages were lost); it is then
-//! moved aside and cut off. Anything else fails the open: the operator runs
-//! `hub log verify`.
+//! Opening reads the head record and then every segment (about 1–2 s per million
+//! entries), checks every tag, sequence number and stored checkpoint, and refuses a log
+//! that does not verify. A damaged end of the last segment is taken for a write a crash
+//! cut short only where it can be one: it is smaller than one batch (4 MiB), looks like
+//! one (the last record runs past the end of the file, or the tail has a run of zero
+//! bytes where pages were lost), no authentic record (entry or checkpoint) starts after
+//! the damage, and it starts at or beyond what the head record says was acknowledged,
+//! signed or cosigned. It is then moved aside and cut off. A log shorter than the head
+//! record says, or whose root there differs, was cut or rewritten. Anything else fails
+//! the open, and `hub serve` refuses to start: the operator runs `hub log verify`, which
+//! names the first missing or damaged entry, and changes nothing.
 //!
 //! # Keys
 //! The hub's log key is an Ed25519 key in a PKCS#8 file (PEM), mode 0600, outside the
@@ -82,6 +91,7 @@
 pub use treiter_proto::translog::{checkpoint, hash, proof, tree};
 
 pub mod entry;
+pub mod head;
 pub mod key;
 pub mod segment;
 pub mod store;
@@ -93,6 +103,7 @@ pub use checkpoint::{
 };
 pub use entry::{Entry, EntryError, EntryKind, Event};
 pub use hash::Hash;
+pub use head::{Evidence, Head, Reach};
 pub use key::{KeyError, KeySource, LogKey};
 pub use proof::{
     ConsistencyError, InclusionError, ProofError, verify_consistency, verify_inclusion,

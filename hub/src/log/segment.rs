@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::checkpoint::{SignedCheckpoint, open_checkpoint};
 use super::entry::{Entry, MAX_ENTRY_BYTES};
 use super::hash::{Hash, leaf_hash};
+use super::head::{Evidence, Head, Reach};
 use super::key::LogKey;
 use super::store::LogError;
 use super::tree::MerkleTree;
@@ -207,6 +208,28 @@ pub(crate) fn read_record<'a>(
     })
 }
 
+/// Whether an authentic record (entry or checkpoint) starts anywhere in `data` after
+/// `pos`: then the bytes at `pos` were damaged after later records were written, which
+/// no crash does. Cheap: almost every offset fails on its kind byte or length before a
+/// tag is computed.
+fn authentic_record_after(data: &[u8], pos: usize, key: &LogKey) -> bool {
+    (pos + 1..data.len()).any(|p| read_record(data, p, key).is_ok())
+}
+
+/// The finding for a log that ends (or is damaged) at entry `index`, before the size
+/// the head record says it reached.
+fn cut(index: u64, floor: (Reach, Evidence), path: &Path, offset: usize) -> Finding {
+    Finding {
+        index,
+        problem: Problem::Cut {
+            reached: floor.0.size,
+            evidence: floor.1,
+        },
+        segment: Some(path.to_path_buf()),
+        offset: Some(offset as u64),
+    }
+}
+
 fn has_zero_run(data: &[u8], run: usize) -> bool {
     let mut count = 0;
     for &b in data {
@@ -236,10 +259,24 @@ pub(crate) enum Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ScanMode {
     /// Take a damaged end of the last segment for a crash's incomplete write
-    /// ([`TornTail`]) rather than tampering, when it looks like one.
+    /// ([`TornTail`]) rather than tampering, when it can be one (see [`scan`]).
     pub allow_torn_tail: bool,
     /// Decode every entry (verify) rather than only authenticate it (open).
     pub parse_entries: bool,
+    /// What the head record says the log reached ([`Head::floor`]): damage before
+    /// this size is never a torn write, whatever it looks like.
+    pub floor: (Reach, Evidence),
+}
+
+impl ScanMode {
+    /// Opening or verifying a stopped log, against what its head record says.
+    pub fn at_rest(parse_entries: bool, head: Option<&Head>) -> ScanMode {
+        ScanMode {
+            allow_torn_tail: true,
+            parse_entries,
+            floor: head.map_or((Reach::none(), Evidence::Appended), Head::floor),
+        }
+    }
 }
 
 /// A stored checkpoint that verified.
@@ -315,7 +352,9 @@ pub(crate) fn scan(
                 && segment_header(first).starts_with(&data)
                 && is_last
                 && mode.allow_torn_tail;
-            if torn_header {
+            if torn_header && expected < mode.floor.0.size {
+                out.finding = Some(cut(expected, mode.floor, &path, 0));
+            } else if torn_header {
                 out.torn = Some(TornTail {
                     segment: path.clone(),
                     offset: 0,
@@ -362,12 +401,19 @@ pub(crate) fn scan(
             let record = match read_record(&data, pos, key) {
                 Ok(r) => r,
                 Err(problem) => {
+                    // A crash can leave an unfinished write only at the very end, only
+                    // beyond what the head record says was acknowledged or signed, and
+                    // only as a cut record or pages of zeros; nothing written before the
+                    // crash can follow it.
                     let tail = data.get(pos..).unwrap_or_default();
-                    let torn = is_last
+                    let looks_torn = is_last
                         && mode.allow_torn_tail
                         && tail.len() <= MAX_TORN_TAIL
-                        && (problem == RecordProblem::Incomplete || has_zero_run(tail, ZERO_RUN));
-                    if torn {
+                        && (problem == RecordProblem::Incomplete || has_zero_run(tail, ZERO_RUN))
+                        && !authentic_record_after(&data, pos, key);
+                    if looks_torn && index < mode.floor.0.size {
+                        out.finding = Some(cut(index, mode.floor, &path, pos));
+                    } else if looks_torn {
                         out.torn = Some(TornTail {
                             segment: path.clone(),
                             offset: pos as u64,

@@ -37,6 +37,7 @@ use super::checkpoint::{
 };
 use super::entry::{Entry, EntryError, Salt};
 use super::hash::{Hash, leaf_hash};
+use super::head::{self, Head, HeadFile, HeadRead, Reach};
 use super::key::LogKey;
 use super::proof::{self, ProofError};
 use super::segment::{
@@ -44,7 +45,7 @@ use super::segment::{
     RECORD_HEADER_LEN, ScanMode, TornTail, read_record, segment_header, segment_name,
 };
 use super::tree::MerkleTree;
-use super::verify::{Finding, Problem, VerifyError, VerifyReport, verify_with};
+use super::verify::{self, Finding, Problem, VerifyError, VerifyReport, verify_with};
 
 /// Default for [`LogOptions::max_batch_entries`].
 pub const DEFAULT_MAX_BATCH_ENTRIES: usize = 1024;
@@ -125,13 +126,13 @@ impl LogError {
             source: Arc::new(e),
         }
     }
-    fn write(path: &Path, e: std::io::Error) -> LogError {
+    pub(crate) fn write(path: &Path, e: std::io::Error) -> LogError {
         LogError::Write {
             path: path.to_path_buf(),
             source: Arc::new(e),
         }
     }
-    fn sync(path: &Path, e: std::io::Error) -> LogError {
+    pub(crate) fn sync(path: &Path, e: std::io::Error) -> LogError {
         LogError::Sync {
             path: path.to_path_buf(),
             source: Arc::new(e),
@@ -402,18 +403,28 @@ impl Log {
             });
         }
 
+        // The head record before the segments (see `verify_dir`), then the two compared.
+        let head_read = head::read(dir, &key)?;
         let scan = segment::scan(
             dir,
             &key,
             Limit::None,
-            ScanMode {
-                allow_torn_tail: true,
-                parse_entries: false,
-            },
+            ScanMode::at_rest(false, head_read.head()),
         )?;
-        if let Some(finding) = scan.finding {
+        let has_segments = verify::has_segments(dir)?;
+        if let Some(finding) = scan
+            .finding
+            .clone()
+            .or_else(|| verify::check_head(&scan, &head_read, has_segments))
+        {
             return Err(LogError::Tampered(finding));
         }
+        // Written before the first segment, so that no crash leaves segments without it.
+        let (head_now, generation) = match &head_read {
+            HeadRead::Found { head, generation } => (*head, *generation),
+            HeadRead::Missing | HeadRead::Damaged => (Head::empty(), 0),
+        };
+        let mut head_file = HeadFile::open(dir, &key, head_now, generation)?;
         if let Some(torn) = &scan.torn {
             quarantine(dir, torn)?;
             tracing::warn!(
@@ -481,8 +492,16 @@ impl Log {
             rng: ring::rand::SystemRandom::new(),
             _lock: lock,
         });
+        // Bring the head up to what the segments hold (a power loss may have left it
+        // behind), durably, before anything new is appended.
+        let recovered = {
+            let st = read_state(&shared);
+            recovered_head(head_file.head(), &st)
+        };
+        head_file.record(&shared.key, recovered, true)?;
         let (tx, rx) = mpsc::channel();
         let committer = Committer {
+            head: head_file,
             shared: Arc::clone(&shared),
             file: writer_file,
             path: last_path,
@@ -554,6 +573,19 @@ impl Log {
                     size: cp.size,
                     log_size: st.tree.len(),
                 });
+            }
+            // A witness cosigns the same checkpoint again on every relink (Ed25519
+            // signatures are deterministic): store a note only when it adds a signature,
+            // so relinks do not grow the log.
+            if let Some(stored) = st.by_size.get(&cp.size)
+                && stored.checkpoint() == cp
+                && opened
+                    .note
+                    .signatures()
+                    .iter()
+                    .all(|s| stored.signatures().contains(s))
+            {
+                return Ok(stored.clone());
             }
         }
         let (reply, rx) = oneshot::channel();
@@ -694,7 +726,7 @@ impl Log {
             )
         };
         // A running log has no torn tail: everything up to `last_len` was synced.
-        let (report, stored) = verify_with(&shared.dir, &shared.key, &[], limit, false)?;
+        let (report, stored) = verify_with(&shared.dir, &shared.key, limit)?;
         let st = read_state(shared);
         let differs = (0..size.min(stored.len())).find(|&i| stored.leaf(i) != st.tree.leaf(i));
         let problem = match differs {
@@ -725,6 +757,34 @@ impl Log {
             failed_batches: c.failed_batches.load(Ordering::Relaxed),
             max_batch: c.max_batch.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// The head record for a freshly opened log: what its segments hold, the largest
+/// signed and cosigned checkpoints stored in them, and never less than `old` said.
+fn recovered_head(old: Head, st: &State) -> Head {
+    let reach_of = |cp: &SignedCheckpoint| Reach {
+        size: cp.checkpoint().size,
+        root: cp.checkpoint().root,
+    };
+    let larger = |a: Reach, b: Option<Reach>| match b {
+        Some(b) if b.size > a.size => b,
+        _ => a,
+    };
+    // A stored note with more than the log's own signature came back from a witness.
+    let cosigned = st
+        .by_size
+        .values()
+        .rev()
+        .find(|cp| cp.signatures().len() > 1)
+        .map(reach_of);
+    Head {
+        appended: Reach {
+            size: st.tree.len(),
+            root: st.tree.root(),
+        },
+        signed: larger(old.signed, st.latest.as_ref().map(reach_of)),
+        cosigned: larger(old.cosigned, cosigned),
     }
 }
 
@@ -786,9 +846,10 @@ fn create_segment(
     Ok(file)
 }
 
-/// The committer thread's own state: the writable last segment.
+/// The committer thread's own state: the writable last segment and the head record.
 struct Committer {
     shared: Arc<Shared>,
+    head: HeadFile,
     file: File,
     path: PathBuf,
     first_index: u64,
@@ -837,6 +898,10 @@ impl Committer {
                 }
             }
             self.commit(batch);
+        }
+        // A clean stop leaves an exact head record behind.
+        if let Err(error) = self.head.flush() {
+            tracing::error!(%error, "cannot sync the decision log's head record at close");
         }
     }
 
@@ -949,6 +1014,13 @@ impl Committer {
         // The checkpoint after this batch's entries, signed and stored with them.
         let new_size = start + leaves.len() as u64;
         let mut new_latest = latest.clone();
+        // What the head record gains from this batch's checkpoint records.
+        let mut head = self.head.head();
+        head.appended = Reach {
+            size: new_size,
+            root: frontier.root(),
+        };
+        let mut stores_checkpoint = false;
         if !wants_checkpoint.is_empty() {
             let reuse = latest
                 .as_ref()
@@ -972,6 +1044,8 @@ impl Committer {
                         new_size,
                         &cp.to_bytes(),
                     );
+                    head.signed = head.appended;
+                    stores_checkpoint = true;
                 }),
             };
             match signed {
@@ -992,6 +1066,13 @@ impl Committer {
         for (note, reply) in notes {
             let size = note.checkpoint().size;
             segment::encode_record(&mut buf, key, KIND_CHECKPOINT, size, &note.to_bytes());
+            stores_checkpoint = true;
+            if size >= head.cosigned.size {
+                head.cosigned = Reach {
+                    size,
+                    root: note.checkpoint().root,
+                };
+            }
             let stored = match &mut new_latest {
                 Some(l) if l.checkpoint().size == size => {
                     let _ = l.merge(&note);
@@ -1006,7 +1087,9 @@ impl Committer {
             replies.push(Reply::StoreNote(reply, stored));
         }
         if buf.is_empty() {
-            // Only reused checkpoints: nothing to write.
+            // Only reused checkpoints: nothing to write, unless the head record still
+            // lacks them (its last write failed).
+            let replies = self.record_head(head, self.head.is_stale(), replies);
             self.settle(replies, new_latest, leaves, locations);
             return;
         }
@@ -1038,7 +1121,29 @@ impl Committer {
         shared.counters.batches.fetch_add(1, Ordering::Relaxed);
         shared.counters.appended.fetch_add(n, Ordering::Relaxed);
         shared.counters.max_batch.fetch_max(n, Ordering::Relaxed);
+        // The batch is durable; now the head record says so. A checkpoint is handed out
+        // only once the head record covering it is durable too.
+        let replies = self.record_head(head, stores_checkpoint || self.head.is_stale(), replies);
         self.settle(replies, new_latest, leaves, locations);
+    }
+
+    /// Writes `head` to the head record (synced when `durable`). If that fails, the
+    /// batch's entries stay appended (they are durable in the segment, and the head
+    /// record claiming less is safe), but its checkpoints are not handed out: their
+    /// callers get the error, and the next batch writes the head record again.
+    fn record_head(&mut self, head: Head, durable: bool, replies: Vec<Reply>) -> Vec<Reply> {
+        let Err(e) = self.head.record(&self.shared.key, head, durable) else {
+            return replies;
+        };
+        tracing::error!(error = %e, "cannot write the decision log's head record; checkpoints wait until it is written");
+        let mut kept = Vec::with_capacity(replies.len());
+        for r in replies {
+            match r {
+                Reply::Append(..) => kept.push(r),
+                Reply::Checkpoint(_) | Reply::StoreNote(..) => r.fail(&e),
+            }
+        }
+        kept
     }
 
     /// Publishes a durable batch and answers its callers.

@@ -588,7 +588,10 @@ async fn a_rewrite_with_the_record_key_is_caught_by_the_checkpoints() {
         }
         std::fs::write(stripped.path().join(p.file_name().unwrap()), kept).unwrap();
     }
-    verify_dir(stripped.path(), &key.key(), &[]).unwrap();
+    // Without the head record, that is noticed too...
+    let f = tampered(verify_dir(stripped.path(), &key.key(), &[]));
+    assert_eq!((f.index, f.problem.clone()), (30, Problem::HeadMissing));
+    // ... and a witness's checkpoint names where the rewrite can start.
     let held = cps[3].to_bytes(); // size 20
     let f = tampered(verify_dir(stripped.path(), &key.key(), &[held]));
     assert_eq!(
@@ -599,6 +602,24 @@ async fn a_rewrite_with_the_record_key_is_caught_by_the_checkpoints() {
                 checkpoint_size: 20
             }
         )
+    );
+    // With the head record kept, its root catches the rewrite by itself.
+    std::fs::copy(
+        dir.path().join(head::HEAD_FILE),
+        stripped.path().join(head::HEAD_FILE),
+    )
+    .unwrap();
+    let f = tampered(verify_dir(stripped.path(), &key.key(), &[]));
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (
+            0,
+            Problem::HeadMismatch {
+                size: 30,
+                evidence: Evidence::Appended
+            }
+        ),
+        "{f}"
     );
 }
 
@@ -649,8 +670,20 @@ async fn entries_cut_from_the_end_are_caught_by_a_held_checkpoint() {
     // Cut the file after entry 21 (its checkpoints of 25 and 30 go with it).
     let (path, _, end) = entry_record(dir.path(), &key, 21);
     edit(&path, |d| d.truncate(end));
-    let report = verify_dir(dir.path(), &key.key(), &[]).unwrap();
-    assert_eq!(report.entries, 22);
+    // The head record alone catches it...
+    let f = tampered(verify_dir(dir.path(), &key.key(), &[]));
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (
+            22,
+            Problem::Cut {
+                reached: 30,
+                evidence: Evidence::Signed
+            }
+        )
+    );
+    // ... and so does a checkpoint a witness holds, without it.
+    std::fs::remove_file(dir.path().join(head::HEAD_FILE)).unwrap();
     let held = cps.last().unwrap().to_bytes();
     let f = tampered(verify_dir(dir.path(), &key.key(), &[held]));
     assert_eq!(
@@ -1138,4 +1171,396 @@ async fn every_checkpoint_can_be_found_by_size_also_after_reopening() {
     log.append(sample(12)).await.unwrap();
     let newer = log.checkpoint().await.unwrap();
     assert_eq!(log.checkpoint_of_size(13), Some(newer));
+}
+
+// --- the head record: a cut or zeroed log is never a crash's torn tail -------------
+//
+// The shape of a stopped demo run: 42 entries, a checkpoint after every 5 (the last
+// of size 40), entries 40 and 41 acknowledged but not yet in a checkpoint.
+
+const DEMO_ENTRIES: u64 = 42;
+
+/// Both `verify_dir` and `Log::open` refuse the log, naming `index` and `problem`.
+fn refused_at(dir: &Path, key: &TestKey, index: u64, problem: Problem) -> Finding {
+    let listing = || {
+        let mut files: Vec<(String, u64)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, e.metadata().unwrap().len())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = listing();
+    let f = tampered(verify_dir(dir, &key.key(), &[]));
+    assert_eq!(
+        (f.index, f.problem.clone()),
+        (index, problem.clone()),
+        "{f}"
+    );
+    match Log::open(dir, key.key(), LogOptions::default()) {
+        Err(LogError::Tampered(g)) => {
+            assert_eq!((g.index, g.problem.clone()), (index, problem), "{g}")
+        }
+        Err(other) => panic!("open failed otherwise: {other}"),
+        Ok((_, report)) => panic!("a tampered log was opened: {report:?}"),
+    }
+    // Nothing was moved aside, cut off or rewritten: the evidence stays as found.
+    assert_eq!(listing(), before);
+    f
+}
+
+#[tokio::test]
+async fn zero_bytes_inside_an_early_entry_are_tampering_not_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    let (path, start, end) = entry_record(dir.path(), &key, 5);
+    let before = std::fs::metadata(&path).unwrap().len();
+    edit(&path, |d| d[start + 60..start + 124].fill(0));
+    assert!(end > start + 124);
+    let f = refused_at(dir.path(), &key, 5, Problem::Changed);
+    assert_eq!(f.offset, Some(start as u64));
+    assert!(f.to_string().starts_with("entry 5 was changed"), "{f}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn zero_bytes_inside_the_last_entry_are_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    let (path, start, _) = entry_record(dir.path(), &key, 41);
+    edit(&path, |d| d[start + 60..start + 124].fill(0));
+    let f = refused_at(
+        dir.path(),
+        &key,
+        41,
+        Problem::Cut {
+            reached: 42,
+            evidence: Evidence::Appended,
+        },
+    );
+    assert!(
+        f.to_string().starts_with(
+            "entries 41 to 41 are missing or damaged: the hub had appended and acknowledged 42 entries"
+        ),
+        "{f}"
+    );
+}
+
+#[tokio::test]
+async fn zero_bytes_from_a_late_entry_to_the_end_are_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    let (path, start, _) = entry_record(dir.path(), &key, 33);
+    edit(&path, |d| d[start..].fill(0));
+    refused_at(
+        dir.path(),
+        &key,
+        33,
+        Problem::Cut {
+            reached: 42,
+            evidence: Evidence::Appended,
+        },
+    );
+}
+
+#[tokio::test]
+async fn a_cut_at_a_record_boundary_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    let (path, start, _) = entry_record(dir.path(), &key, 38);
+    edit(&path, |d| d.truncate(start));
+    let f = refused_at(
+        dir.path(),
+        &key,
+        38,
+        Problem::Cut {
+            reached: 42,
+            evidence: Evidence::Appended,
+        },
+    );
+    assert!(
+        f.to_string().contains("entries 38 to 41 are missing"),
+        "{f}"
+    );
+}
+
+#[tokio::test]
+async fn a_cut_inside_the_last_checkpointed_entry_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    // The last entry, 39, is covered by the checkpoint of size 40 stored after it.
+    build(dir.path(), &key, 40).await;
+    let (path, start, end) = entry_record(dir.path(), &key, 39);
+    edit(&path, |d| d.truncate((start + end) / 2));
+    let f = refused_at(
+        dir.path(),
+        &key,
+        39,
+        Problem::Cut {
+            reached: 40,
+            evidence: Evidence::Signed,
+        },
+    );
+    assert!(
+        f.to_string()
+            .contains("a checkpoint the hub signed covers 40 entries"),
+        "{f}"
+    );
+}
+
+#[tokio::test]
+async fn a_cut_below_a_cosigned_checkpoint_names_the_witness_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let witness = signer("agent.politie.example/witness");
+    {
+        let (log, _) = open(dir.path(), &key);
+        for i in 0..DEMO_ENTRIES {
+            log.append(sample(i)).await.unwrap();
+        }
+        let cp = log.checkpoint().await.unwrap();
+        let opened = open_checkpoint(ORIGIN, &[log.verifier()], &cp.to_bytes()).unwrap();
+        let cosigned = witness_checkpoint(None, &opened, &[], &witness).unwrap();
+        log.add_cosignatures(&cosigned.to_bytes(), &[witness.verifier().clone()])
+            .await
+            .unwrap();
+    }
+    let (path, start, _) = entry_record(dir.path(), &key, 30);
+    edit(&path, |d| d.truncate(start));
+    let f = refused_at(
+        dir.path(),
+        &key,
+        30,
+        Problem::Cut {
+            reached: 42,
+            evidence: Evidence::Cosigned,
+        },
+    );
+    assert!(
+        f.to_string()
+            .contains("a checkpoint a witness cosigned covers 42 entries"),
+        "{f}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_damaged_head_record_beside_a_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 12).await;
+    let head_path = dir.path().join(head::HEAD_FILE);
+    let saved = std::fs::read(&head_path).unwrap();
+    std::fs::remove_file(&head_path).unwrap();
+    refused_at(dir.path(), &key, 12, Problem::HeadMissing);
+    let mut damaged = saved.clone();
+    damaged[30] ^= 1;
+    damaged[512 + 30] ^= 1;
+    std::fs::write(&head_path, &damaged).unwrap();
+    refused_at(dir.path(), &key, 12, Problem::HeadDamaged);
+    // Put back, the log opens again.
+    std::fs::write(&head_path, &saved).unwrap();
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 12);
+    log.verify().unwrap();
+}
+
+/// Writes `records` to the end of the last segment, as an unsynced batch that a crash
+/// cut short leaves them.
+fn append_raw(dir: &Path, bytes: &[u8]) -> (PathBuf, u64) {
+    let (_, path) = list_segments(dir).unwrap().pop().unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    edit(&path, |d| d.extend_from_slice(bytes));
+    (path, len)
+}
+
+fn entry_bytes(key: &TestKey, range: std::ops::Range<u64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in range {
+        encode_record(
+            &mut out,
+            &key.key(),
+            KIND_ENTRY,
+            i,
+            &sample(i).to_canonical(&SALT).unwrap(),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_crash_during_an_unacknowledged_batch_still_recovers_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    // A batch of three entries: two written whole, the third cut in the middle; none
+    // acknowledged, so the head record still says 42.
+    let mut batch = entry_bytes(&key, 42..45);
+    let whole = entry_bytes(&key, 42..44).len();
+    batch.truncate(whole + 30);
+    let (path, len) = append_raw(dir.path(), &batch);
+    let report = verify_dir(dir.path(), &key.key(), &[]).unwrap();
+    assert_eq!(report.torn_tail.as_ref().map(|t| t.next_index), Some(44));
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 44);
+    assert_eq!(
+        report.torn_tail.map(|t| (t.offset, t.bytes)),
+        Some((len + whole as u64, 30))
+    );
+    assert_eq!(log.append(sample(44)).await.unwrap(), 44);
+    log.verify().unwrap();
+    drop(log);
+    // The head record now covers the recovered entries: cutting them is caught.
+    let (_, start, _) = entry_record(dir.path(), &key, 43);
+    edit(&path, |d| d.truncate(start));
+    refused_at(
+        dir.path(),
+        &key,
+        43,
+        Problem::Cut {
+            reached: 45,
+            evidence: Evidence::Appended,
+        },
+    );
+}
+
+#[tokio::test]
+async fn lost_pages_of_an_unacknowledged_batch_still_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    // The whole batch written, but a page of its first record came back as zeros and
+    // the rest never reached the disk (zeros to the end of the file).
+    let mut batch = entry_bytes(&key, 42..44);
+    batch[100..].fill(0);
+    append_raw(dir.path(), &batch);
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.torn_tail.map(|t| t.next_index), Some(42));
+    assert_eq!(log.tree_size(), 42);
+}
+
+#[tokio::test]
+async fn an_authentic_record_after_damaged_bytes_is_never_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, DEMO_ENTRIES).await;
+    // Beyond the head record, but the damaged record is followed by an intact one: a
+    // crash does not write after the bytes it lost.
+    let mut batch = entry_bytes(&key, 42..44);
+    batch[60..124].fill(0);
+    let (_, len) = append_raw(dir.path(), &batch);
+    let f = refused_at(dir.path(), &key, 42, Problem::Changed);
+    assert_eq!(f.offset, Some(len));
+}
+
+#[tokio::test]
+async fn a_crash_while_writing_the_last_checkpoint_record_still_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 40).await;
+    let head_path = dir.path().join(head::HEAD_FILE);
+    let head_before = std::fs::read(&head_path).unwrap();
+    let (path, cp_start) = {
+        let (log, _) = open(dir.path(), &key);
+        log.append(sample(40)).await.unwrap();
+        log.append(sample(41)).await.unwrap();
+        let (path, len) = {
+            let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
+            let len = std::fs::metadata(&path).unwrap().len();
+            (path, len)
+        };
+        log.checkpoint().await.unwrap();
+        (path, len)
+    };
+    // The checkpoint record cut in half, and the head record as it was before (the
+    // crash came before the batch's sync, so the head was never written).
+    let cp_end = std::fs::metadata(&path).unwrap().len();
+    edit(&path, |d| d.truncate(((cp_start + cp_end) / 2) as usize));
+    std::fs::write(&head_path, &head_before).unwrap();
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 42);
+    assert_eq!(report.torn_tail.map(|t| t.offset), Some(cp_start));
+    assert_eq!(log.latest_checkpoint().unwrap().checkpoint().size, 40);
+    // Signed again, stored whole this time.
+    assert_eq!(log.checkpoint().await.unwrap().checkpoint().size, 42);
+    log.verify().unwrap();
+}
+
+#[tokio::test]
+async fn a_head_record_behind_after_a_power_loss_is_brought_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    build(dir.path(), &key, 10).await;
+    let head_path = dir.path().join(head::HEAD_FILE);
+    let old = std::fs::read(&head_path).unwrap();
+    {
+        let (log, _) = open(dir.path(), &key);
+        for i in 10..20 {
+            log.append(sample(i)).await.unwrap();
+        }
+    }
+    // The head record's last writes were lost: it says 10, the segment holds 20.
+    std::fs::write(&head_path, &old).unwrap();
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!((report.entries, report.torn_tail), (20, None));
+    drop(log);
+    // Opening recorded 20 again, durably: a cut below 20 is caught.
+    let (path, start, _) = entry_record(dir.path(), &key, 15);
+    edit(&path, |d| d.truncate(start));
+    refused_at(
+        dir.path(),
+        &key,
+        15,
+        Problem::Cut {
+            reached: 20,
+            evidence: Evidence::Appended,
+        },
+    );
+}
+
+#[tokio::test]
+async fn the_same_cosignature_again_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let witness = signer("agent.politie.example/witness");
+    let (log, _) = open(dir.path(), &key);
+    for i in 0..5 {
+        log.append(sample(i)).await.unwrap();
+    }
+    let cp = log.checkpoint().await.unwrap();
+    let opened = open_checkpoint(ORIGIN, &[log.verifier()], &cp.to_bytes()).unwrap();
+    let cosigned = witness_checkpoint(None, &opened, &[], &witness).unwrap();
+    let verifiers = [witness.verifier().clone()];
+    log.add_cosignatures(&cosigned.to_bytes(), &verifiers)
+        .await
+        .unwrap();
+    let (_, path) = list_segments(dir.path()).unwrap().pop().unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    // What every relink of the agent does: the same checkpoint, cosigned again, and a
+    // checkpoint asked for while the tree has not grown.
+    for _ in 0..3 {
+        let again = log
+            .add_cosignatures(&cosigned.to_bytes(), &verifiers)
+            .await
+            .unwrap();
+        assert!(again.is_signed_by(witness.verifier()));
+        assert_eq!(log.checkpoint().await.unwrap().checkpoint().size, 5);
+    }
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    // A second witness's signature is new: it is stored.
+    let other = signer("agent.om.example/witness");
+    let second = witness_checkpoint(None, &opened, &[], &other).unwrap();
+    let stored = log
+        .add_cosignatures(&second.to_bytes(), &[other.verifier().clone()])
+        .await
+        .unwrap();
+    assert!(stored.is_signed_by(other.verifier()) && stored.is_signed_by(witness.verifier()));
+    assert!(std::fs::metadata(&path).unwrap().len() > len);
 }

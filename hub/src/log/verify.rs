@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 
 use super::checkpoint::open_checkpoint;
 use super::hash::Hash;
+use super::head::{self, Evidence, HEAD_FILE, HeadRead};
 use super::key::LogKey;
-use super::segment::{Limit, ScanMode, TornTail, scan};
+use super::segment::{Limit, Scan, ScanMode, TornTail, scan};
 use super::store::LogError;
 use super::tree::MerkleTree;
 
@@ -53,6 +54,17 @@ pub enum Problem {
     DiffersFromAppended,
     /// A running log: entries it appended are no longer stored.
     MissingSinceAppended { appended: u64 },
+    /// The log ends, or is damaged, at this entry, but the head record says it reached
+    /// `reached` entries ([`super::head`]): entries were cut or zeroed.
+    Cut { reached: u64, evidence: Evidence },
+    /// The recomputed root at `size` differs from the one the head record keeps: one of
+    /// the entries from this index on was rewritten by someone holding the record key.
+    HeadMismatch { size: u64, evidence: Evidence },
+    /// The head record is missing beside a non-empty log (it is written before the
+    /// first segment, so no crash removes it).
+    HeadMissing,
+    /// Neither slot of the head record authenticates.
+    HeadDamaged,
 }
 
 /// The first bad position in the log.
@@ -113,6 +125,24 @@ impl std::fmt::Display for Finding {
                 "entries {k} to {} were removed: this hub appended {appended}",
                 appended.saturating_sub(1)
             )?,
+            Problem::Cut { reached, evidence } => write!(
+                f,
+                "entries {k} to {} are missing or damaged: {evidence} {reached} entries (the log's head record), but the stored log ends or is damaged at entry {k}",
+                reached.saturating_sub(1)
+            )?,
+            Problem::HeadMismatch { size, evidence } => write!(
+                f,
+                "the entries from {k} up to {} do not match the root at which {evidence} {size} entries (the log's head record): one of them, at or after entry {k}, was rewritten by someone holding the record key",
+                size.saturating_sub(1)
+            )?,
+            Problem::HeadMissing => write!(
+                f,
+                "the log's head record ({HEAD_FILE}) is missing beside a log of {k} entries: it was removed, so entries cut from the end could not be seen"
+            )?,
+            Problem::HeadDamaged => write!(
+                f,
+                "the log's head record ({HEAD_FILE}) does not authenticate (the log holds {k} entries): it was changed or written with another key"
+            )?,
         }
         if let Some(seg) = &self.segment {
             write!(f, " ({}", seg.display())?;
@@ -160,25 +190,90 @@ pub fn verify_dir(
     key: &LogKey,
     extra_checkpoints: &[Vec<u8>],
 ) -> Result<VerifyReport, VerifyError> {
-    verify_with(dir, key, extra_checkpoints, Limit::None, true).map(|(report, _)| report)
+    // The head record first: a running hub writes it only after the segment bytes it
+    // describes, so the segments read next hold at least what it says.
+    let head = head::read(dir, key)?;
+    let mode = ScanMode::at_rest(true, head.head());
+    let scan = scan(dir, key, Limit::None, mode)?;
+    let head_finding = check_head(&scan, &head, has_segments(dir)?);
+    verify_scan(key, scan, head_finding, extra_checkpoints).map(|(report, _)| report)
 }
 
+/// Whether `dir` holds any segment file.
+pub(crate) fn has_segments(dir: &Path) -> Result<bool, LogError> {
+    Ok(!super::segment::list_segments(dir)?.is_empty())
+}
+
+/// What the head record says against what the scan found: the first entry the stored
+/// log lacks or does not match. `None` when they agree (or the scan already stopped at
+/// a problem, which comes first).
+pub(crate) fn check_head(scan: &Scan, head: &HeadRead, has_segments: bool) -> Option<Finding> {
+    if scan.finding.is_some() {
+        return None;
+    }
+    let stored = scan.tree.len();
+    let at = |index, problem| Finding {
+        index,
+        problem,
+        segment: None,
+        offset: None,
+    };
+    let head = match head {
+        HeadRead::Found { head, .. } => head,
+        HeadRead::Missing if has_segments => return Some(at(stored, Problem::HeadMissing)),
+        HeadRead::Missing => return None,
+        HeadRead::Damaged => return Some(at(stored, Problem::HeadDamaged)),
+    };
+    let (floor, evidence) = head.floor();
+    if floor.size > stored {
+        return Some(at(
+            stored,
+            Problem::Cut {
+                reached: floor.size,
+                evidence,
+            },
+        ));
+    }
+    [
+        (head.appended, Evidence::Appended),
+        (head.signed, Evidence::Signed),
+        (head.cosigned, Evidence::Cosigned),
+    ]
+    .into_iter()
+    .filter(|(reach, _)| scan.tree.root_at(reach.size).ok() != Some(reach.root))
+    .map(|(reach, evidence)| {
+        at(
+            scan.good_size_below(reach.size),
+            Problem::HeadMismatch {
+                size: reach.size,
+                evidence,
+            },
+        )
+    })
+    .min_by_key(|f| f.index)
+}
+
+/// A running log's stored state, up to what it committed (no head record: the running
+/// log compares with what it appended itself, which is stronger).
 pub(crate) fn verify_with(
     dir: &Path,
     key: &LogKey,
-    extra_checkpoints: &[Vec<u8>],
     limit: Limit,
-    allow_torn_tail: bool,
 ) -> Result<(VerifyReport, MerkleTree), VerifyError> {
-    let scan = scan(
-        dir,
-        key,
-        limit,
-        ScanMode {
-            allow_torn_tail,
-            parse_entries: true,
-        },
-    )?;
+    let mode = ScanMode {
+        allow_torn_tail: false,
+        ..ScanMode::at_rest(true, None)
+    };
+    let scan = scan(dir, key, limit, mode)?;
+    verify_scan(key, scan, None, &[])
+}
+
+fn verify_scan(
+    key: &LogKey,
+    scan: Scan,
+    head_finding: Option<Finding>,
+    extra_checkpoints: &[Vec<u8>],
+) -> Result<(VerifyReport, MerkleTree), VerifyError> {
     let mut first: Option<Finding> = scan.finding.clone();
     let mut checkpoints = scan.checkpoints.len();
     let mut covered = scan.checkpoints.iter().map(|c| c.size).max().unwrap_or(0);
@@ -225,6 +320,13 @@ pub(crate) fn verify_with(
         {
             first = Some(f);
         }
+    }
+    // After the supplied checkpoints: at the same index, a checkpoint a party holds is
+    // the stronger evidence to name.
+    if let Some(f) = head_finding
+        && first.as_ref().is_none_or(|g| f.index < g.index)
+    {
+        first = Some(f);
     }
     if let Some(f) = first {
         return Err(VerifyError::Tampered(f));
