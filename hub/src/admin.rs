@@ -1,9 +1,13 @@
 //! The admin endpoint for the hub's operator: plain HTTP, meant for loopback only.
 //!
-//! - `GET /healthz`: `ok` while the hub serves.
+//! - `GET /healthz`: `200 ok` while the hub serves and every witness agrees with its
+//!   log; `503` with one `degraded: witness alert: …` line per party whose agent
+//!   refused a checkpoint of the log (article 10.2, [`crate::witness_alerts`]): who
+//!   refused which checkpoint and why.
 //! - `GET /status`: JSON with the hub and covenant version, every party's agent link
-//!   state, and refusal counts by reason. It holds no personal data: party names and
-//!   OINs are organisation identifiers.
+//!   state, refusal counts by reason, the open witness alerts and the witness refusals
+//!   since start by reason. It holds no personal data: party names and OINs are
+//!   organisation identifiers, and the agents' texts are escaped and bounded.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -11,6 +15,7 @@ use std::time::SystemTime;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -25,6 +30,37 @@ pub struct StatusDocument {
     pub agents: Vec<AgentStatus>,
     /// Refusals since start, by reason word.
     pub refusals: std::collections::BTreeMap<String, u64>,
+    /// The open witness alerts (article 10.2), one per party, in OIN order. (Defaults
+    /// keep `hub status` working against a hub from before them.)
+    #[serde(default)]
+    pub witness_alerts: Vec<WitnessAlertStatus>,
+    /// Checkpoints refused by the agents since start, by reason word.
+    #[serde(default)]
+    pub witness_refusals: std::collections::BTreeMap<String, u64>,
+}
+
+/// A party's open witness alert in `/status`: its agent refused a checkpoint of the
+/// hub's log (see [`crate::witness_alerts::WitnessAlert`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WitnessAlertStatus {
+    pub oin: String,
+    /// The party's name; empty when it is no longer listed in the covenant.
+    pub name: String,
+    /// The tree size of the refused checkpoint (0: the agent could not read it).
+    pub tree_size: u64,
+    /// The size the hub's consistency proof started from.
+    pub from_tree_size: u64,
+    /// The size of the checkpoint the agent holds.
+    pub held_tree_size: u64,
+    /// The reason word.
+    pub reason: String,
+    /// The agent's explanation, escaped and at most 300 characters.
+    pub detail: String,
+    /// Seconds since the Unix epoch of the first and the latest refusal.
+    pub first_refused_unix: u64,
+    pub last_refused_unix: u64,
+    /// Refusals since the alert opened.
+    pub refusals: u64,
 }
 
 /// One party's agent in `/status`.
@@ -79,11 +115,55 @@ pub fn status_document(hub: &Hub) -> StatusDocument {
             .into_iter()
             .map(|(reason, count)| (reason.as_str().to_owned(), count))
             .collect(),
+        witness_alerts: hub
+            .witnesses
+            .alerts
+            .open()
+            .into_iter()
+            .map(|a| WitnessAlertStatus {
+                name: party_name(hub, &a.oin).unwrap_or_default(),
+                oin: a.oin,
+                tree_size: a.tree_size,
+                from_tree_size: a.from_tree_size,
+                held_tree_size: a.held_tree_size,
+                reason: a.reason,
+                detail: a.detail,
+                first_refused_unix: a.first_refused_unix,
+                last_refused_unix: a.last_refused_unix,
+                refusals: a.refusals,
+            })
+            .collect(),
+        witness_refusals: hub.witnesses.alerts.counts(),
     }
+}
+
+/// The name of the party with this OIN, if the covenant lists it.
+fn party_name(hub: &Hub, oin: &str) -> Option<String> {
+    let oin = crate::identity::Oin::parse(oin).ok()?;
+    hub.parties.get(&oin).ok().map(|p| p.name.clone())
 }
 
 async fn status(State(hub): State<Arc<Hub>>) -> Json<StatusDocument> {
     Json(status_document(&hub))
+}
+
+/// `/healthz`: the hub serves; degraded while a witness alert is open.
+pub fn health(hub: &Hub) -> (StatusCode, String) {
+    let alerts = hub.witnesses.alerts.open();
+    if alerts.is_empty() {
+        return (StatusCode::OK, "ok\n".to_owned());
+    }
+    let mut text = String::new();
+    for alert in &alerts {
+        text.push_str("degraded: witness alert: ");
+        text.push_str(&alert.describe(party_name(hub, &alert.oin).as_deref()));
+        text.push('\n');
+    }
+    (StatusCode::SERVICE_UNAVAILABLE, text)
+}
+
+async fn healthz(State(hub): State<Arc<Hub>>) -> (StatusCode, String) {
+    health(&hub)
 }
 
 /// Serves the admin endpoint on `listener` until `shutdown` completes.
@@ -93,7 +173,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/status", get(status))
         .with_state(hub);
     axum::serve(listener, app)

@@ -31,6 +31,8 @@
 //! - [`seal`]: encryption at rest: the master key, per-case keys in a separate key
 //!   store, and the sealing store wrapper (articles 12.2, 9).
 //! - [`retention`]: the retention sweeper: deleting cases whose time is up (article 9).
+//! - [`witnesses`]: the agents as witnesses of the log's checkpoints (article 10.2);
+//!   [`witness_alerts`]: the parties' open alerts after a witness refused a checkpoint.
 //! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`) and its client.
 //! - [`log`]: the tamper-evident decision log: Merkle tree, proofs, signed checkpoints,
 //!   durable segment files with group commit, verification.
@@ -59,4 +61,5 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod witness_alerts;
 pub mod witnesses;

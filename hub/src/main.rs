@@ -296,6 +296,7 @@ fn print_status(status: &admin::StatusDocument) {
             agent.oin, agent.name, agent.kind, state, version, expires
         );
     }
+    print_witness_alerts(status);
     if !status.refusals.is_empty() {
         println!();
         println!("refused since start:");
@@ -303,6 +304,56 @@ fn print_status(status: &admin::StatusDocument) {
             println!("  {reason:<36} {count}");
         }
     }
+}
+
+/// The open witness alerts (article 10.2) and the witness refusals since start, after
+/// the agent table. The agents' texts were escaped by the hub; escaped again here in
+/// case the document came from elsewhere.
+fn print_witness_alerts(status: &admin::StatusDocument) {
+    use treiter_proto::translog::refusal::{MAX_DETAIL_CHARS, bound_text};
+    if !status.witness_alerts.is_empty() {
+        println!();
+        println!(
+            "WITNESS ALERTS (article 10.2): a partner's agent refused the hub's log checkpoint; run `hub log verify` and tell the privacy officers"
+        );
+        for alert in &status.witness_alerts {
+            let who = if alert.name.is_empty() {
+                alert.oin.clone()
+            } else {
+                format!("{} ({})", alert.name, alert.oin)
+            };
+            println!(
+                "  {}: size {} (proof from {}, holding {}): {}, {} refusal(s), last at {}: {}",
+                bound_text(&who, 100),
+                alert.tree_size,
+                alert.from_tree_size,
+                alert.held_tree_size,
+                bound_text(&alert.reason, 40),
+                alert.refusals,
+                timestamp_text(alert.last_refused_unix),
+                bound_text(&alert.detail, MAX_DETAIL_CHARS),
+            );
+        }
+    }
+    if !status.witness_refusals.is_empty() {
+        println!();
+        println!("checkpoints refused by witnesses since start:");
+        for (reason, count) in &status.witness_refusals {
+            println!("  {:<36} {count}", bound_text(reason, 40));
+        }
+    }
+}
+
+/// A moment as RFC 3339 UTC (unambiguous whatever the reader's zone).
+fn timestamp_text(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 /// A certificate's expiry as a UTC date, flagged when it is within the 30 days in which

@@ -258,6 +258,8 @@ impl Hub {
         let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
         let cases = CaseRegistry::new(store.clone(), case_policy(&covenant, &config.covenant)?);
         let (shutdown, _) = watch::channel(false);
+        // With the open witness alerts of the last run (article 10.2).
+        let witnesses = crate::witnesses::Witnesses::load(store.as_ref())?;
         Ok(Arc::new(Hub {
             parties,
             persons,
@@ -272,7 +274,7 @@ impl Hub {
             covenant: crate::covenant_in_force::CovenantInForce::new(covenant),
             log,
             log_faults,
-            witnesses: crate::witnesses::Witnesses::default(),
+            witnesses,
             cases,
             clock: crate::clock::Clock::default(),
             tls_config,

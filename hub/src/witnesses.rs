@@ -10,6 +10,12 @@
 //! that deleted cases, when `QueryLog` finds the log grew, and when an agent links
 //! after entries were appended: every caller signs through [`checkpoint`].
 //!
+//! An agent that refuses a checkpoint says so with a `CheckpointRefusal` instead of a
+//! cosignature ([`on_refusal`]): the hub logs an `ALERT` and keeps the party's open alert
+//! ([`crate::witness_alerts`]), shown in `hub status` and the admin `/healthz` until that
+//! agent cosigns a checkpoint at least as large; the next checkpoint for that agent
+//! comes with a proof from the size it says it holds.
+//!
 //! The witness key each party presents is pinned in the store (`Space::WitnessKeys`).
 //! A different key from the same party is accepted, with a warning: the link is
 //! authenticated by the party's organisation certificate, and an agent whose state dir
@@ -18,15 +24,19 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
-use treiter_proto::v1::{Checkpoint, Cosignature, Hello, HubMessage, hub_message};
+use treiter_proto::v1::{
+    Checkpoint, CheckpointRefusal, Cosignature, Hello, HubMessage, hub_message,
+};
 
 use crate::agents::Outbound;
 use crate::identity::Oin;
 use crate::log::{LogError, NoteVerifier, SignedCheckpoint};
 use crate::parties::Party;
 use crate::state::Hub;
-use crate::store::{Batch, Space};
+use crate::store::{Batch, Space, Store, StoreError};
+use crate::witness_alerts::WitnessAlerts;
 
 /// One linked agent, as a witness.
 struct Linked {
@@ -43,6 +53,8 @@ struct Linked {
 #[derive(Default)]
 pub struct Witnesses {
     linked: Mutex<HashMap<Oin, Linked>>,
+    /// The parties' open witness alerts and the refusal counts.
+    pub alerts: WitnessAlerts,
 }
 
 impl std::fmt::Debug for Witnesses {
@@ -52,6 +64,14 @@ impl std::fmt::Debug for Witnesses {
 }
 
 impl Witnesses {
+    /// No agent linked yet; the open witness alerts an earlier run kept in `store`.
+    pub fn load(store: &dyn Store) -> Result<Witnesses, StoreError> {
+        Ok(Witnesses {
+            linked: Mutex::default(),
+            alerts: WitnessAlerts::load(store)?,
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Oin, Linked>> {
         self.linked.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -219,9 +239,75 @@ pub async fn on_cosignature(hub: &Hub, party: &Party, cosignature: Cosignature) 
     {
         Ok(_) => {
             tracing::info!(oin = %party.oin, tree_size = cosignature.tree_size, "stored the agent's cosignature");
+            resolve_alert(hub, party, cosignature.tree_size);
         }
         Err(error) => {
             tracing::warn!(oin = %party.oin, tree_size = cosignature.tree_size, %error, "the agent's cosignature does not verify; ignored");
         }
+    }
+}
+
+/// The party's witness agrees with the log again: its open alert, if it refused a
+/// checkpoint no larger than the one it cosigned now, is resolved.
+fn resolve_alert(hub: &Hub, party: &Party, cosigned_size: u64) {
+    match hub
+        .witnesses
+        .alerts
+        .resolve(hub.store.as_ref(), &party.oin, cosigned_size)
+    {
+        None => {}
+        Some(Ok(alert)) => {
+            tracing::warn!(
+                oin = %party.oin,
+                party = %party.name,
+                cosigned_size,
+                refused_size = alert.tree_size,
+                reason = %alert.reason,
+                refusals = alert.refusals,
+                "witness alert resolved: the agent cosigned the log's checkpoint after refusing one"
+            );
+        }
+        Some(Err(error)) => {
+            tracing::error!(oin = %party.oin, %error, "cannot delete the resolved witness alert; it stays open");
+        }
+    }
+}
+
+/// A refusal from `party`'s agent (article 10.2): it did not keep or cosign the
+/// checkpoint. Logged as an alert, counted, kept as the party's open alert (see
+/// [`crate::witness_alerts`]); the next checkpoint for this agent comes with a proof
+/// from the size it says it holds.
+pub fn on_refusal(hub: &Hub, party: &Party, refusal: &CheckpointRefusal) {
+    let recorded =
+        hub.witnesses
+            .alerts
+            .record(hub.store.as_ref(), &party.oin, refusal, SystemTime::now());
+    let alert = &recorded.alert;
+    if recorded.repeated {
+        tracing::warn!(
+            oin = %party.oin,
+            tree_size = alert.tree_size,
+            reason = %alert.reason,
+            refusals = alert.refusals,
+            "the agent refused the same log checkpoint again (witness alert still open)"
+        );
+    } else {
+        // Every string here was checked and escaped by `record`.
+        tracing::error!(
+            oin = %party.oin,
+            party = %party.name,
+            tree_size = alert.tree_size,
+            from_tree_size = alert.from_tree_size,
+            held_tree_size = alert.held_tree_size,
+            reason = %alert.reason,
+            detail = %alert.detail,
+            "ALERT: a witness refused the hub's log checkpoint (article 10.2); check the decision log (`hub log verify`) and tell the privacy officers"
+        );
+    }
+    if let Err(error) = &recorded.stored {
+        tracing::error!(oin = %party.oin, %error, "cannot keep the witness alert durably; it is shown until the hub restarts");
+    }
+    if let Some(linked) = hub.witnesses.lock().get_mut(&party.oin) {
+        linked.sent_size = refusal.held_tree_size;
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! - `GET /healthz`: `200 ok: linked to the hub` while the link is open, otherwise
 //!   `503` and the link's state in one line (the error, which names no values).
-//!   A refused log checkpoint (article 10.2) makes it `503 degraded: witness alert: …`
-//!   until a checkpoint verifies again.
+//!   A refused log checkpoint (article 10.2), whatever the reason, makes it `503
+//!   degraded: witness alert: …` (sizes and reason word) until a checkpoint verifies
+//!   again.
 //! - `GET /metrics`: [`crate::metrics::Metrics`] in the Prometheus text format.
 
 use std::convert::Infallible;
@@ -73,6 +74,36 @@ pub async fn serve(listener: TcpListener, state: HealthState, shutdown: impl Fut
     }
 }
 
+/// The `/healthz` answer for the link's state and the witness alert, if any.
+fn healthz(status: &LinkStatus, alert: Option<String>) -> (StatusCode, String) {
+    // A refused checkpoint outweighs a healthy link: the hub's log is suspect. It is
+    // named whatever the link's state, so a cut link cannot hide it.
+    match (status, alert) {
+        (LinkStatus::Connected { .. }, Some(alert)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("degraded: witness alert: {alert}"),
+        ),
+        (LinkStatus::Connected { link_id, .. }, None) => {
+            (StatusCode::OK, format!("ok: linked to the hub ({link_id})"))
+        }
+        (other, Some(alert)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{}; witness alert: {alert}", link_state(other)),
+        ),
+        (other, None) => (StatusCode::SERVICE_UNAVAILABLE, link_state(other)),
+    }
+}
+
+/// The link's state in words (the error names no values).
+fn link_state(status: &LinkStatus) -> String {
+    match status {
+        LinkStatus::Connected { link_id, .. } => format!("linked to the hub ({link_id})"),
+        LinkStatus::Connecting { attempt } => format!("connecting to the hub (attempt {attempt})"),
+        LinkStatus::Waiting { error, .. } => format!("not linked: {error}"),
+        LinkStatus::Stopped => "stopped".into(),
+    }
+}
+
 fn respond(state: &HealthState, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     let reply = |code: StatusCode, content_type: &'static str, body: String| {
         let mut response = Response::new(Full::new(Bytes::from(body)));
@@ -99,25 +130,7 @@ fn respond(state: &HealthState, request: &Request<Incoming>) -> Response<Full<By
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
-            // A refused checkpoint outweighs a healthy link: the hub's log is suspect.
-            let (code, line) = match status {
-                LinkStatus::Connected { .. } if alert.is_some() => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("degraded: witness alert: {}", alert.unwrap_or_default()),
-                ),
-                LinkStatus::Connected { link_id, .. } => {
-                    (StatusCode::OK, format!("ok: linked to the hub ({link_id})"))
-                }
-                LinkStatus::Connecting { attempt } => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("connecting to the hub (attempt {attempt})"),
-                ),
-                LinkStatus::Waiting { error, .. } => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("not linked: {error}"),
-                ),
-                LinkStatus::Stopped => (StatusCode::SERVICE_UNAVAILABLE, "stopped".into()),
-            };
+            let (code, line) = healthz(&status, alert);
             reply(code, "text/plain; charset=utf-8", format!("{line}\n"))
         }
         "/metrics" => reply(
@@ -130,5 +143,36 @@ fn respond(state: &HealthState, request: &Request<Incoming>) -> Response<Full<By
             "text/plain; charset=utf-8",
             "not found: /healthz or /metrics\n".into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_witness_alert_shows_whatever_the_link_state() {
+        let alert = || Some("refused the hub's log checkpoint of size 12".to_owned());
+        let connected = LinkStatus::Connected {
+            link_id: "link-1".into(),
+            party_oin: "00000002000000000002".into(),
+            party_name: "Politie".into(),
+            since: std::time::SystemTime::now(),
+        };
+        assert_eq!(
+            healthz(&connected, None),
+            (StatusCode::OK, "ok: linked to the hub (link-1)".into())
+        );
+        let (code, line) = healthz(&connected, alert());
+        assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            line.starts_with("degraded: witness alert: refused"),
+            "{line}"
+        );
+        for other in [LinkStatus::Connecting { attempt: 2 }, LinkStatus::Stopped] {
+            let (code, line) = healthz(&other, alert());
+            assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(line.contains("; witness alert: refused"), "{line}");
+        }
     }
 }

@@ -697,12 +697,13 @@ impl Agent {
                 self.covenant_update(&update);
                 None
             }
-            // Witnessed in `serve_link` (it answers with a Cosignature).
+            // Witnessed in `serve_link` (it answers with a Cosignature or a CheckpointRefusal).
             hub_message::Body::Checkpoint(_) => None,
         }
     }
 
-    /// Witnesses a checkpoint ([`crate::witness`]) and sends the cosignature.
+    /// Witnesses a checkpoint ([`crate::witness`]) and sends the cosignature, or the
+    /// refusal that tells the hub why not.
     async fn witness_checkpoint(
         &self,
         checkpoint: treiter_proto::v1::Checkpoint,
@@ -720,13 +721,18 @@ impl Agent {
             )
         })
         .await;
-        if let Ok(Some(cosignature)) = done
-            && outbound
-                .send(message(agent_message::Body::Cosignature(cosignature)))
-                .await
-                .is_err()
-        {
-            tracing::warn!("the link closed before the cosignature was sent");
+        match done {
+            Ok(Some(reply)) => {
+                if outbound.send(message(reply)).await.is_err() {
+                    // The hub sends its newest checkpoint again on the next link, so the
+                    // cosignature or refusal is given again then.
+                    tracing::warn!("the link closed before the reply to the checkpoint was sent");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(%error, "witnessing the hub's checkpoint failed");
+            }
         }
     }
 

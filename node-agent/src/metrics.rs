@@ -9,6 +9,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use treiter_proto::translog::RefusalReason;
 
 /// The kind of an answer, as a label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -31,6 +32,14 @@ pub struct RefusalLabels {
 pub struct CategoryLabels {
     /// The category.
     pub category: String,
+}
+
+/// Why a checkpoint was refused, as a label: a word of
+/// [`treiter_proto::translog::RefusalReason`].
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// The reason word, e.g. `wrong-from-size`.
+    pub reason: String,
 }
 
 /// The agent's metrics. Clones of the metrics share their values.
@@ -64,9 +73,10 @@ pub struct Metrics {
     pub inbox_deleted: Counter,
     /// Checkpoints of the hub's log this agent witnessed (verified and cosigned).
     pub checkpoints_witnessed: Counter,
-    /// Checkpoints this agent refused to cosign (article 10.2): an alert, see
-    /// node-agent/README.md.
-    pub checkpoints_refused: Counter,
+    /// Checkpoints this agent refused to cosign (article 10.2), by reason: every one
+    /// is an alert, see node-agent/README.md. Every reason is shown from the start,
+    /// at 0.
+    pub checkpoints_refused: Family<ReasonLabels, Counter>,
     /// Why the last checkpoint was refused, for `/healthz`; cleared by the next
     /// checkpoint that verifies. No personal data: sizes and hashes only.
     pub witness_alert: std::sync::RwLock<Option<String>>,
@@ -97,7 +107,7 @@ impl Metrics {
             inbox_shares: Gauge::default(),
             inbox_deleted: Counter::default(),
             checkpoints_witnessed: Counter::default(),
-            checkpoints_refused: Counter::default(),
+            checkpoints_refused: Family::default(),
             witness_alert: std::sync::RwLock::new(None),
         };
         registry.register(
@@ -167,9 +177,15 @@ impl Metrics {
         );
         registry.register(
             "checkpoints_refused",
-            "Checkpoints of the hub's log refused as inconsistent or badly signed (alert)",
+            "Checkpoints of the hub's log refused, by reason (every one is an alert)",
             m.checkpoints_refused.clone(),
         );
+        for reason in RefusalReason::ALL {
+            // Created at 0, so monitoring sees every reason before the first alert.
+            let _created = m.checkpoints_refused.get_or_create(&ReasonLabels {
+                reason: reason.as_str().to_owned(),
+            });
+        }
         Metrics { registry, ..m }
     }
 
@@ -179,6 +195,24 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+
+    /// Counts one refused checkpoint.
+    pub fn refused(&self, reason: RefusalReason) {
+        self.checkpoints_refused
+            .get_or_create(&ReasonLabels {
+                reason: reason.as_str().to_owned(),
+            })
+            .inc();
+    }
+
+    /// How many checkpoints were refused for `reason`.
+    pub fn refused_count(&self, reason: RefusalReason) -> u64 {
+        self.checkpoints_refused
+            .get_or_create(&ReasonLabels {
+                reason: reason.as_str().to_owned(),
+            })
+            .get()
     }
 
     /// Counts one answer of `kind`.
@@ -213,6 +247,8 @@ mod tests {
             "hub_agent_last_heartbeat_seconds 0",
             "hub_agent_inbox_shares 0",
             "hub_agent_inbox_deleted_total 0",
+            "hub_agent_checkpoints_refused_total{reason=\"wrong-from-size\"} 0",
+            "hub_agent_checkpoints_refused_total{reason=\"state-unwritable\"} 0",
         ] {
             assert!(text.contains(name), "{name} missing in\n{text}");
         }

@@ -89,15 +89,24 @@ pub enum Event {
         /// Its root hash, base64.
         root: String,
     },
-    /// This agent refused a checkpoint (article 10.2): inconsistent with the one it
-    /// holds, or badly signed.
+    /// This agent refused a checkpoint (article 10.2), whatever the reason: badly
+    /// signed, inconsistent with the one it holds, a proof from another size, or one it
+    /// could not keep. Every refusal is written; each is an alert.
     CheckpointRefused {
         /// The tree size it states (0 when the note could not be read).
         tree_size: u64,
         /// The tree size of the checkpoint this agent holds.
         held_size: u64,
-        /// Why, without personal data.
+        /// Why, in words, without personal data (at most 300 characters).
         reason: String,
+        /// Why, as the reason word sent to the hub (e.g. `wrong-from-size`); empty in
+        /// receipts written before it was recorded.
+        #[serde(default)]
+        code: String,
+        /// The tree size the hub's consistency proof started from; 0 in receipts
+        /// written before it was recorded.
+        #[serde(default)]
+        from_size: u64,
     },
     /// The inbox stored a received share.
     ShareReceived {

@@ -8,10 +8,14 @@
 //! privacy officers can tell whose it is).
 //!
 //! A checkpoint that does not verify or is not consistent with the held one (a rewritten
-//! or forked history, a smaller tree, the same size with another root) is refused: not
-//! kept, not cosigned. That is an alert (see node-agent/README.md); the agent keeps its
-//! old checkpoint and keeps running. On first use (no state yet) the first checkpoint
-//! that verifies is trusted.
+//! or forked history, a smaller tree, the same size with another root, a proof that
+//! starts from another size than the held one) is refused: not kept, not cosigned.
+//! Every refusal, whatever its reason, takes one path ([`raise_alert`]): the `ALERT` log
+//! line, the `checkpoints_refused_total{reason}` metric, `/healthz` degraded, the
+//! `checkpoint-refused` receipt, and a CheckpointRefusal to the hub, so that the hub's
+//! operator sees it too (see node-agent/README.md). The agent keeps its old checkpoint
+//! and keeps running. On first use (no state yet) the first checkpoint that verifies is
+//! trusted.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -22,11 +26,14 @@ use std::sync::Mutex;
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject as _;
 use treiter_proto::translog::checkpoint::CheckpointError;
+use treiter_proto::translog::refusal::{MAX_DETAIL_CHARS, bound_text};
 use treiter_proto::translog::{
-    Hash, NoteSigner, NoteVerifier, SignedCheckpoint, WitnessError, open_checkpoint,
+    Hash, NoteSigner, NoteVerifier, RefusalReason, SignedCheckpoint, WitnessError, open_checkpoint,
     witness_checkpoint,
 };
-use treiter_proto::v1::{Checkpoint as WireCheckpoint, Cosignature};
+use treiter_proto::v1::{
+    Checkpoint as WireCheckpoint, CheckpointRefusal, Cosignature, agent_message,
+};
 
 use crate::config::{AgentConfig, WitnessSettings};
 use crate::error::SetupError;
@@ -53,29 +60,27 @@ pub fn open(config: &AgentConfig) -> Result<Option<Witness>, SetupError> {
 }
 
 /// What the link does with a checkpoint from the hub: witness it (when configured),
-/// count, log and record the outcome, and return the cosignature to send, if any.
+/// count, log and record the outcome, and return the reply to send: a Cosignature, or a
+/// CheckpointRefusal after [`raise_alert`]. `None` when this agent does not witness.
 /// Blocking (the state file and the receipt log are synced).
 pub fn handle(
     witness: Option<&Witness>,
     metrics: &Metrics,
     receipts: Option<&ReceiptLog>,
     message: &WireCheckpoint,
-) -> Option<Cosignature> {
+) -> Option<agent_message::Body> {
     let now = time::OffsetDateTime::now_utc();
-    let receipt = |event: Event| {
-        if let Some(log) = receipts
-            && let Err(error) = log.append(now, vec![event])
-        {
-            tracing::error!(%error, "cannot write the receipt log");
-        }
-    };
     let Some(witness) = witness else {
         // Not a witness: the receipt log keeps what was seen, for reconciliation.
         let digest = ring::digest::digest(&ring::digest::SHA256, &message.note);
-        receipt(Event::Checkpoint {
-            tree_size: stated_size(&message.note),
-            note_sha256: digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
-        });
+        write_receipt(
+            receipts,
+            now,
+            Event::Checkpoint {
+                tree_size: stated_size(&message.note),
+                note_sha256: digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+            },
+        );
         return None;
     };
     match witness.receive(message) {
@@ -93,39 +98,88 @@ pub fn handle(
                 .held()
                 .map(|cp| cp.checkpoint().root.to_base64())
                 .unwrap_or_default();
-            receipt(Event::CheckpointWitnessed {
-                tree_size: cosignature.tree_size,
-                root,
-            });
-            Some(cosignature)
-        }
-        Err(refusal) if refusal.is_alert() => {
-            let held_size = witness.held_size();
-            let tree_size = stated_size(&message.note);
-            tracing::error!(
-                held_size,
-                tree_size,
-                error = %refusal,
-                "ALERT: refused the hub's log checkpoint (article 10.2); not cosigned, keeping the checkpoint held"
+            write_receipt(
+                receipts,
+                now,
+                Event::CheckpointWitnessed {
+                    tree_size: cosignature.tree_size,
+                    root,
+                },
             );
-            metrics.checkpoints_refused.inc();
-            *metrics
-                .witness_alert
-                .write()
-                .unwrap_or_else(|p| p.into_inner()) = Some(format!(
-                "refused the hub's log checkpoint of size {tree_size} (holding size {held_size}): {refusal}"
-            ));
-            receipt(Event::CheckpointRefused {
-                tree_size,
-                held_size,
-                reason: refusal.to_string(),
-            });
-            None
+            Some(agent_message::Body::Cosignature(cosignature))
         }
-        Err(other) => {
-            tracing::warn!(error = %other, "checkpoint not witnessed");
-            None
+        Err(refusal) => {
+            let refused = raise_alert(
+                metrics,
+                receipts,
+                now,
+                message,
+                witness.held_size(),
+                &refusal,
+            );
+            Some(agent_message::Body::CheckpointRefusal(refused))
         }
+    }
+}
+
+/// The one path of every refused checkpoint, whatever the reason: the `ALERT` log line,
+/// `hub_agent_checkpoints_refused_total{reason}`, `/healthz` degraded with the reason,
+/// the `checkpoint-refused` receipt, and the CheckpointRefusal that tells the hub.
+pub fn raise_alert(
+    metrics: &Metrics,
+    receipts: Option<&ReceiptLog>,
+    now: time::OffsetDateTime,
+    message: &WireCheckpoint,
+    held_size: u64,
+    refusal: &Refusal,
+) -> CheckpointRefusal {
+    let reason = refusal.reason();
+    let tree_size = stated_size(&message.note);
+    let from_size = message.from_tree_size;
+    // The text names sizes, hashes and the log's origin (cut by the note parser), never
+    // personal data; bounded here so the receipt, the alert and the hub see the same.
+    let detail = bound_text(&refusal.to_string(), MAX_DETAIL_CHARS);
+    tracing::error!(
+        reason = reason.as_str(),
+        tree_size,
+        from_size,
+        held_size,
+        error = %detail,
+        "ALERT: refused the hub's log checkpoint (article 10.2); not cosigned, keeping the checkpoint held"
+    );
+    metrics.refused(reason);
+    *metrics
+        .witness_alert
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = Some(format!(
+        "refused the hub's log checkpoint of size {tree_size} (proof from size {from_size}, holding size {held_size}): {reason}: {detail}"
+    ));
+    write_receipt(
+        receipts,
+        now,
+        Event::CheckpointRefused {
+            tree_size,
+            held_size,
+            reason: detail.clone(),
+            code: reason.as_str().to_owned(),
+            from_size,
+        },
+    );
+    CheckpointRefusal {
+        tree_size,
+        from_tree_size: from_size,
+        held_tree_size: held_size,
+        reason: reason.as_str().to_owned(),
+        detail,
+    }
+}
+
+/// Appends one receipt; a receipt log that cannot be written is logged, not fatal.
+fn write_receipt(receipts: Option<&ReceiptLog>, now: time::OffsetDateTime, event: Event) {
+    if let Some(log) = receipts
+        && let Err(error) = log.append(now, vec![event])
+    {
+        tracing::error!(%error, "cannot write the receipt log");
     }
 }
 
@@ -188,7 +242,8 @@ pub enum WitnessSetupError {
     },
 }
 
-/// Why a checkpoint was refused. Messages hold sizes and hashes, never entries.
+/// Why a checkpoint was refused. Messages hold sizes and hashes, never entries. Every
+/// refusal is an alert ([`raise_alert`]); [`Refusal::reason`] gives its wire word.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
     /// The note does not open with the hub's log key (bad signature, other log,
@@ -202,10 +257,13 @@ pub enum Refusal {
     /// rewritten or forked log, or a rollback.
     #[error(transparent)]
     Inconsistent(#[from] WitnessError),
-    /// The proof starts from another size than the held checkpoint's; it cannot be
-    /// checked (not an alert: a reconnect sends a proof from the right size).
+    /// The proof for a larger tree starts from another size than the held checkpoint's,
+    /// so it cannot show that the new checkpoint extends the held one. An honest hub
+    /// starts every proof at the size this agent holds (its Hello says which, and the
+    /// hub tracks what it sent since): only a hub that hides a forked history, or one
+    /// that lost track of this agent, sends another.
     #[error(
-        "the consistency proof starts at tree size {from}, this agent holds size {held}; not checked"
+        "the consistency proof starts at tree size {from}, but this agent holds size {held}: it cannot show that the checkpoint extends the held one"
     )]
     ProofFromOtherSize { from: u64, held: u64 },
     /// The new checkpoint could not be kept; it is not cosigned.
@@ -218,13 +276,30 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// Whether this refusal is evidence against the hub (an alert), rather than a
-    /// local problem or a proof this agent cannot use.
-    pub fn is_alert(&self) -> bool {
-        matches!(
-            self,
-            Refusal::BadNote(_) | Refusal::Inconsistent(_) | Refusal::BadProofHash { .. }
-        )
+    /// The reason word sent to the hub, counted and recorded.
+    pub fn reason(&self) -> RefusalReason {
+        match self {
+            Refusal::BadNote(error) => match error {
+                CheckpointError::BadSignature { .. }
+                | CheckpointError::NotSignedByLog { .. }
+                | CheckpointError::NoLogKey { .. } => RefusalReason::BadSignature,
+                CheckpointError::WrongOrigin { .. } => RefusalReason::WrongOrigin,
+                _ => RefusalReason::UnparsableNote,
+            },
+            Refusal::BadProofHash { .. } => RefusalReason::BadProof,
+            Refusal::Inconsistent(WitnessError::OtherLog { .. }) => RefusalReason::WrongOrigin,
+            Refusal::Inconsistent(WitnessError::Inconsistent {
+                held_size,
+                new_size,
+                ..
+            }) => match new_size.cmp(held_size) {
+                std::cmp::Ordering::Less => RefusalReason::Rollback,
+                std::cmp::Ordering::Equal => RefusalReason::ForkSameSize,
+                std::cmp::Ordering::Greater => RefusalReason::Inconsistent,
+            },
+            Refusal::ProofFromOtherSize { .. } => RefusalReason::WrongFromSize,
+            Refusal::Store { .. } => RefusalReason::StateUnwritable,
+        }
     }
 }
 
@@ -310,10 +385,11 @@ impl Witness {
         let mut held = self.lock();
         if let Some(h) = held.as_ref() {
             let held_size = h.checkpoint().size;
-            // A proof from another size says nothing about the held checkpoint, except
-            // when it is for the very same head (nothing to prove).
-            let same_head = opened.checkpoint() == h.checkpoint();
-            if message.from_tree_size != held_size && !same_head {
+            // A proof for a larger tree from another size says nothing about the held
+            // checkpoint. A smaller tree, or another root at the held size, is refused
+            // below whatever the proof (a rollback, a fork), and the very same head
+            // needs no proof.
+            if message.from_tree_size != held_size && opened.checkpoint().size > held_size {
                 return Err(Refusal::ProofFromOtherSize {
                     from: message.from_tree_size,
                     held: held_size,
@@ -532,7 +608,7 @@ mod tests {
             refused,
             Refusal::Inconsistent(WitnessError::Inconsistent { .. })
         ));
-        assert!(refused.is_alert());
+        assert_eq!(refused.reason(), RefusalReason::Inconsistent);
         assert_eq!(w.held_size(), 10);
     }
 
@@ -547,6 +623,7 @@ mod tests {
         smaller.from_tree_size = 20;
         let refused = w.receive(&smaller).unwrap_err();
         assert!(matches!(refused, Refusal::Inconsistent(_)), "{refused:?}");
+        assert_eq!(refused.reason(), RefusalReason::Rollback);
         assert_eq!(witness(dir.path(), &log).held_size(), 20);
     }
 
@@ -560,7 +637,7 @@ mod tests {
         other.from_tree_size = 20;
         let refused = w.receive(&other).unwrap_err();
         assert!(matches!(refused, Refusal::Inconsistent(_)), "{refused:?}");
-        assert!(refused.is_alert());
+        assert_eq!(refused.reason(), RefusalReason::ForkSameSize);
     }
 
     #[test]
@@ -573,6 +650,7 @@ mod tests {
             .receive(&message(&impostor, &tree("a", 5), 5, 0))
             .unwrap_err();
         assert!(matches!(refused, Refusal::BadNote(_)), "{refused:?}");
+        assert_eq!(refused.reason(), RefusalReason::BadSignature);
         assert_eq!(w.held_size(), 0);
         assert!(!dir.path().join("witnessed.checkpoint").exists());
     }
@@ -594,5 +672,284 @@ mod tests {
             refused,
             WitnessSetupError::KeyMode { mode: 0o644, .. }
         ));
+    }
+
+    /// A witness holding the checkpoint of size `held` of the tree `t`, with a receipt
+    /// log, fresh metrics, and the paths of its files.
+    struct Alerting {
+        dir: tempfile::TempDir,
+        log: NoteSigner,
+        witness: Witness,
+        metrics: Metrics,
+        receipts: ReceiptLog,
+    }
+
+    impl Alerting {
+        fn holding(t: &MerkleTree, held: u64) -> Alerting {
+            let dir = tempfile::tempdir().unwrap();
+            let log = signer(ORIGIN);
+            let witness = witness(dir.path(), &log);
+            let metrics = Metrics::new();
+            let receipts = ReceiptLog::open(&dir.path().join("receipts.log")).unwrap();
+            let alerting = Alerting {
+                dir,
+                log,
+                witness,
+                metrics,
+                receipts,
+            };
+            if held > 0 {
+                let reply = alerting.handle(&message(&alerting.log, t, held, 0));
+                assert!(
+                    matches!(reply, Some(agent_message::Body::Cosignature(_))),
+                    "{reply:?}"
+                );
+            }
+            alerting
+        }
+
+        fn handle(&self, message: &WireCheckpoint) -> Option<agent_message::Body> {
+            handle(
+                Some(&self.witness),
+                &self.metrics,
+                Some(&self.receipts),
+                message,
+            )
+        }
+
+        /// Sends `message`, and checks that the whole alert was raised for `reason`:
+        /// the refusal for the hub, the metric, the `/healthz` alert and the receipt;
+        /// and that the held checkpoint did not change.
+        fn refuses(&self, message: &WireCheckpoint, reason: RefusalReason) -> CheckpointRefusal {
+            let held = self.witness.held_size();
+            let reply = self.handle(message);
+            let Some(agent_message::Body::CheckpointRefusal(refusal)) = reply else {
+                panic!("not refused as {reason}: {reply:?}");
+            };
+            assert_eq!(refusal.reason, reason.as_str());
+            assert_eq!(refusal.held_tree_size, held);
+            assert_eq!(refusal.from_tree_size, message.from_tree_size);
+            assert!(!refusal.detail.is_empty());
+            assert!(refusal.detail.chars().count() <= MAX_DETAIL_CHARS);
+            // The metric, by reason.
+            assert_eq!(self.metrics.refused_count(reason), 1, "{reason}");
+            let rendered = self.metrics.render();
+            let line = format!("hub_agent_checkpoints_refused_total{{reason=\"{reason}\"}} 1");
+            assert!(rendered.contains(&line), "{line} missing in\n{rendered}");
+            // /healthz's alert names the sizes and the reason.
+            let alert = self
+                .metrics
+                .witness_alert
+                .read()
+                .unwrap()
+                .clone()
+                .expect("the /healthz alert is set");
+            assert!(alert.contains(&format!("holding size {held}")), "{alert}");
+            assert!(alert.contains(reason.as_str()), "{alert}");
+            // The receipt.
+            let (receipts, bad) = crate::receipts::read(self.receipts.path()).unwrap();
+            assert_eq!(bad, 0);
+            let refused: Vec<_> = receipts
+                .iter()
+                .filter_map(|r| match &r.event {
+                    Event::CheckpointRefused {
+                        tree_size,
+                        held_size,
+                        code,
+                        from_size,
+                        reason,
+                    } => Some((
+                        *tree_size,
+                        *held_size,
+                        code.clone(),
+                        *from_size,
+                        reason.clone(),
+                    )),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                refused,
+                vec![(
+                    refusal.tree_size,
+                    held,
+                    reason.as_str().to_owned(),
+                    message.from_tree_size,
+                    refusal.detail.clone()
+                )]
+            );
+            // Not kept.
+            assert_eq!(self.witness.held_size(), held);
+            assert_eq!(witness(self.dir.path(), &self.log).held_size(), held);
+            refusal
+        }
+    }
+
+    #[test]
+    fn alert_for_a_proof_from_another_size() {
+        // The hub shows a forked history of size 40, with a proof that is valid for
+        // that history but starts at 5, while this agent holds 10 of the real one.
+        let real = tree("a", 40);
+        let w = Alerting::holding(&real, 10);
+        let forked = tree("b", 40);
+        let sent = message(&w.log, &forked, 40, 5);
+        let refusal = w.refuses(&sent, RefusalReason::WrongFromSize);
+        assert_eq!(refusal.tree_size, 40);
+        assert_eq!(refusal.from_tree_size, 5);
+        // The same for the honest history: a proof that does not start at the held
+        // size proves nothing about it.
+        let w = Alerting::holding(&real, 10);
+        w.refuses(
+            &message(&w.log, &real, 40, 20),
+            RefusalReason::WrongFromSize,
+        );
+    }
+
+    #[test]
+    fn alert_for_an_unparsable_note() {
+        let w = Alerting::holding(&tree("a", 10), 10);
+        let sent = WireCheckpoint {
+            note: b"not a note\x1b[2J".to_vec(),
+            consistency_proof: Vec::new(),
+            from_tree_size: 10,
+        };
+        let refusal = w.refuses(&sent, RefusalReason::UnparsableNote);
+        assert_eq!(refusal.tree_size, 0);
+    }
+
+    #[test]
+    fn alert_for_a_bad_signature() {
+        let t = tree("a", 20);
+        let w = Alerting::holding(&t, 10);
+        let impostor = signer(ORIGIN);
+        w.refuses(&message(&impostor, &t, 20, 10), RefusalReason::BadSignature);
+    }
+
+    #[test]
+    fn alert_for_another_log() {
+        // Signed by the hub's log key, but the checkpoint names another log.
+        let t = tree("a", 20);
+        let w = Alerting::holding(&t, 10);
+        let other = signer("other.test/log");
+        let cp = Checkpoint {
+            origin: "other.test/log".into(),
+            size: 20,
+            root: t.root_at(20).unwrap(),
+        };
+        let note = SignedCheckpoint::sign(cp, &other).unwrap().cosign(&w.log);
+        let sent = WireCheckpoint {
+            note: note.to_bytes(),
+            consistency_proof: consistency_proof(&t, 10, 20)
+                .unwrap()
+                .iter()
+                .map(|h| h.as_bytes().to_vec())
+                .collect(),
+            from_tree_size: 10,
+        };
+        w.refuses(&sent, RefusalReason::WrongOrigin);
+    }
+
+    #[test]
+    fn alert_for_a_malformed_proof() {
+        let t = tree("a", 20);
+        let w = Alerting::holding(&t, 10);
+        let mut sent = message(&w.log, &t, 20, 10);
+        sent.consistency_proof[0].pop();
+        w.refuses(&sent, RefusalReason::BadProof);
+    }
+
+    #[test]
+    fn alert_for_a_rollback() {
+        let t = tree("a", 40);
+        // As a hub restored from an old backup sends it: from the size the agent holds,
+        // without a proof; and with any other starting size.
+        for from in [20, 0, 5] {
+            let w = Alerting::holding(&t, 20);
+            let mut sent = message(&w.log, &t, 10, 0);
+            sent.from_tree_size = from;
+            w.refuses(&sent, RefusalReason::Rollback);
+        }
+    }
+
+    #[test]
+    fn alert_for_a_fork_at_the_same_size() {
+        let w = Alerting::holding(&tree("a", 20), 20);
+        let mut sent = message(&w.log, &tree("b", 20), 20, 0);
+        sent.from_tree_size = 20;
+        w.refuses(&sent, RefusalReason::ForkSameSize);
+    }
+
+    #[test]
+    fn alert_for_an_inconsistent_history() {
+        let w = Alerting::holding(&tree("a", 40), 10);
+        let forked = tree("b", 40);
+        w.refuses(
+            &message(&w.log, &forked, 40, 10),
+            RefusalReason::Inconsistent,
+        );
+    }
+
+    #[test]
+    fn alert_when_the_checkpoint_cannot_be_kept() {
+        let t = tree("a", 20);
+        let w = Alerting::holding(&t, 10);
+        // A directory where the state file goes: the rename over it fails (even as
+        // root, where file modes would not stop the write).
+        let state = w.dir.path().join("witnessed.checkpoint");
+        std::fs::remove_file(&state).unwrap();
+        std::fs::create_dir(&state).unwrap();
+        std::fs::write(state.join("occupied"), b"x").unwrap();
+        let reply = w.handle(&message(&w.log, &t, 20, 10));
+        let Some(agent_message::Body::CheckpointRefusal(refusal)) = reply else {
+            panic!("not refused: {reply:?}");
+        };
+        assert_eq!(refusal.reason, "state-unwritable");
+        assert_eq!(refusal.held_tree_size, 10);
+        assert_eq!(w.metrics.refused_count(RefusalReason::StateUnwritable), 1);
+        assert!(w.metrics.witness_alert.read().unwrap().is_some());
+        let (receipts, _) = crate::receipts::read(w.receipts.path()).unwrap();
+        assert!(receipts.iter().any(|r| matches!(
+            &r.event,
+            Event::CheckpointRefused { code, .. } if code == "state-unwritable"
+        )));
+        assert_eq!(w.witness.held_size(), 10);
+    }
+
+    #[test]
+    fn a_verified_checkpoint_clears_the_health_alert_but_not_the_count() {
+        let t = tree("a", 40);
+        let w = Alerting::holding(&t, 10);
+        w.refuses(&message(&w.log, &t, 40, 20), RefusalReason::WrongFromSize);
+        let reply = w.handle(&message(&w.log, &t, 40, 10));
+        assert!(matches!(reply, Some(agent_message::Body::Cosignature(_))));
+        assert!(w.metrics.witness_alert.read().unwrap().is_none());
+        assert_eq!(w.metrics.refused_count(RefusalReason::WrongFromSize), 1);
+    }
+
+    #[test]
+    fn the_very_same_head_is_cosigned_again_whatever_the_proof_start() {
+        let t = tree("a", 20);
+        let w = Alerting::holding(&t, 20);
+        let reply = w.handle(&message(&w.log, &t, 20, 7));
+        assert!(matches!(reply, Some(agent_message::Body::Cosignature(_))));
+    }
+
+    #[test]
+    fn every_reason_is_raised_by_some_refusal() {
+        // The reason words the tests above raise cover the whole vocabulary.
+        let raised = [
+            RefusalReason::WrongFromSize,
+            RefusalReason::UnparsableNote,
+            RefusalReason::BadSignature,
+            RefusalReason::WrongOrigin,
+            RefusalReason::BadProof,
+            RefusalReason::Rollback,
+            RefusalReason::ForkSameSize,
+            RefusalReason::Inconsistent,
+            RefusalReason::StateUnwritable,
+        ];
+        for reason in RefusalReason::ALL {
+            assert!(raised.contains(&reason), "{reason} has no test");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Agents witness the hub's log checkpoints, and fetch proofs of their own entries
-//! (article 10.2, 10.3).
+//! (article 10.2, 10.3). A refused checkpoint raises the whole alert at the agent
+//! (metric, `/healthz`, receipt) and at the hub that sent it (`hub status`, `/healthz`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,14 +11,22 @@ use treiter_hub::log::entry::{CaseId, FieldNames, PersonId, Pseudonym, Requester
 use treiter_hub::log::{Entry, Event, NoteSigner, NoteVerifier, open_checkpoint};
 use treiter_node_agent::config::AgentConfig;
 use treiter_node_agent::link::Agent;
+use treiter_node_agent::receipts::Event as ReceiptEvent;
 use treiter_policies::request::{Oin, Outcome};
 use treiter_policies::vocab::{Category, Purpose, Role};
-use treiter_proto::translog::{Hash, verify_inclusion};
+use treiter_proto::translog::hash::leaf_hash;
+use treiter_proto::translog::proof::consistency_proof;
+use treiter_proto::translog::tree::MerkleTree;
+use treiter_proto::translog::{
+    Checkpoint, Hash, RefusalReason, SignedCheckpoint, verify_inclusion,
+};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::agent_link_client::AgentLinkClient;
+use treiter_proto::v1::hub_status_client::HubStatusClient;
 
 use crate::support::{
-    Pki, TestHub, agent_config_text_witnessing, party_channel, wait_until, witness_dir,
+    Pki, TestHub, agent_config_text_witnessing, party_channel, person_channel, wait_until,
+    witness_dir,
 };
 
 const POLITIE: &str = "00000002000000000002";
@@ -68,9 +77,14 @@ struct Running {
 }
 
 impl Running {
+    /// Starts the agent; its receipt log is [`receipts_path`]`(dir)`.
     fn start(pki: &Pki, hub: &TestHub, dir: &Path) -> Running {
         let (cert, key) = pki.party("politie");
-        let text = agent_config_text_witnessing(pki, &cert, &key, hub.addr, dir);
+        let text = format!(
+            "receipts = \"{}\"\n{}",
+            receipts_path(dir).display(),
+            agent_config_text_witnessing(pki, &cert, &key, hub.addr, dir)
+        );
         let config = AgentConfig::parse(&text, Path::new("/")).expect("agent config");
         let agent = Arc::new(Agent::new(config).expect("agent"));
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -92,6 +106,99 @@ impl Running {
             .expect("the agent stops within 10 s")
             .expect("agent task");
     }
+}
+
+/// The receipt log of the agent witnessing into `dir`.
+fn receipts_path(dir: &Path) -> PathBuf {
+    dir.join("receipts.log")
+}
+
+/// The checkpoint receipts in the agent's receipt log: `witnessed <size>`, or
+/// `refused <size> held <size> from <size> <reason word>`.
+fn checkpoint_receipts(dir: &Path) -> Vec<String> {
+    let (receipts, unreadable) =
+        treiter_node_agent::receipts::read(&receipts_path(dir)).expect("receipt log");
+    assert_eq!(unreadable, 0);
+    receipts
+        .into_iter()
+        .filter_map(|r| match r.event {
+            ReceiptEvent::CheckpointWitnessed { tree_size, .. } => {
+                Some(format!("witnessed {tree_size}"))
+            }
+            ReceiptEvent::CheckpointRefused {
+                tree_size,
+                held_size,
+                from_size,
+                code,
+                ..
+            } => Some(format!(
+                "refused {tree_size} held {held_size} from {from_size} {code}"
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The hub's admin endpoint (`/healthz`, `/status`) on a free loopback port.
+struct Admin {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Admin {
+    async fn start(hub: &TestHub) -> Admin {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(treiter_hub::admin::serve(
+            hub.hub.clone(),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Admin { addr, stop, task }
+    }
+
+    /// The raw HTTP answer to `GET path`.
+    async fn get(&self, path: &str) -> String {
+        http_get(self.addr, path).await
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("admin task").expect("admin served");
+    }
+}
+
+/// The raw HTTP/1.1 answer to `GET path` at `addr`.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .expect("write");
+    let mut text = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut text))
+        .await
+        .expect("answered within 10 s")
+        .expect("read");
+    text
+}
+
+/// The hub's open witness alert of the politie party, if any.
+fn politie_alert(hub: &TestHub) -> Option<treiter_hub::admin::WitnessAlertStatus> {
+    treiter_hub::admin::status_document(&hub.hub)
+        .witness_alerts
+        .into_iter()
+        .find(|a| a.oin == POLITIE)
 }
 
 /// The politie agent's witness key, as the hub should have it.
@@ -122,7 +229,6 @@ fn held_size(dir: &Path) -> u64 {
 
 /// The agent's `/healthz` answer, served on a free loopback port for one request.
 async fn healthz(agent: &Agent) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let listener = treiter_node_agent::health::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");
@@ -135,23 +241,28 @@ async fn healthz(agent: &Agent) -> String {
     let server = tokio::spawn(treiter_node_agent::health::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("write");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.expect("read");
+    let text = http_get(addr, "/healthz").await;
     let _ = stop.send(());
     let _ = server.await;
     text
 }
 
-fn refused(agent: &Agent) -> bool {
-    agent
-        .metrics()
-        .render()
-        .contains("hub_agent_checkpoints_refused_total 1")
+/// Whether the agent refused exactly one checkpoint, for `reason`.
+fn refused(agent: &Agent, reason: RefusalReason) -> bool {
+    let metrics = agent.metrics();
+    RefusalReason::ALL.iter().all(|r| {
+        let expected = u64::from(*r == reason);
+        metrics.refused_count(*r) == expected
+    }) && metrics.render().contains(&format!(
+        "hub_agent_checkpoints_refused_total{{reason=\"{reason}\"}} 1"
+    ))
+}
+
+/// Whether the agent refused no checkpoint.
+fn refused_none(agent: &Agent) -> bool {
+    RefusalReason::ALL
+        .iter()
+        .all(|r| agent.metrics().refused_count(*r) == 0)
 }
 
 #[tokio::test]
@@ -204,6 +315,8 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
         "the checkpoint of size 8 is cosigned"
     );
     assert_eq!(held_size(&dir), 8);
+    assert_eq!(checkpoint_receipts(&dir), ["witnessed 5", "witnessed 8"]);
+    assert!(politie_alert(&hub).is_none());
     agent.stop().await;
     let addr = hub.addr;
     hub.stop().await;
@@ -219,9 +332,14 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
             .await
             .expect("append");
     }
+    let admin = Admin::start(&forged).await;
     let agent = Running::start(&pki, &forged, &dir);
     assert!(
-        wait_until(Duration::from_secs(10), || refused(&agent.agent)).await,
+        wait_until(Duration::from_secs(10), || refused(
+            &agent.agent,
+            RefusalReason::Inconsistent
+        ))
+        .await,
         "the agent refuses the forked history: {}",
         agent.agent.metrics().render()
     );
@@ -255,7 +373,80 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
         *agent.agent.status().borrow(),
         treiter_node_agent::link::LinkStatus::Connected { .. }
     ));
+    // The receipt: refused, with the sizes and the reason word.
+    assert_eq!(
+        checkpoint_receipts(&dir),
+        [
+            "witnessed 5",
+            "witnessed 8",
+            "refused 10 held 8 from 8 inconsistent"
+        ]
+    );
+    // The hub that sent the forked checkpoint is told, and alerts: status and /healthz.
+    assert!(
+        wait_until(Duration::from_secs(10), || politie_alert(&forged).is_some()).await,
+        "the forked hub shows the witness alert"
+    );
+    let shown = politie_alert(&forged).expect("alert");
+    assert_eq!(
+        (
+            shown.name.as_str(),
+            shown.tree_size,
+            shown.from_tree_size,
+            shown.held_tree_size,
+            shown.reason.as_str(),
+            shown.refusals
+        ),
+        ("Politie Eenheid Amsterdam", 10, 8, 8, "inconsistent", 1)
+    );
+    assert!(shown.detail.contains("size 10"), "{}", shown.detail);
+    let status = treiter_hub::admin::status_document(&forged.hub);
+    assert_eq!(status.witness_refusals.get("inconsistent"), Some(&1));
+    let hub_health = admin.get("/healthz").await;
+    assert!(
+        hub_health.starts_with("HTTP/1.1 503")
+            && hub_health.contains(
+                "degraded: witness alert: Politie Eenheid Amsterdam (00000002000000000002) refused the log checkpoint of size 10 (proof from size 8, holding size 8): inconsistent"
+            ),
+        "{hub_health}"
+    );
+    let fetched = treiter_hub::admin::fetch_status(admin.addr)
+        .await
+        .expect("status");
+    assert_eq!(fetched.witness_alerts, status.witness_alerts);
+    let report = HubStatusClient::new(person_channel(&pki, "p-gemeente-004", forged.addr).await)
+        .get_status(wire::GetStatusRequest {})
+        .await
+        .expect("status over gRPC")
+        .into_inner();
+    let alerts: Vec<_> = report
+        .witness_alerts
+        .iter()
+        .map(|a| {
+            (
+                a.party.as_ref().map(|p| p.oin.clone()).unwrap_or_default(),
+                a.tree_size,
+                a.reason.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        alerts,
+        [(POLITIE.to_owned(), 10, "inconsistent".to_owned())]
+    );
     agent.stop().await;
+    admin.stop().await;
+    forged.stop().await;
+
+    // The alert survives a restart of the forked hub.
+    let forged = TestHub::start_in(&pki, "127.0.0.1:0".parse().expect("addr"), &data_b, "").await;
+    assert_eq!(
+        politie_alert(&forged).map(|a| (a.tree_size, a.reason)),
+        Some((10, "inconsistent".to_owned()))
+    );
+    let admin = Admin::start(&forged).await;
+    assert!(admin.get("/healthz").await.starts_with("HTTP/1.1 503"));
+    admin.stop().await;
     forged.stop().await;
 
     // The honest hub again, with two more entries: consistent, witnessed.
@@ -273,7 +464,309 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
         "the honest log's next checkpoint is witnessed"
     );
     assert_eq!(held_size(&dir), 10);
-    assert!(!refused(&agent.agent));
+    assert!(refused_none(&agent.agent));
+    assert_eq!(
+        checkpoint_receipts(&dir).last().map(String::as_str),
+        Some("witnessed 10")
+    );
+    // The honest hub has nothing to alert about.
+    assert!(politie_alert(&hub).is_none());
+    let admin = Admin::start(&hub).await;
+    let hub_health = admin.get("/healthz").await;
+    assert!(hub_health.starts_with("HTTP/1.1 200"), "{hub_health}");
+    admin.stop().await;
+    agent.stop().await;
+    hub.stop().await;
+}
+
+/// A hub whose log was forked sends its checkpoint with a consistency proof that is
+/// valid for the forked history but starts from another size than the one the agent
+/// holds: a proof that says nothing about the agent's checkpoint. The agent refuses it
+/// with the whole alert, and the hub that sent it shows the alert until the agent
+/// cosigns a later checkpoint of the real log.
+#[tokio::test]
+async fn witness_alert_for_a_proof_from_another_size() {
+    let pki = Pki::new();
+    let data = pki.dir.path().join("hub");
+    let hub = TestHub::start_in(&pki, "127.0.0.1:0".parse().expect("addr"), &data, "").await;
+    for n in 0..8 {
+        hub.hub
+            .log
+            .append(share(n, POLITIE, GEMEENTE))
+            .await
+            .expect("append");
+    }
+    let dir = witness_dir(&pki);
+    let agent = Running::start(&pki, &hub, &dir);
+    assert!(
+        wait_until(Duration::from_secs(10), || dir.join("witness.key").exists()).await,
+        "the witness key is generated"
+    );
+    let witness = witness_verifier(&dir);
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(&hub, &witness, 8)).await,
+        "the agent witnessed the checkpoint of size 8"
+    );
+
+    // The malicious hub: the real log key, a forked history of 12 entries, and a proof
+    // from size 4 of that history, down the agent's own link.
+    let key = treiter_hub::log::LogKey::load(
+        &crate::support::log_key_path(&pki),
+        treiter_hub::state::LOG_ORIGIN,
+    )
+    .expect("the hub's log key");
+    let forked =
+        MerkleTree::from_leaves((0..12).map(|i| leaf_hash(format!("forked entry {i}").as_bytes())));
+    let note = SignedCheckpoint::sign(
+        Checkpoint {
+            origin: treiter_hub::state::LOG_ORIGIN.to_owned(),
+            size: 12,
+            root: forked.root_at(12).expect("root"),
+        },
+        key.signer(),
+    )
+    .expect("signed");
+    let proof = consistency_proof(&forked, 4, 12).expect("proof");
+    let link = hub
+        .hub
+        .agents
+        .link(&treiter_hub::identity::Oin::parse(POLITIE).expect("oin"))
+        .expect("the agent is linked");
+    link.sender
+        .send(Ok(wire::HubMessage {
+            body: Some(wire::hub_message::Body::Checkpoint(wire::Checkpoint {
+                note: note.to_bytes(),
+                consistency_proof: proof.iter().map(|h| h.as_bytes().to_vec()).collect(),
+                from_tree_size: 4,
+            })),
+        }))
+        .await
+        .expect("sent");
+    drop(link);
+
+    // The agent: the metric, /healthz, the receipt; its checkpoint and link are kept.
+    assert!(
+        wait_until(Duration::from_secs(10), || refused(
+            &agent.agent,
+            RefusalReason::WrongFromSize
+        ))
+        .await,
+        "the agent refuses the checkpoint: {}",
+        agent.agent.metrics().render()
+    );
+    let healthz_text = healthz(&agent.agent).await;
+    assert!(
+        healthz_text.starts_with("HTTP/1.1 503")
+            && healthz_text.contains(
+                "degraded: witness alert: refused the hub's log checkpoint of size 12 (proof from size 4, holding size 8): wrong-from-size"
+            ),
+        "{healthz_text}"
+    );
+    assert_eq!(
+        checkpoint_receipts(&dir),
+        ["witnessed 8", "refused 12 held 8 from 4 wrong-from-size"]
+    );
+    assert_eq!(held_size(&dir), 8);
+
+    // The hub: the alert in its status (JSON and `hub status`) and its /healthz.
+    assert!(
+        wait_until(Duration::from_secs(10), || politie_alert(&hub).is_some()).await,
+        "the hub shows the witness alert"
+    );
+    let shown = politie_alert(&hub).expect("alert");
+    assert_eq!(
+        (
+            shown.tree_size,
+            shown.from_tree_size,
+            shown.held_tree_size,
+            shown.reason.as_str()
+        ),
+        (12, 4, 8, "wrong-from-size")
+    );
+    let admin = Admin::start(&hub).await;
+    let hub_health = admin.get("/healthz").await;
+    assert!(
+        hub_health.starts_with("HTTP/1.1 503")
+            && hub_health.contains(
+                "degraded: witness alert: Politie Eenheid Amsterdam (00000002000000000002) refused the log checkpoint of size 12 (proof from size 4, holding size 8): wrong-from-size"
+            ),
+        "{hub_health}"
+    );
+    let config = pki.dir.path().join("hub.toml");
+    std::fs::write(
+        &config,
+        crate::support::hub_config_text(&pki, hub.addr, Some(admin.addr), &data),
+    )
+    .expect("write the hub config");
+    let hub_status = |json: bool| {
+        let config = config.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut command = std::process::Command::new(crate::support::workspace_bin("hub"));
+                command.args(["status", "--config"]).arg(&config);
+                if json {
+                    command.arg("--json");
+                }
+                command.output().expect("hub status runs")
+            })
+            .await
+            .expect("join")
+        }
+    };
+    let table = hub_status(false).await;
+    let table_text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.status.success(),
+        "{table_text}{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    assert!(
+        table_text.contains("WITNESS ALERTS (article 10.2)")
+            && table_text.contains(
+                "Politie Eenheid Amsterdam (00000002000000000002): size 12 (proof from 4, holding 8): wrong-from-size, 1 refusal(s)"
+            ),
+        "{table_text}"
+    );
+    let json = hub_status(true).await;
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(document["witness_alerts"][0]["oin"], POLITIE);
+    assert_eq!(document["witness_alerts"][0]["reason"], "wrong-from-size");
+    assert_eq!(document["witness_refusals"]["wrong-from-size"], 1);
+
+    // The real log grows past the claimed size; its next checkpoint goes down with a
+    // proof from the size the agent holds, is witnessed, and resolves both alerts.
+    for n in 8..13 {
+        hub.hub
+            .log
+            .append(share(n, POLITIE, GEMEENTE))
+            .await
+            .expect("append");
+    }
+    treiter_hub::witnesses::checkpoint(&hub.hub)
+        .await
+        .expect("checkpoint");
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(&hub, &witness, 13)).await,
+        "the real log's checkpoint of size 13 is witnessed"
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || politie_alert(&hub).is_none()).await,
+        "the hub's witness alert is resolved"
+    );
+    assert!(admin.get("/healthz").await.starts_with("HTTP/1.1 200"));
+    assert!(healthz(&agent.agent).await.starts_with("HTTP/1.1 200"));
+    // What was refused stays counted and recorded.
+    assert_eq!(
+        agent
+            .agent
+            .metrics()
+            .refused_count(RefusalReason::WrongFromSize),
+        1
+    );
+    assert_eq!(
+        treiter_hub::admin::status_document(&hub.hub)
+            .witness_refusals
+            .get("wrong-from-size"),
+        Some(&1)
+    );
+    assert_eq!(
+        checkpoint_receipts(&dir).last().map(String::as_str),
+        Some("witnessed 13")
+    );
+    admin.stop().await;
+    agent.stop().await;
+    hub.stop().await;
+}
+
+/// An agent that cannot keep a checkpoint on its own disk refuses it too, and the hub
+/// shows that; the hub's next checkpoint then comes with a proof from the size the agent
+/// still holds (not from the one it refused), so witnessing resumes by itself once the
+/// disk is fixed, and the alert resolves.
+#[tokio::test]
+async fn witness_alert_when_the_agent_cannot_keep_a_checkpoint() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    for n in 0..8 {
+        hub.hub
+            .log
+            .append(share(n, POLITIE, GEMEENTE))
+            .await
+            .expect("append");
+    }
+    let dir = witness_dir(&pki);
+    let agent = Running::start(&pki, &hub, &dir);
+    assert!(
+        wait_until(Duration::from_secs(10), || dir.join("witness.key").exists()).await,
+        "the witness key is generated"
+    );
+    let witness = witness_verifier(&dir);
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(&hub, &witness, 8)).await,
+        "the agent witnessed the checkpoint of size 8"
+    );
+    // The state file's place taken by a directory: the agent cannot keep a new one.
+    let state = dir.join("witnessed.checkpoint");
+    let held_note = std::fs::read(&state).expect("state");
+    std::fs::remove_file(&state).expect("remove");
+    std::fs::create_dir(&state).expect("mkdir");
+    std::fs::write(state.join("occupied"), b"x").expect("occupy");
+    for n in 8..10 {
+        hub.hub
+            .log
+            .append(share(n, POLITIE, GEMEENTE))
+            .await
+            .expect("append");
+    }
+    treiter_hub::witnesses::checkpoint(&hub.hub)
+        .await
+        .expect("checkpoint");
+    assert!(
+        wait_until(Duration::from_secs(10), || refused(
+            &agent.agent,
+            RefusalReason::StateUnwritable
+        ))
+        .await,
+        "the agent refuses what it cannot keep: {}",
+        agent.agent.metrics().render()
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || politie_alert(&hub).is_some()).await,
+        "the hub shows the alert"
+    );
+    let shown = politie_alert(&hub).expect("alert");
+    assert_eq!(
+        (shown.tree_size, shown.held_tree_size, shown.reason.as_str()),
+        (10, 8, "state-unwritable")
+    );
+    assert_eq!(
+        checkpoint_receipts(&dir),
+        ["witnessed 8", "refused 10 held 8 from 8 state-unwritable"]
+    );
+
+    // The disk fixed: the next checkpoint's proof starts at 8, what the agent holds.
+    std::fs::remove_dir_all(&state).expect("rmdir");
+    std::fs::write(&state, held_note).expect("restore the state");
+    for n in 10..12 {
+        hub.hub
+            .log
+            .append(share(n, POLITIE, GEMEENTE))
+            .await
+            .expect("append");
+    }
+    treiter_hub::witnesses::checkpoint(&hub.hub)
+        .await
+        .expect("checkpoint");
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(&hub, &witness, 12)).await,
+        "the checkpoint of size 12 is witnessed: {}",
+        agent.agent.metrics().render()
+    );
+    assert!(refused(&agent.agent, RefusalReason::StateUnwritable));
+    assert!(
+        wait_until(Duration::from_secs(10), || politie_alert(&hub).is_none()).await,
+        "the alert is resolved"
+    );
+    assert_eq!(held_size(&dir), 12);
     agent.stop().await;
     hub.stop().await;
 }

@@ -9,7 +9,8 @@
 //! After the Welcome the link is attached to the agent table, so questions can be pushed
 //! down it, and the party's queued questions are delivered. Answers and acks coming up
 //! the link go to the hub's question routing ([`crate::questions`]); every answer the
-//! hub took is acknowledged with an Ack.
+//! hub took is acknowledged with an Ack. Cosignatures and checkpoint refusals go to
+//! [`crate::witnesses`].
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -298,6 +299,9 @@ async fn handle_message(
         }
         Some(agent_message::Body::Cosignature(cosignature)) => {
             crate::witnesses::on_cosignature(hub, party, cosignature).await;
+        }
+        Some(agent_message::Body::CheckpointRefusal(refusal)) => {
+            crate::witnesses::on_refusal(hub, party, &refusal);
         }
         None => {
             tracing::warn!(oin = %party.oin, "empty message on the agent link; ignored");

@@ -1,14 +1,20 @@
-//! `HubStatus`: which agents are connected. Any authenticated party or person may ask.
+//! `HubStatus`: which agents are connected, and the open witness alerts (article 10.2).
+//! Any authenticated party or person may ask.
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 use treiter_proto::v1::hub_status_server::HubStatus;
-use treiter_proto::v1::{AgentState as WireAgentState, GetStatusRequest, StatusReport};
+use treiter_proto::v1::{
+    AgentState as WireAgentState, GetStatusRequest, Party as WireParty, StatusReport,
+    WitnessAlert as WireWitnessAlert,
+};
 
 use crate::agents::AgentState;
+use crate::identity::Oin;
 use crate::service::timestamp;
 use crate::state::{HUB_VERSION, Hub};
+use crate::witness_alerts::WitnessAlert;
 
 pub struct StatusService {
     hub: Arc<Hub>,
@@ -31,6 +37,35 @@ pub fn report(hub: &Hub) -> StatusReport {
             .iter()
             .map(agent_to_proto)
             .collect(),
+        witness_alerts: hub
+            .witnesses
+            .alerts
+            .open()
+            .iter()
+            .map(|alert| alert_to_proto(hub, alert))
+            .collect(),
+    }
+}
+
+fn alert_to_proto(hub: &Hub, alert: &WitnessAlert) -> WireWitnessAlert {
+    let party = Oin::parse(&alert.oin)
+        .ok()
+        .and_then(|oin| hub.parties.get(&oin).ok().map(|p| p.to_proto()))
+        .unwrap_or_else(|| WireParty {
+            oin: alert.oin.clone(),
+            ..WireParty::default()
+        });
+    let at = |unix: u64| timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix));
+    WireWitnessAlert {
+        party: Some(party),
+        tree_size: alert.tree_size,
+        from_tree_size: alert.from_tree_size,
+        held_tree_size: alert.held_tree_size,
+        reason: alert.reason.clone(),
+        detail: alert.detail.clone(),
+        first_refused_at: Some(at(alert.first_refused_unix)),
+        last_refused_at: Some(at(alert.last_refused_unix)),
+        refusals: alert.refusals,
     }
 }
 

@@ -10,6 +10,8 @@
 //!   functions over hashes.
 //! - [`checkpoint`]: signed notes and checkpoints, `open_checkpoint` (parse and verify
 //!   in one), cosigning by witnesses.
+//! - [`refusal`]: why a witness refuses a checkpoint: the reason words agents send the
+//!   hub, and the bounds on the text that comes with them.
 
 // Data read from disk or the network must never panic its reader.
 #![cfg_attr(
@@ -25,6 +27,7 @@
 pub mod checkpoint;
 pub mod hash;
 pub mod proof;
+pub mod refusal;
 pub mod tree;
 
 pub use checkpoint::{
@@ -35,3 +38,4 @@ pub use hash::Hash;
 pub use proof::{
     ConsistencyError, InclusionError, ProofError, verify_consistency, verify_inclusion,
 };
+pub use refusal::RefusalReason;
