@@ -11,7 +11,7 @@
 //! | need | function |
 //! |---|---|
 //! | Amsterdam's UTC offset at an instant | [`offset`], [`zone_name`] |
-//! | an instant as Amsterdam reads it; today's date | [`local`], [`today`] |
+//! | an instant as Amsterdam reads it; today's date | [`local`], [`today`], [`clock_text`] |
 //! | an Amsterdam wall-clock time or midnight as an instant | [`from_local`], [`start_of_day`] |
 //! | 2 working days to contact the melder (4.3), 1 to review an emergency share (15.2) | [`add_working_days`] |
 //! | 24 / 3 months of retention (9.1, 9.2) | [`add_months`], [`months_after`] |
@@ -196,6 +196,19 @@ pub fn date_text(date: Date) -> String {
         date.year(),
         u8::from(date.month()),
         date.day()
+    )
+}
+
+/// An instant as Amsterdam's clocks show it, to the minute, for messages:
+/// `2026-12-07 00:30 CET`.
+pub fn clock_text(at: OffsetDateTime) -> String {
+    let here = local(at);
+    format!(
+        "{} {:02}:{:02} {}",
+        date_text(here.date()),
+        here.hour(),
+        here.minute(),
+        zone_name(at)
     )
 }
 
@@ -662,6 +675,22 @@ mod tests {
                 "consent date (the value given, not echoed) is not a date of the form YYYY-MM-DD"
             );
         }
+    }
+
+    #[test]
+    fn instants_are_written_in_amsterdam_time() {
+        assert_eq!(
+            clock_text(datetime!(2026-12-06 23:30 UTC)),
+            "2026-12-07 00:30 CET"
+        );
+        assert_eq!(
+            clock_text(datetime!(2026-10-25 00:30 UTC)),
+            "2026-10-25 02:30 CEST"
+        );
+        assert_eq!(
+            clock_text(datetime!(2026-10-25 01:30 UTC)),
+            "2026-10-25 02:30 CET"
+        );
     }
 
     #[test]

@@ -179,6 +179,19 @@ fn check_pseudonym(pseudonym: &str) -> Result<(), CaseError> {
     }
 }
 
+/// A moment given that has not come yet, shown in Amsterdam time beside the hub's
+/// "now": a client whose clock runs ahead of the hub's sees by how much.
+fn in_the_future(field: &'static str, given: OffsetDateTime, now: OffsetDateTime) -> CaseError {
+    invalid(
+        field,
+        format!(
+            "{} is in the future: it is {} in Amsterdam by the hub's clock",
+            calendar::clock_text(given),
+            calendar::clock_text(now)
+        ),
+    )
+}
+
 fn not_closed(case: &Case) -> Result<(), CaseError> {
     if is_closed(case.phase) {
         return Err(CaseError::FailedPrecondition(format!(
@@ -425,7 +438,7 @@ impl CaseRegistry {
         }
         let actor = authorise_create(change.person, stadsdeel)?;
         if melding_at > now {
-            return Err(invalid("melding_at", "is in the future"));
+            return Err(in_the_future("melding_at", melding_at, now));
         }
         check_text("external_reference", external_reference, MAX_LABEL, false)?;
         // The case id carries the year of Amsterdam's calendar: a melding registered at
@@ -542,7 +555,7 @@ impl CaseRegistry {
         now: OffsetDateTime,
     ) -> Result<Prepared, CaseError> {
         if contacted_at > now {
-            return Err(invalid("contacted_at", "is in the future"));
+            return Err(in_the_future("contacted_at", contacted_at, now));
         }
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::RecordContact, now)?;
@@ -944,6 +957,26 @@ mod tests {
                 "at {now}"
             );
         }
+    }
+
+    #[test]
+    fn a_melding_in_the_future_is_refused_in_amsterdam_time() {
+        let (_dir, registry, person) = registry();
+        let now = datetime!(2026-12-06 23:30 UTC);
+        let refused = registry
+            .create(
+                &change(&person, "create"),
+                Stadsdeel::Oost,
+                now + Duration::minutes(10),
+                "",
+                now,
+            )
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "melding_at 2026-12-07 00:40 CET is in the future: it is 2026-12-07 00:30 CET in \
+             Amsterdam by the hub's clock"
+        );
     }
 
     #[test]
