@@ -23,4 +23,11 @@ impl Clock {
         self.offset_seconds
             .fetch_add(by.whole_seconds(), Ordering::Relaxed);
     }
+
+    /// Sets the hub's time to `at` (to the second), from where it keeps running (tests:
+    /// "23:30 UTC on the last Sunday of October").
+    pub fn set(&self, at: OffsetDateTime) {
+        let offset = (at - OffsetDateTime::now_utc()).whole_seconds();
+        self.offset_seconds.store(offset, Ordering::Relaxed);
+    }
 }

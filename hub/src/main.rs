@@ -356,13 +356,13 @@ fn timestamp_text(unix: u64) -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-/// A certificate's expiry as a UTC date, flagged when it is within the 30 days in which
-/// `node-agent check-config` warns too.
+/// A certificate's expiry as its date in Amsterdam (the covenant's calendar), flagged
+/// when it is within the 30 days in which `node-agent check-config` warns too.
 fn expiry_text(not_after_unix: u64, now_unix: u64) -> String {
     let date = i64::try_from(not_after_unix)
         .ok()
         .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .map(|t| t.date().to_string())
+        .map(|t| treiter_proto::calendar::date_text(treiter_proto::calendar::today(t)))
         .unwrap_or_else(|| "?".to_owned());
     if not_after_unix <= now_unix {
         format!("{date} (EXPIRED)")
@@ -391,5 +391,22 @@ async fn wait_for_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use super::expiry_text;
+
+    #[test]
+    fn a_certificate_expires_on_its_amsterdam_date() {
+        // 2027-12-06 23:30 UTC is 7 December 00:30 in Amsterdam.
+        let not_after = 1_828_135_800;
+        assert_eq!(expiry_text(not_after, 0), "2027-12-07");
+        assert_eq!(
+            expiry_text(not_after, not_after - 3600),
+            "2027-12-07 (renew: within 30 days)"
+        );
+        assert_eq!(expiry_text(not_after, not_after), "2027-12-07 (EXPIRED)");
     }
 }

@@ -272,7 +272,7 @@ pub fn inzage_list(reports: &[wire::InzageReport], now: OffsetDateTime) -> Strin
     if reports.is_empty() {
         return "no inzage requests of your party\n".to_owned();
     }
-    let today = treiter_proto::amsterdam::in_amsterdam(now).date();
+    let today = treiter_proto::calendar::today(now);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -280,11 +280,7 @@ pub fn inzage_list(reports: &[wire::InzageReport], now: OffsetDateTime) -> Strin
         "ID", "RECEIVED", "DUE", "SUBJECT", "REFERENCE"
     );
     for r in reports {
-        let overdue = time::Date::parse(
-            &r.due_on,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .is_ok_and(|due| due < today);
+        let overdue = treiter_proto::calendar::parse_date(&r.due_on).is_some_and(|due| due < today);
         let _ = writeln!(
             out,
             "{:<12}  {:<10}  {:<10}  {:<14}  {:<20}  {}{}",

@@ -1,17 +1,17 @@
 //! Times as people in Amsterdam read and write them.
 //!
-//! The hub counts working days in Europe/Amsterdam time (coordinator.proto); hubctl
-//! shows every moment in that zone too, and reads local times typed on the command line
-//! as Amsterdam times. The zone's rule since 1996 is the EU's: CEST (UTC+2) from the
-//! last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC, CET (UTC+1)
-//! otherwise ([`treiter_proto::amsterdam`], shared with the hub).
+//! The hub counts working days and dates on Amsterdam's calendar (coordinator.proto);
+//! hubctl shows every moment in that zone too, reads local times typed on the command
+//! line as Amsterdam times, and "today" is the Amsterdam date. The calendar itself (the
+//! EU's summer-time rule) is [`treiter_proto::calendar`], shared with the hub and the
+//! agents; this module only reads and writes it for people.
 //!
 //! The current moment always comes in as a parameter.
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
-pub use treiter_proto::amsterdam::{amsterdam_offset, from_amsterdam, in_amsterdam};
+use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset, Weekday};
+use treiter_proto::calendar::{self, DateError};
 
 /// A time argument that cannot be read. Says which forms are accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,14 +25,21 @@ pub struct BadTime {
     pub text: String,
 }
 
-/// A date argument that cannot be read.
+/// A date argument that cannot be taken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what} \"{text}\" is not a date: use \"today\" or YYYY-MM-DD, e.g. \"2026-11-20\"")]
-pub struct BadDate {
-    /// The option, e.g. `--date`.
-    pub what: &'static str,
-    /// What was typed.
-    pub text: String,
+pub enum BadDate {
+    /// Not a date hubctl reads.
+    #[error("{what} \"{text}\" is not a date: use \"today\" or YYYY-MM-DD, e.g. \"2026-11-20\"")]
+    Unreadable {
+        /// The option, e.g. `--date`.
+        what: &'static str,
+        /// What was typed.
+        text: String,
+    },
+    /// A date after today in Amsterdam, where only a day that has come makes sense (a
+    /// consent given, a request received): names the option, the date and today.
+    #[error(transparent)]
+    InTheFuture(DateError),
 }
 
 /// Reads a time argument (see [`BadTime`] for the forms), relative to `now`.
@@ -69,33 +76,39 @@ pub fn parse_time(
     let normalised = t.replacen('T', " ", 1);
     for format in [minutes, seconds] {
         if let Ok(local) = PrimitiveDateTime::parse(&normalised, &format) {
-            return Ok(from_amsterdam(local));
+            return Ok(calendar::from_local(local));
         }
     }
     if let Ok(date) = Date::parse(t, format_description!("[year]-[month]-[day]")) {
-        return Ok(from_amsterdam(PrimitiveDateTime::new(date, Time::MIDNIGHT)));
+        return Ok(calendar::start_of_day(date));
     }
     Err(bad())
 }
 
-/// Reads a date argument: `today` (in Amsterdam) or `YYYY-MM-DD`; returns it as
-/// `YYYY-MM-DD`.
+/// Reads a date argument: `today` (Amsterdam's date at `now`) or `YYYY-MM-DD`, not
+/// after today in Amsterdam; returns it as `YYYY-MM-DD`.
 pub fn parse_date(what: &'static str, text: &str, now: OffsetDateTime) -> Result<String, BadDate> {
     let t = text.trim();
     let date = if t.eq_ignore_ascii_case("today") {
-        in_amsterdam(now).date()
+        calendar::today(now)
     } else {
-        Date::parse(t, format_description!("[year]-[month]-[day]")).map_err(|_| BadDate {
-            what,
-            text: text.to_owned(),
-        })?
+        let date = Date::parse(t, format_description!("[year]-[month]-[day]")).map_err(|_| {
+            BadDate::Unreadable {
+                what,
+                text: text.to_owned(),
+            }
+        })?;
+        let today = calendar::today(now);
+        if date > today {
+            return Err(BadDate::InTheFuture(DateError::InTheFuture {
+                field: what,
+                given: date,
+                today,
+            }));
+        }
+        date
     };
-    Ok(format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    ))
+    Ok(calendar::date_text(date))
 }
 
 /// An instant from a protobuf timestamp.
@@ -129,20 +142,14 @@ fn weekday(day: Weekday) -> &'static str {
 
 /// An instant as Amsterdam reads it: `Tue 2026-11-24 15:00 CET`.
 pub fn show(at: OffsetDateTime) -> String {
-    let local = in_amsterdam(at);
-    let zone = if local.offset().whole_hours() == 2 {
-        "CEST"
-    } else {
-        "CET"
-    };
+    let local = calendar::local(at);
     format!(
-        "{} {:04}-{:02}-{:02} {:02}:{:02} {zone}",
+        "{} {} {:02}:{:02} {}",
         weekday(local.weekday()),
-        local.year(),
-        u8::from(local.month()),
-        local.day(),
+        calendar::date_text(local.date()),
         local.hour(),
-        local.minute()
+        local.minute(),
+        calendar::zone_name(at)
     )
 }
 
@@ -195,24 +202,7 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn amsterdam_switches_on_the_last_sundays_of_march_and_october() {
-        // 2026: 29 March and 25 October.
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-03-29 00:59 UTC)).whole_hours(),
-            1
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-03-29 01:00 UTC)).whole_hours(),
-            2
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-10-25 00:59 UTC)).whole_hours(),
-            2
-        );
-        assert_eq!(
-            amsterdam_offset(datetime!(2026-10-25 01:00 UTC)).whole_hours(),
-            1
-        );
+    fn instants_show_in_amsterdam_time_with_the_zone() {
         assert_eq!(
             show(datetime!(2026-11-24 14:00 UTC)),
             "Tue 2026-11-24 15:00 CET"
@@ -220,6 +210,20 @@ mod tests {
         assert_eq!(
             show(datetime!(2026-07-01 10:30 UTC)),
             "Wed 2026-07-01 12:30 CEST"
+        );
+        // 23:30 UTC on a winter Sunday is Monday 00:30 in Amsterdam.
+        assert_eq!(
+            show(datetime!(2026-12-06 23:30 UTC)),
+            "Mon 2026-12-07 00:30 CET"
+        );
+        // Both sides of the autumn change, the clock showing 02:30 twice.
+        assert_eq!(
+            show(datetime!(2026-10-25 00:30 UTC)),
+            "Sun 2026-10-25 02:30 CEST"
+        );
+        assert_eq!(
+            show(datetime!(2026-10-25 01:30 UTC)),
+            "Sun 2026-10-25 02:30 CET"
         );
     }
 
@@ -262,18 +266,53 @@ mod tests {
     }
 
     #[test]
+    fn today_is_the_amsterdam_date_at_night() {
+        // 00:30 in Amsterdam, while UTC's date is still yesterday: in winter, in
+        // summer, on both change days and the night after each.
+        for (now, amsterdam) in [
+            (datetime!(2026-12-06 23:30 UTC), "2026-12-07"),
+            (datetime!(2026-07-01 22:30 UTC), "2026-07-02"),
+            (datetime!(2026-03-28 23:30 UTC), "2026-03-29"),
+            (datetime!(2026-03-29 22:30 UTC), "2026-03-30"),
+            (datetime!(2026-10-24 22:30 UTC), "2026-10-25"),
+            (datetime!(2026-10-25 23:30 UTC), "2026-10-26"),
+        ] {
+            assert_eq!(parse_date("--date", "today", now).unwrap(), amsterdam);
+            assert_eq!(parse_date("--date", amsterdam, now).unwrap(), amsterdam);
+        }
+    }
+
+    #[test]
     fn date_arguments() {
-        // 23:30 UTC on the 20th is already the 21st in Amsterdam.
         let now = datetime!(2026-11-20 23:30 UTC);
-        assert_eq!(parse_date("--date", "today", now).unwrap(), "2026-11-21");
         assert_eq!(
             parse_date("--date", "2026-11-01", now).unwrap(),
             "2026-11-01"
         );
         assert!(matches!(
             parse_date("--date", "1-11-2026", now),
-            Err(BadDate { what: "--date", .. })
+            Err(BadDate::Unreadable { what: "--date", .. })
         ));
+        // Tomorrow in Amsterdam is refused here already, naming the option and today.
+        assert_eq!(
+            parse_date("--received-on", "2026-11-22", now)
+                .unwrap_err()
+                .to_string(),
+            "--received-on 2026-11-22 is in the future: today is 2026-11-21 in Amsterdam"
+        );
+    }
+
+    #[test]
+    fn a_date_as_a_time_is_amsterdam_midnight() {
+        let now = datetime!(2026-11-20 12:00 UTC);
+        assert_eq!(
+            parse_time("--from", "2026-07-01", now).unwrap(),
+            datetime!(2026-06-30 22:00 UTC)
+        );
+        assert_eq!(
+            parse_time("--from", "2026-10-25", now).unwrap(),
+            datetime!(2026-10-24 22:00 UTC)
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //! - [`v1`]: messages, the `*Client` stubs and the `*Server` traits of every service.
-//! - [`amsterdam`]: Amsterdam time (EU DST rule), in which the API counts working days.
+//! - [`calendar`]: the covenant's calendar, Europe/Amsterdam (EU DST rule): today's date,
+//!   local times, working days, months and weeks for every date check and deadline.
 //! - [`client`]: one mTLS HTTP/2 connection to the hub for any generated client, with
 //!   the alert tap that tells why the hub refused a certificate.
 //! - [`identity`]: the certificate profile: the OIN in `serialNumber`, the person id in
@@ -21,7 +22,7 @@
 //!   errors that name the file.
 #![forbid(unsafe_code)]
 
-pub mod amsterdam;
+pub mod calendar;
 pub mod client;
 pub mod identity;
 pub mod pseudonym;

@@ -496,3 +496,92 @@ async fn case_changes_are_logged_before_they_are_stored() {
     assert_eq!(log.tree_size(), size + 1);
     hub.stop().await;
 }
+
+/// Issue 16: from 00:00 to 01:00 in Amsterdam in winter (to 02:00 in summer) UTC's date
+/// is still yesterday, and the hub called a consent dated "today" in Amsterdam (what
+/// hubctl sends) "in the future". At 00:30 in Amsterdam in winter, in summer, on both
+/// change days and the night after each, today's consent is taken and tomorrow's is
+/// refused, naming the field, the date and today in Amsterdam.
+#[tokio::test]
+async fn consent_dated_today_in_amsterdam_is_taken_at_night() {
+    use time::macros::datetime;
+
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    for (n, (at, today, tomorrow)) in [
+        (datetime!(2026-12-06 23:30 UTC), "2026-12-07", "2026-12-08"),
+        (datetime!(2026-07-01 22:30 UTC), "2026-07-02", "2026-07-03"),
+        (datetime!(2026-03-28 23:30 UTC), "2026-03-29", "2026-03-30"),
+        (datetime!(2026-03-29 22:30 UTC), "2026-03-30", "2026-03-31"),
+        (datetime!(2026-10-24 22:30 UTC), "2026-10-25", "2026-10-26"),
+        (datetime!(2026-10-25 23:30 UTC), "2026-10-26", "2026-10-27"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        hub.hub.clock.set(at);
+        let melding = at - time::Duration::hours(1);
+        let case = sdr
+            .create_case(wire::CreateCaseRequest {
+                client_request_id: format!("night-{n}"),
+                stadsdeel: "oost".into(),
+                melding_at: Some(prost_types::Timestamp {
+                    seconds: melding.unix_timestamp(),
+                    nanos: 0,
+                }),
+                external_reference: String::new(),
+            })
+            .await
+            .expect("created")
+            .into_inner()
+            .case
+            .expect("case")
+            .id;
+        sdr.add_subject(wire::AddSubjectRequest {
+            client_request_id: format!("night-{n}-subject"),
+            case_id: case.clone(),
+            subject: pseudonym(2),
+            role: "slachtoffer".into(),
+            label: String::new(),
+        })
+        .await
+        .expect("subject added");
+        let consent = |id: String, category: &str, date: &str| wire::RecordConsentRequest {
+            client_request_id: id,
+            case_id: case.clone(),
+            subject: pseudonym(2),
+            category: category.into(),
+            date: date.into(),
+        };
+        let taken = sdr
+            .record_consent(consent(
+                format!("night-{n}-today"),
+                "slachtofferinformatie",
+                today,
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("consent dated {today} at {at}: {}", e.message()))
+            .into_inner();
+        assert_eq!(
+            taken.case.expect("case").subjects[0].consent,
+            ["slachtofferinformatie"],
+            "at {at}"
+        );
+        let future = sdr
+            .record_consent(consent(
+                format!("night-{n}-tomorrow"),
+                "bijzondere-kenmerken",
+                tomorrow,
+            ))
+            .await
+            .expect_err("tomorrow is in the future");
+        assert_eq!(future.code(), Code::InvalidArgument, "at {at}");
+        assert_eq!(
+            future.message(),
+            format!("consent date {tomorrow} is in the future: today is {today} in Amsterdam"),
+            "at {at}"
+        );
+    }
+    hub.stop().await;
+}

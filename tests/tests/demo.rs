@@ -14,8 +14,30 @@ use crate::support::workspace_bin;
 /// The demo takes 10–30 s here; this only stops a hung run.
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// A port p such that p and p + 1 (the admin port) are both free right now.
+/// A port p such that p and p + 1 (the admin port) are both free right now, chosen
+/// below the kernel's ephemeral port range. The other tests of this binary run in
+/// parallel and bind port 0 and open connections all the time, and the kernel takes
+/// those ports from the ephemeral range only: a pair from that range could be taken in
+/// the seconds between this check and the hub's bind (it was: "cannot listen on admin
+/// address ...: Address already in use"). The start depends on the process id, so two
+/// runs at once (other worktrees on one machine) rarely try the same ports.
 fn free_port_pair() -> u16 {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low = 10_000u16;
+    if ephemeral_low > low + 100 {
+        let span = ephemeral_low - low - 2;
+        let start = (std::process::id() % u32::from(span)) as u16;
+        for step in 0..span / 2 {
+            let port = low + (start + step * 2) % span;
+            let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
+            if free(port) && free(port + 1) {
+                return port;
+            }
+        }
+    }
     for _ in 0..50 {
         let first = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = first.local_addr().expect("addr").port();

@@ -576,6 +576,13 @@ async fn the_gemeente_gets_an_inzage_overview_without_values() {
     let world = World::start().await;
     let case = world.case_with_shares().await;
     let mut po = world.officer(PO_GEMEENTE).await;
+    // 00:30 on a Monday in Amsterdam, still Sunday in UTC: the request is received on
+    // Amsterdam's Monday (issue 16).
+    world
+        .hub
+        .hub
+        .clock
+        .set(time::macros::datetime!(2026-12-06 23:30 UTC));
     let request = wire::InzageRequest {
         client_request_id: "inzage-1".into(),
         subject: Some(wire::SubjectPseudonym { hex: dader() }),
@@ -612,6 +619,23 @@ async fn the_gemeente_gets_an_inzage_overview_without_values() {
     )
     .expect("date");
     assert_eq!(due - received, time::Duration::days(28), "art. 11.2");
+    assert_eq!(
+        (report.received_on.as_str(), report.due_on.as_str()),
+        ("2026-12-07", "2027-01-04")
+    );
+    let future = po
+        .request_inzage(wire::InzageRequest {
+            client_request_id: "inzage-future".into(),
+            received_on: "2026-12-08".into(),
+            ..request.clone()
+        })
+        .await
+        .expect_err("received tomorrow");
+    assert_eq!(future.code(), Code::InvalidArgument);
+    assert_eq!(
+        future.message(),
+        "received_on 2026-12-08 is in the future: today is 2026-12-07 in Amsterdam"
+    );
     for name in [
         "GGD Amsterdam",
         "Politie Eenheid Amsterdam",

@@ -1,10 +1,13 @@
 //! Cases (article 1.2): registration, phases, subjects, consent, participants,
 //! escalation and emergencies, each change authorised and durably recorded.
 //!
+//! Dates and deadlines (the consent date, the 2-working-day contact deadline, the
+//! retention terms, the year in a case id) are Amsterdam's calendar,
+//! [`treiter_proto::calendar`].
+//!
 //! # Layout
 //! - [`model`]: the stored case and the state rules of its life cycle.
 //! - [`access`]: who may see and change a case.
-//! - [`workdays`]: the 2-working-day contact deadline in Amsterdam time.
 //! - [`registry`]: the registry: authorise, check, prepare a change, store it.
 //! - [`logged`]: each change as a decision-log entry, logged before it is stored.
 
@@ -12,11 +15,12 @@ pub mod access;
 pub mod logged;
 pub mod model;
 pub mod registry;
-pub mod workdays;
 
 pub use registry::{
     CasePolicy, CaseRegistry, Change, LabelChange, ListFilter, PendingChange, Prepared,
 };
+
+use treiter_proto::calendar::DateError;
 
 use crate::log::LogError;
 use crate::store::StoreError;
@@ -40,6 +44,9 @@ pub enum CaseError {
         field: &'static str,
         message: String,
     },
+    /// A date given that is not a date, or after today in Amsterdam.
+    #[error(transparent)]
+    BadDate(#[from] DateError),
     #[error("the case store failed: {0}")]
     Store(#[from] StoreError),
     /// The decision log could not make the change's entry durable (article 10.1), so
@@ -66,7 +73,9 @@ impl From<CaseError> for tonic::Status {
             CaseError::FailedPrecondition(_) => tonic::Status::failed_precondition(message),
             CaseError::AlreadyExists(_) => tonic::Status::already_exists(message),
             CaseError::Aborted(_) => tonic::Status::aborted(message),
-            CaseError::InvalidArgument { .. } => tonic::Status::invalid_argument(message),
+            CaseError::InvalidArgument { .. } | CaseError::BadDate(_) => {
+                tonic::Status::invalid_argument(message)
+            }
             // A damaged record does not mend itself: retrying cannot help.
             CaseError::Store(StoreError::Damaged { .. }) => tonic::Status::internal(message),
             CaseError::Store(_) | CaseError::LogUnavailable { .. } => {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use treiter_policies::vocab::{Category, PartyKind, Phase, Stadsdeel, SubjectRole};
+use treiter_proto::calendar;
 
 use super::CaseError;
 use super::access::{Acting, Operation, access, authorise, authorise_create, authorise_emergency};
@@ -20,7 +21,6 @@ use super::model::{
     ActorRef, Case, CaseEvent, ConsentRecord, Contact, Emergency, Escalation, EventKind,
     Participant, Subject, is_closed, next_phases,
 };
-use super::workdays::add_working_days;
 use crate::persons::Person;
 use crate::store::{Batch, Space, Store};
 
@@ -179,14 +179,17 @@ fn check_pseudonym(pseudonym: &str) -> Result<(), CaseError> {
     }
 }
 
-fn check_date(field: &'static str, date: &str, now: OffsetDateTime) -> Result<(), CaseError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let parsed = time::Date::parse(date, &format)
-        .map_err(|_| invalid(field, "is not a date of the form YYYY-MM-DD"))?;
-    if parsed > now.date() {
-        return Err(invalid(field, "is in the future"));
-    }
-    Ok(())
+/// A moment given that has not come yet, shown in Amsterdam time beside the hub's
+/// "now": a client whose clock runs ahead of the hub's sees by how much.
+fn in_the_future(field: &'static str, given: OffsetDateTime, now: OffsetDateTime) -> CaseError {
+    invalid(
+        field,
+        format!(
+            "{} is in the future: it is {} in Amsterdam by the hub's clock",
+            calendar::clock_text(given),
+            calendar::clock_text(now)
+        ),
+    )
 }
 
 fn not_closed(case: &Case) -> Result<(), CaseError> {
@@ -199,17 +202,6 @@ fn not_closed(case: &Case) -> Result<(), CaseError> {
     Ok(())
 }
 
-fn adding_months(at: OffsetDateTime, months: u32) -> OffsetDateTime {
-    let total = i64::from(at.month() as u8) - 1 + i64::from(months);
-    let year = at.year() + i32::try_from(total / 12).unwrap_or(0);
-    let month = time::Month::try_from(u8::try_from(total % 12 + 1).unwrap_or(1))
-        .unwrap_or(time::Month::January);
-    let day = at.day().min(month.length(year));
-    time::Date::from_calendar_date(year, month, day)
-        .map(|d| at.replace_date(d))
-        .unwrap_or(at)
-}
-
 impl CaseRegistry {
     pub fn new(store: Arc<dyn Store>, policy: CasePolicy) -> Self {
         CaseRegistry {
@@ -219,7 +211,8 @@ impl CaseRegistry {
         }
     }
 
-    /// When the case's data is deleted (article 9), for a closed case.
+    /// When the case's data is deleted (article 9), for a closed case: the retention
+    /// term's months after it closed, on Amsterdam's calendar.
     pub fn retention_until(&self, case: &Case) -> Option<OffsetDateTime> {
         let since = case.closed_since()?;
         let months = match case.phase {
@@ -227,7 +220,7 @@ impl CaseRegistry {
             Phase::BuitenAanpak => self.policy.retention_buiten_aanpak_months,
             _ => return None,
         };
-        Some(adding_months(since, months))
+        Some(calendar::add_months(since, months))
     }
 
     /// Loads a case without any access check (for the hub's own use).
@@ -445,10 +438,12 @@ impl CaseRegistry {
         }
         let actor = authorise_create(change.person, stadsdeel)?;
         if melding_at > now {
-            return Err(invalid("melding_at", "is in the future"));
+            return Err(in_the_future("melding_at", melding_at, now));
         }
         check_text("external_reference", external_reference, MAX_LABEL, false)?;
-        let year = now.year();
+        // The case id carries the year of Amsterdam's calendar: a melding registered at
+        // 00:30 on New Year's Day belongs to the new year.
+        let year = calendar::today(now).year();
         let mut batch = Batch::new();
         let next = crate::store::next_counter(
             self.store.as_ref(),
@@ -465,7 +460,7 @@ impl CaseRegistry {
             registered_at: now,
             registered_by: actor.clone(),
             external_reference: external_reference.to_owned(),
-            contact_due: add_working_days(now, CONTACT_WORKING_DAYS),
+            contact_due: calendar::add_working_days(now, CONTACT_WORKING_DAYS),
             contact: None,
             escalation: None,
             subjects: Vec::new(),
@@ -560,7 +555,7 @@ impl CaseRegistry {
         now: OffsetDateTime,
     ) -> Result<Prepared, CaseError> {
         if contacted_at > now {
-            return Err(invalid("contacted_at", "is in the future"));
+            return Err(in_the_future("contacted_at", contacted_at, now));
         }
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::RecordContact, now)?;
@@ -711,7 +706,7 @@ impl CaseRegistry {
         now: OffsetDateTime,
     ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
-        check_date("date", date, now)?;
+        calendar::check_not_future("consent date", date, now)?;
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::Edit, now)?;
             if given {
@@ -846,7 +841,188 @@ impl CaseRegistry {
 
 #[cfg(test)]
 mod tests {
-    use super::not_found;
+    use super::*;
+    use crate::identity::Oin;
+    use crate::store::SledStore;
+    use time::macros::{date, datetime};
+    use treiter_policies::vocab::Role;
+
+    /// A registry on a fresh store, and a stadsdeelregisseur of oost.
+    fn registry() -> (tempfile::TempDir, CaseRegistry, Person) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let policy = CasePolicy {
+            emergency: Duration::hours(72),
+            retention_afgesloten_months: 24,
+            retention_buiten_aanpak_months: 3,
+        };
+        let person = Person {
+            id: "p-gemeente-004".into(),
+            party: Oin::parse("00000001000000000001").unwrap(),
+            roles: vec![Role::Stadsdeelregisseur],
+            stadsdeel: Some(Stadsdeel::Oost),
+        };
+        (dir, CaseRegistry::new(store, policy), person)
+    }
+
+    fn change<'a>(person: &'a Person, id: &'a str) -> Change<'a> {
+        Change {
+            person,
+            client_request_id: id,
+            fingerprint: id,
+        }
+    }
+
+    /// Stores a prepared change (as `apply` does, without the log).
+    fn stored(registry: &CaseRegistry, prepared: Result<Prepared, CaseError>) -> Case {
+        match prepared.unwrap() {
+            Prepared::Pending(pending) => registry.commit(*pending, 0).unwrap().0,
+            Prepared::Replayed(_) => panic!("a new change was replayed"),
+        }
+    }
+
+    /// The instants the issue names, when Amsterdam's date is a day ahead of UTC's:
+    /// 00:30 in winter and in summer, on both change days and the night after each.
+    const NIGHTS: [OffsetDateTime; 6] = [
+        datetime!(2026-12-06 23:30 UTC),
+        datetime!(2026-07-01 22:30 UTC),
+        datetime!(2026-03-28 23:30 UTC),
+        datetime!(2026-03-29 22:30 UTC),
+        datetime!(2026-10-24 22:30 UTC),
+        datetime!(2026-10-25 23:30 UTC),
+    ];
+
+    #[test]
+    fn consent_dated_today_in_amsterdam_is_taken_at_night() {
+        for now in NIGHTS {
+            let (_dir, registry, person) = registry();
+            let melding = now - Duration::hours(1);
+            let case = stored(
+                &registry,
+                registry.create(
+                    &change(&person, "create"),
+                    Stadsdeel::Oost,
+                    melding,
+                    "",
+                    now,
+                ),
+            );
+            let hex = "ab".repeat(32);
+            stored(
+                &registry,
+                registry.add_subject(
+                    &change(&person, "subject"),
+                    &case.id,
+                    &hex,
+                    SubjectRole::Slachtoffer,
+                    "",
+                    now,
+                ),
+            );
+            let today = calendar::date_text(calendar::today(now));
+            let case = stored(
+                &registry,
+                registry.consent(
+                    &change(&person, "consent"),
+                    &case.id,
+                    &hex,
+                    Category::Slachtofferinformatie,
+                    true,
+                    &today,
+                    now,
+                ),
+            );
+            assert_eq!(
+                case.subjects[0].consent_history[0].date, today,
+                "consent dated today in Amsterdam at {now}"
+            );
+            let tomorrow = calendar::today(now).next_day().unwrap();
+            let refused = registry
+                .consent(
+                    &change(&person, "withdraw"),
+                    &case.id,
+                    &hex,
+                    Category::Slachtofferinformatie,
+                    false,
+                    &calendar::date_text(tomorrow),
+                    now,
+                )
+                .unwrap_err();
+            assert_eq!(
+                refused.to_string(),
+                format!(
+                    "consent date {} is in the future: today is {today} in Amsterdam",
+                    calendar::date_text(tomorrow)
+                ),
+                "at {now}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_melding_in_the_future_is_refused_in_amsterdam_time() {
+        let (_dir, registry, person) = registry();
+        let now = datetime!(2026-12-06 23:30 UTC);
+        let refused = registry
+            .create(
+                &change(&person, "create"),
+                Stadsdeel::Oost,
+                now + Duration::minutes(10),
+                "",
+                now,
+            )
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "melding_at 2026-12-07 00:40 CET is in the future: it is 2026-12-07 00:30 CET in \
+             Amsterdam by the hub's clock"
+        );
+    }
+
+    #[test]
+    fn a_case_registered_on_new_years_night_has_the_new_year_in_its_id() {
+        let (_dir, registry, person) = registry();
+        let now = datetime!(2026-12-31 23:30 UTC);
+        let Prepared::Pending(pending) = registry
+            .create(&change(&person, "create"), Stadsdeel::Oost, now, "", now)
+            .unwrap()
+        else {
+            panic!("a new case was replayed")
+        };
+        assert_eq!(pending.case.id, "C-2027-0001");
+    }
+
+    #[test]
+    fn retention_counts_months_on_the_amsterdam_calendar() {
+        let (_dir, registry, person) = registry();
+        let case = Case {
+            id: "C-2026-0001".into(),
+            stadsdeel: Stadsdeel::Oost,
+            phase: Phase::BuitenAanpak,
+            // Closed Saturday 31 January 2026 at 00:30 in Amsterdam.
+            phase_since: datetime!(2026-01-30 23:30 UTC),
+            melding_at: datetime!(2026-01-05 09:00 UTC),
+            registered_at: datetime!(2026-01-05 09:00 UTC),
+            registered_by: ActorRef {
+                person: person.id.clone(),
+                party: person.party.to_string(),
+                role: Role::Stadsdeelregisseur,
+            },
+            external_reference: String::new(),
+            contact_due: datetime!(2026-01-07 09:00 UTC),
+            contact: None,
+            escalation: None,
+            subjects: Vec::new(),
+            participants: Vec::new(),
+            emergencies: Vec::new(),
+            history: Vec::new(),
+        };
+        // 3 months after 31 January (art. 9.2) is 30 April 00:30 in Amsterdam, not
+        // 30 April 23:30 UTC (1 May in Amsterdam) as counting on UTC's 30 January gave.
+        let until = registry.retention_until(&case).unwrap();
+        assert_eq!(calendar::today(until), date!(2026 - 04 - 30));
+        assert_eq!(until, datetime!(2026-04-29 22:30 UTC));
+    }
 
     #[test]
     fn an_unknown_case_id_is_echoed_only_when_it_looks_like_one() {

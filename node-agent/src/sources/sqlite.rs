@@ -33,7 +33,8 @@
 //!   covenant does not list for the category is refused at start-up.
 //! - A NULL value means the field is not offered. The reference is text or an integer;
 //!   `recorded_at` is RFC 3339, `YYYY-MM-DD HH:MM:SS` (SQLite's `datetime()`, UTC),
-//!   `YYYY-MM-DD` or Unix seconds.
+//!   `YYYY-MM-DD` (a day of the covenant's calendar: it starts at Amsterdam's midnight)
+//!   or Unix seconds.
 //!
 //! Errors name the setting (`category.<name>.records_query`), the database file and
 //! the column, never a value (article 12.3). Rows whose identity cannot be
@@ -461,8 +462,9 @@ fn count(problems: &mut Vec<(String, usize)>, what: &str) {
     }
 }
 
-/// A `recorded_at` value: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DD` or Unix
-/// seconds.
+/// A `recorded_at` value: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC, as SQLite's
+/// `datetime()` writes it), `YYYY-MM-DD` (the start of that day in Amsterdam, where the
+/// partner recorded it) or Unix seconds.
 fn parse_recorded_at(value: ValueRef<'_>) -> Option<OffsetDateTime> {
     match value {
         ValueRef::Integer(n) => OffsetDateTime::from_unix_timestamp(n).ok(),
@@ -476,10 +478,7 @@ fn parse_recorded_at(value: ValueRef<'_>) -> Option<OffsetDateTime> {
             if let Ok(t) = time::PrimitiveDateTime::parse(s, &sql) {
                 return Some(t.assume_utc());
             }
-            let date = time::macros::format_description!("[year]-[month]-[day]");
-            time::Date::parse(s, &date)
-                .ok()
-                .map(|d| d.midnight().assume_utc())
+            treiter_proto::calendar::parse_date(s).map(treiter_proto::calendar::start_of_day)
         }
         _ => None,
     }
@@ -541,5 +540,38 @@ impl Source for SqliteSource {
             subjects: Some(index.keys.len()),
             skipped: index.skipped,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn recorded_at_reads_every_form() {
+        let text = |s: &'static str| parse_recorded_at(ValueRef::Text(s.as_bytes()));
+        assert_eq!(
+            text("2026-07-01T09:00:00+02:00"),
+            Some(datetime!(2026-07-01 07:00 UTC))
+        );
+        assert_eq!(
+            text("2026-07-01 09:00:00"),
+            Some(datetime!(2026-07-01 09:00 UTC))
+        );
+        assert_eq!(
+            parse_recorded_at(ValueRef::Integer(1_782_864_000)),
+            Some(datetime!(2026-07-01 00:00 UTC))
+        );
+        assert_eq!(text("1 juli"), None);
+    }
+
+    #[test]
+    fn a_recorded_date_starts_at_amsterdam_midnight() {
+        // A day recorded in Amsterdam begins there: 1 July at 00:00 CEST, 1 December
+        // at 00:00 CET, not at UTC's midnight (02:00 and 01:00 in Amsterdam).
+        let text = |s: &'static str| parse_recorded_at(ValueRef::Text(s.as_bytes()));
+        assert_eq!(text("2026-07-01"), Some(datetime!(2026-06-30 22:00 UTC)));
+        assert_eq!(text("2026-12-01"), Some(datetime!(2026-11-30 23:00 UTC)));
     }
 }

@@ -14,10 +14,9 @@
 use std::sync::Arc;
 
 use prost::Message;
-use time::{Date, Duration};
 use tonic::Status;
 use treiter_policies::vocab::PartyKind;
-use treiter_proto::amsterdam::in_amsterdam;
+use treiter_proto::calendar::{self, date_text};
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
@@ -29,8 +28,8 @@ use crate::store::{Batch, Space};
 
 mod document;
 
-/// Article 11.2: four weeks.
-const ANSWER_WITHIN_DAYS: i64 = 28;
+/// Article 11.2: four weeks, from the Amsterdam day the request was received.
+const ANSWER_WITHIN_WEEKS: u32 = 4;
 /// InzageRequest.reference.
 const MAX_REFERENCE_CHARS: usize = 100;
 const DEFAULT_PAGE: usize = 100;
@@ -42,13 +41,6 @@ fn store_error(e: impl std::fmt::Display) -> Status {
 
 fn report_key(id: &str) -> Vec<u8> {
     format!("r/{id}").into_bytes()
-}
-
-const DATE: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-fn date_text(d: Date) -> String {
-    d.format(DATE).unwrap_or_default()
 }
 
 /// The overview of one subject from the log's first `size` entries.
@@ -169,17 +161,12 @@ pub async fn request_inzage(
         ));
     }
     let now = hub.clock.now();
-    let today = in_amsterdam(now).date();
+    let today = calendar::today(now);
     let received = if request.received_on.is_empty() {
         today
     } else {
-        let d = Date::parse(&request.received_on, DATE).map_err(|_| {
-            Status::invalid_argument("received_on: is not a date of the form YYYY-MM-DD")
-        })?;
-        if d > today {
-            return Err(Status::invalid_argument("received_on: is in the future"));
-        }
-        d
+        calendar::check_not_future("received_on", &request.received_on, now)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?
     };
     let reference_chars = request.reference.chars().count();
     if reference_chars > MAX_REFERENCE_CHARS {
@@ -213,7 +200,7 @@ pub async fn request_inzage(
             hex: subject.clone(),
         }),
         received_on: date_text(received),
-        due_on: date_text(received + Duration::days(ANSWER_WITHIN_DAYS)),
+        due_on: date_text(calendar::weeks_after(received, ANSWER_WITHIN_WEEKS)),
         reference: request.reference.clone(),
         produced_at: Some(timestamp(now)),
         produced_by: Some(render::officer(officer)),

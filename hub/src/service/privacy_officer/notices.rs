@@ -9,11 +9,11 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tonic::Status;
+use treiter_proto::calendar;
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
 use crate::casefile::files::Notice;
-use crate::cases::workdays::add_working_days;
 use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 use crate::store::{Batch, Space};
@@ -69,7 +69,7 @@ impl Stored {
 
     fn review_due(&self) -> Option<OffsetDateTime> {
         self.is_review()
-            .then(|| add_working_days(self.notice.at, 1))
+            .then(|| calendar::add_working_days(self.notice.at, 1))
     }
 
     fn is_open(&self) -> bool {

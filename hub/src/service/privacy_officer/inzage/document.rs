@@ -2,12 +2,12 @@
 //! with the same facts. Both are made from the report's structured items only, so they
 //! cannot hold more than the log holds (no values, no names of persons, no free text).
 
-use treiter_proto::amsterdam::in_amsterdam;
+use treiter_proto::calendar;
 use treiter_proto::v1 as wire;
 
 fn when(ts: Option<&prost_types::Timestamp>) -> String {
     ts.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.seconds).ok())
-        .map(in_amsterdam)
+        .map(calendar::local)
         .and_then(|t| {
             t.format(time::macros::format_description!(
                 "[day]-[month]-[year] [hour]:[minute]"
