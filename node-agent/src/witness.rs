@@ -15,7 +15,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -148,10 +148,10 @@ pub fn key_name(oin: &str) -> String {
 pub enum WitnessSetupError {
     #[error("witness.log_verifier is not a note verifier key (origin+keyid+base64): {0}")]
     Verifier(CheckpointError),
-    #[error(
-        "the witness key {path} (witness.key_file) is readable by group or others (mode {mode:o}); run `chmod 600 {path}`"
-    )]
-    KeyMode { path: PathBuf, mode: u32 },
+    /// The witness key file failed the check every private key file gets (owner only,
+    /// symlinks judged by their target): [`treiter_proto::keyfile`].
+    #[error("witness.key_file: {0}")]
+    KeyFile(#[from] treiter_proto::keyfile::KeyFileError),
     #[error("cannot read the witness key {path} (witness.key_file): {source}")]
     KeyRead {
         path: PathBuf,
@@ -381,19 +381,9 @@ fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSet
     let invalid = || WitnessSetupError::KeyInvalid {
         path: path.to_path_buf(),
     };
-    let der = match std::fs::metadata(path) {
-        Ok(meta) => {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(WitnessSetupError::KeyMode {
-                    path: path.to_path_buf(),
-                    mode,
-                });
-            }
-            let bytes = std::fs::read(path).map_err(|source| WitnessSetupError::KeyRead {
-                path: path.to_path_buf(),
-                source,
-            })?;
+    let der = match std::fs::symlink_metadata(path) {
+        Ok(_) => {
+            let bytes = treiter_proto::keyfile::read_private(path, "the witness key file")?;
             if bytes.starts_with(b"-----BEGIN") {
                 PrivatePkcs8KeyDer::from_pem_slice(&bytes)
                     .map_err(|_| invalid())?
@@ -447,6 +437,7 @@ fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSet
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
     use treiter_proto::translog::Checkpoint;
     use treiter_proto::translog::hash::leaf_hash;
     use treiter_proto::translog::proof::consistency_proof;
@@ -592,7 +583,10 @@ mod tests {
         let refused = Witness::open(&settings, "00000001003214345000").unwrap_err();
         assert!(matches!(
             refused,
-            WitnessSetupError::KeyMode { mode: 0o644, .. }
+            WitnessSetupError::KeyFile(treiter_proto::keyfile::KeyFileError::Permissions {
+                mode: 0o644,
+                ..
+            })
         ));
     }
 }

@@ -37,6 +37,10 @@ pub enum PemError {
     /// The file is not valid PEM.
     #[error("{path} is not valid PEM: {detail}")]
     Malformed { path: PathBuf, detail: String },
+    /// A private key file failed the checks every key file gets
+    /// ([`crate::keyfile`]): readable by others, not a file, too large.
+    #[error(transparent)]
+    KeyFile(#[from] crate::keyfile::KeyFileError),
     /// The file is PEM but holds nothing of the expected kind.
     #[error("{path} holds no {expected}; check that the setting points at the right file")]
     Empty {
@@ -74,9 +78,11 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PemError>
     Ok(certs)
 }
 
-/// The first private key (PKCS#8, PKCS#1 or SEC1) in a PEM file.
+/// The first private key (PKCS#8, PKCS#1 or SEC1) in a PEM file. The file is checked
+/// as every private key file is ([`crate::keyfile::read_private`]): a key that group
+/// or others can read is refused.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, PemError> {
-    let bytes = read(path)?;
+    let bytes = crate::keyfile::read_private(path, "the TLS private key file")?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
         rustls_pki_types::pem::Error::NoItemsFound => PemError::Empty {
             path: path.to_path_buf(),
@@ -125,6 +131,11 @@ mod tests {
                 ..
             })
         ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         assert!(matches!(
             load_key(&path),
             Err(PemError::Empty {
@@ -133,5 +144,33 @@ mod tests {
             })
         ));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tls_key_that_group_or_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.key");
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let err = load_key(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PemError::KeyFile(crate::keyfile::KeyFileError::Permissions { mode: 0o640, .. })
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("the TLS private key file"), "{text}");
+        assert!(
+            text.contains(&format!("chmod 600 {}", path.display())),
+            "{text}"
+        );
     }
 }
