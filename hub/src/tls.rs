@@ -45,6 +45,23 @@ pub enum TlsSetupError {
     #[error("CRL {path} cannot be used: {detail}")]
     Crl { path: PathBuf, detail: String },
     #[error(
+        "CRL {path} was issued by \"{issuer}\", not by its trust anchor {anchor} (\"{anchor_subject}\"): configure the CRL of that CA"
+    )]
+    CrlIssuer {
+        path: PathBuf,
+        issuer: String,
+        anchor: PathBuf,
+        anchor_subject: String,
+    },
+    #[error(
+        "the signature of CRL {path} does not verify with the key of its trust anchor {anchor}: the CRL is damaged or forged, or was signed by another key of a CA with the same name; fetch it again from the CA"
+    )]
+    CrlSignature { path: PathBuf, anchor: PathBuf },
+    #[error(
+        "trust anchor {anchor} may not sign CRLs (its keyUsage lacks cRLSign), so its CRL {path} cannot be trusted: every certificate of this anchor would be refused"
+    )]
+    AnchorNotCrlSigner { path: PathBuf, anchor: PathBuf },
+    #[error(
         "CRL {path} expired at {next_update}; fetch a fresh CRL from the CA (the hub refuses every certificate of an anchor whose CRL is stale)"
     )]
     CrlExpired { path: PathBuf, next_update: String },
@@ -68,9 +85,9 @@ pub fn server_config(
     let mut crls = Vec::new();
     let mut every_anchor_has_crl = true;
     for anchor in &tls.trust_anchors {
-        add_anchor(&mut roots, anchor)?;
+        let certs = add_anchor(&mut roots, anchor)?;
         match &anchor.crl {
-            Some(path) => crls.extend(load_crl(path, SystemTime::now())?),
+            Some(path) => crls.extend(load_crl(path, &anchor.cert, &certs, SystemTime::now())?),
             None => {
                 every_anchor_has_crl = false;
                 tracing::warn!(
@@ -113,20 +130,40 @@ pub fn server_config(
     Ok(config)
 }
 
-fn add_anchor(roots: &mut RootCertStore, anchor: &TrustAnchor) -> Result<(), TlsSetupError> {
-    for cert in wire_tls::load_certs(&anchor.cert)? {
-        roots.add(cert).map_err(|e| TlsSetupError::TrustAnchor {
-            path: anchor.cert.clone(),
-            detail: e.to_string(),
-        })?;
+/// Adds the certificates of a trust anchor file to `roots`, each checked to be a CA
+/// certificate that may sign certificates ([`wire_tls::check_trust_anchor`]); returns
+/// them for the CRL check.
+fn add_anchor(
+    roots: &mut RootCertStore,
+    anchor: &TrustAnchor,
+) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let certs = wire_tls::load_trust_anchors(&anchor.cert).map_err(|e| match e {
+        wire_tls::AnchorError::Pem(e) => TlsSetupError::Pem(e),
+        wire_tls::AnchorError::Problem { path, problem } => TlsSetupError::TrustAnchor {
+            path,
+            detail: problem.to_string(),
+        },
+    })?;
+    for cert in &certs {
+        roots
+            .add(cert.clone())
+            .map_err(|e| TlsSetupError::TrustAnchor {
+                path: anchor.cert.clone(),
+                detail: e.to_string(),
+            })?;
     }
-    Ok(())
+    Ok(certs)
 }
 
-/// Loads a CRL file and refuses one that is already past its nextUpdate: with
-/// revocation expiry enforced, a stale CRL would silently lock out its whole anchor.
+/// Loads the CRL file of the trust anchor in `anchor_path` (whose certificates are
+/// `anchor_certs`) and refuses it unless each CRL in it was issued and signed by that
+/// anchor, and is not already past its nextUpdate. webpki would otherwise ignore a CRL
+/// of another issuer (revoking nothing) and refuse every certificate of the anchor
+/// over a CRL with a bad signature or a stale date, long after the hub started.
 fn load_crl(
     path: &Path,
+    anchor_path: &Path,
+    anchor_certs: &[CertificateDer<'_>],
     now: SystemTime,
 ) -> Result<Vec<rustls::pki_types::CertificateRevocationListDer<'static>>, TlsSetupError> {
     let crls = wire_tls::load_crls(path)?;
@@ -134,12 +171,65 @@ fn load_crl(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
+    let anchors = anchor_certs
+        .iter()
+        .map(|der| {
+            x509_parser::parse_x509_certificate(der.as_ref())
+                .map(|(_, cert)| cert)
+                .map_err(|e| TlsSetupError::TrustAnchor {
+                    path: anchor_path.to_path_buf(),
+                    detail: e.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     for crl in &crls {
         let (_, parsed) =
             CertificateRevocationList::from_der(crl.as_ref()).map_err(|e| TlsSetupError::Crl {
                 path: path.to_path_buf(),
                 detail: e.to_string(),
             })?;
+        let Some(issuer) = anchors
+            .iter()
+            .find(|a| a.subject().as_raw() == parsed.issuer().as_raw())
+        else {
+            return Err(TlsSetupError::CrlIssuer {
+                path: path.to_path_buf(),
+                issuer: parsed.issuer().to_string(),
+                anchor: anchor_path.to_path_buf(),
+                anchor_subject: anchors
+                    .iter()
+                    .map(|a| a.subject().to_string())
+                    .collect::<Vec<_>>()
+                    .join("\", \""),
+            });
+        };
+        if issuer
+            .key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|ku| !ku.value.crl_sign())
+        {
+            return Err(TlsSetupError::AnchorNotCrlSigner {
+                path: path.to_path_buf(),
+                anchor: anchor_path.to_path_buf(),
+            });
+        }
+        // webpki refuses SHA-1 signatures at every handshake; x509-parser would accept.
+        let algorithm = &parsed.signature_algorithm.algorithm;
+        if *algorithm == x509_parser::oid_registry::OID_PKCS1_SHA1WITHRSA
+            || *algorithm == x509_parser::oid_registry::OID_SHA1_WITH_RSA
+        {
+            return Err(TlsSetupError::Crl {
+                path: path.to_path_buf(),
+                detail: "it is signed with SHA-1, which the hub does not accept; ask the CA for a CRL signed with SHA-256 or better".into(),
+            });
+        }
+        if parsed.verify_signature(issuer.public_key()).is_err() {
+            return Err(TlsSetupError::CrlSignature {
+                path: path.to_path_buf(),
+                anchor: anchor_path.to_path_buf(),
+            });
+        }
         if let Some(next) = parsed.next_update()
             && next.timestamp() < now_unix
         {
@@ -331,4 +421,129 @@ pub fn peer_identity<T>(request: &tonic::Request<T>) -> Result<CertIdentity, Ide
     let certs = request.peer_certs().ok_or(IdentityError::NoCertificate)?;
     let leaf = certs.first().ok_or(IdentityError::NoCertificate)?;
     Ok(identity_from_der(leaf.as_ref())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject as _;
+    use treiter_certs_dev::{Layout, Options};
+
+    fn pki(dir: &Path) -> Layout {
+        treiter_certs_dev::generate(
+            dir,
+            &Options {
+                test_certs: true,
+                now: time::OffsetDateTime::now_utc(),
+                force: false,
+            },
+        )
+        .expect("pki")
+    }
+
+    fn settings(layout: &Layout, anchor: PathBuf, crl: Option<PathBuf>) -> TlsSettings {
+        TlsSettings {
+            cert: layout.hub_cert(),
+            key: layout.hub_key(),
+            trust_anchors: vec![TrustAnchor { cert: anchor, crl }],
+            handshake_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn build(settings: &TlsSettings) -> Result<rustls::ServerConfig, TlsSetupError> {
+        server_config(settings, Arc::new(Refusals::default()))
+    }
+
+    #[test]
+    fn the_dev_pki_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        build(&settings(&layout, layout.ca_cert(), Some(layout.ca_crl()))).expect("accepted");
+    }
+
+    #[test]
+    fn a_crl_whose_signature_does_not_verify_is_refused_naming_the_crl_and_the_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        let pem = std::fs::read(layout.ca_crl()).unwrap();
+        let mut der = rustls::pki_types::CertificateRevocationListDer::from_pem_slice(&pem)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        // The signature is the last element of the CRL: change its last byte.
+        if let Some(last) = der.last_mut() {
+            *last ^= 0x01;
+        }
+        let tampered = dir.path().join("tampered.crl.pem");
+        std::fs::write(&tampered, pem_of("X509 CRL", &der)).unwrap();
+        let err = build(&settings(&layout, layout.ca_cert(), Some(tampered.clone()))).unwrap_err();
+        match &err {
+            TlsSetupError::CrlSignature { path, anchor } => {
+                assert_eq!(path, &tampered);
+                assert_eq!(anchor, &layout.ca_cert());
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains("tampered.crl.pem") && text.contains("ca/root.pem"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_crl_of_another_key_under_the_same_ca_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(&dir.path().join("a"));
+        // Another dev PKI: its root has the same name and another key.
+        let other = pki(&dir.path().join("b"));
+        let err = build(&settings(&layout, layout.ca_cert(), Some(other.ca_crl()))).unwrap_err();
+        assert!(matches!(err, TlsSetupError::CrlSignature { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_crl_of_another_ca_is_refused_naming_both_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        let err = build(&settings(
+            &layout,
+            layout.other_ca_cert(),
+            Some(layout.ca_crl()),
+        ))
+        .unwrap_err();
+        assert!(matches!(err, TlsSetupError::CrlIssuer { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("Treiteraanpak Dev Root CA") && text.contains("Other Dev CA"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_leaf_certificate_cannot_be_a_trust_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        for leaf in [layout.party_cert("gemeente"), layout.hub_cert()] {
+            let err = build(&settings(&layout, leaf.clone(), None)).unwrap_err();
+            match &err {
+                TlsSetupError::TrustAnchor { path, detail } => {
+                    assert_eq!(path, &leaf);
+                    assert!(detail.contains("not a CA certificate"), "{detail}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    fn pem_of(label: &str, der: &[u8]) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut out = format!("-----BEGIN {label}-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(chunk).unwrap());
+            out.push('\n');
+        }
+        out.push_str(&format!("-----END {label}-----\n"));
+        out
+    }
 }

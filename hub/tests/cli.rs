@@ -52,7 +52,7 @@ fn write_config_with(dir: &Path, persons: &str, master_key: &str) -> std::path::
     let covenant = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant");
     let text = format!(
         r#"listen = "127.0.0.1:1"
-admin_listen = "127.0.0.1:1"
+admin_listen = "127.0.0.1:2"
 covenant = "{}"
 persons = "{persons}"
 data_dir = "data"
@@ -85,6 +85,53 @@ fn check_config_accepts_a_complete_configuration() {
     );
     assert!(stdout.contains("configuration ok"), "{stdout}");
     assert!(stdout.contains("7 parties"), "{stdout}");
+}
+
+/// Flips one bit of the signature of the CRL file at `path` (PEM), in place.
+fn tamper_crl(path: &Path) {
+    use base64::Engine as _;
+    use rustls_pki_types::pem::PemObject as _;
+    let pem = std::fs::read(path).expect("crl");
+    let mut der = rustls_pki_types::CertificateRevocationListDer::from_pem_slice(&pem)
+        .expect("pem")
+        .as_ref()
+        .to_vec();
+    // The signature is the CRL's last element.
+    if let Some(last) = der.last_mut() {
+        *last ^= 0x01;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    std::fs::write(
+        path,
+        format!(
+            "-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n",
+            lines.join("\n")
+        ),
+    )
+    .expect("write crl");
+}
+
+#[test]
+fn check_config_refuses_a_crl_whose_signature_does_not_verify() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    tamper_crl(&layout.ca_crl());
+    let out = hub(&["check-config", "--config", config.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the signature of CRL")
+            && stderr.contains("pki/ca/root.crl.pem")
+            && stderr.contains("trust anchor")
+            && stderr.contains("pki/ca/root.pem"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -116,6 +116,45 @@ fn check_config_refuses_a_person_certificate() {
 }
 
 #[test]
+fn check_config_refuses_a_trust_anchor_that_is_not_a_ca() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let path = config(dir.path(), "pki/parties/om.pem", "pki/parties/om.key");
+    // The hub's server certificate instead of the CA that issued it.
+    let text = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("pki/ca/root.pem", "pki/hub/hub.pem");
+    std::fs::write(&path, text).expect("write");
+    let out = check(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("hub/hub.pem") && stderr.contains("not a CA certificate"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn check_config_refuses_a_tls_key_others_can_read_naming_the_symlink_target() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki(dir.path());
+    let key = layout.party_key("om");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::os::unix::fs::symlink(&key, dir.path().join("agent.key")).expect("symlink");
+    let out = check(&config(dir.path(), "pki/parties/om.pem", "agent.key"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let resolved = std::fs::canonicalize(&key).expect("canonical");
+    assert!(
+        stderr.contains("mode 0644")
+            && stderr.contains(&format!("chmod 600 {}", resolved.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_config_names_a_missing_key() {
     let dir = tempfile::tempdir().expect("tmp");
     pki(dir.path());

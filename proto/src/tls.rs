@@ -92,6 +92,76 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, PemError> {
     })
 }
 
+/// Why a certificate cannot serve as a trust anchor. A trust anchor vouches for every
+/// certificate it signs, so it must be a CA certificate that may sign certificates;
+/// a leaf configured by mistake would otherwise be accepted silently.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorProblem {
+    /// Not X.509.
+    #[error("it is not an X.509 certificate: {0}")]
+    Unparseable(String),
+    /// basicConstraints is absent or does not say CA.
+    #[error(
+        "it is not a CA certificate (its basicConstraints do not say CA): configure the certificate of the CA that issues the certificates, not a leaf or server certificate"
+    )]
+    NotACa,
+    /// No keyUsage extension: a CA certificate must state keyCertSign (RFC 5280 4.2.1.3).
+    #[error("it has no keyUsage extension; a CA certificate must allow keyCertSign")]
+    NoKeyUsage,
+    /// keyUsage without keyCertSign.
+    #[error("its keyUsage does not allow keyCertSign: it may not sign certificates")]
+    NoKeyCertSign,
+}
+
+/// Checks that `der` is a CA certificate that may sign certificates (basicConstraints
+/// CA, keyUsage keyCertSign). Both ends check every trust anchor with this.
+pub fn check_trust_anchor(der: &CertificateDer<'_>) -> Result<(), AnchorProblem> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| AnchorProblem::Unparseable(e.to_string()))?;
+    let is_ca = cert
+        .basic_constraints()
+        .map_err(|e| AnchorProblem::Unparseable(e.to_string()))?
+        .is_some_and(|bc| bc.value.ca);
+    if !is_ca {
+        return Err(AnchorProblem::NotACa);
+    }
+    match cert
+        .key_usage()
+        .map_err(|e| AnchorProblem::Unparseable(e.to_string()))?
+    {
+        None => Err(AnchorProblem::NoKeyUsage),
+        Some(ku) if !ku.value.key_cert_sign() => Err(AnchorProblem::NoKeyCertSign),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Every certificate of a trust anchor file, each checked with [`check_trust_anchor`];
+/// the error names the file and says what is wrong.
+pub fn load_trust_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>, AnchorError> {
+    let certs = load_certs(path)?;
+    for cert in &certs {
+        check_trust_anchor(cert).map_err(|problem| AnchorError::Problem {
+            path: path.to_path_buf(),
+            problem,
+        })?;
+    }
+    Ok(certs)
+}
+
+/// A trust anchor file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    /// The file cannot be read as PEM certificates.
+    #[error(transparent)]
+    Pem(#[from] PemError),
+    /// A certificate in it is no CA certificate.
+    #[error("trust anchor {path} cannot be used: {problem}")]
+    Problem {
+        path: PathBuf,
+        problem: AnchorProblem,
+    },
+}
+
 /// Every CRL in a PEM file.
 pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, PemError> {
     let bytes = read(path)?;
