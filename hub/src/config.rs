@@ -237,6 +237,14 @@ impl HubConfig {
             .as_deref()
             .map(|a| parse_addr("admin_listen", a))
             .transpose()?;
+        if let Some(admin) = admin_listen
+            && same_socket(listen, admin)
+        {
+            return Err(format!(
+                "admin_listen = \"{admin}\" takes the address of listen = \"{listen}\": the plain-HTTP admin endpoint needs a port of its own (e.g. \"127.0.0.1:{}\"), or the two cannot both listen",
+                listen.port().wrapping_add(1)
+            ));
+        }
         if raw.trust_anchor.is_empty() {
             return Err("no [[trust_anchor]] is configured: the hub must know which CA issues the parties' certificates".into());
         }
@@ -329,6 +337,15 @@ fn next_to(data_dir: &Path, suffix: &str) -> PathBuf {
     data_dir.with_file_name(name)
 }
 
+/// Whether two listen addresses would claim the same socket: the same port (not 0,
+/// which picks a free one) on the same address, or on any address when either is the
+/// wildcard (`0.0.0.0` or `::`, which takes the port on every address).
+fn same_socket(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port()
+        && a.port() != 0
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
 fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, String> {
     value.parse().map_err(|_| {
         format!("{key} = \"{value}\" is not an address with a port, e.g. \"127.0.0.1:7443\"")
@@ -399,6 +416,34 @@ crl = "ca.crl.pem"
         );
         let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
         assert!(err.contains("trust_anchor"), "{err}");
+    }
+
+    #[test]
+    fn refuses_an_admin_address_that_takes_the_listen_address() {
+        for (listen, admin) in [
+            ("127.0.0.1:7443", "127.0.0.1:7443"),
+            ("0.0.0.0:7443", "127.0.0.1:7443"),
+            ("127.0.0.1:7443", "[::]:7443"),
+        ] {
+            let text = format!("admin_listen = \"{admin}\"\n{MINIMAL}").replace(
+                "127.0.0.1:7443\"\ncovenant",
+                &format!("{listen}\"\ncovenant"),
+            );
+            let err = HubConfig::parse(&text, Path::new(".")).unwrap_err();
+            assert!(
+                err.contains(&format!("admin_listen = \"{admin}\""))
+                    && err.contains(&format!("listen = \"{listen}\""))
+                    && err.contains("port of its own"),
+                "{err}"
+            );
+        }
+        for admin in ["127.0.0.1:7444", "127.0.0.2:7443"] {
+            let text = format!("admin_listen = \"{admin}\"\n{MINIMAL}");
+            HubConfig::parse(&text, Path::new(".")).expect("distinct sockets");
+        }
+        let text = format!("admin_listen = \"127.0.0.1:0\"\n{MINIMAL}")
+            .replace("127.0.0.1:7443", "127.0.0.1:0");
+        HubConfig::parse(&text, Path::new(".")).expect("port 0 picks two free ports");
     }
 
     #[test]
