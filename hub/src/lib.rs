@@ -13,7 +13,10 @@
 //! - [`identity`]: the OIN and person id in a client certificate.
 //! - [`parties`]: the parties of the covenant in force, by OIN (article 2.3).
 //! - [`persons`]: the hub's person registry: roles and stadsdelen.
-//! - [`tls`]: the rustls server config (TLS 1.3, CRLs) and the handshaking listener.
+//! - [`tls`]: the rustls server config (TLS 1.3, CRLs, the client certificate
+//!   profile) and the trust anchors' checks.
+//! - [`listener`]: accepting connections with bounds: handshakes per address, the
+//!   handshake and HTTP/2 start under timeouts, connections per identity.
 //! - [`refusals`]: refused peers, counted and recorded by reason.
 //! - [`agents`]: the table of agent links and their outbound senders.
 //! - [`questions`]: questions to agents: request ids, waiting for answers with a
@@ -47,6 +50,7 @@ pub mod covenants;
 pub mod deliveries;
 pub mod fanout;
 pub mod identity;
+pub mod listener;
 pub mod log;
 pub mod parties;
 pub mod persons;

@@ -205,7 +205,9 @@ pub struct Hub {
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
-    pub handshake_timeout: std::time::Duration,
+    /// The handshake timeout and connection limits of the listener and the admin
+    /// endpoint.
+    pub listener: crate::listener::ListenerSettings,
     shutdown: watch::Sender<bool>,
 }
 
@@ -253,7 +255,10 @@ impl Hub {
             cases,
             clock: crate::clock::Clock::default(),
             tls_config,
-            handshake_timeout: config.tls.handshake_timeout,
+            listener: crate::listener::ListenerSettings {
+                handshake_timeout: config.tls.handshake_timeout,
+                limits: config.limits,
+            },
             shutdown,
         }))
     }
@@ -300,6 +305,27 @@ impl Hub {
         }
     }
 
+    /// Resolves the caller of a call for persons (coordinators, privacy officers): it
+    /// must be a person certificate; an organisation certificate is refused and
+    /// counted as such.
+    pub fn authenticate_person<T>(
+        &self,
+        request: &tonic::Request<T>,
+    ) -> Result<(Person, Party), Status> {
+        match self.authenticate(request)? {
+            Caller::Person { person, party } => Ok((person, party)),
+            Caller::Agent(party) => {
+                let identity = CertIdentity::Organisation {
+                    oin: party.oin.clone(),
+                };
+                Err(self.refuse(
+                    Some(&identity),
+                    IdentityError::OrganisationCertificateForPerson { oin: party.oin },
+                ))
+            }
+        }
+    }
+
     fn refuse(&self, identity: Option<&CertIdentity>, error: IdentityError) -> Status {
         let reason = match error {
             IdentityError::Certificate(
@@ -312,10 +338,14 @@ impl Hub {
             ) => RefusalReason::BadCertificate,
             IdentityError::NotAParty { .. } => RefusalReason::NotAParty,
             IdentityError::NoCertificate => RefusalReason::NoCertificate,
-            IdentityError::PersonCertificateOnAgentLink { .. }
-            | IdentityError::OrganisationCertificateForPerson { .. }
-            | IdentityError::UnknownPerson { .. }
-            | IdentityError::PartyMismatch { .. } => RefusalReason::WrongIdentity,
+            IdentityError::PersonCertificateOnAgentLink { .. } => {
+                RefusalReason::PersonCertificateOnAgentLink
+            }
+            IdentityError::OrganisationCertificateForPerson { .. } => {
+                RefusalReason::OrganisationCertificateForPerson
+            }
+            IdentityError::UnknownPerson { .. } => RefusalReason::UnknownPerson,
+            IdentityError::PartyMismatch { .. } => RefusalReason::PersonPartyMismatch,
         };
         let (oin, person) = match identity {
             Some(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
@@ -329,6 +359,7 @@ impl Hub {
             reason,
             oin,
             person,
+            address: None,
         });
         identity_status(&error)
     }

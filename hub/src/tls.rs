@@ -2,10 +2,12 @@
 //!
 //! tonic's own TLS settings take no CRLs and cannot be limited to TLS 1.3, so the hub
 //! builds its rustls `ServerConfig` itself: a client certificate is required and must
-//! chain to a configured trust anchor, be within its validity period and not be listed
-//! in that anchor's CRL. Handshakes run here, under a timeout, and only finished TLS
-//! streams reach tonic (`serve_with_incoming`), as exactly
-//! `tokio_rustls::server::TlsStream<TcpStream>` so that `Request::peer_certs()` works.
+//! chain to a configured trust anchor, be within its validity period, not be listed in
+//! that anchor's CRL, and follow the client profile ([`check_client_profile`]:
+//! extendedKeyUsage clientAuth, keyUsage digitalSignature, RSA keys of 2048 bits or
+//! more). Trust anchors must be CA certificates and their CRLs must verify against
+//! them, or the hub does not start. The handshakes themselves run in
+//! [`crate::listener`].
 //!
 //! Every refused handshake is counted and recorded by reason in [`Refusals`]: with
 //! TLS 1.3 the client cannot tell "expired" from "not yet valid" (both arrive as the
@@ -13,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -22,11 +24,6 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
-use tokio_stream::wrappers::ReceiverStream;
 use treiter_proto::tls::{self as wire_tls, PemError};
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
@@ -255,6 +252,7 @@ pub fn reason_for(error: &rustls::Error) -> RefusalReason {
     match error {
         rustls::Error::NoCertificatesPresented => RefusalReason::NoCertificate,
         rustls::Error::PeerIncompatible(_) => RefusalReason::ProtocolVersion,
+        rustls::Error::InvalidCertRevocationList(_) => RefusalReason::BadCrl,
         rustls::Error::InvalidCertificate(cert) => match cert {
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 RefusalReason::Expired
@@ -264,10 +262,97 @@ pub fn reason_for(error: &rustls::Error) -> RefusalReason {
             }
             CertificateError::UnknownIssuer => RefusalReason::UnknownCa,
             CertificateError::Revoked => RefusalReason::Revoked,
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                RefusalReason::NotForClientAuth
+            }
+            CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => RefusalReason::CrlExpired,
+            CertificateError::UnknownRevocationStatus => RefusalReason::UnknownRevocationStatus,
             _ => RefusalReason::BadCertificate,
         },
         _ => RefusalReason::Handshake,
     }
+}
+
+/// The smallest RSA modulus the hub accepts in a client certificate, in bits (the
+/// floor of BSI TR-02102 and NIST SP 800-131A; PKIoverheid issues 2048 and up).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// A client certificate that chains to a trust anchor but breaks the profile the hub
+/// requires of a TLS client certificate. webpki leaves these to the application: it
+/// accepts a leaf without extendedKeyUsage, never looks at keyUsage, and judges a key's
+/// size only when that key signs (which a TLS 1.3 server sees after the certificate).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error(
+        "the certificate has no extendedKeyUsage extension: a client certificate must be marked for TLS client authentication (clientAuth)"
+    )]
+    NoExtendedKeyUsage,
+    #[error(
+        "the certificate's extendedKeyUsage does not include clientAuth: it is not meant for TLS client authentication"
+    )]
+    NoClientAuth,
+    #[error(
+        "the certificate's keyUsage does not allow digitalSignature, with which a TLS client signs its handshake"
+    )]
+    NoDigitalSignature,
+    #[error("the certificate's RSA key has {bits} bits; the hub requires at least {MIN_RSA_BITS}")]
+    WeakRsaKey { bits: usize },
+    #[error("the certificate cannot be read: {0}")]
+    Unreadable(String),
+}
+
+impl ProfileError {
+    /// The refusal reason this counts under.
+    pub fn reason(&self) -> RefusalReason {
+        match self {
+            ProfileError::NoExtendedKeyUsage | ProfileError::NoClientAuth => {
+                RefusalReason::NotForClientAuth
+            }
+            ProfileError::NoDigitalSignature => RefusalReason::KeyUsageWithoutDigitalSignature,
+            ProfileError::WeakRsaKey { .. } => RefusalReason::WeakKey,
+            ProfileError::Unreadable(_) => RefusalReason::BadCertificate,
+        }
+    }
+
+    /// The TLS error the handshake fails with, which decides the client's alert: a
+    /// wrong usage is `unsupported_certificate`, anything else `certificate_unknown`.
+    fn tls_error(&self) -> rustls::Error {
+        let certificate = match self {
+            ProfileError::NoExtendedKeyUsage
+            | ProfileError::NoClientAuth
+            | ProfileError::NoDigitalSignature => CertificateError::InvalidPurpose,
+            ProfileError::WeakRsaKey { .. } | ProfileError::Unreadable(_) => {
+                CertificateError::Other(rustls::OtherError(Arc::new(self.clone())))
+            }
+        };
+        rustls::Error::InvalidCertificate(certificate)
+    }
+}
+
+/// Checks a client leaf certificate against the profile: extendedKeyUsage with
+/// clientAuth, keyUsage with digitalSignature where keyUsage is present, and an RSA
+/// key of at least [`MIN_RSA_BITS`].
+pub fn check_client_profile(der: &[u8]) -> Result<(), ProfileError> {
+    let unreadable = |e: &dyn std::fmt::Display| ProfileError::Unreadable(e.to_string());
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| unreadable(&e))?;
+    match cert.extended_key_usage().map_err(|e| unreadable(&e))? {
+        None => return Err(ProfileError::NoExtendedKeyUsage),
+        Some(eku) if !eku.value.client_auth => return Err(ProfileError::NoClientAuth),
+        Some(_) => {}
+    }
+    if let Some(ku) = cert.key_usage().map_err(|e| unreadable(&e))?
+        && !ku.value.digital_signature()
+    {
+        return Err(ProfileError::NoDigitalSignature);
+    }
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
+        let bits = rsa.key_size();
+        if bits < MIN_RSA_BITS {
+            return Err(ProfileError::WeakRsaKey { bits });
+        }
+    }
+    Ok(())
 }
 
 impl ClientCertVerifier for RecordingVerifier {
@@ -289,23 +374,30 @@ impl ClientCertVerifier for RecordingVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.inner
+        let record = |reason: RefusalReason| {
+            let (oin, person) = match identity_from_der(end_entity.as_ref()) {
+                Ok(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
+                Ok(CertIdentity::Person { oin, person }) => (Some(oin.to_string()), Some(person)),
+                Err(_) => (None, None),
+            };
+            self.refusals.record(Refusal {
+                oin,
+                person,
+                ..Refusal::of(reason)
+            });
+        };
+        // The chain, validity and revocation first: a weak key of an unknown CA is
+        // refused as an unknown CA.
+        let verified = self
+            .inner
             .verify_client_cert(end_entity, intermediates, now)
-            .inspect_err(|error| {
-                let (oin, person) = match identity_from_der(end_entity.as_ref()) {
-                    Ok(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
-                    Ok(CertIdentity::Person { oin, person }) => {
-                        (Some(oin.to_string()), Some(person))
-                    }
-                    Err(_) => (None, None),
-                };
-                self.refusals.record(Refusal {
-                    at: SystemTime::now(),
-                    reason: reason_for(error),
-                    oin,
-                    person,
-                });
-            })
+            .inspect_err(|error| record(reason_for(error)))?;
+        check_client_profile(end_entity.as_ref()).map_err(|problem| {
+            tracing::warn!(%problem, "refused a client certificate that breaks the profile");
+            record(problem.reason());
+            problem.tls_error()
+        })?;
+        Ok(verified)
     }
 
     fn verify_tls12_signature(
@@ -331,80 +423,6 @@ impl ClientCertVerifier for RecordingVerifier {
     }
 }
 
-/// Accepts TCP connections on `listener`, runs each TLS handshake under
-/// `handshake_timeout`, and yields the finished streams. Refused handshakes are
-/// recorded (certificate refusals already by the verifier, the rest here). The accept
-/// loop ends when the returned stream is dropped.
-pub fn incoming(
-    listener: TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    handshake_timeout: Duration,
-    refusals: Arc<Refusals>,
-) -> ReceiverStream<Result<TlsStream<TcpStream>, std::io::Error>> {
-    let (tx, rx) = mpsc::channel(64);
-    let acceptor = TlsAcceptor::from(config);
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = tx.closed() => break,
-            };
-            let (tcp, peer) = match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Usually EMFILE or a reset before accept; back off briefly so a
-                    // persistent error does not spin.
-                    tracing::warn!(%error, "accepting a TCP connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-            let acceptor = acceptor.clone();
-            let tx = tx.clone();
-            let refusals = refusals.clone();
-            tokio::spawn(async move {
-                match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => {
-                        // The receiver is gone only when the server is shutting down.
-                        let _ = tx.send(Ok(stream)).await;
-                    }
-                    Ok(Err(error)) => handshake_failed(&refusals, &peer, &error),
-                    Err(_) => {
-                        tracing::warn!(%peer, "TLS handshake did not finish in time");
-                        refusals.record(Refusal {
-                            at: SystemTime::now(),
-                            reason: RefusalReason::Handshake,
-                            oin: None,
-                            person: None,
-                        });
-                    }
-                }
-            });
-        }
-    });
-    ReceiverStream::new(rx)
-}
-
-fn handshake_failed(refusals: &Refusals, peer: &std::net::SocketAddr, error: &std::io::Error) {
-    let tls_error = error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match tls_error {
-        // Already recorded, with the certificate's OIN, by the verifier.
-        Some(rustls::Error::InvalidCertificate(_)) => {}
-        Some(tls_error) => refusals.record(Refusal {
-            at: SystemTime::now(),
-            reason: reason_for(tls_error),
-            oin: None,
-            person: None,
-        }),
-        None => tracing::debug!(%peer, %error, "connection ended during the TLS handshake"),
-    }
-}
-
 /// When the accepted peer's certificate expires, for the hub's status (partner IT
 /// renews before it does). `None` if there is no certificate or it cannot be parsed —
 /// which [`peer_identity`] refuses anyway.
@@ -427,6 +445,7 @@ pub fn peer_identity<T>(request: &tonic::Request<T>) -> Result<CertIdentity, Ide
 mod tests {
     use super::*;
     use rustls_pki_types::pem::PemObject as _;
+    use std::time::Duration;
     use treiter_certs_dev::{Layout, Options};
 
     fn pki(dir: &Path) -> Layout {

@@ -282,9 +282,14 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
                     metrics: agent.metrics().clone(),
                 };
                 let mut stopped = stopped.clone();
-                Some(tokio::spawn(health::serve(listener, state, async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })))
+                Some(tokio::spawn(health::serve_with_timeout(
+                    listener,
+                    state,
+                    config.health_request_timeout,
+                    async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    },
+                )))
             }
         };
         let signal = async {
