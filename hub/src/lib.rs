@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
+//! - [`check`]: `hub check-config`: every start-up check that changes nothing on disk.
 //! - [`covenants`]: covenant versions (article 13): proposals, approvals, the switch.
 //! - [`covenant_in_force`]: the covenant decisions are made with, swapped atomically
 //!   when an approved version takes effect (article 13.2).
@@ -43,6 +44,7 @@ pub mod admin;
 pub mod agents;
 pub mod casefile;
 pub mod cases;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod covenant_in_force;

@@ -134,6 +134,124 @@ fn check_config_refuses_a_crl_whose_signature_does_not_verify() {
     );
 }
 
+/// Every entry under `dir`: its path, kind, mode and content, in a fixed order.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&current)
+            .expect("read dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let mode = meta.permissions().mode();
+            let what = if meta.file_type().is_symlink() {
+                format!(
+                    "link {mode:o} -> {}",
+                    std::fs::read_link(&path).expect("link").display()
+                )
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                format!("dir {mode:o}")
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                format!("file {mode:o} {bytes:?}")
+            };
+            let name = path
+                .strip_prefix(dir)
+                .expect("under dir")
+                .display()
+                .to_string();
+            out.push((name, what));
+        }
+    }
+    out
+}
+
+#[test]
+fn check_config_changes_nothing_on_disk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let config = config.to_str().expect("utf-8");
+    let before = tree(dir.path());
+    let out = hub(&["check-config", "--config", config]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(dir.path()), before, "check-config changed the disk");
+    // It says what the first start would create.
+    for what in [
+        format!(
+            "log key {} does not exist yet: `hub serve` creates it",
+            dir.path().join("data.log.key").display()
+        ),
+        format!(
+            "key store {} does not exist yet",
+            dir.path().join("data.keys").display()
+        ),
+        format!(
+            "data directory {} does not exist yet",
+            dir.path().join("data").display()
+        ),
+    ] {
+        assert!(stdout.contains(&what), "{what}\n{stdout}");
+    }
+    assert!(!stdout.contains("verifier key"), "{stdout}");
+
+    // After `hub init` the check finds them, and still changes nothing.
+    let out = hub(&["init", "--config", config]);
+    let init = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verifier = init
+        .lines()
+        .find_map(|l| l.strip_prefix("decision log verifier key: "))
+        .expect("init prints the verifier");
+    let before = tree(dir.path());
+    let out = hub(&["check-config", "--config", config]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(dir.path()), before, "check-config changed the disk");
+    assert!(stdout.contains("opens with the master key"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("decision log verifier key: {verifier}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_log_key_inside_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("log_key = \"data/log.key\"\n{text}")).expect("write");
+    for command in ["check-config", "init"] {
+        let out = hub(&[command, "--config", config.to_str().expect("utf-8")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("the log key") && stderr.contains("is inside the data directory"),
+            "{command}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
 #[test]
 fn check_config_names_the_missing_file() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -179,8 +297,8 @@ fn log_verify_checks_the_decision_log() {
     pki(dir.path());
     let config = write_config(dir.path(), "pki/persons.toml");
     let config = config.to_str().expect("utf-8");
-    // Loading the hub creates the log and its signing key next to the data dir.
-    let out = hub(&["check-config", "--config", config]);
+    // `hub init` creates the log and its signing key next to the data dir.
+    let out = hub(&["init", "--config", config]);
     assert!(
         out.status.success(),
         "{}",
@@ -293,7 +411,7 @@ fn check_config_refuses_a_wrong_master_key_clearly() {
     pki(dir.path());
     let config = write_config(dir.path(), "pki/persons.toml");
     let config = config.to_str().expect("utf-8");
-    let out = hub(&["check-config", "--config", config]);
+    let out = hub(&["init", "--config", config]);
     assert!(
         out.status.success(),
         "{}",

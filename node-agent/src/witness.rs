@@ -52,6 +52,55 @@ pub fn open(config: &AgentConfig) -> Result<Option<Witness>, SetupError> {
     Ok(Some(Witness::open(settings, &own.oin)?))
 }
 
+/// What [`check`] found about the `[witness]` files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessCheck {
+    /// The witness key file exists (and was loaded); `false`: the first start
+    /// generates it.
+    pub key_exists: bool,
+    /// The size of the checkpoint witnessed so far, if any.
+    pub held_size: Option<u64>,
+}
+
+/// Checks the `[witness]` settings for `check-config` without creating anything: the
+/// verifier key parses, an existing key file loads (mode checked), an existing state
+/// verifies. `None`: the agent does not witness.
+pub fn check(config: &AgentConfig) -> Result<Option<WitnessCheck>, SetupError> {
+    let Some(settings) = &config.witness else {
+        return Ok(None);
+    };
+    let log = NoteVerifier::parse(&settings.log_verifier).map_err(WitnessSetupError::Verifier)?;
+    let key_exists = std::fs::symlink_metadata(&settings.key_file).is_ok();
+    if key_exists && let Ok(own) = crate::tls::own_certificate(&config.cert) {
+        // The file exists, so this only loads it.
+        load_or_generate_key(&settings.key_file, &own.oin)?;
+    }
+    let held_size = match std::fs::read(&settings.state) {
+        Ok(bytes) => Some(
+            open_checkpoint(log.name(), std::slice::from_ref(&log), &bytes)
+                .map_err(|source| WitnessSetupError::StateInvalid {
+                    path: settings.state.clone(),
+                    source,
+                })?
+                .note
+                .checkpoint()
+                .size,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(WitnessSetupError::StateRead {
+                path: settings.state.clone(),
+                source,
+            }
+            .into());
+        }
+    };
+    Ok(Some(WitnessCheck {
+        key_exists,
+        held_size,
+    }))
+}
+
 /// What the link does with a checkpoint from the hub: witness it (when configured),
 /// count, log and record the outcome, and return the cosignature to send, if any.
 /// Blocking (the state file and the receipt log are synced).
