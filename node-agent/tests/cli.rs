@@ -440,7 +440,7 @@ fn pseudonym_refuses_a_key_others_can_read() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("accessible to group or others (mode 0644)"),
+        stderr.contains("has mode 0644: group or others can access it"),
         "{stderr}"
     );
     assert!(stderr.contains("chmod 600"), "{stderr}");

@@ -139,12 +139,6 @@ pub fn read_private(path: &Path, what: &'static str) -> Result<Vec<u8>, KeyFileE
     Ok(bytes)
 }
 
-/// Checks an existing private key file without keeping its content (for the
-/// read-only `check-config` commands, which must not create a missing key).
-pub fn check_private(path: &Path, what: &'static str) -> Result<(), KeyFileError> {
-    read_private(path, what).map(drop)
-}
-
 #[cfg(unix)]
 fn check_mode(
     path: &Path,
