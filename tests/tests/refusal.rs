@@ -373,3 +373,51 @@ fn tokio_stream_once(
 ) -> impl tonic::codegen::tokio_stream::Stream<Item = AgentMessage> {
     tonic::codegen::tokio_stream::iter([message])
 }
+
+#[tokio::test]
+async fn certificates_are_refused_as_crl_expired_once_the_crl_runs_out() {
+    use rcgen::{CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair, SerialNumber};
+    let pki = Pki::new();
+    // The root's CRL, re-signed to run out a few seconds after the hub starts.
+    let ca_pem = std::fs::read_to_string(pki.layout.ca_cert()).expect("ca");
+    let ca_key = KeyPair::from_pem(&std::fs::read_to_string(pki.layout.ca_key()).expect("key"))
+        .expect("ca key");
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key).expect("issuer");
+    let now = time::OffsetDateTime::now_utc();
+    let next_update = now + time::Duration::seconds(3);
+    let crl = CertificateRevocationListParams {
+        this_update: now - time::Duration::minutes(1),
+        next_update,
+        crl_number: SerialNumber::from(u64::try_from(now.unix_timestamp()).unwrap_or(0) + 1),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .and_then(|crl| crl.pem())
+    .expect("crl");
+    std::fs::write(pki.layout.ca_crl(), crl).expect("write crl");
+    let hub = TestHub::start(&pki).await;
+    // Past the CRL's nextUpdate (a second's margin for the certificate clock's seconds).
+    let wait = next_update - time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    tokio::time::sleep(Duration::try_from(wait).unwrap_or(Duration::ZERO)).await;
+    let (cert, key) = pki.party("gemeente");
+    let agent = Agent::new(agent_config(&pki, &cert, &key, hub.addr)).expect("agent config");
+    let error = agent
+        .connect_once()
+        .await
+        .expect_err("no certificate of an anchor whose CRL ran out is accepted");
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::UnknownCa)
+        ),
+        "{error}"
+    );
+    let refusals = hub.hub.refusals.clone();
+    assert!(wait_until(Duration::from_secs(5), || !refusals.recent().is_empty()).await);
+    let refusal = refusals.recent().remove(0);
+    assert_eq!(refusal.reason, RefusalReason::CrlExpired);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+    hub.stop().await;
+}
