@@ -175,10 +175,12 @@ crl = "pki/ca/root.crl.pem"
 [link]
 heartbeat_interval_seconds = 5
 TOML
+# check-config only reads; `hub init` creates the data directory, key store and log key.
 "$bin/hub" check-config --config "$run/hub.toml" | tee "$run/logs/check-config.out"
+"$bin/hub" init --config "$run/hub.toml" | tee "$run/logs/init.out"
 # The decision log's public verifier key: privacy officers (hubctl `log verify`) and
 # agents check the hub's signed checkpoints with it, never with a key the hub sends.
-log_verifier=$(sed -n 's/^decision log verifier key: //p' "$run/logs/check-config.out")
+log_verifier=$(sed -n 's/^decision log verifier key: //p' "$run/logs/init.out")
 
 step "Sample sources with SYNTHETIC people, one per party"
 # The covenant-wide pseudonym key (article 8.4): held by the parties and by hubctl,

@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 
 use crate::ca::{self, OTHER_CA_NAME, ROOT_CA_NAME};
 use crate::files::{self, Planned};
-use crate::issue::{self, OinField, Serials, Validity};
+use crate::issue::{self, ClientProfile, OinField, Serials, Validity};
 use crate::layout::{Layout, TestCert};
 use crate::parties::{DevParty, PARTIES, PERSONS, UNKNOWN_OIN};
 use crate::{Error, registry};
@@ -139,6 +139,15 @@ fn build_test_certs(
             TestCert::MalformedOin => (root, OinField::Value(MALFORMED_OIN), normal),
             TestCert::UnknownOin => (root, OinField::Value(UNKNOWN_OIN), normal),
             TestCert::NoOin => (root, OinField::Absent, normal),
+            TestCert::NoClientAuth | TestCert::NoDigitalSignature | TestCert::WeakRsa => {
+                (root, OinField::Value(GEMEENTE.oin), normal)
+            }
+        };
+        let profile = match which {
+            TestCert::NoClientAuth => ClientProfile::NoExtendedKeyUsage,
+            TestCert::NoDigitalSignature => ClientProfile::NoDigitalSignature,
+            TestCert::WeakRsa => ClientProfile::WeakRsa,
+            _ => ClientProfile::Standard,
         };
         // The CN says which test certificate this is, so a refusal in the hub's log is
         // easy to match to the test that caused it.
@@ -154,6 +163,7 @@ fn build_test_certs(
             oin,
             serials.next(),
             validity,
+            profile,
         )?;
         if which == TestCert::Revoked {
             revoked.push(cert.serial.clone());

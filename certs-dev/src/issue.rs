@@ -119,30 +119,64 @@ fn org_subject(
     Ok(dn)
 }
 
+/// How a client certificate follows the profile the hub requires: every real one
+/// does; the others exist for the refusal tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientProfile {
+    /// keyUsage digitalSignature, extendedKeyUsage clientAuth, a fresh P-256 key.
+    Standard,
+    /// No extendedKeyUsage extension at all.
+    NoExtendedKeyUsage,
+    /// keyUsage keyEncipherment only.
+    NoDigitalSignature,
+    /// The embedded 1024-bit RSA key ([`crate::weak_rsa`]).
+    WeakRsa,
+}
+
 /// Parameters shared by every client certificate.
-fn client_params(subject: DistinguishedName, validity: Validity) -> CertificateParams {
+fn client_params(
+    subject: DistinguishedName,
+    validity: Validity,
+    profile: ClientProfile,
+) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name = subject;
     params.not_before = validity.not_before;
     params.not_after = validity.not_after;
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = match profile {
+        ClientProfile::NoDigitalSignature => vec![KeyUsagePurpose::KeyEncipherment],
+        _ => vec![KeyUsagePurpose::DigitalSignature],
+    };
+    params.extended_key_usages = match profile {
+        ClientProfile::NoExtendedKeyUsage => Vec::new(),
+        _ => vec![ExtendedKeyUsagePurpose::ClientAuth],
+    };
     params.use_authority_key_identifier_extension = true;
     params
 }
 
-/// Generates a fresh key and signs `params` for it with `issuer`, under `serial`.
+/// Signs `params` with `issuer`, under `serial`, for a fresh key (or, for
+/// [`ClientProfile::WeakRsa`], for the embedded weak key).
 fn sign(
     mut params: CertificateParams,
     serial: SerialNumber,
     issuer: &Ca,
+    profile: ClientProfile,
 ) -> Result<Issued, rcgen::Error> {
-    let key = KeyPair::generate()?;
     params.serial_number = Some(serial.clone());
-    let cert = params.signed_by(&key, issuer)?;
+    let (cert, key_pem) = if profile == ClientProfile::WeakRsa {
+        let key = crate::weak_rsa::WeakRsaKey::load()?;
+        (
+            params.signed_by(&key, issuer)?,
+            crate::weak_rsa::PRIVATE_KEY_PEM.to_owned(),
+        )
+    } else {
+        let key = KeyPair::generate()?;
+        (params.signed_by(&key, issuer)?, key.serialize_pem())
+    };
     Ok(Issued {
         cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
+        key_pem,
         serial,
     })
 }
@@ -158,11 +192,18 @@ pub(crate) fn organisation(
     oin: OinField<'_>,
     serial: SerialNumber,
     validity: Validity,
+    profile: ClientProfile,
 ) -> Result<Issued, Error> {
     let what = || format!("organisation certificate {common_name:?}");
     let subject =
         org_subject(organisation, common_name, oin).map_err(Error::certificate(what()))?;
-    sign(client_params(subject, validity), serial, issuer).map_err(Error::certificate(what()))
+    sign(
+        client_params(subject, validity, profile),
+        serial,
+        issuer,
+        profile,
+    )
+    .map_err(Error::certificate(what()))
 }
 
 /// The ordinary organisation certificate of `party`.
@@ -179,6 +220,7 @@ pub(crate) fn party(
         OinField::Value(party.oin),
         serial,
         Validity::normal(now),
+        ClientProfile::Standard,
     )
 }
 
@@ -200,9 +242,10 @@ pub(crate) fn person(
         .map_err(Error::certificate(what()))?;
     subject.push(DnType::CustomDnType(OID_UID.to_vec()), person.id);
     sign(
-        client_params(subject, Validity::normal(now)),
+        client_params(subject, Validity::normal(now), ClientProfile::Standard),
         serial,
         issuer,
+        ClientProfile::Standard,
     )
     .map_err(Error::certificate(what()))
 }
@@ -225,7 +268,7 @@ pub(crate) fn hub(issuer: &Ca, serial: SerialNumber, now: OffsetDateTime) -> Res
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
-    sign(params, serial, issuer).map_err(Error::certificate(what()))
+    sign(params, serial, issuer, ClientProfile::Standard).map_err(Error::certificate(what()))
 }
 
 #[cfg(test)]

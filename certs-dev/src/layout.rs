@@ -23,11 +23,20 @@ pub enum TestCert {
     UnknownOin,
     /// An organisation certificate without a `serialNumber` attribute.
     NoOin,
+    /// A gemeente organisation certificate without an extendedKeyUsage extension: it
+    /// does not say it is meant for TLS client authentication.
+    NoClientAuth,
+    /// A gemeente organisation certificate whose keyUsage allows keyEncipherment only,
+    /// not digitalSignature (which a TLS 1.3 client signs its handshake with).
+    NoDigitalSignature,
+    /// A gemeente organisation certificate for a 1024-bit RSA key, too weak for the
+    /// hub. The key is a fixed, synthetic test-only key (see `certs-dev/README.md`).
+    WeakRsa,
 }
 
 impl TestCert {
     /// Every test certificate, in the order they are written.
-    pub const ALL: [TestCert; 7] = [
+    pub const ALL: [TestCert; 10] = [
         TestCert::Expired,
         TestCert::NotYetValid,
         TestCert::WrongCa,
@@ -35,6 +44,9 @@ impl TestCert {
         TestCert::MalformedOin,
         TestCert::UnknownOin,
         TestCert::NoOin,
+        TestCert::NoClientAuth,
+        TestCert::NoDigitalSignature,
+        TestCert::WeakRsa,
     ];
 
     /// The file stem under `test/`.
@@ -47,6 +59,9 @@ impl TestCert {
             TestCert::MalformedOin => "malformed-oin",
             TestCert::UnknownOin => "unknown-oin",
             TestCert::NoOin => "no-oin",
+            TestCert::NoClientAuth => "no-client-auth",
+            TestCert::NoDigitalSignature => "no-digital-signature",
+            TestCert::WeakRsa => "weak-rsa",
         }
     }
 }

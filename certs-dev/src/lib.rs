@@ -15,6 +15,7 @@
 //! - `ca`: the root CA, the "other" CA for the wrong-CA test, and the CRL.
 //! - `issue`: organisation, person, hub and test leaf certificates, and serials.
 //! - `registry`: renders `persons.toml`, the hub's demo person registry.
+//! - `weak_rsa`: the embedded 1024-bit RSA key of the `weak-rsa` test certificate.
 //! - `files`: writes keys as 0600 and certificates as 0644, never overwriting.
 //! - `generate`: [`generate`] builds the PKI in memory, then writes it.
 //! - [`inspect`]: reads a PKI back for `certs-dev list`.
@@ -30,6 +31,7 @@ mod issue;
 pub mod layout;
 pub mod parties;
 mod registry;
+mod weak_rsa;
 
 pub use ca::{OTHER_CA_NAME, ROOT_CA_NAME};
 pub use error::Error;

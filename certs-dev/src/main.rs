@@ -34,7 +34,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Also write the broken certificates under test/ (expired, not-yet-valid,
-        /// wrong-ca, revoked, malformed-oin, unknown-oin, no-oin) and revoke one in the CRL.
+        /// wrong-ca, revoked, malformed-oin, unknown-oin, no-oin, no-client-auth,
+        /// no-digital-signature, weak-rsa) and revoke one in the CRL.
         #[arg(long)]
         test_certs: bool,
         /// Replace an existing PKI in DIR: removes its ca/, hub/, parties/, persons/,

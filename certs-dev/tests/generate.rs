@@ -306,6 +306,42 @@ fn wrong_ca_is_signed_by_the_other_ca_only() {
 }
 
 #[test]
+fn profile_test_certs_break_exactly_one_rule_of_the_client_profile() {
+    let (_dir, layout) = pki();
+    let root_der = der(&layout.ca_cert());
+    let root = cert(&root_der);
+    let gemeente = PARTIES[0];
+
+    let no_eku_der = der(&layout.test_cert(TestCert::NoClientAuth));
+    let no_eku = cert(&no_eku_der);
+    assert!(no_eku.extended_key_usage().expect("eku").is_none());
+    let ku = no_eku.key_usage().expect("ku").expect("has ku").value;
+    assert!(ku.digital_signature());
+
+    let no_ds_der = der(&layout.test_cert(TestCert::NoDigitalSignature));
+    let no_ds = cert(&no_ds_der);
+    assert_client_auth_only(&no_ds);
+    let ku = no_ds.key_usage().expect("ku").expect("has ku").value;
+    assert!(ku.key_encipherment() && !ku.digital_signature());
+
+    let weak_der = der(&layout.test_cert(TestCert::WeakRsa));
+    let weak = cert(&weak_der);
+    assert_client_auth_only(&weak);
+    match weak.public_key().parsed().expect("public key") {
+        x509_parser::public_key::PublicKey::RSA(rsa) => assert_eq!(rsa.key_size(), 1024),
+        other => panic!("not RSA: {other:?}"),
+    }
+    let key = fs::read_to_string(layout.test_key(TestCert::WeakRsa)).expect("key");
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{key}");
+
+    for c in [&no_eku, &no_ds, &weak] {
+        c.verify_signature(Some(root.public_key()))
+            .expect("signed by the root");
+        assert_oin(c.subject(), gemeente.oin);
+    }
+}
+
+#[test]
 fn oin_test_certs_have_the_broken_subjects() {
     let (_dir, layout) = pki();
     let gemeente = PARTIES[0];

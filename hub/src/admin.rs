@@ -8,6 +8,11 @@
 //!   state, refusal counts by reason, the open witness alerts and the witness refusals
 //!   since start by reason. It holds no personal data: party names and OINs are
 //!   organisation identifiers, and the agents' texts are escaped and bounded.
+//!
+//! Each connection carries one request (no keep-alive) and is closed when its request
+//! has not arrived and been answered within `limits.admin_request_timeout_seconds`;
+//! at most `limits.max_admin_connections` are open at once, and more are closed at
+//! once. A client that opens a connection and sends half a request cannot hold it.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -166,19 +171,57 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> (StatusCode, String) {
     health(&hub)
 }
 
-/// Serves the admin endpoint on `listener` until `shutdown` completes.
+/// Serves the admin endpoint on `listener` until `shutdown` completes (module doc).
+/// Connections still open then end by their deadline.
 pub async fn serve(
     hub: Arc<Hub>,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = hub.listener.limits;
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/status", get(status))
         .with_state(hub);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_admin_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    tracing::warn!(%error, "accepting an admin connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(
+                %peer,
+                limit = limits.max_admin_connections,
+                "too many admin connections open; closed this one"
+            );
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            match tokio::time::timeout(limits.admin_request_timeout, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::debug!(%peer, %error, "admin connection ended"),
+                Err(_) => tracing::warn!(
+                    %peer,
+                    timeout = ?limits.admin_request_timeout,
+                    "an admin request did not arrive and get its answer in time; connection closed"
+                ),
+            }
+            drop(permit);
+        });
+    }
 }
 
 /// `hub status` could not get the status from a running hub.

@@ -28,6 +28,13 @@
 //! cert = "ca/root.pem"
 //! crl = "ca/root.crl.pem"            # optional, but without it nothing is revoked
 //!
+//! [limits]
+//! http2_start_timeout_seconds = 10   # an authenticated connection must start HTTP/2
+//! max_handshakes_per_address = 16    # TLS handshakes in progress from one IP address
+//! max_connections_per_identity = 32  # open connections of one OIN or person certificate
+//! admin_request_timeout_seconds = 10 # an admin request must be answered within this
+//! max_admin_connections = 16         # admin connections open at once
+//!
 //! [link]
 //! heartbeat_interval_seconds = 10
 //!
@@ -54,6 +61,21 @@ pub const DEFAULT_ANSWER_DEADLINE_SECONDS: u64 = 5;
 pub const DEFAULT_QUEUE_EXPIRY_HOURS: u64 = 72;
 /// Default seconds between retention sweeps (article 9).
 pub const DEFAULT_SWEEP_INTERVAL_SECONDS: u64 = 3600;
+/// Default seconds an authenticated connection has to start HTTP/2 (its preface and
+/// SETTINGS) after the TLS handshake.
+pub const DEFAULT_HTTP2_START_TIMEOUT_SECONDS: u64 = 10;
+/// Default number of TLS handshakes one IP address may have in progress at once: an
+/// agent or client needs one at a time; a partner's NAT a few.
+pub const DEFAULT_MAX_HANDSHAKES_PER_ADDRESS: usize = 16;
+/// Default number of connections one certificate identity (an OIN, or an OIN and a
+/// person) may hold open at once: an agent holds one, a person's hubctl one per
+/// command running.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IDENTITY: usize = 32;
+/// Default seconds within which an admin request (`/healthz`, `/status`) must arrive
+/// and be answered; its connection is closed then.
+pub const DEFAULT_ADMIN_REQUEST_TIMEOUT_SECONDS: u64 = 10;
+/// Default number of admin connections open at once.
+pub const DEFAULT_MAX_ADMIN_CONNECTIONS: usize = 16;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -73,9 +95,38 @@ pub struct HubConfig {
     /// backed up separately: deleting a key here is what deletes a case for good.
     pub keys_dir: PathBuf,
     pub tls: TlsSettings,
+    pub limits: ConnectionLimits,
     pub link: LinkSettings,
     pub questions: QuestionSettings,
     pub retention: RetentionSettings,
+}
+
+/// Bounds on connections, so that no peer can hold the hub's sockets or memory with
+/// connections that do nothing (`[limits]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// How long an authenticated connection may take to start HTTP/2.
+    pub http2_start_timeout: Duration,
+    /// TLS handshakes in progress from one IP address.
+    pub max_handshakes_per_address: usize,
+    /// Open connections of one certificate identity.
+    pub max_connections_per_identity: usize,
+    /// How long an admin connection may take to send its request and get its answer.
+    pub admin_request_timeout: Duration,
+    /// Admin connections open at once.
+    pub max_admin_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            http2_start_timeout: Duration::from_secs(DEFAULT_HTTP2_START_TIMEOUT_SECONDS),
+            max_handshakes_per_address: DEFAULT_MAX_HANDSHAKES_PER_ADDRESS,
+            max_connections_per_identity: DEFAULT_MAX_CONNECTIONS_PER_IDENTITY,
+            admin_request_timeout: Duration::from_secs(DEFAULT_ADMIN_REQUEST_TIMEOUT_SECONDS),
+            max_admin_connections: DEFAULT_MAX_ADMIN_CONNECTIONS,
+        }
+    }
 }
 
 /// The retention sweeper (article 9).
@@ -171,6 +222,8 @@ struct RawConfig {
     #[serde(default)]
     trust_anchor: Vec<RawAnchor>,
     #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
     link: RawLink,
     #[serde(default)]
     questions: RawQuestions,
@@ -182,6 +235,56 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawRetention {
     sweep_interval_seconds: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    http2_start_timeout_seconds: Option<u64>,
+    max_handshakes_per_address: Option<usize>,
+    max_connections_per_identity: Option<usize>,
+    admin_request_timeout_seconds: Option<u64>,
+    max_admin_connections: Option<usize>,
+}
+
+impl RawLimits {
+    fn validate(self) -> Result<ConnectionLimits, String> {
+        let at_least_one = |key: &str, value: u64| {
+            if value == 0 {
+                Err(format!("limits.{key} must be at least 1"))
+            } else {
+                Ok(value)
+            }
+        };
+        let defaults = ConnectionLimits::default();
+        Ok(ConnectionLimits {
+            http2_start_timeout: Duration::from_secs(at_least_one(
+                "http2_start_timeout_seconds",
+                self.http2_start_timeout_seconds
+                    .unwrap_or(DEFAULT_HTTP2_START_TIMEOUT_SECONDS),
+            )?),
+            max_handshakes_per_address: at_least_one(
+                "max_handshakes_per_address",
+                self.max_handshakes_per_address
+                    .unwrap_or(defaults.max_handshakes_per_address) as u64,
+            )? as usize,
+            max_connections_per_identity: at_least_one(
+                "max_connections_per_identity",
+                self.max_connections_per_identity
+                    .unwrap_or(defaults.max_connections_per_identity) as u64,
+            )? as usize,
+            admin_request_timeout: Duration::from_secs(at_least_one(
+                "admin_request_timeout_seconds",
+                self.admin_request_timeout_seconds
+                    .unwrap_or(DEFAULT_ADMIN_REQUEST_TIMEOUT_SECONDS),
+            )?),
+            max_admin_connections: at_least_one(
+                "max_admin_connections",
+                self.max_admin_connections
+                    .unwrap_or(defaults.max_admin_connections) as u64,
+            )? as usize,
+        })
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -237,6 +340,14 @@ impl HubConfig {
             .as_deref()
             .map(|a| parse_addr("admin_listen", a))
             .transpose()?;
+        if let Some(admin) = admin_listen
+            && same_socket(listen, admin)
+        {
+            return Err(format!(
+                "admin_listen = \"{admin}\" takes the address of listen = \"{listen}\": the plain-HTTP admin endpoint needs a port of its own (e.g. \"127.0.0.1:{}\"), or the two cannot both listen",
+                listen.port().wrapping_add(1)
+            ));
+        }
         if raw.trust_anchor.is_empty() {
             return Err("no [[trust_anchor]] is configured: the hub must know which CA issues the parties' certificates".into());
         }
@@ -261,6 +372,7 @@ impl HubConfig {
         if answer_deadline == 0 {
             return Err("questions.answer_deadline_seconds must be at least 1".into());
         }
+        let limits = raw.limits.validate()?;
         let queue_expiry = raw
             .questions
             .queue_expiry_hours
@@ -307,6 +419,7 @@ impl HubConfig {
                     .collect(),
                 handshake_timeout: Duration::from_secs(handshake),
             },
+            limits,
             link: LinkSettings {
                 heartbeat_interval: Duration::from_secs(heartbeat.into()),
                 hello_timeout: Duration::from_secs(
@@ -327,6 +440,15 @@ fn next_to(data_dir: &Path, suffix: &str) -> PathBuf {
         .unwrap_or_else(|| "hub-data".into());
     name.push(suffix);
     data_dir.with_file_name(name)
+}
+
+/// Whether two listen addresses would claim the same socket: the same port (not 0,
+/// which picks a free one) on the same address, or on any address when either is the
+/// wildcard (`0.0.0.0` or `::`, which takes the port on every address).
+fn same_socket(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port()
+        && a.port() != 0
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, String> {
@@ -369,6 +491,28 @@ crl = "ca.crl.pem"
         assert_eq!(config.retention.sweep_interval, Duration::from_secs(3600));
         assert_eq!(config.questions.answer_deadline, Duration::from_secs(5));
         assert!(config.admin_listen.is_none());
+        assert_eq!(config.limits, ConnectionLimits::default());
+    }
+
+    #[test]
+    fn reads_the_connection_limits_and_refuses_zero() {
+        let text = format!(
+            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/")).unwrap();
+        assert_eq!(
+            config.limits,
+            ConnectionLimits {
+                http2_start_timeout: Duration::from_secs(2),
+                max_handshakes_per_address: 3,
+                max_connections_per_identity: 4,
+                admin_request_timeout: Duration::from_secs(5),
+                max_admin_connections: 6,
+            }
+        );
+        let zero = text.replace("= 4", "= 0");
+        let err = HubConfig::parse(&zero, Path::new("/")).unwrap_err();
+        assert!(err.contains("limits.max_connections_per_identity"), "{err}");
     }
 
     #[test]
@@ -399,6 +543,34 @@ crl = "ca.crl.pem"
         );
         let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
         assert!(err.contains("trust_anchor"), "{err}");
+    }
+
+    #[test]
+    fn refuses_an_admin_address_that_takes_the_listen_address() {
+        for (listen, admin) in [
+            ("127.0.0.1:7443", "127.0.0.1:7443"),
+            ("0.0.0.0:7443", "127.0.0.1:7443"),
+            ("127.0.0.1:7443", "[::]:7443"),
+        ] {
+            let text = format!("admin_listen = \"{admin}\"\n{MINIMAL}").replace(
+                "127.0.0.1:7443\"\ncovenant",
+                &format!("{listen}\"\ncovenant"),
+            );
+            let err = HubConfig::parse(&text, Path::new(".")).unwrap_err();
+            assert!(
+                err.contains(&format!("admin_listen = \"{admin}\""))
+                    && err.contains(&format!("listen = \"{listen}\""))
+                    && err.contains("port of its own"),
+                "{err}"
+            );
+        }
+        for admin in ["127.0.0.1:7444", "127.0.0.2:7443"] {
+            let text = format!("admin_listen = \"{admin}\"\n{MINIMAL}");
+            HubConfig::parse(&text, Path::new(".")).expect("distinct sockets");
+        }
+        let text = format!("admin_listen = \"127.0.0.1:0\"\n{MINIMAL}")
+            .replace("127.0.0.1:7443", "127.0.0.1:0");
+        HubConfig::parse(&text, Path::new(".")).expect("port 0 picks two free ports");
     }
 
     #[test]

@@ -7,13 +7,17 @@
 //!
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
+//! - [`check`]: `hub check-config`: every start-up check that changes nothing on disk.
 //! - [`covenants`]: covenant versions (article 13): proposals, approvals, the switch.
 //! - [`covenant_in_force`]: the covenant decisions are made with, swapped atomically
 //!   when an approved version takes effect (article 13.2).
 //! - [`identity`]: the OIN and person id in a client certificate.
 //! - [`parties`]: the parties of the covenant in force, by OIN (article 2.3).
 //! - [`persons`]: the hub's person registry: roles and stadsdelen.
-//! - [`tls`]: the rustls server config (TLS 1.3, CRLs) and the handshaking listener.
+//! - [`tls`]: the rustls server config (TLS 1.3, CRLs, the client certificate
+//!   profile) and the trust anchors' checks.
+//! - [`listener`]: accepting connections with bounds: handshakes per address, the
+//!   handshake and HTTP/2 start under timeouts, connections per identity.
 //! - [`refusals`]: refused peers, counted and recorded by reason.
 //! - [`agents`]: the table of agent links and their outbound senders.
 //! - [`questions`]: questions to agents: request ids, waiting for answers with a
@@ -42,6 +46,7 @@ pub mod admin;
 pub mod agents;
 pub mod casefile;
 pub mod cases;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod covenant_in_force;
@@ -49,6 +54,7 @@ pub mod covenants;
 pub mod deliveries;
 pub mod fanout;
 pub mod identity;
+pub mod listener;
 pub mod log;
 pub mod parties;
 pub mod persons;

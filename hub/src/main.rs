@@ -28,9 +28,18 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
-    /// Load and check the configuration, covenant, person registry and certificates,
-    /// then exit: 0 when the hub would start.
+    /// Check the configuration, covenant, person registry, certificates, trust anchors
+    /// and CRLs, and the keys, then exit: 0 when the hub would start. Read-only: it
+    /// creates nothing, and says what `hub serve` would create on its first start.
     CheckConfig {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Create what `hub serve` creates on its first start (data directory, key store,
+    /// decision-log key, the covenant version in force), print the decision log's
+    /// verifier key for agents and privacy officers, and exit. Anything that exists is
+    /// used, never replaced.
+    Init {
         #[arg(long, short)]
         config: PathBuf,
     },
@@ -158,17 +167,34 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::CheckConfig { config } => {
             let config = HubConfig::load(&config)?;
-            let hub = Hub::load(&config)?;
+            let report = treiter_hub::check::check(&config)?;
             println!(
-                "configuration ok: covenant version {}, {} parties, {} persons, {} trust anchor(s); master key and key store {} ok",
-                hub.covenant.version(),
-                hub.parties.len(),
-                hub.persons.len(),
-                config.tls.trust_anchors.len(),
-                config.keys_dir.display()
+                "configuration ok: covenant file version {}, {} parties, {} persons, {} trust anchor(s), master key ok",
+                report.covenant_version, report.parties, report.persons, report.trust_anchors,
             );
+            for line in &report.found {
+                println!("  {line}");
+            }
+            for line in &report.to_create {
+                println!("  {line}");
+            }
             // What privacy officers put in hubctl's `log_verifier` (and agents in their
             // hub log key): public, safe to hand out.
+            if let Some(verifier) = &report.log_verifier {
+                println!("decision log verifier key: {verifier}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { config } => {
+            let config = HubConfig::load(&config)?;
+            let hub = Hub::load(&config)?;
+            println!(
+                "hub initialised: data directory {}, key store {}, decision log key {}; covenant version {} in force",
+                config.data_dir.display(),
+                config.keys_dir.display(),
+                config.log_key.display(),
+                hub.covenant.version()
+            );
             println!("decision log verifier key: {}", hub.log.verifier());
             Ok(ExitCode::SUCCESS)
         }

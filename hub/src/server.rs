@@ -30,10 +30,10 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
-    let incoming = crate::tls::incoming(
+    let incoming = crate::listener::incoming(
         listener,
         hub.tls_config.clone(),
-        hub.handshake_timeout,
+        hub.listener.clone(),
         hub.refusals.clone(),
     );
     // Answers to questions queued for offline partners join their case files.

@@ -62,6 +62,13 @@ pub enum StartupError {
     #[error(transparent)]
     MasterKey(#[from] crate::seal::MasterKeyError),
     #[error(
+        "the log key {log_key} is inside the data directory {data_dir}: keep it elsewhere (log_key), so that a copy of the data cannot sign checkpoints"
+    )]
+    LogKeyInsideDataDir {
+        log_key: std::path::PathBuf,
+        data_dir: std::path::PathBuf,
+    },
+    #[error(
         "keys_dir {keys_dir} is inside the data directory {data_dir}: keep the key store apart, so that deleting a case key is not undone by a copy of the data"
     )]
     KeysInsideDataDir {
@@ -108,6 +115,26 @@ pub const LOG_ORIGIN: &str = "treiteraanpak.amsterdam/hub-log";
 /// The decision log's directory under the data directory.
 pub fn log_dir(config: &HubConfig) -> std::path::PathBuf {
     config.data_dir.join("log")
+}
+
+/// Refuses keys kept inside the data directory, as the configuration promises: a copy
+/// of the data must carry neither the key that signs the log's checkpoints, nor the
+/// key store whose deletions retention relies on. (The master key file is checked
+/// when it is loaded.) Paths are compared after resolving symlinks and `..`.
+pub fn check_key_locations(config: &HubConfig) -> Result<(), StartupError> {
+    if crate::seal::master::is_inside(&config.log_key, &config.data_dir) {
+        return Err(StartupError::LogKeyInsideDataDir {
+            log_key: config.log_key.clone(),
+            data_dir: config.data_dir.clone(),
+        });
+    }
+    if crate::seal::master::is_inside(&config.keys_dir, &config.data_dir) {
+        return Err(StartupError::KeysInsideDataDir {
+            keys_dir: config.keys_dir.clone(),
+            data_dir: config.data_dir.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Opens the state store in `data_dir/state`, sealed under the case keys of the key
@@ -228,13 +255,16 @@ pub struct Hub {
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
-    pub handshake_timeout: std::time::Duration,
+    /// The handshake timeout and connection limits of the listener and the admin
+    /// endpoint.
+    pub listener: crate::listener::ListenerSettings,
     shutdown: watch::Sender<bool>,
 }
 
 impl Hub {
     /// Loads the covenant, the person registry and the TLS identity named by `config`.
     pub fn load(config: &HubConfig) -> Result<Arc<Hub>, StartupError> {
+        check_key_locations(config)?;
         let configured = load_covenant(&config.covenant)?;
         let sealed = open_store(config)?;
         let store: Arc<dyn Store> = sealed.clone();
@@ -278,7 +308,10 @@ impl Hub {
             cases,
             clock: crate::clock::Clock::default(),
             tls_config,
-            handshake_timeout: config.tls.handshake_timeout,
+            listener: crate::listener::ListenerSettings {
+                handshake_timeout: config.tls.handshake_timeout,
+                limits: config.limits,
+            },
             shutdown,
         }))
     }
@@ -325,6 +358,27 @@ impl Hub {
         }
     }
 
+    /// Resolves the caller of a call for persons (coordinators, privacy officers): it
+    /// must be a person certificate; an organisation certificate is refused and
+    /// counted as such.
+    pub fn authenticate_person<T>(
+        &self,
+        request: &tonic::Request<T>,
+    ) -> Result<(Person, Party), Status> {
+        match self.authenticate(request)? {
+            Caller::Person { person, party } => Ok((person, party)),
+            Caller::Agent(party) => {
+                let identity = CertIdentity::Organisation {
+                    oin: party.oin.clone(),
+                };
+                Err(self.refuse(
+                    Some(&identity),
+                    IdentityError::OrganisationCertificateForPerson { oin: party.oin },
+                ))
+            }
+        }
+    }
+
     fn refuse(&self, identity: Option<&CertIdentity>, error: IdentityError) -> Status {
         let reason = match error {
             IdentityError::Certificate(
@@ -337,10 +391,14 @@ impl Hub {
             ) => RefusalReason::BadCertificate,
             IdentityError::NotAParty { .. } => RefusalReason::NotAParty,
             IdentityError::NoCertificate => RefusalReason::NoCertificate,
-            IdentityError::PersonCertificateOnAgentLink { .. }
-            | IdentityError::OrganisationCertificateForPerson { .. }
-            | IdentityError::UnknownPerson { .. }
-            | IdentityError::PartyMismatch { .. } => RefusalReason::WrongIdentity,
+            IdentityError::PersonCertificateOnAgentLink { .. } => {
+                RefusalReason::PersonCertificateOnAgentLink
+            }
+            IdentityError::OrganisationCertificateForPerson { .. } => {
+                RefusalReason::OrganisationCertificateForPerson
+            }
+            IdentityError::UnknownPerson { .. } => RefusalReason::UnknownPerson,
+            IdentityError::PartyMismatch { .. } => RefusalReason::PersonPartyMismatch,
         };
         let (oin, person) = match identity {
             Some(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
@@ -354,6 +412,7 @@ impl Hub {
             reason,
             oin,
             person,
+            address: None,
         });
         identity_status(&error)
     }
@@ -385,7 +444,7 @@ pub fn identity_status(error: &IdentityError) -> Status {
 }
 
 /// The numbers of the covenant the case registry applies; the encoding must state them.
-fn case_policy(
+pub(crate) fn case_policy(
     covenant: &treiter_policies::Covenant,
     path: &std::path::Path,
 ) -> Result<CasePolicy, StartupError> {
@@ -408,7 +467,9 @@ fn case_policy(
 }
 
 /// Reads and validates the configured covenant file.
-fn load_covenant(path: &std::path::Path) -> Result<treiter_policies::Covenant, StartupError> {
+pub(crate) fn load_covenant(
+    path: &std::path::Path,
+) -> Result<treiter_policies::Covenant, StartupError> {
     let text = std::fs::read_to_string(path).map_err(|source| StartupError::CovenantRead {
         path: path.to_path_buf(),
         source,

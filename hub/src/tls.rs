@@ -2,10 +2,12 @@
 //!
 //! tonic's own TLS settings take no CRLs and cannot be limited to TLS 1.3, so the hub
 //! builds its rustls `ServerConfig` itself: a client certificate is required and must
-//! chain to a configured trust anchor, be within its validity period and not be listed
-//! in that anchor's CRL. Handshakes run here, under a timeout, and only finished TLS
-//! streams reach tonic (`serve_with_incoming`), as exactly
-//! `tokio_rustls::server::TlsStream<TcpStream>` so that `Request::peer_certs()` works.
+//! chain to a configured trust anchor, be within its validity period, not be listed in
+//! that anchor's CRL, and follow the client profile ([`check_client_profile`]:
+//! extendedKeyUsage clientAuth, keyUsage digitalSignature, RSA keys of 2048 bits or
+//! more). Trust anchors must be CA certificates and their CRLs must verify against
+//! them, or the hub does not start. The handshakes themselves run in
+//! [`crate::listener`].
 //!
 //! Every refused handshake is counted and recorded by reason in [`Refusals`]: with
 //! TLS 1.3 the client cannot tell "expired" from "not yet valid" (both arrive as the
@@ -13,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -22,11 +24,6 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
-use tokio_stream::wrappers::ReceiverStream;
 use treiter_proto::tls::{self as wire_tls, PemError};
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
@@ -44,6 +41,23 @@ pub enum TlsSetupError {
     TrustAnchor { path: PathBuf, detail: String },
     #[error("CRL {path} cannot be used: {detail}")]
     Crl { path: PathBuf, detail: String },
+    #[error(
+        "CRL {path} was issued by \"{issuer}\", not by its trust anchor {anchor} (\"{anchor_subject}\"): configure the CRL of that CA"
+    )]
+    CrlIssuer {
+        path: PathBuf,
+        issuer: String,
+        anchor: PathBuf,
+        anchor_subject: String,
+    },
+    #[error(
+        "the signature of CRL {path} does not verify with the key of its trust anchor {anchor}: the CRL is damaged or forged, or was signed by another key of a CA with the same name; fetch it again from the CA"
+    )]
+    CrlSignature { path: PathBuf, anchor: PathBuf },
+    #[error(
+        "trust anchor {anchor} may not sign CRLs (its keyUsage lacks cRLSign), so its CRL {path} cannot be trusted: every certificate of this anchor would be refused"
+    )]
+    AnchorNotCrlSigner { path: PathBuf, anchor: PathBuf },
     #[error(
         "CRL {path} expired at {next_update}; fetch a fresh CRL from the CA (the hub refuses every certificate of an anchor whose CRL is stale)"
     )]
@@ -68,9 +82,9 @@ pub fn server_config(
     let mut crls = Vec::new();
     let mut every_anchor_has_crl = true;
     for anchor in &tls.trust_anchors {
-        add_anchor(&mut roots, anchor)?;
+        let certs = add_anchor(&mut roots, anchor)?;
         match &anchor.crl {
-            Some(path) => crls.extend(load_crl(path, SystemTime::now())?),
+            Some(path) => crls.extend(load_crl(path, &anchor.cert, &certs, SystemTime::now())?),
             None => {
                 every_anchor_has_crl = false;
                 tracing::warn!(
@@ -113,20 +127,40 @@ pub fn server_config(
     Ok(config)
 }
 
-fn add_anchor(roots: &mut RootCertStore, anchor: &TrustAnchor) -> Result<(), TlsSetupError> {
-    for cert in wire_tls::load_certs(&anchor.cert)? {
-        roots.add(cert).map_err(|e| TlsSetupError::TrustAnchor {
-            path: anchor.cert.clone(),
-            detail: e.to_string(),
-        })?;
+/// Adds the certificates of a trust anchor file to `roots`, each checked to be a CA
+/// certificate that may sign certificates ([`wire_tls::check_trust_anchor`]); returns
+/// them for the CRL check.
+fn add_anchor(
+    roots: &mut RootCertStore,
+    anchor: &TrustAnchor,
+) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let certs = wire_tls::load_trust_anchors(&anchor.cert).map_err(|e| match e {
+        wire_tls::AnchorError::Pem(e) => TlsSetupError::Pem(e),
+        wire_tls::AnchorError::Problem { path, problem } => TlsSetupError::TrustAnchor {
+            path,
+            detail: problem.to_string(),
+        },
+    })?;
+    for cert in &certs {
+        roots
+            .add(cert.clone())
+            .map_err(|e| TlsSetupError::TrustAnchor {
+                path: anchor.cert.clone(),
+                detail: e.to_string(),
+            })?;
     }
-    Ok(())
+    Ok(certs)
 }
 
-/// Loads a CRL file and refuses one that is already past its nextUpdate: with
-/// revocation expiry enforced, a stale CRL would silently lock out its whole anchor.
+/// Loads the CRL file of the trust anchor in `anchor_path` (whose certificates are
+/// `anchor_certs`) and refuses it unless each CRL in it was issued and signed by that
+/// anchor, and is not already past its nextUpdate. webpki would otherwise ignore a CRL
+/// of another issuer (revoking nothing) and refuse every certificate of the anchor
+/// over a CRL with a bad signature or a stale date, long after the hub started.
 fn load_crl(
     path: &Path,
+    anchor_path: &Path,
+    anchor_certs: &[CertificateDer<'_>],
     now: SystemTime,
 ) -> Result<Vec<rustls::pki_types::CertificateRevocationListDer<'static>>, TlsSetupError> {
     let crls = wire_tls::load_crls(path)?;
@@ -134,12 +168,65 @@ fn load_crl(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
+    let anchors = anchor_certs
+        .iter()
+        .map(|der| {
+            x509_parser::parse_x509_certificate(der.as_ref())
+                .map(|(_, cert)| cert)
+                .map_err(|e| TlsSetupError::TrustAnchor {
+                    path: anchor_path.to_path_buf(),
+                    detail: e.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     for crl in &crls {
         let (_, parsed) =
             CertificateRevocationList::from_der(crl.as_ref()).map_err(|e| TlsSetupError::Crl {
                 path: path.to_path_buf(),
                 detail: e.to_string(),
             })?;
+        let Some(issuer) = anchors
+            .iter()
+            .find(|a| a.subject().as_raw() == parsed.issuer().as_raw())
+        else {
+            return Err(TlsSetupError::CrlIssuer {
+                path: path.to_path_buf(),
+                issuer: parsed.issuer().to_string(),
+                anchor: anchor_path.to_path_buf(),
+                anchor_subject: anchors
+                    .iter()
+                    .map(|a| a.subject().to_string())
+                    .collect::<Vec<_>>()
+                    .join("\", \""),
+            });
+        };
+        if issuer
+            .key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|ku| !ku.value.crl_sign())
+        {
+            return Err(TlsSetupError::AnchorNotCrlSigner {
+                path: path.to_path_buf(),
+                anchor: anchor_path.to_path_buf(),
+            });
+        }
+        // webpki refuses SHA-1 signatures at every handshake; x509-parser would accept.
+        let algorithm = &parsed.signature_algorithm.algorithm;
+        if *algorithm == x509_parser::oid_registry::OID_PKCS1_SHA1WITHRSA
+            || *algorithm == x509_parser::oid_registry::OID_SHA1_WITH_RSA
+        {
+            return Err(TlsSetupError::Crl {
+                path: path.to_path_buf(),
+                detail: "it is signed with SHA-1, which the hub does not accept; ask the CA for a CRL signed with SHA-256 or better".into(),
+            });
+        }
+        if parsed.verify_signature(issuer.public_key()).is_err() {
+            return Err(TlsSetupError::CrlSignature {
+                path: path.to_path_buf(),
+                anchor: anchor_path.to_path_buf(),
+            });
+        }
         if let Some(next) = parsed.next_update()
             && next.timestamp() < now_unix
         {
@@ -165,6 +252,7 @@ pub fn reason_for(error: &rustls::Error) -> RefusalReason {
     match error {
         rustls::Error::NoCertificatesPresented => RefusalReason::NoCertificate,
         rustls::Error::PeerIncompatible(_) => RefusalReason::ProtocolVersion,
+        rustls::Error::InvalidCertRevocationList(_) => RefusalReason::BadCrl,
         rustls::Error::InvalidCertificate(cert) => match cert {
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 RefusalReason::Expired
@@ -174,10 +262,97 @@ pub fn reason_for(error: &rustls::Error) -> RefusalReason {
             }
             CertificateError::UnknownIssuer => RefusalReason::UnknownCa,
             CertificateError::Revoked => RefusalReason::Revoked,
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+                RefusalReason::NotForClientAuth
+            }
+            CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => RefusalReason::CrlExpired,
+            CertificateError::UnknownRevocationStatus => RefusalReason::UnknownRevocationStatus,
             _ => RefusalReason::BadCertificate,
         },
         _ => RefusalReason::Handshake,
     }
+}
+
+/// The smallest RSA modulus the hub accepts in a client certificate, in bits (the
+/// floor of BSI TR-02102 and NIST SP 800-131A; PKIoverheid issues 2048 and up).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// A client certificate that chains to a trust anchor but breaks the profile the hub
+/// requires of a TLS client certificate. webpki leaves these to the application: it
+/// accepts a leaf without extendedKeyUsage, never looks at keyUsage, and judges a key's
+/// size only when that key signs (which a TLS 1.3 server sees after the certificate).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error(
+        "the certificate has no extendedKeyUsage extension: a client certificate must be marked for TLS client authentication (clientAuth)"
+    )]
+    NoExtendedKeyUsage,
+    #[error(
+        "the certificate's extendedKeyUsage does not include clientAuth: it is not meant for TLS client authentication"
+    )]
+    NoClientAuth,
+    #[error(
+        "the certificate's keyUsage does not allow digitalSignature, with which a TLS client signs its handshake"
+    )]
+    NoDigitalSignature,
+    #[error("the certificate's RSA key has {bits} bits; the hub requires at least {MIN_RSA_BITS}")]
+    WeakRsaKey { bits: usize },
+    #[error("the certificate cannot be read: {0}")]
+    Unreadable(String),
+}
+
+impl ProfileError {
+    /// The refusal reason this counts under.
+    pub fn reason(&self) -> RefusalReason {
+        match self {
+            ProfileError::NoExtendedKeyUsage | ProfileError::NoClientAuth => {
+                RefusalReason::NotForClientAuth
+            }
+            ProfileError::NoDigitalSignature => RefusalReason::KeyUsageWithoutDigitalSignature,
+            ProfileError::WeakRsaKey { .. } => RefusalReason::WeakKey,
+            ProfileError::Unreadable(_) => RefusalReason::BadCertificate,
+        }
+    }
+
+    /// The TLS error the handshake fails with, which decides the client's alert: a
+    /// wrong usage is `unsupported_certificate`, anything else `certificate_unknown`.
+    fn tls_error(&self) -> rustls::Error {
+        let certificate = match self {
+            ProfileError::NoExtendedKeyUsage
+            | ProfileError::NoClientAuth
+            | ProfileError::NoDigitalSignature => CertificateError::InvalidPurpose,
+            ProfileError::WeakRsaKey { .. } | ProfileError::Unreadable(_) => {
+                CertificateError::Other(rustls::OtherError(Arc::new(self.clone())))
+            }
+        };
+        rustls::Error::InvalidCertificate(certificate)
+    }
+}
+
+/// Checks a client leaf certificate against the profile: extendedKeyUsage with
+/// clientAuth, keyUsage with digitalSignature where keyUsage is present, and an RSA
+/// key of at least [`MIN_RSA_BITS`].
+pub fn check_client_profile(der: &[u8]) -> Result<(), ProfileError> {
+    let unreadable = |e: &dyn std::fmt::Display| ProfileError::Unreadable(e.to_string());
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| unreadable(&e))?;
+    match cert.extended_key_usage().map_err(|e| unreadable(&e))? {
+        None => return Err(ProfileError::NoExtendedKeyUsage),
+        Some(eku) if !eku.value.client_auth => return Err(ProfileError::NoClientAuth),
+        Some(_) => {}
+    }
+    if let Some(ku) = cert.key_usage().map_err(|e| unreadable(&e))?
+        && !ku.value.digital_signature()
+    {
+        return Err(ProfileError::NoDigitalSignature);
+    }
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
+        let bits = rsa.key_size();
+        if bits < MIN_RSA_BITS {
+            return Err(ProfileError::WeakRsaKey { bits });
+        }
+    }
+    Ok(())
 }
 
 impl ClientCertVerifier for RecordingVerifier {
@@ -199,23 +374,30 @@ impl ClientCertVerifier for RecordingVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.inner
+        let record = |reason: RefusalReason| {
+            let (oin, person) = match identity_from_der(end_entity.as_ref()) {
+                Ok(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
+                Ok(CertIdentity::Person { oin, person }) => (Some(oin.to_string()), Some(person)),
+                Err(_) => (None, None),
+            };
+            self.refusals.record(Refusal {
+                oin,
+                person,
+                ..Refusal::of(reason)
+            });
+        };
+        // The chain, validity and revocation first: a weak key of an unknown CA is
+        // refused as an unknown CA.
+        let verified = self
+            .inner
             .verify_client_cert(end_entity, intermediates, now)
-            .inspect_err(|error| {
-                let (oin, person) = match identity_from_der(end_entity.as_ref()) {
-                    Ok(CertIdentity::Organisation { oin }) => (Some(oin.to_string()), None),
-                    Ok(CertIdentity::Person { oin, person }) => {
-                        (Some(oin.to_string()), Some(person))
-                    }
-                    Err(_) => (None, None),
-                };
-                self.refusals.record(Refusal {
-                    at: SystemTime::now(),
-                    reason: reason_for(error),
-                    oin,
-                    person,
-                });
-            })
+            .inspect_err(|error| record(reason_for(error)))?;
+        check_client_profile(end_entity.as_ref()).map_err(|problem| {
+            tracing::warn!(%problem, "refused a client certificate that breaks the profile");
+            record(problem.reason());
+            problem.tls_error()
+        })?;
+        Ok(verified)
     }
 
     fn verify_tls12_signature(
@@ -241,80 +423,6 @@ impl ClientCertVerifier for RecordingVerifier {
     }
 }
 
-/// Accepts TCP connections on `listener`, runs each TLS handshake under
-/// `handshake_timeout`, and yields the finished streams. Refused handshakes are
-/// recorded (certificate refusals already by the verifier, the rest here). The accept
-/// loop ends when the returned stream is dropped.
-pub fn incoming(
-    listener: TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    handshake_timeout: Duration,
-    refusals: Arc<Refusals>,
-) -> ReceiverStream<Result<TlsStream<TcpStream>, std::io::Error>> {
-    let (tx, rx) = mpsc::channel(64);
-    let acceptor = TlsAcceptor::from(config);
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = tx.closed() => break,
-            };
-            let (tcp, peer) = match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Usually EMFILE or a reset before accept; back off briefly so a
-                    // persistent error does not spin.
-                    tracing::warn!(%error, "accepting a TCP connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-            let acceptor = acceptor.clone();
-            let tx = tx.clone();
-            let refusals = refusals.clone();
-            tokio::spawn(async move {
-                match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => {
-                        // The receiver is gone only when the server is shutting down.
-                        let _ = tx.send(Ok(stream)).await;
-                    }
-                    Ok(Err(error)) => handshake_failed(&refusals, &peer, &error),
-                    Err(_) => {
-                        tracing::warn!(%peer, "TLS handshake did not finish in time");
-                        refusals.record(Refusal {
-                            at: SystemTime::now(),
-                            reason: RefusalReason::Handshake,
-                            oin: None,
-                            person: None,
-                        });
-                    }
-                }
-            });
-        }
-    });
-    ReceiverStream::new(rx)
-}
-
-fn handshake_failed(refusals: &Refusals, peer: &std::net::SocketAddr, error: &std::io::Error) {
-    let tls_error = error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match tls_error {
-        // Already recorded, with the certificate's OIN, by the verifier.
-        Some(rustls::Error::InvalidCertificate(_)) => {}
-        Some(tls_error) => refusals.record(Refusal {
-            at: SystemTime::now(),
-            reason: reason_for(tls_error),
-            oin: None,
-            person: None,
-        }),
-        None => tracing::debug!(%peer, %error, "connection ended during the TLS handshake"),
-    }
-}
-
 /// When the accepted peer's certificate expires, for the hub's status (partner IT
 /// renews before it does). `None` if there is no certificate or it cannot be parsed —
 /// which [`peer_identity`] refuses anyway.
@@ -331,4 +439,130 @@ pub fn peer_identity<T>(request: &tonic::Request<T>) -> Result<CertIdentity, Ide
     let certs = request.peer_certs().ok_or(IdentityError::NoCertificate)?;
     let leaf = certs.first().ok_or(IdentityError::NoCertificate)?;
     Ok(identity_from_der(leaf.as_ref())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject as _;
+    use std::time::Duration;
+    use treiter_certs_dev::{Layout, Options};
+
+    fn pki(dir: &Path) -> Layout {
+        treiter_certs_dev::generate(
+            dir,
+            &Options {
+                test_certs: true,
+                now: time::OffsetDateTime::now_utc(),
+                force: false,
+            },
+        )
+        .expect("pki")
+    }
+
+    fn settings(layout: &Layout, anchor: PathBuf, crl: Option<PathBuf>) -> TlsSettings {
+        TlsSettings {
+            cert: layout.hub_cert(),
+            key: layout.hub_key(),
+            trust_anchors: vec![TrustAnchor { cert: anchor, crl }],
+            handshake_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn build(settings: &TlsSettings) -> Result<rustls::ServerConfig, TlsSetupError> {
+        server_config(settings, Arc::new(Refusals::default()))
+    }
+
+    #[test]
+    fn the_dev_pki_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        build(&settings(&layout, layout.ca_cert(), Some(layout.ca_crl()))).expect("accepted");
+    }
+
+    #[test]
+    fn a_crl_whose_signature_does_not_verify_is_refused_naming_the_crl_and_the_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        let pem = std::fs::read(layout.ca_crl()).unwrap();
+        let mut der = rustls::pki_types::CertificateRevocationListDer::from_pem_slice(&pem)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        // The signature is the last element of the CRL: change its last byte.
+        if let Some(last) = der.last_mut() {
+            *last ^= 0x01;
+        }
+        let tampered = dir.path().join("tampered.crl.pem");
+        std::fs::write(&tampered, pem_of("X509 CRL", &der)).unwrap();
+        let err = build(&settings(&layout, layout.ca_cert(), Some(tampered.clone()))).unwrap_err();
+        match &err {
+            TlsSetupError::CrlSignature { path, anchor } => {
+                assert_eq!(path, &tampered);
+                assert_eq!(anchor, &layout.ca_cert());
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains("tampered.crl.pem") && text.contains("ca/root.pem"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_crl_of_another_key_under_the_same_ca_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(&dir.path().join("a"));
+        // Another dev PKI: its root has the same name and another key.
+        let other = pki(&dir.path().join("b"));
+        let err = build(&settings(&layout, layout.ca_cert(), Some(other.ca_crl()))).unwrap_err();
+        assert!(matches!(err, TlsSetupError::CrlSignature { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_crl_of_another_ca_is_refused_naming_both_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        let err = build(&settings(
+            &layout,
+            layout.other_ca_cert(),
+            Some(layout.ca_crl()),
+        ))
+        .unwrap_err();
+        assert!(matches!(err, TlsSetupError::CrlIssuer { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("Treiteraanpak Dev Root CA") && text.contains("Other Dev CA"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_leaf_certificate_cannot_be_a_trust_anchor() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        for leaf in [layout.party_cert("gemeente"), layout.hub_cert()] {
+            let err = build(&settings(&layout, leaf.clone(), None)).unwrap_err();
+            match &err {
+                TlsSetupError::TrustAnchor { path, detail } => {
+                    assert_eq!(path, &leaf);
+                    assert!(detail.contains("not a CA certificate"), "{detail}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    fn pem_of(label: &str, der: &[u8]) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut out = format!("-----BEGIN {label}-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(chunk).unwrap());
+            out.push('\n');
+        }
+        out.push_str(&format!("-----END {label}-----\n"));
+        out
+    }
 }

@@ -52,7 +52,7 @@ fn write_config_with(dir: &Path, persons: &str, master_key: &str) -> std::path::
     let covenant = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/treiteraanpak.covenant");
     let text = format!(
         r#"listen = "127.0.0.1:1"
-admin_listen = "127.0.0.1:1"
+admin_listen = "127.0.0.1:2"
 covenant = "{}"
 persons = "{persons}"
 data_dir = "data"
@@ -85,6 +85,171 @@ fn check_config_accepts_a_complete_configuration() {
     );
     assert!(stdout.contains("configuration ok"), "{stdout}");
     assert!(stdout.contains("7 parties"), "{stdout}");
+}
+
+/// Flips one bit of the signature of the CRL file at `path` (PEM), in place.
+fn tamper_crl(path: &Path) {
+    use base64::Engine as _;
+    use rustls_pki_types::pem::PemObject as _;
+    let pem = std::fs::read(path).expect("crl");
+    let mut der = rustls_pki_types::CertificateRevocationListDer::from_pem_slice(&pem)
+        .expect("pem")
+        .as_ref()
+        .to_vec();
+    // The signature is the CRL's last element.
+    if let Some(last) = der.last_mut() {
+        *last ^= 0x01;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    std::fs::write(
+        path,
+        format!(
+            "-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n",
+            lines.join("\n")
+        ),
+    )
+    .expect("write crl");
+}
+
+#[test]
+fn check_config_refuses_a_crl_whose_signature_does_not_verify() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    tamper_crl(&layout.ca_crl());
+    let out = hub(&["check-config", "--config", config.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the signature of CRL")
+            && stderr.contains("pki/ca/root.crl.pem")
+            && stderr.contains("trust anchor")
+            && stderr.contains("pki/ca/root.pem"),
+        "{stderr}"
+    );
+}
+
+/// Every entry under `dir`: its path, kind, mode and content, in a fixed order.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&current)
+            .expect("read dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let mode = meta.permissions().mode();
+            let what = if meta.file_type().is_symlink() {
+                format!(
+                    "link {mode:o} -> {}",
+                    std::fs::read_link(&path).expect("link").display()
+                )
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                format!("dir {mode:o}")
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                format!("file {mode:o} {bytes:?}")
+            };
+            let name = path
+                .strip_prefix(dir)
+                .expect("under dir")
+                .display()
+                .to_string();
+            out.push((name, what));
+        }
+    }
+    out
+}
+
+#[test]
+fn check_config_changes_nothing_on_disk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let config = config.to_str().expect("utf-8");
+    let before = tree(dir.path());
+    let out = hub(&["check-config", "--config", config]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(dir.path()), before, "check-config changed the disk");
+    // It says what the first start would create.
+    for what in [
+        format!(
+            "log key {} does not exist yet: `hub serve` creates it",
+            dir.path().join("data.log.key").display()
+        ),
+        format!(
+            "key store {} does not exist yet",
+            dir.path().join("data.keys").display()
+        ),
+        format!(
+            "data directory {} does not exist yet",
+            dir.path().join("data").display()
+        ),
+    ] {
+        assert!(stdout.contains(&what), "{what}\n{stdout}");
+    }
+    assert!(!stdout.contains("verifier key"), "{stdout}");
+
+    // After `hub init` the check finds them, and still changes nothing.
+    let out = hub(&["init", "--config", config]);
+    let init = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verifier = init
+        .lines()
+        .find_map(|l| l.strip_prefix("decision log verifier key: "))
+        .expect("init prints the verifier");
+    let before = tree(dir.path());
+    let out = hub(&["check-config", "--config", config]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(dir.path()), before, "check-config changed the disk");
+    assert!(stdout.contains("opens with the master key"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("decision log verifier key: {verifier}")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_log_key_inside_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let config = write_config(dir.path(), "pki/persons.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("log_key = \"data/log.key\"\n{text}")).expect("write");
+    for command in ["check-config", "init"] {
+        let out = hub(&[command, "--config", config.to_str().expect("utf-8")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("the log key") && stderr.contains("is inside the data directory"),
+            "{command}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was created");
 }
 
 #[test]
@@ -132,8 +297,8 @@ fn log_verify_checks_the_decision_log() {
     pki(dir.path());
     let config = write_config(dir.path(), "pki/persons.toml");
     let config = config.to_str().expect("utf-8");
-    // Loading the hub creates the log and its signing key next to the data dir.
-    let out = hub(&["check-config", "--config", config]);
+    // `hub init` creates the log and its signing key next to the data dir.
+    let out = hub(&["init", "--config", config]);
     assert!(
         out.status.success(),
         "{}",
@@ -246,7 +411,7 @@ fn check_config_refuses_a_wrong_master_key_clearly() {
     pki(dir.path());
     let config = write_config(dir.path(), "pki/persons.toml");
     let config = config.to_str().expect("utf-8");
-    let out = hub(&["check-config", "--config", config]);
+    let out = hub(&["init", "--config", config]);
     assert!(
         out.status.success(),
         "{}",

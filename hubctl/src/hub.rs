@@ -364,6 +364,8 @@ impl Hub {
             A::CertificateRequired => {
                 format!("no certificate was sent; set `cert` and `key` in {profile}")
             }
+            A::UnsupportedCertificate => "it is not made for TLS client authentication (it needs extendedKeyUsage clientAuth and keyUsage digitalSignature); request a person certificate with that profile".to_owned(),
+            A::CertificateUnknown => "the hub does not accept it (for example an RSA key under 2048 bits); the hub's operator sees the reason in the hub's log".to_owned(),
             other => format!("TLS alert {other:?}"),
         }
     }

@@ -42,6 +42,10 @@ pub const DEFAULT_CERTIFICATE_CHECK_SECONDS: u64 = 30;
 /// in the partner's system is a hit at most this long after.
 pub const DEFAULT_INDEX_REFRESH_SECONDS: u64 = 300;
 
+/// Default seconds within which a `/healthz` or `/metrics` request must arrive and be
+/// answered; the connection is closed then.
+pub const DEFAULT_HEALTH_REQUEST_TIMEOUT_SECONDS: u64 = 10;
+
 /// Default seconds between inbox sweeps (deleting received shares whose retention
 /// ended): a share is deleted at most this long after its moment.
 pub const DEFAULT_INBOX_SWEEP_SECONDS: u64 = 3600;
@@ -77,6 +81,8 @@ pub struct AgentConfig {
     pub index_refresh: Duration,
     /// The local address of `/healthz` and `/metrics`, if any.
     pub health_listen: Option<SocketAddr>,
+    /// How long a health request may take to arrive and be answered.
+    pub health_request_timeout: Duration,
     /// The log format.
     pub log_format: LogFormat,
     /// `[witness]`: witnessing the hub's log checkpoints (article 10.2); `None`: the
@@ -274,6 +280,7 @@ struct RawIndex {
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     listen: Option<String>,
+    request_timeout_seconds: Option<u64>,
 }
 
 #[derive(Default, Deserialize)]
@@ -449,6 +456,13 @@ impl AgentConfig {
                 Some(addr)
             }
         };
+        let health_request_timeout = raw
+            .health
+            .request_timeout_seconds
+            .unwrap_or(DEFAULT_HEALTH_REQUEST_TIMEOUT_SECONDS);
+        if health_request_timeout == 0 {
+            return Err("health.request_timeout_seconds must be at least 1".into());
+        }
         let log_format = match raw.log.format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -487,6 +501,7 @@ impl AgentConfig {
             covenant_state: raw.covenant_state.map(resolve),
             index_refresh: Duration::from_secs(index_refresh),
             health_listen,
+            health_request_timeout: Duration::from_secs(health_request_timeout),
             log_format,
             witness: raw.witness.map(|w| WitnessSettings {
                 log_verifier: w.log_verifier,

@@ -7,11 +7,17 @@
 //!   degraded: witness alert: …` (sizes and reason word) until a checkpoint verifies
 //!   again.
 //! - `GET /metrics`: [`crate::metrics::Metrics`] in the Prometheus text format.
+//!
+//! Each connection carries one request (no keep-alive) and is closed when the request
+//! has not arrived and been answered within `[health] request_timeout_seconds`; at
+//! most [`MAX_HEALTH_CONNECTIONS`] are open at once, more are closed at once. A client
+//! that sends half a request cannot hold a connection.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -43,11 +49,30 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     })
 }
 
-/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` completes.
+/// How many health connections may be open at once: a monitoring system needs one or
+/// two.
+pub const MAX_HEALTH_CONNECTIONS: usize = 16;
+
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` completes, with the
+/// default request timeout ([`crate::config::DEFAULT_HEALTH_REQUEST_TIMEOUT_SECONDS`]).
 pub async fn serve(listener: TcpListener, state: HealthState, shutdown: impl Future<Output = ()>) {
+    let timeout = Duration::from_secs(crate::config::DEFAULT_HEALTH_REQUEST_TIMEOUT_SECONDS);
+    serve_with_timeout(listener, state, timeout, shutdown).await;
+}
+
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` completes; a
+/// connection whose request has not arrived and been answered within `timeout` is
+/// closed. Connections still open at shutdown end by their deadline.
+pub async fn serve_with_timeout(
+    listener: TcpListener,
+    state: HealthState,
+    timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let open = Arc::new(tokio::sync::Semaphore::new(MAX_HEALTH_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -58,18 +83,29 @@ pub async fn serve(listener: TcpListener, state: HealthState, shutdown: impl Fut
                 }
             },
         };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, limit = MAX_HEALTH_CONNECTIONS, "too many health connections open; closed this one");
+            continue;
+        };
         let state = state.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let state = state.clone();
                 async move { Ok::<_, Infallible>(respond(&state, &request)) }
             });
-            if let Err(error) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%error, "health connection ended");
+            let connection = hyper::server::conn::http1::Builder::new()
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), service);
+            match tokio::time::timeout(timeout, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::debug!(%error, "health connection ended"),
+                Err(_) => tracing::warn!(
+                    %peer,
+                    ?timeout,
+                    "a health request did not arrive and get its answer in time; connection closed"
+                ),
             }
+            drop(permit);
         });
     }
 }
@@ -149,6 +185,7 @@ fn respond(state: &HealthState, request: &Request<Incoming>) -> Response<Full<By
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     #[test]
     fn a_witness_alert_shows_whatever_the_link_state() {
@@ -174,5 +211,62 @@ mod tests {
             assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
             assert!(line.contains("; witness alert: refused"), "{line}");
         }
+    }
+
+    /// A health server with `timeout`; it stops when the returned sender is dropped.
+    async fn server(
+        timeout: Duration,
+    ) -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        watch::Sender<LinkStatus>,
+    ) {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (link, status) = watch::channel(LinkStatus::Stopped);
+        let state = HealthState {
+            status,
+            metrics: Arc::new(Metrics::new()),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve_with_timeout(listener, state, timeout, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop, link)
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_half_a_request_is_closed() {
+        let (addr, _stop, _link) = server(Duration::from_secs(1)).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            .await
+            .unwrap();
+        let mut rest = Vec::new();
+        // Bounded: the server's deadline is 1 s; 20 s means it has none.
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut rest))
+            .await
+            .expect("the server closes the connection by its deadline");
+        assert!(rest.is_empty(), "no answer to half a request: {rest:?}");
+        drop(read);
+    }
+
+    #[tokio::test]
+    async fn a_whole_request_is_answered() {
+        let (addr, _stop, _link) = server(Duration::from_secs(5)).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+            .await
+            .expect("answered and closed")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("stopped"), "{answer}");
     }
 }

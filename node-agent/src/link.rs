@@ -69,6 +69,12 @@ pub enum CertificateRefusal {
     Revoked,
     /// The agent sent no certificate.
     Required,
+    /// The certificate is not made for TLS client authentication (extendedKeyUsage
+    /// clientAuth, keyUsage digitalSignature).
+    NotForClientAuth,
+    /// The hub refused the certificate for another reason it does not tell the client
+    /// (e.g. an RSA key under 2048 bits); the hub's log says which.
+    Unacceptable,
     /// Any other alert.
     Other(String),
 }
@@ -88,6 +94,12 @@ impl std::fmt::Display for CertificateRefusal {
             CertificateRefusal::Required => f.write_str(
                 "no certificate was sent; set `cert` and `key` in the agent configuration",
             ),
+            CertificateRefusal::NotForClientAuth => f.write_str(
+                "the certificate is not made for TLS client authentication: it needs extendedKeyUsage clientAuth and keyUsage digitalSignature; request an organisation certificate with that profile",
+            ),
+            CertificateRefusal::Unacceptable => f.write_str(
+                "the hub refused the certificate (for example an RSA key under 2048 bits); the hub's operator sees the reason in its log",
+            ),
             CertificateRefusal::Other(alert) => write!(f, "TLS alert {alert}"),
         }
     }
@@ -101,6 +113,8 @@ impl CertificateRefusal {
             A::UnknownCA => CertificateRefusal::UnknownCa,
             A::CertificateRevoked => CertificateRefusal::Revoked,
             A::CertificateRequired => CertificateRefusal::Required,
+            A::UnsupportedCertificate => CertificateRefusal::NotForClientAuth,
+            A::CertificateUnknown => CertificateRefusal::Unacceptable,
             other => CertificateRefusal::Other(format!("{other:?}")),
         }
     }

@@ -12,9 +12,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+use treiter_node_agent::answer::Answerer;
 use treiter_node_agent::config::{AgentConfig, LogFormat};
 use treiter_node_agent::health;
+use treiter_node_agent::inbox::Inbox;
 use treiter_node_agent::link::{AGENT_VERSION, Agent};
+use treiter_node_agent::receipts::ReceiptLog;
 use treiter_node_agent::tls;
 use treiter_proto::pseudonym::{Identity, PseudonymKey};
 
@@ -282,9 +285,14 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
                     metrics: agent.metrics().clone(),
                 };
                 let mut stopped = stopped.clone();
-                Some(tokio::spawn(health::serve(listener, state, async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })))
+                Some(tokio::spawn(health::serve_with_timeout(
+                    listener,
+                    state,
+                    config.health_request_timeout,
+                    async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    },
+                )))
             }
         };
         let signal = async {
@@ -327,7 +335,8 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
 }
 
 /// `node-agent check-config`: everything the agent checks at start, without the hub,
-/// and what it would share.
+/// and what it would share. Read-only: the inbox, the witness key and the receipt log
+/// are checked when they exist and reported when the first start would create them.
 fn check_config(config_path: &Path) -> anyhow::Result<()> {
     let config = AgentConfig::load(config_path)?;
     let own = tls::own_certificate(&config.cert)?;
@@ -338,8 +347,25 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             own.not_after
         );
     }
-    let agent = Agent::new(config.clone())?;
-    let answerer = agent.answerer();
+    // The TLS identity and trust anchors, as the link would load them.
+    tls::client_config(&config)?;
+    // The answerer without what it would create on disk; those are checked below.
+    let answerer = Answerer::from_config(&AgentConfig {
+        receipts: None,
+        inbox: None,
+        witness: None,
+        ..config.clone()
+    })?;
+    let inbox = match &config.inbox {
+        Some(settings) => Some(Inbox::check(&settings.dir, &settings.key_file)?),
+        None => None,
+    };
+    let witness = treiter_node_agent::witness::check(&config)?;
+    let receipts = match &config.receipts {
+        Some(path) => Some(ReceiptLog::check(path)?),
+        None => None,
+    };
+    let first_start = "created on the first start";
     let mut warnings = Vec::new();
     let days_left = own.seconds_left / 86_400;
     if own.seconds_left < 30 * 86_400 {
@@ -382,19 +408,24 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
     }
     println!(
         "  receipts:     {}",
-        config.receipts.as_ref().map_or(
-            "none (set `receipts` to keep a receipt log, article 10.3)".into(),
-            |p| p.display().to_string()
-        )
+        match (&config.receipts, receipts) {
+            (Some(path), Some(true)) => path.display().to_string(),
+            (Some(path), _) => format!("{} ({first_start})", path.display()),
+            (None, _) => "none (set `receipts` to keep a receipt log, article 10.3)".into(),
+        }
     );
     println!(
         "  inbox:        {}",
-        match (&config.inbox, answerer.inbox()) {
-            (Some(settings), Some(inbox)) => format!(
-                "{} (key {}, mode 600 checked; {} share(s); swept every {:?})",
+        match (&config.inbox, inbox) {
+            (Some(settings), Some(found)) => format!(
+                "{} (key {}; {}; swept every {:?})",
                 settings.dir.display(),
                 settings.key_file.display(),
-                inbox.len()?,
+                match (found.key_exists, found.shares) {
+                    (true, Some(n)) => format!("mode 600 checked; {n} share(s)"),
+                    (true, None) => format!("mode 600 checked; inbox {first_start}"),
+                    (false, _) => format!("key and inbox {first_start}"),
+                },
                 settings.sweep_interval
             ),
             _ => "none: case data the hub delivers is not accepted".into(),
@@ -402,14 +433,22 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
     );
     println!(
         "  witness:      {}",
-        match &config.witness {
-            Some(w) => format!(
-                "witnesses the hub's log checkpoints (article 10.2); key {}, holds {}",
+        match (&config.witness, witness) {
+            (Some(w), Some(found)) => format!(
+                "witnesses the hub's log checkpoints (article 10.2); key {}{}, holds {}{}",
                 w.key_file.display(),
-                w.state.display()
+                if found.key_exists {
+                    String::new()
+                } else {
+                    format!(" ({first_start})")
+                },
+                w.state.display(),
+                match found.held_size {
+                    Some(size) => format!(" (a checkpoint of {size} entries)"),
+                    None => " (none witnessed yet)".into(),
+                }
             ),
-            None =>
-                "off: this agent does not witness the hub's log (add a [witness] section)".into(),
+            _ => "off: this agent does not witness the hub's log (add a [witness] section)".into(),
         }
     );
     println!(

@@ -151,6 +151,25 @@ pub struct ReceiptLog {
 }
 
 impl ReceiptLog {
+    /// Checks the receipt log for `check-config` without creating or changing it:
+    /// `true` when it exists and can be opened for appending, `false` when the first
+    /// start creates it.
+    pub fn check(path: &Path) -> Result<bool, ReceiptError> {
+        let io = |source| ReceiptError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => {
+                // Opening for append writes nothing.
+                OpenOptions::new().append(true).open(path).map_err(io)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io(e)),
+        }
+    }
+
     /// Opens (or creates, mode 600) the log for appending.
     pub fn open(path: &Path) -> Result<ReceiptLog, ReceiptError> {
         let io = |source| ReceiptError::Io {

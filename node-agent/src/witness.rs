@@ -19,7 +19,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -57,6 +57,55 @@ pub fn open(config: &AgentConfig) -> Result<Option<Witness>, SetupError> {
         }
     };
     Ok(Some(Witness::open(settings, &own.oin)?))
+}
+
+/// What [`check`] found about the `[witness]` files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessCheck {
+    /// The witness key file exists (and was loaded); `false`: the first start
+    /// generates it.
+    pub key_exists: bool,
+    /// The size of the checkpoint witnessed so far, if any.
+    pub held_size: Option<u64>,
+}
+
+/// Checks the `[witness]` settings for `check-config` without creating anything: the
+/// verifier key parses, an existing key file loads (mode checked), an existing state
+/// verifies. `None`: the agent does not witness.
+pub fn check(config: &AgentConfig) -> Result<Option<WitnessCheck>, SetupError> {
+    let Some(settings) = &config.witness else {
+        return Ok(None);
+    };
+    let log = NoteVerifier::parse(&settings.log_verifier).map_err(WitnessSetupError::Verifier)?;
+    let key_exists = std::fs::symlink_metadata(&settings.key_file).is_ok();
+    if key_exists && let Ok(own) = crate::tls::own_certificate(&config.cert) {
+        // The file exists, so this only loads it.
+        load_or_generate_key(&settings.key_file, &own.oin)?;
+    }
+    let held_size = match std::fs::read(&settings.state) {
+        Ok(bytes) => Some(
+            open_checkpoint(log.name(), std::slice::from_ref(&log), &bytes)
+                .map_err(|source| WitnessSetupError::StateInvalid {
+                    path: settings.state.clone(),
+                    source,
+                })?
+                .note
+                .checkpoint()
+                .size,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(WitnessSetupError::StateRead {
+                path: settings.state.clone(),
+                source,
+            }
+            .into());
+        }
+    };
+    Ok(Some(WitnessCheck {
+        key_exists,
+        held_size,
+    }))
 }
 
 /// What the link does with a checkpoint from the hub: witness it (when configured),
@@ -202,10 +251,10 @@ pub fn key_name(oin: &str) -> String {
 pub enum WitnessSetupError {
     #[error("witness.log_verifier is not a note verifier key (origin+keyid+base64): {0}")]
     Verifier(CheckpointError),
-    #[error(
-        "the witness key {path} (witness.key_file) is readable by group or others (mode {mode:o}); run `chmod 600 {path}`"
-    )]
-    KeyMode { path: PathBuf, mode: u32 },
+    /// The witness key file failed the check every private key file gets (owner only,
+    /// symlinks judged by their target): [`treiter_proto::keyfile`].
+    #[error("witness.key_file: {0}")]
+    KeyFile(#[from] treiter_proto::keyfile::KeyFileError),
     #[error("cannot read the witness key {path} (witness.key_file): {source}")]
     KeyRead {
         path: PathBuf,
@@ -457,19 +506,9 @@ fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSet
     let invalid = || WitnessSetupError::KeyInvalid {
         path: path.to_path_buf(),
     };
-    let der = match std::fs::metadata(path) {
-        Ok(meta) => {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(WitnessSetupError::KeyMode {
-                    path: path.to_path_buf(),
-                    mode,
-                });
-            }
-            let bytes = std::fs::read(path).map_err(|source| WitnessSetupError::KeyRead {
-                path: path.to_path_buf(),
-                source,
-            })?;
+    let der = match std::fs::symlink_metadata(path) {
+        Ok(_) => {
+            let bytes = treiter_proto::keyfile::read_private(path, "the witness key file")?;
             if bytes.starts_with(b"-----BEGIN") {
                 PrivatePkcs8KeyDer::from_pem_slice(&bytes)
                     .map_err(|_| invalid())?
@@ -523,6 +562,7 @@ fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSet
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
     use treiter_proto::translog::Checkpoint;
     use treiter_proto::translog::hash::leaf_hash;
     use treiter_proto::translog::proof::consistency_proof;
@@ -670,7 +710,10 @@ mod tests {
         let refused = Witness::open(&settings, "00000001003214345000").unwrap_err();
         assert!(matches!(
             refused,
-            WitnessSetupError::KeyMode { mode: 0o644, .. }
+            WitnessSetupError::KeyFile(treiter_proto::keyfile::KeyFileError::Permissions {
+                mode: 0o644,
+                ..
+            })
         ));
     }
 

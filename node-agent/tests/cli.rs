@@ -115,6 +115,118 @@ fn check_config_refuses_a_person_certificate() {
     assert!(stderr.contains("person certificate"), "{stderr}");
 }
 
+/// Every entry under `dir`: its path, kind, mode and content, in a fixed order.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&current)
+            .expect("read dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let mode = meta.permissions().mode();
+            let what = if meta.is_dir() {
+                stack.push(path.clone());
+                format!("dir {mode:o}")
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                format!("file {mode:o} {bytes:?}")
+            };
+            let name = path
+                .strip_prefix(dir)
+                .expect("under dir")
+                .display()
+                .to_string();
+            out.push((name, what));
+        }
+    }
+    out
+}
+
+#[test]
+fn check_config_changes_nothing_on_disk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let hub_log = treiter_proto::translog::NoteSigner::from_pkcs8(
+        "treiteraanpak.test/hub-log",
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .expect("key")
+            .as_ref(),
+    )
+    .expect("signer");
+    let path = config_with(
+        dir.path(),
+        "pki/parties/om.pem",
+        "pki/parties/om.key",
+        &format!(
+            "receipts = \"state/receipts.log\"\ncovenant_state = \"state/covenant\"\n\
+             [inbox]\ndir = \"state/inbox\"\nkey_file = \"state/inbox.key\"\n\
+             [witness]\nlog_verifier = \"{}\"\nkey_file = \"state/witness.key\"\nstate = \"state/witnessed.checkpoint\"\n",
+            hub_log.verifier()
+        ),
+    );
+    let before = tree(dir.path());
+    let out = check(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree(dir.path()), before, "check-config changed the disk");
+    for what in [
+        "state/receipts.log (created on the first start)",
+        "key and inbox created on the first start",
+        "state/witness.key (created on the first start)",
+        "(none witnessed yet)",
+    ] {
+        assert!(stdout.contains(what), "{what}\n{stdout}");
+    }
+}
+
+#[test]
+fn check_config_refuses_a_trust_anchor_that_is_not_a_ca() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let path = config(dir.path(), "pki/parties/om.pem", "pki/parties/om.key");
+    // The hub's server certificate instead of the CA that issued it.
+    let text = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("pki/ca/root.pem", "pki/hub/hub.pem");
+    std::fs::write(&path, text).expect("write");
+    let out = check(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("hub/hub.pem") && stderr.contains("not a CA certificate"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn check_config_refuses_a_tls_key_others_can_read_naming_the_symlink_target() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki(dir.path());
+    let key = layout.party_key("om");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::os::unix::fs::symlink(&key, dir.path().join("agent.key")).expect("symlink");
+    let out = check(&config(dir.path(), "pki/parties/om.pem", "agent.key"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let resolved = std::fs::canonicalize(&key).expect("canonical");
+    assert!(
+        stderr.contains("mode 0644")
+            && stderr.contains(&format!("chmod 600 {}", resolved.display())),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn check_config_names_a_missing_key() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -328,7 +440,7 @@ fn pseudonym_refuses_a_key_others_can_read() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("accessible to group or others (mode 0644)"),
+        stderr.contains("has mode 0644: group or others can access it"),
         "{stderr}"
     );
     assert!(stderr.contains("chmod 600"), "{stderr}");

@@ -100,7 +100,14 @@ pub fn client_config(
 ) -> Result<rustls::ClientConfig, ClientTlsError> {
     let mut roots = rustls::RootCertStore::empty();
     for path in trust_anchors {
-        for anchor in wire_tls::load_certs(path)? {
+        let anchors = wire_tls::load_trust_anchors(path).map_err(|e| match e {
+            wire_tls::AnchorError::Pem(e) => ClientTlsError::Pem(e),
+            wire_tls::AnchorError::Problem { path, problem } => ClientTlsError::TrustAnchor {
+                path,
+                detail: problem.to_string(),
+            },
+        })?;
+        for anchor in anchors {
             roots.add(anchor).map_err(|e| ClientTlsError::TrustAnchor {
                 path: path.clone(),
                 detail: e.to_string(),

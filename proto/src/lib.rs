@@ -12,6 +12,8 @@
 //!   the alert tap that tells why the hub refused a certificate.
 //! - [`identity`]: the certificate profile: the OIN in `serialNumber`, the person id in
 //!   `UID`.
+//! - [`keyfile`]: the one check every private key file gets before it is read: owner
+//!   only (`chmod 600`), symlinks judged by their target, a regular file of key size.
 //! - [`pseudonym`]: the keyed pseudonym of a subject (article 8.4): the normalisation
 //!   of name, date of birth, postcode and house number, and HMAC-SHA-256 under the
 //!   covenant-wide key.
@@ -25,6 +27,7 @@
 pub mod calendar;
 pub mod client;
 pub mod identity;
+pub mod keyfile;
 pub mod pseudonym;
 pub mod tls;
 pub mod translog;

@@ -199,25 +199,11 @@ pub enum IdentityError {
 /// A pseudonym key that cannot be read or used. The key's content is never shown.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    /// The key file cannot be read.
-    #[error("cannot read the pseudonym key file {path}: {source}")]
-    Read {
-        /// The key file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Group or others may access the key file.
-    #[error(
-        "the pseudonym key file {path} is accessible to group or others (mode {mode:04o}); anyone who can read it can test guesses of who a pseudonym is: run `chmod 600 {path}`"
-    )]
-    Permissions {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
+    /// The key file failed the checks every private key file gets
+    /// ([`crate::keyfile`]): missing, not a file, or accessible to group or others
+    /// (anyone who can read it can test guesses of who a pseudonym is).
+    #[error(transparent)]
+    File(#[from] crate::keyfile::KeyFileError),
     /// The key file is larger than a key could be.
     #[error(
         "the pseudonym key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes; it should hold one line of hexadecimal"
@@ -279,24 +265,21 @@ impl PseudonymKey {
         Self::from_bytes(&bytes)
     }
 
-    /// Reads a key file: hexadecimal, not accessible to group or others (Unix).
+    /// Reads a key file: hexadecimal, checked as every private key file is
+    /// ([`crate::keyfile::read_private`]).
     pub fn load(path: &Path) -> Result<PseudonymKey, KeyError> {
-        let read = |source| KeyError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = std::fs::metadata(path).map_err(read)?;
-        check_mode(path, &meta)?;
-        if meta.len() > MAX_KEY_FILE_BYTES {
+        let bytes = crate::keyfile::read_private(path, "the pseudonym key file")?;
+        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
             return Err(KeyError::TooLarge {
                 path: path.to_path_buf(),
             });
         }
-        let text = std::fs::read_to_string(path).map_err(read)?;
-        Self::from_hex(&text).map_err(|source| KeyError::Format {
+        let format = |source| KeyError::Format {
             path: path.to_path_buf(),
             source,
-        })
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|_| format(KeyFormatError::NotHex))?;
+        Self::from_hex(text).map_err(format)
     }
 
     /// The pseudonym of an identity: normalise, then HMAC.
@@ -311,26 +294,6 @@ impl PseudonymKey {
         bytes.copy_from_slice(tag.as_ref());
         Pseudonym(bytes)
     }
-}
-
-/// Refuses a key file that group or others may access. Only Unix has these bits; on
-/// other systems the file's ACLs are the operator's job.
-#[cfg(unix)]
-fn check_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), KeyError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(KeyError::Permissions {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_mode(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), KeyError> {
-    Ok(())
 }
 
 /// The exact bytes the HMAC covers.
@@ -948,7 +911,10 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = PseudonymKey::load(&path).unwrap_err();
         assert!(
-            matches!(err, KeyError::Permissions { mode: 0o644, .. }),
+            matches!(
+                err,
+                KeyError::File(crate::keyfile::KeyFileError::Permissions { mode: 0o644, .. })
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("chmod 600"), "{err}");
@@ -956,7 +922,10 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o602)).unwrap();
         let err = PseudonymKey::load(&path).unwrap_err();
         assert!(
-            matches!(err, KeyError::Permissions { mode: 0o602, .. }),
+            matches!(
+                err,
+                KeyError::File(crate::keyfile::KeyFileError::Permissions { mode: 0o602, .. })
+            ),
             "{err}"
         );
 
@@ -983,6 +952,12 @@ mod tests {
         assert!(!err.to_string().contains("not a key"), "{err}");
 
         let err = PseudonymKey::load(&dir.path().join("missing.hex")).unwrap_err();
-        assert!(matches!(err, KeyError::Read { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                KeyError::File(crate::keyfile::KeyFileError::Read { .. })
+            ),
+            "{err}"
+        );
     }
 }

@@ -37,6 +37,10 @@ pub enum PemError {
     /// The file is not valid PEM.
     #[error("{path} is not valid PEM: {detail}")]
     Malformed { path: PathBuf, detail: String },
+    /// A private key file failed the checks every key file gets
+    /// ([`crate::keyfile`]): readable by others, not a file, too large.
+    #[error(transparent)]
+    KeyFile(#[from] crate::keyfile::KeyFileError),
     /// The file is PEM but holds nothing of the expected kind.
     #[error("{path} holds no {expected}; check that the setting points at the right file")]
     Empty {
@@ -74,9 +78,11 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PemError>
     Ok(certs)
 }
 
-/// The first private key (PKCS#8, PKCS#1 or SEC1) in a PEM file.
+/// The first private key (PKCS#8, PKCS#1 or SEC1) in a PEM file. The file is checked
+/// as every private key file is ([`crate::keyfile::read_private`]): a key that group
+/// or others can read is refused.
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, PemError> {
-    let bytes = read(path)?;
+    let bytes = crate::keyfile::read_private(path, "the TLS private key file")?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
         rustls_pki_types::pem::Error::NoItemsFound => PemError::Empty {
             path: path.to_path_buf(),
@@ -84,6 +90,76 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, PemError> {
         },
         other => malformed(path, other),
     })
+}
+
+/// Why a certificate cannot serve as a trust anchor. A trust anchor vouches for every
+/// certificate it signs, so it must be a CA certificate that may sign certificates;
+/// a leaf configured by mistake would otherwise be accepted silently.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorProblem {
+    /// Not X.509.
+    #[error("it is not an X.509 certificate: {0}")]
+    Unparseable(String),
+    /// basicConstraints is absent or does not say CA.
+    #[error(
+        "it is not a CA certificate (its basicConstraints do not say CA): configure the certificate of the CA that issues the certificates, not a leaf or server certificate"
+    )]
+    NotACa,
+    /// No keyUsage extension: a CA certificate must state keyCertSign (RFC 5280 4.2.1.3).
+    #[error("it has no keyUsage extension; a CA certificate must allow keyCertSign")]
+    NoKeyUsage,
+    /// keyUsage without keyCertSign.
+    #[error("its keyUsage does not allow keyCertSign: it may not sign certificates")]
+    NoKeyCertSign,
+}
+
+/// Checks that `der` is a CA certificate that may sign certificates (basicConstraints
+/// CA, keyUsage keyCertSign). Both ends check every trust anchor with this.
+pub fn check_trust_anchor(der: &CertificateDer<'_>) -> Result<(), AnchorProblem> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref())
+        .map_err(|e| AnchorProblem::Unparseable(e.to_string()))?;
+    let is_ca = cert
+        .basic_constraints()
+        .map_err(|e| AnchorProblem::Unparseable(e.to_string()))?
+        .is_some_and(|bc| bc.value.ca);
+    if !is_ca {
+        return Err(AnchorProblem::NotACa);
+    }
+    match cert
+        .key_usage()
+        .map_err(|e| AnchorProblem::Unparseable(e.to_string()))?
+    {
+        None => Err(AnchorProblem::NoKeyUsage),
+        Some(ku) if !ku.value.key_cert_sign() => Err(AnchorProblem::NoKeyCertSign),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Every certificate of a trust anchor file, each checked with [`check_trust_anchor`];
+/// the error names the file and says what is wrong.
+pub fn load_trust_anchors(path: &Path) -> Result<Vec<CertificateDer<'static>>, AnchorError> {
+    let certs = load_certs(path)?;
+    for cert in &certs {
+        check_trust_anchor(cert).map_err(|problem| AnchorError::Problem {
+            path: path.to_path_buf(),
+            problem,
+        })?;
+    }
+    Ok(certs)
+}
+
+/// A trust anchor file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    /// The file cannot be read as PEM certificates.
+    #[error(transparent)]
+    Pem(#[from] PemError),
+    /// A certificate in it is no CA certificate.
+    #[error("trust anchor {path} cannot be used: {problem}")]
+    Problem {
+        path: PathBuf,
+        problem: AnchorProblem,
+    },
 }
 
 /// Every CRL in a PEM file.
@@ -125,6 +201,11 @@ mod tests {
                 ..
             })
         ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         assert!(matches!(
             load_key(&path),
             Err(PemError::Empty {
@@ -133,5 +214,33 @@ mod tests {
             })
         ));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tls_key_that_group_or_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.key");
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let err = load_key(&path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PemError::KeyFile(crate::keyfile::KeyFileError::Permissions { mode: 0o640, .. })
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("the TLS private key file"), "{text}");
+        assert!(
+            text.contains(&format!("chmod 600 {}", path.display())),
+            "{text}"
+        );
     }
 }

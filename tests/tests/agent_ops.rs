@@ -603,6 +603,9 @@ fn issue_degracht(
     );
     std::fs::write(&c, cert.pem()).expect("write cert");
     std::fs::write(&k, key.serialize_pem()).expect("write key");
+    // A private key is owner-only, or the agent refuses it.
+    std::fs::set_permissions(&k, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod key");
     (c, k)
 }
 

@@ -16,6 +16,7 @@
 //!   notifications.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
+//! - `limits`: idle connections closed, connections per address and identity bounded.
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
 //! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
@@ -34,6 +35,7 @@ mod docs;
 mod hubctl;
 mod hubctl_officer;
 mod inbox;
+mod limits;
 mod link;
 mod officer;
 mod privacy_scan;

@@ -1,7 +1,9 @@
 //! One test per refused identity (articles 2.2, 2.3, 12.1). Each asserts what the agent
 //! is told (its `LinkError`) and what the hub recorded (its `RefusalReason`): with TLS
 //! 1.3 an expired and a not-yet-valid certificate look the same to the client, so only
-//! the hub's record tells them apart.
+//! the hub's record tells them apart. Certificates that chain to the root but break the
+//! client profile (no clientAuth, no digitalSignature, a weak RSA key) and certificates
+//! of the wrong kind for an API are each counted under their own reason.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -170,8 +172,156 @@ async fn person_certificate_cannot_open_an_agent_link() {
         }
         other => panic!("expected a refusal by the hub, got {other}"),
     }
-    assert_eq!(refusal.reason, RefusalReason::WrongIdentity);
+    assert_eq!(refusal.reason, RefusalReason::PersonCertificateOnAgentLink);
     assert_eq!(refusal.person.as_deref(), Some("p-gemeente-004"));
+}
+
+#[tokio::test]
+async fn organisation_certificate_cannot_call_the_coordinator_api() {
+    use treiter_proto::v1::WhoAmIRequest;
+    use treiter_proto::v1::coordinator_client::CoordinatorClient;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let channel = crate::support::party_channel(&pki, "gemeente", hub.addr).await;
+    let status = CoordinatorClient::new(channel)
+        .who_am_i(WhoAmIRequest::default())
+        .await
+        .expect_err("an organisation certificate names no person");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status}");
+    assert!(status.message().contains("person certificate"), "{status}");
+    let refusals = hub.hub.refusals.recent();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(
+        refusals[0].reason,
+        RefusalReason::OrganisationCertificateForPerson
+    );
+    assert_eq!(refusals[0].oin.as_deref(), Some(GEMEENTE_OIN));
+    assert_eq!(
+        hub.hub
+            .refusals
+            .counts()
+            .get(&RefusalReason::OrganisationCertificateForPerson),
+        Some(&1)
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn certificate_without_client_auth_usage_is_refused_as_not_for_client_auth() {
+    let (error, refusal) = try_test_cert(TestCert::NoClientAuth).await;
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::NotForClientAuth)
+        ),
+        "{error}"
+    );
+    assert_eq!(refusal.reason, RefusalReason::NotForClientAuth);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+}
+
+#[tokio::test]
+async fn certificate_whose_key_usage_lacks_digital_signature_is_refused() {
+    let (error, refusal) = try_test_cert(TestCert::NoDigitalSignature).await;
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::NotForClientAuth)
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        refusal.reason,
+        RefusalReason::KeyUsageWithoutDigitalSignature
+    );
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+}
+
+/// A client key that never signs for real: the hub must refuse the certificate (its
+/// RSA-1024 key) before it sees the handshake signature. ring cannot sign with an RSA
+/// key under 2048 bits, so the test's client cannot make a real one.
+#[derive(Debug)]
+struct NeverSigningKey;
+
+#[derive(Debug)]
+struct ZeroSigner;
+
+impl rustls::sign::SigningKey for NeverSigningKey {
+    fn choose_scheme(
+        &self,
+        offered: &[rustls::SignatureScheme],
+    ) -> Option<Box<dyn rustls::sign::Signer>> {
+        offered
+            .contains(&rustls::SignatureScheme::RSA_PSS_SHA256)
+            .then(|| Box::new(ZeroSigner) as Box<dyn rustls::sign::Signer>)
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        rustls::SignatureAlgorithm::RSA
+    }
+}
+
+impl rustls::sign::Signer for ZeroSigner {
+    fn sign(&self, _message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
+        Ok(vec![0; 128])
+    }
+
+    fn scheme(&self) -> rustls::SignatureScheme {
+        rustls::SignatureScheme::RSA_PSS_SHA256
+    }
+}
+
+#[derive(Debug)]
+struct PresentCertificate(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for PresentCertificate {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn certificate_with_a_weak_rsa_key_is_refused_as_weak_key() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let (cert, _key) = pki.test_cert(TestCert::WeakRsa);
+    let chain = treiter_proto::tls::load_certs(&cert).expect("weak-rsa certificate");
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in treiter_proto::tls::load_certs(&pki.layout.ca_cert()).expect("ca") {
+        roots.add(ca).expect("root");
+    }
+    let mut tls = rustls::ClientConfig::builder_with_provider(treiter_proto::tls::provider())
+        .with_protocol_versions(treiter_proto::tls::PROTOCOL_VERSIONS)
+        .expect("tls 1.3")
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(Arc::new(PresentCertificate(Arc::new(
+            rustls::sign::CertifiedKey::new(chain, Arc::new(NeverSigningKey)),
+        ))));
+    tls.alpn_protocols = vec![treiter_proto::tls::ALPN_H2.to_vec()];
+    let mut stream = crate::support::raw_tls(Arc::new(tls), hub.addr)
+        .await
+        .expect("TLS 1.3 completes on the client's side before the hub judges it");
+    let alert = crate::support::read_until_closed(&mut stream)
+        .await
+        .expect_err("the hub ends the connection with an alert");
+    assert!(alert.to_string().contains("alert"), "{alert}");
+    let refusals = hub.hub.refusals.clone();
+    assert!(
+        wait_until(Duration::from_secs(5), || !refusals.recent().is_empty()).await,
+        "the hub recorded no refusal"
+    );
+    let refusal = refusals.recent().remove(0);
+    assert_eq!(refusal.reason, RefusalReason::WeakKey);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+    hub.stop().await;
 }
 
 #[tokio::test]
@@ -222,4 +372,52 @@ fn tokio_stream_once(
     message: AgentMessage,
 ) -> impl tonic::codegen::tokio_stream::Stream<Item = AgentMessage> {
     tonic::codegen::tokio_stream::iter([message])
+}
+
+#[tokio::test]
+async fn certificates_are_refused_as_crl_expired_once_the_crl_runs_out() {
+    use rcgen::{CertificateRevocationListParams, Issuer, KeyIdMethod, KeyPair, SerialNumber};
+    let pki = Pki::new();
+    // The root's CRL, re-signed to run out a few seconds after the hub starts.
+    let ca_pem = std::fs::read_to_string(pki.layout.ca_cert()).expect("ca");
+    let ca_key = KeyPair::from_pem(&std::fs::read_to_string(pki.layout.ca_key()).expect("key"))
+        .expect("ca key");
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key).expect("issuer");
+    let now = time::OffsetDateTime::now_utc();
+    let next_update = now + time::Duration::seconds(3);
+    let crl = CertificateRevocationListParams {
+        this_update: now - time::Duration::minutes(1),
+        next_update,
+        crl_number: SerialNumber::from(u64::try_from(now.unix_timestamp()).unwrap_or(0) + 1),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .and_then(|crl| crl.pem())
+    .expect("crl");
+    std::fs::write(pki.layout.ca_crl(), crl).expect("write crl");
+    let hub = TestHub::start(&pki).await;
+    // Past the CRL's nextUpdate (a second's margin for the certificate clock's seconds).
+    let wait = next_update - time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    tokio::time::sleep(Duration::try_from(wait).unwrap_or(Duration::ZERO)).await;
+    let (cert, key) = pki.party("gemeente");
+    let agent = Agent::new(agent_config(&pki, &cert, &key, hub.addr)).expect("agent config");
+    let error = agent
+        .connect_once()
+        .await
+        .expect_err("no certificate of an anchor whose CRL ran out is accepted");
+    assert!(
+        matches!(
+            error,
+            LinkError::CertificateRefused(CertificateRefusal::UnknownCa)
+        ),
+        "{error}"
+    );
+    let refusals = hub.hub.refusals.clone();
+    assert!(wait_until(Duration::from_secs(5), || !refusals.recent().is_empty()).await);
+    let refusal = refusals.recent().remove(0);
+    assert_eq!(refusal.reason, RefusalReason::CrlExpired);
+    assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+    hub.stop().await;
 }

@@ -609,3 +609,39 @@ pub async fn hubctl(profile: &Path, args: &[&str], stdin: Option<&str>) -> Hubct
     .await
     .expect("hubctl task")
 }
+
+/// A TCP and TLS connection to the hub with `tls`, and nothing more: no HTTP/2.
+pub async fn raw_tls(
+    tls: Arc<rustls::ClientConfig>,
+    hub: SocketAddr,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let tcp = tokio::net::TcpStream::connect(hub).await?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("server name");
+    tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+}
+
+/// The TLS configuration an agent with this certificate and key would use.
+pub fn client_tls(
+    pki: &Pki,
+    cert: &Path,
+    key: &Path,
+    hub: SocketAddr,
+) -> Arc<rustls::ClientConfig> {
+    let config = agent_config(pki, cert, key, hub);
+    Arc::new(treiter_node_agent::tls::client_config(&config).expect("client tls"))
+}
+
+/// Reads until the peer closes the connection (or it fails); panics when it is still
+/// open after 20 s, far beyond any bound the tests configure.
+pub async fn read_until_closed(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received))
+        .await
+        .expect("the hub closes the connection")
+        .map(|_| received)
+}

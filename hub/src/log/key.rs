@@ -21,7 +21,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -46,12 +46,10 @@ pub enum KeyError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "the log key file {path} has mode {mode:03o}; it must be readable by the hub's user only: chmod 600 {path}"
-    )]
-    Permissions { path: PathBuf, mode: u32 },
-    #[error("the log key file {path} is not a regular file")]
-    NotAFile { path: PathBuf },
+    /// The file failed the check every private key file gets (owner only, symlinks
+    /// judged by their target): [`treiter_proto::keyfile`].
+    #[error(transparent)]
+    File(#[from] treiter_proto::keyfile::KeyFileError),
     #[error("the log key file {path} does not hold an Ed25519 PKCS#8 private key")]
     NotAKey { path: PathBuf },
     #[error("cannot create the log key file {path}: {source}")]
@@ -96,24 +94,7 @@ impl LogKey {
 
     /// Reads the key file, checking its mode (module doc).
     pub fn load(path: &Path, origin: &str) -> Result<LogKey, KeyError> {
-        let read_err = |source| KeyError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = std::fs::metadata(path).map_err(read_err)?;
-        if !meta.is_file() {
-            return Err(KeyError::NotAFile {
-                path: path.to_path_buf(),
-            });
-        }
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyError::Permissions {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(read_err)?;
+        let bytes = treiter_proto::keyfile::read_private(path, "the log key file")?;
         let der = if bytes.starts_with(b"-----BEGIN") {
             PrivatePkcs8KeyDer::from_pem_slice(&bytes)
                 .map_err(|_| KeyError::NotAKey {
@@ -237,6 +218,8 @@ fn pem(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+    use treiter_proto::keyfile::KeyFileError;
 
     const ORIGIN: &str = "hub.treiteraanpak.example/decision-log";
 
@@ -273,7 +256,7 @@ mod tests {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
             let err = LogKey::load_or_generate(&path, ORIGIN).unwrap_err();
             assert!(
-                matches!(err, KeyError::Permissions { mode: m, .. } if m == mode),
+                matches!(err, KeyError::File(KeyFileError::Permissions { mode: m, .. }) if m == mode),
                 "{err:?}"
             );
             assert!(err.to_string().contains("chmod 600"), "{err}");
@@ -292,11 +275,11 @@ mod tests {
         ));
         assert!(matches!(
             LogKey::load(dir.path(), ORIGIN),
-            Err(KeyError::NotAFile { .. })
+            Err(KeyError::File(KeyFileError::NotAFile { .. }))
         ));
         assert!(matches!(
             LogKey::load(&dir.path().join("missing"), ORIGIN),
-            Err(KeyError::Read { .. })
+            Err(KeyError::File(KeyFileError::Read { .. }))
         ));
         assert!(matches!(
             LogKey::load_or_generate(&dir.path().join("new.key"), "has space"),

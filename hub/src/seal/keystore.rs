@@ -59,6 +59,18 @@ pub enum KeyStoreError {
     Random,
 }
 
+/// What [`KeyStore::check_existing`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStoreState {
+    /// No directory yet: `hub serve` creates it.
+    Missing,
+    /// The directory exists but was never opened by a hub: `hub serve` binds it to the
+    /// master key.
+    Uninitialised,
+    /// The directory is a key store of this master key.
+    Ready,
+}
+
 /// Case keys on disk, wrapped under the master key, with an in-memory cache of the
 /// unwrapped ones.
 #[derive(Debug)]
@@ -131,6 +143,41 @@ impl KeyStore {
             Err(e) => return Err(store.io("read store.id", e)),
         };
         Ok(store)
+    }
+
+    /// Checks the key store in `dir` against `master` without changing anything on
+    /// disk (for `hub check-config`): whether it exists, and if so whether `master` is
+    /// the master key it was created with.
+    pub fn check_existing(dir: &Path, master: &MasterKey) -> Result<KeyStoreState, KeyStoreError> {
+        let io = |operation, source| KeyStoreError::Io {
+            dir: dir.to_path_buf(),
+            operation,
+            source,
+        };
+        match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(io("open", std::io::Error::other("it is not a directory")));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(KeyStoreState::Missing);
+            }
+            Err(e) => return Err(io("open", e)),
+        }
+        match std::fs::read(dir.join(CHECK_FILE)) {
+            Ok(sealed) => {
+                let opened = master.key().open(CHECK_AAD, &sealed);
+                if opened.as_deref() == Ok(CHECK_TEXT) {
+                    Ok(KeyStoreState::Ready)
+                } else {
+                    Err(KeyStoreError::WrongMasterKey {
+                        dir: dir.to_path_buf(),
+                    })
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(KeyStoreState::Uninitialised),
+            Err(e) => Err(io("read master.check", e)),
+        }
     }
 
     /// This key store's random id; the state store it belongs to records it.
@@ -299,6 +346,32 @@ mod tests {
 
     fn master(n: u8) -> MasterKey {
         MasterKey::from_bytes(&[n; KEY_LEN])
+    }
+
+    #[test]
+    fn check_reads_and_never_creates() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        assert_eq!(
+            KeyStore::check_existing(&keys, &master(1)).unwrap(),
+            KeyStoreState::Missing
+        );
+        assert!(!keys.exists(), "the check created nothing");
+        std::fs::create_dir(&keys).unwrap();
+        assert_eq!(
+            KeyStore::check_existing(&keys, &master(1)).unwrap(),
+            KeyStoreState::Uninitialised
+        );
+        assert_eq!(std::fs::read_dir(&keys).unwrap().count(), 0);
+        drop(KeyStore::open(&keys, master(1)).unwrap());
+        assert_eq!(
+            KeyStore::check_existing(&keys, &master(1)).unwrap(),
+            KeyStoreState::Ready
+        );
+        assert!(matches!(
+            KeyStore::check_existing(&keys, &master(2)),
+            Err(KeyStoreError::WrongMasterKey { .. })
+        ));
     }
 
     #[test]

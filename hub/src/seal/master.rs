@@ -40,16 +40,10 @@ pub enum MasterKeyError {
         "no master key: set `master_key_file` in the hub configuration or the environment variable {MASTER_KEY_ENV}; create one with `hub master-key generate --out FILE`"
     )]
     NotConfigured,
-    #[error("cannot read the master key file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(
-        "the master key file {path} has mode {mode:o}: it must be readable by its owner only; run `chmod 600 {path}`"
-    )]
-    Permissions { path: PathBuf, mode: u32 },
+    /// The file failed the check every private key file gets (owner only, symlinks
+    /// judged by their target): [`treiter_proto::keyfile`].
+    #[error(transparent)]
+    File(#[from] treiter_proto::keyfile::KeyFileError),
     #[error(
         "the master key {path} is inside the data directory {data_dir}: keep it elsewhere, so that a copy of the data does not carry the key that opens it"
     )]
@@ -95,13 +89,7 @@ impl MasterKey {
                 data_dir: data_dir.to_path_buf(),
             });
         }
-        let read_error = |source| MasterKeyError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = std::fs::metadata(path).map_err(read_error)?;
-        check_owner_only(path, &meta)?;
-        let bytes = std::fs::read(path).map_err(read_error)?;
+        let bytes = treiter_proto::keyfile::read_private(path, "the master key file")?;
         Self::from_text(&bytes, Origin::File(path.to_path_buf()))
     }
 
@@ -181,24 +169,6 @@ pub fn generate(out: &Path) -> Result<(), MasterKeyError> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn check_owner_only(path: &Path, meta: &std::fs::Metadata) -> Result<(), MasterKeyError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(MasterKeyError::Permissions {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_owner_only(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), MasterKeyError> {
-    Ok(())
-}
-
 /// Whether `path` is `dir` or lies under it, after resolving what exists of both (so a
 /// symlink or `..` does not hide it).
 pub fn is_inside(path: &Path, dir: &Path) -> bool {
@@ -261,7 +231,13 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = MasterKey::load(Some(&path), &dir.path().join("data")).unwrap_err();
         assert!(
-            matches!(err, MasterKeyError::Permissions { mode: 0o644, .. }),
+            matches!(
+                err,
+                MasterKeyError::File(treiter_proto::keyfile::KeyFileError::Permissions {
+                    mode: 0o644,
+                    ..
+                })
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("chmod 600"), "{err}");

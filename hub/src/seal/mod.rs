@@ -23,6 +23,6 @@ pub mod keystore;
 pub mod master;
 pub mod sealed_store;
 
-pub use keystore::{KeyStore, KeyStoreError};
+pub use keystore::{KeyStore, KeyStoreError, KeyStoreState};
 pub use master::{MASTER_KEY_ENV, MasterKey, MasterKeyError};
 pub use sealed_store::SealedStore;

@@ -16,10 +16,10 @@ use treiter_proto::v1::coordinator_server::Coordinator;
 use crate::cases::access::AccessKind;
 use crate::cases::model::{ActorRef, Case, CaseEvent, EventKind, next_phases};
 use crate::cases::{CaseRegistry, Change, LabelChange, ListFilter, Prepared};
-use crate::identity::{IdentityError, Oin};
+use crate::identity::Oin;
 use crate::parties::Party;
 use crate::persons::Person;
-use crate::state::{Caller, Hub};
+use crate::state::Hub;
 
 pub struct CoordinatorService {
     hub: Arc<Hub>,
@@ -33,12 +33,7 @@ impl CoordinatorService {
     /// The person calling, or a refusal: coordinators need a person certificate, and
     /// a privacy officer receives no case data (article 5.2).
     fn person<T>(&self, request: &Request<T>) -> Result<(Person, Party), Status> {
-        match self.hub.authenticate(request)? {
-            Caller::Person { person, party } => Ok((person, party)),
-            Caller::Agent(party) => Err(crate::state::identity_status(
-                &IdentityError::OrganisationCertificateForPerson { oin: party.oin },
-            )),
-        }
+        self.hub.authenticate_person(request)
     }
 
     fn case_person<T>(&self, request: &Request<T>) -> Result<(Person, Party), Status> {

@@ -188,6 +188,15 @@ pub struct SweepReport {
     pub unreadable: usize,
 }
 
+/// What [`Inbox::check`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InboxCheck {
+    /// The key file exists (and loaded); `false`: the first start generates it.
+    pub key_exists: bool,
+    /// The shares held, when the inbox exists.
+    pub shares: Option<usize>,
+}
+
 /// The open inbox.
 #[derive(Debug)]
 pub struct Inbox {
@@ -206,6 +215,39 @@ impl Inbox {
     pub fn open(dir: &Path, key_file: &Path) -> Result<Inbox, InboxError> {
         let key = InboxKey::load_or_create(key_file)?;
         Self::with_key(dir, key)
+    }
+
+    /// Checks the inbox for `check-config` without creating anything: an existing key
+    /// file loads (length and mode checked), and an existing inbox's shares are
+    /// counted.
+    pub fn check(dir: &Path, key_file: &Path) -> Result<InboxCheck, InboxError> {
+        let key = match std::fs::symlink_metadata(key_file) {
+            Ok(_) => Some(InboxKey::load(key_file)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(InboxError::Io {
+                    path: key_file.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let shares = match (key, std::fs::metadata(dir.join(SHARES))) {
+            (Some(key), Ok(_)) => Some(
+                Inbox {
+                    dir: dir.to_path_buf(),
+                    key,
+                    receipts: None,
+                    metrics: None,
+                    lock: std::sync::Mutex::new(()),
+                }
+                .len()?,
+            ),
+            _ => None,
+        };
+        Ok(InboxCheck {
+            key_exists: std::fs::symlink_metadata(key_file).is_ok(),
+            shares,
+        })
     }
 
     /// Opens the inbox in `dir` with `key`.

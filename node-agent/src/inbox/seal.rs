@@ -42,16 +42,10 @@ pub enum SealError {
         /// Its length.
         len: usize,
     },
-    /// Others than the agent's user may read or write the key file.
-    #[error(
-        "the inbox key file {path} has mode {mode:o}; it must be readable by the agent's user only (chmod 600)"
-    )]
-    KeyMode {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
+    /// The key file failed the check every private key file gets (owner only,
+    /// symlinks judged by their target): [`treiter_proto::keyfile`].
+    #[error(transparent)]
+    KeyFile(#[from] treiter_proto::keyfile::KeyFileError),
     /// The system random source failed.
     #[error("the system random source failed")]
     Random,
@@ -103,7 +97,7 @@ impl InboxKey {
             path: path.to_path_buf(),
             source,
         };
-        match std::fs::metadata(path) {
+        match std::fs::symlink_metadata(path) {
             Ok(_) => Self::load(path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; KEY_LEN];
@@ -131,27 +125,10 @@ impl InboxKey {
         }
     }
 
-    /// Reads an existing key file, checking its length and mode.
+    /// Reads an existing key file, checking its length and, as every private key
+    /// file ([`treiter_proto::keyfile`]), its mode.
     pub fn load(path: &Path) -> Result<InboxKey, SealError> {
-        let io = |source| SealError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let metadata = std::fs::metadata(path).map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = metadata.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(SealError::KeyMode {
-                    path: path.to_path_buf(),
-                    mode,
-                });
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = metadata;
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = treiter_proto::keyfile::read_private(path, "the inbox key file")?;
         let key: [u8; KEY_LEN] = bytes
             .as_slice()
             .try_into()

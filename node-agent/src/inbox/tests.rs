@@ -161,8 +161,11 @@ fn a_key_file_readable_by_others_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         match InboxKey::load(&key) {
-            Err(SealError::KeyMode { mode, .. }) => assert_eq!(mode, 0o644),
-            other => panic!("expected KeyMode, got {other:?}"),
+            Err(SealError::KeyFile(treiter_proto::keyfile::KeyFileError::Permissions {
+                mode,
+                ..
+            })) => assert_eq!(mode, 0o644),
+            other => panic!("expected a refused mode, got {other:?}"),
         }
     }
     std::fs::write(&key, [1u8; 5]).unwrap();

@@ -31,10 +31,9 @@ use treiter_policies::vocab::Role;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::privacy_officer_server::PrivacyOfficer;
 
-use crate::identity::IdentityError;
 use crate::parties::Party;
 use crate::persons::Person;
-use crate::state::{Caller, Hub};
+use crate::state::Hub;
 
 /// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
 /// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
@@ -63,21 +62,15 @@ impl PrivacyOfficerService {
     /// The caller, or a refusal: only a person whose registry role is
     /// `privacy-officer` may call this service (articles 5.2, 10.3).
     fn officer<T>(&self, request: &Request<T>) -> Result<Officer, Status> {
-        match self.hub.authenticate(request)? {
-            Caller::Person { person, party } => {
-                if person.roles.contains(&Role::PrivacyOfficer) {
-                    Ok(Officer { person, party })
-                } else {
-                    Err(Status::permission_denied(format!(
-                        "person {} of {} is not a privacy-officer; the decision log, inzage \
-                         and covenant versions are for privacy officers only (art. 5.2, 10.3)",
-                        person.id, party.name
-                    )))
-                }
-            }
-            Caller::Agent(party) => Err(crate::state::identity_status(
-                &IdentityError::OrganisationCertificateForPerson { oin: party.oin },
-            )),
+        let (person, party) = self.hub.authenticate_person(request)?;
+        if person.roles.contains(&Role::PrivacyOfficer) {
+            Ok(Officer { person, party })
+        } else {
+            Err(Status::permission_denied(format!(
+                "person {} of {} is not a privacy-officer; the decision log, inzage \
+                 and covenant versions are for privacy officers only (art. 5.2, 10.3)",
+                person.id, party.name
+            )))
         }
     }
 }

@@ -1,0 +1,134 @@
+//! `hub check-config`: everything the hub checks at start that can be checked without
+//! changing anything on disk.
+//!
+//! A check is read-only: it creates no data directory, key store, log key or log, and
+//! registers no covenant version. What `hub serve` would create on its first start (or
+//! `hub init` creates explicitly) is reported instead, one line each. The state store
+//! is not opened either: sled has no read-only mode, and a running hub holds its lock;
+//! `hub serve` checks it against the key store and takes the covenant version in force
+//! from it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::HubConfig;
+use crate::parties::PartyDirectory;
+use crate::persons::PersonRegistry;
+use crate::refusals::Refusals;
+use crate::seal::{KeyStore, KeyStoreState, MasterKey};
+use crate::state::{LOG_ORIGIN, StartupError, log_dir};
+
+/// What a successful check found.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// The version of the covenant file (the store may hold a later one in force).
+    pub covenant_version: u32,
+    pub parties: usize,
+    pub persons: usize,
+    pub trust_anchors: usize,
+    /// The decision log's verifier key, when the log key exists.
+    pub log_verifier: Option<String>,
+    /// What the first start would create, one sentence each.
+    pub to_create: Vec<String>,
+    /// What exists and was checked, or was left alone, one sentence each.
+    pub found: Vec<String>,
+}
+
+/// Checks `config` read-only (module doc).
+pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
+    crate::state::check_key_locations(config)?;
+    let covenant = crate::state::load_covenant(&config.covenant)?;
+    crate::state::case_policy(&covenant, &config.covenant)?;
+    let parties =
+        PartyDirectory::from_covenant(&covenant).map_err(|source| StartupError::CovenantParty {
+            path: config.covenant.clone(),
+            source,
+        })?;
+    let persons = PersonRegistry::load(&config.persons, &parties)?;
+    crate::tls::server_config(&config.tls, Arc::new(Refusals::default()))?;
+    let master = MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+
+    let mut to_create = Vec::new();
+    let mut found = Vec::new();
+    let first_start = "`hub serve` creates it on its first start (or `hub init` now)";
+    match KeyStore::check_existing(&config.keys_dir, &master).map_err(|source| {
+        StartupError::KeyStore {
+            path: config.keys_dir.clone(),
+            source,
+        }
+    })? {
+        KeyStoreState::Missing => to_create.push(format!(
+            "key store {} does not exist yet: {first_start}",
+            config.keys_dir.display()
+        )),
+        KeyStoreState::Uninitialised => to_create.push(format!(
+            "key store {} is empty: {first_start}, bound to this master key",
+            config.keys_dir.display()
+        )),
+        KeyStoreState::Ready => found.push(format!(
+            "key store {} opens with the master key",
+            config.keys_dir.display()
+        )),
+    }
+
+    let log_verifier = if exists(&config.log_key).map_err(|source| StartupError::LogKey {
+        path: config.log_key.clone(),
+        source: crate::log::KeyError::Read {
+            path: config.log_key.clone(),
+            source,
+        },
+    })? {
+        let key = crate::log::LogKey::load(&config.log_key, LOG_ORIGIN).map_err(|source| {
+            StartupError::LogKey {
+                path: config.log_key.clone(),
+                source,
+            }
+        })?;
+        found.push(format!("log key {} is usable", config.log_key.display()));
+        Some(key.verifier().to_string())
+    } else {
+        to_create.push(format!(
+            "log key {} does not exist yet: {first_start}",
+            config.log_key.display()
+        ));
+        None
+    };
+
+    let data_exists = exists(&config.data_dir).map_err(|e| {
+        StartupError::Store(crate::store::StoreError::Open {
+            path: config.data_dir.clone(),
+            detail: e.to_string(),
+        })
+    })?;
+    if data_exists {
+        found.push(format!(
+            "data directory {} exists; its state store is not opened by this check (`hub serve` checks it against the key store, and `hub log verify` checks the decision log)",
+            config.data_dir.display()
+        ));
+    } else {
+        to_create.push(format!(
+            "data directory {} does not exist yet: {first_start}, with its state store and decision log ({}); the covenant file becomes version {} in force",
+            config.data_dir.display(),
+            log_dir(config).display(),
+            covenant.version()
+        ));
+    }
+    Ok(CheckReport {
+        covenant_version: covenant.version(),
+        parties: parties.len(),
+        persons: persons.len(),
+        trust_anchors: config.tls.trust_anchors.len(),
+        log_verifier,
+        to_create,
+        found,
+    })
+}
+
+/// Whether anything is at `path` (a dangling symlink counts: it is not "missing").
+fn exists(path: &Path) -> std::io::Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
