@@ -8,7 +8,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
 use crate::syntax::Span;
-use crate::syntax::span::line_col;
+use crate::syntax::span::LineIndex;
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,8 +127,9 @@ impl Diagnostics {
     /// Places `problems` in `source` (line and column, source excerpt), errors first.
     pub fn new(source_name: &str, source: &str, mut problems: Vec<Problem>) -> Self {
         let named = NamedSource::new(source_name, Arc::<str>::from(source));
+        let lines = LineIndex::new(source);
         for p in &mut problems {
-            let (line, column) = line_col(source, p.span.start);
+            let (line, column) = lines.line_col(p.span.start);
             p.line = line;
             p.column = column;
             p.source = Some(named.clone());

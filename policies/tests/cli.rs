@@ -78,6 +78,42 @@ fn check_reports_line_and_column_and_exits_3() {
 }
 
 #[test]
+fn check_draws_the_first_fifty_problems_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("typos.covenant");
+    let typos = "art. 5.2  nothing is shared with a privacy-oficer\n".repeat(60);
+    let src = std::fs::read_to_string(encoding()).unwrap().replace(
+        "art. 5.3  an informatiemakelaar",
+        &format!("{typos}art. 5.3  an informatiemakelaar"),
+    );
+    std::fs::write(&bad, src).unwrap();
+    let out = run(&["check", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("did you mean 'privacy-officer'?").count(),
+        50,
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "covenant: 10 more problem(s) not shown; --error-format plain lists every one"
+        ),
+        "{err}"
+    );
+    let out = run(
+        &["--error-format", "plain", "check", bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        text(&out.stderr)
+            .matches("unknown role 'privacy-oficer'")
+            .count(),
+        60
+    );
+}
+
+#[test]
 fn decide_one_and_many() {
     let out = run(
         &["decide", encoding().to_str().unwrap(), "-"],

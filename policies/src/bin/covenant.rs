@@ -121,6 +121,11 @@ fn read(path: &str) -> Result<String, Exit> {
     })
 }
 
+/// How many problems the human format draws with their source excerpt. Each drawing
+/// reads the file up to its line, so a file with thousands of problems (a 1 MiB
+/// proposal of typos) took minutes; past the first fifty, the excerpts no longer help.
+const MAX_RENDERED: usize = 50;
+
 fn show(d: &Diagnostics, format: ErrorFormat) {
     match format {
         ErrorFormat::Plain => eprint!("{}", d.plain()),
@@ -141,7 +146,7 @@ fn show(d: &Diagnostics, format: ErrorFormat) {
         ErrorFormat::Human => {
             let mut out = String::new();
             let handler = miette::GraphicalReportHandler::new();
-            for p in d.problems() {
+            for p in d.problems().iter().take(MAX_RENDERED) {
                 out.clear();
                 if handler.render_report(&mut out, p).is_ok() {
                     eprintln!("{out}");
@@ -149,6 +154,12 @@ fn show(d: &Diagnostics, format: ErrorFormat) {
                     eprintln!("{}", d.plain());
                     return;
                 }
+            }
+            let more = d.problems().len().saturating_sub(MAX_RENDERED);
+            if more > 0 {
+                eprintln!(
+                    "covenant: {more} more problem(s) not shown; --error-format plain lists every one, one line each"
+                );
             }
         }
     }
