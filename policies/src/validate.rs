@@ -238,14 +238,47 @@ struct Gathered {
     listed_annex: Option<(Word, ArtRef)>,
 }
 
+/// Warns about a rule line written twice, word for word (spacing aside): harmless to
+/// a decision, but a sign that one of the two was meant to say something else (a
+/// copied line whose edit was forgotten), and noise in every review of the text.
+fn duplicate_lines(statements: &[Statement], text: &str, problems: &mut Vec<Problem>) {
+    let mut first: HashMap<String, &Statement> = HashMap::new();
+    for s in statements {
+        let Some(line) = text.get(s.span.start..s.span.end) else {
+            continue;
+        };
+        let words = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        match first.get(&words) {
+            Some(earlier) => problems.push(
+                Problem::warning(
+                    "covenant::duplicate-rule",
+                    s.span,
+                    format!(
+                        "line {} repeats line {} word for word (art. {})",
+                        s.line, earlier.line, s.art.no
+                    ),
+                )
+                .with_related(earlier.span, "first written here")
+                .with_help(format!(
+                    "remove line {}, or correct it if it was meant to say something else",
+                    s.line
+                )),
+            ),
+            None => {
+                first.insert(words, s);
+            }
+        }
+    }
+}
+
 /// What [`validate`] builds from a covenant without errors.
 pub(crate) fn validate(
     lines: Vec<Line>,
     problems: &mut Vec<Problem>,
-    text_len: usize,
+    text: &str,
 ) -> Option<Covenant> {
     let file_start = Span::new(0, 0);
-    let file_end = Span::new(text_len, text_len);
+    let file_end = Span::new(text.len(), text.len());
 
     // Pass 1: the frame of the file.
     let mut title: Option<Word> = None;
@@ -399,6 +432,8 @@ pub(crate) fn validate(
             .with_help("add: version 1 (article 13.2)"),
         );
     }
+
+    duplicate_lines(&statements, text, problems);
 
     // Every paragraph of every article is encoded.
     for (number, span, first, last) in &headings {
