@@ -237,3 +237,25 @@ fn fmt_check_rejects_a_messy_file() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `covenant test treiteraanpak.covenant tests/covenant | head -0`: the reader is
+    // gone before the first result is written.
+    let suite = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/covenant");
+    let mut child = bin()
+        .args([
+            "test",
+            encoding().to_str().unwrap(),
+            suite.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -93,6 +93,29 @@ enum Command {
     },
 }
 
+/// `println!` and `print!` that end the command instead of panicking when standard
+/// output fails: a reader that stopped reading (`covenant test ... | head`) ends it
+/// with 0, any other write error with [`EXIT_INPUT`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err(output_failed)?
+    };
+}
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write!(std::io::stdout().lock(), $($arg)*).map_err(output_failed)?
+    };
+}
+
+fn output_failed(e: std::io::Error) -> Exit {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Exit(0)
+    } else {
+        eprintln!("covenant: cannot write to standard output: {e}");
+        Exit(EXIT_INPUT)
+    }
+}
+
 /// An outcome that ends the command: the message (if any) is already printed.
 struct Exit(u8);
 
@@ -243,7 +266,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                 .iter()
                 .filter(|s| matches!(s.body, treiter_policies::syntax::Body::Note { .. }))
                 .count();
-            println!(
+            outln!(
                 "{}: valid, version {}, {} parties, {} rules and {} notes, {} warning(s)",
                 file.display(),
                 c.version(),
@@ -268,16 +291,16 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     match &r.failure {
                         None => {
                             passed += 1;
-                            println!("ok      {name}:{} {}", r.line, r.name);
+                            outln!("ok      {name}:{} {}", r.line, r.name);
                         }
                         Some(f) => {
                             failed += 1;
-                            println!("FAILED  {name}:{} {}", r.line, r.name);
+                            outln!("FAILED  {name}:{} {}", r.line, r.name);
                             match f {
-                                Failure::Invalid(m) => println!("          {m}"),
+                                Failure::Invalid(m) => outln!("          {m}"),
                                 Failure::Mismatch(ds) => {
                                     for d in ds {
-                                        println!("          {d}");
+                                        outln!("          {d}");
                                     }
                                 }
                             }
@@ -285,7 +308,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     }
                 }
             }
-            println!("{passed} passed, {failed} failed");
+            outln!("{passed} passed, {failed} failed");
             if failed > 0 {
                 Err(Exit(EXIT_FAILED))
             } else {
@@ -309,9 +332,9 @@ fn run(cli: &Cli) -> Result<(), Exit> {
             };
             for (i, r) in rs.iter().enumerate() {
                 if rs.len() > 1 {
-                    println!("=== request [{i}] ===");
+                    outln!("=== request [{i}] ===");
                 }
-                println!("{}", explain::explain(&c, r));
+                outln!("{}", explain::explain(&c, r));
             }
             Ok(())
         }
@@ -324,7 +347,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     Requests::Many(rs) => rs,
                 },
             };
-            print!("{}", diff::diff(&a, &b, &replayed));
+            out!("{}", diff::diff(&a, &b, &replayed));
             Ok(())
         }
         Command::Fmt { file, check, write } => {
@@ -360,7 +383,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     Exit(EXIT_INPUT)
                 })
             } else {
-                print!("{formatted}");
+                out!("{formatted}");
                 Ok(())
             }
         }
