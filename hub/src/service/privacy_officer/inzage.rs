@@ -181,12 +181,9 @@ pub async fn request_inzage(
         }
         d
     };
-    let reference_chars = request.reference.chars().count();
-    if reference_chars > MAX_REFERENCE_CHARS {
-        return Err(Status::invalid_argument(format!(
-            "reference: {reference_chars} characters; at most {MAX_REFERENCE_CHARS}"
-        )));
-    }
+    // Shown in `hubctl inzage list` and in the report.
+    treiter_proto::text::check_line("reference", &request.reference, MAX_REFERENCE_CHARS)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
     let _writing = super::WRITES.lock().await;
     let fingerprint = format!(
         "inzage:{subject}:{}:{}",
