@@ -38,6 +38,10 @@ pub enum RefusalReason {
     /// The certificate is of the wrong kind for the call (person vs organisation), or
     /// the person is unknown to the registry or registered at another party.
     WrongIdentity,
+    /// A partner's agent answered with a record the hub did not ask for (about another
+    /// subject than the one asked about, or of a category not asked): the record is
+    /// dropped, never passed on, and not logged as a share (nothing of it is kept).
+    UnaskedRecord,
 }
 
 impl RefusalReason {
@@ -55,6 +59,7 @@ impl RefusalReason {
             RefusalReason::MalformedOin => "malformed-oin",
             RefusalReason::NotAParty => "oin-not-a-party",
             RefusalReason::WrongIdentity => "wrong-identity",
+            RefusalReason::UnaskedRecord => "unasked-record",
         }
     }
 }
