@@ -284,3 +284,43 @@ async fn a_record_about_someone_outside_the_case_is_dropped_and_counted() {
     partners.stop().await;
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_malformed_answer_is_taken_as_no_answer_naming_the_field() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let requested = {
+        let mut sdr = sdr.clone();
+        let case = case.clone();
+        tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 8000).await })
+    };
+    let q = next_share_request(&mut om).await;
+    // A reference that would clear the coordinator's screen, and a value of Jansen.
+    let mut record = justitie(&dader(), "OM-1\u{1b}[2J");
+    record.fields[0].value = "Jan Jansen".into();
+    answer_records(&om, &q, vec![record]).await;
+    let file = requested
+        .await
+        .expect("the request ran")
+        .expect("case file");
+    let om_result = partner(&file, "om");
+    assert!(om_result.entries.is_empty(), "{om_result:?}");
+    assert_eq!(om_result.status, "no-answer", "{om_result:?}");
+    assert_eq!(om_result.no_answer_reason, "malformed-answer");
+    assert!(
+        om_result
+            .no_answer_detail
+            .contains("ShareAnswer.records[0].source_reference holds a control"),
+        "{}",
+        om_result.no_answer_detail
+    );
+    assert!(!om_result.no_answer_detail.contains("Jansen"));
+    assert!(!om_result.no_answer_detail.contains('\u{1b}'));
+    drop(om);
+    partners.stop().await;
+    hub.stop().await;
+}
