@@ -448,7 +448,9 @@ fn a_control_or_invisible_character_is_refused_with_its_place() {
             1
         )
     );
-    assert!(Covenant::parse("t.covenant", &text).is_ok());
+    if let Err(d) = Covenant::parse("t.covenant", &text) {
+        panic!("an editor's characters are refused:\n{}", d.plain());
+    }
 }
 
 #[test]

@@ -291,12 +291,21 @@ mod tests {
             "label holds a control or invisible character (U+000A) at character 4; only printable text is accepted, on one line"
         );
         assert!(!e.to_string().contains("Jansen"));
-        assert!(check_text("reason", "line one\nline two\twith a tab", 100).is_ok());
+        assert_eq!(
+            check_text("reason", "line one\nline two\twith a tab", 100),
+            Ok(())
+        );
         let e = check_text("reason", "bell\u{7}", 100).unwrap_err();
         assert!(matches!(e, TextError::Hidden { code: 7, at: 5, .. }), "{e}");
-        assert!(check_line("label", "buurman 3-hoog — Zoë", 100).is_ok());
-        assert!(check_line("label", "a\u{202e}b", 100).is_err());
-        assert!(check_token("Hello.agent_version", "0.1.0+build.7", 64).is_ok());
+        assert_eq!(check_line("label", "buurman 3-hoog — Zoë", 100), Ok(()));
+        assert!(matches!(
+            check_line("label", "a\u{202e}b", 100),
+            Err(TextError::Hidden { code: 0x202e, .. })
+        ));
+        assert_eq!(
+            check_token("Hello.agent_version", "0.1.0+build.7", 64),
+            Ok(())
+        );
         let e = check_token("Hello.agent_version", "0.1 beta", 64).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -258,9 +258,18 @@ mod tests {
             check_request_id("Ack.request_id", "5f0c6a52-3d6e-4b8e-9d43-6d1f0b7f2a10"),
             Ok(())
         );
-        assert!(check_request_id("Ack.request_id", "r\n1").is_err());
-        assert!(check_request_id("Ack.request_id", &"r".repeat(129)).is_err());
+        assert!(matches!(
+            check_request_id("Ack.request_id", "r\n1"),
+            Err(TextError::Hidden { code: 0x0a, .. })
+        ));
+        assert!(matches!(
+            check_request_id("Ack.request_id", &"r".repeat(129)),
+            Err(TextError::TooLong { max: 128, .. })
+        ));
         assert_eq!(check_signature_line("— name AAAA\n"), Ok(()));
-        assert!(check_signature_line("— name\u{1b}AAAA\n").is_err());
+        assert!(matches!(
+            check_signature_line("— name\u{1b}AAAA\n"),
+            Err(TextError::Hidden { code: 0x1b, .. })
+        ));
     }
 }
