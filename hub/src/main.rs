@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -99,6 +100,14 @@ enum MasterKeyCommand {
     },
 }
 
+/// `println!` that returns the error instead of panicking: `hub status --json | head`
+/// closes the pipe early, and that ends the command quietly with 0 (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    };
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -118,8 +127,18 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
+        // Output piped into `head` that stops reading is not a failure (as in hubctl).
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("hub: {e:#}");
+            // Each cause once, and no control character of a peer's message.
+            eprintln!("hub: {}", treiter_proto::text::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -168,34 +187,37 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::CheckConfig { config } => {
             let config = HubConfig::load(&config)?;
             let report = treiter_hub::check::check(&config)?;
-            println!(
+            outln!(
                 "configuration ok: covenant file version {}, {} parties, {} persons, {} trust anchor(s), master key ok",
-                report.covenant_version, report.parties, report.persons, report.trust_anchors,
-            );
+                report.covenant_version,
+                report.parties,
+                report.persons,
+                report.trust_anchors,
+            )?;
             for line in &report.found {
-                println!("  {line}");
+                outln!("  {line}")?;
             }
             for line in &report.to_create {
-                println!("  {line}");
+                outln!("  {line}")?;
             }
             // What privacy officers put in hubctl's `log_verifier` (and agents in their
             // hub log key): public, safe to hand out.
             if let Some(verifier) = &report.log_verifier {
-                println!("decision log verifier key: {verifier}");
+                outln!("decision log verifier key: {verifier}")?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { config } => {
             let config = HubConfig::load(&config)?;
             let hub = Hub::load(&config)?;
-            println!(
+            outln!(
                 "hub initialised: data directory {}, key store {}, decision log key {}; covenant version {} in force",
                 config.data_dir.display(),
                 config.keys_dir.display(),
                 config.log_key.display(),
                 hub.covenant.version()
-            );
-            println!("decision log verifier key: {}", hub.log.verifier());
+            )?;
+            outln!("decision log verifier key: {}", hub.log.verifier())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::LogVerify { config }
@@ -211,17 +233,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let dir = treiter_hub::state::log_dir(&config);
             match treiter_hub::log::verify_dir(&dir, &key, &[]) {
                 Ok(report) => {
-                    println!(
+                    outln!(
                         "decision log ok: {} entries, {} checkpoint(s), the latest covering {} entries; root {}",
                         report.entries,
                         report.checkpoints,
                         report.covered_by_checkpoint,
                         report.root
-                    );
+                    )?;
                     if report.torn_tail.is_some() {
-                        println!(
+                        outln!(
                             "an unfinished last write (never acknowledged) will be set aside at the next start"
-                        );
+                        )?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -247,26 +269,28 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let hub = Hub::load(&config)?;
             let report = hub.sweep_retention().await?;
             for deleted in &report.deleted {
-                println!(
+                outln!(
                     "deleted case {} (art. {}), decision-log entry {}",
-                    deleted.case, deleted.article, deleted.log_index
-                );
+                    deleted.case,
+                    deleted.article,
+                    deleted.log_index
+                )?;
             }
-            println!(
+            outln!(
                 "retention sweep done: {} case(s) deleted, {} record(s) removed",
                 report.deleted.len(),
                 report.records_deleted
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::MasterKey {
             command: MasterKeyCommand::Generate { out },
         } => {
             treiter_hub::seal::master::generate(&out)?;
-            println!(
+            outln!(
                 "wrote a new master key to {} (mode 0600); set master_key_file to it",
                 out.display()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { config, json } => {
@@ -276,28 +300,37 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             )?;
             let status = admin::fetch_status(addr).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                let json = serde_json::to_string_pretty(&status)?;
+                outln!("{}", treiter_proto::text::escape_json(&json))?;
             } else {
-                print_status(&status);
+                print_status(&status)?;
             }
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn print_status(status: &admin::StatusDocument) {
+/// The status table. Every string in it came over the admin endpoint, and the agent's
+/// version from the agent itself: each is escaped, so that none can move the cursor,
+/// clear the screen or start a row of its own.
+fn print_status(status: &admin::StatusDocument) -> std::io::Result<()> {
+    use treiter_proto::text::escape_control as esc;
     let connected = status.agents.iter().filter(|a| a.connected).count();
-    println!(
+    outln!(
         "hub {} · covenant version {} · {connected} of {} partner agents connected",
-        status.hub_version,
+        esc(&status.hub_version),
         status.covenant_version,
         status.agents.len()
-    );
-    println!();
-    println!(
+    )?;
+    outln!()?;
+    outln!(
         "{:<22} {:<54} {:<18} {:<10} {:<8} CERTIFICATE EXPIRES",
-        "OIN", "PARTY", "KIND", "STATE", "AGENT"
-    );
+        "OIN",
+        "PARTY",
+        "KIND",
+        "STATE",
+        "AGENT"
+    )?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -311,44 +344,50 @@ fn print_status(status: &admin::StatusDocument) {
         let version = if agent.agent_version.is_empty() {
             "-".to_owned()
         } else {
-            agent.agent_version.clone()
+            esc(&agent.agent_version).into_owned()
         };
         let expires = agent
             .certificate_not_after_unix
             .map(|at| expiry_text(at, now))
             .unwrap_or_else(|| "-".to_owned());
-        println!(
+        outln!(
             "{:<22} {:<54} {:<18} {:<10} {:<8} {}",
-            agent.oin, agent.name, agent.kind, state, version, expires
-        );
+            esc(&agent.oin),
+            esc(&agent.name),
+            esc(&agent.kind),
+            state,
+            version,
+            expires
+        )?;
     }
-    print_witness_alerts(status);
+    print_witness_alerts(status)?;
     if !status.refusals.is_empty() {
-        println!();
-        println!("refused since start:");
+        outln!()?;
+        outln!("refused since start:")?;
         for (reason, count) in &status.refusals {
-            println!("  {reason:<36} {count}");
+            outln!("  {:<36} {count}", esc(reason))?;
         }
     }
+    Ok(())
 }
 
 /// The open witness alerts (article 10.2) and the witness refusals since start, after
 /// the agent table. The agents' texts were escaped by the hub; escaped again here in
 /// case the document came from elsewhere.
-fn print_witness_alerts(status: &admin::StatusDocument) {
+fn print_witness_alerts(status: &admin::StatusDocument) -> std::io::Result<()> {
     use treiter_proto::translog::refusal::{MAX_DETAIL_CHARS, bound_text};
     if !status.witness_alerts.is_empty() {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "WITNESS ALERTS (article 10.2): a partner's agent refused the hub's log checkpoint; run `hub log verify` and tell the privacy officers"
-        );
+        )?;
         for alert in &status.witness_alerts {
             let who = if alert.name.is_empty() {
                 alert.oin.clone()
             } else {
                 format!("{} ({})", alert.name, alert.oin)
             };
-            println!(
+            outln!(
                 "  {}: size {} (proof from {}, holding {}): {}, {} refusal(s), last at {}: {}",
                 bound_text(&who, 100),
                 alert.tree_size,
@@ -358,16 +397,17 @@ fn print_witness_alerts(status: &admin::StatusDocument) {
                 alert.refusals,
                 timestamp_text(alert.last_refused_unix),
                 bound_text(&alert.detail, MAX_DETAIL_CHARS),
-            );
+            )?;
         }
     }
     if !status.witness_refusals.is_empty() {
-        println!();
-        println!("checkpoints refused by witnesses since start:");
+        outln!()?;
+        outln!("checkpoints refused by witnesses since start:")?;
         for (reason, count) in &status.witness_refusals {
-            println!("  {:<36} {count}", bound_text(reason, 40));
+            outln!("  {:<36} {count}", bound_text(reason, 40))?;
         }
     }
+    Ok(())
 }
 
 /// A moment as RFC 3339 UTC (unambiguous whatever the reader's zone).

@@ -77,6 +77,10 @@ pub enum RefusalReason {
     UnknownPerson,
     /// The registry places the person at another party than the certificate does.
     PersonPartyMismatch,
+    /// A partner's agent answered with a record the hub did not ask for (about another
+    /// subject than the one asked about, or of a category not asked): the record is
+    /// dropped, never passed on, and not logged as a share (nothing of it is kept).
+    UnaskedRecord,
 }
 
 impl RefusalReason {
@@ -109,6 +113,7 @@ impl RefusalReason {
             }
             RefusalReason::UnknownPerson => "unknown-person",
             RefusalReason::PersonPartyMismatch => "person-party-mismatch",
+            RefusalReason::UnaskedRecord => "unasked-record",
         }
     }
 }

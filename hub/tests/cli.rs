@@ -585,3 +585,158 @@ fn record_starts(segment: &[u8]) -> Vec<usize> {
     // Entries only: checkpoint records (kind 2) are skipped.
     starts.into_iter().filter(|&p| segment[p] == 1).collect()
 }
+
+#[test]
+fn an_error_prints_each_cause_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("absent.toml");
+    let out = hub(&["check-config", "--config", missing.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("hub: cannot read the hub configuration"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
+}
+
+/// A stand-in for a hub's admin endpoint that answers every request with `status`.
+fn fake_admin(status: &treiter_hub::admin::StatusDocument) -> std::net::SocketAddr {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let body = serde_json::to_string(status).expect("json");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+/// The status of a hub whose one agent claims a version that would clear the screen
+/// and add a row of its own, under a party name with a bidi override.
+fn hostile_status() -> treiter_hub::admin::StatusDocument {
+    treiter_hub::admin::StatusDocument {
+        hub_version: "0.1.0".into(),
+        covenant_version: 1,
+        agents: vec![treiter_hub::admin::AgentStatus {
+            oin: "00000002000000000002".into(),
+            name: "Politie \u{202e}madretsmA".into(),
+            kind: "politie".into(),
+            connected: true,
+            link_id: Some("l-1".into()),
+            since_unix: Some(0),
+            agent_version: "0.1\u{1b}[2J\n00000009000000000009 FAKE connected".into(),
+            covenant_version: 1,
+            links_opened: 1,
+            certificate_not_after_unix: None,
+        }],
+        refusals: [("bad\u{7}reason".to_owned(), 1)].into_iter().collect(),
+        witness_alerts: vec![treiter_hub::admin::WitnessAlertStatus {
+            oin: "00000002000000000002".into(),
+            name: "Politie\n00000009000000000009 FAKE connected".into(),
+            tree_size: 12,
+            from_tree_size: 4,
+            held_tree_size: 8,
+            reason: "fork\u{1b}[2J".into(),
+            detail: "line\u{1b}]0;title\u{7}\n  FAKE: all fine".into(),
+            first_refused_unix: 0,
+            last_refused_unix: 0,
+            refusals: 1,
+        }],
+        witness_refusals: [("fork\u{1b}[2J".to_owned(), 1)].into_iter().collect(),
+    }
+}
+
+fn config_with_admin(dir: &Path, admin: std::net::SocketAddr) -> std::path::PathBuf {
+    pki(dir);
+    let config = write_config(dir, "pki/persons.toml");
+    let text = std::fs::read_to_string(&config).expect("read config");
+    let text = text.replace(
+        "admin_listen = \"127.0.0.1:2\"",
+        &format!("admin_listen = \"{admin}\""),
+    );
+    std::fs::write(&config, text).expect("write config");
+    config
+}
+
+#[test]
+fn status_escapes_what_an_agent_or_the_covenant_says() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = config_with_admin(dir.path(), fake_admin(&hostile_status()));
+    let out = hub(&["status", "--config", config.to_str().expect("utf-8")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !stdout
+            .chars()
+            .any(|c| c != '\n' && treiter_proto::text::is_hidden(c)),
+        "{stdout:?}"
+    );
+    // The heading, a blank line, the column names, one agent row; a blank line, the
+    // witness alerts heading and one alert; a blank line, the witness refusals heading
+    // and one; a blank line, the refusals heading and one refusal: no row of the
+    // agent's making.
+    assert_eq!(stdout.lines().count(), 13, "{stdout}");
+    assert!(stdout.contains("fork\\u{1b}[2J"), "{stdout}");
+    assert!(
+        stdout.contains("0.1\\u{1b}[2J\\n00000009000000000009 FAKE connected"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Politie \\u{202e}madretsmA"), "{stdout}");
+    assert!(stdout.contains("bad\\u{7}reason"), "{stdout}");
+    // The JSON form means the same and shows only visible characters too.
+    let out = hub(&[
+        "status",
+        "--json",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout
+            .chars()
+            .any(|c| c != '\n' && treiter_proto::text::is_hidden(c)),
+        "{stdout:?}"
+    );
+    let back: treiter_hub::admin::StatusDocument =
+        serde_json::from_str(&stdout).expect("status JSON");
+    assert_eq!(back, hostile_status());
+}
+
+#[test]
+fn status_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = config_with_admin(dir.path(), fake_admin(&hostile_status()));
+    for json in [true, false] {
+        let mut args = vec!["status", "--config", config.to_str().expect("utf-8")];
+        if json {
+            args.push("--json");
+        }
+        // `hub status --json | head -0`: the reader is gone before the hub writes.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run hub");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "json {json}: {stderr}");
+        assert!(!stderr.contains("panicked"), "json {json}: {stderr}");
+    }
+}

@@ -28,9 +28,24 @@ pub(crate) struct Out<'a> {
 }
 
 impl Out<'_> {
-    pub(crate) fn text(&mut self, text: &str) -> Result<(), Error> {
+    fn write(&mut self, text: &str) -> Result<(), Error> {
         self.out.write_all(text.as_bytes()).map_err(Error::Output)?;
         self.out.flush().map_err(Error::Output)
+    }
+
+    /// Prints text. Nearly every word in it came from the hub, and many from other
+    /// people or a partner's agent (labels, reasons, party names, record values): every
+    /// control or invisible character is escaped on the way out, so that none can act
+    /// on the terminal. The reports' own line breaks stay; a value that could hold one
+    /// is escaped where it is put into its row (`report::esc`).
+    pub(crate) fn text(&mut self, text: &str) -> Result<(), Error> {
+        self.write(&treiter_proto::text::escape_lines(text))
+    }
+
+    /// Prints JSON text, with the hidden characters serde_json leaves as they are
+    /// (DEL, C1 controls, bidi marks) escaped as `\uXXXX`: the same JSON, shown safely.
+    fn json(&mut self, json: &str) -> Result<(), Error> {
+        self.write(&treiter_proto::text::escape_json(json))
     }
 
     /// Prints `value` (pretty JSON) with `--json`, else `text()`.
@@ -42,7 +57,7 @@ impl Out<'_> {
         if self.json {
             let mut s = serde_json::to_string_pretty(&value()).unwrap_or_default();
             s.push('\n');
-            self.text(&s)
+            self.json(&s)
         } else {
             self.text(&text())
         }
@@ -52,7 +67,7 @@ impl Out<'_> {
     pub(crate) fn json_line(&mut self, value: &Value) -> Result<(), Error> {
         let mut s = value.to_string();
         s.push('\n');
-        self.text(&s)
+        self.json(&s)
     }
 }
 
@@ -819,6 +834,37 @@ mod tests {
             name: name.into(),
             kind: kind.into(),
         }
+    }
+
+    #[test]
+    fn output_escapes_what_could_act_on_the_terminal() {
+        let mut buffer = Vec::new();
+        let mut out = Out {
+            out: &mut buffer,
+            json: false,
+        };
+        out.text("label \u{1b}[2J\u{9b}1m \u{202e}x\r\nnext line\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(buffer).unwrap(),
+            "label \\u{1b}[2J\\u{9b}1m \\u{202e}x\\r\nnext line\n"
+        );
+        let mut buffer = Vec::new();
+        let mut out = Out {
+            out: &mut buffer,
+            json: true,
+        };
+        let value = serde_json::json!({ "label": "a\u{1b}b\u{9b}c\u{202e}d" });
+        out.answer(|| value.clone(), String::new).unwrap();
+        let text = String::from_utf8(buffer).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && treiter_proto::text::is_hidden(c)),
+            "{text:?}"
+        );
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use treiter_proto::v1 as wire;
 use crate::commands::new_request_id;
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
-use crate::report::{party_name, person_words};
+use crate::report::{esc, party_name, person_words};
 use crate::when;
 
 /// The statuses of `CovenantVersion.status`.
@@ -139,15 +139,20 @@ fn read_file(path: &PathBuf) -> Result<String, Error> {
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
+/// Prints text with every control or invisible character escaped but its line breaks
+/// (a proposed text, a description or a diff is another person's text).
 fn write(out: &mut dyn Write, text: &str) -> Result<(), Error> {
-    out.write_all(text.as_bytes()).map_err(Error::Output)?;
+    out.write_all(treiter_proto::text::escape_lines(text).as_bytes())
+        .map_err(Error::Output)?;
     out.flush().map_err(Error::Output)
 }
 
 fn pretty(out: &mut dyn Write, value: &Value) -> Result<(), Error> {
     let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
     s.push('\n');
-    write(out, &s)
+    out.write_all(treiter_proto::text::escape_json(&s).as_bytes())
+        .map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)
 }
 
 fn ts_json(ts: Option<&prost_types::Timestamp>) -> Value {
@@ -202,13 +207,17 @@ pub fn version_json(v: &wire::CovenantVersion) -> Value {
 pub fn diagnostic_line(source: &str, d: &wire::CovenantDiagnostic) -> String {
     let mut line = format!(
         "{source}:{}:{}: {}[covenant::{}]: {}",
-        d.line, d.column, d.severity, d.code, d.message
+        d.line,
+        d.column,
+        esc(&d.severity),
+        esc(&d.code),
+        esc(&d.message)
     );
     if !d.article.is_empty() {
-        line.push_str(&format!(" (art. {})", d.article));
+        line.push_str(&format!(" (art. {})", esc(&d.article)));
     }
     if !d.help.is_empty() {
-        line.push_str(&format!(" (help: {})", d.help));
+        line.push_str(&format!(" (help: {})", esc(&d.help)));
     }
     line.push('\n');
     line
@@ -219,7 +228,7 @@ pub fn version_words(v: &wire::CovenantVersion) -> String {
     let mut s = format!("covenant version {}: {}\n", v.version, v.status);
     s.push_str(&format!("  text sha256:  {}\n", hex(&v.text_sha256)));
     if !v.description.is_empty() {
-        s.push_str(&format!("  description:  {}\n", v.description));
+        s.push_str(&format!("  description:  {}\n", esc(&v.description)));
     }
     match &v.proposed_by {
         Some(p) => s.push_str(&format!(
@@ -277,7 +286,7 @@ fn list_words(list: &wire::ListCovenantVersionsResponse) -> String {
             line.push_str(&format!("  ({})", v.approvals_missing));
         }
         if !v.description.is_empty() {
-            line.push_str(&format!("\n        {}", v.description));
+            line.push_str(&format!("\n        {}", esc(&v.description)));
         }
         s.push_str(&line);
         s.push('\n');

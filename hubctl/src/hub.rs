@@ -288,7 +288,7 @@ impl Hub {
                 self.explaining = false;
                 let who = match me {
                     Ok(me) => Some(report::you_are(&me)),
-                    Err(_) => self.local_identity(),
+                    Err(_) => Some(certificate_says(&self.profile.cert).0),
                 };
                 match (who, self.refusal_note) {
                     (Some(who), Some(note)) => Some(format!("{who}; {note}")),
@@ -297,36 +297,18 @@ impl Hub {
                 }
             }
             Code::PermissionDenied => None,
-            Code::Unauthenticated => Some(format!(
-                "{}; ask the hub's operator to register this person in the hub's person registry, or use your own person certificate",
-                self.local_identity()
-                    .unwrap_or_else(|| "your certificate names no person".to_owned())
-            )),
+            Code::Unauthenticated => Some(match certificate_says(&self.profile.cert) {
+                (who, CertificateSays::Person) => format!(
+                    "{who}; ask the hub's operator to register this person in the hub's person registry, or use your own person certificate"
+                ),
+                (what, _) => what,
+            }),
             _ => None,
         };
         Error::Hub {
             code,
             message,
             hint,
-        }
-    }
-
-    /// What the profile's certificate itself says: person and party, or that it is an
-    /// organisation certificate.
-    fn local_identity(&self) -> Option<String> {
-        let der = treiter_proto::tls::load_certs(&self.profile.cert)
-            .ok()?
-            .into_iter()
-            .next()?;
-        match identity_from_der(der.as_ref()).ok()? {
-            CertIdentity::Person { oin, person } => Some(format!(
-                "your certificate ({}) is for person {person} of the party with OIN {oin}",
-                self.profile.cert.display()
-            )),
-            CertIdentity::Organisation { oin } => Some(format!(
-                "your certificate ({}) is an organisation certificate of OIN {oin} (a node agent's); hubctl needs your own person certificate",
-                self.profile.cert.display()
-            )),
         }
     }
 
@@ -394,5 +376,95 @@ fn is_transport(status: &Status) -> bool {
             status.source().is_some()
         }
         _ => false,
+    }
+}
+
+/// What kind of identity the profile's certificate names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CertificateSays {
+    /// A person of a party: the hub's person registry decides whether it knows them.
+    Person,
+    /// A party itself (a node agent's certificate), or no party at all: no registry
+    /// entry can make the hub accept it for hubctl.
+    Other,
+}
+
+/// What the profile's certificate itself says, in a sentence for a refusal: the person
+/// and party it names; that it is an organisation certificate; or that it names no
+/// party because its OIN is missing or malformed (article 2.2).
+fn certificate_says(cert: &std::path::Path) -> (String, CertificateSays) {
+    let path = cert.display();
+    let der = match treiter_proto::tls::load_certs(cert)
+        .ok()
+        .and_then(|certs| certs.into_iter().next())
+    {
+        Some(der) => der,
+        None => {
+            return (
+                format!("hubctl cannot read your certificate ({path}) to tell whom it names"),
+                CertificateSays::Other,
+            );
+        }
+    };
+    match identity_from_der(der.as_ref()) {
+        Ok(CertIdentity::Person { oin, person }) => (
+            format!(
+                "your certificate ({path}) is for person {} of the party with OIN {oin}",
+                report::esc(&person)
+            ),
+            CertificateSays::Person,
+        ),
+        Ok(CertIdentity::Organisation { oin }) => (
+            format!(
+                "your certificate ({path}) is an organisation certificate of OIN {oin} (a node agent's); hubctl needs your own person certificate"
+            ),
+            CertificateSays::Other,
+        ),
+        Err(why) => (
+            format!(
+                "your certificate ({path}) names no party: {why}; no registration at the hub can fix that: ask whoever issued it for a certificate whose subject serialNumber is your party's OIN"
+            ),
+            CertificateSays::Other,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use treiter_certs_dev::{Options, PERSONS, TestCert};
+
+    #[test]
+    fn a_refusal_says_what_the_certificate_names_or_why_it_names_no_party() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = treiter_certs_dev::generate(
+            dir.path(),
+            &Options {
+                test_certs: true,
+                now: OffsetDateTime::now_utc(),
+                force: false,
+            },
+        )
+        .unwrap();
+        let (text, says) = certificate_says(&pki.test_cert(TestCert::MalformedOin));
+        assert_eq!(says, CertificateSays::Other);
+        assert!(text.contains("names no party"), "{text}");
+        assert!(text.contains("serialNumber is not an OIN"), "{text}");
+        assert!(!text.contains("names no person"), "{text}");
+        let (text, says) = certificate_says(&pki.test_cert(TestCert::NoOin));
+        assert_eq!(says, CertificateSays::Other);
+        assert!(text.contains("has no serialNumber"), "{text}");
+        let (text, says) = certificate_says(&pki.party_cert("politie"));
+        assert_eq!(says, CertificateSays::Other);
+        assert!(text.contains("organisation certificate"), "{text}");
+        let person = PERSONS[0];
+        let (text, says) = certificate_says(&pki.person_cert(person.id));
+        assert_eq!(says, CertificateSays::Person);
+        assert!(
+            text.contains(&format!("is for person {}", person.id)),
+            "{text}"
+        );
+        let (text, _) = certificate_says(&dir.path().join("absent.pem"));
+        assert!(text.contains("cannot read your certificate"), "{text}");
     }
 }

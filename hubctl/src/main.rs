@@ -44,7 +44,11 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit() as u8)
         }
         Err(Failure::Runtime(e)) => {
-            let _ = writeln!(std::io::stderr(), "hubctl: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "hubctl: {}",
+                treiter_proto::text::error_chain(e.as_ref())
+            );
             ExitCode::from(Exit::Other as u8)
         }
     }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use treiter_proto::v1 as wire;
 
 use crate::json::{party, person};
-use crate::report::{party_name, person_words, short};
+use crate::report::{esc, party_name, person_words, short};
 use crate::when::{self, from_timestamp, show_ts};
 
 fn ts(t: Option<&prost_types::Timestamp>) -> Value {
@@ -118,14 +118,21 @@ fn what(e: &wire::LogEntry) -> String {
         if decision.emergency {
             s.push_str(" (emergency share)");
         }
+        // Field names are free names a partner's agent offered (article 8.1).
+        let names = |list: &[String]| {
+            list.iter()
+                .map(|n| esc(n).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !decision.passed.is_empty() {
-            let _ = write!(s, "; passed {}", decision.passed.join(", "));
+            let _ = write!(s, "; passed {}", names(&decision.passed));
         }
         if !decision.stripped.is_empty() {
-            let _ = write!(s, "; stripped {}", decision.stripped.join(", "));
+            let _ = write!(s, "; stripped {}", names(&decision.stripped));
         }
         if decision.outcome != "permit" && !d.fields_offered.is_empty() {
-            let _ = write!(s, "; offered {}", d.fields_offered.join(", "));
+            let _ = write!(s, "; offered {}", names(&d.fields_offered));
         }
         if !decision.articles.is_empty() {
             let _ = write!(s, "; art. {}", decision.articles.join(", "));
@@ -288,7 +295,7 @@ pub fn inzage_list(reports: &[wire::InzageReport], now: OffsetDateTime) -> Strin
             r.received_on,
             r.due_on,
             short(r.subject.as_ref().map(|s| s.hex.as_str()).unwrap_or("")),
-            r.reference,
+            esc(&r.reference),
             person_words(r.produced_by.as_ref()),
             if overdue { "  (due date passed)" } else { "" }
         );
@@ -374,7 +381,7 @@ pub fn notifications(
                 "    emergency declared by {} at {}; reason: {}",
                 person_words(em.declared_by.as_ref()),
                 show_ts(em.declared_at.as_ref()),
-                em.reason
+                esc(&em.reason)
             );
         }
         if let Some(due) = n.review_due_at.as_ref().and_then(from_timestamp)

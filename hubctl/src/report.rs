@@ -12,6 +12,11 @@ use treiter_proto::v1 as wire;
 
 use crate::when::{self, from_timestamp, show_ts};
 
+/// A value from outside (a label, a reason, a name, a record's value) as it may stand
+/// in a row: every control or invisible character escaped, a line break too, so that
+/// it can neither act on the terminal nor start a row of its own.
+pub(crate) use treiter_proto::text::escape_control as esc;
+
 /// The first characters of a pseudonym, enough to tell the subjects of a case apart.
 pub fn short(hex: &str) -> String {
     match hex.get(..12) {
@@ -32,7 +37,7 @@ fn subject_words(hex: &str, role: &str, label: &str) -> String {
         s.push_str(role);
     }
     if !label.is_empty() {
-        let _ = write!(s, " \"{label}\"");
+        let _ = write!(s, " \"{}\"", esc(label));
     }
     s
 }
@@ -40,8 +45,8 @@ fn subject_words(hex: &str, role: &str, label: &str) -> String {
 /// A party by name (its OIN only when the hub sent no name).
 pub fn party_name(p: Option<&wire::Party>) -> String {
     match p {
-        Some(p) if !p.name.is_empty() => p.name.clone(),
-        Some(p) => format!("party {}", p.oin),
+        Some(p) if !p.name.is_empty() => esc(&p.name).into_owned(),
+        Some(p) => format!("party {}", esc(&p.oin)),
         None => "(unknown party)".to_owned(),
     }
 }
@@ -56,10 +61,11 @@ pub fn person_words(p: Option<&wire::Person>) -> String {
         let _ = write!(role, " {}", p.stadsdeel);
     }
     let party = party_name(p.party.as_ref());
+    let (id, role) = (esc(&p.id), esc(&role));
     if role.is_empty() {
-        format!("{} ({party})", p.id)
+        format!("{id} ({party})")
     } else {
-        format!("{} ({role}, {party})", p.id)
+        format!("{id} ({role}, {party})")
     }
 }
 
@@ -72,7 +78,7 @@ pub fn you_are(p: &wire::Person) -> String {
     };
     let mut s = format!(
         "your certificate is for person {} of {}, role {roles}",
-        p.id,
+        esc(&p.id),
         party_name(p.party.as_ref())
     );
     if !p.stadsdeel.is_empty() {
@@ -88,7 +94,7 @@ pub fn whoami(p: &wire::Person, hub_url: &str) -> String {
     let _ = writeln!(
         out,
         "You are {} of {} ({}, OIN {})",
-        p.id,
+        esc(&p.id),
         party_name(p.party.as_ref()),
         party.kind,
         party.oin
@@ -147,7 +153,7 @@ pub fn event_words(e: &wire::CaseEvent) -> String {
         "escalated" => "escalated to city level (art. 4.5)".to_owned(),
         "contact-recorded" => "contact with the melder recorded (art. 4.3)".to_owned(),
         "subject-added" | "subject-updated" | "subject-removed" => {
-            format!("{} — {subject}", e.summary)
+            format!("{} — {subject}", esc(&e.summary))
         }
         "consent-recorded" => format!("consent for {} recorded — {subject}", e.category),
         "consent-withdrawn" => format!("consent for {} withdrawn — {subject}", e.category),
@@ -159,7 +165,7 @@ pub fn event_words(e: &wire::CaseEvent) -> String {
             format!("participant {} removed", party_name(e.party.as_ref()))
         }
         "emergency-declared" => "emergency declared (art. 15.1)".to_owned(),
-        _ => e.summary.clone(),
+        _ => esc(&e.summary).into_owned(),
     }
 }
 
@@ -188,7 +194,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
         person_words(c.registered_by.as_ref())
     );
     if !c.external_reference.is_empty() {
-        let _ = writeln!(out, "  reference:    {}", c.external_reference);
+        let _ = writeln!(out, "  reference:    {}", esc(&c.external_reference));
     }
     let _ = writeln!(
         out,
@@ -204,7 +210,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
                 person_words(e.escalated_by.as_ref())
             );
             if !e.reason.is_empty() {
-                let _ = write!(out, " — \"{}\"", e.reason);
+                let _ = write!(out, " — \"{}\"", esc(&e.reason));
             }
             out.push('\n');
         }
@@ -220,7 +226,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
                 show_ts(e.expires_at.as_ref())
             );
             if !e.reason.is_empty() {
-                let _ = write!(out, " — \"{}\"", e.reason);
+                let _ = write!(out, " — \"{}\"", esc(&e.reason));
             }
             out.push('\n');
         }
@@ -255,14 +261,14 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
     for s in &c.subjects {
         let _ = write!(out, "  {:<12} {}", s.role, hex_of(s.subject.as_ref()));
         if !s.label.is_empty() {
-            let _ = write!(out, "  \"{}\"", s.label);
+            let _ = write!(out, "  \"{}\"", esc(&s.label));
         }
         out.push('\n');
         let _ = writeln!(
             out,
             "               added {} by {} · consent: {}",
             show_ts(s.added_at.as_ref()),
-            s.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"),
+            esc(s.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-")),
             consent_words(s)
         );
         for r in &s.consent_history {
@@ -273,7 +279,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
                 r.category,
                 r.date,
                 show_ts(r.recorded_at.as_ref()),
-                r.recorded_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-")
+                esc(r.recorded_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"))
             );
         }
     }
@@ -293,13 +299,13 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
             "  {} ({kind}) since {}, added by {}",
             party_name(p.party.as_ref()),
             show_ts(p.added_at.as_ref()),
-            p.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-")
+            esc(p.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"))
         );
     }
 
     let _ = writeln!(out, "\nHistory");
     for e in &c.history {
-        let actor = e.actor.as_ref().map(|p| p.id.as_str()).unwrap_or("hub");
+        let actor = esc(e.actor.as_ref().map(|p| p.id.as_str()).unwrap_or("hub"));
         let _ = write!(
             out,
             "  {:>3}  {}  {:<16} {}",
@@ -309,7 +315,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
             event_words(e)
         );
         if !e.reason.is_empty() {
-            let _ = write!(out, " — \"{}\"", e.reason);
+            let _ = write!(out, " — \"{}\"", esc(&e.reason));
         }
         out.push('\n');
     }
@@ -348,10 +354,11 @@ pub fn update(u: &wire::CaseUpdate, now: OffsetDateTime) -> String {
             out,
             "  emergency active until {} — only {} receives under it (art. 15.1, 15.3)",
             show_ts(e.expires_at.as_ref()),
-            e.declared_by
+            esc(e
+                .declared_by
                 .as_ref()
                 .map(|p| p.id.as_str())
-                .unwrap_or("the declarer")
+                .unwrap_or("the declarer"))
         );
     }
     if c.retention_until.is_some() {
@@ -429,10 +436,10 @@ fn no_answer_words(reason: &str, detail: &str) -> String {
         "deadline" | "" => "no answer in time".to_owned(),
         "offline" => "no answer — offline".to_owned(),
         "queue-expired" => "no answer — offline, its queued questions expired".to_owned(),
-        other => format!("could not answer ({other})"),
+        other => format!("could not answer ({})", esc(other)),
     };
     if !detail.is_empty() {
-        let _ = write!(s, ": {detail}");
+        let _ = write!(s, ": {}", esc(detail));
     }
     s
 }
@@ -511,8 +518,8 @@ fn name_of_oin(file_parties: &[&wire::Party], oin: &str) -> String {
     file_parties
         .iter()
         .find(|p| p.oin == oin)
-        .map(|p| p.name.clone())
-        .unwrap_or_else(|| format!("party {oin}"))
+        .map(|p| esc(&p.name).into_owned())
+        .unwrap_or_else(|| format!("party {}", esc(oin)))
 }
 
 /// Where the hub's decision on an entry is logged (article 10.1): " · log entry N".
@@ -579,11 +586,13 @@ fn entry_text(e: &wire::CaseFileEntry, parties: &[&wire::Party], out: &mut Strin
     let width = e
         .fields
         .iter()
-        .map(|f| f.name.chars().count())
+        .map(|f| esc(&f.name).chars().count())
         .max()
         .unwrap_or(0);
     for f in &e.fields {
-        let _ = writeln!(out, "      {:<width$}  {}", f.name, f.value);
+        // A partner's record value may hold line breaks (a description): shown on
+        // its own row, escaped, like every other value from outside.
+        let _ = writeln!(out, "      {:<width$}  {}", esc(&f.name), esc(&f.value));
     }
     if e.fields.is_empty() {
         out.push_str("      (every field was withheld: an empty record passed)\n");
@@ -592,7 +601,13 @@ fn entry_text(e: &wire::CaseFileEntry, parties: &[&wire::Party], out: &mut Strin
         let stripped: Vec<String> = d
             .stripped
             .iter()
-            .map(|f| format!("{f} (art. {})", strip_article(&e.category, f, &d.articles)))
+            .map(|f| {
+                format!(
+                    "{} (art. {})",
+                    esc(f),
+                    strip_article(&e.category, f, &d.articles)
+                )
+            })
             .collect();
         let _ = writeln!(out, "    withheld fields: {}", stripped.join(", "));
     }
@@ -603,7 +618,7 @@ fn entry_text(e: &wire::CaseFileEntry, parties: &[&wire::Party], out: &mut Strin
     let p = e.provenance.clone().unwrap_or_default();
     let mut source = String::new();
     if !p.source_reference.is_empty() {
-        let _ = write!(source, "reference {}", p.source_reference);
+        let _ = write!(source, "reference {}", esc(&p.source_reference));
     }
     if p.recorded_at.is_some() {
         let _ = write!(source, ", recorded {}", show_ts(p.recorded_at.as_ref()));
@@ -1106,6 +1121,85 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("d0d0d0d0d0d0… dader \"buurman\""), "{text}");
+    }
+
+    /// Text that shows as itself: no control or invisible character but line breaks.
+    fn shows_as_itself(text: &str) -> bool {
+        !text
+            .chars()
+            .any(|c| c != '\n' && treiter_proto::text::is_hidden(c))
+    }
+
+    #[test]
+    fn what_a_partner_sent_cannot_add_rows_to_a_case_file() {
+        let plain = case_file(&sample_file());
+        let mut file = sample_file();
+        file.subjects[0].label = "buurman\n  ✓ fake · row".into();
+        let entry = &mut file.partners[0].entries[0];
+        entry.subject_label = "buurman\u{1b}[2K".into();
+        entry.fields[1].value = "bedreiging\n      bsn  123456782".into();
+        entry.fields[1].name = "incident\rsoort".into();
+        entry.provenance.as_mut().unwrap().source_reference = "BVH\u{1b}]0;title\u{7}".into();
+        file.partners[4].no_answer_reason = "source-error".into();
+        file.partners[4].no_answer_detail = "database down\nPolitie — answered".into();
+        file.partners[0].party.as_mut().unwrap().name = "Politie \u{202e}madretsmA".into();
+        let text = case_file(&file);
+        // The same number of rows as the plain report: every value stayed on its row.
+        assert_eq!(text.lines().count(), plain.lines().count(), "{text}");
+        // Only the line breaks of the report itself; every other character escaped.
+        assert!(
+            text.chars().all(|c| c == '\n' || !c.is_control()),
+            "{text:?}"
+        );
+        assert!(shows_as_itself(&text), "{text:?}");
+        assert!(
+            text.contains("incident\\rsoort  bedreiging\\n      bsn  123456782"),
+            "{text}"
+        );
+        assert!(
+            text.contains("reference BVH\\u{1b}]0;title\\u{7}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("could not answer (source-error): database down\\nPolitie — answered"),
+            "{text}"
+        );
+        assert!(text.contains("Politie \\u{202e}madretsmA"), "{text}");
+    }
+
+    #[test]
+    fn what_other_people_wrote_cannot_add_rows_to_a_case() {
+        let hostile = wire::Case {
+            id: "C-2026-0001".into(),
+            external_reference: "REF\nSubjects (9)".into(),
+            subjects: vec![wire::Subject {
+                subject: pseudonym("d0"),
+                role: "dader".into(),
+                label: "buurman\u{1b}[31m".into(),
+                ..Default::default()
+            }],
+            history: vec![wire::CaseEvent {
+                sequence: 1,
+                kind: "phase-moved".into(),
+                from_phase: "melding".into(),
+                to_phase: "registratie".into(),
+                reason: "eerste reden\n    2  fake event".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let text = case(&hostile, time::macros::datetime!(2026-11-23 10:00 UTC));
+        assert!(shows_as_itself(&text), "{text:?}");
+        assert!(text.contains("reference:    REF\\nSubjects (9)"), "{text}");
+        assert!(text.contains("\"buurman\\u{1b}[31m\""), "{text}");
+        assert!(
+            text.contains("— \"eerste reden\\n    2  fake event\""),
+            "{text}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("Subjects (9)")),
+            "{text}"
+        );
     }
 
     #[test]

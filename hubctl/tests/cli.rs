@@ -120,6 +120,8 @@ fn a_missing_or_wrong_profile_is_a_setup_error_naming_the_file() {
         err.contains("`cert` names") && err.contains("missing.pem") && err.contains("bad.toml"),
         "{err}"
     );
+    // The cause is told once, not once more by the error chain.
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `node-agent inbox list|export|sweep`: reading and maintaining the inbox of
 //! delivered case data from the command line, while the agent runs or not.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -10,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use treiter_node_agent::config::AgentConfig;
 use treiter_node_agent::inbox::Inbox;
 use treiter_node_agent::receipts::ReceiptLog;
+use treiter_proto::text::escape_json;
 
 #[derive(Subcommand)]
 pub enum InboxCommand {
@@ -50,7 +52,7 @@ pub fn run(command: &InboxCommand) -> anyhow::Result<()> {
         InboxCommand::List { config } => {
             let inbox = open(config)?;
             let list = inbox.list()?;
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            outln!("{}", escape_json(&serde_json::to_string_pretty(&list)?))?;
         }
         InboxCommand::Export {
             config,
@@ -59,7 +61,7 @@ pub fn run(command: &InboxCommand) -> anyhow::Result<()> {
         } => {
             let inbox = open(config)?;
             let shares = inbox.export(case, purpose)?;
-            println!("{}", serde_json::to_string_pretty(&shares)?);
+            outln!("{}", escape_json(&serde_json::to_string_pretty(&shares)?))?;
         }
         InboxCommand::Sweep { config, at } => {
             let inbox = open(config)?;
@@ -69,11 +71,11 @@ pub fn run(command: &InboxCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("--at {text:?} is not an RFC 3339 moment"))?,
             };
             let report = inbox.sweep(now)?;
-            println!(
+            outln!(
                 "deleted {} share(s); {} unreadable",
                 report.deleted.len(),
                 report.unreadable
-            );
+            )?;
         }
     }
     Ok(())

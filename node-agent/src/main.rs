@@ -2,9 +2,17 @@
 
 #![forbid(unsafe_code)]
 
+/// `println!` that returns the error instead of panicking: output piped into `head`
+/// that stops reading ends the command quietly with 0 (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    };
+}
+
 mod inbox_cmd;
 
-use std::io::BufRead;
+use std::io::{BufRead, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -143,8 +151,21 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Output piped into `head` that stops reading is not a failure (as in hubctl).
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("node-agent: {e:#}");
+            // Each cause once, and no control character of the hub's message.
+            eprintln!(
+                "node-agent: {}",
+                treiter_proto::text::error_chain(e.as_ref())
+            );
             ExitCode::FAILURE
         }
     }
@@ -209,26 +230,30 @@ fn log_proof(config_path: &Path, leaf: u64) -> anyhow::Result<()> {
     let entry: serde_json::Value = serde_json::from_slice(&proof.entry)
         .context("the hub's entry is not the canonical JSON of a log entry")?;
     let event = &entry["event"];
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_owned();
+    // The entry's words come from the hub (and its field names from a partner):
+    // escaped, so that none can act on the terminal.
+    let esc = treiter_proto::text::escape_control;
+    let text = |v: &serde_json::Value| esc(v.as_str().unwrap_or("-")).into_owned();
     let names = |v: &serde_json::Value| {
         v.as_array()
             .map(|a| {
                 a.iter()
                     .filter_map(|n| n.as_str())
+                    .map(|n| esc(n).into_owned())
                     .collect::<Vec<_>>()
                     .join(", ")
             })
             .unwrap_or_default()
     };
-    println!(
+    outln!(
         "entry {leaf} of {} (checkpoint witnessed by this agent)",
         head.size
-    );
-    println!("  kind:     {}", text(&event["kind"]));
-    println!("  case:     {}", text(&event["case"]));
-    println!("  category: {}", text(&event["category"]));
-    println!("  fields:   {}", names(&event["fields_offered"]));
-    println!("  stripped: {}", names(&event["fields_stripped"]));
+    )?;
+    outln!("  kind:     {}", text(&event["kind"]))?;
+    outln!("  case:     {}", text(&event["case"]))?;
+    outln!("  category: {}", text(&event["category"]))?;
+    outln!("  fields:   {}", names(&event["fields_offered"]))?;
+    outln!("  stripped: {}", names(&event["fields_stripped"]))?;
     verify_inclusion(
         &leaf_hash(&proof.entry),
         leaf,
@@ -237,7 +262,7 @@ fn log_proof(config_path: &Path, leaf: u64) -> anyhow::Result<()> {
         &head.root,
     )
     .map_err(|e| anyhow::anyhow!("NOT verified: {e}"))?;
-    println!("verified: the entry is in the log under the witnessed checkpoint");
+    outln!("verified: the entry is in the log under the witnessed checkpoint")?;
     Ok(())
 }
 
@@ -375,46 +400,48 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             own.not_after
         ));
     }
-    println!("configuration ok: {}", config_path.display());
-    println!("  hub:          {}", config.hub.url);
-    println!("  party (OIN):  {}", own.oin);
-    println!(
+    outln!("configuration ok: {}", config_path.display())?;
+    outln!("  hub:          {}", config.hub.url)?;
+    outln!("  party (OIN):  {}", own.oin)?;
+    outln!(
         "  certificate:  valid {} .. {} ({days_left} days left)",
-        own.not_before, own.not_after
-    );
-    println!("  trust anchors: {}", config.trust_anchors.len());
+        own.not_before,
+        own.not_after
+    )?;
+    outln!("  trust anchors: {}", config.trust_anchors.len())?;
     for anchor in &config.trust_anchors {
-        println!("                 {}", anchor.display());
+        outln!("                 {}", anchor.display())?;
     }
-    println!(
+    outln!(
         "  backoff:      {:?} .. {:?}",
-        config.link.initial_backoff, config.link.max_backoff
-    );
-    println!(
+        config.link.initial_backoff,
+        config.link.max_backoff
+    )?;
+    outln!(
         "  renewal:      {}",
         match config.link.certificate_check {
             Some(every) => format!("certificate and key files checked every {every:?}"),
             None =>
                 "not watched (link.certificate_check_seconds = 0): restart after renewal".into(),
         }
-    );
-    println!(
+    )?;
+    outln!(
         "  covenant:     version {} ({})",
         answerer.covenant_version(),
         config.covenant.display()
-    );
+    )?;
     if let Some(key) = &config.pseudonym_key {
-        println!("  pseudonym key: {} (loaded)", key.display());
+        outln!("  pseudonym key: {} (loaded)", key.display())?;
     }
-    println!(
+    outln!(
         "  receipts:     {}",
         match (&config.receipts, receipts) {
             (Some(path), Some(true)) => path.display().to_string(),
             (Some(path), _) => format!("{} ({first_start})", path.display()),
             (None, _) => "none (set `receipts` to keep a receipt log, article 10.3)".into(),
         }
-    );
-    println!(
+    )?;
+    outln!(
         "  inbox:        {}",
         match (&config.inbox, inbox) {
             (Some(settings), Some(found)) => format!(
@@ -430,8 +457,8 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             ),
             _ => "none: case data the hub delivers is not accepted".into(),
         }
-    );
-    println!(
+    )?;
+    outln!(
         "  witness:      {}",
         match (&config.witness, witness) {
             (Some(w), Some(found)) => format!(
@@ -450,20 +477,20 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             ),
             _ => "off: this agent does not witness the hub's log (add a [witness] section)".into(),
         }
-    );
-    println!(
+    )?;
+    outln!(
         "  health:       {}",
         config.health_listen.map_or("off".into(), |a| format!(
             "http://{a}/healthz and http://{a}/metrics"
         ))
-    );
-    println!(
+    )?;
+    outln!(
         "  source:       {}",
         answerer
             .source_description()
             .unwrap_or_else(|| "none: every question is answered source-unavailable".into())
-    );
-    println!("  categories:   {}", categories(answerer.categories()));
+    )?;
+    outln!("  categories:   {}", categories(answerer.categories()))?;
     let covenant = answerer.covenant();
     let kind = covenant.party(&own.oin).map(|p| p.kind);
     if kind.is_none() {
@@ -472,20 +499,20 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             own.oin
         ));
     }
-    println!();
-    println!("what this agent would share, per category (the covenant decides each record again):");
+    outln!()?;
+    outln!("what this agent would share, per category (the covenant decides each record again):")?;
     for (category, plan, listed) in answerer.plans() {
-        println!("  {category}");
+        outln!("  {category}")?;
         let Some(plan) = plan else {
-            println!("    source:     none: yields nothing");
+            outln!("    source:     none: yields nothing")?;
             warnings.push(format!(
                 "{category} is served but no source has data for it"
             ));
             continue;
         };
-        println!("    source:     {}", plan.source);
+        outln!("    source:     {}", plan.source)?;
         if let Some(n) = plan.subjects {
-            println!(
+            outln!(
                 "    index:      {n} subjects{}",
                 if plan.skipped > 0 {
                     format!(
@@ -495,12 +522,12 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
                 } else {
                     String::new()
                 }
-            );
+            )?;
         }
         if plan.fields.is_empty() {
-            println!(
+            outln!(
                 "    sends:      the fields named in the export files, where the covenant lists them"
-            );
+            )?;
         } else {
             let sends: Vec<String> = plan
                 .fields
@@ -513,27 +540,27 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
                     }
                 })
                 .collect();
-            println!("    sends:      {}", sends.join(", "));
+            outln!("    sends:      {}", sends.join(", "))?;
             let missing: Vec<&String> = listed
                 .iter()
                 .filter(|f| !plan.fields.iter().any(|(_, mapped)| mapped == *f))
                 .collect();
             if !missing.is_empty() {
-                println!(
+                outln!(
                     "    not mapped: {} (the covenant lists them; this source does not provide them)",
                     missing
                         .iter()
                         .map(|s| s.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
-                );
+                )?;
             }
         }
         if !plan.never_sent.is_empty() {
-            println!(
+            outln!(
                 "    never sent: {} (columns of the query that are not mapped)",
                 plan.never_sent.join(", ")
-            );
+            )?;
         }
         if let Some(kind) = kind
             && !answerer.may_provide(kind, category)
@@ -549,9 +576,9 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
         ));
     }
     if !warnings.is_empty() {
-        println!();
+        outln!()?;
         for w in &warnings {
-            println!("warning: {w}");
+            outln!("warning: {w}")?;
         }
     }
     Ok(())
@@ -587,7 +614,7 @@ fn pseudonym(args: &PseudonymArgs) -> anyhow::Result<()> {
             postcode,
             house_number,
         })?;
-        println!("{p}");
+        outln!("{p}")?;
         return Ok(());
     }
     let mut failed = 0usize;
@@ -611,10 +638,10 @@ fn pseudonym(args: &PseudonymArgs) -> anyhow::Result<()> {
             )),
         };
         match result {
-            Ok(p) => println!("{p}"),
+            Ok(p) => outln!("{p}")?,
             Err(e) => {
                 // An empty output line keeps output lines aligned with input lines.
-                println!();
+                outln!()?;
                 eprintln!("node-agent: line {n}: {e}");
                 failed += 1;
             }

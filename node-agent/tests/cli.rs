@@ -539,3 +539,45 @@ fn runs_with_json_logs_health_and_metrics_and_stops_on_sigterm() {
     }
     assert!(stderr.contains("agent stopped"), "{stderr}");
 }
+
+#[test]
+fn an_error_prints_each_cause_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("absent.toml");
+    let out = check(&missing);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("node-agent: cannot read the agent configuration"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = key_file(dir.path(), 0o600);
+    // `node-agent pseudonym --stdin < people.tsv | head -0`: the reader is gone before
+    // the first pseudonym is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_node-agent"))
+        .args(["pseudonym", "--stdin", "--key"])
+        .arg(&key)
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run node-agent");
+    drop(child.stdout.take());
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(b"JOSE VAN DER BERG SMIT\t1985-03-07\t1234AB\t12A\n")
+        .expect("write stdin");
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

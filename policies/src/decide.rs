@@ -700,7 +700,10 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
                     },
                 );
                 if !(ok_escalated && ok_purpose) {
+                    // The widening's own condition does not hold, so it sets nothing
+                    // aside: the category's own recipient condition fails too.
                     failed.insert(r.art);
+                    failed.union(&recipient_failed(q, rules, role, kind, tag, label, t));
                 } else {
                     let as_kind = match c.kinds_of_role(r.as_role) {
                         u32::MAX => q.recipient_kind.bit(),
@@ -746,32 +749,7 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
                 }
             }
             None => {
-                let mut near = ArtSet::EMPTY;
-                for g in rules.grants.iter().filter(matching) {
-                    near.insert(g.art);
-                }
-                rstep(t, tag, FieldSet::EMPTY, rules.art, false, || {
-                    if near.is_empty() {
-                        format!(
-                            "{label}{} does not go to {} {role} of kind {}",
-                            q.category,
-                            a_an(role.as_str()),
-                            q.recipient_kind
-                        )
-                    } else {
-                        format!(
-                            "{label}{} goes to {} {role}, but not for {}",
-                            q.category,
-                            a_an(role.as_str()),
-                            q.purpose
-                        )
-                    }
-                });
-                if near.is_empty() {
-                    failed.insert(rules.art);
-                } else {
-                    failed.union(&near);
-                }
+                failed.union(&recipient_failed(q, rules, role, kind, tag, label, t));
             }
         }
     }
@@ -895,6 +873,74 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
         stripped,
         articles: cited,
     }
+}
+
+/// The articles cited when no grant of the category goes to `role` (of a party of
+/// kinds `kind`) for the share's purpose: the lines that name this recipient for other
+/// purposes, or else the category's own article; and every widening line naming this
+/// recipient, whose own condition (its purposes) then did not hold. A widening that
+/// does not hold sets nothing aside (COVENANT.md, "Outcomes"), so the category's own
+/// recipient condition is cited alongside it.
+fn recipient_failed(
+    q: &Query,
+    rules: &CategoryRules,
+    role: Role,
+    kind: Mask,
+    tag: StepRoute,
+    label: &str,
+    t: &mut impl Trace,
+) -> ArtSet {
+    let mut base = ArtSet::EMPTY;
+    let mut widening = ArtSet::EMPTY;
+    for g in rules
+        .grants
+        .iter()
+        .filter(|g| g.role == role && g.kinds & kind != 0)
+    {
+        if g.widening {
+            widening.insert(g.art);
+        } else {
+            base.insert(g.art);
+        }
+    }
+    let own = if base.is_empty() {
+        let mut a = ArtSet::EMPTY;
+        a.insert(rules.art);
+        a
+    } else {
+        base
+    };
+    rstep(t, tag, FieldSet::EMPTY, rules.art, false, || {
+        if base.is_empty() {
+            format!(
+                "{label}{} does not go to {} {role} of kind {}",
+                q.category,
+                a_an(role.as_str()),
+                q.recipient_kind
+            )
+        } else {
+            format!(
+                "{label}{} goes to {} {role}, but not for {}",
+                q.category,
+                a_an(role.as_str()),
+                q.purpose
+            )
+        }
+    });
+    for art in widening.iter() {
+        rstep(t, tag, FieldSet::EMPTY, art, false, || {
+            format!(
+                "{label}{} also goes to {} {role} of kind {}, but not for {}",
+                q.category,
+                a_an(role.as_str()),
+                q.recipient_kind,
+                q.purpose
+            )
+        });
+    }
+    let mut failed = own;
+    failed.union(&widening);
+    failed
 }
 
 fn names(c: &Compiled, fs: FieldSet) -> String {

@@ -2,13 +2,50 @@
 //! fix it. Rendered by miette with the offending text underlined, or as plain lines
 //! `file:line:col: error[code]: message` for logs and tests.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
 use crate::syntax::Span;
-use crate::syntax::span::line_col;
+use crate::syntax::span::LineIndex;
+
+/// Whether `c` acts on a terminal or hides in a text instead of showing: a control
+/// character other than tab and line ends, or an invisible format character
+/// (bidirectional overrides and isolates, zero-width characters, a byte-order mark).
+pub fn is_hidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// `text` with every [`is_hidden`] character shown as `?` (one per byte, so that byte
+/// spans into the text stay valid): what a diagnostic quotes or draws of a covenant
+/// text can then not act on the terminal of the person reading it.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if is_hidden(c) {
+                    "?".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,16 +163,23 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// Places `problems` in `source` (line and column, source excerpt), errors first.
     pub fn new(source_name: &str, source: &str, mut problems: Vec<Problem>) -> Self {
-        let named = NamedSource::new(source_name, Arc::<str>::from(source));
+        let named = NamedSource::new(shown(source_name), Arc::<str>::from(shown(source)));
+        let lines = LineIndex::new(source);
         for p in &mut problems {
-            let (line, column) = line_col(source, p.span.start);
+            if let Cow::Owned(m) = shown(&p.message) {
+                p.message = m;
+            }
+            if let Some(Cow::Owned(h)) = p.help.as_deref().map(shown) {
+                p.help = Some(h);
+            }
+            let (line, column) = lines.line_col(p.span.start);
             p.line = line;
             p.column = column;
             p.source = Some(named.clone());
         }
         problems.sort_by_key(|p| (p.level != Level::Error, p.span.start));
         Diagnostics {
-            source_name: source_name.to_owned(),
+            source_name: shown(source_name).into_owned(),
             problems,
         }
     }

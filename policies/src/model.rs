@@ -59,7 +59,7 @@ impl Covenant {
             })
             .collect();
         let syntax_failed = !problems.is_empty();
-        let validated = validate::validate(lines, &mut problems, text.len());
+        let validated = validate::validate(lines, &mut problems, text);
         if syntax_failed {
             // A line that did not parse is missing from the checks of completeness, so
             // their complaints would be echoes of the syntax error, not news.

@@ -238,14 +238,78 @@ struct Gathered {
     listed_annex: Option<(Word, ArtRef)>,
 }
 
+/// Refuses control characters (but tab and line ends) and the invisible characters
+/// that reorder or hide text (bidirectional overrides and isolates, zero-width
+/// characters), one error per line. A covenant is read by people and decided by the
+/// engine: it must read as it is parsed (an override can make a line look like another
+/// one), and its names (parties, titles) are shown in `hub status` and hubctl's tables,
+/// where a control character would act on the terminal.
+fn hidden_characters(text: &str, problems: &mut Vec<Problem>) {
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        // A byte-order mark is an editor's, at the very start only.
+        let found = line.char_indices().find(|&(i, c)| {
+            crate::diagnostics::is_hidden(c) && !(c == '\u{FEFF}' && line_start + i == 0)
+        });
+        if let Some((i, c)) = found {
+            let at = line_start + i;
+            problems.push(
+                Problem::error(
+                    "covenant::hidden-character",
+                    Span::new(at, at + c.len_utf8()),
+                    format!(
+                        "this line holds a control or invisible character (U+{:04X}); a covenant is plain text that reads as it is parsed",
+                        u32::from(c)
+                    ),
+                )
+                .with_help("remove it: an editor may show it as ^[ or ? or not at all"),
+            );
+        }
+        line_start += line.len();
+    }
+}
+
+/// Warns about a rule line written twice, word for word (spacing aside): harmless to
+/// a decision, but a sign that one of the two was meant to say something else (a
+/// copied line whose edit was forgotten), and noise in every review of the text.
+fn duplicate_lines(statements: &[Statement], text: &str, problems: &mut Vec<Problem>) {
+    let mut first: HashMap<String, &Statement> = HashMap::new();
+    for s in statements {
+        let Some(line) = text.get(s.span.start..s.span.end) else {
+            continue;
+        };
+        let words = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        match first.get(&words) {
+            Some(earlier) => problems.push(
+                Problem::warning(
+                    "covenant::duplicate-rule",
+                    s.span,
+                    format!(
+                        "line {} repeats line {} word for word (art. {})",
+                        s.line, earlier.line, s.art.no
+                    ),
+                )
+                .with_related(earlier.span, "first written here")
+                .with_help(format!(
+                    "remove line {}, or correct it if it was meant to say something else",
+                    s.line
+                )),
+            ),
+            None => {
+                first.insert(words, s);
+            }
+        }
+    }
+}
+
 /// What [`validate`] builds from a covenant without errors.
 pub(crate) fn validate(
     lines: Vec<Line>,
     problems: &mut Vec<Problem>,
-    text_len: usize,
+    text: &str,
 ) -> Option<Covenant> {
     let file_start = Span::new(0, 0);
-    let file_end = Span::new(text_len, text_len);
+    let file_end = Span::new(text.len(), text.len());
 
     // Pass 1: the frame of the file.
     let mut title: Option<Word> = None;
@@ -399,6 +463,9 @@ pub(crate) fn validate(
             .with_help("add: version 1 (article 13.2)"),
         );
     }
+
+    duplicate_lines(&statements, text, problems);
+    hidden_characters(text, problems);
 
     // Every paragraph of every article is encoded.
     for (number, span, first, last) in &headings {

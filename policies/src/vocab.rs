@@ -77,15 +77,43 @@ pub fn a_an(word: &str) -> &'static str {
     }
 }
 
-/// The candidate closest to `word`, if it is close enough to suggest.
+/// The longest word, in bytes, for which a "did you mean" suggestion is computed.
+///
+/// The longest vocabulary word has 21 characters, and a suggestion is offered only
+/// within an edit distance of a quarter of the candidate's length (at least 2), so a
+/// longer word cannot be a typo of any of them. The gate matters because the edit
+/// distance costs the product of both lengths: without it a 2 MB word in a covenant
+/// or a covenant test took tens of seconds to report (policies/BENCHMARKS.md).
+pub const MAX_SUGGESTED_LEN: usize = 64;
+
+/// Whether a suggestion is worth computing for `word`: only for words of a length a
+/// person could have meant as a vocabulary word.
+pub fn worth_suggesting(word: &str) -> bool {
+    word.len() <= MAX_SUGGESTED_LEN
+}
+
+/// The largest edit distance at which `candidate` is suggested.
+fn suggestion_distance(candidate: &str) -> usize {
+    2.max(candidate.chars().count() / 4)
+}
+
+/// The candidate closest to `word`, if it is close enough to suggest. Nothing is
+/// computed for a word longer than [`MAX_SUGGESTED_LEN`], nor for a candidate whose
+/// length alone is too far from the word's (the edit distance is at least the
+/// difference of the lengths).
 pub(crate) fn closest<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    if !worth_suggesting(word) {
+        return None;
+    }
+    let len = word.chars().count();
     candidates
         .into_iter()
+        .filter(|c| len.abs_diff(c.chars().count()) <= suggestion_distance(c))
         .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .filter(|(d, c)| *d <= suggestion_distance(c))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -281,6 +309,30 @@ mod tests {
             err.to_string()
                 .contains("expected one of: melding, registratie")
         );
+    }
+
+    #[test]
+    fn no_suggestion_is_computed_for_an_over_long_word() {
+        assert!(worth_suggesting(&"a".repeat(MAX_SUGGESTED_LEN)));
+        assert!(!worth_suggesting(&"a".repeat(MAX_SUGGESTED_LEN + 1)));
+        // The candidates are not even looked at: reading one would panic.
+        let long = "x".repeat(2 * 1024 * 1024);
+        let untouchable = std::iter::from_fn(|| -> Option<&str> {
+            panic!("a candidate was compared with an over-long word")
+        });
+        assert_eq!(closest(&long, untouchable), None);
+        // A long vocabulary word with a typo is still suggested.
+        assert_eq!(
+            closest(
+                "slachtoferinformatie",
+                Category::ALL.iter().map(|c| c.as_str())
+            ),
+            Some("slachtofferinformatie")
+        );
+        let err = format!("{}x", "stadsdeelregisseur".repeat(4))
+            .parse::<Role>()
+            .unwrap_err();
+        assert_eq!(err.suggestion, None);
     }
 
     #[test]

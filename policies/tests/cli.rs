@@ -78,6 +78,43 @@ fn check_reports_line_and_column_and_exits_3() {
 }
 
 #[test]
+fn check_draws_the_first_fifty_problems_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("typos.covenant");
+    let typos = "art. 5.2  nothing is shared with a privacy-oficer\n".repeat(60);
+    let src = std::fs::read_to_string(encoding()).unwrap().replace(
+        "art. 5.3  an informatiemakelaar",
+        &format!("{typos}art. 5.3  an informatiemakelaar"),
+    );
+    std::fs::write(&bad, src).unwrap();
+    let out = run(&["check", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("did you mean 'privacy-officer'?").count(),
+        50,
+        "{err}"
+    );
+    // 60 errors, then 59 warnings that a line repeats an earlier one.
+    assert!(
+        err.contains(
+            "covenant: 69 more problem(s) not shown; --error-format plain lists every one"
+        ),
+        "{err}"
+    );
+    let out = run(
+        &["--error-format", "plain", "check", bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        text(&out.stderr)
+            .matches("unknown role 'privacy-oficer'")
+            .count(),
+        60
+    );
+}
+
+#[test]
 fn decide_one_and_many() {
     let out = run(
         &["decide", encoding().to_str().unwrap(), "-"],
@@ -199,4 +236,26 @@ fn fmt_check_rejects_a_messy_file() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `covenant test treiteraanpak.covenant tests/covenant | head -0`: the reader is
+    // gone before the first result is written.
+    let suite = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/covenant");
+    let mut child = bin()
+        .args([
+            "test",
+            encoding().to_str().unwrap(),
+            suite.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -415,3 +415,61 @@ fn many_errors_are_all_reported_and_rendered() {
     assert!(out.contains("unknown phase 'duidng'"), "{out}");
     assert!(out.contains("t.covenant:83:"), "{out}");
 }
+
+#[test]
+fn a_control_or_invisible_character_is_refused_with_its_place() {
+    // A party name that would clear the screen of whoever runs `hub status`, and a
+    // right-to-left override that makes a rule read otherwise than it is decided.
+    let d = errors(
+        &edit(
+            "\"Politie Eenheid Amsterdam\"",
+            "\"Politie \u{1b}[2JEenheid Amsterdam\"",
+        )
+        .replacen(
+            "art. 3.3  nothing is shared for evaluatie",
+            "art. 3.3  nothing is shared for \u{202e}evaluatie",
+            1,
+        ),
+    );
+    assert_problem(
+        &d,
+        "covenant::hidden-character",
+        161,
+        37,
+        "control or invisible character (U+001B)",
+    );
+    assert_problem(&d, "covenant::hidden-character", 35, 33, "(U+202E)");
+    // Tabs, Windows line ends and a byte-order mark at the start are an editor's.
+    let text = format!(
+        "\u{feff}{}",
+        TREITERAANPAK_COVENANT.replace('\n', "\r\n").replacen(
+            "art. 3.3  nothing",
+            "art. 3.3\tnothing",
+            1
+        )
+    );
+    if let Err(d) = Covenant::parse("t.covenant", &text) {
+        panic!("an editor's characters are refused:\n{}", d.plain());
+    }
+}
+
+#[test]
+fn what_a_diagnostic_shows_of_the_text_cannot_act_on_a_terminal() {
+    let d = errors(&edit(
+        "art. 3.3  nothing is shared for evaluatie",
+        "art. 3.3  nothing is shared for \u{1b}[2Jevaluatie",
+    ));
+    let plain = d.plain();
+    assert!(plain.contains("unknown purpose '?[2Jevaluatie'"), "{plain}");
+    let mut drawn = String::new();
+    for p in d.problems() {
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut drawn, p)
+            .unwrap();
+    }
+    assert!(drawn.contains("?[2Jevaluatie"), "{drawn}");
+    assert!(
+        !plain.contains('\u{1b}') && !drawn.contains('\u{1b}'),
+        "{drawn}"
+    );
+}

@@ -20,6 +20,9 @@
 //! - [`translog`]: the transparency log's hashing, Merkle tree, inclusion and
 //!   consistency proofs and signed checkpoints (RFC 9162, C2SP signed notes): the hub
 //!   builds and signs with it, agents and hubctl verify with it.
+//! - [`text`]: text from outside, checked where it comes in (length, no control or
+//!   invisible characters) and escaped where it goes out; an error and its causes as
+//!   one line.
 //! - [`tls`]: the TLS profile (TLS 1.3 only, ring, ALPN `h2`) and PEM loading with
 //!   errors that name the file.
 #![forbid(unsafe_code)]
@@ -29,6 +32,7 @@ pub mod client;
 pub mod identity;
 pub mod keyfile;
 pub mod pseudonym;
+pub mod text;
 pub mod tls;
 pub mod translog;
 

@@ -28,10 +28,10 @@ const GGD_OIN: &str = "00000005000000000006";
 const DEGRACHT_OIN: &str = "00000004000000000004";
 
 /// The alleged harasser's and the victim's keyed pseudonyms (synthetic).
-fn dader() -> String {
+pub(crate) fn dader() -> String {
     "d0".repeat(32)
 }
-fn slachtoffer() -> String {
+pub(crate) fn slachtoffer() -> String {
     "5a".repeat(32)
 }
 
@@ -179,7 +179,7 @@ impl Partners {
         task
     }
 
-    async fn add(&mut self, pki: &Pki, hub: &TestHub, slug: &str) {
+    pub(crate) async fn add(&mut self, pki: &Pki, hub: &TestHub, slug: &str) {
         let task = Self::spawn(config_for(pki, hub, slug), self.stop.subscribe()).await;
         self.tasks.push(task);
     }
@@ -276,7 +276,7 @@ pub(crate) async fn case_file(
     .map(|r| r.into_inner())
 }
 
-fn partner<'a>(file: &'a wire::CaseFile, slug: &str) -> &'a wire::PartnerResult {
+pub(crate) fn partner<'a>(file: &'a wire::CaseFile, slug: &str) -> &'a wire::PartnerResult {
     let oin = PARTIES.iter().find(|p| p.slug == slug).expect("party").oin;
     file.partners
         .iter()
@@ -284,7 +284,10 @@ fn partner<'a>(file: &'a wire::CaseFile, slug: &str) -> &'a wire::PartnerResult 
         .expect("every party is listed")
 }
 
-fn entries<'a>(file: &'a wire::CaseFile, category: &str) -> Vec<&'a wire::CaseFileEntry> {
+pub(crate) fn entries<'a>(
+    file: &'a wire::CaseFile,
+    category: &str,
+) -> Vec<&'a wire::CaseFileEntry> {
     file.partners
         .iter()
         .flat_map(|p| p.entries.iter())

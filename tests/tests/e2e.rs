@@ -20,6 +20,9 @@
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
 //! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
+//! - `partner_answers`: a late answer under a failing decision log is kept and joins
+//!   once the log writes; a record about someone outside the case is dropped and
+//!   counted.
 //! - `retention`: deletion after the retention period by the hub's clock, logged first
 //!   (fail closed); encryption at rest and crypto-shredding of old copies.
 //! - `agent_ops`: the agent in operation: SQLite source, network cut and hub restart
@@ -38,6 +41,7 @@ mod inbox;
 mod limits;
 mod link;
 mod officer;
+mod partner_answers;
 mod privacy_scan;
 mod questions;
 mod refusal;

@@ -909,6 +909,21 @@ async fn hubctl_says_why_it_cannot_connect() {
     let err = run.refused(PERMISSION_DENIED);
     assert!(err.contains("organisation certificate"), "{err}");
 
+    // A certificate without a well-formed OIN names no party at all: the hint says so,
+    // and that no registration at the hub can fix it.
+    for (which, why) in [
+        (TestCert::MalformedOin, "serialNumber is not an OIN"),
+        (TestCert::NoOin, "has no serialNumber"),
+    ] {
+        let (cert, key) = pki.test_cert(which);
+        let profile = hubctl_profile_with(&pki, hub.addr, which.name(), &cert, &key, None);
+        let run = hubctl(&profile, &["whoami"], None).await;
+        let err = run.refused(CERTIFICATE);
+        assert!(err.contains("names no party") && err.contains(why), "{err}");
+        assert!(!err.contains("names no person"), "{err}");
+        assert!(!err.contains("register this person"), "{err}");
+    }
+
     // --json: the refusal as JSON on standard error.
     let im = hubctl_profile(&pki, hub.addr, IM_OOST, None);
     let run = hubctl(

@@ -95,6 +95,44 @@ async fn first_message_must_be_hello() {
 }
 
 #[tokio::test]
+async fn a_hello_that_would_fake_a_status_row_is_refused_naming_the_field() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    for (version, says) in [
+        (
+            "0.1\u{1b}[2J\n00000009000000000009 Fake party connected".to_owned(),
+            "Hello.agent_version holds a control or invisible character (U+001B) at character 4",
+        ),
+        (
+            "1".repeat(65),
+            "Hello.agent_version is 65 characters long; at most 64 are accepted",
+        ),
+    ] {
+        let first = AgentMessage {
+            body: Some(agent_message::Body::Hello(Hello {
+                agent_version: version,
+                covenant_version: 1,
+                instance_id: "hostile".into(),
+                ..Default::default()
+            })),
+        };
+        let status = match raw_link(&pki, "om", &hub, Some(first)).await {
+            Err(status) => status,
+            Ok(mut link) => read_until_closed(&mut link, Duration::from_secs(5)).await,
+        };
+        assert_eq!(status.code(), Code::InvalidArgument, "{status}");
+        assert!(status.message().contains(says), "{status}");
+    }
+    let oin = Oin::parse("00000003000000000003").expect("oin");
+    let agent = hub.hub.agents.get(&oin);
+    assert!(
+        agent.is_none_or(|a| !a.connected() && a.agent_version.is_empty()),
+        "a refused Hello must leave nothing in the agent table"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn silent_agent_is_disconnected_after_three_heartbeat_intervals() {
     let pki = Pki::new();
     let hub = TestHub::start(&pki).await;

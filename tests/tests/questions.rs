@@ -49,7 +49,7 @@ fn hit_answer(request_id: &str, hit: bool) -> Answer {
 }
 
 /// A hand-driven agent link.
-struct RawAgent {
+pub(crate) struct RawAgent {
     oin: Oin,
     outbound: mpsc::Sender<AgentMessage>,
     inbound: tonic::Streaming<HubMessage>,
@@ -64,7 +64,7 @@ impl Drop for RawAgent {
 
 impl RawAgent {
     /// Links as `slug`'s agent: Hello, Welcome, then heartbeats every 300 ms.
-    async fn link(pki: &Pki, slug: &str, hub: &TestHub) -> RawAgent {
+    pub(crate) async fn link(pki: &Pki, slug: &str, hub: &TestHub) -> RawAgent {
         let channel = party_channel(pki, slug, hub.addr).await;
         let (outbound, rx) = mpsc::channel(16);
         outbound
@@ -115,7 +115,7 @@ impl RawAgent {
     /// The next message from the hub that is not a heartbeat or a log checkpoint (the
     /// hub sends one after the Welcome, article 10.2), or `None` if none comes within
     /// `limit`.
-    async fn next_within(&mut self, limit: Duration) -> Option<hub_message::Body> {
+    pub(crate) async fn next_within(&mut self, limit: Duration) -> Option<hub_message::Body> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             match tokio::time::timeout_at(deadline, self.inbound.message()).await {
@@ -129,21 +129,21 @@ impl RawAgent {
         }
     }
 
-    async fn next_question(&mut self) -> Question {
+    pub(crate) async fn next_question(&mut self) -> Question {
         match self.next_within(LIMIT).await {
             Some(hub_message::Body::Question(question)) => question,
             other => panic!("{}: expected a Question, got {other:?}", self.oin),
         }
     }
 
-    async fn expect_ack(&mut self, request_id: &str) {
+    pub(crate) async fn expect_ack(&mut self, request_id: &str) {
         match self.next_within(LIMIT).await {
             Some(hub_message::Body::Ack(ack)) => assert_eq!(ack.request_id, request_id),
             other => panic!("{}: expected an Ack, got {other:?}", self.oin),
         }
     }
 
-    async fn send(&self, body: agent_message::Body) {
+    pub(crate) async fn send(&self, body: agent_message::Body) {
         self.outbound
             .send(AgentMessage { body: Some(body) })
             .await
@@ -151,7 +151,7 @@ impl RawAgent {
     }
 
     /// Acknowledges the question, answers hit/no-hit and waits for the hub's Ack.
-    async fn answer(&mut self, question: &Question, hit: bool) -> Answer {
+    pub(crate) async fn answer(&mut self, question: &Question, hit: bool) -> Answer {
         let id = question.request_id.clone();
         self.send(agent_message::Body::Ack(Ack {
             request_id: id.clone(),

@@ -158,6 +158,7 @@ pub fn decide_records(
     let mut entries = Vec::new();
     let mut notices = Vec::new();
     let mut log = Vec::new();
+    let mut unasked = 0;
     for record in &answer.records {
         let category = record
             .category
@@ -166,12 +167,23 @@ pub fn decide_records(
             .filter(|c| asked.contains(c));
         let about = record.subject.as_ref().map(|s| s.hex.as_str());
         let Some(category) = category.filter(|_| about == Some(subject)) else {
-            // Never pass on what was not asked for; say so without its content.
+            // Never pass on what was not asked for, nor log it as a share: a record
+            // about someone outside the case (or of a category not asked) was never
+            // requested, and writing its pseudonym into the decision log would keep a
+            // trace of that person for years. The hub's refusal is counted for the
+            // operator (`unasked-record` in `hub status`) and logged here without the
+            // record's subject or content.
             tracing::warn!(
                 case = %ctx.case.id,
                 party = %party.oin,
+                why = if about == Some(subject) {
+                    "a category that was not asked"
+                } else {
+                    "about a subject that was not asked about"
+                },
                 "a partner sent a record it was not asked for; dropped"
             );
+            unasked += 1;
             continue;
         };
         let mut names: Vec<String> = Vec::new();
@@ -195,6 +207,7 @@ pub fn decide_records(
                     notices: Vec::new(),
                     log: Vec::new(),
                     unloggable: Some(error.to_string()),
+                    unasked,
                 };
             }
         }
@@ -268,6 +281,7 @@ pub fn decide_records(
                             notices: Vec::new(),
                             log: Vec::new(),
                             unloggable: Some(error.to_string()),
+                            unasked,
                         };
                     }
                 }
@@ -325,6 +339,7 @@ pub fn decide_records(
         notices,
         log,
         unloggable: None,
+        unasked,
     }
 }
 
@@ -336,6 +351,20 @@ pub struct Decided {
     pub log: Vec<(usize, crate::log::Entry)>,
     /// Why a decision could not be turned into a log entry, if one could not.
     pub unloggable: Option<String>,
+    /// Records the partner sent without being asked (another subject, a category not
+    /// asked): dropped, see [`count_unasked`].
+    pub unasked: usize,
+}
+
+/// Counts the records a partner sent without being asked, as the hub's refusals
+/// (`unasked-record`, with the party's OIN and nothing of the records).
+fn count_unasked(hub: &Hub, party: &Party, decided: &Decided) {
+    for _ in 0..decided.unasked {
+        hub.refusals.record(crate::refusals::Refusal {
+            oin: Some(party.oin.to_string()),
+            ..crate::refusals::Refusal::of(crate::refusals::RefusalReason::UnaskedRecord)
+        });
+    }
 }
 
 /// Appends the decisions to the log, durably, before anything of them may pass; the
@@ -511,6 +540,7 @@ async fn share_request(
                 outcome.log_failure = Some(why);
                 return;
             }
+            count_unasked(hub, party, &decided);
             outcome.result.status = if decided.entries.is_empty() {
                 "no-records"
             } else {
@@ -1081,9 +1111,7 @@ pub async fn run_late_answers(hub: Arc<Hub>) {
     let mut shutdown = hub.shutdown_signal();
     // Answers that arrived before a crash or restart but were not joined yet.
     for answer in hub.questioner.kept_late_answers() {
-        if let Err(status) = join_late(&hub, answer).await {
-            tracing::error!(error = %status.message(), "a kept late answer could not be joined to its case file");
-        }
+        tokio::spawn(join_until_done(hub.clone(), answer));
     }
     loop {
         let answer = tokio::select! {
@@ -1092,12 +1120,7 @@ pub async fn run_late_answers(hub: Arc<Hub>) {
         };
         match answer {
             Ok(answer) => {
-                let hub = hub.clone();
-                tokio::spawn(async move {
-                    if let Err(status) = join_late(&hub, answer).await {
-                        tracing::error!(error = %status.message(), "a late answer could not be joined to its case file");
-                    }
-                });
+                tokio::spawn(join_until_done(hub.clone(), answer));
             }
             Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::error!(
@@ -1107,6 +1130,50 @@ pub async fn run_late_answers(hub: Arc<Hub>) {
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
+    }
+}
+
+/// The first wait before a late answer that could not be joined is tried again.
+const JOIN_RETRY_FIRST: Duration = Duration::from_millis(500);
+/// The longest wait between two tries.
+const JOIN_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Joins a late answer, trying again while the hub cannot record it for now (the
+/// decision log or the store is unavailable): the answer stays kept and its question
+/// stays queued meanwhile, so nothing is lost, and nothing of it joins the file
+/// before its decisions are in the log. Ends when the answer joined, when it cannot
+/// ever join (logged), or when the hub shuts down (a kept answer is joined at the
+/// next start).
+async fn join_until_done(hub: Arc<Hub>, late: LateAnswer) {
+    let mut shutdown = hub.shutdown_signal();
+    let mut wait = JOIN_RETRY_FIRST;
+    loop {
+        match join_late(&hub, late.clone()).await {
+            Ok(()) => return,
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                tracing::warn!(
+                    party = %late.party,
+                    request = %late.request_id,
+                    error = %status.message(),
+                    retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "a late answer cannot join its case file yet; it is kept and tried again"
+                );
+            }
+            Err(status) => {
+                tracing::error!(
+                    party = %late.party,
+                    request = %late.request_id,
+                    error = %status.message(),
+                    "a late answer could not be joined to its case file"
+                );
+                return;
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        wait = (wait * 2).min(JOIN_RETRY_MAX);
     }
 }
 
@@ -1205,6 +1272,15 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
                 &mut outcome,
             )
             .await;
+            // Records whose decisions the log refused may not pass (article 10.1), and
+            // the subject is not "no answer" either: the partner did answer. The file
+            // stays as it is and the hit stays kept, so the records are asked for again
+            // when this answer is retried (see `join_until_done`).
+            if let Some(why) = outcome.log_failure.take() {
+                return Err(Status::unavailable(format!(
+                    "the decision log could not record the decisions on the partner's records ({why}); the answer is kept and retried"
+                )));
+            }
         }
         (Some(answer::Kind::Bevraging(b)), "bevraging") => {
             outcome.result.status = if b.hit { "no-records" } else { "no-hit" }.into();
@@ -1224,6 +1300,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
                     "the decision log could not record the late answer's decisions ({why}); it is kept and retried"
                 ))
             })?;
+            count_unasked(hub, &party, &decided);
             outcome.result.status = if decided.entries.is_empty() {
                 "no-records"
             } else {

@@ -133,6 +133,9 @@ fn invalid(field: &'static str, message: impl Into<String>) -> CaseError {
     }
 }
 
+/// Checks a free text (a reason): required or not, at most `max` characters, line
+/// breaks allowed but no other control or invisible character (it is shown in case
+/// histories and hubctl's reports).
 fn check_text(
     field: &'static str,
     text: &str,
@@ -142,10 +145,30 @@ fn check_text(
     if required && text.trim().is_empty() {
         return Err(invalid(field, "is required"));
     }
-    if text.chars().count() > max {
-        return Err(invalid(field, format!("is longer than {max} characters")));
+    treiter_proto::text::check_text(field, text, max).map_err(|e| text_refused(field, &e))
+}
+
+/// Checks a one-line text (a label, a reference): as [`check_text`], on one line.
+fn check_line(
+    field: &'static str,
+    text: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), CaseError> {
+    if required && text.trim().is_empty() {
+        return Err(invalid(field, "is required"));
     }
-    Ok(())
+    treiter_proto::text::check_line(field, text, max).map_err(|e| text_refused(field, &e))
+}
+
+/// The refusal of a text, as "FIELD: what is wrong" (the value is never repeated).
+fn text_refused(field: &'static str, e: &treiter_proto::text::TextError) -> CaseError {
+    let message = e.to_string();
+    let message = message
+        .strip_prefix(field)
+        .map(|rest| rest.trim_start().to_owned())
+        .unwrap_or(message);
+    invalid(field, message)
 }
 
 /// The message for an unknown case id. The id is echoed only when it has the shape of
@@ -313,10 +336,13 @@ impl CaseRegistry {
 
     /// A repeat of an earlier change: its result again, or ALREADY_EXISTS.
     fn replay(&self, change: &Change<'_>) -> Result<Option<(Case, CaseEvent)>, CaseError> {
-        if change.client_request_id.is_empty() || change.client_request_id.len() > 128 {
+        if change.client_request_id.is_empty()
+            || treiter_proto::text::check_token("client_request_id", change.client_request_id, 128)
+                .is_err()
+        {
             return Err(invalid(
                 "client_request_id",
-                "is required (a random id per intended change, at most 128 characters)",
+                "is required (a random id per intended change, at most 128 printable ASCII characters without spaces)",
             ));
         }
         let Some(bytes) = self
@@ -440,7 +466,7 @@ impl CaseRegistry {
         if melding_at > now {
             return Err(in_the_future("melding_at", melding_at, now));
         }
-        check_text("external_reference", external_reference, MAX_LABEL, false)?;
+        check_line("external_reference", external_reference, MAX_LABEL, false)?;
         // The case id carries the year of Amsterdam's calendar: a melding registered at
         // 00:30 on New Year's Day belongs to the new year.
         let year = calendar::today(now).year();
@@ -588,7 +614,7 @@ impl CaseRegistry {
         now: OffsetDateTime,
     ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
-        check_text("label", label, MAX_LABEL, false)?;
+        check_line("label", label, MAX_LABEL, false)?;
         self.mutate(change, id, now, |case| {
             let actor = authorise(change.person, case, Operation::Edit, now)?;
             not_closed(case)?;
@@ -629,7 +655,7 @@ impl CaseRegistry {
     ) -> Result<Prepared, CaseError> {
         check_pseudonym(pseudonym)?;
         if let LabelChange::Set(label) = &label {
-            check_text("label", label, MAX_LABEL, true)?;
+            check_line("label", label, MAX_LABEL, true)?;
         }
         if role.is_none() && label == LabelChange::Keep {
             return Err(invalid("role", "the update changes nothing"));
@@ -1022,6 +1048,29 @@ mod tests {
         let until = registry.retention_until(&case).unwrap();
         assert_eq!(calendar::today(until), date!(2026 - 04 - 30));
         assert_eq!(until, datetime!(2026-04-29 22:30 UTC));
+    }
+
+    #[test]
+    fn labels_and_reasons_are_bounded_and_printable() {
+        // A label shows in case lists and case files: one line, no escapes.
+        let e = check_line("label", "buurman\n  ✓ fake row", MAX_LABEL, false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "label holds a control or invisible character (U+000A) at character 8; only printable text is accepted, on one line"
+        );
+        let e = check_line("label", &"x".repeat(101), MAX_LABEL, false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "label is 101 characters long; at most 100 are accepted"
+        );
+        check_line("label", "buurvrouw 2-hoog — Zoë", MAX_LABEL, true).unwrap();
+        // A reason may run over lines, but holds no terminal escape.
+        check_text("reason", "regel een\nregel twee", MAX_REASON, true).unwrap();
+        let e = check_text("reason", "reden\u{1b}[2J", MAX_REASON, true).unwrap_err();
+        assert!(e.to_string().starts_with("reason holds a control"), "{e}");
+        assert!(!e.to_string().contains("reden"), "{e}");
+        let e = check_text("reason", "  ", MAX_REASON, true).unwrap_err();
+        assert_eq!(e.to_string(), "reason is required");
     }
 
     #[test]

@@ -142,6 +142,16 @@ pub(super) fn not_found(version: u32) -> Status {
 }
 
 /// A covenant text the API accepts for parsing: not empty, at most 1 MiB.
+/// A client's idempotency key: required, printable ASCII (it is stored with the
+/// request and may be echoed).
+fn check_request_id(id: &str) -> Result<(), Status> {
+    if id.is_empty() {
+        return Err(Status::invalid_argument("client_request_id: required"));
+    }
+    treiter_proto::text::check_token("client_request_id", id, 128)
+        .map_err(|e| Status::invalid_argument(e.to_string()))
+}
+
 pub(super) fn check_text_size(text: &str) -> Result<(), Status> {
     if text.is_empty() {
         return Err(Status::invalid_argument("text: empty"));
@@ -211,16 +221,11 @@ pub async fn propose(
     officer: &Officer,
     request: wire::ProposeCovenantVersionRequest,
 ) -> Result<wire::ProposeCovenantVersionResponse, Status> {
-    if request.client_request_id.is_empty() {
-        return Err(Status::invalid_argument("client_request_id: required"));
-    }
+    check_request_id(&request.client_request_id)?;
     check_text_size(&request.text)?;
-    let chars = request.description.chars().count();
-    if chars > MAX_DESCRIPTION_CHARS {
-        return Err(Status::invalid_argument(format!(
-            "description: {chars} characters, more than the {MAX_DESCRIPTION_CHARS} allowed"
-        )));
-    }
+    // Shown with the version in hubctl and to the approving officers.
+    treiter_proto::text::check_text("description", &request.description, MAX_DESCRIPTION_CHARS)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
     let _changes = CHANGES.lock().await;
     let store = hub.store.as_ref();
     let person = officer.person.id.as_str();
@@ -322,9 +327,7 @@ pub async fn approve(
     officer: &Officer,
     request: wire::ApproveCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, Status> {
-    if request.client_request_id.is_empty() {
-        return Err(Status::invalid_argument("client_request_id: required"));
-    }
+    check_request_id(&request.client_request_id)?;
     if request.text_sha256.len() != 32 {
         return Err(Status::invalid_argument(format!(
             "text_sha256: {} bytes; a SHA-256 hash has 32",

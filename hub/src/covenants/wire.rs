@@ -2,7 +2,7 @@
 //! (privacy_officer.proto).
 
 use treiter_policies::diagnostics::{Diagnostics, Level, Problem};
-use treiter_policies::syntax::span::line_col;
+use treiter_policies::syntax::span::LineIndex;
 use treiter_policies::syntax::{Line, parser};
 use treiter_proto::v1 as wire;
 
@@ -23,10 +23,11 @@ pub fn diagnostics(diagnostics: &Diagnostics, text: &str) -> Vec<wire::CovenantD
             _ => None,
         })
         .collect();
+    let lines = LineIndex::new(text);
     let mut out: Vec<_> = diagnostics
         .problems()
         .iter()
-        .map(|p| one(p, text, &statements))
+        .map(|p| one(p, &lines, &statements))
         .collect();
     out.sort_by_key(|d| (d.line, d.column));
     out
@@ -34,15 +35,19 @@ pub fn diagnostics(diagnostics: &Diagnostics, text: &str) -> Vec<wire::CovenantD
 
 fn one(
     p: &Problem,
-    text: &str,
+    lines: &LineIndex<'_>,
     statements: &[(treiter_policies::syntax::Span, String)],
 ) -> wire::CovenantDiagnostic {
-    let (line, column) = line_col(text, p.span.start);
+    let (line, column) = lines.line_col(p.span.start);
     let last = p.span.end.saturating_sub(1).max(p.span.start);
-    let (end_line, end_column) = line_col(text, last);
-    let article = statements
-        .iter()
-        .find(|(span, _)| span.start <= p.span.start && p.span.start < span.end.max(span.start + 1))
+    let (end_line, end_column) = lines.line_col(last);
+    // The statements are in text order and do not overlap: the last one starting at
+    // or before the problem is the only one that can hold it.
+    let before = statements.partition_point(|(span, _)| span.start <= p.span.start);
+    let article = before
+        .checked_sub(1)
+        .and_then(|i| statements.get(i))
+        .filter(|(span, _)| p.span.start < span.end.max(span.start + 1))
         .map(|(_, a)| a.clone())
         .unwrap_or_default();
     wire::CovenantDiagnostic {

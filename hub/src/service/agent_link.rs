@@ -26,6 +26,7 @@ use treiter_proto::v1::{
 
 use crate::agents::{AgentHello, Outbound};
 use crate::parties::Party;
+use crate::service::agent_input;
 use crate::service::timestamp;
 use crate::state::{HUB_VERSION, Hub};
 
@@ -172,6 +173,11 @@ async fn receive_hello(
                     "Hello.agent_version is empty; the agent must state its version",
                 ));
             }
+            // The version shows in `hub status`; the ids and key are kept and logged.
+            if let Err(e) = agent_input::check_hello(&hello) {
+                tracing::warn!(oin = %party.oin, refused = %e, "agent Hello refused");
+                return Err(Status::invalid_argument(e.to_string()));
+            }
             Ok(hello)
         }
         Some(_) => {
@@ -279,6 +285,20 @@ async fn handle_message(
             tracing::warn!(oin = %party.oin, link = %ticket.link_id, "agent sent a second Hello; ignored");
         }
         Some(agent_message::Body::Answer(answer)) => {
+            if let Err(e) = agent_input::check_request_id("Answer.request_id", &answer.request_id) {
+                tracing::warn!(oin = %party.oin, refused = %e, "answer with a malformed request id; ignored");
+                return Ok(());
+            }
+            // Nothing of a malformed answer is used: the partner could not answer, and
+            // the case file says why.
+            let answer = match agent_input::check_answer(&answer) {
+                Ok(()) => answer,
+                Err(e) => {
+                    tracing::warn!(oin = %party.oin, request = %answer.request_id, refused = %e,
+                        "the agent's answer is malformed; taken as no answer");
+                    agent_input::refused_answer(answer.request_id, &e)
+                }
+            };
             let request_id = answer.request_id.clone();
             let receipt = hub.questioner.receive_answer(&party.oin, answer).await;
             if receipt.acknowledge() && !request_id.is_empty() {
@@ -289,6 +309,10 @@ async fn handle_message(
             }
         }
         Some(agent_message::Body::Ack(ack)) => {
+            if let Err(e) = agent_input::check_request_id("Ack.request_id", &ack.request_id) {
+                tracing::warn!(oin = %party.oin, refused = %e, "ack with a malformed request id; ignored");
+                return Ok(());
+            }
             hub.questioner.receive_ack(&party.oin, &ack.request_id);
             // Or a delivery's or retention notice's id (crate::deliveries).
             tokio::spawn(crate::deliveries::receive_ack(
@@ -298,6 +322,10 @@ async fn handle_message(
             ));
         }
         Some(agent_message::Body::Cosignature(cosignature)) => {
+            if let Err(e) = agent_input::check_signature_line(&cosignature.signature_line) {
+                tracing::warn!(oin = %party.oin, refused = %e, "malformed cosignature; ignored");
+                return Ok(());
+            }
             crate::witnesses::on_cosignature(hub, party, cosignature).await;
         }
         Some(agent_message::Body::CheckpointRefusal(refusal)) => {

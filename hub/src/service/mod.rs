@@ -1,6 +1,7 @@
 //! The gRPC services: thin handlers that authenticate the caller, translate between the
 //! wire and the hub's own types, and call into the hub.
 
+pub mod agent_input;
 pub mod agent_link;
 pub mod coordinator;
 pub mod privacy_officer;

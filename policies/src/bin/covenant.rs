@@ -95,6 +95,29 @@ enum Command {
     },
 }
 
+/// `println!` and `print!` that end the command instead of panicking when standard
+/// output fails: a reader that stopped reading (`covenant test ... | head`) ends it
+/// with 0, any other write error with [`EXIT_INPUT`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err(output_failed)?
+    };
+}
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write!(std::io::stdout().lock(), $($arg)*).map_err(output_failed)?
+    };
+}
+
+fn output_failed(e: std::io::Error) -> Exit {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Exit(0)
+    } else {
+        eprintln!("covenant: cannot write to standard output: {e}");
+        Exit(EXIT_INPUT)
+    }
+}
+
 /// An outcome that ends the command: the message (if any) is already printed.
 struct Exit(u8);
 
@@ -123,6 +146,11 @@ fn read(path: &str) -> Result<String, Exit> {
     })
 }
 
+/// How many problems the human format draws with their source excerpt. Each drawing
+/// reads the file up to its line, so a file with thousands of problems (a 1 MiB
+/// proposal of typos) took minutes; past the first fifty, the excerpts no longer help.
+const MAX_RENDERED: usize = 50;
+
 fn show(d: &Diagnostics, format: ErrorFormat) {
     match format {
         ErrorFormat::Plain => eprint!("{}", d.plain()),
@@ -143,7 +171,7 @@ fn show(d: &Diagnostics, format: ErrorFormat) {
         ErrorFormat::Human => {
             let mut out = String::new();
             let handler = miette::GraphicalReportHandler::new();
-            for p in d.problems() {
+            for p in d.problems().iter().take(MAX_RENDERED) {
                 out.clear();
                 if handler.render_report(&mut out, p).is_ok() {
                     eprintln!("{out}");
@@ -151,6 +179,12 @@ fn show(d: &Diagnostics, format: ErrorFormat) {
                     eprintln!("{}", d.plain());
                     return;
                 }
+            }
+            let more = d.problems().len().saturating_sub(MAX_RENDERED);
+            if more > 0 {
+                eprintln!(
+                    "covenant: {more} more problem(s) not shown; --error-format plain lists every one, one line each"
+                );
             }
         }
     }
@@ -234,7 +268,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                 .iter()
                 .filter(|s| matches!(s.body, treiter_policies::syntax::Body::Note { .. }))
                 .count();
-            println!(
+            outln!(
                 "{}: valid, version {}, {} parties, {} rules and {} notes, {} warning(s)",
                 file.display(),
                 c.version(),
@@ -259,16 +293,16 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     match &r.failure {
                         None => {
                             passed += 1;
-                            println!("ok      {name}:{} {}", r.line, r.name);
+                            outln!("ok      {name}:{} {}", r.line, r.name);
                         }
                         Some(f) => {
                             failed += 1;
-                            println!("FAILED  {name}:{} {}", r.line, r.name);
+                            outln!("FAILED  {name}:{} {}", r.line, r.name);
                             match f {
-                                Failure::Invalid(m) => println!("          {m}"),
+                                Failure::Invalid(m) => outln!("          {m}"),
                                 Failure::Mismatch(ds) => {
                                     for d in ds {
-                                        println!("          {d}");
+                                        outln!("          {d}");
                                     }
                                 }
                             }
@@ -276,7 +310,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     }
                 }
             }
-            println!("{passed} passed, {failed} failed");
+            outln!("{passed} passed, {failed} failed");
             if failed > 0 {
                 Err(Exit(EXIT_FAILED))
             } else {
@@ -300,9 +334,9 @@ fn run(cli: &Cli) -> Result<(), Exit> {
             };
             for (i, r) in rs.iter().enumerate() {
                 if rs.len() > 1 {
-                    println!("=== request [{i}] ===");
+                    outln!("=== request [{i}] ===");
                 }
-                println!("{}", explain::explain(&c, r));
+                outln!("{}", explain::explain(&c, r));
             }
             Ok(())
         }
@@ -315,7 +349,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     Requests::Many(rs) => rs,
                 },
             };
-            print!("{}", diff::diff(&a, &b, &replayed));
+            out!("{}", diff::diff(&a, &b, &replayed));
             Ok(())
         }
         Command::Fmt { file, check, write } => {
@@ -351,7 +385,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     Exit(EXIT_INPUT)
                 })
             } else {
-                print!("{formatted}");
+                out!("{formatted}");
                 Ok(())
             }
         }

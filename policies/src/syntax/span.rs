@@ -56,9 +56,65 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The start of every line of a text, so that many offsets are placed without
+/// reading the text from its start for each ([`line_col`] does that, which made a
+/// covenant with thousands of problems take seconds to report).
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset of the first byte of each line; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes `text`.
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, as [`line_col`].
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // The number of lines starting at or before `offset`; at least 1 (line 1
+        // starts at 0).
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let line_start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        (line.max(1), column)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_index_places_offsets_as_line_col_does() {
+        for t in ["", "ab\ncé d\n", "\n\n", "x", "é\né\n\né"] {
+            let index = LineIndex::new(t);
+            for offset in 0..t.len() + 3 {
+                assert_eq!(
+                    index.line_col(offset),
+                    line_col(t, offset),
+                    "offset {offset} of {t:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -36,9 +36,12 @@ fn digest(fingerprint: &str) -> String {
 }
 
 fn check_id(client_request_id: &str) -> Result<(), Status> {
-    if client_request_id.is_empty() || client_request_id.len() > 128 {
+    // Echoed in the refusal of a reused id: printable ASCII only.
+    if client_request_id.is_empty()
+        || treiter_proto::text::check_token("client_request_id", client_request_id, 128).is_err()
+    {
         return Err(Status::invalid_argument(
-            "client_request_id: is required (a random id per intended change, at most 128 characters)",
+            "client_request_id: is required (a random id per intended change, at most 128 printable ASCII characters without spaces)",
         ));
     }
     Ok(())

@@ -168,12 +168,9 @@ pub async fn request_inzage(
         calendar::check_not_future("received_on", &request.received_on, now)
             .map_err(|e| Status::invalid_argument(e.to_string()))?
     };
-    let reference_chars = request.reference.chars().count();
-    if reference_chars > MAX_REFERENCE_CHARS {
-        return Err(Status::invalid_argument(format!(
-            "reference: {reference_chars} characters; at most {MAX_REFERENCE_CHARS}"
-        )));
-    }
+    // Shown in `hubctl inzage list` and in the report.
+    treiter_proto::text::check_line("reference", &request.reference, MAX_REFERENCE_CHARS)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
     let _writing = super::WRITES.lock().await;
     let fingerprint = format!(
         "inzage:{subject}:{}:{}",

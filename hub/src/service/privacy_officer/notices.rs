@@ -394,12 +394,9 @@ pub async fn record_review(
             request.verdict
         )));
     }
-    let note_chars = request.note.chars().count();
-    if note_chars > MAX_NOTE_CHARS {
-        return Err(Status::invalid_argument(format!(
-            "note: {note_chars} characters; at most {MAX_NOTE_CHARS}"
-        )));
-    }
+    // Kept with the review and shown to the party's privacy officers.
+    treiter_proto::text::check_text("note", &request.note, MAX_NOTE_CHARS)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
     let _writing = super::WRITES.lock().await;
     let fingerprint = format!(
         "review:{:?}:{}:{}",

@@ -1,0 +1,326 @@
+//! A partner's answers at the hub's edge, with the OM's agent driven by hand: a late
+//! answer while the decision log cannot write is kept and joins once it can, never
+//! without its log entries; a record about someone outside the case never reaches the
+//! case file and is counted as the hub's refusal.
+
+use std::time::Duration;
+
+use treiter_hub::refusals::RefusalReason;
+use treiter_hub::store::Space;
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::{Question, agent_message, answer, hub_message, question};
+
+use crate::casefile::{
+    Partners, SDR_OOST, case_file, case_in, client, dader, entries, partner, slachtoffer,
+};
+use crate::questions::RawAgent;
+use crate::support::{Pki, TestHub, wait_until};
+
+/// How long a test waits for something that should happen within seconds.
+const LIMIT: Duration = Duration::from_secs(15);
+
+/// The OM's record about `subject`: one line of justitiele-gegevens (synthetic).
+fn justitie(subject: &str, reference: &str) -> wire::Record {
+    wire::Record {
+        category: "justitiele-gegevens".into(),
+        subject: Some(wire::SubjectPseudonym {
+            hex: subject.to_owned(),
+        }),
+        fields: vec![wire::Field {
+            name: "afdoening".into(),
+            value: "taakstraf (synthetisch)".into(),
+        }],
+        source_reference: reference.into(),
+        ..Default::default()
+    }
+}
+
+/// Acknowledges a question and sends the answer of `kind` (the hub's Ack to it is read
+/// and passed over by [`next_share_request`]).
+async fn reply(om: &RawAgent, q: &Question, kind: answer::Kind) {
+    om.send(agent_message::Body::Ack(wire::Ack {
+        request_id: q.request_id.clone(),
+    }))
+    .await;
+    om.send(agent_message::Body::Answer(wire::Answer {
+        request_id: q.request_id.clone(),
+        kind: Some(kind),
+    }))
+    .await;
+}
+
+/// Reads what the hub sends the hand-driven OM, answers every bevraging at once (a
+/// hit for the dader only), and returns the first share request.
+async fn next_share_request(om: &mut RawAgent) -> Question {
+    loop {
+        match om.next_within(LIMIT).await {
+            Some(hub_message::Body::Question(q)) => match &q.kind {
+                Some(question::Kind::Bevraging(b)) => {
+                    let hit = b.subject.as_ref().map(|s| s.hex.clone()) == Some(dader());
+                    reply(
+                        om,
+                        &q,
+                        answer::Kind::Bevraging(wire::BevragingAnswer { hit }),
+                    )
+                    .await;
+                }
+                Some(question::Kind::ShareRequest(_)) => return q,
+                None => panic!("a question without a kind"),
+            },
+            Some(_) => continue,
+            None => panic!("no share request within {LIMIT:?}"),
+        }
+    }
+}
+
+/// Answers a share request with `records`.
+async fn answer_records(om: &RawAgent, q: &Question, records: Vec<wire::Record>) {
+    reply(
+        om,
+        q,
+        answer::Kind::Shares(wire::ShareAnswer {
+            records,
+            withheld: Vec::new(),
+        }),
+    )
+    .await;
+}
+
+async fn stored_file(
+    sdr: &mut wire::coordinator_client::CoordinatorClient<treiter_node_agent::tls::HubChannel>,
+    id: &str,
+) -> wire::CaseFile {
+    sdr.get_case_file(wire::GetCaseFileRequest {
+        case_file_id: id.to_owned(),
+    })
+    .await
+    .expect("the stored case file")
+    .into_inner()
+}
+
+fn subject_status<'a>(p: &'a wire::PartnerResult, hex: &str) -> &'a str {
+    p.subjects
+        .iter()
+        .find(|s| s.subject.as_ref().is_some_and(|s| s.hex == hex))
+        .map(|s| s.status.as_str())
+        .unwrap_or("-")
+}
+
+#[tokio::test]
+async fn a_late_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let file = case_file(&mut sdr, &case, "aanpak", 1500)
+        .await
+        .expect("case file");
+    assert_eq!(partner(&file, "om").status, "offline-queued");
+
+    // The disk under the decision log fails; the OM's agent comes back, knows the
+    // dader, and sends its record.
+    let log = &hub.hub.log;
+    hub.hub.log_faults.fail_syncs();
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let first = next_share_request(&mut om).await;
+    let size = log.tree_size();
+    let failed = log.stats().failed_batches;
+    answer_records(&om, &first, vec![justitie(&dader(), "OM-1")]).await;
+    let log_refused = wait_until(LIMIT, || log.stats().failed_batches > failed).await;
+    assert!(
+        log_refused,
+        "the hub tried to log the decisions, and the log refused"
+    );
+
+    // Nothing joined and nothing was lost: the file is as it was, the hit is kept, and
+    // the hub asks for the records again.
+    let again = next_share_request(&mut om).await;
+    let now = stored_file(&mut sdr, &file.id).await;
+    let om_now = partner(&now, "om");
+    assert!(om_now.entries.is_empty(), "{om_now:?}");
+    assert!(entries(&now, "justitiele-gegevens").is_empty());
+    assert_eq!(
+        subject_status(om_now, &dader()),
+        "offline-queued",
+        "{om_now:?}"
+    );
+    assert_eq!(
+        subject_status(om_now, &slachtoffer()),
+        "no-hit",
+        "{om_now:?}"
+    );
+    assert_eq!(log.tree_size(), size, "nothing entered the log");
+    assert_eq!(
+        hub.hub
+            .store
+            .scan(Space::LateAnswers, b"")
+            .expect("scan")
+            .len(),
+        1,
+        "the OM's hit is kept"
+    );
+
+    // The disk works again: the records join, each with its log entry.
+    hub.hub.log_faults.clear();
+    answer_records(&om, &again, vec![justitie(&dader(), "OM-1")]).await;
+    let mut joined = None;
+    for _ in 0..150 {
+        let now = stored_file(&mut sdr, &file.id).await;
+        if partner(&now, "om").status == "answered" {
+            joined = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let joined = joined.expect("the kept answer joined once the log could write");
+    let justitie_entries = entries(&joined, "justitiele-gegevens");
+    assert_eq!(justitie_entries.len(), 1);
+    let entry = justitie_entries[0];
+    assert!(entry.late);
+    let index = entry
+        .provenance
+        .as_ref()
+        .expect("provenance")
+        .log_leaf_index;
+    let logged = log
+        .entry(index)
+        .expect("the entry's decision is in the log");
+    let treiter_hub::log::Event::ShareDecision(decision) = &logged.entry.event else {
+        panic!("log entry {index} is not a share decision");
+    };
+    assert_eq!(decision.category.as_str(), "justitiele-gegevens");
+    assert_eq!(decision.case.as_str(), case);
+    assert!(
+        hub.hub
+            .store
+            .scan(Space::LateAnswers, b"")
+            .expect("scan")
+            .is_empty(),
+        "the kept answer is forgotten once joined"
+    );
+    drop(om);
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_record_about_someone_outside_the_case_is_dropped_and_counted() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let outsider = "ee".repeat(32);
+
+    let requested = {
+        let mut sdr = sdr.clone();
+        let case = case.clone();
+        tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 8000).await })
+    };
+    let q = next_share_request(&mut om).await;
+    let Some(question::Kind::ShareRequest(request)) = &q.kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        request.subject.as_ref().map(|s| s.hex.clone()),
+        Some(dader())
+    );
+    // The asked record, and one about a person the case does not hold.
+    answer_records(
+        &om,
+        &q,
+        vec![justitie(&dader(), "OM-1"), justitie(&outsider, "OM-2")],
+    )
+    .await;
+    let file = requested
+        .await
+        .expect("the request ran")
+        .expect("case file");
+
+    let om_result = partner(&file, "om");
+    assert_eq!(om_result.entries.len(), 1, "{om_result:?}");
+    let subjects: Vec<&str> = file
+        .partners
+        .iter()
+        .flat_map(|p| p.entries.iter())
+        .filter_map(|e| e.subject.as_ref().map(|s| s.hex.as_str()))
+        .collect();
+    assert!(!subjects.contains(&outsider.as_str()), "{subjects:?}");
+    assert!(
+        om_result.entries.iter().all(|e| e
+            .provenance
+            .as_ref()
+            .is_none_or(|p| p.source_reference != "OM-2")),
+        "{om_result:?}"
+    );
+    // Counted as the hub's refusal, with the party's OIN and nothing of the record.
+    assert_eq!(
+        hub.hub.refusals.counts().get(&RefusalReason::UnaskedRecord),
+        Some(&1)
+    );
+    let refusal = hub
+        .hub
+        .refusals
+        .recent()
+        .into_iter()
+        .find(|r| r.reason == RefusalReason::UnaskedRecord)
+        .expect("recorded");
+    assert_eq!(refusal.oin.as_deref(), Some("00000003000000000003"));
+    assert_eq!(refusal.person, None);
+    let status = treiter_hub::admin::status_document(&hub.hub);
+    assert_eq!(status.refusals.get("unasked-record"), Some(&1));
+    // The outsider's pseudonym is nowhere in the decision log.
+    let log = &hub.hub.log;
+    for stored in log.entries(0, log.tree_size()).expect("entries") {
+        assert!(
+            !String::from_utf8_lossy(&stored.bytes).contains(&outsider),
+            "entry {} names the outsider",
+            stored.index
+        );
+    }
+    drop(om);
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_answer_is_taken_as_no_answer_naming_the_field() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let requested = {
+        let mut sdr = sdr.clone();
+        let case = case.clone();
+        tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 8000).await })
+    };
+    let q = next_share_request(&mut om).await;
+    // A reference that would clear the coordinator's screen, and a value of Jansen.
+    let mut record = justitie(&dader(), "OM-1\u{1b}[2J");
+    record.fields[0].value = "Jan Jansen".into();
+    answer_records(&om, &q, vec![record]).await;
+    let file = requested
+        .await
+        .expect("the request ran")
+        .expect("case file");
+    let om_result = partner(&file, "om");
+    assert!(om_result.entries.is_empty(), "{om_result:?}");
+    assert_eq!(om_result.status, "no-answer", "{om_result:?}");
+    assert_eq!(om_result.no_answer_reason, "malformed-answer");
+    assert!(
+        om_result
+            .no_answer_detail
+            .contains("ShareAnswer.records[0].source_reference holds a control"),
+        "{}",
+        om_result.no_answer_detail
+    );
+    assert!(!om_result.no_answer_detail.contains("Jansen"));
+    assert!(!om_result.no_answer_detail.contains('\u{1b}'));
+    drop(om);
+    partners.stop().await;
+    hub.stop().await;
+}
