@@ -310,7 +310,11 @@ impl HeadFile {
     ) -> Result<(), LogError> {
         let generation = self.generation + 1;
         self.head = head;
-        let offset = if generation.is_multiple_of(2) { 0 } else { SLOT_STRIDE };
+        let offset = if generation.is_multiple_of(2) {
+            0
+        } else {
+            SLOT_STRIDE
+        };
         let result = self
             .write_slot(key, generation, offset)
             .and_then(|()| if durable { self.sync() } else { Ok(()) });
