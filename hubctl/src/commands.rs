@@ -233,7 +233,7 @@ async fn case(
                 escalated: a.escalated,
                 emergency: a.emergency,
             };
-            let cases = queries::list_cases(hub, &filter).await?;
+            let cases = queries::list_cases(hub, &filter).await?.cases;
             out.answer(
                 || json::case_list(&cases),
                 || report::case_list(&cases, now),

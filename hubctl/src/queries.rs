@@ -3,10 +3,12 @@
 //! what the hub said and never text. Printing or rendering is the caller's job, so the
 //! two front ends cannot drift apart in what they ask or how they retry.
 
+use time::OffsetDateTime;
 use treiter_proto::v1 as wire;
 
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
+use crate::when::from_timestamp;
 
 /// Which cases to list (`hubctl case list`'s options; the console's filter form).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,13 +25,21 @@ pub struct CaseFilter {
     pub emergency: bool,
 }
 
+/// The cases of [`list_cases`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaseList {
+    /// Newest registration first.
+    pub cases: Vec<wire::CaseSummary>,
+    /// The hub's clock when it answered (the first page): the moment the deadline
+    /// states hold for.
+    pub as_of: Option<OffsetDateTime>,
+}
+
 /// Every case the caller has access to that `filter` admits, newest registration first
 /// (all pages of ListCases).
-pub async fn list_cases(
-    hub: &mut Hub,
-    filter: &CaseFilter,
-) -> Result<Vec<wire::CaseSummary>, Error> {
+pub async fn list_cases(hub: &mut Hub, filter: &CaseFilter) -> Result<CaseList, Error> {
     let mut cases = Vec::new();
+    let mut as_of = None;
     let mut page_token = String::new();
     loop {
         let req = wire::ListCasesRequest {
@@ -48,8 +58,11 @@ pub async fn list_cases(
             })
             .await?;
         cases.extend(page.cases);
+        if as_of.is_none() {
+            as_of = page.as_of.as_ref().and_then(from_timestamp);
+        }
         if page.next_page_token.is_empty() {
-            return Ok(cases);
+            return Ok(CaseList { cases, as_of });
         }
         page_token = page.next_page_token;
     }

@@ -295,12 +295,16 @@ async fn participants_see_the_case_without_working_notes_or_consent() {
             .map(|s| (s.role.clone(), s.label.clone()))
             .collect::<Vec<_>>()
     };
-    let for_team = listed(
-        sdr.list_cases(wire::ListCasesRequest::default())
-            .await
-            .expect("list")
-            .into_inner(),
+    let team_list = sdr
+        .list_cases(wire::ListCasesRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(
+        team_list.as_of.is_some(),
+        "the hub's clock of the answer, which deadlines count from"
     );
+    let for_team = listed(team_list);
     assert_eq!(
         for_team,
         [("slachtoffer".to_owned(), "buurvrouw 2-hoog".to_owned())]

@@ -488,6 +488,7 @@ impl Coordinator for CoordinatorService {
             .collect();
         let next = offset + page_size;
         Ok(Response::new(wire::ListCasesResponse {
+            as_of: Some(timestamp(at)),
             cases: summaries,
             next_page_token: if next < total {
                 next.to_string()

@@ -234,21 +234,26 @@ impl Gate {
     }
 
     /// Whether what the browser says about a form's origin (when it says anything) is
-    /// this console.
+    /// this console. `Sec-Fetch-Site` is set by the browser itself and cannot be
+    /// forged by a page; when it says `same-origin`, an `Origin: null` is what a
+    /// browser sends under `Referrer-Policy: no-referrer` and is accepted. Without it
+    /// (an older browser), an `Origin` must name this console.
     fn same_origin(&self, headers: &HeaderMap) -> bool {
-        let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| {
-            o.to_str().is_ok_and(|o| {
-                o.eq_ignore_ascii_case(&self.origin)
-                    || self
-                        .hosts
-                        .iter()
-                        .any(|h| o.eq_ignore_ascii_case(&format!("http://{h}")))
-            })
-        });
-        let site_ok = headers
-            .get("sec-fetch-site")
-            .is_none_or(|s| s == "same-origin" || s == "none");
-        origin_ok && site_ok
+        let named = |o: &str| {
+            o.eq_ignore_ascii_case(&self.origin)
+                || self
+                    .hosts
+                    .iter()
+                    .any(|h| o.eq_ignore_ascii_case(&format!("http://{h}")))
+        };
+        let origin = headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or("?"));
+        match headers.get("sec-fetch-site") {
+            Some(site) => {
+                (site == "same-origin" || site == "none")
+                    && origin.is_none_or(|o| o == "null" || named(o))
+            }
+            None => origin.is_none_or(named),
+        }
     }
 }
 
@@ -527,7 +532,15 @@ mod tests {
         assert!(!same(&[(header::ORIGIN, "null")]));
         let site = header::HeaderName::from_static("sec-fetch-site");
         assert!(same(&[(site.clone(), "same-origin")]));
-        assert!(!same(&[(site, "cross-site")]));
+        assert!(!same(&[(site.clone(), "cross-site")]));
+        assert!(!same(&[(site.clone(), "same-site")]), "another port of 127.0.0.1");
+        // What Chromium sends for the console's own forms under no-referrer.
+        assert!(same(&[(header::ORIGIN, "null"), (site.clone(), "same-origin")]));
+        assert!(!same(&[(header::ORIGIN, "null"), (site.clone(), "cross-site")]));
+        assert!(!same(&[
+            (header::ORIGIN, "http://evil.example"),
+            (site, "same-origin")
+        ]));
     }
 
     #[test]

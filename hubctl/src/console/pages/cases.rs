@@ -231,7 +231,9 @@ pub async fn page(
         None
     } else {
         match queries::list_cases(&mut opened.hub, &filter).await {
-            Ok(cases) => Some(rows(&cases, opened.now)),
+            // Time left counts from the hub's clock, the one its deadline states
+            // hold for.
+            Ok(list) => Some(rows(&list.cases, list.as_of.unwrap_or(opened.now))),
             Err(e) => {
                 return problem_page(
                     texts::CASES_TITLE,
