@@ -26,7 +26,7 @@
 //!   Content-Security-Policy with the other hardening headers on every answer. See
 //!   [`security`] for the table of threats and rules.
 //! - **Words.** Dutch, from one catalogue ([`texts`]), with the covenant's vocabulary
-//!   exactly as COVENANT.md writes it; parties by name (an OIN only in a detail line);
+//!   exactly as docs/COVENANT.md writes it; parties by name (an OIN only in a detail line);
 //!   moments in Amsterdam time ([`dates`]).
 //! - **Accessibility (WCAG 2.1 AA).** Semantic HTML (landmarks, headings, tables with
 //!   captions and header cells), a label for every field, a skip link, visible focus,

@@ -246,7 +246,9 @@ impl Gate {
                     .iter()
                     .any(|h| o.eq_ignore_ascii_case(&format!("http://{h}")))
         };
-        let origin = headers.get(header::ORIGIN).map(|o| o.to_str().unwrap_or("?"));
+        let origin = headers
+            .get(header::ORIGIN)
+            .map(|o| o.to_str().unwrap_or("?"));
         match headers.get("sec-fetch-site") {
             Some(site) => {
                 (site == "same-origin" || site == "none")
@@ -533,10 +535,19 @@ mod tests {
         let site = header::HeaderName::from_static("sec-fetch-site");
         assert!(same(&[(site.clone(), "same-origin")]));
         assert!(!same(&[(site.clone(), "cross-site")]));
-        assert!(!same(&[(site.clone(), "same-site")]), "another port of 127.0.0.1");
+        assert!(
+            !same(&[(site.clone(), "same-site")]),
+            "another port of 127.0.0.1"
+        );
         // What Chromium sends for the console's own forms under no-referrer.
-        assert!(same(&[(header::ORIGIN, "null"), (site.clone(), "same-origin")]));
-        assert!(!same(&[(header::ORIGIN, "null"), (site.clone(), "cross-site")]));
+        assert!(same(&[
+            (header::ORIGIN, "null"),
+            (site.clone(), "same-origin")
+        ]));
+        assert!(!same(&[
+            (header::ORIGIN, "null"),
+            (site.clone(), "cross-site")
+        ]));
         assert!(!same(&[
             (header::ORIGIN, "http://evil.example"),
             (site, "same-origin")

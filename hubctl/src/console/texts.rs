@@ -3,7 +3,7 @@
 //! Templates and pages take their text from here only (`{{ texts::NAV_CASES }}`), so a
 //! wording is changed in one place and the pages cannot drift apart. Words of the
 //! covenant's fixed vocabulary (phases, stadsdelen, roles, categories, purposes,
-//! `geescaleerd`) are shown exactly as COVENANT.md writes them, in code font
+//! `geescaleerd`) are shown exactly as docs/COVENANT.md writes them, in code font
 //! (`<code>`) where they stand alone; the texts around them are plain Dutch for
 //! coordinators and privacy officers. Parties are named by their name; an OIN appears
 //! only in a detail line.

@@ -328,6 +328,13 @@ impl Browser {
             .await
     }
 
+    /// Runs asynchronous `script` in the page: it ends by calling
+    /// `arguments[arguments.length - 1]` with its result.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.session_post("/execute/async", json!({ "script": script, "args": [] }))
+            .await
+    }
+
     /// The browser's cookies for the page.
     pub async fn cookies(&self) -> Vec<Value> {
         self.session_get("/cookie")

@@ -137,6 +137,23 @@ async fn a_coordinator_sees_who_they_are_and_their_cases_in_a_real_browser() {
             .contains("Verbonden met de hub"),
         "the status bar"
     );
+    // htmx loaded from the console itself under the CSP, and the status bar's live
+    // update (what htmx polls every 15 s) answers within the session.
+    let refreshed = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               if (typeof htmx !== 'object') { done('htmx did not load'); return; }
+               htmx.ajax('GET', '/status', { target: '#hub-status', swap: 'innerHTML' })
+                 .then(() => done(document.querySelector('#hub-status').textContent))
+                 .catch(e => done('failed: ' + e));"#,
+        )
+        .await;
+    assert!(
+        refreshed
+            .as_str()
+            .is_some_and(|t| t.contains("Verbonden met de hub")),
+        "{refreshed}"
+    );
     let rows = case_rows(&browser).await;
     assert_eq!(rows.len(), 2, "{rows:#?}");
     assert!(rows[0].starts_with(&overdue), "overdue first: {rows:#?}");
