@@ -16,6 +16,7 @@ use crate::support::{Pki, TestHub, hubctl_profile, person_channel};
 const IM_OOST: &str = "p-gemeente-001";
 const IM_WEST: &str = "p-gemeente-002";
 const SDR_OOST: &str = "p-gemeente-004";
+const PRIVACY_GEMEENTE: &str = "p-gemeente-090";
 
 async fn coordinator(pki: &Pki, hub: &TestHub, person: &str) -> CoordinatorClient<HubChannel> {
     CoordinatorClient::new(person_channel(pki, person, hub.addr).await)
@@ -74,7 +75,7 @@ async fn case_rows(browser: &Browser) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_coordinator_sees_who_they_are_and_their_cases_in_a_real_browser() {
+async fn wie_ben_ik_and_mijn_casussen_in_a_real_browser() {
     let Some(browser) = Browser::start().await else {
         return;
     };
@@ -243,9 +244,29 @@ async fn a_coordinator_sees_who_they_are_and_their_cases_in_a_real_browser() {
     assert!(status.contains("De hub is niet bereikbaar"), "{status}");
     let problem = browser.text_of("main").await;
     assert!(problem.contains("De hub is niet bereikbaar"), "{problem}");
+    assert!(
+        problem.contains("geldig tot"),
+        "the certificate's validity is read locally, and shown all the same: {problem}"
+    );
     browser.axe("hub onbereikbaar").await;
     browser.screenshot("hub-onbereikbaar").await;
     drop(offline);
+
+    // A privacy officer receives no case data (art. 5.2): the console starts on Wie
+    // ben ik and offers no Mijn casussen.
+    let officer_profile = hubctl_profile(&pki, hub.addr, PRIVACY_GEMEENTE, None);
+    let officer = ConsoleProcess::start(&officer_profile).await;
+    browser.goto(&officer.sign_in_url).await;
+    assert_eq!(browser.url().await, officer.url("/wie-ben-ik"));
+    assert!(browser.find_all("nav a[href='/casussen']").await.is_empty());
+    let facts = browser.text_of("dl.facts").await;
+    assert!(facts.contains("privacy-officer"), "{facts}");
+    assert!(
+        facts.contains("geen (uw rol is niet aan een stadsdeel gebonden)"),
+        "{facts}"
+    );
+    browser.axe("Wie ben ik (privacy officer)").await;
+    drop(officer);
 
     // Signing out (a form with its CSRF token) ends the session for good.
     browser.goto(&console.url("/wie-ben-ik")).await;

@@ -8,16 +8,16 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Extension;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use time::OffsetDateTime;
 use treiter_proto::v1 as wire;
 
-use super::open;
 use crate::console::App;
 use crate::console::dates::{Moment, moment};
-use crate::console::layout::{Layout, Nav, party_name, render};
+use crate::console::layout::{HubStatus, Layout, Nav, party_name, render, render_with};
 use crate::console::security::Session;
-use crate::console::texts::{self, CertificateState};
+use crate::console::texts::{self, CertificateState, Problem};
 use crate::hub::Validity;
 
 /// The page.
@@ -28,13 +28,30 @@ pub struct WhoAmIPage {
     pub layout: Layout,
     /// What it shows.
     pub view: WhoAmIView,
+    /// Why the hub did not say who the caller is, if it did not. The certificate's
+    /// validity is shown all the same: it is read here, and it is what a person whose
+    /// certificate the hub refuses needs to see.
+    pub problem: Option<Problem>,
 }
 
 /// What Wie ben ik shows.
 #[derive(Debug, PartialEq, Eq)]
 pub struct WhoAmIView {
+    /// The person as the hub knows them; `None` when the hub did not answer.
+    pub person: Option<PersonFacts>,
+    /// The certificate's validity; `None` when it cannot be read.
+    pub certificate: Option<CertificateView>,
+    /// The hub's URL, from the profile.
+    pub hub_url: String,
+    /// The profile file.
+    pub profile: String,
+}
+
+/// The person as the hub's person registry has them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PersonFacts {
     /// The person id of the certificate.
-    pub person: String,
+    pub id: String,
     /// The party by name.
     pub party: String,
     /// Its kind and OIN (the detail line).
@@ -43,12 +60,6 @@ pub struct WhoAmIView {
     pub roles: Vec<String>,
     /// The stadsdeel (covenant word), if a role binds one.
     pub stadsdeel: Option<String>,
-    /// The certificate's validity; `None` when it cannot be read.
-    pub certificate: Option<CertificateView>,
-    /// The hub's URL, from the profile.
-    pub hub_url: String,
-    /// The profile file.
-    pub profile: String,
 }
 
 /// The certificate's validity.
@@ -90,45 +101,66 @@ pub fn certificate_view(v: Validity, now: OffsetDateTime) -> CertificateView {
     }
 }
 
-/// The view of `me`, with the certificate's validity and the profile's facts.
+/// The view of `me` (when the hub said), with the certificate's validity and the
+/// profile's facts.
 pub fn view(
-    me: &wire::Person,
+    me: Option<&wire::Person>,
     validity: Option<Validity>,
     hub_url: &str,
     profile: &str,
     now: OffsetDateTime,
 ) -> WhoAmIView {
-    let party = me.party.clone().unwrap_or_default();
     WhoAmIView {
-        person: me.id.clone(),
-        party: party_name(me.party.as_ref()),
-        party_detail: texts::party_detail(&party.kind, &party.oin),
-        roles: me.roles.clone(),
-        stadsdeel: (!me.stadsdeel.is_empty()).then(|| me.stadsdeel.clone()),
+        person: me.map(|me| {
+            let party = me.party.clone().unwrap_or_default();
+            PersonFacts {
+                id: me.id.clone(),
+                party: party_name(me.party.as_ref()),
+                party_detail: texts::party_detail(&party.kind, &party.oin),
+                roles: me.roles.clone(),
+                stadsdeel: (!me.stadsdeel.is_empty()).then(|| me.stadsdeel.clone()),
+            }
+        }),
         certificate: validity.map(|v| certificate_view(v, now)),
         hub_url: hub_url.to_owned(),
         profile: profile.to_owned(),
     }
 }
 
-/// `GET /wie-ben-ik`.
+/// `GET /wie-ben-ik`. Unlike other pages it is shown when the hub does not answer too,
+/// with what the console knows itself.
 pub async fn page(State(app): State<Arc<App>>, Extension(session): Extension<Session>) -> Response {
-    let opened = match open(&app, &session, Nav::WhoAmI, texts::WHOAMI_TITLE).await {
-        Ok(o) => o,
-        Err(page) => return page,
+    let now = OffsetDateTime::now_utc();
+    let mut hub = app.hubs.lease();
+    let (me, problem) = match hub.whoami().await {
+        Ok(me) => (Some(me), None),
+        Err(e) => (None, Some(texts::problem(&e))),
     };
-    let profile = opened.hub.profile();
+    let layout = Layout::new(
+        texts::WHOAMI_TITLE,
+        Nav::WhoAmI,
+        me.as_ref(),
+        HubStatus::new(problem.clone(), now),
+        &session,
+    );
+    let profile = hub.profile();
     let view = view(
-        &opened.me,
-        opened.hub.certificate_validity(),
+        me.as_ref(),
+        hub.certificate_validity(),
         &profile.hub.url,
         &profile.path.display().to_string(),
-        opened.now,
+        now,
     );
-    render(&WhoAmIPage {
-        layout: opened.layout,
+    let page = WhoAmIPage {
+        layout,
         view,
-    })
+        problem,
+    };
+    if page.problem.as_ref().is_some_and(|p| p.unreachable) {
+        render_with(&page, StatusCode::SERVICE_UNAVAILABLE)
+    } else {
+        render(&page)
+    }
 }
 
 #[cfg(test)]
@@ -184,23 +216,33 @@ mod tests {
             roles: vec!["informatiemakelaar".into()],
             stadsdeel: "oost".into(),
         };
-        let v = view(
-            &me,
-            None,
-            "https://hub:7443",
-            "p.toml",
-            datetime!(2026-11-20 12:00 UTC),
-        );
-        assert_eq!(v.party, "Gemeente Amsterdam");
-        assert_eq!(v.party_detail, "soort gemeente, OIN 00000001000000000001");
-        assert_eq!(v.stadsdeel.as_deref(), Some("oost"));
+        let now = datetime!(2026-11-20 12:00 UTC);
+        let v = view(Some(&me), None, "https://hub:7443", "p.toml", now);
+        let p = v.person.expect("person");
+        assert_eq!(p.party, "Gemeente Amsterdam");
+        assert_eq!(p.party_detail, "soort gemeente, OIN 00000001000000000001");
+        assert_eq!(p.stadsdeel.as_deref(), Some("oost"));
         let officer = wire::Person {
             stadsdeel: String::new(),
             ..me
         };
+        let v = view(Some(&officer), None, "", "", now);
+        assert_eq!(v.person.expect("person").stadsdeel, None);
+        // Without the hub's answer, the certificate is shown all the same.
+        let alone = view(
+            None,
+            Some(Validity {
+                not_before: datetime!(2026-01-01 00:00 UTC),
+                not_after: datetime!(2026-11-25 00:00 UTC),
+            }),
+            "",
+            "",
+            now,
+        );
+        assert_eq!(alone.person, None);
         assert_eq!(
-            view(&officer, None, "", "", datetime!(2026-11-20 12:00 UTC)).stadsdeel,
-            None
+            alone.certificate.map(|c| c.state),
+            Some(CertificateState::ExpiresSoon)
         );
     }
 }
