@@ -38,11 +38,6 @@ impl Hubs {
             pool: self,
         }
     }
-
-    /// The profile's hub URL (shown on Wie ben ik and in problems).
-    pub fn model(&self) -> &Hub {
-        &self.model
-    }
 }
 
 /// A leased connection; it returns to the pool when dropped.
