@@ -136,6 +136,24 @@ pub enum Command {
     /// (art. 15.2) of which your party was the source.
     #[command(subcommand)]
     Notifications(NotificationsCommand),
+    /// A web console on this machine (127.0.0.1) for the person of the profile: prints a
+    /// one-time sign-in link and serves until Ctrl-C.
+    #[command(
+        long_about = "A web console on this machine for the person of the profile, in Dutch: Wie ben ik, Mijn casussen, and (to come) the other pages. It talks to the hub exactly as hubctl does, with your own certificate; identifying data typed into a form is pseudonymised here (art. 8.4) and never leaves the machine.\n\nIt listens on loopback only and prints a link with a one-time token: the first browser that opens it gets the session (an HttpOnly, SameSite=Strict cookie); the link then no longer works. Start it again for a new link.",
+        after_help = "Example:\n  hubctl console --profile im-oost.toml --open"
+    )]
+    Console(ConsoleArgs),
+}
+
+/// `console`.
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Where to listen: a loopback address and port (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Open the sign-in link in the default browser (xdg-open; open on macOS).
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `hubctl case ...`.

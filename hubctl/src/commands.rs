@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
 use crate::json;
 use crate::profile::{self, Profile};
+use crate::queries::{self, CaseFilter, get_case};
 use crate::report::{self, short};
 use crate::when;
 
@@ -184,18 +185,8 @@ pub async fn run(
         Command::Notifications(c) => {
             crate::officer::notifications(&mut hub, &mut out, c, now).await
         }
+        Command::Console(a) => crate::console::run(hub, a.listen, a.open, out.out).await,
     }
-}
-
-async fn get_case(hub: &mut Hub, case_id: &str) -> Result<wire::Case, Error> {
-    let req = wire::GetCaseRequest {
-        case_id: case_id.to_owned(),
-    };
-    hub.call(Retry::Once, CALL_TIMEOUT, |mut c| {
-        let r = req.clone();
-        async move { c.get_case(r).await }
-    })
-    .await
 }
 
 /// A change to a case: sends `req` (retried once with the same id) and prints the
@@ -250,30 +241,14 @@ async fn case(
             )
         }
         CaseCommand::List(a) => {
-            let mut cases = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let req = wire::ListCasesRequest {
-                    stadsdeel: a.stadsdeel.clone().unwrap_or_default(),
-                    phases: a.phase.clone(),
-                    contact_overdue_only: a.overdue,
-                    escalated_only: a.escalated,
-                    emergency_active_only: a.emergency,
-                    page_size: 0,
-                    page_token: page_token.clone(),
-                };
-                let page = hub
-                    .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-                        let r = req.clone();
-                        async move { c.list_cases(r).await }
-                    })
-                    .await?;
-                cases.extend(page.cases);
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
+            let filter = CaseFilter {
+                stadsdeel: a.stadsdeel,
+                phases: a.phase,
+                overdue: a.overdue,
+                escalated: a.escalated,
+                emergency: a.emergency,
+            };
+            let cases = queries::list_cases(hub, &filter).await?.cases;
             out.answer(
                 || json::case_list(&cases),
                 || report::case_list(&cases, now),
@@ -373,13 +348,6 @@ pub(crate) fn local_pseudonym(
             .map(|p| p.to_hex())
             .map_err(|e| Error::Usage(format!("--pseudonym: {e}")));
     }
-    let key_path = profile
-        .pseudonym_key
-        .clone()
-        .ok_or_else(|| Error::NoPseudonymKey {
-            profile: profile.path.clone(),
-        })?;
-    let key = PseudonymKey::load(&key_path)?;
     if a.stdin {
         let mut line = String::new();
         input.read_line(&mut line).map_err(|e| {
@@ -394,14 +362,15 @@ pub(crate) fn local_pseudonym(
                 fields.len()
             )));
         };
-        Ok(key
-            .pseudonym(&Identity {
+        pseudonymise(
+            profile,
+            &Identity {
                 name,
                 birth_date,
                 postcode,
                 house_number,
-            })?
-            .to_hex())
+            },
+        )
     } else {
         let (Some(name), Some(birth_date), Some(postcode), Some(house_number)) =
             (a.name, a.birth_date, a.postcode, a.house_number)
@@ -410,15 +379,30 @@ pub(crate) fn local_pseudonym(
                 "give --name, --birth-date, --postcode and --house-number together, or --stdin, or --pseudonym".to_owned(),
             ));
         };
-        Ok(key
-            .pseudonym(&Identity {
+        pseudonymise(
+            profile,
+            &Identity {
                 name,
                 birth_date,
                 postcode,
                 house_number,
-            })?
-            .to_hex())
+            },
+        )
     }
+}
+
+/// The keyed pseudonym (article 8.4) of identifying data, computed here with the
+/// profile's covenant key; the data itself goes nowhere. Both `subject add` and the
+/// console's forms use this one function.
+pub fn pseudonymise(profile: &Profile, identity: &Identity<'_>) -> Result<String, Error> {
+    let key_path = profile
+        .pseudonym_key
+        .clone()
+        .ok_or_else(|| Error::NoPseudonymKey {
+            profile: profile.path.clone(),
+        })?;
+    let key = PseudonymKey::load(&key_path)?;
+    Ok(key.pseudonym(identity)?.to_hex())
 }
 
 fn subject_list(case: &wire::Case) -> String {

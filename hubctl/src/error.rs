@@ -138,6 +138,13 @@ pub enum Error {
     /// The hub's decision log failed verification.
     #[error("the hub's decision log does NOT verify: {0}")]
     LogNotVerified(String),
+    /// `hubctl console` cannot listen or serve (`what` says which, and what to do).
+    #[error("the console {what}: {source}")]
+    Console {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn code_words(code: Code) -> &'static str {
@@ -198,7 +205,8 @@ impl Error {
             | Error::Identity(_)
             | Error::Output(_)
             | Error::NoLogVerifier { .. }
-            | Error::LogState { .. } => Exit::Setup,
+            | Error::LogState { .. }
+            | Error::Console { .. } => Exit::Setup,
             Error::LogNotVerified(_) => Exit::LogNotVerified,
             Error::Usage(_) => Exit::Usage,
             Error::Unreachable { .. } | Error::Broken { .. } | Error::Timeout { .. } => {

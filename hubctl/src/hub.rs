@@ -61,6 +61,15 @@ impl Stub for OfficerClient {
     }
 }
 
+/// When a certificate is valid: from `not_before` up to and including `not_after`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Validity {
+    /// The first moment it is valid.
+    pub not_before: OffsetDateTime,
+    /// The last moment it is valid.
+    pub not_after: OffsetDateTime,
+}
+
 /// Whether a call may be sent a second time after a transport error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retry {
@@ -103,6 +112,20 @@ impl Hub {
             explaining: false,
             refusal_note: None,
         })
+    }
+
+    /// Another connection for the same person, sharing the checked TLS configuration:
+    /// nothing is sent until its first call. The console keeps a few, so that one slow
+    /// call (a bevraging waits for the partners) does not hold up a page.
+    pub fn fresh(&self) -> Hub {
+        Hub {
+            profile: self.profile.clone(),
+            tls: self.tls.clone(),
+            connection: None,
+            proven: false,
+            explaining: false,
+            refusal_note: self.refusal_note,
+        }
     }
 
     /// Adds `note` to the explanation of a PERMISSION_DENIED answer.
@@ -312,21 +335,29 @@ impl Hub {
         }
     }
 
-    /// The validity period of the profile's certificate, as text.
-    fn validity(&self) -> Option<String> {
+    /// The validity period of the profile's certificate (the first of its chain), or
+    /// `None` when it cannot be read.
+    pub fn certificate_validity(&self) -> Option<Validity> {
         let der = treiter_proto::tls::load_certs(&self.profile.cert)
             .ok()?
             .into_iter()
             .next()?;
         let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
         let v = cert.validity();
-        let from = OffsetDateTime::from_unix_timestamp(v.not_before.timestamp()).ok()?;
-        let until = OffsetDateTime::from_unix_timestamp(v.not_after.timestamp()).ok()?;
+        Some(Validity {
+            not_before: OffsetDateTime::from_unix_timestamp(v.not_before.timestamp()).ok()?,
+            not_after: OffsetDateTime::from_unix_timestamp(v.not_after.timestamp()).ok()?,
+        })
+    }
+
+    /// The validity period of the profile's certificate, as text.
+    fn validity(&self) -> Option<String> {
+        let v = self.certificate_validity()?;
         Some(format!(
             "{} is valid from {} until {}",
             self.profile.cert.display(),
-            when::show(from),
-            when::show(until)
+            when::show(v.not_before),
+            when::show(v.not_after)
         ))
     }
 

@@ -17,6 +17,9 @@
 //! - [`covenant`]: `hubctl covenant ...` for privacy officers: covenant versions
 //!   (article 13) on the `PrivacyOfficer` service.
 //! - [`commands`]: builds each request, calls the hub, prints the answer.
+//! - [`queries`]: the hub's answers as data, for the commands and the console alike.
+//! - [`console`]: `hubctl console`, the web console on 127.0.0.1 (its own module doc
+//!   says where each page lives).
 //! - [`report`]: what a person reads: cases, lists, bevragingen, the case file per
 //!   partner.
 //! - [`json`]: `--json`: the wire messages as JSON.
@@ -29,6 +32,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod covenant;
 pub mod error;
 pub mod hub;
@@ -38,6 +42,7 @@ pub mod officer;
 pub mod officer_cli;
 pub mod officer_report;
 pub mod profile;
+pub mod queries;
 pub mod report;
 pub mod when;
 

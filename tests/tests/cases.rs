@@ -286,6 +286,42 @@ async fn participants_see_the_case_without_working_notes_or_consent() {
     );
     assert!(seen.history.iter().all(|e| !e.kind.starts_with("consent")));
 
+    // A case list names the subjects too (the console's Mijn casussen), with the
+    // label for the case team only.
+    let listed = |c: wire::ListCasesResponse| {
+        let case = c.cases.into_iter().find(|c| c.id == case).expect("listed");
+        case.subjects
+            .iter()
+            .map(|s| (s.role.clone(), s.label.clone()))
+            .collect::<Vec<_>>()
+    };
+    let team_list = sdr
+        .list_cases(wire::ListCasesRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(
+        team_list.as_of.is_some(),
+        "the hub's clock of the answer, which deadlines count from"
+    );
+    let for_team = listed(team_list);
+    assert_eq!(
+        for_team,
+        [("slachtoffer".to_owned(), "buurvrouw 2-hoog".to_owned())]
+    );
+    let for_participant = listed(
+        contact
+            .list_cases(wire::ListCasesRequest::default())
+            .await
+            .expect("list")
+            .into_inner(),
+    );
+    assert_eq!(
+        for_participant,
+        [("slachtoffer".to_owned(), String::new())],
+        "labels are working notes of the case team"
+    );
+
     let withdrawn = sdr
         .withdraw_consent(wire::WithdrawConsentRequest {
             client_request_id: "w".into(),

@@ -9,6 +9,8 @@
 //! - `demo`: the README's demo script, run to the end.
 //! - `docs`: every file the READMEs, docs/, comments and `--help` texts name exists.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `console`: `hubctl console` in headless Chromium (WebDriver, axe-core, keyboard
+//!   walk, screenshots) and every forged request its door refuses.
 //! - `inbox`: a completed case file reaches the recipient party's agent inbox, is
 //!   re-delivered until stored, gets its retention term, and is deleted on time.
 //! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
@@ -32,6 +34,7 @@ mod agent_ops;
 mod case_log;
 mod casefile;
 mod cases;
+mod console;
 mod covenant_versions;
 mod demo;
 mod docs;

@@ -462,11 +462,28 @@ impl Coordinator for CoordinatorService {
                     melders: count(SubjectRole::Melder),
                     participants: case.participants.len() as u32,
                     caller_access: acting.access.as_str().to_owned(),
+                    subjects: case
+                        .subjects
+                        .iter()
+                        .map(|s| wire::SubjectSummary {
+                            subject: Some(wire::SubjectPseudonym {
+                                hex: s.pseudonym.clone(),
+                            }),
+                            role: s.role.as_str().to_owned(),
+                            // A working note: case team only (see coordinator.proto).
+                            label: if acting.access == AccessKind::CaseTeam {
+                                s.label.clone()
+                            } else {
+                                String::new()
+                            },
+                        })
+                        .collect(),
                 }
             })
             .collect();
         let next = offset + page_size;
         Ok(Response::new(wire::ListCasesResponse {
+            as_of: Some(timestamp(at)),
             cases: summaries,
             next_page_token: if next < total {
                 next.to_string()

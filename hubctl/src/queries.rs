@@ -1,0 +1,81 @@
+//! The hub's answers as data: the questions that both the command line
+//! ([`crate::commands`]) and the web console ([`crate::console`]) ask, each returning
+//! what the hub said and never text. Printing or rendering is the caller's job, so the
+//! two front ends cannot drift apart in what they ask or how they retry.
+
+use time::OffsetDateTime;
+use treiter_proto::v1 as wire;
+
+use crate::error::Error;
+use crate::hub::{CALL_TIMEOUT, Hub, Retry};
+use crate::when::from_timestamp;
+
+/// Which cases to list (`hubctl case list`'s options; the console's filter form).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    /// Only cases of this stadsdeel.
+    pub stadsdeel: Option<String>,
+    /// Only cases in one of these phases (none: every phase).
+    pub phases: Vec<String>,
+    /// Only cases whose contact deadline passed without recorded contact.
+    pub overdue: bool,
+    /// Only escalated cases.
+    pub escalated: bool,
+    /// Only cases with an emergency active now.
+    pub emergency: bool,
+}
+
+/// The cases of [`list_cases`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaseList {
+    /// Newest registration first.
+    pub cases: Vec<wire::CaseSummary>,
+    /// The hub's clock when it answered (the first page): the moment the deadline
+    /// states hold for.
+    pub as_of: Option<OffsetDateTime>,
+}
+
+/// Every case the caller has access to that `filter` admits, newest registration first
+/// (all pages of ListCases).
+pub async fn list_cases(hub: &mut Hub, filter: &CaseFilter) -> Result<CaseList, Error> {
+    let mut cases = Vec::new();
+    let mut as_of = None;
+    let mut page_token = String::new();
+    loop {
+        let req = wire::ListCasesRequest {
+            stadsdeel: filter.stadsdeel.clone().unwrap_or_default(),
+            phases: filter.phases.clone(),
+            contact_overdue_only: filter.overdue,
+            escalated_only: filter.escalated,
+            emergency_active_only: filter.emergency,
+            page_size: 0,
+            page_token: page_token.clone(),
+        };
+        let page = hub
+            .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+                let r = req.clone();
+                async move { c.list_cases(r).await }
+            })
+            .await?;
+        cases.extend(page.cases);
+        if as_of.is_none() {
+            as_of = page.as_of.as_ref().and_then(from_timestamp);
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(CaseList { cases, as_of });
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// One case as the caller may see it.
+pub async fn get_case(hub: &mut Hub, case_id: &str) -> Result<wire::Case, Error> {
+    let req = wire::GetCaseRequest {
+        case_id: case_id.to_owned(),
+    };
+    hub.call(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req.clone();
+        async move { c.get_case(r).await }
+    })
+    .await
+}
