@@ -509,6 +509,31 @@ fi
 
 took=$(( $(date +%s) - started ))
 if $keep; then
+  step "The web console (hubctl console) for the informatiemakelaar and the gemeente's privacy officer"
+  say "Each runs on this machine with the person's own profile and certificate, as hubctl" \
+      "does. Open a link once in a browser: it signs you in (the link then stops working)."
+  for who in im po-gemeente; do
+    "$bin/hubctl" --profile "$run/profiles/$who.toml" console --listen 127.0.0.1:0 \
+      >"$run/logs/console-$who.out" 2>&1 &
+    pids+=($!)
+  done
+  for who in im po-gemeente; do
+    link=""
+    for _ in $(seq 100); do
+      link=$(grep -o 'http://127\.0\.0\.1:[0-9]*/[^ ]*token=[0-9a-zA-Z_-]*' "$run/logs/console-$who.out" | head -n 1 || true)
+      [ -n "$link" ] && break
+      sleep 0.1
+    done
+    if [ -z "$link" ]; then
+      echo "demo: the console for $who did not start; see $run/logs/console-$who.out" >&2
+      exit 1
+    fi
+    case "$who" in
+      im) say "informatiemakelaar (Mijn casussen shows case $case_id):" ;;
+      *) say "privacy officer of the Gemeente Amsterdam:" ;;
+    esac
+    printf '     %s\n' "$link"
+  done
   step "Running; press Ctrl-C to stop. Status: ${bin#"$root/"}/hub status --config $shown/hub.toml"
   say "hubctl profiles: $shown/profiles/{im,sdr,stedelijk,politie}.toml, e.g." \
       "HUBCTL_PROFILE=$shown/profiles/sdr.toml ${bin#"$root/"}/hubctl case show $case_id"

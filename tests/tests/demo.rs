@@ -14,38 +14,13 @@ use crate::support::workspace_bin;
 /// The demo takes 10–30 s here; this only stops a hung run.
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// A port p such that p and p + 1 (the admin port) are both free right now, chosen
-/// below the kernel's ephemeral port range. The other tests of this binary run in
-/// parallel and bind port 0 and open connections all the time, and the kernel takes
-/// those ports from the ephemeral range only: a pair from that range could be taken in
-/// the seconds between this check and the hub's bind (it was: "cannot listen on admin
-/// address ...: Address already in use"). The start depends on the process id, so two
-/// runs at once (other worktrees on one machine) rarely try the same ports.
+/// A port p such that p and p + 1 (the admin port) are both free right now, below the
+/// kernel's ephemeral port range (see `support::stable_ports`): the other tests of this
+/// binary run in parallel and bind port 0 and open connections all the time, and a
+/// pair from the ephemeral range could be taken in the seconds between this check and
+/// the hub's bind (it was: "cannot listen on admin address ...: Address already in use").
 fn free_port_pair() -> u16 {
-    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    let low = 10_000u16;
-    if ephemeral_low > low + 100 {
-        let span = ephemeral_low - low - 2;
-        let start = (std::process::id() % u32::from(span)) as u16;
-        for step in 0..span / 2 {
-            let port = low + (start + step * 2) % span;
-            let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
-            if free(port) && free(port + 1) {
-                return port;
-            }
-        }
-    }
-    for _ in 0..50 {
-        let first = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = first.local_addr().expect("addr").port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free pair of loopback ports");
+    crate::support::stable_ports(std::net::IpAddr::from([127, 0, 0, 1]), 2)
 }
 
 /// The partners' SYNTHETIC sample databases, as `cargo run -p treiter-node-agent
@@ -379,4 +354,133 @@ fn a_failing_binary_makes_the_last_line_name_the_step_its_line_and_the_logs() {
         "the last line does not name {logs}:\n{out}"
     );
     assert!(run.path().join("logs").is_dir(), "no log directory");
+}
+
+/// One HTTP/1.1 request to the console on `addr`; returns the whole answer (head and
+/// body). `Connection: close`, so the answer ends with the connection.
+fn console_get(addr: &str, path: &str, cookie: Option<&str>) -> String {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the console");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn the_demo_with_keep_ends_with_the_console_open_on_its_case() {
+    use std::io::BufRead as _;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let run = tempfile::tempdir().expect("run dir");
+    let bin = workspace_bin("hub")
+        .parent()
+        .expect("binary dir")
+        .to_path_buf();
+    for name in ["node-agent", "hubctl", "certs-dev"] {
+        workspace_bin(name);
+    }
+    let samples = tempfile::tempdir().expect("samples dir");
+    build_sample_databases(root, samples.path());
+    let mut child = Command::new("bash")
+        .arg(root.join("scripts/demo.sh"))
+        .arg("--keep")
+        .env("TREITER_DEMO_DIR", run.path())
+        .env("TREITER_DEMO_BIN", &bin)
+        .env("TREITER_DEMO_SAMPLES", samples.path())
+        .env("TREITER_DEMO_PORT", free_port_pair().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bash scripts/demo.sh --keep");
+    // Stops the demo (as Ctrl-C does) however the test ends.
+    struct Stop(u32);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.to_string()])
+                .status();
+        }
+    }
+    let stop = Stop(child.id());
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while !out
+        .last()
+        .is_some_and(|l: &String| l.contains("Running; press Ctrl-C to stop"))
+    {
+        let left = LIMIT.saturating_sub(started.elapsed());
+        match received.recv_timeout(left) {
+            Ok(line) => out.push(line),
+            Err(_) => panic!(
+                "the demo with --keep did not reach its end:\n{}",
+                out.join("\n")
+            ),
+        }
+    }
+    let text = out.join("\n");
+    let case = text
+        .split_whitespace()
+        .find(|w| w.starts_with("C-2") && w.len() > 6)
+        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .expect("the demo names its case");
+    // The informatiemakelaar's link comes first, then the privacy officer's.
+    let links: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| w.starts_with("http://127.0.0.1:") && w.contains("token="))
+        .collect();
+    assert_eq!(links.len(), 2, "two console links:\n{text}");
+    let link = links[0].strip_prefix("http://").expect("http link");
+    let (addr, path) = link.split_once('/').expect("address and path");
+    let signed_in = console_get(addr, &format!("/{path}"), None);
+    assert!(signed_in.starts_with("HTTP/1.1 303"), "{signed_in}");
+    let cookie = signed_in
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let page = console_get(addr, "/casussen", Some(&cookie));
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Mijn casussen"), "{page}");
+    assert!(
+        page.contains(case),
+        "the case {case} on Mijn casussen:\n{page}"
+    );
+    // Ctrl-C stops everything the demo started.
+    drop(stop);
+    let stopped = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "the demo did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the console still listens after Ctrl-C"
+    );
 }

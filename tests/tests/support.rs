@@ -197,6 +197,12 @@ pub async fn bind_hub_listener(addr: SocketAddr) -> tokio::net::TcpListener {
 /// A loopback port below the ephemeral range that was free a moment ago (see
 /// [`bind_hub_listener`]); for processes the test starts itself (`hub serve`).
 pub fn stable_port(ip: std::net::IpAddr) -> u16 {
+    stable_ports(ip, 1)
+}
+
+/// The first of `n` consecutive loopback ports below the ephemeral range that were all
+/// free a moment ago (see [`bind_hub_listener`]); e.g. the demo's hub and admin ports.
+pub fn stable_ports(ip: std::net::IpAddr, n: u16) -> u16 {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
@@ -205,10 +211,11 @@ pub fn stable_port(ip: std::net::IpAddr) -> u16 {
     const LOW: u16 = 12_000;
     let span = usize::from(ephemeral_low.saturating_sub(LOW).max(1000));
     let offset = std::process::id() as usize * 97;
+    let free = |port: u16| std::net::TcpListener::bind(SocketAddr::new(ip, port)).is_ok();
     for _ in 0..span {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = LOW + u16::try_from((offset + n) % span).expect("span fits u16");
-        if std::net::TcpListener::bind(SocketAddr::new(ip, port)).is_ok() {
+        let first = NEXT.fetch_add(usize::from(n), Ordering::Relaxed);
+        let port = LOW + u16::try_from((offset + first) % span).expect("span fits u16");
+        if (port..port + n).all(free) {
             return port;
         }
     }

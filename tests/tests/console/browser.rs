@@ -51,10 +51,43 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // The driver ends its browser when it is killed (kill_on_drop), but a clean
-        // session end lets the browser go first.
+        // Killing chromedriver does not end its browser: Chromium's processes are
+        // re-parented to init and keep running (a whole run once left 30 headless
+        // browsers eating the CPU). So: end the session cleanly (the driver then quits
+        // the browser), kill the driver, and kill whatever still runs with this
+        // browser's own profile directory on its command line.
+        if !self.session.is_empty() {
+            end_session(self.port, &self.session);
+        }
         let _ = self.driver.start_kill();
+        let _ = std::process::Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(format!(
+                "--user-data-dir={}",
+                self._profile.path().display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
     }
+}
+
+/// `DELETE /session/{id}`, blocking, bounded to a few seconds (for [`Drop`], where
+/// nothing can be awaited).
+fn end_session(port: u16, session: &str) {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+    let _ = write!(
+        stream,
+        "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
 }
 
 /// An element of the page.
