@@ -49,7 +49,7 @@
 //!   - [`pages`] itself: `/` (to the first page for the person's roles), `/status`
 //!     (the status bar, for htmx), and the not-found page.
 //!   - [`pages::case`]: **Casus**, `GET /casussen/{id}` (`case.html`, its forms'
-//!     fields drawn by `case_macros.html`), with its forms' handlers in
+//!     fields drawn by `form_macros.html`), with its forms' handlers in
 //!     [`pages::case_forms`], `POST /casussen/{id}/...` (phase, contact, subjects,
 //!     consent, participants, escalation, emergency);
 //!   - [`pages::new_case`]: **Nieuwe casus**, `GET` and `POST /casussen/nieuw`

@@ -148,10 +148,7 @@ fn files_holding(dir: &Path, needles: &[&str]) -> Vec<(PathBuf, String)> {
             } else if let Ok(bytes) = std::fs::read(&path) {
                 let lower = bytes.to_ascii_lowercase();
                 for needle in needles {
-                    if lower
-                        .windows(needle.len())
-                        .any(|w| w == needle.as_bytes())
-                    {
+                    if lower.windows(needle.len()).any(|w| w == needle.as_bytes()) {
                         found.push((path.clone(), (*needle).to_owned()));
                     }
                 }
@@ -199,7 +196,10 @@ async fn page_source(browser: &Browser) -> String {
 /// The value of the field matching `css`.
 async fn value_of(browser: &Browser, css: &str) -> String {
     browser
-        .execute("return document.querySelector(arguments[0]).value;", json!([css]))
+        .execute(
+            "return document.querySelector(arguments[0]).value;",
+            json!([css]),
+        )
         .await
         .as_str()
         .unwrap_or_default()
@@ -218,9 +218,7 @@ async fn add_subject(browser: &Browser, who: [&str; 4], role: &str, label: &str)
         .into_iter()
         .zip(who)
     {
-        browser
-            .type_text(&format!("{form}-{field}"), value)
-            .await;
+        browser.type_text(&format!("{form}-{field}"), value).await;
     }
     click(browser, &format!("{form}-rol option[value='{role}']")).await;
     if !label.is_empty() {
@@ -312,18 +310,34 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
         .expect("case id")
         .to_owned();
     assert!(id.starts_with("C-"), "{url}");
-    assert_eq!(browser.title().await, format!("Casus {id} — Treiteraanpak — console"));
+    assert_eq!(
+        browser.title().await,
+        format!("Casus {id} — Treiteraanpak — console")
+    );
     wait_for_text(&browser, ".recorded", "casus geregistreerd in fase melding").await;
     let facts = browser.text_of("main dl.facts").await;
     assert!(facts.contains("14020-4711"), "{facts}");
-    assert!(facts.contains("casusteam (art. 5.3), als stadsdeelregisseur"), "{facts}");
+    assert!(
+        facts.contains("casusteam (art. 5.3), als stadsdeelregisseur"),
+        "{facts}"
+    );
     browser.axe("Casus, net geregistreerd").await;
 
     // Two subjects, from identifying data pseudonymised in the console (art. 8.4).
     add_subject(&browser, VICTIM, "slachtoffer", "buurvrouw 2-hoog").await;
-    wait_for_text(&browser, ".recorded", "betrokkene buurvrouw 2-hoog toegevoegd").await;
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "betrokkene buurvrouw 2-hoog toegevoegd",
+    )
+    .await;
     add_subject(&browser, ACCUSED, "dader", "buurman 3-hoog").await;
-    wait_for_text(&browser, ".recorded", "betrokkene buurman 3-hoog toegevoegd").await;
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "betrokkene buurman 3-hoog toegevoegd",
+    )
+    .await;
     let (victim, accused) = (pseudonym_of(VICTIM), pseudonym_of(ACCUSED));
     let case = hub_view
         .get_case(Request::new(wire::GetCaseRequest {
@@ -337,7 +351,10 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
         .iter()
         .map(|s| {
             (
-                s.subject.as_ref().map(|p| p.hex.clone()).unwrap_or_default(),
+                s.subject
+                    .as_ref()
+                    .map(|p| p.hex.clone())
+                    .unwrap_or_default(),
                 s.role.clone(),
             )
         })
@@ -352,24 +369,25 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
     );
     let subjects = browser.text_of("#betrokkenen").await;
     assert!(subjects.contains(&victim) && subjects.contains(&accused));
-    assert!(subjects.contains("slachtoffer — buurvrouw 2-hoog"), "{subjects}");
+    assert!(
+        subjects.contains("slachtoffer — buurvrouw 2-hoog"),
+        "{subjects}"
+    );
     browser.axe("Casus, met betrokkenen").await;
 
     // The same person once more: refused by the hub, in Dutch next to the name, and
     // the identifying fields come back empty.
     add_subject(&browser, VICTIM, "melder", "").await;
-    let refusal = wait_for_text(
-        &browser,
-        "#betrokkene-toevoegen-naam-fout",
-        "al betrokkene",
-    )
-    .await;
+    let refusal = wait_for_text(&browser, "#betrokkene-toevoegen-naam-fout", "al betrokkene").await;
     assert_eq!(
         refusal,
         "Deze persoon is al betrokkene in deze casus (hetzelfde pseudoniem). Wijzig zo nodig de rol van de betrokkene hierboven."
     );
     assert_eq!(value_of(&browser, "#betrokkene-toevoegen-naam").await, "");
-    assert_eq!(value_of(&browser, "#betrokkene-toevoegen-rol").await, "melder");
+    assert_eq!(
+        value_of(&browser, "#betrokkene-toevoegen-rol").await,
+        "melder"
+    );
     browser.axe("Casus, betrokkene geweigerd").await;
     let page = page_source(&browser).await.to_lowercase();
     for never in NEVER_SEEN {
@@ -388,7 +406,11 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
         }
         all
     };
-    assert_eq!(buttons, ["Naar aanpak", "Naar buiten-aanpak"], "art. 4.1 from duiding");
+    assert_eq!(
+        buttons,
+        ["Naar aanpak", "Naar buiten-aanpak"],
+        "art. 4.1 from duiding"
+    );
 
     // A move article 4.1 does not allow (a page altered in the browser): the hub
     // refuses it, and the page says so in Dutch next to the moves, with the moves
@@ -412,7 +434,9 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
     let source = page_source(&browser).await;
     assert!(source.contains("<summary>Technische toelichting</summary>"));
     assert!(
-        source.contains("cannot move from duiding to afgesloten (art. 4.1); allowed: aanpak, buiten-aanpak"),
+        source.contains(
+            "cannot move from duiding to afgesloten (art. 4.1); allowed: aanpak, buiten-aanpak"
+        ),
         "the hub's own text"
     );
     assert_eq!(
@@ -441,7 +465,11 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
     let today = treiter_proto::calendar::date_text(treiter_proto::calendar::today(
         time::OffsetDateTime::now_utc(),
     ));
-    click(&browser, &format!("{anchor}-toestemming button[type=submit]")).await;
+    click(
+        &browser,
+        &format!("{anchor}-toestemming button[type=submit]"),
+    )
+    .await;
     wait_for_text(
         &browser,
         ".recorded",
@@ -478,7 +506,10 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
     )
     .await;
     let participants = browser.text_of("#deelnemers-tabel").await;
-    assert!(participants.contains("Politie Eenheid Amsterdam"), "{participants}");
+    assert!(
+        participants.contains("Politie Eenheid Amsterdam"),
+        "{participants}"
+    );
 
     // Every form of the page now (move, contact, consent and its withdrawal, subject
     // changes, add subject, end participation, add participant, escalate, emergency),
@@ -491,7 +522,10 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
 
     // An emergency with its written reason (art. 15.1): the time left of its 72 hours.
     browser
-        .type_text("#spoed-verklaren-reden", "acute dreiging na incident in het portiek")
+        .type_text(
+            "#spoed-verklaren-reden",
+            "acute dreiging na incident in het portiek",
+        )
         .await;
     click(&browser, "#spoed-verklaren button[type=submit]").await;
     wait_for_text(&browser, ".recorded", "spoed verklaard (art. 15.1)").await;
@@ -509,7 +543,10 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
     wait_for_text(&browser, ".recorded", "geescaleerd naar stedelijk niveau").await;
     let escalation = browser.text_of("#escalatie").await;
     assert!(escalation.contains("Geescaleerd op"), "{escalation}");
-    assert!(escalation.contains("aanpak in het stadsdeel loopt vast"), "{escalation}");
+    assert!(
+        escalation.contains("aanpak in het stadsdeel loopt vast"),
+        "{escalation}"
+    );
 
     // The contact with the melder (art. 4.3), now by default.
     click(&browser, "#contact-vastleggen button[type=submit]").await;
@@ -540,7 +577,10 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
         .filter_map(|p| p.party.as_ref().map(|p| p.name.as_str()))
         .collect();
     assert_eq!(parties, ["Politie Eenheid Amsterdam"]);
-    assert_eq!(case.contact.as_ref().map(|c| c.status.as_str()), Some("met"));
+    assert_eq!(
+        case.contact.as_ref().map(|c| c.status.as_str()),
+        Some("met")
+    );
     let moves = case
         .history
         .iter()
@@ -563,7 +603,10 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
     let output = output.lock().expect("output").to_lowercase();
     assert!(output.contains("/aanmelden?token="), "the output was read");
     for never in NEVER_SEEN {
-        assert!(!output.contains(never), "the console wrote {never:?}: {output}");
+        assert!(
+            !output.contains(never),
+            "the console wrote {never:?}: {output}"
+        );
     }
 }
 
@@ -674,9 +717,8 @@ async fn the_forms_work_without_javascript_and_a_form_sent_twice_is_made_once() 
     let page = client.get("/casussen/nieuw").await.body;
     let csrf = hidden_after(&page, "<body", "_csrf");
     let rid = hidden_after(&page, "id=\"nieuwe-casus\"", "_rid");
-    let an_hour_ago = treiter_proto::calendar::local(
-        time::OffsetDateTime::now_utc() - time::Duration::hours(1),
-    );
+    let an_hour_ago =
+        treiter_proto::calendar::local(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
     let melding = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}",
         an_hour_ago.year(),
@@ -696,12 +738,17 @@ async fn the_forms_work_without_javascript_and_a_form_sent_twice_is_made_once() 
     assert_eq!(first.status, 303, "post/redirect/get: {first:?}");
     let location = first.header("location").expect("location").to_owned();
     assert!(
-        location.starts_with("/casussen/C-") && location.ends_with("?vastgelegd=1#betrokkene-toevoegen"),
+        location.starts_with("/casussen/C-")
+            && location.ends_with("?vastgelegd=1#betrokkene-toevoegen"),
         "{location}"
     );
     let again = client.post("/casussen/nieuw", &body).await;
     assert_eq!(again.status, 303);
-    assert_eq!(again.header("location"), Some(location.as_str()), "the same case");
+    assert_eq!(
+        again.header("location"),
+        Some(location.as_str()),
+        "the same case"
+    );
     let id = location
         .trim_start_matches("/casussen/")
         .split('?')
@@ -739,7 +786,9 @@ async fn the_forms_work_without_javascript_and_a_form_sent_twice_is_made_once() 
     assert_eq!(again.header("location"), first.header("location"));
     let anchor = format!("#betrokkene-{}", &pseudonym_of(VICTIM)[..16]);
     assert!(
-        first.header("location").is_some_and(|l| l.ends_with(&anchor)),
+        first
+            .header("location")
+            .is_some_and(|l| l.ends_with(&anchor)),
         "to the new subject: {first:?}"
     );
     let case = case_of(&mut hub_view, &id).await;
@@ -775,7 +824,11 @@ async fn the_forms_work_without_javascript_and_a_form_sent_twice_is_made_once() 
     ]);
     let refused = client.post(&format!("/casussen/{id}/fase"), &bare).await;
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("Dit formulier is onvolledig"), "{}", refused.body);
+    assert!(
+        refused.body.contains("Dit formulier is onvolledig"),
+        "{}",
+        refused.body
+    );
     // A move from a page that showed another phase: ABORTED, in Dutch.
     let page = client.get(&format!("/casussen/{id}")).await.body;
     let rid = hidden_after(&page, "id=\"fase-wijzigen\"", "_rid");
