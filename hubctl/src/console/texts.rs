@@ -799,8 +799,6 @@ pub const TIME_UNREADABLE: &str = "Vul datum en tijd in, bijvoorbeeld 2026-11-20
 pub const DATE_UNREADABLE: &str = "Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-11-20.";
 /// A stadsdeel outside the covenant's list.
 pub const STADSDEEL_UNKNOWN: &str = "Kies een stadsdeel uit de lijst (art. 1.5).";
-/// A choice outside the list offered.
-pub const CHOICE_UNKNOWN: &str = "Kies een waarde uit de lijst.";
 /// A form without its client request id (from an old page, or made by hand).
 pub const FORM_INCOMPLETE: &str = "Dit formulier is onvolledig (het kenmerk dat dubbel versturen voorkomt ontbreekt). Er is niets gewijzigd; vul het formulier hieronder opnieuw in.";
 /// An update that changes nothing (checked before sending).

@@ -559,6 +559,12 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
         .await;
     browser.screenshot("casus").await;
 
+    // Mijn casussen links to the case.
+    click(&browser, "nav a[href='/casussen']").await;
+    browser.wait_for_title("Mijn casussen").await;
+    click(&browser, &format!("#casussen a[href='/casussen/{id}']")).await;
+    browser.wait_for_title(&format!("Casus {id}")).await;
+
     // What the hub holds now.
     let case = hub_view
         .get_case(Request::new(wire::GetCaseRequest {
@@ -851,6 +857,120 @@ async fn the_forms_work_without_javascript_and_a_form_sent_twice_is_made_once() 
     let case = case_of(&mut hub_view, &id).await;
     assert_eq!(case.phase, "melding");
     assert_eq!(case.subjects.len(), 1);
+
+    // Consent: dated in the future (refused by the hub, in Dutch, at the date), then
+    // recorded; withdrawn for a category without consent in force (refused, at the
+    // category), then for the one in force.
+    let victim = pseudonym_of(VICTIM);
+    let at = format!("id=\"betrokkene-{}", &victim[..16]);
+    let page = client.get(&format!("/casussen/{id}")).await.body;
+    let rid = hidden_after(&page, &format!("{at}-toestemming\""), "_rid");
+    let tomorrow = treiter_proto::calendar::date_text(
+        treiter_proto::calendar::today(time::OffsetDateTime::now_utc())
+            .next_day()
+            .expect("tomorrow"),
+    );
+    let consent = |rid: &str, category: &str, date: &str| {
+        form(&[
+            ("_csrf", &csrf),
+            ("_rid", rid),
+            ("betrokkene", &victim),
+            ("categorie", category),
+            ("datum", date),
+        ])
+    };
+    let path = format!("/casussen/{id}/toestemming");
+    let refused = client
+        .post(&path, &consent(&rid, "slachtofferinformatie", &tomorrow))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains(&format!(
+            "De datum {tomorrow} ligt in de toekomst: vandaag is het "
+        )),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(&format!(
+            "{at}-toestemming-datum-fout\">De datum {tomorrow}"
+        )),
+        "next to the date field"
+    );
+    let today = treiter_proto::calendar::date_text(treiter_proto::calendar::today(
+        time::OffsetDateTime::now_utc(),
+    ));
+    let recorded = client
+        .post(&path, &consent(&rid, "slachtofferinformatie", &today))
+        .await;
+    assert_eq!(
+        recorded.status, 303,
+        "the same form, corrected: {recorded:?}"
+    );
+    let page = client.get(&format!("/casussen/{id}")).await.body;
+    let rid = hidden_after(&page, &format!("{at}-intrekken\""), "_rid");
+    let path = format!("/casussen/{id}/toestemming/intrekken");
+    let refused = client
+        .post(&path, &consent(&rid, "zorginhoud", &today))
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains(&format!(
+            "{at}-intrekken-categorie-fout\">Er is geen toestemming voor zorginhoud van kracht, dus er valt niets in te trekken (art. 11.3)."
+        )),
+        "{}",
+        refused.body
+    );
+    let withdrawn = client
+        .post(&path, &consent(&rid, "slachtofferinformatie", &today))
+        .await;
+    assert_eq!(withdrawn.status, 303, "{withdrawn:?}");
+    assert!(
+        case_of(&mut hub_view, &id).await.subjects[0]
+            .consent
+            .is_empty()
+    );
+
+    // A subject's role changed; the same form once more changes nothing (checked in
+    // the console); then the subject removed.
+    let page = client.get(&format!("/casussen/{id}")).await.body;
+    let rid = hidden_after(&page, &format!("{at}-wijzigen\""), "_rid");
+    let update = |was: &str| {
+        form(&[
+            ("_csrf", &csrf),
+            ("_rid", &rid),
+            ("betrokkene", &victim),
+            ("was_rol", was),
+            ("was_label", "bewoner 1-hoog"),
+            ("rol", "melder"),
+            ("label", "bewoner 1-hoog"),
+        ])
+    };
+    let path = format!("/casussen/{id}/betrokkenen/wijzigen");
+    assert_eq!(client.post(&path, &update("slachtoffer")).await.status, 303);
+    let unchanged = client.post(&path, &update("melder")).await;
+    assert_eq!(unchanged.status, 422);
+    assert!(
+        unchanged.body.contains("Er is niets gewijzigd"),
+        "{}",
+        unchanged.body
+    );
+    assert_eq!(case_of(&mut hub_view, &id).await.subjects[0].role, "melder");
+    let page = client.get(&format!("/casussen/{id}")).await.body;
+    let rid = hidden_after(&page, &format!("{at}-verwijderen\""), "_rid");
+    let removed = client
+        .post(
+            &format!("/casussen/{id}/betrokkenen/verwijderen"),
+            &form(&[
+                ("_csrf", &csrf),
+                ("_rid", &rid),
+                ("betrokkene", &victim),
+                ("reden", "per vergissing toegevoegd"),
+            ]),
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{removed:?}");
+    assert!(case_of(&mut hub_view, &id).await.subjects.is_empty());
 
     // An unknown address under /casussen is not asked of the hub.
     let odd = client.get("/casussen/Jan%20Jansen").await;
