@@ -13,13 +13,14 @@ use time::OffsetDateTime;
 use treiter_proto::pseudonym::{Identity, Pseudonym, PseudonymKey};
 use treiter_proto::v1 as wire;
 
+use crate::changes::{self, resolve_party, resolve_subject};
 use crate::cli::*;
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
 use crate::json;
 use crate::profile::{self, Profile};
 use crate::queries::{self, CaseFilter, get_case};
-use crate::report::{self, short};
+use crate::report;
 use crate::when;
 
 /// Where the answer goes, and in which form.
@@ -72,21 +73,7 @@ impl Out<'_> {
     }
 }
 
-/// A fresh idempotency key: a random UUID (version 4).
-pub fn new_request_id() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
+pub use crate::changes::new_request_id;
 
 pub(crate) fn usage(e: impl std::fmt::Display) -> Error {
     Error::Usage(e.to_string())
@@ -140,17 +127,15 @@ pub async fn run(
         Command::Consent(c) => consent(&mut hub, &mut out, c, now).await,
         Command::Participant(c) => participant(&mut hub, &mut out, c, now).await,
         Command::Emergency(a) => {
-            let req = wire::DeclareEmergencyRequest {
-                client_request_id: new_request_id(),
-                case_id: a.case,
-                reason: a.reason,
-            };
-            let u = hub
-                .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-                    let r = req.clone();
-                    async move { c.declare_emergency(r).await }
-                })
-                .await?;
+            let u = changes::declare_emergency(
+                &mut hub,
+                wire::DeclareEmergencyRequest {
+                    client_request_id: new_request_id(),
+                    case_id: a.case,
+                    reason: a.reason,
+                },
+            )
+            .await?;
             out.answer(
                 || json::case_update(&u),
                 || {
@@ -189,17 +174,11 @@ pub async fn run(
     }
 }
 
-/// A change to a case: sends `req` (retried once with the same id) and prints the
-/// result, followed by `extra` lines.
+/// A change to a case: sends `req` through [`changes`] (retried once with the same id)
+/// and prints the result, followed by `extra` lines.
 macro_rules! change {
     ($hub:expr, $out:expr, $now:expr, $method:ident, $req:expr, $extra:expr) => {{
-        let req = $req;
-        let u = $hub
-            .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-                let r = req.clone();
-                async move { c.$method(r).await }
-            })
-            .await?;
+        let u = changes::$method($hub, $req).await?;
         let extra: String = ($extra)(&u);
         $out.answer(
             || json::case_update(&u),
@@ -405,61 +384,6 @@ pub fn pseudonymise(profile: &Profile, identity: &Identity<'_>) -> Result<String
     Ok(key.pseudonym(identity)?.to_hex())
 }
 
-fn subject_list(case: &wire::Case) -> String {
-    if case.subjects.is_empty() {
-        return "it has none".to_owned();
-    }
-    let items: Vec<String> = case
-        .subjects
-        .iter()
-        .map(|s| {
-            let hex = s.subject.as_ref().map(|p| p.hex.as_str()).unwrap_or("");
-            if s.label.is_empty() {
-                format!("{} {}", short(hex), s.role)
-            } else {
-                format!("{} {} \"{}\"", short(hex), s.role, s.label)
-            }
-        })
-        .collect();
-    format!("its subjects: {}", items.join("; "))
-}
-
-/// A subject named on the command line: a full pseudonym as is; otherwise a unique
-/// start of one (8+ hex characters) or a label, looked up in the case. The text typed
-/// is not repeated in errors: it could be identifying data typed by mistake.
-async fn resolve_subject(hub: &mut Hub, case_id: &str, text: &str) -> Result<String, Error> {
-    if Pseudonym::parse(text).is_ok() {
-        return Ok(text.to_owned());
-    }
-    let case = get_case(hub, case_id).await?;
-    let t = text.trim();
-    let by_prefix = t.len() >= 8 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let found: Vec<&str> = case
-        .subjects
-        .iter()
-        .filter_map(|s| {
-            let hex = s.subject.as_ref().map(|p| p.hex.as_str())?;
-            let hit = if by_prefix {
-                hex.starts_with(t)
-            } else {
-                !s.label.is_empty() && s.label.trim().eq_ignore_ascii_case(t)
-            };
-            hit.then_some(hex)
-        })
-        .collect();
-    match found.as_slice() {
-        [one] => Ok((*one).to_owned()),
-        [] => Err(Error::Usage(format!(
-            "no subject of case {case_id} has the pseudonym, pseudonym start (8+ characters) or label given (not repeated here); {}",
-            subject_list(&case)
-        ))),
-        _ => Err(Error::Usage(format!(
-            "several subjects of case {case_id} match; give more of the pseudonym; {}",
-            subject_list(&case)
-        ))),
-    }
-}
-
 async fn subject(
     hub: &mut Hub,
     out: &mut Out<'_>,
@@ -579,71 +503,6 @@ async fn consent(
                         .to_owned()
                 }
             )
-        }
-    }
-}
-
-/// Letters and digits only, lowercased: "Woonstichting De Gracht" → "woonstichtingdegracht".
-fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Picks the party `text` names among `known`: an exact name, else the only party of
-/// that kind, else the only name containing it.
-pub fn pick_party<'a>(
-    known: &'a [wire::Party],
-    text: &str,
-) -> Result<&'a wire::Party, Vec<&'a wire::Party>> {
-    let q = fold(text);
-    let exact: Vec<_> = known.iter().filter(|p| fold(&p.name) == q).collect();
-    if let [one] = exact.as_slice() {
-        return Ok(one);
-    }
-    let kind: Vec<_> = known.iter().filter(|p| p.kind == text.trim()).collect();
-    if let [one] = kind.as_slice() {
-        return Ok(one);
-    }
-    let part: Vec<_> = if q.is_empty() {
-        Vec::new()
-    } else {
-        known
-            .iter()
-            .filter(|p| fold(&p.name).contains(&q))
-            .collect()
-    };
-    match part.as_slice() {
-        [one] => Ok(one),
-        [] if kind.len() > 1 => Err(kind),
-        _ => Err(part),
-    }
-}
-
-/// The OIN of the party named on the command line.
-async fn resolve_party(hub: &mut Hub, text: &str) -> Result<(String, String), Error> {
-    let t = text.trim();
-    if t.len() == 20 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok((t.to_owned(), String::new()));
-    }
-    // The parties of the covenant in force, as the hub lists them (article 2.3).
-    let known = hub.parties().await?;
-    match pick_party(&known, t) {
-        Ok(p) => Ok((p.oin.clone(), p.name.clone())),
-        Err(several) if !several.is_empty() => {
-            let names: Vec<&str> = several.iter().map(|p| p.name.as_str()).collect();
-            Err(Error::Usage(format!(
-                "\"{t}\" matches several parties: {}; give more of the name, or the OIN",
-                names.join("; ")
-            )))
-        }
-        Err(_) => {
-            let names: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
-            Err(Error::Usage(format!(
-                "\"{t}\" is none of the parties of the covenant ({}); give part of a name, a kind, or the party's OIN (20 digits)",
-                names.join("; ")
-            )))
         }
     }
 }
@@ -812,14 +671,6 @@ async fn watch(
 mod tests {
     use super::*;
 
-    fn party(oin: &str, name: &str, kind: &str) -> wire::Party {
-        wire::Party {
-            oin: oin.into(),
-            name: name.into(),
-            kind: kind.into(),
-        }
-    }
-
     #[test]
     fn output_escapes_what_could_act_on_the_terminal() {
         let mut buffer = Vec::new();
@@ -849,55 +700,5 @@ mod tests {
         );
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, value);
-    }
-
-    #[test]
-    fn parties_are_found_by_name_part_or_kind() {
-        let known = [
-            party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
-            party(
-                "00000002000000000002",
-                "Politie Eenheid Amsterdam",
-                "politie",
-            ),
-            party(
-                "00000003000000000003",
-                "Openbaar Ministerie, Arrondissementsparket Amsterdam",
-                "om",
-            ),
-            party(
-                "00000004000000000004",
-                "Woonstichting De Gracht",
-                "woningcorporatie",
-            ),
-            party(
-                "00000004000000000005",
-                "Stichting Lieflijk Wonen",
-                "woningcorporatie",
-            ),
-        ];
-        let oin = |t: &str| pick_party(&known, t).map(|p| p.oin.clone());
-        assert_eq!(oin("politie").unwrap(), "00000002000000000002");
-        assert_eq!(
-            oin("Politie Eenheid Amsterdam").unwrap(),
-            "00000002000000000002"
-        );
-        assert_eq!(oin("om").unwrap(), "00000003000000000003");
-        assert_eq!(oin("De Gracht").unwrap(), "00000004000000000004");
-        assert_eq!(oin("degracht").unwrap(), "00000004000000000004");
-        assert_eq!(oin("lieflijkwonen").unwrap(), "00000004000000000005");
-        // Ambiguous: two woningcorporaties, every party in Amsterdam.
-        assert_eq!(pick_party(&known, "woningcorporatie").unwrap_err().len(), 2);
-        assert_eq!(pick_party(&known, "amsterdam").unwrap_err().len(), 3);
-        assert!(pick_party(&known, "ggd").unwrap_err().is_empty());
-    }
-
-    #[test]
-    fn request_ids_are_fresh_uuids() {
-        let a = new_request_id();
-        let b = new_request_id();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "4");
     }
 }

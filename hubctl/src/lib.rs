@@ -16,8 +16,11 @@
 //!   error, refusals explained (who you are, why the certificate was refused).
 //! - [`covenant`]: `hubctl covenant ...` for privacy officers: covenant versions
 //!   (article 13) on the `PrivacyOfficer` service.
-//! - [`commands`]: builds each request, calls the hub, prints the answer.
+//! - [`commands`]: builds each request, calls the hub (through [`queries`] and
+//!   [`changes`]), prints the answer.
 //! - [`queries`]: the hub's answers as data, for the commands and the console alike.
+//! - [`changes`]: the changes to a case as data (each RPC's update), for the commands
+//!   and the console alike; finding the subject or party a person named.
 //! - [`console`]: `hubctl console`, the web console on 127.0.0.1 (its own module doc
 //!   says where each page lives).
 //! - [`report`]: what a person reads: cases, lists, bevragingen, the case file per
@@ -30,6 +33,7 @@
 //! - [`error`]: errors that say what to do, and the exit codes.
 #![forbid(unsafe_code)]
 
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod console;

@@ -7,7 +7,7 @@
 //! below has no `Debug` or `Display` that shows the values, the console logs no request
 //! bodies, a page never echoes these fields back (a refused form is shown again with
 //! the identifying fields empty), and an error names the field, never its value.
-//! Forms that take identifying data (Nieuwe casus, subject toevoegen, Inzage) read it
+//! Forms that take identifying data (adding a subject on Casus, Inzage) read it
 //! with [`IdentifyingData::from_form`] and pass the result to
 //! [`IdentifyingData::pseudonym`].
 

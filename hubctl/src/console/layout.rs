@@ -20,17 +20,27 @@ pub enum Nav {
     Cases,
     /// Wie ben ik (`pages::whoami`).
     WhoAmI,
+    // Casus / Nieuwe casus:
+    /// Nieuwe casus (`pages::new_case`).
+    NewCase,
 }
 
 impl Nav {
     /// Every page of the menu, in order.
-    pub const ALL: [Nav; 2] = [Nav::Cases, Nav::WhoAmI];
+    pub const ALL: [Nav; 3] = [
+        Nav::Cases,
+        Nav::WhoAmI,
+        // Casus / Nieuwe casus:
+        Nav::NewCase,
+    ];
 
     /// The page's address.
     pub fn path(self) -> &'static str {
         match self {
             Nav::Cases => "/casussen",
             Nav::WhoAmI => "/wie-ben-ik",
+            // Casus / Nieuwe casus:
+            Nav::NewCase => "/casussen/nieuw",
         }
     }
 
@@ -39,6 +49,8 @@ impl Nav {
         match self {
             Nav::Cases => texts::NAV_CASES,
             Nav::WhoAmI => texts::NAV_WHOAMI,
+            // Casus / Nieuwe casus:
+            Nav::NewCase => texts::NAV_NEW_CASE,
         }
     }
 
@@ -56,6 +68,8 @@ impl Nav {
                 )
             }),
             Nav::WhoAmI => true,
+            // Casus / Nieuwe casus:
+            Nav::NewCase => crate::console::pages::new_case::registers_cases(roles),
         }
     }
 }

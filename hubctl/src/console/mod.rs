@@ -48,11 +48,19 @@
 //!   - [`pages::whoami`]: **Wie ben ik**, `GET /wie-ben-ik` (`whoami.html`);
 //!   - [`pages`] itself: `/` (to the first page for the person's roles), `/status`
 //!     (the status bar, for htmx), and the not-found page.
+//!   - [`pages::case`]: **Casus**, `GET /casussen/{id}` (`case.html`, its forms'
+//!     fields drawn by `form_macros.html`), with its forms' handlers in
+//!     [`pages::case_forms`], `POST /casussen/{id}/...` (phase, contact, subjects,
+//!     consent, participants, escalation, emergency);
+//!   - [`pages::new_case`]: **Nieuwe casus**, `GET` and `POST /casussen/nieuw`
+//!     (`new_case.html`);
+//!   - [`form`]: a form's request id (a change sent twice is made once), its values and
+//!     refusal when drawn again; [`refusal`]: the hub's refusals read for the form
+//!     they concern, in Dutch.
 //!
-//! Still to come, each as a module of [`pages`]: Casus (`/casussen/{id}`, with the
-//! moves of article 4.1 as forms), Nieuwe casus and subject toevoegen (through
-//! [`identity`]), Bevraging and casusdossier (live with htmx, printable), and for
-//! privacy officers Logboek, Meldingen, Inzage and Convenant.
+//! Still to come, each as a module of [`pages`]: Bevraging and casusdossier (live with
+//! htmx, printable), and for privacy officers Logboek, Meldingen, Inzage and
+//! Convenant.
 //!
 //! # Adding a page
 //! 1. Add `pages/<name>.rs` with a `#[derive(Template)]` struct that has a `layout:
@@ -79,9 +87,12 @@
 pub mod assets;
 pub mod dates;
 pub mod hubs;
+// Casus / Nieuwe casus:
+pub mod form;
 pub mod identity;
 pub mod layout;
 pub mod pages;
+pub mod refusal;
 pub mod security;
 pub mod texts;
 
@@ -111,6 +122,53 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(pages::home))
         .route(layout::Nav::Cases.path(), get(pages::cases::page))
         .route(layout::Nav::WhoAmI.path(), get(pages::whoami::page))
+        // Casus / Nieuwe casus:
+        .route(
+            layout::Nav::NewCase.path(),
+            get(pages::new_case::page).post(pages::new_case::create),
+        )
+        .route("/casussen/{id}", get(pages::case::page))
+        .route("/casussen/{id}/fase", post(pages::case_forms::move_phase))
+        .route(
+            "/casussen/{id}/contact",
+            post(pages::case_forms::record_contact),
+        )
+        .route(
+            "/casussen/{id}/betrokkenen",
+            post(pages::case_forms::add_subject),
+        )
+        .route(
+            "/casussen/{id}/betrokkenen/wijzigen",
+            post(pages::case_forms::update_subject),
+        )
+        .route(
+            "/casussen/{id}/betrokkenen/verwijderen",
+            post(pages::case_forms::remove_subject),
+        )
+        .route(
+            "/casussen/{id}/toestemming",
+            post(pages::case_forms::record_consent),
+        )
+        .route(
+            "/casussen/{id}/toestemming/intrekken",
+            post(pages::case_forms::withdraw_consent),
+        )
+        .route(
+            "/casussen/{id}/deelnemers",
+            post(pages::case_forms::add_participant),
+        )
+        .route(
+            "/casussen/{id}/deelnemers/verwijderen",
+            post(pages::case_forms::remove_participant),
+        )
+        .route(
+            "/casussen/{id}/escaleren",
+            post(pages::case_forms::escalate),
+        )
+        .route(
+            "/casussen/{id}/spoed",
+            post(pages::case_forms::declare_emergency),
+        )
         .route("/status", get(pages::status))
         .route(SIGN_IN_PATH, get(security::sign_in))
         .route(SIGN_OUT_PATH, post(security::sign_out))

@@ -469,9 +469,10 @@ impl Browser {
             .await
             .as_u64()
             .unwrap_or(0);
+        // A date or time field is several stops (day, month, year, hours, minutes).
         let stops = self
             .execute(
-                "return document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])').length;",
+                "return document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex=\"-1\"])').length + 6 * document.querySelectorAll('input[type=date], input[type=datetime-local], input[type=time]').length;",
                 json!([]),
             )
             .await
@@ -541,6 +542,27 @@ impl Browser {
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("screenshot");
         path
+    }
+}
+
+// Casus / Nieuwe casus: typing into fields.
+impl Browser {
+    /// Types `text` into the first element matching `css`, key by key, as a keyboard
+    /// would (WebDriver "element send keys"), after what it holds already.
+    pub async fn type_text(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.session_post(
+            &format!("/element/{}/value", element.0),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    /// Empties the first field matching `css` (WebDriver "element clear").
+    pub async fn clear(&self, css: &str) {
+        let element = self.find(css).await;
+        self.session_post(&format!("/element/{}/clear", element.0), json!({}))
+            .await;
     }
 }
 

@@ -7,10 +7,16 @@
 //!   kind; new pages add theirs here).
 //! - `forged`: every refusal of the console's door, with raw HTTP requests a browser
 //!   could not be made to send (a forged Host, a missing CSRF token, a reused token).
+//! - `casus`: Nieuwe casus and Casus in the browser, a case from registration to
+//!   aanpak with subjects pseudonymised in the console (the typed name nowhere but in
+//!   the browser's field), refusals in Dutch next to their field; and the same forms
+//!   without JavaScript, each change made once when sent twice.
 
 pub mod browser;
 mod forged;
 mod pages;
+// Casus / Nieuwe casus:
+mod casus;
 
 use std::path::Path;
 use std::process::Stdio;

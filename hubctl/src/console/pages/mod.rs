@@ -25,6 +25,10 @@ use super::texts;
 
 pub mod cases;
 pub mod whoami;
+// Casus / Nieuwe casus:
+pub mod case;
+pub mod case_forms;
+pub mod new_case;
 
 /// What a page handler has once [`open`] succeeded.
 pub struct Opened<'a> {
