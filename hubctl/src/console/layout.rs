@@ -20,17 +20,35 @@ pub enum Nav {
     Cases,
     /// Wie ben ik (`pages::whoami`).
     WhoAmI,
+    // The privacy officers' pages (`pages::officer`).
+    /// Logboek (`pages::officer::log`).
+    Log,
+    /// Meldingen (`pages::officer::notifications`).
+    Notifications,
+    /// Inzage (`pages::officer::inzage`).
+    Inzage,
 }
 
 impl Nav {
     /// Every page of the menu, in order.
-    pub const ALL: [Nav; 2] = [Nav::Cases, Nav::WhoAmI];
+    pub const ALL: [Nav; 5] = [
+        Nav::Cases,
+        Nav::WhoAmI,
+        // The privacy officers' pages.
+        Nav::Log,
+        Nav::Notifications,
+        Nav::Inzage,
+    ];
 
     /// The page's address.
     pub fn path(self) -> &'static str {
         match self {
             Nav::Cases => "/casussen",
             Nav::WhoAmI => "/wie-ben-ik",
+            // The privacy officers' pages.
+            Nav::Log => "/logboek",
+            Nav::Notifications => "/meldingen",
+            Nav::Inzage => "/inzage",
         }
     }
 
@@ -39,6 +57,10 @@ impl Nav {
         match self {
             Nav::Cases => texts::NAV_CASES,
             Nav::WhoAmI => texts::NAV_WHOAMI,
+            // The privacy officers' pages.
+            Nav::Log => texts::NAV_LOG,
+            Nav::Notifications => texts::NAV_NOTIFICATIONS,
+            Nav::Inzage => texts::NAV_INZAGE,
         }
     }
 
@@ -56,6 +78,12 @@ impl Nav {
                 )
             }),
             Nav::WhoAmI => true,
+            // The privacy officers' pages: for privacy officers only (art. 5.2, 10.3).
+            // Inzage is offered to every privacy officer: the page tells those of
+            // parties other than the gemeente why they cannot ask for it (art. 11.1).
+            Nav::Log | Nav::Notifications | Nav::Inzage => roles
+                .iter()
+                .any(|r| r == crate::console::pages::officer::ROLE),
         }
     }
 }

@@ -48,11 +48,15 @@
 //!   - [`pages::whoami`]: **Wie ben ik**, `GET /wie-ben-ik` (`whoami.html`);
 //!   - [`pages`] itself: `/` (to the first page for the person's roles), `/status`
 //!     (the status bar, for htmx), and the not-found page.
+//!   - [`pages::officer`]: the privacy officers' pages: **Logboek** (`/logboek`, an
+//!     entry at `/logboek/{index}`, exports), **Verifieer** (`/logboek/verifieer`),
+//!     **Meldingen** (`/meldingen`) and **Inzage** (`/inzage`, an overview at
+//!     `/inzage/{id}`); its module doc lists each file.
 //!
 //! Still to come, each as a module of [`pages`]: Casus (`/casussen/{id}`, with the
 //! moves of article 4.1 as forms), Nieuwe casus and subject toevoegen (through
 //! [`identity`]), Bevraging and casusdossier (live with htmx, printable), and for
-//! privacy officers Logboek, Meldingen, Inzage and Convenant.
+//! privacy officers Convenant.
 //!
 //! # Adding a page
 //! 1. Add `pages/<name>.rs` with a `#[derive(Template)]` struct that has a `layout:
@@ -115,6 +119,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route(SIGN_IN_PATH, get(security::sign_in))
         .route(SIGN_OUT_PATH, post(security::sign_out))
         .route("/static/{file}", get(assets::serve))
+        // The privacy officers' pages (Logboek, Verifieer, Meldingen, Inzage).
+        .merge(pages::officer::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

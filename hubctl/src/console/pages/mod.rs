@@ -25,6 +25,8 @@ use super::texts;
 
 pub mod cases;
 pub mod whoami;
+// The privacy officers' pages: Logboek, Verifieer, Meldingen, Inzage.
+pub mod officer;
 
 /// What a page handler has once [`open`] succeeded.
 pub struct Opened<'a> {
