@@ -750,6 +750,8 @@ pub const LOG_FILTER_CATEGORY: &str = "Categorie (art. 6; geen keuze: alle)";
 pub const LOG_FILTER_PURPOSE: &str = "Doel (art. 3.1; geen keuze: alle)";
 /// Box label.
 pub const LOG_FILTER_EMERGENCY: &str = "alleen spoedverstrekkingen (art. 15.5)";
+/// The summary of the filters less often used.
+pub const LOG_MORE_FILTERS: &str = "Meer filters: soort vermelding, doel, spoed, betrokkene";
 /// Field label.
 pub const LOG_FILTER_SUBJECT: &str = "Betrokkene (pseudoniem, 64 tekens)";
 /// Submit button.
@@ -1305,6 +1307,8 @@ pub const INZAGE_DOC_INTRO: &str = "Dit overzicht laat zien welke gegevens over 
 pub const INZAGE_DOC_SUBJECT: &str = "Kenmerk van de betrokkene (pseudoniem)";
 /// Label.
 pub const INZAGE_DOC_PRODUCED: &str = "Opgesteld";
+/// Label.
+pub const INZAGE_DOC_REFERENCE: &str = "Kenmerk van de gemeente";
 /// When and from what.
 pub fn inzage_doc_produced(at: &str, tree_size: impl Borrow<u64>) -> String {
     let tree_size = tree_size.borrow();

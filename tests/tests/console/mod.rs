@@ -7,10 +7,14 @@
 //!   kind; new pages add theirs here).
 //! - `forged`: every refusal of the console's door, with raw HTTP requests a browser
 //!   could not be made to send (a forged Host, a missing CSRF token, a reused token).
+//! - `officer_pages`: the privacy officers' pages (Logboek, Verifieer, Meldingen,
+//!   Inzage) as officers of four parties use them, and a coordinator refused.
 
 pub mod browser;
 mod forged;
 mod pages;
+// The privacy officers' pages.
+mod officer_pages;
 
 use std::path::Path;
 use std::process::Stdio;

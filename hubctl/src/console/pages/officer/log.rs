@@ -130,6 +130,9 @@ pub struct LogForm {
     pub choice_error: Option<&'static str>,
     /// Whether any filter is set.
     pub active: bool,
+    /// Whether a filter under "Meer filters" is set or wrong (then they are shown
+    /// open).
+    pub more_active: bool,
     /// The filter as a query string (no paging), for the export links and the pager.
     pub query: String,
 }
@@ -270,6 +273,12 @@ pub fn read_filter(query: &[(String, String)]) -> (LogForm, LogFilter, Cursor) {
         pairs.push((param::EMERGENCY, "1".to_owned()));
     }
     form.active = !pairs.is_empty();
+    form.more_active = !filter.kinds.is_empty()
+        || !filter.purposes.is_empty()
+        || filter.subject.is_some()
+        || filter.emergency_only
+        || form.subject_error.is_some()
+        || form.choice_error.is_some();
     form.query = query_string(&pairs);
 
     let cursor = Cursor {
@@ -623,6 +632,10 @@ mod tests {
         assert_eq!(filter.purposes, ["aanpak"]);
         assert!(filter.emergency_only);
         assert!(form.outcomes.contains(&("reject", true)));
+        assert!(
+            form.more_active,
+            "kind, purpose and spoed are under Meer filters"
+        );
         assert_eq!(
             form.query,
             "casus=C-2026-0001&richting=provided&categorie=politie-incidenten&uitkomst=deny&uitkomst=reject&soort=share-decision&doel=aanpak&spoed=1"
@@ -639,7 +652,7 @@ mod tests {
         let (form, _, _) = read_filter(&q(&[("van", "2026-11-02"), ("tot", "2026-11-01")]));
         assert_eq!(form.until_error, Some(texts::LOG_FILTER_END_BEFORE_START));
         let (form, filter, _) = read_filter(&[]);
-        assert!(!form.active && !form.has_errors());
+        assert!(!form.active && !form.more_active && !form.has_errors());
         assert_eq!(filter, LogFilter::default());
         assert_eq!(filter.request(0, 51, false).period, None);
     }
