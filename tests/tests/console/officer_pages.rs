@@ -128,10 +128,6 @@ async fn privacy_officers_pages_in_a_real_browser() {
     let world = World::start().await;
     let case = world.case_with_shares().await;
     let verifier = world.hub.hub.log.verifier().to_string();
-    let today = treiter_proto::calendar::today(time::OffsetDateTime::now_utc());
-    let today_text = treiter_proto::calendar::date_text(today);
-    let yesterday_text =
-        treiter_proto::calendar::date_text(today.previous_day().expect("a day before"));
 
     // ------------------------------------------------------------------------------
     // A coordinator is refused every officer page, with a clear Dutch message, before
@@ -248,7 +244,33 @@ async fn privacy_officers_pages_in_a_real_browser() {
         assert!(row.contains("zorgbetrokkenheid"), "{row}");
     }
     browser.axe("Logboek, gefilterd").await;
-    // The period: whole Amsterdam days, the end day included.
+    // The period: whole Amsterdam days, the end day included. The day is the one the
+    // entries were logged on (not the test's clock, which may have passed midnight).
+    let logged = hubctl(
+        &ggd_profile,
+        &[
+            "--json",
+            "log",
+            "entries",
+            "--outcome",
+            "reject",
+            "--max",
+            "1",
+        ],
+        None,
+    )
+    .await
+    .json()[0]["logged_at"]
+        .as_str()
+        .expect("logged_at")
+        .to_owned();
+    let logged =
+        time::OffsetDateTime::parse(&logged, &time::format_description::well_known::Rfc3339)
+            .expect("RFC 3339");
+    let day = treiter_proto::calendar::today(logged);
+    let today_text = treiter_proto::calendar::date_text(day);
+    let yesterday_text =
+        treiter_proto::calendar::date_text(day.previous_day().expect("a day before"));
     browser
         .goto(&format!("{filtered_url}&van={today_text}&tot={today_text}"))
         .await;
@@ -280,13 +302,19 @@ async fn privacy_officers_pages_in_a_real_browser() {
         .as_str()
         .expect("the CSV link")
         .to_owned();
+    let before = treiter_proto::calendar::today(time::OffsetDateTime::now_utc());
     let csv = get(&ggd, &ggd_cookie, &csv_path).await;
+    let after = treiter_proto::calendar::today(time::OffsetDateTime::now_utc());
     assert_eq!(csv.status, 200, "{csv:?}");
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     let disposition = csv.header("content-disposition").unwrap_or_default();
-    assert_eq!(
-        disposition,
-        format!("attachment; filename=\"logboek-{today_text}.csv\"")
+    assert!(
+        [before, after].iter().any(|d| disposition
+            == format!(
+                "attachment; filename=\"logboek-{}.csv\"",
+                treiter_proto::calendar::date_text(*d)
+            )),
+        "named after Amsterdam's date: {disposition}"
     );
     let cli_csv = hubctl(
         &ggd_profile,
@@ -674,7 +702,12 @@ async fn privacy_officers_pages_in_a_real_browser() {
     let listed = rows(&browser, "#inzageverzoeken").await;
     assert_eq!(listed.len(), 1, "{listed:#?}");
     assert!(listed[0].starts_with(&id), "{}", listed[0]);
-    assert!(listed[0].contains("nog 28 dagen"), "{}", listed[0]);
+    // Received today; due in 4 weeks (27 if Amsterdam's midnight passed meanwhile).
+    assert!(
+        listed[0].contains("nog 28 dagen") || listed[0].contains("nog 27 dagen"),
+        "{}",
+        listed[0]
+    );
     assert!(listed[0].contains("AVG-2026-17"), "{}", listed[0]);
     browser.axe("Inzage, lijst").await;
     browser.screenshot("inzage").await;
@@ -738,11 +771,18 @@ async fn wait_for_text(browser: &Browser, css: &str) -> String {
 async fn wait_for_words(browser: &Browser, css: &str, words: &str) -> String {
     let start = std::time::Instant::now();
     loop {
-        if let Some(element) = browser.find_all(css).await.first() {
-            let text = browser.text(element).await;
-            if text.contains(words) {
-                return text;
-            }
+        // One script finds the element and reads it, so that a page being replaced
+        // between the two cannot leave a stale element behind.
+        let text = browser
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+                json!([css]),
+            )
+            .await;
+        if let Some(text) = text.as_str()
+            && text.contains(words)
+        {
+            return text.to_owned();
         }
         assert!(
             start.elapsed() < std::time::Duration::from_secs(10),
