@@ -879,7 +879,7 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
 /// kinds `kind`) for the share's purpose: the lines that name this recipient for other
 /// purposes, or else the category's own article; and every widening line naming this
 /// recipient, whose own condition (its purposes) then did not hold. A widening that
-/// does not hold sets nothing aside (COVENANT.md, "Outcomes"), so the category's own
+/// does not hold sets nothing aside (docs/COVENANT.md, "Outcomes"), so the category's own
 /// recipient condition is cited alongside it.
 fn recipient_failed(
     q: &Query,

@@ -3,7 +3,7 @@
 //! by 14.1 or 15.1", where a widening article (6.5a, 14.1, 15.1) whose own condition
 //! does not hold sets nothing aside.
 //!
-//! The expected citations come from an independent reading of COVENANT.md written out
+//! The expected citations come from an independent reading of docs/COVENANT.md written out
 //! below ([`expected`]): tables of who provides and receives each category, copied from
 //! the covenant text, not from the encoding or the engine. The search walks every
 //! combination of category, source kind, recipient role and kind, phase, purpose,

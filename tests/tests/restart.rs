@@ -100,9 +100,11 @@ impl Drop for Process {
     }
 }
 
+/// A port for a hub process that is killed and started again on it (see
+/// `support::stable_port`).
 fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    SocketAddr::new(ip, crate::support::stable_port(ip))
 }
 
 fn spawn_hub(config: &std::path::Path) -> Process {

@@ -167,6 +167,54 @@ pub struct TestHub {
     task: JoinHandle<()>,
 }
 
+/// Binds a loopback listener for a hub. For port 0 it takes a free port *below* the
+/// kernel's range of automatic (ephemeral) ports: a test that stops a hub and starts
+/// another on the same address (a restart the agents must find again) would otherwise
+/// race every other test's outgoing connections and `:0` listeners for that port (seen:
+/// "Address already in use" under load). Ports are handed out from a per-process
+/// counter, starting at an offset from the process id, so tests of one run never try
+/// the same port and two runs at once rarely do.
+pub async fn bind_hub_listener(addr: SocketAddr) -> tokio::net::TcpListener {
+    if addr.port() != 0 {
+        // Retried for a moment: the hub stopped on this address may still hold it.
+        let start = Instant::now();
+        loop {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(listener) => return listener,
+                Err(e) if start.elapsed() > Duration::from_secs(10) => {
+                    panic!("bind {addr}: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+    let port = stable_port(addr.ip());
+    tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), port))
+        .await
+        .expect("bind a stable port")
+}
+
+/// A loopback port below the ephemeral range that was free a moment ago (see
+/// [`bind_hub_listener`]); for processes the test starts itself (`hub serve`).
+pub fn stable_port(ip: std::net::IpAddr) -> u16 {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    const LOW: u16 = 12_000;
+    let span = usize::from(ephemeral_low.saturating_sub(LOW).max(1000));
+    let offset = std::process::id() as usize * 97;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = LOW + u16::try_from((offset + n) % span).expect("span fits u16");
+        if std::net::TcpListener::bind(SocketAddr::new(ip, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port below {ephemeral_low}");
+}
+
 impl TestHub {
     /// Starts a hub on a free loopback port.
     pub async fn start(pki: &Pki) -> TestHub {
@@ -175,7 +223,7 @@ impl TestHub {
 
     /// Starts a hub on `addr` (port 0 for any free port).
     pub async fn start_on(pki: &Pki, addr: SocketAddr) -> TestHub {
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let listener = bind_hub_listener(addr).await;
         let addr = listener.local_addr().expect("local addr");
         // Each in-process hub gets its own data directory: a stopped hub's last tasks
         // may still hold the store's lock for a moment.
@@ -350,7 +398,7 @@ impl TestHub {
         data_dir: &Path,
         extra_config: &str,
     ) -> TestHub {
-        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let listener = bind_hub_listener(addr).await;
         let addr = listener.local_addr().expect("local addr");
         let text = hub_config_text(pki, addr, None, data_dir) + extra_config;
         let config = HubConfig::parse(&text, Path::new("/")).expect("hub config");

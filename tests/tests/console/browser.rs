@@ -215,7 +215,27 @@ impl Browser {
 
     /// Navigates to `url` and waits for the page to load.
     pub async fn goto(&self, url: &str) {
-        self.session_post("/url", json!({ "url": url })).await;
+        // On a loaded machine chromedriver can give up waiting for the renderer after
+        // its own fixed 5 s ("Timed out receiving message from renderer") although the
+        // page loads; a navigation is safe to repeat, so it is tried up to 3 times.
+        let path = format!("/session/{}/url", self.session);
+        for attempt in 1..=3 {
+            let answer = self
+                .request("POST", &path, Some(json!({ "url": url })))
+                .await
+                .unwrap_or_else(|e| panic!("WebDriver POST /url: {e}"));
+            let value = &answer["value"];
+            if !value["error"].is_string() {
+                return;
+            }
+            let renderer_timeout = value["error"] == "timeout"
+                && value["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("receiving message from renderer"));
+            if !(renderer_timeout && attempt < 3) {
+                panic!("WebDriver POST /url failed: {value}");
+            }
+        }
     }
 
     /// The address of the page shown.
