@@ -17,6 +17,10 @@
 //!   `officer_inzage_document.html`), for the gemeente's privacy officers (article
 //!   11.1).
 //!
+//! Templates the pages share: `officer_fact.html` (one line of an entry),
+//! `officer_form_error.html` (a refusal next to a form), `officer_refused.html` (a page
+//! refused, [`RefusedPage`]) and `officer_entry_missing.html`.
+//!
 //! Every handler opens its page with [`open_officer`]: a person without the role
 //! `privacy-officer` gets a page that says in plain words whose pages these are
 //! (403), before anything is asked of the hub on their behalf. The hub decides all the
