@@ -137,7 +137,7 @@ pub enum Error {
     LogState { path: PathBuf, detail: String },
     /// The hub's decision log failed verification.
     #[error("the hub's decision log does NOT verify: {0}")]
-    LogNotVerified(String),
+    LogNotVerified(crate::logverify::LogFailure),
     /// `hubctl console` cannot listen or serve (`what` says which, and what to do).
     #[error("the console {what}: {source}")]
     Console {

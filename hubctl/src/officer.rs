@@ -1,5 +1,6 @@
-//! The privacy officers' commands: build the request, call the `PrivacyOfficer`
-//! service, print the answer.
+//! The privacy officers' commands: read the options, ask the `PrivacyOfficer` service
+//! through [`crate::queries::officer`] (which the console's officer pages share), print
+//! the answer.
 //!
 //! A privacy officer receives no case data (article 5.2): nothing here prints a field
 //! value or a person's name, only what the hub's answers hold (parties by name, field
@@ -9,55 +10,31 @@
 use std::path::Path;
 
 use time::OffsetDateTime;
-use treiter_proto::v1 as wire;
 
 use crate::cli::*;
 use crate::commands::{Out, new_request_id, usage};
 use crate::error::Error;
-use crate::hub::{CALL_TIMEOUT, Hub, OfficerClient, Retry};
+use crate::hub::Hub;
 use crate::officer_report as report;
+use crate::queries::officer::{self as queries, LogFilter, NotificationFilter};
 use crate::when;
 
 /// Added to a PERMISSION_DENIED explanation of these commands.
 const FOR_OFFICERS: &str = "the decision log, inzage and notifications are for privacy officers (art. 5.2, 10.3); use the certificate of your party's privacy officer";
 
-/// Reads every entry of a QueryLog stream.
-pub async fn query_log(
-    hub: &mut Hub,
-    req: wire::QueryLogRequest,
-) -> Result<Vec<wire::LogEntry>, Error> {
-    hub.call_as(Retry::Once, CALL_TIMEOUT, |mut c: OfficerClient| {
-        let r = req.clone();
-        async move {
-            let mut stream = c.query_log(r).await?.into_inner();
-            let mut entries = Vec::new();
-            while let Some(entry) = stream.message().await? {
-                entries.push(entry);
-            }
-            Ok(tonic::Response::new(entries))
-        }
-    })
-    .await
-}
-
-fn period(
+/// The moments of `--from` and `--until`, read as the command line reads times.
+fn moments(
     from: Option<&str>,
     until: Option<&str>,
     now: OffsetDateTime,
-) -> Result<Option<wire::Period>, Error> {
-    if from.is_none() && until.is_none() {
-        return Ok(None);
-    }
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), Error> {
     let from = from
         .map(|t| when::parse_time("--from", t, now).map_err(usage))
         .transpose()?;
     let until = until
         .map(|t| when::parse_time("--until", t, now).map_err(usage))
         .transpose()?;
-    Ok(Some(wire::Period {
-        from: from.map(when::to_timestamp),
-        until: until.map(when::to_timestamp),
-    }))
+    Ok((from, until))
 }
 
 /// `hubctl log ...`.
@@ -70,21 +47,21 @@ pub(crate) async fn log(
     hub.explain_refusals_with(FOR_OFFICERS);
     match c {
         LogCommand::Entries(a) => {
-            let req = wire::QueryLogRequest {
-                case_id: a.case.unwrap_or_default(),
-                period: period(a.from.as_deref(), a.until.as_deref(), now)?,
+            let (from, until) = moments(a.from.as_deref(), a.until.as_deref(), now)?;
+            let filter = LogFilter {
+                case_id: a.case,
+                from,
+                until,
                 kinds: a.kind,
                 outcomes: a.outcome,
                 categories: a.category,
                 purposes: a.purpose,
-                subject: a.subject.map(|hex| wire::SubjectPseudonym { hex }),
-                direction: a.direction.unwrap_or_default(),
+                subject: a.subject,
+                direction: a.direction,
                 emergency_only: a.emergency_only,
-                from_leaf_index: a.from_leaf,
-                max_entries: a.max.unwrap_or(0),
-                include_entry: a.include_entry,
             };
-            let entries = query_log(hub, req).await?;
+            let req = filter.request(a.from_leaf, a.max.unwrap_or(0), a.include_entry);
+            let entries = queries::query_log(hub, req).await?;
             if out.json {
                 return out.answer(|| report::entries_json(&entries), String::new);
             }
@@ -132,18 +109,14 @@ pub(crate) async fn inzage(
             })?;
             let received_on =
                 when::parse_date("--received-on", &a.received_on, now).map_err(usage)?;
-            let req = wire::InzageRequest {
-                client_request_id: new_request_id(),
-                subject: Some(wire::SubjectPseudonym { hex: subject }),
-                received_on,
-                reference: a.reference.unwrap_or_default(),
-            };
-            let report = hub
-                .call_as(Retry::Once, CALL_TIMEOUT, |mut c: OfficerClient| {
-                    let r = req.clone();
-                    async move { c.request_inzage(r).await }
-                })
-                .await?;
+            let report = queries::request_inzage(
+                hub,
+                &new_request_id(),
+                &subject,
+                &received_on,
+                a.reference.as_deref().unwrap_or_default(),
+            )
+            .await?;
             if out.json {
                 return out.answer(|| report::inzage_json(&report), String::new);
             }
@@ -160,28 +133,14 @@ pub(crate) async fn inzage(
             Ok(())
         }
         InzageCommand::List => {
-            let list = hub
-                .call_as(
-                    Retry::Once,
-                    CALL_TIMEOUT,
-                    |mut c: OfficerClient| async move {
-                        c.list_inzages(wire::ListInzagesRequest::default()).await
-                    },
-                )
-                .await?;
+            let inzages = queries::list_inzages(hub).await?;
             out.answer(
-                || serde_json::Value::Array(list.inzages.iter().map(report::inzage_json).collect()),
-                || report::inzage_list(&list.inzages, now),
+                || serde_json::Value::Array(inzages.iter().map(report::inzage_json).collect()),
+                || report::inzage_list(&inzages, now),
             )
         }
         InzageCommand::Show(a) => {
-            let req = wire::GetInzageRequest { inzage_id: a.id };
-            let report = hub
-                .call_as(Retry::Once, CALL_TIMEOUT, |mut c: OfficerClient| {
-                    let r = req.clone();
-                    async move { c.get_inzage(r).await }
-                })
-                .await?;
+            let report = queries::get_inzage(hub, &a.id).await?;
             if out.json {
                 return out.answer(|| report::inzage_json(&report), String::new);
             }
@@ -200,65 +159,41 @@ pub(crate) async fn notifications(
     hub.explain_refusals_with(FOR_OFFICERS);
     match c {
         NotificationsCommand::List(a) => {
-            let mut req = wire::ListNotificationsRequest {
+            let (from, until) = moments(a.from.as_deref(), a.until.as_deref(), now)?;
+            let filter = NotificationFilter {
                 kinds: a.kind,
                 open_only: a.open,
-                period: period(a.from.as_deref(), a.until.as_deref(), now)?,
-                case_id: a.case.unwrap_or_default(),
-                page_size: 1000,
-                page_token: String::new(),
+                case_id: a.case,
+                from,
+                until,
             };
-            let mut all = Vec::new();
-            let (open, overdue) = loop {
-                let page = hub
-                    .call_as(Retry::Once, CALL_TIMEOUT, |mut c: OfficerClient| {
-                        let r = req.clone();
-                        async move { c.list_notifications(r).await }
-                    })
-                    .await?;
-                all.extend(page.notifications);
-                if page.next_page_token.is_empty() {
-                    break (page.open, page.overdue);
-                }
-                req.page_token = page.next_page_token;
-            };
+            let list = queries::list_notifications(hub, &filter).await?;
+            let (all, open, overdue) = (&list.notifications, list.open, list.overdue);
             out.answer(
-                || report::notifications_json(&all, open, overdue),
-                || report::notifications(&all, open, overdue, now),
+                || report::notifications_json(all, open, overdue),
+                || report::notifications(all, open, overdue, now),
             )
         }
         NotificationsCommand::Ack(a) => {
-            let req = wire::AcknowledgeNotificationRequest {
-                client_request_id: new_request_id(),
-                notification_ids: a.ids,
-            };
-            let u = hub
-                .call_as(Retry::Once, CALL_TIMEOUT, |mut c: OfficerClient| {
-                    let r = req.clone();
-                    async move { c.acknowledge_notification(r).await }
-                })
-                .await?;
+            let now_seen =
+                queries::acknowledge_notifications(hub, &new_request_id(), &a.ids).await?;
             out.answer(
-                || report::notifications_json(&u.notifications, 0, 0),
-                || report::notifications(&u.notifications, 0, 0, now),
+                || report::notifications_json(&now_seen, 0, 0),
+                || report::notifications(&now_seen, 0, 0, now),
             )
         }
         NotificationsCommand::Review(a) => {
-            let req = wire::RecordReviewRequest {
-                client_request_id: new_request_id(),
-                notification_ids: a.ids,
-                verdict: a.verdict,
-                note: a.note.unwrap_or_default(),
-            };
-            let u = hub
-                .call_as(Retry::Once, CALL_TIMEOUT, |mut c: OfficerClient| {
-                    let r = req.clone();
-                    async move { c.record_review(r).await }
-                })
-                .await?;
+            let reviewed = queries::record_review(
+                hub,
+                &new_request_id(),
+                &a.ids,
+                &a.verdict,
+                a.note.as_deref().unwrap_or_default(),
+            )
+            .await?;
             out.answer(
-                || report::notifications_json(&u.notifications, 0, 0),
-                || report::notifications(&u.notifications, 0, 0, now),
+                || report::notifications_json(&reviewed, 0, 0),
+                || report::notifications(&reviewed, 0, 0, now),
             )
         }
     }

@@ -79,3 +79,8 @@ pub async fn get_case(hub: &mut Hub, case_id: &str) -> Result<wire::Case, Error>
     })
     .await
 }
+
+// ---------------------------------------------------------------------------------
+// The privacy officers' questions (console pages Logboek, Meldingen, Inzage; hubctl
+// log, notifications, inzage): the `PrivacyOfficer` service, in a module of its own.
+pub mod officer;

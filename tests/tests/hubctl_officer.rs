@@ -289,3 +289,41 @@ async fn notifications_list_ack_and_review() {
         .refused(PERMISSION_DENIED);
     world.stop().await;
 }
+
+// The console's officer pages share hubctl's calls (`queries::officer`); this one
+// once read only the first page of ListInzages.
+
+#[tokio::test]
+async fn inzage_list_reads_every_page() {
+    use treiter_proto::v1::privacy_officer_client::PrivacyOfficerClient;
+    let world = World::start().await;
+    let mut po = PrivacyOfficerClient::new(
+        crate::support::person_channel(&world.pki, PO_GEMEENTE, world.hub.addr).await,
+    );
+    // One more than the hub's page of 100.
+    for n in 0..101u32 {
+        po.request_inzage(treiter_proto::v1::InzageRequest {
+            client_request_id: format!("inzage-{n}"),
+            subject: Some(treiter_proto::v1::SubjectPseudonym {
+                hex: format!("{:064x}", n + 1),
+            }),
+            received_on: String::new(),
+            reference: format!("AVG-{n}"),
+        })
+        .await
+        .expect("inzage");
+    }
+    let profile = profile(&world, PO_GEMEENTE, None);
+    let listed = hubctl(&profile, &["--json", "inzage", "list"], None).await;
+    assert_eq!(
+        listed.json().as_array().map(Vec::len),
+        Some(101),
+        "every request, over the pages"
+    );
+    let table = hubctl(&profile, &["inzage", "list"], None).await;
+    assert!(
+        table.ok().contains("AVG-0 "),
+        "the oldest, on the second page"
+    );
+    world.stop().await;
+}

@@ -23,15 +23,26 @@ pub enum Nav {
     // Casus / Nieuwe casus:
     /// Nieuwe casus (`pages::new_case`).
     NewCase,
+    // The privacy officers' pages (`pages::officer`).
+    /// Logboek (`pages::officer::log`).
+    Log,
+    /// Meldingen (`pages::officer::notifications`).
+    Notifications,
+    /// Inzage (`pages::officer::inzage`).
+    Inzage,
 }
 
 impl Nav {
     /// Every page of the menu, in order.
-    pub const ALL: [Nav; 3] = [
+    pub const ALL: [Nav; 6] = [
         Nav::Cases,
         Nav::WhoAmI,
         // Casus / Nieuwe casus:
         Nav::NewCase,
+        // The privacy officers' pages.
+        Nav::Log,
+        Nav::Notifications,
+        Nav::Inzage,
     ];
 
     /// The page's address.
@@ -41,6 +52,10 @@ impl Nav {
             Nav::WhoAmI => "/wie-ben-ik",
             // Casus / Nieuwe casus:
             Nav::NewCase => "/casussen/nieuw",
+            // The privacy officers' pages.
+            Nav::Log => "/logboek",
+            Nav::Notifications => "/meldingen",
+            Nav::Inzage => "/inzage",
         }
     }
 
@@ -51,6 +66,10 @@ impl Nav {
             Nav::WhoAmI => texts::NAV_WHOAMI,
             // Casus / Nieuwe casus:
             Nav::NewCase => texts::NAV_NEW_CASE,
+            // The privacy officers' pages.
+            Nav::Log => texts::NAV_LOG,
+            Nav::Notifications => texts::NAV_NOTIFICATIONS,
+            Nav::Inzage => texts::NAV_INZAGE,
         }
     }
 
@@ -70,6 +89,12 @@ impl Nav {
             Nav::WhoAmI => true,
             // Casus / Nieuwe casus:
             Nav::NewCase => crate::console::pages::new_case::registers_cases(roles),
+            // The privacy officers' pages: for privacy officers only (art. 5.2, 10.3).
+            // Inzage is offered to every privacy officer: the page tells those of
+            // parties other than the gemeente why they cannot ask for it (art. 11.1).
+            Nav::Log | Nav::Notifications | Nav::Inzage => roles
+                .iter()
+                .any(|r| r == crate::console::pages::officer::ROLE),
         }
     }
 }

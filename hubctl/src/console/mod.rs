@@ -57,10 +57,13 @@
 //!   - [`form`]: a form's request id (a change sent twice is made once), its values and
 //!     refusal when drawn again; [`refusal`]: the hub's refusals read for the form
 //!     they concern, in Dutch.
+//!   - [`pages::officer`]: the privacy officers' pages: **Logboek** (`/logboek`, an
+//!     entry at `/logboek/{index}`, exports), **Verifieer** (`/logboek/verifieer`),
+//!     **Meldingen** (`/meldingen`) and **Inzage** (`/inzage`, an overview at
+//!     `/inzage/{id}`); its module doc lists each file.
 //!
 //! Still to come, each as a module of [`pages`]: Bevraging and casusdossier (live with
-//! htmx, printable), and for privacy officers Logboek, Meldingen, Inzage and
-//! Convenant.
+//! htmx, printable), and for privacy officers Convenant.
 //!
 //! # Adding a page
 //! 1. Add `pages/<name>.rs` with a `#[derive(Template)]` struct that has a `layout:
@@ -173,6 +176,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route(SIGN_IN_PATH, get(security::sign_in))
         .route(SIGN_OUT_PATH, post(security::sign_out))
         .route("/static/{file}", get(assets::serve))
+        // The privacy officers' pages (Logboek, Verifieer, Meldingen, Inzage).
+        .merge(pages::officer::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -1033,6 +1033,1044 @@ pub fn invalid_value(concern: super::refusal::Concern) -> String {
     )
 }
 
+// =================================================================================
+// The privacy officers' pages: Logboek, Verifieer, Meldingen, Inzage
+// (`pages::officer`). Covenant words appear exactly as the covenant writes them.
+// Numbers a template passes arrive as references, hence `impl Borrow<u64>`.
+
+use std::borrow::Borrow;
+
+/// Navigation: the decision log.
+pub const NAV_LOG: &str = "Logboek";
+/// Navigation: notifications.
+pub const NAV_NOTIFICATIONS: &str = "Meldingen";
+/// Navigation: inzage.
+pub const NAV_INZAGE: &str = "Inzage";
+
+/// Title of the refusal of an officer page to a coordinator.
+pub const OFFICER_ONLY_TITLE: &str = "Alleen voor privacy officers";
+/// Why.
+pub const OFFICER_ONLY: &str = "Het logboek, de meldingen en inzage zijn voor de privacy officer van een partij (art. 5.2 en 10.3). Een coördinator ziet het logboek niet en krijgt deze meldingen niet.";
+/// What to do instead.
+pub const OFFICER_ONLY_INSTEAD: &str = "Wilt u weten wat er met de gegevens van uw partij is gebeurd, vraag het dan aan de privacy officer van uw partij. Uw eigen pagina's staan in het menu.";
+/// Who the hub says the caller is.
+pub fn signed_in_as(who: &str) -> String {
+    format!("U bent aangemeld als {who}.")
+}
+
+/// Title of the refusal of inzage to another party's privacy officer.
+pub const INZAGE_GEMEENTE_ONLY_TITLE: &str = "Inzage vraagt u aan bij de gemeente";
+/// Why (article 11.1).
+pub const INZAGE_GEMEENTE_ONLY: &str = "Een inzageoverzicht voor een betrokkene (art. 11.1) maakt de hub alleen voor de privacy officer van de gemeente: alleen die mag voor één betrokkene het hele logboek doorzoeken, over alle partijen heen.";
+/// What to do instead.
+pub const INZAGE_GEMEENTE_ONLY_INSTEAD: &str = "Vraagt iemand u om inzage, stuur het verzoek dan door aan de privacy officer van de Gemeente Amsterdam, of verwijs de betrokkene naar de gemeente. Wat uw eigen partij verstrekte en ontving, ziet u in het logboek.";
+/// The link to the log.
+pub const INZAGE_TO_LOG: &str = "Naar het logboek van uw partij";
+/// The officer's party.
+pub fn officer_of(party: &str) -> String {
+    format!("U bent privacy officer van {party}.")
+}
+
+// ---------------------------------------------------------------------------------
+// A log entry in words.
+
+/// A person the hub left out: the hub acted itself.
+pub const THE_HUB: &str = "de hub zelf";
+/// Nothing in a list.
+pub const NONE: &str = "geen";
+/// A permit whose every field was stripped.
+pub const NO_FIELDS_PASSED: &str = "geen: alle aangeboden velden zijn weggelaten (art. 8.1)";
+/// A refused share passes nothing.
+pub const NOTHING_PASSED_REFUSED: &str = "niets: bij een weigering wordt niets verstrekt";
+
+/// Fact label.
+pub const FACT_KIND: &str = "Soort";
+/// Fact label.
+pub const FACT_CASE: &str = "Casus";
+/// Fact label.
+pub const FACT_ARTICLE: &str = "Artikel";
+/// Fact label.
+pub const FACT_FINAL_PHASE: &str = "Eindfase";
+/// Fact label.
+pub const FACT_PHASE_SINCE: &str = "In die fase sinds";
+/// Fact label.
+pub const FACT_DELETED: &str = "Verwijderd";
+/// Fact label.
+pub const FACT_VERSION: &str = "Versie";
+/// Fact label.
+pub const FACT_STEP: &str = "Stap";
+/// Fact label.
+pub const FACT_BY: &str = "Door";
+/// Fact label.
+pub const FACT_TEXT_HASH: &str = "Teksthash (SHA-256)";
+/// Fact label.
+pub const FACT_COVENANT_VERSION: &str = "Convenantversie bij het loggen";
+/// Fact label.
+pub const FACT_REQUESTER: &str = "Gevraagd door";
+/// Fact label.
+pub const FACT_SOURCE: &str = "Bron (verstrekkende partij)";
+/// Fact label.
+pub const FACT_RECIPIENT: &str = "Ontvanger";
+/// Fact label.
+pub const FACT_SUBJECT: &str = "Betrokkene";
+/// Fact label.
+pub const FACT_CATEGORY: &str = "Categorie";
+/// Fact label.
+pub const FACT_PURPOSE: &str = "Doel";
+/// Fact label.
+pub const FACT_CASE_AT_DECISION: &str = "Casus bij het besluit";
+/// Fact label.
+pub const FACT_OUTCOME: &str = "Uitkomst";
+/// Fact label.
+pub const FACT_ARTICLES: &str = "Artikelen";
+/// Fact label.
+pub const FACT_FIELDS_OFFERED: &str = "Aangeboden velden";
+/// Fact label.
+pub const FACT_FIELDS_PASSED: &str = "Doorgegeven velden";
+/// Fact label.
+pub const FACT_FIELDS_STRIPPED: &str = "Weggelaten velden";
+/// Fact label.
+pub const FACT_OBLIGATIONS: &str = "Verplichtingen";
+/// Fact label.
+pub const FACT_NOTIFIED: &str = "Gemeld aan";
+/// Fact label.
+pub const FACT_DECIDED_BY: &str = "Besloten door";
+/// Fact label.
+pub const FACT_DECIDED_AT: &str = "Moment van het besluit";
+/// Fact label.
+pub const FACT_CASE_FILE: &str = "Casusdossier";
+/// Fact label.
+pub const FACT_SOURCE_REFERENCE: &str = "Kenmerk bij de bron";
+/// Fact label.
+pub const FACT_DECIDED_UNDER: &str = "Besloten onder";
+/// Fact label.
+pub const FACT_CHANGE: &str = "Wijziging";
+/// Fact label.
+pub const FACT_STADSDEEL: &str = "Stadsdeel";
+/// Fact label.
+pub const FACT_PARTY: &str = "Partij";
+/// Fact label.
+pub const FACT_EMERGENCY_UNTIL: &str = "Spoed tot en met";
+/// Fact label.
+pub const FACT_LEAF_HASH: &str = "Leaf-hash";
+
+/// A party's OIN only, as a detail line.
+pub fn oin_detail(oin: &str) -> String {
+    format!("OIN {oin}")
+}
+
+/// A subject by the start of its pseudonym.
+pub fn pseudonym_words(short_pseudonym: &str) -> String {
+    format!("pseudoniem {short_pseudonym}")
+}
+
+/// The article of a category of article 6.
+pub fn category_article(category: &str) -> Option<&'static str> {
+    Some(match category {
+        "identificatie" => "6.1",
+        "overlastmeldingen" => "6.2",
+        "politie-incidenten" => "6.3",
+        "justitiele-gegevens" => "6.4",
+        "huurgegevens" => "6.5",
+        "zorgbetrokkenheid" => "6.6",
+        "zorginhoud" => "6.7",
+        "handhaving" => "6.8",
+        "slachtofferinformatie" => "6.9",
+        "bijzondere-kenmerken" => "6.10",
+        _ => return None,
+    })
+}
+
+/// What a purpose of article 3.1 is for.
+pub fn purpose_words(purpose: &str) -> String {
+    match purpose {
+        "registratie" => "het herkennen en registreren van een mogelijke treitercasus".to_owned(),
+        "duiding" => "beoordelen of de zaak binnen de Treiteraanpak valt".to_owned(),
+        "aanpak" => "het besluiten over en uitvoeren van de gezamenlijke aanpak".to_owned(),
+        "evaluatie" => {
+            "het evalueren van de Treiteraanpak (zonder persoonsgegevens, art. 3.3)".to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The kind of a log entry.
+pub fn kind_words(kind: &str) -> String {
+    match kind {
+        "share-decision" => "besluit over een verstrekking".to_owned(),
+        "case-change" => "wijziging van een casus".to_owned(),
+        "retention-deletion" => "verwijdering na de bewaartermijn (art. 9)".to_owned(),
+        "covenant-approval" => "stap in de goedkeuring van het convenant (art. 13)".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// An outcome in a word or two (the filter, the list).
+pub fn outcome_short(outcome: &str) -> &'static str {
+    match outcome {
+        "permit" => "verstrekt",
+        "deny" => "geweigerd",
+        "reject" => "geweigerd: verboden inhoud",
+        _ => "",
+    }
+}
+
+/// What an outcome means.
+pub fn outcome_words(outcome: &str, stripped: bool, emergency: bool) -> String {
+    let mut words = match (outcome, stripped) {
+        ("permit", false) => "verstrekt".to_owned(),
+        ("permit", true) => "verstrekt, met weglating van velden (art. 8)".to_owned(),
+        ("deny", _) => "geweigerd; er is niets verstrekt".to_owned(),
+        ("reject", _) => "geweigerd wegens verboden inhoud (art. 7); er is niets verstrekt en de privacy officer van de bron is gemeld".to_owned(),
+        (other, _) => other.to_owned(),
+    };
+    if emergency {
+        words.push_str("; spoedverstrekking (art. 15.5)");
+    }
+    words
+}
+
+/// A share in one line.
+pub fn share_summary(
+    source: &str,
+    recipient_party: &str,
+    role: &str,
+    category: &str,
+    purpose: &str,
+) -> String {
+    if role.is_empty() {
+        format!("{source} → {recipient_party} · {category} · {purpose}")
+    } else {
+        format!("{source} → {recipient_party} ({role}) · {category} · {purpose}")
+    }
+}
+
+/// What a case change did.
+pub fn change_words(change: &str, from_phase: &str, to_phase: &str) -> String {
+    match change {
+        "case-created" => "casus geregistreerd".to_owned(),
+        "phase-moved" => format!("fase gewijzigd van {from_phase} naar {to_phase}"),
+        "escalated" => "geescaleerd naar stedelijk niveau (art. 4.5)".to_owned(),
+        "contact-recorded" => "contact met de melder vastgelegd (art. 4.3)".to_owned(),
+        "subject-added" => "betrokkene toegevoegd".to_owned(),
+        "subject-updated" => "betrokkene gewijzigd".to_owned(),
+        "subject-removed" => "betrokkene verwijderd".to_owned(),
+        "consent-recorded" => "toestemming vastgelegd (art. 11.3)".to_owned(),
+        "consent-withdrawn" => "toestemming ingetrokken (art. 11.3)".to_owned(),
+        "participant-added" => "partij toegevoegd aan het plan van aanpak (art. 5.4)".to_owned(),
+        "participant-removed" => "partij uit het plan van aanpak gehaald (art. 5.4)".to_owned(),
+        "emergency-declared" => "spoed verklaard (art. 15.1)".to_owned(),
+        "bevraging" => "bevraging: wie kent de betrokkene (art. 8.4)".to_owned(),
+        "case-file-requested" => "casusdossier aangevraagd".to_owned(),
+        "retention-deleted" => "gegevens verwijderd na de bewaartermijn (art. 9)".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Who did it, after what was done.
+pub fn by_whom(who: &str) -> String {
+    format!(", door {who}")
+}
+
+/// A deletion at the end of the retention period.
+pub fn entry_retention_words(article: &str, final_phase: &str) -> String {
+    format!(
+        "gegevens van de casus verwijderd na de bewaartermijn (art. {article}, eindfase {final_phase})"
+    )
+}
+
+/// How much a deletion removed.
+pub fn deleted_counts(subjects: u32, case_files: u32) -> String {
+    let subjects_word = if subjects == 1 {
+        "betrokkene"
+    } else {
+        "betrokkenen"
+    };
+    let files_word = if case_files == 1 {
+        "casusdossier"
+    } else {
+        "casusdossiers"
+    };
+    format!("gegevens van {subjects} {subjects_word} en {case_files} {files_word}")
+}
+
+/// A step in the approval of a covenant version.
+pub fn approval_words(version: u32, action: &str) -> String {
+    match action {
+        "proposed" => format!("convenantversie {version} voorgesteld"),
+        "approved" => format!("convenantversie {version} goedgekeurd door een partij (art. 13.1)"),
+        "in-force" => format!("convenantversie {version} in werking getreden (art. 13.1)"),
+        "superseded" => format!("convenantversie {version} vervangen (art. 13.2)"),
+        other => format!("convenantversie {version}: {other}"),
+    }
+}
+
+/// The case as the decision saw it.
+pub fn case_context_words(phase: &str, stadsdeel: &str, escalated: bool) -> String {
+    let mut words = format!("fase {phase}");
+    if !stadsdeel.is_empty() {
+        words.push_str(&format!(", stadsdeel {stadsdeel}"));
+    }
+    if escalated {
+        words.push_str(", geescaleerd");
+    }
+    words
+}
+
+/// An obligation a permitted share carries.
+pub fn obligation_words(kind: &str, article: &str, purpose: &str) -> String {
+    match (kind, article) {
+        ("retention", "9.1") => {
+            "bewaren tot 24 maanden na het afsluiten van de casus, daarna verwijderen (art. 9.1)"
+                .to_owned()
+        }
+        ("retention", "9.2") => {
+            "verwijderen 3 maanden na het besluit buiten-aanpak (art. 9.2)".to_owned()
+        }
+        ("retention", _) => format!("bewaartermijn (art. {article})"),
+        ("purpose-binding", _) => format!("alleen te gebruiken voor {purpose} (art. {article})"),
+        ("review", _) => format!(
+            "beoordeling door de privacy officer van de bron binnen 1 werkdag (art. {article})"
+        ),
+        (other, _) => format!("{other} (art. {article})"),
+    }
+}
+
+/// Whom the hub notified of a decision.
+pub fn notified_words(party: &str, article: &str) -> String {
+    format!("de privacy officer van {party} (art. {article})")
+}
+
+/// Who decided: the hub's engine, or the source's own agent.
+pub fn decided_by_words(decided_by: &str) -> String {
+    match decided_by {
+        "hub" | "" => "de hub, met het convenant".to_owned(),
+        "source" => "de bron zelf, in de voorcontrole van haar agent".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A covenant version.
+pub fn covenant_version_words(version: u32) -> String {
+    format!("convenantversie {version}")
+}
+
+/// The title of an entry's page (`index` as typed in the address).
+pub fn entry_title(index: &str) -> String {
+    let index: String = index.chars().take(20).collect();
+    format!("Logboek — vermelding {index}")
+}
+
+/// An entry by number.
+pub fn entry_number(index: impl Borrow<u64>) -> String {
+    format!("vermelding {}", index.borrow())
+}
+
+/// Introduction of an entry's page.
+pub const ENTRY_INTRO: &str = "Een vermelding in het logboek van de hub (art. 10.1), zoals uw partij die mag zien (art. 10.3). Velden staan er met hun naam, nooit met hun inhoud (art. 12.3).";
+/// Before the moment of logging.
+pub const LOGGED_AT: &str = "gelogd op";
+/// What the leaf hash is.
+pub const LEAF_HASH_HELP: &str =
+    "SHA-256 van de vermelding zoals gelogd; Verifieer bewijst dat zij in het logboek staat.";
+/// The entry's bytes.
+pub const LOGGED_BYTES: &str = "De vermelding precies zoals gelogd (JSON)";
+/// To Verifieer.
+pub const ENTRY_TO_VERIFY: &str = "Controleer het logboek van uw partij (Verifieer)";
+/// Back to the list.
+pub const BACK_TO_LOG: &str = "Terug naar het logboek";
+/// Title of a missing entry.
+pub const ENTRY_MISSING_TITLE: &str = "Vermelding niet gevonden";
+/// A missing entry (`asked` as typed in the address).
+pub fn entry_missing(asked: &str) -> String {
+    let asked: String = asked.chars().take(20).collect();
+    format!(
+        "Het logboek heeft geen vermelding {asked} die uw partij mag zien. Vermeldingen over verstrekkingen tussen andere partijen ziet u niet (art. 10.3)."
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Logboek.
+
+/// Page title.
+pub const LOG_TITLE: &str = "Logboek";
+/// Introduction.
+pub const LOG_INTRO: &str = "De vermeldingen in het logboek van de hub die uw partij mag zien (art. 10.3): elk besluit over een verstrekking die uw partij deed of ontving, en de wijzigingen in casussen door uw partij. Velden staan er met hun naam, nooit met hun inhoud (art. 12.3).";
+/// To Verifieer.
+pub const LOG_TO_VERIFY: &str = "Controleer of het logboek klopt (Verifieer)";
+/// Field label.
+pub const LOG_FILTER_FROM: &str = "Van (datum)";
+/// Field label.
+pub const LOG_FILTER_UNTIL: &str = "Tot en met (datum)";
+/// Field label.
+pub const LOG_FILTER_CASE: &str = "Casus";
+/// Under the period.
+pub const LOG_FILTER_PERIOD_HINT: &str = "Hele dagen in Amsterdamse tijd; de einddatum telt mee.";
+/// Legend.
+pub const LOG_FILTER_DIRECTION: &str = "Richting";
+/// Both directions.
+pub const DIRECTION_BOTH: &str = "verstrekt en ontvangen";
+/// A direction.
+pub fn direction_words(direction: &str) -> &'static str {
+    match direction {
+        "provided" => "alleen verstrekt door uw partij",
+        "received" => "alleen ontvangen door uw partij",
+        _ => "",
+    }
+}
+/// Legend.
+pub const LOG_FILTER_KIND: &str = "Soort vermelding (geen keuze: alle)";
+/// Legend.
+pub const LOG_FILTER_OUTCOME: &str = "Uitkomst (geen keuze: alle)";
+/// Legend.
+pub const LOG_FILTER_CATEGORY: &str = "Categorie (art. 6; geen keuze: alle)";
+/// Legend.
+pub const LOG_FILTER_PURPOSE: &str = "Doel (art. 3.1; geen keuze: alle)";
+/// Box label.
+pub const LOG_FILTER_EMERGENCY: &str = "alleen spoedverstrekkingen (art. 15.5)";
+/// The summary of the filters less often used.
+pub const LOG_MORE_FILTERS: &str = "Meer filters: soort vermelding, doel, spoed, betrokkene";
+/// Field label.
+pub const LOG_FILTER_SUBJECT: &str = "Betrokkene (pseudoniem, 64 tekens)";
+/// Submit button.
+pub const LOG_FILTER_APPLY: &str = "Toon vermeldingen";
+/// An unreadable date.
+pub const LOG_FILTER_BAD_DATE: &str = "Vul een datum in als 2026-11-20 (jaar-maand-dag).";
+/// An end before the start.
+pub const LOG_FILTER_END_BEFORE_START: &str = "De einddatum ligt vóór de begindatum.";
+/// A malformed pseudonym.
+pub const LOG_FILTER_BAD_PSEUDONYM: &str = "Een pseudoniem bestaat uit 64 tekens 0–9 en a–f.";
+/// A word outside the lists.
+pub const LOG_FILTER_BAD_CHOICE: &str = "Een van de keuzes is onbekend; kies uit de lijsten.";
+/// Heading of the downloads.
+pub const LOG_EXPORT_TITLE: &str = "Downloaden";
+/// What the downloads hold.
+pub const LOG_EXPORT_INTRO: &str = "Alle vermeldingen die bij dit filter horen (niet alleen deze pagina), precies zoals hubctl log entries ze schrijft.";
+/// Download link.
+pub const LOG_EXPORT_CSV: &str = "Download als CSV";
+/// Download link.
+pub const LOG_EXPORT_JSONL: &str = "Download als JSON-regels";
+/// No entries at all.
+pub const LOG_NONE: &str = "Er staan nog geen vermeldingen van uw partij in het logboek.";
+/// No entries for the filter.
+pub const LOG_NONE_FILTERED: &str = "Geen vermeldingen voor dit filter.";
+/// The table caption.
+pub const LOG_CAPTION: &str = "Vermeldingen van uw partij, in de volgorde van het logboek";
+/// Column.
+pub const COL_ENTRY: &str = "Nr.";
+/// Column.
+pub const COL_LOGGED: &str = "Gelogd";
+/// Column.
+pub const COL_KIND: &str = "Soort";
+/// Column.
+pub const COL_OUTCOME: &str = "Uitkomst";
+/// Before an entry's number, for screen readers.
+pub const ENTRY_WORD: &str = "vermelding";
+/// The badge of an emergency share.
+pub const EMERGENCY_SHARE: &str = "spoedverstrekking";
+/// The pager's label.
+pub const PAGER_LABEL: &str = "Pagina's";
+/// Pager link.
+pub const PAGER_FIRST: &str = "Eerste pagina";
+/// Pager link.
+pub const PAGER_PREVIOUS: &str = "Vorige pagina";
+/// Pager link.
+pub const PAGER_NEXT: &str = "Volgende pagina";
+
+/// What a page of the log shows.
+pub fn entries_shown(n: usize, first: u64, last: u64, more: bool) -> String {
+    let mut words = if n == 1 {
+        format!("1 vermelding, nr. {first}")
+    } else {
+        format!("{n} vermeldingen, nr. {first} tot en met {last}")
+    };
+    if more {
+        words.push_str("; er volgen er meer");
+    }
+    words
+}
+
+// ---------------------------------------------------------------------------------
+// Verifieer.
+
+/// Page title.
+pub const VERIFY_TITLE: &str = "Logboek verifiëren";
+/// Introduction.
+pub const VERIFY_INTRO: &str = "Het logboek van de hub is controleerbaar (art. 10.2): elke wijziging of verwijdering van een vermelding is te ontdekken. Verifiëren doet dezelfde controles als hubctl log verify, met de sleutel van de hub uit uw profiel (niet met een sleutel die de hub meestuurt):";
+/// Step.
+pub const VERIFY_STEP_SIGNATURE: &str = "de handtekening van de hub onder het nieuwste checkpoint, de samenvatting van het hele logboek;";
+/// Step.
+pub const VERIFY_STEP_ENTRIES: &str = "voor elke vermelding van uw partij: de hash opnieuw berekenen uit de vermelding zelf, en het bewijs nagaan dat zij in dat checkpoint zit;";
+/// Step.
+pub const VERIFY_STEP_CONSISTENCY: &str = "dat het logboek het checkpoint dat dit profiel de vorige keer verifieerde ongewijzigd voortzet (consistentiebewijs).";
+/// Where the last checkpoint is kept.
+pub fn verify_state_file(path: &str) -> String {
+    format!(
+        "Het laatst geverifieerde checkpoint wordt bewaard in {path}, hetzelfde bestand dat hubctl log verify gebruikt."
+    )
+}
+/// The checkpoint verified before.
+pub fn last_verified(size: impl Borrow<u64>, root: &str) -> String {
+    let size = size.borrow();
+    let root: String = root.chars().take(16).collect();
+    format!(
+        "Dit profiel verifieerde eerder het checkpoint van {size} vermeldingen (root-hash {root}…)."
+    )
+}
+/// Never verified.
+pub const NEVER_VERIFIED: &str = "Met dit profiel is het logboek nog niet eerder geverifieerd.";
+/// The button.
+pub const VERIFY_RUN: &str = "Verifieer nu";
+/// Heading of a verification that succeeded.
+pub const VERIFIED_TITLE: &str = "Het logboek is geverifieerd";
+/// When.
+pub fn verified_at(at: &str) -> String {
+    format!("Gecontroleerd op {at}.")
+}
+/// Heading.
+pub const VERIFIED_PROVED: &str = "Wat is bewezen";
+/// Heading.
+pub const VERIFIED_WITNESSES: &str = "Medeondertekend door getuigen";
+/// No cosignatures.
+pub const VERIFIED_NO_WITNESSES: &str =
+    "Dit checkpoint is (nog) niet medeondertekend door de agents van de partijen.";
+/// Heading.
+pub const VERIFIED_NOT_PROVED: &str = "Wat hiermee niet is bewezen";
+/// The signature.
+pub fn verified_signature(size: u64, root: &str, origin: &str) -> String {
+    format!(
+        "Het checkpoint van {size} vermeldingen (root-hash {root}) is ondertekend met de sleutel van de hub uit uw profiel ({origin})."
+    )
+}
+/// The party's entries.
+pub fn verified_entries(n: usize, first: u64, last: u64, size: u64) -> String {
+    if n == 1 {
+        format!(
+            "De ene vermelding van uw partij (nr. {first}) is opnieuw berekend uit haar inhoud en bewezen opgenomen in het checkpoint van {size} vermeldingen."
+        )
+    } else {
+        format!(
+            "Alle {n} vermeldingen van uw partij (nr. {first} tot en met {last}) zijn opnieuw berekend uit hun inhoud en bewezen opgenomen in het checkpoint van {size} vermeldingen."
+        )
+    }
+}
+/// No entries of the party.
+pub const VERIFIED_NO_ENTRIES: &str = "Uw partij heeft nog geen vermeldingen in het logboek; alleen de handtekening en de samenhang met de vorige verificatie zijn gecontroleerd.";
+/// The same checkpoint as before.
+pub fn verified_same(size: u64) -> String {
+    format!(
+        "Het logboek is niet gegroeid sinds de vorige verificatie met dit profiel: hetzelfde checkpoint van {size} vermeldingen, met dezelfde root-hash."
+    )
+}
+/// Consistency with the checkpoint before.
+pub fn verified_extends(before: u64, now: u64) -> String {
+    format!(
+        "Het logboek van {now} vermeldingen zet het checkpoint van {before} vermeldingen dat dit profiel eerder verifieerde ongewijzigd voort (consistentiebewijs): daarin is sindsdien niets veranderd of verwijderd."
+    )
+}
+/// The first run.
+pub fn verified_first(state_file: &str) -> String {
+    format!(
+        "Dit was de eerste verificatie met dit profiel. Het checkpoint is bewaard in {state_file}; de volgende verificatie bewijst dat het logboek dit checkpoint ongewijzigd voortzet."
+    )
+}
+/// Other parties' entries.
+pub fn not_proved_other_parties() -> String {
+    "Alleen de vermeldingen van uw eigen partij zijn één voor één gecontroleerd (art. 10.3); die van andere partijen ziet u niet. Ze zitten wel in hetzelfde ondertekende checkpoint.".to_owned()
+}
+/// Entries after the checkpoint.
+pub fn not_proved_after(size: u64) -> String {
+    match size.checked_sub(1) {
+        Some(last) => format!(
+            "Vermeldingen na vermelding {last} (gelogd na dit checkpoint) zijn niet gecontroleerd; verifieer later opnieuw."
+        ),
+        None => "Het checkpoint is leeg; latere vermeldingen zijn niet gecontroleerd.".to_owned(),
+    }
+}
+/// What the log cannot prove.
+pub const NOT_PROVED_CONTENT: &str = "Dat de vermeldingen de werkelijkheid juist beschrijven: bewezen is alleen dat zij sinds het loggen niet zijn gewijzigd of verwijderd.";
+/// Without cosignatures.
+pub const NOT_PROVED_NO_WITNESSES: &str = "Zonder medeondertekening kan de hub andere partijen in beginsel een ander logboek tonen dan u; vergelijk bij twijfel het checkpoint met de privacy officer van een andere partij.";
+/// The witnesses' signatures.
+pub const NOT_PROVED_WITNESS_SIGNATURES: &str = "De handtekeningen van de getuigen heeft de console niet zelf gecontroleerd (uw profiel bevat hun sleutels niet); de hub controleerde ze toen hij ze ontving.";
+/// The first run proves no consistency yet.
+pub const NOT_PROVED_FIRST_RUN: &str = "Omdat dit de eerste verificatie met dit profiel was, is nog niet bewezen dat het logboek eerder gelogde vermeldingen ongewijzigd voortzet; dat bewijst de volgende verificatie.";
+/// A cosignature the hub could not tie to a party.
+pub const UNKNOWN_WITNESS: &str = "een getuige die de hub niet aan een partij kon koppelen";
+/// Heading of a failed verification.
+pub const NOT_VERIFIED_TITLE: &str = "Het logboek is NIET geverifieerd";
+/// What to do.
+pub const NOT_VERIFIED_ADVICE: &str = "Dit kan betekenen dat er met het logboek is geknoeid. Bewaar of druk deze pagina af, meld het aan de privacy officers van de andere partijen en aan de beheerder van de hub, en verifieer later opnieuw. Het bewaarde checkpoint is niet bijgewerkt.";
+/// The link to the entry that failed.
+pub fn open_failed_entry(index: impl Borrow<u64>) -> String {
+    format!("Bekijk vermelding {}", index.borrow())
+}
+/// What failed, in Dutch.
+pub fn log_failure_words(failure: &crate::logverify::LogFailure) -> String {
+    use crate::logverify::LogFailure;
+    match failure {
+        LogFailure::Signature { .. } => "De handtekening onder het nieuwste checkpoint klopt niet met de sleutel van de hub in uw profiel (log_verifier): het checkpoint is niet door die sleutel ondertekend, of de sleutel in uw profiel is niet (meer) die van de hub.".to_owned(),
+        LogFailure::MalformedHash { entry: Some(entry), .. } => format!(
+            "Vermelding {entry}: de hub stuurde een onbruikbaar bewijs (een hash van de verkeerde lengte)."
+        ),
+        LogFailure::MalformedHash { entry: None, .. } => {
+            "De hub stuurde een onbruikbaar consistentiebewijs (een hash van de verkeerde lengte).".to_owned()
+        }
+        LogFailure::LeafHash { entry } => format!(
+            "Vermelding {entry}: de inhoud die de hub stuurde, hoort niet bij de hash van die vermelding in het logboek."
+        ),
+        LogFailure::BeyondCheckpoint { entry, size } => format!(
+            "Vermelding {entry} ligt voorbij het checkpoint van {size} vermeldingen dat haar zou moeten bevatten."
+        ),
+        LogFailure::Inclusion { entry, .. } => format!(
+            "Vermelding {entry} zit niet in het ondertekende checkpoint: het bewijs van opname klopt niet."
+        ),
+        LogFailure::Shrank { before, now } => format!(
+            "Het logboek is gekrompen: dit profiel verifieerde eerder {before} vermeldingen, de hub ondertekent er nu {now}."
+        ),
+        LogFailure::Fork { size } => format!(
+            "Er zijn twee verschillende logboeken van {size} vermeldingen ondertekend (een splitsing): de hub toont niet steeds hetzelfde logboek."
+        ),
+        LogFailure::Inconsistent { before, now, .. } => format!(
+            "Het logboek van {now} vermeldingen zet het eerder geverifieerde logboek van {before} vermeldingen niet ongewijzigd voort: daarin is iets gewijzigd of verwijderd."
+        ),
+    }
+}
+/// Title: no verifier key in the profile.
+pub const VERIFY_NO_KEY_TITLE: &str = "Uw profiel mist de sleutel van het logboek";
+/// What to do.
+pub fn verify_no_key(profile: &str) -> String {
+    format!(
+        "Om te verifiëren is de verificatiesleutel van het logboek van de hub nodig. Vraag de beheerder van de hub om de regel die hub check-config toont, zet die als log_verifier in uw profiel {profile}, en start hubctl console opnieuw."
+    )
+}
+/// Title: an unusable verifier key.
+pub const VERIFY_BAD_KEY_TITLE: &str = "De sleutel van het logboek in uw profiel is onbruikbaar";
+/// What to do.
+pub fn verify_bad_key(profile: &str) -> String {
+    format!(
+        "De regel log_verifier in {profile} is geen verificatiesleutel. Kopieer de hele regel die de beheerder van de hub u gaf, en start hubctl console opnieuw."
+    )
+}
+/// Title: an unusable state file.
+pub const VERIFY_STATE_TITLE: &str =
+    "Het bestand met het laatst geverifieerde checkpoint is onbruikbaar";
+/// What to do.
+pub fn verify_state(path: &str) -> String {
+    format!(
+        "Het bestand {path} kan niet worden gelezen of geschreven, of bevat geen checkpoint dat met de sleutel uit uw profiel is ondertekend. Verwijder het alleen als de beheerder van de hub bevestigt dat de sleutel van het logboek bewust is vervangen."
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Meldingen.
+
+/// Page title.
+pub const NOTICES_TITLE: &str = "Meldingen";
+/// Introduction.
+pub const NOTICES_INTRO: &str = "Wat de hub meldt aan de privacy officer van uw partij over verstrekkingen waarvan uw partij de bron was: spoedverstrekkingen die u binnen 1 werkdag beoordeelt (art. 15.2), en verstrekkingen die de hub weigerde omdat er verboden gegevens in zaten (art. 7).";
+/// The party's counts.
+pub fn notice_counts(open: u32, overdue: u32) -> String {
+    if open == 0 {
+        return "Er staat niets open.".to_owned();
+    }
+    let mut words = if open == 1 {
+        "1 melding staat open".to_owned()
+    } else {
+        format!("{open} meldingen staan open")
+    };
+    match overdue {
+        0 => {}
+        1 => words.push_str(", waarvan 1 beoordeling te laat"),
+        n => words.push_str(&format!(", waarvan {n} beoordelingen te laat")),
+    }
+    words.push('.');
+    words
+}
+/// Field label.
+pub const NOTICE_FILTER_KIND: &str = "Soort melding";
+/// The option for both kinds.
+pub const NOTICE_FILTER_ALL: &str = "alle soorten";
+/// A kind of notification.
+pub fn notice_kind_words(kind: &str) -> &'static str {
+    match kind {
+        "reject" => "weigering wegens verboden inhoud (art. 7)",
+        "emergency-review" => "spoedverstrekking te beoordelen (art. 15.2)",
+        _ => "",
+    }
+}
+/// Box label.
+pub const NOTICE_FILTER_OPEN: &str = "alleen wat nog open staat";
+/// Submit button.
+pub const NOTICE_FILTER_APPLY: &str = "Toon meldingen";
+/// An unknown kind.
+pub const NOTICE_FILTER_BAD_KIND: &str = "Kies een soort uit de lijst.";
+/// Heading.
+pub const NOTICES_EMERGENCY_TITLE: &str = "Spoedverstrekkingen te beoordelen (art. 15.2)";
+/// What they are.
+pub const NOTICES_EMERGENCY_INTRO: &str = "Tijdens een spoedsituatie (art. 15) kreeg degene die de spoed verklaarde gegevens van uw partij. Beoordeel per spoedsituatie of dat terecht was, binnen 1 werkdag na de melding.";
+/// None.
+pub const NOTICES_NO_EMERGENCY: &str = "Geen spoedverstrekkingen.";
+/// An emergency's heading.
+pub fn emergency_group_title(case_id: &str) -> String {
+    format!("Spoed in casus {case_id}")
+}
+/// Who declared it.
+pub fn declared_words(who: &str, at: &str, until: &str) -> String {
+    format!("Spoed verklaard door {who} op {at}, geldig tot en met {until} (art. 15.3).")
+}
+/// Before the written reason.
+pub const NOTICE_EMERGENCY_REASON: &str = "Schriftelijke reden van de spoed (art. 15.1):";
+/// When the review is due (`left`: the time left, when it is still to come).
+pub fn review_due_words(due: &str, overdue: bool, left: Option<Duration>) -> String {
+    match (overdue, left) {
+        (true, _) => format!("Termijn verstreken: beoordelen was nodig uiterlijk {due}"),
+        (false, Some(left)) => format!("Beoordelen uiterlijk {due} (nog {})", span(left)),
+        (false, None) => format!("Beoordelen uiterlijk {due}"),
+    }
+}
+/// Legend.
+pub const REVIEW_SHARES_LEGEND: &str = "Welke verstrekkingen beoordeelt u?";
+/// Legend.
+pub const REVIEW_VERDICT_LEGEND: &str = "Uw oordeel";
+/// A verdict in a word.
+pub fn verdict_words(verdict: &str) -> String {
+    match verdict {
+        "justified" => "terecht".to_owned(),
+        "not-justified" => "niet terecht".to_owned(),
+        other => other.to_owned(),
+    }
+}
+/// A verdict's option.
+pub fn verdict_label(verdict: &str) -> &'static str {
+    match verdict {
+        "justified" => "Terecht: de spoed rechtvaardigde deze verstrekkingen",
+        "not-justified" => "Niet terecht: deze verstrekkingen waren niet nodig of niet toegestaan",
+        _ => "",
+    }
+}
+/// Field label.
+pub const REVIEW_NOTE: &str = "Toelichting (niet verplicht)";
+/// Under it.
+pub const REVIEW_NOTE_HINT: &str = "Ten hoogste 2000 tekens, zonder namen of andere identificerende gegevens. De hub bewaart de toelichting versleuteld en logt haar niet.";
+/// Submit button.
+pub const REVIEW_SUBMIT: &str = "Beoordeling vastleggen";
+/// No verdict chosen.
+pub const REVIEW_CHOOSE_VERDICT: &str = "Kies of de spoedverstrekking terecht was.";
+/// No share ticked.
+pub const REVIEW_CHOOSE_SHARES: &str = "Vink ten minste één verstrekking aan.";
+/// A note that is too long.
+pub fn note_too_long(chars: usize, max: usize) -> String {
+    format!("De toelichting is te lang: {chars} tekens, ten hoogste {max}.")
+}
+/// A review recorded.
+pub fn reviewed_words(verdict: &str, at: &str, who: &str, late: bool, note: &str) -> String {
+    let mut words = format!("beoordeeld als {verdict} op {at} door {who}");
+    if late {
+        words.push_str(", te laat (na de termijn van 1 werkdag)");
+    }
+    if !note.is_empty() {
+        words.push_str(&format!("; toelichting: {note}"));
+    }
+    words
+}
+/// Seen.
+pub fn seen_words(at: &str, who: &str, review_open: bool) -> String {
+    let mut words = format!("gezien op {at} door {who}");
+    if review_open {
+        words.push_str("; de beoordeling staat nog open");
+    }
+    words
+}
+/// Neither seen nor reviewed.
+pub const NOTICE_OPEN: &str = "open";
+/// A notification's heading.
+pub fn notice_title(kind: &str, article: &str) -> String {
+    match kind {
+        "reject" => format!("Geweigerde verstrekking: verboden inhoud (art. {article})"),
+        "emergency-review" => format!("Spoedverstrekking te beoordelen (art. {article})"),
+        other => format!("{other} (art. {article})"),
+    }
+}
+/// Before when it was raised.
+pub const RAISED_AT: &str = "gemeld op";
+/// Before the status.
+pub const STATUS_LABEL_NOTICE: &str = "Stand:";
+/// After a prohibited field.
+pub const PROHIBITED_FIELD: &str = "(verboden, art. 7)";
+/// The link to the entry.
+pub fn open_entry(index: impl Borrow<u64>) -> String {
+    format!("Bekijk vermelding {} in het logboek", index.borrow())
+}
+/// The "seen" button.
+pub const ACK_ONE: &str = "Markeer als gezien";
+/// The "all seen" button.
+pub fn ack_all(n: usize) -> String {
+    format!("Markeer alle {n} open weigeringen als gezien")
+}
+/// Heading.
+pub const NOTICES_REJECT_TITLE: &str = "Geweigerde verstrekkingen (art. 7)";
+/// What they are.
+pub const NOTICES_REJECT_INTRO: &str = "De agent van uw partij bood gegevens aan met een veld dat het convenant nooit toestaat (art. 7.1: diagnose, behandeling, medicatie; art. 7.2: opsporingsinformatie). De hub weigerde de hele verstrekking; er is niets doorgegeven. Ga na waarom uw bronsysteem dit veld aanbood, en markeer de melding daarna als gezien.";
+/// None.
+pub const NOTICES_NO_REJECTS: &str = "Geen geweigerde verstrekkingen.";
+/// After a "seen".
+pub const NOTICE_DONE_SEEN: &str = "Vastgelegd: de melding is als gezien gemarkeerd.";
+/// After a review.
+pub const NOTICE_DONE_REVIEWED: &str =
+    "Vastgelegd: uw beoordeling staat bij de spoedverstrekkingen.";
+/// A "seen" without a notification.
+pub const NOTICE_NONE_CHOSEN: &str = "Er was geen melding gekozen; er is niets gewijzigd.";
+/// A form whose notification is done meanwhile.
+pub const NOTICE_GONE: &str =
+    "Deze melding is al afgehandeld, misschien door een collega; er is niets gewijzigd.";
+/// Refusal: unknown notification.
+pub const NOTICE_REFUSED_NOT_FOUND: &str = "De hub kent deze melding niet (meer) voor uw partij; er is niets gewijzigd. Laad de pagina opnieuw.";
+/// Refusal: not an emergency share.
+pub const NOTICE_REFUSED_NOT_A_REVIEW: &str = "Alleen spoedverstrekkingen worden beoordeeld (art. 15.2); een weigering markeert u als gezien. Er is niets gewijzigd.";
+/// Refusal: reviewed already.
+pub const NOTICE_REFUSED_REVIEWED: &str = "Deze spoedverstrekking is al beoordeeld; een beoordeling wordt één keer vastgelegd. Er is niets gewijzigd.";
+/// Refusal: a value the hub refuses.
+pub const NOTICE_REFUSED_INVALID_REVIEW: &str = "De hub weigert het oordeel of de toelichting (ten hoogste 2000 tekens, zonder stuurtekens). Er is niets gewijzigd.";
+
+// ---------------------------------------------------------------------------------
+// Inzage.
+
+/// Page title.
+pub const INZAGE_TITLE: &str = "Inzage";
+/// Introduction.
+pub const INZAGE_INTRO: &str = "Vraagt iemand welke gegevens over hem of haar binnen de Treiteraanpak zijn gedeeld (art. 11.1), dan maakt de hub uit het hele logboek een overzicht: door wie, met wie, met welk doel, wanneer en met welke uitkomst. Het verzoek moet binnen 4 weken zijn beantwoord (art. 11.2).";
+/// Heading of the form.
+pub const INZAGE_REQUEST_TITLE: &str = "Nieuw inzageverzoek";
+/// Article 8.4, in the form.
+pub const INZAGE_PRIVACY_NOTE: &str = "De gegevens van de betrokkene worden op deze computer omgezet in het pseudoniem van het convenant (art. 8.4); alleen dat pseudoniem gaat naar de hub. De gegevens zelf worden niet verstuurd, niet bewaard en niet opnieuw getoond.";
+/// Legend.
+pub const INZAGE_IDENTITY_LEGEND: &str = "De betrokkene";
+/// Field label.
+pub const IDENTITY_NAME: &str = "Voornamen en achternaam";
+/// Field label.
+pub const IDENTITY_BIRTH_DATE: &str = "Geboortedatum";
+/// Under it.
+pub const IDENTITY_BIRTH_DATE_HINT: &str = "jaar-maand-dag, bijvoorbeeld 1975-05-05";
+/// Field label.
+pub const IDENTITY_POSTCODE: &str = "Postcode";
+/// Field label.
+pub const IDENTITY_HOUSE_NUMBER: &str = "Huisnummer met toevoeging";
+/// Field label.
+pub const INZAGE_PSEUDONYM: &str = "Of: het pseudoniem van de betrokkene";
+/// Under it.
+pub const INZAGE_PSEUDONYM_HINT: &str =
+    "64 tekens 0–9 en a–f; laat de gegevens hierboven dan leeg.";
+/// Field label.
+pub const INZAGE_RECEIVED_ON: &str = "Ontvangen op";
+/// Under it.
+pub const INZAGE_RECEIVED_HINT: &str =
+    "De dag dat de gemeente het verzoek ontving; de 4 weken van art. 11.2 tellen vanaf die dag.";
+/// Field label.
+pub const INZAGE_REFERENCE: &str = "Eigen kenmerk (niet verplicht)";
+/// Under it.
+pub const INZAGE_REFERENCE_HINT: &str = "Bijvoorbeeld het nummer van het AVG-dossier; ten hoogste 100 tekens. Wordt bij het verzoek bewaard, niet gelogd.";
+/// Submit button.
+pub const INZAGE_SUBMIT: &str = "Overzicht maken";
+/// An unreadable date.
+pub const INZAGE_BAD_DATE: &str = "Vul een datum in als 2026-11-20 (jaar-maand-dag).";
+/// A date in the future.
+pub fn inzage_future_date(today: &str) -> String {
+    format!(
+        "De datum ligt na vandaag ({today}); een verzoek kan niet in de toekomst zijn ontvangen."
+    )
+}
+/// A reference that is too long.
+pub fn reference_too_long(chars: usize, max: usize) -> String {
+    format!("Het kenmerk is te lang: {chars} tekens, ten hoogste {max}.")
+}
+/// Both a pseudonym and identifying data.
+pub const INZAGE_EITHER_OR: &str =
+    "Vul óf de gegevens van de betrokkene in, óf het pseudoniem, niet allebei.";
+/// A malformed pseudonym.
+pub const INZAGE_BAD_PSEUDONYM: &str = "Een pseudoniem bestaat uit 64 tekens 0–9 en a–f.";
+/// An identifying field left empty (named, never its value).
+pub fn missing_identity_field(field: &str) -> &'static str {
+    match field {
+        "naam" => "Vul de voornamen en achternaam in, of alleen het pseudoniem.",
+        "geboortedatum" => "Vul ook de geboortedatum in.",
+        "postcode" => "Vul ook de postcode in.",
+        "huisnummer" => "Vul ook het huisnummer in.",
+        _ => "Vul alle gegevens van de betrokkene in.",
+    }
+}
+/// A name the covenant's normalisation refuses.
+pub const IDENTITY_BAD_NAME: &str = "De naam kan niet worden omgezet: gebruik alleen letters, spaties, koppeltekens, apostroffen, punten en komma's.";
+/// A date of birth it refuses.
+pub const IDENTITY_BAD_BIRTH_DATE: &str =
+    "Schrijf de geboortedatum als jaar-maand-dag (1975-05-05): een bestaande dag, na 1900.";
+/// A postcode it refuses.
+pub const IDENTITY_BAD_POSTCODE: &str =
+    "Schrijf de postcode als vier cijfers en twee letters, bijvoorbeeld 1091 AB.";
+/// A house number it refuses.
+pub const IDENTITY_BAD_HOUSE_NUMBER: &str = "Schrijf het huisnummer als een getal van 1 tot 99999, met eventueel een toevoeging van letters en cijfers (14-2, 12A).";
+/// The profile cannot pseudonymise.
+pub fn pseudonymise_problem(error: &Error) -> String {
+    match error {
+        Error::NoPseudonymKey { .. } => "Uw profiel bevat de pseudonimiseringssleutel van het convenant niet (pseudonym_key); zonder die sleutel kan de console de gegevens niet omzetten. Er is niets verstuurd.".to_owned(),
+        Error::Key(_) => "De pseudonimiseringssleutel in uw profiel is niet bruikbaar. Er is niets verstuurd.".to_owned(),
+        other => {
+            let p = problem(other);
+            format!("{} {}", p.title, p.advice)
+        }
+    }
+}
+/// Heading of the list.
+pub const INZAGE_LIST_TITLE: &str = "Inzageverzoeken van uw partij";
+/// None.
+pub const INZAGE_NONE: &str = "Er zijn nog geen inzageverzoeken.";
+/// The table caption.
+pub const INZAGE_CAPTION: &str =
+    "Inzageverzoeken, nieuwste eerst, met de uiterste datum van art. 11.2";
+/// Column.
+pub const COL_INZAGE: &str = "Verzoek";
+/// Column.
+pub const COL_RECEIVED: &str = "Ontvangen";
+/// Column.
+pub const COL_DUE: &str = "Beantwoorden uiterlijk (art. 11.2)";
+/// Column.
+pub const COL_SUBJECT: &str = "Betrokkene (pseudoniem)";
+/// Column.
+pub const COL_REFERENCE: &str = "Kenmerk";
+/// Column.
+pub const COL_PRODUCED: &str = "Opgesteld";
+/// The due date and how far off it is (`days`: from today, negative when passed).
+pub fn inzage_due_words(day: &str, days: i64) -> String {
+    match days {
+        0 => format!("{day} — vandaag"),
+        1 => format!("{day} — nog 1 dag"),
+        n if n > 1 => format!("{day} — nog {n} dagen"),
+        -1 => format!("{day} — termijn verstreken, 1 dag geleden"),
+        n => format!("{day} — termijn verstreken, {} dagen geleden", -n),
+    }
+}
+/// Who produced it, and when.
+pub fn produced_words(at: &str, who: &str) -> String {
+    format!("{at} door {who}")
+}
+/// The overview's page title.
+pub fn inzage_document_title(id: &str) -> String {
+    let id: String = id.chars().take(30).collect();
+    format!("Inzage {id}")
+}
+/// Back to the list.
+pub const BACK_TO_INZAGE: &str = "Terug naar inzage";
+/// How to print.
+pub const INZAGE_PRINT_HINT: &str = "Dit overzicht is opgemaakt om af te drukken (Ctrl+P of ⌘P): alleen het overzicht zelf komt op papier.";
+/// Download link.
+pub const INZAGE_DOWNLOAD_MARKDOWN: &str =
+    "Download het overzicht zoals de hub het opstelde (Markdown)";
+/// Download link.
+pub const INZAGE_DOWNLOAD_JSON: &str = "Download de gegevens van het overzicht (JSON)";
+/// Before the due date.
+pub const INZAGE_ANSWER_BY: &str = "Beantwoorden uiterlijk (art. 11.2):";
+/// The document's heading.
+pub const INZAGE_DOC_TITLE: &str = "Overzicht van gedeelde gegevens (inzage, artikel 11)";
+/// The request line.
+pub fn inzage_doc_request(id: &str, received: &str, due: &str) -> String {
+    format!(
+        "Verzoek {id} — ontvangen op {received}, te beantwoorden uiterlijk {due} (artikel 11.2)."
+    )
+}
+/// What the document is.
+pub const INZAGE_DOC_INTRO: &str = "Dit overzicht laat zien welke gegevens over u binnen de Treiteraanpak zijn gedeeld: door wie, met wie, met welk doel, wanneer en met welke uitkomst. Het noemt alleen de soorten gegevens (de namen van de velden), nooit de inhoud ervan.";
+/// Label.
+pub const INZAGE_DOC_SUBJECT: &str = "Kenmerk van de betrokkene (pseudoniem)";
+/// Label.
+pub const INZAGE_DOC_PRODUCED: &str = "Opgesteld";
+/// Label.
+pub const INZAGE_DOC_REFERENCE: &str = "Kenmerk van de gemeente";
+/// When and from what.
+pub fn inzage_doc_produced(at: &str, tree_size: impl Borrow<u64>) -> String {
+    let tree_size = tree_size.borrow();
+    format!("op {at} uit het logboek van de hub ({tree_size} vermeldingen)")
+}
+/// Heading.
+pub const INZAGE_DOC_CASES: &str = "Zaken";
+/// No cases.
+pub const INZAGE_DOC_NO_CASES: &str = "U bent in geen zaak geregistreerd volgens het logboek.";
+/// Label.
+pub const INZAGE_CASE: &str = "Zaak";
+/// A subject's role, for the data subject.
+pub fn subject_role_words(role: &str) -> String {
+    match role {
+        "dader" => "vermoedelijke veroorzaker (dader)".to_owned(),
+        "slachtoffer" => "slachtoffer".to_owned(),
+        "melder" => "melder".to_owned(),
+        other => other.to_owned(),
+    }
+}
+/// A case of the overview.
+pub fn inzage_case_words(
+    role: &str,
+    added: &str,
+    removed: Option<String>,
+    deleted: Option<String>,
+) -> String {
+    let mut words = format!("als {role}, sinds {added}");
+    if let Some(at) = removed {
+        words.push_str(&format!("; uit de zaak verwijderd op {at}"));
+    }
+    if let Some(at) = deleted {
+        words.push_str(&format!(
+            "; gegevens van de zaak verwijderd op {at} (artikel 9)"
+        ));
+    }
+    words.push('.');
+    words
+}
+/// Heading.
+pub const INZAGE_DOC_ITEMS: &str = "Verstrekkingen";
+/// No shares.
+pub const INZAGE_DOC_NO_ITEMS: &str = "Er zijn geen gegevens over u gedeeld of gevraagd.";
+/// Label.
+pub const INZAGE_BY: &str = "Door";
+/// Label.
+pub const INZAGE_TO: &str = "Aan";
+/// Label.
+pub const INZAGE_PURPOSE: &str = "Doel";
+/// Label.
+pub const INZAGE_OUTCOME: &str = "Uitkomst";
+/// Label.
+pub const INZAGE_PASSED: &str = "Verstrekte gegevens";
+/// Label.
+pub const INZAGE_STRIPPED: &str = "Weggelaten gegevens";
+/// Label.
+pub const INZAGE_EMERGENCY: &str = "Spoed";
+/// An emergency share, for the data subject.
+pub const INZAGE_EMERGENCY_WORDS: &str = "Verstrekt in een spoedsituatie (artikel 15); de privacyfunctionaris van de verstrekkende partij heeft dit beoordeeld of beoordeelt dit.";
+/// Label.
+pub const INZAGE_ARTICLES: &str = "Op grond van artikel(en)";
+/// The recipient, for the data subject.
+pub fn recipient_words(party: &str, role: &str) -> String {
+    let role = match role {
+        "informatiemakelaar" => "informatiemakelaar van de gemeente",
+        "stadsdeelregisseur" => "stadsdeelregisseur van de gemeente",
+        "stedelijk-regisseur" => "stedelijk regisseur van de gemeente",
+        "partnercontact" => "contactpersoon van de partij",
+        other => other,
+    };
+    format!("{party}, {role}")
+}
+/// An outcome, for the data subject (the hub's own words in its document).
+pub fn inzage_outcome_words(outcome: &str, stripped: bool) -> String {
+    match (outcome, stripped) {
+        ("permit", false) => "verstrekt".to_owned(),
+        ("permit", true) => "verstrekt, met weglating van gegevens".to_owned(),
+        ("deny", _) => "geweigerd; er is niets verstrekt".to_owned(),
+        ("reject", _) => {
+            "geweigerd, omdat het verboden gegevens bevatte (artikel 7); er is niets verstrekt"
+                .to_owned()
+        }
+        (other, _) => other.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

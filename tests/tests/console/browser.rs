@@ -461,8 +461,22 @@ impl Browser {
                 document.querySelectorAll(arguments[0]).forEach(form =>
                   form.querySelectorAll('input:not([type=hidden]), select, textarea, button')
                     .forEach(f => { if (!f.disabled && f.offsetParent !== null) fields.push(f); }));
-                fields.forEach((f, i) => f.setAttribute('data-walk', String(i)));
-                return fields.length;
+                // A group of radio buttons is one stop for Tab (the arrow keys move
+                // within it, as in every browser): its buttons share one number.
+                const radioGroups = new Map();
+                let n = 0;
+                fields.forEach(f => {
+                  if (f.type === 'radio' && f.name) {
+                    const owner = f.form || document;
+                    if (!radioGroups.has(owner)) radioGroups.set(owner, new Map());
+                    const names = radioGroups.get(owner);
+                    if (!names.has(f.name)) names.set(f.name, n++);
+                    f.setAttribute('data-walk', String(names.get(f.name)));
+                  } else {
+                    f.setAttribute('data-walk', String(n++));
+                  }
+                });
+                return n;
                 "#,
                 json!([forms]),
             )
@@ -529,6 +543,27 @@ impl Browser {
             "on {page} the keyboard does not reach field(s) {missed:?} of the forms {forms}"
         );
         assert!(fields > 0, "on {page} no form matches {forms}");
+    }
+
+    // The privacy officers' pages' tests (`officer_pages`) need these two.
+
+    /// Types `text` into a field, as a keyboard would.
+    pub async fn send_keys(&self, element: &Element, text: &str) {
+        self.session_post(
+            &format!("/element/{}/value", element.0),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    /// Renders the page for `media` (`print` or `screen`), as Chromium's print preview
+    /// does, so that a test can read what the print stylesheet shows and hides.
+    pub async fn emulate_media(&self, media: &str) {
+        self.session_post(
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "media": media } }),
+        )
+        .await;
     }
 
     /// Writes a screenshot of the page to `target/console-screenshots/<name>.png`.

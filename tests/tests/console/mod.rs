@@ -11,12 +11,16 @@
 //!   aanpak with subjects pseudonymised in the console (the typed name nowhere but in
 //!   the browser's field), refusals in Dutch next to their field; and the same forms
 //!   without JavaScript, each change made once when sent twice.
+//! - `officer_pages`: the privacy officers' pages (Logboek, Verifieer, Meldingen,
+//!   Inzage) as officers of four parties use them, and a coordinator refused.
 
 pub mod browser;
 mod forged;
 mod pages;
 // Casus / Nieuwe casus:
 mod casus;
+// The privacy officers' pages.
+mod officer_pages;
 
 use std::path::Path;
 use std::process::Stdio;

@@ -29,6 +29,8 @@ pub mod whoami;
 pub mod case;
 pub mod case_forms;
 pub mod new_case;
+// The privacy officers' pages: Logboek, Verifieer, Meldingen, Inzage.
+pub mod officer;
 
 /// What a page handler has once [`open`] succeeded.
 pub struct Opened<'a> {
