@@ -20,17 +20,27 @@ pub enum Nav {
     Cases,
     /// Wie ben ik (`pages::whoami`).
     WhoAmI,
+    // Convenant (pages::covenant).
+    /// Convenant (`pages::covenant`), for privacy officers.
+    Covenant,
 }
 
 impl Nav {
     /// Every page of the menu, in order.
-    pub const ALL: [Nav; 2] = [Nav::Cases, Nav::WhoAmI];
+    pub const ALL: [Nav; 3] = [
+        Nav::Cases,
+        Nav::WhoAmI,
+        // Convenant (pages::covenant).
+        Nav::Covenant,
+    ];
 
     /// The page's address.
     pub fn path(self) -> &'static str {
         match self {
             Nav::Cases => "/casussen",
             Nav::WhoAmI => "/wie-ben-ik",
+            // Convenant (pages::covenant).
+            Nav::Covenant => "/convenant",
         }
     }
 
@@ -39,6 +49,8 @@ impl Nav {
         match self {
             Nav::Cases => texts::NAV_CASES,
             Nav::WhoAmI => texts::NAV_WHOAMI,
+            // Convenant (pages::covenant).
+            Nav::Covenant => texts::NAV_COVENANT,
         }
     }
 
@@ -56,6 +68,8 @@ impl Nav {
                 )
             }),
             Nav::WhoAmI => true,
+            // Convenant (pages::covenant): article 13 is the privacy officers'.
+            Nav::Covenant => roles.iter().any(|r| r == "privacy-officer"),
         }
     }
 }

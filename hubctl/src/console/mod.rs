@@ -111,6 +111,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(pages::home))
         .route(layout::Nav::Cases.path(), get(pages::cases::page))
         .route(layout::Nav::WhoAmI.path(), get(pages::whoami::page))
+        // Convenant (pages::covenant): its routes are listed in its module doc.
+        .merge(pages::covenant::routes())
         .route("/status", get(pages::status))
         .route(SIGN_IN_PATH, get(security::sign_in))
         .route(SIGN_OUT_PATH, post(security::sign_out))

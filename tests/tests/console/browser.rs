@@ -66,6 +66,16 @@ impl Browser {
     /// tests are to be skipped (see [`SKIP_ENV`]). Panics with the install command when
     /// the browser is missing and skipping was not asked for.
     pub async fn start() -> Option<Browser> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Browser::start`] with JavaScript switched off in the pages (WebDriver itself
+    /// still works): what a person without JavaScript gets.
+    pub async fn start_without_javascript() -> Option<Browser> {
+        Self::start_with(&["--blink-settings=scriptEnabled=false"]).await
+    }
+
+    async fn start_with(extra_args: &[&str]) -> Option<Browser> {
         let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
             .into_iter()
             .filter(|p| !Path::new(p).exists())
@@ -101,7 +111,7 @@ impl Browser {
             _profile: profile,
         };
         browser.wait_ready().await;
-        let args = json!([
+        let mut args = json!([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -115,6 +125,9 @@ impl Browser {
             "--lang=nl",
             format!("--user-data-dir={}", browser._profile.path().display()),
         ]);
+        if let Some(list) = args.as_array_mut() {
+            list.extend(extra_args.iter().map(|a| json!(a)));
+        }
         let created = browser
             .post(
                 "/session",
@@ -320,6 +333,25 @@ impl Browser {
     pub async fn click(&self, element: &Element) {
         self.session_post(&format!("/element/{}/click", element.0), json!({}))
             .await;
+    }
+
+    /// Types `text` into an element as a keyboard would (W3C "element send keys": the
+    /// element is focused and, if it was not, the caret goes to the end of its text).
+    pub async fn send_keys(&self, element: &Element, text: &str) {
+        self.session_post(
+            &format!("/element/{}/value", element.0),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    /// The `value` property of an element (what a field holds now).
+    pub async fn value(&self, element: &Element) -> String {
+        self.session_get(&format!("/element/{}/property/value", element.0))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Runs `script` in the page (a function body; `arguments` holds `args`).

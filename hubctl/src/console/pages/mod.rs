@@ -25,6 +25,8 @@ use super::texts;
 
 pub mod cases;
 pub mod whoami;
+// Convenant (pages::covenant).
+pub mod covenant;
 
 /// What a page handler has once [`open`] succeeded.
 pub struct Opened<'a> {
