@@ -48,11 +48,15 @@
 //!   - [`pages::whoami`]: **Wie ben ik**, `GET /wie-ben-ik` (`whoami.html`);
 //!   - [`pages`] itself: `/` (to the first page for the person's roles), `/status`
 //!     (the status bar, for htmx), and the not-found page.
+//!   - [`pages::covenant`]: **Convenant**, for privacy officers, under `/convenant`:
+//!     the versions, a version's text, two versions side by side with what changes
+//!     for whom, the proposal editor (checked live with htmx) and approval (its module
+//!     doc has the table of routes and templates).
 //!
 //! Still to come, each as a module of [`pages`]: Casus (`/casussen/{id}`, with the
 //! moves of article 4.1 as forms), Nieuwe casus and subject toevoegen (through
 //! [`identity`]), Bevraging and casusdossier (live with htmx, printable), and for
-//! privacy officers Logboek, Meldingen, Inzage and Convenant.
+//! privacy officers Logboek, Meldingen and Inzage.
 //!
 //! # Adding a page
 //! 1. Add `pages/<name>.rs` with a `#[derive(Template)]` struct that has a `layout:

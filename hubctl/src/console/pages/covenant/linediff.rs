@@ -75,7 +75,7 @@ fn script<T: PartialEq>(a: &[T], b: &[T]) -> Vec<Op> {
     let (a_mid, b_mid) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
     let mut out: Vec<Op> = (0..prefix).map(|i| Op::Same(i, i)).collect();
     let (n, m) = (a_mid.len(), b_mid.len());
-    let cells = (n + 1).checked_mul(m + 1).unwrap_or(usize::MAX);
+    let cells = (n + 1).saturating_mul(m + 1);
     if cells > MAX_CELLS {
         out.extend((0..n).map(|i| Op::Removed(prefix + i)));
         out.extend((0..m).map(|j| Op::Added(prefix + j)));
