@@ -559,6 +559,8 @@ pub const ANY_PARTY: &str = "elke partij";
 pub const ANY_SUBJECT: &str = "elke betrokkene";
 /// Between a recipient's role and its party's kind.
 pub const OF_KIND: &str = "van";
+/// Between the subjects of a kind of share ("een dader of een melder").
+pub const SUBJECTS_OR: &str = " of ";
 /// The change holds with and without an emergency.
 pub const EMERGENCY_ALWAYS: &str = "met en zonder spoed";
 /// Only during the recipient's own emergency.
@@ -729,8 +731,10 @@ pub const PROPOSAL_REFUSED: &str = "Het voorstel is niet gedaan";
 
 /// Heading.
 pub const CHECK_TITLE: &str = "Controle";
-/// Before the check was run.
-pub const CHECK_PENDING: &str = "Nog niet gecontroleerd.";
+/// The check itself failed (a bug): what happened.
+pub fn check_aborted(why: &str) -> String {
+    format!("De controle is afgebroken ({why}); probeer het opnieuw.")
+}
 
 /// A valid text, as `covenant check` says it.
 pub fn check_valid(

@@ -197,6 +197,40 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     );
     browser.axe("Controle zonder htmx").await;
 
+    // What only the hub can know it refuses, and says why next to the editor: a
+    // version number that is not above the highest it has (art. 13.2).
+    let not_higher = covenant_text(1, true);
+    type_text(&browser, &not_higher).await;
+    wait_for_text(&browser, "#controle-samenvatting", "Geldig: versie 1").await;
+    let description = browser.find("#toelichting").await;
+    browser
+        .send_keys(&description, "art. 6.3: locatie wordt niet meer verstrekt")
+        .await;
+    let propose = browser.find("#voorstellen").await;
+    browser.click(&propose).await;
+    let refusal = wait_for_text(
+        &browser,
+        "#weigering",
+        "De hub heeft het voorstel niet aangenomen",
+    )
+    .await;
+    let version_line = not_higher
+        .lines()
+        .position(|l| l == "version 1")
+        .expect("the version line")
+        + 1;
+    assert!(
+        refusal.contains(&format!("regel {version_line}, kolom 9")),
+        "{refusal}"
+    );
+    assert!(
+        refusal.contains("covenant::version-not-increasing"),
+        "{refusal}"
+    );
+    assert!(refusal.contains("version 2"), "the hub's help: {refusal}");
+    assert_eq!(hub.hub.covenant.version(), 1);
+    browser.axe("Voorstel geweigerd").await;
+
     // Fixed: valid, and the covenant tests show what the change does (tests that
     // expect locatie to pass now fail).
     let fixed = covenant_text(2, true);
@@ -211,11 +245,8 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     assert!(failed.contains("locatie"), "{failed}");
     browser.axe("Nieuwe versie voorstellen (geldig)").await;
 
-    // Voorstellen: to the new version's page (post/redirect/get).
-    let description = browser.find("#toelichting").await;
-    browser
-        .send_keys(&description, "art. 6.3: locatie wordt niet meer verstrekt")
-        .await;
+    // Voorstellen (the description is still there): to the new version's page
+    // (post/redirect/get).
     let proposed_text = browser.value(&browser.find("#tekst").await).await;
     let propose = browser.find("#voorstellen").await;
     browser.click(&propose).await;
@@ -291,6 +322,11 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     };
     plain.goto(&gemeente.sign_in_url).await;
     plain.goto(&gemeente.url("/convenant")).await;
+    assert_eq!(
+        plain.execute("return typeof window.htmx;", json!([])).await,
+        "undefined",
+        "the page's scripts do not run"
+    );
     let row = plain.text_of("#versies tr[data-version='2']").await;
     assert!(
         row.contains("Politie Eenheid Amsterdam (p-politie-090)"),

@@ -266,7 +266,7 @@ pub fn changes_view(c: &Changes) -> ChangesView {
                     .iter()
                     .map(|s| texts::grid_subject(*s))
                     .collect::<Vec<_>>()
-                    .join(" of ")
+                    .join(texts::SUBJECTS_OR)
             },
             emergency: match e.emergency {
                 EmergencyScope::Always => texts::EMERGENCY_ALWAYS,

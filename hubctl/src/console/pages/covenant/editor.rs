@@ -171,7 +171,7 @@ pub async fn check_off_thread(text: String, own_tests: String) -> CheckView {
         .await
         .unwrap_or_else(|e| CheckView {
             valid: false,
-            summary: format!("De controle is afgebroken: {e}"),
+            summary: texts::check_aborted(&e.to_string()),
             problems: Vec::new(),
             not_drawn: 0,
             plain: String::new(),
