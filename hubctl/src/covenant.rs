@@ -17,6 +17,7 @@ use treiter_proto::v1 as wire;
 use crate::commands::new_request_id;
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
+use crate::queries;
 use crate::report::{esc, party_name, person_words};
 use crate::when;
 
@@ -308,16 +309,7 @@ async fn get(
     text: bool,
     diff: bool,
 ) -> Result<wire::CovenantVersion, Error> {
-    let req = wire::GetCovenantVersionRequest {
-        version,
-        include_text: text,
-        include_diff: diff,
-    };
-    hub.call_as::<crate::hub::OfficerClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| {
-        let r = req;
-        async move { c.get_covenant_version(r).await }
-    })
-    .await
+    queries::covenant_version(hub, version, text, diff).await
 }
 
 /// Runs one `hubctl covenant` command.
@@ -330,17 +322,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     match command {
         CovenantCommand::List(a) => {
-            let req = wire::ListCovenantVersionsRequest { statuses: a.status };
-            let list = hub
-                .call_as::<crate::hub::OfficerClient, _, _, _>(
-                    Retry::Once,
-                    CALL_TIMEOUT,
-                    |mut c| {
-                        let r = req.clone();
-                        async move { c.list_covenant_versions(r).await }
-                    },
-                )
-                .await?;
+            let list = queries::covenant_versions(hub, a.status).await?;
             if json {
                 pretty(
                     out,
@@ -389,16 +371,7 @@ pub async fn run(
                 text,
                 description: a.description,
             };
-            let answer = hub
-                .call_as::<crate::hub::OfficerClient, _, _, _>(
-                    Retry::Once,
-                    CALL_TIMEOUT,
-                    |mut c| {
-                        let r = req.clone();
-                        async move { c.propose_covenant_version(r).await }
-                    },
-                )
-                .await?;
+            let answer = queries::propose_covenant_version(hub, req).await?;
             let source = a.file.display().to_string();
             if json {
                 pretty(
@@ -484,16 +457,7 @@ pub async fn run(
                 version: a.number,
                 text_sha256: sha,
             };
-            let v = hub
-                .call_as::<crate::hub::OfficerClient, _, _, _>(
-                    Retry::Once,
-                    CALL_TIMEOUT,
-                    |mut c| {
-                        let r = req.clone();
-                        async move { c.approve_covenant_version(r).await }
-                    },
-                )
-                .await?;
+            let v = queries::approve_covenant_version(hub, req).await?;
             if json {
                 return pretty(out, &version_json(&v));
             }

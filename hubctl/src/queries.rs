@@ -81,6 +81,71 @@ pub async fn get_case(hub: &mut Hub, case_id: &str) -> Result<wire::Case, Error>
 }
 
 // ---------------------------------------------------------------------------------
+// Covenant versions (article 13): `hubctl covenant ...` and the console's Convenant
+// pages (`console::pages::covenant`).
+
+/// Every covenant version with one of `statuses` (none: all), newest first, and the
+/// number of the version in force (ListCovenantVersions).
+pub async fn covenant_versions(
+    hub: &mut Hub,
+    statuses: Vec<String>,
+) -> Result<wire::ListCovenantVersionsResponse, Error> {
+    let req = wire::ListCovenantVersionsRequest { statuses };
+    hub.call_as::<crate::hub::OfficerClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req.clone();
+        async move { c.list_covenant_versions(r).await }
+    })
+    .await
+}
+
+/// One covenant version (0: the version in force), with its text and its `covenant
+/// diff` against the version in force when asked (GetCovenantVersion).
+pub async fn covenant_version(
+    hub: &mut Hub,
+    version: u32,
+    include_text: bool,
+    include_diff: bool,
+) -> Result<wire::CovenantVersion, Error> {
+    let req = wire::GetCovenantVersionRequest {
+        version,
+        include_text,
+        include_diff,
+    };
+    hub.call_as::<crate::hub::OfficerClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req;
+        async move { c.get_covenant_version(r).await }
+    })
+    .await
+}
+
+/// Proposes a new covenant version (ProposeCovenantVersion). The answer says whether
+/// the hub accepted it, with every diagnostic; a retry after a transport error carries
+/// the same `client_request_id`, so the hub stores it once.
+pub async fn propose_covenant_version(
+    hub: &mut Hub,
+    req: wire::ProposeCovenantVersionRequest,
+) -> Result<wire::ProposeCovenantVersionResponse, Error> {
+    hub.call_as::<crate::hub::OfficerClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req.clone();
+        async move { c.propose_covenant_version(r).await }
+    })
+    .await
+}
+
+/// Approves a covenant version for the caller's party, bound to the text hash in
+/// `req` (ApproveCovenantVersion, article 13.1); the version as it is now.
+pub async fn approve_covenant_version(
+    hub: &mut Hub,
+    req: wire::ApproveCovenantVersionRequest,
+) -> Result<wire::CovenantVersion, Error> {
+    hub.call_as::<crate::hub::OfficerClient, _, _, _>(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req.clone();
+        async move { c.approve_covenant_version(r).await }
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------
 // The privacy officers' questions (console pages Logboek, Meldingen, Inzage; hubctl
 // log, notifications, inzage): the `PrivacyOfficer` service, in a module of its own.
 pub mod officer;

@@ -35,6 +35,39 @@ use crate::syntax::lexer::{LexedLine, lex};
 use crate::syntax::span::Span;
 use crate::vocab::{Category, PartyKind, Phase, Purpose, Role, Stadsdeel, SubjectRole};
 
+/// The covenant tests this repository maintains the encoding with
+/// (`policies/tests/covenant/*.covtest`), compiled in as `(file name, text)`, in file
+/// name order: the suite a draft of a new version is checked against where no test
+/// files are at hand (the web console's proposal editor), so that every privacy officer
+/// runs the same tests as the engine's own build. `tests/covenant_suite.rs` checks that
+/// the list holds every file of the directory.
+pub const SUITE: [(&str, &str); 6] = [
+    (
+        "01-parties-purposes-phases.covtest",
+        include_str!("../tests/covenant/01-parties-purposes-phases.covtest"),
+    ),
+    (
+        "05-recipients.covtest",
+        include_str!("../tests/covenant/05-recipients.covtest"),
+    ),
+    (
+        "06-categories.covtest",
+        include_str!("../tests/covenant/06-categories.covtest"),
+    ),
+    (
+        "07-prohibited-minimisation.covtest",
+        include_str!("../tests/covenant/07-prohibited-minimisation.covtest"),
+    ),
+    (
+        "14-escalation.covtest",
+        include_str!("../tests/covenant/14-escalation.covtest"),
+    ),
+    (
+        "15-emergency.covtest",
+        include_str!("../tests/covenant/15-emergency.covtest"),
+    ),
+];
+
 /// A party as a test names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyRef {

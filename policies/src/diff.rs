@@ -5,11 +5,16 @@
 //! - the effect on decisions: every kind of share (category, source kind, recipient
 //!   role and kind, purpose, subject) whose decision changes, decided by both
 //!   versions; and, when given, the effect on real past requests, replayed.
+//!
+//! [`changes`] returns the differences as data (what the web console renders as a
+//! table); [`diff`] is their text, as `covenant diff` prints it, which is the
+//! [`Display`](fmt::Display) of [`Changes`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::fmt;
 
-use crate::model::Covenant;
+use crate::article::ArticleNo;
+use crate::model::{Covenant, Party};
 use crate::request::{
     Case, Decision, DecisionRequest, Emergency, Oin, Outcome, Recipient, Source, Subject, Timestamp,
 };
@@ -18,50 +23,201 @@ use crate::vocab::{Category, PartyKind, Phase, Purpose, Role, Stadsdeel, Subject
 
 /// The differences, as text; empty sections are left out.
 pub fn diff(old: &Covenant, new: &Covenant, replay: &[DecisionRequest]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "Version: {} -> {}", old.version(), new.version());
-    if new.version() <= old.version() {
-        let _ = writeln!(
-            out,
-            "  warning: the new version is not higher than the old one (art. 13.2 numbers versions in increasing order)"
-        );
+    changes(old, new, replay).to_string()
+}
+
+/// Everything that differs between `old` and `new`, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// The old version's number.
+    pub from_version: u32,
+    /// The new version's number.
+    pub to_version: u32,
+    /// The parties added, changed and removed (annex A, article 2.3): first every
+    /// party of the new version that is new or changed, in its order, then the
+    /// removed ones in the old version's order.
+    pub parties: Vec<PartyChange>,
+    /// The rules removed, then the rules added, each group by article and text.
+    pub rules: Vec<RuleChange>,
+    /// Every kind of share decided differently, kinds with the same change merged.
+    pub effects: Vec<Effect>,
+    /// The past requests replayed, when any were given.
+    pub replayed: Option<Replayed>,
+}
+
+/// A party added, changed or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyChange {
+    /// Listed in the new version only.
+    Added(Party),
+    /// Listed in both, with another kind.
+    KindChanged {
+        /// As the new version lists it.
+        party: Party,
+        /// Its kind in the old version.
+        was: PartyKind,
+    },
+    /// Listed in both, with the same kind and another name.
+    Renamed {
+        /// As the new version lists it.
+        party: Party,
+        /// Its name in the old version.
+        was: String,
+    },
+    /// Listed in the old version only: its shares are refused (article 2.3).
+    Removed(Party),
+}
+
+/// A rule (a statement that is not a note) removed or added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleChange {
+    /// The article it encodes.
+    pub article: ArticleNo,
+    /// The rule as written, without its article, spacing normalised.
+    pub text: String,
+    /// Added (in the new version only) or removed (in the old one only).
+    pub added: bool,
+}
+
+/// The subjects a kind of share is tried about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GridSubject {
+    /// A `dader`.
+    Dader,
+    /// A `slachtoffer` who consented to every category.
+    ConsentingSlachtoffer,
+    /// A `slachtoffer` without any consent.
+    SlachtofferWithoutConsent,
+    /// A `melder`.
+    Melder,
+}
+
+impl GridSubject {
+    /// Every subject tried, in the order the text lists them.
+    pub const ALL: [GridSubject; 4] = [
+        GridSubject::Dader,
+        GridSubject::ConsentingSlachtoffer,
+        GridSubject::SlachtofferWithoutConsent,
+        GridSubject::Melder,
+    ];
+
+    /// How the text names it ("a slachtoffer who consented").
+    pub fn label(self) -> &'static str {
+        match self {
+            GridSubject::Dader => "a dader",
+            GridSubject::ConsentingSlachtoffer => "a slachtoffer who consented",
+            GridSubject::SlachtofferWithoutConsent => "a slachtoffer without consent",
+            GridSubject::Melder => "a melder",
+        }
     }
 
+    fn role_and_consent(self) -> (SubjectRole, bool) {
+        match self {
+            GridSubject::Dader => (SubjectRole::Dader, false),
+            GridSubject::ConsentingSlachtoffer => (SubjectRole::Slachtoffer, true),
+            GridSubject::SlachtofferWithoutConsent => (SubjectRole::Slachtoffer, false),
+            GridSubject::Melder => (SubjectRole::Melder, false),
+        }
+    }
+}
+
+/// When a change holds, as far as emergencies (article 15) go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmergencyScope {
+    /// With and without an emergency alike.
+    Always,
+    /// Only during the recipient's own emergency on the case.
+    DuringOwnEmergency,
+    /// Only without an emergency.
+    WithoutEmergency,
+}
+
+/// One kind of share that the new version decides differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    /// The category shared.
+    pub category: Category,
+    /// The recipient's role.
+    pub role: Role,
+    /// The kind of the recipient's party.
+    pub recipient_kind: PartyKind,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// The subjects it holds for, in [`GridSubject::ALL`] order.
+    pub subjects: Vec<GridSubject>,
+    /// With or without an emergency.
+    pub emergency: EmergencyScope,
+    /// The kinds of source party it holds for, in [`PartyKind::ALL`] order.
+    pub sources: Vec<PartyKind>,
+    /// The old version's decision.
+    pub was: Decision,
+    /// The new version's decision.
+    pub now: Decision,
+}
+
+impl Effect {
+    /// Whether it holds whatever the subject.
+    pub fn about_any_subject(&self) -> bool {
+        self.subjects.len() == GridSubject::ALL.len()
+    }
+
+    /// Whether it holds whatever the source party's kind.
+    pub fn from_any_party(&self) -> bool {
+        self.sources.len() == PartyKind::ALL.len()
+    }
+}
+
+/// Past requests decided by both versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// How many were replayed.
+    pub total: usize,
+    /// Those decided differently, in the order given.
+    pub changed: Vec<ReplayChange>,
+}
+
+/// One past request decided differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayChange {
+    /// Its place among the requests given, from 0.
+    pub index: usize,
+    /// Its case.
+    pub case_id: String,
+    /// Its category.
+    pub category: Category,
+    /// Its purpose.
+    pub purpose: Purpose,
+    /// The old version's decision.
+    pub was: Decision,
+    /// The new version's decision.
+    pub now: Decision,
+}
+
+/// Every difference between `old` and `new`; `replay` are past requests to decide
+/// with both.
+pub fn changes(old: &Covenant, new: &Covenant, replay: &[DecisionRequest]) -> Changes {
     let mut parties = Vec::new();
     for p in new.parties() {
         match old.party(&p.oin) {
-            None => parties.push(format!("  added: {} \"{}\", {}", p.oin, p.name, p.kind)),
-            Some(o) if o.kind != p.kind => {
-                parties.push(format!(
-                    "  changed: {} \"{}\" is now {}, was {}",
-                    p.oin, p.name, p.kind, o.kind
-                ));
-            }
-            Some(o) if o.name != p.name => {
-                parties.push(format!(
-                    "  renamed: {} \"{}\", was \"{}\"",
-                    p.oin, p.name, o.name
-                ));
-            }
+            None => parties.push(PartyChange::Added(p.clone())),
+            Some(o) if o.kind != p.kind => parties.push(PartyChange::KindChanged {
+                party: p.clone(),
+                was: o.kind,
+            }),
+            Some(o) if o.name != p.name => parties.push(PartyChange::Renamed {
+                party: p.clone(),
+                was: o.name.clone(),
+            }),
             Some(_) => {}
         }
     }
     for p in old.parties() {
         if new.party(&p.oin).is_none() {
-            parties.push(format!(
-                "  removed: {} \"{}\", {}: its shares are refused (art. 2.3)",
-                p.oin, p.name, p.kind
-            ));
-        }
-    }
-    if !parties.is_empty() {
-        let _ = writeln!(out, "\nParties:");
-        for p in parties {
-            let _ = writeln!(out, "{p}");
+            parties.push(PartyChange::Removed(p.clone()));
         }
     }
 
-    let rules = |c: &Covenant| -> BTreeSet<(crate::ArticleNo, String)> {
+    let rules = |c: &Covenant| -> BTreeSet<(ArticleNo, String)> {
         c.statements()
             .iter()
             .filter(|s| !matches!(s.body, Body::Note { .. }))
@@ -69,62 +225,183 @@ pub fn diff(old: &Covenant, new: &Covenant, replay: &[DecisionRequest]) -> Strin
             .collect()
     };
     let (old_rules, new_rules) = (rules(old), rules(new));
-    let removed: Vec<_> = old_rules.difference(&new_rules).collect();
-    let added: Vec<_> = new_rules.difference(&old_rules).collect();
-    if !removed.is_empty() || !added.is_empty() {
-        let _ = writeln!(out, "\nRules:");
-        for (a, t) in removed {
-            let _ = writeln!(out, "  art. {a:<5} removed: {t}", a = a.to_string());
-        }
-        for (a, t) in added {
-            let _ = writeln!(out, "  art. {a:<5} added:   {t}", a = a.to_string());
-        }
-    }
-
-    let changes = grid_changes(old, new);
-    let _ = writeln!(
-        out,
-        "\nEffect on decisions ({}):",
-        if changes.len() == 1 {
-            "1 kind of share changes".to_owned()
-        } else {
-            format!("{} kinds of share change", changes.len())
-        }
+    let mut rule_changes: Vec<RuleChange> = old_rules
+        .difference(&new_rules)
+        .map(|(article, text)| RuleChange {
+            article: *article,
+            text: text.clone(),
+            added: false,
+        })
+        .collect();
+    rule_changes.extend(
+        new_rules
+            .difference(&old_rules)
+            .map(|(article, text)| RuleChange {
+                article: *article,
+                text: text.clone(),
+                added: true,
+            }),
     );
-    if changes.is_empty() {
-        let _ = writeln!(out, "  none: every kind of share is decided as before");
-    }
-    for c in &changes {
-        let _ = writeln!(out, "  {c}");
-    }
 
-    if !replay.is_empty() {
-        let mut changed = 0;
-        let mut lines = Vec::new();
-        for (i, r) in replay.iter().enumerate() {
-            let (a, b) = (old.decide(r), new.decide(r));
-            if !same(&a, &b) {
-                changed += 1;
-                lines.push(format!(
-                    "  [{i}] case {}, {} for {}: was {}, now {}",
-                    r.case.id,
-                    r.category,
-                    r.purpose,
-                    summary(&a),
-                    summary(&b)
-                ));
+    let replayed = (!replay.is_empty()).then(|| Replayed {
+        total: replay.len(),
+        changed: replay
+            .iter()
+            .enumerate()
+            .filter_map(|(index, r)| {
+                let (was, now) = (old.decide(r), new.decide(r));
+                (!same(&was, &now)).then(|| ReplayChange {
+                    index,
+                    case_id: r.case.id.clone(),
+                    category: r.category,
+                    purpose: r.purpose,
+                    was,
+                    now,
+                })
+            })
+            .collect(),
+    });
+
+    Changes {
+        from_version: old.version(),
+        to_version: new.version(),
+        parties,
+        rules: rule_changes,
+        effects: grid_changes(old, new),
+        replayed,
+    }
+}
+
+impl fmt::Display for Changes {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(out, "Version: {} -> {}", self.from_version, self.to_version)?;
+        if self.to_version <= self.from_version {
+            writeln!(
+                out,
+                "  warning: the new version is not higher than the old one (art. 13.2 numbers versions in increasing order)"
+            )?;
+        }
+        if !self.parties.is_empty() {
+            writeln!(out, "\nParties:")?;
+            for p in &self.parties {
+                match p {
+                    PartyChange::Added(p) => {
+                        writeln!(out, "  added: {} \"{}\", {}", p.oin, p.name, p.kind)?;
+                    }
+                    PartyChange::KindChanged { party: p, was } => writeln!(
+                        out,
+                        "  changed: {} \"{}\" is now {}, was {was}",
+                        p.oin, p.name, p.kind
+                    )?,
+                    PartyChange::Renamed { party: p, was } => {
+                        writeln!(out, "  renamed: {} \"{}\", was \"{was}\"", p.oin, p.name)?;
+                    }
+                    PartyChange::Removed(p) => writeln!(
+                        out,
+                        "  removed: {} \"{}\", {}: its shares are refused (art. 2.3)",
+                        p.oin, p.name, p.kind
+                    )?,
+                }
             }
         }
-        let _ = writeln!(
-            out,
-            "\nReplayed requests: {changed} of {} decided differently",
-            replay.len()
-        );
-        for l in lines {
-            let _ = writeln!(out, "{l}");
+        if !self.rules.is_empty() {
+            writeln!(out, "\nRules:")?;
+            for r in &self.rules {
+                writeln!(
+                    out,
+                    "  art. {a:<5} {}{}",
+                    if r.added { "added:   " } else { "removed: " },
+                    r.text,
+                    a = r.article.to_string()
+                )?;
+            }
         }
+        writeln!(
+            out,
+            "\nEffect on decisions ({}):",
+            if self.effects.len() == 1 {
+                "1 kind of share changes".to_owned()
+            } else {
+                format!("{} kinds of share change", self.effects.len())
+            }
+        )?;
+        if self.effects.is_empty() {
+            writeln!(out, "  none: every kind of share is decided as before")?;
+        }
+        for e in &self.effects {
+            writeln!(out, "  {}", effect_line(e))?;
+        }
+        if let Some(replayed) = &self.replayed {
+            writeln!(
+                out,
+                "\nReplayed requests: {} of {} decided differently",
+                replayed.changed.len(),
+                replayed.total
+            )?;
+            for c in &replayed.changed {
+                writeln!(
+                    out,
+                    "  [{}] case {}, {} for {}: was {}, now {}",
+                    c.index,
+                    c.case_id,
+                    c.category,
+                    c.purpose,
+                    summary(&c.was),
+                    summary(&c.now)
+                )?;
+            }
+        }
+        Ok(())
     }
-    out
+}
+
+/// What an effect is about: "politie-incidenten to an informatiemakelaar of gemeente
+/// for duiding".
+fn effect_what(e: &Effect) -> String {
+    format!(
+        "{} to {} {} of {} for {}",
+        e.category,
+        a_an(e.role.as_str()),
+        e.role,
+        e.recipient_kind,
+        e.purpose
+    )
+}
+
+/// How it changes: "was permit (...), now deny (...)".
+fn effect_change(was: &Decision, now: &Decision) -> String {
+    format!("was {}, now {}", summary(was), summary(now))
+}
+
+fn effect_line(e: &Effect) -> String {
+    let from = if e.from_any_party() {
+        "any party".to_owned()
+    } else {
+        e.sources
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let about = if e.about_any_subject() {
+        "any subject".to_owned()
+    } else {
+        e.subjects
+            .iter()
+            .map(|s| s.label())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let when = match e.emergency {
+        EmergencyScope::Always => "",
+        EmergencyScope::DuringOwnEmergency => ", during the recipient's own emergency",
+        EmergencyScope::WithoutEmergency => ", without an emergency",
+    };
+    format!(
+        "{}, about {about}{when}, from {from}: {}",
+        effect_what(e),
+        effect_change(&e.was, &e.now)
+    )
 }
 
 /// A statement as one line of text, as written (spacing normalised), without its article.
@@ -174,22 +451,6 @@ fn summary(d: &Decision) -> String {
     }
 }
 
-/// The subjects a grid share can be about.
-const SUBJECTS: [(&str, SubjectRole, bool); 4] = [
-    ("a dader", SubjectRole::Dader, false),
-    (
-        "a slachtoffer who consented",
-        SubjectRole::Slachtoffer,
-        true,
-    ),
-    (
-        "a slachtoffer without consent",
-        SubjectRole::Slachtoffer,
-        false,
-    ),
-    ("a melder", SubjectRole::Melder, false),
-];
-
 /// A phase the purpose fits (art. 4.2) under the new covenant, else under the old
 /// one; a purpose that fits none (evaluatie) is tried in the first open phase.
 fn natural_phase(old: &Covenant, new: &Covenant, p: Purpose) -> Phase {
@@ -212,15 +473,22 @@ fn first_of_kind(new: &Covenant, old: &Covenant, k: PartyKind) -> Option<Oin> {
 }
 
 /// Decides every kind of share with both covenants and describes those that change,
-/// merging kinds of share that differ only in the source's kind.
-fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
+/// merging kinds of share that differ only in the subject, the emergency or the
+/// source's kind.
+fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<Effect> {
     let Some(at) = Timestamp::parse("2026-01-01T12:00:00Z") else {
         return Vec::new();
     };
     // Kinds of share with the same change are merged: the subjects, emergency or not,
-    // and source kinds they cover are listed once.
-    type Covers = (BTreeSet<&'static str>, BTreeSet<bool>, BTreeSet<PartyKind>);
-    let mut merged: BTreeMap<(String, String), Covers> = BTreeMap::new();
+    // and source kinds they cover are listed once. The key is the text of the change,
+    // so that effects come in the order of their lines in `covenant diff`.
+    struct Merged {
+        subjects: BTreeSet<GridSubject>,
+        emergency: BTreeSet<bool>,
+        sources: BTreeSet<PartyKind>,
+        first: Effect,
+    }
+    let mut merged: BTreeMap<(String, String), Merged> = BTreeMap::new();
     for &category in Category::ALL {
         let fields: BTreeSet<String> = [old, new]
             .iter()
@@ -242,7 +510,8 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
                     continue;
                 };
                 for &purpose in Purpose::ALL {
-                    for (label, srole, consent) in SUBJECTS {
+                    for subject in GridSubject::ALL {
+                        let (srole, consent) = subject.role_and_consent();
                         for emergency in [false, true] {
                             for &skind in PartyKind::ALL {
                                 let Some(soin) = first_of_kind(new, old, skind) else {
@@ -291,15 +560,28 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
                                 if same(&a, &b) {
                                     continue;
                                 }
-                                let what = format!(
-                                    "{category} to {} {role} of {rkind} for {purpose}",
-                                    a_an(role.as_str())
-                                );
-                                let change = format!("was {}, now {}", summary(&a), summary(&b));
-                                let entry = merged.entry((what, change)).or_default();
-                                entry.0.insert(label);
-                                entry.1.insert(emergency);
-                                entry.2.insert(skind);
+                                let first = Effect {
+                                    category,
+                                    role,
+                                    recipient_kind: rkind,
+                                    purpose,
+                                    subjects: Vec::new(),
+                                    emergency: EmergencyScope::Always,
+                                    sources: Vec::new(),
+                                    was: a,
+                                    now: b,
+                                };
+                                let key =
+                                    (effect_what(&first), effect_change(&first.was, &first.now));
+                                let entry = merged.entry(key).or_insert_with(|| Merged {
+                                    subjects: BTreeSet::new(),
+                                    emergency: BTreeSet::new(),
+                                    sources: BTreeSet::new(),
+                                    first,
+                                });
+                                entry.subjects.insert(subject);
+                                entry.emergency.insert(emergency);
+                                entry.sources.insert(skind);
                             }
                         }
                     }
@@ -308,33 +590,23 @@ fn grid_changes(old: &Covenant, new: &Covenant) -> Vec<String> {
         }
     }
     merged
-        .into_iter()
-        .map(|((what, change), (subjects, emergency, kinds))| {
-            let from = if kinds.len() == PartyKind::ALL.len() {
-                "any party".to_owned()
-            } else {
-                kinds
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let about = if subjects.len() == SUBJECTS.len() {
-                "any subject".to_owned()
-            } else {
-                SUBJECTS
-                    .iter()
-                    .map(|(l, _, _)| *l)
-                    .filter(|l| subjects.contains(l))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            };
-            let when = match (emergency.contains(&false), emergency.contains(&true)) {
-                (true, true) => "",
-                (false, true) => ", during the recipient's own emergency",
-                _ => ", without an emergency",
-            };
-            format!("{what}, about {about}{when}, from {from}: {change}")
+        .into_values()
+        .map(|m| Effect {
+            subjects: GridSubject::ALL
+                .into_iter()
+                .filter(|s| m.subjects.contains(s))
+                .collect(),
+            emergency: match (m.emergency.contains(&false), m.emergency.contains(&true)) {
+                (true, true) => EmergencyScope::Always,
+                (false, true) => EmergencyScope::DuringOwnEmergency,
+                _ => EmergencyScope::WithoutEmergency,
+            },
+            sources: PartyKind::ALL
+                .iter()
+                .copied()
+                .filter(|k| m.sources.contains(k))
+                .collect(),
+            ..m.first
         })
         .collect()
 }
@@ -373,5 +645,81 @@ mod tests {
             d.contains("huurgegevens to a partnercontact of politie for aanpak, about any subject, without an emergency, from woningcorporatie: was permit (passing huurstatus; stripping huurachterstand, huurder_sinds, overlastdossier; art. 4.2, 6.5, 6.5a), now deny (art. 6.5)"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn the_changes_as_data_say_for_whom() {
+        let old = cov(crate::TREITERAANPAK_COVENANT);
+        let text = crate::TREITERAANPAK_COVENANT
+            .replace("art. 6.5a huurgegevens also goes to a partnercontact of politie for aanpak, with field huurstatus only", "art. 6.5a note: removed")
+            .replace(", and art. 6.5a does not limit", "")
+            .replace("version 1", "version 2");
+        let new = cov(&text);
+        let c = changes(&old, &new, &[]);
+        assert_eq!((c.from_version, c.to_version), (1, 2));
+        assert!(c.parties.is_empty());
+        assert!(
+            c.rules
+                .iter()
+                .any(|r| !r.added && r.article.to_string() == "6.5a"),
+            "{:?}",
+            c.rules
+        );
+        let lost = c
+            .effects
+            .iter()
+            .find(|e| {
+                e.category == Category::Huurgegevens
+                    && e.role == Role::Partnercontact
+                    && e.recipient_kind == PartyKind::Politie
+                    && e.purpose == Purpose::Aanpak
+                    && e.emergency == EmergencyScope::WithoutEmergency
+                    && e.was.outcome == Outcome::Permit
+            })
+            .expect("the partnercontact of politie loses huurstatus");
+        assert!(lost.about_any_subject());
+        assert_eq!(lost.sources, [PartyKind::Woningcorporatie]);
+        assert!(!lost.from_any_party());
+        assert_eq!(lost.was.outcome, Outcome::Permit);
+        assert_eq!(lost.was.passed, ["huurstatus"]);
+        assert_eq!(lost.now.outcome, Outcome::Deny);
+        // The text is the data's, line for line.
+        assert_eq!(c.to_string(), diff(&old, &new, &[]));
+        assert_eq!(
+            c.to_string()
+                .lines()
+                .filter(|l| l.starts_with("  ") && l.contains(": was "))
+                .count(),
+            c.effects.len()
+        );
+    }
+
+    #[test]
+    fn parties_are_added_changed_renamed_and_removed() {
+        let old = cov(crate::TREITERAANPAK_COVENANT);
+        let text = crate::TREITERAANPAK_COVENANT
+            .replace("version 1", "version 2")
+            .replace(
+                "\"Stichting Lieflijk Wonen\"",
+                "\"Stichting Lieflijk Wonen en Zo\"",
+            )
+            .replace(
+                "party 00000005000000000007 \"Zorgcollectief Amstel\" is zorgpartner\n",
+                "",
+            );
+        let new = cov(&text);
+        let c = changes(&old, &new, &[]);
+        assert!(
+            matches!(
+                c.parties.as_slice(),
+                [PartyChange::Renamed { party, was }, PartyChange::Removed(gone)]
+                    if party.oin == "00000004000000000005"
+                        && was == "Stichting Lieflijk Wonen"
+                        && gone.name == "Zorgcollectief Amstel"
+            ),
+            "{:?}",
+            c.parties
+        );
+        assert!(c.replayed.is_none());
     }
 }

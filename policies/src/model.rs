@@ -111,6 +111,30 @@ impl Covenant {
         &self.warnings
     }
 
+    /// How many statements are rules and how many are notes (paragraphs the engine
+    /// does not decide on).
+    pub fn rules_and_notes(&self) -> (usize, usize) {
+        let notes = self
+            .statements
+            .iter()
+            .filter(|s| matches!(s.body, crate::syntax::Body::Note { .. }))
+            .count();
+        (self.statements.len() - notes, notes)
+    }
+
+    /// The line `covenant check` prints for a valid file named `source_name`:
+    /// `treiteraanpak.covenant: valid, version 1, 7 parties, 96 rules and 35 notes, 0
+    /// warning(s)`.
+    pub fn valid_line(&self, source_name: &str) -> String {
+        let (rules, notes) = self.rules_and_notes();
+        format!(
+            "{source_name}: valid, version {}, {} parties, {rules} rules and {notes} notes, {} warning(s)",
+            self.version(),
+            self.parties.len(),
+            self.warnings.len()
+        )
+    }
+
     /// The indexed form.
     pub fn compiled(&self) -> &Compiled {
         &self.compiled
@@ -134,5 +158,24 @@ impl Covenant {
     /// How many hours an emergency lasts (article 15.3), if the covenant has emergencies.
     pub fn emergency_hours(&self) -> Option<u32> {
         self.compiled.emergency.as_ref().map(|e| e.hours)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_valid_line_counts_rules_and_notes() {
+        let c = Covenant::parse("t", crate::TREITERAANPAK_COVENANT).unwrap();
+        let (rules, notes) = c.rules_and_notes();
+        assert!(rules > 0 && notes > 0);
+        assert_eq!(rules + notes, c.statements().len());
+        assert_eq!(
+            c.valid_line("x.covenant"),
+            format!(
+                "x.covenant: valid, version 1, 7 parties, {rules} rules and {notes} notes, 0 warning(s)"
+            )
+        );
     }
 }

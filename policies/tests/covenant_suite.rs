@@ -57,3 +57,18 @@ fn every_covenant_test_passes() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn the_compiled_in_suite_is_the_directory() {
+    let compiled: Vec<(String, String)> = covtest::SUITE
+        .iter()
+        .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+        .collect();
+    let names = |s: &[(String, String)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&compiled),
+        names(&suite()),
+        "covtest::SUITE must list every file of tests/covenant/, in name order"
+    );
+    assert_eq!(compiled, suite());
+}

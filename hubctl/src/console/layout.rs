@@ -30,11 +30,14 @@ pub enum Nav {
     Notifications,
     /// Inzage (`pages::officer::inzage`).
     Inzage,
+    // Convenant (pages::covenant).
+    /// Convenant (`pages::covenant`), for privacy officers.
+    Covenant,
 }
 
 impl Nav {
     /// Every page of the menu, in order.
-    pub const ALL: [Nav; 6] = [
+    pub const ALL: [Nav; 7] = [
         Nav::Cases,
         Nav::WhoAmI,
         // Casus / Nieuwe casus:
@@ -43,6 +46,8 @@ impl Nav {
         Nav::Log,
         Nav::Notifications,
         Nav::Inzage,
+        // Convenant (pages::covenant).
+        Nav::Covenant,
     ];
 
     /// The page's address.
@@ -56,6 +61,8 @@ impl Nav {
             Nav::Log => "/logboek",
             Nav::Notifications => "/meldingen",
             Nav::Inzage => "/inzage",
+            // Convenant (pages::covenant).
+            Nav::Covenant => "/convenant",
         }
     }
 
@@ -70,6 +77,8 @@ impl Nav {
             Nav::Log => texts::NAV_LOG,
             Nav::Notifications => texts::NAV_NOTIFICATIONS,
             Nav::Inzage => texts::NAV_INZAGE,
+            // Convenant (pages::covenant).
+            Nav::Covenant => texts::NAV_COVENANT,
         }
     }
 
@@ -95,6 +104,8 @@ impl Nav {
             Nav::Log | Nav::Notifications | Nav::Inzage => roles
                 .iter()
                 .any(|r| r == crate::console::pages::officer::ROLE),
+            // Convenant (pages::covenant): article 13 is the privacy officers'.
+            Nav::Covenant => roles.iter().any(|r| r == "privacy-officer"),
         }
     }
 }

@@ -61,9 +61,13 @@
 //!     entry at `/logboek/{index}`, exports), **Verifieer** (`/logboek/verifieer`),
 //!     **Meldingen** (`/meldingen`) and **Inzage** (`/inzage`, an overview at
 //!     `/inzage/{id}`); its module doc lists each file.
+//!   - [`pages::covenant`]: **Convenant**, for privacy officers, under `/convenant`:
+//!     the versions, a version's text, two versions side by side with what changes
+//!     for whom, the proposal editor (checked live with htmx) and approval (its module
+//!     doc has the table of routes and templates).
 //!
-//! Still to come, each as a module of [`pages`]: Bevraging and casusdossier (live with
-//! htmx, printable), and for privacy officers Convenant.
+//! Still to come, as a module of [`pages`]: Bevraging and casusdossier (live with htmx,
+//! printable).
 //!
 //! # Adding a page
 //! 1. Add `pages/<name>.rs` with a `#[derive(Template)]` struct that has a `layout:
@@ -172,6 +176,8 @@ pub fn router(app: Arc<App>) -> Router {
             "/casussen/{id}/spoed",
             post(pages::case_forms::declare_emergency),
         )
+        // Convenant (pages::covenant): its routes are listed in its module doc.
+        .merge(pages::covenant::routes())
         .route("/status", get(pages::status))
         .route(SIGN_IN_PATH, get(security::sign_in))
         .route(SIGN_OUT_PATH, post(security::sign_out))

@@ -2071,6 +2071,583 @@ pub fn inzage_outcome_words(outcome: &str, stripped: bool) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------
+// Convenant (pages::covenant): versions, text, differences, the proposal editor and
+// approval (article 13), for privacy officers.
+
+/// Navigation: the covenant pages.
+pub const NAV_COVENANT: &str = "Convenant";
+/// Page title.
+pub const COVENANT_TITLE: &str = "Convenant";
+/// Introduction.
+pub const COVENANT_INTRO: &str = "De versies van het gecodeerde convenant. Een nieuwe versie gaat pas in als privacy officers van ten minste twee verschillende partijen haar hebben goedgekeurd, van wie één van een partij van soort gemeente (art. 13.1). Versies zijn oplopend genummerd, en elke beslissing legt vast met welke versie ze is genomen (art. 13.2).";
+/// The table caption.
+pub const COVENANT_VERSIONS_CAPTION: &str = "Versies, nieuwste eerst";
+/// No versions (the hub always has one; said rather than an empty table).
+pub const COVENANT_NO_VERSIONS: &str = "De hub noemt geen versies.";
+/// Column.
+pub const COL_VERSION: &str = "Versie";
+/// Column.
+pub const COL_VERSION_STATUS: &str = "Status";
+/// Column.
+pub const COL_TEXT_HASH: &str = "Teksthash (SHA-256)";
+/// Column.
+pub const COL_PROPOSED: &str = "Voorgesteld";
+/// Column.
+pub const COL_APPROVALS: &str = "Goedkeuringen (art. 13.1)";
+/// Column.
+pub const COL_COVENANT_ACTIONS: &str = "Bekijken";
+/// Status of a version.
+pub const STATUS_PROPOSED: &str = "voorgesteld";
+/// Status of a version.
+pub const STATUS_APPROVED: &str = "goedgekeurd, gaat in";
+/// Status of a version.
+pub const STATUS_IN_FORCE: &str = "in kracht";
+/// Status of a version.
+pub const STATUS_SUPERSEDED: &str = "vervangen";
+/// The first version, proposed by no one.
+pub const FIRST_VERSION: &str = "de versie waarmee de hub is gestart";
+/// No approvals yet.
+pub const NO_APPROVALS: &str = "nog geen";
+/// Link: the text of a version.
+pub const ACTION_TEXT: &str = "Tekst";
+/// Link: the difference with the version in force.
+pub const ACTION_DIFF: &str = "Verschil met versie in kracht";
+/// Link: the difference with the version before.
+pub fn diff_with_previous(version: u32) -> String {
+    format!("Verschil met de vorige versie ({version})")
+}
+/// Link: approve a version.
+pub const ACTION_APPROVE: &str = "Goedkeuren";
+/// Marker: the caller's party approved.
+pub const APPROVED_BY_YOUR_PARTY: &str = "uw partij heeft goedgekeurd";
+/// Link: the proposal editor.
+pub const NEW_PROPOSAL: &str = "Nieuwe versie voorstellen";
+/// Link: a new proposal from this version's text.
+pub const PROPOSE_FROM_THIS: &str = "Nieuwe versie voorstellen vanaf deze tekst";
+/// Link: back to the list.
+pub const BACK_TO_COVENANT: &str = "Terug naar alle versies";
+/// The compare form's heading.
+pub const COMPARE_TITLE: &str = "Twee versies vergelijken";
+/// Field label.
+pub const COMPARE_FROM: &str = "Oude versie";
+/// Field label.
+pub const COMPARE_TO: &str = "Nieuwe versie";
+/// Submit button.
+pub const COMPARE_SUBMIT: &str = "Vergelijk";
+
+/// "Nu in kracht: versie 2".
+pub fn in_force_now(version: u32) -> String {
+    format!("Nu in kracht: versie {version}")
+}
+
+/// A version in an option or heading: "versie 2 (voorgesteld)".
+pub fn version_option(version: u32, status: &str) -> String {
+    format!("versie {version} ({status})")
+}
+
+/// The title of a version's page.
+pub fn version_title(version: u32) -> String {
+    format!("Convenant versie {version}")
+}
+
+/// Who did something, and when: "Politie Eenheid Amsterdam (p-politie-090), ma 7 dec.
+/// 2026 10:00".
+pub fn actor_words(party: &str, person: &str, at: Option<&str>) -> String {
+    match at {
+        Some(at) => format!("{party} ({person}), {at}"),
+        None => format!("{party} ({person})"),
+    }
+}
+
+/// What article 13.1 still needs, from the kinds of the parties that approved so far
+/// (each party once); `None` once it is met. The hub decides; this says it in Dutch.
+pub fn approvals_needed(parties: usize, gemeente: bool) -> Option<&'static str> {
+    match (parties, gemeente) {
+        (0, _) => Some(
+            "Nog nodig: goedkeuring door privacy officers van ten minste twee verschillende partijen, van wie één van een partij van soort gemeente (art. 13.1).",
+        ),
+        (_, false) => Some(
+            "Nog nodig: goedkeuring door een privacy officer van een partij van soort gemeente (art. 13.1).",
+        ),
+        (1, true) => Some(
+            "Nog nodig: goedkeuring door een privacy officer van een tweede partij, van welke soort ook (art. 13.1).",
+        ),
+        _ => None,
+    }
+}
+
+/// Label.
+pub const VERSION_STATUS: &str = "Status";
+/// Label.
+pub const TEXT_HASH: &str = "Teksthash (SHA-256)";
+/// Label.
+pub const VERSION_DESCRIPTION: &str = "Toelichting";
+/// Label.
+pub const PROPOSED_BY: &str = "Voorgesteld door";
+/// Label.
+pub const APPROVALS: &str = "Goedkeuringen";
+/// Label.
+pub const IN_FORCE_FROM: &str = "In kracht sinds";
+/// Label.
+pub const SUPERSEDED: &str = "Vervangen";
+/// No description.
+pub const NO_DESCRIPTION: &str = "geen";
+
+/// When and by which version a version was superseded.
+pub fn superseded_words(by: u32, at: Option<&str>) -> String {
+    match at {
+        Some(at) => format!("door versie {by}, {at}"),
+        None => format!("door versie {by}"),
+    }
+}
+
+/// Heading of a version's warnings.
+pub const VERSION_WARNINGS: &str = "Waarschuwingen van de controle";
+/// Heading of a version's text.
+pub const VERSION_TEXT: &str = "Tekst, met regelnummers";
+/// Download link.
+pub const TEXT_DOWNLOAD: &str = "Tekst downloaden (.covenant)";
+/// What a shown hidden character is.
+pub const HIDDEN_CHARACTER: &str = "onzichtbaar teken";
+
+/// After a proposal (post/redirect/get).
+pub fn proposed_banner(version: u32) -> String {
+    format!(
+        "Versie {version} is voorgesteld. Ze gaat in zodra privacy officers van twee verschillende partijen haar hebben goedgekeurd, van wie één van een partij van soort gemeente (art. 13.1). Voorstellen is nog geen goedkeuren: keur haar hieronder goed als u dat namens uw partij wilt."
+    )
+}
+
+/// After an approval (post/redirect/get).
+pub fn approved_banner(version: u32, party: &str, in_force: bool) -> String {
+    if in_force {
+        format!(
+            "U hebt versie {version} goedgekeurd namens {party}. Daarmee is aan art. 13.1 voldaan: versie {version} is nu in kracht, en de hub en de agents beslissen ermee."
+        )
+    } else {
+        format!("U hebt versie {version} goedgekeurd namens {party}. Ze is nog niet in kracht.")
+    }
+}
+
+/// Page title.
+pub const DIFF_TITLE: &str = "Verschil tussen twee versies";
+/// Introduction.
+pub const DIFF_INTRO: &str = "Eerst wat de nieuwe versie verandert voor wie (de uitvoer van covenant diff: elke soort verstrekking die beide versies anders beslissen), dan de twee teksten naast elkaar.";
+/// Two times the same version.
+pub const DIFF_SAME_VERSION: &str = "Kies twee verschillende versies om te vergelijken.";
+/// The new version is not the higher one.
+pub const DIFF_NOT_HIGHER: &str = "Let op: de nieuwe versie heeft geen hoger nummer dan de oude (art. 13.2 nummert versies oplopend); het verschil staat hieronder van oud naar nieuw zoals gekozen.";
+
+/// "Versie 1 → versie 2".
+pub fn diff_heading(from: u32, to: u32) -> String {
+    format!("Versie {from} → versie {to}")
+}
+
+/// Heading.
+pub const CHANGES_TITLE: &str = "Wat verandert er voor wie";
+/// Heading.
+pub const WHO_NOTICES: &str = "Wie merkt het";
+/// Heading.
+pub const EFFECTS_TITLE: &str = "Beslissingen die veranderen";
+/// Table caption.
+pub const EFFECTS_CAPTION: &str = "Soorten verstrekking die de nieuwe versie anders beslist";
+/// No effect on decisions.
+pub const NO_EFFECTS: &str = "Geen: elke soort verstrekking wordt beslist als voorheen.";
+/// Column.
+pub const COL_RECIPIENT: &str = "Aan (rol, soort partij)";
+/// Column.
+pub const COL_PURPOSE: &str = "Doel";
+/// Column.
+pub const COL_ABOUT: &str = "Over";
+/// Column.
+pub const COL_SPOED: &str = "Spoed (art. 15)";
+/// Column.
+pub const COL_SOURCE: &str = "Van (bron)";
+/// Column.
+pub const COL_WAS: &str = "Was";
+/// Column.
+pub const COL_NOW: &str = "Wordt";
+/// Any source party.
+pub const ANY_PARTY: &str = "elke partij";
+/// Any subject.
+pub const ANY_SUBJECT: &str = "elke betrokkene";
+/// Between a recipient's role and its party's kind.
+pub const OF_KIND: &str = "van";
+/// Between the subjects of a kind of share ("een dader of een melder").
+pub const SUBJECTS_OR: &str = " of ";
+/// The change holds with and without an emergency.
+pub const EMERGENCY_ALWAYS: &str = "met en zonder spoed";
+/// Only during the recipient's own emergency.
+pub const EMERGENCY_DURING: &str = "alleen tijdens de eigen spoed van de ontvanger";
+/// Only without an emergency.
+pub const EMERGENCY_WITHOUT: &str = "alleen zonder spoed";
+/// Before the fields a permit passes.
+pub const PASSES: &str = "geeft door";
+/// Before the fields a permit strips.
+pub const STRIPS: &str = "verwijdert";
+/// A permit that passes no field.
+pub const NOTHING: &str = "niets";
+/// Before the articles of a decision.
+pub const ARTICLES: &str = "art.";
+/// An emergency share.
+pub const AS_EMERGENCY_SHARE: &str = "als spoedverstrekking";
+
+/// A subject a kind of share is about, in words (the covenant's roles stay as written).
+pub fn grid_subject(subject: treiter_policies::diff::GridSubject) -> &'static str {
+    use treiter_policies::diff::GridSubject;
+    match subject {
+        GridSubject::Dader => "een dader",
+        GridSubject::ConsentingSlachtoffer => "een slachtoffer met toestemming",
+        GridSubject::SlachtofferWithoutConsent => "een slachtoffer zonder toestemming",
+        GridSubject::Melder => "een melder",
+    }
+}
+
+/// How many kinds of share change.
+pub fn effects_count(n: usize) -> String {
+    match n {
+        0 => "Geen enkele soort verstrekking wordt anders beslist.".to_owned(),
+        1 => "1 soort verstrekking wordt anders beslist.".to_owned(),
+        n => format!("{n} soorten verstrekking worden anders beslist."),
+    }
+}
+
+/// One recipient and what changes for it: "informatiemakelaar van gemeente: 2 soorten
+/// verstrekking (politie-incidenten)".
+pub fn notices_words(kinds: usize, categories: &str) -> String {
+    match kinds {
+        1 => format!("1 soort verstrekking ({categories})"),
+        n => format!("{n} soorten verstrekking ({categories})"),
+    }
+}
+
+/// Heading.
+pub const PARTIES_TITLE: &str = "Partijen (bijlage A, art. 2.3)";
+/// A party added.
+pub fn party_added(name: &str, kind: &str, oin: &str) -> String {
+    format!("Toegevoegd: {name} (soort {kind}, OIN {oin})")
+}
+/// A party of another kind.
+pub fn party_kind_changed(name: &str, kind: &str, was: &str, oin: &str) -> String {
+    format!("Andere soort: {name} is nu {kind}, was {was} (OIN {oin})")
+}
+/// A party renamed.
+pub fn party_renamed(name: &str, was: &str, oin: &str) -> String {
+    format!("Nieuwe naam: {name}, was {was} (OIN {oin})")
+}
+/// A party removed.
+pub fn party_removed(name: &str, kind: &str, oin: &str) -> String {
+    format!(
+        "Verwijderd: {name} (soort {kind}, OIN {oin}); verstrekkingen van en aan deze partij worden geweigerd (art. 2.3)"
+    )
+}
+
+/// Heading.
+pub const RULES_TITLE: &str = "Regels die verdwijnen of bijkomen";
+/// Table caption.
+pub const RULES_CAPTION: &str = "Regels per artikel (notities niet meegeteld)";
+/// Column.
+pub const COL_ARTICLE: &str = "Artikel";
+/// Column.
+pub const COL_CHANGE: &str = "Wijziging";
+/// Column.
+pub const COL_RULE: &str = "Regel";
+/// A rule removed.
+pub const RULE_REMOVED: &str = "verdwijnt";
+/// A rule added.
+pub const RULE_ADDED: &str = "komt erbij";
+
+/// Heading.
+pub const SIDE_BY_SIDE_TITLE: &str = "De teksten naast elkaar";
+/// Table caption.
+pub fn side_by_side_caption(from: u32, to: u32, removed: usize, added: usize) -> String {
+    format!(
+        "Versie {from} links, versie {to} rechts: {removed} regel(s) weg of herschreven, {added} regel(s) nieuw of herschreven"
+    )
+}
+/// Column header.
+pub fn line_column(version: u32) -> String {
+    format!("Regel (versie {version})")
+}
+/// Column header.
+pub fn text_column(version: u32) -> String {
+    format!("Tekst versie {version}")
+}
+/// What a screen reader hears before a removed text.
+pub const REMOVED_MARK: &str = "verdwenen:";
+/// What a screen reader hears before an added text.
+pub const ADDED_MARK: &str = "nieuw:";
+/// A row without a line on one side.
+pub const NO_LINE: &str = "geen regel";
+
+/// A folded run of unchanged lines.
+pub fn folded_lines(lines: usize, old_from: usize, new_from: usize) -> String {
+    if old_from == new_from {
+        format!("{lines} ongewijzigde regel(s), vanaf regel {old_from}")
+    } else {
+        format!(
+            "{lines} ongewijzigde regel(s), vanaf regel {old_from} links en regel {new_from} rechts"
+        )
+    }
+}
+/// Link: show every line.
+pub const SHOW_WHOLE_TEXT: &str = "Toon de hele tekst";
+/// Link: fold the unchanged lines.
+pub const SHOW_CHANGES_ONLY: &str = "Toon alleen de wijzigingen";
+/// The covenant tool's own output.
+pub const PLAIN_DIFF: &str =
+    "Uitvoer van covenant diff (in het Engels, zoals de opdrachtregel hem geeft)";
+
+/// Page title.
+pub const EDITOR_TITLE: &str = "Nieuwe versie voorstellen";
+/// Introduction.
+pub const EDITOR_INTRO: &str = "Bewerk de tekst van het convenant en stel hem voor aan de hub (art. 13). De console controleert de tekst met de controle van de engine zelf (dezelfde als covenant check: elke fout en waarschuwing met regel en kolom) en draait de covenanttests. Met JavaScript aan gebeurt dat terwijl u typt; anders drukt u op Controleer. Voorstellen is nog geen goedkeuren.";
+
+/// Where the editor's text came from.
+pub fn editor_start(from: u32, new_version: u32) -> String {
+    format!(
+        "De tekst begint als versie {from}, met het versienummer al op {new_version} gezet: een nieuwe versie moet een hoger nummer hebben dan elke bestaande (art. 13.2)."
+    )
+}
+
+/// Field label.
+pub const FIELD_COVENANT_TEXT: &str = "Tekst van het convenant";
+/// Field hint.
+pub const FIELD_COVENANT_TEXT_HINT: &str = "De hele tekst, zoals in een .covenant-bestand. Regel- en kolomnummers in de controle tellen vanaf 1.";
+/// Field label.
+pub const FIELD_DESCRIPTION: &str = "Toelichting voor de goedkeurders";
+/// Field hint.
+pub const FIELD_DESCRIPTION_HINT: &str = "Wat verandert er en waarom, bijvoorbeeld „art. 6.3: locatie niet meer verstrekt”. Ten hoogste 2000 tekens, geen persoonsgegevens.";
+/// Field label.
+pub const FIELD_OWN_TESTS: &str = "Eigen covenanttests (optioneel)";
+/// Field hint.
+pub const FIELD_OWN_TESTS_HINT: &str = "Tests in de vorm van een .covtest-bestand (background, test, expect), bijvoorbeeld voor wat uw wijziging moet bereiken. Ze draaien naast de tests van het convenant zelf, en worden niet opgeslagen.";
+/// Button: check only.
+pub const CHECK_BUTTON: &str = "Controleer";
+/// Button: propose.
+pub const PROPOSE_BUTTON: &str = "Voorstellen";
+/// The description is missing.
+pub const DESCRIPTION_REQUIRED: &str =
+    "Vul een toelichting in: de goedkeurders lezen die bij hun besluit.";
+/// The description is too long.
+pub const DESCRIPTION_TOO_LONG: &str =
+    "De toelichting is langer dan 2000 tekens; maak haar korter.";
+/// The text is empty.
+pub const TEXT_REQUIRED: &str = "De tekst is leeg. Plak of typ de hele tekst van het convenant.";
+/// Not sent: the check found errors.
+pub const NOT_SENT_ERRORS: &str = "Niet voorgesteld: de controle vindt fouten in de tekst (zie hieronder). Er is niets naar de hub gestuurd.";
+/// Title: the hub did not accept the proposal.
+pub const HUB_REFUSED_PROPOSAL: &str = "De hub heeft het voorstel niet aangenomen";
+/// What that means.
+pub const HUB_REFUSED_PROPOSAL_ADVICE: &str = "Er is niets opgeslagen. De hub noemt hieronder elke reden met regel en kolom; pas de tekst aan en stel opnieuw voor.";
+/// Title: the hub's refusal of a proposal by status.
+pub const PROPOSAL_REFUSED: &str = "Het voorstel is niet gedaan";
+
+/// Heading.
+pub const CHECK_TITLE: &str = "Controle";
+/// The check itself failed (a bug): what happened.
+pub fn check_aborted(why: &str) -> String {
+    format!("De controle is afgebroken ({why}); probeer het opnieuw.")
+}
+
+/// A valid text, as `covenant check` says it.
+pub fn check_valid(
+    version: u32,
+    parties: usize,
+    rules: usize,
+    notes: usize,
+    warnings: usize,
+) -> String {
+    format!(
+        "Geldig: versie {version}, {parties} partijen, {rules} regels en {notes} notities, {warnings} waarschuwing(en)."
+    )
+}
+
+/// An invalid text.
+pub fn check_invalid(errors: usize, warnings: usize) -> String {
+    format!(
+        "Ongeldig: {errors} fout(en), {warnings} waarschuwing(en). Zo kan de tekst niet worden voorgesteld."
+    )
+}
+
+/// The level of a problem.
+pub const LEVEL_ERROR: &str = "fout";
+/// The level of a problem.
+pub const LEVEL_WARNING: &str = "waarschuwing";
+/// Before a problem's help.
+pub const HELP: &str = "Hulp";
+
+/// Where a problem is.
+pub fn line_and_column(line: usize, column: usize) -> String {
+    format!("regel {line}, kolom {column}")
+}
+
+/// The article a problem's line encodes.
+pub fn problem_article(article: &str) -> String {
+    format!("art. {article}")
+}
+
+/// Problems not shown.
+pub fn more_problems(n: usize) -> String {
+    format!(
+        "En nog {n} probleem/problemen; ze staan alle in de uitvoer van covenant check hieronder."
+    )
+}
+
+/// The check's output as the command line gives it.
+pub const PLAIN_CHECK: &str =
+    "Uitvoer van covenant check (in het Engels, zoals de opdrachtregel hem geeft)";
+
+/// Heading.
+pub const TESTS_TITLE: &str = "Covenanttests";
+/// Which tests are run, and why those.
+pub const TESTS_SOURCE: &str = "De console draait de tests van het convenant zelf (policies/tests/covenant/ in de broncode, meegebouwd in deze hubctl, dus voor elke privacy officer dezelfde) en de eigen tests die u hieronder invult.";
+/// Tests wait for a valid text.
+pub const TESTS_NOT_RUN: &str = "De tests draaien zodra de tekst geldig is.";
+/// What a failing test may mean.
+pub const TESTS_FAILED_NOTE: &str = "Een test die faalt, kan precies de bedoeling van uw wijziging zijn: ga bij elke afwijking na of die gewenst is. De hub draait de tests niet; falende tests houden een voorstel niet tegen.";
+/// A failed test's marker.
+pub const TEST_FAILED: &str = "gefaald";
+/// The name of the pasted tests.
+pub const OWN_TESTS_NAME: &str = "eigen tests";
+/// The own tests do not parse.
+pub const OWN_TESTS_INVALID: &str = "Uw eigen tests zijn niet te lezen:";
+
+/// How many tests passed and failed.
+pub fn tests_summary(passed: usize, failed: usize) -> String {
+    format!("{passed} geslaagd, {failed} gefaald.")
+}
+
+/// A file's tally.
+pub fn test_file_summary(passed: usize, failed: usize) -> String {
+    format!("{passed} geslaagd, {failed} gefaald")
+}
+
+/// The list of passed tests.
+pub fn passed_tests(n: usize) -> String {
+    format!("{n} geslaagde test(s)")
+}
+
+/// A failed test: where and which.
+pub fn failed_test(line: usize, name: &str) -> String {
+    format!("regel {line}: {name}")
+}
+
+/// Page title.
+pub fn approve_title(version: u32) -> String {
+    format!("Versie {version} goedkeuren")
+}
+
+/// Introduction.
+pub fn approve_intro(party: &str) -> String {
+    format!(
+        "U keurt goed namens {party}. Uw goedkeuring geldt voor precies de tekst met de hash hieronder (art. 13.1): verandert de tekst, dan weigert de hub haar. Elke partij telt één keer."
+    )
+}
+
+/// Label of the hash being approved.
+pub const APPROVE_HASH: &str = "U keurt de tekst met deze SHA-256-hash goed";
+/// Heading.
+pub const APPROVED_BEFORE: &str = "Eerder goedgekeurd door";
+/// Nobody approved before.
+pub const NONE_APPROVED_BEFORE: &str = "Nog niemand heeft deze versie goedgekeurd.";
+/// Heading.
+pub const APPROVE_REVIEW: &str = "Wat u goedkeurt";
+
+/// Link: the whole side-by-side difference.
+pub fn approve_full_diff(in_force: u32) -> String {
+    format!("De hele tekst naast versie {in_force} in kracht")
+}
+
+/// The confirmation box.
+pub fn approve_confirm(version: u32) -> String {
+    format!("Ik heb versie {version} met deze teksthash beoordeeld")
+}
+
+/// The button.
+pub fn approve_button(party: &str) -> String {
+    format!("Goedkeuren namens {party}")
+}
+
+/// The box was not ticked.
+pub const APPROVE_CONFIRM_MISSING: &str =
+    "Vink aan dat u deze tekst hebt beoordeeld; er is niets goedgekeurd.";
+/// The form's hash is not a hash.
+pub const APPROVE_BAD_HASH: &str =
+    "Het formulier bevat geen geldige teksthash; laad de pagina opnieuw. Er is niets goedgekeurd.";
+/// Title: the caller's party approved already.
+pub const ALREADY_APPROVED_TITLE: &str = "Uw partij heeft deze versie al goedgekeurd";
+
+/// The caller's party approved already: who and when.
+pub fn already_approved(version: u32, party: &str, person: &str, at: &str) -> String {
+    format!(
+        "{party} heeft versie {version} al goedgekeurd ({person}, {at}). Elke partij telt één keer (art. 13.1): er valt voor uw partij niets meer goed te keuren."
+    )
+}
+
+/// Title: a version that cannot be approved.
+pub const NOT_APPROVABLE_TITLE: &str = "Deze versie valt niet goed te keuren";
+
+/// Why a version cannot be approved.
+pub fn not_approvable(version: u32, status: &str) -> String {
+    match status {
+        "in-force" => format!(
+            "Versie {version} is al in kracht: er valt niets meer goed te keuren (art. 13.1)."
+        ),
+        "approved" => format!(
+            "Versie {version} is al goedgekeurd door genoeg partijen en gaat nu in (art. 13.1)."
+        ),
+        "superseded" => format!(
+            "Versie {version} is vervangen door een hogere versie en kan nooit meer ingaan (art. 13.2)."
+        ),
+        _ => format!("Versie {version} heeft status {status} en valt niet goed te keuren."),
+    }
+}
+
+/// The console found that the text does not match its hash.
+pub const HASH_MISMATCH_TITLE: &str = "De tekst past niet bij de hash";
+/// What to do.
+pub const HASH_MISMATCH: &str = "De tekst die de hub stuurde heeft een andere SHA-256-hash dan de hub voor deze versie noemt. Keur deze versie niet goed, en meld het bij de beheerder van de hub.";
+
+/// The hub's refusal of an approval, in the console's words: the title and advice by
+/// the kind of refusal, hubctl's message as the detail.
+pub fn approval_refused(error: &Error) -> Problem {
+    let mut p = problem(error);
+    match error.exit() {
+        Exit::AlreadyExists => {
+            p.title = ALREADY_APPROVED_TITLE.to_owned();
+            p.advice = "Elke partij telt één keer (art. 13.1); er is niets gewijzigd.".to_owned();
+        }
+        Exit::State => {
+            p.title = "De hub neemt deze goedkeuring niet aan".to_owned();
+            p.advice = "De versie is inmiddels in kracht of vervangen, of de tekst is niet wat u beoordeelde; de toelichting zegt welke. Er is niets goedgekeurd.".to_owned();
+        }
+        Exit::PermissionDenied => {
+            p.title = "Alleen een privacy officer keurt een versie goed".to_owned();
+            p.advice = "De hub kent u niet als privacy officer van uw partij (art. 5.2, 13.1). Er is niets goedgekeurd.".to_owned();
+        }
+        _ => {}
+    }
+    p
+}
+
+/// The hub's refusal of a proposal, in the console's words.
+pub fn proposal_refused(error: &Error) -> Problem {
+    let mut p = problem(error);
+    match error.exit() {
+        Exit::Invalid => {
+            p.title = PROPOSAL_REFUSED.to_owned();
+            p.advice = "De hub weigert de tekst of de toelichting zoals ze zijn (te groot, of met tekens die niet mogen); de toelichting noemt het veld. Er is niets opgeslagen.".to_owned();
+        }
+        Exit::PermissionDenied => {
+            p.title = "Alleen een privacy officer stelt een versie voor".to_owned();
+            p.advice = "De hub kent u niet als privacy officer van uw partij (art. 5.2, 13). Er is niets opgeslagen.".to_owned();
+        }
+        _ => {}
+    }
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

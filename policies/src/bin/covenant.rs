@@ -263,20 +263,7 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                 );
                 show(&d, format);
             }
-            let notes = c
-                .statements()
-                .iter()
-                .filter(|s| matches!(s.body, treiter_policies::syntax::Body::Note { .. }))
-                .count();
-            outln!(
-                "{}: valid, version {}, {} parties, {} rules and {} notes, {} warning(s)",
-                file.display(),
-                c.version(),
-                c.parties().len(),
-                c.statements().len() - notes,
-                notes,
-                c.warnings().len()
-            );
+            outln!("{}", c.valid_line(&file.display().to_string()));
             Ok(())
         }
         Command::Test { file, tests } => {

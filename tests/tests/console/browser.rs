@@ -99,6 +99,16 @@ impl Browser {
     /// tests are to be skipped (see [`SKIP_ENV`]). Panics with the install command when
     /// the browser is missing and skipping was not asked for.
     pub async fn start() -> Option<Browser> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Browser::start`] with JavaScript switched off in the pages (WebDriver itself
+    /// still works): what a person without JavaScript gets.
+    pub async fn start_without_javascript() -> Option<Browser> {
+        Self::start_with(&["--blink-settings=scriptEnabled=false"]).await
+    }
+
+    async fn start_with(extra_args: &[&str]) -> Option<Browser> {
         let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
             .into_iter()
             .filter(|p| !Path::new(p).exists())
@@ -134,7 +144,7 @@ impl Browser {
             _profile: profile,
         };
         browser.wait_ready().await;
-        let args = json!([
+        let mut args = json!([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -148,6 +158,9 @@ impl Browser {
             "--lang=nl",
             format!("--user-data-dir={}", browser._profile.path().display()),
         ]);
+        if let Some(list) = args.as_array_mut() {
+            list.extend(extra_args.iter().map(|a| json!(a)));
+        }
         let created = browser
             .post(
                 "/session",
@@ -375,6 +388,25 @@ impl Browser {
             .await;
     }
 
+    /// Types `text` into an element as a keyboard would (W3C "element send keys": the
+    /// element is focused and, if it was not, the caret goes to the end of its text).
+    pub async fn send_keys(&self, element: &Element, text: &str) {
+        self.session_post(
+            &format!("/element/{}/value", element.0),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    /// The `value` property of an element (what a field holds now).
+    pub async fn value(&self, element: &Element) -> String {
+        self.session_get(&format!("/element/{}/property/value", element.0))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Runs `script` in the page (a function body; `arguments` holds `args`).
     pub async fn execute(&self, script: &str, args: Value) -> Value {
         self.session_post("/execute/sync", json!({ "script": script, "args": args }))
@@ -545,16 +577,8 @@ impl Browser {
         assert!(fields > 0, "on {page} no form matches {forms}");
     }
 
-    // The privacy officers' pages' tests (`officer_pages`) need these two.
-
-    /// Types `text` into a field, as a keyboard would.
-    pub async fn send_keys(&self, element: &Element, text: &str) {
-        self.session_post(
-            &format!("/element/{}/value", element.0),
-            json!({ "text": text }),
-        )
-        .await;
-    }
+    // The privacy officers' pages' tests (`officer_pages`) need this one (and
+    // `send_keys` above).
 
     /// Renders the page for `media` (`print` or `screen`), as Chromium's print preview
     /// does, so that a test can read what the print stylesheet shows and hides.

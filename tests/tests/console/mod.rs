@@ -5,6 +5,8 @@
 //!   screenshots.
 //! - `pages`: each page in the browser, as a coordinator sees it (one test per page
 //!   kind; new pages add theirs here).
+//! - `covenant`: the Convenant pages, as two privacy officers of two parties propose
+//!   and approve a covenant version (article 13.1).
 //! - `forged`: every refusal of the console's door, with raw HTTP requests a browser
 //!   could not be made to send (a forged Host, a missing CSRF token, a reused token).
 //! - `casus`: Nieuwe casus and Casus in the browser, a case from registration to
@@ -21,6 +23,8 @@ mod pages;
 mod casus;
 // The privacy officers' pages.
 mod officer_pages;
+// Convenant (pages::covenant): two privacy officers, two consoles.
+mod covenant;
 
 use std::path::Path;
 use std::process::Stdio;

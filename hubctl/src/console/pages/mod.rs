@@ -25,6 +25,8 @@ use super::texts;
 
 pub mod cases;
 pub mod whoami;
+// Convenant (pages::covenant).
+pub mod covenant;
 // Casus / Nieuwe casus:
 pub mod case;
 pub mod case_forms;
