@@ -48,6 +48,14 @@
 //!   - [`pages::whoami`]: **Wie ben ik**, `GET /wie-ben-ik` (`whoami.html`);
 //!   - [`pages`] itself: `/` (to the first page for the person's roles), `/status`
 //!     (the status bar, for htmx), and the not-found page.
+//!   - [`pages::bevraging`]: **Bevraging**, `GET`/`POST /casussen/{case}/bevraging`
+//!     (`bevraging.html`);
+//!   - [`pages::casefiles`]: **Casusdossiers** of a case and the request form,
+//!     `GET`/`POST /casussen/{case}/casusdossiers` (`casefiles.html`);
+//!   - [`pages::casefile`]: **Casusdossier**, `GET /casusdossiers/{id}` (`casefile.html`
+//!     with `casefile_body.html`), live while assembled through
+//!     `GET /casusdossiers/{id}/voortgang` (`casefile_fragment.html`), then the printable
+//!     report.
 //!
 //! Still to come, each as a module of [`pages`]: Casus (`/casussen/{id}`, with the
 //! moves of article 4.1 as forms), Nieuwe casus and subject toevoegen (through
@@ -115,6 +123,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route(SIGN_IN_PATH, get(security::sign_in))
         .route(SIGN_OUT_PATH, post(security::sign_out))
         .route("/static/{file}", get(assets::serve))
+        // Bevraging and Casusdossier (pages::bevraging, pages::casefiles, pages::casefile).
+        .route(
+            "/casussen/{case}/bevraging",
+            get(pages::bevraging::page).post(pages::bevraging::ask),
+        )
+        .route(
+            "/casussen/{case}/casusdossiers",
+            get(pages::casefiles::page).post(pages::casefiles::request),
+        )
+        .route("/casusdossiers/{id}", get(pages::casefile::page))
+        .route(
+            "/casusdossiers/{id}/voortgang",
+            get(pages::casefile::progress),
+        )
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

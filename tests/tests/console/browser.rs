@@ -477,6 +477,17 @@ impl Browser {
         assert!(fields > 0, "on {page} no form matches {forms}");
     }
 
+    /// Renders the page for `media` (`"print"`, or `""` for the screen again), through
+    /// chromedriver's DevTools bridge (Emulation.setEmulatedMedia): what a print of
+    /// the page shows, without printing. (Bevraging and Casusdossier.)
+    pub async fn emulate_media(&self, media: &str) {
+        self.session_post(
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "media": media } }),
+        )
+        .await;
+    }
+
     /// Writes a screenshot of the page to `target/console-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let encoded = self.session_get("/screenshot").await;

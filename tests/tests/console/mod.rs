@@ -7,10 +7,14 @@
 //!   kind; new pages add theirs here).
 //! - `forged`: every refusal of the console's door, with raw HTTP requests a browser
 //!   could not be made to send (a forged Host, a missing CSRF token, a reused token).
+//! - `dossier`: Bevraging and Casusdossier with a real agent per party: the case file
+//!   filling in live, the report with its withheld lines, printing.
 
 pub mod browser;
 mod forged;
 mod pages;
+// Bevraging and Casusdossier, with real agents.
+mod dossier;
 
 use std::path::Path;
 use std::process::Stdio;

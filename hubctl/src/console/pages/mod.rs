@@ -25,6 +25,10 @@ use super::texts;
 
 pub mod cases;
 pub mod whoami;
+// Bevraging and Casusdossier.
+pub mod bevraging;
+pub mod casefile;
+pub mod casefiles;
 
 /// What a page handler has once [`open`] succeeded.
 pub struct Opened<'a> {
