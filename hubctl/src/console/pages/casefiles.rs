@@ -233,7 +233,7 @@ pub fn read_request(
     pairs: &[(String, String)],
     case: &wire::Case,
     me: &wire::Person,
-) -> Result<Requested, RequestForm> {
+) -> Result<Requested, Box<RequestForm>> {
     let values = |name: &str| {
         pairs
             .iter()
@@ -272,7 +272,7 @@ pub fn read_request(
             wait,
         });
     }
-    Err(RequestForm {
+    Err(Box::new(RequestForm {
         purposes: offered
             .into_iter()
             .map(|o| PurposeOption {
@@ -290,7 +290,7 @@ pub fn read_request(
         purpose_error: (!purpose_ok).then_some(texts::REQUEST_PICK_PURPOSE),
         subjects_error: (!subjects_ok).then_some(texts::REQUEST_PICK_SUBJECTS),
         refusal: None,
-    })
+    }))
 }
 
 /// The case files as rows.
@@ -440,7 +440,7 @@ pub async fn request(
             return page_for(
                 opened,
                 &case,
-                Some(form),
+                Some(*form),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &session,
             )
@@ -608,7 +608,7 @@ mod tests {
             &me(),
         )
         .expect("valid");
-        assert_eq!(one.subjects, [d0.clone()]);
+        assert_eq!(one.subjects, std::slice::from_ref(&d0));
     }
 
     #[test]
