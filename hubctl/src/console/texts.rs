@@ -572,6 +572,16 @@ pub const RECORDS_TITLE: &str = "Gegevens per partner";
 pub const RECORDS_INTRO: &str = "Per partner de gegevens met de velden die zijn doorgegeven, de ingehouden velden met het artikel dat ze inhield, de verplichtingen die erbij horen, en de herkomst: de bron, haar kenmerk en de regel in het logboek waar de hub het besluit vastlegde (art. 10.1). Het logboek zelf is in te zien door de privacy officers.";
 /// Casusdossier: the records' introduction, for a privacy officer.
 pub const RECORDS_INTRO_OFFICER: &str = "Per partner de gegevens met de velden die zijn doorgegeven, de ingehouden velden met het artikel dat ze inhield, de verplichtingen die erbij horen, en de herkomst met een link naar het besluit in het logboek (art. 10.1).";
+/// A case file whose assembly stopped before the hub stored it (the hub answered
+/// UNAVAILABLE for it): the hub was reached, the file is lost, a new one is needed.
+pub fn case_file_failed(error: &Error) -> Problem {
+    Problem {
+        title: "Dit casusdossier kon niet worden afgerond".to_owned(),
+        advice: "De hub heeft het samenstellen gestopt voordat het dossier was opgeslagen (de toelichting zegt waarom); er is niets van doorgegeven. Vraag een nieuw casusdossier op.".to_owned(),
+        detail: error.to_string(),
+        unreachable: false,
+    }
+}
 /// Casusdossier: following stopped (the hub refused or lost the file).
 pub const FOLLOWING_STOPPED: &str =
     "Het volgen van dit casusdossier is gestopt; zie de melding hieronder.";

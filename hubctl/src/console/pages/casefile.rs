@@ -45,7 +45,9 @@ use treiter_proto::v1 as wire;
 use super::{open, problem_page};
 use crate::console::App;
 use crate::console::dates::{Moment, moment_ts};
-use crate::console::layout::{Layout, MessagePage, Nav, party_name, person_line, render};
+use crate::console::layout::{
+    HubStatus, Layout, MessagePage, Nav, ProblemPage, party_name, person_line, render,
+};
 use crate::console::security::Session;
 use crate::console::texts::{self, Problem};
 use crate::error::Error;
@@ -242,6 +244,18 @@ impl LogRef {
             words: texts::log_entry(index),
             href: officer.then(|| log_path(index)),
         }
+    }
+}
+
+/// A problem with a case file in words: a file whose assembly stopped is not the hub
+/// being unreachable (the hub answered UNAVAILABLE for the file only).
+pub fn file_problem(error: &Error) -> Problem {
+    match error {
+        Error::Hub {
+            code: tonic::Code::Unavailable,
+            ..
+        } => texts::case_file_failed(error),
+        other => texts::problem(other),
     }
 }
 
@@ -660,6 +674,18 @@ pub async fn page(
     };
     let file = match queries::get_case_file(&mut opened.hub, &id).await {
         Ok(file) => file,
+        Err(e @ Error::Hub { .. }) => {
+            return render(&ProblemPage {
+                layout: Layout::new(
+                    &title,
+                    Nav::Cases,
+                    Some(&opened.me),
+                    HubStatus::new(None, opened.now),
+                    &session,
+                ),
+                problem: file_problem(&e),
+            });
+        }
         Err(e) => {
             return problem_page(
                 &title,
@@ -699,7 +725,7 @@ pub async fn progress(State(app): State<Arc<App>>, Path(id): Path<String>) -> Re
     let stopped = |e: &Error| {
         render(&CaseFileFragment {
             file: None,
-            problem: Some(texts::problem(e)),
+            problem: Some(file_problem(e)),
         })
     };
     let me = match hub.whoami().await {
@@ -1206,6 +1232,33 @@ pub(crate) mod tests {
             html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn a_file_whose_assembly_stopped_is_not_an_unreachable_hub() {
+        let failed = Error::Hub {
+            code: tonic::Code::Unavailable,
+            message: "case file CF-1 could not be completed and was not stored".into(),
+            hint: None,
+        };
+        let problem = file_problem(&failed);
+        assert!(!problem.unreachable);
+        assert_eq!(problem.title, "Dit casusdossier kon niet worden afgerond");
+        assert!(problem.detail.contains("could not be completed"));
+        let gone = Error::Hub {
+            code: tonic::Code::NotFound,
+            message: "no case file CF-1".into(),
+            hint: None,
+        };
+        assert_eq!(file_problem(&gone).title, "Niet gevonden");
+        let html = CaseFileFragment {
+            file: None,
+            problem: Some(problem),
+        }
+        .render()
+        .expect("renders");
+        assert!(!html.contains("hx-trigger"), "following stops: {html}");
+        assert!(html.contains("hx-swap-oob"), "{html}");
     }
 
     #[test]
