@@ -15,15 +15,23 @@ use crate::casefile::{Partners, SDR_OOST, case_in, client, dader};
 use crate::questions::RawAgent;
 use crate::support::{Pki, TestHub, hubctl_profile, write_export};
 
+/// The visible text of the first element matching `css`, or `None` without one. Read
+/// in one script, so that an element htmx replaces meanwhile is never half read (or
+/// stale, as an element reference would be).
+async fn text_now(browser: &Browser, css: &str) -> Option<String> {
+    browser
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+            json!([css]),
+        )
+        .await
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// The text of the row of `partner` (by name) in table `table`, or `None` without one.
 async fn row_in(browser: &Browser, table: &str, partner: &str) -> Option<String> {
-    let rows = browser
-        .find_all(&format!("{table} tr[data-partner=\"{partner}\"]"))
-        .await;
-    match rows.first() {
-        Some(row) => Some(browser.text(row).await),
-        None => None,
-    }
+    text_now(browser, &format!("{table} tr[data-partner=\"{partner}\"]")).await
 }
 
 /// Waits (up to `limit`) until the page shown, as it is now and without reloading it,
@@ -36,7 +44,8 @@ async fn wait_for_page(
 ) -> String {
     let start = Instant::now();
     loop {
-        let main = browser.text_of("main").await;
+        // Empty while a page is being replaced by the next.
+        let main = text_now(browser, "main").await.unwrap_or_default();
         if done(&main) {
             return main;
         }
@@ -254,7 +263,9 @@ async fn a_case_file_fills_in_live_and_reads_as_a_printable_report() {
 
     // The report: fields with values, the withheld field with its article, the withheld
     // record with its article, obligations, provenance with the log entry as text.
-    let report = browser.text_of("section.records").await;
+    let report = text_now(&browser, "section.records")
+        .await
+        .expect("the records section");
     for expected in [
         "Politie Eenheid Amsterdam — beantwoord",
         "incidentsoort",
