@@ -252,6 +252,9 @@ pub struct Hub {
     pub witnesses: crate::witnesses::Witnesses,
     /// The case registry.
     pub cases: CaseRegistry,
+    /// Case files being assembled, as their requesters may follow them before they
+    /// are stored.
+    pub assembling: crate::casefile::progress::Assembling,
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
@@ -306,6 +309,7 @@ impl Hub {
             log_faults,
             witnesses,
             cases,
+            assembling: crate::casefile::progress::Assembling::default(),
             clock: crate::clock::Clock::default(),
             tls_config,
             listener: crate::listener::ListenerSettings {

@@ -16,7 +16,7 @@ use treiter_proto::v1 as wire;
 use crate::changes::{self, resolve_party, resolve_subject};
 use crate::cli::*;
 use crate::error::Error;
-use crate::hub::{CALL_TIMEOUT, Hub, Retry};
+use crate::hub::Hub;
 use crate::json;
 use crate::profile::{self, Profile};
 use crate::queries::{self, CaseFilter, get_case};
@@ -77,11 +77,6 @@ pub use crate::changes::new_request_id;
 
 pub(crate) fn usage(e: impl std::fmt::Display) -> Error {
     Error::Usage(e.to_string())
-}
-
-/// The call time for a request that waits `deadline_ms` for the partners.
-fn fan_out_timeout(deadline_ms: Option<u32>) -> Duration {
-    Duration::from_millis(u64::from(deadline_ms.unwrap_or(30_000))) + CALL_TIMEOUT
 }
 
 /// Runs one command line.
@@ -148,18 +143,7 @@ pub async fn run(
         }
         Command::Bevraag(a) => {
             let subject = resolve_subject(&mut hub, &a.case, &a.subject).await?;
-            let req = wire::BevraagRequest {
-                case_id: a.case,
-                subject: Some(wire::SubjectPseudonym { hex: subject }),
-                deadline_ms: a.deadline_ms.unwrap_or(0),
-            };
-            // Not retried: a second bevraging would ask every partner again.
-            let b = hub
-                .call(Retry::Never, fan_out_timeout(a.deadline_ms), |mut c| {
-                    let r = req.clone();
-                    async move { c.bevraag(r).await }
-                })
-                .await?;
+            let b = crate::queries::bevraag(&mut hub, &a.case, &subject, a.deadline_ms).await?;
             out.answer(|| json::bevraging(&b), || report::bevraging(&b))
         }
         Command::Casefile(c) => casefile(&mut hub, &mut out, c).await,
@@ -567,39 +551,22 @@ async fn casefile(hub: &mut Hub, out: &mut Out<'_>, c: CasefileCommand) -> Resul
                 categories: a.category.clone(),
                 deadline_ms: a.deadline_ms.unwrap_or(0),
             };
-            let timeout = fan_out_timeout(a.deadline_ms);
+            let timeout = crate::queries::fan_out_timeout(a.deadline_ms);
             if a.watch {
                 return watch(hub, out, req, timeout).await;
             }
-            let file = hub
-                .call(Retry::Once, timeout, |mut c| {
-                    let r = req.clone();
-                    async move { c.request_case_file(r).await }
-                })
-                .await?;
+            let file = crate::queries::request_case_file(hub, &req, timeout).await?;
             out.answer(|| json::case_file(&file), || report::case_file(&file))
         }
         CasefileCommand::Show(a) => {
-            let req = wire::GetCaseFileRequest { case_file_id: a.id };
-            let file = hub
-                .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-                    let r = req.clone();
-                    async move { c.get_case_file(r).await }
-                })
-                .await?;
+            let file = crate::queries::get_case_file(hub, &a.id).await?;
             out.answer(|| json::case_file(&file), || report::case_file(&file))
         }
         CasefileCommand::List(a) => {
-            let req = wire::ListCaseFilesRequest { case_id: a.case };
-            let files = hub
-                .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-                    let r = req.clone();
-                    async move { c.list_case_files(r).await }
-                })
-                .await?;
+            let files = crate::queries::list_case_files(hub, &a.case).await?;
             out.answer(
-                || json::case_files(&files.case_files),
-                || report::case_file_list(&files.case_files),
+                || json::case_files(&files),
+                || report::case_file_list(&files),
             )
         }
     }
@@ -613,35 +580,23 @@ async fn watch(
     timeout: Duration,
 ) -> Result<(), Error> {
     use wire::case_file_event::Event;
-    let mut stream = hub
-        .call(Retry::Once, CALL_TIMEOUT, |mut c| {
-            let r = req.clone();
-            async move { c.watch_case_file(r).await }
-        })
-        .await?;
-    let url = hub.profile().hub.url.clone();
+    let mut watch = crate::queries::watch_case_file(hub, &req, timeout).await?;
     let mut parties: Vec<wire::Party> = Vec::new();
     loop {
-        let next = tokio::time::timeout(timeout, stream.message()).await;
-        let event = match next {
-            Err(_) => {
-                return Err(Error::Timeout {
-                    url,
-                    seconds: timeout.as_secs(),
-                });
-            }
-            Ok(Err(status)) => {
+        let event = match watch.next().await {
+            Err(Error::Hub { code, message, .. }) => {
                 return Err(Error::Hub {
-                    code: status.code(),
-                    message: status.message().to_owned(),
+                    code,
+                    message,
                     hint: Some(
                         "what was shown before was durably logged; `hubctl casefile list` finds the file"
                             .to_owned(),
                     ),
                 });
             }
-            Ok(Ok(None)) => return Ok(()),
-            Ok(Ok(Some(event))) => event,
+            Err(other) => return Err(other),
+            Ok(None) => return Ok(()),
+            Ok(Some(event)) => event,
         };
         if out.json {
             out.json_line(&json::case_file_event(&event))?;

@@ -81,6 +81,128 @@ pub async fn get_case(hub: &mut Hub, case_id: &str) -> Result<wire::Case, Error>
 }
 
 // ---------------------------------------------------------------------------------
+// Bevraging and case files (`hubctl bevraag`, `hubctl casefile`; the console's
+// Bevraging and Casusdossier pages).
+
+/// The call time for a request that waits `deadline_ms` (the hub's default when
+/// `None`: up to 30 s) for the partners.
+pub fn fan_out_timeout(deadline_ms: Option<u32>) -> std::time::Duration {
+    std::time::Duration::from_millis(u64::from(deadline_ms.unwrap_or(30_000))) + CALL_TIMEOUT
+}
+
+/// Asks every partner whether it knows `subject` (a full pseudonym) of case `case_id`
+/// (article 8.4). Never retried: a second bevraging would ask every partner again.
+pub async fn bevraag(
+    hub: &mut Hub,
+    case_id: &str,
+    subject: &str,
+    deadline_ms: Option<u32>,
+) -> Result<wire::BevragingResult, Error> {
+    let req = wire::BevraagRequest {
+        case_id: case_id.to_owned(),
+        subject: Some(wire::SubjectPseudonym {
+            hex: subject.to_owned(),
+        }),
+        deadline_ms: deadline_ms.unwrap_or(0),
+    };
+    hub.call(Retry::Never, fan_out_timeout(deadline_ms), |mut c| {
+        let r = req.clone();
+        async move { c.bevraag(r).await }
+    })
+    .await
+}
+
+/// Requests a case file and waits until every partner has settled, at most `timeout`
+/// ([`fan_out_timeout`] of the request's deadline).
+pub async fn request_case_file(
+    hub: &mut Hub,
+    req: &wire::CaseFileRequest,
+    timeout: std::time::Duration,
+) -> Result<wire::CaseFile, Error> {
+    hub.call(Retry::Once, timeout, |mut c| {
+        let r = req.clone();
+        async move { c.request_case_file(r).await }
+    })
+    .await
+}
+
+/// A case file as the hub holds it now: stored, or as it stands while assembled.
+pub async fn get_case_file(hub: &mut Hub, id: &str) -> Result<wire::CaseFile, Error> {
+    let req = wire::GetCaseFileRequest {
+        case_file_id: id.to_owned(),
+    };
+    hub.call(Retry::Once, CALL_TIMEOUT, |mut c| {
+        let r = req.clone();
+        async move { c.get_case_file(r).await }
+    })
+    .await
+}
+
+/// The caller's case files of one case, newest first, without their entries.
+pub async fn list_case_files(hub: &mut Hub, case_id: &str) -> Result<Vec<wire::CaseFile>, Error> {
+    let req = wire::ListCaseFilesRequest {
+        case_id: case_id.to_owned(),
+    };
+    let files = hub
+        .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+            let r = req.clone();
+            async move { c.list_case_files(r).await }
+        })
+        .await?;
+    Ok(files.case_files)
+}
+
+/// A case file being assembled, event by event ([`watch_case_file`]).
+pub struct CaseFileWatch {
+    stream: tonic::Streaming<wire::CaseFileEvent>,
+    /// How long to wait for the next event.
+    timeout: std::time::Duration,
+    url: String,
+}
+
+impl CaseFileWatch {
+    /// The next event; `None` once the hub has sent the summary and ended the stream.
+    /// A refusal or failure of the hub mid-way is [`Error::Hub`] without a hint.
+    pub async fn next(&mut self) -> Result<Option<wire::CaseFileEvent>, Error> {
+        match tokio::time::timeout(self.timeout, self.stream.message()).await {
+            Err(_) => Err(Error::Timeout {
+                url: self.url.clone(),
+                seconds: self.timeout.as_secs(),
+            }),
+            Ok(Err(status)) => Err(Error::Hub {
+                code: status.code(),
+                message: status.message().to_owned(),
+                hint: None,
+            }),
+            Ok(Ok(event)) => Ok(event),
+        }
+    }
+}
+
+/// Requests a case file and follows its assembly (WatchCaseFile): first
+/// `CaseFileStarted`, then each partner's result, last the summary, each within
+/// `timeout` ([`fan_out_timeout`] of the request's deadline). Dropping the watch does
+/// not stop the assembly: the hub stores the file, and [`get_case_file`] follows it
+/// meanwhile.
+pub async fn watch_case_file(
+    hub: &mut Hub,
+    req: &wire::CaseFileRequest,
+    timeout: std::time::Duration,
+) -> Result<CaseFileWatch, Error> {
+    let stream = hub
+        .call(Retry::Once, CALL_TIMEOUT, |mut c| {
+            let r = req.clone();
+            async move { c.watch_case_file(r).await }
+        })
+        .await?;
+    Ok(CaseFileWatch {
+        stream,
+        timeout,
+        url: hub.profile().hub.url.clone(),
+    })
+}
+
+// ---------------------------------------------------------------------------------
 // Covenant versions (article 13): `hubctl covenant ...` and the console's Convenant
 // pages (`console::pages::covenant`).
 

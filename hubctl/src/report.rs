@@ -652,6 +652,8 @@ pub fn partner_status(p: &wire::PartnerResult) -> String {
         ),
         "not-asked" => format!("not asked{}", articles(&p.articles)),
         "no-records" => "knows a subject, no records of the categories asked".to_owned(),
+        // Only while the hub still assembles the file (`casefile show` meanwhile).
+        "pending" => "asked, waiting for its answer".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -1242,6 +1244,33 @@ mod tests {
         assert_eq!(
             strip_article("huurgegevens", "telefoonnummer", &cited(&["6.5", "8.1"])),
             "8.1"
+        );
+    }
+
+    #[test]
+    fn a_file_still_being_assembled_says_who_is_still_asked() {
+        let mut file = sample_file();
+        file.partners[4].status = "pending".into();
+        file.partners[4].subjects = vec![
+            wire::PartnerSubjectResult {
+                subject: pseudonym("d0"),
+                status: "hit".into(),
+                ..Default::default()
+            },
+            wire::PartnerSubjectResult {
+                subject: pseudonym("5a"),
+                status: "asked".into(),
+                ..Default::default()
+            },
+        ];
+        let text = case_file(&file);
+        assert!(
+            text.contains("Zorgcollectief Amstel — asked, waiting for its answer"),
+            "{text}"
+        );
+        assert!(
+            text.contains("per subject: d0d0d0d0d0d0… hit · 5a5a5a5a5a5a… asked"),
+            "{text}"
         );
     }
 

@@ -624,6 +624,108 @@ async fn offline_and_silent_partners_never_hold_up_the_others() {
 }
 
 #[tokio::test]
+async fn a_case_file_being_assembled_can_be_followed_by_its_requester() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    // Stichting Lieflijk Wonen's link is open but never answers: the file stays
+    // unsettled until the deadline, while the others settle.
+    let partners = Partners::start(&pki, &hub, &["lieflijkwonen"]).await;
+    let silent = crate::support::silent_link(&pki, "lieflijkwonen", hub.addr).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let mut im = client(&pki, &hub, IM_OOST).await;
+    let case = case_in(&mut sdr, "duiding").await;
+
+    let mut stream = sdr
+        .watch_case_file(wire::CaseFileRequest {
+            client_request_id: String::new(),
+            case_id: case.clone(),
+            purpose: "duiding".into(),
+            subjects: Vec::new(),
+            categories: Vec::new(),
+            deadline_ms: 10_000,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let Some(wire::case_file_event::Event::Started(started)) =
+        stream.message().await.expect("event").and_then(|e| e.event)
+    else {
+        panic!("the first event is CaseFileStarted");
+    };
+    // The client goes away; the assembly goes on, and GetCaseFile follows it.
+    drop(stream);
+    let id = started.case_file_id.clone();
+    let get = |c: &mut CoordinatorClient<HubChannel>| {
+        let req = wire::GetCaseFileRequest {
+            case_file_id: id.clone(),
+        };
+        let mut c = c.clone();
+        async move { c.get_case_file(req).await.map(|r| r.into_inner()) }
+    };
+    let mut seen = None;
+    for _ in 0..200 {
+        let now = get(&mut sdr).await.expect("the file as it stands");
+        if partner(&now, "politie").status != "pending" {
+            seen = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let now = seen.expect("the police settle before the deadline");
+    assert!(now.settled_at.is_none(), "still assembling");
+    assert!(now.summary.is_none());
+    assert_eq!(partner(&now, "politie").status, "answered");
+    assert!(!partner(&now, "politie").entries.is_empty());
+    let quiet = partner(&now, "lieflijkwonen");
+    assert_eq!(quiet.status, "pending");
+    assert!(
+        quiet.subjects.iter().all(|s| s.status == "asked"),
+        "{quiet:?}"
+    );
+    let listed = sdr
+        .list_case_files(wire::ListCaseFilesRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .case_files;
+    assert_eq!(listed.first().map(|f| f.id.as_str()), Some(id.as_str()));
+    assert!(listed[0].settled_at.is_none());
+    // Only the requester follows it.
+    let other = get(&mut im).await.expect_err("another person");
+    assert_eq!(other.code(), Code::NotFound);
+
+    // At the deadline the file settles and is stored.
+    let mut stored = None;
+    for _ in 0..300 {
+        let now = get(&mut sdr).await.expect("file");
+        if now.settled_at.is_some() {
+            stored = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = stored.expect("the file settles at the deadline");
+    let quiet = partner(&stored, "lieflijkwonen");
+    assert_eq!(quiet.status, "no-answer");
+    assert_eq!(quiet.no_answer_reason, "deadline");
+    assert!(stored.summary.is_some());
+    let listed = sdr
+        .list_case_files(wire::ListCaseFilesRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .case_files;
+    assert_eq!(listed.len(), 1, "listed once, from the store");
+    drop(silent);
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn bad_case_file_requests_get_specific_statuses() {
     let pki = Pki::new();
     let hub = TestHub::start(&pki).await;

@@ -14,6 +14,7 @@ use treiter_proto::v1::{answer, question};
 
 use super::decide::{ShareContext, permits, wire_decision};
 use super::files::{self, Notice, QueuedRequest};
+use super::progress;
 use crate::cases::access::AccessKind;
 use crate::parties::Party;
 use crate::persons::Person;
@@ -447,14 +448,22 @@ async fn ask_subject(
         .questioner
         .ask_for_case(&party.oin, bevraging, remaining(), &ctx.case.id)
         .await;
+    let oin = party.oin.to_string();
     let hit = match &asked {
         AskOutcome::Answered(wire::Answer {
             kind: Some(answer::Kind::Bevraging(b)),
             ..
-        }) => b.hit,
+        }) => {
+            let status = if b.hit { "hit" } else { "no-hit" };
+            hub.assembling
+                .bevraging(&file_id, &oin, &subject, status, "");
+            b.hit
+        }
         AskOutcome::NoAnswer {
             queued: Some(q), ..
         } => {
+            hub.assembling
+                .bevraging(&file_id, &oin, &subject, "offline-queued", "");
             outcome.result.status = "offline-queued".into();
             outcome.queued = Some((
                 q.request_id.as_str().to_owned(),
@@ -471,6 +480,8 @@ async fn ask_subject(
         }
         other => {
             let (reason, detail) = no_answer(other);
+            hub.assembling
+                .bevraging(&file_id, &oin, &subject, "no-answer", &reason);
             outcome.result.no_answer_reason = reason;
             outcome.no_answer_detail = detail;
             return outcome;
@@ -751,7 +762,8 @@ fn deadline_of(hub: &Hub, ms: u32) -> Result<Duration, Status> {
 }
 
 /// Assembles a case file for `person` (see the module doc). With `events`, every step is
-/// also streamed (WatchCaseFile).
+/// also streamed (WatchCaseFile). Until it is stored, the file as it stands is in
+/// [`Hub::assembling`] for GetCaseFile (see [`progress`]).
 pub async fn request_case_file(
     hub: &Arc<Hub>,
     person: &Person,
@@ -833,6 +845,61 @@ pub async fn request_case_file(
         ..Default::default()
     };
     let deadline = tokio::time::Instant::now() + wait;
+    let under_emergency = ctx
+        .case
+        .active_emergency(at)
+        .is_some_and(|e| e.declared_by.person == person.id);
+    let file_subjects = wire_subjects(&ctx, &subjects, team);
+    // The file as it stands, for GetCaseFile until it is stored: every asked partner
+    // pending, the others final.
+    let pending = |plan: &Plan| wire::PartnerResult {
+        party: Some(plan.party.to_proto()),
+        status: progress::PENDING.into(),
+        subjects: plan
+            .subjects
+            .iter()
+            .map(|(s, c)| wire::PartnerSubjectResult {
+                subject: subject_hex(s),
+                status: if c.is_empty() {
+                    "not-asked"
+                } else {
+                    progress::ASKED
+                }
+                .into(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let running = hub.assembling.start(
+        wire::CaseFile {
+            id: file_id.clone(),
+            case_id: ctx.case.id.clone(),
+            purpose: purpose.as_str().to_owned(),
+            requester: Some(requester.clone()),
+            phase: ctx.case.phase.as_str().to_owned(),
+            under_emergency,
+            subjects: file_subjects.clone(),
+            categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+            requested_at: Some(timestamp(at)),
+            deadline_ms: u32::try_from(wait.as_millis()).unwrap_or(u32::MAX),
+            settled_at: None,
+            complete: false,
+            partners: plans
+                .iter()
+                .map(|plan| {
+                    if plan.subjects.iter().all(|(_, c)| c.is_empty()) {
+                        not_asked(plan)
+                    } else {
+                        pending(plan)
+                    }
+                })
+                .collect(),
+            summary: None,
+            covenant_version: hub.covenant.version(),
+        },
+        &person.id,
+    );
     if let Some(events) = &events {
         let _ = events
             .send(event(wire::case_file_event::Event::Started(
@@ -929,6 +996,9 @@ pub async fn request_case_file(
             if let Some(why) = outcome.as_ref().and_then(|o| o.log_failure.as_ref()) {
                 // Fail closed: without a durable log entry no decision may pass.
                 tracing::error!(case = %ctx.case.id, error = %why, "the decision log refused an append; the case file is withheld");
+                running.failed(&format!(
+                    "the decision log could not durably record a decision: {why}"
+                ));
                 return Err(Status::unavailable(format!(
                     "the decision log could not durably record a decision ({why}); nothing was passed on, retry"
                 )));
@@ -960,6 +1030,7 @@ pub async fn request_case_file(
             .unwrap_or(0);
         partner.settled_at = Some(prost_types::Timestamp::from(SystemTime::now()));
         settle(&mut partner);
+        running.settled(&partner);
         if let Some(events) = &events {
             let _ = events
                 .send(event(wire::case_file_event::Event::Partner(
@@ -978,11 +1049,8 @@ pub async fn request_case_file(
         purpose: purpose.as_str().to_owned(),
         requester: Some(requester),
         phase: ctx.case.phase.as_str().to_owned(),
-        under_emergency: ctx
-            .case
-            .active_emergency(at)
-            .is_some_and(|e| e.declared_by.person == person.id),
-        subjects: wire_subjects(&ctx, &subjects, team),
+        under_emergency,
+        subjects: file_subjects,
         categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
         requested_at: Some(timestamp(at)),
         deadline_ms: u32::try_from(wait.as_millis()).unwrap_or(u32::MAX),
@@ -993,7 +1061,7 @@ pub async fn request_case_file(
         covenant_version: hub.covenant.version(),
     };
     summarise(&mut file, started);
-    {
+    let saved = {
         let _guard = FILE_WRITES.lock().await;
         files::save(
             hub.store.as_ref(),
@@ -1003,8 +1071,14 @@ pub async fn request_case_file(
             &[],
             &notices,
         )
-        .map_err(|e| Status::unavailable(format!("{e}; the case file was not stored, retry")))?;
+    };
+    if let Err(e) = saved {
+        running.failed(&format!("the store could not take it: {e}"));
+        return Err(Status::unavailable(format!(
+            "{e}; the case file was not stored, retry"
+        )));
     }
+    running.stored();
     // The recipient party's agent gets the passed records for its inbox.
     crate::deliveries::on_file_completed(hub, &file);
     // Sign a checkpoint over the log as it now stands, so the decisions of this file
@@ -1372,9 +1446,19 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
 
 /// A stored case file for its requester, while they still have access to the case.
 pub fn get_case_file(hub: &Hub, person: &Person, id: &str) -> Result<wire::CaseFile, Status> {
-    let file = files::load(hub.store.as_ref(), id)
-        .map_err(|e| Status::unavailable(e.to_string()))?
-        .ok_or_else(|| Status::not_found(format!("no case file {id}")))?;
+    let Some(file) =
+        files::load(hub.store.as_ref(), id).map_err(|e| Status::unavailable(e.to_string()))?
+    else {
+        // Not stored (yet): one being assembled for this person shows as it stands.
+        return match hub.assembling.get(id, &person.id) {
+            Some(Ok(file)) => {
+                hub.cases.get(person, &file.case_id, hub.clock.now())?;
+                Ok(file)
+            }
+            Some(Err(failed)) => Err(failed),
+            None => Err(Status::not_found(format!("no case file {id}"))),
+        };
+    };
     let owner = files::owner(hub.store.as_ref(), &file.case_id, id)
         .map_err(|e| Status::unavailable(e.to_string()))?;
     if owner.as_deref() != Some(person.id.as_str()) {
@@ -1430,14 +1514,23 @@ pub fn list_case_files(
     hub.cases.get(person, case_id, hub.clock.now())?;
     let ids = files::list(hub.store.as_ref(), case_id, &person.id)
         .map_err(|e| Status::unavailable(e.to_string()))?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| files::load(hub.store.as_ref(), id).ok().flatten())
-        .map(|mut f| {
-            for p in &mut f.partners {
-                p.entries.clear();
-            }
-            f
-        })
-        .collect())
+    // Files still being assembled are the newest; a file stored meanwhile is listed
+    // once, from the store.
+    let mut listed: Vec<wire::CaseFile> = hub
+        .assembling
+        .running(case_id, &person.id)
+        .into_iter()
+        .filter(|f| !ids.contains(&f.id))
+        .collect();
+    listed.extend(
+        ids.iter()
+            .filter_map(|id| files::load(hub.store.as_ref(), id).ok().flatten())
+            .map(|mut f| {
+                for p in &mut f.partners {
+                    p.entries.clear();
+                }
+                f
+            }),
+    );
+    Ok(listed)
 }

@@ -17,9 +17,12 @@
 //! - [`decide`]: the decision request for one share and the decision in wire form.
 //! - [`assemble`]: asking the partners and building the file.
 //! - [`files`]: storing case files, their queued requests, and notifications.
+//! - [`progress`]: case files while they are assembled, as GetCaseFile shows them
+//!   before they are stored.
 
 pub mod assemble;
 pub mod decide;
 pub mod files;
+pub mod progress;
 
 pub use assemble::{bevraag, get_case_file, list_case_files, request_case_file, run_late_answers};

@@ -48,6 +48,14 @@
 //!   - [`pages::whoami`]: **Wie ben ik**, `GET /wie-ben-ik` (`whoami.html`);
 //!   - [`pages`] itself: `/` (to the first page for the person's roles), `/status`
 //!     (the status bar, for htmx), and the not-found page.
+//!   - [`pages::bevraging`]: **Bevraging**, `GET`/`POST /casussen/{case}/bevraging`
+//!     (`bevraging.html`);
+//!   - [`pages::casefiles`]: **Casusdossiers** of a case and the request form,
+//!     `GET`/`POST /casussen/{case}/casusdossiers` (`casefiles.html`);
+//!   - [`pages::casefile`]: **Casusdossier**, `GET /casusdossiers/{id}` (`casefile.html`
+//!     with `casefile_body.html`), live while assembled through
+//!     `GET /casusdossiers/{id}/voortgang` (`casefile_fragment.html`), then the printable
+//!     report.
 //!   - [`pages::case`]: **Casus**, `GET /casussen/{id}` (`case.html`, its forms'
 //!     fields drawn by `form_macros.html`), with its forms' handlers in
 //!     [`pages::case_forms`], `POST /casussen/{id}/...` (phase, contact, subjects,
@@ -65,9 +73,6 @@
 //!     the versions, a version's text, two versions side by side with what changes
 //!     for whom, the proposal editor (checked live with htmx) and approval (its module
 //!     doc has the table of routes and templates).
-//!
-//! Still to come, as a module of [`pages`]: Bevraging and casusdossier (live with htmx,
-//! printable).
 //!
 //! # Adding a page
 //! 1. Add `pages/<name>.rs` with a `#[derive(Template)]` struct that has a `layout:
@@ -184,6 +189,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/static/{file}", get(assets::serve))
         // The privacy officers' pages (Logboek, Verifieer, Meldingen, Inzage).
         .merge(pages::officer::routes())
+        // Bevraging and Casusdossier (pages::bevraging, pages::casefiles, pages::casefile).
+        .route(
+            "/casussen/{id}/bevraging",
+            get(pages::bevraging::page).post(pages::bevraging::ask),
+        )
+        .route(
+            "/casussen/{id}/casusdossiers",
+            get(pages::casefiles::page).post(pages::casefiles::request),
+        )
+        .route("/casusdossiers/{id}", get(pages::casefile::page))
+        .route(
+            "/casusdossiers/{id}/voortgang",
+            get(pages::casefile::progress),
+        )
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -2648,6 +2648,501 @@ pub fn proposal_refused(error: &Error) -> Problem {
     p
 }
 
+// ---------------------------------------------------------------------------------
+// Bevraging and Casusdossier (pages::bevraging, pages::casefiles, pages::casefile).
+
+/// Breadcrumb: the case.
+pub fn case_crumb(case_id: &str) -> String {
+    format!("Casus {case_id}")
+}
+/// The breadcrumb's label.
+pub const BREADCRUMB_LABEL: &str = "Kruimelpad";
+/// Link to a case's Bevraging page.
+pub const TO_BEVRAGING: &str = "Bevraging";
+/// After the link to the Bevraging page.
+pub const BEVRAGING_LINK_WORDS: &str =
+    "eerst alleen vragen welke partners een betrokkene kennen (art. 8.4).";
+/// After the link to the case files.
+pub const CASE_FILES_LINK_WORDS: &str =
+    "vraag de gegevens op bij de partners die een betrokkene kennen.";
+/// Link to a case's case files.
+pub const TO_CASE_FILES: &str = "Casusdossiers";
+/// The label of the Casus page's links to its Bevraging and case files.
+pub const CASE_LINKS_LABEL: &str = "Bevraging en casusdossiers van deze casus";
+
+/// A case id or case file id in an address that cannot be one.
+pub const BAD_ID: &str = "Dit adres noemt geen geldige casus of geldig casusdossier.";
+
+/// The purpose that fits a phase (article 4.2), in words.
+pub fn purpose_for_phase_words(purpose: &str, phase: &str) -> String {
+    format!("doel {purpose} (past bij fase {phase}, art. 4.2)")
+}
+/// A closed case: nothing is shared any more.
+pub fn closed_phase(phase: &str) -> String {
+    format!(
+        "Deze casus is in fase {phase}: er worden geen gegevens meer gedeeld (art. 4.4). Eerder opgevraagde casusdossiers blijven leesbaar tot ze worden verwijderd (art. 9)."
+    )
+}
+/// A case without subjects.
+pub const DOSSIER_NO_SUBJECTS_YET: &str = "Deze casus heeft nog geen betrokkenen. Voeg eerst een betrokkene toe op de pagina van de casus.";
+/// A subject by role and name: "dader — buurman 3-hoog".
+pub fn subject_words(role: &str, name: &str) -> String {
+    format!("{role} — {name}")
+}
+
+/// Bevraging: page title.
+pub fn bevraging_title(case_id: &str) -> String {
+    format!("Bevraging — casus {case_id}")
+}
+/// Bevraging: introduction.
+pub const BEVRAGING_INTRO: &str = "Een bevraging vraagt de partners alleen óf zij een betrokkene kennen: bekend of niet bekend, niets meer (art. 8.4). Partners krijgen alleen het pseudoniem, en alleen partners die iets aan u zouden mogen verstrekken worden gevraagd.";
+/// Bevraging: the form's heading.
+pub const BEVRAGING_FORM: &str = "Wie kent deze betrokkene?";
+/// Bevraging: legend of the subject choice.
+pub const BEVRAGING_SUBJECT: &str = "Betrokkene";
+/// Bevraging: the button.
+pub const BEVRAGING_SUBMIT: &str = "Bevraging uitvoeren";
+/// Bevraging: no subject chosen, or one that is not in the case.
+pub const BEVRAGING_PICK_SUBJECT: &str = "Kies een betrokkene van deze casus.";
+/// Bevraging: the result's heading.
+pub const BEVRAGING_RESULT: &str = "Uitslag";
+/// Bevraging: the result table's caption.
+pub fn bevraging_caption(subject: &str) -> String {
+    format!("Wie kent {subject}? (art. 8.4)")
+}
+/// Bevraging: when and for which purpose it was asked.
+pub fn bevraging_asked(at: &str, purpose: &str) -> String {
+    format!("Gevraagd op {at}, voor doel {purpose}.")
+}
+/// Bevraging: how many partners know the subject.
+pub fn bevraging_hits(hits: usize, asked: usize) -> String {
+    match (hits, asked) {
+        (0, _) => format!("Geen van de {asked} gevraagde partners kent de betrokkene."),
+        (1, _) => format!("1 van de {asked} gevraagde partners kent de betrokkene."),
+        (n, _) => format!("{n} van de {asked} gevraagde partners kennen de betrokkene."),
+    }
+}
+/// Bevraging: a partner that knows the subject.
+pub const HIT: &str = "bekend";
+/// Bevraging: what a hit means.
+pub const HIT_WORDS: &str = "Kent de betrokkene; een casusdossier vraagt deze partner om gegevens.";
+/// Bevraging: a partner that does not.
+pub const NO_HIT: &str = "niet bekend";
+/// Column: the result.
+pub const COL_RESULT: &str = "Uitslag";
+/// Column: the explanation.
+pub const COL_WHY: &str = "Toelichting";
+/// Column: the partner.
+pub const COL_PARTNER: &str = "Partner";
+
+/// Where something is logged: "logboek, regel 41".
+pub fn log_place(index: u64) -> String {
+    format!("logboek, regel {index}")
+}
+/// After a log entry a coordinator cannot open.
+pub const LOG_FOR_OFFICERS: &str = "(het logboek is in te zien door de privacy officers)";
+/// Before the log entry of a bevraging.
+pub const BEVRAGING_LOGGED: &str = "Vastgelegd in het";
+
+/// Casusdossiers: page title.
+pub fn case_files_title(case_id: &str) -> String {
+    format!("Casusdossiers — casus {case_id}")
+}
+/// Casusdossiers: introduction.
+pub const CASE_FILES_INTRO: &str = "Een casusdossier bundelt wat de partners over de betrokkenen van deze casus aan u mogen verstrekken. De hub vraagt eerst wie een betrokkene kent (art. 8.4), vraagt alleen die partners om gegevens, en laat elk gegeven eerst door het convenant beoordelen: velden die u niet mag zien worden ingehouden, verboden inhoud wordt geheel geweigerd.";
+/// Casusdossiers: the request form's heading.
+pub const REQUEST_TITLE: &str = "Nieuw casusdossier opvragen";
+/// Casusdossiers: the purpose field.
+pub const REQUEST_PURPOSE: &str = "Doel (art. 3.1)";
+/// Casusdossiers: the purpose allowed under the caller's emergency.
+pub const PURPOSE_UNDER_EMERGENCY: &str = "onder uw spoedmelding (art. 15.1)";
+/// Casusdossiers: the subjects field.
+pub const REQUEST_SUBJECTS: &str = "Betrokkenen (alle aangevinkt: alle betrokkenen van de casus)";
+/// Casusdossiers: the wait field.
+pub const REQUEST_WAIT: &str = "Wachttijd per partner";
+/// Casusdossiers: a wait in words (0: the hub's default).
+pub fn wait_words(seconds: u32) -> String {
+    match seconds {
+        0 => "standaard van de hub".to_owned(),
+        s => format!("{s} seconden"),
+    }
+}
+/// Casusdossiers: a wait that is not offered.
+pub const REQUEST_PICK_WAIT: &str = "Kies een wachttijd uit de lijst.";
+/// Casusdossiers: the button.
+pub const REQUEST_SUBMIT: &str = "Casusdossier opvragen";
+/// Casusdossiers: what happens next.
+pub const REQUEST_HINT: &str = "U ziet daarna per partner hoe het dossier zich vult. Een partner die niet op tijd antwoordt houdt de andere niet op.";
+/// Casusdossiers: no subject ticked.
+pub const REQUEST_PICK_SUBJECTS: &str = "Kies ten minste één betrokkene van deze casus.";
+/// Casusdossiers: a purpose that is not offered.
+pub const REQUEST_PICK_PURPOSE: &str = "Kies een doel uit de lijst.";
+/// Casusdossiers: the list's heading.
+pub const CASE_FILES_LIST: &str = "Uw casusdossiers van deze casus";
+/// Casusdossiers: the list's caption.
+pub const CASE_FILES_CAPTION: &str = "Casusdossiers, nieuwste eerst";
+/// Casusdossiers: none yet.
+pub const NO_CASE_FILES: &str = "U hebt voor deze casus nog geen casusdossier opgevraagd.";
+/// Column.
+pub const COL_CASE_FILE: &str = "Casusdossier";
+/// Column.
+pub const COL_REQUESTED: &str = "Opgevraagd";
+/// Column.
+pub const COL_STATE: &str = "Stand";
+/// Column.
+pub const COL_SUMMARY: &str = "Samenvatting";
+/// A file being assembled.
+pub const FILE_ASSEMBLING: &str = "wordt samengesteld";
+/// A file whose partners all settled.
+pub const FILE_COMPLETE: &str = "compleet";
+/// A file that queued questions may still add to.
+pub const FILE_INCOMPLETE: &str = "nog niet compleet: vragen in de wachtrij";
+
+/// A settled case file's counts, in the list.
+pub fn file_summary(
+    passed: u32,
+    withheld: u32,
+    answered: u32,
+    nothing: u32,
+    no_answer: u32,
+    not_asked: u32,
+) -> String {
+    format!(
+        "{passed} {} doorgegeven, {withheld} ingehouden · {answered} beantwoord, {nothing} niets, {no_answer} geen antwoord, {not_asked} niet gevraagd",
+        if passed == 1 { "gegeven" } else { "gegevens" }
+    )
+}
+/// A case file being assembled, in the list.
+pub fn file_partial(settled: usize, asked: usize) -> String {
+    format!("{settled} van de {asked} gevraagde partners klaar")
+}
+
+/// Casusdossier: page title.
+pub fn case_file_title(id: &str) -> String {
+    format!("Casusdossier {id}")
+}
+/// Casusdossier: reload the page (works without JavaScript).
+pub const REFRESH: &str = "Vernieuwen";
+/// Casusdossier: what reloading does.
+pub const REFRESH_HINT: &str = "Deze pagina werkt zichzelf bij zolang het dossier wordt samengesteld; zonder JavaScript ziet u de laatste stand met Vernieuwen.";
+/// Casusdossier: how to print.
+pub const PRINT_HINT: &str = "Afdrukken voor het overleg: gebruik de afdrukfunctie van de browser (Ctrl+P). Menu en statusbalk worden niet afgedrukt.";
+/// Casusdossier: the facts' heading.
+pub const FILE_FACTS: &str = "Gegevens van het verzoek";
+/// Row label.
+pub const FILE_CASE: &str = "Casus";
+/// Row label.
+pub const FILE_PURPOSE: &str = "Doel";
+/// Row label.
+pub const FILE_REQUESTER: &str = "Opgevraagd door";
+/// Row label.
+pub const FILE_REQUESTED_AT: &str = "Opgevraagd op";
+/// Row label.
+pub const FILE_SUBJECTS: &str = "Betrokkenen";
+/// Row label.
+pub const FILE_CATEGORIES: &str = "Gevraagde categorieën";
+/// Row label.
+pub const FILE_COVENANT: &str = "Convenant";
+/// Row label.
+pub const FILE_EMERGENCY: &str = "Spoed";
+/// The emergency line.
+pub const FILE_UNDER_EMERGENCY: &str = "Opgevraagd onder uw spoedmelding (art. 15.1): spoedverstrekkingen worden gemeld aan de privacy officer van de bron voor toetsing (art. 15.2).";
+/// The covenant version.
+pub fn covenant_version(n: u32) -> String {
+    format!("versie {n}")
+}
+/// The purpose and phase.
+pub fn purpose_and_phase(purpose: &str, phase: &str) -> String {
+    format!("{purpose} (fase {phase} bij het opvragen)")
+}
+/// Casusdossier: the status table's heading.
+pub const PARTNERS_TITLE: &str = "Stand per partner";
+/// Casusdossier: the status table's caption.
+pub const PARTNERS_CAPTION: &str = "Alle partners van het convenant, met wat zij antwoordden";
+/// Casusdossier: the records' heading.
+pub const RECORDS_TITLE: &str = "Gegevens per partner";
+/// Casusdossier: the records' introduction, for a coordinator.
+pub const RECORDS_INTRO: &str = "Per partner de gegevens met de velden die zijn doorgegeven, de ingehouden velden met het artikel dat ze inhield, de verplichtingen die erbij horen, en de herkomst: de bron, haar kenmerk en de regel in het logboek waar de hub het besluit vastlegde (art. 10.1). Het logboek zelf is in te zien door de privacy officers.";
+/// Casusdossier: the records' introduction, for a privacy officer.
+pub const RECORDS_INTRO_OFFICER: &str = "Per partner de gegevens met de velden die zijn doorgegeven, de ingehouden velden met het artikel dat ze inhield, de verplichtingen die erbij horen, en de herkomst met een link naar het besluit in het logboek (art. 10.1).";
+/// A case file whose assembly stopped before the hub stored it (the hub answered
+/// UNAVAILABLE for it): the hub was reached, the file is lost, a new one is needed.
+pub fn case_file_failed(error: &Error) -> Problem {
+    Problem {
+        title: "Dit casusdossier kon niet worden afgerond".to_owned(),
+        advice: "De hub heeft het samenstellen gestopt voordat het dossier was opgeslagen (de toelichting zegt waarom); er is niets van doorgegeven. Vraag een nieuw casusdossier op.".to_owned(),
+        detail: error.to_string(),
+        unreachable: false,
+    }
+}
+/// Casusdossier: following stopped (the hub refused or lost the file).
+pub const FOLLOWING_STOPPED: &str =
+    "Het volgen van dit casusdossier is gestopt; zie de melding hieronder.";
+/// Casusdossier: no records (yet).
+pub const NO_RECORDS_YET: &str = "Nog geen gegevens ontvangen.";
+/// Casusdossier: no records at all.
+pub const NO_RECORDS: &str = "Geen enkele partner verstrekte gegevens.";
+
+/// The progress sentence while the file is assembled.
+pub fn progress_assembling(settled: usize, asked: usize, waiting: &[String]) -> String {
+    format!(
+        "Het casusdossier wordt samengesteld: {settled} van de {asked} gevraagde partners zijn klaar; wacht op {}.",
+        waiting.join(", ")
+    )
+}
+/// The progress sentence once every partner settled.
+pub fn progress_settled(at: &str, complete: bool) -> String {
+    if complete {
+        format!("Het casusdossier is compleet (afgerond op {at}).")
+    } else {
+        format!(
+            "Alle partners zijn afgehandeld (op {at}); vragen aan partners die offline waren staan in de wachtrij en hun antwoorden komen later bij dit dossier. Vernieuw de pagina om ze te zien."
+        )
+    }
+}
+/// The counts of a settled file.
+pub fn file_counts(passed: u32, stripped: u32, withheld: u32, emergency: u32) -> String {
+    let mut s = format!(
+        "{passed} {} doorgegeven ({stripped} {} ingehouden), {withheld} {} geheel ingehouden",
+        if passed == 1 { "gegeven" } else { "gegevens" },
+        if stripped == 1 { "veld" } else { "velden" },
+        if withheld == 1 { "gegeven" } else { "gegevens" },
+    );
+    if emergency > 0 {
+        s.push_str(&format!(", waarvan {emergency} als spoedverstrekking"));
+    }
+    s.push('.');
+    s
+}
+
+/// A partner that was asked and has not answered yet.
+pub const PARTNER_ASKED: &str = "gevraagd — wacht op antwoord";
+/// A partner that knows a subject and is asked for its records.
+pub const PARTNER_HIT_WAITING: &str = "bekend — gegevens gevraagd";
+/// A partner whose records passed.
+pub const PARTNER_ANSWERED: &str = "beantwoord";
+/// A partner with nothing: it knows none of the subjects.
+pub const PARTNER_NO_HIT: &str = "niets — kent de betrokkenen niet";
+/// Why.
+pub const PARTNER_NO_HIT_WORDS: &str =
+    "Alleen gevraagd óf de partner een betrokkene kent (art. 8.4); daarna niets meer.";
+/// A partner with nothing: it knows a subject, but has no records of the categories.
+pub const PARTNER_NO_RECORDS: &str = "niets — geen gegevens van de gevraagde categorieën";
+/// A partner that did not answer in time.
+pub const PARTNER_NO_ANSWER: &str = "geen antwoord op tijd";
+/// A partner that was offline and whose queue ran out.
+pub const PARTNER_QUEUE_EXPIRED: &str = "geen antwoord — offline, de wachttijd is verstreken";
+/// A partner that was offline (a bevraging is not queued).
+pub const PARTNER_OFFLINE: &str = "geen antwoord — offline";
+/// A partner that could not answer, with its reason code.
+pub fn partner_could_not(reason: &str) -> String {
+    format!("kon niet antwoorden ({reason})")
+}
+/// A partner that was offline, its questions queued.
+pub fn partner_queued(until: &str) -> String {
+    format!("offline — in de wachtrij tot {until}")
+}
+/// Why, for a queued partner.
+pub const PARTNER_QUEUED_WORDS: &str = "De vragen worden afgeleverd zodra de partner weer verbonden is; de antwoorden komen dan bij dit dossier.";
+/// A partner whose every record was refused.
+pub fn partner_withheld(articles: &str) -> String {
+    format!("ingehouden — art. {articles}")
+}
+/// A partner that was not asked.
+pub fn partner_not_asked(articles: &str) -> String {
+    if articles.is_empty() {
+        "niet gevraagd".to_owned()
+    } else {
+        format!("niet gevraagd — art. {articles}")
+    }
+}
+/// Why a partner was not asked: nothing it could provide may go to you.
+pub const NOT_ASKED_LEAD: &str = "Niets wat deze partner kan leveren mag voor dit doel naar u";
+/// How many records passed and were withheld.
+pub fn partner_records(passed: usize, withheld: usize) -> String {
+    let mut s = format!(
+        "{passed} {} doorgegeven",
+        if passed == 1 { "gegeven" } else { "gegevens" }
+    );
+    if withheld > 0 {
+        s.push_str(&format!(
+            ", {withheld} {} ingehouden",
+            if withheld == 1 { "gegeven" } else { "gegevens" }
+        ));
+    }
+    s
+}
+/// The answer time.
+pub fn latency(ms: u32) -> String {
+    format!("antwoord in {ms} ms")
+}
+/// An answer that arrived through the queue, after the file was first ready.
+pub const LATE: &str = "later binnengekomen via de wachtrij";
+/// A subject's state with one partner, in a pending or multi-subject row.
+pub fn subject_state(status: &str, reason: &str) -> &'static str {
+    match status {
+        "asked" => "gevraagd",
+        "hit" => "bekend, gegevens gevraagd",
+        "no-hit" => "niet bekend",
+        "answered" => "bekend, gegevens ontvangen",
+        "no-records" => "bekend, geen gegevens",
+        "offline-queued" => "offline, in de wachtrij",
+        "not-asked" => "niet gevraagd",
+        "no-answer" if reason == "offline" => "geen antwoord — offline",
+        "no-answer" if reason == "queue-expired" => "geen antwoord — wachttijd verstreken",
+        "no-answer" => "geen antwoord op tijd",
+        _ => "onbekende stand",
+    }
+}
+
+/// A record that passed: its fields' caption.
+pub fn record_caption(category: &str, subject: &str) -> String {
+    format!("{category} over {subject}")
+}
+/// Column.
+pub const COL_FIELD: &str = "Veld";
+/// Column.
+pub const COL_VALUE: &str = "Waarde";
+/// A permitted record whose every field was withheld.
+pub const EMPTY_RECORD: &str =
+    "Elk aangeboden veld is ingehouden: er is een leeg gegeven doorgegeven.";
+/// Before the withheld fields.
+pub const STRIPPED_FIELDS: &str = "Ingehouden velden";
+/// One withheld field with its article.
+pub fn stripped_field(field: &str, article: &str) -> String {
+    format!("{field} (art. {article})")
+}
+/// An emergency share.
+pub const DOSSIER_EMERGENCY_SHARE: &str = "spoedverstrekking (art. 15.1)";
+/// A refused record.
+pub fn record_withheld(articles: &str) -> String {
+    format!("ingehouden — art. {articles}")
+}
+/// A record refused as a whole because of prohibited content (article 7).
+pub const REJECTED_WHOLE: &str =
+    "Verboden inhoud: het hele gegeven is geweigerd, er is niets van doorgegeven.";
+/// A record not permitted for the requester.
+pub const DENIED: &str = "Dit gegeven mag niet naar u: er is niets van doorgegeven.";
+/// Who is notified of a rejected record.
+pub fn officers_notified(parties: &str) -> String {
+    format!("De privacy officer van {parties} is ingelicht.")
+}
+/// Who decided a refusal.
+pub const DECIDED_BY_SOURCE: &str =
+    "Geweigerd door de eigen controle van de partner, vóór verzending.";
+/// Before the obligations.
+pub const OBLIGATIONS: &str = "Verplichtingen";
+/// Purpose binding.
+pub fn obligation_purpose(purpose: &str, article: &str) -> String {
+    format!("Alleen gebruiken voor {purpose} (doelbinding, art. {article})")
+}
+/// Retention with its date (the case is closed).
+pub fn obligation_retention_until(until: &str, article: &str) -> String {
+    format!("Bewaren tot uiterlijk {until}, daarna verwijderen (art. {article})")
+}
+/// Retention without a date yet.
+pub fn obligation_retention(article: &str) -> String {
+    match article {
+        "9.1" => {
+            "Bewaren tot 24 maanden nadat de casus is afgesloten, daarna verwijderen (art. 9.1)"
+                .to_owned()
+        }
+        "9.2" => "Verwijderen 3 maanden na het besluit buiten-aanpak (art. 9.2)".to_owned(),
+        a => format!("Bewaartermijn volgens art. {a}"),
+    }
+}
+/// The emergency review.
+pub fn obligation_review(party: &str, article: &str) -> String {
+    format!(
+        "Spoedverstrekking: gemeld aan de privacy officer van {party} voor toetsing binnen 1 werkdag (art. {article})"
+    )
+}
+/// Another obligation.
+pub fn obligation_other(kind: &str, article: &str) -> String {
+    format!("{kind} (art. {article})")
+}
+/// Before the provenance.
+pub const PROVENANCE: &str = "Herkomst";
+/// The source's reference.
+pub fn source_reference(reference: &str) -> String {
+    format!("kenmerk {reference}")
+}
+/// When the source recorded it.
+pub fn recorded_at(at: &str) -> String {
+    format!("vastgelegd bij de bron op {at}")
+}
+/// The hub's decision.
+pub fn decided(at: &str, articles: &str, version: u32) -> String {
+    if at.is_empty() {
+        format!("besloten door de hub onder art. {articles} (convenant versie {version})")
+    } else {
+        format!("besloten door de hub op {at} onder art. {articles} (convenant versie {version})")
+    }
+}
+
+/// The reason of an article, in words, for "niet gevraagd" and "ingehouden" lines.
+pub fn article_reason(article: &str) -> Option<&'static str> {
+    Some(match article {
+        "2.3" => "de partij of haar soort staat niet zo in het convenant",
+        "3.2" => "gegevens voor het ene doel mogen niet voor een ander doel worden gebruikt",
+        "3.3" => "voor evaluatie worden geen persoonsgegevens gedeeld",
+        "4.2" => "het doel past niet bij de fase van de casus",
+        "4.4" => "in deze fase worden geen gegevens meer gedeeld",
+        "5.1" => "het convenant staat deze verstrekking niet toe",
+        "5.2" => "uw rol mag deze gegevens niet ontvangen",
+        "5.3" => "alleen over casussen in uw eigen stadsdeel",
+        "5.4" => "uw partij is geen deelnemer aan het plan van aanpak van deze casus",
+        "6.1" => {
+            "identificatie alleen voor informatiemakelaar, stadsdeelregisseur en partnercontact"
+        }
+        "6.1a" => "het bsn alleen tussen gemeente en politie",
+        "6.2" => "overlastmeldingen alleen voor informatiemakelaar en stadsdeelregisseur",
+        "6.3" => {
+            "politie-incidenten alleen voor de informatiemakelaar bij registratie en duiding, en de stadsdeelregisseur bij duiding en aanpak"
+        }
+        "6.3a" => "de samenvatting van een politie-incident alleen voor een regisseur",
+        "6.4" => {
+            "justitiele-gegevens alleen voor de stadsdeelregisseur, bij aanpak, en alleen over een dader"
+        }
+        "6.5" => {
+            "huurgegevens alleen voor de informatiemakelaar bij duiding en de stadsdeelregisseur bij duiding en aanpak"
+        }
+        "6.5a" => "een partnercontact van de politie krijgt van huurgegevens alleen de huurstatus",
+        "6.6" => "zorgbetrokkenheid alleen voor de stadsdeelregisseur, bij duiding en aanpak",
+        "6.7" => {
+            "zorginhoud alleen voor de stadsdeelregisseur, bij aanpak, met toestemming van de betrokkene"
+        }
+        "6.8" => "handhaving alleen voor stadsdeelregisseur en partnercontact, bij aanpak",
+        "6.9" => "slachtofferinformatie alleen over een slachtoffer, met diens toestemming",
+        "6.10" => {
+            "bijzondere-kenmerken alleen over een slachtoffer, met diens uitdrukkelijke toestemming, voor de stadsdeelregisseur"
+        }
+        "7.1" => {
+            "verboden inhoud (diagnose, behandeling of medicatie): het hele gegeven is geweigerd"
+        }
+        "7.2" => "opsporingsinformatie wordt nooit gedeeld: het hele gegeven is geweigerd",
+        "8.1" => "velden die de categorie niet noemt of die u niet mag zien worden ingehouden",
+        "8.2" => "deze partij mag deze categorie niet leveren",
+        "8.3" => "de identiteit van de melder alleen voor informatiemakelaar en regisseurs",
+        "11.3" => "de toestemming van de betrokkene ontbreekt",
+        "14.1" => "de stedelijk-regisseur alleen bij een geescaleerde casus",
+        "15.1" | "15.3" | "15.4" => "de spoedregeling geldt hier niet",
+        _ => return None,
+    })
+}
+
+/// Articles with their reasons: "art. 6.4: justitiele-gegevens alleen ...; art. 5.4: ...".
+pub fn article_reasons(articles: &[String]) -> String {
+    articles
+        .iter()
+        .map(|a| match article_reason(a) {
+            Some(why) => format!("art. {a}: {why}"),
+            None => format!("art. {a}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

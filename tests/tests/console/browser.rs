@@ -580,8 +580,10 @@ impl Browser {
     // The privacy officers' pages' tests (`officer_pages`) need this one (and
     // `send_keys` above).
 
-    /// Renders the page for `media` (`print` or `screen`), as Chromium's print preview
-    /// does, so that a test can read what the print stylesheet shows and hides.
+    /// Renders the page for `media` (`print`, or `screen` / `""` for the screen again),
+    /// through chromedriver's DevTools bridge (Emulation.setEmulatedMedia), as
+    /// Chromium's print preview does: a test reads what the print stylesheet shows and
+    /// hides, without printing.
     pub async fn emulate_media(&self, media: &str) {
         self.session_post(
             "/goog/cdp/execute",

@@ -15,10 +15,14 @@
 //!   without JavaScript, each change made once when sent twice.
 //! - `officer_pages`: the privacy officers' pages (Logboek, Verifieer, Meldingen,
 //!   Inzage) as officers of four parties use them, and a coordinator refused.
+//! - `dossier`: Bevraging and Casusdossier with a real agent per party: the case file
+//!   filling in live, the report with its withheld lines, printing.
 
 pub mod browser;
 mod forged;
 mod pages;
+// Bevraging and Casusdossier, with real agents.
+mod dossier;
 // Casus / Nieuwe casus:
 mod casus;
 // The privacy officers' pages.

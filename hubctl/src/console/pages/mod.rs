@@ -25,6 +25,10 @@ use super::texts;
 
 pub mod cases;
 pub mod whoami;
+// Bevraging and Casusdossier.
+pub mod bevraging;
+pub mod casefile;
+pub mod casefiles;
 // Convenant (pages::covenant).
 pub mod covenant;
 // Casus / Nieuwe casus:
