@@ -238,7 +238,10 @@ mod tests {
             .iter()
             .map(|l| l.label)
             .collect();
-        assert_eq!(menu, ["Wie ben ik", "Logboek", "Meldingen", "Inzage"]);
+        assert_eq!(
+            menu,
+            ["Wie ben ik", "Logboek", "Meldingen", "Inzage", "Convenant"]
+        );
     }
 
     #[test]
