@@ -134,6 +134,14 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            // `.ci/run` runs the e2e tests a second time under libfaketime (a clock at
+            // 23:30 UTC). The console under test must see that clock, the browser need
+            // not: Chromium's thread pools and hang watchers spin under a faked clock
+            // (load average 40 on two cores, every browser test timing out). So the
+            // driver, and the browser it starts, run on the real clock.
+            .env_remove("LD_PRELOAD")
+            .env_remove("FAKETIME")
+            .env_remove("FAKETIME_DONT_FAKE_MONOTONIC")
             .spawn()
             .expect("chromedriver starts");
         let profile = tempfile::tempdir().expect("browser profile dir");
