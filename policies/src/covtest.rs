@@ -17,8 +17,11 @@
 //!
 //! Lines before the first `test` are the background every test starts from; a test's
 //! own lines add to it or replace it (a `subject` line replaces the subject with the
-//! same id). A party is named by its OIN or, when the covenant lists one party of that
-//! kind, by its kind. Only what an `expect` line states is checked.
+//! same id). A party is named by its OIN, by its name as annex A writes it (in quotes
+//! when it has spaces: `from "Stichting Lieflijk Wonen"`; part of the name will do when
+//! only one party's name holds it, as `hubctl` reads it, [`crate::party_name`]) or,
+//! when the covenant lists one party of that kind, by its kind. Only what an `expect`
+//! line states is checked.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -71,7 +74,7 @@ pub const SUITE: [(&str, &str); 6] = [
 /// A party as a test names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyRef {
-    /// An OIN or a party kind.
+    /// An OIN, a party's name (or part of it) or a party kind.
     pub name: Word,
     /// `as KIND`: the kind stated in the request (default: the listed kind).
     pub stated_kind: Option<PartyKind>,
@@ -86,7 +89,7 @@ pub struct Given {
     pub case: Option<(String, Stadsdeel, Phase, bool)>,
     /// `subject ID is ROLE [with consent for ...]`
     pub subjects: Vec<Subject>,
-    /// `participants ...`
+    /// `participants ...` (OINs, names or kinds)
     pub participants: Vec<Word>,
     /// `emergency declared by PERSON at TIME`
     pub emergency: Option<Emergency>,
@@ -241,14 +244,27 @@ fn timestamp(w: &Word) -> Result<Timestamp, SyntaxError> {
     })
 }
 
+/// What a party is named by, in errors.
+const A_PARTY: &str = "a party: its OIN, its name as annex A writes it (in quotes), or its kind";
+
 fn party_ref(c: &mut Cursor<'_>) -> Result<PartyRef, SyntaxError> {
-    let name = c.word("a party: its OIN, or its kind")?;
+    let name = c.word_or_quoted(A_PARTY)?;
     let stated_kind = if c.eat_kw("as") {
         Some(vocab::<PartyKind>(&c.word("a party kind")?)?)
     } else {
         None
     };
     Ok(PartyRef { name, stated_kind })
+}
+
+/// `politie, "Stichting Lieflijk Wonen" and 00000004000000000004`: parties named by
+/// OIN, name (quoted when it has spaces) or kind.
+fn party_list(c: &mut Cursor<'_>) -> Result<Vec<Word>, SyntaxError> {
+    let mut items = vec![c.word_or_quoted(A_PARTY)?];
+    while c.eat_comma() || c.eat_kw("and") {
+        items.push(c.word_or_quoted(A_PARTY)?);
+    }
+    Ok(items)
 }
 
 fn parse_given(c: &mut Cursor<'_>, g: &mut Given) -> Result<(), SyntaxError> {
@@ -287,7 +303,7 @@ fn parse_given(c: &mut Cursor<'_>, g: &mut Given) -> Result<(), SyntaxError> {
         g.subjects.retain(|s| s.id != id);
         g.subjects.push(Subject { id, role, consent });
     } else if c.eat_kw("participants") {
-        g.participants = c.list("a party: its OIN, or its kind")?;
+        g.participants = party_list(c)?;
     } else if c.is_phrase("no participants") {
         c.expect_phrase("no participants")?;
         g.participants.clear();
@@ -475,22 +491,52 @@ fn resolve_party(covenant: &Covenant, p: &PartyRef) -> Result<(Oin, PartyKind), 
             )),
         };
     }
-    let kind: PartyKind = p
-        .name
-        .text
-        .parse()
-        .map_err(|e: crate::vocab::UnknownWord| e.to_string())?;
-    let mut of_kind = covenant.parties().iter().filter(|x| x.kind == kind);
-    match (of_kind.next(), of_kind.next()) {
-        (Some(x), None) => {
+    let listed = covenant.parties();
+    if let Ok(kind) = p.name.text.parse::<PartyKind>() {
+        let mut of_kind = listed.iter().filter(|x| x.kind == kind);
+        return match (of_kind.next(), of_kind.next()) {
+            (Some(x), None) => {
+                let oin = Oin::parse(&x.oin)
+                    .ok_or_else(|| format!("party {} has a malformed OIN", x.oin))?;
+                Ok((oin, p.stated_kind.unwrap_or(kind)))
+            }
+            (Some(_), Some(_)) => Err(format!(
+                "more than one party is of kind {kind}: name it by its name as annex A writes it, or its OIN"
+            )),
+            (None, _) => Err(format!("no party is of kind {kind}")),
+        };
+    }
+    // A party's name is covenant text (annex A), not personal data: it is quoted
+    // (escaped, since a test file may hold anything).
+    let named = p.name.text.escape_debug().to_string();
+    match crate::party_name::pick(listed, &p.name.text, |x| &x.name, |x| x.kind.as_str()) {
+        Ok(x) => {
             let oin =
                 Oin::parse(&x.oin).ok_or_else(|| format!("party {} has a malformed OIN", x.oin))?;
-            Ok((oin, p.stated_kind.unwrap_or(kind)))
+            Ok((oin, p.stated_kind.unwrap_or(x.kind)))
         }
-        (Some(_), Some(_)) => Err(format!(
-            "more than one party is of kind {kind}: name it by its OIN"
+        Err(several) if !several.is_empty() => Err(format!(
+            "\"{named}\" matches several parties: {}; give more of the name, or the OIN",
+            several
+                .iter()
+                .map(|x| format!("\"{}\"", x.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
-        (None, _) => Err(format!("no party is of kind {kind}")),
+        Err(_) => {
+            let mean =
+                crate::party_name::closest(&p.name.text, listed.iter().map(|x| x.name.as_str()))
+                    .map(|n| format!("did you mean \"{n}\"? "))
+                    .unwrap_or_default();
+            Err(format!(
+                "\"{named}\" is no party of the covenant: {mean}name a party by its OIN, its name as annex A writes it (in quotes), or its kind ({})",
+                PartyKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
     }
 }
 
@@ -750,6 +796,52 @@ test "a wrong expectation"
         let r = run(&covenant(), &file);
         assert!(
             matches!(&r.first().unwrap().failure, Some(Failure::Invalid(m)) if m.contains("more than one party is of kind woningcorporatie"))
+        );
+    }
+
+    #[test]
+    fn a_party_is_named_as_annex_a_writes_it() {
+        let text = r#"
+case in oost, phase aanpak
+subject S1 is dader
+participants "Stichting Lieflijk Wonen" and politie
+
+test "a woningcorporatie named by its name"
+  share huurgegevens about S1 for aanpak
+  from "Stichting Lieflijk Wonen"
+  to a partnercontact of "Politie Eenheid Amsterdam"
+  fields huurstatus
+  expect permit, passing huurstatus
+
+test "part of a name will do when only one party's name holds it"
+  share huurgegevens about S1 for aanpak
+  from "De Gracht"
+  to a stadsdeelregisseur of gemeente in oost
+  fields huurstatus
+  expect permit, passing huurstatus
+
+test "a misspelt name"
+  share huurgegevens about S1 for aanpak
+  from "Stichting Liefljk Wonen"
+  to a stadsdeelregisseur of gemeente in oost
+  expect permit
+"#;
+        let file = parse_tests("names.covtest", text).unwrap();
+        let c = covenant();
+        let results = run(&c, &file);
+        let [named, part, typo] = results.as_slice() else {
+            panic!("three results: {results:?}");
+        };
+        assert_eq!(named.failure, None, "{named:?}");
+        assert_eq!(part.failure, None, "{part:?}");
+        let request = request_of(&c, &file.tests[0].given).unwrap();
+        assert_eq!(request.source.oin.to_string(), "00000004000000000005");
+        assert_eq!(request.source.kind, PartyKind::Woningcorporatie);
+        assert_eq!(request.case.participants.len(), 2);
+        assert!(
+            matches!(&typo.failure, Some(Failure::Invalid(m))
+                if m.contains("\"Stichting Liefljk Wonen\" is no party of the covenant: did you mean \"Stichting Lieflijk Wonen\"?")),
+            "{typo:?}"
         );
     }
 }

@@ -48,12 +48,21 @@ enum Command {
         file: PathBuf,
     },
     /// Run covenant tests (.covtest files) against a covenant file.
+    ///
+    /// A test file with a syntax error fails (its problems are shown with file:line);
+    /// the other files still run.
     Test {
         /// The covenant file.
         file: PathBuf,
         /// Test files, or directories whose .covtest files are all run.
         #[arg(required = true)]
         tests: Vec<PathBuf>,
+        /// Show only the tests that fail (and the count).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Run only the tests whose name contains this text (case-insensitive).
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
     },
     /// Decide requests (JSON, see docs/DECISION-JSON.md): one object or an array, from a file or '-' for stdin.
     ///
@@ -266,21 +275,54 @@ fn run(cli: &Cli) -> Result<(), Exit> {
             outln!("{}", c.valid_line(&file.display().to_string()));
             Ok(())
         }
-        Command::Test { file, tests } => {
+        Command::Test {
+            file,
+            tests,
+            quiet,
+            filter,
+        } => {
             let c = load(file, format)?;
-            let (mut passed, mut failed) = (0usize, 0usize);
+            let wanted = filter.as_deref().map(str::to_lowercase);
+            let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
+            let mut unreadable: Vec<String> = Vec::new();
             for path in &test_files(tests)? {
                 let name = path.display().to_string();
-                let text = read(&name)?;
-                let suite = covtest::parse_tests(&name, &text).map_err(|d| {
-                    show(&d, format);
-                    Exit(EXIT_INPUT)
-                })?;
+                // One broken file fails itself, not the run: the others still run.
+                let text = match std::fs::read_to_string(path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("covenant: {name}: {e}");
+                        unreadable.push(name);
+                        continue;
+                    }
+                };
+                let suite = match covtest::parse_tests(&name, &text) {
+                    Ok(suite) => suite,
+                    Err(d) => {
+                        show(&d, format);
+                        let line = d.errors().next().map_or(1, |p| p.line);
+                        outln!(
+                            "FAILED  {name}:{line}: {} syntax error(s), so none of its tests ran; fix the lines named on standard error and run it again",
+                            d.errors().count()
+                        );
+                        unreadable.push(name);
+                        continue;
+                    }
+                };
                 for r in covtest::run(&c, &suite) {
+                    if wanted
+                        .as_deref()
+                        .is_some_and(|w| !r.name.to_lowercase().contains(w))
+                    {
+                        skipped += 1;
+                        continue;
+                    }
                     match &r.failure {
                         None => {
                             passed += 1;
-                            outln!("ok      {name}:{} {}", r.line, r.name);
+                            if !quiet {
+                                outln!("ok      {name}:{} {}", r.line, r.name);
+                            }
                         }
                         Some(f) => {
                             failed += 1;
@@ -297,8 +339,21 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     }
                 }
             }
-            outln!("{passed} passed, {failed} failed");
-            if failed > 0 {
+            let mut counts = format!("{passed} passed, {failed} failed");
+            if skipped > 0 {
+                counts.push_str(&format!(", {skipped} not matching --filter"));
+            }
+            if !unreadable.is_empty() {
+                counts.push_str(&format!(
+                    "; {} test file(s) could not be run: {}",
+                    unreadable.len(),
+                    unreadable.join(", ")
+                ));
+            }
+            outln!("{counts}");
+            if !unreadable.is_empty() {
+                Err(Exit(EXIT_INPUT))
+            } else if failed > 0 {
                 Err(Exit(EXIT_FAILED))
             } else {
                 Ok(())
