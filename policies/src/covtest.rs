@@ -226,6 +226,78 @@ pub fn parse_tests(source_name: &str, text: &str) -> Result<TestFile, Diagnostic
     }
 }
 
+/// Reads one request written as covenant-test lines (`covenant explain`): the lines
+/// of one test, without `test` and `expect` (both are allowed and read over, so that
+/// a test can be pasted whole). Lines are separated by line breaks or by `;`, so that
+/// a request fits on a command line:
+///
+/// ```text
+/// case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting
+/// ```
+///
+/// Every malformed line is reported, with its line and column in the text as given
+/// (counting a `;` as a line break).
+pub fn parse_request(source_name: &str, text: &str) -> Result<Given, Diagnostics> {
+    // A `;` outside quotes ends a line; replacing it byte for byte keeps the spans.
+    let mut quoted = false;
+    let lines_text: String = text
+        .chars()
+        .map(|ch| match ch {
+            '"' => {
+                quoted = !quoted;
+                ch
+            }
+            ';' if !quoted => '\n',
+            _ => ch,
+        })
+        .collect();
+    let (lines, unclosed) = lex(&lines_text);
+    let mut problems: Vec<Problem> = unclosed
+        .into_iter()
+        .map(|u| Problem::error("covtest::syntax", u.span, "this quoted text is not closed"))
+        .collect();
+    let mut given = Given::default();
+    let mut tests = 0;
+    for line in &lines {
+        let end = Span::new(
+            line.offset + line.text.trim_end().len(),
+            line.offset + line.text.trim_end().len(),
+        );
+        let mut c = Cursor::new(&line.tokens, end);
+        let result = if c.is_kw("expect") {
+            Ok(())
+        } else if c.eat_kw("background") {
+            c.expect_end()
+        } else if c.eat_kw("test") {
+            tests += 1;
+            if tests > 1 {
+                Err(SyntaxError {
+                    span: line.span(),
+                    message: "a second test: explain takes one request".into(),
+                    help: Some("give the lines of one test only".into()),
+                })
+            } else {
+                c.quoted("the test's name in quotes")
+                    .and_then(|_| c.expect_end())
+            }
+        } else {
+            parse_given(&mut c, &mut given)
+        };
+        if let Err(e) = result {
+            let p = Problem::error("covtest::syntax", e.span, e.message);
+            problems.push(match e.help {
+                Some(h) => p.with_help(h),
+                None => p,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(given)
+    } else {
+        Err(Diagnostics::new(source_name, &lines_text, problems))
+    }
+}
+
 fn vocab<T: std::str::FromStr<Err = crate::vocab::UnknownWord>>(
     w: &Word,
 ) -> Result<T, SyntaxError> {
@@ -540,27 +612,62 @@ fn resolve_party(covenant: &Covenant, p: &PartyRef) -> Result<(Oin, PartyKind), 
     }
 }
 
-/// Builds the decision request a test describes.
+/// Builds the decision request a test describes; on failure, every problem found (a
+/// line missing, a party not found, what [`DecisionRequest::check`] finds), joined.
 pub fn request_of(covenant: &Covenant, g: &Given) -> Result<DecisionRequest, String> {
-    let (id, stadsdeel, phase, escalated) = g.case.clone().ok_or("no 'case' line")?;
-    let (category, subject, purpose) = g.share.clone().ok_or("no 'share' line")?;
-    let from = g.from.as_ref().ok_or("no 'from' line")?;
-    let (role, to, rsd, person) = g.to.clone().ok_or("no 'to' line")?;
-    let (soin, skind) = resolve_party(covenant, from)?;
-    let (roin, rkind) = resolve_party(covenant, &to)?;
+    let mut problems: Vec<String> = Vec::new();
+    let mut missing = |what: &str, example: &str| {
+        problems.push(format!("no '{what}' line (e.g. {example})"));
+    };
+    if g.case.is_none() {
+        missing("case", "case in oost, phase duiding");
+    }
+    if g.share.is_none() {
+        missing("share", "share politie-incidenten about S1 for duiding");
+    }
+    if g.from.is_none() {
+        missing("from", "from politie");
+    }
+    if g.to.is_none() {
+        missing("to", "to an informatiemakelaar of gemeente in oost");
+    }
+    let mut party = |p: &PartyRef, role: &str| match resolve_party(covenant, p) {
+        Ok(found) => Some(found),
+        Err(e) => {
+            problems.push(format!("{role}: {e}"));
+            None
+        }
+    };
+    let source = g.from.as_ref().and_then(|p| party(p, "from"));
+    let recipient = g.to.as_ref().and_then(|(_, p, _, _)| party(p, "to"));
     let mut participants = Vec::new();
     for p in &g.participants {
-        participants.push(
-            resolve_party(
-                covenant,
-                &PartyRef {
-                    name: p.clone(),
-                    stated_kind: None,
-                },
-            )?
-            .0,
-        );
+        let named = PartyRef {
+            name: p.clone(),
+            stated_kind: None,
+        };
+        if let Some((oin, _)) = party(&named, "participants") {
+            participants.push(oin);
+        }
     }
+    let (
+        Some((id, stadsdeel, phase, escalated)),
+        Some((category, subject, purpose)),
+        Some((soin, skind)),
+        Some((role, _, rsd, person)),
+        Some((roin, rkind)),
+        true,
+    ) = (
+        g.case.clone(),
+        g.share.clone(),
+        source,
+        g.to.clone(),
+        recipient,
+        problems.is_empty(),
+    )
+    else {
+        return Err(problems.join("; "));
+    };
     let request = DecisionRequest {
         at: g
             .at
@@ -843,5 +950,47 @@ test "a misspelt name"
                 if m.contains("\"Stichting Liefljk Wonen\" is no party of the covenant: did you mean \"Stichting Lieflijk Wonen\"?")),
             "{typo:?}"
         );
+    }
+
+    #[test]
+    fn a_request_is_read_from_covtest_lines_on_one_line() {
+        let given = parse_request(
+            "request",
+            "case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from \"Politie Eenheid Amsterdam\"; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting",
+        )
+        .unwrap();
+        let r = request_of(&covenant(), &given).unwrap();
+        assert_eq!(r.source.oin.to_string(), "00000002000000000002");
+        assert_eq!(r.fields, ["datum", "samenvatting"]);
+        let d = covenant().decide(&r);
+        assert_eq!(d.outcome, Outcome::Permit);
+        assert_eq!(d.stripped, ["samenvatting"]);
+    }
+
+    #[test]
+    fn every_problem_of_a_request_is_reported() {
+        let given = parse_request(
+            "request",
+            "subject S1 is dader; share politie-incidenten about S1 for duiding; from \"Politie Amsterdm\"",
+        )
+        .unwrap();
+        let e = request_of(&covenant(), &given).unwrap_err();
+        assert!(
+            e.contains("no 'case' line (e.g. case in oost, phase duiding)"),
+            "{e}"
+        );
+        assert!(e.contains("no 'to' line"), "{e}");
+        assert!(
+            e.contains("from: \"Politie Amsterdm\" is no party of the covenant: did you mean \"Politie Eenheid Amsterdam\"?"),
+            "{e}"
+        );
+        let d = parse_request(
+            "request",
+            "case in oost, phase Duiding; share politie-incidenten abut S1",
+        )
+        .unwrap_err();
+        let plain = d.plain();
+        assert!(plain.contains("request:1:"), "{plain}");
+        assert!(plain.contains("request:2:"), "{plain}");
     }
 }

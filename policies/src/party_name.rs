@@ -49,13 +49,37 @@ pub fn pick<'a, P>(
     }
 }
 
-/// The name among `names` closest to `text` (folded), when it is close enough to be a
-/// likely typo: for "did you mean".
+/// The name among `names` that `text` most likely meant, for "did you mean": a name
+/// within a typo or two of it (folded), else the only name that holds every word of
+/// `text`, each word as written or with a typo ("Politie Amsterdm" for "Politie
+/// Eenheid Amsterdam").
 pub fn closest<'a>(text: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let q = fold(text);
     let names: Vec<(&str, String)> = names.into_iter().map(|n| (n, fold(n))).collect();
-    let folded = crate::vocab::closest(&q, names.iter().map(|(_, f)| f.as_str()))?;
-    names.iter().find(|(_, f)| f == folded).map(|(n, _)| *n)
+    if let Some(folded) = crate::vocab::closest(&q, names.iter().map(|(_, f)| f.as_str())) {
+        return names.iter().find(|(_, f)| f == folded).map(|(n, _)| *n);
+    }
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(fold)
+        .filter(|w| !w.is_empty() && crate::vocab::worth_suggesting(w))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let holds_every_word = |name: &str| {
+        let own: Vec<String> = name.split_whitespace().map(fold).collect();
+        words.iter().all(|w| {
+            own.iter().any(|o| {
+                o == w || crate::vocab::edit_distance(w, o) <= (o.chars().count() / 4).max(1)
+            })
+        })
+    };
+    let mut found = names.iter().filter(|(n, _)| holds_every_word(n));
+    match (found.next(), found.next()) {
+        (Some((n, _)), None) => Some(n),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -301,6 +301,49 @@ fn quiet_shows_only_failures_and_filter_picks_tests_by_name() {
 }
 
 #[test]
+fn explain_reads_a_request_written_as_covtest_lines() {
+    let lines = "case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting";
+    let json = run(
+        &["explain", encoding().to_str().unwrap(), "-"],
+        Some(REQUEST),
+    );
+    let out = run(
+        &["explain", encoding().to_str().unwrap(), "--covtest", lines],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The same request as the JSON one (but for the case id and the person), the same
+    // explanation.
+    let normal = |s: String| s.replace("C-TEST", "C-1").replace("p-test", "p-1");
+    assert_eq!(normal(text(&out.stdout)), normal(text(&json.stdout)));
+    // From a file (or standard input), line by line, as a test is written.
+    let out = run(
+        &["explain", encoding().to_str().unwrap(), "-"],
+        Some(&lines.replace("; ", "\n")),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(normal(text(&out.stdout)), normal(text(&json.stdout)));
+    // Every problem at once.
+    let out = run(
+        &[
+            "explain",
+            encoding().to_str().unwrap(),
+            "--covtest",
+            "subject S1 is dader; share politie-incidenten about S1 for duiding; from \"Politie Amsterdm\"",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no 'case' line"), "{stderr}");
+    assert!(stderr.contains("no 'to' line"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean \"Politie Eenheid Amsterdam\"?"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn explain_speaks_plainly() {
     let out = run(
         &["explain", encoding().to_str().unwrap(), "-"],
