@@ -112,12 +112,13 @@ impl V<'_> {
             w.span,
             format!("unknown {} '{}'", e.what, w.text),
         );
+        let list = crate::vocab::plural(e.what);
         p = match e.suggestion {
             Some(s) => p.with_help(format!(
-                "did you mean '{s}'? the {}s are: {}",
-                e.what, e.expected
+                "did you mean '{s}'? the {list} are: {}",
+                e.expected
             )),
-            None => p.with_help(format!("the {}s are: {}", e.what, e.expected)),
+            None => p.with_help(format!("the {list} are: {}", e.expected)),
         };
         self.err(p);
     }

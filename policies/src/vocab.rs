@@ -53,6 +53,15 @@ impl UnknownWord {
     }
 }
 
+/// The plural of a vocabulary list's name, for "the categories are: ...".
+pub fn plural(what: &str) -> String {
+    match what {
+        "category" => "categories".to_owned(),
+        "stadsdeel" => "stadsdelen".to_owned(),
+        _ => format!("{what}s"),
+    }
+}
+
 /// Whether a text is short and made of the characters vocabulary words are made of,
 /// so that quoting it cannot reveal a name, an address or a number.
 pub fn looks_like_a_word(s: &str) -> bool {

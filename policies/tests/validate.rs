@@ -238,6 +238,24 @@ fn an_article_cited_for_two_meanings() {
 }
 
 #[test]
+fn the_help_names_the_list_in_its_plural() {
+    let d = errors(&edit(
+        "art. 6.3  politie-incidenten comes from politie",
+        "art. 6.3  politie-incidentn comes from politie",
+    ));
+    let help = d
+        .problems()
+        .iter()
+        .find(|p| p.code == "covenant::unknown-word")
+        .and_then(|p| p.help.clone())
+        .unwrap_or_default();
+    assert!(
+        help.starts_with("did you mean 'politie-incidenten'? the categories are: identificatie,"),
+        "{help}"
+    );
+}
+
+#[test]
 fn a_field_named_like_a_prohibited_one_is_a_warning() {
     let text = edit(
         "politie-incidenten has fields datum, incidentsoort, rol_betrokkene, locatie and samenvatting",
