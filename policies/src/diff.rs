@@ -673,6 +673,12 @@ impl fmt::Display for Changes {
                 replayed.changed.len(),
                 replayed.total
             )?;
+            if in_short.widening().next().is_some() {
+                writeln!(
+                    out,
+                    "  (only requests that were made can be replayed: a share the old version refused before anyone was asked is not among them, so see the new and wider permits above)"
+                )?;
+            }
             for c in &replayed.changed {
                 writeln!(
                     out,
@@ -1202,5 +1208,28 @@ mod tests {
             "{d}"
         );
         assert!(!d.contains("removed: category politie-incidenten"), "{d}");
+    }
+
+    /// A replay of past requests cannot show a widening: the text says so next to it.
+    #[test]
+    fn a_replay_beside_a_widening_says_what_it_cannot_show() {
+        let old = cov(crate::TREITERAANPAK_COVENANT);
+        let new = cov(&crate::TREITERAANPAK_COVENANT
+            .replace("version 1", "version 2")
+            .replace(
+                "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\n",
+                "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\nart. 6.6  zorgbetrokkenheid goes to an informatiemakelaar for duiding\n",
+            ));
+        let given = crate::covtest::parse_request(
+            "r",
+            "case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum",
+        )
+        .unwrap();
+        let past = crate::covtest::request_of(&old, &given).unwrap();
+        let d = diff(&old, &new, &[past]);
+        assert!(
+            d.contains("Replayed requests: 0 of 1 decided differently\n  (only requests that were made can be replayed"),
+            "{d}"
+        );
     }
 }
