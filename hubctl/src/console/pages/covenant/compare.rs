@@ -687,4 +687,55 @@ mod tests {
             "{refused}"
         );
     }
+
+    #[test]
+    fn the_page_opens_what_changes_with_the_summary() {
+        use askama::Template;
+        use time::macros::datetime;
+
+        use crate::console::layout::HubStatus;
+        use crate::console::pages::covenant::fixtures::politie_officer;
+
+        let view = diff_view(1, TREITERAANPAK_COVENANT, 2, &v2(), false).expect("diff");
+        let html = DiffPage {
+            layout: Layout::new(
+                "t",
+                Nav::Covenant,
+                Some(&politie_officer()),
+                HubStatus::new(None, datetime!(2026-12-01 10:00 UTC)),
+                &Session {
+                    csrf: "c5rf".into(),
+                },
+            ),
+            compare: CompareForm {
+                options: vec![(1, "1".into()), (2, "2".into())],
+                from: 1,
+                to: 2,
+            },
+            diff: Some(view),
+            message: None,
+        }
+        .render()
+        .expect("renders");
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} missing from the page"))
+        };
+        let summary = at(r#"<ul class="summary" id="samengevat">"#);
+        assert!(summary < at(r#"id="regels""#) && summary < at(r#"id="effecten""#));
+        assert!(
+            at(r#"<li class="new-permissions">geen nieuwe toestemmingen"#)
+                < at(r#"<li class="narrower-permits">"#)
+        );
+        assert!(
+            html.contains(
+                r#"<li class="field-list">Categorie <code>politie-incidenten</code>: veld locatie verwijderd</li>"#
+            ),
+            "the field list change in the summary"
+        );
+        assert!(
+            html.contains(r#"<td>velden gewijzigd</td><td><code>politie-incidenten</code>: veld locatie verwijderd</td>"#),
+            "the field list change among the rules"
+        );
+    }
 }
