@@ -40,9 +40,12 @@ impl Serialize for Oin {
 impl<'de> Deserialize<'de> for Oin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        // Not quoted: a value in the wrong place may be anyone's number (a BSN), and
+        // request errors may be logged (art. 12.3).
         Oin::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "malformed OIN '{text}': an OIN is exactly 20 digits"
+                "malformed OIN (a value of {} characters, not shown): an OIN is exactly 20 digits",
+                text.chars().count()
             ))
         })
     }
@@ -708,13 +711,15 @@ mod tests {
             e.first().unwrap().contains("unknown field `extra`"),
             "{e:?}"
         );
-        let e = errors_of(&EXAMPLE.replace("\"00000002000000000002\"", "\"123\""));
+        let e = errors_of(&EXAMPLE.replace("\"00000002000000000002\"", "\"123456782\""));
         assert!(
             e.first()
                 .unwrap()
-                .starts_with("source.oin: malformed OIN '123'"),
+                .starts_with("source.oin: malformed OIN (a value of 9 characters, not shown)"),
             "{e:?}"
         );
+        // A number in the wrong place may be someone's BSN: never shown.
+        assert!(!e.iter().any(|m| m.contains("123456782")), "{e:?}");
         let e = errors_of(&EXAMPLE.replace("2026-11-22T22:00:00Z", "yesterday"));
         assert!(
             e.first()
