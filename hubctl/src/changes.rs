@@ -148,42 +148,14 @@ pub async fn resolve_subject(hub: &mut Hub, case_id: &str, text: &str) -> Result
 }
 
 /// Letters and digits only, lowercased: "Woonstichting De Gracht" → "woonstichtingdegracht".
-fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 /// Picks the party `text` names among `known`: an exact name, else the only party of
 /// that kind, else the only name containing it. Otherwise the candidates (several, or
-/// none).
+/// none). The rule is the covenant tests' too ([`treiter_policies::party_name::pick`]).
 pub fn pick_party<'a>(
     known: &'a [wire::Party],
     text: &str,
 ) -> Result<&'a wire::Party, Vec<&'a wire::Party>> {
-    let q = fold(text);
-    let exact: Vec<_> = known.iter().filter(|p| fold(&p.name) == q).collect();
-    if let [one] = exact.as_slice() {
-        return Ok(one);
-    }
-    let kind: Vec<_> = known.iter().filter(|p| p.kind == text.trim()).collect();
-    if let [one] = kind.as_slice() {
-        return Ok(one);
-    }
-    let part: Vec<_> = if q.is_empty() {
-        Vec::new()
-    } else {
-        known
-            .iter()
-            .filter(|p| fold(&p.name).contains(&q))
-            .collect()
-    };
-    match part.as_slice() {
-        [one] => Ok(one),
-        [] if kind.len() > 1 => Err(kind),
-        _ => Err(part),
-    }
+    treiter_policies::party_name::pick(known, text, |p| &p.name, |p| &p.kind)
 }
 
 /// The OIN (and name) of the party named on the command line: an OIN as is, else a

@@ -295,6 +295,64 @@ fn list_words(list: &wire::ListCovenantVersionsResponse) -> String {
     s
 }
 
+/// A preview's summary in words: the counts, then what the replay cannot see and the
+/// widening the covenant diff finds (a replay of logged shares cannot show a share that
+/// was refused before anyone was asked, so "0 outcome changed" alone would reassure
+/// falsely), then every other diagnostic.
+pub fn preview_words(summary: &wire::PreviewSummary, shown: u64) -> String {
+    let mut s = format!(
+        "version {} -> {}: {} logged decision(s) replayed: {} unchanged, {} outcome changed, {} fields changed, {} other; {shown} of your party's shown\n",
+        summary.from_version,
+        summary.to_version,
+        summary.replayed,
+        summary.unchanged,
+        summary.outcome_changed,
+        summary.fields_changed,
+        summary.other_changed
+    );
+    let blind = summary
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "refused-shares-not-logged");
+    if let Some(d) = blind {
+        s.push_str(&format!(
+            "\nwhat the replay cannot see: {}\n",
+            esc(&d.message)
+        ));
+    }
+    if summary.widening.is_empty() {
+        if blind.is_some() {
+            s.push_str("the covenant diff finds no new or wider permit\n");
+        }
+    } else {
+        s.push_str(&format!(
+            "what version {} lets through that version {} did not (from the covenant diff, {} kind(s) of share):\n",
+            summary.to_version,
+            summary.from_version,
+            summary.widening.len()
+        ));
+        for line in &summary.widening {
+            s.push_str(&format!("  {}\n", esc(line)));
+        }
+    }
+    let others: Vec<&wire::CovenantDiagnostic> = summary
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != "refused-shares-not-logged")
+        .collect();
+    if !others.is_empty() {
+        s.push('\n');
+    }
+    for d in others {
+        if d.line == 0 {
+            s.push_str(&format!("{}: {}\n", esc(&d.severity), esc(&d.message)));
+        } else {
+            s.push_str(&diagnostic_line("draft", d));
+        }
+    }
+    s
+}
+
 fn hub_error(status: tonic::Status) -> Error {
     Error::Hub {
         code: status.code(),
@@ -508,18 +566,23 @@ pub async fn run(
                     }
                 }
                 if let Some(summary) = event.summary {
-                    let text = format!(
-                        "version {} -> {}: {} replayed, {} unchanged, {} outcome changed, {} fields changed, {} other; {changes} of your party's shown\n",
-                        summary.from_version,
-                        summary.to_version,
-                        summary.replayed,
-                        summary.unchanged,
-                        summary.outcome_changed,
-                        summary.fields_changed,
-                        summary.other_changed
-                    );
+                    let text = preview_words(&summary, changes);
                     if json {
-                        pretty(out, &json!({"summary": text.trim_end()}))?;
+                        pretty(
+                            out,
+                            &json!({
+                                "summary": text.lines().next().unwrap_or_default(),
+                                "from_version": summary.from_version,
+                                "to_version": summary.to_version,
+                                "replayed": summary.replayed,
+                                "unchanged": summary.unchanged,
+                                "outcome_changed": summary.outcome_changed,
+                                "fields_changed": summary.fields_changed,
+                                "other_changed": summary.other_changed,
+                                "widening": summary.widening,
+                                "diagnostics": summary.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+                            }),
+                        )?;
                     } else {
                         write(out, &text)?;
                     }
@@ -527,5 +590,59 @@ pub async fn run(
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnostic(code: &str, message: &str) -> wire::CovenantDiagnostic {
+        wire::CovenantDiagnostic {
+            severity: "warning".into(),
+            code: code.into(),
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    /// "23 replayed, 23 unchanged" is followed by what the replay cannot see and the
+    /// widening, so that nobody reads it as "nothing changes".
+    #[test]
+    fn a_preview_of_a_widening_states_its_blind_spot_and_lists_the_widening() {
+        let summary = wire::PreviewSummary {
+            from_version: 1,
+            to_version: 2,
+            replayed: 23,
+            unchanged: 23,
+            diagnostics: vec![
+                diagnostic("replayed-with-current-case-facts", "facts as they are now"),
+                diagnostic(
+                    "refused-shares-not-logged",
+                    "a share refused before its partner was asked was never logged",
+                ),
+            ],
+            widening: vec![
+                "zorgbetrokkenheid to an informatiemakelaar of gemeente for duiding, now permitted, passing contactpersoon, zorg_betrokken".into(),
+            ],
+            ..Default::default()
+        };
+        let text = preview_words(&summary, 0);
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+        };
+        let counts = at("23 logged decision(s) replayed: 23 unchanged, 0 outcome changed");
+        let blind = at(
+            "what the replay cannot see: a share refused before its partner was asked was never logged",
+        );
+        let widening = at(
+            "what version 2 lets through that version 1 did not (from the covenant diff, 1 kind(s) of share):\n  zorgbetrokkenheid to an informatiemakelaar of gemeente for duiding, now permitted",
+        );
+        let facts = at("warning: facts as they are now");
+        assert!(
+            counts < blind && blind < widening && widening < facts,
+            "{text}"
+        );
     }
 }

@@ -17,8 +17,11 @@
 //!
 //! Lines before the first `test` are the background every test starts from; a test's
 //! own lines add to it or replace it (a `subject` line replaces the subject with the
-//! same id). A party is named by its OIN or, when the covenant lists one party of that
-//! kind, by its kind. Only what an `expect` line states is checked.
+//! same id). A party is named by its OIN, by its name as annex A writes it (in quotes
+//! when it has spaces: `from "Stichting Lieflijk Wonen"`; part of the name will do when
+//! only one party's name holds it, as `hubctl` reads it, [`crate::party_name`]) or,
+//! when the covenant lists one party of that kind, by its kind. Only what an `expect`
+//! line states is checked.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -71,7 +74,7 @@ pub const SUITE: [(&str, &str); 6] = [
 /// A party as a test names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyRef {
-    /// An OIN or a party kind.
+    /// An OIN, a party's name (or part of it) or a party kind.
     pub name: Word,
     /// `as KIND`: the kind stated in the request (default: the listed kind).
     pub stated_kind: Option<PartyKind>,
@@ -86,7 +89,7 @@ pub struct Given {
     pub case: Option<(String, Stadsdeel, Phase, bool)>,
     /// `subject ID is ROLE [with consent for ...]`
     pub subjects: Vec<Subject>,
-    /// `participants ...`
+    /// `participants ...` (OINs, names or kinds)
     pub participants: Vec<Word>,
     /// `emergency declared by PERSON at TIME`
     pub emergency: Option<Emergency>,
@@ -223,6 +226,78 @@ pub fn parse_tests(source_name: &str, text: &str) -> Result<TestFile, Diagnostic
     }
 }
 
+/// Reads one request written as covenant-test lines (`covenant explain`): the lines
+/// of one test, without `test` and `expect` (both are allowed and read over, so that
+/// a test can be pasted whole). Lines are separated by line breaks or by `;`, so that
+/// a request fits on a command line:
+///
+/// ```text
+/// case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting
+/// ```
+///
+/// Every malformed line is reported, with its line and column in the text as given
+/// (counting a `;` as a line break).
+pub fn parse_request(source_name: &str, text: &str) -> Result<Given, Diagnostics> {
+    // A `;` outside quotes ends a line; replacing it byte for byte keeps the spans.
+    let mut quoted = false;
+    let lines_text: String = text
+        .chars()
+        .map(|ch| match ch {
+            '"' => {
+                quoted = !quoted;
+                ch
+            }
+            ';' if !quoted => '\n',
+            _ => ch,
+        })
+        .collect();
+    let (lines, unclosed) = lex(&lines_text);
+    let mut problems: Vec<Problem> = unclosed
+        .into_iter()
+        .map(|u| Problem::error("covtest::syntax", u.span, "this quoted text is not closed"))
+        .collect();
+    let mut given = Given::default();
+    let mut tests = 0;
+    for line in &lines {
+        let end = Span::new(
+            line.offset + line.text.trim_end().len(),
+            line.offset + line.text.trim_end().len(),
+        );
+        let mut c = Cursor::new(&line.tokens, end);
+        let result = if c.is_kw("expect") {
+            Ok(())
+        } else if c.eat_kw("background") {
+            c.expect_end()
+        } else if c.eat_kw("test") {
+            tests += 1;
+            if tests > 1 {
+                Err(SyntaxError {
+                    span: line.span(),
+                    message: "a second test: explain takes one request".into(),
+                    help: Some("give the lines of one test only".into()),
+                })
+            } else {
+                c.quoted("the test's name in quotes")
+                    .and_then(|_| c.expect_end())
+            }
+        } else {
+            parse_given(&mut c, &mut given)
+        };
+        if let Err(e) = result {
+            let p = Problem::error("covtest::syntax", e.span, e.message);
+            problems.push(match e.help {
+                Some(h) => p.with_help(h),
+                None => p,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(given)
+    } else {
+        Err(Diagnostics::new(source_name, &lines_text, problems))
+    }
+}
+
 fn vocab<T: std::str::FromStr<Err = crate::vocab::UnknownWord>>(
     w: &Word,
 ) -> Result<T, SyntaxError> {
@@ -241,14 +316,27 @@ fn timestamp(w: &Word) -> Result<Timestamp, SyntaxError> {
     })
 }
 
+/// What a party is named by, in errors.
+const A_PARTY: &str = "a party: its OIN, its name as annex A writes it (in quotes), or its kind";
+
 fn party_ref(c: &mut Cursor<'_>) -> Result<PartyRef, SyntaxError> {
-    let name = c.word("a party: its OIN, or its kind")?;
+    let name = c.word_or_quoted(A_PARTY)?;
     let stated_kind = if c.eat_kw("as") {
         Some(vocab::<PartyKind>(&c.word("a party kind")?)?)
     } else {
         None
     };
     Ok(PartyRef { name, stated_kind })
+}
+
+/// `politie, "Stichting Lieflijk Wonen" and 00000004000000000004`: parties named by
+/// OIN, name (quoted when it has spaces) or kind.
+fn party_list(c: &mut Cursor<'_>) -> Result<Vec<Word>, SyntaxError> {
+    let mut items = vec![c.word_or_quoted(A_PARTY)?];
+    while c.eat_comma() || c.eat_kw("and") {
+        items.push(c.word_or_quoted(A_PARTY)?);
+    }
+    Ok(items)
 }
 
 fn parse_given(c: &mut Cursor<'_>, g: &mut Given) -> Result<(), SyntaxError> {
@@ -287,7 +375,7 @@ fn parse_given(c: &mut Cursor<'_>, g: &mut Given) -> Result<(), SyntaxError> {
         g.subjects.retain(|s| s.id != id);
         g.subjects.push(Subject { id, role, consent });
     } else if c.eat_kw("participants") {
-        g.participants = c.list("a party: its OIN, or its kind")?;
+        g.participants = party_list(c)?;
     } else if c.is_phrase("no participants") {
         c.expect_phrase("no participants")?;
         g.participants.clear();
@@ -475,46 +563,111 @@ fn resolve_party(covenant: &Covenant, p: &PartyRef) -> Result<(Oin, PartyKind), 
             )),
         };
     }
-    let kind: PartyKind = p
-        .name
-        .text
-        .parse()
-        .map_err(|e: crate::vocab::UnknownWord| e.to_string())?;
-    let mut of_kind = covenant.parties().iter().filter(|x| x.kind == kind);
-    match (of_kind.next(), of_kind.next()) {
-        (Some(x), None) => {
+    let listed = covenant.parties();
+    if let Ok(kind) = p.name.text.parse::<PartyKind>() {
+        let mut of_kind = listed.iter().filter(|x| x.kind == kind);
+        return match (of_kind.next(), of_kind.next()) {
+            (Some(x), None) => {
+                let oin = Oin::parse(&x.oin)
+                    .ok_or_else(|| format!("party {} has a malformed OIN", x.oin))?;
+                Ok((oin, p.stated_kind.unwrap_or(kind)))
+            }
+            (Some(_), Some(_)) => Err(format!(
+                "more than one party is of kind {kind}: name it by its name as annex A writes it, or its OIN"
+            )),
+            (None, _) => Err(format!("no party is of kind {kind}")),
+        };
+    }
+    // A party's name is covenant text (annex A), not personal data: it is quoted
+    // (escaped, since a test file may hold anything).
+    let named = p.name.text.escape_debug().to_string();
+    match crate::party_name::pick(listed, &p.name.text, |x| &x.name, |x| x.kind.as_str()) {
+        Ok(x) => {
             let oin =
                 Oin::parse(&x.oin).ok_or_else(|| format!("party {} has a malformed OIN", x.oin))?;
-            Ok((oin, p.stated_kind.unwrap_or(kind)))
+            Ok((oin, p.stated_kind.unwrap_or(x.kind)))
         }
-        (Some(_), Some(_)) => Err(format!(
-            "more than one party is of kind {kind}: name it by its OIN"
+        Err(several) if !several.is_empty() => Err(format!(
+            "\"{named}\" matches several parties: {}; give more of the name, or the OIN",
+            several
+                .iter()
+                .map(|x| format!("\"{}\"", x.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
-        (None, _) => Err(format!("no party is of kind {kind}")),
+        Err(_) => {
+            let mean =
+                crate::party_name::closest(&p.name.text, listed.iter().map(|x| x.name.as_str()))
+                    .map(|n| format!("did you mean \"{n}\"? "))
+                    .unwrap_or_default();
+            Err(format!(
+                "\"{named}\" is no party of the covenant: {mean}name a party by its OIN, its name as annex A writes it (in quotes), or its kind ({})",
+                PartyKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
     }
 }
 
-/// Builds the decision request a test describes.
+/// Builds the decision request a test describes; on failure, every problem found (a
+/// line missing, a party not found, what [`DecisionRequest::check`] finds), joined.
 pub fn request_of(covenant: &Covenant, g: &Given) -> Result<DecisionRequest, String> {
-    let (id, stadsdeel, phase, escalated) = g.case.clone().ok_or("no 'case' line")?;
-    let (category, subject, purpose) = g.share.clone().ok_or("no 'share' line")?;
-    let from = g.from.as_ref().ok_or("no 'from' line")?;
-    let (role, to, rsd, person) = g.to.clone().ok_or("no 'to' line")?;
-    let (soin, skind) = resolve_party(covenant, from)?;
-    let (roin, rkind) = resolve_party(covenant, &to)?;
+    let mut problems: Vec<String> = Vec::new();
+    let mut missing = |what: &str, example: &str| {
+        problems.push(format!("no '{what}' line (e.g. {example})"));
+    };
+    if g.case.is_none() {
+        missing("case", "case in oost, phase duiding");
+    }
+    if g.share.is_none() {
+        missing("share", "share politie-incidenten about S1 for duiding");
+    }
+    if g.from.is_none() {
+        missing("from", "from politie");
+    }
+    if g.to.is_none() {
+        missing("to", "to an informatiemakelaar of gemeente in oost");
+    }
+    let mut party = |p: &PartyRef, role: &str| match resolve_party(covenant, p) {
+        Ok(found) => Some(found),
+        Err(e) => {
+            problems.push(format!("{role}: {e}"));
+            None
+        }
+    };
+    let source = g.from.as_ref().and_then(|p| party(p, "from"));
+    let recipient = g.to.as_ref().and_then(|(_, p, _, _)| party(p, "to"));
     let mut participants = Vec::new();
     for p in &g.participants {
-        participants.push(
-            resolve_party(
-                covenant,
-                &PartyRef {
-                    name: p.clone(),
-                    stated_kind: None,
-                },
-            )?
-            .0,
-        );
+        let named = PartyRef {
+            name: p.clone(),
+            stated_kind: None,
+        };
+        if let Some((oin, _)) = party(&named, "participants") {
+            participants.push(oin);
+        }
     }
+    let (
+        Some((id, stadsdeel, phase, escalated)),
+        Some((category, subject, purpose)),
+        Some((soin, skind)),
+        Some((role, _, rsd, person)),
+        Some((roin, rkind)),
+        true,
+    ) = (
+        g.case.clone(),
+        g.share.clone(),
+        source,
+        g.to.clone(),
+        recipient,
+        problems.is_empty(),
+    )
+    else {
+        return Err(problems.join("; "));
+    };
     let request = DecisionRequest {
         at: g
             .at
@@ -751,5 +904,93 @@ test "a wrong expectation"
         assert!(
             matches!(&r.first().unwrap().failure, Some(Failure::Invalid(m)) if m.contains("more than one party is of kind woningcorporatie"))
         );
+    }
+
+    #[test]
+    fn a_party_is_named_as_annex_a_writes_it() {
+        let text = r#"
+case in oost, phase aanpak
+subject S1 is dader
+participants "Stichting Lieflijk Wonen" and politie
+
+test "a woningcorporatie named by its name"
+  share huurgegevens about S1 for aanpak
+  from "Stichting Lieflijk Wonen"
+  to a partnercontact of "Politie Eenheid Amsterdam"
+  fields huurstatus
+  expect permit, passing huurstatus
+
+test "part of a name will do when only one party's name holds it"
+  share huurgegevens about S1 for aanpak
+  from "De Gracht"
+  to a stadsdeelregisseur of gemeente in oost
+  fields huurstatus
+  expect permit, passing huurstatus
+
+test "a misspelt name"
+  share huurgegevens about S1 for aanpak
+  from "Stichting Liefljk Wonen"
+  to a stadsdeelregisseur of gemeente in oost
+  expect permit
+"#;
+        let file = parse_tests("names.covtest", text).unwrap();
+        let c = covenant();
+        let results = run(&c, &file);
+        let [named, part, typo] = results.as_slice() else {
+            panic!("three results: {results:?}");
+        };
+        assert_eq!(named.failure, None, "{named:?}");
+        assert_eq!(part.failure, None, "{part:?}");
+        let request = request_of(&c, &file.tests[0].given).unwrap();
+        assert_eq!(request.source.oin.to_string(), "00000004000000000005");
+        assert_eq!(request.source.kind, PartyKind::Woningcorporatie);
+        assert_eq!(request.case.participants.len(), 2);
+        assert!(
+            matches!(&typo.failure, Some(Failure::Invalid(m))
+                if m.contains("\"Stichting Liefljk Wonen\" is no party of the covenant: did you mean \"Stichting Lieflijk Wonen\"?")),
+            "{typo:?}"
+        );
+    }
+
+    #[test]
+    fn a_request_is_read_from_covtest_lines_on_one_line() {
+        let given = parse_request(
+            "request",
+            "case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from \"Politie Eenheid Amsterdam\"; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting",
+        )
+        .unwrap();
+        let r = request_of(&covenant(), &given).unwrap();
+        assert_eq!(r.source.oin.to_string(), "00000002000000000002");
+        assert_eq!(r.fields, ["datum", "samenvatting"]);
+        let d = covenant().decide(&r);
+        assert_eq!(d.outcome, Outcome::Permit);
+        assert_eq!(d.stripped, ["samenvatting"]);
+    }
+
+    #[test]
+    fn every_problem_of_a_request_is_reported() {
+        let given = parse_request(
+            "request",
+            "subject S1 is dader; share politie-incidenten about S1 for duiding; from \"Politie Amsterdm\"",
+        )
+        .unwrap();
+        let e = request_of(&covenant(), &given).unwrap_err();
+        assert!(
+            e.contains("no 'case' line (e.g. case in oost, phase duiding)"),
+            "{e}"
+        );
+        assert!(e.contains("no 'to' line"), "{e}");
+        assert!(
+            e.contains("from: \"Politie Amsterdm\" is no party of the covenant: did you mean \"Politie Eenheid Amsterdam\"?"),
+            "{e}"
+        );
+        let d = parse_request(
+            "request",
+            "case in oost, phase Duiding; share politie-incidenten abut S1",
+        )
+        .unwrap_err();
+        let plain = d.plain();
+        assert!(plain.contains("request:1:"), "{plain}");
+        assert!(plain.contains("request:2:"), "{plain}");
     }
 }

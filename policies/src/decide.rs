@@ -814,10 +814,7 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
     let mut stripped = q.offered.minus(rules.fields);
     if !stripped.is_empty() || q.offered_unknown {
         rstep(t, tag, stripped, c.art_unlisted, false, || {
-            format!(
-                "{label}fields that {} does not list are stripped",
-                q.category
-            )
+            format!("{label}the fields that {} does not list", q.category)
         });
         cited.insert(c.art_unlisted);
     }
@@ -825,11 +822,13 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
     if let Some((o, art)) = only {
         let cut = passing.minus(o);
         if !cut.is_empty() {
-            rstep(t, tag, FieldSet::EMPTY, art, false, || {
+            // The fields cut are this step's, so that `explain` says "strips" and
+            // names this article as the reason each of them is withheld.
+            rstep(t, tag, cut, art, false, || {
                 format!(
-                    "{label}only {} passes to this recipient: {} stripped",
-                    names(c, o),
-                    names(c, cut)
+                    "{label}{}: only {} passes to this recipient",
+                    names(c, cut),
+                    names(c, o)
                 )
             });
             cited.insert(art);

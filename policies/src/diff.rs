@@ -9,6 +9,15 @@
 //! [`changes`] returns the differences as data (what the web console renders as a
 //! table); [`diff`] is their text, as `covenant diff` prints it, which is the
 //! [`Display`](fmt::Display) of [`Changes`].
+//!
+//! A privacy officer reads the text as a lawyer, not as a programmer: it starts with a
+//! summary in plain words ([`Changes::summary`]) that sorts every changed kind of
+//! share into one [`EffectKind`] — new permissions, wider permits, narrower permits,
+//! new refusals, other changes, and last the changes that only cite other articles —
+//! so that the material changes come first and nine lines of "a deny now also cites
+//! art. 6.3b" do not bury the one new permit. A field added to (or removed from) a
+//! category's list reads "field X added" ([`FieldListChange`]), not as the old line
+//! removed and the new one added.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -37,9 +46,13 @@ pub struct Changes {
     /// party of the new version that is new or changed, in its order, then the
     /// removed ones in the old version's order.
     pub parties: Vec<PartyChange>,
-    /// The rules removed, then the rules added, each group by article and text.
+    /// The rules removed, then the rules added, each group by article and text; a
+    /// category whose field list changed is in [`Self::field_lists`] instead.
     pub rules: Vec<RuleChange>,
-    /// Every kind of share decided differently, kinds with the same change merged.
+    /// The categories whose list of fields changed (article 6), by article.
+    pub field_lists: Vec<FieldListChange>,
+    /// Every kind of share decided differently, kinds with the same change merged,
+    /// in the order of [`EffectKind::ALL`] (material changes first).
     pub effects: Vec<Effect>,
     /// The past requests replayed, when any were given.
     pub replayed: Option<Replayed>,
@@ -77,6 +90,116 @@ pub struct RuleChange {
     pub text: String,
     /// Added (in the new version only) or removed (in the old one only).
     pub added: bool,
+}
+
+/// A category whose list of fields changed: `category X has fields ...` written with
+/// fields added or removed, under the same article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldListChange {
+    /// The article of the category's fields line.
+    pub article: ArticleNo,
+    /// The category (as written).
+    pub category: String,
+    /// The fields the new version adds, in its order.
+    pub added: Vec<String>,
+    /// The fields the new version no longer lists, in the old version's order.
+    pub removed: Vec<String>,
+}
+
+impl FieldListChange {
+    /// "field diagnose_code added; field locatie removed".
+    pub fn words(&self) -> String {
+        let part = |names: &[String], what: &str| {
+            (!names.is_empty()).then(|| {
+                format!(
+                    "{} {} {what}",
+                    if names.len() == 1 { "field" } else { "fields" },
+                    names.join(", ")
+                )
+            })
+        };
+        [part(&self.added, "added"), part(&self.removed, "removed")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// What a changed kind of share amounts to, for a reader who wants the material
+/// changes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EffectKind {
+    /// Refused before, permitted now.
+    NewPermission,
+    /// Permitted before and now, passing more fields and none fewer.
+    WiderPermit,
+    /// Permitted before and now, passing fewer fields and none more.
+    NarrowerPermit,
+    /// Permitted before, refused (deny or reject) now.
+    NewRefusal,
+    /// Anything else that changes what happens: a deny that becomes a reject (or back),
+    /// a permit that passes some fields more and others fewer, an emergency share that
+    /// is no longer one.
+    Other,
+    /// The same outcome, passing the same fields: only the articles cited differ.
+    CitationOnly,
+}
+
+impl EffectKind {
+    /// Every kind, in the order the summary lists them: material changes first,
+    /// citation-only last.
+    pub const ALL: [EffectKind; 6] = [
+        EffectKind::NewPermission,
+        EffectKind::WiderPermit,
+        EffectKind::NarrowerPermit,
+        EffectKind::NewRefusal,
+        EffectKind::Other,
+        EffectKind::CitationOnly,
+    ];
+
+    /// Whether it changes what is shared or how (everything but citation-only).
+    pub fn is_material(self) -> bool {
+        self != EffectKind::CitationOnly
+    }
+
+    /// Whether it lets more data through than before.
+    pub fn is_widening(self) -> bool {
+        matches!(self, EffectKind::NewPermission | EffectKind::WiderPermit)
+    }
+
+    /// The group's name, plural ("new permissions").
+    pub fn plural(self) -> &'static str {
+        match self {
+            EffectKind::NewPermission => "new permissions",
+            EffectKind::WiderPermit => "wider permits",
+            EffectKind::NarrowerPermit => "narrower permits",
+            EffectKind::NewRefusal => "new refusals",
+            EffectKind::Other => "other changes",
+            EffectKind::CitationOnly => "citation-only changes",
+        }
+    }
+
+    /// The group's name, singular ("new permission").
+    pub fn singular(self) -> &'static str {
+        match self {
+            EffectKind::NewPermission => "new permission",
+            EffectKind::WiderPermit => "wider permit",
+            EffectKind::NarrowerPermit => "narrower permit",
+            EffectKind::NewRefusal => "new refusal",
+            EffectKind::Other => "other change",
+            EffectKind::CitationOnly => "citation-only change",
+        }
+    }
+
+    /// "2 wider permits", "no new refusals".
+    pub fn count(self, n: usize) -> String {
+        match n {
+            0 => format!("no {}", self.plural()),
+            1 => format!("1 {}", self.singular()),
+            n => format!("{n} {}", self.plural()),
+        }
+    }
 }
 
 /// The subjects a kind of share is tried about.
@@ -165,6 +288,112 @@ impl Effect {
     pub fn from_any_party(&self) -> bool {
         self.sources.len() == PartyKind::ALL.len()
     }
+
+    /// What the change amounts to.
+    pub fn kind(&self) -> EffectKind {
+        let (was, now) = (&self.was, &self.now);
+        match (was.outcome, now.outcome) {
+            (Outcome::Permit, Outcome::Permit) => {
+                let gained = now.passed.iter().any(|f| !was.passed.contains(f));
+                let lost = was.passed.iter().any(|f| !now.passed.contains(f));
+                match (gained, lost) {
+                    (true, false) => EffectKind::WiderPermit,
+                    (false, true) => EffectKind::NarrowerPermit,
+                    (true, true) => EffectKind::Other,
+                    (false, false) if was.emergency != now.emergency => EffectKind::Other,
+                    (false, false) => EffectKind::CitationOnly,
+                }
+            }
+            (Outcome::Permit, _) => EffectKind::NewRefusal,
+            (_, Outcome::Permit) => EffectKind::NewPermission,
+            (a, b) if a != b => EffectKind::Other,
+            _ => EffectKind::CitationOnly,
+        }
+    }
+
+    /// The change in a few words, for the summary: "huurgegevens to a partnercontact
+    /// of politie for aanpak, now passing huurstatus".
+    pub fn in_short(&self) -> String {
+        let fields = |names: Vec<&String>| {
+            if names.is_empty() {
+                "no field".to_owned()
+            } else {
+                names
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        let (was, now) = (&self.was, &self.now);
+        let how = match self.kind() {
+            EffectKind::NewPermission => {
+                format!(
+                    "now permitted, passing {}",
+                    fields(now.passed.iter().collect())
+                )
+            }
+            EffectKind::WiderPermit => format!(
+                "now also passing {}",
+                fields(
+                    now.passed
+                        .iter()
+                        .filter(|f| !was.passed.contains(f))
+                        .collect()
+                )
+            ),
+            EffectKind::NarrowerPermit => format!(
+                "no longer passing {}",
+                fields(
+                    was.passed
+                        .iter()
+                        .filter(|f| !now.passed.contains(f))
+                        .collect()
+                )
+            ),
+            EffectKind::NewRefusal | EffectKind::Other | EffectKind::CitationOnly => {
+                effect_change(was, now)
+            }
+        };
+        format!("{}, {how}", effect_what(self))
+    }
+}
+
+/// The changed kinds of share sorted into [`EffectKind`]s, every kind present (an
+/// empty group says "no new refusals", which a reader wants to know too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Each kind with its effects, in [`EffectKind::ALL`] order.
+    pub groups: Vec<(EffectKind, Vec<Effect>)>,
+}
+
+impl Summary {
+    /// The effects of one kind.
+    pub fn of(&self, kind: EffectKind) -> &[Effect] {
+        self.groups
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&[], |(_, e)| e.as_slice())
+    }
+
+    /// The kinds of share that let more data through than before.
+    pub fn widening(&self) -> impl Iterator<Item = &Effect> {
+        self.groups
+            .iter()
+            .filter(|(k, _)| k.is_widening())
+            .flat_map(|(_, e)| e)
+    }
+
+    /// Each kind's lines in few words, one per kind of share, duplicates (the same
+    /// share about other subjects or from other sources) once.
+    pub fn lines(&self, kind: EffectKind) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        self.of(kind)
+            .iter()
+            .map(Effect::in_short)
+            .filter(|l| seen.insert(l.clone()))
+            .collect()
+    }
 }
 
 /// Past requests decided by both versions.
@@ -243,6 +472,8 @@ pub fn changes(old: &Covenant, new: &Covenant, replay: &[DecisionRequest]) -> Ch
             }),
     );
 
+    let field_lists = field_list_changes(old, new, &mut rule_changes);
+
     let replayed = (!replay.is_empty()).then(|| Replayed {
         total: replay.len(),
         changed: replay
@@ -267,10 +498,40 @@ pub fn changes(old: &Covenant, new: &Covenant, replay: &[DecisionRequest]) -> Ch
         to_version: new.version(),
         parties,
         rules: rule_changes,
-        effects: grid_changes(old, new),
+        field_lists,
+        effects: {
+            let mut effects = grid_changes(old, new);
+            // Stable: within a kind, the order of the lines as before.
+            effects.sort_by_key(Effect::kind);
+            effects
+        },
         replayed,
     }
 }
+
+impl Changes {
+    /// The changed kinds of share sorted by what they amount to.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            groups: EffectKind::ALL
+                .iter()
+                .map(|&k| {
+                    (
+                        k,
+                        self.effects
+                            .iter()
+                            .filter(|e| e.kind() == k)
+                            .cloned()
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How many lines of one group the summary shows before "and N more".
+const SUMMARY_LINES: usize = 5;
 
 impl fmt::Display for Changes {
     fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -279,6 +540,59 @@ impl fmt::Display for Changes {
             writeln!(
                 out,
                 "  warning: the new version is not higher than the old one (art. 13.2 numbers versions in increasing order)"
+            )?;
+        }
+        let in_short = self.summary();
+        writeln!(out, "\nIn short (material changes first):")?;
+        for (kind, effects) in &in_short.groups {
+            if effects.is_empty() && *kind == EffectKind::Other {
+                continue;
+            }
+            let lines = in_short.lines(*kind);
+            if *kind == EffectKind::CitationOnly {
+                writeln!(
+                    out,
+                    "  {}{}",
+                    kind.count(lines.len()),
+                    if lines.is_empty() {
+                        ""
+                    } else {
+                        ": the same outcome and fields, citing other articles (listed last below)"
+                    }
+                )?;
+                continue;
+            }
+            writeln!(
+                out,
+                "  {}{}",
+                kind.count(lines.len()),
+                if lines.is_empty() { "" } else { ":" }
+            )?;
+            for l in lines.iter().take(SUMMARY_LINES) {
+                writeln!(out, "    {l}")?;
+            }
+            if lines.len() > SUMMARY_LINES {
+                writeln!(
+                    out,
+                    "    and {} more, listed below",
+                    lines.len() - SUMMARY_LINES
+                )?;
+            }
+        }
+        for f in &self.field_lists {
+            writeln!(out, "  category {}: {}", f.category, f.words())?;
+        }
+        if !self.parties.is_empty() {
+            let count = |f: fn(&PartyChange) -> bool| self.parties.iter().filter(|p| f(p)).count();
+            writeln!(
+                out,
+                "  parties: {} added, {} removed, {} changed (listed below)",
+                count(|p| matches!(p, PartyChange::Added(_))),
+                count(|p| matches!(p, PartyChange::Removed(_))),
+                count(|p| matches!(
+                    p,
+                    PartyChange::KindChanged { .. } | PartyChange::Renamed { .. }
+                )),
             )?;
         }
         if !self.parties.is_empty() {
@@ -304,8 +618,17 @@ impl fmt::Display for Changes {
                 }
             }
         }
-        if !self.rules.is_empty() {
+        if !self.rules.is_empty() || !self.field_lists.is_empty() {
             writeln!(out, "\nRules:")?;
+            for f in &self.field_lists {
+                writeln!(
+                    out,
+                    "  art. {a:<5} changed: category {}: {}",
+                    f.category,
+                    f.words(),
+                    a = f.article.to_string()
+                )?;
+            }
             for r in &self.rules {
                 writeln!(
                     out,
@@ -316,20 +639,32 @@ impl fmt::Display for Changes {
                 )?;
             }
         }
+        let citing = in_short.of(EffectKind::CitationOnly).len();
         writeln!(
             out,
-            "\nEffect on decisions ({}):",
+            "\nEffect on decisions ({}{}):",
             if self.effects.len() == 1 {
                 "1 kind of share changes".to_owned()
             } else {
                 format!("{} kinds of share change", self.effects.len())
+            },
+            if citing == 0 {
+                String::new()
+            } else {
+                format!(", {citing} of them only in the articles cited")
             }
         )?;
         if self.effects.is_empty() {
             writeln!(out, "  none: every kind of share is decided as before")?;
         }
-        for e in &self.effects {
-            writeln!(out, "  {}", effect_line(e))?;
+        for (kind, effects) in &in_short.groups {
+            if effects.is_empty() {
+                continue;
+            }
+            writeln!(out, "  {} ({}):", kind.plural(), effects.len())?;
+            for e in effects {
+                writeln!(out, "    {}", effect_line(e))?;
+            }
         }
         if let Some(replayed) = &self.replayed {
             writeln!(
@@ -338,6 +673,12 @@ impl fmt::Display for Changes {
                 replayed.changed.len(),
                 replayed.total
             )?;
+            if in_short.widening().next().is_some() {
+                writeln!(
+                    out,
+                    "  (only requests that were made can be replayed: a share the old version refused before anyone was asked is not among them, so see the new and wider permits above)"
+                )?;
+            }
             for c in &replayed.changed {
                 writeln!(
                     out,
@@ -353,6 +694,66 @@ impl fmt::Display for Changes {
         }
         Ok(())
     }
+}
+
+/// The categories whose `has fields` line changed under the same article: each is
+/// taken out of `rules` (where it stood as a removed and an added line) and described
+/// as the fields added and removed.
+fn field_list_changes(
+    old: &Covenant,
+    new: &Covenant,
+    rules: &mut Vec<RuleChange>,
+) -> Vec<FieldListChange> {
+    let lists = |c: &Covenant| -> BTreeMap<(ArticleNo, String), (String, Vec<String>)> {
+        c.statements()
+            .iter()
+            .filter_map(|s| match &s.body {
+                Body::CategoryFields { category, fields } => Some((
+                    (s.art.no, category.text.clone()),
+                    (
+                        statement_text(c, s),
+                        fields.iter().map(|f| f.text.clone()).collect(),
+                    ),
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+    let (was, now) = (lists(old), lists(new));
+    let mut out = Vec::new();
+    for (key, (old_text, old_fields)) in &was {
+        let Some((new_text, new_fields)) = now.get(key) else {
+            continue;
+        };
+        if old_text == new_text {
+            continue;
+        }
+        let added: Vec<String> = new_fields
+            .iter()
+            .filter(|f| !old_fields.contains(f))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = old_fields
+            .iter()
+            .filter(|f| !new_fields.contains(f))
+            .cloned()
+            .collect();
+        if added.is_empty() && removed.is_empty() {
+            // Only the order or the spelling of the list changed: the lines say so.
+            continue;
+        }
+        rules.retain(|r| {
+            !(r.article == key.0
+                && ((!r.added && r.text == *old_text) || (r.added && r.text == *new_text)))
+        });
+        out.push(FieldListChange {
+            article: key.0,
+            category: key.1.clone(),
+            added,
+            removed,
+        });
+    }
+    out
 }
 
 /// What an effect is about: "politie-incidenten to an informatiemakelaar of gemeente
@@ -721,5 +1122,114 @@ mod tests {
             c.parties
         );
         assert!(c.replayed.is_none());
+    }
+
+    /// Two edits as a privacy officer makes them: a field added to a category, and a
+    /// new permit. The summary comes first, material changes before citation-only
+    /// ones, and the field reads as added, not as a line removed and a line added.
+    #[test]
+    fn the_summary_puts_a_new_permit_and_an_added_field_first_in_plain_words() {
+        let old = cov(crate::TREITERAANPAK_COVENANT);
+        let text = crate::TREITERAANPAK_COVENANT
+            .replace("version 1", "version 2")
+            .replace(
+                "politie-incidenten has fields datum, incidentsoort, rol_betrokkene, locatie and samenvatting",
+                "politie-incidenten has fields datum, incidentsoort, rol_betrokkene, locatie, samenvatting and wijk",
+            )
+            .replace(
+                "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\n",
+                "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\nart. 6.6  zorgbetrokkenheid goes to an informatiemakelaar for duiding\n",
+            );
+        let new = cov(&text);
+        let c = changes(&old, &new, &[]);
+
+        // As data: the field list change, and no removed-and-added pair for it.
+        assert_eq!(
+            c.field_lists,
+            [FieldListChange {
+                article: "6.3".parse().unwrap(),
+                category: "politie-incidenten".into(),
+                added: vec!["wijk".into()],
+                removed: vec![],
+            }]
+        );
+        assert!(
+            c.rules
+                .iter()
+                .all(|r| r.added && r.text.starts_with("zorgbetrokkenheid goes to")),
+            "{:?}",
+            c.rules
+        );
+        let summary = c.summary();
+        let kinds: Vec<EffectKind> = summary.groups.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, EffectKind::ALL);
+        assert!(
+            summary.lines(EffectKind::NewPermission).iter().any(|l| l
+                == "zorgbetrokkenheid to an informatiemakelaar of gemeente for duiding, now permitted, passing contactpersoon, zorg_betrokken"),
+            "{:?}",
+            summary.lines(EffectKind::NewPermission)
+        );
+        assert!(
+            summary.lines(EffectKind::WiderPermit).iter().any(|l| l
+                == "politie-incidenten to an informatiemakelaar of gemeente for duiding, now also passing wijk"),
+            "{:?}",
+            summary.lines(EffectKind::WiderPermit)
+        );
+        assert!(summary.of(EffectKind::NarrowerPermit).is_empty());
+        assert!(summary.of(EffectKind::NewRefusal).is_empty());
+        // The effects come material first, citation-only last.
+        let order: Vec<EffectKind> = c.effects.iter().map(Effect::kind).collect();
+        assert!(order.is_sorted(), "{order:?}");
+
+        // As text: the summary opens the output, in the order of the groups.
+        let d = c.to_string();
+        let at = |needle: &str| {
+            d.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} missing from:\n{d}"))
+        };
+        let short = at("In short (material changes first):");
+        let permissions = at("  1 new permission:");
+        let wider = at("  6 wider permits:");
+        let narrower = at("  no narrower permits");
+        let refusals = at("  no new refusals");
+        let citing = at("citation-only change");
+        let field = at("  category politie-incidenten: field wijk added");
+        assert!(
+            short < at("Rules:") && short < at("Effect on decisions"),
+            "{d}"
+        );
+        assert!(
+            permissions < wider && wider < narrower && narrower < refusals && refusals < citing,
+            "{d}"
+        );
+        assert!(citing < field, "{d}");
+        assert!(
+            d.contains("art. 6.3   changed: category politie-incidenten: field wijk added"),
+            "{d}"
+        );
+        assert!(!d.contains("removed: category politie-incidenten"), "{d}");
+    }
+
+    /// A replay of past requests cannot show a widening: the text says so next to it.
+    #[test]
+    fn a_replay_beside_a_widening_says_what_it_cannot_show() {
+        let old = cov(crate::TREITERAANPAK_COVENANT);
+        let new = cov(&crate::TREITERAANPAK_COVENANT
+            .replace("version 1", "version 2")
+            .replace(
+                "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\n",
+                "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\nart. 6.6  zorgbetrokkenheid goes to an informatiemakelaar for duiding\n",
+            ));
+        let given = crate::covtest::parse_request(
+            "r",
+            "case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum",
+        )
+        .unwrap();
+        let past = crate::covtest::request_of(&old, &given).unwrap();
+        let d = diff(&old, &new, &[past]);
+        assert!(
+            d.contains("Replayed requests: 0 of 1 decided differently\n  (only requests that were made can be replayed"),
+            "{d}"
+        );
     }
 }

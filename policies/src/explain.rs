@@ -286,4 +286,33 @@ mod tests {
         );
         assert!(e.contains("naam          passes"), "{e}");
     }
+
+    /// "strips fields that huurgegevens does not list are stripped", and a field cut
+    /// by a widening's "with field ... only" shown as failing with no article.
+    #[test]
+    fn strip_steps_read_once_and_name_their_article() {
+        let c = Covenant::parse("t", crate::TREITERAANPAK_COVENANT).unwrap();
+        let given = crate::covtest::parse_request(
+            "r",
+            "case in oost, phase aanpak; subject S1 is dader; participants politie; share huurgegevens about S1 for aanpak; from 00000004000000000004; to a partnercontact of politie; fields huurstatus, huurachterstand, kleur",
+        )
+        .unwrap();
+        let r = crate::covtest::request_of(&c, &given).unwrap();
+        let e = explain(&c, &r);
+        assert!(
+            e.contains("art. 8.1   strips the fields that huurgegevens does not list\n"),
+            "{e}"
+        );
+        assert!(
+            e.contains(
+                "art. 6.5a  strips huurachterstand: only huurstatus passes to this recipient\n"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("huurachterstand  stripped: withheld from this recipient (art. 6.5a)"),
+            "{e}"
+        );
+        assert!(!e.contains("does not list are stripped\n  10"), "{e}");
+    }
 }

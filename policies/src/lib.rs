@@ -25,6 +25,7 @@
 //! - [`validate`]: vocabulary, completeness and consistency checks; builds the indexed form.
 //! - [`compile`]: the indexed form (bit sets, article ids).
 //! - [`model`]: the validated [`Covenant`] and its [`Party`]s.
+//! - [`party_name`]: finding the party a person named (name, part of it, or kind).
 //! - [`request`]: the JSON request and decision (docs/DECISION-JSON.md), with JSON-path errors.
 //! - [`decide`]: the decision engine.
 //! - [`diff`]: what a new version changes, for whom.
@@ -57,6 +58,7 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod model;
+pub mod party_name;
 pub mod request;
 pub mod syntax;
 pub mod timing;

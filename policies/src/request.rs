@@ -40,9 +40,12 @@ impl Serialize for Oin {
 impl<'de> Deserialize<'de> for Oin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        // Not quoted: a value in the wrong place may be anyone's number (a BSN), and
+        // request errors may be logged (art. 12.3).
         Oin::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "malformed OIN '{text}': an OIN is exactly 20 digits"
+                "malformed OIN (a value of {} characters, not shown): an OIN is exactly 20 digits",
+                text.chars().count()
             ))
         })
     }
@@ -327,13 +330,20 @@ impl DecisionRequest {
         }
     }
 
-    /// Reads one request from a JSON value, and checks it (see [`Self::check`]).
+    /// Reads one request from a JSON value, and checks it (see [`Self::check`]). On
+    /// failure, every problem of the value ([`shape::problems`]), not only the first.
     pub fn from_value(value: serde_json::Value) -> Result<DecisionRequest, Vec<InputError>> {
+        let all = shape::problems(&value);
         let request: DecisionRequest = serde_path_to_error::deserialize(value).map_err(|e| {
-            vec![InputError {
-                path: json_path(e.path()),
-                message: e.inner().to_string(),
-            }]
+            if all.is_empty() {
+                // The walk below missed what serde found: still say it.
+                vec![InputError {
+                    path: json_path(e.path()),
+                    message: e.inner().to_string(),
+                }]
+            } else {
+                all
+            }
         })?;
         let errors = request.check();
         if errors.is_empty() {
@@ -407,6 +417,203 @@ impl DecisionRequest {
             );
         }
         errors
+    }
+}
+
+/// Every problem of a request's JSON, found by walking it field by field: serde stops
+/// at the first one, and a person fixing a request by hand wants them all at once.
+mod shape {
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use super::{InputError, Oin, Timestamp};
+    use crate::vocab::{Category, PartyKind, Phase, Purpose, Role, Stadsdeel, SubjectRole};
+
+    /// What a value must be.
+    enum Shape {
+        /// A value one type reads.
+        Leaf(fn(&Value) -> Result<(), String>),
+        /// An object with these keys: name, required, shape.
+        Object(&'static [(&'static str, bool, Shape)]),
+        /// An array of these.
+        Array(&'static Shape),
+        /// This, or null.
+        Nullable(&'static Shape),
+    }
+
+    fn leaf<T: DeserializeOwned>(v: &Value) -> Result<(), String> {
+        serde_json::from_value::<T>(v.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    const SUBJECT: Shape = Shape::Object(&[
+        ("id", true, Shape::Leaf(leaf::<String>)),
+        ("role", true, Shape::Leaf(leaf::<SubjectRole>)),
+        (
+            "consent",
+            true,
+            Shape::Array(&Shape::Leaf(leaf::<Category>)),
+        ),
+    ]);
+
+    const EMERGENCY: Shape = Shape::Object(&[
+        ("declared_by", true, Shape::Leaf(leaf::<String>)),
+        ("declared_at", true, Shape::Leaf(leaf::<Timestamp>)),
+        ("reason", true, Shape::Leaf(leaf::<String>)),
+    ]);
+
+    const REQUEST: Shape = Shape::Object(&[
+        ("at", true, Shape::Leaf(leaf::<Timestamp>)),
+        (
+            "case",
+            true,
+            Shape::Object(&[
+                ("id", true, Shape::Leaf(leaf::<String>)),
+                ("stadsdeel", true, Shape::Leaf(leaf::<Stadsdeel>)),
+                ("phase", true, Shape::Leaf(leaf::<Phase>)),
+                ("escalated", true, Shape::Leaf(leaf::<bool>)),
+                (
+                    "participants",
+                    true,
+                    Shape::Array(&Shape::Leaf(leaf::<Oin>)),
+                ),
+                ("subjects", true, Shape::Array(&SUBJECT)),
+                ("emergency", false, Shape::Nullable(&EMERGENCY)),
+            ]),
+        ),
+        (
+            "source",
+            true,
+            Shape::Object(&[
+                ("oin", true, Shape::Leaf(leaf::<Oin>)),
+                ("kind", true, Shape::Leaf(leaf::<PartyKind>)),
+            ]),
+        ),
+        (
+            "recipient",
+            true,
+            Shape::Object(&[
+                ("oin", true, Shape::Leaf(leaf::<Oin>)),
+                ("kind", true, Shape::Leaf(leaf::<PartyKind>)),
+                ("role", true, Shape::Leaf(leaf::<Role>)),
+                (
+                    "stadsdeel",
+                    false,
+                    Shape::Nullable(&Shape::Leaf(leaf::<Stadsdeel>)),
+                ),
+                ("person", true, Shape::Leaf(leaf::<String>)),
+            ]),
+        ),
+        ("subject", true, Shape::Leaf(leaf::<String>)),
+        ("category", true, Shape::Leaf(leaf::<Category>)),
+        ("purpose", true, Shape::Leaf(leaf::<Purpose>)),
+        ("fields", true, Shape::Array(&Shape::Leaf(leaf::<String>))),
+    ]);
+
+    /// Every problem of `value` as a request, in document order, each with its path
+    /// (as `json_path` writes it).
+    pub(super) fn problems(value: &Value) -> Vec<InputError> {
+        let mut out = Vec::new();
+        walk(value, &REQUEST, "", &mut out);
+        out
+    }
+
+    fn join(path: &str, key: &str) -> String {
+        let plain = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !plain {
+            format!("{path}[{}]", Value::from(key))
+        } else if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    }
+
+    fn at(path: &str) -> String {
+        if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path.to_owned()
+        }
+    }
+
+    fn walk(value: &Value, shape: &Shape, path: &str, out: &mut Vec<InputError>) {
+        match shape {
+            Shape::Leaf(read) => {
+                if let Err(message) = read(value) {
+                    out.push(InputError {
+                        path: at(path),
+                        message,
+                    });
+                }
+            }
+            Shape::Nullable(inner) => {
+                if !value.is_null() {
+                    walk(value, inner, path, out);
+                }
+            }
+            Shape::Array(item) => match value.as_array() {
+                Some(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, item, &format!("{path}[{i}]"), out);
+                    }
+                }
+                None => out.push(InputError {
+                    path: at(path),
+                    message: format!("expected an array, found {}", kind_of(value)),
+                }),
+            },
+            Shape::Object(fields) => {
+                let Some(map) = value.as_object() else {
+                    out.push(InputError {
+                        path: at(path),
+                        message: format!("expected an object, found {}", kind_of(value)),
+                    });
+                    return;
+                };
+                let names: Vec<String> = fields.iter().map(|(n, _, _)| format!("`{n}`")).collect();
+                for (key, v) in map {
+                    match fields.iter().find(|(n, _, _)| n == key) {
+                        Some((_, _, shape)) => walk(v, shape, &join(path, key), out),
+                        None => out.push(InputError {
+                            path: join(path, key),
+                            message: format!(
+                                "unknown field{}, expected one of {}",
+                                if crate::vocab::looks_like_a_word(key) {
+                                    format!(" `{key}`")
+                                } else {
+                                    String::new()
+                                },
+                                names.join(", ")
+                            ),
+                        }),
+                    }
+                }
+                for (name, required, _) in fields.iter() {
+                    if *required && !map.contains_key(*name) {
+                        out.push(InputError {
+                            path: at(path),
+                            message: format!("missing field `{name}`"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn kind_of(value: &Value) -> &'static str {
+        match value {
+            Value::Null => "null",
+            Value::Bool(_) => "true or false",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a text",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
     }
 }
 
@@ -504,13 +711,15 @@ mod tests {
             e.first().unwrap().contains("unknown field `extra`"),
             "{e:?}"
         );
-        let e = errors_of(&EXAMPLE.replace("\"00000002000000000002\"", "\"123\""));
+        let e = errors_of(&EXAMPLE.replace("\"00000002000000000002\"", "\"123456782\""));
         assert!(
             e.first()
                 .unwrap()
-                .starts_with("source.oin: malformed OIN '123'"),
+                .starts_with("source.oin: malformed OIN (a value of 9 characters, not shown)"),
             "{e:?}"
         );
+        // A number in the wrong place may be someone's BSN: never shown.
+        assert!(!e.iter().any(|m| m.contains("123456782")), "{e:?}");
         let e = errors_of(&EXAMPLE.replace("2026-11-22T22:00:00Z", "yesterday"));
         assert!(
             e.first()
@@ -571,6 +780,37 @@ mod tests {
                 .starts_with(r#"[0].case[""]: unknown field"#),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn every_problem_of_a_request_is_reported_with_vocabulary_shown() {
+        let text = EXAMPLE
+            .replace("\"phase\": \"aanpak\"", "\"phase\": \"Duiding\"")
+            .replace(
+                "\"category\": \"politie-incidenten\"",
+                "\"category\": \"politie-incident\"",
+            )
+            .replace("\"kind\": \"politie\"", "\"kind\": \"Jan Jansen\"")
+            .replace("\"escalated\": false,", "\"extra\": 1,");
+        let e = errors_of(&text);
+        let find = |prefix: &str| {
+            e.iter()
+                .find(|m| m.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix:?} in {e:#?}"))
+                .clone()
+        };
+        assert_eq!(e.len(), 5, "{e:#?}");
+        let phase = find("case.phase: unknown phase 'Duiding'");
+        assert!(phase.ends_with("did you mean 'duiding'?"), "{phase}");
+        let category = find("category: unknown category 'politie-incident'");
+        assert!(
+            category.ends_with("did you mean 'politie-incidenten'?"),
+            "{category}"
+        );
+        let kind = find("source.kind: unknown party kind (a value of 10 characters, not shown)");
+        assert!(!kind.contains("Jansen"), "{kind}");
+        find("case.extra: unknown field `extra`");
+        find("case: missing field `escalated`");
     }
 
     #[test]

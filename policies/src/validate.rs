@@ -112,12 +112,13 @@ impl V<'_> {
             w.span,
             format!("unknown {} '{}'", e.what, w.text),
         );
+        let list = crate::vocab::plural(e.what);
         p = match e.suggestion {
             Some(s) => p.with_help(format!(
-                "did you mean '{s}'? the {}s are: {}",
-                e.what, e.expected
+                "did you mean '{s}'? the {list} are: {}",
+                e.expected
             )),
-            None => p.with_help(format!("the {}s are: {}", e.what, e.expected)),
+            None => p.with_help(format!("the {list} are: {}", e.expected)),
         };
         self.err(p);
     }
@@ -302,6 +303,50 @@ fn duplicate_lines(statements: &[Statement], text: &str, problems: &mut Vec<Prob
     }
 }
 
+/// Warns about a category field whose name contains the name of a field article 7
+/// refuses as a whole (`diagnose_code` beside `diagnose`): the engine refuses only a
+/// field named exactly so, so `diagnose_code` passes wherever its category goes.
+/// Whether it holds a diagnosis is for the privacy officer to decide, not the tool:
+/// a warning, not an error.
+fn prohibited_lookalikes(statements: &[Statement], problems: &mut Vec<Problem>) {
+    let prohibited: Vec<(&Word, &Statement)> = statements
+        .iter()
+        .flat_map(|s| match &s.body {
+            Body::Prohibited { fields } => fields.iter().map(|f| (f, s)).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for s in statements {
+        let Body::CategoryFields { category, fields } = &s.body else {
+            continue;
+        };
+        for f in fields {
+            let name = f.text.to_lowercase();
+            for (p, rule) in &prohibited {
+                let banned = p.text.to_lowercase();
+                if banned.is_empty() || name == banned || !name.contains(&banned) {
+                    continue;
+                }
+                problems.push(
+                    Problem::warning(
+                        "covenant::prohibited-lookalike",
+                        f.span,
+                        format!(
+                            "field '{}' of category '{}' contains '{}', which art. {} refuses as a whole; only a field named exactly '{}' is refused, so '{}' is shared wherever '{}' goes",
+                            f.text, category.text, p.text, rule.art.no, p.text, f.text, category.text
+                        ),
+                    )
+                    .with_related(p.span, "refused as a whole here")
+                    .with_help(format!(
+                        "if '{}' holds prohibited content, remove it from the category or add it to art. {}; if it does not, leave it (the privacy officer decides)",
+                        f.text, rule.art.no
+                    )),
+                );
+            }
+        }
+    }
+}
+
 /// What [`validate`] builds from a covenant without errors.
 pub(crate) fn validate(
     lines: Vec<Line>,
@@ -465,6 +510,7 @@ pub(crate) fn validate(
     }
 
     duplicate_lines(&statements, text, problems);
+    prohibited_lookalikes(&statements, problems);
     hidden_characters(text, problems);
 
     // Every paragraph of every article is encoded.

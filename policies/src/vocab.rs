@@ -24,12 +24,24 @@ pub struct UnknownWord {
 }
 
 impl UnknownWord {
-    /// The message, quoting the word only when it looks like a vocabulary word: a
-    /// request is read from the network and its errors may be logged, and article
-    /// 12.3 keeps personal data out of logs and error messages.
+    /// Whether the word may be quoted: it looks like a vocabulary word (see
+    /// [`looks_like_a_word`]), or it is one written with capitals or a typo ("Duiding"
+    /// for `duiding`): covenant vocabulary, not personal data.
+    pub fn is_quotable(&self) -> bool {
+        looks_like_a_word(&self.word)
+            || (self.suggestion.is_some() && looks_like_a_word(&self.word.to_lowercase()))
+    }
+
+    /// The message, quoting the word only when it is vocabulary ([`Self::is_quotable`])
+    /// and then with the word it probably meant: a request is read from the network and
+    /// its errors may be logged, and article 12.3 keeps personal data out of logs and
+    /// error messages.
     pub fn redacted(&self) -> String {
-        if looks_like_a_word(&self.word) {
-            self.to_string()
+        if self.is_quotable() {
+            match self.suggestion {
+                Some(s) => format!("{self}; did you mean '{s}'?"),
+                None => self.to_string(),
+            }
         } else {
             format!(
                 "unknown {} (a value of {} characters, not shown), expected one of: {}",
@@ -38,6 +50,15 @@ impl UnknownWord {
                 self.expected
             )
         }
+    }
+}
+
+/// The plural of a vocabulary list's name, for "the categories are: ...".
+pub fn plural(what: &str) -> String {
+    match what {
+        "category" => "categories".to_owned(),
+        "stadsdeel" => "stadsdelen".to_owned(),
+        _ => format!("{what}s"),
     }
 }
 
@@ -164,7 +185,10 @@ macro_rules! vocabulary {
                         what: $what,
                         word: s.to_owned(),
                         expected: [$($word),+].join(", "),
-                        suggestion: closest(s, [$($word),+]),
+                        suggestion: [$($word),+]
+                            .into_iter()
+                            .find(|w| w.eq_ignore_ascii_case(s.trim()))
+                            .or_else(|| closest(s, [$($word),+])),
                     }),
                 }
             }
@@ -344,6 +368,26 @@ mod tests {
             msg.contains("unknown phase (a value of 25 characters, not shown)"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_vocabulary_word_in_capitals_is_shown_with_the_word_meant() {
+        let err = serde_json::from_str::<Phase>("\"Duiding\"").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unknown phase 'Duiding', expected one of: melding,"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().ends_with("; did you mean 'duiding'?"),
+            "{err}"
+        );
+        let err = "POLITIE-INCIDENTEN".parse::<Category>().unwrap_err();
+        assert_eq!(err.suggestion, Some("politie-incidenten"));
+        assert!(err.redacted().contains("'POLITIE-INCIDENTEN'"));
+        // A name is no vocabulary: not shown, nothing suggested.
+        let err = "Jansen".parse::<Phase>().unwrap_err();
+        assert!(!err.redacted().contains("Jansen"), "{}", err.redacted());
     }
 
     #[test]

@@ -191,6 +191,158 @@ fn test_runs_the_suite_and_fails_on_a_wrong_expectation() {
     );
 }
 
+/// Two test files: one with a passing and a failing test, one with a syntax error.
+fn two_test_files() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("a-good.covtest");
+    std::fs::write(
+        &good,
+        "case in oost, phase aanpak\nsubject S1 is dader\n\n\
+test \"naam passes to a stadsdeelregisseur\"\n  share identificatie about S1 for aanpak\n  from gemeente\n  to a stadsdeelregisseur of gemeente in oost\n  fields naam\n  expect permit\n\n\
+test \"a wrong expectation\"\n  share identificatie about S1 for aanpak\n  from gemeente\n  to a stadsdeelregisseur of gemeente in oost\n  fields naam\n  expect deny\n",
+    )
+    .unwrap();
+    let broken = tmp.path().join("b-broken.covtest");
+    std::fs::write(
+        &broken,
+        "case in oost, phase aanpak\nsubject S1 is dader\n\ntest \"broken\"\n  share identificatie abut S1 for aanpak\n  expect permit\n",
+    )
+    .unwrap();
+    (tmp, good, broken)
+}
+
+#[test]
+fn a_syntax_error_fails_its_file_and_the_other_files_still_run() {
+    let (_tmp, good, broken) = two_test_files();
+    let out = run(
+        &[
+            "--error-format",
+            "plain",
+            "test",
+            encoding().to_str().unwrap(),
+            broken.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "b-broken.covtest:5:23: error[covtest::syntax]: expected 'about', found 'abut'"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(
+            "b-broken.covtest:5: 1 syntax error(s), so none of its tests ran; fix the lines named"
+        ),
+        "{stdout}"
+    );
+    // The good file ran after the broken one.
+    assert!(stdout.contains("ok      "), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with(&format!(
+            "1 passed, 1 failed; 1 test file(s) could not be run: {}",
+            broken.display()
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn quiet_shows_only_failures_and_filter_picks_tests_by_name() {
+    let (_tmp, good, _) = two_test_files();
+    let covenant = encoding();
+    let out = run(
+        &[
+            "test",
+            "--quiet",
+            covenant.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(!stdout.contains("ok      "), "{stdout}");
+    assert!(
+        stdout.contains("FAILED  ") && stdout.contains("a wrong expectation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("1 passed, 1 failed"),
+        "{stdout}"
+    );
+
+    let out = run(
+        &[
+            "test",
+            "--filter",
+            "STADSDEELREGISSEUR",
+            covenant.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("naam passes to a stadsdeelregisseur"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("a wrong expectation"), "{stdout}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("1 passed, 0 failed, 1 not matching --filter"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explain_reads_a_request_written_as_covtest_lines() {
+    let lines = "case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting";
+    let json = run(
+        &["explain", encoding().to_str().unwrap(), "-"],
+        Some(REQUEST),
+    );
+    let out = run(
+        &["explain", encoding().to_str().unwrap(), "--covtest", lines],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The same request as the JSON one (but for the case id and the person), the same
+    // explanation.
+    let normal = |s: String| s.replace("C-TEST", "C-1").replace("p-test", "p-1");
+    assert_eq!(normal(text(&out.stdout)), normal(text(&json.stdout)));
+    // From a file (or standard input), line by line, as a test is written.
+    let out = run(
+        &["explain", encoding().to_str().unwrap(), "-"],
+        Some(&lines.replace("; ", "\n")),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(normal(text(&out.stdout)), normal(text(&json.stdout)));
+    // Every problem at once.
+    let out = run(
+        &[
+            "explain",
+            encoding().to_str().unwrap(),
+            "--covtest",
+            "subject S1 is dader; share politie-incidenten about S1 for duiding; from \"Politie Amsterdm\"",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no 'case' line"), "{stderr}");
+    assert!(stderr.contains("no 'to' line"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean \"Politie Eenheid Amsterdam\"?"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn explain_speaks_plainly() {
     let out = run(

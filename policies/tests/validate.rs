@@ -238,6 +238,64 @@ fn an_article_cited_for_two_meanings() {
 }
 
 #[test]
+fn the_help_names_the_list_in_its_plural() {
+    let d = errors(&edit(
+        "art. 6.3  politie-incidenten comes from politie",
+        "art. 6.3  politie-incidentn comes from politie",
+    ));
+    let help = d
+        .problems()
+        .iter()
+        .find(|p| p.code == "covenant::unknown-word")
+        .and_then(|p| p.help.clone())
+        .unwrap_or_default();
+    assert!(
+        help.starts_with("did you mean 'politie-incidenten'? the categories are: identificatie,"),
+        "{help}"
+    );
+}
+
+#[test]
+fn a_field_named_like_a_prohibited_one_is_a_warning() {
+    let text = edit(
+        "politie-incidenten has fields datum, incidentsoort, rol_betrokkene, locatie and samenvatting",
+        "politie-incidenten has fields datum, incidentsoort, rol_betrokkene, locatie, samenvatting and diagnose_code",
+    );
+    // Valid: the privacy officer decides, so it is no error.
+    let c = Covenant::parse("t", &text).unwrap();
+    let w: Vec<&treiter_policies::Problem> = c
+        .warnings()
+        .iter()
+        .filter(|p| p.code == "covenant::prohibited-lookalike")
+        .collect();
+    let [w] = w.as_slice() else {
+        panic!("one warning: {:#?}", c.warnings());
+    };
+    assert_eq!(w.level, Level::Warning);
+    assert_eq!((w.line, w.column), (65, 114), "{w:?}");
+    assert!(
+        w.message.starts_with(
+            "field 'diagnose_code' of category 'politie-incidenten' contains 'diagnose', which art. 7.1 refuses as a whole"
+        ),
+        "{}",
+        w.message
+    );
+    assert!(
+        w.help
+            .as_deref()
+            .is_some_and(|h| h.contains("the privacy officer decides")),
+        "{w:?}"
+    );
+    // The encoding itself has none.
+    let c = Covenant::parse("t", TREITERAANPAK_COVENANT).unwrap();
+    assert!(
+        c.warnings()
+            .iter()
+            .all(|p| p.code != "covenant::prohibited-lookalike")
+    );
+}
+
+#[test]
 fn unreachable_rules_are_warnings() {
     // A purpose with no phase to fit: its grant can never apply.
     let text = edit("art. 4.2  purpose duiding fits phase duiding\n", "");

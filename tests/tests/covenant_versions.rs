@@ -641,6 +641,76 @@ async fn hubctl_proposes_diffs_approves_and_lists_a_version() {
     hub.stop().await;
 }
 
+/// A proposal that widens what is shared: the log holds no refused share to replay
+/// (they were refused before anyone was asked), so "0 outcome changed" would reassure
+/// falsely. The preview states its blind spot and lists the widening from the diff,
+/// in the hub's answer and in `hubctl covenant preview`.
+#[tokio::test]
+async fn a_preview_of_a_widening_states_its_blind_spot_and_lists_the_widening() {
+    use crate::support::{hubctl, hubctl_profile};
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let widened = covenant_text(2, false).replacen(
+        "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\n",
+        "art. 6.6  zorgbetrokkenheid goes to a stadsdeelregisseur for duiding and aanpak\nart. 6.6  zorgbetrokkenheid goes to an informatiemakelaar for duiding\n",
+        1,
+    );
+    assert_ne!(widened, covenant_text(2, false), "the fixture has art. 6.6");
+    let expected = "zorgbetrokkenheid to an informatiemakelaar of gemeente for duiding, now permitted, passing contactpersoon, zorg_betrokken";
+
+    let mut politie_officer = officer(&pki, &hub, PO_POLITIE).await;
+    let mut events = politie_officer
+        .preview_covenant_change(wire::PreviewCovenantChangeRequest {
+            proposal: Some(wire::preview_covenant_change_request::Proposal::Text(
+                widened.clone(),
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect("preview")
+        .into_inner();
+    let mut summary = None;
+    while let Some(event) = events.message().await.expect("event") {
+        summary = summary.or(event.summary);
+    }
+    let summary = summary.expect("a summary last");
+    assert_eq!(summary.outcome_changed, 0, "{summary:?}");
+    assert_eq!(summary.widening, [expected], "{summary:?}");
+    let blind = summary
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "refused-shares-not-logged")
+        .unwrap_or_else(|| panic!("the blind spot is stated: {summary:?}"));
+    assert!(
+        blind.message.contains("never logged") && blind.message.contains("1 kind(s) of share"),
+        "{blind:?}"
+    );
+
+    let politie = hubctl_profile(&pki, hub.addr, PO_POLITIE, None);
+    let draft = pki.dir.path().join("widened.covenant");
+    std::fs::write(&draft, &widened).expect("write");
+    let run = hubctl(
+        &politie,
+        &[
+            "covenant",
+            "preview",
+            "--file",
+            &draft.display().to_string(),
+        ],
+        None,
+    )
+    .await;
+    let out = run.ok();
+    assert!(out.contains("what the replay cannot see:"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "what version 2 lets through that version 1 did not (from the covenant diff, 1 kind(s) of share):\n  {expected}\n"
+        )),
+        "{out}"
+    );
+    hub.stop().await;
+}
+
 /// Every step is logged before it is stored: when the decision log cannot write, a
 /// proposal and an approval are UNAVAILABLE and change nothing.
 #[tokio::test]

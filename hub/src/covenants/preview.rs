@@ -12,6 +12,15 @@
 //! it was logged. The summary says so in a warning diagnostic, and counts the decisions
 //! that could not be replayed at all (case deleted under article 9, requester no longer
 //! registered) in another.
+//!
+//! **What cannot be replayed at all.** Only shares that were decided and logged can be
+//! replayed. A share the version in force refused before its partner was asked (the
+//! hub asks only partners that could provide something, article 8.4) left no entry, so
+//! a proposal that *widens* what is shared shows "0 outcome changed" however much it
+//! widens. The summary therefore always states this blind spot (warning
+//! `refused-shares-not-logged`) and lists the widening from the covenant diff
+//! (`PreviewSummary.widening`: the new and wider permits), which does not depend on
+//! the log.
 
 use tonic::Status;
 use treiter_policies::Covenant;
@@ -232,6 +241,11 @@ pub fn preview(
             proposal.version()
         ),
     ));
+    summary.widening = widening(&in_force, &proposal);
+    summary.diagnostics.push(warning(
+        "refused-shares-not-logged",
+        blind_spot(&summary.widening, proposal.version()),
+    ));
     if not_replayable > 0 {
         summary.diagnostics.push(warning(
             "not-replayable",
@@ -245,6 +259,28 @@ pub fn preview(
         summary: Some(summary),
     });
     Ok(stream(events))
+}
+
+/// The kinds of share the proposal lets through where the version in force did not
+/// (new permissions, then wider permits), in words, from the covenant diff.
+fn widening(in_force: &Covenant, proposal: &Covenant) -> Vec<String> {
+    use treiter_policies::diff::{EffectKind, changes};
+    let summary = changes(in_force, proposal, &[]).summary();
+    [EffectKind::NewPermission, EffectKind::WiderPermit]
+        .into_iter()
+        .flat_map(|k| summary.lines(k))
+        .collect()
+}
+
+/// What the replay cannot see, in words, with what the diff says it widens.
+fn blind_spot(widening: &[String], version: u32) -> String {
+    let seen = "the replay sees only shares that were decided and logged: a share the version in force refused before its partner was asked was never logged, so the replay cannot show what a proposal newly lets through";
+    match widening.len() {
+        0 => format!("{seen}; the covenant diff finds nothing that version {version} widens"),
+        n => format!(
+            "{seen}; the covenant diff finds {n} kind(s) of share that version {version} widens, listed with the summary, whatever the replay counts"
+        ),
+    }
 }
 
 fn at_ms_to_system(ms: i64) -> std::time::SystemTime {

@@ -3143,6 +3143,80 @@ pub fn article_reasons(articles: &[String]) -> String {
         .join("; ")
 }
 
+// ---------------------------------------------------------------------------------
+// Convenant, Verschil (pages::covenant::compare): the summary in plain words that opens
+// what a new version changes (issue 18), material changes first.
+
+/// Heading of the summary.
+pub const SUMMARY_TITLE: &str = "Samengevat (eerst wat inhoudelijk verandert)";
+
+/// A group of the summary with its count: "2 ruimere toestemmingen", "geen nieuwe
+/// weigeringen".
+pub fn effect_kind_count(kind: treiter_policies::diff::EffectKind, n: usize) -> String {
+    use treiter_policies::diff::EffectKind;
+    let (one, many) = match kind {
+        EffectKind::NewPermission => ("nieuwe toestemming", "nieuwe toestemmingen"),
+        EffectKind::WiderPermit => ("ruimere toestemming", "ruimere toestemmingen"),
+        EffectKind::NarrowerPermit => ("beperktere toestemming", "beperktere toestemmingen"),
+        EffectKind::NewRefusal => ("nieuwe weigering", "nieuwe weigeringen"),
+        EffectKind::Other => ("andere wijziging", "andere wijzigingen"),
+        EffectKind::CitationOnly => (
+            "wijziging alleen in de genoemde artikelen",
+            "wijzigingen alleen in de genoemde artikelen",
+        ),
+    };
+    match n {
+        0 => format!("geen {many}"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+/// A line of the summary: "politie-incidenten aan een informatiemakelaar van gemeente
+/// voor duiding: geeft nu ook wijk door".
+pub fn summary_line(category: &str, role: &str, kind: &str, purpose: &str, how: &str) -> String {
+    format!("{category} aan {role} van {kind} voor {purpose}: {how}")
+}
+
+/// How a kind of share changes, for [`summary_line`].
+pub fn summary_how(kind: treiter_policies::diff::EffectKind, fields: &str) -> String {
+    use treiter_policies::diff::EffectKind;
+    match kind {
+        EffectKind::NewPermission => format!("nu toegestaan, geeft {fields} door"),
+        EffectKind::WiderPermit => format!("geeft nu ook {fields} door"),
+        EffectKind::NarrowerPermit => format!("geeft {fields} niet meer door"),
+        EffectKind::NewRefusal => "nu geweigerd".to_owned(),
+        EffectKind::Other => "anders beslist (zie de tabel)".to_owned(),
+        EffectKind::CitationOnly => "zelfde uitkomst, andere artikelen".to_owned(),
+    }
+}
+
+/// The citation-only group, explained.
+pub const CITATION_ONLY_NOTE: &str =
+    "zelfde uitkomst en velden; alleen de genoemde artikelen verschillen (onderaan de tabel)";
+
+/// A category whose field list changed: "veld wijk toegevoegd; veld locatie
+/// verwijderd".
+pub fn field_list_words(added: &[String], removed: &[String]) -> String {
+    let part = |names: &[String], what: &str| {
+        (!names.is_empty()).then(|| {
+            format!(
+                "{} {} {what}",
+                if names.len() == 1 { "veld" } else { "velden" },
+                names.join(", ")
+            )
+        })
+    };
+    [part(added, "toegevoegd"), part(removed, "verwijderd")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The change column of a field list row.
+pub const RULE_FIELDS_CHANGED: &str = "velden gewijzigd";
+
 #[cfg(test)]
 mod tests {
     use super::*;

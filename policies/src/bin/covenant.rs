@@ -48,12 +48,21 @@ enum Command {
         file: PathBuf,
     },
     /// Run covenant tests (.covtest files) against a covenant file.
+    ///
+    /// A test file with a syntax error fails (its problems are shown with file:line);
+    /// the other files still run.
     Test {
         /// The covenant file.
         file: PathBuf,
         /// Test files, or directories whose .covtest files are all run.
         #[arg(required = true)]
         tests: Vec<PathBuf>,
+        /// Show only the tests that fail (and the count).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Run only the tests whose name contains this text (case-insensitive).
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
     },
     /// Decide requests (JSON, see docs/DECISION-JSON.md): one object or an array, from a file or '-' for stdin.
     ///
@@ -66,11 +75,23 @@ enum Command {
         request: String,
     },
     /// Explain in plain words how a request is decided: each rule in order, and why each field passes or is stripped.
+    ///
+    /// The request is JSON (docs/DECISION-JSON.md), or the lines of a covenant test
+    /// (as in a .covtest file, without 'expect'), from a file or given with --covtest.
+    #[command(
+        after_help = "Example:\n  covenant explain treiteraanpak.covenant --covtest \"case in oost, phase duiding; subject S1 is dader; share politie-incidenten about S1 for duiding; from politie; to an informatiemakelaar of gemeente in oost; fields datum and samenvatting\""
+    )]
     Explain {
         /// The covenant file.
         file: PathBuf,
-        /// The request file (one request, or an array), or '-' for standard input.
-        request: String,
+        /// The request file (JSON: one request or an array; or covenant-test lines), or
+        /// '-' for standard input.
+        #[arg(required_unless_present = "covtest", conflicts_with = "covtest")]
+        request: Option<String>,
+        /// The request as covenant-test lines, separated by ';' (or line breaks), e.g.
+        /// "case in oost, phase duiding; subject S1 is dader; share ... ; from politie; to ...".
+        #[arg(long, value_name = "LINES")]
+        covtest: Option<String>,
     },
     /// Show what a new version of the covenant changes, for whom.
     Diff {
@@ -207,12 +228,40 @@ fn load(path: &Path, format: ErrorFormat) -> Result<Covenant, Exit> {
 }
 
 fn requests(source: &str) -> Result<Requests, Exit> {
-    let text = read(source)?;
+    requests_from(&read(source)?)
+}
+
+fn requests_from(text: &str) -> Result<Requests, Exit> {
     // Each error on its own line, starting with its JSON path (`[3].case.phase: ...`).
-    DecisionRequest::parse_json(&text).map_err(|errors| {
+    DecisionRequest::parse_json(text).map_err(|errors| {
         for e in &errors {
             eprintln!("{e}");
         }
+        Exit(EXIT_INPUT)
+    })
+}
+
+/// Whether a request text is JSON (an object or an array) rather than covenant-test
+/// lines.
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with(['{', '['])
+}
+
+/// A request written as covenant-test lines; every problem is reported.
+fn covtest_request(
+    c: &Covenant,
+    name: &str,
+    text: &str,
+    format: ErrorFormat,
+) -> Result<DecisionRequest, Exit> {
+    let given = covtest::parse_request(name, text).map_err(|d| {
+        show(&d, format);
+        Exit(EXIT_INPUT)
+    })?;
+    covtest::request_of(c, &given).map_err(|problems| {
+        eprintln!("covenant: {name} does not describe a share: {problems}");
         Exit(EXIT_INPUT)
     })
 }
@@ -266,21 +315,54 @@ fn run(cli: &Cli) -> Result<(), Exit> {
             outln!("{}", c.valid_line(&file.display().to_string()));
             Ok(())
         }
-        Command::Test { file, tests } => {
+        Command::Test {
+            file,
+            tests,
+            quiet,
+            filter,
+        } => {
             let c = load(file, format)?;
-            let (mut passed, mut failed) = (0usize, 0usize);
+            let wanted = filter.as_deref().map(str::to_lowercase);
+            let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
+            let mut unreadable: Vec<String> = Vec::new();
             for path in &test_files(tests)? {
                 let name = path.display().to_string();
-                let text = read(&name)?;
-                let suite = covtest::parse_tests(&name, &text).map_err(|d| {
-                    show(&d, format);
-                    Exit(EXIT_INPUT)
-                })?;
+                // One broken file fails itself, not the run: the others still run.
+                let text = match std::fs::read_to_string(path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("covenant: {name}: {e}");
+                        unreadable.push(name);
+                        continue;
+                    }
+                };
+                let suite = match covtest::parse_tests(&name, &text) {
+                    Ok(suite) => suite,
+                    Err(d) => {
+                        show(&d, format);
+                        let line = d.errors().next().map_or(1, |p| p.line);
+                        outln!(
+                            "FAILED  {name}:{line}: {} syntax error(s), so none of its tests ran; fix the lines named on standard error and run it again",
+                            d.errors().count()
+                        );
+                        unreadable.push(name);
+                        continue;
+                    }
+                };
                 for r in covtest::run(&c, &suite) {
+                    if wanted
+                        .as_deref()
+                        .is_some_and(|w| !r.name.to_lowercase().contains(w))
+                    {
+                        skipped += 1;
+                        continue;
+                    }
                     match &r.failure {
                         None => {
                             passed += 1;
-                            outln!("ok      {name}:{} {}", r.line, r.name);
+                            if !quiet {
+                                outln!("ok      {name}:{} {}", r.line, r.name);
+                            }
                         }
                         Some(f) => {
                             failed += 1;
@@ -297,8 +379,21 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                     }
                 }
             }
-            outln!("{passed} passed, {failed} failed");
-            if failed > 0 {
+            let mut counts = format!("{passed} passed, {failed} failed");
+            if skipped > 0 {
+                counts.push_str(&format!(", {skipped} not matching --filter"));
+            }
+            if !unreadable.is_empty() {
+                counts.push_str(&format!(
+                    "; {} test file(s) could not be run: {}",
+                    unreadable.len(),
+                    unreadable.join(", ")
+                ));
+            }
+            outln!("{counts}");
+            if !unreadable.is_empty() {
+                Err(Exit(EXIT_INPUT))
+            } else if failed > 0 {
                 Err(Exit(EXIT_FAILED))
             } else {
                 Ok(())
@@ -313,11 +408,27 @@ fn run(cli: &Cli) -> Result<(), Exit> {
                 }
             }
         }
-        Command::Explain { file, request } => {
+        Command::Explain {
+            file,
+            request,
+            covtest,
+        } => {
             let c = load(file, format)?;
-            let rs = match requests(request)? {
-                Requests::One(r) => vec![*r],
-                Requests::Many(rs) => rs,
+            let (name, text) = match (request, covtest) {
+                (_, Some(lines)) => ("--covtest".to_owned(), lines.clone()),
+                (Some(source), None) => (source.clone(), read(source)?),
+                (None, None) => {
+                    eprintln!("covenant: explain needs a request file, '-' or --covtest LINES");
+                    return Err(Exit(EXIT_INPUT));
+                }
+            };
+            let rs = if looks_like_json(&text) {
+                match requests_from(&text)? {
+                    Requests::One(r) => vec![*r],
+                    Requests::Many(rs) => rs,
+                }
+            } else {
+                vec![covtest_request(&c, &name, &text, format)?]
             };
             for (i, r) in rs.iter().enumerate() {
                 if rs.len() > 1 {

@@ -217,6 +217,17 @@ impl<'t> Cursor<'t> {
         }
     }
 
+    /// Consumes a word or a quoted text (`what` names it in the error).
+    pub fn word_or_quoted(&mut self, what: &str) -> Result<Word, SyntaxError> {
+        match self.peek() {
+            Some(t) if matches!(t.kind, TokenKind::Word | TokenKind::Quoted) => {
+                self.pos += 1;
+                Ok(Word::from_token(t))
+            }
+            _ => Err(self.error(what)),
+        }
+    }
+
     /// Consumes a whole number.
     pub fn number(&mut self, what: &str) -> Result<(u32, Span), SyntaxError> {
         let at = self.pos;

@@ -16,7 +16,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use treiter_policies::diff::{Changes, EmergencyScope, PartyChange};
+use treiter_policies::diff::{Changes, EffectKind, EmergencyScope, PartyChange};
 use treiter_policies::{Covenant, Decision, Outcome, PartyKind, Role};
 use treiter_proto::v1 as wire;
 
@@ -113,6 +113,11 @@ impl DiffView {
 pub struct ChangesView {
     /// "2 soorten verstrekking worden anders beslist."
     pub count: String,
+    /// The summary in plain words, material changes first (`covenant diff`'s "In
+    /// short"): every group, empty ones too ("geen nieuwe weigeringen").
+    pub summary: Vec<SummaryGroup>,
+    /// The categories whose field list changed: "veld wijk toegevoegd".
+    pub field_lists: Vec<FieldListRow>,
     /// Who notices: each recipient (role, kind of party) with what changes for it.
     pub notices: Vec<Notice>,
     /// The parties added, changed or removed, in words.
@@ -121,6 +126,102 @@ pub struct ChangesView {
     pub rules: Vec<RuleRow>,
     /// Every kind of share decided differently.
     pub effects: Vec<EffectRow>,
+}
+
+/// One group of the summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryGroup {
+    /// Which group.
+    pub kind: EffectKind,
+    /// "2 ruimere toestemmingen".
+    pub title: String,
+    /// One line per kind of share (none for the citation-only group, which has a note).
+    pub lines: Vec<String>,
+    /// For the citation-only group, when not empty: what it means.
+    pub note: Option<&'static str>,
+}
+
+impl SummaryGroup {
+    /// The group's `id`/class word in the page.
+    pub fn class(&self) -> &'static str {
+        match self.kind {
+            EffectKind::NewPermission => "new-permissions",
+            EffectKind::WiderPermit => "wider-permits",
+            EffectKind::NarrowerPermit => "narrower-permits",
+            EffectKind::NewRefusal => "new-refusals",
+            EffectKind::Other => "other-changes",
+            EffectKind::CitationOnly => "citation-only",
+        }
+    }
+}
+
+/// A category whose list of fields changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldListRow {
+    /// Its article.
+    pub article: String,
+    /// The category (covenant word).
+    pub category: String,
+    /// "veld wijk toegevoegd".
+    pub words: String,
+}
+
+/// The summary's groups: the same grouping as `covenant diff`'s text.
+fn summary_groups(c: &Changes) -> Vec<SummaryGroup> {
+    let summary = c.summary();
+    summary
+        .groups
+        .iter()
+        .filter(|(kind, effects)| *kind != EffectKind::Other || !effects.is_empty())
+        .map(|(kind, effects)| {
+            let mut seen = BTreeSet::new();
+            let lines: Vec<String> = effects
+                .iter()
+                .map(|e| {
+                    let fields: Vec<&String> = match kind {
+                        EffectKind::NewPermission => e.now.passed.iter().collect(),
+                        EffectKind::WiderPermit => e
+                            .now
+                            .passed
+                            .iter()
+                            .filter(|f| !e.was.passed.contains(f))
+                            .collect(),
+                        EffectKind::NarrowerPermit => e
+                            .was
+                            .passed
+                            .iter()
+                            .filter(|f| !e.now.passed.contains(f))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let fields = if fields.is_empty() {
+                        texts::NOTHING.to_owned()
+                    } else {
+                        fields
+                            .iter()
+                            .map(|f| f.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    texts::summary_line(
+                        e.category.as_str(),
+                        &format!("een {}", e.role),
+                        e.recipient_kind.as_str(),
+                        e.purpose.as_str(),
+                        &texts::summary_how(*kind, &fields),
+                    )
+                })
+                .filter(|l| seen.insert(l.clone()))
+                .collect();
+            let citation_only = *kind == EffectKind::CitationOnly;
+            SummaryGroup {
+                kind: *kind,
+                title: texts::effect_kind_count(*kind, lines.len()),
+                note: (citation_only && !lines.is_empty()).then_some(texts::CITATION_ONLY_NOTE),
+                lines: if citation_only { Vec::new() } else { lines },
+            }
+        })
+        .collect()
 }
 
 /// A recipient that notices the change.
@@ -281,6 +382,16 @@ pub fn changes_view(c: &Changes) -> ChangesView {
         .collect();
     ChangesView {
         count: texts::effects_count(c.effects.len()),
+        summary: summary_groups(c),
+        field_lists: c
+            .field_lists
+            .iter()
+            .map(|f| FieldListRow {
+                article: f.article.to_string(),
+                category: f.category.clone(),
+                words: texts::field_list_words(&f.added, &f.removed),
+            })
+            .collect(),
         notices,
         parties,
         rules,
@@ -444,8 +555,36 @@ mod tests {
         assert!(!view.not_higher);
         let changes = &view.changes;
         assert!(changes.parties.is_empty());
-        assert!(changes.rules.iter().any(|r| r.article == "6.3" && r.added));
-        assert!(changes.rules.iter().any(|r| r.article == "6.3" && !r.added));
+        // The field taken out of the category reads as such, not as a rule removed
+        // and a rule added; the summary puts the narrower permits first.
+        assert!(!changes.rules.iter().any(|r| r.article == "6.3"));
+        assert_eq!(
+            changes.field_lists,
+            [FieldListRow {
+                article: "6.3".into(),
+                category: "politie-incidenten".into(),
+                words: "veld locatie verwijderd".into(),
+            }]
+        );
+        let titles: Vec<&str> = changes.summary.iter().map(|g| g.title.as_str()).collect();
+        assert_eq!(
+            titles.first().copied(),
+            Some("geen nieuwe toestemmingen"),
+            "{titles:?}"
+        );
+        let narrower = changes
+            .summary
+            .iter()
+            .find(|g| g.kind == EffectKind::NarrowerPermit)
+            .expect("the narrower permits");
+        assert!(
+            narrower.lines.contains(
+                &"politie-incidenten aan een informatiemakelaar van gemeente voor duiding: geeft locatie niet meer door"
+                    .to_owned()
+            ),
+            "{:?}",
+            narrower.lines
+        );
         // politie-incidenten now strips locatie for both roles that receive it.
         let roles: BTreeSet<&str> = changes
             .effects
@@ -546,6 +685,57 @@ mod tests {
         assert!(
             refused.to_string().contains("does not have the hash"),
             "{refused}"
+        );
+    }
+
+    #[test]
+    fn the_page_opens_what_changes_with_the_summary() {
+        use askama::Template;
+        use time::macros::datetime;
+
+        use crate::console::layout::HubStatus;
+        use crate::console::pages::covenant::fixtures::politie_officer;
+
+        let view = diff_view(1, TREITERAANPAK_COVENANT, 2, &v2(), false).expect("diff");
+        let html = DiffPage {
+            layout: Layout::new(
+                "t",
+                Nav::Covenant,
+                Some(&politie_officer()),
+                HubStatus::new(None, datetime!(2026-12-01 10:00 UTC)),
+                &Session {
+                    csrf: "c5rf".into(),
+                },
+            ),
+            compare: CompareForm {
+                options: vec![(1, "1".into()), (2, "2".into())],
+                from: 1,
+                to: 2,
+            },
+            diff: Some(view),
+            message: None,
+        }
+        .render()
+        .expect("renders");
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} missing from the page"))
+        };
+        let summary = at(r#"<ul class="summary" id="samengevat">"#);
+        assert!(summary < at(r#"id="regels""#) && summary < at(r#"id="effecten""#));
+        assert!(
+            at(r#"<li class="new-permissions">geen nieuwe toestemmingen"#)
+                < at(r#"<li class="narrower-permits">"#)
+        );
+        assert!(
+            html.contains(
+                r#"<li class="field-list">Categorie <code>politie-incidenten</code>: veld locatie verwijderd</li>"#
+            ),
+            "the field list change in the summary"
+        );
+        assert!(
+            html.contains(r#"<td>velden gewijzigd</td><td><code>politie-incidenten</code>: veld locatie verwijderd</td>"#),
+            "the field list change among the rules"
         );
     }
 }
