@@ -54,6 +54,7 @@ struct Plan {
 /// subject only for the categories an (empty) share of which would be permitted.
 fn plan(hub: &Hub, ctx: &ShareContext, subjects: &[String], categories: &[Category]) -> Vec<Plan> {
     hub.parties
+        .current()
         .iter()
         .map(|party| {
             let mut refused = BTreeSet::new();

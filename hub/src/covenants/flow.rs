@@ -11,8 +11,6 @@
 //! stop between the log and the store, the log holds a step the store does not; the
 //! officer's retry appends it again (never the other way round).
 
-use std::sync::Arc;
-
 use tonic::Status;
 use treiter_policies::diagnostics::Diagnostics;
 use treiter_policies::vocab::Role;
@@ -108,7 +106,7 @@ fn view(
     include_text: bool,
     include_diff: bool,
 ) -> wire::CovenantVersion {
-    let mut out = to_wire::version(record, &hub.parties);
+    let mut out = to_wire::version(record, &hub.parties.current());
     let in_force = hub.covenant.current();
     match Covenant::parse(&format!("version {}", record.version), &record.text) {
         Ok(covenant) => {
@@ -190,7 +188,7 @@ pub fn list(
             .iter()
             .rev()
             .filter(|v| request.statuses.is_empty() || wanted.contains(&v.status))
-            .map(|v| to_wire::version(v, &hub.parties))
+            .map(|v| to_wire::version(v, &hub.parties.current()))
             .collect(),
     })
 }
@@ -404,15 +402,17 @@ pub async fn approve(
         sha256: sha,
     });
     let takes_effect =
-        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties)).is_none();
+        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties.current())).is_none();
     // Parsed before anything is logged: a stored text that no longer parses must not
     // be logged as activated.
+    // So is the switch (parties, case policy): one that cannot be made leaves the
+    // version proposed.
     let new = if takes_effect {
-        Some(
-            Covenant::parse(&format!("version {}", record.version), &record.text).map_err(
-                |_| Status::internal(format!("stored version {} does not parse", record.version)),
-            )?,
-        )
+        let covenant = Covenant::parse(&format!("version {}", record.version), &record.text)
+            .map_err(|_| {
+                Status::internal(format!("stored version {} does not parse", record.version))
+            })?;
+        Some(super::switch::prepare(hub, covenant)?)
     } else {
         None
     };
@@ -450,14 +450,8 @@ pub async fn approve(
         party = %officer.party.oin,
         "covenant version approved"
     );
-    if let Some(new) = new {
-        let old = hub.covenant.replace(Arc::new(new));
-        tracing::info!(
-            from = old.version(),
-            to = record.version,
-            "covenant version in force switched (art. 13.1 met)"
-        );
-        super::agents::broadcast(hub);
+    if let Some(switch) = new {
+        super::switch::apply(hub, switch);
     }
     Ok(view(hub, &record, false, false))
 }

@@ -199,6 +199,22 @@ impl Outbox {
             .is_some())
     }
 
+    /// Removes every question queued for `party`, durably, returning how many: for a
+    /// party that left the covenant (article 2.3), whose agent can never fetch them.
+    pub fn drop_party(&self, party: &Oin) -> Result<usize, OutboxError> {
+        let prefix = format!("{}/", party.as_str());
+        let mut batch = Batch::new();
+        let mut dropped = 0;
+        for (key, _) in self.store.scan(Space::Outbox, prefix.as_bytes())? {
+            batch.delete(Space::Outbox, key);
+            dropped += 1;
+        }
+        if dropped > 0 {
+            self.store.apply(batch)?;
+        }
+        Ok(dropped)
+    }
+
     /// Removes the queued question `request_id` of `party` durably; false when there is
     /// none (never queued, or already answered). The entry is not decoded: an answer to
     /// a damaged entry still settles it.
