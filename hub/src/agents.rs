@@ -319,7 +319,10 @@ mod tests {
         table.attach(&party().oin, ticket.generation, outbound());
         assert!(table.link(&party().oin).is_some());
         table.end_link(&party().oin);
-        assert!(table.link(&party().oin).is_none(), "nothing is pushed any more");
+        assert!(
+            table.link(&party().oin).is_none(),
+            "nothing is pushed any more"
+        );
         tokio::time::timeout(
             std::time::Duration::from_secs(1),
             ticket.superseded.changed(),

@@ -400,7 +400,11 @@ mod tests {
         enqueue(&store, &other, &delivery("D-3")).unwrap();
         assert_eq!(drop_party(&store, &oin()).unwrap(), 2);
         assert!(pending(&store, &oin()).unwrap().is_empty());
-        assert_eq!(pending(&store, &other).unwrap().len(), 1, "others keep theirs");
+        assert_eq!(
+            pending(&store, &other).unwrap().len(),
+            1,
+            "others keep theirs"
+        );
         assert_eq!(holders(&store).unwrap().len(), 2);
         assert_eq!(drop_party(&store, &oin()).unwrap(), 0);
     }

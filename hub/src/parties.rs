@@ -93,14 +93,16 @@ impl PartyDirectory {
 
     /// The party with this OIN, or the article 2.3 refusal (saying so when it left).
     pub fn get(&self, oin: &Oin) -> Result<&Party, IdentityError> {
-        self.by_oin.get(oin).ok_or_else(|| match self.former.get(oin) {
-            Some(f) => IdentityError::FormerParty {
-                oin: oin.clone(),
-                name: f.party.name.clone(),
-                version: f.left_with,
-            },
-            None => IdentityError::NotAParty { oin: oin.clone() },
-        })
+        self.by_oin
+            .get(oin)
+            .ok_or_else(|| match self.former.get(oin) {
+                Some(f) => IdentityError::FormerParty {
+                    oin: oin.clone(),
+                    name: f.party.name.clone(),
+                    version: f.left_with,
+                },
+                None => IdentityError::NotAParty { oin: oin.clone() },
+            })
     }
 
     /// The party with this OIN, listed or former: for showing who took part in what the
@@ -188,17 +190,22 @@ mod tests {
         let parties = PartiesInForce::new(PartyDirectory::new([old.clone()]));
         let snapshot = parties.current();
         assert!(parties.get(&new.oin).is_err());
-        parties.replace(PartyDirectory::new([new.clone()]).with_former([FormerParty {
-            party: old.clone(),
-            left_with: 3,
-        }]));
+        parties.replace(
+            PartyDirectory::new([new.clone()]).with_former([FormerParty {
+                party: old.clone(),
+                left_with: 3,
+            }]),
+        );
         assert_eq!(parties.get(&new.oin).unwrap(), new);
         let refused = parties.get(&old.oin).unwrap_err();
         assert!(
             matches!(refused, IdentityError::FormerParty { version: 3, .. }),
             "{refused:?}"
         );
-        assert!(refused.to_string().contains("no longer a party"), "{refused}");
+        assert!(
+            refused.to_string().contains("no longer a party"),
+            "{refused}"
+        );
         // A snapshot taken before the switch stays whole.
         assert_eq!(snapshot.get(&old.oin).unwrap(), &old);
         assert_eq!(parties.len(), 1);

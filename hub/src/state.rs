@@ -286,8 +286,8 @@ impl Hub {
         };
         let parties = crate::covenants::parties::directory_in_force(&covenant, &versions)
             .map_err(party_error)?;
-        let named = crate::covenants::parties::every_listed(&covenant, &versions)
-            .map_err(party_error)?;
+        let named =
+            crate::covenants::parties::every_listed(&covenant, &versions).map_err(party_error)?;
         let persons = PersonRegistry::load(&config.persons, &named)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);

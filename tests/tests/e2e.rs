@@ -16,6 +16,8 @@
 //! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
 //! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
 //!   notifications.
+//! - `party_join_leave`: a party joins and leaves by approved versions while the hub
+//!   runs: its agent links and answers, then is disconnected and refused.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `limits`: idle connections closed, connections per address and identity bounded.
@@ -45,6 +47,7 @@ mod limits;
 mod link;
 mod officer;
 mod partner_answers;
+mod party_join_leave;
 mod privacy_scan;
 mod questions;
 mod refusal;

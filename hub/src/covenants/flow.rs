@@ -402,7 +402,8 @@ pub async fn approve(
         sha256: sha,
     });
     let takes_effect =
-        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties.current())).is_none();
+        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties.current()))
+            .is_none();
     // Parsed before anything is logged: a stored text that no longer parses must not
     // be logged as activated.
     // So is the switch (parties, case policy): one that cannot be made leaves the

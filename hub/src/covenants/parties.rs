@@ -143,8 +143,7 @@ mod tests {
     }
 
     fn version(n: u32, without_lieflijk: bool) -> Covenant {
-        let mut text =
-            TREITERAANPAK_COVENANT.replacen("version 1\n", &format!("version {n}\n"), 1);
+        let mut text = TREITERAANPAK_COVENANT.replacen("version 1\n", &format!("version {n}\n"), 1);
         if without_lieflijk {
             text = text.replacen(&format!("{}\n", lieflijk_line()), "", 1);
         }

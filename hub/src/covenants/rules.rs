@@ -306,7 +306,11 @@ mod tests {
         assert!(problems.iter().all(|p| p.level == Level::Warning));
         let joins = &problems[0];
         assert!(text[joins.span.start..].starts_with("00000004000000000008"));
-        assert!(joins.message.contains("cannot approve"), "{}", joins.message);
+        assert!(
+            joins.message.contains("cannot approve"),
+            "{}",
+            joins.message
+        );
         assert!(problems[1].message.contains("Stichting Lieflijk Wonen"));
     }
 

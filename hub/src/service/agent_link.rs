@@ -270,8 +270,7 @@ async fn run_link(
         LinkEnd::Silent => "the agent fell silent".to_owned(),
         LinkEnd::Superseded => "a newer link of the same party replaced it".to_owned(),
         LinkEnd::NoLongerAParty(_) => {
-            "its party left the covenant (a version that no longer lists it took effect)"
-                .to_owned()
+            "its party left the covenant (a version that no longer lists it took effect)".to_owned()
         }
         LinkEnd::Shutdown => "the hub is shutting down".to_owned(),
         LinkEnd::ReaderGone => "the agent stopped reading".to_owned(),
