@@ -308,3 +308,87 @@ async fn a_party_joins_answers_and_leaves_by_approved_versions_while_the_hub_run
     others.stop().await;
     hub.stop().await;
 }
+
+const LIEFLIJK: &str = "00000004000000000005";
+const PO_LIEFLIJK: &str = "p-lieflijkwonen-090";
+
+/// The repository's covenant declaring `version`, without Stichting Lieflijk Wonen.
+fn without_lieflijk(version: u32) -> String {
+    let text = covenant_text(version, false);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("party {LIEFLIJK} ")))
+        .expect("the fixture lists Stichting Lieflijk Wonen")
+        .to_owned();
+    text.replacen(&format!("{line}\n"), "", 1)
+}
+
+#[tokio::test]
+async fn a_leaving_party_may_approve_its_leaving_and_stays_refused_after_a_restart() {
+    let pki = Pki::new();
+    let data = pki.dir.path().join("hub-data-leave");
+    let addr = "127.0.0.1:0".parse().expect("addr");
+    let hub = TestHub::start_in(&pki, addr, &data, "").await;
+    let text = without_lieflijk(2);
+
+    // Proposed by the gemeente; approved by the leaving party itself (a party until the
+    // version takes effect, art. 13.1) and the gemeente.
+    let mut gemeente = PrivacyOfficerClient::new(person_channel(&pki, PO_GEMEENTE, hub.addr).await);
+    let mut lieflijk = PrivacyOfficerClient::new(person_channel(&pki, PO_LIEFLIJK, hub.addr).await);
+    let proposed = gemeente
+        .propose_covenant_version(wire::ProposeCovenantVersionRequest {
+            client_request_id: "leave".into(),
+            text: text.clone(),
+            description: "synthetic test: Lieflijk Wonen leaves".into(),
+        })
+        .await
+        .expect("propose")
+        .into_inner();
+    assert!(proposed.accepted, "{:?}", proposed.diagnostics);
+    for (officer, id) in [(&mut lieflijk, "l"), (&mut gemeente, "g")] {
+        officer
+            .approve_covenant_version(wire::ApproveCovenantVersionRequest {
+                client_request_id: id.into(),
+                version: 2,
+                text_sha256: sha256(&text),
+            })
+            .await
+            .expect("approves");
+    }
+    assert_eq!(hub.hub.covenant.version(), 2);
+    // From now on its persons are refused too.
+    let refused = lieflijk
+        .list_covenant_versions(wire::ListCovenantVersionsRequest::default())
+        .await
+        .expect_err("no longer a party");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    hub.stop().await;
+
+    // The hub starts again with the same person registry (which still names Lieflijk
+    // Wonen's persons), and still refuses the party, saying when it left.
+    let hub = TestHub::start_in(&pki, addr, &data, "").await;
+    assert_eq!(hub.hub.covenant.version(), 2);
+    let channel = crate::support::party_channel(&pki, "lieflijkwonen", hub.addr).await;
+    let (outbound, rx) = tokio::sync::mpsc::channel(1);
+    outbound
+        .send(wire::AgentMessage {
+            body: Some(wire::agent_message::Body::Hello(wire::Hello {
+                agent_version: "probe".into(),
+                covenant_version: 1,
+                instance_id: "probe".into(),
+                ..Default::default()
+            })),
+        })
+        .await
+        .expect("hello");
+    let refused = AgentLinkClient::new(channel)
+        .link(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .expect_err("refused after the restart");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(
+        refused.message().contains("no longer a party") && refused.message().contains("version 2"),
+        "{refused:?}"
+    );
+    hub.stop().await;
+}
