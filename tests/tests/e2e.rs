@@ -4,6 +4,8 @@
 //! # Layout
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
 //! - `casefile`: case files with a real agent per party answering from JSON exports.
+//! - `covenant_approval`: the other parties' officers notified of a proposal; hubctl's
+//!   approval prompt ("ja"), and a second approval refused before the diff.
 //! - `covenant_versions`: proposing and approving covenant versions (article 13), the
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
@@ -37,6 +39,7 @@ mod case_log;
 mod casefile;
 mod cases;
 mod console;
+mod covenant_approval;
 mod covenant_versions;
 mod demo;
 mod docs;

@@ -293,9 +293,18 @@ pub async fn propose(
         superseded_at_ms: None,
         superseded_by: 0,
     };
-    log_step(hub, officer, ApprovalStep::Proposed, &record).await?;
+    let leaf = log_step(hub, officer, ApprovalStep::Proposed, &record).await?;
     let mut batch = Batch::new();
     record::put(&mut batch, &record);
+    // The other parties' privacy officers are told it awaits their approval.
+    let notified = super::notify::on_proposed(
+        &mut batch,
+        &hub.parties.current(),
+        officer.party.oin.as_str(),
+        &record,
+        leaf,
+        hub.clock.now(),
+    );
     record::put_request(
         &mut batch,
         person,
@@ -310,7 +319,8 @@ pub async fn propose(
     tracing::info!(
         version = record.version,
         party = %officer.party.oin,
-        "covenant version proposed"
+        notified,
+        "covenant version proposed; the other parties' privacy officers are notified"
     );
     Ok(wire::ProposeCovenantVersionResponse {
         accepted: true,

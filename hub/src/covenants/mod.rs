@@ -16,6 +16,7 @@
 //! - [`record`]: the versions and idempotency records in the store (space 10).
 //! - [`rules`]: article 13.1 and 13.2 as pure functions, and what changes with a
 //!   version besides the decisions (parties joining or leaving, the case policy).
+//! - [`notify`]: the notifications of a proposal to the other parties' privacy officers.
 //! - [`parties`]: the parties as the stored versions list them (in force, left, named).
 //! - [`switch`]: putting an approved version in force with its parties and case policy.
 //! - [`startup`]: which version the hub starts with.
@@ -26,6 +27,7 @@
 
 pub mod agents;
 pub mod flow;
+pub mod notify;
 pub mod parties;
 pub mod preview;
 pub mod record;
