@@ -189,7 +189,7 @@ mod tests {
         let new = party("00000004000000000008", "Nieuw Wonen");
         let parties = PartiesInForce::new(PartyDirectory::new([old.clone()]));
         let snapshot = parties.current();
-        assert!(parties.get(&new.oin).is_err());
+        parties.get(&new.oin).unwrap_err();
         parties.replace(
             PartyDirectory::new([new.clone()]).with_former([FormerParty {
                 party: old.clone(),

@@ -631,7 +631,7 @@ mod tests {
             status: "proposed".into(),
             ..Default::default()
         };
-        assert!(approvable_by(&v, &politie_officer()).is_ok());
+        approvable_by(&v, &politie_officer()).unwrap();
         v.approvals.push(wire::CovenantApproval {
             approver: Some(wire::Person {
                 id: "p-politie-091".into(),
@@ -654,7 +654,7 @@ mod tests {
             party: party("00000001000000000001", "Gemeente Amsterdam"),
             ..politie_officer()
         };
-        assert!(approvable_by(&v, &gemeente).is_ok());
+        approvable_by(&v, &gemeente).unwrap();
         v.status = "in-force".into();
         assert!(matches!(
             approvable_by(&v, &gemeente),
