@@ -14,7 +14,7 @@ use crate::cases::{CasePolicy, CaseRegistry};
 use crate::config::{HubConfig, LinkSettings, QuestionSettings};
 use crate::identity::{CertIdentity, CertProfileError, IdentityError};
 use crate::parties::{PartiesInForce, Party};
-use crate::persons::{Person, PersonRegistry, RegistryError};
+use crate::persons::{Person, PersonRegistry, PersonsInForce, RegistryError};
 use crate::questions::Questions;
 use crate::refusals::{Refusal, RefusalReason, Refusals};
 use crate::store::{SledStore, Store, StoreError};
@@ -229,7 +229,9 @@ pub enum Caller {
 pub struct Hub {
     /// The parties of the covenant in force (article 2.3), switched with it.
     pub parties: PartiesInForce,
-    pub persons: PersonRegistry,
+    pub persons: PersonsInForce,
+    /// The person registry file, read again when a party joins.
+    pub persons_file: std::path::PathBuf,
     pub agents: AgentTable,
     pub refusals: Arc<Refusals>,
     pub link: LinkSettings,
@@ -302,7 +304,8 @@ impl Hub {
         let witnesses = crate::witnesses::Witnesses::load(store.as_ref())?;
         Ok(Arc::new(Hub {
             parties: PartiesInForce::new(parties),
-            persons,
+            persons: PersonsInForce::new(persons),
+            persons_file: config.persons.clone(),
             agents,
             refusals,
             link: config.link,
@@ -343,8 +346,7 @@ impl Hub {
                 let person = self
                     .persons
                     .resolve(person, oin)
-                    .map_err(|e| self.refuse(Some(&identity), e))?
-                    .clone();
+                    .map_err(|e| self.refuse(Some(&identity), e))?;
                 Ok(Caller::Person { person, party })
             }
         }

@@ -25,6 +25,8 @@ use crate::support::{JsonAgents, Pki, TestHub, agent_config_text, channel_with, 
 
 const NEW_PARTY: &str = "Woonbron Nieuw-West";
 const IM_OOST: &str = "p-gemeente-001";
+/// The joining party's privacy officer, registered before it joins.
+const NEW_OFFICER: &str = "p-nieuw-090";
 
 /// `base` with the joining woningcorporatie listed in Annex A.
 fn with_new_party(base: &str) -> String {
@@ -159,9 +161,29 @@ async fn a_party_joins_answers_and_leaves_by_approved_versions_while_the_hub_run
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     assert!(refused.message().contains("not a party"), "{refused:?}");
 
+    // Its privacy officer is registered beforehand (the hub reads the registry at start,
+    // and again when a party joins).
+    let registry = pki.layout.registry();
+    let mut persons = std::fs::read_to_string(&registry).expect("registry");
+    persons.push_str(&format!(
+        "\n[[person]]\nid = \"{NEW_OFFICER}\"\nparty = \"{UNKNOWN_OIN}\"\nroles = [\"privacy-officer\"]\n"
+    ));
+    std::fs::write(&registry, persons).expect("registry");
+    let oin = treiter_hub::identity::Oin::parse(UNKNOWN_OIN).expect("oin");
+    hub.hub
+        .persons
+        .resolve(NEW_OFFICER, &oin)
+        .expect_err("not read yet");
+
     // Version 2 lists it; the proposal tells the approvers it joins.
     let v2 = with_new_party(&covenant_text(2, false));
     let diagnostics = take_effect(&pki, &hub, &v2, "join").await;
+    let officer = hub
+        .hub
+        .persons
+        .resolve(NEW_OFFICER, &oin)
+        .expect("the joined party's officer is known at once");
+    assert!(officer.has_role(treiter_policies::vocab::Role::PrivacyOfficer));
     assert!(
         diagnostics
             .iter()

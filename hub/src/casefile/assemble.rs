@@ -1287,8 +1287,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
     let person = hub
         .persons
         .resolve(&owner, &requester_party_oin)
-        .map_err(|e| Status::internal(e.to_string()))?
-        .clone();
+        .map_err(|e| Status::internal(e.to_string()))?;
     let at = hub.clock.now();
     let case = hub
         .cases

@@ -5,8 +5,9 @@
 //! [`prepare`] computes everything that can fail before anything is logged or stored;
 //! [`apply`] then cannot fail: it puts the covenant, the directory and the case policy
 //! in force, in that order (a share decided in between is refused under 2.3 by the new
-//! covenant itself), ends the live link of every party that left and drops what waited
-//! for it, and sends the version to the agents that remain.
+//! covenant itself), reads the person registry again when a party joined (its persons,
+//! registered beforehand, can act at once), ends the live link of every party that left
+//! and drops what waited for it, and sends the version to the agents that remain.
 
 use std::sync::Arc;
 
@@ -60,6 +61,38 @@ pub fn prepare(hub: &Hub, new: Covenant) -> Result<Switch, Status> {
     })
 }
 
+/// Reads the person registry again, so that the persons registered for a party that
+/// just joined can act now. A registry that no longer loads is reported and the one in
+/// use is kept: the joined party's agent is accepted regardless; its persons then wait
+/// for the registry to be fixed and the hub restarted.
+fn reread_persons(hub: &Hub) {
+    let read = super::record::all(hub.store.as_ref())
+        .map_err(|e| e.to_string())
+        .and_then(|versions| {
+            super::parties::every_listed(&hub.covenant.current(), &versions)
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|named| {
+            crate::persons::PersonRegistry::load(&hub.persons_file, &named)
+                .map_err(|e| e.to_string())
+        });
+    match read {
+        Ok(registry) => {
+            tracing::info!(
+                path = %hub.persons_file.display(),
+                persons = registry.len(),
+                "person registry read again for the parties that joined"
+            );
+            hub.persons.replace(registry);
+        }
+        Err(error) => tracing::error!(
+            path = %hub.persons_file.display(),
+            %error,
+            "cannot read the person registry again; the one in use is kept, so the persons of the parties that joined are refused until it is fixed and the hub restarted"
+        ),
+    }
+}
+
 /// Puts `switch` in force (module doc).
 pub fn apply(hub: &Hub, switch: Switch) {
     let Switch {
@@ -81,6 +114,9 @@ pub fn apply(hub: &Hub, switch: Switch) {
     );
     for party in &changes.joined {
         tracing::info!(oin = %party.oin, party = %party.name, version, "a party joined the covenant (art. 2.3); its agent and persons are accepted from now on");
+    }
+    if !changes.joined.is_empty() {
+        reread_persons(hub);
     }
     for party in &changes.left {
         // Its live link ends with the reason (the link handler sees it is no longer a
