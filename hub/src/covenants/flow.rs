@@ -11,6 +11,8 @@
 //! stop between the log and the store, the log holds a step the store does not; the
 //! officer's retry appends it again (never the other way round).
 
+use std::sync::Arc;
+
 use tonic::Status;
 use treiter_policies::diagnostics::Diagnostics;
 use treiter_policies::vocab::Role;
@@ -99,8 +101,20 @@ fn step_entry(
     })
 }
 
+/// `diff::diff(old, new)` on a blocking thread: it decides every kind of share under
+/// both versions, seconds of CPU for a debug build under load, which must not stall
+/// the runtime that carries the agents' links and their heartbeats.
+async fn diff_off_runtime(old: Arc<Covenant>, new: Covenant) -> String {
+    tokio::task::spawn_blocking(move || diff::diff(&old, &new, &[]))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "computing a covenant diff was interrupted");
+            "(the diff could not be computed; ask for it again)".to_owned()
+        })
+}
+
 /// A stored version as the answer shows it, with text and diff when asked.
-fn view(
+async fn view(
     hub: &Hub,
     record: &VersionRecord,
     include_text: bool,
@@ -117,7 +131,7 @@ fn view(
             );
             out.warnings = to_wire::diagnostics(&warnings, &record.text);
             if include_diff && record.version != in_force.version() {
-                out.diff = diff::diff(&in_force, &covenant, &[]);
+                out.diff = diff_off_runtime(in_force, covenant).await;
             }
         }
         Err(d) => {
@@ -194,7 +208,7 @@ pub fn list(
 }
 
 /// GetCovenantVersion.
-pub fn get(
+pub async fn get(
     hub: &Hub,
     request: &wire::GetCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, Status> {
@@ -205,12 +219,7 @@ pub fn get(
     let record = record::get(hub.store.as_ref(), version)
         .map_err(store_failed)?
         .ok_or_else(|| not_found(version))?;
-    Ok(view(
-        hub,
-        &record,
-        request.include_text,
-        request.include_diff,
-    ))
+    Ok(view(hub, &record, request.include_text, request.include_diff).await)
 }
 
 /// ProposeCovenantVersion.
@@ -238,7 +247,7 @@ pub async fn propose(
             let record = record::get(store, first.version)
                 .map_err(store_failed)?
                 .ok_or_else(|| not_found(first.version))?;
-            let version = view(hub, &record, false, true);
+            let version = view(hub, &record, false, true).await;
             Ok(wire::ProposeCovenantVersionResponse {
                 accepted: true,
                 diagnostics: version.warnings.clone(),
@@ -324,7 +333,7 @@ pub async fn propose(
     );
     Ok(wire::ProposeCovenantVersionResponse {
         accepted: true,
-        version: Some(view(hub, &record, false, true)),
+        version: Some(view(hub, &record, false, true).await),
         diagnostics: wire_diagnostics,
     })
 }
@@ -358,7 +367,7 @@ pub async fn approve(
             let record = record::get(store, first.version)
                 .map_err(store_failed)?
                 .ok_or_else(|| not_found(first.version))?;
-            Ok(view(hub, &record, false, false))
+            Ok(view(hub, &record, false, false).await)
         } else {
             Err(Status::already_exists(
                 "client_request_id was used before for another request",
@@ -464,5 +473,5 @@ pub async fn approve(
     if let Some(switch) = new {
         super::switch::apply(hub, switch);
     }
-    Ok(view(hub, &record, false, false))
+    Ok(view(hub, &record, false, false).await)
 }
