@@ -941,6 +941,56 @@ mod tests {
     ];
 
     #[test]
+    fn a_switched_case_policy_applies_to_emergencies_declared_after_it() {
+        let (_dir, registry, person) = registry();
+        let now = datetime!(2026-11-02 10:00 UTC);
+        let case = stored(
+            &registry,
+            registry.create(
+                &change(&person, "create"),
+                Stadsdeel::Oost,
+                now - Duration::hours(1),
+                "",
+                now,
+            ),
+        );
+        let before = stored(
+            &registry,
+            registry.declare_emergency(
+                &change(&person, "spoed-1"),
+                PartyKind::Gemeente,
+                &case.id,
+                "acute dreiging",
+                now,
+            ),
+        );
+        assert_eq!(before.emergencies[0].expires_at, now + Duration::hours(72));
+        registry.set_policy(CasePolicy {
+            emergency: Duration::hours(48),
+            retention_afgesloten_months: 12,
+            retention_buiten_aanpak_months: 1,
+        });
+        assert_eq!(registry.policy().emergency, Duration::hours(48));
+        assert_eq!(registry.policy().retention_afgesloten_months, 12);
+        // The emergency declared before keeps its end (it is stored with the case).
+        let kept = registry.load(&case.id).unwrap().unwrap();
+        assert_eq!(kept.emergencies[0].expires_at, now + Duration::hours(72));
+        // One declared after it ended lasts as the new policy says.
+        let later = now + Duration::hours(73);
+        let after = stored(
+            &registry,
+            registry.declare_emergency(
+                &change(&person, "spoed-2"),
+                PartyKind::Gemeente,
+                &case.id,
+                "acute dreiging",
+                later,
+            ),
+        );
+        assert_eq!(after.emergencies[1].expires_at, later + Duration::hours(48));
+    }
+
+    #[test]
     fn consent_dated_today_in_amsterdam_is_taken_at_night() {
         for now in NIGHTS {
             let (_dir, registry, person) = registry();

@@ -364,6 +364,19 @@ mod tests {
     }
 
     #[test]
+    fn a_party_that_left_has_its_queued_questions_dropped_and_others_keep_theirs() {
+        let (_dir, outbox) = outbox();
+        for (party, id) in [(2, "a"), (2, "b"), (3, "c")] {
+            outbox.put(&entry(oin(party), id, 1, 2)).unwrap();
+        }
+        assert_eq!(outbox.drop_party(&oin(2)).unwrap(), 2);
+        assert!(!outbox.contains(&oin(2), "a").unwrap());
+        assert!(!outbox.contains(&oin(2), "b").unwrap());
+        assert!(outbox.contains(&oin(3), "c").unwrap());
+        assert_eq!(outbox.drop_party(&oin(2)).unwrap(), 0);
+    }
+
+    #[test]
     fn an_entry_round_trips_through_its_encoding() {
         let e = entry(oin(2), "0190aa", 1_700_000_000_123, 1_700_000_360_456);
         assert_eq!(e.key(), b"00000002000000000002/0190aa");
