@@ -99,7 +99,7 @@ pub fn status_document(hub: &Hub) -> StatusDocument {
         covenant_version: hub.covenant.version(),
         agents: hub
             .agents
-            .snapshot(&hub.parties)
+            .snapshot(&hub.parties.current())
             .into_iter()
             .map(|a| AgentStatus {
                 connected: a.connected(),

@@ -215,6 +215,19 @@ impl AgentTable {
         }
     }
 
+    /// Ends the live link of `oin`, if any, as a newer link would: its handler closes the
+    /// stream with the reason it finds (for a party that left the covenant: that it is
+    /// no longer a party). Nothing can be pushed down it from now on.
+    pub fn end_link(&self, oin: &Oin) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.entries.get_mut(oin) {
+            entry.outbound = None;
+            if let Some(supersede) = &entry.supersede {
+                let _ = supersede.send(true);
+            }
+        }
+    }
+
     /// Notes a heartbeat on the link of this generation.
     pub fn heartbeat(&self, oin: &Oin, generation: u64, now: SystemTime) {
         let mut inner = self.lock();
@@ -291,6 +304,34 @@ mod tests {
 
     fn outbound() -> Outbound {
         mpsc::channel(1).0
+    }
+
+    #[tokio::test]
+    async fn an_ended_link_tells_its_handler_and_takes_no_more_messages() {
+        let table = AgentTable::default();
+        let hello = AgentHello {
+            agent_version: "0.1.0",
+            covenant_version: 1,
+            instance_id: "a",
+            certificate_not_after: None,
+        };
+        let mut ticket = table.open(&party(), hello, SystemTime::now());
+        table.attach(&party().oin, ticket.generation, outbound());
+        assert!(table.link(&party().oin).is_some());
+        table.end_link(&party().oin);
+        assert!(
+            table.link(&party().oin).is_none(),
+            "nothing is pushed any more"
+        );
+        tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            ticket.superseded.changed(),
+        )
+        .await
+        .expect("the link's handler is told")
+        .expect("the table still holds the sender");
+        // A party never linked: nothing to end.
+        table.end_link(&Oin::parse("00000004000000000004").unwrap());
     }
 
     #[tokio::test]

@@ -12,8 +12,10 @@
 //!
 //! Delivered on every attach of the party's agent, and at once when the agent is
 //! linked. [`run`] checks the holders periodically and sends a `RetentionNotice` once
-//! the case registry knows the case's retention term; a holder whose case is gone
-//! (deleted by retention) is dropped.
+//! the case registry knows the case's retention term, and a new one when a covenant
+//! version that changed the term took effect; a holder whose case is gone (deleted by
+//! retention) is dropped. A party that leaves the covenant has its queued deliveries
+//! dropped ([`drop_party`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,6 +170,23 @@ fn holders(store: &dyn Store) -> Result<Vec<(String, String, Holder)>, StoreErro
     Ok(all)
 }
 
+/// Removes every delivery queued for `party`, durably, returning how many: for a party
+/// that left the covenant (article 2.3), whose agent can never fetch them. Its holder
+/// records stay: they say which cases' data it received.
+pub fn drop_party(store: &dyn Store, party: &Oin) -> Result<usize, StoreError> {
+    let prefix = format!("{}/", party.as_str());
+    let mut batch = Batch::new();
+    let mut dropped = 0;
+    for (key, _) in store.scan(Space::Deliveries, prefix.as_bytes())? {
+        batch.delete(Space::Deliveries, key);
+        dropped += 1;
+    }
+    if dropped > 0 {
+        store.apply(batch)?;
+    }
+    Ok(dropped)
+}
+
 /// Settles an Ack from `party`'s agent: a delivery leaves the store, a notice is
 /// marked acknowledged. False when the id is neither (e.g. a question's Ack).
 pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, StoreError> {
@@ -278,13 +297,13 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
             hub.store.apply(batch)?;
             continue;
         };
-        if holder.notice_id.is_some() {
-            continue;
-        }
         let Some(until) = hub.cases.retention_until(&case) else {
             continue;
         };
         let delete_at = until.unix_timestamp();
+        if !notice_due(&holder, delete_at) {
+            continue;
+        }
         let notice_id = format!("N-{case_id}-{delete_at}");
         let holder = Holder {
             notice_id: Some(notice_id.clone()),
@@ -303,6 +322,12 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
         }
     }
     Ok(sent)
+}
+
+/// Whether `holder` needs a (new) notice for the delete moment `delete_at`: it has none
+/// yet, or a version that changed the retention term (article 13.1) moved the moment.
+fn notice_due(holder: &Holder, delete_at: i64) -> bool {
+    holder.notice_id.is_none() || holder.delete_at != Some(delete_at)
 }
 
 /// Sends retention notices until the hub shuts down.
@@ -363,5 +388,36 @@ mod tests {
             1,
             "one holder per case and party"
         );
+    }
+
+    #[test]
+    fn a_party_that_left_has_its_deliveries_dropped_and_its_holder_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let other = Oin::parse("00000001000000000008").unwrap();
+        enqueue(&store, &oin(), &delivery("D-1")).unwrap();
+        enqueue(&store, &oin(), &delivery("D-2")).unwrap();
+        enqueue(&store, &other, &delivery("D-3")).unwrap();
+        assert_eq!(drop_party(&store, &oin()).unwrap(), 2);
+        assert!(pending(&store, &oin()).unwrap().is_empty());
+        assert_eq!(
+            pending(&store, &other).unwrap().len(),
+            1,
+            "others keep theirs"
+        );
+        assert_eq!(holders(&store).unwrap().len(), 2);
+        assert_eq!(drop_party(&store, &oin()).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_moved_delete_moment_needs_a_new_notice() {
+        let sent = Holder {
+            notice_id: Some("N-C-100".into()),
+            delete_at: Some(100),
+            acknowledged: true,
+        };
+        assert!(notice_due(&Holder::default(), 100));
+        assert!(!notice_due(&sent, 100));
+        assert!(notice_due(&sent, 50), "a shorter term (art. 9) moves it");
     }
 }

@@ -22,6 +22,15 @@ pub enum IdentityError {
     /// The OIN is well-formed but no party of the covenant has it.
     #[error("OIN {oin} is not a party to the covenant in force (article 2.3)")]
     NotAParty { oin: Oin },
+    /// The OIN was a party, and a version that no longer lists it took effect.
+    #[error(
+        "OIN {oin} ({name}) is no longer a party to the covenant: version {version} no longer lists it (article 2.3); its certificate is refused from then on"
+    )]
+    FormerParty {
+        oin: Oin,
+        name: String,
+        version: u32,
+    },
     /// A person certificate was used where the party's organisation certificate is
     /// required (the agent link).
     #[error(

@@ -192,6 +192,47 @@ impl PersonRegistry {
     }
 }
 
+/// The person registry in use, replaced when a version that adds a party takes effect
+/// (the file is read again then, so that the joined party's persons, registered
+/// beforehand, can act without a restart).
+#[derive(Debug)]
+pub struct PersonsInForce(std::sync::RwLock<std::sync::Arc<PersonRegistry>>);
+
+impl PersonsInForce {
+    pub fn new(registry: PersonRegistry) -> Self {
+        PersonsInForce(std::sync::RwLock::new(std::sync::Arc::new(registry)))
+    }
+
+    fn current(&self) -> std::sync::Arc<PersonRegistry> {
+        // A poisoned lock still holds a whole Arc: a panic cannot leave half a swap.
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// [`PersonRegistry::resolve`] in the registry in use.
+    pub fn resolve(&self, person: &str, presented: &Oin) -> Result<Person, IdentityError> {
+        self.current().resolve(person, presented).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.current().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.current().is_empty()
+    }
+
+    /// Puts `registry` in use.
+    pub fn replace(&self, registry: PersonRegistry) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(registry);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

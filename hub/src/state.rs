@@ -13,8 +13,8 @@ use crate::agents::AgentTable;
 use crate::cases::{CasePolicy, CaseRegistry};
 use crate::config::{HubConfig, LinkSettings, QuestionSettings};
 use crate::identity::{CertIdentity, CertProfileError, IdentityError};
-use crate::parties::{Party, PartyDirectory};
-use crate::persons::{Person, PersonRegistry, RegistryError};
+use crate::parties::{PartiesInForce, Party};
+use crate::persons::{Person, PersonRegistry, PersonsInForce, RegistryError};
 use crate::questions::Questions;
 use crate::refusals::{Refusal, RefusalReason, Refusals};
 use crate::store::{SledStore, Store, StoreError};
@@ -227,8 +227,11 @@ pub enum Caller {
 /// Everything the services share.
 #[derive(Debug)]
 pub struct Hub {
-    pub parties: PartyDirectory,
-    pub persons: PersonRegistry,
+    /// The parties of the covenant in force (article 2.3), switched with it.
+    pub parties: PartiesInForce,
+    pub persons: PersonsInForce,
+    /// The person registry file, read again when a party joins.
+    pub persons_file: std::path::PathBuf,
     pub agents: AgentTable,
     pub refusals: Arc<Refusals>,
     pub link: LinkSettings,
@@ -275,13 +278,19 @@ impl Hub {
         // approved switch survives a restart); the file only seeds the first start.
         let covenant =
             crate::covenants::in_force_at_start(store.as_ref(), configured, &config.covenant)?;
-        let parties = PartyDirectory::from_covenant(&covenant).map_err(|source| {
-            StartupError::CovenantParty {
-                path: config.covenant.clone(),
-                source,
-            }
-        })?;
-        let persons = PersonRegistry::load(&config.persons, &parties)?;
+        // The parties in force, and those that left with a version that took effect
+        // (their refusal says so); the person registry may also name persons of a party
+        // a proposal lists or a former version did (crate::covenants::parties).
+        let versions = crate::covenants::record::all(store.as_ref())?;
+        let party_error = |source| StartupError::CovenantParty {
+            path: config.covenant.clone(),
+            source,
+        };
+        let parties = crate::covenants::parties::directory_in_force(&covenant, &versions)
+            .map_err(party_error)?;
+        let named =
+            crate::covenants::parties::every_listed(&covenant, &versions).map_err(party_error)?;
+        let persons = PersonRegistry::load(&config.persons, &named)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
         let log_faults = crate::log::FaultSwitch::default();
@@ -294,8 +303,9 @@ impl Hub {
         // With the open witness alerts of the last run (article 10.2).
         let witnesses = crate::witnesses::Witnesses::load(store.as_ref())?;
         Ok(Arc::new(Hub {
-            parties,
-            persons,
+            parties: PartiesInForce::new(parties),
+            persons: PersonsInForce::new(persons),
+            persons_file: config.persons.clone(),
             agents,
             refusals,
             link: config.link,
@@ -326,8 +336,7 @@ impl Hub {
         let party = self
             .parties
             .get(identity.oin())
-            .map_err(|e| self.refuse(Some(&identity), e))?
-            .clone();
+            .map_err(|e| self.refuse(Some(&identity), e))?;
         match identity {
             CertIdentity::Organisation { .. } => Ok(Caller::Agent(party)),
             CertIdentity::Person {
@@ -337,8 +346,7 @@ impl Hub {
                 let person = self
                     .persons
                     .resolve(person, oin)
-                    .map_err(|e| self.refuse(Some(&identity), e))?
-                    .clone();
+                    .map_err(|e| self.refuse(Some(&identity), e))?;
                 Ok(Caller::Person { person, party })
             }
         }
@@ -393,7 +401,9 @@ impl Hub {
             IdentityError::Certificate(
                 CertProfileError::Unparseable(_) | CertProfileError::BadPersonId(_),
             ) => RefusalReason::BadCertificate,
-            IdentityError::NotAParty { .. } => RefusalReason::NotAParty,
+            IdentityError::NotAParty { .. } | IdentityError::FormerParty { .. } => {
+                RefusalReason::NotAParty
+            }
             IdentityError::NoCertificate => RefusalReason::NoCertificate,
             IdentityError::PersonCertificateOnAgentLink { .. } => {
                 RefusalReason::PersonCertificateOnAgentLink
@@ -439,6 +449,7 @@ impl Hub {
 pub fn identity_status(error: &IdentityError) -> Status {
     match error {
         IdentityError::NotAParty { .. }
+        | IdentityError::FormerParty { .. }
         | IdentityError::PersonCertificateOnAgentLink { .. }
         | IdentityError::OrganisationCertificateForPerson { .. } => {
             Status::permission_denied(error.to_string())

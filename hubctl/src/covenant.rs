@@ -370,6 +370,62 @@ async fn get(
     queries::covenant_version(hub, version, text, diff).await
 }
 
+/// Whether an answer to a yes/no question is yes: "yes"/"y", or the Dutch "ja"/"j",
+/// in any case, surrounding blanks ignored.
+pub fn is_yes(answer: &str) -> bool {
+    matches!(
+        answer.trim().to_lowercase().as_str(),
+        "yes" | "y" | "ja" | "j"
+    )
+}
+
+/// Refuses, as the hub would, an approval that cannot count: `me`'s party approved `v`
+/// already (art. 13.1: each party counts once), or `v` is no longer proposed.
+fn approvable_by(v: &wire::CovenantVersion, me: &wire::Person) -> Result<(), Error> {
+    let my_party = me.party.as_ref().map(|p| p.oin.as_str()).unwrap_or("");
+    if let Some(earlier) = v.approvals.iter().find(|a| {
+        a.approver
+            .as_ref()
+            .and_then(|p| p.party.as_ref())
+            .is_some_and(|p| !my_party.is_empty() && p.oin == my_party)
+    }) {
+        let by = earlier.approver.as_ref();
+        return Err(Error::Hub {
+            code: Code::AlreadyExists,
+            message: format!(
+                "{} approved version {} already ({}, {}); each party counts once (art. 13.1); nothing was sent",
+                party_name(me.party.as_ref()),
+                v.version,
+                person_words(by),
+                when::show_ts(earlier.approved_at.as_ref()),
+            ),
+            hint: Some(format!(
+                "`hubctl covenant list` shows what version {} still needs",
+                v.version
+            )),
+        });
+    }
+    match v.status.as_str() {
+        "in-force" => Err(Error::Hub {
+            code: Code::FailedPrecondition,
+            message: format!(
+                "version {} is in force already; nothing is left to approve (art. 13.1); nothing was sent",
+                v.version
+            ),
+            hint: None,
+        }),
+        "superseded" => Err(Error::Hub {
+            code: Code::FailedPrecondition,
+            message: format!(
+                "version {} is superseded by version {} and can never take effect (art. 13.2); nothing was sent",
+                v.version, v.superseded_by
+            ),
+            hint: None,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Runs one `hubctl covenant` command.
 pub async fn run(
     hub: &mut Hub,
@@ -483,6 +539,10 @@ pub async fn run(
                 Some(given) => parse_hex(given)?,
                 None => {
                     let v = get(hub, a.number, false, true).await?;
+                    // Refused before the diff is printed: reading it all and then hearing
+                    // that the party approved already wastes a lawyer's time.
+                    let me = hub.whoami().await?;
+                    approvable_by(&v, &me)?;
                     if !json {
                         write(
                             out,
@@ -497,13 +557,16 @@ pub async fn run(
                     if !a.yes {
                         write(
                             out,
-                            &format!("Approve version {} for your party? Type yes: ", v.version),
+                            &format!(
+                                "Approve version {} for your party? Type yes (or ja): ",
+                                v.version
+                            ),
                         )?;
                         let mut answer = String::new();
                         input.read_line(&mut answer).map_err(Error::Output)?;
-                        if answer.trim() != "yes" {
+                        if !is_yes(&answer) {
                             return Err(Error::Usage(
-                                "not approved: the answer was not \"yes\"; nothing was sent".into(),
+                                "not approved: the answer was not \"yes\" (or \"ja\"); nothing was sent".into(),
                             ));
                         }
                     }
@@ -644,5 +707,73 @@ mod tests {
             counts < blind && blind < widening && widening < facts,
             "{text}"
         );
+    }
+
+    #[test]
+    fn yes_and_ja_approve_anything_else_does_not() {
+        for yes in ["yes", "y", "ja", "j", " Ja\n", "YES\r\n", "J"] {
+            assert!(is_yes(yes), "{yes:?}");
+        }
+        for no in ["", "no", "nee", "n", "yes please", "jawel", "\n"] {
+            assert!(!is_yes(no), "{no:?}");
+        }
+    }
+
+    fn party(oin: &str, name: &str) -> Option<wire::Party> {
+        Some(wire::Party {
+            oin: oin.into(),
+            name: name.into(),
+            kind: String::new(),
+        })
+    }
+
+    fn politie_officer() -> wire::Person {
+        wire::Person {
+            id: "p-politie-090".into(),
+            party: party("00000002000000000002", "Politie Eenheid Amsterdam"),
+            roles: vec!["privacy-officer".into()],
+            stadsdeel: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_party_that_approved_already_is_refused_as_the_hub_would() {
+        let mut v = wire::CovenantVersion {
+            version: 2,
+            status: "proposed".into(),
+            ..Default::default()
+        };
+        approvable_by(&v, &politie_officer()).unwrap();
+        v.approvals.push(wire::CovenantApproval {
+            approver: Some(wire::Person {
+                id: "p-politie-091".into(),
+                ..politie_officer()
+            }),
+            ..Default::default()
+        });
+        match approvable_by(&v, &politie_officer()) {
+            Err(Error::Hub { code, message, .. }) => {
+                assert_eq!(code, Code::AlreadyExists);
+                assert!(
+                    message.contains("Politie Eenheid Amsterdam approved version 2 already"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another party's approval does not stop this one.
+        let gemeente = wire::Person {
+            party: party("00000001000000000001", "Gemeente Amsterdam"),
+            ..politie_officer()
+        };
+        approvable_by(&v, &gemeente).unwrap();
+        v.status = "in-force".into();
+        assert!(matches!(
+            approvable_by(&v, &gemeente),
+            Err(Error::Hub {
+                code: Code::FailedPrecondition,
+                ..
+            })
+        ));
     }
 }

@@ -17,7 +17,7 @@ pub const OUTCOMES: [&str; 3] = ["permit", "deny", "reject"];
 /// Every purpose of article 3.1.
 pub const ALL_PURPOSES: [&str; 4] = ["registratie", "duiding", "aanpak", "evaluatie"];
 /// The notification kinds.
-pub const NOTIFICATION_KINDS: [&str; 2] = ["reject", "emergency-review"];
+pub const NOTIFICATION_KINDS: [&str; 3] = ["reject", "emergency-review", "covenant-proposal"];
 /// The verdicts of an emergency review (art. 15.2).
 pub const VERDICTS: [&str; 2] = ["justified", "not-justified"];
 

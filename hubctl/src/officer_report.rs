@@ -308,6 +308,7 @@ fn notification_json(n: &wire::PrivacyNotification) -> Value {
         "id": n.id,
         "kind": n.kind,
         "article": n.notification.as_ref().map(|x| x.article.clone()),
+        "covenant_version": (n.covenant_version > 0).then_some(n.covenant_version),
         "raised_at": ts(n.raised_at.as_ref()),
         "status": n.status,
         "overdue": n.overdue,
@@ -366,7 +367,17 @@ pub fn notifications(
             show_ts(n.raised_at.as_ref()),
             n.status
         );
-        if let Some(e) = &n.entry {
+        if n.covenant_version > 0 {
+            let v = n.covenant_version;
+            let _ = writeln!(
+                out,
+                "    covenant version {v} awaits your party's approval{}: read it with `hubctl covenant diff {v}`, approve it with `hubctl covenant approve {v}`",
+                n.entry
+                    .as_ref()
+                    .map(|e| format!(" (log entry {})", e.leaf_index))
+                    .unwrap_or_default()
+            );
+        } else if let Some(e) = &n.entry {
             let _ = writeln!(
                 out,
                 "    case {}, log entry {}: {}",

@@ -183,7 +183,7 @@ fn is_hit(outcome: &AskOutcome) -> bool {
 fn connected(hub: &TestHub) -> bool {
     hub.hub
         .agents
-        .snapshot(&hub.hub.parties)
+        .snapshot(&hub.hub.parties.current())
         .iter()
         .any(|a| a.party.oin.as_str() == DEGRACHT_OIN && a.connected())
 }
@@ -203,7 +203,7 @@ fn certificate_expiry(hub: &TestHub) -> Option<i64> {
 fn links_opened(hub: &TestHub) -> u64 {
     hub.hub
         .agents
-        .snapshot(&hub.hub.parties)
+        .snapshot(&hub.hub.parties.current())
         .iter()
         .find(|a| a.party.oin.as_str() == DEGRACHT_OIN)
         .map_or(0, |a| a.links_opened)

@@ -1,7 +1,7 @@
 //! Covenant versions end to end (article 13): privacy officers propose and approve with
 //! their person certificates; the version takes effect only as article 13.1 says; then
 //! the hub and its agents decide with it, every decision records it, and it survives a
-//! restart of the hub.
+//! restart of the hub (as do the parties it added or removed: tests/party_join_leave.rs).
 
 use std::path::Path;
 use std::time::Duration;
@@ -242,15 +242,20 @@ async fn an_older_or_equal_version_and_an_invalid_text_are_refused_with_diagnost
         invalid.diagnostics
     );
 
-    let changed_parties =
-        covenant_text(2, false).replacen("\"GGD Amsterdam\"", "\"GGD Amstelland\"", 1);
-    let parties = propose(&mut politie, "parties", &changed_parties).await;
+    // A listed party keeps its kind; joining and leaving are versions like any other
+    // (tests/party_join_leave.rs).
+    let changed_kind = covenant_text(2, false).replacen(
+        "\"GGD Amsterdam\" is zorgpartner",
+        "\"GGD Amsterdam\" is gemeente",
+        1,
+    );
+    let parties = propose(&mut politie, "parties", &changed_kind).await;
     assert!(!parties.accepted);
     assert!(
         parties
             .diagnostics
             .iter()
-            .any(|d| d.code == "parties-changed"),
+            .any(|d| d.code == "party-kind-changed"),
         "{:?}",
         parties.diagnostics
     );

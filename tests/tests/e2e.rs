@@ -4,6 +4,8 @@
 //! # Layout
 //! - `support`: PKI, hub and agent set-up, and waiting helpers.
 //! - `casefile`: case files with a real agent per party answering from JSON exports.
+//! - `covenant_approval`: the other parties' officers notified of a proposal; hubctl's
+//!   approval prompt ("ja"), and a second approval refused before the diff.
 //! - `covenant_versions`: proposing and approving covenant versions (article 13), the
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
@@ -16,6 +18,8 @@
 //! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
 //! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
 //!   notifications.
+//! - `party_join_leave`: a party joins and leaves by approved versions while the hub
+//!   runs: its agent links and answers, then is disconnected and refused.
 //! - `link`: Hello first, heartbeats or close, one link per party, TLS 1.3 only.
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `limits`: idle connections closed, connections per address and identity bounded.
@@ -35,6 +39,7 @@ mod case_log;
 mod casefile;
 mod cases;
 mod console;
+mod covenant_approval;
 mod covenant_versions;
 mod demo;
 mod docs;
@@ -45,6 +50,7 @@ mod limits;
 mod link;
 mod officer;
 mod partner_answers;
+mod party_join_leave;
 mod privacy_scan;
 mod questions;
 mod refusal;

@@ -44,7 +44,7 @@ async fn try_link(
     assert!(
         hub.hub
             .agents
-            .snapshot(&hub.hub.parties)
+            .snapshot(&hub.hub.parties.current())
             .iter()
             .all(|a| !a.connected()),
         "a refused agent must not be listed as connected"

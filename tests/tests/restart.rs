@@ -44,7 +44,7 @@ async fn agents_reconnect_after_a_graceful_hub_restart() {
     let connected = |hub: &TestHub| {
         hub.hub
             .agents
-            .snapshot(&hub.hub.parties)
+            .snapshot(&hub.hub.parties.current())
             .iter()
             .filter(|a| a.connected())
             .count()

@@ -54,6 +54,7 @@ struct Plan {
 /// subject only for the categories an (empty) share of which would be permitted.
 fn plan(hub: &Hub, ctx: &ShareContext, subjects: &[String], categories: &[Category]) -> Vec<Plan> {
     hub.parties
+        .current()
         .iter()
         .map(|party| {
             let mut refused = BTreeSet::new();
@@ -1286,8 +1287,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), Status> {
     let person = hub
         .persons
         .resolve(&owner, &requester_party_oin)
-        .map_err(|e| Status::internal(e.to_string()))?
-        .clone();
+        .map_err(|e| Status::internal(e.to_string()))?;
     let at = hub.clock.now();
     let case = hub
         .cases

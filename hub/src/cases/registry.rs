@@ -115,7 +115,9 @@ pub enum Prepared {
 #[derive(Debug)]
 pub struct CaseRegistry {
     store: Arc<dyn Store>,
-    policy: CasePolicy,
+    /// The case policy of the covenant in force; replaced when a version that changes it
+    /// takes effect ([`CaseRegistry::set_policy`]).
+    policy: std::sync::RwLock<CasePolicy>,
     /// Serialises whole changes, prepare → log append → commit. It is a tokio mutex
     /// because it is held across the (async, fsync-bound) log append: two changes of
     /// one case must not both prepare from the same stored case and then both commit
@@ -229,18 +231,38 @@ impl CaseRegistry {
     pub fn new(store: Arc<dyn Store>, policy: CasePolicy) -> Self {
         CaseRegistry {
             store,
-            policy,
+            policy: std::sync::RwLock::new(policy),
             changes: tokio::sync::Mutex::new(()),
         }
     }
 
+    /// The case policy in force.
+    pub fn policy(&self) -> CasePolicy {
+        // A poisoned lock still holds a whole (Copy) policy.
+        *self
+            .policy
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies the case policy of a version that took effect (article 13.1): emergencies
+    /// declared from now on last as it says (those declared before keep their end), and
+    /// its retention terms apply to every closed case from now on.
+    pub fn set_policy(&self, policy: CasePolicy) {
+        *self
+            .policy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = policy;
+    }
+
     /// When the case's data is deleted (article 9), for a closed case: the retention
-    /// term's months after it closed, on Amsterdam's calendar.
+    /// term in force, in months after it closed, on Amsterdam's calendar.
     pub fn retention_until(&self, case: &Case) -> Option<OffsetDateTime> {
         let since = case.closed_since()?;
+        let policy = self.policy();
         let months = match case.phase {
-            Phase::Afgesloten => self.policy.retention_afgesloten_months,
-            Phase::BuitenAanpak => self.policy.retention_buiten_aanpak_months,
+            Phase::Afgesloten => policy.retention_afgesloten_months,
+            Phase::BuitenAanpak => policy.retention_buiten_aanpak_months,
             _ => return None,
         };
         Some(calendar::add_months(since, months))
@@ -845,7 +867,7 @@ impl CaseRegistry {
     ) -> Result<Prepared, CaseError> {
         check_text("reason", reason, MAX_REASON, true)?;
         let actor = authorise_emergency(change.person, party_kind)?;
-        let duration = self.policy.emergency;
+        let duration = self.policy().emergency;
         self.mutate(change, id, now, |case| {
             not_closed(case)?;
             if let Some(active) = case.active_emergency(now) {
@@ -917,6 +939,56 @@ mod tests {
         datetime!(2026-10-24 22:30 UTC),
         datetime!(2026-10-25 23:30 UTC),
     ];
+
+    #[test]
+    fn a_switched_case_policy_applies_to_emergencies_declared_after_it() {
+        let (_dir, registry, person) = registry();
+        let now = datetime!(2026-11-02 10:00 UTC);
+        let case = stored(
+            &registry,
+            registry.create(
+                &change(&person, "create"),
+                Stadsdeel::Oost,
+                now - Duration::hours(1),
+                "",
+                now,
+            ),
+        );
+        let before = stored(
+            &registry,
+            registry.declare_emergency(
+                &change(&person, "spoed-1"),
+                PartyKind::Gemeente,
+                &case.id,
+                "acute dreiging",
+                now,
+            ),
+        );
+        assert_eq!(before.emergencies[0].expires_at, now + Duration::hours(72));
+        registry.set_policy(CasePolicy {
+            emergency: Duration::hours(48),
+            retention_afgesloten_months: 12,
+            retention_buiten_aanpak_months: 1,
+        });
+        assert_eq!(registry.policy().emergency, Duration::hours(48));
+        assert_eq!(registry.policy().retention_afgesloten_months, 12);
+        // The emergency declared before keeps its end (it is stored with the case).
+        let kept = registry.load(&case.id).unwrap().unwrap();
+        assert_eq!(kept.emergencies[0].expires_at, now + Duration::hours(72));
+        // One declared after it ended lasts as the new policy says.
+        let later = now + Duration::hours(73);
+        let after = stored(
+            &registry,
+            registry.declare_emergency(
+                &change(&person, "spoed-2"),
+                PartyKind::Gemeente,
+                &case.id,
+                "acute dreiging",
+                later,
+            ),
+        );
+        assert_eq!(after.emergencies[1].expires_at, later + Duration::hours(48));
+    }
 
     #[test]
     fn consent_dated_today_in_amsterdam_is_taken_at_night() {

@@ -25,7 +25,7 @@ pub fn update_message(covenant: &Covenant) -> HubMessage {
 pub fn broadcast(hub: &Hub) {
     let covenant = hub.covenant.current();
     let message = update_message(&covenant);
-    for party in hub.parties.iter() {
+    for party in hub.parties.current().iter() {
         send(hub, &party.oin, &message, covenant.version());
     }
 }

@@ -101,14 +101,26 @@ fn step_entry(
     })
 }
 
+/// `diff::diff(old, new)` on a blocking thread: it decides every kind of share under
+/// both versions, seconds of CPU for a debug build under load, which must not stall
+/// the runtime that carries the agents' links and their heartbeats.
+async fn diff_off_runtime(old: Arc<Covenant>, new: Covenant) -> String {
+    tokio::task::spawn_blocking(move || diff::diff(&old, &new, &[]))
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "computing a covenant diff was interrupted");
+            "(the diff could not be computed; ask for it again)".to_owned()
+        })
+}
+
 /// A stored version as the answer shows it, with text and diff when asked.
-fn view(
+async fn view(
     hub: &Hub,
     record: &VersionRecord,
     include_text: bool,
     include_diff: bool,
 ) -> wire::CovenantVersion {
-    let mut out = to_wire::version(record, &hub.parties);
+    let mut out = to_wire::version(record, &hub.parties.current());
     let in_force = hub.covenant.current();
     match Covenant::parse(&format!("version {}", record.version), &record.text) {
         Ok(covenant) => {
@@ -119,7 +131,7 @@ fn view(
             );
             out.warnings = to_wire::diagnostics(&warnings, &record.text);
             if include_diff && record.version != in_force.version() {
-                out.diff = diff::diff(&in_force, &covenant, &[]);
+                out.diff = diff_off_runtime(in_force, covenant).await;
             }
         }
         Err(d) => {
@@ -190,13 +202,13 @@ pub fn list(
             .iter()
             .rev()
             .filter(|v| request.statuses.is_empty() || wanted.contains(&v.status))
-            .map(|v| to_wire::version(v, &hub.parties))
+            .map(|v| to_wire::version(v, &hub.parties.current()))
             .collect(),
     })
 }
 
 /// GetCovenantVersion.
-pub fn get(
+pub async fn get(
     hub: &Hub,
     request: &wire::GetCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, Status> {
@@ -207,12 +219,7 @@ pub fn get(
     let record = record::get(hub.store.as_ref(), version)
         .map_err(store_failed)?
         .ok_or_else(|| not_found(version))?;
-    Ok(view(
-        hub,
-        &record,
-        request.include_text,
-        request.include_diff,
-    ))
+    Ok(view(hub, &record, request.include_text, request.include_diff).await)
 }
 
 /// ProposeCovenantVersion.
@@ -240,7 +247,7 @@ pub async fn propose(
             let record = record::get(store, first.version)
                 .map_err(store_failed)?
                 .ok_or_else(|| not_found(first.version))?;
-            let version = view(hub, &record, false, true);
+            let version = view(hub, &record, false, true).await;
             Ok(wire::ProposeCovenantVersionResponse {
                 accepted: true,
                 diagnostics: version.warnings.clone(),
@@ -295,9 +302,18 @@ pub async fn propose(
         superseded_at_ms: None,
         superseded_by: 0,
     };
-    log_step(hub, officer, ApprovalStep::Proposed, &record).await?;
+    let leaf = log_step(hub, officer, ApprovalStep::Proposed, &record).await?;
     let mut batch = Batch::new();
     record::put(&mut batch, &record);
+    // The other parties' privacy officers are told it awaits their approval.
+    let notified = super::notify::on_proposed(
+        &mut batch,
+        &hub.parties.current(),
+        officer.party.oin.as_str(),
+        &record,
+        leaf,
+        hub.clock.now(),
+    );
     record::put_request(
         &mut batch,
         person,
@@ -312,11 +328,12 @@ pub async fn propose(
     tracing::info!(
         version = record.version,
         party = %officer.party.oin,
-        "covenant version proposed"
+        notified,
+        "covenant version proposed; the other parties' privacy officers are notified"
     );
     Ok(wire::ProposeCovenantVersionResponse {
         accepted: true,
-        version: Some(view(hub, &record, false, true)),
+        version: Some(view(hub, &record, false, true).await),
         diagnostics: wire_diagnostics,
     })
 }
@@ -350,7 +367,7 @@ pub async fn approve(
             let record = record::get(store, first.version)
                 .map_err(store_failed)?
                 .ok_or_else(|| not_found(first.version))?;
-            Ok(view(hub, &record, false, false))
+            Ok(view(hub, &record, false, false).await)
         } else {
             Err(Status::already_exists(
                 "client_request_id was used before for another request",
@@ -404,15 +421,18 @@ pub async fn approve(
         sha256: sha,
     });
     let takes_effect =
-        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties)).is_none();
+        rules::approvals_missing(&to_wire::approving_kinds(&record, &hub.parties.current()))
+            .is_none();
     // Parsed before anything is logged: a stored text that no longer parses must not
     // be logged as activated.
+    // So is the switch (parties, case policy): one that cannot be made leaves the
+    // version proposed.
     let new = if takes_effect {
-        Some(
-            Covenant::parse(&format!("version {}", record.version), &record.text).map_err(
-                |_| Status::internal(format!("stored version {} does not parse", record.version)),
-            )?,
-        )
+        let covenant = Covenant::parse(&format!("version {}", record.version), &record.text)
+            .map_err(|_| {
+                Status::internal(format!("stored version {} does not parse", record.version))
+            })?;
+        Some(super::switch::prepare(hub, covenant)?)
     } else {
         None
     };
@@ -450,14 +470,8 @@ pub async fn approve(
         party = %officer.party.oin,
         "covenant version approved"
     );
-    if let Some(new) = new {
-        let old = hub.covenant.replace(Arc::new(new));
-        tracing::info!(
-            from = old.version(),
-            to = record.version,
-            "covenant version in force switched (art. 13.1 met)"
-        );
-        super::agents::broadcast(hub);
+    if let Some(switch) = new {
+        super::switch::apply(hub, switch);
     }
-    Ok(view(hub, &record, false, false))
+    Ok(view(hub, &record, false, false).await)
 }

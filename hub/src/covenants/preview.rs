@@ -148,8 +148,7 @@ pub fn preview(
             let requester = hub
                 .persons
                 .resolve(d.requester.person.as_str(), &recipient_oin)
-                .ok()?
-                .clone();
+                .ok()?;
             let requester_party = hub.parties.get(&recipient_oin).ok()?.clone();
             let source = hub.parties.get(&hub_oin(d.source)?).ok()?.clone();
             let at = stored.entry.time.to_datetime()?;

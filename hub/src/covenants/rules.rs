@@ -1,16 +1,27 @@
 //! The rules of article 13, as pure functions: when a version takes effect (13.1), what
-//! a proposal must declare (13.2), and what this hub can switch to while running.
+//! a proposal must declare (13.2), and what changes with it while the hub runs.
 //!
-//! What the hub derived from the covenant when it started, and how a switch treats it:
-//! - the parties (Annex A, article 2.3): the party directory, the person registry
-//!   checked against it, and the agents' links. A proposal whose party list differs in
-//!   any way (OIN, name or kind) is refused with a `parties-changed` error: joining or
-//!   leaving is a restart of the hub with the new covenant file, after it took effect
-//!   (see `startup`), not a switch.
-//! - the case policy: how long an emergency lasts (15.3) and the retention terms (9.1,
-//!   9.2), which the case registry holds. A proposal changing any of them is refused
-//!   with a `case-policy-changed` error, for the same reason: running cases and their
-//!   deadlines were computed with them.
+//! Every change takes effect through propose + approve, while the hub runs:
+//! - the parties (Annex A, article 2.3): a party joins or leaves with the version that
+//!   lists it, or no longer does. The party directory switches with the covenant
+//!   ([`crate::parties::PartiesInForce`]): a joined party's certificates are accepted
+//!   from then on; a party that left has its agent's live link ended and its
+//!   certificates refused, and what waited for it (queued questions, deliveries) is
+//!   dropped. Who approves is article 13.1's rule, counted among the parties of the
+//!   version in force: a joining party is not a party yet, so its privacy officer
+//!   cannot approve (the hub refuses its certificates); a leaving party is a party
+//!   until the version takes effect, so its approval counts like any other, and is not
+//!   required (13.1 asks for any two parties, one of kind `gemeente`). Proposals are
+//!   warned (`party-joins`, `party-leaves`) so approvers see it. The one change refused
+//!   is another kind for a listed OIN (`party-kind-changed`): the person registry and
+//!   past decisions placed its people by that kind; a party changes kind by leaving in
+//!   one version and joining in a later one.
+//! - the case policy (how long an emergency lasts, 15.3; the retention terms, 9.1 and
+//!   9.2) switches with the covenant: an emergency declared before the switch keeps
+//!   the end it was declared with, a new one lasts as the new version says; the
+//!   retention terms apply to every case the hub holds from the switch on, and holders
+//!   of delivered data get a new retention notice when the delete moment moved
+//!   ([`crate::deliveries`]). A proposal changing them is warned (`case-policy-changes`).
 //! - everything else (categories, fields, recipients, purposes, phases, emergencies'
 //!   categories, prohibited content) is read from the covenant in force per decision,
 //!   so it switches atomically with [`crate::covenant_in_force::CovenantInForce`].
@@ -55,6 +66,18 @@ fn version_span(text: &str) -> Span {
         .unwrap_or_default()
 }
 
+/// Where the text lists the party with this OIN, or else its first party.
+fn party_span(text: &str, oin: &str) -> Span {
+    parser::parse(text)
+        .0
+        .into_iter()
+        .find_map(|line| match line {
+            Line::Party { oin: o, .. } if o.text == oin => Some(o.span),
+            _ => None,
+        })
+        .unwrap_or_else(|| parties_span(text))
+}
+
 /// Where the text lists its first party (Annex A).
 fn parties_span(text: &str) -> Span {
     parser::parse(text)
@@ -77,9 +100,10 @@ fn article_span(covenant: &Covenant, text: &str, article: &str) -> Span {
         .unwrap_or_else(|| version_span(text))
 }
 
-/// The problems that keep a valid `proposed` text from becoming a version of this hub:
-/// its number must be above `highest` (every stored version, article 13.2), and it must
-/// not change what the running hub cannot switch (module doc).
+/// The problems that keep a valid `proposed` text from becoming a version of this hub
+/// (its number must be above `highest`, every stored version, article 13.2; a listed
+/// party keeps its kind), and the warnings that tell approvers what it changes beyond
+/// the decisions: parties joining or leaving, the case policy (module doc).
 pub fn check_proposal(
     in_force: &Covenant,
     proposed: &Covenant,
@@ -103,61 +127,93 @@ pub fn check_proposal(
             )),
         );
     }
-    let mut old: Vec<_> = in_force.parties().to_vec();
-    let mut new: Vec<_> = proposed.parties().to_vec();
-    old.sort_by(|a, b| a.oin.cmp(&b.oin));
-    new.sort_by(|a, b| a.oin.cmp(&b.oin));
-    if old != new {
-        problems.push(
-            Problem::error(
-                "covenant::parties-changed",
-                parties_span(text),
-                format!(
-                    "the parties (annex a, art. 2.3) differ from those of version {} in force; this hub cannot switch its parties while running",
-                    in_force.version()
+    for new in proposed.parties() {
+        let Some(old) = in_force.parties().iter().find(|p| p.oin == new.oin) else {
+            problems.push(
+                Problem::warning(
+                    "covenant::party-joins",
+                    party_span(text, &new.oin),
+                    format!(
+                        "{} ({}, {}) joins: when this version takes effect its agent and persons are accepted (art. 2.3); it is not a party before, so its privacy officer cannot approve this version (art. 13.1)",
+                        new.name, new.oin, new.kind
+                    ),
+                )
+                .with_help(
+                    "register its persons in the hub's person registry; its agent needs an organisation certificate with this OIN",
                 ),
-            )
-            .with_help(
-                "propose the same party list; a party joins or leaves with a new covenant file and a restart of the hub (`covenant diff` shows the difference)",
-            ),
-        );
+            );
+            continue;
+        };
+        if old.kind != new.kind {
+            problems.push(
+                Problem::error(
+                    "covenant::party-kind-changed",
+                    party_span(text, &new.oin),
+                    format!(
+                        "{} is of kind {} in version {} in force; this version makes it {}: the person registry and past decisions placed its people by its kind",
+                        new.oin,
+                        old.kind,
+                        in_force.version(),
+                        new.kind
+                    ),
+                )
+                .with_help(format!(
+                    "keep kind {}; a party changes kind by leaving in one version and joining in a later one",
+                    old.kind
+                )),
+            );
+        }
+    }
+    for old in in_force.parties() {
+        if !proposed.parties().iter().any(|p| p.oin == old.oin) {
+            problems.push(
+                Problem::warning(
+                    "covenant::party-leaves",
+                    parties_span(text),
+                    format!(
+                        "{} ({}, {}) leaves: when this version takes effect its agent is disconnected and refused, and questions and deliveries waiting for it are dropped (art. 2.3)",
+                        old.name, old.oin, old.kind
+                    ),
+                )
+                .with_help(
+                    "the decisions on shares it took part in stay in the log; cases keep their history",
+                ),
+            );
+        }
     }
     let terms = [
         (
             "15.3",
             "how long an emergency lasts",
+            "emergencies declared after the switch last as this version says; those declared before keep their end",
             in_force.emergency_hours(),
             proposed.emergency_hours(),
         ),
         (
             "9.1",
             "the retention after afgesloten",
+            "from the switch on it applies to every afgesloten case; holders of delivered data get a new retention notice",
             in_force.retention_months(Phase::Afgesloten),
             proposed.retention_months(Phase::Afgesloten),
         ),
         (
             "9.2",
             "the retention after buiten-aanpak",
+            "from the switch on it applies to every buiten-aanpak case; holders of delivered data get a new retention notice",
             in_force.retention_months(Phase::BuitenAanpak),
             proposed.retention_months(Phase::BuitenAanpak),
         ),
     ];
-    for (article, what, old, new) in terms {
+    for (article, what, effect, old, new) in terms {
         if old != new {
-            problems.push(
-                Problem::error(
-                    "covenant::case-policy-changed",
-                    article_span(proposed, text, article),
-                    format!(
-                        "{what} (art. {article}) differs from version {} in force; running cases and their deadlines were set with it, so this hub cannot switch it while running",
-                        in_force.version()
-                    ),
-                )
-                .with_help(format!(
-                    "keep art. {article} as in version {}",
+            problems.push(Problem::warning(
+                "covenant::case-policy-changes",
+                article_span(proposed, text, article),
+                format!(
+                    "{what} (art. {article}) differs from version {} in force: {effect}",
                     in_force.version()
-                )),
-            );
+                ),
+            ));
         }
     }
     problems
@@ -167,6 +223,7 @@ pub fn check_proposal(
 mod tests {
     use super::*;
     use treiter_policies::TREITERAANPAK_COVENANT;
+    use treiter_policies::diagnostics::Level;
 
     fn v1() -> Covenant {
         Covenant::parse("v1", TREITERAANPAK_COVENANT).unwrap()
@@ -215,13 +272,76 @@ mod tests {
         assert!(text[at..].starts_with("2\n"));
     }
 
+    fn codes(problems: &[Problem]) -> Vec<&'static str> {
+        problems.iter().map(|p| p.code).collect()
+    }
+
     #[test]
-    fn a_changed_party_list_is_refused() {
+    fn a_renamed_party_passes_without_a_word() {
         let text = with_version(2).replacen("\"GGD Amsterdam\"", "\"GGD Amstelland\"", 1);
         assert_ne!(text, with_version(2), "the fixture names the GGD");
         let proposed = Covenant::parse("v2", &text).unwrap();
+        assert!(check_proposal(&v1(), &proposed, 1, &text).is_empty());
+    }
+
+    #[test]
+    fn a_joining_and_a_leaving_party_are_warnings_at_their_lines() {
+        let text = with_version(2)
+            .replacen(
+                "party 00000004000000000005 \"Stichting Lieflijk Wonen\" is woningcorporatie\n",
+                "",
+                1,
+            )
+            .replacen(
+                "party 00000005000000000007",
+                "party 00000004000000000008 \"Woonbron Amstel\" is woningcorporatie\nparty 00000005000000000007",
+                1,
+            );
+        let proposed = Covenant::parse("v2", &text).unwrap();
         let problems = check_proposal(&v1(), &proposed, 1, &text);
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].code, "covenant::parties-changed");
+        assert_eq!(
+            codes(&problems),
+            ["covenant::party-joins", "covenant::party-leaves"]
+        );
+        assert!(problems.iter().all(|p| p.level == Level::Warning));
+        let joins = &problems[0];
+        assert!(text[joins.span.start..].starts_with("00000004000000000008"));
+        assert!(
+            joins.message.contains("cannot approve"),
+            "{}",
+            joins.message
+        );
+        assert!(problems[1].message.contains("Stichting Lieflijk Wonen"));
+    }
+
+    #[test]
+    fn a_listed_party_of_another_kind_is_refused() {
+        let text = with_version(2).replacen(
+            "\"Stichting Lieflijk Wonen\" is woningcorporatie",
+            "\"Stichting Lieflijk Wonen\" is zorgpartner",
+            1,
+        );
+        let proposed = Covenant::parse("v2", &text).unwrap();
+        let problems = check_proposal(&v1(), &proposed, 1, &text);
+        assert_eq!(codes(&problems), ["covenant::party-kind-changed"]);
+        assert_eq!(problems[0].level, Level::Error);
+    }
+
+    #[test]
+    fn changed_case_policy_terms_are_warned_not_refused() {
+        let text = with_version(2)
+            .replacen("lasts 72 hours", "lasts 48 hours", 1)
+            .replacen("until 24 months after", "until 12 months after", 1);
+        let proposed = Covenant::parse("v2", &text).unwrap();
+        assert_eq!(proposed.emergency_hours(), Some(48));
+        let problems = check_proposal(&v1(), &proposed, 1, &text);
+        assert_eq!(
+            codes(&problems),
+            [
+                "covenant::case-policy-changes",
+                "covenant::case-policy-changes"
+            ]
+        );
+        assert!(problems.iter().all(|p| p.level == Level::Warning));
     }
 }

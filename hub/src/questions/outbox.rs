@@ -199,6 +199,22 @@ impl Outbox {
             .is_some())
     }
 
+    /// Removes every question queued for `party`, durably, returning how many: for a
+    /// party that left the covenant (article 2.3), whose agent can never fetch them.
+    pub fn drop_party(&self, party: &Oin) -> Result<usize, OutboxError> {
+        let prefix = format!("{}/", party.as_str());
+        let mut batch = Batch::new();
+        let mut dropped = 0;
+        for (key, _) in self.store.scan(Space::Outbox, prefix.as_bytes())? {
+            batch.delete(Space::Outbox, key);
+            dropped += 1;
+        }
+        if dropped > 0 {
+            self.store.apply(batch)?;
+        }
+        Ok(dropped)
+    }
+
     /// Removes the queued question `request_id` of `party` durably; false when there is
     /// none (never queued, or already answered). The entry is not decoded: an answer to
     /// a damaged entry still settles it.
@@ -345,6 +361,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
         (dir, Outbox::new(store))
+    }
+
+    #[test]
+    fn a_party_that_left_has_its_queued_questions_dropped_and_others_keep_theirs() {
+        let (_dir, outbox) = outbox();
+        for (party, id) in [(2, "a"), (2, "b"), (3, "c")] {
+            outbox.put(&entry(oin(party), id, 1, 2)).unwrap();
+        }
+        assert_eq!(outbox.drop_party(&oin(2)).unwrap(), 2);
+        assert!(!outbox.contains(&oin(2), "a").unwrap());
+        assert!(!outbox.contains(&oin(2), "b").unwrap());
+        assert!(outbox.contains(&oin(3), "c").unwrap());
+        assert_eq!(outbox.drop_party(&oin(2)).unwrap(), 0);
     }
 
     #[test]

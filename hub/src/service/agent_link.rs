@@ -197,6 +197,9 @@ enum LinkEnd {
     Broken(Status),
     Silent,
     Superseded,
+    /// The party left the covenant (article 2.3): a version that no longer lists it
+    /// took effect.
+    NoLongerAParty(String),
     Shutdown,
     ReaderGone,
 }
@@ -235,7 +238,10 @@ async fn run_link(
                     break LinkEnd::ReaderGone;
                 }
             }
-            _ = ticket.superseded.changed() => break LinkEnd::Superseded,
+            _ = ticket.superseded.changed() => match hub.parties.get(&party.oin) {
+                Ok(_) => break LinkEnd::Superseded,
+                Err(refusal) => break LinkEnd::NoLongerAParty(refusal.to_string()),
+            },
             _ = shutdown.changed() => break LinkEnd::Shutdown,
         }
     };
@@ -243,6 +249,7 @@ async fn run_link(
         LinkEnd::Superseded => Some(Status::aborted(
             "this link was superseded by a newer link of the same party",
         )),
+        LinkEnd::NoLongerAParty(refusal) => Some(Status::permission_denied(refusal.clone())),
         LinkEnd::Shutdown => Some(Status::unavailable(
             "the hub is shutting down; reconnect later",
         )),
@@ -262,6 +269,9 @@ async fn run_link(
         LinkEnd::Broken(status) => format!("it broke: {}", status.message()),
         LinkEnd::Silent => "the agent fell silent".to_owned(),
         LinkEnd::Superseded => "a newer link of the same party replaced it".to_owned(),
+        LinkEnd::NoLongerAParty(_) => {
+            "its party left the covenant (a version that no longer lists it took effect)".to_owned()
+        }
         LinkEnd::Shutdown => "the hub is shutting down".to_owned(),
         LinkEnd::ReaderGone => "the agent stopped reading".to_owned(),
     };

@@ -49,7 +49,7 @@ impl CoordinatorService {
     fn wire_person(&self, actor: &ActorRef) -> wire::Person {
         let party = Oin::parse(&actor.party)
             .ok()
-            .and_then(|oin| self.hub.parties.get(&oin).ok().map(Party::to_proto));
+            .and_then(|oin| self.hub.parties.get(&oin).ok().map(|p| p.to_proto()));
         let stadsdeel = Oin::parse(&actor.party)
             .ok()
             .and_then(|oin| self.hub.persons.resolve(&actor.person, &oin).ok())
@@ -73,7 +73,7 @@ impl CoordinatorService {
     fn wire_party(&self, oin: &str) -> Option<wire::Party> {
         Oin::parse(oin)
             .ok()
-            .and_then(|oin| self.hub.parties.get(&oin).ok().map(Party::to_proto))
+            .and_then(|oin| self.hub.parties.get(&oin).ok().map(|p| p.to_proto()))
     }
 
     fn wire_event(&self, event: &CaseEvent, team: bool) -> wire::CaseEvent {

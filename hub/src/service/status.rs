@@ -33,7 +33,7 @@ pub fn report(hub: &Hub) -> StatusReport {
         covenant_version: hub.covenant.version(),
         agents: hub
             .agents
-            .snapshot(&hub.parties)
+            .snapshot(&hub.parties.current())
             .iter()
             .map(agent_to_proto)
             .collect(),

@@ -1696,6 +1696,8 @@ pub fn notice_kind_words(kind: &str) -> &'static str {
     match kind {
         "reject" => "weigering wegens verboden inhoud (art. 7)",
         "emergency-review" => "spoedverstrekking te beoordelen (art. 15.2)",
+        // joinleave: a covenant proposal awaiting the party's approval.
+        "covenant-proposal" => "voorstel convenantversie ter goedkeuring (art. 13.1)",
         _ => "",
     }
 }
@@ -1789,6 +1791,8 @@ pub fn notice_title(kind: &str, article: &str) -> String {
     match kind {
         "reject" => format!("Geweigerde verstrekking: verboden inhoud (art. {article})"),
         "emergency-review" => format!("Spoedverstrekking te beoordelen (art. {article})"),
+        // joinleave: a covenant proposal awaiting the party's approval.
+        "covenant-proposal" => format!("Voorstel convenantversie ter goedkeuring (art. {article})"),
         other => format!("{other} (art. {article})"),
     }
 }

@@ -24,7 +24,7 @@ pub async fn get_covenant_version(
     _officer: &Officer,
     request: wire::GetCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, Status> {
-    flow::get(hub, &request)
+    flow::get(hub, &request).await
 }
 
 pub async fn propose_covenant_version(

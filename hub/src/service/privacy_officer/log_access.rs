@@ -415,6 +415,7 @@ fn wire_checkpoint(hub: &Hub, cp: &SignedCheckpoint) -> wire::LogCheckpoint {
 /// The party a witness key name belongs to, when the name carries a listed party's OIN.
 fn witness_party(hub: &Hub, key_name: &str) -> Option<wire::Party> {
     hub.parties
+        .current()
         .iter()
         .find(|p| key_name.contains(&p.oin.to_string()))
         .map(crate::parties::Party::to_proto)

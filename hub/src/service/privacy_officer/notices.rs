@@ -1,7 +1,9 @@
-//! Notifications to privacy officers (articles 7.1, 7.2) and emergency reviews (15.2).
+//! Notifications to privacy officers (articles 7.1, 7.2), emergency reviews (15.2) and
+//! covenant proposals awaiting their party's approval (13.1).
 //!
 //! The notifications themselves are stored by the case-file code when a share is decided
-//! ([`crate::casefile::files`], `Space::Notifications`, keyed `<OIN>/<time>/<file>/<n>`);
+//! ([`crate::casefile::files`], `Space::Notifications`, keyed `<OIN>/<time>/<file>/<n>`),
+//! and by the covenant code when a version is proposed ([`crate::covenants::notify`]);
 //! a notification's id is that key without the OIN. What the officer does with one (seen,
 //! reviewed) is stored beside it under `state/<OIN>/<id>`, so the notification record
 //! written with the decision is never rewritten.
@@ -14,6 +16,7 @@ use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
 use crate::casefile::files::Notice;
+use crate::covenants::notify;
 use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 use crate::store::{Batch, Space};
@@ -47,14 +50,44 @@ struct Review {
     late: bool,
 }
 
+/// The kinds of notification, as `ListNotificationsRequest.kinds` names them.
+const KINDS: [&str; 3] = ["reject", "emergency-review", notify::KIND];
+
 /// One stored notification with its id and state.
 struct Stored {
     id: String,
     notice: Notice,
     state: NoticeState,
+    /// For a covenant proposal: the version, and whether it still awaits the party's
+    /// approval (see [`notify::awaits_approval`]).
+    proposal: Option<(u32, bool)>,
 }
 
 impl Stored {
+    fn new(
+        hub: &Hub,
+        party: &str,
+        id: String,
+        notice: Notice,
+        state: NoticeState,
+    ) -> Result<Self, Status> {
+        let proposal = match notify::version_of(&notice) {
+            Some(version) => {
+                let awaiting = crate::covenants::record::get(hub.store.as_ref(), version)
+                    .map_err(store_error)?
+                    .is_some_and(|record| notify::awaits_approval(&record, party));
+                Some((version, awaiting))
+            }
+            None => None,
+        };
+        Ok(Stored {
+            id,
+            notice,
+            state,
+            proposal,
+        })
+    }
+
     fn is_review(&self) -> bool {
         self.notice.article == "15.2"
     }
@@ -62,9 +95,16 @@ impl Stored {
     fn kind(&self) -> &'static str {
         if self.is_review() {
             "emergency-review"
+        } else if self.proposal.is_some() {
+            notify::KIND
         } else {
             "reject"
         }
+    }
+
+    /// A proposal the party approved, or that can no longer be approved.
+    fn is_settled(&self) -> bool {
+        self.proposal.is_some_and(|(_, awaiting)| !awaiting)
     }
 
     fn review_due(&self) -> Option<OffsetDateTime> {
@@ -76,7 +116,7 @@ impl Stored {
         if self.is_review() {
             self.state.review.is_none()
         } else {
-            self.state.acknowledged_at.is_none()
+            self.state.acknowledged_at.is_none() && !self.is_settled()
         }
     }
 
@@ -155,7 +195,7 @@ fn all(hub: &Hub, party: &str) -> Result<Vec<Stored>, Status> {
         };
         let id = id_of(rest);
         let state = load_state(hub, party, &id)?;
-        out.push(Stored { id, notice, state });
+        out.push(Stored::new(hub, party, id, notice, state)?);
     }
     Ok(out)
 }
@@ -184,11 +224,7 @@ fn named(hub: &Hub, party: &str, ids: &[String]) -> Result<Vec<Stored>, Status> 
                 ))
             })?;
         let state = load_state(hub, party, id)?;
-        out.push(Stored {
-            id: id.clone(),
-            notice,
-            state,
-        });
+        out.push(Stored::new(hub, party, id.clone(), notice, state)?);
     }
     Ok(out)
 }
@@ -245,6 +281,8 @@ fn wire_notice(
         "reviewed"
     } else if s.state.acknowledged_at.is_some() {
         "acknowledged"
+    } else if s.is_settled() {
+        "settled"
     } else {
         "open"
     };
@@ -272,6 +310,7 @@ fn wire_notice(
             reviewed_by: Some(wire_person_of(hub, officer, &r.reviewed_by)),
             late: r.late,
         }),
+        covenant_version: s.proposal.map(|(version, _)| version).unwrap_or(0),
     }
 }
 
@@ -296,9 +335,10 @@ pub async fn list_notifications(
     request: wire::ListNotificationsRequest,
 ) -> Result<wire::ListNotificationsResponse, Status> {
     for k in &request.kinds {
-        if k != "reject" && k != "emergency-review" {
+        if !KINDS.contains(&k.as_str()) {
             return Err(Status::invalid_argument(format!(
-                "kinds: unknown kind {k:?}; expected \"reject\" or \"emergency-review\""
+                "kinds: unknown kind {k:?}; expected \"reject\", \"emergency-review\" or \"{}\"",
+                notify::KIND
             )));
         }
     }
@@ -345,7 +385,19 @@ fn save(
     let mut batch = Batch::new();
     for s in changed {
         let bytes = serde_json::to_vec(&s.state).map_err(store_error)?;
-        batch.put(Space::Notifications, state_key(party, &s.id), bytes);
+        let key = state_key(party, &s.id);
+        if s.proposal.is_some() {
+            // A covenant proposal belongs to no case: the hub-wide key seals its state,
+            // as it sealed the notice (crate::covenants::notify).
+            batch.put_for_case(
+                crate::seal::sealed_store::TRANSIT,
+                Space::Notifications,
+                key,
+                bytes,
+            );
+        } else {
+            batch.put(Space::Notifications, key, bytes);
+        }
     }
     if let Some((key, value)) = idem {
         batch.put(Space::Idempotency, key, value);
@@ -409,9 +461,15 @@ pub async fn record_review(
     if replayed.is_none() {
         if let Some(s) = named.iter().find(|s| !s.is_review()) {
             return Err(Status::failed_precondition(format!(
-                "notification {} is a rejected share (art. {}), not an emergency share to \
-                 review (art. 15.2); acknowledge it instead; nothing was changed",
-                s.id, s.notice.article
+                "notification {} is a {} (art. {}), not an emergency share to review \
+                 (art. 15.2); acknowledge it instead; nothing was changed",
+                s.id,
+                if s.proposal.is_some() {
+                    "covenant proposal"
+                } else {
+                    "rejected share"
+                },
+                s.notice.article
             )));
         }
         if let Some(s) = named.iter().find(|s| s.state.review.is_some()) {

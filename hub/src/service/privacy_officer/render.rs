@@ -25,13 +25,14 @@ fn hub_oin(oin: EngineOin) -> Option<Oin> {
 }
 
 /// A party by OIN, with its name and kind when the covenant lists it (an OIN the
-/// covenant no longer lists is shown by number only).
+/// covenant no longer lists is shown by name when it left with a version that took
+/// effect, else by number only).
 pub fn party(hub: &Hub, oin: EngineOin) -> wire::Party {
     hub_oin(oin)
         .and_then(|o| {
             hub.parties
-                .get(&o)
-                .ok()
+                .current()
+                .named(&o)
                 .map(crate::parties::Party::to_proto)
         })
         .unwrap_or_else(|| wire::Party {
