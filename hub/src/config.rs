@@ -6,7 +6,8 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:7443"          # the mTLS gRPC port agents and clients dial
-//! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz and /status; keep on loopback
+//! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz, /status, /metrics; loopback
+//! # admin_allow_non_loopback = true  # needed for any other address (warned at start)
 //! covenant = "treiteraanpak.covenant"
 //! persons = "persons.toml"           # the hub's person registry
 //! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled), the decision log
@@ -81,7 +82,12 @@ pub const DEFAULT_MAX_ADMIN_CONNECTIONS: usize = 16;
 #[derive(Clone, Debug)]
 pub struct HubConfig {
     pub listen: SocketAddr,
+    /// The admin endpoint (`/healthz`, `/status`, `/metrics`); none: not served. A
+    /// loopback address unless `admin_allow_non_loopback` is set.
     pub admin_listen: Option<SocketAddr>,
+    /// Whether `admin_listen` was explicitly allowed off loopback (the endpoint has no
+    /// authentication; the hub warns at start).
+    pub admin_allow_non_loopback: bool,
     pub covenant: PathBuf,
     pub persons: PathBuf,
     pub data_dir: PathBuf,
@@ -212,6 +218,8 @@ pub enum ConfigError {
 struct RawConfig {
     listen: String,
     admin_listen: Option<String>,
+    #[serde(default)]
+    admin_allow_non_loopback: bool,
     covenant: PathBuf,
     persons: PathBuf,
     data_dir: PathBuf,
@@ -348,6 +356,15 @@ impl HubConfig {
                 listen.port().wrapping_add(1)
             ));
         }
+        if let Some(admin) = admin_listen
+            && !admin.ip().is_loopback()
+            && !raw.admin_allow_non_loopback
+        {
+            return Err(format!(
+                "admin_listen = \"{admin}\" is not a loopback address: the admin endpoint (/healthz, /status, /metrics) has no authentication; use \"127.0.0.1:{}\", or set admin_allow_non_loopback = true if a firewall or management network guards it",
+                admin.port()
+            ));
+        }
         if raw.trust_anchor.is_empty() {
             return Err("no [[trust_anchor]] is configured: the hub must know which CA issues the parties' certificates".into());
         }
@@ -395,6 +412,7 @@ impl HubConfig {
                 sweep_interval: Duration::from_secs(sweep_interval),
             },
             admin_listen,
+            admin_allow_non_loopback: raw.admin_allow_non_loopback,
             covenant: resolve(raw.covenant),
             persons: resolve(raw.persons),
             log_key: match raw.log_key {
@@ -543,6 +561,21 @@ crl = "ca.crl.pem"
         );
         let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
         assert!(err.contains("trust_anchor"), "{err}");
+    }
+
+    #[test]
+    fn an_admin_address_off_loopback_needs_the_explicit_setting() {
+        let text = format!("admin_listen = \"0.0.0.0:7444\"\n{MINIMAL}");
+        let err = HubConfig::parse(&text, Path::new("/etc/hub")).unwrap_err();
+        assert!(err.contains("is not a loopback address"), "{err}");
+        assert!(err.contains("admin_allow_non_loopback = true"), "{err}");
+        let text =
+            format!("admin_listen = \"0.0.0.0:7444\"\nadmin_allow_non_loopback = true\n{MINIMAL}");
+        let config = HubConfig::parse(&text, Path::new("/etc/hub")).expect("allowed");
+        assert!(config.admin_allow_non_loopback);
+        let text = format!("admin_listen = \"[::1]:7444\"\n{MINIMAL}");
+        let config = HubConfig::parse(&text, Path::new("/etc/hub")).expect("loopback");
+        assert!(!config.admin_allow_non_loopback);
     }
 
     #[test]

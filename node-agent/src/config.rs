@@ -79,7 +79,8 @@ pub struct AgentConfig {
     pub covenant_state: Option<PathBuf>,
     /// How often the SQLite pseudonym indexes are rebuilt.
     pub index_refresh: Duration,
-    /// The local address of `/healthz` and `/metrics`, if any.
+    /// The local address of `/healthz` and `/metrics`, if any; loopback unless
+    /// `health.allow_non_loopback` is set (warned about at start).
     pub health_listen: Option<SocketAddr>,
     /// How long a health request may take to arrive and be answered.
     pub health_request_timeout: Duration,
@@ -280,6 +281,8 @@ struct RawIndex {
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     listen: Option<String>,
+    #[serde(default)]
+    allow_non_loopback: bool,
     request_timeout_seconds: Option<u64>,
 }
 
@@ -446,11 +449,12 @@ impl AgentConfig {
                         "health.listen = \"{text}\" is not an address with a port, e.g. \"127.0.0.1:9464\""
                     )
                 })?;
-                // /metrics and /healthz carry no personal data, but they are not meant
-                // for the network: the partner's monitoring scrapes them locally.
-                if !addr.ip().is_loopback() {
+                // /metrics and /healthz carry no personal data, but they have no
+                // authentication: the partner's monitoring scrapes them locally, unless
+                // the operator says a firewall guards another address.
+                if !addr.ip().is_loopback() && !raw.health.allow_non_loopback {
                     return Err(format!(
-                        "health.listen = \"{text}\" is not a loopback address; /healthz and /metrics listen on 127.0.0.1 or ::1 only"
+                        "health.listen = \"{text}\" is not a loopback address; /healthz and /metrics have no authentication: listen on 127.0.0.1 or ::1, or set health.allow_non_loopback = true if a firewall guards this address"
                     ));
                 }
                 Some(addr)
@@ -650,6 +654,13 @@ covenant = "treiteraanpak.covenant"
         )
         .unwrap_err();
         assert!(err.contains("not a loopback address"), "{err}");
+        assert!(err.contains("health.allow_non_loopback = true"), "{err}");
+        let c = AgentConfig::parse(
+            &format!("{MINIMAL}[health]\nlisten = \"0.0.0.0:9464\"\nallow_non_loopback = true\n"),
+            Path::new("."),
+        )
+        .expect("explicitly allowed");
+        assert_eq!(c.health_listen, Some("0.0.0.0:9464".parse().unwrap()));
         let err = AgentConfig::parse(
             &format!("{MINIMAL}[log]\nformat = \"xml\"\n"),
             Path::new("."),

@@ -755,6 +755,7 @@ impl Agent {
         let state = self.config.covenant_state.as_deref();
         match crate::covenant_update::apply(self.answerer.gate(), state, update) {
             Ok(crate::covenant_update::Applied::Switched { from, to }) => {
+                self.metrics().covenant_version.set(i64::from(to));
                 tracing::info!(
                     from,
                     to,

@@ -304,6 +304,9 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
             None => None,
             Some(addr) => {
                 let listener = health::bind(addr).await?;
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(%addr, "/healthz and /metrics listen off loopback (health.allow_non_loopback = true): they have no authentication, so let only the monitoring network reach this address");
+                }
                 tracing::info!(%addr, "serving /healthz and /metrics");
                 let state = health::HealthState {
                     status: agent.status(),

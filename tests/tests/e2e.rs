@@ -20,6 +20,7 @@
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `limits`: idle connections closed, connections per address and identity bounded.
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
+//! - `metrics`: the hub's `/metrics` scraped after a real case file and parsed.
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
 //! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
 //! - `partner_answers`: a late answer under a failing decision log is kept and joins
@@ -43,6 +44,7 @@ mod hubctl_officer;
 mod inbox;
 mod limits;
 mod link;
+mod metrics;
 mod officer;
 mod partner_answers;
 mod privacy_scan;
