@@ -375,7 +375,9 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             own.not_after
         );
     }
-    // The TLS identity and trust anchors, as the link would load them.
+    // The trust anchors and the chain, as the hub will judge them; then the TLS
+    // identity, as the link would load it.
+    tls::check_chain(&config)?;
     tls::client_config(&config)?;
     // The answerer without what it would create on disk; those are checked below.
     let answerer = Answerer::from_config(&AgentConfig {
@@ -384,6 +386,7 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
         witness: None,
         ..config.clone()
     })?;
+    tls::check_party(&config, &own.oin, &answerer.covenant())?;
     let inbox = match &config.inbox {
         Some(settings) => Some(Inbox::check(&settings.dir, &settings.key_file)?),
         None => None,
@@ -495,13 +498,8 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
     )?;
     outln!("  categories:   {}", categories(answerer.categories()))?;
     let covenant = answerer.covenant();
+    // Listed: `check_party` refused the configuration otherwise.
     let kind = covenant.party(&own.oin).map(|p| p.kind);
-    if kind.is_none() {
-        warnings.push(format!(
-            "the covenant does not list the party {} (article 2.3): the hub will refuse every share",
-            own.oin
-        ));
-    }
     outln!()?;
     outln!("what this agent would share, per category (the covenant decides each record again):")?;
     for (category, plan, listed) in answerer.plans() {

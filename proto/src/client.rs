@@ -124,10 +124,25 @@ pub fn client_config(
         .map_err(|e| ClientTlsError::Identity {
             cert: cert.to_path_buf(),
             key: key.to_path_buf(),
-            detail: e.to_string(),
+            detail: identity_problem(&e),
         })?;
     tls.alpn_protocols = vec![wire_tls::ALPN_H2.to_vec()];
     Ok(tls)
+}
+
+/// Why a certificate and key cannot be used together, in words (rustls' own text
+/// names its variants, e.g. `KeyMismatch`).
+fn identity_problem(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the private key is not the certificate's (it belongs to another certificate); configure the key file that was issued together with this certificate".into()
+        }
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown) => {
+            "it cannot be checked that the private key is the certificate's; configure the key file that was issued together with this certificate".into()
+        }
+        rustls::Error::General(detail) => detail.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// An error and its sources, joined: tonic's and hyper's useful detail is deep in the
