@@ -106,7 +106,8 @@ impl std::fmt::Display for CertificateRefusal {
 }
 
 impl CertificateRefusal {
-    fn from_alert(alert: rustls::AlertDescription) -> Self {
+    /// The refusal a TLS alert from the hub stands for.
+    pub fn from_alert(alert: rustls::AlertDescription) -> Self {
         use rustls::AlertDescription as A;
         match alert {
             A::CertificateExpired => CertificateRefusal::ExpiredOrNotYetValid,
@@ -129,6 +130,10 @@ pub enum LinkError {
     /// No TCP/TLS connection to the hub (network, firewall, hub down).
     #[error("cannot reach the hub at {url}: {detail}")]
     Unreachable { url: String, detail: String },
+    /// The hub's certificate is not trusted by this agent's `trust_anchors` (or not
+    /// issued for the name in `hub_url`); retrying will not help.
+    #[error("the hub at {url} is not trusted: {detail}")]
+    HubCertificate { url: String, detail: String },
     /// The hub refused the agent's certificate in the TLS handshake.
     #[error("the hub refused this agent's certificate: {0}")]
     CertificateRefused(CertificateRefusal),
@@ -168,7 +173,10 @@ impl LinkError {
     pub fn needs_attention(&self) -> bool {
         matches!(
             self,
-            LinkError::Setup(_) | LinkError::CertificateRefused(_) | LinkError::Refused { .. }
+            LinkError::Setup(_)
+                | LinkError::HubCertificate { .. }
+                | LinkError::CertificateRefused(_)
+                | LinkError::Refused { .. }
         )
     }
 }
@@ -482,15 +490,7 @@ impl Agent {
         let timeout = self.config.link.connect_timeout;
         let (channel, slot) = tls::channel(hub, self.current_tls(), timeout)
             .await
-            .map_err(|e| match e {
-                tls::ChannelError::ServerName { host } => {
-                    LinkError::Setup(TlsSetupError::ServerName { host })
-                }
-                tls::ChannelError::Connect(detail) => LinkError::Unreachable {
-                    url: hub.url.clone(),
-                    detail,
-                },
-            })?;
+            .map_err(|e| channel_error(hub, e))?;
         let mut client = AgentLinkClient::new(channel);
         let (outbound, rx) = mpsc::channel(64);
         let hello = Hello {
@@ -850,7 +850,30 @@ fn unix_now() -> i64 {
 }
 
 /// Classifies the failure of the first call on a link.
-fn classify(status: Status, slot: &AlertSlot) -> LinkError {
+/// The link error for a connection that could not be opened.
+pub(crate) fn channel_error(
+    hub: &crate::config::HubEndpoint,
+    error: tls::ChannelError,
+) -> LinkError {
+    match error {
+        tls::ChannelError::ServerName { host } => {
+            LinkError::Setup(TlsSetupError::ServerName { host })
+        }
+        tls::ChannelError::Connect(detail) => LinkError::Unreachable {
+            url: hub.url.clone(),
+            detail,
+        },
+        error @ tls::ChannelError::HubCertificate { .. } => LinkError::HubCertificate {
+            url: hub.url.clone(),
+            detail: format!("{error} (setting `trust_anchors`)"),
+        },
+    }
+}
+
+/// Classifies a failed first call on a new connection: a TLS alert from the hub is
+/// its refusal of the certificate; UNAUTHENTICATED or PERMISSION_DENIED its refusal
+/// of the agent.
+pub(crate) fn classify(status: Status, slot: &AlertSlot) -> LinkError {
     if let Some(alert) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
         return LinkError::CertificateRefused(CertificateRefusal::from_alert(alert));
     }

@@ -166,28 +166,7 @@ pub fn check_chain(config: &AgentConfig) -> Result<(), IdentityCheckError> {
     }
 }
 
-/// A certificate problem in words, without rustls' variant names.
-pub fn certificate_problem(problem: &rustls::CertificateError) -> String {
-    use rustls::CertificateError as E;
-    match problem {
-        E::BadEncoding => "it is not a well-formed certificate".into(),
-        E::Expired | E::ExpiredContext { .. } => "it has expired".into(),
-        E::NotValidYet | E::NotValidYetContext { .. } => {
-            "its validity has not begun yet (check the clock of this machine)".into()
-        }
-        E::Revoked => "it is revoked (listed in its CA's revocation list)".into(),
-        E::UnknownIssuer => "it is not issued by a CA the other side trusts".into(),
-        E::BadSignature => "its signature does not verify".into(),
-        E::InvalidPurpose | E::InvalidPurposeContext { .. } => {
-            "it is not marked for TLS client authentication (extendedKeyUsage clientAuth)".into()
-        }
-        E::UnknownRevocationStatus => "its revocation status cannot be checked".into(),
-        E::ExpiredRevocationList | E::ExpiredRevocationListContext { .. } => {
-            "the revocation list of its CA has expired".into()
-        }
-        other => format!("it is not acceptable ({other})"),
-    }
-}
+pub use treiter_proto::tls::certificate_problem;
 
 /// Checks that the agent's OIN is a party of `covenant` (Annex A).
 pub fn check_party(

@@ -162,6 +162,34 @@ pub enum AnchorError {
     },
 }
 
+/// A certificate problem in words, without rustls' variant names (`UnknownIssuer`
+/// means nothing to a partner's IT department).
+pub fn certificate_problem(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as E;
+    match problem {
+        E::BadEncoding => "it is not a well-formed certificate".into(),
+        E::Expired | E::ExpiredContext { .. } => "it has expired".into(),
+        E::NotValidYet | E::NotValidYetContext { .. } => {
+            "its validity has not begun yet (check the clock of this machine)".into()
+        }
+        E::Revoked => "it is revoked (listed in its CA's revocation list)".into(),
+        E::UnknownIssuer => "it is not issued by a CA of the configured trust anchors".into(),
+        E::BadSignature => "its signature does not verify".into(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "it is not issued for the name it was reached by".into()
+        }
+        E::InvalidPurpose | E::InvalidPurposeContext { .. } => {
+            "it is not marked for this use (extendedKeyUsage)".into()
+        }
+        E::UnknownRevocationStatus => "its revocation status cannot be checked".into(),
+        E::ExpiredRevocationList | E::ExpiredRevocationListContext { .. } => {
+            "the revocation list of its CA has expired".into()
+        }
+        E::ApplicationVerificationFailure => "the application refused it".into(),
+        _ => "it is not acceptable to TLS (an unusual certificate error)".into(),
+    }
+}
+
 /// Every CRL in a PEM file.
 pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, PemError> {
     let bytes = read(path)?;

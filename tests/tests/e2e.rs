@@ -9,6 +9,8 @@
 //! - `demo`: the README's demo script, run to the end.
 //! - `docs`: every file the READMEs, docs/, comments and `--help` texts name exists.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `connection_test`: `node-agent test-connection` against hubs that accept, refuse
+//!   and are not trusted, and against no hub.
 //! - `console`: `hubctl console` in headless Chromium (WebDriver, axe-core, keyboard
 //!   walk, screenshots) and every forged request its door refuses.
 //! - `inbox`: a completed case file reaches the recipient party's agent inbox, is
@@ -35,6 +37,7 @@ mod agent_ops;
 mod case_log;
 mod casefile;
 mod cases;
+mod connection_test;
 mod console;
 mod covenant_versions;
 mod demo;
