@@ -98,6 +98,22 @@ pub fn client_config(
     key: &Path,
     trust_anchors: &[PathBuf],
 ) -> Result<rustls::ClientConfig, ClientTlsError> {
+    client_config_with(
+        cert,
+        key,
+        &wire_tls::KeyPassphrase::none("key_passphrase"),
+        trust_anchors,
+    )
+}
+
+/// [`client_config`] for a key that may be encrypted (or a PKCS#12 bundle named as
+/// both `cert` and `key`), unlocked with `passphrase`.
+pub fn client_config_with(
+    cert: &Path,
+    key: &Path,
+    passphrase: &wire_tls::KeyPassphrase,
+    trust_anchors: &[PathBuf],
+) -> Result<rustls::ClientConfig, ClientTlsError> {
     let mut roots = rustls::RootCertStore::empty();
     for path in trust_anchors {
         let anchors = wire_tls::load_trust_anchors(path).map_err(|e| match e {
@@ -114,8 +130,7 @@ pub fn client_config(
             })?;
         }
     }
-    let chain = wire_tls::load_certs(cert)?;
-    let private_key = wire_tls::load_key(key)?;
+    let (chain, private_key) = wire_tls::load_identity(cert, key, passphrase)?;
     let mut tls = rustls::ClientConfig::builder_with_provider(wire_tls::provider())
         .with_protocol_versions(wire_tls::PROTOCOL_VERSIONS)
         .map_err(|e| ClientTlsError::Config(e.to_string()))?
