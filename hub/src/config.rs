@@ -23,6 +23,8 @@
 //! [tls]
 //! cert = "hub/hub.pem"
 //! key = "hub/hub.key"
+//! # key_passphrase = "file:/etc/treiter-hub/hub.key.pass" # or "env:NAME"; an
+//! #                                  # encrypted PKCS#8 key
 //! handshake_timeout_seconds = 10
 //!
 //! [[trust_anchor]]
@@ -173,6 +175,8 @@ impl Default for QuestionSettings {
 pub struct TlsSettings {
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// How the key is unlocked when it is encrypted (`tls.key_passphrase`).
+    pub key_passphrase: treiter_proto::tls::KeyPassphrase,
     pub trust_anchors: Vec<TrustAnchor>,
     pub handshake_timeout: Duration,
 }
@@ -307,6 +311,7 @@ struct RawQuestions {
 struct RawTls {
     cert: PathBuf,
     key: PathBuf,
+    key_passphrase: Option<String>,
     handshake_timeout_seconds: Option<u64>,
 }
 
@@ -427,6 +432,20 @@ impl HubConfig {
             tls: TlsSettings {
                 cert: resolve(raw.tls.cert),
                 key: resolve(raw.tls.key),
+                key_passphrase: treiter_proto::tls::KeyPassphrase {
+                    source: match raw.tls.key_passphrase.as_deref() {
+                        None => treiter_proto::keyfile::PassphraseSource::None,
+                        // The hub is a service: nobody is at a terminal to answer.
+                        Some(value) => treiter_proto::keyfile::PassphraseSource::parse(
+                            "tls.key_passphrase",
+                            value,
+                            base,
+                            false,
+                        )?,
+                    },
+                    setting: "tls.key_passphrase",
+                    prompt_allowed: false,
+                },
                 trust_anchors: raw
                     .trust_anchor
                     .into_iter()

@@ -56,6 +56,8 @@ pub struct AgentConfig {
     pub hub: HubEndpoint,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// How the key is unlocked when it is encrypted (`key_passphrase`).
+    pub key_passphrase: treiter_proto::tls::KeyPassphrase,
     pub trust_anchors: Vec<PathBuf>,
     pub link: LinkSettings,
     /// The encoded covenant the agent pre-checks its shares with (article 13.2: its
@@ -210,6 +212,7 @@ struct RawConfig {
     hub_url: String,
     cert: PathBuf,
     key: PathBuf,
+    key_passphrase: Option<String>,
     trust_anchors: Vec<PathBuf>,
     covenant: PathBuf,
     categories: Option<Vec<String>>,
@@ -490,9 +493,24 @@ impl AgentConfig {
                 })
             }
         };
+        let key_passphrase = treiter_proto::tls::KeyPassphrase {
+            source: match raw.key_passphrase.as_deref() {
+                None => treiter_proto::keyfile::PassphraseSource::None,
+                // The agent is a service: nobody is at a terminal to answer a prompt.
+                Some(value) => treiter_proto::keyfile::PassphraseSource::parse(
+                    "key_passphrase",
+                    value,
+                    base,
+                    false,
+                )?,
+            },
+            setting: "key_passphrase",
+            prompt_allowed: false,
+        };
         Ok(AgentConfig {
             inbox,
             hub,
+            key_passphrase,
             cert: resolve(raw.cert),
             key: resolve(raw.key),
             trust_anchors: raw.trust_anchors.into_iter().map(resolve).collect(),

@@ -236,16 +236,18 @@ pub use treiter_proto::client::{AlertSlot, AlertTap, ChannelError, HubChannel, c
 
 /// Builds the agent's rustls client configuration.
 pub fn client_config(config: &AgentConfig) -> Result<rustls::ClientConfig, TlsSetupError> {
-    treiter_proto::client::client_config(&config.cert, &config.key, &config.trust_anchors).map_err(
-        |e| match e {
-            ClientTlsError::Pem(e) => TlsSetupError::Pem(e),
-            ClientTlsError::TrustAnchor { path, detail } => {
-                TlsSetupError::TrustAnchor { path, detail }
-            }
-            ClientTlsError::Identity { cert, key, detail } => {
-                TlsSetupError::ClientIdentity { cert, key, detail }
-            }
-            ClientTlsError::Config(detail) => TlsSetupError::Config(detail),
-        },
+    treiter_proto::client::client_config_with(
+        &config.cert,
+        &config.key,
+        &config.key_passphrase,
+        &config.trust_anchors,
     )
+    .map_err(|e| match e {
+        ClientTlsError::Pem(e) => TlsSetupError::Pem(e),
+        ClientTlsError::TrustAnchor { path, detail } => TlsSetupError::TrustAnchor { path, detail },
+        ClientTlsError::Identity { cert, key, detail } => {
+            TlsSetupError::ClientIdentity { cert, key, detail }
+        }
+        ClientTlsError::Config(detail) => TlsSetupError::Config(detail),
+    })
 }

@@ -147,7 +147,7 @@ pub fn client_config_with(
 
 /// Why a certificate and key cannot be used together, in words (rustls' own text
 /// names its variants, e.g. `KeyMismatch`).
-fn identity_problem(error: &rustls::Error) -> String {
+pub fn identity_problem(error: &rustls::Error) -> String {
     match error {
         rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
             "the private key is not the certificate's (it belongs to another certificate); configure the key file that was issued together with this certificate".into()

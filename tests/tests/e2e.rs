@@ -7,6 +7,8 @@
 //! - `covenant_versions`: proposing and approving covenant versions (article 13), the
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
+//! - `encrypted_keys`: an agent and hubctl with passphrase-protected keys (encrypted
+//!   PKCS#8, PKCS#12).
 //! - `docs`: every file the READMEs, docs/, comments and `--help` texts name exists.
 //! - `cases`: the coordinator API's case rules, with person certificates.
 //! - `connection_test`: `node-agent test-connection` against hubs that accept, refuse
@@ -42,6 +44,7 @@ mod console;
 mod covenant_versions;
 mod demo;
 mod docs;
+mod encrypted_keys;
 mod hubctl;
 mod hubctl_officer;
 mod inbox;
