@@ -10,12 +10,12 @@
 //! # admin_allow_non_loopback = true  # needed for any other address (warned at start)
 //! covenant = "treiteraanpak.covenant"
 //! persons = "persons.toml"           # the hub's person registry
-//! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled), the decision log
-//! log_key = "/etc/treiter-hub/log.key" # the log's Ed25519 signing key (PKCS#8, 0600);
+//! data_dir = "/var/lib/treiter-hub/data" # cases, queued questions (sled), the log
+//! log_key = "/var/lib/treiter-hub/log.key" # the log's Ed25519 signing key (PKCS#8, 0600);
 //!                                    # created on first start; default: next to data_dir
 //! master_key_file = "/etc/treiter-hub/master.key" # 32 random bytes (base64), 0600;
 //!                                    # or env TREITER_HUB_MASTER_KEY; never in data_dir
-//! keys_dir = "/var/lib/treiter-hub-keys" # wrapped per-case keys; default: next to data_dir
+//! keys_dir = "/var/lib/treiter-hub/keys" # wrapped per-case keys; default: next to data_dir
 //!
 //! [retention]
 //! sweep_interval_seconds = 3600      # how often cases past retention are deleted
@@ -559,7 +559,7 @@ crl = "ca.crl.pem"
             Path::new("/etc/treiter"),
         )
         .expect("hub/etc/hub.example.toml is valid");
-        assert_eq!(config.log_key, Path::new("/etc/treiter-hub/log.key"));
+        assert_eq!(config.log_key, Path::new("/var/lib/treiter-hub/log.key"));
         assert_eq!(
             config.master_key_file.as_deref(),
             Some(Path::new("/etc/treiter-hub/master.key"))

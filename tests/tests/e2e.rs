@@ -9,6 +9,8 @@
 //! - `demo`: the README's demo script, run to the end.
 //! - `encrypted_keys`: an agent and hubctl with passphrase-protected keys (encrypted
 //!   PKCS#8, PKCS#12).
+//! - `packaging`: the systemd units, sysusers.d files, example paths under
+//!   `ProtectSystem=strict`, container ignore files and hubctl's install notes agree.
 //! - `docs`: every file the READMEs, docs/, comments and `--help` texts name exists.
 //! - `cases`: the coordinator API's case rules, with person certificates.
 //! - `connection_test`: `node-agent test-connection` against hubs that accept, refuse
@@ -52,6 +54,7 @@ mod limits;
 mod link;
 mod metrics;
 mod officer;
+mod packaging;
 mod partner_answers;
 mod privacy_scan;
 mod questions;
