@@ -104,24 +104,19 @@ impl Verdict {
                 });
                 text
             }
+            // The error says what happened and, mostly, what to do; said once.
             Verdict::Failed(error) => {
-                let lead = match error {
-                    LinkError::Setup(_) => "cannot test: the configuration cannot be used",
-                    LinkError::Unreachable { .. } | LinkError::Lost { .. } => {
-                        "cannot reach the hub"
-                    }
-                    LinkError::HubCertificate { .. } => {
-                        "the hub's certificate is not trusted by this agent"
-                    }
-                    LinkError::CertificateRefused(_) | LinkError::Refused { .. } => {
-                        "refused: the hub does not accept this agent"
-                    }
-                    _ => "the hub answered unexpectedly",
-                };
-                format!(
-                    "{lead}\n  {}",
-                    treiter_proto::text::escape_control(&error.to_string())
-                )
+                let mut text = treiter_proto::text::escape_control(&error.to_string()).into_owned();
+                match error {
+                    LinkError::Unreachable { .. } | LinkError::Lost { .. } => text.push_str(
+                        "\n  check `hub_url`, that this machine may open TCP connections to it, and that the hub runs",
+                    ),
+                    LinkError::Closed { .. } | LinkError::Protocol(_) => text.push_str(
+                        "\n  give this message to the hub's operator",
+                    ),
+                    _ => {}
+                }
+                text
             }
         }
     }

@@ -138,10 +138,10 @@ pub enum LinkError {
     #[error("the hub refused this agent's certificate: {0}")]
     CertificateRefused(CertificateRefusal),
     /// The hub accepted TLS but refused the agent (its OIN, or the kind of certificate).
-    #[error("the hub refused this agent ({code:?}): {message}")]
+    #[error("the hub refused this agent: {message}")]
     Refused { code: Code, message: String },
     /// The hub ended the link (shutting down, superseded, silence).
-    #[error("the hub closed the link ({code:?}): {message}")]
+    #[error("the hub closed the link: {}", closed_text(*code, message))]
     Closed { code: Code, message: String },
     /// The connection broke.
     #[error("the link to the hub broke: {detail}")]
@@ -905,12 +905,87 @@ fn classify_running(status: Status) -> LinkError {
     }
 }
 
+/// A status's message and its causes, each said once (tonic's transport errors carry
+/// their source's text as their message too).
 fn status_detail(status: &Status) -> String {
     use std::error::Error;
+    let message = status.message();
     match status.source() {
-        Some(source) => format!("{}: {}", status.message(), error_chain(source)),
-        None => status.message().to_owned(),
+        Some(source) => {
+            let chain = error_chain(source);
+            if message.is_empty() || chain.starts_with(message) {
+                chain
+            } else if message.contains(&chain) {
+                message.to_owned()
+            } else {
+                format!("{message}: {chain}")
+            }
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// Why the hub closed a link: its message, or what the status code means when it sent
+/// none (never the code's Rust name).
+fn closed_text(code: Code, message: &str) -> String {
+    if !message.is_empty() {
+        return message.to_owned();
+    }
+    match code {
+        Code::Aborted => "another link of this party replaced this one".into(),
+        Code::Unavailable => "the hub is unavailable (restarting or shutting down)".into(),
+        Code::DeadlineExceeded => "it waited too long for this agent".into(),
+        Code::ResourceExhausted => "too many connections or messages".into(),
+        Code::FailedPrecondition => "the link's state did not allow the last message".into(),
+        other => other.description().to_lowercase(),
     }
 }
 
 pub use treiter_proto::client::error_chain;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transport error whose message is its source's text, as tonic makes them.
+    #[derive(Debug)]
+    struct Canceled;
+    impl std::fmt::Display for Canceled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("operation was canceled: connection closed")
+        }
+    }
+    impl std::error::Error for Canceled {}
+
+    #[test]
+    fn a_lost_link_says_its_cause_once() {
+        let status = Status::from_error(Box::new(Canceled));
+        let detail = status_detail(&status);
+        assert_eq!(
+            detail.matches("operation was canceled").count(),
+            1,
+            "{detail}"
+        );
+        assert!(detail.contains("connection closed"), "{detail}");
+    }
+
+    #[test]
+    fn refusals_and_closes_are_said_without_grpc_code_names() {
+        let refused = LinkError::Refused {
+            code: Code::PermissionDenied,
+            message: "the OIN 00000009000000000009 is not a party of the covenant".into(),
+        }
+        .to_string();
+        assert_eq!(
+            refused,
+            "the hub refused this agent: the OIN 00000009000000000009 is not a party of the covenant"
+        );
+        let closed = LinkError::Closed {
+            code: Code::Aborted,
+            message: String::new(),
+        }
+        .to_string();
+        assert!(!closed.contains("Aborted"), "{closed}");
+        assert!(closed.starts_with("the hub closed the link: "), "{closed}");
+    }
+}

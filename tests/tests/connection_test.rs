@@ -85,7 +85,7 @@ async fn a_hub_that_refuses_the_oin_says_why() {
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
     assert!(
-        stderr.starts_with("node-agent: refused: the hub does not accept this agent"),
+        stderr.starts_with("node-agent: the hub refused this agent: "),
         "{stderr}"
     );
     assert!(stderr.contains(treiter_certs_dev::UNKNOWN_OIN), "{stderr}");
@@ -112,7 +112,10 @@ async fn a_hub_that_refuses_the_certificate_says_why() {
     .await;
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
-    assert!(stderr.contains("refused"), "{stderr}");
+    assert!(
+        stderr.starts_with("node-agent: the hub refused this agent's certificate: "),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("not issued by a CA the hub trusts"),
         "{stderr}"
@@ -133,7 +136,10 @@ async fn a_hub_the_trust_anchor_does_not_trust_says_the_trust_anchor_is_wrong() 
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("the hub's certificate is not trusted by this agent"),
+        stderr.starts_with(&format!(
+            "node-agent: the hub at https://{} is not trusted: ",
+            hub.addr
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("trust anchor is wrong"), "{stderr}");
@@ -156,7 +162,14 @@ async fn no_hub_at_the_address_is_cannot_reach() {
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(
-        stderr.starts_with("node-agent: cannot reach the hub"),
+        stderr.starts_with(&format!(
+            "node-agent: cannot reach the hub at https://{addr}: "
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("cannot reach the hub").count(),
+        1,
         "{stderr}"
     );
     assert!(stderr.contains(&addr.to_string()), "{stderr}");
