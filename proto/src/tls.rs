@@ -48,9 +48,9 @@ pub enum PemError {
         expected: &'static str,
     },
     /// The key is encrypted and its passphrase cannot be had (none configured, the
-    /// variable unset, the file unusable).
+    /// variable unset, the file unusable). Boxed: it is large and rare.
     #[error(transparent)]
-    Passphrase(#[from] crate::keyfile::PassphraseError),
+    Passphrase(Box<crate::keyfile::PassphraseError>),
     /// The passphrase does not open the key.
     #[error(
         "the passphrase does not open {path} ({form}): check the passphrase that {setting} names"
@@ -63,6 +63,12 @@ pub enum PemError {
     /// The key is protected in a way this software cannot open.
     #[error("{path} cannot be opened: {detail}")]
     Unsupported { path: PathBuf, detail: String },
+}
+
+impl From<crate::keyfile::PassphraseError> for PemError {
+    fn from(error: crate::keyfile::PassphraseError) -> PemError {
+        PemError::Passphrase(Box::new(error))
+    }
 }
 
 /// How a TLS key (or PKCS#12 bundle) is unlocked: where its passphrase comes from and
@@ -95,19 +101,17 @@ impl KeyPassphrase {
     ) -> Result<crate::keyfile::Passphrase, PemError> {
         match self.source.read(what, path, self.setting)? {
             Some(passphrase) => Ok(passphrase),
-            None => Err(PemError::Passphrase(
-                crate::keyfile::PassphraseError::Missing {
-                    what,
-                    path: path.to_path_buf(),
-                    form,
-                    setting: self.setting,
-                    prompt: if self.prompt_allowed {
-                        ", or \"prompt\" (asked on the terminal)"
-                    } else {
-                        ""
-                    },
+            None => Err(PemError::from(crate::keyfile::PassphraseError::Missing {
+                what,
+                path: path.to_path_buf(),
+                form,
+                setting: self.setting,
+                prompt: if self.prompt_allowed {
+                    ", or \"prompt\" (asked on the terminal)"
+                } else {
+                    ""
                 },
-            )),
+            })),
         }
     }
 }
@@ -595,7 +599,7 @@ mod tests {
             assert!(
                 matches!(
                     &err,
-                    PemError::Passphrase(PassphraseError::Missing {
+                    PemError::Passphrase(e) if matches!(**e, PassphraseError::Missing {
                         form: "encrypted PKCS#8",
                         ..
                     })
@@ -635,7 +639,7 @@ mod tests {
             };
             let err = load_key_with(&path, &passphrase).unwrap_err();
             assert!(
-                matches!(&err, PemError::Passphrase(PassphraseError::EnvUnset { .. })),
+                matches!(&err, PemError::Passphrase(e) if matches!(**e, PassphraseError::EnvUnset { .. })),
                 "{err:?}"
             );
             assert!(
@@ -671,7 +675,7 @@ mod tests {
             assert!(
                 matches!(
                     &err,
-                    PemError::Passphrase(PassphraseError::Missing {
+                    PemError::Passphrase(e) if matches!(**e, PassphraseError::Missing {
                         form: "a PKCS#12 bundle",
                         ..
                     })
