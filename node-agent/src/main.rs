@@ -537,9 +537,13 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
     )?;
     outln!(
         "  health:       {}",
-        config.health_listen.map_or("off".into(), |a| format!(
-            "http://{a}/healthz and http://{a}/metrics"
-        ))
+        config.health_listen.map_or("off".into(), |a| if a.ip().is_loopback() {
+            format!("http://{a}/healthz and http://{a}/metrics")
+        } else {
+            format!(
+                "http://{a}/healthz and http://{a}/metrics, OFF LOOPBACK (health.allow_non_loopback = true): no authentication, so only the monitoring network may reach it"
+            )
+        })
     )?;
     outln!(
         "  source:       {}",

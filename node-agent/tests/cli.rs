@@ -142,6 +142,37 @@ fn refused(out: &Output) -> String {
 }
 
 #[test]
+fn check_config_says_when_metrics_listen_off_loopback() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let out = check(&config_with(
+        dir.path(),
+        "pki/parties/om.pem",
+        "pki/parties/om.key",
+        "[health]\nlisten = \"0.0.0.0:9464\"\nallow_non_loopback = true\n",
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("OFF LOOPBACK"), "{stdout}");
+    let out = check(&config_with(
+        dir.path(),
+        "pki/parties/om.pem",
+        "pki/parties/om.key",
+        "[health]\nlisten = \"0.0.0.0:9464\"\n",
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("health.allow_non_loopback = true"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_config_refuses_a_certificate_whose_oin_is_no_party() {
     let dir = tempfile::tempdir().expect("tmp");
     let layout = pki_with_test_certs(dir.path());
