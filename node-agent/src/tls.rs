@@ -135,7 +135,12 @@ pub fn check_chain(config: &AgentConfig) -> Result<(), IdentityCheckError> {
     };
     let now = rustls_pki_types::UnixTime::now();
     match verifier.verify_client_cert(leaf, intermediates, now) {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            client_profile(leaf.as_ref()).map_err(|problem| IdentityCheckError::Unacceptable {
+                cert: config.cert.clone(),
+                problem,
+            })
+        }
         Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
             let issuer = X509Certificate::from_der(leaf.as_ref())
                 .map(|(_, c)| c.issuer().to_string())
@@ -167,6 +172,49 @@ pub fn check_chain(config: &AgentConfig) -> Result<(), IdentityCheckError> {
 }
 
 pub use treiter_proto::tls::certificate_problem;
+
+/// The smallest RSA key the hub accepts in a client certificate.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The client certificate profile the hub checks after the chain (the hub's
+/// `treiter_hub::tls::check_client_profile`, which webpki leaves to the application):
+/// extendedKeyUsage with clientAuth, keyUsage with digitalSignature where present, an
+/// RSA key of at least 2048 bits. The problem in words, with what to do.
+fn client_profile(der: &[u8]) -> Result<(), String> {
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("it cannot be read: {e}"))?;
+    let ask = "request an organisation certificate with the covenant's profile";
+    match cert.extended_key_usage() {
+        Ok(Some(eku)) if eku.value.client_auth => {}
+        Ok(Some(_)) => {
+            return Err(format!(
+                "its extendedKeyUsage does not include TLS client authentication (clientAuth); {ask}"
+            ));
+        }
+        Ok(None) => {
+            return Err(format!(
+                "it has no extendedKeyUsage extension, so it is not marked for TLS client authentication (clientAuth); {ask}"
+            ));
+        }
+        Err(e) => return Err(format!("its extendedKeyUsage cannot be read: {e}")),
+    }
+    if let Ok(Some(ku)) = cert.key_usage()
+        && !ku.value.digital_signature()
+    {
+        return Err(format!(
+            "its keyUsage does not allow digitalSignature, with which a TLS 1.3 client signs its handshake; {ask}"
+        ));
+    }
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
+        let bits = rsa.key_size();
+        if bits < MIN_RSA_BITS {
+            return Err(format!(
+                "its RSA key has {bits} bits; the hub requires at least {MIN_RSA_BITS}: request a new certificate for a stronger key"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Checks that the agent's OIN is a party of `covenant` (Annex A).
 pub fn check_party(

@@ -211,6 +211,26 @@ fn check_config_refuses_a_certificate_from_another_ca_than_the_trust_anchors() {
 }
 
 #[test]
+fn check_config_refuses_certificates_the_hub_refuses_for_their_profile() {
+    use treiter_certs_dev::TestCert;
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki_with_test_certs(dir.path());
+    for (which, says) in [
+        (TestCert::NoClientAuth, "clientAuth"),
+        (TestCert::NoDigitalSignature, "digitalSignature"),
+        (TestCert::WeakRsa, "the hub requires at least 2048"),
+    ] {
+        let stderr = refused(&check(&config(
+            dir.path(),
+            &layout.test_cert(which).display().to_string(),
+            &layout.test_key(which).display().to_string(),
+        )));
+        assert!(stderr.contains("would be refused by the hub"), "{stderr}");
+        assert!(stderr.contains(says), "{which:?}: {stderr}");
+    }
+}
+
+#[test]
 fn check_config_refuses_a_party_certificate_as_trust_anchor() {
     let dir = tempfile::tempdir().expect("tmp");
     pki(dir.path());
