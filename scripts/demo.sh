@@ -14,8 +14,11 @@
 # SQLite sample databases are built from node-agent/examples/*.sql by
 # `cargo run -p treiter-node-agent --example samples`. CARGO_TARGET_DIR is honoured;
 # TREITER_DEMO_PORT moves the hub (default 7443; the admin port is the next one). Both
-# ports are checked before anything is built or started. When a step fails, the last
-# line says which step it was and where the logs are.
+# ports are checked before anything is built or started, and so is the run directory:
+# while another demo runs in it (its hub or agents, even if its script was killed), this
+# one refuses to start instead of wiping that demo's data and certificates, and says
+# whose it is and what to do. When a step fails, the last line says which step it was
+# and where the logs are.
 #
 # For the automated test of the demo (tests/tests/demo.rs): TREITER_DEMO_DIR puts the
 # run directory elsewhere, TREITER_DEMO_BIN names a directory holding the already built
@@ -84,9 +87,23 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir -p "$run/logs"
 
-# Who listens on TCP port $1 (any address), as "NAME (pid N)", if ss or lsof can tell.
+# The run directory of the demo whose hub is process $1 (from its --config
+# DIR/hub.toml), if /proc tells; empty otherwise.
+demo_of_pid() {
+  local args
+  args=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) || return 0
+  case "$args" in
+    *" serve --config "*/hub.toml*)
+      args=${args#*" serve --config "}
+      args=${args%%/hub.toml*}
+      printf '%s' "$args"
+      ;;
+  esac
+}
+# Who listens on TCP port $1 (any address), as "NAME (pid N)", if ss or lsof can tell;
+# for another demo's hub, with that demo's run directory.
 port_holder() {
-  local who=""
+  local who="" pid="" dir=""
   if command -v ss >/dev/null 2>&1; then
     who=$(ss -Hltnp "sport = :$1" 2>/dev/null \
       | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -1)
@@ -95,7 +112,11 @@ port_holder() {
     who=$(lsof -nP -iTCP:"$1" -sTCP:LISTEN -Fpc 2>/dev/null \
       | awk '/^p/ { pid = substr($0, 2) } /^c/ { print substr($0, 2) " (pid " pid ")"; exit }')
   fi
-  printf '%s' "$who"
+  pid=$(printf '%s' "$who" | sed -n 's/.*(pid \([0-9]*\))$/\1/p')
+  if [ -n "$pid" ]; then
+    dir=$(demo_of_pid "$pid")
+  fi
+  printf '%s' "$who${dir:+: the hub of another demo, running in $dir}"
 }
 # Whether something listens on TCP port $1: ss sees listeners on any address (which
 # also block 127.0.0.1); without ss, whether a connection to 127.0.0.1 is accepted.
@@ -105,6 +126,62 @@ port_taken() {
   fi
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+
+# The first port p from $1 on (in steps of 10) with p and p + 1 free now; empty if none.
+free_pair_from() {
+  local candidate
+  for candidate in $(seq "$1" 10 $(($1 + 190))); do
+    if [ "$candidate" -le 65534 ] && ! port_taken "$candidate" && ! port_taken $((candidate + 1)); then
+      printf '%s' "$candidate"
+      return 0
+    fi
+  done
+}
+
+# One demo per run directory: a second one would wipe the first one's data, PKI and
+# keys while its hub and agents use them. The lock is held on a file descriptor that
+# the demo's hub and agents inherit, so it lasts while any of them runs (also after
+# the script itself was killed); demo.owner says whose it is.
+step "Checking that no other demo is running in $shown"
+lock="$run/demo.lock"
+owner="$run/demo.owner"
+other_demo() {
+  local pid port since holders suggestion
+  pid=$(sed -n 's/^pid=//p' "$owner" 2>/dev/null || true)
+  port=$(sed -n 's/^hub_port=//p' "$owner" 2>/dev/null || true)
+  since=$(sed -n 's/^started=//p' "$owner" 2>/dev/null || true)
+  echo "demo: another demo is running in $shown${pid:+ (script pid $pid${port:+, hub on 127.0.0.1:$port}${since:+, started $since})}; starting here would wipe its data and certificates" >&2
+  holders=""
+  if command -v lsof >/dev/null 2>&1; then
+    holders=$(lsof -t "$lock" 2>/dev/null | sort -un | tr '\n' ' ' | sed 's/ $//')
+  fi
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    echo "      stop it first: Ctrl-C in its terminal, or kill $pid;" >&2
+  elif [ -n "$holders" ]; then
+    echo "      its script has ended but its hub or agents still run: stop them first with kill $holders;" >&2
+  else
+    echo "      stop it first (Ctrl-C in its terminal);" >&2
+  fi
+  suggestion=$(free_pair_from $((hub_port + 100)))
+  echo "      or run this one in another directory and on other ports:" \
+    "TREITER_DEMO_DIR=${TMPDIR:-/tmp}/treiter-demo-$$ TREITER_DEMO_PORT=${suggestion:-PORT} scripts/demo.sh" >&2
+}
+if command -v flock >/dev/null 2>&1; then
+  exec 9>>"$lock"
+  if ! flock -n 9; then
+    other_demo
+    exit 1
+  fi
+elif [ -f "$owner" ]; then
+  # Without flock(1): the owner's script must be gone.
+  other_pid=$(sed -n 's/^pid=//p' "$owner")
+  if [ -n "$other_pid" ] && [ "$other_pid" != "$$" ] && kill -0 "$other_pid" 2>/dev/null; then
+    other_demo
+    exit 1
+  fi
+fi
+printf 'pid=%s\nhub_port=%s\nstarted=%s\n' "$$" "$hub_port" "$(date '+%Y-%m-%d %H:%M:%S')" > "$owner"
+echo "  none"
 
 step "Checking that ports $hub_port (hub) and $admin_port (its admin endpoint) are free on 127.0.0.1"
 if [ "$hub_port" -lt 1024 ] || [ "$hub_port" -gt 65534 ]; then
@@ -120,13 +197,7 @@ for port in "$hub_port" "$admin_port"; do
   fi
 done
 if $taken; then
-  suggestion=""
-  for candidate in $(seq $((hub_port + 10)) 10 $((hub_port + 200))); do
-    if [ "$candidate" -le 65534 ] && ! port_taken "$candidate" && ! port_taken $((candidate + 1)); then
-      suggestion=$candidate
-      break
-    fi
-  done
+  suggestion=$(free_pair_from $((hub_port + 10)))
   echo "demo: stop what holds the port (a demo left running with --keep stops with Ctrl-C in its terminal)," >&2
   if [ -n "$suggestion" ]; then
     echo "      or run the demo on other ports: TREITER_DEMO_PORT=$suggestion scripts/demo.sh" \

@@ -4,6 +4,8 @@
 //!   log; `503` with one `degraded: witness alert: …` line per party whose agent
 //!   refused a checkpoint of the log (article 10.2, [`crate::witness_alerts`]): who
 //!   refused which checkpoint and why.
+//! - `GET /metrics`: the hub's metrics in the Prometheus text format
+//!   ([`crate::metrics`]): no personal data, only counts by reason, outcome and article.
 //! - `GET /status`: JSON with the hub and covenant version, every party's agent link
 //!   state, refusal counts by reason, the open witness alerts and the witness refusals
 //!   since start by reason. It holds no personal data: party names and OINs are
@@ -171,6 +173,18 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> (StatusCode, String) {
     health(&hub)
 }
 
+async fn metrics(
+    State(hub): State<Arc<Hub>>,
+) -> ([(axum::http::header::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        hub.metrics.render(&hub),
+    )
+}
+
 /// Serves the admin endpoint on `listener` until `shutdown` completes (module doc).
 /// Connections still open then end by their deadline.
 pub async fn serve(
@@ -182,6 +196,7 @@ pub async fn serve(
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/status", get(status))
+        .route("/metrics", get(metrics))
         .with_state(hub);
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_admin_connections));
     tokio::pin!(shutdown);

@@ -49,7 +49,7 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
     let master = MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
 
     let mut to_create = Vec::new();
-    let mut found = Vec::new();
+    let mut found = vec![admin_endpoint(config)];
     let first_start = "`hub serve` creates it on its first start (or `hub init` now)";
     match KeyStore::check_existing(&config.keys_dir, &master).map_err(|source| {
         StartupError::KeyStore {
@@ -125,6 +125,19 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
 }
 
 /// Whether anything is at `path` (a dangling symlink counts: it is not "missing").
+/// Where `/healthz`, `/status` and `/metrics` are served, in one sentence.
+fn admin_endpoint(config: &HubConfig) -> String {
+    match config.admin_listen {
+        None => "admin endpoint: off (admin_listen is not set): no /healthz, /status or /metrics, and `hub status` has nothing to ask".into(),
+        Some(addr) if addr.ip().is_loopback() => {
+            format!("admin endpoint: http://{addr}/healthz, /status and /metrics (loopback)")
+        }
+        Some(addr) => format!(
+            "admin endpoint: http://{addr}/healthz, /status and /metrics, OFF LOOPBACK (admin_allow_non_loopback = true): it has no authentication, so only the monitoring network may reach it"
+        ),
+    }
+}
+
 fn exists(path: &Path) -> std::io::Result<bool> {
     match std::fs::symlink_metadata(path) {
         Ok(_) => Ok(true),

@@ -6,15 +6,16 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:7443"          # the mTLS gRPC port agents and clients dial
-//! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz and /status; keep on loopback
+//! admin_listen = "127.0.0.1:7444"    # plain HTTP /healthz, /status, /metrics; loopback
+//! # admin_allow_non_loopback = true  # needed for any other address (warned at start)
 //! covenant = "treiteraanpak.covenant"
 //! persons = "persons.toml"           # the hub's person registry
-//! data_dir = "/var/lib/treiter-hub"  # cases, queued questions (sled), the decision log
-//! log_key = "/etc/treiter-hub/log.key" # the log's Ed25519 signing key (PKCS#8, 0600);
+//! data_dir = "/var/lib/treiter-hub/data" # cases, queued questions (sled), the log
+//! log_key = "/var/lib/treiter-hub/log.key" # the log's Ed25519 signing key (PKCS#8, 0600);
 //!                                    # created on first start; default: next to data_dir
 //! master_key_file = "/etc/treiter-hub/master.key" # 32 random bytes (base64), 0600;
 //!                                    # or env TREITER_HUB_MASTER_KEY; never in data_dir
-//! keys_dir = "/var/lib/treiter-hub-keys" # wrapped per-case keys; default: next to data_dir
+//! keys_dir = "/var/lib/treiter-hub/keys" # wrapped per-case keys; default: next to data_dir
 //!
 //! [retention]
 //! sweep_interval_seconds = 3600      # how often cases past retention are deleted
@@ -22,6 +23,8 @@
 //! [tls]
 //! cert = "hub/hub.pem"
 //! key = "hub/hub.key"
+//! # key_passphrase = "file:/etc/treiter-hub/hub.key.pass" # or "env:NAME"; an
+//! #                                  # encrypted PKCS#8 key
 //! handshake_timeout_seconds = 10
 //!
 //! [[trust_anchor]]
@@ -81,7 +84,12 @@ pub const DEFAULT_MAX_ADMIN_CONNECTIONS: usize = 16;
 #[derive(Clone, Debug)]
 pub struct HubConfig {
     pub listen: SocketAddr,
+    /// The admin endpoint (`/healthz`, `/status`, `/metrics`); none: not served. A
+    /// loopback address unless `admin_allow_non_loopback` is set.
     pub admin_listen: Option<SocketAddr>,
+    /// Whether `admin_listen` was explicitly allowed off loopback (the endpoint has no
+    /// authentication; the hub warns at start).
+    pub admin_allow_non_loopback: bool,
     pub covenant: PathBuf,
     pub persons: PathBuf,
     pub data_dir: PathBuf,
@@ -167,6 +175,8 @@ impl Default for QuestionSettings {
 pub struct TlsSettings {
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// How the key is unlocked when it is encrypted (`tls.key_passphrase`).
+    pub key_passphrase: treiter_proto::tls::KeyPassphrase,
     pub trust_anchors: Vec<TrustAnchor>,
     pub handshake_timeout: Duration,
 }
@@ -212,6 +222,8 @@ pub enum ConfigError {
 struct RawConfig {
     listen: String,
     admin_listen: Option<String>,
+    #[serde(default)]
+    admin_allow_non_loopback: bool,
     covenant: PathBuf,
     persons: PathBuf,
     data_dir: PathBuf,
@@ -299,6 +311,7 @@ struct RawQuestions {
 struct RawTls {
     cert: PathBuf,
     key: PathBuf,
+    key_passphrase: Option<String>,
     handshake_timeout_seconds: Option<u64>,
 }
 
@@ -348,6 +361,15 @@ impl HubConfig {
                 listen.port().wrapping_add(1)
             ));
         }
+        if let Some(admin) = admin_listen
+            && !admin.ip().is_loopback()
+            && !raw.admin_allow_non_loopback
+        {
+            return Err(format!(
+                "admin_listen = \"{admin}\" is not a loopback address: the admin endpoint (/healthz, /status, /metrics) has no authentication; use \"127.0.0.1:{}\", or set admin_allow_non_loopback = true if a firewall or management network guards it",
+                admin.port()
+            ));
+        }
         if raw.trust_anchor.is_empty() {
             return Err("no [[trust_anchor]] is configured: the hub must know which CA issues the parties' certificates".into());
         }
@@ -395,6 +417,7 @@ impl HubConfig {
                 sweep_interval: Duration::from_secs(sweep_interval),
             },
             admin_listen,
+            admin_allow_non_loopback: raw.admin_allow_non_loopback,
             covenant: resolve(raw.covenant),
             persons: resolve(raw.persons),
             log_key: match raw.log_key {
@@ -409,6 +432,20 @@ impl HubConfig {
             tls: TlsSettings {
                 cert: resolve(raw.tls.cert),
                 key: resolve(raw.tls.key),
+                key_passphrase: treiter_proto::tls::KeyPassphrase {
+                    source: match raw.tls.key_passphrase.as_deref() {
+                        None => treiter_proto::keyfile::PassphraseSource::None,
+                        // The hub is a service: nobody is at a terminal to answer.
+                        Some(value) => treiter_proto::keyfile::PassphraseSource::parse(
+                            "tls.key_passphrase",
+                            value,
+                            base,
+                            false,
+                        )?,
+                    },
+                    setting: "tls.key_passphrase",
+                    prompt_allowed: false,
+                },
                 trust_anchors: raw
                     .trust_anchor
                     .into_iter()
@@ -522,7 +559,7 @@ crl = "ca.crl.pem"
             Path::new("/etc/treiter"),
         )
         .expect("hub/etc/hub.example.toml is valid");
-        assert_eq!(config.log_key, Path::new("/etc/treiter-hub/log.key"));
+        assert_eq!(config.log_key, Path::new("/var/lib/treiter-hub/log.key"));
         assert_eq!(
             config.master_key_file.as_deref(),
             Some(Path::new("/etc/treiter-hub/master.key"))
@@ -543,6 +580,21 @@ crl = "ca.crl.pem"
         );
         let err = HubConfig::parse(&none, Path::new(".")).unwrap_err();
         assert!(err.contains("trust_anchor"), "{err}");
+    }
+
+    #[test]
+    fn an_admin_address_off_loopback_needs_the_explicit_setting() {
+        let text = format!("admin_listen = \"0.0.0.0:7444\"\n{MINIMAL}");
+        let err = HubConfig::parse(&text, Path::new("/etc/hub")).unwrap_err();
+        assert!(err.contains("is not a loopback address"), "{err}");
+        assert!(err.contains("admin_allow_non_loopback = true"), "{err}");
+        let text =
+            format!("admin_listen = \"0.0.0.0:7444\"\nadmin_allow_non_loopback = true\n{MINIMAL}");
+        let config = HubConfig::parse(&text, Path::new("/etc/hub")).expect("allowed");
+        assert!(config.admin_allow_non_loopback);
+        let text = format!("admin_listen = \"[::1]:7444\"\n{MINIMAL}");
+        let config = HubConfig::parse(&text, Path::new("/etc/hub")).expect("loopback");
+        assert!(!config.admin_allow_non_loopback);
     }
 
     #[test]

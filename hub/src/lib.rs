@@ -37,7 +37,10 @@
 //! - [`retention`]: the retention sweeper: deleting cases whose time is up (article 9).
 //! - [`witnesses`]: the agents as witnesses of the log's checkpoints (article 10.2);
 //!   [`witness_alerts`]: the parties' open alerts after a witness refused a checkpoint.
-//! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`) and its client.
+//! - [`admin`]: the loopback HTTP endpoint (`/healthz`, `/status`, `/metrics`) and its
+//!   client.
+//! - [`metrics`]: what the hub counts for `/metrics`, and the store wrapper that counts
+//!   store errors.
 //! - [`log`]: the tamper-evident decision log: Merkle tree, proofs, signed checkpoints,
 //!   durable segment files with group commit, verification.
 #![forbid(unsafe_code)]
@@ -56,6 +59,7 @@ pub mod fanout;
 pub mod identity;
 pub mod listener;
 pub mod log;
+pub mod metrics;
 pub mod parties;
 pub mod persons;
 pub mod questions;

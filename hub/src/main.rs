@@ -174,7 +174,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         tracing::error!(error = %e, "admin endpoint failed");
                     }
                 });
-                tracing::info!(admin = %addr, "admin endpoint serving /healthz and /status");
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(admin = %addr, "the admin endpoint listens off loopback (admin_allow_non_loopback = true): /healthz, /status and /metrics have no authentication, so let only the monitoring network reach this address");
+                }
+                tracing::info!(admin = %addr, "admin endpoint serving /healthz, /status and /metrics");
             }
             let shutdown = async move {
                 wait_for_signal().await;

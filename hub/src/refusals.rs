@@ -84,6 +84,35 @@ pub enum RefusalReason {
 }
 
 impl RefusalReason {
+    /// Every reason, so that `/metrics` shows each one from the start, at 0.
+    pub const ALL: [RefusalReason; 25] = [
+        RefusalReason::NoCertificate,
+        RefusalReason::UnknownCa,
+        RefusalReason::Expired,
+        RefusalReason::NotYetValid,
+        RefusalReason::Revoked,
+        RefusalReason::NotForClientAuth,
+        RefusalReason::KeyUsageWithoutDigitalSignature,
+        RefusalReason::WeakKey,
+        RefusalReason::CrlExpired,
+        RefusalReason::BadCrl,
+        RefusalReason::UnknownRevocationStatus,
+        RefusalReason::BadCertificate,
+        RefusalReason::ProtocolVersion,
+        RefusalReason::Handshake,
+        RefusalReason::HandshakeTimeout,
+        RefusalReason::Http2NotStarted,
+        RefusalReason::TooManyHandshakesFromAddress,
+        RefusalReason::TooManyConnectionsForIdentity,
+        RefusalReason::MalformedOin,
+        RefusalReason::NotAParty,
+        RefusalReason::PersonCertificateOnAgentLink,
+        RefusalReason::OrganisationCertificateForPerson,
+        RefusalReason::UnknownPerson,
+        RefusalReason::PersonPartyMismatch,
+        RefusalReason::UnaskedRecord,
+    ];
+
     /// The stable word used in logs, metrics and status output.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -264,6 +264,8 @@ pub struct Hub {
     /// The handshake timeout and connection limits of the listener and the admin
     /// endpoint.
     pub listener: crate::listener::ListenerSettings,
+    /// What `/metrics` shows ([`crate::metrics`]).
+    pub metrics: Arc<crate::metrics::HubMetrics>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -273,7 +275,13 @@ impl Hub {
         check_key_locations(config)?;
         let configured = load_covenant(&config.covenant)?;
         let sealed = open_store(config)?;
-        let store: Arc<dyn Store> = sealed.clone();
+        let metrics = Arc::new(crate::metrics::HubMetrics::new());
+        // Every service goes through the counting wrapper, so store errors show in
+        // /metrics.
+        let store: Arc<dyn Store> = Arc::new(crate::metrics::CountingStore::new(
+            sealed.clone(),
+            metrics.clone(),
+        ));
         // The version in force is the store's once the hub has run (article 13.1: an
         // approved switch survives a restart); the file only seeds the first start.
         let covenant =
@@ -326,6 +334,7 @@ impl Hub {
                 handshake_timeout: config.tls.handshake_timeout,
                 limits: config.limits,
             },
+            metrics,
             shutdown,
         }))
     }

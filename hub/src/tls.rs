@@ -112,7 +112,7 @@ pub fn server_config(
     });
 
     let chain = wire_tls::load_certs(&tls.cert)?;
-    let key = wire_tls::load_key(&tls.key)?;
+    let key = wire_tls::load_key_with(&tls.key, &tls.key_passphrase)?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(wire_tls::PROTOCOL_VERSIONS)
         .map_err(|e| TlsSetupError::Config(e.to_string()))?
@@ -121,7 +121,7 @@ pub fn server_config(
         .map_err(|e| TlsSetupError::ServerIdentity {
             cert: tls.cert.clone(),
             key: tls.key.clone(),
-            detail: e.to_string(),
+            detail: treiter_proto::client::identity_problem(&e),
         })?;
     config.alpn_protocols = vec![wire_tls::ALPN_H2.to_vec()];
     Ok(config)
@@ -464,6 +464,7 @@ mod tests {
         TlsSettings {
             cert: layout.hub_cert(),
             key: layout.hub_key(),
+            key_passphrase: treiter_proto::tls::KeyPassphrase::none("tls.key_passphrase"),
             trust_anchors: vec![TrustAnchor { cert: anchor, crl }],
             handshake_timeout: Duration::from_secs(5),
         }
@@ -471,6 +472,42 @@ mod tests {
 
     fn build(settings: &TlsSettings) -> Result<rustls::ServerConfig, TlsSetupError> {
         server_config(settings, Arc::new(Refusals::default()))
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_encrypted_hub_key_opens_with_tls_key_passphrase() {
+        use pkcs8::der::Decode as _;
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        let pem = std::fs::read_to_string(layout.hub_key()).unwrap();
+        let (_, doc) = pkcs8::der::Document::from_pem(&pem).unwrap();
+        let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+            2048,
+            b"synthetic-salt16",
+            [3u8; 16],
+        )
+        .unwrap();
+        let encrypted = pkcs8::PrivateKeyInfoRef::from_der(doc.as_bytes())
+            .unwrap()
+            .encrypt_with_params(params, "hub test passphrase")
+            .unwrap()
+            .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::der::pem::LineEnding::LF)
+            .unwrap();
+        let key = dir.path().join("hub.encrypted.key");
+        let pass = dir.path().join("hub.key.pass");
+        for (path, text) in [(&key, encrypted.as_str()), (&pass, "hub test passphrase\n")] {
+            std::fs::write(path, text).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let mut settings = settings(&layout, layout.ca_cert(), Some(layout.ca_crl()));
+        settings.key = key;
+        let err = build(&settings).unwrap_err().to_string();
+        assert!(err.contains("is encrypted"), "{err}");
+        assert!(err.contains("tls.key_passphrase"), "{err}");
+        settings.key_passphrase.source = treiter_proto::keyfile::PassphraseSource::File(pass);
+        build(&settings).expect("the hub's encrypted key opens with its passphrase");
     }
 
     #[test]

@@ -100,6 +100,7 @@ fn message(hub: &Hub, cp: &SignedCheckpoint, from: u64) -> HubMessage {
 /// agent that has not had it. Use this instead of `hub.log.checkpoint()`.
 pub async fn checkpoint(hub: &Hub) -> Result<SignedCheckpoint, LogError> {
     let cp = hub.log.checkpoint().await?;
+    hub.metrics.checkpoint_signed(SystemTime::now());
     broadcast(hub, &cp);
     Ok(cp)
 }
@@ -238,10 +239,12 @@ pub async fn on_cosignature(hub: &Hub, party: &Party, cosignature: Cosignature) 
         .await
     {
         Ok(_) => {
+            hub.metrics.cosignature(true);
             tracing::info!(oin = %party.oin, tree_size = cosignature.tree_size, "stored the agent's cosignature");
             resolve_alert(hub, party, cosignature.tree_size);
         }
         Err(error) => {
+            hub.metrics.cosignature(false);
             tracing::warn!(oin = %party.oin, tree_size = cosignature.tree_size, %error, "the agent's cosignature does not verify; ignored");
         }
     }

@@ -85,6 +85,12 @@ fn check_config_accepts_a_complete_configuration() {
     );
     assert!(stdout.contains("configuration ok"), "{stdout}");
     assert!(stdout.contains("7 parties"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "admin endpoint: http://127.0.0.1:2/healthz, /status and /metrics (loopback)"
+        ),
+        "{stdout}"
+    );
 }
 
 /// Flips one bit of the signature of the CRL file at `path` (PEM), in place.

@@ -99,11 +99,21 @@ impl Hub {
     /// Prepares the TLS configuration from the profile's files (nothing is sent yet).
     pub fn new(profile: Profile) -> Result<Hub, Error> {
         profile.check_files()?;
-        let tls = client::client_config(&profile.cert, &profile.key, &profile.trust_anchors)
-            .map_err(|source| Error::Tls {
-                profile: profile.path.clone(),
-                source,
-            })?;
+        let passphrase = treiter_proto::tls::KeyPassphrase {
+            source: profile.key_passphrase.clone(),
+            setting: "key_passphrase",
+            prompt_allowed: true,
+        };
+        let tls = client::client_config_with(
+            &profile.cert,
+            &profile.key,
+            &passphrase,
+            &profile.trust_anchors,
+        )
+        .map_err(|source| Error::Tls {
+            profile: profile.path.clone(),
+            source,
+        })?;
         Ok(Hub {
             profile,
             tls: Arc::new(tls),

@@ -6,6 +6,9 @@
 //! hub_url = "https://hub.example.nl:7443"
 //! cert = "pki/persons/p-gemeente-001.pem"       # your person certificate
 //! key = "pki/persons/p-gemeente-001.key"        # its private key
+//! # optional, for an encrypted key or a PKCS#12 bundle (.p12/.pfx, then named as both
+//! # cert and key): "prompt" (asked on the terminal), "file:PATH" or "env:NAME"
+//! key_passphrase = "prompt"
 //! trust_anchors = ["pki/ca/root.pem"]           # the CA(s) of the hub's certificate
 //! pseudonym_key = "pseudonym.key"               # optional: for `subject add --name ..`
 //! # optional, for privacy officers' `log verify`: the hub's log verifier key, as the
@@ -29,13 +32,14 @@ pub const DEFAULT_PROFILE: &str = "hubctl.toml";
 /// The environment variable that names the profile.
 pub const PROFILE_ENV: &str = "HUBCTL_PROFILE";
 /// Every key a profile may hold.
-pub const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 7] = [
     "hub_url",
     "cert",
     "key",
     "trust_anchors",
     "pseudonym_key",
     "log_verifier",
+    "key_passphrase",
 ];
 
 /// A profile, read and checked; paths are absolute or relative to the working
@@ -46,10 +50,13 @@ pub struct Profile {
     pub path: PathBuf,
     /// The hub.
     pub hub: HubEndpoint,
-    /// The person certificate (PEM; chain allowed).
+    /// The person certificate (PEM; chain allowed), or a PKCS#12 bundle.
     pub cert: PathBuf,
-    /// Its private key (PEM).
+    /// Its private key (PEM, possibly encrypted), or the same PKCS#12 bundle.
     pub key: PathBuf,
+    /// Where the passphrase of an encrypted key or bundle comes from (none: the key
+    /// is not encrypted).
+    pub key_passphrase: treiter_proto::keyfile::PassphraseSource,
     /// The CA certificates that may have issued the hub's certificate.
     pub trust_anchors: Vec<PathBuf>,
     /// The covenant-wide pseudonym key file (article 8.4), if set.
@@ -77,7 +84,7 @@ pub enum ProfileError {
     Syntax { path: PathBuf, detail: String },
     /// A key the profile format does not have.
     #[error(
-        "the profile {path} has an unknown key `{key}`; a profile holds only hub_url, cert, key, trust_anchors, pseudonym_key and log_verifier"
+        "the profile {path} has an unknown key `{key}`; a profile holds only hub_url, cert, key, key_passphrase, trust_anchors, pseudonym_key and log_verifier"
     )]
     UnknownKey { path: PathBuf, key: String },
     /// A required key is absent.
@@ -206,11 +213,19 @@ impl Profile {
         let trust_anchors = trust_anchors.iter().map(|a| base.join(a)).collect();
         let pseudonym_key = string("pseudonym_key")?.map(|k| base.join(k));
         let log_verifier = string("log_verifier")?.map(|v| v.trim().to_owned());
+        let key_passphrase = match string("key_passphrase")? {
+            None => treiter_proto::keyfile::PassphraseSource::None,
+            Some(value) => {
+                treiter_proto::keyfile::PassphraseSource::parse("key_passphrase", value, base, true)
+                    .map_err(|problem| invalid("key_passphrase", problem))?
+            }
+        };
         Ok(Profile {
             path: path.to_path_buf(),
             hub,
             cert,
             key,
+            key_passphrase,
             trust_anchors,
             pseudonym_key,
             log_verifier,

@@ -82,6 +82,8 @@ impl Answerer {
         source: Option<Box<dyn Source>>,
         categories: Vec<Category>,
     ) -> Answerer {
+        let metrics = Arc::new(Metrics::new());
+        metrics.covenant_version.set(i64::from(covenant.version()));
         Answerer {
             gate: Gate::new(covenant),
             source,
@@ -90,7 +92,7 @@ impl Answerer {
                 cache::DEFAULT_ENTRIES,
                 cache::DEFAULT_BYTES,
             )),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             receipts: None,
             inbox: None,
         }

@@ -56,6 +56,8 @@ pub struct AgentConfig {
     pub hub: HubEndpoint,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// How the key is unlocked when it is encrypted (`key_passphrase`).
+    pub key_passphrase: treiter_proto::tls::KeyPassphrase,
     pub trust_anchors: Vec<PathBuf>,
     pub link: LinkSettings,
     /// The encoded covenant the agent pre-checks its shares with (article 13.2: its
@@ -79,7 +81,8 @@ pub struct AgentConfig {
     pub covenant_state: Option<PathBuf>,
     /// How often the SQLite pseudonym indexes are rebuilt.
     pub index_refresh: Duration,
-    /// The local address of `/healthz` and `/metrics`, if any.
+    /// The local address of `/healthz` and `/metrics`, if any; loopback unless
+    /// `health.allow_non_loopback` is set (warned about at start).
     pub health_listen: Option<SocketAddr>,
     /// How long a health request may take to arrive and be answered.
     pub health_request_timeout: Duration,
@@ -209,6 +212,7 @@ struct RawConfig {
     hub_url: String,
     cert: PathBuf,
     key: PathBuf,
+    key_passphrase: Option<String>,
     trust_anchors: Vec<PathBuf>,
     covenant: PathBuf,
     categories: Option<Vec<String>>,
@@ -280,6 +284,8 @@ struct RawIndex {
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     listen: Option<String>,
+    #[serde(default)]
+    allow_non_loopback: bool,
     request_timeout_seconds: Option<u64>,
 }
 
@@ -446,11 +452,12 @@ impl AgentConfig {
                         "health.listen = \"{text}\" is not an address with a port, e.g. \"127.0.0.1:9464\""
                     )
                 })?;
-                // /metrics and /healthz carry no personal data, but they are not meant
-                // for the network: the partner's monitoring scrapes them locally.
-                if !addr.ip().is_loopback() {
+                // /metrics and /healthz carry no personal data, but they have no
+                // authentication: the partner's monitoring scrapes them locally, unless
+                // the operator says a firewall guards another address.
+                if !addr.ip().is_loopback() && !raw.health.allow_non_loopback {
                     return Err(format!(
-                        "health.listen = \"{text}\" is not a loopback address; /healthz and /metrics listen on 127.0.0.1 or ::1 only"
+                        "health.listen = \"{text}\" is not a loopback address; /healthz and /metrics have no authentication: listen on 127.0.0.1 or ::1, or set health.allow_non_loopback = true if a firewall guards this address"
                     ));
                 }
                 Some(addr)
@@ -486,9 +493,24 @@ impl AgentConfig {
                 })
             }
         };
+        let key_passphrase = treiter_proto::tls::KeyPassphrase {
+            source: match raw.key_passphrase.as_deref() {
+                None => treiter_proto::keyfile::PassphraseSource::None,
+                // The agent is a service: nobody is at a terminal to answer a prompt.
+                Some(value) => treiter_proto::keyfile::PassphraseSource::parse(
+                    "key_passphrase",
+                    value,
+                    base,
+                    false,
+                )?,
+            },
+            setting: "key_passphrase",
+            prompt_allowed: false,
+        };
         Ok(AgentConfig {
             inbox,
             hub,
+            key_passphrase,
             cert: resolve(raw.cert),
             key: resolve(raw.key),
             trust_anchors: raw.trust_anchors.into_iter().map(resolve).collect(),
@@ -650,6 +672,13 @@ covenant = "treiteraanpak.covenant"
         )
         .unwrap_err();
         assert!(err.contains("not a loopback address"), "{err}");
+        assert!(err.contains("health.allow_non_loopback = true"), "{err}");
+        let c = AgentConfig::parse(
+            &format!("{MINIMAL}[health]\nlisten = \"0.0.0.0:9464\"\nallow_non_loopback = true\n"),
+            Path::new("."),
+        )
+        .expect("explicitly allowed");
+        assert_eq!(c.health_listen, Some("0.0.0.0:9464".parse().unwrap()));
         let err = AgentConfig::parse(
             &format!("{MINIMAL}[log]\nformat = \"xml\"\n"),
             Path::new("."),

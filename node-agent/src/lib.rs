@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`config`]: the one TOML configuration file, validated, paths relative to it.
 //! - [`error`]: why an agent cannot start (TLS, covenant, source).
+//! - [`connection_test`]: `node-agent test-connection`: does the hub accept this agent?
 //! - [`witness`]: witnessing the hub's log checkpoints (article 10.2): verify, keep,
 //!   cosign; refuse and alert on a forked or rewritten history.
 //! - [`tls`]: the TLS client config, the connector, and the alert tap that tells why
@@ -43,6 +44,7 @@ pub mod answer;
 pub mod backoff;
 pub mod cache;
 pub mod config;
+pub mod connection_test;
 pub mod covenant_update;
 pub mod error;
 pub mod gate;

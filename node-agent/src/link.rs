@@ -106,7 +106,8 @@ impl std::fmt::Display for CertificateRefusal {
 }
 
 impl CertificateRefusal {
-    fn from_alert(alert: rustls::AlertDescription) -> Self {
+    /// The refusal a TLS alert from the hub stands for.
+    pub fn from_alert(alert: rustls::AlertDescription) -> Self {
         use rustls::AlertDescription as A;
         match alert {
             A::CertificateExpired => CertificateRefusal::ExpiredOrNotYetValid,
@@ -129,14 +130,18 @@ pub enum LinkError {
     /// No TCP/TLS connection to the hub (network, firewall, hub down).
     #[error("cannot reach the hub at {url}: {detail}")]
     Unreachable { url: String, detail: String },
+    /// The hub's certificate is not trusted by this agent's `trust_anchors` (or not
+    /// issued for the name in `hub_url`); retrying will not help.
+    #[error("the hub at {url} is not trusted: {detail}")]
+    HubCertificate { url: String, detail: String },
     /// The hub refused the agent's certificate in the TLS handshake.
     #[error("the hub refused this agent's certificate: {0}")]
     CertificateRefused(CertificateRefusal),
     /// The hub accepted TLS but refused the agent (its OIN, or the kind of certificate).
-    #[error("the hub refused this agent ({code:?}): {message}")]
+    #[error("the hub refused this agent: {message}")]
     Refused { code: Code, message: String },
     /// The hub ended the link (shutting down, superseded, silence).
-    #[error("the hub closed the link ({code:?}): {message}")]
+    #[error("the hub closed the link: {}", closed_text(*code, message))]
     Closed { code: Code, message: String },
     /// The connection broke.
     #[error("the link to the hub broke: {detail}")]
@@ -168,7 +173,10 @@ impl LinkError {
     pub fn needs_attention(&self) -> bool {
         matches!(
             self,
-            LinkError::Setup(_) | LinkError::CertificateRefused(_) | LinkError::Refused { .. }
+            LinkError::Setup(_)
+                | LinkError::HubCertificate { .. }
+                | LinkError::CertificateRefused(_)
+                | LinkError::Refused { .. }
         )
     }
 }
@@ -482,15 +490,7 @@ impl Agent {
         let timeout = self.config.link.connect_timeout;
         let (channel, slot) = tls::channel(hub, self.current_tls(), timeout)
             .await
-            .map_err(|e| match e {
-                tls::ChannelError::ServerName { host } => {
-                    LinkError::Setup(TlsSetupError::ServerName { host })
-                }
-                tls::ChannelError::Connect(detail) => LinkError::Unreachable {
-                    url: hub.url.clone(),
-                    detail,
-                },
-            })?;
+            .map_err(|e| channel_error(hub, e))?;
         let mut client = AgentLinkClient::new(channel);
         let (outbound, rx) = mpsc::channel(64);
         let hello = Hello {
@@ -755,6 +755,7 @@ impl Agent {
         let state = self.config.covenant_state.as_deref();
         match crate::covenant_update::apply(self.answerer.gate(), state, update) {
             Ok(crate::covenant_update::Applied::Switched { from, to }) => {
+                self.metrics().covenant_version.set(i64::from(to));
                 tracing::info!(
                     from,
                     to,
@@ -849,7 +850,30 @@ fn unix_now() -> i64 {
 }
 
 /// Classifies the failure of the first call on a link.
-fn classify(status: Status, slot: &AlertSlot) -> LinkError {
+/// The link error for a connection that could not be opened.
+pub(crate) fn channel_error(
+    hub: &crate::config::HubEndpoint,
+    error: tls::ChannelError,
+) -> LinkError {
+    match error {
+        tls::ChannelError::ServerName { host } => {
+            LinkError::Setup(TlsSetupError::ServerName { host })
+        }
+        tls::ChannelError::Connect(detail) => LinkError::Unreachable {
+            url: hub.url.clone(),
+            detail,
+        },
+        error @ tls::ChannelError::HubCertificate { .. } => LinkError::HubCertificate {
+            url: hub.url.clone(),
+            detail: format!("{error} (setting `trust_anchors`)"),
+        },
+    }
+}
+
+/// Classifies a failed first call on a new connection: a TLS alert from the hub is
+/// its refusal of the certificate; UNAUTHENTICATED or PERMISSION_DENIED its refusal
+/// of the agent.
+pub(crate) fn classify(status: Status, slot: &AlertSlot) -> LinkError {
     if let Some(alert) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
         return LinkError::CertificateRefused(CertificateRefusal::from_alert(alert));
     }
@@ -881,12 +905,87 @@ fn classify_running(status: Status) -> LinkError {
     }
 }
 
+/// A status's message and its causes, each said once (tonic's transport errors carry
+/// their source's text as their message too).
 fn status_detail(status: &Status) -> String {
     use std::error::Error;
+    let message = status.message();
     match status.source() {
-        Some(source) => format!("{}: {}", status.message(), error_chain(source)),
-        None => status.message().to_owned(),
+        Some(source) => {
+            let chain = error_chain(source);
+            if message.is_empty() || chain.starts_with(message) {
+                chain
+            } else if message.contains(&chain) {
+                message.to_owned()
+            } else {
+                format!("{message}: {chain}")
+            }
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// Why the hub closed a link: its message, or what the status code means when it sent
+/// none (never the code's Rust name).
+fn closed_text(code: Code, message: &str) -> String {
+    if !message.is_empty() {
+        return message.to_owned();
+    }
+    match code {
+        Code::Aborted => "another link of this party replaced this one".into(),
+        Code::Unavailable => "the hub is unavailable (restarting or shutting down)".into(),
+        Code::DeadlineExceeded => "it waited too long for this agent".into(),
+        Code::ResourceExhausted => "too many connections or messages".into(),
+        Code::FailedPrecondition => "the link's state did not allow the last message".into(),
+        other => other.description().to_lowercase(),
     }
 }
 
 pub use treiter_proto::client::error_chain;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transport error whose message is its source's text, as tonic makes them.
+    #[derive(Debug)]
+    struct Canceled;
+    impl std::fmt::Display for Canceled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("operation was canceled: connection closed")
+        }
+    }
+    impl std::error::Error for Canceled {}
+
+    #[test]
+    fn a_lost_link_says_its_cause_once() {
+        let status = Status::from_error(Box::new(Canceled));
+        let detail = status_detail(&status);
+        assert_eq!(
+            detail.matches("operation was canceled").count(),
+            1,
+            "{detail}"
+        );
+        assert!(detail.contains("connection closed"), "{detail}");
+    }
+
+    #[test]
+    fn refusals_and_closes_are_said_without_grpc_code_names() {
+        let refused = LinkError::Refused {
+            code: Code::PermissionDenied,
+            message: "the OIN 00000009000000000009 is not a party of the covenant".into(),
+        }
+        .to_string();
+        assert_eq!(
+            refused,
+            "the hub refused this agent: the OIN 00000009000000000009 is not a party of the covenant"
+        );
+        let closed = LinkError::Closed {
+            code: Code::Aborted,
+            message: String::new(),
+        }
+        .to_string();
+        assert!(!closed.contains("Aborted"), "{closed}");
+        assert!(closed.starts_with("the hub closed the link: "), "{closed}");
+    }
+}

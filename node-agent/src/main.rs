@@ -58,6 +58,18 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Test whether the hub accepts this agent: the real mutual-TLS handshake with
+    /// the configured certificate and trust anchors, and one authenticated call. Does
+    /// not open the agent link, so a running agent keeps its link. Says what the hub
+    /// said, in words. Exit codes: 0 accepted; 1 the configuration cannot be used;
+    /// 3 cannot reach the hub; 4 the hub's certificate is not trusted by
+    /// `trust_anchors` (or not issued for the name in `hub_url`); 5 the hub refused
+    /// this agent (its certificate or its OIN); 6 the hub answered unexpectedly.
+    TestConnection {
+        /// The agent's configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Print the keyed pseudonym (article 8.4) of a person, to key the partner's
     /// exports with. The normalisation is documented in treiter_proto::pseudonym.
     ///
@@ -113,6 +125,7 @@ enum Mode {
     Pseudonym(PseudonymArgs),
     Inbox(inbox_cmd::InboxCommand),
     LogProof(PathBuf, u64),
+    TestConnection(PathBuf),
 }
 
 fn main() -> ExitCode {
@@ -122,6 +135,7 @@ fn main() -> ExitCode {
         (Some(Command::Inbox(command)), _) => Mode::Inbox(command),
         (Some(Command::CheckConfig { config }), _) => Mode::Check(config),
         (Some(Command::LogProof { config, leaf }), _) => Mode::LogProof(config, leaf),
+        (Some(Command::TestConnection { config }), _) => Mode::TestConnection(config),
         (None, Some(config)) if cli.check_config => Mode::Check(config),
         (None, Some(config)) => Mode::Run(config),
         (None, None) => {
@@ -129,6 +143,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Mode::TestConnection(path) = &mode {
+        init_logging(LogFormat::Text, "warn");
+        return test_connection(path);
+    }
     let result = match mode {
         Mode::Pseudonym(args) => {
             init_logging(LogFormat::Text, "warn");
@@ -148,6 +166,8 @@ fn main() -> ExitCode {
             init_logging(LogFormat::Text, "warn");
             log_proof(&path, leaf)
         }
+        // Handled above: it has exit codes of its own.
+        Mode::TestConnection(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -169,6 +189,37 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `node-agent test-connection` (see [`treiter_node_agent::connection_test`]): the
+/// verdict on standard output when the hub was asked, on standard error otherwise.
+fn test_connection(config_path: &Path) -> ExitCode {
+    use treiter_node_agent::connection_test::{self, Verdict};
+    let config = match AgentConfig::load(config_path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("node-agent: {}", treiter_proto::text::error_chain(&e));
+            return ExitCode::from(connection_test::EXIT_CONFIGURATION);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("node-agent: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let verdict = runtime.block_on(connection_test::test_connection(&config));
+    let text = verdict.describe(&config);
+    // A closed standard output (e.g. `| head`) is no reason to change the exit code.
+    let _ = match &verdict {
+        Verdict::Accepted(_) => writeln!(std::io::stdout().lock(), "{text}"),
+        Verdict::Failed(_) => writeln!(std::io::stderr().lock(), "node-agent: {text}"),
+    };
+    ExitCode::from(verdict.exit_code())
 }
 
 /// Logs to standard error, as text or JSON lines; `RUST_LOG` overrides the level.
@@ -304,6 +355,9 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
             None => None,
             Some(addr) => {
                 let listener = health::bind(addr).await?;
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(%addr, "/healthz and /metrics listen off loopback (health.allow_non_loopback = true): they have no authentication, so let only the monitoring network reach this address");
+                }
                 tracing::info!(%addr, "serving /healthz and /metrics");
                 let state = health::HealthState {
                     status: agent.status(),
@@ -372,7 +426,9 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
             own.not_after
         );
     }
-    // The TLS identity and trust anchors, as the link would load them.
+    // The trust anchors and the chain, as the hub will judge them; then the TLS
+    // identity, as the link would load it.
+    tls::check_chain(&config)?;
     tls::client_config(&config)?;
     // The answerer without what it would create on disk; those are checked below.
     let answerer = Answerer::from_config(&AgentConfig {
@@ -381,6 +437,7 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
         witness: None,
         ..config.clone()
     })?;
+    tls::check_party(&config, &own.oin, &answerer.covenant())?;
     let inbox = match &config.inbox {
         Some(settings) => Some(Inbox::check(&settings.dir, &settings.key_file)?),
         None => None,
@@ -480,9 +537,13 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
     )?;
     outln!(
         "  health:       {}",
-        config.health_listen.map_or("off".into(), |a| format!(
-            "http://{a}/healthz and http://{a}/metrics"
-        ))
+        config.health_listen.map_or("off".into(), |a| if a.ip().is_loopback() {
+            format!("http://{a}/healthz and http://{a}/metrics")
+        } else {
+            format!(
+                "http://{a}/healthz and http://{a}/metrics, OFF LOOPBACK (health.allow_non_loopback = true): no authentication, so only the monitoring network may reach it"
+            )
+        })
     )?;
     outln!(
         "  source:       {}",
@@ -492,13 +553,8 @@ fn check_config(config_path: &Path) -> anyhow::Result<()> {
     )?;
     outln!("  categories:   {}", categories(answerer.categories()))?;
     let covenant = answerer.covenant();
+    // Listed: `check_party` refused the configuration otherwise.
     let kind = covenant.party(&own.oin).map(|p| p.kind);
-    if kind.is_none() {
-        warnings.push(format!(
-            "the covenant does not list the party {} (article 2.3): the hub will refuse every share",
-            own.oin
-        ));
-    }
     outln!()?;
     outln!("what this agent would share, per category (the covenant decides each record again):")?;
     for (category, plan, listed) in answerer.plans() {

@@ -42,10 +42,20 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
+/// A `version` label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VersionLabels {
+    /// The agent's software version.
+    pub version: String,
+}
+
 /// The agent's metrics. Clones of the metrics share their values.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// The version of the covenant the agent's pre-check decides with (article 13.2);
+    /// 0 until the answerer sets it.
+    pub covenant_version: Gauge,
     /// 1 while a link to the hub is open.
     pub connected: Gauge,
     /// Unix seconds of the last message heard from the hub (0: never).
@@ -92,8 +102,20 @@ impl Metrics {
     /// Fresh metrics, registered under the `hub_agent_` prefix.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("hub_agent");
+        let build_info = Family::<VersionLabels, Gauge>::default();
+        build_info
+            .get_or_create(&VersionLabels {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "The node agent's software version (value 1)",
+            build_info,
+        );
         let m = Metrics {
             registry: Registry::default(),
+            covenant_version: Gauge::default(),
             connected: Gauge::default(),
             last_heartbeat_seconds: Gauge::default(),
             links_opened: Counter::default(),
@@ -110,6 +132,11 @@ impl Metrics {
             checkpoints_refused: Family::default(),
             witness_alert: std::sync::RwLock::new(None),
         };
+        registry.register(
+            "covenant_version",
+            "The version of the covenant the agent's pre-check decides with (article 13.2)",
+            m.covenant_version.clone(),
+        );
         registry.register(
             "connected",
             "1 while the link to the hub is open",
@@ -231,6 +258,7 @@ mod tests {
     fn renders_every_metric_with_the_prefix() {
         let m = Metrics::new();
         m.connected.set(1);
+        m.covenant_version.set(2);
         m.answered("bevraging");
         m.shares_refused
             .get_or_create(&RefusalLabels {
@@ -241,6 +269,12 @@ mod tests {
         let text = m.render();
         for name in [
             "hub_agent_connected 1",
+            concat!(
+                "hub_agent_build_info{version=\"",
+                env!("CARGO_PKG_VERSION"),
+                "\"} 1"
+            ),
+            "hub_agent_covenant_version 2",
             "hub_agent_questions_answered_total{kind=\"bevraging\"} 1",
             "hub_agent_shares_refused_total{category=\"zorgbetrokkenheid\",outcome=\"reject\"} 1",
             "hub_agent_queue_depth 0",

@@ -115,6 +115,137 @@ fn check_config_refuses_a_person_certificate() {
     assert!(stderr.contains("person certificate"), "{stderr}");
 }
 
+fn pki_with_test_certs(dir: &Path) -> Layout {
+    treiter_certs_dev::generate(
+        &dir.join("pki"),
+        &Options {
+            test_certs: true,
+            now: time::OffsetDateTime::now_utc(),
+            force: false,
+        },
+    )
+    .expect("pki")
+}
+
+/// `check-config` refused the configuration: exit 1, nothing claims it is ok, and
+/// the message is returned.
+fn refused(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(!stdout.contains("configuration ok"), "{stdout}");
+    stderr
+}
+
+#[test]
+fn check_config_says_when_metrics_listen_off_loopback() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let out = check(&config_with(
+        dir.path(),
+        "pki/parties/om.pem",
+        "pki/parties/om.key",
+        "[health]\nlisten = \"0.0.0.0:9464\"\nallow_non_loopback = true\n",
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("OFF LOOPBACK"), "{stdout}");
+    let out = check(&config_with(
+        dir.path(),
+        "pki/parties/om.pem",
+        "pki/parties/om.key",
+        "[health]\nlisten = \"0.0.0.0:9464\"\n",
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("health.allow_non_loopback = true"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_refuses_a_certificate_whose_oin_is_no_party() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki_with_test_certs(dir.path());
+    let cert = layout.test_cert(treiter_certs_dev::TestCert::UnknownOin);
+    let key = layout.test_key(treiter_certs_dev::TestCert::UnknownOin);
+    let stderr = refused(&check(&config(
+        dir.path(),
+        &cert.display().to_string(),
+        &key.display().to_string(),
+    )));
+    assert!(stderr.contains(treiter_certs_dev::UNKNOWN_OIN), "{stderr}");
+    assert!(stderr.contains("not a party"), "{stderr}");
+    assert!(stderr.contains("Annex A"), "{stderr}");
+    // What to do: the party's own certificate, or the covenant version that adds it.
+    assert!(stderr.contains("organisation certificate"), "{stderr}");
+}
+
+#[test]
+fn check_config_refuses_a_certificate_from_another_ca_than_the_trust_anchors() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki_with_test_certs(dir.path());
+    let cert = layout.test_cert(treiter_certs_dev::TestCert::WrongCa);
+    let key = layout.test_key(treiter_certs_dev::TestCert::WrongCa);
+    let stderr = refused(&check(&config(
+        dir.path(),
+        &cert.display().to_string(),
+        &key.display().to_string(),
+    )));
+    assert!(stderr.contains(&cert.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("not issued by any of the trust anchors"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Other Dev CA"), "{stderr}");
+    assert!(!stderr.contains("UnknownIssuer"), "{stderr}");
+}
+
+#[test]
+fn check_config_refuses_certificates_the_hub_refuses_for_their_profile() {
+    use treiter_certs_dev::TestCert;
+    let dir = tempfile::tempdir().expect("tmp");
+    let layout = pki_with_test_certs(dir.path());
+    for (which, says) in [
+        (TestCert::NoClientAuth, "clientAuth"),
+        (TestCert::NoDigitalSignature, "digitalSignature"),
+        (TestCert::WeakRsa, "the hub requires at least 2048"),
+    ] {
+        let stderr = refused(&check(&config(
+            dir.path(),
+            &layout.test_cert(which).display().to_string(),
+            &layout.test_key(which).display().to_string(),
+        )));
+        assert!(stderr.contains("would be refused by the hub"), "{stderr}");
+        assert!(stderr.contains(says), "{which:?}: {stderr}");
+    }
+}
+
+#[test]
+fn check_config_refuses_a_party_certificate_as_trust_anchor() {
+    let dir = tempfile::tempdir().expect("tmp");
+    pki(dir.path());
+    let path = config_with(dir.path(), "pki/parties/om.pem", "pki/parties/om.key", "");
+    let text = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("pki/ca/root.pem", "pki/parties/om.pem");
+    std::fs::write(&path, text).expect("write");
+    let stderr = refused(&check(&path));
+    assert!(stderr.contains("pki/parties/om.pem"), "{stderr}");
+    assert!(stderr.contains("trust_anchors"), "{stderr}");
+    assert!(stderr.contains("00000003000000000003"), "{stderr}");
+    assert!(stderr.contains("not a CA certificate"), "{stderr}");
+}
+
 /// Every entry under `dir`: its path, kind, mode and content, in a fixed order.
 fn tree(dir: &Path) -> Vec<(String, String)> {
     use std::os::unix::fs::PermissionsExt;
@@ -253,6 +384,11 @@ fn check_config_refuses_a_key_of_another_certificate() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("cannot be used together"), "{stderr}");
+    assert!(
+        stderr.contains("the private key is not the certificate's"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("KeyMismatch"), "{stderr}");
 }
 
 #[test]

@@ -98,6 +98,22 @@ pub fn client_config(
     key: &Path,
     trust_anchors: &[PathBuf],
 ) -> Result<rustls::ClientConfig, ClientTlsError> {
+    client_config_with(
+        cert,
+        key,
+        &wire_tls::KeyPassphrase::none("key_passphrase"),
+        trust_anchors,
+    )
+}
+
+/// [`client_config`] for a key that may be encrypted (or a PKCS#12 bundle named as
+/// both `cert` and `key`), unlocked with `passphrase`.
+pub fn client_config_with(
+    cert: &Path,
+    key: &Path,
+    passphrase: &wire_tls::KeyPassphrase,
+    trust_anchors: &[PathBuf],
+) -> Result<rustls::ClientConfig, ClientTlsError> {
     let mut roots = rustls::RootCertStore::empty();
     for path in trust_anchors {
         let anchors = wire_tls::load_trust_anchors(path).map_err(|e| match e {
@@ -114,8 +130,7 @@ pub fn client_config(
             })?;
         }
     }
-    let chain = wire_tls::load_certs(cert)?;
-    let private_key = wire_tls::load_key(key)?;
+    let (chain, private_key) = wire_tls::load_identity(cert, key, passphrase)?;
     let mut tls = rustls::ClientConfig::builder_with_provider(wire_tls::provider())
         .with_protocol_versions(wire_tls::PROTOCOL_VERSIONS)
         .map_err(|e| ClientTlsError::Config(e.to_string()))?
@@ -124,10 +139,25 @@ pub fn client_config(
         .map_err(|e| ClientTlsError::Identity {
             cert: cert.to_path_buf(),
             key: key.to_path_buf(),
-            detail: e.to_string(),
+            detail: identity_problem(&e),
         })?;
     tls.alpn_protocols = vec![wire_tls::ALPN_H2.to_vec()];
     Ok(tls)
+}
+
+/// Why a certificate and key cannot be used together, in words (rustls' own text
+/// names its variants, e.g. `KeyMismatch`).
+pub fn identity_problem(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the private key is not the certificate's (it belongs to another certificate); configure the key file that was issued together with this certificate".into()
+        }
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown) => {
+            "it cannot be checked that the private key is the certificate's; configure the key file that was issued together with this certificate".into()
+        }
+        rustls::Error::General(detail) => detail.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// An error and its sources, joined: tonic's and hyper's useful detail is deep in the
@@ -240,6 +270,37 @@ pub enum ChannelError {
     /// No TCP + TLS connection.
     #[error("{0}")]
     Connect(String),
+    /// The TLS handshake failed on the hub's certificate: this client does not trust
+    /// it. Most often the configured trust anchor is not the CA that issued the hub's
+    /// certificate, or the hub's address is not a name in its certificate.
+    #[error("{}", hub_certificate_text(problem, host))]
+    HubCertificate {
+        host: String,
+        problem: rustls::CertificateError,
+    },
+}
+
+fn hub_certificate_text(problem: &rustls::CertificateError, host: &str) -> String {
+    use rustls::CertificateError as E;
+    match problem {
+        E::UnknownIssuer => "the hub's certificate is not issued by the CA of the configured trust anchor, so that trust anchor is wrong: configure the CA certificate that issued the hub's certificate (ask the hub's operator for it)".into(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => format!(
+            "the hub's certificate is not issued for the name {host}: use the hub address its certificate names (ask the hub's operator)"
+        ),
+        other => format!(
+            "the hub's certificate is not accepted: {}",
+            crate::tls::certificate_problem(other)
+        ),
+    }
+}
+
+/// The hub's certificate problem in an I/O error from the TLS handshake, if that is
+/// what failed.
+fn hub_certificate_problem(error: &io::Error) -> Option<rustls::CertificateError> {
+    match error.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(problem) => Some(problem.clone()),
+        _ => None,
+    }
 }
 
 /// One HTTP/2 connection to the hub, usable by every generated gRPC client.
@@ -312,7 +373,13 @@ pub async fn channel(
             connect_timeout.as_secs()
         ))
     })?
-    .map_err(|e| ChannelError::Connect(error_chain(&e)))?;
+    .map_err(|e| match hub_certificate_problem(&e) {
+        Some(problem) => ChannelError::HubCertificate {
+            host: hub.host.clone(),
+            problem,
+        },
+        None => ChannelError::Connect(error_chain(&e)),
+    })?;
     let (sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
         .await
         .map_err(|e| ChannelError::Connect(error_chain(&e)))?;
@@ -322,6 +389,43 @@ pub async fn channel(
         }
     });
     Ok((HubChannel { sender, authority }, slot))
+}
+
+/// Opens a TCP + TLS connection to the hub and reads, writing nothing, until the hub
+/// sends a fatal alert, closes the connection, or `wait` passes; returns the alert.
+///
+/// Why: in TLS 1.3 the hub judges the client certificate after the client's handshake
+/// is complete, and answers a refusal with an alert. A client that writes at once (the
+/// HTTP/2 preface) may have its unread bytes make the hub's TCP stack reset the
+/// connection, which discards the alert before it is read. Writing nothing keeps it.
+/// A hub that accepted the certificate sends nothing (it waits for the preface), so
+/// this ends at `wait` or when the hub gives up on the connection.
+pub async fn probe_alert(
+    hub: &HubEndpoint,
+    tls: Arc<rustls::ClientConfig>,
+    wait: std::time::Duration,
+) -> Option<AlertDescription> {
+    use tokio::io::AsyncReadExt as _;
+    let name = server_name(&hub.host).ok()?;
+    let slot = AlertSlot::default();
+    let attempt = async {
+        let mut io = connect(
+            TlsConnector::from(tls),
+            hub.host.clone(),
+            hub.port,
+            name,
+            slot.clone(),
+        )
+        .await
+        .ok()?
+        .into_inner();
+        let mut buf = [0u8; 256];
+        // Ends with the alert (an error), the close (0 bytes), or data (accepted).
+        let _ = io.read(&mut buf).await;
+        Some(())
+    };
+    let _ = tokio::time::timeout(wait, attempt).await;
+    *slot.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -15,10 +15,188 @@
 //!
 //! Messages name the file and its role ("the log key file"), the mode found, and the
 //! command that fixes it. They never show the key's content.
+//!
+//! # Passphrase-protected keys
+//! A TLS key may be kept encrypted: an encrypted PKCS#8 PEM file (`ENCRYPTED PRIVATE
+//! KEY`, PBES2 as `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes it), or a PKCS#12
+//! bundle (`.p12`/`.pfx`, a person certificate with its key and chain, as browsers
+//! and Windows export them). The passphrase comes from a [`PassphraseSource`]: a
+//! setting `key_passphrase = "file:PATH"` (a file that is checked like a key file),
+//! `"env:NAME"` (an environment variable) or `"prompt"` (asked on the terminal,
+//! without echo; interactive tools only). It is wiped from memory after use and never
+//! appears in a message. An encrypted key without a configured passphrase is refused
+//! as such ([`PassphraseError::Missing`]), never as a file that "holds no key".
 
 use std::fs::File;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+
+/// Where the passphrase of an encrypted private key comes from (module doc).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PassphraseSource {
+    /// No passphrase is configured: the key must not be encrypted.
+    #[default]
+    None,
+    /// The environment variable of this name.
+    Env(String),
+    /// The first line of this file (checked like a private key file: `chmod 600`).
+    File(PathBuf),
+    /// Asked on the terminal, without echo.
+    Prompt,
+}
+
+/// A passphrase: wiped from memory when dropped.
+pub type Passphrase = zeroize::Zeroizing<String>;
+
+/// A passphrase that cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum PassphraseError {
+    /// The key is encrypted, but no passphrase is configured.
+    #[error(
+        "{what} {path} is encrypted ({form}), but no passphrase is configured: set {setting} = \"file:PATH\" (a file holding the passphrase, mode 600) or \"env:NAME\" (an environment variable){prompt}"
+    )]
+    Missing {
+        what: &'static str,
+        path: PathBuf,
+        /// `encrypted PKCS#8` or `a PKCS#12 bundle`.
+        form: &'static str,
+        /// The setting that configures it, e.g. `key_passphrase`.
+        setting: &'static str,
+        /// `, or "prompt"` where the tool may ask.
+        prompt: &'static str,
+    },
+    /// The environment variable is not set (or not Unicode).
+    #[error(
+        "the passphrase of {what} {path} comes from the environment variable {name} (setting {setting}), which is not set"
+    )]
+    EnvUnset {
+        what: &'static str,
+        path: PathBuf,
+        name: String,
+        setting: &'static str,
+    },
+    /// The passphrase file cannot be used.
+    #[error("the passphrase file of {what} {path} cannot be used: {source}")]
+    File {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: KeyFileError,
+    },
+    /// The passphrase file is not UTF-8 text or is empty.
+    #[error(
+        "the passphrase file {file} is empty or not text: write the passphrase on its first line"
+    )]
+    FileContent { file: PathBuf },
+    /// No terminal to ask on, or reading from it failed.
+    #[error(
+        "cannot ask for the passphrase of {what} {path} on the terminal: {source}; use key_passphrase = \"file:PATH\" or \"env:NAME\" instead"
+    )]
+    Prompt {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl PassphraseSource {
+    /// Parses a `key_passphrase` setting: `file:PATH` (relative to `base`), `env:NAME`
+    /// or `prompt` (only where `prompt_allowed`). The error names the setting.
+    pub fn parse(
+        setting: &str,
+        value: &str,
+        base: &Path,
+        prompt_allowed: bool,
+    ) -> Result<PassphraseSource, String> {
+        if let Some(path) = value.strip_prefix("file:") {
+            let path = PathBuf::from(path);
+            if path.as_os_str().is_empty() {
+                return Err(format!("{setting} = \"file:\" names no file"));
+            }
+            return Ok(PassphraseSource::File(if path.is_absolute() {
+                path
+            } else {
+                base.join(path)
+            }));
+        }
+        if let Some(name) = value.strip_prefix("env:") {
+            if name.is_empty() || name.contains('=') || name.contains('\0') {
+                return Err(format!(
+                    "{setting} = \"env:{name}\" does not name an environment variable"
+                ));
+            }
+            return Ok(PassphraseSource::Env(name.to_owned()));
+        }
+        if value == "prompt" {
+            if prompt_allowed {
+                return Ok(PassphraseSource::Prompt);
+            }
+            return Err(format!(
+                "{setting} = \"prompt\": a service cannot ask on a terminal; use \"file:PATH\" (mode 600) or \"env:NAME\""
+            ));
+        }
+        Err(format!(
+            "{setting} = \"{}\" is not a passphrase source: use \"file:PATH\", \"env:NAME\"{}",
+            crate::text::escape_control(value),
+            if prompt_allowed { " or \"prompt\"" } else { "" }
+        ))
+    }
+
+    /// Whether a passphrase is configured.
+    pub fn is_configured(&self) -> bool {
+        !matches!(self, PassphraseSource::None)
+    }
+
+    /// The passphrase for the key `what` at `path`, or `None` when none is
+    /// configured. `setting` names the setting in messages.
+    pub fn read(
+        &self,
+        what: &'static str,
+        path: &Path,
+        setting: &'static str,
+    ) -> Result<Option<Passphrase>, PassphraseError> {
+        match self {
+            PassphraseSource::None => Ok(None),
+            PassphraseSource::Env(name) => match std::env::var(name) {
+                Ok(value) => Ok(Some(zeroize::Zeroizing::new(value))),
+                Err(_) => Err(PassphraseError::EnvUnset {
+                    what,
+                    path: path.to_path_buf(),
+                    name: name.clone(),
+                    setting,
+                }),
+            },
+            PassphraseSource::File(file) => {
+                let bytes =
+                    zeroize::Zeroizing::new(read_private(file, "the passphrase file").map_err(
+                        |source| PassphraseError::File {
+                            what,
+                            path: path.to_path_buf(),
+                            source,
+                        },
+                    )?);
+                let text = std::str::from_utf8(&bytes)
+                    .map_err(|_| PassphraseError::FileContent { file: file.clone() })?;
+                let line = text.lines().next().unwrap_or_default();
+                if line.is_empty() {
+                    return Err(PassphraseError::FileContent { file: file.clone() });
+                }
+                Ok(Some(zeroize::Zeroizing::new(line.to_owned())))
+            }
+            PassphraseSource::Prompt => {
+                let question = format!("passphrase of {what} {}: ", path.display());
+                rpassword::prompt_password(question)
+                    .map(|p| Some(zeroize::Zeroizing::new(p)))
+                    .map_err(|source| PassphraseError::Prompt {
+                        what,
+                        path: path.to_path_buf(),
+                        source,
+                    })
+            }
+        }
+    }
+}
 
 /// The largest private key file any component reads (an RSA-8192 PKCS#8 PEM is about
 /// 6.5 KB).

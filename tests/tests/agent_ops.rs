@@ -334,6 +334,18 @@ async fn a_sqlite_agent_answers_a_bevraging_and_a_case_file_without_unmapped_col
     let metrics = http_get(health, "/metrics").await;
     assert!(metrics.contains("hub_agent_connected 1"), "{metrics}");
     assert!(
+        metrics.contains(concat!(
+            "hub_agent_build_info{version=\"",
+            env!("CARGO_PKG_VERSION"),
+            "\"} 1"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("hub_agent_covenant_version 1"),
+        "{metrics}"
+    );
+    assert!(
         metrics.contains("hub_agent_questions_answered_total{kind=\"bevraging\"}"),
         "{metrics}"
     );

@@ -484,3 +484,157 @@ fn the_demo_with_keep_ends_with_the_console_open_on_its_case() {
         "the console still listens after Ctrl-C"
     );
 }
+
+/// A second demo must not wipe a running one: started in the same directory (on other
+/// ports) it refuses before touching anything, naming the running demo and what to do;
+/// started elsewhere on the same ports it names the other demo's hub and directory.
+#[test]
+fn a_second_demo_refuses_to_start_beside_a_running_one() {
+    use std::io::BufRead as _;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let run = tempfile::tempdir().expect("run dir");
+    let bin = workspace_bin("hub")
+        .parent()
+        .expect("binary dir")
+        .to_path_buf();
+    for name in ["node-agent", "hubctl", "certs-dev"] {
+        workspace_bin(name);
+    }
+    let samples = tempfile::tempdir().expect("samples dir");
+    build_sample_databases(root, samples.path());
+    let port = free_port_pair();
+    let mut first = Command::new("bash")
+        .arg(root.join("scripts/demo.sh"))
+        .arg("--keep")
+        .env("TREITER_DEMO_DIR", run.path())
+        .env("TREITER_DEMO_BIN", &bin)
+        .env("TREITER_DEMO_SAMPLES", samples.path())
+        .env("TREITER_DEMO_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bash scripts/demo.sh --keep");
+    struct Stop(u32);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.to_string()])
+                .status();
+        }
+    }
+    let stop = Stop(first.id());
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = first.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while !out
+        .last()
+        .is_some_and(|l: &String| l.contains("Running; press Ctrl-C to stop"))
+    {
+        let left = LIMIT.saturating_sub(started.elapsed());
+        match received.recv_timeout(left) {
+            Ok(line) => out.push(line),
+            Err(_) => panic!("the first demo did not reach its end:\n{}", out.join("\n")),
+        }
+    }
+    let ca = run.path().join("pki/ca/root.pem");
+    let ca_before = std::fs::read(&ca).expect("the first demo's CA");
+    let hub_before = std::fs::read(run.path().join("pki/hub/hub.key")).expect("hub key");
+
+    // The same directory, other ports: refused before anything is written.
+    let other_port = free_port_pair().to_string();
+    let (status, second) = run_demo_into_file(&[
+        ("TREITER_DEMO_DIR", run.path().as_os_str()),
+        ("TREITER_DEMO_BIN", bin.as_os_str()),
+        ("TREITER_DEMO_SAMPLES", samples.path().as_os_str()),
+        ("TREITER_DEMO_PORT", other_port.as_ref()),
+    ]);
+    assert_eq!(status.code(), Some(1), "{second}");
+    let pid = first.id();
+    assert!(
+        second.contains(&format!(
+            "demo: another demo is running in {} (script pid {pid}, hub on 127.0.0.1:{port}, started ",
+            run.path().display()
+        )),
+        "{second}"
+    );
+    assert!(
+        second.contains("starting here would wipe its data and certificates"),
+        "{second}"
+    );
+    assert!(second.contains(&format!("kill {pid}")), "{second}");
+    assert!(second.contains("TREITER_DEMO_DIR="), "{second}");
+    assert!(
+        last_line(&second).starts_with(&format!(
+            "demo: FAILED at step \"Checking that no other demo is running in {}\"",
+            run.path().display()
+        )),
+        "{second}"
+    );
+    assert_eq!(
+        std::fs::read(&ca).expect("CA"),
+        ca_before,
+        "the CA was rewritten"
+    );
+    assert_eq!(
+        std::fs::read(run.path().join("pki/hub/hub.key")).expect("hub key"),
+        hub_before,
+        "the hub's key was rewritten"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the first demo's hub stopped"
+    );
+
+    // Another directory, the same ports: the other demo's hub is named with its
+    // directory (where ss or lsof can tell who listens).
+    let elsewhere = tempfile::tempdir().expect("other run dir");
+    let port_text = port.to_string();
+    let (status, third) = run_demo_into_file(&[
+        ("TREITER_DEMO_DIR", elsewhere.path().as_os_str()),
+        ("TREITER_DEMO_BIN", bin.as_os_str()),
+        ("TREITER_DEMO_PORT", port_text.as_ref()),
+    ]);
+    assert_eq!(status.code(), Some(1), "{third}");
+    assert!(
+        third.contains(&format!("demo: port {port} is already in use")),
+        "{third}"
+    );
+    let ss = Command::new("ss")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ss && Path::new("/proc/self/cmdline").exists() {
+        assert!(
+            third.contains(&format!(
+                "the hub of another demo, running in {}",
+                run.path().display()
+            )),
+            "{third}"
+        );
+    }
+    assert!(!elsewhere.path().join("pki").exists(), "{third}");
+
+    drop(stop);
+    let stopped = Instant::now();
+    while first.try_wait().expect("wait").is_none() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(30),
+            "the first demo did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -9,8 +9,14 @@
 //! - `covenant_versions`: proposing and approving covenant versions (article 13), the
 //!   switch of hub and agents, and the version in force across a restart.
 //! - `demo`: the README's demo script, run to the end.
+//! - `encrypted_keys`: an agent and hubctl with passphrase-protected keys (encrypted
+//!   PKCS#8, PKCS#12).
+//! - `packaging`: the systemd units, sysusers.d files, example paths under
+//!   `ProtectSystem=strict`, container ignore files and hubctl's install notes agree.
 //! - `docs`: every file the READMEs, docs/, comments and `--help` texts name exists.
 //! - `cases`: the coordinator API's case rules, with person certificates.
+//! - `connection_test`: `node-agent test-connection` against hubs that accept, refuse
+//!   and are not trusted, and against no hub.
 //! - `console`: `hubctl console` in headless Chromium (WebDriver, axe-core, keyboard
 //!   walk, screenshots) and every forged request its door refuses.
 //! - `inbox`: a completed case file reaches the recipient party's agent inbox, is
@@ -24,6 +30,7 @@
 //! - `refusal`: one test per refused identity, asserting both ends' reasons.
 //! - `limits`: idle connections closed, connections per address and identity bounded.
 //! - `status`: accepted agents are listed by OIN (gRPC, admin endpoint).
+//! - `metrics`: the hub's `/metrics` scraped after a real case file and parsed.
 //! - `restart`: agents come back by themselves after the hub is killed and restarted.
 //! - `questions`: asking agents, fan-out with one deadline, store-and-forward.
 //! - `partner_answers`: a late answer under a failing decision log is kept and joins
@@ -38,17 +45,21 @@ mod agent_ops;
 mod case_log;
 mod casefile;
 mod cases;
+mod connection_test;
 mod console;
 mod covenant_approval;
 mod covenant_versions;
 mod demo;
 mod docs;
+mod encrypted_keys;
 mod hubctl;
 mod hubctl_officer;
 mod inbox;
 mod limits;
 mod link;
+mod metrics;
 mod officer;
+mod packaging;
 mod partner_answers;
 mod party_join_leave;
 mod privacy_scan;

@@ -377,7 +377,21 @@ async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<(), String> {
         return Err(why);
     }
     for (position, entry) in std::mem::take(&mut decided.log) {
+        let counted = match &entry.event {
+            crate::log::Event::ShareDecision(share) => Some((
+                share.outcome.as_str().to_owned(),
+                share
+                    .articles
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>(),
+            )),
+            _ => None,
+        };
         let index = hub.log.append(entry).await.map_err(|e| e.to_string())?;
+        if let Some((outcome, articles)) = counted {
+            hub.metrics.decision(&outcome, &articles);
+        }
         if let Some(provenance) = decided
             .entries
             .get_mut(position)
@@ -773,6 +787,23 @@ pub async fn request_case_file(
     events: Option<Events>,
 ) -> Result<wire::CaseFile, Status> {
     let started = std::time::Instant::now();
+    let result = assemble_case_file(hub, person, party, req, events, started).await;
+    hub.metrics.case_file(
+        crate::metrics::CaseFileResult::of(&result),
+        started.elapsed(),
+    );
+    result
+}
+
+/// [`request_case_file`] without its counting.
+async fn assemble_case_file(
+    hub: &Arc<Hub>,
+    person: &Person,
+    party: &Party,
+    req: &wire::CaseFileRequest,
+    events: Option<Events>,
+    started: std::time::Instant,
+) -> Result<wire::CaseFile, Status> {
     let at = hub.clock.now();
     let purpose: Purpose =
         req.purpose
