@@ -391,7 +391,7 @@ impl HubMetrics {
     /// from `hub` now.
     pub fn render(&self, hub: &crate::state::Hub) -> String {
         self.covenant_version.set(i64::from(hub.covenant.version()));
-        let agents = hub.agents.snapshot(&hub.parties);
+        let agents = hub.agents.snapshot(&hub.parties.current());
         self.parties.set(to_gauge(agents.len() as u64));
         self.agents_linked.set(to_gauge(
             agents.iter().filter(|a| a.connected()).count() as u64
