@@ -20,7 +20,8 @@ use crate::queries::officer::{self as queries, LogFilter, NotificationFilter};
 use crate::when;
 
 /// Added to a PERMISSION_DENIED explanation of these commands.
-const FOR_OFFICERS: &str = "the decision log, inzage and notifications are for privacy officers (art. 5.2, 10.3); use the certificate of your party's privacy officer";
+/// Added to the hub's refusal, which already says why (art. 5.2, 10.3): only what to do.
+const FOR_OFFICERS: &str = "use the certificate of your party's privacy officer";
 
 /// The moments of `--from` and `--until`, read as the command line reads times.
 fn moments(
@@ -100,7 +101,7 @@ pub(crate) async fn inzage(
     now: OffsetDateTime,
 ) -> Result<(), Error> {
     hub.explain_refusals_with(
-        "inzage is produced for the gemeente's privacy officer only (art. 11.1); use that certificate",
+        "inzage is produced for the gemeente's privacy officer only (art. 11.1): use that certificate",
     );
     match c {
         InzageCommand::Request(a) => {

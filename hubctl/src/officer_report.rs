@@ -437,6 +437,7 @@ mod tests {
             share_decision: Some(wire::ShareDecisionLog {
                 source: Some(party(source)),
                 recipient: Some(wire::Person {
+                    name: String::new(),
                     id: "p-gemeente-004".into(),
                     party: Some(party("Gemeente Amsterdam")),
                     roles: vec!["stadsdeelregisseur".into()],

@@ -51,7 +51,22 @@ pub fn party_name(p: Option<&wire::Party>) -> String {
     }
 }
 
-/// `p-gemeente-001 (informatiemakelaar oost, Gemeente Amsterdam)`.
+/// A person as people know them: the name the hub's person registry gives, else
+/// "person p-gemeente-001" (a registry without names).
+pub fn person_name(p: &wire::Person) -> String {
+    if p.name.trim().is_empty() {
+        format!("person {}", esc(&p.id))
+    } else {
+        esc(p.name.trim()).into_owned()
+    }
+}
+
+/// [`person_name`] of a person the hub may leave out; `absent` when it did.
+pub fn person_name_or(p: Option<&wire::Person>, absent: &str) -> String {
+    p.map(person_name).unwrap_or_else(|| absent.to_owned())
+}
+
+/// `Anna Testpersoon (informatiemakelaar oost, Gemeente Amsterdam)`.
 pub fn person_words(p: Option<&wire::Person>) -> String {
     let Some(p) = p else {
         return "the hub".to_owned();
@@ -61,11 +76,21 @@ pub fn person_words(p: Option<&wire::Person>) -> String {
         let _ = write!(role, " {}", p.stadsdeel);
     }
     let party = party_name(p.party.as_ref());
-    let (id, role) = (esc(&p.id), esc(&role));
+    let (who, role) = (person_name(p), esc(&role));
     if role.is_empty() {
-        format!("{id} ({party})")
+        format!("{who} ({party})")
     } else {
-        format!("{id} ({role}, {party})")
+        format!("{who} ({role}, {party})")
+    }
+}
+
+/// The person a certificate names: "Anna Testpersoon (person p-gemeente-001)", the id
+/// too because it is what the certificate carries.
+fn certificate_person(p: &wire::Person) -> String {
+    if p.name.trim().is_empty() {
+        format!("person {}", esc(&p.id))
+    } else {
+        format!("{} (person {})", esc(p.name.trim()), esc(&p.id))
     }
 }
 
@@ -77,8 +102,8 @@ pub fn you_are(p: &wire::Person) -> String {
         p.roles.join(" and ")
     };
     let mut s = format!(
-        "your certificate is for person {} of {}, role {roles}",
-        esc(&p.id),
+        "your certificate is for {} of {}, role {roles}",
+        certificate_person(p),
         party_name(p.party.as_ref())
     );
     if !p.stadsdeel.is_empty() {
@@ -94,7 +119,11 @@ pub fn whoami(p: &wire::Person, hub_url: &str) -> String {
     let _ = writeln!(
         out,
         "You are {} of {} ({}, OIN {})",
-        esc(&p.id),
+        if p.name.trim().is_empty() {
+            esc(&p.id).into_owned()
+        } else {
+            format!("{} ({})", esc(p.name.trim()), esc(&p.id))
+        },
         party_name(p.party.as_ref()),
         party.kind,
         party.oin
@@ -268,7 +297,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
             out,
             "               added {} by {} · consent: {}",
             show_ts(s.added_at.as_ref()),
-            esc(s.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-")),
+            person_name_or(s.added_by.as_ref(), "-"),
             consent_words(s)
         );
         for r in &s.consent_history {
@@ -279,7 +308,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
                 r.category,
                 r.date,
                 show_ts(r.recorded_at.as_ref()),
-                esc(r.recorded_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"))
+                person_name_or(r.recorded_by.as_ref(), "-")
             );
         }
     }
@@ -299,13 +328,13 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
             "  {} ({kind}) since {}, added by {}",
             party_name(p.party.as_ref()),
             show_ts(p.added_at.as_ref()),
-            esc(p.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"))
+            person_name_or(p.added_by.as_ref(), "-")
         );
     }
 
     let _ = writeln!(out, "\nHistory");
     for e in &c.history {
-        let actor = esc(e.actor.as_ref().map(|p| p.id.as_str()).unwrap_or("hub"));
+        let actor = person_name_or(e.actor.as_ref(), "the hub");
         let _ = write!(
             out,
             "  {:>3}  {}  {:<16} {}",
@@ -354,11 +383,7 @@ pub fn update(u: &wire::CaseUpdate, now: OffsetDateTime) -> String {
             out,
             "  emergency active until {} — only {} receives under it (art. 15.1, 15.3)",
             show_ts(e.expires_at.as_ref()),
-            esc(e
-                .declared_by
-                .as_ref()
-                .map(|p| p.id.as_str())
-                .unwrap_or("the declarer"))
+            person_name_or(e.declared_by.as_ref(), "the declarer")
         );
     }
     if c.retention_until.is_some() {
@@ -986,6 +1011,7 @@ mod tests {
             purpose: "duiding".into(),
             phase: "duiding".into(),
             requester: Some(wire::Person {
+                name: String::new(),
                 id: "p-gemeente-001".into(),
                 party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
                 roles: vec!["informatiemakelaar".into()],
@@ -1340,6 +1366,7 @@ mod tests {
     #[test]
     fn a_refusal_says_who_you_are() {
         let me = wire::Person {
+            name: String::new(),
             id: "p-gemeente-001".into(),
             party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
             roles: vec!["informatiemakelaar".into()],
@@ -1349,5 +1376,38 @@ mod tests {
             you_are(&me),
             "your certificate is for person p-gemeente-001 of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"
         );
+    }
+
+    #[test]
+    fn people_appear_by_their_registered_name() {
+        let mut me = wire::Person {
+            id: "p-gemeente-001".into(),
+            name: "Anna Testpersoon".into(),
+            party: Some(wire::Party {
+                oin: "00000001000000000001".into(),
+                name: "Gemeente Amsterdam".into(),
+                kind: "gemeente".into(),
+            }),
+            roles: vec!["informatiemakelaar".into()],
+            stadsdeel: "oost".into(),
+        };
+        assert_eq!(
+            person_words(Some(&me)),
+            "Anna Testpersoon (informatiemakelaar oost, Gemeente Amsterdam)"
+        );
+        assert_eq!(person_name(&me), "Anna Testpersoon");
+        assert_eq!(
+            you_are(&me),
+            "your certificate is for Anna Testpersoon (person p-gemeente-001) of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"
+        );
+        assert!(whoami(&me, "https://127.0.0.1:1").starts_with(
+            "You are Anna Testpersoon (p-gemeente-001) of Gemeente Amsterdam"
+        ));
+        // A registry without names: the id, said to be a person's.
+        me.name.clear();
+        assert_eq!(person_name(&me), "person p-gemeente-001");
+        // A name from the registry is text from outside: escaped.
+        me.name = "Anna\u{1b}[31m".into();
+        assert!(!person_name(&me).contains('\u{1b}'));
     }
 }

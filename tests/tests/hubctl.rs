@@ -186,7 +186,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
     // whoami: person, party by name, roles and stadsdeel from the hub's registry.
     let text = add(&im, &["whoami"]).await;
     assert!(
-        text.contains("You are p-gemeente-001 of Gemeente Amsterdam"),
+        text.contains("You are Anna Testpersoon (p-gemeente-001) of Gemeente Amsterdam"),
         "{text}"
     );
     let me = hubctl(&im, &["--json", "whoami"], None).await.json();
@@ -214,7 +214,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
         "{err}"
     );
     assert!(
-        err.contains("your certificate is for person p-gemeente-001 of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"),
+        err.contains("your certificate is for Anna Testpersoon (person p-gemeente-001) of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"),
         "{err}"
     );
     let err = hubctl(

@@ -108,7 +108,7 @@ fn view(
     include_text: bool,
     include_diff: bool,
 ) -> wire::CovenantVersion {
-    let mut out = to_wire::version(record, &hub.parties);
+    let mut out = to_wire::name_people(to_wire::version(record, &hub.parties), &hub.persons);
     let in_force = hub.covenant.current();
     match Covenant::parse(&format!("version {}", record.version), &record.text) {
         Ok(covenant) => {
@@ -190,7 +190,7 @@ pub fn list(
             .iter()
             .rev()
             .filter(|v| request.statuses.is_empty() || wanted.contains(&v.status))
-            .map(|v| to_wire::version(v, &hub.parties))
+            .map(|v| to_wire::name_people(to_wire::version(v, &hub.parties), &hub.persons))
             .collect(),
     })
 }

@@ -202,6 +202,7 @@ pub fn preview(
                         party: Some(ctx.requester_party.to_proto()),
                         roles: vec![ctx.role.as_str().to_owned()],
                         stadsdeel: String::new(),
+                        name: hub.persons.name_of(&ctx.requester.id).to_owned(),
                     }),
                     subject: Some(wire::SubjectPseudonym {
                         hex: d.subject.as_str().to_owned(),

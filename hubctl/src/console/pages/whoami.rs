@@ -207,6 +207,7 @@ mod tests {
     #[test]
     fn the_party_is_named_and_its_oin_is_a_detail() {
         let me = wire::Person {
+            name: String::new(),
             id: "p-gemeente-001".into(),
             party: Some(wire::Party {
                 oin: "00000001000000000001".into(),
