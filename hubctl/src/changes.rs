@@ -19,7 +19,6 @@ use treiter_proto::v1 as wire;
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
 use crate::queries::get_case;
-use crate::report::short;
 
 /// A fresh idempotency key: a random UUID (version 4).
 pub fn new_request_id() -> String {
@@ -101,11 +100,7 @@ fn subject_list(case: &wire::Case) -> String {
         .iter()
         .map(|s| {
             let hex = s.subject.as_ref().map(|p| p.hex.as_str()).unwrap_or("");
-            if s.label.is_empty() {
-                format!("{} {}", short(hex), s.role)
-            } else {
-                format!("{} {} \"{}\"", short(hex), s.role, s.label)
-            }
+            crate::report::subject_words(hex, &s.role, &s.label)
         })
         .collect();
     format!("its subjects: {}", items.join("; "))

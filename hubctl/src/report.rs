@@ -29,17 +29,25 @@ fn hex_of(p: Option<&wire::SubjectPseudonym>) -> &str {
     p.map(|p| p.hex.as_str()).unwrap_or("")
 }
 
-/// `3f2a9c1b0d4e… dader "buurman 3-hoog"`.
-fn subject_words(hex: &str, role: &str, label: &str) -> String {
-    let mut s = short(hex);
-    if !role.is_empty() {
-        s.push(' ');
-        s.push_str(role);
+/// A subject as the case team knows it: `"buurman 3-hoog" (dader)` by the
+/// coordinator's label; without a label (or for a caller who may not see labels), the
+/// role and the start of its pseudonym: `dader 3f2a9c1b0d4e…`.
+pub fn subject_words(hex: &str, role: &str, label: &str) -> String {
+    match (label.trim().is_empty(), role.is_empty()) {
+        (false, false) => format!("\"{}\" ({role})", esc(label.trim())),
+        (false, true) => format!("\"{}\"", esc(label.trim())),
+        (true, false) => format!("{role} {}", short(hex)),
+        (true, true) => format!("subject {}", short(hex)),
     }
-    if !label.is_empty() {
-        let _ = write!(s, " \"{}\"", esc(label));
+}
+
+/// The subject with pseudonym `hex` among `subjects` (a case's or a case file's), in
+/// [`subject_words`]; a subject no longer among them by the start of its pseudonym.
+pub fn subject_named(hex: &str, subjects: &[wire::Subject]) -> String {
+    match subjects.iter().find(|s| hex_of(s.subject.as_ref()) == hex) {
+        Some(s) => subject_words(hex, &s.role, &s.label),
+        None => format!("subject {}", short(hex)),
     }
-    s
 }
 
 /// A party by name (its OIN only when the hub sent no name).
@@ -173,9 +181,10 @@ fn consent_words(s: &wire::Subject) -> String {
     }
 }
 
-/// One history event in words, parties by name.
-pub fn event_words(e: &wire::CaseEvent) -> String {
-    let subject = short(hex_of(e.subject.as_ref()));
+/// One history event in words, parties by name, subjects by label among `subjects`
+/// (the case's).
+pub fn event_words(e: &wire::CaseEvent, subjects: &[wire::Subject]) -> String {
+    let subject = subject_named(hex_of(e.subject.as_ref()), subjects);
     match e.kind.as_str() {
         "phase-moved" => format!("phase {} → {}", e.from_phase, e.to_phase),
         "case-created" => "case registered, phase melding".to_owned(),
@@ -288,11 +297,17 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
         out.push_str("  none yet: add them with `hubctl subject add`\n");
     }
     for s in &c.subjects {
-        let _ = write!(out, "  {:<12} {}", s.role, hex_of(s.subject.as_ref()));
-        if !s.label.is_empty() {
-            let _ = write!(out, "  \"{}\"", esc(&s.label));
+        let hex = hex_of(s.subject.as_ref());
+        if s.label.trim().is_empty() {
+            let _ = writeln!(out, "  {:<12} (no label)  pseudonym {hex}", s.role);
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:<12} \"{}\"  pseudonym {hex}",
+                s.role,
+                esc(s.label.trim())
+            );
         }
-        out.push('\n');
         let _ = writeln!(
             out,
             "               added {} by {} · consent: {}",
@@ -341,7 +356,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
             e.sequence,
             show_ts(e.at.as_ref()),
             actor,
-            event_words(e)
+            event_words(e, &c.subjects)
         );
         if !e.reason.is_empty() {
             let _ = write!(out, " — \"{}\"", esc(&e.reason));
@@ -358,7 +373,7 @@ pub fn update(u: &wire::CaseUpdate, now: OffsetDateTime) -> String {
         return "done (the hub returned no case)\n".to_owned();
     };
     if let Some(e) = &u.event {
-        let _ = writeln!(out, "{}: {}", c.id, event_words(e));
+        let _ = writeln!(out, "{}: {}", c.id, event_words(e, &c.subjects));
     }
     let next = if c.allowed_next_phases.is_empty() {
         "closed".to_owned()
@@ -409,13 +424,20 @@ pub fn case_list(cases: &[wire::CaseSummary], now: OffsetDateTime) -> String {
     );
     for c in cases {
         let mut subjects = Vec::new();
-        for (n, role) in [
-            (c.daders, "dader"),
-            (c.slachtoffers, "slachtoffer"),
-            (c.melders, "melder"),
-        ] {
-            if n > 0 {
-                subjects.push(format!("{n} {role}"));
+        if c.subjects.iter().any(|s| !s.label.trim().is_empty()) {
+            // The case team sees labels: the subjects as it named them.
+            for s in &c.subjects {
+                subjects.push(subject_words(hex_of(s.subject.as_ref()), &s.role, &s.label));
+            }
+        } else {
+            for (n, role) in [
+                (c.daders, "dader"),
+                (c.slachtoffers, "slachtoffer"),
+                (c.melders, "melder"),
+            ] {
+                if n > 0 {
+                    subjects.push(format!("{n} {role}"));
+                }
             }
         }
         let subjects = if subjects.is_empty() {
@@ -477,14 +499,14 @@ fn articles(list: &[String]) -> String {
     }
 }
 
-/// `hubctl bevraag`.
-pub fn bevraging(b: &wire::BevragingResult) -> String {
+/// `hubctl bevraag`; `subjects` are the case's, to name the subject by its label.
+pub fn bevraging(b: &wire::BevragingResult, subjects: &[wire::Subject]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Bevraging on case {} about {} · purpose {} · {}",
         b.case_id,
-        short(hex_of(b.subject.as_ref())),
+        subject_named(hex_of(b.subject.as_ref()), subjects),
         b.purpose,
         show_ts(b.asked_at.as_ref())
     );
@@ -555,12 +577,23 @@ fn log_words(e: &wire::CaseFileEntry) -> String {
     }
 }
 
-fn entry_text(e: &wire::CaseFileEntry, parties: &[&wire::Party], out: &mut String) {
-    let subject = subject_words(
-        hex_of(e.subject.as_ref()),
-        &e.subject_role,
-        &e.subject_label,
-    );
+fn entry_text(
+    e: &wire::CaseFileEntry,
+    parties: &[&wire::Party],
+    subjects: &[wire::Subject],
+    out: &mut String,
+) {
+    // The entry carries the subject's role and label itself; a withheld line may not,
+    // and then the file's subjects name it.
+    let hex = hex_of(e.subject.as_ref());
+    let subject = if e.subject_label.trim().is_empty() {
+        match subjects.iter().find(|s| hex_of(s.subject.as_ref()) == hex) {
+            Some(s) => subject_words(hex, &s.role, &s.label),
+            None => subject_words(hex, &e.subject_role, ""),
+        }
+    } else {
+        subject_words(hex, &e.subject_role, &e.subject_label)
+    };
     let d = e.decision.clone().unwrap_or_default();
     let late = if e.late {
         " (arrived later, through the queue)"
@@ -696,7 +729,14 @@ fn subject_status_words(s: &wire::PartnerSubjectResult) -> String {
 }
 
 /// One partner's block of a case file.
-pub fn partner(p: &wire::PartnerResult, parties: &[&wire::Party], out: &mut String) {
+/// One partner's block of a case file; `subjects` are the file's, to name subjects by
+/// their labels.
+pub fn partner(
+    p: &wire::PartnerResult,
+    parties: &[&wire::Party],
+    subjects: &[wire::Subject],
+    out: &mut String,
+) {
     let mut head = format!("{} — {}", party_name(p.party.as_ref()), partner_status(p));
     if p.latency_ms > 0 {
         let _ = write!(head, " ({} ms)", p.latency_ms);
@@ -713,7 +753,7 @@ pub fn partner(p: &wire::PartnerResult, parties: &[&wire::Party], out: &mut Stri
             .map(|s| {
                 format!(
                     "{} {}",
-                    short(hex_of(s.subject.as_ref())),
+                    subject_named(hex_of(s.subject.as_ref()), subjects),
                     subject_status_words(s)
                 )
             })
@@ -721,7 +761,7 @@ pub fn partner(p: &wire::PartnerResult, parties: &[&wire::Party], out: &mut Stri
         let _ = writeln!(out, "  per subject: {}", per.join(" · "));
     }
     for e in &p.entries {
-        entry_text(e, parties, out);
+        entry_text(e, parties, subjects, out);
     }
 }
 
@@ -787,7 +827,7 @@ pub fn case_file(f: &wire::CaseFile) -> String {
     let parties: Vec<&wire::Party> = f.partners.iter().filter_map(|p| p.party.as_ref()).collect();
     for p in &f.partners {
         out.push('\n');
-        partner(p, &parties, &mut out);
+        partner(p, &parties, &f.subjects, &mut out);
     }
     out
 }
@@ -860,8 +900,9 @@ pub fn watch_started(s: &wire::CaseFileStarted) -> String {
     out
 }
 
-/// `--watch`: one partner's bevraging answers.
-pub fn watch_bevraging(b: &wire::BevragingProgress) -> String {
+/// `--watch`: one partner's bevraging answers; `subjects` as the start event listed
+/// them.
+pub fn watch_bevraging(b: &wire::BevragingProgress, subjects: &[wire::Subject]) -> String {
     let per: Vec<String> = b
         .subjects
         .iter()
@@ -873,7 +914,10 @@ pub fn watch_bevraging(b: &wire::BevragingProgress) -> String {
                     ..s.clone()
                 }),
             };
-            format!("{} {status}", short(hex_of(s.subject.as_ref())))
+            format!(
+                "{} {status}",
+                subject_named(hex_of(s.subject.as_ref()), subjects)
+            )
         })
         .collect();
     format!(
@@ -1137,7 +1181,7 @@ mod tests {
         assert!(text.contains("(covenant v1) · log entry 41"), "{text}");
         // The rejected care record: no data, the article, who is notified, by name.
         assert!(
-            text.contains("zorgbetrokkenheid · d0d0d0d0d0d0… dader: WITHHELD — art. 7.1"),
+            text.contains("zorgbetrokkenheid · \"buurman\" (dader): WITHHELD — art. 7.1"),
             "{text}"
         );
         assert!(
@@ -1148,7 +1192,11 @@ mod tests {
             text.contains("decided by the partner's own check"),
             "{text}"
         );
-        assert!(text.contains("d0d0d0d0d0d0… dader \"buurman\""), "{text}");
+        assert!(
+            text.contains("politie-incidenten · \"buurman\" (dader)"),
+            "{text}"
+        );
+        assert!(!text.contains("d0d0d0"), "subjects by label: {text}");
     }
 
     /// Text that shows as itself: no control or invisible character but line breaks.
@@ -1295,7 +1343,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("per subject: d0d0d0d0d0d0… hit · 5a5a5a5a5a5a… asked"),
+            text.contains("per subject: \"buurman\" (dader) hit · subject 5a5a5a5a5a5a… asked"),
             "{text}"
         );
     }
@@ -1332,31 +1380,48 @@ mod tests {
 
     #[test]
     fn a_bevraging_lists_every_partner() {
-        let text = bevraging(&wire::BevragingResult {
-            case_id: "C-2026-0001".into(),
+        let subjects = [wire::Subject {
             subject: pseudonym("d0"),
-            purpose: "registratie".into(),
-            partners: vec![
-                wire::PartnerHit {
-                    party: politie(),
-                    result: "hit".into(),
-                    ..Default::default()
-                },
-                wire::PartnerHit {
-                    party: om(),
-                    result: "not-asked".into(),
-                    articles: vec!["6.4".into()],
-                    ..Default::default()
-                },
-                wire::PartnerHit {
-                    party: ggd(),
-                    result: "no-answer".into(),
-                    no_answer_reason: "offline".into(),
-                    ..Default::default()
-                },
-            ],
+            role: "dader".into(),
+            label: "buurman".into(),
             ..Default::default()
-        });
+        }];
+        let text = bevraging(
+            &wire::BevragingResult {
+                case_id: "C-2026-0001".into(),
+                subject: pseudonym("d0"),
+                purpose: "registratie".into(),
+                partners: vec![
+                    wire::PartnerHit {
+                        party: politie(),
+                        result: "hit".into(),
+                        ..Default::default()
+                    },
+                    wire::PartnerHit {
+                        party: om(),
+                        result: "not-asked".into(),
+                        articles: vec!["6.4".into()],
+                        ..Default::default()
+                    },
+                    wire::PartnerHit {
+                        party: ggd(),
+                        result: "no-answer".into(),
+                        no_answer_reason: "offline".into(),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            },
+            &subjects,
+        );
+        assert!(
+            text.contains("Bevraging on case C-2026-0001 about \"buurman\" (dader)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("d0d0d0"),
+            "subject by label, not pseudonym: {text}"
+        );
         assert!(text.contains("HIT"), "{text}");
         assert!(text.contains("not asked — art. 6.4"), "{text}");
         assert!(text.contains("no answer — offline"), "{text}");
@@ -1400,9 +1465,10 @@ mod tests {
             you_are(&me),
             "your certificate is for Anna Testpersoon (person p-gemeente-001) of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"
         );
-        assert!(whoami(&me, "https://127.0.0.1:1").starts_with(
-            "You are Anna Testpersoon (p-gemeente-001) of Gemeente Amsterdam"
-        ));
+        assert!(
+            whoami(&me, "https://127.0.0.1:1")
+                .starts_with("You are Anna Testpersoon (p-gemeente-001) of Gemeente Amsterdam")
+        );
         // A registry without names: the id, said to be a person's.
         me.name.clear();
         assert_eq!(person_name(&me), "person p-gemeente-001");
