@@ -124,10 +124,25 @@ pub fn client_config(
         .map_err(|e| ClientTlsError::Identity {
             cert: cert.to_path_buf(),
             key: key.to_path_buf(),
-            detail: e.to_string(),
+            detail: identity_problem(&e),
         })?;
     tls.alpn_protocols = vec![wire_tls::ALPN_H2.to_vec()];
     Ok(tls)
+}
+
+/// Why a certificate and key cannot be used together, in words: rustls's own text for
+/// a mismatch is its variant's name ("keys may not be consistent: KeyMismatch").
+fn identity_problem(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the private key does not belong to the certificate (their public keys differ)"
+                .to_owned()
+        }
+        rustls::Error::InconsistentKeys(_) => {
+            "whether the private key belongs to the certificate cannot be checked".to_owned()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// An error and its sources, joined: tonic's and hyper's useful detail is deep in the
@@ -327,6 +342,18 @@ pub async fn channel(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_of_another_certificate_is_said_in_words() {
+        let text = identity_problem(&rustls::Error::InconsistentKeys(
+            rustls::InconsistentKeys::KeyMismatch,
+        ));
+        assert!(
+            text.contains("does not belong to the certificate"),
+            "{text}"
+        );
+        assert!(!text.contains("KeyMismatch"), "{text}");
+    }
 
     #[test]
     fn hub_urls() {

@@ -411,7 +411,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
         None,
     )
     .await;
-    let err = run.refused(USAGE);
+    let err = run.refused(NOT_FOUND);
     assert!(
         !err.contains("Jan Jansen") && err.contains("buurman"),
         "{err}"
@@ -514,7 +514,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
     let text = add(&sdr, &["participant", "add", &case, "ggd"]).await;
     assert!(text.contains("added"), "{text}");
     let run = hubctl(&sdr, &["participant", "add", &case, "Utrecht"], None).await;
-    let err = run.refused(USAGE);
+    let err = run.refused(NOT_FOUND);
     assert!(
         err.contains("none of the parties of the covenant") && err.contains("De Gracht"),
         "{err}"
@@ -676,7 +676,7 @@ async fn hubctl_requests_case_files_from_real_agents() {
     assert_eq!(result("Stichting Lieflijk Wonen"), "no-hit");
     hubctl(&im, &["bevraag", &case, "--subject", "nobody"], None)
         .await
-        .refused(USAGE);
+        .refused(NOT_FOUND);
     let run = hubctl(
         &im_west,
         &["bevraag", &case, "--subject", &pseudonym_of(DADER)],

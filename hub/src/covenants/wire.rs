@@ -106,10 +106,12 @@ pub fn name_people(
     mut version: wire::CovenantVersion,
     persons: &crate::persons::PersonRegistry,
 ) -> wire::CovenantVersion {
-    let people = version
-        .proposed_by
-        .iter_mut()
-        .chain(version.approvals.iter_mut().filter_map(|a| a.approver.as_mut()));
+    let people = version.proposed_by.iter_mut().chain(
+        version
+            .approvals
+            .iter_mut()
+            .filter_map(|a| a.approver.as_mut()),
+    );
     for p in people {
         p.name = persons.name_of(&p.id).to_owned();
     }
