@@ -620,7 +620,7 @@ async fn watch(
             Some(Event::Partner(p)) => {
                 let refs: Vec<&wire::Party> = parties.iter().collect();
                 let mut text = String::from("\n");
-                report::partner(p, &refs, &subjects, &mut text);
+                report::partner(p, &req.case_id, &refs, &subjects, &mut text);
                 text
             }
             Some(Event::Summary(s)) => report::watch_summary(s),

@@ -41,6 +41,19 @@ pub fn subject_words(hex: &str, role: &str, label: &str) -> String {
     }
 }
 
+/// What to type after `--subject` for this subject: its label, else the start of its
+/// pseudonym (enough for hubctl to find it in the case).
+fn subject_arg(hex: &str, label: &str) -> String {
+    let label = label.trim();
+    if label.is_empty() {
+        hex.get(..12).unwrap_or(hex).to_owned()
+    } else if label.contains(char::is_whitespace) {
+        format!("\"{label}\"")
+    } else {
+        label.to_owned()
+    }
+}
+
 /// The subject with pseudonym `hex` among `subjects` (a case's or a case file's), in
 /// [`subject_words`]; a subject no longer among them by the start of its pseudonym.
 pub fn subject_named(hex: &str, subjects: &[wire::Subject]) -> String {
@@ -526,6 +539,27 @@ pub fn bevraging(b: &wire::BevragingResult, subjects: &[wire::Subject]) -> Strin
             other => other.to_owned(),
         };
         let _ = writeln!(out, "  {:<width$}  {result}", party_name(p.party.as_ref()));
+        if p.result == "not-asked" && !p.articles.is_empty() {
+            let hex = hex_of(b.subject.as_ref());
+            let label = subjects
+                .iter()
+                .find(|s| hex_of(s.subject.as_ref()) == hex)
+                .map(|s| s.label.as_str())
+                .unwrap_or("");
+            let (named, arg) = (subject_named(hex, subjects), subject_arg(hex, label));
+            let concern = crate::reasons::Concern {
+                case_id: &b.case_id,
+                category: None,
+                subject: Some(&named),
+                subject_arg: Some(&arg),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}    why: {}",
+                "",
+                crate::reasons::reasons(&p.articles, &concern)
+            );
+        }
     }
     let hits = b.partners.iter().filter(|p| p.result == "hit").count();
     let _ = writeln!(out, "  {hits} partner(s) know the subject.");
@@ -579,6 +613,7 @@ fn log_words(e: &wire::CaseFileEntry) -> String {
 
 fn entry_text(
     e: &wire::CaseFileEntry,
+    case_id: &str,
     parties: &[&wire::Party],
     subjects: &[wire::Subject],
     out: &mut String,
@@ -586,13 +621,22 @@ fn entry_text(
     // The entry carries the subject's role and label itself; a withheld line may not,
     // and then the file's subjects name it.
     let hex = hex_of(e.subject.as_ref());
-    let subject = if e.subject_label.trim().is_empty() {
+    let (subject, arg) = if e.subject_label.trim().is_empty() {
         match subjects.iter().find(|s| hex_of(s.subject.as_ref()) == hex) {
-            Some(s) => subject_words(hex, &s.role, &s.label),
-            None => subject_words(hex, &e.subject_role, ""),
+            Some(s) => (
+                subject_words(hex, &s.role, &s.label),
+                subject_arg(hex, &s.label),
+            ),
+            None => (
+                subject_words(hex, &e.subject_role, ""),
+                subject_arg(hex, ""),
+            ),
         }
     } else {
-        subject_words(hex, &e.subject_role, &e.subject_label)
+        (
+            subject_words(hex, &e.subject_role, &e.subject_label),
+            subject_arg(hex, &e.subject_label),
+        )
     };
     let d = e.decision.clone().unwrap_or_default();
     let late = if e.late {
@@ -634,6 +678,19 @@ fn entry_text(
             articles(&d.articles),
             log_words(e)
         );
+        if d.outcome != "reject" && !d.articles.is_empty() {
+            let concern = crate::reasons::Concern {
+                case_id,
+                category: Some(&e.category),
+                subject: Some(&subject),
+                subject_arg: Some(&arg),
+            };
+            let _ = writeln!(
+                out,
+                "      why: {}",
+                crate::reasons::reasons(&d.articles, &concern)
+            );
+        }
         return;
     }
     let mut head = format!("  ✓ {} · {subject}", e.category);
@@ -733,6 +790,7 @@ fn subject_status_words(s: &wire::PartnerSubjectResult) -> String {
 /// their labels.
 pub fn partner(
     p: &wire::PartnerResult,
+    case_id: &str,
     parties: &[&wire::Party],
     subjects: &[wire::Subject],
     out: &mut String,
@@ -745,6 +803,17 @@ pub fn partner(
         head.push_str(" (late, through the queue)");
     }
     let _ = writeln!(out, "{head}");
+    if matches!(p.status.as_str(), "not-asked" | "withheld") && !p.articles.is_empty() {
+        let concern = crate::reasons::Concern {
+            case_id,
+            ..Default::default()
+        };
+        let _ = writeln!(
+            out,
+            "  why: {}",
+            crate::reasons::reasons(&p.articles, &concern)
+        );
+    }
     let asked = p.subjects.iter().any(|s| s.status != "not-asked");
     if p.subjects.len() > 1 && asked {
         let per: Vec<String> = p
@@ -761,7 +830,7 @@ pub fn partner(
         let _ = writeln!(out, "  per subject: {}", per.join(" · "));
     }
     for e in &p.entries {
-        entry_text(e, parties, subjects, out);
+        entry_text(e, case_id, parties, subjects, out);
     }
 }
 
@@ -827,7 +896,7 @@ pub fn case_file(f: &wire::CaseFile) -> String {
     let parties: Vec<&wire::Party> = f.partners.iter().filter_map(|p| p.party.as_ref()).collect();
     for p in &f.partners {
         out.push('\n');
-        partner(p, &parties, &f.subjects, &mut out);
+        partner(p, &f.case_id, &parties, &f.subjects, &mut out);
     }
     out
 }
@@ -1475,5 +1544,57 @@ mod tests {
         // A name from the registry is text from outside: escaped.
         me.name = "Anna\u{1b}[31m".into();
         assert!(!person_name(&me).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn withheld_and_not_asked_lines_give_the_reason_and_the_fix() {
+        let victim = wire::Subject {
+            subject: pseudonym("5a"),
+            role: "slachtoffer".into(),
+            label: "melder".into(),
+            ..Default::default()
+        };
+        let file = wire::CaseFile {
+            id: "CF-2026-0002-0001".into(),
+            case_id: "C-2026-0002".into(),
+            subjects: vec![victim],
+            partners: vec![
+                wire::PartnerResult {
+                    party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
+                    status: "withheld".into(),
+                    articles: vec!["11.3".into(), "6.9".into()],
+                    entries: vec![wire::CaseFileEntry {
+                        source: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
+                        category: "slachtofferinformatie".into(),
+                        subject: pseudonym("5a"),
+                        subject_role: "slachtoffer".into(),
+                        decision: Some(wire::ShareDecision {
+                            outcome: "deny".into(),
+                            articles: vec!["11.3".into()],
+                            ..Default::default()
+                        }),
+                        decided_by: "hub".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                wire::PartnerResult {
+                    party: party("00000003000000000003", "Openbaar Ministerie", "om"),
+                    status: "not-asked".into(),
+                    articles: vec!["6.4".into()],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let text = case_file(&file);
+        assert!(
+            text.contains("why: no consent recorded for slachtofferinformatie of subject \"melder\" (slachtoffer) (art. 11.3): record it with `hubctl consent record C-2026-0002 --subject melder --category slachtofferinformatie`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Openbaar Ministerie — not asked — art. 6.4\n  why: justitiele-gegevens only for the stadsdeelregisseur, in aanpak, and only about a dader (art. 6.4)"),
+            "{text}"
+        );
     }
 }
