@@ -815,7 +815,8 @@ fn route(c: &Compiled, q: &Query, rules: &CategoryRules, mode: Mode, t: &mut imp
     if !stripped.is_empty() || q.offered_unknown {
         rstep(t, tag, stripped, c.art_unlisted, false, || {
             format!(
-                "{label}fields that {} does not list are stripped",
+                // Shown after "strips" in `explain`: "strips fields that X does not list".
+                "{label}fields that {} does not list",
                 q.category
             )
         });

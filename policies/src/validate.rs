@@ -114,10 +114,11 @@ impl V<'_> {
         );
         p = match e.suggestion {
             Some(s) => p.with_help(format!(
-                "did you mean '{s}'? the {}s are: {}",
-                e.what, e.expected
+                "did you mean '{s}'? the {} are: {}",
+                plural(e.what),
+                e.expected
             )),
-            None => p.with_help(format!("the {}s are: {}", e.what, e.expected)),
+            None => p.with_help(format!("the {} are: {}", plural(e.what), e.expected)),
         };
         self.err(p);
     }
@@ -1788,5 +1789,14 @@ pub fn parse_oin(s: &str) -> Option<u128> {
         s.parse().ok()
     } else {
         None
+    }
+}
+
+/// The plural of a vocabulary list's name ("category" → "categories").
+fn plural(what: &str) -> String {
+    match what {
+        "category" => "categories".to_owned(),
+        "stadsdeel" => "stadsdelen".to_owned(),
+        w => format!("{w}s"),
     }
 }
