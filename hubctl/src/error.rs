@@ -76,10 +76,12 @@ pub enum Error {
     /// The certificate, key or trust anchors named by the profile cannot be used.
     #[error(
         "the profile {profile} names files that cannot be used: {source}{}",
-        tls_fix(source)
+        tls_fix(source, *setting)
     )]
     Tls {
         profile: PathBuf,
+        /// The profile setting that names the file concerned, when hubctl can tell.
+        setting: Option<&'static str>,
         #[source]
         source: ClientTlsError,
     },
@@ -162,15 +164,16 @@ pub enum Error {
 
 /// What to change in the profile for a certificate, key or trust anchor that cannot be
 /// used.
-fn tls_fix(source: &ClientTlsError) -> &'static str {
-    match source {
-        ClientTlsError::Identity { .. } => {
-            "; set `key` to the private key issued with this certificate (or `cert` to the certificate of this key)"
+fn tls_fix(source: &ClientTlsError, setting: Option<&'static str>) -> String {
+    match (source, setting) {
+        (ClientTlsError::Identity { .. }, _) => {
+            "; set `key` to the private key issued with this certificate (or `cert` to the certificate of this key)".to_owned()
         }
-        ClientTlsError::TrustAnchor { .. } => {
-            "; set `trust_anchors` to the CA certificate(s) of the hub, in PEM"
+        (ClientTlsError::TrustAnchor { .. }, _) => {
+            "; set `trust_anchors` to the CA certificate(s) of the hub, in PEM".to_owned()
         }
-        _ => "",
+        (_, Some(setting)) => format!(" (the setting is `{setting}`)"),
+        _ => String::new(),
     }
 }
 

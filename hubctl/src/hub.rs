@@ -102,6 +102,7 @@ impl Hub {
         let tls = client::client_config(&profile.cert, &profile.key, &profile.trust_anchors)
             .map_err(|source| Error::Tls {
                 profile: profile.path.clone(),
+                setting: setting_of(&profile, &source),
                 source,
             })?;
         Ok(Hub {
@@ -459,6 +460,26 @@ fn server_certificate_words(
             "cannot be accepted ({}); check `trust_anchors` and `hub_url` in {profile}",
             rustls::Error::InvalidCertificate(other.clone())
         ),
+    }
+}
+
+/// The profile setting that names the file a TLS setup error is about.
+fn setting_of(profile: &Profile, error: &client::ClientTlsError) -> Option<&'static str> {
+    use treiter_proto::tls::PemError;
+    let path = match error {
+        client::ClientTlsError::Pem(
+            PemError::Empty { path, .. } | PemError::Malformed { path, .. },
+        ) => path,
+        _ => return None,
+    };
+    if *path == profile.cert {
+        Some("cert")
+    } else if *path == profile.key {
+        Some("key")
+    } else if profile.trust_anchors.contains(path) {
+        Some("trust_anchors")
+    } else {
+        None
     }
 }
 

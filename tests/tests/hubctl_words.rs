@@ -186,6 +186,16 @@ async fn a_wrong_trust_anchor_or_key_is_said_in_words() {
     assert!(!err.contains("cannot reach"), "{err}");
     assert!(!err.contains("UnknownIssuer"), "{err}");
 
+    // A trust anchor setting that names a key file: the message names the setting.
+    let (_, some_key) = pki.person(IM_OOST);
+    let key_as_anchor = profile_with_anchor(&pki, hub.addr, "key-as-anchor", &some_key);
+    let run = hubctl(&key_as_anchor, &["whoami"], None).await;
+    let err = run.refused(3);
+    assert!(
+        err.contains("holds no CERTIFICATE") && err.contains("(the setting is `trust_anchors`)"),
+        "{err}"
+    );
+
     // A key that belongs to another certificate.
     let (cert, _) = pki.person(IM_OOST);
     let (_, key) = pki.person(SDR_OOST);
