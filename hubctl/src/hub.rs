@@ -463,21 +463,26 @@ fn server_certificate_words(
     }
 }
 
-/// The profile setting that names the file a TLS setup error is about.
+/// The profile setting that names the file a TLS setup error is about. The trust
+/// anchors are read first, then the certificate, then the key (`client_config`), so a
+/// file named twice is taken in that order, by what it should have held.
 fn setting_of(profile: &Profile, error: &client::ClientTlsError) -> Option<&'static str> {
     use treiter_proto::tls::PemError;
-    let path = match error {
-        client::ClientTlsError::Pem(
-            PemError::Empty { path, .. } | PemError::Malformed { path, .. },
-        ) => path,
+    let (path, wants_key) = match error {
+        client::ClientTlsError::Pem(PemError::Empty { path, expected }) => {
+            (path, expected.contains("KEY"))
+        }
+        client::ClientTlsError::Pem(PemError::Malformed { path, .. }) => (path, false),
         _ => return None,
     };
-    if *path == profile.cert {
-        Some("cert")
-    } else if *path == profile.key {
+    if wants_key && *path == profile.key {
         Some("key")
     } else if profile.trust_anchors.contains(path) {
         Some("trust_anchors")
+    } else if *path == profile.cert {
+        Some("cert")
+    } else if *path == profile.key {
+        Some("key")
     } else {
         None
     }
