@@ -351,6 +351,11 @@ impl Hub {
                 let me = Box::pin(self.whoami()).await;
                 self.explaining = false;
                 let who = match me {
+                    // The hub's refusal already says the role and stadsdeel ("…; you
+                    // are informatiemakelaar of oost"): only who the certificate names.
+                    Ok(me) if message.contains("; you are ") => {
+                        Some(report::certificate_is_for(&me))
+                    }
                     Ok(me) => Some(report::you_are(&me)),
                     Err(_) => Some(certificate_says(&self.profile.cert).0),
                 };

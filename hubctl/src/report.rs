@@ -115,6 +115,15 @@ fn certificate_person(p: &wire::Person) -> String {
     }
 }
 
+/// Who the certificate names, without the roles (for a refusal that gave them).
+pub fn certificate_is_for(p: &wire::Person) -> String {
+    format!(
+        "your certificate is for {} of {}",
+        certificate_person(p),
+        party_name(p.party.as_ref())
+    )
+}
+
 /// The sentence hubctl adds to a refusal: who the certificate says you are.
 pub fn you_are(p: &wire::Person) -> String {
     let roles = if p.roles.is_empty() {
