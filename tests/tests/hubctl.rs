@@ -955,7 +955,7 @@ async fn hubctl_says_why_it_cannot_connect() {
     assert!(
         error["error"]["hint"]
             .as_str()
-            .is_some_and(|h| h.contains("stadsdeel oost")),
+            .is_some_and(|h| h.contains("your certificate is for Anna Testpersoon")),
         "{error}"
     );
 
