@@ -107,12 +107,17 @@ fn what(e: &wire::LogEntry) -> String {
             .unwrap_or("");
         let decision = d.decision.clone().unwrap_or_default();
         let mut s = format!(
-            "{} → {} ({role}), {} for {}, subject {}: {}",
+            "{} → {} ({role}), {} for {}, about {}: {}",
             party_name(d.source.as_ref()),
             party_name(recipient.and_then(|r| r.party.as_ref())),
             d.category,
             d.purpose,
-            short(d.subject.as_ref().map(|s| s.hex.as_str()).unwrap_or("")),
+            // A privacy officer sees no labels (art. 5.2): the role and the pseudonym.
+            crate::report::subject_words(
+                d.subject.as_ref().map(|s| s.hex.as_str()).unwrap_or(""),
+                &d.subject_role,
+                ""
+            ),
             decision.outcome
         );
         if decision.emergency {
