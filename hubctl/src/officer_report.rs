@@ -1,6 +1,7 @@
 //! What a privacy officer reads: log entries as a table, JSON lines or CSV; inzage
 //! requests; notifications. Parties and persons appear by name; subjects by role and
-//! pseudonym (a privacy officer sees no labels, art. 5.2); fields by name only (the hub sends no values to a privacy officer, article 5.2).
+//! pseudonym (a privacy officer sees no labels, art. 5.2); fields by name only (the
+//! hub sends no values to a privacy officer, article 5.2).
 
 use std::fmt::Write as _;
 
