@@ -425,7 +425,10 @@ impl Hub {
             }
             A::UnsupportedCertificate => "it is not made for TLS client authentication (it needs extendedKeyUsage clientAuth and keyUsage digitalSignature); request a person certificate with that profile".to_owned(),
             A::CertificateUnknown => "the hub does not accept it (for example an RSA key under 2048 bits); the hub's operator sees the reason in the hub's log".to_owned(),
-            other => format!("TLS alert {other:?}"),
+            other => format!(
+                "it ended the TLS handshake ({}); the hub's operator sees the reason in the hub's log",
+                alert_words(other)
+            ),
         }
     }
 }
@@ -491,6 +494,19 @@ fn setting_of(profile: &Profile, error: &client::ClientTlsError) -> Option<&'sta
     } else {
         None
     }
+}
+
+/// A TLS alert in words: `HandshakeFailure` → "handshake failure".
+fn alert_words(alert: rustls::AlertDescription) -> String {
+    let name = format!("{alert:?}");
+    let mut words = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
 }
 
 /// What broke, from the status's message and its sources (without repeats).
@@ -573,6 +589,14 @@ fn certificate_says(cert: &std::path::Path) -> (String, CertificateSays) {
 mod tests {
     use super::*;
     use treiter_certs_dev::{Options, PERSONS, TestCert};
+
+    #[test]
+    fn an_unexplained_alert_is_in_words() {
+        assert_eq!(
+            alert_words(rustls::AlertDescription::HandshakeFailure),
+            "handshake failure"
+        );
+    }
 
     #[test]
     fn a_hub_certificate_this_profile_cannot_accept_names_the_setting_to_fix() {
