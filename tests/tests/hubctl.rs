@@ -725,6 +725,7 @@ async fn hubctl_requests_case_files_from_real_agents() {
         text.contains("Openbaar Ministerie, Arrondissementsparket Amsterdam — "),
         "{text}"
     );
+
     assert!(text.contains("reference BVH-0001"), "{text}");
     assert!(text.contains("use for duiding only (art. 3.2)"), "{text}");
     assert!(
@@ -780,7 +781,7 @@ async fn hubctl_requests_case_files_from_real_agents() {
     .await;
     let err = run.refused(PERMISSION_DENIED);
     assert!(
-        err.contains("5.3") && err.contains("stadsdeel west"),
+        err.contains("5.3") && err.contains("you are informatiemakelaar of west"),
         "{err}"
     );
 
@@ -820,6 +821,11 @@ async fn hubctl_requests_case_files_from_real_agents() {
     assert!(text.contains("contactverbod"), "{text}");
     assert!(
         text.contains("GGD Amsterdam — withheld — art. 7.1"),
+        "{text}"
+    );
+    // Withheld: the reason in words beside the article.
+    assert!(
+        text.contains("why: prohibited content (diagnosis, treatment or medication): the whole record is refused (art. 7.1)"),
         "{text}"
     );
     assert!(
