@@ -505,6 +505,15 @@ fn no_answer_words(reason: &str, detail: &str) -> String {
         "deadline" | "" => "no answer in time".to_owned(),
         "offline" => "no answer — offline".to_owned(),
         "queue-expired" => "no answer — offline, its queued questions expired".to_owned(),
+        // The agent's own reasons (Unanswerable in agent_link.proto).
+        "source-unavailable" => "no answer — its source system was unavailable".to_owned(),
+        "expired" => "no answer — the question expired before it could answer".to_owned(),
+        "unsupported-category" => {
+            "no answer — it does not provide the category asked".to_owned()
+        }
+        "covenant-version-mismatch" => {
+            "no answer — its agent works under another covenant version than the hub (its operator must update it)".to_owned()
+        }
         other => format!("could not answer ({})", esc(other)),
     };
     if !detail.is_empty() {
@@ -794,7 +803,6 @@ fn subject_status_words(s: &wire::PartnerSubjectResult) -> String {
     }
 }
 
-/// One partner's block of a case file.
 /// One partner's block of a case file; `subjects` are the file's, to name subjects by
 /// their labels.
 pub fn partner(
@@ -837,6 +845,27 @@ pub fn partner(
             })
             .collect();
         let _ = writeln!(out, "  per subject: {}", per.join(" · "));
+        // A subject the partner was not asked about: why, in words.
+        for s in p.subjects.iter().filter(|s| s.status == "not-asked") {
+            let hex = hex_of(s.subject.as_ref());
+            let label = subjects
+                .iter()
+                .find(|f| hex_of(f.subject.as_ref()) == hex)
+                .map(|f| f.label.as_str())
+                .unwrap_or("");
+            let (named, arg) = (subject_named(hex, subjects), subject_arg(hex, label));
+            let concern = crate::reasons::Concern {
+                case_id,
+                category: None,
+                subject: Some(&named),
+                subject_arg: Some(&arg),
+            };
+            let _ = writeln!(
+                out,
+                "  why not asked about {named}: {}",
+                crate::reasons::reasons(&s.articles, &concern)
+            );
+        }
     }
     for e in &p.entries {
         entry_text(e, case_id, parties, subjects, out);
@@ -1605,5 +1634,23 @@ mod tests {
             text.contains("Openbaar Ministerie — not asked — art. 6.4\n  why: justitiele-gegevens only for the stadsdeelregisseur, in aanpak, and only about a dader (art. 6.4)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn every_reason_an_agent_gives_for_no_answer_is_in_words() {
+        for reason in [
+            "deadline",
+            "offline",
+            "queue-expired",
+            "source-unavailable",
+            "expired",
+            "unsupported-category",
+            "covenant-version-mismatch",
+        ] {
+            let text = no_answer_words(reason, "");
+            // A sentence, not the machine word in parentheses.
+            assert!(text.starts_with("no answer"), "{reason}: {text}");
+            assert!(!text.contains(&format!("({reason})")), "{reason}: {text}");
+        }
     }
 }
