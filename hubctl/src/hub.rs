@@ -367,6 +367,11 @@ impl Hub {
             }
             Code::PermissionDenied => None,
             Code::Unauthenticated => Some(match certificate_says(&self.profile.cert) {
+                // The hub's refusal already says to have the person registered: only
+                // what the certificate names, and the other way out.
+                (who, CertificateSays::Person) if message.contains("person registry") => {
+                    format!("{who}; if that is not you, use your own person certificate")
+                }
                 (who, CertificateSays::Person) => format!(
                     "{who}; ask the hub's operator to register this person in the hub's person registry, or use your own person certificate"
                 ),

@@ -275,3 +275,32 @@ async fn people_appear_by_name_and_subjects_by_label() {
     assert_eq!(json["name"], "Anna Testpersoon");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_person_the_registry_does_not_know_is_told_so_once() {
+    let pki = Pki::new();
+    // The registry without Bram (p-gemeente-002): his certificate is valid, but the hub
+    // does not know him.
+    let registry = pki.layout.registry();
+    let text = std::fs::read_to_string(&registry).expect("registry");
+    let kept: Vec<&str> = text
+        .split("\n[[person]]\n")
+        .filter(|block| !block.contains("id = \"p-gemeente-002\""))
+        .collect();
+    std::fs::write(&registry, kept.join("\n[[person]]\n")).expect("registry");
+    let hub = TestHub::start(&pki).await;
+    let bram = hubctl_profile(&pki, hub.addr, "p-gemeente-002", None);
+    let run = hubctl(&bram, &["whoami"], None).await;
+    let err = run.refused(5);
+    assert_eq!(
+        err.matches("person registry").count(),
+        1,
+        "the hub says to register the person; hubctl does not say it again: {err}"
+    );
+    assert!(
+        err.contains("is for person p-gemeente-002")
+            && err.contains("use your own person certificate"),
+        "{err}"
+    );
+    hub.stop().await;
+}
