@@ -589,6 +589,7 @@ async fn watch(
     let mut watch = crate::queries::watch_case_file(hub, &req, timeout).await?;
     let mut parties: Vec<wire::Party> = Vec::new();
     let mut subjects: Vec<wire::Subject> = Vec::new();
+    let mut categories: Vec<String> = Vec::new();
     loop {
         let event = match watch.next().await {
             Err(Error::Hub { code, message, .. }) => {
@@ -612,6 +613,7 @@ async fn watch(
         let text = match &event.event {
             Some(Event::Started(s)) => {
                 subjects.clone_from(&s.subjects);
+                categories.clone_from(&s.categories);
                 parties.extend(s.asked.iter().cloned());
                 parties.extend(s.not_asked.iter().filter_map(|p| p.party.clone()));
                 report::watch_started(s)
@@ -620,7 +622,7 @@ async fn watch(
             Some(Event::Partner(p)) => {
                 let refs: Vec<&wire::Party> = parties.iter().collect();
                 let mut text = String::from("\n");
-                report::partner(p, &req.case_id, &refs, &subjects, &mut text);
+                report::partner(p, &req.case_id, &refs, &subjects, &categories, &mut text);
                 text
             }
             Some(Event::Summary(s)) => report::watch_summary(s),

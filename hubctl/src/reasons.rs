@@ -24,6 +24,14 @@ pub struct Concern<'a> {
     pub subject_arg: Option<&'a str>,
 }
 
+/// The categories a share of which needs the subject's consent (art. 6.7, 6.9, 6.10,
+/// 11.3).
+pub const NEEDS_CONSENT: &[&str] = &[
+    "slachtofferinformatie",
+    "zorginhoud",
+    "bijzondere-kenmerken",
+];
+
 /// Every article the hub can cite for a refusal, a withholding or a partner not asked.
 pub const ARTICLES: &[&str] = &[
     "2.3", "3.2", "3.3", "4.2", "4.4", "5.1", "5.2", "5.3", "5.4", "6.1", "6.1a", "6.2", "6.3",

@@ -810,6 +810,7 @@ pub fn partner(
     case_id: &str,
     parties: &[&wire::Party],
     subjects: &[wire::Subject],
+    categories: &[String],
     out: &mut String,
 ) {
     let mut head = format!("{} — {}", party_name(p.party.as_ref()), partner_status(p));
@@ -821,9 +822,41 @@ pub fn partner(
     }
     let _ = writeln!(out, "{head}");
     if matches!(p.status.as_str(), "not-asked" | "withheld") && !p.articles.is_empty() {
+        // Name the subject and the category when the file leaves no doubt which: the
+        // one subject (of the file, or the one not asked about), the one category asked
+        // that needs consent.
+        let not_asked: Vec<&str> = p
+            .subjects
+            .iter()
+            .filter(|s| s.status == "not-asked")
+            .map(|s| hex_of(s.subject.as_ref()))
+            .collect();
+        let one = match (not_asked.as_slice(), subjects) {
+            ([hex], _) => Some(*hex),
+            ([], [only]) => Some(hex_of(only.subject.as_ref())),
+            _ => None,
+        };
+        let named = one.map(|hex| {
+            let label = subjects
+                .iter()
+                .find(|f| hex_of(f.subject.as_ref()) == hex)
+                .map(|f| f.label.as_str())
+                .unwrap_or("");
+            (subject_named(hex, subjects), subject_arg(hex, label))
+        });
+        let consent: Vec<&str> = categories
+            .iter()
+            .map(String::as_str)
+            .filter(|c| crate::reasons::NEEDS_CONSENT.contains(c))
+            .collect();
         let concern = crate::reasons::Concern {
             case_id,
-            ..Default::default()
+            category: match consent.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+            subject: named.as_ref().map(|(n, _)| n.as_str()),
+            subject_arg: named.as_ref().map(|(_, a)| a.as_str()),
         };
         let _ = writeln!(
             out,
@@ -934,7 +967,14 @@ pub fn case_file(f: &wire::CaseFile) -> String {
     let parties: Vec<&wire::Party> = f.partners.iter().filter_map(|p| p.party.as_ref()).collect();
     for p in &f.partners {
         out.push('\n');
-        partner(p, &f.case_id, &parties, &f.subjects, &mut out);
+        partner(
+            p,
+            &f.case_id,
+            &parties,
+            &f.subjects,
+            &f.categories,
+            &mut out,
+        );
     }
     out
 }

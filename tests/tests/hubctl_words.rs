@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use treiter_hub::store::{Batch, Space};
 
-use crate::support::{Pki, TestHub, hubctl, hubctl_profile, hubctl_profile_with};
+use crate::support::{
+    JsonAgents, Pki, TestHub, hubctl, hubctl_profile, hubctl_profile_with, write_export,
+};
 
 const IM_OOST: &str = "p-gemeente-001";
 const SDR_OOST: &str = "p-gemeente-004";
@@ -302,5 +304,74 @@ async fn a_person_the_registry_does_not_know_is_told_so_once() {
             && err.contains("use your own person certificate"),
         "{err}"
     );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_share_refused_for_missing_consent_says_how_to_record_it() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let victim = "5a".repeat(32);
+    let exports = pki.dir.path().join("exports");
+    write_export(
+        &exports,
+        "gemeente",
+        "slachtofferinformatie",
+        &victim,
+        &serde_json::json!([{ "reference": "GEM-S-9", "recorded_at": "2026-11-01T09:00:00Z",
+            "fields": { "impact": "hoog", "behoeften": "rust" } }]),
+    );
+    let agents = JsonAgents::start(&pki, hub.addr, &exports, &[]).await;
+    let im = hubctl_profile(&pki, hub.addr, IM_OOST, None);
+    let sdr = hubctl_profile(&pki, hub.addr, SDR_OOST, None);
+    let case = create_case(&im).await;
+    for (phase, who) in [("registratie", &im), ("duiding", &im), ("aanpak", &sdr)] {
+        hubctl(
+            who,
+            &["case", "move", &case, phase, "--reason", "next"],
+            None,
+        )
+        .await
+        .ok();
+        if phase == "registratie" {
+            let add = [
+                "subject",
+                "add",
+                &case,
+                "--role",
+                "slachtoffer",
+                "--pseudonym",
+                &victim,
+                "--label",
+                "melder",
+            ];
+            hubctl(&im, &add, None).await.ok();
+        }
+    }
+    let run = hubctl(
+        &sdr,
+        &[
+            "casefile",
+            "request",
+            &case,
+            "--purpose",
+            "aanpak",
+            "--category",
+            "slachtofferinformatie",
+        ],
+        None,
+    )
+    .await;
+    let text = run.ok();
+    assert!(
+        text.contains(&format!("record it with `hubctl consent record {case} --subject melder --category slachtofferinformatie`")),
+        "{text}"
+    );
+    assert!(
+        text.contains("no consent recorded for slachtofferinformatie"),
+        "{text}"
+    );
+    assert!(!text.contains("rust"), "nothing of the record: {text}");
+    agents.stop().await;
     hub.stop().await;
 }
