@@ -144,11 +144,16 @@ pub async fn run(
         Command::Bevraag(a) => {
             let subject = resolve_subject(&mut hub, &a.case, &a.subject).await?;
             let b = crate::queries::bevraag(&mut hub, &a.case, &subject, a.deadline_ms).await?;
-            // The case's subjects, to name the subject by its label (case team only).
+            // The case's subjects, to name the subject by its label (case team only);
+            // without them the subject is named by its pseudonym, and the answer
+            // already received is still shown.
             let subjects = if out.json {
                 Vec::new()
             } else {
-                crate::queries::get_case(&mut hub, &a.case).await?.subjects
+                crate::queries::get_case(&mut hub, &a.case)
+                    .await
+                    .map(|c| c.subjects)
+                    .unwrap_or_default()
             };
             out.answer(|| json::bevraging(&b), || report::bevraging(&b, &subjects))
         }
