@@ -6,7 +6,7 @@
 //! ```toml
 //! [[person]]
 //! id = "p-gemeente-004"          # the UID in the person's certificate
-//! name = "..."                   # display name, for the operator only; never logged
+//! name = "..."                   # display name: shown to callers who see the person; never logged
 //! party = "00000001000000000001" # the party's OIN
 //! roles = ["stadsdeelregisseur"]
 //! stadsdeel = "oost"             # for informatiemakelaar and stadsdeelregisseur
@@ -37,6 +37,9 @@ const STADSDEEL_ROLES: &[Role] = &[Role::Informatiemakelaar, Role::Stadsdeelregi
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Person {
     pub id: String,
+    /// The display name the registry gives, shown to callers who see this person (so
+    /// that people appear by name, not by id); never logged.
+    pub name: Option<String>,
     pub party: Oin,
     pub roles: Vec<Role>,
     pub stadsdeel: Option<Stadsdeel>,
@@ -86,10 +89,6 @@ struct RegistryFile {
 struct PersonEntry {
     id: String,
     #[serde(default)]
-    #[expect(
-        dead_code,
-        reason = "display name for the operator; the hub never uses it"
-    )]
     name: Option<String>,
     party: String,
     roles: Vec<String>,
@@ -154,6 +153,12 @@ impl PersonRegistry {
             }
             let person = Person {
                 id: entry.id.clone(),
+                name: entry
+                    .name
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
                 party: oin,
                 roles,
                 stadsdeel,
@@ -183,6 +188,15 @@ impl PersonRegistry {
         Ok(found)
     }
 
+    /// The registered display name of person `id`, or `""` when the registry has none
+    /// (or no such person): for replies, never for logs.
+    pub fn name_of(&self, id: &str) -> &str {
+        self.by_id
+            .get(id)
+            .and_then(|p| p.name.as_deref())
+            .unwrap_or("")
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
@@ -203,7 +217,8 @@ impl PersonsInForce {
         PersonsInForce(std::sync::RwLock::new(std::sync::Arc::new(registry)))
     }
 
-    fn current(&self) -> std::sync::Arc<PersonRegistry> {
+    /// The registry in use now.
+    pub fn current(&self) -> std::sync::Arc<PersonRegistry> {
         // A poisoned lock still holds a whole Arc: a panic cannot leave half a swap.
         self.0
             .read()
@@ -214,6 +229,11 @@ impl PersonsInForce {
     /// [`PersonRegistry::resolve`] in the registry in use.
     pub fn resolve(&self, person: &str, presented: &Oin) -> Result<Person, IdentityError> {
         self.current().resolve(person, presented).cloned()
+    }
+
+    /// [`PersonRegistry::name_of`] in the registry in use.
+    pub fn name_of(&self, id: &str) -> String {
+        self.current().name_of(id).to_owned()
     }
 
     pub fn len(&self) -> usize {
@@ -255,6 +275,17 @@ mod tests {
 
     fn parse(text: &str) -> Result<PersonRegistry, RegistryError> {
         PersonRegistry::parse(Path::new("persons.toml"), text, &parties())
+    }
+
+    #[test]
+    fn gives_the_registered_name_for_replies() {
+        let reg = parse(
+            "[[person]]\nid = \"p-1\"\nname = \" Anna Testpersoon \"\nparty = \"00000001000000000001\"\nroles = [\"stadsdeelregisseur\"]\nstadsdeel = \"oost\"\n\n[[person]]\nid = \"p-2\"\nparty = \"00000001000000000001\"\nroles = [\"partnercontact\"]\n",
+        )
+        .unwrap();
+        assert_eq!(reg.name_of("p-1"), "Anna Testpersoon");
+        assert_eq!(reg.name_of("p-2"), "");
+        assert_eq!(reg.name_of("p-9"), "");
     }
 
     #[test]

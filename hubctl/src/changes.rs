@@ -19,7 +19,7 @@ use treiter_proto::v1 as wire;
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};
 use crate::queries::get_case;
-use crate::report::short;
+use crate::report::esc;
 
 /// A fresh idempotency key: a random UUID (version 4).
 pub fn new_request_id() -> String {
@@ -101,11 +101,7 @@ fn subject_list(case: &wire::Case) -> String {
         .iter()
         .map(|s| {
             let hex = s.subject.as_ref().map(|p| p.hex.as_str()).unwrap_or("");
-            if s.label.is_empty() {
-                format!("{} {}", short(hex), s.role)
-            } else {
-                format!("{} {} \"{}\"", short(hex), s.role, s.label)
-            }
+            crate::report::subject_words(hex, &s.role, &s.label)
         })
         .collect();
     format!("its subjects: {}", items.join("; "))
@@ -136,7 +132,7 @@ pub async fn resolve_subject(hub: &mut Hub, case_id: &str, text: &str) -> Result
         .collect();
     match found.as_slice() {
         [one] => Ok((*one).to_owned()),
-        [] => Err(Error::Usage(format!(
+        [] => Err(Error::NotFound(format!(
             "no subject of case {case_id} has the pseudonym, pseudonym start (8+ characters) or label given (not repeated here); {}",
             subject_list(&case)
         ))),
@@ -172,14 +168,16 @@ pub async fn resolve_party(hub: &mut Hub, text: &str) -> Result<(String, String)
         Err(several) if !several.is_empty() => {
             let names: Vec<&str> = several.iter().map(|p| p.name.as_str()).collect();
             Err(Error::Usage(format!(
-                "\"{t}\" matches several parties: {}; give more of the name, or the OIN",
+                "\"{}\" matches several parties: {}; give more of the name, or the OIN",
+                esc(t),
                 names.join("; ")
             )))
         }
         Err(_) => {
             let names: Vec<&str> = known.iter().map(|p| p.name.as_str()).collect();
-            Err(Error::Usage(format!(
-                "\"{t}\" is none of the parties of the covenant ({}); give part of a name, a kind, or the party's OIN (20 digits)",
+            Err(Error::NotFound(format!(
+                "\"{}\" is none of the parties of the covenant ({}); give part of a name, a kind, or the party's OIN (20 digits)",
+                esc(t),
                 names.join("; ")
             )))
         }

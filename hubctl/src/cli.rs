@@ -139,7 +139,7 @@ pub enum Command {
     /// A web console on this machine (127.0.0.1) for the person of the profile: prints a
     /// one-time sign-in link and serves until Ctrl-C.
     #[command(
-        long_about = "A web console on this machine for the person of the profile, in Dutch: Wie ben ik, Mijn casussen, and (to come) the other pages. It talks to the hub exactly as hubctl does, with your own certificate; identifying data typed into a form is pseudonymised here (art. 8.4) and never leaves the machine.\n\nIt listens on loopback only and prints a link with a one-time token: the first browser that opens it gets the session (an HttpOnly, SameSite=Strict cookie); the link then no longer works. Start it again for a new link.",
+        long_about = "A web console on this machine for the person of the profile, in Dutch: Wie ben ik, Mijn casussen, Casus, Bevraging and Casusdossiers, and for privacy officers Logboek, Meldingen, Inzage and Convenant. It talks to the hub exactly as hubctl does, with your own certificate; identifying data typed into a form is pseudonymised here (art. 8.4) and never leaves the machine.\n\nIt listens on loopback only and prints a link with a one-time token: the first browser that opens it gets the session (an HttpOnly, SameSite=Strict cookie); the link then no longer works. Start it again for a new link.",
         after_help = "Example:\n  hubctl console --profile im-oost.toml --open"
     )]
     Console(ConsoleArgs),

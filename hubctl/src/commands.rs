@@ -144,7 +144,18 @@ pub async fn run(
         Command::Bevraag(a) => {
             let subject = resolve_subject(&mut hub, &a.case, &a.subject).await?;
             let b = crate::queries::bevraag(&mut hub, &a.case, &subject, a.deadline_ms).await?;
-            out.answer(|| json::bevraging(&b), || report::bevraging(&b))
+            // The case's subjects, to name the subject by its label (case team only);
+            // without them the subject is named by its pseudonym, and the answer
+            // already received is still shown.
+            let subjects = if out.json {
+                Vec::new()
+            } else {
+                crate::queries::get_case(&mut hub, &a.case)
+                    .await
+                    .map(|c| c.subjects)
+                    .unwrap_or_default()
+            };
+            out.answer(|| json::bevraging(&b), || report::bevraging(&b, &subjects))
         }
         Command::Casefile(c) => casefile(&mut hub, &mut out, c).await,
         Command::Log(c) => crate::officer::log(&mut hub, &mut out, c, now).await,
@@ -582,6 +593,8 @@ async fn watch(
     use wire::case_file_event::Event;
     let mut watch = crate::queries::watch_case_file(hub, &req, timeout).await?;
     let mut parties: Vec<wire::Party> = Vec::new();
+    let mut subjects: Vec<wire::Subject> = Vec::new();
+    let mut categories: Vec<String> = Vec::new();
     loop {
         let event = match watch.next().await {
             Err(Error::Hub { code, message, .. }) => {
@@ -604,15 +617,17 @@ async fn watch(
         }
         let text = match &event.event {
             Some(Event::Started(s)) => {
+                subjects.clone_from(&s.subjects);
+                categories.clone_from(&s.categories);
                 parties.extend(s.asked.iter().cloned());
                 parties.extend(s.not_asked.iter().filter_map(|p| p.party.clone()));
                 report::watch_started(s)
             }
-            Some(Event::Bevraging(b)) => report::watch_bevraging(b),
+            Some(Event::Bevraging(b)) => report::watch_bevraging(b, &subjects),
             Some(Event::Partner(p)) => {
                 let refs: Vec<&wire::Party> = parties.iter().collect();
                 let mut text = String::from("\n");
-                report::partner(p, &refs, &mut text);
+                report::partner(p, &req.case_id, &refs, &subjects, &categories, &mut text);
                 text
             }
             Some(Event::Summary(s)) => report::watch_summary(s),

@@ -733,6 +733,7 @@ mod tests {
             party: party("00000002000000000002", "Politie Eenheid Amsterdam"),
             roles: vec!["privacy-officer".into()],
             stadsdeel: String::new(),
+            name: String::new(),
         }
     }
 

@@ -53,13 +53,14 @@ Exit codes:
    0  done
    1  another error (an internal error of the hub, an unexpected answer)
    2  the command line is wrong
-   3  local setup: the profile, certificate, key or pseudonym key files, or identifying
-      data that cannot be pseudonymised
+   3  local setup: the profile, certificate, key or pseudonym key files (a key that
+      does not belong to the certificate, trust anchors that do not accept the hub's
+      certificate), or identifying data that cannot be pseudonymised
    4  the hub cannot be reached or did not answer in time (retry; changes are idempotent)
    5  the hub refused your certificate, or does not know the person it names
    6  permission denied: your role or stadsdeel may not do this (the message names the
       article and who you are)
-   7  not found: no such case, subject, party or case file
+   7  not found: no such case, subject, party, case file or notification
    8  the case's state does not allow it (the message names the article, e.g. 4.1)
    9  exists already (a subject, a participant, consent in force, contact recorded)
   10  a value the hub refuses (the message names the field)
@@ -73,9 +74,14 @@ pub enum Error {
     #[error(transparent)]
     Profile(#[from] ProfileError),
     /// The certificate, key or trust anchors named by the profile cannot be used.
-    #[error("the profile {profile} names files that cannot be used: {source}")]
+    #[error(
+        "the profile {profile} names files that cannot be used: {source}{}",
+        tls_fix(source, *setting)
+    )]
     Tls {
         profile: PathBuf,
+        /// The profile setting that names the file concerned, when hubctl can tell.
+        setting: Option<&'static str>,
         #[source]
         source: ClientTlsError,
     },
@@ -94,6 +100,11 @@ pub enum Error {
     /// A command-line value hubctl itself cannot use.
     #[error("{0}")]
     Usage(String),
+    /// What the command line names does not exist where hubctl looked it up (a
+    /// subject of the case, a party of the covenant, a notification): exit 7, as for
+    /// the hub's own NOT_FOUND.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// No connection to the hub.
     #[error(
         "cannot reach the hub at {url}: {detail}; check that the hub runs and that `hub_url` in {profile} is right"
@@ -108,6 +119,10 @@ pub enum Error {
         "the connection to the hub at {url} broke: {detail}; run the command again (a change is never made twice)"
     )]
     Broken { url: String, detail: String },
+    /// The hub answered, but its certificate cannot be accepted with the profile's
+    /// trust anchors and URL (`why` names the setting to fix).
+    #[error("the hub at {url} cannot be trusted with this profile: its certificate {why}")]
+    HubCertificate { url: String, why: String },
     /// The hub refused the certificate during the TLS handshake.
     #[error("the hub at {url} refused your certificate: {why}")]
     CertificateRefused { url: String, why: String },
@@ -145,6 +160,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What to change in the profile for a certificate, key or trust anchor that cannot be
+/// used.
+fn tls_fix(source: &ClientTlsError, setting: Option<&'static str>) -> String {
+    match (source, setting) {
+        (ClientTlsError::Identity { .. }, _) => {
+            "; set `key` to the private key issued with this certificate (or `cert` to the certificate of this key)".to_owned()
+        }
+        (ClientTlsError::TrustAnchor { .. }, _) => {
+            "; set `trust_anchors` to the CA certificate(s) of the hub, in PEM".to_owned()
+        }
+        (_, Some(setting)) => format!(" (the setting is `{setting}`)"),
+        _ => String::new(),
+    }
 }
 
 fn code_words(code: Code) -> &'static str {
@@ -203,12 +233,14 @@ impl Error {
             | Error::Key(_)
             | Error::NoPseudonymKey { .. }
             | Error::Identity(_)
+            | Error::HubCertificate { .. }
             | Error::Output(_)
             | Error::NoLogVerifier { .. }
             | Error::LogState { .. }
             | Error::Console { .. } => Exit::Setup,
             Error::LogNotVerified(_) => Exit::LogNotVerified,
             Error::Usage(_) => Exit::Usage,
+            Error::NotFound(_) => Exit::NotFound,
             Error::Unreachable { .. } | Error::Broken { .. } | Error::Timeout { .. } => {
                 Exit::Unreachable
             }
@@ -246,6 +278,12 @@ impl Error {
                 ("unreachable", Value::Null, self.to_string(), None)
             }
             Error::Usage(_) => ("usage", Value::Null, self.to_string(), None),
+            Error::NotFound(_) => (
+                "not-found",
+                Value::String("not-found".to_owned()),
+                self.to_string(),
+                None,
+            ),
             Error::LogNotVerified(_) => ("log-not-verified", Value::Null, self.to_string(), None),
             _ => ("setup", Value::Null, self.to_string(), None),
         };
@@ -280,6 +318,7 @@ mod tests {
         assert_eq!(hub(Code::Unavailable).exit(), Exit::Unreachable);
         assert_eq!(hub(Code::Internal).exit(), Exit::Other);
         assert_eq!(Error::Usage("x".into()).exit() as u8, 2);
+        assert_eq!(Error::NotFound("x".into()).exit() as u8, 7);
     }
 
     #[test]

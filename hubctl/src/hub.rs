@@ -112,6 +112,7 @@ impl Hub {
         )
         .map_err(|source| Error::Tls {
             profile: profile.path.clone(),
+            setting: setting_of(&profile, &source),
             source,
         })?;
         Ok(Hub {
@@ -152,12 +153,52 @@ impl Hub {
         if let Some((channel, slot)) = &self.connection {
             return Ok((channel.clone(), slot.clone()));
         }
-        let (channel, slot) = client::channel(&self.profile.hub, self.tls.clone(), CONNECT_TIMEOUT)
-            .await
-            .map_err(|e| self.unreachable(e))?;
+        let (channel, slot) =
+            match client::channel(&self.profile.hub, self.tls.clone(), CONNECT_TIMEOUT).await {
+                Ok(opened) => opened,
+                Err(e) => {
+                    // A hub that answers but whose certificate this profile cannot accept
+                    // is not unreachable: say what is wrong with it, and where to fix it.
+                    if let Some(why) = self.server_certificate_problem().await {
+                        return Err(Error::HubCertificate {
+                            url: self.profile.hub.url.clone(),
+                            why: self.server_refusal_words(&why),
+                        });
+                    }
+                    return Err(self.unreachable(e));
+                }
+            };
         self.connection = Some((channel.clone(), slot.clone()));
         self.proven = false;
         Ok((channel, slot))
+    }
+
+    /// Connects once more, only to learn why the TLS handshake failed: the rustls error
+    /// about the hub's certificate, if that was the reason (the channel's error keeps
+    /// only its text).
+    async fn server_certificate_problem(&self) -> Option<rustls::Error> {
+        let name = client::server_name(&self.profile.hub.host).ok()?;
+        let connecting = client::connect(
+            tokio_rustls::TlsConnector::from(self.tls.clone()),
+            self.profile.hub.host.clone(),
+            self.profile.hub.port,
+            name,
+            AlertSlot::default(),
+        );
+        let error = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+            Ok(Err(error)) => error,
+            _ => return None,
+        };
+        let inner = error.get_ref()?.downcast_ref::<rustls::Error>()?;
+        match inner {
+            rustls::Error::InvalidCertificate(_) => Some(inner.clone()),
+            _ => None,
+        }
+    }
+
+    /// Why this profile cannot accept the hub's certificate, and which setting fixes it.
+    fn server_refusal_words(&self, error: &rustls::Error) -> String {
+        server_certificate_words(error, &self.profile.path, &self.profile.hub.host)
     }
 
     fn unreachable(&self, error: ChannelError) -> Error {
@@ -320,6 +361,11 @@ impl Hub {
                 let me = Box::pin(self.whoami()).await;
                 self.explaining = false;
                 let who = match me {
+                    // The hub's refusal already says the role and stadsdeel ("…; you
+                    // are informatiemakelaar of oost"): only who the certificate names.
+                    Ok(me) if message.contains("; you are ") => {
+                        Some(report::certificate_is_for(&me))
+                    }
                     Ok(me) => Some(report::you_are(&me)),
                     Err(_) => Some(certificate_says(&self.profile.cert).0),
                 };
@@ -331,6 +377,11 @@ impl Hub {
             }
             Code::PermissionDenied => None,
             Code::Unauthenticated => Some(match certificate_says(&self.profile.cert) {
+                // The hub's refusal already says to have the person registered: only
+                // what the certificate names, and the other way out.
+                (who, CertificateSays::Person) if message.contains("person registry") => {
+                    format!("{who}; if that is not you, use your own person certificate")
+                }
                 (who, CertificateSays::Person) => format!(
                     "{who}; ask the hub's operator to register this person in the hub's person registry, or use your own person certificate"
                 ),
@@ -389,9 +440,88 @@ impl Hub {
             }
             A::UnsupportedCertificate => "it is not made for TLS client authentication (it needs extendedKeyUsage clientAuth and keyUsage digitalSignature); request a person certificate with that profile".to_owned(),
             A::CertificateUnknown => "the hub does not accept it (for example an RSA key under 2048 bits); the hub's operator sees the reason in the hub's log".to_owned(),
-            other => format!("TLS alert {other:?}"),
+            other => format!(
+                "it ended the TLS handshake ({}); the hub's operator sees the reason in the hub's log",
+                alert_words(other)
+            ),
         }
     }
+}
+
+/// Why the profile at `profile` cannot accept the hub's certificate for `host`, in
+/// words, with the setting that fixes it.
+fn server_certificate_words(
+    error: &rustls::Error,
+    profile: &std::path::Path,
+    host: &str,
+) -> String {
+    use rustls::CertificateError as C;
+    let profile = profile.display();
+    let rustls::Error::InvalidCertificate(why) = error else {
+        return error.to_string();
+    };
+    match why {
+        C::UnknownIssuer => format!(
+            "was not issued by a CA in the profile's trust anchors: `trust_anchors` in {profile} names the wrong CA certificate; set it to the CA certificate of the hub (ask the hub's operator)"
+        ),
+        C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+            "is not made out for the host name {host}: check `hub_url` in {profile} (use the name the hub's certificate carries)"
+        ),
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            "is expired or not yet valid (check this machine's clock; otherwise the hub's operator must renew it)".to_owned()
+        }
+        C::Revoked => "is revoked; tell the hub's operator".to_owned(),
+        // A CA certificate of the same name but another key (an old or regenerated
+        // CA): the issuer is found by name, and its signature does not verify.
+        C::BadSignature => format!(
+            "is not signed by the CA certificate in the profile's trust anchors (one of the same name but another key: an old or regenerated CA?): `trust_anchors` in {profile} names the wrong CA certificate; set it to the CA certificate of the hub (ask the hub's operator)"
+        ),
+        C::BadEncoding => format!(
+            "cannot be read; check `hub_url` in {profile} and tell the hub's operator"
+        ),
+        other => format!(
+            "cannot be accepted ({}); check `trust_anchors` and `hub_url` in {profile}",
+            rustls::Error::InvalidCertificate(other.clone())
+        ),
+    }
+}
+
+/// The profile setting that names the file a TLS setup error is about. The trust
+/// anchors are read first, then the certificate, then the key (`client_config`), so a
+/// file named twice is taken in that order, by what it should have held.
+fn setting_of(profile: &Profile, error: &client::ClientTlsError) -> Option<&'static str> {
+    use treiter_proto::tls::PemError;
+    let (path, wants_key) = match error {
+        client::ClientTlsError::Pem(PemError::Empty { path, expected }) => {
+            (path, expected.contains("KEY"))
+        }
+        client::ClientTlsError::Pem(PemError::Malformed { path, .. }) => (path, false),
+        _ => return None,
+    };
+    if wants_key && *path == profile.key {
+        Some("key")
+    } else if profile.trust_anchors.contains(path) {
+        Some("trust_anchors")
+    } else if *path == profile.cert {
+        Some("cert")
+    } else if *path == profile.key {
+        Some("key")
+    } else {
+        None
+    }
+}
+
+/// A TLS alert in words: `HandshakeFailure` → "handshake failure".
+fn alert_words(alert: rustls::AlertDescription) -> String {
+    let name = format!("{alert:?}");
+    let mut words = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
 }
 
 /// What broke, from the status's message and its sources (without repeats).
@@ -474,6 +604,46 @@ fn certificate_says(cert: &std::path::Path) -> (String, CertificateSays) {
 mod tests {
     use super::*;
     use treiter_certs_dev::{Options, PERSONS, TestCert};
+
+    #[test]
+    fn an_unexplained_alert_is_in_words() {
+        assert_eq!(
+            alert_words(rustls::AlertDescription::HandshakeFailure),
+            "handshake failure"
+        );
+    }
+
+    #[test]
+    fn a_hub_certificate_this_profile_cannot_accept_names_the_setting_to_fix() {
+        use rustls::CertificateError as C;
+        let profile = std::path::Path::new("/home/anna/hubctl.toml");
+        let words = |e: C| {
+            server_certificate_words(
+                &rustls::Error::InvalidCertificate(e),
+                profile,
+                "hub.example.nl",
+            )
+        };
+        for e in [C::UnknownIssuer, C::BadSignature] {
+            let text = words(e);
+            assert!(
+                text.contains(
+                    "`trust_anchors` in /home/anna/hubctl.toml names the wrong CA certificate"
+                ),
+                "{text}"
+            );
+            assert!(
+                !text.contains("UnknownIssuer") && !text.contains("BadSignature"),
+                "{text}"
+            );
+        }
+        let text = words(C::NotValidForName);
+        assert!(
+            text.contains("host name hub.example.nl") && text.contains("`hub_url`"),
+            "{text}"
+        );
+        assert!(words(C::Expired).contains("expired"));
+    }
 
     #[test]
     fn a_refusal_says_what_the_certificate_names_or_why_it_names_no_party() {

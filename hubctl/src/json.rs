@@ -36,6 +36,7 @@ pub fn party(p: &wire::Party) -> Value {
 pub fn person(p: &wire::Person) -> Value {
     json!({
         "id": p.id,
+        "name": p.name,
         "party": opt(p.party.as_ref(), party),
         "roles": p.roles,
         "stadsdeel": p.stadsdeel,

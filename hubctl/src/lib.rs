@@ -25,6 +25,8 @@
 //!   says where each page lives).
 //! - [`report`]: what a person reads: cases, lists, bevragingen, the case file per
 //!   partner.
+//! - [`reasons`]: why something was withheld or not asked, in words, with the command
+//!   that fixes it.
 //! - [`json`]: `--json`: the wire messages as JSON.
 //! - [`officer_cli`], [`officer`], [`officer_report`], [`logverify`]: the privacy
 //!   officers' commands (`log`, `inzage`, `notifications`) and what they print; `log
@@ -47,6 +49,7 @@ pub mod officer_cli;
 pub mod officer_report;
 pub mod profile;
 pub mod queries;
+pub mod reasons;
 pub mod report;
 pub mod when;
 

@@ -20,7 +20,8 @@ use crate::queries::officer::{self as queries, LogFilter, NotificationFilter};
 use crate::when;
 
 /// Added to a PERMISSION_DENIED explanation of these commands.
-const FOR_OFFICERS: &str = "the decision log, inzage and notifications are for privacy officers (art. 5.2, 10.3); use the certificate of your party's privacy officer";
+/// Added to the hub's refusal, which already says why (art. 5.2, 10.3): only what to do.
+const FOR_OFFICERS: &str = "use the certificate of your party's privacy officer";
 
 /// The moments of `--from` and `--until`, read as the command line reads times.
 fn moments(
@@ -100,7 +101,7 @@ pub(crate) async fn inzage(
     now: OffsetDateTime,
 ) -> Result<(), Error> {
     hub.explain_refusals_with(
-        "inzage is produced for the gemeente's privacy officer only (art. 11.1); use that certificate",
+        "inzage is produced for the gemeente's privacy officer only (art. 11.1): use that certificate",
     );
     match c {
         InzageCommand::Request(a) => {
@@ -175,18 +176,19 @@ pub(crate) async fn notifications(
             )
         }
         NotificationsCommand::Ack(a) => {
-            let now_seen =
-                queries::acknowledge_notifications(hub, &new_request_id(), &a.ids).await?;
+            let ids = full_notification_ids(hub, &a.ids).await?;
+            let now_seen = queries::acknowledge_notifications(hub, &new_request_id(), &ids).await?;
             out.answer(
                 || report::notifications_json(&now_seen, 0, 0),
                 || report::notifications(&now_seen, 0, 0, now),
             )
         }
         NotificationsCommand::Review(a) => {
+            let ids = full_notification_ids(hub, &a.ids).await?;
             let reviewed = queries::record_review(
                 hub,
                 &new_request_id(),
-                &a.ids,
+                &ids,
                 &a.verdict,
                 a.note.as_deref().unwrap_or_default(),
             )
@@ -196,5 +198,79 @@ pub(crate) async fn notifications(
                 || report::notifications(&reviewed, 0, 0, now),
             )
         }
+    }
+}
+
+/// The notification ids the command line names, each given whole or by a unique start
+/// (as `notifications list` prints them), looked up among the party's notifications.
+async fn full_notification_ids(hub: &mut Hub, given: &[String]) -> Result<Vec<String>, Error> {
+    let known = queries::list_notifications(hub, &NotificationFilter::default()).await?;
+    let ids: Vec<&str> = known.notifications.iter().map(|n| n.id.as_str()).collect();
+    given
+        .iter()
+        .map(|g| complete_notification_id(g, &ids))
+        .collect()
+}
+
+/// `given` completed among `known`: itself when it is one, else the one id that starts
+/// with it. Several candidates: a usage error that lists them; none: not found.
+fn complete_notification_id(given: &str, known: &[&str]) -> Result<String, Error> {
+    let g = given.trim();
+    if known.contains(&g) {
+        return Ok(g.to_owned());
+    }
+    let candidates: Vec<&str> = if g.is_empty() {
+        Vec::new()
+    } else {
+        known
+            .iter()
+            .copied()
+            .filter(|id| id.starts_with(g))
+            .collect()
+    };
+    match candidates.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(Error::NotFound(format!(
+            "no notification of your party has an id that is or starts with \"{}\"; `hubctl notifications list` shows their ids",
+            crate::report::esc(g)
+        ))),
+        several => Err(Error::Usage(format!(
+            "\"{}\" starts {} notification ids: {}; give more of the id",
+            crate::report::esc(g),
+            several.len(),
+            several.join(", ")
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod notification_id_tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_start_of_a_notification_id_is_enough() {
+        let known = ["N-2026-0001-ab12", "N-2026-0001-ab34", "N-2026-0002-cd56"];
+        assert_eq!(
+            complete_notification_id("N-2026-0002", &known).unwrap(),
+            "N-2026-0002-cd56"
+        );
+        assert_eq!(
+            complete_notification_id("N-2026-0001-ab12", &known).unwrap(),
+            "N-2026-0001-ab12"
+        );
+        let several = complete_notification_id("N-2026-0001", &known).unwrap_err();
+        assert_eq!(several.exit(), crate::error::Exit::Usage);
+        let text = several.to_string();
+        assert!(
+            text.contains("N-2026-0001-ab12") && text.contains("N-2026-0001-ab34"),
+            "{text}"
+        );
+        let none = complete_notification_id("X-1", &known).unwrap_err();
+        assert_eq!(none.exit(), crate::error::Exit::NotFound);
+        assert!(none.to_string().contains("notifications list"), "{none}");
+        assert_eq!(
+            complete_notification_id("", &known).unwrap_err().exit(),
+            crate::error::Exit::NotFound
+        );
     }
 }

@@ -194,7 +194,8 @@ pub struct NotificationsListArgs {
 /// Notifications named by id.
 #[derive(Debug, Args)]
 pub struct NotificationIdsArgs {
-    /// The notification ids, as `notifications list` shows them.
+    /// The notification ids, as `notifications list` shows them, each whole or by a
+    /// unique start.
     #[arg(required = true)]
     pub ids: Vec<String>,
 }
@@ -202,7 +203,8 @@ pub struct NotificationIdsArgs {
 /// `notifications review`.
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
-    /// The emergency-review notification ids (e.g. every share of one emergency).
+    /// The emergency-review notification ids (e.g. every share of one emergency), each
+    /// whole or by a unique start.
     #[arg(required = true)]
     pub ids: Vec<String>,
     /// Whether the emergency shares were justified.

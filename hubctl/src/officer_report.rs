@@ -1,6 +1,7 @@
 //! What a privacy officer reads: log entries as a table, JSON lines or CSV; inzage
-//! requests; notifications. Parties appear by name; subjects by pseudonym; fields by
-//! name only (the hub sends no values to a privacy officer, article 5.2).
+//! requests; notifications. Parties and persons appear by name; subjects by role and
+//! pseudonym (a privacy officer sees no labels, art. 5.2); fields by name only (the
+//! hub sends no values to a privacy officer, article 5.2).
 
 use std::fmt::Write as _;
 
@@ -107,12 +108,17 @@ fn what(e: &wire::LogEntry) -> String {
             .unwrap_or("");
         let decision = d.decision.clone().unwrap_or_default();
         let mut s = format!(
-            "{} → {} ({role}), {} for {}, subject {}: {}",
+            "{} → {} ({role}), {} for {}, about {}: {}",
             party_name(d.source.as_ref()),
             party_name(recipient.and_then(|r| r.party.as_ref())),
             d.category,
             d.purpose,
-            short(d.subject.as_ref().map(|s| s.hex.as_str()).unwrap_or("")),
+            // A privacy officer sees no labels (art. 5.2): the role and the pseudonym.
+            crate::report::subject_words(
+                d.subject.as_ref().map(|s| s.hex.as_str()).unwrap_or(""),
+                &d.subject_role,
+                ""
+            ),
             decision.outcome
         );
         if decision.emergency {
@@ -448,6 +454,7 @@ mod tests {
             share_decision: Some(wire::ShareDecisionLog {
                 source: Some(party(source)),
                 recipient: Some(wire::Person {
+                    name: String::new(),
                     id: "p-gemeente-004".into(),
                     party: Some(party("Gemeente Amsterdam")),
                     roles: vec!["stadsdeelregisseur".into()],

@@ -29,17 +29,38 @@ fn hex_of(p: Option<&wire::SubjectPseudonym>) -> &str {
     p.map(|p| p.hex.as_str()).unwrap_or("")
 }
 
-/// `3f2a9c1b0d4e… dader "buurman 3-hoog"`.
-fn subject_words(hex: &str, role: &str, label: &str) -> String {
-    let mut s = short(hex);
-    if !role.is_empty() {
-        s.push(' ');
-        s.push_str(role);
+/// A subject as the case team knows it: `"buurman 3-hoog" (dader)` by the
+/// coordinator's label; without a label (or for a caller who may not see labels), the
+/// role and the start of its pseudonym: `dader 3f2a9c1b0d4e…`.
+pub fn subject_words(hex: &str, role: &str, label: &str) -> String {
+    match (label.trim().is_empty(), role.is_empty()) {
+        (false, false) => format!("\"{}\" ({role})", esc(label.trim())),
+        (false, true) => format!("\"{}\"", esc(label.trim())),
+        (true, false) => format!("{role} {}", short(hex)),
+        (true, true) => format!("subject {}", short(hex)),
     }
-    if !label.is_empty() {
-        let _ = write!(s, " \"{}\"", esc(label));
+}
+
+/// What to type after `--subject` for this subject: its label, else the start of its
+/// pseudonym (enough for hubctl to find it in the case).
+fn subject_arg(hex: &str, label: &str) -> String {
+    let label = label.trim();
+    if label.is_empty() {
+        hex.get(..12).unwrap_or(hex).to_owned()
+    } else if label.contains(char::is_whitespace) {
+        format!("\"{label}\"")
+    } else {
+        label.to_owned()
     }
-    s
+}
+
+/// The subject with pseudonym `hex` among `subjects` (a case's or a case file's), in
+/// [`subject_words`]; a subject no longer among them by the start of its pseudonym.
+pub fn subject_named(hex: &str, subjects: &[wire::Subject]) -> String {
+    match subjects.iter().find(|s| hex_of(s.subject.as_ref()) == hex) {
+        Some(s) => subject_words(hex, &s.role, &s.label),
+        None => format!("subject {}", short(hex)),
+    }
 }
 
 /// A party by name (its OIN only when the hub sent no name).
@@ -51,7 +72,22 @@ pub fn party_name(p: Option<&wire::Party>) -> String {
     }
 }
 
-/// `p-gemeente-001 (informatiemakelaar oost, Gemeente Amsterdam)`.
+/// A person as people know them: the name the hub's person registry gives, else
+/// "person p-gemeente-001" (a registry without names).
+pub fn person_name(p: &wire::Person) -> String {
+    if p.name.trim().is_empty() {
+        format!("person {}", esc(&p.id))
+    } else {
+        esc(p.name.trim()).into_owned()
+    }
+}
+
+/// [`person_name`] of a person the hub may leave out; `absent` when it did.
+pub fn person_name_or(p: Option<&wire::Person>, absent: &str) -> String {
+    p.map(person_name).unwrap_or_else(|| absent.to_owned())
+}
+
+/// `Anna Testpersoon (informatiemakelaar oost, Gemeente Amsterdam)`.
 pub fn person_words(p: Option<&wire::Person>) -> String {
     let Some(p) = p else {
         return "the hub".to_owned();
@@ -61,12 +97,31 @@ pub fn person_words(p: Option<&wire::Person>) -> String {
         let _ = write!(role, " {}", p.stadsdeel);
     }
     let party = party_name(p.party.as_ref());
-    let (id, role) = (esc(&p.id), esc(&role));
+    let (who, role) = (person_name(p), esc(&role));
     if role.is_empty() {
-        format!("{id} ({party})")
+        format!("{who} ({party})")
     } else {
-        format!("{id} ({role}, {party})")
+        format!("{who} ({role}, {party})")
     }
+}
+
+/// The person a certificate names: "Anna Testpersoon (person p-gemeente-001)", the id
+/// too because it is what the certificate carries.
+fn certificate_person(p: &wire::Person) -> String {
+    if p.name.trim().is_empty() {
+        format!("person {}", esc(&p.id))
+    } else {
+        format!("{} (person {})", esc(p.name.trim()), esc(&p.id))
+    }
+}
+
+/// Who the certificate names, without the roles (for a refusal that gave them).
+pub fn certificate_is_for(p: &wire::Person) -> String {
+    format!(
+        "your certificate is for {} of {}",
+        certificate_person(p),
+        party_name(p.party.as_ref())
+    )
 }
 
 /// The sentence hubctl adds to a refusal: who the certificate says you are.
@@ -77,8 +132,8 @@ pub fn you_are(p: &wire::Person) -> String {
         p.roles.join(" and ")
     };
     let mut s = format!(
-        "your certificate is for person {} of {}, role {roles}",
-        esc(&p.id),
+        "your certificate is for {} of {}, role {roles}",
+        certificate_person(p),
         party_name(p.party.as_ref())
     );
     if !p.stadsdeel.is_empty() {
@@ -94,7 +149,11 @@ pub fn whoami(p: &wire::Person, hub_url: &str) -> String {
     let _ = writeln!(
         out,
         "You are {} of {} ({}, OIN {})",
-        esc(&p.id),
+        if p.name.trim().is_empty() {
+            esc(&p.id).into_owned()
+        } else {
+            format!("{} ({})", esc(p.name.trim()), esc(&p.id))
+        },
         party_name(p.party.as_ref()),
         party.kind,
         party.oin
@@ -144,9 +203,10 @@ fn consent_words(s: &wire::Subject) -> String {
     }
 }
 
-/// One history event in words, parties by name.
-pub fn event_words(e: &wire::CaseEvent) -> String {
-    let subject = short(hex_of(e.subject.as_ref()));
+/// One history event in words, parties by name, subjects by label among `subjects`
+/// (the case's).
+pub fn event_words(e: &wire::CaseEvent, subjects: &[wire::Subject]) -> String {
+    let subject = subject_named(hex_of(e.subject.as_ref()), subjects);
     match e.kind.as_str() {
         "phase-moved" => format!("phase {} → {}", e.from_phase, e.to_phase),
         "case-created" => "case registered, phase melding".to_owned(),
@@ -259,16 +319,22 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
         out.push_str("  none yet: add them with `hubctl subject add`\n");
     }
     for s in &c.subjects {
-        let _ = write!(out, "  {:<12} {}", s.role, hex_of(s.subject.as_ref()));
-        if !s.label.is_empty() {
-            let _ = write!(out, "  \"{}\"", esc(&s.label));
+        let hex = hex_of(s.subject.as_ref());
+        if s.label.trim().is_empty() {
+            let _ = writeln!(out, "  {:<12} (no label)  pseudonym {hex}", s.role);
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:<12} \"{}\"  pseudonym {hex}",
+                s.role,
+                esc(s.label.trim())
+            );
         }
-        out.push('\n');
         let _ = writeln!(
             out,
             "               added {} by {} · consent: {}",
             show_ts(s.added_at.as_ref()),
-            esc(s.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-")),
+            person_name_or(s.added_by.as_ref(), "-"),
             consent_words(s)
         );
         for r in &s.consent_history {
@@ -279,7 +345,7 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
                 r.category,
                 r.date,
                 show_ts(r.recorded_at.as_ref()),
-                esc(r.recorded_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"))
+                person_name_or(r.recorded_by.as_ref(), "-")
             );
         }
     }
@@ -299,20 +365,20 @@ pub fn case(c: &wire::Case, now: OffsetDateTime) -> String {
             "  {} ({kind}) since {}, added by {}",
             party_name(p.party.as_ref()),
             show_ts(p.added_at.as_ref()),
-            esc(p.added_by.as_ref().map(|p| p.id.as_str()).unwrap_or("-"))
+            person_name_or(p.added_by.as_ref(), "-")
         );
     }
 
     let _ = writeln!(out, "\nHistory");
     for e in &c.history {
-        let actor = esc(e.actor.as_ref().map(|p| p.id.as_str()).unwrap_or("hub"));
+        let actor = person_name_or(e.actor.as_ref(), "the hub");
         let _ = write!(
             out,
             "  {:>3}  {}  {:<16} {}",
             e.sequence,
             show_ts(e.at.as_ref()),
             actor,
-            event_words(e)
+            event_words(e, &c.subjects)
         );
         if !e.reason.is_empty() {
             let _ = write!(out, " — \"{}\"", esc(&e.reason));
@@ -329,7 +395,7 @@ pub fn update(u: &wire::CaseUpdate, now: OffsetDateTime) -> String {
         return "done (the hub returned no case)\n".to_owned();
     };
     if let Some(e) = &u.event {
-        let _ = writeln!(out, "{}: {}", c.id, event_words(e));
+        let _ = writeln!(out, "{}: {}", c.id, event_words(e, &c.subjects));
     }
     let next = if c.allowed_next_phases.is_empty() {
         "closed".to_owned()
@@ -354,11 +420,7 @@ pub fn update(u: &wire::CaseUpdate, now: OffsetDateTime) -> String {
             out,
             "  emergency active until {} — only {} receives under it (art. 15.1, 15.3)",
             show_ts(e.expires_at.as_ref()),
-            esc(e
-                .declared_by
-                .as_ref()
-                .map(|p| p.id.as_str())
-                .unwrap_or("the declarer"))
+            person_name_or(e.declared_by.as_ref(), "the declarer")
         );
     }
     if c.retention_until.is_some() {
@@ -384,13 +446,20 @@ pub fn case_list(cases: &[wire::CaseSummary], now: OffsetDateTime) -> String {
     );
     for c in cases {
         let mut subjects = Vec::new();
-        for (n, role) in [
-            (c.daders, "dader"),
-            (c.slachtoffers, "slachtoffer"),
-            (c.melders, "melder"),
-        ] {
-            if n > 0 {
-                subjects.push(format!("{n} {role}"));
+        if c.subjects.iter().any(|s| !s.label.trim().is_empty()) {
+            // The case team sees labels: the subjects as it named them.
+            for s in &c.subjects {
+                subjects.push(subject_words(hex_of(s.subject.as_ref()), &s.role, &s.label));
+            }
+        } else {
+            for (n, role) in [
+                (c.daders, "dader"),
+                (c.slachtoffers, "slachtoffer"),
+                (c.melders, "melder"),
+            ] {
+                if n > 0 {
+                    subjects.push(format!("{n} {role}"));
+                }
             }
         }
         let subjects = if subjects.is_empty() {
@@ -436,6 +505,15 @@ fn no_answer_words(reason: &str, detail: &str) -> String {
         "deadline" | "" => "no answer in time".to_owned(),
         "offline" => "no answer — offline".to_owned(),
         "queue-expired" => "no answer — offline, its queued questions expired".to_owned(),
+        // The agent's own reasons (Unanswerable in agent_link.proto).
+        "source-unavailable" => "no answer — its source system was unavailable".to_owned(),
+        "expired" => "no answer — the question expired before it could answer".to_owned(),
+        "unsupported-category" => {
+            "no answer — it does not provide the category asked".to_owned()
+        }
+        "covenant-version-mismatch" => {
+            "no answer — its agent works under another covenant version than the hub (its operator must update it)".to_owned()
+        }
         other => format!("could not answer ({})", esc(other)),
     };
     if !detail.is_empty() {
@@ -452,14 +530,14 @@ fn articles(list: &[String]) -> String {
     }
 }
 
-/// `hubctl bevraag`.
-pub fn bevraging(b: &wire::BevragingResult) -> String {
+/// `hubctl bevraag`; `subjects` are the case's, to name the subject by its label.
+pub fn bevraging(b: &wire::BevragingResult, subjects: &[wire::Subject]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Bevraging on case {} about {} · purpose {} · {}",
         b.case_id,
-        short(hex_of(b.subject.as_ref())),
+        subject_named(hex_of(b.subject.as_ref()), subjects),
         b.purpose,
         show_ts(b.asked_at.as_ref())
     );
@@ -479,6 +557,27 @@ pub fn bevraging(b: &wire::BevragingResult) -> String {
             other => other.to_owned(),
         };
         let _ = writeln!(out, "  {:<width$}  {result}", party_name(p.party.as_ref()));
+        if p.result == "not-asked" && !p.articles.is_empty() {
+            let hex = hex_of(b.subject.as_ref());
+            let label = subjects
+                .iter()
+                .find(|s| hex_of(s.subject.as_ref()) == hex)
+                .map(|s| s.label.as_str())
+                .unwrap_or("");
+            let (named, arg) = (subject_named(hex, subjects), subject_arg(hex, label));
+            let concern = crate::reasons::Concern {
+                case_id: &b.case_id,
+                category: None,
+                subject: Some(&named),
+                subject_arg: Some(&arg),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}    why: {}",
+                "",
+                crate::reasons::reasons(&p.articles, &concern)
+            );
+        }
     }
     let hits = b.partners.iter().filter(|p| p.result == "hit").count();
     let _ = writeln!(out, "  {hits} partner(s) know the subject.");
@@ -530,12 +629,33 @@ fn log_words(e: &wire::CaseFileEntry) -> String {
     }
 }
 
-fn entry_text(e: &wire::CaseFileEntry, parties: &[&wire::Party], out: &mut String) {
-    let subject = subject_words(
-        hex_of(e.subject.as_ref()),
-        &e.subject_role,
-        &e.subject_label,
-    );
+fn entry_text(
+    e: &wire::CaseFileEntry,
+    case_id: &str,
+    parties: &[&wire::Party],
+    subjects: &[wire::Subject],
+    out: &mut String,
+) {
+    // The entry carries the subject's role and label itself; a withheld line may not,
+    // and then the file's subjects name it.
+    let hex = hex_of(e.subject.as_ref());
+    let (subject, arg) = if e.subject_label.trim().is_empty() {
+        match subjects.iter().find(|s| hex_of(s.subject.as_ref()) == hex) {
+            Some(s) => (
+                subject_words(hex, &s.role, &s.label),
+                subject_arg(hex, &s.label),
+            ),
+            None => (
+                subject_words(hex, &e.subject_role, ""),
+                subject_arg(hex, ""),
+            ),
+        }
+    } else {
+        (
+            subject_words(hex, &e.subject_role, &e.subject_label),
+            subject_arg(hex, &e.subject_label),
+        )
+    };
     let d = e.decision.clone().unwrap_or_default();
     let late = if e.late {
         " (arrived later, through the queue)"
@@ -576,6 +696,19 @@ fn entry_text(e: &wire::CaseFileEntry, parties: &[&wire::Party], out: &mut Strin
             articles(&d.articles),
             log_words(e)
         );
+        if d.outcome != "reject" && !d.articles.is_empty() {
+            let concern = crate::reasons::Concern {
+                case_id,
+                category: Some(&e.category),
+                subject: Some(&subject),
+                subject_arg: Some(&arg),
+            };
+            let _ = writeln!(
+                out,
+                "      why: {}",
+                crate::reasons::reasons(&d.articles, &concern)
+            );
+        }
         return;
     }
     let mut head = format!("  ✓ {} · {subject}", e.category);
@@ -670,8 +803,16 @@ fn subject_status_words(s: &wire::PartnerSubjectResult) -> String {
     }
 }
 
-/// One partner's block of a case file.
-pub fn partner(p: &wire::PartnerResult, parties: &[&wire::Party], out: &mut String) {
+/// One partner's block of a case file; `subjects` are the file's, to name subjects by
+/// their labels.
+pub fn partner(
+    p: &wire::PartnerResult,
+    case_id: &str,
+    parties: &[&wire::Party],
+    subjects: &[wire::Subject],
+    categories: &[String],
+    out: &mut String,
+) {
     let mut head = format!("{} — {}", party_name(p.party.as_ref()), partner_status(p));
     if p.latency_ms > 0 {
         let _ = write!(head, " ({} ms)", p.latency_ms);
@@ -680,6 +821,49 @@ pub fn partner(p: &wire::PartnerResult, parties: &[&wire::Party], out: &mut Stri
         head.push_str(" (late, through the queue)");
     }
     let _ = writeln!(out, "{head}");
+    if matches!(p.status.as_str(), "not-asked" | "withheld") && !p.articles.is_empty() {
+        // Name the subject and the category when the file leaves no doubt which: the
+        // one subject (of the file, or the one not asked about), the one category asked
+        // that needs consent.
+        let not_asked: Vec<&str> = p
+            .subjects
+            .iter()
+            .filter(|s| s.status == "not-asked")
+            .map(|s| hex_of(s.subject.as_ref()))
+            .collect();
+        let one = match (not_asked.as_slice(), subjects) {
+            ([hex], _) => Some(*hex),
+            ([], [only]) => Some(hex_of(only.subject.as_ref())),
+            _ => None,
+        };
+        let named = one.map(|hex| {
+            let label = subjects
+                .iter()
+                .find(|f| hex_of(f.subject.as_ref()) == hex)
+                .map(|f| f.label.as_str())
+                .unwrap_or("");
+            (subject_named(hex, subjects), subject_arg(hex, label))
+        });
+        let consent: Vec<&str> = categories
+            .iter()
+            .map(String::as_str)
+            .filter(|c| crate::reasons::NEEDS_CONSENT.contains(c))
+            .collect();
+        let concern = crate::reasons::Concern {
+            case_id,
+            category: match consent.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+            subject: named.as_ref().map(|(n, _)| n.as_str()),
+            subject_arg: named.as_ref().map(|(_, a)| a.as_str()),
+        };
+        let _ = writeln!(
+            out,
+            "  why: {}",
+            crate::reasons::reasons(&p.articles, &concern)
+        );
+    }
     let asked = p.subjects.iter().any(|s| s.status != "not-asked");
     if p.subjects.len() > 1 && asked {
         let per: Vec<String> = p
@@ -688,15 +872,36 @@ pub fn partner(p: &wire::PartnerResult, parties: &[&wire::Party], out: &mut Stri
             .map(|s| {
                 format!(
                     "{} {}",
-                    short(hex_of(s.subject.as_ref())),
+                    subject_named(hex_of(s.subject.as_ref()), subjects),
                     subject_status_words(s)
                 )
             })
             .collect();
         let _ = writeln!(out, "  per subject: {}", per.join(" · "));
+        // A subject the partner was not asked about: why, in words.
+        for s in p.subjects.iter().filter(|s| s.status == "not-asked") {
+            let hex = hex_of(s.subject.as_ref());
+            let label = subjects
+                .iter()
+                .find(|f| hex_of(f.subject.as_ref()) == hex)
+                .map(|f| f.label.as_str())
+                .unwrap_or("");
+            let (named, arg) = (subject_named(hex, subjects), subject_arg(hex, label));
+            let concern = crate::reasons::Concern {
+                case_id,
+                category: None,
+                subject: Some(&named),
+                subject_arg: Some(&arg),
+            };
+            let _ = writeln!(
+                out,
+                "  why not asked about {named}: {}",
+                crate::reasons::reasons(&s.articles, &concern)
+            );
+        }
     }
     for e in &p.entries {
-        entry_text(e, parties, out);
+        entry_text(e, case_id, parties, subjects, out);
     }
 }
 
@@ -762,7 +967,14 @@ pub fn case_file(f: &wire::CaseFile) -> String {
     let parties: Vec<&wire::Party> = f.partners.iter().filter_map(|p| p.party.as_ref()).collect();
     for p in &f.partners {
         out.push('\n');
-        partner(p, &parties, &mut out);
+        partner(
+            p,
+            &f.case_id,
+            &parties,
+            &f.subjects,
+            &f.categories,
+            &mut out,
+        );
     }
     out
 }
@@ -835,8 +1047,9 @@ pub fn watch_started(s: &wire::CaseFileStarted) -> String {
     out
 }
 
-/// `--watch`: one partner's bevraging answers.
-pub fn watch_bevraging(b: &wire::BevragingProgress) -> String {
+/// `--watch`: one partner's bevraging answers; `subjects` as the start event listed
+/// them.
+pub fn watch_bevraging(b: &wire::BevragingProgress, subjects: &[wire::Subject]) -> String {
     let per: Vec<String> = b
         .subjects
         .iter()
@@ -848,7 +1061,10 @@ pub fn watch_bevraging(b: &wire::BevragingProgress) -> String {
                     ..s.clone()
                 }),
             };
-            format!("{} {status}", short(hex_of(s.subject.as_ref())))
+            format!(
+                "{} {status}",
+                subject_named(hex_of(s.subject.as_ref()), subjects)
+            )
         })
         .collect();
     format!(
@@ -986,6 +1202,7 @@ mod tests {
             purpose: "duiding".into(),
             phase: "duiding".into(),
             requester: Some(wire::Person {
+                name: String::new(),
                 id: "p-gemeente-001".into(),
                 party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
                 roles: vec!["informatiemakelaar".into()],
@@ -1111,7 +1328,7 @@ mod tests {
         assert!(text.contains("(covenant v1) · log entry 41"), "{text}");
         // The rejected care record: no data, the article, who is notified, by name.
         assert!(
-            text.contains("zorgbetrokkenheid · d0d0d0d0d0d0… dader: WITHHELD — art. 7.1"),
+            text.contains("zorgbetrokkenheid · \"buurman\" (dader): WITHHELD — art. 7.1"),
             "{text}"
         );
         assert!(
@@ -1122,7 +1339,11 @@ mod tests {
             text.contains("decided by the partner's own check"),
             "{text}"
         );
-        assert!(text.contains("d0d0d0d0d0d0… dader \"buurman\""), "{text}");
+        assert!(
+            text.contains("politie-incidenten · \"buurman\" (dader)"),
+            "{text}"
+        );
+        assert!(!text.contains("d0d0d0"), "subjects by label: {text}");
     }
 
     /// Text that shows as itself: no control or invisible character but line breaks.
@@ -1269,7 +1490,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("per subject: d0d0d0d0d0d0… hit · 5a5a5a5a5a5a… asked"),
+            text.contains("per subject: \"buurman\" (dader) hit · subject 5a5a5a5a5a5a… asked"),
             "{text}"
         );
     }
@@ -1306,31 +1527,48 @@ mod tests {
 
     #[test]
     fn a_bevraging_lists_every_partner() {
-        let text = bevraging(&wire::BevragingResult {
-            case_id: "C-2026-0001".into(),
+        let subjects = [wire::Subject {
             subject: pseudonym("d0"),
-            purpose: "registratie".into(),
-            partners: vec![
-                wire::PartnerHit {
-                    party: politie(),
-                    result: "hit".into(),
-                    ..Default::default()
-                },
-                wire::PartnerHit {
-                    party: om(),
-                    result: "not-asked".into(),
-                    articles: vec!["6.4".into()],
-                    ..Default::default()
-                },
-                wire::PartnerHit {
-                    party: ggd(),
-                    result: "no-answer".into(),
-                    no_answer_reason: "offline".into(),
-                    ..Default::default()
-                },
-            ],
+            role: "dader".into(),
+            label: "buurman".into(),
             ..Default::default()
-        });
+        }];
+        let text = bevraging(
+            &wire::BevragingResult {
+                case_id: "C-2026-0001".into(),
+                subject: pseudonym("d0"),
+                purpose: "registratie".into(),
+                partners: vec![
+                    wire::PartnerHit {
+                        party: politie(),
+                        result: "hit".into(),
+                        ..Default::default()
+                    },
+                    wire::PartnerHit {
+                        party: om(),
+                        result: "not-asked".into(),
+                        articles: vec!["6.4".into()],
+                        ..Default::default()
+                    },
+                    wire::PartnerHit {
+                        party: ggd(),
+                        result: "no-answer".into(),
+                        no_answer_reason: "offline".into(),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            },
+            &subjects,
+        );
+        assert!(
+            text.contains("Bevraging on case C-2026-0001 about \"buurman\" (dader)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("d0d0d0"),
+            "subject by label, not pseudonym: {text}"
+        );
         assert!(text.contains("HIT"), "{text}");
         assert!(text.contains("not asked — art. 6.4"), "{text}");
         assert!(text.contains("no answer — offline"), "{text}");
@@ -1340,6 +1578,7 @@ mod tests {
     #[test]
     fn a_refusal_says_who_you_are() {
         let me = wire::Person {
+            name: String::new(),
             id: "p-gemeente-001".into(),
             party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
             roles: vec!["informatiemakelaar".into()],
@@ -1349,5 +1588,109 @@ mod tests {
             you_are(&me),
             "your certificate is for person p-gemeente-001 of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"
         );
+    }
+
+    #[test]
+    fn people_appear_by_their_registered_name() {
+        let mut me = wire::Person {
+            id: "p-gemeente-001".into(),
+            name: "Anna Testpersoon".into(),
+            party: Some(wire::Party {
+                oin: "00000001000000000001".into(),
+                name: "Gemeente Amsterdam".into(),
+                kind: "gemeente".into(),
+            }),
+            roles: vec!["informatiemakelaar".into()],
+            stadsdeel: "oost".into(),
+        };
+        assert_eq!(
+            person_words(Some(&me)),
+            "Anna Testpersoon (informatiemakelaar oost, Gemeente Amsterdam)"
+        );
+        assert_eq!(person_name(&me), "Anna Testpersoon");
+        assert_eq!(
+            you_are(&me),
+            "your certificate is for Anna Testpersoon (person p-gemeente-001) of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"
+        );
+        assert!(
+            whoami(&me, "https://127.0.0.1:1")
+                .starts_with("You are Anna Testpersoon (p-gemeente-001) of Gemeente Amsterdam")
+        );
+        // A registry without names: the id, said to be a person's.
+        me.name.clear();
+        assert_eq!(person_name(&me), "person p-gemeente-001");
+        // A name from the registry is text from outside: escaped.
+        me.name = "Anna\u{1b}[31m".into();
+        assert!(!person_name(&me).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn withheld_and_not_asked_lines_give_the_reason_and_the_fix() {
+        let victim = wire::Subject {
+            subject: pseudonym("5a"),
+            role: "slachtoffer".into(),
+            label: "melder".into(),
+            ..Default::default()
+        };
+        let file = wire::CaseFile {
+            id: "CF-2026-0002-0001".into(),
+            case_id: "C-2026-0002".into(),
+            subjects: vec![victim],
+            partners: vec![
+                wire::PartnerResult {
+                    party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
+                    status: "withheld".into(),
+                    articles: vec!["11.3".into(), "6.9".into()],
+                    entries: vec![wire::CaseFileEntry {
+                        source: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
+                        category: "slachtofferinformatie".into(),
+                        subject: pseudonym("5a"),
+                        subject_role: "slachtoffer".into(),
+                        decision: Some(wire::ShareDecision {
+                            outcome: "deny".into(),
+                            articles: vec!["11.3".into()],
+                            ..Default::default()
+                        }),
+                        decided_by: "hub".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                wire::PartnerResult {
+                    party: party("00000003000000000003", "Openbaar Ministerie", "om"),
+                    status: "not-asked".into(),
+                    articles: vec!["6.4".into()],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let text = case_file(&file);
+        assert!(
+            text.contains("why: no consent recorded for slachtofferinformatie of subject \"melder\" (slachtoffer) (art. 11.3): record it with `hubctl consent record C-2026-0002 --subject melder --category slachtofferinformatie`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Openbaar Ministerie — not asked — art. 6.4\n  why: justitiele-gegevens only for the stadsdeelregisseur, in aanpak, and only about a dader (art. 6.4)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_reason_an_agent_gives_for_no_answer_is_in_words() {
+        for reason in [
+            "deadline",
+            "offline",
+            "queue-expired",
+            "source-unavailable",
+            "expired",
+            "unsupported-category",
+            "covenant-version-mismatch",
+        ] {
+            let text = no_answer_words(reason, "");
+            // A sentence, not the machine word in parentheses.
+            assert!(text.starts_with("no answer"), "{reason}: {text}");
+            assert!(!text.contains(&format!("({reason})")), "{reason}: {text}");
+        }
     }
 }

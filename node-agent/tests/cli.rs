@@ -385,7 +385,7 @@ fn check_config_refuses_a_key_of_another_certificate() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("cannot be used together"), "{stderr}");
     assert!(
-        stderr.contains("the private key is not the certificate's"),
+        stderr.contains("the private key does not belong to the certificate"),
         "{stderr}"
     );
     assert!(!stderr.contains("KeyMismatch"), "{stderr}");

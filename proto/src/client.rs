@@ -145,15 +145,15 @@ pub fn client_config_with(
     Ok(tls)
 }
 
-/// Why a certificate and key cannot be used together, in words (rustls' own text
-/// names its variants, e.g. `KeyMismatch`).
+/// Why a certificate and key cannot be used together, in words: rustls's own text for
+/// a mismatch is its variant's name ("keys may not be consistent: KeyMismatch").
 pub fn identity_problem(error: &rustls::Error) -> String {
     match error {
         rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
-            "the private key is not the certificate's (it belongs to another certificate); configure the key file that was issued together with this certificate".into()
+            "the private key does not belong to the certificate (their public keys differ); configure the key file that was issued together with this certificate".into()
         }
-        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown) => {
-            "it cannot be checked that the private key is the certificate's; configure the key file that was issued together with this certificate".into()
+        rustls::Error::InconsistentKeys(_) => {
+            "whether the private key belongs to the certificate cannot be checked; configure the key file that was issued together with this certificate".into()
         }
         rustls::Error::General(detail) => detail.clone(),
         other => other.to_string(),
@@ -431,6 +431,18 @@ pub async fn probe_alert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_of_another_certificate_is_said_in_words() {
+        let text = identity_problem(&rustls::Error::InconsistentKeys(
+            rustls::InconsistentKeys::KeyMismatch,
+        ));
+        assert!(
+            text.contains("does not belong to the certificate"),
+            "{text}"
+        );
+        assert!(!text.contains("KeyMismatch"), "{text}");
+    }
 
     #[test]
     fn hub_urls() {

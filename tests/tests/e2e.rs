@@ -22,6 +22,8 @@
 //! - `inbox`: a completed case file reaches the recipient party's agent inbox, is
 //!   re-delivered until stored, gets its retention term, and is deleted on time.
 //! - `hubctl_officer`: hubctl's privacy-officer commands (log, inzage, notifications).
+//! - `hubctl_words`: what hubctl says: every documented exit code, people by name,
+//!   subjects by label, a wrong trust anchor or key in words.
 //! - `officer`: the privacy-officer API: the log per party (10.3), proofs, inzage,
 //!   notifications.
 //! - `party_join_leave`: a party joins and leaves by approved versions while the hub
@@ -54,6 +56,7 @@ mod docs;
 mod encrypted_keys;
 mod hubctl;
 mod hubctl_officer;
+mod hubctl_words;
 mod inbox;
 mod limits;
 mod link;

@@ -186,7 +186,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
     // whoami: person, party by name, roles and stadsdeel from the hub's registry.
     let text = add(&im, &["whoami"]).await;
     assert!(
-        text.contains("You are p-gemeente-001 of Gemeente Amsterdam"),
+        text.contains("You are Anna Testpersoon (p-gemeente-001) of Gemeente Amsterdam"),
         "{text}"
     );
     let me = hubctl(&im, &["--json", "whoami"], None).await.json();
@@ -214,7 +214,15 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
         "{err}"
     );
     assert!(
-        err.contains("your certificate is for person p-gemeente-001 of Gemeente Amsterdam, role informatiemakelaar, stadsdeel oost"),
+        err.contains(
+            "your certificate is for Anna Testpersoon (person p-gemeente-001) of Gemeente Amsterdam"
+        ),
+        "{err}"
+    );
+    // The hub said the role and stadsdeel ("you are informatiemakelaar of oost"): not
+    // said twice.
+    assert!(
+        err.contains("you are informatiemakelaar of oost") && !err.contains(", stadsdeel oost"),
         "{err}"
     );
     let err = hubctl(
@@ -411,7 +419,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
         None,
     )
     .await;
-    let err = run.refused(USAGE);
+    let err = run.refused(NOT_FOUND);
     assert!(
         !err.contains("Jan Jansen") && err.contains("buurman"),
         "{err}"
@@ -499,7 +507,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
     .await;
     let err = run.refused(PERMISSION_DENIED);
     assert!(
-        err.contains("5.4") && err.contains("role informatiemakelaar"),
+        err.contains("5.4") && err.contains("you are informatiemakelaar of oost"),
         "{err}"
     );
     let text = add(&sdr, &["participant", "add", &case, "00000002000000000002"]).await;
@@ -514,7 +522,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
     let text = add(&sdr, &["participant", "add", &case, "ggd"]).await;
     assert!(text.contains("added"), "{text}");
     let run = hubctl(&sdr, &["participant", "add", &case, "Utrecht"], None).await;
-    let err = run.refused(USAGE);
+    let err = run.refused(NOT_FOUND);
     assert!(
         err.contains("none of the parties of the covenant") && err.contains("De Gracht"),
         "{err}"
@@ -676,7 +684,7 @@ async fn hubctl_requests_case_files_from_real_agents() {
     assert_eq!(result("Stichting Lieflijk Wonen"), "no-hit");
     hubctl(&im, &["bevraag", &case, "--subject", "nobody"], None)
         .await
-        .refused(USAGE);
+        .refused(NOT_FOUND);
     let run = hubctl(
         &im_west,
         &["bevraag", &case, "--subject", &pseudonym_of(DADER)],
@@ -717,6 +725,7 @@ async fn hubctl_requests_case_files_from_real_agents() {
         text.contains("Openbaar Ministerie, Arrondissementsparket Amsterdam — "),
         "{text}"
     );
+
     assert!(text.contains("reference BVH-0001"), "{text}");
     assert!(text.contains("use for duiding only (art. 3.2)"), "{text}");
     assert!(
@@ -772,7 +781,7 @@ async fn hubctl_requests_case_files_from_real_agents() {
     .await;
     let err = run.refused(PERMISSION_DENIED);
     assert!(
-        err.contains("5.3") && err.contains("stadsdeel west"),
+        err.contains("5.3") && err.contains("you are informatiemakelaar of west"),
         "{err}"
     );
 
@@ -812,6 +821,11 @@ async fn hubctl_requests_case_files_from_real_agents() {
     assert!(text.contains("contactverbod"), "{text}");
     assert!(
         text.contains("GGD Amsterdam — withheld — art. 7.1"),
+        "{text}"
+    );
+    // Withheld: the reason in words beside the article.
+    assert!(
+        text.contains("why: prohibited content (diagnosis, treatment or medication): the whole record is refused (art. 7.1)"),
         "{text}"
     );
     assert!(
@@ -947,7 +961,7 @@ async fn hubctl_says_why_it_cannot_connect() {
     assert!(
         error["error"]["hint"]
             .as_str()
-            .is_some_and(|h| h.contains("stadsdeel oost")),
+            .is_some_and(|h| h.contains("your certificate is for Anna Testpersoon")),
         "{error}"
     );
 

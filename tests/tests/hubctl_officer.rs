@@ -265,12 +265,33 @@ async fn notifications_list_ack_and_review() {
         .as_str()
         .expect("an emergency review")
         .to_owned();
+    // A unique start of the id is enough (issue 18); a start shared by none is not found.
+    let all = hubctl(&degracht, &["--json", "notifications", "list"], None)
+        .await
+        .json();
+    let ids: Vec<&str> = all["notifications"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    let start = (1..=id.len())
+        .map(|n| &id[..n])
+        .find(|start| ids.iter().filter(|i| i.starts_with(start)).count() == 1)
+        .expect("a unique start");
+    hubctl(
+        &degracht,
+        &["notifications", "ack", "no-such-notification"],
+        None,
+    )
+    .await
+    .refused(7);
     let reviewed = hubctl(
         &degracht,
         &[
             "notifications",
             "review",
-            &id,
+            start,
             "--verdict",
             "justified",
             "--note",

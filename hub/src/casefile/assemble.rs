@@ -859,6 +859,7 @@ async fn assemble_case_file(
             .stadsdeel
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
+        name: person.name.clone().unwrap_or_default(),
     };
     let not_asked = |plan: &Plan| wire::PartnerResult {
         party: Some(plan.party.to_proto()),

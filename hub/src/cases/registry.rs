@@ -906,6 +906,7 @@ mod tests {
         };
         let person = Person {
             id: "p-gemeente-004".into(),
+            name: None,
             party: Oin::parse("00000001000000000001").unwrap(),
             roles: vec![Role::Stadsdeelregisseur],
             stadsdeel: Some(Stadsdeel::Oost),

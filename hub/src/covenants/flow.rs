@@ -120,7 +120,10 @@ async fn view(
     include_text: bool,
     include_diff: bool,
 ) -> wire::CovenantVersion {
-    let mut out = to_wire::version(record, &hub.parties.current());
+    let mut out = to_wire::name_people(
+        to_wire::version(record, &hub.parties.current()),
+        &hub.persons.current(),
+    );
     let in_force = hub.covenant.current();
     match Covenant::parse(&format!("version {}", record.version), &record.text) {
         Ok(covenant) => {
@@ -202,7 +205,12 @@ pub fn list(
             .iter()
             .rev()
             .filter(|v| request.statuses.is_empty() || wanted.contains(&v.status))
-            .map(|v| to_wire::version(v, &hub.parties.current()))
+            .map(|v| {
+                to_wire::name_people(
+                    to_wire::version(v, &hub.parties.current()),
+                    &hub.persons.current(),
+                )
+            })
             .collect(),
     })
 }

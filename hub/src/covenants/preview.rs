@@ -210,6 +210,7 @@ pub fn preview(
                         party: Some(ctx.requester_party.to_proto()),
                         roles: vec![ctx.role.as_str().to_owned()],
                         stadsdeel: String::new(),
+                        name: hub.persons.name_of(&ctx.requester.id),
                     }),
                     subject: Some(wire::SubjectPseudonym {
                         hex: d.subject.as_str().to_owned(),

@@ -96,7 +96,26 @@ pub fn person(actor: &ActorRecord, parties: &PartyDirectory) -> wire::Person {
         party,
         roles: vec!["privacy-officer".to_owned()],
         stadsdeel: String::new(),
+        // Filled in from the person registry by [`name_people`].
+        name: String::new(),
     }
+}
+
+/// Gives the proposer and approvers of `version` their registered names.
+pub fn name_people(
+    mut version: wire::CovenantVersion,
+    persons: &crate::persons::PersonRegistry,
+) -> wire::CovenantVersion {
+    let people = version.proposed_by.iter_mut().chain(
+        version
+            .approvals
+            .iter_mut()
+            .filter_map(|a| a.approver.as_mut()),
+    );
+    for p in people {
+        p.name = persons.name_of(&p.id).to_owned();
+    }
+    version
 }
 
 /// The kinds of the parties that approved `record`.

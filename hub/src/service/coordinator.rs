@@ -67,6 +67,7 @@ impl CoordinatorService {
             party,
             roles: vec![actor.role.as_str().to_owned()],
             stadsdeel,
+            name: self.hub.persons.name_of(&actor.person),
         }
     }
 
@@ -367,6 +368,7 @@ impl Coordinator for CoordinatorService {
                 .stadsdeel
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default(),
+            name: person.name.clone().unwrap_or_default(),
         }))
     }
 

@@ -196,7 +196,8 @@ impl Layout {
     }
 }
 
-/// The person in one line: id, roles with stadsdeel, party by name.
+/// The person in one line: name (the id when the registry has none), roles with
+/// stadsdeel, party by name.
 pub fn person_line(p: &wire::Person) -> String {
     let mut role = p.roles.join(", ");
     if !p.stadsdeel.is_empty() {
@@ -204,10 +205,11 @@ pub fn person_line(p: &wire::Person) -> String {
         role.push_str(&p.stadsdeel);
     }
     let party = party_name(p.party.as_ref());
+    let who = person_name(p);
     if role.is_empty() {
-        format!("{}, {party}", p.id)
+        format!("{who}, {party}")
     } else {
-        format!("{}, {role}, {party}", p.id)
+        format!("{who}, {role}, {party}")
     }
 }
 
@@ -291,4 +293,16 @@ pub fn render_status(problem: &Problem, status: StatusCode) -> Response {
         problem: &'a Problem,
     }
     render_with(&BareProblem { problem }, status)
+}
+
+// --- people by name (words): shared by every page that shows a person ---
+
+/// A person by the name the hub's person registry gives; by id only when it gives none.
+pub fn person_name(p: &wire::Person) -> String {
+    let name = p.name.trim();
+    if name.is_empty() {
+        p.id.clone()
+    } else {
+        name.to_owned()
+    }
 }

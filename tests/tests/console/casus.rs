@@ -483,7 +483,7 @@ async fn a_case_from_melding_to_aanpak_in_the_browser() {
         consent.contains(&format!("gegeven op {today}; vastgelegd")),
         "{consent}"
     );
-    assert!(consent.contains("door p-gemeente-004"), "{consent}");
+    assert!(consent.contains("door Daan Demonaam"), "{consent}");
     browser
         .execute(
             "document.querySelector(arguments[0]).scrollIntoView(); return true;",

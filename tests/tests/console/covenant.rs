@@ -258,7 +258,7 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     assert_eq!(browser.text_of("#teksthash").await, hash);
     let facts = browser.text_of("#versie-feiten").await;
     assert!(
-        facts.contains("Politie Eenheid Amsterdam (p-politie-090)"),
+        facts.contains("Politie Eenheid Amsterdam (Niels Privacytest)"),
         "{facts}"
     );
     assert!(
@@ -301,7 +301,9 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     browser.goto(&politie.url("/convenant/2/goedkeuren")).await;
     let refused = browser.text_of("#al-goedgekeurd").await;
     assert!(
-        refused.contains("Politie Eenheid Amsterdam heeft versie 2 al goedgekeurd (p-politie-090,"),
+        refused.contains(
+            "Politie Eenheid Amsterdam heeft versie 2 al goedgekeurd (Niels Privacytest,"
+        ),
         "{refused}"
     );
     assert!(browser.find_all("form#goedkeuren").await.is_empty());
@@ -329,7 +331,7 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     );
     let row = plain.text_of("#versies tr[data-version='2']").await;
     assert!(
-        row.contains("Politie Eenheid Amsterdam (p-politie-090)"),
+        row.contains("Politie Eenheid Amsterdam (Niels Privacytest)"),
         "{row}"
     );
     assert!(
@@ -358,7 +360,7 @@ async fn two_privacy_officers_propose_and_approve_a_covenant_version_in_the_brow
     assert_eq!(plain.text_of("#goed-te-keuren-hash").await, hash);
     let before = plain.text_of("#eerder").await;
     assert!(
-        before.contains("Politie Eenheid Amsterdam (p-politie-090)"),
+        before.contains("Politie Eenheid Amsterdam (Niels Privacytest)"),
         "the second console sees the first approval: {before}"
     );
     let reviewed = plain.find("#beoordeeld").await;

@@ -161,7 +161,7 @@ async fn privacy_officers_pages_in_a_real_browser() {
         assert!(main.contains("art. 5.2 en 10.3"), "{path}: {main}");
         assert!(
             main.contains(
-                "U bent aangemeld als p-gemeente-004, stadsdeelregisseur oost, Gemeente Amsterdam"
+                "U bent aangemeld als Daan Demonaam, stadsdeelregisseur oost, Gemeente Amsterdam"
             ),
             "{path}: {main}"
         );
@@ -364,7 +364,7 @@ async fn privacy_officers_pages_in_a_real_browser() {
     let facts = browser.text_of("#vermelding").await;
     for expected in [
         "Gevraagd door",
-        "Gemeente Amsterdam, stadsdeelregisseur oost (p-gemeente-004)",
+        "Gemeente Amsterdam, stadsdeelregisseur oost (Daan Demonaam)",
         "Bron (verstrekkende partij)",
         "GGD Amsterdam",
         "soort zorgpartner, OIN 00000005000000000006",
@@ -479,7 +479,7 @@ async fn privacy_officers_pages_in_a_real_browser() {
         browser
             .text_of("main")
             .await
-            .contains("door GGD Amsterdam, privacy-officer (p-ggd-090)")
+            .contains("door GGD Amsterdam, privacy-officer (Ruben Privacytest)")
     );
     browser.axe("Meldingen, gezien").await;
     drop(ggd);
@@ -508,7 +508,7 @@ async fn privacy_officers_pages_in_a_real_browser() {
     for expected in [
         &format!("Spoed in casus {case}"),
         "Termijn verstreken",
-        "Spoed verklaard door Politie Eenheid Amsterdam, partnercontact (p-politie-017)",
+        "Spoed verklaard door Politie Eenheid Amsterdam, partnercontact (Gerda Nepnaam)",
         "acute dreiging <geen namen>",
         "Woonstichting De Gracht → Politie Eenheid Amsterdam (partnercontact)",
         "huurgegevens",

@@ -55,6 +55,7 @@ pub fn person(hub: &Hub, party_oin: EngineOin, role: Role, id: &str) -> wire::Pe
         party: Some(party(hub, party_oin)),
         roles: vec![role.as_str().to_owned()],
         stadsdeel,
+        name: hub.persons.name_of(id),
     }
 }
 
@@ -69,6 +70,7 @@ pub fn officer(officer: &super::Officer) -> wire::Person {
         party: Some(officer.party.to_proto()),
         roles: vec![Role::PrivacyOfficer.as_str().to_owned()],
         stadsdeel: String::new(),
+        name: officer.person.name.clone().unwrap_or_default(),
     }
 }
 

@@ -746,6 +746,7 @@ mod tests {
 
     fn person(id: &str, roles: &[&str], stadsdeel: &str, kind: &str) -> wire::Person {
         wire::Person {
+            name: String::new(),
             id: id.into(),
             party: Some(wire::Party {
                 oin: "00000001000000000001".into(),

@@ -870,6 +870,7 @@ pub(crate) mod tests {
             purpose: "duiding".into(),
             phase: "duiding".into(),
             requester: Some(wire::Person {
+                name: String::new(),
                 id: "p-gemeente-004".into(),
                 party: party("00000001000000000001", "Gemeente Amsterdam", "gemeente"),
                 roles: vec!["stadsdeelregisseur".into()],

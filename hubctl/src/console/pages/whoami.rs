@@ -50,6 +50,8 @@ pub struct WhoAmIView {
 /// The person as the hub's person registry has them.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PersonFacts {
+    /// The person's name as the registry gives it (the id when it gives none).
+    pub name: String,
     /// The person id of the certificate.
     pub id: String,
     /// The party by name.
@@ -114,6 +116,7 @@ pub fn view(
         person: me.map(|me| {
             let party = me.party.clone().unwrap_or_default();
             PersonFacts {
+                name: crate::console::layout::person_name(me),
                 id: me.id.clone(),
                 party: party_name(me.party.as_ref()),
                 party_detail: texts::party_detail(&party.kind, &party.oin),
@@ -207,6 +210,7 @@ mod tests {
     #[test]
     fn the_party_is_named_and_its_oin_is_a_detail() {
         let me = wire::Person {
+            name: String::new(),
             id: "p-gemeente-001".into(),
             party: Some(wire::Party {
                 oin: "00000001000000000001".into(),
@@ -219,6 +223,17 @@ mod tests {
         let now = datetime!(2026-11-20 12:00 UTC);
         let v = view(Some(&me), None, "https://hub:7443", "p.toml", now);
         let p = v.person.expect("person");
+        assert_eq!(p.name, "p-gemeente-001", "no name registered: the id");
+        let named = wire::Person {
+            name: "Anna Testpersoon".into(),
+            ..me.clone()
+        };
+        let v = view(Some(&named), None, "", "", now);
+        assert_eq!(v.person.expect("person").name, "Anna Testpersoon");
+        assert_eq!(
+            crate::console::layout::person_line(&named),
+            "Anna Testpersoon, informatiemakelaar oost, Gemeente Amsterdam"
+        );
         assert_eq!(p.party, "Gemeente Amsterdam");
         assert_eq!(p.party_detail, "soort gemeente, OIN 00000001000000000001");
         assert_eq!(p.stadsdeel.as_deref(), Some("oost"));

@@ -156,7 +156,9 @@ impl Actor {
                 .and_then(|p| p.party.as_ref())
                 .map(|p| p.oin.clone())
                 .unwrap_or_default(),
-            person: p.map(|p| p.id.clone()).unwrap_or_default(),
+            person: p
+                .map(crate::console::layout::person_name)
+                .unwrap_or_default(),
             at: moment_ts(at),
         }
     }

@@ -129,11 +129,12 @@ pub fn person(p: Option<&wire::Person>) -> String {
         role.push(' ');
         role.push_str(&p.stadsdeel);
     }
-    match (role.is_empty(), p.id.is_empty()) {
+    let who = crate::console::layout::person_name(p);
+    match (role.is_empty(), who.is_empty()) {
         (true, true) => party,
-        (true, false) => format!("{party} ({})", p.id),
+        (true, false) => format!("{party} ({who})"),
         (false, true) => format!("{party}, {role}"),
-        (false, false) => format!("{party}, {role} ({})", p.id),
+        (false, false) => format!("{party}, {role} ({who})"),
     }
 }
 
@@ -521,6 +522,7 @@ pub(crate) mod tests {
         let ggd = party("GGD Amsterdam", "zorgpartner", "00000005000000000006");
         let gemeente = party("Gemeente Amsterdam", "gemeente", "00000001000000000001");
         let sdr = wire::Person {
+            name: String::new(),
             id: "p-gemeente-004".into(),
             party: Some(gemeente),
             roles: vec!["stadsdeelregisseur".into()],
@@ -699,6 +701,7 @@ pub(crate) mod tests {
             case_id: "C-2026-0001".into(),
             case_change: Some(wire::CaseChangeLog {
                 actor: Some(wire::Person {
+                    name: String::new(),
                     id: "p-gemeente-004".into(),
                     party: Some(party("Gemeente Amsterdam", "gemeente", "1")),
                     roles: vec!["stadsdeelregisseur".into()],

@@ -201,6 +201,7 @@ fn is_request_id(v: &str) -> bool {
 #[cfg(test)]
 pub(crate) fn test_layout(title: &str, nav: Nav) -> Layout {
     let me = wire::Person {
+        name: String::new(),
         id: "p-gemeente-090".into(),
         party: Some(wire::Party {
             oin: "00000001000000000001".into(),
@@ -287,6 +288,7 @@ mod tests {
     #[test]
     fn officers_and_the_gemeente_are_told_apart() {
         let person = |role: &str, kind: &str| wire::Person {
+            name: String::new(),
             id: "p-1".into(),
             party: Some(wire::Party {
                 oin: "00000001000000000001".into(),

@@ -856,6 +856,7 @@ mod tests {
             entry: Some(share("permit")),
             emergency: Some(wire::CaseEmergency {
                 declared_by: Some(wire::Person {
+                    name: String::new(),
                     id: "p-politie-017".into(),
                     party: Some(wire::Party {
                         oin: "00000002000000000002".into(),
@@ -937,6 +938,7 @@ mod tests {
         let mut seen = reject("N-2", "acknowledged");
         seen.acknowledged_at = Some(to_timestamp(NOW));
         seen.acknowledged_by = Some(wire::Person {
+            name: String::new(),
             id: "p-ggd-090".into(),
             party: Some(wire::Party {
                 oin: "00000005000000000006".into(),
