@@ -46,9 +46,7 @@ pub fn covenant_text(version: u32, drop_locatie: bool) -> String {
 }
 
 fn sha256(text: &str) -> Vec<u8> {
-    treiter_proto::translog::hash::sha256(text.as_bytes())
-        .0
-        .to_vec()
+    treiter_translog::hash::sha256(text.as_bytes()).0.to_vec()
 }
 
 async fn officer(pki: &Pki, hub: &TestHub, person: &str) -> PrivacyOfficerClient<HubChannel> {

@@ -12,7 +12,7 @@
 //!
 //! # Layout
 //! - [`hash`], [`tree`], [`proof`], [`checkpoint`]: re-exported from
-//!   `treiter_proto::translog` (shared with the node agents, which witness checkpoints
+//!   `treiter_translog` (shared with the node agents, which witness checkpoints
 //!   and verify proofs).
 //! - [`key`]: the hub's log key file (PKCS#8, mode 0600, generated on first start).
 //! - [`entry`]: the log entry of article 10.1, which cannot hold personal data, and its
@@ -86,9 +86,9 @@
     )
 )]
 
-// Hashing, the tree, proofs and checkpoints live in `treiter_proto::translog`, because
+// Hashing, the tree, proofs and checkpoints live in `treiter_translog`, because
 // the node agents verify the hub's checkpoints and proofs with the same code.
-pub use treiter_proto::translog::{checkpoint, hash, proof, tree};
+pub use treiter_translog::{checkpoint, hash, proof, tree};
 
 pub mod entry;
 pub mod head;
