@@ -23,6 +23,8 @@
 //!   cut or zeroed log is never taken for a crash.
 //! - [`store`]: the [`Log`] handle: group commit with `fdatasync`, failing closed,
 //!   recovery of a torn last write, proofs, checkpoints.
+//! - [`faults`]: the switch that makes the log's writes or syncs fail, in test builds
+//!   only (the `fault-injection` feature); inert in the hub built for use.
 //! - [`verify`]: `hub log verify`, naming the first bad entry.
 //!
 //! # On-disk format (version 1)
@@ -91,6 +93,7 @@
 pub use treiter_translog::{checkpoint, hash, proof, tree};
 
 pub mod entry;
+pub mod faults;
 pub mod head;
 pub mod key;
 pub mod segment;
@@ -102,6 +105,8 @@ pub use checkpoint::{
     WitnessError, open_checkpoint, witness_checkpoint,
 };
 pub use entry::{Entry, EntryError, EntryKind, Event};
+#[cfg(any(test, feature = "fault-injection"))]
+pub use faults::FaultSwitch;
 pub use hash::Hash;
 pub use head::{Evidence, Head, Reach};
 pub use key::{KeyError, KeySource, LogKey};
@@ -109,9 +114,7 @@ pub use proof::{
     ConsistencyError, InclusionError, ProofError, verify_consistency, verify_inclusion,
 };
 pub use segment::TornTail;
-pub use store::{
-    FaultSwitch, Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode,
-};
+pub use store::{Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode};
 pub use verify::{Finding, Problem, VerifyError, VerifyReport, verify_dir};
 
 #[cfg(test)]
