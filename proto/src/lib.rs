@@ -36,9 +36,11 @@ pub mod tls;
 /// `treiter.hub.v1`: the agent link, the coordinator API, the privacy-officer API and
 /// hub status.
 pub mod v1 {
-    // Generated code: prost sizes oneof enums by their largest message, which clippy
-    // flags; boxing them would make every hand-written match clumsier for no gain on
-    // messages this small.
-    #![allow(missing_docs, clippy::large_enum_variant)]
+    #![expect(
+        clippy::large_enum_variant,
+        reason = "generated code: prost sizes oneof enums by their largest message; boxing \
+                  them would make every hand-written match clumsier for no gain on messages \
+                  this small"
+    )]
     tonic::include_proto!("treiter.hub.v1");
 }
