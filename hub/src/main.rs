@@ -378,7 +378,7 @@ fn print_status(status: &admin::StatusDocument) -> std::io::Result<()> {
 /// the agent table. The agents' texts were escaped by the hub; escaped again here in
 /// case the document came from elsewhere.
 fn print_witness_alerts(status: &admin::StatusDocument) -> std::io::Result<()> {
-    use treiter_proto::translog::refusal::{MAX_DETAIL_CHARS, bound_text};
+    use treiter_translog::refusal::{MAX_DETAIL_CHARS, bound_text};
     if !status.witness_alerts.is_empty() {
         outln!()?;
         outln!(

@@ -309,7 +309,7 @@ impl HubMetrics {
                 reason: reason.as_str().to_owned(),
             });
         }
-        for reason in treiter_proto::translog::RefusalReason::ALL {
+        for reason in treiter_translog::RefusalReason::ALL {
             let _created = m.witness_refusals.get_or_create(&ReasonLabels {
                 reason: reason.as_str().to_owned(),
             });

@@ -181,10 +181,7 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
 }
 
 /// Opens the decision log, creating its signing key on first start.
-fn open_log(
-    config: &HubConfig,
-    faults: crate::log::FaultSwitch,
-) -> Result<crate::log::Log, StartupError> {
+fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
     let (key, source) =
         crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(|source| {
             StartupError::LogKey {
@@ -196,10 +193,7 @@ fn open_log(
         tracing::warn!(path = %config.log_key.display(), "generated a new decision-log signing key");
     }
     let dir = log_dir(config);
-    let options = crate::log::LogOptions {
-        faults: Some(faults),
-        ..crate::log::LogOptions::default()
-    };
+    let options = crate::log::LogOptions::default();
     // A torn tail that was set aside is logged by the log itself.
     let (log, _report) =
         crate::log::Log::open(&dir, key, options).map_err(|source| match source {
@@ -248,9 +242,6 @@ pub struct Hub {
     pub covenant: crate::covenant_in_force::CovenantInForce,
     /// The tamper-evident decision log (article 10).
     pub log: crate::log::Log,
-    /// Fault injection into the log's writes, for the tests that prove it fails
-    /// closed; reachable from Rust only, never from the network.
-    pub log_faults: crate::log::FaultSwitch,
     /// The linked agents as witnesses of the log's checkpoints (article 10.2).
     pub witnesses: crate::witnesses::Witnesses,
     /// The case registry.
@@ -301,8 +292,7 @@ impl Hub {
         let persons = PersonRegistry::load(&config.persons, &named)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
-        let log_faults = crate::log::FaultSwitch::default();
-        let log = open_log(config, log_faults.clone())?;
+        let log = open_log(config)?;
         // The question routing shares the agent table: it pushes questions down links.
         let agents = AgentTable::default();
         let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
@@ -324,7 +314,6 @@ impl Hub {
             questioner,
             covenant: crate::covenant_in_force::CovenantInForce::new(covenant),
             log,
-            log_faults,
             witnesses,
             cases,
             assembling: crate::casefile::progress::Assembling::default(),

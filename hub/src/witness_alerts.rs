@@ -30,11 +30,9 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use treiter_proto::translog::RefusalReason;
-use treiter_proto::translog::refusal::{
-    MAX_DETAIL_CHARS, MAX_REASON_LEN, bound_text, is_reason_word,
-};
 use treiter_proto::v1::CheckpointRefusal;
+use treiter_translog::RefusalReason;
+use treiter_translog::refusal::{MAX_DETAIL_CHARS, MAX_REASON_LEN, bound_text, is_reason_word};
 
 use crate::identity::Oin;
 use crate::store::{Batch, Space, Store, StoreError};

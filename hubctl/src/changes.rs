@@ -13,8 +13,8 @@
 //! ([`resolve_subject`], [`pick_party`], [`resolve_party`]), which the command line
 //! needs for every change that names one.
 
-use treiter_proto::pseudonym::Pseudonym;
 use treiter_proto::v1 as wire;
+use treiter_pseudonym::Pseudonym;
 
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, Retry};

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use treiter_proto::pseudonym::{Identity, Pseudonym, PseudonymKey};
 use treiter_proto::v1 as wire;
+use treiter_pseudonym::{Identity, Pseudonym, PseudonymKey};
 
 use crate::changes::{self, resolve_party, resolve_subject};
 use crate::cli::*;

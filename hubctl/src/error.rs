@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use tonic::Code;
 use treiter_proto::client::ClientTlsError;
-use treiter_proto::pseudonym::{IdentityError, KeyError};
+use treiter_pseudonym::{IdentityError, KeyError};
 
 use crate::profile::ProfileError;
 

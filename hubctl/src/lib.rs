@@ -30,7 +30,7 @@
 //! - [`json`]: `--json`: the wire messages as JSON.
 //! - [`officer_cli`], [`officer`], [`officer_report`], [`logverify`]: the privacy
 //!   officers' commands (`log`, `inzage`, `notifications`) and what they print; `log
-//!   verify` checks proofs with `treiter_proto::translog`.
+//!   verify` checks proofs with `treiter_translog`.
 //! - [`when`]: Amsterdam time for input and output.
 //! - [`error`]: errors that say what to do, and the exit codes.
 #![forbid(unsafe_code)]

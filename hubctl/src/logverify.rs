@@ -9,7 +9,7 @@
 //! 3. Checks a consistency proof from the checkpoint this profile verified last (kept
 //!    in [`Profile::log_state_path`]) to the new one, then remembers the new one.
 //!
-//! All proof and signature checks are `treiter_proto::translog`'s, the code the agents
+//! All proof and signature checks are `treiter_translog`'s, the code the agents
 //! witness checkpoints with. The console's Verifieer page runs this same function (with
 //! the same state file) and explains its [`Verified`] or [`LogFailure`] in Dutch.
 
@@ -17,10 +17,10 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use treiter_proto::translog::checkpoint::{Checkpoint, NoteVerifier, open_checkpoint};
-use treiter_proto::translog::hash::{Hash, leaf_hash};
-use treiter_proto::translog::proof::{verify_consistency, verify_inclusion};
 use treiter_proto::v1 as wire;
+use treiter_translog::checkpoint::{Checkpoint, NoteVerifier, open_checkpoint};
+use treiter_translog::hash::{Hash, leaf_hash};
+use treiter_translog::proof::{verify_consistency, verify_inclusion};
 
 use crate::error::Error;
 use crate::hub::{CALL_TIMEOUT, Hub, OfficerClient, Retry};

@@ -14,11 +14,11 @@ use std::time::SystemTime;
 
 use time::OffsetDateTime;
 use treiter_policies::{Category, Covenant, Outcome};
-use treiter_proto::pseudonym::Pseudonym;
 use treiter_proto::v1::{
     Answer, BevragingAnswer, Field, Question, Record, ShareAnswer, SubjectPseudonym, Unanswerable,
     WithheldAtSource, answer, question,
 };
+use treiter_pseudonym::Pseudonym;
 
 use crate::cache::{self, AnswerCache};
 use crate::config::{AgentConfig, CategorySource, SourceConfig};
@@ -30,7 +30,7 @@ use crate::sources::{
     CategoryPlan, IndexReport, JsonDirSource, RoutedSource, Source, SourceError, SourceRecord,
     SqliteSource,
 };
-use treiter_proto::pseudonym::PseudonymKey;
+use treiter_pseudonym::PseudonymKey;
 
 /// The stable words of [`Unanswerable::reason`].
 pub mod reason {

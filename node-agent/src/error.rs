@@ -36,7 +36,7 @@ pub enum SetupError {
     Source(#[from] SourceError),
     /// The pseudonym key file is unusable.
     #[error(transparent)]
-    PseudonymKey(#[from] treiter_proto::pseudonym::KeyError),
+    PseudonymKey(#[from] treiter_pseudonym::KeyError),
     /// A SQLite category has no pseudonym key (the configuration normally refuses it).
     #[error("{setting} reads SQLite but pseudonym_key is not set")]
     MissingPseudonymKey {

@@ -16,8 +16,8 @@ use treiter_policies::{
     Category, Covenant, Decision, DecisionRequest, Oin, Outcome, PartyKind, Phase, Purpose, Role,
     Stadsdeel, SubjectRole, Timestamp, UnknownWord,
 };
-use treiter_proto::pseudonym::Pseudonym;
 use treiter_proto::v1;
+use treiter_pseudonym::Pseudonym;
 
 /// The agent's own party, as the hub's Welcome named it: the source of every share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,7 +27,7 @@ use treiter_node_agent::inbox::Inbox;
 use treiter_node_agent::link::{AGENT_VERSION, Agent};
 use treiter_node_agent::receipts::ReceiptLog;
 use treiter_node_agent::tls;
-use treiter_proto::pseudonym::{Identity, PseudonymKey};
+use treiter_pseudonym::{Identity, PseudonymKey};
 
 /// The node agent: dials out to the Treiteraanpak hub over mutual TLS, keeps the link
 /// open, answers the hub's questions, and reconnects by itself.
@@ -71,7 +71,7 @@ enum Command {
         config: PathBuf,
     },
     /// Print the keyed pseudonym (article 8.4) of a person, to key the partner's
-    /// exports with. The normalisation is documented in treiter_proto::pseudonym.
+    /// exports with. The normalisation is documented in treiter_pseudonym.
     ///
     /// With --name, --birth-date, --postcode and --house-number: one person. With
     /// --stdin: one person per line of standard input, the four values separated by
@@ -245,7 +245,7 @@ fn init_logging(format: LogFormat, default_level: &str) {
 /// `node-agent log-proof`: fetches and verifies one entry's inclusion proof against
 /// the witnessed checkpoint.
 fn log_proof(config_path: &Path, leaf: u64) -> anyhow::Result<()> {
-    use treiter_proto::translog::{Hash, hash::leaf_hash, verify_inclusion};
+    use treiter_translog::{Hash, hash::leaf_hash, verify_inclusion};
     let config = AgentConfig::load(config_path)?;
     let witness = treiter_node_agent::witness::open(&config)?.with_context(|| {
         format!(

@@ -9,7 +9,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use treiter_proto::translog::RefusalReason;
+use treiter_translog::RefusalReason;
 
 /// The kind of an answer, as a label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -35,7 +35,7 @@ pub struct CategoryLabels {
 }
 
 /// Why a checkpoint was refused, as a label: a word of
-/// [`treiter_proto::translog::RefusalReason`].
+/// [`treiter_translog::RefusalReason`].
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabels {
     /// The reason word, e.g. `wrong-from-size`.

@@ -25,14 +25,14 @@ use std::sync::Mutex;
 
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject as _;
-use treiter_proto::translog::checkpoint::CheckpointError;
-use treiter_proto::translog::refusal::{MAX_DETAIL_CHARS, bound_text};
-use treiter_proto::translog::{
-    Hash, NoteSigner, NoteVerifier, RefusalReason, SignedCheckpoint, WitnessError, open_checkpoint,
-    witness_checkpoint,
-};
 use treiter_proto::v1::{
     Checkpoint as WireCheckpoint, CheckpointRefusal, Cosignature, agent_message,
+};
+use treiter_translog::checkpoint::CheckpointError;
+use treiter_translog::refusal::{MAX_DETAIL_CHARS, bound_text};
+use treiter_translog::{
+    Hash, NoteSigner, NoteVerifier, RefusalReason, SignedCheckpoint, WitnessError, open_checkpoint,
+    witness_checkpoint,
 };
 
 use crate::config::{AgentConfig, WitnessSettings};
@@ -563,10 +563,10 @@ fn load_or_generate_key(path: &Path, oin: &str) -> Result<NoteSigner, WitnessSet
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt as _;
-    use treiter_proto::translog::Checkpoint;
-    use treiter_proto::translog::hash::leaf_hash;
-    use treiter_proto::translog::proof::consistency_proof;
-    use treiter_proto::translog::tree::MerkleTree;
+    use treiter_translog::Checkpoint;
+    use treiter_translog::hash::leaf_hash;
+    use treiter_translog::proof::consistency_proof;
+    use treiter_translog::tree::MerkleTree;
 
     const ORIGIN: &str = "treiteraanpak.test/hub-log";
 

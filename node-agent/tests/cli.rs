@@ -58,7 +58,7 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-/// The key of the known-answer test in treiter_proto::pseudonym: bytes 0x00..0x1f.
+/// The key of the known-answer test in treiter_pseudonym: bytes 0x00..0x1f.
 fn key_file(dir: &Path, mode: u32) -> PathBuf {
     let path = dir.join("pseudonym.key");
     let hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
@@ -282,7 +282,7 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
 fn check_config_changes_nothing_on_disk() {
     let dir = tempfile::tempdir().expect("tmp");
     pki(dir.path());
-    let hub_log = treiter_proto::translog::NoteSigner::from_pkcs8(
+    let hub_log = treiter_translog::NoteSigner::from_pkcs8(
         "treiteraanpak.test/hub-log",
         ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
             .expect("key")

@@ -10,7 +10,7 @@ use treiter_node_agent::config::AgentConfig;
 use treiter_node_agent::error::SetupError;
 use treiter_node_agent::sources::SourceError;
 use treiter_policies::Category;
-use treiter_proto::pseudonym::{Identity, PseudonymKey};
+use treiter_pseudonym::{Identity, PseudonymKey};
 
 const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
@@ -76,7 +76,7 @@ fn answerer(dir: &Path, text: &str) -> Result<Answerer, SetupError> {
     Answerer::from_config(&config)
 }
 
-fn tobias() -> treiter_proto::pseudonym::Pseudonym {
+fn tobias() -> treiter_pseudonym::Pseudonym {
     PseudonymKey::from_hex(KEY)
         .expect("key")
         .pseudonym(&Identity {

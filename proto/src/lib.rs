@@ -1,8 +1,13 @@
-//! The wire between hub and agents and clients: the gRPC API `treiter.hub.v1`,
-//! generated from `proto/treiter/hub/v1/*.proto`, and the TLS profile every end speaks.
+//! The wire between hub and agents and clients, and what every end of it shares: the
+//! gRPC API `treiter.hub.v1`, generated from `proto/treiter/hub/v1/*.proto`; the TLS
+//! profile, the mTLS connection and the certificate profile every end speaks; the check
+//! on private key files; the covenant's calendar; and the checking and escaping of text
+//! from outside.
 //!
-//! The `.proto` files document every message and field; this crate re-exports what
-//! `build.rs` generated from them and holds no protocol logic.
+//! The `.proto` files document every message and field; [`v1`] re-exports what
+//! `build.rs` generated from them. The transparency log (`treiter-translog`, folder
+//! `translog/`) and the keyed pseudonym of a subject (`treiter-pseudonym`, folder
+//! `pseudonym/`) are crates of their own.
 //!
 //! # Layout
 //! - [`v1`]: messages, the `*Client` stubs and the `*Server` traits of every service.
@@ -14,12 +19,6 @@
 //!   `UID`.
 //! - [`keyfile`]: the one check every private key file gets before it is read: owner
 //!   only (`chmod 600`), symlinks judged by their target, a regular file of key size.
-//! - [`pseudonym`]: the keyed pseudonym of a subject (article 8.4): the normalisation
-//!   of name, date of birth, postcode and house number, and HMAC-SHA-256 under the
-//!   covenant-wide key.
-//! - [`translog`]: the transparency log's hashing, Merkle tree, inclusion and
-//!   consistency proofs and signed checkpoints (RFC 9162, C2SP signed notes): the hub
-//!   builds and signs with it, agents and hubctl verify with it.
 //! - [`text`]: text from outside, checked where it comes in (length, no control or
 //!   invisible characters) and escaped where it goes out; an error and its causes as
 //!   one line.
@@ -31,17 +30,17 @@ pub mod calendar;
 pub mod client;
 pub mod identity;
 pub mod keyfile;
-pub mod pseudonym;
 pub mod text;
 pub mod tls;
-pub mod translog;
 
 /// `treiter.hub.v1`: the agent link, the coordinator API, the privacy-officer API and
 /// hub status.
 pub mod v1 {
-    // Generated code: prost sizes oneof enums by their largest message, which clippy
-    // flags; boxing them would make every hand-written match clumsier for no gain on
-    // messages this small.
-    #![allow(missing_docs, clippy::large_enum_variant)]
+    #![expect(
+        clippy::large_enum_variant,
+        reason = "generated code: prost sizes oneof enums by their largest message; boxing \
+                  them would make every hand-written match clumsier for no gain on messages \
+                  this small"
+    )]
     tonic::include_proto!("treiter.hub.v1");
 }

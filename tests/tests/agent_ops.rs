@@ -18,10 +18,10 @@ use treiter_hub::identity::Oin;
 use treiter_hub::questions::AskOutcome;
 use treiter_node_agent::config::AgentConfig;
 use treiter_node_agent::link::{Agent, LinkStatus};
-use treiter_proto::pseudonym::{Identity, PseudonymKey};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
 use treiter_proto::v1::{answer, question};
+use treiter_pseudonym::{Identity, PseudonymKey};
 
 use crate::support::{Pki, TestHub, agent_config_text, person_channel, wait_until};
 

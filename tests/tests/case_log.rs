@@ -269,7 +269,7 @@ async fn every_case_change_is_logged_before_it_is_stored() {
     }
 
     // The log fails closed: no entry, no change, UNAVAILABLE.
-    hub.hub.log_faults.fail_writes();
+    hub.hub.log.faults().fail_writes();
     let refused = sdr
         .add_subject(wire::AddSubjectRequest {
             client_request_id: "late-subject".into(),
@@ -296,7 +296,7 @@ async fn every_case_change_is_logged_before_it_is_stored() {
     assert_eq!(stored.history.len(), 14);
 
     // Once the log can write again it verifies without a gap, and the retry applies.
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     hub.hub.log.verify().expect("the log verifies");
     let retried = sdr
         .add_subject(wire::AddSubjectRequest {

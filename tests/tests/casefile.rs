@@ -1229,7 +1229,7 @@ async fn every_decision_is_in_the_log_and_a_failing_log_passes_nothing() {
 
     // The log fails closed: when it cannot write, no case file passes anything.
     let before = log.tree_size();
-    hub.hub.log_faults.fail_writes();
+    hub.hub.log.faults().fail_writes();
     let refused = case_file(&mut sdr, &case, "aanpak", 5000)
         .await
         .expect_err("no durable log entry, no share");
@@ -1240,7 +1240,7 @@ async fn every_decision_is_in_the_log_and_a_failing_log_passes_nothing() {
         refused.message()
     );
     assert_eq!(log.tree_size(), before, "a failed append counts nothing");
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     case_file(&mut sdr, &case, "aanpak", 5000)
         .await
         .expect("works again once the log can write");

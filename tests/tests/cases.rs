@@ -502,7 +502,7 @@ async fn case_changes_are_logged_before_they_are_stored() {
 
     // The log fails closed: no entry, no change.
     let size = log.tree_size();
-    hub.hub.log_faults.fail_writes();
+    hub.hub.log.faults().fail_writes();
     let refused = move_to(&mut im, "log-2", &case, "registratie")
         .await
         .expect_err("no durable entry, no change");
@@ -523,7 +523,7 @@ async fn case_changes_are_logged_before_they_are_stored() {
     assert_eq!(unchanged.phase, "melding");
 
     // The client's retry with the same request id works once the log can write.
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     let moved = move_to(&mut im, "log-2", &case, "registratie")
         .await
         .expect("works again once the log can write");

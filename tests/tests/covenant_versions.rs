@@ -46,9 +46,7 @@ pub fn covenant_text(version: u32, drop_locatie: bool) -> String {
 }
 
 fn sha256(text: &str) -> Vec<u8> {
-    treiter_proto::translog::hash::sha256(text.as_bytes())
-        .0
-        .to_vec()
+    treiter_translog::hash::sha256(text.as_bytes()).0.to_vec()
 }
 
 async fn officer(pki: &Pki, hub: &TestHub, person: &str) -> PrivacyOfficerClient<HubChannel> {
@@ -726,7 +724,7 @@ async fn without_a_durable_log_entry_nothing_is_proposed_approved_or_switched() 
     let mut gemeente = officer(&pki, &hub, PO_GEMEENTE).await;
     let text = covenant_text(2, true);
 
-    hub.hub.log_faults.fail_writes();
+    hub.hub.log.faults().fail_writes();
     let refused = politie
         .propose_covenant_version(wire::ProposeCovenantVersionRequest {
             client_request_id: "p".into(),
@@ -736,7 +734,7 @@ async fn without_a_durable_log_entry_nothing_is_proposed_approved_or_switched() 
         .await
         .expect_err("no log entry, no proposal");
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     let list = politie
         .list_covenant_versions(wire::ListCovenantVersionsRequest::default())
         .await
@@ -749,12 +747,12 @@ async fn without_a_durable_log_entry_nothing_is_proposed_approved_or_switched() 
     approve(&mut politie, "a-p", 2, sha256(&text))
         .await
         .expect("politie approves");
-    hub.hub.log_faults.fail_writes();
+    hub.hub.log.faults().fail_writes();
     let refused = approve(&mut gemeente, "a-g", 2, sha256(&text))
         .await
         .expect_err("no log entry, no switch");
     assert_eq!(refused.code(), Code::Unavailable);
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     assert_eq!(hub.hub.covenant.version(), 1);
     let v2 = gemeente
         .get_covenant_version(wire::GetCovenantVersionRequest {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use treiter_proto::pseudonym::{Identity, PseudonymKey};
+use treiter_pseudonym::{Identity, PseudonymKey};
 
 use crate::support::{
     JsonAgents, Pki, TestHub, hubctl, hubctl_profile, hubctl_profile_with, write_export,

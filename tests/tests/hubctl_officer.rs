@@ -131,12 +131,10 @@ async fn log_verify_checks_signatures_inclusion_and_consistency() {
     assert!(missing.refused(SETUP).contains("log_verifier"));
 
     // With another key: the hub's checkpoint does not verify.
-    let other = treiter_proto::translog::checkpoint::NoteVerifier::new(
-        world.hub.hub.log.origin(),
-        [7u8; 32],
-    )
-    .expect("verifier")
-    .to_string();
+    let other =
+        treiter_translog::checkpoint::NoteVerifier::new(world.hub.hub.log.origin(), [7u8; 32])
+            .expect("verifier")
+            .to_string();
     let wrong = profile(&world, PO_POLITIE, Some(&other));
     let refused = hubctl(&wrong, &["log", "verify"], None).await;
     assert!(

@@ -140,10 +140,9 @@ async fn every_documented_exit_code_is_the_one_hubctl_returns() {
     expect(10, &hubctl(&im, &future, None).await);
     // 11 `log verify` with a verifier key that is not the hub's.
     let po = hubctl_profile(&pki, hub.addr, PO_POLITIE, None);
-    let other =
-        treiter_proto::translog::checkpoint::NoteVerifier::new(hub.hub.log.origin(), [7u8; 32])
-            .expect("verifier")
-            .to_string();
+    let other = treiter_translog::checkpoint::NoteVerifier::new(hub.hub.log.origin(), [7u8; 32])
+        .expect("verifier")
+        .to_string();
     let mut text = std::fs::read_to_string(&po).expect("profile");
     text.push_str(&format!("log_verifier = \"{other}\"\n"));
     std::fs::write(&po, text).expect("profile");

@@ -11,12 +11,12 @@ use serde_json::json;
 use tonic::Code;
 use treiter_certs_dev::PARTIES;
 use treiter_node_agent::tls::HubChannel;
-use treiter_proto::translog::checkpoint::{NoteVerifier, open_checkpoint};
-use treiter_proto::translog::hash::{Hash, leaf_hash};
-use treiter_proto::translog::proof::{verify_consistency, verify_inclusion};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
 use treiter_proto::v1::privacy_officer_client::PrivacyOfficerClient;
+use treiter_translog::checkpoint::{NoteVerifier, open_checkpoint};
+use treiter_translog::hash::{Hash, leaf_hash};
+use treiter_translog::proof::{verify_consistency, verify_inclusion};
 
 use crate::casefile::{careless_partner, field};
 use crate::support::{JsonAgents, Pki, TestHub, party_channel, person_channel, write_export};
@@ -49,9 +49,9 @@ pub(crate) const DADER: [&str; 4] = ["Tobias Testdader", "1980-01-01", "1091 AB"
 
 /// The dader's keyed pseudonym, as `hubctl subject add` computes it.
 pub(crate) fn dader() -> String {
-    treiter_proto::pseudonym::PseudonymKey::from_bytes(&KEY_BYTES)
+    treiter_pseudonym::PseudonymKey::from_bytes(&KEY_BYTES)
         .expect("key")
-        .pseudonym(&treiter_proto::pseudonym::Identity {
+        .pseudonym(&treiter_pseudonym::Identity {
             name: DADER[0],
             birth_date: DADER[1],
             postcode: DADER[2],

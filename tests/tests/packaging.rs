@@ -217,3 +217,34 @@ fn hubctl_readme_says_how_to_install_it_on_a_workstation() {
     // The path it installs from is the crate.
     assert!(root().join("hubctl/Cargo.toml").exists());
 }
+
+/// The features cargo turns on for `treiter-hub` when it builds `package`'s normal
+/// targets (`cargo tree -e features,normal`), one line per feature.
+fn hub_features_when_building(package: &str, edges: &str) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .current_dir(root())
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["-p", package, "-e", edges, "-i", "treiter-hub"])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The decision log's fault-injection switch is in the hubs the end-to-end tests run
+/// (they flip it to prove the hub fails closed), and not in the hub built for use
+/// (`cargo build -p treiter-hub`), where nothing could be allowed to flip it.
+#[test]
+fn the_log_fault_switch_is_in_test_builds_only() {
+    const FEATURE: &str = "treiter-hub feature \"fault-injection\"";
+    let tested = hub_features_when_building("treiter-tests", "features");
+    assert!(tested.contains(FEATURE), "{tested}");
+    let built = hub_features_when_building("treiter-hub", "features,normal,build");
+    assert!(built.contains("treiter-hub v"), "{built}");
+    assert!(!built.contains(FEATURE), "{built}");
+}

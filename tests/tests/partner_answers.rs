@@ -121,7 +121,7 @@ async fn a_late_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes
     // The disk under the decision log fails; the OM's agent comes back, knows the
     // dader, and sends its record.
     let log = &hub.hub.log;
-    hub.hub.log_faults.fail_syncs();
+    hub.hub.log.faults().fail_syncs();
     let mut om = RawAgent::link(&pki, "om", &hub).await;
     let first = next_share_request(&mut om).await;
     let size = log.tree_size();
@@ -162,7 +162,7 @@ async fn a_late_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes
     );
 
     // The disk works again: the records join, each with its log entry.
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     answer_records(&om, &again, vec![justitie(&dader(), "OM-1")]).await;
     let mut joined = None;
     for _ in 0..150 {

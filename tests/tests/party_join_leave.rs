@@ -42,9 +42,7 @@ fn with_new_party(base: &str) -> String {
 }
 
 fn sha256(text: &str) -> Vec<u8> {
-    treiter_proto::translog::hash::sha256(text.as_bytes())
-        .0
-        .to_vec()
+    treiter_translog::hash::sha256(text.as_bytes()).0.to_vec()
 }
 
 /// Proposes `text` by the politie's officer and approves it by politie and gemeente;

@@ -266,7 +266,7 @@ async fn a_sweep_deletes_nothing_while_the_log_refuses_and_deletes_once_it_accep
     let case = case_through(&mut c, "f", TO_BUITEN_AANPAK).await;
     hub.hub.clock.advance(time::Duration::days(100));
 
-    hub.hub.log_faults.fail_writes();
+    hub.hub.log.faults().fail_writes();
     match hub.hub.sweep_retention().await {
         Err(RetentionError::LogRefused { case: refused, .. }) => assert_eq!(refused, case),
         other => panic!("the sweep must fail closed: {other:?}"),
@@ -275,7 +275,7 @@ async fn a_sweep_deletes_nothing_while_the_log_refuses_and_deletes_once_it_accep
     assert!(hub.hub.sealed.keys().get(&case).expect("keys").is_some());
     assert!(retention_deletions(&hub).is_empty());
 
-    hub.hub.log_faults.clear();
+    hub.hub.log.faults().clear();
     let report = hub.hub.sweep_retention().await.expect("sweep");
     assert_eq!(report.deleted.len(), 1);
     assert_eq!(readable(&mut c, &case).await, Err(Code::NotFound));

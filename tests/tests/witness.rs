@@ -14,15 +14,13 @@ use treiter_node_agent::link::Agent;
 use treiter_node_agent::receipts::Event as ReceiptEvent;
 use treiter_policies::request::{Oin, Outcome};
 use treiter_policies::vocab::{Category, Purpose, Role};
-use treiter_proto::translog::hash::leaf_hash;
-use treiter_proto::translog::proof::consistency_proof;
-use treiter_proto::translog::tree::MerkleTree;
-use treiter_proto::translog::{
-    Checkpoint, Hash, RefusalReason, SignedCheckpoint, verify_inclusion,
-};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::agent_link_client::AgentLinkClient;
 use treiter_proto::v1::hub_status_client::HubStatusClient;
+use treiter_translog::hash::leaf_hash;
+use treiter_translog::proof::consistency_proof;
+use treiter_translog::tree::MerkleTree;
+use treiter_translog::{Checkpoint, Hash, RefusalReason, SignedCheckpoint, verify_inclusion};
 
 use crate::support::{
     Pki, TestHub, agent_config_text_witnessing, party_channel, person_channel, wait_until,
@@ -811,7 +809,7 @@ async fn witness_inclusion_proofs_for_own_entries_only() {
             .iter()
             .map(|h| Hash::from_slice(h).expect("32 bytes"))
             .collect();
-        let leaf = treiter_proto::translog::hash::leaf_hash(&proof.entry);
+        let leaf = treiter_translog::hash::leaf_hash(&proof.entry);
         verify_inclusion(&leaf, index, N, &hashes, &head.root).expect("the proof verifies");
         if index == 0 {
             // A forged entry (altered bytes) does not verify.
@@ -819,7 +817,7 @@ async fn witness_inclusion_proofs_for_own_entries_only() {
             if let Some(b) = forged.iter_mut().find(|b| **b == b'2') {
                 *b = b'3';
             }
-            let leaf = treiter_proto::translog::hash::leaf_hash(&forged);
+            let leaf = treiter_translog::hash::leaf_hash(&forged);
             assert!(verify_inclusion(&leaf, index, N, &hashes, &head.root).is_err());
         }
     }

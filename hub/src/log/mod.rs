@@ -12,7 +12,7 @@
 //!
 //! # Layout
 //! - [`hash`], [`tree`], [`proof`], [`checkpoint`]: re-exported from
-//!   `treiter_proto::translog` (shared with the node agents, which witness checkpoints
+//!   `treiter_translog` (shared with the node agents, which witness checkpoints
 //!   and verify proofs).
 //! - [`key`]: the hub's log key file (PKCS#8, mode 0600, generated on first start).
 //! - [`entry`]: the log entry of article 10.1, which cannot hold personal data, and its
@@ -23,6 +23,8 @@
 //!   cut or zeroed log is never taken for a crash.
 //! - [`store`]: the [`Log`] handle: group commit with `fdatasync`, failing closed,
 //!   recovery of a torn last write, proofs, checkpoints.
+//! - [`faults`]: the switch that makes the log's writes or syncs fail, in test builds
+//!   only (the `fault-injection` feature); inert in the hub built for use.
 //! - [`verify`]: `hub log verify`, naming the first bad entry.
 //!
 //! # On-disk format (version 1)
@@ -86,11 +88,12 @@
     )
 )]
 
-// Hashing, the tree, proofs and checkpoints live in `treiter_proto::translog`, because
+// Hashing, the tree, proofs and checkpoints live in `treiter_translog`, because
 // the node agents verify the hub's checkpoints and proofs with the same code.
-pub use treiter_proto::translog::{checkpoint, hash, proof, tree};
+pub use treiter_translog::{checkpoint, hash, proof, tree};
 
 pub mod entry;
+pub mod faults;
 pub mod head;
 pub mod key;
 pub mod segment;
@@ -102,6 +105,8 @@ pub use checkpoint::{
     WitnessError, open_checkpoint, witness_checkpoint,
 };
 pub use entry::{Entry, EntryError, EntryKind, Event};
+#[cfg(any(test, feature = "fault-injection"))]
+pub use faults::FaultSwitch;
 pub use hash::Hash;
 pub use head::{Evidence, Head, Reach};
 pub use key::{KeyError, KeySource, LogKey};
@@ -109,9 +114,7 @@ pub use proof::{
     ConsistencyError, InclusionError, ProofError, verify_consistency, verify_inclusion,
 };
 pub use segment::TornTail;
-pub use store::{
-    FaultSwitch, Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode,
-};
+pub use store::{Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode};
 pub use verify::{Finding, Problem, VerifyError, VerifyReport, verify_dir};
 
 #[cfg(test)]

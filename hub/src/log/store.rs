@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt as _, FileExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -36,6 +36,7 @@ use super::checkpoint::{
     Checkpoint, CheckpointError, NoteVerifier, SignedCheckpoint, open_checkpoint,
 };
 use super::entry::{Entry, EntryError, Salt};
+use super::faults::FaultSwitch;
 use super::hash::{Hash, leaf_hash};
 use super::head::{self, Head, HeadFile, HeadRead, Reach};
 use super::key::LogKey;
@@ -151,48 +152,6 @@ pub enum SyncMode {
     NoSyncBenchmarkOnly,
 }
 
-/// A switch to make the log's writes or syncs fail, for fault-injection tests (a full
-/// or failing disk). Inert unless set.
-#[derive(Debug, Clone, Default)]
-pub struct FaultSwitch(Arc<AtomicU8>);
-
-const FAULT_NONE: u8 = 0;
-const FAULT_WRITE: u8 = 1;
-const FAULT_SYNC: u8 = 2;
-
-impl FaultSwitch {
-    /// A switch in the off position.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Every write fails as on a full disk (ENOSPC).
-    pub fn fail_writes(&self) {
-        self.0.store(FAULT_WRITE, Ordering::SeqCst);
-    }
-    /// Every sync fails as on a failing disk (EIO).
-    pub fn fail_syncs(&self) {
-        self.0.store(FAULT_SYNC, Ordering::SeqCst);
-    }
-    /// Back to normal.
-    pub fn clear(&self) {
-        self.0.store(FAULT_NONE, Ordering::SeqCst);
-    }
-    fn check(&self, which: u8) -> std::io::Result<()> {
-        if self.0.load(Ordering::SeqCst) == which {
-            Err(std::io::Error::new(
-                if which == FAULT_WRITE {
-                    std::io::ErrorKind::StorageFull
-                } else {
-                    std::io::ErrorKind::Other
-                },
-                "injected fault",
-            ))
-        } else {
-            Ok(())
-        }
-    }
-}
-
 /// How the log runs.
 #[derive(Debug, Clone)]
 pub struct LogOptions {
@@ -201,7 +160,6 @@ pub struct LogOptions {
     /// A new segment file starts once the current one reaches this size.
     pub segment_bytes: u64,
     pub sync: SyncMode,
-    pub faults: Option<FaultSwitch>,
 }
 
 impl Default for LogOptions {
@@ -210,7 +168,6 @@ impl Default for LogOptions {
             max_batch_entries: DEFAULT_MAX_BATCH_ENTRIES,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             sync: SyncMode::Fdatasync,
-            faults: None,
         }
     }
 }
@@ -291,6 +248,8 @@ struct Shared {
     dir: PathBuf,
     key: LogKey,
     options: LogOptions,
+    /// Inert in a hub built for use ([`super::faults`]).
+    faults: FaultSwitch,
     state: RwLock<State>,
     counters: Counters,
     /// For the entries' salts.
@@ -439,9 +398,11 @@ impl Log {
         let mut files = scan.segments;
         // The segment a torn header made unusable was removed by `quarantine`.
         files.retain(|s| s.path.exists());
+        // The switch is the log's own, in the off position ([`super::faults`]).
+        let faults = FaultSwitch::new();
         if files.is_empty() {
             let path = dir.join(segment_name(0));
-            create_segment(dir, &path, 0, options.faults.as_ref())?;
+            create_segment(dir, &path, 0, &faults)?;
             files.push(segment::SegmentFile {
                 first_index: 0,
                 path,
@@ -480,6 +441,7 @@ impl Log {
             dir: dir.to_path_buf(),
             key,
             options,
+            faults,
             state: RwLock::new(State {
                 tree: scan.tree,
                 locations: scan.locations,
@@ -626,6 +588,13 @@ impl Log {
                 log_size: st.tree.len(),
             })
         })
+    }
+
+    /// The switch that makes this log's writes or syncs fail, for the tests that
+    /// prove the hub fails closed; only in test builds ([`super::faults`]).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn faults(&self) -> &FaultSwitch {
+        &self.inner.shared.faults
     }
 
     /// The log's origin (its name in checkpoints).
@@ -820,7 +789,7 @@ fn create_segment(
     dir: &Path,
     path: &Path,
     first_index: u64,
-    faults: Option<&FaultSwitch>,
+    faults: &FaultSwitch,
 ) -> Result<File, LogError> {
     let file = OpenOptions::new()
         .read(true)
@@ -829,14 +798,14 @@ fn create_segment(
         .open(path)
         .map_err(|e| LogError::write(path, e))?;
     let written = faults
-        .map_or(Ok(()), |f| f.check(FAULT_WRITE))
+        .check_write()
         .and_then(|()| file.write_all_at(&segment_header(first_index), 0));
     if let Err(e) = written {
         let _ = std::fs::remove_file(path);
         return Err(LogError::write(path, e));
     }
     let synced = faults
-        .map_or(Ok(()), |f| f.check(FAULT_SYNC))
+        .check_sync()
         .and_then(|()| file.sync_all())
         .and_then(|()| sync_dir(dir));
     if let Err(e) = synced {
@@ -905,14 +874,12 @@ impl Committer {
         }
     }
 
-    fn faults(&self) -> Option<&FaultSwitch> {
-        self.shared.options.faults.as_ref()
+    fn faults(&self) -> &FaultSwitch {
+        &self.shared.faults
     }
 
     fn sync(&self) -> std::io::Result<()> {
-        if let Some(f) = self.faults() {
-            f.check(FAULT_SYNC)?;
-        }
+        self.faults().check_sync()?;
         match self.shared.options.sync {
             SyncMode::Fdatasync => self.file.sync_data(),
             SyncMode::NoSyncBenchmarkOnly => Ok(()),
@@ -1097,7 +1064,7 @@ impl Committer {
         // Write and sync; on failure nothing of the batch counts.
         let written = self
             .faults()
-            .map_or(Ok(()), |f| f.check(FAULT_WRITE))
+            .check_write()
             .and_then(|()| self.file.write_all_at(&buf, self.len))
             .map_err(|e| LogError::write(&self.path, e))
             .and_then(|()| self.sync().map_err(|e| LogError::sync(&self.path, e)));

@@ -347,15 +347,8 @@ async fn segments_roll_over_and_reopen() {
 async fn a_failed_write_or_sync_fails_closed_and_leaves_no_gap() {
     let dir = tempfile::tempdir().unwrap();
     let key = TestKey::new();
-    let faults = FaultSwitch::new();
-    let log = open_with(
-        dir.path(),
-        &key,
-        LogOptions {
-            faults: Some(faults.clone()),
-            ..LogOptions::default()
-        },
-    );
+    let log = open_with(dir.path(), &key, LogOptions::default());
+    let faults = log.faults().clone();
     for i in 0..3 {
         log.append(sample(i)).await.unwrap();
     }
@@ -400,16 +393,15 @@ async fn a_failed_write_or_sync_fails_closed_and_leaves_no_gap() {
 async fn a_fault_while_starting_a_segment_fails_closed() {
     let dir = tempfile::tempdir().unwrap();
     let key = TestKey::new();
-    let faults = FaultSwitch::new();
     let log = open_with(
         dir.path(),
         &key,
         LogOptions {
             segment_bytes: 2048,
-            faults: Some(faults.clone()),
             ..LogOptions::default()
         },
     );
+    let faults = log.faults().clone();
     let mut i = 0;
     while list_segments(dir.path()).unwrap().len() == 1 || log.tree_size() < 5 {
         log.append(sample(i)).await.unwrap();

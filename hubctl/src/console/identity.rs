@@ -17,7 +17,7 @@ use super::security::form_value;
 use crate::commands::pseudonymise;
 use crate::error::Error;
 use crate::profile::Profile;
-use treiter_proto::pseudonym::Identity;
+use treiter_pseudonym::Identity;
 
 /// The form fields that carry identifying data.
 pub mod field {
@@ -87,7 +87,7 @@ impl IdentifyingData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use treiter_proto::pseudonym::PseudonymKey;
+    use treiter_pseudonym::PseudonymKey;
 
     const BODY: &[u8] =
         b"_csrf=x&naam=Sanne+Slachtoffer&geboortedatum=1975-05-05&postcode=1091+AB&huisnummer=14-2";

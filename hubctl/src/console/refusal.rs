@@ -10,7 +10,7 @@
 //! pseudonymised is refused before anything is sent, naming the field, never its value.
 
 use tonic::Code;
-use treiter_proto::pseudonym::IdentityError;
+use treiter_pseudonym::IdentityError;
 
 use super::texts;
 use crate::error::Error;

@@ -600,8 +600,8 @@ pub fn identity_missing(field: &str) -> String {
 }
 
 /// Identifying data the covenant's normalisation refuses (the field, never the value).
-pub fn identity_refused(e: &treiter_proto::pseudonym::IdentityError) -> String {
-    use treiter_proto::pseudonym::{CharKind, IdentityError as I};
+pub fn identity_refused(e: &treiter_pseudonym::IdentityError) -> String {
+    use treiter_pseudonym::{CharKind, IdentityError as I};
     match e {
         I::EmptyName => "Vul de naam in.".to_owned(),
         I::NameCharacter(kind) => format!(

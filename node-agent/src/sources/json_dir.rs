@@ -35,7 +35,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use treiter_policies::Category;
-use treiter_proto::pseudonym::Pseudonym;
+use treiter_pseudonym::Pseudonym;
 
 use super::{Source, SourceError, SourceField, SourceRecord};
 

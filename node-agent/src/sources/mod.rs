@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 use treiter_policies::Category;
-use treiter_proto::pseudonym::Pseudonym;
+use treiter_pseudonym::Pseudonym;
 
 pub use json_dir::JsonDirSource;
 pub use routed::RoutedSource;

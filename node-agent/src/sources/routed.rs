@@ -5,7 +5,7 @@
 //! JSON files, and move one category at a time.
 
 use treiter_policies::Category;
-use treiter_proto::pseudonym::Pseudonym;
+use treiter_pseudonym::Pseudonym;
 
 use super::{CategoryPlan, IndexReport, Source, SourceError, SourceRecord};
 

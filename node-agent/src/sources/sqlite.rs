@@ -21,7 +21,7 @@
 //! - `identity_query` returns one row per person the category has records about:
 //!   the row key, then name, date of birth, postcode and house number. The agent
 //!   computes each person's keyed pseudonym (article 8.4, normalisation of
-//!   [`treiter_proto::pseudonym`], identical to every other party's) and keeps an
+//!   [`treiter_pseudonym`], identical to every other party's) and keeps an
 //!   in-memory index pseudonym → row keys, rebuilt every `index.refresh_seconds`. A
 //!   bevraging is a lookup in that index; a share request runs `records_query` once
 //!   per row key of the subject.
@@ -50,7 +50,7 @@ use rusqlite::{Connection, OpenFlags};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use treiter_policies::Category;
-use treiter_proto::pseudonym::{Identity, Pseudonym, PseudonymKey};
+use treiter_pseudonym::{Identity, Pseudonym, PseudonymKey};
 
 use super::{CategoryPlan, IndexReport, Source, SourceError, SourceField, SourceRecord};
 use crate::config::SqliteSettings;

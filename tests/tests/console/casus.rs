@@ -17,9 +17,9 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 use tokio::process::Command;
 use tonic::Request;
 use treiter_node_agent::tls::HubChannel;
-use treiter_proto::pseudonym::{Identity, PseudonymKey};
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
+use treiter_pseudonym::{Identity, PseudonymKey};
 
 use super::browser::Browser;
 use super::{Answer, ConsoleProcess, raw};

@@ -66,7 +66,7 @@ fn first_problem(text: &str) -> (String, String, String, String) {
 }
 
 fn sha256_hex(text: &str) -> String {
-    treiter_proto::translog::hash::sha256(text.as_bytes()).to_hex()
+    treiter_translog::hash::sha256(text.as_bytes()).to_hex()
 }
 
 /// Puts `text` (which ends with a line break) in the editor: all but its last line

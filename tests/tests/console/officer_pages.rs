@@ -724,12 +724,10 @@ async fn privacy_officers_pages_in_a_real_browser() {
     // ------------------------------------------------------------------------------
     // The politie's privacy officer: inzage is the gemeente's (11.1); a verification
     // with a key that is not the hub's fails, and says so.
-    let other_key = treiter_proto::translog::checkpoint::NoteVerifier::new(
-        world.hub.hub.log.origin(),
-        [7u8; 32],
-    )
-    .expect("verifier")
-    .to_string();
+    let other_key =
+        treiter_translog::checkpoint::NoteVerifier::new(world.hub.hub.log.origin(), [7u8; 32])
+            .expect("verifier")
+            .to_string();
     let politie_profile = profile(&world, PO_POLITIE, Some(&other_key));
     let politie_po = ConsoleProcess::start(&politie_profile).await;
     sign_in(&browser, &politie_po).await;

@@ -26,8 +26,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use time::{Date, OffsetDateTime};
 use treiter_proto::calendar;
-use treiter_proto::pseudonym::IdentityError;
 use treiter_proto::v1 as wire;
+use treiter_pseudonym::IdentityError;
 
 use super::entry::{OutcomeView, person};
 use super::notifications::FormError;

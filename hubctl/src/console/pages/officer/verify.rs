@@ -269,8 +269,8 @@ pub async fn run(State(app): State<Arc<App>>, Extension(session): Extension<Sess
 mod tests {
     use super::*;
     use time::macros::datetime;
-    use treiter_proto::translog::hash::Hash;
     use treiter_proto::v1 as wire;
+    use treiter_translog::hash::Hash;
 
     const NOW: OffsetDateTime = datetime!(2026-11-20 12:00 UTC);
 

@@ -292,7 +292,7 @@ pub(crate) fn reference_root(leaves: &[Hash]) -> Hash {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::translog::hash::leaf_hash;
+    use crate::hash::leaf_hash;
 
     /// The leaf inputs of the RFC 6962 reference tree (transparency-dev/merkle
     /// `testonly/constants.go`, the same as google/certificate-transparency's).

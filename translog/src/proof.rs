@@ -366,9 +366,9 @@ pub fn verify_consistency(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::translog::hash::leaf_hash;
-    use crate::translog::tree::MerkleTree;
-    use crate::translog::tree::tests::{
+    use crate::hash::leaf_hash;
+    use crate::tree::MerkleTree;
+    use crate::tree::tests::{
         RFC6962_LEAF_INPUTS, RFC6962_ROOTS, h, rfc6962_leaves, synthetic_leaves,
     };
 

@@ -652,9 +652,9 @@ pub fn witness_checkpoint(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::translog::hash::leaf_hash;
-    use crate::translog::proof::consistency_proof;
-    use crate::translog::tree::MerkleTree;
+    use crate::hash::leaf_hash;
+    use crate::proof::consistency_proof;
+    use crate::tree::MerkleTree;
     use ring::rand::SystemRandom;
 
     pub(crate) const ORIGIN: &str = "hub.treiteraanpak.example/decision-log";
@@ -715,7 +715,7 @@ pub(crate) mod tests {
         let empty = Checkpoint {
             origin: ORIGIN.into(),
             size: 0,
-            root: crate::translog::hash::empty_root(),
+            root: crate::hash::empty_root(),
         };
         let cp = SignedCheckpoint::sign(empty.clone(), &log).unwrap();
         let opened = open_checkpoint(ORIGIN, &[log.verifier().clone()], &cp.to_bytes()).unwrap();

@@ -3,6 +3,7 @@
 //! RFC 9162 hashing, the Merkle tree, inclusion and consistency proofs, and C2SP
 //! signed-note checkpoints with cosignatures. Storage lives in the hub (`hub::log`).
 //!
+//! # Layout
 //! - [`hash`]: leaf and node hashing (RFC 6962 §2.1), the empty-tree root.
 //! - [`tree`]: the Merkle tree head over the leaf hashes, O(1) amortised appends, roots
 //!   at any earlier size; the compact range (frontier).

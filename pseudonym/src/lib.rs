@@ -4,7 +4,7 @@
 //! A pseudonym is HMAC-SHA-256, under a key that every party of the covenant holds and
 //! the hub does not need, over the subject's **normalised** name, date of birth,
 //! postcode and house number; it travels as 64 lowercase hexadecimal characters
-//! ([`SubjectPseudonym`](crate::v1::SubjectPseudonym)). Two partners that hold the same
+//! ([`SubjectPseudonym`](treiter_proto::v1::SubjectPseudonym)). Two partners that hold the same
 //! person in their systems must compute the same pseudonym even when one wrote
 //! "José van der Berg-Smit" and the other "JOSE VAN DER BERG SMIT", so the normalisation
 //! below is part of the covenant's contract: a partner that builds pseudonyms with other
@@ -200,10 +200,10 @@ pub enum IdentityError {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The key file failed the checks every private key file gets
-    /// ([`crate::keyfile`]): missing, not a file, or accessible to group or others
+    /// ([`treiter_proto::keyfile`]): missing, not a file, or accessible to group or others
     /// (anyone who can read it can test guesses of who a pseudonym is).
     #[error(transparent)]
-    File(#[from] crate::keyfile::KeyFileError),
+    File(#[from] treiter_proto::keyfile::KeyFileError),
     /// The key file is larger than a key could be.
     #[error(
         "the pseudonym key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes; it should hold one line of hexadecimal"
@@ -266,9 +266,9 @@ impl PseudonymKey {
     }
 
     /// Reads a key file: hexadecimal, checked as every private key file is
-    /// ([`crate::keyfile::read_private`]).
+    /// ([`treiter_proto::keyfile::read_private`]).
     pub fn load(path: &Path) -> Result<PseudonymKey, KeyError> {
-        let bytes = crate::keyfile::read_private(path, "the pseudonym key file")?;
+        let bytes = treiter_proto::keyfile::read_private(path, "the pseudonym key file")?;
         if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
             return Err(KeyError::TooLarge {
                 path: path.to_path_buf(),
@@ -913,7 +913,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                KeyError::File(crate::keyfile::KeyFileError::Permissions { mode: 0o644, .. })
+                KeyError::File(treiter_proto::keyfile::KeyFileError::Permissions {
+                    mode: 0o644,
+                    ..
+                })
             ),
             "{err}"
         );
@@ -924,7 +927,10 @@ mod tests {
         assert!(
             matches!(
                 err,
-                KeyError::File(crate::keyfile::KeyFileError::Permissions { mode: 0o602, .. })
+                KeyError::File(treiter_proto::keyfile::KeyFileError::Permissions {
+                    mode: 0o602,
+                    ..
+                })
             ),
             "{err}"
         );
@@ -955,7 +961,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                KeyError::File(crate::keyfile::KeyFileError::Read { .. })
+                KeyError::File(treiter_proto::keyfile::KeyFileError::Read { .. })
             ),
             "{err}"
         );
