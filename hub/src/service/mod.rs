@@ -4,6 +4,7 @@
 pub mod agent_input;
 pub mod agent_link;
 pub mod coordinator;
+pub mod error;
 pub mod privacy_officer;
 pub mod status;
 
