@@ -63,5 +63,62 @@ pub enum HubError {
     Case(#[from] CaseError),
 }
 
+impl HubError {
+    /// [`HubError::InvalidArgument`].
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        HubError::InvalidArgument(message.into())
+    }
+
+    /// [`HubError::PermissionDenied`].
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        HubError::PermissionDenied(message.into())
+    }
+
+    /// [`HubError::Unauthenticated`].
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        HubError::Unauthenticated(message.into())
+    }
+
+    /// [`HubError::NotFound`].
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HubError::NotFound(message.into())
+    }
+
+    /// [`HubError::AlreadyExists`].
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        HubError::AlreadyExists(message.into())
+    }
+
+    /// [`HubError::FailedPrecondition`].
+    pub fn failed_precondition(message: impl Into<String>) -> Self {
+        HubError::FailedPrecondition(message.into())
+    }
+
+    /// [`HubError::Aborted`].
+    pub fn aborted(message: impl Into<String>) -> Self {
+        HubError::Aborted(message.into())
+    }
+
+    /// [`HubError::DeadlineExceeded`].
+    pub fn deadline_exceeded(message: impl Into<String>) -> Self {
+        HubError::DeadlineExceeded(message.into())
+    }
+
+    /// [`HubError::Cancelled`].
+    pub fn cancelled(message: impl Into<String>) -> Self {
+        HubError::Cancelled(message.into())
+    }
+
+    /// [`HubError::Unavailable`].
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        HubError::Unavailable(message.into())
+    }
+
+    /// [`HubError::Internal`].
+    pub fn internal(message: impl Into<String>) -> Self {
+        HubError::Internal(message.into())
+    }
+}
+
 /// A domain result.
 pub type HubResult<T> = Result<T, HubError>;

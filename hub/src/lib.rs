@@ -30,6 +30,8 @@
 //! - [`cases`]: the case registry: phases, subjects, consent, participants, emergencies.
 //! - [`error`]: the hub's domain error, [`error::HubError`]; [`service::error`] maps it to
 //!   gRPC statuses, the only place that does.
+//! - [`officer`]: the privacy officers' work: log access, inzage, notifications,
+//!   covenant versions, evaluation figures.
 //! - [`state`]: the shared [`Hub`](state::Hub) and call authentication.
 //! - [`service`]: the gRPC handlers.
 //! - [`server`]: serving the gRPC API until shutdown.
@@ -63,6 +65,7 @@ pub mod identity;
 pub mod listener;
 pub mod log;
 pub mod metrics;
+pub mod officer;
 pub mod parties;
 pub mod persons;
 pub mod questions;

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use tonic::Status;
+use crate::error::HubError;
 use treiter_policies::Covenant;
 
 use super::parties::{PartyChanges, listed};
@@ -30,10 +30,10 @@ pub struct Switch {
 
 /// Computes the switch to `new` from what is in force; an error leaves the version
 /// proposed (nothing was logged or stored yet).
-pub fn prepare(hub: &Hub, new: Covenant) -> Result<Switch, Status> {
+pub fn prepare(hub: &Hub, new: Covenant) -> Result<Switch, HubError> {
     let in_force = hub.covenant.current();
     let invalid = |what: String| {
-        Status::failed_precondition(format!(
+        HubError::failed_precondition(format!(
             "version {} cannot take effect: {what}; propose a corrected version",
             new.version()
         ))

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::error::HubError;
 use prost::Message;
 use time::OffsetDateTime;
-use tonic::Status;
 use treiter_proto::v1 as wire;
 
 use super::Officer;
@@ -56,10 +56,6 @@ impl Counts {
     fn per_stadsdeel(&mut self, measure: &'static str, stadsdeel: &str) {
         self.add(measure, stadsdeel, "", "", "", 1);
     }
-}
-
-fn store_error(e: impl std::fmt::Display) -> Status {
-    Status::unavailable(format!("the hub's store could not be read: {e}; retry"))
 }
 
 /// The phase a case was in at `at` (its registration phase, melding, until it moved).
@@ -139,10 +135,10 @@ pub async fn get_evaluation_figures(
     hub: &Arc<Hub>,
     _officer: &Officer,
     request: wire::EvaluationFiguresRequest,
-) -> Result<wire::EvaluationFigures, Status> {
+) -> Result<wire::EvaluationFigures, HubError> {
     let (from, until) = super::log_access::period("period", request.period.as_ref())?;
     let (Some(from), Some(until)) = (from, until) else {
-        return Err(Status::invalid_argument(
+        return Err(HubError::invalid_argument(
             "period: required, with both `from` and `until`",
         ));
     };
@@ -151,7 +147,7 @@ pub async fn get_evaluation_figures(
     let counting = Arc::clone(hub);
     let counts = tokio::task::spawn_blocking(move || count(&counting, from, until))
         .await
-        .map_err(|e| Status::internal(format!("counting failed: {e}")))??;
+        .map_err(|e| HubError::internal(format!("counting failed: {e}")))??;
     Ok(wire::EvaluationFigures {
         period: request.period,
         computed_at: Some(timestamp(hub.clock.now())),
@@ -161,10 +157,10 @@ pub async fn get_evaluation_figures(
 }
 
 /// Every count of the period.
-fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, Status> {
+fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, HubError> {
     let mut counts = Counts::default();
     let mut stadsdeel_of = BTreeMap::new();
-    for (_, bytes) in hub.store.scan(Space::Cases, b"").map_err(store_error)? {
+    for (_, bytes) in hub.store.scan(Space::Cases, b"").map_err(HubError::Store)? {
         let Ok(case) = serde_json::from_slice::<Case>(&bytes) else {
             continue;
         };
@@ -174,7 +170,7 @@ fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Count
     for (_, bytes) in hub
         .store
         .scan(Space::CaseFiles, b"file/")
-        .map_err(store_error)?
+        .map_err(HubError::Store)?
     {
         let Ok(file) = wire::CaseFile::decode(bytes.as_slice()) else {
             continue;
@@ -197,7 +193,7 @@ fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Count
     }
     for index in 0..hub.log.tree_size() {
         let stored = hub.log.entry(index).map_err(|e| {
-            Status::unavailable(format!("the decision log could not be read: {e}; retry"))
+            HubError::unavailable(format!("the decision log could not be read: {e}; retry"))
         })?;
         let Event::ShareDecision(d) = &stored.entry.event else {
             continue;

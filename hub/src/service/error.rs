@@ -60,16 +60,40 @@ mod tests {
     #[test]
     fn every_domain_error_keeps_its_code_and_message() {
         let cases = [
-            (HubError::InvalidArgument("text: empty".into()), tonic::Code::InvalidArgument),
-            (HubError::PermissionDenied("no".into()), tonic::Code::PermissionDenied),
-            (HubError::Unauthenticated("who".into()), tonic::Code::Unauthenticated),
+            (
+                HubError::InvalidArgument("text: empty".into()),
+                tonic::Code::InvalidArgument,
+            ),
+            (
+                HubError::PermissionDenied("no".into()),
+                tonic::Code::PermissionDenied,
+            ),
+            (
+                HubError::Unauthenticated("who".into()),
+                tonic::Code::Unauthenticated,
+            ),
             (HubError::NotFound("gone".into()), tonic::Code::NotFound),
-            (HubError::AlreadyExists("twice".into()), tonic::Code::AlreadyExists),
-            (HubError::FailedPrecondition("not now".into()), tonic::Code::FailedPrecondition),
+            (
+                HubError::AlreadyExists("twice".into()),
+                tonic::Code::AlreadyExists,
+            ),
+            (
+                HubError::FailedPrecondition("not now".into()),
+                tonic::Code::FailedPrecondition,
+            ),
             (HubError::Aborted("raced".into()), tonic::Code::Aborted),
-            (HubError::DeadlineExceeded("late".into()), tonic::Code::DeadlineExceeded),
-            (HubError::Cancelled("stopped".into()), tonic::Code::Cancelled),
-            (HubError::Unavailable("down".into()), tonic::Code::Unavailable),
+            (
+                HubError::DeadlineExceeded("late".into()),
+                tonic::Code::DeadlineExceeded,
+            ),
+            (
+                HubError::Cancelled("stopped".into()),
+                tonic::Code::Cancelled,
+            ),
+            (
+                HubError::Unavailable("down".into()),
+                tonic::Code::Unavailable,
+            ),
             (HubError::Internal("broken".into()), tonic::Code::Internal),
         ];
         for (error, code) in cases {
