@@ -3,7 +3,7 @@
 //!
 //! Domain code (covenants, cases, questions, the privacy officers' work in
 //! [`crate::officer`]) returns [`HubError`]; it does not know gRPC. The one mapping to a
-//! gRPC status is `impl From<HubError> for tonic::Status` in [`crate::service::error`],
+//! gRPC status is `impl From<HubError> for Status` in [`crate::service::error`],
 //! the only place that chooses status codes.
 //!
 //! Messages name the case, the party, the article, the version or the field, never a

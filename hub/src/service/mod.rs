@@ -3,6 +3,7 @@
 
 pub mod agent_input;
 pub mod agent_link;
+pub mod auth;
 pub mod coordinator;
 pub mod error;
 pub mod privacy_officer;
