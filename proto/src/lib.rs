@@ -17,6 +17,7 @@
 //! - [`pseudonym`]: the keyed pseudonym of a subject (article 8.4): the normalisation
 //!   of name, date of birth, postcode and house number, and HMAC-SHA-256 under the
 //!   covenant-wide key.
+//! - [`signal`]: the stop signal (Ctrl-C, SIGTERM) the hub and the agent obey.
 //! - [`translog`]: the transparency log's hashing, Merkle tree, inclusion and
 //!   consistency proofs and signed checkpoints (RFC 9162, C2SP signed notes): the hub
 //!   builds and signs with it, agents and hubctl verify with it.
@@ -32,6 +33,7 @@ pub mod client;
 pub mod identity;
 pub mod keyfile;
 pub mod pseudonym;
+pub mod signal;
 pub mod text;
 pub mod tls;
 pub mod translog;
