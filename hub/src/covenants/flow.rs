@@ -119,7 +119,7 @@ async fn view(
         &hub.persons.current(),
     );
     let in_force = hub.covenant.current();
-    match Covenant::parse(&format!("version {}", record.version), &record.text) {
+    match record.covenant() {
         Ok(covenant) => {
             let warnings = Diagnostics::new(
                 &format!("version {}", record.version),
@@ -430,10 +430,9 @@ pub async fn approve(
     // So is the switch (parties, case policy): one that cannot be made leaves the
     // version proposed.
     let new = if takes_effect {
-        let covenant = Covenant::parse(&format!("version {}", record.version), &record.text)
-            .map_err(|_| {
-                HubError::internal(format!("stored version {} does not parse", record.version))
-            })?;
+        let covenant = record.covenant().map_err(|_| {
+            HubError::internal(format!("stored version {} does not parse", record.version))
+        })?;
         Some(super::switch::prepare(hub, covenant)?)
     } else {
         None

@@ -95,7 +95,8 @@ pub fn preview(
             let stored = record::get(hub.store.as_ref(), v)
                 .map_err(HubError::Store)?
                 .ok_or_else(|| super::flow::not_found(v))?;
-            Covenant::parse(&format!("version {v}"), &stored.text)
+            stored
+                .covenant()
                 .map_err(|_| HubError::internal(format!("stored version {v} does not parse")))?
         }
         Some(Proposal::Text(text)) => {
