@@ -10,6 +10,10 @@
 //! value given about a person (article 12.3): no labels, reasons, names or free text.
 //! Each variant's doc says which situation it is for, so a new refusal finds its kind.
 
+use std::pin::Pin;
+
+use tokio_stream::Stream;
+
 use crate::cases::CaseError;
 use crate::store::StoreError;
 
@@ -122,3 +126,6 @@ impl HubError {
 
 /// A domain result.
 pub type HubResult<T> = Result<T, HubError>;
+
+/// A stream of `T` for a server-streaming call, boxed; an error ends it.
+pub type HubStream<T> = Pin<Box<dyn Stream<Item = Result<T, HubError>> + Send + 'static>>;

@@ -223,6 +223,37 @@ pub enum Caller {
     Person { person: Person, party: Party },
 }
 
+/// The privacy officer calling: a person with role `privacy-officer` in the hub's
+/// registry, acting for the party of their certificate. Only [`Officer::check`] makes
+/// one, so holding an `Officer` means the role was checked. Here, beside [`Caller`],
+/// because both the officers' work ([`crate::officer`]) and the covenant versions
+/// ([`crate::covenants`]) act for one, and neither may depend on the other for it.
+#[derive(Clone, Debug)]
+pub struct Officer {
+    pub person: Person,
+    pub party: Party,
+}
+
+impl Officer {
+    /// The person as a privacy officer, or a refusal: only a person whose registry
+    /// role is `privacy-officer` may see the decision log, inzage and covenant versions
+    /// (articles 5.2, 10.3).
+    pub fn check(person: Person, party: Party) -> Result<Officer, crate::error::HubError> {
+        if person
+            .roles
+            .contains(&treiter_policies::vocab::Role::PrivacyOfficer)
+        {
+            Ok(Officer { person, party })
+        } else {
+            Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is not a privacy-officer; the decision log, inzage \
+                 and covenant versions are for privacy officers only (art. 5.2, 10.3)",
+                person.id, party.name
+            )))
+        }
+    }
+}
+
 /// Everything the services share.
 #[derive(Debug)]
 pub struct Hub {

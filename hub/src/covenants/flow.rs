@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use crate::error::HubError;
 use treiter_policies::diagnostics::Diagnostics;
 use treiter_policies::vocab::Role;
 use treiter_policies::{Covenant, diff};
@@ -25,9 +24,9 @@ use super::record::{
 use super::rules::{self, MAX_DESCRIPTION_CHARS, MAX_TEXT_BYTES};
 use super::startup::now_ms;
 use super::wire as to_wire;
+use crate::error::HubError;
 use crate::log::entry::{ApprovalStep, CovenantApproval, HexHash, LogTime, PersonId, Requester};
-use crate::officer::Officer;
-use crate::state::Hub;
+use crate::state::{Hub, Officer};
 use crate::store::Batch;
 
 /// Serialises every change to the versions (see the module doc).

@@ -22,16 +22,17 @@
 //! (`PreviewSummary.widening`: the new and wider permits), which does not depend on
 //! the log.
 
-use crate::error::HubError;
 use treiter_policies::Covenant;
 use treiter_proto::v1 as wire;
 
 use super::record;
 use crate::casefile::decide::{ShareContext, wire_decision};
+use crate::error::HubError;
+use crate::error::HubStream as BoxStream;
 use crate::identity::Oin;
 use crate::log::Event;
-use crate::officer::{BoxStream, Officer};
 use crate::state::Hub;
+use crate::state::Officer;
 
 fn warning(code: &str, message: String) -> wire::CovenantDiagnostic {
     wire::CovenantDiagnostic {
@@ -203,7 +204,7 @@ pub fn preview(
             events.push(wire::PreviewEvent {
                 change: Some(wire::DecisionChange {
                     leaf_index: stored.index,
-                    decided_at: Some(crate::service::timestamp(at_ms_to_system(at_ms))),
+                    decided_at: Some(crate::clock::system_timestamp(at_ms_to_system(at_ms))),
                     case_id: d.case.as_str().to_owned(),
                     source: Some(source.to_proto()),
                     recipient: Some(wire::Person {

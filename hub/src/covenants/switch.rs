@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use crate::error::HubError;
 use treiter_policies::Covenant;
 
 use super::parties::{PartyChanges, listed};
 use crate::cases::CasePolicy;
+use crate::error::HubError;
 use crate::parties::{FormerParty, PartyDirectory};
 use crate::state::Hub;
 

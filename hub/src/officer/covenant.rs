@@ -1,12 +1,12 @@
 //! Covenant versions (article 13): list, get, propose, approve, preview. The work is in
 //! [`crate::covenants::flow`]; this module is the RPC boundary.
 
-use crate::error::HubError;
 use treiter_proto::v1 as wire;
 
 use super::BoxStream;
 use super::Officer;
 use crate::covenants::flow;
+use crate::error::HubError;
 use crate::state::Hub;
 
 /// Every privacy officer sees every version: the covenant is common to all parties

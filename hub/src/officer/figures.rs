@@ -18,9 +18,9 @@ use treiter_proto::v1 as wire;
 
 use super::Officer;
 use crate::cases::model::{Case, ContactStatus, EventKind};
+use crate::clock::timestamp;
 use crate::error::HubError;
 use crate::log::Event;
-use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 use crate::store::Space;
 

@@ -7,10 +7,10 @@
 //! start with a person id), holding a SHA-256 of the request and the id of what the
 //! first request made (an inzage id; empty when the change names its own objects).
 
-use crate::error::HubError;
 use serde::{Deserialize, Serialize};
 
 use super::Officer;
+use crate::error::HubError;
 use crate::state::Hub;
 use crate::store::Space;
 

@@ -13,16 +13,16 @@
 
 use std::sync::Arc;
 
-use crate::error::HubError;
 use prost::Message;
 use treiter_policies::vocab::PartyKind;
 use treiter_proto::calendar::{self, date_text};
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
+use crate::clock::timestamp;
+use crate::error::HubError;
 use crate::log::Event;
 use crate::log::entry::CaseChangeKind;
-use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 use crate::store::{Batch, Space};
 

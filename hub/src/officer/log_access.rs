@@ -16,7 +16,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::error::HubError;
 use time::OffsetDateTime;
 use treiter_policies::request::{Oin as EngineOin, Outcome};
 use treiter_policies::vocab::{Category, PartyKind, Purpose};
@@ -24,6 +23,7 @@ use treiter_proto::v1 as wire;
 
 use super::render;
 use super::{BoxStream, Officer};
+use crate::error::HubError;
 use crate::log::entry::CaseChangeKind;
 use crate::log::{Entry, Event, Log, LogError, SignedCheckpoint};
 use crate::state::Hub;

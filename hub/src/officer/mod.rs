@@ -26,25 +26,9 @@ pub mod log_access;
 pub mod notices;
 mod render;
 
-use std::pin::Pin;
-
-use tokio_stream::Stream;
-
-use crate::error::HubError;
-use crate::parties::Party;
-use crate::persons::Person;
+pub use crate::error::HubStream as BoxStream;
+pub use crate::state::Officer;
 
 /// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
 /// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
 static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A stream of `T` for a server-streaming call, boxed; an error ends it.
-pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, HubError>> + Send + 'static>>;
-
-/// The privacy officer calling: a person with role `privacy-officer` in the hub's
-/// registry, acting for the party of their certificate.
-#[derive(Clone, Debug)]
-pub struct Officer {
-    pub person: Person,
-    pub party: Party,
-}

@@ -8,7 +8,6 @@
 //! reviewed) is stored beside it under `state/<OIN>/<id>`, so the notification record
 //! written with the decision is never rewritten.
 
-use crate::error::HubError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use treiter_proto::calendar;
@@ -16,8 +15,9 @@ use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
 use crate::casefile::files::Notice;
+use crate::clock::timestamp;
 use crate::covenants::notify;
-use crate::service::coordinator::timestamp;
+use crate::error::HubError;
 use crate::state::Hub;
 use crate::store::{Batch, Space};
 

@@ -31,9 +31,9 @@ pub use self::id::{RequestId, RequestIds};
 use self::outbox::{Outbox, OutboxEntry, OutboxError};
 use self::pending::{Acked, Offered, Pending};
 use crate::agents::{AgentTable, LinkHandle};
+use crate::clock::system_timestamp as timestamp;
 use crate::config::QuestionSettings;
 use crate::identity::Oin;
-use crate::service::timestamp;
 use crate::store::Store;
 
 /// Late answers buffered for the slowest reader. When it is full, further answers to

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use treiter_policies::vocab::Role;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::privacy_officer_server::PrivacyOfficer;
 
@@ -41,18 +40,10 @@ impl PrivacyOfficerService {
     }
 
     /// The caller, or a refusal: only a person whose registry role is
-    /// `privacy-officer` may call this service (articles 5.2, 10.3).
+    /// `privacy-officer` may call this service ([`Officer::check`]).
     fn officer<T>(&self, request: &Request<T>) -> Result<Officer, Status> {
         let (person, party) = self.hub.authenticate_person(request)?;
-        if person.roles.contains(&Role::PrivacyOfficer) {
-            Ok(Officer { person, party })
-        } else {
-            Err(Status::permission_denied(format!(
-                "person {} of {} is not a privacy-officer; the decision log, inzage \
-                 and covenant versions are for privacy officers only (art. 5.2, 10.3)",
-                person.id, party.name
-            )))
-        }
+        Ok(Officer::check(person, party)?)
     }
 }
 
