@@ -124,8 +124,5 @@ impl HubError {
     }
 }
 
-/// A domain result.
-pub type HubResult<T> = Result<T, HubError>;
-
 /// A stream of `T` for a server-streaming call, boxed; an error ends it.
 pub type HubStream<T> = Pin<Box<dyn Stream<Item = Result<T, HubError>> + Send + 'static>>;
