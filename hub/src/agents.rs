@@ -70,8 +70,12 @@ pub struct AgentHello<'a> {
     pub certificate_not_after: Option<SystemTime>,
 }
 
+/// One item of a link's outbound stream: the agent link's transport is the gRPC
+/// stream itself, so an item is a message or the status that ends the stream.
+pub type LinkItem = Result<HubMessage, Status>;
+
 /// The sending half of a link's outbound stream (what the hub pushes to the agent).
-pub type Outbound = mpsc::Sender<Result<HubMessage, Status>>;
+pub type Outbound = mpsc::Sender<LinkItem>;
 
 /// A registered link: its generation, and the receiver that fires when a newer link
 /// of the same party supersedes it.

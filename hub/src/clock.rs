@@ -6,6 +6,19 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
+/// An instant as a `google.protobuf.Timestamp`, as the wire carries it.
+pub fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.unix_timestamp(),
+        nanos: i32::try_from(at.nanosecond()).unwrap_or(0),
+    }
+}
+
+/// A system time as a `google.protobuf.Timestamp`.
+pub fn system_timestamp(at: std::time::SystemTime) -> prost_types::Timestamp {
+    prost_types::Timestamp::from(at)
+}
+
 /// Wall-clock time plus an offset that only tests change.
 #[derive(Debug, Default)]
 pub struct Clock {

@@ -28,6 +28,10 @@
 //! - [`clock`]: the hub's clock, which tests can move forward.
 //! - [`casefile`]: cross-partner case files: bevraging, share requests, every record decided.
 //! - [`cases`]: the case registry: phases, subjects, consent, participants, emergencies.
+//! - [`error`]: the hub's domain error, [`error::HubError`]; [`service::error`] maps it to
+//!   gRPC statuses, the only place that does.
+//! - [`officer`]: the privacy officers' work: log access, inzage, notifications,
+//!   covenant versions, evaluation figures.
 //! - [`state`]: the shared [`Hub`](state::Hub) and call authentication.
 //! - [`service`]: the gRPC handlers.
 //! - [`server`]: serving the gRPC API until shutdown.
@@ -55,11 +59,13 @@ pub mod config;
 pub mod covenant_in_force;
 pub mod covenants;
 pub mod deliveries;
+pub mod error;
 pub mod fanout;
 pub mod identity;
 pub mod listener;
 pub mod log;
 pub mod metrics;
+pub mod officer;
 pub mod parties;
 pub mod persons;
 pub mod questions;

@@ -180,7 +180,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 tracing::info!(admin = %addr, "admin endpoint serving /healthz, /status and /metrics");
             }
             let shutdown = async move {
-                wait_for_signal().await;
+                treiter_proto::signal::wait_for_signal().await;
                 let _ = stop_tx.send(true);
             };
             treiter_hub::server::serve(hub, listener, shutdown).await?;
@@ -439,27 +439,6 @@ fn expiry_text(not_after_unix: u64, now_unix: u64) -> String {
         format!("{date} (renew: within 30 days)")
     } else {
         date
-    }
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
 

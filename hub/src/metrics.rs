@@ -113,19 +113,24 @@ impl CaseFileResult {
         }
     }
 
-    /// The result of a finished request: a stored file is complete or partial; an
-    /// error status from the hub's own troubles (unavailable, internal) is a failure,
-    /// any other one a refusal of the request.
-    pub fn of(result: &Result<treiter_proto::v1::CaseFile, tonic::Status>) -> CaseFileResult {
-        match result {
-            Ok(file) if file.complete => CaseFileResult::Complete,
-            Ok(_) => CaseFileResult::Partial,
-            Err(status) => match status.code() {
-                tonic::Code::Unavailable | tonic::Code::Internal | tonic::Code::Unknown => {
-                    CaseFileResult::Failed
-                }
-                _ => CaseFileResult::Refused,
-            },
+    /// The result of a stored case file: complete or partial.
+    pub fn stored(file: &treiter_proto::v1::CaseFile) -> CaseFileResult {
+        if file.complete {
+            CaseFileResult::Complete
+        } else {
+            CaseFileResult::Partial
+        }
+    }
+
+    /// The result of a request that ended in an error: a failure when the hub's own
+    /// troubles caused it (`by_the_hub`: the log or the store refused, an invariant
+    /// broke), a refusal of the request otherwise. From a status:
+    /// [`crate::service::error`].
+    pub fn ended(by_the_hub: bool) -> CaseFileResult {
+        if by_the_hub {
+            CaseFileResult::Failed
+        } else {
+            CaseFileResult::Refused
         }
     }
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::sync::watch;
-use tonic::Status;
 
 use treiter_policies::vocab::Phase;
 
@@ -218,6 +217,37 @@ pub enum Caller {
     Person { person: Person, party: Party },
 }
 
+/// The privacy officer calling: a person with role `privacy-officer` in the hub's
+/// registry, acting for the party of their certificate. Only [`Officer::check`] makes
+/// one, so holding an `Officer` means the role was checked. Here, beside [`Caller`],
+/// because both the officers' work ([`crate::officer`]) and the covenant versions
+/// ([`crate::covenants`]) act for one, and neither may depend on the other for it.
+#[derive(Clone, Debug)]
+pub struct Officer {
+    pub person: Person,
+    pub party: Party,
+}
+
+impl Officer {
+    /// The person as a privacy officer, or a refusal: only a person whose registry
+    /// role is `privacy-officer` may see the decision log, inzage and covenant versions
+    /// (articles 5.2, 10.3).
+    pub fn check(person: Person, party: Party) -> Result<Officer, crate::error::HubError> {
+        if person
+            .roles
+            .contains(&treiter_policies::vocab::Role::PrivacyOfficer)
+        {
+            Ok(Officer { person, party })
+        } else {
+            Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is not a privacy-officer; the decision log, inzage \
+                 and covenant versions are for privacy officers only (art. 5.2, 10.3)",
+                person.id, party.name
+            )))
+        }
+    }
+}
+
 /// Everything the services share.
 #[derive(Debug)]
 pub struct Hub {
@@ -328,9 +358,14 @@ impl Hub {
         }))
     }
 
-    /// Resolves the caller of a request, recording and refusing an unacceptable one.
-    pub fn authenticate<T>(&self, request: &tonic::Request<T>) -> Result<Caller, Status> {
-        let identity = tls::peer_identity(request).map_err(|e| self.refuse(None, e))?;
+    /// Resolves the caller from the identity its certificate gave (`peer`, from
+    /// [`tls::peer_identity`]), recording and refusing an unacceptable one. The gRPC
+    /// side is [`crate::service::auth`].
+    pub fn identify(
+        &self,
+        peer: Result<CertIdentity, IdentityError>,
+    ) -> Result<Caller, IdentityError> {
+        let identity = peer.map_err(|e| self.refuse(None, e))?;
         let party = self
             .parties
             .get(identity.oin())
@@ -352,8 +387,11 @@ impl Hub {
 
     /// Resolves the caller of an agent-link call: it must be a party's organisation
     /// certificate.
-    pub fn authenticate_agent<T>(&self, request: &tonic::Request<T>) -> Result<Party, Status> {
-        match self.authenticate(request)? {
+    pub fn identify_agent(
+        &self,
+        peer: Result<CertIdentity, IdentityError>,
+    ) -> Result<Party, IdentityError> {
+        match self.identify(peer)? {
             Caller::Agent(party) => Ok(party),
             Caller::Person { person, party } => {
                 let identity = CertIdentity::Person {
@@ -371,11 +409,11 @@ impl Hub {
     /// Resolves the caller of a call for persons (coordinators, privacy officers): it
     /// must be a person certificate; an organisation certificate is refused and
     /// counted as such.
-    pub fn authenticate_person<T>(
+    pub fn identify_person(
         &self,
-        request: &tonic::Request<T>,
-    ) -> Result<(Person, Party), Status> {
-        match self.authenticate(request)? {
+        peer: Result<CertIdentity, IdentityError>,
+    ) -> Result<(Person, Party), IdentityError> {
+        match self.identify(peer)? {
             Caller::Person { person, party } => Ok((person, party)),
             Caller::Agent(party) => {
                 let identity = CertIdentity::Organisation {
@@ -389,7 +427,8 @@ impl Hub {
         }
     }
 
-    fn refuse(&self, identity: Option<&CertIdentity>, error: IdentityError) -> Status {
+    /// Records the refusal and gives the error back.
+    fn refuse(&self, identity: Option<&CertIdentity>, error: IdentityError) -> IdentityError {
         let reason = match error {
             IdentityError::Certificate(
                 CertProfileError::MissingOin
@@ -426,7 +465,7 @@ impl Hub {
             person,
             address: None,
         });
-        identity_status(&error)
+        error
     }
 
     /// A receiver that turns `true` when the hub begins to shut down.
@@ -438,21 +477,6 @@ impl Hub {
     /// streams that would otherwise live forever.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
-    }
-}
-
-/// The gRPC status for an identity refusal: a party the covenant does not list is
-/// PERMISSION_DENIED (authenticated, but not allowed); anything else about the
-/// certificate is UNAUTHENTICATED. The message is the refusal's own text.
-pub fn identity_status(error: &IdentityError) -> Status {
-    match error {
-        IdentityError::NotAParty { .. }
-        | IdentityError::FormerParty { .. }
-        | IdentityError::PersonCertificateOnAgentLink { .. }
-        | IdentityError::OrganisationCertificateForPerson { .. } => {
-            Status::permission_denied(error.to_string())
-        }
-        _ => Status::unauthenticated(error.to_string()),
     }
 }
 

@@ -375,7 +375,7 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
             }
         };
         let signal = async {
-            wait_for_signal().await;
+            treiter_proto::signal::wait_for_signal().await;
             tracing::info!("stop signal received; closing the link");
         };
         if let (Some(inbox), Some(settings)) = (agent.answerer().inbox(), &config.inbox) {
@@ -707,25 +707,4 @@ fn pseudonym(args: &PseudonymArgs) -> anyhow::Result<()> {
         anyhow::bail!("{failed} line(s) could not be pseudonymised");
     }
     Ok(())
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -19,6 +19,7 @@
 //!   `UID`.
 //! - [`keyfile`]: the one check every private key file gets before it is read: owner
 //!   only (`chmod 600`), symlinks judged by their target, a regular file of key size.
+//! - [`signal`]: the stop signal (Ctrl-C, SIGTERM) the hub and the agent obey.
 //! - [`text`]: text from outside, checked where it comes in (length, no control or
 //!   invisible characters) and escaped where it goes out; an error and its causes as
 //!   one line.
@@ -30,6 +31,7 @@ pub mod calendar;
 pub mod client;
 pub mod identity;
 pub mod keyfile;
+pub mod signal;
 pub mod text;
 pub mod tls;
 

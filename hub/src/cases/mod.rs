@@ -63,25 +63,3 @@ pub enum CaseError {
     #[error("a stored record cannot be read: {0}")]
     Corrupt(String),
 }
-
-impl From<CaseError> for tonic::Status {
-    fn from(error: CaseError) -> Self {
-        let message = error.to_string();
-        match error {
-            CaseError::PermissionDenied(_) => tonic::Status::permission_denied(message),
-            CaseError::NotFound(_) => tonic::Status::not_found(message),
-            CaseError::FailedPrecondition(_) => tonic::Status::failed_precondition(message),
-            CaseError::AlreadyExists(_) => tonic::Status::already_exists(message),
-            CaseError::Aborted(_) => tonic::Status::aborted(message),
-            CaseError::InvalidArgument { .. } | CaseError::BadDate(_) => {
-                tonic::Status::invalid_argument(message)
-            }
-            // A damaged record does not mend itself: retrying cannot help.
-            CaseError::Store(StoreError::Damaged { .. }) => tonic::Status::internal(message),
-            CaseError::Store(_) | CaseError::LogUnavailable { .. } => {
-                tonic::Status::unavailable(format!("{message}; nothing was changed, retry"))
-            }
-            CaseError::Corrupt(_) => tonic::Status::internal(message),
-        }
-    }
-}

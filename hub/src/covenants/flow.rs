@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use tonic::Status;
 use treiter_policies::diagnostics::Diagnostics;
 use treiter_policies::vocab::Role;
 use treiter_policies::{Covenant, diff};
@@ -25,22 +24,16 @@ use super::record::{
 use super::rules::{self, MAX_DESCRIPTION_CHARS, MAX_TEXT_BYTES};
 use super::startup::now_ms;
 use super::wire as to_wire;
+use crate::error::HubError;
 use crate::log::entry::{ApprovalStep, CovenantApproval, HexHash, LogTime, PersonId, Requester};
-use crate::service::privacy_officer::Officer;
-use crate::state::Hub;
-use crate::store::{Batch, StoreError};
+use crate::state::{Hub, Officer};
+use crate::store::Batch;
 
 /// Serialises every change to the versions (see the module doc).
 static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The name proposals are parsed under (shown in diagnostics).
 const PROPOSAL: &str = "proposal";
-
-fn store_failed(e: StoreError) -> Status {
-    Status::unavailable(format!(
-        "the hub's store could not record the covenant version: {e}; retry"
-    ))
-}
 
 fn actor(officer: &Officer) -> ActorRecord {
     ActorRecord {
@@ -59,11 +52,11 @@ async fn log_step(
     officer: &Officer,
     step: ApprovalStep,
     record: &VersionRecord,
-) -> Result<u64, Status> {
+) -> Result<u64, HubError> {
     let entry = step_entry(hub, officer, step, record)
-        .map_err(|e| Status::internal(format!("cannot form the log entry: {e}")))?;
+        .map_err(|e| HubError::internal(format!("cannot form the log entry: {e}")))?;
     hub.log.append(entry).await.map_err(|e| {
-        Status::unavailable(format!(
+        HubError::unavailable(format!(
             "the decision log could not durably record the covenant {} step: {e}; nothing was changed; retry",
             match step {
                 ApprovalStep::Proposed => "proposal",
@@ -125,7 +118,7 @@ async fn view(
         &hub.persons.current(),
     );
     let in_force = hub.covenant.current();
-    match Covenant::parse(&format!("version {}", record.version), &record.text) {
+    match record.covenant() {
         Ok(covenant) => {
             let warnings = Diagnostics::new(
                 &format!("version {}", record.version),
@@ -152,27 +145,27 @@ async fn view(
     out
 }
 
-pub(super) fn not_found(version: u32) -> Status {
-    Status::not_found(format!("there is no covenant version {version}"))
+pub(super) fn not_found(version: u32) -> HubError {
+    HubError::not_found(format!("there is no covenant version {version}"))
 }
 
 /// A covenant text the API accepts for parsing: not empty, at most 1 MiB.
 /// A client's idempotency key: required, printable ASCII (it is stored with the
 /// request and may be echoed).
-fn check_request_id(id: &str) -> Result<(), Status> {
+fn check_request_id(id: &str) -> Result<(), HubError> {
     if id.is_empty() {
-        return Err(Status::invalid_argument("client_request_id: required"));
+        return Err(HubError::invalid_argument("client_request_id: required"));
     }
     treiter_proto::text::check_token("client_request_id", id, 128)
-        .map_err(|e| Status::invalid_argument(e.to_string()))
+        .map_err(|e| HubError::invalid_argument(e.to_string()))
 }
 
-pub(super) fn check_text_size(text: &str) -> Result<(), Status> {
+pub(super) fn check_text_size(text: &str) -> Result<(), HubError> {
     if text.is_empty() {
-        return Err(Status::invalid_argument("text: empty"));
+        return Err(HubError::invalid_argument("text: empty"));
     }
     if text.len() > MAX_TEXT_BYTES {
-        return Err(Status::invalid_argument(format!(
+        return Err(HubError::invalid_argument(format!(
             "text: {} bytes, more than the {MAX_TEXT_BYTES} allowed",
             text.len()
         )));
@@ -184,7 +177,7 @@ pub(super) fn check_text_size(text: &str) -> Result<(), Status> {
 pub fn list(
     hub: &Hub,
     request: &wire::ListCovenantVersionsRequest,
-) -> Result<wire::ListCovenantVersionsResponse, Status> {
+) -> Result<wire::ListCovenantVersionsResponse, HubError> {
     let mut wanted = Vec::new();
     for (i, word) in request.statuses.iter().enumerate() {
         match (VersionStatus::parse(word), word.as_str()) {
@@ -192,13 +185,13 @@ pub fn list(
             // Never stored (module record): valid, matches nothing.
             (None, "approved") => {}
             (None, _) => {
-                return Err(Status::invalid_argument(format!(
+                return Err(HubError::invalid_argument(format!(
                     "statuses[{i}]: unknown status {word:?}; one of proposed, approved, in-force, superseded"
                 )));
             }
         }
     }
-    let versions = record::all(hub.store.as_ref()).map_err(store_failed)?;
+    let versions = record::all(hub.store.as_ref()).map_err(HubError::Store)?;
     Ok(wire::ListCovenantVersionsResponse {
         in_force: hub.covenant.version(),
         versions: versions
@@ -219,13 +212,13 @@ pub fn list(
 pub async fn get(
     hub: &Hub,
     request: &wire::GetCovenantVersionRequest,
-) -> Result<wire::CovenantVersion, Status> {
+) -> Result<wire::CovenantVersion, HubError> {
     let version = match request.version {
         0 => hub.covenant.version(),
         v => v,
     };
     let record = record::get(hub.store.as_ref(), version)
-        .map_err(store_failed)?
+        .map_err(HubError::Store)?
         .ok_or_else(|| not_found(version))?;
     Ok(view(hub, &record, request.include_text, request.include_diff).await)
 }
@@ -235,12 +228,12 @@ pub async fn propose(
     hub: &Hub,
     officer: &Officer,
     request: wire::ProposeCovenantVersionRequest,
-) -> Result<wire::ProposeCovenantVersionResponse, Status> {
+) -> Result<wire::ProposeCovenantVersionResponse, HubError> {
     check_request_id(&request.client_request_id)?;
     check_text_size(&request.text)?;
     // Shown with the version in hubctl and to the approving officers.
     treiter_proto::text::check_text("description", &request.description, MAX_DESCRIPTION_CHARS)
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        .map_err(|e| HubError::invalid_argument(e.to_string()))?;
     let _changes = CHANGES.lock().await;
     let store = hub.store.as_ref();
     let person = officer.person.id.as_str();
@@ -249,11 +242,11 @@ pub async fn propose(
         request.text, request.description
     ));
     if let Some(first) =
-        record::request(store, person, &request.client_request_id).map_err(store_failed)?
+        record::request(store, person, &request.client_request_id).map_err(HubError::Store)?
     {
         return if first.operation == "propose" && first.fingerprint == fingerprint {
             let record = record::get(store, first.version)
-                .map_err(store_failed)?
+                .map_err(HubError::Store)?
                 .ok_or_else(|| not_found(first.version))?;
             let version = view(hub, &record, false, true).await;
             Ok(wire::ProposeCovenantVersionResponse {
@@ -262,7 +255,7 @@ pub async fn propose(
                 version: Some(version),
             })
         } else {
-            Err(Status::already_exists(
+            Err(HubError::already_exists(
                 "client_request_id was used before for another request",
             ))
         };
@@ -280,7 +273,7 @@ pub async fn propose(
     };
     let in_force = hub.covenant.current();
     let highest = record::all(store)
-        .map_err(store_failed)?
+        .map_err(HubError::Store)?
         .iter()
         .map(|v| v.version)
         .max()
@@ -332,7 +325,7 @@ pub async fn propose(
             version: record.version,
         },
     );
-    store.apply(batch).map_err(store_failed)?;
+    store.apply(batch).map_err(HubError::Store)?;
     tracing::info!(
         version = record.version,
         party = %officer.party.oin,
@@ -351,10 +344,10 @@ pub async fn approve(
     hub: &Hub,
     officer: &Officer,
     request: wire::ApproveCovenantVersionRequest,
-) -> Result<wire::CovenantVersion, Status> {
+) -> Result<wire::CovenantVersion, HubError> {
     check_request_id(&request.client_request_id)?;
     if request.text_sha256.len() != 32 {
-        return Err(Status::invalid_argument(format!(
+        return Err(HubError::invalid_argument(format!(
             "text_sha256: {} bytes; a SHA-256 hash has 32",
             request.text_sha256.len()
         )));
@@ -369,24 +362,24 @@ pub async fn approve(
     let person = officer.person.id.as_str();
     let fingerprint = sha256_hex(&format!("approve\0{}\0{sha}", request.version));
     if let Some(first) =
-        record::request(store, person, &request.client_request_id).map_err(store_failed)?
+        record::request(store, person, &request.client_request_id).map_err(HubError::Store)?
     {
         return if first.operation == "approve" && first.fingerprint == fingerprint {
             let record = record::get(store, first.version)
-                .map_err(store_failed)?
+                .map_err(HubError::Store)?
                 .ok_or_else(|| not_found(first.version))?;
             Ok(view(hub, &record, false, false).await)
         } else {
-            Err(Status::already_exists(
+            Err(HubError::already_exists(
                 "client_request_id was used before for another request",
             ))
         };
     }
     let mut record = record::get(store, request.version)
-        .map_err(store_failed)?
+        .map_err(HubError::Store)?
         .ok_or_else(|| not_found(request.version))?;
     if record.sha256 != sha {
-        return Err(Status::failed_precondition(format!(
+        return Err(HubError::failed_precondition(format!(
             "the text hash {sha} is not that of version {} ({}): the text is not what you reviewed; review it again (`hubctl covenant diff {}`) (art. 13.1)",
             record.version, record.sha256, record.version
         )));
@@ -394,20 +387,20 @@ pub async fn approve(
     let in_force = hub.covenant.current();
     match record.status {
         VersionStatus::Superseded => {
-            return Err(Status::failed_precondition(format!(
+            return Err(HubError::failed_precondition(format!(
                 "version {} is superseded: it is no longer above version {} in force and can never take effect (art. 13.2)",
                 record.version,
                 in_force.version()
             )));
         }
         VersionStatus::InForce => {
-            return Err(Status::failed_precondition(format!(
+            return Err(HubError::failed_precondition(format!(
                 "version {} is in force already; nothing is left to approve (art. 13.1)",
                 record.version
             )));
         }
         VersionStatus::Proposed if record.version <= in_force.version() => {
-            return Err(Status::failed_precondition(format!(
+            return Err(HubError::failed_precondition(format!(
                 "version {} is not above version {} in force (art. 13.2)",
                 record.version,
                 in_force.version()
@@ -417,7 +410,7 @@ pub async fn approve(
     }
     let party = officer.party.oin.to_string();
     if let Some(earlier) = record.approvals.iter().find(|a| a.by.party == party) {
-        return Err(Status::already_exists(format!(
+        return Err(HubError::already_exists(format!(
             "{} approved version {} already (person {}); each party counts once (art. 13.1)",
             officer.party.name, record.version, earlier.by.person
         )));
@@ -436,10 +429,9 @@ pub async fn approve(
     // So is the switch (parties, case policy): one that cannot be made leaves the
     // version proposed.
     let new = if takes_effect {
-        let covenant = Covenant::parse(&format!("version {}", record.version), &record.text)
-            .map_err(|_| {
-                Status::internal(format!("stored version {} does not parse", record.version))
-            })?;
+        let covenant = record.covenant().map_err(|_| {
+            HubError::internal(format!("stored version {} does not parse", record.version))
+        })?;
         Some(super::switch::prepare(hub, covenant)?)
     } else {
         None
@@ -450,7 +442,7 @@ pub async fn approve(
         log_step(hub, officer, ApprovalStep::Activated, &record).await?;
         record.status = VersionStatus::InForce;
         record.in_force_from_ms = Some(now);
-        for mut other in record::all(store).map_err(store_failed)? {
+        for mut other in record::all(store).map_err(HubError::Store)? {
             let replaced = other.status == VersionStatus::InForce
                 || (other.status == VersionStatus::Proposed && other.version < record.version);
             if other.version != record.version && replaced {
@@ -472,7 +464,7 @@ pub async fn approve(
             version: record.version,
         },
     );
-    store.apply(batch).map_err(store_failed)?;
+    store.apply(batch).map_err(HubError::Store)?;
     tracing::info!(
         version = record.version,
         party = %officer.party.oin,

@@ -1,6 +1,6 @@
 //! Telling privacy officers that a proposal awaits their party's approval (article
 //! 13.1), with the notifications they already read for refused shares and emergency
-//! reviews ([`crate::service::privacy_officer::notices`], `Space::Notifications`).
+//! reviews ([`crate::officer::notices`], `Space::Notifications`).
 //!
 //! A proposal raises one notification for each party of the covenant in force other
 //! than the proposer's, in the same store batch that stores the proposal. It is kind

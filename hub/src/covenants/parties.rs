@@ -67,7 +67,7 @@ fn parsed(versions: &[VersionRecord]) -> Vec<(bool, Covenant)> {
         .iter()
         .filter_map(|v| {
             let was_in_force = v.status == VersionStatus::InForce || v.in_force_from_ms.is_some();
-            match Covenant::parse(&format!("version {}", v.version), &v.text) {
+            match v.covenant() {
                 Ok(c) => Some((was_in_force, c)),
                 Err(_) => {
                     tracing::error!(

@@ -22,16 +22,17 @@
 //! (`PreviewSummary.widening`: the new and wider permits), which does not depend on
 //! the log.
 
-use tonic::Status;
 use treiter_policies::Covenant;
 use treiter_proto::v1 as wire;
 
 use super::record;
 use crate::casefile::decide::{ShareContext, wire_decision};
+use crate::error::HubError;
+use crate::error::HubStream as BoxStream;
 use crate::identity::Oin;
 use crate::log::Event;
-use crate::service::privacy_officer::{BoxStream, Officer};
 use crate::state::Hub;
+use crate::state::Officer;
 
 fn warning(code: &str, message: String) -> wire::CovenantDiagnostic {
     wire::CovenantDiagnostic {
@@ -86,17 +87,18 @@ pub fn preview(
     hub: &Hub,
     officer: &Officer,
     request: wire::PreviewCovenantChangeRequest,
-) -> Result<BoxStream<wire::PreviewEvent>, Status> {
+) -> Result<BoxStream<wire::PreviewEvent>, HubError> {
     use wire::preview_covenant_change_request::Proposal;
     let in_force = hub.covenant.current();
     let proposal = match request.proposal {
-        None => return Err(Status::invalid_argument("proposal: required")),
+        None => return Err(HubError::invalid_argument("proposal: required")),
         Some(Proposal::Version(v)) => {
             let stored = record::get(hub.store.as_ref(), v)
-                .map_err(|e| Status::unavailable(format!("the hub's store: {e}")))?
+                .map_err(HubError::Store)?
                 .ok_or_else(|| super::flow::not_found(v))?;
-            Covenant::parse(&format!("version {v}"), &stored.text)
-                .map_err(|_| Status::internal(format!("stored version {v} does not parse")))?
+            stored
+                .covenant()
+                .map_err(|_| HubError::internal(format!("stored version {v} does not parse")))?
         }
         Some(Proposal::Text(text)) => {
             super::flow::check_text_size(&text)?;
@@ -119,12 +121,12 @@ pub fn preview(
     if let (Some(f), Some(u)) = (from, until)
         && f > u
     {
-        return Err(Status::invalid_argument("period: from is after until"));
+        return Err(HubError::invalid_argument("period: from is after until"));
     }
     let entries = hub
         .log
         .entries(0, hub.log.tree_size())
-        .map_err(|e| Status::unavailable(format!("the decision log cannot be read: {e}")))?;
+        .map_err(|e| HubError::unavailable(format!("the decision log cannot be read: {e}")))?;
     let caller = treiter_policies::Oin::parse(officer.party.oin.as_str());
     let mut summary = wire::PreviewSummary {
         from_version: in_force.version(),
@@ -202,7 +204,7 @@ pub fn preview(
             events.push(wire::PreviewEvent {
                 change: Some(wire::DecisionChange {
                     leaf_index: stored.index,
-                    decided_at: Some(crate::service::timestamp(at_ms_to_system(at_ms))),
+                    decided_at: Some(crate::clock::system_timestamp(at_ms_to_system(at_ms))),
                     case_id: d.case.as_str().to_owned(),
                     source: Some(source.to_proto()),
                     recipient: Some(wire::Person {

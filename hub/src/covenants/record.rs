@@ -89,6 +89,17 @@ pub struct VersionRecord {
     pub superseded_by: u32,
 }
 
+impl VersionRecord {
+    /// The stored text as a covenant, parsed under the name `version N` (what its
+    /// diagnostics show). Only valid texts are stored, so an error means the store was
+    /// changed outside the hub; each caller says what that means for it.
+    pub fn covenant(
+        &self,
+    ) -> Result<treiter_policies::Covenant, treiter_policies::diagnostics::Diagnostics> {
+        treiter_policies::Covenant::parse(&format!("version {}", self.version), &self.text)
+    }
+}
+
 /// The first result of a proposal or approval, by person and client request id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
@@ -188,5 +199,27 @@ mod tests {
         assert!(version_key(255) < version_key(256));
         // Scans of versions use the `v` prefix; a request key never starts with it.
         assert_eq!(request_key("v", "v")[0], b'r');
+    }
+
+    #[test]
+    fn a_stored_version_parses_under_its_version_name() {
+        let record = VersionRecord {
+            version: 7,
+            status: VersionStatus::Proposed,
+            text: "not a covenant".into(),
+            sha256: String::new(),
+            description: String::new(),
+            proposed_at_ms: None,
+            proposed_by: None,
+            approvals: Vec::new(),
+            in_force_from_ms: None,
+            superseded_at_ms: None,
+            superseded_by: 0,
+        };
+        let diagnostics = record.covenant().expect_err("not a covenant");
+        assert!(
+            diagnostics.plain().starts_with("version 7:"),
+            "{diagnostics}"
+        );
     }
 }

@@ -90,11 +90,10 @@ pub fn in_force_at_start(
             in_force: in_force.version,
         });
     }
-    let covenant = Covenant::parse(&format!("version {}", in_force.version), &in_force.text)
-        .map_err(|d| StartError::StoredInvalid {
-            version: in_force.version,
-            report: d.to_string(),
-        })?;
+    let covenant = in_force.covenant().map_err(|d| StartError::StoredInvalid {
+        version: in_force.version,
+        report: d.to_string(),
+    })?;
     if configured.version() < in_force.version {
         tracing::warn!(
             path = %path.display(),

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use tonic::Status;
 use treiter_policies::Covenant;
 
 use super::parties::{PartyChanges, listed};
 use crate::cases::CasePolicy;
+use crate::error::HubError;
 use crate::parties::{FormerParty, PartyDirectory};
 use crate::state::Hub;
 
@@ -30,10 +30,10 @@ pub struct Switch {
 
 /// Computes the switch to `new` from what is in force; an error leaves the version
 /// proposed (nothing was logged or stored yet).
-pub fn prepare(hub: &Hub, new: Covenant) -> Result<Switch, Status> {
+pub fn prepare(hub: &Hub, new: Covenant) -> Result<Switch, HubError> {
     let in_force = hub.covenant.current();
     let invalid = |what: String| {
-        Status::failed_precondition(format!(
+        HubError::failed_precondition(format!(
             "version {} cannot take effect: {what}; propose a corrected version",
             new.version()
         ))

@@ -31,9 +31,9 @@ pub use self::id::{RequestId, RequestIds};
 use self::outbox::{Outbox, OutboxEntry, OutboxError};
 use self::pending::{Acked, Offered, Pending};
 use crate::agents::{AgentTable, LinkHandle};
+use crate::clock::system_timestamp as timestamp;
 use crate::config::QuestionSettings;
 use crate::identity::Oin;
-use crate::service::timestamp;
 use crate::store::Store;
 
 /// Late answers buffered for the slowest reader. When it is full, further answers to
@@ -678,10 +678,7 @@ mod tests {
     }
 
     /// Links `party` in the table; returns the generation and what the hub sends.
-    fn link(
-        agents: &AgentTable,
-        party: &Party,
-    ) -> (u64, mpsc::Receiver<Result<HubMessage, tonic::Status>>) {
+    fn link(agents: &AgentTable, party: &Party) -> (u64, mpsc::Receiver<crate::agents::LinkItem>) {
         let (tx, rx): (Outbound, _) = mpsc::channel(8);
         let hello = AgentHello {
             agent_version: "test",
@@ -694,7 +691,7 @@ mod tests {
         (ticket.generation, rx)
     }
 
-    async fn next_question(rx: &mut mpsc::Receiver<Result<HubMessage, tonic::Status>>) -> Question {
+    async fn next_question(rx: &mut mpsc::Receiver<crate::agents::LinkItem>) -> Question {
         match tokio::time::timeout(LIMIT, rx.recv()).await {
             Ok(Some(Ok(HubMessage {
                 body: Some(hub_message::Body::Question(q)),

@@ -130,13 +130,10 @@ impl AgentLink for AgentLinkService {
         request: Request<InclusionProofRequest>,
     ) -> Result<Response<InclusionProof>, Status> {
         let party = self.hub.authenticate_agent(&request)?;
-        crate::service::privacy_officer::log_access::party_inclusion_proof(
-            &self.hub,
-            &party,
-            request.into_inner(),
-        )
-        .await
-        .map(Response::new)
+        crate::officer::log_access::party_inclusion_proof(&self.hub, &party, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 
     async fn get_consistency_proof(
@@ -144,12 +141,10 @@ impl AgentLink for AgentLinkService {
         request: Request<ConsistencyProofRequest>,
     ) -> Result<Response<ConsistencyProof>, Status> {
         self.hub.authenticate_agent(&request)?;
-        crate::service::privacy_officer::log_access::consistency_proof(
-            &self.hub,
-            request.into_inner(),
-        )
-        .await
-        .map(Response::new)
+        crate::officer::log_access::consistency_proof(&self.hub, request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }
 

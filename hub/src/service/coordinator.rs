@@ -289,13 +289,8 @@ impl CoordinatorService {
     }
 }
 
-/// A protobuf timestamp for an instant.
-pub fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.unix_timestamp(),
-        nanos: i32::try_from(at.nanosecond()).unwrap_or(0),
-    }
-}
+/// A protobuf timestamp for an instant (kept here for the callers that name it so).
+pub use crate::clock::timestamp;
 
 fn instant(field: &str, ts: Option<prost_types::Timestamp>) -> Result<OffsetDateTime, Status> {
     let ts = ts.ok_or_else(|| Status::invalid_argument(format!("{field} is required")))?;

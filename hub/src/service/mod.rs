@@ -3,13 +3,11 @@
 
 pub mod agent_input;
 pub mod agent_link;
+pub mod auth;
 pub mod coordinator;
+pub mod error;
 pub mod privacy_officer;
 pub mod status;
 
-use std::time::SystemTime;
-
 /// A `google.protobuf.Timestamp` for a system time.
-pub fn timestamp(at: SystemTime) -> prost_types::Timestamp {
-    prost_types::Timestamp::from(at)
-}
+pub use crate::clock::system_timestamp as timestamp;

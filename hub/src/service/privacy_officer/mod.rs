@@ -2,52 +2,32 @@
 //! notifications and emergency reviews (7, 15.2), covenant versions (13) and evaluation
 //! figures (3.3), for privacy officers only.
 //!
-//! This module authenticates the caller and hands each call to the submodule for its
-//! concern:
-//! - [`log_access`]: QueryLog, GetCheckpoint, GetInclusionProof, GetConsistencyProof
-//!   (what a party may see of the log, article 10.3);
-//! - [`inzage`]: RequestInzage, GetInzage, ListInzages (article 11);
-//! - [`notices`]: ListNotifications, AcknowledgeNotification, RecordReview;
-//! - [`covenant`]: ListCovenantVersions, GetCovenantVersion, ProposeCovenantVersion,
-//!   ApproveCovenantVersion, PreviewCovenantChange (article 13);
-//! - [`figures`]: GetEvaluationFigures (article 3.3);
-//! - `render`: log entries, parties and persons in wire form (parties by name);
-//! - `idempotency`: `client_request_id` records for the officers' changes.
-
-pub mod covenant;
-pub mod figures;
-mod idempotency;
-pub mod inzage;
-pub mod log_access;
-pub mod notices;
-mod render;
+//! Thin handlers: each authenticates the caller as a privacy officer, calls the work in
+//! [`crate::officer`] and maps its [`HubError`] to a status ([`crate::service::error`]).
 
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use treiter_policies::vocab::Role;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::privacy_officer_server::PrivacyOfficer;
 
-use crate::parties::Party;
-use crate::persons::Person;
+use crate::error::HubError;
+use crate::officer::{self, Officer, covenant, figures, inzage, log_access, notices};
 use crate::state::Hub;
-
-/// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
-/// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
-static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A server stream of `T`, boxed.
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-/// The privacy officer calling: a person with role `privacy-officer` in the hub's
-/// registry, acting for the party of their certificate.
-#[derive(Clone, Debug)]
-pub struct Officer {
-    pub person: Person,
-    pub party: Party,
+/// A domain stream as a server stream: each error becomes its status.
+fn to_wire<T: Send + 'static>(stream: officer::BoxStream<T>) -> BoxStream<T> {
+    Box::pin(stream.map(|item| item.map_err(Status::from)))
+}
+
+/// A domain answer as a response.
+fn respond<T>(result: Result<T, HubError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
 }
 
 pub struct PrivacyOfficerService {
@@ -60,18 +40,10 @@ impl PrivacyOfficerService {
     }
 
     /// The caller, or a refusal: only a person whose registry role is
-    /// `privacy-officer` may call this service (articles 5.2, 10.3).
+    /// `privacy-officer` may call this service ([`Officer::check`]).
     fn officer<T>(&self, request: &Request<T>) -> Result<Officer, Status> {
         let (person, party) = self.hub.authenticate_person(request)?;
-        if person.roles.contains(&Role::PrivacyOfficer) {
-            Ok(Officer { person, party })
-        } else {
-            Err(Status::permission_denied(format!(
-                "person {} of {} is not a privacy-officer; the decision log, inzage \
-                 and covenant versions are for privacy officers only (art. 5.2, 10.3)",
-                person.id, party.name
-            )))
-        }
+        Ok(Officer::check(person, party)?)
     }
 }
 
@@ -85,9 +57,8 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::QueryLogRequest>,
     ) -> Result<Response<Self::QueryLogStream>, Status> {
         let officer = self.officer(&request)?;
-        log_access::query_log(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        let stream = log_access::query_log(&self.hub, &officer, request.into_inner()).await?;
+        Ok(Response::new(to_wire(stream)))
     }
 
     async fn get_checkpoint(
@@ -95,9 +66,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::GetCheckpointRequest>,
     ) -> Result<Response<wire::LogCheckpoint>, Status> {
         let officer = self.officer(&request)?;
-        log_access::get_checkpoint(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(log_access::get_checkpoint(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn get_inclusion_proof(
@@ -105,9 +74,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::InclusionProofRequest>,
     ) -> Result<Response<wire::InclusionProof>, Status> {
         let officer = self.officer(&request)?;
-        log_access::get_inclusion_proof(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(log_access::get_inclusion_proof(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn get_consistency_proof(
@@ -115,9 +82,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::ConsistencyProofRequest>,
     ) -> Result<Response<wire::ConsistencyProof>, Status> {
         let officer = self.officer(&request)?;
-        log_access::get_consistency_proof(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(log_access::get_consistency_proof(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn request_inzage(
@@ -125,9 +90,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::InzageRequest>,
     ) -> Result<Response<wire::InzageReport>, Status> {
         let officer = self.officer(&request)?;
-        inzage::request_inzage(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(inzage::request_inzage(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn get_inzage(
@@ -135,9 +98,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::GetInzageRequest>,
     ) -> Result<Response<wire::InzageReport>, Status> {
         let officer = self.officer(&request)?;
-        inzage::get_inzage(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(inzage::get_inzage(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn list_inzages(
@@ -145,9 +106,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::ListInzagesRequest>,
     ) -> Result<Response<wire::ListInzagesResponse>, Status> {
         let officer = self.officer(&request)?;
-        inzage::list_inzages(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(inzage::list_inzages(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn list_notifications(
@@ -155,9 +114,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::ListNotificationsRequest>,
     ) -> Result<Response<wire::ListNotificationsResponse>, Status> {
         let officer = self.officer(&request)?;
-        notices::list_notifications(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(notices::list_notifications(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn acknowledge_notification(
@@ -165,9 +122,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::AcknowledgeNotificationRequest>,
     ) -> Result<Response<wire::NotificationsUpdate>, Status> {
         let officer = self.officer(&request)?;
-        notices::acknowledge_notification(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(notices::acknowledge_notification(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn record_review(
@@ -175,9 +130,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::RecordReviewRequest>,
     ) -> Result<Response<wire::NotificationsUpdate>, Status> {
         let officer = self.officer(&request)?;
-        notices::record_review(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(notices::record_review(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn list_covenant_versions(
@@ -185,9 +138,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::ListCovenantVersionsRequest>,
     ) -> Result<Response<wire::ListCovenantVersionsResponse>, Status> {
         let officer = self.officer(&request)?;
-        covenant::list_covenant_versions(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(covenant::list_covenant_versions(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn get_covenant_version(
@@ -195,9 +146,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::GetCovenantVersionRequest>,
     ) -> Result<Response<wire::CovenantVersion>, Status> {
         let officer = self.officer(&request)?;
-        covenant::get_covenant_version(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(covenant::get_covenant_version(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn propose_covenant_version(
@@ -205,9 +154,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::ProposeCovenantVersionRequest>,
     ) -> Result<Response<wire::ProposeCovenantVersionResponse>, Status> {
         let officer = self.officer(&request)?;
-        covenant::propose_covenant_version(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(covenant::propose_covenant_version(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn approve_covenant_version(
@@ -215,9 +162,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::ApproveCovenantVersionRequest>,
     ) -> Result<Response<wire::CovenantVersion>, Status> {
         let officer = self.officer(&request)?;
-        covenant::approve_covenant_version(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(covenant::approve_covenant_version(&self.hub, &officer, request.into_inner()).await)
     }
 
     async fn preview_covenant_change(
@@ -225,9 +170,9 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::PreviewCovenantChangeRequest>,
     ) -> Result<Response<Self::PreviewCovenantChangeStream>, Status> {
         let officer = self.officer(&request)?;
-        covenant::preview_covenant_change(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        let stream =
+            covenant::preview_covenant_change(&self.hub, &officer, request.into_inner()).await?;
+        Ok(Response::new(to_wire(stream)))
     }
 
     async fn get_evaluation_figures(
@@ -235,8 +180,6 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::EvaluationFiguresRequest>,
     ) -> Result<Response<wire::EvaluationFigures>, Status> {
         let officer = self.officer(&request)?;
-        figures::get_evaluation_figures(&self.hub, &officer, request.into_inner())
-            .await
-            .map(Response::new)
+        respond(figures::get_evaluation_figures(&self.hub, &officer, request.into_inner()).await)
     }
 }

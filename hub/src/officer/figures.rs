@@ -5,19 +5,22 @@
 //! escalations, contact deadlines, emergencies), the stored case files
 //! (`Space::CaseFiles`: requests and partners that did not answer) and the decision log
 //! (share decisions and stripped fields). Nothing but counts leaves this module.
+//!
+//! A stored case or case file that does not decode is not skipped in silence: it is
+//! counted in `unreadable-cases` / `unreadable-case-files` (see [`count_stored`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use prost::Message;
 use time::OffsetDateTime;
-use tonic::Status;
 use treiter_proto::v1 as wire;
 
 use super::Officer;
 use crate::cases::model::{Case, ContactStatus, EventKind};
+use crate::clock::timestamp;
+use crate::error::HubError;
 use crate::log::Event;
-use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 use crate::store::Space;
 
@@ -56,10 +59,6 @@ impl Counts {
     fn per_stadsdeel(&mut self, measure: &'static str, stadsdeel: &str) {
         self.add(measure, stadsdeel, "", "", "", 1);
     }
-}
-
-fn store_error(e: impl std::fmt::Display) -> Status {
-    Status::unavailable(format!("the hub's store could not be read: {e}; retry"))
 }
 
 /// The phase a case was in at `at` (its registration phase, melding, until it moved).
@@ -139,10 +138,10 @@ pub async fn get_evaluation_figures(
     hub: &Arc<Hub>,
     _officer: &Officer,
     request: wire::EvaluationFiguresRequest,
-) -> Result<wire::EvaluationFigures, Status> {
+) -> Result<wire::EvaluationFigures, HubError> {
     let (from, until) = super::log_access::period("period", request.period.as_ref())?;
     let (Some(from), Some(until)) = (from, until) else {
-        return Err(Status::invalid_argument(
+        return Err(HubError::invalid_argument(
             "period: required, with both `from` and `until`",
         ));
     };
@@ -151,7 +150,7 @@ pub async fn get_evaluation_figures(
     let counting = Arc::clone(hub);
     let counts = tokio::task::spawn_blocking(move || count(&counting, from, until))
         .await
-        .map_err(|e| Status::internal(format!("counting failed: {e}")))??;
+        .map_err(|e| HubError::internal(format!("counting failed: {e}")))??;
     Ok(wire::EvaluationFigures {
         period: request.period,
         computed_at: Some(timestamp(hub.clock.now())),
@@ -160,23 +159,43 @@ pub async fn get_evaluation_figures(
     })
 }
 
-/// Every count of the period.
-fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, Status> {
-    let mut counts = Counts::default();
+/// Stored records the figures could not include: they do not decode.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Unreadable {
+    cases: u64,
+    case_files: u64,
+}
+
+/// Counts the stored cases and case files of the period into `counts`.
+///
+/// A record that does not decode cannot be counted, and leaving it out silently would
+/// make every figure it belongs to too low without anyone knowing. Refusing all figures
+/// for one damaged record would leave the privacy officers nothing to report under
+/// article 3.3. So the figures are given, and the records left out are figures of
+/// their own, `unreadable-cases` and `unreadable-case-files`: a report built on them
+/// says it is incomplete, and by how much. They follow the same small-cell rule as every
+/// other figure (1 to [`MIN_CELL_SIZE`] - 1 shows as suppressed, which still says
+/// "some").
+fn count_stored<'a>(
+    counts: &mut Counts,
+    cases: impl Iterator<Item = &'a [u8]>,
+    files: impl Iterator<Item = &'a [u8]>,
+    from: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Unreadable {
+    let mut unreadable = Unreadable::default();
     let mut stadsdeel_of = BTreeMap::new();
-    for (_, bytes) in hub.store.scan(Space::Cases, b"").map_err(store_error)? {
-        let Ok(case) = serde_json::from_slice::<Case>(&bytes) else {
+    for bytes in cases {
+        let Ok(case) = serde_json::from_slice::<Case>(bytes) else {
+            unreadable.cases += 1;
             continue;
         };
-        count_cases(&mut counts, &case, from, until);
+        count_cases(counts, &case, from, until);
         stadsdeel_of.insert(case.id.clone(), case.stadsdeel.as_str());
     }
-    for (_, bytes) in hub
-        .store
-        .scan(Space::CaseFiles, b"file/")
-        .map_err(store_error)?
-    {
-        let Ok(file) = wire::CaseFile::decode(bytes.as_slice()) else {
+    for bytes in files {
+        let Ok(file) = wire::CaseFile::decode(bytes) else {
+            unreadable.case_files += 1;
             continue;
         };
         let requested = file
@@ -195,9 +214,45 @@ fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Count
             .count();
         counts.add("partner-no-answer", "", "", "", "", silent as u64);
     }
+    counts.add("unreadable-cases", "", "", "", "", unreadable.cases);
+    counts.add(
+        "unreadable-case-files",
+        "",
+        "",
+        "",
+        "",
+        unreadable.case_files,
+    );
+    unreadable
+}
+
+/// Every count of the period.
+fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, HubError> {
+    let cases = hub.store.scan(Space::Cases, b"").map_err(HubError::Store)?;
+    let files = hub
+        .store
+        .scan(Space::CaseFiles, b"file/")
+        .map_err(HubError::Store)?;
+    let mut counts = Counts::default();
+    let unreadable = count_stored(
+        &mut counts,
+        cases.iter().map(|(_, bytes)| bytes.as_slice()),
+        files.iter().map(|(_, bytes)| bytes.as_slice()),
+        from,
+        until,
+    );
+    if unreadable.cases + unreadable.case_files > 0 {
+        // For the operator, who must repair the store: how many, never which.
+        tracing::warn!(
+            cases = unreadable.cases,
+            case_files = unreadable.case_files,
+            "evaluation figures: stored records that cannot be decoded were left out and \
+             counted as unreadable"
+        );
+    }
     for index in 0..hub.log.tree_size() {
         let stored = hub.log.entry(index).map_err(|e| {
-            Status::unavailable(format!("the decision log could not be read: {e}; retry"))
+            HubError::unavailable(format!("the decision log could not be read: {e}; retry"))
         })?;
         let Event::ShareDecision(d) = &stored.entry.event else {
             continue;
@@ -245,5 +300,52 @@ mod tests {
                 ("permit".to_owned(), 7, false)
             ]
         );
+    }
+
+    #[test]
+    fn records_that_do_not_decode_are_counted_as_unreadable_not_skipped() {
+        let garbage: &[u8] = b"\xff not a case";
+        let mut counts = Counts::default();
+        let now = OffsetDateTime::now_utc();
+        let unreadable = count_stored(
+            &mut counts,
+            std::iter::repeat_n(garbage, 6),
+            std::iter::once(garbage),
+            now - time::Duration::days(1),
+            now,
+        );
+        assert_eq!(
+            unreadable,
+            Unreadable {
+                cases: 6,
+                case_files: 1
+            }
+        );
+        let shown: Vec<(String, u64, bool)> = suppressed(counts)
+            .into_iter()
+            .map(|f| (f.measure, f.count, f.suppressed))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("unreadable-case-files".to_owned(), 0, true),
+                ("unreadable-cases".to_owned(), 6, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn readable_stores_have_no_unreadable_figures() {
+        let mut counts = Counts::default();
+        let now = OffsetDateTime::now_utc();
+        let unreadable = count_stored(
+            &mut counts,
+            std::iter::empty(),
+            std::iter::empty(),
+            now - time::Duration::days(1),
+            now,
+        );
+        assert_eq!(unreadable, Unreadable::default());
+        assert!(suppressed(counts).is_empty());
     }
 }

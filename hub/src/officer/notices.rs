@@ -10,14 +10,14 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tonic::Status;
 use treiter_proto::calendar;
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
 use crate::casefile::files::Notice;
+use crate::clock::timestamp;
 use crate::covenants::notify;
-use crate::service::coordinator::timestamp;
+use crate::error::HubError;
 use crate::state::Hub;
 use crate::store::{Batch, Space};
 
@@ -70,11 +70,11 @@ impl Stored {
         id: String,
         notice: Notice,
         state: NoticeState,
-    ) -> Result<Self, Status> {
+    ) -> Result<Self, HubError> {
         let proposal = match notify::version_of(&notice) {
             Some(version) => {
                 let awaiting = crate::covenants::record::get(hub.store.as_ref(), version)
-                    .map_err(store_error)?
+                    .map_err(HubError::Store)?
                     .is_some_and(|record| notify::awaits_approval(&record, party));
                 Some((version, awaiting))
             }
@@ -162,27 +162,23 @@ fn state_key(party: &str, id: &str) -> Vec<u8> {
     format!("state/{party}/{id}").into_bytes()
 }
 
-fn store_error(e: impl std::fmt::Display) -> Status {
-    Status::unavailable(format!("the hub's store failed: {e}; retry"))
-}
-
-fn load_state(hub: &Hub, party: &str, id: &str) -> Result<NoticeState, Status> {
+fn load_state(hub: &Hub, party: &str, id: &str) -> Result<NoticeState, HubError> {
     Ok(hub
         .store
         .get(Space::Notifications, &state_key(party, id))
-        .map_err(store_error)?
+        .map_err(HubError::Store)?
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default())
 }
 
 /// Every notification to `party`, oldest first.
-fn all(hub: &Hub, party: &str) -> Result<Vec<Stored>, Status> {
+fn all(hub: &Hub, party: &str) -> Result<Vec<Stored>, HubError> {
     let prefix = format!("{party}/");
     let mut out = Vec::new();
     for (key, value) in hub
         .store
         .scan(Space::Notifications, prefix.as_bytes())
-        .map_err(store_error)?
+        .map_err(HubError::Store)?
     {
         let Some(rest) = std::str::from_utf8(&key)
             .ok()
@@ -201,9 +197,9 @@ fn all(hub: &Hub, party: &str) -> Result<Vec<Stored>, Status> {
 }
 
 /// The named notifications of `party`; NOT_FOUND naming the first unknown id.
-fn named(hub: &Hub, party: &str, ids: &[String]) -> Result<Vec<Stored>, Status> {
+fn named(hub: &Hub, party: &str, ids: &[String]) -> Result<Vec<Stored>, HubError> {
     if ids.is_empty() {
-        return Err(Status::invalid_argument(
+        return Err(HubError::invalid_argument(
             "notification_ids: name one or more notifications",
         ));
     }
@@ -213,13 +209,13 @@ fn named(hub: &Hub, party: &str, ids: &[String]) -> Result<Vec<Stored>, Status> 
             Some(key) => hub
                 .store
                 .get(Space::Notifications, &key)
-                .map_err(store_error)?,
+                .map_err(HubError::Store)?,
             None => None,
         };
         let notice = stored
             .and_then(|b| serde_json::from_slice::<Notice>(&b).ok())
             .ok_or_else(|| {
-                Status::not_found(format!(
+                HubError::not_found(format!(
                     "notification {id} is not a notification to your party; nothing was changed"
                 ))
             })?;
@@ -314,7 +310,7 @@ fn wire_notice(
     }
 }
 
-fn page(size: u32, token: &str) -> Result<(usize, usize), Status> {
+fn page(size: u32, token: &str) -> Result<(usize, usize), HubError> {
     let size = match size {
         0 => DEFAULT_PAGE,
         n => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
@@ -324,7 +320,7 @@ fn page(size: u32, token: &str) -> Result<(usize, usize), Status> {
     } else {
         token
             .parse::<usize>()
-            .map_err(|_| Status::invalid_argument("page_token: not a token this hub gave out"))?
+            .map_err(|_| HubError::invalid_argument("page_token: not a token this hub gave out"))?
     };
     Ok((size, offset))
 }
@@ -333,10 +329,10 @@ pub async fn list_notifications(
     hub: &Hub,
     officer: &Officer,
     request: wire::ListNotificationsRequest,
-) -> Result<wire::ListNotificationsResponse, Status> {
+) -> Result<wire::ListNotificationsResponse, HubError> {
     for k in &request.kinds {
         if !KINDS.contains(&k.as_str()) {
-            return Err(Status::invalid_argument(format!(
+            return Err(HubError::invalid_argument(format!(
                 "kinds: unknown kind {k:?}; expected \"reject\", \"emergency-review\" or \"{}\"",
                 notify::KIND
             )));
@@ -381,10 +377,12 @@ fn save(
     party: &str,
     changed: &[Stored],
     idem: Option<(Vec<u8>, Vec<u8>)>,
-) -> Result<(), Status> {
+) -> Result<(), HubError> {
     let mut batch = Batch::new();
     for s in changed {
-        let bytes = serde_json::to_vec(&s.state).map_err(store_error)?;
+        let bytes = serde_json::to_vec(&s.state).map_err(|e| {
+            HubError::internal(format!("cannot encode a notification's state: {e}"))
+        })?;
         let key = state_key(party, &s.id);
         if s.proposal.is_some() {
             // A covenant proposal belongs to no case: the hub-wide key seals its state,
@@ -402,14 +400,14 @@ fn save(
     if let Some((key, value)) = idem {
         batch.put(Space::Idempotency, key, value);
     }
-    hub.store.apply(batch).map_err(store_error)
+    hub.store.apply(batch).map_err(HubError::Store)
 }
 
 pub async fn acknowledge_notification(
     hub: &Hub,
     officer: &Officer,
     request: wire::AcknowledgeNotificationRequest,
-) -> Result<wire::NotificationsUpdate, Status> {
+) -> Result<wire::NotificationsUpdate, HubError> {
     let _writing = super::WRITES.lock().await;
     let fingerprint = format!("ack:{:?}", request.notification_ids);
     let party = officer.party.oin.to_string();
@@ -439,16 +437,16 @@ pub async fn record_review(
     hub: &Hub,
     officer: &Officer,
     request: wire::RecordReviewRequest,
-) -> Result<wire::NotificationsUpdate, Status> {
+) -> Result<wire::NotificationsUpdate, HubError> {
     if request.verdict != "justified" && request.verdict != "not-justified" {
-        return Err(Status::invalid_argument(format!(
+        return Err(HubError::invalid_argument(format!(
             "verdict: unknown verdict {:?}; expected \"justified\" or \"not-justified\"",
             request.verdict
         )));
     }
     // Kept with the review and shown to the party's privacy officers.
     treiter_proto::text::check_text("note", &request.note, MAX_NOTE_CHARS)
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        .map_err(|e| HubError::invalid_argument(e.to_string()))?;
     let _writing = super::WRITES.lock().await;
     let fingerprint = format!(
         "review:{:?}:{}:{}",
@@ -460,7 +458,7 @@ pub async fn record_review(
     let now = hub.clock.now();
     if replayed.is_none() {
         if let Some(s) = named.iter().find(|s| !s.is_review()) {
-            return Err(Status::failed_precondition(format!(
+            return Err(HubError::failed_precondition(format!(
                 "notification {} is a {} (art. {}), not an emergency share to review \
                  (art. 15.2); acknowledge it instead; nothing was changed",
                 s.id,
@@ -473,7 +471,7 @@ pub async fn record_review(
             )));
         }
         if let Some(s) = named.iter().find(|s| s.state.review.is_some()) {
-            return Err(Status::already_exists(format!(
+            return Err(HubError::already_exists(format!(
                 "notification {} was reviewed already; nothing was changed",
                 s.id
             )));

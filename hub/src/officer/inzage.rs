@@ -14,15 +14,15 @@
 use std::sync::Arc;
 
 use prost::Message;
-use tonic::Status;
 use treiter_policies::vocab::PartyKind;
 use treiter_proto::calendar::{self, date_text};
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
+use crate::clock::timestamp;
+use crate::error::HubError;
 use crate::log::Event;
 use crate::log::entry::CaseChangeKind;
-use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 use crate::store::{Batch, Space};
 
@@ -35,10 +35,6 @@ const MAX_REFERENCE_CHARS: usize = 100;
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 
-fn store_error(e: impl std::fmt::Display) -> Status {
-    Status::unavailable(format!("the hub's store failed: {e}; retry"))
-}
-
 fn report_key(id: &str) -> Vec<u8> {
     format!("r/{id}").into_bytes()
 }
@@ -48,12 +44,12 @@ fn overview(
     hub: &Hub,
     subject: &str,
     size: u64,
-) -> Result<(Vec<wire::InzageCase>, Vec<wire::InzageItem>), Status> {
+) -> Result<(Vec<wire::InzageCase>, Vec<wire::InzageItem>), HubError> {
     let mut cases: Vec<wire::InzageCase> = Vec::new();
     let mut items = Vec::new();
     for index in 0..size {
         let stored = hub.log.entry(index).map_err(|e| {
-            Status::unavailable(format!("the decision log could not be read: {e}; retry"))
+            HubError::unavailable(format!("the decision log could not be read: {e}; retry"))
         })?;
         let at = stored.entry.time.to_datetime().map(timestamp);
         match &stored.entry.event {
@@ -114,22 +110,22 @@ fn overview(
     Ok((cases, items))
 }
 
-fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), Status> {
+fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), HubError> {
     let mut batch = Batch::new();
     let next = crate::store::next_counter(
         hub.store.as_ref(),
         &format!("inzage-seq/{year}"),
         &mut batch,
     )
-    .map_err(store_error)?;
+    .map_err(HubError::Store)?;
     Ok((format!("I-{year}-{next:04}"), batch))
 }
 
-fn load(hub: &Hub, id: &str) -> Result<Option<wire::InzageReport>, Status> {
+fn load(hub: &Hub, id: &str) -> Result<Option<wire::InzageReport>, HubError> {
     Ok(hub
         .store
         .get(Space::Inzages, &report_key(id))
-        .map_err(store_error)?
+        .map_err(HubError::Store)?
         .and_then(|b| wire::InzageReport::decode(b.as_slice()).ok()))
 }
 
@@ -145,9 +141,9 @@ pub async fn request_inzage(
     hub: &Arc<Hub>,
     officer: &Officer,
     request: wire::InzageRequest,
-) -> Result<wire::InzageReport, Status> {
+) -> Result<wire::InzageReport, HubError> {
     if officer.party.kind != PartyKind::Gemeente {
-        return Err(Status::permission_denied(format!(
+        return Err(HubError::permission_denied(format!(
             "inzage is produced for the gemeente's privacy officer only; {} is of kind {} \
              (art. 11.1)",
             officer.party.name,
@@ -156,7 +152,7 @@ pub async fn request_inzage(
     }
     let subject = super::log_access::subject_hex("subject.hex", request.subject.as_ref())?;
     if subject.is_empty() {
-        return Err(Status::invalid_argument(
+        return Err(HubError::invalid_argument(
             "subject.hex: the subject's pseudonym is required",
         ));
     }
@@ -166,11 +162,11 @@ pub async fn request_inzage(
         today
     } else {
         calendar::check_not_future("received_on", &request.received_on, now)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?
+            .map_err(|e| HubError::invalid_argument(e.to_string()))?
     };
     // Shown in `hubctl inzage list` and in the report.
     treiter_proto::text::check_line("reference", &request.reference, MAX_REFERENCE_CHARS)
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        .map_err(|e| HubError::invalid_argument(e.to_string()))?;
     let _writing = super::WRITES.lock().await;
     let fingerprint = format!(
         "inzage:{subject}:{}:{}",
@@ -179,7 +175,7 @@ pub async fn request_inzage(
     );
     if let Some(id) = idempotency::replay(hub, officer, &request.client_request_id, &fingerprint)? {
         return load(hub, &id)?.ok_or_else(|| {
-            Status::internal(format!("inzage {id} was recorded but cannot be read"))
+            HubError::internal(format!("inzage {id} was recorded but cannot be read"))
         });
     }
     let size = hub.log.tree_size();
@@ -188,7 +184,7 @@ pub async fn request_inzage(
         let (hub, subject) = (Arc::clone(hub), subject.clone());
         tokio::task::spawn_blocking(move || overview(&hub, &subject, size))
             .await
-            .map_err(|e| Status::internal(format!("the inzage overview failed: {e}")))??
+            .map_err(|e| HubError::internal(format!("the inzage overview failed: {e}")))??
     };
     let (id, mut batch) = next_id(hub, today.year())?;
     let mut report = wire::InzageReport {
@@ -212,7 +208,7 @@ pub async fn request_inzage(
     batch.put(Space::Inzages, report_key(&id), report.encode_to_vec());
     let (key, value) = idempotency::record(officer, &request.client_request_id, &fingerprint, &id)?;
     batch.put(Space::Idempotency, key, value);
-    hub.store.apply(batch).map_err(store_error)?;
+    hub.store.apply(batch).map_err(HubError::Store)?;
     tracing::info!(
         inzage = %id,
         party = %officer.party.oin,
@@ -227,11 +223,11 @@ pub async fn get_inzage(
     hub: &Hub,
     officer: &Officer,
     request: wire::GetInzageRequest,
-) -> Result<wire::InzageReport, Status> {
+) -> Result<wire::InzageReport, HubError> {
     load(hub, &request.inzage_id)?
         .filter(|r| of_party(r, officer))
         .ok_or_else(|| {
-            Status::not_found(format!(
+            HubError::not_found(format!(
                 "inzage {} does not exist for {}",
                 request.inzage_id, officer.party.name
             ))
@@ -242,7 +238,7 @@ pub async fn list_inzages(
     hub: &Hub,
     officer: &Officer,
     request: wire::ListInzagesRequest,
-) -> Result<wire::ListInzagesResponse, Status> {
+) -> Result<wire::ListInzagesResponse, HubError> {
     let size = match request.page_size {
         0 => DEFAULT_PAGE,
         n => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
@@ -253,12 +249,12 @@ pub async fn list_inzages(
         request
             .page_token
             .parse::<usize>()
-            .map_err(|_| Status::invalid_argument("page_token: not a token this hub gave out"))?
+            .map_err(|_| HubError::invalid_argument("page_token: not a token this hub gave out"))?
     };
     let mut reports: Vec<wire::InzageReport> = hub
         .store
         .scan(Space::Inzages, b"r/")
-        .map_err(store_error)?
+        .map_err(HubError::Store)?
         .into_iter()
         .filter_map(|(_, v)| wire::InzageReport::decode(v.as_slice()).ok())
         .filter(|r| of_party(r, officer))

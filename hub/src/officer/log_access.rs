@@ -17,13 +17,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use tonic::Status;
 use treiter_policies::request::{Oin as EngineOin, Outcome};
 use treiter_policies::vocab::{Category, PartyKind, Purpose};
 use treiter_proto::v1 as wire;
 
 use super::render;
 use super::{BoxStream, Officer};
+use crate::error::HubError;
 use crate::log::entry::CaseChangeKind;
 use crate::log::{Entry, Event, Log, LogError, SignedCheckpoint};
 use crate::state::Hub;
@@ -130,15 +130,15 @@ const KINDS: [&str; 4] = [
     "covenant-approval",
 ];
 
-fn invalid(field: &str, problem: impl std::fmt::Display) -> Status {
-    Status::invalid_argument(format!("{field}: {problem}"))
+fn invalid(field: &str, problem: impl std::fmt::Display) -> HubError {
+    HubError::invalid_argument(format!("{field}: {problem}"))
 }
 
 /// A period's bounds; INVALID_ARGUMENT when `from` is after `until`.
 pub fn period(
     field: &str,
     period: Option<&wire::Period>,
-) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), Status> {
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), HubError> {
     let Some(p) = period else {
         return Ok((None, None));
     };
@@ -166,7 +166,7 @@ pub fn period(
 pub fn subject_hex(
     field: &str,
     subject: Option<&wire::SubjectPseudonym>,
-) -> Result<String, Status> {
+) -> Result<String, HubError> {
     let hex = subject.map(|s| s.hex.as_str()).unwrap_or_default();
     if hex.is_empty()
         || (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
@@ -191,7 +191,7 @@ fn outcome(word: &str) -> Option<Outcome> {
 }
 
 impl Filters {
-    fn parse(r: &wire::QueryLogRequest) -> Result<Self, Status> {
+    fn parse(r: &wire::QueryLogRequest) -> Result<Self, HubError> {
         let (from, until) = period("period", r.period.as_ref())?;
         let mut kinds = BTreeSet::new();
         for k in &r.kinds {
@@ -313,17 +313,17 @@ impl Filters {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Status {
-    Status::unavailable(format!("the decision log could not be read: {e}; retry"))
+fn unavailable(e: impl std::fmt::Display) -> HubError {
+    HubError::unavailable(format!("the decision log could not be read: {e}; retry"))
 }
 
 /// The latest signed checkpoint, signing one first when the log has grown past it (so
 /// every entry up to now can be proven).
-pub async fn current_checkpoint(hub: &Hub) -> Result<SignedCheckpoint, Status> {
+pub async fn current_checkpoint(hub: &Hub) -> Result<SignedCheckpoint, HubError> {
     match hub.log.latest_checkpoint() {
         Some(cp) if cp.checkpoint().size >= hub.log.tree_size() => Ok(cp),
         _ => crate::witnesses::checkpoint(hub).await.map_err(|e| {
-            Status::unavailable(format!(
+            HubError::unavailable(format!(
                 "the decision log could not sign a checkpoint: {e}; retry"
             ))
         }),
@@ -334,7 +334,7 @@ pub async fn query_log(
     hub: &Arc<Hub>,
     officer: &Officer,
     request: wire::QueryLogRequest,
-) -> Result<BoxStream<wire::LogEntry>, Status> {
+) -> Result<BoxStream<wire::LogEntry>, HubError> {
     let filters = Filters::parse(&request)?;
     let size = current_checkpoint(hub).await?.checkpoint().size;
     let mut visibility = Visibility::new(officer);
@@ -425,7 +425,7 @@ pub async fn get_checkpoint(
     hub: &Hub,
     _officer: &Officer,
     request: wire::GetCheckpointRequest,
-) -> Result<wire::LogCheckpoint, Status> {
+) -> Result<wire::LogCheckpoint, HubError> {
     let cp =
         if request.tree_size == 0 {
             match hub.log.latest_checkpoint() {
@@ -434,7 +434,7 @@ pub async fn get_checkpoint(
             }
         } else {
             hub.log.checkpoint_of_size(request.tree_size).ok_or_else(|| {
-            Status::not_found(format!(
+            HubError::not_found(format!(
                 "no checkpoint of tree size {} was signed; ask for tree_size 0 (the latest)",
                 request.tree_size
             ))
@@ -454,7 +454,7 @@ pub async fn get_inclusion_proof(
     hub: &Hub,
     officer: &Officer,
     request: wire::InclusionProofRequest,
-) -> Result<wire::InclusionProof, Status> {
+) -> Result<wire::InclusionProof, HubError> {
     party_inclusion_proof(hub, &officer.party, request).await
 }
 
@@ -464,7 +464,7 @@ pub async fn party_inclusion_proof(
     hub: &Hub,
     party: &crate::parties::Party,
     request: wire::InclusionProofRequest,
-) -> Result<wire::InclusionProof, Status> {
+) -> Result<wire::InclusionProof, HubError> {
     let (index, size) = (request.leaf_index, request.tree_size);
     let latest = latest_size(hub);
     if size > latest {
@@ -485,7 +485,7 @@ pub async fn party_inclusion_proof(
         .sees(&hub.log, index, &stored.entry)
         .map_err(unavailable)?
     {
-        return Err(Status::permission_denied(format!(
+        return Err(HubError::permission_denied(format!(
             "log entry {index} is not about a share {} provided or received; a party \
              obtains only its own entries (art. 10.3)",
             party.name
@@ -507,7 +507,7 @@ pub async fn get_consistency_proof(
     hub: &Hub,
     _officer: &Officer,
     request: wire::ConsistencyProofRequest,
-) -> Result<wire::ConsistencyProof, Status> {
+) -> Result<wire::ConsistencyProof, HubError> {
     consistency_proof(hub, request).await
 }
 
@@ -516,7 +516,7 @@ pub async fn get_consistency_proof(
 pub async fn consistency_proof(
     hub: &Hub,
     request: wire::ConsistencyProofRequest,
-) -> Result<wire::ConsistencyProof, Status> {
+) -> Result<wire::ConsistencyProof, HubError> {
     let (from, to) = (request.from_tree_size, request.to_tree_size);
     let latest = latest_size(hub);
     if from > to {
@@ -681,12 +681,8 @@ mod tests {
             },
         ] {
             let e = Filters::parse(&bad).err().expect("refused");
-            assert_eq!(e.code(), tonic::Code::InvalidArgument);
-            assert!(
-                !e.message().contains("Jan"),
-                "no value echoed: {}",
-                e.message()
-            );
+            assert!(matches!(e, HubError::InvalidArgument(_)), "{e:?}");
+            assert!(!e.to_string().contains("Jan"), "no value echoed: {e}");
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Covenant versions (article 13): list, get, propose, approve, preview. The work is in
 //! [`crate::covenants::flow`]; this module is the RPC boundary.
 
-use tonic::Status;
 use treiter_proto::v1 as wire;
 
 use super::BoxStream;
 use super::Officer;
 use crate::covenants::flow;
+use crate::error::HubError;
 use crate::state::Hub;
 
 /// Every privacy officer sees every version: the covenant is common to all parties
@@ -15,7 +15,7 @@ pub async fn list_covenant_versions(
     hub: &Hub,
     _officer: &Officer,
     request: wire::ListCovenantVersionsRequest,
-) -> Result<wire::ListCovenantVersionsResponse, Status> {
+) -> Result<wire::ListCovenantVersionsResponse, HubError> {
     flow::list(hub, &request)
 }
 
@@ -23,7 +23,7 @@ pub async fn get_covenant_version(
     hub: &Hub,
     _officer: &Officer,
     request: wire::GetCovenantVersionRequest,
-) -> Result<wire::CovenantVersion, Status> {
+) -> Result<wire::CovenantVersion, HubError> {
     flow::get(hub, &request).await
 }
 
@@ -31,7 +31,7 @@ pub async fn propose_covenant_version(
     hub: &Hub,
     officer: &Officer,
     request: wire::ProposeCovenantVersionRequest,
-) -> Result<wire::ProposeCovenantVersionResponse, Status> {
+) -> Result<wire::ProposeCovenantVersionResponse, HubError> {
     flow::propose(hub, officer, request).await
 }
 
@@ -39,7 +39,7 @@ pub async fn approve_covenant_version(
     hub: &Hub,
     officer: &Officer,
     request: wire::ApproveCovenantVersionRequest,
-) -> Result<wire::CovenantVersion, Status> {
+) -> Result<wire::CovenantVersion, HubError> {
     flow::approve(hub, officer, request).await
 }
 
@@ -49,6 +49,6 @@ pub async fn preview_covenant_change(
     hub: &Hub,
     officer: &Officer,
     request: wire::PreviewCovenantChangeRequest,
-) -> Result<BoxStream<wire::PreviewEvent>, Status> {
+) -> Result<BoxStream<wire::PreviewEvent>, HubError> {
     crate::covenants::preview::preview(hub, officer, request)
 }

@@ -8,10 +8,10 @@ use treiter_policies::request::Oin as EngineOin;
 use treiter_policies::vocab::Role;
 use treiter_proto::v1 as wire;
 
+use crate::clock::timestamp;
 use crate::identity::Oin;
 use crate::log::entry::{ApprovalStep, CaseChangeKind, Requester};
 use crate::log::{Entry, Event, StoredEntry};
-use crate::service::coordinator::timestamp;
 use crate::state::Hub;
 
 /// The engine's (numeric) OIN of a party.

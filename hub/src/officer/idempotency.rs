@@ -8,9 +8,9 @@
 //! first request made (an inzage id; empty when the change names its own objects).
 
 use serde::{Deserialize, Serialize};
-use tonic::Status;
 
 use super::Officer;
+use crate::error::HubError;
 use crate::state::Hub;
 use crate::store::Space;
 
@@ -35,12 +35,12 @@ fn digest(fingerprint: &str) -> String {
         .collect()
 }
 
-fn check_id(client_request_id: &str) -> Result<(), Status> {
+fn check_id(client_request_id: &str) -> Result<(), HubError> {
     // Echoed in the refusal of a reused id: printable ASCII only.
     if client_request_id.is_empty()
         || treiter_proto::text::check_token("client_request_id", client_request_id, 128).is_err()
     {
-        return Err(Status::invalid_argument(
+        return Err(HubError::invalid_argument(
             "client_request_id: is required (a random id per intended change, at most 128 printable ASCII characters without spaces)",
         ));
     }
@@ -54,19 +54,19 @@ pub fn replay(
     officer: &Officer,
     client_request_id: &str,
     fingerprint: &str,
-) -> Result<Option<String>, Status> {
+) -> Result<Option<String>, HubError> {
     check_id(client_request_id)?;
     let Some(bytes) = hub
         .store
         .get(Space::Idempotency, &key(officer, client_request_id))
-        .map_err(|e| Status::unavailable(format!("the hub's store failed: {e}; retry")))?
+        .map_err(HubError::Store)?
     else {
         return Ok(None);
     };
     let record: Record = serde_json::from_slice(&bytes)
-        .map_err(|e| Status::internal(format!("idempotency record unreadable: {e}")))?;
+        .map_err(|e| HubError::internal(format!("idempotency record unreadable: {e}")))?;
     if record.fingerprint != digest(fingerprint) {
-        return Err(Status::already_exists(format!(
+        return Err(HubError::already_exists(format!(
             "client_request_id {client_request_id} was used before for a different request"
         )));
     }
@@ -79,11 +79,11 @@ pub fn record(
     client_request_id: &str,
     fingerprint: &str,
     result: &str,
-) -> Result<(Vec<u8>, Vec<u8>), Status> {
+) -> Result<(Vec<u8>, Vec<u8>), HubError> {
     let value = serde_json::to_vec(&Record {
         fingerprint: digest(fingerprint),
         result: result.to_owned(),
     })
-    .map_err(|e| Status::internal(format!("idempotency record: {e}")))?;
+    .map_err(|e| HubError::internal(format!("idempotency record: {e}")))?;
     Ok((key(officer, client_request_id), value))
 }

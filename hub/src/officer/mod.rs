@@ -1,0 +1,34 @@
+//! The privacy officers' work (articles 3.3, 7, 10, 11, 13, 15.2): what a privacy
+//! officer may see of the decision log and its proofs, inzage reports, notifications
+//! and emergency reviews, covenant versions and evaluation figures.
+//!
+//! This is domain code: it takes an authenticated [`Officer`] and the request, and
+//! answers with the wire response or a [`HubError`]. The gRPC handlers in
+//! [`crate::service::privacy_officer`] only authenticate, call in here and map errors.
+//!
+//! # Layout
+//! - [`log_access`]: QueryLog, GetCheckpoint, GetInclusionProof, GetConsistencyProof
+//!   (what a party may see of the log, article 10.3);
+//! - [`inzage`]: RequestInzage, GetInzage, ListInzages (article 11);
+//! - [`notices`]: ListNotifications, AcknowledgeNotification, RecordReview;
+//! - [`covenant`]: ListCovenantVersions, GetCovenantVersion, ProposeCovenantVersion,
+//!   ApproveCovenantVersion, PreviewCovenantChange (article 13), over
+//!   [`crate::covenants`];
+//! - [`figures`]: GetEvaluationFigures (article 3.3);
+//! - `render`: log entries, parties and persons in wire form (parties by name);
+//! - `idempotency`: `client_request_id` records for the officers' changes.
+
+pub mod covenant;
+pub mod figures;
+mod idempotency;
+pub mod inzage;
+pub mod log_access;
+pub mod notices;
+mod render;
+
+pub use crate::error::HubStream as BoxStream;
+pub use crate::state::Officer;
+
+/// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
+/// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
+static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
