@@ -70,6 +70,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod tables;
 pub mod tls;
 pub mod witness_alerts;
 pub mod witnesses;

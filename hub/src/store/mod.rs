@@ -141,38 +141,70 @@ impl Space {
     ];
 }
 
+/// Who a sealed record belongs to: the case whose key seals it (and whose deletion
+/// shreds it, article 9), or the hub-wide transit key for records that outlive or
+/// precede any one case. Every write of a sealed record names its owner
+/// ([`Batch::put_sealed`]); the table module of the record kind decides which.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// The case with this id.
+    Case(String),
+    /// No case: sealed under the hub-wide [`TRANSIT`] key, not shredded with a case.
+    Transit,
+}
+
+/// The owner name of records that belong to no case (the transit key's name).
+pub const TRANSIT: &str = "_transit";
+
+impl Owner {
+    /// The owner of a record of case `id`.
+    pub fn case(id: impl Into<String>) -> Owner {
+        Owner::Case(id.into())
+    }
+
+    /// The name the sealing layer keeps the owner's key under.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Owner::Case(id) => id,
+            Owner::Transit => TRANSIT,
+        }
+    }
+}
+
 /// Writes to apply together.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     ops: Vec<Op>,
 }
 
-/// One write of a batch: keyspace, key, value (`None`: delete), and the case the
-/// record belongs to when the writer knows it and the key and value do not tell.
-pub(crate) type Op = (Space, Vec<u8>, Option<Vec<u8>>, Option<String>);
+/// One write of a batch: keyspace, key, value (`None`: delete), and the owner of a
+/// sealed record as its writer named it.
+pub(crate) type Op = (Space, Vec<u8>, Option<Vec<u8>>, Option<Owner>);
 
 impl Batch {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Sets `key` in `space` to `value`.
+    /// Sets `key` in `space` to `value`, a record that names no owner: for the spaces
+    /// that are not sealed. In a sealed space the sealing store refuses it, except in
+    /// the two spaces whose owner it still works out itself (case files and late
+    /// answers, see [`crate::seal::sealed_store`]).
     pub fn put(&mut self, space: Space, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         self.ops.push((space, key.into(), Some(value.into()), None));
     }
 
-    /// Sets `key` in `space` to `value`, a record of case `case`: the sealing layer
-    /// seals it under that case's key. For records whose key and value do not name
-    /// their case (a queued bevraging carries only a pseudonym).
-    pub fn put_for_case(
+    /// Sets `key` in `space` to `value`, a record of `owner`: the sealing layer seals it
+    /// under the owner's key. Only table modules call this; they know the owner.
+    pub(crate) fn put_sealed(
         &mut self,
-        case: &str,
         space: Space,
         key: impl Into<Vec<u8>>,
         value: impl Into<Vec<u8>>,
+        owner: Owner,
     ) {
         self.ops
-            .push((space, key.into(), Some(value.into()), Some(case.to_owned())));
+            .push((space, key.into(), Some(value.into()), Some(owner)));
     }
 
     /// Removes `key` from `space`.
@@ -229,29 +261,9 @@ pub enum StoreError {
     },
 }
 
-/// Takes the next number of the counter `key` in [`Space::Meta`] (1 the first time) and
-/// puts the counter's new value into `batch`: applied together with what the number is
-/// used for, no number is handed out twice. A stored value that is not a counter is an
-/// error, never a silent restart at 1 (which would hand out numbers again).
-pub fn next_counter(store: &dyn Store, key: &str, batch: &mut Batch) -> Result<u64, StoreError> {
-    let next = match store.get(Space::Meta, key.as_bytes())? {
-        None => 1,
-        Some(bytes) => {
-            let raw = <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Damaged {
-                space: Space::Meta,
-                key: key.to_owned(),
-                detail: "not an 8-byte counter",
-            })?;
-            u64::from_be_bytes(raw) + 1
-        }
-    };
-    batch.put(
-        Space::Meta,
-        key.as_bytes().to_vec(),
-        next.to_be_bytes().to_vec(),
-    );
-    Ok(next)
-}
+/// The counters of [`Space::Meta`] are [`crate::tables::meta`]'s; re-exported here for
+/// `casefile`, which still calls it by this path.
+pub use crate::tables::meta::next_counter;
 
 /// One key (without its keyspace prefix) and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);

@@ -1,7 +1,7 @@
 //! Evaluation figures (article 3.3): counts only, computed by the hub itself, with small
 //! counts suppressed so that no figure points to a person.
 //!
-//! Sources: the case registry (`Space::Cases`: registrations, phases and their history,
+//! Sources: the case registry ([`crate::tables::cases`]: registrations, phases and their history,
 //! escalations, contact deadlines, emergencies), the stored case files
 //! (`Space::CaseFiles`: requests and partners that did not answer) and the decision log
 //! (share decisions and stripped fields). Nothing but counts leaves this module.
@@ -164,8 +164,8 @@ pub async fn get_evaluation_figures(
 fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, Status> {
     let mut counts = Counts::default();
     let mut stadsdeel_of = BTreeMap::new();
-    for (_, bytes) in hub.store.scan(Space::Cases, b"").map_err(store_error)? {
-        let Ok(case) = serde_json::from_slice::<Case>(&bytes) else {
+    for (_, case) in crate::tables::cases::all(hub.store.as_ref()).map_err(store_error)? {
+        let Ok(case) = case else {
             continue;
         };
         count_cases(&mut counts, &case, from, until);

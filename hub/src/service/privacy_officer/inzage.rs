@@ -7,13 +7,12 @@
 //! name or any free text; the gemeente's own reference is kept with the request but
 //! never logged.
 //!
-//! Reports are stored in `Space::Inzages` under `r/<id>` (prost-encoded, with items and
-//! documents), ids `I-<year>-<nnnn>` counted per year under `Space::Meta`
-//! `inzage-seq/<year>`.
+//! Reports are stored in [`crate::tables::inzages`] under `r/<id>` (prost-encoded, with
+//! items and documents), ids `I-<year>-<nnnn>` counted per year in
+//! [`crate::tables::meta`] as `inzage-seq/<year>`.
 
 use std::sync::Arc;
 
-use prost::Message;
 use tonic::Status;
 use treiter_policies::vocab::PartyKind;
 use treiter_proto::calendar::{self, date_text};
@@ -24,7 +23,8 @@ use crate::log::Event;
 use crate::log::entry::CaseChangeKind;
 use crate::service::coordinator::timestamp;
 use crate::state::Hub;
-use crate::store::{Batch, Space};
+use crate::store::Batch;
+use crate::tables::inzages;
 
 mod document;
 
@@ -37,10 +37,6 @@ const MAX_PAGE: usize = 1000;
 
 fn store_error(e: impl std::fmt::Display) -> Status {
     Status::unavailable(format!("the hub's store failed: {e}; retry"))
-}
-
-fn report_key(id: &str) -> Vec<u8> {
-    format!("r/{id}").into_bytes()
 }
 
 /// The overview of one subject from the log's first `size` entries.
@@ -116,7 +112,7 @@ fn overview(
 
 fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), Status> {
     let mut batch = Batch::new();
-    let next = crate::store::next_counter(
+    let next = crate::tables::meta::next_counter(
         hub.store.as_ref(),
         &format!("inzage-seq/{year}"),
         &mut batch,
@@ -126,11 +122,7 @@ fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), Status> {
 }
 
 fn load(hub: &Hub, id: &str) -> Result<Option<wire::InzageReport>, Status> {
-    Ok(hub
-        .store
-        .get(Space::Inzages, &report_key(id))
-        .map_err(store_error)?
-        .and_then(|b| wire::InzageReport::decode(b.as_slice()).ok()))
+    inzages::get(hub.store.as_ref(), id).map_err(store_error)
 }
 
 fn of_party(report: &wire::InzageReport, officer: &Officer) -> bool {
@@ -209,9 +201,8 @@ pub async fn request_inzage(
     };
     report.markdown = document::markdown(&report);
     report.json = document::json(&report);
-    batch.put(Space::Inzages, report_key(&id), report.encode_to_vec());
-    let (key, value) = idempotency::record(officer, &request.client_request_id, &fingerprint, &id)?;
-    batch.put(Space::Idempotency, key, value);
+    inzages::put(&mut batch, &id, &report);
+    idempotency::record(officer, &request.client_request_id, &fingerprint, &id)?.put(&mut batch);
     hub.store.apply(batch).map_err(store_error)?;
     tracing::info!(
         inzage = %id,
@@ -255,12 +246,9 @@ pub async fn list_inzages(
             .parse::<usize>()
             .map_err(|_| Status::invalid_argument("page_token: not a token this hub gave out"))?
     };
-    let mut reports: Vec<wire::InzageReport> = hub
-        .store
-        .scan(Space::Inzages, b"r/")
+    let mut reports: Vec<wire::InzageReport> = inzages::all(hub.store.as_ref())
         .map_err(store_error)?
         .into_iter()
-        .filter_map(|(_, v)| wire::InzageReport::decode(v.as_slice()).ok())
         .filter(|r| of_party(r, officer))
         .collect();
     // Newest first: by when produced, then id.
