@@ -26,6 +26,9 @@ fn party_prefix(party: &str) -> String {
     format!("{party}/")
 }
 
+/// A queued delivery as it reads back: the message, or why it does not decode.
+pub type Decoded = Result<Delivery, prost::DecodeError>;
+
 /// The stored key of a queued delivery, for deleting it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueuedKey(Vec<u8>);
@@ -41,10 +44,7 @@ pub fn put(batch: &mut Batch, party: &str, delivery: &Delivery) {
 }
 
 /// What is queued for `party`, in key order: each delivery, or why it does not decode.
-pub fn queued(
-    store: &dyn Store,
-    party: &str,
-) -> Result<Vec<(QueuedKey, Result<Delivery, prost::DecodeError>)>, StoreError> {
+pub fn queued(store: &dyn Store, party: &str) -> Result<Vec<(QueuedKey, Decoded)>, StoreError> {
     Ok(store
         .scan(Space::Deliveries, party_prefix(party).as_bytes())?
         .into_iter()

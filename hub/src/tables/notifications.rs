@@ -28,6 +28,9 @@ pub const TABLE: Table = Table {
     ownership: Ownership::Sealed("the notice's case; transit for a notice of no case"),
 };
 
+/// A stored notice as it reads back: the notice, or why its JSON does not decode.
+pub type Decoded = Result<Notice, serde_json::Error>;
+
 /// The owner of `notice` and of its review state.
 fn owner(notice: &Notice) -> Owner {
     if notice.case_id.is_empty() {
@@ -98,10 +101,7 @@ pub fn put_notice(batch: &mut Batch, party: &str, notice: &Notice, n: usize) {
 
 /// Every notice to `party`, oldest first: its id, and the notice or why it does not
 /// decode.
-pub fn notices(
-    store: &dyn Store,
-    party: &str,
-) -> Result<Vec<(String, Result<Notice, serde_json::Error>)>, StoreError> {
+pub fn notices(store: &dyn Store, party: &str) -> Result<Vec<(String, Decoded)>, StoreError> {
     let prefix = format!("{party}/");
     let mut out = Vec::new();
     for (key, value) in store.scan(Space::Notifications, prefix.as_bytes())? {
@@ -117,11 +117,7 @@ pub fn notices(
 }
 
 /// The notice `id` to `party`, if `id` names one that is stored.
-pub fn notice(
-    store: &dyn Store,
-    party: &str,
-    id: &str,
-) -> Result<Option<Result<Notice, serde_json::Error>>, StoreError> {
+pub fn notice(store: &dyn Store, party: &str, id: &str) -> Result<Option<Decoded>, StoreError> {
     let Some(key) = key_of(party, id) else {
         return Ok(None);
     };
