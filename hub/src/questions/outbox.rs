@@ -185,12 +185,17 @@ impl Outbox {
     /// under the key of the case it names; any other question under the transit key.
     pub fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
         let owner = match &entry.question.kind {
-            Some(treiter_proto::v1::question::Kind::ShareRequest(share)) => share
-                .case
-                .as_ref()
-                .map(|c| c.id.as_str())
-                .filter(|id| !id.is_empty())
-                .map_or(Owner::Transit, Owner::case),
+            Some(treiter_proto::v1::question::Kind::ShareRequest(share)) => match &share.case {
+                // A share request that names a case without its id cannot say whose it is.
+                Some(case) if case.id.is_empty() => {
+                    return Err(OutboxError::Store(StoreError::Unseal {
+                        space: Space::Outbox,
+                        detail: "the share request names no case id, so it cannot be sealed".into(),
+                    }));
+                }
+                Some(case) => Owner::case(&case.id),
+                None => Owner::Transit,
+            },
             _ => Owner::Transit,
         };
         let mut batch = Batch::new();

@@ -5,8 +5,11 @@
 //! write of the batch survives a crash or `kill -9`, and a batch is applied entirely or
 //! not at all. Callers acknowledge nothing (to a coordinator, to an agent) before that.
 //!
-//! Keys live in named keyspaces ([`Space`]), so cases, events, queued questions and
-//! idempotency records cannot collide.
+//! Keys live in named keyspaces (`Space`), so cases, events, queued questions and
+//! idempotency records cannot collide. A keyspace is named only here, in the sealing
+//! layer and in its record kind's table module ([`crate::tables`]), which fixes its
+//! key layout, codec and owner; a sealed record's write names that owner
+//! ([`Batch::put_sealed`], [`Owner`]).
 
 #[cfg(test)]
 mod durability;
