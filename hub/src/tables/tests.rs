@@ -379,3 +379,26 @@ fn only_the_store_the_sealing_layer_and_the_tables_name_a_keyspace() {
         offenders.join("\n")
     );
 }
+
+/// As before the tables: a share request that names a case without its id cannot say
+/// whose it is, so it is refused rather than sealed under a guessed key.
+#[test]
+fn a_share_request_naming_a_case_without_id_is_not_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sealed(dir.path());
+    let outbox = Outbox::new(store.clone());
+    let err = outbox
+        .put(&question("share-of-no-id", share_request("")))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            crate::questions::outbox::OutboxError::Store(StoreError::Unseal {
+                space: Space::Outbox,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert!(store.raw().scan(Space::Outbox, b"").unwrap().is_empty());
+}
