@@ -3,12 +3,12 @@
 //! case's term is known (articles 3.2, 9).
 //!
 //! Store-and-forward like the outbox ([`crate::questions::outbox`]):
-//! - [`Space::Deliveries`], key `<party OIN>/<case>/<delivery id>`, value the
-//!   `Delivery` wire message. Sealed under the case's key (it holds field values), so
-//!   it is deleted with the case. Removed when the agent acknowledges the id.
-//! - [`Space::DeliveryHolders`], key `<case>/<party OIN>`, value JSON [`Holder`]: which
-//!   parties received data of a case, and the retention notice sent to them. Holds ids
-//!   and a time only, no personal data, so it is not sealed.
+//! - [`crate::tables::deliveries`]: the `Delivery` wire messages queued per party.
+//!   Sealed under the case's key (it holds field values), so it is deleted with the
+//!   case. Removed when the agent acknowledges the id.
+//! - [`crate::tables::delivery_holders`]: [`Holder`]s, which parties received data of a
+//!   case, and the retention notice sent to them. Holds ids and a time only, no
+//!   personal data, so it is not sealed.
 //!
 //! Delivered on every attach of the party's agent, and at once when the agent is
 //! linked. [`run`] checks the holders periodically and sends a `RetentionNotice` once
@@ -20,40 +20,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prost::Message;
-use serde::{Deserialize, Serialize};
 use treiter_proto::v1::{
     self as wire, DeliveredShare, Delivery, HubMessage, RetentionNotice, hub_message,
 };
 
 use crate::identity::Oin;
 use crate::state::Hub;
-use crate::store::{Batch, Space, Store, StoreError};
+use crate::store::{Batch, Store, StoreError};
 
 /// How often [`run`] looks for cases whose retention term became known.
 pub const NOTICE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
-/// A party holding delivered data of a case.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holder {
-    /// The retention notice for it, once the term is known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notice_id: Option<String>,
-    /// The notice's delete moment, Unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delete_at: Option<i64>,
-    /// True once the agent acknowledged the notice.
-    #[serde(default)]
-    pub acknowledged: bool,
-}
-
-fn delivery_key(party: &str, case: &str, id: &str) -> Vec<u8> {
-    format!("{party}/{case}/{id}").into_bytes()
-}
-
-fn holder_key(case: &str, party: &str) -> Vec<u8> {
-    format!("{case}/{party}").into_bytes()
-}
+pub use crate::tables::delivery_holders::Holder;
+use crate::tables::{deliveries as queue, delivery_holders as holders_table};
 
 fn message(body: hub_message::Body) -> HubMessage {
     HubMessage { body: Some(body) }
@@ -105,16 +84,14 @@ pub fn delivery_of(file: &wire::CaseFile, delete_at: Option<i64>) -> Option<(Oin
 /// Queues `delivery` for `party` durably, with the holder record.
 pub fn enqueue(store: &dyn Store, party: &Oin, delivery: &Delivery) -> Result<(), StoreError> {
     let mut batch = Batch::new();
-    batch.put_for_case(
-        &delivery.case_id,
-        Space::Deliveries,
-        delivery_key(party.as_str(), &delivery.case_id, &delivery.delivery_id),
-        delivery.encode_to_vec(),
-    );
-    let holder = holder_key(&delivery.case_id, party.as_str());
-    if store.get(Space::DeliveryHolders, &holder)?.is_none() {
-        let value = serde_json::to_vec(&Holder::default()).unwrap_or_default();
-        batch.put(Space::DeliveryHolders, holder, value);
+    queue::put(&mut batch, party.as_str(), delivery);
+    if !holders_table::exists(store, &delivery.case_id, party.as_str())? {
+        holders_table::put(
+            &mut batch,
+            &delivery.case_id,
+            party.as_str(),
+            &Holder::default(),
+        );
     }
     store.apply(batch)
 }
@@ -122,9 +99,8 @@ pub fn enqueue(store: &dyn Store, party: &Oin, delivery: &Delivery) -> Result<()
 /// What `party`'s agent must still acknowledge: deliveries, then retention notices.
 pub fn pending(store: &dyn Store, party: &Oin) -> Result<Vec<HubMessage>, StoreError> {
     let mut messages = Vec::new();
-    let prefix = format!("{}/", party.as_str());
-    for (_, value) in store.scan(Space::Deliveries, prefix.as_bytes())? {
-        match Delivery::decode(value.as_slice()) {
+    for (_, decoded) in queue::queued(store, party.as_str())? {
+        match decoded {
             Ok(d) => messages.push(message(hub_message::Body::Delivery(d))),
             Err(_) => {
                 tracing::error!(oin = %party, "a queued delivery does not decode; left in place")
@@ -155,30 +131,17 @@ fn notice_message(notice_id: String, case_id: String, delete_at: i64) -> HubMess
 
 /// Every holder record: case, party OIN, record.
 fn holders(store: &dyn Store) -> Result<Vec<(String, String, Holder)>, StoreError> {
-    let mut all = Vec::new();
-    for (key, value) in store.scan(Space::DeliveryHolders, &[])? {
-        let Ok(key) = String::from_utf8(key) else {
-            continue;
-        };
-        let Some((case, party)) = key.rsplit_once('/') else {
-            continue;
-        };
-        if let Ok(holder) = serde_json::from_slice::<Holder>(&value) {
-            all.push((case.to_owned(), party.to_owned(), holder));
-        }
-    }
-    Ok(all)
+    holders_table::all(store)
 }
 
 /// Removes every delivery queued for `party`, durably, returning how many: for a party
 /// that left the covenant (article 2.3), whose agent can never fetch them. Its holder
 /// records stay: they say which cases' data it received.
 pub fn drop_party(store: &dyn Store, party: &Oin) -> Result<usize, StoreError> {
-    let prefix = format!("{}/", party.as_str());
     let mut batch = Batch::new();
     let mut dropped = 0;
-    for (key, _) in store.scan(Space::Deliveries, prefix.as_bytes())? {
-        batch.delete(Space::Deliveries, key);
+    for (key, _) in queue::queued(store, party.as_str())? {
+        queue::delete(&mut batch, key);
         dropped += 1;
     }
     if dropped > 0 {
@@ -190,15 +153,11 @@ pub fn drop_party(store: &dyn Store, party: &Oin) -> Result<usize, StoreError> {
 /// Settles an Ack from `party`'s agent: a delivery leaves the store, a notice is
 /// marked acknowledged. False when the id is neither (e.g. a question's Ack).
 pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, StoreError> {
-    let prefix = format!("{}/", party.as_str());
-    let suffix = format!("/{id}");
-    for (key, _) in store.scan(Space::Deliveries, prefix.as_bytes())? {
-        if key.ends_with(suffix.as_bytes()) {
-            let mut batch = Batch::new();
-            batch.delete(Space::Deliveries, key);
-            store.apply(batch)?;
-            return Ok(true);
-        }
+    if let Some(key) = queue::find(store, party.as_str(), id)? {
+        let mut batch = Batch::new();
+        queue::delete(&mut batch, key);
+        store.apply(batch)?;
+        return Ok(true);
     }
     for (case, holder_party, holder) in holders(store)? {
         if holder_party == party.as_str() && holder.notice_id.as_deref() == Some(id) {
@@ -207,11 +166,7 @@ pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, Sto
                 ..holder
             };
             let mut batch = Batch::new();
-            batch.put(
-                Space::DeliveryHolders,
-                holder_key(&case, &holder_party),
-                serde_json::to_vec(&holder).unwrap_or_default(),
-            );
+            holders_table::put(&mut batch, &case, &holder_party, &holder);
             store.apply(batch)?;
             return Ok(true);
         }
@@ -293,7 +248,7 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
         };
         let mut batch = Batch::new();
         let Some(case) = case else {
-            batch.delete(Space::DeliveryHolders, holder_key(&case_id, &party));
+            holders_table::delete(&mut batch, &case_id, &party);
             hub.store.apply(batch)?;
             continue;
         };
@@ -310,11 +265,7 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
             delete_at: Some(delete_at),
             acknowledged: false,
         };
-        batch.put(
-            Space::DeliveryHolders,
-            holder_key(&case_id, &party),
-            serde_json::to_vec(&holder).unwrap_or_default(),
-        );
+        holders_table::put(&mut batch, &case_id, &party, &holder);
         hub.store.apply(batch)?;
         if let Ok(oin) = Oin::parse(&party) {
             push(hub, &oin, notice_message(notice_id, case_id, delete_at));

@@ -36,6 +36,9 @@
 //! - [`service`]: the gRPC handlers.
 //! - [`server`]: serving the gRPC API until shutdown.
 //! - [`store`]: the durable key-value store behind a trait (sled by default).
+//! - [`tables`]: one module per stored record kind: its keyspace, key layout, codec
+//!   and owner (the case whose key seals it, or transit); the only code that touches
+//!   a keyspace.
 //! - [`seal`]: encryption at rest: the master key, per-case keys in a separate key
 //!   store, and the sealing store wrapper (articles 12.2, 9).
 //! - [`retention`]: the retention sweeper: deleting cases whose time is up (article 9).
@@ -76,6 +79,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod tables;
 pub mod tls;
 pub mod witness_alerts;
 pub mod witnesses;

@@ -25,7 +25,7 @@ use crate::cases::model::Case;
 use crate::config::RetentionSettings;
 use crate::log::entry::{CaseId, LogTime, RetentionDeletion};
 use crate::state::Hub;
-use crate::store::{Space, StoreError};
+use crate::store::StoreError;
 
 /// The sweeper's settings and lock.
 #[derive(Debug)]
@@ -135,11 +135,11 @@ impl Hub {
         now: OffsetDateTime,
     ) -> Result<Vec<(String, ArticleNo, OffsetDateTime)>, StoreError> {
         let mut due = Vec::new();
-        for (key, bytes) in self.store.scan(Space::Cases, b"")? {
-            let case: Case = match serde_json::from_slice(&bytes) {
+        for (key, decoded) in crate::tables::cases::all(self.store.as_ref())? {
+            let case: Case = match decoded {
                 Ok(case) => case,
                 Err(error) => {
-                    tracing::error!(case = %String::from_utf8_lossy(&key), %error,
+                    tracing::error!(case = %key, %error,
                         "a case record cannot be read; the retention sweep skips it");
                     continue;
                 }

@@ -154,8 +154,7 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
     })?;
     let inner: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
     // The state store remembers its key store, so another key store is refused here.
-    const BOUND_KEY_STORE: &[u8] = b"key-store-id";
-    match inner.get(crate::store::Space::Meta, BOUND_KEY_STORE)? {
+    match crate::tables::meta::bound_key_store(inner.as_ref())? {
         Some(bound) if bound == keys.id().as_bytes() => {}
         Some(_) => {
             return Err(StartupError::KeyStoreMismatch {
@@ -163,15 +162,7 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
                 data_dir: config.data_dir.clone(),
             });
         }
-        None => {
-            let mut batch = crate::store::Batch::new();
-            batch.put(
-                crate::store::Space::Meta,
-                BOUND_KEY_STORE.to_vec(),
-                keys.id().as_bytes().to_vec(),
-            );
-            inner.apply(batch)?;
-        }
+        None => crate::tables::meta::bind_key_store(inner.as_ref(), keys.id().as_bytes())?,
     }
     Ok(Arc::new(crate::seal::SealedStore::new(
         inner,

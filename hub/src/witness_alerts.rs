@@ -9,7 +9,7 @@
 //!
 //! **How long an alert stays.** An alert stays open until that party's agent cosigns a
 //! checkpoint at least as large as the refused one: its witness then agrees with the
-//! hub's log again. It is kept durably (in [`Space::Meta`], key `witness-alert/<OIN>`,
+//! hub's log again. It is kept durably (in [`crate::tables::meta`], key `witness-alert/<OIN>`,
 //! plain JSON: OINs, sizes, a reason word and the agent's escaped text, no personal
 //! data), so a hub restart does not hide it. There is deliberately no way to
 //! acknowledge it away: a fork or rollback that a witness saw is resolved by restoring
@@ -35,10 +35,7 @@ use treiter_translog::RefusalReason;
 use treiter_translog::refusal::{MAX_DETAIL_CHARS, MAX_REASON_LEN, bound_text, is_reason_word};
 
 use crate::identity::Oin;
-use crate::store::{Batch, Space, Store, StoreError};
-
-/// The prefix of the alerts' keys in [`Space::Meta`].
-const KEY_PREFIX: &str = "witness-alert/";
+use crate::store::{Batch, Store, StoreError};
 
 /// The reason kept for a word that does not have the shape of a reason word.
 pub const MALFORMED_REASON: &str = "malformed-reason";
@@ -146,8 +143,7 @@ impl WitnessAlerts {
     /// stays an alert ([`UNREADABLE_RECORD`]): damage must not silence it.
     pub fn load(store: &dyn Store) -> Result<WitnessAlerts, StoreError> {
         let mut open = BTreeMap::new();
-        for (key, value) in store.scan(Space::Meta, KEY_PREFIX.as_bytes())? {
-            let oin = String::from_utf8_lossy(key.get(KEY_PREFIX.len()..).unwrap_or_default());
+        for (oin, value) in crate::tables::meta::witness_alerts(store)? {
             let oin = bound_text(&oin, 40);
             let alert = match serde_json::from_slice::<WitnessAlert>(&value) {
                 Ok(alert) if alert.oin == oin => alert,
@@ -241,7 +237,7 @@ impl WitnessAlerts {
             let mut batch = Batch::new();
             // Serialising plain strings and numbers cannot fail.
             let value = serde_json::to_vec(&alert).unwrap_or_default();
-            batch.put(Space::Meta, key(&oin), value);
+            crate::tables::meta::put_witness_alert(&mut batch, &oin, value);
             store.apply(batch)
         };
         Recorded {
@@ -267,7 +263,7 @@ impl WitnessAlerts {
         // Deleted from the store first: an alert that cannot be deleted stays open (it
         // would come back at the next start).
         let mut batch = Batch::new();
-        batch.delete(Space::Meta, key(&oin));
+        crate::tables::meta::delete_witness_alert(&mut batch, &oin);
         if let Err(error) = store.apply(batch) {
             return Some(Err(error));
         }
@@ -283,11 +279,6 @@ impl WitnessAlerts {
     pub fn counts(&self) -> BTreeMap<String, u64> {
         self.lock().counts.clone()
     }
-}
-
-/// The alert's key in [`Space::Meta`].
-fn key(oin: &str) -> Vec<u8> {
-    format!("{KEY_PREFIX}{oin}").into_bytes()
 }
 
 /// The reason word to keep and the key to count it under.
@@ -457,7 +448,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let mut batch = Batch::new();
-        batch.put(Space::Meta, key(POLITIE), b"{not json".to_vec());
+        crate::tables::meta::put_witness_alert(&mut batch, POLITIE, b"{not json".to_vec());
         store.apply(batch).unwrap();
         let alerts = WitnessAlerts::load(&store).unwrap();
         let open = alerts.open();

@@ -16,7 +16,7 @@
 //! agent cosigns a checkpoint at least as large; the next checkpoint for that agent
 //! comes with a proof from the size it says it holds.
 //!
-//! The witness key each party presents is pinned in the store (`Space::WitnessKeys`).
+//! The witness key each party presents is pinned in the store ([`crate::tables::witness_keys`]).
 //! A different key from the same party is accepted, with a warning: the link is
 //! authenticated by the party's organisation certificate, and an agent whose state dir
 //! was rebuilt (or whose key was rotated) must be able to witness again; the warning
@@ -35,7 +35,7 @@ use crate::identity::Oin;
 use crate::log::{LogError, NoteVerifier, SignedCheckpoint};
 use crate::parties::Party;
 use crate::state::Hub;
-use crate::store::{Batch, Space, Store, StoreError};
+use crate::store::{Batch, Store, StoreError};
 use crate::witness_alerts::WitnessAlerts;
 
 /// One linked agent, as a witness.
@@ -190,7 +190,7 @@ pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) {
 /// Pins `text` as `party`'s witness key; a changed key is logged and replaces the old.
 fn pin_key(hub: &Hub, party: &Party, text: &str) {
     let oin = party.oin.to_string();
-    match hub.store.get(Space::WitnessKeys, oin.as_bytes()) {
+    match crate::tables::witness_keys::get(hub.store.as_ref(), &oin) {
         Ok(Some(old)) if old == text.as_bytes() => return,
         Ok(Some(_)) => {
             tracing::warn!(oin = %party.oin, "the agent presented another witness key than the one pinned for its party; the new key is pinned (check that this was intended)");
@@ -202,11 +202,7 @@ fn pin_key(hub: &Hub, party: &Party, text: &str) {
         }
     }
     let mut batch = Batch::new();
-    batch.put(
-        Space::WitnessKeys,
-        oin.into_bytes(),
-        text.as_bytes().to_vec(),
-    );
+    crate::tables::witness_keys::put(&mut batch, &oin, text);
     if let Err(error) = hub.store.apply(batch) {
         tracing::error!(oin = %party.oin, %error, "cannot pin the witness key");
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use treiter_hub::store::{Batch, Space};
+use treiter_hub::store::Batch;
 
 use crate::support::{
     JsonAgents, Pki, TestHub, hubctl, hubctl_profile, hubctl_profile_with, write_export,
@@ -149,11 +149,7 @@ async fn every_documented_exit_code_is_the_one_hubctl_returns() {
     expect(11, &hubctl(&po, &["log", "verify"], None).await);
     // 1 another error: a case record the hub cannot read is its internal error.
     let mut batch = Batch::new();
-    batch.put(
-        Space::Cases,
-        case.as_bytes().to_vec(),
-        b"not a case".to_vec(),
-    );
+    treiter_hub::tables::cases::put_unencoded(&mut batch, &case, b"not a case".to_vec());
     hub.hub.store.apply(batch).expect("write");
     let run = hubctl(&im, &["case", "show", &case], None).await;
     expect(1, &run);

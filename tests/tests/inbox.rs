@@ -191,8 +191,7 @@ async fn a_case_file_reaches_the_gemeente_inbox_and_is_deleted_when_its_retentio
     let store = hub.hub.store.clone();
     assert!(
         wait_until(Duration::from_secs(10), || {
-            store
-                .scan(treiter_hub::store::Space::DeliveryHolders, &[])
+            treiter_hub::tables::delivery_holders::all(store.as_ref())
                 .is_ok_and(|held| held.is_empty())
         })
         .await,

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use treiter_hub::refusals::RefusalReason;
-use treiter_hub::store::Space;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::{Question, agent_message, answer, hub_message, question};
 
@@ -153,8 +152,9 @@ async fn a_late_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes
     assert_eq!(log.tree_size(), size, "nothing entered the log");
     assert_eq!(
         hub.hub
-            .store
-            .scan(Space::LateAnswers, b"")
+            .questioner
+            .outbox()
+            .kept_answers()
             .expect("scan")
             .len(),
         1,
@@ -193,8 +193,9 @@ async fn a_late_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes
     assert_eq!(decision.case.as_str(), case);
     assert!(
         hub.hub
-            .store
-            .scan(Space::LateAnswers, b"")
+            .questioner
+            .outbox()
+            .kept_answers()
             .expect("scan")
             .is_empty(),
         "the kept answer is forgotten once joined"

@@ -8,7 +8,8 @@ use std::path::Path;
 use tonic::Code;
 use treiter_hub::log::{EntryKind, Event};
 use treiter_hub::retention::RetentionError;
-use treiter_hub::store::{Space, Store, StoreError};
+use treiter_hub::store::StoreError;
+use treiter_hub::tables::cases;
 use treiter_node_agent::tls::HubChannel;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
@@ -189,12 +190,9 @@ async fn closed_cases_are_deleted_when_their_retention_ends_and_old_copies_stay_
     let deleted: Vec<_> = report.deleted.iter().map(|d| d.case.clone()).collect();
     assert_eq!(deleted, std::slice::from_ref(&closed));
     assert_eq!(readable(&mut c, &closed).await, Err(Code::NotFound));
-    for space in [Space::Cases, Space::Idempotency, Space::CaseFiles] {
-        assert_eq!(
-            hub.hub.sealed.raw().scan(space, b"").expect("scan").len(),
-            0,
-            "{space}"
-        );
+    let counts = hub.hub.sealed.record_counts().expect("scan");
+    for space in ["cases", "idempotency", "case-files"] {
+        assert_eq!(counts.get(space), Some(&0), "{space}");
     }
 
     // The deletions are in the decision log, which still verifies (art. 10.2, 10.4).
@@ -244,13 +242,10 @@ async fn closed_cases_are_deleted_when_their_retention_ends_and_old_copies_stay_
     let old = treiter_hub::state::open_store(&config).expect("open the backup");
     for case in [&closed, &outside] {
         assert!(
-            old.raw()
-                .get(Space::Cases, case.as_bytes())
-                .expect("raw")
-                .is_some(),
+            cases::get(old.raw().as_ref(), case).expect("raw").is_some(),
             "the backup still holds {case}'s sealed record"
         );
-        match old.get(Space::Cases, case.as_bytes()) {
+        match cases::get(old.as_ref(), case) {
             Err(StoreError::Shredded { case: c, .. }) => assert_eq!(&c, case),
             other => panic!("{case} must not open from the backup: {other:?}"),
         }

@@ -22,7 +22,8 @@ use super::model::{
     Participant, Subject, is_closed, next_phases,
 };
 use crate::persons::Person;
-use crate::store::{Batch, Space, Store};
+use crate::store::{Batch, Store};
+use crate::tables::idempotency::{self, Requester};
 
 /// Working days within which the melder is contacted (article 4.3).
 const CONTACT_WORKING_DAYS: u32 = 2;
@@ -83,7 +84,8 @@ struct IdempotencyRecord {
 pub struct PendingChange {
     pub(super) case: Case,
     pub(super) event: CaseEvent,
-    idempotency_key: Vec<u8>,
+    /// The person and client request id of the change: its idempotency record's key.
+    requester: (String, String),
     fingerprint: String,
     /// Further writes of the same atomic batch (the case-number counter of a create).
     extra: Batch,
@@ -270,9 +272,9 @@ impl CaseRegistry {
 
     /// Loads a case without any access check (for the hub's own use).
     pub fn load(&self, id: &str) -> Result<Option<Case>, CaseError> {
-        match self.store.get(Space::Cases, id.as_bytes())? {
+        match crate::tables::cases::get(self.store.as_ref(), id)? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
+            Some(decoded) => decoded
                 .map(Some)
                 .map_err(|e| CaseError::Corrupt(format!("case {id}: {e}"))),
         }
@@ -319,10 +321,8 @@ impl CaseRegistry {
             }
         }
         let mut cases = Vec::new();
-        for (key, bytes) in self.store.scan(Space::Cases, b"")? {
-            let case: Case = serde_json::from_slice(&bytes).map_err(|e| {
-                CaseError::Corrupt(format!("case {}: {e}", String::from_utf8_lossy(&key)))
-            })?;
+        for (key, decoded) in crate::tables::cases::all(self.store.as_ref())? {
+            let case: Case = decoded.map_err(|e| CaseError::Corrupt(format!("case {key}: {e}")))?;
             let Some(acting) = access(person, &case, now) else {
                 continue;
             };
@@ -344,11 +344,12 @@ impl CaseRegistry {
         Ok(cases)
     }
 
-    fn idempotency_key(change: &Change<'_>) -> Vec<u8> {
-        let mut key = change.person.id.as_bytes().to_vec();
-        key.push(0);
-        key.extend_from_slice(change.client_request_id.as_bytes());
-        key
+    /// Who asked for `change`, and with which request id (the idempotency record's key).
+    fn requester(change: &Change<'_>) -> (String, String) {
+        (
+            change.person.id.clone(),
+            change.client_request_id.to_owned(),
+        )
     }
 
     fn fingerprint(change: &Change<'_>) -> String {
@@ -367,9 +368,11 @@ impl CaseRegistry {
                 "is required (a random id per intended change, at most 128 printable ASCII characters without spaces)",
             ));
         }
-        let Some(bytes) = self
-            .store
-            .get(Space::Idempotency, &Self::idempotency_key(change))?
+        let requester = Requester::CaseChange {
+            person: &change.person.id,
+        };
+        let Some(bytes) =
+            idempotency::get(self.store.as_ref(), requester, change.client_request_id)?
         else {
             return Ok(None);
         };
@@ -401,7 +404,7 @@ impl CaseRegistry {
         Prepared::Pending(Box::new(PendingChange {
             case,
             event,
-            idempotency_key: Self::idempotency_key(change),
+            requester: Self::requester(change),
             fingerprint: Self::fingerprint(change),
             extra,
         }))
@@ -418,7 +421,7 @@ impl CaseRegistry {
         let PendingChange {
             mut case,
             mut event,
-            idempotency_key,
+            requester,
             fingerprint,
             extra,
         } = pending;
@@ -432,15 +435,17 @@ impl CaseRegistry {
             stored.log_leaf_index = Some(leaf_index);
         }
         let mut batch = extra;
-        let bytes = serde_json::to_vec(&case).map_err(|e| CaseError::Corrupt(e.to_string()))?;
-        batch.put(Space::Cases, case.id.as_bytes().to_vec(), bytes);
+        crate::tables::cases::put(&mut batch, &case)
+            .map_err(|e| CaseError::Corrupt(e.to_string()))?;
         let record = IdempotencyRecord {
             fingerprint,
             case_id: case.id.clone(),
             sequence: event.sequence,
         };
         let record = serde_json::to_vec(&record).map_err(|e| CaseError::Corrupt(e.to_string()))?;
-        batch.put(Space::Idempotency, idempotency_key, record);
+        let (person, client_request_id) = requester;
+        idempotency::Record::case_change(&person, &client_request_id, &case.id, record)
+            .put(&mut batch);
         self.store.apply(batch)?;
         tracing::info!(
             case = %case.id,
@@ -493,7 +498,7 @@ impl CaseRegistry {
         // 00:30 on New Year's Day belongs to the new year.
         let year = calendar::today(now).year();
         let mut batch = Batch::new();
-        let next = crate::store::next_counter(
+        let next = crate::tables::meta::next_counter(
             self.store.as_ref(),
             &format!("case-seq/{year}"),
             &mut batch,

@@ -1,6 +1,6 @@
 //! Telling privacy officers that a proposal awaits their party's approval (article
 //! 13.1), with the notifications they already read for refused shares and emergency
-//! reviews ([`crate::officer::notices`], `Space::Notifications`).
+//! reviews ([`crate::officer::notices`], [`crate::tables::notifications`]).
 //!
 //! A proposal raises one notification for each party of the covenant in force other
 //! than the proposer's, in the same store batch that stores the proposal. It is kind
@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::record::{VersionRecord, VersionStatus};
 use crate::casefile::files::Notice;
 use crate::parties::PartyDirectory;
-use crate::store::{Batch, Space};
+use crate::store::Batch;
 
 /// The article a proposal notification cites.
 pub const ARTICLE: &str = "13.1";
@@ -55,26 +55,11 @@ pub fn on_proposed(
         log_leaf_index: Some(leaf_index),
         entry_position: None,
     };
-    let Ok(bytes) = serde_json::to_vec(&notice) else {
-        return 0;
-    };
     let mut raised = 0;
     for party in parties.iter().filter(|p| p.oin.as_str() != proposer) {
-        // The key of every notification: `<OIN>/<time, ns>/<file>/<n>`.
-        let key = format!(
-            "{}/{:024}/{}/0000",
-            party.oin,
-            at.unix_timestamp_nanos(),
-            notice.file_id
-        );
-        // It belongs to no case: the hub-wide key seals it (as its state, see
-        // `notices::save`).
-        batch.put_for_case(
-            crate::seal::sealed_store::TRANSIT,
-            Space::Notifications,
-            key.into_bytes(),
-            bytes.clone(),
-        );
+        // It names no case: the table seals it under the hub-wide key (and its state
+        // too, see `notices::save`).
+        crate::tables::notifications::put_notice(batch, party.oin.as_str(), &notice, 0);
         raised += 1;
     }
     raised

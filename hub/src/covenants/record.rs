@@ -6,13 +6,19 @@
 //! - `r` + person id + `0x00` + client request id: an [`IdempotencyRecord`] (JSON), the
 //!   first result of a proposal or approval, for retries (coordinator.proto's rule).
 //!
-//! Nothing here is personal data: texts are the encoded covenant, descriptions are
-//! written for the approvers without personal data (privacy_officer.proto), people are
-//! named by person id and party OIN only.
+//! Owner: none. The space is not sealed: nothing here is personal data (texts are the
+//! encoded covenant, descriptions are written for the approvers without personal data
+//! (privacy_officer.proto), people are named by person id and party OIN only).
 
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Batch, Space, Store, StoreError};
+use crate::tables::{Ownership, Table};
+
+pub const TABLE: Table = Table {
+    space: Space::CovenantVersions,
+    ownership: Ownership::Plain,
+};
 
 /// Where a version stands (article 13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

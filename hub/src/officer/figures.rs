@@ -1,7 +1,7 @@
 //! Evaluation figures (article 3.3): counts only, computed by the hub itself, with small
 //! counts suppressed so that no figure points to a person.
 //!
-//! Sources: the case registry (`Space::Cases`: registrations, phases and their history,
+//! Sources: the case registry ([`crate::tables::cases`]: registrations, phases and their history,
 //! escalations, contact deadlines, emergencies), the stored case files
 //! (`Space::CaseFiles`: requests and partners that did not answer) and the decision log
 //! (share decisions and stripped fields). Nothing but counts leaves this module.
@@ -178,19 +178,19 @@ struct Unreadable {
 /// "some").
 fn count_stored<'a>(
     counts: &mut Counts,
-    cases: impl Iterator<Item = &'a [u8]>,
+    cases: impl Iterator<Item = Option<&'a Case>>,
     files: impl Iterator<Item = &'a [u8]>,
     from: OffsetDateTime,
     until: OffsetDateTime,
 ) -> Unreadable {
     let mut unreadable = Unreadable::default();
     let mut stadsdeel_of = BTreeMap::new();
-    for bytes in cases {
-        let Ok(case) = serde_json::from_slice::<Case>(bytes) else {
+    for case in cases {
+        let Some(case) = case else {
             unreadable.cases += 1;
             continue;
         };
-        count_cases(counts, &case, from, until);
+        count_cases(counts, case, from, until);
         stadsdeel_of.insert(case.id.clone(), case.stadsdeel.as_str());
     }
     for bytes in files {
@@ -228,7 +228,7 @@ fn count_stored<'a>(
 
 /// Every count of the period.
 fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, HubError> {
-    let cases = hub.store.scan(Space::Cases, b"").map_err(HubError::Store)?;
+    let cases = crate::tables::cases::all(hub.store.as_ref()).map_err(HubError::Store)?;
     let files = hub
         .store
         .scan(Space::CaseFiles, b"file/")
@@ -236,7 +236,7 @@ fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Count
     let mut counts = Counts::default();
     let unreadable = count_stored(
         &mut counts,
-        cases.iter().map(|(_, bytes)| bytes.as_slice()),
+        cases.iter().map(|(_, case)| case.as_ref().ok()),
         files.iter().map(|(_, bytes)| bytes.as_slice()),
         from,
         until,
@@ -304,12 +304,12 @@ mod tests {
 
     #[test]
     fn records_that_do_not_decode_are_counted_as_unreadable_not_skipped() {
-        let garbage: &[u8] = b"\xff not a case";
+        let garbage: &[u8] = b"\xff not a case file";
         let mut counts = Counts::default();
         let now = OffsetDateTime::now_utc();
         let unreadable = count_stored(
             &mut counts,
-            std::iter::repeat_n(garbage, 6),
+            std::iter::repeat_n(None, 6),
             std::iter::once(garbage),
             now - time::Duration::days(1),
             now,

@@ -2,7 +2,7 @@
 //! coordinator.proto): a repeat of a request returns the first result; the same id
 //! for a different request is ALREADY_EXISTS.
 //!
-//! Records live in `Space::Idempotency` under `officer/<person>\0<client_request_id>`
+//! Records live in [`crate::tables::idempotency`] under `officer/<person>\0<client_request_id>`
 //! (the `officer/` prefix keeps them apart from the case registry's records, which
 //! start with a person id), holding a SHA-256 of the request and the id of what the
 //! first request made (an inzage id; empty when the change names its own objects).
@@ -12,19 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::Officer;
 use crate::error::HubError;
 use crate::state::Hub;
-use crate::store::Space;
+use crate::tables::idempotency::{self as table, Requester};
 
 #[derive(Serialize, Deserialize)]
 struct Record {
     fingerprint: String,
     result: String,
-}
-
-fn key(officer: &Officer, client_request_id: &str) -> Vec<u8> {
-    let mut key = format!("officer/{}", officer.person.id).into_bytes();
-    key.push(0);
-    key.extend_from_slice(client_request_id.as_bytes());
-    key
 }
 
 fn digest(fingerprint: &str) -> String {
@@ -56,9 +49,10 @@ pub fn replay(
     fingerprint: &str,
 ) -> Result<Option<String>, HubError> {
     check_id(client_request_id)?;
-    let Some(bytes) = hub
-        .store
-        .get(Space::Idempotency, &key(officer, client_request_id))
+    let requester = Requester::Officer {
+        person: &officer.person.id,
+    };
+    let Some(bytes) = table::get(hub.store.as_ref(), requester, client_request_id)
         .map_err(HubError::Store)?
     else {
         return Ok(None);
@@ -73,17 +67,21 @@ pub fn replay(
     Ok(Some(record.result))
 }
 
-/// The key and value to store with the change.
+/// The record to store with the change.
 pub fn record(
     officer: &Officer,
     client_request_id: &str,
     fingerprint: &str,
     result: &str,
-) -> Result<(Vec<u8>, Vec<u8>), HubError> {
+) -> Result<table::Record, HubError> {
     let value = serde_json::to_vec(&Record {
         fingerprint: digest(fingerprint),
         result: result.to_owned(),
     })
     .map_err(|e| HubError::internal(format!("idempotency record: {e}")))?;
-    Ok((key(officer, client_request_id), value))
+    Ok(table::Record::officer(
+        &officer.person.id,
+        client_request_id,
+        value,
+    ))
 }

@@ -7,13 +7,12 @@
 //! name or any free text; the gemeente's own reference is kept with the request but
 //! never logged.
 //!
-//! Reports are stored in `Space::Inzages` under `r/<id>` (prost-encoded, with items and
-//! documents), ids `I-<year>-<nnnn>` counted per year under `Space::Meta`
-//! `inzage-seq/<year>`.
+//! Reports are stored in [`crate::tables::inzages`] under `r/<id>` (prost-encoded, with
+//! items and documents), ids `I-<year>-<nnnn>` counted per year in
+//! [`crate::tables::meta`] as `inzage-seq/<year>`.
 
 use std::sync::Arc;
 
-use prost::Message;
 use treiter_policies::vocab::PartyKind;
 use treiter_proto::calendar::{self, date_text};
 use treiter_proto::v1 as wire;
@@ -24,7 +23,8 @@ use crate::error::HubError;
 use crate::log::Event;
 use crate::log::entry::CaseChangeKind;
 use crate::state::Hub;
-use crate::store::{Batch, Space};
+use crate::store::Batch;
+use crate::tables::inzages;
 
 mod document;
 
@@ -34,10 +34,6 @@ const ANSWER_WITHIN_WEEKS: u32 = 4;
 const MAX_REFERENCE_CHARS: usize = 100;
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
-
-fn report_key(id: &str) -> Vec<u8> {
-    format!("r/{id}").into_bytes()
-}
 
 /// The overview of one subject from the log's first `size` entries.
 fn overview(
@@ -112,7 +108,7 @@ fn overview(
 
 fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), HubError> {
     let mut batch = Batch::new();
-    let next = crate::store::next_counter(
+    let next = crate::tables::meta::next_counter(
         hub.store.as_ref(),
         &format!("inzage-seq/{year}"),
         &mut batch,
@@ -122,11 +118,7 @@ fn next_id(hub: &Hub, year: i32) -> Result<(String, Batch), HubError> {
 }
 
 fn load(hub: &Hub, id: &str) -> Result<Option<wire::InzageReport>, HubError> {
-    Ok(hub
-        .store
-        .get(Space::Inzages, &report_key(id))
-        .map_err(HubError::Store)?
-        .and_then(|b| wire::InzageReport::decode(b.as_slice()).ok()))
+    inzages::get(hub.store.as_ref(), id).map_err(HubError::Store)
 }
 
 fn of_party(report: &wire::InzageReport, officer: &Officer) -> bool {
@@ -205,9 +197,8 @@ pub async fn request_inzage(
     };
     report.markdown = document::markdown(&report);
     report.json = document::json(&report);
-    batch.put(Space::Inzages, report_key(&id), report.encode_to_vec());
-    let (key, value) = idempotency::record(officer, &request.client_request_id, &fingerprint, &id)?;
-    batch.put(Space::Idempotency, key, value);
+    inzages::put(&mut batch, &id, &report);
+    idempotency::record(officer, &request.client_request_id, &fingerprint, &id)?.put(&mut batch);
     hub.store.apply(batch).map_err(HubError::Store)?;
     tracing::info!(
         inzage = %id,
@@ -251,12 +242,9 @@ pub async fn list_inzages(
             .parse::<usize>()
             .map_err(|_| HubError::invalid_argument("page_token: not a token this hub gave out"))?
     };
-    let mut reports: Vec<wire::InzageReport> = hub
-        .store
-        .scan(Space::Inzages, b"r/")
+    let mut reports: Vec<wire::InzageReport> = inzages::all(hub.store.as_ref())
         .map_err(HubError::Store)?
         .into_iter()
-        .filter_map(|(_, v)| wire::InzageReport::decode(v.as_slice()).ok())
         .filter(|r| of_party(r, officer))
         .collect();
     // Newest first: by when produced, then id.

@@ -2,7 +2,7 @@
 //! covenant proposals awaiting their party's approval (13.1).
 //!
 //! The notifications themselves are stored by the case-file code when a share is decided
-//! ([`crate::casefile::files`], `Space::Notifications`, keyed `<OIN>/<time>/<file>/<n>`),
+//! ([`crate::casefile::files`], in [`crate::tables::notifications`], keyed `<OIN>/<time>/<file>/<n>`),
 //! and by the covenant code when a version is proposed ([`crate::covenants::notify`]);
 //! a notification's id is that key without the OIN. What the officer does with one (seen,
 //! reviewed) is stored beside it under `state/<OIN>/<id>`, so the notification record
@@ -19,7 +19,8 @@ use crate::clock::timestamp;
 use crate::covenants::notify;
 use crate::error::HubError;
 use crate::state::Hub;
-use crate::store::{Batch, Space};
+use crate::store::Batch;
+use crate::tables::notifications;
 
 /// The longest review note (RecordReviewRequest.note).
 const MAX_NOTE_CHARS: usize = 2000;
@@ -125,47 +126,8 @@ impl Stored {
     }
 }
 
-/// The id of the notification stored under `key` (without the party's OIN and `/`):
-/// `<time, 24 digits>/<file>/<n, 4 digits>` becomes `<time>.<file>.<n>` without the
-/// leading zeros (one word on a command line).
-fn id_of(key_rest: &str) -> String {
-    let mut parts = key_rest.splitn(3, '/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(time), Some(file), Some(n)) => {
-            let trim = |s: &str| {
-                let t = s.trim_start_matches('0');
-                if t.is_empty() {
-                    "0".to_owned()
-                } else {
-                    t.to_owned()
-                }
-            };
-            format!("{}.{file}.{}", trim(time), trim(n))
-        }
-        _ => key_rest.replace('/', "."),
-    }
-}
-
-/// The store key of a notification id; `None` for text that is not one.
-fn key_of(party: &str, id: &str) -> Option<Vec<u8>> {
-    let (time, rest) = id.split_once('.')?;
-    let (file, n) = rest.rsplit_once('.')?;
-    let time: u128 = time.parse().ok()?;
-    let n: u32 = n.parse().ok()?;
-    if file.is_empty() || file.contains('/') {
-        return None;
-    }
-    Some(format!("{party}/{time:024}/{file}/{n:04}").into_bytes())
-}
-
-fn state_key(party: &str, id: &str) -> Vec<u8> {
-    format!("state/{party}/{id}").into_bytes()
-}
-
 fn load_state(hub: &Hub, party: &str, id: &str) -> Result<NoticeState, HubError> {
-    Ok(hub
-        .store
-        .get(Space::Notifications, &state_key(party, id))
+    Ok(notifications::state(hub.store.as_ref(), party, id)
         .map_err(HubError::Store)?
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default())
@@ -173,23 +135,11 @@ fn load_state(hub: &Hub, party: &str, id: &str) -> Result<NoticeState, HubError>
 
 /// Every notification to `party`, oldest first.
 fn all(hub: &Hub, party: &str) -> Result<Vec<Stored>, HubError> {
-    let prefix = format!("{party}/");
     let mut out = Vec::new();
-    for (key, value) in hub
-        .store
-        .scan(Space::Notifications, prefix.as_bytes())
-        .map_err(HubError::Store)?
-    {
-        let Some(rest) = std::str::from_utf8(&key)
-            .ok()
-            .and_then(|k| k.strip_prefix(&prefix))
-        else {
+    for (id, notice) in notifications::notices(hub.store.as_ref(), party).map_err(HubError::Store)? {
+        let Ok(notice) = notice else {
             continue;
         };
-        let Ok(notice) = serde_json::from_slice::<Notice>(&value) else {
-            continue;
-        };
-        let id = id_of(rest);
         let state = load_state(hub, party, &id)?;
         out.push(Stored::new(hub, party, id, notice, state)?);
     }
@@ -205,15 +155,9 @@ fn named(hub: &Hub, party: &str, ids: &[String]) -> Result<Vec<Stored>, HubError
     }
     let mut out = Vec::new();
     for id in ids {
-        let stored = match key_of(party, id) {
-            Some(key) => hub
-                .store
-                .get(Space::Notifications, &key)
-                .map_err(HubError::Store)?,
-            None => None,
-        };
-        let notice = stored
-            .and_then(|b| serde_json::from_slice::<Notice>(&b).ok())
+        let notice = notifications::notice(hub.store.as_ref(), party, id)
+            .map_err(HubError::Store)?
+            .and_then(Result::ok)
             .ok_or_else(|| {
                 HubError::not_found(format!(
                     "notification {id} is not a notification to your party; nothing was changed"
@@ -376,29 +320,19 @@ fn save(
     hub: &Hub,
     party: &str,
     changed: &[Stored],
-    idem: Option<(Vec<u8>, Vec<u8>)>,
+    idem: Option<crate::tables::idempotency::Record>,
 ) -> Result<(), HubError> {
     let mut batch = Batch::new();
     for s in changed {
         let bytes = serde_json::to_vec(&s.state).map_err(|e| {
             HubError::internal(format!("cannot encode a notification's state: {e}"))
         })?;
-        let key = state_key(party, &s.id);
-        if s.proposal.is_some() {
-            // A covenant proposal belongs to no case: the hub-wide key seals its state,
-            // as it sealed the notice (crate::covenants::notify).
-            batch.put_for_case(
-                crate::seal::sealed_store::TRANSIT,
-                Space::Notifications,
-                key,
-                bytes,
-            );
-        } else {
-            batch.put(Space::Notifications, key, bytes);
-        }
+        // Sealed as its notice is: under the notice's case, or the hub-wide key for a
+        // covenant proposal, which belongs to no case (crate::covenants::notify).
+        notifications::put_state(&mut batch, party, &s.id, &s.notice, bytes);
     }
-    if let Some((key, value)) = idem {
-        batch.put(Space::Idempotency, key, value);
+    if let Some(record) = idem {
+        record.put(&mut batch);
     }
     hub.store.apply(batch).map_err(HubError::Store)
 }
@@ -506,23 +440,4 @@ pub async fn record_review(
             .map(|s| wire_notice(hub, officer, s, now))
             .collect(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_short_and_lead_back_to_their_key() {
-        let rest = "000001795000000000000000/CF-2026-0001-0002/0003";
-        let id = id_of(rest);
-        assert_eq!(id, "1795000000000000000.CF-2026-0001-0002.3");
-        assert_eq!(
-            key_of("00000005000000000006", &id),
-            Some(format!("00000005000000000006/{rest}").into_bytes())
-        );
-        for bad in ["", "x", "1.2", "a.CF.1", "1./.1", "1.CF.x"] {
-            assert_eq!(key_of("p", bad), None, "{bad}");
-        }
-    }
 }

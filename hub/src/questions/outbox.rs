@@ -11,6 +11,14 @@
 //! The question is the exact wire message that is (re-)delivered, so a delivery after a
 //! restart carries the same request id: the agent answers a repeated id identically.
 //!
+//! Owner (the table of [`Space::Outbox`], see [`crate::tables`]): the case the question
+//! was asked for, named by its writer ([`Outbox::put_for_case`]; a bevraging carries
+//! only a pseudonym), else the case of a share request; a question asked for no case is
+//! sealed under the hub-wide transit key (short-lived: it expires).
+//!
+//! The late answers this module keeps ([`Outbox::settle`], `Space::LateAnswers`) are
+//! `casefile`'s record kind; their owner is still worked out by the sealing layer.
+//!
 //! Every method here does blocking store I/O; async callers run them on the blocking
 //! pool.
 
@@ -22,7 +30,13 @@ use treiter_proto::v1::Question;
 
 use super::id::RequestId;
 use crate::identity::Oin;
-use crate::store::{Batch, Space, Store, StoreError};
+use crate::store::{Batch, Owner, Space, Store, StoreError};
+use crate::tables::{Ownership, Table};
+
+pub const TABLE: Table = Table {
+    space: Space::Outbox,
+    ownership: Ownership::Sealed("the case asked for, else a share request's case, else transit"),
+};
 
 const VERSION: u8 = 1;
 /// The value's header before the question: version, queued_at, expires_at.
@@ -167,10 +181,25 @@ impl Outbox {
         Outbox { store }
     }
 
-    /// Queues `entry` durably: on `Ok` it survives a crash.
+    /// Queues `entry` durably: on `Ok` it survives a crash. A share request is sealed
+    /// under the key of the case it names; any other question under the transit key.
     pub fn put(&self, entry: &OutboxEntry) -> Result<(), OutboxError> {
+        let owner = match &entry.question.kind {
+            Some(treiter_proto::v1::question::Kind::ShareRequest(share)) => match &share.case {
+                // A share request that names a case without its id cannot say whose it is.
+                Some(case) if case.id.is_empty() => {
+                    return Err(OutboxError::Store(StoreError::Unseal {
+                        space: Space::Outbox,
+                        detail: "the share request names no case id, so it cannot be sealed".into(),
+                    }));
+                }
+                Some(case) => Owner::case(&case.id),
+                None => Owner::Transit,
+            },
+            _ => Owner::Transit,
+        };
         let mut batch = Batch::new();
-        batch.put(Space::Outbox, entry.key(), entry.encode());
+        batch.put_sealed(Space::Outbox, entry.key(), entry.encode(), owner);
         Ok(self.store.apply(batch)?)
     }
 
@@ -178,7 +207,12 @@ impl Outbox {
     /// is sealed under that case's key and deleted with the case (article 9).
     pub fn put_for_case(&self, entry: &OutboxEntry, case: &str) -> Result<(), OutboxError> {
         let mut batch = Batch::new();
-        batch.put_for_case(case, Space::Outbox, entry.key(), entry.encode());
+        batch.put_sealed(
+            Space::Outbox,
+            entry.key(),
+            entry.encode(),
+            Owner::case(case),
+        );
         Ok(self.store.apply(batch)?)
     }
 

@@ -74,7 +74,6 @@ impl CaseFileResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Space;
 
     #[test]
     fn every_domain_error_keeps_its_code_and_message() {
@@ -135,11 +134,7 @@ mod tests {
 
     #[test]
     fn a_case_error_inside_a_hub_error_maps_as_a_case_error() {
-        let damaged = || StoreError::Io {
-            operation: "get",
-            space: Space::Cases,
-            detail: "io".into(),
-        };
+        let damaged = || StoreError::Flush("io".into());
         let direct = Status::from(CaseError::Store(damaged()));
         let wrapped = Status::from(HubError::Case(CaseError::Store(damaged())));
         assert_eq!(direct.code(), tonic::Code::Unavailable);

@@ -5,140 +5,53 @@
 //! write of the batch survives a crash or `kill -9`, and a batch is applied entirely or
 //! not at all. Callers acknowledge nothing (to a coordinator, to an agent) before that.
 //!
-//! Keys live in named keyspaces ([`Space`]), so cases, events, queued questions and
-//! idempotency records cannot collide.
+//! Keys live in named keyspaces (`Space`), so cases, events, queued questions and
+//! idempotency records cannot collide. A keyspace is named only here, in the sealing
+//! layer and in its record kind's table module ([`crate::tables`]), which fixes its
+//! key layout, codec and owner; a sealed record's write names that owner
+//! ([`Batch::put_sealed`], [`Owner`]).
 
+#[cfg(test)]
+mod durability;
 pub mod sled_store;
+mod space;
 
 use std::fmt;
 
 pub use sled_store::SledStore;
+/// Only the store, the sealing layer and the table modules ([`crate::tables`]) name a
+/// keyspace; outside the crate it cannot be named at all (the type is public only so
+/// that the [`Store`] trait can mention it).
+pub(crate) use space::Space;
 
-/// A keyspace of the store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Space {
-    /// Case records, by case id.
-    Cases,
-    /// Case events (the case's own history), by case id, `/`, sequence: the key must
-    /// begin with the case id and a `/` (the sealing layer takes the case from it).
-    CaseEvents,
-    /// Counters and other small hub-wide values.
-    Meta,
-    /// Idempotency records of change requests, by person + client request id.
-    Idempotency,
-    /// Questions queued for agents (store-and-forward), by party OIN + request id.
-    Outbox,
-    /// Case files, by case-file id, with their owner and queued-request indexes.
-    CaseFiles,
-    /// Notifications for privacy officers (articles 7, 15.2), by party OIN + sequence.
-    Notifications,
-    /// Answers to queued questions, kept from the moment the question leaves the outbox
-    /// until their reader has stored what it made of them, by request id.
-    LateAnswers,
-    /// Versions of the encoded covenant (article 13) and the idempotency records of
-    /// proposals and approvals; see [`crate::covenants::record`].
-    CovenantVersions,
-    /// Inzage requests and their overviews (article 11), by inzage id.
-    Inzages,
-    /// Case-file records queued for the recipient party's agent until it acknowledges
-    /// them, by party OIN + case id + delivery id ([`crate::deliveries`]).
-    Deliveries,
-    /// Which parties hold delivered data of a case and the retention notice sent to
-    /// them, by case id + party OIN; ids and a time only.
-    DeliveryHolders,
-    /// The witness key each party's agent presented (article 10.2), by party OIN.
-    WitnessKeys,
+/// Who a sealed record belongs to: the case whose key seals it (and whose deletion
+/// shreds it, article 9), or the hub-wide transit key for records that outlive or
+/// precede any one case. Every write of a sealed record names its owner
+/// ([`Batch::put_sealed`]); the table module of the record kind decides which.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// The case with this id.
+    Case(String),
+    /// No case: sealed under the hub-wide [`TRANSIT`] key, not shredded with a case.
+    Transit,
 }
 
-impl Space {
-    /// The one-byte prefix of the space's keys. Never renumber: stored data uses these.
-    pub(crate) const fn prefix(self) -> u8 {
+/// The owner name of records that belong to no case (the transit key's name).
+pub const TRANSIT: &str = "_transit";
+
+impl Owner {
+    /// The owner of a record of case `id`.
+    pub fn case(id: impl Into<String>) -> Owner {
+        Owner::Case(id.into())
+    }
+
+    /// The name the sealing layer keeps the owner's key under.
+    pub fn as_str(&self) -> &str {
         match self {
-            Space::Cases => 1,
-            Space::CaseEvents => 2,
-            Space::Meta => 3,
-            Space::Idempotency => 4,
-            Space::Outbox => 5,
-            Space::CaseFiles => 6,
-            Space::Notifications => 7,
-            Space::LateAnswers => 8,
-            Space::CovenantVersions => 10,
-            Space::Inzages => 9,
-            Space::Deliveries => 14,
-            Space::DeliveryHolders => 15,
-            Space::WitnessKeys => 12,
+            Owner::Case(id) => id,
+            Owner::Transit => TRANSIT,
         }
     }
-
-    fn key(self, key: &[u8]) -> Vec<u8> {
-        let mut full = Vec::with_capacity(key.len() + 1);
-        full.push(self.prefix());
-        full.extend_from_slice(key);
-        full
-    }
-}
-
-impl fmt::Display for Space {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Space::Cases => "cases",
-            Space::CaseEvents => "case-events",
-            Space::Meta => "meta",
-            Space::Idempotency => "idempotency",
-            Space::Outbox => "outbox",
-            Space::CaseFiles => "case-files",
-            Space::Notifications => "notifications",
-            Space::LateAnswers => "late-answers",
-            Space::CovenantVersions => "covenant-versions",
-            Space::Inzages => "inzages",
-            Space::Deliveries => "deliveries",
-            Space::DeliveryHolders => "delivery-holders",
-            Space::WitnessKeys => "witness-keys",
-        };
-        f.write_str(name)
-    }
-}
-
-impl Space {
-    /// Whether the space's records may hold personal data and are therefore sealed
-    /// under their case's key ([`crate::seal::SealedStore`]). A new space must decide
-    /// here, and be added to [`Space::ALL`] (retention scans the sealed spaces in it).
-    pub const fn is_sealed(self) -> bool {
-        match self {
-            Space::Cases
-            | Space::CaseEvents
-            | Space::Idempotency
-            | Space::Outbox
-            | Space::CaseFiles
-            | Space::LateAnswers
-            | Space::Inzages
-            | Space::Notifications
-            | Space::Deliveries => true,
-            // Counters; covenant texts and approvals, which hold no personal data;
-            // delivery holders: a case id, an OIN, a notice id and a time; witness keys:
-            // public keys named after an organisation.
-            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders | Space::WitnessKeys => {
-                false
-            }
-        }
-    }
-
-    /// Every space, for scans over the whole store.
-    pub const ALL: [Space; 13] = [
-        Space::Cases,
-        Space::CaseEvents,
-        Space::Meta,
-        Space::Idempotency,
-        Space::Outbox,
-        Space::CaseFiles,
-        Space::Notifications,
-        Space::LateAnswers,
-        Space::Inzages,
-        Space::CovenantVersions,
-        Space::Deliveries,
-        Space::DeliveryHolders,
-        Space::WitnessKeys,
-    ];
 }
 
 /// Writes to apply together.
@@ -147,32 +60,34 @@ pub struct Batch {
     ops: Vec<Op>,
 }
 
-/// One write of a batch: keyspace, key, value (`None`: delete), and the case the
-/// record belongs to when the writer knows it and the key and value do not tell.
-pub(crate) type Op = (Space, Vec<u8>, Option<Vec<u8>>, Option<String>);
+/// One write of a batch: keyspace, key, value (`None`: delete), and the owner of a
+/// sealed record as its writer named it.
+pub(crate) type Op = (Space, Vec<u8>, Option<Vec<u8>>, Option<Owner>);
 
 impl Batch {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Sets `key` in `space` to `value`.
+    /// Sets `key` in `space` to `value`, a record that names no owner: for the spaces
+    /// that are not sealed. In a sealed space the sealing store refuses it, except in
+    /// the two spaces whose owner it still works out itself (case files and late
+    /// answers, see [`crate::seal::sealed_store`]).
     pub fn put(&mut self, space: Space, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         self.ops.push((space, key.into(), Some(value.into()), None));
     }
 
-    /// Sets `key` in `space` to `value`, a record of case `case`: the sealing layer
-    /// seals it under that case's key. For records whose key and value do not name
-    /// their case (a queued bevraging carries only a pseudonym).
-    pub fn put_for_case(
+    /// Sets `key` in `space` to `value`, a record of `owner`: the sealing layer seals it
+    /// under the owner's key. Only table modules call this; they know the owner.
+    pub(crate) fn put_sealed(
         &mut self,
-        case: &str,
         space: Space,
         key: impl Into<Vec<u8>>,
         value: impl Into<Vec<u8>>,
+        owner: Owner,
     ) {
         self.ops
-            .push((space, key.into(), Some(value.into()), Some(case.to_owned())));
+            .push((space, key.into(), Some(value.into()), Some(owner)));
     }
 
     /// Removes `key` from `space`.
@@ -229,29 +144,9 @@ pub enum StoreError {
     },
 }
 
-/// Takes the next number of the counter `key` in [`Space::Meta`] (1 the first time) and
-/// puts the counter's new value into `batch`: applied together with what the number is
-/// used for, no number is handed out twice. A stored value that is not a counter is an
-/// error, never a silent restart at 1 (which would hand out numbers again).
-pub fn next_counter(store: &dyn Store, key: &str, batch: &mut Batch) -> Result<u64, StoreError> {
-    let next = match store.get(Space::Meta, key.as_bytes())? {
-        None => 1,
-        Some(bytes) => {
-            let raw = <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Damaged {
-                space: Space::Meta,
-                key: key.to_owned(),
-                detail: "not an 8-byte counter",
-            })?;
-            u64::from_be_bytes(raw) + 1
-        }
-    };
-    batch.put(
-        Space::Meta,
-        key.as_bytes().to_vec(),
-        next.to_be_bytes().to_vec(),
-    );
-    Ok(next)
-}
+/// The counters of [`Space::Meta`] are [`crate::tables::meta`]'s; re-exported here for
+/// `casefile`, which still calls it by this path.
+pub use crate::tables::meta::next_counter;
 
 /// One key (without its keyspace prefix) and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);

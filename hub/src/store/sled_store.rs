@@ -2,7 +2,7 @@
 //!
 //! sled 0.34 makes writes durable only on an explicit `flush()` (its background flush
 //! runs every 500 ms), so [`SledStore::apply`] applies the batch atomically with
-//! `apply_batch` and then flushes before it returns. `tests/durability.rs` proves the
+//! `apply_batch` and then flushes before it returns. `store/durability.rs` proves the
 //! claim with `kill -9`.
 
 use std::path::Path;

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use treiter_hub::seal::{KeyStore, MasterKey, SealedStore};
-use treiter_hub::store::{Batch, SledStore, Space, Store};
+use crate::seal::{KeyStore, MasterKey, SealedStore};
+use crate::store::{Batch, Owner, SledStore, Space, Store};
 
 const CHILD_ENV: &str = "TREITER_DURABILITY_CHILD_DIR";
 const SEALED_CHILD_ENV: &str = "TREITER_DURABILITY_SEALED_CHILD_DIR";
@@ -88,7 +88,12 @@ fn acknowledged_batches_survive_kill_9() {
     for round in 0..3 {
         let dir = tempfile::tempdir().expect("tmp");
         // Kill after a different number of acknowledgements each round.
-        let last = kill_child_after("durability_child", CHILD_ENV, dir.path(), 40 + round * 57);
+        let last = kill_child_after(
+            "store::durability::durability_child",
+            CHILD_ENV,
+            dir.path(),
+            40 + round * 57,
+        );
 
         let store = SledStore::open(dir.path()).expect("reopen after kill");
         for i in 0..=last {
@@ -133,10 +138,11 @@ fn durability_sealed_child() {
     let store = sealed(std::path::Path::new(&dir));
     for i in 0..MAX_BATCHES {
         let mut batch = Batch::new();
-        batch.put(
+        batch.put_sealed(
             Space::Cases,
             format!("C-2026-{i:06}").into_bytes(),
             format!("synthetic case {i}").into_bytes(),
+            Owner::Case(format!("C-2026-{i:06}")),
         );
         batch.put(
             Space::Meta,
@@ -155,7 +161,7 @@ fn acknowledged_sealed_batches_and_their_keys_survive_kill_9() {
     for round in 0..2 {
         let dir = tempfile::tempdir().expect("tmp");
         let last = kill_child_after(
-            "durability_sealed_child",
+            "store::durability::durability_sealed_child",
             SEALED_CHILD_ENV,
             dir.path(),
             20 + round * 33,

@@ -1,0 +1,76 @@
+//! One module per durable record kind: the only code that touches its keyspace.
+//!
+//! Each table module fixes, in one place, its keyspace ([`Space`]), its key layout and
+//! encoding, its value codec, and its owner: for a sealed record, the case whose key
+//! seals it (and whose deletion shreds it, article 9) or the hub-wide transit key. A
+//! sealed write names that owner ([`crate::store::Batch::put_sealed`]), so the sealing
+//! layer never guesses. Model: [`crate::covenants::record`].
+//!
+//! Two tables live with their domain: [`crate::covenants::record`] (covenant versions)
+//! and [`crate::questions::outbox`] (queued questions). Case files and late answers are
+//! `casefile`'s; until they name their owners the sealing layer works it out for them
+//! (`seal::sealed_store`'s `legacy_owner`, the one remaining guesser).
+//!
+//! # Layout
+//! - [`cases`]: case records, by case id; owner: the case.
+//! - [`case_events`]: case events, by case id and sequence; owner: the case.
+//! - [`meta`]: counters, the bound key store, witness alerts; not sealed.
+//! - [`idempotency`]: first results of retried changes; owner: the changed case, or
+//!   transit for a privacy officer's request.
+//! - [`notifications`]: privacy officers' notices and their review state; owner: the
+//!   notice's case, or transit for a covenant proposal.
+//! - [`inzages`]: inzage overviews (article 11); owner: transit.
+//! - [`deliveries`]: records queued for a recipient's agent; owner: the case.
+//! - [`delivery_holders`]: who holds delivered data of a case; not sealed.
+//! - [`witness_keys`]: the witness key pinned per party; not sealed.
+
+pub mod case_events;
+pub mod cases;
+pub mod deliveries;
+pub mod delivery_holders;
+pub mod idempotency;
+pub mod inzages;
+pub mod meta;
+pub mod notifications;
+pub mod witness_keys;
+
+use crate::store::Space;
+
+/// Who owns the records of a table, as its module states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// The space is not sealed: the records hold no personal data.
+    Plain,
+    /// The space is sealed; every write names its owner by this rule.
+    Sealed(&'static str),
+}
+
+/// What a table module declares about its keyspace.
+#[derive(Clone, Copy, Debug)]
+pub struct Table {
+    pub space: Space,
+    pub ownership: Ownership,
+}
+
+/// Every table. A space that is in [`Space::ALL`] must be here exactly once (or be one
+/// of [`LEGACY`]), with the sealing its space has: a test enforces it.
+pub const ALL: [Table; 11] = [
+    cases::TABLE,
+    case_events::TABLE,
+    meta::TABLE,
+    idempotency::TABLE,
+    crate::questions::outbox::TABLE,
+    notifications::TABLE,
+    crate::covenants::record::TABLE,
+    inzages::TABLE,
+    deliveries::TABLE,
+    delivery_holders::TABLE,
+    witness_keys::TABLE,
+];
+
+/// The spaces still written without a table that names their owner (`casefile`'s);
+/// the sealing layer's `legacy_owner` serves exactly these.
+pub const LEGACY: [Space; 2] = [Space::CaseFiles, Space::LateAnswers];
+
+#[cfg(test)]
+mod tests;
