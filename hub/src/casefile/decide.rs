@@ -1,16 +1,22 @@
 //! The bridge between a case file and the covenant engine: the decision request for one
-//! share, and the engine's decision in wire form.
+//! share, and its decision-log entry. (The decision in wire form is
+//! [`treiter_proto::decision::share_decision`], shared with the agents.)
+//!
+//! The engine decides with OINs as numbers. An OIN that does not parse is never
+//! replaced by a stand-in: the request is not made and the share is refused
+//! ([`CaseFileError::MalformedOin`]), so a damaged record fails closed, in words.
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 use treiter_policies::Covenant;
 use treiter_policies::request::{
-    self as engine, Decision, DecisionRequest, Obligation, Oin as EngineOin, Outcome, Timestamp,
+    self as engine, Decision, DecisionRequest, Oin as EngineOin, Outcome, Timestamp,
 };
 use treiter_policies::vocab::{Category, Purpose, Role};
 use treiter_proto::v1 as wire;
 
+use super::CaseFileError;
 use crate::cases::model::Case;
 use crate::parties::Party;
 use crate::persons::Person;
@@ -29,16 +35,19 @@ pub struct ShareContext {
     pub at: OffsetDateTime,
 }
 
-fn engine_oin(oin: &str) -> EngineOin {
-    // OINs here come from the covenant's own party list and the registry, both
-    // validated as 20 digits at start-up.
-    EngineOin::parse(oin).unwrap_or(EngineOin(0))
+/// The engine's form of `oin`, the OIN of `what`; a malformed one refuses the share.
+fn engine_oin(oin: &str, what: &'static str) -> Result<EngineOin, CaseFileError> {
+    // OINs here come from the covenant's own party list, the registry and the case's
+    // participants, all validated as 20 digits when they came in; one that does not
+    // parse now was damaged since, and deciding with a stand-in could pass a share the
+    // covenant would refuse.
+    EngineOin::parse(oin).ok_or(CaseFileError::MalformedOin { what })
 }
 
 impl ShareContext {
-    /// The engine's view of the case.
-    pub fn engine_case(&self) -> engine::Case {
-        engine::Case {
+    /// The engine's view of the case; refused when a participant's OIN is malformed.
+    pub fn engine_case(&self) -> Result<engine::Case, CaseFileError> {
+        Ok(engine::Case {
             id: self.case.id.clone(),
             stadsdeel: self.case.stadsdeel,
             phase: self.case.phase,
@@ -47,8 +56,8 @@ impl ShareContext {
                 .case
                 .participants
                 .iter()
-                .map(|p| engine_oin(&p.party))
-                .collect(),
+                .map(|p| engine_oin(&p.party, "case's participant list"))
+                .collect::<Result<_, _>>()?,
             subjects: self
                 .case
                 .subjects
@@ -66,26 +75,27 @@ impl ShareContext {
                 declared_at: Timestamp(e.declared_at),
                 reason: String::new(),
             }),
-        }
+        })
     }
 
-    /// The decision request for one share from `source` about `subject`.
+    /// The decision request for one share from `source` about `subject`; refused
+    /// (never made with a stand-in) when an OIN it needs is malformed.
     pub fn request(
         &self,
         source: &Party,
         subject: &str,
         category: Category,
         fields: Vec<String>,
-    ) -> DecisionRequest {
-        DecisionRequest {
+    ) -> Result<DecisionRequest, CaseFileError> {
+        Ok(DecisionRequest {
             at: Timestamp(self.at),
-            case: self.engine_case(),
+            case: self.engine_case()?,
             source: engine::Source {
-                oin: engine_oin(source.oin.as_str()),
+                oin: engine_oin(source.oin.as_str(), "source party")?,
                 kind: source.kind,
             },
             recipient: engine::Recipient {
-                oin: engine_oin(self.requester_party.oin.as_str()),
+                oin: engine_oin(self.requester_party.oin.as_str(), "requester's party")?,
                 kind: self.requester_party.kind,
                 role: self.role,
                 stadsdeel: self.requester.stadsdeel,
@@ -95,19 +105,21 @@ impl ShareContext {
             category,
             purpose: self.purpose,
             fields,
-        }
+        })
     }
 
-    /// Decides one share.
+    /// Decides one share; an error when the request cannot be made (then nothing of
+    /// the share may pass).
     pub fn decide(
         &self,
         source: &Party,
         subject: &str,
         category: Category,
         fields: Vec<String>,
-    ) -> Decision {
-        self.covenant
-            .decide(&self.request(source, subject, category, fields))
+    ) -> Result<Decision, CaseFileError> {
+        Ok(self
+            .covenant
+            .decide(&self.request(source, subject, category, fields)?))
     }
 
     /// The case as an agent needs it to pre-check its own shares.
@@ -162,48 +174,6 @@ impl ShareContext {
     }
 }
 
-/// A decision in wire form.
-pub fn wire_decision(decision: &Decision) -> wire::ShareDecision {
-    wire::ShareDecision {
-        outcome: decision.outcome.as_str().to_owned(),
-        passed: decision.passed.clone(),
-        stripped: decision.stripped.clone(),
-        articles: decision.articles.iter().map(|a| a.to_string()).collect(),
-        obligations: decision
-            .obligations
-            .iter()
-            .map(|o| match o {
-                Obligation::Retention { article } => wire::Obligation {
-                    kind: "retention".into(),
-                    article: article.to_string(),
-                    purpose: String::new(),
-                },
-                Obligation::PurposeBinding { purpose, article } => wire::Obligation {
-                    kind: "purpose-binding".into(),
-                    article: article.to_string(),
-                    purpose: purpose.as_str().to_owned(),
-                },
-                Obligation::Review { article } => wire::Obligation {
-                    kind: "review".into(),
-                    article: article.to_string(),
-                    purpose: String::new(),
-                },
-            })
-            .collect(),
-        emergency: decision.emergency,
-        notify: decision
-            .notify
-            .iter()
-            .map(|n| wire::Notification {
-                kind: "privacy-officer".into(),
-                oin: format!("{:020}", n.oin.0),
-                article: n.article.to_string(),
-            })
-            .collect(),
-        covenant_version: decision.covenant_version,
-    }
-}
-
 /// Whether the decision lets the share pass.
 pub fn permits(decision: &Decision) -> bool {
     decision.outcome == Outcome::Permit
@@ -221,7 +191,14 @@ pub fn log_entry(
     use crate::log::entry::{
         CaseId, FieldNames, LogTime, Notification, PersonId, Pseudonym, Requester, ShareDecision,
     };
-    let recipient = engine_oin(ctx.requester_party.oin.as_str());
+    let oin = |what: &'static str, oin: &str| {
+        EngineOin::parse(oin).ok_or(crate::log::EntryError::BadValue {
+            what,
+            problem: "not an OIN of 20 digits",
+            length: oin.chars().count(),
+        })
+    };
+    let recipient = oin("recipient", ctx.requester_party.oin.as_str())?;
     let (fields_offered, withheld_field_names) = FieldNames::from_offered(offered);
     let (fields_stripped, _) = FieldNames::from_offered(&decision.stripped);
     Ok(crate::log::Entry {
@@ -233,7 +210,7 @@ pub fn log_entry(
                 role: ctx.role,
                 person: PersonId::parse(&ctx.requester.id)?,
             },
-            source: engine_oin(source.oin.as_str()),
+            source: oin("source", source.oin.as_str())?,
             recipient,
             case: CaseId::parse(&ctx.case.id)?,
             subject: Pseudonym::parse(subject)?,

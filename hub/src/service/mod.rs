@@ -3,6 +3,7 @@
 
 pub mod agent_input;
 pub mod agent_link;
+pub mod casefile_status;
 pub mod coordinator;
 pub mod privacy_officer;
 pub mod status;

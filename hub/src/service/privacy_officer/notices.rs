@@ -2,7 +2,7 @@
 //! covenant proposals awaiting their party's approval (13.1).
 //!
 //! The notifications themselves are stored by the case-file code when a share is decided
-//! ([`crate::casefile::files`], `Space::Notifications`, keyed `<OIN>/<time>/<file>/<n>`),
+//! ([`crate::casefile::notices`], `Space::Notifications`, keyed `<OIN>/<time>/<file>/<n>`),
 //! and by the covenant code when a version is proposed ([`crate::covenants::notify`]);
 //! a notification's id is that key without the OIN. What the officer does with one (seen,
 //! reviewed) is stored beside it under `state/<OIN>/<id>`, so the notification record
@@ -15,7 +15,7 @@ use treiter_proto::calendar;
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
-use crate::casefile::files::Notice;
+use crate::casefile::notices::Notice;
 use crate::covenants::notify;
 use crate::service::coordinator::timestamp;
 use crate::state::Hub;
