@@ -233,3 +233,103 @@ pub fn log_entry(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::model::{ActorRef, Participant};
+    use crate::identity::Oin;
+    use treiter_policies::vocab::{PartyKind, Phase, Stadsdeel};
+
+    const POLITIE: &str = "00000001003214345000";
+    const GEMEENTE: &str = "00000001002564440000";
+
+    fn at() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_780_000_000).expect("a moment")
+    }
+
+    fn party(oin: &str, kind: PartyKind) -> Party {
+        Party {
+            oin: Oin::parse(oin).expect("an OIN"),
+            name: "partij".into(),
+            kind,
+        }
+    }
+
+    /// A context whose case lists `participant` as its participant's OIN.
+    fn context(participant: &str) -> ShareContext {
+        let actor = ActorRef {
+            person: "p-1".into(),
+            party: GEMEENTE.into(),
+            role: Role::Stadsdeelregisseur,
+        };
+        ShareContext {
+            covenant: Arc::new(
+                Covenant::parse("t", treiter_policies::TREITERAANPAK_COVENANT).expect("covenant"),
+            ),
+            case: Case {
+                id: "C-2026-0001".into(),
+                stadsdeel: Stadsdeel::Oost,
+                phase: Phase::Duiding,
+                phase_since: at(),
+                melding_at: at(),
+                registered_at: at(),
+                registered_by: actor.clone(),
+                external_reference: String::new(),
+                contact_due: at(),
+                contact: None,
+                escalation: None,
+                subjects: Vec::new(),
+                participants: vec![Participant {
+                    party: participant.into(),
+                    added_at: at(),
+                    added_by: actor,
+                }],
+                emergencies: Vec::new(),
+                history: Vec::new(),
+            },
+            requester: Person {
+                id: "p-1".into(),
+                name: None,
+                party: Oin::parse(GEMEENTE).expect("an OIN"),
+                roles: vec![Role::Stadsdeelregisseur],
+                stadsdeel: Some(Stadsdeel::Oost),
+            },
+            requester_party: party(GEMEENTE, PartyKind::Gemeente),
+            role: Role::Stadsdeelregisseur,
+            purpose: Purpose::Duiding,
+            at: at(),
+        }
+    }
+
+    #[test]
+    fn a_malformed_oin_in_the_case_refuses_the_share_instead_of_deciding_with_a_stand_in() {
+        let source = party(POLITIE, PartyKind::Politie);
+        let sound = context(POLITIE);
+        assert!(
+            sound
+                .decide(&source, "ab", Category::PolitieIncidenten, Vec::new())
+                .is_ok(),
+            "a sound case is decided"
+        );
+
+        let damaged = context("0000000100321434500X");
+        let refused = damaged
+            .request(&source, "ab", Category::PolitieIncidenten, Vec::new())
+            .expect_err("no request with a stand-in OIN");
+        assert!(
+            matches!(refused, CaseFileError::MalformedOin { .. }),
+            "{refused:?}"
+        );
+        assert!(
+            refused.to_string().contains("nothing is shared"),
+            "{refused}"
+        );
+        assert!(
+            damaged
+                .decide(&source, "ab", Category::PolitieIncidenten, Vec::new())
+                .is_err(),
+            "no decision either"
+        );
+    }
+}
