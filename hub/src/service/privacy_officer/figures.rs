@@ -3,13 +3,12 @@
 //!
 //! Sources: the case registry (`Space::Cases`: registrations, phases and their history,
 //! escalations, contact deadlines, emergencies), the stored case files
-//! (`Space::CaseFiles`: requests and partners that did not answer) and the decision log
+//! ([`crate::casefile::record`]: requests and partners that did not answer) and the decision log
 //! (share decisions and stripped fields). Nothing but counts leaves this module.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use prost::Message;
 use time::OffsetDateTime;
 use tonic::Status;
 use treiter_proto::v1 as wire;
@@ -171,14 +170,7 @@ fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Count
         count_cases(&mut counts, &case, from, until);
         stadsdeel_of.insert(case.id.clone(), case.stadsdeel.as_str());
     }
-    for (_, bytes) in hub
-        .store
-        .scan(Space::CaseFiles, b"file/")
-        .map_err(store_error)?
-    {
-        let Ok(file) = wire::CaseFile::decode(bytes.as_slice()) else {
-            continue;
-        };
+    for file in crate::casefile::record::all(hub.store.as_ref()).map_err(store_error)? {
         let requested = file
             .requested_at
             .as_ref()
