@@ -270,6 +270,8 @@ pub struct Hub {
     /// Case files being assembled, as their requesters may follow them before they
     /// are stored.
     pub assembling: crate::casefile::progress::Assembling,
+    /// Serialises read-modify-write of stored case files (see its doc).
+    pub case_file_writes: crate::casefile::FileWrites,
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
@@ -338,6 +340,7 @@ impl Hub {
             witnesses,
             cases,
             assembling: crate::casefile::progress::Assembling::default(),
+            case_file_writes: crate::casefile::FileWrites::default(),
             clock: crate::clock::Clock::default(),
             tls_config,
             listener: crate::listener::ListenerSettings {

@@ -327,55 +327,14 @@ pub fn decide_with(
 /// `stripped` lists the offered field names: nothing of the record passed, and the
 /// message has no other place for the names the log must keep (article 10.1).
 pub fn decision_to_proto(decision: &Decision, offered: &[String]) -> v1::ShareDecision {
-    let stripped = if decision.outcome == Outcome::Permit {
-        decision.stripped.clone()
-    } else {
+    let mut wire = treiter_proto::decision::share_decision(decision);
+    if decision.outcome != Outcome::Permit {
         let mut names = offered.to_vec();
         names.sort();
         names.dedup();
-        names
-    };
-    v1::ShareDecision {
-        outcome: decision.outcome.as_str().to_owned(),
-        passed: decision.passed.clone(),
-        stripped,
-        articles: decision.articles.iter().map(ToString::to_string).collect(),
-        obligations: decision
-            .obligations
-            .iter()
-            .map(|o| {
-                use treiter_policies::Obligation as O;
-                match o {
-                    O::Retention { article } => v1::Obligation {
-                        kind: "retention".into(),
-                        article: article.to_string(),
-                        purpose: String::new(),
-                    },
-                    O::PurposeBinding { purpose, article } => v1::Obligation {
-                        kind: "purpose-binding".into(),
-                        article: article.to_string(),
-                        purpose: purpose.as_str().to_owned(),
-                    },
-                    O::Review { article } => v1::Obligation {
-                        kind: "review".into(),
-                        article: article.to_string(),
-                        purpose: String::new(),
-                    },
-                }
-            })
-            .collect(),
-        emergency: decision.emergency,
-        notify: decision
-            .notify
-            .iter()
-            .map(|n| v1::Notification {
-                kind: "privacy-officer".into(),
-                oin: n.oin.to_string(),
-                article: n.article.to_string(),
-            })
-            .collect(),
-        covenant_version: decision.covenant_version,
+        wire.stripped = names;
     }
+    wire
 }
 
 #[cfg(test)]

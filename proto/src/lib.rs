@@ -13,6 +13,8 @@
 //! - [`v1`]: messages, the `*Client` stubs and the `*Server` traits of every service.
 //! - [`calendar`]: the covenant's calendar, Europe/Amsterdam (EU DST rule): today's date,
 //!   local times, working days, months and weeks for every date check and deadline.
+//! - [`decision`]: the covenant engine's decision on one share in wire form, the one
+//!   conversion hub and agents share.
 //! - [`client`]: one mTLS HTTP/2 connection to the hub for any generated client, with
 //!   the alert tap that tells why the hub refused a certificate.
 //! - [`identity`]: the certificate profile: the OIN in `serialNumber`, the person id in
@@ -29,6 +31,7 @@
 
 pub mod calendar;
 pub mod client;
+pub mod decision;
 pub mod identity;
 pub mod keyfile;
 pub mod signal;

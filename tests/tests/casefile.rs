@@ -444,8 +444,8 @@ async fn a_case_from_melding_to_afgesloten_gets_what_the_covenant_permits() {
     assert_eq!(logged.outcome.as_str(), "reject");
     assert!(logged.fields_offered.contains("diagnose"), "{logged:?}");
     assert!(!String::from_utf8_lossy(&stored.bytes).contains("synthetisch"));
-    let notices =
-        treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), GGD_OIN).expect("notices");
+    let notices = treiter_hub::casefile::notices::for_party(hub.hub.store.as_ref(), GGD_OIN)
+        .expect("notices");
     assert!(
         notices
             .iter()
@@ -543,7 +543,7 @@ async fn an_emergency_share_passes_within_72_hours_and_not_after() {
         entries(&file, "zorgbetrokkenheid").is_empty(),
         "never under an emergency (15.4)"
     );
-    let notices = treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), DEGRACHT_OIN)
+    let notices = treiter_hub::casefile::notices::for_party(hub.hub.store.as_ref(), DEGRACHT_OIN)
         .expect("notices");
     assert!(notices.iter().any(|n| n.article == "15.2"));
 
@@ -939,8 +939,8 @@ async fn the_hub_itself_rejects_prohibited_content_and_strips_unlisted_fields() 
                 .any(|n| n.oin == GGD_OIN && n.article == "7.1")
         );
     }
-    let notices =
-        treiter_hub::casefile::files::notices(hub.hub.store.as_ref(), GGD_OIN).expect("notices");
+    let notices = treiter_hub::casefile::notices::for_party(hub.hub.store.as_ref(), GGD_OIN)
+        .expect("notices");
     assert!(
         notices
             .iter()

@@ -21,8 +21,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tonic::Status;
 use treiter_proto::v1 as wire;
+
+use super::CaseFileError;
 
 /// How long the note of a failed assembly is kept.
 pub const FAILED_KEPT: Duration = Duration::from_secs(3600);
@@ -120,14 +121,15 @@ impl Assembling {
     /// File `id` as it stands, for person `person`: `None` when it is not being
     /// assembled for them (then the store, or nobody, has it); an error when its
     /// assembly failed.
-    pub fn get(&self, id: &str, person: &str) -> Option<Result<wire::CaseFile, Status>> {
+    pub fn get(&self, id: &str, person: &str) -> Option<Result<wire::CaseFile, CaseFileError>> {
         let files = self.files();
         let slot = files.get(id).filter(|s| s.owner == person)?;
         Some(match &slot.state {
             State::Running(file) => Ok(file.as_ref().clone()),
-            State::Failed { why, .. } => Err(Status::unavailable(format!(
-                "case file {id} could not be completed and was not stored ({why}); nothing of it can be shown: request a new one"
-            ))),
+            State::Failed { why, .. } => Err(CaseFileError::AssemblyFailed {
+                id: id.to_owned(),
+                why: why.clone(),
+            }),
         })
     }
 
@@ -319,13 +321,13 @@ mod tests {
             .start(file("CF-1"), "p-1")
             .failed("the decision log refused an entry");
         let refused = registry.get("CF-1", "p-1").expect("noted").unwrap_err();
-        assert_eq!(refused.code(), tonic::Code::Unavailable);
+        // Unavailable for the caller (`service::casefile_status`): it may retry.
+        assert!(refused.is_transient(), "{refused:?}");
         assert!(
             refused
-                .message()
+                .to_string()
                 .contains("the decision log refused an entry"),
-            "{}",
-            refused.message()
+            "{refused}"
         );
         assert!(registry.get("CF-1", "p-2").is_none());
 
@@ -334,10 +336,9 @@ mod tests {
         let refused = registry.get("CF-2", "p-1").expect("noted").unwrap_err();
         assert!(
             refused
-                .message()
+                .to_string()
                 .contains("before every partner had settled"),
-            "{}",
-            refused.message()
+            "{refused}"
         );
         assert!(registry.running("C-2026-0001", "p-1").is_empty());
     }

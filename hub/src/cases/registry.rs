@@ -747,7 +747,10 @@ impl CaseRegistry {
     }
 
     /// Records (`given`) or withdraws consent of a subject for a category (article 11.3).
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a consent change is the change, the case, the subject, the category, given or withdrawn, its date and the time: each is a fact the log records"
+    )]
     pub fn consent(
         &self,
         change: &Change<'_>,

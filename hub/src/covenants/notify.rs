@@ -12,7 +12,7 @@
 use time::OffsetDateTime;
 
 use super::record::{VersionRecord, VersionStatus};
-use crate::casefile::files::Notice;
+use crate::casefile::notices::Notice;
 use crate::parties::PartyDirectory;
 use crate::store::Batch;
 

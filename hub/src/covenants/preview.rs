@@ -26,13 +26,14 @@ use treiter_policies::Covenant;
 use treiter_proto::v1 as wire;
 
 use super::record;
-use crate::casefile::decide::{ShareContext, wire_decision};
+use crate::casefile::decide::ShareContext;
 use crate::error::HubError;
 use crate::error::HubStream as BoxStream;
 use crate::identity::Oin;
 use crate::log::Event;
 use crate::state::Hub;
 use crate::state::Officer;
+use treiter_proto::decision::share_decision as wire_decision;
 
 fn warning(code: &str, message: String) -> wire::CovenantDiagnostic {
     wire::CovenantDiagnostic {
@@ -176,7 +177,11 @@ pub fn preview(
             .iter()
             .map(|f| f.as_str().to_owned())
             .collect();
-        let input = ctx.request(&source, d.subject.as_str(), d.category, fields);
+        // A damaged OIN in the case is never decided with a stand-in.
+        let Ok(input) = ctx.request(&source, d.subject.as_str(), d.category, fields) else {
+            not_replayable += 1;
+            continue;
+        };
         let before = wire_decision(&in_force.decide(&input));
         let after = wire_decision(&proposal.decide(&input));
         let what = changed(&before, &after);

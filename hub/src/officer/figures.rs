@@ -3,7 +3,7 @@
 //!
 //! Sources: the case registry ([`crate::tables::cases`]: registrations, phases and their history,
 //! escalations, contact deadlines, emergencies), the stored case files
-//! (`Space::CaseFiles`: requests and partners that did not answer) and the decision log
+//! ([`crate::casefile::record`]: requests and partners that did not answer) and the decision log
 //! (share decisions and stripped fields). Nothing but counts leaves this module.
 //!
 //! A stored case or case file that does not decode is not skipped in silence: it is
@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use prost::Message;
 use time::OffsetDateTime;
 use treiter_proto::v1 as wire;
 
@@ -22,7 +21,6 @@ use crate::clock::timestamp;
 use crate::error::HubError;
 use crate::log::Event;
 use crate::state::Hub;
-use crate::store::Space;
 
 /// Counts from 1 to this minus one are suppressed (a common threshold for published
 /// statistics about people; the covenant names none).
@@ -179,7 +177,7 @@ struct Unreadable {
 fn count_stored<'a>(
     counts: &mut Counts,
     cases: impl Iterator<Item = Option<&'a Case>>,
-    files: impl Iterator<Item = &'a [u8]>,
+    files: impl Iterator<Item = Option<&'a wire::CaseFile>>,
     from: OffsetDateTime,
     until: OffsetDateTime,
 ) -> Unreadable {
@@ -193,8 +191,8 @@ fn count_stored<'a>(
         count_cases(counts, case, from, until);
         stadsdeel_of.insert(case.id.clone(), case.stadsdeel.as_str());
     }
-    for bytes in files {
-        let Ok(file) = wire::CaseFile::decode(bytes) else {
+    for file in files {
+        let Some(file) = file else {
             unreadable.case_files += 1;
             continue;
         };
@@ -229,15 +227,12 @@ fn count_stored<'a>(
 /// Every count of the period.
 fn count(hub: &Hub, from: OffsetDateTime, until: OffsetDateTime) -> Result<Counts, HubError> {
     let cases = crate::tables::cases::all(hub.store.as_ref()).map_err(HubError::Store)?;
-    let files = hub
-        .store
-        .scan(Space::CaseFiles, b"file/")
-        .map_err(HubError::Store)?;
+    let files = crate::casefile::record::all(hub.store.as_ref()).map_err(HubError::Store)?;
     let mut counts = Counts::default();
     let unreadable = count_stored(
         &mut counts,
         cases.iter().map(|(_, case)| case.as_ref().ok()),
-        files.iter().map(|(_, bytes)| bytes.as_slice()),
+        files.iter().map(Option::as_ref),
         from,
         until,
     );
@@ -304,13 +299,12 @@ mod tests {
 
     #[test]
     fn records_that_do_not_decode_are_counted_as_unreadable_not_skipped() {
-        let garbage: &[u8] = b"\xff not a case file";
         let mut counts = Counts::default();
         let now = OffsetDateTime::now_utc();
         let unreadable = count_stored(
             &mut counts,
             std::iter::repeat_n(None, 6),
-            std::iter::once(garbage),
+            std::iter::once(None),
             now - time::Duration::days(1),
             now,
         );

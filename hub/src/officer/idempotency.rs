@@ -52,8 +52,8 @@ pub fn replay(
     let requester = Requester::Officer {
         person: &officer.person.id,
     };
-    let Some(bytes) = table::get(hub.store.as_ref(), requester, client_request_id)
-        .map_err(HubError::Store)?
+    let Some(bytes) =
+        table::get(hub.store.as_ref(), requester, client_request_id).map_err(HubError::Store)?
     else {
         return Ok(None);
     };

@@ -2,7 +2,7 @@
 //! covenant proposals awaiting their party's approval (13.1).
 //!
 //! The notifications themselves are stored by the case-file code when a share is decided
-//! ([`crate::casefile::files`], in [`crate::tables::notifications`], keyed `<OIN>/<time>/<file>/<n>`),
+//! ([`crate::casefile::notices`], in [`crate::tables::notifications`], keyed `<OIN>/<time>/<file>/<n>`),
 //! and by the covenant code when a version is proposed ([`crate::covenants::notify`]);
 //! a notification's id is that key without the OIN. What the officer does with one (seen,
 //! reviewed) is stored beside it under `state/<OIN>/<id>`, so the notification record
@@ -14,7 +14,7 @@ use treiter_proto::calendar;
 use treiter_proto::v1 as wire;
 
 use super::{Officer, idempotency, render};
-use crate::casefile::files::Notice;
+use crate::casefile::notices::Notice;
 use crate::clock::timestamp;
 use crate::covenants::notify;
 use crate::error::HubError;
@@ -136,7 +136,9 @@ fn load_state(hub: &Hub, party: &str, id: &str) -> Result<NoticeState, HubError>
 /// Every notification to `party`, oldest first.
 fn all(hub: &Hub, party: &str) -> Result<Vec<Stored>, HubError> {
     let mut out = Vec::new();
-    for (id, notice) in notifications::notices(hub.store.as_ref(), party).map_err(HubError::Store)? {
+    for (id, notice) in
+        notifications::notices(hub.store.as_ref(), party).map_err(HubError::Store)?
+    {
         let Ok(notice) = notice else {
             continue;
         };

@@ -143,12 +143,6 @@ fn key(party: &Oin, request_id: &str) -> Vec<u8> {
     key
 }
 
-/// Adds to `batch` the removal of a kept late answer: its reader calls this in the same
-/// batch that stores what it made of the answer, so the two happen together or not.
-pub fn forget_late_answer(batch: &mut Batch, request_id: &str) {
-    batch.delete(Space::LateAnswers, request_id.as_bytes().to_vec());
-}
-
 fn party_prefix(party: &Oin) -> Vec<u8> {
     key(party, "")
 }
@@ -267,7 +261,7 @@ impl Outbox {
 
     /// Takes an answered question out of the outbox and keeps its answer, in one durable
     /// batch: from then on the answer survives a crash until its reader forgets it
-    /// ([`forget_late_answer`]) in the batch that stores what it made of it.
+    /// ([`crate::casefile::late_record::forget`]) in the batch that stores what it made of it.
     pub fn settle(
         &self,
         party: &Oin,
@@ -280,10 +274,9 @@ impl Outbox {
         }
         let mut batch = Batch::new();
         batch.delete(Space::Outbox, key);
-        let mut kept = party.as_str().as_bytes().to_vec();
-        kept.push(b'/');
-        kept.extend_from_slice(&answer.encode_to_vec());
-        batch.put(Space::LateAnswers, request_id.as_bytes().to_vec(), kept);
+        // The case the question was asked for is the outbox record's owner, which this
+        // reader does not see: the sealing layer takes it from that record for now.
+        crate::casefile::late_record::put(&mut batch, None, party, request_id, answer);
         self.store.apply(batch)?;
         Ok(true)
     }
@@ -293,26 +286,10 @@ impl Outbox {
     pub fn kept_answers(
         &self,
     ) -> Result<Vec<(Oin, String, treiter_proto::v1::Answer)>, OutboxError> {
-        let mut kept = Vec::new();
-        for (key, value) in self.store.scan(Space::LateAnswers, &[])? {
-            let Ok(request_id) = String::from_utf8(key) else {
-                continue;
-            };
-            let Some(slash) = value.iter().position(|b| *b == b'/') else {
-                continue;
-            };
-            let (party, answer) = value.split_at(slash);
-            let party = std::str::from_utf8(party)
-                .ok()
-                .and_then(|p| Oin::parse(p).ok());
-            let answer = answer
-                .get(1..)
-                .and_then(|bytes| treiter_proto::v1::Answer::decode(bytes).ok());
-            if let (Some(party), Some(answer)) = (party, answer) {
-                kept.push((party, request_id, answer));
-            }
-        }
-        Ok(kept)
+        Ok(crate::casefile::late_record::kept(self.store.as_ref())?
+            .into_iter()
+            .map(|k| (k.party, k.request_id, k.answer))
+            .collect())
     }
 
     /// Every queued question of `party`, oldest first, and those that cannot be read.

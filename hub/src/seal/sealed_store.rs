@@ -15,10 +15,12 @@
 //! names its owner ([`Batch::put_sealed`], called only by the record kind's table
 //! module, see [`crate::tables`]), and a write that names none is refused.
 //!
-//! **The one remaining exception** is [`legacy_owner`]: case files and late answers
-//! (and the notices `casefile::files` writes) are still written without an owner, and
-//! their owner is worked out here from key layouts and values as before. It goes when
-//! `casefile/` writes those records through tables that name their owner.
+//! **The one remaining exception** is [`legacy_owner`]: a late answer kept when a
+//! queued question is settled (`questions::outbox::Outbox::settle`) is written without
+//! an owner, because that writer does not see the question's. Its owner is then read
+//! from the sealed header of the outbox record settled in the same batch (or of the
+//! case file's index of the request): an owner recorded by its writer, not one worked
+//! out from key layouts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,17 +64,6 @@ pub fn owner_of_value(value: &[u8]) -> Option<(&str, &[u8])> {
     Some((std::str::from_utf8(owner).ok()?, sealed))
 }
 
-/// `C-2026-0042` from `CF-2026-0042-0003`.
-fn case_of_file(file_id: &str) -> Option<String> {
-    let (case, _) = file_id.strip_prefix("CF-")?.rsplit_once('-')?;
-    Some(format!("C-{case}"))
-}
-
-fn json_field(value: &[u8], field: &str) -> Option<String> {
-    let parsed: serde_json::Value = serde_json::from_slice(value).ok()?;
-    parsed.get(field)?.as_str().map(str::to_owned)
-}
-
 impl SealedStore {
     pub fn new(inner: Arc<dyn Store>, keys: Arc<KeyStore>) -> SealedStore {
         SealedStore {
@@ -106,25 +97,11 @@ impl SealedStore {
         StoreError::Keys(e.to_string())
     }
 
-    /// The owner of a record written without one, in the spaces whose writers do not
-    /// name it yet (case files, late answers, and the notices `casefile::files` writes):
-    /// the ONLY place that still works an owner out from keys and values. Every other
-    /// sealed write without an owner is refused. Deleted once `casefile/` writes through
-    /// owner-naming tables.
+    /// The owner of a late answer written without one (see the module documentation):
+    /// the owner recorded in the sealed record of the question it settles. Every other
+    /// sealed write without an owner is refused.
     fn legacy_owner(&self, space: Space, key: &[u8], value: &[u8]) -> Result<Owner, StoreError> {
-        let text = std::str::from_utf8(key).ok();
         let owner = match space {
-            Space::CaseFiles => match text {
-                Some(k) if k.starts_with("file/") => k.strip_prefix("file/").and_then(case_of_file),
-                Some(k) if k.starts_with("owner/") => k
-                    .strip_prefix("owner/")
-                    .and_then(|rest| rest.split('/').next())
-                    .map(str::to_owned),
-                Some(k) if k.starts_with("req/") => {
-                    json_field(value, "file_id").and_then(|f| case_of_file(&f))
-                }
-                _ => None,
-            },
             Space::LateAnswers => {
                 // The answer's value is `<party OIN>/<answer>`; the question it settles
                 // (`<party>/<request>` in the outbox, deleted in the same batch) and the
@@ -148,8 +125,6 @@ impl SealedStore {
                     });
                 Some(owner.unwrap_or_else(|| TRANSIT.to_owned()))
             }
-            // A case file's notice names its case (`casefile::files::save`).
-            Space::Notifications => json_field(value, "case_id"),
             _ => {
                 return Err(StoreError::Unseal {
                     space,
@@ -366,11 +341,12 @@ mod tests {
         assert!(matches!(err, StoreError::Unseal { .. }), "{err}");
     }
 
-    /// The spaces `casefile` still writes without an owner: the one remaining guesser.
-    /// (What `owner_of` did for the other spaces, their tables now say: see
+    /// A late answer whose writer names no owner takes the one recorded with the
+    /// question it settles; every other sealed space must name its owner. (What
+    /// `owner_of` did for the other spaces, their tables now say: see
     /// `crate::tables::tests`.)
     #[test]
-    fn legacy_owners_follow_the_key_layouts() {
+    fn only_a_late_answer_may_leave_its_owner_to_the_question_it_settles() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let owner = |space, key: &[u8], value: &[u8]| {
@@ -380,34 +356,17 @@ mod tests {
                 .as_str()
                 .to_owned()
         };
-        assert_eq!(
-            owner(Space::CaseFiles, b"file/CF-2026-0042-0003", b""),
-            "C-2026-0042"
-        );
-        assert_eq!(
-            owner(
-                Space::CaseFiles,
-                b"owner/C-2026-0042/p/CF-2026-0042-0003",
-                b""
-            ),
-            "C-2026-0042"
-        );
-        assert_eq!(
-            owner(
-                Space::CaseFiles,
-                b"req/r1",
-                br#"{"file_id":"CF-2026-0042-0003"}"#
-            ),
-            "C-2026-0042"
-        );
         assert_eq!(owner(Space::LateAnswers, b"unknown", b"x"), TRANSIT);
-        // A case file's notices go with their case.
+        let mut settled = Batch::new();
+        settled.put_sealed(
+            Space::Outbox,
+            b"00000002000000000002/r1".to_vec(),
+            b"question".to_vec(),
+            Owner::case("C-2026-0042"),
+        );
+        store.apply(settled).unwrap();
         assert_eq!(
-            owner(
-                Space::Notifications,
-                b"00000001000000000001/17/CF-2026-0042-0003/0",
-                br#"{"case_id":"C-2026-0042"}"#
-            ),
+            owner(Space::LateAnswers, b"r1", b"00000002000000000002/answer"),
             "C-2026-0042"
         );
         // Any other sealed space must name its owner.
@@ -416,6 +375,8 @@ mod tests {
             Space::CaseEvents,
             Space::Idempotency,
             Space::Inzages,
+            Space::CaseFiles,
+            Space::Notifications,
         ] {
             assert!(matches!(
                 store.legacy_owner(space, b"C-2026-0001", br#"{"case_id":"C-2026-0001"}"#),
@@ -435,10 +396,11 @@ mod tests {
             b"one".to_vec(),
             Owner::case("C-2026-0001"),
         );
-        batch.put(
+        batch.put_sealed(
             Space::CaseFiles,
             b"owner/C-2026-0001/p/f".to_vec(),
             b"".to_vec(),
+            Owner::case("C-2026-0001"),
         );
         batch.put_sealed(
             Space::Cases,

@@ -704,11 +704,19 @@ impl Coordinator for CoordinatorService {
         let req = request.into_inner();
         // Assembly goes on if the client goes away; GetCaseFile then shows the file.
         tokio::spawn(async move {
-            if let Err(status) =
-                crate::casefile::request_case_file(&hub, &person, &party, &req, Some(tx.clone()))
-                    .await
-            {
-                let _ = tx.send(Err(status)).await;
+            let (events, mut steps) = tokio::sync::mpsc::channel(64);
+            let assembly =
+                crate::casefile::request_case_file(&hub, &person, &party, &req, Some(events));
+            // The steps reach the client in order; the assembly's end (its events
+            // sender dropped) ends the forwarding, and a failure comes last.
+            let forward = async {
+                while let Some(step) = steps.recv().await {
+                    let _ = tx.send(Ok(step)).await;
+                }
+            };
+            let (result, ()) = tokio::join!(assembly, forward);
+            if let Err(error) = result {
+                let _ = tx.send(Err(Status::from(error))).await;
             }
         });
         Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(

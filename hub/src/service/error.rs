@@ -5,7 +5,6 @@ use tonic::Status;
 
 use crate::cases::CaseError;
 use crate::error::HubError;
-use crate::metrics::CaseFileResult;
 use crate::store::StoreError;
 
 impl From<HubError> for Status {
@@ -49,24 +48,6 @@ impl From<CaseError> for Status {
                 Status::unavailable(format!("{message}; nothing was changed, retry"))
             }
             CaseError::Corrupt(_) => Status::internal(message),
-        }
-    }
-}
-
-impl CaseFileResult {
-    /// The result of a finished case-file request: a stored file is complete or
-    /// partial; an error status from the hub's own troubles (unavailable, internal) is
-    /// a failure, any other one a refusal of the request.
-    ///
-    /// Here, not in [`crate::metrics`], because it reads a status: case files still
-    /// answer with one (they get an error of their own in issue 19).
-    pub fn of(result: &Result<treiter_proto::v1::CaseFile, Status>) -> CaseFileResult {
-        match result {
-            Ok(file) => CaseFileResult::stored(file),
-            Err(status) => CaseFileResult::ended(matches!(
-                status.code(),
-                tonic::Code::Unavailable | tonic::Code::Internal | tonic::Code::Unknown
-            )),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod agent_input;
 pub mod agent_link;
 pub mod auth;
+pub mod casefile_status;
 pub mod coordinator;
 pub mod error;
 pub mod privacy_officer;

@@ -144,10 +144,6 @@ pub enum StoreError {
     },
 }
 
-/// The counters of [`Space::Meta`] are [`crate::tables::meta`]'s; re-exported here for
-/// `casefile`, which still calls it by this path.
-pub use crate::tables::meta::next_counter;
-
 /// One key (without its keyspace prefix) and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 

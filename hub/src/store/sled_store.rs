@@ -99,26 +99,26 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         let mut batch = Batch::new();
         assert_eq!(
-            crate::store::next_counter(&store, "seq", &mut batch).unwrap(),
+            crate::tables::meta::next_counter(&store, "seq", &mut batch).unwrap(),
             1
         );
         // Not applied: the number is not taken.
         let mut again = Batch::new();
         assert_eq!(
-            crate::store::next_counter(&store, "seq", &mut again).unwrap(),
+            crate::tables::meta::next_counter(&store, "seq", &mut again).unwrap(),
             1
         );
         store.apply(again).unwrap();
         let mut batch = Batch::new();
         assert_eq!(
-            crate::store::next_counter(&store, "seq", &mut batch).unwrap(),
+            crate::tables::meta::next_counter(&store, "seq", &mut batch).unwrap(),
             2
         );
         let mut damage = Batch::new();
         damage.put(Space::Meta, b"seq".to_vec(), b"xyz".to_vec());
         store.apply(damage).unwrap();
         assert!(matches!(
-            crate::store::next_counter(&store, "seq", &mut Batch::new()),
+            crate::tables::meta::next_counter(&store, "seq", &mut Batch::new()),
             Err(StoreError::Damaged { .. })
         ));
     }

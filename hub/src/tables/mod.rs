@@ -7,9 +7,11 @@
 //! layer never guesses. Model: [`crate::covenants::record`].
 //!
 //! Two tables live with their domain: [`crate::covenants::record`] (covenant versions)
-//! and [`crate::questions::outbox`] (queued questions). Case files and late answers are
-//! `casefile`'s; until they name their owners the sealing layer works it out for them
-//! (`seal::sealed_store`'s `legacy_owner`, the one remaining guesser).
+//! and [`crate::questions::outbox`] (queued questions); case files live with theirs
+//! ([`crate::casefile::record`]). Late answers are `casefile`'s
+//! ([`crate::casefile::late_record`]); the one writer that does not see their owner
+//! (settling a queued question) leaves it to the sealing layer, which reads it from the
+//! settled question's sealed record (`seal::sealed_store`'s `legacy_owner`).
 //!
 //! # Layout
 //! - [`cases`]: case records, by case id; owner: the case.
@@ -54,7 +56,7 @@ pub struct Table {
 
 /// Every table. A space that is in [`Space::ALL`] must be here exactly once (or be one
 /// of [`LEGACY`]), with the sealing its space has: a test enforces it.
-pub const ALL: [Table; 11] = [
+pub const ALL: [Table; 12] = [
     cases::TABLE,
     case_events::TABLE,
     meta::TABLE,
@@ -66,11 +68,13 @@ pub const ALL: [Table; 11] = [
     deliveries::TABLE,
     delivery_holders::TABLE,
     witness_keys::TABLE,
+    crate::casefile::record::TABLE,
 ];
 
-/// The spaces still written without a table that names their owner (`casefile`'s);
-/// the sealing layer's `legacy_owner` serves exactly these.
-pub const LEGACY: [Space; 2] = [Space::CaseFiles, Space::LateAnswers];
+/// The spaces still written without naming their owner every time: a late answer kept
+/// by [`crate::questions::outbox::Outbox::settle`], whose writer does not see the
+/// settled question's owner; the sealing layer's `legacy_owner` serves exactly these.
+pub const LEGACY: [Space; 1] = [Space::LateAnswers];
 
 #[cfg(test)]
 mod tests;

@@ -15,12 +15,11 @@
 //!   transit key. A review state has its notice's owner (it may hold the reviewer's
 //!   note).
 //!
-//! `casefile::files` still writes the notices of a decided share itself, without an
-//! owner; the sealing layer's `legacy_owner` takes the case from the notice for those
-//! until it writes them through [`put_notice`].
+//! The notices of a decided share are written with its case file
+//! ([`crate::casefile::notices`]) through [`put_notice`].
 
 use super::{Ownership, Table};
-use crate::casefile::files::Notice;
+use crate::casefile::notices::Notice;
 use crate::store::{Batch, Owner, Space, Store, StoreError};
 
 pub const TABLE: Table = Table {
