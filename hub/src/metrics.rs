@@ -124,8 +124,7 @@ impl CaseFileResult {
 
     /// The result of a request that ended in an error: a failure when the hub's own
     /// troubles caused it (`by_the_hub`: the log or the store refused, an invariant
-    /// broke), a refusal of the request otherwise. From a status:
-    /// [`crate::service::error`].
+    /// broke), a refusal of the request otherwise (`casefile::CaseFileError::is_hub_fault`).
     pub fn ended(by_the_hub: bool) -> CaseFileResult {
         if by_the_hub {
             CaseFileResult::Failed
