@@ -477,6 +477,10 @@ impl Store for CountingStore {
         self.counted("scan", self.inner.scan(space, prefix))
     }
 
+    fn owner(&self, space: Space, key: &[u8]) -> Result<Option<crate::store::Owner>, StoreError> {
+        self.counted("get", self.inner.owner(space, key))
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         self.counted("apply", self.inner.apply(batch))
     }

@@ -9,16 +9,24 @@
 //! Key: the request id. Value: the answering party's OIN (20 digits), `/`, the
 //! [`wire::Answer`] (protobuf).
 //!
-//! Owner: the case the question was asked for, if any (a bevraging asked without a
-//! case file belongs to none: hub-wide transit). The writer names it ([`put`]'s
-//! `case`); `None` means the writer cannot tell, and the sealing layer works it out
-//! from the outbox record the same batch deletes.
+//! Owner: the owner of the question it answers: the case the question was asked for,
+//! or hub-wide transit for one asked without a case. The writer names it ([`put`]'s
+//! `owner`): the outbox reads it from the question's sealed record
+//! ([`crate::store::Store::owner`]), deleted in the same batch.
 
 use prost::Message;
 use treiter_proto::v1 as wire;
 
 use crate::identity::Oin;
 use crate::store::{Batch, Owner, Space, Store, StoreError};
+use crate::tables::{Ownership, Table};
+
+pub const TABLE: Table = Table {
+    space: Space::LateAnswers,
+    ownership: Ownership::Sealed(
+        "the owner of the question it answers, read from its sealed record",
+    ),
+};
 
 /// One kept answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,20 +56,11 @@ fn decode(key: Vec<u8>, value: &[u8]) -> Option<KeptAnswer> {
     })
 }
 
-/// Adds to `batch` the keeping of `party`'s answer to `request_id`, a question asked
-/// for case `case` (`None`: not known to the writer, see the module doc).
-pub fn put(
-    batch: &mut Batch,
-    case: Option<&str>,
-    party: &Oin,
-    request_id: &str,
-    answer: &wire::Answer,
-) {
+/// Adds to `batch` the keeping of `party`'s answer to `request_id`, sealed under the
+/// answered question's `owner`.
+pub fn put(batch: &mut Batch, owner: Owner, party: &Oin, request_id: &str, answer: &wire::Answer) {
     let (key, value) = (request_id.as_bytes().to_vec(), encode(party, answer));
-    match case {
-        Some(case) => batch.put_sealed(Space::LateAnswers, key, value, Owner::case(case)),
-        None => batch.put(Space::LateAnswers, key, value),
-    }
+    batch.put_sealed(Space::LateAnswers, key, value, owner);
 }
 
 /// Adds to `batch` the removal of a kept answer: its reader calls this in the same

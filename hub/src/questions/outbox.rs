@@ -272,11 +272,15 @@ impl Outbox {
         if self.store.get(Space::Outbox, &key)?.is_none() {
             return Ok(false);
         }
+        // The answer is the question's: sealed under the owner its writer named for
+        // the question (a store that does not seal names none, and needs none).
+        let owner = self
+            .store
+            .owner(Space::Outbox, &key)?
+            .unwrap_or(crate::store::Owner::Transit);
         let mut batch = Batch::new();
         batch.delete(Space::Outbox, key);
-        // The case the question was asked for is the outbox record's owner, which this
-        // reader does not see: the sealing layer takes it from that record for now.
-        crate::casefile::late_record::put(&mut batch, None, party, request_id, answer);
+        crate::casefile::late_record::put(&mut batch, owner, party, request_id, answer);
         self.store.apply(batch)?;
         Ok(true)
     }

@@ -15,12 +15,9 @@
 //! names its owner ([`Batch::put_sealed`], called only by the record kind's table
 //! module, see [`crate::tables`]), and a write that names none is refused.
 //!
-//! **The one remaining exception** is [`legacy_owner`]: a late answer kept when a
-//! queued question is settled (`questions::outbox::Outbox::settle`) is written without
-//! an owner, because that writer does not see the question's. Its owner is then read
-//! from the sealed header of the outbox record settled in the same batch (or of the
-//! case file's index of the request): an owner recorded by its writer, not one worked
-//! out from key layouts.
+//! A writer that derives one record from another without knowing whose it is (a kept
+//! answer from the question it settles) asks for the owner recorded with the first
+//! ([`Store::owner`]) and names it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,7 +50,7 @@ fn aad(space: Space, key: &[u8], owner: &str) -> Vec<u8> {
 }
 
 /// The owner named in a sealed value's header, and the sealed part.
-pub fn owner_of_value(value: &[u8]) -> Option<(&str, &[u8])> {
+pub fn recorded_owner(value: &[u8]) -> Option<(&str, &[u8])> {
     let [magic, version, len, rest @ ..] = value else {
         return None;
     };
@@ -97,53 +94,6 @@ impl SealedStore {
         StoreError::Keys(e.to_string())
     }
 
-    /// The owner of a late answer written without one (see the module documentation):
-    /// the owner recorded in the sealed record of the question it settles. Every other
-    /// sealed write without an owner is refused.
-    fn legacy_owner(&self, space: Space, key: &[u8], value: &[u8]) -> Result<Owner, StoreError> {
-        let owner = match space {
-            Space::LateAnswers => {
-                // The answer's value is `<party OIN>/<answer>`; the question it settles
-                // (`<party>/<request>` in the outbox, deleted in the same batch) and the
-                // case file's index of it (`req/<request>`) name its case.
-                let mut queued = value
-                    .iter()
-                    .position(|b| *b == b'/')
-                    .and_then(|slash| value.get(..=slash))
-                    .unwrap_or_default()
-                    .to_vec();
-                queued.extend_from_slice(key);
-                let mut request = b"req/".to_vec();
-                request.extend_from_slice(key);
-                let owner = [(Space::Outbox, queued), (Space::CaseFiles, request)]
-                    .into_iter()
-                    .find_map(|(space, key)| {
-                        let raw = self.inner.get(space, &key).ok()??;
-                        owner_of_value(&raw)
-                            .map(|(o, _)| o.to_owned())
-                            .filter(|o| o != TRANSIT)
-                    });
-                Some(owner.unwrap_or_else(|| TRANSIT.to_owned()))
-            }
-            _ => {
-                return Err(StoreError::Unseal {
-                    space,
-                    detail: "a sealed record was written without naming its owner (write it through its table)".into(),
-                });
-            }
-        };
-        match owner.filter(|o| !o.is_empty()) {
-            Some(o) if o == TRANSIT => Ok(Owner::Transit),
-            Some(o) => Ok(Owner::Case(o)),
-            None => Err(StoreError::Unseal {
-                space,
-                detail:
-                    "the record's case cannot be told from its key or value, so it cannot be sealed"
-                        .into(),
-            }),
-        }
-    }
-
     fn seal(
         &self,
         space: Space,
@@ -152,9 +102,11 @@ impl SealedStore {
         owner: Option<Owner>,
         keys: &mut HashMap<String, Key>,
     ) -> Result<Vec<u8>, StoreError> {
-        let owner = match owner {
-            Some(owner) => owner,
-            None => self.legacy_owner(space, key, value)?,
+        let Some(owner) = owner else {
+            return Err(StoreError::Unseal {
+                space,
+                detail: "a sealed record was written without naming its owner (write it through its table)".into(),
+            });
         };
         let owner = owner.as_str().to_owned();
         let owner_len = u8::try_from(owner.len()).map_err(|_| StoreError::Unseal {
@@ -180,7 +132,7 @@ impl SealedStore {
     }
 
     fn open(&self, space: Space, key: &[u8], value: &[u8]) -> Result<Vec<u8>, StoreError> {
-        let Some((owner, sealed)) = owner_of_value(value) else {
+        let Some((owner, sealed)) = recorded_owner(value) else {
             return Err(StoreError::Unseal {
                 space,
                 detail:
@@ -219,7 +171,7 @@ impl SealedStore {
         let mut batch = Batch::new();
         for space in Space::ALL.into_iter().filter(|s| s.is_sealed()) {
             for (key, value) in self.inner.scan(space, b"")? {
-                let Some((owner, _)) = owner_of_value(&value) else {
+                let Some((owner, _)) = recorded_owner(&value) else {
                     continue;
                 };
                 let gone = match shredded.get(owner) {
@@ -242,6 +194,26 @@ impl SealedStore {
 }
 
 impl Store for SealedStore {
+    fn owner(&self, space: Space, key: &[u8]) -> Result<Option<Owner>, StoreError> {
+        if !space.is_sealed() {
+            return Ok(None);
+        }
+        let Some(raw) = self.inner.get(space, key)? else {
+            return Ok(None);
+        };
+        let Some((owner, _)) = recorded_owner(&raw) else {
+            return Err(StoreError::Unseal {
+                space,
+                detail: "the record's sealed header does not name its owner".into(),
+            });
+        };
+        Ok(Some(if owner == TRANSIT {
+            Owner::Transit
+        } else {
+            Owner::case(owner)
+        }))
+    }
+
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(value) = self.inner.get(space, key)? else {
             return Ok(None);
@@ -327,7 +299,7 @@ mod tests {
             .get(Space::Cases, b"C-2026-0001")
             .unwrap()
             .unwrap();
-        assert_eq!(owner_of_value(&raw).unwrap().0, "C-2026-0001");
+        assert_eq!(recorded_owner(&raw).unwrap().0, "C-2026-0001");
         assert!(!raw.windows(9).any(|w| w == b"synthetic"));
         assert_eq!(
             store.raw().get(Space::Meta, b"counter").unwrap().unwrap(),
@@ -341,47 +313,40 @@ mod tests {
         assert!(matches!(err, StoreError::Unseal { .. }), "{err}");
     }
 
-    /// A late answer whose writer names no owner takes the one recorded with the
-    /// question it settles; every other sealed space must name its owner. (What
-    /// `owner_of` did for the other spaces, their tables now say: see
-    /// `crate::tables::tests`.)
+    /// The owner a record was sealed under reads back as its writer named it, and a
+    /// sealed write that names none is refused in every sealed space.
     #[test]
-    fn only_a_late_answer_may_leave_its_owner_to_the_question_it_settles() {
+    fn the_owner_named_at_writing_reads_back_and_none_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        let owner = |space, key: &[u8], value: &[u8]| {
-            store
-                .legacy_owner(space, key, value)
-                .unwrap()
-                .as_str()
-                .to_owned()
-        };
-        assert_eq!(owner(Space::LateAnswers, b"unknown", b"x"), TRANSIT);
-        let mut settled = Batch::new();
-        settled.put_sealed(
+        let mut batch = Batch::new();
+        batch.put_sealed(
             Space::Outbox,
             b"00000002000000000002/r1".to_vec(),
             b"question".to_vec(),
             Owner::case("C-2026-0042"),
         );
-        store.apply(settled).unwrap();
-        assert_eq!(
-            owner(Space::LateAnswers, b"r1", b"00000002000000000002/answer"),
-            "C-2026-0042"
+        batch.put_sealed(
+            Space::Outbox,
+            b"00000002000000000002/r2".to_vec(),
+            b"question".to_vec(),
+            Owner::Transit,
         );
-        // Any other sealed space must name its owner.
-        for space in [
-            Space::Cases,
-            Space::CaseEvents,
-            Space::Idempotency,
-            Space::Inzages,
-            Space::CaseFiles,
-            Space::Notifications,
-        ] {
-            assert!(matches!(
-                store.legacy_owner(space, b"C-2026-0001", br#"{"case_id":"C-2026-0001"}"#),
-                Err(StoreError::Unseal { .. })
-            ));
+        store.apply(batch).unwrap();
+        let owner = |key: &[u8]| store.owner(Space::Outbox, key).unwrap();
+        assert_eq!(
+            owner(b"00000002000000000002/r1"),
+            Some(Owner::case("C-2026-0042"))
+        );
+        assert_eq!(owner(b"00000002000000000002/r2"), Some(Owner::Transit));
+        assert_eq!(owner(b"00000002000000000002/r3"), None);
+        for space in Space::ALL.into_iter().filter(|s| s.is_sealed()) {
+            let mut batch = Batch::new();
+            batch.put(space, b"C-2026-0001".to_vec(), b"{}".to_vec());
+            assert!(
+                matches!(store.apply(batch), Err(StoreError::Unseal { .. })),
+                "{space}"
+            );
         }
     }
 
@@ -454,7 +419,7 @@ mod tests {
         };
         let owner = |space, key: &[u8]| {
             let raw = store.raw().get(space, key).unwrap().unwrap();
-            owner_of_value(&raw).unwrap().0.to_owned()
+            recorded_owner(&raw).unwrap().0.to_owned()
         };
         outbox.put_for_case(&entry("r1"), "C-2026-0007").unwrap();
         outbox.put(&entry("r2")).unwrap();

@@ -158,4 +158,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Applies `batch` atomically and durably: on `Ok`, all of it survives a crash.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// The owner the record `key` of `space` was sealed under, as its writer named it:
+    /// for a writer that derives one record from another in one batch (a kept answer
+    /// from the question it settles) without knowing whose it is. `None` when the
+    /// record is absent or this store does not seal (then no owner is needed).
+    fn owner(&self, space: Space, key: &[u8]) -> Result<Option<Owner>, StoreError> {
+        let _ = (space, key);
+        Ok(None)
+    }
 }

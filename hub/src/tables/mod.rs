@@ -7,11 +7,9 @@
 //! layer never guesses. Model: [`crate::covenants::record`].
 //!
 //! Two tables live with their domain: [`crate::covenants::record`] (covenant versions)
-//! and [`crate::questions::outbox`] (queued questions); case files live with theirs
-//! ([`crate::casefile::record`]). Late answers are `casefile`'s
-//! ([`crate::casefile::late_record`]); the one writer that does not see their owner
-//! (settling a queued question) leaves it to the sealing layer, which reads it from the
-//! settled question's sealed record (`seal::sealed_store`'s `legacy_owner`).
+//! and [`crate::questions::outbox`] (queued questions), and case files and the answers
+//! kept for them with theirs ([`crate::casefile::record`],
+//! [`crate::casefile::late_record`]).
 //!
 //! # Layout
 //! - [`cases`]: case records, by case id; owner: the case.
@@ -54,9 +52,9 @@ pub struct Table {
     pub ownership: Ownership,
 }
 
-/// Every table. A space that is in [`Space::ALL`] must be here exactly once (or be one
-/// of [`LEGACY`]), with the sealing its space has: a test enforces it.
-pub const ALL: [Table; 12] = [
+/// Every table. A space that is in [`Space::ALL`] must be here exactly once, with the
+/// sealing its space has: a test enforces it.
+pub const ALL: [Table; 13] = [
     cases::TABLE,
     case_events::TABLE,
     meta::TABLE,
@@ -69,12 +67,8 @@ pub const ALL: [Table; 12] = [
     delivery_holders::TABLE,
     witness_keys::TABLE,
     crate::casefile::record::TABLE,
+    crate::casefile::late_record::TABLE,
 ];
-
-/// The spaces still written without naming their owner every time: a late answer kept
-/// by [`crate::questions::outbox::Outbox::settle`], whose writer does not see the
-/// settled question's owner; the sealing layer's `legacy_owner` serves exactly these.
-pub const LEGACY: [Space; 1] = [Space::LateAnswers];
 
 #[cfg(test)]
 mod tests;

@@ -8,13 +8,13 @@ use time::macros::datetime;
 use treiter_policies::vocab::{Role, Stadsdeel};
 use treiter_proto::v1 as wire;
 
-use super::{ALL, LEGACY, Ownership, case_events, cases, deliveries, idempotency, inzages};
+use super::{ALL, Ownership, case_events, cases, deliveries, idempotency, inzages};
 use super::{notifications, witness_keys};
 use crate::casefile::notices::Notice;
 use crate::cases::model::{ActorRef, Case};
 use crate::identity::Oin;
 use crate::questions::outbox::{Outbox, OutboxEntry};
-use crate::seal::sealed_store::owner_of_value;
+use crate::seal::sealed_store::recorded_owner;
 use crate::seal::{KeyStore, MasterKey, SealedStore};
 use crate::store::{Batch, SledStore, Space, Store, StoreError, TRANSIT};
 use treiter_policies::vocab::Phase;
@@ -58,10 +58,6 @@ fn every_space_has_exactly_one_table_that_names_its_owner() {
     for space in Space::ALL {
         assert_eq!(Space::ALL[position(space)], space);
         let tables: Vec<_> = ALL.iter().filter(|t| t.space == space).collect();
-        if LEGACY.contains(&space) {
-            assert!(tables.is_empty(), "{space} is legacy and has a table");
-            continue;
-        }
         let [table] = tables.as_slice() else {
             panic!("{space} has {} tables, not one", tables.len());
         };
@@ -73,17 +69,14 @@ fn every_space_has_exactly_one_table_that_names_its_owner() {
             Ownership::Plain => assert!(!space.is_sealed(), "{space} is sealed: name its owner"),
         }
     }
-    assert_eq!(ALL.len() + LEGACY.len(), Space::ALL.len());
+    assert_eq!(ALL.len(), Space::ALL.len());
 }
 
 #[test]
 fn a_sealed_write_that_names_no_owner_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = sealed(dir.path());
-    for space in Space::ALL
-        .into_iter()
-        .filter(|s| s.is_sealed() && !LEGACY.contains(s))
-    {
+    for space in Space::ALL.into_iter().filter(|s| s.is_sealed()) {
         let mut batch = Batch::new();
         batch.put(space, format!("{SHREDDED}/x").into_bytes(), b"{}".to_vec());
         let err = store.apply(batch).unwrap_err();
@@ -186,7 +179,7 @@ fn write_every_kind(store: &Arc<SealedStore>, case_id: &str) {
     );
     crate::casefile::late_record::put(
         &mut batch,
-        Some(case_id),
+        crate::store::Owner::case(case_id),
         &Oin::parse(PARTY).unwrap(),
         &format!("late-{case_id}"),
         &wire::Answer::default(),
@@ -238,7 +231,7 @@ fn every_sealed_record_kind_is_shredded_with_its_case() {
         let raw = store.raw().scan(table.space, b"").unwrap();
         let owners: Vec<_> = raw
             .iter()
-            .map(|(_, v)| owner_of_value(v).unwrap().0.to_owned())
+            .map(|(_, v)| recorded_owner(v).unwrap().0.to_owned())
             .collect();
         assert!(
             owners.iter().any(|o| o == SHREDDED),
@@ -262,7 +255,7 @@ fn every_sealed_record_kind_is_shredded_with_its_case() {
     assert_eq!(deleted.get(SHREDDED), Some(&RECORDS_PER_CASE));
     for space in spaces {
         for (_, value) in store.raw().scan(space, b"").unwrap() {
-            assert_eq!(owner_of_value(&value).unwrap().0, KEPT, "{space}");
+            assert_eq!(recorded_owner(&value).unwrap().0, KEPT, "{space}");
         }
         assert!(!store.scan(space, b"").unwrap().is_empty(), "{space}");
     }
@@ -312,7 +305,7 @@ fn records_of_no_case_are_sealed_under_the_transit_key_and_outlive_cases() {
         let raw = store.raw().scan(space, b"").unwrap();
         assert!(!raw.is_empty(), "{space}");
         for (_, value) in raw {
-            assert_eq!(owner_of_value(&value).unwrap().0, TRANSIT, "{space}");
+            assert_eq!(recorded_owner(&value).unwrap().0, TRANSIT, "{space}");
         }
     }
     // A plain space stays plain.
