@@ -501,15 +501,15 @@ pub(crate) fn case_policy(
 pub(crate) fn load_covenant(
     path: &std::path::Path,
 ) -> Result<treiter_policies::Covenant, StartupError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StartupError::CovenantRead {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let covenant = treiter_policies::Covenant::parse(&path.display().to_string(), &text).map_err(
-        |diagnostics| StartupError::CovenantInvalid {
-            path: path.to_path_buf(),
-            report: diagnostics.to_string(),
-        },
-    )?;
-    Ok(covenant)
+    treiter_policies::Covenant::load(path).map_err(|e| match e {
+        treiter_policies::LoadError::Read { path, source } => {
+            StartupError::CovenantRead { path, source }
+        }
+        treiter_policies::LoadError::Invalid { path, diagnostics } => {
+            StartupError::CovenantInvalid {
+                path,
+                report: diagnostics.to_string(),
+            }
+        }
+    })
 }

@@ -583,13 +583,14 @@ impl Answerer {
 
 /// Reads and validates the covenant file.
 pub fn load_covenant(path: &std::path::Path) -> Result<Covenant, SetupError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SetupError::CovenantRead {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Covenant::parse(&path.display().to_string(), &text).map_err(|d| SetupError::CovenantInvalid {
-        path: path.to_path_buf(),
-        report: d.plain(),
+    Covenant::load(path).map_err(|e| match e {
+        treiter_policies::LoadError::Read { path, source } => {
+            SetupError::CovenantRead { path, source }
+        }
+        treiter_policies::LoadError::Invalid { path, diagnostics } => SetupError::CovenantInvalid {
+            path,
+            report: diagnostics.plain(),
+        },
     })
 }
 

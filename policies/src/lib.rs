@@ -68,7 +68,7 @@ pub mod vocab;
 pub use article::ArticleNo;
 pub use decide::{decide, decide_traced};
 pub use diagnostics::{Diagnostics, Level, Problem};
-pub use model::{Covenant, Party};
+pub use model::{Covenant, LoadError, Party};
 pub use request::{
     Decision, DecisionRequest, InputError, Obligation, Oin, Outcome, Requests, Timestamp,
 };

@@ -43,7 +43,39 @@ pub struct Covenant {
     pub(crate) source: String,
 }
 
+/// Why a covenant file could not be loaded ([`Covenant::load`]).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the covenant {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text does not validate: every problem, with line and column.
+    #[error("the covenant {path} is not valid")]
+    Invalid {
+        path: std::path::PathBuf,
+        diagnostics: Diagnostics,
+    },
+}
+
 impl Covenant {
+    /// Reads and validates the covenant file at `path`, for the hub and the agents
+    /// alike; the diagnostics name the file as it was given.
+    pub fn load(path: &std::path::Path) -> Result<Covenant, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Covenant::parse(&path.display().to_string(), &text).map_err(|diagnostics| {
+            LoadError::Invalid {
+                path: path.to_path_buf(),
+                diagnostics,
+            }
+        })
+    }
+
     /// Parses and validates a covenant text. On failure, the diagnostics list every
     /// error (and warning) with its line and column.
     pub fn parse(source_name: &str, text: &str) -> Result<Covenant, Diagnostics> {
@@ -163,6 +195,34 @@ impl Covenant {
 
 #[cfg(test)]
 mod tests {
+
+    /// The hub and the agents load a covenant file the same way: a file that cannot be
+    /// read and a text that does not validate are told apart, with the path as given.
+    #[test]
+    fn load_tells_an_unreadable_file_from_an_invalid_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.covenant");
+        assert!(matches!(
+            Covenant::load(&missing),
+            Err(LoadError::Read { path, .. }) if path == missing
+        ));
+        let invalid = dir.path().join("invalid.covenant");
+        std::fs::write(&invalid, "covenant \"x\" version one\n").unwrap();
+        match Covenant::load(&invalid) {
+            Err(LoadError::Invalid { path, diagnostics }) => {
+                assert_eq!(path, invalid);
+                assert!(
+                    diagnostics.plain().contains("invalid.covenant"),
+                    "{}",
+                    diagnostics.plain()
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let valid = dir.path().join("treiteraanpak.covenant");
+        std::fs::write(&valid, crate::TREITERAANPAK_COVENANT).unwrap();
+        Covenant::load(&valid).unwrap();
+    }
     use super::*;
 
     #[test]
