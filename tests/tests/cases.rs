@@ -48,11 +48,18 @@ async fn create(
     c.create_case(wire::CreateCaseRequest {
         client_request_id: id.into(),
         stadsdeel: stadsdeel.into(),
-        melding_at: ts(-3600),
+        melding_at: melding_at(),
         external_reference: "14020-123".into(),
     })
     .await
     .map(|r| r.into_inner())
+}
+
+/// An hour ago, fixed once per test run: a retried request must be the same request,
+/// and `ts(-3600)` read twice may fall in two different seconds.
+fn melding_at() -> Option<prost_types::Timestamp> {
+    static AT: std::sync::OnceLock<Option<prost_types::Timestamp>> = std::sync::OnceLock::new();
+    *AT.get_or_init(|| ts(-3600))
 }
 
 async fn move_to(
