@@ -20,6 +20,9 @@
 //! [retention]
 //! sweep_interval_seconds = 3600      # how often cases past retention are deleted
 //!
+//! [store]
+//! cache_bytes = 67108864             # the state store's page cache (64 MiB; at least 1 MiB)
+//!
 //! [tls]
 //! cert = "hub/hub.pem"
 //! key = "hub/hub.key"
@@ -62,6 +65,11 @@ pub const DEFAULT_HELLO_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_ANSWER_DEADLINE_SECONDS: u64 = 5;
 /// Default hours a question stays queued for an offline agent.
 pub const DEFAULT_QUEUE_EXPIRY_HOURS: u64 = 72;
+/// Default bytes of the state store's page cache: sled's own default (1 GiB) would let
+/// the hub's memory grow with its data; 64 MiB holds the working set of a busy hub.
+pub const DEFAULT_STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// The smallest page cache the store is given: below it every read goes to disk.
+pub const MIN_STORE_CACHE_BYTES: u64 = 1024 * 1024;
 /// Default seconds between retention sweeps (article 9).
 pub const DEFAULT_SWEEP_INTERVAL_SECONDS: u64 = 3600;
 /// Default seconds an authenticated connection has to start HTTP/2 (its preface and
@@ -107,6 +115,9 @@ pub struct HubConfig {
     pub link: LinkSettings,
     pub questions: QuestionSettings,
     pub retention: RetentionSettings,
+    /// Bytes of the state store's page cache (`[store] cache_bytes`): what bounds the
+    /// hub's memory as its data grows.
+    pub store_cache_bytes: u64,
 }
 
 /// Bounds on connections, so that no peer can hold the hub's sockets or memory with
@@ -241,6 +252,14 @@ struct RawConfig {
     questions: RawQuestions,
     #[serde(default)]
     retention: RawRetention,
+    #[serde(default)]
+    store: RawStore,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    cache_bytes: Option<u64>,
 }
 
 #[derive(Default, Deserialize)]
@@ -406,6 +425,12 @@ impl HubConfig {
         if sweep_interval == 0 {
             return Err("retention.sweep_interval_seconds must be at least 1".into());
         }
+        let store_cache_bytes = raw.store.cache_bytes.unwrap_or(DEFAULT_STORE_CACHE_BYTES);
+        if store_cache_bytes < MIN_STORE_CACHE_BYTES {
+            return Err(format!(
+                "store.cache_bytes must be at least {MIN_STORE_CACHE_BYTES} (1 MiB); the default is {DEFAULT_STORE_CACHE_BYTES} (64 MiB)"
+            ));
+        }
         Ok(HubConfig {
             listen,
             master_key_file: raw.master_key_file.map(resolve),
@@ -416,6 +441,7 @@ impl HubConfig {
             retention: RetentionSettings {
                 sweep_interval: Duration::from_secs(sweep_interval),
             },
+            store_cache_bytes,
             admin_listen,
             admin_allow_non_loopback: raw.admin_allow_non_loopback,
             covenant: resolve(raw.covenant),
@@ -529,6 +555,26 @@ crl = "ca.crl.pem"
         assert_eq!(config.questions.answer_deadline, Duration::from_secs(5));
         assert!(config.admin_listen.is_none());
         assert_eq!(config.limits, ConnectionLimits::default());
+    }
+
+    /// The store's page cache is bounded by default (sled's own default is 1 GiB), may
+    /// be set, and is refused below 1 MiB with the setting named.
+    #[test]
+    fn the_store_cache_is_bounded_by_default_settable_and_not_too_small() {
+        let config = HubConfig::parse(MINIMAL, Path::new("/")).unwrap();
+        assert_eq!(config.store_cache_bytes, 64 * 1024 * 1024);
+        let text = format!("{MINIMAL}[store]\ncache_bytes = 16777216\n");
+        let config = HubConfig::parse(&text, Path::new("/")).unwrap();
+        assert_eq!(config.store_cache_bytes, 16 * 1024 * 1024);
+        let text = format!("{MINIMAL}[store]\ncache_bytes = 4096\n");
+        let err = HubConfig::parse(&text, Path::new("/")).unwrap_err();
+        assert!(
+            err.contains("store.cache_bytes must be at least 1048576"),
+            "{err}"
+        );
+        let text = format!("{MINIMAL}[store]\ncache_megabytes = 16\n");
+        let err = HubConfig::parse(&text, Path::new("/")).unwrap_err();
+        assert!(err.contains("cache_megabytes"), "{err}");
     }
 
     #[test]

@@ -152,7 +152,10 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
             source,
         }
     })?;
-    let inner: Arc<dyn Store> = Arc::new(SledStore::open(&config.data_dir.join("state"))?);
+    let inner: Arc<dyn Store> = Arc::new(SledStore::open_with_cache(
+        &config.data_dir.join("state"),
+        config.store_cache_bytes,
+    )?);
     // The state store remembers its key store, so another key store is refused here.
     match crate::tables::meta::bound_key_store(inner.as_ref())? {
         Some(bound) if bound == keys.id().as_bytes() => {}

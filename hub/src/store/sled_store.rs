@@ -18,8 +18,14 @@ pub struct SledStore {
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir` with the default page cache.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        SledStore::open_with_cache(dir, crate::config::DEFAULT_STORE_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the store in `dir`, its page cache bounded to `cache_bytes`
+    /// (`[store] cache_bytes`).
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
         let open_error = |detail: String| StoreError::Open {
             path: dir.to_path_buf(),
             detail,
@@ -30,6 +36,7 @@ impl SledStore {
             // Our own flushes are the durability barrier; the periodic one only adds
             // background I/O.
             .flush_every_ms(None)
+            .cache_capacity(cache_bytes)
             .open()
             .map_err(|e| open_error(e.to_string()))?;
         let tree = db.open_tree("hub").map_err(|e| open_error(e.to_string()))?;
