@@ -477,6 +477,10 @@ impl Store for CountingStore {
         self.counted("scan", self.inner.scan(space, prefix))
     }
 
+    fn scan_keys(&self, space: Space, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.counted("scan", self.inner.scan_keys(space, prefix))
+    }
+
     fn owner(&self, space: Space, key: &[u8]) -> Result<Option<crate::store::Owner>, StoreError> {
         self.counted("get", self.inner.owner(space, key))
     }

@@ -242,6 +242,11 @@ impl Store for SealedStore {
         Ok(opened)
     }
 
+    /// Keys are not sealed: nothing is opened.
+    fn scan_keys(&self, space: Space, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.inner.scan_keys(space, prefix)
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut keys = HashMap::new();
         let mut sealed = Batch::new();

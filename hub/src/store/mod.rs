@@ -159,6 +159,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Applies `batch` atomically and durably: on `Ok`, all of it survives a crash.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
 
+    /// The keys of `space` that start with `prefix`, in key order, without their
+    /// values: for finding a record by part of its key without opening (for a sealed
+    /// store: decrypting) every value beside it.
+    fn scan_keys(&self, space: Space, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .scan(space, prefix)?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect())
+    }
+
     /// The owner the record `key` of `space` was sealed under, as its writer named it:
     /// for a writer that derives one record from another in one batch (a kept answer
     /// from the question it settles) without knowing whose it is. `None` when the

@@ -52,13 +52,13 @@ pub fn queued(store: &dyn Store, party: &str) -> Result<Vec<(QueuedKey, Decoded)
         .collect())
 }
 
-/// The key of the delivery `id` queued for `party`, if it is queued.
+/// The key of the delivery `id` queued for `party`, if it is queued. Only keys are
+/// read: an acknowledgement opens none of the party's other queued deliveries.
 pub fn find(store: &dyn Store, party: &str, id: &str) -> Result<Option<QueuedKey>, StoreError> {
     let suffix = format!("/{id}");
     Ok(store
-        .scan(Space::Deliveries, party_prefix(party).as_bytes())?
+        .scan_keys(Space::Deliveries, party_prefix(party).as_bytes())?
         .into_iter()
-        .map(|(key, _)| key)
         .find(|key| key.ends_with(suffix.as_bytes()))
         .map(QueuedKey))
 }
@@ -66,4 +66,59 @@ pub fn find(store: &dyn Store, party: &str, id: &str) -> Result<Option<QueuedKey
 /// Adds removing a queued delivery to `batch`.
 pub fn delete(batch: &mut Batch, key: QueuedKey) {
     batch.delete(Space::Deliveries, key.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::seal::{KeyStore, SealedStore};
+    use crate::store::SledStore;
+
+    const PARTY: &str = "00000001000000000001";
+
+    fn delivery(case: &str, id: &str) -> Delivery {
+        Delivery {
+            delivery_id: id.into(),
+            case_id: case.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Acknowledging one delivery reads only keys: it opens none of the party's other
+    /// queued deliveries, so one that cannot be opened (damaged here) neither costs a
+    /// decryption nor stops the acknowledgement of another.
+    #[test]
+    fn finding_a_delivery_opens_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("state")).unwrap());
+        let keys = Arc::new(
+            KeyStore::open(
+                &dir.path().join("keys"),
+                crate::seal::MasterKey::from_bytes(&[7; 32]),
+            )
+            .unwrap(),
+        );
+        let store = SealedStore::new(inner.clone(), keys);
+        let mut batch = Batch::new();
+        put(&mut batch, PARTY, &delivery("C-2026-0001", "D-1"));
+        put(&mut batch, PARTY, &delivery("C-2026-0002", "D-2"));
+        store.apply(batch).unwrap();
+        // D-1's sealed bytes are damaged underneath the sealing layer.
+        let mut damage = Batch::new();
+        damage.put(
+            Space::Deliveries,
+            key(PARTY, "C-2026-0001", "D-1"),
+            b"damaged".to_vec(),
+        );
+        inner.apply(damage).unwrap();
+        assert!(matches!(
+            queued(&store, PARTY),
+            Err(StoreError::Unseal { .. })
+        ));
+        let found = find(&store, PARTY, "D-2").unwrap();
+        assert_eq!(found, Some(QueuedKey(key(PARTY, "C-2026-0002", "D-2"))));
+        assert_eq!(find(&store, PARTY, "D-3").unwrap(), None);
+    }
 }
