@@ -363,7 +363,7 @@ impl Inbox {
                 received_at: received_at.clone(),
                 delete_at: delete_at.clone(),
             };
-            self.write(&record)?;
+            self.write_file(&record)?;
             events.push(Event::ShareReceived {
                 id: id.clone(),
                 category: record.category.clone(),
@@ -374,8 +374,19 @@ impl Inbox {
             });
             stored.push(id);
         }
+        if !stored.is_empty() {
+            // One directory fsync for the whole delivery, before the caller
+            // acknowledges it: until then a crash may lose the renames, and the hub
+            // sends the delivery again.
+            sync_dir(&self.shares_dir())?;
+        }
         self.log(now, events)?;
-        self.update_size();
+        // Counted, not listed: a delivery costs the same with 10 or 100,000 shares
+        // held (a sweep counts the folder again).
+        if let Some(m) = &self.metrics {
+            m.inbox_shares
+                .inc_by(i64::try_from(stored.len()).unwrap_or(i64::MAX));
+        }
         Ok(stored)
     }
 
@@ -594,13 +605,20 @@ impl Inbox {
         file.write_all(delete_at.as_bytes()).map_err(io(&temp))?;
         file.sync_all().map_err(io(&temp))?;
         drop(file);
-        std::fs::rename(&temp, &target).map_err(io(&target))?;
-        sync_dir(&dir)
+        std::fs::rename(&temp, &target).map_err(io(&target))
     }
 
     /// Seals and writes one share atomically: temporary file, fsync, rename, fsync of
     /// the directory. On `Ok` the share survives a crash.
     fn write(&self, share: &StoredShare) -> Result<(), InboxError> {
+        self.write_file(share)?;
+        sync_dir(&self.shares_dir())
+    }
+
+    /// [`Inbox::write`] without the directory fsync, for writers that sync the
+    /// directory once after several files: until then the share may be lost to a
+    /// crash (never half written).
+    fn write_file(&self, share: &StoredShare) -> Result<(), InboxError> {
         let plain = serde_json::to_vec(share).map_err(|e| InboxError::Corrupt {
             id: share.id.clone(),
             why: e.to_string(),

@@ -104,6 +104,34 @@ fn a_repeated_delivery_is_stored_once() {
     assert_eq!(received, 1);
 }
 
+/// The count of shares held is kept as deliveries arrive (not by listing the folder
+/// each time): new shares count once, a repeated delivery not at all, and a sweep
+/// counts what is left.
+#[test]
+fn the_shares_held_are_counted_as_they_arrive() {
+    let f = fixture();
+    let metrics = f.inbox.metrics.as_ref().unwrap();
+    assert_eq!(metrics.inbox_shares.get(), 0);
+    let mut d = delivery("D-1", "C-1", "aanpak", None);
+    d.shares.push(d.shares[0].clone());
+    d.shares.push(d.shares[0].clone());
+    assert_eq!(f.inbox.receive(&d, T0).unwrap().len(), 3);
+    assert_eq!(metrics.inbox_shares.get(), 3);
+    assert!(f.inbox.receive(&d, T0).unwrap().is_empty());
+    assert_eq!(metrics.inbox_shares.get(), 3);
+    let past = (T0 - time::Duration::days(1)).unix_timestamp();
+    f.inbox
+        .receive(&delivery("D-2", "C-2", "aanpak", Some(past)), T0)
+        .unwrap();
+    assert_eq!(metrics.inbox_shares.get(), 4);
+    assert_eq!(f.inbox.sweep(T0).unwrap().deleted, ["D-2.0"]);
+    assert_eq!(metrics.inbox_shares.get(), 3);
+    assert_eq!(f.inbox.len().unwrap(), 3);
+    for n in 0..3 {
+        assert!(share_file(&f, &format!("D-1.{n}")).exists());
+    }
+}
+
 #[test]
 fn a_tampered_share_is_refused() {
     let f = fixture();
