@@ -1,6 +1,8 @@
 //! Covenant versions (article 13): list, get, propose, approve, preview. The work is in
 //! [`crate::covenants::flow`]; this module is the RPC boundary.
 
+use std::sync::Arc;
+
 use treiter_proto::v1 as wire;
 
 use super::BoxStream;
@@ -45,10 +47,17 @@ pub async fn approve_covenant_version(
 
 /// Replays logged share decisions under the proposal; see
 /// [`crate::covenants::preview`] for what the log lets it replay and what not.
+///
+/// Reading the whole log, deciding every share twice and diffing the two versions is
+/// blocking work of seconds on a large log: off the async threads, so that agents'
+/// heartbeats and other calls go on meanwhile.
 pub async fn preview_covenant_change(
-    hub: &Hub,
+    hub: &Arc<Hub>,
     officer: &Officer,
     request: wire::PreviewCovenantChangeRequest,
 ) -> Result<BoxStream<wire::PreviewEvent>, HubError> {
-    crate::covenants::preview::preview(hub, officer, request)
+    let (hub, officer) = (Arc::clone(hub), officer.clone());
+    tokio::task::spawn_blocking(move || crate::covenants::preview::preview(&hub, &officer, request))
+        .await
+        .map_err(|e| HubError::internal(format!("the preview stopped: {e}")))?
 }
