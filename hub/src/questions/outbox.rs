@@ -269,15 +269,14 @@ impl Outbox {
         answer: &treiter_proto::v1::Answer,
     ) -> Result<bool, OutboxError> {
         let key = key(party, request_id);
-        if self.store.get(Space::Outbox, &key)?.is_none() {
-            return Ok(false);
-        }
         // The answer is the question's: sealed under the owner its writer named for
-        // the question (a store that does not seal names none, and needs none).
-        let owner = self
-            .store
-            .owner(Space::Outbox, &key)?
-            .unwrap_or(crate::store::Owner::Transit);
+        // the question, read without opening the question. A store that does not seal
+        // names none, and needs none: there, only whether the question is queued counts.
+        let owner = match self.store.owner(Space::Outbox, &key)? {
+            Some(owner) => owner,
+            None if self.store.get(Space::Outbox, &key)?.is_some() => crate::store::Owner::Transit,
+            None => return Ok(false),
+        };
         let mut batch = Batch::new();
         batch.delete(Space::Outbox, key);
         crate::casefile::late_record::put(&mut batch, owner, party, request_id, answer);
