@@ -1,0 +1,318 @@
+//! The [`Store`] contract, checked the same way against every backend: sled and a real
+//! PostgreSQL (started by the test; skipped on a developer's machine without one, never
+//! in CI).
+//!
+//! Each check gets a fresh store from the backend, and can open the same store again
+//! (after dropping its handle) to see what survived.
+
+use std::sync::Arc;
+
+use super::{Batch, PgStore, SledStore, Space, Store, StoreError};
+use crate::seal::{KeyStore, KeyStoreError, MasterKey, SealedStore};
+use crate::store::Owner;
+
+/// Opens store number `n` of a backend: the same `n` opens the same store again.
+trait Backend {
+    fn open(&mut self, n: usize) -> Arc<dyn Store>;
+    /// A key store for sealed-store checks, kept where this backend keeps keys.
+    fn keys(&mut self, n: usize, master: MasterKey) -> Result<KeyStore, KeyStoreError>;
+}
+
+struct Sled {
+    dir: tempfile::TempDir,
+}
+
+impl Backend for Sled {
+    fn open(&mut self, n: usize) -> Arc<dyn Store> {
+        Arc::new(SledStore::open(&self.dir.path().join(format!("store-{n}"))).unwrap())
+    }
+    fn keys(&mut self, n: usize, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
+        KeyStore::open(&self.dir.path().join(format!("keys-{n}")), master)
+    }
+}
+
+struct Postgres {
+    server: treiter_testpg::TestPostgres,
+    created: std::collections::HashSet<String>,
+}
+
+impl Postgres {
+    fn database(&mut self, name: String) -> String {
+        if self.created.insert(name.clone()) {
+            self.server.create_database(&name).unwrap();
+        }
+        self.server.url(&name)
+    }
+}
+
+impl Backend for Postgres {
+    fn open(&mut self, n: usize) -> Arc<dyn Store> {
+        let url = self.database(format!("data_{n}"));
+        Arc::new(PgStore::open(&url, 4).unwrap())
+    }
+    fn keys(&mut self, n: usize, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
+        let url = self.database(format!("keys_{n}"));
+        let database = crate::store::postgres::Database::connect(&url, 2).unwrap();
+        crate::store::postgres::migrate::migrate(
+            &database,
+            "keys",
+            crate::store::postgres::migrate::KEYS,
+        )
+        .unwrap();
+        KeyStore::open_postgres(database, master)
+    }
+}
+
+/// Every check, each on a fresh store of `backend`.
+fn conformance(backend: &mut dyn Backend) {
+    let checks: [(&str, fn(&mut dyn Backend, usize)); 8] = [
+        ("reads what was written, overwritten and deleted", read_write_delete),
+        ("keyspaces do not collide", spaces_do_not_collide),
+        ("prefix scans are in byte order", prefix_scans_in_byte_order),
+        ("a batch applies in order", batch_applies_in_order),
+        ("applied batches survive reopening", survives_reopening),
+        ("counters count", counters_count),
+        ("concurrent batches all land", concurrent_batches_all_land),
+        ("sealed records open and shred", sealed_records_open_and_shred),
+    ];
+    for (n, (name, check)) in checks.into_iter().enumerate() {
+        eprintln!("store conformance: {name}");
+        check(backend, n);
+    }
+}
+
+#[test]
+fn sled_keeps_the_store_contract() {
+    conformance(&mut Sled {
+        dir: tempfile::tempdir().unwrap(),
+    });
+}
+
+#[test]
+fn postgres_keeps_the_store_contract() {
+    let Some(server) =
+        treiter_testpg::TestPostgres::start_or_skip("postgres_keeps_the_store_contract")
+    else {
+        return;
+    };
+    conformance(&mut Postgres {
+        server,
+        created: Default::default(),
+    });
+}
+
+fn put(store: &dyn Store, space: Space, key: &[u8], value: &[u8]) {
+    let mut batch = Batch::new();
+    batch.put(space, key.to_vec(), value.to_vec());
+    store.apply(batch).unwrap();
+}
+
+fn read_write_delete(backend: &mut dyn Backend, n: usize) {
+    let store = backend.open(n);
+    assert_eq!(store.get(Space::Cases, b"C-1").unwrap(), None);
+    put(store.as_ref(), Space::Cases, b"C-1", b"first");
+    assert_eq!(store.get(Space::Cases, b"C-1").unwrap().unwrap(), b"first");
+    put(store.as_ref(), Space::Cases, b"C-1", b"second");
+    assert_eq!(store.get(Space::Cases, b"C-1").unwrap().unwrap(), b"second");
+    // Values of any size and content, keys of any bytes.
+    let big: Vec<u8> = (0..1_048_576u32).map(|i| (i % 251) as u8).collect();
+    put(store.as_ref(), Space::Cases, &[0, 0xff, 0x27, 0x5c], &big);
+    assert_eq!(
+        store.get(Space::Cases, &[0, 0xff, 0x27, 0x5c]).unwrap(),
+        Some(big)
+    );
+    put(store.as_ref(), Space::Cases, b"empty", b"");
+    assert_eq!(store.get(Space::Cases, b"empty").unwrap(), Some(vec![]));
+    let mut batch = Batch::new();
+    batch.delete(Space::Cases, b"C-1".to_vec());
+    // Deleting what is not there is harmless.
+    batch.delete(Space::Cases, b"never".to_vec());
+    store.apply(batch).unwrap();
+    assert_eq!(store.get(Space::Cases, b"C-1").unwrap(), None);
+    // An empty batch is fine.
+    store.apply(Batch::new()).unwrap();
+}
+
+fn spaces_do_not_collide(backend: &mut dyn Backend, n: usize) {
+    let store = backend.open(n);
+    let mut batch = Batch::new();
+    batch.put(Space::Cases, b"C-1".to_vec(), b"case".to_vec());
+    batch.put(Space::Outbox, b"C-1".to_vec(), b"question".to_vec());
+    store.apply(batch).unwrap();
+    assert_eq!(store.get(Space::Cases, b"C-1").unwrap().unwrap(), b"case");
+    assert_eq!(
+        store.get(Space::Outbox, b"C-1").unwrap().unwrap(),
+        b"question"
+    );
+    assert_eq!(store.scan(Space::Meta, b"").unwrap(), vec![]);
+    let mut batch = Batch::new();
+    batch.delete(Space::Cases, b"C-1".to_vec());
+    store.apply(batch).unwrap();
+    assert!(store.get(Space::Outbox, b"C-1").unwrap().is_some());
+}
+
+fn prefix_scans_in_byte_order(backend: &mut dyn Backend, n: usize) {
+    let store = backend.open(n);
+    let keys: [&[u8]; 9] = [
+        b"a",
+        b"a\x00",
+        b"a\x01",
+        b"a\x7f",
+        b"a\x80",
+        b"a\xff",
+        b"a\xff\xff",
+        b"b",
+        b"\xff\xff",
+    ];
+    let mut batch = Batch::new();
+    // Written in reverse, so the order must come from the store.
+    for key in keys.iter().rev() {
+        batch.put(Space::Notifications, key.to_vec(), key.to_vec());
+    }
+    batch.put(Space::Inzages, b"a-other".to_vec(), b"x".to_vec());
+    store.apply(batch).unwrap();
+
+    let under_a: Vec<Vec<u8>> = keys[..7].iter().map(|k| k.to_vec()).collect();
+    let scanned = store.scan(Space::Notifications, b"a").unwrap();
+    assert_eq!(
+        scanned.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        under_a
+    );
+    assert!(scanned.iter().all(|(k, v)| k == v), "values beside keys");
+    assert_eq!(store.scan_keys(Space::Notifications, b"a").unwrap(), under_a);
+    assert_eq!(
+        store.scan_keys(Space::Notifications, b"a\xff").unwrap(),
+        vec![b"a\xff".to_vec(), b"a\xff\xff".to_vec()]
+    );
+    assert_eq!(
+        store.scan_keys(Space::Notifications, b"\xff").unwrap(),
+        vec![b"\xff\xff".to_vec()]
+    );
+    let everything = store.scan_keys(Space::Notifications, b"").unwrap();
+    assert_eq!(
+        everything,
+        keys.iter().map(|k| k.to_vec()).collect::<Vec<_>>()
+    );
+    assert_eq!(store.scan(Space::Notifications, b"c").unwrap(), vec![]);
+}
+
+fn batch_applies_in_order(backend: &mut dyn Backend, n: usize) {
+    let store = backend.open(n);
+    let mut batch = Batch::new();
+    batch.put(Space::Meta, b"written-then-deleted".to_vec(), b"1".to_vec());
+    batch.delete(Space::Meta, b"written-then-deleted".to_vec());
+    batch.delete(Space::Meta, b"deleted-then-written".to_vec());
+    batch.put(Space::Meta, b"deleted-then-written".to_vec(), b"2".to_vec());
+    batch.put(Space::Meta, b"twice".to_vec(), b"old".to_vec());
+    batch.put(Space::Meta, b"twice".to_vec(), b"new".to_vec());
+    store.apply(batch).unwrap();
+    assert_eq!(store.get(Space::Meta, b"written-then-deleted").unwrap(), None);
+    assert_eq!(
+        store.get(Space::Meta, b"deleted-then-written").unwrap(),
+        Some(b"2".to_vec())
+    );
+    assert_eq!(
+        store.get(Space::Meta, b"twice").unwrap(),
+        Some(b"new".to_vec())
+    );
+}
+
+fn survives_reopening(backend: &mut dyn Backend, n: usize) {
+    {
+        let store = backend.open(n);
+        let mut batch = Batch::new();
+        for i in 0..100u32 {
+            batch.put(Space::CaseEvents, i.to_be_bytes().to_vec(), vec![i as u8; 64]);
+        }
+        batch.put(Space::Meta, b"next-case".to_vec(), 7u64.to_be_bytes().to_vec());
+        store.apply(batch).unwrap();
+    }
+    let store = backend.open(n);
+    assert_eq!(store.scan(Space::CaseEvents, b"").unwrap().len(), 100);
+    assert_eq!(
+        store.get(Space::Meta, b"next-case").unwrap().unwrap(),
+        7u64.to_be_bytes()
+    );
+}
+
+fn counters_count(backend: &mut dyn Backend, n: usize) {
+    let store = backend.open(n);
+    let mut batch = Batch::new();
+    assert_eq!(
+        crate::tables::meta::next_counter(store.as_ref(), "seq", &mut batch).unwrap(),
+        1
+    );
+    store.apply(batch).unwrap();
+    let mut batch = Batch::new();
+    assert_eq!(
+        crate::tables::meta::next_counter(store.as_ref(), "seq", &mut batch).unwrap(),
+        2
+    );
+    let mut damage = Batch::new();
+    damage.put(Space::Meta, b"seq".to_vec(), b"xyz".to_vec());
+    store.apply(damage).unwrap();
+    assert!(matches!(
+        crate::tables::meta::next_counter(store.as_ref(), "seq", &mut Batch::new()),
+        Err(StoreError::Damaged { .. })
+    ));
+}
+
+fn concurrent_batches_all_land(backend: &mut dyn Backend, n: usize) {
+    let store = backend.open(n);
+    std::thread::scope(|scope| {
+        for thread in 0..4u8 {
+            let store = Arc::clone(&store);
+            scope.spawn(move || {
+                for i in 0..25u8 {
+                    let mut batch = Batch::new();
+                    batch.put(Space::Idempotency, vec![thread, i], vec![thread]);
+                    batch.put(Space::Deliveries, vec![thread, i], vec![i]);
+                    store.apply(batch).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(store.scan_keys(Space::Idempotency, b"").unwrap().len(), 100);
+    assert_eq!(store.scan_keys(Space::Deliveries, b"").unwrap().len(), 100);
+}
+
+fn sealed_records_open_and_shred(backend: &mut dyn Backend, n: usize) {
+    let master = || MasterKey::from_bytes(&[0x42; 32]);
+    let inner = backend.open(n);
+    let keys = backend.keys(n, master()).unwrap();
+    let sealed = SealedStore::new(Arc::clone(&inner), Arc::new(keys));
+    let mut batch = Batch::new();
+    batch.put_sealed(
+        Space::Cases,
+        b"C-2026-0009".to_vec(),
+        b"synthetic case".to_vec(),
+        Owner::case("C-2026-0009"),
+    );
+    sealed.apply(batch).unwrap();
+    // Below the sealing layer only ciphertext is stored.
+    let raw = inner.get(Space::Cases, b"C-2026-0009").unwrap().unwrap();
+    assert!(!raw.windows(9).any(|w| w == b"synthetic"));
+    assert_eq!(
+        sealed.get(Space::Cases, b"C-2026-0009").unwrap().unwrap(),
+        b"synthetic case"
+    );
+    // A key store opened again (another replica, or after a restart) opens it too.
+    let again = SealedStore::new(Arc::clone(&inner), Arc::new(backend.keys(n, master()).unwrap()));
+    assert_eq!(
+        again.get(Space::Cases, b"C-2026-0009").unwrap().unwrap(),
+        b"synthetic case"
+    );
+    // A wrong master key is refused at open.
+    assert!(matches!(
+        backend.keys(n, MasterKey::from_bytes(&[0x43; 32])),
+        Err(KeyStoreError::WrongMasterKey { .. })
+    ));
+    // Shredding the key makes the record unreadable for every holder of the data.
+    let keys = backend.keys(n, master()).unwrap();
+    keys.shred("C-2026-0009").unwrap();
+    let after = SealedStore::new(Arc::clone(&inner), Arc::new(backend.keys(n, master()).unwrap()));
+    assert!(matches!(
+        after.get(Space::Cases, b"C-2026-0009"),
+        Err(StoreError::Shredded { .. })
+    ));
+}

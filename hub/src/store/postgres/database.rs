@@ -1,0 +1,195 @@
+//! A connection pool to one PostgreSQL database, usable from the hub's synchronous
+//! [`Store`](crate::store::Store) and key store.
+//!
+//! The store's methods are synchronous (sled's are), and they are called from the hub's
+//! async tasks as well as from plain threads and current-thread test runtimes. A
+//! blocking client that starts a runtime of its own (the `postgres` crate) panics inside
+//! a tokio runtime, and `block_in_place` panics on a current-thread one. So the pool
+//! lives on a small runtime of its own, and a call hands its work to that runtime and
+//! waits for the answer on a plain channel: from any thread, in any context, it blocks
+//! only the calling thread, exactly as a sled flush does.
+//!
+//! Every wait is bounded (connecting, waiting for a pooled connection, each statement),
+//! so an unreachable database turns into an error within seconds, never a hang: the hub
+//! fails closed (nothing is acknowledged without its commit).
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+
+/// How long a call waits for a connection from the pool, and a new connection for the
+/// server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest any one statement may run before the server cancels it.
+const STATEMENT_TIMEOUT_MS: u32 = 30_000;
+
+/// Talking to PostgreSQL failed. The text names the database and what failed, never a
+/// stored value (a server error is reduced to its code and message; its DETAIL, which
+/// can quote a row, is left out).
+#[derive(Debug, thiserror::Error)]
+#[error("PostgreSQL ({database}): {detail}")]
+pub struct PgError {
+    pub database: String,
+    pub detail: String,
+}
+
+/// A pool of connections to one database, driven by a runtime of its own.
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Taken on drop, to shut down without blocking (dropping a runtime inside another
+    /// one's task would panic).
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    pool: Pool,
+    /// `dbname` (and host) from the connection string, for messages; never the password.
+    name: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("name", &self.inner.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Database {
+    /// A pool of at most `pool_size` connections to the database of `url` (a libpq
+    /// connection string, `host=… port=… user=… dbname=…`, or a `postgresql://` URL).
+    /// Connects once before it returns, so a wrong address or password is reported at
+    /// start.
+    pub fn connect(url: &str, pool_size: usize) -> Result<Database, PgError> {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| PgError {
+            database: "?".into(),
+            detail: format!("the connection string does not parse: {e}"),
+        })?;
+        let name = describe(&config);
+        let fail = |detail: String| PgError {
+            database: name.clone(),
+            detail,
+        };
+        config.connect_timeout(CONNECT_TIMEOUT);
+        config.options(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+        config.application_name("treiter-hub");
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("treiter-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| fail(format!("cannot start the database runtime: {e}")))?;
+        let pool = {
+            // The pool's timeouts use the tokio timer of the runtime it is built in.
+            let _entered = runtime.enter();
+            Pool::builder(manager)
+                .max_size(pool_size.max(1))
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(CONNECT_TIMEOUT))
+                .create_timeout(Some(CONNECT_TIMEOUT))
+                .recycle_timeout(Some(CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| fail(format!("cannot build the connection pool: {e}")))?
+        };
+        let database = Database {
+            inner: Arc::new(Inner {
+                handle: runtime.handle().clone(),
+                runtime: Some(runtime),
+                pool,
+                name,
+            }),
+        };
+        database.run(|pool| async move {
+            pool.get().await.map(drop).map_err(|e| pool_error(&e))
+        })?;
+        Ok(database)
+    }
+
+    /// The database's name (and host), for messages.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Runs `work` with the pool on the database runtime and waits for its result.
+    /// Errors carry the text `work` gives them; this adds the database's name.
+    pub fn run<T, F, Fut>(&self, work: F) -> Result<T, PgError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = Result<T, String>> + Send + 'static,
+    {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let future = work(self.inner.pool.clone());
+        self.inner.handle.spawn(async move {
+            // The caller may have given up (it never does: it waits); nothing to do then.
+            let _ = sender.send(future.await);
+        });
+        match receiver.recv() {
+            Ok(result) => result.map_err(|detail| PgError {
+                database: self.inner.name.clone(),
+                detail,
+            }),
+            Err(_) => Err(PgError {
+                database: self.inner.name.clone(),
+                detail: "the database runtime stopped before the call finished".into(),
+            }),
+        }
+    }
+}
+
+/// `dbname on host:port` from a connection string, without user or password.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let database = config.get_dbname().unwrap_or("(default)");
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    match config.get_ports().first() {
+        Some(port) => format!("{database} on {host}:{port}"),
+        None => format!("{database} on {host}"),
+    }
+}
+
+/// A server or connection error in words, without the server's DETAIL (which can quote
+/// the row it is about).
+pub fn db_error(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
+}
+
+/// A pool error in words.
+pub fn pool_error(error: &deadpool_postgres::PoolError) -> String {
+    match error {
+        deadpool_postgres::PoolError::Backend(e) => db_error(e),
+        deadpool_postgres::PoolError::Timeout(_) => {
+            "timed out waiting for a connection (is the database reachable, and the pool large enough?)".into()
+        }
+        other => other.to_string(),
+    }
+}
