@@ -196,6 +196,35 @@ impl KeyStore {
         }
     }
 
+    /// Checks the key store in the keys database `database` against `master`, read-only
+    /// (for `hub check-config`), like [`KeyStore::check_existing`] does a directory.
+    pub fn check_existing_postgres(
+        database: crate::store::postgres::Database,
+        master: &MasterKey,
+    ) -> Result<KeyStoreState, KeyStoreError> {
+        let place = KeyPlace::Postgres(database.clone());
+        let migrated =
+            crate::store::postgres::migrate::schema_version(&database, "keys").map_err(|e| {
+                PlaceError {
+                    place: place.to_string(),
+                    operation: "read the schema version",
+                    detail: e.detail,
+                }
+            })?;
+        if migrated.is_none() {
+            return Ok(KeyStoreState::Missing);
+        }
+        match place.read(CHECK_FILE)? {
+            Some(sealed) if master.key().open(CHECK_AAD, &sealed).as_deref() == Ok(CHECK_TEXT) => {
+                Ok(KeyStoreState::Ready)
+            }
+            Some(_) => Err(KeyStoreError::WrongMasterKey {
+                place: place.to_string(),
+            }),
+            None => Ok(KeyStoreState::Uninitialised),
+        }
+    }
+
     /// This key store's random id; the state store it belongs to records it.
     pub fn id(&self) -> &str {
         &self.id

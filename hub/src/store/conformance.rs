@@ -48,11 +48,11 @@ impl Postgres {
 impl Backend for Postgres {
     fn open(&mut self, n: usize) -> Arc<dyn Store> {
         let url = self.database(format!("data_{n}"));
-        Arc::new(PgStore::open(&url, 4).unwrap())
+        Arc::new(PgStore::open(&url, None, 4).unwrap())
     }
     fn keys(&mut self, n: usize, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
         let url = self.database(format!("keys_{n}"));
-        let database = crate::store::postgres::Database::connect(&url, 2).unwrap();
+        let database = crate::store::postgres::Database::connect(&url, None, 2).unwrap();
         crate::store::postgres::migrate::migrate(
             &database,
             "keys",
@@ -66,14 +66,20 @@ impl Backend for Postgres {
 /// Every check, each on a fresh store of `backend`.
 fn conformance(backend: &mut dyn Backend) {
     let checks: [(&str, fn(&mut dyn Backend, usize)); 8] = [
-        ("reads what was written, overwritten and deleted", read_write_delete),
+        (
+            "reads what was written, overwritten and deleted",
+            read_write_delete,
+        ),
         ("keyspaces do not collide", spaces_do_not_collide),
         ("prefix scans are in byte order", prefix_scans_in_byte_order),
         ("a batch applies in order", batch_applies_in_order),
         ("applied batches survive reopening", survives_reopening),
         ("counters count", counters_count),
         ("concurrent batches all land", concurrent_batches_all_land),
-        ("sealed records open and shred", sealed_records_open_and_shred),
+        (
+            "sealed records open and shred",
+            sealed_records_open_and_shred,
+        ),
     ];
     for (n, (name, check)) in checks.into_iter().enumerate() {
         eprintln!("store conformance: {name}");
@@ -179,7 +185,10 @@ fn prefix_scans_in_byte_order(backend: &mut dyn Backend, n: usize) {
         under_a
     );
     assert!(scanned.iter().all(|(k, v)| k == v), "values beside keys");
-    assert_eq!(store.scan_keys(Space::Notifications, b"a").unwrap(), under_a);
+    assert_eq!(
+        store.scan_keys(Space::Notifications, b"a").unwrap(),
+        under_a
+    );
     assert_eq!(
         store.scan_keys(Space::Notifications, b"a\xff").unwrap(),
         vec![b"a\xff".to_vec(), b"a\xff\xff".to_vec()]
@@ -206,7 +215,10 @@ fn batch_applies_in_order(backend: &mut dyn Backend, n: usize) {
     batch.put(Space::Meta, b"twice".to_vec(), b"old".to_vec());
     batch.put(Space::Meta, b"twice".to_vec(), b"new".to_vec());
     store.apply(batch).unwrap();
-    assert_eq!(store.get(Space::Meta, b"written-then-deleted").unwrap(), None);
+    assert_eq!(
+        store.get(Space::Meta, b"written-then-deleted").unwrap(),
+        None
+    );
     assert_eq!(
         store.get(Space::Meta, b"deleted-then-written").unwrap(),
         Some(b"2".to_vec())
@@ -222,9 +234,17 @@ fn survives_reopening(backend: &mut dyn Backend, n: usize) {
         let store = backend.open(n);
         let mut batch = Batch::new();
         for i in 0..100u32 {
-            batch.put(Space::CaseEvents, i.to_be_bytes().to_vec(), vec![i as u8; 64]);
+            batch.put(
+                Space::CaseEvents,
+                i.to_be_bytes().to_vec(),
+                vec![i as u8; 64],
+            );
         }
-        batch.put(Space::Meta, b"next-case".to_vec(), 7u64.to_be_bytes().to_vec());
+        batch.put(
+            Space::Meta,
+            b"next-case".to_vec(),
+            7u64.to_be_bytes().to_vec(),
+        );
         store.apply(batch).unwrap();
     }
     let store = backend.open(n);
@@ -297,7 +317,10 @@ fn sealed_records_open_and_shred(backend: &mut dyn Backend, n: usize) {
         b"synthetic case"
     );
     // A key store opened again (another replica, or after a restart) opens it too.
-    let again = SealedStore::new(Arc::clone(&inner), Arc::new(backend.keys(n, master()).unwrap()));
+    let again = SealedStore::new(
+        Arc::clone(&inner),
+        Arc::new(backend.keys(n, master()).unwrap()),
+    );
     assert_eq!(
         again.get(Space::Cases, b"C-2026-0009").unwrap().unwrap(),
         b"synthetic case"
@@ -310,7 +333,10 @@ fn sealed_records_open_and_shred(backend: &mut dyn Backend, n: usize) {
     // Shredding the key makes the record unreadable for every holder of the data.
     let keys = backend.keys(n, master()).unwrap();
     keys.shred("C-2026-0009").unwrap();
-    let after = SealedStore::new(Arc::clone(&inner), Arc::new(backend.keys(n, master()).unwrap()));
+    let after = SealedStore::new(
+        Arc::clone(&inner),
+        Arc::new(backend.keys(n, master()).unwrap()),
+    );
     assert!(matches!(
         after.get(Space::Cases, b"C-2026-0009"),
         Err(StoreError::Shredded { .. })

@@ -71,13 +71,21 @@ impl Drop for Inner {
 impl Database {
     /// A pool of at most `pool_size` connections to the database of `url` (a libpq
     /// connection string, `host=… port=… user=… dbname=…`, or a `postgresql://` URL).
-    /// Connects once before it returns, so a wrong address or password is reported at
-    /// start.
-    pub fn connect(url: &str, pool_size: usize) -> Result<Database, PgError> {
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| PgError {
+    /// `password`, when given, is used instead of one in `url`. Connects once before it
+    /// returns, so a wrong address or password is reported at start.
+    pub fn connect(
+        url: &str,
+        password: Option<&str>,
+        pool_size: usize,
+    ) -> Result<Database, PgError> {
+        // The parser's message may quote the string, password and all: not repeated.
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|_| PgError {
             database: "?".into(),
-            detail: format!("the connection string does not parse: {e}"),
+            detail: "the connection string does not parse: expected \"host=… port=… user=… dbname=…\" or a postgresql:// URL".into(),
         })?;
+        if let Some(password) = password {
+            config.password(password);
+        }
         let name = describe(&config);
         let fail = |detail: String| PgError {
             database: name.clone(),
@@ -119,9 +127,8 @@ impl Database {
                 name,
             }),
         };
-        database.run(|pool| async move {
-            pool.get().await.map(drop).map_err(|e| pool_error(&e))
-        })?;
+        database
+            .run(|pool| async move { pool.get().await.map(drop).map_err(|e| pool_error(&e)) })?;
         Ok(database)
     }
 

@@ -120,3 +120,31 @@ pub fn check_durability(database: &Database) -> Result<(), PgError> {
         Ok(())
     })
 }
+
+/// The version the schema `schema` of `database` is at, read-only (for `hub
+/// check-config`): `None` when no hub has migrated it yet.
+pub fn schema_version(database: &Database, schema: &'static str) -> Result<Option<i32>, PgError> {
+    database.run(move |pool| async move {
+        let client = pool.get().await.map_err(|e| pool_error(&e))?;
+        let exists: bool = client
+            .query_one(
+                "SELECT to_regclass('treiter_schema_migrations') IS NOT NULL",
+                &[],
+            )
+            .await
+            .map_err(|e| db_error(&e))?
+            .get(0);
+        if !exists {
+            return Ok(None);
+        }
+        let version: Option<i32> = client
+            .query_one(
+                "SELECT max(version) FROM treiter_schema_migrations WHERE schema = $1",
+                &[&schema],
+            )
+            .await
+            .map_err(|e| db_error(&e))?
+            .get(0);
+        Ok(version)
+    })
+}

@@ -25,8 +25,12 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to the data database of `url` with a pool of `pool_size`, checks that it
     /// keeps commits durably, and brings its schema up to date.
-    pub fn open(url: &str, pool_size: usize) -> Result<PgStore, StoreError> {
-        let database = Database::connect(url, pool_size).map_err(open_error)?;
+    pub fn open(
+        url: &str,
+        password: Option<&str>,
+        pool_size: usize,
+    ) -> Result<PgStore, StoreError> {
+        let database = Database::connect(url, password, pool_size).map_err(open_error)?;
         migrate::check_durability(&database).map_err(open_error)?;
         migrate::migrate(&database, "data", migrate::DATA).map_err(open_error)?;
         Ok(PgStore { database })
