@@ -80,7 +80,7 @@ fn check_key_dir(
     to_create: &mut Vec<String>,
 ) -> Result<(), StartupError> {
     let first_start = FIRST_START;
-    match KeyStore::check_existing(&config.keys_dir, &master).map_err(|source| {
+    match KeyStore::check_existing(&config.keys_dir, master).map_err(|source| {
         StartupError::KeyStore {
             path: config.keys_dir.clone(),
             source,
