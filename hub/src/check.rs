@@ -136,7 +136,8 @@ fn check_postgres(
             "keys database (store.keys_url)",
         ),
     ] {
-        let database = Database::connect(url, password, 1).map_err(store_error)?;
+        let database =
+            Database::connect(url, password, 1, settings.tls_ca.as_deref()).map_err(store_error)?;
         migrate::check_durability(&database).map_err(store_error)?;
         let known = migrations.last().map_or(0, |m| m.version);
         match migrate::schema_version(&database, schema).map_err(store_error)? {

@@ -27,6 +27,8 @@
 //! # url = "host=db.example port=5432 user=treiter_hub dbname=treiter_data"
 //! # keys_url = "host=keys.example port=5432 user=treiter_hub dbname=treiter_keys"
 //! # password_file = "/etc/treiter-hub/postgres.pass" # 0600; or in PGPASSWORD-free URLs
+//! # tls_ca = "/etc/treiter-hub/database-ca.pem" # TLS to the databases, checked
+//! #                                  # against this CA; required unless they are local
 //! # pool_size = 16                   # connections per database
 //!
 //! [tls]
@@ -159,6 +161,9 @@ pub struct PostgresSettings {
     pub password_file: Option<PathBuf>,
     /// Connections per database.
     pub pool_size: usize,
+    /// The CA that issued the database servers' certificates: connections are TLS and
+    /// checked against it. Required unless both databases are on this machine.
+    pub tls_ca: Option<PathBuf>,
 }
 
 // The URLs may carry a password: never print them.
@@ -167,6 +172,7 @@ impl std::fmt::Debug for PostgresSettings {
         f.debug_struct("PostgresSettings")
             .field("password_file", &self.password_file)
             .field("pool_size", &self.pool_size)
+            .field("tls_ca", &self.tls_ca)
             .finish_non_exhaustive()
     }
 }
@@ -319,6 +325,7 @@ struct RawStore {
     keys_url: Option<String>,
     password_file: Option<PathBuf>,
     pool_size: Option<usize>,
+    tls_ca: Option<PathBuf>,
 }
 
 impl RawStore {
@@ -332,6 +339,7 @@ impl RawStore {
                     ("keys_url", self.keys_url.is_some()),
                     ("password_file", self.password_file.is_some()),
                     ("pool_size", self.pool_size.is_some()),
+                    ("tls_ca", self.tls_ca.is_some()),
                 ] {
                     if set {
                         return Err(format!(
@@ -354,6 +362,16 @@ impl RawStore {
                 if url.trim() == keys_url.trim() {
                     return Err("store.keys_url names the same database as store.url: keep the case keys in a database of their own, so a backup of the data carries no key that opens it (article 9)".into());
                 }
+                for (key, value) in [("url", &url), ("keys_url", &keys_url)] {
+                    let parsed = crate::store::postgres::database::parse_url(value)
+                        .map_err(|e| format!("store.{key}: {e}"))?;
+                    if self.tls_ca.is_none() && !crate::store::postgres::database::is_local(&parsed)
+                    {
+                        return Err(format!(
+                            "store.{key} connects to a database server on another host without TLS: the case data and keys would cross the network readable; set store.tls_ca to the CA certificate that issued the server's certificate (its name must be the host in store.{key}), or use a Unix socket or 127.0.0.1"
+                        ));
+                    }
+                }
                 let pool_size = self.pool_size.unwrap_or(DEFAULT_POSTGRES_POOL_SIZE);
                 if pool_size == 0 {
                     return Err("store.pool_size must be at least 1".into());
@@ -361,8 +379,9 @@ impl RawStore {
                 Ok(StoreBackend::Postgres(PostgresSettings {
                     url,
                     keys_url,
-                    password_file: self.password_file.clone().map(resolve),
+                    password_file: self.password_file.clone().map(&resolve),
                     pool_size,
+                    tls_ca: self.tls_ca.clone().map(&resolve),
                 }))
             }
             other => Err(format!(
@@ -706,6 +725,7 @@ crl = "ca.crl.pem"
                 keys_url: "host=127.0.0.1 dbname=keys".into(),
                 password_file: Some(PathBuf::from("/etc/treiter/pg.pass")),
                 pool_size: DEFAULT_POSTGRES_POOL_SIZE,
+                tls_ca: None,
             })
         );
         for (store, expected) in [
@@ -730,12 +750,32 @@ crl = "ca.crl.pem"
                 "store.pool_size must be at least 1",
             ),
             ("url = \"dbname=a\"\n", "store.url is a setting of backend"),
+            (
+                "backend = \"postgres\"\nurl = \"host=db.example dbname=a\"\nkeys_url = \"host=/run/postgresql dbname=b\"\n",
+                "store.url connects to a database server on another host without TLS",
+            ),
+            (
+                "backend = \"postgres\"\nurl = \"host=::1 dbname=a\"\nkeys_url = \"postgresql://keys.example/b\"\n",
+                "store.keys_url connects to a database server on another host without TLS",
+            ),
             ("backend = \"mysql\"\n", "expected \"sled\" or \"postgres\""),
         ] {
             let text = format!("{MINIMAL}[store]\n{store}");
             let err = HubConfig::parse(&text, Path::new("/")).unwrap_err();
             assert!(err.contains(expected), "{store}: {err}");
         }
+        // Another host is fine with TLS checked against a CA.
+        let text = format!(
+            "{MINIMAL}[store]\nbackend = \"postgres\"\nurl = \"host=db.example dbname=a\"\nkeys_url = \"host=keys.example dbname=b\"\ntls_ca = \"db-ca.pem\"\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/etc/treiter")).unwrap();
+        let StoreBackend::Postgres(settings) = config.store_backend else {
+            panic!("postgres")
+        };
+        assert_eq!(
+            settings.tls_ca,
+            Some(PathBuf::from("/etc/treiter/db-ca.pem"))
+        );
         // The URLs may carry a password: the settings never print them.
         let text = format!(
             "{MINIMAL}[store]\nbackend = \"postgres\"\nurl = \"dbname=a password=secret\"\nkeys_url = \"dbname=b\"\n"

@@ -206,6 +206,7 @@ fn open_postgres_store(
         &settings.keys_url,
         password.as_deref().map(|p| p.as_str()),
         settings.pool_size,
+        settings.tls_ca.as_deref(),
     )
     .map_err(StartupError::KeysDatabase)?;
     migrate::check_durability(&keys_database).map_err(StartupError::KeysDatabase)?;
@@ -221,6 +222,7 @@ fn open_postgres_store(
         &settings.url,
         password.as_deref().map(|p| p.as_str()),
         settings.pool_size,
+        settings.tls_ca.as_deref(),
     )?;
     let data_name = data.database().name().to_owned();
     let inner: Arc<dyn Store> = Arc::new(data);

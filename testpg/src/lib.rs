@@ -49,6 +49,8 @@ pub struct TestPostgres {
     data: PathBuf,
     port: u16,
     run_as: Option<String>,
+    /// Extra server options (TLS).
+    options: String,
     // Dropped last: the server is stopped before its directory goes.
     dir: tempfile::TempDir,
 }
@@ -56,6 +58,20 @@ pub struct TestPostgres {
 impl TestPostgres {
     /// Starts a server, or says why it cannot.
     pub fn start() -> Result<TestPostgres, StartError> {
+        TestPostgres::start_inner(None)
+    }
+
+    /// Starts a server that also accepts TLS, with this certificate (chain) and key
+    /// (PEM), or skips like [`TestPostgres::start_or_skip`].
+    pub fn start_with_tls_or_skip(
+        test: &str,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> Option<TestPostgres> {
+        skip_if_missing(test, TestPostgres::start_inner(Some((cert_pem, key_pem))))
+    }
+
+    fn start_inner(tls: Option<(&str, &str)>) -> Result<TestPostgres, StartError> {
         let bin = find_bin_dir().ok_or(StartError::NotInstalled)?;
         let run_as = if is_root() {
             Some("postgres".to_owned())
@@ -89,12 +105,29 @@ impl TestPostgres {
         if !output.status.success() {
             return Err(failed("initdb", &output));
         }
+        let mut options = String::new();
+        if let Some((cert, key)) = tls {
+            let (cert_file, key_file) =
+                (dir.path().join("server.crt"), dir.path().join("server.key"));
+            write_private(&cert_file, cert)?;
+            write_private(&key_file, key)?;
+            if let Some(user) = &run_as {
+                hand_over(&cert_file, user)?;
+                hand_over(&key_file, user)?;
+            }
+            options = format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_file.display(),
+                key_file.display()
+            );
+        }
         let port = free_port()?;
         let mut server = TestPostgres {
             bin,
             data,
             port,
             run_as,
+            options,
             dir,
         };
         server.start_server()?;
@@ -105,23 +138,15 @@ impl TestPostgres {
     /// stderr when PostgreSQL is not installed, unless `CI=true`, where it panics: CI
     /// installs PostgreSQL, so a missing one there is a broken set-up, not a skip.
     pub fn start_or_skip(test: &str) -> Option<TestPostgres> {
-        match TestPostgres::start() {
-            Ok(server) => Some(server),
-            Err(StartError::NotInstalled) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!(
-                    "SKIPPED {test}: PostgreSQL is not installed (apt-get install postgresql); CI installs it and runs this test"
-                );
-                None
-            }
-            Err(e) => panic!("{test}: cannot start PostgreSQL: {e}"),
-        }
+        skip_if_missing(test, TestPostgres::start())
     }
 
     fn start_server(&mut self) -> Result<(), StartError> {
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on -c max_connections=200",
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on -c max_connections=200{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.options
         );
         let log = self.dir.path().join("server.log");
         let output = run(
@@ -222,6 +247,33 @@ impl Drop for TestPostgres {
     }
 }
 
+fn skip_if_missing(test: &str, started: Result<TestPostgres, StartError>) -> Option<TestPostgres> {
+    match started {
+        Ok(server) => Some(server),
+        Err(StartError::NotInstalled) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!(
+                "SKIPPED {test}: PostgreSQL is not installed (apt-get install postgresql); CI installs it and runs this test"
+            );
+            None
+        }
+        Err(e) => panic!("{test}: cannot start PostgreSQL: {e}"),
+    }
+}
+
+/// Writes `text` to a new file only its owner may read (the server refuses a key file
+/// others can read).
+fn write_private(path: &Path, text: &str) -> Result<(), StartError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| StartError::Failed(format!("cannot write {}: {e}", path.display())))
+}
+
 fn failed(step: &str, output: &Output) -> StartError {
     StartError::Failed(format!(
         "{step} failed ({}): {}{}",
@@ -283,7 +335,7 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Gives `dir` to `user`, so the server running as that user can write in it.
+/// Gives `dir` (or a file) to `user`, so the server running as that user can use it.
 fn hand_over(dir: &Path, user: &str) -> Result<(), StartError> {
     let output = Command::new("chown")
         .arg(format!("{user}:"))

@@ -48,11 +48,11 @@ impl Postgres {
 impl Backend for Postgres {
     fn open(&mut self, n: usize) -> Arc<dyn Store> {
         let url = self.database(format!("data_{n}"));
-        Arc::new(PgStore::open(&url, None, 4).unwrap())
+        Arc::new(PgStore::open(&url, None, 4, None).unwrap())
     }
     fn keys(&mut self, n: usize, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
         let url = self.database(format!("keys_{n}"));
-        let database = crate::store::postgres::Database::connect(&url, None, 2).unwrap();
+        let database = crate::store::postgres::Database::connect(&url, None, 2, None).unwrap();
         crate::store::postgres::migrate::migrate(
             &database,
             "keys",
@@ -359,7 +359,7 @@ fn postgres_keeps_every_acknowledged_batch_through_a_server_crash() {
     };
     server.create_database("crash").unwrap();
     let url = server.url("crash");
-    let store = Arc::new(PgStore::open(&url, None, 2).unwrap());
+    let store = Arc::new(PgStore::open(&url, None, 2, None).unwrap());
     let acknowledged = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let writer = {
         let (store, acknowledged) = (Arc::clone(&store), Arc::clone(&acknowledged));
@@ -389,7 +389,7 @@ fn postgres_keeps_every_acknowledged_batch_through_a_server_crash() {
     let last_acknowledged = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
     server.restart().unwrap();
 
-    let store = PgStore::open(&url, None, 2).unwrap();
+    let store = PgStore::open(&url, None, 2, None).unwrap();
     let last_stored = u64::from_be_bytes(
         store
             .get(Space::Meta, b"last")
@@ -406,4 +406,79 @@ fn postgres_keeps_every_acknowledged_batch_through_a_server_crash() {
     let cases = store.scan_keys(Space::Cases, b"").unwrap();
     assert_eq!(cases.len() as u64, last_stored, "one case per batch");
     eprintln!("{last_acknowledged} batches acknowledged before the crash; {last_stored} stored");
+}
+
+/// A CA, and a server certificate for 127.0.0.1 and localhost that it issued (PEM:
+/// CA certificate, server certificate, server key).
+fn database_pki() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "synthetic database CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let server_params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = server_params.signed_by(&server_key, &ca).unwrap();
+    (ca.pem(), server.pem(), server_key.serialize_pem())
+}
+
+/// With `store.tls_ca` the hub speaks TLS to the database and checks the server's
+/// certificate: the CA that issued it is accepted, another CA is refused before any
+/// data is sent, and the certificate must name the host connected to.
+#[test]
+fn postgres_over_tls_checks_the_server_certificate() {
+    let (ca, cert, key) = database_pki();
+    let Some(server) = treiter_testpg::TestPostgres::start_with_tls_or_skip(
+        "postgres_over_tls_checks_the_server_certificate",
+        &cert,
+        &key,
+    ) else {
+        return;
+    };
+    server.create_database("tls").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let right_ca = dir.path().join("ca.pem");
+    std::fs::write(&right_ca, &ca).unwrap();
+    let (other_ca, _, _) = database_pki();
+    let wrong_ca = dir.path().join("other-ca.pem");
+    std::fs::write(&wrong_ca, other_ca).unwrap();
+
+    let store = PgStore::open(&server.url("tls"), None, 2, Some(&right_ca)).unwrap();
+    put(&store, Space::Meta, b"over-tls", b"yes");
+    // The server itself says the connection is encrypted.
+    let encrypted = store
+        .database()
+        .run(|pool| async move {
+            let client = pool.get().await.map_err(|e| e.to_string())?;
+            let row = client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(row.get::<_, bool>(0))
+        })
+        .unwrap();
+    assert!(encrypted, "the connection is TLS");
+
+    let refused = PgStore::open(&server.url("tls"), None, 2, Some(&wrong_ca)).unwrap_err();
+    assert!(
+        refused.to_string().contains("certificate"),
+        "a server certificate of another CA is refused, in words: {refused}"
+    );
+    // The name must match: the same server, reached at 127.0.0.1 (`hostaddr`) but
+    // named db.example, which its certificate does not carry.
+    let wrong_name = server
+        .url("tls")
+        .replace("host=127.0.0.1", "host=db.example hostaddr=127.0.0.1");
+    let refused = PgStore::open(&wrong_name, None, 2, Some(&right_ca)).unwrap_err();
+    assert!(
+        refused.to_string().contains("certificate"),
+        "a certificate that does not name the host is refused: {refused}"
+    );
+    eprintln!("refused: {refused}");
 }

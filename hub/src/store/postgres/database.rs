@@ -71,17 +71,21 @@ impl Drop for Inner {
 impl Database {
     /// A pool of at most `pool_size` connections to the database of `url` (a libpq
     /// connection string, `host=… port=… user=… dbname=…`, or a `postgresql://` URL).
-    /// `password`, when given, is used instead of one in `url`. Connects once before it
-    /// returns, so a wrong address or password is reported at start.
+    /// `password`, when given, is used instead of one in `url`. With `tls_ca` the
+    /// connection is TLS, and the server's certificate must chain to that CA and name
+    /// the host of `url` (libpq's `verify-full`); without it, plain TCP or a Unix socket
+    /// (the configuration allows that only to the hub's own host). Connects once before
+    /// it returns, so a wrong address, password or certificate is reported at start.
     pub fn connect(
         url: &str,
         password: Option<&str>,
         pool_size: usize,
+        tls_ca: Option<&std::path::Path>,
     ) -> Result<Database, PgError> {
         // The parser's message may quote the string, password and all: not repeated.
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|_| PgError {
+        let mut config = parse_url(url).map_err(|detail| PgError {
             database: "?".into(),
-            detail: "the connection string does not parse: expected \"host=… port=… user=… dbname=…\" or a postgresql:// URL".into(),
+            detail,
         })?;
         if let Some(password) = password {
             config.password(password);
@@ -94,13 +98,21 @@ impl Database {
         config.connect_timeout(CONNECT_TIMEOUT);
         config.options(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
         config.application_name("treiter-hub");
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls_ca {
+            Some(ca) => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Require);
+                let tls = tls_config(ca).map_err(&fail)?;
+                Manager::from_config(
+                    config,
+                    tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                    manager_config,
+                )
+            }
+            None => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("treiter-pg")
@@ -164,6 +176,28 @@ impl Database {
     }
 }
 
+/// A TLS client configuration that trusts only the CA certificates in `ca` (PEM).
+fn tls_config(ca: &std::path::Path) -> Result<rustls::ClientConfig, String> {
+    let anchors = treiter_proto::tls::load_certs(ca)
+        .map_err(|e| format!("store.tls_ca cannot be used: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for anchor in anchors {
+        roots.add(anchor).map_err(|e| {
+            format!(
+                "store.tls_ca {}: a certificate is not usable as a trust anchor: {e}",
+                ca.display()
+            )
+        })?;
+    }
+    Ok(
+        rustls::ClientConfig::builder_with_provider(treiter_proto::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS set-up failed: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
 /// `dbname on host:port` from a connection string, without user or password.
 fn describe(config: &tokio_postgres::Config) -> String {
     let database = config.get_dbname().unwrap_or("(default)");
@@ -181,12 +215,44 @@ fn describe(config: &tokio_postgres::Config) -> String {
     }
 }
 
+/// Parses a connection string; the error never repeats it (it may hold a password).
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
+    tokio_postgres::Config::from_str(url).map_err(|_| {
+        "the connection string does not parse: expected \"host=… port=… user=… dbname=…\" or a postgresql:// URL".into()
+    })
+}
+
+/// Whether every host of `config` is this machine (a Unix socket, `localhost` or a
+/// loopback address): the only places the hub talks to without TLS.
+pub fn is_local(config: &tokio_postgres::Config) -> bool {
+    config.get_hosts().iter().all(|host| match host {
+        tokio_postgres::config::Host::Unix(_) => true,
+        tokio_postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    }) && config.get_hostaddrs().iter().all(|ip| ip.is_loopback())
+}
+
 /// A server or connection error in words, without the server's DETAIL (which can quote
 /// the row it is about).
 pub fn db_error(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => error.to_string(),
+        // The causes too: "error performing TLS handshake" alone does not say that the
+        // server's certificate was not trusted.
+        None => {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
     }
 }
 

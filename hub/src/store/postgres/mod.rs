@@ -29,8 +29,9 @@ impl PgStore {
         url: &str,
         password: Option<&str>,
         pool_size: usize,
+        tls_ca: Option<&std::path::Path>,
     ) -> Result<PgStore, StoreError> {
-        let database = Database::connect(url, password, pool_size).map_err(open_error)?;
+        let database = Database::connect(url, password, pool_size, tls_ca).map_err(open_error)?;
         migrate::check_durability(&database).map_err(open_error)?;
         migrate::migrate(&database, "data", migrate::DATA).map_err(open_error)?;
         Ok(PgStore { database })
