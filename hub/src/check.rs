@@ -15,7 +15,7 @@ use crate::config::HubConfig;
 use crate::parties::PartyDirectory;
 use crate::persons::PersonRegistry;
 use crate::refusals::Refusals;
-use crate::seal::{KeyStore, KeyStoreState, MasterKey};
+use crate::seal::{KeyStore, KeyStoreState};
 use crate::state::{LOG_ORIGIN, StartupError, log_dir};
 
 /// What a successful check found.
@@ -46,10 +46,14 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
         })?;
     let persons = PersonRegistry::load(&config.persons, &parties)?;
     crate::tls::server_config(&config.tls, Arc::new(Refusals::default()))?;
-    let master = MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+    let master = crate::state::load_master_key(config)?;
 
     let mut to_create = Vec::new();
     let mut found = vec![admin_endpoint(config)];
+    found.push(format!(
+        "master key: {} (usable)",
+        config.master_key_location()
+    ));
     let first_start = "`hub serve` creates it on its first start (or `hub init` now)";
     match KeyStore::check_existing(&config.keys_dir, &master).map_err(|source| {
         StartupError::KeyStore {
@@ -71,7 +75,34 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
         )),
     }
 
-    let log_verifier = if exists(&config.log_key).map_err(|source| StartupError::LogKey {
+    let log_verifier = if let Some((hsm, label)) = config.log_key_in_token() {
+        let location = hsm.describe(label);
+        let in_token = |source| StartupError::LogKeyInToken {
+            location: location.clone(),
+            source,
+        };
+        let token =
+            crate::hsm::Token::open(hsm).map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?;
+        match token
+            .ed25519_key(label)
+            .map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?
+        {
+            Some(key) => {
+                let key =
+                    crate::log::LogKey::from_token(LOG_ORIGIN, key, &location).map_err(in_token)?;
+                found.push(format!(
+                    "log key: {location} (usable; it signs in the token)"
+                ));
+                Some(key.verifier().to_string())
+            }
+            None => {
+                to_create.push(format!(
+                    "log key: {location} does not exist yet: {first_start}, in the token"
+                ));
+                None
+            }
+        }
+    } else if exists(&config.log_key).map_err(|source| StartupError::LogKey {
         path: config.log_key.clone(),
         source: crate::log::KeyError::Read {
             path: config.log_key.clone(),
@@ -84,7 +115,10 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
                 source,
             }
         })?;
-        found.push(format!("log key {} is usable", config.log_key.display()));
+        found.push(format!(
+            "log key: file {} (usable)",
+            config.log_key.display()
+        ));
         Some(key.verifier().to_string())
     } else {
         to_create.push(format!(

@@ -17,6 +17,13 @@
 //!                                    # or env TREITER_HUB_MASTER_KEY; never in data_dir
 //! keys_dir = "/var/lib/treiter-hub/keys" # wrapped per-case keys; default: next to data_dir
 //!
+//! # [hsm]                            # keys in a hardware token (PKCS#11), see crate::hsm
+//! # module = "/usr/lib/softhsm/libsofthsm2.so"
+//! # token_label = "treiter-hub"      # or slot = 0
+//! # pin = "file:/etc/treiter-hub/hsm.pin" # or "env:NAME"; never the PIN itself
+//! # log_key_label = "treiter-hub-log"      # instead of log_key
+//! # master_key_label = "treiter-hub-master" # instead of master_key_file / the env
+//!
 //! [retention]
 //! sweep_interval_seconds = 3600      # how often cases past retention are deleted
 //!
@@ -118,6 +125,40 @@ pub struct HubConfig {
     /// Bytes of the state store's page cache (`[store] cache_bytes`): what bounds the
     /// hub's memory as its data grows.
     pub store_cache_bytes: u64,
+    /// A hardware token holding the log key and/or the master key (`[hsm]`); `None`:
+    /// both are files (or the master key the environment).
+    pub hsm: Option<crate::hsm::HsmSettings>,
+}
+
+impl HubConfig {
+    /// The label of the log key in the token, when the log key lives there.
+    pub fn log_key_in_token(&self) -> Option<(&crate::hsm::HsmSettings, &str)> {
+        let hsm = self.hsm.as_ref()?;
+        Some((hsm, hsm.log_key_label.as_deref()?))
+    }
+
+    /// The label of the master key in the token, when the master key lives there.
+    pub fn master_key_in_token(&self) -> Option<(&crate::hsm::HsmSettings, &str)> {
+        let hsm = self.hsm.as_ref()?;
+        Some((hsm, hsm.master_key_label.as_deref()?))
+    }
+
+    /// Where the log key lives, in words.
+    pub fn log_key_location(&self) -> String {
+        match self.log_key_in_token() {
+            Some((hsm, label)) => hsm.describe(label),
+            None => format!("file {}", self.log_key.display()),
+        }
+    }
+
+    /// Where the master key lives, in words.
+    pub fn master_key_location(&self) -> String {
+        match (self.master_key_in_token(), &self.master_key_file) {
+            (Some((hsm, label)), _) => hsm.describe(label),
+            (None, Some(path)) => format!("file {}", path.display()),
+            (None, None) => format!("environment variable {}", crate::seal::MASTER_KEY_ENV),
+        }
+    }
 }
 
 /// Bounds on connections, so that no peer can hold the hub's sockets or memory with
@@ -254,6 +295,85 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default)]
     store: RawStore,
+    hsm: Option<RawHsm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHsm {
+    module: PathBuf,
+    token_label: Option<String>,
+    slot: Option<u64>,
+    pin: Option<String>,
+    log_key_label: Option<String>,
+    master_key_label: Option<String>,
+}
+
+impl RawHsm {
+    fn validate(
+        self,
+        base: &Path,
+        log_key_file: bool,
+        master_key_file: bool,
+    ) -> Result<crate::hsm::HsmSettings, String> {
+        use crate::hsm::TokenSelector;
+        let token = match (self.token_label, self.slot) {
+            (Some(label), None) if !label.is_empty() => TokenSelector::Label(label),
+            (None, Some(slot)) => TokenSelector::Slot(slot),
+            (Some(_), Some(_)) => {
+                return Err("hsm: set token_label or slot, not both".into());
+            }
+            _ => return Err("hsm: set token_label (the token's label) or slot".into()),
+        };
+        let pin = match self.pin.as_deref() {
+            Some(value) => {
+                treiter_proto::keyfile::PassphraseSource::parse("hsm.pin", value, base, false)?
+            }
+            None => {
+                return Err(
+                    "hsm.pin is missing: set it to \"file:PATH\" (a file holding the PIN, mode 600) or \"env:NAME\"; the PIN itself never goes in the configuration".into(),
+                );
+            }
+        };
+        for (setting, label) in [
+            ("hsm.log_key_label", &self.log_key_label),
+            ("hsm.master_key_label", &self.master_key_label),
+        ] {
+            if label
+                .as_deref()
+                .is_some_and(|l| l.is_empty() || l.len() > 64)
+            {
+                return Err(format!("{setting} must be 1 to 64 bytes"));
+            }
+        }
+        if self.log_key_label.is_none() && self.master_key_label.is_none() {
+            return Err(
+                "hsm: set log_key_label and/or master_key_label: without either no key lives in the token".into(),
+            );
+        }
+        if self.log_key_label.is_some() && log_key_file {
+            return Err(
+                "log_key and hsm.log_key_label are both set: the log key is either a file or in the token".into(),
+            );
+        }
+        if self.master_key_label.is_some() && master_key_file {
+            return Err(
+                "master_key_file and hsm.master_key_label are both set: the master key is either a file or in the token".into(),
+            );
+        }
+        let module = if self.module.is_absolute() {
+            self.module
+        } else {
+            base.join(self.module)
+        };
+        Ok(crate::hsm::HsmSettings {
+            module,
+            token,
+            pin,
+            log_key_label: self.log_key_label,
+            master_key_label: self.master_key_label,
+        })
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -431,7 +551,14 @@ impl HubConfig {
                 "store.cache_bytes must be at least {MIN_STORE_CACHE_BYTES} (1 MiB); the default is {DEFAULT_STORE_CACHE_BYTES} (64 MiB)"
             ));
         }
+        let hsm = match raw.hsm {
+            Some(hsm) => {
+                Some(hsm.validate(base, raw.log_key.is_some(), raw.master_key_file.is_some())?)
+            }
+            None => None,
+        };
         Ok(HubConfig {
+            hsm,
             listen,
             master_key_file: raw.master_key_file.map(resolve),
             keys_dir: match raw.keys_dir {

@@ -81,6 +81,7 @@ pub mod covenants;
 pub mod deliveries;
 pub mod error;
 pub mod fanout;
+pub mod hsm;
 pub mod identity;
 pub mod listener;
 pub mod log;

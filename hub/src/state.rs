@@ -58,6 +58,14 @@ pub enum StartupError {
         #[source]
         source: crate::log::KeyError,
     },
+    #[error(
+        "the decision log's signing key in the hardware token cannot be used ({location}): {source}"
+    )]
+    LogKeyInToken {
+        location: String,
+        #[source]
+        source: crate::log::KeyError,
+    },
     #[error(transparent)]
     MasterKey(#[from] crate::seal::MasterKeyError),
     #[error(
@@ -121,7 +129,9 @@ pub fn log_dir(config: &HubConfig) -> std::path::PathBuf {
 /// key store whose deletions retention relies on. (The master key file is checked
 /// when it is loaded.) Paths are compared after resolving symlinks and `..`.
 pub fn check_key_locations(config: &HubConfig) -> Result<(), StartupError> {
-    if crate::seal::master::is_inside(&config.log_key, &config.data_dir) {
+    if config.log_key_in_token().is_none()
+        && crate::seal::master::is_inside(&config.log_key, &config.data_dir)
+    {
         return Err(StartupError::LogKeyInsideDataDir {
             log_key: config.log_key.clone(),
             data_dir: config.data_dir.clone(),
@@ -139,7 +149,7 @@ pub fn check_key_locations(config: &HubConfig) -> Result<(), StartupError> {
 /// Opens the state store in `data_dir/state`, sealed under the case keys of the key
 /// store in `keys_dir`, with the configured master key.
 pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, StartupError> {
-    let master = crate::seal::MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+    let master = load_master_key(config)?;
     if crate::seal::master::is_inside(&config.keys_dir, &config.data_dir) {
         return Err(StartupError::KeysInsideDataDir {
             keys_dir: config.keys_dir.clone(),
@@ -173,18 +183,94 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
     )))
 }
 
-/// Opens the decision log, creating its signing key on first start.
-fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
-    let (key, source) =
-        crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(|source| {
+/// The master key as configured: the hardware token's key of `hsm.master_key_label`,
+/// the file `master_key_file`, or the environment.
+pub fn load_master_key(config: &HubConfig) -> Result<crate::seal::MasterKey, StartupError> {
+    use crate::seal::{MasterKey, MasterKeyError};
+    let Some((hsm, label)) = config.master_key_in_token() else {
+        return Ok(MasterKey::load(
+            config.master_key_file.as_deref(),
+            &config.data_dir,
+        )?);
+    };
+    let token = crate::hsm::Token::open(hsm).map_err(MasterKeyError::from)?;
+    match token.aes_key(label).map_err(MasterKeyError::from)? {
+        Some(key) => Ok(MasterKey::from_token(key, hsm.describe(label))),
+        None => Err(MasterKeyError::NotInToken {
+            location: hsm.describe(label),
+        }
+        .into()),
+    }
+}
+
+/// Generates the master key in the hardware token configured by `hsm.master_key_label`
+/// (`hub master-key generate --config`); never replaces one. Returns where it is.
+pub fn generate_master_key_in_token(config: &HubConfig) -> Result<String, StartupError> {
+    use crate::seal::MasterKeyError;
+    let (hsm, label) = config.master_key_in_token().ok_or(MasterKeyError::Malformed {
+        origin: crate::seal::master::Origin::Token("the configuration".into()),
+        why: "the configuration has no [hsm] master_key_label: generate a master key file with `hub master-key generate --out FILE` instead",
+    })?;
+    let token = crate::hsm::Token::open(hsm).map_err(MasterKeyError::from)?;
+    token.generate_aes(label).map_err(MasterKeyError::from)?;
+    Ok(hsm.describe(label))
+}
+
+/// The decision log's key as configured, which must exist: a file (`log_key`) or the
+/// hardware token's key pair (`hsm.log_key_label`).
+pub fn load_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupError> {
+    match config.log_key_in_token() {
+        Some((hsm, label)) => {
+            let location = hsm.describe(label);
+            let in_token = |source| StartupError::LogKeyInToken {
+                location: location.clone(),
+                source,
+            };
+            let token =
+                crate::hsm::Token::open(hsm).map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?;
+            crate::log::LogKey::load_from_token(&token, label, LOG_ORIGIN, &location)
+                .map_err(in_token)
+        }
+        None => crate::log::LogKey::load(&config.log_key, LOG_ORIGIN).map_err(|source| {
             StartupError::LogKey {
                 path: config.log_key.clone(),
                 source,
             }
-        })?;
-    if matches!(source, crate::log::KeySource::Generated) {
-        tracing::warn!(path = %config.log_key.display(), "generated a new decision-log signing key");
+        }),
     }
+}
+
+/// The decision log's key, created on the first start: in the file, or in the token.
+fn load_or_generate_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupError> {
+    let (key, source) =
+        match config.log_key_in_token() {
+            Some((hsm, label)) => {
+                let location = hsm.describe(label);
+                let in_token = |source| StartupError::LogKeyInToken {
+                    location: location.clone(),
+                    source,
+                };
+                let token = crate::hsm::Token::open(hsm)
+                    .map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?;
+                crate::log::LogKey::load_or_generate_in_token(&token, label, LOG_ORIGIN, &location)
+                    .map_err(in_token)?
+            }
+            None => crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(
+                |source| StartupError::LogKey {
+                    path: config.log_key.clone(),
+                    source,
+                },
+            )?,
+        };
+    if matches!(source, crate::log::KeySource::Generated) {
+        tracing::warn!(location = %config.log_key_location(), "generated a new decision-log signing key");
+    }
+    Ok(key)
+}
+
+/// Opens the decision log, creating its signing key on first start.
+fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
+    let key = load_or_generate_log_key(config)?;
     let dir = log_dir(config);
     let options = crate::log::LogOptions::default();
     // A torn tail that was set aside is logged by the log itself.

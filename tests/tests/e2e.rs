@@ -73,3 +73,5 @@ mod retention;
 mod status;
 mod support;
 mod witness;
+// Issue 23 (keys in hardware, the auditor role).
+mod hsm;

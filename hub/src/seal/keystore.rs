@@ -57,6 +57,9 @@ pub enum KeyStoreError {
     BadOwner { owner: String },
     #[error("the system random generator failed")]
     Random,
+    /// The master key failed (a hardware token that does not answer).
+    #[error(transparent)]
+    Master(#[from] super::master::MasterKeyError),
 }
 
 /// What [`KeyStore::check_existing`] found.
@@ -115,19 +118,15 @@ impl KeyStore {
         let check = dir.join(CHECK_FILE);
         match std::fs::read(&check) {
             Ok(sealed) => {
-                let opened = store.master.key().open(CHECK_AAD, &sealed);
-                if opened.as_deref() != Ok(CHECK_TEXT) {
+                let opened = store.master.open(CHECK_AAD, &sealed)?;
+                if opened.as_deref() != Some(CHECK_TEXT) {
                     return Err(KeyStoreError::WrongMasterKey {
                         dir: dir.to_path_buf(),
                     });
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let sealed = store
-                    .master
-                    .key()
-                    .seal(&store.rng, CHECK_AAD, CHECK_TEXT)
-                    .map_err(|_| KeyStoreError::Random)?;
+                let sealed = store.master.seal(&store.rng, CHECK_AAD, CHECK_TEXT)?;
                 store.write_durably(CHECK_FILE, &sealed)?;
             }
             Err(e) => return Err(store.io("read master.check", e)),
@@ -166,8 +165,8 @@ impl KeyStore {
         }
         match std::fs::read(dir.join(CHECK_FILE)) {
             Ok(sealed) => {
-                let opened = master.key().open(CHECK_AAD, &sealed);
-                if opened.as_deref() == Ok(CHECK_TEXT) {
+                let opened = master.open(CHECK_AAD, &sealed)?;
+                if opened.as_deref() == Some(CHECK_TEXT) {
                     Ok(KeyStoreState::Ready)
                 } else {
                     Err(KeyStoreError::WrongMasterKey {
@@ -253,9 +252,8 @@ impl KeyStore {
         }
         let plain = self
             .master
-            .key()
-            .open(&key_aad(owner), sealed)
-            .map_err(|_| damaged())?;
+            .open(&key_aad(owner), sealed)?
+            .ok_or_else(damaged)?;
         <[u8; KEY_LEN]>::try_from(plain.as_slice())
             .map(Some)
             .map_err(|_| damaged())
@@ -280,13 +278,7 @@ impl KeyStore {
         }
         let bytes = random_key(&self.rng).map_err(|_| KeyStoreError::Random)?;
         let mut wrapped = vec![KEY_VERSION];
-        wrapped.extend_from_slice(
-            &self
-                .master
-                .key()
-                .seal(&self.rng, &key_aad(owner), &bytes)
-                .map_err(|_| KeyStoreError::Random)?,
-        );
+        wrapped.extend_from_slice(&self.master.seal(&self.rng, &key_aad(owner), &bytes)?);
         self.write_durably(&format!("{owner}.key"), &wrapped)?;
         cache.insert(owner.to_owned(), bytes);
         tracing::info!(case = owner, "created a case key");
