@@ -318,12 +318,94 @@ impl Officer {
             .contains(&treiter_policies::vocab::Role::PrivacyOfficer)
         {
             Ok(Officer { person, party })
+        } else if person.has_role(treiter_policies::vocab::Role::Auditor) {
+            Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is an auditor: an auditor reads and verifies the decision \
+                 log but changes nothing, and sees no inzage or notifications; this is for \
+                 privacy officers only (art. 5.5)",
+                person.id, party.name
+            )))
         } else {
             Err(crate::error::HubError::permission_denied(format!(
                 "person {} of {} is not a privacy-officer; the decision log, inzage \
                  and covenant versions are for privacy officers only (art. 5.2, 10.3)",
                 person.id, party.name
             )))
+        }
+    }
+}
+
+/// The auditor calling: a person with role `auditor` in the hub's registry, while the
+/// covenant in force declares that role (article 5.5 of covenant version 2). Only
+/// [`Auditor::check`] makes one. An auditor reads the decision log's metadata of every
+/// party, the evaluation figures and the covenant versions, and verifies the log; it
+/// changes nothing, so no change takes an `Auditor` (docs: hub/README.md, "The
+/// auditor").
+#[derive(Clone, Debug)]
+pub struct Auditor {
+    pub person: Person,
+    pub party: Party,
+}
+
+impl Auditor {
+    /// The person as an auditor, or a refusal naming what is missing: the role in the
+    /// registry, or the covenant article that allows it.
+    pub fn check(
+        person: Person,
+        party: Party,
+        covenant: &treiter_policies::Covenant,
+    ) -> Result<Auditor, crate::error::HubError> {
+        use treiter_policies::vocab::Role;
+        if !person.has_role(Role::Auditor) {
+            return Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is neither a privacy-officer nor an auditor (art. 5.2, 5.5)",
+                person.id, party.name
+            )));
+        }
+        if !covenant.declares_role(Role::Auditor) {
+            return Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is an auditor in the registry, but the covenant in force \
+                 (version {}) has no auditor role: the role takes effect once a covenant \
+                 version with article 5.5 is approved (art. 5.2, 13.1)",
+                person.id,
+                party.name,
+                covenant.version()
+            )));
+        }
+        Ok(Auditor { person, party })
+    }
+}
+
+/// Who reads the decision log, its proofs, the evaluation figures and the covenant
+/// versions: a privacy officer (their own party's entries, art. 10.3) or an auditor
+/// (every party's entries, art. 5.5). Changes take an [`Officer`], never a `Reader`.
+#[derive(Clone, Debug)]
+pub enum Reader {
+    Officer(Officer),
+    Auditor(Auditor),
+}
+
+impl Reader {
+    /// A privacy officer, else an auditor, else a refusal.
+    pub fn check(
+        person: Person,
+        party: Party,
+        covenant: &treiter_policies::Covenant,
+    ) -> Result<Reader, crate::error::HubError> {
+        if person.has_role(treiter_policies::vocab::Role::PrivacyOfficer) {
+            return Officer::check(person, party).map(Reader::Officer);
+        }
+        if person.has_role(treiter_policies::vocab::Role::Auditor) {
+            return Auditor::check(person, party, covenant).map(Reader::Auditor);
+        }
+        Officer::check(person, party).map(Reader::Officer)
+    }
+
+    /// The person reading.
+    pub fn person(&self) -> &Person {
+        match self {
+            Reader::Officer(o) => &o.person,
+            Reader::Auditor(a) => &a.person,
         }
     }
 }

@@ -74,4 +74,5 @@ mod status;
 mod support;
 mod witness;
 // Issue 23 (keys in hardware, the auditor role).
+mod auditor;
 mod hsm;
