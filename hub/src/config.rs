@@ -665,6 +665,83 @@ crl = "ca.crl.pem"
 "#;
 
     #[test]
+    fn keys_in_a_hardware_token_are_configured_by_module_token_pin_and_labels() {
+        let config = HubConfig::parse(MINIMAL, Path::new("/etc/treiter")).unwrap();
+        assert!(config.hsm.is_none());
+        assert_eq!(config.log_key_location(), "file /etc/treiter/data.log.key");
+        assert_eq!(
+            config.master_key_location(),
+            "environment variable TREITER_HUB_MASTER_KEY"
+        );
+        let hsm = "[hsm]\nmodule = \"lib/softhsm2.so\"\ntoken_label = \"hub\"\npin = \"file:hsm.pin\"\nlog_key_label = \"log\"\nmaster_key_label = \"master\"\n";
+        let config =
+            HubConfig::parse(&format!("{MINIMAL}{hsm}"), Path::new("/etc/treiter")).unwrap();
+        let settings = config.hsm.as_ref().unwrap();
+        assert_eq!(settings.module, Path::new("/etc/treiter/lib/softhsm2.so"));
+        assert_eq!(
+            settings.pin,
+            treiter_proto::keyfile::PassphraseSource::File("/etc/treiter/hsm.pin".into())
+        );
+        assert_eq!(
+            config.log_key_location(),
+            "PKCS#11 module /etc/treiter/lib/softhsm2.so, token \"hub\", key label \"log\""
+        );
+        assert_eq!(
+            config.master_key_location(),
+            "PKCS#11 module /etc/treiter/lib/softhsm2.so, token \"hub\", key label \"master\""
+        );
+        let slot = hsm.replace("token_label = \"hub\"", "slot = 3");
+        let config = HubConfig::parse(&format!("{MINIMAL}{slot}"), Path::new("/")).unwrap();
+        assert_eq!(
+            config.hsm.unwrap().token,
+            crate::hsm::TokenSelector::Slot(3)
+        );
+        for (text, needle) in [
+            (
+                hsm.replace("pin = \"file:hsm.pin\"\n", ""),
+                "hsm.pin is missing",
+            ),
+            (
+                hsm.replace("file:hsm.pin", "1234"),
+                "not a passphrase source",
+            ),
+            (
+                hsm.replace("token_label = \"hub\"\n", ""),
+                "set token_label",
+            ),
+            (
+                hsm.replace("token_label = \"hub\"", "token_label = \"hub\"\nslot = 1"),
+                "not both",
+            ),
+            (
+                hsm.replace(
+                    "log_key_label = \"log\"\nmaster_key_label = \"master\"\n",
+                    "",
+                ),
+                "no key lives in the token",
+            ),
+            (
+                format!("log_key = \"x.key\"\n{hsm}"),
+                "either a file or in the token",
+            ),
+            (
+                format!("master_key_file = \"m.key\"\n{hsm}"),
+                "either a file or in the token",
+            ),
+        ] {
+            // A top-level key must come before the first table.
+            let full = if text.starts_with("[hsm]") {
+                format!("{MINIMAL}{text}")
+            } else {
+                let (top, table) = text.split_once("[hsm]").unwrap();
+                format!("{top}{MINIMAL}[hsm]{table}")
+            };
+            let err = HubConfig::parse(&full, Path::new("/")).unwrap_err();
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
+    }
+
+    #[test]
     fn resolves_relative_paths_against_the_file_and_applies_defaults() {
         let config = HubConfig::parse(MINIMAL, Path::new("/etc/treiter")).unwrap();
         assert_eq!(config.tls.cert, Path::new("/etc/treiter/hub.pem"));
