@@ -297,6 +297,25 @@ async fn the_hub_signs_and_seals_with_keys_in_softhsm2() {
         .into_inner();
     assert_eq!(case.external_reference, "14020-HSM");
 
+    // Another key of the token is not the master key of this key store: refused at
+    // start (the token's GCM refusal is read as "does not open", not as a token fault).
+    let other_config = pki.dir.path().join("hub-hsm-other-master.toml");
+    std::fs::write(
+        &other_config,
+        hsm_config(&pki, &hsm, listen, admin, &pin)
+            .replace("\"treiter-hub-master\"", "\"treiter-hub-master-2\""),
+    )
+    .expect("config");
+    let made = hsm.hub(&["master-key", "generate"], &other_config);
+    assert!(made.status.success(), "{made:?}");
+    let refused = hsm.hub(&["check-config"], &other_config);
+    let (_, err) = text(&refused);
+    assert!(
+        !refused.status.success()
+            && err.contains("is not the master key this key store was created with"),
+        "{err}"
+    );
+
     // A wrong PIN is refused in words, naming the token.
     let wrong = pki.dir.path().join("wrong.pin");
     std::fs::write(&wrong, "000000\n").expect("pin");
