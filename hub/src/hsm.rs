@@ -559,18 +559,48 @@ impl TokenAesKey {
         iv.copy_from_slice(nonce);
         let params = GcmParams::new(&mut iv, aad, GCM_TAG_BITS.into())
             .map_err(|e| GcmFailure::Token(self.token.failed("decrypt")(e)))?;
-        match self
+        let result = self
             .token
             .session()
-            .decrypt(&Mechanism::AesGcm(params), self.key, body)
-        {
+            .decrypt(&Mechanism::AesGcm(params), self.key, body);
+        match result {
             Ok(plain) => Ok(plain),
             Err(cryptoki::error::Error::Pkcs11(
                 cryptoki::error::RvError::EncryptedDataInvalid
                 | cryptoki::error::RvError::EncryptedDataLenRange,
                 _,
             )) => Err(GcmFailure::DoesNotOpen),
-            Err(e) => Err(GcmFailure::Token(self.token.failed("decrypt")(e))),
+            // Tokens report a wrong tag in different ways (SoftHSM2: CKR_GENERAL_ERROR).
+            // Whether the token itself works is told by a round trip of a probe under
+            // the same key: if it works, this ciphertext does not open under the key.
+            Err(e) => {
+                let probe = b"treiter-hub token probe";
+                // A fresh nonce: GCM must never see one twice under a key.
+                let mut nonce = [0u8; GCM_NONCE_LEN];
+                let random =
+                    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce);
+                let works = random
+                    .ok()
+                    .and_then(|()| self.seal(nonce, b"treiter-hub token probe v1", probe).ok())
+                    .and_then(|sealed| self.open_plain(b"treiter-hub token probe v1", &sealed).ok())
+                    .is_some_and(|plain| plain == probe);
+                if works {
+                    Err(GcmFailure::DoesNotOpen)
+                } else {
+                    Err(GcmFailure::Token(self.token.failed("decrypt")(e)))
+                }
+            }
         }
+    }
+
+    /// One decryption, without interpreting a failure (for the probe).
+    fn open_plain(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, cryptoki::error::Error> {
+        let (nonce, body) = sealed.split_at(GCM_NONCE_LEN.min(sealed.len()));
+        let mut iv = [0u8; GCM_NONCE_LEN];
+        iv[..nonce.len()].copy_from_slice(nonce);
+        let params = GcmParams::new(&mut iv, aad, GCM_TAG_BITS.into())?;
+        self.token
+            .session()
+            .decrypt(&Mechanism::AesGcm(params), self.key, body)
     }
 }

@@ -210,8 +210,7 @@ fn ordinary_failures(p: &Point) -> BTreeSet<&'static str> {
         p.role,
         R::Informatiemakelaar | R::Stadsdeelregisseur | R::StedelijkRegisseur
     );
-    if matches!(p.role, R::PrivacyOfficer | R::Auditor)
-        || (gemeente_role && p.kind != K::Gemeente)
+    if matches!(p.role, R::PrivacyOfficer | R::Auditor) || (gemeente_role && p.kind != K::Gemeente)
     {
         f.insert("5.2");
     }
