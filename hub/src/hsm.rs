@@ -604,3 +604,34 @@ impl TokenAesKey {
             .decrypt(&Mechanism::AesGcm(params), self.key, body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ed25519_point_is_read_wrapped_in_an_octet_string_or_raw() {
+        let key = [7u8; 32];
+        let mut der = vec![0x04, 0x20];
+        der.extend_from_slice(&key);
+        assert_eq!(ed25519_point(&der), Some(key));
+        assert_eq!(ed25519_point(&key), Some(key));
+        assert_eq!(ed25519_point(&der[..20]), None);
+        assert_eq!(ed25519_point(&[0x04, 0x21, 1, 2]), None);
+    }
+
+    #[test]
+    fn where_a_key_lives_is_said_with_module_token_and_label() {
+        let settings = HsmSettings {
+            module: "/usr/lib/softhsm/libsofthsm2.so".into(),
+            token: TokenSelector::Slot(2),
+            pin: PassphraseSource::Env("PIN".into()),
+            log_key_label: Some("log".into()),
+            master_key_label: None,
+        };
+        assert_eq!(
+            settings.describe("log\u{1b}[2J"),
+            "PKCS#11 module /usr/lib/softhsm/libsofthsm2.so, the token in slot 2, key label \"log\\u{1b}[2J\""
+        );
+    }
+}

@@ -207,10 +207,9 @@ pub fn load_master_key(config: &HubConfig) -> Result<crate::seal::MasterKey, Sta
 /// (`hub master-key generate --config`); never replaces one. Returns where it is.
 pub fn generate_master_key_in_token(config: &HubConfig) -> Result<String, StartupError> {
     use crate::seal::MasterKeyError;
-    let (hsm, label) = config.master_key_in_token().ok_or(MasterKeyError::Malformed {
-        origin: crate::seal::master::Origin::Token("the configuration".into()),
-        why: "the configuration has no [hsm] master_key_label: generate a master key file with `hub master-key generate --out FILE` instead",
-    })?;
+    let (hsm, label) = config
+        .master_key_in_token()
+        .ok_or(MasterKeyError::NoTokenConfigured)?;
     let token = crate::hsm::Token::open(hsm).map_err(MasterKeyError::from)?;
     token.generate_aes(label).map_err(MasterKeyError::from)?;
     Ok(hsm.describe(label))

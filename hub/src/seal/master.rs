@@ -77,6 +77,10 @@ pub enum MasterKeyError {
         "the hardware token has no master key ({location}): make it with `hub master-key generate --config FILE`"
     )]
     NotInToken { location: String },
+    #[error(
+        "the configuration has no `[hsm] master_key_label`, so there is no token to make the master key in: write a master key file with `hub master-key generate --out FILE` instead, or add the label"
+    )]
+    NoTokenConfigured,
 }
 
 /// Where the master key is: in memory as a ring key, or in a hardware token.
