@@ -81,12 +81,8 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
             location: location.clone(),
             source,
         };
-        let token =
-            crate::hsm::Token::open(hsm).map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?;
-        match token
-            .ed25519_key(label)
-            .map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?
-        {
+        let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
+        match token.ed25519_key(label).map_err(|e| in_token(e.into()))? {
             Some(key) => {
                 let key =
                     crate::log::LogKey::from_token(LOG_ORIGIN, key, &location).map_err(in_token)?;

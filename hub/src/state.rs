@@ -225,8 +225,7 @@ pub fn load_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupErr
                 location: location.clone(),
                 source,
             };
-            let token =
-                crate::hsm::Token::open(hsm).map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?;
+            let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
             crate::log::LogKey::load_from_token(&token, label, LOG_ORIGIN, &location)
                 .map_err(in_token)
         }
@@ -249,8 +248,7 @@ fn load_or_generate_log_key(config: &HubConfig) -> Result<crate::log::LogKey, St
                     location: location.clone(),
                     source,
                 };
-                let token = crate::hsm::Token::open(hsm)
-                    .map_err(|e| in_token(crate::log::KeyError::Hsm(e)))?;
+                let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
                 crate::log::LogKey::load_or_generate_in_token(&token, label, LOG_ORIGIN, &location)
                     .map_err(in_token)?
             }

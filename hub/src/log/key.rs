@@ -67,8 +67,9 @@ pub enum KeyError {
     Random,
     #[error("the log's origin cannot be a key name: {0}")]
     Name(#[from] CheckpointError),
+    /// Boxed: a token's error is large, and this enum travels in every start-up error.
     #[error(transparent)]
-    Hsm(#[from] HsmError),
+    Hsm(Box<HsmError>),
     #[error(
         "the log key in the hardware token does not sign with its own public key ({location}): the private and public key of that label are not one pair"
     )]
@@ -77,6 +78,12 @@ pub enum KeyError {
         "the hardware token has no log key ({location}): `hub init` or the first `hub serve` generates it"
     )]
     NotInToken { location: String },
+}
+
+impl From<HsmError> for KeyError {
+    fn from(error: HsmError) -> Self {
+        KeyError::Hsm(Box::new(error))
+    }
 }
 
 /// Whether the key was read or made.

@@ -71,8 +71,9 @@ pub enum MasterKeyError {
     },
     #[error("the system random generator failed")]
     Random,
+    /// Boxed: a token's error is large, and this enum travels in every start-up error.
     #[error(transparent)]
-    Hsm(#[from] HsmError),
+    Hsm(Box<HsmError>),
     #[error(
         "the hardware token has no master key ({location}): make it with `hub master-key generate --config FILE`"
     )]
@@ -83,8 +84,16 @@ pub enum MasterKeyError {
     NoTokenConfigured,
 }
 
+impl From<HsmError> for MasterKeyError {
+    fn from(error: HsmError) -> Self {
+        MasterKeyError::Hsm(Box::new(error))
+    }
+}
+
 /// Where the master key is: in memory as a ring key, or in a hardware token.
 #[derive(Debug)]
+// One master key per hub: the size of its larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Backend {
     Memory(Key),
     Token(TokenAesKey),
