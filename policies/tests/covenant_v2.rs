@@ -1,5 +1,5 @@
-//! policies/treiteraanpak.v2.covenant: version 1 with article 5.5, the auditor (docs/
-//! COVENANT.md, "Amendment 1"), and nothing else: it validates without warnings,
+//! policies/treiteraanpak.v2.covenant: version 1 with article 5.5, the auditor
+//! (docs/COVENANT.md, "Amendment 1"), and nothing else: it validates without warnings,
 //! declares the role, shares nothing with it, and changes no other line.
 
 use treiter_policies::vocab::Role;
