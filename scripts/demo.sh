@@ -416,6 +416,7 @@ profile politie p-politie-017       # partnercontact of the politie
 profile po-gemeente p-gemeente-090 key verifier  # the gemeente's privacy officer
 profile po-politie p-politie-090 - verifier      # the politie's privacy officer
 profile po-amstel p-amstel-090 - verifier        # Zorgcollectief Amstel's privacy officer
+profile auditor p-gemeente-095 - verifier        # the auditor (art. 5.5 of covenant version 2)
 sed 's/^/    im.toml: /' "$run/profiles/im.toml"
 
 # The arguments as one would type them: quoted where they hold spaces or symbols.
@@ -546,6 +547,26 @@ say "The victim asks the gemeente what was shared about her (inzage, art. 11.1).
     "whole log, due within 4 weeks (art. 11.2):"
 as_stdin po-gemeente $'Sanne Slachtoffer\t1975-05-05\t1091 AB\t14-2' \
   inzage request --stdin --reference "inzage-2026-001"
+
+step "10b. A new covenant version: the auditor (art. 5.5)"
+say "The parties add a read-only auditor to the covenant: a person of the gemeente who reads" \
+    "the decision log's entries of every party (pseudonyms and field names, never a value)," \
+    "the evaluation figures and the covenant versions, verifies the whole log, and changes" \
+    "nothing. Until a version with article 5.5 is in force, the registry's role gives nothing:"
+refused auditor log entries --case "$case_id"
+say "The gemeente's privacy officer proposes version 2; the privacy officers of the gemeente and" \
+    "the politie approve it, and it takes effect (art. 13.1):"
+as po-gemeente covenant propose "$root/policies/treiteraanpak.v2.covenant" \
+  --description "art. 5.5: a read-only auditor of the whole decision log"
+as po-gemeente covenant approve 2 --yes
+as po-politie covenant approve 2 --yes
+say "The auditor now reads every party's entries of the case and verifies the whole log, but" \
+    "sees no case and changes nothing:"
+as auditor whoami
+as auditor log entries --case "$case_id" --kind share-decision
+as auditor log verify
+refused auditor case show "$case_id"
+refused auditor notifications list
 
 step "11. The decision log verifies as a whole"
 say "\`hub log-verify\` recomputes the whole Merkle tree from the stored entries and checks every" \

@@ -119,6 +119,7 @@ const STADSDEELREGISSEUR: &[&str] = &["stadsdeelregisseur"];
 const STEDELIJK_REGISSEUR: &[&str] = &["stedelijk-regisseur"];
 const PARTNERCONTACT: &[&str] = &["partnercontact"];
 const PRIVACY_OFFICER: &[&str] = &["privacy-officer"];
+const AUDITOR: &[&str] = &["auditor"];
 
 /// The demo persons. All names are invented and meant to look it.
 ///
@@ -244,6 +245,9 @@ pub const PERSONS: &[DevPerson] = &[
         PRIVACY_OFFICER,
         None,
     ),
+    // The auditor (art. 5.5 of covenant version 2): of the gemeente, holding no other
+    // role; reads every party's log metadata once a covenant with 5.5 is in force.
+    person("p-gemeente-095", "Tess Auditest", "gemeente", AUDITOR, None),
 ];
 
 #[cfg(test)]

@@ -48,10 +48,14 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
         })?;
     let persons = PersonRegistry::load(&config.persons, &parties)?;
     crate::tls::server_config(&config.tls, Arc::new(Refusals::default()))?;
-    let master = MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+    let master = crate::state::load_master_key(config)?;
 
     let mut to_create = Vec::new();
     let mut found = vec![admin_endpoint(config)];
+    found.push(format!(
+        "master key: {} (usable)",
+        config.master_key_location()
+    ));
     if let crate::config::StoreBackend::Postgres(settings) = &config.store_backend {
         check_postgres(settings, &master, &mut found, &mut to_create)?;
     } else {
@@ -192,7 +196,30 @@ fn check_log_and_data(
 ) -> Result<Option<String>, StartupError> {
     let first_start = FIRST_START;
 
-    let log_verifier = if exists(&config.log_key).map_err(|source| StartupError::LogKey {
+    let log_verifier = if let Some((hsm, label)) = config.log_key_in_token() {
+        let location = hsm.describe(label);
+        let in_token = |source| StartupError::LogKeyInToken {
+            location: location.clone(),
+            source,
+        };
+        let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
+        match token.ed25519_key(label).map_err(|e| in_token(e.into()))? {
+            Some(key) => {
+                let key =
+                    crate::log::LogKey::from_token(LOG_ORIGIN, key, &location).map_err(in_token)?;
+                found.push(format!(
+                    "log key: {location} (usable; it signs in the token)"
+                ));
+                Some(key.verifier().to_string())
+            }
+            None => {
+                to_create.push(format!(
+                    "log key: {location} does not exist yet: {first_start}, in the token"
+                ));
+                None
+            }
+        }
+    } else if exists(&config.log_key).map_err(|source| StartupError::LogKey {
         path: config.log_key.clone(),
         source: crate::log::KeyError::Read {
             path: config.log_key.clone(),
@@ -205,7 +232,10 @@ fn check_log_and_data(
                 source,
             }
         })?;
-        found.push(format!("log key {} is usable", config.log_key.display()));
+        found.push(format!(
+            "log key: file {} (usable)",
+            config.log_key.display()
+        ));
         Some(key.verifier().to_string())
     } else {
         to_create.push(format!(

@@ -17,6 +17,13 @@
 //!                                    # or env TREITER_HUB_MASTER_KEY; never in data_dir
 //! keys_dir = "/var/lib/treiter-hub/keys" # wrapped per-case keys; default: next to data_dir
 //!
+//! # [hsm]                            # keys in a hardware token (PKCS#11), see crate::hsm
+//! # module = "/usr/lib/softhsm/libsofthsm2.so"
+//! # token_label = "treiter-hub"      # or slot = 0
+//! # pin = "file:/etc/treiter-hub/hsm.pin" # or "env:NAME"; never the PIN itself
+//! # log_key_label = "treiter-hub-log"      # instead of log_key
+//! # master_key_label = "treiter-hub-master" # instead of master_key_file / the env
+//!
 //! [retention]
 //! sweep_interval_seconds = 3600      # how often cases past retention are deleted
 //!
@@ -128,6 +135,40 @@ pub struct HubConfig {
     pub store_cache_bytes: u64,
     /// Where the state and the case keys live (`[store] backend`).
     pub store_backend: StoreBackend,
+    /// A hardware token holding the log key and/or the master key (`[hsm]`); `None`:
+    /// both are files (or the master key the environment).
+    pub hsm: Option<crate::hsm::HsmSettings>,
+}
+
+impl HubConfig {
+    /// The label of the log key in the token, when the log key lives there.
+    pub fn log_key_in_token(&self) -> Option<(&crate::hsm::HsmSettings, &str)> {
+        let hsm = self.hsm.as_ref()?;
+        Some((hsm, hsm.log_key_label.as_deref()?))
+    }
+
+    /// The label of the master key in the token, when the master key lives there.
+    pub fn master_key_in_token(&self) -> Option<(&crate::hsm::HsmSettings, &str)> {
+        let hsm = self.hsm.as_ref()?;
+        Some((hsm, hsm.master_key_label.as_deref()?))
+    }
+
+    /// Where the log key lives, in words.
+    pub fn log_key_location(&self) -> String {
+        match self.log_key_in_token() {
+            Some((hsm, label)) => hsm.describe(label),
+            None => format!("file {}", self.log_key.display()),
+        }
+    }
+
+    /// Where the master key lives, in words.
+    pub fn master_key_location(&self) -> String {
+        match (self.master_key_in_token(), &self.master_key_file) {
+            (Some((hsm, label)), _) => hsm.describe(label),
+            (None, Some(path)) => format!("file {}", path.display()),
+            (None, None) => format!("environment variable {}", crate::seal::MASTER_KEY_ENV),
+        }
+    }
 }
 
 impl HubConfig {
@@ -314,6 +355,85 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default)]
     store: RawStore,
+    hsm: Option<RawHsm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHsm {
+    module: PathBuf,
+    token_label: Option<String>,
+    slot: Option<u64>,
+    pin: Option<String>,
+    log_key_label: Option<String>,
+    master_key_label: Option<String>,
+}
+
+impl RawHsm {
+    fn validate(
+        self,
+        base: &Path,
+        log_key_file: bool,
+        master_key_file: bool,
+    ) -> Result<crate::hsm::HsmSettings, String> {
+        use crate::hsm::TokenSelector;
+        let token = match (self.token_label, self.slot) {
+            (Some(label), None) if !label.is_empty() => TokenSelector::Label(label),
+            (None, Some(slot)) => TokenSelector::Slot(slot),
+            (Some(_), Some(_)) => {
+                return Err("hsm: set token_label or slot, not both".into());
+            }
+            _ => return Err("hsm: set token_label (the token's label) or slot".into()),
+        };
+        let pin = match self.pin.as_deref() {
+            Some(value) => {
+                treiter_proto::keyfile::PassphraseSource::parse("hsm.pin", value, base, false)?
+            }
+            None => {
+                return Err(
+                    "hsm.pin is missing: set it to \"file:PATH\" (a file holding the PIN, mode 600) or \"env:NAME\"; the PIN itself never goes in the configuration".into(),
+                );
+            }
+        };
+        for (setting, label) in [
+            ("hsm.log_key_label", &self.log_key_label),
+            ("hsm.master_key_label", &self.master_key_label),
+        ] {
+            if label
+                .as_deref()
+                .is_some_and(|l| l.is_empty() || l.len() > 64)
+            {
+                return Err(format!("{setting} must be 1 to 64 bytes"));
+            }
+        }
+        if self.log_key_label.is_none() && self.master_key_label.is_none() {
+            return Err(
+                "hsm: set log_key_label and/or master_key_label: without either no key lives in the token".into(),
+            );
+        }
+        if self.log_key_label.is_some() && log_key_file {
+            return Err(
+                "log_key and hsm.log_key_label are both set: the log key is either a file or in the token".into(),
+            );
+        }
+        if self.master_key_label.is_some() && master_key_file {
+            return Err(
+                "master_key_file and hsm.master_key_label are both set: the master key is either a file or in the token".into(),
+            );
+        }
+        let module = if self.module.is_absolute() {
+            self.module
+        } else {
+            base.join(self.module)
+        };
+        Ok(crate::hsm::HsmSettings {
+            module,
+            token,
+            pin,
+            log_key_label: self.log_key_label,
+            master_key_label: self.master_key_label,
+        })
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -561,7 +681,14 @@ impl HubConfig {
                 "store.cache_bytes must be at least {MIN_STORE_CACHE_BYTES} (1 MiB); the default is {DEFAULT_STORE_CACHE_BYTES} (64 MiB)"
             ));
         }
+        let hsm = match raw.hsm {
+            Some(hsm) => {
+                Some(hsm.validate(base, raw.log_key.is_some(), raw.master_key_file.is_some())?)
+            }
+            None => None,
+        };
         Ok(HubConfig {
+            hsm,
             listen,
             master_key_file: raw.master_key_file.map(resolve),
             keys_dir: match raw.keys_dir {
@@ -667,6 +794,83 @@ key = "/abs/hub.key"
 cert = "ca.pem"
 crl = "ca.crl.pem"
 "#;
+
+    #[test]
+    fn keys_in_a_hardware_token_are_configured_by_module_token_pin_and_labels() {
+        let config = HubConfig::parse(MINIMAL, Path::new("/etc/treiter")).unwrap();
+        assert!(config.hsm.is_none());
+        assert_eq!(config.log_key_location(), "file /etc/treiter/data.log.key");
+        assert_eq!(
+            config.master_key_location(),
+            "environment variable TREITER_HUB_MASTER_KEY"
+        );
+        let hsm = "[hsm]\nmodule = \"lib/softhsm2.so\"\ntoken_label = \"hub\"\npin = \"file:hsm.pin\"\nlog_key_label = \"log\"\nmaster_key_label = \"master\"\n";
+        let config =
+            HubConfig::parse(&format!("{MINIMAL}{hsm}"), Path::new("/etc/treiter")).unwrap();
+        let settings = config.hsm.as_ref().unwrap();
+        assert_eq!(settings.module, Path::new("/etc/treiter/lib/softhsm2.so"));
+        assert_eq!(
+            settings.pin,
+            treiter_proto::keyfile::PassphraseSource::File("/etc/treiter/hsm.pin".into())
+        );
+        assert_eq!(
+            config.log_key_location(),
+            "PKCS#11 module /etc/treiter/lib/softhsm2.so, token \"hub\", key label \"log\""
+        );
+        assert_eq!(
+            config.master_key_location(),
+            "PKCS#11 module /etc/treiter/lib/softhsm2.so, token \"hub\", key label \"master\""
+        );
+        let slot = hsm.replace("token_label = \"hub\"", "slot = 3");
+        let config = HubConfig::parse(&format!("{MINIMAL}{slot}"), Path::new("/")).unwrap();
+        assert_eq!(
+            config.hsm.unwrap().token,
+            crate::hsm::TokenSelector::Slot(3)
+        );
+        for (text, needle) in [
+            (
+                hsm.replace("pin = \"file:hsm.pin\"\n", ""),
+                "hsm.pin is missing",
+            ),
+            (
+                hsm.replace("file:hsm.pin", "1234"),
+                "not a passphrase source",
+            ),
+            (
+                hsm.replace("token_label = \"hub\"\n", ""),
+                "set token_label",
+            ),
+            (
+                hsm.replace("token_label = \"hub\"", "token_label = \"hub\"\nslot = 1"),
+                "not both",
+            ),
+            (
+                hsm.replace(
+                    "log_key_label = \"log\"\nmaster_key_label = \"master\"\n",
+                    "",
+                ),
+                "no key lives in the token",
+            ),
+            (
+                format!("log_key = \"x.key\"\n{hsm}"),
+                "either a file or in the token",
+            ),
+            (
+                format!("master_key_file = \"m.key\"\n{hsm}"),
+                "either a file or in the token",
+            ),
+        ] {
+            // A top-level key must come before the first table.
+            let full = if text.starts_with("[hsm]") {
+                format!("{MINIMAL}{text}")
+            } else {
+                let (top, table) = text.split_once("[hsm]").unwrap();
+                format!("{top}{MINIMAL}[hsm]{table}")
+            };
+            let err = HubConfig::parse(&full, Path::new("/")).unwrap_err();
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
+    }
 
     #[test]
     fn resolves_relative_paths_against_the_file_and_applies_defaults() {

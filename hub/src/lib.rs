@@ -67,6 +67,8 @@
 //!   store, and the sealing store wrapper (articles 12.2, 9).
 //! - [`log`]: the tamper-evident decision log: Merkle tree, proofs, signed checkpoints,
 //!   durable segment files with group commit, the head file, verification.
+//! - [`hsm`]: the log key and the master key in a hardware token (PKCS#11): signing and
+//!   wrapping case keys inside the token.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -81,6 +83,7 @@ pub mod covenants;
 pub mod deliveries;
 pub mod error;
 pub mod fanout;
+pub mod hsm;
 pub mod identity;
 pub mod listener;
 pub mod log;

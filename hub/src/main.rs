@@ -93,10 +93,14 @@ enum LogCommand {
 #[derive(Subcommand)]
 enum MasterKeyCommand {
     /// Write a new random master key (base64, mode 0600) to FILE; never overwrites.
-    /// Keep it outside the data directory and back it up apart from it.
+    /// Keep it outside the data directory and back it up apart from it. With
+    /// `--config` instead: generate it inside the hardware token the configuration's
+    /// `[hsm]` section names (`master_key_label`); it never leaves the token.
     Generate {
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+        out: Option<PathBuf>,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -214,10 +218,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = HubConfig::load(&config)?;
             let hub = Hub::load(&config)?;
             outln!(
-                "hub initialised: data directory {}, key store {}, decision log key {}; covenant version {} in force",
+                "hub initialised: data directory {}, key store {}, decision log key {}, master key {}; covenant version {} in force",
                 config.data_dir.display(),
                 config.key_store_place(),
-                config.log_key.display(),
+                config.log_key_location(),
+                config.master_key_location(),
                 hub.covenant.version()
             )?;
             outln!("decision log verifier key: {}", hub.log.verifier())?;
@@ -228,11 +233,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             command: LogCommand::Verify { config },
         } => {
             let config = HubConfig::load(&config)?;
-            let key =
-                treiter_hub::log::LogKey::load(&config.log_key, treiter_hub::state::LOG_ORIGIN)
-                    .with_context(|| {
-                        format!("cannot use the log key {}", config.log_key.display())
-                    })?;
+            let key = treiter_hub::state::load_log_key(&config)?;
             let dir = treiter_hub::state::log_dir(&config);
             match treiter_hub::log::verify_dir(&dir, &key, &[]) {
                 Ok(report) => {
@@ -287,8 +288,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::MasterKey {
-            command: MasterKeyCommand::Generate { out },
+            command: MasterKeyCommand::Generate { out, config },
         } => {
+            if let Some(config) = config {
+                let config = HubConfig::load(&config)?;
+                let location = treiter_hub::state::generate_master_key_in_token(&config)?;
+                outln!(
+                    "generated a new master key in the hardware token ({location}); it cannot be exported: back the token up as its vendor describes"
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let out = out.context("name the master key file with --out FILE")?;
             treiter_hub::seal::master::generate(&out)?;
             outln!(
                 "wrote a new master key to {} (mode 0600); set master_key_file to it",

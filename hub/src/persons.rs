@@ -11,6 +11,10 @@
 //! roles = ["stadsdeelregisseur"]
 //! stadsdeel = "oost"             # for informatiemakelaar and stadsdeelregisseur
 //! ```
+//!
+//! Role `auditor` (article 5.5 of covenant version 2) is held alone, by a person of a
+//! party of kind `gemeente`; it takes effect only while the covenant in force declares
+//! it ([`crate::state::Auditor`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,6 +143,23 @@ impl PersonRegistry {
                     "role '{role}' belongs to a party of kind gemeente, but {} is of kind {} (article 5.2)",
                     party.name, party.kind
                 )));
+            }
+            if roles.contains(&Role::Auditor) {
+                // The auditor (art. 5.5 of covenant version 2) reads every party's log
+                // entries: one organisation holds that view, the gemeente that runs the
+                // approach, and the person holds no other role, so that who verifies
+                // the log never acts in a case or on a covenant version.
+                if roles.len() > 1 {
+                    return Err(problem(
+                        "role 'auditor' is held alone: an auditor reads and verifies and holds no role that acts (article 5.5)".into(),
+                    ));
+                }
+                if party.kind != PartyKind::Gemeente {
+                    return Err(problem(format!(
+                        "role 'auditor' belongs to a party of kind gemeente, but {} is of kind {} (article 5.5)",
+                        party.name, party.kind
+                    )));
+                }
             }
             let stadsdeel = entry
                 .stadsdeel
@@ -321,6 +342,33 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("article 5.3"), "{err}");
+    }
+
+    #[test]
+    fn an_auditor_is_of_a_gemeente_and_holds_no_other_role() {
+        let reg = parse(
+            "[[person]]\nid = \"p-a\"\nparty = \"00000001000000000001\"\nroles = [\"auditor\"]\n",
+        )
+        .unwrap();
+        let gemeente = Oin::parse("00000001000000000001").unwrap();
+        assert!(
+            reg.resolve("p-a", &gemeente)
+                .unwrap()
+                .has_role(Role::Auditor)
+        );
+        let err = parse(
+            "[[person]]\nid = \"p-a\"\nparty = \"00000002000000000002\"\nroles = [\"auditor\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("kind gemeente") && err.to_string().contains("article 5.5"),
+            "{err}"
+        );
+        let err = parse(
+            "[[person]]\nid = \"p-a\"\nparty = \"00000001000000000001\"\nroles = [\"auditor\", \"privacy-officer\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("held alone"), "{err}");
     }
 
     #[test]

@@ -58,6 +58,14 @@ pub enum StartupError {
         #[source]
         source: crate::log::KeyError,
     },
+    #[error(
+        "the decision log's signing key in the hardware token cannot be used ({location}): {source}"
+    )]
+    LogKeyInToken {
+        location: String,
+        #[source]
+        source: crate::log::KeyError,
+    },
     #[error(transparent)]
     MasterKey(#[from] crate::seal::MasterKeyError),
     #[error(
@@ -134,7 +142,9 @@ pub fn log_dir(config: &HubConfig) -> std::path::PathBuf {
 /// key store whose deletions retention relies on. (The master key file is checked
 /// when it is loaded.) Paths are compared after resolving symlinks and `..`.
 pub fn check_key_locations(config: &HubConfig) -> Result<(), StartupError> {
-    if crate::seal::master::is_inside(&config.log_key, &config.data_dir) {
+    if config.log_key_in_token().is_none()
+        && crate::seal::master::is_inside(&config.log_key, &config.data_dir)
+    {
         return Err(StartupError::LogKeyInsideDataDir {
             log_key: config.log_key.clone(),
             data_dir: config.data_dir.clone(),
@@ -153,7 +163,7 @@ pub fn check_key_locations(config: &HubConfig) -> Result<(), StartupError> {
 /// configured master key: sled in `data_dir/state` with the keys in `keys_dir`, or the
 /// data and keys databases of `[store] backend = "postgres"`.
 pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, StartupError> {
-    let master = crate::seal::MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+    let master = load_master_key(config)?;
     if let crate::config::StoreBackend::Postgres(settings) = &config.store_backend {
         return open_postgres_store(settings, master);
     }
@@ -273,18 +283,91 @@ pub(crate) fn read_password_file(
     Ok(zeroize::Zeroizing::new(line.to_owned()))
 }
 
-/// Opens the decision log, creating its signing key on first start.
-fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
-    let (key, source) =
-        crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(|source| {
+/// The master key as configured: the hardware token's key of `hsm.master_key_label`,
+/// the file `master_key_file`, or the environment.
+pub fn load_master_key(config: &HubConfig) -> Result<crate::seal::MasterKey, StartupError> {
+    use crate::seal::{MasterKey, MasterKeyError};
+    let Some((hsm, label)) = config.master_key_in_token() else {
+        return Ok(MasterKey::load(
+            config.master_key_file.as_deref(),
+            &config.data_dir,
+        )?);
+    };
+    let token = crate::hsm::Token::open(hsm).map_err(MasterKeyError::from)?;
+    match token.aes_key(label).map_err(MasterKeyError::from)? {
+        Some(key) => Ok(MasterKey::from_token(key, hsm.describe(label))),
+        None => Err(MasterKeyError::NotInToken {
+            location: hsm.describe(label),
+        }
+        .into()),
+    }
+}
+
+/// Generates the master key in the hardware token configured by `hsm.master_key_label`
+/// (`hub master-key generate --config`); never replaces one. Returns where it is.
+pub fn generate_master_key_in_token(config: &HubConfig) -> Result<String, StartupError> {
+    use crate::seal::MasterKeyError;
+    let (hsm, label) = config
+        .master_key_in_token()
+        .ok_or(MasterKeyError::NoTokenConfigured)?;
+    let token = crate::hsm::Token::open(hsm).map_err(MasterKeyError::from)?;
+    token.generate_aes(label).map_err(MasterKeyError::from)?;
+    Ok(hsm.describe(label))
+}
+
+/// The decision log's key as configured, which must exist: a file (`log_key`) or the
+/// hardware token's key pair (`hsm.log_key_label`).
+pub fn load_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupError> {
+    match config.log_key_in_token() {
+        Some((hsm, label)) => {
+            let location = hsm.describe(label);
+            let in_token = |source| StartupError::LogKeyInToken {
+                location: location.clone(),
+                source,
+            };
+            let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
+            crate::log::LogKey::load_from_token(&token, label, LOG_ORIGIN, &location)
+                .map_err(in_token)
+        }
+        None => crate::log::LogKey::load(&config.log_key, LOG_ORIGIN).map_err(|source| {
             StartupError::LogKey {
                 path: config.log_key.clone(),
                 source,
             }
-        })?;
-    if matches!(source, crate::log::KeySource::Generated) {
-        tracing::warn!(path = %config.log_key.display(), "generated a new decision-log signing key");
+        }),
     }
+}
+
+/// The decision log's key, created on the first start: in the file, or in the token.
+fn load_or_generate_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupError> {
+    let (key, source) =
+        match config.log_key_in_token() {
+            Some((hsm, label)) => {
+                let location = hsm.describe(label);
+                let in_token = |source| StartupError::LogKeyInToken {
+                    location: location.clone(),
+                    source,
+                };
+                let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
+                crate::log::LogKey::load_or_generate_in_token(&token, label, LOG_ORIGIN, &location)
+                    .map_err(in_token)?
+            }
+            None => crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(
+                |source| StartupError::LogKey {
+                    path: config.log_key.clone(),
+                    source,
+                },
+            )?,
+        };
+    if matches!(source, crate::log::KeySource::Generated) {
+        tracing::warn!(location = %config.log_key_location(), "generated a new decision-log signing key");
+    }
+    Ok(key)
+}
+
+/// Opens the decision log, creating its signing key on first start.
+fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
+    let key = load_or_generate_log_key(config)?;
     let dir = log_dir(config);
     let options = crate::log::LogOptions::default();
     // A torn tail that was set aside is logged by the log itself.
@@ -332,12 +415,94 @@ impl Officer {
             .contains(&treiter_policies::vocab::Role::PrivacyOfficer)
         {
             Ok(Officer { person, party })
+        } else if person.has_role(treiter_policies::vocab::Role::Auditor) {
+            Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is an auditor: an auditor reads and verifies the decision \
+                 log but changes nothing, and sees no inzage or notifications; this is for \
+                 privacy officers only (art. 5.5)",
+                person.id, party.name
+            )))
         } else {
             Err(crate::error::HubError::permission_denied(format!(
                 "person {} of {} is not a privacy-officer; the decision log, inzage \
                  and covenant versions are for privacy officers only (art. 5.2, 10.3)",
                 person.id, party.name
             )))
+        }
+    }
+}
+
+/// The auditor calling: a person with role `auditor` in the hub's registry, while the
+/// covenant in force declares that role (article 5.5 of covenant version 2). Only
+/// [`Auditor::check`] makes one. An auditor reads the decision log's metadata of every
+/// party, the evaluation figures and the covenant versions, and verifies the log; it
+/// changes nothing, so no change takes an `Auditor` (docs: hub/README.md, "The
+/// auditor").
+#[derive(Clone, Debug)]
+pub struct Auditor {
+    pub person: Person,
+    pub party: Party,
+}
+
+impl Auditor {
+    /// The person as an auditor, or a refusal naming what is missing: the role in the
+    /// registry, or the covenant article that allows it.
+    pub fn check(
+        person: Person,
+        party: Party,
+        covenant: &treiter_policies::Covenant,
+    ) -> Result<Auditor, crate::error::HubError> {
+        use treiter_policies::vocab::Role;
+        if !person.has_role(Role::Auditor) {
+            return Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is neither a privacy-officer nor an auditor (art. 5.2, 5.5)",
+                person.id, party.name
+            )));
+        }
+        if !covenant.declares_role(Role::Auditor) {
+            return Err(crate::error::HubError::permission_denied(format!(
+                "person {} of {} is an auditor in the registry, but the covenant in force \
+                 (version {}) has no auditor role: the role takes effect once a covenant \
+                 version with article 5.5 is approved (art. 5.2, 13.1)",
+                person.id,
+                party.name,
+                covenant.version()
+            )));
+        }
+        Ok(Auditor { person, party })
+    }
+}
+
+/// Who reads the decision log, its proofs, the evaluation figures and the covenant
+/// versions: a privacy officer (their own party's entries, art. 10.3) or an auditor
+/// (every party's entries, art. 5.5). Changes take an [`Officer`], never a `Reader`.
+#[derive(Clone, Debug)]
+pub enum Reader {
+    Officer(Officer),
+    Auditor(Auditor),
+}
+
+impl Reader {
+    /// A privacy officer, else an auditor, else a refusal.
+    pub fn check(
+        person: Person,
+        party: Party,
+        covenant: &treiter_policies::Covenant,
+    ) -> Result<Reader, crate::error::HubError> {
+        if person.has_role(treiter_policies::vocab::Role::PrivacyOfficer) {
+            return Officer::check(person, party).map(Reader::Officer);
+        }
+        if person.has_role(treiter_policies::vocab::Role::Auditor) {
+            return Auditor::check(person, party, covenant).map(Reader::Auditor);
+        }
+        Officer::check(person, party).map(Reader::Officer)
+    }
+
+    /// The person reading.
+    pub fn person(&self) -> &Person {
+        match self {
+            Reader::Officer(o) => &o.person,
+            Reader::Auditor(a) => &a.person,
         }
     }
 }

@@ -187,6 +187,12 @@ impl Covenant {
             .map(|(_, m, _)| *m)
     }
 
+    /// Whether the covenant declares `role` among its roles (`roles are ...`, art.
+    /// 5.2): the hub honours a registry role only when the covenant in force has it.
+    pub fn declares_role(&self, role: crate::vocab::Role) -> bool {
+        self.compiled.roles.0 & role.bit() != 0
+    }
+
     /// How many hours an emergency lasts (article 15.3), if the covenant has emergencies.
     pub fn emergency_hours(&self) -> Option<u32> {
         self.compiled.emergency.as_ref().map(|e| e.hours)

@@ -234,6 +234,9 @@ vocabulary! {
         StedelijkRegisseur = "stedelijk-regisseur",
         Partnercontact = "partnercontact",
         PrivacyOfficer = "privacy-officer",
+        /// Reads the decision log's metadata of all parties and changes nothing; only
+        /// where the covenant in force declares it (art. 5.5 of version 2).
+        Auditor = "auditor",
     }
 }
 

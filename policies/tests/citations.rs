@@ -204,12 +204,14 @@ fn ordinary_failures(p: &Point) -> BTreeSet<&'static str> {
     if !fits {
         f.insert("4.2");
     }
-    // 5.2: the gemeente's own roles, and nothing to a privacy officer.
+    // 5.2: the gemeente's own roles, nothing to a privacy officer, and nothing to a
+    // role that 5.2 of version 1 does not list (the auditor comes with version 2).
     let gemeente_role = matches!(
         p.role,
         R::Informatiemakelaar | R::Stadsdeelregisseur | R::StedelijkRegisseur
     );
-    if p.role == R::PrivacyOfficer || (gemeente_role && p.kind != K::Gemeente) {
+    if matches!(p.role, R::PrivacyOfficer | R::Auditor) || (gemeente_role && p.kind != K::Gemeente)
+    {
         f.insert("5.2");
     }
     // 5.3, 5.4.

@@ -198,6 +198,9 @@ fn the_demo_runs_from_melding_to_afgesloten_and_the_log_verifies() {
         "decision log verified",
         "reject (art. 7.1)",
         "Overzicht van gedeelde gegevens",
+        // Issue 23: covenant version 2 (art. 5.5) approved, and the auditor reading.
+        "version is now in force",
+        "is an auditor",
     ] {
         assert!(
             out.contains(expected),

@@ -42,6 +42,9 @@
 //!   (fail closed); encryption at rest and crypto-shredding of old copies.
 //! - `agent_ops`: the agent in operation: SQLite source, network cut and hub restart
 //!   without a lost answer, certificate renewal on disk.
+//! - `auditor`: the read-only auditor of covenant version 2 (art. 5.5): every party's
+//!   log metadata, no case data, every other RPC of every service refused.
+//! - `hsm`: the hub's log key and master key in SoftHSM2 (PKCS#11).
 
 mod agent_ops;
 mod case_log;
@@ -74,3 +77,6 @@ mod retention;
 mod status;
 mod support;
 mod witness;
+// Issue 23 (keys in hardware, the auditor role).
+mod auditor;
+mod hsm;

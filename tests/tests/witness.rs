@@ -20,7 +20,7 @@ use treiter_proto::v1::hub_status_client::HubStatusClient;
 use treiter_translog::hash::leaf_hash;
 use treiter_translog::proof::consistency_proof;
 use treiter_translog::tree::MerkleTree;
-use treiter_translog::{Checkpoint, Hash, RefusalReason, SignedCheckpoint, verify_inclusion};
+use treiter_translog::{Checkpoint, Hash, RefusalReason, verify_inclusion};
 
 use crate::support::{
     Pki, TestHub, agent_config_text_witnessing, party_channel, person_channel, wait_until,
@@ -515,15 +515,13 @@ async fn witness_alert_for_a_proof_from_another_size() {
     .expect("the hub's log key");
     let forked =
         MerkleTree::from_leaves((0..12).map(|i| leaf_hash(format!("forked entry {i}").as_bytes())));
-    let note = SignedCheckpoint::sign(
-        Checkpoint {
+    let note = key
+        .sign_checkpoint(Checkpoint {
             origin: treiter_hub::state::LOG_ORIGIN.to_owned(),
             size: 12,
             root: forked.root_at(12).expect("root"),
-        },
-        key.signer(),
-    )
-    .expect("signed");
+        })
+        .expect("signed");
     let proof = consistency_proof(&forked, 4, 12).expect("proof");
     let link = hub
         .hub

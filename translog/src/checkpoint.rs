@@ -90,6 +90,9 @@ pub enum CheckpointError {
     BadSigningKey(&'static str),
     #[error("cannot add signatures of a different note")]
     DifferentNote,
+    /// A signing key outside this process (a hardware token) failed to sign.
+    #[error("the log's signing key failed to sign: {0}")]
+    SigningFailed(String),
 }
 
 /// Checks a key name (and an origin): non-empty, no Unicode space, no '+'.
@@ -476,6 +479,41 @@ impl SignedCheckpoint {
             note: SignedNote {
                 text,
                 signatures: vec![sig],
+            },
+        })
+    }
+
+    /// The log signs a tree head with a key held elsewhere (a hardware token): `sign`
+    /// makes a pure Ed25519 signature of the bytes it is given, and `log` is the key's
+    /// verifier. The signature is checked with `log` before it is used, so a device
+    /// that signs with another key is refused here rather than by every witness.
+    pub fn sign_with(
+        checkpoint: Checkpoint,
+        log: &NoteVerifier,
+        sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
+    ) -> Result<Self, CheckpointError> {
+        check_key_name(&checkpoint.origin)?;
+        if log.name() != checkpoint.origin {
+            return Err(CheckpointError::BadKeyName(
+                "the log's key name must be the checkpoint's origin",
+            ));
+        }
+        let text = checkpoint.to_note_text();
+        let signature = sign(text.as_bytes()).map_err(CheckpointError::SigningFailed)?;
+        if !log.verifies(text.as_bytes(), &signature) {
+            return Err(CheckpointError::SigningFailed(
+                "the signature does not verify with the log's public key: the device holds another key".into(),
+            ));
+        }
+        Ok(SignedCheckpoint {
+            checkpoint,
+            note: SignedNote {
+                text,
+                signatures: vec![NoteSignature {
+                    name: log.name().to_owned(),
+                    key_id: log.key_id(),
+                    signature,
+                }],
             },
         })
     }

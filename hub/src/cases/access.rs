@@ -77,7 +77,7 @@ pub fn access(person: &Person, case: &Case, at: OffsetDateTime) -> Option<Acting
             Role::Partnercontact => case
                 .is_participant(person.party.as_str())
                 .then_some(AccessKind::Participant),
-            Role::PrivacyOfficer => None,
+            Role::PrivacyOfficer | Role::Auditor => None,
         };
         if let Some(access) = access {
             return Some(Acting { role, access });

@@ -18,6 +18,10 @@
 //! "treiter-hub log record key v1"))`: Ed25519 signatures are deterministic, the
 //! message can never be a checkpoint note (it has no newline), and the result does not
 //! depend on how the key file is encoded.
+//!
+//! The key can live in a hardware token instead ([`crate::hsm`], `[hsm] log_key_label`):
+//! the token signs, with the same Ed25519 signatures, and the record key is derived the
+//! same way from a signature the token makes at start.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -32,8 +36,9 @@ use ring::signature::Ed25519KeyPair;
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject as _;
 
-use super::checkpoint::{CheckpointError, NoteSigner, NoteVerifier};
+use super::checkpoint::{Checkpoint, CheckpointError, NoteSigner, NoteVerifier, SignedCheckpoint};
 use super::hash::sha256;
+use crate::hsm::{HsmError, Token, TokenSigner};
 
 const RECORD_KEY_LABEL: &[u8] = b"treiter-hub log record key v1";
 
@@ -62,6 +67,23 @@ pub enum KeyError {
     Random,
     #[error("the log's origin cannot be a key name: {0}")]
     Name(#[from] CheckpointError),
+    /// Boxed: a token's error is large, and this enum travels in every start-up error.
+    #[error(transparent)]
+    Hsm(Box<HsmError>),
+    #[error(
+        "the log key in the hardware token does not sign with its own public key ({location}): the private and public key of that label are not one pair"
+    )]
+    TokenMismatch { location: String },
+    #[error(
+        "the hardware token has no log key ({location}): `hub init` or the first `hub serve` generates it"
+    )]
+    NotInToken { location: String },
+}
+
+impl From<HsmError> for KeyError {
+    fn from(error: HsmError) -> Self {
+        KeyError::Hsm(Box::new(error))
+    }
 }
 
 /// Whether the key was read or made.
@@ -71,15 +93,24 @@ pub enum KeySource {
     Generated,
 }
 
+/// Where the signing key is: in this process (from a file) or in a hardware token.
+enum Signer {
+    File(NoteSigner),
+    Token {
+        verifier: NoteVerifier,
+        key: TokenSigner,
+    },
+}
+
 /// The log's signing key (named by the log's origin) and the record key derived from it.
 pub struct LogKey {
-    signer: NoteSigner,
+    signer: Signer,
     record_key: hmac::Key,
 }
 
 impl std::fmt::Debug for LogKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LogKey({})", self.signer.verifier())
+        write!(f, "LogKey({})", self.verifier())
     }
 }
 
@@ -89,7 +120,69 @@ impl LogKey {
         let signer = NoteSigner::from_pkcs8(origin, pkcs8_der)?;
         let derived = sha256(&signer.sign_raw(RECORD_KEY_LABEL));
         let record_key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_bytes());
-        Ok(LogKey { signer, record_key })
+        Ok(LogKey {
+            signer: Signer::File(signer),
+            record_key,
+        })
+    }
+
+    /// The key pair in a hardware token. The token signs the record-key label once
+    /// here; that signature is checked with the token's public key, so a private key
+    /// that does not belong to the published verifier key is refused before it signs
+    /// a checkpoint. `location` describes the key for messages.
+    pub fn from_token(origin: &str, key: TokenSigner, location: &str) -> Result<LogKey, KeyError> {
+        let verifier = NoteVerifier::new(origin, *key.public_key())?;
+        let signature = key.sign(RECORD_KEY_LABEL)?;
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key.public_key())
+            .verify(RECORD_KEY_LABEL, &signature)
+            .map_err(|_| KeyError::TokenMismatch {
+                location: location.to_owned(),
+            })?;
+        let derived = sha256(&signature);
+        let record_key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_bytes());
+        Ok(LogKey {
+            signer: Signer::Token { verifier, key },
+            record_key,
+        })
+    }
+
+    /// The key pair labelled `label` in `token`; `None` when the token has none.
+    pub fn load_from_token(
+        token: &std::sync::Arc<Token>,
+        label: &str,
+        origin: &str,
+        location: &str,
+    ) -> Result<LogKey, KeyError> {
+        match token.ed25519_key(label)? {
+            Some(key) => LogKey::from_token(origin, key, location),
+            None => Err(KeyError::NotInToken {
+                location: location.to_owned(),
+            }),
+        }
+    }
+
+    /// The key pair labelled `label` in `token`, generated there if the token has none
+    /// (as a key file is on the first start).
+    pub fn load_or_generate_in_token(
+        token: &std::sync::Arc<Token>,
+        label: &str,
+        origin: &str,
+        location: &str,
+    ) -> Result<(LogKey, KeySource), KeyError> {
+        NoteVerifier::new(origin, [0u8; 32])?;
+        match token.ed25519_key(label)? {
+            Some(key) => Ok((
+                LogKey::from_token(origin, key, location)?,
+                KeySource::Loaded,
+            )),
+            None => {
+                let key = token.generate_ed25519(label)?;
+                Ok((
+                    LogKey::from_token(origin, key, location)?,
+                    KeySource::Generated,
+                ))
+            }
+        }
     }
 
     /// Reads the key file, checking its mode (module doc).
@@ -163,17 +256,37 @@ impl LogKey {
 
     /// The log's origin (its key name).
     pub fn origin(&self) -> &str {
-        self.signer.name()
+        self.verifier().name()
     }
 
-    /// The signer for checkpoints.
-    pub fn signer(&self) -> &NoteSigner {
-        &self.signer
+    /// Signs a tree head: here, or in the hardware token.
+    pub fn sign_checkpoint(
+        &self,
+        checkpoint: Checkpoint,
+    ) -> Result<SignedCheckpoint, CheckpointError> {
+        match &self.signer {
+            Signer::File(signer) => SignedCheckpoint::sign(checkpoint, signer),
+            Signer::Token { verifier, key } => {
+                SignedCheckpoint::sign_with(checkpoint, verifier, |text| {
+                    key.sign(text)
+                        .map(|s| s.to_vec())
+                        .map_err(|e| e.to_string())
+                })
+            }
+        }
+    }
+
+    /// Whether the signing key is in a hardware token.
+    pub fn in_token(&self) -> bool {
+        matches!(self.signer, Signer::Token { .. })
     }
 
     /// The public verifier key, for agents and auditors.
     pub fn verifier(&self) -> &NoteVerifier {
-        self.signer.verifier()
+        match &self.signer {
+            Signer::File(signer) => signer.verifier(),
+            Signer::Token { verifier, .. } => verifier,
+        }
     }
 
     /// The authentication tag of a stored record: HMAC-SHA-256 over `parts`.

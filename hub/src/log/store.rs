@@ -995,25 +995,23 @@ impl Committer {
                 .cloned();
             let signed = match reuse {
                 Some(l) => Ok(l),
-                None => SignedCheckpoint::sign(
-                    Checkpoint {
+                None => key
+                    .sign_checkpoint(Checkpoint {
                         origin: key.origin().to_owned(),
                         size: new_size,
                         root: frontier.root(),
-                    },
-                    key.signer(),
-                )
-                .inspect(|cp| {
-                    segment::encode_record(
-                        &mut buf,
-                        key,
-                        KIND_CHECKPOINT,
-                        new_size,
-                        &cp.to_bytes(),
-                    );
-                    head.signed = head.appended;
-                    stores_checkpoint = true;
-                }),
+                    })
+                    .inspect(|cp| {
+                        segment::encode_record(
+                            &mut buf,
+                            key,
+                            KIND_CHECKPOINT,
+                            new_size,
+                            &cp.to_bytes(),
+                        );
+                        head.signed = head.appended;
+                        stores_checkpoint = true;
+                    }),
             };
             match signed {
                 Ok(cp) => {

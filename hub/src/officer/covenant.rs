@@ -11,11 +11,11 @@ use crate::covenants::flow;
 use crate::error::HubError;
 use crate::state::Hub;
 
-/// Every privacy officer sees every version: the covenant is common to all parties
-/// (privacy_officer.proto, "covenant-approval: always").
+/// Every privacy officer and every auditor sees every version: the covenant is common
+/// to all parties (privacy_officer.proto, "covenant-approval: always").
 pub async fn list_covenant_versions(
     hub: &Hub,
-    _officer: &Officer,
+    _reader: &crate::state::Reader,
     request: wire::ListCovenantVersionsRequest,
 ) -> Result<wire::ListCovenantVersionsResponse, HubError> {
     flow::list(hub, &request)
@@ -23,7 +23,7 @@ pub async fn list_covenant_versions(
 
 pub async fn get_covenant_version(
     hub: &Hub,
-    _officer: &Officer,
+    _reader: &crate::state::Reader,
     request: wire::GetCovenantVersionRequest,
 ) -> Result<wire::CovenantVersion, HubError> {
     flow::get(hub, &request).await

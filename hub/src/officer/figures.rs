@@ -15,7 +15,6 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use treiter_proto::v1 as wire;
 
-use super::Officer;
 use crate::cases::model::{Case, ContactStatus, EventKind};
 use crate::clock::timestamp;
 use crate::error::HubError;
@@ -134,7 +133,7 @@ fn suppressed(counts: Counts) -> Vec<wire::EvaluationFigure> {
 
 pub async fn get_evaluation_figures(
     hub: &Arc<Hub>,
-    _officer: &Officer,
+    _reader: &crate::state::Reader,
     request: wire::EvaluationFiguresRequest,
 ) -> Result<wire::EvaluationFigures, HubError> {
     let (from, until) = super::log_access::period("period", request.period.as_ref())?;

@@ -21,12 +21,13 @@ use treiter_policies::request::{Oin as EngineOin, Outcome};
 use treiter_policies::vocab::{Category, PartyKind, Purpose};
 use treiter_proto::v1 as wire;
 
+use super::BoxStream;
 use super::render;
-use super::{BoxStream, Officer};
 use crate::error::HubError;
 use crate::log::entry::CaseChangeKind;
 use crate::log::{Entry, Event, Log, LogError, SignedCheckpoint};
 use crate::state::Hub;
+use crate::state::Reader;
 
 /// Entries sent ahead of a slow reader before the reading task waits.
 const STREAM_BUFFER: usize = 64;
@@ -40,11 +41,24 @@ pub struct Visibility {
     share_cases: BTreeSet<String>,
     /// The next leaf index `share_cases` has not read.
     read_up_to: u64,
+    /// An auditor's: every entry of every party.
+    everything: bool,
 }
 
 impl Visibility {
-    pub fn new(officer: &Officer) -> Self {
-        Self::for_party(&officer.party)
+    /// What `reader` sees: a privacy officer their party's entries, an auditor every
+    /// entry (art. 5.5).
+    pub fn new(reader: &Reader) -> Self {
+        match reader {
+            Reader::Officer(officer) => Self::for_party(&officer.party),
+            Reader::Auditor(_) => Visibility {
+                party: EngineOin(0),
+                gemeente: true,
+                share_cases: BTreeSet::new(),
+                read_up_to: 0,
+                everything: true,
+            },
+        }
     }
 
     /// What `party` sees (its privacy officer and its agent see the same).
@@ -61,12 +75,16 @@ impl Visibility {
             gemeente,
             share_cases: BTreeSet::new(),
             read_up_to: 0,
+            everything: false,
         }
     }
 
     /// Whether the party may see entry `index`; entries must be asked about in
     /// increasing order (earlier ones are read from `log` as needed).
     pub fn sees(&mut self, log: &Log, index: u64, entry: &Entry) -> Result<bool, LogError> {
+        if self.everything {
+            return Ok(true);
+        }
         let seen = match &entry.event {
             Event::ShareDecision(d) => d.source == self.party || d.recipient == self.party,
             Event::CaseChange(c) => {
@@ -250,7 +268,9 @@ impl Filters {
     /// Whether the entry matches every filter. Filters that only apply to share
     /// decisions (outcomes, purposes, direction, emergency_only) exclude the other kinds
     /// when set.
-    fn matches(&self, party: EngineOin, entry: &Entry) -> bool {
+    /// Whether `entry` passes the filters; `party` is the caller's (none for an
+    /// auditor, whose query has no direction).
+    fn matches(&self, party: Option<EngineOin>, entry: &Entry) -> bool {
         let kind = entry.kind().as_str();
         if !self.kinds.is_empty() && !self.kinds.contains(kind) {
             return false;
@@ -280,10 +300,12 @@ impl Filters {
                 if !self.purposes.is_empty() && !self.purposes.contains(&d.purpose) {
                     return false;
                 }
-                let provided = d.source == party;
-                let received = d.recipient == party;
-                if !((self.provided && provided) || (self.received && received)) {
-                    return false;
+                if let Some(party) = party {
+                    let provided = d.source == party;
+                    let received = d.recipient == party;
+                    if !((self.provided && provided) || (self.received && received)) {
+                        return false;
+                    }
                 }
                 if self.emergency_only && !d.emergency {
                     return false;
@@ -332,13 +354,24 @@ pub async fn current_checkpoint(hub: &Hub) -> Result<SignedCheckpoint, HubError>
 
 pub async fn query_log(
     hub: &Arc<Hub>,
-    officer: &Officer,
+    reader: &Reader,
     request: wire::QueryLogRequest,
 ) -> Result<BoxStream<wire::LogEntry>, HubError> {
     let filters = Filters::parse(&request)?;
+    // "provided"/"received" are relative to the caller's party; an auditor reads every
+    // party's entries, so for an auditor there is no such direction.
+    let party = match reader {
+        Reader::Officer(officer) => Some(render::engine_oin(&officer.party.oin)),
+        Reader::Auditor(_) if !request.direction.is_empty() => {
+            return Err(invalid(
+                "direction",
+                "an auditor reads every party's entries, so \"provided\" and \"received\" do not apply; leave it empty".to_owned(),
+            ));
+        }
+        Reader::Auditor(_) => None,
+    };
     let size = current_checkpoint(hub).await?.checkpoint().size;
-    let mut visibility = Visibility::new(officer);
-    let party = render::engine_oin(&officer.party.oin);
+    let mut visibility = Visibility::new(reader);
     let (tx, rx) = tokio::sync::mpsc::channel(STREAM_BUFFER);
     let hub = Arc::clone(hub);
     let limit = match request.max_entries {
@@ -423,7 +456,7 @@ fn witness_party(hub: &Hub, key_name: &str) -> Option<wire::Party> {
 
 pub async fn get_checkpoint(
     hub: &Hub,
-    _officer: &Officer,
+    _reader: &Reader,
     request: wire::GetCheckpointRequest,
 ) -> Result<wire::LogCheckpoint, HubError> {
     let cp =
@@ -452,10 +485,14 @@ fn latest_size(hub: &Hub) -> u64 {
 
 pub async fn get_inclusion_proof(
     hub: &Hub,
-    officer: &Officer,
+    reader: &Reader,
     request: wire::InclusionProofRequest,
 ) -> Result<wire::InclusionProof, HubError> {
-    party_inclusion_proof(hub, &officer.party, request).await
+    match reader {
+        Reader::Officer(officer) => party_inclusion_proof(hub, &officer.party, request).await,
+        // An auditor verifies the whole log: a proof of any entry (art. 5.5).
+        Reader::Auditor(_) => inclusion_proof(hub, None, request).await,
+    }
 }
 
 /// An inclusion proof for `party` (its officer, or its agent over `AgentLink`): only of
@@ -463,6 +500,16 @@ pub async fn get_inclusion_proof(
 pub async fn party_inclusion_proof(
     hub: &Hub,
     party: &crate::parties::Party,
+    request: wire::InclusionProofRequest,
+) -> Result<wire::InclusionProof, HubError> {
+    inclusion_proof(hub, Some(party), request).await
+}
+
+/// An inclusion proof of an entry `party` may see, or of any entry for `None` (an
+/// auditor).
+async fn inclusion_proof(
+    hub: &Hub,
+    party: Option<&crate::parties::Party>,
     request: wire::InclusionProofRequest,
 ) -> Result<wire::InclusionProof, HubError> {
     let (index, size) = (request.leaf_index, request.tree_size);
@@ -480,10 +527,10 @@ pub async fn party_inclusion_proof(
         ));
     }
     let stored = hub.log.entry(index).map_err(unavailable)?;
-    let mut visibility = Visibility::for_party(party);
-    if !visibility
-        .sees(&hub.log, index, &stored.entry)
-        .map_err(unavailable)?
+    if let Some(party) = party
+        && !Visibility::for_party(party)
+            .sees(&hub.log, index, &stored.entry)
+            .map_err(unavailable)?
     {
         return Err(HubError::permission_denied(format!(
             "log entry {index} is not about a share {} provided or received; a party \
@@ -505,7 +552,7 @@ pub async fn party_inclusion_proof(
 
 pub async fn get_consistency_proof(
     hub: &Hub,
-    _officer: &Officer,
+    _reader: &Reader,
     request: wire::ConsistencyProofRequest,
 ) -> Result<wire::ConsistencyProof, HubError> {
     consistency_proof(hub, request).await
@@ -644,7 +691,7 @@ mod tests {
         let filters = |r: wire::QueryLogRequest| Filters::parse(&r).unwrap();
         let matching = |f: &Filters| -> Vec<u64> {
             (0..log.tree_size())
-                .filter(|&i| f.matches(oin(POLITIE), &log.entry(i).unwrap().entry))
+                .filter(|&i| f.matches(Some(oin(POLITIE)), &log.entry(i).unwrap().entry))
                 .collect()
         };
         assert_eq!(matching(&filters(Default::default())), [0, 1, 2, 3, 4]);

@@ -63,6 +63,9 @@ pub enum KeyStoreError {
     BadOwner { owner: String },
     #[error("the system random generator failed")]
     Random,
+    /// The master key failed (a hardware token that does not answer).
+    #[error(transparent)]
+    Master(#[from] super::master::MasterKeyError),
 }
 
 /// What [`KeyStore::check_existing`] found.
@@ -133,19 +136,15 @@ impl KeyStore {
         store.place.create()?;
         match store.place.read(CHECK_FILE)? {
             Some(sealed) => {
-                let opened = store.master.key().open(CHECK_AAD, &sealed);
-                if opened.as_deref() != Ok(CHECK_TEXT) {
+                let opened = store.master.open(CHECK_AAD, &sealed)?;
+                if opened.as_deref() != Some(CHECK_TEXT) {
                     return Err(KeyStoreError::WrongMasterKey {
                         place: store.place.to_string(),
                     });
                 }
             }
             None => {
-                let sealed = store
-                    .master
-                    .key()
-                    .seal(&store.rng, CHECK_AAD, CHECK_TEXT)
-                    .map_err(|_| KeyStoreError::Random)?;
+                let sealed = store.master.seal(&store.rng, CHECK_AAD, CHECK_TEXT)?;
                 store.place.write_durably(CHECK_FILE, &sealed)?;
             }
         }
@@ -182,8 +181,8 @@ impl KeyStore {
         }
         match std::fs::read(dir.join(CHECK_FILE)) {
             Ok(sealed) => {
-                let opened = master.key().open(CHECK_AAD, &sealed);
-                if opened.as_deref() == Ok(CHECK_TEXT) {
+                let opened = master.open(CHECK_AAD, &sealed)?;
+                if opened.as_deref() == Some(CHECK_TEXT) {
                     Ok(KeyStoreState::Ready)
                 } else {
                     Err(KeyStoreError::WrongMasterKey {
@@ -215,12 +214,15 @@ impl KeyStore {
             return Ok(KeyStoreState::Missing);
         }
         match place.read(CHECK_FILE)? {
-            Some(sealed) if master.key().open(CHECK_AAD, &sealed).as_deref() == Ok(CHECK_TEXT) => {
-                Ok(KeyStoreState::Ready)
+            Some(sealed) => {
+                if master.open(CHECK_AAD, &sealed)?.as_deref() == Some(CHECK_TEXT) {
+                    Ok(KeyStoreState::Ready)
+                } else {
+                    Err(KeyStoreError::WrongMasterKey {
+                        place: place.to_string(),
+                    })
+                }
             }
-            Some(_) => Err(KeyStoreError::WrongMasterKey {
-                place: place.to_string(),
-            }),
             None => Ok(KeyStoreState::Uninitialised),
         }
     }
@@ -283,9 +285,8 @@ impl KeyStore {
         }
         let plain = self
             .master
-            .key()
-            .open(&key_aad(owner), sealed)
-            .map_err(|_| damaged())?;
+            .open(&key_aad(owner), sealed)?
+            .ok_or_else(damaged)?;
         <[u8; KEY_LEN]>::try_from(plain.as_slice())
             .map(Some)
             .map_err(|_| damaged())
@@ -310,13 +311,7 @@ impl KeyStore {
         }
         let bytes = random_key(&self.rng).map_err(|_| KeyStoreError::Random)?;
         let mut wrapped = vec![KEY_VERSION];
-        wrapped.extend_from_slice(
-            &self
-                .master
-                .key()
-                .seal(&self.rng, &key_aad(owner), &bytes)
-                .map_err(|_| KeyStoreError::Random)?,
-        );
+        wrapped.extend_from_slice(&self.master.seal(&self.rng, &key_aad(owner), &bytes)?);
         self.place
             .write_durably(&format!("{owner}.key"), &wrapped)?;
         cache.insert(owner.to_owned(), bytes);

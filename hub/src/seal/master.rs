@@ -4,6 +4,11 @@
 //! or raw, mode 0600) or, when no file is configured, from the environment variable
 //! [`MASTER_KEY_ENV`] (base64). It is never kept in the data directory: a copy of the
 //! data must not carry the key that opens it. `hub master-key generate` makes one.
+//!
+//! Or it is an AES-256 key in a hardware token (`[hsm] master_key_label`, see
+//! [`crate::hsm`]): then the case keys are wrapped and unwrapped by the token, with the
+//! same AES-256-GCM layout, and the master key never enters the hub's memory.
+//! `hub master-key generate --config FILE` makes it in the token.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::aead::{KEY_LEN, Key};
+use crate::hsm::{GcmFailure, HsmError, TokenAesKey};
 
 /// The environment variable that holds the master key (base64) when the configuration
 /// names no `master_key_file`.
@@ -22,6 +28,8 @@ pub const MASTER_KEY_ENV: &str = "TREITER_HUB_MASTER_KEY";
 pub enum Origin {
     File(PathBuf),
     Env,
+    /// A hardware token: where, in words (module, token, label).
+    Token(String),
 }
 
 impl std::fmt::Display for Origin {
@@ -29,6 +37,9 @@ impl std::fmt::Display for Origin {
         match self {
             Origin::File(path) => write!(f, "the master key file {}", path.display()),
             Origin::Env => write!(f, "the environment variable {MASTER_KEY_ENV}"),
+            Origin::Token(location) => {
+                write!(f, "the master key in the hardware token ({location})")
+            }
         }
     }
 }
@@ -60,12 +71,38 @@ pub enum MasterKeyError {
     },
     #[error("the system random generator failed")]
     Random,
+    /// Boxed: a token's error is large, and this enum travels in every start-up error.
+    #[error(transparent)]
+    Hsm(Box<HsmError>),
+    #[error(
+        "the hardware token has no master key ({location}): make it with `hub master-key generate --config FILE`"
+    )]
+    NotInToken { location: String },
+    #[error(
+        "the configuration has no `[hsm] master_key_label`, so there is no token to make the master key in: write a master key file with `hub master-key generate --out FILE` instead, or add the label"
+    )]
+    NoTokenConfigured,
 }
 
-/// The master key, kept in memory only as a ring key.
+impl From<HsmError> for MasterKeyError {
+    fn from(error: HsmError) -> Self {
+        MasterKeyError::Hsm(Box::new(error))
+    }
+}
+
+/// Where the master key is: in memory as a ring key, or in a hardware token.
+#[derive(Debug)]
+// One master key per hub: the size of its larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Backend {
+    Memory(Key),
+    Token(TokenAesKey),
+}
+
+/// The master key: in memory only as a ring key, or a handle of a key in a token.
 #[derive(Debug)]
 pub struct MasterKey {
-    key: Key,
+    key: Backend,
     origin: Origin,
 }
 
@@ -118,7 +155,7 @@ impl MasterKey {
             }
         };
         Ok(MasterKey {
-            key: Key::new(&raw),
+            key: Backend::Memory(Key::new(&raw)),
             origin,
         })
     }
@@ -126,13 +163,56 @@ impl MasterKey {
     /// A master key from raw bytes (tests).
     pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> MasterKey {
         MasterKey {
-            key: Key::new(bytes),
+            key: Backend::Memory(Key::new(bytes)),
             origin: Origin::Env,
         }
     }
 
-    pub(crate) fn key(&self) -> &Key {
-        &self.key
+    /// The AES-256 key in a hardware token; `location` describes it (module, token,
+    /// label).
+    pub fn from_token(key: TokenAesKey, location: String) -> MasterKey {
+        MasterKey {
+            key: Backend::Token(key),
+            origin: Origin::Token(location),
+        }
+    }
+
+    /// `nonce | ciphertext | tag` of `plaintext` bound to `aad`: AES-256-GCM, here or
+    /// in the token.
+    pub(crate) fn seal(
+        &self,
+        rng: &ring::rand::SystemRandom,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, MasterKeyError> {
+        match &self.key {
+            Backend::Memory(key) => key
+                .seal(rng, aad, plaintext)
+                .map_err(|_| MasterKeyError::Random),
+            Backend::Token(key) => {
+                let mut nonce = [0u8; 12];
+                ring::rand::SecureRandom::fill(rng, &mut nonce)
+                    .map_err(|_| MasterKeyError::Random)?;
+                Ok(key.seal(nonce, aad, plaintext)?)
+            }
+        }
+    }
+
+    /// The plaintext of what [`MasterKey::seal`] made, or `None` when it does not open
+    /// under this key (wrong key, damaged or moved). An error is a token that failed.
+    pub(crate) fn open(
+        &self,
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, MasterKeyError> {
+        match &self.key {
+            Backend::Memory(key) => Ok(key.open(aad, sealed).ok()),
+            Backend::Token(key) => match key.open(aad, sealed) {
+                Ok(plain) => Ok(Some(plain)),
+                Err(GcmFailure::DoesNotOpen) => Ok(None),
+                Err(GcmFailure::Token(e)) => Err(e.into()),
+            },
+        }
     }
 
     /// Where the key came from.

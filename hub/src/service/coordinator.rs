@@ -31,13 +31,21 @@ impl CoordinatorService {
     }
 
     /// The person calling, or a refusal: coordinators need a person certificate, and
-    /// a privacy officer receives no case data (article 5.2).
+    /// a privacy officer (article 5.2) or an auditor (5.5) receives no case data.
     fn person<T>(&self, request: &Request<T>) -> Result<(Person, Party), Status> {
         self.hub.authenticate_person(request)
     }
 
     fn case_person<T>(&self, request: &Request<T>) -> Result<(Person, Party), Status> {
         let (person, party) = self.person(request)?;
+        // The registry gives an auditor no other role (persons.rs), but refuse on the
+        // role itself: an auditor must never reach a case, whatever else it holds.
+        if person.has_role(Role::Auditor) {
+            return Err(Status::permission_denied(format!(
+                "person {} is an auditor: an auditor receives no case data and changes nothing; it reads the decision log's metadata (art. 5.5)",
+                person.id
+            )));
+        }
         if person.roles.iter().all(|r| *r == Role::PrivacyOfficer) {
             return Err(Status::permission_denied(
                 "a privacy-officer receives no case data (art. 5.2)",

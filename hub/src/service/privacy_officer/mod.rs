@@ -1,8 +1,13 @@
 //! `PrivacyOfficer`: the decision log and its proofs (article 10), inzage (11.1),
 //! notifications and emergency reviews (7, 15.2), covenant versions (13) and evaluation
-//! figures (3.3), for privacy officers only.
+//! figures (3.3), for privacy officers; and the reading part of it for auditors (5.5):
+//! QueryLog (every party's entries), GetCheckpoint, GetInclusionProof,
+//! GetConsistencyProof, ListCovenantVersions, GetCovenantVersion and
+//! GetEvaluationFigures. Every other call changes something or is a party's own work
+//! (inzage, notifications, proposing and previewing covenant versions) and takes a
+//! privacy officer.
 //!
-//! Thin handlers: each authenticates the caller as a privacy officer, calls the work in
+//! Thin handlers: each authenticates the caller as a privacy officer (or a reader), calls the work in
 //! [`crate::officer`] and maps its [`HubError`] to a status ([`crate::service::error`]).
 
 use std::pin::Pin;
@@ -15,7 +20,7 @@ use treiter_proto::v1::privacy_officer_server::PrivacyOfficer;
 
 use crate::error::HubError;
 use crate::officer::{self, Officer, covenant, figures, inzage, log_access, notices};
-use crate::state::Hub;
+use crate::state::{Hub, Reader};
 
 /// A server stream of `T`, boxed.
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -45,6 +50,12 @@ impl PrivacyOfficerService {
         let (person, party) = self.hub.authenticate_person(request)?;
         Ok(Officer::check(person, party)?)
     }
+
+    /// The caller as a reader: a privacy officer or an auditor ([`Reader::check`]).
+    fn reader<T>(&self, request: &Request<T>) -> Result<Reader, Status> {
+        let (person, party) = self.hub.authenticate_person(request)?;
+        Ok(Reader::check(person, party, &self.hub.covenant.current())?)
+    }
 }
 
 #[tonic::async_trait]
@@ -56,8 +67,8 @@ impl PrivacyOfficer for PrivacyOfficerService {
         &self,
         request: Request<wire::QueryLogRequest>,
     ) -> Result<Response<Self::QueryLogStream>, Status> {
-        let officer = self.officer(&request)?;
-        let stream = log_access::query_log(&self.hub, &officer, request.into_inner()).await?;
+        let reader = self.reader(&request)?;
+        let stream = log_access::query_log(&self.hub, &reader, request.into_inner()).await?;
         Ok(Response::new(to_wire(stream)))
     }
 
@@ -65,24 +76,24 @@ impl PrivacyOfficer for PrivacyOfficerService {
         &self,
         request: Request<wire::GetCheckpointRequest>,
     ) -> Result<Response<wire::LogCheckpoint>, Status> {
-        let officer = self.officer(&request)?;
-        respond(log_access::get_checkpoint(&self.hub, &officer, request.into_inner()).await)
+        let reader = self.reader(&request)?;
+        respond(log_access::get_checkpoint(&self.hub, &reader, request.into_inner()).await)
     }
 
     async fn get_inclusion_proof(
         &self,
         request: Request<wire::InclusionProofRequest>,
     ) -> Result<Response<wire::InclusionProof>, Status> {
-        let officer = self.officer(&request)?;
-        respond(log_access::get_inclusion_proof(&self.hub, &officer, request.into_inner()).await)
+        let reader = self.reader(&request)?;
+        respond(log_access::get_inclusion_proof(&self.hub, &reader, request.into_inner()).await)
     }
 
     async fn get_consistency_proof(
         &self,
         request: Request<wire::ConsistencyProofRequest>,
     ) -> Result<Response<wire::ConsistencyProof>, Status> {
-        let officer = self.officer(&request)?;
-        respond(log_access::get_consistency_proof(&self.hub, &officer, request.into_inner()).await)
+        let reader = self.reader(&request)?;
+        respond(log_access::get_consistency_proof(&self.hub, &reader, request.into_inner()).await)
     }
 
     async fn request_inzage(
@@ -137,16 +148,16 @@ impl PrivacyOfficer for PrivacyOfficerService {
         &self,
         request: Request<wire::ListCovenantVersionsRequest>,
     ) -> Result<Response<wire::ListCovenantVersionsResponse>, Status> {
-        let officer = self.officer(&request)?;
-        respond(covenant::list_covenant_versions(&self.hub, &officer, request.into_inner()).await)
+        let reader = self.reader(&request)?;
+        respond(covenant::list_covenant_versions(&self.hub, &reader, request.into_inner()).await)
     }
 
     async fn get_covenant_version(
         &self,
         request: Request<wire::GetCovenantVersionRequest>,
     ) -> Result<Response<wire::CovenantVersion>, Status> {
-        let officer = self.officer(&request)?;
-        respond(covenant::get_covenant_version(&self.hub, &officer, request.into_inner()).await)
+        let reader = self.reader(&request)?;
+        respond(covenant::get_covenant_version(&self.hub, &reader, request.into_inner()).await)
     }
 
     async fn propose_covenant_version(
@@ -179,7 +190,7 @@ impl PrivacyOfficer for PrivacyOfficerService {
         &self,
         request: Request<wire::EvaluationFiguresRequest>,
     ) -> Result<Response<wire::EvaluationFigures>, Status> {
-        let officer = self.officer(&request)?;
-        respond(figures::get_evaluation_figures(&self.hub, &officer, request.into_inner()).await)
+        let reader = self.reader(&request)?;
+        respond(figures::get_evaluation_figures(&self.hub, &reader, request.into_inner()).await)
     }
 }
