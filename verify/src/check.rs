@@ -266,8 +266,9 @@ fn key_text<'a>(bytes: &'a [u8], file: &str, problem: Problem) -> Result<&'a str
         .ok_or_else(|| fail(problem, file, "not one line of text ending in a newline"))
 }
 
-/// What the entry itself says: kind, case, time.
-fn entry_facts(bytes: &[u8]) -> Option<(String, String, String)> {
+/// What an entry's bytes say of it: its kind, its case (empty when none) and its time,
+/// as the manifest records them.
+pub fn entry_facts(bytes: &[u8]) -> Option<(String, String, String)> {
     let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     let kind = v.get("event")?.get("kind")?.as_str()?.to_owned();
     let case = v
@@ -278,6 +279,17 @@ fn entry_facts(bytes: &[u8]) -> Option<(String, String, String)> {
         .to_owned();
     let time = v.get("time")?.as_str()?.to_owned();
     Some((kind, case, time))
+}
+
+fn has_control(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.chars().any(char::is_control),
+        serde_json::Value::Array(a) => a.iter().any(has_control),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| k.chars().any(char::is_control) || has_control(v)),
+        _ => false,
+    }
 }
 
 /// Checks a bundle (its bytes) against `options`; see the module doc for the order.
@@ -315,6 +327,14 @@ pub fn verify(data: &[u8], options: &Options) -> Result<Verdict, Failure> {
                 m.format.escape_debug(),
                 bundle::FORMAT
             ),
+        ));
+    }
+    // Its words reach a terminal (the verdict) and LEESMIJ.txt: no control characters.
+    if has_control(&serde_json::to_value(&m).unwrap_or_default()) {
+        return Err(fail(
+            Problem::Manifest,
+            bundle::MANIFEST,
+            "a text in it holds a control character",
         ));
     }
     if m.to_bytes() != manifest_bytes {

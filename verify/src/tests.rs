@@ -299,3 +299,17 @@ fn a_resealed_change_is_caught_by_the_check_it_touches() {
         LEESMIJ,
     );
 }
+
+#[test]
+fn a_manifest_text_with_a_control_character_is_refused() {
+    let made = make();
+    let bad = tamper(&made.bytes, MANIFEST, false, |b| {
+        let text = String::from_utf8(b.clone()).unwrap();
+        *b = text
+            .replace("zaak C-2026-0001", "zaak C-2026-0001\\u001b[2J")
+            .into_bytes();
+    });
+    let failure = verify(&bad, &Options::default()).unwrap_err();
+    assert_eq!(failure.problem, Problem::Manifest);
+    assert!(failure.reason.contains("control character"), "{failure}");
+}
