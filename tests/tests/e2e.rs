@@ -42,6 +42,9 @@
 //!   (fail closed); encryption at rest and crypto-shredding of old copies.
 //! - `agent_ops`: the agent in operation: SQLite source, network cut and hub restart
 //!   without a lost answer, certificate renewal on disk.
+//! - `evidence`: a case's evidence bundle verified offline by `treiter-verify`, each
+//!   tampering named; coordinators and other parties' entries refused; the Logboek
+//!   Dataverwerkingen export against its documented fields.
 
 mod agent_ops;
 mod case_log;
@@ -73,3 +76,5 @@ mod retention;
 mod status;
 mod support;
 mod witness;
+// `hubctl evidence` with `treiter-verify`, and `hubctl log logboek` (issue 23).
+mod evidence;
