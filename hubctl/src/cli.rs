@@ -49,7 +49,9 @@ cross-partner case file as a readable report.
 For privacy officers: read your party's decision-log entries (`log entries`), verify
 them against the hub's signed checkpoints (`log verify`), produce a data subject's
 inzage overview (`inzage`, gemeente only), and handle notifications of rejected and
-emergency shares (`notifications`).
+emergency shares (`notifications`); export an evidence bundle a court checks offline
+with `treiter-verify` (`evidence`), and Logboek Dataverwerkingen records (`log
+logboek`).
 
 The hub decides who may do what from your certificate and its own person registry;
 hubctl sends no role or stadsdeel. A refusal says which article applies and who the
@@ -160,7 +162,8 @@ pub struct EvidenceArgs {
     #[arg(long)]
     pub case: Option<String>,
     /// These entries, by leaf index: numbers and ranges, e.g. 17,20-24 (`log entries`
-    /// shows the indices).
+    /// shows the indices). A single index of another party's entry is refused (art.
+    /// 10.3); a range takes your party's entries in it.
     #[arg(long, value_name = "LIST")]
     pub entries: Option<String>,
     /// The entries about this subject: its pseudonym (64 hex characters).

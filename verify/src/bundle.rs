@@ -238,7 +238,7 @@ pub fn build(parts: Parts) -> Result<Vec<u8>, BuildError> {
         mut manifest,
         mut files,
     } = parts;
-    files.sort_by(|a, b| order(&a.path).cmp(&order(&b.path)));
+    files.sort_by_key(|a| order(&a.path));
     for f in &files {
         tar::check_path(&f.path).map_err(|problem| BuildError::BadPath {
             path: f.path.clone(),

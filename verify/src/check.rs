@@ -39,10 +39,11 @@ impl ExternalKey {
     pub fn parse(text: &str) -> Result<ExternalKey, String> {
         let text = text.trim();
         let hex = text.strip_prefix("sha256:").unwrap_or(text);
-        if hex.len() == 64 {
-            if let Some(h) = Hash::from_hex(&hex.to_ascii_lowercase()) {
-                return Ok(ExternalKey::Fingerprint(h));
-            }
+        if let Some(h) = Some(hex)
+            .filter(|h| h.len() == 64)
+            .and_then(|h| Hash::from_hex(&h.to_ascii_lowercase()))
+        {
+            return Ok(ExternalKey::Fingerprint(h));
         }
         NoteVerifier::parse(text)
             .map(ExternalKey::Verifier)
