@@ -112,8 +112,10 @@ WAT DEZE BUNDEL BEWIJST (als treiter-verify hem goedkeurt)
    ander een andere geschiedenis toont, wordt door die getuigen betrapt.
 3. Bij meer dan een checkpoint: het grotere logboek bevat het kleinere ongewijzigd
    (consistentiebewijs).
-4. Elke gewijzigde byte in een logregel, bewijs, checkpoint, sleutel, het manifest
-   of deze tekst wordt bij controle gevonden en benoemd.
+4. Een gewijzigde byte in een logregel, bewijs, checkpoint of sleutel wordt bij
+   controle gevonden en benoemd. Ook een wijziging van het manifest of van deze tekst
+   wordt gevonden, tenzij iemand beide samen opnieuw heeft geschreven: alleen de
+   ondertekende delen (logregels, bewijzen, checkpoints) zijn bewijs.
 
 WAT DEZE BUNDEL NIET BEWIJST
 

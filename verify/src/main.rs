@@ -87,6 +87,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // hubctl writes at most 10 000 entries (a few MB); anything near this is no bundle.
+    const MAX_BUNDLE_BYTES: u64 = 1 << 30;
+    if let Some(meta) = std::fs::metadata(&cli.bundle)
+        .ok()
+        .filter(|m| m.len() > MAX_BUNDLE_BYTES)
+    {
+        eprintln!(
+            "treiter-verify: {} is {} bytes; a bundle is at most {MAX_BUNDLE_BYTES}",
+            cli.bundle.display(),
+            meta.len()
+        );
+        return ExitCode::from(2);
+    }
     let data = match std::fs::read(&cli.bundle) {
         Ok(d) => d,
         Err(e) => {
