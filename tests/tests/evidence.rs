@@ -23,6 +23,7 @@ const PO_DEGRACHT: &str = "p-degracht-090";
 
 /// Exit codes of `hubctl --help` and `treiter-verify --help`.
 const PERMISSION_DENIED: i32 = 6;
+const LOG_NOT_VERIFIED: i32 = 11;
 const VERIFIED: i32 = 0;
 const NOT_VERIFIED: i32 = 1;
 const KEY_FROM_BUNDLE_ONLY: i32 = 3;
@@ -359,6 +360,25 @@ async fn evidence_is_for_the_officers_own_party_only() {
             .all(|e| e.leaf_index != foreign),
         "politie's entry is not in De Gracht's bundle"
     );
+    // A profile whose `log_verifier` is not the key the hub signs with: no bundle.
+    let other_key = treiter_translog::checkpoint::NoteVerifier::new(log.origin(), [7u8; 32])
+        .expect("verifier")
+        .to_string();
+    let wary = profile(&world, PO_DEGRACHT, Some(&other_key));
+    let elsewhere = world.pki.dir.path().join("elsewhere.tar");
+    let refused = hubctl(
+        &wary,
+        &["evidence", "--case", &case, "--out", &path_arg(&elsewhere)],
+        None,
+    )
+    .await;
+    assert!(
+        refused
+            .refused(LOG_NOT_VERIFIED)
+            .contains("another key than the profile's `log_verifier`"),
+        "{refused:?}"
+    );
+    assert!(!elsewhere.exists());
     // Never over an existing file.
     let again = hubctl(
         &po,
