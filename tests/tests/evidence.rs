@@ -198,7 +198,7 @@ async fn a_case_bundle_verifies_offline_and_each_tampering_is_named() {
     let other = treiter_translog::checkpoint::NoteVerifier::new(key.name(), [7u8; 32])
         .expect("verifier")
         .to_string();
-    let wrong = treiter_verify(vec![path_arg(&out), "--hub-key".into(), other]).await;
+    let wrong = treiter_verify(vec![path_arg(&out), "--hub-key".into(), other.clone()]).await;
     assert_eq!(wrong.code, NOT_VERIFIED, "{wrong:?}");
     assert!(
         wrong.stdout.contains("NOT VERIFIED: keys/hub.vkey:"),
@@ -206,6 +206,23 @@ async fn a_case_bundle_verifies_offline_and_each_tampering_is_named() {
         wrong.stdout
     );
     assert!(wrong.stdout.contains("not the key given with --hub-key"));
+    let as_json = treiter_verify(vec![
+        path_arg(&out),
+        "--json".into(),
+        "--hub-key".into(),
+        other.clone(),
+    ])
+    .await;
+    assert_eq!(as_json.code, NOT_VERIFIED, "{as_json:?}");
+    let v: serde_json::Value = serde_json::from_str(&as_json.stdout).expect("JSON");
+    assert_eq!(
+        (
+            v["verified"].clone(),
+            v["problem"].clone(),
+            v["file"].clone()
+        ),
+        (false.into(), "wrong-hub-key".into(), "keys/hub.vkey".into())
+    );
 
     // One changed byte, not resealed: the file is named.
     let entry = m.entries[0].clone();

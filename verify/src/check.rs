@@ -91,6 +91,38 @@ pub enum Problem {
     Summary,
 }
 
+impl Problem {
+    /// The word `treiter-verify --json` writes.
+    pub fn word(self) -> &'static str {
+        match self {
+            Problem::Archive => "archive",
+            Problem::Manifest => "manifest",
+            Problem::FileHash => "file-hash",
+            Problem::HubKey => "hub-key",
+            Problem::WrongHubKey => "wrong-hub-key",
+            Problem::WitnessKey => "witness-key",
+            Problem::CheckpointSignature => "checkpoint-signature",
+            Problem::Cosignature => "cosignature",
+            Problem::Consistency => "consistency",
+            Problem::Entry => "entry",
+            Problem::Inclusion => "inclusion",
+            Problem::Summary => "summary",
+        }
+    }
+}
+
+impl Failure {
+    /// What `treiter-verify --json` writes for a bundle that does not verify.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "verified": false,
+            "problem": self.problem.word(),
+            "file": self.file,
+            "reason": self.reason,
+        })
+    }
+}
+
 /// Why the bundle does not verify: the file and the reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
@@ -140,6 +172,39 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict as `treiter-verify --json` writes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let m = &self.manifest;
+        serde_json::json!({
+            "verified": true,
+            "log_origin": m.log_origin,
+            "hub_key": self.hub_key.to_string(),
+            "hub_key_sha256": m.hub_key_sha256,
+            "hub_key_confirmed": self.hub_key_confirmed,
+            "selection": m.selection,
+            "maker": m.maker,
+            "entries": m.entries.iter().map(|e| serde_json::json!({
+                "leaf_index": e.leaf_index,
+                "leaf_hash": e.leaf_hash,
+                "kind": e.kind,
+                "case_id": e.case_id,
+                "logged_at": e.logged_at,
+            })).collect::<Vec<_>>(),
+            "checkpoints": m.checkpoints.iter().map(|c| serde_json::json!({
+                "tree_size": c.tree_size,
+                "root_hash": c.root_hash,
+                "cosigned_by": c.cosigned_by,
+            })).collect::<Vec<_>>(),
+            "witnesses": self.witnesses.iter().map(|w| serde_json::json!({
+                "name": w.name,
+                "party_oin": w.party_oin,
+                "party_name": w.party_name,
+                "key_confirmed": w.confirmed,
+                "cosigned_tree_sizes": w.cosigned,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     /// The verdict as `treiter-verify` prints it.
     pub fn to_text(&self) -> String {
         let m = &self.manifest;

@@ -35,6 +35,10 @@ struct Cli {
     /// a file holding it. Repeat for several.
     #[arg(long, value_name = "KEY|FILE")]
     witness_key: Vec<String>,
+    /// The verdict as one JSON object on standard output (`verified`, and either what
+    /// was proven or `problem`, `file` and `reason`); the exit codes are the same.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The text of a key given on the command line: the argument, or the file it names.
@@ -109,7 +113,11 @@ fn main() -> ExitCode {
     };
     match verify(&data, &options) {
         Ok(verdict) => {
-            print!("{}", verdict.to_text());
+            if cli.json {
+                println!("{}", verdict.to_json());
+            } else {
+                print!("{}", verdict.to_text());
+            }
             if verdict.hub_key_confirmed {
                 ExitCode::SUCCESS
             } else {
@@ -117,10 +125,14 @@ fn main() -> ExitCode {
             }
         }
         Err(failure) => {
-            println!("NOT VERIFIED: {failure}");
-            println!(
-                "Oordeel: de bundel is NIET echt of niet volledig; zie het bestand en de reden hierboven."
-            );
+            if cli.json {
+                println!("{}", failure.to_json());
+            } else {
+                println!("NOT VERIFIED: {failure}");
+                println!(
+                    "Oordeel: de bundel is NIET echt of niet volledig; zie het bestand en de reden hierboven."
+                );
+            }
             ExitCode::from(1)
         }
     }

@@ -180,6 +180,14 @@ fn a_bundle_verifies_and_says_whose_keys_were_confirmed() {
     assert!(text.starts_with("VERIFIED: 2 entries"), "{text}");
     assert!(text.contains("Oordeel: de bundel is echt"), "{text}");
 
+    let json = verdict.to_json();
+    assert_eq!(json["verified"], true);
+    assert_eq!(json["entries"][1]["leaf_index"], 3);
+    assert_eq!(
+        json["witnesses"][0]["cosigned_tree_sizes"],
+        serde_json::json!([4, 6])
+    );
+
     // Without keys from outside: verified, but said to rest on the bundle's own key.
     let bare = verify(&made.bytes, &Options::default()).unwrap();
     assert!(!bare.hub_key_confirmed);
@@ -290,6 +298,7 @@ fn a_resealed_change_is_caught_by_the_check_it_touches() {
         (failure.problem, failure.file.as_str()),
         (Problem::WrongHubKey, HUB_KEY)
     );
+    assert_eq!(failure.to_json()["problem"], "wrong-hub-key");
     // A summary that says more than the bundle.
     check(
         tamper(&made.bytes, LEESMIJ, true, |b| {
