@@ -6,7 +6,9 @@
 //! `hub init` creates explicitly) is reported instead, one line each. The state store
 //! is not opened either: sled has no read-only mode, and a running hub holds its lock;
 //! `hub serve` checks it against the key store and takes the covenant version in force
-//! from it.
+//! from it. With `[store] backend = "postgres"` both databases are connected to and
+//! read (durability settings, schema version, the key store's master check), never
+//! written: an empty database is reported as what the first start will migrate.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -50,8 +52,35 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
 
     let mut to_create = Vec::new();
     let mut found = vec![admin_endpoint(config)];
-    let first_start = "`hub serve` creates it on its first start (or `hub init` now)";
-    match KeyStore::check_existing(&config.keys_dir, &master).map_err(|source| {
+    if let crate::config::StoreBackend::Postgres(settings) = &config.store_backend {
+        check_postgres(settings, &master, &mut found, &mut to_create)?;
+    } else {
+        check_key_dir(config, &master, &mut found, &mut to_create)?;
+    }
+    check_log_and_data(config, covenant.version(), &mut found, &mut to_create).map(|log_verifier| {
+        CheckReport {
+            covenant_version: covenant.version(),
+            parties: parties.len(),
+            persons: persons.len(),
+            trust_anchors: config.tls.trust_anchors.len(),
+            log_verifier,
+            to_create,
+            found,
+        }
+    })
+}
+
+const FIRST_START: &str = "`hub serve` creates it on its first start (or `hub init` now)";
+
+/// The key store in `keys_dir` (sled backend).
+fn check_key_dir(
+    config: &HubConfig,
+    master: &MasterKey,
+    found: &mut Vec<String>,
+    to_create: &mut Vec<String>,
+) -> Result<(), StartupError> {
+    let first_start = FIRST_START;
+    match KeyStore::check_existing(&config.keys_dir, master).map_err(|source| {
         StartupError::KeyStore {
             path: config.keys_dir.clone(),
             source,
@@ -70,6 +99,98 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
             config.keys_dir.display()
         )),
     }
+    Ok(())
+}
+
+/// Both databases of `[store] backend = "postgres"`, read-only: reachable, durable
+/// commits, schema not newer than this hub, the key store bound to this master key.
+fn check_postgres(
+    settings: &crate::config::PostgresSettings,
+    master: &MasterKey,
+    found: &mut Vec<String>,
+    to_create: &mut Vec<String>,
+) -> Result<(), StartupError> {
+    use crate::store::postgres::{Database, migrate};
+    let password = match &settings.password_file {
+        Some(path) => Some(crate::state::read_password_file(path)?),
+        None => None,
+    };
+    let password = password.as_deref().map(|p| p.as_str());
+    let store_error = |e: crate::store::postgres::PgError| {
+        StartupError::Store(crate::store::StoreError::Open {
+            path: std::path::PathBuf::from(format!("postgres: {}", e.database)),
+            detail: e.detail,
+        })
+    };
+    for (schema, url, migrations, what) in [
+        (
+            "data",
+            &settings.url,
+            migrate::DATA,
+            "data database (store.url)",
+        ),
+        (
+            "keys",
+            &settings.keys_url,
+            migrate::KEYS,
+            "keys database (store.keys_url)",
+        ),
+    ] {
+        let database =
+            Database::connect(url, password, 1, settings.tls_ca.as_deref()).map_err(store_error)?;
+        migrate::check_durability(&database).map_err(store_error)?;
+        let known = migrations.last().map_or(0, |m| m.version);
+        match migrate::schema_version(&database, schema).map_err(store_error)? {
+            Some(version) if version > known => {
+                return Err(store_error(crate::store::postgres::PgError {
+                    database: database.name().to_owned(),
+                    detail: format!(
+                        "the {schema} schema is at version {version}, newer than this hub knows ({known}); run the hub version that migrated it"
+                    ),
+                }));
+            }
+            Some(version) if version == known => found.push(format!(
+                "{what} {} is reachable, commits durably, and its schema is current (version {version})",
+                database.name()
+            )),
+            Some(version) => to_create.push(format!(
+                "{what} {} is at schema version {version}: `hub serve` migrates it to version {known} at start",
+                database.name()
+            )),
+            None => to_create.push(format!(
+                "{what} {} is reachable and empty: {FIRST_START} (schema version {known})",
+                database.name()
+            )),
+        }
+        if schema == "keys" {
+            let name = database.name().to_owned();
+            match KeyStore::check_existing_postgres(database, master).map_err(|source| {
+                StartupError::KeyStore {
+                    path: std::path::PathBuf::from(format!("postgres: {name}")),
+                    source,
+                }
+            })? {
+                KeyStoreState::Ready => {
+                    found.push(format!("key store in {name} opens with the master key"))
+                }
+                KeyStoreState::Missing | KeyStoreState::Uninitialised => to_create.push(format!(
+                    "key store in {name} is empty: {FIRST_START}, bound to this master key"
+                )),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The log key, and the data directory (which holds the decision log, and the state
+/// with the sled backend); returns the log's verifier key when the log key exists.
+fn check_log_and_data(
+    config: &HubConfig,
+    covenant_version: u32,
+    found: &mut Vec<String>,
+    to_create: &mut Vec<String>,
+) -> Result<Option<String>, StartupError> {
+    let first_start = FIRST_START;
 
     let log_verifier = if exists(&config.log_key).map_err(|source| StartupError::LogKey {
         path: config.log_key.clone(),
@@ -100,28 +221,29 @@ pub fn check(config: &HubConfig) -> Result<CheckReport, StartupError> {
             detail: e.to_string(),
         })
     })?;
-    if data_exists {
+    let on_postgres = matches!(
+        config.store_backend,
+        crate::config::StoreBackend::Postgres(_)
+    );
+    if data_exists && on_postgres {
+        found.push(format!(
+            "data directory {} exists and holds the decision log (the state is in PostgreSQL); `hub log verify` checks the log",
+            config.data_dir.display()
+        ));
+    } else if data_exists {
         found.push(format!(
             "data directory {} exists; its state store is not opened by this check (`hub serve` checks it against the key store, and `hub log verify` checks the decision log)",
             config.data_dir.display()
         ));
     } else {
         to_create.push(format!(
-            "data directory {} does not exist yet: {first_start}, with its state store and decision log ({}); the covenant file becomes version {} in force",
+            "data directory {} does not exist yet: {first_start}, with {} decision log ({}); the covenant file becomes version {covenant_version} in force",
             config.data_dir.display(),
+            if on_postgres { "its" } else { "its state store and" },
             log_dir(config).display(),
-            covenant.version()
         ));
     }
-    Ok(CheckReport {
-        covenant_version: covenant.version(),
-        parties: parties.len(),
-        persons: persons.len(),
-        trust_anchors: config.tls.trust_anchors.len(),
-        log_verifier,
-        to_create,
-        found,
-    })
+    Ok(log_verifier)
 }
 
 /// Whether anything is at `path` (a dangling symlink counts: it is not "missing").

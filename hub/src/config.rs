@@ -21,7 +21,15 @@
 //! sweep_interval_seconds = 3600      # how often cases past retention are deleted
 //!
 //! [store]
-//! cache_bytes = 67108864             # the state store's page cache (64 MiB; at least 1 MiB)
+//! backend = "sled"                   # "sled" (embedded, in data_dir) or "postgres"
+//! cache_bytes = 67108864             # sled's page cache (64 MiB; at least 1 MiB)
+//! # With backend = "postgres" (hub/README.md, "The hub on PostgreSQL"):
+//! # url = "host=db.example port=5432 user=treiter_hub dbname=treiter_data"
+//! # keys_url = "host=keys.example port=5432 user=treiter_hub dbname=treiter_keys"
+//! # password_file = "/etc/treiter-hub/postgres.pass" # 0600; or in PGPASSWORD-free URLs
+//! # tls_ca = "/etc/treiter-hub/database-ca.pem" # TLS to the databases, checked
+//! #                                  # against this CA; required unless they are local
+//! # pool_size = 16                   # connections per database
 //!
 //! [tls]
 //! cert = "hub/hub.pem"
@@ -118,7 +126,59 @@ pub struct HubConfig {
     /// Bytes of the state store's page cache (`[store] cache_bytes`): what bounds the
     /// hub's memory as its data grows.
     pub store_cache_bytes: u64,
+    /// Where the state and the case keys live (`[store] backend`).
+    pub store_backend: StoreBackend,
 }
+
+impl HubConfig {
+    /// Where the case keys are kept, in words: `keys_dir`, or the keys database.
+    pub fn key_store_place(&self) -> String {
+        match &self.store_backend {
+            StoreBackend::Sled => self.keys_dir.display().to_string(),
+            StoreBackend::Postgres(_) => "in the keys database (store.keys_url)".into(),
+        }
+    }
+}
+
+/// Where the hub keeps its state and its case keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreBackend {
+    /// sled in `data_dir/state`, the case keys as files in `keys_dir` (the default).
+    Sled,
+    /// PostgreSQL: the state in one database, the case keys in another.
+    Postgres(PostgresSettings),
+}
+
+/// `[store] backend = "postgres"`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresSettings {
+    /// The data database (libpq connection string or `postgresql://` URL).
+    pub url: String,
+    /// The keys database: a different database, backed up apart.
+    pub keys_url: String,
+    /// A file holding the password for both (its first line); `None`: the URLs carry
+    /// what the server needs (or the server trusts the connection).
+    pub password_file: Option<PathBuf>,
+    /// Connections per database.
+    pub pool_size: usize,
+    /// The CA that issued the database servers' certificates: connections are TLS and
+    /// checked against it. Required unless both databases are on this machine.
+    pub tls_ca: Option<PathBuf>,
+}
+
+// The URLs may carry a password: never print them.
+impl std::fmt::Debug for PostgresSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSettings")
+            .field("password_file", &self.password_file)
+            .field("pool_size", &self.pool_size)
+            .field("tls_ca", &self.tls_ca)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default connections per PostgreSQL database.
+pub const DEFAULT_POSTGRES_POOL_SIZE: usize = 16;
 
 /// Bounds on connections, so that no peer can hold the hub's sockets or memory with
 /// connections that do nothing (`[limits]`).
@@ -259,7 +319,76 @@ struct RawConfig {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStore {
+    backend: Option<String>,
     cache_bytes: Option<u64>,
+    url: Option<String>,
+    keys_url: Option<String>,
+    password_file: Option<PathBuf>,
+    pool_size: Option<usize>,
+    tls_ca: Option<PathBuf>,
+}
+
+impl RawStore {
+    /// The backend and its settings; settings of the other backend are refused, so a
+    /// half-switched configuration is caught before the hub starts.
+    fn backend(&self, resolve: impl Fn(PathBuf) -> PathBuf) -> Result<StoreBackend, String> {
+        match self.backend.as_deref().unwrap_or("sled") {
+            "sled" => {
+                for (key, set) in [
+                    ("url", self.url.is_some()),
+                    ("keys_url", self.keys_url.is_some()),
+                    ("password_file", self.password_file.is_some()),
+                    ("pool_size", self.pool_size.is_some()),
+                    ("tls_ca", self.tls_ca.is_some()),
+                ] {
+                    if set {
+                        return Err(format!(
+                            "store.{key} is a setting of backend = \"postgres\", but the backend is sled (the default); set store.backend = \"postgres\" or remove store.{key}"
+                        ));
+                    }
+                }
+                Ok(StoreBackend::Sled)
+            }
+            "postgres" => {
+                if self.cache_bytes.is_some() {
+                    return Err("store.cache_bytes is sled's page cache and means nothing with backend = \"postgres\"; remove it (PostgreSQL's own shared_buffers bound its cache)".into());
+                }
+                let url = self.url.clone().ok_or(
+                    "backend = \"postgres\" needs store.url, the data database (e.g. \"host=127.0.0.1 port=5432 user=treiter_hub dbname=treiter_data\")",
+                )?;
+                let keys_url = self.keys_url.clone().ok_or(
+                    "backend = \"postgres\" needs store.keys_url, the case keys' database: a different database from store.url, backed up apart (article 9)",
+                )?;
+                if url.trim() == keys_url.trim() {
+                    return Err("store.keys_url names the same database as store.url: keep the case keys in a database of their own, so a backup of the data carries no key that opens it (article 9)".into());
+                }
+                for (key, value) in [("url", &url), ("keys_url", &keys_url)] {
+                    let parsed = crate::store::postgres::database::parse_url(value)
+                        .map_err(|e| format!("store.{key}: {e}"))?;
+                    if self.tls_ca.is_none() && !crate::store::postgres::database::is_local(&parsed)
+                    {
+                        return Err(format!(
+                            "store.{key} connects to a database server on another host without TLS: the case data and keys would cross the network readable; set store.tls_ca to the CA certificate that issued the server's certificate (its name must be the host in store.{key}), or use a Unix socket or 127.0.0.1"
+                        ));
+                    }
+                }
+                let pool_size = self.pool_size.unwrap_or(DEFAULT_POSTGRES_POOL_SIZE);
+                if pool_size == 0 {
+                    return Err("store.pool_size must be at least 1".into());
+                }
+                Ok(StoreBackend::Postgres(PostgresSettings {
+                    url,
+                    keys_url,
+                    password_file: self.password_file.clone().map(&resolve),
+                    pool_size,
+                    tls_ca: self.tls_ca.clone().map(&resolve),
+                }))
+            }
+            other => Err(format!(
+                "store.backend is {other:?}; expected \"sled\" or \"postgres\""
+            )),
+        }
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -425,6 +554,7 @@ impl HubConfig {
         if sweep_interval == 0 {
             return Err("retention.sweep_interval_seconds must be at least 1".into());
         }
+        let store_backend = raw.store.backend(resolve)?;
         let store_cache_bytes = raw.store.cache_bytes.unwrap_or(DEFAULT_STORE_CACHE_BYTES);
         if store_cache_bytes < MIN_STORE_CACHE_BYTES {
             return Err(format!(
@@ -442,6 +572,7 @@ impl HubConfig {
                 sweep_interval: Duration::from_secs(sweep_interval),
             },
             store_cache_bytes,
+            store_backend,
             admin_listen,
             admin_allow_non_loopback: raw.admin_allow_non_loopback,
             covenant: resolve(raw.covenant),
@@ -575,6 +706,82 @@ crl = "ca.crl.pem"
         let text = format!("{MINIMAL}[store]\ncache_megabytes = 16\n");
         let err = HubConfig::parse(&text, Path::new("/")).unwrap_err();
         assert!(err.contains("cache_megabytes"), "{err}");
+    }
+
+    /// sled is the default; PostgreSQL needs both databases, kept apart, and settings of
+    /// the other backend are refused with the setting named.
+    #[test]
+    fn the_store_backend_is_sled_by_default_and_postgres_needs_two_databases() {
+        let config = HubConfig::parse(MINIMAL, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(config.store_backend, StoreBackend::Sled);
+        let text = format!(
+            "{MINIMAL}[store]\nbackend = \"postgres\"\nurl = \"host=127.0.0.1 dbname=data\"\nkeys_url = \"host=127.0.0.1 dbname=keys\"\npassword_file = \"pg.pass\"\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/etc/treiter")).unwrap();
+        assert_eq!(
+            config.store_backend,
+            StoreBackend::Postgres(PostgresSettings {
+                url: "host=127.0.0.1 dbname=data".into(),
+                keys_url: "host=127.0.0.1 dbname=keys".into(),
+                password_file: Some(PathBuf::from("/etc/treiter/pg.pass")),
+                pool_size: DEFAULT_POSTGRES_POOL_SIZE,
+                tls_ca: None,
+            })
+        );
+        for (store, expected) in [
+            (
+                "backend = \"postgres\"\nkeys_url = \"dbname=keys\"\n",
+                "needs store.url",
+            ),
+            (
+                "backend = \"postgres\"\nurl = \"dbname=data\"\n",
+                "needs store.keys_url",
+            ),
+            (
+                "backend = \"postgres\"\nurl = \"dbname=data\"\nkeys_url = \"dbname=data\"\n",
+                "same database",
+            ),
+            (
+                "backend = \"postgres\"\nurl = \"dbname=a\"\nkeys_url = \"dbname=b\"\ncache_bytes = 16777216\n",
+                "store.cache_bytes is sled's page cache",
+            ),
+            (
+                "backend = \"postgres\"\nurl = \"dbname=a\"\nkeys_url = \"dbname=b\"\npool_size = 0\n",
+                "store.pool_size must be at least 1",
+            ),
+            ("url = \"dbname=a\"\n", "store.url is a setting of backend"),
+            (
+                "backend = \"postgres\"\nurl = \"host=db.example dbname=a\"\nkeys_url = \"host=/run/postgresql dbname=b\"\n",
+                "store.url connects to a database server on another host without TLS",
+            ),
+            (
+                "backend = \"postgres\"\nurl = \"host=::1 dbname=a\"\nkeys_url = \"postgresql://keys.example/b\"\n",
+                "store.keys_url connects to a database server on another host without TLS",
+            ),
+            ("backend = \"mysql\"\n", "expected \"sled\" or \"postgres\""),
+        ] {
+            let text = format!("{MINIMAL}[store]\n{store}");
+            let err = HubConfig::parse(&text, Path::new("/")).unwrap_err();
+            assert!(err.contains(expected), "{store}: {err}");
+        }
+        // Another host is fine with TLS checked against a CA.
+        let text = format!(
+            "{MINIMAL}[store]\nbackend = \"postgres\"\nurl = \"host=db.example dbname=a\"\nkeys_url = \"host=keys.example dbname=b\"\ntls_ca = \"db-ca.pem\"\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/etc/treiter")).unwrap();
+        let StoreBackend::Postgres(settings) = config.store_backend else {
+            panic!("postgres")
+        };
+        assert_eq!(
+            settings.tls_ca,
+            Some(PathBuf::from("/etc/treiter/db-ca.pem"))
+        );
+        // The URLs may carry a password: the settings never print them.
+        let text = format!(
+            "{MINIMAL}[store]\nbackend = \"postgres\"\nurl = \"dbname=a password=secret\"\nkeys_url = \"dbname=b\"\n"
+        );
+        let config = HubConfig::parse(&text, Path::new("/")).unwrap();
+        assert!(!format!("{config:?}").contains("secret"));
     }
 
     #[test]

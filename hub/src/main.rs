@@ -216,7 +216,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             outln!(
                 "hub initialised: data directory {}, key store {}, decision log key {}; covenant version {} in force",
                 config.data_dir.display(),
-                config.keys_dir.display(),
+                config.key_store_place(),
                 config.log_key.display(),
                 hub.covenant.version()
             )?;

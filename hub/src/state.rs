@@ -81,6 +81,19 @@ pub enum StartupError {
         keys_dir: std::path::PathBuf,
         data_dir: std::path::PathBuf,
     },
+    #[error(
+        "the keys database ({keys}) is not the key store of the data database ({data}): its records were sealed with keys from another key store (restore the right keys database, or point store.keys_url at it)"
+    )]
+    PostgresKeyStoreMismatch { keys: String, data: String },
+    #[error(
+        "the PostgreSQL password file {path} cannot be used: {detail} (store.password_file: one line, mode 0600)"
+    )]
+    PasswordFile {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error("the keys database cannot be opened: {0}")]
+    KeysDatabase(crate::store::postgres::PgError),
     #[error("the key store {path} cannot be opened: {source}")]
     KeyStore {
         path: std::path::PathBuf,
@@ -136,10 +149,14 @@ pub fn check_key_locations(config: &HubConfig) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Opens the state store in `data_dir/state`, sealed under the case keys of the key
-/// store in `keys_dir`, with the configured master key.
+/// Opens the state store, sealed under the case keys of the key store, with the
+/// configured master key: sled in `data_dir/state` with the keys in `keys_dir`, or the
+/// data and keys databases of `[store] backend = "postgres"`.
 pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, StartupError> {
     let master = crate::seal::MasterKey::load(config.master_key_file.as_deref(), &config.data_dir)?;
+    if let crate::config::StoreBackend::Postgres(settings) = &config.store_backend {
+        return open_postgres_store(settings, master);
+    }
     if crate::seal::master::is_inside(&config.keys_dir, &config.data_dir) {
         return Err(StartupError::KeysInsideDataDir {
             keys_dir: config.keys_dir.clone(),
@@ -171,6 +188,89 @@ pub fn open_store(config: &HubConfig) -> Result<Arc<crate::seal::SealedStore>, S
         inner,
         Arc::new(keys),
     )))
+}
+
+/// The state in the data database and the case keys in the keys database, both
+/// migrated to this hub's schema, bound to each other like a sled store and its
+/// `keys_dir`.
+fn open_postgres_store(
+    settings: &crate::config::PostgresSettings,
+    master: crate::seal::MasterKey,
+) -> Result<Arc<crate::seal::SealedStore>, StartupError> {
+    use crate::store::postgres::{Database, PgStore, migrate};
+    let password = match &settings.password_file {
+        Some(path) => Some(read_password_file(path)?),
+        None => None,
+    };
+    let keys_database = Database::connect(
+        &settings.keys_url,
+        password.as_deref().map(|p| p.as_str()),
+        settings.pool_size,
+        settings.tls_ca.as_deref(),
+    )
+    .map_err(StartupError::KeysDatabase)?;
+    migrate::check_durability(&keys_database).map_err(StartupError::KeysDatabase)?;
+    migrate::migrate(&keys_database, "keys", migrate::KEYS).map_err(StartupError::KeysDatabase)?;
+    let keys_name = keys_database.name().to_owned();
+    let keys = crate::seal::KeyStore::open_postgres(keys_database, master).map_err(|source| {
+        StartupError::KeyStore {
+            path: std::path::PathBuf::from(format!("postgres: {keys_name}")),
+            source,
+        }
+    })?;
+    let data = PgStore::open(
+        &settings.url,
+        password.as_deref().map(|p| p.as_str()),
+        settings.pool_size,
+        settings.tls_ca.as_deref(),
+    )?;
+    let data_name = data.database().name().to_owned();
+    let inner: Arc<dyn Store> = Arc::new(data);
+    match crate::tables::meta::bound_key_store(inner.as_ref())? {
+        Some(bound) if bound == keys.id().as_bytes() => {}
+        Some(_) => {
+            return Err(StartupError::PostgresKeyStoreMismatch {
+                keys: keys_name,
+                data: data_name,
+            });
+        }
+        None => crate::tables::meta::bind_key_store(inner.as_ref(), keys.id().as_bytes())?,
+    }
+    Ok(Arc::new(crate::seal::SealedStore::new(
+        inner,
+        Arc::new(keys),
+    )))
+}
+
+/// The password in `path` (its first line), refused when others may read the file.
+pub(crate) fn read_password_file(
+    path: &std::path::Path,
+) -> Result<zeroize::Zeroizing<String>, StartupError> {
+    let fail = |detail: String| StartupError::PasswordFile {
+        path: path.to_path_buf(),
+        detail,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| fail(e.to_string()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(fail(format!(
+                "its mode is {:o}, so others may read it; chmod 600 it",
+                mode & 0o777
+            )));
+        }
+    }
+    let text =
+        zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?);
+    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if line.is_empty() {
+        return Err(fail("it is empty".into()));
+    }
+    Ok(zeroize::Zeroizing::new(line.to_owned()))
 }
 
 /// Opens the decision log, creating its signing key on first start.

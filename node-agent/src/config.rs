@@ -3,7 +3,8 @@
 //! Relative paths resolve against the file's directory; unknown keys are refused; every
 //! error names the file and the setting. See `node-agent/etc/node-agent.example.toml`.
 //!
-//! Settings: `hub_url`, `cert`, `key`, `trust_anchors` and `covenant` (required);
+//! Settings: `hub_url` (or `hub_urls`, a list of hub addresses the agent fails over
+//! between), `cert`, `key`, `trust_anchors` and `covenant` (required);
 //! `categories`, `[source]` and `[category.<name>]` tables (optional); `pseudonym_key`
 //! (required once a category reads SQLite); `receipts`; `covenant_state` (where the
 //! covenant version the hub sent is kept, article 13.2); `[link]` timing, `[index]`,
@@ -53,7 +54,12 @@ pub const DEFAULT_INBOX_SWEEP_SECONDS: u64 = 3600;
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct AgentConfig {
+    /// The first hub address: the one commands such as `test-connection` use.
     pub hub: HubEndpoint,
+    /// Every hub address, `hub` first (`hub_urls`; one when `hub_url` is set): the link
+    /// tries the next one when one cannot be reached, and backs off only after trying
+    /// all (hub replicas behind separate addresses, issue 21).
+    pub hubs: Vec<HubEndpoint>,
     pub cert: PathBuf,
     pub key: PathBuf,
     /// How the key is unlocked when it is encrypted (`key_passphrase`).
@@ -209,7 +215,8 @@ pub enum ConfigError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    hub_url: String,
+    hub_url: Option<String>,
+    hub_urls: Option<Vec<String>>,
     cert: PathBuf,
     key: PathBuf,
     key_passphrase: Option<String>,
@@ -313,7 +320,8 @@ impl AgentConfig {
     pub fn parse(text: &str, base: &Path) -> Result<AgentConfig, String> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| e.to_string())?;
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-        let hub = parse_hub_url(&raw.hub_url)?;
+        let hubs = parse_hub_urls(raw.hub_url.as_deref(), raw.hub_urls.as_deref())?;
+        let hub = hubs[0].clone();
         if raw.trust_anchors.is_empty() {
             return Err("trust_anchors is empty: name the CA certificate(s) that issued the hub's certificate".into());
         }
@@ -510,6 +518,7 @@ impl AgentConfig {
         Ok(AgentConfig {
             inbox,
             hub,
+            hubs,
             key_passphrase,
             cert: resolve(raw.cert),
             key: resolve(raw.key),
@@ -557,6 +566,37 @@ fn parse_category(setting: &str, word: &str) -> Result<Category, String> {
 /// always mutually authenticated TLS (article 12.1).
 fn parse_hub_url(url: &str) -> Result<HubEndpoint, String> {
     HubEndpoint::parse(url)
+}
+
+/// The hub addresses: exactly one of `hub_url` and `hub_urls`, the list not empty and
+/// without repeats. Never empty on `Ok`.
+fn parse_hub_urls(one: Option<&str>, list: Option<&[String]>) -> Result<Vec<HubEndpoint>, String> {
+    match (one, list) {
+        (Some(_), Some(_)) => Err(
+            "both hub_url and hub_urls are set: use hub_url for one hub, or hub_urls for the addresses of several hub replicas".into(),
+        ),
+        (None, None) => Err(
+            "hub_url is missing: the hub's address, e.g. hub_url = \"https://hub.example.nl:7443\" (or hub_urls = [...] for several hub replicas)".into(),
+        ),
+        (Some(url), None) => Ok(vec![parse_hub_url(url)?]),
+        (None, Some([])) => Err(
+            "hub_urls is empty: list the hub addresses, e.g. hub_urls = [\"https://hub-a.example.nl:7443\", \"https://hub-b.example.nl:7443\"]".into(),
+        ),
+        (None, Some(urls)) => {
+            let mut hubs: Vec<HubEndpoint> = Vec::with_capacity(urls.len());
+            for url in urls {
+                let hub = parse_hub_url(url)?;
+                if hubs.iter().any(|h| h.host == hub.host && h.port == hub.port) {
+                    return Err(format!(
+                        "hub_urls names {}:{} twice; list each hub address once",
+                        hub.host, hub.port
+                    ));
+                }
+                hubs.push(hub);
+            }
+            Ok(hubs)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -743,6 +783,39 @@ covenant = "treiteraanpak.covenant"
         let unknown = format!("{text}purpose = \"aanpak\"\n");
         let error = AgentConfig::parse(&unknown, Path::new("/")).unwrap_err();
         assert!(error.contains("purpose"), "{error}");
+    }
+
+    #[test]
+    fn a_list_of_hub_addresses_replaces_the_one() {
+        let without_url = MINIMAL.replace("hub_url = \"https://127.0.0.1:7443\"\n", "");
+        let text = format!(
+            "hub_urls = [\"https://127.0.0.1:7443\", \"https://[::1]:7444\"]\n{without_url}"
+        );
+        let c = AgentConfig::parse(&text, Path::new("/")).unwrap();
+        assert_eq!(c.hubs.len(), 2);
+        assert_eq!(c.hub, c.hubs[0]);
+        assert_eq!((c.hubs[1].host.as_str(), c.hubs[1].port), ("::1", 7444));
+        let one = AgentConfig::parse(MINIMAL, Path::new("/")).unwrap();
+        assert_eq!(one.hubs, vec![one.hub.clone()]);
+        for (text, expected) in [
+            (
+                format!("hub_urls = [\"https://a:1\"]\n{MINIMAL}"),
+                "both hub_url and hub_urls",
+            ),
+            (without_url.clone(), "hub_url is missing"),
+            (format!("hub_urls = []\n{without_url}"), "hub_urls is empty"),
+            (
+                format!("hub_urls = [\"https://a:1\", \"https://a:1/\"]\n{without_url}"),
+                "names a:1 twice",
+            ),
+            (
+                format!("hub_urls = [\"http://a:1\"]\n{without_url}"),
+                "does not start with https://",
+            ),
+        ] {
+            let err = AgentConfig::parse(&text, Path::new("/")).unwrap_err();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
     }
 
     #[test]

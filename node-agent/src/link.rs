@@ -37,6 +37,7 @@ use crate::metrics::Metrics;
 use crate::receipts::Event;
 use crate::rotation::{CertWatch, Renewal};
 use crate::tls::{self, AlertSlot, TlsSetupError};
+use treiter_proto::client::HubEndpoint;
 
 /// The agent's software version, sent in Hello.
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -215,6 +216,9 @@ pub struct Agent {
     pending: Arc<PendingAnswers>,
     /// The witness of the hub's log checkpoints (`[witness]`), if configured.
     witness: Option<Arc<crate::witness::Witness>>,
+    /// Which of the configured hub addresses (`hubs`) the next link dials: it stays on
+    /// one that works and moves on when a link cannot be opened or drops.
+    hub_index: AtomicUsize,
 }
 
 /// Answers waiting for the hub's Ack. A std mutex: held only to push, remove or copy.
@@ -311,6 +315,7 @@ impl Agent {
             in_flight: Arc::new(AtomicUsize::new(0)),
             pending: Arc::new(PendingAnswers::default()),
             witness,
+            hub_index: AtomicUsize::new(0),
         })
     }
 
@@ -424,6 +429,9 @@ impl Agent {
             .certificate_check
             .map(|every| CertWatch::new(&self.config, every));
         let mut attempt = 0u32;
+        // Hub addresses that failed since the last link or backoff: with several, the
+        // next one is tried at once, and the agent backs off only after trying them all.
+        let mut failed_addresses = 0usize;
         loop {
             attempt = attempt.saturating_add(1);
             self.status.send_replace(LinkStatus::Connecting { attempt });
@@ -433,6 +441,7 @@ impl Agent {
                     Ok(link) => {
                         backoff.reset();
                         attempt = 0;
+                        failed_addresses = 0;
                         let ended = self.serve_link(link, shutdown, &mut watch).await;
                         self.metrics().connected.set(0);
                         match ended {
@@ -448,6 +457,12 @@ impl Agent {
                 tracing::info!("reconnecting with the renewed certificate");
                 continue;
             }
+            failed_addresses += 1;
+            if self.next_hub() && failed_addresses < self.config.hubs.len() {
+                tracing::warn!(%error, "link to this hub address failed");
+                continue;
+            }
+            failed_addresses = 0;
             let delay = backoff.next_delay();
             if error.superseded() {
                 tracing::error!(
@@ -480,13 +495,31 @@ impl Agent {
         }
     }
 
+    /// The hub address the next link dials.
+    pub fn current_hub(&self) -> &HubEndpoint {
+        let hubs = &self.config.hubs;
+        &hubs[self.hub_index.load(Ordering::Relaxed) % hubs.len().max(1)]
+    }
+
+    /// Moves on to the next configured hub address; returns whether there is more than
+    /// one to move to.
+    fn next_hub(&self) -> bool {
+        let count = self.config.hubs.len();
+        if count > 1 {
+            let next = (self.hub_index.load(Ordering::Relaxed) + 1) % count;
+            self.hub_index.store(next, Ordering::Relaxed);
+            tracing::info!(hub = %self.config.hubs[next].url, "trying the next hub address");
+        }
+        count > 1
+    }
+
     /// Opens one link: TCP, TLS, the Link stream, Hello, and the hub's Welcome.
     pub async fn connect_once(&self) -> Result<Welcome, LinkError> {
         self.open_link().await.map(|link| link.welcome)
     }
 
     async fn open_link(&self) -> Result<OpenLink, LinkError> {
-        let hub = &self.config.hub;
+        let hub = self.current_hub();
         let timeout = self.config.link.connect_timeout;
         let (channel, slot) = tls::channel(hub, self.current_tls(), timeout)
             .await
@@ -542,6 +575,7 @@ impl Agent {
                     );
                 }
                 tracing::info!(
+                    hub = %hub.url,
                     link = %welcome.link_id,
                     oin = %party.oin,
                     party = %party.name,

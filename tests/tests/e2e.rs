@@ -68,6 +68,7 @@ mod officer;
 mod packaging;
 mod partner_answers;
 mod party_join_leave;
+mod postgres;
 mod privacy_scan;
 mod questions;
 mod refusal;

@@ -632,13 +632,41 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
 async fn hubctl_requests_case_files_from_real_agents() {
     let pki = Pki::new();
     let hub = TestHub::start(&pki).await;
+    case_files_from_real_agents(&pki, hub).await;
+}
+
+/// The same case-file walk-through with the hub's state and case keys in a real
+/// PostgreSQL (issue 21): the backend changes nothing a coordinator sees.
+#[tokio::test]
+async fn hubctl_requests_case_files_from_real_agents_on_postgres() {
+    let Some(postgres) = treiter_testpg::TestPostgres::start_or_skip(
+        "hubctl_requests_case_files_from_real_agents_on_postgres",
+    ) else {
+        return;
+    };
+    let pki = Pki::new();
+    let hub = TestHub::start_in(
+        &pki,
+        "127.0.0.1:0".parse().expect("addr"),
+        &pki.dir.path().join("hub-data"),
+        &crate::support::postgres_store_config(&postgres, "casefiles"),
+    )
+    .await;
+    assert!(
+        !pki.dir.path().join("hub-data").join("state").exists(),
+        "the state is in PostgreSQL, not in sled"
+    );
+    case_files_from_real_agents(&pki, hub).await;
+}
+
+async fn case_files_from_real_agents(pki: &Pki, hub: TestHub) {
     let exports = pki.dir.path().join("exports");
     write_exports(&exports);
-    let agents = JsonAgents::start(&pki, hub.addr, &exports, &[]).await;
-    let key = key_file(&pki);
-    let im = hubctl_profile(&pki, hub.addr, IM_OOST, Some(&key));
-    let im_west = hubctl_profile(&pki, hub.addr, IM_WEST, None);
-    let sdr = hubctl_profile(&pki, hub.addr, SDR_OOST, Some(&key));
+    let agents = JsonAgents::start(pki, hub.addr, &exports, &[]).await;
+    let key = key_file(pki);
+    let im = hubctl_profile(pki, hub.addr, IM_OOST, Some(&key));
+    let im_west = hubctl_profile(pki, hub.addr, IM_WEST, None);
+    let sdr = hubctl_profile(pki, hub.addr, SDR_OOST, Some(&key));
 
     let case = create_case(&im).await;
     add(

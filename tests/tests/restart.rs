@@ -201,3 +201,78 @@ async fn agent_processes_reconnect_after_the_hub_process_is_killed() {
         restarted_at.elapsed()
     );
 }
+
+/// Agents of parties linked to `hub` right now.
+fn linked(hub: &TestHub) -> usize {
+    hub.hub
+        .agents
+        .snapshot(&hub.hub.parties.current())
+        .iter()
+        .filter(|a| a.connected())
+        .count()
+}
+
+/// An agent given the addresses of two hubs (`hub_urls`) links to the first, moves to
+/// the second when the first goes away — within its backoff bound, because it tries the
+/// next address at once — and back when only the first is there again.
+#[tokio::test]
+async fn an_agent_with_two_hub_addresses_fails_over_between_them() {
+    let pki = Pki::new();
+    let first = TestHub::start(&pki).await;
+    let second = TestHub::start(&pki).await;
+    let first_addr = first.addr;
+    let (cert, key) = pki.party(PARTIES[1].slug);
+    let text = agent_config_text(&pki, &cert, &key, first_addr);
+    // Two separate test hubs, each with a log of its own, not replicas of one log: the
+    // agent does not witness here (a witness would rightly see two different logs).
+    let witness_start = text.find("[witness]").expect("witness table");
+    let link_start = text.find("[link]").expect("link table");
+    let text = format!("{}{}", &text[..witness_start], &text[link_start..]).replace(
+        &format!("hub_url = \"https://{first_addr}\""),
+        &format!(
+            "hub_urls = [\"https://{first_addr}\", \"https://{}\"]",
+            second.addr
+        ),
+    );
+    let config = treiter_node_agent::config::AgentConfig::parse(&text, std::path::Path::new("/"))
+        .expect("agent config");
+    assert_eq!(config.hubs.len(), 2);
+    let agent = Arc::new(Agent::new(config).expect("agent"));
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let task = {
+        let agent = Arc::clone(&agent);
+        tokio::spawn(async move {
+            agent
+                .run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || linked(&first) == 1).await,
+        "the agent links to the first address"
+    );
+    assert_eq!(linked(&second), 0);
+
+    first.stop().await;
+    let failed_at = Instant::now();
+    assert!(
+        wait_until(MAX_BACKOFF + CONNECT_ALLOWANCE, || linked(&second) == 1).await,
+        "the agent must move to the second address within its backoff bound"
+    );
+    eprintln!(
+        "moved to the second hub address {:?} after the first went away",
+        failed_at.elapsed()
+    );
+
+    let first = TestHub::start_on(&pki, first_addr).await;
+    second.stop().await;
+    assert!(
+        wait_until(MAX_BACKOFF + CONNECT_ALLOWANCE, || linked(&first) == 1).await,
+        "the agent must come back to the first address"
+    );
+    stop.send_replace(true);
+    task.await.expect("agent task");
+    first.stop().await;
+}

@@ -141,6 +141,23 @@ heartbeat_interval_seconds = 1
     )
 }
 
+/// A `[store]` table putting a hub's state and case keys in `postgres`, in two new
+/// databases named after `tag` (`data_<tag>`, `keys_<tag>`).
+pub fn postgres_store_config(postgres: &treiter_testpg::TestPostgres, tag: &str) -> String {
+    let (data, keys) = (format!("data_{tag}"), format!("keys_{tag}"));
+    postgres
+        .create_database(&data)
+        .expect("create the data database");
+    postgres
+        .create_database(&keys)
+        .expect("create the keys database");
+    format!(
+        "\n[store]\nbackend = \"postgres\"\nurl = \"{}\"\nkeys_url = \"{}\"\npool_size = 8\n",
+        postgres.url(&data),
+        postgres.url(&keys)
+    )
+}
+
 /// The (sealed) state store of a stopped hub that kept its data in `data_dir`, opened
 /// as the hub opens it. Retried for up to 10 s: a stopped hub's last tasks may still
 /// hold the store's lock for a moment.

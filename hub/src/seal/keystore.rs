@@ -1,5 +1,8 @@
 //! The key store: each case's data key, wrapped under the master key, in a file of its
-//! own in `keys_dir` (outside the data directory).
+//! own in `keys_dir` (outside the data directory), or in a row of its own in the keys
+//! database when the hub runs on PostgreSQL (a separate database from the data, so the
+//! two are backed up apart; [`super::key_place`]). The names below are file names or
+//! row names alike.
 //!
 //! - `<case>.key`: `0x01 | nonce | AES-256-GCM(case key) | tag`, with the case id as
 //!   associated data, so a key file renamed to another case does not open.
@@ -20,13 +23,13 @@
 //! Names beginning with `_` are the hub's own keys (e.g. `_transit`), never case ids.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ring::rand::SystemRandom;
 
 use super::aead::{KEY_LEN, Key, random_key};
+use super::key_place::{KeyPlace, PlaceError};
 use super::master::MasterKey;
 
 const KEY_VERSION: u8 = 1;
@@ -45,12 +48,15 @@ pub enum KeyStoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Reading, writing or deleting a key where the store keeps them failed.
+    #[error(transparent)]
+    Place(#[from] PlaceError),
     #[error(
-        "the master key does not open the key store {dir}: it is not the master key this key store was created with"
+        "the master key does not open the key store {place}: it is not the master key this key store was created with"
     )]
-    WrongMasterKey { dir: PathBuf },
-    #[error("the key of {owner} in {dir} does not open under the master key (damaged or moved)")]
-    Damaged { dir: PathBuf, owner: String },
+    WrongMasterKey { place: String },
+    #[error("the key of {owner} in {place} does not open under the master key (damaged or moved)")]
+    Damaged { place: String, owner: String },
     #[error("the key of case {owner} was deleted under the retention rules (art. 9)")]
     Shredded { owner: String },
     #[error("{owner:?} cannot name a key (expected letters, digits, '.', '_', '-')")]
@@ -75,7 +81,7 @@ pub enum KeyStoreState {
 /// unwrapped ones.
 #[derive(Debug)]
 pub struct KeyStore {
-    dir: PathBuf,
+    place: KeyPlace,
     master: MasterKey,
     rng: SystemRandom,
     /// This key store's random id (`store.id`).
@@ -104,43 +110,53 @@ impl KeyStore {
     /// Opens (or creates) the key store in `dir` and checks that `master` is its master
     /// key.
     pub fn open(dir: &Path, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
+        KeyStore::open_at(KeyPlace::Dir(dir.to_path_buf()), master)
+    }
+
+    /// Opens (or creates) the key store in the keys database `database` (its schema
+    /// already migrated) and checks that `master` is its master key.
+    pub fn open_postgres(
+        database: crate::store::postgres::Database,
+        master: MasterKey,
+    ) -> Result<KeyStore, KeyStoreError> {
+        KeyStore::open_at(KeyPlace::Postgres(database), master)
+    }
+
+    fn open_at(place: KeyPlace, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
         let mut store = KeyStore {
-            dir: dir.to_path_buf(),
+            place,
             master,
             rng: SystemRandom::new(),
             id: String::new(),
             cache: Mutex::new(HashMap::new()),
         };
-        create_private_dir(dir).map_err(|e| store.io("create", e))?;
-        let check = dir.join(CHECK_FILE);
-        match std::fs::read(&check) {
-            Ok(sealed) => {
+        store.place.create()?;
+        match store.place.read(CHECK_FILE)? {
+            Some(sealed) => {
                 let opened = store.master.key().open(CHECK_AAD, &sealed);
                 if opened.as_deref() != Ok(CHECK_TEXT) {
                     return Err(KeyStoreError::WrongMasterKey {
-                        dir: dir.to_path_buf(),
+                        place: store.place.to_string(),
                     });
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            None => {
                 let sealed = store
                     .master
                     .key()
                     .seal(&store.rng, CHECK_AAD, CHECK_TEXT)
                     .map_err(|_| KeyStoreError::Random)?;
-                store.write_durably(CHECK_FILE, &sealed)?;
+                store.place.write_durably(CHECK_FILE, &sealed)?;
             }
-            Err(e) => return Err(store.io("read master.check", e)),
         }
-        store.id = match std::fs::read_to_string(dir.join(ID_FILE)) {
-            Ok(id) => id.trim().to_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        store.id = match store.place.read(ID_FILE)? {
+            Some(id) => String::from_utf8_lossy(&id).trim().to_owned(),
+            None => {
                 let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
                 let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                store.write_durably(ID_FILE, id.as_bytes())?;
+                store.place.write_durably(ID_FILE, id.as_bytes())?;
                 id
             }
-            Err(e) => return Err(store.io("read store.id", e)),
         };
         Ok(store)
     }
@@ -171,7 +187,7 @@ impl KeyStore {
                     Ok(KeyStoreState::Ready)
                 } else {
                     Err(KeyStoreError::WrongMasterKey {
-                        dir: dir.to_path_buf(),
+                        place: dir.display().to_string(),
                     })
                 }
             }
@@ -180,22 +196,43 @@ impl KeyStore {
         }
     }
 
+    /// Checks the key store in the keys database `database` against `master`, read-only
+    /// (for `hub check-config`), like [`KeyStore::check_existing`] does a directory.
+    pub fn check_existing_postgres(
+        database: crate::store::postgres::Database,
+        master: &MasterKey,
+    ) -> Result<KeyStoreState, KeyStoreError> {
+        let place = KeyPlace::Postgres(database.clone());
+        let migrated =
+            crate::store::postgres::migrate::schema_version(&database, "keys").map_err(|e| {
+                PlaceError {
+                    place: place.to_string(),
+                    operation: "read the schema version",
+                    detail: e.detail,
+                }
+            })?;
+        if migrated.is_none() {
+            return Ok(KeyStoreState::Missing);
+        }
+        match place.read(CHECK_FILE)? {
+            Some(sealed) if master.key().open(CHECK_AAD, &sealed).as_deref() == Ok(CHECK_TEXT) => {
+                Ok(KeyStoreState::Ready)
+            }
+            Some(_) => Err(KeyStoreError::WrongMasterKey {
+                place: place.to_string(),
+            }),
+            None => Ok(KeyStoreState::Uninitialised),
+        }
+    }
+
     /// This key store's random id; the state store it belongs to records it.
     pub fn id(&self) -> &str {
         &self.id
     }
 
-    /// The directory of the key store.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn io(&self, operation: &'static str, source: std::io::Error) -> KeyStoreError {
-        KeyStoreError::Io {
-            dir: self.dir.clone(),
-            operation,
-            source,
-        }
+    /// Where the key store keeps its keys (a directory or the keys database).
+    pub fn place(&self) -> &KeyPlace {
+        &self.place
     }
 
     fn check(owner: &str) -> Result<(), KeyStoreError> {
@@ -215,12 +252,7 @@ impl KeyStore {
     /// Whether `owner`'s key was deleted under the retention rules.
     pub fn is_shredded(&self, owner: &str) -> Result<bool, KeyStoreError> {
         Self::check(owner)?;
-        let path = self.dir.join(format!("{owner}.shredded"));
-        match std::fs::metadata(path) {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(self.io("stat a tombstone", e)),
-        }
+        Ok(self.place.exists(&format!("{owner}.shredded"))?)
     }
 
     /// `owner`'s key, if there is one.
@@ -238,13 +270,11 @@ impl KeyStore {
     }
 
     fn read_key(&self, owner: &str) -> Result<Option<[u8; KEY_LEN]>, KeyStoreError> {
-        let wrapped = match std::fs::read(self.dir.join(format!("{owner}.key"))) {
-            Ok(w) => w,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io("read a key", e)),
+        let Some(wrapped) = self.place.read(&format!("{owner}.key"))? else {
+            return Ok(None);
         };
         let damaged = || KeyStoreError::Damaged {
-            dir: self.dir.clone(),
+            place: self.place.to_string(),
             owner: owner.to_owned(),
         };
         let (version, sealed) = wrapped.split_first().ok_or_else(damaged)?;
@@ -287,7 +317,8 @@ impl KeyStore {
                 .seal(&self.rng, &key_aad(owner), &bytes)
                 .map_err(|_| KeyStoreError::Random)?,
         );
-        self.write_durably(&format!("{owner}.key"), &wrapped)?;
+        self.place
+            .write_durably(&format!("{owner}.key"), &wrapped)?;
         cache.insert(owner.to_owned(), bytes);
         tracing::info!(case = owner, "created a case key");
         Ok(Key::new(&bytes))
@@ -298,46 +329,12 @@ impl KeyStore {
     pub fn shred(&self, owner: &str) -> Result<(), KeyStoreError> {
         Self::check(owner)?;
         let mut cache = self.lock();
-        self.write_durably(&format!("{owner}.shredded"), &[])?;
-        match std::fs::remove_file(self.dir.join(format!("{owner}.key"))) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(self.io("delete a key", e)),
-        }
-        sync_dir(&self.dir).map_err(|e| self.io("sync the directory", e))?;
+        self.place
+            .write_durably(&format!("{owner}.shredded"), &[])?;
+        self.place.remove_durably(&format!("{owner}.key"))?;
         cache.remove(owner);
         Ok(())
     }
-
-    /// Writes `name` via a temporary file, `fsync`, rename and directory `fsync`.
-    fn write_durably(&self, name: &str, bytes: &[u8]) -> Result<(), KeyStoreError> {
-        let tmp = self.dir.join(format!("{name}.tmp"));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&tmp)
-            .map_err(|e| self.io("create a key file", e))?;
-        file.write_all(bytes)
-            .map_err(|e| self.io("write a key file", e))?;
-        file.sync_all().map_err(|e| self.io("sync a key file", e))?;
-        drop(file);
-        std::fs::rename(&tmp, self.dir.join(name)).map_err(|e| self.io("rename a key file", e))?;
-        sync_dir(&self.dir).map_err(|e| self.io("sync the directory", e))
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //!   records of the keyspaces that hold personal data, and finds a case's records.
 
 pub mod aead;
+pub mod key_place;
 pub mod keystore;
 pub mod master;
 pub mod sealed_store;

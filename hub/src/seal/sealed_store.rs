@@ -151,7 +151,7 @@ impl SealedStore {
                 space,
                 detail: format!(
                     "the key store {} holds no key for {owner}: is it the key store of this data directory?",
-                    self.keys.dir().display()
+                    self.keys.place()
                 ),
             });
         };

@@ -12,12 +12,16 @@
 //! ([`Batch::put_sealed`], [`Owner`]).
 
 #[cfg(test)]
+mod conformance;
+#[cfg(test)]
 mod durability;
+pub mod postgres;
 pub mod sled_store;
 mod space;
 
 use std::fmt;
 
+pub use postgres::PgStore;
 pub use sled_store::SledStore;
 /// Only the store, the sealing layer and the table modules ([`crate::tables`]) name a
 /// keyspace; outside the crate it cannot be named at all (the type is public only so

@@ -1,0 +1,268 @@
+//! A connection pool to one PostgreSQL database, usable from the hub's synchronous
+//! [`Store`](crate::store::Store) and key store.
+//!
+//! The store's methods are synchronous (sled's are), and they are called from the hub's
+//! async tasks as well as from plain threads and current-thread test runtimes. A
+//! blocking client that starts a runtime of its own (the `postgres` crate) panics inside
+//! a tokio runtime, and `block_in_place` panics on a current-thread one. So the pool
+//! lives on a small runtime of its own, and a call hands its work to that runtime and
+//! waits for the answer on a plain channel: from any thread, in any context, it blocks
+//! only the calling thread, exactly as a sled flush does.
+//!
+//! Every wait is bounded (connecting, waiting for a pooled connection, each statement),
+//! so an unreachable database turns into an error within seconds, never a hang: the hub
+//! fails closed (nothing is acknowledged without its commit).
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+
+/// How long a call waits for a connection from the pool, and a new connection for the
+/// server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest any one statement may run before the server cancels it.
+const STATEMENT_TIMEOUT_MS: u32 = 30_000;
+
+/// Talking to PostgreSQL failed. The text names the database and what failed, never a
+/// stored value (a server error is reduced to its code and message; its DETAIL, which
+/// can quote a row, is left out).
+#[derive(Debug, thiserror::Error)]
+#[error("PostgreSQL ({database}): {detail}")]
+pub struct PgError {
+    pub database: String,
+    pub detail: String,
+}
+
+/// A pool of connections to one database, driven by a runtime of its own.
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Taken on drop, to shut down without blocking (dropping a runtime inside another
+    /// one's task would panic).
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    pool: Pool,
+    /// `dbname` (and host) from the connection string, for messages; never the password.
+    name: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("name", &self.inner.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Database {
+    /// A pool of at most `pool_size` connections to the database of `url` (a libpq
+    /// connection string, `host=… port=… user=… dbname=…`, or a `postgresql://` URL).
+    /// `password`, when given, is used instead of one in `url`. With `tls_ca` the
+    /// connection is TLS, and the server's certificate must chain to that CA and name
+    /// the host of `url` (libpq's `verify-full`); without it, plain TCP or a Unix socket
+    /// (the configuration allows that only to the hub's own host). Connects once before
+    /// it returns, so a wrong address, password or certificate is reported at start.
+    pub fn connect(
+        url: &str,
+        password: Option<&str>,
+        pool_size: usize,
+        tls_ca: Option<&std::path::Path>,
+    ) -> Result<Database, PgError> {
+        // The parser's message may quote the string, password and all: not repeated.
+        let mut config = parse_url(url).map_err(|detail| PgError {
+            database: "?".into(),
+            detail,
+        })?;
+        if let Some(password) = password {
+            config.password(password);
+        }
+        let name = describe(&config);
+        let fail = |detail: String| PgError {
+            database: name.clone(),
+            detail,
+        };
+        config.connect_timeout(CONNECT_TIMEOUT);
+        config.options(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+        config.application_name("treiter-hub");
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls_ca {
+            Some(ca) => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Require);
+                let tls = tls_config(ca).map_err(&fail)?;
+                Manager::from_config(
+                    config,
+                    tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                    manager_config,
+                )
+            }
+            None => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("treiter-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| fail(format!("cannot start the database runtime: {e}")))?;
+        let pool = {
+            // The pool's timeouts use the tokio timer of the runtime it is built in.
+            let _entered = runtime.enter();
+            Pool::builder(manager)
+                .max_size(pool_size.max(1))
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(CONNECT_TIMEOUT))
+                .create_timeout(Some(CONNECT_TIMEOUT))
+                .recycle_timeout(Some(CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| fail(format!("cannot build the connection pool: {e}")))?
+        };
+        let database = Database {
+            inner: Arc::new(Inner {
+                handle: runtime.handle().clone(),
+                runtime: Some(runtime),
+                pool,
+                name,
+            }),
+        };
+        database
+            .run(|pool| async move { pool.get().await.map(drop).map_err(|e| pool_error(&e)) })?;
+        Ok(database)
+    }
+
+    /// The database's name (and host), for messages.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Runs `work` with the pool on the database runtime and waits for its result.
+    /// Errors carry the text `work` gives them; this adds the database's name.
+    pub fn run<T, F, Fut>(&self, work: F) -> Result<T, PgError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = Result<T, String>> + Send + 'static,
+    {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let future = work(self.inner.pool.clone());
+        self.inner.handle.spawn(async move {
+            // The caller may have given up (it never does: it waits); nothing to do then.
+            let _ = sender.send(future.await);
+        });
+        match receiver.recv() {
+            Ok(result) => result.map_err(|detail| PgError {
+                database: self.inner.name.clone(),
+                detail,
+            }),
+            Err(_) => Err(PgError {
+                database: self.inner.name.clone(),
+                detail: "the database runtime stopped before the call finished".into(),
+            }),
+        }
+    }
+}
+
+/// A TLS client configuration that trusts only the CA certificates in `ca` (PEM).
+fn tls_config(ca: &std::path::Path) -> Result<rustls::ClientConfig, String> {
+    let anchors = treiter_proto::tls::load_certs(ca)
+        .map_err(|e| format!("store.tls_ca cannot be used: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for anchor in anchors {
+        roots.add(anchor).map_err(|e| {
+            format!(
+                "store.tls_ca {}: a certificate is not usable as a trust anchor: {e}",
+                ca.display()
+            )
+        })?;
+    }
+    Ok(
+        rustls::ClientConfig::builder_with_provider(treiter_proto::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS set-up failed: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// `dbname on host:port` from a connection string, without user or password.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let database = config.get_dbname().unwrap_or("(default)");
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    match config.get_ports().first() {
+        Some(port) => format!("{database} on {host}:{port}"),
+        None => format!("{database} on {host}"),
+    }
+}
+
+/// Parses a connection string; the error never repeats it (it may hold a password).
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
+    tokio_postgres::Config::from_str(url).map_err(|_| {
+        "the connection string does not parse: expected \"host=… port=… user=… dbname=…\" or a postgresql:// URL".into()
+    })
+}
+
+/// Whether every host of `config` is this machine (a Unix socket, `localhost` or a
+/// loopback address): the only places the hub talks to without TLS.
+pub fn is_local(config: &tokio_postgres::Config) -> bool {
+    config.get_hosts().iter().all(|host| match host {
+        tokio_postgres::config::Host::Unix(_) => true,
+        tokio_postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    }) && config.get_hostaddrs().iter().all(|ip| ip.is_loopback())
+}
+
+/// A server or connection error in words, without the server's DETAIL (which can quote
+/// the row it is about).
+pub fn db_error(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        // The causes too: "error performing TLS handshake" alone does not say that the
+        // server's certificate was not trusted.
+        None => {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+/// A pool error in words.
+pub fn pool_error(error: &deadpool_postgres::PoolError) -> String {
+    match error {
+        deadpool_postgres::PoolError::Backend(e) => db_error(e),
+        deadpool_postgres::PoolError::Timeout(_) => {
+            "timed out waiting for a connection (is the database reachable, and the pool large enough?)".into()
+        }
+        other => other.to_string(),
+    }
+}

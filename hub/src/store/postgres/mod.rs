@@ -1,0 +1,208 @@
+//! [`Store`] on PostgreSQL (`[store] backend = "postgres"`, issue 21).
+//!
+//! Every keyspace lives in one table, `hub_records (space, key, value)`, keyed by
+//! keyspace name and key bytes (`migrations/data/`). A [`Batch`] is one transaction,
+//! committed before [`Store::apply`] returns; with the server's `fsync` on and
+//! `synchronous_commit` not `off` (checked at open) a commit is in the write-ahead log
+//! on disk, so the store's contract holds: acknowledged means committed means durable.
+//! `bytea` compares bytewise, so a prefix scan returns keys in the same order as sled.
+//!
+//! The case keys are in a second database ([`crate::seal::KeyStore::open_postgres`]),
+//! so data and keys are backed up apart.
+
+pub mod database;
+pub mod migrate;
+
+use super::{Batch, Entry, Space, Store, StoreError};
+pub use database::{Database, PgError};
+
+/// The PostgreSQL-backed store.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    database: Database,
+}
+
+impl PgStore {
+    /// Connects to the data database of `url` with a pool of `pool_size`, checks that it
+    /// keeps commits durably, and brings its schema up to date.
+    pub fn open(
+        url: &str,
+        password: Option<&str>,
+        pool_size: usize,
+        tls_ca: Option<&std::path::Path>,
+    ) -> Result<PgStore, StoreError> {
+        let database = Database::connect(url, password, pool_size, tls_ca).map_err(open_error)?;
+        migrate::check_durability(&database).map_err(open_error)?;
+        migrate::migrate(&database, "data", migrate::DATA).map_err(open_error)?;
+        Ok(PgStore { database })
+    }
+
+    /// The database, for messages.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+}
+
+fn open_error(e: PgError) -> StoreError {
+    StoreError::Open {
+        path: std::path::PathBuf::from(format!("postgres: {}", e.database)),
+        detail: e.detail,
+    }
+}
+
+fn io(operation: &'static str, space: Space) -> impl Fn(PgError) -> StoreError {
+    move |e| StoreError::Io {
+        operation,
+        space,
+        detail: e.to_string(),
+    }
+}
+
+/// The smallest key greater than every key that starts with `prefix`, if there is one
+/// (none for an empty prefix or one of only `0xff` bytes).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// The rows of `space` whose key starts with `prefix`, in key order: `columns` is
+/// `key` or `key, value`.
+async fn select_prefix(
+    pool: deadpool_postgres::Pool,
+    columns: &'static str,
+    space: Space,
+    prefix: Vec<u8>,
+) -> Result<Vec<tokio_postgres::Row>, String> {
+    let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+    let name = space.to_string();
+    let rows = match prefix_end(&prefix) {
+        Some(end) => {
+            let sql = format!(
+                "SELECT {columns} FROM hub_records WHERE space = $1 AND key >= $2 AND key < $3 ORDER BY key"
+            );
+            let statement = client
+                .prepare_cached(&sql)
+                .await
+                .map_err(|e| database::db_error(&e))?;
+            client.query(&statement, &[&name, &prefix, &end]).await
+        }
+        None => {
+            let sql = format!(
+                "SELECT {columns} FROM hub_records WHERE space = $1 AND key >= $2 ORDER BY key"
+            );
+            let statement = client
+                .prepare_cached(&sql)
+                .await
+                .map_err(|e| database::db_error(&e))?;
+            client.query(&statement, &[&name, &prefix]).await
+        }
+    };
+    rows.map_err(|e| database::db_error(&e))
+}
+
+impl Store for PgStore {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_vec();
+        self.database
+            .run(move |pool| async move {
+                let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                let statement = client
+                    .prepare_cached("SELECT value FROM hub_records WHERE space = $1 AND key = $2")
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                let row = client
+                    .query_opt(&statement, &[&space.to_string(), &key])
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
+            })
+            .map_err(io("read", space))
+    }
+
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        let prefix = prefix.to_vec();
+        self.database
+            .run(move |pool| async move {
+                let rows = select_prefix(pool, "key, value", space, prefix).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
+                    .collect())
+            })
+            .map_err(io("scan", space))
+    }
+
+    fn scan_keys(&self, space: Space, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let prefix = prefix.to_vec();
+        self.database
+            .run(move |pool| async move {
+                let rows = select_prefix(pool, "key", space, prefix).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| row.get::<_, Vec<u8>>(0))
+                    .collect())
+            })
+            .map_err(io("scan", space))
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        let Some(first_space) = batch.ops.first().map(|op| op.0) else {
+            return Ok(());
+        };
+        let ops = batch.ops;
+        self.database
+            .run(move |pool| async move {
+                let mut client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                let transaction = client
+                    .transaction()
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                let upsert = transaction
+                    .prepare_cached(
+                        "INSERT INTO hub_records (space, key, value) VALUES ($1, $2, $3) \
+                         ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value",
+                    )
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                let delete = transaction
+                    .prepare_cached("DELETE FROM hub_records WHERE space = $1 AND key = $2")
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                // In order: a batch may write a key and later delete it (or the reverse).
+                for (space, key, value, _owner) in &ops {
+                    let name = space.to_string();
+                    let done = match value {
+                        Some(value) => transaction.execute(&upsert, &[&name, key, value]).await,
+                        None => transaction.execute(&delete, &[&name, key]).await,
+                    };
+                    done.map_err(|e| format!("{space}: {}", database::db_error(&e)))?;
+                }
+                // On return the commit is in the write-ahead log on disk
+                // (synchronous_commit, checked at open).
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|e| format!("commit: {}", database::db_error(&e)))
+            })
+            .map_err(io("write", first_space))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_ends_where_its_last_byte_below_ff_is_raised() {
+        assert_eq!(prefix_end(b"C-"), Some(b"C.".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+        assert_eq!(prefix_end(b""), None);
+    }
+}
