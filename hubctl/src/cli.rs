@@ -49,7 +49,9 @@ cross-partner case file as a readable report.
 For privacy officers: read your party's decision-log entries (`log entries`), verify
 them against the hub's signed checkpoints (`log verify`), produce a data subject's
 inzage overview (`inzage`, gemeente only), and handle notifications of rejected and
-emergency shares (`notifications`).
+emergency shares (`notifications`); export an evidence bundle a court checks offline
+with `treiter-verify` (`evidence`), and Logboek Dataverwerkingen records (`log
+logboek`).
 
 The hub decides who may do what from your certificate and its own person registry;
 hubctl sends no role or stadsdeel. A refusal says which article applies and who the
@@ -143,6 +145,42 @@ pub enum Command {
         after_help = "Example:\n  hubctl console --profile im-oost.toml --open"
     )]
     Console(ConsoleArgs),
+    /// For privacy officers: an evidence bundle of your party's decision-log entries
+    /// (one tar file) that a court checks offline with `treiter-verify`.
+    #[command(
+        long_about = "For privacy officers: an evidence bundle of your party's decision-log entries, for a court or a supervisory authority. One tar file holds the entries exactly as logged, their inclusion proofs, the signed checkpoints they are proven against with the witnesses' (party agents') cosignatures, the hub's and the witnesses' keys, a manifest and LEESMIJ.txt: what the bundle proves and what it does not, in Dutch. It holds nothing the log does not (pseudonyms, field names, ids).\n\nThe hub gives only entries your party may see (art. 10.3) and refuses other roles (art. 5.2). With `log_verifier` in the profile, the hub's key must be that one; with a checkpoint `log verify` remembered, the bundle also proves the log grew unchanged since. The bundle is checked with the offline verifier before it is written.\n\nCheck it anywhere, without a network: treiter-verify BUNDLE.tar --hub-key '<the hub's verifier key>'",
+        after_help = "Examples:\n  hubctl evidence --case C-2026-0001 --out bewijs-C-2026-0001.tar\n  hubctl evidence --entries 17,20-24 --out bewijs.tar\n  hubctl evidence --subject 5a5a...5a --from 2026-11-01 --out bewijs-november.tar"
+    )]
+    Evidence(EvidenceArgs),
+}
+
+/// `evidence`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("selection").required(true).multiple(true).args(["case", "entries", "subject", "from", "until"])))]
+pub struct EvidenceArgs {
+    /// The entries about this case.
+    #[arg(long)]
+    pub case: Option<String>,
+    /// These entries, by leaf index: numbers and ranges, e.g. 17,20-24 (`log entries`
+    /// shows the indices). A single index of another party's entry is refused (art.
+    /// 10.3); a range takes your party's entries in it.
+    #[arg(long, value_name = "LIST")]
+    pub entries: Option<String>,
+    /// The entries about this subject: its pseudonym (64 hex characters).
+    #[arg(long, value_name = "HEX")]
+    pub subject: Option<String>,
+    /// Only entries logged at or after TIME.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only entries logged at or before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// The bundle file to write (never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// How long to wait for the witnesses' cosignatures on the latest checkpoint.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub wait: u64,
 }
 
 /// `console`.

@@ -166,6 +166,7 @@ pub async fn run(
             crate::officer::notifications(&mut hub, &mut out, c, now).await
         }
         Command::Console(a) => crate::console::run(hub, a.listen, a.open, out.out).await,
+        Command::Evidence(a) => crate::officer::evidence(&mut hub, &mut out, a, now).await,
     }
 }
 

@@ -65,7 +65,8 @@ Exit codes:
    9  exists already (a subject, a participant, consent in force, contact recorded)
   10  a value the hub refuses (the message names the field)
   11  `log verify`: the hub's decision log does NOT verify (tell your privacy officer
-      colleagues and the hub's operator; keep the output)";
+      colleagues and the hub's operator; keep the output); `evidence`: the bundle made
+      from the hub's answers does not verify (nothing was written)";
 
 /// Everything hubctl reports as an error.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +154,12 @@ pub enum Error {
     /// The hub's decision log failed verification.
     #[error("the hub's decision log does NOT verify: {0}")]
     LogNotVerified(crate::logverify::LogFailure),
+    /// `evidence`: the bundle made from the hub's answers does not pass the offline
+    /// verifier (the hub's answers are inconsistent); nothing was written.
+    #[error(
+        "the evidence bundle made from the hub's answers does NOT verify ({0}); nothing was written: tell the hub's operator and keep this output"
+    )]
+    EvidenceNotVerified(String),
     /// `hubctl console` cannot listen or serve (`what` says which, and what to do).
     #[error("the console {what}: {source}")]
     Console {
@@ -238,7 +245,7 @@ impl Error {
             | Error::NoLogVerifier { .. }
             | Error::LogState { .. }
             | Error::Console { .. } => Exit::Setup,
-            Error::LogNotVerified(_) => Exit::LogNotVerified,
+            Error::LogNotVerified(_) | Error::EvidenceNotVerified(_) => Exit::LogNotVerified,
             Error::Usage(_) => Exit::Usage,
             Error::NotFound(_) => Exit::NotFound,
             Error::Unreachable { .. } | Error::Broken { .. } | Error::Timeout { .. } => {
@@ -284,7 +291,9 @@ impl Error {
                 self.to_string(),
                 None,
             ),
-            Error::LogNotVerified(_) => ("log-not-verified", Value::Null, self.to_string(), None),
+            Error::LogNotVerified(_) | Error::EvidenceNotVerified(_) => {
+                ("log-not-verified", Value::Null, self.to_string(), None)
+            }
             _ => ("setup", Value::Null, self.to_string(), None),
         };
         json!({ "error": {

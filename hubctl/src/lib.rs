@@ -52,6 +52,9 @@ pub mod queries;
 pub mod reasons;
 pub mod report;
 pub mod when;
+// `hubctl evidence` and `hubctl log logboek` (issue 23).
+pub mod evidence;
+pub mod logboek;
 
 pub use cli::Cli;
 pub use commands::run;

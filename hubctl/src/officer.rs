@@ -81,7 +81,107 @@ pub(crate) async fn log(
             let outcome = crate::logverify::verify(hub, now).await?;
             out.answer(|| outcome.to_json(), || outcome.to_text())
         }
+        LogCommand::Logboek(a) => logboek(hub, out, a, now).await,
     }
+}
+
+/// `hubctl log logboek`: the records on standard output, the count on standard error.
+async fn logboek(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    a: LogboekArgs,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let (from, until) = moments(a.from.as_deref(), a.until.as_deref(), now)?;
+    if !a.activity_prefix.contains(':') || a.activity_prefix.contains(char::is_whitespace) {
+        return Err(Error::Usage(
+            "--activity-prefix: give the start of a URI, e.g. https://register.example.nl/verwerkingsactiviteiten/".into(),
+        ));
+    }
+    let filter = LogFilter {
+        case_id: a.case,
+        from,
+        until,
+        subject: a.subject,
+        ..LogFilter::default()
+    };
+    let entries = queries::query_log(hub, filter.request(0, 0, false)).await?;
+    let origin = queries::latest_checkpoint(hub).await?.origin;
+    let mut skipped = 0usize;
+    let mut written = 0usize;
+    for e in &entries {
+        let Some(record) = crate::logboek::record(e, &origin, &a.activity_prefix) else {
+            skipped += 1;
+            continue;
+        };
+        // Never hand a Logboek a record outside the documented form.
+        crate::logboek::validate(&record).map_err(|problem| {
+            Error::Usage(format!(
+                "entry {} does not map to a valid Logboek record ({problem}); nothing more was written",
+                e.leaf_index
+            ))
+        })?;
+        out.json_line(&record)?;
+        written += 1;
+    }
+    eprintln!(
+        "{written} Logboek record(s) written; {skipped} entr{} about no data subject left out (docs/LOGBOEK.md)",
+        if skipped == 1 { "y" } else { "ies" }
+    );
+    Ok(())
+}
+
+/// `hubctl evidence`.
+pub(crate) async fn evidence(
+    hub: &mut Hub,
+    out: &mut Out<'_>,
+    a: EvidenceArgs,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    hub.explain_refusals_with(
+        "an evidence bundle is made by your party's privacy officer, of your party's entries only (art. 5.2, 10.3): use that certificate",
+    );
+    let (from, until) = moments(a.from.as_deref(), a.until.as_deref(), now)?;
+    let entries = a
+        .entries
+        .as_deref()
+        .map(crate::evidence::parse_entries)
+        .transpose()
+        .map_err(Error::Usage)?
+        .unwrap_or_default();
+    let mut words = Vec::new();
+    if let Some(c) = &a.case {
+        words.push(format!("zaak {c}"));
+    }
+    if let Some(e) = &a.entries {
+        words.push(format!("regels {e}"));
+    }
+    if let Some(s) = &a.subject {
+        words.push(format!("betrokkene {s}"));
+    }
+    if let Some(f) = from {
+        words.push(format!("gelogd vanaf {}", when::show(f)));
+    }
+    if let Some(u) = until {
+        words.push(format!("gelogd tot en met {}", when::show(u)));
+    }
+    let selection = crate::evidence::Selection {
+        case_id: a.case,
+        subject: a.subject,
+        from,
+        until,
+        entries,
+        words: words.join("; "),
+    };
+    let written = crate::evidence::export(
+        hub,
+        &selection,
+        &a.out,
+        std::time::Duration::from_secs(a.wait),
+        now,
+    )
+    .await?;
+    out.answer(|| written.to_json(), || written.to_text())
 }
 
 fn write_document(out: &mut Out<'_>, file: Option<&Path>, text: &str) -> Result<(), Error> {

@@ -35,6 +35,35 @@ pub enum LogCommand {
     /// for each of your entries, and a consistency proof from the checkpoint this
     /// profile verified last.
     Verify,
+    /// Your party's entries about a data subject as Logboek Dataverwerkingen records
+    /// (Logius, draft), one JSON object per line, to feed your own Logboek; the mapping
+    /// is docs/LOGBOEK.md.
+    #[command(
+        after_help = "Examples:\n  hubctl log logboek --subject 5a5a...5a > betrokkene.jsonl\n  hubctl log logboek --from 2026-11-01 --until 2026-12-01 > november.jsonl\n  hubctl log logboek --case C-2026-0001 --activity-prefix https://register.example.nl/verwerkingsactiviteiten/"
+    )]
+    Logboek(LogboekArgs),
+}
+
+/// `log logboek`.
+#[derive(Debug, Args)]
+pub struct LogboekArgs {
+    /// Only entries about this subject: its pseudonym (64 hex characters).
+    #[arg(long, value_name = "HEX")]
+    pub subject: Option<String>,
+    /// Only entries logged at or after TIME (e.g. "2026-11-01", "now-7d").
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only entries logged at or before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only entries about this case.
+    #[arg(long)]
+    pub case: Option<String>,
+    /// The start of every `dpl.core.processing_activity_id`, to which the activity
+    /// (the purpose, or `casusbeheer`) is appended: your Register van
+    /// Verwerkingsactiviteiten.
+    #[arg(long, value_name = "URI", default_value = crate::logboek::DEFAULT_ACTIVITY_PREFIX)]
+    pub activity_prefix: String,
 }
 
 /// How `log entries` writes the entries.

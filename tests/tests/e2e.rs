@@ -45,6 +45,9 @@
 //! - `auditor`: the read-only auditor of covenant version 2 (art. 5.5): every party's
 //!   log metadata, no case data, every other RPC of every service refused.
 //! - `hsm`: the hub's log key and master key in SoftHSM2 (PKCS#11).
+//! - `evidence`: a case's evidence bundle verified offline by `treiter-verify`, each
+//!   tampering named; coordinators and other parties' entries refused; the Logboek
+//!   Dataverwerkingen export against its documented fields.
 
 mod agent_ops;
 mod case_log;
@@ -80,3 +83,5 @@ mod witness;
 // Issue 23 (keys in hardware, the auditor role).
 mod auditor;
 mod hsm;
+// `hubctl evidence` with `treiter-verify`, and `hubctl log logboek` (issue 23).
+mod evidence;

@@ -430,6 +430,7 @@ fn wire_checkpoint(hub: &Hub, cp: &SignedCheckpoint) -> wire::LogCheckpoint {
                 witness: witness_party(hub, name),
                 signature_line: line.to_owned(),
                 received_at: None,
+                verifier_key: witness_key(hub, cp, name).unwrap_or_default(),
             })
         })
         .collect();
@@ -443,6 +444,21 @@ fn wire_checkpoint(hub: &Hub, cp: &SignedCheckpoint) -> wire::LogCheckpoint {
         verifier_key: hub.log.verifier().to_string(),
         cosignatures,
     }
+}
+
+/// The verifier key pinned for the party whose witness key is named `key_name`, when it
+/// is that name's and verifies its signature on `cp` (a replaced key does not).
+fn witness_key(hub: &Hub, cp: &SignedCheckpoint, key_name: &str) -> Option<String> {
+    let party = hub
+        .parties
+        .current()
+        .iter()
+        .find(|p| key_name.contains(&p.oin.to_string()))
+        .map(|p| p.oin.to_string())?;
+    let text = crate::tables::witness_keys::get(hub.store.as_ref(), &party).ok()??;
+    let text = String::from_utf8(text).ok()?;
+    let key = crate::log::NoteVerifier::parse(&text).ok()?;
+    (key.name() == key_name && cp.is_signed_by(&key)).then(|| key.to_string())
 }
 
 /// The party a witness key name belongs to, when the name carries a listed party's OIN.

@@ -291,6 +291,7 @@ mod tests {
                     }),
                     signature_line: "— witness-00000002000000000002 abc".into(),
                     received_at: None,
+                    verifier_key: String::new(),
                 }]
             } else {
                 Vec::new()
