@@ -223,6 +223,25 @@ struct Counters {
     batches: AtomicU64,
     failed_batches: AtomicU64,
     max_batch: AtomicU64,
+    /// Why the last batch failed, while no batch has been written since: what the
+    /// operator sees in `/healthz` while the log cannot write (and so nothing passes).
+    failing: std::sync::Mutex<Option<String>>,
+}
+
+impl Counters {
+    fn batch_failed(&self, e: &LogError) {
+        self.failed_batches.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = Some(e.to_string());
+        }
+    }
+
+    fn batch_written(&self) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = None;
+        }
+    }
 }
 
 /// A segment as readers use it.
@@ -717,6 +736,19 @@ impl Log {
         Ok(report)
     }
 
+    /// Why the log cannot write, while its last batch failed and none was written
+    /// since (`None` once a batch is written again). Meanwhile every append fails, so
+    /// nothing that needs a log entry passes (article 10).
+    pub fn write_failure(&self) -> Option<String> {
+        self.inner
+            .shared
+            .counters
+            .failing
+            .lock()
+            .ok()
+            .and_then(|failing| failing.clone())
+    }
+
     /// Counters since open.
     pub fn stats(&self) -> LogStats {
         let c = &self.inner.shared.counters;
@@ -1073,10 +1105,7 @@ impl Committer {
             // Try to cut the failed bytes off at once; if that fails too, the next
             // batch tries again before writing.
             let _ = self.repair();
-            shared
-                .counters
-                .failed_batches
-                .fetch_add(1, Ordering::Relaxed);
+            shared.counters.batch_failed(&e);
             tracing::error!(error = %e, "decision log append failed; the batch was not appended");
             for r in replies {
                 r.fail(&e);
@@ -1085,7 +1114,7 @@ impl Committer {
         }
         self.len += buf.len() as u64;
         let n = leaves.len() as u64;
-        shared.counters.batches.fetch_add(1, Ordering::Relaxed);
+        shared.counters.batch_written();
         shared.counters.appended.fetch_add(n, Ordering::Relaxed);
         shared.counters.max_batch.fetch_max(n, Ordering::Relaxed);
         // The batch is durable; now the head record says so. A checkpoint is handed out
@@ -1160,10 +1189,7 @@ impl Committer {
     }
 
     fn fail_all(&self, batch: Vec<Request>, e: &LogError) {
-        self.shared
-            .counters
-            .failed_batches
-            .fetch_add(1, Ordering::Relaxed);
+        self.shared.counters.batch_failed(e);
         tracing::error!(error = %e, "decision log append failed; the batch was not appended");
         for request in batch {
             match request {
