@@ -241,7 +241,7 @@ async fn certificate_whose_key_usage_lacks_digital_signature_is_refused() {
 /// RSA-1024 key) before it sees the handshake signature. ring cannot sign with an RSA
 /// key under 2048 bits, so the test's client cannot make a real one.
 #[derive(Debug)]
-struct NeverSigningKey;
+pub(crate) struct NeverSigningKey;
 
 #[derive(Debug)]
 struct ZeroSigner;
@@ -272,7 +272,7 @@ impl rustls::sign::Signer for ZeroSigner {
 }
 
 #[derive(Debug)]
-struct PresentCertificate(Arc<rustls::sign::CertifiedKey>);
+pub(crate) struct PresentCertificate(pub(crate) Arc<rustls::sign::CertifiedKey>);
 
 impl rustls::client::ResolvesClientCert for PresentCertificate {
     fn resolve(

@@ -12,6 +12,9 @@
 //!   (identity extraction), hub and agent config files.
 //! - `fuzz_rpc`: mutated and random protobuf bytes to every RPC the hub serves, and
 //!   mutated agent messages on the agent link, decoded and handled by a running hub.
+//! - `certificates`: a generated corpus of hostile client certificates, each refused
+//!   by the hub under its counted reason and by the agent's own checks where it can
+//!   know.
 //! - `raw`: a pass-through gRPC codec, to send bytes no typed client would.
 //!
 //! # Counts
@@ -22,6 +25,7 @@
 //! `RELIABILITY_SCALE=N` multiplies every randomized budget by N (default 1, sized so
 //! that the suite stays within its CI budget on two cores).
 
+mod certificates;
 mod fail_closed;
 mod fuzz_parsers;
 mod fuzz_rpc;
@@ -45,6 +49,9 @@ pub enum Kind {
     FaultsInjected,
     /// Requests carrying a claimed identity; "wrong" counts claims the hub believed.
     IdentityClaims,
+    /// Client certificates presented; "wrong" counts any the hub (or the agent's own
+    /// checks) judged otherwise than the corpus says, an acceptance above all.
+    Certificates,
 }
 
 impl Kind {
@@ -53,6 +60,7 @@ impl Kind {
             Kind::FuzzInputs => "fuzz inputs run",
             Kind::FaultsInjected => "faults injected",
             Kind::IdentityClaims => "identity claims ignored",
+            Kind::Certificates => "certificates tried",
         }
     }
 }
