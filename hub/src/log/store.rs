@@ -402,7 +402,10 @@ impl Log {
             HeadRead::Found { head, generation } => (*head, *generation),
             HeadRead::Missing | HeadRead::Damaged => (Head::empty(), 0),
         };
-        let mut head_file = HeadFile::open(dir, &key, head_now, generation)?;
+        // The switch is the log's own, in the off position ([`super::faults`]); the
+        // head file syncs through it too.
+        let faults = FaultSwitch::new();
+        let mut head_file = HeadFile::open(dir, &key, head_now, generation, faults.clone())?;
         if let Some(torn) = &scan.torn {
             quarantine(dir, torn)?;
             tracing::warn!(
@@ -417,8 +420,6 @@ impl Log {
         let mut files = scan.segments;
         // The segment a torn header made unusable was removed by `quarantine`.
         files.retain(|s| s.path.exists());
-        // The switch is the log's own, in the off position ([`super::faults`]).
-        let faults = FaultSwitch::new();
         if files.is_empty() {
             let path = dir.join(segment_name(0));
             create_segment(dir, &path, 0, &faults)?;
@@ -838,8 +839,8 @@ fn create_segment(
     }
     let synced = faults
         .check_sync()
-        .and_then(|()| file.sync_all())
-        .and_then(|()| sync_dir(dir));
+        .and_then(|()| faults.sync_all(&file))
+        .and_then(|()| faults.sync_dir(dir));
     if let Err(e) = synced {
         let _ = std::fs::remove_file(path);
         return Err(LogError::sync(path, e));
@@ -913,7 +914,7 @@ impl Committer {
     fn sync(&self) -> std::io::Result<()> {
         self.faults().check_sync()?;
         match self.shared.options.sync {
-            SyncMode::Fdatasync => self.file.sync_data(),
+            SyncMode::Fdatasync => self.faults().sync_data(&self.file),
             SyncMode::NoSyncBenchmarkOnly => Ok(()),
         }
     }

@@ -15,6 +15,8 @@
 //! - `certificates`: a generated corpus of hostile client certificates, each refused
 //!   by the hub under its counted reason and by the agent's own checks where it can
 //!   know.
+//! - `power_loss`: the decision log through simulated power cuts at the file layer
+//!   (only what was synced survives).
 //! - `raw`: a pass-through gRPC codec, to send bytes no typed client would.
 //!
 //! # Counts
@@ -30,6 +32,7 @@ mod fail_closed;
 mod fuzz_parsers;
 mod fuzz_rpc;
 mod identity_claims;
+mod power_loss;
 mod raw;
 
 use std::io::Write;
@@ -52,6 +55,12 @@ pub enum Kind {
     /// Client certificates presented; "wrong" counts any the hub (or the agent's own
     /// checks) judged otherwise than the corpus says, an acceptance above all.
     Certificates,
+    /// Simulated power cuts; "wrong" counts cuts after which an acknowledged entry was
+    /// lost or the log did not open.
+    PowerCuts,
+    /// Acknowledged operations checked after a crash or power cut; "wrong" counts
+    /// rounds that lost one.
+    AcknowledgedChecked,
 }
 
 impl Kind {
@@ -61,6 +70,8 @@ impl Kind {
             Kind::FaultsInjected => "faults injected",
             Kind::IdentityClaims => "identity claims ignored",
             Kind::Certificates => "certificates tried",
+            Kind::PowerCuts => "power cuts simulated",
+            Kind::AcknowledgedChecked => "acknowledged ops checked",
         }
     }
 }
