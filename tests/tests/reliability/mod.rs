@@ -12,6 +12,8 @@
 //!   (identity extraction), hub and agent config files.
 //! - `fuzz_rpc`: mutated and random protobuf bytes to every RPC the hub serves, and
 //!   mutated agent messages on the agent link, decoded and handled by a running hub.
+//! - `crash_points`: a real hub process killed with SIGKILL at random moments under a
+//!   load of case changes, restarted, and checked (200 kills in CI).
 //! - `certificates`: a generated corpus of hostile client certificates, each refused
 //!   by the hub under its counted reason and by the agent's own checks where it can
 //!   know.
@@ -28,6 +30,7 @@
 //! that the suite stays within its CI budget on two cores).
 
 mod certificates;
+mod crash_points;
 mod fail_closed;
 mod fuzz_parsers;
 mod fuzz_rpc;
@@ -55,6 +58,9 @@ pub enum Kind {
     /// Client certificates presented; "wrong" counts any the hub (or the agent's own
     /// checks) judged otherwise than the corpus says, an acceptance above all.
     Certificates,
+    /// `kill -9`s of a real hub process under load; "wrong" counts acknowledged
+    /// changes missing afterwards, or a log that did not verify.
+    CrashPoints,
     /// Simulated power cuts; "wrong" counts cuts after which an acknowledged entry was
     /// lost or the log did not open.
     PowerCuts,
@@ -70,6 +76,7 @@ impl Kind {
             Kind::FaultsInjected => "faults injected",
             Kind::IdentityClaims => "identity claims ignored",
             Kind::Certificates => "certificates tried",
+            Kind::CrashPoints => "crash points (kill -9) run",
             Kind::PowerCuts => "power cuts simulated",
             Kind::AcknowledgedChecked => "acknowledged ops checked",
         }
