@@ -8,7 +8,8 @@
 //!
 //! `RELIABILITY_CRASH_POINTS=N` sets the number of kills (default 200, the CI run); a
 //! run also ends after [`TIME_BUDGET`] times `RELIABILITY_SCALE`, and the summary table
-//! shows how many kills it made.
+//! shows how many kills it made. (200 kills took 10 s on an idle machine and 200 s on a
+//! 2-core machine under a load of 14.)
 
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -217,10 +218,15 @@ async fn check(client: &mut CoordinatorClient<HubChannel>, acked: &[Acked]) -> V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_kill_9_at_random_moments() {
-    let kills: u32 = std::env::var("RELIABILITY_CRASH_POINTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+    // `.ci/run` runs the end-to-end tests a second time under libfaketime, for the
+    // Amsterdam calendar; durability is not what that run is for, so it makes ten
+    // kills and leaves the counts of the first run in the summary.
+    let faked_clock = std::env::var_os("FAKETIME").is_some();
+    let kills: u32 = match std::env::var("RELIABILITY_CRASH_POINTS") {
+        _ if faked_clock => 10,
+        Ok(text) => text.parse().unwrap_or(200),
+        Err(_) => 200,
+    };
     let budget = TIME_BUDGET * scale();
     let pki = Pki::new();
     let dir = pki.dir.path();
