@@ -269,7 +269,7 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
             wrong.push(format!("kill {made}: the log does not verify: {e}"));
             break;
         }
-        if made % 10 == 0 {
+        if made.is_multiple_of(10) {
             let out = Command::new(workspace_bin("hub"))
                 .args(["log", "verify", "--config"])
                 .arg(&hub_config)

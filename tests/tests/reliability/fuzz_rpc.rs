@@ -328,7 +328,6 @@ fn rpcs(case: &str) -> Vec<Rpc> {
             vec![
                 wire::ListCaseFilesRequest {
                     case_id: case.clone(),
-                    ..Default::default()
                 }
                 .encode_to_vec(),
             ],

@@ -44,6 +44,9 @@ fn deletion(n: u64) -> Entry {
     }
 }
 
+/// An append the log acknowledged: its index and canonical bytes.
+type Acked = (u64, Vec<u8>);
+
 /// What one power cut showed.
 #[derive(Debug, Default)]
 struct Round {
@@ -65,8 +68,7 @@ async fn one_cut(pkcs8: &[u8], options: LogOptions, cut_after: Duration, seed: u
     let log = Arc::new(log);
     let faults = log.faults().clone();
     faults.record_power_loss(dir.path()).expect("ledger");
-    // (index, canonical bytes) of every append the log acknowledged.
-    let acked: Arc<Mutex<Vec<(u64, Vec<u8>)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let mut tasks = Vec::new();
     for writer in 0..4u64 {
         let log = log.clone();
