@@ -419,5 +419,11 @@ async fn certificates_are_refused_as_crl_expired_once_the_crl_runs_out() {
     let refusal = refusals.recent().remove(0);
     assert_eq!(refusal.reason, RefusalReason::CrlExpired);
     assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+    // The metric hub/README.md says to alert on counts it (issue 22).
+    let metrics = hub.hub.metrics.render(&hub.hub);
+    assert!(
+        metrics.contains("treiter_hub_refusals_total{reason=\"crl-expired\"} 1"),
+        "{metrics}"
+    );
     hub.stop().await;
 }
