@@ -1,9 +1,11 @@
 //! The admin endpoint for the hub's operator: plain HTTP, meant for loopback only.
 //!
-//! - `GET /healthz`: `200 ok` while the hub serves and every witness agrees with its
-//!   log; `503` with one `degraded: witness alert: …` line per party whose agent
-//!   refused a checkpoint of the log (article 10.2, [`crate::witness_alerts`]): who
-//!   refused which checkpoint and why.
+//! - `GET /healthz`: `200 ok` while the hub serves, its decision log writes and every
+//!   witness agrees with its log; `503` with a `degraded: the decision log cannot
+//!   write …` line while the log's last write failed (nothing that needs a log entry
+//!   passes meanwhile, article 10), and one `degraded: witness alert: …` line per party
+//!   whose agent refused a checkpoint of the log (article 10.2,
+//!   [`crate::witness_alerts`]): who refused which checkpoint and why.
 //! - `GET /metrics`: the hub's metrics in the Prometheus text format
 //!   ([`crate::metrics`]): no personal data, only counts by reason, outcome and article.
 //! - `GET /status`: JSON with the hub and covenant version, every party's agent link
@@ -154,13 +156,21 @@ async fn status(State(hub): State<Arc<Hub>>) -> Json<StatusDocument> {
     Json(status_document(&hub))
 }
 
-/// `/healthz`: the hub serves; degraded while a witness alert is open.
+/// `/healthz`: the hub serves; degraded while the decision log cannot write or a
+/// witness alert is open.
 pub fn health(hub: &Hub) -> (StatusCode, String) {
     let alerts = hub.witnesses.alerts.open();
-    if alerts.is_empty() {
+    let log_failure = hub.log.write_failure();
+    if alerts.is_empty() && log_failure.is_none() {
         return (StatusCode::OK, "ok\n".to_owned());
     }
     let mut text = String::new();
+    if let Some(error) = log_failure {
+        // The error names the log's file and the OS error, never an entry's content.
+        text.push_str("degraded: the decision log cannot write, so nothing that needs a log entry passes (article 10): ");
+        text.push_str(&error);
+        text.push('\n');
+    }
     for alert in &alerts {
         text.push_str("degraded: witness alert: ");
         text.push_str(&alert.describe(party_name(hub, &alert.oin).as_deref()));

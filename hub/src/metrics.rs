@@ -31,6 +31,7 @@
 //! | `treiter_hub_witness_cosignatures_total` | counter | `result` |
 //! | `treiter_hub_witness_refusals_total` | counter | `reason` |
 //! | `treiter_hub_store_errors_total` | counter | `operation` |
+//! | `treiter_hub_log_append_failures_total` | counter | |
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -159,6 +160,7 @@ pub struct HubMetrics {
     cosignatures: Family<ResultLabels, Counter>,
     witness_refusals: Family<ReasonLabels, Counter>,
     store_errors: Family<OperationLabels, Counter>,
+    log_append_failures: Counter,
     /// Unix seconds at which this process last signed (or confirmed) a checkpoint;
     /// 0: none yet. A checkpoint note carries no time, so the age is what this
     /// process saw.
@@ -213,6 +215,7 @@ impl HubMetrics {
             cosignatures: Family::default(),
             witness_refusals: Family::default(),
             store_errors: Family::default(),
+            log_append_failures: Counter::default(),
             last_checkpoint_unix: AtomicU64::new(0),
         };
         registry.register(
@@ -260,6 +263,11 @@ impl HubMetrics {
             "log_entries",
             "Durable entries in the decision log",
             m.log_entries.clone(),
+        );
+        registry.register(
+            "log_append_failures",
+            "Batches of decision-log entries that could not be written or synced (their changes and shares did not pass)",
+            m.log_append_failures.clone(),
         );
         registry.register(
             "log_checkpoint_size",
@@ -417,6 +425,7 @@ impl HubMetrics {
             );
         }
         self.log_entries.set(to_gauge(hub.log.tree_size()));
+        set_counter(&self.log_append_failures, hub.log.stats().failed_batches);
         self.log_checkpoint_size.set(to_gauge(
             hub.log
                 .latest_checkpoint()

@@ -13,6 +13,9 @@
 //! (commit that file with the fix). The case counts are fixed (`PROPTEST_CASES` does
 //! not change them) so that the whole suite stays within seconds on two cores; set
 //! `POLICIES_PROPTEST_SCALE=10` for a ten times longer run.
+//!
+//! Each test counts the inputs it ran for the reliability suite's summary
+//! (`scripts/reliability-summary.sh`, `RELIABILITY.md`): [`count`].
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +35,33 @@ use treiter_policies::{
 };
 
 // ---------------------------------------------------------------- set-up
+
+/// Counts one input run by the test `test`, in
+/// `target/reliability/policies-<test>.fuzz-inputs-run.tsv` (rewritten with the running
+/// count, so the file holds the whole run's count when the test ends). A failing input
+/// fails the test itself, so the file counts nothing wrong.
+fn count(test: &str) {
+    use std::sync::Mutex;
+    static COUNTS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+    let Ok(mut counts) = COUNTS.lock() else {
+        return;
+    };
+    let n = counts.entry(test.to_owned()).or_insert(0);
+    *n += 1;
+    let dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target"),
+    }
+    .join("reliability");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(
+            dir.join(format!("policies-{test}.fuzz-inputs-run.tsv")),
+            format!("fuzz inputs run\t{n}\t0\t0\n"),
+        );
+    }
+}
 
 fn config(cases: u32) -> ProptestConfig {
     let scale = std::env::var("POLICIES_PROPTEST_SCALE")
@@ -323,6 +353,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in vec(any::<u8>(), 0..400)) {
+        count("covenant-random-bytes");
         read_every_way(&String::from_utf8_lossy(&bytes))?;
     }
 
@@ -332,6 +363,7 @@ proptest! {
         "(\\PC|\n|\r|\t){0,300}",
         token_soup(),
     ]) {
+        count("covenant-random-strings");
         read_every_way(&text)?;
     }
 }
@@ -347,6 +379,7 @@ proptest! {
         text in mutated(TREITERAANPAK_COVENANT),
         requests in vec(request(), 0..6),
     ) {
+        count("covenant-mutated");
         match Covenant::parse("mutant", &text) {
             Ok(c) => {
                 for r in &requests {
@@ -370,6 +403,7 @@ proptest! {
             (Just(i), mutated(text))
         }),
     ) {
+        count("covtest-mutated");
         match covtest::parse_tests(&SUITE[file].0, &text) {
             Ok(f) => {
                 let _ = covtest::run(&COVENANT, &f);
@@ -879,7 +913,10 @@ fn run_requests(
 ) -> BTreeMap<Seen, u32> {
     let seen = RefCell::new(BTreeMap::new());
     let mut runner = TestRunner::new(config(cases));
-    let result = runner.run(&strategy, |r| check_decision(&r, &mut seen.borrow_mut()));
+    let result = runner.run(&strategy, |r| {
+        count("decision-requests");
+        check_decision(&r, &mut seen.borrow_mut())
+    });
     match result {
         Ok(()) => {
             let seen = seen.into_inner();
@@ -1231,6 +1268,7 @@ proptest! {
 
     #[test]
     fn random_request_json_never_panics_and_errors_have_paths(text in request_json()) {
+        count("decision-json");
         check_json(&text)?;
     }
 }

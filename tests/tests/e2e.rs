@@ -40,6 +40,9 @@
 //!   counted.
 //! - `retention`: deletion after the retention period by the hub's clock, logged first
 //!   (fail closed); encryption at rest and crypto-shredding of old copies.
+//! - `reliability`: the reliability suite (issue 22): every fail-closed path with the log
+//!   failing, identity claimed by the client ignored, bounded fuzzing of every parser of
+//!   outside input; each test adds its counts to the summary `.ci/run` prints.
 //! - `agent_ops`: the agent in operation: SQLite source, network cut and hub restart
 //!   without a lost answer, certificate renewal on disk.
 //! - `auditor`: the read-only auditor of covenant version 2 (art. 5.5): every party's
@@ -75,6 +78,7 @@ mod postgres;
 mod privacy_scan;
 mod questions;
 mod refusal;
+mod reliability;
 mod restart;
 mod retention;
 mod status;

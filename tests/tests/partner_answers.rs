@@ -205,6 +205,117 @@ async fn a_late_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes
     hub.stop().await;
 }
 
+/// The other late path: a share request whose link was lost while the hub waited is
+/// queued (kind "shares"); its answer arrives while the decision log cannot write. It
+/// is kept, nothing of it joins the file, and it joins with its log entries once the
+/// log writes (issue 22).
+#[tokio::test]
+async fn a_late_share_answer_under_a_failing_log_is_kept_and_joins_once_the_log_writes() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+
+    // The OM is linked, knows the dader, and drops its link while the hub waits for
+    // the records: the share request is queued for its next link.
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let mut asking = sdr.clone();
+    let asked = {
+        let case = case.clone();
+        tokio::spawn(async move { case_file(&mut asking, &case, "aanpak", 8000).await })
+    };
+    let first = next_share_request(&mut om).await;
+    drop(om);
+    let file = asked
+        .await
+        .expect("the case file task")
+        .expect("the case file");
+    let om_then = partner(&file, "om");
+    assert!(om_then.entries.is_empty(), "{om_then:?}");
+    assert_eq!(
+        subject_status(om_then, &dader()),
+        "offline-queued",
+        "{om_then:?}"
+    );
+
+    // The disk under the decision log fails; the OM comes back and sends its record.
+    let log = &hub.hub.log;
+    log.faults().fail_syncs();
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let queued = next_share_request(&mut om).await;
+    assert_eq!(
+        queued.request_id, first.request_id,
+        "the same share request"
+    );
+    let size = log.tree_size();
+    let failed = log.stats().failed_batches;
+    answer_records(&om, &queued, vec![justitie(&dader(), "OM-2")]).await;
+    let log_refused = wait_until(LIMIT, || log.stats().failed_batches > failed).await;
+    assert!(
+        log_refused,
+        "the hub tried to log the decision, and the log refused"
+    );
+    // Give a wrongly joining answer time to be saved before looking.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let now = stored_file(&mut sdr, &file.id).await;
+    let om_now = partner(&now, "om");
+    assert!(
+        om_now.entries.is_empty(),
+        "joined without its log entry: {om_now:?}"
+    );
+    assert_eq!(
+        subject_status(om_now, &dader()),
+        "offline-queued",
+        "{om_now:?}"
+    );
+    assert_eq!(log.tree_size(), size, "nothing entered the log");
+    assert_eq!(
+        hub.hub
+            .questioner
+            .outbox()
+            .kept_answers()
+            .expect("scan")
+            .len(),
+        1,
+        "the OM's answer is kept"
+    );
+
+    // The disk works again: the kept answer joins (it is retried by itself), with its
+    // log entry.
+    log.faults().clear();
+    let mut joined = None;
+    for _ in 0..300 {
+        let now = stored_file(&mut sdr, &file.id).await;
+        if !partner(&now, "om").entries.is_empty() {
+            joined = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let joined = joined.expect("the kept answer joined once the log could write");
+    let justitie_entries = entries(&joined, "justitiele-gegevens");
+    assert_eq!(justitie_entries.len(), 1);
+    let entry = justitie_entries[0];
+    assert!(entry.late);
+    let index = entry
+        .provenance
+        .as_ref()
+        .expect("provenance")
+        .log_leaf_index;
+    let logged = log
+        .entry(index)
+        .expect("the entry's decision is in the log");
+    let treiter_hub::log::Event::ShareDecision(decision) = &logged.entry.event else {
+        panic!("log entry {index} is not a share decision");
+    };
+    assert_eq!(decision.category.as_str(), "justitiele-gegevens");
+    assert_eq!(decision.case.as_str(), case);
+    assert!(index >= size, "logged after the failure, not before");
+    partners.stop().await;
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn a_record_about_someone_outside_the_case_is_dropped_and_counted() {
     let pki = Pki::new();

@@ -241,7 +241,7 @@ async fn certificate_whose_key_usage_lacks_digital_signature_is_refused() {
 /// RSA-1024 key) before it sees the handshake signature. ring cannot sign with an RSA
 /// key under 2048 bits, so the test's client cannot make a real one.
 #[derive(Debug)]
-struct NeverSigningKey;
+pub(crate) struct NeverSigningKey;
 
 #[derive(Debug)]
 struct ZeroSigner;
@@ -272,7 +272,7 @@ impl rustls::sign::Signer for ZeroSigner {
 }
 
 #[derive(Debug)]
-struct PresentCertificate(Arc<rustls::sign::CertifiedKey>);
+pub(crate) struct PresentCertificate(pub(crate) Arc<rustls::sign::CertifiedKey>);
 
 impl rustls::client::ResolvesClientCert for PresentCertificate {
     fn resolve(
@@ -419,5 +419,11 @@ async fn certificates_are_refused_as_crl_expired_once_the_crl_runs_out() {
     let refusal = refusals.recent().remove(0);
     assert_eq!(refusal.reason, RefusalReason::CrlExpired);
     assert_eq!(refusal.oin.as_deref(), Some(GEMEENTE_OIN));
+    // The metric hub/README.md says to alert on counts it (issue 22).
+    let metrics = hub.hub.metrics.render(&hub.hub);
+    assert!(
+        metrics.contains("treiter_hub_refusals_total{reason=\"crl-expired\"} 1"),
+        "{metrics}"
+    );
     hub.stop().await;
 }

@@ -400,6 +400,12 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
     assert!(shown.detail.contains("size 10"), "{}", shown.detail);
     let status = treiter_hub::admin::status_document(&forged.hub);
     assert_eq!(status.witness_refusals.get("inconsistent"), Some(&1));
+    // …and the metric hub/README.md says to alert on counts it (issue 22).
+    let metrics = forged.hub.metrics.render(&forged.hub);
+    assert!(
+        metrics.contains("treiter_hub_witness_refusals_total{reason=\"inconsistent\"} 1"),
+        "{metrics}"
+    );
     let hub_health = admin.get("/healthz").await;
     assert!(
         hub_health.starts_with("HTTP/1.1 503")

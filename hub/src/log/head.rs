@@ -48,6 +48,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
+use super::faults::FaultSwitch;
 use super::hash::{Hash, empty_root};
 use super::key::LogKey;
 use super::store::LogError;
@@ -234,6 +235,8 @@ pub(crate) fn read(dir: &Path, key: &LogKey) -> Result<HeadRead, LogError> {
 /// The open head file of a running log, written by the committer only.
 pub(crate) struct HeadFile {
     file: File,
+    /// The log's fault switch, through which every sync goes ([`super::faults`]).
+    faults: FaultSwitch,
     path: PathBuf,
     generation: u64,
     head: Head,
@@ -249,6 +252,7 @@ impl HeadFile {
         key: &LogKey,
         head: Head,
         generation: u64,
+        faults: FaultSwitch,
     ) -> Result<HeadFile, LogError> {
         let path = dir.join(HEAD_FILE);
         let created = !path.exists();
@@ -261,6 +265,7 @@ impl HeadFile {
             .map_err(|e| LogError::write(&path, e))?;
         let out = HeadFile {
             file,
+            faults,
             path,
             generation,
             head,
@@ -271,8 +276,8 @@ impl HeadFile {
             out.write_slot(key, generation, 0)?;
             out.write_slot(key, generation, SLOT_STRIDE)?;
             out.sync()?;
-            File::open(dir)
-                .and_then(|d| d.sync_all())
+            out.faults
+                .sync_dir(dir)
                 .map_err(|e| LogError::sync(dir, e))?;
         }
         Ok(out)
@@ -285,8 +290,8 @@ impl HeadFile {
     }
 
     fn sync(&self) -> Result<(), LogError> {
-        self.file
-            .sync_data()
+        self.faults
+            .sync_data(&self.file)
             .map_err(|e| LogError::sync(&self.path, e))
     }
 
@@ -364,7 +369,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = key();
         assert_eq!(read(dir.path(), &key).unwrap(), HeadRead::Missing);
-        let mut file = HeadFile::open(dir.path(), &key, Head::empty(), 0).unwrap();
+        let mut file =
+            HeadFile::open(dir.path(), &key, Head::empty(), 0, FaultSwitch::new()).unwrap();
         for n in 1..=5 {
             file.record(&key, head(n), n % 2 == 0).unwrap();
             assert_eq!(
@@ -396,7 +402,8 @@ mod tests {
     #[test]
     fn a_head_written_under_another_key_does_not_authenticate() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = HeadFile::open(dir.path(), &key(), Head::empty(), 0).unwrap();
+        let mut file =
+            HeadFile::open(dir.path(), &key(), Head::empty(), 0, FaultSwitch::new()).unwrap();
         file.record(&key(), head(3), true).unwrap();
         assert_eq!(read(dir.path(), &key()).unwrap(), HeadRead::Damaged);
     }

@@ -223,6 +223,25 @@ struct Counters {
     batches: AtomicU64,
     failed_batches: AtomicU64,
     max_batch: AtomicU64,
+    /// Why the last batch failed, while no batch has been written since: what the
+    /// operator sees in `/healthz` while the log cannot write (and so nothing passes).
+    failing: std::sync::Mutex<Option<String>>,
+}
+
+impl Counters {
+    fn batch_failed(&self, e: &LogError) {
+        self.failed_batches.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = Some(e.to_string());
+        }
+    }
+
+    fn batch_written(&self) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = None;
+        }
+    }
 }
 
 /// A segment as readers use it.
@@ -383,7 +402,10 @@ impl Log {
             HeadRead::Found { head, generation } => (*head, *generation),
             HeadRead::Missing | HeadRead::Damaged => (Head::empty(), 0),
         };
-        let mut head_file = HeadFile::open(dir, &key, head_now, generation)?;
+        // The switch is the log's own, in the off position ([`super::faults`]); the
+        // head file syncs through it too.
+        let faults = FaultSwitch::new();
+        let mut head_file = HeadFile::open(dir, &key, head_now, generation, faults.clone())?;
         if let Some(torn) = &scan.torn {
             quarantine(dir, torn)?;
             tracing::warn!(
@@ -398,8 +420,6 @@ impl Log {
         let mut files = scan.segments;
         // The segment a torn header made unusable was removed by `quarantine`.
         files.retain(|s| s.path.exists());
-        // The switch is the log's own, in the off position ([`super::faults`]).
-        let faults = FaultSwitch::new();
         if files.is_empty() {
             let path = dir.join(segment_name(0));
             create_segment(dir, &path, 0, &faults)?;
@@ -717,6 +737,19 @@ impl Log {
         Ok(report)
     }
 
+    /// Why the log cannot write, while its last batch failed and none was written
+    /// since (`None` once a batch is written again). Meanwhile every append fails, so
+    /// nothing that needs a log entry passes (article 10).
+    pub fn write_failure(&self) -> Option<String> {
+        self.inner
+            .shared
+            .counters
+            .failing
+            .lock()
+            .ok()
+            .and_then(|failing| failing.clone())
+    }
+
     /// Counters since open.
     pub fn stats(&self) -> LogStats {
         let c = &self.inner.shared.counters;
@@ -806,8 +839,8 @@ fn create_segment(
     }
     let synced = faults
         .check_sync()
-        .and_then(|()| file.sync_all())
-        .and_then(|()| sync_dir(dir));
+        .and_then(|()| faults.sync_all(&file))
+        .and_then(|()| faults.sync_dir(dir));
     if let Err(e) = synced {
         let _ = std::fs::remove_file(path);
         return Err(LogError::sync(path, e));
@@ -881,7 +914,7 @@ impl Committer {
     fn sync(&self) -> std::io::Result<()> {
         self.faults().check_sync()?;
         match self.shared.options.sync {
-            SyncMode::Fdatasync => self.file.sync_data(),
+            SyncMode::Fdatasync => self.faults().sync_data(&self.file),
             SyncMode::NoSyncBenchmarkOnly => Ok(()),
         }
     }
@@ -1071,10 +1104,7 @@ impl Committer {
             // Try to cut the failed bytes off at once; if that fails too, the next
             // batch tries again before writing.
             let _ = self.repair();
-            shared
-                .counters
-                .failed_batches
-                .fetch_add(1, Ordering::Relaxed);
+            shared.counters.batch_failed(&e);
             tracing::error!(error = %e, "decision log append failed; the batch was not appended");
             for r in replies {
                 r.fail(&e);
@@ -1083,7 +1113,7 @@ impl Committer {
         }
         self.len += buf.len() as u64;
         let n = leaves.len() as u64;
-        shared.counters.batches.fetch_add(1, Ordering::Relaxed);
+        shared.counters.batch_written();
         shared.counters.appended.fetch_add(n, Ordering::Relaxed);
         shared.counters.max_batch.fetch_max(n, Ordering::Relaxed);
         // The batch is durable; now the head record says so. A checkpoint is handed out
@@ -1158,10 +1188,7 @@ impl Committer {
     }
 
     fn fail_all(&self, batch: Vec<Request>, e: &LogError) {
-        self.shared
-            .counters
-            .failed_batches
-            .fetch_add(1, Ordering::Relaxed);
+        self.shared.counters.batch_failed(e);
         tracing::error!(error = %e, "decision log append failed; the batch was not appended");
         for request in batch {
             match request {
