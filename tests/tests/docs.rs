@@ -35,6 +35,16 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
         "tests/properties.proptest-regressions",
         "proptest writes it when a property fails, to replay that case first",
     ),
+    (
+        "",
+        "fuzz/out/<target>/",
+        "fuzz/run.sh makes it: AFL++'s findings of a target (crashes, corpus)",
+    ),
+    (
+        "fuzz/README.md",
+        "fuzz/target/",
+        "the fuzz workspace's own build output, made by fuzz/run.sh",
+    ),
 ];
 
 /// Directories that hold no documentation of the repository: build output, the demo's
