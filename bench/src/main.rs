@@ -209,6 +209,17 @@ async fn bench(mut cli: Cli) -> anyhow::Result<()> {
     );
     let mut grown = None;
     if cli.pre_grown {
+        // One real case file first: the log's share decisions are copied from it.
+        let url = format!("https://localhost:{hub_port}");
+        let channel = baseline::connect(&url, &system.requester_tls()).await?;
+        CoordinatorClient::new(channel)
+            .request_case_file(CaseFileRequest {
+                case_id: system.case_id.clone(),
+                purpose: "aanpak".into(),
+                ..Default::default()
+            })
+            .await
+            .context("the case file before growing")?;
         let case_id = system.case_id.clone();
         drop(system);
         let t = Instant::now();
