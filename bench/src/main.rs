@@ -33,7 +33,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use treiter_proto::v1::agent_link_client::AgentLinkClient;
 use treiter_proto::v1::coordinator_client::CoordinatorClient;
-use treiter_proto::v1::{CaseFileRequest, ConsistencyProofRequest, InclusionProofRequest};
+use treiter_proto::v1::{CaseFileRequest, InclusionProofRequest};
 
 use measure::{CpuMeter, Run, Until};
 
@@ -396,7 +396,6 @@ where
 {
     let step = (total / 10).max(1);
     let hub_pid = system.hub_pid();
-    let agent_pids = system.agent_pids();
     println!();
     println!("## soak: {total} case files at 4 in flight");
     println!();
@@ -428,7 +427,6 @@ where
             bail!("the soak stopped: {}", run.first_error.unwrap_or_default());
         }
     }
-    let _ = agent_pids;
     println!();
     println!("failed calls: {failed}");
     Ok(())
@@ -505,8 +503,7 @@ async fn run_baseline(
         ca: pki.join("ca/root.pem"),
     };
     let client = AgentLinkClient::new(baseline::connect(&url, &tls).await?);
-    // Every echo agent linked: the relay counts them in an unimplemented call's place,
-    // so wait until a call gets answers worth of all of them.
+    // Every echo agent linked: a call gets the bytes of all of them.
     let started = Instant::now();
     loop {
         let answer = client
@@ -523,7 +520,6 @@ async fn run_baseline(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = ConsistencyProofRequest::default();
     let call = move || {
         let mut client = client.clone();
         async move {

@@ -194,7 +194,13 @@ mod tests {
         );
         assert_eq!(case_of("other-shape"), None);
         // Not queued (already acknowledged), or another shape: the scan decides.
-        assert!(find(&store, PARTY, "D-CF-2026-0007-0009").is_err());
+        assert!(matches!(
+            find(&store, PARTY, "D-CF-2026-0007-0009"),
+            Err(StoreError::Damaged {
+                detail: "scanned",
+                ..
+            })
+        ));
         assert_eq!(
             find(inner.as_ref(), PARTY, "D-CF-2026-0007-0009").unwrap(),
             None
