@@ -490,6 +490,10 @@ impl Store for CountingStore {
         self.counted("scan", self.inner.scan_keys(space, prefix))
     }
 
+    fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
+        self.counted("get", self.inner.contains(space, key))
+    }
+
     fn owner(&self, space: Space, key: &[u8]) -> Result<Option<crate::store::Owner>, StoreError> {
         self.counted("get", self.inner.owner(space, key))
     }

@@ -8,7 +8,9 @@
 //!   render the JSON-ready `Decision`);
 //! - `engine-evaluate`: the decision proper on a resolved request (bit operations, no
 //!   allocation, no string comparison);
-//! - `cedar`: one Cedar authorisation for the share plus one per offered field.
+//! - `cedar`: one Cedar authorisation for the share plus one per offered field;
+//! - `cedar-one-call`: only the share's own authorisation (one `is_authorized` call:
+//!   permit or refuse, no field stripped), the cheapest Cedar can be.
 //!
 //! Before timing, both engines decide the whole covenant-test suite and each share, and
 //! must agree on outcome, passed and stripped fields. After timing, the medians of this
@@ -30,7 +32,7 @@ use criterion::Criterion;
 use treiter_policies::decide::{NoTrace, evaluate, resolve};
 use treiter_policies_bench_cedar::{Cedar, SCENARIOS, covenant, engine_verdict, suite_agreement};
 
-const FUNCTIONS: [&str; 3] = ["engine-evaluate", "engine-decide", "cedar"];
+const FUNCTIONS: [&str; 4] = ["engine-evaluate", "engine-decide", "cedar", "cedar-one-call"];
 
 fn benches(c: &mut Criterion) {
     let covenant = covenant().expect("the encoding parses");
@@ -61,6 +63,9 @@ fn benches(c: &mut Criterion) {
         });
         group.bench_function(FUNCTIONS[2], |b| {
             b.iter(|| cedar.decide(black_box(&r)).ok());
+        });
+        group.bench_function(FUNCTIONS[3], |b| {
+            b.iter(|| cedar.authorize_share(black_box(&r)).ok());
         });
         group.finish();
     }
@@ -116,21 +121,23 @@ fn report(since: SystemTime) {
     );
     println!();
     println!(
-        "| share | engine: evaluate | engine: decide | Cedar | Cedar / engine decide | Cedar / engine evaluate |"
+        "| share | engine: evaluate | engine: decide | Cedar, 1 call per share | Cedar, + 1 per field | 1 call / engine decide | per field / engine decide | per field / engine evaluate |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for s in SCENARIOS {
-        let [Some(eval), Some(decide), Some(cedar)] =
+        let [Some(eval), Some(decide), Some(cedar), Some(one)] =
             FUNCTIONS.map(|f| median(&home, s.id, f, since))
         else {
             continue; // filtered out of this run
         };
         println!(
-            "| {} | {} | {} | {} | {:.0}x | {:.0}x |",
+            "| {} | {} | {} | {} | {} | {:.0}x | {:.0}x | {:.0}x |",
             s.name,
             fmt_ns(eval),
             fmt_ns(decide),
+            fmt_ns(one),
             fmt_ns(cedar),
+            one[0] / decide[0],
             cedar[0] / decide[0],
             cedar[0] / eval[0],
         );

@@ -6,9 +6,39 @@
 //! [`ArtSet`]. Built once by [`crate::validate`].
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::article::ArticleNo;
 use crate::vocab::{Category, PartyKind, Phase, Purpose, Role};
+
+/// FNV-1a, for the field-name index: every decision looks up each offered field name
+/// (twice: resolving and rendering), and the names are a covenant's own short words,
+/// where std's SipHash (made to resist flooding by chosen keys) costs several times
+/// as much. The keys are the covenant's; a request's names are only looked up.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldNameHasher(u64);
+
+impl Default for FieldNameHasher {
+    fn default() -> Self {
+        FieldNameHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for FieldNameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Field ids by name (see [`FieldNameHasher`]).
+pub type FieldIds = HashMap<String, FieldId, BuildHasherDefault<FieldNameHasher>>;
 
 /// An article, as an index into [`Compiled::articles`]; ids are assigned in reading
 /// order, so comparing ids compares articles.
@@ -58,13 +88,29 @@ impl ArtSet {
         self.0 == [0; 4]
     }
 
-    /// The ids, in reading order.
+    /// The ids, in reading order. Visits only the set bits (lowest first, by
+    /// `trailing_zeros`), not all 256: a decision walks several sets.
     pub fn iter(&self) -> impl Iterator<Item = ArtId> + '_ {
         self.0.iter().enumerate().flat_map(|(w, &word)| {
-            (0..64u32)
-                .filter(move |b| word & (1u64 << b) != 0)
-                .filter_map(move |b| ArtId::try_from(w * 64 + b as usize).ok())
+            SetBits(u128::from(word)).filter_map(move |b| ArtId::try_from(w * 64 + b).ok())
         })
+    }
+}
+
+/// The positions of the set bits of a word, lowest first.
+struct SetBits(u128);
+
+impl Iterator for SetBits {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let bit = self.0.trailing_zeros() as usize;
+        // Clears the lowest set bit.
+        self.0 &= self.0 - 1;
+        Some(bit)
     }
 }
 
@@ -107,7 +153,7 @@ impl FieldSet {
     }
     /// The ids.
     pub fn iter(self) -> impl Iterator<Item = FieldId> {
-        (0..128u8).filter(move |f| self.contains(*f))
+        SetBits(self.0).filter_map(|f| FieldId::try_from(f).ok())
     }
 }
 
@@ -254,7 +300,7 @@ pub struct Compiled {
     /// Field names by id.
     pub fields: Vec<String>,
     /// Field ids by name.
-    pub field_ids: HashMap<String, FieldId>,
+    pub field_ids: FieldIds,
     /// Parties: numeric OIN and kind, sorted by OIN.
     pub parties: Vec<(u128, PartyKind)>,
     /// Article of the party list (2.3).

@@ -954,6 +954,7 @@ pub fn render(c: &Compiled, r: &DecisionRequest, v: &Verdict) -> Decision {
     let mut passed = Vec::new();
     let mut stripped = Vec::new();
     if v.outcome == Outcome::Permit {
+        passed.reserve_exact(r.fields.len());
         for f in &r.fields {
             match c.field_ids.get(f.as_str()) {
                 Some(id) if v.passed.contains(*id) => passed.push(f.clone()),
@@ -962,13 +963,13 @@ pub fn render(c: &Compiled, r: &DecisionRequest, v: &Verdict) -> Decision {
                 None => stripped.push(f.clone()),
             }
         }
-        passed.sort();
+        passed.sort_unstable();
         passed.dedup();
-        stripped.sort();
+        stripped.sort_unstable();
         stripped.dedup();
     }
     let articles = v.articles.iter().filter_map(|a| c.article(a)).collect();
-    let mut obligations = Vec::new();
+    let mut obligations = Vec::with_capacity(if v.outcome == Outcome::Permit { 3 } else { 0 });
     if v.outcome == Outcome::Permit {
         if let Some(a) = c.retention.and_then(|a| c.article(a)) {
             obligations.push(Obligation::Retention { article: a });

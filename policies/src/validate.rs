@@ -722,7 +722,7 @@ pub(crate) fn validate(
     check_whole(&mut v, &mut c, &statements, gathered, file_end, no_parties);
 
     c.fields = v.fields.clone();
-    c.field_ids = v.field_ids.clone();
+    c.field_ids = v.field_ids.iter().map(|(k, id)| (k.clone(), *id)).collect();
     let title = title.map(|t| t.text).unwrap_or_default();
     Some(Covenant {
         title,

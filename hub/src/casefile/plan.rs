@@ -45,8 +45,16 @@ pub(super) fn plan(
         let mut planned = Vec::with_capacity(subjects.len());
         for subject in subjects {
             let mut allowed = Vec::new();
+            let Some(first) = categories.first().copied() else {
+                planned.push((subject.clone(), allowed));
+                continue;
+            };
+            // One request per party and subject, its category changed in turn: the
+            // engine's view of the case is built once, not for every category.
+            let mut request = ctx.request(party, subject, first, Vec::new())?;
             for category in categories.iter().copied() {
-                let decision = ctx.decide(party, subject, category, Vec::new())?;
+                request.category = category;
+                let decision = ctx.covenant.decide(&request);
                 if permits(&decision) {
                     allowed.push(category);
                 } else {

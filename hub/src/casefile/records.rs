@@ -325,8 +325,11 @@ pub(super) async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<()
     if let Some(why) = decided.unloggable.take() {
         return Err(why);
     }
-    for (position, entry) in std::mem::take(&mut decided.log) {
-        let counted = match &entry.event {
+    let (positions, entries): (Vec<usize>, Vec<crate::log::Entry>) =
+        std::mem::take(&mut decided.log).into_iter().unzip();
+    let counted: Vec<_> = entries
+        .iter()
+        .map(|entry| match &entry.event {
             crate::log::Event::ShareDecision(share) => Some((
                 share.outcome.as_str().to_owned(),
                 share
@@ -336,8 +339,15 @@ pub(super) async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<()
                     .collect::<Vec<_>>(),
             )),
             _ => None,
-        };
-        let index = hub.log.append(entry).await.map_err(|e| e.to_string())?;
+        })
+        .collect();
+    // One batch for the whole answer: written and synced together.
+    let indices = hub
+        .log
+        .append_all(entries)
+        .await
+        .map_err(|e| e.to_string())?;
+    for ((position, index), counted) in positions.into_iter().zip(indices).zip(counted) {
         if let Some((outcome, articles)) = counted {
             hub.metrics.decision(&outcome, &articles);
         }

@@ -523,6 +523,39 @@ impl Log {
         rx.await.map_err(|_| LogError::Closed)?
     }
 
+    /// Appends several entries, handed to the committer at once so that they are
+    /// written and synced together (one `fdatasync` for a partner's whole answer
+    /// instead of one per entry, waited for in turn); returns their leaf indices in
+    /// order, once all are durable. If any fails the caller gets that error and must
+    /// let none of them pass; those that did become durable stay in the log (it can
+    /// hold more than what took effect, never less).
+    pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<u64>, LogError> {
+        let mut waiting = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let salt = Salt::random(&self.inner.shared.rng)?;
+            let bytes = entry.to_canonical(&salt)?;
+            let (reply, rx) = oneshot::channel();
+            self.send(Request::Append { bytes, reply })?;
+            waiting.push(rx);
+        }
+        let mut indices = Vec::with_capacity(waiting.len());
+        let mut failed = None;
+        for rx in waiting {
+            // Every reply is awaited, so no entry is still being appended when the
+            // caller hears of a failure.
+            match rx.await.map_err(|_| LogError::Closed).and_then(|r| r) {
+                Ok(index) => indices.push(index),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(indices),
+        }
+    }
+
     /// Signs the tree head after every append handed over before this call, stores
     /// the checkpoint durably, and returns it. If the head has not moved since the
     /// last stored checkpoint, that one is returned (with its cosignatures).

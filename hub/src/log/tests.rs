@@ -1556,3 +1556,35 @@ async fn the_same_cosignature_again_writes_nothing() {
     assert!(stored.is_signed_by(other.verifier()) && stored.is_signed_by(witness.verifier()));
     assert!(std::fs::metadata(&path).unwrap().len() > len);
 }
+
+/// A partner's answer is logged as one batch (`append_all`): every entry in order at
+/// consecutive indices, durable together; and it fails closed like `append`.
+#[tokio::test]
+async fn append_all_logs_every_entry_in_order_and_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let log = open_with(dir.path(), &key, LogOptions::default());
+    log.append(sample(0)).await.unwrap();
+    let indices = log.append_all((1..12).map(sample).collect()).await.unwrap();
+    assert_eq!(indices, (1..12).collect::<Vec<u64>>());
+    for i in 0..12 {
+        assert_eq!(log.entry(i).unwrap().entry, sample(i));
+    }
+    // Handed over at once: far fewer syncs than entries.
+    assert!(log.stats().batches < 12, "{:?}", log.stats());
+
+    let faults = log.faults().clone();
+    faults.fail_syncs();
+    let err = log
+        .append_all((100..105).map(sample).collect())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LogError::Sync { .. }), "{err:?}");
+    assert_eq!(log.tree_size(), 12);
+    faults.clear();
+    assert_eq!(log.append_all(vec![sample(12)]).await.unwrap(), [12]);
+    assert_eq!(log.append_all(Vec::new()).await.unwrap(), Vec::<u64>::new());
+    drop(log);
+    let (_, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 13);
+}

@@ -548,19 +548,26 @@ impl Questions {
         AnswerReceipt::Late
     }
 
-    /// Records that `from`'s agent acknowledged receipt of a question.
-    pub fn receive_ack(&self, from: &Oin, request_id: &str) {
+    /// Records that `from`'s agent acknowledged receipt of a question. True when the
+    /// id is that of a question being waited for: then it names no delivery and no
+    /// retention notice, and the caller need not look for one in the store (each
+    /// question of a case file is acknowledged, so that look-up would cost every
+    /// question a store read).
+    pub fn receive_ack(&self, from: &Oin, request_id: &str) -> bool {
         match self.inner.pending.ack(from, request_id) {
             Acked::Recorded => {
                 tracing::debug!(oin = %from, request = request_id, "question acknowledged");
+                true
             }
             Acked::WrongParty => {
                 tracing::warn!(oin = %from, request = request_id,
                     "acknowledgement of a question asked of another party; ignored");
+                true
             }
             Acked::NotWaiting => {
-                // A queued question, or one whose `ask` already ended.
+                // A queued question, one whose `ask` already ended, or no question.
                 tracing::debug!(oin = %from, request = request_id, "question acknowledged (not waited for)");
+                false
             }
         }
     }

@@ -247,6 +247,10 @@ impl Store for SealedStore {
         self.inner.scan_keys(space, prefix)
     }
 
+    fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
+        self.inner.contains(space, key)
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut keys = HashMap::new();
         let mut sealed = Batch::new();

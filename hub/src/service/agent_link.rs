@@ -318,13 +318,14 @@ async fn handle_message(
                 tracing::warn!(oin = %party.oin, refused = %e, "ack with a malformed request id; ignored");
                 return Ok(());
             }
-            hub.questioner.receive_ack(&party.oin, &ack.request_id);
-            // Or a delivery's or retention notice's id (crate::deliveries).
-            tokio::spawn(crate::deliveries::receive_ack(
-                hub.store.clone(),
-                party.oin.clone(),
-                ack.request_id,
-            ));
+            if !hub.questioner.receive_ack(&party.oin, &ack.request_id) {
+                // Or a delivery's or retention notice's id (crate::deliveries).
+                tokio::spawn(crate::deliveries::receive_ack(
+                    hub.store.clone(),
+                    party.oin.clone(),
+                    ack.request_id,
+                ));
+            }
         }
         Some(agent_message::Body::Cosignature(cosignature)) => {
             if let Err(e) = agent_input::check_signature_line(&cosignature.signature_line) {

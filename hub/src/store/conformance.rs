@@ -119,7 +119,10 @@ fn put(store: &dyn Store, space: Space, key: &[u8], value: &[u8]) {
 fn read_write_delete(backend: &mut dyn Backend, n: usize) {
     let store = backend.open(n);
     assert_eq!(store.get(Space::Cases, b"C-1").unwrap(), None);
+    assert!(!store.contains(Space::Cases, b"C-1").unwrap());
     put(store.as_ref(), Space::Cases, b"C-1", b"first");
+    assert!(store.contains(Space::Cases, b"C-1").unwrap());
+    assert!(!store.contains(Space::Outbox, b"C-1").unwrap());
     assert_eq!(store.get(Space::Cases, b"C-1").unwrap().unwrap(), b"first");
     put(store.as_ref(), Space::Cases, b"C-1", b"second");
     assert_eq!(store.get(Space::Cases, b"C-1").unwrap().unwrap(), b"second");

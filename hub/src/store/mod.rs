@@ -174,6 +174,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
             .collect())
     }
 
+    /// Whether `key` is present in `space`, without reading (for a sealed store:
+    /// decrypting) its value.
+    fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
+        Ok(self.get(space, key)?.is_some())
+    }
+
     /// The owner the record `key` of `space` was sealed under, as its writer named it:
     /// for a writer that derives one record from another in one batch (a kept answer
     /// from the question it settles) without knowing whose it is. `None` when the

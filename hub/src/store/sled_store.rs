@@ -56,6 +56,32 @@ impl Store for SledStore {
             })
     }
 
+    fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
+        self.tree
+            .contains_key(space.key(key))
+            .map_err(|e| StoreError::Io {
+                operation: "read",
+                space,
+                detail: e.to_string(),
+            })
+    }
+
+    /// Only the keys are copied out, not the values beside them.
+    fn scan_keys(&self, space: Space, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.tree
+            .scan_prefix(space.key(prefix))
+            .keys()
+            .map(|key| {
+                key.map(|k| k.get(1..).unwrap_or_default().to_vec())
+                    .map_err(|e| StoreError::Io {
+                        operation: "scan",
+                        space,
+                        detail: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
         self.tree
             .scan_prefix(space.key(prefix))

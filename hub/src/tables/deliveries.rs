@@ -52,9 +52,26 @@ pub fn queued(store: &dyn Store, party: &str) -> Result<Vec<(QueuedKey, Decoded)
         .collect())
 }
 
+/// The case a delivery id names, for the hub's own ids (`D-<case-file id>`, the file
+/// `CF-<year>-<n>-<m>` of case `C-<year>-<n>`); `None` for any other shape.
+fn case_of(id: &str) -> Option<String> {
+    let file = id.strip_prefix("D-CF-")?;
+    let (case, _) = file.rsplit_once('-')?;
+    Some(format!("C-{case}"))
+}
+
 /// The key of the delivery `id` queued for `party`, if it is queued. Only keys are
-/// read: an acknowledgement opens none of the party's other queued deliveries.
+/// read: an acknowledgement opens none of the party's other queued deliveries. An id
+/// of the hub's own shape is looked up directly (one key, whatever the party has
+/// queued: an agent that falls behind must not make each acknowledgement dearer);
+/// any other shape by the party's keys.
 pub fn find(store: &dyn Store, party: &str, id: &str) -> Result<Option<QueuedKey>, StoreError> {
+    if let Some(case) = case_of(id) {
+        let direct = key(party, &case, id);
+        if store.contains(Space::Deliveries, &direct)? {
+            return Ok(Some(QueuedKey(direct)));
+        }
+    }
     let suffix = format!("/{id}");
     Ok(store
         .scan_keys(Space::Deliveries, party_prefix(party).as_bytes())?
@@ -120,5 +137,77 @@ mod tests {
         let found = find(&store, PARTY, "D-2").unwrap();
         assert_eq!(found, Some(QueuedKey(key(PARTY, "C-2026-0002", "D-2"))));
         assert_eq!(find(&store, PARTY, "D-3").unwrap(), None);
+    }
+
+    /// A store that refuses to scan: what `find` may not need for the hub's own ids.
+    #[derive(Debug)]
+    struct NoScan(Arc<dyn Store>);
+
+    impl Store for NoScan {
+        fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            self.0.get(space, key)
+        }
+        fn scan(&self, space: Space, _: &[u8]) -> Result<Vec<crate::store::Entry>, StoreError> {
+            Err(StoreError::Damaged {
+                space,
+                key: String::new(),
+                detail: "scanned",
+            })
+        }
+        fn scan_keys(&self, space: Space, _: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+            Err(StoreError::Damaged {
+                space,
+                key: String::new(),
+                detail: "scanned",
+            })
+        }
+        fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+            self.0.apply(batch)
+        }
+    }
+
+    /// An acknowledgement of a delivery the hub made (`D-<case-file id>`) finds it by
+    /// its one key, scanning none of the party's queue: an agent that falls behind does
+    /// not make each acknowledgement cost more. Other ids are still found by scanning.
+    #[test]
+    fn a_hub_delivery_is_found_by_its_key_without_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("state")).unwrap());
+        let mut batch = Batch::new();
+        for n in 1..=3 {
+            put(
+                &mut batch,
+                PARTY,
+                &delivery("C-2026-0007", &format!("D-CF-2026-0007-000{n}")),
+            );
+        }
+        put(&mut batch, PARTY, &delivery("C-2026-0007", "other-shape"));
+        inner.apply(batch).unwrap();
+        let store = NoScan(inner.clone());
+        assert_eq!(
+            find(&store, PARTY, "D-CF-2026-0007-0002").unwrap(),
+            Some(QueuedKey(key(PARTY, "C-2026-0007", "D-CF-2026-0007-0002")))
+        );
+        assert_eq!(
+            case_of("D-CF-2026-0007-0002").as_deref(),
+            Some("C-2026-0007")
+        );
+        assert_eq!(case_of("other-shape"), None);
+        // Not queued (already acknowledged), or another shape: the scan decides.
+        assert!(matches!(
+            find(&store, PARTY, "D-CF-2026-0007-0009"),
+            Err(StoreError::Damaged {
+                detail: "scanned",
+                ..
+            })
+        ));
+        assert_eq!(
+            find(inner.as_ref(), PARTY, "D-CF-2026-0007-0009").unwrap(),
+            None
+        );
+        assert_eq!(
+            find(inner.as_ref(), PARTY, "other-shape").unwrap(),
+            Some(QueuedKey(key(PARTY, "C-2026-0007", "other-shape")))
+        );
     }
 }

@@ -159,12 +159,6 @@ impl StoredShare {
             delete_at: self.delete_at.clone(),
         }
     }
-
-    fn delete_at(&self) -> Option<OffsetDateTime> {
-        self.delete_at
-            .as_deref()
-            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-    }
 }
 
 /// A share without values: what `node-agent inbox list` shows.
@@ -204,9 +198,13 @@ pub struct Inbox {
     key: InboxKey,
     receipts: Option<Arc<ReceiptLog>>,
     metrics: Option<Arc<Metrics>>,
-    /// Serialises writers: a sweep and a RetentionNotice must not rewrite the same
-    /// file at once.
-    lock: std::sync::Mutex<()>,
+    /// Serialises writers (a sweep and a RetentionNotice must not rewrite the same
+    /// file at once) and holds the index of the shares, once built.
+    lock: std::sync::Mutex<Option<Index>>,
+    /// Directory fsyncs of the shares folder so far (one per delivery, not per share).
+    dir_syncs: std::sync::atomic::AtomicU64,
+    /// Shares opened (read and decrypted) so far.
+    opened: std::sync::atomic::AtomicU64,
 }
 
 impl Inbox {
@@ -238,7 +236,9 @@ impl Inbox {
                     key,
                     receipts: None,
                     metrics: None,
-                    lock: std::sync::Mutex::new(()),
+                    lock: std::sync::Mutex::new(None),
+                    dir_syncs: std::sync::atomic::AtomicU64::new(0),
+                    opened: std::sync::atomic::AtomicU64::new(0),
                 }
                 .len()?,
             ),
@@ -267,7 +267,9 @@ impl Inbox {
             key,
             receipts: None,
             metrics: None,
-            lock: std::sync::Mutex::new(()),
+            lock: std::sync::Mutex::new(None),
+            dir_syncs: std::sync::atomic::AtomicU64::new(0),
+            opened: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -297,7 +299,7 @@ impl Inbox {
         self.shares_dir().join(format!("{id}{SUFFIX}"))
     }
 
-    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+    fn guard(&self) -> std::sync::MutexGuard<'_, Option<Index>> {
         self.lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -312,7 +314,7 @@ impl Inbox {
     ) -> Result<Vec<String>, InboxError> {
         check_id("delivery", &delivery.delivery_id)?;
         check_id("case", &delivery.case_id)?;
-        let _guard = self.guard();
+        let mut guard = self.guard();
         let delete_at = match delivery
             .delete_at
             .as_ref()
@@ -364,6 +366,9 @@ impl Inbox {
                 delete_at: delete_at.clone(),
             };
             self.write_file(&record)?;
+            if let Some(index) = guard.as_mut() {
+                index.insert(&record);
+            }
             events.push(Event::ShareReceived {
                 id: id.clone(),
                 category: record.category.clone(),
@@ -378,7 +383,7 @@ impl Inbox {
             // One directory fsync for the whole delivery, before the caller
             // acknowledges it: until then a crash may lose the renames, and the hub
             // sends the delivery again.
-            sync_dir(&self.shares_dir())?;
+            self.sync_shares_dir()?;
         }
         self.log(now, events)?;
         // Counted, not listed: a delivery costs the same with 10 or 100,000 shares
@@ -401,18 +406,28 @@ impl Inbox {
         else {
             return Ok(0);
         };
-        let _guard = self.guard();
+        let mut guard = self.guard();
         self.write_term(&notice.case_id, &delete_at)?;
+        let index = self.index(&mut guard)?;
+        let moment = parse_moment(&delete_at);
         let mut changed = 0;
-        for share in self.read_all()?.0 {
-            if share.case == notice.case_id && share.delete_at.as_ref() != Some(&delete_at) {
+        // Only the case's own shares are opened, found by the index.
+        for id in index.of_case(&notice.case_id) {
+            let Some(share) = self.read_indexed(index, &id)? else {
+                continue;
+            };
+            if share.delete_at.as_ref() != Some(&delete_at) {
                 let share = StoredShare {
                     delete_at: Some(delete_at.clone()),
                     ..share
                 };
-                self.write(&share)?;
+                self.write_file(&share)?;
+                index.set_moment(&id, moment);
                 changed += 1;
             }
+        }
+        if changed > 0 {
+            self.sync_shares_dir()?;
         }
         Ok(changed)
     }
@@ -420,38 +435,54 @@ impl Inbox {
     /// Deletes the shares whose delete moment is at or before `now` and writes a
     /// `share-deleted` receipt for each.
     pub fn sweep(&self, now: OffsetDateTime) -> Result<SweepReport, InboxError> {
-        let _guard = self.guard();
-        let (shares, unreadable) = self.read_all()?;
+        let mut guard = self.guard();
+        let index = self.index(&mut guard)?;
+        // Shares that did not open when the index was built are tried again: left in
+        // place and reported while they still do not open.
+        let mut unreadable = 0;
+        for id in index.unreadable.clone() {
+            match self.read(&id) {
+                Ok(share) => {
+                    index.unreadable.remove(&id);
+                    index.insert(&share);
+                }
+                Err(error) => {
+                    if self.path_of(&id).exists() {
+                        tracing::error!(%error, "inbox share does not open; left in place");
+                        unreadable += 1;
+                    } else {
+                        index.unreadable.remove(&id);
+                    }
+                }
+            }
+        }
         let mut report = SweepReport {
-            unreadable: unreadable.len(),
+            unreadable,
             ..SweepReport::default()
         };
-        for error in &unreadable {
-            tracing::error!(%error, "inbox share does not open; left in place");
-        }
-        let mut remaining = std::collections::BTreeSet::new();
+        // Only the shares whose moment has come, found by the index.
         let mut emptied = std::collections::BTreeSet::new();
-        for share in shares {
-            if share.delete_at().is_none_or(|at| at > now) {
-                remaining.insert(share.case.clone());
+        for (id, case) in index.due(now.unix_timestamp()) {
+            let path = self.path_of(&id);
+            match std::fs::remove_file(&path) {
+                Ok(()) => report.deleted.push(id.clone()),
+                // Deleted already (by `node-agent inbox sweep` beside the agent).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(InboxError::Io { path, source }),
             }
-            if share.delete_at().is_some_and(|at| at <= now) {
-                emptied.insert(share.case.clone());
-                let path = self.path_of(&share.id);
-                std::fs::remove_file(&path).map_err(|source| InboxError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                report.deleted.push(share.id);
-            }
+            index.remove(&id);
+            emptied.insert(case);
         }
         // A case's term is kept while shares of it remain; a delivery that comes after
         // the last one was deleted has its own delete_at (the hub sets it once known).
-        for case in emptied.difference(&remaining) {
-            let _ = std::fs::remove_file(self.dir.join(TERMS).join(case));
+        for case in emptied {
+            if index.of_case(&case).is_empty() {
+                let _ = std::fs::remove_file(self.dir.join(TERMS).join(&case));
+            }
         }
+        let held = index.len();
         if !report.deleted.is_empty() {
-            sync_dir(&self.shares_dir())?;
+            self.sync_shares_dir()?;
             let events = report
                 .deleted
                 .iter()
@@ -465,7 +496,9 @@ impl Inbox {
                 m.inbox_deleted.inc_by(report.deleted.len() as u64);
             }
         }
-        self.update_size();
+        if let Some(m) = &self.metrics {
+            m.inbox_shares.set(i64::try_from(held).unwrap_or(i64::MAX));
+        }
         Ok(report)
     }
 
@@ -559,8 +592,49 @@ impl Inbox {
         Ok((shares, unreadable))
     }
 
+    /// The index of the shares, built on first use by opening every share once (the
+    /// only time a RetentionNotice or a sweep reads them all).
+    fn index<'g>(&self, guard: &'g mut Option<Index>) -> Result<&'g mut Index, InboxError> {
+        if guard.is_none() {
+            let mut index = Index::default();
+            for id in self.share_ids()? {
+                match self.read(&id) {
+                    Ok(share) => index.insert(&share),
+                    Err(_) => {
+                        index.unreadable.insert(id);
+                    }
+                }
+            }
+            *guard = Some(index);
+        }
+        match guard.as_mut() {
+            Some(index) => Ok(index),
+            None => unreachable!("the index was built above"),
+        }
+    }
+
+    /// Opens an indexed share; `None` (and out of the index) when its file is gone
+    /// (deleted beside the agent by `node-agent inbox sweep`).
+    fn read_indexed(&self, index: &mut Index, id: &str) -> Result<Option<StoredShare>, InboxError> {
+        match self.read(id) {
+            Ok(share) => Ok(Some(share)),
+            Err(InboxError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                index.remove(id);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// How many shares were opened (read and decrypted) since the inbox was opened.
+    pub fn shares_opened(&self) -> u64 {
+        self.opened.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Opens one share.
     pub fn read(&self, id: &str) -> Result<StoredShare, InboxError> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = self.path_of(id);
         let sealed = std::fs::read(&path).map_err(|source| InboxError::Io {
             path: path.clone(),
@@ -608,16 +682,23 @@ impl Inbox {
         std::fs::rename(&temp, &target).map_err(io(&target))
     }
 
-    /// Seals and writes one share atomically: temporary file, fsync, rename, fsync of
-    /// the directory. On `Ok` the share survives a crash.
-    fn write(&self, share: &StoredShare) -> Result<(), InboxError> {
-        self.write_file(share)?;
+    /// How many times the shares folder was synced (fsync of the directory) since
+    /// the inbox was opened.
+    pub fn dir_syncs(&self) -> u64 {
+        self.dir_syncs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the renames in the shares folder durable (one fsync of the directory).
+    fn sync_shares_dir(&self) -> Result<(), InboxError> {
+        self.dir_syncs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         sync_dir(&self.shares_dir())
     }
 
-    /// [`Inbox::write`] without the directory fsync, for writers that sync the
-    /// directory once after several files: until then the share may be lost to a
-    /// crash (never half written).
+    /// Seals and writes one share atomically (temporary file, fsync, rename), without
+    /// the directory fsync: writers sync the directory once after all their files
+    /// ([`Inbox::sync_shares_dir`]); until then the share may be lost to a crash
+    /// (never half written).
     fn write_file(&self, share: &StoredShare) -> Result<(), InboxError> {
         let plain = serde_json::to_vec(share).map_err(|e| InboxError::Corrupt {
             id: share.id.clone(),
@@ -642,9 +723,100 @@ impl Inbox {
         file.write_all(&sealed).map_err(io(&temp))?;
         file.sync_all().map_err(io(&temp))?;
         drop(file);
-        std::fs::rename(&temp, &target).map_err(io(&target))?;
-        sync_dir(&dir)
+        std::fs::rename(&temp, &target).map_err(io(&target))
     }
+}
+
+/// What the inbox knows of its shares without opening them: the ids per case and
+/// each share's delete moment, so that a RetentionNotice opens only its case's shares
+/// and a sweep only the ones due, however many are held. Kept in memory (the files
+/// stay as they are) and built by opening every share once, at the first notice or
+/// sweep after start.
+#[derive(Debug, Default)]
+struct Index {
+    /// Share ids per case.
+    by_case: std::collections::HashMap<String, std::collections::BTreeSet<String>>,
+    /// Per share id: its case and its delete moment (Unix seconds), if known.
+    shares: std::collections::HashMap<String, (String, Option<i64>)>,
+    /// The shares with a delete moment, by moment.
+    by_moment: std::collections::BTreeSet<(i64, String)>,
+    /// Shares that did not open when the index was built.
+    unreadable: std::collections::BTreeSet<String>,
+}
+
+impl Index {
+    fn insert(&mut self, share: &StoredShare) {
+        self.remove(&share.id);
+        let moment = share.delete_at.as_deref().and_then(parse_moment);
+        self.by_case
+            .entry(share.case.clone())
+            .or_default()
+            .insert(share.id.clone());
+        if let Some(at) = moment {
+            self.by_moment.insert((at, share.id.clone()));
+        }
+        self.shares
+            .insert(share.id.clone(), (share.case.clone(), moment));
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some((case, moment)) = self.shares.remove(id) {
+            if let Some(at) = moment {
+                self.by_moment.remove(&(at, id.to_owned()));
+            }
+            if let Some(ids) = self.by_case.get_mut(&case) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.by_case.remove(&case);
+                }
+            }
+        }
+    }
+
+    fn set_moment(&mut self, id: &str, moment: Option<i64>) {
+        if let Some((_, old)) = self.shares.get_mut(id) {
+            if let Some(at) = old.take() {
+                self.by_moment.remove(&(at, id.to_owned()));
+            }
+            *old = moment;
+            if let Some(at) = moment {
+                self.by_moment.insert((at, id.to_owned()));
+            }
+        }
+    }
+
+    fn of_case(&self, case: &str) -> Vec<String> {
+        self.by_case
+            .get(case)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The shares (id, case) whose moment is at or before `now`, in id order.
+    fn due(&self, now: i64) -> Vec<(String, String)> {
+        let mut due: Vec<(String, String)> = self
+            .by_moment
+            .range(..=(now, String::from("\u{10ffff}")))
+            .filter_map(|(_, id)| {
+                self.shares
+                    .get(id)
+                    .map(|(case, _)| (id.clone(), case.clone()))
+            })
+            .collect();
+        due.sort();
+        due
+    }
+
+    fn len(&self) -> usize {
+        self.shares.len() + self.unreadable.len()
+    }
+}
+
+/// A stored delete moment as Unix seconds.
+fn parse_moment(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), InboxError> {

@@ -340,3 +340,77 @@ fn a_delivery_arriving_after_its_cases_notice_gets_the_term() {
     assert_eq!(f.inbox.read("D-2.0").unwrap().delete_at, None);
     assert_eq!(f.inbox.sweep(delete_at).unwrap().deleted, ["D-1.0"]);
 }
+
+/// A delivery of several shares syncs the shares folder once, not once per share (each
+/// share file itself is synced before its rename); a RetentionNotice rewriting several
+/// shares also syncs it once.
+#[test]
+fn a_delivery_syncs_the_shares_folder_once() {
+    let f = fixture();
+    let before = f.inbox.dir_syncs();
+    let mut d = delivery("D-1", "C-1", "aanpak", None);
+    d.shares.push(d.shares[0].clone());
+    d.shares.push(d.shares[0].clone());
+    assert_eq!(f.inbox.receive(&d, T0).unwrap().len(), 3);
+    assert_eq!(f.inbox.dir_syncs() - before, 1);
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: T0.unix_timestamp() + 86_400,
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 3);
+    assert_eq!(f.inbox.dir_syncs() - before, 2);
+}
+
+/// Bookkeeping does not grow with the inbox: after the index is built (once, at the
+/// first sweep or notice), a RetentionNotice opens only its own case's shares and a
+/// sweep only the shares that are due, however many other shares are held.
+#[test]
+fn a_notice_and_a_sweep_open_only_the_shares_they_concern() {
+    let f = fixture();
+    for n in 0..40 {
+        f.inbox
+            .receive(&delivery(&format!("D-{n}"), "C-2", "aanpak", None), T0)
+            .unwrap();
+    }
+    let past = (T0 - time::Duration::days(1)).unix_timestamp();
+    f.inbox
+        .receive(&delivery("D-x", "C-3", "aanpak", Some(past)), T0)
+        .unwrap();
+    f.inbox
+        .receive(&delivery("D-y", "C-1", "aanpak", None), T0)
+        .unwrap();
+    // The first sweep builds the index: it opens every share once.
+    assert_eq!(f.inbox.sweep(T0).unwrap().deleted, ["D-x.0"]);
+    let built = f.inbox.shares_opened();
+    assert!(built >= 42, "{built}");
+
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: T0.unix_timestamp() + 60,
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 1);
+    assert_eq!(f.inbox.shares_opened() - built, 1, "only C-1's share");
+    assert!(f.inbox.sweep(T0).unwrap().deleted.is_empty());
+    assert_eq!(
+        f.inbox.shares_opened() - built,
+        1,
+        "nothing due: nothing opened"
+    );
+    // Shares that arrive after the index was built are in it (with the case's term,
+    // which the notice set).
+    f.inbox
+        .receive(&delivery("D-z", "C-1", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0);
+    let later = T0 + time::Duration::seconds(60);
+    assert_eq!(f.inbox.sweep(later).unwrap().deleted, ["D-y.0", "D-z.0"]);
+    assert_eq!(f.inbox.len().unwrap(), 40);
+}

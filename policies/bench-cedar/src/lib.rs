@@ -78,8 +78,8 @@ impl Cedar {
         })
     }
 
-    /// Outcome, passed and stripped fields of one share.
-    pub fn decide(&self, r: &DecisionRequest) -> anyhow::Result<Verdict> {
+    /// The request's context for Cedar, `field` empty.
+    fn pairs(&self, r: &DecisionRequest) -> anyhow::Result<Vec<(String, RestrictedExpression)>> {
         let subject = r
             .case
             .subjects
@@ -95,7 +95,7 @@ impl Cedar {
                     .is_some_and(|end| r.at.0 <= end)
         });
         let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
-        let mut pairs: Vec<(String, RestrictedExpression)> = vec![
+        let pairs: Vec<(String, RestrictedExpression)> = vec![
             (
                 "source".into(),
                 RestrictedExpression::new_entity_uid(EntityUid::from_type_name_and_id(
@@ -137,25 +137,48 @@ impl Cedar {
             ),
             ("field".into(), s("")),
         ];
+        Ok(pairs)
+    }
+
+    /// One `is_authorized` call for `action` with this context.
+    fn ask(
+        &self,
+        r: &DecisionRequest,
+        action: &EntityUid,
+        pairs: Vec<(String, RestrictedExpression)>,
+    ) -> anyhow::Result<cedar_policy::Response> {
         let principal = EntityUid::from_type_name_and_id(
             self.party.clone(),
             EntityId::new(r.recipient.oin.to_string()),
         );
-        let ask = |action: &EntityUid,
-                   pairs: Vec<(String, RestrictedExpression)>|
-         -> anyhow::Result<cedar_policy::Response> {
-            let context = Context::from_pairs(pairs).map_err(|e| anyhow!("{e:?}"))?;
-            let request = Request::new(
-                principal.clone(),
-                action.clone(),
-                self.resource.clone(),
-                context,
-                None,
-            )
-            .map_err(|e| anyhow!("{e:?}"))?;
-            Ok(self
-                .authorizer
-                .is_authorized(&request, &self.policies, &self.entities))
+        let context = Context::from_pairs(pairs).map_err(|e| anyhow!("{e:?}"))?;
+        let request = Request::new(
+            principal,
+            action.clone(),
+            self.resource.clone(),
+            context,
+            None,
+        )
+        .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(self
+            .authorizer
+            .is_authorized(&request, &self.policies, &self.entities))
+    }
+
+    /// Only the share's own authorisation: one `is_authorized` call per share, the
+    /// cheapest Cedar can decide a share (without stripping any field). True: allowed.
+    pub fn authorize_share(&self, r: &DecisionRequest) -> anyhow::Result<bool> {
+        let pairs = self.pairs(r)?;
+        Ok(self.ask(r, &self.share, pairs)?.decision() == CedarDecision::Allow)
+    }
+
+    /// Outcome, passed and stripped fields of one share: one authorisation for the
+    /// share plus one per offered field.
+    pub fn decide(&self, r: &DecisionRequest) -> anyhow::Result<Verdict> {
+        let mut pairs = self.pairs(r)?;
+        let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
+        let ask = |action: &EntityUid, pairs: Vec<(String, RestrictedExpression)>| {
+            self.ask(r, action, pairs)
         };
         let response = ask(&self.share, pairs.clone())?;
         if response.decision() == CedarDecision::Deny {

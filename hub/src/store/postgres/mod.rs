@@ -125,6 +125,24 @@ impl Store for PgStore {
             .map_err(io("read", space))
     }
 
+    fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
+        let key = key.to_vec();
+        self.database
+            .run(move |pool| async move {
+                let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                let statement = client
+                    .prepare_cached("SELECT 1 FROM hub_records WHERE space = $1 AND key = $2")
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                let row = client
+                    .query_opt(&statement, &[&space.to_string(), &key])
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                Ok(row.is_some())
+            })
+            .map_err(io("read", space))
+    }
+
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
         let prefix = prefix.to_vec();
         self.database
