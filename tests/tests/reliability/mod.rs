@@ -32,9 +32,11 @@
 mod certificates;
 mod crash_points;
 mod fail_closed;
+mod fault_proxy;
 mod fuzz_parsers;
 mod fuzz_rpc;
 mod identity_claims;
+mod network;
 mod power_loss;
 mod raw;
 
