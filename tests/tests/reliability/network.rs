@@ -407,3 +407,200 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
     partners.stop().await;
     hub.stop().await;
 }
+
+/// Whether a partner's subjects say something the partner never said: that it answered,
+/// had no hit or had no records.
+fn claims_an_answer(p: &wire::PartnerResult) -> bool {
+    p.status == "answered"
+        || !p.entries.is_empty()
+        || p
+            .subjects
+            .iter()
+            .any(|s| matches!(s.status.as_str(), "hit" | "no-hit" | "no-records"))
+}
+
+#[tokio::test]
+async fn a_black_holed_partner_is_reported_as_not_answering_and_its_late_answer_joins() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    // The OM's agent links through the proxy; every other partner directly.
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let proxy = FaultProxy::start(hub.addr).await;
+    let mut fleet = Fleet::new();
+    fleet.add(&pki, "om", proxy.addr(), "", "").await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let first_case = new_case(&mut sdr, "bh-1").await;
+    let second_case = new_case(&mut sdr, "bh-2").await;
+    let mut wrong = 0u64;
+
+    // The network between the OM and the hub swallows everything; both ends still hold
+    // the link open.
+    proxy.set(Mode::BlackHole);
+    // A short deadline: the question goes out on the link the hub still believes in,
+    // and nothing comes back before the deadline.
+    let short = case_file(&mut sdr, &first_case, "aanpak", 1500)
+        .await
+        .expect("case file");
+    let om = partner(&short, "om").clone();
+    wrong += u64::from(claims_an_answer(&om));
+    assert!(
+        !claims_an_answer(&om),
+        "a black-holed partner must not be shown as having answered: {om:?}"
+    );
+    assert!(
+        (om.status == "no-answer" && ["deadline", "link-lost"].contains(&om.no_answer_reason.as_str()))
+            || om.status == "offline-queued",
+        "the black-holed OM is reported as not answering: {om:?}"
+    );
+    // (`complete` may be true here: a question whose deadline passed is not queued, so
+    // nothing more is expected for this file; the OM's line says why it has nothing.)
+    assert_eq!(
+        partner(&short, "politie").status,
+        "answered",
+        "the others' answers arrive meanwhile"
+    );
+
+    // A deadline longer than the hub's silence bound: the hub notices the link went
+    // silent, and queues the question for the OM's next link.
+    let long = case_file(&mut sdr, &second_case, "aanpak", 15_000)
+        .await
+        .expect("case file");
+    let om = partner(&long, "om").clone();
+    wrong += u64::from(claims_an_answer(&om));
+    assert_eq!(om.status, "offline-queued", "{om:?}");
+    assert!(om.queued_until.is_some());
+    assert!(!long.complete);
+
+    // The fault is gone: the OM's agent links again, gets the queued question, and its
+    // answer joins the stored file, marked late.
+    proxy.set(Mode::Pass);
+    let mut joined = None;
+    let deadline = tokio::time::Instant::now() + relink_bound() + LIMIT;
+    while tokio::time::Instant::now() < deadline {
+        let now = stored_file(&mut sdr, &long.id).await;
+        if partner(&now, "om").status == "answered" {
+            joined = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wrong += u64::from(joined.is_none());
+    let duplicates = joined.as_ref().map_or(0, duplicate_entries);
+    wrong += duplicates as u64;
+    // The short file's question was never queued (its deadline passed on a link the hub
+    // still held): it keeps saying the OM did not answer, never more.
+    let short_now = stored_file(&mut sdr, &short.id).await;
+    wrong += u64::from(claims_an_answer(partner(&short_now, "om")));
+    tally(
+        "network_black_hole",
+        Kind::FaultsInjected,
+        proxy.faults(),
+        wrong,
+        0,
+    );
+    let joined = joined.expect("the OM's late answer joins the file after the black hole");
+    let om = partner(&joined, "om");
+    assert!(om.late, "{om:?}");
+    let justitie: Vec<_> = om
+        .entries
+        .iter()
+        .filter(|e| e.category == "justitiele-gegevens")
+        .collect();
+    assert_eq!(justitie.len(), 1, "{om:?}");
+    assert!(justitie[0].late);
+    assert_eq!(duplicates, 0);
+    assert!(
+        !claims_an_answer(partner(&short_now, "om")),
+        "{:?}",
+        partner(&short_now, "om")
+    );
+    fleet.stop().await;
+    partners.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn after_every_fault_is_switched_off_no_stream_stays_stuck() {
+    /// How long each fault lasts: longer than a heartbeat interval, so that every link
+    /// loses bytes to the faults that drop them.
+    const FAULT: Duration = Duration::from_millis(1500);
+    let modes = [
+        Mode::Latency(Duration::from_millis(300)),
+        Mode::Bandwidth(2048),
+        Mode::Cut,
+        Mode::Reset,
+        Mode::BlackHole,
+        Mode::HalfOpen(Direction::ToHub),
+        Mode::HalfOpen(Direction::ToAgent),
+    ];
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    crate::casefile::write_sources(&pki.dir.path().join("exports"));
+    let proxy = FaultProxy::start(hub.addr).await;
+    let mut fleet = Fleet::new();
+    for party in PARTIES {
+        fleet.add(&pki, party.slug, proxy.addr(), "", "").await;
+    }
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let mut stuck = Vec::new();
+    for (round, mode) in modes.into_iter().enumerate() {
+        proxy.set(mode);
+        tokio::time::sleep(FAULT).await;
+        proxy.set(Mode::Pass);
+        let off = SystemTime::now();
+        let off_seconds = off
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        // Linked again, and heartbeats heard after the fault both ways: the hub heard
+        // the agent, the agent heard the hub.
+        let relinked = |fleet: &Fleet| {
+            fleet
+                .agents
+                .iter()
+                .filter(|(slug, agent)| {
+                    let state = hub_state(&hub, slug);
+                    state.connected()
+                        && state.last_heartbeat.is_some_and(|at| at > off)
+                        && matches!(*agent.status().borrow(), LinkStatus::Connected { .. })
+                        && agent.metrics().last_heartbeat_seconds.get() > off_seconds
+                })
+                .count()
+        };
+        if !wait_until(relink_bound(), || relinked(&fleet) == fleet.agents.len()).await {
+            stuck.push(format!(
+                "{mode:?}: {} of {} agents linked with heartbeats after {:?}",
+                relinked(&fleet),
+                fleet.agents.len(),
+                relink_bound()
+            ));
+            continue;
+        }
+        eprintln!("{mode:?}: every agent linked, heartbeats flowing, {:?} after the fault", off.elapsed().unwrap_or_default());
+        // A new case file is answered by every partner.
+        let case = new_case(&mut sdr, &format!("stuck-{round}")).await;
+        let file = case_file(&mut sdr, &case, "aanpak", 5000)
+            .await
+            .expect("case file");
+        let silent: Vec<_> = file
+            .partners
+            .iter()
+            .filter(|p| matches!(p.status.as_str(), "no-answer" | "offline-queued"))
+            .map(|p| p.party.as_ref().map(|p| p.name.clone()).unwrap_or_default())
+            .collect();
+        if !file.complete || !silent.is_empty() {
+            stuck.push(format!(
+                "{mode:?}: the case file after the fault missed answers from {silent:?}"
+            ));
+        }
+    }
+    tally(
+        "network_no_stream_stuck",
+        Kind::FaultsInjected,
+        proxy.faults(),
+        stuck.len() as u64,
+        0,
+    );
+    assert!(stuck.is_empty(), "streams stayed stuck: {stuck:#?}");
+    fleet.stop().await;
+    hub.stop().await;
+}
