@@ -39,16 +39,39 @@ pub enum Mode {
     Cut,
     /// As [`Mode::Cut`], but with RST: `SO_LINGER` 0, then the sockets are dropped.
     Reset,
-    /// Accepts connections and keeps them open, but forwards nothing either way (the
-    /// bytes are read and thrown away, as a router that drops packets would).
+    /// Accepts connections and keeps them open, but forwards nothing either way, and
+    /// dials nothing for a connection accepted meanwhile: a route that drops every
+    /// packet. TCP on both ends keeps what it sent for retransmission, so when the
+    /// black hole ends, what was held goes through, to whichever end still listens
+    /// (the relay holds it unread, and the kernel's flow control does the rest).
     BlackHole,
-    /// Forwards one direction only; what goes the other way is thrown away.
+    /// Forwards one direction only; the other is held as in a black hole: one end
+    /// hears the other, but not the other way round.
     HalfOpen(Direction),
 }
 
 impl Mode {
-    fn ends_connections(self) -> bool {
+    /// Whether the mode ends every connection (a cut or a reset).
+    pub fn ends_connections(self) -> bool {
         matches!(self, Mode::Cut | Mode::Reset)
+    }
+
+    /// Whether bytes going `direction` are held back.
+    fn holds(self, direction: Direction) -> bool {
+        match self {
+            Mode::BlackHole => true,
+            Mode::HalfOpen(open) => open != direction,
+            _ => false,
+        }
+    }
+}
+
+/// Waits while `mode` holds bytes going `direction` back.
+async fn while_held(mode: &mut watch::Receiver<Mode>, direction: Direction) {
+    while mode.borrow_and_update().holds(direction) {
+        if mode.changed().await.is_err() {
+            return;
+        }
     }
 }
 
@@ -120,6 +143,13 @@ fn reset(stream: &TcpStream) {
 /// Relays one agent connection to the hub until either side closes it or the mode
 /// ends it.
 async fn relay(agent: TcpStream, upstream: SocketAddr, mut mode: watch::Receiver<Mode>) {
+    // A black hole answers no new connection: the dial waits (and the agent's connect
+    // timeout runs) until it ends or the connection is cut.
+    while *mode.borrow_and_update() == Mode::BlackHole {
+        if mode.changed().await.is_err() {
+            return;
+        }
+    }
     let now = *mode.borrow_and_update();
     if now.ends_connections() {
         if now == Mode::Reset {
@@ -138,7 +168,12 @@ async fn relay(agent: TcpStream, upstream: SocketAddr, mut mode: watch::Receiver
         let (mut from_agent, mut to_agent) = agent.split();
         let (mut from_hub, mut to_hub) = hub.split();
         let up = pump(&mut from_agent, &mut to_hub, Direction::ToHub, mode.clone());
-        let down = pump(&mut from_hub, &mut to_agent, Direction::ToAgent, mode.clone());
+        let down = pump(
+            &mut from_hub,
+            &mut to_agent,
+            Direction::ToAgent,
+            mode.clone(),
+        );
         let ended = async {
             loop {
                 if mode.changed().await.is_err() {
@@ -168,14 +203,19 @@ async fn pump(
     from: &mut (impl AsyncReadExt + Unpin),
     to: &mut (impl AsyncWriteExt + Unpin),
     direction: Direction,
-    mode: watch::Receiver<Mode>,
+    mut mode: watch::Receiver<Mode>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
+        // Held bytes stay unread: the sender's kernel keeps them, as it would keep
+        // unacknowledged segments on a route that drops packets.
+        while_held(&mut mode, direction).await;
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        // Read just before the hold began: held in hand until it ends.
+        while_held(&mut mode, direction).await;
         let now = *mode.borrow();
         let written = match now {
             Mode::Pass | Mode::Cut | Mode::Reset => to.write_all(&buf[..n]).await,
@@ -185,7 +225,9 @@ async fn pump(
             }
             Mode::Bandwidth(per_second) => {
                 // In slices of a tenth of a second's worth.
-                let slice = usize::try_from(per_second / 10).unwrap_or(usize::MAX).max(1);
+                let slice = usize::try_from(per_second / 10)
+                    .unwrap_or(usize::MAX)
+                    .max(1);
                 let mut result = Ok(());
                 for part in buf[..n].chunks(slice) {
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -196,9 +238,7 @@ async fn pump(
                 }
                 result
             }
-            Mode::BlackHole => Ok(()),
-            Mode::HalfOpen(open) if open == direction => to.write_all(&buf[..n]).await,
-            Mode::HalfOpen(_) => Ok(()),
+            Mode::BlackHole | Mode::HalfOpen(_) => to.write_all(&buf[..n]).await,
         };
         if written.is_err() {
             break;

@@ -57,7 +57,10 @@ fn relink_bound() -> Duration {
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn oin(slug: &str) -> Oin {
-    let party = PARTIES.iter().find(|p| p.slug == slug).expect("a dev party");
+    let party = PARTIES
+        .iter()
+        .find(|p| p.slug == slug)
+        .expect("a dev party");
     Oin::parse(party.oin).expect("oin")
 }
 
@@ -203,13 +206,12 @@ fn duplicate_entries(file: &wire::CaseFile) -> usize {
             if reference.is_empty() {
                 continue;
             }
-            let subject = e.subject.as_ref().map(|s| s.hex.clone()).unwrap_or_default();
-            let key = (
-                party.clone(),
-                e.category.clone(),
-                subject,
-                reference,
-            );
+            let subject = e
+                .subject
+                .as_ref()
+                .map(|s| s.hex.clone())
+                .unwrap_or_default();
+            let key = (party.clone(), e.category.clone(), subject, reference);
             if !seen.insert(key) {
                 duplicates += 1;
             }
@@ -220,9 +222,7 @@ fn duplicate_entries(file: &wire::CaseFile) -> usize {
 
 fn bevraging() -> wire::question::Kind {
     wire::question::Kind::Bevraging(wire::Bevraging {
-        subject: Some(wire::SubjectPseudonym {
-            hex: slachtoffer(),
-        }),
+        subject: Some(wire::SubjectPseudonym { hex: slachtoffer() }),
     })
 }
 
@@ -266,9 +266,10 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
     const ROUNDS: usize = 4;
     let pki = Pki::new();
     let hub = TestHub::start(&pki).await;
-    // Every partner but the gemeente links directly; the gemeente's agent, which
-    // answers questions and receives deliveries in its inbox, links through the proxy.
-    let partners = Partners::start(&pki, &hub, &["gemeente"]).await;
+    // The gemeente's agent, which answers questions and receives deliveries in its
+    // inbox, and the OM's, which has a record for every file, link through the proxy;
+    // every other partner directly.
+    let partners = Partners::start(&pki, &hub, &["gemeente", "om"]).await;
     let proxy = FaultProxy::start(hub.addr).await;
     let root = pki.dir.path().join("gemeente-agent");
     std::fs::create_dir_all(&root).expect("mkdir");
@@ -283,6 +284,9 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
     fleet
         .add(&pki, "gemeente", proxy.addr(), &top, &inbox_table)
         .await;
+    let om_receipts = pki.dir.path().join("om-receipts.jsonl");
+    let om_top = format!("receipts = \"{}\"\n", om_receipts.display());
+    fleet.add(&pki, "om", proxy.addr(), &om_top, "").await;
 
     let gemeente = oin("gemeente");
     let questions = hub.hub.questioner.clone();
@@ -294,18 +298,26 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
     let mut files = Vec::new();
     let mut asked = Vec::new();
     for round in 0..ROUNDS {
-        let fault = if round % 2 == 0 { Mode::Cut } else { Mode::Reset };
+        let fault = if round % 2 == 0 {
+            Mode::Cut
+        } else {
+            Mode::Reset
+        };
         proxy.set(fault);
         assert!(
-            wait_until(LIMIT, || !hub_state(&hub, "gemeente").connected()).await,
+            wait_until(LIMIT, || !hub_state(&hub, "gemeente").connected()
+                && !hub_state(&hub, "om").connected())
+            .await,
             "the hub notices the {fault:?}"
         );
-        // While the gemeente is cut off: a case file, and a question of its own.
+        // While the gemeente and the OM are cut off: a case file, and a question of
+        // the gemeente's own.
         let case = new_case(&mut sdr, &format!("saf-{round}")).await;
         let file = case_file(&mut sdr, &case, "aanpak", 1000)
             .await
             .expect("case file");
         assert_eq!(partner(&file, "gemeente").status, "offline-queued");
+        assert_eq!(partner(&file, "om").status, "offline-queued");
         files.push((case, file.id.clone()));
         match questions
             .ask(&gemeente, bevraging(), Duration::from_secs(1), true)
@@ -371,12 +383,16 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
     let shares = inbox.list().expect("inbox list");
     let mut share_keys = BTreeSet::new();
     for share in &shares {
-        if !share_keys.insert((share.case.clone(), share.category.clone(), share.source.clone()))
-        {
+        if !share_keys.insert((
+            share.case.clone(),
+            share.category.clone(),
+            share.source.clone(),
+        )) {
             duplicates += 1;
         }
     }
     let (log, _) = receipts::read(&receipts_path).expect("receipts");
+    let (om_log, _) = receipts::read(&om_receipts).expect("the OM's receipts");
     let mut received = BTreeMap::<String, usize>::new();
     for receipt in &log {
         if let Event::ShareReceived { id, .. } = &receipt.event {
@@ -384,8 +400,36 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
         }
     }
     duplicates += received.values().map(|n| n - 1).sum::<usize>();
-    let lost_shares = shares.iter().filter(|s| !received.contains_key(&s.id)).count();
-    let lost = lost_questions + lost_shares + usize::from(!settled);
+    // The agent's side of the questions: a share request delivered again is answered
+    // from its cache, so each record is sent (and receipted) once per question.
+    let mut sent = BTreeMap::<(String, String, String, String), usize>::new();
+    for receipt in log.iter().chain(&om_log) {
+        if let Event::ShareSent {
+            request,
+            category,
+            subject,
+            reference,
+            ..
+        } = &receipt.event
+        {
+            *sent
+                .entry((
+                    request.clone(),
+                    category.clone(),
+                    subject.clone(),
+                    reference.clone(),
+                ))
+                .or_default() += 1;
+        }
+    }
+    duplicates += sent.values().map(|n| n - 1).sum::<usize>();
+    let lost_shares = shares
+        .iter()
+        .filter(|s| !received.contains_key(&s.id))
+        .count();
+    // Every file's OM record was sent (at least once: each file asked for it).
+    let lost_records = ROUNDS.saturating_sub(sent.len());
+    let lost = lost_questions + lost_shares + lost_records + usize::from(!settled);
     tally(
         "network_store_and_forward",
         Kind::FaultsInjected,
@@ -393,14 +437,28 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
         (duplicates + lost) as u64,
         0,
     );
-    assert!(settled, "every queued question and delivery arrived after the faults");
-    assert_eq!(lost_questions, 0, "queued questions lost: {asked:?} vs {answers:?}");
+    assert!(
+        settled,
+        "every queued question and delivery arrived after the faults"
+    );
+    assert_eq!(
+        lost_questions, 0,
+        "queued questions lost: {asked:?} vs {answers:?}"
+    );
     assert_eq!(lost_shares, 0, "shares in the inbox without a receipt");
-    assert_eq!(duplicates, 0, "duplicates: answers {answers:?}, receipts {received:?}");
+    assert_eq!(
+        lost_records, 0,
+        "the OM sent a record for every file: {sent:?}"
+    );
+    assert_eq!(
+        duplicates, 0,
+        "duplicates: answers {answers:?}, received {received:?}, sent {sent:?}"
+    );
     eprintln!(
-        "{} faults, {} late answers, {} shares in the inbox, each once",
+        "{} faults, {} late answers, {} records sent, {} shares in the inbox, each once",
         proxy.faults(),
         answers.len(),
+        sent.len(),
         shares.len()
     );
     fleet.stop().await;
@@ -413,8 +471,7 @@ async fn store_and_forward_gives_every_question_and_delivery_once_under_cuts_and
 fn claims_an_answer(p: &wire::PartnerResult) -> bool {
     p.status == "answered"
         || !p.entries.is_empty()
-        || p
-            .subjects
+        || p.subjects
             .iter()
             .any(|s| matches!(s.status.as_str(), "hit" | "no-hit" | "no-records"))
 }
@@ -448,7 +505,8 @@ async fn a_black_holed_partner_is_reported_as_not_answering_and_its_late_answer_
         "a black-holed partner must not be shown as having answered: {om:?}"
     );
     assert!(
-        (om.status == "no-answer" && ["deadline", "link-lost"].contains(&om.no_answer_reason.as_str()))
+        (om.status == "no-answer"
+            && ["deadline", "link-lost"].contains(&om.no_answer_reason.as_str()))
             || om.status == "offline-queued",
         "the black-holed OM is reported as not answering: {om:?}"
     );
@@ -521,17 +579,21 @@ async fn a_black_holed_partner_is_reported_as_not_answering_and_its_late_answer_
 
 #[tokio::test]
 async fn after_every_fault_is_switched_off_no_stream_stays_stuck() {
-    /// How long each fault lasts: longer than a heartbeat interval, so that every link
-    /// loses bytes to the faults that drop them.
-    const FAULT: Duration = Duration::from_millis(1500);
-    let modes = [
-        Mode::Latency(Duration::from_millis(300)),
-        Mode::Bandwidth(2048),
-        Mode::Cut,
-        Mode::Reset,
-        Mode::BlackHole,
-        Mode::HalfOpen(Direction::ToHub),
-        Mode::HalfOpen(Direction::ToAgent),
+    /// A fault shorter than the silence bound (three heartbeat intervals): the links
+    /// may live through it, and must carry on after it.
+    const SHORT: Duration = Duration::from_millis(1500);
+    /// A fault longer than the silence bound: both ends must give the link up by
+    /// themselves and the agent must link again once the fault is gone.
+    const LONG: Duration = Duration::from_millis(4500);
+    let faults = [
+        (Mode::Latency(Duration::from_millis(300)), SHORT),
+        (Mode::Bandwidth(2048), SHORT),
+        (Mode::Cut, SHORT),
+        (Mode::Reset, SHORT),
+        (Mode::BlackHole, SHORT),
+        (Mode::BlackHole, LONG),
+        (Mode::HalfOpen(Direction::ToHub), LONG),
+        (Mode::HalfOpen(Direction::ToAgent), SHORT),
     ];
     let pki = Pki::new();
     let hub = TestHub::start(&pki).await;
@@ -543,9 +605,14 @@ async fn after_every_fault_is_switched_off_no_stream_stays_stuck() {
     }
     let mut sdr = client(&pki, &hub, SDR_OOST).await;
     let mut stuck = Vec::new();
-    for (round, mode) in modes.into_iter().enumerate() {
+    for (round, (mode, lasting)) in faults.into_iter().enumerate() {
+        let opened_before: Vec<u64> = fleet
+            .agents
+            .iter()
+            .map(|(slug, _)| hub_state(&hub, slug).links_opened)
+            .collect();
         proxy.set(mode);
-        tokio::time::sleep(FAULT).await;
+        tokio::time::sleep(lasting).await;
         proxy.set(Mode::Pass);
         let off = SystemTime::now();
         let off_seconds = off
@@ -568,14 +635,33 @@ async fn after_every_fault_is_switched_off_no_stream_stays_stuck() {
         };
         if !wait_until(relink_bound(), || relinked(&fleet) == fleet.agents.len()).await {
             stuck.push(format!(
-                "{mode:?}: {} of {} agents linked with heartbeats after {:?}",
+                "{mode:?} for {lasting:?}: {} of {} agents linked with heartbeats after {:?}",
                 relinked(&fleet),
                 fleet.agents.len(),
                 relink_bound()
             ));
             continue;
         }
-        eprintln!("{mode:?}: every agent linked, heartbeats flowing, {:?} after the fault", off.elapsed().unwrap_or_default());
+        // A cut, a reset, and a silence longer than its bound end every link: each
+        // agent is on a new one (so the fault was real, and was noticed).
+        if mode.ends_connections() || lasting == LONG {
+            let kept: Vec<_> = fleet
+                .agents
+                .iter()
+                .zip(&opened_before)
+                .filter(|((slug, _), before)| hub_state(&hub, slug).links_opened <= **before)
+                .map(|((slug, _), _)| *slug)
+                .collect();
+            if !kept.is_empty() {
+                stuck.push(format!(
+                    "{mode:?} for {lasting:?}: the links of {kept:?} were never given up"
+                ));
+            }
+        }
+        eprintln!(
+            "{mode:?} for {lasting:?}: every agent linked, heartbeats flowing, {:?} after the fault",
+            off.elapsed().unwrap_or_default()
+        );
         // A new case file is answered by every partner.
         let case = new_case(&mut sdr, &format!("stuck-{round}")).await;
         let file = case_file(&mut sdr, &case, "aanpak", 5000)
@@ -589,7 +675,7 @@ async fn after_every_fault_is_switched_off_no_stream_stays_stuck() {
             .collect();
         if !file.complete || !silent.is_empty() {
             stuck.push(format!(
-                "{mode:?}: the case file after the fault missed answers from {silent:?}"
+                "{mode:?} for {lasting:?}: the case file after the fault missed answers from {silent:?}"
             ));
         }
     }
