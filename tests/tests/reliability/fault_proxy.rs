@@ -47,7 +47,10 @@ pub enum Mode {
     BlackHole,
     /// Forwards one direction only; the other is held as in a black hole: one end
     /// hears the other, but not the other way round.
-    HalfOpen(Direction),
+    HalfOpen {
+        /// The direction still forwarded.
+        open: Direction,
+    },
 }
 
 impl Mode {
@@ -60,7 +63,7 @@ impl Mode {
     fn holds(self, direction: Direction) -> bool {
         match self {
             Mode::BlackHole => true,
-            Mode::HalfOpen(open) => open != direction,
+            Mode::HalfOpen { open } => open != direction,
             _ => false,
         }
     }
@@ -238,7 +241,7 @@ async fn pump(
                 }
                 result
             }
-            Mode::BlackHole | Mode::HalfOpen(_) => to.write_all(&buf[..n]).await,
+            Mode::BlackHole | Mode::HalfOpen { .. } => to.write_all(&buf[..n]).await,
         };
         if written.is_err() {
             break;
