@@ -24,8 +24,8 @@
 //!   it runs to latency, a bandwidth limit, cuts, resets, a black hole or a half-open
 //!   link.
 //! - `network`: agents linked through the fault proxy: store-and-forward exactly
-//!   once under cuts and resets, a black-holed partner reported honestly, no stream
-//!   stuck after any fault.
+//!   once under cuts and resets, a black-holed partner reported honestly, a silent
+//!   link given up with much in flight, no stream stuck after any fault.
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);

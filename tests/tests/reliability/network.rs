@@ -7,7 +7,8 @@
 //! exactly once (past its idempotence) however often its link is cut or reset; a case
 //! file asked while a partner is black-holed says that partner did not answer (never
 //! that it had no records), and the answer that comes once the fault is gone joins the
-//! file late; and after every fault is switched off, no stream stays stuck: each agent
+//! file late; the hub gives up a black-holed link within its silence bound even with
+//! much in flight to it; and after every fault is switched off, no stream stays stuck: each agent
 //! links again within its backoff bound plus an allowance, heartbeats flow both ways,
 //! and a new case file is answered by every partner.
 //!
@@ -700,6 +701,85 @@ async fn after_every_fault_is_switched_off_no_stream_stays_stuck() {
         0,
     );
     assert!(stuck.is_empty(), "streams stayed stuck: {stuck:#?}");
+    fleet.stop().await;
+    hub.stop().await;
+}
+
+/// The hub gives up a black-holed link within its silence bound also while much is in
+/// flight to the agent: more questions than an HTTP/2 window, its send buffer and the
+/// link's queue hold (so the hub's sends wait for room), each ending at its deadline
+/// without an answer. A link task that waited for room to send its heartbeat would
+/// stop checking the silence, and the hub would show the party as linked (and send
+/// its questions into the void rather than queue them) for as long as the fault lasts.
+#[tokio::test]
+async fn the_hub_gives_up_a_black_holed_link_with_much_in_flight() {
+    /// About 1.2 MB of questions: more than the window, h2's send buffer and the
+    /// queue together.
+    const QUESTIONS: usize = 6000;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    crate::casefile::write_sources(&pki.dir.path().join("exports"));
+    let proxy = FaultProxy::start(hub.addr).await;
+    let mut fleet = Fleet::new();
+    fleet.add(&pki, "om", proxy.addr(), "", "").await;
+    let om = oin("om");
+    let before = hub_state(&hub, "om").links_opened;
+
+    proxy.set(Mode::BlackHole);
+    let mut asking = tokio::task::JoinSet::new();
+    for _ in 0..QUESTIONS {
+        let questions = hub.hub.questioner.clone();
+        let om = om.clone();
+        asking.spawn(async move {
+            questions
+                .ask(&om, bevraging(), Duration::from_secs(2), false)
+                .await
+        });
+    }
+    let started = std::time::Instant::now();
+    let noticed = wait_until(HEARTBEAT * 4 + ALLOWANCE + Duration::from_secs(2), || {
+        !hub_state(&hub, "om").connected()
+    })
+    .await;
+    eprintln!(
+        "silent link given up: {noticed}, after {:?}",
+        started.elapsed()
+    );
+    let mut outcomes = BTreeMap::<String, usize>::new();
+    while let Some(done) = asking.join_next().await {
+        let key = match done {
+            Ok(AskOutcome::NoAnswer { why, .. }) => format!("{why:?}"),
+            Ok(other) => format!("{other:?}").chars().take(30).collect(),
+            Err(_) => "panic".into(),
+        };
+        *outcomes.entry(key).or_default() += 1;
+    }
+    eprintln!("the questions into the black hole: {outcomes:?}");
+    let unanswered = outcomes.get("DeadlineExceeded").copied().unwrap_or(0)
+        + outcomes.get("LinkLost").copied().unwrap_or(0);
+    proxy.set(Mode::Pass);
+    let relinked = wait_until(relink_bound(), || {
+        let state = hub_state(&hub, "om");
+        state.connected() && state.links_opened > before
+    })
+    .await;
+    tally(
+        "network-much-in-flight",
+        Kind::FaultsInjected,
+        proxy.faults(),
+        u64::from(!noticed) + u64::from(!relinked) + (QUESTIONS - unanswered) as u64,
+        0,
+    );
+    assert_eq!(
+        unanswered, QUESTIONS,
+        "nothing answers from a black hole: {outcomes:?}"
+    );
+    assert!(
+        noticed,
+        "the hub still shows the black-holed OM as linked after {:?}",
+        HEARTBEAT * 4 + ALLOWANCE + Duration::from_secs(2)
+    );
+    assert!(relinked, "the OM links again after the black hole");
     fleet.stop().await;
     hub.stop().await;
 }
