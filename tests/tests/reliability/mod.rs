@@ -20,6 +20,12 @@
 //! - `power_loss`: the decision log through simulated power cuts at the file layer
 //!   (only what was synced survives).
 //! - `raw`: a pass-through gRPC codec, to send bytes no typed client would.
+//! - `fault_proxy`: a loopback TCP relay between agents and the hub, switched while
+//!   it runs to latency, a bandwidth limit, cuts, resets, a black hole or a half-open
+//!   link.
+//! - `network`: agents linked through the fault proxy: store-and-forward exactly
+//!   once under cuts and resets, a black-holed partner reported honestly, a silent
+//!   link given up with much in flight, no stream stuck after any fault.
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -32,9 +38,11 @@
 mod certificates;
 mod crash_points;
 mod fail_closed;
+mod fault_proxy;
 mod fuzz_parsers;
 mod fuzz_rpc;
 mod identity_claims;
+mod network;
 mod power_loss;
 mod raw;
 
@@ -50,8 +58,9 @@ pub enum Kind {
     /// Inputs given to a parser or handler; "wrong" counts inputs accepted that must
     /// not be.
     FuzzInputs,
-    /// Faults injected (a failing log, a refused write); "wrong" counts anything that
-    /// passed without its log entry.
+    /// Faults injected (a failing log, a refused write, a network fault); "wrong"
+    /// counts anything that passed without its log entry, and questions, deliveries or
+    /// records lost or duplicated, partners misreported or links left stuck.
     FaultsInjected,
     /// Requests carrying a claimed identity; "wrong" counts claims the hub believed.
     IdentityClaims,
