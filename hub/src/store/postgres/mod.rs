@@ -106,41 +106,42 @@ async fn select_prefix(
     rows.map_err(|e| database::db_error(&e))
 }
 
-impl Store for PgStore {
-    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+impl PgStore {
+    /// The row of `key` in `space`, with `columns` (`value`, or `1` to ask only whether
+    /// it is there).
+    fn row_of(
+        &self,
+        columns: &'static str,
+        space: Space,
+        key: &[u8],
+    ) -> Result<Option<tokio_postgres::Row>, StoreError> {
         let key = key.to_vec();
         self.database
             .run(move |pool| async move {
                 let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                let sql = format!("SELECT {columns} FROM hub_records WHERE space = $1 AND key = $2");
                 let statement = client
-                    .prepare_cached("SELECT value FROM hub_records WHERE space = $1 AND key = $2")
+                    .prepare_cached(&sql)
                     .await
                     .map_err(|e| database::db_error(&e))?;
-                let row = client
+                client
                     .query_opt(&statement, &[&space.to_string(), &key])
                     .await
-                    .map_err(|e| database::db_error(&e))?;
-                Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
+                    .map_err(|e| database::db_error(&e))
             })
             .map_err(io("read", space))
     }
+}
+
+impl Store for PgStore {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .row_of("value", space, key)?
+            .map(|row| row.get::<_, Vec<u8>>(0)))
+    }
 
     fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
-        let key = key.to_vec();
-        self.database
-            .run(move |pool| async move {
-                let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
-                let statement = client
-                    .prepare_cached("SELECT 1 FROM hub_records WHERE space = $1 AND key = $2")
-                    .await
-                    .map_err(|e| database::db_error(&e))?;
-                let row = client
-                    .query_opt(&statement, &[&space.to_string(), &key])
-                    .await
-                    .map_err(|e| database::db_error(&e))?;
-                Ok(row.is_some())
-            })
-            .map_err(io("read", space))
+        Ok(self.row_of("1", space, key)?.is_some())
     }
 
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
