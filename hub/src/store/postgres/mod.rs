@@ -119,7 +119,8 @@ impl PgStore {
         self.database
             .run(move |pool| async move {
                 let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
-                let sql = format!("SELECT {columns} FROM hub_records WHERE space = $1 AND key = $2");
+                let sql =
+                    format!("SELECT {columns} FROM hub_records WHERE space = $1 AND key = $2");
                 let statement = client
                     .prepare_cached(&sql)
                     .await
