@@ -199,7 +199,13 @@ async fn a_case_file_fills_in_live_and_reads_as_a_printable_report() {
         amstel_row.contains("gevraagd — wacht op antwoord"),
         "{amstel_row}\n{live}"
     );
-    assert!(live.contains("wacht op Zorgcollectief Amstel"), "{live}");
+    // Amstel is among those waited for (on a loaded machine another partner may still
+    // be answering too: "wacht op GGD Amsterdam, Zorgcollectief Amstel").
+    assert!(
+        live.lines()
+            .any(|line| line.contains("wacht op") && line.contains("Zorgcollectief Amstel")),
+        "{live}"
+    );
     // From here on the page is not loaded again: what changes, htmx changes.
     browser
         .execute("window.treiterMarker = 'live'; return true;", json!([]))
