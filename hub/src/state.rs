@@ -319,16 +319,9 @@ pub fn generate_master_key_in_token(config: &HubConfig) -> Result<String, Startu
 /// hardware token's key pair (`hsm.log_key_label`).
 pub fn load_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupError> {
     match config.log_key_in_token() {
-        Some((hsm, label)) => {
-            let location = hsm.describe(label);
-            let in_token = |source| StartupError::LogKeyInToken {
-                location: location.clone(),
-                source,
-            };
-            let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
-            crate::log::LogKey::load_from_token(&token, label, LOG_ORIGIN, &location)
-                .map_err(in_token)
-        }
+        Some((hsm, label)) => with_log_token(hsm, label, |token, location| {
+            crate::log::LogKey::load_from_token(token, label, LOG_ORIGIN, location)
+        }),
         None => crate::log::LogKey::load(&config.log_key, LOG_ORIGIN).map_err(|source| {
             StartupError::LogKey {
                 path: config.log_key.clone(),
@@ -342,16 +335,9 @@ pub fn load_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupErr
 fn load_or_generate_log_key(config: &HubConfig) -> Result<crate::log::LogKey, StartupError> {
     let (key, source) =
         match config.log_key_in_token() {
-            Some((hsm, label)) => {
-                let location = hsm.describe(label);
-                let in_token = |source| StartupError::LogKeyInToken {
-                    location: location.clone(),
-                    source,
-                };
-                let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
-                crate::log::LogKey::load_or_generate_in_token(&token, label, LOG_ORIGIN, &location)
-                    .map_err(in_token)?
-            }
+            Some((hsm, label)) => with_log_token(hsm, label, |token, location| {
+                crate::log::LogKey::load_or_generate_in_token(token, label, LOG_ORIGIN, location)
+            })?,
             None => crate::log::LogKey::load_or_generate(&config.log_key, LOG_ORIGIN).map_err(
                 |source| StartupError::LogKey {
                     path: config.log_key.clone(),
@@ -363,6 +349,22 @@ fn load_or_generate_log_key(config: &HubConfig) -> Result<crate::log::LogKey, St
         tracing::warn!(location = %config.log_key_location(), "generated a new decision-log signing key");
     }
     Ok(key)
+}
+
+/// Opens the token of `hsm` and runs `use_key` with it and the log key's location in
+/// words (`label` in that token); a failure of either names the location.
+fn with_log_token<T>(
+    hsm: &crate::hsm::HsmSettings,
+    label: &str,
+    use_key: impl FnOnce(&std::sync::Arc<crate::hsm::Token>, &str) -> Result<T, crate::log::KeyError>,
+) -> Result<T, StartupError> {
+    let location = hsm.describe(label);
+    let in_token = |source| StartupError::LogKeyInToken {
+        location: location.clone(),
+        source,
+    };
+    let token = crate::hsm::Token::open(hsm).map_err(|e| in_token(e.into()))?;
+    use_key(&token, &location).map_err(in_token)
 }
 
 /// Opens the decision log, creating its signing key on first start.
