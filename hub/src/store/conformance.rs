@@ -24,7 +24,19 @@ struct Sled {
 
 impl Backend for Sled {
     fn open(&mut self, n: usize) -> Arc<dyn Store> {
-        Arc::new(SledStore::open(&self.dir.path().join(format!("store-{n}"))).unwrap())
+        // sled releases its file lock from a background thread a moment after the last
+        // handle is dropped, so reopening retries for a while (as the hub's tests do).
+        let dir = self.dir.path().join(format!("store-{n}"));
+        let start = std::time::Instant::now();
+        loop {
+            match SledStore::open(&dir) {
+                Ok(store) => return Arc::new(store),
+                Err(e) if start.elapsed() > std::time::Duration::from_secs(10) => {
+                    panic!("cannot reopen the sled store: {e}")
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
     }
     fn keys(&mut self, n: usize, master: MasterKey) -> Result<KeyStore, KeyStoreError> {
         KeyStore::open(&self.dir.path().join(format!("keys-{n}")), master)
