@@ -36,11 +36,44 @@ impl TestKey {
 }
 
 fn open(dir: &Path, key: &TestKey) -> (Log, OpenReport) {
-    Log::open(dir, key.key(), LogOptions::default()).unwrap()
+    open_retrying(dir, key, LogOptions::default())
 }
 
 fn open_with(dir: &Path, key: &TestKey, options: LogOptions) -> Log {
-    Log::open(dir, key.key(), options).unwrap().0
+    open_retrying(dir, key, options).0
+}
+
+/// `Log::open`, waiting out (for up to 10 s) the lock of a log dropped a moment ago;
+/// any other result, error or not, is returned as it is.
+fn try_open(dir: &Path, key: &TestKey, options: LogOptions) -> Result<(Log, OpenReport), LogError> {
+    let start = std::time::Instant::now();
+    loop {
+        match Log::open(dir, key.key(), options.clone()) {
+            Err(LogError::Locked { .. })
+                if start.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Opens the log in `dir`. A log dropped a moment ago may still hold the directory's
+/// lock while its committer winds down (seen under CI's load), so a `Locked` refusal is
+/// retried for up to 10 s; every other error fails the test at once.
+fn open_retrying(dir: &Path, key: &TestKey, options: LogOptions) -> (Log, OpenReport) {
+    let start = std::time::Instant::now();
+    loop {
+        match Log::open(dir, key.key(), options.clone()) {
+            Err(LogError::Locked { .. })
+                if start.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened.unwrap(),
+        }
+    }
 }
 
 /// Every record on disk: (kind, seq, segment path, start, end).
@@ -465,7 +498,7 @@ async fn verify_names_a_changed_entry() {
             "{f}"
         );
         // The hub refuses to open it.
-        match Log::open(dir.path(), key.key(), LogOptions::default()) {
+        match try_open(dir.path(), &key, LogOptions::default()) {
             Err(LogError::Tampered(f)) => assert_eq!(f.index, k),
             other => panic!("opened a tampered log: {other:?}"),
         }
@@ -860,7 +893,7 @@ async fn a_changed_record_that_does_not_look_torn_is_not_repaired() {
     // The last entry of the last segment: a changed byte is not a crash.
     let (path, start, end) = entry_record(dir.path(), &key, 9);
     edit(&path, |d| d[end - 3] ^= 1);
-    match Log::open(dir.path(), key.key(), LogOptions::default()) {
+    match try_open(dir.path(), &key, LogOptions::default()) {
         Err(LogError::Tampered(f)) => assert_eq!((f.index, f.offset), (9, Some(start as u64))),
         other => panic!("{other:?}"),
     }
@@ -1193,7 +1226,7 @@ fn refused_at(dir: &Path, key: &TestKey, index: u64, problem: Problem) -> Findin
         (index, problem.clone()),
         "{f}"
     );
-    match Log::open(dir, key.key(), LogOptions::default()) {
+    match try_open(dir, key, LogOptions::default()) {
         Err(LogError::Tampered(g)) => {
             assert_eq!((g.index, g.problem.clone()), (index, problem), "{g}")
         }
