@@ -497,3 +497,37 @@ fn postgres_over_tls_checks_the_server_certificate() {
     );
     eprintln!("refused: {refused}");
 }
+
+/// A database migrated by a newer hub is refused at start, naming both versions
+/// (hub/README.md: hubs are rolled forward, never back).
+#[test]
+fn postgres_refuses_a_schema_newer_than_this_hub() {
+    let Some(server) = treiter_testpg::TestPostgres::start_or_skip(
+        "postgres_refuses_a_schema_newer_than_this_hub",
+    ) else {
+        return;
+    };
+    server.create_database("newer").unwrap();
+    let url = server.url("newer");
+    let store = PgStore::open(&url, None, 1, None).unwrap();
+    store
+        .database()
+        .run(|pool| async move {
+            let client = pool.get().await.map_err(|e| e.to_string())?;
+            client
+                .execute(
+                    "INSERT INTO treiter_schema_migrations (schema, version, name) VALUES ('data', 99, '0099_future')",
+                    &[],
+                )
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .unwrap();
+    drop(store);
+    let refused = PgStore::open(&url, None, 1, None).unwrap_err().to_string();
+    assert!(
+        refused.contains("version 99, newer than this hub knows (1)"),
+        "{refused}"
+    );
+}
