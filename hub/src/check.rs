@@ -255,11 +255,11 @@ fn check_log_and_data(
         config.store_backend,
         crate::config::StoreBackend::Postgres(_)
     );
-    if data_exists && on_postgres {
-        found.push(format!(
-            "data directory {} exists and holds the decision log (the state is in PostgreSQL); `hub log verify` checks the log",
-            config.data_dir.display()
-        ));
+    if on_postgres {
+        found.push(
+            "decision log: in the data database with the state (tables hub_log_*), shared by every replica; `hub log verify` checks it"
+                .into(),
+        );
     } else if data_exists {
         found.push(format!(
             "data directory {} exists; its state store is not opened by this check (`hub serve` checks it against the key store, and `hub log verify` checks the decision log)",
@@ -267,9 +267,8 @@ fn check_log_and_data(
         ));
     } else {
         to_create.push(format!(
-            "data directory {} does not exist yet: {first_start}, with {} decision log ({}); the covenant file becomes version {covenant_version} in force",
+            "data directory {} does not exist yet: {first_start}, with its state store and decision log ({}); the covenant file becomes version {covenant_version} in force",
             config.data_dir.display(),
-            if on_postgres { "its" } else { "its state store and" },
             log_dir(config).display(),
         ));
     }

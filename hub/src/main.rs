@@ -234,8 +234,27 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let config = HubConfig::load(&config)?;
             let key = treiter_hub::state::load_log_key(&config)?;
-            let dir = treiter_hub::state::log_dir(&config);
-            match treiter_hub::log::verify_dir(&dir, &key, &[]) {
+            // The log is in the data database with the PostgreSQL backend (what
+            // `dir` names in the messages below), else in the data directory.
+            let (dir, verified) = match &config.store_backend {
+                treiter_hub::config::StoreBackend::Postgres(settings) => {
+                    let database = treiter_hub::state::connect_data_database(settings)?;
+                    let place = std::path::PathBuf::from(format!(
+                        "PostgreSQL (tables hub_log_* of {})",
+                        database.name()
+                    ));
+                    (
+                        place,
+                        treiter_hub::log::postgres::verify_database(&database, &key, &[]),
+                    )
+                }
+                treiter_hub::config::StoreBackend::Sled => {
+                    let dir = treiter_hub::state::log_dir(&config);
+                    let verified = treiter_hub::log::verify_dir(&dir, &key, &[]);
+                    (dir, verified)
+                }
+            };
+            match verified {
                 Ok(report) => {
                     outln!(
                         "decision log ok: {} entries, {} checkpoint(s), the latest covering {} entries; root {}",

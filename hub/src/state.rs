@@ -102,6 +102,8 @@ pub enum StartupError {
     },
     #[error("the keys database cannot be opened: {0}")]
     KeysDatabase(crate::store::postgres::PgError),
+    #[error("the data database cannot be opened for the decision log: {0}")]
+    LogDatabase(crate::store::postgres::PgError),
     #[error("the key store {path} cannot be opened: {source}")]
     KeyStore {
         path: std::path::PathBuf,
@@ -367,9 +369,59 @@ fn with_log_token<T>(
     use_key(&token, &location).map_err(in_token)
 }
 
-/// Opens the decision log, creating its signing key on first start.
+/// The data database of `[store] backend = "postgres"`, connected with the configured
+/// password, pool and TLS, its durability checked and its schema migrated: where the
+/// decision log is kept with the state (every replica shares it).
+pub fn open_log_database(
+    settings: &crate::config::PostgresSettings,
+) -> Result<crate::store::postgres::Database, StartupError> {
+    use crate::store::postgres::migrate;
+    let database = connect_data_database(settings)?;
+    migrate::check_durability(&database).map_err(StartupError::LogDatabase)?;
+    migrate::migrate(&database, "data", migrate::DATA).map_err(StartupError::LogDatabase)?;
+    Ok(database)
+}
+
+/// The data database of `[store] backend = "postgres"`, connected only (nothing is
+/// checked or changed): what `hub log verify` reads.
+pub fn connect_data_database(
+    settings: &crate::config::PostgresSettings,
+) -> Result<crate::store::postgres::Database, StartupError> {
+    let password = match &settings.password_file {
+        Some(path) => Some(read_password_file(path)?),
+        None => None,
+    };
+    crate::store::postgres::Database::connect(
+        &settings.url,
+        password.as_deref().map(|p| p.as_str()),
+        settings.pool_size,
+        settings.tls_ca.as_deref(),
+    )
+    .map_err(StartupError::LogDatabase)
+}
+
+/// Opens the decision log, creating its signing key on first start: in the data
+/// database with `[store] backend = "postgres"`, else in `data_dir/log`.
 fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
     let key = load_or_generate_log_key(config)?;
+    if let crate::config::StoreBackend::Postgres(settings) = &config.store_backend {
+        let database = open_log_database(settings)?;
+        let place = std::path::PathBuf::from(format!("postgres: {}", database.name()));
+        let (log, _report) =
+            crate::log::postgres::open(database, key, crate::log::LogOptions::default()).map_err(
+                |source| match source {
+                    crate::log::LogError::Tampered(finding) => StartupError::LogTampered {
+                        path: place.clone(),
+                        finding,
+                    },
+                    source => StartupError::Log {
+                        path: place.clone(),
+                        source,
+                    },
+                },
+            )?;
+        return Ok(log);
+    }
     let dir = log_dir(config);
     let options = crate::log::LogOptions::default();
     // A torn tail that was set aside is logged by the log itself.

@@ -656,6 +656,10 @@ async fn hubctl_requests_case_files_from_real_agents_on_postgres() {
         !pki.dir.path().join("hub-data").join("state").exists(),
         "the state is in PostgreSQL, not in sled"
     );
+    assert!(
+        !pki.dir.path().join("hub-data").join("log").exists(),
+        "the decision log is in PostgreSQL, not in segment files"
+    );
     case_files_from_real_agents(&pki, hub).await;
 }
 

@@ -235,15 +235,29 @@ async fn a_hub_process_on_postgres_keeps_every_acknowledged_case_through_kill_9(
     let check = run_hub_command(&["check-config"], &config);
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "{said}");
-    assert!(said.contains("its schema is current (version 1)"), "{said}");
+    assert!(said.contains("its schema is current (version 2)"), "{said}");
+    assert!(
+        said.contains("decision log: in the data database"),
+        "{said}"
+    );
     assert!(said.contains("opens with the master key"), "{said}");
+    // The decision log is in the data database too: it verifies there, holding at
+    // least one entry per acknowledged registration, and nothing is in the data
+    // directory.
     let verify = run_hub_command(&["log", "verify"], &config);
+    let said = String::from_utf8_lossy(&verify.stdout);
     assert!(
         verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
+        "{said}{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+    let entries: usize = said
+        .strip_prefix("decision log ok: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no entry count in {said}"));
+    assert!(entries >= acknowledged.len(), "{entries} entries: {said}");
+    assert!(!dir.join("hub-data").join("log").exists());
 }
 
 #[tokio::test]

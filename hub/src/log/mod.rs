@@ -26,6 +26,9 @@
 //! - [`faults`]: the switch that makes the log's writes or syncs fail, in test builds
 //!   only (the `fault-injection` feature); inert in the hub built for use.
 //! - [`verify`]: `hub log verify`, naming the first bad entry.
+//! - [`postgres`]: the same log in the data database (`[store] backend = "postgres"`),
+//!   shared by several hub replicas: entries sequenced under a row lock, one signer at
+//!   a time, checkpoints published by compare-and-swap.
 //!
 //! # On-disk format (version 1)
 //! A log directory holds:
@@ -96,6 +99,7 @@ pub mod entry;
 pub mod faults;
 pub mod head;
 pub mod key;
+pub mod postgres;
 pub mod segment;
 pub mod store;
 pub mod verify;
@@ -117,5 +121,7 @@ pub use segment::TornTail;
 pub use store::{Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode};
 pub use verify::{Finding, Problem, VerifyError, VerifyReport, verify_dir};
 
+#[cfg(test)]
+mod postgres_tests;
 #[cfg(test)]
 mod tests;

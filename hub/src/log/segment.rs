@@ -106,7 +106,7 @@ pub(crate) fn segment_header(first_index: u64) -> [u8; HEADER_LEN] {
     h
 }
 
-fn tag(key: &LogKey, kind: u8, len: u32, seq: u64, body: &[u8]) -> [u8; 32] {
+pub(crate) fn tag(key: &LogKey, kind: u8, len: u32, seq: u64, body: &[u8]) -> [u8; 32] {
     key.record_tag(&[
         TAG_DOMAIN,
         &[kind],

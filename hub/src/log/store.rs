@@ -115,6 +115,16 @@ pub enum LogError {
     /// A note given as cosigned carries no verified witness signature.
     #[error("the checkpoint carries no signature of a known witness")]
     NoCosignature,
+    /// The log in the database was made with another key.
+    #[error(
+        "the decision log in {place} was made with another log key (its verifier key is {stored}; \
+         this hub's is {ours}): configure the key that made it, or another database"
+    )]
+    OtherKey {
+        place: PathBuf,
+        stored: String,
+        ours: String,
+    },
     /// The committer thread is gone (the log was dropped or its thread failed).
     #[error("the decision log is closed")]
     Closed,
@@ -218,25 +228,25 @@ pub struct LogStats {
 }
 
 #[derive(Default)]
-struct Counters {
-    appended: AtomicU64,
-    batches: AtomicU64,
-    failed_batches: AtomicU64,
-    max_batch: AtomicU64,
+pub(super) struct Counters {
+    pub(super) appended: AtomicU64,
+    pub(super) batches: AtomicU64,
+    pub(super) failed_batches: AtomicU64,
+    pub(super) max_batch: AtomicU64,
     /// Why the last batch failed, while no batch has been written since: what the
     /// operator sees in `/healthz` while the log cannot write (and so nothing passes).
     failing: std::sync::Mutex<Option<String>>,
 }
 
 impl Counters {
-    fn batch_failed(&self, e: &LogError) {
+    pub(super) fn batch_failed(&self, e: &LogError) {
         self.failed_batches.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut failing) = self.failing.lock() {
             *failing = Some(e.to_string());
         }
     }
 
-    fn batch_written(&self) {
+    pub(super) fn batch_written(&self) {
         self.batches.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut failing) = self.failing.lock() {
             *failing = None;
@@ -245,39 +255,53 @@ impl Counters {
 }
 
 /// A segment as readers use it.
-struct SegmentRead {
+pub(super) struct SegmentRead {
     path: PathBuf,
     file: Arc<File>,
 }
 
-/// The committed state: only the committer changes it, after a sync.
-struct State {
-    tree: MerkleTree,
-    locations: Vec<Location>,
-    segments: Vec<SegmentRead>,
-    /// Durable length of the last segment.
-    last_len: u64,
+/// The committed state: only the committer changes it, after a sync (or, on
+/// PostgreSQL, a commit).
+pub(super) struct State {
+    pub(super) tree: MerkleTree,
+    /// Files only: where each entry's record is.
+    pub(super) locations: Vec<Location>,
+    /// Files only.
+    pub(super) segments: Vec<SegmentRead>,
+    /// Files only: durable length of the last segment.
+    pub(super) last_len: u64,
     /// The stored checkpoint of the largest size, with its cosignatures.
-    latest: Option<SignedCheckpoint>,
+    pub(super) latest: Option<SignedCheckpoint>,
     /// Every stored checkpoint by tree size, with its cosignatures.
-    by_size: BTreeMap<u64, SignedCheckpoint>,
+    pub(super) by_size: BTreeMap<u64, SignedCheckpoint>,
 }
 
-struct Shared {
-    dir: PathBuf,
-    key: LogKey,
-    options: LogOptions,
+pub(super) struct Shared {
+    /// The log's directory, or for a log in PostgreSQL `postgres: <database>` (in
+    /// messages only).
+    pub(super) dir: PathBuf,
+    pub(super) key: LogKey,
+    pub(super) options: LogOptions,
     /// Inert in a hub built for use ([`super::faults`]).
-    faults: FaultSwitch,
-    state: RwLock<State>,
-    counters: Counters,
+    pub(super) faults: FaultSwitch,
+    pub(super) state: RwLock<State>,
+    pub(super) counters: Counters,
     /// For the entries' salts.
-    rng: ring::rand::SystemRandom,
-    /// Held for the life of the log: the directory's flock.
-    _lock: File,
+    pub(super) rng: ring::rand::SystemRandom,
+    /// Where the records are kept.
+    pub(super) place: Place,
 }
 
-enum Request {
+/// Where a log keeps its records.
+pub(super) enum Place {
+    /// Segment files in `Shared::dir`; the directory's flock, held for the life of the
+    /// log.
+    Files { _lock: File },
+    /// Tables of the data database ([`super::postgres`]), shared by every replica.
+    Postgres(crate::store::postgres::Database),
+}
+
+pub(super) enum Request {
     Append {
         bytes: Vec<u8>,
         reply: oneshot::Sender<Result<u64, LogError>>,
@@ -292,7 +316,7 @@ enum Request {
 }
 
 impl Request {
-    fn bytes(&self) -> usize {
+    pub(super) fn bytes(&self) -> usize {
         match self {
             Request::Append { bytes, .. } => bytes.len() + RECORD_HEADER_LEN,
             _ => 1024,
@@ -300,10 +324,10 @@ impl Request {
     }
 }
 
-struct Inner {
-    shared: Arc<Shared>,
-    tx: Mutex<Option<mpsc::Sender<Request>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+pub(super) struct Inner {
+    pub(super) shared: Arc<Shared>,
+    pub(super) tx: Mutex<Option<mpsc::Sender<Request>>>,
+    pub(super) thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
@@ -324,7 +348,7 @@ impl Drop for Inner {
 /// The decision log. Cheap to clone; every clone is the same log.
 #[derive(Clone)]
 pub struct Log {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Log {
@@ -338,13 +362,13 @@ impl std::fmt::Debug for Log {
     }
 }
 
-fn read_state(shared: &Shared) -> std::sync::RwLockReadGuard<'_, State> {
+pub(super) fn read_state(shared: &Shared) -> std::sync::RwLockReadGuard<'_, State> {
     // A panic while holding the lock cannot leave State half-changed (it is changed
     // by plain pushes after the sync), so a poisoned lock is still good to read.
     shared.state.read().unwrap_or_else(|p| p.into_inner())
 }
 
-fn write_state(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, State> {
+pub(super) fn write_state(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, State> {
     shared.state.write().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -472,7 +496,7 @@ impl Log {
             }),
             counters: Counters::default(),
             rng: ring::rand::SystemRandom::new(),
-            _lock: lock,
+            place: Place::Files { _lock: lock },
         });
         // Bring the head up to what the segments hold (a power loss may have left it
         // behind), durably, before anything new is appended.
@@ -675,6 +699,12 @@ impl Log {
     /// Reads entry `index` (a small blocking read, usually from the page cache),
     /// checking its record tag.
     pub fn entry(&self, index: u64) -> Result<StoredEntry, LogError> {
+        if let Place::Postgres(database) = &self.inner.shared.place {
+            let size = self.tree_size();
+            return super::postgres::read_entries(self, database, index, index.saturating_add(1))?
+                .pop()
+                .ok_or(LogError::NoSuchEntry { index, size });
+        }
         let (file, path, offset) = {
             let st = read_state(&self.inner.shared);
             let size = st.tree.len();
@@ -728,6 +758,9 @@ impl Log {
 
     /// Reads entries `from..to` (clamped to the log), in order.
     pub fn entries(&self, from: u64, to: u64) -> Result<Vec<StoredEntry>, LogError> {
+        if let Place::Postgres(database) = &self.inner.shared.place {
+            return super::postgres::read_entries(self, database, from, to);
+        }
         let to = to.min(self.tree_size());
         (from..to).map(|i| self.entry(i)).collect()
     }
@@ -737,6 +770,9 @@ impl Log {
     /// Blocking: reads every segment.
     pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
         let shared = &self.inner.shared;
+        if let Place::Postgres(database) = &shared.place {
+            return super::postgres::verify_running(self, database);
+        }
         let (limit, size) = {
             let st = read_state(shared);
             (

@@ -18,11 +18,18 @@ pub struct Migration {
 }
 
 /// The data database's migrations, oldest first.
-pub const DATA: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_records",
-    sql: include_str!("../../../migrations/data/0001_records.sql"),
-}];
+pub const DATA: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_records",
+        sql: include_str!("../../../migrations/data/0001_records.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_decision_log",
+        sql: include_str!("../../../migrations/data/0002_decision_log.sql"),
+    },
+];
 
 /// The keys database's migrations, oldest first.
 pub const KEYS: &[Migration] = &[Migration {
