@@ -256,6 +256,16 @@ impl AgentTable {
         }
     }
 
+    /// Every party whose agent is linked now (reachable), with its link's generation.
+    pub fn linked(&self) -> Vec<(Oin, u64)> {
+        self.lock()
+            .entries
+            .iter()
+            .filter(|(_, e)| e.supersede.is_some() && e.outbound.is_some())
+            .map(|(oin, e)| (oin.clone(), e.generation))
+            .collect()
+    }
+
     /// The live link of `oin`, if its agent is linked now.
     pub fn link(&self, oin: &Oin) -> Option<LinkHandle> {
         let inner = self.lock();

@@ -182,6 +182,9 @@ fn push(hub: &Hub, party: &Oin, message: HubMessage) {
         if sender.try_send(Ok(message)).is_err() {
             tracing::warn!(oin = %party, "cannot queue a delivery on the agent's link; it is sent at the next link");
         }
+    } else if let Some(relay) = &hub.relay {
+        // Linked to another replica: that one sends what is in the store.
+        crate::relay::nudge_deliveries(relay, party);
     }
 }
 

@@ -93,6 +93,7 @@ pub mod parties;
 pub mod persons;
 pub mod questions;
 pub mod refusals;
+pub mod relay;
 pub mod retention;
 pub mod seal;
 pub mod server;

@@ -42,6 +42,10 @@ pub async fn serve(
     tokio::spawn(crate::retention::run(hub.clone()));
     // Agents holding delivered case data learn its retention term (article 9).
     tokio::spawn(crate::deliveries::run(hub.clone()));
+    // Replicas on one PostgreSQL: questions to agents linked to other replicas.
+    if let Some(relay) = &hub.relay {
+        tokio::spawn(crate::relay::run(hub.clone(), relay.clone()));
+    }
     let shutdown_hub = hub.clone();
     tonic::transport::Server::builder()
         .add_service(AgentLinkServer::new(AgentLinkService::new(hub.clone())))

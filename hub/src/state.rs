@@ -585,6 +585,9 @@ pub struct Hub {
     pub covenant: crate::covenant_in_force::CovenantInForce,
     /// The tamper-evident decision log (article 10).
     pub log: crate::log::Log,
+    /// With `[store] backend = "postgres"`: this replica's way to agents linked to
+    /// other replicas ([`crate::relay`]). `None` with sled (one hub process).
+    pub relay: Option<Arc<crate::relay::Relay>>,
     /// The linked agents as witnesses of the log's checkpoints (article 10.2).
     pub witnesses: crate::witnesses::Witnesses,
     /// The case registry.
@@ -641,6 +644,20 @@ impl Hub {
         // The question routing shares the agent table: it pushes questions down links.
         let agents = AgentTable::default();
         let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
+        // Several replicas may share a PostgreSQL store; each routes questions for
+        // agents linked elsewhere through it.
+        let relay = match config.store_backend {
+            crate::config::StoreBackend::Postgres(_) => {
+                let relay = Arc::new(crate::relay::Relay::new(store.clone())?);
+                questioner.use_relay(relay.clone());
+                tracing::info!(
+                    replica = relay.replica(),
+                    "hub replica on PostgreSQL; questions for agents linked to other replicas go through the database"
+                );
+                Some(relay)
+            }
+            crate::config::StoreBackend::Sled => None,
+        };
         let cases = CaseRegistry::new(store.clone(), case_policy(&covenant, &config.covenant)?);
         let (shutdown, _) = watch::channel(false);
         // With the open witness alerts of the last run (article 10.2).
@@ -659,6 +676,7 @@ impl Hub {
             questioner,
             covenant: crate::covenant_in_force::CovenantInForce::new(covenant),
             log,
+            relay,
             witnesses,
             cases,
             assembling: crate::casefile::progress::Assembling::default(),

@@ -632,7 +632,7 @@ async fn hubctl_changes_a_case_and_explains_each_refusal() {
 async fn hubctl_requests_case_files_from_real_agents() {
     let pki = Pki::new();
     let hub = TestHub::start(&pki).await;
-    case_files_from_real_agents(&pki, hub).await;
+    case_files_from_real_agents(&pki, vec![hub]).await;
 }
 
 /// The same case-file walk-through with the hub's state and case keys in a real
@@ -660,17 +660,59 @@ async fn hubctl_requests_case_files_from_real_agents_on_postgres() {
         !pki.dir.path().join("hub-data").join("log").exists(),
         "the decision log is in PostgreSQL, not in segment files"
     );
-    case_files_from_real_agents(&pki, hub).await;
+    case_files_from_real_agents(&pki, vec![hub]).await;
 }
 
-async fn case_files_from_real_agents(pki: &Pki, hub: TestHub) {
+/// The same walk-through with three hub replicas on one PostgreSQL (issue 21): the 7
+/// agents spread over them, the coordinators on different replicas. Every case file
+/// needs agents of all three, so its questions and answers go through the database
+/// between replicas; it completes as with one hub.
+#[tokio::test]
+async fn hubctl_requests_case_files_from_agents_spread_over_three_replicas() {
+    let Some(postgres) = treiter_testpg::TestPostgres::start_or_skip(
+        "hubctl_requests_case_files_from_agents_spread_over_three_replicas",
+    ) else {
+        return;
+    };
+    let pki = Pki::new();
+    let store = crate::support::postgres_store_config(&postgres, "replicas");
+    let mut hubs = Vec::new();
+    for n in 0..3 {
+        let data_dir = pki.dir.path().join(format!("replica-{n}"));
+        // One master key for every replica: they open the same sealed records.
+        let master = crate::support::master_key_path(&data_dir);
+        if n > 0 {
+            std::fs::copy(
+                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
+                &master,
+            )
+            .expect("copy the master key");
+        }
+        hubs.push(
+            TestHub::start_in(
+                &pki,
+                "127.0.0.1:0".parse().expect("addr"),
+                &data_dir,
+                &store,
+            )
+            .await,
+        );
+    }
+    case_files_from_real_agents(&pki, hubs).await;
+}
+
+/// The walk-through with `hubs` as replicas of one hub (one, or several on one
+/// PostgreSQL): the agents spread over them, the informatiemakelaar on the first, the
+/// stadsdeelregisseur on the second, the other informatiemakelaar on the third.
+async fn case_files_from_real_agents(pki: &Pki, hubs: Vec<TestHub>) {
     let exports = pki.dir.path().join("exports");
     write_exports(&exports);
-    let agents = JsonAgents::start(pki, hub.addr, &exports, &[]).await;
+    let addrs: Vec<_> = hubs.iter().map(|h| h.addr).collect();
+    let agents = JsonAgents::start_spread(pki, &addrs, &exports, &[]).await;
     let key = key_file(pki);
-    let im = hubctl_profile(pki, hub.addr, IM_OOST, Some(&key));
-    let im_west = hubctl_profile(pki, hub.addr, IM_WEST, None);
-    let sdr = hubctl_profile(pki, hub.addr, SDR_OOST, Some(&key));
+    let im = hubctl_profile(pki, addrs[0], IM_OOST, Some(&key));
+    let im_west = hubctl_profile(pki, addrs[2 % addrs.len()], IM_WEST, None);
+    let sdr = hubctl_profile(pki, addrs[1 % addrs.len()], SDR_OOST, Some(&key));
 
     let case = create_case(&im).await;
     add(
@@ -712,7 +754,7 @@ async fn case_files_from_real_agents(pki: &Pki, hub: TestHub) {
             .map(|p| p["result"].clone())
             .expect("listed")
     };
-    assert_eq!(result("Politie Eenheid Amsterdam"), "hit");
+    assert_eq!(result("Politie Eenheid Amsterdam"), "hit", "{hits}");
     assert_eq!(result("Stichting Lieflijk Wonen"), "no-hit");
     hubctl(&im, &["bevraag", &case, "--subject", "nobody"], None)
         .await
@@ -928,7 +970,9 @@ async fn case_files_from_real_agents(pki: &Pki, hub: TestHub) {
     assert!(text.contains("Woonstichting De Gracht added"), "{text}");
 
     agents.stop().await;
-    hub.stop().await;
+    for hub in hubs {
+        hub.stop().await;
+    }
 }
 
 #[tokio::test]

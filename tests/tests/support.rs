@@ -528,13 +528,26 @@ impl JsonAgents {
     /// Starts an agent for every party of the dev PKI except `except`, and waits until
     /// each has linked to `hub`. Missing export folders are created (empty: no hits).
     pub async fn start(pki: &Pki, hub: SocketAddr, exports: &Path, except: &[&str]) -> JsonAgents {
+        Self::start_spread(pki, &[hub], exports, except).await
+    }
+
+    /// As [`JsonAgents::start`], the agents spread over several hub replicas: the
+    /// n-th agent links to `hubs[n % hubs.len()]`.
+    pub async fn start_spread(
+        pki: &Pki,
+        hubs: &[SocketAddr],
+        exports: &Path,
+        except: &[&str],
+    ) -> JsonAgents {
         use treiter_node_agent::link::{Agent, LinkStatus};
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
-        for party in treiter_certs_dev::PARTIES
+        for (n, party) in treiter_certs_dev::PARTIES
             .iter()
             .filter(|p| !except.contains(&p.slug))
+            .enumerate()
         {
+            let hub = hubs[n % hubs.len()];
             let data = exports.join(party.slug);
             std::fs::create_dir_all(&data).expect("export folder");
             let (cert, key) = pki.party(party.slug);

@@ -172,6 +172,9 @@ struct Inner {
     /// supersede, an old and a new link of one party can deliver the same answer at
     /// once, and only one of them may hand it on.
     settling: tokio::sync::Mutex<()>,
+    /// With several hub replicas: the way to agents linked to another replica
+    /// ([`crate::relay`]). Unset with one hub process.
+    relay: std::sync::OnceLock<Arc<crate::relay::Relay>>,
 }
 
 impl Questions {
@@ -197,8 +200,15 @@ impl Questions {
                 queue_expiry: settings.queue_expiry,
                 late,
                 settling: tokio::sync::Mutex::new(()),
+                relay: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Routes questions for agents linked to other hub replicas through `relay`
+    /// (several replicas on one PostgreSQL). Set once, at start.
+    pub fn use_relay(&self, relay: Arc<crate::relay::Relay>) {
+        let _ = self.inner.relay.set(relay);
     }
 
     /// Asks `party` `question` and waits at most `deadline` for the answer. With
@@ -302,6 +312,14 @@ impl Questions {
             kind: Some(kind),
         };
         let Some(link) = self.inner.agents.link(party) else {
+            if let Some(relay) = self.inner.relay.get() {
+                let (r, p) = (Arc::clone(relay), party.clone());
+                if let Ok(Some(to)) = tokio::task::spawn_blocking(move || r.route(&p)).await {
+                    return self
+                        .ask_remote(to, party, question, deadline, queue_if_offline)
+                        .await;
+                }
+            }
             return self
                 .not_delivered(party, question, NoAnswerWhy::Offline, queue_if_offline)
                 .await;
@@ -345,6 +363,69 @@ impl Questions {
             Some(answer) => {
                 tracing::info!(oin = %party, request = %request_id, kind = kind_name,
                     outcome = answer_name(&answer), "answer received");
+                outcome_of(answer)
+            }
+            None => {
+                self.not_delivered(party, question, NoAnswerWhy::LinkLost, queue_if_offline)
+                    .await
+            }
+        }
+    }
+
+    /// Asks `party`, whose agent is linked to replica `to`, through the relay
+    /// ([`crate::relay`]), and waits for the answer as for a local agent. The other
+    /// replica's link cannot be watched from here, so a lost link shows at the
+    /// deadline.
+    async fn ask_remote(
+        &self,
+        to: String,
+        party: &Oin,
+        question: Question,
+        deadline: Deadline,
+        queue_if_offline: QueueFor<'_>,
+    ) -> AskOutcome {
+        let Some(relay) = self.inner.relay.get().cloned() else {
+            return self
+                .not_delivered(party, question, NoAnswerWhy::Offline, queue_if_offline)
+                .await;
+        };
+        let request_id = RequestId::from_wire(question.request_id.clone());
+        let kind_name = question.kind.as_ref().map_or("empty", kind_name);
+        // Registered before sending, so that an answer cannot overtake the wait.
+        let mut waiting = self.inner.pending.register(party, &question.request_id);
+        let (p, q, at, target) = (party.clone(), question.clone(), deadline.at, to.clone());
+        let sent = tokio::task::spawn_blocking(move || {
+            relay.send(
+                &target,
+                &p,
+                at,
+                crate::tables::relay::RelayBody::Question(Box::new(q)),
+            )
+        })
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            drop(waiting);
+            tracing::warn!(oin = %party, request = %request_id, kind = kind_name, replica = %to,
+                "cannot hand the question to the agent's replica");
+            return self
+                .not_delivered(party, question, NoAnswerWhy::Offline, queue_if_offline)
+                .await;
+        }
+        tracing::debug!(oin = %party, request = %request_id, kind = kind_name, replica = %to, "question relayed");
+        let answer = tokio::select! {
+            biased;
+            answer = &mut waiting.answer => answer.ok(),
+            () = tokio::time::sleep_until(deadline.instant) => {
+                tracing::info!(oin = %party, request = %request_id, kind = kind_name, replica = %to,
+                    outcome = "deadline", "no answer through the relay within the deadline");
+                return AskOutcome::NoAnswer { why: NoAnswerWhy::DeadlineExceeded, queued: None };
+            }
+        };
+        drop(waiting);
+        match answer {
+            Some(answer) => {
+                tracing::info!(oin = %party, request = %request_id, kind = kind_name, replica = %to,
+                    outcome = answer_name(&answer), "answer received through the relay");
                 outcome_of(answer)
             }
             None => {
@@ -480,7 +561,21 @@ impl Questions {
                     "answer to a question asked of another party; ignored");
                 AnswerReceipt::WrongParty
             }
-            Offered::NotWaiting(answer) => self.settle_queued(from, request_id, answer).await,
+            Offered::NotWaiting(answer) => {
+                // A question another replica asked through this one: its answer goes
+                // back there.
+                if let Some(relay) = self.inner.relay.get()
+                    && let Some((origin, until)) = relay.origin_of(from, request_id.as_str())
+                {
+                    return if crate::relay::return_answer(relay, origin, from, answer, until).await
+                    {
+                        AnswerReceipt::Taken
+                    } else {
+                        AnswerReceipt::Kept
+                    };
+                }
+                self.settle_queued(from, request_id, answer).await
+            }
         }
     }
 

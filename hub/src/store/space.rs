@@ -39,6 +39,12 @@ pub enum Space {
     DeliveryHolders,
     /// The witness key each party's agent presented (article 10.2), by party OIN.
     WitnessKeys,
+    /// Which hub replica each party's agent is linked to now, by party OIN
+    /// ([`crate::relay`]); a replica id and times only.
+    AgentLinks,
+    /// Questions, answers and nudges one hub replica hands another through the shared
+    /// store, by target replica + sender replica + sequence ([`crate::relay`]).
+    Relay,
 }
 
 impl Space {
@@ -58,6 +64,8 @@ impl Space {
             Space::Deliveries => 14,
             Space::DeliveryHolders => 15,
             Space::WitnessKeys => 12,
+            Space::AgentLinks => 16,
+            Space::Relay => 17,
         }
     }
 
@@ -85,6 +93,8 @@ impl fmt::Display for Space {
             Space::Deliveries => "deliveries",
             Space::DeliveryHolders => "delivery-holders",
             Space::WitnessKeys => "witness-keys",
+            Space::AgentLinks => "agent-links",
+            Space::Relay => "relay",
         };
         f.write_str(name)
     }
@@ -104,18 +114,24 @@ impl Space {
             | Space::LateAnswers
             | Space::Inzages
             | Space::Notifications
-            | Space::Deliveries => true,
+            | Space::Deliveries
+            // Questions carry pseudonyms, answers field values: sealed under the
+            // hub-wide transit key for the moment they are in the store.
+            | Space::Relay => true,
             // Counters; covenant texts and approvals, which hold no personal data;
             // delivery holders: a case id, an OIN, a notice id and a time; witness keys:
             // public keys named after an organisation.
-            Space::Meta | Space::CovenantVersions | Space::DeliveryHolders | Space::WitnessKeys => {
-                false
-            }
+            // Agent links: an OIN, a replica id and times.
+            Space::Meta
+            | Space::CovenantVersions
+            | Space::DeliveryHolders
+            | Space::WitnessKeys
+            | Space::AgentLinks => false,
         }
     }
 
     /// Every space, for scans over the whole store.
-    pub const ALL: [Space; 13] = [
+    pub const ALL: [Space; 15] = [
         Space::Cases,
         Space::CaseEvents,
         Space::Meta,
@@ -129,5 +145,7 @@ impl Space {
         Space::Deliveries,
         Space::DeliveryHolders,
         Space::WitnessKeys,
+        Space::AgentLinks,
+        Space::Relay,
     ];
 }

@@ -23,7 +23,10 @@
 //! - [`deliveries`]: records queued for a recipient's agent; owner: the case.
 //! - [`delivery_holders`]: who holds delivered data of a case; not sealed.
 //! - [`witness_keys`]: the witness key pinned per party; not sealed.
+//! - [`agent_links`]: which hub replica each party's agent is linked to; not sealed.
+//! - [`relay`]: messages between hub replicas; owner: transit.
 
+pub mod agent_links;
 pub mod case_events;
 pub mod cases;
 pub mod deliveries;
@@ -32,6 +35,7 @@ pub mod idempotency;
 pub mod inzages;
 pub mod meta;
 pub mod notifications;
+pub mod relay;
 pub mod witness_keys;
 
 use crate::store::Space;
@@ -54,7 +58,7 @@ pub struct Table {
 
 /// Every table. A space that is in [`Space::ALL`] must be here exactly once, with the
 /// sealing its space has: a test enforces it.
-pub const ALL: [Table; 13] = [
+pub const ALL: [Table; 15] = [
     cases::TABLE,
     case_events::TABLE,
     meta::TABLE,
@@ -68,6 +72,8 @@ pub const ALL: [Table; 13] = [
     witness_keys::TABLE,
     crate::casefile::record::TABLE,
     crate::casefile::late_record::TABLE,
+    agent_links::TABLE,
+    relay::TABLE,
 ];
 
 #[cfg(test)]
