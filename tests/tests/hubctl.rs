@@ -701,6 +701,160 @@ async fn hubctl_requests_case_files_from_agents_spread_over_three_replicas() {
     case_files_from_real_agents(&pki, hubs).await;
 }
 
+/// Three replica processes on one PostgreSQL under a bounded load of registrations on
+/// all three; one is killed with `kill -9` (issue 21). Every acknowledged registration
+/// is there, the agents that were linked to it come back through the other replicas
+/// (their `hub_urls`) within their backoff and answer a bevraging asked on another
+/// replica, and the decision log in the database verifies.
+#[tokio::test]
+async fn a_replica_killed_under_load_loses_nothing_and_its_agents_move_to_the_others() {
+    use crate::postgres::{
+        all_cases, coordinator, create_request, melding_at, run_hub_command, spawn_hub,
+    };
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let Some(postgres) = treiter_testpg::TestPostgres::start_or_skip(
+        "a_replica_killed_under_load_loses_nothing_and_its_agents_move_to_the_others",
+    ) else {
+        return;
+    };
+    let pki = Pki::new();
+    let store = crate::support::postgres_store_config(&postgres, "killreplica");
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let mut configs = Vec::new();
+    let mut addrs = Vec::new();
+    for n in 0..3 {
+        let data_dir = pki.dir.path().join(format!("replica-{n}"));
+        let master = crate::support::master_key_path(&data_dir);
+        if n > 0 {
+            std::fs::copy(
+                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
+                &master,
+            )
+            .expect("copy the master key");
+        }
+        let listen = std::net::SocketAddr::new(ip, crate::support::stable_port(ip));
+        let config = pki.dir.path().join(format!("replica-{n}.toml"));
+        std::fs::write(
+            &config,
+            crate::support::hub_config_text(&pki, listen, None, &data_dir) + &store,
+        )
+        .expect("write config");
+        configs.push(config);
+        addrs.push(listen);
+    }
+    let mut replicas: Vec<Option<crate::postgres::Process>> =
+        configs.iter().map(|c| Some(spawn_hub(c))).collect();
+    for addr in &addrs {
+        coordinator(&pki, *addr).await;
+    }
+    let exports = pki.dir.path().join("exports");
+    write_exports(&exports);
+    let agents = JsonAgents::start_spread(&pki, &addrs, &exports, &[]).await;
+    let key = key_file(&pki);
+    let im = hubctl_profile(&pki, addrs[0], IM_OOST, Some(&key));
+    let case = create_case(&im).await;
+    add(
+        &im,
+        &["case", "move", &case, "registratie", "--reason", "complete"],
+    )
+    .await;
+    let mut args = vec![
+        "subject", "add", &case, "--role", "dader", "--label", "buurman",
+    ];
+    args.extend(identity_args(DADER));
+    add(&im, &args).await;
+
+    // The load: registrations on every replica at once until told to stop (or until
+    // their replica dies), each acknowledged one noted.
+    let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut writers = Vec::new();
+    for (n, addr) in addrs.iter().enumerate() {
+        let mut client = coordinator(&pki, *addr).await;
+        let acknowledged = Arc::clone(&acknowledged);
+        let stopped = stopped.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..400 {
+                if *stopped.borrow() {
+                    return;
+                }
+                let id = format!("replica-{n}-case-{i}");
+                match client.create_case(create_request(&id, melding_at())).await {
+                    Ok(made) => acknowledged
+                        .lock()
+                        .expect("lock")
+                        .push(made.into_inner().case.expect("case").id),
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut killed = replicas[1].take().expect("replica 1");
+    killed.0.kill().expect("kill -9 replica 1");
+    killed.0.wait().expect("reap replica 1");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.send_replace(true);
+    for writer in writers {
+        tokio::time::timeout(Duration::from_secs(20), writer)
+            .await
+            .expect("writers stop")
+            .expect("writer");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() >= 3, "the load ran: {acknowledged:?}");
+    let mut client = coordinator(&pki, addrs[2]).await;
+    let present = all_cases(&mut client).await;
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|c| !present.contains(c))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged and lost: {lost:?}");
+
+    // The agents of the killed replica come back through the others (backoff at most
+    // 1 s): a bevraging on replica 0 reaches every partner again.
+    let start = Instant::now();
+    loop {
+        let run = hubctl(
+            &im,
+            &["--json", "bevraag", &case, "--subject", "buurman"],
+            None,
+        )
+        .await;
+        let hits = run.json();
+        let unanswered: Vec<String> = hits["partners"]
+            .as_array()
+            .expect("partners")
+            .iter()
+            .filter(|p| p["result"] == "no-answer")
+            .map(|p| p["party"]["name"].to_string())
+            .collect();
+        if unanswered.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "partners still unreachable after the kill: {unanswered:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    agents.stop().await;
+    drop(replicas);
+    let verify = run_hub_command(&["log", "verify"], &configs[0]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    eprintln!(
+        "{} registrations acknowledged across 3 replicas, one killed; none lost",
+        acknowledged.len()
+    );
+}
+
 /// The walk-through with `hubs` as replicas of one hub (one, or several on one
 /// PostgreSQL): the agents spread over them, the informatiemakelaar on the first, the
 /// stadsdeelregisseur on the second, the other informatiemakelaar on the third.

@@ -29,7 +29,7 @@ const SDR_OOST: &str = "p-gemeente-004";
 const ROUNDS: usize = 4;
 
 /// Kills the child on drop, so a failing test leaves no processes behind.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -38,7 +38,7 @@ impl Drop for Process {
     }
 }
 
-fn spawn_hub(config: &Path) -> Process {
+pub(crate) fn spawn_hub(config: &Path) -> Process {
     Process(
         Command::new(workspace_bin("hub"))
             .args(["serve", "--config"])
@@ -64,7 +64,7 @@ async fn try_coordinator(pki: &Pki, hub: SocketAddr) -> Option<CoordinatorClient
 }
 
 /// Waits (at most 30 s) until `hub` accepts a coordinator call.
-async fn coordinator(pki: &Pki, hub: SocketAddr) -> CoordinatorClient<HubChannel> {
+pub(crate) async fn coordinator(pki: &Pki, hub: SocketAddr) -> CoordinatorClient<HubChannel> {
     let start = Instant::now();
     loop {
         if let Some(mut client) = try_coordinator(pki, hub).await
@@ -83,7 +83,7 @@ async fn coordinator(pki: &Pki, hub: SocketAddr) -> CoordinatorClient<HubChannel
     }
 }
 
-fn melding_at() -> Option<prost_types::Timestamp> {
+pub(crate) fn melding_at() -> Option<prost_types::Timestamp> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -94,7 +94,10 @@ fn melding_at() -> Option<prost_types::Timestamp> {
     })
 }
 
-fn create_request(id: &str, melding_at: Option<prost_types::Timestamp>) -> wire::CreateCaseRequest {
+pub(crate) fn create_request(
+    id: &str,
+    melding_at: Option<prost_types::Timestamp>,
+) -> wire::CreateCaseRequest {
     wire::CreateCaseRequest {
         client_request_id: id.into(),
         stadsdeel: "oost".into(),
@@ -104,7 +107,7 @@ fn create_request(id: &str, melding_at: Option<prost_types::Timestamp>) -> wire:
 }
 
 /// Every case id `client` can list, all pages.
-async fn all_cases(client: &mut CoordinatorClient<HubChannel>) -> Vec<String> {
+pub(crate) async fn all_cases(client: &mut CoordinatorClient<HubChannel>) -> Vec<String> {
     let mut ids = Vec::new();
     let mut token = String::new();
     loop {
@@ -125,7 +128,7 @@ async fn all_cases(client: &mut CoordinatorClient<HubChannel>) -> Vec<String> {
     }
 }
 
-fn run_hub_command(args: &[&str], config: &Path) -> std::process::Output {
+pub(crate) fn run_hub_command(args: &[&str], config: &Path) -> std::process::Output {
     Command::new(workspace_bin("hub"))
         .args(args)
         .arg("--config")

@@ -532,7 +532,8 @@ impl JsonAgents {
     }
 
     /// As [`JsonAgents::start`], the agents spread over several hub replicas: the
-    /// n-th agent links to `hubs[n % hubs.len()]`.
+    /// n-th agent links to `hubs[n % hubs.len()]` first, and has the others as its
+    /// failover addresses (`hub_urls`), in turn.
     pub async fn start_spread(
         pki: &Pki,
         hubs: &[SocketAddr],
@@ -551,9 +552,19 @@ impl JsonAgents {
             let data = exports.join(party.slug);
             std::fs::create_dir_all(&data).expect("export folder");
             let (cert, key) = pki.party(party.slug);
+            let mut text = agent_config_text(pki, &cert, &key, hub);
+            if hubs.len() > 1 {
+                let urls: Vec<String> = (0..hubs.len())
+                    .map(|i| format!("\"https://{}\"", hubs[(n + i) % hubs.len()]))
+                    .collect();
+                text = text.replacen(
+                    &format!("hub_url = \"https://{hub}\""),
+                    &format!("hub_urls = [{}]", urls.join(", ")),
+                    1,
+                );
+            }
             let text = format!(
-                "{}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
-                agent_config_text(pki, &cert, &key, hub),
+                "{text}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
                 data.display()
             );
             let config = AgentConfig::parse(&text, Path::new("/")).expect("agent config");

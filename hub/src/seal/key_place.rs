@@ -115,6 +115,39 @@ impl KeyPlace {
         }
     }
 
+    /// Writes the blob `name` only if there is none yet, durably before this returns;
+    /// false when one was there (then it is left as it was). Several hub replicas
+    /// creating the same key at once thus agree on one: each reads back what is
+    /// stored.
+    pub fn write_new(&self, name: &str, bytes: &[u8]) -> Result<bool, PlaceError> {
+        match self {
+            // One hub process owns a key directory (the state store beside it is
+            // locked), so looking first cannot race.
+            KeyPlace::Dir(_) => {
+                if self.exists(name)? {
+                    return Ok(false);
+                }
+                self.write_durably(name, bytes).map(|()| true)
+            }
+            KeyPlace::Postgres(db) => {
+                let (name, bytes) = (name.to_owned(), bytes.to_vec());
+                db.run(move |pool| async move {
+                    let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                    client
+                        .execute(
+                            "INSERT INTO hub_case_keys (name, value) VALUES ($1, $2) \
+                             ON CONFLICT (name) DO NOTHING",
+                            &[&name, &bytes],
+                        )
+                        .await
+                        .map(|inserted| inserted == 1)
+                        .map_err(|e| database::db_error(&e))
+                })
+                .map_err(|e| self.error("write", e.detail))
+            }
+        }
+    }
+
     /// Deletes the blob `name` (absent is fine), durably before this returns.
     pub fn remove_durably(&self, name: &str) -> Result<(), PlaceError> {
         match self {

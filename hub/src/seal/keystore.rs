@@ -145,7 +145,11 @@ impl KeyStore {
             }
             None => {
                 let sealed = store.master.seal(&store.rng, CHECK_AAD, CHECK_TEXT)?;
-                store.place.write_durably(CHECK_FILE, &sealed)?;
+                // Another replica starting at the same moment may have written its
+                // own: then that one must open with this master key too.
+                if !store.place.write_new(CHECK_FILE, &sealed)? {
+                    return Self::open_at(store.place, store.master);
+                }
             }
         }
         store.id = match store.place.read(ID_FILE)? {
@@ -153,8 +157,13 @@ impl KeyStore {
             None => {
                 let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
                 let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                store.place.write_durably(ID_FILE, id.as_bytes())?;
-                id
+                if store.place.write_new(ID_FILE, id.as_bytes())? {
+                    id
+                } else {
+                    // Another replica named the key store first: its name it is.
+                    let stored = store.place.read(ID_FILE)?.unwrap_or_default();
+                    String::from_utf8_lossy(&stored).trim().to_owned()
+                }
             }
         };
         Ok(store)
@@ -312,8 +321,17 @@ impl KeyStore {
         let bytes = random_key(&self.rng).map_err(|_| KeyStoreError::Random)?;
         let mut wrapped = vec![KEY_VERSION];
         wrapped.extend_from_slice(&self.master.seal(&self.rng, &key_aad(owner), &bytes)?);
-        self.place
-            .write_durably(&format!("{owner}.key"), &wrapped)?;
+        if !self.place.write_new(&format!("{owner}.key"), &wrapped)? {
+            // Another replica created this key a moment ago: use the stored one, or
+            // records sealed here would not open there.
+            let stored = self
+                .read_key(owner)?
+                .ok_or_else(|| KeyStoreError::Shredded {
+                    owner: owner.to_owned(),
+                })?;
+            cache.insert(owner.to_owned(), stored);
+            return Ok(Key::new(&stored));
+        }
         cache.insert(owner.to_owned(), bytes);
         tracing::info!(case = owner, "created a case key");
         Ok(Key::new(&bytes))
@@ -338,6 +356,73 @@ mod tests {
 
     fn master(n: u8) -> MasterKey {
         MasterKey::from_bytes(&[n; KEY_LEN])
+    }
+
+    /// Several hub replicas start at once on an empty keys database and create the
+    /// same case key at once: they agree on one key store and one key, so what one
+    /// seals the others open (issue 21).
+    #[test]
+    fn replicas_starting_and_creating_keys_at_once_agree_on_them() {
+        let Some(server) = treiter_testpg::TestPostgres::start_or_skip(
+            "replicas_starting_and_creating_keys_at_once_agree_on_them",
+        ) else {
+            return;
+        };
+        server.create_database("keys_race").unwrap();
+        let url = server.url("keys_race");
+        let database = crate::store::postgres::Database::connect(&url, None, 2, None).unwrap();
+        crate::store::postgres::migrate::migrate(
+            &database,
+            "keys",
+            crate::store::postgres::migrate::KEYS,
+        )
+        .unwrap();
+        for round in 0..5 {
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let replicas: Vec<KeyStore> = (0..4)
+                .map(|_| {
+                    let (url, barrier) = (url.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        let database =
+                            crate::store::postgres::Database::connect(&url, None, 2, None).unwrap();
+                        barrier.wait();
+                        KeyStore::open_postgres(database, master(3)).unwrap()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect();
+            assert!(
+                replicas.iter().all(|r| r.id() == replicas[0].id()),
+                "one key store id"
+            );
+            let owner = format!("C-2026-{round:04}");
+            let replicas = std::sync::Arc::new(replicas);
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let keys: Vec<Key> = (0..4)
+                .map(|i| {
+                    let (replicas, barrier, owner) =
+                        (replicas.clone(), barrier.clone(), owner.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        replicas[i].get_or_create(&owner).unwrap()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect();
+            let rng = SystemRandom::new();
+            let sealed = keys[0].seal(&rng, b"aad", b"synthetic").unwrap();
+            for key in &keys {
+                assert_eq!(
+                    key.open(b"aad", &sealed).unwrap(),
+                    b"synthetic",
+                    "round {round}"
+                );
+            }
+        }
     }
 
     #[test]
