@@ -31,6 +31,9 @@ mod switch {
     const FAULT_NONE: u8 = 0;
     const FAULT_WRITE: u8 = 1;
     const FAULT_SYNC: u8 = 2;
+    /// Directory syncs do nothing (issue 22, the key store's power-cut control test:
+    /// a store that never syncs its renames must be seen to lose keys).
+    const FAULT_SKIP_DIR_SYNC: u8 = 3;
 
     /// A switch to make the log's writes or syncs fail (a full or failing disk). Inert
     /// unless set. Every clone flips the same switch; the log's own is
@@ -93,12 +96,17 @@ mod switch {
         pub fn fail_syncs(&self) {
             self.0.store(FAULT_SYNC, Ordering::SeqCst);
         }
+        /// Every directory sync is skipped (neither done nor noted), as if the code
+        /// never made its renames durable: the control of the power-cut tests.
+        pub fn skip_dir_syncs(&self) {
+            self.0.store(FAULT_SKIP_DIR_SYNC, Ordering::SeqCst);
+        }
         /// Back to normal.
         pub fn clear(&self) {
             self.0.store(FAULT_NONE, Ordering::SeqCst);
         }
         /// Before a write: fails while writes are switched to fail.
-        pub(in crate::log) fn check_write(&self) -> std::io::Result<()> {
+        pub(crate) fn check_write(&self) -> std::io::Result<()> {
             if self.0.load(Ordering::SeqCst) == FAULT_WRITE {
                 Err(std::io::Error::new(
                     std::io::ErrorKind::StorageFull,
@@ -109,7 +117,7 @@ mod switch {
             }
         }
         /// Before a sync: fails while syncs are switched to fail.
-        pub(in crate::log) fn check_sync(&self) -> std::io::Result<()> {
+        pub(crate) fn check_sync(&self) -> std::io::Result<()> {
             if self.0.load(Ordering::SeqCst) == FAULT_SYNC {
                 Err(std::io::Error::other("injected fault"))
             } else {
@@ -186,19 +194,22 @@ mod switch {
         }
 
         /// `fdatasync`s `file` (and notes what it made durable).
-        pub(in crate::log) fn sync_data(&self, file: &File) -> std::io::Result<()> {
+        pub(crate) fn sync_data(&self, file: &File) -> std::io::Result<()> {
             file.sync_data()?;
             self.file_synced(file)
         }
 
         /// `fsync`s `file` (and notes what it made durable).
-        pub(in crate::log) fn sync_all(&self, file: &File) -> std::io::Result<()> {
+        pub(crate) fn sync_all(&self, file: &File) -> std::io::Result<()> {
             file.sync_all()?;
             self.file_synced(file)
         }
 
         /// `fsync`s the directory `dir`: its names are durable (and noted).
-        pub(in crate::log) fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        pub(crate) fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+            if self.0.load(Ordering::SeqCst) == FAULT_SKIP_DIR_SYNC {
+                return Ok(());
+            }
             File::open(dir)?.sync_all()?;
             let mut ledger = self.ledger();
             if let Some(ledger) = ledger.as_mut().filter(|l| !l.cut && l.dir == dir) {
@@ -216,27 +227,27 @@ mod switch {
     pub struct FaultSwitch;
 
     impl FaultSwitch {
-        pub(in crate::log) fn new() -> Self {
+        pub(crate) fn new() -> Self {
             FaultSwitch
         }
         #[inline(always)]
-        pub(in crate::log) fn check_write(&self) -> std::io::Result<()> {
+        pub(crate) fn check_write(&self) -> std::io::Result<()> {
             Ok(())
         }
         #[inline(always)]
-        pub(in crate::log) fn check_sync(&self) -> std::io::Result<()> {
+        pub(crate) fn check_sync(&self) -> std::io::Result<()> {
             Ok(())
         }
         #[inline(always)]
-        pub(in crate::log) fn sync_data(&self, file: &std::fs::File) -> std::io::Result<()> {
+        pub(crate) fn sync_data(&self, file: &std::fs::File) -> std::io::Result<()> {
             file.sync_data()
         }
         #[inline(always)]
-        pub(in crate::log) fn sync_all(&self, file: &std::fs::File) -> std::io::Result<()> {
+        pub(crate) fn sync_all(&self, file: &std::fs::File) -> std::io::Result<()> {
             file.sync_all()
         }
         #[inline(always)]
-        pub(in crate::log) fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        pub(crate) fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
             std::fs::File::open(dir)?.sync_all()
         }
     }

@@ -31,6 +31,7 @@ use ring::rand::SystemRandom;
 use super::aead::{KEY_LEN, Key, random_key};
 use super::key_place::{KeyPlace, PlaceError};
 use super::master::MasterKey;
+use crate::log::faults::FaultSwitch;
 
 const KEY_VERSION: u8 = 1;
 const CHECK_FILE: &str = "master.check";
@@ -92,6 +93,10 @@ pub struct KeyStore {
     /// Unwrapped keys by owner. The lock also serialises creating and shredding, so a
     /// key is never created for a case that is being shredded.
     cache: Mutex<HashMap<String, [u8; KEY_LEN]>>,
+    /// Every sync of a key file and of the directory goes through it: inert in a hub
+    /// built for use; in test builds the power-cut tests keep their ledger with it
+    /// (issue 22, [`crate::log::faults`]).
+    syncs: FaultSwitch,
 }
 
 fn valid_owner(owner: &str) -> bool {
@@ -132,6 +137,7 @@ impl KeyStore {
             rng: SystemRandom::new(),
             id: String::new(),
             cache: Mutex::new(HashMap::new()),
+            syncs: FaultSwitch::new(),
         };
         store.place.create()?;
         match store.place.read(CHECK_FILE)? {
@@ -145,7 +151,9 @@ impl KeyStore {
             }
             None => {
                 let sealed = store.master.seal(&store.rng, CHECK_AAD, CHECK_TEXT)?;
-                store.place.write_durably(CHECK_FILE, &sealed)?;
+                store
+                    .place
+                    .write_durably(CHECK_FILE, &sealed, &store.syncs)?;
             }
         }
         store.id = match store.place.read(ID_FILE)? {
@@ -153,7 +161,9 @@ impl KeyStore {
             None => {
                 let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
                 let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                store.place.write_durably(ID_FILE, id.as_bytes())?;
+                store
+                    .place
+                    .write_durably(ID_FILE, id.as_bytes(), &store.syncs)?;
                 id
             }
         };
@@ -230,6 +240,14 @@ impl KeyStore {
     /// This key store's random id; the state store it belongs to records it.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The switch every sync of this key store goes through, for the power-cut tests
+    /// (issue 22; [`FaultSwitch::record_power_loss`] on the key directory); only in
+    /// test builds.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn faults(&self) -> &FaultSwitch {
+        &self.syncs
     }
 
     /// Where the key store keeps its keys (a directory or the keys database).
@@ -313,7 +331,7 @@ impl KeyStore {
         let mut wrapped = vec![KEY_VERSION];
         wrapped.extend_from_slice(&self.master.seal(&self.rng, &key_aad(owner), &bytes)?);
         self.place
-            .write_durably(&format!("{owner}.key"), &wrapped)?;
+            .write_durably(&format!("{owner}.key"), &wrapped, &self.syncs)?;
         cache.insert(owner.to_owned(), bytes);
         tracing::info!(case = owner, "created a case key");
         Ok(Key::new(&bytes))
@@ -325,8 +343,9 @@ impl KeyStore {
         Self::check(owner)?;
         let mut cache = self.lock();
         self.place
-            .write_durably(&format!("{owner}.shredded"), &[])?;
-        self.place.remove_durably(&format!("{owner}.key"))?;
+            .write_durably(&format!("{owner}.shredded"), &[], &self.syncs)?;
+        self.place
+            .remove_durably(&format!("{owner}.key"), &self.syncs)?;
         cache.remove(owner);
         Ok(())
     }
