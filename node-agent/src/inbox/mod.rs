@@ -325,8 +325,33 @@ impl Inbox {
     }
 
     /// Stores every share of `delivery` durably (before the caller acknowledges it);
-    /// returns the ids newly stored (none for a repeated delivery).
+    /// returns the ids newly stored (none for a repeated delivery). A failure (a full
+    /// or read-only disk) is counted and shown in `/healthz` until a store succeeds.
     pub fn receive(
+        &self,
+        delivery: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, InboxError> {
+        let result = self.receive_unwatched(delivery, now);
+        self.note_store(result.as_ref().err());
+        result
+    }
+
+    /// Counts a failed store and keeps its reason for `/healthz`, or clears it.
+    fn note_store(&self, error: Option<&InboxError>) {
+        let Some(metrics) = &self.metrics else {
+            return;
+        };
+        if error.is_some() {
+            metrics.inbox_store_failures.inc();
+        }
+        *metrics
+            .inbox_failure
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = error.map(ToString::to_string);
+    }
+
+    fn receive_unwatched(
         &self,
         delivery: &Delivery,
         now: OffsetDateTime,
@@ -415,8 +440,15 @@ impl Inbox {
     }
 
     /// Sets the delete moment of every share of the notice's case; returns how many.
-    /// Applying the same notice twice is harmless.
+    /// Applying the same notice twice is harmless. A failure is counted and shown in
+    /// `/healthz` like a delivery's.
     pub fn apply_notice(&self, notice: &RetentionNotice) -> Result<usize, InboxError> {
+        let result = self.apply_notice_unwatched(notice);
+        self.note_store(result.as_ref().err());
+        result
+    }
+
+    fn apply_notice_unwatched(&self, notice: &RetentionNotice) -> Result<usize, InboxError> {
         check_id("case", &notice.case_id)?;
         let Some(delete_at) = notice
             .delete_at

@@ -48,6 +48,7 @@ mod identity_claims;
 mod network;
 mod power_loss;
 // Disk faults and power cuts of the key store and the inbox (issue 22, diskfaults).
+mod disk_faults;
 mod power_loss_keys_inbox;
 mod raw;
 
