@@ -1,6 +1,10 @@
 //! Disk faults on a real file system (issue 22): the hub's data directory (decision
 //! log, state store) and key store, and an agent's inbox, on a small tmpfs the test
-//! mounts itself, filled until the kernel answers ENOSPC, then given space again.
+//! mounts itself, filled until the kernel answers ENOSPC, then given space again; or a
+//! directory bind-mounted onto itself and remounted read-only (EROFS), then writable.
+//! (The kernel refuses the read-only remount while a file below is open for writing,
+//! so the log and sled of a running hub cannot be made read-only this way; see
+//! `RELIABILITY.md`.)
 //!
 //! The hub must fail closed while the disk is full (nothing passes without its log
 //! entry, nothing is acknowledged that was not stored), say so in `/healthz` and its
@@ -97,6 +101,76 @@ impl SmallDisk {
 }
 
 impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+    }
+}
+
+/// A directory bind-mounted onto itself, so that it can be switched read-only and
+/// back with `mount -o remount,bind,ro|rw` while the rest of its file system stays
+/// writable. The kernel refuses that switch (EBUSY) while a file below is open for
+/// writing: it works for the key store and the inbox, which open files only for a
+/// moment, not for the log or sled, which keep theirs open.
+pub struct ReadOnlySwitch {
+    at: PathBuf,
+}
+
+fn mount(args: &[&str], at: &Path) -> Result<(), String> {
+    let out = Command::new("mount")
+        .args(args)
+        .arg(at)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+impl ReadOnlySwitch {
+    /// Bind-mounts `at` (which must exist) onto itself. Panics if it cannot: only
+    /// called after [`SmallDisk::mount`] showed that this machine can mount.
+    pub fn bind(at: &Path) -> ReadOnlySwitch {
+        let out = Command::new("mount")
+            .arg("--bind")
+            .arg(at)
+            .arg(at)
+            .output()
+            .expect("mount --bind");
+        assert!(
+            out.status.success(),
+            "bind-mount {}: {}",
+            at.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ReadOnlySwitch {
+            at: at.to_path_buf(),
+        }
+    }
+
+    /// Read-only from now on (writes fail with EROFS). Retried for a moment: a file
+    /// opened for writing a moment ago may still be closing.
+    pub fn read_only(&self) {
+        let start = Instant::now();
+        loop {
+            match mount(&["-o", "remount,bind,ro"], &self.at) {
+                Ok(()) => return,
+                Err(e) if start.elapsed() > Duration::from_secs(10) => {
+                    panic!("remount {} read-only: {e}", self.at.display())
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// Writable again.
+    pub fn writable(&self) {
+        mount(&["-o", "remount,bind,rw"], &self.at).expect("remount read-write");
+    }
+}
+
+impl Drop for ReadOnlySwitch {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.at).status();
     }
@@ -254,6 +328,113 @@ async fn a_full_disk_under_the_hub_fails_closed_is_reported_and_recovers() {
     hub.stop().await;
 }
 
+/// The hub's key store made read-only (a real read-only bind mount) while the hub
+/// runs: a new case, which needs a new case key, is refused (UNAVAILABLE) and nothing
+/// of it is stored or acknowledged; `/healthz` says the state store cannot write and
+/// why (read-only file system); changes to an existing case, whose key exists, still
+/// pass; once the directory is writable again the same request passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_key_store_refuses_new_cases_is_reported_and_recovers() {
+    let pki = Pki::new();
+    let Some(disk) = SmallDisk::mount(&pki.dir.path().join("disk"), 48) else {
+        return;
+    };
+    let data_dir = disk.path().join("data");
+    let hub = TestHub::start_in(&pki, "127.0.0.1:0".parse().expect("addr"), &data_dir, "").await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let keys = ReadOnlySwitch::bind(&crate::support::keys_dir_path(&data_dir));
+    keys.read_only();
+
+    let create = |id: &'static str| wire::CreateCaseRequest {
+        client_request_id: id.into(),
+        stadsdeel: "oost".into(),
+        melding_at: Some(prost_types::Timestamp::from(
+            std::time::SystemTime::now() - Duration::from_secs(60),
+        )),
+        external_reference: String::new(),
+    };
+    let mut wrong = Vec::new();
+    match sdr.create_case(create("ro-1")).await {
+        Err(status) if status.code() == Code::Unavailable => {}
+        other => wrong.push(format!(
+            "a case was registered on a read-only key store: {other:?}"
+        )),
+    }
+    let (status, text) = health(&hub);
+    // An existing case's key is there: its changes do not need the key store.
+    add_subject(&mut sdr, &case, "ro-subject", 1)
+        .await
+        .expect("a change to an existing case");
+
+    keys.writable();
+    let created = sdr
+        .create_case(create("ro-1"))
+        .await
+        .expect("the same request passes once the key store is writable");
+    assert!(
+        created.into_inner().case.is_some(),
+        "the case is registered"
+    );
+    let (status_after, _) = health(&hub);
+    tally(
+        "read-only-keys-hub",
+        Kind::FaultsInjected,
+        1,
+        wrong.len() as u64,
+        0,
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(status, 503, "/healthz says so: {text}");
+    assert!(
+        text.contains("the state store cannot write") && text.contains("Read-only file system"),
+        "/healthz names the store and the reason: {text}"
+    );
+    assert_eq!(status_after, 200, "healthy again");
+    drop(keys);
+    hub.stop().await;
+}
+
+/// A hub whose data directory is read-only (a real read-only mount) does not start,
+/// and says which directory and why: it cannot keep the log entries and changes it
+/// would acknowledge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_on_a_read_only_data_directory_refuses_to_start_and_says_why() {
+    let pki = Pki::new();
+    let Some(disk) = SmallDisk::mount(&pki.dir.path().join("disk"), 48) else {
+        return;
+    };
+    let data_dir = disk.path().join("data");
+    let hub = TestHub::start_in(&pki, "127.0.0.1:0".parse().expect("addr"), &data_dir, "").await;
+    hub.stop().await;
+    let data = ReadOnlySwitch::bind(&data_dir);
+    data.read_only();
+    let text = crate::support::hub_config_text(
+        &pki,
+        "127.0.0.1:1".parse().expect("addr"),
+        None,
+        &data_dir,
+    );
+    let config = treiter_hub::config::HubConfig::parse(&text, Path::new("/")).expect("config");
+    let refused = match treiter_hub::state::Hub::load(&config) {
+        Ok(_) => None,
+        Err(error) => Some(error.to_string()),
+    };
+    data.writable();
+    tally(
+        "read-only-data-hub",
+        Kind::FaultsInjected,
+        1,
+        u64::from(refused.is_none()),
+        0,
+    );
+    let refused = refused.expect("a hub on a read-only data directory does not start");
+    assert!(
+        refused.contains("Read-only file system") && refused.contains(&*data_dir.to_string_lossy()),
+        "the refusal names the directory and the reason: {refused}"
+    );
+}
+
 // --- the agent's inbox ---------------------------------------------------------------
 
 mod inbox {
@@ -355,6 +536,15 @@ mod inbox {
         }
     }
 
+    /// What goes wrong under the inbox.
+    #[derive(Clone, Copy, Debug)]
+    enum Fault {
+        /// The file system is full (ENOSPC).
+        Full,
+        /// The inbox's directory is read-only (EROFS).
+        ReadOnly,
+    }
+
     /// The agent's inbox on a real tmpfs that runs full: deliveries and retention
     /// notices that arrive meanwhile are not acknowledged (so the hub keeps them
     /// queued), the agent's `/healthz` says why and its metric counts them; once the
@@ -362,6 +552,16 @@ mod inbox {
     /// and the delivery stored before is unharmed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_disk_under_the_inbox_acknowledges_nothing_is_reported_and_recovers() {
+        inbox_under(Fault::Full).await;
+    }
+
+    /// The same with the inbox's directory read-only (a real read-only bind mount).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_only_inbox_acknowledges_nothing_is_reported_and_recovers() {
+        inbox_under(Fault::ReadOnly).await;
+    }
+
+    async fn inbox_under(fault: Fault) {
         let dir = tempfile::tempdir().expect("temp dir");
         let Some(disk) = SmallDisk::mount(&dir.path().join("disk"), 4) else {
             return;
@@ -408,7 +608,22 @@ mod inbox {
         let healthy = http_get(health, "/healthz").await;
         assert!(healthy.starts_with("HTTP/1.1 200"), "{healthy}");
 
-        disk.fill();
+        let inbox_dir = disk.path().join("inbox");
+        let switch = match fault {
+            Fault::Full => {
+                disk.fill();
+                None
+            }
+            Fault::ReadOnly => {
+                let switch = super::ReadOnlySwitch::bind(&inbox_dir);
+                switch.read_only();
+                Some(switch)
+            }
+        };
+        let reason = match fault {
+            Fault::Full => "No space left on device",
+            Fault::ReadOnly => "Read-only file system",
+        };
         let mut faults = 0u64;
         for n in 1..4 {
             send(delivery(n));
@@ -427,12 +642,15 @@ mod inbox {
         let degraded = http_get(health, "/healthz").await;
         let reported = degraded.starts_with("HTTP/1.1 503")
             && degraded.contains("degraded: the inbox cannot store deliveries")
-            && degraded.contains("No space left on device");
+            && degraded.contains(reason);
         let counted = http_get(health, "/metrics")
             .await
             .contains(&format!("hub_agent_inbox_store_failures_total {faults}"));
 
-        disk.free();
+        match &switch {
+            None => disk.free(),
+            Some(switch) => switch.writable(),
+        }
         // The hub sends again what it has no Ack for.
         for n in 1..4 {
             send(delivery(n));
@@ -443,7 +661,7 @@ mod inbox {
         let recovered = http_get(health, "/healthz").await;
         tally("disk-full-inbox", Kind::FaultsInjected, faults, wrongly, 0);
         assert_eq!(wrongly, 0, "nothing is acknowledged that was not stored");
-        assert!(reported, "/healthz says why: {degraded}");
+        assert!(reported, "{fault:?}: /healthz says why: {degraded}");
         assert!(counted, "the metric counts every failed store");
         assert_eq!(
             acked,
@@ -466,6 +684,6 @@ mod inbox {
         );
         let _ = stop.send(());
         let _ = server.await;
-        drop(link_tx);
+        drop((link_tx, switch));
     }
 }

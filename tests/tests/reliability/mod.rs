@@ -19,6 +19,8 @@
 //!   know.
 //! - `power_loss`: the decision log through simulated power cuts at the file layer
 //!   (only what was synced survives).
+//! - `disk_faults`: a real full disk (a small tmpfs the test mounts) and read-only
+//!   directories (bind mounts remounted read-only) under the hub and an agent's inbox.
 //! - `power_loss_keys_inbox`: the hub's key store and the agent's inbox through
 //!   simulated power cuts (their file and directory syncs kept in a ledger), with
 //!   controls that drop the directory syncs.
