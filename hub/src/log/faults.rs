@@ -11,6 +11,10 @@
 //! process's writes stay in the page cache. Remove a sync and what it covered is lost
 //! at the next cut, so the power-loss tests fail.
 //!
+//! The key store syncs through a switch of this kind too (its own,
+//! `KeyStore::faults`; the sync methods are crate-visible for it), so its power cuts
+//! are simulated the same way (issue 22, `tests/tests/reliability/power_loss_keys_inbox.rs`).
+//!
 //! The switch exists only in test builds: the hub's own unit tests (`cfg(test)`) and
 //! builds with the `fault-injection` feature, which the workspace's end-to-end tests
 //! (`tests/`) enable. The hub built for use (`cargo build -p treiter-hub`) gets the
@@ -106,7 +110,7 @@ mod switch {
             self.0.store(FAULT_NONE, Ordering::SeqCst);
         }
         /// Before a write: fails while writes are switched to fail.
-        pub(crate) fn check_write(&self) -> std::io::Result<()> {
+        pub(in crate::log) fn check_write(&self) -> std::io::Result<()> {
             if self.0.load(Ordering::SeqCst) == FAULT_WRITE {
                 Err(std::io::Error::new(
                     std::io::ErrorKind::StorageFull,
@@ -117,7 +121,7 @@ mod switch {
             }
         }
         /// Before a sync: fails while syncs are switched to fail.
-        pub(crate) fn check_sync(&self) -> std::io::Result<()> {
+        pub(in crate::log) fn check_sync(&self) -> std::io::Result<()> {
             if self.0.load(Ordering::SeqCst) == FAULT_SYNC {
                 Err(std::io::Error::other("injected fault"))
             } else {
@@ -231,11 +235,11 @@ mod switch {
             FaultSwitch
         }
         #[inline(always)]
-        pub(crate) fn check_write(&self) -> std::io::Result<()> {
+        pub(in crate::log) fn check_write(&self) -> std::io::Result<()> {
             Ok(())
         }
         #[inline(always)]
-        pub(crate) fn check_sync(&self) -> std::io::Result<()> {
+        pub(in crate::log) fn check_sync(&self) -> std::io::Result<()> {
             Ok(())
         }
         #[inline(always)]
