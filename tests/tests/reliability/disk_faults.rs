@@ -181,6 +181,9 @@ fn health(hub: &TestHub) -> (u16, String) {
     (status.as_u16(), text)
 }
 
+/// The hub's count of failed state-store writes.
+const STORE_APPLY_ERRORS: &str = "treiter_hub_store_errors_total{operation=\"apply\"}";
+
 fn metric(hub: &TestHub, name: &str) -> Option<u64> {
     let text = hub.hub.metrics.render(&hub.hub);
     text.lines()
@@ -284,6 +287,9 @@ async fn a_full_disk_under_the_hub_fails_closed_is_reported_and_recovers() {
             && text.contains("No space left on device"),
         "/healthz names the store that cannot write and why: {text}"
     );
+    let counted = metric(&hub, STORE_APPLY_ERRORS).unwrap_or(0)
+        + metric(&hub, "treiter_hub_log_append_failures_total").unwrap_or(0);
+    assert!(counted > 0, "a metric counts the failed writes");
     // Reads may fail too while the disk is full (the state store reopens only once
     // there is room); what was stored is checked once it is back.
     let _ = (stored_before, size_before);
@@ -303,7 +309,6 @@ async fn a_full_disk_under_the_hub_fails_closed_is_reported_and_recovers() {
         acknowledged.push(format!("{:064x}", 0xd15c_0000 + n));
     }
     assert_eq!(health(&hub).0, 200, "healthy again: {:?}", health(&hub));
-    let _ = metric(&hub, "treiter_hub_log_append_failures_total");
     hub.stop().await;
 
     let hub = TestHub::start_in(&pki, addr, &data_dir, "").await;
@@ -366,6 +371,7 @@ async fn a_read_only_key_store_refuses_new_cases_is_reported_and_recovers() {
         )),
     }
     let (status, text) = health(&hub);
+    let counted = metric(&hub, STORE_APPLY_ERRORS).unwrap_or(0);
     // An existing case's key is there: its changes do not need the key store.
     add_subject(&mut sdr, &case, "ro-subject", 1)
         .await
@@ -395,6 +401,10 @@ async fn a_read_only_key_store_refuses_new_cases_is_reported_and_recovers() {
         "/healthz names the store and the reason: {text}"
     );
     assert_eq!(status_after, 200, "healthy again");
+    assert!(
+        counted > 0,
+        "treiter_hub_store_errors_total counts the failed write"
+    );
     drop(keys);
     hub.stop().await;
 }
