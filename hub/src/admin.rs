@@ -161,13 +161,21 @@ async fn status(State(hub): State<Arc<Hub>>) -> Json<StatusDocument> {
 pub fn health(hub: &Hub) -> (StatusCode, String) {
     let alerts = hub.witnesses.alerts.open();
     let log_failure = hub.log.write_failure();
-    if alerts.is_empty() && log_failure.is_none() {
+    let store_failure = hub.store.write_failure();
+    if alerts.is_empty() && log_failure.is_none() && store_failure.is_none() {
         return (StatusCode::OK, "ok\n".to_owned());
     }
     let mut text = String::new();
     if let Some(error) = log_failure {
         // The error names the log's file and the OS error, never an entry's content.
         text.push_str("degraded: the decision log cannot write, so nothing that needs a log entry passes (article 10): ");
+        text.push_str(&error);
+        text.push('\n');
+    }
+    if let Some(error) = store_failure {
+        // Issue 22: a full or read-only disk under the state store or the key store.
+        // The error names the keyspace, the store and the OS error, never a value.
+        text.push_str("degraded: the state store cannot write, so no change is stored or acknowledged until it can (clears at the next stored change): ");
         text.push_str(&error);
         text.push('\n');
     }

@@ -457,12 +457,19 @@ impl HubMetrics {
 pub struct CountingStore {
     inner: Arc<dyn Store>,
     metrics: Arc<HubMetrics>,
+    /// The error of the last batch while it failed and none was applied since
+    /// ([`Store::write_failure`], for `/healthz`).
+    failing: std::sync::Mutex<Option<String>>,
 }
 
 impl CountingStore {
     /// Wraps `inner`.
     pub fn new(inner: Arc<dyn Store>, metrics: Arc<HubMetrics>) -> CountingStore {
-        CountingStore { inner, metrics }
+        CountingStore {
+            inner,
+            metrics,
+            failing: std::sync::Mutex::new(None),
+        }
     }
 
     fn counted<T>(
@@ -499,7 +506,17 @@ impl Store for CountingStore {
     }
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
-        self.counted("apply", self.inner.apply(batch))
+        let result = self.inner.apply(batch);
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) =
+            result.as_ref().err().map(ToString::to_string);
+        self.counted("apply", result)
+    }
+
+    fn write_failure(&self) -> Option<String> {
+        self.failing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -5,7 +5,9 @@
 //!   `503` and the link's state in one line (the error, which names no values).
 //!   A refused log checkpoint (article 10.2), whatever the reason, makes it `503
 //!   degraded: witness alert: …` (sizes and reason word) until a checkpoint verifies
-//!   again.
+//!   again. An inbox that cannot store a delivery or retention notice (a full or
+//!   read-only disk) makes it `503 degraded: the inbox cannot store deliveries …`
+//!   (the path and the OS error) until one is stored again.
 //! - `GET /metrics`: [`crate::metrics::Metrics`] in the Prometheus text format.
 //!
 //! Each connection carries one request (no keep-alive) and is closed when the request
@@ -130,6 +132,25 @@ fn healthz(status: &LinkStatus, alert: Option<String>) -> (StatusCode, String) {
     }
 }
 
+/// The `/healthz` answer with the inbox's store failure, if any, in front: deliveries
+/// are not acknowledged meanwhile (the hub keeps them queued), whatever the link's
+/// state (issue 22).
+fn with_inbox_failure(
+    code: StatusCode,
+    line: String,
+    failure: Option<String>,
+) -> (StatusCode, String) {
+    match failure {
+        None => (code, line),
+        Some(failure) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "degraded: the inbox cannot store deliveries, so none is acknowledged and the hub keeps them queued: {failure}; {line}"
+            ),
+        ),
+    }
+}
+
 /// The link's state in words (the error names no values).
 fn link_state(status: &LinkStatus) -> String {
     match status {
@@ -167,6 +188,13 @@ fn respond(state: &HealthState, request: &Request<Incoming>) -> Response<Full<By
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             let (code, line) = healthz(&status, alert);
+            let inbox = state
+                .metrics
+                .inbox_failure
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let (code, line) = with_inbox_failure(code, line, inbox);
             reply(code, "text/plain; charset=utf-8", format!("{line}\n"))
         }
         "/metrics" => reply(

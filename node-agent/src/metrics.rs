@@ -90,6 +90,12 @@ pub struct Metrics {
     /// Why the last checkpoint was refused, for `/healthz`; cleared by the next
     /// checkpoint that verifies. No personal data: sizes and hashes only.
     pub witness_alert: std::sync::RwLock<Option<String>>,
+    /// Deliveries and retention notices the inbox could not store (a full or
+    /// read-only disk; none of them was acknowledged, so the hub keeps them queued).
+    pub inbox_store_failures: Counter,
+    /// Why the inbox's last store failed, for `/healthz`; cleared by the next
+    /// delivery or notice stored. Names a path and the OS error, never a value.
+    pub inbox_failure: std::sync::RwLock<Option<String>>,
 }
 
 impl Default for Metrics {
@@ -131,6 +137,8 @@ impl Metrics {
             checkpoints_witnessed: Counter::default(),
             checkpoints_refused: Family::default(),
             witness_alert: std::sync::RwLock::new(None),
+            inbox_store_failures: Counter::default(),
+            inbox_failure: std::sync::RwLock::new(None),
         };
         registry.register(
             "covenant_version",
@@ -196,6 +204,11 @@ impl Metrics {
             "inbox_deleted",
             "Received shares the inbox deleted because their retention ended",
             m.inbox_deleted.clone(),
+        );
+        registry.register(
+            "inbox_store_failures",
+            "Deliveries and retention notices the inbox could not store (not acknowledged; the hub sends them again)",
+            m.inbox_store_failures.clone(),
         );
         registry.register(
             "checkpoints_witnessed",

@@ -248,3 +248,33 @@ fn the_log_fault_switch_is_in_test_builds_only() {
     assert!(built.contains("treiter-hub v"), "{built}");
     assert!(!built.contains(FEATURE), "{built}");
 }
+
+// Issue 22 (disk faults, power cuts): the agent's inbox sync switch.
+
+/// The inbox's sync switch with its power-loss ledger (`fault-injection`) is in the
+/// agents the end-to-end tests run, and not in the agent built for use (`cargo build
+/// -p treiter-node-agent`).
+#[test]
+fn the_inbox_sync_switch_is_in_test_builds_only() {
+    const FEATURE: &str = "treiter-node-agent feature \"fault-injection\"";
+    let features = |package: &str, edges: &str| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let out = std::process::Command::new(cargo)
+            .current_dir(root())
+            .args(["tree", "--locked", "--offline", "--prefix", "none"])
+            .args(["-p", package, "-e", edges, "-i", "treiter-node-agent"])
+            .output()
+            .expect("run cargo tree");
+        assert!(
+            out.status.success(),
+            "cargo tree -p {package}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let tested = features("treiter-tests", "features");
+    assert!(tested.contains(FEATURE), "{tested}");
+    let built = features("treiter-node-agent", "features,normal,build");
+    assert!(built.contains("treiter-node-agent v"), "{built}");
+    assert!(!built.contains(FEATURE), "{built}");
+}

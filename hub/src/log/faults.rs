@@ -11,6 +11,10 @@
 //! process's writes stay in the page cache. Remove a sync and what it covered is lost
 //! at the next cut, so the power-loss tests fail.
 //!
+//! The key store syncs through a switch of this kind too (its own,
+//! `KeyStore::faults`; the sync methods are crate-visible for it), so its power cuts
+//! are simulated the same way (issue 22, `tests/tests/reliability/power_loss_keys_inbox.rs`).
+//!
 //! The switch exists only in test builds: the hub's own unit tests (`cfg(test)`) and
 //! builds with the `fault-injection` feature, which the workspace's end-to-end tests
 //! (`tests/`) enable. The hub built for use (`cargo build -p treiter-hub`) gets the
@@ -31,6 +35,9 @@ mod switch {
     const FAULT_NONE: u8 = 0;
     const FAULT_WRITE: u8 = 1;
     const FAULT_SYNC: u8 = 2;
+    /// Directory syncs do nothing (issue 22, the key store's power-cut control test:
+    /// a store that never syncs its renames must be seen to lose keys).
+    const FAULT_SKIP_DIR_SYNC: u8 = 3;
 
     /// A switch to make the log's writes or syncs fail (a full or failing disk). Inert
     /// unless set. Every clone flips the same switch; the log's own is
@@ -92,6 +99,11 @@ mod switch {
         /// Every sync fails as on a failing disk (EIO).
         pub fn fail_syncs(&self) {
             self.0.store(FAULT_SYNC, Ordering::SeqCst);
+        }
+        /// Every directory sync is skipped (neither done nor noted), as if the code
+        /// never made its renames durable: the control of the power-cut tests.
+        pub fn skip_dir_syncs(&self) {
+            self.0.store(FAULT_SKIP_DIR_SYNC, Ordering::SeqCst);
         }
         /// Back to normal.
         pub fn clear(&self) {
@@ -186,19 +198,22 @@ mod switch {
         }
 
         /// `fdatasync`s `file` (and notes what it made durable).
-        pub(in crate::log) fn sync_data(&self, file: &File) -> std::io::Result<()> {
+        pub(crate) fn sync_data(&self, file: &File) -> std::io::Result<()> {
             file.sync_data()?;
             self.file_synced(file)
         }
 
         /// `fsync`s `file` (and notes what it made durable).
-        pub(in crate::log) fn sync_all(&self, file: &File) -> std::io::Result<()> {
+        pub(crate) fn sync_all(&self, file: &File) -> std::io::Result<()> {
             file.sync_all()?;
             self.file_synced(file)
         }
 
         /// `fsync`s the directory `dir`: its names are durable (and noted).
-        pub(in crate::log) fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        pub(crate) fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+            if self.0.load(Ordering::SeqCst) == FAULT_SKIP_DIR_SYNC {
+                return Ok(());
+            }
             File::open(dir)?.sync_all()?;
             let mut ledger = self.ledger();
             if let Some(ledger) = ledger.as_mut().filter(|l| !l.cut && l.dir == dir) {
@@ -216,7 +231,7 @@ mod switch {
     pub struct FaultSwitch;
 
     impl FaultSwitch {
-        pub(in crate::log) fn new() -> Self {
+        pub(crate) fn new() -> Self {
             FaultSwitch
         }
         #[inline(always)]
@@ -228,15 +243,15 @@ mod switch {
             Ok(())
         }
         #[inline(always)]
-        pub(in crate::log) fn sync_data(&self, file: &std::fs::File) -> std::io::Result<()> {
+        pub(crate) fn sync_data(&self, file: &std::fs::File) -> std::io::Result<()> {
             file.sync_data()
         }
         #[inline(always)]
-        pub(in crate::log) fn sync_all(&self, file: &std::fs::File) -> std::io::Result<()> {
+        pub(crate) fn sync_all(&self, file: &std::fs::File) -> std::io::Result<()> {
             file.sync_all()
         }
         #[inline(always)]
-        pub(in crate::log) fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        pub(crate) fn sync_dir(&self, dir: &std::path::Path) -> std::io::Result<()> {
             std::fs::File::open(dir)?.sync_all()
         }
     }

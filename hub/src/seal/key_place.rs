@@ -9,6 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::log::faults::FaultSwitch;
 use crate::store::postgres::database::{self, Database};
 
 /// Where the key store's blobs live.
@@ -91,10 +92,17 @@ impl KeyPlace {
         }
     }
 
-    /// Writes the blob `name`, durably before this returns.
-    pub fn write_durably(&self, name: &str, bytes: &[u8]) -> Result<(), PlaceError> {
+    /// Writes the blob `name`, durably before this returns. A directory's syncs go
+    /// through `syncs` (the power-cut tests' ledger, issue 22; inert in a hub built for
+    /// use).
+    pub fn write_durably(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        syncs: &FaultSwitch,
+    ) -> Result<(), PlaceError> {
         match self {
-            KeyPlace::Dir(dir) => write_file_durably(dir, name, bytes)
+            KeyPlace::Dir(dir) => write_file_durably(dir, name, bytes, syncs)
                 .map_err(|(operation, e)| self.error(operation, e)),
             KeyPlace::Postgres(db) => {
                 let (name, bytes) = (name.to_owned(), bytes.to_vec());
@@ -119,7 +127,12 @@ impl KeyPlace {
     /// false when one was there (then it is left as it was). Several hub replicas
     /// creating the same key at once thus agree on one: each reads back what is
     /// stored.
-    pub fn write_new(&self, name: &str, bytes: &[u8]) -> Result<bool, PlaceError> {
+    pub fn write_new(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        syncs: &FaultSwitch,
+    ) -> Result<bool, PlaceError> {
         match self {
             // One hub process owns a key directory (the state store beside it is
             // locked), so looking first cannot race.
@@ -127,7 +140,7 @@ impl KeyPlace {
                 if self.exists(name)? {
                     return Ok(false);
                 }
-                self.write_durably(name, bytes).map(|()| true)
+                self.write_durably(name, bytes, syncs).map(|()| true)
             }
             KeyPlace::Postgres(db) => {
                 let (name, bytes) = (name.to_owned(), bytes.to_vec());
@@ -148,8 +161,9 @@ impl KeyPlace {
         }
     }
 
-    /// Deletes the blob `name` (absent is fine), durably before this returns.
-    pub fn remove_durably(&self, name: &str) -> Result<(), PlaceError> {
+    /// Deletes the blob `name` (absent is fine), durably before this returns; a
+    /// directory's sync goes through `syncs`.
+    pub fn remove_durably(&self, name: &str, syncs: &FaultSwitch) -> Result<(), PlaceError> {
         match self {
             KeyPlace::Dir(dir) => {
                 match std::fs::remove_file(dir.join(name)) {
@@ -157,7 +171,9 @@ impl KeyPlace {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(self.error("delete", e)),
                 }
-                sync_dir(dir).map_err(|e| self.error("sync the directory", e))
+                syncs
+                    .sync_dir(dir)
+                    .map_err(|e| self.error("sync the directory", e))
             }
             KeyPlace::Postgres(db) => {
                 let name = name.to_owned();
@@ -180,6 +196,7 @@ fn write_file_durably(
     dir: &Path,
     name: &str,
     bytes: &[u8],
+    syncs: &FaultSwitch,
 ) -> Result<(), (&'static str, std::io::Error)> {
     let tmp = dir.join(format!("{name}.tmp"));
     let mut options = std::fs::OpenOptions::new();
@@ -188,10 +205,10 @@ fn write_file_durably(
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&tmp).map_err(|e| ("create a key file", e))?;
     file.write_all(bytes).map_err(|e| ("write a key file", e))?;
-    file.sync_all().map_err(|e| ("sync a key file", e))?;
+    syncs.sync_all(&file).map_err(|e| ("sync a key file", e))?;
     drop(file);
     std::fs::rename(&tmp, dir.join(name)).map_err(|e| ("rename a key file", e))?;
-    sync_dir(dir).map_err(|e| ("sync the directory", e))
+    syncs.sync_dir(dir).map_err(|e| ("sync the directory", e))
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -200,8 +217,4 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }

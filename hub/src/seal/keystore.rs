@@ -31,6 +31,7 @@ use ring::rand::SystemRandom;
 use super::aead::{KEY_LEN, Key, random_key};
 use super::key_place::{KeyPlace, PlaceError};
 use super::master::MasterKey;
+use crate::log::faults::FaultSwitch;
 
 const KEY_VERSION: u8 = 1;
 const CHECK_FILE: &str = "master.check";
@@ -92,6 +93,10 @@ pub struct KeyStore {
     /// Unwrapped keys by owner. The lock also serialises creating and shredding, so a
     /// key is never created for a case that is being shredded.
     cache: Mutex<HashMap<String, [u8; KEY_LEN]>>,
+    /// Every sync of a key file and of the directory goes through it: inert in a hub
+    /// built for use; in test builds the power-cut tests keep their ledger with it
+    /// (issue 22, [`crate::log::faults`]).
+    syncs: FaultSwitch,
 }
 
 fn valid_owner(owner: &str) -> bool {
@@ -132,6 +137,7 @@ impl KeyStore {
             rng: SystemRandom::new(),
             id: String::new(),
             cache: Mutex::new(HashMap::new()),
+            syncs: FaultSwitch::new(),
         };
         store.place.create()?;
         match store.place.read(CHECK_FILE)? {
@@ -147,7 +153,7 @@ impl KeyStore {
                 let sealed = store.master.seal(&store.rng, CHECK_AAD, CHECK_TEXT)?;
                 // Another replica starting at the same moment may have written its
                 // own: then that one must open with this master key too.
-                if !store.place.write_new(CHECK_FILE, &sealed)? {
+                if !store.place.write_new(CHECK_FILE, &sealed, &store.syncs)? {
                     return Self::open_at(store.place, store.master);
                 }
             }
@@ -157,7 +163,7 @@ impl KeyStore {
             None => {
                 let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
                 let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                if store.place.write_new(ID_FILE, id.as_bytes())? {
+                if store.place.write_new(ID_FILE, id.as_bytes(), &store.syncs)? {
                     id
                 } else {
                     // Another replica named the key store first: its name it is.
@@ -241,6 +247,14 @@ impl KeyStore {
         &self.id
     }
 
+    /// The switch every sync of this key store goes through, for the power-cut tests
+    /// (issue 22; [`FaultSwitch::record_power_loss`] on the key directory); only in
+    /// test builds.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn faults(&self) -> &FaultSwitch {
+        &self.syncs
+    }
+
     /// Where the key store keeps its keys (a directory or the keys database).
     pub fn place(&self) -> &KeyPlace {
         &self.place
@@ -321,7 +335,7 @@ impl KeyStore {
         let bytes = random_key(&self.rng).map_err(|_| KeyStoreError::Random)?;
         let mut wrapped = vec![KEY_VERSION];
         wrapped.extend_from_slice(&self.master.seal(&self.rng, &key_aad(owner), &bytes)?);
-        if !self.place.write_new(&format!("{owner}.key"), &wrapped)? {
+        if !self.place.write_new(&format!("{owner}.key"), &wrapped, &self.syncs)? {
             // Another replica created this key a moment ago: use the stored one, or
             // records sealed here would not open there.
             let stored = self
@@ -343,8 +357,9 @@ impl KeyStore {
         Self::check(owner)?;
         let mut cache = self.lock();
         self.place
-            .write_durably(&format!("{owner}.shredded"), &[])?;
-        self.place.remove_durably(&format!("{owner}.key"))?;
+            .write_durably(&format!("{owner}.shredded"), &[], &self.syncs)?;
+        self.place
+            .remove_durably(&format!("{owner}.key"), &self.syncs)?;
         cache.remove(owner);
         Ok(())
     }

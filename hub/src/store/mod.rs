@@ -188,4 +188,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         let _ = (space, key);
         Ok(None)
     }
+
+    /// Why the store cannot write, while its last batch failed and none was applied
+    /// since (a full or read-only disk; issue 22): `/healthz` says so. `None` for a
+    /// store that does not keep track (the counting wrapper the hub uses does,
+    /// [`crate::metrics::CountingStore`]).
+    fn write_failure(&self) -> Option<String> {
+        None
+    }
 }

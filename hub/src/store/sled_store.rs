@@ -4,17 +4,55 @@
 //! runs every 500 ms), so [`SledStore::apply`] applies the batch atomically with
 //! `apply_batch` and then flushes before it returns. `store/durability.rs` proves the
 //! claim with `kill -9`.
+//!
+//! A failed write (a full or read-only disk) leaves sled refusing every later
+//! operation with that same error, even once the disk works again: it keeps the first
+//! I/O error of its flusher for good. So after a failed write the store closes its
+//! sled handles and opens the directory again before the next operation (sled
+//! recovers its own log up to the last durable flush): the hub takes writes again by
+//! itself once space returns, without a restart, and what was flushed before is
+//! there (issue 22, `tests/tests/reliability/disk_faults.rs`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use super::{Batch, Entry, Space, Store, StoreError};
 
 /// The sled-backed store: one sled tree, keyspaces as one-byte key prefixes, so that a
-/// batch spanning keyspaces is still one atomic `apply_batch`.
+/// batch spanning keyspaces is still one atomic `apply_batch`. Clones share the same
+/// handles.
 #[derive(Clone, Debug)]
 pub struct SledStore {
+    dir: PathBuf,
+    cache_bytes: u64,
+    /// The open handles; `None` while a reopen after a failed write did not succeed.
+    handles: Arc<RwLock<Option<Handles>>>,
+    /// A write failed since the handles were opened: reopen before the next operation.
+    broken: Arc<AtomicBool>,
+    /// When a reopen last failed.
+    last_reopen: Arc<Mutex<Option<Instant>>>,
+}
+
+#[derive(Debug)]
+struct Handles {
     db: sled::Db,
     tree: sled::Tree,
+}
+
+fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let db = sled::Config::new()
+        .path(dir)
+        // Our own flushes are the durability barrier; the periodic one only adds
+        // background I/O.
+        .flush_every_ms(None)
+        .cache_capacity(cache_bytes)
+        .open()
+        .map_err(|e| e.to_string())?;
+    let tree = db.open_tree("hub").map_err(|e| e.to_string())?;
+    Ok(Handles { db, tree })
 }
 
 impl SledStore {
@@ -26,75 +64,142 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`, its page cache bounded to `cache_bytes`
     /// (`[store] cache_bytes`).
     pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
-        let open_error = |detail: String| StoreError::Open {
+        let handles = open_handles(dir, cache_bytes).map_err(|detail| StoreError::Open {
             path: dir.to_path_buf(),
             detail,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
-        let db = sled::Config::new()
-            .path(dir)
-            // Our own flushes are the durability barrier; the periodic one only adds
-            // background I/O.
-            .flush_every_ms(None)
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| open_error(e.to_string()))?;
-        let tree = db.open_tree("hub").map_err(|e| open_error(e.to_string()))?;
-        Ok(SledStore { db, tree })
+        })?;
+        Ok(SledStore {
+            dir: dir.to_path_buf(),
+            cache_bytes,
+            handles: Arc::new(RwLock::new(Some(handles))),
+            broken: Arc::new(AtomicBool::new(false)),
+            last_reopen: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Runs `op` on the open handles, reopening them first after a failed write.
+    fn with<T>(
+        &self,
+        operation: &'static str,
+        space: Space,
+        op: impl FnOnce(&Handles) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.broken.load(Ordering::SeqCst) {
+            self.reopen();
+        }
+        let guard = self.handles.read().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(handles) => op(handles),
+            None => Err(StoreError::Io {
+                operation,
+                space,
+                detail: format!(
+                    "the state store {} could not be opened again after a failed write \
+                     (tried again at the next operation)",
+                    self.dir.display()
+                ),
+            }),
+        }
+    }
+
+    /// Closes the handles and opens the directory again. sled releases its file lock
+    /// a moment after its last handle is dropped, so the open is retried briefly; a
+    /// disk still full fails it, and it is tried again at most every [`REOPEN_EVERY`]
+    /// so that operations meanwhile fail at once instead of waiting.
+    fn reopen(&self) {
+        let mut guard = self.handles.write().unwrap_or_else(|e| e.into_inner());
+        if !self.broken.load(Ordering::SeqCst) {
+            // Another caller reopened while this one waited for the lock.
+            return;
+        }
+        let mut last = self.last_reopen.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < REOPEN_EVERY) {
+            return;
+        }
+        drop(guard.take());
+        let start = Instant::now();
+        loop {
+            match open_handles(&self.dir, self.cache_bytes) {
+                Ok(handles) => {
+                    *guard = Some(handles);
+                    *last = None;
+                    self.broken.store(false, Ordering::SeqCst);
+                    tracing::info!(dir = %self.dir.display(), "the state store was opened again after a failed write");
+                    return;
+                }
+                Err(detail) if start.elapsed() > Duration::from_millis(300) => {
+                    *last = Some(Instant::now());
+                    tracing::warn!(dir = %self.dir.display(), %detail, "the state store cannot be opened again yet");
+                    return;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
     }
 }
 
+/// How often a store whose reopen failed tries again (on the next operation after it).
+const REOPEN_EVERY: Duration = Duration::from_secs(1);
+
 impl Store for SledStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.tree
-            .get(space.key(key))
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| StoreError::Io {
-                operation: "read",
-                space,
-                detail: e.to_string(),
-            })
+        self.with("read", space, |h| {
+            h.tree
+                .get(space.key(key))
+                .map(|v| v.map(|v| v.to_vec()))
+                .map_err(|e| StoreError::Io {
+                    operation: "read",
+                    space,
+                    detail: e.to_string(),
+                })
+        })
     }
 
     fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
-        self.tree
-            .contains_key(space.key(key))
-            .map_err(|e| StoreError::Io {
-                operation: "read",
-                space,
-                detail: e.to_string(),
-            })
+        self.with("read", space, |h| {
+            h.tree
+                .contains_key(space.key(key))
+                .map_err(|e| StoreError::Io {
+                    operation: "read",
+                    space,
+                    detail: e.to_string(),
+                })
+        })
     }
 
     /// Only the keys are copied out, not the values beside them.
     fn scan_keys(&self, space: Space, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.tree
-            .scan_prefix(space.key(prefix))
-            .keys()
-            .map(|key| {
-                key.map(|k| k.get(1..).unwrap_or_default().to_vec())
-                    .map_err(|e| StoreError::Io {
-                        operation: "scan",
-                        space,
-                        detail: e.to_string(),
-                    })
-            })
-            .collect()
+        self.with("scan", space, |h| {
+            h.tree
+                .scan_prefix(space.key(prefix))
+                .keys()
+                .map(|key| {
+                    key.map(|k| k.get(1..).unwrap_or_default().to_vec())
+                        .map_err(|e| StoreError::Io {
+                            operation: "scan",
+                            space,
+                            detail: e.to_string(),
+                        })
+                })
+                .collect()
+        })
     }
 
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
-        self.tree
-            .scan_prefix(space.key(prefix))
-            .map(|entry| {
-                entry
-                    .map(|(k, v)| (k.get(1..).unwrap_or_default().to_vec(), v.to_vec()))
-                    .map_err(|e| StoreError::Io {
-                        operation: "scan",
-                        space,
-                        detail: e.to_string(),
-                    })
-            })
-            .collect()
+        self.with("scan", space, |h| {
+            h.tree
+                .scan_prefix(space.key(prefix))
+                .map(|entry| {
+                    entry
+                        .map(|(k, v)| (k.get(1..).unwrap_or_default().to_vec(), v.to_vec()))
+                        .map_err(|e| StoreError::Io {
+                            operation: "scan",
+                            space,
+                            detail: e.to_string(),
+                        })
+                })
+                .collect()
+        })
     }
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
@@ -108,17 +213,21 @@ impl Store for SledStore {
                 None => sled_batch.remove(space.key(&key)),
             }
         }
-        self.tree
-            .apply_batch(sled_batch)
-            .map_err(|e| StoreError::Io {
+        let result = self.with("write", first_space, |h| {
+            h.tree.apply_batch(sled_batch).map_err(|e| StoreError::Io {
                 operation: "write",
                 space: first_space,
                 detail: e.to_string(),
             })?;
-        self.db
-            .flush()
-            .map_err(|e| StoreError::Flush(e.to_string()))?;
-        Ok(())
+            h.db.flush().map_err(|e| StoreError::Flush(e.to_string()))?;
+            Ok(())
+        });
+        if result.is_err() {
+            // The batch may sit in sled's memory unflushed, and sled now refuses
+            // everything: the next operation reopens from what is on disk.
+            self.broken.store(true, Ordering::SeqCst);
+        }
+        result
     }
 }
 

@@ -21,6 +21,7 @@
 
 pub mod link;
 pub mod seal;
+pub mod syncs;
 
 use std::fs::File;
 use std::io::Write;
@@ -36,6 +37,7 @@ use treiter_proto::v1::{Delivery, RetentionNotice};
 use crate::metrics::Metrics;
 use crate::receipts::{Event, ReceiptError, ReceiptLog};
 pub use seal::{InboxKey, SealError};
+pub use syncs::SyncSwitch;
 
 /// The subdirectory holding the sealed shares.
 const SHARES: &str = "shares";
@@ -205,6 +207,9 @@ pub struct Inbox {
     dir_syncs: std::sync::atomic::AtomicU64,
     /// Shares opened (read and decrypted) so far.
     opened: std::sync::atomic::AtomicU64,
+    /// Every file and directory sync goes through it: plain syncs in an agent built
+    /// for use, a power-loss ledger in the tests ([`syncs`]).
+    syncs: SyncSwitch,
 }
 
 impl Inbox {
@@ -239,6 +244,7 @@ impl Inbox {
                     lock: std::sync::Mutex::new(None),
                     dir_syncs: std::sync::atomic::AtomicU64::new(0),
                     opened: std::sync::atomic::AtomicU64::new(0),
+                    syncs: SyncSwitch::new(),
                 }
                 .len()?,
             ),
@@ -252,11 +258,23 @@ impl Inbox {
 
     /// Opens the inbox in `dir` with `key`.
     pub fn with_key(dir: &Path, key: InboxKey) -> Result<Inbox, InboxError> {
+        Self::with_key_and_syncs(dir, key, SyncSwitch::new())
+    }
+
+    /// Opens the inbox in `dir` with `key`, syncing through `syncs` (the power-cut
+    /// tests' ledger; only in test builds).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn with_syncs(dir: &Path, key: InboxKey, syncs: SyncSwitch) -> Result<Inbox, InboxError> {
+        Self::with_key_and_syncs(dir, key, syncs)
+    }
+
+    fn with_key_and_syncs(
+        dir: &Path,
+        key: InboxKey,
+        syncs: SyncSwitch,
+    ) -> Result<Inbox, InboxError> {
         let shares = dir.join(SHARES);
-        std::fs::create_dir_all(&shares).map_err(|source| InboxError::Io {
-            path: shares.clone(),
-            source,
-        })?;
+        create_dir_durably(&shares, &syncs)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -270,6 +288,7 @@ impl Inbox {
             lock: std::sync::Mutex::new(None),
             dir_syncs: std::sync::atomic::AtomicU64::new(0),
             opened: std::sync::atomic::AtomicU64::new(0),
+            syncs,
         })
     }
 
@@ -306,8 +325,33 @@ impl Inbox {
     }
 
     /// Stores every share of `delivery` durably (before the caller acknowledges it);
-    /// returns the ids newly stored (none for a repeated delivery).
+    /// returns the ids newly stored (none for a repeated delivery). A failure (a full
+    /// or read-only disk) is counted and shown in `/healthz` until a store succeeds.
     pub fn receive(
+        &self,
+        delivery: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, InboxError> {
+        let result = self.receive_unwatched(delivery, now);
+        self.note_store(result.as_ref().err());
+        result
+    }
+
+    /// Counts a failed store and keeps its reason for `/healthz`, or clears it.
+    fn note_store(&self, error: Option<&InboxError>) {
+        let Some(metrics) = &self.metrics else {
+            return;
+        };
+        if error.is_some() {
+            metrics.inbox_store_failures.inc();
+        }
+        *metrics
+            .inbox_failure
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = error.map(ToString::to_string);
+    }
+
+    fn receive_unwatched(
         &self,
         delivery: &Delivery,
         now: OffsetDateTime,
@@ -396,8 +440,15 @@ impl Inbox {
     }
 
     /// Sets the delete moment of every share of the notice's case; returns how many.
-    /// Applying the same notice twice is harmless.
+    /// Applying the same notice twice is harmless. A failure is counted and shown in
+    /// `/healthz` like a delivery's.
     pub fn apply_notice(&self, notice: &RetentionNotice) -> Result<usize, InboxError> {
+        let result = self.apply_notice_unwatched(notice);
+        self.note_store(result.as_ref().err());
+        result
+    }
+
+    fn apply_notice_unwatched(&self, notice: &RetentionNotice) -> Result<usize, InboxError> {
         check_id("case", &notice.case_id)?;
         let Some(delete_at) = notice
             .delete_at
@@ -665,7 +716,9 @@ impl Inbox {
         }
     }
 
-    /// Keeps the delete moment of `case` durably (temporary file, fsync, rename).
+    /// Keeps the delete moment of `case` durably (temporary file, fsync, rename, fsync
+    /// of the directory) before the notice is acknowledged: the hub does not send it
+    /// again, and a delivery of the case stored later must still get its moment.
     fn write_term(&self, case: &str, delete_at: &str) -> Result<(), InboxError> {
         let dir = self.dir.join(TERMS);
         let target = dir.join(case);
@@ -674,12 +727,15 @@ impl Inbox {
             let path = path.to_path_buf();
             move |source| InboxError::Io { path, source }
         };
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        create_dir_durably(&dir, &self.syncs)?;
         let mut file = File::create(&temp).map_err(io(&temp))?;
         file.write_all(delete_at.as_bytes()).map_err(io(&temp))?;
-        file.sync_all().map_err(io(&temp))?;
+        self.syncs.sync_all(&file).map_err(io(&temp))?;
         drop(file);
-        std::fs::rename(&temp, &target).map_err(io(&target))
+        std::fs::rename(&temp, &target).map_err(io(&target))?;
+        // Without it the rename may be lost to a power cut after the Ack (the term's
+        // file never reached the directory on disk).
+        self.syncs.sync_dir(&dir).map_err(io(&dir))
     }
 
     /// How many times the shares folder was synced (fsync of the directory) since
@@ -692,7 +748,10 @@ impl Inbox {
     fn sync_shares_dir(&self) -> Result<(), InboxError> {
         self.dir_syncs
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        sync_dir(&self.shares_dir())
+        let dir = self.shares_dir();
+        self.syncs
+            .sync_dir(&dir)
+            .map_err(|source| InboxError::Io { path: dir, source })
     }
 
     /// Seals and writes one share atomically (temporary file, fsync, rename), without
@@ -721,7 +780,7 @@ impl Inbox {
         }
         let mut file = options.open(&temp).map_err(io(&temp))?;
         file.write_all(&sealed).map_err(io(&temp))?;
-        file.sync_all().map_err(io(&temp))?;
+        self.syncs.sync_all(&file).map_err(io(&temp))?;
         drop(file);
         std::fs::rename(&temp, &target).map_err(io(&target))
     }
@@ -819,13 +878,32 @@ fn parse_moment(text: &str) -> Option<i64> {
         .map(OffsetDateTime::unix_timestamp)
 }
 
-fn sync_dir(dir: &Path) -> Result<(), InboxError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| InboxError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })
+/// Creates `dir` and any missing parents, each made durable in its parent (fsync of
+/// the parent directory), so that a power cut after the first delivery's Ack cannot
+/// take the whole folder with it.
+fn create_dir_durably(dir: &Path, syncs: &SyncSwitch) -> Result<(), InboxError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| InboxError::Io { path, source }
+    };
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(path) = at.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        missing.push(path);
+        at = path.parent();
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    for made in missing.iter().rev() {
+        let parent = match made.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        syncs.sync_dir(parent).map_err(io(parent))?;
+    }
+    Ok(())
 }
 
 /// Ids from the hub become file names: only a safe alphabet, bounded length.

@@ -19,6 +19,11 @@
 //!   know.
 //! - `power_loss`: the decision log through simulated power cuts at the file layer
 //!   (only what was synced survives).
+//! - `disk_faults`: a real full disk (a small tmpfs the test mounts) and read-only
+//!   directories (bind mounts remounted read-only) under the hub and an agent's inbox.
+//! - `power_loss_keys_inbox`: the hub's key store and the agent's inbox through
+//!   simulated power cuts (their file and directory syncs kept in a ledger), with
+//!   controls that drop the directory syncs.
 //! - `raw`: a pass-through gRPC codec, to send bytes no typed client would.
 //! - `fault_proxy`: a loopback TCP relay between agents and the hub, switched while
 //!   it runs to latency, a bandwidth limit, cuts, resets, a black hole or a half-open
@@ -44,6 +49,9 @@ mod fuzz_rpc;
 mod identity_claims;
 mod network;
 mod power_loss;
+// Disk faults and power cuts of the key store and the inbox (issue 22, diskfaults).
+mod disk_faults;
+mod power_loss_keys_inbox;
 mod raw;
 
 use std::io::Write;
