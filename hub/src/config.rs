@@ -58,7 +58,8 @@
 //! max_handshakes = 1024              # TLS handshakes in progress, from all addresses
 //! max_concurrent_streams = 100       # calls in progress on one HTTP/2 connection
 //! max_streaming_calls_per_person = 8 # WatchCaseFile, QueryLog, PreviewCovenantChange
-//! http2_keepalive_interval_seconds = 60 # ping a connection; unanswered in 20 s: closed
+//! http2_keepalive_interval_seconds = 60 # ping every connection this often
+//! http2_keepalive_timeout_seconds = 20 # a ping unanswered this long closes it
 //!
 //! [link]
 //! heartbeat_interval_seconds = 10
@@ -124,8 +125,9 @@ pub const DEFAULT_MAX_STREAMING_CALLS_PER_PERSON: usize = 8;
 /// vanished (powered off, a route gone) without closing its TCP connection would hold
 /// the connection, and its identity's slot, for ever.
 pub const DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS: u64 = 60;
-/// Seconds a peer has to answer an HTTP/2 ping before its connection is closed.
-pub const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default seconds a peer has to answer an HTTP/2 ping before its connection is
+/// closed.
+pub const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS: u64 = 20;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -267,6 +269,8 @@ pub struct ConnectionLimits {
     pub max_streaming_calls_per_person: usize,
     /// Time between HTTP/2 pings on a connection.
     pub http2_keepalive_interval: Duration,
+    /// Time a peer has to answer a ping before its connection is closed.
+    pub http2_keepalive_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -281,6 +285,7 @@ impl Default for ConnectionLimits {
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             max_streaming_calls_per_person: DEFAULT_MAX_STREAMING_CALLS_PER_PERSON,
             http2_keepalive_interval: Duration::from_secs(DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS),
+            http2_keepalive_timeout: Duration::from_secs(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS),
         }
     }
 }
@@ -565,6 +570,7 @@ struct RawLimits {
     max_concurrent_streams: Option<u32>,
     max_streaming_calls_per_person: Option<usize>,
     http2_keepalive_interval_seconds: Option<u64>,
+    http2_keepalive_timeout_seconds: Option<u64>,
 }
 
 impl RawLimits {
@@ -622,6 +628,11 @@ impl RawLimits {
                 "http2_keepalive_interval_seconds",
                 self.http2_keepalive_interval_seconds
                     .unwrap_or(DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS),
+            )?),
+            http2_keepalive_timeout: Duration::from_secs(at_least_one(
+                "http2_keepalive_timeout_seconds",
+                self.http2_keepalive_timeout_seconds
+                    .unwrap_or(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS),
             )?),
         })
     }
@@ -1051,7 +1062,7 @@ crl = "ca.crl.pem"
     #[test]
     fn reads_the_connection_limits_and_refuses_zero() {
         let text = format!(
-            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\nmax_handshakes = 7\nmax_concurrent_streams = 8\nmax_streaming_calls_per_person = 9\nhttp2_keepalive_interval_seconds = 10\n"
+            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\nmax_handshakes = 7\nmax_concurrent_streams = 8\nmax_streaming_calls_per_person = 9\nhttp2_keepalive_interval_seconds = 10\nhttp2_keepalive_timeout_seconds = 11\n"
         );
         let config = HubConfig::parse(&text, Path::new("/")).unwrap();
         assert_eq!(
@@ -1066,6 +1077,7 @@ crl = "ca.crl.pem"
                 max_concurrent_streams: 8,
                 max_streaming_calls_per_person: 9,
                 http2_keepalive_interval: Duration::from_secs(10),
+                http2_keepalive_timeout: Duration::from_secs(11),
             }
         );
         for (value, key) in [
@@ -1074,6 +1086,7 @@ crl = "ca.crl.pem"
             ("= 8", "limits.max_concurrent_streams"),
             ("= 9", "limits.max_streaming_calls_per_person"),
             ("= 10", "limits.http2_keepalive_interval_seconds"),
+            ("= 11", "limits.http2_keepalive_timeout_seconds"),
         ] {
             let zero = text.replace(value, "= 0");
             let err = HubConfig::parse(&zero, Path::new("/")).unwrap_err();

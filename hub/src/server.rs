@@ -68,7 +68,7 @@ pub async fn serve(
         .http2_max_header_list_size(MAX_HEADER_LIST_SIZE)
         .http2_max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESET_STREAMS))
         .http2_keepalive_interval(Some(limits.http2_keepalive_interval))
-        .http2_keepalive_timeout(Some(crate::config::HTTP2_KEEPALIVE_TIMEOUT))
+        .http2_keepalive_timeout(Some(limits.http2_keepalive_timeout))
         .add_service(
             AgentLinkServer::new(AgentLinkService::new(hub.clone()))
                 .max_decoding_message_size(MAX_LINK_MESSAGE)

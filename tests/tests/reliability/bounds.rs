@@ -464,3 +464,71 @@ async fn a_person_has_at_most_max_streaming_calls_per_person_in_progress() {
     drop((held, silent));
     hub.stop().await;
 }
+
+/// A peer that vanishes without closing its connection (powered off, a route gone)
+/// holds neither the connection nor its identity's slot for ever: the hub pings every
+/// connection (`limits.http2_keepalive_interval_seconds`) and closes one whose ping
+/// goes unanswered (`limits.http2_keepalive_timeout_seconds`). Before the pings were
+/// set, nothing closed it, and `max_connections_per_identity` such connections locked
+/// the identity out.
+#[tokio::test]
+async fn a_connection_whose_peer_stops_answering_pings_is_closed_and_its_slot_freed() {
+    const PING: u8 = 0x6;
+    let pki = Pki::new();
+    let hub = hub_with(
+        &pki,
+        "max_connections_per_identity = 1\nhttp2_keepalive_interval_seconds = 1\nhttp2_keepalive_timeout_seconds = 1",
+        "",
+    )
+    .await;
+    let (mut tls, _) = http2_by_hand(&pki, "gemeente", &hub).await;
+    // The test reads what the hub sends but answers nothing, as a vanished peer.
+    let mut pinged = false;
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let mut header = [0u8; 9];
+            if tls.read_exact(&mut header).await.is_err() {
+                return;
+            }
+            let len =
+                usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+            let mut payload = vec![0u8; len];
+            if tls.read_exact(&mut payload).await.is_err() {
+                return;
+            }
+            if header[3] == PING && header[4] & ACK == 0 {
+                pinged = true;
+            }
+        }
+    })
+    .await
+    .is_ok();
+    // Its slot is free again: the identity (bound 1) is served on a new connection.
+    let mut served = false;
+    for _ in 0..50 {
+        let channel = party_channel(&pki, "gemeente", hub.addr).await;
+        if wire::hub_status_client::HubStatusClient::new(channel)
+            .get_status(wire::GetStatusRequest::default())
+            .await
+            .is_ok()
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tally(
+        "a_connection_whose_peer_stops_answering_pings_is_closed_and_its_slot_freed",
+        Kind::ResourceBounds,
+        2,
+        u64::from(!pinged) + u64::from(!closed) + u64::from(!served),
+        0,
+    );
+    assert!(pinged, "the hub pings the connection");
+    assert!(
+        closed,
+        "the hub closes a connection whose pings go unanswered"
+    );
+    assert!(served, "the identity's slot is given back");
+    hub.stop().await;
+}
