@@ -28,6 +28,8 @@
 //!   link given up with much in flight, no stream stuck after any fault.
 //! - `bounds` (resource bounds): calls per HTTP/2 connection, header size, each
 //!   service's message size limit and streaming calls per person, on a running hub.
+//! - `fuzz_files`: bounded randomized runs of the hub's person registry and the
+//!   agent's JSON record exports (no value quoted in an error).
 //! - `flood` (resource bounds): a real hub process flooded with half-open TLS
 //!   connections from many loopback addresses and with idle HTTP/2 connections; its
 //!   sockets and memory (`/proc/<pid>/status`) stay within their bounds and come back.
@@ -53,6 +55,8 @@ mod raw;
 // Resource bounds (issue 22).
 mod bounds;
 mod flood;
+// Fuzzing gaps (issue 22): the person registry, the agent's JSON exports.
+mod fuzz_files;
 
 use std::io::Write;
 use std::path::PathBuf;
