@@ -56,9 +56,7 @@ fn damaged_person_registries_are_refused_without_panicking() {
         let text = String::from_utf8_lossy(input);
         match PersonRegistry::parse(&path, &text, &parties) {
             Ok(_) => Ok(()),
-            Err(error) if error.to_string().is_empty() => {
-                Err("an error without a message".into())
-            }
+            Err(error) if error.to_string().is_empty() => Err("an error without a message".into()),
             Err(_) => Ok(()),
         }
     });
