@@ -55,6 +55,11 @@
 //! max_connections_per_identity = 32  # open connections of one OIN or person certificate
 //! admin_request_timeout_seconds = 10 # an admin request must be answered within this
 //! max_admin_connections = 16         # admin connections open at once
+//! max_handshakes = 1024              # TLS handshakes in progress, from all addresses
+//! max_concurrent_streams = 100       # calls in progress on one HTTP/2 connection
+//! max_streaming_calls_per_person = 8 # WatchCaseFile, QueryLog, PreviewCovenantChange
+//! http2_keepalive_interval_seconds = 60 # ping every connection this often
+//! http2_keepalive_timeout_seconds = 20 # a ping unanswered this long closes it
 //!
 //! [link]
 //! heartbeat_interval_seconds = 10
@@ -102,6 +107,27 @@ pub const DEFAULT_MAX_CONNECTIONS_PER_IDENTITY: usize = 32;
 pub const DEFAULT_ADMIN_REQUEST_TIMEOUT_SECONDS: u64 = 10;
 /// Default number of admin connections open at once.
 pub const DEFAULT_MAX_ADMIN_CONNECTIONS: usize = 16;
+/// Default number of TLS handshakes in progress at once from all addresses together:
+/// the per-address bound alone lets a flood from many addresses (an IPv6 prefix, a
+/// botnet) hold a task and a socket each until the handshake timeout. A handshake
+/// takes milliseconds, so 1,024 at once is far beyond what the parties need.
+pub const DEFAULT_MAX_HANDSHAKES: usize = 1024;
+/// Default number of calls in progress at once on one HTTP/2 connection (the
+/// SETTINGS_MAX_CONCURRENT_STREAMS the hub announces; gRPC's customary 100). tonic
+/// leaves it unlimited unless set.
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
+/// Default number of streaming calls (WatchCaseFile, QueryLog, PreviewCovenantChange)
+/// one person may have in progress at once: each may keep the hub asking every
+/// partner's agent (a case file) or reading the whole log; a person follows one or
+/// two at a time.
+pub const DEFAULT_MAX_STREAMING_CALLS_PER_PERSON: usize = 8;
+/// Default seconds between HTTP/2 pings on a connection, idle or not: a peer that
+/// vanished (powered off, a route gone) without closing its TCP connection would hold
+/// the connection, and its identity's slot, for ever.
+pub const DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS: u64 = 60;
+/// Default seconds a peer has to answer an HTTP/2 ping before its connection is
+/// closed.
+pub const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS: u64 = 20;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -235,6 +261,16 @@ pub struct ConnectionLimits {
     pub admin_request_timeout: Duration,
     /// Admin connections open at once.
     pub max_admin_connections: usize,
+    /// TLS handshakes in progress from all addresses together.
+    pub max_handshakes: usize,
+    /// Calls in progress at once on one HTTP/2 connection.
+    pub max_concurrent_streams: u32,
+    /// Streaming calls one person may have in progress at once.
+    pub max_streaming_calls_per_person: usize,
+    /// Time between HTTP/2 pings on a connection.
+    pub http2_keepalive_interval: Duration,
+    /// Time a peer has to answer a ping before its connection is closed.
+    pub http2_keepalive_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -245,6 +281,11 @@ impl Default for ConnectionLimits {
             max_connections_per_identity: DEFAULT_MAX_CONNECTIONS_PER_IDENTITY,
             admin_request_timeout: Duration::from_secs(DEFAULT_ADMIN_REQUEST_TIMEOUT_SECONDS),
             max_admin_connections: DEFAULT_MAX_ADMIN_CONNECTIONS,
+            max_handshakes: DEFAULT_MAX_HANDSHAKES,
+            max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            max_streaming_calls_per_person: DEFAULT_MAX_STREAMING_CALLS_PER_PERSON,
+            http2_keepalive_interval: Duration::from_secs(DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS),
+            http2_keepalive_timeout: Duration::from_secs(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS),
         }
     }
 }
@@ -525,6 +566,11 @@ struct RawLimits {
     max_connections_per_identity: Option<usize>,
     admin_request_timeout_seconds: Option<u64>,
     max_admin_connections: Option<usize>,
+    max_handshakes: Option<usize>,
+    max_concurrent_streams: Option<u32>,
+    max_streaming_calls_per_person: Option<usize>,
+    http2_keepalive_interval_seconds: Option<u64>,
+    http2_keepalive_timeout_seconds: Option<u64>,
 }
 
 impl RawLimits {
@@ -563,6 +609,31 @@ impl RawLimits {
                 self.max_admin_connections
                     .unwrap_or(defaults.max_admin_connections) as u64,
             )? as usize,
+            max_handshakes: at_least_one(
+                "max_handshakes",
+                self.max_handshakes.unwrap_or(defaults.max_handshakes) as u64,
+            )? as usize,
+            max_concurrent_streams: at_least_one(
+                "max_concurrent_streams",
+                self.max_concurrent_streams
+                    .unwrap_or(defaults.max_concurrent_streams)
+                    .into(),
+            )? as u32,
+            max_streaming_calls_per_person: at_least_one(
+                "max_streaming_calls_per_person",
+                self.max_streaming_calls_per_person
+                    .unwrap_or(defaults.max_streaming_calls_per_person) as u64,
+            )? as usize,
+            http2_keepalive_interval: Duration::from_secs(at_least_one(
+                "http2_keepalive_interval_seconds",
+                self.http2_keepalive_interval_seconds
+                    .unwrap_or(DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS),
+            )?),
+            http2_keepalive_timeout: Duration::from_secs(at_least_one(
+                "http2_keepalive_timeout_seconds",
+                self.http2_keepalive_timeout_seconds
+                    .unwrap_or(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS),
+            )?),
         })
     }
 }
@@ -991,7 +1062,7 @@ crl = "ca.crl.pem"
     #[test]
     fn reads_the_connection_limits_and_refuses_zero() {
         let text = format!(
-            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\n"
+            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\nmax_handshakes = 7\nmax_concurrent_streams = 8\nmax_streaming_calls_per_person = 9\nhttp2_keepalive_interval_seconds = 10\nhttp2_keepalive_timeout_seconds = 11\n"
         );
         let config = HubConfig::parse(&text, Path::new("/")).unwrap();
         assert_eq!(
@@ -1002,11 +1073,25 @@ crl = "ca.crl.pem"
                 max_connections_per_identity: 4,
                 admin_request_timeout: Duration::from_secs(5),
                 max_admin_connections: 6,
+                max_handshakes: 7,
+                max_concurrent_streams: 8,
+                max_streaming_calls_per_person: 9,
+                http2_keepalive_interval: Duration::from_secs(10),
+                http2_keepalive_timeout: Duration::from_secs(11),
             }
         );
-        let zero = text.replace("= 4", "= 0");
-        let err = HubConfig::parse(&zero, Path::new("/")).unwrap_err();
-        assert!(err.contains("limits.max_connections_per_identity"), "{err}");
+        for (value, key) in [
+            ("= 4", "limits.max_connections_per_identity"),
+            ("= 7", "limits.max_handshakes"),
+            ("= 8", "limits.max_concurrent_streams"),
+            ("= 9", "limits.max_streaming_calls_per_person"),
+            ("= 10", "limits.http2_keepalive_interval_seconds"),
+            ("= 11", "limits.http2_keepalive_timeout_seconds"),
+        ] {
+            let zero = text.replace(value, "= 0");
+            let err = HubConfig::parse(&zero, Path::new("/")).unwrap_err();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The hub's listener: from an accepted TCP connection to an authenticated HTTP/2
 //! connection that tonic serves, with every step bounded.
 //!
-//! 1. **Per address.** An IP address may have at most
+//! 1. **Per address, and in all.** An IP address may have at most
 //!    `limits.max_handshakes_per_address` TLS handshakes in progress; a connection
-//!    beyond that is closed at once (refusal `too-many-handshakes-from-address`).
+//!    beyond that is closed at once (refusal `too-many-handshakes-from-address`). All
+//!    addresses together may have at most `limits.max_handshakes` in progress (refusal
+//!    `too-many-handshakes`), so a flood from many addresses holds at most that many
+//!    sockets and tasks, each until the handshake timeout.
 //! 2. **Handshake.** The TLS handshake must finish within
 //!    `tls.handshake_timeout_seconds`; the client certificate is judged in
 //!    [`crate::tls`] and every refusal is recorded there or here.
@@ -241,6 +244,8 @@ pub fn incoming(
     let (tx, rx) = mpsc::channel(64);
     let acceptor = TlsAcceptor::from(config);
     let handshakes = Slots::<IpAddr>::new(settings.limits.max_handshakes_per_address);
+    // One key for all addresses: the bound on handshakes in progress in all.
+    let all_handshakes = Slots::<()>::new(settings.limits.max_handshakes);
     let identities = Slots::<IdentityKey>::new(settings.limits.max_connections_per_identity);
     tokio::spawn(async move {
         loop {
@@ -258,7 +263,7 @@ pub fn incoming(
                     continue;
                 }
             };
-            let Some(handshake) = handshakes.try_take(peer.ip()) else {
+            let Some(from_address) = handshakes.try_take(peer.ip()) else {
                 refusals.record(
                     Refusal::of(RefusalReason::TooManyHandshakesFromAddress)
                         .from_address(peer.ip()),
@@ -266,6 +271,13 @@ pub fn incoming(
                 drop(tcp);
                 continue;
             };
+            let Some(in_all) = all_handshakes.try_take(()) else {
+                refusals
+                    .record(Refusal::of(RefusalReason::TooManyHandshakes).from_address(peer.ip()));
+                drop(tcp);
+                continue;
+            };
+            let handshake = (from_address, in_all);
             if let Err(error) = tcp.set_nodelay(true) {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
@@ -300,7 +312,11 @@ struct Connection {
 impl Connection {
     /// Steps 2 to 4 of the module doc; `None` when the connection was refused (and
     /// recorded) or ended.
-    async fn establish(self, tcp: TcpStream, handshake: Slot<IpAddr>) -> Option<HubConnection> {
+    async fn establish(
+        self,
+        tcp: TcpStream,
+        handshake: (Slot<IpAddr>, Slot<()>),
+    ) -> Option<HubConnection> {
         let address = self.peer.ip();
         let accepted =
             tokio::time::timeout(self.settings.handshake_timeout, self.acceptor.accept(tcp)).await;

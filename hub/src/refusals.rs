@@ -63,6 +63,12 @@ pub enum RefusalReason {
     /// One certificate identity (OIN, or OIN and person) already had
     /// `limits.max_connections_per_identity` connections open.
     TooManyConnectionsForIdentity,
+    /// `limits.max_handshakes` TLS handshakes were in progress from all addresses
+    /// together (a flood from many addresses).
+    TooManyHandshakes,
+    /// The person already had `limits.max_streaming_calls_per_person` streaming calls
+    /// in progress; the call was refused with RESOURCE_EXHAUSTED.
+    TooManyStreamingCalls,
     /// The subject serialNumber is missing, doubled or not a 20-digit OIN.
     MalformedOin,
     /// The OIN is well-formed but not a party of the covenant (article 2.3).
@@ -85,7 +91,7 @@ pub enum RefusalReason {
 
 impl RefusalReason {
     /// Every reason, so that `/metrics` shows each one from the start, at 0.
-    pub const ALL: [RefusalReason; 25] = [
+    pub const ALL: [RefusalReason; 27] = [
         RefusalReason::NoCertificate,
         RefusalReason::UnknownCa,
         RefusalReason::Expired,
@@ -111,6 +117,8 @@ impl RefusalReason {
         RefusalReason::UnknownPerson,
         RefusalReason::PersonPartyMismatch,
         RefusalReason::UnaskedRecord,
+        RefusalReason::TooManyHandshakes,
+        RefusalReason::TooManyStreamingCalls,
     ];
 
     /// The stable word used in logs, metrics and status output.
@@ -143,6 +151,8 @@ impl RefusalReason {
             RefusalReason::UnknownPerson => "unknown-person",
             RefusalReason::PersonPartyMismatch => "person-party-mismatch",
             RefusalReason::UnaskedRecord => "unasked-record",
+            RefusalReason::TooManyHandshakes => "too-many-handshakes",
+            RefusalReason::TooManyStreamingCalls => "too-many-streaming-calls",
         }
     }
 }

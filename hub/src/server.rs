@@ -15,13 +15,30 @@ use crate::service::privacy_officer::PrivacyOfficerService;
 use crate::service::status::StatusService;
 use crate::state::Hub;
 
-/// The largest request a coordinator may send; larger ones get RESOURCE_EXHAUSTED.
-/// Case requests are small (ids, words, short notes); 256 KiB leaves ample room.
+/// The largest request a coordinator may send; larger ones get OUT_OF_RANGE from
+/// tonic, naming the size found and this limit in bytes. Case requests are small (ids,
+/// words, short notes); 256 KiB leaves ample room.
 pub const MAX_COORDINATOR_MESSAGE: usize = 256 * 1024;
 
 /// The largest request a privacy officer may send: a covenant text of at most 1 MiB
 /// plus its description.
 pub const MAX_PRIVACY_OFFICER_MESSAGE: usize = 1024 * 1024 + 64 * 1024;
+
+/// The largest request to `HubStatus`: its requests are empty.
+pub const MAX_STATUS_MESSAGE: usize = 64 * 1024;
+
+/// The largest message an agent may send on its link, and the largest the hub sends
+/// it (and the largest answer to any client): [`treiter_proto::limits::MAX_LINK_MESSAGE`].
+pub const MAX_LINK_MESSAGE: usize = treiter_proto::limits::MAX_LINK_MESSAGE;
+
+/// The largest header block (gRPC metadata included) of a request: hyper's own
+/// default, made explicit because tonic replaces hyper's other defaults with its own.
+pub const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+
+/// The most streams one connection may reset by sending what the hub must refuse
+/// (hyper's default against the "rapid reset" kind of floods; tonic switches it off
+/// unless it is set).
+pub const MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
 
 /// Serves the gRPC API on `listener` until `shutdown` completes; then closes every agent
 /// link and waits for in-flight calls to finish.
@@ -47,17 +64,35 @@ pub async fn serve(
         tokio::spawn(crate::relay::run(hub.clone(), relay.clone()));
     }
     let shutdown_hub = hub.clone();
+    let limits = hub.listener.limits;
     tonic::transport::Server::builder()
-        .add_service(AgentLinkServer::new(AgentLinkService::new(hub.clone())))
-        .add_service(HubStatusServer::new(StatusService::new(hub.clone())))
+        // tonic passes "unlimited" to hyper for what it is not told (hyper's own
+        // default is 200 streams); every HTTP/2 bound is set here explicitly.
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .http2_max_header_list_size(MAX_HEADER_LIST_SIZE)
+        .http2_max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESET_STREAMS))
+        .http2_keepalive_interval(Some(limits.http2_keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.http2_keepalive_timeout))
+        .add_service(
+            AgentLinkServer::new(AgentLinkService::new(hub.clone()))
+                .max_decoding_message_size(MAX_LINK_MESSAGE)
+                .max_encoding_message_size(MAX_LINK_MESSAGE),
+        )
+        .add_service(
+            HubStatusServer::new(StatusService::new(hub.clone()))
+                .max_decoding_message_size(MAX_STATUS_MESSAGE)
+                .max_encoding_message_size(MAX_LINK_MESSAGE),
+        )
         .add_service(
             CoordinatorServer::new(CoordinatorService::new(hub.clone()))
-                .max_decoding_message_size(MAX_COORDINATOR_MESSAGE),
+                .max_decoding_message_size(MAX_COORDINATOR_MESSAGE)
+                .max_encoding_message_size(MAX_LINK_MESSAGE),
         )
         .add_service(
             // Covenant proposals carry up to 1 MiB of text (privacy_officer.proto).
             PrivacyOfficerServer::new(PrivacyOfficerService::new(hub.clone()))
-                .max_decoding_message_size(MAX_PRIVACY_OFFICER_MESSAGE),
+                .max_decoding_message_size(MAX_PRIVACY_OFFICER_MESSAGE)
+                .max_encoding_message_size(MAX_LINK_MESSAGE),
         )
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;

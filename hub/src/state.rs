@@ -603,6 +603,9 @@ pub struct Hub {
     /// The handshake timeout and connection limits of the listener and the admin
     /// endpoint.
     pub listener: crate::listener::ListenerSettings,
+    /// Streaming calls in progress per person (OIN and person id), bounded by
+    /// `limits.max_streaming_calls_per_person` ([`crate::service::auth`]).
+    pub streaming_calls: Arc<crate::listener::Slots<(String, String)>>,
     /// What `/metrics` shows ([`crate::metrics`]).
     pub metrics: Arc<crate::metrics::HubMetrics>,
     shutdown: watch::Sender<bool>,
@@ -687,6 +690,9 @@ impl Hub {
                 handshake_timeout: config.tls.handshake_timeout,
                 limits: config.limits,
             },
+            streaming_calls: crate::listener::Slots::new(
+                config.limits.max_streaming_calls_per_person,
+            ),
             metrics,
             shutdown,
         }))

@@ -297,4 +297,75 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
         assert!(answer.contains("stopped"), "{answer}");
     }
+
+    // Resource bounds (issue 22): what one local client can hold.
+
+    /// [`MAX_HEALTH_CONNECTIONS`] connections that send nothing hold every slot; one
+    /// more is closed at once, unanswered, and once a slot is free a whole request is
+    /// answered again.
+    #[tokio::test]
+    async fn more_health_connections_than_the_bound_are_closed_at_once() {
+        // A deadline far beyond the test: only the bound closes the extra connection.
+        let (addr, _stop, _link) = server(Duration::from_secs(600)).await;
+        let mut silent = Vec::new();
+        for _ in 0..MAX_HEALTH_CONNECTIONS {
+            silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+        }
+        let mut extra = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = extra
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(20), extra.read_to_end(&mut answer))
+            .await
+            .expect("the connection over the bound is closed");
+        assert!(answer.is_empty(), "no answer over the bound: {answer:?}");
+        silent.pop();
+        let mut served = false;
+        for _ in 0..50 {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let _ = stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                .await;
+            let mut answer = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+                .await
+                .expect("answered or closed");
+            if answer.starts_with(b"HTTP/1.1 503") {
+                served = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(served, "a freed slot serves a request again");
+    }
+
+    /// A request whose headers never end is refused by hyper's buffer bound (about
+    /// 400 KiB), not buffered without end.
+    #[tokio::test]
+    async fn a_request_with_endless_headers_is_refused() {
+        let (addr, _stop, _link) = server(Duration::from_secs(600)).await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            .await;
+        let line = format!("x-padding: {}\r\n", "x".repeat(1000));
+        let mut sent = 0;
+        // Up to 2 MiB; the server stops reading (and closes) long before.
+        while sent < 2 * 1024 * 1024 {
+            if stream.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+            sent += line.len();
+        }
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+            .await
+            .expect("the server ends the connection");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{answer}"
+        );
+    }
 }

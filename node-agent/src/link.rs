@@ -524,7 +524,12 @@ impl Agent {
         let (channel, slot) = tls::channel(hub, self.current_tls(), timeout)
             .await
             .map_err(|e| channel_error(hub, e))?;
-        let mut client = AgentLinkClient::new(channel);
+        // What the hub may send on the link, and what the agent sends it, is bounded
+        // by the size both ends agree on; a larger message from the hub ends the link
+        // with OUT_OF_RANGE naming the limit, instead of the agent buffering it.
+        let mut client = AgentLinkClient::new(channel)
+            .max_decoding_message_size(treiter_proto::limits::MAX_LINK_MESSAGE)
+            .max_encoding_message_size(treiter_proto::limits::MAX_LINK_MESSAGE);
         let (outbound, rx) = mpsc::channel(64);
         let hello = Hello {
             agent_version: AGENT_VERSION.to_owned(),

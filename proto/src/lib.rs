@@ -21,6 +21,7 @@
 //!   `UID`.
 //! - [`keyfile`]: the one check every private key file gets before it is read: owner
 //!   only (`chmod 600`), symlinks judged by their target, a regular file of key size.
+//! - [`limits`]: message size limits both ends of a connection agree on.
 //! - [`signal`]: the stop signal (Ctrl-C, SIGTERM) the hub and the agent obey.
 //! - [`text`]: text from outside, checked where it comes in (length, no control or
 //!   invisible characters) and escaped where it goes out; an error and its causes as
@@ -34,6 +35,7 @@ pub mod client;
 pub mod decision;
 pub mod identity;
 pub mod keyfile;
+pub mod limits;
 pub mod signal;
 pub mod text;
 pub mod tls;

@@ -707,11 +707,15 @@ impl Coordinator for CoordinatorService {
         request: Request<wire::CaseFileRequest>,
     ) -> Result<Response<Self::WatchCaseFileStream>, Status> {
         let (person, party) = self.case_person(&request)?;
+        // Held until the assembly ends, also when the client went away before: the
+        // bound is on the work the person keeps the hub and the agents doing.
+        let slot = self.hub.streaming_call(&person)?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let hub = self.hub.clone();
         let req = request.into_inner();
         // Assembly goes on if the client goes away; GetCaseFile then shows the file.
         tokio::spawn(async move {
+            let _slot = slot;
             let (events, mut steps) = tokio::sync::mpsc::channel(64);
             let assembly =
                 crate::casefile::request_case_file(&hub, &person, &party, &req, Some(events));

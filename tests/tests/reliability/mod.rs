@@ -31,6 +31,13 @@
 //! - `network`: agents linked through the fault proxy: store-and-forward exactly
 //!   once under cuts and resets, a black-holed partner reported honestly, a silent
 //!   link given up with much in flight, no stream stuck after any fault.
+//! - `bounds` (resource bounds): calls per HTTP/2 connection, header size, each
+//!   service's message size limit and streaming calls per person, on a running hub.
+//! - `fuzz_files`: bounded randomized runs of the hub's person registry and the
+//!   agent's JSON record exports (no value quoted in an error).
+//! - `flood` (resource bounds): a real hub process flooded with half-open TLS
+//!   connections from many loopback addresses and with idle HTTP/2 connections; its
+//!   sockets and memory (`/proc/<pid>/status`) stay within their bounds and come back.
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -53,6 +60,11 @@ mod power_loss;
 mod disk_faults;
 mod power_loss_keys_inbox;
 mod raw;
+// Resource bounds (issue 22).
+mod bounds;
+mod flood;
+// Fuzzing gaps (issue 22): the person registry, the agent's JSON exports.
+mod fuzz_files;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -84,6 +96,14 @@ pub enum Kind {
     /// Acknowledged operations checked after a crash or power cut; "wrong" counts
     /// rounds that lost one.
     AcknowledgedChecked,
+    // Resource bounds (issue 22):
+    /// Requests and streams sent at or over a bound (streams per connection, header
+    /// size, message size, streaming calls per person); "wrong" counts a bound that
+    /// did not hold or a request within it that was refused.
+    ResourceBounds,
+    /// Connections of a flood (half-open TLS, idle HTTP/2); "wrong" counts sockets or
+    /// memory of the hub over their bound, or not given back after the flood.
+    ConnectionsFlooded,
 }
 
 impl Kind {
@@ -96,6 +116,9 @@ impl Kind {
             Kind::CrashPoints => "crash points (kill -9) run",
             Kind::PowerCuts => "power cuts simulated",
             Kind::AcknowledgedChecked => "acknowledged ops checked",
+            // Resource bounds (issue 22):
+            Kind::ResourceBounds => "resource bounds probed",
+            Kind::ConnectionsFlooded => "connections flooded",
         }
     }
 }

@@ -20,14 +20,19 @@ use treiter_proto::v1::privacy_officer_server::PrivacyOfficer;
 
 use crate::error::HubError;
 use crate::officer::{self, Officer, covenant, figures, inzage, log_access, notices};
+use crate::service::auth::StreamingCall;
 use crate::state::{Hub, Reader};
 
 /// A server stream of `T`, boxed.
 pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-/// A domain stream as a server stream: each error becomes its status.
-fn to_wire<T: Send + 'static>(stream: officer::BoxStream<T>) -> BoxStream<T> {
-    Box::pin(stream.map(|item| item.map_err(Status::from)))
+/// A domain stream as a server stream: each error becomes its status. It holds the
+/// caller's streaming-call slot until it ends or the client drops it.
+fn to_wire<T: Send + 'static>(stream: officer::BoxStream<T>, slot: StreamingCall) -> BoxStream<T> {
+    Box::pin(stream.map(move |item| {
+        let _held = &slot;
+        item.map_err(Status::from)
+    }))
 }
 
 /// A domain answer as a response.
@@ -68,8 +73,9 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::QueryLogRequest>,
     ) -> Result<Response<Self::QueryLogStream>, Status> {
         let reader = self.reader(&request)?;
+        let slot = self.hub.streaming_call(reader.person())?;
         let stream = log_access::query_log(&self.hub, &reader, request.into_inner()).await?;
-        Ok(Response::new(to_wire(stream)))
+        Ok(Response::new(to_wire(stream, slot)))
     }
 
     async fn get_checkpoint(
@@ -181,9 +187,10 @@ impl PrivacyOfficer for PrivacyOfficerService {
         request: Request<wire::PreviewCovenantChangeRequest>,
     ) -> Result<Response<Self::PreviewCovenantChangeStream>, Status> {
         let officer = self.officer(&request)?;
+        let slot = self.hub.streaming_call(&officer.person)?;
         let stream =
             covenant::preview_covenant_change(&self.hub, &officer, request.into_inner()).await?;
-        Ok(Response::new(to_wire(stream)))
+        Ok(Response::new(to_wire(stream, slot)))
     }
 
     async fn get_evaluation_figures(
