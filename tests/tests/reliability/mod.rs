@@ -13,7 +13,9 @@
 //! - `fuzz_rpc`: mutated and random protobuf bytes to every RPC the hub serves, and
 //!   mutated agent messages on the agent link, decoded and handled by a running hub.
 //! - `crash_points`: a real hub process killed with SIGKILL at random moments under a
-//!   load of case changes, restarted, and checked (200 kills in CI).
+//!   mixed load (case changes, case files answered by agent processes, deliveries,
+//!   covenant steps, retention sweeps at a moved clock), restarted, and checked (200
+//!   kills in CI).
 //! - `certificates`: a generated corpus of hostile client certificates, each refused
 //!   by the hub under its counted reason and by the agent's own checks where it can
 //!   know.
@@ -26,6 +28,11 @@
 //! - `network`: agents linked through the fault proxy: store-and-forward exactly
 //!   once under cuts and resets, a black-holed partner reported honestly, a silent
 //!   link given up with much in flight, no stream stuck after any fault.
+//! - `crash_agents`: the gemeente's agent process killed with SIGKILL at random moments
+//!   while it answers and while the hub delivers to it: every delivery in its inbox
+//!   once, every question answered or reported late, nothing acknowledged lost.
+//! - `delivery_with_file`: a complete case file is never stored without its delivery
+//!   queued (a store refusing the delivery's write, on PostgreSQL).
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -45,6 +52,9 @@ mod identity_claims;
 mod network;
 mod power_loss;
 mod raw;
+// Crash points under a mixed load, and agents killed (issue 22, crash points).
+mod crash_agents;
+mod delivery_with_file;
 
 use std::io::Write;
 use std::path::PathBuf;
