@@ -131,7 +131,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
     // in the summary.
     let faked_clock = std::env::var_os("FAKETIME").is_some();
     let kills: u32 = match std::env::var("RELIABILITY_AGENT_KILLS") {
-        _ if faked_clock => 5,
+        _ if faked_clock => 5u32,
         Ok(text) => text.parse().unwrap_or(30),
         Err(_) => 30,
     }
