@@ -1,9 +1,10 @@
 //! An agent killed mid-delivery and mid-answer (issue 22): the gemeente's agent runs as
-//! a real `node-agent` process (inbox, receipts, witness) and is killed with SIGKILL
-//! at a random moment of each round — while it answers the questions of a case file
-//! and a question of its own, while the hub delivers the file's records to its inbox,
-//! while it witnesses a checkpoint or is still starting — and started again. The hub
-//! and the other partners' agents run on.
+//! a real `node-agent` process (inbox, receipts, witness), and so does the OM's (which
+//! sends a record for every case file), and both are killed with SIGKILL at a random
+//! moment of each round — while they answer the questions of a case file (and the
+//! gemeente a question of its own), while the hub delivers the file's records to the
+//! gemeente's inbox, while they witness a checkpoint or are still starting — and
+//! started again. The hub and the other partners' agents run on.
 //!
 //! What must hold once it runs again: every delivery of every stored complete case
 //! file is in its inbox exactly once (each share stored once, received once in the
@@ -14,7 +15,7 @@
 //! checkpoint.
 //!
 //! `RELIABILITY_AGENT_KILLS=N` sets the number of kills (default 30 in CI, times
-//! `RELIABILITY_SCALE`).
+//! `RELIABILITY_SCALE`; each kills both processes at one moment).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
@@ -140,8 +141,11 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
     let hub = TestHub::start(&pki).await;
     // Every other partner's agent in this process; the gemeente's is the process that
     // is killed.
-    let partners = Partners::start(&pki, &hub, &["gemeente"]).await;
+    let partners = Partners::start(&pki, &hub, &["gemeente", "om"]).await;
     let files = agent_files(&pki, "gemeente", hub.addr);
+    // The OM's agent, killed with it: it sends a record for every file (the gemeente
+    // shares none with itself), so it is killed while it sends records.
+    let om = agent_files(&pki, "om", hub.addr);
     let gemeente = gemeente_oin();
     let questions = hub.hub.questioner.clone();
     let mut late = questions.late_answers();
@@ -153,7 +157,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
     let mut acked_files: Vec<(String, wire::CaseFile)> = Vec::new();
     let mut asked: Vec<AskOutcome> = Vec::new();
     let started = Instant::now();
-    let mut agent: Option<Process> = None;
+    let mut agent: Option<(Process, Process)> = None;
     for round in 0..kills {
         // Half of the rounds the agent is running when the questions come (it is
         // killed while it answers, or while the delivery that follows comes in); the
@@ -161,7 +165,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         // the pending deliveries after it links.
         let running_first = draw(2) == 0;
         if running_first {
-            agent = Some(spawn_agent(&files));
+            agent = Some((spawn_agent(&files), spawn_agent(&om)));
             tokio::time::sleep(Duration::from_millis(draw(800))).await;
         }
         // A case file (the gemeente answers its questions; the file's records are
@@ -193,12 +197,14 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         });
         if !running_first {
             tokio::time::sleep(Duration::from_millis(draw(1200))).await;
-            agent = Some(spawn_agent(&files));
+            agent = Some((spawn_agent(&files), spawn_agent(&om)));
         }
         tokio::time::sleep(Duration::from_millis(draw(1500))).await;
-        if let Some(mut killed) = agent.take() {
-            killed.0.kill().expect("kill -9 the agent");
-            killed.0.wait().expect("reap the agent");
+        if let Some((mut gemeente, mut om)) = agent.take() {
+            for killed in [&mut gemeente, &mut om] {
+                killed.0.kill().expect("kill -9 the agent");
+                killed.0.wait().expect("reap the agent");
+            }
         }
         match file.await.expect("case file task") {
             Ok(acked) => acked_files.push(acked),
@@ -207,7 +213,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         asked.push(question.await.expect("question task"));
         drain(&mut late, &mut late_seen);
     }
-    let _agent = spawn_agent(&files);
+    let _agents = (spawn_agent(&files), spawn_agent(&om));
     let kill_time = started.elapsed();
 
     // It runs on: every queued question and every delivery settles.
@@ -299,7 +305,6 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
     let (mut late_lines, mut files_checked) = (0u64, 0u64);
     for (case, received) in &acked_files {
         files_checked += 1;
-        let first = partner(received, "gemeente").clone();
         let Ok(Some(stored)) = treiter_hub::casefile::record::load(store.as_ref(), &received.id)
         else {
             wrong.push(format!(
@@ -311,21 +316,24 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         if !stored.complete {
             wrong.push(format!("case file {}: never complete", received.id));
         }
-        let now = partner(&stored, "gemeente");
-        if first.status != "answered" && first.status == "offline-queued" {
-            if !now.late {
+        for slug in ["gemeente", "om"] {
+            let first = partner(received, slug);
+            let now = partner(&stored, slug);
+            if first.status == "offline-queued" {
+                if !now.late {
+                    wrong.push(format!(
+                        "case file {}: the {slug}'s queued answer did not join late ({} -> {})",
+                        received.id, first.status, now.status
+                    ));
+                }
+                late_lines += 1;
+            }
+            if first.status == "answered" && (now.late || now.status != "answered") {
                 wrong.push(format!(
-                    "case file {}: the gemeente's queued answer did not join late ({} -> {})",
-                    received.id, first.status, now.status
+                    "case file {}: the {slug}'s answer changed after it was received",
+                    received.id
                 ));
             }
-            late_lines += 1;
-        }
-        if first.status == "answered" && (now.late || now.status != "answered") {
-            wrong.push(format!(
-                "case file {}: the gemeente's answer changed after it was received",
-                received.id
-            ));
         }
         let duplicates = duplicate_entries(&stored);
         if duplicates > 0 {
@@ -339,7 +347,10 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
     // Records sent: each once per question, past the agent's idempotence (a question
     // delivered again is answered from its cache).
     let mut sent = BTreeMap::<(String, String, String, String), usize>::new();
-    if let Ok((log, _)) = receipts::read(&files.receipts) {
+    for path in [&files.receipts, &om.receipts] {
+        let Ok((log, _)) = receipts::read(path) else {
+            continue;
+        };
         for r in log {
             if let ReceiptEvent::ShareSent {
                 request,
@@ -362,13 +373,14 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
             ));
         }
     }
-    let (refusals, witnessed) = witness_findings(std::slice::from_ref(&files));
+    let killed = [files, om];
+    let (refusals, witnessed) = witness_findings(&killed);
     wrong.extend(refusals);
 
     let checked = files_checked + asked.len() as u64 + shares_checked;
     eprintln!(
-        "{kills} kills of the gemeente's agent in {kill_time:?}: {files_checked} case files \
-         ({late_lines} with the gemeente's answer late), {} questions ({answered} answered, \
+        "{kills} kills of the gemeente's and the OM's agent processes in {kill_time:?}: {files_checked} case files \
+         ({late_lines} lines of the two answered late), {} questions ({answered} answered, \
          {answered_late} answered late), {shares_checked} delivered shares, {} records sent, \
          {witnessed} checkpoints witnessed; settled in {:?}",
         asked.len(),

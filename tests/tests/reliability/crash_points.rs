@@ -1015,7 +1015,15 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
     // the checks after the next restart.
     let mut sdr = connect(&pki, SDR_OOST, listen).await;
     let mut im = connect(&pki, IM_OOST, listen).await;
+    // Where the time goes: load, kill, checks of the killed hub's data, restart, checks
+    // of the restarted hub.
+    let mut phases = [Duration::ZERO; 5];
     while made < kills && started.elapsed() < budget {
+        let mut mark = Instant::now();
+        let mut lap = |phase: usize, mark: &mut Instant| {
+            phases[phase] += mark.elapsed();
+            *mark = Instant::now();
+        };
         let acked: Shared = Arc::default();
         let mut tasks = vec![
             tokio::spawn(load(
@@ -1053,6 +1061,7 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
         tokio::time::sleep(Duration::from_millis(wait)).await;
         // What was acknowledged before the kill must be there after it.
         let before: Vec<Acked> = acked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        lap(0, &mut mark);
         hub.0.kill().expect("kill -9 the hub");
         hub.0.wait().expect("reap the hub");
         made += 1;
@@ -1064,6 +1073,7 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
             }
         }
 
+        lap(1, &mut mark);
         // The log as the kill left it verifies.
         if let Err(e) = verify_dir(&log_dir, &key, &[]) {
             wrong.push(format!("kill {made}: the log does not verify: {e}"));
@@ -1110,11 +1120,13 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
                 Err(e) => wrong.push(format!("kill {made}: {e}")),
             }
         }
+        lap(2, &mut mark);
         hub = spawn_hub(&hub_config);
         // After the restart: what was acknowledged before this kill is there, and no
         // witness refused a checkpoint.
         sdr = connect(&pki, SDR_OOST, listen).await;
         im = connect(&pki, IM_OOST, listen).await;
+        lap(3, &mut mark);
         wrong.extend(
             check(&pki, listen, &sdr, &im, &round, &mut gone)
                 .await
@@ -1131,10 +1143,15 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
                 }
             }
         }
+        lap(4, &mut mark);
         if !wrong.is_empty() {
             break;
         }
     }
+    eprintln!(
+        "crash points: time under load {:?}, killing {:?}, checking the killed hub's data {:?}, restarting {:?}, checking the restarted hub {:?}",
+        phases[0], phases[1], phases[2], phases[3], phases[4]
+    );
     let load_time = started.elapsed();
 
     // The restarted hub holds every change acknowledged before any of the kills.
