@@ -10,8 +10,8 @@
 //! (`hub retention-sweep`) run with its clock 100 days ahead (libfaketime), itself
 //! killed at a random moment half of the time.
 //!
-//! After each kill: the decision log verifies as the kill left it (`hub log verify`
-//! itself every tenth round), and every twentieth round nothing is stored that the log does
+//! After every fifth kill the decision log verifies as the kill left it (`hub log
+//! verify` itself every tenth; the last kill's log is verified at the end), and every twentieth round nothing is stored that the log does
 //! not record (every stored case event, case-file decision and covenant step has its
 //! log entry). After each restart: everything acknowledged before that kill is there
 //! (a case only gone if the log records its retention deletion), and no agent's witness
@@ -1057,7 +1057,7 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
                 acked.clone(),
             )));
         }
-        let wait = (0u64..300).new_tree(&mut runner).expect("draw").current();
+        let wait = (0u64..200).new_tree(&mut runner).expect("draw").current();
         tokio::time::sleep(Duration::from_millis(wait)).await;
         // What was acknowledged before the kill must be there after it.
         let before: Vec<Acked> = acked.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -1074,8 +1074,10 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
         }
 
         lap(1, &mut mark);
-        // The log as the kill left it verifies.
-        if let Err(e) = verify_dir(&log_dir, &key, &[]) {
+        // The log as the kill left it verifies (every fifth kill: it is read whole).
+        if made.is_multiple_of(5)
+            && let Err(e) = verify_dir(&log_dir, &key, &[])
+        {
             wrong.push(format!("kill {made}: the log does not verify: {e}"));
             all.extend(before);
             break;
@@ -1197,6 +1199,9 @@ async fn acknowledged_changes_survive_kill_9_at_random_moments() {
 
     // Each acknowledgement's log entry records what was acknowledged; nothing stored
     // without its entry.
+    if let Err(e) = verify_dir(&log_dir, &key, &[]) {
+        wrong.push(format!("the log does not verify at the end: {e}"));
+    }
     match log_entries(&log_dir, &log_key_path(&pki)) {
         Ok(entries) => {
             wrong.extend(acked_against_log(&all, &entries, &gone));
