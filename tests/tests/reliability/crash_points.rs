@@ -733,16 +733,15 @@ async fn check(
                     (_, None) => wrong.push(format!(
                         "covenant version {version}: acknowledged, now missing"
                     )),
-                    (Acked::Approved { person, .. }, Some(v)) => {
+                    (Acked::Approved { person, .. }, Some(v))
                         if !v
                             .approvals
                             .iter()
-                            .any(|x| x.approver.as_ref().is_some_and(|p| &p.id == person))
-                        {
-                            wrong.push(format!(
-                                "covenant version {version}: the acknowledged approval by {person} is missing"
-                            ));
-                        }
+                            .any(|x| x.approver.as_ref().is_some_and(|p| &p.id == person)) =>
+                    {
+                        wrong.push(format!(
+                            "covenant version {version}: the acknowledged approval by {person} is missing"
+                        ));
                     }
                     _ => {}
                 }
