@@ -11,18 +11,20 @@
 //! killed at a random moment half of the time.
 //!
 //! After every fifth kill the decision log verifies as the kill left it (`hub log
-//! verify` itself every tenth; the last kill's log is verified at the end), and every twentieth round nothing is stored that the log does
+//! verify` itself every tenth), and every twentieth nothing is stored that the log does
 //! not record (every stored case event, case-file decision and covenant step has its
-//! log entry). After each restart: everything acknowledged before that kill is there
-//! (a case only gone if the log records its retention deletion), and no agent's witness
-//! refused a checkpoint. At the end: every change, file and step acknowledged in the
-//! whole run, each with the log entry its acknowledgement named; and every stored
-//! complete case file's delivery is in the inbox exactly once (a share, and its
-//! receipt, once), with nothing left queued at the hub.
+//! log entry). After each restart: everything acknowledged before that kill is there (a
+//! case only gone if the log records its retention deletion); every tenth, no agent's
+//! witness refused a checkpoint and every agent process lives. At the end, all of that
+//! again over the whole run, each acknowledgement's log entry recording what it
+//! acknowledged, and every stored complete case file's delivery in the inbox exactly
+//! once (a share, and its receipt, once), with nothing left queued at the hub.
 //!
 //! `RELIABILITY_CRASH_POINTS=N` sets the number of kills of the hub (default 200, the
 //! CI run); a run also ends after [`TIME_BUDGET`] times `RELIABILITY_SCALE`, and the
-//! summary table shows how many kills it made.
+//! summary table shows how many kills it made. (Measured on a shared 2-core machine:
+//! 20 kills in 17 s at a load of 8; 147 kills in the 200 s budget at a load of 17, most
+//! of it the hub's restarts.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
