@@ -84,16 +84,25 @@ pub fn delivery_of(file: &wire::CaseFile, delete_at: Option<i64>) -> Option<(Oin
 /// Queues `delivery` for `party` durably, with the holder record.
 pub fn enqueue(store: &dyn Store, party: &Oin, delivery: &Delivery) -> Result<(), StoreError> {
     let mut batch = Batch::new();
-    queue::put(&mut batch, party.as_str(), delivery);
-    if !holders_table::exists(store, &delivery.case_id, party.as_str())? {
-        holders_table::put(
-            &mut batch,
-            &delivery.case_id,
-            party.as_str(),
-            &Holder::default(),
-        );
-    }
+    queue_in(&mut batch, store, party, delivery)?;
     store.apply(batch)
+}
+
+/// Adds to `batch` the queuing of `delivery` for `party`, with the holder record if
+/// `store` has none yet. The case-file store writes a completed file and its delivery
+/// in one batch ([`crate::casefile::record::save`]): a file stored without its delivery
+/// queued would never reach the recipient's inbox (a crash between two writes lost it).
+pub fn queue_in(
+    batch: &mut Batch,
+    store: &dyn Store,
+    party: &Oin,
+    delivery: &Delivery,
+) -> Result<(), StoreError> {
+    queue::put(batch, party.as_str(), delivery);
+    if !holders_table::exists(store, &delivery.case_id, party.as_str())? {
+        holders_table::put(batch, &delivery.case_id, party.as_str(), &Holder::default());
+    }
+    Ok(())
 }
 
 /// What `party`'s agent must still acknowledge: deliveries, then retention notices.
@@ -188,25 +197,26 @@ fn push(hub: &Hub, party: &Oin, message: HubMessage) {
     }
 }
 
-/// Queues and sends the delivery of a completed case file. Failure to queue is
-/// logged: the coordinator's file stands; the recipient's agent just does not get it.
-pub fn on_file_completed(hub: &Hub, file: &wire::CaseFile) {
+/// The delivery a completed case file makes to its requester's party (with the case's
+/// retention term when it is known), to be queued in the same batch as the file
+/// ([`crate::casefile::record::save`]); `None` for an incomplete file or one that
+/// passed no record.
+pub fn of_completed_file(hub: &Hub, file: &wire::CaseFile) -> Option<(Oin, Delivery)> {
     if !file.complete {
-        return;
+        return None;
     }
     let delete_at = match hub.cases.load(&file.case_id) {
         Ok(Some(case)) => hub.cases.retention_until(&case).map(|t| t.unix_timestamp()),
         _ => None,
     };
-    let Some((party, delivery)) = delivery_of(file, delete_at) else {
-        return;
-    };
-    if let Err(error) = enqueue(hub.store.as_ref(), &party, &delivery) {
-        tracing::error!(%error, file = %file.id, oin = %party, "cannot queue the delivery of a case file");
-        return;
-    }
-    tracing::info!(file = %file.id, oin = %party, shares = delivery.shares.len(), "case file queued for delivery to the recipient's agent");
-    push(hub, &party, message(hub_message::Body::Delivery(delivery)));
+    delivery_of(file, delete_at)
+}
+
+/// Sends a delivery queued with its case file to the party's agent, if it is linked
+/// now (otherwise it goes at the next link, from the queue).
+pub fn send_queued(hub: &Hub, file_id: &str, party: &Oin, delivery: Delivery) {
+    tracing::info!(file = %file_id, oin = %party, shares = delivery.shares.len(), "case file queued for delivery to the recipient's agent");
+    push(hub, party, message(hub_message::Body::Delivery(delivery)));
 }
 
 /// Sends `party`'s pending deliveries and notices down its new link.

@@ -367,6 +367,9 @@ async fn assemble_case_file(
         covenant_version: hub.covenant.version(),
     };
     summarise(&mut file, started);
+    // The recipient party's agent gets the passed records for its inbox: queued in the
+    // same write as the file.
+    let delivery = crate::deliveries::of_completed_file(hub, &file);
     let saved = {
         let _guard = hub.case_file_writes.lock().await;
         record::save(
@@ -377,6 +380,7 @@ async fn assemble_case_file(
             &remember,
             &[],
             &notices,
+            delivery.as_ref(),
         )
     };
     if let Err(e) = saved {
@@ -384,8 +388,9 @@ async fn assemble_case_file(
         return Err(CaseFileError::NotStored(e));
     }
     running.stored();
-    // The recipient party's agent gets the passed records for its inbox.
-    crate::deliveries::on_file_completed(hub, &file);
+    if let Some((party, delivery)) = delivery {
+        crate::deliveries::send_queued(hub, &file.id, &party, delivery);
+    }
     // Sign a checkpoint over the log as it now stands, so the decisions of this file
     // are covered by a signed tree head (article 10.2).
     if let Err(error) = crate::witnesses::checkpoint(hub).await {

@@ -257,6 +257,9 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
     if let Some(summary) = &mut file.summary {
         summary.duration_ms = duration;
     }
+    // A file the late answer completes is stored with its delivery queued, in one
+    // write (a crash between two writes lost the delivery).
+    let delivery = crate::deliveries::of_completed_file(hub, &file);
     record::save(
         store,
         &file.case_id,
@@ -265,8 +268,11 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
         &remember,
         &[late.request_id.as_str().to_owned()],
         &outcome.notices,
+        delivery.as_ref(),
     )?;
     tracing::info!(file = %file.id, party = %queued.party, "late answer joined its case file");
-    crate::deliveries::on_file_completed(hub, &file);
+    if let Some((party, delivery)) = delivery {
+        crate::deliveries::send_queued(hub, &file.id, &party, delivery);
+    }
     Ok(())
 }

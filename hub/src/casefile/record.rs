@@ -19,9 +19,11 @@
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use treiter_proto::v1 as wire;
+use treiter_proto::v1::Delivery;
 
 use super::late_record;
 use super::notices::Notice;
+use crate::identity::Oin;
 use crate::store::{Batch, Owner, Space, Store, StoreError};
 use crate::tables::{Ownership, Table};
 
@@ -148,7 +150,13 @@ pub fn forget_queued(batch: &mut Batch, request_id: &str) {
 
 /// Saves `file`, a file of case `case`, with its requester index, the queued requests
 /// to remember and the ones whose answers joined it (forgotten together with their kept
-/// answers), and the privacy officers' notices, in one durable batch.
+/// answers), the privacy officers' notices, and the delivery of a completed file to its
+/// recipient's agent ([`crate::deliveries::of_completed_file`]), in one durable batch:
+/// a file is never stored complete without its delivery queued.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one batch of everything a file's save writes"
+)]
 pub fn save(
     store: &dyn Store,
     case: &str,
@@ -157,8 +165,12 @@ pub fn save(
     remember: &[(String, QueuedRequest)],
     forget: &[String],
     notices: &[(String, Notice)],
+    delivery: Option<&(Oin, Delivery)>,
 ) -> Result<(), StoreError> {
     let mut batch = Batch::new();
+    if let Some((party, delivery)) = delivery {
+        crate::deliveries::queue_in(&mut batch, store, party, delivery)?;
+    }
     for request_id in forget {
         // A late answer is forgotten together with its queued request.
         late_record::forget(&mut batch, request_id);

@@ -370,9 +370,11 @@ impl Inbox {
         let received_at = now.format(&Rfc3339).unwrap_or_default();
         let mut stored = Vec::new();
         let mut events = Vec::new();
+        let mut held = Vec::new();
         for (n, share) in delivery.shares.iter().enumerate() {
             let id = format!("{}.{n}", delivery.delivery_id);
             if self.path_of(&id).exists() {
+                held.push((id, share));
                 continue;
             }
             let record = StoredShare {
@@ -428,6 +430,28 @@ impl Inbox {
             // acknowledges it: until then a crash may lose the renames, and the hub
             // sends the delivery again.
             self.sync_shares_dir()?;
+        }
+        // Shares already held: a delivery sent again because it was not acknowledged.
+        // A crash between storing its shares and writing their receipts (a `kill -9`
+        // of the agent, found by the crash points) left shares without a receipt; the
+        // receipts missing are written now. Only this path reads the receipt log, and
+        // only for a delivery already stored.
+        let unreceipted = self.without_receipt(held.iter().map(|(id, _)| id.as_str()))?;
+        for (id, share) in held {
+            if unreceipted.contains(&id) {
+                events.push(Event::ShareReceived {
+                    category: share.category.clone(),
+                    subject: share
+                        .subject
+                        .as_ref()
+                        .map(|s| s.hex.clone())
+                        .unwrap_or_default(),
+                    purpose: delivery.purpose.clone(),
+                    fields: share.fields.iter().map(|f| f.name.clone()).collect(),
+                    delete_at: delete_at.clone().unwrap_or_default(),
+                    id,
+                });
+            }
         }
         self.log(now, events)?;
         // Counted, not listed: a delivery costs the same with 10 or 100,000 shares
@@ -601,6 +625,28 @@ impl Inbox {
         if let (Some(m), Ok(n)) = (&self.metrics, self.len()) {
             m.inbox_shares.set(i64::try_from(n).unwrap_or(i64::MAX));
         }
+    }
+
+    /// Which of `ids` (shares held) have no `share-received` receipt in the receipt
+    /// log; none without a receipt log.
+    fn without_receipt<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<std::collections::BTreeSet<String>, InboxError> {
+        let mut missing: std::collections::BTreeSet<String> = ids.map(str::to_owned).collect();
+        let Some(log) = &self.receipts else {
+            return Ok(Default::default());
+        };
+        if missing.is_empty() {
+            return Ok(missing);
+        }
+        let (receipts, _torn) = crate::receipts::read(log.path())?;
+        for receipt in receipts {
+            if let Event::ShareReceived { id, .. } = receipt.event {
+                missing.remove(&id);
+            }
+        }
+        Ok(missing)
     }
 
     fn log(&self, now: OffsetDateTime, events: Vec<Event>) -> Result<(), InboxError> {

@@ -104,6 +104,36 @@ fn a_repeated_delivery_is_stored_once() {
     assert_eq!(received, 1);
 }
 
+/// An agent killed after it stored a delivery's shares and before it wrote their
+/// receipts gets the delivery again (it was not acknowledged): the receipts are written
+/// then, once (found by the crash points, tests/tests/reliability/crash_agents.rs).
+#[test]
+fn shares_stored_before_a_crash_get_their_receipts_when_the_delivery_comes_again() {
+    let f = fixture();
+    let d = delivery("D-1", "C-1", "aanpak", None);
+    // The crash: the shares are stored, no receipt is written.
+    let without_receipts =
+        Inbox::open(&f.dir.path().join("inbox"), &f.dir.path().join("inbox.key")).unwrap();
+    assert_eq!(without_receipts.receive(&d, T0).unwrap().len(), 1);
+    drop(without_receipts);
+    assert!(events(&f).is_empty());
+    // The hub sends it again: nothing new is stored, the receipt is written.
+    assert!(f.inbox.receive(&d, T0).unwrap().is_empty());
+    let received = |f: &Fixture| {
+        events(f)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::ShareReceived { id, .. } => Some(id),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(received(&f), ["D-1.0"]);
+    // And once: again is nothing more.
+    assert!(f.inbox.receive(&d, T0).unwrap().is_empty());
+    assert_eq!(received(&f), ["D-1.0"]);
+}
+
 /// The count of shares held is kept as deliveries arrive (not by listing the folder
 /// each time): new shares count once, a repeated delivery not at all, and a sweep
 /// counts what is left.

@@ -13,7 +13,9 @@
 //! - `fuzz_rpc`: mutated and random protobuf bytes to every RPC the hub serves, and
 //!   mutated agent messages on the agent link, decoded and handled by a running hub.
 //! - `crash_points`: a real hub process killed with SIGKILL at random moments under a
-//!   load of case changes, restarted, and checked (200 kills in CI).
+//!   mixed load (case changes, case files answered by agent processes, deliveries,
+//!   covenant steps, retention sweeps at a moved clock), restarted, and checked (200
+//!   kills in CI).
 //! - `certificates`: a generated corpus of hostile client certificates, each refused
 //!   by the hub under its counted reason and by the agent's own checks where it can
 //!   know.
@@ -38,6 +40,11 @@
 //! - `flood` (resource bounds): a real hub process flooded with half-open TLS
 //!   connections from many loopback addresses and with idle HTTP/2 connections; its
 //!   sockets and memory (`/proc/<pid>/status`) stay within their bounds and come back.
+//! - `crash_agents`: the gemeente's agent process killed with SIGKILL at random moments
+//!   while it answers and while the hub delivers to it: every delivery in its inbox
+//!   once, every question answered or reported late, nothing acknowledged lost.
+//! - `delivery_with_file`: a complete case file is never stored without its delivery
+//!   queued (a store refusing the delivery's write, on PostgreSQL).
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -65,6 +72,9 @@ mod bounds;
 mod flood;
 // Fuzzing gaps (issue 22): the person registry, the agent's JSON exports.
 mod fuzz_files;
+// Crash points under a mixed load, and agents killed (issue 22, crash points).
+mod crash_agents;
+mod delivery_with_file;
 
 use std::io::Write;
 use std::path::PathBuf;
