@@ -51,7 +51,8 @@ struct Cli {
     /// Requests in flight, one load level each.
     #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     in_flight: Vec<usize>,
-    /// Echo agents of the bare baseline.
+    /// Partner agents: of the hub's system (the demo's seven, then synthetic housing
+    /// corporations that know no one) and echo agents of the bare baseline.
     #[arg(long, default_value_t = 7)]
     agents: usize,
     /// Grow the stored data first: delivered records in the recipient's inbox and
@@ -154,9 +155,9 @@ async fn bench(mut cli: Cli) -> anyhow::Result<()> {
             );
         }
     }
-    if cli.agents != system::PARTIES.len() && !cli.no_baseline {
-        eprintln!(
-            "note: --agents {} sets the bare baseline's echo agents; the hub's system has the covenant's {} partners",
+    if cli.agents < system::PARTIES.len() {
+        bail!(
+            "--agents {} is fewer than the demo's {} partners",
             cli.agents,
             system::PARTIES.len()
         );
@@ -195,13 +196,13 @@ async fn bench(mut cli: Cli) -> anyhow::Result<()> {
     // The system under test first: prepared, optionally grown, started.
     let hub_port = system::free_port()?;
     let prepare = Instant::now();
-    system::prepare(&root, &bin, &dir, hub_port)?;
+    system::prepare(&root, &bin, &dir, hub_port, cli.agents)?;
     println!(
         "prepared {} in {:.1} s",
         dir.display(),
         prepare.elapsed().as_secs_f64()
     );
-    let mut system = system::System::start(&bin, &dir, hub_port, None)?;
+    let mut system = system::System::start(&bin, &dir, hub_port, None, cli.agents)?;
     println!(
         "hub and {} agents linked; case {} in aanpak",
         system.agents.len(),
@@ -225,7 +226,7 @@ async fn bench(mut cli: Cli) -> anyhow::Result<()> {
         let t = Instant::now();
         grow(&dir, cli.grow_records, cli.grow_log).await?;
         grown = Some(t.elapsed());
-        system = system::System::start(&bin, &dir, hub_port, Some(case_id))?;
+        system = system::System::start(&bin, &dir, hub_port, Some(case_id), cli.agents)?;
     }
     if let Some(t) = grown {
         println!(
@@ -295,7 +296,7 @@ async fn bench(mut cli: Cli) -> anyhow::Result<()> {
     println!();
     println!(
         "## hub + {} agents (demo case, purpose aanpak){}",
-        system::PARTIES.len(),
+        cli.agents,
         if cli.pre_grown {
             ", pre-grown"
         } else {
@@ -482,7 +483,8 @@ async fn run_baseline(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     for i in 0..agents {
-        let (_, slug) = system::PARTIES[i % system::PARTIES.len()];
+        let parties = system::parties(agents);
+        let slug = parties.get(i).map_or("gemeente", |(_, s)| s.as_str());
         processes.0.push(
             Command::new(&me)
                 .args(["echo", "--url", &url])

@@ -22,6 +22,54 @@ pub const PARTIES: &[(&str, &str)] = &[
     ("json", "amstel"),
 ];
 
+/// The partners of a system with `agents` agents (at least the demo's seven): the
+/// demo's, then synthetic housing corporations (`extra-NN`, JSON exports that know no
+/// one: each answers every bevraging with no hit), each listed in the covenant
+/// ([`covenant_with`]) and holding a development certificate ([`extra_parties`]).
+pub fn parties(agents: usize) -> Vec<(String, String)> {
+    PARTIES
+        .iter()
+        .map(|(k, s)| ((*k).to_owned(), (*s).to_owned()))
+        .chain((PARTIES.len()..agents).map(|i| ("json".to_owned(), extra_slug(i))))
+        .collect()
+}
+
+fn extra_slug(i: usize) -> String {
+    format!("extra-{i:02}")
+}
+
+/// The OIN of synthetic partner `i`: 20 digits, in a range Annex A does not use.
+fn extra_oin(i: usize) -> String {
+    format!("000000090000000{i:05}")
+}
+
+/// The development-certificate form of the synthetic partners beyond the demo's
+/// seven. (Leaked: a handful of short strings, once per benchmark process.)
+fn extra_parties(agents: usize) -> Vec<treiter_certs_dev::DevParty> {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    (PARTIES.len()..agents)
+        .map(|i| treiter_certs_dev::DevParty {
+            slug: leak(extra_slug(i)),
+            oin: leak(extra_oin(i)),
+            name: leak(format!("Synthetische Woningcorporatie {i:02}")),
+            kind: "woningcorporatie",
+        })
+        .collect()
+}
+
+/// The demo covenant with the synthetic partners added to its Annex A.
+fn covenant_with(text: &str, agents: usize) -> String {
+    let mut text = text.trim_end().to_owned();
+    text.push('\n');
+    for party in extra_parties(agents) {
+        text.push_str(&format!(
+            "party {} \"{}\" is {}\n",
+            party.oin, party.name, party.kind
+        ));
+    }
+    text
+}
+
 /// The sample databases' kinds (node-agent/examples/<kind>/<kind>.sql).
 const KINDS: &[&str] = &[
     "politie",
@@ -39,6 +87,8 @@ pub struct System {
     pub hub: Child,
     pub agents: Vec<(String, Child)>,
     pub case_id: String,
+    /// How many partner agents it runs.
+    pub agent_count: usize,
 }
 
 impl Drop for System {
@@ -117,22 +167,34 @@ fn build_samples(root: &Path, out: &Path) -> anyhow::Result<()> {
 /// Prepares `dir` as the demo prepares its run directory (PKI, master key, hub
 /// configuration, `hub init`, sources and agent configurations); returns the decision
 /// log's verifier key.
-pub fn prepare(root: &Path, bin: &Path, dir: &Path, hub_port: u16) -> anyhow::Result<()> {
+pub fn prepare(
+    root: &Path,
+    bin: &Path,
+    dir: &Path,
+    hub_port: u16,
+    agents: usize,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("logs"))?;
     build_samples(root, &dir.join("samples"))?;
-    treiter_certs_dev::generate(
+    treiter_certs_dev::generate_with_parties(
         &dir.join("pki"),
         &treiter_certs_dev::Options {
             test_certs: false,
             now: time::OffsetDateTime::now_utc(),
             force: true,
         },
+        &extra_parties(agents),
     )
     .context("the development PKI")?;
     run(Command::new(bin.join("hub"))
         .args(["master-key", "generate", "--out"])
         .arg(dir.join("master.key")))?;
-    let covenant = root.join("policies/treiteraanpak.covenant");
+    let mut covenant = root.join("policies/treiteraanpak.covenant");
+    if agents > PARTIES.len() {
+        let text = std::fs::read_to_string(&covenant)?;
+        covenant = dir.join("treiteraanpak-bench.covenant");
+        std::fs::write(&covenant, covenant_with(&text, agents))?;
+    }
     let admin_port = free_port()?;
     std::fs::write(
         dir.join("hub.toml"),
@@ -173,7 +235,7 @@ heartbeat_interval_seconds = 5
     write_private(&dir.join("pseudonym.key"), &format!("{hex}\n"))?;
 
     let url = format!("https://localhost:{hub_port}");
-    for (kind, slug) in PARTIES {
+    for (kind, slug) in &parties(agents) {
         let source = dir.join("sources").join(slug);
         let state = dir.join("state").join(slug);
         std::fs::create_dir_all(&source)?;
@@ -317,6 +379,7 @@ impl System {
         dir: &Path,
         hub_port: u16,
         case_id: Option<String>,
+        agents: usize,
     ) -> anyhow::Result<System> {
         let hub = spawn(
             Command::new(bin.join("hub"))
@@ -332,8 +395,9 @@ impl System {
             hub,
             agents: Vec::new(),
             case_id: String::new(),
+            agent_count: agents,
         };
-        for (_, slug) in PARTIES {
+        for (_, slug) in &parties(agents) {
             let agent = spawn(
                 Command::new(bin.join("node-agent"))
                     .arg("--config")
@@ -360,13 +424,13 @@ impl System {
                 .output();
             if let Ok(output) = status {
                 let text = String::from_utf8_lossy(&output.stdout);
-                if text.matches("\"connected\": true").count() == PARTIES.len() {
+                if text.matches("\"connected\": true").count() == self.agent_count {
                     return Ok(());
                 }
             }
-            if start.elapsed() > Duration::from_secs(60) {
+            if start.elapsed() > Duration::from_secs(120) {
                 bail!(
-                    "not every agent linked within 60 s; see {}/logs/",
+                    "not every agent linked within 120 s; see {}/logs/",
                     self.dir.display()
                 );
             }

@@ -38,13 +38,24 @@ pub const MALFORMED_OIN: &str = "12345";
 /// directories and registry are removed first. Everything is built before anything
 /// is written, so a failure to build leaves `out` untouched.
 pub fn generate(out: &Path, opts: &Options) -> Result<Layout, Error> {
+    generate_with_parties(out, opts, &[])
+}
+
+/// As [`generate`], with organisation certificates (`parties/<slug>.pem`) for `extra`
+/// parties beside Annex A's: synthetic partners for a load benchmark with more agents
+/// than the covenant's seven. They get no persons and no registry entries.
+pub fn generate_with_parties(
+    out: &Path,
+    opts: &Options,
+    extra: &[DevParty],
+) -> Result<Layout, Error> {
     let layout = Layout::new(out);
     if !opts.force && files::occupied(&layout.ca_key()) {
         return Err(Error::WouldOverwrite {
             path: layout.ca_key(),
         });
     }
-    let planned = build(&layout, certificate_time(opts.now), opts.test_certs)?;
+    let planned = build(&layout, certificate_time(opts.now), opts.test_certs, extra)?;
     if opts.force {
         files::remove_previous(&layout)?;
     }
@@ -61,7 +72,12 @@ fn certificate_time(now: OffsetDateTime) -> OffsetDateTime {
 
 /// Every file of the PKI, CA key first: if writing stops half-way, the CA key is
 /// already there and a rerun without `--force` refuses instead of mixing two PKIs.
-fn build(layout: &Layout, now: OffsetDateTime, test_certs: bool) -> Result<Vec<Planned>, Error> {
+fn build(
+    layout: &Layout,
+    now: OffsetDateTime,
+    test_certs: bool,
+    extra: &[DevParty],
+) -> Result<Vec<Planned>, Error> {
     let mut serials = Serials::new(now);
     let mut files = Vec::new();
 
@@ -87,6 +103,12 @@ fn build(layout: &Layout, now: OffsetDateTime, test_certs: bool) -> Result<Vec<P
                 cert.cert_pem,
             ));
         }
+    }
+
+    for party in extra {
+        let org = issue::party(&root, party, serials.next(), now)?;
+        files.push(Planned::key(layout.party_key(party.slug), org.key_pem));
+        files.push(Planned::public(layout.party_cert(party.slug), org.cert_pem));
     }
 
     let revoked = if test_certs {

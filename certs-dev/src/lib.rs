@@ -35,7 +35,7 @@ mod weak_rsa;
 
 pub use ca::{OTHER_CA_NAME, ROOT_CA_NAME};
 pub use error::Error;
-pub use generate::{MALFORMED_OIN, Options, generate};
+pub use generate::{MALFORMED_OIN, Options, generate, generate_with_parties};
 pub use issue::HUB_NAME;
 pub use layout::{Layout, TestCert};
 pub use parties::{DevParty, DevPerson, PARTIES, PERSONS, UNKNOWN_OIN};

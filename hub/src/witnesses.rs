@@ -10,6 +10,17 @@
 //! that deleted cases, when `QueryLog` finds the log grew, and when an agent links
 //! after entries were appended: every caller signs through [`checkpoint`].
 //!
+//! A witness is paced: it has at most one checkpoint to answer at a time, and is sent
+//! at most one every [`SPACING`]. A checkpoint signed meanwhile is not queued for it;
+//! once its answer has come and the spacing has passed, it is sent the newest
+//! checkpoint, with a proof from the last one it was sent (a task per link sees to it,
+//! so the newest always goes out, even when nothing is signed after it). So under load
+//! a witness checks, keeps and cosigns the log's latest state a few times a second,
+//! instead of once per case file (each a verification, an fsync'd state file and
+//! receipts at the agent, and a stored cosigned note at the hub); every checkpoint
+//! signed meanwhile is covered by the consistency proof to the next. A witness that
+//! does not answer within [`ANSWER_WAIT`] is sent newer checkpoints again.
+//!
 //! An agent that refuses a checkpoint says so with a `CheckpointRefusal` instead of a
 //! cosignature ([`on_refusal`]): the hub logs an `ALERT` and keeps the party's open alert
 //! ([`crate::witness_alerts`]), shown in `hub status` and the admin `/healthz` until that
@@ -23,8 +34,10 @@
 //! lets the operator check that the change was intended.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Notify;
 
 use treiter_proto::v1::{
     Checkpoint, CheckpointRefusal, Cosignature, Hello, HubMessage, hub_message,
@@ -46,6 +59,68 @@ struct Linked {
     key: Option<NoteVerifier>,
     /// The tree size of the last checkpoint sent down this link (proofs start there).
     sent_size: u64,
+    /// When the last checkpoint went down this link.
+    sent_at: Option<Instant>,
+    /// Whether the witness has yet to answer (cosign or refuse) the last one.
+    awaiting: bool,
+    /// Wakes the link's pacer when a checkpoint was held back ([`pace`]).
+    held_back: Arc<Notify>,
+}
+
+/// The least time between two checkpoints sent to one witness.
+pub const SPACING: Duration = Duration::from_millis(200);
+
+/// How long a witness's answer to a checkpoint is waited for before newer checkpoints
+/// are sent to it anyway.
+pub const ANSWER_WAIT: Duration = Duration::from_secs(10);
+
+impl Linked {
+    fn new(tx: Outbound, key: Option<NoteVerifier>, sent_size: u64) -> Linked {
+        Linked {
+            tx,
+            key,
+            sent_size,
+            sent_at: None,
+            awaiting: false,
+            held_back: Arc::new(Notify::new()),
+        }
+    }
+
+    /// When a checkpoint may go to this witness (`None`: once it answers).
+    fn free_at(&self) -> Option<Instant> {
+        let Some(sent_at) = self.sent_at else {
+            return Some(Instant::now());
+        };
+        if self.awaiting && self.key.is_some() && sent_at.elapsed() < ANSWER_WAIT {
+            return None;
+        }
+        Some(sent_at + SPACING)
+    }
+
+    /// Sends `cp` (with a proof from the last size sent) if this witness has not had it
+    /// and is free for it; otherwise wakes the pacer to send the newest later.
+    fn offer(&mut self, hub: &Hub, cp: &SignedCheckpoint, oin: &Oin) {
+        let size = cp.checkpoint().size;
+        if self.sent_size >= size {
+            return;
+        }
+        if self.free_at().is_none_or(|at| at > Instant::now()) {
+            self.held_back.notify_one();
+            return;
+        }
+        if self
+            .tx
+            .try_send(Ok(message(hub, cp, self.sent_size)))
+            .is_err()
+        {
+            tracing::warn!(oin = %oin, tree_size = size, "cannot queue the log checkpoint for this agent; it gets the next one");
+            return;
+        }
+        self.sent_size = size;
+        self.sent_at = Some(Instant::now());
+        // Only a witness with a key answers with a cosignature.
+        self.awaiting = self.key.is_some();
+    }
 }
 
 /// The linked agents' witness state. Sends happen under the lock, so checkpoints go
@@ -107,17 +182,56 @@ pub async fn checkpoint(hub: &Hub) -> Result<SignedCheckpoint, LogError> {
 
 /// Sends `cp` to every linked agent that was sent a smaller one.
 pub fn broadcast(hub: &Hub, cp: &SignedCheckpoint) {
-    let size = cp.checkpoint().size;
     let mut linked = hub.witnesses.lock();
     linked.retain(|_, l| !l.tx.is_closed());
     for (oin, l) in linked.iter_mut() {
-        if l.sent_size >= size {
-            continue;
+        l.offer(hub, cp, oin);
+    }
+}
+
+/// `oin`'s witness answered the checkpoint of `size` (cosigned or refused): it may be
+/// sent another (by its pacer, once the spacing has passed).
+fn answered(hub: &Hub, oin: &Oin, size: u64) {
+    if let Some(l) = hub.witnesses.lock().get_mut(oin) {
+        // An answer to an older checkpoint (a relink's repeat) does not free it.
+        if size >= l.sent_size {
+            l.awaiting = false;
+            l.held_back.notify_one();
         }
-        if l.tx.try_send(Ok(message(hub, cp, l.sent_size))).is_ok() {
-            l.sent_size = size;
-        } else {
-            tracing::warn!(oin = %oin, tree_size = size, "cannot queue the log checkpoint for this agent; it gets the next one");
+    }
+}
+
+/// The pacer of one link: sends the witness the newest checkpoint when one was held
+/// back for it, as soon as it is free for it; ends with the link.
+async fn pace(hub: std::sync::Arc<Hub>, oin: Oin, tx: Outbound, held_back: Arc<Notify>) {
+    loop {
+        tokio::select! {
+            () = held_back.notified() => {}
+            () = tx.closed() => return,
+        }
+        loop {
+            let free_at = match hub.witnesses.lock().get(&oin) {
+                Some(l) if Arc::ptr_eq(&l.held_back, &held_back) => l.free_at(),
+                // Another link of the party replaced this one.
+                _ => return,
+            };
+            let Some(free_at) = free_at else {
+                // Its answer wakes this pacer again.
+                break;
+            };
+            if free_at > Instant::now() {
+                tokio::select! {
+                    () = tokio::time::sleep_until(free_at.into()) => continue,
+                    () = tx.closed() => return,
+                }
+            }
+            if let Some(cp) = hub.log.latest_checkpoint()
+                && let Some(l) = hub.witnesses.lock().get_mut(&oin)
+                && Arc::ptr_eq(&l.held_back, &held_back)
+            {
+                l.offer(&hub, &cp, &oin);
+            }
+            break;
         }
     }
 }
@@ -129,13 +243,16 @@ pub fn spawn_on_hello(hub: std::sync::Arc<Hub>, party: Party, hello: &Hello, tx:
         witness_key: hello.witness_key.clone(),
         ..Hello::default()
     };
-    tokio::spawn(async move { on_hello(&hub, &party, &hello, &tx).await });
+    tokio::spawn(async move {
+        let held_back = on_hello(&hub, &party, &hello, &tx).await;
+        pace(hub, party.oin.clone(), tx, held_back).await;
+    });
 }
 
 /// After the Welcome: registers the link and sends the newest checkpoint (signing one
 /// first if entries were appended since the last), with a proof from the size the Hello
-/// says the agent witnessed.
-pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) {
+/// says the agent witnessed. Returns what wakes the link's pacer ([`pace`]).
+pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) -> Arc<Notify> {
     let key = match hello.witness_key.as_str() {
         "" => None,
         text => match NoteVerifier::parse(text) {
@@ -165,26 +282,22 @@ pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) {
         },
     };
     let mut linked = hub.witnesses.lock();
-    let mut sent_size = hello.witnessed_tree_size;
+    let mut witness = Linked::new(tx.clone(), key, hello.witnessed_tree_size);
     if let Some(cp) = cp {
-        let size = cp.checkpoint().size;
         // Sent even when sizes are equal: the agent cosigns it (again) and a log that
         // changed its root at that size is caught.
         if tx
             .try_send(Ok(message(hub, &cp, hello.witnessed_tree_size)))
             .is_ok()
         {
-            sent_size = size;
+            witness.sent_size = cp.checkpoint().size;
+            witness.sent_at = Some(Instant::now());
+            witness.awaiting = witness.key.is_some();
         }
     }
-    linked.insert(
-        party.oin.clone(),
-        Linked {
-            tx: tx.clone(),
-            key,
-            sent_size,
-        },
-    );
+    let held_back = witness.held_back.clone();
+    linked.insert(party.oin.clone(), witness);
+    held_back
 }
 
 /// Pins `text` as `party`'s witness key; a changed key is logged and replaces the old.
@@ -244,6 +357,7 @@ pub async fn on_cosignature(hub: &Hub, party: &Party, cosignature: Cosignature) 
             tracing::warn!(oin = %party.oin, tree_size = cosignature.tree_size, %error, "the agent's cosignature does not verify; ignored");
         }
     }
+    answered(hub, &party.oin, cosignature.tree_size);
 }
 
 /// The party's witness agrees with the log again: its open alert, if it refused a
@@ -306,6 +420,9 @@ pub fn on_refusal(hub: &Hub, party: &Party, refusal: &CheckpointRefusal) {
     if let Err(error) = &recorded.stored {
         tracing::error!(oin = %party.oin, %error, "cannot keep the witness alert durably; it is shown until the hub restarts");
     }
+    // The next checkpoint (not this one again: it would be refused again at once) comes
+    // with a proof from the size the agent holds.
+    answered(hub, &party.oin, u64::MAX);
     if let Some(linked) = hub.witnesses.lock().get_mut(&party.oin) {
         linked.sent_size = refusal.held_tree_size;
     }

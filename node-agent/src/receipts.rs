@@ -16,7 +16,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -144,10 +144,34 @@ pub struct Receipt {
 }
 
 /// The open receipt log.
+///
+/// Appends are group-committed: each append writes its lines under the file's lock,
+/// then waits until an `fdatasync` that started after its write has finished. Appends
+/// that come together (the acknowledgements of one case file's answers, a witnessed
+/// checkpoint beside them) share one sync instead of each waiting for its own, and
+/// none returns before its lines are durable.
 #[derive(Debug)]
 pub struct ReceiptLog {
     path: PathBuf,
     file: Mutex<File>,
+    /// A second handle of the file, for syncing without holding the write lock.
+    sync_file: File,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+    /// The `fdatasync`s run, for the tests.
+    #[cfg(test)]
+    syncs: std::sync::atomic::AtomicU64,
+}
+
+/// Which appends are durable.
+#[derive(Debug, Default)]
+struct SyncState {
+    /// Appends written so far (numbered from 1).
+    written: u64,
+    /// Appends covered by a finished `fdatasync`.
+    synced: u64,
+    /// Whether an append is syncing now (the others wait for it).
+    syncing: bool,
 }
 
 impl ReceiptLog {
@@ -195,9 +219,15 @@ impl ReceiptLog {
             file.write_all(b"\n").map_err(io)?;
             file.sync_data().map_err(io)?;
         }
+        let sync_file = file.try_clone().map_err(io)?;
         Ok(ReceiptLog {
             path: path.to_path_buf(),
             file: Mutex::new(file),
+            sync_file,
+            sync: Mutex::new(SyncState::default()),
+            synced: Condvar::new(),
+            #[cfg(test)]
+            syncs: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -231,9 +261,48 @@ impl ReceiptLog {
             source,
         };
         // One write per batch under the lock: lines of concurrent answers never mix.
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(text.as_bytes()).map_err(io)?;
-        file.sync_data().map_err(io)
+        let mine = {
+            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+            file.write_all(text.as_bytes()).map_err(io)?;
+            let mut state = self.lock_sync();
+            state.written += 1;
+            state.written
+        };
+        self.sync_through(mine).map_err(io)
+    }
+
+    fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.sync.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Returns once append number `mine` is durable: synced by this call, or by a sync
+    /// another append started after `mine` was written. A failed sync fails only the
+    /// append that ran it; the others try again themselves.
+    fn sync_through(&self, mine: u64) -> std::io::Result<()> {
+        let mut state = self.lock_sync();
+        loop {
+            if state.synced >= mine {
+                return Ok(());
+            }
+            if state.syncing {
+                state = self.synced.wait(state).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            state.syncing = true;
+            // Everything written so far is covered by the sync that starts now.
+            let through = state.written;
+            drop(state);
+            let result = self.sync_file.sync_data();
+            #[cfg(test)]
+            self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            state = self.lock_sync();
+            state.syncing = false;
+            if result.is_ok() {
+                state.synced = state.synced.max(through);
+            }
+            self.synced.notify_all();
+            result?;
+        }
     }
 }
 
@@ -276,6 +345,52 @@ pub fn read(path: &Path) -> Result<(Vec<Receipt>, usize), ReceiptError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Appends that come while a sync runs share the next one, and each returns only
+    /// once a sync that started after its write has finished.
+    #[test]
+    fn appends_that_come_together_share_one_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::Arc::new(ReceiptLog::open(&dir.path().join("receipts.log")).unwrap());
+        // A sync is running (as if another append had started it).
+        log.lock_sync().syncing = true;
+        let appenders: Vec<_> = (0..8)
+            .map(|i| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    log.append(
+                        time::macros::datetime!(2026-11-23 10:00 UTC),
+                        vec![Event::AnswerAcknowledged {
+                            request: format!("q-{i}"),
+                        }],
+                    )
+                })
+            })
+            .collect();
+        while log.lock_sync().written < 8 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            appenders.iter().all(|a| !a.is_finished()),
+            "nobody returns before a sync after its write"
+        );
+        // The running sync ends without covering them (it started before they wrote).
+        {
+            let mut state = log.lock_sync();
+            state.syncing = false;
+        }
+        log.synced.notify_all();
+        for appender in appenders {
+            appender.join().unwrap().unwrap();
+        }
+        assert_eq!(
+            log.syncs.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one sync for the eight appends"
+        );
+        let (receipts, bad) = read(&dir.path().join("receipts.log")).unwrap();
+        assert_eq!((receipts.len(), bad), (8, 0));
+    }
 
     #[test]
     fn appends_durably_and_reads_back() {

@@ -488,6 +488,66 @@ async fn witness_agent_cosigns_checkpoints_and_refuses_a_forked_history() {
 /// holds: a proof that says nothing about the agent's checkpoint. The agent refuses it
 /// with the whole alert, and the hub that sent it shows the alert until the agent
 /// cosigns a later checkpoint of the real log.
+/// A witness is paced (hub `witnesses` module doc): checkpoints signed one after the
+/// other while it is still answering the last are not each sent to it; it gets the
+/// newest once it is free, and cosigns that. (Before pacing, a witness checked, kept and
+/// cosigned every checkpoint: one per case file.)
+#[tokio::test]
+async fn witness_is_sent_the_newest_checkpoint_not_every_one() {
+    let pki = Pki::new();
+    let data = pki.dir.path().join("hub");
+    let hub = TestHub::start_in(&pki, "127.0.0.1:0".parse().expect("addr"), &data, "").await;
+    hub.hub
+        .log
+        .append(share(0, POLITIE, GEMEENTE))
+        .await
+        .expect("append");
+    let dir = witness_dir(&pki);
+    let agent = Running::start(&pki, &hub, &dir);
+    assert!(
+        wait_until(Duration::from_secs(10), || dir.join("witness.key").exists()).await,
+        "the witness key is generated"
+    );
+    let witness = witness_verifier(&dir);
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(&hub, &witness, 1)).await,
+        "the agent witnessed the checkpoint of size 1"
+    );
+    // Twenty checkpoints back to back, as twenty case files would sign them.
+    const SIGNED: u64 = 20;
+    for n in 1..=SIGNED {
+        hub.hub
+            .log
+            .append(share(n, POLITIE, GEMEENTE))
+            .await
+            .expect("append");
+        treiter_hub::witnesses::checkpoint(&hub.hub)
+            .await
+            .expect("checkpoint");
+    }
+    let newest = SIGNED + 1;
+    assert!(
+        wait_until(Duration::from_secs(10), || cosigned_at(
+            &hub, &witness, newest
+        ))
+        .await,
+        "the newest checkpoint is sent and cosigned"
+    );
+    assert_eq!(held_size(&dir), newest);
+    let receipts = checkpoint_receipts(&dir);
+    assert_eq!(
+        receipts.last().map(String::as_str),
+        Some(format!("witnessed {newest}").as_str())
+    );
+    assert!(
+        receipts.len() < usize::try_from(SIGNED).expect("small"),
+        "the witness was not sent every checkpoint: {receipts:?}"
+    );
+    assert!(politie_alert(&hub).is_none());
+    agent.stop().await;
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn witness_alert_for_a_proof_from_another_size() {
     let pki = Pki::new();
