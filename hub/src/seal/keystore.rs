@@ -163,7 +163,10 @@ impl KeyStore {
             None => {
                 let bytes = random_key(&store.rng).map_err(|_| KeyStoreError::Random)?;
                 let id: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-                if store.place.write_new(ID_FILE, id.as_bytes(), &store.syncs)? {
+                if store
+                    .place
+                    .write_new(ID_FILE, id.as_bytes(), &store.syncs)?
+                {
                     id
                 } else {
                     // Another replica named the key store first: its name it is.
@@ -335,7 +338,10 @@ impl KeyStore {
         let bytes = random_key(&self.rng).map_err(|_| KeyStoreError::Random)?;
         let mut wrapped = vec![KEY_VERSION];
         wrapped.extend_from_slice(&self.master.seal(&self.rng, &key_aad(owner), &bytes)?);
-        if !self.place.write_new(&format!("{owner}.key"), &wrapped, &self.syncs)? {
+        if !self
+            .place
+            .write_new(&format!("{owner}.key"), &wrapped, &self.syncs)?
+        {
             // Another replica created this key a moment ago: use the stored one, or
             // records sealed here would not open there.
             let stored = self
