@@ -22,7 +22,7 @@ use super::model::{
     Participant, Subject, is_closed, next_phases,
 };
 use crate::persons::Person;
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Store, StoreError};
 use crate::tables::idempotency::{self, Requester};
 
 /// Working days within which the melder is contacted (article 4.3).
@@ -272,7 +272,14 @@ impl CaseRegistry {
 
     /// Loads a case without any access check (for the hub's own use).
     pub fn load(&self, id: &str) -> Result<Option<Case>, CaseError> {
-        match crate::tables::cases::get(self.store.as_ref(), id)? {
+        let stored = match crate::tables::cases::get(self.store.as_ref(), id) {
+            // Its key was deleted under the retention rules (article 9) by a sweep that
+            // stopped before it removed the record (a crash): the case is gone, as a
+            // scan of the cases also shows it; the next sweep removes the record.
+            Err(StoreError::Shredded { .. }) => return Ok(None),
+            stored => stored?,
+        };
+        match stored {
             None => Ok(None),
             Some(decoded) => decoded
                 .map(Some)
@@ -920,6 +927,41 @@ mod tests {
             stadsdeel: Some(Stadsdeel::Oost),
         };
         (dir, CaseRegistry::new(store, policy), person)
+    }
+
+    /// A sweep killed between deleting a case's key and removing its records leaves
+    /// a record nobody can open: the case reads as gone (NOT_FOUND), not as a store
+    /// failure (found by the crash points under a mixed load).
+    #[test]
+    fn a_case_whose_key_was_shredded_reads_as_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("state")).unwrap());
+        let keys = crate::seal::KeyStore::open(
+            &dir.path().join("keys"),
+            crate::seal::MasterKey::from_bytes(&[4; 32]),
+        )
+        .unwrap();
+        let sealed = Arc::new(crate::seal::SealedStore::new(inner, Arc::new(keys)));
+        let (_unused, plain, person) = registry();
+        let registry = CaseRegistry::new(sealed.clone(), plain.policy());
+        let now = datetime!(2026-12-06 10:00 UTC);
+        let case = stored(
+            &registry,
+            registry.create(
+                &change(&person, "create"),
+                Stadsdeel::Oost,
+                now - Duration::hours(1),
+                "",
+                now,
+            ),
+        );
+        assert!(registry.load(&case.id).unwrap().is_some());
+        sealed.keys().shred(&case.id).unwrap();
+        assert!(registry.load(&case.id).unwrap().is_none());
+        assert!(matches!(
+            registry.load_existing(&case.id),
+            Err(CaseError::NotFound(_))
+        ));
     }
 
     fn change<'a>(person: &'a Person, id: &'a str) -> Change<'a> {
