@@ -518,6 +518,13 @@ impl Store for CountingStore {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+
+    fn lock_shared(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::store::SharedLock>, StoreError> {
+        self.inner.lock_shared(name)
+    }
 }
 
 #[cfg(test)]

@@ -408,35 +408,31 @@ fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
         let database = open_log_database(settings)?;
         let place = std::path::PathBuf::from(format!("postgres: {}", database.name()));
         let (log, _report) =
-            crate::log::postgres::open(database, key, crate::log::LogOptions::default()).map_err(
-                |source| match source {
-                    crate::log::LogError::Tampered(finding) => StartupError::LogTampered {
-                        path: place.clone(),
-                        finding,
-                    },
-                    source => StartupError::Log {
-                        path: place.clone(),
-                        source,
-                    },
-                },
-            )?;
+            crate::log::postgres::open(database, key, crate::log::LogOptions::default())
+                .map_err(log_open_error(place))?;
         return Ok(log);
     }
     let dir = log_dir(config);
     let options = crate::log::LogOptions::default();
     // A torn tail that was set aside is logged by the log itself.
     let (log, _report) =
-        crate::log::Log::open(&dir, key, options).map_err(|source| match source {
-            crate::log::LogError::Tampered(finding) => StartupError::LogTampered {
-                path: dir.clone(),
-                finding,
-            },
-            source => StartupError::Log {
-                path: dir.clone(),
-                source,
-            },
-        })?;
+        crate::log::Log::open(&dir, key, options).map_err(log_open_error(dir.clone()))?;
     Ok(log)
+}
+
+/// Why the decision log at `place` (a directory, or `postgres: <database>`) did not
+/// open: a log that does not verify gets the operator's instructions.
+fn log_open_error(place: std::path::PathBuf) -> impl Fn(crate::log::LogError) -> StartupError {
+    move |source| match source {
+        crate::log::LogError::Tampered(finding) => StartupError::LogTampered {
+            path: place.clone(),
+            finding,
+        },
+        source => StartupError::Log {
+            path: place.clone(),
+            source,
+        },
+    }
 }
 
 /// Who is calling, as the hub established it from certificate and registry.

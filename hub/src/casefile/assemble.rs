@@ -45,6 +45,8 @@ struct PartnerOutcome {
 
 /// The next case-file id of a case: `CF-<year>-<n>-<m>` for case `C-<year>-<n>`.
 fn next_file_id(hub: &Hub, case_id: &str) -> Result<String, CaseFileError> {
+    // Replicas on one database take the case's next number one at a time.
+    let _replicas = hub.store.lock_shared("case-file ids")?;
     let mut batch = crate::store::Batch::new();
     let next = crate::tables::meta::next_counter(
         hub.store.as_ref(),
@@ -371,7 +373,7 @@ async fn assemble_case_file(
     // same write as the file.
     let delivery = crate::deliveries::of_completed_file(hub, &file);
     let saved = {
-        let _guard = hub.case_file_writes.lock().await;
+        let _guard = hub.case_file_writes.lock(hub.store.as_ref()).await?;
         record::save(
             hub.store.as_ref(),
             &file.case_id,

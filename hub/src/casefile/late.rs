@@ -29,13 +29,29 @@ use crate::state::Hub;
 /// partners' late answers for one file may arrive at once; without the lock the second
 /// save would overwrite the first one's answer. One lock for all files keeps it simple:
 /// a join takes milliseconds and late answers are rare.
+/// With several replicas on one database the lock is also taken across them.
 #[derive(Debug, Default)]
 pub struct FileWrites(tokio::sync::Mutex<()>);
 
+/// A held [`FileWrites`] lock.
+#[derive(Debug)]
+pub struct FileWritesGuard<'a> {
+    _process: tokio::sync::MutexGuard<'a, ()>,
+    _replicas: Option<crate::store::SharedLock>,
+}
+
 impl FileWrites {
-    /// Waits until no other write of a case file runs; held until the guard drops.
-    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.0.lock().await
+    /// Waits until no other write of a case file runs (in this process, and in the
+    /// other replicas sharing `store`); held until the guard drops.
+    pub async fn lock(
+        &self,
+        store: &dyn crate::store::Store,
+    ) -> Result<FileWritesGuard<'_>, crate::store::StoreError> {
+        let process = self.0.lock().await;
+        Ok(FileWritesGuard {
+            _process: process,
+            _replicas: store.lock_shared("case-file writes")?,
+        })
     }
 }
 
@@ -221,7 +237,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
             outcome.result.no_answer_reason = "no longer applicable".into();
         }
     }
-    let _guard = hub.case_file_writes.lock().await;
+    let _guard = hub.case_file_writes.lock(store).await?;
     // A repeat of this answer may have been joined while this one was being decided.
     if record::queued(store, late.request_id.as_str())?.is_none() {
         return Ok(());

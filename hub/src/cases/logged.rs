@@ -105,6 +105,12 @@ impl CaseRegistry {
         prepare: impl FnOnce(&CaseRegistry) -> Result<Prepared, E>,
     ) -> Result<(Case, CaseEvent), E> {
         let _changes = self.changes.lock().await;
+        // Replicas on one database: their case changes (and the case-id counter) are
+        // serialised as this process's are.
+        let _replicas = self
+            .store()
+            .lock_shared("case changes")
+            .map_err(CaseError::from)?;
         let pending = match prepare(self)? {
             Prepared::Replayed(done) => return Ok(*done),
             Prepared::Pending(pending) => pending,

@@ -230,6 +230,11 @@ fn not_closed(case: &Case) -> Result<(), CaseError> {
 }
 
 impl CaseRegistry {
+    /// The store the cases are in (for the change lock across replicas).
+    pub(super) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub fn new(store: Arc<dyn Store>, policy: CasePolicy) -> Self {
         CaseRegistry {
             store,

@@ -49,10 +49,10 @@ use super::entry::Entry;
 use super::faults::FaultSwitch;
 use super::hash::{Hash, leaf_hash};
 use super::key::LogKey;
-use super::segment::{KIND_ENTRY, MAX_BATCH_BYTES, tag};
+use super::segment::{KIND_ENTRY, tag};
 use super::store::{
     Counters, Inner, Log, LogError, LogOptions, OpenReport, Place, Request, Shared, State,
-    StoredEntry, read_state, write_state,
+    StoredEntry, fail_requests, gather, read_state, write_state,
 };
 use super::tree::MerkleTree;
 use super::verify::{Finding, Problem, VerifyError, VerifyReport};
@@ -107,17 +107,9 @@ struct Read {
     finding: Option<Finding>,
 }
 
-/// Reads, in `client`'s transaction or session, the checkpoints changed after
-/// `changed_after`, then the entries from `from` up to the head row's `appended`
-/// (checkpoints first: one committed before that read covers only entries committed
-/// before it). Checks every entry's tag and index; `lock` takes the head row's lock.
-async fn read_since(
-    client: &impl GenericClient,
-    key: &LogKey,
-    from: u64,
-    changed_after: i64,
-    lock: bool,
-) -> Result<Read, String> {
+/// The head row's `appended` and `signed`; with `lock`, locked until the transaction
+/// ends (the sequencer's and the signer's lock).
+async fn read_head(client: &impl GenericClient, lock: bool) -> Result<(u64, u64), String> {
     let head = client
         .query_opt(
             if lock {
@@ -130,8 +122,43 @@ async fn read_since(
         .await
         .map_err(|e| db_error(&e))?
         .ok_or("the decision log's head row is missing (hub_log_head)")?;
-    let appended = to_u64(head.get(0))?;
-    let signed = to_u64(head.get(1))?;
+    Ok((to_u64(head.get(0))?, to_u64(head.get(1))?))
+}
+
+/// Opens the checkpoint stored as `size` with the log's key; a finding (at `size`, or
+/// the log's end if that is smaller) when it does not open or is of another size.
+fn open_stored(
+    key: &LogKey,
+    size: u64,
+    note: &[u8],
+    appended: u64,
+) -> Result<SignedCheckpoint, Finding> {
+    let detail = match open_checkpoint(key.origin(), &[key.verifier().clone()], note) {
+        Ok(opened) if opened.checkpoint().size == size => return Ok(opened.note),
+        Ok(opened) => format!(
+            "the checkpoint stored as size {size} is of size {}",
+            opened.checkpoint().size
+        ),
+        Err(e) => format!("the checkpoint stored as size {size}: {e}"),
+    };
+    Err(finding(
+        size.min(appended),
+        Problem::BadCheckpoint { detail },
+    ))
+}
+
+/// Reads, in `client`'s transaction or session, the checkpoints changed after
+/// `changed_after`, then the entries from `from` up to the head row's `appended`
+/// (checkpoints first: one committed before that read covers only entries committed
+/// before it). Checks every entry's tag and index; `lock` takes the head row's lock.
+async fn read_since(
+    client: &impl GenericClient,
+    key: &LogKey,
+    from: u64,
+    changed_after: i64,
+    lock: bool,
+) -> Result<Read, String> {
+    let (appended, signed) = read_head(client, lock).await?;
     let mut read = Read {
         leaves: Vec::new(),
         checkpoints: BTreeMap::new(),
@@ -152,26 +179,12 @@ async fn read_since(
         let size = to_u64(row.get(0))?;
         let note: Vec<u8> = row.get(1);
         read.changed = read.changed.max(row.get(2));
-        match open_checkpoint(key.origin(), &[key.verifier().clone()], &note) {
-            Ok(opened) if opened.checkpoint().size == size => {
-                read.checkpoints.insert(size, opened.note);
+        match open_stored(key, size, &note, appended) {
+            Ok(cp) => {
+                read.checkpoints.insert(size, cp);
             }
-            Ok(opened) => {
-                let problem = Problem::BadCheckpoint {
-                    detail: format!(
-                        "the checkpoint stored as size {size} is of size {}",
-                        opened.checkpoint().size
-                    ),
-                };
-                read.finding
-                    .get_or_insert(finding(size.min(appended), problem));
-            }
-            Err(e) => {
-                let problem = Problem::BadCheckpoint {
-                    detail: format!("the checkpoint stored as size {size}: {e}"),
-                };
-                read.finding
-                    .get_or_insert(finding(size.min(appended), problem));
+            Err(f) => {
+                read.finding.get_or_insert(f);
             }
         }
     }
@@ -396,28 +409,12 @@ fn read_all(
     let mut checkpoints = BTreeMap::new();
     let mut first: Option<Finding> = None;
     for (size, note) in &rows.checkpoints {
-        match open_checkpoint(key.origin(), &[key.verifier().clone()], note) {
-            Ok(opened) if opened.checkpoint().size == *size => {
-                checkpoints.insert(*size, opened.note);
+        match open_stored(key, *size, note, rows.appended) {
+            Ok(cp) => {
+                checkpoints.insert(*size, cp);
             }
-            Ok(opened) => {
-                first.get_or_insert(finding(
-                    (*size).min(rows.appended),
-                    Problem::BadCheckpoint {
-                        detail: format!(
-                            "the checkpoint stored as size {size} is of size {}",
-                            opened.checkpoint().size
-                        ),
-                    },
-                ));
-            }
-            Err(e) => {
-                first.get_or_insert(finding(
-                    (*size).min(rows.appended),
-                    Problem::BadCheckpoint {
-                        detail: format!("the checkpoint stored as size {size}: {e}"),
-                    },
-                ));
+            Err(f) => {
+                first.get_or_insert(f);
             }
         }
     }
@@ -501,16 +498,7 @@ fn fetch_all(database: &Database) -> Result<AllRows, VerifyError> {
                 .start()
                 .await
                 .map_err(|e| db_error(&e))?;
-            let head = tx
-                .query_opt(
-                    "SELECT appended, signed FROM hub_log_head WHERE id = 1",
-                    &[],
-                )
-                .await
-                .map_err(|e| db_error(&e))?
-                .ok_or("the decision log's head row is missing (hub_log_head)")?;
-            let appended = to_u64(head.get(0))?;
-            let signed = to_u64(head.get(1))?;
+            let (appended, signed) = read_head(&tx, false).await?;
             let mut entries = Vec::new();
             let mut after: i64 = -1;
             loop {
@@ -712,17 +700,7 @@ impl Committer {
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            let mut bytes = first.bytes();
-            let mut batch = vec![first];
-            while batch.len() < max && bytes < MAX_BATCH_BYTES {
-                match rx.try_recv() {
-                    Ok(r) => {
-                        bytes += r.bytes();
-                        batch.push(r);
-                    }
-                    Err(_) => break,
-                }
-            }
+            let batch = gather(&rx, first, max);
             self.commit(batch);
         }
     }
@@ -781,18 +759,7 @@ impl Committer {
     }
 
     fn fail_all(&self, batch: Vec<Request>, e: &LogError) {
-        self.shared.counters.batch_failed(e);
-        tracing::error!(error = %e, "decision log append failed; the batch was not appended");
-        for request in batch {
-            match request {
-                Request::Append { reply, .. } => {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                Request::Checkpoint { reply } | Request::StoreNote { reply, .. } => {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
-        }
+        fail_requests(&self.shared.counters, batch, e);
     }
 
     fn commit(&mut self, batch: Vec<Request>) {

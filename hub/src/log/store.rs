@@ -957,17 +957,7 @@ impl Committer {
     fn run(mut self, rx: mpsc::Receiver<Request>) {
         let max = self.shared.options.max_batch_entries;
         while let Ok(first) = rx.recv() {
-            let mut bytes = first.bytes();
-            let mut batch = vec![first];
-            while batch.len() < max && bytes < MAX_BATCH_BYTES {
-                match rx.try_recv() {
-                    Ok(r) => {
-                        bytes += r.bytes();
-                        batch.push(r);
-                    }
-                    Err(_) => break,
-                }
-            }
+            let batch = gather(&rx, first, max);
             self.commit(batch);
         }
         // A clean stop leaves an exact head record behind.
@@ -1257,16 +1247,38 @@ impl Committer {
     }
 
     fn fail_all(&self, batch: Vec<Request>, e: &LogError) {
-        self.shared.counters.batch_failed(e);
-        tracing::error!(error = %e, "decision log append failed; the batch was not appended");
-        for request in batch {
-            match request {
-                Request::Append { reply, .. } => {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                Request::Checkpoint { reply } | Request::StoreNote { reply, .. } => {
-                    let _ = reply.send(Err(e.clone()));
-                }
+        fail_requests(&self.shared.counters, batch, e);
+    }
+}
+
+/// The batch that starts with `first`: every request waiting now, up to `max` entries
+/// and [`MAX_BATCH_BYTES`] (group commit; both committers).
+pub(super) fn gather(rx: &mpsc::Receiver<Request>, first: Request, max: usize) -> Vec<Request> {
+    let mut bytes = first.bytes();
+    let mut batch = vec![first];
+    while batch.len() < max && bytes < MAX_BATCH_BYTES {
+        match rx.try_recv() {
+            Ok(r) => {
+                bytes += r.bytes();
+                batch.push(r);
+            }
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
+/// Answers every request of a batch that was not appended with `e`, and counts it.
+pub(super) fn fail_requests(counters: &Counters, batch: Vec<Request>, e: &LogError) {
+    counters.batch_failed(e);
+    tracing::error!(error = %e, "decision log append failed; the batch was not appended");
+    for request in batch {
+        match request {
+            Request::Append { reply, .. } => {
+                let _ = reply.send(Err(e.clone()));
+            }
+            Request::Checkpoint { reply } | Request::StoreNote { reply, .. } => {
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }

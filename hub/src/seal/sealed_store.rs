@@ -266,6 +266,10 @@ impl Store for SealedStore {
         }
         self.inner.apply(sealed)
     }
+
+    fn lock_shared(&self, name: &str) -> Result<Option<crate::store::SharedLock>, StoreError> {
+        self.inner.lock_shared(name)
+    }
 }
 
 #[cfg(test)]

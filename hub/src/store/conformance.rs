@@ -534,3 +534,58 @@ fn postgres_refuses_a_schema_newer_than_this_hub() {
         "{refused}"
     );
 }
+
+/// Hub replicas on one database take counters one at a time under
+/// [`Store::lock_shared`]: numbers handed out by two stores (two replicas' pools) at
+/// once never repeat, and the lock excludes the other pool while held.
+#[test]
+fn postgres_shared_locks_exclude_other_replicas() {
+    let Some(server) =
+        treiter_testpg::TestPostgres::start_or_skip("postgres_shared_locks_exclude_other_replicas")
+    else {
+        return;
+    };
+    server.create_database("locks").unwrap();
+    let url = server.url("locks");
+    let replicas: Vec<Arc<dyn Store>> = (0..2)
+        .map(|_| Arc::new(PgStore::open(&url, None, 4, None).unwrap()) as Arc<dyn Store>)
+        .collect();
+
+    // Held by one replica, the lock is not had by the other until released.
+    let held = replicas[0].lock_shared("test").unwrap().expect("a lock on PostgreSQL");
+    let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let waiter = {
+        let (store, taken) = (replicas[1].clone(), taken.clone());
+        std::thread::spawn(move || {
+            let _lock = store.lock_shared("test").unwrap();
+            taken.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!taken.load(std::sync::atomic::Ordering::SeqCst), "both held the lock");
+    drop(held);
+    waiter.join().unwrap();
+    assert!(taken.load(std::sync::atomic::Ordering::SeqCst));
+
+    // Counters taken under the lock by both replicas at once: every number once.
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let store = replicas[t % 2].clone();
+            std::thread::spawn(move || {
+                (0..15)
+                    .map(|_| {
+                        let _lock = store.lock_shared("counter").unwrap();
+                        let mut batch = Batch::new();
+                        let n = crate::tables::meta::next_counter(store.as_ref(), "seq", &mut batch)
+                            .unwrap();
+                        store.apply(batch).unwrap();
+                        n
+                    })
+                    .collect::<Vec<u64>>()
+            })
+        })
+        .collect();
+    let mut numbers: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=90).collect::<Vec<u64>>(), "a number handed out twice");
+}

@@ -196,4 +196,29 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn write_failure(&self) -> Option<String> {
         None
     }
+
+    /// Takes the lock `name` across every hub process that shares this store, held
+    /// until the returned guard is dropped; waits for it (bounded). For several hub
+    /// replicas on one database, around a read-modify-write that the process's own
+    /// locks serialise only within one process (a counter, a case's record). `None`:
+    /// this store has one process (sled), whose own locks suffice.
+    fn lock_shared(&self, name: &str) -> Result<Option<SharedLock>, StoreError> {
+        let _ = name;
+        Ok(None)
+    }
+}
+
+/// A lock held across hub processes ([`Store::lock_shared`]); released on drop.
+pub struct SharedLock(Box<dyn Send + Sync>);
+
+impl SharedLock {
+    pub fn new(held: impl Send + Sync + 'static) -> SharedLock {
+        SharedLock(Box::new(held))
+    }
+}
+
+impl fmt::Debug for SharedLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedLock")
+    }
 }

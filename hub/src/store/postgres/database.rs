@@ -149,6 +149,12 @@ impl Database {
         &self.inner.name
     }
 
+    /// Runs `work` on the database runtime without waiting for it (releasing a lock
+    /// from a `Drop`, which cannot wait).
+    pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        drop(self.inner.handle.spawn(work));
+    }
+
     /// Runs `work` with the pool on the database runtime and waits for its result.
     /// Errors carry the text `work` gives them; this adds the database's name.
     pub fn run<T, F, Fut>(&self, work: F) -> Result<T, PgError>

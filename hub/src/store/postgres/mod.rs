@@ -13,7 +13,7 @@
 pub mod database;
 pub mod migrate;
 
-use super::{Batch, Entry, Space, Store, StoreError};
+use super::{Batch, Entry, SharedLock, Space, Store, StoreError};
 pub use database::{Database, PgError};
 
 /// The PostgreSQL-backed store.
@@ -212,6 +212,34 @@ impl Store for PgStore {
             })
             .map_err(io("write", first_space))
     }
+
+    /// A session-level advisory lock on a pooled connection kept for the guard's life;
+    /// the guard's drop unlocks it on the database runtime and returns the connection
+    /// to the pool (a connection that cannot unlock is closed, which unlocks too).
+    fn lock_shared(&self, name: &str) -> Result<Option<SharedLock>, StoreError> {
+        let key = format!("treiter-hub {name}");
+        let locked = key.clone();
+        let client = self
+            .database
+            .run(move |pool| async move {
+                let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                client
+                    .execute("SELECT pg_advisory_lock(hashtext($1))", &[&locked])
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                Ok(client)
+            })
+            .map_err(|e| StoreError::Io {
+                operation: "lock",
+                space: Space::Meta,
+                detail: e.to_string(),
+            })?;
+        Ok(Some(SharedLock::new(AdvisoryLock {
+            database: self.database.clone(),
+            client: Some(client),
+            key,
+        })))
+    }
 }
 
 #[cfg(test)]
@@ -224,5 +252,31 @@ mod tests {
         assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
         assert_eq!(prefix_end(&[0xff, 0xff]), None);
         assert_eq!(prefix_end(b""), None);
+    }
+}
+
+/// A held advisory lock ([`PgStore::lock_shared`]).
+struct AdvisoryLock {
+    database: Database,
+    client: Option<deadpool_postgres::Object>,
+    key: String,
+}
+
+impl Drop for AdvisoryLock {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        let key = std::mem::take(&mut self.key);
+        self.database.spawn(async move {
+            if client
+                .execute("SELECT pg_advisory_unlock(hashtext($1))", &[&key])
+                .await
+                .is_err()
+            {
+                // Closing the session releases its locks.
+                drop(deadpool_postgres::Object::take(client));
+            }
+        });
     }
 }
