@@ -519,10 +519,7 @@ impl Store for CountingStore {
             .clone()
     }
 
-    fn lock_shared(
-        &self,
-        name: &str,
-    ) -> Result<Option<crate::store::SharedLock>, StoreError> {
+    fn lock_shared(&self, name: &str) -> Result<Option<crate::store::SharedLock>, StoreError> {
         self.inner.lock_shared(name)
     }
 }

@@ -806,7 +806,11 @@ async fn a_replica_killed_under_load_loses_nothing_and_its_agents_move_to_the_ot
     assert!(acknowledged.len() >= 3, "the load ran: {acknowledged:?}");
     // Registered on three replicas at once: every case got its own id.
     let unique: std::collections::BTreeSet<_> = acknowledged.iter().collect();
-    assert_eq!(unique.len(), acknowledged.len(), "a case id was handed out twice");
+    assert_eq!(
+        unique.len(),
+        acknowledged.len(),
+        "a case id was handed out twice"
+    );
     let mut client = coordinator(&pki, addrs[2]).await;
     let present = all_cases(&mut client).await;
     let lost: Vec<_> = acknowledged

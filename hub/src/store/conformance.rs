@@ -552,7 +552,10 @@ fn postgres_shared_locks_exclude_other_replicas() {
         .collect();
 
     // Held by one replica, the lock is not had by the other until released.
-    let held = replicas[0].lock_shared("test").unwrap().expect("a lock on PostgreSQL");
+    let held = replicas[0]
+        .lock_shared("test")
+        .unwrap()
+        .expect("a lock on PostgreSQL");
     let taken = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let waiter = {
         let (store, taken) = (replicas[1].clone(), taken.clone());
@@ -562,7 +565,10 @@ fn postgres_shared_locks_exclude_other_replicas() {
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(!taken.load(std::sync::atomic::Ordering::SeqCst), "both held the lock");
+    assert!(
+        !taken.load(std::sync::atomic::Ordering::SeqCst),
+        "both held the lock"
+    );
     drop(held);
     waiter.join().unwrap();
     assert!(taken.load(std::sync::atomic::Ordering::SeqCst));
@@ -576,8 +582,9 @@ fn postgres_shared_locks_exclude_other_replicas() {
                     .map(|_| {
                         let _lock = store.lock_shared("counter").unwrap();
                         let mut batch = Batch::new();
-                        let n = crate::tables::meta::next_counter(store.as_ref(), "seq", &mut batch)
-                            .unwrap();
+                        let n =
+                            crate::tables::meta::next_counter(store.as_ref(), "seq", &mut batch)
+                                .unwrap();
                         store.apply(batch).unwrap();
                         n
                     })
@@ -585,7 +592,14 @@ fn postgres_shared_locks_exclude_other_replicas() {
             })
         })
         .collect();
-    let mut numbers: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut numbers: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     numbers.sort_unstable();
-    assert_eq!(numbers, (1..=90).collect::<Vec<u64>>(), "a number handed out twice");
+    assert_eq!(
+        numbers,
+        (1..=90).collect::<Vec<u64>>(),
+        "a number handed out twice"
+    );
 }

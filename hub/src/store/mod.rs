@@ -209,11 +209,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 }
 
 /// A lock held across hub processes ([`Store::lock_shared`]); released on drop.
-pub struct SharedLock(Box<dyn Send + Sync>);
+pub struct SharedLock {
+    /// What holds the lock (its `Drop` releases it); never read.
+    _held: Box<dyn Send + Sync>,
+}
 
 impl SharedLock {
     pub fn new(held: impl Send + Sync + 'static) -> SharedLock {
-        SharedLock(Box::new(held))
+        SharedLock {
+            _held: Box::new(held),
+        }
     }
 }
 

@@ -242,19 +242,6 @@ impl Store for PgStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_prefix_ends_where_its_last_byte_below_ff_is_raised() {
-        assert_eq!(prefix_end(b"C-"), Some(b"C.".to_vec()));
-        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
-        assert_eq!(prefix_end(&[0xff, 0xff]), None);
-        assert_eq!(prefix_end(b""), None);
-    }
-}
-
 /// A held advisory lock ([`PgStore::lock_shared`]).
 struct AdvisoryLock {
     database: Database,
@@ -278,5 +265,18 @@ impl Drop for AdvisoryLock {
                 drop(deadpool_postgres::Object::take(client));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_ends_where_its_last_byte_below_ff_is_raised() {
+        assert_eq!(prefix_end(b"C-"), Some(b"C.".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+        assert_eq!(prefix_end(b""), None);
     }
 }
