@@ -159,7 +159,7 @@ pub async fn request_inzage(
     // Shown in `hubctl inzage list` and in the report.
     treiter_proto::text::check_line("reference", &request.reference, MAX_REFERENCE_CHARS)
         .map_err(|e| HubError::invalid_argument(e.to_string()))?;
-    let _writing = super::WRITES.lock().await;
+    let _writing = super::writing(hub).await?;
     let fingerprint = format!(
         "inzage:{subject}:{}:{}",
         date_text(received),

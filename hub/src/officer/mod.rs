@@ -32,3 +32,23 @@ pub use crate::state::Officer;
 /// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
 /// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
 static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Holds the officers' write lock, in this process and, with several replicas on one
+/// database, across them ([`crate::store::Store::lock_shared`]): one inzage id, one
+/// acknowledgement or review at a time.
+async fn writing(
+    hub: &crate::state::Hub,
+) -> Result<
+    (
+        tokio::sync::MutexGuard<'static, ()>,
+        Option<crate::store::SharedLock>,
+    ),
+    crate::error::HubError,
+> {
+    let process = WRITES.lock().await;
+    let replicas = hub
+        .store
+        .lock_shared("officer writes")
+        .map_err(crate::error::HubError::Store)?;
+    Ok((process, replicas))
+}

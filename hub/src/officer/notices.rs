@@ -344,7 +344,7 @@ pub async fn acknowledge_notification(
     officer: &Officer,
     request: wire::AcknowledgeNotificationRequest,
 ) -> Result<wire::NotificationsUpdate, HubError> {
-    let _writing = super::WRITES.lock().await;
+    let _writing = super::writing(hub).await?;
     let fingerprint = format!("ack:{:?}", request.notification_ids);
     let party = officer.party.oin.to_string();
     let replayed = idempotency::replay(hub, officer, &request.client_request_id, &fingerprint)?;
@@ -383,7 +383,7 @@ pub async fn record_review(
     // Kept with the review and shown to the party's privacy officers.
     treiter_proto::text::check_text("note", &request.note, MAX_NOTE_CHARS)
         .map_err(|e| HubError::invalid_argument(e.to_string()))?;
-    let _writing = super::WRITES.lock().await;
+    let _writing = super::writing(hub).await?;
     let fingerprint = format!(
         "review:{:?}:{}:{}",
         request.notification_ids, request.verdict, request.note
