@@ -18,7 +18,7 @@
 //! `RELIABILITY_SCALE`; each kills both processes at one moment).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy as _, ValueTree as _};
 use proptest::test_runner::TestRunner;
@@ -26,16 +26,15 @@ use treiter_certs_dev::PARTIES;
 use treiter_hub::identity::Oin;
 use treiter_hub::questions::{AskOutcome, LateAnswer};
 use treiter_node_agent::receipts::{self, Event as ReceiptEvent};
-use treiter_node_agent::tls::HubChannel;
 use treiter_proto::v1 as wire;
-use treiter_proto::v1::coordinator_client::CoordinatorClient;
 
 use super::crash_points::{
     Process, SDR_OOST, agent_files, deliveries_against_inbox, gemeente_inbox, spawn_agent,
     witness_findings,
 };
+use super::network::new_case;
 use super::{Kind, config, scale, tally};
-use crate::casefile::{Partners, client, dader, partner, slachtoffer};
+use crate::casefile::{Partners, client, partner, slachtoffer};
 use crate::support::{Pki, TestHub};
 
 /// How long the end waits for questions and deliveries to settle.
@@ -47,48 +46,6 @@ fn gemeente_oin() -> Oin {
         .find(|p| p.slug == "gemeente")
         .expect("the gemeente");
     Oin::parse(party.oin).expect("oin")
-}
-
-/// A case in oost with the dader and slachtoffer the agents know, moved to aanpak.
-async fn case_in_aanpak(c: &mut CoordinatorClient<HubChannel>, tag: &str) -> String {
-    let case = c
-        .create_case(wire::CreateCaseRequest {
-            client_request_id: format!("{tag}-create"),
-            stadsdeel: "oost".into(),
-            melding_at: Some(prost_types::Timestamp::from(
-                SystemTime::now() - Duration::from_secs(3600),
-            )),
-            external_reference: String::new(),
-        })
-        .await
-        .expect("case")
-        .into_inner()
-        .case
-        .expect("case")
-        .id;
-    for (subject, role) in [(dader(), "dader"), (slachtoffer(), "slachtoffer")] {
-        c.add_subject(wire::AddSubjectRequest {
-            client_request_id: format!("{tag}-{role}"),
-            case_id: case.clone(),
-            subject: Some(wire::SubjectPseudonym { hex: subject }),
-            role: role.into(),
-            label: String::new(),
-        })
-        .await
-        .expect("subject");
-    }
-    for next in ["registratie", "duiding", "aanpak"] {
-        c.move_phase(wire::MovePhaseRequest {
-            client_request_id: format!("{tag}-{next}"),
-            case_id: case.clone(),
-            to_phase: next.into(),
-            reason: "next step".into(),
-            expected_phase: String::new(),
-        })
-        .await
-        .expect("move");
-    }
-    case
 }
 
 /// Records that occur more than once in a file: the same partner's same record.
@@ -170,7 +127,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         }
         // A case file (the gemeente answers its questions; the file's records are
         // then delivered to its inbox) and a question of the gemeente's own.
-        let case = case_in_aanpak(&mut sdr, &format!("ak-{round}")).await;
+        let case = new_case(&mut sdr, &format!("ak-{round}")).await;
         let mut requester = sdr.clone();
         let file = tokio::spawn(async move {
             requester

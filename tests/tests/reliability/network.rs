@@ -141,7 +141,7 @@ fn hub_state(hub: &TestHub, slug: &str) -> treiter_hub::agents::AgentState {
 
 /// Registers a case in oost with a dader and a slachtoffer, moved to aanpak; `tag`
 /// keeps the request ids of one test's cases apart.
-async fn new_case(c: &mut CoordinatorClient<HubChannel>, tag: &str) -> String {
+pub(super) async fn new_case(c: &mut CoordinatorClient<HubChannel>, tag: &str) -> String {
     let case = c
         .create_case(wire::CreateCaseRequest {
             client_request_id: format!("create-{tag}"),

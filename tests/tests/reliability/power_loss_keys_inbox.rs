@@ -184,38 +184,49 @@ fn keys_cut(cut_after: Duration, seed: u64, skip_dir_syncs: bool) -> Round {
     round
 }
 
-/// Every case key handed out and every shred reported survives a power cut at a random
-/// moment under concurrent writers; every key file there afterwards opens.
-#[test]
-fn acknowledged_case_keys_and_shreds_survive_power_cuts_at_random_moments() {
+/// Runs power cuts at random moments (0–60 ms into the writes) through `cut_at`,
+/// counts them under `name`, and fails on anything lost or believed wrongly, or when
+/// nothing was acknowledged at all (`nothing` says so).
+fn random_cuts(name: &str, cut_at: fn(Duration, u64, bool) -> Round, nothing: &str) {
     let cuts = config(30).cases;
     let mut runner = TestRunner::new(config(cuts));
     let (mut acknowledged, mut failures) = (0u64, Vec::new());
     for cut in 0..cuts {
         let millis = (0u64..60).new_tree(&mut runner).expect("draw").current();
         let after = Duration::from_millis(millis);
-        let round = keys_cut(after, u64::from(cut), false);
+        let round = cut_at(after, u64::from(cut), false);
         acknowledged += round.acknowledged as u64;
         if round.failed() {
             failures.push(format!("cut {cut} after {after:?}: {}", round.summary()));
         }
     }
     tally(
-        "power-cuts-keys",
+        name,
         Kind::PowerCuts,
         u64::from(cuts),
         failures.len() as u64,
         0,
     );
     tally(
-        "power-cuts-keys-acknowledged",
+        &format!("{name}-acknowledged"),
         Kind::AcknowledgedChecked,
         acknowledged,
         failures.len() as u64,
         0,
     );
-    assert!(acknowledged > 0, "no key was handed out before the cuts");
+    assert!(acknowledged > 0, "{nothing}");
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Every case key handed out and every shred reported survives a power cut at a random
+/// moment under concurrent writers; every key file there afterwards opens.
+#[test]
+fn acknowledged_case_keys_and_shreds_survive_power_cuts_at_random_moments() {
+    random_cuts(
+        "power-cuts-keys",
+        keys_cut,
+        "no key was handed out before the cuts",
+    );
 }
 
 /// The check can fail: a key store whose renames are never made durable (directory
@@ -416,34 +427,11 @@ fn inbox_cut(cut_after: Duration, seed: u64, skip_dir_syncs: bool) -> Round {
 /// writers; nothing is believed that was not received whole.
 #[test]
 fn acknowledged_deliveries_and_notices_survive_power_cuts_at_random_moments() {
-    let cuts = config(30).cases;
-    let mut runner = TestRunner::new(config(cuts));
-    let (mut acknowledged, mut failures) = (0u64, Vec::new());
-    for cut in 0..cuts {
-        let millis = (0u64..60).new_tree(&mut runner).expect("draw").current();
-        let after = Duration::from_millis(millis);
-        let round = inbox_cut(after, u64::from(cut), false);
-        acknowledged += round.acknowledged as u64;
-        if round.failed() {
-            failures.push(format!("cut {cut} after {after:?}: {}", round.summary()));
-        }
-    }
-    tally(
+    random_cuts(
         "power-cuts-inbox",
-        Kind::PowerCuts,
-        u64::from(cuts),
-        failures.len() as u64,
-        0,
+        inbox_cut,
+        "nothing was acknowledged before the cuts",
     );
-    tally(
-        "power-cuts-inbox-acknowledged",
-        Kind::AcknowledgedChecked,
-        acknowledged,
-        failures.len() as u64,
-        0,
-    );
-    assert!(acknowledged > 0, "nothing was acknowledged before the cuts");
-    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// The check can fail: an inbox whose renames are never made durable loses deliveries
