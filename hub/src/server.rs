@@ -55,6 +55,7 @@ pub async fn serve(
     );
     // Answers to questions queued for offline partners join their case files.
     tokio::spawn(crate::casefile::run_late_answers(hub.clone()));
+    tokio::spawn(crate::casefile::resume::run_resumptions(hub.clone()));
     // Cases whose retention ran out are deleted (article 9).
     tokio::spawn(crate::retention::run(hub.clone()));
     // Agents holding delivered case data learn its retention term (article 9).

@@ -3,6 +3,7 @@
 //! is shown to succeed and to be refused where the covenant says so, with the exit code
 //! for the refusal and a message naming the article and who the caller is.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -859,6 +860,220 @@ async fn a_replica_killed_under_load_loses_nothing_and_its_agents_move_to_the_ot
     eprintln!(
         "{} registrations acknowledged across 3 replicas, one killed; none lost",
         acknowledged.len()
+    );
+}
+
+/// A case file whose hub process is killed (`kill -9`) while it is assembled is not
+/// lost (issue 21): the hub started again finishes it under the same id, for the same
+/// requester, asking the partners again (`casefile::resume`).
+#[tokio::test]
+async fn a_case_file_whose_hub_was_killed_mid_assembly_is_finished_after_the_restart() {
+    let pki = Pki::new();
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let listen = std::net::SocketAddr::new(ip, crate::support::stable_port(ip));
+    let data_dir = pki.dir.path().join("hub-data");
+    let config = pki.dir.path().join("hub.toml");
+    std::fs::write(
+        &config,
+        crate::support::hub_config_text(&pki, listen, None, &data_dir),
+    )
+    .expect("write config");
+    case_file_outlives_its_assembler(&pki, vec![config], vec![listen]).await;
+}
+
+/// The same with three replicas on one PostgreSQL: the replica assembling the file is
+/// killed, and another one takes the file over once the dead one's time has passed.
+#[tokio::test]
+async fn a_case_file_whose_replica_was_killed_mid_assembly_is_finished_by_another() {
+    let Some(postgres) = treiter_testpg::TestPostgres::start_or_skip(
+        "a_case_file_whose_replica_was_killed_mid_assembly_is_finished_by_another",
+    ) else {
+        return;
+    };
+    let pki = Pki::new();
+    let store = crate::support::postgres_store_config(&postgres, "takeover");
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let mut configs = Vec::new();
+    let mut addrs = Vec::new();
+    for n in 0..3 {
+        let data_dir = pki.dir.path().join(format!("replica-{n}"));
+        let master = crate::support::master_key_path(&data_dir);
+        if n > 0 {
+            std::fs::copy(
+                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
+                &master,
+            )
+            .expect("copy the master key");
+        }
+        let listen = std::net::SocketAddr::new(ip, crate::support::stable_port(ip));
+        let config = pki.dir.path().join(format!("replica-{n}.toml"));
+        std::fs::write(
+            &config,
+            crate::support::hub_config_text(&pki, listen, None, &data_dir) + &store,
+        )
+        .expect("write config");
+        configs.push(config);
+        addrs.push(listen);
+    }
+    case_file_outlives_its_assembler(&pki, configs, addrs).await;
+}
+
+/// Starts the hub processes of `configs` (one, or replicas), requests a case file on the
+/// first while the police's agent is linked there and silent, kills that process
+/// mid-assembly, and waits until the file is stored, complete with the police's
+/// records, as the same requester sees it: after a restart of the one hub, or on a
+/// surviving replica. The log verifies.
+async fn case_file_outlives_its_assembler(
+    pki: &Pki,
+    configs: Vec<PathBuf>,
+    addrs: Vec<SocketAddr>,
+) {
+    use crate::postgres::{coordinator, run_hub_command, spawn_hub};
+    use std::time::{Duration, Instant};
+    let mut hubs: Vec<Option<crate::postgres::Process>> =
+        configs.iter().map(|c| Some(spawn_hub(c))).collect();
+    for addr in &addrs {
+        coordinator(pki, *addr).await;
+    }
+    let exports = pki.dir.path().join("exports");
+    write_exports(&exports);
+    let agents = JsonAgents::start_spread(pki, &addrs, &exports, &["politie"]).await;
+    let key = key_file(pki);
+    let im = hubctl_profile(pki, addrs[0], IM_OOST, Some(&key));
+    let case = create_case(&im).await;
+    add(
+        &im,
+        &["case", "move", &case, "registratie", "--reason", "complete"],
+    )
+    .await;
+    let mut args = vec![
+        "subject", "add", &case, "--role", "dader", "--label", "buurman",
+    ];
+    args.extend(identity_args(DADER));
+    add(&im, &args).await;
+    add(
+        &im,
+        &["case", "move", &case, "duiding", "--reason", "assess"],
+    )
+    .await;
+
+    // The police's agent is linked to the first process and never answers: the file
+    // waits for it there.
+    let silent = crate::support::silent_link(pki, "politie", addrs[0]).await;
+    let request = {
+        let (im, case) = (im.clone(), case.clone());
+        tokio::spawn(async move {
+            hubctl(
+                &im,
+                &[
+                    "casefile",
+                    "request",
+                    &case,
+                    "--purpose",
+                    "duiding",
+                    "--deadline-ms",
+                    "4000",
+                ],
+                None,
+            )
+            .await
+        })
+    };
+    let start = Instant::now();
+    let file_id = loop {
+        let list = hubctl(&im, &["--json", "casefile", "list", &case], None).await;
+        if list.code == 0
+            && let Some(id) = list.json()["case_files"]
+                .as_array()
+                .and_then(|files| files.first())
+                .and_then(|file| file["id"].as_str())
+        {
+            break id.to_owned();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the case file did not start: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut killed = hubs[0].take().expect("the first hub process");
+    killed
+        .0
+        .kill()
+        .expect("kill -9 the hub process assembling the file");
+    killed.0.wait().expect("reap it");
+    drop(silent);
+    let interrupted = request.await.expect("the request task");
+    assert_ne!(
+        interrupted.code, 0,
+        "the request outlived its hub: {interrupted:?}"
+    );
+
+    // Where the requester looks now: the hub started again, or another replica.
+    let reader = if addrs.len() == 1 {
+        hubs[0] = Some(spawn_hub(&configs[0]));
+        coordinator(pki, addrs[0]).await;
+        im.clone()
+    } else {
+        let (cert, key_pem) = pki.person(IM_OOST);
+        crate::support::hubctl_profile_with(
+            pki,
+            addrs[1],
+            "im-oost-replica-1",
+            &cert,
+            &key_pem,
+            Some(&key),
+        )
+    };
+    let live: Vec<SocketAddr> = if addrs.len() == 1 {
+        addrs.clone()
+    } else {
+        addrs[1..].to_vec()
+    };
+    let others: Vec<&str> = treiter_certs_dev::PARTIES
+        .iter()
+        .map(|p| p.slug)
+        .filter(|slug| *slug != "politie")
+        .collect();
+    let police = JsonAgents::start_spread(pki, &live, &exports, &others).await;
+
+    let start = Instant::now();
+    let shown = loop {
+        let run = hubctl(&reader, &["casefile", "show", &file_id], None).await;
+        if run.code == 0 && run.stdout.contains("Politie Eenheid Amsterdam — answered") {
+            break run.stdout;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the case file was not finished after its hub died: {run:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(shown.contains(&format!("CASE FILE {file_id}")), "{shown}");
+    assert!(shown.contains("✓ politie-incidenten"), "{shown}");
+    assert!(!shown.contains("synthetische samenvatting"), "{shown}");
+    // One file, under the id the requester saw: nothing assembled twice.
+    let list = hubctl(&reader, &["--json", "casefile", "list", &case], None)
+        .await
+        .json();
+    let ids: Vec<&str> = list["case_files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![file_id.as_str()], "{list}");
+
+    police.stop().await;
+    agents.stop().await;
+    drop(hubs);
+    let verify = run_hub_command(&["log", "verify"], &configs[0]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
     );
 }
 

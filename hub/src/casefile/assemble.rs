@@ -18,7 +18,7 @@ use super::ask::{SubjectOutcome, ask_subject};
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
 use super::settle::{settle, summarise};
-use super::{CaseFileError, progress, record, subject_hex};
+use super::{CaseFileError, progress, record, resume, subject_hex};
 use crate::clock::timestamp;
 use crate::fanout::FanOut;
 use crate::parties::Party;
@@ -43,8 +43,13 @@ struct PartnerOutcome {
     asked_at: Instant,
 }
 
-/// The next case-file id of a case: `CF-<year>-<n>-<m>` for case `C-<year>-<n>`.
-fn next_file_id(hub: &Hub, case_id: &str) -> Result<String, CaseFileError> {
+/// The next case-file id of a case (`CF-<year>-<n>-<m>` for case `C-<year>-<n>`),
+/// taken in one write with the new assembly's marker ([`resume`]).
+fn next_file_id(
+    hub: &Hub,
+    case_id: &str,
+    assembly: &resume::NewAssembly<'_>,
+) -> Result<String, CaseFileError> {
     // Replicas on one database take the case's next number one at a time.
     let _replicas = hub.store.lock_shared("case-file ids")?;
     let mut batch = crate::store::Batch::new();
@@ -53,8 +58,10 @@ fn next_file_id(hub: &Hub, case_id: &str) -> Result<String, CaseFileError> {
         &format!("casefile-seq/{case_id}"),
         &mut batch,
     )?;
+    let id = format!("CF-{}-{next:04}", case_id.trim_start_matches("C-"));
+    assembly.mark(hub, &id, &mut batch);
     hub.store.apply(batch)?;
-    Ok(format!("CF-{}-{next:04}", case_id.trim_start_matches("C-")))
+    Ok(id)
 }
 
 fn wire_subjects(ctx: &ShareContext, subjects: &[String], team: bool) -> Vec<wire::Subject> {
@@ -81,8 +88,36 @@ pub async fn request_case_file(
     req: &wire::CaseFileRequest,
     events: Option<Events>,
 ) -> Result<wire::CaseFile, CaseFileError> {
+    counted(
+        hub,
+        assemble_case_file(hub, person, party, req, events, None),
+    )
+    .await
+}
+
+/// Assembles file `file_id` again, taken over from a hub process that died while
+/// assembling it ([`resume`]); counted as any case file.
+pub(super) async fn resume_case_file(
+    hub: &Arc<Hub>,
+    person: &Person,
+    party: &Party,
+    req: &wire::CaseFileRequest,
+    file_id: &str,
+) -> Result<wire::CaseFile, CaseFileError> {
+    counted(
+        hub,
+        assemble_case_file(hub, person, party, req, None, Some(file_id.to_owned())),
+    )
+    .await
+}
+
+/// Counts an assembly's outcome and time in the metrics.
+async fn counted(
+    hub: &Hub,
+    assembly: impl std::future::Future<Output = Result<wire::CaseFile, CaseFileError>>,
+) -> Result<wire::CaseFile, CaseFileError> {
     let started = Instant::now();
-    let result = assemble_case_file(hub, person, party, req, events, started).await;
+    let result = assembly.await;
     let counted = match &result {
         Ok(file) if file.complete => crate::metrics::CaseFileResult::Complete,
         Ok(_) => crate::metrics::CaseFileResult::Partial,
@@ -93,15 +128,17 @@ pub async fn request_case_file(
     result
 }
 
-/// [`request_case_file`] without its counting.
+/// [`request_case_file`] without its counting; with `taken_over`, the id of a file
+/// another process started ([`resume`]).
 async fn assemble_case_file(
     hub: &Arc<Hub>,
     person: &Person,
     party: &Party,
     req: &wire::CaseFileRequest,
     events: Option<Events>,
-    started: Instant,
+    taken_over: Option<String>,
 ) -> Result<wire::CaseFile, CaseFileError> {
+    let started = Instant::now();
     let at = hub.clock.now();
     let purpose: Purpose =
         req.purpose
@@ -145,7 +182,27 @@ async fn assemble_case_file(
             .collect::<Result<_, _>>()?
     };
     let wait = deadline_of(hub, req.deadline_ms)?;
-    let file_id = next_file_id(hub, &ctx.case.id)?;
+    let resumed = taken_over.is_some();
+    let file_id = match taken_over {
+        Some(id) => id,
+        None => next_file_id(
+            hub,
+            &ctx.case.id,
+            &resume::NewAssembly {
+                case_id: &ctx.case.id,
+                requester: &person.id,
+                party: &party.oin,
+                purpose: purpose.as_str(),
+                subjects: &subjects,
+                categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                deadline_ms: req.deadline_ms,
+                wait,
+            },
+        )?,
+    };
+    // Until the file is stored, its marker lets another process finish it if this one
+    // dies; an assembly that stops here for a reason its requester hears of drops it.
+    let marker = resume::MarkerGuard::new(hub, &file_id, resumed);
     let plans = plan(hub, &ctx, &subjects, &categories)?;
     let requester = wire::Person {
         id: person.id.clone(),
@@ -374,6 +431,12 @@ async fn assemble_case_file(
     let delivery = crate::deliveries::of_completed_file(hub, &file);
     let saved = {
         let _guard = hub.case_file_writes.lock(hub.store.as_ref()).await?;
+        if let Err(error) = resume::still_ours(hub, &file.id) {
+            // Another process took it over: it stores the file, this one nothing.
+            marker.keep();
+            running.failed("another hub replica took it over and completes it");
+            return Err(error);
+        }
         record::save(
             hub.store.as_ref(),
             &file.case_id,
@@ -383,12 +446,15 @@ async fn assemble_case_file(
             &[],
             &notices,
             delivery.as_ref(),
+            true,
         )
     };
     if let Err(e) = saved {
         running.failed(&format!("the store could not take it: {e}"));
         return Err(CaseFileError::NotStored(e));
     }
+    // Stored, and its marker removed in the same write.
+    marker.keep();
     running.stored();
     if let Some((party, delivery)) = delivery {
         crate::deliveries::send_queued(hub, &file.id, &party, delivery);

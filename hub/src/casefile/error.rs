@@ -85,6 +85,12 @@ pub enum CaseFileError {
         "case file {id} could not be completed and was not stored ({why}); nothing of it can be shown: request a new one"
     )]
     AssemblyFailed { id: String, why: String },
+    /// The assembly outlived its deadline by so much that another hub replica took the
+    /// file over and completes it (see `resume`); this one stored nothing.
+    #[error(
+        "case file {0} took longer than its deadline allows and another hub replica took it over; it is stored there when done: see `hubctl casefile list`"
+    )]
+    TakenOver(String),
 
     // --- The hub's own records do not add up: retrying cannot help. ---
     /// A stored case file lacks something every file has (its owner, role, purpose).
@@ -132,7 +138,8 @@ impl CaseFileError {
             | CaseFileError::Unlogged(_)
             | CaseFileError::LateRecordsUnlogged(_)
             | CaseFileError::LateAnswerUnlogged(_)
-            | CaseFileError::AssemblyFailed { .. } => true,
+            | CaseFileError::AssemblyFailed { .. }
+            | CaseFileError::TakenOver(_) => true,
             CaseFileError::Case(CaseError::Store(StoreError::Damaged { .. })) => false,
             CaseFileError::Case(CaseError::Store(_) | CaseError::LogUnavailable { .. }) => true,
             _ => false,

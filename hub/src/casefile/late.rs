@@ -285,6 +285,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
         &[late.request_id.as_str().to_owned()],
         &outcome.notices,
         delivery.as_ref(),
+        false,
     )?;
     tracing::info!(file = %file.id, party = %queued.party, "late answer joined its case file");
     if let Some((party, delivery)) = delivery {

@@ -32,6 +32,7 @@
 //!   before they are stored.
 //! - [`record`]: case files in the store (the case-files keyspace: the file, the requester
 //!   index, queued requests); the only code that touches that space.
+//! - [`resume`]: case files whose assembler died, finished by another hub process.
 //! - [`late_record`]: answers to queued questions kept in the store
 //!   (the late-answers keyspace); the only code that touches that space.
 //! - [`notices`]: the privacy officers' notifications a file causes.
@@ -50,6 +51,7 @@ pub mod progress;
 pub mod read;
 pub mod record;
 pub mod records;
+pub mod resume;
 pub mod settle;
 
 pub use assemble::request_case_file;

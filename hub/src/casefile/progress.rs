@@ -50,9 +50,28 @@ struct Slot {
 }
 
 /// The case files being assembled, by id.
-#[derive(Default)]
 pub struct Assembling {
     files: Mutex<HashMap<String, Slot>>,
+    /// A random id of this hub process: the assembly markers it writes name it
+    /// ([`super::resume`]); a restarted hub is another process.
+    instance: String,
+}
+
+impl Default for Assembling {
+    fn default() -> Self {
+        let mut id = [0u8; 8];
+        if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id).is_err() {
+            // Without randomness, the start time tells processes apart just as well.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            id = (nanos as u64 ^ u64::from(std::process::id())).to_be_bytes();
+        }
+        Assembling {
+            files: Mutex::default(),
+            instance: id.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Assembling {
@@ -66,6 +85,22 @@ impl std::fmt::Debug for Assembling {
 }
 
 impl Assembling {
+    /// This hub process's id (16 hex digits).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Whether file `id` is being assembled by this process now.
+    pub fn is_running(&self, id: &str) -> bool {
+        matches!(
+            self.files().get(id),
+            Some(Slot {
+                state: State::Running(_),
+                ..
+            })
+        )
+    }
+
     fn files(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }

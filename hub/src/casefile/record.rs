@@ -5,13 +5,16 @@
 //! that case's key and shredded with it (article 9). Every write names that case
 //! explicitly (`case`), so the sealing layer never has to work it out from the key.
 //!
-//! Three kinds of key share the space, told apart by their prefix:
+//! Four kinds of key share the space, told apart by their prefix:
 //! - `file/<case-file id>`: the [`wire::CaseFile`] as the coordinator sees it
 //!   (protobuf);
 //! - `owner/<case id>/<person id>/<case-file id>`, empty value: the requester's index
 //!   of their files per case (the person id is the only one who may read the file);
 //! - `req/<request id>`: a [`QueuedRequest`] (JSON), where the answer to a question
-//!   queued for an offline partner belongs.
+//!   queued for an offline partner belongs;
+//! - `assembling/<case-file id>`: an [`AssemblyMarker`] (JSON), a file being assembled
+//!   and not stored yet, so that another replica (or this hub after a restart) can
+//!   finish it when its assembler died ([`super::resume`]).
 //!
 //! Nothing here is readable by another person than the requester: the file holds
 //! personal data of the case's subjects.
@@ -58,6 +61,87 @@ fn requester_key(case_id: &str, person: &str, id: &str) -> Vec<u8> {
 
 fn request_key(request_id: &str) -> Vec<u8> {
     format!("req/{request_id}").into_bytes()
+}
+
+const ASSEMBLY_PREFIX: &str = "assembling/";
+
+fn assembly_key(file_id: &str) -> Vec<u8> {
+    format!("{ASSEMBLY_PREFIX}{file_id}").into_bytes()
+}
+
+/// A case file being assembled and not stored yet: what it takes to assemble it again
+/// (the request as planned), and who assembles it until when.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AssemblyMarker {
+    pub file_id: String,
+    pub case_id: String,
+    /// The requester's person id and party OIN.
+    pub requester: String,
+    pub party: String,
+    pub purpose: String,
+    /// The subjects (pseudonyms, hex) and categories asked about.
+    pub subjects: Vec<String>,
+    pub categories: Vec<String>,
+    /// The deadline the requester gave (0: the hub's default).
+    pub deadline_ms: u32,
+    /// The hub process assembling it ([`super::progress::Assembling::instance`]).
+    pub instance: String,
+    /// Until when (unix milliseconds) that process is expected to have stored it: after
+    /// this another replica may take it over.
+    pub expires_ms: u64,
+    /// How often it was taken over already.
+    pub resumed: u32,
+}
+
+/// Adds to `batch` the marker of a file of case `case` being assembled.
+pub fn put_assembly(batch: &mut Batch, case: &str, marker: &AssemblyMarker) {
+    // Serialising plain strings and numbers cannot fail.
+    if let Ok(bytes) = serde_json::to_vec(marker) {
+        batch.put_sealed(
+            Space::CaseFiles,
+            assembly_key(&marker.file_id),
+            bytes,
+            Owner::case(case),
+        );
+    }
+}
+
+/// Adds to `batch` the removal of file `file_id`'s assembly marker.
+pub fn forget_assembly(batch: &mut Batch, file_id: &str) {
+    batch.delete(Space::CaseFiles, assembly_key(file_id));
+}
+
+/// The assembly marker of file `file_id`, if it is being assembled.
+pub fn assembly(store: &dyn Store, file_id: &str) -> Result<Option<AssemblyMarker>, StoreError> {
+    store
+        .get(Space::CaseFiles, &assembly_key(file_id))?
+        .map(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|_| StoreError::Damaged {
+                space: Space::CaseFiles,
+                key: format!("{ASSEMBLY_PREFIX}{file_id}"),
+                detail: "not an assembly marker",
+            })
+        })
+        .transpose()
+}
+
+/// Every assembly marker (of cases not deleted), in file id order; the ids of markers
+/// that do not decode are left out (they cannot be taken over, and say so in the log).
+pub fn all_assemblies(store: &dyn Store) -> Result<Vec<AssemblyMarker>, StoreError> {
+    Ok(store
+        .scan(Space::CaseFiles, ASSEMBLY_PREFIX.as_bytes())?
+        .into_iter()
+        .filter_map(|(key, bytes)| {
+            let marker = serde_json::from_slice(&bytes).ok();
+            if marker.is_none() {
+                tracing::error!(
+                    key = %String::from_utf8_lossy(&key),
+                    "an assembly marker does not decode; its case file cannot be taken over"
+                );
+            }
+            marker
+        })
+        .collect())
 }
 
 /// A stored case file; `None` when there is none (or it does not decode).
@@ -152,7 +236,8 @@ pub fn forget_queued(batch: &mut Batch, request_id: &str) {
 /// to remember and the ones whose answers joined it (forgotten together with their kept
 /// answers), the privacy officers' notices, and the delivery of a completed file to its
 /// recipient's agent ([`crate::deliveries::of_completed_file`]), in one durable batch:
-/// a file is never stored complete without its delivery queued.
+/// a file is never stored complete without its delivery queued. A newly assembled file's
+/// assembly marker goes in the same batch: stored, or still to be taken over.
 #[expect(
     clippy::too_many_arguments,
     reason = "one batch of everything a file's save writes"
@@ -166,8 +251,12 @@ pub fn save(
     forget: &[String],
     notices: &[(String, Notice)],
     delivery: Option<&(Oin, Delivery)>,
+    assembled: bool,
 ) -> Result<(), StoreError> {
     let mut batch = Batch::new();
+    if assembled {
+        forget_assembly(&mut batch, &file.id);
+    }
     if let Some((party, delivery)) = delivery {
         crate::deliveries::queue_in(&mut batch, store, party, delivery)?;
     }
@@ -191,9 +280,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_three_kinds_of_key_have_their_own_prefixes() {
+    fn the_four_kinds_of_key_have_their_own_prefixes() {
         assert!(file_key("CF-2026-0001-0001").starts_with(b"file/"));
         assert!(requester_key("C-2026-0001", "p", "CF-2026-0001-0001").starts_with(b"owner/"));
         assert!(request_key("r1").starts_with(b"req/"));
+        assert!(assembly_key("CF-2026-0001-0001").starts_with(b"assembling/"));
     }
 }

@@ -26,7 +26,8 @@ impl From<CaseFileError> for Status {
             | CaseFileError::Unlogged(_)
             | CaseFileError::LateRecordsUnlogged(_)
             | CaseFileError::LateAnswerUnlogged(_)
-            | CaseFileError::AssemblyFailed { .. } => Status::unavailable(message),
+            | CaseFileError::AssemblyFailed { .. }
+            | CaseFileError::TakenOver(_) => Status::unavailable(message),
             CaseFileError::Damaged(_)
             | CaseFileError::Identity(_)
             | CaseFileError::Oin(_)
@@ -80,6 +81,7 @@ mod tests {
                 id: "CF-2026-0001-0001".into(),
                 why: "x".into(),
             },
+            CaseFileError::TakenOver("CF-2026-0001-0001".into()),
             CaseFileError::Damaged("a case file without owner"),
             CaseFileError::MalformedOin {
                 what: "source party",
