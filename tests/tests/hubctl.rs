@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use treiter_proto::v1 as wire;
 use treiter_pseudonym::{Identity, PseudonymKey};
 
 use crate::support::{
@@ -919,10 +920,11 @@ async fn a_case_file_whose_replica_was_killed_mid_assembly_is_finished_by_anothe
 }
 
 /// Starts the hub processes of `configs` (one, or replicas), requests a case file on the
-/// first while the police's agent is linked there and silent, kills that process
-/// mid-assembly, and waits until the file is stored, complete with the police's
-/// records, as the same requester sees it: after a restart of the one hub, or on a
-/// surviving replica. The log verifies.
+/// first (with a `client_request_id`) while the police's agent is linked there and
+/// silent, kills that process mid-assembly, and asks again with the same request id:
+/// after a restart of the one hub, or on a surviving replica. The repeat gets the file
+/// the first call started, finished by the process that took it over, complete with the
+/// police's records; the requester has one file; the log verifies.
 async fn case_file_outlives_its_assembler(
     pki: &Pki,
     configs: Vec<PathBuf>,
@@ -960,24 +962,19 @@ async fn case_file_outlives_its_assembler(
     // The police's agent is linked to the first process and never answers: the file
     // waits for it there.
     let silent = crate::support::silent_link(pki, "politie", addrs[0]).await;
-    let request = {
-        let (im, case) = (im.clone(), case.clone());
-        tokio::spawn(async move {
-            hubctl(
-                &im,
-                &[
-                    "casefile",
-                    "request",
-                    &case,
-                    "--purpose",
-                    "duiding",
-                    "--deadline-ms",
-                    "4000",
-                ],
-                None,
-            )
-            .await
-        })
+    let request = wire::CaseFileRequest {
+        client_request_id: "kill-mid-assembly-1".into(),
+        case_id: case.clone(),
+        purpose: "duiding".into(),
+        deadline_ms: 4000,
+        ..Default::default()
+    };
+    let mut first = crate::postgres::try_coordinator_as(pki, addrs[0], IM_OOST)
+        .await
+        .expect("a connection to the first hub process");
+    let interrupted = {
+        let request = request.clone();
+        tokio::spawn(async move { first.request_case_file(request).await })
     };
     let start = Instant::now();
     let file_id = loop {
@@ -1004,27 +1001,25 @@ async fn case_file_outlives_its_assembler(
         .expect("kill -9 the hub process assembling the file");
     killed.0.wait().expect("reap it");
     drop(silent);
-    let interrupted = request.await.expect("the request task");
-    assert_ne!(
-        interrupted.code, 0,
-        "the request outlived its hub: {interrupted:?}"
-    );
+    let interrupted = interrupted.await.expect("the request task");
+    assert!(interrupted.is_err(), "the request outlived its hub");
 
-    // Where the requester looks now: the hub started again, or another replica.
-    let reader = if addrs.len() == 1 {
+    // Where the requester turns now: the hub started again, or another replica.
+    let (reader, next) = if addrs.len() == 1 {
         hubs[0] = Some(spawn_hub(&configs[0]));
         coordinator(pki, addrs[0]).await;
-        im.clone()
+        (im.clone(), addrs[0])
     } else {
         let (cert, key_pem) = pki.person(IM_OOST);
-        crate::support::hubctl_profile_with(
+        let profile = crate::support::hubctl_profile_with(
             pki,
             addrs[1],
             "im-oost-replica-1",
             &cert,
             &key_pem,
             Some(&key),
-        )
+        );
+        (profile, addrs[1])
     };
     let live: Vec<SocketAddr> = if addrs.len() == 1 {
         addrs.clone()
@@ -1038,19 +1033,26 @@ async fn case_file_outlives_its_assembler(
         .collect();
     let police = JsonAgents::start_spread(pki, &live, &exports, &others).await;
 
-    let start = Instant::now();
-    let shown = loop {
-        let run = hubctl(&reader, &["casefile", "show", &file_id], None).await;
-        if run.code == 0 && run.stdout.contains("Politie Eenheid Amsterdam — answered") {
-            break run.stdout;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "the case file was not finished after its hub died: {run:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    // The client asks again with the same request id, as after any cut-off: it waits
+    // for the file the first call started, finished by the process that took it over.
+    let mut again = crate::postgres::try_coordinator_as(pki, next, IM_OOST)
+        .await
+        .expect("a connection to the hub process the requester turns to");
+    let file = tokio::time::timeout(
+        Duration::from_secs(90),
+        again.request_case_file(request.clone()),
+    )
+    .await
+    .expect("the repeated request ends")
+    .expect("the repeated request gets the file")
+    .into_inner();
+    assert_eq!(file.id, file_id, "the repeat got another file");
+    let shown = add(&reader, &["casefile", "show", &file_id]).await;
     assert!(shown.contains(&format!("CASE FILE {file_id}")), "{shown}");
+    assert!(
+        shown.contains("Politie Eenheid Amsterdam — answered"),
+        "{shown}"
+    );
     assert!(shown.contains("✓ politie-incidenten"), "{shown}");
     assert!(!shown.contains("synthetische samenvatting"), "{shown}");
     // One file, under the id the requester saw: nothing assembled twice.
@@ -1064,6 +1066,15 @@ async fn case_file_outlives_its_assembler(
         .filter_map(|f| f["id"].as_str())
         .collect();
     assert_eq!(ids, vec![file_id.as_str()], "{list}");
+    // The same id for another request is refused.
+    let other = again
+        .request_case_file(wire::CaseFileRequest {
+            deadline_ms: 3000,
+            ..request
+        })
+        .await
+        .expect_err("the same id for another request");
+    assert_eq!(other.code(), tonic::Code::AlreadyExists, "{other:?}");
 
     police.stop().await;
     agents.stop().await;

@@ -53,7 +53,16 @@ pub(crate) fn spawn_hub(config: &Path) -> Process {
 
 /// A coordinator connection to `hub`, or `None` while it does not answer.
 async fn try_coordinator(pki: &Pki, hub: SocketAddr) -> Option<CoordinatorClient<HubChannel>> {
-    let (cert, key) = pki.person(SDR_OOST);
+    try_coordinator_as(pki, hub, SDR_OOST).await
+}
+
+/// A connection to `hub` as `person`, or `None` while it does not answer.
+pub(crate) async fn try_coordinator_as(
+    pki: &Pki,
+    hub: SocketAddr,
+    person: &str,
+) -> Option<CoordinatorClient<HubChannel>> {
+    let (cert, key) = pki.person(person);
     let config = agent_config(pki, &cert, &key, hub);
     let tls = treiter_node_agent::tls::client_config(&config).ok()?;
     let (channel, _) =

@@ -18,7 +18,7 @@ use super::ask::{SubjectOutcome, ask_subject};
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
 use super::settle::{settle, summarise};
-use super::{CaseFileError, progress, record, resume, subject_hex};
+use super::{CaseFileError, progress, record, repeat, resume, subject_hex};
 use crate::clock::timestamp;
 use crate::fanout::FanOut;
 use crate::parties::Party;
@@ -183,6 +183,17 @@ async fn assemble_case_file(
     };
     let wait = deadline_of(hub, req.deadline_ms)?;
     let resumed = taken_over.is_some();
+    // A repeat of a request (same `client_request_id`) gets the file the first started.
+    let request_key = if resumed {
+        None
+    } else {
+        repeat::RequestKey::of(req)?
+    };
+    if let Some(key) = &request_key
+        && let Some(file_id) = key.earlier(hub, person)?
+    {
+        return repeat::stored_file(hub, person, &file_id, events.as_ref()).await;
+    }
     let file_id = match taken_over {
         Some(id) => id,
         None => next_file_id(
@@ -197,6 +208,7 @@ async fn assemble_case_file(
                 categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
                 deadline_ms: req.deadline_ms,
                 wait,
+                request_key: request_key.as_ref(),
             },
         )?,
     };

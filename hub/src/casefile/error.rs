@@ -43,6 +43,16 @@ pub enum CaseFileError {
     /// A subject of the case-file request is not in the case.
     #[error("a requested subject is not in case {0}")]
     RequestedSubjectNotInCase(String),
+    /// The request's `client_request_id` is not a token.
+    #[error(
+        "client_request_id: at most 128 printable ASCII characters without spaces (a random id per intended case file)"
+    )]
+    BadRequestId,
+    /// The `client_request_id` started another case file, asked differently.
+    #[error(
+        "client_request_id {0} was used before for a different case-file request; use a new id for a new request"
+    )]
+    RequestIdReused(String),
     /// The bevraging's subject is not in the case.
     #[error("the subject is not in case {0}")]
     SubjectNotInCase(String),

@@ -32,6 +32,7 @@
 //!   before they are stored.
 //! - [`record`]: case files in the store (the case-files keyspace: the file, the requester
 //!   index, queued requests); the only code that touches that space.
+//! - [`repeat`]: a repeated request (same `client_request_id`) gets the first one's file.
 //! - [`resume`]: case files whose assembler died, finished by another hub process.
 //! - [`late_record`]: answers to queued questions kept in the store
 //!   (the late-answers keyspace); the only code that touches that space.
@@ -51,6 +52,7 @@ pub mod progress;
 pub mod read;
 pub mod record;
 pub mod records;
+pub mod repeat;
 pub mod resume;
 pub mod settle;
 

@@ -76,6 +76,8 @@ pub(super) struct NewAssembly<'a> {
     pub categories: Vec<String>,
     pub deadline_ms: u32,
     pub wait: Duration,
+    /// The request's `client_request_id`, kept with the marker ([`super::repeat`]).
+    pub request_key: Option<&'a super::repeat::RequestKey>,
 }
 
 impl NewAssembly<'_> {
@@ -95,6 +97,9 @@ impl NewAssembly<'_> {
             resumed: 0,
         };
         record::put_assembly(batch, self.case_id, &marker);
+        if let Some(key) = self.request_key {
+            key.keep(self.requester, self.case_id, file_id, batch);
+        }
     }
 }
 

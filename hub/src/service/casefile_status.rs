@@ -12,7 +12,9 @@ impl From<CaseFileError> for Status {
             CaseFileError::BadPurpose(_)
             | CaseFileError::BadCategory { .. }
             | CaseFileError::EvaluatieSharesNothing
-            | CaseFileError::DeadlineTooLong { .. } => Status::invalid_argument(message),
+            | CaseFileError::DeadlineTooLong { .. }
+            | CaseFileError::BadRequestId => Status::invalid_argument(message),
+            CaseFileError::RequestIdReused(_) => Status::already_exists(message),
             CaseFileError::CaseClosed { .. } | CaseFileError::PurposeDoesNotFit { .. } => {
                 Status::failed_precondition(message)
             }
@@ -82,6 +84,8 @@ mod tests {
                 why: "x".into(),
             },
             CaseFileError::TakenOver("CF-2026-0001-0001".into()),
+            CaseFileError::BadRequestId,
+            CaseFileError::RequestIdReused("r-1".into()),
             CaseFileError::Damaged("a case file without owner"),
             CaseFileError::MalformedOin {
                 what: "source party",

@@ -3,12 +3,14 @@
 //! - Keyspace: [`Space::Idempotency`].
 //! - Keys, two kinds:
 //!   - a coordinator's change to a case: `<person id> 0x00 <client request id>`;
-//!   - a privacy officer's request: `officer/<person id> 0x00 <client request id>` (the
-//!     prefix keeps them apart: no person id starts with `officer/`).
+//!   - a privacy officer's request: `officer/<person id> 0x00 <client request id>`;
+//!   - a coordinator's case-file request: `casefile/<person id> 0x00 <client request id>`
+//!     (the prefixes keep them apart: no person id starts with `officer/` or `casefile/`).
 //! - Value: JSON, the writer's record (a request fingerprint and what the first request
 //!   made); this module passes it through.
-//! - Owner: a case change's record is its case's, so it is shredded with the case; an
-//!   officer's request belongs to no case and is sealed under the transit key.
+//! - Owner: a case change's and a case-file request's record is its case's, so it is
+//!   shredded with the case; an officer's request belongs to no case and is sealed under
+//!   the transit key.
 
 use super::{Ownership, Table};
 use crate::store::{Batch, Owner, Space, Store, StoreError};
@@ -27,12 +29,15 @@ pub enum Requester<'a> {
     CaseChange { person: &'a str },
     /// A privacy officer's request, by this person.
     Officer { person: &'a str },
+    /// A case-file request, by this person.
+    CaseFile { person: &'a str },
 }
 
 fn key(requester: Requester<'_>, client_request_id: &str) -> Vec<u8> {
     let mut key = match requester {
         Requester::CaseChange { person } => person.as_bytes().to_vec(),
         Requester::Officer { person } => format!("officer/{person}").into_bytes(),
+        Requester::CaseFile { person } => format!("casefile/{person}").into_bytes(),
     };
     key.push(0);
     key.extend_from_slice(client_request_id.as_bytes());
@@ -66,6 +71,15 @@ impl Record {
     ) -> Record {
         Record {
             key: key(Requester::CaseChange { person }, client_request_id),
+            value,
+            owner: Owner::case(case),
+        }
+    }
+
+    /// The record of a case-file request for a file of case `case`.
+    pub fn case_file(person: &str, client_request_id: &str, case: &str, value: Vec<u8>) -> Record {
+        Record {
+            key: key(Requester::CaseFile { person }, client_request_id),
             value,
             owner: Owner::case(case),
         }
