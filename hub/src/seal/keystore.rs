@@ -90,14 +90,29 @@ pub struct KeyStore {
     rng: SystemRandom,
     /// This key store's random id (`store.id`).
     id: String,
-    /// Unwrapped keys by owner. The lock also serialises creating and shredding, so a
-    /// key is never created for a case that is being shredded.
-    cache: Mutex<HashMap<String, [u8; KEY_LEN]>>,
+    /// Unwrapped keys by owner, with when the key was last seen in its place. The lock
+    /// also serialises creating and shredding, so a key is never created for a case that
+    /// is being shredded (in this process).
+    cache: Mutex<HashMap<String, Cached>>,
     /// Every sync of a key file and of the directory goes through it: inert in a hub
     /// built for use; in test builds the power-cut tests keep their ledger with it
     /// (issue 22, [`crate::log::faults`]).
     syncs: FaultSwitch,
 }
+
+/// A cached unwrapped key and when it was last seen in the key store's place.
+#[derive(Debug)]
+struct Cached {
+    bytes: [u8; KEY_LEN],
+    seen: std::time::Instant,
+}
+
+/// How long a cached key of a shared keys database is used before the hub looks
+/// again whether it is still there. Several replicas share the keys database, and a
+/// key one of them shreds (article 9) must stop opening records on every other one
+/// too: within this time, at the cost of one indexed read per case and second. A key
+/// directory belongs to one hub process, which shreds through its own cache.
+pub const SHARED_KEY_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn valid_owner(owner: &str) -> bool {
     !owner.is_empty()
@@ -273,8 +288,40 @@ impl KeyStore {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; KEY_LEN]>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `owner`'s cached key, if it may still be used: always for a key directory; for a
+    /// shared keys database, if it was seen there within [`SHARED_KEY_RECHECK`] or is
+    /// there now (else it was shredded by another replica, and is forgotten).
+    fn cached(
+        &self,
+        cache: &mut HashMap<String, Cached>,
+        owner: &str,
+    ) -> Result<Option<[u8; KEY_LEN]>, KeyStoreError> {
+        let Some(entry) = cache.get_mut(owner) else {
+            return Ok(None);
+        };
+        if matches!(self.place, KeyPlace::Dir(_)) || entry.seen.elapsed() < SHARED_KEY_RECHECK {
+            return Ok(Some(entry.bytes));
+        }
+        if self.place.exists(&format!("{owner}.key"))? {
+            entry.seen = std::time::Instant::now();
+            return Ok(Some(entry.bytes));
+        }
+        cache.remove(owner);
+        Ok(None)
+    }
+
+    fn remember(cache: &mut HashMap<String, Cached>, owner: &str, bytes: [u8; KEY_LEN]) {
+        cache.insert(
+            owner.to_owned(),
+            Cached {
+                bytes,
+                seen: std::time::Instant::now(),
+            },
+        );
     }
 
     /// Whether `owner`'s key was deleted under the retention rules.
@@ -287,13 +334,13 @@ impl KeyStore {
     pub fn get(&self, owner: &str) -> Result<Option<Key>, KeyStoreError> {
         Self::check(owner)?;
         let mut cache = self.lock();
-        if let Some(bytes) = cache.get(owner) {
-            return Ok(Some(Key::new(bytes)));
+        if let Some(bytes) = self.cached(&mut cache, owner)? {
+            return Ok(Some(Key::new(&bytes)));
         }
         let Some(bytes) = self.read_key(owner)? else {
             return Ok(None);
         };
-        cache.insert(owner.to_owned(), bytes);
+        Self::remember(&mut cache, owner, bytes);
         Ok(Some(Key::new(&bytes)))
     }
 
@@ -323,11 +370,11 @@ impl KeyStore {
     pub fn get_or_create(&self, owner: &str) -> Result<Key, KeyStoreError> {
         Self::check(owner)?;
         let mut cache = self.lock();
-        if let Some(bytes) = cache.get(owner) {
-            return Ok(Key::new(bytes));
+        if let Some(bytes) = self.cached(&mut cache, owner)? {
+            return Ok(Key::new(&bytes));
         }
         if let Some(bytes) = self.read_key(owner)? {
-            cache.insert(owner.to_owned(), bytes);
+            Self::remember(&mut cache, owner, bytes);
             return Ok(Key::new(&bytes));
         }
         if self.is_shredded(owner)? {
@@ -349,10 +396,10 @@ impl KeyStore {
                 .ok_or_else(|| KeyStoreError::Shredded {
                     owner: owner.to_owned(),
                 })?;
-            cache.insert(owner.to_owned(), stored);
+            Self::remember(&mut cache, owner, stored);
             return Ok(Key::new(&stored));
         }
-        cache.insert(owner.to_owned(), bytes);
+        Self::remember(&mut cache, owner, bytes);
         tracing::info!(case = owner, "created a case key");
         Ok(Key::new(&bytes))
     }
@@ -377,6 +424,50 @@ mod tests {
 
     fn master(n: u8) -> MasterKey {
         MasterKey::from_bytes(&[n; KEY_LEN])
+    }
+
+    /// A case key shredded by one replica stops opening records on the others within
+    /// [`SHARED_KEY_RECHECK`], although they had it cached (issue 21, article 9); and
+    /// none of them creates it again.
+    #[test]
+    fn a_key_shredded_by_one_replica_is_gone_for_the_others_too() {
+        let Some(server) = treiter_testpg::TestPostgres::start_or_skip(
+            "a_key_shredded_by_one_replica_is_gone_for_the_others_too",
+        ) else {
+            return;
+        };
+        server.create_database("keys_shred").unwrap();
+        let url = server.url("keys_shred");
+        let open = || {
+            let database = crate::store::postgres::Database::connect(&url, None, 2, None).unwrap();
+            KeyStore::open_postgres(database, master(4)).unwrap()
+        };
+        let database = crate::store::postgres::Database::connect(&url, None, 2, None).unwrap();
+        crate::store::postgres::migrate::migrate(
+            &database,
+            "keys",
+            crate::store::postgres::migrate::KEYS,
+        )
+        .unwrap();
+        let (a, b) = (open(), open());
+        let owner = "C-2026-0042";
+        let sealed = a
+            .get_or_create(owner)
+            .unwrap()
+            .seal(&SystemRandom::new(), b"aad", b"synthetic")
+            .unwrap();
+        let cached = b.get(owner).unwrap().expect("b has a's key");
+        assert_eq!(cached.open(b"aad", &sealed).unwrap(), b"synthetic");
+        a.shred(owner).unwrap();
+        std::thread::sleep(SHARED_KEY_RECHECK + std::time::Duration::from_millis(100));
+        assert!(
+            b.get(owner).unwrap().is_none(),
+            "b still opens a shredded case"
+        );
+        assert!(matches!(
+            b.get_or_create(owner),
+            Err(KeyStoreError::Shredded { .. })
+        ));
     }
 
     /// Several hub replicas start at once on an empty keys database and create the
