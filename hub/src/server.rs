@@ -61,8 +61,10 @@ pub async fn serve(
     // Agents holding delivered case data learn its retention term (article 9).
     tokio::spawn(crate::deliveries::run(hub.clone()));
     // Replicas on one PostgreSQL: questions to agents linked to other replicas.
+    // ... and a covenant version another replica's approval put in force.
     if let Some(relay) = &hub.relay {
         tokio::spawn(crate::relay::run(hub.clone(), relay.clone()));
+        tokio::spawn(crate::covenants::switch::follow(hub.clone()));
     }
     let shutdown_hub = hub.clone();
     let limits = hub.listener.limits;

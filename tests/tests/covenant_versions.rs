@@ -853,3 +853,63 @@ async fn an_agent_with_another_version_answers_covenant_version_mismatch() {
     let _ = task.await;
     hub.stop().await;
 }
+
+/// Two hub replicas on one PostgreSQL (issue 21): a version approved on one is in force
+/// on the other within seconds, without a restart; the other decides with it (the
+/// version its ListCovenantVersions reports is the one its engine holds).
+#[tokio::test]
+async fn a_version_put_in_force_on_one_replica_is_in_force_on_the_others() {
+    let Some(postgres) = treiter_testpg::TestPostgres::start_or_skip(
+        "a_version_put_in_force_on_one_replica_is_in_force_on_the_others",
+    ) else {
+        return;
+    };
+    let pki = Pki::new();
+    let store = crate::support::postgres_store_config(&postgres, "follow");
+    let mut hubs = Vec::new();
+    for n in 0..2 {
+        let data_dir = pki.dir.path().join(format!("replica-{n}"));
+        let master = crate::support::master_key_path(&data_dir);
+        if n > 0 {
+            std::fs::copy(
+                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
+                &master,
+            )
+            .expect("copy the master key");
+        }
+        hubs.push(
+            TestHub::start_in(
+                &pki,
+                "127.0.0.1:0".parse().expect("addr"),
+                &data_dir,
+                &store,
+            )
+            .await,
+        );
+    }
+    assert_eq!(hubs[1].hub.covenant.version(), 1);
+    let version = activate(&pki, &hubs[0], &covenant_text(2, true)).await;
+    assert_eq!(hubs[0].hub.covenant.version(), version);
+    let mut other = officer(&pki, &hubs[1], PO_GEMEENTE).await;
+    let start = std::time::Instant::now();
+    loop {
+        let listed = other
+            .list_covenant_versions(wire::ListCovenantVersionsRequest::default())
+            .await
+            .expect("list versions")
+            .into_inner();
+        if listed.in_force == version {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the other replica still has version {} in force",
+            listed.in_force
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(hubs[1].hub.covenant.version(), version);
+    for hub in hubs {
+        hub.stop().await;
+    }
+}

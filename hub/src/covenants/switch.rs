@@ -93,7 +93,8 @@ fn reread_persons(hub: &Hub) {
     }
 }
 
-/// Puts `switch` in force (module doc).
+/// Puts `switch` in force (module doc); nothing when its version (or a later one) is
+/// in force already (another replica's switch was followed first, [`follow`]).
 pub fn apply(hub: &Hub, switch: Switch) {
     let Switch {
         covenant,
@@ -102,6 +103,9 @@ pub fn apply(hub: &Hub, switch: Switch) {
         changes,
     } = switch;
     let version = covenant.version();
+    if hub.covenant.version() >= version {
+        return;
+    }
     let old = hub.covenant.replace(covenant);
     hub.parties.replace(parties);
     hub.cases.set_policy(policy);
@@ -143,4 +147,49 @@ pub fn apply(hub: &Hub, switch: Switch) {
         }
     }
     super::agents::broadcast(hub);
+}
+
+/// How often a replica looks whether another replica put a newer version in force.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// With several replicas on one database (issue 21): puts in force, on this replica, a
+/// version another replica's approval put in force, within [`FOLLOW_EVERY`], the way
+/// that replica did ([`prepare`], [`apply`]): decisions, parties, case policy, the links
+/// of parties that left, and this replica's agents told. With sled there is one hub
+/// process and nothing to follow.
+pub async fn follow(hub: Arc<Hub>) {
+    let mut shutdown = hub.shutdown_signal();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(FOLLOW_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(error) = follow_once(&hub) {
+            tracing::error!(%error, "cannot follow the covenant version in force in the shared store");
+        }
+    }
+}
+
+/// One look at the stored versions; switches when a newer one is in force.
+pub fn follow_once(hub: &Hub) -> Result<(), HubError> {
+    let versions = super::record::all(hub.store.as_ref()).map_err(HubError::Store)?;
+    let Some(stored) = versions
+        .iter()
+        .filter(|r| r.status == super::record::VersionStatus::InForce)
+        .max_by_key(|r| r.version)
+    else {
+        return Ok(());
+    };
+    if stored.version <= hub.covenant.version() {
+        return Ok(());
+    }
+    let covenant = stored.covenant().map_err(|_| {
+        HubError::internal(format!("stored version {} does not parse", stored.version))
+    })?;
+    tracing::info!(
+        version = stored.version,
+        "another hub replica put a covenant version in force; this replica follows"
+    );
+    apply(hub, prepare(hub, covenant)?);
+    Ok(())
 }
