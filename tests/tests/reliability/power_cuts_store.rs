@@ -2,25 +2,29 @@
 //! wrapper of ours sees them; the power cut is simulated under the process instead, by
 //! the `LD_PRELOAD` shim `tests/powercut` (LazyFS-style: its module doc says what it
 //! journals and what makes each change durable). A process runs with the shim watching
-//! its data directory, is killed with SIGKILL at a random moment, and [`rollback`]
+//! its data directory, is killed with SIGKILL at a random moment, and [`Journal::rollback`]
 //! undoes every change no sync made durable. Then everything acknowledged must be
 //! there, and nothing believed that was never acknowledged or never written whole.
 //!
-//! - [`the_rollback_keeps_exactly_what_was_synced`]: the simulation itself, on small
+//! - `the_rollback_keeps_exactly_what_was_synced`: the simulation itself, on small
 //!   file scenarios (a write after the last fsync is gone; a file whose directory was
 //!   never synced is gone; a rename or an unlink not made durable is undone), and an
 //!   operation it cannot model is refused, not passed.
-//! - [`acknowledged_store_batches_survive_power_cuts`]: the sled store (`SledStore`) in
+//! - `acknowledged_store_batches_survive_power_cuts`: the sled store (`SledStore`) in
 //!   a child process applying batches from several threads, cut at random moments.
-//! - [`a_store_without_its_syncs_loses_acknowledged_batches_at_a_power_cut`]: the
+//! - `a_store_without_its_syncs_loses_acknowledged_batches_at_a_power_cut`: the
 //!   control. With the store's sync after sled's flush left out (sled's flush alone
 //!   ends with `sync_file_range`, which makes nothing durable), or the flush left out
 //!   too, acknowledged batches are lost at every cut, and the check sees it.
-//! - [`acknowledged_changes_survive_power_cuts_of_a_running_hub`]: a real `hub serve`
-//!   with the shim watching its whole data directory (state store, decision log, key
-//!   store), under case changes from two clients, cut at random moments; after each
+//! - `acknowledged_changes_survive_power_cuts_of_a_running_hub`: a real `hub serve`
+//!   with the shim watching its whole data directory (state store and decision log;
+//!   the key store lives outside it), under case changes from two clients, cut at random moments; after each
 //!   restart every acknowledged change is there, the log verifies, and (every fifth cut)
 //!   nothing is stored that the log does not record.
+//! - `a_running_hubs_data_directory_turned_read_only_fails_closed_is_reported_and_recovers`:
+//!   the shim's read-only switch makes every write under a running hub's data
+//!   directory fail with EROFS (the kernel refuses a read-only remount while files are
+//!   open for writing): the hub fails closed, says so in `/healthz`, and recovers.
 //!
 //! `RELIABILITY_SCALE=N` multiplies the number of cuts.
 
@@ -36,6 +40,9 @@ use proptest::strategy::{Strategy as _, ValueTree as _};
 use proptest::test_runner::TestRunner;
 use treiter_hub::log::{LogKey, verify_dir};
 use treiter_hub::store::{Batch, SledStore, Store as _};
+use treiter_node_agent::tls::HubChannel;
+use treiter_proto::v1 as wire;
+use treiter_proto::v1::coordinator_client::CoordinatorClient;
 // The store's keyspaces cannot be named outside the hub; a public table of opaque
 // values (the witness alerts, by a free-form key) carries the test's records.
 use treiter_hub::tables::meta::{delete_witness_alert, put_witness_alert, witness_alerts};
@@ -964,4 +971,211 @@ async fn acknowledged_changes_survive_power_cuts_of_a_running_hub() {
         "no change was acknowledged between the cuts"
     );
     assert!(undone > 0, "no cut undid anything: the shim saw no writes");
+}
+
+// --- a running hub's data directory turned read-only ---------------------------------
+
+/// The raw HTTP/1.1 answer to `GET path` at `addr`.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .expect("write");
+    let mut text = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut text))
+        .await
+        .expect("answered within 10 s")
+        .expect("read");
+    text
+}
+
+async fn add_subject(
+    sdr: &mut CoordinatorClient<HubChannel>,
+    case: &str,
+    n: usize,
+) -> Result<wire::CaseUpdate, tonic::Status> {
+    sdr.add_subject(wire::AddSubjectRequest {
+        client_request_id: format!("ro-{n}"),
+        case_id: case.to_owned(),
+        subject: Some(wire::SubjectPseudonym {
+            hex: subject_hex(n),
+        }),
+        role: "melder".into(),
+        label: String::new(),
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+fn subject_hex(n: usize) -> String {
+    format!("{:064x}", 0x0e0f_0000 + n)
+}
+
+async fn subjects(sdr: &mut CoordinatorClient<HubChannel>, case: &str) -> Vec<String> {
+    sdr.get_case(wire::GetCaseRequest {
+        case_id: case.to_owned(),
+    })
+    .await
+    .expect("the case")
+    .into_inner()
+    .subjects
+    .into_iter()
+    .filter_map(|s| s.subject.map(|p| p.hex))
+    .collect()
+}
+
+/// A running hub's data directory (decision log and state store, files held open)
+/// turned read-only under it — every write there failing with EROFS from a moment on,
+/// which the kernel's own read-only remount refuses to do while files are open for
+/// writing: every case change is refused with nothing stored that the log does not
+/// record, `/healthz` says which store cannot write and why, and once the directory is
+/// writable again the same requests pass without a restart; everything acknowledged
+/// is there after a power cut and a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_hubs_data_directory_turned_read_only_fails_closed_is_reported_and_recovers() {
+    let pki = Pki::new();
+    let dir = pki.dir.path();
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let listen = std::net::SocketAddr::new(ip, crate::support::stable_port(ip));
+    let admin = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free admin port");
+    let data_dir = dir.join("hub-data");
+    let hub_config = dir.join("hub.toml");
+    std::fs::write(
+        &hub_config,
+        hub_config_text(&pki, listen, Some(admin), &data_dir),
+    )
+    .expect("write");
+    std::fs::create_dir_all(data_dir.join("log")).expect("data dir");
+    sync_dir(&data_dir);
+    let journal = Journal::new(&data_dir, dir);
+    let switch = dir.join("data-dir-read-only");
+    let spawn = |journal: &Journal| {
+        let mut command = Command::new(workspace_bin("hub"));
+        command
+            .args(["serve", "--config"])
+            .arg(&hub_config)
+            .env("RUST_LOG", "error")
+            .env("POWERCUT_READONLY", &switch)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        journal.preload(&mut command);
+        Process(command.spawn().expect("start hub"))
+    };
+    let mut hub = spawn(&journal);
+    let mut sdr = CoordinatorClient::new(connect(&pki, SDR_OOST, listen).await);
+    let case = sdr
+        .create_case(wire::CreateCaseRequest {
+            client_request_id: "ro-case".into(),
+            stadsdeel: "oost".into(),
+            melding_at: Some(prost_types::Timestamp::from(
+                std::time::SystemTime::now() - Duration::from_secs(3600),
+            )),
+            external_reference: String::new(),
+        })
+        .await
+        .expect("create a case")
+        .into_inner()
+        .case
+        .expect("the case")
+        .id;
+    let mut acknowledged = Vec::new();
+    for n in 0..3 {
+        add_subject(&mut sdr, &case, n)
+            .await
+            .expect("a change before the directory turns read-only");
+        acknowledged.push(subject_hex(n));
+    }
+    let healthy = http_get(admin, "/healthz").await;
+    assert!(
+        healthy.starts_with("HTTP/1.1 200"),
+        "healthy at the start: {healthy}"
+    );
+
+    std::fs::write(&switch, b"").expect("turn the data directory read-only");
+    let (mut refused, mut wrong) = (Vec::new(), Vec::new());
+    for n in 3..8 {
+        match add_subject(&mut sdr, &case, n).await {
+            Err(status) if status.code() == tonic::Code::Unavailable => refused.push(n),
+            Err(status) => wrong.push(format!("change {n} on a read-only directory: {status:?}")),
+            // Acknowledged although nothing can be written: it must last all the same.
+            Ok(_) => acknowledged.push(subject_hex(n)),
+        }
+    }
+    let degraded = http_get(admin, "/healthz").await;
+    std::fs::remove_file(&switch).expect("writable again");
+    let start = Instant::now();
+    for &n in &refused {
+        loop {
+            match add_subject(&mut sdr, &case, n).await {
+                Ok(_) => break,
+                Err(_) if start.elapsed() < Duration::from_secs(20) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(status) => {
+                    wrong.push(format!(
+                        "change {n} refused once writable again: {status:?}"
+                    ));
+                    break;
+                }
+            }
+        }
+        acknowledged.push(subject_hex(n));
+    }
+    let recovered = http_get(admin, "/healthz").await;
+
+    // A power cut, then what the log records and what is stored.
+    hub.0.kill().expect("kill -9 the hub");
+    hub.0.wait().expect("reap the hub");
+    if let Err(e) = journal.rollback() {
+        wrong.push(e);
+    }
+    match log_entries(&data_dir.join("log"), &log_key_path(&pki)) {
+        Ok(entries) => wrong.extend(stored_against_log(&pki, &data_dir, &entries).await),
+        Err(e) => wrong.push(e),
+    }
+    hub = spawn(&journal);
+    let mut sdr = CoordinatorClient::new(connect(&pki, SDR_OOST, listen).await);
+    let stored = subjects(&mut sdr, &case).await;
+    for s in &acknowledged {
+        if !stored.contains(s) {
+            wrong.push(format!("an acknowledged subject is lost: {s}"));
+        }
+    }
+    for s in &stored {
+        if !acknowledged.contains(s) {
+            wrong.push(format!("a subject stored but never acknowledged: {s}"));
+        }
+    }
+    hub.0.kill().expect("stop the hub");
+    hub.0.wait().expect("reap the hub");
+    let _ = journal.rollback();
+    tally(
+        "read-only-data-dir-hub",
+        Kind::FaultsInjected,
+        5,
+        wrong.len() as u64,
+        0,
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(
+        !refused.is_empty(),
+        "a read-only data directory refused nothing"
+    );
+    assert!(
+        degraded.starts_with("HTTP/1.1 503")
+            && degraded.contains("cannot write")
+            && degraded.contains("Read-only file system"),
+        "/healthz says which store cannot write and why: {degraded}"
+    );
+    assert!(
+        recovered.starts_with("HTTP/1.1 200"),
+        "healthy again once writable: {recovered}"
+    );
 }
