@@ -668,7 +668,7 @@ struct StoreRound {
 /// Checks the store after a cut: every acknowledged batch whole (both keyspaces, the
 /// value unchanged), every acknowledged deletion still deleted, and nothing there
 /// that was never written whole.
-fn check_store(dir: &Path, acked: &BTreeMap<String, bool>) -> StoreRound {
+fn check_store(dir: &Path, acked: &BTreeMap<String, Promised>) -> StoreRound {
     let mut round = StoreRound::default();
     let store = match SledStore::open(dir) {
         Ok(store) => store,
@@ -684,13 +684,18 @@ fn check_store(dir: &Path, acked: &BTreeMap<String, bool>) -> StoreRound {
             return round;
         }
     };
-    for (key, deleted) in acked {
+    for (key, promised) in acked {
         let record = stored.get(key);
         let pair = stored.get(&format!("{key}#"));
+        let (may_be_there, may_be_gone) = match promised {
+            Promised::There => (true, false),
+            Promised::Deleted => (false, true),
+            Promised::Either => (true, true),
+        };
         match (record, pair) {
-            (None, Some(m)) if *deleted && m == key.as_bytes() => {}
-            (Some(v), Some(m)) if !*deleted && *v == value(key) && m == key.as_bytes() => {}
-            (Some(_), Some(_)) if *deleted => {
+            (None, Some(m)) if may_be_gone && m == key.as_bytes() => {}
+            (Some(v), Some(m)) if may_be_there && *v == value(key) && m == key.as_bytes() => {}
+            (Some(_), Some(_)) if !may_be_there => {
                 round
                     .lost
                     .push(format!("{key}: its acknowledged deletion is undone"));
@@ -718,6 +723,18 @@ fn check_store(dir: &Path, acked: &BTreeMap<String, bool>) -> StoreRound {
     round
 }
 
+/// What an acknowledged key promises after a cut.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Promised {
+    /// Its batch was acknowledged: record and pair there.
+    There,
+    /// The batch deleting its record was acknowledged: the pair there, the record gone.
+    Deleted,
+    /// The batch deleting its record may have been in flight at the cut: the pair
+    /// there, the record there or gone.
+    Either,
+}
+
 /// Runs `cuts` power cuts of the store child on one store directory (each round goes
 /// on from what the last cut left), with `fault` set in the child; returns the number
 /// of acknowledged batches and the failures.
@@ -727,22 +744,28 @@ fn store_cuts(cuts: u32, fault: &str) -> (u64, Vec<String>) {
     std::fs::create_dir(&dir).expect("mkdir");
     let journal = Journal::new(&dir, root.path());
     let mut runner = TestRunner::new(config(cuts));
-    let mut acked: BTreeMap<String, bool> = BTreeMap::new();
+    let mut acked: BTreeMap<String, Promised> = BTreeMap::new();
     let (mut total, mut failures) = (0u64, Vec::new());
     for cut in 0..cuts {
         let kill_after = (1usize..120).new_tree(&mut runner).expect("draw").current();
         let keys = cut_store_child(&journal, cut, kill_after, fault);
         total += keys.len() as u64;
         for key in keys {
-            // Batch n deletes the case of n - 1 (same thread): acknowledged, it is gone.
-            if let Some((prefix, n)) = key.rsplit_once('-')
-                && let Ok(n) = n.parse::<u32>()
-                && n > 0
-                && n % 9 == 0
-            {
-                acked.insert(format!("{prefix}-{:05}", n - 1), true);
+            let Some((prefix, n)) = key.rsplit_once('-') else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u32>() else { continue };
+            // Batch n deletes the record of n - 1 (same thread): acknowledged, it is
+            // gone; until then, once n - 1 is acknowledged, it may be either.
+            if n > 0 && n % 9 == 0 {
+                acked.insert(format!("{prefix}-{:05}", n - 1), Promised::Deleted);
             }
-            acked.insert(key, false);
+            let promised = if (n + 1) % 9 == 0 {
+                Promised::Either
+            } else {
+                Promised::There
+            };
+            acked.entry(key).or_insert(promised);
         }
         if let Err(e) = journal.rollback() {
             failures.push(format!("cut {cut}: {e}"));
