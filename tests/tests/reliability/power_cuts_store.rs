@@ -115,10 +115,17 @@ impl Journal {
         PathBuf::from(format!("{}.keep", self.path.display()))
     }
 
-    /// Runs `command` under the shim.
+    /// Runs `command` under the shim, beside what is preloaded already (`.ci/run`'s
+    /// second e2e run preloads libfaketime into the tests and every process they
+    /// start, which must keep one clock).
     fn preload(&self, command: &mut Command) {
+        let mut preload = shim().into_os_string();
+        if let Some(others) = std::env::var_os("LD_PRELOAD").filter(|o| !o.is_empty()) {
+            preload.push(":");
+            preload.push(others);
+        }
         command
-            .env("LD_PRELOAD", shim())
+            .env("LD_PRELOAD", preload)
             .env("POWERCUT_DIR", &self.watched)
             .env("POWERCUT_JOURNAL", &self.path);
     }
