@@ -283,13 +283,13 @@ fn readonly(config: &Config) -> bool {
         .is_some_and(|p| unsafe { libc::access(p.as_ptr(), libc::F_OK) } == 0)
 }
 
-/// Journals the bytes `[offset, offset + len)` of the watched file `fd` before they
-/// change, and its size.
+/// Journals the bytes `[offset, offset + len)` of a watched file before they change,
+/// and its size, reading them from `path` (`/proc/self/fd/N` for a descriptor: that
+/// opens a file renamed or unlinked since, and the writer's own may be write-only).
 fn journal_data(config: &Config, st: &Stat, path: &Path, offset: u64, len: u64) {
     let end = (offset.saturating_add(len)).min(st.size);
     let mut old = Vec::new();
     if offset < end {
-        // Read through a fresh descriptor: the writer's may be write-only.
         match std::fs::File::open(path) {
             Ok(file) => {
                 use std::os::unix::fs::FileExt;
@@ -313,12 +313,13 @@ fn journal_data(config: &Config, st: &Stat, path: &Path, offset: u64, len: u64) 
 /// What a call on a descriptor does before the real call: `Err(errno)` to fail it.
 fn before_write(fd: c_int, offset: Option<u64>, len: u64) -> Result<(), c_int> {
     guarded(|config| {
-        let Some((st, path)) = watched_file(config, fd) else {
+        let Some((st, _)) = watched_file(config, fd) else {
             return Ok(());
         };
         if readonly(config) {
             return Err(libc::EROFS);
         }
+        let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
         let offset = match offset {
             Some(o) => o,
             None => {
@@ -340,12 +341,13 @@ fn before_write(fd: c_int, offset: Option<u64>, len: u64) -> Result<(), c_int> {
 
 fn before_truncate(fd: c_int, new_size: u64) -> Result<(), c_int> {
     guarded(|config| {
-        let Some((st, path)) = watched_file(config, fd) else {
+        let Some((st, _)) = watched_file(config, fd) else {
             return Ok(());
         };
         if readonly(config) {
             return Err(libc::EROFS);
         }
+        let path = PathBuf::from(format!("/proc/self/fd/{fd}"));
         // The bytes cut off (if any), and the old size.
         journal_data(
             config,

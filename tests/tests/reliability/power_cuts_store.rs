@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -836,27 +836,26 @@ fn a_store_without_its_syncs_loses_acknowledged_batches_at_a_power_cut() {
 
 // --- a running hub -------------------------------------------------------------------
 
-/// Starts `hub serve` under the shim (watching its data directory).
-fn spawn_hub_under(journal: &Journal, config: &Path) -> Process {
+/// Starts `hub serve` under the shim (watching its data directory), its stderr to
+/// `stderr` (a file: a pipe nobody reads while it runs could fill and stall it).
+fn spawn_hub_under(journal: &Journal, config: &Path, stderr: &Path) -> Process {
+    let log = std::fs::File::create(stderr).expect("the hub's stderr file");
     let mut command = Command::new(workspace_bin("hub"));
     command
         .args(["serve", "--config"])
         .arg(config)
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(log);
     journal.preload(&mut command);
     Process(command.spawn().expect("start hub"))
 }
 
-/// What the killed hub said on stderr (the shim's refusal, a panic).
-fn stderr_of(child: &mut Child) -> String {
-    use std::io::Read as _;
-    let mut text = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut text);
-    }
-    text.chars().take(2000).collect()
+/// The end of what the killed hub said on stderr (the shim's refusal, a panic).
+fn said(stderr: &Path) -> String {
+    let text = std::fs::read_to_string(stderr).unwrap_or_default();
+    let skip = text.chars().count().saturating_sub(2000);
+    text.chars().skip(skip).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -884,7 +883,8 @@ async fn acknowledged_changes_survive_power_cuts_of_a_running_hub() {
     let mut gone = BTreeSet::new();
     let ready: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut undone = 0usize;
-    let mut hub = spawn_hub_under(&journal, &hub_config);
+    let stderr = dir.join("hub.stderr");
+    let mut hub = spawn_hub_under(&journal, &hub_config, &stderr);
     let mut sdr = connect(&pki, SDR_OOST, listen).await;
     let mut im = connect(&pki, IM_OOST, listen).await;
     for cut in 1..=cuts {
@@ -911,14 +911,13 @@ async fn acknowledged_changes_survive_power_cuts_of_a_running_hub() {
         // The power cut.
         hub.0.kill().expect("kill -9 the hub");
         hub.0.wait().expect("reap the hub");
-        let said = stderr_of(&mut hub.0);
         for task in tasks {
             let _ = task.await;
         }
         match journal.rollback() {
             Ok(u) => undone += u.undone,
             Err(e) => {
-                wrong.push(format!("cut {cut}: {e}; the hub said: {said}"));
+                wrong.push(format!("cut {cut}: {e}; the hub said: {}", said(&stderr)));
                 break;
             }
         }
@@ -939,7 +938,7 @@ async fn acknowledged_changes_survive_power_cuts_of_a_running_hub() {
                 Err(e) => wrong.push(format!("cut {cut}: {e}")),
             }
         }
-        hub = spawn_hub_under(&journal, &hub_config);
+        hub = spawn_hub_under(&journal, &hub_config, &stderr);
         sdr = connect(&pki, SDR_OOST, listen).await;
         im = connect(&pki, IM_OOST, listen).await;
         wrong.extend(
