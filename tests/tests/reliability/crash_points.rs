@@ -143,7 +143,7 @@ pub(super) fn gemeente_inbox(pki: &Pki) -> Inbox {
 
 /// What the hub acknowledged.
 #[derive(Debug, Clone)]
-enum Acked {
+pub(super) enum Acked {
     /// A case change, with the log entry its answer named.
     Change {
         case: String,
@@ -173,7 +173,7 @@ enum Acked {
 }
 
 #[derive(Debug, Clone)]
-enum Change {
+pub(super) enum Change {
     Registered,
     Subject(String),
     Moved(String),
@@ -205,7 +205,7 @@ pub(super) async fn connect(pki: &Pki, person: &str, addr: std::net::SocketAddr)
     }
 }
 
-type Shared = Arc<Mutex<Vec<Acked>>>;
+pub(super) type Shared = Arc<Mutex<Vec<Acked>>>;
 
 fn push(acked: &Shared, a: Acked) {
     acked.lock().unwrap_or_else(|e| e.into_inner()).push(a);
@@ -213,7 +213,7 @@ fn push(acked: &Shared, a: Acked) {
 
 /// Which cases a loader makes.
 #[derive(Clone, Copy)]
-enum Cases {
+pub(super) enum Cases {
     /// The stadsdeelregisseur's: registered, a subject, to registratie; every other
     /// one on to duiding and closed as buiten-aanpak (for the retention sweeps).
     Closing,
@@ -224,7 +224,7 @@ enum Cases {
 
 /// Makes case changes until the connection breaks, recording each acknowledged one;
 /// cases ready for a case file go to `ready`.
-async fn load(
+pub(super) async fn load(
     channel: HubChannel,
     tag: String,
     cases: Cases,
@@ -468,7 +468,11 @@ pub(super) fn log_entries(log_dir: &Path, key: &Path) -> Result<Vec<StoredEntry>
 /// Nothing stored that the log does not record: every event of every stored case,
 /// every decided entry of every stored case file and every covenant step has its log
 /// entry (checked on the stopped hub's data). Returns what is wrong.
-async fn stored_against_log(pki: &Pki, data_dir: &Path, entries: &[StoredEntry]) -> Vec<String> {
+pub(super) async fn stored_against_log(
+    pki: &Pki,
+    data_dir: &Path,
+    entries: &[StoredEntry],
+) -> Vec<String> {
     let mut wrong = Vec::new();
     let at = |leaf: u64| entries.get(usize::try_from(leaf).unwrap_or(usize::MAX));
     let store = open_state_store(pki, data_dir).await;
@@ -614,7 +618,7 @@ fn sweep_ahead(config: &Path, faketime: &Path, kill_after: Option<Duration>) -> 
 
 /// Checks acknowledged changes, files and covenant steps against the running hub;
 /// returns what is wrong, and the cases found gone (for the log to account for).
-async fn check(
+pub(super) async fn check(
     pki: &Pki,
     listen: std::net::SocketAddr,
     sdr: &HubChannel,
@@ -771,7 +775,7 @@ async fn check(
 
 /// The log entries the acknowledgements named record what was acknowledged; a case
 /// gone is gone only with its retention deletion in the log, after it was closed.
-fn acked_against_log(
+pub(super) fn acked_against_log(
     acked: &[Acked],
     entries: &[StoredEntry],
     gone: &BTreeSet<String>,

@@ -45,6 +45,10 @@
 //!   once, every question answered or reported late, nothing acknowledged lost.
 //! - `delivery_with_file`: a complete case file is never stored without its delivery
 //!   queued (a store refusing the delivery's write, on PostgreSQL).
+//! - `power_cuts_store`: the sled state store, and a running hub's whole data
+//!   directory, through simulated power cuts under an `LD_PRELOAD` shim
+//!   (`tests/powercut`) that journals every write and directory change and undoes the
+//!   ones no sync made durable.
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -75,6 +79,9 @@ mod fuzz_files;
 // Crash points under a mixed load, and agents killed (issue 22, crash points).
 mod crash_agents;
 mod delivery_with_file;
+// Power cuts of the sled state store and a running hub, under the LD_PRELOAD shim
+// `tests/powercut` (issue 22, sledcut).
+mod power_cuts_store;
 
 use std::io::Write;
 use std::path::PathBuf;

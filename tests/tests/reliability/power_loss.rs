@@ -12,9 +12,8 @@
 //! [`a_log_without_fdatasync_loses_acknowledged_entries_at_a_power_cut`] shows the
 //! check sees it.
 //!
-//! Not covered here: the hub's state store (sled) cannot be run through a file wrapper
-//! (it does its own I/O); its durability is shown by the `kill -9` tests
-//! (`hub/src/store/durability.rs`, `restart.rs`).
+//! The hub's state store (sled) does its own I/O and cannot run through a file wrapper:
+//! `power_cuts_store` cuts its power under the process instead (an `LD_PRELOAD` shim).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
