@@ -387,11 +387,24 @@ impl Log {
         key: LogKey,
         options: LogOptions,
     ) -> Result<(Log, OpenReport), LogError> {
+        // The nearest directory that exists already: the ones created below it are
+        // synced into their parents, so that a power cut right after the first start
+        // cannot lose the log directory (and with it every entry) (issue 22).
+        let existing = dir.ancestors().find(|a| a.exists()).map(Path::to_path_buf);
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
             .map_err(|e| LogError::write(dir, e))?;
+        if let Some(existing) = existing.filter(|e| e.as_path() != dir) {
+            for created in dir.ancestors() {
+                let parent = created.parent().unwrap_or(created);
+                sync_dir(parent).map_err(|e| LogError::write(parent, e))?;
+                if parent == existing {
+                    break;
+                }
+            }
+        }
         let lock_path = dir.join(LOCK_FILE);
         let lock = OpenOptions::new()
             .create(true)
