@@ -45,6 +45,8 @@
 //!   once, every question answered or reported late, nothing acknowledged lost.
 //! - `delivery_with_file`: a complete case file is never stored without its delivery
 //!   queued (a store refusing the delivery's write, on PostgreSQL).
+//! - `fuzz_regressions`: every input AFL++ found (`fuzz/regressions/<target>/`) fed
+//!   again to its target's body (`fuzz/src/targets.rs`).
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -75,6 +77,8 @@ mod fuzz_files;
 // Crash points under a mixed load, and agents killed (issue 22, crash points).
 mod crash_agents;
 mod delivery_with_file;
+// Coverage-guided fuzzing (issue 22, AFL++): the inputs it found, kept as files.
+mod fuzz_regressions;
 
 use std::io::Write;
 use std::path::PathBuf;
