@@ -34,11 +34,30 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("agent_json_export", agent_json_export),
 ];
 
+/// Does once, before the first input, what the targets would otherwise do on their
+/// first input only (parse the repository's covenant), so that AFL++ sees the same
+/// path for the same input every time (its "stability").
+pub fn warm_up() {
+    let _ = real_parties();
+}
+
 /// The covenant in the repository (`policies/treiteraanpak.covenant`), parsed once.
 fn real_covenant() -> Option<&'static Covenant> {
     static COVENANT: OnceLock<Option<Covenant>> = OnceLock::new();
     COVENANT
         .get_or_init(|| Covenant::parse("covenant", treiter_policies::TREITERAANPAK_COVENANT).ok())
+        .as_ref()
+}
+
+/// The parties of the covenant in the repository, read once.
+fn real_parties() -> Option<&'static treiter_hub::parties::PartyDirectory> {
+    static PARTIES: OnceLock<Option<treiter_hub::parties::PartyDirectory>> = OnceLock::new();
+    PARTIES
+        .get_or_init(|| {
+            real_covenant().and_then(|covenant| {
+                treiter_hub::parties::PartyDirectory::from_covenant(covenant).ok()
+            })
+        })
         .as_ref()
 }
 
@@ -161,13 +180,8 @@ pub fn agent_config(data: &[u8]) {
 /// The hub's person registry (`persons.toml`), against the parties of the covenant in
 /// the repository.
 pub fn person_registry(data: &[u8]) {
-    use treiter_hub::parties::PartyDirectory;
     use treiter_hub::persons::PersonRegistry;
-    static PARTIES: OnceLock<Option<PartyDirectory>> = OnceLock::new();
-    let parties = PARTIES.get_or_init(|| {
-        real_covenant().and_then(|covenant| PartyDirectory::from_covenant(covenant).ok())
-    });
-    let Some(parties) = parties else {
+    let Some(parties) = real_parties() else {
         return;
     };
     let text = String::from_utf8_lossy(data);

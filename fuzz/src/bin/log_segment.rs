@@ -58,5 +58,6 @@ fn main() {
         write_seed(Path::new(&args[2]));
         return;
     }
+    treiter_fuzz::targets::warm_up();
     afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::log_segment(data));
 }

@@ -52,6 +52,7 @@ fn every_regressions_folder_names_a_fuzz_target() {
 /// Every input AFL++ once crashed or hung on runs through its target without a panic.
 #[test]
 fn every_input_afl_found_runs_without_a_panic() {
+    targets::warm_up();
     let mut ran = 0u64;
     let mut failed = Vec::new();
     for (target, body) in targets::TARGETS {
