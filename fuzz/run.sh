@@ -65,7 +65,7 @@ for target in covenant covtest decision_json checkpoint_note log_segment cert_id
   mkdir -p "$seeds/$target"
 done
 cp ../policies/treiteraanpak.covenant "$seeds/covenant/"
-find ../policies/tests -name '*.cov' -size -16k -exec cp {} "$seeds/covenant/" \;
+find ../policies/tests -name '*.covenant' -size -16k -exec cp {} "$seeds/covenant/" \;
 find ../policies/tests -name '*.covtest' -size -16k -exec cp {} "$seeds/covtest/" \;
 find ../policies/tests -name '*.request.json' -size -16k -exec cp {} "$seeds/decision_json/" \;
 printf 'hub.treiter.test/log\n4242\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\xe2\x80\x94 hub.treiter.test/log AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n' \
