@@ -77,7 +77,7 @@ find ../node-agent/etc -name '*.toml' -size -16k -exec cp {} "$seeds/agent_confi
 # certificates are good seeds too.
 pki="$PWD/target/seed-pki"
 rm -rf "$pki"
-if (cd .. && env -u CARGO_TARGET_DIR cargo run --locked --quiet -p treiter-certs-dev --bin certs-dev -- init --out "$pki" --test-certs >/dev/null 2>&1); then
+if (cd .. && CARGO_TARGET_DIR="$main_target" cargo run --locked --quiet -p treiter-certs-dev --bin certs-dev -- init --out "$pki" --test-certs >/dev/null 2>&1); then
   find "$pki" -name '*.pem' -size -16k | sort | head -40 | while read -r pem; do
     # DER: the base64 between the PEM lines.
     sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$pem" | grep -v -- '-----' | base64 -d \
