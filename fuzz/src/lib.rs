@@ -1,11 +1,4 @@
-//! Shared by the fuzz targets: the input from standard input (AFL++ hands each test case
-//! over as the target's stdin).
+//! Shared by the fuzz targets: their bodies ([`targets`]), which the regression test of
+//! the workspace includes too.
 
-use std::io::Read;
-
-/// The test case: all of standard input (empty when it cannot be read).
-pub fn input() -> Vec<u8> {
-    let mut data = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut data);
-    data
-}
+pub mod targets;

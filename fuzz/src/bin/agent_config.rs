@@ -1,8 +1,6 @@
 //! The node agent's configuration file (TOML).
-use std::path::Path;
-
+//! Body: `treiter_fuzz::targets::agent_config`; AFL++ runs it in persistent mode.
 fn main() {
-    let data = treiter_fuzz::input();
-    let text = String::from_utf8_lossy(&data);
-    let _ = treiter_node_agent::config::AgentConfig::parse(&text, Path::new("/etc/treiter-agent"));
+    treiter_fuzz::targets::warm_up();
+    afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::agent_config(data));
 }

@@ -1,22 +1,7 @@
-//! The node agent's JSON record exports (`<category>/<pseudonym>.json`), written by
-//! the partner's own systems. An error must never quote a value of the file: the
-//! marker `Testmarker` planted in the seeds aborts the run when an error shows it.
-use std::path::Path;
-
-use treiter_policies::Category;
-
+//! The node agent's JSON record exports (`<category>/<pseudonym>.json`); no error
+//! may quote a value of the file.
+//! Body: `treiter_fuzz::targets::agent_json_export`; AFL++ runs it in persistent mode.
 fn main() {
-    let data = treiter_fuzz::input();
-    let path = Path::new("/exports/politie-incidenten/subject.json");
-    if let Err(error) = treiter_node_agent::sources::json_dir::parse_records(
-        path,
-        Category::PolitieIncidenten,
-        &data,
-    ) {
-        let message = format!("{error} {error:?}");
-        assert!(
-            !message.contains("Testmarker"),
-            "an error quotes a value of the export"
-        );
-    }
+    treiter_fuzz::targets::warm_up();
+    afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::agent_json_export(data));
 }

@@ -1,6 +1,6 @@
-//! Identity extraction from a client certificate (DER): the OIN in `serialNumber`,
-//! the person id in `UID`, as the hub's listener and services read it.
+//! Identity extraction from a client certificate (DER): the OIN and the person id.
+//! Body: `treiter_fuzz::targets::cert_identity`; AFL++ runs it in persistent mode.
 fn main() {
-    let data = treiter_fuzz::input();
-    let _ = treiter_hub::identity::identity_from_der(&data);
+    treiter_fuzz::targets::warm_up();
+    afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::cert_identity(data));
 }

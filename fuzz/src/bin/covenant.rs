@@ -1,8 +1,6 @@
 //! The covenant language: parse, and when it parses, format it again.
+//! Body: `treiter_fuzz::targets::covenant`; AFL++ runs it in persistent mode.
 fn main() {
-    let data = treiter_fuzz::input();
-    let text = String::from_utf8_lossy(&data);
-    if treiter_policies::Covenant::parse("fuzz", &text).is_ok() {
-        let _ = treiter_policies::fmt::format(&text);
-    }
+    treiter_fuzz::targets::warm_up();
+    afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::covenant(data));
 }

@@ -1,8 +1,6 @@
 //! The hub's configuration file (TOML), validated as `hub check-config` does.
-use std::path::Path;
-
+//! Body: `treiter_fuzz::targets::hub_config`; AFL++ runs it in persistent mode.
 fn main() {
-    let data = treiter_fuzz::input();
-    let text = String::from_utf8_lossy(&data);
-    let _ = treiter_hub::config::HubConfig::parse(&text, Path::new("/etc/treiter-hub"));
+    treiter_fuzz::targets::warm_up();
+    afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::hub_config(data));
 }

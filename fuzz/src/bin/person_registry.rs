@@ -1,20 +1,6 @@
 //! The hub's person registry (`persons.toml`), against the parties of the covenant in
-//! the repository.
-use std::path::Path;
-
-use treiter_hub::parties::PartyDirectory;
-use treiter_hub::persons::PersonRegistry;
-
-const COVENANT: &str = include_str!("../../../policies/treiteraanpak.covenant");
-
+//! Body: `treiter_fuzz::targets::person_registry`; AFL++ runs it in persistent mode.
 fn main() {
-    let data = treiter_fuzz::input();
-    let Ok(covenant) = treiter_policies::Covenant::parse("treiteraanpak.covenant", COVENANT) else {
-        return;
-    };
-    let Ok(parties) = PartyDirectory::from_covenant(&covenant) else {
-        return;
-    };
-    let text = String::from_utf8_lossy(&data);
-    let _ = PersonRegistry::parse(Path::new("persons.toml"), &text, &parties);
+    treiter_fuzz::targets::warm_up();
+    afl::fuzz!(|data: &[u8]| treiter_fuzz::targets::person_registry(data));
 }

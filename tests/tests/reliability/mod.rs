@@ -49,6 +49,8 @@
 //!   directory, through simulated power cuts under an `LD_PRELOAD` shim
 //!   (`tests/powercut`) that journals every write and directory change and undoes the
 //!   ones no sync made durable.
+//! - `fuzz_regressions`: every input AFL++ found (`fuzz/regressions/<target>/`) fed
+//!   again to its target's body (`fuzz/src/targets.rs`).
 //!
 //! # Counts
 //! Each test adds what it tried to a tally under `target/reliability/` ([`tally`]);
@@ -82,6 +84,8 @@ mod delivery_with_file;
 // Power cuts of the sled state store and a running hub, under the LD_PRELOAD shim
 // `tests/powercut` (issue 22, sledcut).
 mod power_cuts_store;
+// Coverage-guided fuzzing (issue 22, AFL++): the inputs it found, kept as files.
+mod fuzz_regressions;
 
 use std::io::Write;
 use std::path::PathBuf;
