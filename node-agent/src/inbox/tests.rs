@@ -444,3 +444,35 @@ fn a_notice_and_a_sweep_open_only_the_shares_they_concern() {
     assert_eq!(f.inbox.sweep(later).unwrap().deleted, ["D-y.0", "D-z.0"]);
     assert_eq!(f.inbox.len().unwrap(), 40);
 }
+
+/// The index grows per delivery, not per share: a recipient holding hundreds of
+/// thousands of shares over the retention term keeps a ninth of the entries when a
+/// delivery carries nine (issue 20: an agent under 64 MB over 50,000 case files).
+#[test]
+fn the_index_keeps_one_entry_per_delivery() {
+    let f = fixture();
+    for n in 0..5 {
+        let mut nine = delivery(&format!("D-CF-2026-{n}-1"), "C-1", "aanpak", None);
+        nine.shares = std::iter::repeat_n(nine.shares[0].clone(), 9).collect();
+        f.inbox.receive(&nine, T0).unwrap();
+    }
+    f.inbox.sweep(T0).unwrap();
+    f.inbox
+        .receive(&delivery("D-CF-2026-9-1", "C-2", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(f.inbox.len().unwrap(), 46);
+    assert_eq!(f.inbox.index_entries(), 6);
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: T0.unix_timestamp() + 60,
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 45);
+    let later = T0 + time::Duration::seconds(60);
+    assert_eq!(f.inbox.sweep(later).unwrap().deleted.len(), 45);
+    assert_eq!(f.inbox.index_entries(), 1);
+    assert_eq!(f.inbox.len().unwrap(), 1);
+}
