@@ -238,6 +238,7 @@ impl Index {
 
     /// How many entries the index keeps (deliveries, not shares): what its memory
     /// grows with.
+    #[cfg(test)]
     pub(super) fn entries(&self) -> usize {
         self.deliveries.len()
     }

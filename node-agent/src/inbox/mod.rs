@@ -215,6 +215,10 @@ pub struct Inbox {
     dir_syncs: std::sync::atomic::AtomicU64,
     /// Shares opened (read and decrypted) so far.
     opened: std::sync::atomic::AtomicU64,
+    /// Bytes of the receipt log read so far (for a delivery sent again).
+    receipt_bytes_read: std::sync::atomic::AtomicU64,
+    /// Permits to store a delivery or notice from the link ([`link::STORING`]).
+    storing: Arc<tokio::sync::Semaphore>,
     /// Every file and directory sync goes through it: plain syncs in an agent built
     /// for use, a power-loss ledger in the tests ([`syncs`]).
     syncs: SyncSwitch,
@@ -252,6 +256,8 @@ impl Inbox {
                     lock: std::sync::Mutex::new(None),
                     dir_syncs: std::sync::atomic::AtomicU64::new(0),
                     opened: std::sync::atomic::AtomicU64::new(0),
+                    receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
+                    storing: Arc::new(tokio::sync::Semaphore::new(link::STORING)),
                     syncs: SyncSwitch::new(),
                 }
                 .len()?,
@@ -296,6 +302,8 @@ impl Inbox {
             lock: std::sync::Mutex::new(None),
             dir_syncs: std::sync::atomic::AtomicU64::new(0),
             opened: std::sync::atomic::AtomicU64::new(0),
+            receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
+            storing: Arc::new(tokio::sync::Semaphore::new(link::STORING)),
             syncs,
         })
     }
@@ -640,7 +648,8 @@ impl Inbox {
     }
 
     /// Which of `ids` (shares held) have no `share-received` receipt in the receipt
-    /// log; none without a receipt log.
+    /// log; none without a receipt log. The log is read from its end backward, only
+    /// until every id's receipt is found ([`crate::receipts::remove_received`]).
     fn without_receipt<'a>(
         &self,
         ids: impl Iterator<Item = &'a str>,
@@ -652,12 +661,9 @@ impl Inbox {
         if missing.is_empty() {
             return Ok(missing);
         }
-        let (receipts, _torn) = crate::receipts::read(log.path())?;
-        for receipt in receipts {
-            if let Event::ShareReceived { id, .. } = receipt.event {
-                missing.remove(&id);
-            }
-        }
+        let read = crate::receipts::remove_received(log.path(), &mut missing)?;
+        self.receipt_bytes_read
+            .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
         Ok(missing)
     }
 
@@ -740,6 +746,13 @@ impl Inbox {
     #[cfg(test)]
     fn index_entries(&self) -> usize {
         self.guard().as_ref().map_or(0, Index::entries)
+    }
+
+    /// How many bytes of the receipt log were read since the inbox was opened (to find
+    /// the receipts of a delivery sent again).
+    pub fn receipt_bytes_read(&self) -> u64 {
+        self.receipt_bytes_read
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many shares were opened (read and decrypted) since the inbox was opened.

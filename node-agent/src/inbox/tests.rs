@@ -476,3 +476,34 @@ fn the_index_keeps_one_entry_per_delivery() {
     assert_eq!(f.inbox.index_entries(), 1);
     assert_eq!(f.inbox.len().unwrap(), 1);
 }
+
+/// A delivery sent again (its Ack was lost) looks for its shares' receipts from the
+/// end of the receipt log backward and stops once it found them: it reads the last
+/// lines, not a log grown by months of receipts (issue 20: the recipient agent read
+/// its whole receipt log into memory for every delivery sent again).
+#[test]
+fn a_delivery_sent_again_reads_only_the_end_of_the_receipt_log() {
+    let f = fixture();
+    let old: Vec<Event> = (0..20_000)
+        .map(|n| Event::ShareDeleted {
+            id: format!("D-OLD-{n}.0"),
+            reason: "retention".into(),
+        })
+        .collect();
+    f.inbox.receipts.as_ref().unwrap().append(T0, old).unwrap();
+    let log = std::fs::metadata(f.dir.path().join("receipts.jsonl"))
+        .unwrap()
+        .len();
+    assert!(log > 1 << 20, "{log}");
+    let d = delivery("D-1", "C-1", "aanpak", None);
+    f.inbox.receive(&d, T0).unwrap();
+    assert!(f.inbox.receive(&d, T0).unwrap().is_empty());
+    let read = f.inbox.receipt_bytes_read();
+    assert!(read > 0 && read <= 64 << 10, "read {read} of {log} bytes");
+    // Its receipt was found: none written again.
+    let received = events(&f)
+        .iter()
+        .filter(|e| matches!(e, Event::ShareReceived { .. }))
+        .count();
+    assert_eq!(received, 1);
+}
