@@ -425,8 +425,11 @@ mod tests {
             fields: vec!["huurachterstand".into()],
             delete_at: String::new(),
         };
-        log.append(at, (0..3000).map(|n| received(format!("D-{n}.0"))).collect())
-            .unwrap();
+        log.append(
+            at,
+            (0..3000).map(|n| received(format!("D-{n}.0"))).collect(),
+        )
+        .unwrap();
         std::fs::OpenOptions::new()
             .append(true)
             .open(&path)

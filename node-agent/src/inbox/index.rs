@@ -88,7 +88,10 @@ impl Index {
         }
         // A new delivery (or, never written by this inbox, a share of a delivery id
         // under another case: it takes the new case, with all its shares).
-        let old = self.deliveries.get(delivery).map(|held| held.shares.clone());
+        let old = self
+            .deliveries
+            .get(delivery)
+            .map(|held| held.shares.clone());
         if let Some(old) = &old {
             for &(m, _) in old {
                 self.remove(&format!("{delivery}.{m}"));

@@ -538,7 +538,9 @@ impl Inbox {
                     index.unreadable.remove(&id);
                 }
                 Ok(_) => {
-                    tracing::error!("an inbox share is named as the inbox never names one; left in place");
+                    tracing::error!(
+                        "an inbox share is named as the inbox never names one; left in place"
+                    );
                     unreadable += 1;
                 }
                 Err(error) => {
