@@ -13,6 +13,7 @@
 //!   target/release/load                  # fresh system, 10 s per load level
 //!   target/release/load --pre-grown      # first grow the stored data (see `grow`)
 //!   target/release/load --soak 50000     # RSS over 50,000 case files at 4 in flight
+//!   target/release/load --soak 50000 --soak-every 2500   # a row every 2,500
 //!   target/release/load --smoke          # a few seconds: that it runs at all
 //!
 //! The machine is shared: compare figures of one run with each other (ratios), not
@@ -69,6 +70,9 @@ struct Cli {
     /// hub and agents as it goes.
     #[arg(long)]
     soak: Option<usize>,
+    /// With --soak: a row every this many case files (default: a tenth of them).
+    #[arg(long)]
+    soak_every: Option<usize>,
     /// A few seconds at 1 and 4 in flight: that the benchmark runs (for CI).
     #[arg(long)]
     smoke: bool,
@@ -261,7 +265,8 @@ async fn bench(mut cli: Cli) -> anyhow::Result<()> {
     call().await.context("the first case file")?;
 
     if let Some(total) = cli.soak {
-        return soak(&system, call, total, ticks).await;
+        let every = cli.soak_every.unwrap_or(total / 10).max(1);
+        return soak(&system, call, total, every, ticks).await;
     }
 
     let hub_pid = system.hub_pid();
@@ -384,18 +389,18 @@ where
     }
 }
 
-/// The soak: `total` case files at 4 in flight, RSS printed every tenth.
+/// The soak: `total` case files at 4 in flight, RSS printed every `step`.
 async fn soak<F, Fut>(
     system: &system::System,
     call: F,
     total: usize,
+    step: usize,
     ticks: u64,
 ) -> anyhow::Result<()>
 where
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    let step = (total / 10).max(1);
     let hub_pid = system.hub_pid();
     println!();
     println!("## soak: {total} case files at 4 in flight");

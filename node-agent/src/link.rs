@@ -672,7 +672,7 @@ impl Agent {
                             }
                             body => HubMessage { body },
                         };
-                        let Some(msg) = crate::inbox::link::intercept(self.answerer.inbox(), msg, &outbound) else { continue };
+                        let Some(msg) = crate::inbox::link::intercept(self.answerer.inbox(), msg, &outbound).await else { continue };
                         if let Some(question) = self.handle(msg) {
                             // Ack first: the hub knows the question arrived even if the
                             // answer takes a while or the link drops before it.

@@ -342,9 +342,119 @@ pub fn read(path: &Path) -> Result<(Vec<Receipt>, usize), ReceiptError> {
     Ok((receipts, bad))
 }
 
+/// Takes out of `ids` every share id that has a `share-received` receipt in the log at
+/// `path`, reading the log **from its end backward** and stopping as soon as none is
+/// left. A delivery the hub sends again soon after it was stored finds its receipts
+/// in the last lines, however long the log has grown; only shares whose receipts were
+/// never written (a crash between storing them and writing the receipts) cost a
+/// read of the whole log, line by line, in bounded memory. Returns the bytes read.
+pub fn remove_received(
+    path: &Path,
+    ids: &mut std::collections::BTreeSet<String>,
+) -> Result<u64, ReceiptError> {
+    use std::io::{Read, Seek, SeekFrom};
+    /// Bytes read at a time.
+    const CHUNK: u64 = 64 << 10;
+    let io = |source| ReceiptError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut end = file.metadata().map_err(io)?.len();
+    let mut read = 0;
+    // The start of a line whose beginning lies before the bytes read so far.
+    let mut carry: Vec<u8> = Vec::new();
+    let take = |line: &[u8], ids: &mut std::collections::BTreeSet<String>| {
+        // Only share-received lines are parsed.
+        if !line.windows(14).any(|w| w == b"share-received") {
+            return;
+        }
+        if let Ok(Receipt {
+            event: Event::ShareReceived { id, .. },
+            ..
+        }) = serde_json::from_slice(line)
+        {
+            ids.remove(&id);
+        }
+    };
+    while !ids.is_empty() && end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let mut chunk = vec![0; usize::try_from(end - start).unwrap_or(0)];
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        file.read_exact(&mut chunk).map_err(io)?;
+        read += end - start;
+        chunk.extend_from_slice(&carry);
+        // The first piece may be the end of a line that began further back: kept for
+        // the next chunk, unless this chunk starts the file.
+        let mut lines = chunk.split(|&b| b == b'\n');
+        let first = lines.next().unwrap_or_default();
+        let rest: Vec<&[u8]> = lines.collect();
+        for line in rest.iter().rev() {
+            take(line, ids);
+            if ids.is_empty() {
+                return Ok(read);
+            }
+        }
+        if start == 0 {
+            take(first, ids);
+        } else {
+            carry = first.to_vec();
+        }
+        end = start;
+    }
+    Ok(read)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding receipts from the end backward: lines that span the chunks read, a
+    /// torn line, ids found early (reading stops) and ids never found (the whole log).
+    #[test]
+    fn received_shares_are_found_from_the_end_backward() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.log");
+        let log = ReceiptLog::open(&path).unwrap();
+        let at = time::macros::datetime!(2026-11-23 10:00 UTC);
+        let received = |id: String| Event::ShareReceived {
+            id,
+            category: "huurgegevens".into(),
+            subject: "ab".repeat(32),
+            purpose: "aanpak".into(),
+            fields: vec!["huurachterstand".into()],
+            delete_at: String::new(),
+        };
+        log.append(
+            at,
+            (0..3000).map(|n| received(format!("D-{n}.0"))).collect(),
+        )
+        .unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"at\":\"2026-11-23T10:00:00Z\",\"event\":\"share-rec\n")
+            .unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size > 3 * (64 << 10), "{size}");
+        let ids = |names: &[&str]| -> std::collections::BTreeSet<String> {
+            names.iter().map(|s| (*s).to_owned()).collect()
+        };
+        let mut recent = ids(&["D-2999.0", "D-2990.0"]);
+        let read = remove_received(&path, &mut recent).unwrap();
+        assert!(recent.is_empty());
+        assert!(read <= 64 << 10, "{read}");
+        let mut spread = ids(&["D-0.0", "D-1500.0", "D-7.0", "D-unknown.0"]);
+        let read = remove_received(&path, &mut spread).unwrap();
+        assert_eq!(spread, ids(&["D-unknown.0"]));
+        assert_eq!(read, size);
+        // Every id of the log is found, whatever chunk its line fell in.
+        let mut all: std::collections::BTreeSet<String> =
+            (0..3000).map(|n| format!("D-{n}.0")).collect();
+        remove_received(&path, &mut all).unwrap();
+        assert!(all.is_empty(), "{} not found", all.len());
+    }
 
     /// Appends that come while a sync runs share the next one, and each returns only
     /// once a sync that started after its write has finished.

@@ -19,6 +19,7 @@
 //! Share ids are `<delivery_id>.<n>`: a delivery received twice (the hub re-sends
 //! until it sees the Ack) is stored once.
 
+mod index;
 pub mod link;
 pub mod seal;
 pub mod syncs;
@@ -38,6 +39,8 @@ use crate::metrics::Metrics;
 use crate::receipts::{Event, ReceiptError, ReceiptLog};
 pub use seal::{InboxKey, SealError};
 pub use syncs::SyncSwitch;
+
+use index::Index;
 
 /// The subdirectory holding the sealed shares.
 const SHARES: &str = "shares";
@@ -149,6 +152,11 @@ pub struct StoredShare {
 }
 
 impl StoredShare {
+    /// Its delete moment as Unix seconds, if set.
+    fn moment(&self) -> Option<i64> {
+        self.delete_at.as_deref().and_then(parse_moment)
+    }
+
     /// The share without its values, for listings.
     pub fn summary(&self) -> ShareSummary {
         ShareSummary {
@@ -207,6 +215,10 @@ pub struct Inbox {
     dir_syncs: std::sync::atomic::AtomicU64,
     /// Shares opened (read and decrypted) so far.
     opened: std::sync::atomic::AtomicU64,
+    /// Bytes of the receipt log read so far (for a delivery sent again).
+    receipt_bytes_read: std::sync::atomic::AtomicU64,
+    /// Permits to store a delivery or notice from the link ([`link::STORING`]).
+    storing: Arc<tokio::sync::Semaphore>,
     /// Every file and directory sync goes through it: plain syncs in an agent built
     /// for use, a power-loss ledger in the tests ([`syncs`]).
     syncs: SyncSwitch,
@@ -244,6 +256,8 @@ impl Inbox {
                     lock: std::sync::Mutex::new(None),
                     dir_syncs: std::sync::atomic::AtomicU64::new(0),
                     opened: std::sync::atomic::AtomicU64::new(0),
+                    receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
+                    storing: Arc::new(tokio::sync::Semaphore::new(link::STORING)),
                     syncs: SyncSwitch::new(),
                 }
                 .len()?,
@@ -288,6 +302,8 @@ impl Inbox {
             lock: std::sync::Mutex::new(None),
             dir_syncs: std::sync::atomic::AtomicU64::new(0),
             opened: std::sync::atomic::AtomicU64::new(0),
+            receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
+            storing: Arc::new(tokio::sync::Semaphore::new(link::STORING)),
             syncs,
         })
     }
@@ -367,6 +383,7 @@ impl Inbox {
             Some(at) => Some(at),
             None => self.term_of(&delivery.case_id)?,
         };
+        let moment = delete_at.as_deref().and_then(parse_moment);
         let received_at = now.format(&Rfc3339).unwrap_or_default();
         let mut stored = Vec::new();
         let mut events = Vec::new();
@@ -413,7 +430,7 @@ impl Inbox {
             };
             self.write_file(&record)?;
             if let Some(index) = guard.as_mut() {
-                index.insert(&record);
+                index.insert(&record.id, &record.case, moment);
             }
             events.push(Event::ShareReceived {
                 id: id.clone(),
@@ -517,9 +534,14 @@ impl Inbox {
         let mut unreadable = 0;
         for id in index.unreadable.clone() {
             match self.read(&id) {
-                Ok(share) => {
+                Ok(share) if index.insert(&share.id, &share.case, share.moment()) => {
                     index.unreadable.remove(&id);
-                    index.insert(&share);
+                }
+                Ok(_) => {
+                    tracing::error!(
+                        "an inbox share is named as the inbox never names one; left in place"
+                    );
+                    unreadable += 1;
                 }
                 Err(error) => {
                     if self.path_of(&id).exists() {
@@ -551,7 +573,7 @@ impl Inbox {
         // A case's term is kept while shares of it remain; a delivery that comes after
         // the last one was deleted has its own delete_at (the hub sets it once known).
         for case in emptied {
-            if index.of_case(&case).is_empty() {
+            if !index.has_case(&case) {
                 let _ = std::fs::remove_file(self.dir.join(TERMS).join(&case));
             }
         }
@@ -628,7 +650,8 @@ impl Inbox {
     }
 
     /// Which of `ids` (shares held) have no `share-received` receipt in the receipt
-    /// log; none without a receipt log.
+    /// log; none without a receipt log. The log is read from its end backward, only
+    /// until every id's receipt is found ([`crate::receipts::remove_received`]).
     fn without_receipt<'a>(
         &self,
         ids: impl Iterator<Item = &'a str>,
@@ -640,12 +663,9 @@ impl Inbox {
         if missing.is_empty() {
             return Ok(missing);
         }
-        let (receipts, _torn) = crate::receipts::read(log.path())?;
-        for receipt in receipts {
-            if let Event::ShareReceived { id, .. } = receipt.event {
-                missing.remove(&id);
-            }
-        }
+        let read = crate::receipts::remove_received(log.path(), &mut missing)?;
+        self.receipt_bytes_read
+            .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
         Ok(missing)
     }
 
@@ -695,11 +715,12 @@ impl Inbox {
         if guard.is_none() {
             let mut index = Index::default();
             for id in self.share_ids()? {
-                match self.read(&id) {
-                    Ok(share) => index.insert(&share),
-                    Err(_) => {
-                        index.unreadable.insert(id);
-                    }
+                let indexed = match self.read(&id) {
+                    Ok(share) => index.insert(&share.id, &share.case, share.moment()),
+                    Err(_) => false,
+                };
+                if !indexed {
+                    index.unreadable.insert(id);
                 }
             }
             *guard = Some(index);
@@ -721,6 +742,19 @@ impl Inbox {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// How many entries the index of the shares keeps (none before it is built).
+    #[cfg(test)]
+    fn index_entries(&self) -> usize {
+        self.guard().as_ref().map_or(0, Index::entries)
+    }
+
+    /// How many bytes of the receipt log were read since the inbox was opened (to find
+    /// the receipts of a delivery sent again).
+    pub fn receipt_bytes_read(&self) -> u64 {
+        self.receipt_bytes_read
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many shares were opened (read and decrypted) since the inbox was opened.
@@ -829,91 +863,6 @@ impl Inbox {
         self.syncs.sync_all(&file).map_err(io(&temp))?;
         drop(file);
         std::fs::rename(&temp, &target).map_err(io(&target))
-    }
-}
-
-/// What the inbox knows of its shares without opening them: the ids per case and
-/// each share's delete moment, so that a RetentionNotice opens only its case's shares
-/// and a sweep only the ones due, however many are held. Kept in memory (the files
-/// stay as they are) and built by opening every share once, at the first notice or
-/// sweep after start.
-#[derive(Debug, Default)]
-struct Index {
-    /// Share ids per case.
-    by_case: std::collections::HashMap<String, std::collections::BTreeSet<String>>,
-    /// Per share id: its case and its delete moment (Unix seconds), if known.
-    shares: std::collections::HashMap<String, (String, Option<i64>)>,
-    /// The shares with a delete moment, by moment.
-    by_moment: std::collections::BTreeSet<(i64, String)>,
-    /// Shares that did not open when the index was built.
-    unreadable: std::collections::BTreeSet<String>,
-}
-
-impl Index {
-    fn insert(&mut self, share: &StoredShare) {
-        self.remove(&share.id);
-        let moment = share.delete_at.as_deref().and_then(parse_moment);
-        self.by_case
-            .entry(share.case.clone())
-            .or_default()
-            .insert(share.id.clone());
-        if let Some(at) = moment {
-            self.by_moment.insert((at, share.id.clone()));
-        }
-        self.shares
-            .insert(share.id.clone(), (share.case.clone(), moment));
-    }
-
-    fn remove(&mut self, id: &str) {
-        if let Some((case, moment)) = self.shares.remove(id) {
-            if let Some(at) = moment {
-                self.by_moment.remove(&(at, id.to_owned()));
-            }
-            if let Some(ids) = self.by_case.get_mut(&case) {
-                ids.remove(id);
-                if ids.is_empty() {
-                    self.by_case.remove(&case);
-                }
-            }
-        }
-    }
-
-    fn set_moment(&mut self, id: &str, moment: Option<i64>) {
-        if let Some((_, old)) = self.shares.get_mut(id) {
-            if let Some(at) = old.take() {
-                self.by_moment.remove(&(at, id.to_owned()));
-            }
-            *old = moment;
-            if let Some(at) = moment {
-                self.by_moment.insert((at, id.to_owned()));
-            }
-        }
-    }
-
-    fn of_case(&self, case: &str) -> Vec<String> {
-        self.by_case
-            .get(case)
-            .map(|ids| ids.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// The shares (id, case) whose moment is at or before `now`, in id order.
-    fn due(&self, now: i64) -> Vec<(String, String)> {
-        let mut due: Vec<(String, String)> = self
-            .by_moment
-            .range(..=(now, String::from("\u{10ffff}")))
-            .filter_map(|(_, id)| {
-                self.shares
-                    .get(id)
-                    .map(|(case, _)| (id.clone(), case.clone()))
-            })
-            .collect();
-        due.sort();
-        due
-    }
-
-    fn len(&self) -> usize {
-        self.shares.len() + self.unreadable.len()
     }
 }
 

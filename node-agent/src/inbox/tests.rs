@@ -444,3 +444,66 @@ fn a_notice_and_a_sweep_open_only_the_shares_they_concern() {
     assert_eq!(f.inbox.sweep(later).unwrap().deleted, ["D-y.0", "D-z.0"]);
     assert_eq!(f.inbox.len().unwrap(), 40);
 }
+
+/// The index grows per delivery, not per share: a recipient holding hundreds of
+/// thousands of shares over the retention term keeps a ninth of the entries when a
+/// delivery carries nine (issue 20: an agent under 64 MB over 50,000 case files).
+#[test]
+fn the_index_keeps_one_entry_per_delivery() {
+    let f = fixture();
+    for n in 0..5 {
+        let mut nine = delivery(&format!("D-CF-2026-{n}-1"), "C-1", "aanpak", None);
+        nine.shares = std::iter::repeat_n(nine.shares[0].clone(), 9).collect();
+        f.inbox.receive(&nine, T0).unwrap();
+    }
+    f.inbox.sweep(T0).unwrap();
+    f.inbox
+        .receive(&delivery("D-CF-2026-9-1", "C-2", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(f.inbox.len().unwrap(), 46);
+    assert_eq!(f.inbox.index_entries(), 6);
+    let notice = RetentionNotice {
+        notice_id: "N-1".into(),
+        case_id: "C-1".into(),
+        delete_at: Some(prost_types::Timestamp {
+            seconds: T0.unix_timestamp() + 60,
+            nanos: 0,
+        }),
+    };
+    assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 45);
+    let later = T0 + time::Duration::seconds(60);
+    assert_eq!(f.inbox.sweep(later).unwrap().deleted.len(), 45);
+    assert_eq!(f.inbox.index_entries(), 1);
+    assert_eq!(f.inbox.len().unwrap(), 1);
+}
+
+/// A delivery sent again (its Ack was lost) looks for its shares' receipts from the
+/// end of the receipt log backward and stops once it found them: it reads the last
+/// lines, not a log grown by months of receipts (issue 20: the recipient agent read
+/// its whole receipt log into memory for every delivery sent again).
+#[test]
+fn a_delivery_sent_again_reads_only_the_end_of_the_receipt_log() {
+    let f = fixture();
+    let old: Vec<Event> = (0..20_000)
+        .map(|n| Event::ShareDeleted {
+            id: format!("D-OLD-{n}.0"),
+            reason: "retention".into(),
+        })
+        .collect();
+    f.inbox.receipts.as_ref().unwrap().append(T0, old).unwrap();
+    let log = std::fs::metadata(f.dir.path().join("receipts.jsonl"))
+        .unwrap()
+        .len();
+    assert!(log > 1 << 20, "{log}");
+    let d = delivery("D-1", "C-1", "aanpak", None);
+    f.inbox.receive(&d, T0).unwrap();
+    assert!(f.inbox.receive(&d, T0).unwrap().is_empty());
+    let read = f.inbox.receipt_bytes_read();
+    assert!(read > 0 && read <= 64 << 10, "read {read} of {log} bytes");
+    // Its receipt was found: none written again.
+    let received = events(&f)
+        .iter()
+        .filter(|e| matches!(e, Event::ShareReceived { .. }))
+        .count();
+    assert_eq!(received, 1);
+}

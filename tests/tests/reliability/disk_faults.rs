@@ -610,10 +610,15 @@ mod inbox {
         let (tx, mut rx) = mpsc::channel::<AgentMessage>(64);
         let send = |message: HubMessage| {
             let passed = treiter_node_agent::inbox::link::intercept(Some(&inbox), message, &tx);
-            assert!(passed.is_none(), "the inbox takes deliveries and notices");
+            async move {
+                assert!(
+                    passed.await.is_none(),
+                    "the inbox takes deliveries and notices"
+                );
+            }
         };
 
-        send(delivery(0));
+        send(delivery(0)).await;
         assert_eq!(
             acks(&mut rx, 1).await,
             ["D-disk-0"],
@@ -640,11 +645,11 @@ mod inbox {
         };
         let mut faults = 0u64;
         for n in 1..4 {
-            send(delivery(n));
+            send(delivery(n)).await;
             faults += 1;
             failures_reach(&metrics, faults).await;
         }
-        send(notice(0));
+        send(notice(0)).await;
         faults += 1;
         failures_reach(&metrics, faults).await;
         // Each store failed (counted) before its task could acknowledge: nothing was.
@@ -667,9 +672,9 @@ mod inbox {
         }
         // The hub sends again what it has no Ack for.
         for n in 1..4 {
-            send(delivery(n));
+            send(delivery(n)).await;
         }
-        send(notice(0));
+        send(notice(0)).await;
         let mut acked = acks(&mut rx, 4).await;
         acked.sort();
         let recovered = http_get(health, "/healthz").await;
