@@ -218,6 +218,20 @@ fn random_cuts(name: &str, cut_at: fn(Duration, u64, bool) -> Round, nothing: &s
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// A cut of `cut_at` late enough that something was acknowledged before it: 30 ms
+/// first, longer on a machine too busy to acknowledge anything that soon (the "can it
+/// fail" tests need something to lose).
+fn until_acknowledged(cut_at: impl Fn(Duration) -> Round) -> Round {
+    let mut round = Round::default();
+    for millis in [30, 100, 300, 1000, 3000] {
+        round = cut_at(Duration::from_millis(millis));
+        if round.acknowledged > 0 {
+            break;
+        }
+    }
+    round
+}
+
 /// Every case key handed out and every shred reported survives a power cut at a random
 /// moment under concurrent writers; every key file there afterwards opens.
 #[test]
@@ -234,7 +248,7 @@ fn acknowledged_case_keys_and_shreds_survive_power_cuts_at_random_moments() {
 #[test]
 fn a_key_store_without_directory_syncs_loses_keys_at_a_power_cut() {
     for cut in 0..3 {
-        let round = keys_cut(Duration::from_millis(30), 900 + cut, true);
+        let round = until_acknowledged(|after| keys_cut(after, 900 + cut, true));
         assert!(round.acknowledged > 0, "cut {cut}: nothing handed out");
         assert!(
             !round.lost.is_empty(),
@@ -439,7 +453,7 @@ fn acknowledged_deliveries_and_notices_survive_power_cuts_at_random_moments() {
 #[test]
 fn an_inbox_without_directory_syncs_loses_acknowledged_deliveries_at_a_power_cut() {
     for cut in 0..3 {
-        let round = inbox_cut(Duration::from_millis(30), 900 + cut, true);
+        let round = until_acknowledged(|after| inbox_cut(after, 900 + cut, true));
         assert!(round.acknowledged > 0, "cut {cut}: nothing acknowledged");
         assert!(
             !round.lost.is_empty(),
