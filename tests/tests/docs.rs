@@ -41,6 +41,11 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
         "fuzz/run.sh makes it: AFL++'s findings of a target (crashes, corpus)",
     ),
     (
+        "",
+        "fuzz/out/<target>/default/",
+        "fuzz/run.sh makes it: AFL++'s findings of a target (crashes, hangs)",
+    ),
+    (
         "fuzz/README.md",
         "fuzz/target/",
         "the fuzz workspace's own build output, made by fuzz/run.sh",
