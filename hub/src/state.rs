@@ -593,6 +593,8 @@ pub struct Hub {
     pub assembling: crate::casefile::progress::Assembling,
     /// Serialises read-modify-write of stored case files (see its doc).
     pub case_file_writes: crate::casefile::FileWrites,
+    /// The case-file numbers this process reserved (see its doc).
+    pub case_file_ids: crate::casefile::FileIds,
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
@@ -680,6 +682,7 @@ impl Hub {
             cases,
             assembling: crate::casefile::progress::Assembling::default(),
             case_file_writes: crate::casefile::FileWrites::default(),
+            case_file_ids: crate::casefile::FileIds::default(),
             clock: crate::clock::Clock::default(),
             tls_config,
             listener: crate::listener::ListenerSettings {

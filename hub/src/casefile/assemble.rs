@@ -43,18 +43,10 @@ struct PartnerOutcome {
     asked_at: Instant,
 }
 
-/// The next case-file id of a case: `CF-<year>-<n>-<m>` for case `C-<year>-<n>`.
+/// The next case-file id of a case: `CF-<year>-<n>-<m>` for case `C-<year>-<n>`
+/// ([`super::ids`]).
 fn next_file_id(hub: &Hub, case_id: &str) -> Result<String, CaseFileError> {
-    // Replicas on one database take the case's next number one at a time.
-    let _replicas = hub.store.lock_shared("case-file ids")?;
-    let mut batch = crate::store::Batch::new();
-    let next = crate::tables::meta::next_counter(
-        hub.store.as_ref(),
-        &format!("casefile-seq/{case_id}"),
-        &mut batch,
-    )?;
-    hub.store.apply(batch)?;
-    Ok(format!("CF-{}-{next:04}", case_id.trim_start_matches("C-")))
+    Ok(hub.case_file_ids.next_id(hub.store.as_ref(), case_id)?)
 }
 
 fn wire_subjects(ctx: &ShareContext, subjects: &[String], team: bool) -> Vec<wire::Subject> {
@@ -372,18 +364,38 @@ async fn assemble_case_file(
     // The recipient party's agent gets the passed records for its inbox: queued in the
     // same write as the file.
     let delivery = crate::deliveries::of_completed_file(hub, &file);
-    let saved = {
+    let (file, delivery, saved) = {
         let _guard = hub.case_file_writes.lock(hub.store.as_ref()).await?;
-        record::save(
-            hub.store.as_ref(),
-            &file.case_id,
-            &file,
-            &person.id,
-            &remember,
-            &[],
-            &notices,
-            delivery.as_ref(),
-        )
+        // The write ends with a flush (an fsync): on a blocking thread, so that the
+        // async workers (two on a 2-core machine) go on with the other case files
+        // meanwhile instead of one of them waiting for the disk under this lock.
+        let (store, requester) = (hub.store.clone(), person.id.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            let saved = record::save(
+                store.as_ref(),
+                &file.case_id,
+                &file,
+                &requester,
+                &remember,
+                &[],
+                &notices,
+                delivery.as_ref(),
+            );
+            (file, delivery, saved)
+        })
+        .await;
+        match written {
+            Ok(written) => written,
+            Err(interrupted) => {
+                let e = crate::store::StoreError::Io {
+                    operation: "write",
+                    space: crate::store::Space::CaseFiles,
+                    detail: format!("the write was interrupted: {interrupted}"),
+                };
+                running.failed(&format!("the store could not take it: {e}"));
+                return Err(CaseFileError::NotStored(e));
+            }
+        }
     };
     if let Err(e) = saved {
         running.failed(&format!("the store could not take it: {e}"));

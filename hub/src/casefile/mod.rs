@@ -35,6 +35,7 @@
 //! - [`late_record`]: answers to queued questions kept in the store
 //!   (the late-answers keyspace); the only code that touches that space.
 //! - [`notices`]: the privacy officers' notifications a file causes.
+//! - [`ids`]: case-file numbers, reserved in the store a block at a time.
 //! - [`error`]: the error type, [`CaseFileError`].
 
 pub mod ask;
@@ -42,6 +43,7 @@ pub mod assemble;
 pub mod bevraag;
 pub mod decide;
 pub mod error;
+pub mod ids;
 pub mod late;
 pub mod late_record;
 pub mod notices;
@@ -55,6 +57,7 @@ pub mod settle;
 pub use assemble::request_case_file;
 pub use bevraag::bevraag;
 pub use error::CaseFileError;
+pub use ids::FileIds;
 pub use late::{FileWrites, run_late_answers};
 pub use read::{get_case_file, list_case_files};
 
