@@ -441,7 +441,7 @@ async fn assemble_case_file(
     // The recipient party's agent gets the passed records for its inbox: queued in the
     // same write as the file.
     let delivery = crate::deliveries::of_completed_file(hub, &file);
-    let saved = {
+    let (file, delivery, saved) = {
         let _guard = hub.case_file_writes.lock(hub.store.as_ref()).await?;
         if let Err(error) = resume::still_ours(hub, &file.id) {
             // Another process took it over: it stores the file, this one nothing.
@@ -449,17 +449,37 @@ async fn assemble_case_file(
             running.failed("another hub replica took it over and completes it");
             return Err(error);
         }
-        record::save(
-            hub.store.as_ref(),
-            &file.case_id,
-            &file,
-            &person.id,
-            &remember,
-            &[],
-            &notices,
-            delivery.as_ref(),
-            true,
-        )
+        // The write ends with a flush (an fsync): on a blocking thread, so that the
+        // async workers (two on a 2-core machine) go on with the other case files
+        // meanwhile instead of one of them waiting for the disk under this lock.
+        let (store, requester) = (hub.store.clone(), person.id.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            let saved = record::save(
+                store.as_ref(),
+                &file.case_id,
+                &file,
+                &requester,
+                &remember,
+                &[],
+                &notices,
+                delivery.as_ref(),
+                true,
+            );
+            (file, delivery, saved)
+        })
+        .await;
+        match written {
+            Ok(written) => written,
+            Err(interrupted) => {
+                let e = crate::store::StoreError::Io {
+                    operation: "write",
+                    space: crate::store::Space::CaseFiles,
+                    detail: format!("the write was interrupted: {interrupted}"),
+                };
+                running.failed(&format!("the store could not take it: {e}"));
+                return Err(CaseFileError::NotStored(e));
+            }
+        }
     };
     if let Err(e) = saved {
         running.failed(&format!("the store could not take it: {e}"));
