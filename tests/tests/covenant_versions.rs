@@ -866,27 +866,7 @@ async fn a_version_put_in_force_on_one_replica_is_in_force_on_the_others() {
     };
     let pki = Pki::new();
     let store = crate::support::postgres_store_config(&postgres, "follow");
-    let mut hubs = Vec::new();
-    for n in 0..2 {
-        let data_dir = pki.dir.path().join(format!("replica-{n}"));
-        let master = crate::support::master_key_path(&data_dir);
-        if n > 0 {
-            std::fs::copy(
-                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
-                &master,
-            )
-            .expect("copy the master key");
-        }
-        hubs.push(
-            TestHub::start_in(
-                &pki,
-                "127.0.0.1:0".parse().expect("addr"),
-                &data_dir,
-                &store,
-            )
-            .await,
-        );
-    }
+    let hubs = crate::support::start_replicas(&pki, &store, 2).await;
     assert_eq!(hubs[1].hub.covenant.version(), 1);
     let version = activate(&pki, &hubs[0], &covenant_text(2, true)).await;
     assert_eq!(hubs[0].hub.covenant.version(), version);

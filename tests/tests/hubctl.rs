@@ -678,28 +678,7 @@ async fn hubctl_requests_case_files_from_agents_spread_over_three_replicas() {
     };
     let pki = Pki::new();
     let store = crate::support::postgres_store_config(&postgres, "replicas");
-    let mut hubs = Vec::new();
-    for n in 0..3 {
-        let data_dir = pki.dir.path().join(format!("replica-{n}"));
-        // One master key for every replica: they open the same sealed records.
-        let master = crate::support::master_key_path(&data_dir);
-        if n > 0 {
-            std::fs::copy(
-                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
-                &master,
-            )
-            .expect("copy the master key");
-        }
-        hubs.push(
-            TestHub::start_in(
-                &pki,
-                "127.0.0.1:0".parse().expect("addr"),
-                &data_dir,
-                &store,
-            )
-            .await,
-        );
-    }
+    let hubs = crate::support::start_replicas(&pki, &store, 3).await;
     case_files_from_real_agents(&pki, hubs).await;
 }
 
@@ -722,29 +701,7 @@ async fn a_replica_killed_under_load_loses_nothing_and_its_agents_move_to_the_ot
     };
     let pki = Pki::new();
     let store = crate::support::postgres_store_config(&postgres, "killreplica");
-    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
-    let mut configs = Vec::new();
-    let mut addrs = Vec::new();
-    for n in 0..3 {
-        let data_dir = pki.dir.path().join(format!("replica-{n}"));
-        let master = crate::support::master_key_path(&data_dir);
-        if n > 0 {
-            std::fs::copy(
-                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
-                &master,
-            )
-            .expect("copy the master key");
-        }
-        let listen = std::net::SocketAddr::new(ip, crate::support::stable_port(ip));
-        let config = pki.dir.path().join(format!("replica-{n}.toml"));
-        std::fs::write(
-            &config,
-            crate::support::hub_config_text(&pki, listen, None, &data_dir) + &store,
-        )
-        .expect("write config");
-        configs.push(config);
-        addrs.push(listen);
-    }
+    let (configs, addrs) = crate::support::replica_configs(&pki, &store, 3);
     let mut replicas: Vec<Option<crate::postgres::Process>> =
         configs.iter().map(|c| Some(spawn_hub(c))).collect();
     for addr in &addrs {
@@ -893,29 +850,7 @@ async fn a_case_file_whose_replica_was_killed_mid_assembly_is_finished_by_anothe
     };
     let pki = Pki::new();
     let store = crate::support::postgres_store_config(&postgres, "takeover");
-    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
-    let mut configs = Vec::new();
-    let mut addrs = Vec::new();
-    for n in 0..3 {
-        let data_dir = pki.dir.path().join(format!("replica-{n}"));
-        let master = crate::support::master_key_path(&data_dir);
-        if n > 0 {
-            std::fs::copy(
-                crate::support::master_key_path(&pki.dir.path().join("replica-0")),
-                &master,
-            )
-            .expect("copy the master key");
-        }
-        let listen = std::net::SocketAddr::new(ip, crate::support::stable_port(ip));
-        let config = pki.dir.path().join(format!("replica-{n}.toml"));
-        std::fs::write(
-            &config,
-            crate::support::hub_config_text(&pki, listen, None, &data_dir) + &store,
-        )
-        .expect("write config");
-        configs.push(config);
-        addrs.push(listen);
-    }
+    let (configs, addrs) = crate::support::replica_configs(&pki, &store, 3);
     case_file_outlives_its_assembler(&pki, configs, addrs).await;
 }
 

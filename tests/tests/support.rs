@@ -410,6 +410,53 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     path
 }
 
+/// The data directory of hub replica `n` of a test (`replica-<n>` in the PKI's
+/// directory), with the master key of replica 0 beside it: replicas on one database
+/// need one master key to open each other's sealed records.
+pub fn replica_data_dir(pki: &Pki, n: usize) -> PathBuf {
+    let data_dir = pki.dir.path().join(format!("replica-{n}"));
+    if n > 0 {
+        std::fs::copy(
+            master_key_path(&pki.dir.path().join("replica-0")),
+            master_key_path(&data_dir),
+        )
+        .expect("copy the master key");
+    }
+    data_dir
+}
+
+/// `count` in-process hub replicas on the databases of `store` (a `[store]` table,
+/// [`postgres_store_config`]), each on a free loopback port.
+pub async fn start_replicas(pki: &Pki, store: &str, count: usize) -> Vec<TestHub> {
+    let mut hubs = Vec::new();
+    for n in 0..count {
+        let data_dir = replica_data_dir(pki, n);
+        let any = "127.0.0.1:0".parse().expect("addr");
+        hubs.push(TestHub::start_in(pki, any, &data_dir, store).await);
+    }
+    hubs
+}
+
+/// The configuration files and addresses of `count` hub replica processes on the
+/// databases of `store`, each on its own loopback port.
+pub fn replica_configs(pki: &Pki, store: &str, count: usize) -> (Vec<PathBuf>, Vec<SocketAddr>) {
+    let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+    let (mut configs, mut addrs) = (Vec::new(), Vec::new());
+    for n in 0..count {
+        let data_dir = replica_data_dir(pki, n);
+        let listen = SocketAddr::new(ip, stable_port(ip));
+        let config = pki.dir.path().join(format!("replica-{n}.toml"));
+        std::fs::write(
+            &config,
+            hub_config_text(pki, listen, None, &data_dir) + store,
+        )
+        .expect("write config");
+        configs.push(config);
+        addrs.push(listen);
+    }
+    (configs, addrs)
+}
+
 impl TestHub {
     /// Starts a hub on `addr` that keeps its data in `data_dir`, which may hold an
     /// earlier hub's data (durability across a restart), with `extra_config` appended to
