@@ -471,11 +471,7 @@ async fn assemble_case_file(
         match written {
             Ok(written) => written,
             Err(interrupted) => {
-                let e = crate::store::StoreError::Io {
-                    operation: "write",
-                    space: crate::store::Space::CaseFiles,
-                    detail: format!("the write was interrupted: {interrupted}"),
-                };
+                let e = record::write_interrupted(&interrupted);
                 running.failed(&format!("the store could not take it: {e}"));
                 return Err(CaseFileError::NotStored(e));
             }

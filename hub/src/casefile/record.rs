@@ -232,6 +232,16 @@ pub fn forget_queued(batch: &mut Batch, request_id: &str) {
     batch.delete(Space::CaseFiles, request_key(request_id));
 }
 
+/// The error of a case-file write whose blocking task did not finish (it panicked or
+/// was cancelled): nothing is known to be stored.
+pub fn write_interrupted(why: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Io {
+        operation: "write",
+        space: Space::CaseFiles,
+        detail: format!("the write was interrupted: {why}"),
+    }
+}
+
 /// Saves `file`, a file of case `case`, with its requester index, the queued requests
 /// to remember and the ones whose answers joined it (forgotten together with their kept
 /// answers), the privacy officers' notices, and the delivery of a completed file to its

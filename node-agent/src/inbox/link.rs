@@ -128,9 +128,10 @@ mod tests {
     /// on a blocking thread of its own (before: one thread per delivery, up to 512, and
     /// the backlog in memory).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    // The guard held across the awaits is what keeps the inbox busy; the stores take
-    // the lock on blocking threads, never on this task.
-    #[allow(clippy::await_holding_lock)]
+    #[expect(
+        clippy::await_holding_lock,
+        reason = "the guard held across the awaits is what keeps the inbox busy; the stores take the lock on blocking threads, never on this task"
+    )]
     async fn the_link_waits_while_the_inbox_stores_as_many_as_it_may() {
         let dir = tempfile::tempdir().unwrap();
         let inbox = Arc::new(
