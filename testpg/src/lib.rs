@@ -198,9 +198,11 @@ impl TestPostgres {
             "a test database name is letters, digits and '_'"
         );
         let port = self.port.to_string();
-        let output = Command::new(self.bin.join("createdb"))
+        let mut createdb = Command::new(self.bin.join("createdb"));
+        createdb
             .args(["-h", "127.0.0.1", "-p", &port, "-U", SUPERUSER, database])
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        let output = without_faked_clock(&mut createdb)
             .output()
             .map_err(|e| StartError::Failed(format!("cannot run createdb: {e}")))?;
         if !output.status.success() {
@@ -301,9 +303,27 @@ fn run(
         .args(args)
         .stdin(Stdio::null())
         // The server inherits nothing of the test's locale surprises.
-        .env("LC_ALL", "C.UTF-8")
+        .env("LC_ALL", "C.UTF-8");
+    without_faked_clock(&mut command)
         .output()
         .map_err(|e| StartError::Failed(format!("cannot run {}: {e}", program.display())))
+}
+
+/// The tests run once more under libfaketime (`.ci/run`), which reaches every child
+/// through `LD_PRELOAD` and `FAKETIME`. PostgreSQL is the database, not the product under
+/// test: it keeps the real clock. It must: libfaketime shares its state through a
+/// semaphore in `/dev/shm` made by the first (root) process, which the unprivileged
+/// server cannot open, so under the faked clock the server would not start at all.
+fn without_faked_clock(command: &mut Command) -> &mut Command {
+    for variable in [
+        "LD_PRELOAD",
+        "FAKETIME",
+        "FAKETIME_DONT_FAKE_MONOTONIC",
+        "FAKETIME_SHARED",
+    ] {
+        command.env_remove(variable);
+    }
+    command
 }
 
 fn find_bin_dir() -> Option<PathBuf> {
