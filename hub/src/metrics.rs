@@ -512,6 +512,14 @@ impl Store for CountingStore {
         self.counted("apply", result)
     }
 
+    fn data_database(&self) -> Option<String> {
+        self.inner.data_database()
+    }
+
+    fn record_rows(&self, batch: Batch) -> Result<crate::store::RecordRows, StoreError> {
+        self.counted("apply", self.inner.record_rows(batch))
+    }
+
     fn write_failure(&self) -> Option<String> {
         self.failing
             .lock()

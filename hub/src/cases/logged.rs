@@ -1,20 +1,23 @@
 //! Every change to a case is a `case-change` entry in the decision log (article 10.1),
-//! durable BEFORE the change is stored and acknowledged — the same log-then-store order
-//! as share decisions and covenant steps.
+//! stored with the change: never a stored change without its entry.
 //!
-//! [`CaseRegistry::apply`] holds the registry's change lock across the three steps:
-//! prepare (validate, authorise, compute the new case and its event), append the entry
-//! and wait until it is durable, commit the case and the idempotency record to the
-//! store in one atomic batch. If the log cannot take the entry, nothing is stored and
+//! [`CaseRegistry::apply`] holds the registry's change lock across the steps: prepare
+//! (validate, authorise, compute the new case and its event), then append the entry
+//! and store the case and the idempotency record with it
+//! ([`Log::append_recording`]). If the log cannot take the entry, nothing is stored and
 //! the caller gets UNAVAILABLE. A retry with the same `client_request_id` after a
 //! commit is answered from the idempotency record, with no second entry.
 //!
-//! **Crash between append and commit.** The log then holds an entry for a change that
-//! was never applied, and the client got no acknowledgement. It retries with the same
-//! request id; as no idempotency record exists, the change is prepared again, logged
-//! again (a second entry with a new leaf index) and committed. The log may so hold
-//! entries for changes that did not happen, never a stored change without an entry. The
-//! same holds when the store write fails after the append.
+//! **With PostgreSQL** the entry and the change are one transaction: the log holds
+//! exactly the changes that took effect.
+//!
+//! **With files and sled** the entry is durable before the change is stored. After a
+//! crash between the two, the log holds an entry for a change that was never applied,
+//! and the client got no acknowledgement. It retries with the same request id; as no
+//! idempotency record exists, the change is prepared again, logged again (a second
+//! entry with a new leaf index) and stored. The log may so hold entries for changes
+//! that did not happen, never a stored change without an entry. The same holds when
+//! the store write fails after the append.
 //!
 //! The entry holds identifiers only (actor, case id, kind, subject pseudonym, category,
 //! participant OIN, covenant version): never a label, note, reason or external
@@ -28,7 +31,7 @@ use super::registry::{CaseRegistry, Prepared};
 use crate::log::entry::{
     CaseChange, CaseChangeKind, CaseId, LogTime, PersonId, Pseudonym, Requester,
 };
-use crate::log::{Entry, EntryError, Event, Log};
+use crate::log::{Entry, EntryError, Event, Log, RecordingError};
 
 fn oin(what: &'static str, s: &str) -> Result<Oin, EntryError> {
     Oin::parse(s).ok_or(EntryError::BadValue {
@@ -121,14 +124,36 @@ impl CaseRegistry {
                 "cannot form the decision-log entry for the change to case {case_id}: {e}"
             ))
         })?;
-        let leaf_index = log
-            .append(entry)
+        let change = pending.event().kind.word();
+        let (_, (case, event)) = log
+            .append_recording(
+                vec![entry],
+                std::sync::Arc::clone(self.store()),
+                move |indices: &[u64]| {
+                    let leaf_index = indices.first().copied().ok_or_else(|| {
+                        CaseError::Corrupt("the decision log gave the entry no index".into())
+                    })?;
+                    CaseRegistry::change_batch(*pending, leaf_index)
+                },
+            )
             .await
-            .map_err(|source| CaseError::LogUnavailable {
-                change: pending.event().kind.word(),
-                case: case_id.clone(),
-                source,
+            .map_err(|e| match e {
+                RecordingError::Log(source) => CaseError::LogUnavailable {
+                    change,
+                    case: case_id.clone(),
+                    source,
+                },
+                RecordingError::Change(e) => e,
+                RecordingError::Store(e) => CaseError::Store(e),
             })?;
-        Ok(self.commit(*pending, leaf_index)?)
+        tracing::info!(
+            case = %case.id,
+            event = event.kind.word(),
+            person = %event.actor.person,
+            role = %event.actor.role,
+            log_leaf_index = ?event.log_leaf_index,
+            "case changed"
+        );
+        Ok((case, event))
     }
 }

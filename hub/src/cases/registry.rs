@@ -422,14 +422,15 @@ impl CaseRegistry {
         }))
     }
 
-    /// Stores a prepared change whose log entry is durable at `leaf_index`: the case
-    /// (with the leaf index in its new event) and the idempotency record, in one atomic
-    /// batch. Only [`CaseRegistry::apply`] calls this, holding `changes`.
-    pub(super) fn commit(
-        &self,
+    /// The batch that stores a prepared change whose log entry has leaf index
+    /// `leaf_index` — the case (with the leaf index in its new event) and the
+    /// idempotency record, applied atomically — and the case and event as stored. Only
+    /// [`CaseRegistry::apply`] stores it, holding `changes`, with the entry
+    /// ([`crate::log::Log::append_recording`]).
+    pub(super) fn change_batch(
         pending: PendingChange,
         leaf_index: u64,
-    ) -> Result<(Case, CaseEvent), CaseError> {
+    ) -> Result<(Batch, (Case, CaseEvent)), CaseError> {
         let PendingChange {
             mut case,
             mut event,
@@ -458,16 +459,7 @@ impl CaseRegistry {
         let (person, client_request_id) = requester;
         idempotency::Record::case_change(&person, &client_request_id, &case.id, record)
             .put(&mut batch);
-        self.store.apply(batch)?;
-        tracing::info!(
-            case = %case.id,
-            event = event.kind.word(),
-            person = %event.actor.person,
-            role = %event.actor.role,
-            log_leaf_index = leaf_index,
-            "case changed"
-        );
-        Ok((case, event))
+        Ok((batch, (case, event)))
     }
 
     /// Prepares one change to an existing case. `apply` authorises, checks the state,
@@ -980,7 +972,11 @@ mod tests {
     /// Stores a prepared change (as `apply` does, without the log).
     fn stored(registry: &CaseRegistry, prepared: Result<Prepared, CaseError>) -> Case {
         match prepared.unwrap() {
-            Prepared::Pending(pending) => registry.commit(*pending, 0).unwrap().0,
+            Prepared::Pending(pending) => {
+                let (batch, (case, _)) = CaseRegistry::change_batch(*pending, 0).unwrap();
+                registry.store().apply(batch).unwrap();
+                case
+            }
             Prepared::Replayed(_) => panic!("a new change was replayed"),
         }
     }

@@ -25,6 +25,7 @@ use super::rules::{self, MAX_DESCRIPTION_CHARS, MAX_TEXT_BYTES};
 use super::startup::now_ms;
 use super::wire as to_wire;
 use crate::error::HubError;
+use crate::log::RecordingError;
 use crate::log::entry::{ApprovalStep, CovenantApproval, HexHash, LogTime, PersonId, Requester};
 use crate::state::{Hub, Officer};
 use crate::store::Batch;
@@ -46,25 +47,43 @@ fn sha256_hex(text: &str) -> String {
     crate::log::hash::sha256(text.as_bytes()).to_hex()
 }
 
-/// Appends one step to the decision log; UNAVAILABLE when it could not be made durable.
-async fn log_step(
+fn step_word(step: ApprovalStep) -> &'static str {
+    match step {
+        ApprovalStep::Proposed => "proposal",
+        ApprovalStep::Approved => "approval",
+        ApprovalStep::Activated => "activation",
+    }
+}
+
+/// Appends `steps` to the decision log and stores the change they record
+/// (`change(leaf indices)`), together ([`crate::log::Log::append_recording`]):
+/// UNAVAILABLE when the log could not make them durable, and then nothing changed.
+async fn record_steps<T: Send + 'static>(
     hub: &Hub,
     officer: &Officer,
-    step: ApprovalStep,
+    steps: &[ApprovalStep],
     record: &VersionRecord,
-) -> Result<u64, HubError> {
-    let entry = step_entry(hub, officer, step, record)
+    change: impl FnOnce(&[u64]) -> Result<(Batch, T), HubError> + Send + 'static,
+) -> Result<T, HubError> {
+    let entries = steps
+        .iter()
+        .map(|step| step_entry(hub, officer, *step, record))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| HubError::internal(format!("cannot form the log entry: {e}")))?;
-    hub.log.append(entry).await.map_err(|e| {
-        HubError::unavailable(format!(
-            "the decision log could not durably record the covenant {} step: {e}; nothing was changed; retry",
-            match step {
-                ApprovalStep::Proposed => "proposal",
-                ApprovalStep::Approved => "approval",
-                ApprovalStep::Activated => "activation",
-            }
-        ))
-    })
+    let words: Vec<&str> = steps.iter().map(|s| step_word(*s)).collect();
+    let (_, value) = hub
+        .log
+        .append_recording(entries, Arc::clone(&hub.store), change)
+        .await
+        .map_err(|e| match e {
+            RecordingError::Log(e) => HubError::unavailable(format!(
+                "the decision log could not durably record the covenant {} step: {e}; nothing was changed; retry",
+                words.join(" and ")
+            )),
+            RecordingError::Change(e) => e,
+            RecordingError::Store(e) => HubError::Store(e),
+        })?;
+    Ok(value)
 }
 
 fn step_entry(
@@ -303,29 +322,43 @@ pub async fn propose(
         superseded_at_ms: None,
         superseded_by: 0,
     };
-    let leaf = log_step(hub, officer, ApprovalStep::Proposed, &record).await?;
-    let mut batch = Batch::new();
-    record::put(&mut batch, &record);
-    // The other parties' privacy officers are told it awaits their approval.
-    let notified = super::notify::on_proposed(
-        &mut batch,
-        &hub.parties.current(),
-        officer.party.oin.as_str(),
-        &record,
-        leaf,
-        hub.clock.now(),
-    );
-    record::put_request(
-        &mut batch,
-        person,
-        &request.client_request_id,
-        &IdempotencyRecord {
-            operation: "propose".into(),
-            fingerprint,
-            version: record.version,
-        },
-    );
-    store.apply(batch).map_err(HubError::Store)?;
+    let notified = {
+        let logged = record.clone();
+        let record = record.clone();
+        let parties = hub.parties.current();
+        let proposer = officer.party.oin.to_string();
+        let person = person.to_owned();
+        let client_request_id = request.client_request_id.clone();
+        let now = hub.clock.now();
+        record_steps(
+            hub,
+            officer,
+            &[ApprovalStep::Proposed],
+            &logged,
+            move |indices| {
+                let leaf = indices.first().copied().ok_or_else(|| {
+                    HubError::internal("the decision log gave the proposal no index")
+                })?;
+                let mut batch = Batch::new();
+                record::put(&mut batch, &record);
+                // The other parties' privacy officers are told it awaits their approval.
+                let notified =
+                    super::notify::on_proposed(&mut batch, &parties, &proposer, &record, leaf, now);
+                record::put_request(
+                    &mut batch,
+                    &person,
+                    &client_request_id,
+                    &IdempotencyRecord {
+                        operation: "propose".into(),
+                        fingerprint,
+                        version: record.version,
+                    },
+                );
+                Ok((batch, notified))
+            },
+        )
+        .await?
+    };
     tracing::info!(
         version = record.version,
         party = %officer.party.oin,
@@ -436,10 +469,13 @@ pub async fn approve(
     } else {
         None
     };
-    log_step(hub, officer, ApprovalStep::Approved, &record).await?;
     let mut batch = Batch::new();
+    let mut steps = vec![ApprovalStep::Approved];
+    // The entries are formed from the record as approved, before it is put in force
+    // (the activation entry names the version it replaces, `step_entry`).
+    let logged = record.clone();
     if new.is_some() {
-        log_step(hub, officer, ApprovalStep::Activated, &record).await?;
+        steps.push(ApprovalStep::Activated);
         record.status = VersionStatus::InForce;
         record.in_force_from_ms = Some(now);
         for mut other in record::all(store).map_err(HubError::Store)? {
@@ -464,7 +500,7 @@ pub async fn approve(
             version: record.version,
         },
     );
-    store.apply(batch).map_err(HubError::Store)?;
+    record_steps(hub, officer, &steps, &logged, move |_| Ok((batch, ()))).await?;
     tracing::info!(
         version = record.version,
         party = %officer.party.oin,

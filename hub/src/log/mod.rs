@@ -100,6 +100,7 @@ pub mod faults;
 pub mod head;
 pub mod key;
 pub mod postgres;
+pub mod recording;
 pub mod segment;
 pub mod store;
 pub mod verify;
@@ -117,6 +118,7 @@ pub use key::{KeyError, KeySource, LogKey};
 pub use proof::{
     ConsistencyError, InclusionError, ProofError, verify_consistency, verify_inclusion,
 };
+pub use recording::RecordingError;
 pub use segment::TornTail;
 pub use store::{Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode};
 pub use verify::{Finding, Problem, VerifyError, VerifyReport, verify_dir};

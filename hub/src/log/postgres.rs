@@ -56,7 +56,8 @@ use super::store::{
 };
 use super::tree::MerkleTree;
 use super::verify::{Finding, Problem, VerifyError, VerifyReport};
-use crate::store::postgres::{Database, database::db_error, database::pool_error};
+use crate::store::RecordRows;
+use crate::store::postgres::{Database, database::db_error, database::pool_error, write_rows};
 
 /// How often an idle replica reads what the others appended and signed.
 pub const CATCH_UP_EVERY: Duration = Duration::from_millis(250);
@@ -681,11 +682,40 @@ struct Committer {
 
 /// What one batch's transaction did.
 struct Committed {
-    /// Entries other replicas appended before this batch (already in the tree).
-    first_index: u64,
+    /// The indices each append of the batch got, in order; or why one (a change that
+    /// could not be formed) was left out of the transaction.
+    appended: Vec<Result<Vec<u64>, LogError>>,
     leaves: Vec<Hash>,
     checkpoint: Option<SignedCheckpoint>,
     notes: Vec<SignedCheckpoint>,
+}
+
+/// One caller's entries in a batch, with the change they record, if any
+/// ([`super::recording`]).
+struct Appending {
+    entries: Vec<Vec<u8>>,
+    records: Option<super::recording::RecordsOf>,
+}
+
+/// Where a caller's indices go: one entry's, or a group's.
+enum AppendReply {
+    One(tokio::sync::oneshot::Sender<Result<u64, LogError>>),
+    Group(tokio::sync::oneshot::Sender<Result<Vec<u64>, LogError>>),
+}
+
+impl AppendReply {
+    fn send(self, result: Result<Vec<u64>, LogError>) {
+        match self {
+            AppendReply::One(reply) => {
+                let one =
+                    result.and_then(|indices| indices.first().copied().ok_or(LogError::Closed));
+                let _ = reply.send(one);
+            }
+            AppendReply::Group(reply) => {
+                let _ = reply.send(result);
+            }
+        }
+    }
 }
 
 impl Committer {
@@ -780,8 +810,22 @@ impl Committer {
         for request in batch {
             match request {
                 Request::Append { bytes, reply } => {
-                    appends.push(bytes);
-                    entry_replies.push(reply);
+                    appends.push(Appending {
+                        entries: vec![bytes],
+                        records: None,
+                    });
+                    entry_replies.push(AppendReply::One(reply));
+                }
+                Request::AppendRecording {
+                    entries,
+                    records,
+                    reply,
+                } => {
+                    appends.push(Appending {
+                        entries,
+                        records: Some(records),
+                    });
+                    entry_replies.push(AppendReply::Group(reply));
                 }
                 Request::Checkpoint { reply } => checkpoint_replies.push(reply),
                 Request::StoreNote { note, reply } => {
@@ -798,7 +842,7 @@ impl Committer {
                 self.shared.counters.batch_failed(&e);
                 tracing::error!(error = %e, "decision log append failed; the batch was not appended");
                 for r in entry_replies {
-                    let _ = r.send(Err(e.clone()));
+                    r.send(Err(e.clone()));
                 }
                 for r in checkpoint_replies.into_iter().chain(note_replies) {
                     let _ = r.send(Err(e.clone()));
@@ -829,8 +873,8 @@ impl Committer {
                 })
                 .collect::<Vec<_>>()
         };
-        for (i, reply) in entry_replies.into_iter().enumerate() {
-            let _ = reply.send(Ok(committed.first_index + i as u64));
+        for (reply, indices) in entry_replies.into_iter().zip(committed.appended) {
+            reply.send(indices);
         }
         for reply in checkpoint_replies {
             let _ = reply.send(committed.checkpoint.clone().ok_or(LogError::Closed));
@@ -844,7 +888,7 @@ impl Committer {
     /// entries, sign and publish a checkpoint (compare-and-swap), merge cosignatures.
     fn transaction(
         &mut self,
-        appends: Vec<Vec<u8>>,
+        appends: Vec<Appending>,
         wants_checkpoint: bool,
         notes: Vec<SignedCheckpoint>,
     ) -> Result<Committed, LogError> {
@@ -914,7 +958,7 @@ impl Committer {
         session: &Arc<tokio::sync::Mutex<Option<Session>>>,
         appended: u64,
         signed: u64,
-        appends: Vec<Vec<u8>>,
+        appending: Vec<Appending>,
         wants_checkpoint: bool,
         notes: Vec<SignedCheckpoint>,
     ) -> Result<Committed, LogError> {
@@ -933,18 +977,38 @@ impl Committer {
                 format!("the log read {tree_len} entries where the head row says {appended}"),
             ));
         }
-        let mut indices = Vec::with_capacity(appends.len());
-        let mut tags = Vec::with_capacity(appends.len());
-        let mut leaves = Vec::with_capacity(appends.len());
-        for (i, body) in appends.iter().enumerate() {
-            let idx = appended + i as u64;
-            let len = u32::try_from(body.len())
-                .map_err(|_| db_failure(&self.database, "an entry is larger than 4 GiB".into()))?;
-            indices.push(to_i64(idx).map_err(|e| db_failure(&self.database, e))?);
-            tags.push(tag(key, KIND_ENTRY, len, idx, body).to_vec());
-            let leaf = leaf_hash(body);
-            frontier.push(leaf);
-            leaves.push(leaf);
+        let mut appends = Vec::new();
+        let mut indices = Vec::new();
+        let mut tags = Vec::new();
+        let mut leaves = Vec::new();
+        let mut outcomes = Vec::with_capacity(appending.len());
+        let mut rows = RecordRows::default();
+        for Appending { entries, records } in appending {
+            let next = appended + appends.len() as u64;
+            let theirs: Vec<u64> = (next..next + entries.len() as u64).collect();
+            // The change is formed with its entries' indices; one that cannot be is
+            // left out with its entries, and the indices go to the next caller.
+            if let Some(records) = records {
+                match records(&theirs) {
+                    Ok(more) => rows.extend(more),
+                    Err(detail) => {
+                        outcomes.push(Err(LogError::Recording(detail)));
+                        continue;
+                    }
+                }
+            }
+            for (idx, body) in theirs.iter().copied().zip(entries) {
+                let len = u32::try_from(body.len()).map_err(|_| {
+                    db_failure(&self.database, "an entry is larger than 4 GiB".into())
+                })?;
+                indices.push(to_i64(idx).map_err(|e| db_failure(&self.database, e))?);
+                tags.push(tag(key, KIND_ENTRY, len, idx, &body).to_vec());
+                let leaf = leaf_hash(&body);
+                frontier.push(leaf);
+                leaves.push(leaf);
+                appends.push(body);
+            }
+            outcomes.push(Ok(theirs));
         }
         let new_size = appended + appends.len() as u64;
         // The checkpoint: the published one when nothing was added, else a new one
@@ -992,6 +1056,8 @@ impl Committer {
                         .await
                         .map_err(|e| db_error(&e))?;
                 }
+                // The state the entries record, in their transaction (`recording`).
+                write_rows(client, &rows).await?;
                 client
                     .execute(
                         "UPDATE hub_log_head SET appended = $1 WHERE id = 1",
@@ -1066,7 +1132,7 @@ impl Committer {
             .map_err(|e| db_failure(&self.database, e.detail))?;
         // The session's connection goes back to the pool when `session` is dropped.
         Ok(Committed {
-            first_index: appended,
+            appended: outcomes,
             leaves,
             checkpoint,
             notes: merged,

@@ -367,3 +367,117 @@ async fn a_database_outage_fails_appends_closed_and_they_resume_after_it() {
     let reopened = postgres::verify_database(&db, &log_key(&pkcs8), &[before.to_bytes()]).unwrap();
     assert_eq!(reopened.entries, 11);
 }
+
+/// The state change the entries record is written in their transaction
+/// (`log::recording`): the change's rows hold the indices the entries got; when the
+/// database refuses a row of the change, the entries are not appended either (the
+/// log-first order kept them, recording a change that never took effect); a change
+/// that cannot be formed fails only its own caller, not the appends beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn entries_and_the_change_they_record_commit_together_or_not_at_all() {
+    use crate::store::{Batch, PgStore, Store};
+    use crate::tables::idempotency::{self, Record, Requester};
+    use std::sync::Arc;
+
+    let Some(server) = TestPostgres::start_or_skip(
+        "entries_and_the_change_they_record_commit_together_or_not_at_all",
+    ) else {
+        return;
+    };
+    let pkcs8 = new_pkcs8();
+    let db = database(&server, "recording");
+    let log = open_replica(&db, &pkcs8);
+    let store: Arc<dyn Store> =
+        Arc::new(PgStore::open(&server.url("recording"), None, 4, None).unwrap());
+    let officer = Requester::Officer { person: "po-1" };
+    let change_storing = |id: &'static str| {
+        move |indices: &[u64]| {
+            let mut batch = Batch::new();
+            let value = format!("{indices:?}").into_bytes();
+            Record::officer("po-1", id, value).put(&mut batch);
+            Ok::<_, String>((batch, indices.len()))
+        }
+    };
+
+    // Stored with the indices its entries got.
+    let (indices, n) = log
+        .append_recording(
+            vec![sample(1), sample(2)],
+            Arc::clone(&store),
+            change_storing("first"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((indices.clone(), n), (vec![0, 1], 2));
+    assert_eq!(
+        idempotency::get(store.as_ref(), officer, "first").unwrap(),
+        Some(b"[0, 1]".to_vec())
+    );
+
+    // The database refuses the change's row: the entry goes with it.
+    sql(
+        &db,
+        "CREATE FUNCTION refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.key LIKE '%refused%'::bytea THEN \
+         RAISE EXCEPTION 'row refused by the test'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON hub_records \
+         FOR EACH ROW EXECUTE FUNCTION refuse_row();",
+    );
+    let refused = log
+        .append_recording(
+            vec![sample(3)],
+            Arc::clone(&store),
+            change_storing("refused"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RecordingError::Log(_)),
+        "the refused change fails as the log's transaction: {refused}"
+    );
+    assert_eq!(log.tree_size(), 2, "no entry without its change");
+    assert_eq!(
+        idempotency::get(store.as_ref(), officer, "refused").unwrap(),
+        None
+    );
+    // Another replica (a fresh open reads the tables) sees the same two entries.
+    drop(log);
+    let log = open_replica(&db, &pkcs8);
+    assert_eq!(log.tree_size(), 2);
+
+    // A change that cannot be formed fails alone; the append beside it is written and
+    // takes the next index.
+    let mut appends = Vec::new();
+    for n in 0..8u64 {
+        let log = log.clone();
+        appends.push(tokio::spawn(
+            async move { log.append(sample(10 + n)).await },
+        ));
+    }
+    let unformable = log
+        .append_recording(vec![sample(4)], Arc::clone(&store), |_: &[u64]| {
+            Err::<(Batch, ()), _>("the change could not be formed".to_string())
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unformable, RecordingError::Change(e) if e == "the change could not be formed"),
+        "{unformable}"
+    );
+    let mut indices = BTreeSet::new();
+    for append in appends {
+        indices.insert(append.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        indices,
+        (2..10).collect(),
+        "the others' indices are consecutive"
+    );
+    let (last, _) = log
+        .append_recording(vec![sample(5)], Arc::clone(&store), change_storing("last"))
+        .await
+        .unwrap();
+    assert_eq!(last, vec![10]);
+    let report = log.verify().unwrap();
+    assert_eq!(report.entries, 11);
+}

@@ -128,6 +128,10 @@ pub enum LogError {
     /// The committer thread is gone (the log was dropped or its thread failed).
     #[error("the decision log is closed")]
     Closed,
+    /// The state change to be written with the entries could not be formed or
+    /// written; neither the entries nor the change were stored.
+    #[error("{0}; neither the log entries nor the change they record were stored")]
+    Recording(String),
 }
 
 impl LogError {
@@ -313,12 +317,23 @@ pub(super) enum Request {
         note: SignedCheckpoint,
         reply: oneshot::Sender<Result<SignedCheckpoint, LogError>>,
     },
+    /// Entries and the state change they record, in one transaction: only a log in
+    /// PostgreSQL takes it ([`super::recording`]).
+    AppendRecording {
+        entries: Vec<Vec<u8>>,
+        records: super::recording::RecordsOf,
+        reply: oneshot::Sender<Result<Vec<u64>, LogError>>,
+    },
 }
 
 impl Request {
     pub(super) fn bytes(&self) -> usize {
         match self {
             Request::Append { bytes, .. } => bytes.len() + RECORD_HEADER_LEN,
+            Request::AppendRecording { entries, .. } => entries
+                .iter()
+                .map(|bytes| bytes.len() + RECORD_HEADER_LEN)
+                .sum(),
             _ => 1024,
         }
     }
@@ -542,7 +557,7 @@ impl Log {
         Ok((log, report))
     }
 
-    fn send(&self, request: Request) -> Result<(), LogError> {
+    pub(super) fn send(&self, request: Request) -> Result<(), LogError> {
         let tx = self.inner.tx.lock().map_err(|_| LogError::Closed)?;
         tx.as_ref()
             .ok_or(LogError::Closed)?
@@ -1080,6 +1095,15 @@ impl Committer {
                 }
                 Request::Checkpoint { reply } => wants_checkpoint.push(reply),
                 Request::StoreNote { note, reply } => notes.push((note, reply)),
+                // The files cannot hold a store's rows: `Log::append_recording` appends
+                // and then applies for a log in files, and never sends this here.
+                Request::AppendRecording { reply, .. } => {
+                    let _ = reply.send(Err(LogError::Recording(
+                        "a decision log in files cannot write a store's change in its own \
+                         transaction"
+                            .into(),
+                    )));
+                }
             }
         }
 
@@ -1291,6 +1315,9 @@ pub(super) fn fail_requests(counters: &Counters, batch: Vec<Request>, e: &LogErr
                 let _ = reply.send(Err(e.clone()));
             }
             Request::Checkpoint { reply } | Request::StoreNote { reply, .. } => {
+                let _ = reply.send(Err(e.clone()));
+            }
+            Request::AppendRecording { reply, .. } => {
                 let _ = reply.send(Err(e.clone()));
             }
         }

@@ -193,6 +193,25 @@ impl SealedStore {
     }
 }
 
+impl SealedStore {
+    /// `batch` with every value of a sealed space sealed under its owner's key.
+    fn sealed_batch(&self, batch: Batch) -> Result<Batch, StoreError> {
+        let mut keys = HashMap::new();
+        let mut sealed = Batch::new();
+        for (space, key, value, owner) in batch.into_ops() {
+            match value {
+                Some(value) if space.is_sealed() => {
+                    let value = self.seal(space, &key, &value, owner, &mut keys)?;
+                    sealed.put(space, key, value);
+                }
+                Some(value) => sealed.put(space, key, value),
+                None => sealed.delete(space, key),
+            }
+        }
+        Ok(sealed)
+    }
+}
+
 impl Store for SealedStore {
     fn owner(&self, space: Space, key: &[u8]) -> Result<Option<Owner>, StoreError> {
         if !space.is_sealed() {
@@ -252,19 +271,17 @@ impl Store for SealedStore {
     }
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
-        let mut keys = HashMap::new();
-        let mut sealed = Batch::new();
-        for (space, key, value, owner) in batch.into_ops() {
-            match value {
-                Some(value) if space.is_sealed() => {
-                    let value = self.seal(space, &key, &value, owner, &mut keys)?;
-                    sealed.put(space, key, value);
-                }
-                Some(value) => sealed.put(space, key, value),
-                None => sealed.delete(space, key),
-            }
-        }
+        let sealed = self.sealed_batch(batch)?;
         self.inner.apply(sealed)
+    }
+
+    fn data_database(&self) -> Option<String> {
+        self.inner.data_database()
+    }
+
+    fn record_rows(&self, batch: Batch) -> Result<crate::store::RecordRows, StoreError> {
+        let sealed = self.sealed_batch(batch)?;
+        self.inner.record_rows(sealed)
     }
 
     fn lock_shared(&self, name: &str) -> Result<Option<crate::store::SharedLock>, StoreError> {

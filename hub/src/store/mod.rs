@@ -151,6 +151,30 @@ pub enum StoreError {
 /// One key (without its keyspace prefix) and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// The rows a batch becomes in a PostgreSQL data database (`hub_records`: keyspace
+/// name, key, value or `None` to delete), in the batch's order and sealed: what the
+/// decision log writes in the transaction of the entries that record the change
+/// ([`crate::log::Log::append_recording`]), so that both commit or neither does.
+#[derive(Debug, Default)]
+pub struct RecordRows {
+    pub(crate) rows: Vec<(String, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl RecordRows {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Adds `other`'s rows after these (a later batch in the same transaction).
+    pub(crate) fn extend(&mut self, other: RecordRows) {
+        self.rows.extend(other.rows);
+    }
+}
+
 /// A durable, atomic key-value store.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// The value of `key` in `space`.
@@ -205,6 +229,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn lock_shared(&self, name: &str) -> Result<Option<SharedLock>, StoreError> {
         let _ = name;
         Ok(None)
+    }
+
+    /// The name of the PostgreSQL data database that holds this store's records, where
+    /// the decision log can write a batch in the transaction of its own entries
+    /// ([`Store::record_rows`]). `None` (sled): the log is written first, then the store.
+    fn data_database(&self) -> Option<String> {
+        None
+    }
+
+    /// The rows `batch` becomes in the data database, sealed as [`Store::apply`] would
+    /// seal them, without writing them: for a store with a [`Store::data_database`].
+    fn record_rows(&self, batch: Batch) -> Result<RecordRows, StoreError> {
+        let _ = batch;
+        Err(StoreError::Io {
+            operation: "write",
+            space: Space::Meta,
+            detail: "this store cannot write in the decision log's transaction (not PostgreSQL)"
+                .into(),
+        })
     }
 }
 

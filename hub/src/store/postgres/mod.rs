@@ -13,7 +13,7 @@
 pub mod database;
 pub mod migrate;
 
-use super::{Batch, Entry, SharedLock, Space, Store, StoreError};
+use super::{Batch, Entry, RecordRows, SharedLock, Space, Store, StoreError};
 pub use database::{Database, PgError};
 
 /// The PostgreSQL-backed store.
@@ -134,6 +134,48 @@ impl PgStore {
     }
 }
 
+/// The rows of `batch` in `hub_records`, in order.
+fn rows_of(batch: Batch) -> RecordRows {
+    RecordRows {
+        rows: batch
+            .ops
+            .into_iter()
+            .map(|(space, key, value, _owner)| (space.to_string(), key, value))
+            .collect(),
+    }
+}
+
+/// Writes `rows` in `client`'s open transaction, in order (a batch may write a key and
+/// later delete it, or the reverse): for [`Store::apply`] and for the decision log's
+/// transaction ([`crate::log::Log::append_recording`]).
+pub(crate) async fn write_rows(
+    client: &impl deadpool_postgres::GenericClient,
+    rows: &RecordRows,
+) -> Result<(), String> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let upsert = client
+        .prepare_cached(
+            "INSERT INTO hub_records (space, key, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .await
+        .map_err(|e| database::db_error(&e))?;
+    let delete = client
+        .prepare_cached("DELETE FROM hub_records WHERE space = $1 AND key = $2")
+        .await
+        .map_err(|e| database::db_error(&e))?;
+    for (space, key, value) in &rows.rows {
+        let done = match value {
+            Some(value) => client.execute(&upsert, &[space, key, value]).await,
+            None => client.execute(&delete, &[space, key]).await,
+        };
+        done.map_err(|e| format!("{space}: {}", database::db_error(&e)))?;
+    }
+    Ok(())
+}
+
 impl Store for PgStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
@@ -175,7 +217,7 @@ impl Store for PgStore {
         let Some(first_space) = batch.ops.first().map(|op| op.0) else {
             return Ok(());
         };
-        let ops = batch.ops;
+        let rows = rows_of(batch);
         self.database
             .run(move |pool| async move {
                 let mut client = pool.get().await.map_err(|e| database::pool_error(&e))?;
@@ -183,26 +225,7 @@ impl Store for PgStore {
                     .transaction()
                     .await
                     .map_err(|e| database::db_error(&e))?;
-                let upsert = transaction
-                    .prepare_cached(
-                        "INSERT INTO hub_records (space, key, value) VALUES ($1, $2, $3) \
-                         ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value",
-                    )
-                    .await
-                    .map_err(|e| database::db_error(&e))?;
-                let delete = transaction
-                    .prepare_cached("DELETE FROM hub_records WHERE space = $1 AND key = $2")
-                    .await
-                    .map_err(|e| database::db_error(&e))?;
-                // In order: a batch may write a key and later delete it (or the reverse).
-                for (space, key, value, _owner) in &ops {
-                    let name = space.to_string();
-                    let done = match value {
-                        Some(value) => transaction.execute(&upsert, &[&name, key, value]).await,
-                        None => transaction.execute(&delete, &[&name, key]).await,
-                    };
-                    done.map_err(|e| format!("{space}: {}", database::db_error(&e)))?;
-                }
+                write_rows(&transaction, &rows).await?;
                 // On return the commit is in the write-ahead log on disk
                 // (synchronous_commit, checked at open).
                 transaction
@@ -211,6 +234,14 @@ impl Store for PgStore {
                     .map_err(|e| format!("commit: {}", database::db_error(&e)))
             })
             .map_err(io("write", first_space))
+    }
+
+    fn data_database(&self) -> Option<String> {
+        Some(self.database.name().to_owned())
+    }
+
+    fn record_rows(&self, batch: Batch) -> Result<RecordRows, StoreError> {
+        Ok(rows_of(batch))
     }
 
     /// A session-level advisory lock on a pooled connection kept for the guard's life;
