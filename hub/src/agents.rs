@@ -144,6 +144,8 @@ struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct AgentTable {
     inner: Arc<Mutex<Inner>>,
+    /// Woken when a link becomes reachable or ends ([`AgentTable::changes`]).
+    changed: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, Default)]
@@ -206,6 +208,12 @@ impl AgentTable {
         }
     }
 
+    /// Woken whenever the set of [`AgentTable::linked`] parties may have changed: for a
+    /// replica that tells the others which agents are linked to it (`relay`).
+    pub fn changes(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.changed)
+    }
+
     /// Makes the link of this generation reachable through `outbound`. The link handler
     /// calls this only after the Welcome is queued, so that nothing (a question) can
     /// overtake the Welcome.
@@ -216,6 +224,7 @@ impl AgentTable {
             && entry.supersede.is_some()
         {
             entry.outbound = Some(outbound);
+            self.changed.notify_one();
         }
     }
 
@@ -229,6 +238,7 @@ impl AgentTable {
             if let Some(supersede) = &entry.supersede {
                 let _ = supersede.send(true);
             }
+            self.changed.notify_one();
         }
     }
 
@@ -253,6 +263,7 @@ impl AgentTable {
             // Dropping the watch sender tells every `LinkHandle` of this link it is gone.
             entry.supersede = None;
             entry.outbound = None;
+            self.changed.notify_one();
         }
     }
 

@@ -516,6 +516,18 @@ impl Store for CountingStore {
         self.inner.data_database()
     }
 
+    fn announce(&self, topic: &str) -> Result<(), StoreError> {
+        self.inner.announce(topic)
+    }
+
+    fn listen(
+        &self,
+        topic: &str,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Option<crate::store::postgres::Listener> {
+        self.inner.listen(topic, wake)
+    }
+
     fn record_rows(&self, batch: Batch) -> Result<crate::store::RecordRows, StoreError> {
         self.counted("apply", self.inner.record_rows(batch))
     }

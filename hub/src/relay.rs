@@ -11,7 +11,10 @@
 //!   the question to that replica's mailbox ([`crate::tables::relay`], sealed under the
 //!   transit key) and waits for the answer with the question's deadline, as for a local
 //!   agent ([`crate::questions::Questions`]);
-//! - reads its mailbox every [`POLL`] (the bound on one hop), sends each question down
+//! - reads its mailbox as soon as a message's writer notifies it (PostgreSQL `NOTIFY`
+//!   after the write, heard on a `LISTEN` connection of its own), and every
+//!   [`POLL_WHILE_LISTENING`] in case a notification was lost — every [`POLL`] (the
+//!   bound on one hop) while its listening connection is down; sends each question down
 //!   the party's link and remembers who asked; the answer that comes back on the link is
 //!   written to the asking replica's mailbox instead of being taken locally;
 //! - when a case file it completed queued deliveries for a party linked elsewhere,
@@ -45,8 +48,12 @@ use crate::tables::relay::{self as mailbox, RelayBody, RelayMessage};
 pub const LINK_REFRESH: Duration = Duration::from_secs(1);
 /// How old a link row may be and still be followed.
 pub const LINK_FRESH: Duration = Duration::from_secs(5);
-/// How often a replica reads its mailbox: the most a hop adds to a question's time.
+/// How often a replica reads its mailbox while it does not hear notifications (its
+/// listening connection is down): the most a hop then adds to a question's time.
 pub const POLL: Duration = Duration::from_millis(50);
+/// How often a replica reads its mailbox while it listens: a message's writer notifies
+/// its replica, which looks at once; this only catches a lost notification.
+pub const POLL_WHILE_LISTENING: Duration = Duration::from_secs(1);
 /// How often a replica deletes expired messages of every mailbox.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// How long a "send the deliveries" nudge is kept for a replica that does not read.
@@ -127,7 +134,13 @@ impl Relay {
         let mut batch = Batch::new();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         mailbox::put(&mut batch, to, sequence, &message);
-        self.store.apply(batch)
+        self.store.apply(batch)?;
+        // The replica listening for its mailbox looks at once; if the notification is
+        // lost it still finds the message at its next poll.
+        if let Err(error) = self.store.announce(&mailbox_topic(to)) {
+            tracing::warn!(%error, "cannot notify the replica of its relay message; it finds it at its next poll");
+        }
+        Ok(())
     }
 
     /// If the answer `request_id` from `party` is to a question another replica asked
@@ -200,6 +213,11 @@ impl Relay {
         forwarded.retain(|_, (_, until)| *until >= now);
         Ok(swept)
     }
+}
+
+/// The topic a replica listens for: a message in its mailbox.
+fn mailbox_topic(replica: &str) -> String {
+    format!("relay {replica}")
 }
 
 /// Runs blocking store work off the async workers.
@@ -279,8 +297,16 @@ pub async fn run(hub: Arc<Hub>, relay: Arc<Relay>) {
     let mut last_refresh = tokio::time::Instant::now();
     let mut last_sweep = tokio::time::Instant::now();
     // What the link rows say of this replica's agents: rewritten as soon as an agent
-    // links or leaves (seen within a poll), and every LINK_REFRESH to stay fresh.
+    // links or leaves (the agent table wakes the loop), and every LINK_REFRESH to stay
+    // fresh.
     let mut announced: Option<Vec<(Oin, u64)>> = None;
+    // Woken by a notification of a message for this replica (PostgreSQL LISTEN).
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let listener = relay
+        .store
+        .listen(&mailbox_topic(&relay.replica), Arc::clone(&wake));
+    // Woken when an agent links here or leaves: the link rows are rewritten at once.
+    let link_changes = hub.agents.changes();
     loop {
         let linked = hub.agents.linked();
         if announced.as_ref() != Some(&linked) || last_refresh.elapsed() >= LINK_REFRESH {
@@ -312,8 +338,14 @@ pub async fn run(hub: Arc<Hub>, relay: Arc<Relay>) {
             }
             Err(error) => tracing::warn!(%error, "cannot read this replica's relay messages"),
         }
+        let poll = match &listener {
+            Some(listener) if listener.is_listening() => POLL_WHILE_LISTENING,
+            _ => POLL,
+        };
         tokio::select! {
-            () = tokio::time::sleep(POLL) => {}
+            () = tokio::time::sleep(poll) => {}
+            () = wake.notified() => {}
+            () = link_changes.notified() => {}
             _ = shutdown.wait_for(|stopping| *stopping) => return,
         }
     }

@@ -279,6 +279,18 @@ impl Store for SealedStore {
         self.inner.data_database()
     }
 
+    fn announce(&self, topic: &str) -> Result<(), StoreError> {
+        self.inner.announce(topic)
+    }
+
+    fn listen(
+        &self,
+        topic: &str,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Option<crate::store::postgres::Listener> {
+        self.inner.listen(topic, wake)
+    }
+
     fn record_rows(&self, batch: Batch) -> Result<crate::store::RecordRows, StoreError> {
         let sealed = self.sealed_batch(batch)?;
         self.inner.record_rows(sealed)

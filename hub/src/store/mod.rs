@@ -20,6 +20,7 @@ pub mod sled_store;
 mod space;
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use postgres::PgStore;
 pub use sled_store::SledStore;
@@ -229,6 +230,24 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn lock_shared(&self, name: &str) -> Result<Option<SharedLock>, StoreError> {
         let _ = name;
         Ok(None)
+    }
+
+    /// Tells every hub process sharing this store that `topic` changed, after the
+    /// caller's writes about it (PostgreSQL `NOTIFY`): a process listening for it
+    /// ([`Store::listen`]) looks at once rather than at its next poll. Nothing with one
+    /// process (sled).
+    fn announce(&self, topic: &str) -> Result<(), StoreError> {
+        let _ = topic;
+        Ok(())
+    }
+
+    /// Wakes `wake` whenever a process announces `topic` ([`Store::announce`]), and
+    /// whenever the listening connection is made again after a loss. `None`: this
+    /// store has one process (sled) and nobody else announces anything; a caller that
+    /// gets a listener still polls (less often) in case notifications are lost.
+    fn listen(&self, topic: &str, wake: Arc<tokio::sync::Notify>) -> Option<postgres::Listener> {
+        let _ = (topic, wake);
+        None
     }
 
     /// The name of the PostgreSQL data database that holds this store's records, where

@@ -50,6 +50,35 @@ struct Inner {
     pool: Pool,
     /// `dbname` (and host) from the connection string, for messages; never the password.
     name: String,
+    /// How the pool connects, for the connection a listener keeps of its own
+    /// ([`Database::listen`]; a pooled connection's notifications are not delivered).
+    config: tokio_postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+/// The channel every hub process listens on; a notification's payload names its topic.
+pub const CHANNEL: &str = "treiter_hub";
+/// How long a listener whose connection was lost waits before it connects again.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
+/// A connection listening for one topic ([`Database::listen`]); it stops when dropped.
+#[derive(Debug)]
+pub struct Listener {
+    listening: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Listener {
+    /// Whether the listening connection is up now (so a notification would be heard).
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -101,17 +130,18 @@ impl Database {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        let manager = match tls_ca {
+        let tls = match tls_ca {
             Some(ca) => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Require);
-                let tls = tls_config(ca).map_err(&fail)?;
-                Manager::from_config(
-                    config,
-                    tokio_postgres_rustls::MakeRustlsConnect::new(tls),
-                    manager_config,
-                )
+                Some(tokio_postgres_rustls::MakeRustlsConnect::new(
+                    tls_config(ca).map_err(&fail)?,
+                ))
             }
-            None => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+            None => None,
+        };
+        let manager = match &tls {
+            Some(tls) => Manager::from_config(config.clone(), tls.clone(), manager_config),
+            None => Manager::from_config(config.clone(), tokio_postgres::NoTls, manager_config),
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -137,6 +167,8 @@ impl Database {
                 runtime: Some(runtime),
                 pool,
                 name,
+                config,
+                tls,
             }),
         };
         database
@@ -147,6 +179,42 @@ impl Database {
     /// The database's name (and host), for messages.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// Tells every process listening for `topic` ([`Database::listen`]) that it
+    /// changed: a `NOTIFY` on [`CHANNEL`], heard once the caller's writes are committed
+    /// (they are, when this is called after them).
+    pub fn notify(&self, topic: &str) -> Result<(), PgError> {
+        let topic = topic.to_owned();
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(|e| pool_error(&e))?;
+            client
+                .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &topic])
+                .await
+                .map_err(|e| db_error(&e))?;
+            Ok(())
+        })
+    }
+
+    /// Wakes `wake` whenever some process notifies `topic`, and once each time the
+    /// listening connection (one of its own, outside the pool) is made, so that nothing
+    /// notified while it was down is missed by a caller that looks then. A lost
+    /// connection is made again every [`LISTEN_RETRY`]; meanwhile
+    /// [`Listener::is_listening`] is false and the caller should look on its own.
+    pub fn listen(&self, topic: &str, wake: Arc<tokio::sync::Notify>) -> Listener {
+        let listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let task = self.inner.handle.spawn(listen_loop(
+            self.inner.config.clone(),
+            self.inner.tls.clone(),
+            topic.to_owned(),
+            wake,
+            Arc::clone(&listening),
+            self.inner.name.clone(),
+        ));
+        Listener {
+            listening,
+            task: task.abort_handle(),
+        }
     }
 
     /// Runs `work` on the database runtime without waiting for it (releasing a lock
@@ -179,6 +247,91 @@ impl Database {
                 detail: "the database runtime stopped before the call finished".into(),
             }),
         }
+    }
+}
+
+/// The listening connection of [`Database::listen`], made again whenever it is lost.
+async fn listen_loop(
+    config: tokio_postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    topic: String,
+    wake: Arc<tokio::sync::Notify>,
+    listening: Arc<std::sync::atomic::AtomicBool>,
+    name: String,
+) {
+    let mut failing = false;
+    loop {
+        let ended = match &tls {
+            Some(tls) => match config.connect(tls.clone()).await {
+                Ok((client, connection)) => {
+                    listen_on(client, connection, &topic, &wake, &listening).await
+                }
+                Err(e) => Err(db_error(&e)),
+            },
+            None => match config.connect(tokio_postgres::NoTls).await {
+                Ok((client, connection)) => {
+                    listen_on(client, connection, &topic, &wake, &listening).await
+                }
+                Err(e) => Err(db_error(&e)),
+            },
+        };
+        listening.store(false, std::sync::atomic::Ordering::Release);
+        match ended {
+            Err(detail) if !failing => {
+                failing = true;
+                tracing::warn!(database = %name, %detail, "cannot listen for other hub replicas' notifications; looking every poll instead, and connecting again");
+            }
+            Err(_) => {}
+            Ok(()) => failing = false,
+        }
+        tokio::time::sleep(LISTEN_RETRY).await;
+    }
+}
+
+/// Listens on one connection until it ends: `LISTEN`, then every notification of
+/// `topic` wakes `wake`.
+async fn listen_on<S, T>(
+    client: tokio_postgres::Client,
+    mut connection: tokio_postgres::Connection<S, T>,
+    topic: &str,
+    wake: &tokio::sync::Notify,
+    listening: &std::sync::atomic::AtomicBool,
+) -> Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    // The connection is driven here and the LISTEN sent beside it: the client's
+    // statement completes only while the connection is polled.
+    let subscribe = async {
+        client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .await
+            .map_err(|e| db_error(&e))?;
+        listening.store(true, std::sync::atomic::Ordering::Release);
+        // Whatever was notified while no connection listened: the caller looks now.
+        wake.notify_one();
+        // Keep the client (and so the session) until the connection ends.
+        std::future::pending::<()>().await;
+        Ok::<(), String>(())
+    };
+    let drive = async {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                    if n.channel() == CHANNEL && n.payload() == topic {
+                        wake.notify_one();
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(db_error(&e)),
+                None => return Ok(()),
+            }
+        }
+    };
+    tokio::select! {
+        ended = drive => ended,
+        failed = subscribe => failed,
     }
 }
 

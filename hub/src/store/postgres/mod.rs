@@ -14,7 +14,7 @@ pub mod database;
 pub mod migrate;
 
 use super::{Batch, Entry, RecordRows, SharedLock, Space, Store, StoreError};
-pub use database::{Database, PgError};
+pub use database::{Database, Listener, PgError};
 
 /// The PostgreSQL-backed store.
 #[derive(Clone, Debug)]
@@ -240,6 +240,16 @@ impl Store for PgStore {
         Some(self.database.name().to_owned())
     }
 
+    fn announce(&self, topic: &str) -> Result<(), StoreError> {
+        self.database
+            .notify(topic)
+            .map_err(io("notify", Space::Meta))
+    }
+
+    fn listen(&self, topic: &str, wake: std::sync::Arc<tokio::sync::Notify>) -> Option<Listener> {
+        Some(self.database.listen(topic, wake))
+    }
+
     fn record_rows(&self, batch: Batch) -> Result<RecordRows, StoreError> {
         Ok(rows_of(batch))
     }
@@ -302,6 +312,73 @@ impl Drop for AdvisoryLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    fn wait_until(what: &str, done: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(30), "{what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Replicas wake each other through the database (the relay's mailbox): a
+    /// listener hears its topic, and when the server ends its connection it connects
+    /// again, says so (a wake-up, so its owner looks for what it missed) and hears the
+    /// next notification.
+    #[test]
+    fn a_listener_hears_its_topic_and_listens_again_after_its_connection_is_lost() {
+        let Some(server) = treiter_testpg::TestPostgres::start_or_skip(
+            "a_listener_hears_its_topic_and_listens_again_after_its_connection_is_lost",
+        ) else {
+            return;
+        };
+        server.create_database("listen").unwrap();
+        let store = PgStore::open(&server.url("listen"), None, 2, None).unwrap();
+        let waiter = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let woken = |wake: &Arc<tokio::sync::Notify>, what: &str| {
+            waiter
+                .block_on(async {
+                    tokio::time::timeout(Duration::from_secs(30), wake.notified()).await
+                })
+                .unwrap_or_else(|_| panic!("not woken: {what}"));
+        };
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let listener = store.listen("relay r1", Arc::clone(&wake)).unwrap();
+        wait_until("the listener connects", || listener.is_listening());
+        woken(&wake, "connected");
+
+        store.announce("relay r2").unwrap();
+        store.announce("relay r1").unwrap();
+        woken(&wake, "its topic announced");
+
+        let ended = store
+            .database
+            .run(|pool| async move {
+                let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                let row = client
+                    .query_one(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                         WHERE query = 'LISTEN treiter_hub'",
+                        &[],
+                    )
+                    .await
+                    .map_err(|e| database::db_error(&e))?;
+                Ok(row.get::<_, i64>(0))
+            })
+            .unwrap();
+        assert_eq!(ended, 1, "one listening connection");
+        wait_until("the loss is seen", || !listener.is_listening());
+        wait_until("the listener connects again", || listener.is_listening());
+        woken(&wake, "connected again");
+        store.announce("relay r1").unwrap();
+        woken(&wake, "its topic announced after the reconnection");
+        drop(listener);
+    }
 
     #[test]
     fn a_prefix_ends_where_its_last_byte_below_ff_is_raised() {
