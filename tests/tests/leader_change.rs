@@ -255,7 +255,7 @@ struct StoredCheckpoint {
 }
 
 fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd hex {text}");
+    assert!(text.len().is_multiple_of(2), "odd hex {text}");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
@@ -557,6 +557,17 @@ async fn a_leader_change_under_load_loses_nothing_and_never_signs_two_views() {
     assert!(
         said.contains(&format!("checkpoints signed by replica {latest_signer}: ")),
         "{said}"
+    );
+    let latest_line = said
+        .lines()
+        .find(|l| l.ends_with(", including the latest)"))
+        .unwrap_or_else(|| panic!("no signer of the latest checkpoint: {said}"));
+    assert!(
+        survivors
+            .iter()
+            .any(|n| latest_line
+                .starts_with(&format!("checkpoints signed by replica {}: ", ids[*n]))),
+        "the latest checkpoint is not a survivor's: {said}"
     );
     eprint!("{said}");
 
