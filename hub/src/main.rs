@@ -112,6 +112,43 @@ macro_rules! outln {
     };
 }
 
+/// The replicas that signed the checkpoints of a verified log in PostgreSQL, one line
+/// each, the signer of the latest checkpoint last: with several replicas, which one
+/// signed when (a replica id is in each replica's start-up log line).
+fn print_checkpoint_signers(
+    database: &treiter_hub::store::postgres::Database,
+) -> std::io::Result<()> {
+    let signers = match treiter_hub::log::postgres::checkpoint_signers(database) {
+        Ok(signers) => signers,
+        // The log verified; only this summary could not be read.
+        Err(error) => {
+            eprintln!("hub: cannot read who signed the checkpoints: {error}");
+            return Ok(());
+        }
+    };
+    for (n, count) in signers.iter().enumerate() {
+        let who = match &count.signer {
+            Some(replica) => format!("replica {}", treiter_proto::text::escape_control(replica)),
+            None => "no recorded replica (signed before signers were recorded)".to_owned(),
+        };
+        let sizes = if count.first_size == count.last_size {
+            format!("size {}", count.first_size)
+        } else {
+            format!("sizes {} to {}", count.first_size, count.last_size)
+        };
+        let latest = if n + 1 == signers.len() {
+            ", including the latest"
+        } else {
+            ""
+        };
+        outln!(
+            "checkpoints signed by {who}: {} ({sizes}{latest})",
+            count.checkpoints
+        )?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -236,22 +273,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let key = treiter_hub::state::load_log_key(&config)?;
             // The log is in the data database with the PostgreSQL backend (what
             // `dir` names in the messages below), else in the data directory.
-            let (dir, verified) = match &config.store_backend {
+            let (dir, verified, database) = match &config.store_backend {
                 treiter_hub::config::StoreBackend::Postgres(settings) => {
                     let database = treiter_hub::state::connect_data_database(settings)?;
                     let place = std::path::PathBuf::from(format!(
                         "PostgreSQL (tables hub_log_* of {})",
                         database.name()
                     ));
-                    (
-                        place,
-                        treiter_hub::log::postgres::verify_database(&database, &key, &[]),
-                    )
+                    let verified =
+                        treiter_hub::log::postgres::verify_database(&database, &key, &[]);
+                    (place, verified, Some(database))
                 }
                 treiter_hub::config::StoreBackend::Sled => {
                     let dir = treiter_hub::state::log_dir(&config);
                     let verified = treiter_hub::log::verify_dir(&dir, &key, &[]);
-                    (dir, verified)
+                    (dir, verified, None)
                 }
             };
             match verified {
@@ -267,6 +303,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         outln!(
                             "an unfinished last write (never acknowledged) will be set aside at the next start"
                         )?;
+                    }
+                    if let Some(database) = &database {
+                        print_checkpoint_signers(database)?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }

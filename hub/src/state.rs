@@ -401,15 +401,19 @@ pub fn connect_data_database(
 }
 
 /// Opens the decision log, creating its signing key on first start: in the data
-/// database with `[store] backend = "postgres"`, else in `data_dir/log`.
-fn open_log(config: &HubConfig) -> Result<crate::log::Log, StartupError> {
+/// database with `[store] backend = "postgres"` (the checkpoints it publishes signed by
+/// `replica`, this process's replica id), else in `data_dir/log`.
+fn open_log(config: &HubConfig, replica: Option<&str>) -> Result<crate::log::Log, StartupError> {
     let key = load_or_generate_log_key(config)?;
     if let crate::config::StoreBackend::Postgres(settings) = &config.store_backend {
         let database = open_log_database(settings)?;
         let place = std::path::PathBuf::from(format!("postgres: {}", database.name()));
-        let (log, _report) =
-            crate::log::postgres::open(database, key, crate::log::LogOptions::default())
-                .map_err(log_open_error(place))?;
+        let options = crate::log::LogOptions::default();
+        let (log, _report) = match replica {
+            Some(replica) => crate::log::postgres::open_as_replica(database, key, options, replica),
+            None => crate::log::postgres::open(database, key, options),
+        }
+        .map_err(log_open_error(place))?;
         return Ok(log);
     }
     let dir = log_dir(config);
@@ -639,28 +643,34 @@ impl Hub {
         let persons = PersonRegistry::load(&config.persons, &named)?;
         let refusals = Arc::new(Refusals::default());
         let tls_config = Arc::new(tls::server_config(&config.tls, refusals.clone())?);
-        let log = open_log(config)?;
-        // The question routing shares the agent table: it pushes questions down links.
-        let agents = AgentTable::default();
-        let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
         // Several replicas may share a PostgreSQL store; each routes questions for
-        // agents linked elsewhere through it.
+        // agents linked elsewhere through it, and signs the log's checkpoints under its
+        // replica id.
         let relay = match config.store_backend {
             crate::config::StoreBackend::Postgres(_) => {
-                let relay = Arc::new(crate::relay::Relay::new(store.clone())?);
-                questioner.use_relay(relay.clone());
-                tracing::info!(
-                    replica = relay.replica(),
-                    "hub replica on PostgreSQL; questions for agents linked to other replicas go through the database"
-                );
-                Some(relay)
+                Some(Arc::new(crate::relay::Relay::new(store.clone())?))
             }
             crate::config::StoreBackend::Sled => None,
         };
+        let log = open_log(config, relay.as_deref().map(crate::relay::Relay::replica))?;
+        // The question routing shares the agent table: it pushes questions down links.
+        let agents = AgentTable::default();
+        let questioner = Questions::new(store.clone(), agents.clone(), config.questions);
+        if let Some(relay) = &relay {
+            questioner.use_relay(relay.clone());
+            tracing::info!(
+                replica = relay.replica(),
+                "hub replica on PostgreSQL; questions for agents linked to other replicas go through the database, checkpoints are signed as this replica"
+            );
+        }
         let cases = CaseRegistry::new(store.clone(), case_policy(&covenant, &config.covenant)?);
         let (shutdown, _) = watch::channel(false);
         // With the open witness alerts of the last run (article 10.2).
         let witnesses = crate::witnesses::Witnesses::load(store.as_ref())?;
+        let assembling = match &relay {
+            Some(relay) => crate::casefile::progress::Assembling::with_instance(relay.replica()),
+            None => crate::casefile::progress::Assembling::default(),
+        };
         Ok(Arc::new(Hub {
             parties: PartiesInForce::new(parties),
             persons: PersonsInForce::new(persons),
@@ -678,7 +688,7 @@ impl Hub {
             relay,
             witnesses,
             cases,
-            assembling: crate::casefile::progress::Assembling::default(),
+            assembling,
             case_file_writes: crate::casefile::FileWrites::default(),
             clock: crate::clock::Clock::default(),
             tls_config,

@@ -211,6 +211,43 @@ impl TestPostgres {
         Ok(())
     }
 
+    /// Runs `sql` in `database` with `psql` and returns its rows, one line each, the
+    /// columns separated by `|` (unaligned, no header): a test reads the tables as they
+    /// are, without going through the code under test.
+    pub fn query(&self, database: &str, sql: &str) -> Result<String, StartError> {
+        let port = self.port.to_string();
+        let mut psql = Command::new(self.bin.join("psql"));
+        psql.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            SUPERUSER,
+            "-d",
+            database,
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-F",
+            "|",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
+        .stdin(Stdio::null());
+        let output = without_faked_clock(&mut psql)
+            .output()
+            .map_err(|e| StartError::Failed(format!("cannot run psql: {e}")))?;
+        if !output.status.success() {
+            return Err(failed("psql", &output));
+        }
+        String::from_utf8(output.stdout)
+            .map_err(|_| StartError::Failed("psql printed something that is not UTF-8".into()))
+    }
+
     /// Stops the server at once, the way a crash would (`-m immediate`: no checkpoint;
     /// what was committed must come back from the write-ahead log).
     pub fn crash(&mut self) -> Result<(), StartError> {

@@ -51,6 +51,9 @@
 //! - `evidence`: a case's evidence bundle verified offline by `treiter-verify`, each
 //!   tampering named; coordinators and other parties' entries refused; the Logboek
 //!   Dataverwerkingen export against its documented fields.
+//! - `leader_change`: three hub replicas on one PostgreSQL under load, the replica that
+//!   signed the latest checkpoint killed with `kill -9`: nothing acknowledged lost, every
+//!   checkpoint stored or witnessed of one tree, the survivors sign on (issue 21).
 
 mod agent_ops;
 mod case_log;
@@ -89,3 +92,5 @@ mod auditor;
 mod hsm;
 // `hubctl evidence` with `treiter-verify`, and `hubctl log logboek` (issue 23).
 mod evidence;
+// A leader change of the decision log on PostgreSQL under load (issue 21).
+mod leader_change;

@@ -247,7 +247,7 @@ async fn a_hub_process_on_postgres_keeps_every_acknowledged_case_through_kill_9(
     let check = run_hub_command(&["check-config"], &config);
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "{said}");
-    assert!(said.contains("its schema is current (version 2)"), "{said}");
+    assert!(said.contains("its schema is current (version 3)"), "{said}");
     assert!(
         said.contains("decision log: in the data database"),
         "{said}"

@@ -587,6 +587,28 @@ impl JsonAgents {
         exports: &Path,
         except: &[&str],
     ) -> JsonAgents {
+        Self::start_spread_inner(pki, hubs, exports, except, None).await
+    }
+
+    /// As [`JsonAgents::start_spread`], each agent also keeping its receipt log (every
+    /// checkpoint it witnessed or refused) in `<receipts>/<slug>.log`.
+    pub async fn start_spread_keeping_receipts(
+        pki: &Pki,
+        hubs: &[SocketAddr],
+        exports: &Path,
+        except: &[&str],
+        receipts: &Path,
+    ) -> JsonAgents {
+        Self::start_spread_inner(pki, hubs, exports, except, Some(receipts)).await
+    }
+
+    async fn start_spread_inner(
+        pki: &Pki,
+        hubs: &[SocketAddr],
+        exports: &Path,
+        except: &[&str],
+        receipts: Option<&Path>,
+    ) -> JsonAgents {
         use treiter_node_agent::link::{Agent, LinkStatus};
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
@@ -610,8 +632,14 @@ impl JsonAgents {
                     1,
                 );
             }
+            let receipts = receipts
+                .map(|dir| {
+                    let file = dir.join(format!("{}.log", party.slug));
+                    format!("receipts = \"{}\"\n", file.display())
+                })
+                .unwrap_or_default();
             let text = format!(
-                "{text}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
+                "{receipts}{text}\n[source]\nkind = \"json-dir\"\npath = \"{}\"\n",
                 data.display()
             );
             let config = AgentConfig::parse(&text, Path::new("/")).expect("agent config");

@@ -85,6 +85,16 @@ impl std::fmt::Debug for Assembling {
 }
 
 impl Assembling {
+    /// A registry whose assembly markers name `instance`: a hub replica passes its
+    /// replica id ([`crate::relay::Relay::replica`]), so that one id names the process
+    /// in its markers, its agent links and the checkpoints it signs.
+    pub fn with_instance(instance: &str) -> Assembling {
+        Assembling {
+            files: Mutex::default(),
+            instance: instance.to_owned(),
+        }
+    }
+
     /// This hub process's id (16 hex digits).
     pub fn instance(&self) -> &str {
         &self.instance

@@ -1,6 +1,7 @@
 //! The decision log in PostgreSQL (`[store] backend = "postgres"`, issue 21): the same
 //! [`Log`] handle, its records in three tables of the data database
-//! (`migrations/data/0002_decision_log.sql`), shared by every hub replica.
+//! (`migrations/data/0002_decision_log.sql`, `0003_checkpoint_signer.sql`), shared by
+//! every hub replica.
 //!
 //! **Sequencing.** A replica's committer gathers a batch as the file log's does and
 //! appends it in one transaction that first locks the head row (`hub_log_head`, `SELECT
@@ -17,7 +18,9 @@
 //! checkpoint checked against that tree first). It is published by compare-and-swap:
 //! `UPDATE hub_log_head SET signed = new WHERE signed = old`. Whichever replica signs,
 //! the checkpoint of a size is over the same entries, and sizes only grow: two replicas
-//! cannot sign different views.
+//! cannot sign different views. Each published checkpoint names the replica that signed
+//! it (`signed_by`, the replica id of [`open_as_replica`]), so that a leader change can
+//! be followed ([`checkpoint_signers`], printed by `hub log verify`).
 //!
 //! **Every replica serves proofs.** Each replica keeps the whole tree in memory, as
 //! the file log does. Its committer catches up with the other replicas' entries and
@@ -310,10 +313,33 @@ fn good_size_below(
 /// the head row for this log's key on first use (another key is refused), reads and
 /// checks every entry and checkpoint, and starts the committer thread. Blocking; call
 /// it at start-up. A log that does not verify is not opened ([`LogError::Tampered`]).
+/// The checkpoints it publishes name no signer: a hub replica opens the log with
+/// [`open_as_replica`].
 pub fn open(
     database: Database,
     key: LogKey,
     options: LogOptions,
+) -> Result<(Log, OpenReport), LogError> {
+    open_signing_as(database, key, options, None)
+}
+
+/// [`open`] for the hub replica `replica` (its replica id, [`crate::relay::Relay::replica`]):
+/// every checkpoint this handle publishes names it as its signer
+/// (`hub_log_checkpoints.signed_by`).
+pub fn open_as_replica(
+    database: Database,
+    key: LogKey,
+    options: LogOptions,
+    replica: &str,
+) -> Result<(Log, OpenReport), LogError> {
+    open_signing_as(database, key, options, Some(replica.to_owned()))
+}
+
+fn open_signing_as(
+    database: Database,
+    key: LogKey,
+    options: LogOptions,
+    signer: Option<String>,
 ) -> Result<(Log, OpenReport), LogError> {
     let origin = key.origin().to_owned();
     let verifier = key.verifier().to_string();
@@ -380,6 +406,7 @@ pub fn open(
         database,
         changed,
         catch_up_failing: false,
+        signer,
     };
     let thread = std::thread::Builder::new()
         .name("decision-log-pg".into())
@@ -581,6 +608,53 @@ pub fn verify_database(
     })
 }
 
+/// The checkpoints one replica signed ([`checkpoint_signers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerCount {
+    /// The replica id (as stored: text from the database, escape it before printing);
+    /// `None` for checkpoints published before signers were recorded (data schema
+    /// version 2) or by a log opened outside a hub replica.
+    pub signer: Option<String>,
+    /// How many stored checkpoints it signed.
+    pub checkpoints: u64,
+    /// The smallest and the largest tree size it signed.
+    pub first_size: u64,
+    pub last_size: u64,
+}
+
+/// Who signed the checkpoints stored in `database` (`hub_log_checkpoints.signed_by`):
+/// one [`SignerCount`] per signer, ordered by the largest size each signed, so the
+/// last is the signer of the latest checkpoint. What it says is only as good as the
+/// table: [`verify_database`] checks the checkpoints themselves.
+pub fn checkpoint_signers(database: &Database) -> Result<Vec<SignerCount>, LogError> {
+    database
+        .run(|pool| async move {
+            let client = pool.get().await.map_err(|e| pool_error(&e))?;
+            let rows = client
+                .query(
+                    "SELECT signed_by, count(*), min(tree_size), max(tree_size) \
+                     FROM hub_log_checkpoints GROUP BY signed_by ORDER BY max(tree_size)",
+                    &[],
+                )
+                .await
+                .map_err(|e| db_error(&e))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(SignerCount {
+                        signer: row.get(0),
+                        checkpoints: to_u64(row.get(1))?,
+                        first_size: to_u64(row.get(2))?,
+                        last_size: to_u64(row.get(3))?,
+                    })
+                })
+                .collect()
+        })
+        .map_err(|e| LogError::Read {
+            path: place_name(database),
+            source: Arc::new(std::io::Error::other(e.detail)),
+        })
+}
+
 /// [`Log::verify`] of a running log in PostgreSQL: [`verify_database`], and every
 /// stored entry the one this replica holds in its tree.
 pub(super) fn verify_running(log: &Log, database: &Database) -> Result<VerifyReport, VerifyError> {
@@ -678,6 +752,8 @@ struct Committer {
     changed: i64,
     /// Whether the last catch-up failed (logged once, not every interval).
     catch_up_failing: bool,
+    /// The replica id written beside each checkpoint this replica publishes.
+    signer: Option<String>,
 }
 
 /// What one batch's transaction did.
@@ -1041,6 +1117,7 @@ impl Committer {
             .map_err(|e| db_failure(&self.database, e))?;
         let origin = key.origin().to_owned();
         let verifier = key.verifier().clone();
+        let signer = self.signer.clone();
         let session = Arc::clone(session);
         let merged = self
             .database
@@ -1068,8 +1145,9 @@ impl Committer {
                 if let Some(note) = &publish {
                     client
                         .execute(
-                            "INSERT INTO hub_log_checkpoints (tree_size, note) VALUES ($1, $2)",
-                            &[&new_size_i, note],
+                            "INSERT INTO hub_log_checkpoints (tree_size, note, signed_by) \
+                             VALUES ($1, $2, $3)",
+                            &[&new_size_i, note, &signer],
                         )
                         .await
                         .map_err(|e| db_error(&e))?;

@@ -481,3 +481,104 @@ async fn entries_and_the_change_they_record_commit_together_or_not_at_all() {
     let report = log.verify().unwrap();
     assert_eq!(report.entries, 11);
 }
+
+/// The `signed_by` of every stored checkpoint, by size.
+fn stored_signers(database: &Database) -> Vec<(i64, Option<String>)> {
+    database
+        .run(|pool| async move {
+            let client = pool.get().await.map_err(|e| e.to_string())?;
+            let rows = client
+                .query(
+                    "SELECT tree_size, signed_by FROM hub_log_checkpoints ORDER BY tree_size",
+                    &[],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+        .unwrap()
+}
+
+/// Every published checkpoint names the replica that signed it (`signed_by`, data
+/// schema version 3) and keeps it when cosignatures are merged in; a log opened outside
+/// a replica names none; [`postgres::checkpoint_signers`] counts them per replica, the
+/// signer of the latest checkpoint last. A checkpoint stored before the migration keeps
+/// no signer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_checkpoint_names_the_replica_that_signed_it() {
+    let Some(server) =
+        TestPostgres::start_or_skip("each_checkpoint_names_the_replica_that_signed_it")
+    else {
+        return;
+    };
+    // A row of schema version 2 stays without a signer through the migration.
+    server.create_database("signers_v2").unwrap();
+    let old = Database::connect(&server.url("signers_v2"), None, 1, None).unwrap();
+    let version_2: &'static [migrate::Migration] = &migrate::DATA[..2];
+    assert_eq!(version_2.last().map(|m| m.version), Some(2));
+    migrate::migrate(&old, "data", version_2).unwrap();
+    sql(
+        &old,
+        "INSERT INTO hub_log_checkpoints (tree_size, note) VALUES (1, '\\x00')",
+    );
+    assert_eq!(
+        migrate::migrate(&old, "data", migrate::DATA).unwrap(),
+        vec![3]
+    );
+    assert_eq!(stored_signers(&old), vec![(1, None)]);
+
+    let pkcs8 = new_pkcs8();
+    let db = database(&server, "signers");
+    let own = || Database::connect(&server.url("signers"), None, 2, None).unwrap();
+    let anonymous = open_replica(&own(), &pkcs8);
+    let a = postgres::open_as_replica(own(), log_key(&pkcs8), LogOptions::default(), "replica-a")
+        .unwrap()
+        .0;
+    let b = postgres::open_as_replica(own(), log_key(&pkcs8), LogOptions::default(), "replica-b")
+        .unwrap()
+        .0;
+    // Each signs in turn over one log: sizes 1 (no replica), 2 (a), 3 (b), 4 (a).
+    for (n, log) in [&anonymous, &a, &b, &a].into_iter().enumerate() {
+        log.append(sample(n as u64)).await.unwrap();
+        assert_eq!(
+            log.checkpoint().await.unwrap().checkpoint().size,
+            n as u64 + 1
+        );
+    }
+    // Cosigned through b: a's checkpoint stays a's.
+    let head = a.checkpoint().await.unwrap();
+    let witness = signer("agent.om.example/witness");
+    let opened = open_checkpoint(ORIGIN, &[a.verifier()], &head.to_bytes()).unwrap();
+    let note = witness_checkpoint(None, &opened, &[], &witness).unwrap();
+    wait_for_size(&b, 4);
+    b.add_cosignatures(&note.to_bytes(), &[witness.verifier().clone()])
+        .await
+        .unwrap();
+
+    let named = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        stored_signers(&db),
+        vec![
+            (1, None),
+            (2, named("replica-a")),
+            (3, named("replica-b")),
+            (4, named("replica-a")),
+        ]
+    );
+    let count =
+        |signer: Option<String>, checkpoints, first_size, last_size| postgres::SignerCount {
+            signer,
+            checkpoints,
+            first_size,
+            last_size,
+        };
+    assert_eq!(
+        postgres::checkpoint_signers(&db).unwrap(),
+        vec![
+            count(None, 1, 1, 1),
+            count(named("replica-b"), 1, 3, 3),
+            count(named("replica-a"), 2, 2, 4),
+        ]
+    );
+    postgres::verify_database(&db, &log_key(&pkcs8), &[]).unwrap();
+}

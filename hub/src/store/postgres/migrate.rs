@@ -29,6 +29,11 @@ pub const DATA: &[Migration] = &[
         name: "0002_decision_log",
         sql: include_str!("../../../migrations/data/0002_decision_log.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_checkpoint_signer",
+        sql: include_str!("../../../migrations/data/0003_checkpoint_signer.sql"),
+    },
 ];
 
 /// The keys database's migrations, oldest first.
