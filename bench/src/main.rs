@@ -234,11 +234,21 @@ struct Row {
     database: Option<database::ServerCpuMs>,
 }
 
+/// How long the system is measured with no load before the first level.
+const IDLE: Duration = Duration::from_secs(4);
+
+/// CPU time with no load, per second.
+struct Idle {
+    hubs_ms_per_s: f64,
+    database_ms_per_s: Option<f64>,
+}
+
 /// What one setup measured.
 struct Measured {
     setup: Setup,
     label: String,
     rows: Vec<Row>,
+    idle: Idle,
     /// Per replica, after the load.
     hub_rss: Vec<f64>,
     agents_rss: Vec<(String, f64)>,
@@ -542,6 +552,19 @@ async fn measure_setup(
 
     let hub_pids = system.hub_pids();
     let agent_pids = system.agent_pids();
+    // What the system costs with no load at all: what the replicas do on their own
+    // (heartbeats; with PostgreSQL the mailbox, link-row, marker and covenant polls),
+    // which every case file shares at the measured rate.
+    let idle = {
+        let hubs = CpuMeter::start(&hub_pids);
+        let database_cpu = database.as_ref().map(database::Database::cpu);
+        tokio::time::sleep(IDLE).await;
+        let s = IDLE.as_secs_f64();
+        Idle {
+            hubs_ms_per_s: hubs.used_ms(ticks) / s,
+            database_ms_per_s: database_cpu.map(|c| c.used_ms(ticks).total() / s),
+        }
+    };
     let mut rows = Vec::new();
     for &in_flight in &cli.in_flight {
         drive_quiet(in_flight, warmup, call.clone()).await;
@@ -570,6 +593,7 @@ async fn measure_setup(
         setup,
         label,
         rows,
+        idle,
         hub_rss,
         agents_rss,
         database_rss,
@@ -659,6 +683,19 @@ fn print_setup(cli: &Cli, m: &Measured, baseline_rows: &[Row]) {
         }
     }
     println!();
+    println!(
+        "With no load ({} s before the first level): hub{} {:.1} ms of CPU per second{}.",
+        IDLE.as_secs(),
+        if m.hub_rss.len() > 1 {
+            " replicas together"
+        } else {
+            ""
+        },
+        m.idle.hubs_ms_per_s,
+        m.idle.database_ms_per_s.map_or(String::new(), |d| format!(
+            ", the database server {d:.1} ms per second"
+        ))
+    );
     if m.hub_rss.len() > 1 {
         println!(
             "agents linked per replica before the load: {}",
