@@ -79,12 +79,14 @@ const KINDS: &[&str] = &[
     "gemeente",
 ];
 
-/// A running hub with its agents; stopped (killed) when dropped.
+/// A running hub (one or more replicas) with its agents; stopped (killed) when
+/// dropped.
 pub struct System {
     pub dir: PathBuf,
     pub bin: PathBuf,
-    pub hub_port: u16,
-    pub hub: Child,
+    /// The replicas' ports, replica 0 first (the one `hubctl` and `hub init` use).
+    pub hub_ports: Vec<u16>,
+    pub hubs: Vec<Child>,
     pub agents: Vec<(String, Child)>,
     pub case_id: String,
     /// How many partner agents it runs.
@@ -97,8 +99,20 @@ impl Drop for System {
             let _ = agent.kill();
             let _ = agent.wait();
         }
-        let _ = self.hub.kill();
-        let _ = self.hub.wait();
+        for hub in &mut self.hubs {
+            let _ = hub.kill();
+            let _ = hub.wait();
+        }
+    }
+}
+
+/// The configuration file of hub replica `n` (`hub.toml` for the first, as the demo
+/// names it; `hub-<n>.toml` for the others).
+pub fn hub_config(dir: &Path, n: usize) -> PathBuf {
+    if n == 0 {
+        dir.join("hub.toml")
+    } else {
+        dir.join(format!("hub-{n}.toml"))
     }
 }
 
@@ -165,14 +179,19 @@ fn build_samples(root: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 /// Prepares `dir` as the demo prepares its run directory (PKI, master key, hub
-/// configuration, `hub init`, sources and agent configurations); returns the decision
-/// log's verifier key.
+/// configuration, `hub init`, sources and agent configurations), for one hub replica
+/// per port in `hub_ports` with `store` (a `[store]` table, or empty for the default,
+/// sled) appended to each replica's configuration. Replicas share the master key and
+/// the decision log's key (as the hub README asks) and have a data directory each.
+/// With several replicas every agent gets all their addresses (`hub_urls`), rotated so
+/// that the agents start out spread over the replicas.
 pub fn prepare(
     root: &Path,
     bin: &Path,
     dir: &Path,
-    hub_port: u16,
+    hub_ports: &[u16],
     agents: usize,
+    store: &str,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("logs"))?;
     build_samples(root, &dir.join("samples"))?;
@@ -195,16 +214,23 @@ pub fn prepare(
         covenant = dir.join("treiteraanpak-bench.covenant");
         std::fs::write(&covenant, covenant_with(&text, agents))?;
     }
-    let admin_port = free_port()?;
-    std::fs::write(
-        dir.join("hub.toml"),
-        format!(
-            r#"listen = "127.0.0.1:{hub_port}"
+    for (n, hub_port) in hub_ports.iter().enumerate() {
+        let admin_port = free_port()?;
+        let data_dir = if n == 0 {
+            "data".to_owned()
+        } else {
+            format!("data-{n}")
+        };
+        std::fs::write(
+            hub_config(dir, n),
+            format!(
+                r#"listen = "127.0.0.1:{hub_port}"
 admin_listen = "127.0.0.1:{admin_port}"
 covenant = "{covenant}"
 persons = "pki/persons.toml"
-data_dir = "data"
+data_dir = "{data_dir}"
 master_key_file = "master.key"
+log_key = "data.log.key"
 
 [tls]
 cert = "pki/hub/hub.pem"
@@ -216,10 +242,11 @@ crl = "pki/ca/root.crl.pem"
 
 [link]
 heartbeat_interval_seconds = 5
-"#,
-            covenant = covenant.display()
-        ),
-    )?;
+{store}"#,
+                covenant = covenant.display()
+            ),
+        )?;
+    }
     let init = run(Command::new(bin.join("hub"))
         .args(["init", "--config"])
         .arg(dir.join("hub.toml")))?;
@@ -234,19 +261,33 @@ heartbeat_interval_seconds = 5
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     write_private(&dir.join("pseudonym.key"), &format!("{hex}\n"))?;
 
-    let url = format!("https://localhost:{hub_port}");
-    for (kind, slug) in &parties(agents) {
+    for (i, (kind, slug)) in parties(agents).iter().enumerate() {
+        // This agent's hub address(es): one hub, or every replica starting at the
+        // i-th, so that the agents start out spread over the replicas.
+        let hub_address = if hub_ports.len() == 1 {
+            format!("hub_url = \"https://localhost:{}\"", hub_ports[0])
+        } else {
+            let urls: Vec<String> = (0..hub_ports.len())
+                .map(|k| {
+                    format!(
+                        "\"https://localhost:{}\"",
+                        hub_ports[(i + k) % hub_ports.len()]
+                    )
+                })
+                .collect();
+            format!("hub_urls = [{}]", urls.join(", "))
+        };
         let source = dir.join("sources").join(slug);
         let state = dir.join("state").join(slug);
         std::fs::create_dir_all(&source)?;
         std::fs::create_dir_all(&state)?;
         let pki = dir.join("pki");
-        if *kind == "json" {
+        if kind == "json" {
             std::fs::create_dir_all(source.join("export"))?;
             std::fs::write(
                 source.join("node-agent.toml"),
                 format!(
-                    r#"hub_url = "{url}"
+                    r#"{hub_address}
 cert = "{pki}/parties/{slug}.pem"
 key = "{pki}/parties/{slug}.key"
 trust_anchors = ["{pki}/ca/root.pem"]
@@ -284,7 +325,7 @@ max_backoff_ms = 5000
         let mut text = String::new();
         for line in template.lines() {
             let replaced = if line.starts_with("hub_url = ") {
-                format!("hub_url = \"{url}\"")
+                hub_address.clone()
             } else if line.starts_with("cert = ") {
                 format!("cert = \"{}/parties/{slug}.pem\"", pki.display())
             } else if line.starts_with("key = ") {
@@ -377,26 +418,49 @@ impl System {
     pub fn start(
         bin: &Path,
         dir: &Path,
-        hub_port: u16,
+        hub_ports: &[u16],
         case_id: Option<String>,
         agents: usize,
     ) -> anyhow::Result<System> {
-        let hub = spawn(
-            Command::new(bin.join("hub"))
-                .args(["serve", "--config"])
-                .arg(dir.join("hub.toml"))
-                .env("RUST_LOG", "warn"),
-            &dir.join("logs/hub.log"),
-        )?;
         let mut system = System {
             dir: dir.to_owned(),
             bin: bin.to_owned(),
-            hub_port,
-            hub,
+            hub_ports: hub_ports.to_vec(),
+            hubs: Vec::new(),
             agents: Vec::new(),
             case_id: String::new(),
             agent_count: agents,
         };
+        for n in 0..hub_ports.len() {
+            let log = if n == 0 {
+                dir.join("logs/hub.log")
+            } else {
+                dir.join(format!("logs/hub-{n}.log"))
+            };
+            let hub = spawn(
+                Command::new(bin.join("hub"))
+                    .args(["serve", "--config"])
+                    .arg(hub_config(dir, n))
+                    .env("RUST_LOG", "warn"),
+                &log,
+            )?;
+            system.hubs.push(hub);
+        }
+        // Every replica listening before the agents start: an agent whose first
+        // address does not answer yet would link to the next one, and the agents
+        // would not be spread.
+        let start = Instant::now();
+        for port in hub_ports {
+            while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
+                if start.elapsed() > Duration::from_secs(60) {
+                    bail!(
+                        "hub replica on port {port} did not listen within 60 s; see {}/logs/",
+                        dir.display()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         for (_, slug) in &parties(agents) {
             let agent = spawn(
                 Command::new(bin.join("node-agent"))
@@ -415,18 +479,29 @@ impl System {
         Ok(system)
     }
 
+    /// How many agents each replica has linked now (its own links, from `hub status`).
+    pub fn linked_per_replica(&self) -> Vec<usize> {
+        (0..self.hubs.len())
+            .map(|n| {
+                Command::new(self.bin.join("hub"))
+                    .args(["status", "--json", "--config"])
+                    .arg(hub_config(&self.dir, n))
+                    .output()
+                    .map(|o| {
+                        String::from_utf8_lossy(&o.stdout)
+                            .matches("\"connected\": true")
+                            .count()
+                    })
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
     fn wait_linked(&self) -> anyhow::Result<()> {
         let start = Instant::now();
         loop {
-            let status = Command::new(self.bin.join("hub"))
-                .args(["status", "--json", "--config"])
-                .arg(self.dir.join("hub.toml"))
-                .output();
-            if let Ok(output) = status {
-                let text = String::from_utf8_lossy(&output.stdout);
-                if text.matches("\"connected\": true").count() == self.agent_count {
-                    return Ok(());
-                }
+            if self.linked_per_replica().iter().sum::<usize>() >= self.agent_count {
+                return Ok(());
             }
             if start.elapsed() > Duration::from_secs(120) {
                 bail!(
@@ -443,7 +518,7 @@ impl System {
         let pki = self.dir.join("pki");
         let mut text = format!(
             "hub_url = \"https://localhost:{}\"\ncert = \"{p}/persons/{person}.pem\"\nkey = \"{p}/persons/{person}.key\"\ntrust_anchors = [\"{p}/ca/root.pem\"]\n",
-            self.hub_port,
+            self.hub_ports[0],
             p = pki.display()
         );
         if with_key {
@@ -580,9 +655,9 @@ impl System {
         }
     }
 
-    /// Process ids: the hub's, then the agents'.
-    pub fn hub_pid(&self) -> u32 {
-        self.hub.id()
+    /// Process ids: the hub replicas', then the agents'.
+    pub fn hub_pids(&self) -> Vec<u32> {
+        self.hubs.iter().map(Child::id).collect()
     }
 
     pub fn agent_pids(&self) -> Vec<u32> {
