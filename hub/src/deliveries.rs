@@ -161,15 +161,9 @@ pub fn drop_party(store: &dyn Store, party: &Oin) -> Result<usize, StoreError> {
 
 /// Settles an Ack from `party`'s agent: a delivery leaves the store, a notice is
 /// marked acknowledged. False when the id is neither (e.g. a question's Ack).
-///
-/// The delivery's delete is a deferred batch ([`Batch::deferred`]): durable with the
-/// next case file stored, not with a flush and sync of its own for every delivery.
-/// Lost in a crash, the delivery is sent again at the next link, and the agent, which
-/// took it once, finds its receipts and acknowledges it again without storing it
-/// twice: nothing is lost or doubled, only a message repeated.
 pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, StoreError> {
     if let Some(key) = queue::find(store, party.as_str(), id)? {
-        let mut batch = Batch::deferred();
+        let mut batch = Batch::new();
         queue::delete(&mut batch, key);
         store.apply(batch)?;
         return Ok(true);
@@ -358,28 +352,6 @@ mod tests {
             1,
             "one holder per case and party"
         );
-    }
-
-    #[test]
-    fn an_acknowledged_delivery_leaves_the_queue_without_a_flush_of_its_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        enqueue(&store, &oin(), &delivery("D-1")).unwrap();
-        enqueue(&store, &oin(), &delivery("D-2")).unwrap();
-        let barriers = store.barriers();
-        assert!(acknowledge(&store, &oin(), "D-1").unwrap());
-        assert_eq!(
-            store.barriers(),
-            barriers,
-            "the delete waits for the next durable write"
-        );
-        assert_eq!(pending(&store, &oin()).unwrap().len(), 1, "gone at once");
-        // The next durable write carries it.
-        enqueue(&store, &oin(), &delivery("D-3")).unwrap();
-        assert_eq!(store.barriers(), barriers + 1);
-        drop(store);
-        let store = SledStore::open(dir.path()).unwrap();
-        assert_eq!(pending(&store, &oin()).unwrap().len(), 2);
     }
 
     #[test]

@@ -253,11 +253,7 @@ impl Store for SealedStore {
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut keys = HashMap::new();
-        let mut sealed = if batch.is_deferred() {
-            Batch::deferred()
-        } else {
-            Batch::new()
-        };
+        let mut sealed = Batch::new();
         for (space, key, value, owner) in batch.into_ops() {
             match value {
                 Some(value) if space.is_sealed() => {

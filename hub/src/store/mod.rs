@@ -62,8 +62,6 @@ impl Owner {
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     ops: Vec<Op>,
-    /// Durable with the next durable batch, not before ([`Batch::deferred`]).
-    deferred: bool,
 }
 
 /// One write of a batch: keyspace, key, value (`None`: delete), and the owner of a
@@ -103,25 +101,6 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
-    }
-
-    /// A batch whose durability may wait: applied atomically and visible at once, but
-    /// made durable only with the next batch that is not deferred (or by a clean
-    /// close), so a crash before then may lose it whole. Only for a write whose loss
-    /// repeats harmless work and nothing else: the delete of a delivery its agent
-    /// acknowledged (lost, the delivery is sent again and the agent, which keeps
-    /// receipts, takes it once). It spares such a write a flush and `fdatasync` of its
-    /// own. A store that cannot defer (PostgreSQL) applies it durably.
-    pub fn deferred() -> Self {
-        Batch {
-            ops: Vec::new(),
-            deferred: true,
-        }
-    }
-
-    /// Whether this batch's durability may wait ([`Batch::deferred`]).
-    pub fn is_deferred(&self) -> bool {
-        self.deferred
     }
 
     /// The writes, in order (for store wrappers such as the sealing one).

@@ -45,8 +45,6 @@ pub struct SledStore {
     last_reopen: Arc<Mutex<Option<Instant>>>,
     /// Test builds: durability barriers left out, for the power-cut controls.
     faults: StoreFaults,
-    /// The durability barriers (flush and sync) made so far ([`SledStore::barriers`]).
-    barriers: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The sled store's fault switch (issue 22): the power-cut control tests leave out the
@@ -205,14 +203,7 @@ impl SledStore {
             broken: Arc::new(AtomicBool::new(false)),
             last_reopen: Arc::new(Mutex::new(None)),
             faults: StoreFaults::default(),
-            barriers: Arc::default(),
         })
-    }
-
-    /// How many durability barriers (sled's flush, then the syncs after it) `apply`
-    /// has made since the store was opened: one per batch that is not deferred.
-    pub fn barriers(&self) -> u64 {
-        self.barriers.load(Ordering::Relaxed)
     }
 
     /// The store's fault switch (test builds only).
@@ -350,9 +341,6 @@ impl Store for SledStore {
         let Some(first_space) = batch.ops.first().map(|op| op.0) else {
             return Ok(());
         };
-        // Made durable by the next batch's flush, which writes out all of sled's log
-        // before it (or by the flush at close), not by one of its own.
-        let deferred = batch.deferred;
         let mut sled_batch = sled::Batch::default();
         for (space, key, value, _case) in batch.ops {
             match value {
@@ -366,10 +354,9 @@ impl Store for SledStore {
                 space: first_space,
                 detail: e.to_string(),
             })?;
-            if deferred || self.faults.skip_flush_now() {
+            if self.faults.skip_flush_now() {
                 return Ok(());
             }
-            self.barriers.fetch_add(1, Ordering::Relaxed);
             h.db.flush().map_err(|e| StoreError::Flush(e.to_string()))?;
             if self.faults.skip_sync() {
                 return Ok(());
