@@ -65,6 +65,10 @@ struct Linked {
     awaiting: bool,
     /// Wakes the link's pacer when a checkpoint was held back ([`pace`]).
     held_back: Arc<Notify>,
+    /// The pacer was woken for a held-back checkpoint and has not yet sent the newest:
+    /// checkpoints signed meanwhile need not wake it again (one wake-up per checkpoint
+    /// sent, not one per case file).
+    pacer_woken: bool,
 }
 
 /// The least time between two checkpoints sent to one witness.
@@ -83,6 +87,18 @@ impl Linked {
             sent_at: None,
             awaiting: false,
             held_back: Arc::new(Notify::new()),
+            pacer_woken: false,
+        }
+    }
+
+    /// When the pacer must look at this witness again by itself: when it is free for
+    /// a checkpoint, or, while its answer is awaited, when that wait runs out (an
+    /// answer wakes the pacer earlier).
+    fn look_again_at(&self) -> Instant {
+        match (self.free_at(), self.sent_at) {
+            (Some(at), _) => at,
+            (None, Some(sent_at)) => sent_at + ANSWER_WAIT,
+            (None, None) => Instant::now(),
         }
     }
 
@@ -97,6 +113,16 @@ impl Linked {
         Some(sent_at + SPACING)
     }
 
+    /// A checkpoint was not sent for now: the pacer sends the newest later. It is woken
+    /// only if it was not already, so a witness that is answering or within its
+    /// spacing costs one wake-up per checkpoint sent, not one per checkpoint signed.
+    fn hold_back(&mut self) {
+        if !self.pacer_woken {
+            self.pacer_woken = true;
+            self.held_back.notify_one();
+        }
+    }
+
     /// Sends `cp` (with a proof from the last size sent) if this witness has not had it
     /// and is free for it; otherwise wakes the pacer to send the newest later.
     fn offer(&mut self, hub: &Hub, cp: &SignedCheckpoint, oin: &Oin) {
@@ -105,7 +131,7 @@ impl Linked {
             return;
         }
         if self.free_at().is_none_or(|at| at > Instant::now()) {
-            self.held_back.notify_one();
+            self.hold_back();
             return;
         }
         if self
@@ -202,7 +228,8 @@ fn answered(hub: &Hub, oin: &Oin, size: u64) {
 }
 
 /// The pacer of one link: sends the witness the newest checkpoint when one was held
-/// back for it, as soon as it is free for it; ends with the link.
+/// back for it, as soon as it is free for it (after the spacing, once its answer came
+/// or the wait for it ran out); ends with the link.
 async fn pace(hub: std::sync::Arc<Hub>, oin: Oin, tx: Outbound, held_back: Arc<Notify>) {
     loop {
         tokio::select! {
@@ -210,26 +237,31 @@ async fn pace(hub: std::sync::Arc<Hub>, oin: Oin, tx: Outbound, held_back: Arc<N
             () = tx.closed() => return,
         }
         loop {
-            let free_at = match hub.witnesses.lock().get(&oin) {
-                Some(l) if Arc::ptr_eq(&l.held_back, &held_back) => l.free_at(),
+            let (free_at, look_again_at) = match hub.witnesses.lock().get(&oin) {
+                Some(l) if Arc::ptr_eq(&l.held_back, &held_back) => {
+                    (l.free_at(), l.look_again_at())
+                }
                 // Another link of the party replaced this one.
                 _ => return,
             };
-            let Some(free_at) = free_at else {
-                // Its answer wakes this pacer again.
-                break;
-            };
-            if free_at > Instant::now() {
+            if free_at.is_none_or(|at| at > Instant::now()) {
+                // Its answer (or another held-back checkpoint) wakes this pacer sooner.
                 tokio::select! {
-                    () = tokio::time::sleep_until(free_at.into()) => continue,
+                    () = tokio::time::sleep_until(look_again_at.into()) => continue,
+                    () = held_back.notified() => continue,
                     () = tx.closed() => return,
                 }
             }
-            if let Some(cp) = hub.log.latest_checkpoint()
-                && let Some(l) = hub.witnesses.lock().get_mut(&oin)
+            let mut linked = hub.witnesses.lock();
+            if let Some(l) = linked.get_mut(&oin)
                 && Arc::ptr_eq(&l.held_back, &held_back)
             {
-                l.offer(&hub, &cp, &oin);
+                l.pacer_woken = false;
+                // The newest read under the lock: a checkpoint signed after it finds
+                // the pacer no longer woken and wakes it again.
+                if let Some(cp) = hub.log.latest_checkpoint() {
+                    l.offer(&hub, &cp, &oin);
+                }
             }
             break;
         }
@@ -425,5 +457,44 @@ pub fn on_refusal(hub: &Hub, party: &Party, refusal: &CheckpointRefusal) {
     answered(hub, &party.oin, u64::MAX);
     if let Some(linked) = hub.witnesses.lock().get_mut(&party.oin) {
         linked.sent_size = refusal.held_tree_size;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `notified` (enabled before) has been woken.
+    fn woken(notified: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>) -> bool {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        notified.poll(&mut cx).is_ready()
+    }
+
+    #[test]
+    fn checkpoints_held_back_wake_the_pacer_once_until_it_sends() {
+        let (tx, _rx) = tokio::sync::mpsc::channel(4);
+        let mut witness = Linked::new(tx, None, 5);
+        witness.sent_at = Some(Instant::now());
+        let held_back = witness.held_back.clone();
+
+        // The pacer waits; the first checkpoint held back wakes it.
+        let mut first = std::pin::pin!(held_back.notified());
+        first.as_mut().enable();
+        witness.hold_back();
+        assert!(woken(first.as_mut()));
+
+        // It waits again (for the spacing or an answer); the checkpoints of the next
+        // case files do not wake it again.
+        let mut second = std::pin::pin!(held_back.notified());
+        second.as_mut().enable();
+        for _ in 0..20 {
+            witness.hold_back();
+        }
+        assert!(!woken(second.as_mut()), "woken again for every checkpoint");
+
+        // Once it sent the newest, the next one held back wakes it again.
+        witness.pacer_woken = false;
+        witness.hold_back();
+        assert!(woken(second.as_mut()));
     }
 }
