@@ -60,7 +60,9 @@ use super::store::{
 use super::tree::MerkleTree;
 use super::verify::{Finding, Problem, VerifyError, VerifyReport};
 use crate::store::RecordRows;
-use crate::store::postgres::{Database, database::db_error, database::pool_error, write_rows};
+use crate::store::postgres::{
+    Database, database::db_error, database::pool_error, database::prepared, write_rows,
+};
 
 /// How often an idle replica reads what the others appended and signed.
 pub const CATCH_UP_EVERY: Duration = Duration::from_millis(250);
@@ -114,15 +116,17 @@ struct Read {
 /// The head row's `appended` and `signed`; with `lock`, locked until the transaction
 /// ends (the sequencer's and the signer's lock).
 async fn read_head(client: &impl GenericClient, lock: bool) -> Result<(u64, u64), String> {
+    let statement = prepared(
+        client,
+        if lock {
+            "SELECT appended, signed FROM hub_log_head WHERE id = 1 FOR UPDATE"
+        } else {
+            "SELECT appended, signed FROM hub_log_head WHERE id = 1"
+        },
+    )
+    .await?;
     let head = client
-        .query_opt(
-            if lock {
-                "SELECT appended, signed FROM hub_log_head WHERE id = 1 FOR UPDATE"
-            } else {
-                "SELECT appended, signed FROM hub_log_head WHERE id = 1"
-            },
-            &[],
-        )
+        .query_opt(&statement, &[])
         .await
         .map_err(|e| db_error(&e))?
         .ok_or("the decision log's head row is missing (hub_log_head)")?;
@@ -173,8 +177,12 @@ async fn read_since(
     };
     let rows = client
         .query(
-            "SELECT tree_size, note, changed FROM hub_log_checkpoints \
+            &prepared(
+                client,
+                "SELECT tree_size, note, changed FROM hub_log_checkpoints \
              WHERE changed > $1 ORDER BY changed",
+            )
+            .await?,
             &[&changed_after],
         )
         .await
@@ -196,8 +204,12 @@ async fn read_since(
     while next < appended && read.finding.is_none() {
         let rows = client
             .query(
-                "SELECT idx, body, tag FROM hub_log_entries WHERE idx >= $1 AND idx < $2 \
+                &prepared(
+                    client,
+                    "SELECT idx, body, tag FROM hub_log_entries WHERE idx >= $1 AND idx < $2 \
                  ORDER BY idx LIMIT $3",
+                )
+                .await?,
                 &[&to_i64(next)?, &to_i64(appended)?, &READ_CHUNK],
             )
             .await
@@ -248,7 +260,11 @@ async fn first_unsequenced(
 ) -> Result<Option<u64>, String> {
     let row = client
         .query_one(
-            "SELECT min(idx) FROM hub_log_entries WHERE idx >= $1",
+            &prepared(
+                client,
+                "SELECT min(idx) FROM hub_log_entries WHERE idx >= $1",
+            )
+            .await?,
             &[&to_i64(appended)?],
         )
         .await
@@ -348,15 +364,23 @@ fn open_signing_as(
             let client = pool.get().await.map_err(|e| pool_error(&e))?;
             client
                 .execute(
-                    "INSERT INTO hub_log_head (id, origin, verifier, appended, signed) \
+                    &prepared(
+                        &client,
+                        "INSERT INTO hub_log_head (id, origin, verifier, appended, signed) \
                      VALUES (1, $1, $2, 0, 0) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .await?,
                     &[&origin, &verifier],
                 )
                 .await
                 .map_err(|e| db_error(&e))?;
             let row = client
                 .query_one(
-                    "SELECT origin, verifier FROM hub_log_head WHERE id = 1",
+                    &prepared(
+                        &client,
+                        "SELECT origin, verifier FROM hub_log_head WHERE id = 1",
+                    )
+                    .await?,
                     &[],
                 )
                 .await
@@ -532,8 +556,8 @@ fn fetch_all(database: &Database) -> Result<AllRows, VerifyError> {
             loop {
                 let rows = tx
                     .query(
-                        "SELECT idx, body, tag FROM hub_log_entries WHERE idx > $1 AND idx < $2 \
-                         ORDER BY idx LIMIT $3",
+                        &prepared(&tx, "SELECT idx, body, tag FROM hub_log_entries WHERE idx > $1 AND idx < $2 \
+                         ORDER BY idx LIMIT $3").await?,
                         &[&after, &to_i64(appended)?, &READ_CHUNK],
                     )
                     .await
@@ -549,7 +573,7 @@ fn fetch_all(database: &Database) -> Result<AllRows, VerifyError> {
             let mut changed = 0i64;
             for row in tx
                 .query(
-                    "SELECT tree_size, note, changed FROM hub_log_checkpoints ORDER BY tree_size",
+                    &prepared(&tx, "SELECT tree_size, note, changed FROM hub_log_checkpoints ORDER BY tree_size").await?,
                     &[],
                 )
                 .await
@@ -632,8 +656,12 @@ pub fn checkpoint_signers(database: &Database) -> Result<Vec<SignerCount>, LogEr
             let client = pool.get().await.map_err(|e| pool_error(&e))?;
             let rows = client
                 .query(
-                    "SELECT signed_by, count(*), min(tree_size), max(tree_size) \
+                    &prepared(
+                        &client,
+                        "SELECT signed_by, count(*), min(tree_size), max(tree_size) \
                      FROM hub_log_checkpoints GROUP BY signed_by ORDER BY max(tree_size)",
+                    )
+                    .await?,
                     &[],
                 )
                 .await
@@ -702,7 +730,7 @@ pub(super) fn read_entries(
             let client = pool.get().await.map_err(|e| pool_error(&e))?;
             let rows = client
                 .query(
-                    "SELECT idx, body, tag FROM hub_log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &prepared(&client, "SELECT idx, body, tag FROM hub_log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx").await?,
                     &[&from_i, &to_i],
                 )
                 .await
@@ -1127,7 +1155,7 @@ impl Committer {
                 if !appends.is_empty() {
                     client
                         .execute(
-                            "INSERT INTO hub_log_entries (idx, body, tag)                              SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])",
+                            &prepared(client, "INSERT INTO hub_log_entries (idx, body, tag)                              SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])").await?,
                             &[&indices, &appends, &tags],
                         )
                         .await
@@ -1137,7 +1165,7 @@ impl Committer {
                 write_rows(client, &rows).await?;
                 client
                     .execute(
-                        "UPDATE hub_log_head SET appended = $1 WHERE id = 1",
+                        &prepared(client, "UPDATE hub_log_head SET appended = $1 WHERE id = 1").await?,
                         &[&new_size_i],
                     )
                     .await
@@ -1145,8 +1173,8 @@ impl Committer {
                 if let Some(note) = &publish {
                     client
                         .execute(
-                            "INSERT INTO hub_log_checkpoints (tree_size, note, signed_by) \
-                             VALUES ($1, $2, $3)",
+                            &prepared(client, "INSERT INTO hub_log_checkpoints (tree_size, note, signed_by) \
+                             VALUES ($1, $2, $3)").await?,
                             &[&new_size_i, note, &signer],
                         )
                         .await
@@ -1156,7 +1184,7 @@ impl Committer {
                     // has, nothing is published).
                     let swapped = client
                         .execute(
-                            "UPDATE hub_log_head SET signed = $1 WHERE id = 1 AND signed = $2",
+                            &prepared(client, "UPDATE hub_log_head SET signed = $1 WHERE id = 1 AND signed = $2").await?,
                             &[&new_size_i, &signed_i],
                         )
                         .await
@@ -1171,7 +1199,7 @@ impl Committer {
                 for (size, note) in note_rows {
                     let stored = client
                         .query_opt(
-                            "SELECT note FROM hub_log_checkpoints WHERE tree_size = $1 FOR UPDATE",
+                            &prepared(client, "SELECT note FROM hub_log_checkpoints WHERE tree_size = $1 FOR UPDATE").await?,
                             &[&size],
                         )
                         .await
@@ -1194,7 +1222,7 @@ impl Committer {
                         .map_err(|e| format!("the cosignatures of size {size}: {e}"))?;
                     client
                         .execute(
-                            "UPDATE hub_log_checkpoints                              SET note = $2, changed = nextval('hub_log_checkpoint_changes')                              WHERE tree_size = $1",
+                            &prepared(client, "UPDATE hub_log_checkpoints                              SET note = $2, changed = nextval('hub_log_checkpoint_changes')                              WHERE tree_size = $1").await?,
                             &[&size, &combined.to_bytes()],
                         )
                         .await

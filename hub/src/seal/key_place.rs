@@ -69,8 +69,13 @@ impl KeyPlace {
                 let name = name.to_owned();
                 db.run(move |pool| async move {
                     let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                    let statement = database::prepared(
+                        &client,
+                        "SELECT value FROM hub_case_keys WHERE name = $1",
+                    )
+                    .await?;
                     let row = client
-                        .query_opt("SELECT value FROM hub_case_keys WHERE name = $1", &[&name])
+                        .query_opt(&statement, &[&name])
                         .await
                         .map_err(|e| database::db_error(&e))?;
                     Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))

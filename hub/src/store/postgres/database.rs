@@ -335,6 +335,16 @@ where
     }
 }
 
+/// `sql` as a statement prepared once per pooled connection (the pool's statement
+/// cache): a call is then one round trip, where a statement sent as text is parsed,
+/// planned and described by the server first, every time.
+pub async fn prepared(
+    client: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+) -> Result<tokio_postgres::Statement, String> {
+    client.prepare_cached(sql).await.map_err(|e| db_error(&e))
+}
+
 /// A TLS client configuration that trusts only the CA certificates in `ca` (PEM).
 fn tls_config(ca: &std::path::Path) -> Result<rustls::ClientConfig, String> {
     let anchors = treiter_proto::tls::load_certs(ca)

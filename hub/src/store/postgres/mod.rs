@@ -264,8 +264,10 @@ impl Store for PgStore {
             .database
             .run(move |pool| async move {
                 let client = pool.get().await.map_err(|e| database::pool_error(&e))?;
+                let statement =
+                    database::prepared(&client, "SELECT pg_advisory_lock(hashtext($1))").await?;
                 client
-                    .execute("SELECT pg_advisory_lock(hashtext($1))", &[&locked])
+                    .execute(&statement, &[&locked])
                     .await
                     .map_err(|e| database::db_error(&e))?;
                 Ok(client)
@@ -297,11 +299,16 @@ impl Drop for AdvisoryLock {
         };
         let key = std::mem::take(&mut self.key);
         self.database.spawn(async move {
-            if client
-                .execute("SELECT pg_advisory_unlock(hashtext($1))", &[&key])
-                .await
-                .is_err()
+            let unlocked = match database::prepared(
+                &client,
+                "SELECT pg_advisory_unlock(hashtext($1))",
+            )
+            .await
             {
+                Ok(statement) => client.execute(&statement, &[&key]).await.is_ok(),
+                Err(_) => false,
+            };
+            if !unlocked {
                 // Closing the session releases its locks.
                 drop(deadpool_postgres::Object::take(client));
             }
