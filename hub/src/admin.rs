@@ -46,6 +46,10 @@ pub struct StatusDocument {
     /// Checkpoints refused by the agents since start, by reason word.
     #[serde(default)]
     pub witness_refusals: std::collections::BTreeMap<String, u64>,
+    /// This process's replica id with `[store] backend = "postgres"` (the id its
+    /// checkpoints are signed under, shown by `hub log verify`); `None` with sled.
+    #[serde(default)]
+    pub replica: Option<String>,
 }
 
 /// A party's open witness alert in `/status`: its agent refused a checkpoint of the
@@ -143,6 +147,7 @@ pub fn status_document(hub: &Hub) -> StatusDocument {
             })
             .collect(),
         witness_refusals: hub.witnesses.alerts.counts(),
+        replica: hub.relay.as_ref().map(|relay| relay.replica().to_owned()),
     }
 }
 

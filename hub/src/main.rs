@@ -387,8 +387,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn print_status(status: &admin::StatusDocument) -> std::io::Result<()> {
     use treiter_proto::text::escape_control as esc;
     let connected = status.agents.iter().filter(|a| a.connected).count();
+    // A replica says which one it is: `hub log verify` names checkpoint signers so.
+    let replica = status
+        .replica
+        .as_deref()
+        .map(|id| format!(" · replica {}", esc(id)))
+        .unwrap_or_default();
     outln!(
-        "hub {} · covenant version {} · {connected} of {} partner agents connected",
+        "hub {}{replica} · covenant version {} · {connected} of {} partner agents connected",
         esc(&status.hub_version),
         status.covenant_version,
         status.agents.len()

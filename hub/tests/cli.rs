@@ -659,6 +659,7 @@ fn hostile_status() -> treiter_hub::admin::StatusDocument {
             refusals: 1,
         }],
         witness_refusals: [("fork\u{1b}[2J".to_owned(), 1)].into_iter().collect(),
+        replica: Some("61b8\u{1b}[2J".into()),
     }
 }
 
@@ -697,6 +698,14 @@ fn status_escapes_what_an_agent_or_the_covenant_says() {
     // agent's making.
     assert_eq!(stdout.lines().count(), 13, "{stdout}");
     assert!(stdout.contains("fork\\u{1b}[2J"), "{stdout}");
+    // A replica names itself in the heading (as `hub log verify` names signers).
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|heading| heading.contains(" · replica 61b8\\u{1b}[2J · ")),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("0.1\\u{1b}[2J\\n00000009000000000009 FAKE connected"),
         "{stdout}"
