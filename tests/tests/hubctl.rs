@@ -1376,10 +1376,8 @@ async fn hubctl_says_why_it_cannot_connect() {
 /// never sees the answer; later connections pass untouched. Returns its address and
 /// the number of connections it accepted.
 async fn cutting_proxy(
-    hub: std::sync::Arc<treiter_hub::state::Hub>,
     upstream: std::net::SocketAddr,
-    case: String,
-    before: usize,
+    took_effect: impl Fn() -> bool + Send + Sync + 'static,
 ) -> (
     std::net::SocketAddr,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -1392,14 +1390,14 @@ async fn cutting_proxy(
     let addr = listener.local_addr().expect("addr");
     let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = connections.clone();
+    let took_effect = std::sync::Arc::new(took_effect);
     tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
             let first = count.fetch_add(1, Ordering::SeqCst) == 0;
             let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
                 return;
             };
-            let hub = hub.clone();
-            let case = case.clone();
+            let took_effect = took_effect.clone();
             tokio::spawn(async move {
                 if !first {
                     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -1416,14 +1414,8 @@ async fn cutting_proxy(
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    let changed = hub
-                        .cases
-                        .load(&case)
-                        .ok()
-                        .flatten()
-                        .is_some_and(|c| c.history.len() > before);
-                    if changed {
-                        // The hub's answer to the change: cut instead of passing it on.
+                    if took_effect() {
+                        // The hub's answer to the request: cut instead of passing it on.
                         break;
                     }
                     if client_write.write_all(&buf[..n]).await.is_err() {
@@ -1451,7 +1443,17 @@ async fn a_change_cut_off_in_transit_is_retried_once_with_the_same_request_id() 
         .expect("case")
         .history
         .len();
-    let (proxy, connections) = cutting_proxy(hub.hub.clone(), hub.addr, case.clone(), before).await;
+    let changed = {
+        let (hub, case) = (hub.hub.clone(), case.clone());
+        move || {
+            hub.cases
+                .load(&case)
+                .ok()
+                .flatten()
+                .is_some_and(|c| c.history.len() > before)
+        }
+    };
+    let (proxy, connections) = cutting_proxy(hub.addr, changed).await;
     let (cert, key) = pki.person(IM_OOST);
     let via_proxy = hubctl_profile_with(&pki, proxy, "im-via-proxy", &cert, &key, None);
 
@@ -1473,6 +1475,61 @@ async fn a_change_cut_off_in_transit_is_retried_once_with_the_same_request_id() 
         after.history.len(),
         before + 1,
         "the contact is recorded once"
+    );
+    hub.stop().await;
+}
+
+/// The same for a case file (hub README, "A coordinator's repeat finds the file"): the
+/// hub stores the file but the connection carrying its answer is cut; hubctl asks again
+/// on a new connection (a repeat with the same `client_request_id`, or following the
+/// file it was told of) and shows that file, and no second file is made.
+#[tokio::test]
+async fn a_case_file_request_cut_off_in_transit_is_retried_once_and_makes_one_file() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let direct = hubctl_profile(&pki, hub.addr, IM_OOST, None);
+    let case = create_case(&direct).await;
+    for phase in ["registratie", "duiding"] {
+        add(
+            &direct,
+            &["case", "move", &case, phase, "--reason", "assess"],
+        )
+        .await;
+    }
+    let files = {
+        let hub = hub.hub.clone();
+        move || {
+            treiter_hub::casefile::record::all(hub.store.as_ref())
+                .expect("case files")
+                .len()
+        }
+    };
+    assert_eq!(files(), 0);
+    let stored = {
+        let files = files.clone();
+        move || files() > 0
+    };
+    let (proxy, connections) = cutting_proxy(hub.addr, stored).await;
+    let (cert, key) = pki.person(IM_OOST);
+    let via_proxy = hubctl_profile_with(&pki, proxy, "im-via-proxy", &cert, &key, None);
+
+    let run = hubctl(
+        &via_proxy,
+        &["casefile", "request", &case, "--purpose", "duiding"],
+        None,
+    )
+    .await;
+    let text = run.ok();
+    assert!(
+        connections.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the request was sent again on a new connection: {text}"
+    );
+    assert_eq!(files(), 1, "one case file: {text}");
+    let stored = treiter_hub::casefile::record::all(hub.hub.store.as_ref()).expect("case files");
+    let id = stored[0].as_ref().expect("the file opens").id.clone();
+    assert!(
+        text.contains(&id),
+        "the repeat answers with the stored file {id}: {text}"
     );
     hub.stop().await;
 }
