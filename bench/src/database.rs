@@ -151,14 +151,7 @@ impl ServerCpu {
 /// command line has `-p <port>` (as `treiter-testpg` starts it).
 fn find_postmaster(port: u16) -> Option<u32> {
     let port = port.to_string();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in process_ids() {
         let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
             continue;
         };
@@ -176,25 +169,20 @@ fn find_postmaster(port: u16) -> Option<u32> {
     None
 }
 
+/// Every process id in `/proc` now (none if it cannot be read).
+fn process_ids() -> impl Iterator<Item = u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+}
+
 /// The postmaster and its children.
 fn server_pids(postmaster: u32) -> Vec<u32> {
-    let mut pids = vec![postmaster];
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return pids;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if parent(pid) == Some(postmaster) {
-            pids.push(pid);
-        }
-    }
-    pids
+    std::iter::once(postmaster)
+        .chain(process_ids().filter(|pid| parent(*pid) == Some(postmaster)))
+        .collect()
 }
 
 /// Every server process now: its kind of work and CPU ticks so far.
