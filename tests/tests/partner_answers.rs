@@ -10,7 +10,7 @@ use treiter_proto::v1 as wire;
 use treiter_proto::v1::{Question, agent_message, answer, hub_message, question};
 
 use crate::casefile::{
-    Partners, SDR_OOST, case_file, case_in, client, dader, entries, partner, slachtoffer,
+    IM_OOST, Partners, SDR_OOST, case_file, case_in, client, dader, entries, partner, slachtoffer,
 };
 use crate::questions::RawAgent;
 use crate::support::{Pki, TestHub, wait_until};
@@ -432,6 +432,99 @@ async fn a_malformed_answer_is_taken_as_no_answer_naming_the_field() {
     );
     assert!(!om_result.no_answer_detail.contains("Jansen"));
     assert!(!om_result.no_answer_detail.contains('\u{1b}'));
+    drop(om);
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// A partner's answers about several subjects are logged together once all are in
+/// (one write and one sync instead of one per answer, issue 20), and still before
+/// anything of them passes: a case change logged between the OM's two answers comes
+/// before both their decisions in the log.
+#[tokio::test]
+async fn a_partners_answers_about_its_subjects_are_logged_together_once_all_are_in() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let log = &hub.hub.log;
+
+    let requested = {
+        let (mut sdr, case) = (sdr.clone(), case.clone());
+        tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 10_000).await })
+    };
+    // The OM knows both subjects: a hit for each, then a share request for each.
+    let mut share_requests = Vec::new();
+    while share_requests.len() < 2 {
+        match om.next_within(LIMIT).await {
+            Some(hub_message::Body::Question(q)) => match &q.kind {
+                Some(question::Kind::Bevraging(_)) => {
+                    reply(
+                        &om,
+                        &q,
+                        answer::Kind::Bevraging(wire::BevragingAnswer { hit: true }),
+                    )
+                    .await;
+                }
+                Some(question::Kind::ShareRequest(_)) => share_requests.push(q),
+                None => panic!("a question without a kind"),
+            },
+            Some(_) => continue,
+            None => panic!("two share requests within {LIMIT:?}"),
+        }
+    }
+    // A record of the first category asked, about the subject asked.
+    let record_for = |q: &Question, reference: &str| match &q.kind {
+        Some(question::Kind::ShareRequest(r)) => wire::Record {
+            category: r.categories.first().expect("a category").clone(),
+            ..justitie(&r.subject.as_ref().expect("subject").hex, reference)
+        },
+        _ => unreachable!("only share requests are kept"),
+    };
+
+    // The first answer, and time for the other partners' answers (real agents) and a
+    // decision logged at once to be logged; then a case change is logged.
+    let first = share_requests.remove(0);
+    answer_records(&om, &first, vec![record_for(&first, "OM-A")]).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    case_in(&mut client(&pki, &hub, IM_OOST).await, "melding").await;
+    let after_the_change = log.tree_size();
+
+    let second = share_requests.remove(0);
+    answer_records(&om, &second, vec![record_for(&second, "OM-B")]).await;
+    let file = requested
+        .await
+        .expect("the case file task")
+        .expect("the case file");
+    let om_entries = &partner(&file, "om").entries;
+    assert_eq!(om_entries.len(), 2, "{om_entries:?}");
+    let mut indices: Vec<u64> = om_entries
+        .iter()
+        .map(|e| e.provenance.as_ref().expect("provenance").log_leaf_index)
+        .collect();
+    indices.sort_unstable();
+    assert!(
+        indices.iter().all(|&i| i >= after_the_change),
+        "the first answer's decision was logged before the second answer came: \
+         indices {indices:?}, the case change ended at {after_the_change}"
+    );
+    assert_eq!(
+        indices[1],
+        indices[0] + 1,
+        "logged in one batch: {indices:?}"
+    );
+    for index in indices {
+        let logged = log.entry(index).expect("the decision is in the log");
+        assert!(
+            matches!(
+                logged.entry.event,
+                treiter_hub::log::Event::ShareDecision(_)
+            ),
+            "log entry {index} is a share decision"
+        );
+    }
     drop(om);
     partners.stop().await;
     hub.stop().await;

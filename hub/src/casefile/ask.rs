@@ -15,7 +15,7 @@ use treiter_proto::v1::{answer, question};
 use super::decide::ShareContext;
 use super::notices::Notice;
 use super::record::QueuedRequest;
-use super::records::{count_unasked, decide_records, log_decisions};
+use super::records::{Decided, count_unasked, decide_records, log_decisions};
 use super::subject_hex;
 use crate::clock::timestamp;
 use crate::parties::Party;
@@ -35,6 +35,9 @@ pub(super) struct SubjectOutcome {
     pub answered_at: Option<std::time::Instant>,
     /// Set when the decision log refused the decisions: nothing of them may pass.
     pub log_failure: Option<String>,
+    /// The records of a share answer, decided but not yet logged: nothing of them is
+    /// in `entries` until [`keep_decided`] has logged them.
+    pub decided: Option<Decided>,
 }
 
 impl SubjectOutcome {
@@ -52,6 +55,7 @@ impl SubjectOutcome {
             no_answer_detail: String::new(),
             answered_at: None,
             log_failure: None,
+            decided: None,
         }
     }
 }
@@ -149,7 +153,8 @@ pub(super) async fn ask_subject(
 }
 
 /// Asks `party` for its records about `subject` in `categories`, waiting at most
-/// `wait`, and decides what it sends into `outcome` (`late`: for a late hit).
+/// `wait`, and decides what it sends into `outcome.decided` (`late`: for a late hit);
+/// [`keep_decided`] logs the decisions and only then keeps the records.
 #[expect(
     clippy::too_many_arguments,
     reason = "one share request: the hub, the case context, the file, the party, the subject, the categories, the wait, whether it is late and where its outcome goes; a struct would only rename them"
@@ -190,21 +195,9 @@ pub(super) async fn share_request(
             kind: Some(answer::Kind::Shares(shares)),
             ..
         }) => {
-            let mut decided =
-                decide_records(ctx, file_id, party, subject, categories, shares, late);
-            if let Err(why) = log_decisions(hub, &mut decided).await {
-                outcome.log_failure = Some(why);
-                return;
-            }
-            count_unasked(hub, party, &decided);
-            outcome.result.status = if decided.entries.is_empty() {
-                "no-records"
-            } else {
-                "answered"
-            }
-            .into();
-            outcome.entries = decided.entries;
-            outcome.notices = decided.notices;
+            outcome.decided = Some(decide_records(
+                ctx, file_id, party, subject, categories, shares, late,
+            ));
             outcome.answered_at = Some(std::time::Instant::now());
         }
         AskOutcome::NoAnswer {
@@ -233,5 +226,43 @@ pub(super) async fn share_request(
             outcome.result.no_answer_reason = reason;
             outcome.no_answer_detail = detail;
         }
+    }
+}
+
+/// Logs the decided records of a partner's answers (`outcomes`, one per subject asked)
+/// in one batch, and only then keeps them in their outcomes; if the log refuses, every
+/// outcome with decided records gets the failure and keeps nothing (article 10.1).
+pub(super) async fn keep_decided<'a>(
+    hub: &Hub,
+    party: &Party,
+    outcomes: impl IntoIterator<Item = &'a mut SubjectOutcome>,
+) {
+    let mut answered: Vec<&mut SubjectOutcome> = outcomes
+        .into_iter()
+        .filter(|o| o.decided.is_some())
+        .collect();
+    let mut decided: Vec<Decided> = answered
+        .iter_mut()
+        .filter_map(|o| o.decided.take())
+        .collect();
+    if decided.is_empty() {
+        return;
+    }
+    if let Err(why) = log_decisions(hub, &mut decided).await {
+        for outcome in answered {
+            outcome.log_failure = Some(why.clone());
+        }
+        return;
+    }
+    for (outcome, decided) in answered.into_iter().zip(decided) {
+        count_unasked(hub, party, &decided);
+        outcome.result.status = if decided.entries.is_empty() {
+            "no-records"
+        } else {
+            "answered"
+        }
+        .into();
+        outcome.entries = decided.entries;
+        outcome.notices = decided.notices;
     }
 }

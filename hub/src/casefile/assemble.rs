@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use treiter_policies::vocab::{Category, Purpose};
 use treiter_proto::v1 as wire;
 
-use super::ask::{SubjectOutcome, ask_subject};
+use super::ask::{SubjectOutcome, ask_subject, keep_decided};
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
 use super::settle::{settle, summarise};
@@ -542,6 +542,9 @@ async fn ask_partner(
             *slot = Some(settled.outcome);
         }
     }
+    // The partner's records about all its subjects are logged together: nothing of
+    // them is shown before the partner is settled anyway.
+    keep_decided(&hub, &party, outcomes.iter_mut().flatten()).await;
     PartnerOutcome {
         subjects: outcomes,
         asked_at,

@@ -13,9 +13,9 @@ use std::time::Duration;
 use treiter_policies::vocab::{Category, Purpose, Role};
 use treiter_proto::v1::answer;
 
-use super::ask::{SubjectOutcome, share_request};
+use super::ask::{SubjectOutcome, keep_decided, share_request};
 use super::decide::ShareContext;
-use super::records::{count_unasked, decide_records, log_decisions};
+use super::records::decide_records;
 use super::settle::{settle, summarise};
 use super::{CaseFileError, late_record, record};
 use crate::clock::timestamp;
@@ -196,6 +196,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
                 &mut outcome,
             )
             .await;
+            keep_decided(hub, &party, [&mut outcome]).await;
             // Records whose decisions the log refused may not pass (article 10.1), and
             // the subject is not "no answer" either: the partner did answer. The file
             // stays as it is and the hit stays kept, so the records are asked for again
@@ -208,7 +209,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
             outcome.result.status = if b.hit { "no-records" } else { "no-hit" }.into();
         }
         (Some(answer::Kind::Shares(shares)), "shares") if !closed => {
-            let mut decided = decide_records(
+            outcome.decided = Some(decide_records(
                 &ctx,
                 &file.id,
                 &party,
@@ -216,19 +217,11 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
                 &categories,
                 shares,
                 true,
-            );
-            log_decisions(hub, &mut decided)
-                .await
-                .map_err(CaseFileError::LateAnswerUnlogged)?;
-            count_unasked(hub, &party, &decided);
-            outcome.result.status = if decided.entries.is_empty() {
-                "no-records"
-            } else {
-                "answered"
+            ));
+            keep_decided(hub, &party, [&mut outcome]).await;
+            if let Some(why) = outcome.log_failure.take() {
+                return Err(CaseFileError::LateAnswerUnlogged(why));
             }
-            .into();
-            outcome.entries = decided.entries;
-            outcome.notices = decided.notices;
         }
         (Some(answer::Kind::Unanswerable(u)), _) => {
             outcome.result.no_answer_reason = u.reason.clone();

@@ -318,15 +318,24 @@ pub(super) fn count_unasked(hub: &Hub, party: &Party, decided: &Decided) {
     }
 }
 
-/// Appends the decisions to the log, durably, before anything of them may pass; the
-/// entries get their leaf indices. On failure nothing of `decided` may pass (the log
-/// fails closed, article 10).
-pub(super) async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<(), String> {
-    if let Some(why) = decided.unloggable.take() {
+/// Appends the decisions of one or more answers to the log, durably, before anything
+/// of them may pass; the entries get their leaf indices. All answers' entries go to the
+/// log in one batch (one write and one sync for a partner's answers about all its
+/// subjects, instead of one per answer waited for in turn). On failure nothing of any
+/// of them may pass (the log fails closed, article 10).
+pub(super) async fn log_decisions(hub: &Hub, answers: &mut [Decided]) -> Result<(), String> {
+    if let Some(why) = answers.iter_mut().find_map(|d| d.unloggable.take()) {
         return Err(why);
     }
-    let (positions, entries): (Vec<usize>, Vec<crate::log::Entry>) =
-        std::mem::take(&mut decided.log).into_iter().unzip();
+    // Per entry: which answer it belongs to and its position in that answer.
+    let mut owners = Vec::new();
+    let mut entries = Vec::new();
+    for (answer, decided) in answers.iter_mut().enumerate() {
+        for (position, entry) in std::mem::take(&mut decided.log) {
+            owners.push((answer, position));
+            entries.push(entry);
+        }
+    }
     let counted: Vec<_> = entries
         .iter()
         .map(|entry| match &entry.event {
@@ -341,16 +350,18 @@ pub(super) async fn log_decisions(hub: &Hub, decided: &mut Decided) -> Result<()
             _ => None,
         })
         .collect();
-    // One batch for the whole answer: written and synced together.
     let indices = hub
         .log
         .append_all(entries)
         .await
         .map_err(|e| e.to_string())?;
-    for ((position, index), counted) in positions.into_iter().zip(indices).zip(counted) {
+    for (((answer, position), index), counted) in owners.into_iter().zip(indices).zip(counted) {
         if let Some((outcome, articles)) = counted {
             hub.metrics.decision(&outcome, &articles);
         }
+        let Some(decided) = answers.get_mut(answer) else {
+            continue;
+        };
         if let Some(provenance) = decided
             .entries
             .get_mut(position)
