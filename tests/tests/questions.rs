@@ -410,3 +410,73 @@ async fn an_expired_queued_question_is_not_delivered() {
     drop(agent);
     hub.stop().await;
 }
+
+/// Answers sent in a burst are each acknowledged (the hub gathers their Acks and sends
+/// them together), and an answer whose Ack was still being gathered when the link was
+/// lost is acknowledged when the agent sends it again on its next link.
+#[tokio::test]
+async fn answers_in_a_burst_are_each_acknowledged_and_one_cut_off_is_acknowledged_on_the_next_link()
+{
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut agent = RawAgent::link(&pki, "politie", &hub).await;
+    let party = agent.oin.clone();
+    let mut asking = Vec::new();
+    for _ in 0..3 {
+        let (questions, party) = (hub.hub.questioner.clone(), party.clone());
+        asking.push(tokio::spawn(async move {
+            questions.ask(&party, bevraging(), LIMIT, false).await
+        }));
+    }
+    let mut questions = Vec::new();
+    for _ in 0..3 {
+        questions.push(agent.next_question().await);
+    }
+    for question in &questions {
+        agent
+            .send(agent_message::Body::Answer(hit_answer(
+                &question.request_id,
+                true,
+            )))
+            .await;
+    }
+    let mut acked = Vec::new();
+    for _ in 0..3 {
+        match agent.next_within(LIMIT).await {
+            Some(hub_message::Body::Ack(ack)) => acked.push(ack.request_id),
+            other => panic!("expected an Ack, got {other:?}"),
+        }
+    }
+    let mut asked: Vec<String> = questions.iter().map(|q| q.request_id.clone()).collect();
+    asked.sort();
+    acked.sort();
+    assert_eq!(acked, asked, "every answer is acknowledged once");
+    for asking in asking {
+        assert!(matches!(
+            asking.await.expect("ask"),
+            AskOutcome::Answered(_)
+        ));
+    }
+
+    // An answer whose Ack is being gathered when the link goes: sent again on the next
+    // link, it is acknowledged (and not used twice).
+    let asking = {
+        let questions = hub.hub.questioner.clone();
+        tokio::spawn(async move { questions.ask(&party, bevraging(), LIMIT, false).await })
+    };
+    let question = agent.next_question().await;
+    let answer = hit_answer(&question.request_id, false);
+    agent
+        .send(agent_message::Body::Answer(answer.clone()))
+        .await;
+    drop(agent);
+    assert_eq!(
+        asking.await.expect("ask"),
+        AskOutcome::Answered(answer.clone())
+    );
+    let mut again = RawAgent::link(&pki, "politie", &hub).await;
+    again.send(agent_message::Body::Answer(answer)).await;
+    again.expect_ack(&question.request_id).await;
+    drop(again);
+    hub.stop().await;
+}

@@ -9,11 +9,15 @@
 //! After the Welcome the link is attached to the agent table, so questions can be pushed
 //! down it, and the party's queued questions are delivered. Answers and acks coming up
 //! the link go to the hub's question routing ([`crate::questions`]); every answer the
-//! hub took is acknowledged with an Ack. Cosignatures and checkpoint refusals go to
-//! [`crate::witnesses`].
+//! hub took is acknowledged with an Ack. The Acks are gathered for [`ACK_GATHERING`]
+//! and sent together: a partner answers a case file's questions within milliseconds,
+//! and Acks sent at once go out in one write, where each sent alone costs a write at
+//! the hub and a wake-up at the agent (an answer whose Ack is lost with the link is
+//! sent again on the next one and acknowledged then). Cosignatures and checkpoint
+//! refusals go to [`crate::witnesses`].
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -35,6 +39,11 @@ const SILENT_INTERVALS: u32 = 3;
 
 /// Messages the hub may have queued for one agent before a slow reader is cut off.
 const OUTBOUND_QUEUE: usize = 64;
+
+/// How long the Acks of a link's answers are gathered before they are sent together
+/// (module doc): long enough to take in all answers of one case file's questions on
+/// this machine, short against the agent's wait for them.
+pub const ACK_GATHERING: Duration = Duration::from_millis(5);
 
 pub struct AgentLinkService {
     hub: Arc<Hub>,
@@ -211,18 +220,29 @@ async fn run_link(
     let mut shutdown = hub.shutdown_signal();
     let mut last_heard = Instant::now();
     let mut sequence = 0u64;
+    // The Acks gathered (module doc), and the timer that sends them.
+    let mut acks = Vec::new();
+    let ack_timer = tokio::time::sleep(ACK_GATHERING);
+    tokio::pin!(ack_timer);
     let end = loop {
         tokio::select! {
             message = inbound.message() => match message {
                 Ok(Some(message)) => {
                     last_heard = Instant::now();
-                    if handle_message(&hub, &party, &ticket, message, &tx).await.is_err() {
-                        break LinkEnd::ReaderGone;
+                    let gathering = !acks.is_empty();
+                    handle_message(&hub, &party, &ticket, message, &mut acks).await;
+                    if !gathering && !acks.is_empty() {
+                        ack_timer.as_mut().reset(tokio::time::Instant::now() + ACK_GATHERING);
                     }
                 }
                 Ok(None) => break LinkEnd::AgentClosed,
                 Err(status) => break LinkEnd::Broken(status),
             },
+            () = ack_timer.as_mut(), if !acks.is_empty() => {
+                if send_acks(&tx, &mut acks).await.is_err() {
+                    break LinkEnd::ReaderGone;
+                }
+            }
             _ = ticker.tick() => {
                 if last_heard.elapsed() > interval * SILENT_INTERVALS {
                     break LinkEnd::Silent;
@@ -254,6 +274,11 @@ async fn run_link(
         ))),
         _ => None,
     };
+    // The Acks gathered still go, where the stream has room: an answer whose Ack does
+    // not arrive is sent again on the next link (and acknowledged then).
+    for request_id in acks.drain(..) {
+        let _ = tx.try_send(hub_message(hub_message::Body::Ack(Ack { request_id })));
+    }
     if let Some(status) = closing {
         let _ = tx.try_send(Err(status));
     }
@@ -273,14 +298,25 @@ async fn run_link(
     tracing::info!(oin = %party.oin, link = %ticket.link_id, why, "agent link closed");
 }
 
-/// Handles one message from the agent; `Err` when the agent no longer reads the link.
+/// Sends the gathered Acks, one after the other without waiting in between, so that
+/// the stream takes them in one write; `Err` when the agent no longer reads the link.
+async fn send_acks(tx: &Outbound, acks: &mut Vec<String>) -> Result<(), ReaderGone> {
+    for request_id in acks.drain(..) {
+        tx.send(hub_message(hub_message::Body::Ack(Ack { request_id })))
+            .await
+            .map_err(|_| ReaderGone)?;
+    }
+    Ok(())
+}
+
+/// Handles one message from the agent. The ids of the answers taken go to `acks`, to be acknowledged together.
 async fn handle_message(
     hub: &Hub,
     party: &Party,
     ticket: &crate::agents::LinkTicket,
     message: AgentMessage,
-    tx: &Outbound,
-) -> Result<(), ReaderGone> {
+    acks: &mut Vec<String>,
+) {
     match message.body {
         Some(agent_message::Body::Heartbeat(_)) => {
             hub.agents
@@ -292,7 +328,7 @@ async fn handle_message(
         Some(agent_message::Body::Answer(answer)) => {
             if let Err(e) = agent_input::check_request_id("Answer.request_id", &answer.request_id) {
                 tracing::warn!(oin = %party.oin, refused = %e, "answer with a malformed request id; ignored");
-                return Ok(());
+                return;
             }
             // Nothing of a malformed answer is used: the partner could not answer, and
             // the case file says why.
@@ -307,16 +343,13 @@ async fn handle_message(
             let request_id = answer.request_id.clone();
             let receipt = hub.questioner.receive_answer(&party.oin, answer).await;
             if receipt.acknowledge() && !request_id.is_empty() {
-                let ack = Ack { request_id };
-                tx.send(hub_message(hub_message::Body::Ack(ack)))
-                    .await
-                    .map_err(|_| ReaderGone)?;
+                acks.push(request_id);
             }
         }
         Some(agent_message::Body::Ack(ack)) => {
             if let Err(e) = agent_input::check_request_id("Ack.request_id", &ack.request_id) {
                 tracing::warn!(oin = %party.oin, refused = %e, "ack with a malformed request id; ignored");
-                return Ok(());
+                return;
             }
             if !hub.questioner.receive_ack(&party.oin, &ack.request_id) {
                 // Or a delivery's or retention notice's id (crate::deliveries).
@@ -330,7 +363,7 @@ async fn handle_message(
         Some(agent_message::Body::Cosignature(cosignature)) => {
             if let Err(e) = agent_input::check_signature_line(&cosignature.signature_line) {
                 tracing::warn!(oin = %party.oin, refused = %e, "malformed cosignature; ignored");
-                return Ok(());
+                return;
             }
             crate::witnesses::on_cosignature(hub, party, cosignature).await;
         }
@@ -341,7 +374,6 @@ async fn handle_message(
             tracing::warn!(oin = %party.oin, "empty message on the agent link; ignored");
         }
     }
-    Ok(())
 }
 
 /// The agent's end of the link no longer reads.
