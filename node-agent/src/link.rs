@@ -813,16 +813,17 @@ impl Agent {
         }
     }
 
-    /// Appends a receipt on a blocking thread (it syncs to disk).
+    /// Appends a receipt nobody waits for (it syncs to disk): queued, and written on a
+    /// blocking thread with the others that come meanwhile ([`ReceiptLog::queue`]).
+    ///
+    /// [`ReceiptLog::queue`]: crate::receipts::ReceiptLog::queue
     fn receipt(&self, event: Event) {
         let Some(log) = self.answerer.receipts().cloned() else {
             return;
         };
-        tokio::task::spawn_blocking(move || {
-            if let Err(error) = log.append(time::OffsetDateTime::now_utc(), vec![event]) {
-                tracing::error!(%error, "cannot write the receipt log");
-            }
-        });
+        if log.queue(event) {
+            tokio::task::spawn_blocking(move || log.write_queued());
+        }
     }
 
     /// Answers a question on a blocking thread (the source reads files) and sends the

@@ -348,7 +348,13 @@ fn run(config_path: &Path) -> anyhow::Result<()> {
         categories = %categories(answerer.categories()),
         "node agent starting"
     );
-    let runtime = tokio::runtime::Runtime::new()?;
+    // One thread runs the link, the TLS connection and the answers' async parts; the
+    // blocking work (sources, fsyncs) runs on the blocking pool as before. The agent
+    // does little CPU work per message, so worker threads only added wake-ups handing
+    // each message from thread to thread (issue 20).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let health = match config.health_listen {

@@ -158,9 +158,20 @@ pub struct ReceiptLog {
     sync_file: File,
     sync: Mutex<SyncState>,
     synced: Condvar,
+    /// Receipts nobody waits for ([`ReceiptLog::queue`]), and whether a writer runs.
+    queued: Mutex<Queued>,
     /// The `fdatasync`s run, for the tests.
     #[cfg(test)]
     syncs: std::sync::atomic::AtomicU64,
+}
+
+/// Receipts queued for the background writer ([`ReceiptLog::queue`]).
+#[derive(Debug, Default)]
+struct Queued {
+    /// Waiting to be written, oldest first.
+    events: Vec<Event>,
+    /// Whether a writer is draining them now (then nobody starts another).
+    writing: bool,
 }
 
 /// Which appends are durable.
@@ -226,6 +237,7 @@ impl ReceiptLog {
             sync_file,
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
+            queued: Mutex::new(Queued::default()),
             #[cfg(test)]
             syncs: std::sync::atomic::AtomicU64::new(0),
         })
@@ -269,6 +281,42 @@ impl ReceiptLog {
             state.written
         };
         self.sync_through(mine).map_err(io)
+    }
+
+    /// Queues a receipt that no caller waits for (the hub's acknowledgement of an
+    /// answer). `true`: no writer is running, so the caller must run
+    /// [`ReceiptLog::write_queued`] (on a blocking thread); `false`: the running
+    /// writer takes it. The acknowledgements of a case file's answers come in bursts;
+    /// queued this way they are written by one thread in one append and one
+    /// `fdatasync`, instead of a blocking thread each (issue 20). Each is durable as
+    /// soon as its batch is: the same moment at which its own append would have been.
+    pub fn queue(&self, event: Event) -> bool {
+        let mut queued = self.lock_queued();
+        queued.events.push(event);
+        !std::mem::replace(&mut queued.writing, true)
+    }
+
+    /// Writes the queued receipts until none is left, each batch in one append (synced
+    /// before the next is taken). A batch that cannot be written is logged and
+    /// dropped, as a failed append of a receipt nobody waits for always was.
+    pub fn write_queued(&self) {
+        loop {
+            let events = {
+                let mut queued = self.lock_queued();
+                if queued.events.is_empty() {
+                    queued.writing = false;
+                    return;
+                }
+                std::mem::take(&mut queued.events)
+            };
+            if let Err(error) = self.append(OffsetDateTime::now_utc(), events) {
+                tracing::error!(%error, "cannot write the receipt log");
+            }
+        }
+    }
+
+    fn lock_queued(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.queued.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
@@ -500,6 +548,57 @@ mod tests {
         );
         let (receipts, bad) = read(&dir.path().join("receipts.log")).unwrap();
         assert_eq!((receipts.len(), bad), (8, 0));
+    }
+
+    /// Acknowledgements queued while the writer is busy (its sync held up here) are
+    /// written together in one more append once it is free, in order, each synced, and
+    /// nobody else is asked to start a writer meanwhile.
+    #[test]
+    fn queued_receipts_are_written_in_one_append_by_one_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.log");
+        let log = std::sync::Arc::new(ReceiptLog::open(&path).unwrap());
+        let ack = |i: usize| Event::AnswerAcknowledged {
+            request: format!("q-{i}"),
+        };
+        // A sync is running (as if another append had started it).
+        log.lock_sync().syncing = true;
+        assert!(log.queue(ack(0)), "the first starts a writer");
+        let writer = {
+            let log = log.clone();
+            std::thread::spawn(move || log.write_queued())
+        };
+        // The writer took the first and waits for the sync.
+        while log.lock_sync().written < 1 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        for i in 1..8 {
+            assert!(!log.queue(ack(i)), "the running writer takes the others");
+        }
+        log.lock_sync().syncing = false;
+        log.synced.notify_all();
+        writer.join().unwrap();
+        let state = log.lock_sync();
+        assert_eq!(state.written, 2, "the seven queued went into one append");
+        assert_eq!(state.synced, 2, "and each append was synced");
+        drop(state);
+        let (receipts, bad) = read(&path).unwrap();
+        let requests: Vec<String> = receipts
+            .into_iter()
+            .map(|r| match r.event {
+                Event::AnswerAcknowledged { request } => request,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(bad, 0);
+        assert_eq!(
+            requests,
+            (0..8).map(|i| format!("q-{i}")).collect::<Vec<_>>()
+        );
+        assert!(
+            log.queue(ack(8)),
+            "once idle, the next starts a writer again"
+        );
     }
 
     #[test]
