@@ -529,3 +529,121 @@ async fn a_partners_answers_about_its_subjects_are_logged_together_once_all_are_
     partners.stop().await;
     hub.stop().await;
 }
+
+/// The next question to `agent`, passing over the hub's Acks of its answers.
+async fn next_question(agent: &mut RawAgent) -> Question {
+    loop {
+        match agent.next_within(LIMIT).await {
+            Some(hub_message::Body::Question(q)) => return q,
+            Some(hub_message::Body::Ack(_)) => continue,
+            other => panic!("expected a question, got {other:?}"),
+        }
+    }
+}
+
+/// Answers every bevraging `agent` is asked with no hit, `n` of them.
+async fn no_hits(agent: &mut RawAgent, n: usize) {
+    for _ in 0..n {
+        let q = next_question(agent).await;
+        assert!(
+            matches!(q.kind, Some(question::Kind::Bevraging(_))),
+            "a bevraging: {q:?}"
+        );
+        reply(
+            agent,
+            &q,
+            answer::Kind::Bevraging(wire::BevragingAnswer { hit: false }),
+        )
+        .await;
+    }
+}
+
+/// A case file whose decisions a checkpoint signed meanwhile (another file's) already
+/// covers signs none of its own (issue 20): file Y's decisions are logged, file X
+/// completes and signs a checkpoint over them, a case change is logged, then Y
+/// completes; the latest checkpoint is still X's, and it covers all of Y's decisions.
+#[tokio::test]
+async fn a_case_file_whose_decisions_a_checkpoint_already_covers_signs_none_of_its_own() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om", "degracht"]).await;
+    let mut om = RawAgent::link(&pki, "om", &hub).await;
+    let mut degracht = RawAgent::link(&pki, "degracht", &hub).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let log = &hub.hub.log;
+    let request = |sdr: &wire::coordinator_client::CoordinatorClient<_>| {
+        let (mut sdr, case) = (sdr.clone(), case.clone());
+        tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 10_000).await })
+    };
+
+    // File Y: the OM sends a record (logged as soon as the OM is done); De Gracht
+    // holds its two bevragingen.
+    let y = request(&sdr);
+    let share = next_share_request(&mut om).await;
+    answer_records(&om, &share, vec![justitie(&dader(), "OM-Y")]).await;
+    let held = [
+        degracht.next_question().await,
+        degracht.next_question().await,
+    ];
+    let om_decision_logged = wait_until(LIMIT, || {
+        (0..log.tree_size()).any(|i| {
+            log.entry(i).is_ok_and(|e| match &e.entry.event {
+                treiter_hub::log::Event::ShareDecision(d) => {
+                    d.category.as_str() == "justitiele-gegevens"
+                }
+                _ => false,
+            })
+        })
+    })
+    .await;
+    assert!(om_decision_logged, "the OM's decision for file Y is logged");
+    // The other partners (real agents) answered Y long since.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // File X: everyone answers at once; it signs a checkpoint over Y's decisions too.
+    let x = request(&sdr);
+    no_hits(&mut om, 2).await;
+    no_hits(&mut degracht, 2).await;
+    x.await.expect("file X task").expect("file X");
+    let signed_for_x = log
+        .latest_checkpoint()
+        .expect("file X signed a checkpoint")
+        .checkpoint()
+        .size;
+
+    // A case change is logged after X's checkpoint; then Y completes.
+    case_in(&mut client(&pki, &hub, IM_OOST).await, "melding").await;
+    assert!(log.tree_size() > signed_for_x, "the case change is logged");
+    for q in &held {
+        reply(
+            &degracht,
+            q,
+            answer::Kind::Bevraging(wire::BevragingAnswer { hit: false }),
+        )
+        .await;
+    }
+    let file_y = y.await.expect("file Y task").expect("file Y");
+    let indices: Vec<u64> = file_y
+        .partners
+        .iter()
+        .flat_map(|p| &p.entries)
+        .filter_map(|e| e.provenance.as_ref().map(|p| p.log_leaf_index))
+        .collect();
+    assert!(!indices.is_empty(), "file Y has decisions");
+    assert!(
+        indices.iter().all(|&i| i < signed_for_x),
+        "X's checkpoint covers Y's decisions: {indices:?} against size {signed_for_x}"
+    );
+    assert_eq!(
+        log.latest_checkpoint()
+            .expect("a checkpoint")
+            .checkpoint()
+            .size,
+        signed_for_x,
+        "file Y signed no checkpoint of its own"
+    );
+    drop((om, degracht));
+    partners.stop().await;
+    hub.stop().await;
+}

@@ -487,9 +487,13 @@ async fn assemble_case_file(
     if let Some((party, delivery)) = delivery {
         crate::deliveries::send_queued(hub, &file.id, &party, delivery);
     }
-    // Sign a checkpoint over the log as it now stands, so the decisions of this file
-    // are covered by a signed tree head (article 10.2).
-    if let Err(error) = crate::witnesses::checkpoint(hub).await {
+    // The decisions of this file are covered by a signed tree head (article 10.2): by
+    // one signed now over the log as it stands, unless one signed since its last
+    // decision was logged covers them already (with several files in flight, another
+    // file's), which was sent to the witnesses when it was signed.
+    if !checkpoint_covers(hub, &file)
+        && let Err(error) = crate::witnesses::checkpoint(hub).await
+    {
         tracing::error!(%error, "cannot sign a log checkpoint");
     }
     if let Some(summary) = file.summary.clone() {
@@ -500,6 +504,24 @@ async fn assemble_case_file(
         .await;
     }
     Ok(file)
+}
+
+/// Whether the latest signed checkpoint covers every decision of `file` (its size is
+/// beyond the largest leaf index of the file's entries). A file without decisions is
+/// not taken as covered: its checkpoint covers what else was logged since the last one
+/// (case changes), as it always did.
+fn checkpoint_covers(hub: &Hub, file: &wire::CaseFile) -> bool {
+    let Some(latest) = hub.log.latest_checkpoint() else {
+        return false;
+    };
+    let last_decision = file
+        .partners
+        .iter()
+        .flat_map(|p| &p.entries)
+        .filter_map(|e| e.provenance.as_ref())
+        .map(|p| p.log_leaf_index)
+        .max();
+    last_decision.is_some_and(|index| latest.checkpoint().size > index)
 }
 
 /// Asks one partner about each of its planned subjects at once, all by `deadline`
