@@ -6,7 +6,9 @@
 //! cosignature comes back up the link and is verified with the witness key the agent's
 //! Hello presented, then stored with the checkpoint ([`crate::log::Log::add_cosignatures`]).
 //!
-//! Checkpoints are signed (and so sent) after each case file, after a retention sweep
+//! Checkpoints are signed (and so sent) after each case file whose decisions no signed
+//! checkpoint covers yet (with several in flight one often covers the others), after a
+//! retention sweep
 //! that deleted cases, when `QueryLog` finds the log grew, and when an agent links
 //! after entries were appended: every caller signs through [`checkpoint`].
 //!
