@@ -58,6 +58,14 @@ fn skipped_dir(name: &str) -> bool {
     name == ".git" || name == "demo-run" || name.starts_with("target")
 }
 
+/// Vendored third-party crates (each directory in `vendor`) are not scanned: their
+/// documentation points into their own repositories, and our note beside each (such as
+/// `vendor/sled/PATCHED.md`) names only the crate's own files. Pointers from our
+/// documentation into the vendored crates are still checked.
+fn third_party(dir: &Path) -> bool {
+    dir.parent().and_then(Path::file_name) == Some("vendor".as_ref())
+}
+
 /// The files whose text (markdown) or comments (code, configuration) are scanned.
 fn scanned_kind(path: &Path) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
@@ -91,7 +99,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
-            if !skipped_dir(&name) {
+            if !skipped_dir(&name) && !third_party(&path) {
                 files(&path, out);
             }
         } else if scanned_kind(&path).is_some() {

@@ -309,7 +309,8 @@ async fn send_acks(tx: &Outbound, acks: &mut Vec<String>) -> Result<(), ReaderGo
     Ok(())
 }
 
-/// Handles one message from the agent. The ids of the answers taken go to `acks`, to be acknowledged together.
+/// Handles one message from the agent. The ids of the answers taken go to `acks`, to be
+/// acknowledged together.
 async fn handle_message(
     hub: &Hub,
     party: &Party,
