@@ -598,8 +598,13 @@ async fn a_case_file_whose_decisions_a_checkpoint_already_covers_signs_none_of_i
     })
     .await;
     assert!(om_decision_logged, "the OM's decision for file Y is logged");
-    // The other partners (real agents) answered Y long since.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every other partner (real agents) has answered Y: only De Gracht's two held
+    // bevragingen are still waited for.
+    let questioner = &hub.hub.questioner;
+    assert!(
+        wait_until(LIMIT, || questioner.waiting() == 2).await,
+        "only De Gracht's two bevragingen for file Y are open"
+    );
 
     // File X: everyone answers at once; it signs a checkpoint over Y's decisions too.
     let x = request(&sdr);
