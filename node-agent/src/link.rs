@@ -54,6 +54,13 @@ const MAX_CONCURRENT_ANSWERS: usize = 8;
 /// not acknowledged by then is sent again on the new link.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
+/// How long an answer may take before the agent acknowledges its question on its own.
+/// An answer sent within it stands for the Ack (the usual case: one message fewer per
+/// question for both ends, and one wake-up fewer for the hub); a slower one (a busy
+/// source, all answering slots taken) is preceded by an Ack, so the hub knows the
+/// question arrived even if the answer takes a while or the link drops before it.
+pub const ACK_WINDOW: Duration = Duration::from_millis(50);
+
 /// Answers kept for the hub's Ack at most; beyond it the oldest is dropped (with a
 /// warning): a hub that never acknowledges must not make the agent hold personal data
 /// without bound. The hub's outbox delivers an unanswered question again anyway.
@@ -210,7 +217,7 @@ pub struct Agent {
     answerer: Arc<Answerer>,
     /// Bounds the questions answered at once (see [`MAX_CONCURRENT_ANSWERS`]).
     answering: Arc<Semaphore>,
-    /// Questions being answered now (acknowledged, answer not yet handed to a link).
+    /// Questions being answered now (received, answer not yet handed to a link).
     in_flight: Arc<AtomicUsize>,
     /// Answers sent or to be sent, not yet acknowledged by the hub, oldest first.
     pending: Arc<PendingAnswers>,
@@ -219,6 +226,9 @@ pub struct Agent {
     /// Which of the configured hub addresses (`hubs`) the next link dials: it stays on
     /// one that works and moves on when a link cannot be opened or drops.
     hub_index: AtomicUsize,
+    /// How long an answer may take before its question is acknowledged on its own
+    /// ([`ACK_WINDOW`] unless set).
+    ack_window: Duration,
 }
 
 /// Answers waiting for the hub's Ack. A std mutex: held only to push, remove or copy.
@@ -316,7 +326,17 @@ impl Agent {
             pending: Arc::new(PendingAnswers::default()),
             witness,
             hub_index: AtomicUsize::new(0),
+            ack_window: ACK_WINDOW,
         })
+    }
+
+    /// Acknowledges a question on its own only when its answer is not sent within
+    /// `window` ([`ACK_WINDOW`] by default; zero acknowledges every question first).
+    pub fn with_ack_window(self, window: Duration) -> Agent {
+        Agent {
+            ack_window: window,
+            ..self
+        }
     }
 
     /// The agent's metrics.
@@ -674,12 +694,8 @@ impl Agent {
                         };
                         let Some(msg) = crate::inbox::link::intercept(self.answerer.inbox(), msg, &outbound).await else { continue };
                         if let Some(question) = self.handle(msg) {
-                            // Ack first: the hub knows the question arrived even if the
-                            // answer takes a while or the link drops before it.
-                            let ack = agent_message::Body::Ack(Ack { request_id: question.request_id.clone() });
-                            if outbound.send(message(ack)).await.is_err() {
-                                return Some(LinkError::Lost { detail: "outbound stream closed".into() });
-                            }
+                            // Acknowledged by its answer, or by an Ack of its own when
+                            // the answer takes longer than the window (`ACK_WINDOW`).
                             self.spawn_answer(question, own, outbound.clone());
                         }
                     }
@@ -827,8 +843,10 @@ impl Agent {
     }
 
     /// Answers a question on a blocking thread (the source reads files) and sends the
-    /// answer down `outbound`. If the link is gone by then, the answer is dropped here
-    /// but kept by the answerer, so the hub's re-delivery gets it unchanged.
+    /// answer down `outbound`, preceded by an Ack of the question when the answer is not
+    /// ready within the Ack window ([`ACK_WINDOW`]). If the link is gone by then, the
+    /// answer is dropped here but kept by the answerer, so the hub's re-delivery gets it
+    /// unchanged.
     fn spawn_answer(
         &self,
         question: Question,
@@ -840,21 +858,47 @@ impl Agent {
         let pending = self.pending.clone();
         let in_flight = self.in_flight.clone();
         in_flight.fetch_add(1, Ordering::SeqCst);
+        let ack_window = self.ack_window;
         tokio::spawn(async move {
             // Counted down however this task ends.
             let _guard = InFlight(in_flight);
-            // The semaphore is never closed, so this only waits.
-            let Ok(_permit) = answering.acquire_owned().await else {
-                return;
-            };
             let id = question.request_id.clone();
             let metrics = answerer.metrics().clone();
-            let answered = tokio::task::spawn_blocking(move || {
-                answerer.answer(&question, &own, SystemTime::now())
-            })
-            .await;
+            let answering = async move {
+                // The semaphore is never closed, so this only waits.
+                let _permit = answering.acquire_owned().await.ok()?;
+                Some(
+                    tokio::task::spawn_blocking(move || {
+                        answerer.answer(&question, &own, SystemTime::now())
+                    })
+                    .await,
+                )
+            };
+            tokio::pin!(answering);
+            // A closed link fails the answer's send below too, which says so.
+            let ack = || async {
+                let ack = agent_message::Body::Ack(Ack {
+                    request_id: id.clone(),
+                });
+                let _ = outbound.send(message(ack)).await;
+            };
+            // The window runs from the question's arrival, waiting for a slot included.
+            let answered = if ack_window.is_zero() {
+                ack().await;
+                answering.await
+            } else {
+                tokio::select! {
+                    biased;
+                    answered = &mut answering => answered,
+                    () = tokio::time::sleep(ack_window) => {
+                        ack().await;
+                        answering.await
+                    }
+                }
+            };
             match answered {
-                Ok(answer) => {
+                None => {}
+                Some(Ok(answer)) => {
                     // Kept until the hub acknowledges it, so a broken link loses nothing.
                     pending.push(answer.clone(), &metrics);
                     if outbound
@@ -865,7 +909,7 @@ impl Agent {
                         tracing::warn!(request = %id, "the link closed before the answer was sent; it is kept for re-delivery");
                     }
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     tracing::error!(request = %id, error = %e, "answering the question failed")
                 }
             }

@@ -1,6 +1,7 @@
 //! The agent on a real link: a stand-in hub (mTLS, the generated AgentLink service)
-//! pushes questions down the stream, and the agent acknowledges each first, answers
-//! it through its source and gate, and answers a re-delivered question identically.
+//! pushes questions down the stream, and the agent answers each through its source and
+//! gate (acknowledging it first only when the answer takes longer than its Ack window),
+//! and answers a re-delivered question identically.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -206,8 +207,10 @@ heartbeat_interval_seconds = 1
     AgentConfig::parse(&text, dir).expect("config")
 }
 
-#[tokio::test]
-async fn questions_are_acknowledged_then_answered_and_redelivery_is_idempotent() {
+/// Runs the agent (Ack window `window`) against the stand-in hub that sends a share
+/// request twice and an expired bevraging, until their three answers arrived; returns
+/// every message of the agent but heartbeats, in order.
+async fn answers_to_three_questions(window: Duration) -> Vec<agent_message::Body> {
     let dir = tempfile::tempdir().expect("tmp");
     let layout = treiter_certs_dev::generate(
         &dir.path().join("pki"),
@@ -237,7 +240,9 @@ async fn questions_are_acknowledged_then_answered_and_redelivery_is_idempotent()
         seen: seen_tx,
     };
     let addr = start_hub(&layout, hub).await;
-    let agent = Agent::new(agent_config(dir.path(), &layout, addr)).expect("agent");
+    let agent = Agent::new(agent_config(dir.path(), &layout, addr))
+        .expect("agent")
+        .with_ack_window(window);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(async move {
         agent
@@ -265,22 +270,48 @@ async fn questions_are_acknowledged_then_answered_and_redelivery_is_idempotent()
     let _ = stop_tx.send(());
     let _ = running.await;
     assert!(collected.is_ok(), "timed out; got {messages:?}");
+    messages.into_iter().filter_map(|m| m.body).collect()
+}
 
-    let bodies: Vec<agent_message::Body> = messages.into_iter().filter_map(|m| m.body).collect();
+/// Whether the agent acknowledged question `id` on its own, and if so before its
+/// (first) answer.
+fn acked_before_answer(bodies: &[agent_message::Body], id: &str) -> Option<bool> {
+    let ack = bodies
+        .iter()
+        .position(|b| matches!(b, agent_message::Body::Ack(a) if a.request_id == id))?;
+    let answer = bodies
+        .iter()
+        .position(|b| matches!(b, agent_message::Body::Answer(a) if a.request_id == id));
+    Some(answer.is_some_and(|answer| ack < answer))
+}
+
+/// An answer that takes longer than the Ack window (here: any, with a window of zero)
+/// is preceded by an Ack of its question, so the hub knows the question arrived.
+#[tokio::test]
+async fn a_question_not_answered_within_the_ack_window_is_acknowledged_first() {
+    let bodies = answers_to_three_questions(Duration::ZERO).await;
+    for id in ["q-1", "q-2"] {
+        assert_eq!(
+            acked_before_answer(&bodies, id),
+            Some(true),
+            "{id}: {bodies:?}"
+        );
+    }
+}
+
+/// An answer sent within the Ack window stands for the Ack: no message of its own.
+#[tokio::test]
+async fn questions_are_answered_and_redelivery_is_idempotent() {
+    let bodies = answers_to_three_questions(Duration::from_secs(60)).await;
     let Some(agent_message::Body::Hello(hello)) = bodies.first() else {
         panic!("the first message is not Hello: {bodies:?}");
     };
     assert_eq!(hello.covenant_version, 1);
     assert_eq!(hello.categories, ["politie-incidenten"]);
 
-    // Every answer comes after the ack of its question.
-    let position = |want: &dyn Fn(&agent_message::Body) -> bool| {
-        bodies.iter().position(want).expect("message present")
-    };
+    // Answered within the window: the answers stand for the Acks.
     for id in ["q-1", "q-2"] {
-        let ack = position(&|b| matches!(b, agent_message::Body::Ack(a) if a.request_id == id));
-        let ans = position(&|b| matches!(b, agent_message::Body::Answer(a) if a.request_id == id));
-        assert!(ack < ans, "{id}: ack at {ack}, answer at {ans}");
+        assert_eq!(acked_before_answer(&bodies, id), None, "{id}: {bodies:?}");
     }
 
     let answers: Vec<_> = bodies
