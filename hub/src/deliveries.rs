@@ -165,7 +165,9 @@ pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, Sto
     if let Some(key) = queue::find(store, party.as_str(), id)? {
         let mut batch = Batch::new();
         queue::delete(&mut batch, key);
-        store.apply(batch)?;
+        // Durable soon, not before the next message: lost in a crash, the delivery is
+        // sent again and the inbox stores it once (its shares are named by its id).
+        store.apply_soon(batch)?;
         return Ok(true);
     }
     for (case, holder_party, holder) in holders(store)? {

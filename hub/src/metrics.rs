@@ -512,6 +512,13 @@ impl Store for CountingStore {
         self.counted("apply", result)
     }
 
+    fn apply_soon(&self, batch: Batch) -> Result<(), StoreError> {
+        let result = self.inner.apply_soon(batch);
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) =
+            result.as_ref().err().map(ToString::to_string);
+        self.counted("apply", result)
+    }
+
     fn data_database(&self) -> Option<String> {
         self.inner.data_database()
     }

@@ -275,6 +275,11 @@ impl Store for SealedStore {
         self.inner.apply(sealed)
     }
 
+    fn apply_soon(&self, batch: Batch) -> Result<(), StoreError> {
+        let sealed = self.sealed_batch(batch)?;
+        self.inner.apply_soon(sealed)
+    }
+
     fn data_database(&self) -> Option<String> {
         self.inner.data_database()
     }

@@ -57,6 +57,22 @@ fn durability_child() {
 /// reads its "acknowledged N" lines and kills it (SIGKILL) once it acknowledged
 /// `kill_after`; returns the last number it acknowledged.
 fn kill_child_after(name: &str, env: &str, dir: &std::path::Path, kill_after: u64) -> u64 {
+    let acknowledged = kill_child_collecting(name, env, dir, |n, _| n >= kill_after);
+    acknowledged
+        .last()
+        .copied()
+        .expect("the child acknowledged batches")
+}
+
+/// Runs the child test `name` like [`kill_child_after`], and kills it once `enough`
+/// (given the latest number and how many came) says so; returns every number it
+/// acknowledged, in the order they came.
+fn kill_child_collecting(
+    name: &str,
+    env: &str,
+    dir: &std::path::Path,
+    enough: impl Fn(u64, usize) -> bool,
+) -> Vec<u64> {
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(env, dir)
@@ -66,13 +82,13 @@ fn kill_child_after(name: &str, env: &str, dir: &std::path::Path, kill_after: u6
         .expect("spawn child");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let mut last_acknowledged = None;
+    let mut acknowledged = Vec::new();
     let start = Instant::now();
     while let Some(Ok(line)) = lines.next() {
         if let Some(n) = line.strip_prefix("acknowledged ") {
             let n: u64 = n.trim().parse().expect("number");
-            last_acknowledged = Some(n);
-            if n >= kill_after {
+            acknowledged.push(n);
+            if enough(n, acknowledged.len()) {
                 break;
             }
         }
@@ -80,7 +96,7 @@ fn kill_child_after(name: &str, env: &str, dir: &std::path::Path, kill_after: u6
     }
     child.kill().expect("kill -9");
     child.wait().expect("reap");
-    last_acknowledged.expect("the child acknowledged batches")
+    acknowledged
 }
 
 #[test]
@@ -190,5 +206,78 @@ fn acknowledged_sealed_batches_and_their_keys_survive_kill_9() {
             count.is_some(),
             "round {round}: batch {next} is torn"
         );
+    }
+}
+
+const CONCURRENT_CHILD_ENV: &str = "TREITER_DURABILITY_CONCURRENT_CHILD_DIR";
+/// Writers of the concurrent child.
+const WRITERS: u64 = 4;
+
+/// The child of the group-commit round: four writers apply at once, so most of them
+/// return on a barrier another one ran (`Handles::make_durable`). Writer `w`'s batch
+/// `i` is number `w * MAX_BATCHES + i`.
+#[test]
+fn durability_concurrent_child() {
+    let Ok(dir) = std::env::var(CONCURRENT_CHILD_ENV) else {
+        return;
+    };
+    let store = Arc::new(SledStore::open(std::path::Path::new(&dir)).expect("open"));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..MAX_BATCHES {
+                    let n = w * MAX_BATCHES + i;
+                    let mut batch = Batch::new();
+                    batch.put(
+                        Space::Cases,
+                        format!("case-{n:012}").into_bytes(),
+                        vec![7u8; 512],
+                    );
+                    batch.put(
+                        Space::Meta,
+                        format!("count-{n:012}").into_bytes(),
+                        n.to_be_bytes().to_vec(),
+                    );
+                    store.apply(batch).expect("apply");
+                    println!("acknowledged {n}");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        let _ = writer.join();
+    }
+}
+
+/// Group commit: with four writers at once, every batch acknowledged to any of them is
+/// there after a `kill -9`, whole, although most returned on another's barrier.
+#[test]
+fn batches_acknowledged_to_concurrent_writers_survive_kill_9() {
+    for round in 0..2 {
+        let dir = tempfile::tempdir().expect("tmp");
+        let acknowledged = kill_child_collecting(
+            "store::durability::durability_concurrent_child",
+            CONCURRENT_CHILD_ENV,
+            dir.path(),
+            |_, count| count >= 120 + round * 77,
+        );
+        let store = SledStore::open(dir.path()).expect("reopen after kill");
+        for n in acknowledged {
+            assert!(
+                store
+                    .get(Space::Cases, format!("case-{n:012}").as_bytes())
+                    .expect("read")
+                    .is_some(),
+                "round {round}: acknowledged batch {n} lost its case"
+            );
+            assert_eq!(
+                store
+                    .get(Space::Meta, format!("count-{n:012}").as_bytes())
+                    .expect("read"),
+                Some(n.to_be_bytes().to_vec()),
+                "round {round}: acknowledged batch {n} lost its counter"
+            );
+        }
     }
 }

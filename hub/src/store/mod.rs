@@ -188,6 +188,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Applies `batch` atomically and durably: on `Ok`, all of it survives a crash.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
 
+    /// Applies `batch` atomically, visible at once but durable only soon after: with
+    /// the next write's durability barrier or a background one within
+    /// [`sled_store::SOON`]; a crash before loses it. Only for changes whose loss
+    /// repeats idempotent work: the removal of a delivery its agent acknowledged (lost,
+    /// the delivery is sent again and the inbox stores it once). A store without a
+    /// cheaper way applies it durably.
+    fn apply_soon(&self, batch: Batch) -> Result<(), StoreError> {
+        self.apply(batch)
+    }
+
     /// The keys of `space` that start with `prefix`, in key order, without their
     /// values: for finding a record by part of its key without opening (for a sealed
     /// store: decrypting) every value beside it.

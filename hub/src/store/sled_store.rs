@@ -45,6 +45,23 @@ pub struct SledStore {
     last_reopen: Arc<Mutex<Option<Instant>>>,
     /// Test builds: durability barriers left out, for the power-cut controls.
     faults: StoreFaults,
+    /// Makes the changes of [`Store::apply_soon`] durable in the background.
+    soon: Arc<SoonFlusher>,
+}
+
+/// How long a change applied with [`Store::apply_soon`] waits at most for its barrier
+/// (sooner when another write's barrier comes first).
+pub const SOON: Duration = Duration::from_millis(100);
+
+/// The background barrier for [`Store::apply_soon`]: a thread of its own, started at
+/// the first such change, that runs one barrier [`SOON`] after it is asked for (one
+/// for all the changes asked meanwhile), and ends once the store is dropped.
+#[derive(Debug, Default)]
+struct SoonFlusher {
+    /// A barrier is asked for.
+    due: Mutex<bool>,
+    wake: std::sync::Condvar,
+    started: std::sync::OnceLock<()>,
 }
 
 /// The sled store's fault switch (issue 22): the power-cut control tests leave out the
@@ -106,6 +123,15 @@ struct Handles {
     /// The blob files already synced (sled writes a value over ~128 KiB to a file of
     /// its own in `<dir>/blobs`, and never syncs it).
     synced_blobs: Mutex<std::collections::BTreeSet<std::ffi::OsString>>,
+    /// Batches applied to `tree` since the handles were opened; each takes the next
+    /// number once sled has it.
+    applied: std::sync::atomic::AtomicU64,
+    /// The number of the last batch a finished durability barrier (sled's flush and
+    /// the syncs after it) covered; held while a barrier runs, so that writers who
+    /// come meanwhile share the next one instead of each syncing on its own.
+    durable: Mutex<u64>,
+    /// Barriers run since the handles were opened.
+    barriers: std::sync::atomic::AtomicU64,
 }
 
 fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
@@ -132,6 +158,9 @@ fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
         tree,
         file,
         synced_blobs: Mutex::new(synced_blobs),
+        applied: std::sync::atomic::AtomicU64::new(0),
+        durable: Mutex::new(0),
+        barriers: std::sync::atomic::AtomicU64::new(0),
     })
 }
 
@@ -161,6 +190,39 @@ fn sync_tree(
 }
 
 impl Handles {
+    /// Applies `batch` atomically (in sled's memory until a barrier); its number.
+    fn apply_batch(&self, batch: sled::Batch, space: Space) -> Result<u64, StoreError> {
+        self.tree.apply_batch(batch).map_err(|e| StoreError::Io {
+            operation: "write",
+            space,
+            detail: e.to_string(),
+        })?;
+        Ok(self.applied.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// Returns once batch `mine` is durable: covered by a barrier that began after it
+    /// was applied, this caller's own or one that another caller ran meanwhile (group
+    /// commit: with several writers at once, one flush and one `fdatasync` serve all
+    /// the batches applied before it began).
+    fn make_durable(&self, mine: u64, dir: &Path, faults: &StoreFaults) -> Result<(), StoreError> {
+        let mut durable = self.durable.lock().unwrap_or_else(|e| e.into_inner());
+        if *durable >= mine {
+            return Ok(());
+        }
+        // Every batch numbered up to here is in sled's memory, so this flush takes it.
+        let through = self.applied.load(Ordering::SeqCst);
+        self.barriers.fetch_add(1, Ordering::Relaxed);
+        self.db
+            .flush()
+            .map_err(|e| StoreError::Flush(e.to_string()))?;
+        if !faults.skip_sync() {
+            self.sync_after_flush(dir)
+                .map_err(|e| StoreError::Flush(format!("syncing sled's files: {e}")))?;
+        }
+        *durable = through;
+        Ok(())
+    }
+
     /// Makes what sled's flush wrote durable: its log file's data and size, and blob
     /// files written since the last time with their directory entries.
     fn sync_after_flush(&self, dir: &Path) -> std::io::Result<()> {
@@ -203,7 +265,30 @@ impl SledStore {
             broken: Arc::new(AtomicBool::new(false)),
             last_reopen: Arc::new(Mutex::new(None)),
             faults: StoreFaults::default(),
+            soon: Arc::default(),
         })
+    }
+
+    /// Asks the background barrier for the changes applied so far ([`SOON`]).
+    fn barrier_soon(&self) {
+        self.soon.started.get_or_init(|| {
+            let handles = Arc::downgrade(&self.handles);
+            let (soon, dir, faults, broken) = (
+                self.soon.clone(),
+                self.dir.clone(),
+                self.faults.clone(),
+                self.broken.clone(),
+            );
+            let spawned = std::thread::Builder::new()
+                .name("store-soon".into())
+                .spawn(move || run_soon_barriers(&handles, &soon, &dir, &faults, &broken));
+            if let Err(error) = spawned {
+                // Then such changes are durable with the next write's barrier only.
+                tracing::error!(%error, "cannot start the store's background barrier");
+            }
+        });
+        *self.soon.due.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.soon.wake.notify_one();
     }
 
     /// The store's fault switch (test builds only).
@@ -276,6 +361,51 @@ impl SledStore {
 /// How often a store whose reopen failed tries again (on the next operation after it).
 const REOPEN_EVERY: Duration = Duration::from_secs(1);
 
+/// The background barrier's thread ([`SoonFlusher`]): waits until one is asked for,
+/// lets [`SOON`] pass so that the changes of that moment share it, and runs it over
+/// every batch applied by then. Ends once the store's handles are dropped.
+fn run_soon_barriers(
+    handles: &std::sync::Weak<RwLock<Option<Handles>>>,
+    soon: &SoonFlusher,
+    dir: &Path,
+    faults: &StoreFaults,
+    broken: &AtomicBool,
+) {
+    loop {
+        {
+            let mut due = soon.due.lock().unwrap_or_else(|e| e.into_inner());
+            while !*due {
+                if handles.strong_count() == 0 {
+                    return;
+                }
+                due = soon
+                    .wake
+                    .wait_timeout(due, Duration::from_secs(1))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            *due = false;
+        }
+        std::thread::sleep(SOON);
+        let Some(handles) = handles.upgrade() else {
+            return;
+        };
+        let guard = handles.read().unwrap_or_else(|e| e.into_inner());
+        let Some(h) = guard.as_ref() else {
+            // Closed after a failed write: what was not durable is gone with it.
+            continue;
+        };
+        if faults.skip_flush_now() {
+            continue;
+        }
+        let through = h.applied.load(Ordering::SeqCst);
+        if let Err(error) = h.make_durable(through, dir, faults) {
+            tracing::error!(%error, "the state store's background barrier failed");
+            broken.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 impl Store for SledStore {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.with("read", space, |h| {
@@ -337,33 +467,31 @@ impl Store for SledStore {
         })
     }
 
-    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
-        let Some(first_space) = batch.ops.first().map(|op| op.0) else {
+    fn apply_soon(&self, batch: Batch) -> Result<(), StoreError> {
+        let Some((first_space, sled_batch)) = sled_batch(batch) else {
             return Ok(());
         };
-        let mut sled_batch = sled::Batch::default();
-        for (space, key, value, _case) in batch.ops {
-            match value {
-                Some(value) => sled_batch.insert(space.key(&key), value),
-                None => sled_batch.remove(space.key(&key)),
-            }
-        }
         let result = self.with("write", first_space, |h| {
-            h.tree.apply_batch(sled_batch).map_err(|e| StoreError::Io {
-                operation: "write",
-                space: first_space,
-                detail: e.to_string(),
-            })?;
+            h.apply_batch(sled_batch, first_space).map(|_| ())
+        });
+        if result.is_err() {
+            self.broken.store(true, Ordering::SeqCst);
+        } else {
+            self.barrier_soon();
+        }
+        result
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        let Some((first_space, sled_batch)) = sled_batch(batch) else {
+            return Ok(());
+        };
+        let result = self.with("write", first_space, |h| {
+            let mine = h.apply_batch(sled_batch, first_space)?;
             if self.faults.skip_flush_now() {
                 return Ok(());
             }
-            h.db.flush().map_err(|e| StoreError::Flush(e.to_string()))?;
-            if self.faults.skip_sync() {
-                return Ok(());
-            }
-            h.sync_after_flush(&self.dir)
-                .map_err(|e| StoreError::Flush(format!("syncing sled's files: {e}")))?;
-            Ok(())
+            h.make_durable(mine, &self.dir, &self.faults)
         });
         if result.is_err() {
             // The batch may sit in sled's memory unflushed, and sled now refuses
@@ -374,9 +502,68 @@ impl Store for SledStore {
     }
 }
 
+/// `batch` as one sled batch (keyspaces as key prefixes), with its first keyspace for
+/// error messages; `None` for an empty batch.
+fn sled_batch(batch: Batch) -> Option<(Space, sled::Batch)> {
+    let first_space = batch.ops.first().map(|op| op.0)?;
+    let mut sled_batch = sled::Batch::default();
+    for (space, key, value, _case) in batch.ops {
+        match value {
+            Some(value) => sled_batch.insert(space.key(&key), value),
+            None => sled_batch.remove(space.key(&key)),
+        }
+    }
+    Some((first_space, sled_batch))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two writers whose batches are both applied while a barrier is under way share
+    /// the next one: the first to get it covers the other's batch too.
+    #[test]
+    fn writers_waiting_for_a_barrier_share_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let handles = store.handles.clone();
+        let (applied, barriers_before) = {
+            let guard = handles.read().unwrap();
+            let h = guard.as_ref().unwrap();
+            (
+                h.applied.load(Ordering::SeqCst),
+                h.barriers.load(Ordering::SeqCst),
+            )
+        };
+        // A barrier "under way": its lock held until both writers applied their batch.
+        let guard = handles.read().unwrap();
+        let held = guard.as_ref().unwrap().durable.lock().unwrap();
+        let writers: Vec<_> = (0..2u8)
+            .map(|w| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut batch = Batch::new();
+                    batch.put(Space::Meta, vec![b'w', w], vec![w]);
+                    store.apply(batch)
+                })
+            })
+            .collect();
+        let h = guard.as_ref().unwrap();
+        let start = Instant::now();
+        while h.applied.load(Ordering::SeqCst) < applied + 2 {
+            assert!(start.elapsed() < Duration::from_secs(10), "writers stuck");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(held);
+        for writer in writers {
+            writer.join().unwrap().unwrap();
+        }
+        assert_eq!(h.barriers.load(Ordering::SeqCst) - barriers_before, 1);
+        drop(guard);
+        for w in 0..2u8 {
+            assert_eq!(store.get(Space::Meta, &[b'w', w]).unwrap(), Some(vec![w]));
+        }
+    }
 
     #[test]
     fn counters_count_from_one_only_when_applied_and_refuse_a_damaged_value() {

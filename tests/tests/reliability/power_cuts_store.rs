@@ -12,6 +12,9 @@
 //!   operation it cannot model is refused, not passed.
 //! - `acknowledged_store_batches_survive_power_cuts`: the sled store (`SledStore`) in
 //!   a child process applying batches from several threads, cut at random moments.
+//! - `batches_applied_soon_survive_power_cuts_once_soon_has_passed`: batches applied
+//!   with `Store::apply_soon` are durable by the store's background barrier within
+//!   `SOON`, with no other write to carry them.
 //! - `a_store_without_its_syncs_loses_acknowledged_batches_at_a_power_cut`: the
 //!   control. With the store's sync after sled's flush left out (sled's flush alone
 //!   ends with `sync_file_range`, which makes nothing durable), or the flush left out
@@ -591,17 +594,22 @@ fn powercut_store_child() {
     };
     let round = std::env::var("TREITER_POWERCUT_ROUND").unwrap_or_default();
     let store = SledStore::open(Path::new(&dir)).expect("open");
-    match std::env::var(STORE_FAULT_ENV).as_deref() {
-        Ok("sync") => store.faults().skip_sync_after_flush(),
-        Ok("flush") => store.faults().skip_flush(),
+    let fault = std::env::var(STORE_FAULT_ENV).unwrap_or_default();
+    match fault.as_str() {
+        "sync" => store.faults().skip_sync_after_flush(),
+        "flush" | "soon-flush" => store.faults().skip_flush(),
         _ => {}
     }
+    // `soon`: batches applied with `apply_soon`, acknowledged ten at a time once three
+    // times `SOON` passed, with no other write in between.
+    let soon = fault.starts_with("soon");
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let threads: Vec<_> = (0..3)
         .map(|t| {
             let (store, out, round) = (store.clone(), out.clone(), round.clone());
             std::thread::spawn(move || {
                 use std::io::Write as _;
+                let mut applied = Vec::new();
                 for n in 0..20_000 {
                     let key = format!("r{round}-t{t}-{n:05}");
                     // Two records in one batch (atomicity is part of the promise).
@@ -612,9 +620,21 @@ fn powercut_store_child() {
                         // A delete too: acknowledged deletions must stay deleted.
                         delete_witness_alert(&mut batch, &format!("r{round}-t{t}-{:05}", n - 1));
                     }
-                    store.apply(batch).expect("apply");
+                    if !soon {
+                        store.apply(batch).expect("apply");
+                        applied.push(key);
+                    } else {
+                        store.apply_soon(batch).expect("apply soon");
+                        applied.push(key);
+                        if applied.len() < 10 {
+                            continue;
+                        }
+                        std::thread::sleep(treiter_hub::store::sled_store::SOON * 3);
+                    }
                     let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-                    let _ = writeln!(out, "acknowledged {key}");
+                    for key in applied.drain(..) {
+                        let _ = writeln!(out, "acknowledged {key}");
+                    }
                     let _ = out.flush();
                 }
             })
@@ -818,11 +838,30 @@ fn acknowledged_store_batches_survive_power_cuts() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// `Store::apply_soon`: a batch is durable within `SOON` of being applied with no other
+/// write to carry it (the background barrier alone), so every batch acknowledged after
+/// that wait survives the cut.
+#[test]
+fn batches_applied_soon_survive_power_cuts_once_soon_has_passed() {
+    let cuts = config(6).cases;
+    let (acknowledged, failures) = store_cuts(cuts, "soon");
+    tally(
+        "power-cuts-store-soon",
+        Kind::PowerCuts,
+        u64::from(cuts),
+        failures.len() as u64,
+        0,
+    );
+    assert!(acknowledged > 0, "nothing was acknowledged before the cuts");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// The check can fail: without the store's sync after sled's flush (sled's flush
-/// alone), or without the flush too, acknowledged batches are lost at the cut.
+/// alone), or without the flush too (for `apply_soon`: its background barrier left
+/// out), acknowledged batches are lost at the cut.
 #[test]
 fn a_store_without_its_syncs_loses_acknowledged_batches_at_a_power_cut() {
-    for fault in ["sync", "flush"] {
+    for fault in ["sync", "flush", "soon-flush"] {
         let (acknowledged, failures) = store_cuts(3, fault);
         assert!(acknowledged > 0, "{fault}: nothing was acknowledged");
         assert_eq!(
