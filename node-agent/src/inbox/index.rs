@@ -4,8 +4,7 @@
 //! many are held.
 //!
 //! Kept in memory (the files stay as they are) and built by opening every delivery
-//! file once, when the inbox is first counted, noticed or swept after start (an agent
-//! with metrics counts it at start). It is bounded by the retention term, not
+//! file once: at start in an agent with metrics, else at the first notice or sweep. It is bounded by the retention term, not
 //! by a setting, so it is kept **per delivery, not per share**: a delivery's shares
 //! share its id and its case, and are named `<delivery id>.<n>`, so each share costs
 //! only its number and its moment (12 bytes), and the delivery's id and case are held

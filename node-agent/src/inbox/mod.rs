@@ -23,8 +23,10 @@
 //! - Every store and deletion is written to the receipt log (`share-received`,
 //!   `share-deleted`, one per share) when one is configured; values never are.
 //! - What is held is counted per share, not per file, from an index in memory
-//!   ([`index`]) built by opening every delivery file once, when the inbox is first
-//!   counted, noticed or swept (an agent with metrics counts it at start).
+//!   ([`index`]) built by opening every delivery file once: at start in an agent (with
+//!   metrics), else at the first notice or sweep. Until it is built, [`Inbox::len`]
+//!   opens the files to count (an inbox opened beside the agent counts what is on
+//!   disk).
 //! - Inboxes of the format before (one file `shares/<share id>.share` per share, sealed
 //!   with the share id as associated data) are migrated when opened for use (not by
 //!   [`Inbox::check`]): each delivery's share files are written into its delivery file
@@ -813,10 +815,26 @@ impl Inbox {
     }
 
     /// The number of shares held (a file that does not open counts as one). Counted
-    /// by the index, which the first call builds by opening every delivery file once.
+    /// by the index once it is built (an agent with metrics builds it at start, and
+    /// keeps it as it stores and deletes); before that, by opening every delivery file,
+    /// without keeping anything, so an inbox opened beside the running agent (`inbox`
+    /// commands, tests) counts what is on disk now.
     pub fn len(&self) -> Result<usize, InboxError> {
-        let mut guard = self.guard();
-        Ok(self.index(&mut guard)?.len())
+        if let Some(index) = self.guard().as_ref() {
+            return Ok(index.len());
+        }
+        let mut held = 0;
+        for file in self.files()? {
+            held += match &file {
+                ShareFile::Delivery(delivery) => match self.read_delivery(delivery) {
+                    Ok(shares) => shares.len(),
+                    Err(error) if is_gone(&error) => 0,
+                    Err(_) => 1,
+                },
+                ShareFile::Share(_) => 1,
+            };
+        }
+        Ok(held)
     }
 
     /// True when no share is held.
@@ -824,9 +842,22 @@ impl Inbox {
         Ok(self.len()? == 0)
     }
 
+    /// Builds the index (opening every delivery file once, what the first notice or
+    /// sweep would do) and sets the count of shares held from it; from then on
+    /// deliveries, notices and sweeps keep the count.
     fn update_size(&self) {
-        if let (Some(m), Ok(n)) = (&self.metrics, self.len()) {
-            m.inbox_shares.set(i64::try_from(n).unwrap_or(i64::MAX));
+        let Some(m) = &self.metrics else {
+            return;
+        };
+        let mut guard = self.guard();
+        match self.index(&mut guard) {
+            Ok(index) => {
+                m.inbox_shares
+                    .set(i64::try_from(index.len()).unwrap_or(i64::MAX));
+            }
+            Err(error) => {
+                tracing::error!(%error, "the inbox's shares cannot be counted");
+            }
         }
     }
 
