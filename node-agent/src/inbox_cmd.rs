@@ -1,5 +1,7 @@
 //! `node-agent inbox list|export|sweep`: reading and maintaining the inbox of
-//! delivered case data from the command line, while the agent runs or not.
+//! delivered case data from the command line, while the agent runs or not. Opening an
+//! inbox of the format before (one file per share) migrates it into one file per
+//! delivery, as the agent's start does ([`treiter_node_agent::inbox`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -72,7 +74,7 @@ pub fn run(command: &InboxCommand) -> anyhow::Result<()> {
             };
             let report = inbox.sweep(now)?;
             outln!(
-                "deleted {} share(s); {} unreadable",
+                "deleted {} share(s); {} unreadable file(s) left in place",
                 report.deleted.len(),
                 report.unreadable
             )?;

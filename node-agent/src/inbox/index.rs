@@ -3,8 +3,8 @@
 //! RetentionNotice opens only its case's shares and a sweep only the ones due, however
 //! many are held.
 //!
-//! Kept in memory (the files stay as they are) and built by opening every share once,
-//! at the first notice or sweep after start. It is bounded by the retention term, not
+//! Kept in memory (the files stay as they are) and built by opening every delivery
+//! file once: at start in an agent with metrics, else at the first notice or sweep. It is bounded by the retention term, not
 //! by a setting, so it is kept **per delivery, not per share**: a delivery's shares
 //! share its id and its case, and are named `<delivery id>.<n>`, so each share costs
 //! only its number and its moment (12 bytes), and the delivery's id and case are held
@@ -50,13 +50,16 @@ pub(super) struct Index {
     by_moment: BTreeSet<(i64, Arc<str>)>,
     /// The number of shares in `deliveries`.
     shares: usize,
-    /// Shares that did not open when the index was built, or whose name the inbox
-    /// never writes (not `<delivery id>.<n>`): reported, never deleted.
+    /// File names in the shares folder that were not indexed: a delivery file that did
+    /// not open when the index was built or holds a share the inbox never names so
+    /// (not `<delivery id>.<n>`), or a share file of the format before that the
+    /// migration left because it did not open. Reported (each counted as one share),
+    /// never deleted.
     pub(super) unreadable: BTreeSet<String>,
 }
 
 /// A share id split into its delivery's id and its number.
-fn split(id: &str) -> Option<(&str, u32)> {
+pub(super) fn split(id: &str) -> Option<(&str, u32)> {
     let (delivery, n) = id.rsplit_once('.')?;
     if delivery.is_empty() || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -183,23 +186,8 @@ impl Index {
         self.shares -= 1;
     }
 
-    /// Sets the delete moment of share `id`, if it is indexed.
-    pub(super) fn set_moment(&mut self, id: &str, moment: Option<i64>) {
-        let Some((delivery, n)) = split(id) else {
-            return;
-        };
-        if !self.deliveries.contains_key(delivery) {
-            return;
-        }
-        let key = self.key_of(delivery);
-        self.change(&key, |held| {
-            if let Ok(place) = held.shares.binary_search_by_key(&n, |&(m, _)| m) {
-                held.shares[place].1 = moment.unwrap_or(NO_MOMENT);
-            }
-        });
-    }
-
     /// The ids of the shares of `case`, in delivery and number order.
+    #[cfg(test)]
     pub(super) fn of_case(&self, case: &str) -> Vec<String> {
         let Some(deliveries) = self.by_case.get(case) else {
             return Vec::new();
@@ -209,6 +197,32 @@ impl Index {
             .filter_map(|d| self.deliveries.get(d).map(|held| (d, held)))
             .flat_map(|(d, held)| held.shares.iter().map(move |(n, _)| format!("{d}.{n}")))
             .collect()
+    }
+
+    /// The ids of the deliveries of `case` with a share held, in id order.
+    pub(super) fn deliveries_of(&self, case: &str) -> Vec<String> {
+        self.by_case
+            .get(case)
+            .map(|ids| ids.iter().map(|d| d.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// How many shares of `delivery` are held.
+    pub(super) fn shares_of(&self, delivery: &str) -> usize {
+        self.deliveries
+            .get(delivery)
+            .map_or(0, |held| held.shares.len())
+    }
+
+    /// Takes every share of `delivery` out of the index.
+    pub(super) fn remove_delivery(&mut self, delivery: &str) {
+        let held = self.shares_of(delivery);
+        if held == 0 {
+            return;
+        }
+        let key = self.key_of(delivery);
+        self.change(&key, |held| held.shares.clear());
+        self.shares -= held;
     }
 
     /// True when a share of `case` is held.
@@ -234,7 +248,7 @@ impl Index {
         due
     }
 
-    /// The shares indexed and the unreadable ones.
+    /// The shares indexed and the files not indexed (one each).
     pub(super) fn len(&self) -> usize {
         self.shares + self.unreadable.len()
     }
@@ -262,6 +276,11 @@ mod tests {
         assert_eq!(index.len(), 90);
         assert_eq!(index.entries(), 10);
         assert_eq!(index.of_case("C-1").len(), 90);
+        assert_eq!(index.deliveries_of("C-1").len(), 10);
+        assert_eq!(index.shares_of("D-CF-2026-3-1"), 9);
+        index.remove_delivery("D-CF-2026-3-1");
+        assert_eq!((index.len(), index.entries()), (81, 9));
+        assert_eq!(index.shares_of("D-CF-2026-3-1"), 0);
     }
 
     #[test]
@@ -283,15 +302,30 @@ mod tests {
         assert!(!index.has_case("C-2"));
         assert!(index.due(299).is_empty());
         assert_eq!(index.due(300), [("D-1.2".to_owned(), "C-1".to_owned())]);
-        index.set_moment("D-1.1", Some(10));
+        index.insert("D-1.1", "C-1", Some(10));
         assert_eq!(index.due(10), [("D-1.1".to_owned(), "C-1".to_owned())]);
-        index.set_moment("D-1.2", None);
+        index.insert("D-1.2", "C-1", None);
         index.remove("D-1.1");
         assert!(index.due(i64::MAX - 1).is_empty());
         assert_eq!(index.len(), 1);
         index.remove("D-1.2");
         assert_eq!((index.len(), index.entries()), (0, 0));
         assert!(!index.has_case("C-1") && index.by_moment.is_empty());
+    }
+
+    #[test]
+    fn a_delivery_taken_out_is_no_longer_due() {
+        let mut index = Index::default();
+        index.insert("D-1.0", "C-1", Some(100));
+        index.insert("D-1.1", "C-1", Some(200));
+        index.insert("D-2.0", "C-1", None);
+        index.remove_delivery("D-1");
+        assert!(index.due(i64::MAX - 1).is_empty());
+        assert!(index.by_moment.is_empty());
+        assert_eq!(index.deliveries_of("C-1"), ["D-2"]);
+        index.remove_delivery("D-2");
+        assert!(!index.has_case("C-1"));
+        assert_eq!((index.len(), index.entries()), (0, 0));
     }
 
     #[test]

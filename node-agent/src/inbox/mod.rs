@@ -1,20 +1,40 @@
 //! The inbox: case data the hub delivered to this agent's party, kept encrypted with
 //! its obligations, used only for its purpose, and deleted when its retention ends.
 //!
-//! - Each received share is one file `shares/<id>.share` in the inbox directory,
-//!   sealed with AES-256-GCM under the inbox key ([`seal`], article 12.2). It is
-//!   written atomically (temporary file, fsync, rename, fsync of the directory) before
-//!   the agent acknowledges the delivery, so an acknowledged delivery survives a crash.
+//! - Each received delivery is one file `shares/<delivery id>.delivery` in the inbox
+//!   directory: the delivery's shares (a JSON list of [`StoredShare`]), sealed together
+//!   with AES-256-GCM under the inbox key ([`seal`], article 12.2), the delivery id
+//!   bound as associated data, so a file renamed to another delivery's name does not
+//!   open. It is written atomically (temporary file, fsync, rename, fsync of the
+//!   directory) before the agent acknowledges the delivery, so an acknowledged delivery
+//!   survives a crash: one file created and synced per delivery, however many shares it
+//!   holds (issue 20: a file per share made creating and syncing files most of the
+//!   recipient's work).
 //! - A share is tagged with its purpose, obligations, case, source party, category,
 //!   subject pseudonym and field names. Reading values requires stating the purpose:
 //!   [`Inbox::export`] refuses any other purpose (article 3.2).
 //! - The delete moment is the delivery's `delete_at`, or set later by a
 //!   RetentionNotice once the case's term is known (article 9.1/9.2); the notice's
-//!   moment is kept per case, so a delivery that arrives after it gets it too. [`Inbox::sweep`]
-//!   deletes the shares whose moment has passed; it takes `now`, so tests control the
-//!   clock.
+//!   moment is kept per case, so a delivery that arrives after it gets it too. A notice
+//!   rewrites each of its case's delivery files once. [`Inbox::sweep`] deletes the
+//!   shares whose moment has passed: a delivery whose shares are all due is one file
+//!   removed; one with only some due (older data) is rewritten without them. It takes
+//!   `now`, so tests control the clock.
 //! - Every store and deletion is written to the receipt log (`share-received`,
-//!   `share-deleted`) when one is configured; values never are.
+//!   `share-deleted`, one per share) when one is configured; values never are.
+//! - What is held is counted per share, not per file, from an index in memory
+//!   ([`index`]) built by opening every delivery file once: at start in an agent (with
+//!   metrics), else at the first notice or sweep. Until it is built, [`Inbox::len`]
+//!   opens the files to count (an inbox opened beside the agent counts what is on
+//!   disk).
+//! - Inboxes of the format before (one file `shares/<share id>.share` per share, sealed
+//!   with the share id as associated data) are migrated when opened for use (not by
+//!   [`Inbox::check`]): each delivery's share files are written into its delivery file
+//!   and synced, then the share files are removed and the removals synced. A crash at
+//!   any point loses and duplicates nothing: the next open finds both, the delivery
+//!   file wins (it holds the shares it has), and the share files left are removed (or
+//!   added to it, if it lacks them). A share file that does not open is left in place
+//!   and reported as unreadable, never deleted.
 //!
 //! Share ids are `<delivery_id>.<n>`: a delivery received twice (the hub re-sends
 //! until it sees the Ack) is stored once.
@@ -44,8 +64,11 @@ use index::Index;
 
 /// The subdirectory holding the sealed shares.
 const SHARES: &str = "shares";
-/// The file name suffix of a sealed share.
-const SUFFIX: &str = ".share";
+/// The file name suffix of a delivery's sealed shares.
+pub const SUFFIX: &str = ".delivery";
+/// The file name suffix of one sealed share in the format before delivery files
+/// (migrated when the inbox is opened).
+const LEGACY_SUFFIX: &str = ".share";
 /// The subdirectory holding each case's delete moment once a RetentionNotice set it
 /// (`<case id>`, RFC 3339 text; no personal data), so that a delivery of that case
 /// stored after the notice gets the moment too, whatever order they arrived in.
@@ -76,6 +99,12 @@ pub enum InboxError {
         id: String,
         /// Why.
         why: String,
+    },
+    /// No share of that id is held (its delivery's file is gone or lacks it).
+    #[error("no share {id} is held in the inbox")]
+    NoShare {
+        /// The share's id.
+        id: String,
     },
     /// An id from the hub cannot name a file.
     #[error(
@@ -120,7 +149,7 @@ pub struct StoredObligation {
     pub purpose: String,
 }
 
-/// A received share as sealed in its file.
+/// A received share, as sealed with the others of its delivery in the delivery's file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredShare {
     /// `<delivery_id>.<n>`.
@@ -183,12 +212,45 @@ pub struct ShareSummary {
     pub delete_at: Option<String>,
 }
 
+/// The content of a delivery file, sealed: the delivery's id (checked against the
+/// file's name too, by the associated data) and its shares.
+#[derive(Serialize)]
+struct DeliveryFile<'a> {
+    delivery: &'a str,
+    shares: &'a [StoredShare],
+}
+
+/// A delivery file opened.
+#[derive(Deserialize)]
+struct OpenedDelivery {
+    delivery: String,
+    shares: Vec<StoredShare>,
+}
+
+/// Seals the shares of `delivery` as the content of its delivery file
+/// (`shares/<delivery><SUFFIX>`); the shares must be `<delivery>.<n>`. For the
+/// benchmark's pre-grown inbox; the inbox writes its own files.
+pub fn sealed_delivery(
+    key: &InboxKey,
+    delivery: &str,
+    shares: &[StoredShare],
+) -> Result<Vec<u8>, InboxError> {
+    let plain = serde_json::to_vec(&DeliveryFile { delivery, shares }).map_err(|e| {
+        InboxError::Corrupt {
+            id: delivery.to_owned(),
+            why: e.to_string(),
+        }
+    })?;
+    Ok(key.seal_delivery(delivery, &plain)?)
+}
+
 /// What a sweep did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SweepReport {
     /// Ids of the shares deleted because their retention ended.
     pub deleted: Vec<String>,
-    /// Shares left because they do not open (reported, never deleted silently).
+    /// Files left because they do not open (a delivery file, or a share file of the
+    /// format before that the migration left): reported, never deleted silently.
     pub unreadable: usize,
 }
 
@@ -197,7 +259,8 @@ pub struct SweepReport {
 pub struct InboxCheck {
     /// The key file exists (and loaded); `false`: the first start generates it.
     pub key_exists: bool,
-    /// The shares held, when the inbox exists.
+    /// The shares held, when the inbox exists (a file that does not open counts as
+    /// one).
     pub shares: Option<usize>,
 }
 
@@ -213,7 +276,7 @@ pub struct Inbox {
     lock: std::sync::Mutex<Option<Index>>,
     /// Directory fsyncs of the shares folder so far (one per delivery, not per share).
     dir_syncs: std::sync::atomic::AtomicU64,
-    /// Shares opened (read and decrypted) so far.
+    /// Files of the shares folder opened (read and decrypted) so far.
     opened: std::sync::atomic::AtomicU64,
     /// Bytes of the receipt log read so far (for a delivery sent again).
     receipt_bytes_read: std::sync::atomic::AtomicU64,
@@ -294,7 +357,7 @@ impl Inbox {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
-        Ok(Inbox {
+        let inbox = Inbox {
             dir: dir.to_path_buf(),
             key,
             receipts: None,
@@ -305,7 +368,9 @@ impl Inbox {
             receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
             storing: Arc::new(tokio::sync::Semaphore::new(link::STORING)),
             syncs,
-        })
+        };
+        inbox.migrate()?;
+        Ok(inbox)
     }
 
     /// Writes `share-received` and `share-deleted` receipts to `receipts`.
@@ -330,8 +395,8 @@ impl Inbox {
         self.dir.join(SHARES)
     }
 
-    fn path_of(&self, id: &str) -> PathBuf {
-        self.shares_dir().join(format!("{id}{SUFFIX}"))
+    fn delivery_path(&self, delivery: &str) -> PathBuf {
+        self.shares_dir().join(format!("{delivery}{SUFFIX}"))
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, Option<Index>> {
@@ -383,14 +448,32 @@ impl Inbox {
             Some(at) => Some(at),
             None => self.term_of(&delivery.case_id)?,
         };
-        let moment = delete_at.as_deref().and_then(parse_moment);
         let received_at = now.format(&Rfc3339).unwrap_or_default();
+        // A delivery sent again (its Ack was lost) has its file already: its shares
+        // are held. Only this path opens the file, to store a share it lacks (an
+        // inbox migrated from one file per share may hold part of a delivery whose
+        // store a crash cut short).
+        let (mut shares, held_ids) = match self.held_shares(&delivery.delivery_id) {
+            Held::None => (Vec::new(), std::collections::BTreeSet::new()),
+            Held::Shares(shares) => {
+                let ids = shares.iter().map(|s| s.id.clone()).collect();
+                (shares, ids)
+            }
+            Held::Unreadable => {
+                // Left in place and reported by the sweep; the delivery counts as held
+                // (as its shares' files did), so it is acknowledged.
+                let ids = (0..delivery.shares.len())
+                    .map(|n| format!("{}.{n}", delivery.delivery_id))
+                    .collect();
+                (Vec::new(), ids)
+            }
+        };
         let mut stored = Vec::new();
         let mut events = Vec::new();
         let mut held = Vec::new();
         for (n, share) in delivery.shares.iter().enumerate() {
             let id = format!("{}.{n}", delivery.delivery_id);
-            if self.path_of(&id).exists() {
+            if held_ids.contains(&id) {
                 held.push((id, share));
                 continue;
             }
@@ -428,10 +511,6 @@ impl Inbox {
                 received_at: received_at.clone(),
                 delete_at: delete_at.clone(),
             };
-            self.write_file(&record)?;
-            if let Some(index) = guard.as_mut() {
-                index.insert(&record.id, &record.case, moment);
-            }
             events.push(Event::ShareReceived {
                 id: id.clone(),
                 category: record.category.clone(),
@@ -440,13 +519,21 @@ impl Inbox {
                 fields: record.fields.iter().map(|f| f.name.clone()).collect(),
                 delete_at: record.delete_at.clone().unwrap_or_default(),
             });
+            shares.push(record);
             stored.push(id);
         }
         if !stored.is_empty() {
+            shares.sort_by_key(|s| index::split(&s.id).map(|(_, n)| n));
+            self.write_delivery(&delivery.delivery_id, &shares)?;
             // One directory fsync for the whole delivery, before the caller
-            // acknowledges it: until then a crash may lose the renames, and the hub
+            // acknowledges it: until then a crash may lose the rename, and the hub
             // sends the delivery again.
             self.sync_shares_dir()?;
+            if let Some(index) = guard.as_mut() {
+                for share in &shares {
+                    index.insert(&share.id, &share.case, share.moment());
+                }
+            }
         }
         // Shares already held: a delivery sent again because it was not acknowledged.
         // A crash between storing its shares and writing their receipts (a `kill -9`
@@ -472,7 +559,7 @@ impl Inbox {
         }
         self.log(now, events)?;
         // Counted, not listed: a delivery costs the same with 10 or 100,000 shares
-        // held (a sweep counts the folder again).
+        // held (a sweep counts the index again).
         if let Some(m) = &self.metrics {
             m.inbox_shares
                 .inc_by(i64::try_from(stored.len()).unwrap_or(i64::MAX));
@@ -480,7 +567,23 @@ impl Inbox {
         Ok(stored)
     }
 
+    /// The shares held of `delivery`, from its file if it has one.
+    fn held_shares(&self, delivery: &str) -> Held {
+        if !self.delivery_path(delivery).exists() {
+            return Held::None;
+        }
+        match self.read_delivery(delivery) {
+            Ok(shares) => Held::Shares(shares),
+            Err(error) if is_gone(&error) => Held::None,
+            Err(error) => {
+                tracing::error!(%error, "an inbox delivery file does not open; left in place");
+                Held::Unreadable
+            }
+        }
+    }
+
     /// Sets the delete moment of every share of the notice's case; returns how many.
+    /// Each of the case's delivery files is rewritten once, not once per share.
     /// Applying the same notice twice is harmless. A failure is counted and shown in
     /// `/healthz` like a delivery's.
     pub fn apply_notice(&self, notice: &RetentionNotice) -> Result<usize, InboxError> {
@@ -501,55 +604,78 @@ impl Inbox {
         let mut guard = self.guard();
         self.write_term(&notice.case_id, &delete_at)?;
         let index = self.index(&mut guard)?;
-        let moment = parse_moment(&delete_at);
         let mut changed = 0;
-        // Only the case's own shares are opened, found by the index.
-        for id in index.of_case(&notice.case_id) {
-            let Some(share) = self.read_indexed(index, &id)? else {
-                continue;
+        let mut rewritten = 0;
+        // Only the case's own delivery files are opened, found by the index.
+        for delivery in index.deliveries_of(&notice.case_id) {
+            let mut shares = match self.read_delivery(&delivery) {
+                Ok(shares) => shares,
+                // Deleted beside the agent by `node-agent inbox sweep`.
+                Err(error) if is_gone(&error) => {
+                    index.remove_delivery(&delivery);
+                    continue;
+                }
+                Err(error) => return Err(error),
             };
-            if share.delete_at.as_ref() != Some(&delete_at) {
-                let share = StoredShare {
-                    delete_at: Some(delete_at.clone()),
-                    ..share
-                };
-                self.write_file(&share)?;
-                index.set_moment(&id, moment);
-                changed += 1;
+            let mut set = 0;
+            for share in &mut shares {
+                if share.delete_at.as_ref() != Some(&delete_at) {
+                    share.delete_at = Some(delete_at.clone());
+                    set += 1;
+                }
+            }
+            if set > 0 {
+                self.write_delivery(&delivery, &shares)?;
+                rewritten += 1;
+                changed += set;
+            }
+            // The index follows the file (which a sweep beside the agent may have
+            // rewritten).
+            index.remove_delivery(&delivery);
+            for share in &shares {
+                index.insert(&share.id, &share.case, share.moment());
             }
         }
-        if changed > 0 {
+        if rewritten > 0 {
             self.sync_shares_dir()?;
         }
         Ok(changed)
     }
 
     /// Deletes the shares whose delete moment is at or before `now` and writes a
-    /// `share-deleted` receipt for each.
+    /// `share-deleted` receipt for each: a delivery whose shares are all due is one file
+    /// removed, one with only some due is rewritten without them.
     pub fn sweep(&self, now: OffsetDateTime) -> Result<SweepReport, InboxError> {
         let mut guard = self.guard();
         let index = self.index(&mut guard)?;
-        // Shares that did not open when the index was built are tried again: left in
+        // Files that did not open when the index was built are tried again: left in
         // place and reported while they still do not open.
         let mut unreadable = 0;
-        for id in index.unreadable.clone() {
-            match self.read(&id) {
-                Ok(share) if index.insert(&share.id, &share.case, share.moment()) => {
-                    index.unreadable.remove(&id);
+        for name in index.unreadable.clone() {
+            let path = self.shares_dir().join(&name);
+            if !path.exists() {
+                index.unreadable.remove(&name);
+                continue;
+            }
+            let Some(delivery) = name.strip_suffix(SUFFIX) else {
+                // A share file of the format before, left by the migration.
+                tracing::error!("an inbox share file does not open; left in place");
+                unreadable += 1;
+                continue;
+            };
+            match self.read_delivery(delivery) {
+                Ok(shares) => {
+                    for share in &shares {
+                        index.insert(&share.id, &share.case, share.moment());
+                    }
+                    index.unreadable.remove(&name);
                 }
-                Ok(_) => {
-                    tracing::error!(
-                        "an inbox share is named as the inbox never names one; left in place"
-                    );
-                    unreadable += 1;
+                Err(error) if is_gone(&error) => {
+                    index.unreadable.remove(&name);
                 }
                 Err(error) => {
-                    if self.path_of(&id).exists() {
-                        tracing::error!(%error, "inbox share does not open; left in place");
-                        unreadable += 1;
-                    } else {
-                        index.unreadable.remove(&id);
-                    }
+                    tracing::error!(%error, "an inbox delivery file does not open; left in place");
+                    unreadable += 1;
                 }
             }
         }
@@ -557,19 +683,72 @@ impl Inbox {
             unreadable,
             ..SweepReport::default()
         };
-        // Only the shares whose moment has come, found by the index.
-        let mut emptied = std::collections::BTreeSet::new();
+        // Only the shares whose moment has come, found by the index, per delivery.
+        let mut due: std::collections::BTreeMap<String, (String, Vec<String>)> =
+            std::collections::BTreeMap::new();
         for (id, case) in index.due(now.unix_timestamp()) {
-            let path = self.path_of(&id);
-            match std::fs::remove_file(&path) {
-                Ok(()) => report.deleted.push(id.clone()),
-                // Deleted already (by `node-agent inbox sweep` beside the agent).
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(InboxError::Io { path, source }),
+            if let Some((delivery, _)) = index::split(&id) {
+                let entry = due
+                    .entry(delivery.to_owned())
+                    .or_insert_with(|| (case, Vec::new()));
+                entry.1.push(id);
             }
-            index.remove(&id);
+        }
+        let mut changed = false;
+        let mut emptied = std::collections::BTreeSet::new();
+        for (delivery, (case, ids)) in due {
+            if ids.len() == index.shares_of(&delivery) {
+                let path = self.delivery_path(&delivery);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {
+                        report.deleted.extend(ids);
+                        changed = true;
+                    }
+                    // Deleted already (by `node-agent inbox sweep` beside the agent,
+                    // which wrote the receipts).
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => return Err(InboxError::Io { path, source }),
+                }
+                index.remove_delivery(&delivery);
+            } else {
+                // Only some due (their moments came apart: older data): the file is
+                // rewritten without them.
+                let shares = match self.read_delivery(&delivery) {
+                    Ok(shares) => shares,
+                    Err(error) if is_gone(&error) => {
+                        index.remove_delivery(&delivery);
+                        emptied.insert(case);
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "an inbox delivery file does not open; left in place");
+                        index.remove_delivery(&delivery);
+                        index.unreadable.insert(format!("{delivery}{SUFFIX}"));
+                        report.unreadable += 1;
+                        continue;
+                    }
+                };
+                let (gone, kept): (Vec<StoredShare>, Vec<StoredShare>) =
+                    shares.into_iter().partition(|s| ids.contains(&s.id));
+                if !gone.is_empty() {
+                    if kept.is_empty() {
+                        let path = self.delivery_path(&delivery);
+                        std::fs::remove_file(&path)
+                            .map_err(|source| InboxError::Io { path, source })?;
+                    } else {
+                        self.write_delivery(&delivery, &kept)?;
+                    }
+                    changed = true;
+                    report.deleted.extend(gone.into_iter().map(|s| s.id));
+                }
+                index.remove_delivery(&delivery);
+                for share in &kept {
+                    index.insert(&share.id, &share.case, share.moment());
+                }
+            }
             emptied.insert(case);
         }
+        report.deleted.sort();
         // A case's term is kept while shares of it remain; a delivery that comes after
         // the last one was deleted has its own delete_at (the hub sets it once known).
         for case in emptied {
@@ -578,8 +757,10 @@ impl Inbox {
             }
         }
         let held = index.len();
-        if !report.deleted.is_empty() {
+        if changed {
             self.sync_shares_dir()?;
+        }
+        if !report.deleted.is_empty() {
             let events = report
                 .deleted
                 .iter()
@@ -633,9 +814,27 @@ impl Inbox {
         Ok(of_case)
     }
 
-    /// The number of shares held.
+    /// The number of shares held (a file that does not open counts as one). Counted
+    /// by the index once it is built (an agent with metrics builds it at start, and
+    /// keeps it as it stores and deletes); before that, by opening every delivery file,
+    /// without keeping anything, so an inbox opened beside the running agent (`inbox`
+    /// commands, tests) counts what is on disk now.
     pub fn len(&self) -> Result<usize, InboxError> {
-        Ok(self.share_ids()?.len())
+        if let Some(index) = self.guard().as_ref() {
+            return Ok(index.len());
+        }
+        let mut held = 0;
+        for file in self.files()? {
+            held += match &file {
+                ShareFile::Delivery(delivery) => match self.read_delivery(delivery) {
+                    Ok(shares) => shares.len(),
+                    Err(error) if is_gone(&error) => 0,
+                    Err(_) => 1,
+                },
+                ShareFile::Share(_) => 1,
+            };
+        }
+        Ok(held)
     }
 
     /// True when no share is held.
@@ -643,9 +842,22 @@ impl Inbox {
         Ok(self.len()? == 0)
     }
 
+    /// Builds the index (opening every delivery file once, what the first notice or
+    /// sweep would do) and sets the count of shares held from it; from then on
+    /// deliveries, notices and sweeps keep the count.
     fn update_size(&self) {
-        if let (Some(m), Ok(n)) = (&self.metrics, self.len()) {
-            m.inbox_shares.set(i64::try_from(n).unwrap_or(i64::MAX));
+        let Some(m) = &self.metrics else {
+            return;
+        };
+        let mut guard = self.guard();
+        match self.index(&mut guard) {
+            Ok(index) => {
+                m.inbox_shares
+                    .set(i64::try_from(index.len()).unwrap_or(i64::MAX));
+            }
+            Err(error) => {
+                tracing::error!(%error, "the inbox's shares cannot be counted");
+            }
         }
     }
 
@@ -678,49 +890,73 @@ impl Inbox {
         Ok(())
     }
 
-    fn share_ids(&self) -> Result<Vec<String>, InboxError> {
+    /// The files of the shares folder, sorted: delivery files and share files of the
+    /// format before (only those the migration left, or before it ran); temporary
+    /// files are not listed.
+    fn files(&self) -> Result<Vec<ShareFile>, InboxError> {
         let dir = self.shares_dir();
         let io = |source| InboxError::Io {
             path: dir.clone(),
             source,
         };
-        let mut ids = Vec::new();
+        let mut files = Vec::new();
         for entry in std::fs::read_dir(&dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             let name = entry.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(SUFFIX)) {
-                ids.push(id.to_owned());
+            let Some(name) = name.to_str().filter(|n| !n.starts_with('.')) else {
+                continue;
+            };
+            if let Some(delivery) = name.strip_suffix(SUFFIX) {
+                files.push(ShareFile::Delivery(delivery.to_owned()));
+            } else if let Some(id) = name.strip_suffix(LEGACY_SUFFIX) {
+                files.push(ShareFile::Share(id.to_owned()));
             }
         }
-        ids.sort();
-        Ok(ids)
+        files.sort();
+        Ok(files)
     }
 
-    /// Every share that opens, and the errors of those that do not.
+    /// Every share that opens, and the errors of the files that do not.
     fn read_all(&self) -> Result<(Vec<StoredShare>, Vec<InboxError>), InboxError> {
         let mut shares = Vec::new();
         let mut unreadable = Vec::new();
-        for id in self.share_ids()? {
-            match self.read(&id) {
-                Ok(share) => shares.push(share),
+        for file in self.files()? {
+            let read = match &file {
+                ShareFile::Delivery(delivery) => self.read_delivery(delivery),
+                ShareFile::Share(id) => self.read_share_file(id).map(|share| vec![share]),
+            };
+            match read {
+                Ok(read) => shares.extend(read),
+                Err(error) if is_gone(&error) => {}
                 Err(error) => unreadable.push(error),
             }
         }
         Ok((shares, unreadable))
     }
 
-    /// The index of the shares, built on first use by opening every share once (the
-    /// only time a RetentionNotice or a sweep reads them all).
+    /// The index of the shares, built on first use by opening every delivery file
+    /// once (the only time a RetentionNotice or a sweep reads them all).
     fn index<'g>(&self, guard: &'g mut Option<Index>) -> Result<&'g mut Index, InboxError> {
         if guard.is_none() {
             let mut index = Index::default();
-            for id in self.share_ids()? {
-                let indexed = match self.read(&id) {
-                    Ok(share) => index.insert(&share.id, &share.case, share.moment()),
-                    Err(_) => false,
+            for file in self.files()? {
+                let ShareFile::Delivery(delivery) = &file else {
+                    // A share file of the format before: left by the migration because
+                    // it does not open (or, for `check`, not migrated yet: one share).
+                    index.unreadable.insert(file.name());
+                    continue;
+                };
+                let indexed = match self.read_delivery(delivery) {
+                    Ok(shares) => {
+                        for share in &shares {
+                            index.insert(&share.id, &share.case, share.moment());
+                        }
+                        true
+                    }
+                    Err(error) => is_gone(&error),
                 };
                 if !indexed {
-                    index.unreadable.insert(id);
+                    index.unreadable.insert(file.name());
                 }
             }
             *guard = Some(index);
@@ -728,19 +964,6 @@ impl Inbox {
         match guard.as_mut() {
             Some(index) => Ok(index),
             None => unreachable!("the index was built above"),
-        }
-    }
-
-    /// Opens an indexed share; `None` (and out of the index) when its file is gone
-    /// (deleted beside the agent by `node-agent inbox sweep`).
-    fn read_indexed(&self, index: &mut Index, id: &str) -> Result<Option<StoredShare>, InboxError> {
-        match self.read(id) {
-            Ok(share) => Ok(Some(share)),
-            Err(InboxError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                index.remove(id);
-                Ok(None)
-            }
-            Err(error) => Err(error),
         }
     }
 
@@ -757,16 +980,65 @@ impl Inbox {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// How many shares were opened (read and decrypted) since the inbox was opened.
-    pub fn shares_opened(&self) -> u64 {
+    /// How many files of the shares folder were opened (read and decrypted) since the
+    /// inbox was opened: a delivery file with all its shares counts once.
+    pub fn files_opened(&self) -> u64 {
         self.opened.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Opens one share.
+    /// Opens one share (its delivery's file).
     pub fn read(&self, id: &str) -> Result<StoredShare, InboxError> {
+        let no_share = || InboxError::NoShare { id: id.to_owned() };
+        let (delivery, _) = index::split(id).ok_or_else(no_share)?;
+        if check_id("delivery", delivery).is_err() {
+            return Err(no_share());
+        }
+        match self.read_delivery(delivery) {
+            Ok(shares) => shares
+                .into_iter()
+                .find(|share| share.id == id)
+                .ok_or_else(no_share),
+            Err(error) if is_gone(&error) => Err(no_share()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Opens the file of `delivery`: its shares, in number order.
+    fn read_delivery(&self, delivery: &str) -> Result<Vec<StoredShare>, InboxError> {
         self.opened
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = self.path_of(id);
+        let path = self.delivery_path(delivery);
+        let sealed = std::fs::read(&path).map_err(|source| InboxError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let plain = self.key.open_delivery(delivery, &sealed)?;
+        let corrupt = |why: String| InboxError::Corrupt {
+            id: delivery.to_owned(),
+            why,
+        };
+        let opened: OpenedDelivery =
+            serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?;
+        if opened.delivery != delivery {
+            return Err(corrupt("the content names another delivery".into()));
+        }
+        for share in &opened.shares {
+            if share.delivery != delivery
+                || index::split(&share.id).is_none_or(|(of, _)| of != delivery)
+            {
+                return Err(corrupt(
+                    "the content holds a share of another delivery".into(),
+                ));
+            }
+        }
+        Ok(opened.shares)
+    }
+
+    /// Opens a share file of the format before delivery files.
+    fn read_share_file(&self, id: &str) -> Result<StoredShare, InboxError> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = self.shares_dir().join(format!("{id}{LEGACY_SUFFIX}"));
         let sealed = std::fs::read(&path).map_err(|source| InboxError::Io {
             path: path.clone(),
             source,
@@ -784,6 +1056,97 @@ impl Inbox {
             });
         }
         Ok(share)
+    }
+
+    /// Moves the share files of the format before into delivery files, durably and
+    /// idempotently (see the module doc): every delivery file written and synced (one
+    /// directory fsync for all), then the share files it holds removed (one more).
+    fn migrate(&self) -> Result<(), InboxError> {
+        let mut old: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for file in self.files()? {
+            let ShareFile::Share(id) = file else {
+                continue;
+            };
+            match index::split(&id) {
+                Some((delivery, _)) if check_id("delivery", delivery).is_ok() => {
+                    old.entry(delivery.to_owned()).or_default().push(id);
+                }
+                _ => tracing::error!(
+                    "an inbox share file is named as the inbox never names one; left in place"
+                ),
+            }
+        }
+        if old.is_empty() {
+            return Ok(());
+        }
+        let (mut written, mut removable, mut left) = (0usize, Vec::new(), 0usize);
+        for (delivery, ids) in &old {
+            // Held already (a migration cut short after writing it): it wins.
+            let mut shares = if self.delivery_path(delivery).exists() {
+                match self.read_delivery(delivery) {
+                    Ok(shares) => shares,
+                    Err(error) => {
+                        tracing::error!(%error, "an inbox delivery file does not open; its share files are left in place");
+                        left += ids.len();
+                        continue;
+                    }
+                }
+            } else {
+                Vec::new()
+            };
+            let mut added = false;
+            for id in ids {
+                if shares.iter().any(|s| &s.id == id) {
+                    removable.push(id.clone());
+                    continue;
+                }
+                match self.read_share_file(id) {
+                    Ok(share) if share.delivery == *delivery => {
+                        shares.push(share);
+                        removable.push(id.clone());
+                        added = true;
+                    }
+                    Ok(_) => {
+                        tracing::error!(
+                            "an inbox share file names another delivery; left in place"
+                        );
+                        left += 1;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "an inbox share file does not open; left in place");
+                        left += 1;
+                    }
+                }
+            }
+            if added {
+                shares.sort_by_key(|s| index::split(&s.id).map(|(_, n)| n));
+                self.write_delivery(delivery, &shares)?;
+                written += 1;
+            }
+        }
+        // The delivery files are durable before any share file goes: a crash between
+        // the two leaves both, which the next open resolves.
+        if written > 0 {
+            self.sync_shares_dir()?;
+        }
+        for id in &removable {
+            let path = self.shares_dir().join(format!("{id}{LEGACY_SUFFIX}"));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(InboxError::Io { path, source }),
+            }
+        }
+        if !removable.is_empty() {
+            self.sync_shares_dir()?;
+        }
+        tracing::info!(
+            deliveries = written,
+            shares = removable.len(),
+            left,
+            "the inbox's share files were migrated into one file per delivery"
+        );
+        Ok(())
     }
 
     /// The delete moment a RetentionNotice set for `case`, if any.
@@ -834,19 +1197,15 @@ impl Inbox {
             .map_err(|source| InboxError::Io { path: dir, source })
     }
 
-    /// Seals and writes one share atomically (temporary file, fsync, rename), without
-    /// the directory fsync: writers sync the directory once after all their files
-    /// ([`Inbox::sync_shares_dir`]); until then the share may be lost to a crash
-    /// (never half written).
-    fn write_file(&self, share: &StoredShare) -> Result<(), InboxError> {
-        let plain = serde_json::to_vec(share).map_err(|e| InboxError::Corrupt {
-            id: share.id.clone(),
-            why: e.to_string(),
-        })?;
-        let sealed = self.key.seal(&share.id, &plain)?;
+    /// Seals and writes the file of `delivery` atomically (temporary file, fsync,
+    /// rename), without the directory fsync: writers sync the directory once after all
+    /// their files ([`Inbox::sync_shares_dir`]); until then the file may be lost to a
+    /// crash (never half written).
+    fn write_delivery(&self, delivery: &str, shares: &[StoredShare]) -> Result<(), InboxError> {
+        let sealed = sealed_delivery(&self.key, delivery, shares)?;
         let dir = self.shares_dir();
-        let target = self.path_of(&share.id);
-        let temp = dir.join(format!(".{}.tmp", share.id));
+        let target = self.delivery_path(delivery);
+        let temp = dir.join(format!(".{delivery}.tmp"));
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| InboxError::Io { path, source }
@@ -864,6 +1223,40 @@ impl Inbox {
         drop(file);
         std::fs::rename(&temp, &target).map_err(io(&target))
     }
+}
+
+/// What the shares folder holds of a delivery about to be stored.
+enum Held {
+    /// No file.
+    None,
+    /// Its file, with these shares.
+    Shares(Vec<StoredShare>),
+    /// Its file, which does not open.
+    Unreadable,
+}
+
+/// A file of the shares folder.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ShareFile {
+    /// `<delivery id>.delivery`.
+    Delivery(String),
+    /// `<share id>.share`, the format before.
+    Share(String),
+}
+
+impl ShareFile {
+    fn name(&self) -> String {
+        match self {
+            ShareFile::Delivery(delivery) => format!("{delivery}{SUFFIX}"),
+            ShareFile::Share(id) => format!("{id}{LEGACY_SUFFIX}"),
+        }
+    }
+}
+
+/// The error says the file is gone (deleted beside the agent by `node-agent inbox
+/// sweep`).
+fn is_gone(error: &InboxError) -> bool {
+    matches!(error, InboxError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// A stored delete moment as Unix seconds.

@@ -1,15 +1,17 @@
-//! The inbox key and sealing one share with AES-256-GCM (article 12.2).
+//! The inbox key and sealing with AES-256-GCM (article 12.2).
 //!
 //! The key file holds 32 random bytes and must be readable by the agent's user only
 //! (mode 0600): whoever reads it reads every received share. It is generated on first
-//! use. A sealed share is
+//! use. A sealed delivery file (all shares of one delivery) is
 //!
 //! ```text
-//! "TIB1" | nonce (12 bytes, random) | ciphertext | tag (16 bytes)
+//! "TID1" | nonce (12 bytes, random) | ciphertext | tag (16 bytes)
 //! ```
 //!
-//! with the share's id as associated data, so a file renamed to another share's name
-//! does not open.
+//! with `delivery <delivery id>` as associated data, so a file renamed to another
+//! delivery's name does not open. A sealed share of the format before (one file per
+//! share, read only to migrate it) starts with `"TIB1"` and has the share's id as
+//! associated data; the two never open as each other (different associated data).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +19,11 @@ use std::path::{Path, PathBuf};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// The first bytes of a sealed share: format and version.
+/// The first bytes of a sealed share of the format before delivery files: format and
+/// version.
 const MAGIC: &[u8; 4] = b"TIB1";
+/// The first bytes of a sealed delivery file: format and version.
+const DELIVERY_MAGIC: &[u8; 4] = b"TID1";
 /// The key's length in bytes.
 pub const KEY_LEN: usize = 32;
 
@@ -49,17 +54,23 @@ pub enum SealError {
     /// The system random source failed.
     #[error("the system random source failed")]
     Random,
-    /// The sealed share does not start with the inbox format's magic bytes.
-    #[error("share {id} is not a sealed inbox share (unknown format)")]
+    /// The sealed file does not start with the inbox format's magic bytes.
+    #[error("the inbox file of {what} {id} is not a sealed inbox file (unknown format)")]
     Format {
-        /// The share's id.
+        /// `delivery` or `share`.
+        what: &'static str,
+        /// The delivery's or share's id.
         id: String,
     },
     /// Authentication failed: the file was changed, belongs to another id, or was
     /// sealed under another key.
-    #[error("share {id} does not open: it was changed, renamed, or sealed under another inbox key")]
+    #[error(
+        "the inbox file of {what} {id} does not open: it was changed, renamed, or sealed under another inbox key"
+    )]
     Open {
-        /// The share's id.
+        /// `delivery` or `share`.
+        what: &'static str,
+        /// The delivery's or share's id.
         id: String,
     },
 }
@@ -139,41 +150,88 @@ impl InboxKey {
         Ok(InboxKey::from_bytes(&key))
     }
 
-    /// Seals `plaintext` for the share `id`.
+    /// Seals `plaintext`, all shares of the delivery `delivery`.
+    pub fn seal_delivery(&self, delivery: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+        self.seal_with(DELIVERY_MAGIC, &delivery_aad(delivery), plaintext)
+    }
+
+    /// Opens the sealed delivery file of `delivery`.
+    pub fn open_delivery(&self, delivery: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        self.open_with(
+            DELIVERY_MAGIC,
+            &delivery_aad(delivery),
+            sealed,
+            "delivery",
+            delivery,
+        )
+    }
+
+    /// Seals `plaintext` for the share `id` in the format before delivery files (for
+    /// tests of the migration: the inbox no longer writes it).
     pub fn seal(&self, id: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+        self.seal_with(MAGIC, id.as_bytes(), plaintext)
+    }
+
+    /// Opens the sealed share `id` of the format before delivery files.
+    pub fn open(&self, id: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        self.open_with(MAGIC, id.as_bytes(), sealed, "share", id)
+    }
+
+    fn seal_with(
+        &self,
+        magic: &[u8; 4],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill(&mut nonce).map_err(|_| SealError::Random)?;
         let mut body = plaintext.to_vec();
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(id.as_bytes()),
+                Aad::from(aad),
                 &mut body,
             )
             .map_err(|_| SealError::Random)?;
-        let mut sealed = Vec::with_capacity(MAGIC.len() + NONCE_LEN + body.len());
-        sealed.extend_from_slice(MAGIC);
+        let mut sealed = Vec::with_capacity(magic.len() + NONCE_LEN + body.len());
+        sealed.extend_from_slice(magic);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&body);
         Ok(sealed)
     }
 
-    /// Opens the sealed share `id`.
-    pub fn open(&self, id: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
-        let rest = sealed
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or_else(|| SealError::Format { id: id.to_owned() })?;
+    fn open_with(
+        &self,
+        magic: &[u8; 4],
+        aad: &[u8],
+        sealed: &[u8],
+        what: &'static str,
+        id: &str,
+    ) -> Result<Vec<u8>, SealError> {
+        let format = || SealError::Format {
+            what,
+            id: id.to_owned(),
+        };
+        let rest = sealed.strip_prefix(magic.as_slice()).ok_or_else(format)?;
         if rest.len() < NONCE_LEN {
-            return Err(SealError::Format { id: id.to_owned() });
+            return Err(format());
         }
         let (nonce, body) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| SealError::Format { id: id.to_owned() })?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| format())?;
         let mut body = body.to_vec();
         let plain = self
             .key
-            .open_in_place(nonce, Aad::from(id.as_bytes()), &mut body)
-            .map_err(|_| SealError::Open { id: id.to_owned() })?;
+            .open_in_place(nonce, Aad::from(aad), &mut body)
+            .map_err(|_| SealError::Open {
+                what,
+                id: id.to_owned(),
+            })?;
         Ok(plain.to_vec())
     }
+}
+
+/// The associated data of a delivery file: never equal to a share id's (which has no
+/// space), so a share file of the format before never opens as a delivery file.
+fn delivery_aad(delivery: &str) -> Vec<u8> {
+    format!("delivery {delivery}").into_bytes()
 }

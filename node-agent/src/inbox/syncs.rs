@@ -22,7 +22,7 @@ mod switch {
     use std::fs::File;
     use std::os::unix::fs::MetadataExt as _;
     use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::{Arc, Mutex};
 
     /// An entry of a directory as a sync left it.
@@ -54,6 +54,8 @@ mod switch {
         /// Directory syncs do nothing (the control test: an inbox that never syncs
         /// its renames must be seen to lose deliveries).
         skip_dir_syncs: Arc<AtomicBool>,
+        /// File syncs made so far (the tests count them: one per delivery).
+        file_syncs: Arc<AtomicU64>,
     }
 
     /// What a power cut dropped.
@@ -166,9 +168,15 @@ mod switch {
             Ok(report)
         }
 
+        /// How many files were synced through this switch so far.
+        pub fn file_syncs(&self) -> u64 {
+            self.file_syncs.load(Ordering::SeqCst)
+        }
+
         /// `fsync`s `file` (and notes what it made durable).
         pub(crate) fn sync_all(&self, file: &File) -> std::io::Result<()> {
             file.sync_all()?;
+            self.file_syncs.fetch_add(1, Ordering::SeqCst);
             let mut ledger = self.ledger();
             if let Some(ledger) = ledger.as_mut().filter(|l| !l.cut) {
                 let ino = file.metadata()?.ino();
