@@ -33,6 +33,14 @@ fn delivery(id: &str, case: &str, purpose: &str, delete_at: Option<i64>) -> Deli
         delete_at: delete_at.map(|seconds| prost_types::Timestamp { seconds, nanos: 0 }),
     }
 }
+/// A RetentionNotice `id` for `case` with the delete moment `seconds` (Unix).
+fn notice(id: &str, case: &str, seconds: i64) -> RetentionNotice {
+    RetentionNotice {
+        notice_id: id.into(),
+        case_id: case.into(),
+        delete_at: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+    }
+}
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -323,14 +331,7 @@ fn a_share_without_a_term_is_kept_until_a_retention_notice_sets_one() {
     let far = T0 + time::Duration::days(10_000);
     assert!(f.inbox.sweep(far).unwrap().deleted.is_empty());
     let delete_at = T0 + time::Duration::days(730);
-    let notice = RetentionNotice {
-        notice_id: "N-1".into(),
-        case_id: "C-1".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: delete_at.unix_timestamp(),
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-1", "C-1", delete_at.unix_timestamp());
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 1);
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0, "idempotent");
     assert_eq!(
@@ -385,14 +386,7 @@ fn ids_that_cannot_name_a_file_are_refused() {
 fn a_delivery_arriving_after_its_cases_notice_gets_the_term() {
     let f = fixture();
     let delete_at = T0 + time::Duration::days(90);
-    let notice = RetentionNotice {
-        notice_id: "N-1".into(),
-        case_id: "C-1".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: delete_at.unix_timestamp(),
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-1", "C-1", delete_at.unix_timestamp());
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0);
     f.inbox
         .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
@@ -423,14 +417,7 @@ fn a_delivery_syncs_the_shares_folder_once() {
     assert_eq!(f.inbox.syncs.file_syncs() - files, 1, "one file synced");
     assert_eq!(names_in_shares(&f), ["D-1.delivery"], "one file created");
     assert_eq!(f.inbox.len().unwrap(), 9, "shares counted, not files");
-    let notice = RetentionNotice {
-        notice_id: "N-1".into(),
-        case_id: "C-1".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: T0.unix_timestamp() + 86_400,
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-1", "C-1", T0.unix_timestamp() + 86_400);
     let files = f.inbox.syncs.file_syncs();
     let terms = 1;
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 9);
@@ -454,14 +441,7 @@ fn a_notice_rewrites_one_file_per_delivery() {
         .unwrap();
     let other = std::fs::read(delivery_file(&f, "D-other")).unwrap();
     let (opened, files) = (f.inbox.files_opened(), f.inbox.syncs.file_syncs());
-    let notice = RetentionNotice {
-        notice_id: "N-1".into(),
-        case_id: "C-1".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: T0.unix_timestamp() + 60,
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-1", "C-1", T0.unix_timestamp() + 60);
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 12);
     // The term's file, and each of the case's three delivery files once.
     assert_eq!(f.inbox.syncs.file_syncs() - files, 1 + 3);
@@ -511,14 +491,7 @@ fn a_notice_and_a_sweep_open_only_the_shares_they_concern() {
     let built = f.inbox.files_opened();
     assert_eq!(built, 0);
 
-    let notice = RetentionNotice {
-        notice_id: "N-1".into(),
-        case_id: "C-1".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: T0.unix_timestamp() + 60,
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-1", "C-1", T0.unix_timestamp() + 60);
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 1);
     assert_eq!(
         f.inbox.files_opened() - built,
@@ -559,14 +532,7 @@ fn the_index_keeps_one_entry_per_delivery() {
         .unwrap();
     assert_eq!(f.inbox.len().unwrap(), 46);
     assert_eq!(f.inbox.index_entries(), 6);
-    let notice = RetentionNotice {
-        notice_id: "N-1".into(),
-        case_id: "C-1".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: T0.unix_timestamp() + 60,
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-1", "C-1", T0.unix_timestamp() + 60);
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 45);
     let later = T0 + time::Duration::seconds(60);
     assert_eq!(f.inbox.sweep(later).unwrap().deleted.len(), 45);
@@ -867,14 +833,7 @@ fn files_deleted_beside_the_agent_are_handled() {
     assert_eq!(deleted, 2, "one receipt per share");
     assert_eq!(f.inbox.len().unwrap(), 2);
     std::fs::remove_file(delivery_file(&f, "D-3")).unwrap();
-    let notice = RetentionNotice {
-        notice_id: "N-3".into(),
-        case_id: "C-3".into(),
-        delete_at: Some(prost_types::Timestamp {
-            seconds: T0.unix_timestamp(),
-            nanos: 0,
-        }),
-    };
+    let notice = notice("N-3", "C-3", T0.unix_timestamp());
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0);
     assert_eq!(f.inbox.len().unwrap(), 1);
 }
