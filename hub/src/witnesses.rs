@@ -203,9 +203,15 @@ fn message(hub: &Hub, cp: &SignedCheckpoint, from: u64) -> HubMessage {
 /// agent that has not had it. Use this instead of `hub.log.checkpoint()`.
 pub async fn checkpoint(hub: &Hub) -> Result<SignedCheckpoint, LogError> {
     let cp = hub.log.checkpoint().await?;
-    hub.metrics.checkpoint_signed(SystemTime::now());
-    broadcast(hub, &cp);
+    signed(hub, &cp);
     Ok(cp)
+}
+
+/// `cp` was just signed (by [`checkpoint`], or with a batch of decisions): counted and
+/// offered to the witnesses.
+pub fn signed(hub: &Hub, cp: &SignedCheckpoint) {
+    hub.metrics.checkpoint_signed(SystemTime::now());
+    broadcast(hub, cp);
 }
 
 /// Sends `cp` to every linked agent that was sent a smaller one.

@@ -15,7 +15,7 @@ use treiter_proto::v1::{answer, question};
 use super::decide::ShareContext;
 use super::notices::Notice;
 use super::record::QueuedRequest;
-use super::records::{Decided, count_unasked, decide_records, log_decisions};
+use super::records::{Checkpoint, Decided, count_unasked, decide_records, log_decisions};
 use super::subject_hex;
 use crate::clock::timestamp;
 use crate::parties::Party;
@@ -236,6 +236,7 @@ pub(super) async fn keep_decided<'a>(
     hub: &Hub,
     party: &Party,
     outcomes: impl IntoIterator<Item = &'a mut SubjectOutcome>,
+    checkpoint: Checkpoint,
 ) {
     let mut answered: Vec<&mut SubjectOutcome> = outcomes
         .into_iter()
@@ -248,7 +249,7 @@ pub(super) async fn keep_decided<'a>(
     if decided.is_empty() {
         return;
     }
-    if let Err(why) = log_decisions(hub, &mut decided).await {
+    if let Err(why) = log_decisions(hub, &mut decided, checkpoint).await {
         for outcome in answered {
             outcome.log_failure = Some(why.clone());
         }

@@ -8,6 +8,7 @@
 //! and it is not stored (article 10.1).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
@@ -17,6 +18,7 @@ use treiter_proto::v1 as wire;
 use super::ask::{SubjectOutcome, ask_subject, keep_decided};
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
+use super::records::Checkpoint;
 use super::settle::{settle, summarise};
 use super::{CaseFileError, progress, record, repeat, resume, subject_hex};
 use crate::clock::timestamp;
@@ -338,6 +340,14 @@ async fn assemble_case_file(
     // The plans of the parties asked, in the order asked, with their place in `results`.
     let mut asked: Vec<(usize, &Plan)> = Vec::new();
     let mut partners = FanOut::new();
+    // The partners still to settle: the last one to settle with decisions to log signs
+    // the file's checkpoint in the same log batch ([`ask_partner`]).
+    let unsettled = Arc::new(AtomicUsize::new(
+        plans
+            .iter()
+            .filter(|plan| plan.subjects.iter().any(|(_, c)| !c.is_empty()))
+            .count(),
+    ));
     for (index, plan) in plans.iter().enumerate() {
         if plan.subjects.iter().all(|(_, c)| c.is_empty()) {
             results.push(Some(not_asked(plan)));
@@ -348,9 +358,10 @@ async fn assemble_case_file(
         let (hub, ctx, file_id) = (hub.clone(), ctx.clone(), file_id.clone());
         let (party, subjects) = (plan.party.clone(), plan.subjects.clone());
         let unanswered = subjects.clone();
+        let unsettled = unsettled.clone();
         partners.spawn(
             plan.party.oin.clone(),
-            ask_partner(hub, ctx, file_id, party, subjects, deadline),
+            ask_partner(hub, ctx, file_id, party, subjects, deadline, unsettled),
             move || PartnerOutcome {
                 subjects: unanswered
                     .iter()
@@ -533,6 +544,7 @@ async fn ask_partner(
     party: Party,
     subjects: Vec<(String, Vec<Category>)>,
     deadline: tokio::time::Instant,
+    unsettled: Arc<AtomicUsize>,
 ) -> PartnerOutcome {
     let asked_at = Instant::now();
     let mut fan_out = FanOut::new();
@@ -565,8 +577,18 @@ async fn ask_partner(
         }
     }
     // The partner's records about all its subjects are logged together: nothing of
-    // them is shown before the partner is settled anyway.
-    keep_decided(&hub, &party, outcomes.iter_mut().flatten()).await;
+    // them is shown before the partner is settled anyway. The last partner to settle
+    // signs the file's checkpoint with them, in the same log batch, instead of the
+    // file signing one on its own after it is stored; whether it covers every decision
+    // of the file (a partner settled before may still be logging) is checked then
+    // ([`checkpoint_covers`]), and a file it does not cover signs its own as before.
+    let last = unsettled.fetch_sub(1, Ordering::SeqCst) == 1;
+    let checkpoint = if last {
+        Checkpoint::WithDecisions
+    } else {
+        Checkpoint::Not
+    };
+    keep_decided(&hub, &party, outcomes.iter_mut().flatten(), checkpoint).await;
     PartnerOutcome {
         subjects: outcomes,
         asked_at,

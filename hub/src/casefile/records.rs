@@ -323,7 +323,22 @@ pub(super) fn count_unasked(hub: &Hub, party: &Party, decided: &Decided) {
 /// log in one batch (one write and one sync for a partner's answers about all its
 /// subjects, instead of one per answer waited for in turn). On failure nothing of any
 /// of them may pass (the log fails closed, article 10).
-pub(super) async fn log_decisions(hub: &Hub, answers: &mut [Decided]) -> Result<(), String> {
+/// Whether a batch of decisions is logged with a checkpoint signed over it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Checkpoint {
+    /// Only the decisions.
+    Not,
+    /// The decisions and, in the same log batch, a checkpoint over the log after them
+    /// (sent to the witnesses as every checkpoint is); a checkpoint that cannot be
+    /// signed is only reported here: the file signs its own once stored.
+    WithDecisions,
+}
+
+pub(super) async fn log_decisions(
+    hub: &Hub,
+    answers: &mut [Decided],
+    checkpoint: Checkpoint,
+) -> Result<(), String> {
     if let Some(why) = answers.iter_mut().find_map(|d| d.unloggable.take()) {
         return Err(why);
     }
@@ -350,11 +365,21 @@ pub(super) async fn log_decisions(hub: &Hub, answers: &mut [Decided]) -> Result<
             _ => None,
         })
         .collect();
-    let indices = hub
-        .log
-        .append_all(entries)
-        .await
-        .map_err(|e| e.to_string())?;
+    let indices = match checkpoint {
+        Checkpoint::Not => hub.log.append_all(entries).await,
+        Checkpoint::WithDecisions => hub.log.append_all_and_checkpoint(entries).await.map(
+            |(indices, signed)| {
+                match signed {
+                    Ok(cp) => crate::witnesses::signed(hub, &cp),
+                    Err(error) => {
+                        tracing::error!(%error, "cannot sign a log checkpoint with the decisions")
+                    }
+                }
+                indices
+            },
+        ),
+    }
+    .map_err(|e| e.to_string())?;
     for (((answer, position), index), counted) in owners.into_iter().zip(indices).zip(counted) {
         if let Some((outcome, articles)) = counted {
             hub.metrics.decision(&outcome, &articles);

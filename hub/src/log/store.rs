@@ -582,14 +582,65 @@ impl Log {
     /// let none of them pass; those that did become durable stay in the log (it can
     /// hold more than what took effect, never less).
     pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<u64>, LogError> {
+        let (requests, waiting) = self.append_requests(entries)?;
+        self.send_all(requests)?;
+        Self::appended(waiting).await
+    }
+
+    /// Appends several entries as [`Log::append_all`] does, and signs a checkpoint
+    /// over the log as it stands after them, handed to the committer right after
+    /// them: usually written and synced in the same batch (one `fdatasync` for both
+    /// instead of one each, waited for in turn). The outer error is the entries'; the
+    /// inner one the checkpoint's (the entries are durable then).
+    pub async fn append_all_and_checkpoint(
+        &self,
+        entries: Vec<Entry>,
+    ) -> Result<(Vec<u64>, Result<SignedCheckpoint, LogError>), LogError> {
+        let (mut requests, waiting) = self.append_requests(entries)?;
+        let (reply, checkpoint) = oneshot::channel();
+        requests.push(Request::Checkpoint { reply });
+        self.send_all(requests)?;
+        let indices = Self::appended(waiting).await?;
+        let signed = checkpoint
+            .await
+            .map_err(|_| LogError::Closed)
+            .and_then(|r| r);
+        Ok((indices, signed))
+    }
+
+    /// The append requests of `entries` and the receivers of their replies.
+    #[allow(clippy::type_complexity)]
+    fn append_requests(
+        &self,
+        entries: Vec<Entry>,
+    ) -> Result<(Vec<Request>, Vec<oneshot::Receiver<Result<u64, LogError>>>), LogError> {
+        let mut requests = Vec::with_capacity(entries.len() + 1);
         let mut waiting = Vec::with_capacity(entries.len());
         for entry in entries {
             let salt = Salt::random(&self.inner.shared.rng)?;
             let bytes = entry.to_canonical(&salt)?;
             let (reply, rx) = oneshot::channel();
-            self.send(Request::Append { bytes, reply })?;
+            requests.push(Request::Append { bytes, reply });
             waiting.push(rx);
         }
+        Ok((requests, waiting))
+    }
+
+    /// Hands `requests` to the committer one right after the other, in order.
+    fn send_all(&self, requests: Vec<Request>) -> Result<(), LogError> {
+        let tx = self.inner.tx.lock().map_err(|_| LogError::Closed)?;
+        let tx = tx.as_ref().ok_or(LogError::Closed)?;
+        for request in requests {
+            tx.send(request).map_err(|_| LogError::Closed)?;
+        }
+        Ok(())
+    }
+
+    /// The leaf indices of appended entries, once all are durable; the first error if
+    /// any failed.
+    async fn appended(
+        waiting: Vec<oneshot::Receiver<Result<u64, LogError>>>,
+    ) -> Result<Vec<u64>, LogError> {
         let mut indices = Vec::with_capacity(waiting.len());
         let mut failed = None;
         for rx in waiting {

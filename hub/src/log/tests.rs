@@ -1621,3 +1621,38 @@ async fn append_all_logs_every_entry_in_order_and_fails_closed() {
     let (_, report) = open(dir.path(), &key);
     assert_eq!(report.entries, 13);
 }
+
+/// A partner's answer and the file's checkpoint in one batch
+/// (`append_all_and_checkpoint`, issue 20): the checkpoint covers the entries, and
+/// the two are written together (one sync) instead of one batch each, waited for in
+/// turn. The committer may still take them apart when it wakes between the two
+/// hand-overs, so the count is over twenty rounds: one batch each would be twenty,
+/// two each (entries, then the checkpoint) forty.
+#[tokio::test]
+async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let log = open_with(dir.path(), &key, LogOptions::default());
+    let before = log.stats().batches;
+    for round in 0..20u64 {
+        let first = round * 3;
+        let (indices, signed) = log
+            .append_all_and_checkpoint((first..first + 3).map(sample).collect())
+            .await
+            .unwrap();
+        assert_eq!(indices, (first..first + 3).collect::<Vec<u64>>());
+        let cp = signed.unwrap();
+        assert_eq!(
+            cp.checkpoint().size,
+            first + 3,
+            "the checkpoint covers them"
+        );
+        assert_eq!(cp.checkpoint().root, log.root_at(first + 3).unwrap());
+    }
+    let batches = log.stats().batches - before;
+    assert!(batches < 30, "{batches} batches for 20 rounds");
+    drop(log);
+    let (log, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 60);
+    assert_eq!(log.latest_checkpoint().unwrap().checkpoint().size, 60);
+}
