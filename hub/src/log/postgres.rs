@@ -823,7 +823,7 @@ impl AppendReply {
 }
 
 impl Committer {
-    fn run(mut self, rx: mpsc::Receiver<Request>) {
+    fn run(mut self, rx: mpsc::Receiver<Vec<Request>>) {
         let max = self.shared.options.max_batch_entries;
         loop {
             let first = match rx.recv_timeout(CATCH_UP_EVERY) {

@@ -341,7 +341,9 @@ impl Request {
 
 pub(super) struct Inner {
     pub(super) shared: Arc<Shared>,
-    pub(super) tx: Mutex<Option<mpsc::Sender<Request>>>,
+    /// To the committer: each message one or more requests, taken into one batch
+    /// whole ([`gather`]).
+    pub(super) tx: Mutex<Option<mpsc::Sender<Vec<Request>>>>,
     pub(super) thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -561,7 +563,7 @@ impl Log {
         let tx = self.inner.tx.lock().map_err(|_| LogError::Closed)?;
         tx.as_ref()
             .ok_or(LogError::Closed)?
-            .send(request)
+            .send(vec![request])
             .map_err(|_| LogError::Closed)
     }
 
@@ -626,14 +628,14 @@ impl Log {
         Ok((requests, waiting))
     }
 
-    /// Hands `requests` to the committer one right after the other, in order.
+    /// Hands `requests` to the committer as one message: taken into one batch whole,
+    /// in order.
     fn send_all(&self, requests: Vec<Request>) -> Result<(), LogError> {
         let tx = self.inner.tx.lock().map_err(|_| LogError::Closed)?;
-        let tx = tx.as_ref().ok_or(LogError::Closed)?;
-        for request in requests {
-            tx.send(request).map_err(|_| LogError::Closed)?;
-        }
-        Ok(())
+        tx.as_ref()
+            .ok_or(LogError::Closed)?
+            .send(requests)
+            .map_err(|_| LogError::Closed)
     }
 
     /// The leaf indices of appended entries, once all are durable; the first error if
@@ -1033,7 +1035,7 @@ impl Reply {
 }
 
 impl Committer {
-    fn run(mut self, rx: mpsc::Receiver<Request>) {
+    fn run(mut self, rx: mpsc::Receiver<Vec<Request>>) {
         let max = self.shared.options.max_batch_entries;
         while let Ok(first) = rx.recv() {
             let batch = gather(&rx, first, max);
@@ -1341,14 +1343,20 @@ impl Committer {
 
 /// The batch that starts with `first`: every request waiting now, up to `max` entries
 /// and [`MAX_BATCH_BYTES`] (group commit; both committers).
-pub(super) fn gather(rx: &mpsc::Receiver<Request>, first: Request, max: usize) -> Vec<Request> {
-    let mut bytes = first.bytes();
-    let mut batch = vec![first];
+pub(super) fn gather(
+    rx: &mpsc::Receiver<Vec<Request>>,
+    first: Vec<Request>,
+    max: usize,
+) -> Vec<Request> {
+    // A message's requests stay together (a partner's decisions and the checkpoint
+    // over them, `Log::append_all_and_checkpoint`), even beyond `max`.
+    let mut bytes: usize = first.iter().map(Request::bytes).sum();
+    let mut batch = first;
     while batch.len() < max && bytes < MAX_BATCH_BYTES {
         match rx.try_recv() {
-            Ok(r) => {
-                bytes += r.bytes();
-                batch.push(r);
+            Ok(requests) => {
+                bytes += requests.iter().map(Request::bytes).sum::<usize>();
+                batch.extend(requests);
             }
             Err(_) => break,
         }

@@ -1624,10 +1624,9 @@ async fn append_all_logs_every_entry_in_order_and_fails_closed() {
 
 /// A partner's answer and the file's checkpoint in one batch
 /// (`append_all_and_checkpoint`, issue 20): the checkpoint covers the entries, and
-/// the two are written together (one sync) instead of one batch each, waited for in
-/// turn. The committer may still take them apart when it wakes between the two
-/// hand-overs, so the count is over twenty rounds: one batch each would be twenty,
-/// two each (entries, then the checkpoint) forty.
+/// the two are handed to the committer as one message and written together (one
+/// sync), not one batch each waited for in turn (twenty rounds: twenty batches, not
+/// forty).
 #[tokio::test]
 async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
     let dir = tempfile::tempdir().unwrap();
@@ -1650,7 +1649,7 @@ async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
         assert_eq!(cp.checkpoint().root, log.root_at(first + 3).unwrap());
     }
     let batches = log.stats().batches - before;
-    assert!(batches < 30, "{batches} batches for 20 rounds");
+    assert_eq!(batches, 20, "{batches} batches for 20 rounds");
     drop(log);
     let (log, report) = open(dir.path(), &key);
     assert_eq!(report.entries, 60);
