@@ -590,10 +590,10 @@ impl Log {
     }
 
     /// Appends several entries as [`Log::append_all`] does, and signs a checkpoint
-    /// over the log as it stands after them, handed to the committer right after
-    /// them: usually written and synced in the same batch (one `fdatasync` for both
-    /// instead of one each, waited for in turn). The outer error is the entries'; the
-    /// inner one the checkpoint's (the entries are durable then).
+    /// over the log as it stands after them, handed to the committer in the same
+    /// message: written and synced in the same batch (one `fdatasync` for both instead
+    /// of one each, waited for in turn). The outer error is the entries'; the inner
+    /// one the checkpoint's (the entries are durable then).
     pub async fn append_all_and_checkpoint(
         &self,
         entries: Vec<Entry>,
