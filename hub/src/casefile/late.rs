@@ -15,8 +15,7 @@ use treiter_proto::v1::answer;
 
 use super::ask::{SubjectOutcome, keep_decided, share_request};
 use super::decide::ShareContext;
-use super::records::Checkpoint;
-use super::records::decide_records;
+use super::records::{Checkpoint, decide_records};
 use super::settle::{settle, summarise};
 use super::{CaseFileError, late_record, record};
 use crate::clock::timestamp;

@@ -318,11 +318,6 @@ pub(super) fn count_unasked(hub: &Hub, party: &Party, decided: &Decided) {
     }
 }
 
-/// Appends the decisions of one or more answers to the log, durably, before anything
-/// of them may pass; the entries get their leaf indices. All answers' entries go to the
-/// log in one batch (one write and one sync for a partner's answers about all its
-/// subjects, instead of one per answer waited for in turn). On failure nothing of any
-/// of them may pass (the log fails closed, article 10).
 /// Whether a batch of decisions is logged with a checkpoint signed over it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Checkpoint {
@@ -334,6 +329,11 @@ pub(super) enum Checkpoint {
     WithDecisions,
 }
 
+/// Appends the decisions of one or more answers to the log, durably, before anything
+/// of them may pass; the entries get their leaf indices. All answers' entries go to the
+/// log in one batch (one write and one sync for a partner's answers about all its
+/// subjects, instead of one per answer waited for in turn). On failure nothing of any
+/// of them may pass (the log fails closed, article 10).
 pub(super) async fn log_decisions(
     hub: &Hub,
     answers: &mut [Decided],

@@ -3,7 +3,9 @@
 //!
 //! **Group commit.** [`Log::append`] hands the entry's canonical bytes to the committer
 //! thread and waits. The committer takes every request waiting at that moment (up to
-//! [`LogOptions::max_batch_entries`] and 4 MiB), gives them consecutive indices,
+//! [`LogOptions::max_batch_entries`] and 4 MiB; the requests handed over together,
+//! by [`Log::append_all`] or [`Log::append_all_and_checkpoint`], whole), gives them
+//! consecutive indices,
 //! writes their records with one `pwrite`, makes them durable with one `fdatasync`,
 //! and only then adds them to the tree and answers each caller with its index. While
 //! one sync runs, the next batch gathers, so many concurrent decisions share one sync.
@@ -169,7 +171,9 @@ pub enum SyncMode {
 /// How the log runs.
 #[derive(Debug, Clone)]
 pub struct LogOptions {
-    /// The most entries one sync covers; 1 syncs every entry on its own.
+    /// The most entries one sync covers, but for entries handed over together
+    /// ([`Log::append_all`]), which are never split; 1 syncs every entry of
+    /// [`Log::append`] on its own.
     pub max_batch_entries: usize,
     /// A new segment file starts once the current one reaches this size.
     pub segment_bytes: u64,
@@ -560,11 +564,7 @@ impl Log {
     }
 
     pub(super) fn send(&self, request: Request) -> Result<(), LogError> {
-        let tx = self.inner.tx.lock().map_err(|_| LogError::Closed)?;
-        tx.as_ref()
-            .ok_or(LogError::Closed)?
-            .send(vec![request])
-            .map_err(|_| LogError::Closed)
+        self.send_all(vec![request])
     }
 
     /// Appends an entry; returns its leaf index once it is durable (module doc: group
