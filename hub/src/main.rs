@@ -2,6 +2,12 @@
 
 #![forbid(unsafe_code)]
 
+/// jemalloc instead of glibc's malloc: glibc's took about a tenth of the hub's CPU under
+/// load, much of it its chunk bookkeeping (`malloc_consolidate`, `unlink_chunk`); its
+/// settings are in `.cargo/config.toml` (BENCHMARKS.md, "Allocator and page cache").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
