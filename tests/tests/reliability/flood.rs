@@ -77,6 +77,28 @@ fn fds(pid: u32) -> usize {
         .count()
 }
 
+/// Connections to 127.0.0.1:`port` still half-made in the kernel (`SYN_RECV`): their
+/// last handshake ACK was dropped while the listening socket's accept queue was full,
+/// and they come in when the kernel's retransmitted SYN-ACK is answered, which may take
+/// a minute on a loaded machine. The hub cannot hold or refuse them yet. (Connections
+/// in the accept queue itself are not counted: taking them is the hub's job.)
+fn half_made_in_the_kernel(port: u16) -> usize {
+    let local = format!("0100007F:{port:04X}");
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return 0;
+    };
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            let address = fields.next();
+            let state = fields.nth(1);
+            address == Some(local.as_str()) && state == Some("03")
+        })
+        .count()
+}
+
 /// The hub's refusal counts, by reason word.
 async fn refusals(admin: SocketAddr) -> BTreeMap<String, u64> {
     treiter_hub::admin::fetch_status(admin)
@@ -186,25 +208,29 @@ async fn a_flood_of_half_open_and_idle_connections_stays_within_its_bounds_and_i
         connected * 10 >= total * 9,
         "only {connected} of {total} flood connections were made"
     );
-    // The hub has taken in the flood once it holds or refused each connection. A few
-    // may still wait in the kernel's queues (a connection whose last ACK was dropped
-    // while the accept queue was full comes in after a retransmission), so 2% are
-    // allowed to come late.
+    // The hub has taken in the flood once it holds or refused each connection the
+    // kernel handed it. Some may still be in the kernel (a connection whose last ACK
+    // was dropped while the accept queue was full comes in after a retransmission, up
+    // to a minute later on a loaded machine: `half_made_in_the_kernel`), and a few
+    // the kernel gives up on (after its SYN-ACK retries) never reach the hub, so 2% are
+    // allowed to be missing.
     let seen = eventually(Duration::from_secs(60), || async move {
         let counts = refusals(admin).await;
         let refused = count(&counts, "too-many-handshakes")
             + count(&counts, "too-many-handshakes-from-address")
             + count(&counts, "handshake-timeout");
         let now = fds(pid).saturating_sub(base_fds);
-        (refused as usize + now) * 50 >= connected * 49
+        (refused as usize + now + half_made_in_the_kernel(listen.port())) * 50 >= connected * 49
     })
     .await;
+    let in_kernel = half_made_in_the_kernel(listen.port());
     let held = fds(pid).saturating_sub(base_fds);
     let during_rss = rss_kib(pid);
     let counts = refusals(admin).await;
     eprintln!(
         "half-open flood: {connected} connections from {ADDRESSES} addresses; the hub holds {held} \
-         (bound {DEFAULT_MAX_HANDSHAKES}), refused {:?}; RSS {} KiB before, {} KiB during",
+         (bound {DEFAULT_MAX_HANDSHAKES}), refused {:?}, {in_kernel} half-made in the kernel; \
+         RSS {} KiB before, {} KiB during",
         counts
             .iter()
             .filter(|(_, n)| **n > 0)
@@ -214,7 +240,8 @@ async fn a_flood_of_half_open_and_idle_connections_stays_within_its_bounds_and_i
     );
     if !seen {
         wrong.push(format!(
-            "the hub did not take in the flood within 60 s (holds {held}, refusals {counts:?})"
+            "the hub did not take in the flood within 60 s (holds {held}, refusals {counts:?}, \
+             {in_kernel} half-made in the kernel, of {connected} connected)"
         ));
     }
     if held > DEFAULT_MAX_HANDSHAKES + FD_SLACK {
