@@ -2,8 +2,8 @@
 
 #![forbid(unsafe_code)]
 
-/// jemalloc instead of glibc's malloc: glibc's took about a tenth of the hub's CPU under
-/// load, much of it its chunk bookkeeping (`malloc_consolidate`, `unlink_chunk`); its
+/// jemalloc instead of glibc's malloc, as in the hub: the agents' CPU per case file
+/// under load is 0.81-0.95 of what it was with glibc's, at 1-3 MiB more RSS each; its
 /// settings are in `.cargo/config.toml` (BENCHMARKS.md, "Allocator and page cache").
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
