@@ -33,6 +33,7 @@ fn delivery(id: &str, case: &str, purpose: &str, delete_at: Option<i64>) -> Deli
         delete_at: delete_at.map(|seconds| prost_types::Timestamp { seconds, nanos: 0 }),
     }
 }
+
 /// A RetentionNotice `id` for `case` with the delete moment `seconds` (Unix).
 fn notice(id: &str, case: &str, seconds: i64) -> RetentionNotice {
     RetentionNotice {
