@@ -597,6 +597,11 @@ pub struct Hub {
     pub assembling: crate::casefile::progress::Assembling,
     /// Serialises read-modify-write of stored case files (see its doc).
     pub case_file_writes: crate::casefile::FileWrites,
+    /// Serialises taking a case's next case-file number (a read of its counter and a
+    /// write of the next value): without it, two case files requested at the same
+    /// moment about one case got the same number, and the second stored overwrote the
+    /// first.
+    pub case_file_numbers: tokio::sync::Mutex<()>,
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
@@ -690,6 +695,7 @@ impl Hub {
             cases,
             assembling,
             case_file_writes: crate::casefile::FileWrites::default(),
+            case_file_numbers: tokio::sync::Mutex::new(()),
             clock: crate::clock::Clock::default(),
             tls_config,
             listener: crate::listener::ListenerSettings {

@@ -1362,3 +1362,42 @@ async fn case_files_and_queued_questions_are_deleted_with_their_case() {
     partners.stop().await;
     hub.stop().await;
 }
+
+/// Case files requested at the same moment about one case each get a number of their
+/// own: the hub's async workers run side by side, and taking the case's next number
+/// (read the counter, then write it with the file's marker) must not hand one number to
+/// two files (the second would overwrite the first when stored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn case_files_requested_at_once_get_distinct_numbers() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &[]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (mut sdr, case) = (sdr.clone(), case.clone());
+        requests.spawn(async move { case_file(&mut sdr, &case, "aanpak", 3000).await });
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut files = 0;
+    while let Some(done) = requests.join_next().await {
+        let file = done.expect("request task").expect("case file");
+        ids.insert(file.id);
+        files += 1;
+    }
+    assert_eq!(ids.len(), files, "every case file has its own number: {ids:?}");
+    // Each is stored under its own id, with its own partners' results.
+    for id in &ids {
+        let stored = sdr
+            .get_case_file(wire::GetCaseFileRequest {
+                case_file_id: id.clone(),
+            })
+            .await
+            .expect("stored file")
+            .into_inner();
+        assert_eq!(&stored.id, id);
+    }
+    partners.stop().await;
+    hub.stop().await;
+}

@@ -47,12 +47,15 @@ struct PartnerOutcome {
 
 /// The next case-file id of a case (`CF-<year>-<n>-<m>` for case `C-<year>-<n>`),
 /// taken in one write with the new assembly's marker ([`resume`]).
-fn next_file_id(
+async fn next_file_id(
     hub: &Hub,
     case_id: &str,
     assembly: &resume::NewAssembly<'_>,
 ) -> Result<String, CaseFileError> {
-    // Replicas on one database take the case's next number one at a time.
+    // Taking a number reads the case's counter and writes it back: the hub's async
+    // workers run side by side, so two assemblies of one case take their numbers one at
+    // a time ([`Hub::case_file_numbers`]), and so do replicas on one database.
+    let _process = hub.case_file_numbers.lock().await;
     let _replicas = hub.store.lock_shared("case-file ids")?;
     let mut batch = crate::store::Batch::new();
     let next = crate::tables::meta::next_counter(
@@ -212,7 +215,8 @@ async fn assemble_case_file(
                 wait,
                 request_key: request_key.as_ref(),
             },
-        )?,
+        )
+        .await?,
     };
     // Until the file is stored, its marker lets another process finish it if this one
     // dies; an assembly that stops here for a reason its requester hears of drops it.
