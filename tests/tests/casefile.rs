@@ -1386,7 +1386,11 @@ async fn case_files_requested_at_once_get_distinct_numbers() {
         ids.insert(file.id);
         files += 1;
     }
-    assert_eq!(ids.len(), files, "every case file has its own number: {ids:?}");
+    assert_eq!(
+        ids.len(),
+        files,
+        "every case file has its own number: {ids:?}"
+    );
     // Each is stored under its own id, with its own partners' results.
     for id in &ids {
         let stored = sdr

@@ -201,22 +201,24 @@ async fn assemble_case_file(
     }
     let file_id = match taken_over {
         Some(id) => id,
-        None => next_file_id(
-            hub,
-            &ctx.case.id,
-            &resume::NewAssembly {
-                case_id: &ctx.case.id,
-                requester: &person.id,
-                party: &party.oin,
-                purpose: purpose.as_str(),
-                subjects: &subjects,
-                categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
-                deadline_ms: req.deadline_ms,
-                wait,
-                request_key: request_key.as_ref(),
-            },
-        )
-        .await?,
+        None => {
+            next_file_id(
+                hub,
+                &ctx.case.id,
+                &resume::NewAssembly {
+                    case_id: &ctx.case.id,
+                    requester: &person.id,
+                    party: &party.oin,
+                    purpose: purpose.as_str(),
+                    subjects: &subjects,
+                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                    deadline_ms: req.deadline_ms,
+                    wait,
+                    request_key: request_key.as_ref(),
+                },
+            )
+            .await?
+        }
     };
     // Until the file is stored, its marker lets another process finish it if this one
     // dies; an assembly that stops here for a reason its requester hears of drops it.

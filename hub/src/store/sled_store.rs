@@ -191,8 +191,13 @@ fn sync_tree(
 
 impl Handles {
     /// Applies `batch` atomically (in sled's memory until a barrier); its number.
-    fn apply_batch(&self, batch: sled::Batch, space: Space) -> Result<u64, StoreError> {
-        self.tree.apply_batch(batch).map_err(|e| StoreError::Io {
+    fn apply_batch(&self, batch: SledWrite, space: Space) -> Result<u64, StoreError> {
+        let written = match batch {
+            SledWrite::Batch(batch) => self.tree.apply_batch(batch),
+            SledWrite::Put(key, value) => self.tree.insert(key, value).map(drop),
+            SledWrite::Remove(key) => self.tree.remove(key).map(drop),
+        };
+        written.map_err(|e| StoreError::Io {
             operation: "write",
             space,
             detail: e.to_string(),
@@ -502,10 +507,35 @@ impl Store for SledStore {
     }
 }
 
-/// `batch` as one sled batch (keyspaces as key prefixes), with its first keyspace for
+/// One atomic write to sled's tree.
+enum SledWrite {
+    /// Several keys: sled's batch.
+    Batch(sled::Batch),
+    /// One key set. Why not a batch of one: sled writes every batch's start marker to
+    /// disk in an I/O buffer of its own (and first writes out whatever its current
+    /// buffer holds), two synchronous writes on its I/O threads for each batch. A
+    /// single key's write is atomic by itself and waits in the buffer for the next
+    /// barrier. The delivery acknowledgements, one per case file, are all single-key.
+    Put(Vec<u8>, Vec<u8>),
+    /// One key removed (as [`SledWrite::Put`]).
+    Remove(Vec<u8>),
+}
+
+/// `batch` as one sled write (keyspaces as key prefixes), with its first keyspace for
 /// error messages; `None` for an empty batch.
-fn sled_batch(batch: Batch) -> Option<(Space, sled::Batch)> {
+fn sled_batch(mut batch: Batch) -> Option<(Space, SledWrite)> {
     let first_space = batch.ops.first().map(|op| op.0)?;
+    if batch.ops.len() == 1 {
+        let (space, key, value, _case) = batch.ops.pop()?;
+        let key = space.key(&key);
+        return Some((
+            first_space,
+            match value {
+                Some(value) => SledWrite::Put(key, value),
+                None => SledWrite::Remove(key),
+            },
+        ));
+    }
     let mut sled_batch = sled::Batch::default();
     for (space, key, value, _case) in batch.ops {
         match value {
@@ -513,7 +543,7 @@ fn sled_batch(batch: Batch) -> Option<(Space, sled::Batch)> {
             None => sled_batch.remove(space.key(&key)),
         }
     }
-    Some((first_space, sled_batch))
+    Some((first_space, SledWrite::Batch(sled_batch)))
 }
 
 #[cfg(test)]
