@@ -433,6 +433,11 @@ impl Agent {
             () = &mut refresh => {}
         }
         self.metrics().connected.set(0);
+        // Receipts written unsynced are synced before the agent stops, not left to a
+        // task the runtime may drop.
+        if let Some(log) = self.answerer.receipts().cloned() {
+            crate::receipts::sync_written_blocking(log).await;
+        }
         self.status.send_replace(LinkStatus::Stopped);
         tracing::info!("agent stopped");
     }
@@ -829,16 +834,11 @@ impl Agent {
         }
     }
 
-    /// Appends a receipt nobody waits for (it syncs to disk): queued, and written on a
-    /// blocking thread with the others that come meanwhile ([`ReceiptLog::queue`]).
-    ///
-    /// [`ReceiptLog::queue`]: crate::receipts::ReceiptLog::queue
+    /// Writes a receipt nobody waits for: at once, synced soon
+    /// ([`crate::receipts::write_soon`]).
     fn receipt(&self, event: Event) {
-        let Some(log) = self.answerer.receipts().cloned() else {
-            return;
-        };
-        if log.queue(event) {
-            tokio::task::spawn_blocking(move || log.write_queued());
+        if let Some(log) = self.answerer.receipts() {
+            crate::receipts::write_soon(log, time::OffsetDateTime::now_utc(), event);
         }
     }
 

@@ -4,6 +4,9 @@
 //!
 //! An append-only file of JSON lines, one receipt per line, written with `fsync`
 //! before the call returns: a receipt that was written survives a crash or power cut.
+//! One kind is the exception: the hub's acknowledgement of an answer is written at once
+//! and synced with the next receipt's sync, or within [`SYNC_SOON`]
+//! ([`ReceiptLog::write_unsynced`]).
 //! Receipts name request ids, pseudonyms, categories, source references, field NAMES,
 //! outcomes and articles, never a field value (article 12.3). A torn last line (a
 //! crash mid-write) is skipped by [`read`] and reported.
@@ -17,6 +20,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -149,7 +153,8 @@ pub struct Receipt {
 /// then waits until an `fdatasync` that started after its write has finished. Appends
 /// that come together (the acknowledgements of one case file's answers, a witnessed
 /// checkpoint beside them) share one sync instead of each waiting for its own, and
-/// none returns before its lines are durable.
+/// none returns before its lines are durable. Lines written unsynced
+/// ([`ReceiptLog::write_unsynced`]) count as appends too: the next sync covers them.
 #[derive(Debug)]
 pub struct ReceiptLog {
     path: PathBuf,
@@ -158,21 +163,15 @@ pub struct ReceiptLog {
     sync_file: File,
     sync: Mutex<SyncState>,
     synced: Condvar,
-    /// Receipts nobody waits for ([`ReceiptLog::queue`]), and whether a writer runs.
-    queued: Mutex<Queued>,
+    /// Whether a sync of lines written unsynced is due ([`ReceiptLog::write_unsynced`]).
+    sync_due: Mutex<bool>,
     /// The `fdatasync`s run, for the tests.
     #[cfg(test)]
     syncs: std::sync::atomic::AtomicU64,
 }
 
-/// Receipts queued for the background writer ([`ReceiptLog::queue`]).
-#[derive(Debug, Default)]
-struct Queued {
-    /// Waiting to be written, oldest first.
-    events: Vec<Event>,
-    /// Whether a writer is draining them now (then nobody starts another).
-    writing: bool,
-}
+/// How soon a line written by [`ReceiptLog::write_unsynced`] is synced at the latest.
+pub const SYNC_SOON: Duration = Duration::from_millis(500);
 
 /// Which appends are durable.
 #[derive(Debug, Default)]
@@ -237,7 +236,7 @@ impl ReceiptLog {
             sync_file,
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
-            queued: Mutex::new(Queued::default()),
+            sync_due: Mutex::new(false),
             #[cfg(test)]
             syncs: std::sync::atomic::AtomicU64::new(0),
         })
@@ -253,6 +252,13 @@ impl ReceiptLog {
         if events.is_empty() {
             return Ok(());
         }
+        let mine = self.write(now, events)?;
+        self.sync_through(mine).map_err(|source| self.error(source))
+    }
+
+    /// Writes the receipts of `events` in one write under the file's lock (lines of
+    /// concurrent answers never mix); the append's number.
+    fn write(&self, now: OffsetDateTime, events: Vec<Event>) -> Result<u64, ReceiptError> {
         let at = now
             .to_offset(time::UtcOffset::UTC)
             .format(&Rfc3339)
@@ -268,55 +274,56 @@ impl ReceiptLog {
                 text.push('\n');
             }
         }
-        let io = |source| ReceiptError::Io {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(text.as_bytes())
+            .map_err(|source| self.error(source))?;
+        let mut state = self.lock_sync();
+        state.written += 1;
+        Ok(state.written)
+    }
+
+    fn error(&self, source: std::io::Error) -> ReceiptError {
+        ReceiptError::Io {
             path: self.path.clone(),
             source,
-        };
-        // One write per batch under the lock: lines of concurrent answers never mix.
-        let mine = {
-            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            file.write_all(text.as_bytes()).map_err(io)?;
-            let mut state = self.lock_sync();
-            state.written += 1;
-            state.written
-        };
-        self.sync_through(mine).map_err(io)
-    }
-
-    /// Queues a receipt that no caller waits for (the hub's acknowledgement of an
-    /// answer). `true`: no writer is running, so the caller must run
-    /// [`ReceiptLog::write_queued`] (on a blocking thread); `false`: the running
-    /// writer takes it. The acknowledgements of a case file's answers come in bursts;
-    /// queued this way they are written by one thread in one append and one
-    /// `fdatasync`, instead of a blocking thread each (issue 20). Each is durable as
-    /// soon as its batch is: the same moment at which its own append would have been.
-    pub fn queue(&self, event: Event) -> bool {
-        let mut queued = self.lock_queued();
-        queued.events.push(event);
-        !std::mem::replace(&mut queued.writing, true)
-    }
-
-    /// Writes the queued receipts until none is left, each batch in one append (synced
-    /// before the next is taken). A batch that cannot be written is logged and
-    /// dropped, as a failed append of a receipt nobody waits for always was.
-    pub fn write_queued(&self) {
-        loop {
-            let events = {
-                let mut queued = self.lock_queued();
-                if queued.events.is_empty() {
-                    queued.writing = false;
-                    return;
-                }
-                std::mem::take(&mut queued.events)
-            };
-            if let Err(error) = self.append(OffsetDateTime::now_utc(), events) {
-                tracing::error!(%error, "cannot write the receipt log");
-            }
         }
     }
 
-    fn lock_queued(&self) -> std::sync::MutexGuard<'_, Queued> {
-        self.queued.lock().unwrap_or_else(|e| e.into_inner())
+    /// Writes a receipt that no caller waits for (the hub's acknowledgement of an
+    /// answer) at once, without a sync of its own: the next append's sync covers it, or
+    /// [`ReceiptLog::sync_written`], which the caller runs (on a blocking thread)
+    /// within [`SYNC_SOON`] when this returns `true` (no such sync was due yet).
+    ///
+    /// Why: every answer the hub acknowledges gets this receipt, several per case file
+    /// and agent; each with a sync of its own cost an `fdatasync` and two thread
+    /// hand-offs (issue 20). Written at once it survives the agent's crash (`kill -9`);
+    /// only a power cut within [`SYNC_SOON`] of it can take it, and then the hub's
+    /// decision log, which the party can obtain (article 10.3), still holds what the
+    /// answer passed. The receipts of what an answer sends or withholds, and of what
+    /// the inbox receives, are synced before the answer or Ack leaves, as ever.
+    ///
+    /// The write is one line into the page cache, short enough for the agent's async
+    /// thread; the sync, which waits for the disk, is not.
+    pub fn write_unsynced(&self, now: OffsetDateTime, event: Event) -> Result<bool, ReceiptError> {
+        self.write(now, vec![event])?;
+        let mut due = self.sync_due.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(!std::mem::replace(&mut *due, true))
+    }
+
+    /// Appends written but not yet covered by a finished sync (lines written unsynced,
+    /// until their sync is due, and appends waiting for theirs).
+    pub fn unsynced(&self) -> u64 {
+        let state = self.lock_sync();
+        state.written.saturating_sub(state.synced)
+    }
+
+    /// Syncs every line written so far (nothing if a sync since covered them).
+    pub fn sync_written(&self) -> Result<(), ReceiptError> {
+        // Cleared before `written` is read: a line written from here on asks for a
+        // sync of its own, so none is left unsynced past its due time.
+        *self.sync_due.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        let mine = self.lock_sync().written;
+        self.sync_through(mine).map_err(|source| self.error(source))
     }
 
     fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
@@ -351,6 +358,32 @@ impl ReceiptLog {
             self.synced.notify_all();
             result?;
         }
+    }
+}
+
+/// Writes `event` to `log` at once, unsynced ([`ReceiptLog::write_unsynced`]), and, if
+/// no sync is due yet, has one run on a blocking thread after [`SYNC_SOON`] (a task on
+/// the current tokio runtime). A failed write is logged: nobody waits for this receipt.
+pub fn write_soon(log: &std::sync::Arc<ReceiptLog>, now: OffsetDateTime, event: Event) {
+    match log.write_unsynced(now, event) {
+        Ok(true) => {
+            let log = log.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(SYNC_SOON).await;
+                sync_written_blocking(log).await;
+            });
+        }
+        Ok(false) => {}
+        Err(error) => tracing::error!(%error, "cannot write the receipt log"),
+    }
+}
+
+/// [`ReceiptLog::sync_written`] on a blocking thread; a failure is logged.
+pub async fn sync_written_blocking(log: std::sync::Arc<ReceiptLog>) {
+    match tokio::task::spawn_blocking(move || log.sync_written()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "cannot sync the receipt log"),
+        Err(error) => tracing::error!(%error, "syncing the receipt log did not finish"),
     }
 }
 
@@ -550,37 +583,43 @@ mod tests {
         assert_eq!((receipts.len(), bad), (8, 0));
     }
 
-    /// Acknowledgements queued while the writer is busy (its sync held up here) are
-    /// written together in one more append once it is free, in order, each synced, and
-    /// nobody else is asked to start a writer meanwhile.
+    /// A receipt written unsynced is in the file at once and costs no sync of its own:
+    /// the first asks for a sync (and the ones after it, until that sync ran, do not);
+    /// the next append's sync covers it; `sync_written` syncs what no sync covered.
     #[test]
-    fn queued_receipts_are_written_in_one_append_by_one_writer() {
+    fn receipts_written_unsynced_are_there_at_once_and_synced_together() {
+        use std::sync::atomic::Ordering::SeqCst;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("receipts.log");
-        let log = std::sync::Arc::new(ReceiptLog::open(&path).unwrap());
+        let log = ReceiptLog::open(&path).unwrap();
+        let at = time::macros::datetime!(2026-11-23 10:00 UTC);
         let ack = |i: usize| Event::AnswerAcknowledged {
             request: format!("q-{i}"),
         };
-        // A sync is running (as if another append had started it).
-        log.lock_sync().syncing = true;
-        assert!(log.queue(ack(0)), "the first starts a writer");
-        let writer = {
-            let log = log.clone();
-            std::thread::spawn(move || log.write_queued())
-        };
-        // The writer took the first and waits for the sync.
-        while log.lock_sync().written < 1 {
-            std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(
+            log.write_unsynced(at, ack(0)).unwrap(),
+            "the first asks for a sync"
+        );
+        for i in 1..4 {
+            assert!(
+                !log.write_unsynced(at, ack(i)).unwrap(),
+                "one sync is due already"
+            );
         }
-        for i in 1..8 {
-            assert!(!log.queue(ack(i)), "the running writer takes the others");
-        }
-        log.lock_sync().syncing = false;
-        log.synced.notify_all();
-        writer.join().unwrap();
+        assert_eq!(read(&path).unwrap().0.len(), 4, "written at once");
+        assert_eq!(log.syncs.load(SeqCst), 0, "none synced on its own");
+        // An append that must be durable syncs them with its own line.
+        log.append(at, vec![ack(4)]).unwrap();
+        assert_eq!(log.syncs.load(SeqCst), 1);
+        // The due sync finds them covered: no second sync.
+        log.sync_written().unwrap();
+        assert_eq!(log.syncs.load(SeqCst), 1, "covered by the append's sync");
+        // After it, the next one asks for a sync again, and gets it.
+        assert!(log.write_unsynced(at, ack(5)).unwrap());
+        log.sync_written().unwrap();
+        assert_eq!(log.syncs.load(SeqCst), 2);
         let state = log.lock_sync();
-        assert_eq!(state.written, 2, "the seven queued went into one append");
-        assert_eq!(state.synced, 2, "and each append was synced");
+        assert_eq!((state.written, state.synced), (6, 6), "every line synced");
         drop(state);
         let (receipts, bad) = read(&path).unwrap();
         let requests: Vec<String> = receipts
@@ -593,12 +632,40 @@ mod tests {
         assert_eq!(bad, 0);
         assert_eq!(
             requests,
-            (0..8).map(|i| format!("q-{i}")).collect::<Vec<_>>()
+            (0..6).map(|i| format!("q-{i}")).collect::<Vec<_>>()
         );
-        assert!(
-            log.queue(ack(8)),
-            "once idle, the next starts a writer again"
-        );
+    }
+
+    /// A receipt written soon is synced by the agent within `SYNC_SOON` with nothing
+    /// else written after it; the ones written while that sync is due ride with it.
+    #[tokio::test]
+    async fn receipts_written_soon_are_synced_within_sync_soon() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.log");
+        let log = std::sync::Arc::new(ReceiptLog::open(&path).unwrap());
+        let at = time::macros::datetime!(2026-11-23 10:00 UTC);
+        let started = std::time::Instant::now();
+        for i in 0..3 {
+            write_soon(
+                &log,
+                at,
+                Event::AnswerAcknowledged {
+                    request: format!("q-{i}"),
+                },
+            );
+        }
+        assert_eq!(read(&path).unwrap().0.len(), 3, "written at once");
+        while log.unsynced() > 0 {
+            assert!(
+                started.elapsed() < SYNC_SOON * 10,
+                "still not synced after {:?}",
+                started.elapsed()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(started.elapsed() >= SYNC_SOON, "synced soon, not at once");
+        assert_eq!(log.syncs.load(SeqCst), 1, "one sync for the three");
     }
 
     #[test]
