@@ -301,6 +301,14 @@ impl Answerer {
         }
     }
 
+    /// Whether [`Answerer::answer`] to `question` needs no blocking thread: a bevraging
+    /// of a source that knows its subjects from memory (or of none). A share request
+    /// reads records and syncs receipts; it never qualifies.
+    pub fn answers_from_memory(&self, question: &Question) -> bool {
+        matches!(question.kind, Some(question::Kind::Bevraging(_)))
+            && self.source.as_ref().is_none_or(|s| s.knows_from_memory())
+    }
+
     /// The answer to `question`, as the agent's own party `own`, at `now`. A question
     /// whose request id was answered before gets that answer again, unchanged, even
     /// when it arrives after its deadline or the source changed since.

@@ -171,6 +171,19 @@ fn bevraging_hit_and_no_hit() {
     )));
 }
 
+/// A json-dir source reads its files for a bevraging: it is answered on a blocking
+/// thread, as every share request is; an agent without a source answers from memory.
+#[test]
+fn only_in_memory_bevragingen_skip_the_blocking_thread() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    assert!(!agent.answers_from_memory(&bevraging("q", KNOWN)));
+    assert!(!agent.answers_from_memory(&share_request("s", KNOWN)));
+    let sourceless = Answerer::new(covenant(), None, vec![Category::PolitieIncidenten]);
+    assert!(sourceless.answers_from_memory(&bevraging("q", KNOWN)));
+    assert!(!sourceless.answers_from_memory(&share_request("s", KNOWN)));
+}
+
 #[test]
 fn a_category_the_agent_does_not_serve_gives_no_hit_and_no_records() {
     let dir = export();

@@ -110,6 +110,34 @@ fn reads_mapped_columns_only_through_the_index() {
     assert!(!plan_text.contains("NL00TEST"), "no values in a plan");
 }
 
+/// A SQLite source knows its subjects from its pseudonym index: a bevraging is
+/// answered without a blocking thread (and still right); a share request reads the
+/// database and is not.
+#[test]
+fn a_bevraging_of_the_index_is_answered_from_memory() {
+    use treiter_proto::v1::{Bevraging, Question, SubjectPseudonym, question};
+    let dir = setup();
+    let a = answerer(
+        dir.path(),
+        &config_text("wc.sqlite", IDENTITY, RECORDS, FIELDS),
+    )
+    .expect("opens");
+    let ask = |kind| Question {
+        request_id: "q".into(),
+        deadline: None,
+        kind: Some(kind),
+    };
+    let subject = Some(SubjectPseudonym {
+        hex: tobias().to_string(),
+    });
+    let bevraging = ask(question::Kind::Bevraging(Bevraging {
+        subject: subject.clone(),
+    }));
+    assert!(a.answers_from_memory(&bevraging));
+    let share = ask(question::Kind::ShareRequest(Default::default()));
+    assert!(!a.answers_from_memory(&share));
+}
+
 #[test]
 fn a_missing_database_names_the_setting_and_file() {
     let dir = setup();

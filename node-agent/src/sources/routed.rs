@@ -84,6 +84,12 @@ impl Source for RoutedSource {
         Ok(false)
     }
 
+    /// Only if every source it routes to answers from memory.
+    fn knows_from_memory(&self) -> bool {
+        self.routes.iter().all(|(_, s)| s.knows_from_memory())
+            && self.default.as_ref().is_none_or(|s| s.knows_from_memory())
+    }
+
     fn records(
         &self,
         subject: &Pseudonym,

@@ -501,6 +501,12 @@ impl Source for SqliteSource {
         Ok(categories.contains(&self.category) && self.current_index().keys.contains_key(subject))
     }
 
+    /// The index is swapped in whole by a rebuild; reading it takes a lock held only
+    /// for the swap.
+    fn knows_from_memory(&self) -> bool {
+        true
+    }
+
     fn records(
         &self,
         subject: &Pseudonym,
