@@ -843,9 +843,9 @@ impl Agent {
     }
 
     /// Answers a question on a blocking thread (the source reads files; a bevraging of
-    /// an in-memory index is answered here, [`Answerer::answers_from_memory`]) and sends
-    /// the answer down `outbound`, preceded by an Ack of the question when the answer is not
-    /// ready within the Ack window ([`ACK_WINDOW`]). If the link is gone by then, the
+    /// an in-memory index is answered here, [`Answerer::answers_from_memory`]) and
+    /// sends the answer down `outbound`, preceded by an Ack of the question when the
+    /// answer is not ready within the Ack window ([`ACK_WINDOW`]). If the link is gone by then, the
     /// answer is dropped here but kept by the answerer, so the hub's re-delivery gets it
     /// unchanged.
     fn spawn_answer(

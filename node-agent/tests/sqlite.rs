@@ -111,8 +111,7 @@ fn reads_mapped_columns_only_through_the_index() {
 }
 
 /// A SQLite source knows its subjects from its pseudonym index: a bevraging is
-/// answered without a blocking thread (and still right); a share request reads the
-/// database and is not.
+/// answered without a blocking thread; a share request reads the database and is not.
 #[test]
 fn a_bevraging_of_the_index_is_answered_from_memory() {
     use treiter_proto::v1::{Bevraging, Question, SubjectPseudonym, question};
@@ -127,11 +126,10 @@ fn a_bevraging_of_the_index_is_answered_from_memory() {
         deadline: None,
         kind: Some(kind),
     };
-    let subject = Some(SubjectPseudonym {
-        hex: tobias().to_string(),
-    });
     let bevraging = ask(question::Kind::Bevraging(Bevraging {
-        subject: subject.clone(),
+        subject: Some(SubjectPseudonym {
+            hex: tobias().to_string(),
+        }),
     }));
     assert!(a.answers_from_memory(&bevraging));
     let share = ask(question::Kind::ShareRequest(Default::default()));

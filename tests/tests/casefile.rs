@@ -1391,7 +1391,7 @@ async fn case_files_requested_at_once_get_distinct_numbers() {
         files,
         "every case file has its own number: {ids:?}"
     );
-    // Each is stored under its own id, with its own partners' results.
+    // Each is stored, under its own id.
     for id in &ids {
         let stored = sdr
             .get_case_file(wire::GetCaseFileRequest {
