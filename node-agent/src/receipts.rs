@@ -151,7 +151,7 @@ pub struct Receipt {
 ///
 /// Appends are group-committed: each append writes its lines under the file's lock,
 /// then waits until an `fdatasync` that started after its write has finished. Appends
-/// that come together (the acknowledgements of one case file's answers, a witnessed
+/// that come together (the receipts of one case file's share answers, a witnessed
 /// checkpoint beside them) share one sync instead of each waiting for its own, and
 /// none returns before its lines are durable. Lines written unsynced
 /// ([`ReceiptLog::write_unsynced`]) count as appends too: the next sync covers them.
@@ -312,7 +312,8 @@ impl ReceiptLog {
 
     /// Appends written but not yet covered by a finished sync (lines written unsynced,
     /// until their sync is due, and appends waiting for theirs).
-    pub fn unsynced(&self) -> u64 {
+    #[cfg(test)]
+    fn unsynced(&self) -> u64 {
         let state = self.lock_sync();
         state.written.saturating_sub(state.synced)
     }

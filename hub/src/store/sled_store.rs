@@ -2,7 +2,8 @@
 //!
 //! sled 0.34 makes writes durable only on an explicit `flush()` (its background flush
 //! runs every 500 ms), so [`SledStore::apply`] applies the batch atomically with
-//! `apply_batch` and then flushes before it returns. `store/durability.rs` proves the
+//! `apply_batch` (a single key's insert or removal for a batch of one) and then flushes
+//! before it returns. `store/durability.rs` proves the
 //! claim with `kill -9`.
 //!
 //! sled's flush is not enough at a power cut, though: on Linux it ends with
@@ -190,9 +191,9 @@ fn sync_tree(
 }
 
 impl Handles {
-    /// Applies `batch` atomically (in sled's memory until a barrier); its number.
-    fn apply_batch(&self, batch: SledWrite, space: Space) -> Result<u64, StoreError> {
-        let written = match batch {
+    /// Applies `write` atomically (in sled's memory until a barrier); its number.
+    fn apply_write(&self, write: SledWrite, space: Space) -> Result<u64, StoreError> {
+        let written = match write {
             SledWrite::Batch(batch) => self.tree.apply_batch(batch),
             SledWrite::Put(key, value) => self.tree.insert(key, value).map(drop),
             SledWrite::Remove(key) => self.tree.remove(key).map(drop),
@@ -473,11 +474,11 @@ impl Store for SledStore {
     }
 
     fn apply_soon(&self, batch: Batch) -> Result<(), StoreError> {
-        let Some((first_space, sled_batch)) = sled_batch(batch) else {
+        let Some((first_space, write)) = sled_write(batch) else {
             return Ok(());
         };
         let result = self.with("write", first_space, |h| {
-            h.apply_batch(sled_batch, first_space).map(|_| ())
+            h.apply_write(write, first_space).map(|_| ())
         });
         if result.is_err() {
             self.broken.store(true, Ordering::SeqCst);
@@ -488,11 +489,11 @@ impl Store for SledStore {
     }
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
-        let Some((first_space, sled_batch)) = sled_batch(batch) else {
+        let Some((first_space, write)) = sled_write(batch) else {
             return Ok(());
         };
         let result = self.with("write", first_space, |h| {
-            let mine = h.apply_batch(sled_batch, first_space)?;
+            let mine = h.apply_write(write, first_space)?;
             if self.faults.skip_flush_now() {
                 return Ok(());
             }
@@ -523,7 +524,7 @@ enum SledWrite {
 
 /// `batch` as one sled write (keyspaces as key prefixes), with its first keyspace for
 /// error messages; `None` for an empty batch.
-fn sled_batch(mut batch: Batch) -> Option<(Space, SledWrite)> {
+fn sled_write(mut batch: Batch) -> Option<(Space, SledWrite)> {
     let first_space = batch.ops.first().map(|op| op.0)?;
     if batch.ops.len() == 1 {
         let (space, key, value, _case) = batch.ops.pop()?;
