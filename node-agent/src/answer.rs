@@ -60,6 +60,10 @@ pub struct Answerer {
     metrics: Arc<Metrics>,
     /// The receipt log (article 10.3), when configured.
     receipts: Option<Arc<ReceiptLog>>,
+    /// The share receipts of answers given before this start that the hub never
+    /// acknowledged, by request id ([`crate::receipts::unacknowledged_answers`]): when
+    /// the hub asks one again, the receipts already written are not written twice.
+    receipted_before: Mutex<std::collections::HashMap<String, Vec<Event>>>,
     /// The inbox for delivered case data, when configured.
     inbox: Option<Arc<crate::inbox::Inbox>>,
 }
@@ -94,6 +98,7 @@ impl Answerer {
             )),
             metrics,
             receipts: None,
+            receipted_before: Mutex::default(),
             inbox: None,
         }
     }
@@ -111,12 +116,25 @@ impl Answerer {
         self.inbox.as_ref()
     }
 
-    /// Writes a receipt for every share answered to `receipts` (article 10.3).
-    pub fn with_receipts(self, receipts: Arc<ReceiptLog>) -> Answerer {
-        Answerer {
-            receipts: Some(receipts),
-            ..self
+    /// Writes a receipt for every share answered to `receipts` (article 10.3). Reads
+    /// the log's end first for answers the hub may ask for again
+    /// ([`crate::receipts::unacknowledged_answers`]).
+    pub fn with_receipts(
+        self,
+        receipts: Arc<ReceiptLog>,
+    ) -> Result<Answerer, crate::receipts::ReceiptError> {
+        let before = crate::receipts::unacknowledged_answers(receipts.path())?;
+        if !before.is_empty() {
+            tracing::info!(
+                answers = before.len(),
+                "answers the hub did not acknowledge before the agent stopped; asked again, their receipts are not written twice"
+            );
         }
+        Ok(Answerer {
+            receipts: Some(receipts),
+            receipted_before: Mutex::new(before),
+            ..self
+        })
     }
 
     /// The metrics this answerer counts into (shared with the link and `/metrics`).
@@ -221,7 +239,7 @@ impl Answerer {
         };
         let mut answerer = Answerer::new(covenant, source, categories);
         if let Some(path) = &config.receipts {
-            answerer = answerer.with_receipts(Arc::new(ReceiptLog::open(path)?));
+            answerer = answerer.with_receipts(Arc::new(ReceiptLog::open(path)?))?;
         }
         if let Some(settings) = &config.inbox {
             let mut inbox = crate::inbox::Inbox::open(&settings.dir, &settings.key_file)?
@@ -345,7 +363,10 @@ impl Answerer {
     }
 
     /// Writes the receipts of a freshly computed answer: one per record sent or
-    /// withheld. A bevraging or an unanswerable question shares nothing.
+    /// withheld. A bevraging or an unanswerable question shares nothing. An answer
+    /// given before the agent restarted and asked again (its first went down with the
+    /// link) writes only the receipts not written then: the log holds each share of a
+    /// request once, however often its answer had to be sent.
     fn write_receipts(
         &self,
         answer: &Answer,
@@ -384,6 +405,20 @@ impl Answerer {
                 articles: decision.articles,
                 offered: decision.stripped,
             });
+        }
+        let before = self
+            .receipted_before
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&answer.request_id);
+        if let Some(before) = before {
+            let written = events.len();
+            events.retain(|e| !before.contains(e));
+            tracing::info!(request = %answer.request_id, already = written - events.len(), new = events.len(),
+                "question answered before the agent restarted; receipts written then are not written again");
+            if events.is_empty() {
+                return Ok(());
+            }
         }
         log.append(OffsetDateTime::from(now), events)
     }

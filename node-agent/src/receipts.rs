@@ -18,6 +18,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -434,6 +435,104 @@ pub fn remove_received(
     path: &Path,
     ids: &mut std::collections::BTreeSet<String>,
 ) -> Result<u64, ReceiptError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    read_backward(path, u64::MAX, |line| {
+        // Only share-received lines are parsed.
+        if !contains(line, b"share-received") {
+            return ControlFlow::Continue(());
+        }
+        if let Ok(Receipt {
+            event: Event::ShareReceived { id, .. },
+            ..
+        }) = serde_json::from_slice(line)
+        {
+            ids.remove(&id);
+        }
+        if ids.is_empty() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+}
+
+/// How far back from its last receipt the agent looks, when it starts, for answers the
+/// hub never acknowledged: the hub's default `queue_expiry_hours`, the longest it asks
+/// a question again.
+pub const ASKED_AGAIN_WITHIN: Duration = Duration::from_secs(72 * 3600);
+
+/// At most this much of the log's end is read for them.
+const ASKED_AGAIN_READ_LIMIT: u64 = 64 << 20;
+
+/// The share receipts (`share-sent`, `share-withheld`) of every answer in the log at
+/// `path` that has no `answer-acknowledged` receipt, by request id, in the order
+/// written: the answers the hub may ask for again after the agent restarts (an answer
+/// lost with the killed process's link). Reads the log from its end backward, back to
+/// [`ASKED_AGAIN_WITHIN`] before the last of these receipts, and at most
+/// [`ASKED_AGAIN_READ_LIMIT`] bytes; a log that does not exist holds none.
+pub fn unacknowledged_answers(
+    path: &Path,
+) -> Result<std::collections::HashMap<String, Vec<Event>>, ReceiptError> {
+    use std::collections::{HashMap, HashSet};
+    let mut acknowledged = HashSet::new();
+    let mut answers: HashMap<String, Vec<Event>> = HashMap::new();
+    let mut since: Option<OffsetDateTime> = None;
+    let read = read_backward(path, ASKED_AGAIN_READ_LIMIT, |line| {
+        if !(contains(line, b"share-") || contains(line, b"answer-acknowledged")) {
+            return ControlFlow::Continue(());
+        }
+        let Ok(receipt) = serde_json::from_slice::<Receipt>(line) else {
+            return ControlFlow::Continue(());
+        };
+        if let Ok(at) = OffsetDateTime::parse(&receipt.at, &Rfc3339) {
+            let since = *since.get_or_insert_with(|| at - ASKED_AGAIN_WITHIN);
+            if at < since {
+                return ControlFlow::Break(());
+            }
+        }
+        match receipt.event {
+            Event::AnswerAcknowledged { request } => {
+                acknowledged.insert(request);
+            }
+            Event::ShareSent { ref request, .. } | Event::ShareWithheld { ref request, .. }
+                if !acknowledged.contains(request) =>
+            {
+                answers
+                    .entry(request.clone())
+                    .or_default()
+                    .push(receipt.event);
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    });
+    match read {
+        Ok(_) => {}
+        Err(ReceiptError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    // Read backward: each answer's receipts back in the order written.
+    for events in answers.values_mut() {
+        events.reverse();
+    }
+    Ok(answers)
+}
+
+fn contains(line: &[u8], word: &[u8]) -> bool {
+    line.windows(word.len()).any(|w| w == word)
+}
+
+/// Calls `visit` with every line of the log at `path`, the last first, until it breaks
+/// or `limit` bytes were read; the lines are read in chunks, in bounded memory. The
+/// first line of the file is visited only when the whole file was read. Returns the
+/// bytes read.
+fn read_backward(
+    path: &Path,
+    limit: u64,
+    mut visit: impl FnMut(&[u8]) -> ControlFlow<()>,
+) -> Result<u64, ReceiptError> {
     use std::io::{Read, Seek, SeekFrom};
     /// Bytes read at a time.
     const CHUNK: u64 = 64 << 10;
@@ -446,20 +545,7 @@ pub fn remove_received(
     let mut read = 0;
     // The start of a line whose beginning lies before the bytes read so far.
     let mut carry: Vec<u8> = Vec::new();
-    let take = |line: &[u8], ids: &mut std::collections::BTreeSet<String>| {
-        // Only share-received lines are parsed.
-        if !line.windows(14).any(|w| w == b"share-received") {
-            return;
-        }
-        if let Ok(Receipt {
-            event: Event::ShareReceived { id, .. },
-            ..
-        }) = serde_json::from_slice(line)
-        {
-            ids.remove(&id);
-        }
-    };
-    while !ids.is_empty() && end > 0 {
+    while end > 0 && read < limit {
         let start = end.saturating_sub(CHUNK);
         let mut chunk = vec![0; usize::try_from(end - start).unwrap_or(0)];
         file.seek(SeekFrom::Start(start)).map_err(io)?;
@@ -472,13 +558,14 @@ pub fn remove_received(
         let first = lines.next().unwrap_or_default();
         let rest: Vec<&[u8]> = lines.collect();
         for line in rest.iter().rev() {
-            take(line, ids);
-            if ids.is_empty() {
+            if visit(line).is_break() {
                 return Ok(read);
             }
         }
         if start == 0 {
-            take(first, ids);
+            if visit(first).is_break() {
+                return Ok(read);
+            }
         } else {
             carry = first.to_vec();
         }
@@ -540,6 +627,71 @@ mod tests {
 
     /// Appends that come while a sync runs share the next one, and each returns only
     /// once a sync that started after its write has finished.
+    /// The answers the hub may ask for again: share receipts without an
+    /// acknowledgement, back to ASKED_AGAIN_WITHIN before the last one, over chunk
+    /// boundaries and past a torn last line; a missing log holds none.
+    #[test]
+    fn unacknowledged_answers_are_read_from_the_end_back_to_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.log");
+        assert!(unacknowledged_answers(&path).unwrap().is_empty());
+        let log = ReceiptLog::open(&path).unwrap();
+        let at = time::macros::datetime!(2026-11-23 10:00 UTC);
+        let sent = |request: &str, reference: String| Event::ShareSent {
+            request: request.into(),
+            category: "huurgegevens".into(),
+            subject: "ab".repeat(32),
+            reference,
+            fields: vec!["huurachterstand".into()],
+            stripped: Vec::new(),
+        };
+        let withheld = |request: &str| Event::ShareWithheld {
+            request: request.into(),
+            category: "zorgsignalen".into(),
+            subject: "ab".repeat(32),
+            outcome: "deny".into(),
+            articles: vec!["7.1".into()],
+            offered: Vec::new(),
+        };
+        let acknowledged = |request: &str| Event::AnswerAcknowledged {
+            request: request.into(),
+        };
+        // Older than the window, never acknowledged: not asked again any more.
+        log.append(
+            at - ASKED_AGAIN_WITHIN - Duration::from_secs(1),
+            vec![sent("q-old", "R-0".into())],
+        )
+        .unwrap();
+        log.append(at, vec![sent("q-1", "R-1".into()), withheld("q-1")])
+            .unwrap();
+        // Enough acknowledged answers to spread the log over several chunks.
+        for n in 0..2000 {
+            let request = format!("q-acked-{n}");
+            log.append(
+                at,
+                vec![sent(&request, format!("R-{n}")), acknowledged(&request)],
+            )
+            .unwrap();
+        }
+        log.append(at, vec![sent("q-2", "R-2".into())]).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"at\":\"2026-11-23T10:00:00Z\",\"event\":\"share-se\n")
+            .unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 3 * (64 << 10));
+        let answers = unacknowledged_answers(&path).unwrap();
+        let mut requests: Vec<&String> = answers.keys().collect();
+        requests.sort();
+        assert_eq!(requests, ["q-1", "q-2"]);
+        assert_eq!(answers["q-1"], [sent("q-1", "R-1".into()), withheld("q-1")]);
+        assert_eq!(answers["q-2"], [sent("q-2", "R-2".into())]);
+        // Once acknowledged, q-2 is no longer among them.
+        log.append(at, vec![acknowledged("q-2")]).unwrap();
+        assert!(!unacknowledged_answers(&path).unwrap().contains_key("q-2"));
+    }
+
     #[test]
     fn appends_that_come_together_share_one_sync() {
         let dir = tempfile::tempdir().unwrap();

@@ -2,10 +2,12 @@
 //! JSON export in a temporary directory, deciding with the workspace's covenant.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use treiter_node_agent::answer::{Answerer, reason};
 use treiter_node_agent::gate::OwnParty;
+use treiter_node_agent::receipts::{self, Event as ReceiptEvent, ReceiptLog};
 use treiter_node_agent::sources::JsonDirSource;
 use treiter_policies::{Category, Covenant, Oin, PartyKind};
 use treiter_proto::v1::{
@@ -280,6 +282,74 @@ fn a_redelivered_request_id_gets_the_identical_answer() {
     let b1 = agent.answer(&bevraging("b-1", WITH_DIAGNOSE), &own(), now());
     let b2 = agent.answer(&bevraging("b-1", WITH_DIAGNOSE), &own(), now());
     assert_eq!(b1, b2);
+}
+
+/// The receipts in the log at `path`: (request, event kind) of every share receipt.
+fn share_receipts(path: &Path) -> Vec<(String, &'static str)> {
+    let (log, bad) = receipts::read(path).expect("read the receipts");
+    assert_eq!(bad, 0);
+    log.into_iter()
+        .filter_map(|r| match r.event {
+            ReceiptEvent::ShareSent { request, .. } => Some((request, "sent")),
+            ReceiptEvent::ShareWithheld { request, .. } => Some((request, "withheld")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An agent killed after it wrote an answer's receipts but before the hub had the
+/// answer is asked the same request id again once it runs again (the hub queued the
+/// question when the link went down). The new process answers it, but the receipts it
+/// wrote before are not written a second time; an acknowledged answer's receipts, and
+/// those of a new request, are written as always.
+#[test]
+fn an_answer_asked_again_after_a_restart_is_not_receipted_twice() {
+    let dir = export();
+    let state = tempfile::tempdir().expect("tmp");
+    let path = state.path().join("receipts.log");
+    let with_receipts = |export: &Path| {
+        answerer(export)
+            .with_receipts(Arc::new(
+                ReceiptLog::open(&path).expect("open the receipts"),
+            ))
+            .expect("read the receipts")
+    };
+    let first = with_receipts(dir.path());
+    // One record sent and one withheld whole (article 7.1) for s-10; s-11 was
+    // acknowledged by the hub.
+    let sent = first.answer(&share_request("s-10", WITH_DIAGNOSE), &own(), now());
+    assert_eq!(shares(&sent).records.len(), 1);
+    assert_eq!(shares(&sent).withheld.len(), 1);
+    first.answer(&share_request("s-11", KNOWN), &own(), now());
+    first
+        .receipts()
+        .expect("the log")
+        .append(
+            time::OffsetDateTime::now_utc(),
+            vec![ReceiptEvent::AnswerAcknowledged {
+                request: "s-11".into(),
+            }],
+        )
+        .expect("acknowledged");
+    let before = share_receipts(&path);
+    assert_eq!(before.len(), 3, "{before:?}");
+    drop(first);
+
+    // The process is killed; the new one is asked s-10 and s-11 again, and s-12.
+    let second = with_receipts(dir.path());
+    let again = second.answer(&share_request("s-10", WITH_DIAGNOSE), &own(), now());
+    assert_eq!(shares(&again).records, shares(&sent).records);
+    second.answer(&share_request("s-11", KNOWN), &own(), now());
+    second.answer(&share_request("s-12", KNOWN), &own(), now());
+    let after = share_receipts(&path);
+    let count = |request: &str| after.iter().filter(|(r, _)| r == request).count();
+    assert_eq!(count("s-10"), 2, "s-10's two receipts once each: {after:?}");
+    assert_eq!(
+        count("s-11"),
+        2,
+        "an acknowledged answer asked again: {after:?}"
+    );
+    assert_eq!(count("s-12"), 1, "{after:?}");
 }
 
 #[test]

@@ -301,8 +301,9 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         }
     }
 
-    // Records sent: each once per question, past the agent's idempotence (a question
-    // delivered again is answered from its cache).
+    // Records sent: each receipted once per question, past the agent's idempotence (a
+    // question delivered again is answered from its cache; one asked again after a
+    // kill, its answer lost with the link, finds its receipts at the end of the log).
     let mut sent = BTreeMap::<(String, String, String, String), usize>::new();
     for path in [&files.receipts, &om.receipts] {
         let Ok((log, _)) = receipts::read(path) else {
@@ -326,7 +327,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
     for ((request, category, ..), n) in &sent {
         if *n > 1 {
             wrong.push(format!(
-                "request {request}: a {category} record sent {n} times"
+                "request {request}: a {category} record receipted as sent {n} times"
             ));
         }
     }
