@@ -1363,6 +1363,64 @@ async fn case_files_and_queued_questions_are_deleted_with_their_case() {
     hub.stop().await;
 }
 
+/// A request sent again at once under the same `client_request_id` (a double submit,
+/// a client's retry) gets the file the first started, however the two interleave: the
+/// hub's async workers run side by side, and a repeat that found no earlier file before
+/// the first was numbered must not start a second (its partners asked, its decisions
+/// logged and its records delivered twice). Five rounds of eight at once, each on a
+/// connection of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_sent_again_at_once_gets_the_file_the_first_started() {
+    const REPEATS: usize = 8;
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &[]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let mut clients = Vec::new();
+    for _ in 0..REPEATS {
+        clients.push(client(&pki, &hub, SDR_OOST).await);
+    }
+    for round in 0..5 {
+        let at_once = Arc::new(tokio::sync::Barrier::new(REPEATS));
+        let mut requests = tokio::task::JoinSet::new();
+        for c in &clients {
+            let (mut c, case, at_once) = (c.clone(), case.clone(), at_once.clone());
+            requests.spawn(async move {
+                at_once.wait().await;
+                c.request_case_file(wire::CaseFileRequest {
+                    client_request_id: format!("dubbel-verstuurd-{round}"),
+                    case_id: case,
+                    purpose: "aanpak".into(),
+                    subjects: Vec::new(),
+                    categories: Vec::new(),
+                    deadline_ms: 3000,
+                })
+                .await
+                .map(|r| r.into_inner())
+            });
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        while let Some(done) = requests.join_next().await {
+            ids.insert(done.expect("request task").expect("case file").id);
+        }
+        assert_eq!(
+            ids.len(),
+            1,
+            "round {round}: one file for one request: {ids:?}"
+        );
+    }
+    let stored = treiter_hub::casefile::record::all(hub.hub.store.as_ref())
+        .expect("the case files read")
+        .into_iter()
+        .flatten()
+        .filter(|f| f.case_id == case)
+        .count();
+    assert_eq!(stored, 5, "one file stored per request");
+    partners.stop().await;
+    hub.stop().await;
+}
+
 /// Case files requested at the same moment about one case each get a number of their
 /// own: the hub's async workers run side by side, and taking the case's next number
 /// (read the counter, then write it with the file's marker) must not hand one number to

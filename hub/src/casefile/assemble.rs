@@ -45,18 +45,34 @@ struct PartnerOutcome {
     asked_at: Instant,
 }
 
+/// A new assembly's file id, or the file an earlier request with the same
+/// `client_request_id` started.
+enum FileNumber {
+    New(String),
+    Earlier(String),
+}
+
 /// The next case-file id of a case (`CF-<year>-<n>-<m>` for case `C-<year>-<n>`),
-/// taken in one write with the new assembly's marker ([`resume`]).
+/// taken in one write with the new assembly's marker ([`resume`]), or the file an
+/// earlier request with the assembly's `client_request_id` started.
 async fn next_file_id(
     hub: &Hub,
     case_id: &str,
     assembly: &resume::NewAssembly<'_>,
-) -> Result<String, CaseFileError> {
+) -> Result<FileNumber, CaseFileError> {
     // Taking a number reads the case's counter and writes it back: the hub's async
     // workers run side by side, so two assemblies of one case take their numbers one at
     // a time ([`Hub::case_file_numbers`]), and so do replicas on one database.
     let _process = hub.case_file_numbers.lock().await;
     let _replicas = hub.store.lock_shared("case-file ids")?;
+    // A repeat sent while its first request was being numbered (a double submit, a
+    // client's retry) found no earlier file before the lock; the first has written its
+    // request id with its number by now, and the repeat gets that file, not a second.
+    if let Some(key) = assembly.request_key
+        && let Some(file_id) = key.earlier(hub, assembly.requester)?
+    {
+        return Ok(FileNumber::Earlier(file_id));
+    }
     let mut batch = crate::store::Batch::new();
     let next = crate::tables::meta::next_counter(
         hub.store.as_ref(),
@@ -66,7 +82,7 @@ async fn next_file_id(
     let id = format!("CF-{}-{next:04}", case_id.trim_start_matches("C-"));
     assembly.mark(hub, &id, &mut batch);
     hub.store.apply(batch)?;
-    Ok(id)
+    Ok(FileNumber::New(id))
 }
 
 fn wire_subjects(ctx: &ShareContext, subjects: &[String], team: bool) -> Vec<wire::Subject> {
@@ -195,30 +211,34 @@ async fn assemble_case_file(
         repeat::RequestKey::of(req)?
     };
     if let Some(key) = &request_key
-        && let Some(file_id) = key.earlier(hub, person)?
+        && let Some(file_id) = key.earlier(hub, &person.id)?
     {
         return repeat::stored_file(hub, person, &file_id, events.as_ref()).await;
     }
     let file_id = match taken_over {
         Some(id) => id,
-        None => {
-            next_file_id(
-                hub,
-                &ctx.case.id,
-                &resume::NewAssembly {
-                    case_id: &ctx.case.id,
-                    requester: &person.id,
-                    party: &party.oin,
-                    purpose: purpose.as_str(),
-                    subjects: &subjects,
-                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
-                    deadline_ms: req.deadline_ms,
-                    wait,
-                    request_key: request_key.as_ref(),
-                },
-            )
-            .await?
-        }
+        None => match next_file_id(
+            hub,
+            &ctx.case.id,
+            &resume::NewAssembly {
+                case_id: &ctx.case.id,
+                requester: &person.id,
+                party: &party.oin,
+                purpose: purpose.as_str(),
+                subjects: &subjects,
+                categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                deadline_ms: req.deadline_ms,
+                wait,
+                request_key: request_key.as_ref(),
+            },
+        )
+        .await?
+        {
+            FileNumber::New(id) => id,
+            FileNumber::Earlier(file_id) => {
+                return repeat::stored_file(hub, person, &file_id, events.as_ref()).await;
+            }
+        },
     };
     // Until the file is stored, its marker lets another process finish it if this one
     // dies; an assembly that stops here for a reason its requester hears of drops it.

@@ -67,13 +67,9 @@ impl RequestKey {
         }))
     }
 
-    /// The file an earlier request of `person` with this id started, if any.
-    pub(super) fn earlier(
-        &self,
-        hub: &Hub,
-        person: &Person,
-    ) -> Result<Option<String>, CaseFileError> {
-        let requester = Requester::CaseFile { person: &person.id };
+    /// The file an earlier request of `person` (an id) with this id started, if any.
+    pub(super) fn earlier(&self, hub: &Hub, person: &str) -> Result<Option<String>, CaseFileError> {
+        let requester = Requester::CaseFile { person };
         let Some(bytes) = idempotency::get(hub.store.as_ref(), requester, &self.id)? else {
             return Ok(None);
         };
