@@ -172,6 +172,15 @@ pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, Sto
     }
     for (case, holder_party, holder) in holders(store)? {
         if holder_party == party.as_str() && holder.notice_id.as_deref() == Some(id) {
+            let _writes = lock_holder_writes();
+            // Read again under the lock: a newer notice written since the scan (a term
+            // that changed) is not marked acknowledged by this Ack of the older one.
+            let Some(holder) = holders_table::get(store, &case, &holder_party)? else {
+                return Ok(true);
+            };
+            if holder.notice_id.as_deref() != Some(id) || holder.acknowledged {
+                return Ok(true);
+            }
             let holder = Holder {
                 acknowledged: true,
                 ..holder
@@ -183,6 +192,15 @@ pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, Sto
         }
     }
     Ok(false)
+}
+
+/// Held by each read-then-write of a holder record: an Ack's (on a blocking thread
+/// of its own) and the notice pass's.
+static HOLDER_WRITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock_holder_writes() -> std::sync::MutexGuard<'static, ()> {
+    // It guards no data: a panic while it was held leaves nothing half-changed.
+    HOLDER_WRITES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Pushes `message` to `party`'s agent if it is linked now; otherwise it goes with the
@@ -263,6 +281,7 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
         };
         let mut batch = Batch::new();
         let Some(case) = case else {
+            let _writes = lock_holder_writes();
             holders_table::delete(&mut batch, &case_id, &party);
             hub.store.apply(batch)?;
             continue;
@@ -274,20 +293,42 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
         if !notice_due(&holder, delete_at) {
             continue;
         }
-        let notice_id = format!("N-{case_id}-{delete_at}");
-        let holder = Holder {
-            notice_id: Some(notice_id.clone()),
-            delete_at: Some(delete_at),
-            acknowledged: false,
+        let Some(notice_id) = renew_notice(hub.store.as_ref(), &case_id, &party, delete_at)? else {
+            continue;
         };
-        holders_table::put(&mut batch, &case_id, &party, &holder);
-        hub.store.apply(batch)?;
         if let Ok(oin) = Oin::parse(&party) {
             push(hub, &oin, notice_message(notice_id, case_id, delete_at));
             sent += 1;
         }
     }
     Ok(sent)
+}
+
+/// Writes a new retention notice, for the delete moment `delete_at`, into `party`'s
+/// holder record of `case_id`, unless the record (read under the holders' lock, as an
+/// Ack may have changed it since the pass read it) already has one for that moment or
+/// is gone. The new notice's id, when one was written.
+fn renew_notice(
+    store: &dyn Store,
+    case_id: &str,
+    party: &str,
+    delete_at: i64,
+) -> Result<Option<String>, StoreError> {
+    let _writes = lock_holder_writes();
+    match holders_table::get(store, case_id, party)? {
+        Some(holder) if notice_due(&holder, delete_at) => {}
+        _ => return Ok(None),
+    }
+    let notice_id = format!("N-{case_id}-{delete_at}");
+    let holder = Holder {
+        notice_id: Some(notice_id.clone()),
+        delete_at: Some(delete_at),
+        acknowledged: false,
+    };
+    let mut batch = Batch::new();
+    holders_table::put(&mut batch, case_id, party, &holder);
+    store.apply(batch)?;
+    Ok(Some(notice_id))
 }
 
 /// Whether `holder` needs a (new) notice for the delete moment `delete_at`: it has none
@@ -373,6 +414,43 @@ mod tests {
         );
         assert_eq!(holders(&store).unwrap().len(), 2);
         assert_eq!(drop_party(&store, &oin()).unwrap(), 0);
+    }
+
+    /// An Ack of a notice and a newer notice for the same holder (a covenant version
+    /// moved the delete moment) at the same moment: the newer notice always stays,
+    /// unacknowledged (an Ack written after it from an earlier read would hide it).
+    #[test]
+    fn an_ack_of_an_older_notice_never_hides_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let d = delivery("D-1");
+        enqueue(&store, &oin(), &d).unwrap();
+        let (case, party) = (d.case_id.as_str(), oin().to_string());
+        for round in 0..200 {
+            let older = 1_000 + 2 * round;
+            let older_id = renew_notice(&store, case, &party, older)
+                .unwrap()
+                .expect("the first notice");
+            let at_once = std::sync::Barrier::new(2);
+            let newer_id = std::thread::scope(|s| {
+                s.spawn(|| {
+                    at_once.wait();
+                    // False when the newer notice was written before the Ack looked.
+                    acknowledge(&store, &oin(), &older_id).unwrap();
+                });
+                let newer = s.spawn(|| {
+                    at_once.wait();
+                    renew_notice(&store, case, &party, older + 1).unwrap()
+                });
+                newer.join().unwrap().expect("the newer notice")
+            });
+            let holder = holders_table::get(&store, case, &party).unwrap().unwrap();
+            assert_eq!(
+                (holder.notice_id.as_deref(), holder.acknowledged),
+                (Some(newer_id.as_str()), false),
+                "round {round}"
+            );
+        }
     }
 
     #[test]

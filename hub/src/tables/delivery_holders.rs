@@ -43,6 +43,13 @@ pub fn exists(store: &dyn Store, case: &str, party: &str) -> Result<bool, StoreE
         .is_some())
 }
 
+/// `party`'s holder record of `case`, if there is one that reads back.
+pub fn get(store: &dyn Store, case: &str, party: &str) -> Result<Option<Holder>, StoreError> {
+    Ok(store
+        .get(Space::DeliveryHolders, &key(case, party))?
+        .and_then(|value| serde_json::from_slice(&value).ok()))
+}
+
 /// Every holder record that reads back: case, party OIN, record. A key or value that
 /// does not read is passed over.
 pub fn all(store: &dyn Store) -> Result<Vec<(String, String, Holder)>, StoreError> {
