@@ -55,6 +55,9 @@ use crate::witness_alerts::WitnessAlerts;
 
 /// One linked agent, as a witness.
 struct Linked {
+    /// The link's generation ([`crate::agents::LinkTicket`]): a newer link of the party
+    /// replaces an older one, never the other way round.
+    generation: u64,
     /// The link's outbound queue.
     tx: Outbound,
     /// The witness key from its Hello; `None`: it does not cosign.
@@ -81,8 +84,9 @@ pub const SPACING: Duration = Duration::from_millis(200);
 pub const ANSWER_WAIT: Duration = Duration::from_secs(10);
 
 impl Linked {
-    fn new(tx: Outbound, key: Option<NoteVerifier>, sent_size: u64) -> Linked {
+    fn new(generation: u64, tx: Outbound, key: Option<NoteVerifier>, sent_size: u64) -> Linked {
         Linked {
+            generation,
             tx,
             key,
             sent_size,
@@ -277,22 +281,37 @@ async fn pace(hub: std::sync::Arc<Hub>, oin: Oin, tx: Outbound, held_back: Arc<N
 }
 
 /// [`on_hello`] in a task of its own.
-pub fn spawn_on_hello(hub: std::sync::Arc<Hub>, party: Party, hello: &Hello, tx: Outbound) {
+pub fn spawn_on_hello(
+    hub: std::sync::Arc<Hub>,
+    party: Party,
+    generation: u64,
+    hello: &Hello,
+    tx: Outbound,
+) {
     let hello = Hello {
         witnessed_tree_size: hello.witnessed_tree_size,
         witness_key: hello.witness_key.clone(),
         ..Hello::default()
     };
     tokio::spawn(async move {
-        let held_back = on_hello(&hub, &party, &hello, &tx).await;
+        let held_back = on_hello(&hub, &party, generation, &hello, &tx).await;
         pace(hub, party.oin.clone(), tx, held_back).await;
     });
 }
 
 /// After the Welcome: registers the link and sends the newest checkpoint (signing one
 /// first if entries were appended since the last), with a proof from the size the Hello
-/// says the agent witnessed. Returns what wakes the link's pacer ([`pace`]).
-pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) -> Arc<Notify> {
+/// says the agent witnessed, and pins its witness key. A link of generation
+/// `generation` whose Hello is handled after a newer link's of the same party (it waited
+/// longer for the checkpoint) registers nothing: the newer stays. Returns what wakes the
+/// link's pacer ([`pace`]).
+pub async fn on_hello(
+    hub: &Hub,
+    party: &Party,
+    generation: u64,
+    hello: &Hello,
+    tx: &Outbound,
+) -> Arc<Notify> {
     let key = match hello.witness_key.as_str() {
         "" => None,
         text => match NoteVerifier::parse(text) {
@@ -308,9 +327,6 @@ pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) ->
             }
         },
     };
-    if key.is_some() {
-        pin_key(hub, party, &hello.witness_key);
-    }
     let cp = match hub.log.latest_checkpoint() {
         Some(cp) if cp.checkpoint().size >= hub.log.tree_size() => Some(cp),
         _ => match checkpoint(hub).await {
@@ -322,7 +338,19 @@ pub async fn on_hello(hub: &Hub, party: &Party, hello: &Hello, tx: &Outbound) ->
         },
     };
     let mut linked = hub.witnesses.lock();
-    let mut witness = Linked::new(tx.clone(), key, hello.witnessed_tree_size);
+    if linked
+        .get(&party.oin)
+        .is_some_and(|newer| newer.generation > generation)
+    {
+        tracing::debug!(oin = %party.oin, "a newer link of the party registered first; this one witnesses nothing");
+        return Arc::new(Notify::new());
+    }
+    // Under the lock: keys are pinned in the order the links register, so the pinned
+    // key is the registered link's, and a change of key is seen (and logged) once.
+    if key.is_some() {
+        pin_key(hub, party, &hello.witness_key);
+    }
+    let mut witness = Linked::new(generation, tx.clone(), key, hello.witnessed_tree_size);
     if let Some(cp) = cp {
         // Sent even when sizes are equal: the agent cosigns it (again) and a log that
         // changed its root at that size is caught.
@@ -481,7 +509,7 @@ mod tests {
     #[test]
     fn checkpoints_held_back_wake_the_pacer_once_until_it_sends() {
         let (tx, _rx) = tokio::sync::mpsc::channel(4);
-        let mut witness = Linked::new(tx, None, 5);
+        let mut witness = Linked::new(1, tx, None, 5);
         witness.sent_at = Some(Instant::now());
         let held_back = witness.held_back.clone();
 

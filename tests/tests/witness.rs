@@ -973,3 +973,39 @@ async fn witness_inclusion_proofs_for_own_entries_only() {
     assert!(String::from_utf8_lossy(&other.stderr).contains("10.3"));
     hub.stop().await;
 }
+
+/// Two links of one party whose Hellos are handled out of order (the older link's
+/// waited longer for its checkpoint): the newer link stays the party's witness and its
+/// witness key stays pinned; the older one is sent no checkpoint and registers nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_links_late_hello_does_not_replace_the_newer_link() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let oin = treiter_hub::identity::Oin::parse(POLITIE).expect("oin");
+    let party = hub.hub.parties.get(&oin).expect("the politie is a party");
+    let key = |byte: u8| {
+        NoteVerifier::new(&format!("{POLITIE}.witness.treiteraanpak"), [byte; 32]).expect("key")
+    };
+    let hello = |key: &NoteVerifier| wire::Hello {
+        witness_key: key.to_string(),
+        ..Default::default()
+    };
+    let (newer, older) = (key(1), key(2));
+    let (newer_tx, mut newer_rx) = tokio::sync::mpsc::channel(8);
+    let (older_tx, mut older_rx) = tokio::sync::mpsc::channel(8);
+    treiter_hub::witnesses::on_hello(&hub.hub, &party, 8, &hello(&newer), &newer_tx).await;
+    treiter_hub::witnesses::on_hello(&hub.hub, &party, 7, &hello(&older), &older_tx).await;
+    assert!(
+        newer_rx.try_recv().is_ok(),
+        "the newer link got the checkpoint"
+    );
+    assert!(
+        older_rx.try_recv().is_err(),
+        "the older link registered nothing"
+    );
+    let pinned = treiter_hub::tables::witness_keys::get(hub.hub.store.as_ref(), POLITIE)
+        .expect("read the pinned key")
+        .expect("a key is pinned");
+    assert_eq!(String::from_utf8_lossy(&pinned), newer.to_string());
+    hub.stop().await;
+}

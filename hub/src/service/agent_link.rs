@@ -129,7 +129,13 @@ impl AgentLink for AgentLinkService {
         // Article 10.2: the newest checkpoint, with a proof from what the agent holds.
         // In its own task: signing one waits for the log's disk, which must not delay
         // the Welcome (the stream is returned only when this call ends).
-        crate::witnesses::spawn_on_hello(self.hub.clone(), party.clone(), &hello, tx.clone());
+        crate::witnesses::spawn_on_hello(
+            self.hub.clone(),
+            party.clone(),
+            ticket.generation,
+            &hello,
+            tx.clone(),
+        );
         tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
