@@ -602,6 +602,9 @@ pub struct Hub {
     /// moment about one case got the same number, and the second stored overwrote the
     /// first.
     pub case_file_numbers: tokio::sync::Mutex<()>,
+    /// Serialises every change to the covenant versions (proposals, approvals: each
+    /// reads a version's record and writes it back; [`crate::covenants`]).
+    pub covenant_changes: tokio::sync::Mutex<()>,
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
@@ -696,6 +699,7 @@ impl Hub {
             assembling,
             case_file_writes: crate::casefile::FileWrites::default(),
             case_file_numbers: tokio::sync::Mutex::new(()),
+            covenant_changes: tokio::sync::Mutex::new(()),
             clock: crate::clock::Clock::default(),
             tls_config,
             listener: crate::listener::ListenerSettings {

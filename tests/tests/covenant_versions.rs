@@ -893,3 +893,55 @@ async fn a_version_put_in_force_on_one_replica_is_in_force_on_the_others() {
         hub.stop().await;
     }
 }
+
+/// Two privacy officers approve one version at the same moment on two replicas on one
+/// PostgreSQL: both approvals count and the version is in force (each approval reads
+/// the version's record and writes it back with its own; without the replicas taking
+/// turns, one would overwrite the other). Three rounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn approvals_at_once_on_two_replicas_both_count() {
+    let Some(postgres) =
+        treiter_testpg::TestPostgres::start_or_skip("approvals_at_once_on_two_replicas_both_count")
+    else {
+        return;
+    };
+    let pki = Pki::new();
+    let store = crate::support::postgres_store_config(&postgres, "approvals");
+    let hubs = crate::support::start_replicas(&pki, &store, 2).await;
+    let mut proposer = officer(&pki, &hubs[0], PO_POLITIE).await;
+    for round in 0..3u32 {
+        let text = covenant_text(2 + round, round % 2 == 0);
+        let proposed = propose(&mut proposer, &format!("propose-{round}"), &text).await;
+        assert!(proposed.accepted, "{:?}", proposed.diagnostics);
+        let version = proposed.version.expect("version").version;
+        let approvals = [(0, PO_POLITIE), (1, PO_GEMEENTE)].map(|(replica, person)| {
+            let (pki, hub, text) = (&pki, &hubs[replica], text.clone());
+            async move {
+                let mut c = officer(pki, hub, person).await;
+                approve(&mut c, &format!("approve-{round}"), version, sha256(&text)).await
+            }
+        });
+        let [first, second] = approvals;
+        let (first, second) = tokio::join!(first, second);
+        first.expect("politie approves");
+        second.expect("gemeente approves");
+        let listed = proposer
+            .list_covenant_versions(wire::ListCovenantVersionsRequest::default())
+            .await
+            .expect("list versions")
+            .into_inner();
+        let record = listed
+            .versions
+            .iter()
+            .find(|v| v.version == version)
+            .expect("the version is listed");
+        assert_eq!(
+            (record.approvals.len(), record.status.as_str()),
+            (2, "in-force"),
+            "round {round}: {record:?}"
+        );
+    }
+    for hub in hubs {
+        hub.stop().await;
+    }
+}

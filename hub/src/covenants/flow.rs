@@ -1,8 +1,9 @@
 //! Proposing and approving versions, and reading them: the work behind the covenant
 //! RPCs of privacy_officer.proto.
 //!
-//! Every change runs under one lock, so two approvals cannot both see "one approval so
-//! far". Its order is the durability rule of the decision log: the covenant-approval
+//! Every change runs under one lock ([`Hub::covenant_changes`], and across replicas on
+//! one database [`crate::store::Store::lock_shared`]), so two approvals cannot both see
+//! "one approval so far". Its order is the durability rule of the decision log: the covenant-approval
 //! entry is appended (and durable) BEFORE the store changes; when the log cannot take
 //! it the answer is UNAVAILABLE and nothing changed. An approval that completes article
 //! 13.1 appends an "approved" and then an "activated" entry, then writes the version in
@@ -29,9 +30,6 @@ use crate::log::RecordingError;
 use crate::log::entry::{ApprovalStep, CovenantApproval, HexHash, LogTime, PersonId, Requester};
 use crate::state::{Hub, Officer};
 use crate::store::Batch;
-
-/// Serialises every change to the versions (see the module doc).
-static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The name proposals are parsed under (shown in diagnostics).
 const PROPOSAL: &str = "proposal";
@@ -253,7 +251,11 @@ pub async fn propose(
     // Shown with the version in hubctl and to the approving officers.
     treiter_proto::text::check_text("description", &request.description, MAX_DESCRIPTION_CHARS)
         .map_err(|e| HubError::invalid_argument(e.to_string()))?;
-    let _changes = CHANGES.lock().await;
+    let _changes = hub.covenant_changes.lock().await;
+    let _replicas = hub
+        .store
+        .lock_shared("covenant changes")
+        .map_err(HubError::Store)?;
     let store = hub.store.as_ref();
     let person = officer.person.id.as_str();
     let fingerprint = sha256_hex(&format!(
@@ -390,7 +392,11 @@ pub async fn approve(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let _changes = CHANGES.lock().await;
+    let _changes = hub.covenant_changes.lock().await;
+    let _replicas = hub
+        .store
+        .lock_shared("covenant changes")
+        .map_err(HubError::Store)?;
     let store = hub.store.as_ref();
     let person = officer.person.id.as_str();
     let fingerprint = sha256_hex(&format!("approve\0{}\0{sha}", request.version));
