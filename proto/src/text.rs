@@ -150,6 +150,19 @@ pub enum TextError {
     },
 }
 
+impl TextError {
+    /// The same error, naming `field`: for checks run under a short name whose full
+    /// name (with its indices) is formatted only when one fails.
+    pub fn in_field(mut self, field: String) -> TextError {
+        match &mut self {
+            TextError::TooLong { field: named, .. }
+            | TextError::Hidden { field: named, .. }
+            | TextError::Alphabet { field: named, .. } => *named = field,
+        }
+        self
+    }
+}
+
 fn check(field: &str, text: &str, max: usize, multi_line: bool) -> Result<(), TextError> {
     let chars = text.chars().count();
     if chars > max {

@@ -61,44 +61,50 @@ pub fn check_request_id(field: &str, id: &str) -> Result<(), TextError> {
 }
 
 fn check_withheld(i: usize, w: &WithheldAtSource) -> Result<(), TextError> {
-    let at = format!("ShareAnswer.withheld[{i}]");
-    check_token(&format!("{at}.category"), &w.category, MAX_WORD)?;
+    let at = |field: &str| format!("ShareAnswer.withheld[{i}].{field}");
+    check_token("category", &w.category, MAX_WORD).map_err(|e| e.in_field(at("category")))?;
     if let Some(d) = &w.decision {
-        check_token(&format!("{at}.decision.outcome"), &d.outcome, MAX_WORD)?;
+        check_token("outcome", &d.outcome, MAX_WORD)
+            .map_err(|e| e.in_field(at("decision.outcome")))?;
         for (list, names) in [("passed", &d.passed), ("stripped", &d.stripped)] {
             for (j, n) in names.iter().enumerate() {
-                check_line(&format!("{at}.decision.{list}[{j}]"), n, MAX_FIELD_NAME)?;
+                check_line(list, n, MAX_FIELD_NAME)
+                    .map_err(|e| e.in_field(at(&format!("decision.{list}[{j}]"))))?;
             }
         }
         for (j, a) in d.articles.iter().enumerate() {
-            check_token(&format!("{at}.decision.articles[{j}]"), a, MAX_WORD)?;
+            check_token("article", a, MAX_WORD)
+                .map_err(|e| e.in_field(at(&format!("decision.articles[{j}]"))))?;
         }
     }
     Ok(())
 }
 
-/// Checks the strings of an Answer (its request id is checked on its own).
+/// Checks the strings of an Answer (its request id is checked on its own). Every
+/// field of every record is checked, so each check runs under a short name and the
+/// field's full name is formatted only for the error.
 pub fn check_answer(answer: &Answer) -> Result<(), TextError> {
     match &answer.kind {
         Some(answer::Kind::Shares(shares)) => {
             for (i, r) in shares.records.iter().enumerate() {
-                let at = format!("ShareAnswer.records[{i}]");
-                check_token(&format!("{at}.category"), &r.category, MAX_WORD)?;
+                let at = |field: &str| format!("ShareAnswer.records[{i}].{field}");
+                check_token("category", &r.category, MAX_WORD)
+                    .map_err(|e| e.in_field(at("category")))?;
                 check_line(
-                    &format!("{at}.source_reference"),
+                    "source_reference",
                     &r.source_reference,
                     MAX_SOURCE_REFERENCE,
-                )?;
+                )
+                .map_err(|e| e.in_field(at("source_reference")))?;
                 for (j, f) in r.fields.iter().enumerate() {
-                    check_line(&format!("{at}.fields[{j}].name"), &f.name, MAX_FIELD_NAME)?;
-                    check_text(
-                        &format!("{at}.fields[{j}].value"),
-                        &f.value,
-                        MAX_FIELD_VALUE,
-                    )?;
+                    check_line("name", &f.name, MAX_FIELD_NAME)
+                        .map_err(|e| e.in_field(at(&format!("fields[{j}].name"))))?;
+                    check_text("value", &f.value, MAX_FIELD_VALUE)
+                        .map_err(|e| e.in_field(at(&format!("fields[{j}].value"))))?;
                 }
                 for (j, n) in r.stripped_at_source.iter().enumerate() {
-                    check_line(&format!("{at}.stripped_at_source[{j}]"), n, MAX_FIELD_NAME)?;
+                    check_line("stripped_at_source", n, MAX_FIELD_NAME)
+                        .map_err(|e| e.in_field(at(&format!("stripped_at_source[{j}]"))))?;
                 }
             }
             for (i, w) in shares.withheld.iter().enumerate() {
@@ -227,6 +233,45 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "ShareAnswer.records[0].fields[0].value is 10010 characters long; at most 10000 are accepted"
+        );
+        // The second record's category, a withheld record's article: each named with
+        // its indices.
+        let mut second = record();
+        second.category = "huur gegevens".into();
+        let e2 = check_answer(&Answer {
+            request_id: "r-1".into(),
+            kind: Some(answer::Kind::Shares(ShareAnswer {
+                records: vec![record(), second],
+                ..Default::default()
+            })),
+        })
+        .unwrap_err();
+        assert_eq!(
+            e2.to_string(),
+            "ShareAnswer.records[1].category holds a character outside printable ASCII without spaces at character 5"
+        );
+        let withheld = Answer {
+            request_id: "r-1".into(),
+            kind: Some(answer::Kind::Shares(ShareAnswer {
+                withheld: vec![
+                    WithheldAtSource::default(),
+                    WithheldAtSource {
+                        category: "zorgsignalen".into(),
+                        decision: Some(treiter_proto::v1::ShareDecision {
+                            outcome: "deny".into(),
+                            articles: vec!["7.1".into(), "7\u{7}2".into()],
+                            ..Default::default()
+                        }),
+                    },
+                ],
+                ..Default::default()
+            })),
+        };
+        assert!(
+            check_answer(&withheld)
+                .unwrap_err()
+                .to_string()
+                .starts_with("ShareAnswer.withheld[1].decision.articles[1] holds a control"),
         );
         let refused = refused_answer("r-1".into(), &e);
         match refused.kind {
