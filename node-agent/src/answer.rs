@@ -64,6 +64,9 @@ pub struct Answerer {
     /// acknowledged, by request id ([`crate::receipts::unacknowledged_answers`]): when
     /// the hub asks one again, the receipts already written are not written twice.
     receipted_before: Mutex<std::collections::HashMap<String, Vec<Event>>>,
+    /// The request ids being answered now, each with the lock its answerers take
+    /// turns on ([`Answerer::one_at_a_time`]).
+    answering: Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>,
     /// The inbox for delivered case data, when configured.
     inbox: Option<Arc<crate::inbox::Inbox>>,
 }
@@ -99,6 +102,7 @@ impl Answerer {
             metrics,
             receipts: None,
             receipted_before: Mutex::default(),
+            answering: Mutex::default(),
             inbox: None,
         }
     }
@@ -336,6 +340,48 @@ impl Answerer {
             tracing::info!(request = %id, "question delivered again; sending the same answer");
             return kept.clone();
         }
+        self.one_at_a_time(id, || {
+            // Looked again: it may have been answered while this call waited its turn.
+            if let Some(kept) = self.lock_cache().get(id) {
+                tracing::info!(request = %id, "question delivered again while it was answered; sending the same answer");
+                return kept.clone();
+            }
+            self.answer_afresh(question, own, now)
+        })
+    }
+
+    /// Runs `answer` for request `id` while no other call answers the same id: a
+    /// question delivered again while its first delivery is still being answered (the
+    /// old link's answer task runs on after a relink) waits, and finds the first's
+    /// answer in the cache, so its receipts are written once.
+    fn one_at_a_time(&self, id: &str, answer: impl FnOnce() -> Answer) -> Answer {
+        let turn = self
+            .lock_answering()
+            .entry(id.to_owned())
+            .or_default()
+            .clone();
+        let answered = {
+            let _mine = turn.lock().unwrap_or_else(|e| e.into_inner());
+            answer()
+        };
+        let mut answering = self.lock_answering();
+        // The map's and this call's: nobody else waits for a turn on this id.
+        if Arc::strong_count(&turn) == 2 {
+            answering.remove(id);
+        }
+        answered
+    }
+
+    fn lock_answering(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Mutex<()>>>> {
+        // Only ids and their locks: nothing half-changed to fear after a panic.
+        self.answering.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Computes the answer to `question`, writes its receipts and keeps it in the cache.
+    fn answer_afresh(&self, question: &Question, own: &OwnParty, now: SystemTime) -> Answer {
+        let id = question.request_id.as_str();
         let kind = self.compute(question, own, OffsetDateTime::from(now));
         let answer = Answer {
             request_id: id.to_owned(),

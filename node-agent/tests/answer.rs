@@ -352,6 +352,67 @@ fn an_answer_asked_again_after_a_restart_is_not_receipted_twice() {
     assert_eq!(count("s-12"), 1, "{after:?}");
 }
 
+/// A source that takes its time to read records, as a busy database does.
+struct SlowSource(JsonDirSource);
+
+impl treiter_node_agent::sources::Source for SlowSource {
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn categories(&self) -> Vec<Category> {
+        self.0.categories()
+    }
+    fn knows(
+        &self,
+        subject: &treiter_pseudonym::Pseudonym,
+        categories: &[Category],
+    ) -> Result<bool, treiter_node_agent::sources::SourceError> {
+        self.0.knows(subject, categories)
+    }
+    fn records(
+        &self,
+        subject: &treiter_pseudonym::Pseudonym,
+        categories: &[Category],
+    ) -> Result<
+        Vec<treiter_node_agent::sources::SourceRecord>,
+        treiter_node_agent::sources::SourceError,
+    > {
+        std::thread::sleep(Duration::from_millis(200));
+        self.0.records(subject, categories)
+    }
+}
+
+/// A question delivered again while its first delivery is still being answered (the
+/// old link's answer task runs on after the agent relinked, and the hub delivers its
+/// queued question on the new link): both get the one answer, and its receipts are
+/// written once.
+#[test]
+fn a_question_answered_twice_at_once_is_receipted_once() {
+    let dir = export();
+    let state = tempfile::tempdir().expect("tmp");
+    let path = state.path().join("receipts.log");
+    let source = SlowSource(JsonDirSource::open(dir.path()).expect("source"));
+    let agent = Answerer::new(
+        covenant(),
+        Some(Box::new(source)),
+        vec![Category::PolitieIncidenten],
+    )
+    .with_receipts(Arc::new(
+        ReceiptLog::open(&path).expect("open the receipts"),
+    ))
+    .expect("read the receipts");
+    let question = share_request("s-20", WITH_DIAGNOSE);
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| agent.answer(&question, &own(), now()));
+        let second = s.spawn(|| agent.answer(&question, &own(), now()));
+        (first.join().expect("first"), second.join().expect("second"))
+    });
+    assert_eq!(first, second);
+    assert_eq!(shares(&first).records.len(), 1);
+    let receipts = share_receipts(&path);
+    assert_eq!(receipts.len(), 2, "one sent, one withheld: {receipts:?}");
+}
+
 #[test]
 fn an_expired_question_is_refused() {
     let dir = export();
