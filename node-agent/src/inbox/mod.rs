@@ -36,6 +36,12 @@
 //!   added to it, if it lacks them). A share file that does not open is left in place
 //!   and reported as unreadable, never deleted.
 //!
+//! - Writers take turns across processes too: the agent and an `inbox` command run
+//!   beside it (`node-agent inbox sweep`) each hold the `LOCK` file in the inbox
+//!   directory (`flock`) while they store, apply a notice, sweep or migrate, after the
+//!   process's own lock. The file counts the turns taken; a process whose index was
+//!   built before another process took one builds it again.
+//!
 //! Share ids are `<delivery_id>.<n>`: a delivery received twice (the hub re-sends
 //! until it sees the Ack) is stored once.
 
@@ -64,6 +70,8 @@ use index::Index;
 
 /// The subdirectory holding the sealed shares.
 const SHARES: &str = "shares";
+/// The file writers of every process lock ([`Inbox::write_guard`]).
+const LOCK_FILE: &str = "LOCK";
 /// The file name suffix of a delivery's sealed shares.
 pub const SUFFIX: &str = ".delivery";
 /// The file name suffix of one sealed share in the format before delivery files
@@ -274,6 +282,12 @@ pub struct Inbox {
     /// Serialises writers (a sweep and a RetentionNotice must not rewrite the same
     /// file at once) and holds the index of the shares, once built.
     lock: std::sync::Mutex<Option<Index>>,
+    /// The inbox's `LOCK` file, held by a writer of any process ([`Inbox::write_guard`]);
+    /// `None` for an inbox opened only to be checked.
+    lock_file: Option<File>,
+    /// The turn count this process last wrote into the lock file: another, found
+    /// there, means another process changed the inbox (only used under `lock`).
+    turns_seen: std::sync::atomic::AtomicU64,
     /// Directory fsyncs of the shares folder so far (one per delivery, not per share).
     dir_syncs: std::sync::atomic::AtomicU64,
     /// Files of the shares folder opened (read and decrypted) so far.
@@ -317,6 +331,8 @@ impl Inbox {
                     receipts: None,
                     metrics: None,
                     lock: std::sync::Mutex::new(None),
+                    lock_file: None,
+                    turns_seen: std::sync::atomic::AtomicU64::new(u64::MAX),
                     dir_syncs: std::sync::atomic::AtomicU64::new(0),
                     opened: std::sync::atomic::AtomicU64::new(0),
                     receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
@@ -357,12 +373,25 @@ impl Inbox {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
+        let lock_path = dir.join(LOCK_FILE);
+        let lock_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| InboxError::Io {
+                path: lock_path,
+                source,
+            })?;
         let inbox = Inbox {
             dir: dir.to_path_buf(),
             key,
             receipts: None,
             metrics: None,
             lock: std::sync::Mutex::new(None),
+            lock_file: Some(lock_file),
+            turns_seen: std::sync::atomic::AtomicU64::new(u64::MAX),
             dir_syncs: std::sync::atomic::AtomicU64::new(0),
             opened: std::sync::atomic::AtomicU64::new(0),
             receipt_bytes_read: std::sync::atomic::AtomicU64::new(0),
@@ -405,6 +434,44 @@ impl Inbox {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The process's lock and then the `LOCK` file's, for a writer: another process
+    /// (the agent, an `inbox` command) writes only when this one is done. When another
+    /// process took a turn since this one's last, the index is dropped (built again
+    /// from the files when next needed).
+    fn write_guard(&self) -> Result<WriteGuard<'_>, InboxError> {
+        let index = self.guard();
+        let Some(file) = &self.lock_file else {
+            return Ok(WriteGuard { index, file: None });
+        };
+        let io = |source: std::io::Error| InboxError::Io {
+            path: self.dir.join(LOCK_FILE),
+            source,
+        };
+        rustix::fs::flock(file, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| io(e.into()))?;
+        // Unlocked when dropped, from here on.
+        let mut guard = WriteGuard {
+            index,
+            file: Some(file),
+        };
+        let mut count = [0u8; 8];
+        let read = rustix::io::pread(file, &mut count, 0).map_err(|e| io(e.into()))?;
+        let turns = if read == count.len() {
+            u64::from_le_bytes(count)
+        } else {
+            0
+        };
+        if turns != self.turns_seen.load(std::sync::atomic::Ordering::Relaxed) {
+            *guard.index = None;
+        }
+        let next = turns.wrapping_add(1);
+        // Not synced: after a power cut every process builds its index anew anyway.
+        rustix::io::pwrite(file, &next.to_le_bytes(), 0).map_err(|e| io(e.into()))?;
+        self.turns_seen
+            .store(next, std::sync::atomic::Ordering::Relaxed);
+        Ok(guard)
+    }
+
     /// Stores every share of `delivery` durably (before the caller acknowledges it);
     /// returns the ids newly stored (none for a repeated delivery). A failure (a full
     /// or read-only disk) is counted and shown in `/healthz` until a store succeeds.
@@ -439,7 +506,7 @@ impl Inbox {
     ) -> Result<Vec<String>, InboxError> {
         check_id("delivery", &delivery.delivery_id)?;
         check_id("case", &delivery.case_id)?;
-        let mut guard = self.guard();
+        let mut guard = self.write_guard()?;
         let delete_at = match delivery
             .delete_at
             .as_ref()
@@ -601,7 +668,7 @@ impl Inbox {
         else {
             return Ok(0);
         };
-        let mut guard = self.guard();
+        let mut guard = self.write_guard()?;
         self.write_term(&notice.case_id, &delete_at)?;
         let index = self.index(&mut guard)?;
         let mut changed = 0;
@@ -646,7 +713,7 @@ impl Inbox {
     /// `share-deleted` receipt for each: a delivery whose shares are all due is one file
     /// removed, one with only some due is rewritten without them.
     pub fn sweep(&self, now: OffsetDateTime) -> Result<SweepReport, InboxError> {
-        let mut guard = self.guard();
+        let mut guard = self.write_guard()?;
         let index = self.index(&mut guard)?;
         // Files that did not open when the index was built are tried again: left in
         // place and reported while they still do not open.
@@ -1062,6 +1129,7 @@ impl Inbox {
     /// idempotently (see the module doc): every delivery file written and synced (one
     /// directory fsync for all), then the share files it holds removed (one more).
     fn migrate(&self) -> Result<(), InboxError> {
+        let _turn = self.write_guard()?;
         let mut old: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for file in self.files()? {
             let ShareFile::Share(id) = file else {
@@ -1317,6 +1385,36 @@ fn timestamp_text(seconds: i64) -> Option<String> {
 /// `now` as the inbox's clock type.
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::from(SystemTime::now())
+}
+
+/// A writer's hold of the inbox: the process's lock (with the index) and the `LOCK`
+/// file's, released in that order's reverse.
+struct WriteGuard<'a> {
+    index: std::sync::MutexGuard<'a, Option<Index>>,
+    file: Option<&'a File>,
+}
+
+impl std::ops::Deref for WriteGuard<'_> {
+    type Target = Option<Index>;
+    fn deref(&self) -> &Option<Index> {
+        &self.index
+    }
+}
+
+impl std::ops::DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Option<Index> {
+        &mut self.index
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(file) = self.file {
+            // Closing the file would release it too; an unlock that fails leaves it
+            // held until the process ends, which the next writer waits out.
+            let _ = rustix::fs::flock(file, rustix::fs::FlockOperation::Unlock);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -838,3 +838,40 @@ fn files_deleted_beside_the_agent_are_handled() {
     assert_eq!(f.inbox.apply_notice(&notice).unwrap(), 0);
     assert_eq!(f.inbox.len().unwrap(), 1);
 }
+
+/// Writers of two processes (the agent, and `node-agent inbox …` beside it) take
+/// turns: one waits while the other holds the inbox's `LOCK` file. A process whose
+/// index was built before the other's turn builds it again, so a delete moment the
+/// other wrote is swept on time.
+#[test]
+fn writers_beside_the_agent_take_turns_and_their_changes_are_seen() {
+    let f = fixture();
+    f.inbox
+        .receive(&delivery("D-1", "C-1", "aanpak", None), T0)
+        .unwrap();
+    let beside = Inbox::open(&f.dir.path().join("inbox"), &f.dir.path().join("inbox.key"))
+        .unwrap()
+        .with_receipts(f.inbox.receipts.clone().unwrap());
+    let past = (T0 - time::Duration::days(1)).unix_timestamp();
+    let held = f.inbox.write_guard().unwrap();
+    let (done, applied) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let changed = beside.apply_notice(&notice("N-1", "C-1", past)).unwrap();
+            done.send(changed).unwrap();
+        });
+        assert!(
+            applied
+                .recv_timeout(std::time::Duration::from_millis(300))
+                .is_err(),
+            "the inbox beside the agent did not wait for the agent's turn"
+        );
+        drop(held);
+        let changed = applied
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("its turn came");
+        assert_eq!(changed, 1);
+    });
+    // The agent's index, built before, is built again: the share is due.
+    assert_eq!(f.inbox.sweep(T0).unwrap().deleted, ["D-1.0"]);
+}
