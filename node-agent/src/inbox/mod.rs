@@ -916,7 +916,15 @@ impl Inbox {
         let Some(m) = &self.metrics else {
             return;
         };
-        let mut guard = self.guard();
+        // A writer's turn: the index is built from files no other process is changing,
+        // and this process's first store does not build it again.
+        let mut guard = match self.write_guard() {
+            Ok(guard) => guard,
+            Err(error) => {
+                tracing::error!(%error, "the inbox's shares cannot be counted");
+                return;
+            }
+        };
         match self.index(&mut guard) {
             Ok(index) => {
                 m.inbox_shares

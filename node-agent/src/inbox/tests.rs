@@ -875,3 +875,31 @@ fn writers_beside_the_agent_take_turns_and_their_changes_are_seen() {
     // The agent's index, built before, is built again: the share is due.
     assert_eq!(f.inbox.sweep(T0).unwrap().deleted, ["D-1.0"]);
 }
+
+/// An agent that starts with shares held builds its index once, at start, under the
+/// writers' lock: its first store keeps it (dropping it would open every delivery
+/// file a second time at the next count or sweep).
+#[test]
+fn the_index_built_at_start_is_kept_by_the_first_store() {
+    let f = fixture();
+    for n in 0..5 {
+        f.inbox
+            .receive(&delivery(&format!("D-{n}"), "C-1", "aanpak", None), T0)
+            .unwrap();
+    }
+    let restarted = Inbox::open(&f.dir.path().join("inbox"), &f.dir.path().join("inbox.key"))
+        .unwrap()
+        .with_receipts(f.inbox.receipts.clone().unwrap())
+        .with_metrics(Arc::new(Metrics::new()));
+    assert_eq!(restarted.files_opened(), 5, "the index is built at start");
+    restarted
+        .receive(&delivery("D-5", "C-1", "aanpak", None), T0)
+        .unwrap();
+    assert_eq!(restarted.len().unwrap(), 6);
+    assert!(restarted.sweep(T0).unwrap().deleted.is_empty());
+    assert_eq!(
+        restarted.files_opened(),
+        5,
+        "the index is kept: not built again"
+    );
+}
