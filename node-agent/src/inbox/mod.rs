@@ -35,12 +35,12 @@
 //!   file wins (it holds the shares it has), and the share files left are removed (or
 //!   added to it, if it lacks them). A share file that does not open is left in place
 //!   and reported as unreadable, never deleted.
-//!
 //! - Writers take turns across processes too: the agent and an `inbox` command run
 //!   beside it (`node-agent inbox sweep`) each hold the `LOCK` file in the inbox
 //!   directory (`flock`) while they store, apply a notice, sweep or migrate, after the
-//!   process's own lock. The file counts the turns taken; a process whose index was
-//!   built before another process took one builds it again.
+//!   process's own lock (and so does the count of shares an agent makes at start).
+//!   The file counts the turns taken; a process whose index was built before another
+//!   process took one builds it again.
 //!
 //! Share ids are `<delivery_id>.<n>`: a delivery received twice (the hub re-sends
 //! until it sees the Ack) is stored once.
