@@ -470,8 +470,8 @@ const ASKED_AGAIN_READ_LIMIT: u64 = 64 << 20;
 /// `path` that has no `answer-acknowledged` receipt, by request id, in the order
 /// written: the answers the hub may ask for again after the agent restarts (an answer
 /// lost with the killed process's link). Reads the log from its end backward, back to
-/// [`ASKED_AGAIN_WITHIN`] before the last of these receipts, and at most
-/// [`ASKED_AGAIN_READ_LIMIT`] bytes; a log that does not exist holds none.
+/// [`ASKED_AGAIN_WITHIN`] before the last of these receipts, and at most 64 MiB; a
+/// log that does not exist holds none.
 pub fn unacknowledged_answers(
     path: &Path,
 ) -> Result<std::collections::HashMap<String, Vec<Event>>, ReceiptError> {
