@@ -352,7 +352,7 @@ pub async fn run(hub: Arc<Hub>) {
         }
         tokio::select! {
             () = tokio::time::sleep(NOTICE_CHECK_INTERVAL) => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         }
     }
 }

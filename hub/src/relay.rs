@@ -346,7 +346,7 @@ pub async fn run(hub: Arc<Hub>, relay: Arc<Relay>) {
             () = tokio::time::sleep(poll) => {}
             () = wake.notified() => {}
             () = link_changes.notified() => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         }
     }
 }

@@ -197,7 +197,7 @@ pub async fn run(hub: std::sync::Arc<Hub>) {
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
-            _ = shutdown.wait_for(|stopping| *stopping) => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         }
     }
 }

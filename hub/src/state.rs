@@ -824,7 +824,10 @@ impl Hub {
         error
     }
 
-    /// A receiver that turns `true` when the hub begins to shut down.
+    /// A receiver that turns `true` when the hub begins to shut down. Wait on it with
+    /// [`shutdown_begun`], never `changed()`: a receiver taken after the shutdown began
+    /// (a link opened in that moment) sees no change, and would keep the graceful
+    /// shutdown waiting for ever.
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
@@ -834,6 +837,12 @@ impl Hub {
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
     }
+}
+
+/// Completes once the hub's shutdown has begun: at once when it already has.
+pub async fn shutdown_begun(signal: &mut watch::Receiver<bool>) {
+    // An error means the hub itself is gone: nothing left to wait for either.
+    let _ = signal.wait_for(|stopping| *stopping).await;
 }
 
 /// The numbers of the covenant the case registry applies; the encoding must state them.

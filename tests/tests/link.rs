@@ -185,6 +185,31 @@ async fn a_newer_link_of_the_same_party_supersedes_the_older() {
     hub.stop().await;
 }
 
+/// The stop of `TestHub::stop` in two steps: the shutdown begins (links are told to
+/// close) while the server still takes streams, the way an agent's reconnect can reach
+/// the hub between the two. A link opened then must close too, or the graceful shutdown
+/// waits on it for ever (a crash test's hub once did not stop within 10 s).
+#[tokio::test]
+async fn a_link_opened_after_the_shutdown_began_is_closed_at_once() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let mut before = raw_link(&pki, "politie", &hub, Some(hello("before")))
+        .await
+        .expect("link");
+    expect_welcome(&mut before).await;
+    hub.hub.begin_shutdown();
+    let status = read_until_closed(&mut before, Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Code::Unavailable, "{status}");
+
+    let mut after = raw_link(&pki, "amstel", &hub, Some(hello("after")))
+        .await
+        .expect("the server still takes the stream");
+    let status = read_until_closed(&mut after, Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Code::Unavailable, "{status}");
+    assert!(status.message().contains("shutting down"), "{status}");
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn tls_1_2_client_is_refused() {
     let pki = Pki::new();

@@ -67,7 +67,7 @@ pub async fn run_late_answers(hub: Arc<Hub>) {
     loop {
         let answer = tokio::select! {
             received = late.recv() => received,
-            _ = shutdown.changed() => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         };
         match answer {
             Ok(answer) => {
@@ -122,7 +122,7 @@ async fn join_until_done(hub: Arc<Hub>, late: LateAnswer) {
         }
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         }
         wait = (wait * 2).min(JOIN_RETRY_MAX);
     }

@@ -175,7 +175,7 @@ pub async fn run_resumptions(hub: Arc<Hub>) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         }
         wait = LOOK_EVERY;
         match take_over_orphans(&hub).await {

@@ -162,7 +162,7 @@ pub async fn follow(hub: Arc<Hub>) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(FOLLOW_EVERY) => {}
-            _ = shutdown.changed() => return,
+            () = crate::state::shutdown_begun(&mut shutdown) => return,
         }
         if let Err(error) = follow_once(&hub) {
             tracing::error!(%error, "cannot follow the covenant version in force in the shared store");

@@ -263,7 +263,7 @@ async fn run_link(
                 Ok(_) => break LinkEnd::Superseded,
                 Err(refusal) => break LinkEnd::NoLongerAParty(refusal.to_string()),
             },
-            _ = shutdown.changed() => break LinkEnd::Shutdown,
+            () = crate::state::shutdown_begun(&mut shutdown) => break LinkEnd::Shutdown,
         }
     };
     let closing = match &end {
