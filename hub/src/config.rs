@@ -60,6 +60,7 @@
 //! max_streaming_calls_per_person = 8 # WatchCaseFile, QueryLog, PreviewCovenantChange
 //! http2_keepalive_interval_seconds = 60 # ping every connection this often
 //! http2_keepalive_timeout_seconds = 20 # a ping unanswered this long closes it
+//! shutdown_grace_seconds = 10        # a stop waits this long for calls in progress
 //!
 //! [link]
 //! heartbeat_interval_seconds = 10
@@ -130,6 +131,10 @@ pub const DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS: u64 = 60;
 /// Default seconds a peer has to answer an HTTP/2 ping before its connection is
 /// closed.
 pub const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS: u64 = 20;
+/// Default seconds a stop waits for the calls in progress to finish (agent links are
+/// told to close at once): a peer that stopped reading must not keep the hub from
+/// stopping, or a service manager from restarting it.
+pub const DEFAULT_SHUTDOWN_GRACE_SECONDS: u64 = 10;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -273,6 +278,8 @@ pub struct ConnectionLimits {
     pub http2_keepalive_interval: Duration,
     /// Time a peer has to answer a ping before its connection is closed.
     pub http2_keepalive_timeout: Duration,
+    /// Time a stop waits for the calls in progress before it stops without them.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -288,6 +295,7 @@ impl Default for ConnectionLimits {
             max_streaming_calls_per_person: DEFAULT_MAX_STREAMING_CALLS_PER_PERSON,
             http2_keepalive_interval: Duration::from_secs(DEFAULT_HTTP2_KEEPALIVE_INTERVAL_SECONDS),
             http2_keepalive_timeout: Duration::from_secs(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS),
+            shutdown_grace: Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECONDS),
         }
     }
 }
@@ -573,6 +581,7 @@ struct RawLimits {
     max_streaming_calls_per_person: Option<usize>,
     http2_keepalive_interval_seconds: Option<u64>,
     http2_keepalive_timeout_seconds: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
 }
 
 impl RawLimits {
@@ -635,6 +644,11 @@ impl RawLimits {
                 "http2_keepalive_timeout_seconds",
                 self.http2_keepalive_timeout_seconds
                     .unwrap_or(DEFAULT_HTTP2_KEEPALIVE_TIMEOUT_SECONDS),
+            )?),
+            shutdown_grace: Duration::from_secs(at_least_one(
+                "shutdown_grace_seconds",
+                self.shutdown_grace_seconds
+                    .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECONDS),
             )?),
         })
     }
@@ -1065,7 +1079,7 @@ crl = "ca.crl.pem"
     #[test]
     fn reads_the_connection_limits_and_refuses_zero() {
         let text = format!(
-            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\nmax_handshakes = 7\nmax_concurrent_streams = 8\nmax_streaming_calls_per_person = 9\nhttp2_keepalive_interval_seconds = 10\nhttp2_keepalive_timeout_seconds = 11\n"
+            "{MINIMAL}[limits]\nhttp2_start_timeout_seconds = 2\nmax_handshakes_per_address = 3\nmax_connections_per_identity = 4\nadmin_request_timeout_seconds = 5\nmax_admin_connections = 6\nmax_handshakes = 7\nmax_concurrent_streams = 8\nmax_streaming_calls_per_person = 9\nhttp2_keepalive_interval_seconds = 10\nhttp2_keepalive_timeout_seconds = 11\nshutdown_grace_seconds = 12\n"
         );
         let config = HubConfig::parse(&text, Path::new("/")).unwrap();
         assert_eq!(
@@ -1081,6 +1095,7 @@ crl = "ca.crl.pem"
                 max_streaming_calls_per_person: 9,
                 http2_keepalive_interval: Duration::from_secs(10),
                 http2_keepalive_timeout: Duration::from_secs(11),
+                shutdown_grace: Duration::from_secs(12),
             }
         );
         for (value, key) in [
@@ -1090,6 +1105,7 @@ crl = "ca.crl.pem"
             ("= 9", "limits.max_streaming_calls_per_person"),
             ("= 10", "limits.http2_keepalive_interval_seconds"),
             ("= 11", "limits.http2_keepalive_timeout_seconds"),
+            ("= 12", "limits.shutdown_grace_seconds"),
         ] {
             let zero = text.replace(value, "= 0");
             let err = HubConfig::parse(&zero, Path::new("/")).unwrap_err();

@@ -91,6 +91,16 @@ impl<K: Eq + Hash + Clone> Slots<K> {
         })
     }
 
+    /// Every key holding slots, with how many.
+    fn held_all(&self) -> Vec<(K, usize)> {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(key, count)| (key.clone(), *count))
+            .collect()
+    }
+
     /// How many slots `key` holds.
     pub fn held(&self, key: &K) -> usize {
         self.held
@@ -152,6 +162,65 @@ impl IdentityKey {
             person,
             ..Refusal::of(reason).from_address(address)
         }
+    }
+}
+
+/// The connections the listener let through that are still open (each holds its
+/// identity's slot until it ends), for the report of a shutdown that could not wait
+/// for all of them.
+#[derive(Clone, Debug)]
+pub struct OpenConnections(Arc<Slots<IdentityKey>>);
+
+impl OpenConnections {
+    /// Who holds the connections open now.
+    pub fn now(&self) -> StillOpen {
+        let mut open = StillOpen::default();
+        for (key, count) in self.0.held_all() {
+            match key {
+                IdentityKey::Organisation(oin) => open.organisations.push((oin, count)),
+                IdentityKey::Person { .. } => open.of_persons += count,
+                IdentityKey::Certificate(_) => open.unidentified += count,
+            }
+        }
+        open.organisations.sort();
+        open
+    }
+}
+
+/// Open connections by who holds them: organisations by OIN; persons only counted
+/// (their ids stay out of the log).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StillOpen {
+    /// OIN and number of connections.
+    pub organisations: Vec<(String, usize)>,
+    pub of_persons: usize,
+    /// Of certificates the hub refuses at the first call.
+    pub unidentified: usize,
+}
+
+impl StillOpen {
+    pub fn is_empty(&self) -> bool {
+        self.organisations.is_empty() && self.of_persons == 0 && self.unidentified == 0
+    }
+}
+
+impl std::fmt::Display for StillOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = self
+            .organisations
+            .iter()
+            .map(|(oin, n)| format!("{n} of OIN {oin}"))
+            .collect();
+        if self.of_persons > 0 {
+            parts.push(format!("{} of persons", self.of_persons));
+        }
+        if self.unidentified > 0 {
+            parts.push(format!("{} unidentified", self.unidentified));
+        }
+        if parts.is_empty() {
+            return f.write_str("none");
+        }
+        f.write_str(&parts.join(", "))
     }
 }
 
@@ -233,20 +302,24 @@ pub struct ListenerSettings {
 }
 
 /// Accepts TCP connections on `listener` and yields the authenticated HTTP/2 ones,
-/// through the steps of the module doc. The accept loop ends when the returned stream
-/// is dropped.
+/// through the steps of the module doc, and what tells which of them are still open.
+/// The accept loop ends when the returned stream is dropped.
 pub fn incoming(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
     settings: ListenerSettings,
     refusals: Arc<Refusals>,
-) -> ReceiverStream<Result<HubConnection, io::Error>> {
+) -> (
+    ReceiverStream<Result<HubConnection, io::Error>>,
+    OpenConnections,
+) {
     let (tx, rx) = mpsc::channel(64);
     let acceptor = TlsAcceptor::from(config);
     let handshakes = Slots::<IpAddr>::new(settings.limits.max_handshakes_per_address);
     // One key for all addresses: the bound on handshakes in progress in all.
     let all_handshakes = Slots::<()>::new(settings.limits.max_handshakes);
     let identities = Slots::<IdentityKey>::new(settings.limits.max_connections_per_identity);
+    let open = OpenConnections(identities.clone());
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
@@ -297,7 +370,7 @@ pub fn incoming(
             });
         }
     });
-    ReceiverStream::new(rx)
+    (ReceiverStream::new(rx), open)
 }
 
 /// One accepted connection on its way to tonic.

@@ -230,8 +230,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 treiter_proto::signal::wait_for_signal().await;
                 let _ = stop_tx.send(true);
             };
-            treiter_hub::server::serve(hub, listener, shutdown).await?;
-            tracing::info!("hub stopped");
+            match treiter_hub::server::serve(hub, listener, shutdown).await? {
+                treiter_hub::server::Stopped::Gracefully => tracing::info!("hub stopped"),
+                // Already logged, with who held connections open.
+                treiter_hub::server::Stopped::GraceRanOut(_) => {
+                    tracing::info!("hub stopped (the shutdown grace ran out)")
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig { config } => {

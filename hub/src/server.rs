@@ -9,6 +9,7 @@ use treiter_proto::v1::coordinator_server::CoordinatorServer;
 use treiter_proto::v1::hub_status_server::HubStatusServer;
 use treiter_proto::v1::privacy_officer_server::PrivacyOfficerServer;
 
+use crate::listener::StillOpen;
 use crate::service::agent_link::AgentLinkService;
 use crate::service::coordinator::CoordinatorService;
 use crate::service::privacy_officer::PrivacyOfficerService;
@@ -40,14 +41,24 @@ pub const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// unless it is set).
 pub const MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
 
+/// How a stop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every connection closed within the grace.
+    Gracefully,
+    /// The grace (`limits.shutdown_grace_seconds`) ran out with these connections
+    /// still open; the server stopped without them.
+    GraceRanOut(StillOpen),
+}
+
 /// Serves the gRPC API on `listener` until `shutdown` completes; then closes every agent
-/// link and waits for in-flight calls to finish.
+/// link and waits for in-flight calls to finish, for at most `limits.shutdown_grace`.
 pub async fn serve(
     hub: Arc<Hub>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), tonic::transport::Error> {
-    let incoming = crate::listener::incoming(
+) -> Result<Stopped, tonic::transport::Error> {
+    let (incoming, open) = crate::listener::incoming(
         listener,
         hub.tls_config.clone(),
         hub.listener.clone(),
@@ -68,7 +79,7 @@ pub async fn serve(
     }
     let shutdown_hub = hub.clone();
     let limits = hub.listener.limits;
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         // tonic passes "unlimited" to hyper for what it is not told (hyper's own
         // default is 200 streams); every HTTP/2 bound is set here explicitly.
         .max_concurrent_streams(limits.max_concurrent_streams)
@@ -101,6 +112,25 @@ pub async fn serve(
             shutdown.await;
             tracing::info!("shutting down: closing agent links");
             shutdown_hub.begin_shutdown();
-        })
-        .await
+        });
+    tokio::pin!(server);
+    let mut stopping = hub.shutdown_signal();
+    tokio::select! {
+        served = &mut server => return served.map(|()| Stopped::Gracefully),
+        () = crate::state::shutdown_begun(&mut stopping) => {}
+    }
+    match tokio::time::timeout(limits.shutdown_grace, &mut server).await {
+        Ok(served) => served.map(|()| Stopped::Gracefully),
+        Err(_) => {
+            // Dropping the server stops waiting; the connections' own tasks end with
+            // the process.
+            let still_open = open.now();
+            tracing::warn!(
+                grace_seconds = limits.shutdown_grace.as_secs(),
+                %still_open,
+                "stopping without the calls still in progress: the shutdown grace ran out"
+            );
+            Ok(Stopped::GraceRanOut(still_open))
+        }
+    }
 }

@@ -181,7 +181,7 @@ pub struct TestHub {
     pub hub: Arc<Hub>,
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    task: JoinHandle<treiter_hub::server::Stopped>,
 }
 
 /// Binds a loopback listener for a hub. For port 0 it takes a free port *below* the
@@ -266,7 +266,7 @@ impl TestHub {
                 let _ = stopped.await;
             })
             .await
-            .expect("hub serves");
+            .expect("hub serves")
         });
         TestHub {
             hub,
@@ -277,17 +277,32 @@ impl TestHub {
     }
 
     /// Stops the hub gracefully: agent links are closed with UNAVAILABLE, then the
-    /// server waits for in-flight calls. (An aborted task cannot stand in for a killed
-    /// process here: tonic's connection tasks would outlive it. `restart.rs` kills a
-    /// real hub process for that.)
-    pub async fn stop(mut self) {
+    /// server waits for in-flight calls, which must all end within the shutdown grace
+    /// (a call or link that keeps the hub from stopping is a defect the panic names).
+    /// (An aborted task cannot stand in for a killed process here: tonic's connection
+    /// tasks would outlive it. `restart.rs` kills a real hub process for that.)
+    pub async fn stop(self) {
+        let stopped = self.stop_reporting().await;
+        assert_eq!(
+            stopped,
+            treiter_hub::server::Stopped::Gracefully,
+            "the hub's calls in progress did not all end within its shutdown grace"
+        );
+    }
+}
+
+impl TestHub {
+    /// Stops the hub as [`TestHub::stop`] does, and says how the stop ended; panics
+    /// only when the hub is not stopped within its grace and 5 s.
+    pub async fn stop_reporting(mut self) -> treiter_hub::server::Stopped {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+        let grace = self.hub.listener.limits.shutdown_grace;
+        tokio::time::timeout(grace + Duration::from_secs(5), &mut self.task)
             .await
-            .expect("the hub stops within 10 s")
-            .expect("hub task");
+            .expect("the hub stops within its shutdown grace")
+            .expect("hub task")
     }
 }
 
@@ -490,7 +505,7 @@ impl TestHub {
                 let _ = stopped.await;
             })
             .await
-            .expect("hub serves");
+            .expect("hub serves")
         });
         TestHub {
             hub,

@@ -16,11 +16,14 @@
 //! sent again on the next one and acknowledged then). Cosignatures and checkpoint
 //! refusals go to [`crate::witnesses`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 use treiter_proto::v1::agent_link_server::AgentLink;
 use treiter_proto::v1::{
@@ -28,7 +31,7 @@ use treiter_proto::v1::{
     InclusionProof, InclusionProofRequest, Welcome, agent_message, hub_message,
 };
 
-use crate::agents::{AgentHello, Outbound};
+use crate::agents::{AgentHello, LinkItem, Outbound};
 use crate::parties::Party;
 use crate::service::agent_input;
 use crate::service::timestamp;
@@ -61,7 +64,7 @@ fn hub_message(body: hub_message::Body) -> Result<HubMessage, Status> {
 
 #[tonic::async_trait]
 impl AgentLink for AgentLinkService {
-    type LinkStream = ReceiverStream<Result<HubMessage, Status>>;
+    type LinkStream = LinkOutbound;
 
     async fn link(
         &self,
@@ -97,6 +100,7 @@ impl AgentLink for AgentLinkService {
             "agent linked"
         );
         let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+        let (end, ended) = oneshot::channel();
         let welcome = Welcome {
             party: Some(party.to_proto()),
             hub_version: HUB_VERSION.to_owned(),
@@ -136,8 +140,11 @@ impl AgentLink for AgentLinkService {
             &hello,
             tx.clone(),
         );
-        tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx));
-        Ok(Response::new(ReceiverStream::new(rx)))
+        tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx, end));
+        Ok(Response::new(LinkOutbound {
+            queued: rx,
+            end: Some(ended),
+        }))
     }
 
     async fn get_inclusion_proof(
@@ -220,6 +227,7 @@ async fn run_link(
     mut ticket: crate::agents::LinkTicket,
     mut inbound: Streaming<AgentMessage>,
     tx: Outbound,
+    stream_end: oneshot::Sender<Option<Status>>,
 ) {
     let interval = hub.link.heartbeat_interval;
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
@@ -285,9 +293,9 @@ async fn run_link(
     for request_id in acks.drain(..) {
         let _ = tx.try_send(hub_message(hub_message::Body::Ack(Ack { request_id })));
     }
-    if let Some(status) = closing {
-        let _ = tx.try_send(Err(status));
-    }
+    // The stream ends after what is queued, with the closing status if there is one,
+    // however full the queue and whoever else still holds a sender.
+    let _ = stream_end.send(closing);
     hub.agents
         .close(&party.oin, ticket.generation, SystemTime::now());
     let why = match &end {
@@ -302,6 +310,50 @@ async fn run_link(
         LinkEnd::ReaderGone => "the agent stopped reading".to_owned(),
     };
     tracing::info!(oin = %party.oin, link = %ticket.link_id, why, "agent link closed");
+}
+
+/// What the hub sends down one link: the link's queue, until the link's task ends it
+/// (`end`). Ending it there, not by a message in the queue, ends the stream even when
+/// the queue is full (the status would not fit) or when a sender outlives the link (a
+/// witness pacer, a question being pushed): a link the hub closed would otherwise stay
+/// open, and keep a graceful shutdown waiting, for as long as those live.
+pub struct LinkOutbound {
+    queued: mpsc::Receiver<LinkItem>,
+    /// `None` once the stream has ended.
+    end: Option<oneshot::Receiver<Option<Status>>>,
+}
+
+impl Stream for LinkOutbound {
+    type Item = LinkItem;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<LinkItem>> {
+        let this = self.get_mut();
+        let Some(end) = this.end.as_mut() else {
+            return Poll::Ready(None);
+        };
+        // What was queued before the end goes first.
+        match this.queued.poll_recv(cx) {
+            Poll::Ready(Some(Err(status))) => {
+                // tonic ends the stream with an error status: so does this.
+                this.end = None;
+                return Poll::Ready(Some(Err(status)));
+            }
+            Poll::Ready(Some(item)) => return Poll::Ready(Some(item)),
+            Poll::Ready(None) => {
+                this.end = None;
+                return Poll::Ready(None);
+            }
+            Poll::Pending => {}
+        }
+        match Pin::new(end).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(closing) => {
+                this.end = None;
+                // A dropped sender (the task panicked) ends the stream as well.
+                Poll::Ready(closing.ok().flatten().map(Err))
+            }
+        }
+    }
 }
 
 /// Sends the gathered Acks, one after the other without waiting in between, so that
@@ -385,3 +437,75 @@ async fn handle_message(
 
 /// The agent's end of the link no longer reads.
 struct ReaderGone;
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    fn heartbeat(sequence: u64) -> LinkItem {
+        hub_message(hub_message::Body::Heartbeat(Heartbeat {
+            sequence,
+            sent_at: None,
+        }))
+    }
+
+    fn outbound(queue: usize) -> (Outbound, oneshot::Sender<Option<Status>>, LinkOutbound) {
+        let (tx, rx) = mpsc::channel(queue);
+        let (end, ended) = oneshot::channel();
+        let stream = LinkOutbound {
+            queued: rx,
+            end: Some(ended),
+        };
+        (tx, end, stream)
+    }
+
+    /// The stream's next item, which must come (or the end) within 5 s.
+    async fn next(stream: &mut LinkOutbound) -> Option<LinkItem> {
+        tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("the stream yields or ends at once")
+    }
+
+    fn sequence(item: Option<LinkItem>) -> Option<u64> {
+        match item?.ok()?.body? {
+            hub_message::Body::Heartbeat(beat) => Some(beat.sequence),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_link_ended_with_a_full_queue_sends_the_queue_then_its_status_and_ends() {
+        let (tx, end, mut stream) = outbound(2);
+        tx.try_send(heartbeat(1)).expect("room");
+        tx.try_send(heartbeat(2)).expect("room");
+        // Full: a status sent through the queue would not fit.
+        assert!(tx.try_send(heartbeat(3)).is_err());
+        end.send(Some(Status::unavailable("shutting down")))
+            .expect("stream alive");
+        assert_eq!(sequence(next(&mut stream).await), Some(1));
+        assert_eq!(sequence(next(&mut stream).await), Some(2));
+        match next(&mut stream).await {
+            Some(Err(status)) => assert_eq!(status.code(), tonic::Code::Unavailable),
+            other => panic!("expected the closing status, got {other:?}"),
+        }
+        // Ended, though a sender (`tx`) is still alive.
+        assert!(next(&mut stream).await.is_none());
+        drop(stream);
+        assert!(tx.is_closed(), "the queue's receiver went with the stream");
+    }
+
+    #[tokio::test]
+    async fn a_link_ended_without_a_status_ends_its_stream_while_senders_live() {
+        let (tx, end, mut stream) = outbound(4);
+        tx.try_send(heartbeat(1)).expect("room");
+        drop(end);
+        assert_eq!(sequence(next(&mut stream).await), Some(1));
+        let next = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("the stream ends at once");
+        assert!(next.is_none(), "{next:?}");
+        drop(tx);
+    }
+}

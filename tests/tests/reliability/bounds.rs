@@ -44,6 +44,7 @@ const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
 const RST_STREAM: u8 = 0x3;
 const SETTINGS: u8 = 0x4;
+const PING: u8 = 0x6;
 const GOAWAY: u8 = 0x7;
 const CONTINUATION: u8 = 0x9;
 const END_HEADERS: u8 = 0x4;
@@ -286,6 +287,44 @@ async fn one_connection_carries_at_most_max_concurrent_streams_calls_at_once() {
     hub.stop().await;
 }
 
+/// A call whose request body never comes keeps the hub from stopping only for
+/// `limits.shutdown_grace_seconds`: then the hub stops without it and says whose
+/// connection was still open. Before the grace, a stop waited for such a call for ever.
+#[tokio::test]
+async fn a_call_that_never_ends_keeps_the_hub_from_stopping_only_for_the_grace() {
+    let pki = Pki::new();
+    let hub = hub_with(&pki, "shutdown_grace_seconds = 1", "").await;
+    let (mut tls, _) = http2_by_hand(&pki, "gemeente", &hub).await;
+    let block = request_headers("/treiter.hub.v1.HubStatus/GetStatus", 0);
+    tls.write_all(&open_stream(1, &block))
+        .await
+        .expect("open a stream");
+    // The call is in progress once the hub has the stream (a ping's answer comes after
+    // the frames before it).
+    tls.write_all(&frame(PING, 0, 0, &[7; 8]))
+        .await
+        .expect("ping");
+    loop {
+        let f = read_frame(&mut tls).await;
+        if f.kind == PING && f.flags & ACK != 0 {
+            break;
+        }
+    }
+    let started = std::time::Instant::now();
+    let stopped = hub.stop_reporting().await;
+    let took = started.elapsed();
+    assert_eq!(
+        stopped,
+        treiter_hub::server::Stopped::GraceRanOut(treiter_hub::listener::StillOpen {
+            organisations: vec![("00000001000000000001".to_owned(), 1)],
+            of_persons: 0,
+            unidentified: 0,
+        })
+    );
+    assert!(took >= Duration::from_secs(1), "stopped after {took:?}");
+    drop(tls);
+}
+
 /// A request whose headers (gRPC metadata) are larger than 16 KiB is refused on its
 /// own stream (h2 answers 431 or resets it); the connection lives on and serves the
 /// next call.
@@ -473,7 +512,6 @@ async fn a_person_has_at_most_max_streaming_calls_per_person_in_progress() {
 /// the identity out.
 #[tokio::test]
 async fn a_connection_whose_peer_stops_answering_pings_is_closed_and_its_slot_freed() {
-    const PING: u8 = 0x6;
     let pki = Pki::new();
     let hub = hub_with(
         &pki,
