@@ -118,6 +118,7 @@ impl AgentLink for Relay {
         };
         self.round(question::Kind::Bevraging(Bevraging {
             subject: Some(subject.clone()),
+            more_subjects: Vec::new(),
         }))
         .await?;
         let answers = self
@@ -212,9 +213,10 @@ pub async fn echo(url: &str, tls: Tls) -> anyhow::Result<()> {
             continue;
         };
         let kind = match question.kind {
-            Some(question::Kind::Bevraging(_)) => {
-                answer::Kind::Bevraging(BevragingAnswer { hit: true })
-            }
+            Some(question::Kind::Bevraging(_)) => answer::Kind::Bevraging(BevragingAnswer {
+                hit: true,
+                more_hits: Vec::new(),
+            }),
             _ => answer::Kind::Shares(ShareAnswer {
                 records: vec![record(1), record(2)],
                 withheld: Vec::new(),

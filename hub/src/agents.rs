@@ -68,6 +68,9 @@ pub struct AgentHello<'a> {
     pub instance_id: &'a str,
     /// When the certificate the link was opened with expires.
     pub certificate_not_after: Option<SystemTime>,
+    /// The agent answers a bevraging about several subjects (`Hello` in
+    /// agent_link.proto).
+    pub bevraging_of_many_subjects: bool,
 }
 
 /// One item of a link's outbound stream: the agent link's transport is the gRPC
@@ -138,6 +141,8 @@ struct Entry {
     supersede: Option<watch::Sender<bool>>,
     /// The live link's outbound sender; `None` while disconnected.
     outbound: Option<Outbound>,
+    /// What the link's Hello said of bevragingen about several subjects.
+    bevraging_of_many_subjects: bool,
 }
 
 /// The agents of every party, by OIN. Clones share one table.
@@ -176,6 +181,7 @@ impl AgentTable {
                 generation: 0,
                 supersede: None,
                 outbound: None,
+                bevraging_of_many_subjects: false,
             });
         if let Some(old) = entry.supersede.take() {
             if entry.state.instance_id != hello.instance_id {
@@ -201,6 +207,7 @@ impl AgentTable {
         entry.state.last_heartbeat = None;
         entry.state.links_opened += 1;
         entry.state.certificate_not_after = hello.certificate_not_after;
+        entry.bevraging_of_many_subjects = hello.bevraging_of_many_subjects;
         LinkTicket {
             link_id,
             generation,
@@ -265,6 +272,14 @@ impl AgentTable {
             entry.outbound = None;
             self.changed.notify_one();
         }
+    }
+
+    /// Whether `oin`'s agent is linked now and said in its Hello that it answers a
+    /// bevraging about several subjects.
+    pub fn asks_many_subjects(&self, oin: &Oin) -> bool {
+        self.lock().entries.get(oin).is_some_and(|e| {
+            e.bevraging_of_many_subjects && e.supersede.is_some() && e.outbound.is_some()
+        })
     }
 
     /// Every party whose agent is linked now (reachable), with its link's generation.
@@ -339,6 +354,7 @@ mod tests {
             covenant_version: 1,
             instance_id: "a",
             certificate_not_after: None,
+            bevraging_of_many_subjects: false,
         };
         let mut ticket = table.open(&party(), hello, SystemTime::now());
         table.attach(&party().oin, ticket.generation, outbound());
@@ -368,6 +384,7 @@ mod tests {
             covenant_version: 1,
             instance_id: "a",
             certificate_not_after: None,
+            bevraging_of_many_subjects: false,
         };
         assert!(table.link(&party().oin).is_none(), "never linked");
         let first = table.open(&party(), hello, now);
@@ -402,6 +419,7 @@ mod tests {
             covenant_version: 1,
             instance_id: instance,
             certificate_not_after: None,
+            bevraging_of_many_subjects: false,
         };
         let first = table.open(&party(), hello("0.1.0", "a"), now);
         let second = table.open(&party(), hello("0.1.1", "b"), now);
@@ -433,6 +451,7 @@ mod tests {
             covenant_version: 1,
             instance_id: "a",
             certificate_not_after: None,
+            bevraging_of_many_subjects: false,
         };
         table.open(&party(), hello, SystemTime::now());
         let snap = table.snapshot(&dir);

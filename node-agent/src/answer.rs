@@ -14,9 +14,10 @@ use std::time::SystemTime;
 
 use time::OffsetDateTime;
 use treiter_policies::{Category, Covenant, Outcome};
+use treiter_proto::limits::MAX_BEVRAGING_SUBJECTS;
 use treiter_proto::v1::{
-    Answer, BevragingAnswer, Field, Question, Record, ShareAnswer, SubjectPseudonym, Unanswerable,
-    WithheldAtSource, answer, question,
+    Answer, Bevraging, BevragingAnswer, Field, Question, Record, ShareAnswer, SubjectPseudonym,
+    Unanswerable, WithheldAtSource, answer, question,
 };
 use treiter_pseudonym::Pseudonym;
 
@@ -506,30 +507,10 @@ impl Answerer {
                     problem: "neither a bevraging nor a share request".into(),
                 },
             ),
-            Some(question::Kind::Bevraging(b)) => {
-                let subject = match b.subject.as_ref().map(|s| Pseudonym::parse(&s.hex)) {
-                    Some(Ok(p)) => p,
-                    Some(Err(e)) => {
-                        return malformed(
-                            id,
-                            &gate::MalformedQuestion {
-                                field: "bevraging.subject".into(),
-                                problem: e.to_string(),
-                            },
-                        );
-                    }
-                    None => {
-                        return malformed(
-                            id,
-                            &gate::MalformedQuestion {
-                                field: "bevraging.subject".into(),
-                                problem: "missing".into(),
-                            },
-                        );
-                    }
-                };
-                self.bevraging(id, &subject)
-            }
+            Some(question::Kind::Bevraging(b)) => match bevraging_subjects(b) {
+                Ok(subjects) => self.bevraging(id, &subjects),
+                Err(e) => malformed(id, &e),
+            },
             Some(question::Kind::ShareRequest(r)) => {
                 // One snapshot for the whole request: a switch meanwhile cannot mix
                 // two versions in one answer.
@@ -558,18 +539,28 @@ impl Answerer {
         }
     }
 
-    /// Hit or no hit (article 8.4), over the served categories only.
-    fn bevraging(&self, id: &str, subject: &Pseudonym) -> answer::Kind {
+    /// Hit or no hit (article 8.4) for each subject asked about, over the served
+    /// categories only; the first subject's in `hit`, the others' in `more_hits`.
+    fn bevraging(&self, id: &str, subjects: &[Pseudonym]) -> answer::Kind {
         let Some(source) = &self.source else {
             return no_source();
         };
-        match source.knows(subject, &self.categories) {
-            Ok(hit) => {
-                tracing::info!(request = %id, %subject, hit, "bevraging answered");
-                answer::Kind::Bevraging(BevragingAnswer { hit })
+        let mut hits = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            match source.knows(subject, &self.categories) {
+                Ok(hit) => {
+                    tracing::info!(request = %id, %subject, hit, "bevraging answered");
+                    hits.push(hit);
+                }
+                Err(e) => return source_failed(id, &e),
             }
-            Err(e) => source_failed(id, &e),
         }
+        let mut hits = hits.into_iter();
+        let hit = hits.next().unwrap_or(false);
+        answer::Kind::Bevraging(BevragingAnswer {
+            hit,
+            more_hits: hits.collect(),
+        })
     }
 
     /// The records of a share request: each decided by the gate, sent stripped or
@@ -765,6 +756,35 @@ fn source_failed(id: &str, error: &SourceError) -> answer::Kind {
         reason::SOURCE_UNAVAILABLE,
         format!("{what}; the partner's agent log has the details"),
     )
+}
+
+/// The subjects a bevraging asks about: `subject`, then `more_subjects`, each a
+/// pseudonym, at most [`MAX_BEVRAGING_SUBJECTS`] in all.
+fn bevraging_subjects(b: &Bevraging) -> Result<Vec<Pseudonym>, gate::MalformedQuestion> {
+    let count = 1 + b.more_subjects.len();
+    if count > MAX_BEVRAGING_SUBJECTS {
+        return Err(gate::MalformedQuestion {
+            field: "bevraging.more_subjects".into(),
+            problem: format!(
+                "{count} subjects, more than the {MAX_BEVRAGING_SUBJECTS} one bevraging may ask about"
+            ),
+        });
+    }
+    let first = b.subject.as_ref().ok_or_else(|| gate::MalformedQuestion {
+        field: "bevraging.subject".into(),
+        problem: "missing".into(),
+    })?;
+    let parse = |field: String, subject: &SubjectPseudonym| {
+        Pseudonym::parse(&subject.hex).map_err(|e| gate::MalformedQuestion {
+            field,
+            problem: e.to_string(),
+        })
+    };
+    let mut subjects = vec![parse("bevraging.subject".into(), first)?];
+    for (i, more) in b.more_subjects.iter().enumerate() {
+        subjects.push(parse(format!("bevraging.more_subjects[{i}]"), more)?);
+    }
+    Ok(subjects)
 }
 
 fn malformed(id: &str, error: &gate::MalformedQuestion) -> answer::Kind {

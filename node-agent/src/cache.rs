@@ -91,7 +91,10 @@ mod tests {
     fn hit(id: &str, hit: bool) -> Answer {
         Answer {
             request_id: id.into(),
-            kind: Some(answer::Kind::Bevraging(BevragingAnswer { hit })),
+            kind: Some(answer::Kind::Bevraging(BevragingAnswer {
+                hit,
+                more_hits: Vec::new(),
+            })),
         }
     }
 

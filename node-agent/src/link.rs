@@ -572,6 +572,7 @@ impl Agent {
                 .as_ref()
                 .map(|w| w.verifier_text())
                 .unwrap_or_default(),
+            bevraging_of_many_subjects: true,
         };
         // The receiver is alive (held by `rx` until the call takes it): cannot fail.
         let _ = outbound

@@ -95,6 +95,7 @@ fn bevraging(id: &str, subject: &str) -> Question {
             subject: Some(SubjectPseudonym {
                 hex: subject.into(),
             }),
+            more_subjects: Vec::new(),
         })),
     }
 }
@@ -171,6 +172,47 @@ fn bevraging_hit_and_no_hit() {
         &own(),
         now()
     )));
+}
+
+/// A bevraging about several subjects (a hub that read the Hello's
+/// `bevraging_of_many_subjects`) gets a hit or no hit for each, in the order asked; one
+/// beyond the bound, or a malformed one among them, makes the question malformed,
+/// naming the field.
+#[test]
+fn a_bevraging_about_several_subjects_answers_each_in_order() {
+    let dir = export();
+    let agent = answerer(dir.path());
+    let many = |id: &str, first: &str, more: &[&str]| {
+        let mut q = bevraging(id, first);
+        if let Some(question::Kind::Bevraging(b)) = &mut q.kind {
+            b.more_subjects = more
+                .iter()
+                .map(|s| SubjectPseudonym { hex: (*s).into() })
+                .collect();
+        }
+        q
+    };
+    let a = agent.answer(
+        &many("q-many", UNKNOWN, &[KNOWN, UNKNOWN, WITH_DIAGNOSE]),
+        &own(),
+        now(),
+    );
+    match &a.kind {
+        Some(answer::Kind::Bevraging(b)) => {
+            assert!(!b.hit);
+            assert_eq!(b.more_hits, vec![true, false, true]);
+        }
+        other => panic!("expected a bevraging answer, got {other:?}"),
+    }
+    let bad = agent.answer(&many("q-bad", KNOWN, &[UNKNOWN, "not-hex"]), &own(), now());
+    let (reason, detail) = unanswerable(&bad);
+    assert_eq!(reason, reason::MALFORMED_QUESTION);
+    assert!(detail.contains("bevraging.more_subjects[1]"), "{detail}");
+    let too_many = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS];
+    let over = agent.answer(&many("q-over", KNOWN, &too_many), &own(), now());
+    let (reason, detail) = unanswerable(&over);
+    assert_eq!(reason, reason::MALFORMED_QUESTION);
+    assert!(detail.contains("bevraging.more_subjects"), "{detail}");
 }
 
 /// A json-dir source reads its files for a bevraging: it is answered on a blocking

@@ -176,6 +176,7 @@ fn expired_bevraging(id: &str) -> Question {
         deadline: Some(ts(SystemTime::now() - Duration::from_secs(1))),
         kind: Some(question::Kind::Bevraging(Bevraging {
             subject: Some(SubjectPseudonym { hex: KNOWN.into() }),
+            more_subjects: Vec::new(),
         })),
     }
 }

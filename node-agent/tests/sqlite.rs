@@ -130,6 +130,7 @@ fn a_bevraging_of_the_index_is_answered_from_memory() {
         subject: Some(SubjectPseudonym {
             hex: tobias().to_string(),
         }),
+        more_subjects: Vec::new(),
     }));
     assert!(a.answers_from_memory(&bevraging));
     let share = ask(question::Kind::ShareRequest(Default::default()));
@@ -311,6 +312,7 @@ fn answers_through_the_gate_without_unmapped_columns() {
             subject: Some(SubjectPseudonym {
                 hex: tobias().to_hex(),
             }),
+            more_subjects: Vec::new(),
         })),
     };
     let ans = a.answer(&q, &own, std::time::SystemTime::now());

@@ -148,6 +148,16 @@ pub enum TextError {
         /// Its position, from 1.
         at: usize,
     },
+    /// A list with more items than it may have.
+    #[error("{field} has {count} items; at most {max} are accepted")]
+    TooMany {
+        /// The field.
+        field: String,
+        /// How many it has.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl TextError {
@@ -157,7 +167,8 @@ impl TextError {
         match &mut self {
             TextError::TooLong { field: named, .. }
             | TextError::Hidden { field: named, .. }
-            | TextError::Alphabet { field: named, .. } => *named = field,
+            | TextError::Alphabet { field: named, .. }
+            | TextError::TooMany { field: named, .. } => *named = field,
         }
         self
     }

@@ -173,11 +173,12 @@ fn bevraging(subject: &str) -> question::Kind {
         subject: Some(wire::SubjectPseudonym {
             hex: subject.into(),
         }),
+        more_subjects: Vec::new(),
     })
 }
 
 fn is_hit(outcome: &AskOutcome) -> bool {
-    matches!(outcome, AskOutcome::Answered(a) if matches!(a.kind, Some(answer::Kind::Bevraging(b)) if b.hit))
+    matches!(outcome, AskOutcome::Answered(a) if matches!(&a.kind, Some(answer::Kind::Bevraging(b)) if b.hit))
 }
 
 fn connected(hub: &TestHub) -> bool {
@@ -529,7 +530,7 @@ async fn the_agent_rides_out_a_network_cut_and_a_hub_restart_without_losing_an_a
     .await
     .expect("the answer given before the cut reaches the hub after it");
     assert!(
-        matches!(late_answer.answer.kind, Some(answer::Kind::Bevraging(b)) if b.hit),
+        matches!(&late_answer.answer.kind, Some(answer::Kind::Bevraging(b)) if b.hit),
         "{late_answer:?}"
     );
     assert!(

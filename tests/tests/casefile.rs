@@ -842,7 +842,10 @@ pub(crate) async fn careless_partner(
             };
             let kind = match q.kind {
                 Some(question::Kind::Bevraging(_)) => {
-                    answer::Kind::Bevraging(wire::BevragingAnswer { hit: true })
+                    answer::Kind::Bevraging(wire::BevragingAnswer {
+                        hit: true,
+                        more_hits: Vec::new(),
+                    })
                 }
                 Some(question::Kind::ShareRequest(r)) => answer::Kind::Shares(wire::ShareAnswer {
                     records: records
@@ -1119,6 +1122,7 @@ async fn a_late_answer_kept_before_a_crash_joins_its_case_file_after_the_restart
                 request_id: request_id.clone(),
                 kind: Some(wire::answer::Kind::Bevraging(wire::BevragingAnswer {
                     hit: false,
+                    more_hits: Vec::new(),
                 })),
             };
             assert!(outbox.settle(&om, &request_id, &answer).expect("settle"));

@@ -59,7 +59,10 @@ async fn next_share_request(om: &mut RawAgent) -> Question {
                     reply(
                         om,
                         &q,
-                        answer::Kind::Bevraging(wire::BevragingAnswer { hit }),
+                        answer::Kind::Bevraging(wire::BevragingAnswer {
+                            hit,
+                            more_hits: Vec::new(),
+                        }),
                     )
                     .await;
                 }
@@ -464,7 +467,10 @@ async fn a_partners_answers_about_its_subjects_are_logged_together_once_all_are_
                     reply(
                         &om,
                         &q,
-                        answer::Kind::Bevraging(wire::BevragingAnswer { hit: true }),
+                        answer::Kind::Bevraging(wire::BevragingAnswer {
+                            hit: true,
+                            more_hits: Vec::new(),
+                        }),
                     )
                     .await;
                 }
@@ -552,7 +558,10 @@ async fn no_hits(agent: &mut RawAgent, n: usize) {
         reply(
             agent,
             &q,
-            answer::Kind::Bevraging(wire::BevragingAnswer { hit: false }),
+            answer::Kind::Bevraging(wire::BevragingAnswer {
+                hit: false,
+                more_hits: Vec::new(),
+            }),
         )
         .await;
     }
@@ -624,7 +633,10 @@ async fn a_case_file_whose_decisions_a_checkpoint_already_covers_signs_none_of_i
         reply(
             &degracht,
             q,
-            answer::Kind::Bevraging(wire::BevragingAnswer { hit: false }),
+            answer::Kind::Bevraging(wire::BevragingAnswer {
+                hit: false,
+                more_hits: Vec::new(),
+            }),
         )
         .await;
     }
@@ -649,6 +661,146 @@ async fn a_case_file_whose_decisions_a_checkpoint_already_covers_signs_none_of_i
         "file Y signed no checkpoint of its own"
     );
     drop((om, degracht));
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// The subjects a bevraging asks about, in order.
+fn asked_about(q: &Question) -> Vec<String> {
+    match &q.kind {
+        Some(question::Kind::Bevraging(b)) => b
+            .subject
+            .iter()
+            .chain(&b.more_subjects)
+            .map(|s| s.hex.clone())
+            .collect(),
+        other => panic!("expected a bevraging, got {other:?}"),
+    }
+}
+
+/// An agent whose Hello offers it is asked about all the file's subjects in one
+/// bevraging, and gets a share request only for the subject it has a hit for.
+#[tokio::test]
+async fn an_agent_that_offers_it_is_asked_about_all_subjects_in_one_bevraging() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let mut om = RawAgent::link_offering(&pki, "om", &hub, true).await;
+    let mut requester = sdr.clone();
+    let asked_case = case.clone();
+    let file =
+        tokio::spawn(async move { case_file(&mut requester, &asked_case, "aanpak", 10_000).await });
+
+    let bevraging = next_question(&mut om).await;
+    let subjects = asked_about(&bevraging);
+    let mut sorted = subjects.clone();
+    sorted.sort();
+    let mut expected = vec![dader(), slachtoffer()];
+    expected.sort();
+    assert_eq!(sorted, expected, "one bevraging about both subjects");
+    let hits: Vec<bool> = subjects.iter().map(|s| *s == dader()).collect();
+    reply(
+        &om,
+        &bevraging,
+        answer::Kind::Bevraging(wire::BevragingAnswer {
+            hit: hits[0],
+            more_hits: hits[1..].to_vec(),
+        }),
+    )
+    .await;
+    let request = next_question(&mut om).await;
+    match &request.kind {
+        Some(question::Kind::ShareRequest(r)) => {
+            assert_eq!(r.subject.as_ref().map(|s| s.hex.clone()), Some(dader()));
+        }
+        other => panic!("expected the share request for the dader, got {other:?}"),
+    }
+    answer_records(&om, &request, vec![justitie(&dader(), "OM-1")]).await;
+    let file = file.await.expect("task").expect("case file");
+    let result = partner(&file, "om");
+    assert_eq!(subject_status(result, &dader()), "answered");
+    assert_eq!(subject_status(result, &slachtoffer()), "no-hit");
+    assert_eq!(entries(&file, "justitiele-gegevens").len(), 1);
+    // Nothing else was asked.
+    assert!(
+        !matches!(
+            om.next_within(Duration::from_millis(300)).await,
+            Some(hub_message::Body::Question(_))
+        ),
+        "no question after the share request"
+    );
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// An answer with fewer hits than subjects asked about (an agent that answers one
+/// subject at a time took the link) is used for the subjects it covers; the others are
+/// asked one by one.
+#[tokio::test]
+async fn a_bevraging_answered_for_fewer_subjects_has_the_rest_asked_one_by_one() {
+    let pki = Pki::new();
+    let hub = TestHub::start(&pki).await;
+    let partners = Partners::start(&pki, &hub, &["om"]).await;
+    let mut sdr = client(&pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let mut om = RawAgent::link_offering(&pki, "om", &hub, true).await;
+    let mut requester = sdr.clone();
+    let asked_case = case.clone();
+    let file =
+        tokio::spawn(async move { case_file(&mut requester, &asked_case, "aanpak", 10_000).await });
+
+    let together = next_question(&mut om).await;
+    let subjects = asked_about(&together);
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    // The answer of an agent that knows only `subject`: a hit for the first, nothing
+    // about the second.
+    let first_hit = subjects[0] == dader();
+    reply(
+        &om,
+        &together,
+        answer::Kind::Bevraging(wire::BevragingAnswer {
+            hit: first_hit,
+            more_hits: Vec::new(),
+        }),
+    )
+    .await;
+    let mut share_requests = 0;
+    let mut alone = Vec::new();
+    while share_requests < 1 || alone.is_empty() {
+        let q = next_question(&mut om).await;
+        match &q.kind {
+            Some(question::Kind::Bevraging(_)) => {
+                let about = asked_about(&q);
+                let hit = about == [dader()];
+                alone.extend(about);
+                reply(
+                    &om,
+                    &q,
+                    answer::Kind::Bevraging(wire::BevragingAnswer {
+                        hit,
+                        more_hits: Vec::new(),
+                    }),
+                )
+                .await;
+            }
+            Some(question::Kind::ShareRequest(_)) => {
+                share_requests += 1;
+                answer_records(&om, &q, vec![justitie(&dader(), "OM-2")]).await;
+            }
+            None => panic!("a question without a kind"),
+        }
+    }
+    assert_eq!(
+        alone,
+        vec![subjects[1].clone()],
+        "the second subject asked on its own"
+    );
+    let file = file.await.expect("task").expect("case file");
+    let result = partner(&file, "om");
+    assert_eq!(subject_status(result, &dader()), "answered");
+    assert_eq!(subject_status(result, &slachtoffer()), "no-hit");
     partners.stop().await;
     hub.stop().await;
 }

@@ -38,13 +38,17 @@ fn bevraging() -> question::Kind {
         subject: Some(SubjectPseudonym {
             hex: "5e".repeat(32),
         }),
+        more_subjects: Vec::new(),
     })
 }
 
 fn hit_answer(request_id: &str, hit: bool) -> Answer {
     Answer {
         request_id: request_id.into(),
-        kind: Some(answer::Kind::Bevraging(BevragingAnswer { hit })),
+        kind: Some(answer::Kind::Bevraging(BevragingAnswer {
+            hit,
+            more_hits: Vec::new(),
+        })),
     }
 }
 
@@ -63,8 +67,19 @@ impl Drop for RawAgent {
 }
 
 impl RawAgent {
-    /// Links as `slug`'s agent: Hello, Welcome, then heartbeats every 300 ms.
+    /// Links as `slug`'s agent: Hello, Welcome, then heartbeats every 300 ms. Its Hello
+    /// does not offer bevragingen about several subjects.
     pub(crate) async fn link(pki: &Pki, slug: &str, hub: &TestHub) -> RawAgent {
+        Self::link_offering(pki, slug, hub, false).await
+    }
+
+    /// [`RawAgent::link`], with `bevraging_of_many_subjects` in its Hello as given.
+    pub(crate) async fn link_offering(
+        pki: &Pki,
+        slug: &str,
+        hub: &TestHub,
+        bevraging_of_many_subjects: bool,
+    ) -> RawAgent {
         let channel = party_channel(pki, slug, hub.addr).await;
         let (outbound, rx) = mpsc::channel(16);
         outbound
@@ -73,6 +88,7 @@ impl RawAgent {
                     agent_version: "raw-test".into(),
                     covenant_version: 1,
                     instance_id: format!("raw-{slug}"),
+                    bevraging_of_many_subjects,
                     ..Default::default()
                 })),
             })

@@ -2,6 +2,12 @@
 //! after a hit the share request for the categories planned, whose answer is decided
 //! ([`super::records`]) before anything of it is kept.
 //!
+//! An agent that says in its Hello that it can is asked about all of a file's subjects
+//! in one bevraging ([`bevraag_together`]): one question, answer and Ack instead of one
+//! per subject. Such a question is not queued: when it does not reach the agent, or an
+//! answer lacks subjects (an older agent took the link meanwhile), the subjects it said
+//! nothing about are asked one by one, as for any other agent.
+//!
 //! A question to an offline partner is queued; where its answer belongs is returned
 //! ([`SubjectOutcome::queued`]) and stored with the file ([`super::record`]).
 
@@ -19,7 +25,7 @@ use super::records::{Checkpoint, Decided, count_unasked, decide_records, log_dec
 use super::subject_hex;
 use crate::clock::timestamp;
 use crate::parties::Party;
-use crate::questions::AskOutcome;
+use crate::questions::{AskOutcome, NoAnswerWhy};
 use crate::state::Hub;
 
 /// The outcome of asking one party about one subject.
@@ -41,6 +47,27 @@ pub(super) struct SubjectOutcome {
 }
 
 impl SubjectOutcome {
+    /// No answer about `subject`, for `reason` (the file's progress says so too).
+    pub fn not_answered(
+        hub: &Hub,
+        file_id: &str,
+        party: &Party,
+        subject: &str,
+        (reason, detail): (String, String),
+    ) -> SubjectOutcome {
+        hub.assembling.bevraging(
+            file_id,
+            &party.oin.to_string(),
+            subject,
+            "no-answer",
+            &reason,
+        );
+        let mut outcome = SubjectOutcome::no_answer(subject);
+        outcome.result.no_answer_reason = reason;
+        outcome.no_answer_detail = detail;
+        outcome
+    }
+
     /// Nothing heard about `subject` yet: "no-answer" until the partner says more.
     pub fn no_answer(subject: &str) -> SubjectOutcome {
         SubjectOutcome {
@@ -72,8 +99,77 @@ pub(super) fn no_answer(outcome: &AskOutcome) -> (String, String) {
     }
 }
 
+/// What a bevraging about several subjects at once said.
+pub(super) enum Together {
+    /// Hit or no hit for the first subjects asked about, in their order: for all of
+    /// them, for fewer (an answer from an agent that answers one subject at a time), or
+    /// for none (the question did not reach the agent). Those it says nothing about are
+    /// asked one by one.
+    Hits(Vec<bool>),
+    /// No answer about any of them (the deadline passed, the agent could not answer):
+    /// the reason and its detail.
+    NoAnswer(String, String),
+}
+
+/// Asks `party` about all `subjects` in one bevraging, by `deadline`, without queueing
+/// it (module doc).
+pub(super) async fn bevraag_together(
+    hub: &Hub,
+    party: &Party,
+    subjects: &[&str],
+    deadline: tokio::time::Instant,
+) -> Together {
+    let Some((first, more)) = subjects.split_first() else {
+        return Together::Hits(Vec::new());
+    };
+    let bevraging = question::Kind::Bevraging(wire::Bevraging {
+        subject: subject_hex(first),
+        more_subjects: more.iter().filter_map(|s| subject_hex(s)).collect(),
+    });
+    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let asked = hub
+        .questioner
+        .ask_until(
+            &party.oin,
+            bevraging,
+            crate::questions::Deadline::after(wait),
+            false,
+        )
+        .await;
+    match asked {
+        AskOutcome::Answered(wire::Answer {
+            kind: Some(answer::Kind::Bevraging(b)),
+            ..
+        }) => {
+            let mut hits = vec![b.hit];
+            hits.extend(b.more_hits);
+            if hits.len() > subjects.len() {
+                tracing::warn!(oin = %party.oin, asked = subjects.len(), answered = hits.len(),
+                    "a bevraging's answer has more hits than subjects asked about; the extra are ignored");
+                hits.truncate(subjects.len());
+            }
+            Together::Hits(hits)
+        }
+        // Not delivered: each subject is asked (and queued) on its own.
+        AskOutcome::NoAnswer {
+            why: NoAnswerWhy::Offline | NoAnswerWhy::LinkLost,
+            ..
+        } => Together::Hits(Vec::new()),
+        other => {
+            let (reason, detail) = no_answer(&other);
+            Together::NoAnswer(reason, detail)
+        }
+    }
+}
+
 /// Asks `party` about `subject` (bevraging, then the share request after a hit), all
 /// by `deadline`; the file's progress shows the bevraging's answer as it arrives.
+/// `heard`: what a bevraging about several subjects already said about this one (then
+/// it is not asked again).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one subject of one partner: the hub, the case context, the file, the party, the subject, its categories, the deadline and what was heard already; a struct would only rename them"
+)]
 pub(super) async fn ask_subject(
     hub: Arc<Hub>,
     ctx: Arc<ShareContext>,
@@ -82,55 +178,31 @@ pub(super) async fn ask_subject(
     subject: String,
     categories: Vec<Category>,
     deadline: tokio::time::Instant,
+    heard: Option<bool>,
 ) -> SubjectOutcome {
     let mut outcome = SubjectOutcome::no_answer(&subject);
     let remaining = || deadline.saturating_duration_since(tokio::time::Instant::now());
-    let bevraging = question::Kind::Bevraging(wire::Bevraging {
-        subject: subject_hex(&subject),
-    });
-    let asked = hub
-        .questioner
-        .ask_for_case(&party.oin, bevraging, remaining(), &ctx.case.id)
-        .await;
     let oin = party.oin.to_string();
-    let hit = match &asked {
-        AskOutcome::Answered(wire::Answer {
-            kind: Some(answer::Kind::Bevraging(b)),
-            ..
-        }) => {
-            let status = if b.hit { "hit" } else { "no-hit" };
-            hub.assembling
-                .bevraging(&file_id, &oin, &subject, status, "");
-            b.hit
-        }
-        AskOutcome::NoAnswer {
-            queued: Some(q), ..
-        } => {
-            hub.assembling
-                .bevraging(&file_id, &oin, &subject, "offline-queued", "");
-            outcome.result.status = "offline-queued".into();
-            outcome.queued = Some((
-                q.request_id.as_str().to_owned(),
-                q.until,
-                QueuedRequest {
-                    file_id,
-                    party: party.oin.to_string(),
-                    subject,
-                    kind: "bevraging".into(),
-                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
-                },
-            ));
-            return outcome;
-        }
-        other => {
-            let (reason, detail) = no_answer(other);
-            hub.assembling
-                .bevraging(&file_id, &oin, &subject, "no-answer", &reason);
-            outcome.result.no_answer_reason = reason;
-            outcome.no_answer_detail = detail;
-            return outcome;
-        }
+    let hit = match heard {
+        Some(hit) => hit,
+        None => match bevraag(
+            &hub,
+            &ctx,
+            &file_id,
+            &party,
+            &subject,
+            &categories,
+            remaining(),
+        )
+        .await
+        {
+            Ok(hit) => hit,
+            Err(not_answered) => return *not_answered,
+        },
     };
+    let status = if hit { "hit" } else { "no-hit" };
+    hub.assembling
+        .bevraging(&file_id, &oin, &subject, status, "");
     outcome.answered_at = Some(std::time::Instant::now());
     if !hit {
         outcome.result.status = "no-hit".into();
@@ -150,6 +222,61 @@ pub(super) async fn ask_subject(
     )
     .await;
     outcome
+}
+
+/// The bevraging of one subject: the hit, or the subject's outcome without one (the
+/// question queued, or no answer).
+async fn bevraag(
+    hub: &Hub,
+    ctx: &ShareContext,
+    file_id: &str,
+    party: &Party,
+    subject: &str,
+    categories: &[Category],
+    wait: Duration,
+) -> Result<bool, Box<SubjectOutcome>> {
+    let bevraging = question::Kind::Bevraging(wire::Bevraging {
+        subject: subject_hex(subject),
+        more_subjects: Vec::new(),
+    });
+    let asked = hub
+        .questioner
+        .ask_for_case(&party.oin, bevraging, wait, &ctx.case.id)
+        .await;
+    let oin = party.oin.to_string();
+    let mut outcome = SubjectOutcome::no_answer(subject);
+    match &asked {
+        AskOutcome::Answered(wire::Answer {
+            kind: Some(answer::Kind::Bevraging(b)),
+            ..
+        }) => Ok(b.hit),
+        AskOutcome::NoAnswer {
+            queued: Some(q), ..
+        } => {
+            hub.assembling
+                .bevraging(file_id, &oin, subject, "offline-queued", "");
+            outcome.result.status = "offline-queued".into();
+            outcome.queued = Some((
+                q.request_id.as_str().to_owned(),
+                q.until,
+                QueuedRequest {
+                    file_id: file_id.to_owned(),
+                    party: oin,
+                    subject: subject.to_owned(),
+                    kind: "bevraging".into(),
+                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                },
+            ));
+            Err(Box::new(outcome))
+        }
+        other => Err(Box::new(SubjectOutcome::not_answered(
+            hub,
+            file_id,
+            party,
+            subject,
+            no_answer(other),
+        ))),
+    }
 }
 
 /// Asks `party` for its records about `subject` in `categories`, waiting at most

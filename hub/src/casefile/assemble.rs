@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use treiter_policies::vocab::{Category, Purpose};
 use treiter_proto::v1 as wire;
 
-use super::ask::{SubjectOutcome, ask_subject, keep_decided};
+use super::ask::{SubjectOutcome, Together, ask_subject, bevraag_together, keep_decided};
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
 use super::records::Checkpoint;
@@ -562,7 +562,9 @@ fn checkpoint_covers(hub: &Hub, file: &wire::CaseFile) -> bool {
 }
 
 /// Asks one partner about each of its planned subjects at once, all by `deadline`
-/// (one fan-out per partner: a subject's bevraging and share request run in turn).
+/// (one fan-out per partner: a subject's bevraging and share request run in turn). An
+/// agent that can is asked about all the subjects in one bevraging first
+/// ([`super::ask`]); the share requests after its hits run at once.
 async fn ask_partner(
     hub: Arc<Hub>,
     ctx: Arc<ShareContext>,
@@ -573,11 +575,53 @@ async fn ask_partner(
     unsettled: Arc<AtomicUsize>,
 ) -> PartnerOutcome {
     let asked_at = Instant::now();
+    let mut outcomes: Vec<Option<SubjectOutcome>> = subjects.iter().map(|_| None).collect();
+    // The positions (in `subjects`) of the subjects with categories planned.
+    let planned: Vec<usize> = (0..subjects.len())
+        .filter(|&i| !subjects[i].1.is_empty())
+        .collect();
+    let heard = if planned.len() > 1 && hub.agents.asks_many_subjects(&party.oin) {
+        let hexes: Vec<&str> = planned.iter().map(|&i| subjects[i].0.as_str()).collect();
+        match bevraag_together(&hub, &party, &hexes, deadline).await {
+            Together::Hits(hits) => hits,
+            Together::NoAnswer(reason, detail) => {
+                for &i in &planned {
+                    outcomes[i] = Some(SubjectOutcome::not_answered(
+                        &hub,
+                        &file_id,
+                        &party,
+                        &subjects[i].0,
+                        (reason.clone(), detail.clone()),
+                    ));
+                }
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let mut fan_out = FanOut::new();
-    // The positions (in `subjects`) of the subjects asked about, in the order asked.
+    // The positions of the subjects asked about in tasks, in the order started.
     let mut asked = Vec::new();
-    for (i, (subject, categories)) in subjects.iter().enumerate() {
-        if categories.is_empty() {
+    for (n, &i) in planned.iter().enumerate() {
+        if outcomes[i].is_some() {
+            continue;
+        }
+        let (subject, categories) = &subjects[i];
+        let heard = heard.get(n).copied();
+        if heard == Some(false) {
+            // Nothing more to ask: no task for it (this returns at once).
+            let outcome = ask_subject(
+                hub.clone(),
+                ctx.clone(),
+                file_id.clone(),
+                party.clone(),
+                subject.clone(),
+                Vec::new(),
+                deadline,
+                heard,
+            );
+            outcomes[i] = Some(outcome.await);
             continue;
         }
         asked.push(i);
@@ -592,11 +636,11 @@ async fn ask_partner(
                 subject.clone(),
                 categories.clone(),
                 deadline,
+                heard,
             ),
             move || SubjectOutcome::no_answer(&unanswered),
         );
     }
-    let mut outcomes: Vec<Option<SubjectOutcome>> = subjects.iter().map(|_| None).collect();
     for settled in fan_out.collect().await {
         if let Some(slot) = asked.get(settled.index).and_then(|&i| outcomes.get_mut(i)) {
             *slot = Some(settled.outcome);

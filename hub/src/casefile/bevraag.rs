@@ -67,6 +67,7 @@ pub async fn bevraag(
             party: plan.party.oin.clone(),
             question: question::Kind::Bevraging(wire::Bevraging {
                 subject: subject_hex(&subject),
+                more_subjects: Vec::new(),
             }),
         });
     let mut fan_out = FanOut::start(&hub.questioner, asks, wait, false);

@@ -747,13 +747,17 @@ mod tests {
             subject: Some(SubjectPseudonym {
                 hex: "ab".repeat(32),
             }),
+            more_subjects: Vec::new(),
         })
     }
 
     fn hit(request_id: &str, hit: bool) -> Answer {
         Answer {
             request_id: request_id.into(),
-            kind: Some(answer::Kind::Bevraging(BevragingAnswer { hit })),
+            kind: Some(answer::Kind::Bevraging(BevragingAnswer {
+                hit,
+                more_hits: Vec::new(),
+            })),
         }
     }
 
@@ -787,6 +791,7 @@ mod tests {
             covenant_version: 1,
             instance_id: "i",
             certificate_not_after: None,
+            bevraging_of_many_subjects: false,
         };
         let ticket = agents.open(party, hello, SystemTime::now());
         agents.attach(&party.oin, ticket.generation, tx);

@@ -364,6 +364,7 @@ mod tests {
                 deadline: Some(prost_types::Timestamp::from(at(expires))),
                 kind: Some(question::Kind::Bevraging(Bevraging {
                     subject: Some(SubjectPseudonym::default()),
+                    more_subjects: Vec::new(),
                 })),
             },
             queued_at: at(queued),

@@ -152,7 +152,10 @@ mod tests {
     fn answer(id: &str) -> Answer {
         Answer {
             request_id: id.into(),
-            kind: Some(answer::Kind::Bevraging(BevragingAnswer { hit: true })),
+            kind: Some(answer::Kind::Bevraging(BevragingAnswer {
+                hit: true,
+                more_hits: Vec::new(),
+            })),
         }
     }
 

@@ -459,6 +459,7 @@ mod tests {
                     subject: Some(wire::SubjectPseudonym {
                         hex: "d0".repeat(32),
                     }),
+                    more_subjects: Vec::new(),
                 })),
             },
             queued_at: UNIX_EPOCH + Duration::from_secs(1),
@@ -481,6 +482,7 @@ mod tests {
             request_id: id.into(),
             kind: Some(wire::answer::Kind::Bevraging(wire::BevragingAnswer {
                 hit: true,
+                more_hits: Vec::new(),
             })),
         };
         assert!(outbox.settle(&party, "r1", &answer("r1")).unwrap());

@@ -11,6 +11,7 @@
 //!   file, the coordinator sees why, and the agent (acknowledged) does not send it again;
 //! - a request id (of an Answer or an Ack) or a cosignature that fails is ignored.
 
+use treiter_proto::limits::MAX_BEVRAGING_SUBJECTS;
 use treiter_proto::text::{TextError, check_line, check_text, check_token};
 use treiter_proto::v1::{Answer, Hello, Unanswerable, WithheldAtSource, answer};
 
@@ -115,6 +116,14 @@ pub fn check_answer(answer: &Answer) -> Result<(), TextError> {
         Some(answer::Kind::Unanswerable(u)) => {
             check_token("Unanswerable.reason", &u.reason, MAX_WORD)?;
             check_line("Unanswerable.detail", &u.detail, MAX_DETAIL)
+        }
+        // One hit per subject asked about, and no more than a bevraging may ask.
+        Some(answer::Kind::Bevraging(b)) if b.more_hits.len() >= MAX_BEVRAGING_SUBJECTS => {
+            Err(TextError::TooMany {
+                field: "BevragingAnswer.more_hits".into(),
+                count: b.more_hits.len(),
+                max: MAX_BEVRAGING_SUBJECTS - 1,
+            })
         }
         Some(answer::Kind::Bevraging(_)) | None => Ok(()),
     }
@@ -294,6 +303,28 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("Unanswerable.detail")
+        );
+    }
+
+    #[test]
+    fn a_bevraging_answer_has_at_most_one_hit_per_subject_a_bevraging_may_ask() {
+        let answer = |more: usize| Answer {
+            request_id: "r-3".into(),
+            kind: Some(answer::Kind::Bevraging(
+                treiter_proto::v1::BevragingAnswer {
+                    hit: true,
+                    more_hits: vec![false; more],
+                },
+            )),
+        };
+        assert_eq!(check_answer(&answer(MAX_BEVRAGING_SUBJECTS - 1)), Ok(()));
+        assert_eq!(
+            check_answer(&answer(MAX_BEVRAGING_SUBJECTS)),
+            Err(TextError::TooMany {
+                field: "BevragingAnswer.more_hits".into(),
+                count: MAX_BEVRAGING_SUBJECTS,
+                max: MAX_BEVRAGING_SUBJECTS - 1,
+            })
         );
     }
 

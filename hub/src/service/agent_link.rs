@@ -89,6 +89,7 @@ impl AgentLink for AgentLinkService {
                 covenant_version: hello.covenant_version,
                 instance_id: &hello.instance_id,
                 certificate_not_after,
+                bevraging_of_many_subjects: hello.bevraging_of_many_subjects,
             },
             SystemTime::now(),
         );

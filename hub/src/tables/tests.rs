@@ -145,6 +145,7 @@ fn bevraging() -> wire::question::Kind {
         subject: Some(wire::SubjectPseudonym {
             hex: "d0".repeat(32),
         }),
+        more_subjects: Vec::new(),
     })
 }
 

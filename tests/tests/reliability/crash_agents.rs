@@ -147,6 +147,7 @@ async fn an_agent_killed_mid_delivery_and_mid_answer_loses_and_repeats_nothing()
         let question = tokio::spawn(async move {
             let kind = wire::question::Kind::Bevraging(wire::Bevraging {
                 subject: Some(wire::SubjectPseudonym { hex: slachtoffer() }),
+                more_subjects: Vec::new(),
             });
             asking
                 .ask(&to, kind, Duration::from_millis(1000), true)

@@ -660,6 +660,7 @@ async fn damaged_agent_messages_on_the_link_harm_nothing() {
                 request_id: "q-2".into(),
                 kind: Some(wire::answer::Kind::Bevraging(wire::BevragingAnswer {
                     hit: true,
+                    more_hits: Vec::new(),
                 })),
             })),
         }

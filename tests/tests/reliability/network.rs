@@ -224,6 +224,7 @@ fn duplicate_entries(file: &wire::CaseFile) -> usize {
 fn bevraging() -> wire::question::Kind {
     wire::question::Kind::Bevraging(wire::Bevraging {
         subject: Some(wire::SubjectPseudonym { hex: slachtoffer() }),
+        more_subjects: Vec::new(),
     })
 }
 
