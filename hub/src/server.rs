@@ -79,6 +79,9 @@ pub async fn serve(
     }
     let shutdown_hub = hub.clone();
     let limits = hub.listener.limits;
+    // The grace counts from this server's own stop, not from a shutdown begun
+    // elsewhere.
+    let (stop_began, stopping) = tokio::sync::oneshot::channel::<()>();
     let server = tonic::transport::Server::builder()
         // tonic passes "unlimited" to hyper for what it is not told (hyper's own
         // default is 200 streams); every HTTP/2 bound is set here explicitly.
@@ -112,12 +115,12 @@ pub async fn serve(
             shutdown.await;
             tracing::info!("shutting down: closing agent links");
             shutdown_hub.begin_shutdown();
+            let _ = stop_began.send(());
         });
     tokio::pin!(server);
-    let mut stopping = hub.shutdown_signal();
     tokio::select! {
         served = &mut server => return served.map(|()| Stopped::Gracefully),
-        () = crate::state::shutdown_begun(&mut stopping) => {}
+        _ = stopping => {}
     }
     match tokio::time::timeout(limits.shutdown_grace, &mut server).await {
         Ok(served) => served.map(|()| Stopped::Gracefully),

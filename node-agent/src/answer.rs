@@ -548,12 +548,12 @@ impl Answerer {
         let mut hits = Vec::with_capacity(subjects.len());
         for subject in subjects {
             match source.knows(subject, &self.categories) {
-                Ok(hit) => {
-                    tracing::info!(request = %id, %subject, hit, "bevraging answered");
-                    hits.push(hit);
-                }
+                Ok(hit) => hits.push(hit),
                 Err(e) => return source_failed(id, &e),
             }
+        }
+        for (subject, hit) in subjects.iter().zip(&hits) {
+            tracing::info!(request = %id, %subject, hit, "bevraging answered");
         }
         let mut hits = hits.into_iter();
         let hit = hits.next().unwrap_or(false);

@@ -678,20 +678,32 @@ fn asked_about(q: &Question) -> Vec<String> {
     }
 }
 
+/// A hub, every partner's agent but the OM's, the OM's driven by hand with a Hello that
+/// offers bevragingen about several subjects, and a case file of a case in `aanpak`
+/// (its two subjects) being requested.
+async fn om_offering_many_subjects(
+    pki: &Pki,
+) -> (
+    TestHub,
+    Partners,
+    RawAgent,
+    tokio::task::JoinHandle<Result<wire::CaseFile, tonic::Status>>,
+) {
+    let hub = TestHub::start(pki).await;
+    let partners = Partners::start(pki, &hub, &["om"]).await;
+    let mut sdr = client(pki, &hub, SDR_OOST).await;
+    let case = case_in(&mut sdr, "aanpak").await;
+    let om = RawAgent::link_offering(pki, "om", &hub, true).await;
+    let file = tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 10_000).await });
+    (hub, partners, om, file)
+}
+
 /// An agent whose Hello offers it is asked about all the file's subjects in one
 /// bevraging, and gets a share request only for the subject it has a hit for.
 #[tokio::test]
 async fn an_agent_that_offers_it_is_asked_about_all_subjects_in_one_bevraging() {
     let pki = Pki::new();
-    let hub = TestHub::start(&pki).await;
-    let partners = Partners::start(&pki, &hub, &["om"]).await;
-    let mut sdr = client(&pki, &hub, SDR_OOST).await;
-    let case = case_in(&mut sdr, "aanpak").await;
-    let mut om = RawAgent::link_offering(&pki, "om", &hub, true).await;
-    let mut requester = sdr.clone();
-    let asked_case = case.clone();
-    let file =
-        tokio::spawn(async move { case_file(&mut requester, &asked_case, "aanpak", 10_000).await });
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki).await;
 
     let bevraging = next_question(&mut om).await;
     let subjects = asked_about(&bevraging);
@@ -741,15 +753,7 @@ async fn an_agent_that_offers_it_is_asked_about_all_subjects_in_one_bevraging() 
 #[tokio::test]
 async fn a_bevraging_answered_for_fewer_subjects_has_the_rest_asked_one_by_one() {
     let pki = Pki::new();
-    let hub = TestHub::start(&pki).await;
-    let partners = Partners::start(&pki, &hub, &["om"]).await;
-    let mut sdr = client(&pki, &hub, SDR_OOST).await;
-    let case = case_in(&mut sdr, "aanpak").await;
-    let mut om = RawAgent::link_offering(&pki, "om", &hub, true).await;
-    let mut requester = sdr.clone();
-    let asked_case = case.clone();
-    let file =
-        tokio::spawn(async move { case_file(&mut requester, &asked_case, "aanpak", 10_000).await });
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki).await;
 
     let together = next_question(&mut om).await;
     let subjects = asked_about(&together);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use treiter_policies::vocab::Category;
+use treiter_proto::limits::MAX_BEVRAGING_SUBJECTS;
 use treiter_proto::v1 as wire;
 use treiter_proto::v1::{answer, question};
 
@@ -109,6 +110,14 @@ pub(super) enum Together {
     /// No answer about any of them (the deadline passed, the agent could not answer):
     /// the reason and its detail.
     NoAnswer(String, String),
+}
+
+/// Whether `subjects` planned for one partner are asked about in one bevraging: when
+/// there are several, no more than one bevraging may ask about
+/// ([`MAX_BEVRAGING_SUBJECTS`]; a case with more is asked one by one), and the
+/// partner's agent `offers` it.
+pub(super) fn asks_together(subjects: usize, offers: impl FnOnce() -> bool) -> bool {
+    (2..=MAX_BEVRAGING_SUBJECTS).contains(&subjects) && offers()
 }
 
 /// Asks `party` about all `subjects` in one bevraging, by `deadline`, without queueing
@@ -392,5 +401,28 @@ pub(super) async fn keep_decided<'a>(
         .into();
         outcome.entries = decided.entries;
         outcome.notices = decided.notices;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_subjects_up_to_the_bound_are_asked_together_when_the_agent_offers_it() {
+        assert!(
+            !asks_together(1, || true),
+            "one subject: a bevraging of its own"
+        );
+        assert!(asks_together(2, || true));
+        assert!(asks_together(MAX_BEVRAGING_SUBJECTS, || true));
+        assert!(
+            !asks_together(MAX_BEVRAGING_SUBJECTS + 1, || true),
+            "more than one bevraging may ask: one by one"
+        );
+        assert!(
+            !asks_together(2, || false),
+            "an agent that does not offer it"
+        );
     }
 }

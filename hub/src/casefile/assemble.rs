@@ -15,7 +15,9 @@ use tokio::sync::mpsc;
 use treiter_policies::vocab::{Category, Purpose};
 use treiter_proto::v1 as wire;
 
-use super::ask::{SubjectOutcome, Together, ask_subject, bevraag_together, keep_decided};
+use super::ask::{
+    SubjectOutcome, Together, ask_subject, asks_together, bevraag_together, keep_decided,
+};
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
 use super::records::Checkpoint;
@@ -580,7 +582,7 @@ async fn ask_partner(
     let planned: Vec<usize> = (0..subjects.len())
         .filter(|&i| !subjects[i].1.is_empty())
         .collect();
-    let heard = if planned.len() > 1 && hub.agents.asks_many_subjects(&party.oin) {
+    let heard = if asks_together(planned.len(), || hub.agents.asks_many_subjects(&party.oin)) {
         let hexes: Vec<&str> = planned.iter().map(|&i| subjects[i].0.as_str()).collect();
         match bevraag_together(&hub, &party, &hexes, deadline).await {
             Together::Hits(hits) => hits,

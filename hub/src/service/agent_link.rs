@@ -142,10 +142,7 @@ impl AgentLink for AgentLinkService {
             tx.clone(),
         );
         tokio::spawn(run_link(self.hub.clone(), party, ticket, inbound, tx, end));
-        Ok(Response::new(LinkOutbound {
-            queued: rx,
-            end: Some(ended),
-        }))
+        Ok(Response::new(LinkOutbound::new(rx, ended)))
     }
 
     async fn get_inclusion_proof(
@@ -254,8 +251,12 @@ async fn run_link(
                 Err(status) => break LinkEnd::Broken(status),
             },
             () = ack_timer.as_mut(), if !acks.is_empty() => {
-                if send_acks(&tx, &mut acks).await.is_err() {
+                if send_acks(&tx, &mut acks).is_err() {
                     break LinkEnd::ReaderGone;
+                }
+                if !acks.is_empty() {
+                    // The queue was full: the rest after another gathering time.
+                    ack_timer.as_mut().reset(tokio::time::Instant::now() + ACK_GATHERING);
                 }
             }
             _ = ticker.tick() => {
@@ -264,7 +265,11 @@ async fn run_link(
                 }
                 sequence += 1;
                 let beat = Heartbeat { sequence, sent_at: Some(timestamp(SystemTime::now())) };
-                if tx.send(hub_message(hub_message::Body::Heartbeat(beat))).await.is_err() {
+                // Never waited for: with the queue full, the agent hears what is in it,
+                // and the task must stay free to close the link.
+                if let Err(mpsc::error::TrySendError::Closed(_)) =
+                    tx.try_send(hub_message(hub_message::Body::Heartbeat(beat)))
+                {
                     break LinkEnd::ReaderGone;
                 }
             }
@@ -320,8 +325,32 @@ async fn run_link(
 /// open, and keep a graceful shutdown waiting, for as long as those live.
 pub struct LinkOutbound {
     queued: mpsc::Receiver<LinkItem>,
-    /// `None` once the stream has ended.
+    /// `None` once the link's task has said the end.
     end: Option<oneshot::Receiver<Option<Status>>>,
+    /// Set when the end was said: the status to close with (if any), sent once the
+    /// queue is empty.
+    closing: Option<Option<Status>>,
+    done: bool,
+}
+
+impl LinkOutbound {
+    fn new(queued: mpsc::Receiver<LinkItem>, end: oneshot::Receiver<Option<Status>>) -> Self {
+        LinkOutbound {
+            queued,
+            end: Some(end),
+            closing: None,
+            done: false,
+        }
+    }
+
+    /// `item` goes out; an error status is the last item (tonic ends the stream with
+    /// it, and so does this).
+    fn yield_item(&mut self, item: LinkItem) -> Poll<Option<LinkItem>> {
+        if item.is_err() {
+            self.done = true;
+        }
+        Poll::Ready(Some(item))
+    }
 }
 
 impl Stream for LinkOutbound {
@@ -329,42 +358,60 @@ impl Stream for LinkOutbound {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<LinkItem>> {
         let this = self.get_mut();
-        let Some(end) = this.end.as_mut() else {
+        if this.done {
             return Poll::Ready(None);
-        };
-        // What was queued before the end goes first.
+        }
+        if let Some(closing) = &mut this.closing {
+            // Everything the link's task queued before it said the end is in the
+            // queue: it goes first, without waiting for more.
+            return match this.queued.try_recv() {
+                Ok(item) => this.yield_item(item),
+                Err(_) => {
+                    this.done = true;
+                    Poll::Ready(closing.take().map(Err))
+                }
+            };
+        }
         match this.queued.poll_recv(cx) {
-            Poll::Ready(Some(Err(status))) => {
-                // tonic ends the stream with an error status: so does this.
-                this.end = None;
-                return Poll::Ready(Some(Err(status)));
-            }
-            Poll::Ready(Some(item)) => return Poll::Ready(Some(item)),
+            Poll::Ready(Some(item)) => return this.yield_item(item),
             Poll::Ready(None) => {
-                this.end = None;
+                this.done = true;
                 return Poll::Ready(None);
             }
             Poll::Pending => {}
         }
+        let Some(end) = this.end.as_mut() else {
+            return Poll::Pending;
+        };
         match Pin::new(end).poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(closing) => {
                 this.end = None;
                 // A dropped sender (the task panicked) ends the stream as well.
-                Poll::Ready(closing.ok().flatten().map(Err))
+                this.closing = Some(closing.ok().flatten());
+                Pin::new(this).poll_next(cx)
             }
         }
     }
 }
 
-/// Sends the gathered Acks, one after the other without waiting in between, so that
-/// the stream takes them in one write; `Err` when the agent no longer reads the link.
-async fn send_acks(tx: &Outbound, acks: &mut Vec<String>) -> Result<(), ReaderGone> {
-    for request_id in acks.drain(..) {
-        tx.send(hub_message(hub_message::Body::Ack(Ack { request_id })))
-            .await
-            .map_err(|_| ReaderGone)?;
+/// Queues the gathered Acks, one after the other without waiting in between, so that
+/// the stream takes them in one write. Those that do not fit (the agent reads slower
+/// than the hub sends) stay in `acks` for the next try: the link's task never waits on
+/// a full queue, so a link it must close (shutdown, superseded, silent) closes.
+/// `Err` when the agent no longer reads the link.
+fn send_acks(tx: &Outbound, acks: &mut Vec<String>) -> Result<(), ReaderGone> {
+    let mut sent = 0;
+    for request_id in acks.iter() {
+        match tx.try_send(hub_message(hub_message::Body::Ack(Ack {
+            request_id: request_id.clone(),
+        }))) {
+            Ok(()) => sent += 1,
+            Err(mpsc::error::TrySendError::Full(_)) => break,
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(ReaderGone),
+        }
     }
+    acks.drain(..sent);
     Ok(())
 }
 
@@ -455,11 +502,7 @@ mod tests {
     fn outbound(queue: usize) -> (Outbound, oneshot::Sender<Option<Status>>, LinkOutbound) {
         let (tx, rx) = mpsc::channel(queue);
         let (end, ended) = oneshot::channel();
-        let stream = LinkOutbound {
-            queued: rx,
-            end: Some(ended),
-        };
-        (tx, end, stream)
+        (tx, end, LinkOutbound::new(rx, ended))
     }
 
     /// The stream's next item, which must come (or the end) within 5 s.
@@ -495,6 +538,22 @@ mod tests {
         assert!(next(&mut stream).await.is_none());
         drop(stream);
         assert!(tx.is_closed(), "the queue's receiver went with the stream");
+    }
+
+    #[test]
+    fn acks_that_do_not_fit_the_queue_wait_for_the_next_try() {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(heartbeat(1)).expect("room");
+        let mut acks = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        assert!(send_acks(&tx, &mut acks).is_ok());
+        assert_eq!(acks, ["b", "c"], "one fitted, the rest wait");
+        let _ = rx.try_recv();
+        let _ = rx.try_recv();
+        assert!(send_acks(&tx, &mut acks).is_ok());
+        assert!(acks.is_empty(), "{acks:?}");
+        drop(rx);
+        acks.push("d".into());
+        assert!(send_acks(&tx, &mut acks).is_err(), "the reader is gone");
     }
 
     #[tokio::test]
