@@ -605,6 +605,9 @@ pub struct Hub {
     /// Serialises every change to the covenant versions (proposals, approvals: each
     /// reads a version's record and writes it back; [`crate::covenants`]).
     pub covenant_changes: tokio::sync::Mutex<()>,
+    /// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
+    /// inzage ids; [`crate::officer`]).
+    pub officer_writes: tokio::sync::Mutex<()>,
     /// The time decisions are taken at.
     pub clock: crate::clock::Clock,
     pub tls_config: Arc<rustls::ServerConfig>,
@@ -700,6 +703,7 @@ impl Hub {
             case_file_writes: crate::casefile::FileWrites::default(),
             case_file_numbers: tokio::sync::Mutex::new(()),
             covenant_changes: tokio::sync::Mutex::new(()),
+            officer_writes: tokio::sync::Mutex::new(()),
             clock: crate::clock::Clock::default(),
             tls_config,
             listener: crate::listener::ListenerSettings {

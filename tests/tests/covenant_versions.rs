@@ -945,3 +945,59 @@ async fn approvals_at_once_on_two_replicas_both_count() {
         hub.stop().await;
     }
 }
+
+/// Inzage requests at the same moment on two replicas on one PostgreSQL get distinct
+/// ids: each takes the year's next number (a read and a write), and the replicas take
+/// turns through the database's lock. The hub's own turn lock is the hub's, not the
+/// process's, so these two replicas in one test process meet only in the database, as
+/// two processes do. Three rounds of four requests, two on each replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inzage_requests_at_once_on_two_replicas_get_distinct_ids() {
+    let Some(postgres) = treiter_testpg::TestPostgres::start_or_skip(
+        "inzage_requests_at_once_on_two_replicas_get_distinct_ids",
+    ) else {
+        return;
+    };
+    let pki = Pki::new();
+    let store = crate::support::postgres_store_config(&postgres, "inzage");
+    let hubs = crate::support::start_replicas(&pki, &store, 2).await;
+    let mut clients = Vec::new();
+    for n in 0..4 {
+        clients.push(officer(&pki, &hubs[n % 2], PO_GEMEENTE).await);
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for round in 0..3 {
+        let requests = clients
+            .iter_mut()
+            .enumerate()
+            .map(|(n, client)| async move {
+                client
+                    .request_inzage(wire::InzageRequest {
+                        client_request_id: format!("inzage-{round}-{n}"),
+                        subject: Some(wire::SubjectPseudonym {
+                            hex: "ab".repeat(32),
+                        }),
+                        received_on: String::new(),
+                        reference: format!("AVG-{round}-{n}"),
+                    })
+                    .await
+                    .expect("inzage")
+                    .into_inner()
+                    .id
+            });
+        let mut requests = requests.collect::<Vec<_>>().into_iter();
+        let (a, b, c, d) = (
+            requests.next().expect("1"),
+            requests.next().expect("2"),
+            requests.next().expect("3"),
+            requests.next().expect("4"),
+        );
+        let (a, b, c, d) = tokio::join!(a, b, c, d);
+        for id in [a, b, c, d] {
+            assert!(ids.insert(id.clone()), "round {round}: {id} given twice");
+        }
+    }
+    for hub in hubs {
+        hub.stop().await;
+    }
+}

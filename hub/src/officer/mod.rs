@@ -29,23 +29,22 @@ mod render;
 pub use crate::error::HubStream as BoxStream;
 pub use crate::state::Officer;
 
-/// Serialises the officers' read-modify-write changes (acknowledgements, reviews,
-/// inzage ids): they are rare, and one at a time keeps idempotency checks race-free.
-static WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Holds the officers' write lock, in this process and, with several replicas on one
-/// database, across them ([`crate::store::Store::lock_shared`]): one inzage id, one
-/// acknowledgement or review at a time.
+/// Holds the officers' write lock, in this hub (`Hub::officer_writes`) and, with several
+/// replicas on one database, across them ([`crate::store::Store::lock_shared`]): one
+/// inzage id, one acknowledgement or review at a time. They are rare, and one at a
+/// time keeps their idempotency checks race-free. (The lock is the hub's, not the
+/// process's: replicas started in one test process take only the shared lock between
+/// them, as separate processes do.)
 async fn writing(
     hub: &crate::state::Hub,
 ) -> Result<
     (
-        tokio::sync::MutexGuard<'static, ()>,
+        tokio::sync::MutexGuard<'_, ()>,
         Option<crate::store::SharedLock>,
     ),
     crate::error::HubError,
 > {
-    let process = WRITES.lock().await;
+    let process = hub.officer_writes.lock().await;
     let replicas = hub
         .store
         .lock_shared("officer writes")
