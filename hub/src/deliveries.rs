@@ -172,7 +172,7 @@ pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, Sto
     }
     for (case, holder_party, holder) in holders(store)? {
         if holder_party == party.as_str() && holder.notice_id.as_deref() == Some(id) {
-            let _writes = lock_holder_writes();
+            let _writes = lock_holder_writes(store)?;
             // Read again under the lock: a newer notice written since the scan (a term
             // that changed) is not marked acknowledged by this Ack of the older one.
             let Some(holder) = holders_table::get(store, &case, &holder_party)? else {
@@ -194,13 +194,25 @@ pub fn acknowledge(store: &dyn Store, party: &Oin, id: &str) -> Result<bool, Sto
     Ok(false)
 }
 
-/// Held by each read-then-write of a holder record: an Ack's (on a blocking thread
-/// of its own) and the notice pass's.
+/// Held by each read-then-write of a holder record in this process: an Ack's (on a
+/// blocking thread of its own) and the notice pass's.
 static HOLDER_WRITES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn lock_holder_writes() -> std::sync::MutexGuard<'static, ()> {
+/// The turn of one read-then-write of a holder record: this process's, and with
+/// several replicas on one database (each runs the notice pass, and an Ack comes in at
+/// the replica its agent is linked to) the replicas' too.
+struct HolderWrites {
+    _process: std::sync::MutexGuard<'static, ()>,
+    _replicas: Option<crate::store::SharedLock>,
+}
+
+fn lock_holder_writes(store: &dyn Store) -> Result<HolderWrites, StoreError> {
     // It guards no data: a panic while it was held leaves nothing half-changed.
-    HOLDER_WRITES.lock().unwrap_or_else(|e| e.into_inner())
+    let process = HOLDER_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(HolderWrites {
+        _process: process,
+        _replicas: store.lock_shared("delivery holders")?,
+    })
 }
 
 /// Pushes `message` to `party`'s agent if it is linked now; otherwise it goes with the
@@ -281,7 +293,7 @@ pub fn check_notices(hub: &Hub) -> Result<usize, StoreError> {
         };
         let mut batch = Batch::new();
         let Some(case) = case else {
-            let _writes = lock_holder_writes();
+            let _writes = lock_holder_writes(hub.store.as_ref())?;
             holders_table::delete(&mut batch, &case_id, &party);
             hub.store.apply(batch)?;
             continue;
@@ -314,7 +326,7 @@ fn renew_notice(
     party: &str,
     delete_at: i64,
 ) -> Result<Option<String>, StoreError> {
-    let _writes = lock_holder_writes();
+    let _writes = lock_holder_writes(store)?;
     match holders_table::get(store, case_id, party)? {
         Some(holder) if notice_due(&holder, delete_at) => {}
         _ => return Ok(None),
