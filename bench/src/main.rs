@@ -979,7 +979,7 @@ fn echo_bytes() -> usize {
     n
 }
 
-/// Grows the stored data of the stopped system in `dir` (see [`grow`]).
+/// Grows the stored data of the stopped system in `dir` (see [`grow`](mod@grow)).
 async fn grow(dir: &Path, records: u64, log_entries: u64) -> anyhow::Result<()> {
     let state = dir.join("state/gemeente");
     grow::inbox(&state.join("inbox"), &state.join("inbox.key"), records)?;

@@ -70,7 +70,7 @@ fn covenant_with(text: &str, agents: usize) -> String {
     text
 }
 
-/// The sample databases' kinds (node-agent/examples/<kind>/<kind>.sql).
+/// The sample databases' kinds (`node-agent/examples/<kind>/<kind>.sql`).
 const KINDS: &[&str] = &[
     "politie",
     "om",

@@ -27,7 +27,7 @@
 //! - [`model`]: the validated [`Covenant`] and its [`Party`]s.
 //! - [`party_name`]: finding the party a person named (name, part of it, or kind).
 //! - [`request`]: the JSON request and decision (docs/DECISION-JSON.md), with JSON-path errors.
-//! - [`decide`]: the decision engine.
+//! - [`decide`](mod@decide): the decision engine.
 //! - [`diff`]: what a new version changes, for whom.
 //! - [`explain`]: a decision in plain words.
 //! - [`fmt`]: the canonical layout of a covenant file.

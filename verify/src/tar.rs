@@ -5,7 +5,7 @@
 //! header field is fixed (mode 0644, owner 0/0, mtime 0, no user or group names), only
 //! regular files, names of at most 100 ASCII characters, contents padded with zero
 //! bytes, and two zero blocks at the end. [`read`] parses an archive, writes it again
-//! with [`write`] and requires the same bytes, so a changed byte in a header, a padding
+//! with [`write`](fn@write) and requires the same bytes, so a changed byte in a header, a padding
 //! or after the end is found and placed (which file, header or contents).
 
 use std::fmt;
@@ -172,7 +172,7 @@ impl fmt::Display for File {
     }
 }
 
-/// Reads an archive [`write`] made, refusing anything else (see the module doc).
+/// Reads an archive [`write`](fn@write) made, refusing anything else (see the module doc).
 pub fn read(data: &[u8]) -> Result<Vec<File>, TarError> {
     let mut files: Vec<File> = Vec::new();
     let mut at = 0usize;

@@ -25,7 +25,7 @@
 //! - [`records`]: deciding and logging what a partner sent, before any of it passes.
 //! - [`settle`]: partners' statuses and the file's summary.
 //! - [`assemble`]: a case file from request to stored file, partners fanned out.
-//! - [`bevraag`]: a bevraging on its own.
+//! - [`bevraag`](mod@bevraag): a bevraging on its own.
 //! - [`late`]: late answers joining their stored files; the lock over file writes.
 //! - [`read`]: reading stored files (and ones being assembled).
 //! - [`progress`]: case files while they are assembled, as GetCaseFile shows them

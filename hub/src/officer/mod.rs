@@ -3,7 +3,7 @@
 //! and emergency reviews, covenant versions and evaluation figures.
 //!
 //! This is domain code: it takes an authenticated [`Officer`] and the request, and
-//! answers with the wire response or a [`HubError`]. The gRPC handlers in
+//! answers with the wire response or a [`HubError`](crate::error::HubError). The gRPC handlers in
 //! [`crate::service::privacy_officer`] only authenticate, call in here and map errors.
 //!
 //! # Layout

@@ -34,7 +34,7 @@ struct Cli {
 enum ErrorFormat {
     /// The offending text underlined, with help.
     Human,
-    /// One line per problem: file:line:col: level[code]: message.
+    /// One line per problem: file:line:col: level\[code\]: message.
     Plain,
     /// One JSON object per problem, one per line.
     Json,
