@@ -198,12 +198,6 @@ pub struct StillOpen {
     pub unidentified: usize,
 }
 
-impl StillOpen {
-    pub fn is_empty(&self) -> bool {
-        self.organisations.is_empty() && self.of_persons == 0 && self.unidentified == 0
-    }
-}
-
 impl std::fmt::Display for StillOpen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts: Vec<String> = self
@@ -504,5 +498,33 @@ mod tests {
         drop((a2, a3, b));
         assert_eq!(slots.held(&"a"), 0);
         assert!(slots.held.lock().unwrap().is_empty(), "no keys linger");
+    }
+
+    /// What the shutdown's log line says of the connections still open: organisations
+    /// by OIN, persons only counted (their ids stay out of the log).
+    #[test]
+    fn connections_still_open_name_organisations_and_only_count_persons() {
+        let slots = Slots::<IdentityKey>::new(4);
+        let open = OpenConnections(slots.clone());
+        assert_eq!(open.now().to_string(), "none");
+        let held = [
+            slots.try_take(IdentityKey::Organisation("00000002000000000002".into())),
+            slots.try_take(IdentityKey::Organisation("00000001000000000001".into())),
+            slots.try_take(IdentityKey::Organisation("00000002000000000002".into())),
+            slots.try_take(IdentityKey::Person {
+                oin: "00000001000000000001".into(),
+                person: "p-gemeente-004".into(),
+            }),
+            slots.try_take(IdentityKey::Certificate(vec![1, 2, 3])),
+        ];
+        assert!(held.iter().all(Option::is_some));
+        let text = open.now().to_string();
+        assert_eq!(
+            text,
+            "1 of OIN 00000001000000000001, 2 of OIN 00000002000000000002, 1 of persons, 1 unidentified"
+        );
+        assert!(!text.contains("p-gemeente"), "{text}");
+        drop(held);
+        assert_eq!(open.now().to_string(), "none");
     }
 }

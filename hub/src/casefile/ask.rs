@@ -69,6 +69,24 @@ impl SubjectOutcome {
         outcome
     }
 
+    /// The bevraging about `subject` said `hit` (the file's progress says so too);
+    /// after a hit the share request comes next.
+    pub fn heard(
+        hub: &Hub,
+        file_id: &str,
+        party: &Party,
+        subject: &str,
+        hit: bool,
+    ) -> SubjectOutcome {
+        let status = if hit { "hit" } else { "no-hit" };
+        hub.assembling
+            .bevraging(file_id, &party.oin.to_string(), subject, status, "");
+        let mut outcome = SubjectOutcome::no_answer(subject);
+        outcome.result.status = status.into();
+        outcome.answered_at = Some(std::time::Instant::now());
+        outcome
+    }
+
     /// Nothing heard about `subject` yet: "no-answer" until the partner says more.
     pub fn no_answer(subject: &str) -> SubjectOutcome {
         SubjectOutcome {
@@ -189,9 +207,7 @@ pub(super) async fn ask_subject(
     deadline: tokio::time::Instant,
     heard: Option<bool>,
 ) -> SubjectOutcome {
-    let mut outcome = SubjectOutcome::no_answer(&subject);
     let remaining = || deadline.saturating_duration_since(tokio::time::Instant::now());
-    let oin = party.oin.to_string();
     let hit = match heard {
         Some(hit) => hit,
         None => match bevraag(
@@ -209,15 +225,10 @@ pub(super) async fn ask_subject(
             Err(not_answered) => return *not_answered,
         },
     };
-    let status = if hit { "hit" } else { "no-hit" };
-    hub.assembling
-        .bevraging(&file_id, &oin, &subject, status, "");
-    outcome.answered_at = Some(std::time::Instant::now());
+    let mut outcome = SubjectOutcome::heard(&hub, &file_id, &party, &subject, hit);
     if !hit {
-        outcome.result.status = "no-hit".into();
         return outcome;
     }
-    outcome.result.status = "hit".into();
     share_request(
         &hub,
         &ctx,

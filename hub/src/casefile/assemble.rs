@@ -612,18 +612,10 @@ async fn ask_partner(
         let (subject, categories) = &subjects[i];
         let heard = heard.get(n).copied();
         if heard == Some(false) {
-            // Nothing more to ask: no task for it (this returns at once).
-            let outcome = ask_subject(
-                hub.clone(),
-                ctx.clone(),
-                file_id.clone(),
-                party.clone(),
-                subject.clone(),
-                Vec::new(),
-                deadline,
-                heard,
-            );
-            outcomes[i] = Some(outcome.await);
+            // Nothing more to ask: no task for it.
+            outcomes[i] = Some(SubjectOutcome::heard(
+                &hub, &file_id, &party, subject, false,
+            ));
             continue;
         }
         asked.push(i);
