@@ -220,6 +220,7 @@ pub async fn echo(url: &str, tls: Tls) -> anyhow::Result<()> {
             _ => answer::Kind::Shares(ShareAnswer {
                 records: vec![record(1), record(2)],
                 withheld: Vec::new(),
+                more_subjects_answered: false,
             }),
         };
         tx.send(AgentMessage {

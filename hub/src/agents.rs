@@ -71,6 +71,8 @@ pub struct AgentHello<'a> {
     /// The agent answers a bevraging about several subjects (`Hello` in
     /// agent_link.proto).
     pub bevraging_of_many_subjects: bool,
+    /// The agent answers a share request for several subjects.
+    pub share_request_of_many_subjects: bool,
 }
 
 /// One item of a link's outbound stream: the agent link's transport is the gRPC
@@ -143,6 +145,8 @@ struct Entry {
     outbound: Option<Outbound>,
     /// What the link's Hello said of bevragingen about several subjects.
     bevraging_of_many_subjects: bool,
+    /// What the link's Hello said of share requests for several subjects.
+    share_request_of_many_subjects: bool,
 }
 
 /// The agents of every party, by OIN. Clones share one table.
@@ -182,6 +186,7 @@ impl AgentTable {
                 supersede: None,
                 outbound: None,
                 bevraging_of_many_subjects: false,
+                share_request_of_many_subjects: false,
             });
         if let Some(old) = entry.supersede.take() {
             if entry.state.instance_id != hello.instance_id {
@@ -208,6 +213,7 @@ impl AgentTable {
         entry.state.links_opened += 1;
         entry.state.certificate_not_after = hello.certificate_not_after;
         entry.bevraging_of_many_subjects = hello.bevraging_of_many_subjects;
+        entry.share_request_of_many_subjects = hello.share_request_of_many_subjects;
         LinkTicket {
             link_id,
             generation,
@@ -279,6 +285,14 @@ impl AgentTable {
     pub fn asks_many_subjects(&self, oin: &Oin) -> bool {
         self.lock().entries.get(oin).is_some_and(|e| {
             e.bevraging_of_many_subjects && e.supersede.is_some() && e.outbound.is_some()
+        })
+    }
+
+    /// Whether `oin`'s agent is linked now and said in its Hello that it answers a
+    /// share request for several subjects.
+    pub fn shares_many_subjects(&self, oin: &Oin) -> bool {
+        self.lock().entries.get(oin).is_some_and(|e| {
+            e.share_request_of_many_subjects && e.supersede.is_some() && e.outbound.is_some()
         })
     }
 
@@ -355,6 +369,7 @@ mod tests {
             instance_id: "a",
             certificate_not_after: None,
             bevraging_of_many_subjects: false,
+            share_request_of_many_subjects: false,
         };
         let mut ticket = table.open(&party(), hello, SystemTime::now());
         table.attach(&party().oin, ticket.generation, outbound());
@@ -385,6 +400,7 @@ mod tests {
             instance_id: "a",
             certificate_not_after: None,
             bevraging_of_many_subjects: false,
+            share_request_of_many_subjects: false,
         };
         assert!(table.link(&party().oin).is_none(), "never linked");
         let first = table.open(&party(), hello, now);
@@ -420,6 +436,7 @@ mod tests {
             instance_id: instance,
             certificate_not_after: None,
             bevraging_of_many_subjects: false,
+            share_request_of_many_subjects: false,
         };
         let first = table.open(&party(), hello("0.1.0", "a"), now);
         let second = table.open(&party(), hello("0.1.1", "b"), now);
@@ -452,6 +469,7 @@ mod tests {
             instance_id: "a",
             certificate_not_after: None,
             bevraging_of_many_subjects: false,
+            share_request_of_many_subjects: false,
         };
         table.open(&party(), hello, SystemTime::now());
         let snap = table.snapshot(&dir);

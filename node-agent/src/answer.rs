@@ -423,7 +423,7 @@ impl Answerer {
         let (Some(log), Some(answer::Kind::Shares(shares))) = (&self.receipts, &answer.kind) else {
             return Ok(());
         };
-        let subject = match &question.kind {
+        let asked = match &question.kind {
             Some(question::Kind::ShareRequest(r)) => r
                 .subject
                 .as_ref()
@@ -431,12 +431,17 @@ impl Answerer {
                 .unwrap_or_default(),
             _ => String::new(),
         };
+        // A share request for several subjects: each record and withheld line names
+        // its own.
+        let subject = |named: Option<&SubjectPseudonym>| {
+            named.map_or_else(|| asked.clone(), |s| s.hex.clone())
+        };
         let mut events = Vec::new();
         for record in &shares.records {
             events.push(Event::ShareSent {
                 request: answer.request_id.clone(),
                 category: record.category.clone(),
-                subject: subject.clone(),
+                subject: subject(record.subject.as_ref()),
                 reference: record.source_reference.clone(),
                 fields: record.fields.iter().map(|f| f.name.clone()).collect(),
                 stripped: record.stripped_at_source.clone(),
@@ -447,7 +452,7 @@ impl Answerer {
             events.push(Event::ShareWithheld {
                 request: answer.request_id.clone(),
                 category: withheld.category.clone(),
-                subject: subject.clone(),
+                subject: subject(withheld.subject.as_ref()),
                 outcome: decision.outcome,
                 articles: decision.articles,
                 offered: decision.stripped,
@@ -531,8 +536,20 @@ impl Answerer {
                         ),
                     );
                 }
-                match ShareContext::from_request(r, own) {
-                    Ok(context) => self.share(id, &context, &covenant),
+                if r.more_subjects.len() >= MAX_BEVRAGING_SUBJECTS {
+                    return malformed(
+                        id,
+                        &gate::MalformedQuestion {
+                            field: "share_request.more_subjects".into(),
+                            problem: format!(
+                                "{} subjects, more than the {MAX_BEVRAGING_SUBJECTS} one share request may ask for",
+                                r.more_subjects.len() + 1
+                            ),
+                        },
+                    );
+                }
+                match ShareContext::all_from_request(r, own) {
+                    Ok(contexts) => self.shares(id, &contexts, &covenant),
                     Err(e) => malformed(id, &e),
                 }
             }
@@ -563,8 +580,28 @@ impl Answerer {
         })
     }
 
-    /// The records of a share request: each decided by the gate, sent stripped or
-    /// withheld. A category the agent does not serve yields nothing.
+    /// The records of a share request about each of its subjects (`contexts`, the
+    /// request's `subject` first), in one answer that says it covers them all.
+    fn shares(&self, id: &str, contexts: &[ShareContext], covenant: &Covenant) -> answer::Kind {
+        let mut out = ShareAnswer {
+            more_subjects_answered: contexts.len() > 1,
+            ..ShareAnswer::default()
+        };
+        for context in contexts {
+            match self.share(id, context, covenant) {
+                answer::Kind::Shares(one) => {
+                    out.records.extend(one.records);
+                    out.withheld.extend(one.withheld);
+                }
+                // The source failed: no answer about any of them.
+                other => return other,
+            }
+        }
+        answer::Kind::Shares(out)
+    }
+
+    /// The records of one subject of a share request: each decided by the gate, sent
+    /// stripped or withheld. A category the agent does not serve yields nothing.
     fn share(&self, id: &str, context: &ShareContext, covenant: &Covenant) -> answer::Kind {
         let Some(source) = &self.source else {
             return no_source();
@@ -653,6 +690,7 @@ impl Answerer {
                     out.withheld.push(WithheldAtSource {
                         category: record.category.as_str().to_owned(),
                         decision: Some(gate::decision_to_proto(&decision, &offered)),
+                        subject: Some(subject.clone()),
                     });
                 }
             }

@@ -124,30 +124,67 @@ impl ShareContext {
         request: &v1::ShareRequest,
         own: &OwnParty,
     ) -> Result<ShareContext, MalformedQuestion> {
-        let case = request
-            .case
-            .as_ref()
-            .ok_or_else(|| malformed("share_request.case", "missing"))?;
-        let subject = pseudonym("share_request.subject", request.subject.as_ref())?;
-        let mut subjects = Vec::with_capacity(case.subjects.len() + 1);
-        for (i, s) in case.subjects.iter().enumerate() {
-            let at = |f: &str| format!("share_request.case.subjects[{i}].{f}");
-            let id = pseudonym(&at("subject"), s.subject.as_ref())?;
-            let mut consent = Vec::with_capacity(s.consent.len());
-            for (j, c) in s.consent.iter().enumerate() {
-                consent.push(word::<Category>(&at(&format!("consent[{j}]")), c)?);
-            }
-            subjects.push(Subject {
-                id: id.to_hex(),
-                role: word::<SubjectRole>(&at("role"), &s.role)?,
-                consent,
-            });
+        let base = base_request(request, own)?;
+        ShareContext::for_subject(
+            &base,
+            "share_request",
+            request.subject.as_ref(),
+            &request.subject_role,
+            &request.categories,
+        )
+    }
+
+    /// Reads a share request for several subjects (`more_subjects`) as one context per
+    /// subject, the request's `subject` first, each checked as
+    /// [`ShareContext::from_request`] checks it (a further subject's fields named by
+    /// its place).
+    pub fn all_from_request(
+        request: &v1::ShareRequest,
+        own: &OwnParty,
+    ) -> Result<Vec<ShareContext>, MalformedQuestion> {
+        let base = base_request(request, own)?;
+        let mut all = Vec::with_capacity(1 + request.more_subjects.len());
+        all.push(ShareContext::for_subject(
+            &base,
+            "share_request",
+            request.subject.as_ref(),
+            &request.subject_role,
+            &request.categories,
+        )?);
+        for (i, more) in request.more_subjects.iter().enumerate() {
+            all.push(ShareContext::for_subject(
+                &base,
+                &format!("share_request.more_subjects[{i}]"),
+                more.subject.as_ref(),
+                &more.subject_role,
+                &more.categories,
+            )?);
         }
-        let role: SubjectRole = word("share_request.subject_role", &request.subject_role)?;
-        match subjects.iter().find(|s| s.id == subject.to_hex()) {
+        Ok(all)
+    }
+
+    /// The context for the records of one subject (its role and categories asked, the
+    /// fields named under `at`), from the request's `base`.
+    fn for_subject(
+        base: &DecisionRequest,
+        at: &str,
+        subject: Option<&v1::SubjectPseudonym>,
+        role: &str,
+        asked: &[String],
+    ) -> Result<ShareContext, MalformedQuestion> {
+        let subject = pseudonym(&format!("{at}.subject"), subject)?;
+        let role_field = format!("{at}.subject_role");
+        let role: SubjectRole = word(&role_field, role)?;
+        let mut template = base.clone();
+        match template
+            .case
+            .subjects
+            .iter()
+            .find(|s| s.id == subject.to_hex())
+        {
             Some(listed) if listed.role != role => {
                 return Err(malformed(
-                    "share_request.subject_role",
+                    role_field,
                     format!(
                         "'{role}' contradicts the subject's role '{}' in the case",
                         listed.role
@@ -157,81 +194,22 @@ impl ShareContext {
             Some(_) => {}
             // The hub did not list the subject in the case: take the role the request
             // states, and no consent, which can only make the decision stricter.
-            None => subjects.push(Subject {
+            None => template.case.subjects.push(Subject {
                 id: subject.to_hex(),
                 role,
                 consent: Vec::new(),
             }),
         }
-        let mut participants = Vec::with_capacity(case.participants.len());
-        for (i, p) in case.participants.iter().enumerate() {
-            participants.push(parse_oin(
-                &format!("share_request.case.participants[{i}]"),
-                p,
-            )?);
-        }
-        let emergency = match &case.emergency {
-            None => None,
-            Some(e) => Some(Emergency {
-                declared_by: e.declared_by.clone(),
-                declared_at: required_time(
-                    "share_request.case.emergency.declared_at",
-                    e.declared_at.as_ref(),
-                )?,
-                // The written reason never leaves the hub, and the engine does not
-                // read it.
-                reason: String::new(),
-            }),
-        };
-        let recipient = request
-            .recipient
-            .as_ref()
-            .ok_or_else(|| malformed("share_request.recipient", "missing"))?;
-        let stadsdeel = if recipient.stadsdeel.is_empty() {
-            None
-        } else {
-            Some(word::<Stadsdeel>(
-                "share_request.recipient.stadsdeel",
-                &recipient.stadsdeel,
-            )?)
-        };
-        let mut categories = Vec::with_capacity(request.categories.len());
+        template.subject = subject.to_hex();
+        let mut categories = Vec::with_capacity(asked.len());
         let mut unknown_categories = 0;
-        for c in &request.categories {
+        for c in asked {
             match c.parse::<Category>() {
                 Ok(c) if !categories.contains(&c) => categories.push(c),
                 Ok(_) => {}
                 Err(_) => unknown_categories += 1,
             }
         }
-        let template = DecisionRequest {
-            at: required_time("share_request.at", request.at.as_ref())?,
-            case: Case {
-                id: case.id.clone(),
-                stadsdeel: word("share_request.case.stadsdeel", &case.stadsdeel)?,
-                phase: word::<Phase>("share_request.case.phase", &case.phase)?,
-                escalated: case.escalated,
-                participants,
-                subjects,
-                emergency,
-            },
-            source: Source {
-                oin: own.oin,
-                kind: own.kind,
-            },
-            recipient: Recipient {
-                oin: parse_oin("share_request.recipient.oin", &recipient.oin)?,
-                kind: word("share_request.recipient.kind", &recipient.kind)?,
-                role: word::<Role>("share_request.recipient.role", &recipient.role)?,
-                stadsdeel,
-                person: recipient.person.clone(),
-            },
-            subject: subject.to_hex(),
-            // Placeholders: each record sets its own.
-            category: Category::Identificatie,
-            purpose: word::<Purpose>("share_request.purpose", &request.purpose)?,
-            fields: Vec::new(),
-        };
         // What the types cannot say (a subject listed twice, a stadsdeel missing for a
         // role that works in one): the same checks the covenant CLI makes.
         if let Some(e) = template.check().into_iter().next() {
@@ -253,6 +231,92 @@ impl ShareContext {
             ..self.template.clone()
         }
     }
+}
+
+/// What a share request says for every subject it asks about: the case, recipient,
+/// purpose and moment (subject, category and fields are set per subject and record).
+fn base_request(
+    request: &v1::ShareRequest,
+    own: &OwnParty,
+) -> Result<DecisionRequest, MalformedQuestion> {
+    let case = request
+        .case
+        .as_ref()
+        .ok_or_else(|| malformed("share_request.case", "missing"))?;
+    let mut subjects = Vec::with_capacity(case.subjects.len() + 1);
+    for (i, s) in case.subjects.iter().enumerate() {
+        let at = |f: &str| format!("share_request.case.subjects[{i}].{f}");
+        let id = pseudonym(&at("subject"), s.subject.as_ref())?;
+        let mut consent = Vec::with_capacity(s.consent.len());
+        for (j, c) in s.consent.iter().enumerate() {
+            consent.push(word::<Category>(&at(&format!("consent[{j}]")), c)?);
+        }
+        subjects.push(Subject {
+            id: id.to_hex(),
+            role: word::<SubjectRole>(&at("role"), &s.role)?,
+            consent,
+        });
+    }
+    let mut participants = Vec::with_capacity(case.participants.len());
+    for (i, p) in case.participants.iter().enumerate() {
+        participants.push(parse_oin(
+            &format!("share_request.case.participants[{i}]"),
+            p,
+        )?);
+    }
+    let emergency = match &case.emergency {
+        None => None,
+        Some(e) => Some(Emergency {
+            declared_by: e.declared_by.clone(),
+            declared_at: required_time(
+                "share_request.case.emergency.declared_at",
+                e.declared_at.as_ref(),
+            )?,
+            // The written reason never leaves the hub, and the engine does not
+            // read it.
+            reason: String::new(),
+        }),
+    };
+    let recipient = request
+        .recipient
+        .as_ref()
+        .ok_or_else(|| malformed("share_request.recipient", "missing"))?;
+    let stadsdeel = if recipient.stadsdeel.is_empty() {
+        None
+    } else {
+        Some(word::<Stadsdeel>(
+            "share_request.recipient.stadsdeel",
+            &recipient.stadsdeel,
+        )?)
+    };
+    Ok(DecisionRequest {
+        at: required_time("share_request.at", request.at.as_ref())?,
+        case: Case {
+            id: case.id.clone(),
+            stadsdeel: word("share_request.case.stadsdeel", &case.stadsdeel)?,
+            phase: word::<Phase>("share_request.case.phase", &case.phase)?,
+            escalated: case.escalated,
+            participants,
+            subjects,
+            emergency,
+        },
+        source: Source {
+            oin: own.oin,
+            kind: own.kind,
+        },
+        recipient: Recipient {
+            oin: parse_oin("share_request.recipient.oin", &recipient.oin)?,
+            kind: word("share_request.recipient.kind", &recipient.kind)?,
+            role: word::<Role>("share_request.recipient.role", &recipient.role)?,
+            stadsdeel,
+            person: recipient.person.clone(),
+        },
+        // Placeholders: each subject and record sets its own.
+        subject: String::new(),
+        category: Category::Identificatie,
+        purpose: word::<Purpose>("share_request.purpose", &request.purpose)?,
+        fields: Vec::new(),
+    })
 }
 
 /// The covenant engine as the agent's gate. The covenant is replaced whole when the hub
@@ -395,6 +459,7 @@ mod tests {
             }),
             at: Some(ts("2026-11-23T10:00:00Z")),
             covenant_version: 1,
+            more_subjects: vec![],
         }
     }
 
@@ -460,6 +525,53 @@ mod tests {
             "{:?}",
             d.articles
         );
+    }
+
+    #[test]
+    fn a_request_for_several_subjects_is_one_context_per_subject_each_checked() {
+        const SLACHTOFFER: &str =
+            "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+        let own = politie();
+        let mut r = request("informatiemakelaar", "oost", "duiding", "duiding");
+        if let Some(case) = r.case.as_mut() {
+            case.subjects.push(v1::CaseSubject {
+                subject: Some(v1::SubjectPseudonym {
+                    hex: SLACHTOFFER.into(),
+                }),
+                role: "slachtoffer".into(),
+                consent: vec!["zorgbetrokkenheid".into()],
+            });
+        }
+        r.more_subjects.push(v1::SubjectShareRequest {
+            subject: Some(v1::SubjectPseudonym {
+                hex: SLACHTOFFER.into(),
+            }),
+            subject_role: "slachtoffer".into(),
+            categories: vec!["zorgbetrokkenheid".into(), "geen-categorie".into()],
+        });
+        let all = ShareContext::all_from_request(&r, &own).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].subject.to_hex(), DADER);
+        assert_eq!(all[0].categories, [Category::PolitieIncidenten]);
+        assert_eq!(all[1].subject.to_hex(), SLACHTOFFER);
+        assert_eq!(all[1].categories, [Category::Zorgbetrokkenheid]);
+        assert_eq!(all[1].unknown_categories, 1);
+        assert_eq!(
+            all[1]
+                .request(Category::Zorgbetrokkenheid, Vec::new())
+                .case
+                .subjects
+                .len(),
+            2,
+            "the case as the hub listed it, the subject not added twice"
+        );
+        // A further subject's fields are named by its place.
+        r.more_subjects[0].subject_role = "dader".into();
+        let e = ShareContext::all_from_request(&r, &own).unwrap_err();
+        assert_eq!(e.field, "share_request.more_subjects[0].subject_role");
+        r.more_subjects[0].subject = None;
+        let e = ShareContext::all_from_request(&r, &own).unwrap_err();
+        assert_eq!(e.field, "share_request.more_subjects[0].subject");
     }
 
     #[test]

@@ -573,6 +573,7 @@ impl Agent {
                 .map(|w| w.verifier_text())
                 .unwrap_or_default(),
             bevraging_of_many_subjects: true,
+            share_request_of_many_subjects: true,
         };
         // The receiver is alive (held by `rx` until the call takes it): cannot fail.
         let _ = outbound

@@ -135,6 +135,7 @@ fn share_request(id: &str, subject: &str) -> Question {
             }),
             at: Some(ts(now())),
             covenant_version: 1,
+            more_subjects: vec![],
         })),
     }
 }
@@ -585,4 +586,84 @@ fn a_share_request_of_another_covenant_version_is_not_pre_checked() {
     question.request_id = "s-v2-again".into();
     let a = agent.answer(&question, &own(), now());
     assert_eq!(shares(&a).records.len(), 1, "{a:?}");
+}
+
+/// A share request for several subjects (a hub that read the Hello's
+/// `share_request_of_many_subjects`) is answered for each in one answer that says so:
+/// every record and withheld line names its subject, and so does every receipt. One
+/// beyond the bound makes the question malformed.
+#[test]
+fn a_share_request_for_several_subjects_answers_each_and_receipts_each_subject() {
+    let dir = export();
+    let state = tempfile::tempdir().expect("tmp");
+    let path = state.path().join("receipts.log");
+    let agent = answerer(dir.path())
+        .with_receipts(Arc::new(
+            ReceiptLog::open(&path).expect("open the receipts"),
+        ))
+        .expect("read the receipts");
+    let many = |id: &str, more: &[&str]| {
+        let mut q = share_request(id, KNOWN);
+        if let Some(question::Kind::ShareRequest(r)) = &mut q.kind {
+            r.more_subjects = more
+                .iter()
+                .map(|s| treiter_proto::v1::SubjectShareRequest {
+                    subject: Some(SubjectPseudonym { hex: (*s).into() }),
+                    subject_role: "dader".into(),
+                    categories: vec!["politie-incidenten".into()],
+                })
+                .collect();
+        }
+        q
+    };
+    let single = agent.answer(&share_request("s-1", KNOWN), &own(), now());
+    assert!(!shares(&single).more_subjects_answered);
+
+    let a = agent.answer(&many("s-2", &[WITH_DIAGNOSE]), &own(), now());
+    let answer = shares(&a);
+    assert!(answer.more_subjects_answered);
+    let about = |s: Option<&SubjectPseudonym>| s.map(|s| s.hex.clone()).unwrap_or_default();
+    let records: Vec<(String, String)> = answer
+        .records
+        .iter()
+        .map(|r| (about(r.subject.as_ref()), r.source_reference.clone()))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            (KNOWN.to_owned(), "BVH-2026-0001".to_owned()),
+            (WITH_DIAGNOSE.to_owned(), "BVH-2026-0003".to_owned())
+        ]
+    );
+    assert_eq!(answer.withheld.len(), 1, "the record with a diagnose");
+    assert_eq!(about(answer.withheld[0].subject.as_ref()), WITH_DIAGNOSE);
+
+    let (log, bad) = receipts::read(&path).expect("read the receipts");
+    assert_eq!(bad, 0);
+    let receipted: Vec<(&str, String)> = log
+        .into_iter()
+        .filter_map(|r| match r.event {
+            ReceiptEvent::ShareSent {
+                request, subject, ..
+            } if request == "s-2" => Some(("sent", subject)),
+            ReceiptEvent::ShareWithheld {
+                request, subject, ..
+            } if request == "s-2" => Some(("withheld", subject)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        receipted,
+        [
+            ("sent", KNOWN.to_owned()),
+            ("sent", WITH_DIAGNOSE.to_owned()),
+            ("withheld", WITH_DIAGNOSE.to_owned())
+        ]
+    );
+
+    let too_many = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS];
+    let over = agent.answer(&many("s-3", &too_many), &own(), now());
+    let (reason, detail) = unanswerable(&over);
+    assert_eq!(reason, reason::MALFORMED_QUESTION);
+    assert!(detail.contains("share_request.more_subjects"), "{detail}");
 }

@@ -166,6 +166,7 @@ fn share_request(id: &str) -> Question {
             }),
             at: Some(ts(SystemTime::now())),
             covenant_version: 1,
+            more_subjects: vec![],
         })),
     }
 }

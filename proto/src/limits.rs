@@ -7,6 +7,7 @@
 /// many times over.
 pub const MAX_LINK_MESSAGE: usize = 4 * 1024 * 1024;
 
-/// The most subjects one Bevraging asks about (`subject` and `more_subjects`): far
-/// more than a case has, and a bound on the work one question makes an agent do.
+/// The most subjects one Bevraging asks about, or one ShareRequest asks records of
+/// (`subject` and `more_subjects`): far more than a case has, and a bound on the work
+/// one question makes an agent do.
 pub const MAX_BEVRAGING_SUBJECTS: usize = 64;

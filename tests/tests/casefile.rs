@@ -858,6 +858,7 @@ pub(crate) async fn careless_partner(
                         })
                         .collect(),
                     withheld: Vec::new(),
+                    more_subjects_answered: false,
                 }),
                 None => continue,
             };

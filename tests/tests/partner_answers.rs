@@ -83,6 +83,7 @@ async fn answer_records(om: &RawAgent, q: &Question, records: Vec<wire::Record>)
         answer::Kind::Shares(wire::ShareAnswer {
             records,
             withheld: Vec::new(),
+            more_subjects_answered: false,
         }),
     )
     .await;
@@ -679,10 +680,12 @@ fn asked_about(q: &Question) -> Vec<String> {
 }
 
 /// A hub, every partner's agent but the OM's, the OM's driven by hand with a Hello that
-/// offers bevragingen about several subjects, and a case file of a case in `aanpak`
-/// (its two subjects) being requested.
+/// offers bevragingen about several subjects (and share requests for several when
+/// `shares` is set), and a case file of a case in `aanpak` (its two subjects) being
+/// requested.
 async fn om_offering_many_subjects(
     pki: &Pki,
+    shares: bool,
 ) -> (
     TestHub,
     Partners,
@@ -693,7 +696,7 @@ async fn om_offering_many_subjects(
     let partners = Partners::start(pki, &hub, &["om"]).await;
     let mut sdr = client(pki, &hub, SDR_OOST).await;
     let case = case_in(&mut sdr, "aanpak").await;
-    let om = RawAgent::link_offering(pki, "om", &hub, true).await;
+    let om = RawAgent::link_offering(pki, "om", &hub, true, shares).await;
     let file = tokio::spawn(async move { case_file(&mut sdr, &case, "aanpak", 10_000).await });
     (hub, partners, om, file)
 }
@@ -703,7 +706,7 @@ async fn om_offering_many_subjects(
 #[tokio::test]
 async fn an_agent_that_offers_it_is_asked_about_all_subjects_in_one_bevraging() {
     let pki = Pki::new();
-    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki).await;
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki, false).await;
 
     let bevraging = next_question(&mut om).await;
     let subjects = asked_about(&bevraging);
@@ -753,7 +756,7 @@ async fn an_agent_that_offers_it_is_asked_about_all_subjects_in_one_bevraging() 
 #[tokio::test]
 async fn a_bevraging_answered_for_fewer_subjects_has_the_rest_asked_one_by_one() {
     let pki = Pki::new();
-    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki).await;
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki, false).await;
 
     let together = next_question(&mut om).await;
     let subjects = asked_about(&together);
@@ -805,6 +808,177 @@ async fn a_bevraging_answered_for_fewer_subjects_has_the_rest_asked_one_by_one()
     let result = partner(&file, "om");
     assert_eq!(subject_status(result, &dader()), "answered");
     assert_eq!(subject_status(result, &slachtoffer()), "no-hit");
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// The subjects a share request asks records of, each with its categories, in order.
+fn records_asked(q: &Question) -> Vec<(String, Vec<String>)> {
+    match &q.kind {
+        Some(question::Kind::ShareRequest(r)) => {
+            let first = (
+                r.subject
+                    .as_ref()
+                    .map(|s| s.hex.clone())
+                    .unwrap_or_default(),
+                r.categories.clone(),
+            );
+            std::iter::once(first)
+                .chain(r.more_subjects.iter().map(|m| {
+                    (
+                        m.subject
+                            .as_ref()
+                            .map(|s| s.hex.clone())
+                            .unwrap_or_default(),
+                        m.categories.clone(),
+                    )
+                }))
+                .collect()
+        }
+        other => panic!("expected a share request, got {other:?}"),
+    }
+}
+
+/// The OM's record about `subject` in the first of the `categories` asked for it
+/// (justitiele-gegevens or identificatie, synthetic).
+fn first_asked(subject: &str, categories: &[String], reference: &str) -> wire::Record {
+    match categories.first().map(String::as_str) {
+        Some("justitiele-gegevens") => justitie(subject, reference),
+        Some("identificatie") => wire::Record {
+            category: "identificatie".into(),
+            fields: vec![wire::Field {
+                name: "geboortedatum".into(),
+                value: "1970-01-01 (synthetisch)".into(),
+            }],
+            ..justitie(subject, reference)
+        },
+        other => panic!("the OM is not asked for {other:?}"),
+    }
+}
+
+/// Answers the OM's bevraging about both subjects of [`om_offering_many_subjects`]
+/// with a hit for each.
+async fn both_hit(om: &mut RawAgent) {
+    let bevraging = next_question(om).await;
+    assert_eq!(asked_about(&bevraging).len(), 2, "{bevraging:?}");
+    reply(
+        om,
+        &bevraging,
+        answer::Kind::Bevraging(wire::BevragingAnswer {
+            hit: true,
+            more_hits: vec![true],
+        }),
+    )
+    .await;
+}
+
+/// An agent whose Hello offers it is asked for the records of all the subjects it has
+/// a hit on in one share request (each with its role and categories), and its one
+/// answer is decided per subject: a record and a withheld line each go with the
+/// subject they name.
+#[tokio::test]
+async fn an_agent_that_offers_it_is_asked_for_the_records_of_all_its_hits_in_one_share_request() {
+    let pki = Pki::new();
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki, true).await;
+    both_hit(&mut om).await;
+
+    let request = next_question(&mut om).await;
+    let asked = records_asked(&request);
+    let mut subjects: Vec<String> = asked.iter().map(|(s, _)| s.clone()).collect();
+    subjects.sort();
+    let mut expected = vec![dader(), slachtoffer()];
+    expected.sort();
+    assert_eq!(subjects, expected, "one share request for both hits");
+    if let Some(question::Kind::ShareRequest(r)) = &request.kind {
+        for more in &r.more_subjects {
+            let hex = more.subject.as_ref().map(|s| s.hex.clone());
+            let role = if hex == Some(dader()) {
+                "dader"
+            } else {
+                "slachtoffer"
+            };
+            assert_eq!(more.subject_role, role, "each subject with its role");
+        }
+    }
+    // A record about each subject in a category asked for it: were they decided
+    // against the wrong subject, they would be dropped as not asked for.
+    let records: Vec<wire::Record> = asked
+        .iter()
+        .enumerate()
+        .map(|(i, (subject, categories))| first_asked(subject, categories, &format!("OM-{i}")))
+        .collect();
+    reply(
+        &om,
+        &request,
+        answer::Kind::Shares(wire::ShareAnswer {
+            records,
+            withheld: Vec::new(),
+            more_subjects_answered: true,
+        }),
+    )
+    .await;
+    let file = file.await.expect("task").expect("case file");
+    let result = partner(&file, "om");
+    assert_eq!(subject_status(result, &dader()), "answered");
+    assert_eq!(subject_status(result, &slachtoffer()), "answered");
+    for (subject, categories) in &asked {
+        let passed = entries(&file, &categories[0]);
+        assert_eq!(
+            passed
+                .iter()
+                .filter(|e| e.source.as_ref().is_some_and(|p| p.kind == "om"))
+                .filter(|e| e.subject.as_ref().is_some_and(|s| &s.hex == subject))
+                .count(),
+            1,
+            "{subject}: {passed:?}"
+        );
+    }
+    // Nothing else was asked.
+    assert!(
+        !matches!(
+            om.next_within(Duration::from_millis(300)).await,
+            Some(hub_message::Body::Question(_))
+        ),
+        "no question after the share request"
+    );
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// A share answer that does not say it covers the further subjects (an agent that
+/// answers one subject at a time took the link) settles the first subject only; the
+/// others are asked for on their own.
+#[tokio::test]
+async fn a_share_answer_for_the_first_subject_only_has_the_rest_asked_one_by_one() {
+    let pki = Pki::new();
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki, true).await;
+    both_hit(&mut om).await;
+
+    let together = next_question(&mut om).await;
+    let asked = records_asked(&together);
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    answer_records(
+        &om,
+        &together,
+        vec![first_asked(&asked[0].0, &asked[0].1, "OM-1")],
+    )
+    .await;
+    let alone = next_question(&mut om).await;
+    assert_eq!(
+        records_asked(&alone),
+        vec![asked[1].clone()],
+        "the second subject asked for on its own"
+    );
+    answer_records(
+        &om,
+        &alone,
+        vec![first_asked(&asked[1].0, &asked[1].1, "OM-2")],
+    )
+    .await;
+    let file = file.await.expect("task").expect("case file");
+    let result = partner(&file, "om");
+    assert_eq!(subject_status(result, &dader()), "answered");
+    assert_eq!(subject_status(result, &slachtoffer()), "answered");
     partners.stop().await;
     hub.stop().await;
 }

@@ -70,15 +70,17 @@ impl RawAgent {
     /// Links as `slug`'s agent: Hello, Welcome, then heartbeats every 300 ms. Its Hello
     /// does not offer bevragingen about several subjects.
     pub(crate) async fn link(pki: &Pki, slug: &str, hub: &TestHub) -> RawAgent {
-        Self::link_offering(pki, slug, hub, false).await
+        Self::link_offering(pki, slug, hub, false, false).await
     }
 
-    /// [`RawAgent::link`], with `bevraging_of_many_subjects` in its Hello as given.
+    /// [`RawAgent::link`], with `bevraging_of_many_subjects` and
+    /// `share_request_of_many_subjects` in its Hello as given.
     pub(crate) async fn link_offering(
         pki: &Pki,
         slug: &str,
         hub: &TestHub,
         bevraging_of_many_subjects: bool,
+        share_request_of_many_subjects: bool,
     ) -> RawAgent {
         let channel = party_channel(pki, slug, hub.addr).await;
         let (outbound, rx) = mpsc::channel(16);
@@ -89,6 +91,7 @@ impl RawAgent {
                     covenant_version: 1,
                     instance_id: format!("raw-{slug}"),
                     bevraging_of_many_subjects,
+                    share_request_of_many_subjects,
                     ..Default::default()
                 })),
             })

@@ -3,8 +3,9 @@
 //! ([`super::records`]) before anything of it is kept.
 //!
 //! An agent that says in its Hello that it can is asked about all of a file's subjects
-//! in one bevraging ([`bevraag_together`]): one question, answer and Ack instead of one
-//! per subject. Such a question is not queued: when it does not reach the agent, or an
+//! in one bevraging ([`bevraag_together`]), and for the records of all its hits in one
+//! share request ([`share_together`]): one question, answer and Ack instead of one per
+//! subject. Such a question is not queued: when it does not reach the agent, or an
 //! answer lacks subjects (an older agent took the link meanwhile), the subjects it said
 //! nothing about are asked one by one, as for any other agent.
 //!
@@ -317,22 +318,7 @@ pub(super) async fn share_request(
     late: bool,
     outcome: &mut SubjectOutcome,
 ) {
-    let role = ctx
-        .case
-        .subject(subject)
-        .map(|s| s.role.as_str().to_owned())
-        .unwrap_or_default();
-    let request = question::Kind::ShareRequest(wire::ShareRequest {
-        case: Some(ctx.wire_context()),
-        subject: subject_hex(subject),
-        subject_role: role,
-        categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
-        purpose: ctx.purpose.as_str().to_owned(),
-        recipient: Some(ctx.wire_recipient()),
-        at: Some(timestamp(ctx.at)),
-        // The agent pre-checks only with this version (article 13.2).
-        covenant_version: ctx.covenant.version(),
-    });
+    let request = question::Kind::ShareRequest(wire_share_request(ctx, subject, categories));
     let asked = hub
         .questioner
         .ask_for_case(&party.oin, request, wait, &ctx.case.id)
@@ -359,21 +345,179 @@ pub(super) async fn share_request(
                     party: party.oin.to_string(),
                     subject: subject.to_owned(),
                     kind: "shares".into(),
-                    categories: categories.iter().map(|c| c.as_str().to_owned()).collect(),
+                    categories: category_words(categories),
                 },
             ));
         }
-        other => {
-            let (reason, detail) = no_answer(other);
-            if reason == "covenant-version-mismatch" {
-                // Article 13.2: the agent missed a switch; it gets the version now.
-                crate::covenants::agents::send_to(hub, &party.oin);
+        other => no_records(outcome, shares_not_answered(hub, party, other)),
+    }
+}
+
+/// A share request about `subject` in `categories` (without further subjects).
+fn wire_share_request(
+    ctx: &ShareContext,
+    subject: &str,
+    categories: &[Category],
+) -> wire::ShareRequest {
+    wire::ShareRequest {
+        case: Some(ctx.wire_context()),
+        subject: subject_hex(subject),
+        subject_role: subject_role(ctx, subject),
+        categories: category_words(categories),
+        purpose: ctx.purpose.as_str().to_owned(),
+        recipient: Some(ctx.wire_recipient()),
+        at: Some(timestamp(ctx.at)),
+        // The agent pre-checks only with this version (article 13.2).
+        covenant_version: ctx.covenant.version(),
+        more_subjects: Vec::new(),
+    }
+}
+
+fn subject_role(ctx: &ShareContext, subject: &str) -> String {
+    ctx.case
+        .subject(subject)
+        .map(|s| s.role.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+fn category_words(categories: &[Category]) -> Vec<String> {
+    categories.iter().map(|c| c.as_str().to_owned()).collect()
+}
+
+/// Why a share request got no records (`asked` is not a share answer); an agent that
+/// missed a covenant switch is sent the version in force.
+fn shares_not_answered(hub: &Hub, party: &Party, asked: &AskOutcome) -> (String, String) {
+    let (reason, detail) = no_answer(asked);
+    if reason == "covenant-version-mismatch" {
+        // Article 13.2: the agent missed a switch; it gets the version now.
+        crate::covenants::agents::send_to(hub, &party.oin);
+    }
+    (reason, detail)
+}
+
+/// `outcome` got no records, for `reason` (and its detail).
+fn no_records(outcome: &mut SubjectOutcome, (reason, detail): (String, String)) {
+    outcome.result.status = "no-answer".into();
+    outcome.result.no_answer_reason = reason;
+    outcome.no_answer_detail = detail;
+}
+
+/// Whether the records of the `hits` (subjects a bevraging about several said `party`
+/// knows) are asked for in one share request: when there are several, no more than one
+/// request may ask for, and the partner's agent `offers` it.
+pub(super) fn shares_together(hits: usize, offers: impl FnOnce() -> bool) -> bool {
+    asks_together(hits, offers)
+}
+
+/// Asks `party` in one share request for its records about each of `hits` (a subject
+/// and its categories), by `deadline`, without queueing it (module doc), and decides
+/// what it sends. Per hit, in order: its outcome (after [`SubjectOutcome::heard`], the
+/// records decided and not yet logged, see [`keep_decided`]), or `None` when this
+/// question settles nothing about it (it did not reach the agent, or an agent that
+/// answers one subject at a time answered only the first): that subject is asked on
+/// its own.
+pub(super) async fn share_together(
+    hub: &Hub,
+    ctx: &ShareContext,
+    file_id: &str,
+    party: &Party,
+    hits: &[(&str, &[Category])],
+    deadline: tokio::time::Instant,
+) -> Vec<Option<SubjectOutcome>> {
+    let Some(((first, first_categories), more)) = hits.split_first() else {
+        return Vec::new();
+    };
+    // The file's progress shows the hits while their records are asked for.
+    let mut outcomes: Vec<SubjectOutcome> = hits
+        .iter()
+        .map(|(subject, _)| SubjectOutcome::heard(hub, file_id, party, subject, true))
+        .collect();
+    let mut request = wire_share_request(ctx, first, first_categories);
+    request.more_subjects = more
+        .iter()
+        .map(|(subject, categories)| wire::SubjectShareRequest {
+            subject: subject_hex(subject),
+            subject_role: subject_role(ctx, subject),
+            categories: category_words(categories),
+        })
+        .collect();
+    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let asked = hub
+        .questioner
+        .ask_until(
+            &party.oin,
+            question::Kind::ShareRequest(request),
+            crate::questions::Deadline::after(wait),
+            false,
+        )
+        .await;
+    let answered = match &asked {
+        AskOutcome::Answered(wire::Answer {
+            kind: Some(answer::Kind::Shares(shares)),
+            ..
+        }) => {
+            let subjects: Vec<&str> = hits.iter().map(|(s, _)| *s).collect();
+            let answered = if shares.more_subjects_answered {
+                hits.len()
+            } else {
+                1
+            };
+            let split = split_by_subject(shares, &subjects);
+            for (((subject, categories), answer), outcome) in
+                hits.iter().zip(&split).zip(&mut outcomes).take(answered)
+            {
+                outcome.decided = Some(decide_records(
+                    ctx, file_id, party, subject, categories, answer, false,
+                ));
+                outcome.answered_at = Some(std::time::Instant::now());
             }
-            outcome.result.status = "no-answer".into();
-            outcome.result.no_answer_reason = reason;
-            outcome.no_answer_detail = detail;
+            answered
+        }
+        // Not delivered: each subject is asked (and queued) on its own.
+        AskOutcome::NoAnswer {
+            why: NoAnswerWhy::Offline | NoAnswerWhy::LinkLost,
+            ..
+        } => 0,
+        other => {
+            let why = shares_not_answered(hub, party, other);
+            for outcome in &mut outcomes {
+                no_records(outcome, why.clone());
+            }
+            hits.len()
+        }
+    };
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, outcome)| (i < answered).then_some(outcome))
+        .collect()
+}
+
+/// The answer to a share request for several `subjects`, as one answer per subject:
+/// each record and withheld line goes with the subject it names (a withheld line that
+/// names none, with the first). What names a subject that was not asked about goes
+/// with the first too, where [`decide_records`] drops it as not asked for.
+fn split_by_subject(answer: &wire::ShareAnswer, subjects: &[&str]) -> Vec<wire::ShareAnswer> {
+    let mut split: Vec<wire::ShareAnswer> = subjects
+        .iter()
+        .map(|_| wire::ShareAnswer::default())
+        .collect();
+    let place = |about: Option<&wire::SubjectPseudonym>| {
+        about
+            .and_then(|p| subjects.iter().position(|s| *s == p.hex))
+            .unwrap_or(0)
+    };
+    for record in &answer.records {
+        if let Some(one) = split.get_mut(place(record.subject.as_ref())) {
+            one.records.push(record.clone());
         }
     }
+    for withheld in &answer.withheld {
+        if let Some(one) = split.get_mut(place(withheld.subject.as_ref())) {
+            one.withheld.push(withheld.clone());
+        }
+    }
+    split
 }
 
 /// Logs the decided records of a partner's answers (`outcomes`, one per subject asked)
@@ -418,6 +562,67 @@ pub(super) async fn keep_decided<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One record and one withheld line about `subject` (`None`: a line that names
+    /// none), of category `category`.
+    fn about(subject: Option<&str>, category: &str) -> (wire::Record, wire::WithheldAtSource) {
+        let named = subject.map(|s| wire::SubjectPseudonym { hex: s.into() });
+        (
+            wire::Record {
+                category: category.into(),
+                subject: named.clone(),
+                ..Default::default()
+            },
+            wire::WithheldAtSource {
+                category: category.into(),
+                subject: named,
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn an_answer_for_several_subjects_is_split_by_the_subject_each_line_names() {
+        let lines = [
+            about(Some("bb"), "huurgegevens"),
+            about(Some("aa"), "identificatie"),
+            about(Some("cc"), "handhaving"),
+            about(None, "zorgbetrokkenheid"),
+        ];
+        let answer = wire::ShareAnswer {
+            records: lines.iter().map(|(r, _)| r.clone()).collect(),
+            withheld: lines.iter().map(|(_, w)| w.clone()).collect(),
+            more_subjects_answered: true,
+        };
+        let split = split_by_subject(&answer, &["aa", "bb"]);
+        let categories = |one: &wire::ShareAnswer| -> (Vec<String>, Vec<String>) {
+            (
+                one.records.iter().map(|r| r.category.clone()).collect(),
+                one.withheld.iter().map(|w| w.category.clone()).collect(),
+            )
+        };
+        // "cc" was not asked about: with the first, where deciding drops it; a withheld
+        // line that names no subject is the first's.
+        assert_eq!(
+            categories(&split[0]),
+            (
+                vec![
+                    "identificatie".into(),
+                    "handhaving".into(),
+                    "zorgbetrokkenheid".into()
+                ],
+                vec![
+                    "identificatie".into(),
+                    "handhaving".into(),
+                    "zorgbetrokkenheid".into()
+                ]
+            )
+        );
+        assert_eq!(
+            categories(&split[1]),
+            (vec!["huurgegevens".into()], vec!["huurgegevens".into()])
+        );
+    }
 
     #[test]
     fn several_subjects_up_to_the_bound_are_asked_together_when_the_agent_offers_it() {

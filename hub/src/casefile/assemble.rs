@@ -17,6 +17,7 @@ use treiter_proto::v1 as wire;
 
 use super::ask::{
     SubjectOutcome, Together, ask_subject, asks_together, bevraag_together, keep_decided,
+    share_together, shares_together,
 };
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
@@ -566,7 +567,8 @@ fn checkpoint_covers(hub: &Hub, file: &wire::CaseFile) -> bool {
 /// Asks one partner about each of its planned subjects at once, all by `deadline`
 /// (one fan-out per partner: a subject's bevraging and share request run in turn). An
 /// agent that can is asked about all the subjects in one bevraging first
-/// ([`super::ask`]); the share requests after its hits run at once.
+/// ([`super::ask`]), and then for the records of all its hits in one share request;
+/// the share requests of an agent that cannot run at once.
 async fn ask_partner(
     hub: Arc<Hub>,
     ctx: Arc<ShareContext>,
@@ -602,6 +604,24 @@ async fn ask_partner(
     } else {
         Vec::new()
     };
+    // The hits of a bevraging about several subjects: their records in one share
+    // request, where the agent can; what it does not settle is asked below.
+    let hits: Vec<usize> = planned
+        .iter()
+        .zip(&heard)
+        .filter(|&(_, &hit)| hit)
+        .map(|(&i, _)| i)
+        .collect();
+    if shares_together(hits.len(), || hub.agents.shares_many_subjects(&party.oin)) {
+        let asked: Vec<(&str, &[Category])> = hits
+            .iter()
+            .map(|&i| (subjects[i].0.as_str(), subjects[i].1.as_slice()))
+            .collect();
+        let settled = share_together(&hub, &ctx, &file_id, &party, &asked, deadline).await;
+        for (&i, outcome) in hits.iter().zip(settled) {
+            outcomes[i] = outcome;
+        }
+    }
     let mut fan_out = FanOut::new();
     // The positions of the subjects asked about in tasks, in the order started.
     let mut asked = Vec::new();

@@ -792,6 +792,7 @@ mod tests {
             instance_id: "i",
             certificate_not_after: None,
             bevraging_of_many_subjects: false,
+            share_request_of_many_subjects: false,
         };
         let ticket = agents.open(party, hello, SystemTime::now());
         agents.attach(&party.oin, ticket.generation, tx);

@@ -199,7 +199,7 @@ mod tests {
             request_id: "r-1".into(),
             kind: Some(answer::Kind::Shares(ShareAnswer {
                 records: vec![record],
-                withheld: vec![],
+                ..Default::default()
             })),
         }
     }
@@ -271,6 +271,7 @@ mod tests {
                             articles: vec!["7.1".into(), "7\u{7}2".into()],
                             ..Default::default()
                         }),
+                        ..Default::default()
                     },
                 ],
                 ..Default::default()

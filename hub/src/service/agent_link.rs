@@ -92,6 +92,7 @@ impl AgentLink for AgentLinkService {
                 instance_id: &hello.instance_id,
                 certificate_not_after,
                 bevraging_of_many_subjects: hello.bevraging_of_many_subjects,
+                share_request_of_many_subjects: hello.share_request_of_many_subjects,
             },
             SystemTime::now(),
         );

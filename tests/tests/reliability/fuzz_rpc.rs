@@ -651,6 +651,7 @@ async fn damaged_agent_messages_on_the_link_harm_nothing() {
                         ..Default::default()
                     }],
                     withheld: Vec::new(),
+                    more_subjects_answered: false,
                 })),
             })),
         }
