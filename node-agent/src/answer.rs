@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use time::OffsetDateTime;
 use treiter_policies::{Category, Covenant, Outcome};
-use treiter_proto::limits::MAX_BEVRAGING_SUBJECTS;
+use treiter_proto::limits::{MAX_BEVRAGING_SUBJECTS, MAX_LINK_MESSAGE};
 use treiter_proto::v1::{
     Answer, Bevraging, BevragingAnswer, Field, Question, Record, ShareAnswer, SubjectPseudonym,
     Unanswerable, WithheldAtSource, answer, question,
@@ -31,7 +31,13 @@ use crate::sources::{
     CategoryPlan, IndexReport, JsonDirSource, RoutedSource, Source, SourceError, SourceRecord,
     SqliteSource,
 };
+use prost::Message as _;
 use treiter_pseudonym::PseudonymKey;
+
+/// The largest answer about several subjects sent as one (encoded `ShareAnswer`): a
+/// link message holds 4 MiB ([`MAX_LINK_MESSAGE`]), and the Answer around it and the
+/// HTTP/2 framing need a little of it.
+pub const MAX_COMBINED_ANSWER: usize = MAX_LINK_MESSAGE - 64 * 1024;
 
 /// The stable words of [`Unanswerable::reason`].
 pub mod reason {
@@ -581,21 +587,36 @@ impl Answerer {
     }
 
     /// The records of a share request about each of its subjects (`contexts`, the
-    /// request's `subject` first), in one answer that says it covers them all.
+    /// request's `subject` first), in one answer that says it covers them all. One
+    /// that would not fit a link message ([`MAX_COMBINED_ANSWER`]) is the first
+    /// subject's alone, not saying so: the hub then asks for the others one by one.
     fn shares(&self, id: &str, contexts: &[ShareContext], covenant: &Covenant) -> answer::Kind {
         let mut out = ShareAnswer {
             more_subjects_answered: contexts.len() > 1,
             ..ShareAnswer::default()
         };
+        // How many records and withheld lines are the first subject's.
+        let mut first = None;
         for context in contexts {
             match self.share(id, context, covenant) {
                 answer::Kind::Shares(one) => {
                     out.records.extend(one.records);
                     out.withheld.extend(one.withheld);
+                    first.get_or_insert((out.records.len(), out.withheld.len()));
                 }
                 // The source failed: no answer about any of them.
                 other => return other,
             }
+        }
+        if let Some((records, withheld)) = first
+            && out.more_subjects_answered
+            && out.encoded_len() > MAX_COMBINED_ANSWER
+        {
+            tracing::info!(request = %id, subjects = contexts.len(),
+                "the records of all subjects asked for do not fit one answer; only the first's are sent, the hub asks for the others one by one");
+            out.records.truncate(records);
+            out.withheld.truncate(withheld);
+            out.more_subjects_answered = false;
         }
         answer::Kind::Shares(out)
     }

@@ -667,3 +667,55 @@ fn a_share_request_for_several_subjects_answers_each_and_receipts_each_subject()
     assert_eq!(reason, reason::MALFORMED_QUESTION);
     assert!(detail.contains("share_request.more_subjects"), "{detail}");
 }
+
+/// The records of several subjects that would not fit one link message together go
+/// as the first subject's alone, not saying they cover the others (the hub then asks
+/// for those one by one); exactly the bound of subjects is accepted.
+#[test]
+fn a_share_request_for_several_subjects_too_large_for_one_answer_answers_the_first() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let large = "x".repeat(2_500_000);
+    for (subject, reference) in [(KNOWN, "BVH-LARGE-1"), (WITH_DIAGNOSE, "BVH-LARGE-2")] {
+        write(
+            dir.path(),
+            "politie-incidenten",
+            subject,
+            &format!(
+                r#"[{{"reference": "{reference}", "recorded_at": "2026-11-01T09:00:00Z",
+                     "fields": {{"datum": "2026-10-30", "locatie": "{large}"}}}}]"#
+            ),
+        );
+    }
+    let agent = answerer(dir.path());
+    let with_more = |id: &str, more: &[&str]| {
+        let mut q = share_request(id, KNOWN);
+        if let Some(question::Kind::ShareRequest(r)) = &mut q.kind {
+            r.more_subjects = more
+                .iter()
+                .map(|s| treiter_proto::v1::SubjectShareRequest {
+                    subject: Some(SubjectPseudonym { hex: (*s).into() }),
+                    subject_role: "dader".into(),
+                    categories: vec!["politie-incidenten".into()],
+                })
+                .collect();
+        }
+        q
+    };
+    let a = agent.answer(&with_more("s-large", &[WITH_DIAGNOSE]), &own(), now());
+    let answer = shares(&a);
+    assert!(!answer.more_subjects_answered);
+    let references: Vec<&str> = answer
+        .records
+        .iter()
+        .map(|r| r.source_reference.as_str())
+        .collect();
+    assert_eq!(references, ["BVH-LARGE-1"]);
+
+    let at_the_bound = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS - 1];
+    let full = agent.answer(&with_more("s-full", &at_the_bound), &own(), now());
+    assert!(
+        shares(&full).more_subjects_answered,
+        "{} subjects are within the bound",
+        treiter_proto::limits::MAX_BEVRAGING_SUBJECTS
+    );
+}

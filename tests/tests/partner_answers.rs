@@ -343,11 +343,28 @@ async fn a_record_about_someone_outside_the_case_is_dropped_and_counted() {
         request.subject.as_ref().map(|s| s.hex.clone()),
         Some(dader())
     );
-    // The asked record, and one about a person the case does not hold.
-    answer_records(
+    // The asked record, one about a person the case does not hold, and a line saying
+    // a record about that person was withheld (which the hub, decided for the dader,
+    // would refuse and log: article 7.1).
+    reply(
         &om,
         &q,
-        vec![justitie(&dader(), "OM-1"), justitie(&outsider, "OM-2")],
+        answer::Kind::Shares(wire::ShareAnswer {
+            records: vec![justitie(&dader(), "OM-1"), justitie(&outsider, "OM-2")],
+            withheld: vec![wire::WithheldAtSource {
+                category: "justitiele-gegevens".into(),
+                decision: Some(wire::ShareDecision {
+                    outcome: "reject".into(),
+                    articles: vec!["7.1".into()],
+                    stripped: vec!["afdoening".into(), "diagnose".into()],
+                    ..Default::default()
+                }),
+                subject: Some(wire::SubjectPseudonym {
+                    hex: outsider.clone(),
+                }),
+            }],
+            more_subjects_answered: false,
+        }),
     )
     .await;
     let file = requested
@@ -371,10 +388,10 @@ async fn a_record_about_someone_outside_the_case_is_dropped_and_counted() {
             .is_none_or(|p| p.source_reference != "OM-2")),
         "{om_result:?}"
     );
-    // Counted as the hub's refusal, with the party's OIN and nothing of the record.
+    // Both counted as the hub's refusal, with the party's OIN and nothing of the record.
     assert_eq!(
         hub.hub.refusals.counts().get(&RefusalReason::UnaskedRecord),
-        Some(&1)
+        Some(&2)
     );
     let refusal = hub
         .hub
@@ -386,9 +403,9 @@ async fn a_record_about_someone_outside_the_case_is_dropped_and_counted() {
     assert_eq!(refusal.oin.as_deref(), Some("00000003000000000003"));
     assert_eq!(refusal.person, None);
     let status = treiter_hub::admin::status_document(&hub.hub);
-    assert_eq!(status.refusals.get("unasked-record"), Some(&1));
-    // The outsider's pseudonym is nowhere in the decision log.
     let log = &hub.hub.log;
+    assert_eq!(status.refusals.get("unasked-record"), Some(&2));
+    // The outsider's pseudonym is nowhere in the decision log.
     for stored in log.entries(0, log.tree_size()).expect("entries") {
         assert!(
             !String::from_utf8_lossy(&stored.bytes).contains(&outsider),
@@ -874,8 +891,8 @@ async fn both_hit(om: &mut RawAgent) {
 
 /// An agent whose Hello offers it is asked for the records of all the subjects it has
 /// a hit on in one share request (each with its role and categories), and its one
-/// answer is decided per subject: a record and a withheld line each go with the
-/// subject they name.
+/// answer is decided per subject: each record goes with the subject it names (how
+/// withheld lines go: `casefile::ask`'s unit test).
 #[tokio::test]
 async fn an_agent_that_offers_it_is_asked_for_the_records_of_all_its_hits_in_one_share_request() {
     let pki = Pki::new();
@@ -890,14 +907,19 @@ async fn an_agent_that_offers_it_is_asked_for_the_records_of_all_its_hits_in_one
     expected.sort();
     assert_eq!(subjects, expected, "one share request for both hits");
     if let Some(question::Kind::ShareRequest(r)) = &request.kind {
-        for more in &r.more_subjects {
-            let hex = more.subject.as_ref().map(|s| s.hex.clone());
-            let role = if hex == Some(dader()) {
+        let first = (r.subject.as_ref(), r.subject_role.as_str());
+        let more = r
+            .more_subjects
+            .iter()
+            .map(|m| (m.subject.as_ref(), m.subject_role.as_str()));
+        for (subject, role) in std::iter::once(first).chain(more) {
+            let hex = subject.map(|s| s.hex.clone());
+            let expected = if hex == Some(dader()) {
                 "dader"
             } else {
                 "slachtoffer"
             };
-            assert_eq!(more.subject_role, role, "each subject with its role");
+            assert_eq!(role, expected, "each subject with its role");
         }
     }
     // A record about each subject in a category asked for it: were they decided
@@ -979,6 +1001,47 @@ async fn a_share_answer_for_the_first_subject_only_has_the_rest_asked_one_by_one
     let result = partner(&file, "om");
     assert_eq!(subject_status(result, &dader()), "answered");
     assert_eq!(subject_status(result, &slachtoffer()), "answered");
+    partners.stop().await;
+    hub.stop().await;
+}
+
+/// A share request for several subjects that the agent cannot answer settles every
+/// one of them as no answer, with the agent's reason; none is asked again.
+#[tokio::test]
+async fn a_share_request_for_several_subjects_not_answered_settles_each_as_no_answer() {
+    let pki = Pki::new();
+    let (hub, partners, mut om, file) = om_offering_many_subjects(&pki, true).await;
+    both_hit(&mut om).await;
+
+    let together = next_question(&mut om).await;
+    assert_eq!(records_asked(&together).len(), 2);
+    reply(
+        &om,
+        &together,
+        answer::Kind::Unanswerable(wire::Unanswerable {
+            reason: "source-unavailable".into(),
+            detail: "the register is down (synthetic)".into(),
+        }),
+    )
+    .await;
+    let file = file.await.expect("task").expect("case file");
+    let result = partner(&file, "om");
+    for subject in [dader(), slachtoffer()] {
+        let status = result
+            .subjects
+            .iter()
+            .find(|s| s.subject.as_ref().is_some_and(|p| p.hex == subject))
+            .expect("the subject");
+        assert_eq!(status.status, "no-answer", "{status:?}");
+        assert_eq!(status.no_answer_reason, "source-unavailable", "{status:?}");
+    }
+    assert!(
+        !matches!(
+            om.next_within(Duration::from_millis(300)).await,
+            Some(hub_message::Body::Question(_))
+        ),
+        "nothing asked again"
+    );
     partners.stop().await;
     hub.stop().await;
 }

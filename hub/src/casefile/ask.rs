@@ -457,12 +457,13 @@ pub(super) async fn share_together(
             ..
         }) => {
             let subjects: Vec<&str> = hits.iter().map(|(s, _)| *s).collect();
-            let answered = if shares.more_subjects_answered {
-                hits.len()
+            // An answer that does not cover the further subjects is the first's: what
+            // it says of others is dropped and counted there, as not asked for.
+            let (answered, split) = if shares.more_subjects_answered {
+                (hits.len(), split_by_subject(shares, &subjects))
             } else {
-                1
+                (1, vec![shares.clone()])
             };
-            let split = split_by_subject(shares, &subjects);
             for (((subject, categories), answer), outcome) in
                 hits.iter().zip(&split).zip(&mut outcomes).take(answered)
             {
@@ -496,7 +497,7 @@ pub(super) async fn share_together(
 /// The answer to a share request for several `subjects`, as one answer per subject:
 /// each record and withheld line goes with the subject it names (a withheld line that
 /// names none, with the first). What names a subject that was not asked about goes
-/// with the first too, where [`decide_records`] drops it as not asked for.
+/// with the first too, where [`decide_records`] drops and counts it as not asked for.
 fn split_by_subject(answer: &wire::ShareAnswer, subjects: &[&str]) -> Vec<wire::ShareAnswer> {
     let mut split: Vec<wire::ShareAnswer> = subjects
         .iter()

@@ -203,6 +203,19 @@ pub fn decide_records(
         });
     }
     for withheld in &answer.withheld {
+        if withheld.subject.as_ref().is_some_and(|s| s.hex != subject) {
+            // A line about another subject than the one asked about (a line that
+            // names none is about the one asked): like a record, it is neither decided
+            // nor logged under a pseudonym it is not about, and counted.
+            tracing::warn!(
+                case = %ctx.case.id,
+                party = %party.oin,
+                why = "about a subject that was not asked about",
+                "a partner reported withholding a record it was not asked for; dropped"
+            );
+            unasked += 1;
+            continue;
+        }
         // The source's own pre-check refused a record and reported the names it
         // offered. Article 10.1 wants that refusal in the log like any other: the hub
         // decides the same offer with the same covenant and logs its decision, and the
