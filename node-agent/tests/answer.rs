@@ -140,6 +140,23 @@ fn share_request(id: &str, subject: &str) -> Question {
     }
 }
 
+/// [`share_request`] about KNOWN, and about `more` subjects (dader, politie-incidenten)
+/// in the same question (a hub that read the Hello's `share_request_of_many_subjects`).
+fn share_request_for_many(id: &str, more: &[&str]) -> Question {
+    let mut q = share_request(id, KNOWN);
+    if let Some(question::Kind::ShareRequest(r)) = &mut q.kind {
+        r.more_subjects = more
+            .iter()
+            .map(|s| treiter_proto::v1::SubjectShareRequest {
+                subject: Some(SubjectPseudonym { hex: (*s).into() }),
+                subject_role: "dader".into(),
+                categories: vec!["politie-incidenten".into()],
+            })
+            .collect();
+    }
+    q
+}
+
 fn shares(answer: &Answer) -> &ShareAnswer {
     match &answer.kind {
         Some(answer::Kind::Shares(s)) => s,
@@ -602,24 +619,14 @@ fn a_share_request_for_several_subjects_answers_each_and_receipts_each_subject()
             ReceiptLog::open(&path).expect("open the receipts"),
         ))
         .expect("read the receipts");
-    let many = |id: &str, more: &[&str]| {
-        let mut q = share_request(id, KNOWN);
-        if let Some(question::Kind::ShareRequest(r)) = &mut q.kind {
-            r.more_subjects = more
-                .iter()
-                .map(|s| treiter_proto::v1::SubjectShareRequest {
-                    subject: Some(SubjectPseudonym { hex: (*s).into() }),
-                    subject_role: "dader".into(),
-                    categories: vec!["politie-incidenten".into()],
-                })
-                .collect();
-        }
-        q
-    };
     let single = agent.answer(&share_request("s-1", KNOWN), &own(), now());
     assert!(!shares(&single).more_subjects_answered);
 
-    let a = agent.answer(&many("s-2", &[WITH_DIAGNOSE]), &own(), now());
+    let a = agent.answer(
+        &share_request_for_many("s-2", &[WITH_DIAGNOSE]),
+        &own(),
+        now(),
+    );
     let answer = shares(&a);
     assert!(answer.more_subjects_answered);
     let about = |s: Option<&SubjectPseudonym>| s.map(|s| s.hex.clone()).unwrap_or_default();
@@ -662,7 +669,7 @@ fn a_share_request_for_several_subjects_answers_each_and_receipts_each_subject()
     );
 
     let too_many = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS];
-    let over = agent.answer(&many("s-3", &too_many), &own(), now());
+    let over = agent.answer(&share_request_for_many("s-3", &too_many), &own(), now());
     let (reason, detail) = unanswerable(&over);
     assert_eq!(reason, reason::MALFORMED_QUESTION);
     assert!(detail.contains("share_request.more_subjects"), "{detail}");
@@ -687,21 +694,11 @@ fn a_share_request_for_several_subjects_too_large_for_one_answer_answers_the_fir
         );
     }
     let agent = answerer(dir.path());
-    let with_more = |id: &str, more: &[&str]| {
-        let mut q = share_request(id, KNOWN);
-        if let Some(question::Kind::ShareRequest(r)) = &mut q.kind {
-            r.more_subjects = more
-                .iter()
-                .map(|s| treiter_proto::v1::SubjectShareRequest {
-                    subject: Some(SubjectPseudonym { hex: (*s).into() }),
-                    subject_role: "dader".into(),
-                    categories: vec!["politie-incidenten".into()],
-                })
-                .collect();
-        }
-        q
-    };
-    let a = agent.answer(&with_more("s-large", &[WITH_DIAGNOSE]), &own(), now());
+    let a = agent.answer(
+        &share_request_for_many("s-large", &[WITH_DIAGNOSE]),
+        &own(),
+        now(),
+    );
     let answer = shares(&a);
     assert!(!answer.more_subjects_answered);
     let references: Vec<&str> = answer
@@ -712,7 +709,11 @@ fn a_share_request_for_several_subjects_too_large_for_one_answer_answers_the_fir
     assert_eq!(references, ["BVH-LARGE-1"]);
 
     let at_the_bound = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS - 1];
-    let full = agent.answer(&with_more("s-full", &at_the_bound), &own(), now());
+    let full = agent.answer(
+        &share_request_for_many("s-full", &at_the_bound),
+        &own(),
+        now(),
+    );
     assert!(
         shares(&full).more_subjects_answered,
         "{} subjects are within the bound",

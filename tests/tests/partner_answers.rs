@@ -683,6 +683,17 @@ async fn a_case_file_whose_decisions_a_checkpoint_already_covers_signs_none_of_i
     hub.stop().await;
 }
 
+/// Asserts that `agent` is asked nothing within 300 ms (`after` says after what).
+async fn asked_nothing_more(agent: &mut RawAgent, after: &str) {
+    assert!(
+        !matches!(
+            agent.next_within(Duration::from_millis(300)).await,
+            Some(hub_message::Body::Question(_))
+        ),
+        "{after}"
+    );
+}
+
 /// The subjects a bevraging asks about, in order.
 fn asked_about(q: &Question) -> Vec<String> {
     match &q.kind {
@@ -756,13 +767,7 @@ async fn an_agent_that_offers_it_is_asked_about_all_subjects_in_one_bevraging() 
     assert_eq!(subject_status(result, &slachtoffer()), "no-hit");
     assert_eq!(entries(&file, "justitiele-gegevens").len(), 1);
     // Nothing else was asked.
-    assert!(
-        !matches!(
-            om.next_within(Duration::from_millis(300)).await,
-            Some(hub_message::Body::Question(_))
-        ),
-        "no question after the share request"
-    );
+    asked_nothing_more(&mut om, "no question after the share request").await;
     partners.stop().await;
     hub.stop().await;
 }
@@ -956,13 +961,7 @@ async fn an_agent_that_offers_it_is_asked_for_the_records_of_all_its_hits_in_one
         );
     }
     // Nothing else was asked.
-    assert!(
-        !matches!(
-            om.next_within(Duration::from_millis(300)).await,
-            Some(hub_message::Body::Question(_))
-        ),
-        "no question after the share request"
-    );
+    asked_nothing_more(&mut om, "no question after the share request").await;
     partners.stop().await;
     hub.stop().await;
 }
@@ -1035,13 +1034,7 @@ async fn a_share_request_for_several_subjects_not_answered_settles_each_as_no_an
         assert_eq!(status.status, "no-answer", "{status:?}");
         assert_eq!(status.no_answer_reason, "source-unavailable", "{status:?}");
     }
-    assert!(
-        !matches!(
-            om.next_within(Duration::from_millis(300)).await,
-            Some(hub_message::Body::Question(_))
-        ),
-        "nothing asked again"
-    );
+    asked_nothing_more(&mut om, "nothing asked again").await;
     partners.stop().await;
     hub.stop().await;
 }
