@@ -78,7 +78,7 @@ struct Linked {
 
 /// The least time between two checkpoints sent to one witness. A second: a log that
 /// was rewritten shows at every partner within about as long, and with 50 partners a
-/// busy hub verifies and stores 50 cosignatures a second, not 250 (at 200 ms, the
+/// busy hub verifies and stores up to 50 cosignatures a second, not 250 (at 200 ms, the
 /// witnesses' work made a 50-partner case file's p95 1.6–1.8× as long, BENCHMARKS.md).
 pub const SPACING: Duration = Duration::from_secs(1);
 

@@ -131,12 +131,43 @@ pub(super) enum Together {
     NoAnswer(String, String),
 }
 
-/// Whether `subjects` planned for one partner are asked about in one bevraging: when
-/// there are several, no more than one bevraging may ask about
-/// ([`MAX_BEVRAGING_SUBJECTS`]; a case with more is asked one by one), and the
-/// partner's agent `offers` it.
+/// Whether `subjects` of one partner are asked about in one question (a bevraging
+/// about the subjects planned, a share request for its hits): when there are several,
+/// no more than one question may ask about ([`MAX_BEVRAGING_SUBJECTS`]; a case with
+/// more is asked one by one), and the partner's agent `offers` it.
 pub(super) fn asks_together(subjects: usize, offers: impl FnOnce() -> bool) -> bool {
     (2..=MAX_BEVRAGING_SUBJECTS).contains(&subjects) && offers()
+}
+
+/// Asks `party` a question about several subjects by `deadline`, without queueing it
+/// (module doc).
+async fn ask_unqueued(
+    hub: &Hub,
+    party: &Party,
+    question: question::Kind,
+    deadline: tokio::time::Instant,
+) -> AskOutcome {
+    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+    hub.questioner
+        .ask_until(
+            &party.oin,
+            question,
+            crate::questions::Deadline::after(wait),
+            false,
+        )
+        .await
+}
+
+/// Whether an unqueued question did not reach the agent (then each of its subjects is
+/// asked, and queued, on its own).
+fn not_delivered(asked: &AskOutcome) -> bool {
+    matches!(
+        asked,
+        AskOutcome::NoAnswer {
+            why: NoAnswerWhy::Offline | NoAnswerWhy::LinkLost,
+            ..
+        }
+    )
 }
 
 /// Asks `party` about all `subjects` in one bevraging, by `deadline`, without queueing
@@ -154,17 +185,7 @@ pub(super) async fn bevraag_together(
         subject: subject_hex(first),
         more_subjects: more.iter().filter_map(|s| subject_hex(s)).collect(),
     });
-    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
-    let asked = hub
-        .questioner
-        .ask_until(
-            &party.oin,
-            bevraging,
-            crate::questions::Deadline::after(wait),
-            false,
-        )
-        .await;
-    match asked {
+    match ask_unqueued(hub, party, bevraging, deadline).await {
         AskOutcome::Answered(wire::Answer {
             kind: Some(answer::Kind::Bevraging(b)),
             ..
@@ -179,10 +200,7 @@ pub(super) async fn bevraag_together(
             Together::Hits(hits)
         }
         // Not delivered: each subject is asked (and queued) on its own.
-        AskOutcome::NoAnswer {
-            why: NoAnswerWhy::Offline | NoAnswerWhy::LinkLost,
-            ..
-        } => Together::Hits(Vec::new()),
+        asked if not_delivered(&asked) => Together::Hits(Vec::new()),
         other => {
             let (reason, detail) = no_answer(&other);
             Together::NoAnswer(reason, detail)
@@ -402,13 +420,6 @@ fn no_records(outcome: &mut SubjectOutcome, (reason, detail): (String, String)) 
     outcome.no_answer_detail = detail;
 }
 
-/// Whether the records of the `hits` (subjects a bevraging about several said `party`
-/// knows) are asked for in one share request: when there are several, no more than one
-/// request may ask for, and the partner's agent `offers` it.
-pub(super) fn shares_together(hits: usize, offers: impl FnOnce() -> bool) -> bool {
-    asks_together(hits, offers)
-}
-
 /// Asks `party` in one share request for its records about each of `hits` (a subject
 /// and its categories), by `deadline`, without queueing it (module doc), and decides
 /// what it sends. Per hit, in order: its outcome (after [`SubjectOutcome::heard`], the
@@ -441,16 +452,7 @@ pub(super) async fn share_together(
             categories: category_words(categories),
         })
         .collect();
-    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
-    let asked = hub
-        .questioner
-        .ask_until(
-            &party.oin,
-            question::Kind::ShareRequest(request),
-            crate::questions::Deadline::after(wait),
-            false,
-        )
-        .await;
+    let asked = ask_unqueued(hub, party, question::Kind::ShareRequest(request), deadline).await;
     let answered = match &asked {
         AskOutcome::Answered(wire::Answer {
             kind: Some(answer::Kind::Shares(shares)),
@@ -475,10 +477,7 @@ pub(super) async fn share_together(
             answered
         }
         // Not delivered: each subject is asked (and queued) on its own.
-        AskOutcome::NoAnswer {
-            why: NoAnswerWhy::Offline | NoAnswerWhy::LinkLost,
-            ..
-        } => 0,
+        asked if not_delivered(asked) => 0,
         other => {
             let why = shares_not_answered(hub, party, other);
             for outcome in &mut outcomes {

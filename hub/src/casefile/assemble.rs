@@ -17,7 +17,7 @@ use treiter_proto::v1 as wire;
 
 use super::ask::{
     SubjectOutcome, Together, ask_subject, asks_together, bevraag_together, keep_decided,
-    share_together, shares_together,
+    share_together,
 };
 use super::decide::ShareContext;
 use super::plan::{Plan, context, deadline_of, plan};
@@ -612,7 +612,7 @@ async fn ask_partner(
         .filter(|&(_, &hit)| hit)
         .map(|(&i, _)| i)
         .collect();
-    if shares_together(hits.len(), || hub.agents.shares_many_subjects(&party.oin)) {
+    if asks_together(hits.len(), || hub.agents.shares_many_subjects(&party.oin)) {
         let asked: Vec<(&str, &[Category])> = hits
             .iter()
             .map(|&i| (subjects[i].0.as_str(), subjects[i].1.as_slice()))

@@ -47,7 +47,7 @@ const OUTBOUND_QUEUE: usize = 64;
 /// (to send it again on a new link), so a tenth of a second costs it a few answers in
 /// memory, while a shorter gathering woke every agent once more per case file, in the
 /// middle of the next one under load (with 5 ms, a case file to 50 partners took
-/// 1.14× as long and 1.2× the agents' CPU, BENCHMARKS.md).
+/// 1.12–1.14× as long and 1.23–1.24× the agents' CPU, BENCHMARKS.md).
 pub const ACK_GATHERING: Duration = Duration::from_millis(100);
 
 pub struct AgentLinkService {
