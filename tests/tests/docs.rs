@@ -37,6 +37,11 @@ const OUTSIDE: &[(&str, &str, &str)] = &[
     ),
     (
         "",
+        "fuzz/out",
+        "fuzz/run.sh makes it: AFL++'s output directory, ignored by git",
+    ),
+    (
+        "",
         "fuzz/out/<target>/",
         "fuzz/run.sh makes it: AFL++'s findings of a target (crashes, corpus)",
     ),
