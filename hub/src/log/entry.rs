@@ -573,8 +573,15 @@ impl Entry {
             ));
         };
         map.insert(SALT_KEY.into(), serde_json::Value::String(salt.to_hex()));
+        // Canonical as written: serde_json's `Map` is a `BTreeMap` (its `preserve_order`
+        // feature is off in this workspace), so its compact writer puts every object's
+        // keys in byte order with no whitespace; writing the tree once with it, instead of
+        // walking it here, saves a string allocation per key and value (issue 20).
+        // `the_json_map_keeps_its_keys_sorted` fails if a dependency turns
+        // `preserve_order` on.
         let mut out = Vec::with_capacity(1024);
-        write_canonical(&value, &mut out);
+        serde_json::to_writer(&mut out, &value)
+            .map_err(|e| EntryError::Unreadable(format!("cannot encode: {}", redact(&e))))?;
         if out.len() > MAX_ENTRY_BYTES {
             return Err(EntryError::TooLarge {
                 size: out.len(),
@@ -640,6 +647,24 @@ impl Salt {
         Ok(Salt(b))
     }
 
+    /// `n` salts from one draw of the system's secure random source.
+    pub fn random_many(
+        rng: &dyn ring::rand::SecureRandom,
+        n: usize,
+    ) -> Result<Vec<Salt>, EntryError> {
+        let mut bytes = vec![0u8; n * 16];
+        rng.fill(&mut bytes)
+            .map_err(|_| EntryError::Unreadable("the system random source failed".into()))?;
+        Ok(bytes
+            .chunks_exact(16)
+            .map(|c| {
+                let mut salt = [0u8; 16];
+                salt.copy_from_slice(c);
+                Salt(salt)
+            })
+            .collect())
+    }
+
     fn to_hex(self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -675,50 +700,6 @@ fn redact(e: &serde_json::Error) -> String {
 
 /// Writes JSON with every object's keys sorted (by their UTF-8 bytes) and no
 /// whitespace. Entries hold no floats, so numbers are integers.
-fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
-    use serde_json::Value;
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                if let Some(v) = map.get(key) {
-                    write_canonical(v, out);
-                }
-            }
-            out.push(b'}');
-        }
-    }
-}
-
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    // serde_json's own escaping of a string cannot fail.
-    match serde_json::to_vec(s) {
-        Ok(bytes) => out.extend_from_slice(&bytes),
-        Err(_) => out.extend_from_slice(b"\"\""),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -768,6 +749,21 @@ pub(crate) mod tests {
                 notifications: BTreeSet::new(),
             }),
         }
+    }
+
+    #[test]
+    fn the_json_map_keeps_its_keys_sorted() {
+        // The canonical encoding relies on it (`Entry::to_canonical`).
+        let mut map = serde_json::Map::new();
+        for key in ["zeta", "alpha", "Beta", "alpha2", "_"] {
+            map.insert(key.into(), serde_json::Value::Null);
+        }
+        let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["Beta", "_", "alpha", "alpha2", "zeta"]);
+        assert_eq!(
+            serde_json::to_string(&serde_json::Value::Object(map)).unwrap(),
+            r#"{"Beta":null,"_":null,"alpha":null,"alpha2":null,"zeta":null}"#
+        );
     }
 
     #[test]
@@ -1019,6 +1015,11 @@ pub(crate) mod tests {
         ));
         let rng = ring::rand::SystemRandom::new();
         assert_ne!(Salt::random(&rng).unwrap(), Salt::random(&rng).unwrap());
+        // One draw for several entries gives each its own salt.
+        let many = Salt::random_many(&rng, 3).unwrap();
+        assert_eq!(many.len(), 3);
+        assert!(many[0] != many[1] && many[1] != many[2] && many[0] != many[2]);
+        assert!(Salt::random_many(&rng, 0).unwrap().is_empty());
     }
 
     #[test]
