@@ -34,10 +34,16 @@ use crate::state::Hub;
 /// partner as it settles, the summary. A failure is the caller's to send.
 pub type Events = mpsc::Sender<wire::CaseFileEvent>;
 
-async fn send(events: Option<&Events>, e: wire::case_file_event::Event) {
+/// Sends the event `event` makes, if the file is watched: a file requested without
+/// WatchCaseFile builds no events (each a copy of what it reports).
+async fn send(events: Option<&Events>, event: impl FnOnce() -> wire::case_file_event::Event) {
     if let Some(events) = events {
         // A watcher that went away does not stop the assembly: GetCaseFile shows it.
-        let _ = events.send(wire::CaseFileEvent { event: Some(e) }).await;
+        let _ = events
+            .send(wire::CaseFileEvent {
+                event: Some(event()),
+            })
+            .await;
     }
 }
 
@@ -329,8 +335,7 @@ async fn assemble_case_file(
         },
         &person.id,
     );
-    send(
-        events.as_ref(),
+    send(events.as_ref(), || {
         wire::case_file_event::Event::Started(wire::CaseFileStarted {
             case_file_id: file_id.clone(),
             case_id: ctx.case.id.clone(),
@@ -349,8 +354,8 @@ async fn assemble_case_file(
                 .map(not_asked)
                 .collect(),
             deadline: Some(timestamp(at + wait)),
-        }),
-    )
+        })
+    })
     .await;
     tracing::info!(
         case = %ctx.case.id,
@@ -450,10 +455,9 @@ async fn assemble_case_file(
         partner.settled_at = Some(timestamp(hub.clock.now()));
         settle(&mut partner);
         running.settled(&partner);
-        send(
-            events.as_ref(),
-            wire::case_file_event::Event::Partner(partner.clone()),
-        )
+        send(events.as_ref(), || {
+            wire::case_file_event::Event::Partner(partner.clone())
+        })
         .await;
         if let Some(slot) = results.get_mut(index) {
             *slot = Some(partner);
@@ -536,11 +540,10 @@ async fn assemble_case_file(
     {
         tracing::error!(%error, "cannot sign a log checkpoint");
     }
-    if let Some(summary) = file.summary.clone() {
-        send(
-            events.as_ref(),
-            wire::case_file_event::Event::Summary(summary),
-        )
+    if let Some(summary) = &file.summary {
+        send(events.as_ref(), || {
+            wire::case_file_event::Event::Summary(summary.clone())
+        })
         .await;
     }
     Ok(file)
