@@ -123,7 +123,7 @@ struct Handles {
     file: std::fs::File,
     /// The blob files already synced (sled writes a value over ~128 KiB to a file of
     /// its own in `<dir>/blobs`, and never syncs it).
-    synced_blobs: Mutex<std::collections::BTreeSet<std::ffi::OsString>>,
+    synced_blobs: Mutex<SyncedBlobs>,
     /// Batches applied to `tree` since the handles were opened; each takes the next
     /// number once sled has it.
     applied: std::sync::atomic::AtomicU64,
@@ -135,8 +135,22 @@ struct Handles {
     barriers: std::sync::atomic::AtomicU64,
 }
 
+/// The blob files synced so far, and how many blob files the process had created
+/// when the blob directory was last listed.
+#[derive(Debug)]
+struct SyncedBlobs {
+    names: std::collections::BTreeSet<std::ffi::OsString>,
+    /// `sled::blobs_created()` read before that listing: while it stays the same, no
+    /// blob file is new and a barrier does not list the directory (vendored sled's
+    /// patch 4, see `vendor/sled/PATCHED.md`).
+    created_when_listed: u64,
+}
+
 fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    // Read before sled opens (it may write blobs while it recovers), so that the
+    // listing below is never taken to cover a blob it did not see.
+    let created_when_listed = sled::blobs_created();
     let db = sled::Config::new()
         .path(dir)
         // Our own flushes are the durability barrier; the periodic one only adds
@@ -158,7 +172,10 @@ fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
         db,
         tree,
         file,
-        synced_blobs: Mutex::new(synced_blobs),
+        synced_blobs: Mutex::new(SyncedBlobs {
+            names: synced_blobs,
+            created_when_listed,
+        }),
         applied: std::sync::atomic::AtomicU64::new(0),
         durable: Mutex::new(0),
         barriers: std::sync::atomic::AtomicU64::new(0),
@@ -233,20 +250,29 @@ impl Handles {
     /// files written since the last time with their directory entries.
     fn sync_after_flush(&self, dir: &Path) -> std::io::Result<()> {
         self.file.sync_data()?;
-        let blobs_dir = dir.join("blobs");
         let mut synced = self.synced_blobs.lock().unwrap_or_else(|e| e.into_inner());
+        // Every blob this barrier covers was created before sled's flush returned, so
+        // before this read: an unchanged count means no new blob file (and saves a
+        // listing per barrier; a blob created meanwhile is listed next time).
+        let created = sled::blobs_created();
+        if created == synced.created_when_listed {
+            return Ok(());
+        }
+        let blobs_dir = dir.join("blobs");
         let mut new = false;
         for entry in std::fs::read_dir(&blobs_dir)? {
             let entry = entry?;
-            if !synced.contains(&entry.file_name()) {
+            if !synced.names.contains(&entry.file_name()) {
                 std::fs::File::open(entry.path())?.sync_data()?;
-                synced.insert(entry.file_name());
+                synced.names.insert(entry.file_name());
                 new = true;
             }
         }
         if new {
             sync_dir(&blobs_dir)?;
         }
+        // Only once every new file is synced: a failure above lists again next time.
+        synced.created_when_listed = created;
         Ok(())
     }
 }
@@ -550,6 +576,46 @@ fn sled_write(mut batch: Batch) -> Option<(Space, SledWrite)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn blob_files(dir: &Path) -> std::collections::BTreeSet<std::ffi::OsString> {
+        std::fs::read_dir(dir.join("blobs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect()
+    }
+
+    /// A durable write of a value sled keeps in a blob file of its own makes that file
+    /// durable: the barrier lists the blob directory because sled created a blob
+    /// file since the last listing, and syncs the new one.
+    #[test]
+    fn a_barrier_syncs_the_blob_file_sled_created_for_a_large_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let synced = |store: &SledStore| {
+            let guard = store.handles.read().unwrap();
+            let blobs = guard.as_ref().unwrap().synced_blobs.lock().unwrap();
+            (blobs.names.clone(), blobs.created_when_listed)
+        };
+        let mut small = Batch::new();
+        small.put(Space::Meta, b"small".to_vec(), vec![1; 16]);
+        store.apply(small).unwrap();
+        assert!(blob_files(dir.path()).is_empty());
+        let (names, listed_before) = synced(&store);
+        assert!(names.is_empty());
+
+        let mut large = Batch::new();
+        large.put(Space::Meta, b"large".to_vec(), vec![7; 512 * 1024]);
+        store.apply(large).unwrap();
+        let on_disk = blob_files(dir.path());
+        assert!(!on_disk.is_empty(), "sled kept the large value inline");
+        let (names, listed) = synced(&store);
+        assert_eq!(names, on_disk, "the new blob file was not synced");
+        assert!(listed > listed_before);
+        assert_eq!(
+            store.get(Space::Meta, b"large").unwrap().unwrap().len(),
+            512 * 1024
+        );
+    }
 
     /// Two writers whose batches are both applied while a barrier is under way share
     /// the next one: the first to get it covers the other's batch too.
