@@ -618,6 +618,16 @@ impl Answerer {
             out.withheld.truncate(withheld);
             out.more_subjects_answered = false;
         }
+        // Counted as sent once the answer is final: the records of subjects cut from
+        // it are counted when they are asked for alone.
+        for record in &out.records {
+            self.metrics
+                .shares_sent
+                .get_or_create(&CategoryLabels {
+                    category: record.category.clone(),
+                })
+                .inc();
+        }
         answer::Kind::Shares(out)
     }
 
@@ -663,12 +673,6 @@ impl Answerer {
                         articles = ?articles(&decision.articles),
                         "record permitted by the pre-check"
                     );
-                    self.metrics
-                        .shares_sent
-                        .get_or_create(&CategoryLabels {
-                            category: record.category.as_str().into(),
-                        })
-                        .inc();
                     out.records.push(to_wire(
                         &record,
                         &decision.passed,

@@ -707,6 +707,21 @@ fn a_share_request_for_several_subjects_too_large_for_one_answer_answers_the_fir
         .map(|r| r.source_reference.as_str())
         .collect();
     assert_eq!(references, ["BVH-LARGE-1"]);
+    // Only what the answer carries counts as sent; the cut subject's record counts
+    // when it is asked for alone.
+    let sent = |agent: &Answerer| {
+        agent
+            .metrics()
+            .shares_sent
+            .get_or_create(&treiter_node_agent::metrics::CategoryLabels {
+                category: "politie-incidenten".into(),
+            })
+            .get()
+    };
+    assert_eq!(sent(&agent), 1);
+    let alone = agent.answer(&share_request("s-large-2", WITH_DIAGNOSE), &own(), now());
+    assert_eq!(shares(&alone).records.len(), 1);
+    assert_eq!(sent(&agent), 2);
 
     let at_the_bound = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS - 1];
     let full = agent.answer(
