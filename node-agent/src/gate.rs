@@ -152,13 +152,23 @@ impl ShareContext {
             &request.categories,
         )?);
         for (i, more) in request.more_subjects.iter().enumerate() {
-            all.push(ShareContext::for_subject(
+            let at = format!("share_request.more_subjects[{i}]");
+            let context = ShareContext::for_subject(
                 &base,
-                &format!("share_request.more_subjects[{i}]"),
+                &at,
                 more.subject.as_ref(),
                 &more.subject_role,
                 &more.categories,
-            )?);
+            )?;
+            // Asked twice, its records would be sent and receipted twice.
+            if all.iter().any(|c| c.subject == context.subject) {
+                return Err(MalformedQuestion {
+                    field: format!("{at}.subject"),
+                    problem: "the same subject is asked for earlier in this share request;                               each subject may appear once"
+                        .into(),
+                });
+            }
+            all.push(context);
         }
         Ok(all)
     }
@@ -572,6 +582,12 @@ mod tests {
         r.more_subjects[0].subject = None;
         let e = ShareContext::all_from_request(&r, &own).unwrap_err();
         assert_eq!(e.field, "share_request.more_subjects[0].subject");
+        // A subject asked for twice (here the request's own) is refused, not answered
+        // twice.
+        r.more_subjects[0].subject = Some(v1::SubjectPseudonym { hex: DADER.into() });
+        let e = ShareContext::all_from_request(&r, &own).unwrap_err();
+        assert_eq!(e.field, "share_request.more_subjects[0].subject");
+        assert!(e.problem.contains("asked for earlier"), "{e}");
     }
 
     #[test]
