@@ -698,8 +698,6 @@ fn redact(e: &serde_json::Error) -> String {
     format!("{class} at line {}, column {}", e.line(), e.column())
 }
 
-/// Writes JSON with every object's keys sorted (by their UTF-8 bytes) and no
-/// whitespace. Entries hold no floats, so numbers are integers.
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -121,9 +121,9 @@ struct Handles {
     tree: sled::Tree,
     /// sled's log file (`<dir>/db`), synced after each flush.
     file: std::fs::File,
-    /// The blob files already synced (sled writes a value over ~128 KiB to a file of
-    /// its own in `<dir>/blobs`, and never syncs it).
-    synced_blobs: Mutex<SyncedBlobs>,
+    /// The blob files sled wrote that are not synced yet (sled writes a value over
+    /// ~128 KiB to a file of its own in `<dir>/blobs`, and never syncs it).
+    blobs: Mutex<UnsyncedBlobs>,
     /// Batches applied to `tree` since the handles were opened; each takes the next
     /// number once sled has it.
     applied: std::sync::atomic::AtomicU64,
@@ -135,22 +135,18 @@ struct Handles {
     barriers: std::sync::atomic::AtomicU64,
 }
 
-/// The blob files synced so far, and how many blob files the process had created
-/// when the blob directory was last listed.
-#[derive(Debug)]
-struct SyncedBlobs {
-    names: std::collections::BTreeSet<std::ffi::OsString>,
-    /// `sled::blobs_created()` read before that listing: while it stays the same, no
-    /// blob file is new and a barrier does not list the directory (vendored sled's
-    /// patch 4, see `vendor/sled/PATCHED.md`).
-    created_when_listed: u64,
+/// The blob files sled wrote completely (vendored sled's patch 4,
+/// `sled::take_written_blobs`, see `vendor/sled/PATCHED.md`) and a barrier has not
+/// synced yet: kept here until one succeeds, so a failed sync leaves none behind.
+#[derive(Debug, Default)]
+struct UnsyncedBlobs {
+    paths: std::collections::BTreeSet<PathBuf>,
+    /// Blob files synced since the handles were opened.
+    synced: u64,
 }
 
 fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    // Read before sled opens (it may write blobs while it recovers), so that the
-    // listing below is never taken to cover a blob it did not see.
-    let created_when_listed = sled::blobs_created();
     let db = sled::Config::new()
         .path(dir)
         // Our own flushes are the durability barrier; the periodic one only adds
@@ -162,8 +158,7 @@ fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
     let tree = db.open_tree("hub").map_err(|e| e.to_string())?;
     // What sled created or recovered at open (its files, `conf` unsynced by sled, and
     // their directory entries) made durable before the first change is acknowledged.
-    let mut synced_blobs = std::collections::BTreeSet::new();
-    sync_tree(dir, &mut synced_blobs).map_err(|e| format!("syncing the store's files: {e}"))?;
+    sync_tree(dir).map_err(|e| format!("syncing the store's files: {e}"))?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         sync_dir(parent).map_err(|e| format!("syncing {}: {e}", parent.display()))?;
     }
@@ -172,10 +167,7 @@ fn open_handles(dir: &Path, cache_bytes: u64) -> Result<Handles, String> {
         db,
         tree,
         file,
-        synced_blobs: Mutex::new(SyncedBlobs {
-            names: synced_blobs,
-            created_when_listed,
-        }),
+        blobs: Mutex::default(),
         applied: std::sync::atomic::AtomicU64::new(0),
         durable: Mutex::new(0),
         barriers: std::sync::atomic::AtomicU64::new(0),
@@ -186,22 +178,15 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Syncs every file under `dir`, then each directory (after its contents), noting the
-/// blob files.
-fn sync_tree(
-    dir: &Path,
-    blobs: &mut std::collections::BTreeSet<std::ffi::OsString>,
-) -> std::io::Result<()> {
+/// Syncs every file under `dir`, then each directory (after its contents).
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            sync_tree(&entry.path(), blobs)?;
+            sync_tree(&entry.path())?;
         } else if kind.is_file() {
             std::fs::File::open(entry.path())?.sync_all()?;
-            if dir.file_name().is_some_and(|n| n == "blobs") {
-                blobs.insert(entry.file_name());
-            }
         }
     }
     sync_dir(dir)
@@ -250,29 +235,26 @@ impl Handles {
     /// files written since the last time with their directory entries.
     fn sync_after_flush(&self, dir: &Path) -> std::io::Result<()> {
         self.file.sync_data()?;
-        let mut synced = self.synced_blobs.lock().unwrap_or_else(|e| e.into_inner());
-        // Every blob this barrier covers was created before sled's flush returned, so
-        // before this read: an unchanged count means no new blob file (and saves a
-        // listing per barrier; a blob created meanwhile is listed next time).
-        let created = sled::blobs_created();
-        if created == synced.created_when_listed {
+        let mut blobs = self.blobs.lock().unwrap_or_else(|e| e.into_inner());
+        // Every blob file this barrier covers was written completely before sled's
+        // flush returned, so it is taken here; one still being written for a later
+        // batch is taken by a later barrier. Nothing new (the usual case): no I/O.
+        blobs.paths.extend(sled::take_written_blobs(dir));
+        if blobs.paths.is_empty() {
             return Ok(());
         }
-        let blobs_dir = dir.join("blobs");
-        let mut new = false;
-        for entry in std::fs::read_dir(&blobs_dir)? {
-            let entry = entry?;
-            if !synced.names.contains(&entry.file_name()) {
-                std::fs::File::open(entry.path())?.sync_data()?;
-                synced.names.insert(entry.file_name());
-                new = true;
+        for path in &blobs.paths {
+            match std::fs::File::open(path) {
+                Ok(file) => file.sync_data()?,
+                // Removed by sled meanwhile (its value was replaced): nothing to keep.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
             }
         }
-        if new {
-            sync_dir(&blobs_dir)?;
-        }
-        // Only once every new file is synced: a failure above lists again next time.
-        synced.created_when_listed = created;
+        sync_dir(&dir.join("blobs"))?;
+        // Only once all are synced: after a failure the next barrier tries them again.
+        blobs.synced += blobs.paths.len() as u64;
+        blobs.paths.clear();
         Ok(())
     }
 }
@@ -585,32 +567,36 @@ mod tests {
     }
 
     /// A durable write of a value sled keeps in a blob file of its own makes that file
-    /// durable: the barrier lists the blob directory because sled created a blob
-    /// file since the last listing, and syncs the new one.
+    /// durable: the barrier takes the blob file sled wrote and syncs it; a write
+    /// without one syncs no blob file.
     #[test]
-    fn a_barrier_syncs_the_blob_file_sled_created_for_a_large_value() {
+    fn a_barrier_syncs_the_blob_file_sled_wrote_for_a_large_value() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let synced = |store: &SledStore| {
             let guard = store.handles.read().unwrap();
-            let blobs = guard.as_ref().unwrap().synced_blobs.lock().unwrap();
-            (blobs.names.clone(), blobs.created_when_listed)
+            let blobs = guard.as_ref().unwrap().blobs.lock().unwrap();
+            assert!(blobs.paths.is_empty(), "a blob file left unsynced");
+            blobs.synced
         };
         let mut small = Batch::new();
         small.put(Space::Meta, b"small".to_vec(), vec![1; 16]);
         store.apply(small).unwrap();
         assert!(blob_files(dir.path()).is_empty());
-        let (names, listed_before) = synced(&store);
-        assert!(names.is_empty());
+        assert_eq!(synced(&store), 0);
 
         let mut large = Batch::new();
         large.put(Space::Meta, b"large".to_vec(), vec![7; 512 * 1024]);
         store.apply(large).unwrap();
-        let on_disk = blob_files(dir.path());
-        assert!(!on_disk.is_empty(), "sled kept the large value inline");
-        let (names, listed) = synced(&store);
-        assert_eq!(names, on_disk, "the new blob file was not synced");
-        assert!(listed > listed_before);
+        assert!(
+            !blob_files(dir.path()).is_empty(),
+            "sled kept the large value inline"
+        );
+        assert!(synced(&store) >= 1, "the new blob file was not synced");
+        assert!(
+            sled::take_written_blobs(dir.path()).is_empty(),
+            "the barrier left a written blob file to a later one"
+        );
         assert_eq!(
             store.get(Space::Meta, b"large").unwrap().unwrap().len(),
             512 * 1024

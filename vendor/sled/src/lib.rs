@@ -309,7 +309,7 @@ pub use {
 
 pub use self::{
     batch::Batch,
-    pagecache::blobs_created,
+    pagecache::take_written_blobs,
     config::{Config, Mode},
     db::{open, Db},
     iter::Iter,

@@ -62,16 +62,23 @@ pub(crate) fn read_blob(
     }
 }
 
-/// Blob files created by this process so far, by any `Db` (treiter patch, see
-/// PATCHED.md): a caller that makes blob files durable itself lists the blob
-/// directory only when this changed since it last looked.
-pub(crate) static BLOBS_CREATED: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(0);
+/// Blob files this process has written completely and no caller has taken yet
+/// (treiter patch, see PATCHED.md): sled never syncs a blob file, so a caller that
+/// makes them durable itself takes the new ones after each flush instead of
+/// listing the blob directory.
+static WRITTEN_BLOBS: std::sync::Mutex<Vec<std::path::PathBuf>> =
+    std::sync::Mutex::new(Vec::new());
 
-/// How many blob files this process has created so far (all `Db`s together),
-/// counted as each file is created, before anything is written into it.
-pub fn blobs_created() -> u64 {
-    BLOBS_CREATED.load(std::sync::atomic::Ordering::SeqCst)
+/// Takes the blob files under `dir` (a `Db`'s path) written completely since the
+/// last call. A blob file is added once its last byte is written: before the
+/// reservation that points at it completes, so before any flush covering it returns.
+pub fn take_written_blobs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut written =
+        WRITTEN_BLOBS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (taken, kept): (Vec<_>, Vec<_>) =
+        written.drain(..).partition(|p| p.starts_with(dir));
+    *written = kept;
+    taken
 }
 
 pub(crate) fn write_blob<T: Serialize>(
@@ -83,7 +90,6 @@ pub(crate) fn write_blob<T: Serialize>(
     let path = config.blob_path(id);
     let mut f =
         std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
-    BLOBS_CREATED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 
     let kind_buf = &[kind.into()];
 
@@ -103,12 +109,13 @@ pub(crate) fn write_blob<T: Serialize>(
     io_fail!(config, "write_blob write kind_byte");
     f.write_all(kind_buf)?;
     io_fail!(config, "write_blob write buf");
-    f.write_all(&data)
-        .map(|r| {
-            trace!("successfully wrote blob at {:?}", path);
-            r
-        })
-        .map_err(|e| e.into())
+    f.write_all(&data)?;
+    trace!("successfully wrote blob at {:?}", path);
+    WRITTEN_BLOBS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(path);
+    Ok(())
 }
 
 pub(crate) fn gc_blobs(config: &Config, stable_lsn: Lsn) -> Result<()> {

@@ -1207,13 +1207,15 @@ fn seal_and_write_iobuf(
                 );
 
                 // as below: store the error before notifying, so that
-                // waiting threads (and this one's caller) see it
+                // waiting threads see it; this flush returns it
                 iobufs.config.set_global_error(e);
 
                 let intervals = iobufs.intervals.lock();
                 drop(intervals);
 
                 let _notified = iobufs.interval_updated.notify_all();
+
+                return iobufs.config.global_error();
             }
             return Ok(());
         }

@@ -34,7 +34,7 @@ use parallel_io_unix::{pread_exact, pread_exact_or_eof, pwrite_all};
 #[cfg(all(windows, not(miri)))]
 use parallel_io_windows::{pread_exact, pread_exact_or_eof, pwrite_all};
 
-pub use self::blob_io::blobs_created;
+pub use self::blob_io::take_written_blobs;
 
 use self::{
     blob_io::{gc_blobs, read_blob, remove_blob, write_blob},
