@@ -1,18 +1,19 @@
 //! [`Store`] on sled 0.34.
 //!
-//! sled 0.34 makes writes durable only on an explicit `flush()` (its background flush
-//! runs every 500 ms), so [`SledStore::apply`] applies the batch atomically with
-//! `apply_batch` (a single key's insert or removal for a batch of one) and then flushes
-//! before it returns. `store/durability.rs` proves the
-//! claim with `kill -9`.
+//! sled 0.34 makes writes durable only on an explicit `flush()` (its background flush,
+//! every 500 ms by default, is turned off here), so [`SledStore::apply`] applies the
+//! batch atomically with `apply_batch` (a single key's insert or removal for a batch of
+//! one) and then flushes before it returns. `store/durability.rs` proves the claim with
+//! `kill -9`.
 //!
 //! sled's flush is not enough at a power cut, though: on Linux it ends with
 //! `sync_file_range`, which writes the pages but neither the file's size nor through
 //! the disk's cache ("there are no guarantees that the data will be available after a
 //! crash", its man page), and sled never syncs the directory holding its files, nor its
-//! `conf` file or its blob files. So after each flush the store `fdatasync`s sled's
-//! `db` file (and any new blob file, and then the `blobs` directory), and at open it
-//! syncs every file and directory of the store and the directory holding it. A power
+//! `conf` file or its blob files. So after each flush the store `fdatasync`s any new
+//! blob file (sled hands them over, `sled::take_written_blobs`) and the `blobs`
+//! directory, and then sled's `db` file; at open it syncs every file and directory of
+//! the store and the directory holding it. A power
 //! cut simulated at the file layer (`tests/tests/reliability/power_cuts_store.rs`,
 //! issue 22) loses acknowledged changes without these syncs, and none with them.
 //!
@@ -141,7 +142,7 @@ struct Handles {
 #[derive(Debug, Default)]
 struct UnsyncedBlobs {
     paths: std::collections::BTreeSet<PathBuf>,
-    /// Blob files synced since the handles were opened.
+    /// Blob files synced since the handles were opened (not those gone by then).
     synced: u64,
 }
 
@@ -234,26 +235,38 @@ impl Handles {
     /// Makes what sled's flush wrote durable: its log file's data and size, and blob
     /// files written since the last time with their directory entries.
     fn sync_after_flush(&self, dir: &Path) -> std::io::Result<()> {
-        self.file.sync_data()?;
+        // The blob files first, so that the log entries pointing at them are durable
+        // no sooner than they are. Every blob file this barrier covers was written
+        // completely before sled's flush returned, so it is taken here; one still being
+        // written for a later batch is taken by a later barrier.
+        self.sync_new_blobs(dir)?;
+        self.file.sync_data()
+    }
+
+    /// Syncs the blob files sled wrote since the last time, and then their directory;
+    /// none new (the usual case): no I/O.
+    fn sync_new_blobs(&self, dir: &Path) -> std::io::Result<()> {
         let mut blobs = self.blobs.lock().unwrap_or_else(|e| e.into_inner());
-        // Every blob file this barrier covers was written completely before sled's
-        // flush returned, so it is taken here; one still being written for a later
-        // batch is taken by a later barrier. Nothing new (the usual case): no I/O.
         blobs.paths.extend(sled::take_written_blobs(dir));
         if blobs.paths.is_empty() {
             return Ok(());
         }
+        let mut synced = 0;
         for path in &blobs.paths {
             match std::fs::File::open(path) {
-                Ok(file) => file.sync_data()?,
-                // Removed by sled meanwhile (its value was replaced): nothing to keep.
+                Ok(file) => {
+                    file.sync_data()?;
+                    synced += 1;
+                }
+                // Removed by sled meanwhile (its value replaced, or its write
+                // abandoned): nothing to keep.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
         sync_dir(&dir.join("blobs"))?;
         // Only once all are synced: after a failure the next barrier tries them again.
-        blobs.synced += blobs.paths.len() as u64;
+        blobs.synced += synced;
         blobs.paths.clear();
         Ok(())
     }
