@@ -164,7 +164,8 @@ impl ShareContext {
             if all.iter().any(|c| c.subject == context.subject) {
                 return Err(MalformedQuestion {
                     field: format!("{at}.subject"),
-                    problem: "the same subject is asked for earlier in this share request;                               each subject may appear once"
+                    problem: "the same subject is asked for earlier in this share request; \
+                              each subject may appear once"
                         .into(),
                 });
             }
@@ -587,7 +588,11 @@ mod tests {
         r.more_subjects[0].subject = Some(v1::SubjectPseudonym { hex: DADER.into() });
         let e = ShareContext::all_from_request(&r, &own).unwrap_err();
         assert_eq!(e.field, "share_request.more_subjects[0].subject");
-        assert!(e.problem.contains("asked for earlier"), "{e}");
+        assert_eq!(
+            e.problem,
+            "the same subject is asked for earlier in this share request; each subject may \
+             appear once"
+        );
     }
 
     #[test]

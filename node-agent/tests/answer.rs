@@ -723,7 +723,11 @@ fn a_share_request_for_several_subjects_too_large_for_one_answer_answers_the_fir
     assert_eq!(shares(&alone).records.len(), 1);
     assert_eq!(sent(&agent), 2);
 
-    let at_the_bound = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS - 1];
+    // Distinct subjects the source does not know, as many as one request may name.
+    let at_the_bound: Vec<String> = (0..treiter_proto::limits::MAX_BEVRAGING_SUBJECTS - 1)
+        .map(|i| format!("{i:064x}"))
+        .collect();
+    let at_the_bound: Vec<&str> = at_the_bound.iter().map(String::as_str).collect();
     let full = agent.answer(
         &share_request_for_many("s-full", &at_the_bound),
         &own(),

@@ -1191,7 +1191,8 @@ impl Committer {
                         .map_err(|e| db_error(&e))?;
                     if swapped != 1 {
                         return Err(format!(
-                            "another replica published a checkpoint after size {signed};                              this one (size {new_size}) was not published"
+                            "another replica published a checkpoint after size {signed}; this one (size \
+                             {new_size}) was not published"
                         ));
                     }
                 }
