@@ -101,12 +101,18 @@ async fn stored_file(
     .into_inner()
 }
 
-fn subject_status<'a>(p: &'a wire::PartnerResult, hex: &str) -> &'a str {
+/// The partner's result for the subject with pseudonym `hex`, if it lists one.
+fn subject_result<'a>(
+    p: &'a wire::PartnerResult,
+    hex: &str,
+) -> Option<&'a wire::PartnerSubjectResult> {
     p.subjects
         .iter()
         .find(|s| s.subject.as_ref().is_some_and(|s| s.hex == hex))
-        .map(|s| s.status.as_str())
-        .unwrap_or("-")
+}
+
+fn subject_status<'a>(p: &'a wire::PartnerResult, hex: &str) -> &'a str {
+    subject_result(p, hex).map_or("-", |s| s.status.as_str())
 }
 
 #[tokio::test]
@@ -1026,11 +1032,7 @@ async fn a_share_request_for_several_subjects_not_answered_settles_each_as_no_an
     let file = file.await.expect("task").expect("case file");
     let result = partner(&file, "om");
     for subject in [dader(), slachtoffer()] {
-        let status = result
-            .subjects
-            .iter()
-            .find(|s| s.subject.as_ref().is_some_and(|p| p.hex == subject))
-            .expect("the subject");
+        let status = subject_result(result, &subject).expect("the subject");
         assert_eq!(status.status, "no-answer", "{status:?}");
         assert_eq!(status.no_answer_reason, "source-unavailable", "{status:?}");
     }
