@@ -334,8 +334,15 @@ impl Answerer {
     /// of a source that knows its subjects from memory (or of none). A share request
     /// reads records and syncs receipts; it never qualifies.
     pub fn answers_from_memory(&self, question: &Question) -> bool {
-        matches!(question.kind, Some(question::Kind::Bevraging(_)))
-            && self.source.as_ref().is_none_or(|s| s.knows_from_memory())
+        let Some(question::Kind::Bevraging(b)) = &question.kind else {
+            return false;
+        };
+        let Some(source) = &self.source else {
+            return true;
+        };
+        // A malformed question is refused on a blocking thread.
+        bevraging_subjects(b)
+            .is_ok_and(|subjects| source.knows_from_memory(&subjects, &self.categories))
     }
 
     /// The answer to `question`, as the agent's own party `own`, at `now`. A question

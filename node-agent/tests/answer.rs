@@ -100,6 +100,18 @@ fn bevraging(id: &str, subject: &str) -> Question {
     }
 }
 
+/// A bevraging about `first` and then `more`.
+fn many(id: &str, first: &str, more: &[&str]) -> Question {
+    let mut q = bevraging(id, first);
+    if let Some(question::Kind::Bevraging(b)) = &mut q.kind {
+        b.more_subjects = more
+            .iter()
+            .map(|s| SubjectPseudonym { hex: (*s).into() })
+            .collect();
+    }
+    q
+}
+
 /// A share request from the informatiemakelaar of oost, in duiding.
 fn share_request(id: &str, subject: &str) -> Question {
     let pseudonym = SubjectPseudonym {
@@ -200,16 +212,6 @@ fn bevraging_hit_and_no_hit() {
 fn a_bevraging_about_several_subjects_answers_each_in_order() {
     let dir = export();
     let agent = answerer(dir.path());
-    let many = |id: &str, first: &str, more: &[&str]| {
-        let mut q = bevraging(id, first);
-        if let Some(question::Kind::Bevraging(b)) = &mut q.kind {
-            b.more_subjects = more
-                .iter()
-                .map(|s| SubjectPseudonym { hex: (*s).into() })
-                .collect();
-        }
-        q
-    };
     let a = agent.answer(
         &many("q-many", UNKNOWN, &[KNOWN, UNKNOWN, WITH_DIAGNOSE]),
         &own(),
@@ -233,13 +235,21 @@ fn a_bevraging_about_several_subjects_answers_each_in_order() {
     assert!(detail.contains("bevraging.more_subjects"), "{detail}");
 }
 
-/// A json-dir source reads its files for a bevraging: it is answered on a blocking
-/// thread, as every share request is; an agent without a source answers from memory.
+/// A json-dir source reads its files for a bevraging about a subject it has not read
+/// (or whose files changed since): it is answered on a blocking thread, as every share
+/// request is; once read and unchanged, from memory. An agent without a source answers
+/// from memory.
 #[test]
 fn only_in_memory_bevragingen_skip_the_blocking_thread() {
     let dir = export();
     let agent = answerer(dir.path());
     assert!(!agent.answers_from_memory(&bevraging("q", KNOWN)));
+    assert!(!agent.answers_from_memory(&share_request("s", KNOWN)));
+    let first = agent.answer(&bevraging("q", KNOWN), &own(), now());
+    assert!(agent.answers_from_memory(&bevraging("q2", KNOWN)));
+    let again = agent.answer(&bevraging("q2", KNOWN), &own(), now());
+    assert_eq!(first.kind, again.kind);
+    assert!(!agent.answers_from_memory(&many("q3", KNOWN, &[UNKNOWN])));
     assert!(!agent.answers_from_memory(&share_request("s", KNOWN)));
     let sourceless = Answerer::new(covenant(), None, vec![Category::PolitieIncidenten]);
     assert!(sourceless.answers_from_memory(&bevraging("q", KNOWN)));

@@ -24,12 +24,15 @@
 //!
 //! A missing file means no records. Folder names must be categories of the covenant, so
 //! that a typo ("politie-incident") is an error at start-up rather than a silent
-//! "no hit" for every subject. Files are read at every question, so a new export is
-//! answered from at once; a file is replaced atomically by writing it elsewhere in the
-//! same folder and renaming it.
+//! "no hit" for every subject. A new export is answered from at once: a file is read
+//! at every question, except for a bevraging about a file that has not changed since
+//! it was last read, which is answered from what it held then (kept exact by the
+//! kernel's change notifications, [`super::known_files`]). A file is replaced
+//! atomically by writing it elsewhere in the same folder and renaming it.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -37,6 +40,7 @@ use time::format_description::well_known::Rfc3339;
 use treiter_policies::Category;
 use treiter_pseudonym::Pseudonym;
 
+use super::known_files::Watch;
 use super::{Source, SourceError, SourceField, SourceRecord};
 
 /// The largest record file read, in bytes. One subject's records in one category are
@@ -53,6 +57,12 @@ pub struct JsonDirSource {
     root: PathBuf,
     /// The category folders found when the source was opened.
     present: Vec<Category>,
+    /// What the files of those folders held when last read, while unchanged. Held
+    /// only for lookups and bookkeeping, never across a file read.
+    watch: Mutex<Watch>,
+    /// Files read so far (the tests' view of what was answered from memory).
+    #[cfg(test)]
+    files_read: std::sync::atomic::AtomicUsize,
 }
 
 impl JsonDirSource {
@@ -88,9 +98,18 @@ impl JsonDirSource {
         }
         present.sort();
         Ok(JsonDirSource {
+            watch: Mutex::new(Watch::start(root, &present)),
             root: root.to_path_buf(),
             present,
+            #[cfg(test)]
+            files_read: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    fn lock_watch(&self) -> MutexGuard<'_, Watch> {
+        // What it holds is rebuilt from the files on any doubt; a panic elsewhere
+        // leaves nothing half-done that matters.
+        self.watch.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The directory.
@@ -113,6 +132,9 @@ impl JsonDirSource {
         subject: &Pseudonym,
     ) -> Result<Vec<SourceRecord>, SourceError> {
         let path = self.file(category, subject);
+        #[cfg(test)]
+        self.files_read
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let read_err = |source| SourceError::Read {
             path: path.clone(),
             source,
@@ -156,13 +178,67 @@ impl Source for JsonDirSource {
         self.present.clone()
     }
 
+    /// In the order of `categories`, as reading every file would: a file remembered
+    /// unchanged is not read again ([`super::known_files`]).
     fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError> {
-        for category in categories {
-            if !self.read_file(*category, subject)?.is_empty() {
-                return Ok(true);
+        let (remembered, mark) = {
+            let mut watch = self.lock_watch();
+            match watch.usable(&self.root, &self.present) {
+                Some(known) => (
+                    categories
+                        .iter()
+                        .map(|c| known.lookup(*c, subject))
+                        .collect(),
+                    Some(known.mark()),
+                ),
+                None => (vec![None; categories.len()], None),
+            }
+        };
+        let mut read = Vec::new();
+        let mut hit = false;
+        for (&category, remembered) in categories.iter().zip(remembered) {
+            let held = match remembered {
+                Some(held) => held,
+                None => {
+                    let held = !self.read_file(category, subject)?.is_empty();
+                    read.push((category, held));
+                    held
+                }
+            };
+            if held {
+                hit = true;
+                break;
             }
         }
-        Ok(false)
+        if let Some(mark) = mark
+            && !read.is_empty()
+        {
+            let mut watch = self.lock_watch();
+            if let Some(known) = watch.usable(&self.root, &self.present) {
+                for (category, held) in read {
+                    known.remember(mark, category, subject, &self.file(category, subject), held);
+                }
+            }
+        }
+        Ok(hit)
+    }
+
+    /// When every file a bevraging about `subjects` needs is remembered unchanged.
+    fn knows_from_memory(&self, subjects: &[Pseudonym], categories: &[Category]) -> bool {
+        let mut watch = self.lock_watch();
+        let Some(known) = watch.usable(&self.root, &self.present) else {
+            return false;
+        };
+        subjects.iter().all(|subject| {
+            for &category in categories {
+                match known.lookup(category, subject) {
+                    Some(true) => return true,
+                    Some(false) => {}
+                    None => return false,
+                }
+            }
+            true
+        })
     }
 
     fn records(
@@ -344,6 +420,190 @@ mod tests {
             Err(SourceError::Record { at, problem, .. }) => (at, problem),
             other => panic!("expected a record error, got {other:?}"),
         }
+    }
+
+    const RECORD: &str = r#"[{"reference": "R-1", "recorded_at": "2026-11-01T09:00:00Z", "fields": {"huurstatus": "lopend"}}]"#;
+
+    fn reads(source: &JsonDirSource) -> usize {
+        source.files_read.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Replaces a file as an export should: written beside it, then renamed over it.
+    fn replace(root: &Path, category: &str, subject: &str, text: &str) {
+        let tmp = root.join(category).join(".export.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, root.join(category).join(format!("{subject}.json"))).unwrap();
+    }
+
+    /// Whether a bevraging about the subject is answered without reading a file, and
+    /// what it answers (checked to read nothing then).
+    fn from_memory(source: &JsonDirSource, categories: &[Category]) -> Option<bool> {
+        if !source.knows_from_memory(&[subject()], categories) {
+            return None;
+        }
+        let before = reads(source);
+        let hit = source.knows(&subject(), categories).unwrap();
+        assert_eq!(
+            reads(source),
+            before,
+            "answered from memory, yet read a file"
+        );
+        Some(hit)
+    }
+
+    #[test]
+    fn a_file_unchanged_since_it_was_read_is_not_read_again_and_every_change_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("huurgegevens")).unwrap();
+        std::fs::create_dir_all(root.join("handhaving")).unwrap();
+        let source = JsonDirSource::open(root).unwrap();
+        let both = [Category::Handhaving, Category::Huurgegevens];
+
+        // Absent in both folders: read once, then known.
+        assert_eq!(from_memory(&source, &both), None);
+        assert!(!source.knows(&subject(), &both).unwrap());
+        assert_eq!(reads(&source), 2);
+        assert_eq!(from_memory(&source, &both), Some(false));
+
+        // Each way an export changes a file is seen by the next question.
+        let huur = |text: &str| write(root, "huurgegevens", SUBJECT, text);
+        let changes: [(&str, &dyn Fn(), bool); 5] = [
+            (
+                "created by a rename",
+                &|| replace(root, "huurgegevens", SUBJECT, RECORD),
+                true,
+            ),
+            ("emptied in place", &|| huur("[]"), false),
+            ("written in place", &|| huur(RECORD), true),
+            (
+                "removed",
+                &|| {
+                    std::fs::remove_file(root.join("huurgegevens").join(format!("{SUBJECT}.json")))
+                        .unwrap()
+                },
+                false,
+            ),
+            (
+                "created in the other folder",
+                &|| write(root, "handhaving", SUBJECT, RECORD),
+                true,
+            ),
+        ];
+        for (what, change, hit) in changes {
+            change();
+            assert_eq!(
+                from_memory(&source, &both),
+                None,
+                "{what}: still taken as known"
+            );
+            assert_eq!(source.knows(&subject(), &both).unwrap(), hit, "{what}");
+            assert_eq!(
+                from_memory(&source, &both),
+                Some(hit),
+                "{what}: not remembered"
+            );
+        }
+
+        // A temporary file of another name changes nothing that is known.
+        std::fs::write(root.join("huurgegevens").join("other.tmp"), "x").unwrap();
+        assert_eq!(from_memory(&source, &both), Some(true));
+
+        // A mode change may make a file unreadable: read again.
+        let file = root.join("handhaving").join(format!("{SUBJECT}.json"));
+        let mut mode = std::fs::metadata(&file).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o600);
+        std::fs::set_permissions(&file, mode).unwrap();
+        assert_eq!(from_memory(&source, &both), None);
+    }
+
+    #[test]
+    fn a_replaced_folder_or_export_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        write(&a, "huurgegevens", SUBJECT, RECORD);
+        write(&b, "huurgegevens", SUBJECT, "[]");
+        let export = dir.path().join("export");
+        std::os::unix::fs::symlink(&a, &export).unwrap();
+        let source = JsonDirSource::open(&export).unwrap();
+        let huur = [Category::Huurgegevens];
+        assert!(source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(true));
+
+        // The export switched to another directory by its link.
+        let link = dir.path().join("export.new");
+        std::os::unix::fs::symlink(&b, &link).unwrap();
+        std::fs::rename(&link, &export).unwrap();
+        assert_eq!(from_memory(&source, &huur), None);
+        assert!(!source.knows(&subject(), &huur).unwrap());
+
+        // A category folder replaced by a rename, after the watch is set up again.
+        std::thread::sleep(super::super::known_files::REWATCH_AFTER);
+        assert!(!source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(false));
+        let fresh = dir.path().join("fresh");
+        write(&fresh, "huurgegevens", SUBJECT, RECORD);
+        std::fs::rename(b.join("huurgegevens"), dir.path().join("old")).unwrap();
+        std::fs::rename(fresh.join("huurgegevens"), b.join("huurgegevens")).unwrap();
+        assert_eq!(from_memory(&source, &huur), None);
+        assert!(source.knows(&subject(), &huur).unwrap());
+    }
+
+    #[test]
+    fn a_file_with_another_name_is_read_at_every_question() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("huurgegevens")).unwrap();
+        let elsewhere = root.join("elsewhere.json");
+        std::fs::write(&elsewhere, RECORD).unwrap();
+        let file = root.join("huurgegevens").join(format!("{SUBJECT}.json"));
+        let source = JsonDirSource::open(root).unwrap();
+        let huur = [Category::Huurgegevens];
+        let hard: &dyn Fn() = &|| std::fs::hard_link(&elsewhere, &file).unwrap();
+        let symbolic: &dyn Fn() = &|| std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
+        for (what, link) in [("a hard link", hard), ("a symbolic link", symbolic)] {
+            let _ = std::fs::remove_file(&file);
+            link();
+            assert!(source.knows(&subject(), &huur).unwrap(), "{what}");
+            assert_eq!(from_memory(&source, &huur), None, "{what}: remembered");
+            // A change through the other name, which this folder's watch does not see.
+            std::fs::write(&elsewhere, "[]").unwrap();
+            assert!(!source.knows(&subject(), &huur).unwrap(), "{what}");
+            std::fs::write(&elsewhere, RECORD).unwrap();
+        }
+    }
+
+    /// When the kernel's queue of events overflows, the events lost may have named any
+    /// file: nothing remembered is used.
+    #[test]
+    fn lost_events_forget_everything() {
+        let limit: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(16_384);
+        assert!(
+            limit <= 1 << 20,
+            "an unusually long event queue ({limit}); the test would take long"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "huurgegevens", SUBJECT, RECORD);
+        let source = JsonDirSource::open(root).unwrap();
+        let huur = [Category::Huurgegevens];
+        assert!(source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(true));
+        // Fill the queue (two files in turn: the kernel merges a repeat of the last
+        // event), then change the subject's file: its event is lost.
+        let noise = [
+            root.join("huurgegevens").join("a.tmp"),
+            root.join("huurgegevens").join("b.tmp"),
+        ];
+        for i in 0..=limit {
+            std::fs::write(&noise[i % 2], "x").unwrap();
+        }
+        write(root, "huurgegevens", SUBJECT, "[]");
+        assert_eq!(from_memory(&source, &huur), None);
+        assert!(!source.knows(&subject(), &huur).unwrap());
     }
 
     #[test]

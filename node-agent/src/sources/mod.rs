@@ -7,6 +7,7 @@
 //! gate ([`crate::gate`]), record by record.
 
 pub mod json_dir;
+pub mod known_files;
 pub mod routed;
 pub mod sqlite;
 
@@ -226,12 +227,13 @@ pub trait Source: Send + Sync {
     /// `categories` (a bevraging, article 8.4).
     fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError>;
 
-    /// Whether [`Source::knows`] answers from memory alone (a pseudonym index built at
-    /// open and refresh), reading no file and waiting for no lock held across I/O: then a
+    /// Whether [`Source::knows`] about each of `subjects` in `categories` answers from
+    /// memory alone (a pseudonym index built at open and refresh, files remembered
+    /// unchanged), reading no file and waiting for no lock held across I/O: then a
     /// bevraging is answered on the link's event loop instead of a blocking thread (two
     /// thread hand-offs less per bevraging, issue 20). A source that reads its files at
     /// every question keeps the default.
-    fn knows_from_memory(&self) -> bool {
+    fn knows_from_memory(&self, _subjects: &[Pseudonym], _categories: &[Category]) -> bool {
         false
     }
 

@@ -84,10 +84,12 @@ impl Source for RoutedSource {
         Ok(false)
     }
 
-    /// Only if every source it routes to answers from memory.
-    fn knows_from_memory(&self) -> bool {
-        self.routes.iter().all(|(_, s)| s.knows_from_memory())
-            && self.default.as_ref().is_none_or(|s| s.knows_from_memory())
+    /// Only if the source of every category answers from memory for it.
+    fn knows_from_memory(&self, subjects: &[Pseudonym], categories: &[Category]) -> bool {
+        categories.iter().all(|category| {
+            self.source_for(*category)
+                .is_none_or(|s| s.knows_from_memory(subjects, std::slice::from_ref(category)))
+        })
     }
 
     fn records(

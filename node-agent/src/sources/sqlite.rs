@@ -503,7 +503,7 @@ impl Source for SqliteSource {
 
     /// The index is swapped in whole by a rebuild; reading it takes a lock held only
     /// for the swap.
-    fn knows_from_memory(&self) -> bool {
+    fn knows_from_memory(&self, _subjects: &[Pseudonym], _categories: &[Category]) -> bool {
         true
     }
 
