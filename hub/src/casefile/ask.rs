@@ -23,7 +23,9 @@ use treiter_proto::v1::{answer, question};
 use super::decide::ShareContext;
 use super::notices::Notice;
 use super::record::QueuedRequest;
-use super::records::{Checkpoint, Decided, count_unasked, decide_records, log_decisions};
+use super::records::{
+    Decided, LogBatch, count_unasked, decide_records, log_decisions, settled_without_decisions,
+};
 use super::subject_hex;
 use crate::clock::timestamp;
 use crate::parties::Party;
@@ -527,7 +529,7 @@ pub(super) async fn keep_decided<'a>(
     hub: &Hub,
     party: &Party,
     outcomes: impl IntoIterator<Item = &'a mut SubjectOutcome>,
-    checkpoint: Checkpoint,
+    batch: LogBatch<'_>,
 ) {
     let mut answered: Vec<&mut SubjectOutcome> = outcomes
         .into_iter()
@@ -538,9 +540,10 @@ pub(super) async fn keep_decided<'a>(
         .filter_map(|o| o.decided.take())
         .collect();
     if decided.is_empty() {
+        settled_without_decisions(hub, batch).await;
         return;
     }
-    if let Err(why) = log_decisions(hub, &mut decided, checkpoint).await {
+    if let Err(why) = log_decisions(hub, &mut decided, batch).await {
         for outcome in answered {
             outcome.log_failure = Some(why.clone());
         }

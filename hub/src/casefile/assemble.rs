@@ -8,7 +8,6 @@
 //! and it is not stored (article 10.1).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
@@ -20,8 +19,9 @@ use super::ask::{
     share_together,
 };
 use super::decide::ShareContext;
+use super::file_log::FileLog;
 use super::plan::{Plan, context, deadline_of, plan};
-use super::records::Checkpoint;
+use super::records::LogBatch;
 use super::settle::{settle, summarise};
 use super::{CaseFileError, progress, record, repeat, resume, subject_hex};
 use crate::clock::timestamp;
@@ -374,14 +374,14 @@ async fn assemble_case_file(
     // The plans of the parties asked, in the order asked, with their place in `results`.
     let mut asked: Vec<(usize, &Plan)> = Vec::new();
     let mut partners = FanOut::new();
-    // The partners still to settle: the last one to settle with decisions to log signs
-    // the file's checkpoint in the same log batch ([`ask_partner`]).
-    let unsettled = Arc::new(AtomicUsize::new(
+    // The partners' decisions go to the log together, with the file's checkpoint,
+    // as far as they settle together ([`FileLog`]).
+    let file_log = FileLog::new(
         plans
             .iter()
             .filter(|plan| plan.subjects.iter().any(|(_, c)| !c.is_empty()))
             .count(),
-    ));
+    );
     for (index, plan) in plans.iter().enumerate() {
         if plan.subjects.iter().all(|(_, c)| c.is_empty()) {
             results.push(Some(not_asked(plan)));
@@ -392,10 +392,10 @@ async fn assemble_case_file(
         let (hub, ctx, file_id) = (hub.clone(), ctx.clone(), file_id.clone());
         let (party, subjects) = (plan.party.clone(), plan.subjects.clone());
         let unanswered = subjects.clone();
-        let unsettled = unsettled.clone();
+        let file_log = file_log.clone();
         partners.spawn(
             plan.party.oin.clone(),
-            ask_partner(hub, ctx, file_id, party, subjects, deadline, unsettled),
+            ask_partner(hub, ctx, file_id, party, subjects, deadline, file_log),
             move || PartnerOutcome {
                 subjects: unanswered
                     .iter()
@@ -579,7 +579,7 @@ async fn ask_partner(
     party: Party,
     subjects: Vec<(String, Vec<Category>)>,
     deadline: tokio::time::Instant,
-    unsettled: Arc<AtomicUsize>,
+    file_log: Arc<FileLog>,
 ) -> PartnerOutcome {
     let asked_at = Instant::now();
     let mut outcomes: Vec<Option<SubjectOutcome>> = subjects.iter().map(|_| None).collect();
@@ -663,19 +663,19 @@ async fn ask_partner(
             *slot = Some(settled.outcome);
         }
     }
-    // The partner's records about all its subjects are logged together: nothing of
-    // them is shown before the partner is settled anyway. The last partner to settle
-    // signs the file's checkpoint with them, in the same log batch, instead of the
-    // file signing one on its own after it is stored; whether it covers every decision
-    // of the file (a partner settled before may still be logging) is checked then
+    // The partner's records about all its subjects are logged together (nothing of
+    // them is shown before the partner is settled anyway), and with those of the
+    // file's other partners that settle about the same time; the last partner's batch
+    // holds the file's checkpoint, instead of the file signing one on its own after it
+    // is stored. Whether it covers every decision of the file is checked then
     // ([`checkpoint_covers`]), and a file it does not cover signs its own as before.
-    let last = unsettled.fetch_sub(1, Ordering::SeqCst) == 1;
-    let checkpoint = if last {
-        Checkpoint::WithDecisions
-    } else {
-        Checkpoint::Not
-    };
-    keep_decided(&hub, &party, outcomes.iter_mut().flatten(), checkpoint).await;
+    keep_decided(
+        &hub,
+        &party,
+        outcomes.iter_mut().flatten(),
+        LogBatch::WithFile(&file_log),
+    )
+    .await;
     PartnerOutcome {
         subjects: outcomes,
         asked_at,

@@ -15,7 +15,7 @@ use treiter_proto::v1::answer;
 
 use super::ask::{SubjectOutcome, keep_decided, share_request};
 use super::decide::ShareContext;
-use super::records::{Checkpoint, decide_records};
+use super::records::{LogBatch, decide_records};
 use super::settle::{settle, summarise};
 use super::{CaseFileError, late_record, record};
 use crate::clock::timestamp;
@@ -196,7 +196,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
                 &mut outcome,
             )
             .await;
-            keep_decided(hub, &party, [&mut outcome], Checkpoint::Not).await;
+            keep_decided(hub, &party, [&mut outcome], LogBatch::Alone).await;
             // Records whose decisions the log refused may not pass (article 10.1), and
             // the subject is not "no answer" either: the partner did answer. The file
             // stays as it is and the hit stays kept, so the records are asked for again
@@ -218,7 +218,7 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
                 shares,
                 true,
             ));
-            keep_decided(hub, &party, [&mut outcome], Checkpoint::Not).await;
+            keep_decided(hub, &party, [&mut outcome], LogBatch::Alone).await;
             if let Some(why) = outcome.log_failure.take() {
                 return Err(CaseFileError::LateAnswerUnlogged(why));
             }

@@ -23,6 +23,8 @@
 //! - [`decide`]: the decision request for one share and its log entry.
 //! - [`ask`]: asking one partner about one subject (bevraging, then share request).
 //! - [`records`]: deciding and logging what a partner sent, before any of it passes.
+//! - [`file_log`]: one log batch for the decisions of a file's partners that settle
+//!   about the same time.
 //! - [`settle`]: partners' statuses and the file's summary.
 //! - [`assemble`]: a case file from request to stored file, partners fanned out.
 //! - [`bevraag`](mod@bevraag): a bevraging on its own.
@@ -44,6 +46,7 @@ pub mod assemble;
 pub mod bevraag;
 pub mod decide;
 pub mod error;
+pub mod file_log;
 pub mod late;
 pub mod late_record;
 pub mod notices;

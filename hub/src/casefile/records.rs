@@ -12,7 +12,10 @@ use treiter_policies::vocab::Category;
 use treiter_proto::decision::share_decision;
 use treiter_proto::v1 as wire;
 
+use std::sync::Arc;
+
 use super::decide::ShareContext;
+use super::file_log::FileLog;
 use super::notices::Notice;
 use super::subject_hex;
 use crate::cases::access::AccessKind;
@@ -331,15 +334,15 @@ pub(super) fn count_unasked(hub: &Hub, party: &Party, decided: &Decided) {
     }
 }
 
-/// Whether a batch of decisions is logged with a checkpoint signed over it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Checkpoint {
-    /// Only the decisions.
-    Not,
-    /// The decisions and, in the same log batch, a checkpoint over the log after them
-    /// (sent to the witnesses as every checkpoint is); a checkpoint that cannot be
-    /// signed is only reported here: the file signs its own once stored.
-    WithDecisions,
+/// With whose decisions a partner's go to the log.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum LogBatch<'a> {
+    /// In a batch of their own (a late answer).
+    Alone,
+    /// With those of the file's other partners that settle about the same time, and
+    /// the file's checkpoint when they are the last ([`FileLog`]). A partner that has
+    /// no decisions says so too.
+    WithFile(&'a Arc<FileLog>),
 }
 
 /// Appends the decisions of one or more answers to the log, durably, before anything
@@ -350,9 +353,10 @@ pub(super) enum Checkpoint {
 pub(super) async fn log_decisions(
     hub: &Hub,
     answers: &mut [Decided],
-    checkpoint: Checkpoint,
+    batch: LogBatch<'_>,
 ) -> Result<(), String> {
     if let Some(why) = answers.iter_mut().find_map(|d| d.unloggable.take()) {
+        settled_without_decisions(hub, batch).await;
         return Err(why);
     }
     // Per entry: which answer it belongs to and its position in that answer.
@@ -378,19 +382,13 @@ pub(super) async fn log_decisions(
             _ => None,
         })
         .collect();
-    let indices = match checkpoint {
-        Checkpoint::Not => hub.log.append_all(entries).await,
-        Checkpoint::WithDecisions => hub.log.append_all_and_checkpoint(entries).await.map(
-            |(indices, signed)| {
-                match signed {
-                    Ok(cp) => crate::witnesses::signed(hub, &cp),
-                    Err(error) => {
-                        tracing::error!(%error, "cannot sign a log checkpoint with the decisions")
-                    }
-                }
-                indices
-            },
-        ),
+    let indices = match batch {
+        LogBatch::Alone => hub.log.append_all(entries).await,
+        LogBatch::WithFile(file_log) => {
+            file_log
+                .log(&hub.log, entries, |cp| crate::witnesses::signed(hub, cp))
+                .await
+        }
     }
     .map_err(|e| e.to_string())?;
     for (((answer, position), index), counted) in owners.into_iter().zip(indices).zip(counted) {
@@ -415,4 +413,15 @@ pub(super) async fn log_decisions(
         }
     }
     Ok(())
+}
+
+/// Tells the file's log that a partner settled without decisions to log (its answers
+/// had none, or cannot be logged), so that the last partner to settle is known.
+pub(super) async fn settled_without_decisions(hub: &Hub, batch: LogBatch<'_>) {
+    if let LogBatch::WithFile(file_log) = batch {
+        // Nothing of this partner's waits on it; the others' hear of any failure.
+        let _ = file_log
+            .log(&hub.log, Vec::new(), |cp| crate::witnesses::signed(hub, cp))
+            .await;
+    }
 }

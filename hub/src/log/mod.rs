@@ -120,7 +120,10 @@ pub use proof::{
 };
 pub use recording::RecordingError;
 pub use segment::TornTail;
-pub use store::{Log, LogError, LogOptions, LogStats, OpenReport, StoredEntry, SyncMode};
+pub use store::{
+    AppendsDurable, CheckpointSigned, Log, LogError, LogOptions, LogStats, OpenReport,
+    PreparedAppends, StoredEntry, SyncMode,
+};
 pub use verify::{Finding, Problem, VerifyError, VerifyReport, verify_dir};
 
 #[cfg(test)]

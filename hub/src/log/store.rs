@@ -309,6 +309,53 @@ pub(super) enum Place {
     Postgres(crate::store::postgres::Database),
 }
 
+/// Appends made ready by [`Log::prepare`] and not yet handed to the committer.
+/// Dropped unsent, its callers hear [`LogError::Closed`].
+#[derive(Default)]
+pub struct PreparedAppends(Vec<Request>);
+
+impl std::fmt::Debug for PreparedAppends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PreparedAppends({} requests)", self.0.len())
+    }
+}
+
+impl PreparedAppends {
+    /// Whether it holds no append.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes `other`'s appends after its own, to go in the same message.
+    pub fn append(&mut self, other: PreparedAppends) {
+        self.0.extend(other.0);
+    }
+}
+
+/// The leaf indices of prepared appends, once they are sent and durable.
+#[derive(Debug)]
+pub struct AppendsDurable(Vec<oneshot::Receiver<Result<u64, LogError>>>);
+
+impl AppendsDurable {
+    /// The leaf indices in order, once all are durable; the first error if any failed
+    /// (every reply is awaited first, so none is still being appended then).
+    pub async fn indices(self) -> Result<Vec<u64>, LogError> {
+        Log::appended(self.0).await
+    }
+}
+
+/// A checkpoint asked for with appends ([`Log::send_prepared`]), once signed and
+/// stored.
+#[derive(Debug)]
+pub struct CheckpointSigned(oneshot::Receiver<Result<SignedCheckpoint, LogError>>);
+
+impl CheckpointSigned {
+    /// The checkpoint, once stored (after the appends sent with it are durable).
+    pub async fn signed(self) -> Result<SignedCheckpoint, LogError> {
+        self.0.await.map_err(|_| LogError::Closed).and_then(|r| r)
+    }
+}
+
 pub(super) enum Request {
     Append {
         bytes: Vec<u8>,
@@ -584,38 +631,19 @@ impl Log {
     /// let none of them pass; those that did become durable stay in the log (it can
     /// hold more than what took effect, never less).
     pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<u64>, LogError> {
-        let (requests, waiting) = self.append_requests(entries)?;
-        self.send_all(requests)?;
-        Self::appended(waiting).await
+        let (prepared, durable) = self.prepare(entries)?;
+        self.send_prepared(prepared, false)?;
+        durable.indices().await
     }
 
-    /// Appends several entries as [`Log::append_all`] does, and signs a checkpoint
-    /// over the log as it stands after them, handed to the committer in the same
-    /// message: written and synced in the same batch (one `fdatasync` for both instead
-    /// of one each, waited for in turn). The outer error is the entries'; the inner
-    /// one the checkpoint's (the entries are durable then).
-    pub async fn append_all_and_checkpoint(
+    /// Makes `entries` ready to append ([`PreparedAppends`]) without handing them to
+    /// the committer yet, so that the entries of several callers can go in one message
+    /// ([`Log::send_prepared`]); their leaf indices come through the returned
+    /// [`AppendsDurable`] once sent and durable.
+    pub fn prepare(
         &self,
         entries: Vec<Entry>,
-    ) -> Result<(Vec<u64>, Result<SignedCheckpoint, LogError>), LogError> {
-        let (mut requests, waiting) = self.append_requests(entries)?;
-        let (reply, checkpoint) = oneshot::channel();
-        requests.push(Request::Checkpoint { reply });
-        self.send_all(requests)?;
-        let indices = Self::appended(waiting).await?;
-        let signed = checkpoint
-            .await
-            .map_err(|_| LogError::Closed)
-            .and_then(|r| r);
-        Ok((indices, signed))
-    }
-
-    /// The append requests of `entries` and the receivers of their replies.
-    #[allow(clippy::type_complexity)]
-    fn append_requests(
-        &self,
-        entries: Vec<Entry>,
-    ) -> Result<(Vec<Request>, Vec<oneshot::Receiver<Result<u64, LogError>>>), LogError> {
+    ) -> Result<(PreparedAppends, AppendsDurable), LogError> {
         let mut requests = Vec::with_capacity(entries.len() + 1);
         let mut waiting = Vec::with_capacity(entries.len());
         // The salts of all the entries from one draw of the random source: one
@@ -627,7 +655,27 @@ impl Log {
             requests.push(Request::Append { bytes, reply });
             waiting.push(rx);
         }
-        Ok((requests, waiting))
+        Ok((PreparedAppends(requests), AppendsDurable(waiting)))
+    }
+
+    /// Hands prepared appends to the committer as one message: written and synced in
+    /// one batch. With `checkpoint`, a checkpoint over the log as it stands after them
+    /// is signed and stored in the same batch (one `fdatasync` for all instead of one
+    /// each, waited for in turn); its receiver is returned. If this fails, every
+    /// caller waiting on the appends hears [`LogError::Closed`].
+    pub fn send_prepared(
+        &self,
+        appends: PreparedAppends,
+        checkpoint: bool,
+    ) -> Result<Option<CheckpointSigned>, LogError> {
+        let PreparedAppends(mut requests) = appends;
+        let signed = checkpoint.then(|| {
+            let (reply, signed) = oneshot::channel();
+            requests.push(Request::Checkpoint { reply });
+            CheckpointSigned(signed)
+        });
+        self.send_all(requests)?;
+        Ok(signed)
     }
 
     /// Hands `requests` to the committer as one message: taken into one batch whole,
@@ -642,7 +690,7 @@ impl Log {
 
     /// The leaf indices of appended entries, once all are durable; the first error if
     /// any failed.
-    async fn appended(
+    pub(super) async fn appended(
         waiting: Vec<oneshot::Receiver<Result<u64, LogError>>>,
     ) -> Result<Vec<u64>, LogError> {
         let mut indices = Vec::with_capacity(waiting.len());

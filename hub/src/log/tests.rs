@@ -1622,11 +1622,11 @@ async fn append_all_logs_every_entry_in_order_and_fails_closed() {
     assert_eq!(report.entries, 13);
 }
 
-/// A partner's answer and the file's checkpoint in one batch
-/// (`append_all_and_checkpoint`, issue 20): the checkpoint covers the entries, and
-/// the two are handed to the committer as one message and written together (one
-/// sync), not one batch each waited for in turn (twenty rounds: twenty batches, not
-/// forty).
+/// Several partners' answers and the file's checkpoint in one batch
+/// (`prepare` and `send_prepared`, issue 20): the checkpoint covers the entries, and
+/// all are handed to the committer as one message and written together (one sync),
+/// not one batch each waited for in turn (twenty rounds of two callers' entries:
+/// twenty batches, not sixty).
 #[tokio::test]
 async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
     let dir = tempfile::tempdir().unwrap();
@@ -1635,12 +1635,16 @@ async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
     let before = log.stats().batches;
     for round in 0..20u64 {
         let first = round * 3;
-        let (indices, signed) = log
-            .append_all_and_checkpoint((first..first + 3).map(sample).collect())
-            .await
+        let (mut prepared, one) = log.prepare(vec![sample(first)]).unwrap();
+        let (other, two) = log
+            .prepare((first + 1..first + 3).map(sample).collect())
             .unwrap();
+        prepared.append(other);
+        let signed = log.send_prepared(prepared, true).unwrap().unwrap();
+        let mut indices = one.indices().await.unwrap();
+        indices.extend(two.indices().await.unwrap());
         assert_eq!(indices, (first..first + 3).collect::<Vec<u64>>());
-        let cp = signed.unwrap();
+        let cp = signed.signed().await.unwrap();
         assert_eq!(
             cp.checkpoint().size,
             first + 3,
