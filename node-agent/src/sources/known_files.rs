@@ -174,6 +174,11 @@ impl KnownFiles {
     /// Takes the queued events (forgetting the files they name) and checks that every
     /// folder is still where its path leads. Call before every lookup.
     pub fn catch_up(&mut self) -> Result<(), Unusable> {
+        if self.folders.is_empty() {
+            // An export without category folders: nothing to hear of (a read would
+            // only say so).
+            return Ok(());
+        }
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
         let mut events = inotify::Reader::new(&self.inotify, &mut buf);
         loop {
