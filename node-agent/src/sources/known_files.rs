@@ -106,7 +106,9 @@ struct Folder {
 pub struct KnownFiles {
     /// This watch's number ([`WATCHES_STARTED`]).
     number: u64,
-    inotify: OwnedFd,
+    /// None for an export without category folders (an inotify instance is a
+    /// per-user resource, 128 by default).
+    inotify: Option<OwnedFd>,
     folders: Vec<Folder>,
     /// Per category and subject: whether its file held at least one record.
     known: HashMap<(Category, Pseudonym), bool>,
@@ -127,10 +129,19 @@ impl KnownFiles {
     /// Watches the folders of `categories` under `root`. Fails with a sentence for the
     /// log when a folder is not on a local filesystem or cannot be watched.
     pub fn start(root: &Path, categories: &[Category]) -> Result<KnownFiles, String> {
-        let inotify = inotify::init(CreateFlags::NONBLOCK | CreateFlags::CLOEXEC)
-            .map_err(|e| format!("no inotify watch ({e})"))?;
+        let inotify = if categories.is_empty() {
+            None
+        } else {
+            Some(
+                inotify::init(CreateFlags::NONBLOCK | CreateFlags::CLOEXEC)
+                    .map_err(|e| format!("no inotify watch ({e})"))?,
+            )
+        };
         let mut folders = Vec::with_capacity(categories.len());
-        for &category in categories {
+        for (&category, inotify) in categories
+            .iter()
+            .filter_map(|c| Some((c, inotify.as_ref()?)))
+        {
             let path = root.join(category.as_str());
             let fs = rustix::fs::statfs(&path)
                 .map_err(|e| format!("cannot tell the filesystem of {} ({e})", path.display()))?;
@@ -146,7 +157,7 @@ impl KnownFiles {
             // The folder found before and after the watch is set must be the same one,
             // or the watch may be on a folder the path no longer leads to.
             let before = identity(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let watch = inotify::add_watch(&inotify, &path, folder_events())
+            let watch = inotify::add_watch(inotify, &path, folder_events())
                 .map_err(|e| format!("cannot watch {} ({e})", path.display()))?;
             let after = identity(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             if before != after {
@@ -174,13 +185,12 @@ impl KnownFiles {
     /// Takes the queued events (forgetting the files they name) and checks that every
     /// folder is still where its path leads. Call before every lookup.
     pub fn catch_up(&mut self) -> Result<(), Unusable> {
-        if self.folders.is_empty() {
-            // An export without category folders: nothing to hear of (a read would
-            // only say so).
+        let Some(inotify) = &self.inotify else {
+            // An export without category folders: nothing to hear of.
             return Ok(());
-        }
+        };
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-        let mut events = inotify::Reader::new(&self.inotify, &mut buf);
+        let mut events = inotify::Reader::new(inotify, &mut buf);
         loop {
             let event = match events.next() {
                 Ok(event) => event,
