@@ -330,25 +330,49 @@ impl Answerer {
         }
     }
 
-    /// Whether [`Answerer::answer`] to `question` needs no blocking thread: a bevraging
-    /// of a source that knows its subjects from memory (or of none). A share request
-    /// reads records and syncs receipts; it never qualifies.
-    pub fn answers_from_memory(&self, question: &Question) -> bool {
+    /// The answer to `question` if it can be given without reading a file or waiting
+    /// for I/O, on the link's event loop: a bevraging of a source that knows its
+    /// subjects from memory ([`Source::knows_remembered`]), or of none. `None`: answer
+    /// it with [`Answerer::answer`] on a blocking thread (a share request reads records
+    /// and syncs receipts; it never qualifies; nor does a malformed question).
+    pub fn answer_from_memory(
+        &self,
+        question: &Question,
+        own: &OwnParty,
+        now: SystemTime,
+    ) -> Option<Answer> {
         let Some(question::Kind::Bevraging(b)) = &question.kind else {
-            return false;
+            return None;
         };
-        let Some(source) = &self.source else {
-            return true;
+        let remembered = match &self.source {
+            None => None,
+            Some(source) => Some(
+                bevraging_subjects(b)
+                    .ok()?
+                    .iter()
+                    .map(|subject| source.knows_remembered(subject, &self.categories))
+                    .collect::<Option<Vec<bool>>>()?,
+            ),
         };
-        // A malformed question is refused on a blocking thread.
-        bevraging_subjects(b)
-            .is_ok_and(|subjects| source.knows_from_memory(&subjects, &self.categories))
+        Some(self.answer_knowing(question, own, now, remembered.as_deref()))
     }
 
     /// The answer to `question`, as the agent's own party `own`, at `now`. A question
     /// whose request id was answered before gets that answer again, unchanged, even
     /// when it arrives after its deadline or the source changed since.
     pub fn answer(&self, question: &Question, own: &OwnParty, now: SystemTime) -> Answer {
+        self.answer_knowing(question, own, now, None)
+    }
+
+    /// [`Answerer::answer`], with a bevraging's hits already `remembered` (one per
+    /// subject, in order) or to be asked of the source.
+    fn answer_knowing(
+        &self,
+        question: &Question,
+        own: &OwnParty,
+        now: SystemTime,
+        remembered: Option<&[bool]>,
+    ) -> Answer {
         let id = question.request_id.as_str();
         if let Some(kept) = self.lock_cache().get(id) {
             tracing::info!(request = %id, "question delivered again; sending the same answer");
@@ -360,7 +384,7 @@ impl Answerer {
                 tracing::info!(request = %id, "question delivered again while it was answered; sending the same answer");
                 return kept.clone();
             }
-            self.answer_afresh(question, own, now)
+            self.answer_afresh(question, own, now, remembered)
         })
     }
 
@@ -394,9 +418,15 @@ impl Answerer {
     }
 
     /// Computes the answer to `question`, writes its receipts and keeps it in the cache.
-    fn answer_afresh(&self, question: &Question, own: &OwnParty, now: SystemTime) -> Answer {
+    fn answer_afresh(
+        &self,
+        question: &Question,
+        own: &OwnParty,
+        now: SystemTime,
+        remembered: Option<&[bool]>,
+    ) -> Answer {
         let id = question.request_id.as_str();
-        let kind = self.compute(question, own, OffsetDateTime::from(now));
+        let kind = self.compute(question, own, OffsetDateTime::from(now), remembered);
         let answer = Answer {
             request_id: id.to_owned(),
             kind: Some(kind),
@@ -494,7 +524,13 @@ impl Answerer {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn compute(&self, question: &Question, own: &OwnParty, now: OffsetDateTime) -> answer::Kind {
+    fn compute(
+        &self,
+        question: &Question,
+        own: &OwnParty,
+        now: OffsetDateTime,
+        remembered: Option<&[bool]>,
+    ) -> answer::Kind {
         let id = question.request_id.as_str();
         if let Some(deadline) = &question.deadline {
             match gate::timestamp(deadline) {
@@ -526,7 +562,7 @@ impl Answerer {
                 },
             ),
             Some(question::Kind::Bevraging(b)) => match bevraging_subjects(b) {
-                Ok(subjects) => self.bevraging(id, &subjects),
+                Ok(subjects) => self.bevraging(id, &subjects, remembered),
                 Err(e) => malformed(id, &e),
             },
             Some(question::Kind::ShareRequest(r)) => {
@@ -571,17 +607,28 @@ impl Answerer {
 
     /// Hit or no hit (article 8.4) for each subject asked about, over the served
     /// categories only; the first subject's in `hit`, the others' in `more_hits`.
-    fn bevraging(&self, id: &str, subjects: &[Pseudonym]) -> answer::Kind {
+    fn bevraging(
+        &self,
+        id: &str,
+        subjects: &[Pseudonym],
+        remembered: Option<&[bool]>,
+    ) -> answer::Kind {
         let Some(source) = &self.source else {
             return no_source();
         };
-        let mut hits = Vec::with_capacity(subjects.len());
-        for subject in subjects {
-            match source.knows(subject, &self.categories) {
-                Ok(hit) => hits.push(hit),
-                Err(e) => return source_failed(id, &e),
+        let hits = match remembered {
+            Some(hits) if hits.len() == subjects.len() => hits.to_vec(),
+            _ => {
+                let mut hits = Vec::with_capacity(subjects.len());
+                for subject in subjects {
+                    match source.knows(subject, &self.categories) {
+                        Ok(hit) => hits.push(hit),
+                        Err(e) => return source_failed(id, &e),
+                    }
+                }
+                hits
             }
-        }
+        };
         for (subject, hit) in subjects.iter().zip(&hits) {
             tracing::info!(request = %id, %subject, hit, "bevraging answered");
         }

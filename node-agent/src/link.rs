@@ -845,7 +845,7 @@ impl Agent {
     }
 
     /// Answers a question on a blocking thread (the source reads files; a bevraging of
-    /// an in-memory index is answered here, [`Answerer::answers_from_memory`]) and
+    /// an in-memory index is answered here, [`Answerer::answer_from_memory`]) and
     /// sends the answer down `outbound`, preceded by an Ack of the question when the
     /// answer is not ready within the Ack window ([`ACK_WINDOW`]). If the link is gone by then, the
     /// answer is dropped here but kept by the answerer, so the hub's re-delivery gets it
@@ -870,9 +870,11 @@ impl Agent {
             let answering = async move {
                 // The semaphore is never closed, so this only waits.
                 let _permit = answering.acquire_owned().await.ok()?;
-                if answerer.answers_from_memory(&question) {
-                    // A bevraging of an in-memory index: no thread hand-off.
-                    return Some(Ok(answerer.answer(&question, &own, SystemTime::now())));
+                // A bevraging of an in-memory index: no thread hand-off.
+                if let Some(answer) =
+                    answerer.answer_from_memory(&question, &own, SystemTime::now())
+                {
+                    return Some(Ok(answer));
                 }
                 Some(
                     tokio::task::spawn_blocking(move || {

@@ -243,17 +243,18 @@ fn a_bevraging_about_several_subjects_answers_each_in_order() {
 fn only_in_memory_bevragingen_skip_the_blocking_thread() {
     let dir = export();
     let agent = answerer(dir.path());
-    assert!(!agent.answers_from_memory(&bevraging("q", KNOWN)));
-    assert!(!agent.answers_from_memory(&share_request("s", KNOWN)));
+    let from_memory = |agent: &Answerer, q: &Question| agent.answer_from_memory(q, &own(), now());
+    assert_eq!(from_memory(&agent, &bevraging("q", KNOWN)), None);
+    assert_eq!(from_memory(&agent, &share_request("s", KNOWN)), None);
     let first = agent.answer(&bevraging("q", KNOWN), &own(), now());
-    assert!(agent.answers_from_memory(&bevraging("q2", KNOWN)));
-    let again = agent.answer(&bevraging("q2", KNOWN), &own(), now());
+    let again = from_memory(&agent, &bevraging("q2", KNOWN)).expect("from memory");
     assert_eq!(first.kind, again.kind);
-    assert!(!agent.answers_from_memory(&many("q3", KNOWN, &[UNKNOWN])));
-    assert!(!agent.answers_from_memory(&share_request("s", KNOWN)));
+    assert_eq!(again.request_id, "q2");
+    assert_eq!(from_memory(&agent, &many("q3", KNOWN, &[UNKNOWN])), None);
+    assert_eq!(from_memory(&agent, &share_request("s", KNOWN)), None);
     let sourceless = Answerer::new(covenant(), None, vec![Category::PolitieIncidenten]);
-    assert!(sourceless.answers_from_memory(&bevraging("q", KNOWN)));
-    assert!(!sourceless.answers_from_memory(&share_request("s", KNOWN)));
+    assert!(from_memory(&sourceless, &bevraging("q", KNOWN)).is_some());
+    assert_eq!(from_memory(&sourceless, &share_request("s", KNOWN)), None);
 }
 
 #[test]

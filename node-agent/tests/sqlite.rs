@@ -132,9 +132,14 @@ fn a_bevraging_of_the_index_is_answered_from_memory() {
         }),
         more_subjects: Vec::new(),
     }));
-    assert!(a.answers_from_memory(&bevraging));
+    let own = treiter_node_agent::gate::OwnParty {
+        oin: treiter_policies::Oin::parse("00000004000000000004").expect("oin"),
+        kind: treiter_policies::PartyKind::Woningcorporatie,
+    };
+    let now = std::time::SystemTime::now();
+    assert!(a.answer_from_memory(&bevraging, &own, now).is_some());
     let share = ask(question::Kind::ShareRequest(Default::default()));
-    assert!(!a.answers_from_memory(&share));
+    assert!(a.answer_from_memory(&share, &own, now).is_none());
 }
 
 #[test]

@@ -381,6 +381,7 @@ async fn assemble_case_file(
             .iter()
             .filter(|plan| plan.subjects.iter().any(|(_, c)| !c.is_empty()))
             .count(),
+        deadline,
     );
     for (index, plan) in plans.iter().enumerate() {
         if plan.subjects.iter().all(|(_, c)| c.is_empty()) {

@@ -7,12 +7,12 @@
 //! (article 7). A record the partner was not asked for (another subject, another
 //! category) is dropped without a trace of its subject and counted for the operator.
 
+use std::sync::Arc;
+
 use treiter_policies::request::Outcome;
 use treiter_policies::vocab::Category;
 use treiter_proto::decision::share_decision;
 use treiter_proto::v1 as wire;
-
-use std::sync::Arc;
 
 use super::decide::ShareContext;
 use super::file_log::FileLog;

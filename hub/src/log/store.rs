@@ -4,7 +4,8 @@
 //! **Group commit.** [`Log::append`] hands the entry's canonical bytes to the committer
 //! thread and waits. The committer takes every request waiting at that moment (up to
 //! [`LogOptions::max_batch_entries`] and 4 MiB; the requests handed over together,
-//! by [`Log::append_all`] or [`Log::append_all_and_checkpoint`], whole), gives them
+//! by [`Log::append_all`], [`Log::send_prepared`] or
+//! [`Log::send_prepared_with_checkpoint`], whole), gives them
 //! consecutive indices,
 //! writes their records with one `pwrite`, makes them durable with one `fdatasync`,
 //! and only then adds them to the tree and answers each caller with its index. While
@@ -632,7 +633,7 @@ impl Log {
     /// hold more than what took effect, never less).
     pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<u64>, LogError> {
         let (prepared, durable) = self.prepare(entries)?;
-        self.send_prepared(prepared, false)?;
+        self.send_prepared(prepared)?;
         durable.indices().await
     }
 
@@ -659,23 +660,24 @@ impl Log {
     }
 
     /// Hands prepared appends to the committer as one message: written and synced in
-    /// one batch. With `checkpoint`, a checkpoint over the log as it stands after them
-    /// is signed and stored in the same batch (one `fdatasync` for all instead of one
-    /// each, waited for in turn); its receiver is returned. If this fails, every
-    /// caller waiting on the appends hears [`LogError::Closed`].
-    pub fn send_prepared(
+    /// one batch. If this fails, every caller waiting on the appends hears
+    /// [`LogError::Closed`].
+    pub fn send_prepared(&self, appends: PreparedAppends) -> Result<(), LogError> {
+        self.send_all(appends.0)
+    }
+
+    /// Hands prepared appends to the committer as [`Log::send_prepared`] does, with a
+    /// checkpoint over the log as it stands after them, signed and stored in the same
+    /// batch (one `fdatasync` for all instead of one each, waited for in turn).
+    pub fn send_prepared_with_checkpoint(
         &self,
         appends: PreparedAppends,
-        checkpoint: bool,
-    ) -> Result<Option<CheckpointSigned>, LogError> {
+    ) -> Result<CheckpointSigned, LogError> {
         let PreparedAppends(mut requests) = appends;
-        let signed = checkpoint.then(|| {
-            let (reply, signed) = oneshot::channel();
-            requests.push(Request::Checkpoint { reply });
-            CheckpointSigned(signed)
-        });
+        let (reply, signed) = oneshot::channel();
+        requests.push(Request::Checkpoint { reply });
         self.send_all(requests)?;
-        Ok(signed)
+        Ok(CheckpointSigned(signed))
     }
 
     /// Hands `requests` to the committer as one message: taken into one batch whole,
@@ -690,7 +692,7 @@ impl Log {
 
     /// The leaf indices of appended entries, once all are durable; the first error if
     /// any failed.
-    pub(super) async fn appended(
+    async fn appended(
         waiting: Vec<oneshot::Receiver<Result<u64, LogError>>>,
     ) -> Result<Vec<u64>, LogError> {
         let mut indices = Vec::with_capacity(waiting.len());
@@ -1399,7 +1401,7 @@ pub(super) fn gather(
     max: usize,
 ) -> Vec<Request> {
     // A message's requests stay together (a partner's decisions and the checkpoint
-    // over them, `Log::append_all_and_checkpoint`), even beyond `max`.
+    // over them, `Log::send_prepared_with_checkpoint`), even beyond `max`.
     let mut bytes: usize = first.iter().map(Request::bytes).sum();
     let mut batch = first;
     while batch.len() < max && bytes < MAX_BATCH_BYTES {

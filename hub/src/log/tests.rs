@@ -1623,10 +1623,9 @@ async fn append_all_logs_every_entry_in_order_and_fails_closed() {
 }
 
 /// Several partners' answers and the file's checkpoint in one batch
-/// (`prepare` and `send_prepared`, issue 20): the checkpoint covers the entries, and
-/// all are handed to the committer as one message and written together (one sync),
-/// not one batch each waited for in turn (twenty rounds of two callers' entries:
-/// twenty batches, not sixty).
+/// (`prepare` and `send_prepared_with_checkpoint`, issue 20): the checkpoint covers the
+/// entries, and all are handed to the committer as one message and written together
+/// (one sync per round).
 #[tokio::test]
 async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
     let dir = tempfile::tempdir().unwrap();
@@ -1640,7 +1639,7 @@ async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
             .prepare((first + 1..first + 3).map(sample).collect())
             .unwrap();
         prepared.append(other);
-        let signed = log.send_prepared(prepared, true).unwrap().unwrap();
+        let signed = log.send_prepared_with_checkpoint(prepared).unwrap();
         let mut indices = one.indices().await.unwrap();
         indices.extend(two.indices().await.unwrap());
         assert_eq!(indices, (first..first + 3).collect::<Vec<u64>>());

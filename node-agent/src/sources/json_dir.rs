@@ -40,7 +40,7 @@ use time::format_description::well_known::Rfc3339;
 use treiter_policies::Category;
 use treiter_pseudonym::Pseudonym;
 
-use super::known_files::Watch;
+use super::known_files::{self, Rewatch, Watch};
 use super::{Source, SourceError, SourceField, SourceRecord};
 
 /// The largest record file read, in bytes. One subject's records in one category are
@@ -120,9 +120,7 @@ impl JsonDirSource {
     /// The file that holds `subject`'s records of `category`. The pseudonym is 64 hex
     /// characters by construction, so it cannot climb out of the folder.
     pub fn file(&self, category: Category, subject: &Pseudonym) -> PathBuf {
-        self.root
-            .join(category.as_str())
-            .join(format!("{subject}.json"))
+        known_files::subject_file(&self.root.join(category.as_str()), subject)
     }
 
     /// The records in one file; none when it does not exist.
@@ -183,7 +181,7 @@ impl Source for JsonDirSource {
     fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError> {
         let (remembered, mark) = {
             let mut watch = self.lock_watch();
-            match watch.usable(&self.root, &self.present) {
+            match watch.caught_up(&self.root, &self.present, Rewatch::Allowed) {
                 Some(known) => (
                     categories
                         .iter()
@@ -200,8 +198,12 @@ impl Source for JsonDirSource {
             let held = match remembered {
                 Some(held) => held,
                 None => {
+                    let path = self.file(category, subject);
+                    // Looked at before the read: a change through another name while
+                    // it is read shows as a changed stamp after it.
+                    let before = mark.map(|_| known_files::look(&path));
                     let held = !self.read_file(category, subject)?.is_empty();
-                    read.push((category, held));
+                    read.push((category, path, before, held));
                     held
                 }
             };
@@ -214,31 +216,28 @@ impl Source for JsonDirSource {
             && !read.is_empty()
         {
             let mut watch = self.lock_watch();
-            if let Some(known) = watch.usable(&self.root, &self.present) {
-                for (category, held) in read {
-                    known.remember(mark, category, subject, &self.file(category, subject), held);
+            if let Some(known) = watch.caught_up(&self.root, &self.present, Rewatch::Not) {
+                for (category, path, before, held) in read {
+                    if let Some(before) = before {
+                        known.remember(mark, category, subject, &path, before, held);
+                    }
                 }
             }
         }
         Ok(hit)
     }
 
-    /// When every file a bevraging about `subjects` needs is remembered unchanged.
-    fn knows_from_memory(&self, subjects: &[Pseudonym], categories: &[Category]) -> bool {
-        let mut watch = self.lock_watch();
-        let Some(known) = watch.usable(&self.root, &self.present) else {
-            return false;
-        };
-        subjects.iter().all(|subject| {
-            for &category in categories {
-                match known.lookup(category, subject) {
-                    Some(true) => return true,
-                    Some(false) => {}
-                    None => return false,
-                }
+    /// From the files remembered unchanged alone; `None` when one is not, or the
+    /// watch is busy (never waits on the lock that a reading thread may hold).
+    fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
+        let mut watch = self.watch.try_lock().ok()?;
+        let known = watch.caught_up(&self.root, &self.present, Rewatch::Not)?;
+        for &category in categories {
+            if known.lookup(category, subject)? {
+                return Some(true);
             }
-            true
-        })
+        }
+        Some(false)
     }
 
     fn records(
@@ -435,20 +434,17 @@ mod tests {
         std::fs::rename(&tmp, root.join(category).join(format!("{subject}.json"))).unwrap();
     }
 
-    /// Whether a bevraging about the subject is answered without reading a file, and
-    /// what it answers (checked to read nothing then).
+    /// What a bevraging about the subject is answered from memory (checked to read no
+    /// file), if it is.
     fn from_memory(source: &JsonDirSource, categories: &[Category]) -> Option<bool> {
-        if !source.knows_from_memory(&[subject()], categories) {
-            return None;
-        }
         let before = reads(source);
-        let hit = source.knows(&subject(), categories).unwrap();
+        let hit = source.knows_remembered(&subject(), categories);
         assert_eq!(
             reads(source),
             before,
             "answered from memory, yet read a file"
         );
-        Some(hit)
+        hit
     }
 
     #[test]
@@ -505,9 +501,15 @@ mod tests {
             );
         }
 
-        // A temporary file of another name changes nothing that is known.
-        std::fs::write(root.join("huurgegevens").join("other.tmp"), "x").unwrap();
-        assert_eq!(from_memory(&source, &both), Some(true));
+        // A hidden temporary file changes nothing that is known; any other name may be
+        // the subject's file on a case-insensitive folder: the folder is forgotten.
+        let huur = [Category::Huurgegevens];
+        assert!(!source.knows(&subject(), &huur).unwrap());
+        std::fs::write(root.join("huurgegevens").join(".export.tmp"), "x").unwrap();
+        assert_eq!(from_memory(&source, &huur), Some(false));
+        std::fs::write(root.join("huurgegevens").join("other.txt"), "x").unwrap();
+        assert_eq!(from_memory(&source, &huur), None);
+        assert_eq!(from_memory(&source, &[Category::Handhaving]), Some(true));
 
         // A mode change may make a file unreadable: read again.
         let file = root.join("handhaving").join(format!("{SUBJECT}.json"));
@@ -521,32 +523,33 @@ mod tests {
     fn a_replaced_folder_or_export_is_read_again() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-        write(&a, "huurgegevens", SUBJECT, RECORD);
-        write(&b, "huurgegevens", SUBJECT, "[]");
+        std::fs::create_dir_all(a.join("huurgegevens")).unwrap();
+        write(&b, "huurgegevens", SUBJECT, RECORD);
         let export = dir.path().join("export");
         std::os::unix::fs::symlink(&a, &export).unwrap();
         let source = JsonDirSource::open(&export).unwrap();
         let huur = [Category::Huurgegevens];
-        assert!(source.knows(&subject(), &huur).unwrap());
-        assert_eq!(from_memory(&source, &huur), Some(true));
+        // Absent: remembered without a stamp (its creation would be an event).
+        assert!(!source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(false));
 
         // The export switched to another directory by its link.
         let link = dir.path().join("export.new");
         std::os::unix::fs::symlink(&b, &link).unwrap();
         std::fs::rename(&link, &export).unwrap();
         assert_eq!(from_memory(&source, &huur), None);
-        assert!(!source.knows(&subject(), &huur).unwrap());
+        assert!(source.knows(&subject(), &huur).unwrap());
 
         // A category folder replaced by a rename, after the watch is set up again.
         std::thread::sleep(super::super::known_files::REWATCH_AFTER);
-        assert!(!source.knows(&subject(), &huur).unwrap());
-        assert_eq!(from_memory(&source, &huur), Some(false));
+        assert!(source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(true));
         let fresh = dir.path().join("fresh");
-        write(&fresh, "huurgegevens", SUBJECT, RECORD);
+        std::fs::create_dir_all(fresh.join("huurgegevens")).unwrap();
         std::fs::rename(b.join("huurgegevens"), dir.path().join("old")).unwrap();
         std::fs::rename(fresh.join("huurgegevens"), b.join("huurgegevens")).unwrap();
         assert_eq!(from_memory(&source, &huur), None);
-        assert!(source.knows(&subject(), &huur).unwrap());
+        assert!(!source.knows(&subject(), &huur).unwrap());
     }
 
     #[test]
@@ -573,6 +576,49 @@ mod tests {
         }
     }
 
+    /// A second name made after the file was read, and a change through it, which the
+    /// folder's watch does not hear of: the file's changed stamp is seen.
+    #[test]
+    fn a_change_through_a_name_made_later_elsewhere_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("export");
+        write(&root, "huurgegevens", SUBJECT, RECORD);
+        let source = JsonDirSource::open(&root).unwrap();
+        let huur = [Category::Huurgegevens];
+        assert!(source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(true));
+        let other = dir.path().join("backup.json");
+        std::fs::hard_link(
+            root.join("huurgegevens").join(format!("{SUBJECT}.json")),
+            &other,
+        )
+        .unwrap();
+        // Truncated and written in place, through the other name only, which is then
+        // removed again: one name, as when it was read.
+        std::fs::write(&other, "[]").unwrap();
+        std::fs::remove_file(&other).unwrap();
+        assert_eq!(from_memory(&source, &huur), None);
+        assert!(!source.knows(&subject(), &huur).unwrap());
+    }
+
+    /// Two category folders that are one folder (linked): a change heard for one is a
+    /// change of both.
+    #[test]
+    fn a_folder_that_two_categories_share_forgets_for_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("huurgegevens")).unwrap();
+        std::os::unix::fs::symlink(root.join("huurgegevens"), root.join("handhaving")).unwrap();
+        let source = JsonDirSource::open(root).unwrap();
+        let (huur, handhaving) = ([Category::Huurgegevens], [Category::Handhaving]);
+        assert!(!source.knows(&subject(), &huur).unwrap());
+        assert!(!source.knows(&subject(), &handhaving).unwrap());
+        assert_eq!(from_memory(&source, &handhaving), Some(false));
+        write(root, "huurgegevens", SUBJECT, RECORD);
+        assert_eq!(from_memory(&source, &handhaving), None);
+        assert!(source.knows(&subject(), &handhaving).unwrap());
+    }
+
     /// When the kernel's queue of events overflows, the events lost may have named any
     /// file: nothing remembered is used.
     #[test]
@@ -587,23 +633,25 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        write(root, "huurgegevens", SUBJECT, RECORD);
+        std::fs::create_dir_all(root.join("huurgegevens")).unwrap();
         let source = JsonDirSource::open(root).unwrap();
         let huur = [Category::Huurgegevens];
-        assert!(source.knows(&subject(), &huur).unwrap());
-        assert_eq!(from_memory(&source, &huur), Some(true));
-        // Fill the queue (two files in turn: the kernel merges a repeat of the last
-        // event), then change the subject's file: its event is lost.
+        // Absent: remembered without a stamp, on the folder's events alone.
+        assert!(!source.knows(&subject(), &huur).unwrap());
+        assert_eq!(from_memory(&source, &huur), Some(false));
+        // Fill the queue with hidden files' events (two files in turn: the kernel
+        // merges a repeat of the last event), then create the subject's file: its
+        // event is lost.
         let noise = [
-            root.join("huurgegevens").join("a.tmp"),
-            root.join("huurgegevens").join("b.tmp"),
+            root.join("huurgegevens").join(".a.tmp"),
+            root.join("huurgegevens").join(".b.tmp"),
         ];
         for i in 0..=limit {
             std::fs::write(&noise[i % 2], "x").unwrap();
         }
-        write(root, "huurgegevens", SUBJECT, "[]");
+        write(root, "huurgegevens", SUBJECT, RECORD);
         assert_eq!(from_memory(&source, &huur), None);
-        assert!(!source.knows(&subject(), &huur).unwrap());
+        assert!(source.knows(&subject(), &huur).unwrap());
     }
 
     #[test]

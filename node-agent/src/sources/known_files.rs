@@ -3,28 +3,39 @@
 //! whose files have not changed since is answered without reading them, on the link's
 //! event loop (issue 20: a thread hand-off and a file read less per bevraging).
 //!
-//! Exact, not "fresh enough": every change to a category folder (a file written,
-//! replaced by a rename, removed, its mode changed) queues an event in the kernel
-//! before the call that made it returns, and every lookup first takes the queued
-//! events and forgets the files they name. So a lookup after a change completed sees
-//! it, as a read of the file would; a lookup never waits for a change still being
-//! made, and neither did a read.
+//! Exact, not "fresh enough": every change made through a category folder (a file
+//! written, truncated, replaced by a rename, removed, its mode changed) queues an
+//! event in the kernel before the call that made it returns, and every lookup first
+//! takes the queued events and forgets the files they name. A file is also remembered
+//! with its inode, change time and size, and looked at again at every lookup: a change
+//! made through another name of the file (a hard link made later elsewhere), which the
+//! folder's watch does not hear of, changes its change time. So a lookup after a
+//! change completed sees it, as a read of the file would.
 //!
-//! What the events cannot show is never remembered:
+//! What the events cannot show is never remembered, or forgets more:
 //! - a folder on a filesystem not known to report every change to inotify (a network
-//!   share written by another machine): the source then reads its files at every
-//!   question, as before ([`Watch::start`] says why, once, in the log);
-//! - a file that is a symbolic link, or has more than one name (a change through the
-//!   other name is reported to that name's folder): read at every question;
+//!   share written by another machine, a ZFS dataset that can be received or rolled
+//!   back, an overlay whose layers can be written directly): the source then reads
+//!   its files at every question ([`Watch::start`] says why, once, in the log);
+//! - a file that is a symbolic link or has more than one name when read: read at
+//!   every question;
+//! - an event naming a file that is not a subject's file by its exact name, and does
+//!   not start with a dot (on a case-insensitive folder `ABC….JSON` is a subject's
+//!   file): everything remembered of that category is forgotten;
 //! - a category folder replaced, or the export's directory reached by another path
 //!   (a symbolic link switched to a new export): each lookup checks that every watched
-//!   folder is still the one its path leads to (device and inode), and if one is not,
-//!   nothing remembered is used and the watch is set up anew a little later
-//!   ([`REWATCH_AFTER`]);
+//!   folder is still the one its path leads to (device and inode); if one is not,
+//!   nothing remembered is used, and the watch is set up anew by the next question
+//!   answered from the files at least [`REWATCH_AFTER`] later;
 //! - a lost event (the kernel's queue overflowed): everything remembered is forgotten.
 //!
+//! Not seen: a write through a memory mapping of the file made after its writer closed
+//! it (the kernel reports the close, not the later page writes) and a file system
+//! mounted over a single file; an export does not write that way.
+//!
 //! A read whose result may already be out of date when it is remembered (an event
-//! arrived while the file was read) is not remembered ([`KnownFiles::remember`]).
+//! arrived, or the file's stamp changed, while it was read) is not remembered
+//! ([`KnownFiles::remember`]).
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt as _;
@@ -38,22 +49,20 @@ use treiter_policies::Category;
 use treiter_pseudonym::Pseudonym;
 
 /// The most files remembered; past it, all are forgotten and remembered anew (a file
-/// costs about 50 bytes, so this bounds the agent's memory at a few megabytes).
+/// costs about 100 bytes, so this bounds the agent's memory at about ten megabytes).
 pub const MAX_KNOWN: usize = 100_000;
-/// How long after the watch broke (a folder replaced) it is set up again.
+/// How long after the watch broke (a folder replaced) it may be set up again.
 pub const REWATCH_AFTER: Duration = Duration::from_secs(2);
 
 /// Filesystems whose changes, made on this machine, inotify reports: local disks and
-/// memory. A network filesystem is left out on purpose: another machine's writes to
-/// it are not reported here.
-const LOCAL_FILESYSTEMS: &[(u32, &str)] = &[
-    (0xEF53, "ext2/3/4"),
-    (0x5846_5342, "xfs"),
-    (0x9123_683E, "btrfs"),
-    (0x0102_1994, "tmpfs"),
-    (0xF2F5_2010, "f2fs"),
-    (0x2FC1_2FC1, "zfs"),
-    (0x794C_7630, "overlayfs"),
+/// memory. A network filesystem is left out on purpose (another machine's writes to
+/// it are not reported here), and so are ZFS and overlayfs (see the module doc).
+const LOCAL_FILESYSTEMS: &[u32] = &[
+    0xEF53,      // ext2/3/4
+    0x5846_5342, // xfs
+    0x9123_683E, // btrfs
+    0x0102_1994, // tmpfs
+    0xF2F5_2010, // f2fs
 ];
 
 /// The events of a category folder that change what a file in it holds, or which
@@ -83,6 +92,41 @@ pub struct Mark {
     events_seen: u64,
 }
 
+/// A plain file with one name as found at its path: what changes when anything of it
+/// changes, through whichever name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    inode: u64,
+    changed: (i64, i64),
+    size: u64,
+}
+
+/// What is at a subject file's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing.
+    Absent,
+    /// A plain file with one name.
+    File(Stamp),
+    /// Something that is never remembered: a symbolic link, a file with several names,
+    /// a folder, a pipe, or what cannot be looked at.
+    Other,
+}
+
+/// Looks at `path` without following a symbolic link.
+pub fn look(path: &Path) -> Found {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() && meta.nlink() == 1 => Found::File(Stamp {
+            inode: meta.ino(),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            size: meta.size(),
+        }),
+        Ok(_) => Found::Other,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Absent,
+        Err(_) => Found::Other,
+    }
+}
+
 /// A folder as found at a path: its device and inode.
 type Identity = (u64, u64);
 
@@ -100,6 +144,15 @@ struct Folder {
     identity: Identity,
 }
 
+/// What a file was read to hold.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    held_records: bool,
+    /// The file as it was then; `None`: absent (its creation is an event of the
+    /// folder).
+    stamp: Option<Stamp>,
+}
+
 /// The inotify watch over an export's category folders and what their files were
 /// read to hold.
 #[derive(Debug)]
@@ -110,8 +163,7 @@ pub struct KnownFiles {
     /// per-user resource, 128 by default).
     inotify: Option<OwnedFd>,
     folders: Vec<Folder>,
-    /// Per category and subject: whether its file held at least one record.
-    known: HashMap<(Category, Pseudonym), bool>,
+    known: HashMap<(Category, Pseudonym), Known>,
     /// Counts the events taken, so that a read can tell whether one came meanwhile.
     events_seen: u64,
 }
@@ -129,35 +181,35 @@ impl KnownFiles {
     /// Watches the folders of `categories` under `root`. Fails with a sentence for the
     /// log when a folder is not on a local filesystem or cannot be watched.
     pub fn start(root: &Path, categories: &[Category]) -> Result<KnownFiles, String> {
-        let inotify = if categories.is_empty() {
-            None
-        } else {
-            Some(
-                inotify::init(CreateFlags::NONBLOCK | CreateFlags::CLOEXEC)
-                    .map_err(|e| format!("no inotify watch ({e})"))?,
-            )
-        };
-        let mut folders = Vec::with_capacity(categories.len());
-        for (&category, inotify) in categories
-            .iter()
-            .filter_map(|c| Some((c, inotify.as_ref()?)))
-        {
+        let number = WATCHES_STARTED.fetch_add(1, Ordering::Relaxed);
+        if categories.is_empty() {
+            return Ok(KnownFiles {
+                number,
+                inotify: None,
+                folders: Vec::new(),
+                known: HashMap::new(),
+                events_seen: 0,
+            });
+        }
+        let inotify = inotify::init(CreateFlags::NONBLOCK | CreateFlags::CLOEXEC)
+            .map_err(|e| format!("no inotify watch ({e})"))?;
+        let mut folders: Vec<Folder> = Vec::with_capacity(categories.len());
+        for &category in categories {
             let path = root.join(category.as_str());
             let fs = rustix::fs::statfs(&path)
                 .map_err(|e| format!("cannot tell the filesystem of {} ({e})", path.display()))?;
-            // `f_type` is a magic number; its width differs per platform.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            // A magic number, whose integer type differs per platform.
             let magic = fs.f_type as u32;
-            if !LOCAL_FILESYSTEMS.iter().any(|(m, _)| *m == magic) {
+            if !LOCAL_FILESYSTEMS.contains(&magic) {
                 return Err(format!(
-                    "{} is not on a local filesystem known to report its changes (type {magic:#x})",
+                    "{} is not on a local filesystem known to report every change (type {magic:#x})",
                     path.display()
                 ));
             }
             // The folder found before and after the watch is set must be the same one,
             // or the watch may be on a folder the path no longer leads to.
             let before = identity(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let watch = inotify::add_watch(inotify, &path, folder_events())
+            let watch = inotify::add_watch(&inotify, &path, folder_events())
                 .map_err(|e| format!("cannot watch {} ({e})", path.display()))?;
             let after = identity(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             if before != after {
@@ -174,8 +226,8 @@ impl KnownFiles {
             });
         }
         Ok(KnownFiles {
-            number: WATCHES_STARTED.fetch_add(1, Ordering::Relaxed),
-            inotify,
+            number,
+            inotify: Some(inotify),
             folders,
             known: HashMap::new(),
             events_seen: 0,
@@ -205,24 +257,28 @@ impl KnownFiles {
                 self.known.clear();
                 continue;
             }
-            let Some(folder) = self.folders.iter().find(|f| f.watch == event.wd()) else {
-                continue;
-            };
             if flags.intersects(ReadFlags::DELETE_SELF | ReadFlags::MOVE_SELF | ReadFlags::IGNORED)
-                || (flags.contains(ReadFlags::ATTRIB) && event.file_name().is_none())
             {
                 return Err(Unusable::FolderChanged);
             }
-            let category = folder.category;
-            // Only a subject's own file name matters; a temporary file becomes one by a
-            // rename, which is an event of that name.
-            if let Some(subject) = event
-                .file_name()
-                .and_then(|name| name.to_str().ok())
+            let name = event.file_name().and_then(|name| name.to_str().ok());
+            let subject = name
                 .and_then(|name| name.strip_suffix(".json"))
-                .and_then(|hex| Pseudonym::parse(hex).ok())
-            {
-                self.known.remove(&(category, subject));
+                .and_then(|hex| Pseudonym::parse(hex).ok());
+            // Two category folders may be one folder (linked): the same watch.
+            for folder in self.folders.iter().filter(|f| f.watch == event.wd()) {
+                let category = folder.category;
+                match (subject, name) {
+                    (Some(subject), _) => {
+                        self.known.remove(&(category, subject));
+                    }
+                    // A hidden file (a temporary one, renamed to a subject's file when
+                    // done) is never a subject's file, whatever the folder's case rules.
+                    (None, Some(name)) if name.starts_with('.') => {}
+                    // The folder itself (a mode change), or a name that may be a
+                    // subject's file on a case-insensitive folder.
+                    (None, _) => self.known.retain(|(c, _), _| *c != category),
+                }
             }
         }
         for folder in &self.folders {
@@ -234,9 +290,17 @@ impl KnownFiles {
     }
 
     /// Whether the file of `subject` in `category` held records when last read, if it
-    /// is remembered and unchanged since (after [`KnownFiles::catch_up`]).
+    /// is remembered and unchanged since (after [`KnownFiles::catch_up`]). Looks at a
+    /// remembered file (a `stat`), never reads one.
     pub fn lookup(&self, category: Category, subject: &Pseudonym) -> Option<bool> {
-        self.known.get(&(category, *subject)).copied()
+        let known = self.known.get(&(category, *subject))?;
+        if let Some(stamp) = known.stamp {
+            let folder = self.folders.iter().find(|f| f.category == category)?;
+            if look(&subject_file(&folder.path, subject)) != Found::File(stamp) {
+                return None;
+            }
+        }
+        Some(known.held_records)
     }
 
     /// Whether `category` is watched.
@@ -253,33 +317,36 @@ impl KnownFiles {
     }
 
     /// Remembers what the file at `path` (of `subject` in `category`) held when read
-    /// after `mark` was taken: only if no event came since (after
-    /// [`KnownFiles::catch_up`]), the file is not a symbolic link and has one name, or
-    /// is absent.
+    /// after `mark` was taken and `before` was found there: only if no event came since
+    /// (after [`KnownFiles::catch_up`]) and it is found as it was then, absent or a
+    /// plain file with one name.
     pub fn remember(
         &mut self,
         mark: Mark,
         category: Category,
         subject: &Pseudonym,
         path: &Path,
+        before: Found,
         held_records: bool,
     ) {
         if mark != self.mark() || !self.watches(category) {
             return;
         }
-        let single = match std::fs::symlink_metadata(path) {
-            Ok(meta) => meta.file_type().is_file() && meta.nlink() == 1,
-            // Absent: its creation is an event of the folder.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => !held_records,
-            Err(_) => false,
+        let stamp = match (before, look(path)) {
+            (Found::Absent, Found::Absent) if !held_records => None,
+            (Found::File(before), Found::File(now)) if before == now => Some(now),
+            _ => return,
         };
-        if !single {
-            return;
-        }
         if self.known.len() >= MAX_KNOWN {
             self.known.clear();
         }
-        self.known.insert((category, *subject), held_records);
+        self.known.insert(
+            (category, *subject),
+            Known {
+                held_records,
+                stamp,
+            },
+        );
     }
 
     /// How many files are remembered.
@@ -293,6 +360,11 @@ impl KnownFiles {
     }
 }
 
+/// The file that holds `subject`'s records in the category folder `folder`.
+pub fn subject_file(folder: &Path, subject: &Pseudonym) -> PathBuf {
+    folder.join(format!("{subject}.json"))
+}
+
 /// The watch of a JSON export: running, broken for a while (a folder replaced), or
 /// off for good (not a local filesystem).
 #[derive(Debug)]
@@ -300,6 +372,14 @@ pub enum Watch {
     On(KnownFiles),
     Broken { since: Instant },
     Off,
+}
+
+/// Whether [`Watch::caught_up`] may set a broken watch up again (the calls it takes
+/// are for a blocking thread, not the link's event loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewatch {
+    Allowed,
+    Not,
 }
 
 impl Watch {
@@ -320,34 +400,44 @@ impl Watch {
     }
 
     /// The remembered files, caught up with every change so far; `None` when they
-    /// cannot be used now. A broken watch is set up again after [`REWATCH_AFTER`].
-    pub fn usable(&mut self, root: &Path, categories: &[Category]) -> Option<&mut KnownFiles> {
+    /// cannot be used now. With [`Rewatch::Allowed`], a watch broken at least
+    /// [`REWATCH_AFTER`] ago is set up again.
+    pub fn caught_up(
+        &mut self,
+        root: &Path,
+        categories: &[Category],
+        rewatch: Rewatch,
+    ) -> Option<&mut KnownFiles> {
         if let Watch::Broken { since } = self
+            && rewatch == Rewatch::Allowed
             && since.elapsed() >= REWATCH_AFTER
         {
             *self = match KnownFiles::start(root, categories) {
-                Ok(known) => Watch::On(known),
-                Err(_) => Watch::Broken {
-                    since: Instant::now(),
-                },
+                Ok(known) => {
+                    tracing::info!(export = %root.display(), "the export's category folders are watched again");
+                    Watch::On(known)
+                }
+                Err(why) => {
+                    tracing::debug!(export = %root.display(), reason = %why, "the export's category folders cannot be watched yet");
+                    Watch::Broken {
+                        since: Instant::now(),
+                    }
+                }
             };
         }
         let Watch::On(known) = self else {
             return None;
         };
-        match known.catch_up() {
-            Ok(()) => {}
-            Err(why) => {
-                tracing::info!(
-                    export = %root.display(),
-                    reason = ?why,
-                    "a category folder of the export changed; its files are read until it is watched again"
-                );
-                *self = Watch::Broken {
-                    since: Instant::now(),
-                };
-                return None;
-            }
+        if let Err(why) = known.catch_up() {
+            tracing::info!(
+                export = %root.display(),
+                reason = ?why,
+                "a category folder of the export changed; its files are read until it is watched again"
+            );
+            *self = Watch::Broken {
+                since: Instant::now(),
+            };
+            return None;
         }
         match self {
             Watch::On(known) => Some(known),
@@ -365,10 +455,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("huurgegevens")).unwrap();
         let subject = Pseudonym::parse(&"ab".repeat(32)).unwrap();
-        let file = dir
-            .path()
-            .join("huurgegevens")
-            .join(format!("{subject}.json"));
+        let file = subject_file(&dir.path().join("huurgegevens"), &subject);
         let huur = Category::Huurgegevens;
         let mut known = KnownFiles::start(dir.path(), &[huur]).unwrap();
 
@@ -377,14 +464,26 @@ mod tests {
         let mark = known.mark();
         std::fs::write(&file, "[]").unwrap();
         known.catch_up().unwrap();
-        known.remember(mark, huur, &subject, &file, false);
+        known.remember(mark, huur, &subject, &file, Found::Absent, false);
         assert_eq!(known.lookup(huur, &subject), None);
 
         // Read with nothing changing meanwhile: remembered.
-        let mark = known.mark();
         known.catch_up().unwrap();
-        known.remember(mark, huur, &subject, &file, false);
+        let mark = known.mark();
+        let before = look(&file);
+        known.catch_up().unwrap();
+        known.remember(mark, huur, &subject, &file, before, false);
         assert_eq!(known.lookup(huur, &subject), Some(false));
         assert_eq!(known.len(), 1);
+
+        // A mark of an earlier watch is not taken for this one's.
+        let mut again = KnownFiles::start(dir.path(), &[huur]).unwrap();
+        again.catch_up().unwrap();
+        let stale = Mark {
+            watch: mark.watch,
+            events_seen: again.mark().events_seen,
+        };
+        again.remember(stale, huur, &subject, &file, look(&file), false);
+        assert!(again.is_empty());
     }
 }

@@ -214,8 +214,8 @@ pub struct CategoryPlan {
 }
 
 /// A source of records, keyed by pseudonym. Implementations read only; they are called
-/// from a blocking thread, never from the link's event loop, except `knows` of a source
-/// whose [`Source::knows_from_memory`] says it reads nothing.
+/// from a blocking thread, never from the link's event loop, except
+/// [`Source::knows_remembered`].
 pub trait Source: Send + Sync {
     /// One line for `--check-config` and the start-up log, e.g. `json-dir /srv/export`.
     fn describe(&self) -> String;
@@ -227,14 +227,14 @@ pub trait Source: Send + Sync {
     /// `categories` (a bevraging, article 8.4).
     fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError>;
 
-    /// Whether [`Source::knows`] about each of `subjects` in `categories` answers from
-    /// memory alone (a pseudonym index built at open and refresh, files remembered
-    /// unchanged), reading no file and waiting for no lock held across I/O: then a
-    /// bevraging is answered on the link's event loop instead of a blocking thread (two
-    /// thread hand-offs less per bevraging, issue 20). A source that reads its files at
-    /// every question keeps the default.
-    fn knows_from_memory(&self, _subjects: &[Pseudonym], _categories: &[Category]) -> bool {
-        false
+    /// What [`Source::knows`] would say, when the source can tell from memory alone (a
+    /// pseudonym index built at open and refresh, files remembered unchanged), reading
+    /// no file and waiting for no lock held across I/O; `None` otherwise. A bevraging
+    /// the source answers this way is answered on the link's event loop instead of a
+    /// blocking thread (two thread hand-offs less per bevraging, issue 20). A source
+    /// that reads its files at every question keeps the default.
+    fn knows_remembered(&self, _subject: &Pseudonym, _categories: &[Category]) -> Option<bool> {
+        None
     }
 
     /// Every record about `subject` in `categories`. A category without records gives

@@ -84,12 +84,17 @@ impl Source for RoutedSource {
         Ok(false)
     }
 
-    /// Only if the source of every category answers from memory for it.
-    fn knows_from_memory(&self, subjects: &[Pseudonym], categories: &[Category]) -> bool {
-        categories.iter().all(|category| {
-            self.source_for(*category)
-                .is_none_or(|s| s.knows_from_memory(subjects, std::slice::from_ref(category)))
-        })
+    /// In the order of `categories`, as [`Source::knows`] asks: `None` as soon as the
+    /// source of one cannot tell from memory.
+    fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
+        for category in categories {
+            if let Some(source) = self.source_for(*category)
+                && source.knows_remembered(subject, std::slice::from_ref(category))?
+            {
+                return Some(true);
+            }
+        }
+        Some(false)
     }
 
     fn records(

@@ -503,8 +503,9 @@ impl Source for SqliteSource {
 
     /// The index is swapped in whole by a rebuild; reading it takes a lock held only
     /// for the swap.
-    fn knows_from_memory(&self, _subjects: &[Pseudonym], _categories: &[Category]) -> bool {
-        true
+    fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
+        // A lookup in the index; a failure is reported by `knows` on a blocking thread.
+        self.knows(subject, categories).ok()
     }
 
     fn records(
