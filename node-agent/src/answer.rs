@@ -344,6 +344,16 @@ impl Answerer {
         let Some(question::Kind::Bevraging(b)) = &question.kind else {
             return None;
         };
+        let id = question.request_id.as_str();
+        if let Some(kept) = self.lock_cache().get(id) {
+            tracing::info!(request = %id, "question delivered again; sending the same answer");
+            return Some(kept.clone());
+        }
+        // Its first delivery is being answered on a blocking thread (a relink sent it
+        // again): waiting for that here would hold up the link.
+        if self.lock_answering().contains_key(id) {
+            return None;
+        }
         let remembered = match &self.source {
             None => None,
             Some(source) => Some(
@@ -617,8 +627,12 @@ impl Answerer {
             return no_source();
         };
         let hits = match remembered {
-            Some(hits) if hits.len() == subjects.len() => hits.to_vec(),
-            _ => {
+            // Never the source's own `knows` then: this may run on the event loop.
+            Some(hits) => {
+                debug_assert_eq!(hits.len(), subjects.len(), "one hit per subject");
+                hits.to_vec()
+            }
+            None => {
                 let mut hits = Vec::with_capacity(subjects.len());
                 for subject in subjects {
                     match source.knows(subject, &self.categories) {

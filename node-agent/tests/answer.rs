@@ -252,6 +252,19 @@ fn only_in_memory_bevragingen_skip_the_blocking_thread() {
     assert_eq!(again.request_id, "q2");
     assert_eq!(from_memory(&agent, &many("q3", KNOWN, &[UNKNOWN])), None);
     assert_eq!(from_memory(&agent, &share_request("s", KNOWN)), None);
+    // Several subjects, each in its place; a question delivered again gets its answer.
+    agent.answer(&many("m1", UNKNOWN, &[KNOWN]), &own(), now());
+    let both = from_memory(&agent, &many("m2", UNKNOWN, &[KNOWN])).expect("from memory");
+    assert_eq!(
+        both.kind,
+        Some(answer::Kind::Bevraging(
+            treiter_proto::v1::BevragingAnswer {
+                hit: false,
+                more_hits: vec![true],
+            }
+        ))
+    );
+    assert_eq!(from_memory(&agent, &bevraging("q", KNOWN)), Some(first));
     let sourceless = Answerer::new(covenant(), None, vec![Category::PolitieIncidenten]);
     assert!(from_memory(&sourceless, &bevraging("q", KNOWN)).is_some());
     assert_eq!(from_memory(&sourceless, &share_request("s", KNOWN)), None);

@@ -125,12 +125,11 @@ impl FileLog {
         if let Some(checkpoint) = checkpoint {
             match checkpoint.signed().await {
                 Ok(checkpoint) => signed(&checkpoint),
-                // Only reported: the file signs its own once stored.
-                Err(error @ LogError::Checkpoint(_)) => {
+                // Only reported (a failed batch is its partners' error below too): the
+                // file signs its own once stored when this one does not cover it.
+                Err(error) => {
                     tracing::error!(%error, "cannot sign a log checkpoint with the decisions")
                 }
-                // The batch failed: its partners hear of it below.
-                Err(_) => {}
             }
         }
         durable?.indices().await

@@ -230,7 +230,12 @@ impl Source for JsonDirSource {
     /// From the files remembered unchanged alone; `None` when one is not, or the
     /// watch is busy (never waits on the lock that a reading thread may hold).
     fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
-        let mut watch = self.watch.try_lock().ok()?;
+        let mut watch = match self.watch.try_lock() {
+            Ok(watch) => watch,
+            // See `lock_watch`: nothing half-done to fear after a panic.
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
         let known = watch.caught_up(&self.root, &self.present, Rewatch::Not)?;
         for &category in categories {
             if known.lookup(category, subject)? {
@@ -593,9 +598,10 @@ mod tests {
             &other,
         )
         .unwrap();
-        // Truncated and written in place, through the other name only, which is then
-        // removed again: one name, as when it was read.
-        std::fs::write(&other, "[]").unwrap();
+        // Truncated and written in place, through the other name only, to the same
+        // size (no record, the rest blank), which is then removed again: one name and
+        // one size, as when it was read.
+        std::fs::write(&other, format!("[]{}", " ".repeat(RECORD.len() - 2))).unwrap();
         std::fs::remove_file(&other).unwrap();
         assert_eq!(from_memory(&source, &huur), None);
         assert!(!source.knows(&subject(), &huur).unwrap());
