@@ -38,6 +38,9 @@ mod switch {
     /// Directory syncs do nothing (issue 22, the key store's power-cut control test:
     /// a store that never syncs its renames must be seen to lose keys).
     const FAULT_SKIP_DIR_SYNC: u8 = 3;
+    /// Only the head record's writes fail: the segment takes a batch, its head record
+    /// does not (a disk failing between the two writes).
+    const FAULT_HEAD_WRITE: u8 = 4;
 
     /// A switch to make the log's writes or syncs fail (a full or failing disk). Inert
     /// unless set. Every clone flips the same switch; the log's own is
@@ -105,6 +108,10 @@ mod switch {
         pub fn skip_dir_syncs(&self) {
             self.0.store(FAULT_SKIP_DIR_SYNC, Ordering::SeqCst);
         }
+        /// Only the head record's writes fail (ENOSPC), the segment's succeed.
+        pub fn fail_head_writes(&self) {
+            self.0.store(FAULT_HEAD_WRITE, Ordering::SeqCst);
+        }
         /// Back to normal.
         pub fn clear(&self) {
             self.0.store(FAULT_NONE, Ordering::SeqCst);
@@ -112,6 +119,18 @@ mod switch {
         /// Before a write: fails while writes are switched to fail.
         pub(in crate::log) fn check_write(&self) -> std::io::Result<()> {
             if self.0.load(Ordering::SeqCst) == FAULT_WRITE {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "injected fault",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        /// Before a write of the head record: fails while head record writes are
+        /// switched to fail.
+        pub(in crate::log) fn check_head_write(&self) -> std::io::Result<()> {
+            if self.0.load(Ordering::SeqCst) == FAULT_HEAD_WRITE {
                 Err(std::io::Error::new(
                     std::io::ErrorKind::StorageFull,
                     "injected fault",
@@ -236,6 +255,10 @@ mod switch {
         }
         #[inline(always)]
         pub(in crate::log) fn check_write(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        #[inline(always)]
+        pub(in crate::log) fn check_head_write(&self) -> std::io::Result<()> {
             Ok(())
         }
         #[inline(always)]

@@ -284,8 +284,12 @@ impl HeadFile {
     }
 
     fn write_slot(&self, key: &LogKey, generation: u64, offset: u64) -> Result<(), LogError> {
-        self.file
-            .write_all_at(&encode_slot(key, generation, &self.head), offset)
+        self.faults
+            .check_head_write()
+            .and_then(|()| {
+                self.file
+                    .write_all_at(&encode_slot(key, generation, &self.head), offset)
+            })
             .map_err(|e| LogError::write(&self.path, e))
     }
 

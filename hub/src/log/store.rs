@@ -1288,8 +1288,9 @@ impl Committer {
         if buf.is_empty() {
             // Only reused checkpoints: nothing to write, unless the head record still
             // lacks them (its last write failed).
-            let replies = self.record_head(head, self.head.is_stale(), replies);
-            self.settle(replies, new_latest, leaves, locations);
+            let (replies, recorded) = self.record_head(head, self.head.is_stale(), replies);
+            let latest = if recorded { new_latest } else { latest };
+            self.settle(replies, latest, leaves, locations);
             return;
         }
 
@@ -1319,17 +1320,27 @@ impl Committer {
         shared.counters.max_batch.fetch_max(n, Ordering::Relaxed);
         // The batch is durable; now the head record says so. A checkpoint is handed out
         // only once the head record covering it is durable too.
-        let replies = self.record_head(head, stores_checkpoint || self.head.is_stale(), replies);
-        self.settle(replies, new_latest, leaves, locations);
+        let (replies, recorded) =
+            self.record_head(head, stores_checkpoint || self.head.is_stale(), replies);
+        // A checkpoint whose head record failed is not handed out (its callers got the
+        // error): the latest stays the one before it, which a durable head covers.
+        let latest = if recorded { new_latest } else { latest };
+        self.settle(replies, latest, leaves, locations);
     }
 
     /// Writes `head` to the head record (synced when `durable`). If that fails, the
     /// batch's entries stay appended (they are durable in the segment, and the head
     /// record claiming less is safe), but its checkpoints are not handed out: their
     /// callers get the error, and the next batch writes the head record again.
-    fn record_head(&mut self, head: Head, durable: bool, replies: Vec<Reply>) -> Vec<Reply> {
+    /// Returns the replies still to settle, and whether the head record was written.
+    fn record_head(
+        &mut self,
+        head: Head,
+        durable: bool,
+        replies: Vec<Reply>,
+    ) -> (Vec<Reply>, bool) {
         let Err(e) = self.head.record(&self.shared.key, head, durable) else {
-            return replies;
+            return (replies, true);
         };
         tracing::error!(error = %e, "cannot write the decision log's head record; checkpoints wait until it is written");
         let mut kept = Vec::with_capacity(replies.len());
@@ -1339,7 +1350,7 @@ impl Committer {
                 Reply::Checkpoint(_) | Reply::StoreNote(..) => r.fail(&e),
             }
         }
-        kept
+        (kept, false)
     }
 
     /// Publishes a durable batch and answers its callers.

@@ -1658,3 +1658,33 @@ async fn entries_and_the_checkpoint_after_them_are_written_in_one_batch() {
     assert_eq!(report.entries, 60);
     assert_eq!(log.latest_checkpoint().unwrap().checkpoint().size, 60);
 }
+
+/// A checkpoint whose head record could not be written is refused to its caller and
+/// is not handed out later either: the log's latest checkpoint stays the one a durable
+/// head record covers, until the head record is written again (issue 22).
+#[tokio::test]
+async fn a_checkpoint_whose_head_record_failed_is_never_the_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    let log = open_with(dir.path(), &key, LogOptions::default());
+    log.append_all((0..3).map(sample).collect()).await.unwrap();
+    assert_eq!(log.checkpoint().await.unwrap().checkpoint().size, 3);
+    log.append_all((3..5).map(sample).collect()).await.unwrap();
+
+    let faults = log.faults().clone();
+    faults.fail_head_writes();
+    let err = log.checkpoint().await.unwrap_err();
+    assert!(matches!(err, LogError::Write { .. }), "{err:?}");
+    let latest = log.latest_checkpoint().map(|c| c.checkpoint().size);
+    assert_eq!(latest, Some(3), "a checkpoint without its head record");
+    // The entries themselves stay appended (durable in the segment).
+    assert_eq!(log.tree_size(), 5);
+
+    faults.clear();
+    assert_eq!(log.checkpoint().await.unwrap().checkpoint().size, 5);
+    let latest = log.latest_checkpoint().map(|c| c.checkpoint().size);
+    assert_eq!(latest, Some(5));
+    drop(log);
+    let (_, report) = open(dir.path(), &key);
+    assert_eq!(report.entries, 5);
+}
