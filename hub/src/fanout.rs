@@ -85,6 +85,12 @@ impl<T: Send + 'static> FanOut<T> {
     ) {
         let index = self.len;
         let for_task = party.clone();
+        // A partner's work in a case file is a large future (some 7.5 KiB: every step
+        // from the bevraging to the logged decisions). Unboxed, Tokio copies it several
+        // times on its way into the task and once more when the task finishes (the
+        // task's slot is as large as the future); boxed here it is copied once, for
+        // every partner of every file (issue 20).
+        let work = Box::pin(work);
         let handle = self.tasks.spawn(async move {
             Settled {
                 index,
