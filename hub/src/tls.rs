@@ -438,7 +438,58 @@ pub fn peer_certificate_not_after<T>(request: &tonic::Request<T>) -> Option<Syst
 pub fn peer_identity<T>(request: &tonic::Request<T>) -> Result<CertIdentity, IdentityError> {
     let certs = request.peer_certs().ok_or(IdentityError::NoCertificate)?;
     let leaf = certs.first().ok_or(IdentityError::NoCertificate)?;
-    Ok(identity_from_der(leaf.as_ref())?)
+    static SEEN: IdentityMemo = IdentityMemo::new(IdentityMemo::MAX);
+    SEEN.identity(leaf.as_ref())
+}
+
+/// The identities of the certificates seen lately, by their DER bytes. A coordinator's
+/// client makes every call over one connection with one certificate, and parsing it
+/// again for each call was about 1 % of the hub's CPU per case file (issue 20). Only
+/// the certificate's own bytes are remembered, and the same bytes always assert the
+/// same identity: whether the certificate is still trusted (validity, revocation) is
+/// the handshake's check, and what the identity may do is looked up in the registry
+/// for every call, as before. Refused certificates are not remembered (they are parsed
+/// each time, as they are rare).
+struct IdentityMemo {
+    seen: std::sync::Mutex<Option<std::collections::HashMap<Box<[u8]>, CertIdentity>>>,
+    max: usize,
+}
+
+impl IdentityMemo {
+    /// Certificates remembered at most (some 2 MB at most): the hub's people and
+    /// agents, many times over. When full, the memo starts again.
+    const MAX: usize = 1024;
+
+    const fn new(max: usize) -> IdentityMemo {
+        IdentityMemo {
+            seen: std::sync::Mutex::new(None),
+            max,
+        }
+    }
+
+    fn identity(&self, der: &[u8]) -> Result<CertIdentity, IdentityError> {
+        let lock = || self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = lock().as_ref().and_then(|seen| seen.get(der)) {
+            return Ok(known.clone());
+        }
+        let identity = identity_from_der(der)?;
+        let mut seen = lock();
+        let seen = seen.get_or_insert_with(Default::default);
+        if seen.len() >= self.max {
+            seen.clear();
+        }
+        seen.insert(der.into(), identity.clone());
+        Ok(identity)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(0, |seen| seen.len())
+    }
 }
 
 #[cfg(test)]
@@ -573,6 +624,48 @@ mod tests {
             text.contains("Treiteraanpak Dev Root CA") && text.contains("Other Dev CA"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn remembered_identities_are_those_of_the_certificate_bytes_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = pki(dir.path());
+        let der = |path: PathBuf| CertificateDer::from_pem_file(&path).unwrap().to_vec();
+        let gemeente = der(layout.party_cert("gemeente"));
+        let politie = der(layout.party_cert("politie"));
+        let person = der(layout.person_cert("p-om-010"));
+        let memo = IdentityMemo::new(2);
+        for _ in 0..2 {
+            for cert in [&gemeente, &politie] {
+                assert_eq!(
+                    memo.identity(cert).unwrap(),
+                    identity_from_der(cert).unwrap()
+                );
+            }
+        }
+        assert_eq!(memo.len(), 2);
+        // A third certificate: the memo starts again rather than grow.
+        assert_eq!(
+            memo.identity(&person).unwrap(),
+            identity_from_der(&person).unwrap()
+        );
+        assert!(matches!(
+            memo.identity(&person).unwrap(),
+            CertIdentity::Person { .. }
+        ));
+        assert_eq!(memo.len(), 1);
+        // Bytes that are not a certificate are refused each time and not remembered.
+        let mut broken = politie.clone();
+        broken.truncate(broken.len() / 2);
+        memo.identity(&broken).unwrap_err();
+        memo.identity(&broken).unwrap_err();
+        assert_eq!(memo.len(), 1);
+        // One byte changed (in the signature, so it still parses) is another entry.
+        let mut other = gemeente.clone();
+        let last = other.len() - 1;
+        other[last] ^= 1;
+        assert_eq!(memo.identity(&other).ok(), identity_from_der(&other).ok());
+        assert_eq!(memo.len(), 2);
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl SledStore {
             handles: Arc::new(RwLock::new(Some(handles))),
             broken: Arc::new(AtomicBool::new(false)),
             last_reopen: Arc::new(Mutex::new(None)),
-            faults: StoreFaults::default(),
+            faults: Default::default(),
             soon: Arc::default(),
         })
     }
