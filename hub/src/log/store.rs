@@ -345,7 +345,7 @@ impl AppendsDurable {
     }
 }
 
-/// A checkpoint asked for with appends ([`Log::send_prepared`]), once signed and
+/// A checkpoint asked for with appends ([`Log::send_prepared_with_checkpoint`]), once signed and
 /// stored.
 #[derive(Debug)]
 pub struct CheckpointSigned(oneshot::Receiver<Result<SignedCheckpoint, LogError>>);
