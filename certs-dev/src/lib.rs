@@ -17,7 +17,7 @@
 //! - `registry`: renders `persons.toml`, the hub's demo person registry.
 //! - `weak_rsa`: the embedded 1024-bit RSA key of the `weak-rsa` test certificate.
 //! - `files`: writes keys as 0600 and certificates as 0644, never overwriting.
-//! - `generate`: [`generate`] builds the PKI in memory, then writes it.
+//! - `generate`: [`generate()`] builds the PKI in memory, then writes it.
 //! - [`inspect`]: reads a PKI back for `certs-dev list`.
 //! - `error`: the library's [`Error`].
 #![forbid(unsafe_code)]

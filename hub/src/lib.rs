@@ -70,6 +70,9 @@
 //! - [`hsm`]: the log key and the master key in a hardware token (PKCS#11): signing and
 //!   wrapping case keys inside the token.
 #![forbid(unsafe_code)]
+// The crate's documentation is for its developers: public items may link to the
+// private ones they rest on (`cargo doc --document-private-items` shows both).
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub mod admin;
 pub mod agents;

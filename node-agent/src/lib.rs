@@ -36,6 +36,9 @@
 //! - [`metrics`]: what the agent counts; [`health`]: `/healthz` and `/metrics` on a
 //!   local address.
 #![forbid(unsafe_code)]
+// The crate's documentation is for its developers: public items may link to the
+// private ones they rest on (`cargo doc --document-private-items` shows both).
+#![allow(rustdoc::private_intra_doc_links)]
 // Everything the agent reads comes from a partner's files or from the network: a panic
 // would drop the link or skip a pre-check. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

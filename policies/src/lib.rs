@@ -37,6 +37,9 @@
 //! - `bin/covenant-bench.rs`: decisions per second; `benches/decide.rs` (a criterion
 //!   bench of `bench-cedar/`, outside the workspace) measures the engine against Cedar.
 #![forbid(unsafe_code)]
+// The crate's documentation is for its developers: public items may link to the
+// private ones they rest on (`cargo doc --document-private-items` shows both).
+#![allow(rustdoc::private_intra_doc_links)]
 // Every input here comes from a file, a network peer or a person: a panic would take
 // down the hub or, in an agent's gate, skip a decision. Tests may unwrap.
 #![cfg_attr(
