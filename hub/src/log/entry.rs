@@ -668,11 +668,11 @@ impl Salt {
     fn to_hex(self) -> String {
         // Written digit by digit: one per entry logged, and a `format!` per byte was
         // a fifth of encoding an entry (issue 20).
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut hex = String::with_capacity(2 * self.0.len());
         for b in self.0 {
-            hex.push(char::from(DIGITS[usize::from(b >> 4)]));
-            hex.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+            // Both nibbles are below 16, so `from_digit` always has a digit.
+            hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            hex.push(char::from_digit(u32::from(b & 0x0f), 16).unwrap_or('0'));
         }
         hex
     }
