@@ -448,16 +448,18 @@ pub fn peer_identity<T>(request: &tonic::Request<T>) -> Result<CertIdentity, Ide
 /// the certificate's own bytes are remembered, and the same bytes always assert the
 /// same identity: whether the certificate is still trusted (validity, revocation) is
 /// the handshake's check, and what the identity may do is looked up in the registry
-/// for every call, as before. Refused certificates are not remembered (they are parsed
-/// each time, as they are rare).
+/// for every call, as before. Certificates whose identity cannot be read are not
+/// remembered (they are parsed each time, as they are rare); those of identities the
+/// registry does not know or refuses are, as the registry is asked every time.
 struct IdentityMemo {
     seen: std::sync::Mutex<Option<std::collections::HashMap<Box<[u8]>, CertIdentity>>>,
     max: usize,
 }
 
 impl IdentityMemo {
-    /// Certificates remembered at most (some 2 MB at most): the hub's people and
-    /// agents, many times over. When full, the memo starts again.
+    /// Certificates remembered at most (about 2 MB with this project's certificates of
+    /// 1 to 2 KB): the hub's people and agents, many times over. When full, the memo
+    /// starts again.
     const MAX: usize = 1024;
 
     const fn new(max: usize) -> IdentityMemo {

@@ -255,6 +255,14 @@ impl Counters {
         }
     }
 
+    /// The head record could not be written: the batch's entries are appended, but
+    /// no checkpoint is handed out until it is (shown like a failed batch).
+    pub(super) fn head_failed(&self, e: &LogError) {
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = Some(format!("the head record: {e}"));
+        }
+    }
+
     pub(super) fn batch_written(&self) {
         self.batches.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut failing) = self.failing.lock() {
@@ -941,7 +949,8 @@ impl Log {
 
     /// Why the log cannot write, while its last batch failed and none was written
     /// since (`None` once a batch is written again). Meanwhile every append fails, so
-    /// nothing that needs a log entry passes (article 10).
+    /// nothing that needs a log entry passes (article 10). A head record that could
+    /// not be written shows here too: then every checkpoint fails.
     pub fn write_failure(&self) -> Option<String> {
         self.inner
             .shared
@@ -1093,8 +1102,15 @@ impl Committer {
             let batch = gather(&rx, first, max);
             self.commit(batch);
         }
-        // A clean stop leaves an exact head record behind.
-        if let Err(error) = self.head.flush() {
+        // A clean stop leaves an exact head record behind (written again if its last
+        // write failed).
+        let closed = if self.head.is_stale() {
+            let head = self.head.head();
+            self.head.record(&self.shared.key, head, true)
+        } else {
+            self.head.flush()
+        };
+        if let Err(error) = closed {
             tracing::error!(%error, "cannot sync the decision log's head record at close");
         }
     }
@@ -1331,8 +1347,10 @@ impl Committer {
     /// Writes `head` to the head record (synced when `durable`). If that fails, the
     /// batch's entries stay appended (they are durable in the segment, and the head
     /// record claiming less is safe), but its checkpoints are not handed out: their
-    /// callers get the error, and the next batch writes the head record again.
-    /// Returns the replies still to settle, and whether the head record was written.
+    /// callers get the error, and the next batch writes the head record again (a
+    /// checkpoint asked for again signs the same size anew and stores a second record
+    /// of it, which opening merges with the first). Returns the replies still to
+    /// settle, and whether the head record was written.
     fn record_head(
         &mut self,
         head: Head,
@@ -1343,6 +1361,7 @@ impl Committer {
             return (replies, true);
         };
         tracing::error!(error = %e, "cannot write the decision log's head record; checkpoints wait until it is written");
+        self.shared.counters.head_failed(&e);
         let mut kept = Vec::with_capacity(replies.len());
         for r in replies {
             match r {

@@ -1679,12 +1679,65 @@ async fn a_checkpoint_whose_head_record_failed_is_never_the_latest() {
     assert_eq!(latest, Some(3), "a checkpoint without its head record");
     // The entries themselves stay appended (durable in the segment).
     assert_eq!(log.tree_size(), 5);
+    let failing = log.write_failure().expect("shown in /healthz");
+    assert!(failing.contains("head record"), "{failing}");
+
+    // A witness's cosignature is not stored either while the head record fails.
+    let witness = signer("agent.politie.example/witness");
+    let first = log.latest_checkpoint().unwrap();
+    let opened = open_checkpoint(ORIGIN, &[log.verifier()], &first.to_bytes()).unwrap();
+    let cosigned = witness_checkpoint(None, &opened, &[], &witness).unwrap();
+    let verifiers = [witness.verifier().clone()];
+    let err = log
+        .add_cosignatures(&cosigned.to_bytes(), &verifiers)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LogError::Write { .. }), "{err:?}");
+    let stored = log.checkpoint_of_size(3).unwrap();
+    assert_eq!(stored.signatures().len(), 1, "only the log's own signature");
+    assert_eq!(log.latest_checkpoint().unwrap().signatures().len(), 1);
 
     faults.clear();
     assert_eq!(log.checkpoint().await.unwrap().checkpoint().size, 5);
     let latest = log.latest_checkpoint().map(|c| c.checkpoint().size);
     assert_eq!(latest, Some(5));
+    assert_eq!(log.write_failure(), None);
+    let stored = log
+        .add_cosignatures(&cosigned.to_bytes(), &verifiers)
+        .await
+        .unwrap();
+    assert_eq!(stored.signatures().len(), 2);
     drop(log);
     let (_, report) = open(dir.path(), &key);
     assert_eq!(report.entries, 5);
+}
+
+/// A head record whose last write failed is written again when the log closes
+/// cleanly: it then says what the hub signed, and a cut below it is caught as a cut
+/// of signed entries (without the rewrite, only the unsigned appends were on record).
+#[tokio::test]
+async fn a_clean_close_writes_a_failed_head_record_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::new();
+    {
+        let log = open_with(dir.path(), &key, LogOptions::default());
+        log.append_all((0..3).map(sample).collect()).await.unwrap();
+        log.checkpoint().await.unwrap();
+        log.append_all((3..5).map(sample).collect()).await.unwrap();
+        let faults = log.faults().clone();
+        faults.fail_head_writes();
+        log.checkpoint().await.unwrap_err();
+        faults.clear();
+    }
+    let (path, start, _) = entry_record(dir.path(), &key, 4);
+    edit(&path, |d| d.truncate(start));
+    refused_at(
+        dir.path(),
+        &key,
+        4,
+        Problem::Cut {
+            reached: 5,
+            evidence: Evidence::Signed,
+        },
+    );
 }
