@@ -62,24 +62,49 @@ fn malformed(field: impl Into<String>, problem: impl Into<String>) -> MalformedQ
     }
 }
 
+/// Where in a question a value is, for the error that names it: a fixed path, or one
+/// made only when there is an error ([`At`]): a share request names a path per subject,
+/// consent and participant, and formatting them all for every answer was a tenth of a
+/// source agent's work per share request (issue 20).
+trait FieldPath {
+    fn path(self) -> String;
+}
+
+impl FieldPath for &str {
+    fn path(self) -> String {
+        self.to_owned()
+    }
+}
+
+/// A field path made when it is needed.
+struct At<F>(F);
+
+impl<F: FnOnce() -> String> FieldPath for At<F> {
+    fn path(self) -> String {
+        (self.0)()
+    }
+}
+
 fn word<T: std::str::FromStr<Err = UnknownWord>>(
-    field: &str,
+    field: impl FieldPath,
     text: &str,
 ) -> Result<T, MalformedQuestion> {
     text.parse()
-        .map_err(|e: UnknownWord| malformed(field, e.redacted()))
+        .map_err(|e: UnknownWord| malformed(field.path(), e.redacted()))
 }
 
-fn parse_oin(field: &str, text: &str) -> Result<Oin, MalformedQuestion> {
-    Oin::parse(text).ok_or_else(|| malformed(field, "not an OIN (20 digits)"))
+fn parse_oin(field: impl FieldPath, text: &str) -> Result<Oin, MalformedQuestion> {
+    Oin::parse(text).ok_or_else(|| malformed(field.path(), "not an OIN (20 digits)"))
 }
 
 fn pseudonym(
-    field: &str,
+    field: impl FieldPath,
     subject: Option<&v1::SubjectPseudonym>,
 ) -> Result<Pseudonym, MalformedQuestion> {
-    let subject = subject.ok_or_else(|| malformed(field, "missing"))?;
-    Pseudonym::parse(&subject.hex).map_err(|e| malformed(field, e.to_string()))
+    let Some(subject) = subject else {
+        return Err(malformed(field.path(), "missing"));
+    };
+    Pseudonym::parse(&subject.hex).map_err(|e| malformed(field.path(), e.to_string()))
 }
 
 /// Converts a protobuf timestamp; `None` when it is out of range.
@@ -183,19 +208,15 @@ impl ShareContext {
         role: &str,
         asked: &[String],
     ) -> Result<ShareContext, MalformedQuestion> {
-        let subject = pseudonym(&format!("{at}.subject"), subject)?;
-        let role_field = format!("{at}.subject_role");
-        let role: SubjectRole = word(&role_field, role)?;
+        let subject = pseudonym(At(|| format!("{at}.subject")), subject)?;
+        let role_field = || format!("{at}.subject_role");
+        let role: SubjectRole = word(At(role_field), role)?;
+        let subject_hex = subject.to_hex();
         let mut template = base.clone();
-        match template
-            .case
-            .subjects
-            .iter()
-            .find(|s| s.id == subject.to_hex())
-        {
+        match template.case.subjects.iter().find(|s| s.id == subject_hex) {
             Some(listed) if listed.role != role => {
                 return Err(malformed(
-                    role_field,
+                    role_field(),
                     format!(
                         "'{role}' contradicts the subject's role '{}' in the case",
                         listed.role
@@ -206,12 +227,12 @@ impl ShareContext {
             // The hub did not list the subject in the case: take the role the request
             // states, and no consent, which can only make the decision stricter.
             None => template.case.subjects.push(Subject {
-                id: subject.to_hex(),
+                id: subject_hex.clone(),
                 role,
                 consent: Vec::new(),
             }),
         }
-        template.subject = subject.to_hex();
+        template.subject = subject_hex;
         let mut categories = Vec::with_capacity(asked.len());
         let mut unknown_categories = 0;
         for c in asked {
@@ -257,21 +278,21 @@ fn base_request(
     let mut subjects = Vec::with_capacity(case.subjects.len() + 1);
     for (i, s) in case.subjects.iter().enumerate() {
         let at = |f: &str| format!("share_request.case.subjects[{i}].{f}");
-        let id = pseudonym(&at("subject"), s.subject.as_ref())?;
+        let id = pseudonym(At(|| at("subject")), s.subject.as_ref())?;
         let mut consent = Vec::with_capacity(s.consent.len());
         for (j, c) in s.consent.iter().enumerate() {
-            consent.push(word::<Category>(&at(&format!("consent[{j}]")), c)?);
+            consent.push(word::<Category>(At(|| at(&format!("consent[{j}]"))), c)?);
         }
         subjects.push(Subject {
             id: id.to_hex(),
-            role: word::<SubjectRole>(&at("role"), &s.role)?,
+            role: word::<SubjectRole>(At(|| at("role")), &s.role)?,
             consent,
         });
     }
     let mut participants = Vec::with_capacity(case.participants.len());
     for (i, p) in case.participants.iter().enumerate() {
         participants.push(parse_oin(
-            &format!("share_request.case.participants[{i}]"),
+            At(|| format!("share_request.case.participants[{i}]")),
             p,
         )?);
     }
@@ -628,6 +649,43 @@ mod tests {
         }
         let e = ShareContext::from_request(&r, &own).unwrap_err();
         assert!(!e.to_string().contains("Jansen"), "{e}");
+    }
+
+    /// The paths of the case's lists are made only for an error, and name the place.
+    #[test]
+    fn malformed_case_lists_name_the_place() {
+        let own = politie();
+        let field = |edit: &dyn Fn(&mut v1::CaseContext)| {
+            let mut r = request("informatiemakelaar", "oost", "duiding", "duiding");
+            if let Some(case) = r.case.as_mut() {
+                case.subjects.push(case.subjects[0].clone());
+                case.participants = vec!["00000001000000000001".into(); 3];
+                edit(case);
+            }
+            ShareContext::from_request(&r, &own).unwrap_err().field
+        };
+        assert_eq!(
+            field(&|c| c.subjects[1].subject = None),
+            "share_request.case.subjects[1].subject"
+        );
+        assert_eq!(
+            field(&|c| c.subjects[1].role = "buurman".into()),
+            "share_request.case.subjects[1].role"
+        );
+        assert_eq!(
+            field(&|c| {
+                c.subjects[1].consent = vec![
+                    "zorgbetrokkenheid".into(),
+                    "politie-incidenten".into(),
+                    "x".into(),
+                ]
+            }),
+            "share_request.case.subjects[1].consent[2]"
+        );
+        assert_eq!(
+            field(&|c| c.participants[2] = "123".into()),
+            "share_request.case.participants[2]"
+        );
     }
 
     #[test]

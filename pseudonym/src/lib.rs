@@ -357,16 +357,21 @@ impl Pseudonym {
 
     /// The 64 lowercase hex characters.
     pub fn to_hex(&self) -> String {
-        self.to_string()
+        // Digit by digit: hub and agents write a pseudonym for every share they
+        // decide, and a `write!` per byte cost some twenty times as much.
+        let mut hex = String::with_capacity(2 * self.0.len());
+        for b in self.0 {
+            // Both nibbles are below 16, so `from_digit` always has a digit.
+            hex.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            hex.push(char::from_digit(u32::from(b & 0x0f), 16).unwrap_or('0'));
+        }
+        hex
     }
 }
 
 impl fmt::Display for Pseudonym {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&self.to_hex())
     }
 }
 
