@@ -64,8 +64,9 @@ fn malformed(field: impl Into<String>, problem: impl Into<String>) -> MalformedQ
 
 /// Where in a question a value is, for the error that names it: a fixed path, or one
 /// made only when there is an error ([`At`]): a share request names a path per subject,
-/// consent and participant, and formatting them all for every answer was a tenth of a
-/// source agent's work per share request (issue 20).
+/// consent and participant, and formatting them all for every answer was a good part
+/// of reading a share request (in a profile, a tenth of a source agent's work per
+/// share request; issue 20).
 trait FieldPath {
     fn path(self) -> String;
 }
