@@ -913,7 +913,18 @@ fn bevraging_subjects(b: &Bevraging) -> Result<Vec<Pseudonym>, gate::MalformedQu
     };
     let mut subjects = vec![parse("bevraging.subject".into(), first)?];
     for (i, more) in b.more_subjects.iter().enumerate() {
-        subjects.push(parse(format!("bevraging.more_subjects[{i}]"), more)?);
+        let field = || format!("bevraging.more_subjects[{i}]");
+        let subject = parse(field(), more)?;
+        // Asked twice, it would be answered (and receipted) twice.
+        if subjects.contains(&subject) {
+            return Err(gate::MalformedQuestion {
+                field: field(),
+                problem: "the same subject is asked about earlier in this bevraging; each \
+                          subject may appear once"
+                    .into(),
+            });
+        }
+        subjects.push(subject);
     }
     Ok(subjects)
 }

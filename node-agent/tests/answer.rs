@@ -212,8 +212,9 @@ fn bevraging_hit_and_no_hit() {
 fn a_bevraging_about_several_subjects_answers_each_in_order() {
     let dir = export();
     let agent = answerer(dir.path());
+    let also_unknown = "0e".repeat(32);
     let a = agent.answer(
-        &many("q-many", UNKNOWN, &[KNOWN, UNKNOWN, WITH_DIAGNOSE]),
+        &many("q-many", UNKNOWN, &[KNOWN, &also_unknown, WITH_DIAGNOSE]),
         &own(),
         now(),
     );
@@ -228,6 +229,19 @@ fn a_bevraging_about_several_subjects_answers_each_in_order() {
     let (reason, detail) = unanswerable(&bad);
     assert_eq!(reason, reason::MALFORMED_QUESTION);
     assert!(detail.contains("bevraging.more_subjects[1]"), "{detail}");
+    // A subject asked about twice would be answered (and receipted) twice.
+    let twice = agent.answer(
+        &many("q-twice", KNOWN, &[UNKNOWN, WITH_DIAGNOSE, UNKNOWN]),
+        &own(),
+        now(),
+    );
+    let (reason, detail) = unanswerable(&twice);
+    assert_eq!(reason, reason::MALFORMED_QUESTION);
+    assert!(detail.contains("bevraging.more_subjects[2]"), "{detail}");
+    assert!(detail.contains("asked about earlier"), "{detail}");
+    let first_again = agent.answer(&many("q-again", KNOWN, &[KNOWN]), &own(), now());
+    let (_, detail) = unanswerable(&first_again);
+    assert!(detail.contains("bevraging.more_subjects[0]"), "{detail}");
     let too_many = vec![UNKNOWN; treiter_proto::limits::MAX_BEVRAGING_SUBJECTS];
     let over = agent.answer(&many("q-over", KNOWN, &too_many), &own(), now());
     let (reason, detail) = unanswerable(&over);

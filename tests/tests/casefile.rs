@@ -797,6 +797,25 @@ async fn bad_case_file_requests_get_specific_statuses() {
         .into_inner();
     assert_eq!(after.phase, "duiding");
     assert_eq!(after.subjects.len(), 2);
+    // A subject named twice is refused, naming both places, before anyone is asked.
+    let named = |i: usize| after.subjects[i].subject.clone().expect("pseudonym");
+    let twice = sdr
+        .request_case_file(wire::CaseFileRequest {
+            client_request_id: String::new(),
+            case_id: case.clone(),
+            purpose: "duiding".into(),
+            subjects: vec![named(0), named(1), named(0)],
+            categories: Vec::new(),
+            deadline_ms: 0,
+        })
+        .await
+        .expect_err("a subject named twice");
+    assert_eq!(twice.code(), Code::InvalidArgument);
+    assert!(
+        twice.message().contains("subjects[2]") && twice.message().contains("subjects[0]"),
+        "{}",
+        twice.message()
+    );
     let listed = sdr
         .list_cases(wire::ListCasesRequest::default())
         .await

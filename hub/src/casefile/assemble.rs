@@ -61,6 +61,18 @@ enum FileNumber {
     Earlier(String),
 }
 
+/// The first item of `items` that an earlier one equals: its index and the earlier's.
+fn first_repeat<'a>(items: impl Iterator<Item = &'a str>) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    for (index, item) in items.enumerate() {
+        if let Some(&first) = seen.get(item) {
+            return Some((index, first));
+        }
+        seen.insert(item, index);
+    }
+    None
+}
+
 /// The next case-file id of a case (`CF-<year>-<n>-<m>` for case `C-<year>-<n>`),
 /// taken in one write with the new assembly's marker ([`resume`]), or the file an
 /// earlier request with the assembly's `client_request_id` started.
@@ -184,6 +196,9 @@ async fn assemble_case_file(
             .map(|s| s.pseudonym.clone())
             .collect()
     } else {
+        if let Some((index, first)) = first_repeat(req.subjects.iter().map(|s| s.hex.as_str())) {
+            return Err(CaseFileError::RequestedSubjectTwice { index, first });
+        }
         req.subjects
             .iter()
             .map(|s| {

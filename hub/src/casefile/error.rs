@@ -43,6 +43,12 @@ pub enum CaseFileError {
     /// A subject of the case-file request is not in the case.
     #[error("a requested subject is not in case {0}")]
     RequestedSubjectNotInCase(String),
+    /// The case-file request names a subject twice (its partners would be asked about
+    /// it twice, and its records passed twice).
+    #[error(
+        "subjects[{index}] names a subject that subjects[{first}] names already; name each subject once"
+    )]
+    RequestedSubjectTwice { index: usize, first: usize },
     /// The request's `client_request_id` is not a token.
     #[error(
         "client_request_id: at most 128 printable ASCII characters without spaces (a random id per intended case file)"

@@ -13,7 +13,8 @@ impl From<CaseFileError> for Status {
             | CaseFileError::BadCategory { .. }
             | CaseFileError::EvaluatieSharesNothing
             | CaseFileError::DeadlineTooLong { .. }
-            | CaseFileError::BadRequestId => Status::invalid_argument(message),
+            | CaseFileError::BadRequestId
+            | CaseFileError::RequestedSubjectTwice { .. } => Status::invalid_argument(message),
             CaseFileError::RequestIdReused(_) => Status::already_exists(message),
             CaseFileError::CaseClosed { .. } | CaseFileError::PurposeDoesNotFit { .. } => {
                 Status::failed_precondition(message)
@@ -70,6 +71,7 @@ mod tests {
                 fitting: "registratie".into(),
             },
             CaseFileError::RequestedSubjectNotInCase("C-2026-0001".into()),
+            CaseFileError::RequestedSubjectTwice { index: 1, first: 0 },
             CaseFileError::SubjectNotInCase("C-2026-0001".into()),
             CaseFileError::NoSuchFile("CF-2026-0001-0001".into()),
             CaseFileError::NotYours("CF-2026-0001-0001".into()),
