@@ -41,7 +41,9 @@ pub(super) fn plan(
 ) -> Result<Vec<Plan>, CaseFileError> {
     let mut plans = Vec::new();
     for party in hub.parties.current().iter() {
-        let mut refused = BTreeSet::new();
+        // Gathered as numbers, written once each at the end: most categories are
+        // refused for most partners, citing the same few articles (issue 20).
+        let mut refused_articles = BTreeSet::new();
         let mut planned = Vec::with_capacity(subjects.len());
         for subject in subjects {
             let mut allowed = Vec::new();
@@ -58,7 +60,7 @@ pub(super) fn plan(
                 if permits(&decision) {
                     allowed.push(category);
                 } else {
-                    refused.extend(decision.articles.iter().map(|a| a.to_string()));
+                    refused_articles.extend(decision.articles.iter().copied());
                 }
             }
             planned.push((subject.clone(), allowed));
@@ -66,7 +68,7 @@ pub(super) fn plan(
         plans.push(Plan {
             party: party.clone(),
             subjects: planned,
-            refused,
+            refused: refused_articles.iter().map(|a| a.to_string()).collect(),
         });
     }
     Ok(plans)
