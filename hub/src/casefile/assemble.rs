@@ -196,9 +196,6 @@ async fn assemble_case_file(
             .map(|s| s.pseudonym.clone())
             .collect()
     } else {
-        if let Some((index, first)) = first_repeat(req.subjects.iter().map(|s| s.hex.as_str())) {
-            return Err(CaseFileError::RequestedSubjectTwice { index, first });
-        }
         req.subjects
             .iter()
             .map(|s| {
@@ -238,6 +235,14 @@ async fn assemble_case_file(
         && let Some(file_id) = key.earlier(hub, &person.id)?
     {
         return repeat::stored_file(hub, person, &file_id, events.as_ref()).await;
+    }
+    // A subject named twice would be asked about, queued and passed twice. Checked for
+    // new requests only: a repeat of a request the hub accepted before this check gets
+    // its file above, and a file taken over is assembled as it was asked.
+    if !resumed
+        && let Some((index, first)) = first_repeat(req.subjects.iter().map(|s| s.hex.as_str()))
+    {
+        return Err(CaseFileError::RequestedSubjectTwice { index, first });
     }
     let file_id = match taken_over {
         Some(id) => id,
