@@ -356,13 +356,9 @@ impl Answerer {
         }
         let remembered = match &self.source {
             None => None,
-            Some(source) => Some(
-                bevraging_subjects(b)
-                    .ok()?
-                    .iter()
-                    .map(|subject| source.knows_remembered(subject, &self.categories))
-                    .collect::<Option<Vec<bool>>>()?,
-            ),
+            Some(source) => {
+                Some(source.knows_remembered(&bevraging_subjects(b).ok()?, &self.categories)?)
+            }
         };
         Some(self.answer_knowing(question, own, now, remembered.as_deref()))
     }

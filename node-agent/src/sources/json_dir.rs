@@ -229,20 +229,31 @@ impl Source for JsonDirSource {
 
     /// From the files remembered unchanged alone; `None` when one is not, or the
     /// watch is busy (never waits on the lock that a reading thread may hold).
-    fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
+    fn knows_remembered(
+        &self,
+        subjects: &[Pseudonym],
+        categories: &[Category],
+    ) -> Option<Vec<bool>> {
         let mut watch = match self.watch.try_lock() {
             Ok(watch) => watch,
             // See `lock_watch`: nothing half-done to fear after a panic.
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return None,
         };
+        // Caught up with the changes once for all the subjects.
         let known = watch.caught_up(&self.root, &self.present, Rewatch::Not)?;
-        for &category in categories {
-            if known.lookup(category, subject)? {
-                return Some(true);
+        let mut hits = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            let mut hit = false;
+            for &category in categories {
+                if known.lookup(category, subject)? {
+                    hit = true;
+                    break;
+                }
             }
+            hits.push(hit);
         }
-        Some(false)
+        Some(hits)
     }
 
     fn records(
@@ -443,7 +454,9 @@ mod tests {
     /// file), if it is.
     fn from_memory(source: &JsonDirSource, categories: &[Category]) -> Option<bool> {
         let before = reads(source);
-        let hit = source.knows_remembered(&subject(), categories);
+        let hit = source
+            .knows_remembered(&[subject()], categories)
+            .map(|hits| hits == [true]);
         assert_eq!(
             reads(source),
             before,

@@ -227,13 +227,19 @@ pub trait Source: Send + Sync {
     /// `categories` (a bevraging, article 8.4).
     fn knows(&self, subject: &Pseudonym, categories: &[Category]) -> Result<bool, SourceError>;
 
-    /// What [`Source::knows`] would say, when the source can tell from memory alone (a
-    /// pseudonym index built at open and refresh, files remembered unchanged), reading
-    /// no file and waiting for no lock held across I/O; `None` otherwise. A bevraging
-    /// the source answers this way is answered on the link's event loop instead of a
-    /// blocking thread (two thread hand-offs less per bevraging, issue 20). A source
-    /// that reads its files at every question keeps the default.
-    fn knows_remembered(&self, _subject: &Pseudonym, _categories: &[Category]) -> Option<bool> {
+    /// What [`Source::knows`] would say of each of `subjects`, in order, when the
+    /// source can tell from memory alone (a pseudonym index built at open and refresh,
+    /// files remembered unchanged), reading no file and waiting for no lock held across
+    /// I/O; `None` otherwise. A bevraging the source answers this way is answered on the
+    /// link's event loop instead of a blocking thread (two thread hand-offs less per
+    /// bevraging, issue 20). All of a bevraging's subjects at once: a source that must
+    /// first catch up with changes does so once. A source that reads its files at every
+    /// question keeps the default.
+    fn knows_remembered(
+        &self,
+        _subjects: &[Pseudonym],
+        _categories: &[Category],
+    ) -> Option<Vec<bool>> {
         None
     }
 

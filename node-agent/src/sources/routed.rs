@@ -86,15 +86,21 @@ impl Source for RoutedSource {
 
     /// In the order of `categories`, as [`Source::knows`] asks: `None` as soon as the
     /// source of one cannot tell from memory.
-    fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
+    fn knows_remembered(
+        &self,
+        subjects: &[Pseudonym],
+        categories: &[Category],
+    ) -> Option<Vec<bool>> {
+        let mut known = vec![false; subjects.len()];
         for category in categories {
-            if let Some(source) = self.source_for(*category)
-                && source.knows_remembered(subject, std::slice::from_ref(category))?
-            {
-                return Some(true);
+            if let Some(source) = self.source_for(*category) {
+                let hits = source.knows_remembered(subjects, std::slice::from_ref(category))?;
+                for (known, hit) in known.iter_mut().zip(hits) {
+                    *known |= hit;
+                }
             }
         }
-        Some(false)
+        Some(known)
     }
 
     fn records(

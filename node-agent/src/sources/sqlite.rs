@@ -503,9 +503,16 @@ impl Source for SqliteSource {
 
     /// The index is swapped in whole by a rebuild; reading it takes a lock held only
     /// for the swap.
-    fn knows_remembered(&self, subject: &Pseudonym, categories: &[Category]) -> Option<bool> {
-        // A lookup in the index; a failure is reported by `knows` on a blocking thread.
-        self.knows(subject, categories).ok()
+    fn knows_remembered(
+        &self,
+        subjects: &[Pseudonym],
+        categories: &[Category],
+    ) -> Option<Vec<bool>> {
+        // Lookups in the index; a failure is reported by `knows` on a blocking thread.
+        subjects
+            .iter()
+            .map(|subject| self.knows(subject, categories).ok())
+            .collect()
     }
 
     fn records(
