@@ -901,16 +901,18 @@ fn bevraging_subjects(b: &Bevraging) -> Result<Vec<Pseudonym>, gate::MalformedQu
         field: "bevraging.subject".into(),
         problem: "missing".into(),
     })?;
-    let parse = |field: String, subject: &SubjectPseudonym| {
+    // A field's name is written only for an error: every bevraging is read here.
+    let parse = |field: &dyn Fn() -> String, subject: &SubjectPseudonym| {
         Pseudonym::parse(&subject.hex).map_err(|e| gate::MalformedQuestion {
-            field,
+            field: field(),
             problem: e.to_string(),
         })
     };
-    let mut subjects = vec![parse("bevraging.subject".into(), first)?];
+    let mut subjects = Vec::with_capacity(count);
+    subjects.push(parse(&|| "bevraging.subject".into(), first)?);
     for (i, more) in b.more_subjects.iter().enumerate() {
         let field = || format!("bevraging.more_subjects[{i}]");
-        let subject = parse(field(), more)?;
+        let subject = parse(&field, more)?;
         // Asked twice, it would be answered (and receipted) twice.
         if subjects.contains(&subject) {
             return Err(gate::MalformedQuestion {

@@ -700,7 +700,9 @@ impl Agent {
                             body => HubMessage { body },
                         };
                         let Some(msg) = crate::inbox::link::intercept(self.answerer.inbox(), msg, &outbound).await else { continue };
-                        if let Some(question) = self.handle(msg) {
+                        if let Some(question) = self.handle(msg)
+                            && let Some(question) = self.answer_at_once(question, &own, &outbound)
+                        {
                             // Acknowledged by its answer, or by an Ack of its own when
                             // the answer takes longer than the window (`ACK_WINDOW`).
                             self.spawn_answer(question, own, outbound.clone());
@@ -844,8 +846,53 @@ impl Agent {
         }
     }
 
+    /// Answers `question` here, on the link's own task, when nothing needs waiting for:
+    /// a bevraging of an in-memory index ([`Answerer::answer_from_memory`]), the
+    /// question most partners get most. Its answer stands for the Ack, and it needs no
+    /// task, timer, answering slot or thread of its own (with 50 partners, each of them
+    /// woken for each case file, those were a tenth of a partner's work per
+    /// bevraging). Returns the question when it must be answered by a task
+    /// ([`Agent::spawn_answer`]): another kind, a source that must be read, or an agent
+    /// that acknowledges every question first (a zero Ack window).
+    fn answer_at_once(
+        &self,
+        question: Question,
+        own: &OwnParty,
+        outbound: &mpsc::Sender<AgentMessage>,
+    ) -> Option<Question> {
+        if self.ack_window.is_zero() {
+            return Some(question);
+        }
+        let Some(answer) = self
+            .answerer
+            .answer_from_memory(&question, own, SystemTime::now())
+        else {
+            return Some(question);
+        };
+        // Kept until the hub acknowledges it, so a broken link loses nothing.
+        self.pending.push(answer.clone(), self.metrics());
+        match outbound.try_send(message(agent_message::Body::Answer(answer))) {
+            Ok(()) => {}
+            // The hub reads more slowly than it asks: the answer waits its turn on a
+            // task, and the link goes on reading (its Acks among what it reads).
+            Err(mpsc::error::TrySendError::Full(answer)) => {
+                let outbound = outbound.clone();
+                let id = question.request_id;
+                tokio::spawn(async move {
+                    if outbound.send(answer).await.is_err() {
+                        tracing::warn!(request = %id, "the link closed before the answer was sent; it is kept for re-delivery");
+                    }
+                });
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::warn!(request = %question.request_id, "the link closed before the answer was sent; it is kept for re-delivery");
+            }
+        }
+        None
+    }
+
     /// Answers a question on a blocking thread (the source reads files; a bevraging of
-    /// an in-memory index is answered here, [`Answerer::answer_from_memory`]) and
+    /// an in-memory index is answered on the event loop, [`Answerer::answer_from_memory`]) and
     /// sends the answer down `outbound`, preceded by an Ack of the question when the
     /// answer is not ready within the Ack window ([`ACK_WINDOW`]). If the link is gone by then, the
     /// answer is dropped here but kept by the answerer, so the hub's re-delivery gets it
@@ -1039,6 +1086,170 @@ pub use treiter_proto::client::error_chain;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KNOWN: &str = "a3f1c2d4e5b60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    const UNKNOWN: &str = "0b1c2d3e4f5061728394a5b6c7d8e9f00b1c2d3e4f5061728394a5b6c7d8e9f0";
+
+    /// An agent (politie, a JSON export knowing `KNOWN`) that is never started: its
+    /// answering is called directly.
+    fn unstarted_agent(dir: &std::path::Path) -> Agent {
+        let layout = treiter_certs_dev::generate(
+            &dir.join("pki"),
+            &treiter_certs_dev::Options {
+                test_certs: false,
+                now: time::OffsetDateTime::now_utc(),
+                force: false,
+            },
+        )
+        .expect("pki");
+        let folder = dir.join("export/politie-incidenten");
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        std::fs::write(
+            folder.join(format!("{KNOWN}.json")),
+            r#"[{"reference": "BVH-1", "recorded_at": "2026-11-01T09:00:00Z",
+                 "fields": {"datum": "2026-10-30", "incidentsoort": "bedreiging"}}]"#,
+        )
+        .expect("write");
+        let covenant = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../policies/treiteraanpak.covenant");
+        let text = format!(
+            r#"hub_url = "https://127.0.0.1:1"
+cert = "{cert}"
+key = "{key}"
+trust_anchors = ["{ca}"]
+covenant = "{covenant}"
+
+[source]
+kind = "json-dir"
+path = "export"
+"#,
+            cert = layout.party_cert("politie").display(),
+            key = layout.party_key("politie").display(),
+            ca = layout.ca_cert().display(),
+            covenant = covenant.display(),
+        );
+        let agent = Agent::new(AgentConfig::parse(&text, dir).expect("config")).expect("agent");
+        // As a running agent does first (`refresh_indexes`): the export is read and
+        // watched, so its bevragingen are answered from memory.
+        agent.answerer().refresh_sources().expect("export read");
+        agent
+    }
+
+    fn bevraging(id: &str, subject: &str) -> Question {
+        Question {
+            request_id: id.into(),
+            deadline: Some(prost_types::Timestamp::from(
+                SystemTime::now() + Duration::from_secs(60),
+            )),
+            kind: Some(treiter_proto::v1::question::Kind::Bevraging(
+                treiter_proto::v1::Bevraging {
+                    subject: Some(treiter_proto::v1::SubjectPseudonym {
+                        hex: subject.into(),
+                    }),
+                    more_subjects: Vec::new(),
+                },
+            )),
+        }
+    }
+
+    fn own() -> OwnParty {
+        OwnParty {
+            oin: treiter_policies::Oin::parse("00000002000000000002").expect("oin"),
+            kind: treiter_policies::PartyKind::Politie,
+        }
+    }
+
+    fn hit(message: Option<AgentMessage>, id: &str) -> bool {
+        match message.and_then(|m| m.body) {
+            Some(agent_message::Body::Answer(Answer {
+                request_id,
+                kind: Some(treiter_proto::v1::answer::Kind::Bevraging(b)),
+            })) if request_id == id => b.hit,
+            other => panic!("expected the bevraging answer of {id}, got {other:?}"),
+        }
+    }
+
+    /// A bevraging of an in-memory index is answered on the link's task, its answer
+    /// kept until the hub's Ack however its sending goes: at once, after the hub has
+    /// read what was queued before it, or not at all (the link closed). Other questions,
+    /// and every question of an agent that acknowledges first, go to a task.
+    #[tokio::test]
+    async fn a_bevraging_from_memory_is_answered_at_once_and_kept_until_acknowledged() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let agent = unstarted_agent(dir.path());
+        let own = own();
+        // Each subject's file is looked at once (on a blocking thread, as the first
+        // bevraging about a subject is); from then on it is answered from memory.
+        for subject in [KNOWN, UNKNOWN] {
+            let first = bevraging(&format!("first-{subject}"), subject);
+            assert!(
+                agent
+                    .answerer()
+                    .answer_from_memory(&first, &own, SystemTime::now())
+                    .is_none()
+            );
+            agent.answerer().answer(&first, &own, SystemTime::now());
+        }
+
+        let (tx, mut rx) = mpsc::channel(1);
+        assert!(
+            agent
+                .answer_at_once(bevraging("q-1", KNOWN), &own, &tx)
+                .is_none()
+        );
+        assert!(hit(rx.try_recv().ok(), "q-1"), "answered, and sent at once");
+        assert_eq!(agent.pending().len(), 1, "kept until the hub's Ack");
+
+        // The outbound queue is full: the answer waits on a task for room.
+        tx.try_send(message(
+            agent_message::Body::Heartbeat(Heartbeat::default()),
+        ))
+        .expect("room for one");
+        assert!(
+            agent
+                .answer_at_once(bevraging("q-2", UNKNOWN), &own, &tx)
+                .is_none()
+        );
+        assert!(matches!(
+            rx.recv().await.and_then(|m| m.body),
+            Some(agent_message::Body::Heartbeat(_))
+        ));
+        let waited = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("sent once there was room");
+        assert!(!hit(waited, "q-2"));
+
+        // The link closed: nothing is sent, the answer stays for the next link.
+        drop(rx);
+        assert!(
+            agent
+                .answer_at_once(bevraging("q-3", KNOWN), &own, &tx)
+                .is_none()
+        );
+        let kept: Vec<String> = agent
+            .pending()
+            .snapshot()
+            .into_iter()
+            .map(|a| a.request_id)
+            .collect();
+        assert_eq!(kept, ["q-1", "q-2", "q-3"]);
+
+        // A share request reads the source: a task of its own answers it.
+        let (tx, mut rx) = mpsc::channel(4);
+        let mut share = bevraging("q-4", KNOWN);
+        share.kind = Some(treiter_proto::v1::question::Kind::ShareRequest(
+            treiter_proto::v1::ShareRequest::default(),
+        ));
+        assert!(agent.answer_at_once(share, &own, &tx).is_some());
+        // An agent that acknowledges every question first answers none here.
+        let agent = agent.with_ack_window(Duration::ZERO);
+        assert!(
+            agent
+                .answer_at_once(bevraging("q-5", KNOWN), &own, &tx)
+                .is_some()
+        );
+        assert!(rx.try_recv().is_err(), "nothing sent for either");
+    }
 
     /// A transport error whose message is its source's text, as tonic makes them.
     #[derive(Debug)]
