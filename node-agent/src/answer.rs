@@ -354,13 +354,16 @@ impl Answerer {
         if self.lock_answering().contains_key(id) {
             return None;
         }
-        let remembered = match &self.source {
-            None => None,
-            Some(source) => {
-                Some(source.knows_remembered(&bevraging_subjects(b).ok()?, &self.categories)?)
-            }
+        let Some(source) = &self.source else {
+            return Some(self.answer_knowing(question, own, now, None));
         };
-        Some(self.answer_knowing(question, own, now, remembered.as_deref()))
+        let subjects = bevraging_subjects(b).ok()?;
+        let hits = source.knows_remembered(&subjects, &self.categories)?;
+        let remembered = Remembered {
+            subjects: &subjects,
+            hits: &hits,
+        };
+        Some(self.answer_knowing(question, own, now, Some(remembered)))
     }
 
     /// The answer to `question`, as the agent's own party `own`, at `now`. A question
@@ -377,7 +380,7 @@ impl Answerer {
         question: &Question,
         own: &OwnParty,
         now: SystemTime,
-        remembered: Option<&[bool]>,
+        remembered: Option<Remembered<'_>>,
     ) -> Answer {
         let id = question.request_id.as_str();
         if let Some(kept) = self.lock_cache().get(id) {
@@ -429,7 +432,7 @@ impl Answerer {
         question: &Question,
         own: &OwnParty,
         now: SystemTime,
-        remembered: Option<&[bool]>,
+        remembered: Option<Remembered<'_>>,
     ) -> Answer {
         let id = question.request_id.as_str();
         let kind = self.compute(question, own, OffsetDateTime::from(now), remembered);
@@ -535,7 +538,7 @@ impl Answerer {
         question: &Question,
         own: &OwnParty,
         now: OffsetDateTime,
-        remembered: Option<&[bool]>,
+        remembered: Option<Remembered<'_>>,
     ) -> answer::Kind {
         let id = question.request_id.as_str();
         if let Some(deadline) = &question.deadline {
@@ -567,9 +570,12 @@ impl Answerer {
                     problem: "neither a bevraging nor a share request".into(),
                 },
             ),
-            Some(question::Kind::Bevraging(b)) => match bevraging_subjects(b) {
-                Ok(subjects) => self.bevraging(id, &subjects, remembered),
-                Err(e) => malformed(id, &e),
+            Some(question::Kind::Bevraging(b)) => match remembered {
+                Some(r) => self.bevraging(id, r.subjects, Some(r.hits)),
+                None => match bevraging_subjects(b) {
+                    Ok(subjects) => self.bevraging(id, &subjects, None),
+                    Err(e) => malformed(id, &e),
+                },
             },
             Some(question::Kind::ShareRequest(r)) => {
                 // One snapshot for the whole request: a switch meanwhile cannot mix
@@ -883,6 +889,14 @@ fn source_failed(id: &str, error: &SourceError) -> answer::Kind {
         reason::SOURCE_UNAVAILABLE,
         format!("{what}; the partner's agent log has the details"),
     )
+}
+
+/// A bevraging's subjects, read once ([`bevraging_subjects`]), and whether the source
+/// knows each, from memory ([`Source::knows_remembered`]).
+#[derive(Clone, Copy)]
+struct Remembered<'a> {
+    subjects: &'a [Pseudonym],
+    hits: &'a [bool],
 }
 
 /// The subjects a bevraging asks about: `subject`, then `more_subjects`, each a

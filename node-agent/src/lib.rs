@@ -55,6 +55,7 @@ pub mod health;
 pub mod inbox;
 pub mod link;
 pub mod metrics;
+pub mod polled_when_woken;
 pub mod receipts;
 pub mod rotation;
 pub mod sources;

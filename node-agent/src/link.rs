@@ -260,10 +260,14 @@ impl PendingAnswers {
     /// Forgets the answer to `request_id`; whether it was pending.
     fn acknowledge(&self, request_id: &str, metrics: &Metrics) -> bool {
         let mut answers = self.lock();
-        let before = answers.len();
-        answers.retain(|a| a.request_id != request_id);
+        // Each request id is kept once (`push`), and the hub acknowledges answers
+        // about in the order they were sent: the search usually ends at the front.
+        let Some(at) = answers.iter().position(|a| a.request_id == request_id) else {
+            return false;
+        };
+        answers.remove(at);
         metrics.queue_depth.set(answers.len() as i64);
-        answers.len() != before
+        true
     }
 
     /// Copies of the pending answers, oldest first.
@@ -424,6 +428,9 @@ impl Agent {
     /// Keeps a link to the hub open until `shutdown` completes, reconnecting with
     /// backoff whenever it drops or cannot be opened.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        // The link's loop wakes for every message; the stop signal need not be asked
+        // each time.
+        let shutdown = crate::polled_when_woken::PolledWhenWoken::new(shutdown);
         tokio::pin!(shutdown);
         let refresh = self.refresh_indexes();
         tokio::pin!(refresh);
@@ -1233,6 +1240,16 @@ path = "export"
             .map(|a| a.request_id)
             .collect();
         assert_eq!(kept, ["q-1", "q-2", "q-3"]);
+        // The hub's Ack forgets one, once.
+        assert!(agent.pending().acknowledge("q-2", agent.metrics()));
+        assert!(!agent.pending().acknowledge("q-2", agent.metrics()));
+        let kept: Vec<String> = agent
+            .pending()
+            .snapshot()
+            .into_iter()
+            .map(|a| a.request_id)
+            .collect();
+        assert_eq!(kept, ["q-1", "q-3"]);
 
         // A share request reads the source: a task of its own answers it.
         let (tx, mut rx) = mpsc::channel(4);

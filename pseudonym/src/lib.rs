@@ -323,6 +323,25 @@ fn message(identity: &NormalisedIdentity) -> Vec<u8> {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Pseudonym([u8; 32]);
 
+/// The value of each byte as a lowercase hexadecimal digit, or [`NOT_A_DIGIT`].
+const LOWERCASE_HEX_DIGIT: [u8; 256] = {
+    let mut table = [NOT_A_DIGIT; 256];
+    let mut d = 0;
+    while d < 10 {
+        table[b'0' as usize + d] = d as u8;
+        d += 1;
+    }
+    let mut d = 0;
+    while d < 6 {
+        table[b'a' as usize + d] = 10 + d as u8;
+        d += 1;
+    }
+    table
+};
+
+/// Not a digit: a value no digit has (its high bit set).
+const NOT_A_DIGIT: u8 = 0x80;
+
 /// A text that is not a pseudonym (64 lowercase hexadecimal characters). The text is
 /// not shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -342,24 +361,23 @@ impl Pseudonym {
         let bad = || MalformedPseudonym {
             chars: text.chars().count(),
         };
-        // One pass into the array: agents parse every subject of every bevraging, and
-        // a decoded `Vec` checked and copied afterwards cost several times as much.
-        let lower = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        let digits = text.as_bytes();
-        if digits.len() != 64 {
+        // One pass into the array, a digit's value looked up: agents parse every
+        // subject of every bevraging, and a decoded `Vec` checked and copied
+        // afterwards cost several times as much.
+        let Ok(digits) = <&[u8; 64]>::try_from(text.as_bytes()) else {
             return Err(bad());
-        }
+        };
         let mut array = [0u8; 32];
-        for (byte, pair) in array.iter_mut().zip(digits.chunks_exact(2)) {
-            let [hi, lo] = pair else { return Err(bad()) };
-            match (lower(*hi), lower(*lo)) {
-                (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
-                _ => return Err(bad()),
-            }
+        // Any digit that is not one has NOT_A_DIGIT's high bit, so the OR tells.
+        let mut seen = 0u8;
+        for (byte, pair) in array.iter_mut().zip(digits.as_chunks::<2>().0) {
+            let hi = LOWERCASE_HEX_DIGIT[usize::from(pair[0])];
+            let lo = LOWERCASE_HEX_DIGIT[usize::from(pair[1])];
+            seen |= hi | lo;
+            *byte = hi << 4 | lo;
+        }
+        if seen & NOT_A_DIGIT != 0 {
+            return Err(bad());
         }
         Ok(Pseudonym(array))
     }
