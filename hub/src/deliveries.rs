@@ -24,6 +24,7 @@ use treiter_proto::v1::{
     self as wire, DeliveredShare, Delivery, HubMessage, RetentionNotice, hub_message,
 };
 
+use crate::cases::model::Case;
 use crate::identity::Oin;
 use crate::state::Hub;
 use crate::store::{Batch, Store, StoreError};
@@ -229,18 +230,27 @@ fn push(hub: &Hub, party: &Oin, message: HubMessage) {
     }
 }
 
-/// The delivery a completed case file makes to its requester's party (with the case's
-/// retention term when it is known), to be queued in the same batch as the file
-/// ([`crate::casefile::record::save`]); `None` for an incomplete file or one that
+/// The delivery a completed case file makes to its requester's party (with the
+/// retention term of `case` when it is known), to be queued in the same batch as the
+/// file ([`crate::casefile::record::save`]); `None` for an incomplete file or one that
 /// passed no record.
-pub fn of_completed_file(hub: &Hub, file: &wire::CaseFile) -> Option<(Oin, Delivery)> {
+///
+/// `case` may be the case as the file was planned, not as it is now: the term a
+/// delivery carries is a first word only. Every holder gets a retention notice once
+/// its case's term is known, and a new one when a version moves it
+/// ([`check_notices`]), so a case closed while its file was assembled reaches the
+/// recipient's agent as one closed after its file was delivered does.
+pub fn of_completed_file(
+    hub: &Hub,
+    file: &wire::CaseFile,
+    case: Option<&Case>,
+) -> Option<(Oin, Delivery)> {
     if !file.complete {
         return None;
     }
-    let delete_at = match hub.cases.load(&file.case_id) {
-        Ok(Some(case)) => hub.cases.retention_until(&case).map(|t| t.unix_timestamp()),
-        _ => None,
-    };
+    let delete_at = case
+        .and_then(|case| hub.cases.retention_until(case))
+        .map(|t| t.unix_timestamp());
     delivery_of(file, delete_at)
 }
 

@@ -268,7 +268,8 @@ async fn join_late(hub: &Arc<Hub>, late: LateAnswer) -> Result<(), CaseFileError
     }
     // A file the late answer completes is stored with its delivery queued, in one
     // write (a crash between two writes lost the delivery).
-    let delivery = crate::deliveries::of_completed_file(hub, &file);
+    let case = hub.cases.load(&file.case_id).ok().flatten();
+    let delivery = crate::deliveries::of_completed_file(hub, &file, case.as_ref());
     record::save(
         store,
         &file.case_id,
