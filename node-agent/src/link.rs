@@ -1233,23 +1233,15 @@ path = "export"
                 .answer_at_once(bevraging("q-3", KNOWN), &own, &tx)
                 .is_none()
         );
-        let kept: Vec<String> = agent
-            .pending()
-            .snapshot()
-            .into_iter()
-            .map(|a| a.request_id)
-            .collect();
-        assert_eq!(kept, ["q-1", "q-2", "q-3"]);
+        let kept = |agent: &Agent| -> Vec<String> {
+            let answers = agent.pending().snapshot();
+            answers.into_iter().map(|a| a.request_id).collect()
+        };
+        assert_eq!(kept(&agent), ["q-1", "q-2", "q-3"]);
         // The hub's Ack forgets one, once.
         assert!(agent.pending().acknowledge("q-2", agent.metrics()));
         assert!(!agent.pending().acknowledge("q-2", agent.metrics()));
-        let kept: Vec<String> = agent
-            .pending()
-            .snapshot()
-            .into_iter()
-            .map(|a| a.request_id)
-            .collect();
-        assert_eq!(kept, ["q-1", "q-3"]);
+        assert_eq!(kept(&agent), ["q-1", "q-3"]);
 
         // A share request reads the source: a task of its own answers it.
         let (tx, mut rx) = mpsc::channel(4);
