@@ -235,11 +235,11 @@ fn push(hub: &Hub, party: &Oin, message: HubMessage) {
 /// file ([`crate::casefile::record::save`]); `None` for an incomplete file or one that
 /// passed no record.
 ///
-/// `case` may be the case as the file was planned, not as it is now: the term a
-/// delivery carries is a first word only. Every holder gets a retention notice once
-/// its case's term is known, and a new one when a version moves it
-/// ([`check_notices`]), so a case closed while its file was assembled reaches the
-/// recipient's agent as one closed after its file was delivered does.
+/// `case` may be the case as the file was planned, not as it is now. Planning refuses
+/// closed cases and a closed case never opens again, so a case closed while its file
+/// was assembled was open until then: no holder of it has had a retention notice yet,
+/// and [`check_notices`] sends one to each holder (the new one included) once the
+/// term is known, as for a case closed after its files were delivered.
 pub fn of_completed_file(
     hub: &Hub,
     file: &wire::CaseFile,

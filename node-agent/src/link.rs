@@ -426,7 +426,9 @@ impl Agent {
     }
 
     /// Keeps a link to the hub open until `shutdown` completes, reconnecting with
-    /// backoff whenever it drops or cannot be opened.
+    /// backoff whenever it drops or cannot be opened. `shutdown` must wake its task
+    /// when it becomes ready, as every future of Tokio and the standard library does:
+    /// it is polled only after it has woken it ([`crate::polled_when_woken`]).
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         // The link's loop wakes for every message; the stop signal need not be asked
         // each time.
@@ -880,8 +882,9 @@ impl Agent {
         self.pending.push(answer.clone(), self.metrics());
         match outbound.try_send(message(agent_message::Body::Answer(answer))) {
             Ok(()) => {}
-            // The hub reads more slowly than it asks: the answer waits its turn on a
-            // task, and the link goes on reading (its Acks among what it reads).
+            // The hub reads more slowly than it asks: the answer waits for room on a
+            // task, and the link goes on reading (its Acks among what it reads). A
+            // later answer may then leave first; the hub takes answers in any order.
             Err(mpsc::error::TrySendError::Full(answer)) => {
                 let outbound = outbound.clone();
                 let id = question.request_id;

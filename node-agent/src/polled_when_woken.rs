@@ -40,8 +40,10 @@ impl Wake for Wakes {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        if let Some(task) = self.lock_task().as_ref() {
-            task.wake_by_ref();
+        // Woken outside the lock: the task may poll the wrapper at once.
+        let task = self.lock_task().clone();
+        if let Some(task) = task {
+            task.wake();
         }
     }
 }

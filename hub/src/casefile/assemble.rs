@@ -504,8 +504,9 @@ async fn assemble_case_file(
     };
     summarise(&mut file, started);
     // The recipient party's agent gets the passed records for its inbox: queued in the
-    // same write as the file, with the retention term of the case as planned (read
-    // again, it cost the hub 2.5 % of its instructions per file).
+    // same write as the file. Its retention term is that of the case as planned, open,
+    // so none: the notice pass sends it once the case closes (`of_completed_file`);
+    // reading the case again here cost the hub 2.5 % of its instructions per file.
     let delivery = crate::deliveries::of_completed_file(hub, &file, Some(&ctx.case));
     let (file, delivery, saved) = {
         let _guard = hub.case_file_writes.lock(hub.store.as_ref()).await?;

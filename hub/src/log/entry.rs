@@ -612,7 +612,10 @@ impl Entry {
     /// order: most entries are share decisions, and building the tree of
     /// [`Entry::canonical_through_tree`] for each was a twelfth of the hub's
     /// instructions per case file. Each value is written by its own `Serialize`, as
-    /// the tree writes it; only the key order is this function's.
+    /// the tree writes it; the key order, the `kind` tag and leaving out a zero
+    /// `withheld_field_names` are this function's, as the derived `Serialize` has them.
+    /// Every struct is taken apart field by field (no `..`): a field added to one of
+    /// them does not build until it is written here too.
     fn share_decision_canonical(
         &self,
         d: &ShareDecision,
@@ -621,58 +624,84 @@ impl Entry {
         fn value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> Result<(), EntryError> {
             serde_json::to_writer(out, v).map_err(|e| cannot_encode(&e))
         }
+        let Entry {
+            time,
+            covenant_version,
+            event: _,
+        } = self;
+        let ShareDecision {
+            requester:
+                Requester {
+                    party: requester_party,
+                    role,
+                    person,
+                },
+            source,
+            recipient,
+            case,
+            subject,
+            category,
+            purpose,
+            fields_offered,
+            fields_stripped,
+            withheld_field_names,
+            outcome,
+            articles,
+            emergency,
+            notifications,
+        } = d;
         let mut out = Vec::with_capacity(1024);
         out.extend_from_slice(b"{\"covenant_version\":");
-        value(&mut out, &self.covenant_version)?;
+        value(&mut out, covenant_version)?;
         out.extend_from_slice(b",\"event\":{\"articles\":");
-        value(&mut out, &d.articles)?;
+        value(&mut out, articles)?;
         out.extend_from_slice(b",\"case\":");
-        value(&mut out, &d.case)?;
+        value(&mut out, case)?;
         out.extend_from_slice(b",\"category\":");
-        value(&mut out, &d.category)?;
+        value(&mut out, category)?;
         out.extend_from_slice(b",\"emergency\":");
-        value(&mut out, &d.emergency)?;
+        value(&mut out, emergency)?;
         out.extend_from_slice(b",\"fields_offered\":");
-        value(&mut out, &d.fields_offered)?;
+        value(&mut out, fields_offered)?;
         out.extend_from_slice(b",\"fields_stripped\":");
-        value(&mut out, &d.fields_stripped)?;
+        value(&mut out, fields_stripped)?;
         out.extend_from_slice(b",\"kind\":\"share-decision\",\"notifications\":[");
-        for (i, n) in d.notifications.iter().enumerate() {
+        for (i, Notification { party, article }) in notifications.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"article\":");
-            value(&mut out, &n.article)?;
+            value(&mut out, article)?;
             out.extend_from_slice(b",\"party\":");
-            value(&mut out, &n.party)?;
+            value(&mut out, party)?;
             out.push(b'}');
         }
         out.extend_from_slice(b"],\"outcome\":");
-        value(&mut out, &d.outcome)?;
+        value(&mut out, outcome)?;
         out.extend_from_slice(b",\"purpose\":");
-        value(&mut out, &d.purpose)?;
+        value(&mut out, purpose)?;
         out.extend_from_slice(b",\"recipient\":");
-        value(&mut out, &d.recipient)?;
+        value(&mut out, recipient)?;
         out.extend_from_slice(b",\"requester\":{\"party\":");
-        value(&mut out, &d.requester.party)?;
+        value(&mut out, requester_party)?;
         out.extend_from_slice(b",\"person\":");
-        value(&mut out, &d.requester.person)?;
+        value(&mut out, person)?;
         out.extend_from_slice(b",\"role\":");
-        value(&mut out, &d.requester.role)?;
+        value(&mut out, role)?;
         out.extend_from_slice(b"},\"source\":");
-        value(&mut out, &d.source)?;
+        value(&mut out, source)?;
         out.extend_from_slice(b",\"subject\":");
-        value(&mut out, &d.subject)?;
-        if !is_zero(&d.withheld_field_names) {
+        value(&mut out, subject)?;
+        if !is_zero(withheld_field_names) {
             out.extend_from_slice(b",\"withheld_field_names\":");
-            value(&mut out, &d.withheld_field_names)?;
+            value(&mut out, withheld_field_names)?;
         }
         out.extend_from_slice(b"},\"");
         out.extend_from_slice(SALT_KEY.as_bytes());
         out.extend_from_slice(b"\":");
         value(&mut out, &salt.to_hex())?;
         out.extend_from_slice(b",\"time\":");
-        value(&mut out, &self.time)?;
+        value(&mut out, time)?;
         out.push(b'}');
         Ok(out)
     }
