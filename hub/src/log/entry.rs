@@ -610,7 +610,7 @@ impl Entry {
 
     /// The canonical bytes of a share decision entry, written key by key in byte
     /// order: most entries are share decisions, and building the tree of
-    /// [`Entry::canonical_through_tree`] for each was a twelfth of the hub's
+    /// [`Entry::canonical_through_tree`] for each was about 8 % of the hub's
     /// instructions per case file. Each value is written by its own `Serialize`, as
     /// the tree writes it; the key order, the `kind` tag and leaving out a zero
     /// `withheld_field_names` are this function's, as the derived `Serialize` has them.
