@@ -368,7 +368,8 @@ impl Pseudonym {
             return Err(bad());
         };
         let mut array = [0u8; 32];
-        // Any digit that is not one has NOT_A_DIGIT's high bit, so the OR tells.
+        // A byte that is not a digit looks up NOT_A_DIGIT, whose high bit no digit's
+        // value has: the OR of them all tells whether any was not a digit.
         let mut seen = 0u8;
         for (byte, pair) in array.iter_mut().zip(digits.as_chunks::<2>().0) {
             let hi = LOWERCASE_HEX_DIGIT[usize::from(pair[0])];
